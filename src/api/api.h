@@ -1,0 +1,35 @@
+/* The HTTP API: routing of every endpoint (Chronos v1 under /v1/scheduler and /scheduler, the root servlets
+ * /ping and /metrics) to handlers that run on the loop thread. */
+#ifndef GNOMON_API_API_H
+#define GNOMON_API_API_H
+
+#include <stdint.h>
+
+struct http_request;
+struct job_defaults;
+struct metrics;
+struct registry;
+struct schedule_zones;
+struct store;
+
+/* What the handlers may use; all owned by the server, borrowed here. */
+struct api_env {
+	struct registry *reg;
+	struct store *store;
+	struct schedule_zones *zones;
+	const struct job_defaults *defaults;
+	struct metrics *metrics;
+	const char *leader;          /* "host:port" of the leader (this server when standalone) */
+	long long job_history_limit;
+};
+
+/* A route's handler; args are the path's {captures} in order. */
+typedef void (*api_handler_fn)(struct api_env *env, struct http_request *req, const char *const *args);
+
+/* The http_handler_fn of the server: route one request (env is a struct api_env *). */
+void api_handle(void *env, struct http_request *req);
+
+/* UTC epoch milliseconds now (the one clock the handlers read). */
+int64_t api_now_ms(void);
+
+#endif

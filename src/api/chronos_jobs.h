@@ -1,0 +1,25 @@
+/* Chronos v1 job endpoints: create/replace (iso8601, dependency), list, search, summary, get, delete. */
+#ifndef GNOMON_API_CHRONOS_JOBS_H
+#define GNOMON_API_CHRONOS_JOBS_H
+
+#include <stddef.h>
+
+#include "api/api.h"
+
+struct job;
+struct jobrec;
+
+void chronos_post_iso8601(struct api_env *env, struct http_request *req, const char *const *args);
+void chronos_post_dependency(struct api_env *env, struct http_request *req, const char *const *args);
+void chronos_get_jobs(struct api_env *env, struct http_request *req, const char *const *args);
+void chronos_search_jobs(struct api_env *env, struct http_request *req, const char *const *args);
+void chronos_jobs_summary(struct api_env *env, struct http_request *req, const char *const *args);
+void chronos_get_job(struct api_env *env, struct http_request *req, const char *const *args);
+void chronos_delete_job(struct api_env *env, struct http_request *req, const char *const *args);
+
+/* "success", "failure" or "fresh", from a job's last success and error times (Chronos Exporter.getLastState). */
+const char *chronos_last_state(const struct job *j);
+/* The current state: "idle", "queued", "running" or "<n> running". */
+const char *chronos_current_state(const struct jobrec *rec, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,378 @@
+#include "api/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#define MAX_EXTRA_HEADERS 8
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	uv_poll_t poll;
+	uv_timer_t timer;
+	http_handler_fn handler;
+	void *ctx;
+	size_t max_body;
+	int port;
+	int open_handles;
+};
+
+struct http_request {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;
+	struct buf body;
+	int too_big;
+	int answered;
+	int nheaders;
+	char *headers[MAX_EXTRA_HEADERS][2];
+};
+
+struct stream {
+	http_stream_fn fn;
+	void *ctx;
+	void (*free_ctx)(void *);
+	struct buf pending;
+	size_t off;
+	int done;
+};
+
+static const struct {
+	int code;
+	const char *text;
+} status_texts[] = {
+	{200, "OK"}, {201, "Created"}, {204, "No Content"}, {301, "Moved Permanently"}, {302, "Found"},
+	{304, "Not Modified"}, {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"},
+	{404, "Not Found"}, {405, "Method Not Allowed"}, {409, "Conflict"}, {413, "Request Entity Too Large"},
+	{415, "Unsupported Media Type"}, {500, "Internal Server Error"}, {502, "Bad Gateway"},
+	{503, "Service Unavailable"},
+};
+
+const char *http_status_text(int status)
+{
+	for (size_t i = 0; i < sizeof(status_texts) / sizeof(status_texts[0]); i++)
+		if (status_texts[i].code == status)
+			return status_texts[i].text;
+	return "Unknown";
+}
+
+static void rearm(struct http_server *srv);
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+	struct http_server *srv = h->data;
+	(void)status;
+	(void)events;
+	MHD_run(srv->daemon);
+	rearm(srv);
+}
+
+static void on_timer(uv_timer_t *h)
+{
+	struct http_server *srv = h->data;
+	MHD_run(srv->daemon);
+	rearm(srv);
+}
+
+/* Ask MHD when it next needs to run even without socket activity, and arm the timer for that. */
+static void rearm(struct http_server *srv)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+	if (MHD_get_timeout(srv->daemon, &ms) == MHD_YES)
+		uv_timer_start(&srv->timer, on_timer, ms, 0);
+	else
+		uv_timer_stop(&srv->timer);
+}
+
+static void free_request(struct http_request *req)
+{
+	buf_free(&req->body);
+	for (int i = 0; i < req->nheaders; i++) {
+		free(req->headers[i][0]);
+		free(req->headers[i][1]);
+	}
+	free(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode t)
+{
+	(void)cls;
+	(void)conn;
+	(void)t;
+	if (*con_cls) {
+		free_request(*con_cls);
+		*con_cls = NULL;
+	}
+}
+
+static void queue(struct http_request *req, int status, struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	MHD_add_response_header(resp, "Server", "gnomon/" GNOMON_VERSION);
+	for (int i = 0; i < req->nheaders; i++)
+		MHD_add_response_header(resp, req->headers[i][0], req->headers[i][1]);
+	if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES)
+		log_warnx("http: could not queue a %d response for %s %s", status, req->method, req->path);
+	MHD_destroy_response(resp);
+	req->answered = 1;
+}
+
+void http_add_header(struct http_request *req, const char *name, const char *value)
+{
+	if (req->nheaders == MAX_EXTRA_HEADERS)
+		fatalx("http: more than %d extra headers", MAX_EXTRA_HEADERS);
+	req->headers[req->nheaders][0] = xstrdup(name);
+	req->headers[req->nheaders][1] = xstrdup(value);
+	req->nheaders++;
+}
+
+void http_respond(struct http_request *req, int status, const char *content_type, char *body, size_t len)
+{
+	struct MHD_Response *resp;
+	if (body == NULL) {
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	} else {
+		resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	}
+	if (resp == NULL)
+		fatalx("http: out of memory creating a response");
+	if (content_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	queue(req, status, resp);
+}
+
+void http_respond_json(struct http_request *req, int status, json_t *value)
+{
+	char *text = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) |
+	    JSON_ENCODE_ANY);
+	json_decref(value);
+	if (text == NULL)
+		fatalx("http: out of memory encoding JSON");
+	http_respond(req, status, "application/json", text, strlen(text));
+}
+
+void http_respond_error(struct http_request *req, int status, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	http_respond_json(req, status, json_pack("{s:s, s:s}", "status", http_status_text(status), "message", msg));
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct stream *s = cls;
+	(void)pos;
+	while (s->off == s->pending.len) {
+		if (s->done)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		buf_reset(&s->pending);
+		s->off = 0;
+		int rc = s->fn(s->ctx, &s->pending);
+		if (rc < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (rc == 0)
+			s->done = 1;
+	}
+	size_t n = s->pending.len - s->off;
+	if (n > max)
+		n = max;
+	memcpy(out, s->pending.data + s->off, n);
+	s->off += n;
+	return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+	if (s->free_ctx)
+		s->free_ctx(s->ctx);
+	buf_free(&s->pending);
+	free(s);
+}
+
+void http_respond_stream(struct http_request *req, int status, const char *content_type, http_stream_fn fn,
+    void *ctx, void (*free_ctx)(void *))
+{
+	struct stream *s = xcalloc(1, sizeof(*s));
+	struct MHD_Response *resp;
+
+	s->fn = fn;
+	s->ctx = ctx;
+	s->free_ctx = free_ctx;
+	buf_init(&s->pending, 0);
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s, stream_free);
+	if (resp == NULL)
+		fatalx("http: out of memory creating a streamed response");
+	if (content_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	queue(req, status, resp);
+}
+
+const char *http_request_method(const struct http_request *req)
+{
+	return req->method;
+}
+
+const char *http_request_path(const struct http_request *req)
+{
+	return req->path;
+}
+
+const char *http_request_query(const struct http_request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_body(const struct http_request *req, size_t *len)
+{
+	*len = req->body.len;
+	return req->body.data ? req->body.data : "";
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_request *req = *con_cls;
+	(void)version;
+
+	if (req == NULL) {
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		req = xcalloc(1, sizeof(*req));
+		req->srv = srv;
+		req->conn = conn;
+		req->method = method;
+		req->path = url;
+		buf_init(&req->body, srv->max_body);
+		*con_cls = req;
+		if (cl && strtoull(cl, NULL, 10) > srv->max_body) {
+			http_respond_error(req, 413, "request body of %s bytes is over the limit of %zu bytes", cl,
+			    srv->max_body);
+		}
+		return MHD_YES;
+	}
+	if (req->answered) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!req->too_big && buf_append(&req->body, upload, *upload_size) < 0)
+			req->too_big = 1;
+		*upload_size = 0;
+		if (req->too_big)
+			http_respond_error(req, 413, "request body is over the limit of %zu bytes", srv->max_body);
+		return MHD_YES;
+	}
+	srv->handler(srv->ctx, req);
+	if (!req->answered) {
+		log_warnx("http: no answer for %s %s", method, url);
+		http_respond_error(req, 500, "no handler answered");
+	}
+	return MHD_YES;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_debug("http: %s", msg);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct http_server *srv = h->data;
+	if (--srv->open_handles == 0)
+		free(srv);
+}
+
+int http_server_start(uv_loop_t *loop, const struct http_server_options *opt, http_handler_fn fn, void *ctx,
+    struct http_server **out, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	struct http_server *srv;
+	const union MHD_DaemonInfo *info;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, opt->address, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)opt->port);
+	} else if (inet_pton(AF_INET6, opt->address, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)opt->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		snprintf(err, errlen, "--http-address: '%s' is not an IPv4 or IPv6 address", opt->address);
+		return -EINVAL;
+	}
+	srv = xcalloc(1, sizeof(*srv));
+	srv->handler = fn;
+	srv->ctx = ctx;
+	srv->max_body = opt->max_body;
+	srv->daemon = MHD_start_daemon(flags, (uint16_t)opt->port, NULL, NULL, on_access, srv,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_END);
+	if (srv->daemon == NULL) {
+		snprintf(err, errlen, "cannot listen on %s port %d: %s", opt->address, opt->port,
+		    errno ? strerror(errno) : "libmicrohttpd failed to start");
+		free(srv);
+		return -EADDRINUSE;
+	}
+	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : opt->port;
+	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	if (info == NULL)
+		fatalx("http: libmicrohttpd has no epoll fd");
+	uv_timer_init(loop, &srv->timer);
+	srv->timer.data = srv;
+	if (uv_poll_init(loop, &srv->poll, info->epoll_fd) < 0)
+		fatalx("http: cannot poll libmicrohttpd's epoll fd");
+	srv->poll.data = srv;
+	srv->open_handles = 2;
+	uv_poll_start(&srv->poll, UV_READABLE, on_poll);
+	rearm(srv);
+	*out = srv;
+	return 0;
+}
+
+int http_server_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	/* Release libuv's interest in the epoll fd before libmicrohttpd closes it. */
+	uv_close((uv_handle_t *)&srv->poll, on_handle_closed);
+	uv_close((uv_handle_t *)&srv->timer, on_handle_closed);
+	MHD_stop_daemon(srv->daemon);
+	srv->daemon = NULL;
+}

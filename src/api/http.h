@@ -1,0 +1,58 @@
+/* The HTTP server: libmicrohttpd driven from the libuv loop through MHD's epoll fd, so every handler runs on
+ * the loop thread that owns the scheduler state. Request bodies are capped; a body over the cap gets 413. */
+#ifndef GNOMON_API_HTTP_H
+#define GNOMON_API_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "util/buf.h"
+
+struct http_server;
+struct http_request;
+
+/* Called once per complete request; it must answer with one of the http_respond* functions. */
+typedef void (*http_handler_fn)(void *ctx, struct http_request *req);
+
+/* Produce the next part of a streamed body into out. Returns 1 when more follows, 0 at the end, <0 on error. */
+typedef int (*http_stream_fn)(void *ctx, struct buf *out);
+
+struct http_server_options {
+	const char *address; /* IPv4 or IPv6 literal */
+	int port;            /* 0: any free port */
+	size_t max_body;     /* bytes */
+};
+
+int http_server_start(uv_loop_t *loop, const struct http_server_options *opt, http_handler_fn fn, void *ctx,
+    struct http_server **out, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Stop accepting, close connections and release the loop handles (freed in their close callbacks). */
+void http_server_stop(struct http_server *srv);
+/* The port actually bound (useful with port 0). */
+int http_server_port(const struct http_server *srv);
+
+const char *http_request_method(const struct http_request *req);
+/* The decoded path, without the query string. */
+const char *http_request_path(const struct http_request *req);
+/* A decoded query parameter, or NULL. */
+const char *http_request_query(const struct http_request *req, const char *key);
+const char *http_request_header(const struct http_request *req, const char *name);
+const char *http_request_body(const struct http_request *req, size_t *len);
+
+/* Answer with body (malloc'd, ownership passes to the server; may be NULL for an empty body). */
+void http_respond(struct http_request *req, int status, const char *content_type, char *body, size_t len);
+/* Answer with a JSON document; steals the reference to value. */
+void http_respond_json(struct http_request *req, int status, json_t *value);
+/* Answer with Chronos's error shape {"status": "<reason phrase>", "message": "..."}. */
+void http_respond_error(struct http_request *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Answer with a body produced piece by piece (chunked); free_ctx(ctx) runs when the response is done. */
+void http_respond_stream(struct http_request *req, int status, const char *content_type, http_stream_fn fn,
+    void *ctx, void (*free_ctx)(void *));
+/* Add a header to the response about to be sent (call before http_respond*). */
+void http_add_header(struct http_request *req, const char *name, const char *value);
+
+/* The reason phrase of a status code ("Bad Request"). */
+const char *http_status_text(int status);
+
+#endif

@@ -1,0 +1,164 @@
+#include "api/api.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+
+#include "api/chronos_graph.h"
+#include "api/chronos_jobs.h"
+#include "api/chronos_stats.h"
+#include "api/http.h"
+#include "api/metrics.h"
+#include "scheduler/registry.h"
+#include "util/xmalloc.h"
+
+#define MAX_SEGMENTS 8
+#define MAX_ARGS 2
+
+struct route {
+	const char *method;
+	const char *pattern; /* segments; "{}" captures one */
+	api_handler_fn fn;
+	const char *metric;  /* timer name */
+	int chronos;         /* served under /v1/scheduler and /scheduler */
+};
+
+static void handle_ping(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	(void)env;
+	(void)args;
+	http_respond(req, 200, "text/plain", xstrdup("pong\n"), 5);
+}
+
+static void handle_leader(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	(void)args;
+	http_respond_json(req, 200, json_pack("{s:s}", "leader", env->leader));
+}
+
+static void handle_metrics(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	(void)args;
+	json_t *gauges = json_pack("{s:{s:i}, s:{s:i}, s:{s:I}}",
+	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.queueSize", "value", 0,
+	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.highQueueSize", "value", 0,
+	    "gnomon.jobs.count", "value", (json_int_t)registry_count(env->reg));
+	http_respond_json(req, 200, metrics_to_json(env->metrics, gauges, api_now_ms()));
+}
+
+static const struct route routes[] = {
+	{"POST", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1},
+	{"PUT", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1},
+	{"POST", "dependency", chronos_post_dependency, "api.dependency.post", 1},
+	{"PUT", "dependency", chronos_post_dependency, "api.dependency.post", 1},
+	{"GET", "jobs", chronos_get_jobs, "api.jobs.list", 1},
+	{"GET", "jobs/search", chronos_search_jobs, "api.jobs.search", 1},
+	{"GET", "jobs/summary", chronos_jobs_summary, "api.jobs.summary", 1},
+	{"GET", "job/stat/{}", chronos_job_stat, "api.job.stat", 1},
+	{"GET", "job/{}", chronos_get_job, "api.job.get", 1},
+	{"DELETE", "job/{}", chronos_delete_job, "api.job.delete", 1},
+	{"GET", "stats/{}", chronos_stats_percentile, "api.stats", 1},
+	{"GET", "graph/dot", chronos_graph_dot, "api.graph.dot", 1},
+	{"GET", "graph/csv", chronos_graph_csv, "api.graph.csv", 1},
+	{"GET", "leader", handle_leader, "api.leader", 1},
+	{"GET", "leader", handle_leader, "api.leader", 0},
+	{"GET", "ping", handle_ping, "api.ping", 0},
+	{"GET", "metrics", handle_metrics, "api.metrics", 0},
+};
+
+int64_t api_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Split path (after the prefix) into at most MAX_SEGMENTS segments in place; returns the count or -1. */
+static int split(char *path, char **seg)
+{
+	int n = 0;
+	for (char *p = strtok(path, "/"); p; p = strtok(NULL, "/")) {
+		if (n == MAX_SEGMENTS)
+			return -1;
+		seg[n++] = p;
+	}
+	return n;
+}
+
+/* Does route r match the segments? Fills args with the captures. */
+static int match(const struct route *r, char **seg, int nseg, const char **args)
+{
+	char pattern[64], *pseg[MAX_SEGMENTS];
+	int npseg, nargs = 0;
+
+	snprintf(pattern, sizeof(pattern), "%s", r->pattern);
+	npseg = split(pattern, pseg);
+	if (npseg != nseg)
+		return 0;
+	for (int i = 0; i < nseg; i++) {
+		if (strcmp(pseg[i], "{}") == 0) {
+			if (nargs < MAX_ARGS)
+				args[nargs++] = seg[i];
+		} else if (strcmp(pseg[i], seg[i]) != 0) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Strip a Chronos prefix; returns the rest of the path and whether a prefix was there. */
+static const char *strip_prefix(const char *path, int *chronos)
+{
+	static const char *const prefixes[] = {"/v1/scheduler/", "/scheduler/"};
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t n = strlen(prefixes[i]);
+		if (strncmp(path, prefixes[i], n) == 0) {
+			*chronos = 1;
+			return path + n;
+		}
+	}
+	*chronos = 0;
+	return path;
+}
+
+void api_handle(void *arg, struct http_request *req)
+{
+	struct api_env *env = arg;
+	const char *method = http_request_method(req), *rest, *args[MAX_ARGS] = {NULL, NULL};
+	char path[1024], *seg[MAX_SEGMENTS], allow[128] = "";
+	int chronos, nseg;
+	uint64_t t0 = uv_hrtime();
+
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
+	rest = strip_prefix(http_request_path(req), &chronos);
+	snprintf(path, sizeof(path), "%s", rest);
+	nseg = split(path, seg);
+	for (size_t i = 0; nseg >= 0 && i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *r = &routes[i];
+		if (r->chronos != chronos || !match(r, seg, nseg, args))
+			continue;
+		if (strcmp(r->method, method) == 0) {
+			r->fn(env, req, args);
+			metrics_timer(env->metrics, r->metric, (int64_t)(uv_hrtime() - t0), api_now_ms());
+			return;
+		}
+		if (strstr(allow, r->method) == NULL) {
+			size_t used = strlen(allow);
+			snprintf(allow + used, sizeof(allow) - used, "%s%s", used ? ", " : "", r->method);
+		}
+	}
+	if (allow[0] && strcmp(method, "OPTIONS") == 0) {
+		http_add_header(req, "Allow", allow);
+		http_add_header(req, "Access-Control-Allow-Methods", allow);
+		http_add_header(req, "Access-Control-Allow-Headers", "Content-Type, Authorization");
+		http_respond(req, 204, NULL, NULL, 0);
+	} else if (allow[0]) {
+		http_add_header(req, "Allow", allow);
+		http_respond_error(req, 405, "method %s is not allowed on %s (allowed: %s)", method,
+		    http_request_path(req), allow);
+	} else {
+		http_respond_error(req, 404, "no such endpoint: %s %s", method, http_request_path(req));
+	}
+}

@@ -1,0 +1,37 @@
+/* A tiny blocking HTTP client for the CLI (libcurl easy interface): one request at a time against one server,
+ * reusing the connection between requests. */
+#ifndef GNOMON_CLI_CLI_HTTP_H
+#define GNOMON_CLI_CLI_HTTP_H
+
+#include <stddef.h>
+
+/* Largest response body the client accepts. */
+#define CLI_HTTP_MAX_BODY ((size_t)256 << 20)
+
+struct cli_http;
+
+struct cli_http_response {
+	long status;        /* HTTP status code */
+	char *body;         /* NUL-terminated, never NULL after a successful request */
+	size_t len;
+	char *content_type; /* NULL when the server sent none */
+};
+
+/* Create a client for a base URL such as "http://127.0.0.1:4400". Free with cli_http_free(). */
+struct cli_http *cli_http_new(const char *base);
+void cli_http_free(struct cli_http *h);
+const char *cli_http_base(const struct cli_http *h);
+
+/* Send METHOD base+path with an optional JSON body (NULL for none). Returns 0 when an answer arrived, whatever
+ * its status, filling resp (free it with cli_http_response_free); on a transport failure returns a negative
+ * errno-style code with a one-line message in err, e.g. "cannot reach http://127.0.0.1:4400: Connection
+ * refused", and leaves resp empty. */
+int cli_http_request(struct cli_http *h, const char *method, const char *path, const char *body,
+    struct cli_http_response *resp, char *err, size_t errlen) __attribute__((warn_unused_result));
+void cli_http_response_free(struct cli_http_response *resp);
+
+/* One line describing a failed (non-2xx) answer: the "message" of a JSON error body {"status", "message"},
+ * else "HTTP <code>: <first line of the body>", else "HTTP <code>". Control characters are replaced. */
+void cli_http_error_text(long status, const char *body, size_t len, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,225 @@
+/* `gnomon job add|list|show|rm`: job definitions over the Chronos v1 API. */
+#include "cli/cli.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_cmd.h"
+#include "cli/cli_input.h"
+#include "cli/cli_job_fmt.h"
+#include "cli/cli_job_util.h"
+#include "cli/cli_table.h"
+#include "cli/cli_url.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#define JOB_FILE_MAX ((size_t)1 << 20)
+#define ERR_MAX 1024
+
+static int job_add(const struct cli_ctx *ctx);
+static int job_list(const struct cli_ctx *ctx);
+static int job_show(const struct cli_ctx *ctx);
+static int job_rm(const struct cli_ctx *ctx);
+
+static const struct cli_cmd_entry job_entries[] = {
+    {"add", "FILE|-", "Add or replace the job, or array of jobs, in a JSON file ('-' reads standard input)", 1, 1,
+	job_add},
+    {"list", "", "List jobs with their schedule, last result and state", 0, 0, job_list},
+    {"show", "NAME", "Show one job", 1, 1, job_show},
+    {"rm", "NAME", "Delete a job", 1, 1, job_rm},
+};
+
+static const struct cli_cmd_family job_family = {
+    .name = "job",
+    .help = "Manage job definitions",
+    .entries = job_entries,
+    .n_entries = sizeof(job_entries) / sizeof(job_entries[0]),
+};
+
+int cli_job_main(int argc, char **argv)
+{
+	return cli_cmd_main(&job_family, argc, argv);
+}
+
+/* Print what happened to a job: "job 'NAME' <verb>", or a JSON line with --json. */
+static void print_done(const struct cli_ctx *ctx, const char *name, const char *verb)
+{
+	json_t *line;
+
+	if (!ctx->json) {
+		printf("job '%s' %s\n", name, verb);
+		return;
+	}
+	if (!(line = json_pack("{s:s, s:s}", "name", name, "result", verb)))
+		fatalx("json_pack: out of memory");
+	json_dumpf(line, stdout, JSON_COMPACT);
+	fputc('\n', stdout);
+	json_decref(line);
+}
+
+/* POST one job to the endpoint its keys select. In a batch, errors name the job. */
+static int add_one(const struct cli_ctx *ctx, const char *label, json_t *job, bool batch)
+{
+	const char *name = json_string_value(json_object_get(job, "name"));
+	struct cli_http_response resp;
+	char err[ERR_MAX];
+	char *body;
+	int rc;
+
+	if (!name || !*name) {
+		cli_errorx("%s: the job has no \"name\"", label);
+		return CLI_EXIT_FAIL;
+	}
+	if (!(body = json_dumps(job, JSON_COMPACT)))
+		fatalx("json_dumps: out of memory");
+	rc = cli_request(ctx, "POST", cli_job_endpoint(job), body, &resp, err, sizeof(err));
+	free(body);
+	if (rc < 0) {
+		if (batch)
+			cli_errorx("job '%s': %s", name, err);
+		else
+			cli_errorx("%s", err);
+		return CLI_EXIT_FAIL;
+	}
+	cli_http_response_free(&resp);
+	print_done(ctx, name, "saved");
+	return CLI_EXIT_OK;
+}
+
+static int job_add(const struct cli_ctx *ctx)
+{
+	const char *label = cli_input_label(ctx->argv[0]);
+	json_t *root, *ordered = NULL;
+	char err[ERR_MAX];
+	int rc = CLI_EXIT_FAIL;
+
+	if (!(root = cli_input_load_json(ctx->argv[0], JOB_FILE_MAX, err, sizeof(err)))) {
+		cli_errorx("%s", err);
+		return CLI_EXIT_FAIL;
+	}
+	if (json_is_object(root)) {
+		rc = add_one(ctx, label, root, false);
+	} else if (!json_is_array(root)) {
+		cli_errorx("%s: expected a job object or an array of jobs", label);
+	} else if (!(ordered = cli_job_order(root, err, sizeof(err)))) {
+		cli_errorx("%s: %s", label, err);
+	} else {
+		rc = CLI_EXIT_OK;
+		for (size_t i = 0; i < json_array_size(ordered) && rc == CLI_EXIT_OK; i++)
+			rc = add_one(ctx, label, json_array_get(ordered, i), true);
+	}
+	json_decref(ordered);
+	json_decref(root);
+	return rc;
+}
+
+/* Render the list table from the two answers and print it. */
+static int print_list(const json_t *summary, const json_t *jobs)
+{
+	char err[ERR_MAX];
+	struct cli_table *t = cli_job_list_table(summary, jobs, err, sizeof(err));
+	struct buf out;
+	int rc;
+
+	if (!t) {
+		cli_errorx("%s", err);
+		return CLI_EXIT_FAIL;
+	}
+	buf_init(&out, 0);
+	rc = cli_table_render(t, &out);
+	if (rc == 0)
+		fwrite(out.data, 1, out.len, stdout);
+	else
+		cli_errorx("cannot render the job table");
+	buf_free(&out);
+	cli_table_free(t);
+	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+static int job_list(const struct cli_ctx *ctx)
+{
+	json_t *summary = NULL, *jobs = NULL;
+	char err[ERR_MAX];
+	int rc = CLI_EXIT_FAIL;
+
+	if (!ctx->json && !(summary = cli_get_json(ctx, CLI_PATH_JOBS_SUMMARY, err, sizeof(err))))
+		goto fail;
+	if (!(jobs = cli_get_json(ctx, CLI_PATH_JOBS, err, sizeof(err))))
+		goto fail;
+	if (ctx->json) {
+		cli_print_json(jobs);
+		rc = CLI_EXIT_OK;
+	} else {
+		rc = print_list(summary, jobs);
+	}
+	goto out;
+fail:
+	cli_errorx("%s", err);
+out:
+	json_decref(jobs);
+	json_decref(summary);
+	return rc;
+}
+
+/* Reject an empty job name, which would address a different resource. */
+static bool check_name(const char *name)
+{
+	if (*name)
+		return true;
+	cli_errorx("the job name must not be empty");
+	return false;
+}
+
+static int job_show(const struct cli_ctx *ctx)
+{
+	char *path, err[ERR_MAX];
+	struct buf out;
+	json_t *job;
+	int rc = CLI_EXIT_OK;
+
+	if (!check_name(ctx->argv[0]))
+		return CLI_EXIT_FAIL;
+	path = cli_url_path(CLI_PATH_JOB, ctx->argv[0]);
+	job = cli_get_json(ctx, path, err, sizeof(err));
+	free(path);
+	if (!job) {
+		cli_errorx("%s", err);
+		return CLI_EXIT_FAIL;
+	}
+	if (ctx->json) {
+		cli_print_json(job);
+	} else {
+		buf_init(&out, 0);
+		if (!json_is_object(job) || cli_job_describe(job, &out) < 0) {
+			cli_errorx("unexpected answer from the server: the job is not a JSON object");
+			rc = CLI_EXIT_FAIL;
+		} else {
+			fwrite(out.data, 1, out.len, stdout);
+		}
+		buf_free(&out);
+	}
+	json_decref(job);
+	return rc;
+}
+
+static int job_rm(const struct cli_ctx *ctx)
+{
+	struct cli_http_response resp;
+	char *path, err[ERR_MAX];
+	int rc;
+
+	if (!check_name(ctx->argv[0]))
+		return CLI_EXIT_FAIL;
+	path = cli_url_path(CLI_PATH_JOB, ctx->argv[0]);
+	rc = cli_request(ctx, "DELETE", path, NULL, &resp, err, sizeof(err));
+	free(path);
+	if (rc < 0) {
+		cli_errorx("%s", err);
+		return CLI_EXIT_FAIL;
+	}
+	cli_http_response_free(&resp);
+	print_done(ctx, ctx->argv[0], "deleted");
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,325 @@
+#include "schedule/schedule.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "schedule/civil.h"
+#include "schedule/cron.h"
+#include "schedule/errmsg.h"
+#include "schedule/fire.h"
+#include "schedule/iso8601.h"
+#include "schedule/zones.h"
+#include "util/xmalloc.h"
+
+/* Chronos's create-time rule: the start must be at or after 1970-01-01T00:00:01Z. */
+#define START_MIN_MS 1000
+
+/* The instant of the parsed wall-clock start in the zone (Joda's withZoneRetainFields). When the string's own
+ * offset is one the zone has at that wall time, it picks the instant, so a start printed in the second copy of
+ * a repeated hour reads back as that copy; otherwise a repeated time takes the earlier instant and a skipped one
+ * moves forward by the gap. */
+static int resolve_start(struct schedule_zones *z, uint16_t zone, const struct iso_parsed *ip, int64_t *start)
+{
+	int64_t local = civil_to_local(&ip->local);
+	int32_t off;
+	int rc;
+
+	if (ip->has_offset) {
+		if ((rc = zones_offset_at(z, zone, local - ip->offset_ms, &off)) != 0)
+			return rc;
+		if (off == ip->offset_ms) {
+			*start = local - off;
+			return 0;
+		}
+	}
+	return zones_local_to_utc(z, zone, local, start);
+}
+
+static int parse_iso(struct schedule_zones *z, const char *text, const char *tz, int64_t now_ms,
+	struct schedule *out, char *err, size_t errlen)
+{
+	char q[ERRMSG_QUOTE_MAX], q2[ERRMSG_QUOTE_MAX];
+	struct iso_parsed ip;
+	int rc;
+
+	if ((rc = iso_parse(text, &ip, err, errlen)) != 0)
+		return rc;
+	if (ip.repeat == SCHEDULE_REPEAT_INFINITE && iso_period_is_zero(&ip.period)) {
+		errmsg_set(err, errlen, "schedule: infinite repetition with a zero period in '%s' would run forever: "
+			"use a non-zero period or Rn", errmsg_quote(text, SIZE_MAX, q));
+		return -EINVAL;
+	}
+	if (tz != NULL && tz[0] != '\0')
+		rc = schedule_zones_intern(z, tz, &out->zone, err, errlen);
+	else if (ip.has_offset)
+		rc = zones_intern_offset(z, ip.offset_ms, &out->zone);
+	else
+		out->zone = SCHEDULE_ZONE_UTC;
+	if (rc != 0)
+		return rc;
+	if (ip.start_now) {
+		out->u.iso.start_ms = now_ms - 1000;
+		out->flags = SCHEDULE_F_START_NOW;
+	} else if ((rc = resolve_start(z, out->zone, &ip, &out->u.iso.start_ms)) != 0) {
+		errmsg_set(err, errlen, "schedule: cannot place start date '%s' in its time zone",
+			errmsg_quote(ip.start, ip.start_len, q2));
+		return rc;
+	} else if (out->u.iso.start_ms < START_MIN_MS) {
+		errmsg_set(err, errlen, "schedule: start date '%s' is before 1970 in '%s'",
+			errmsg_quote(ip.start, ip.start_len, q2), errmsg_quote(text, SIZE_MAX, q));
+		return -EINVAL;
+	}
+	out->u.iso.repeat = ip.repeat;
+	out->u.iso.period = ip.period;
+	out->kind = SCHEDULE_ISO8601;
+	return 0;
+}
+
+int schedule_parse(struct schedule_zones *z, const char *schedule, const char *tz, int64_t now_ms,
+	struct schedule *out, char *err, size_t errlen)
+{
+	const char *expr;
+	char q[ERRMSG_QUOTE_MAX];
+	int rc;
+
+	*out = (struct schedule){ 0 };
+	if (schedule == NULL)
+		schedule = "";
+	if (schedule[0] == 'R')
+		return parse_iso(z, schedule, tz, now_ms, out, err, errlen);
+	expr = schedule + strspn(schedule, " \t");
+	if (*expr != '@' && strpbrk(expr, " \t") == NULL) {
+		errmsg_set(err, errlen, "schedule: cannot parse '%s': expected R[n]/[start]/period or a 5-field cron "
+			"expression", errmsg_quote(schedule, SIZE_MAX, q));
+		return -EINVAL;
+	}
+	if ((rc = cron_parse(schedule, out, err, errlen)) != 0)
+		return rc;
+	if (tz != NULL && tz[0] != '\0' && (rc = schedule_zones_intern(z, tz, &out->zone, err, errlen)) != 0)
+		return rc;
+	out->kind = SCHEDULE_CRON;
+	return 0;
+}
+
+int schedule_validate(const char *schedule, const char *tz, int64_t now_ms, char *err, size_t errlen)
+{
+	struct schedule_zones *z = schedule_zones_new();
+	struct schedule s;
+	int rc = schedule_parse(z, schedule, tz, now_ms, &s, err, errlen);
+
+	schedule_zones_free(z);
+	return rc;
+}
+
+enum schedule_kind schedule_kind(const struct schedule *s)
+{
+	return (enum schedule_kind)s->kind;
+}
+
+int64_t schedule_start(const struct schedule *s)
+{
+	return s->kind == SCHEDULE_ISO8601 ? s->u.iso.start_ms : SCHEDULE_NONE;
+}
+
+int64_t schedule_repeat(const struct schedule *s)
+{
+	return s->kind == SCHEDULE_ISO8601 ? s->u.iso.repeat : SCHEDULE_REPEAT_INFINITE;
+}
+
+bool schedule_period_is_zero(const struct schedule *s)
+{
+	return s->kind == SCHEDULE_ISO8601 && iso_period_is_zero(&s->u.iso.period);
+}
+
+int schedule_occurrence(struct schedule_zones *z, const struct schedule *s, int64_t k, int64_t *out)
+{
+	if (s->kind != SCHEDULE_ISO8601)
+		return -EINVAL;
+	return fire_iso_occurrence(z, s, k, out);
+}
+
+int schedule_next_after(struct schedule_zones *z, const struct schedule *s, int64_t t, int64_t *out)
+{
+	int64_t k;
+	int rc;
+
+	if (s->kind == SCHEDULE_CRON)
+		return fire_cron_next(z, s, t, out);
+	*out = SCHEDULE_NEVER;
+	if (s->u.iso.repeat == 0)
+		return 0;
+	if (s->u.iso.start_ms > t) {
+		*out = s->u.iso.start_ms;
+		return 0;
+	}
+	if (iso_period_is_zero(&s->u.iso.period) || t >= CIVIL_LOCAL_END)
+		return 0;
+	if ((rc = fire_iso_index(z, s, t, &k)) != 0)
+		return rc;
+	if (s->u.iso.repeat != SCHEDULE_REPEAT_INFINITE && k + 1 >= s->u.iso.repeat)
+		return 0;
+	return fire_iso_occurrence(z, s, k + 1, out);
+}
+
+int schedule_last_at_or_before(struct schedule_zones *z, const struct schedule *s, int64_t t, int64_t *out)
+{
+	int64_t k;
+	int rc;
+
+	if (s->kind == SCHEDULE_CRON)
+		return fire_cron_prev(z, s, t, out);
+	*out = SCHEDULE_NONE;
+	if (s->u.iso.repeat == 0 || s->u.iso.start_ms > t)
+		return 0;
+	if (iso_period_is_zero(&s->u.iso.period)) {
+		*out = s->u.iso.start_ms;
+		return 0;
+	}
+	if ((rc = fire_iso_index(z, s, t, &k)) != 0)
+		return rc;
+	if (s->u.iso.repeat != SCHEDULE_REPEAT_INFINITE && k >= s->u.iso.repeat)
+		k = s->u.iso.repeat - 1;
+	return fire_iso_occurrence(z, s, k, out);
+}
+
+/* ISO: how many distinct occurrence instants are at or before t. */
+static int iso_count_upto(struct schedule_zones *z, const struct schedule *s, int64_t t, int64_t *n)
+{
+	int rc;
+
+	*n = 0;
+	if (s->u.iso.repeat == 0 || s->u.iso.start_ms > t)
+		return 0;
+	*n = 1;
+	if (iso_period_is_zero(&s->u.iso.period))
+		return 0;
+	if ((rc = fire_iso_index(z, s, t, n)) != 0)
+		return rc;
+	if (++*n > s->u.iso.repeat && s->u.iso.repeat != SCHEDULE_REPEAT_INFINITE)
+		*n = s->u.iso.repeat;
+	return 0;
+}
+
+int schedule_count_between(struct schedule_zones *z, const struct schedule *s, int64_t from, int64_t to,
+	int64_t cap, int64_t *count)
+{
+	int64_t a, b, x = from;
+	int rc;
+
+	*count = 0;
+	if (to <= from || cap <= 0)
+		return 0;
+	if (s->kind == SCHEDULE_ISO8601) {
+		if ((rc = iso_count_upto(z, s, from, &a)) != 0 || (rc = iso_count_upto(z, s, to, &b)) != 0)
+			return rc;
+		*count = b - a < cap ? b - a : cap;
+		return 0;
+	}
+	while (*count < cap) {
+		if ((rc = fire_cron_next(z, s, x, &x)) != 0)
+			return rc;
+		if (x > to || x == SCHEDULE_NEVER)
+			break;
+		++*count;
+	}
+	return 0;
+}
+
+int schedule_next_n(struct schedule_zones *z, const struct schedule *s, int64_t t, int64_t *out, int n)
+{
+	int i, rc;
+
+	for (i = 0; i < n; i++) {
+		if ((rc = schedule_next_after(z, s, t, &out[i])) != 0)
+			return rc;
+		if (out[i] == SCHEDULE_NEVER)
+			break;
+		t = out[i];
+	}
+	return i;
+}
+
+int schedule_skip_forward(struct schedule_zones *z, struct schedule *s, int64_t now_ms)
+{
+	int64_t k, next;
+	int rc;
+
+	if (s->kind != SCHEDULE_ISO8601)
+		return 0;
+	if (s->u.iso.start_ms < now_ms && !iso_period_is_zero(&s->u.iso.period)) {
+		if ((rc = fire_iso_index(z, s, now_ms, &k)) != 0 || (rc = fire_iso_occurrence(z, s, k + 1, &next)) != 0)
+			return rc;
+		if (next == SCHEDULE_NEVER)
+			return -ERANGE;
+		s->u.iso.start_ms = next;
+	}
+	if (s->u.iso.repeat > 0)
+		s->u.iso.repeat--;
+	s->flags &= (uint8_t)~SCHEDULE_F_START_NOW;
+	return 0;
+}
+
+int schedule_format_instant(struct schedule_zones *z, uint16_t zone, int64_t ms, char *buf, size_t len)
+{
+	char offset[16] = "Z";
+	struct civil c;
+	int32_t off, a;
+	int rc, n;
+
+	if ((rc = zones_offset_at(z, zone, ms, &off)) != 0)
+		return rc;
+	if (ms + off < civil_days_from_date(0, 1, 1) * MS_PER_DAY || ms + off >= CIVIL_LOCAL_END)
+		return -ERANGE;
+	civil_from_local(ms + off, &c);
+	a = off < 0 ? -off : off;
+	if (a % 60000 != 0)
+		snprintf(offset, sizeof(offset), "%c%02d:%02d:%02d", off < 0 ? '-' : '+', a / 3600000, a / 60000 % 60,
+			a / 1000 % 60);
+	else if (off != 0)
+		snprintf(offset, sizeof(offset), "%c%02d:%02d", off < 0 ? '-' : '+', a / 3600000, a / 60000 % 60);
+	n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%s", c.year, c.month, c.day, c.hour, c.minute,
+		c.second, c.ms, offset);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int schedule_format(struct schedule_zones *z, const struct schedule *s, char *buf, size_t len)
+{
+	char start[SCHEDULE_INSTANT_MAX], period[96], repeat[24] = "";
+	int rc, n;
+
+	if (s->kind != SCHEDULE_ISO8601)
+		return -EINVAL;
+	if ((rc = schedule_format_instant(z, s->zone, s->u.iso.start_ms, start, sizeof(start))) != 0)
+		return rc;
+	if ((rc = iso_format_period(&s->u.iso.period, period, sizeof(period))) < 0)
+		return rc;
+	if (s->u.iso.repeat != SCHEDULE_REPEAT_INFINITE)
+		snprintf(repeat, sizeof(repeat), "%" PRId64, s->u.iso.repeat);
+	n = snprintf(buf, len, "R%s/%s/%s", repeat, start, period);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int schedule_rewrite(struct schedule_zones *z, const char *schedule, const char *tz, int64_t now_ms, char **out,
+	char *err, size_t errlen)
+{
+	char buf[SCHEDULE_FORMAT_MAX], q[ERRMSG_QUOTE_MAX];
+	struct schedule s;
+	int rc;
+
+	*out = NULL;
+	if ((rc = schedule_parse(z, schedule, tz, now_ms, &s, err, errlen)) != 0)
+		return rc;
+	if (s.kind == SCHEDULE_CRON) {
+		*out = xstrdup(schedule);
+		return 0;
+	}
+	if ((rc = schedule_skip_forward(z, &s, now_ms)) != 0 || (rc = schedule_format(z, &s, buf, sizeof(buf))) != 0) {
+		errmsg_set(err, errlen, "schedule: no next occurrence of '%s' before the year 10000",
+			errmsg_quote(schedule, SIZE_MAX, q));
+		return rc;
+	}
+	*out = xstrdup(buf);
+	return 0;
+}

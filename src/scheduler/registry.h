@@ -1,0 +1,48 @@
+/* The in-memory set of jobs the loop thread owns: lookup by name, listing in creation order, and the
+ * dependency edges (children of each job) with cycle detection. */
+#ifndef GNOMON_SCHEDULER_REGISTRY_H
+#define GNOMON_SCHEDULER_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct job;
+struct registry;
+
+/* One job and what the registry knows about it. */
+struct jobrec {
+	struct job *job;           /* owned */
+	struct jobrec **children;  /* jobs that list this one as a parent */
+	uint32_t nchildren, capchildren;
+	uint32_t order;            /* slot in the creation-order listing */
+	uint32_t mark;             /* traversal generation, private to the registry */
+};
+
+struct registry *registry_new(void);
+/* Frees every job too. */
+void registry_free(struct registry *reg);
+size_t registry_count(const struct registry *reg);
+struct jobrec *registry_get(const struct registry *reg, const char *name);
+
+/* Add a job or replace the job of the same name (which keeps its place in the listing), taking ownership of
+ * job, and wire its parent edges to the parents that exist. Returns its record. */
+struct jobrec *registry_put(struct registry *reg, struct job *job);
+/* Remove and free a job; its parents forget it. Its children must have been re-parented first. */
+void registry_remove(struct registry *reg, const char *name);
+/* Rebuild every parent edge from the jobs' parent lists (after loading). Returns how many parent names were
+ * not found. */
+size_t registry_relink(struct registry *reg);
+
+/* Check the parents a job would have: each must exist, not be the job itself, and not make a cycle.
+ * Returns 0, or -EINVAL with a message naming the offending jobs. */
+int registry_check_parents(struct registry *reg, const struct job *job, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Creation-order listing: slots 0..registry_slots()-1, some of them empty (NULL) after removals. Slots keep
+ * their index while any listing is held, so a streamed listing survives removals. */
+size_t registry_slots(const struct registry *reg);
+struct jobrec *registry_slot(const struct registry *reg, size_t i);
+void registry_hold(struct registry *reg);
+void registry_release(struct registry *reg);
+
+#endif

@@ -1,0 +1,221 @@
+#include "server/server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "api/api.h"
+#include "api/http.h"
+#include "api/metrics.h"
+#include "job/job.h"
+#include "job/job_json.h"
+#include "schedule/schedule.h"
+#include "scheduler/registry.h"
+#include "server/server_config.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+struct server {
+	struct server_config cfg;
+	uv_loop_t loop;
+	uv_signal_t sigint, sigterm;
+	struct store *store;
+	struct registry *reg;
+	struct schedule_zones *zones;
+	struct metrics *metrics;
+	struct http_server *http;
+	struct job_defaults defaults;
+	struct api_env api;
+	char *leader;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: gnomon server [options]\n\nOptions (also from GNOMON_<NAME> environment variables;"
+		     " Chronos's --underscore_spellings work too):\n");
+	config_print_help(server_options, out);
+	fprintf(out, "  %-28s %s\n  %-28s %s\n", "--help", "show this help", "--version", "print the version");
+}
+
+/* Parse environment then flags into cfg; returns -1 to continue, or an exit code. */
+static int configure(struct server_config *cfg, int argc, char **argv)
+{
+	char err[512];
+	enum log_level level;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("gnomon %s\n", GNOMON_VERSION);
+			return 0;
+		}
+	}
+	config_defaults(server_options, cfg);
+	if (config_apply_env(server_options, cfg, err, sizeof(err)) < 0 ||
+	    config_parse_args(server_options, cfg, argc - 1, argv + 1, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);
+		return 2;
+	}
+	if (log_level_parse(cfg->log_level, &level) < 0) {
+		fprintf(stderr, "gnomon server: --log-level: invalid value '%s' (error, warn, info, debug)\n",
+		    cfg->log_level);
+		return 2;
+	}
+	log_init(level, cfg->log_json);
+	if (cfg->hostname[0] == '\0') {
+		char host[256] = "localhost";
+		if (gethostname(host, sizeof(host) - 1) < 0)
+			log_warn("gethostname");
+		free(cfg->hostname);
+		cfg->hostname = xstrdup(host);
+	}
+	return -1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct load_ctx {
+	struct server *srv;
+	size_t loaded, failed;
+};
+
+static int load_one(void *arg, const char *name, const char *json, size_t len)
+{
+	struct load_ctx *lc = arg;
+	char err[512];
+	struct job *job = job_from_json(json, len, &lc->srv->defaults, now_ms(), err, sizeof(err));
+
+	if (job == NULL) {
+		log_warnx("store: job '%s' cannot be read and is skipped: %s", name, err);
+		lc->failed++;
+		return 0;
+	}
+	registry_put(lc->srv->reg, job);
+	lc->loaded++;
+	return 0;
+}
+
+static int load_jobs(struct server *srv)
+{
+	struct load_ctx lc = {.srv = srv};
+	struct timespec t0, t1;
+	size_t missing;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (store_load_jobs(srv->store, load_one, &lc) != 0)
+		return -EIO;
+	missing = registry_relink(srv->reg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (missing)
+		log_warnx("store: %zu parent references name jobs that do not exist", missing);
+	log_info("loaded %zu jobs in %.0f ms%s", lc.loaded,
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+	    lc.failed ? " (some could not be read, see above)" : "");
+	return 0;
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct server *srv = h->data;
+	log_info("received signal %d, shutting down", signum);
+	http_server_stop(srv->http);
+	srv->http = NULL;
+	uv_close((uv_handle_t *)&srv->sigint, NULL);
+	uv_close((uv_handle_t *)&srv->sigterm, NULL);
+}
+
+static int start(struct server *srv)
+{
+	char err[512];
+	struct http_server_options hopt = {
+		.address = srv->cfg.http_address,
+		.port = (int)srv->cfg.http_port,
+		.max_body = (size_t)srv->cfg.max_body_size,
+	};
+
+	srv->defaults = (struct job_defaults){
+		.cpus = srv->cfg.task_cpu,
+		.mem = (double)srv->cfg.task_mem,
+		.disk = (double)srv->cfg.task_disk,
+		.user = srv->cfg.user,
+		.epsilon_s = srv->cfg.task_epsilon,
+	};
+	if (store_open(srv->cfg.data_dir, &srv->store, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	srv->reg = registry_new();
+	srv->zones = schedule_zones_new();
+	srv->metrics = metrics_new(now_ms());
+	if (load_jobs(srv) < 0)
+		return -1;
+	if (uv_loop_init(&srv->loop) < 0)
+		fatalx("cannot initialise the event loop");
+	srv->loop.data = srv;
+	if (http_server_start(&srv->loop, &hopt, api_handle, &srv->api, &srv->http, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	srv->leader = xasprintf("%s:%d", srv->cfg.hostname, http_server_port(srv->http));
+	srv->api = (struct api_env){
+		.reg = srv->reg,
+		.store = srv->store,
+		.zones = srv->zones,
+		.defaults = &srv->defaults,
+		.metrics = srv->metrics,
+		.leader = srv->leader,
+		.job_history_limit = srv->cfg.job_history_limit,
+	};
+	uv_signal_init(&srv->loop, &srv->sigint);
+	uv_signal_init(&srv->loop, &srv->sigterm);
+	srv->sigint.data = srv->sigterm.data = srv;
+	uv_signal_start(&srv->sigint, on_signal, SIGINT);
+	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+	log_info("gnomon %s listening on http://%s:%d/ (data in %s)", GNOMON_VERSION, srv->cfg.http_address,
+	    http_server_port(srv->http), srv->cfg.data_dir);
+	return 0;
+}
+
+static void stop(struct server *srv)
+{
+	/* Runs until a signal closes the handles; after a failed start it only lets closing handles finish. */
+	if (srv->loop.data == srv) {
+		uv_run(&srv->loop, UV_RUN_DEFAULT);
+		if (uv_loop_close(&srv->loop) == UV_EBUSY)
+			log_warnx("event loop closed with handles still open");
+	}
+	metrics_free(srv->metrics);
+	schedule_zones_free(srv->zones);
+	registry_free(srv->reg);
+	store_close(srv->store);
+	free(srv->leader);
+	config_free(server_options, &srv->cfg);
+}
+
+int server_main(int argc, char **argv)
+{
+	struct server srv;
+	int rc;
+
+	memset(&srv, 0, sizeof(srv));
+	if ((rc = configure(&srv.cfg, argc, argv)) >= 0) {
+		config_free(server_options, &srv.cfg);
+		return rc;
+	}
+	rc = start(&srv);
+	stop(&srv);
+	return rc == 0 ? 0 : 1;
+}

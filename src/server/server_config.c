@@ -1,0 +1,35 @@
+#include "server/server_config.h"
+
+#include <limits.h>
+#include <stddef.h>
+
+#define OPT(field) offsetof(struct server_config, field)
+#define IGNORE(n) {n, CONFIG_IGNORED, NULL, 0, 0, 0, ""}
+
+const struct config_option server_options[] = {
+	{"http-port", CONFIG_INT, "4400", 0, 65535, OPT(http_port), "port of the API and web UI (0: any free port)"},
+	{"http-address", CONFIG_STRING, "127.0.0.1", 0, 0, OPT(http_address),
+	    "address to listen on; the API runs commands, so only loopback unless asked"},
+	{"data-dir", CONFIG_STRING, "./gnomon-data", 0, 0, OPT(data_dir), "directory of the embedded SQLite store"},
+	{"hostname", CONFIG_STRING, NULL, 0, 0, OPT(hostname), "advertised host name (default: this machine's)"},
+	{"log-level", CONFIG_STRING, "info", 0, 0, OPT(log_level), "error, warn, info or debug"},
+	{"log-json", CONFIG_BOOL, "false", 0, 0, OPT(log_json), "log JSON lines instead of text"},
+	{"max-body-size", CONFIG_SIZE, "1M", 1024, 1LL << 30, OPT(max_body_size),
+	    "largest accepted request body (bytes; K, M, G suffixes)"},
+	{"mesos-task-cpu", CONFIG_DOUBLE, "0.1", 0, 0, OPT(task_cpu), "default cpus of a job"},
+	{"mesos-task-mem", CONFIG_INT, "128", 0, LLONG_MAX, OPT(task_mem), "default mem (MiB) of a job"},
+	{"mesos-task-disk", CONFIG_INT, "256", 0, LLONG_MAX, OPT(task_disk), "default disk (MiB) of a job"},
+	{"user", CONFIG_STRING, "root", 0, 0, OPT(user), "default runAsUser of a job"},
+	{"task-epsilon", CONFIG_INT, "60", 0, 86400 * 365, OPT(task_epsilon),
+	    "default epsilon (seconds): how late a missed run may still start"},
+	{"job-history-limit", CONFIG_INT, "5", 0, 100000, OPT(job_history_limit),
+	    "runs shown in /v1/scheduler/job/stat/{name}"},
+	{"cluster-name", CONFIG_STRING, NULL, 0, 0, OPT(cluster_name), "cluster name shown in notifications"},
+	/* Chronos options that only make sense with Mesos: accepted so existing init scripts keep working. */
+	IGNORE("master"), IGNORE("mesos-role"), IGNORE("mesos-checkpoint"), IGNORE("mesos-framework-name"),
+	IGNORE("mesos-authentication-principal"), IGNORE("mesos-authentication-secret-file"),
+	IGNORE("failover-timeout"), IGNORE("webui-url"), IGNORE("reconciliation-interval"),
+	IGNORE("revive-offers-for-new-jobs"), IGNORE("decline-offer-duration"), IGNORE("min-revive-offers-interval"),
+	IGNORE("leader-max-idle-time"), IGNORE("schedule-horizon"),
+	{NULL, CONFIG_INT, NULL, 0, 0, 0, NULL},
+};

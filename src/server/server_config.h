@@ -1,0 +1,28 @@
+/* The options of `gnomon server`: one declarative table shared by flags, GNOMON_* variables and --help. */
+#ifndef GNOMON_SERVER_SERVER_CONFIG_H
+#define GNOMON_SERVER_SERVER_CONFIG_H
+
+#include <stdbool.h>
+
+#include "util/config.h"
+
+struct server_config {
+	long long http_port;
+	char *http_address;
+	char *data_dir;
+	char *hostname;
+	char *log_level;
+	bool log_json;
+	long long max_body_size;
+	double task_cpu;
+	long long task_mem;
+	long long task_disk;
+	char *user;
+	long long task_epsilon;
+	long long job_history_limit;
+	char *cluster_name;
+};
+
+extern const struct config_option server_options[];
+
+#endif

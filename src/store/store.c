@@ -1,0 +1,231 @@
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+enum stmt_id { ST_PUT_JOB, ST_DELETE_JOB, ST_LOAD_JOBS, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_COUNT };
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_PUT_JOB] = "INSERT INTO jobs(name, json) VALUES(?1, ?2) "
+		       "ON CONFLICT(name) DO UPDATE SET json = excluded.json",
+	[ST_DELETE_JOB] = "DELETE FROM jobs WHERE name = ?1",
+	[ST_LOAD_JOBS] = "SELECT name, json FROM jobs ORDER BY seq",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+};
+
+/* Schema migrations, applied in order; PRAGMA user_version records how many ran. */
+static const char *const migrations[] = {
+	"CREATE TABLE jobs ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  json TEXT NOT NULL)",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT];
+	int lock_fd;
+};
+
+static int mkdir_p(const char *dir)
+{
+	char *path = xstrdup(dir);
+	int rc = 0;
+	for (char *p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0750) < 0 && errno != EEXIST) {
+			rc = -errno;
+			break;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(path);
+	return rc;
+}
+
+static int exec_sql(struct store *s, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "store: %s: %s", sql, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int migrate(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int version = 0, n = (int)(sizeof(migrations) / sizeof(migrations[0]));
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		goto sqlerr;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > n) {
+		snprintf(err, errlen, "store: database schema version %d is newer than this gnomon (%d)", version, n);
+		return -EPROTO;
+	}
+	for (int i = version; i < n; i++) {
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", i + 1);
+		if (exec_sql(s, "BEGIN", err, errlen) < 0 || exec_sql(s, migrations[i], err, errlen) < 0 ||
+		    exec_sql(s, pragma, err, errlen) < 0 || exec_sql(s, "COMMIT", err, errlen) < 0)
+			return -EIO;
+	}
+	return 0;
+sqlerr:
+	snprintf(err, errlen, "store: %s", sqlite3_errmsg(s->db));
+	return -EIO;
+}
+
+int store_open(const char *dir, struct store **out, char *err, size_t errlen)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	char *path = NULL;
+	int rc;
+
+	s->lock_fd = -1;
+	if ((rc = mkdir_p(dir)) < 0) {
+		snprintf(err, errlen, "store: cannot create data dir '%s': %s", dir, strerror(-rc));
+		goto fail;
+	}
+	path = xasprintf("%s/gnomon.lock", dir);
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "store: data dir '%s' is in use by another gnomon server (%s)", dir,
+		    strerror(errno));
+		goto fail;
+	}
+	free(path);
+	path = xasprintf("%s/gnomon.db", dir);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "store: cannot open '%s': %s", path, sqlite3_errmsg(s->db));
+		rc = -EIO;
+		goto fail;
+	}
+	/* WAL with synchronous=NORMAL: a commit is in the OS before it returns, so it survives a process crash;
+	 * the database stays consistent after a power loss. */
+	if ((rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+			      "PRAGMA busy_timeout=5000;", err, errlen)) < 0 ||
+	    (rc = migrate(s, err, errlen)) < 0)
+		goto fail;
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "store: preparing '%s': %s", stmt_sql[i], sqlite3_errmsg(s->db));
+			rc = -EIO;
+			goto fail;
+		}
+	}
+	free(path);
+	*out = s;
+	return 0;
+fail:
+	free(path);
+	store_close(s);
+	return rc < 0 ? rc : -EIO;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	if (s->db)
+		sqlite3_close(s->db);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	free(s);
+}
+
+const char *store_errmsg(const struct store *s)
+{
+	return sqlite3_errmsg(s->db);
+}
+
+/* Step a prepared statement that returns no rows, then reset it. */
+static int step_done(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->stmt[id];
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: %s: %s", stmt_sql[id], sqlite3_errmsg(s->db));
+		return -EIO;
+	}
+	return 0;
+}
+
+int store_begin(struct store *s)
+{
+	return step_done(s, ST_BEGIN);
+}
+
+int store_commit(struct store *s)
+{
+	return step_done(s, ST_COMMIT);
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		(void)step_done(s, ST_ROLLBACK);
+}
+
+int store_put_job(struct store *s, const char *name, const char *json)
+{
+	sqlite3_bind_text(s->stmt[ST_PUT_JOB], 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->stmt[ST_PUT_JOB], 2, json, -1, SQLITE_STATIC);
+	return step_done(s, ST_PUT_JOB);
+}
+
+int store_delete_job(struct store *s, const char *name)
+{
+	sqlite3_bind_text(s->stmt[ST_DELETE_JOB], 1, name, -1, SQLITE_STATIC);
+	return step_done(s, ST_DELETE_JOB);
+}
+
+int store_load_jobs(struct store *s, int (*fn)(void *ctx, const char *name, const char *json, size_t len),
+    void *ctx)
+{
+	sqlite3_stmt *st = s->stmt[ST_LOAD_JOBS];
+	int rc, out = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *json = (const char *)sqlite3_column_text(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+		if ((out = fn(ctx, name, json, len)) != 0)
+			break;
+	}
+	if (out == 0 && rc != SQLITE_DONE) {
+		log_warnx("store: loading jobs: %s", sqlite3_errmsg(s->db));
+		out = -EIO;
+	}
+	sqlite3_reset(st);
+	return out;
+}

@@ -1,0 +1,31 @@
+/* Durable state in the data directory: an SQLite database in WAL mode. Standalone gnomon keeps jobs here.
+ * Every call runs on the loop thread; a call that returns 0 has committed (or is inside a transaction the
+ * caller commits), so a change acknowledged afterwards survives a kill -9 of the server. */
+#ifndef GNOMON_STORE_STORE_H
+#define GNOMON_STORE_STORE_H
+
+#include <stddef.h>
+
+struct store;
+
+/* Open (creating if needed) DIR/gnomon.db and take an exclusive lock on the directory, so two servers never
+ * share one data dir. Returns 0 or a negative errno with a message. */
+int store_open(const char *dir, struct store **out, char *err, size_t errlen) __attribute__((warn_unused_result));
+void store_close(struct store *s);
+
+/* Group several changes into one atomic transaction. */
+int store_begin(struct store *s) __attribute__((warn_unused_result));
+int store_commit(struct store *s) __attribute__((warn_unused_result));
+void store_rollback(struct store *s);
+
+/* Insert or replace a job's JSON; a replaced job keeps its place in the listing order. */
+int store_put_job(struct store *s, const char *name, const char *json) __attribute__((warn_unused_result));
+int store_delete_job(struct store *s, const char *name) __attribute__((warn_unused_result));
+/* Call fn for each stored job in creation order; stops and returns fn's value when it is non-zero. */
+int store_load_jobs(struct store *s, int (*fn)(void *ctx, const char *name, const char *json, size_t len),
+    void *ctx) __attribute__((warn_unused_result));
+
+/* The last SQLite error, for logs. */
+const char *store_errmsg(const struct store *s);
+
+#endif

@@ -1,0 +1,45 @@
+/* Declarative configuration: one table of options (name, type, default, bounds, help) drives command-line
+ * flags, GNOMON_* environment variables and --help (Redis static_configs[]). Values land in a caller struct
+ * at each option's offset. */
+#ifndef GNOMON_UTIL_CONFIG_H
+#define GNOMON_UTIL_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum config_type {
+	CONFIG_INT,     /* long long, bounded by min/max */
+	CONFIG_DOUBLE,  /* double, bounded by min/max */
+	CONFIG_BOOL,    /* bool: a bare --flag means true */
+	CONFIG_STRING,  /* char * owned by the target struct (freed by config_free) */
+	CONFIG_SIZE,    /* long long bytes; accepts K, M, G suffixes (powers of 1024) */
+	CONFIG_IGNORED, /* a Chronos/Mesos flag gnomon accepts and ignores with a warning */
+};
+
+struct config_option {
+	const char *name;      /* canonical spelling without dashes, e.g. "http-port" */
+	enum config_type type;
+	const char *def;       /* default as text; NULL: no default (empty string or 0) */
+	long long min, max;    /* bounds for INT and SIZE (and DOUBLE when min < max) */
+	size_t offset;         /* where the value goes in the target struct */
+	const char *help;
+};
+
+/* Fill every option of the table with its default. */
+void config_defaults(const struct config_option *table, void *target);
+/* Apply GNOMON_<NAME> environment variables (dashes become underscores). Returns 0 or -EINVAL with err. */
+int config_apply_env(const struct config_option *table, void *target, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Parse --name value and --name=value (underscores accepted for dashes, as Chronos spelled them). Positional
+ * arguments are not allowed. Returns 0, or -EINVAL with a one-line message naming the option. */
+int config_parse_args(const struct config_option *table, void *target, int argc, char **argv, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+/* Set one option by name from text; returns 0, -ENOENT (unknown) or -EINVAL with err. */
+int config_set(const struct config_option *table, void *target, const char *name, const char *value, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+/* Print the options with defaults and help, one per line. */
+void config_print_help(const struct config_option *table, FILE *out);
+/* Free the strings the table put into the target. */
+void config_free(const struct config_option *table, void *target);
+
+#endif

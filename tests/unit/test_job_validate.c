@@ -1,0 +1,285 @@
+/* Job errors: one row per parse or validation message, with its exact text. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "job/job.h"
+#include "job/job_json.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+struct error_row {
+	const char *input;
+	const char *message; /* NULL: accepted */
+};
+
+/* Parse each input; the error message must be exactly the expected one. */
+static void check_parse_rows(const struct error_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char err[512] = "";
+		struct job *j = job_from_json(rows[i].input, strlen(rows[i].input), NULL, 0, err, sizeof(err));
+		if (rows[i].message == NULL && j == NULL)
+			fail_msg("row %zu: rejected: %s", i, err);
+		if (rows[i].message != NULL && (j != NULL || strcmp(err, rows[i].message) != 0))
+			fail_msg("row %zu: got \"%s\"\n  want \"%s\"", i, j ? "(accepted)" : err, rows[i].message);
+		job_free(j);
+	}
+}
+
+/* Parse (must succeed) then validate each input; the validation message must be exactly the expected one. */
+static void check_validate_rows(const struct error_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char err[512] = "";
+		struct job *j = job_from_json(rows[i].input, strlen(rows[i].input), NULL, 0, err, sizeof(err));
+		if (j == NULL)
+			fail_msg("row %zu: parse failed: %s", i, err);
+		int rc = job_validate(j, err, sizeof(err));
+		if (rows[i].message == NULL && rc != 0)
+			fail_msg("row %zu: rejected: %s", i, err);
+		if (rows[i].message != NULL && (rc != -EINVAL || strcmp(err, rows[i].message) != 0))
+			fail_msg("row %zu: got \"%s\"\n  want \"%s\"", i, rc ? err : "(valid)", rows[i].message);
+		job_free(j);
+	}
+}
+
+static void test_type_errors(void **state)
+{
+	static const struct error_row rows[] = {
+		{"{\"name\":\"a\",\"retries\":\"abc\"}", "retries: expected an integer, got \"abc\""},
+		{"{\"name\":\"a\",\"retries\":2.5}", "retries: expected an integer, got 2.5"},
+		{"{\"name\":\"a\",\"retries\":3000000000}",
+		 "retries: expected an integer between -2147483648 and 2147483647, got 3000000000"},
+		{"{\"name\":\"a\",\"retries\":\" 3\"}", "retries: expected an integer, got \" 3\""},
+		{"{\"name\":\"a\",\"successCount\":true}", "successCount: expected an integer, got true"},
+		{"{\"name\":\"a\",\"maxCompletionTime\":\"1h\"}", "maxCompletionTime: expected an integer, got \"1h\""},
+		{"{\"name\":\"a\",\"cpus\":[1]}", "cpus: expected a number, got [1]"},
+		{"{\"name\":\"a\",\"mem\":\"lots\"}", "mem: expected a number, got \"lots\""},
+		{"{\"name\":\"a\",\"disk\":\"0x10\"}", "disk: expected a number, got \"0x10\""},
+		{"{\"name\":\"a\",\"cpus\":\"nan\"}", "cpus: expected a number, got \"nan\""},
+		{"{\"name\":\"a\",\"shell\":\"yes\"}", "shell: expected true or false, got \"yes\""},
+		{"{\"name\":\"a\",\"async\":2}", "async: expected true or false, got 2"},
+		{"{\"name\":\"a\",\"softError\":{}}", "softError: expected true or false, got {}"},
+		{"{\"name\":\"a\",\"command\":5}", "command: expected a string, got 5"},
+		{"{\"name\":\"a\",\"schedule\":[\"R/x/PT1H\"]}", "schedule: expected a string, got [\"R/x/PT1H\"]"},
+		{"{\"name\":\"a\",\"lastSuccess\":\"yesterday\"}",
+		 "lastSuccess: expected an ISO 8601 time such as 2014-03-08T16:57:17.507Z, got \"yesterday\""},
+		{"{\"name\":\"a\",\"arguments\":\"-x\"}", "arguments: expected an array, got \"-x\""},
+		{"{\"name\":\"a\",\"arguments\":[\"x\",1]}", "arguments[1]: expected a string, got 1"},
+		{"{\"name\":\"a\",\"uris\":[null]}", "uris[0]: expected a string, got null"},
+		{"{\"name\":\"a\",\"parents\":{\"a\":1}}", "parents: expected an array, got {\"a\":1}"},
+		{"{\"name\":\"a\",\"fetch\":[{\"uri\":\"a\"},{\"uri\":5}]}", "fetch[1].uri: expected a string, got 5"},
+		{"{\"name\":\"a\",\"fetch\":[\"http://x\"]}", "fetch[0]: expected an object, got \"http://x\""},
+		{"{\"name\":\"a\",\"fetch\":[{\"uri\":\"a\",\"extract\":\"no\"}]}",
+		 "fetch[0].extract: expected true or false, got \"no\""},
+		{"{\"name\":\"a\",\"environmentVariables\":[{\"name\":\"x\"}]}",
+		 "environmentVariables[0]: expected an object with name and value"},
+		{"{\"name\":\"a\",\"environmentVariables\":[{\"name\":\"x\",\"value\":\"1\"},\"Y=2\"]}",
+		 "environmentVariables[1]: expected an object with name and value"},
+		{"{\"name\":\"a\",\"environmentVariables\":[{\"name\":\"x\",\"value\":5}]}",
+		 "environmentVariables[0].value: expected a string, got 5"},
+		{"{\"name\":\"a\",\"constraints\":[[\"rack\",\"EQUALS\"]]}",
+		 "constraints[0]: expected an array of 3 strings [attribute, operator, value], got [\"rack\",\"EQUALS\"]"},
+		{"{\"name\":\"a\",\"constraints\":[[\"rack\",\"EQUALS\",1]]}",
+		 "constraints[0]: expected an array of 3 strings [attribute, operator, value], got [\"rack\",\"EQUALS\",1]"},
+		{"{\"name\":\"a\",\"container\":\"busybox\"}", "container: expected an object, got \"busybox\""},
+		{"{\"name\":\"a\",\"container\":{\"image\":7}}", "container.image: expected a string, got 7"},
+		{"{\"name\":\"a\",\"container\":{\"image\":\"i\",\"volumes\":[{\"hostPath\":\"/h\"}]}}",
+		 "container.volumes[0].containerPath: required"},
+		{"{\"name\":\"a\",\"container\":{\"image\":\"i\",\"volumes\":[{\"containerPath\":\"/c\",\"external\":{}}]}}",
+		 "container.volumes[0].external.name: required"},
+		{"{\"name\":\"a\",\"container\":{\"image\":\"i\",\"volumes\":[{\"containerPath\":\"/c\",\"external\":"
+		 "{\"name\":\"n\",\"provider\":\"p\",\"options\":[{\"key\":\"k\"}]}}]}}",
+		 "container.volumes[0].external.options[0]: expected an object with key and value"},
+		{"{\"name\":\"a\",\"container\":{\"image\":\"i\",\"networkInfos\":[{\"portMappings\":"
+		 "[{\"hostPort\":\"x\",\"containerPort\":80}]}]}}",
+		 "container.networkInfos[0].portMappings[0].hostPort: expected an integer, got \"x\""},
+		{"{\"name\":\"a\",\"container\":{\"image\":\"i\",\"networkInfos\":[{\"portMappings\":"
+		 "[{\"hostPort\":1,\"containerPort\":70000}]}]}}",
+		 "container.networkInfos[0].portMappings[0].containerPort: expected an integer between 0 and 65535, "
+		 "got 70000"},
+		{"{\"name\":\"a\",\"container\":{\"image\":\"i\",\"forcePullImage\":\"yes\"}}",
+		 "container.forcePullImage: expected true or false, got \"yes\""},
+		{"{\"name\":\"a\",\"container\":{\"image\":\"i\",\"parameters\":[[\"k\",\"v\"]]}}",
+		 "container.parameters[0]: expected an object with key and value"},
+		{"{\"name\":\"a\",\"container\":{\"image\":\"i\",\"network\":1}}",
+		 "container.network: expected a string, got 1"},
+	};
+	(void)state;
+	check_parse_rows(rows, N(rows));
+}
+
+static void test_document_errors(void **state)
+{
+	static const struct error_row rows[] = {
+		{"{\"name\":\"a\",}", "invalid JSON at line 1, column 13: string or '}' expected near '}'"},
+		{"{\n  \"name\": \"a\"\n  \"command\": \"x\"\n}",
+		 "invalid JSON at line 3, column 11: '}' expected near '\"command\"'"},
+		{"", "invalid JSON at line 1, column 0: '[' or '{' expected near end of file"},
+		{"{\"name\":\"a\"} x", "invalid JSON at line 1, column 14: end of file expected near 'x'"},
+		{"{\"name\":\"a\\u0000b\"}",
+		 "invalid JSON at line 1, column 17: \\u0000 is not allowed without JSON_ALLOW_NUL"},
+		{"[1]", "job: expected a JSON object"},
+		{"\"job\"", "job: expected a JSON object"},
+		{"null", "job: expected a JSON object"},
+		{"{}", "name: required"},
+		{"{\"name\":\"\"}", "name: required"},
+		{"{\"name\":null,\"command\":\"x\"}", "name: required"},
+		{"{\"name\":5}", "name: expected a string, got 5"},
+	};
+	(void)state;
+	check_parse_rows(rows, N(rows));
+}
+
+/* Build {"name":"a","x":[[...]]} whose deepest array sits at the given depth (the job object is depth 1). */
+static char *nested(int depth)
+{
+	size_t n = (size_t)depth;
+	char *s = malloc(32 + 2 * n);
+	size_t off = (size_t)sprintf(s, "{\"name\":\"a\",\"x\":");
+	for (int i = 1; i < depth; i++)
+		s[off++] = '[';
+	for (int i = 1; i < depth; i++)
+		s[off++] = ']';
+	strcpy(s + off, "}");
+	return s;
+}
+
+/* A job whose command (or a nested field) is len bytes long. */
+static char *long_field(const char *prefix, size_t len, const char *suffix)
+{
+	size_t p = strlen(prefix), q = strlen(suffix);
+	char *s = malloc(p + len + q + 1);
+	memcpy(s, prefix, p);
+	memset(s + p, 'x', len);
+	memcpy(s + p + len, suffix, q + 1);
+	return s;
+}
+
+static void test_bounds(void **state)
+{
+	char *inputs[6];
+	struct error_row rows[6];
+	(void)state;
+
+	inputs[0] = nested(32);
+	inputs[1] = nested(33);
+	inputs[2] = long_field("{\"name\":\"a\",\"command\":\"", 65536, "\"}");
+	inputs[3] = long_field("{\"name\":\"a\",\"command\":\"", 65537, "\"}");
+	inputs[4] = long_field("{\"name\":\"a\",\"container\":{\"image\":\"i\",\"parameters\":[{\"key\":\"k\",\"value\":\"",
+			       65537, "\"}]}}");
+	inputs[5] = long_field("{\"name\":\"a\",\"environmentVariables\":[{\"name\":\"k\",\"value\":\"", 65537, "\"}]}");
+	rows[0] = (struct error_row){inputs[0], NULL};
+	rows[1] = (struct error_row){inputs[1], "job: nesting deeper than 32"};
+	rows[2] = (struct error_row){inputs[2], NULL};
+	rows[3] = (struct error_row){inputs[3], "command: longer than 65536 bytes"};
+	rows[4] = (struct error_row){inputs[4], "container.parameters[0].value: longer than 65536 bytes"};
+	rows[5] = (struct error_row){inputs[5], "environmentVariables[0].value: longer than 65536 bytes"};
+	check_parse_rows(rows, N(rows));
+	for (size_t i = 0; i < N(inputs); i++)
+		free(inputs[i]);
+}
+
+/* A value too long to quote whole is cut on a UTF-8 boundary with "...". */
+static void test_long_value_in_message(void **state)
+{
+	static const char text[] = "{\"name\":\"a\",\"cpus\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}";
+	char err[512];
+	struct job *j = job_from_json(text, strlen(text), NULL, 0, err, sizeof(err));
+	json_t *msg;
+	(void)state;
+
+	assert_null(j);
+	assert_int_equal(strncmp(err, "cpus: expected a number, got \"\xc3\xa9", 32), 0);
+	assert_string_equal(err + strlen(err) - 3, "...");
+	msg = json_string(err); /* NULL if the cut left invalid UTF-8 */
+	assert_non_null(msg);
+	json_decref(msg);
+}
+
+static void test_validate(void **state)
+{
+	static const struct error_row rows[] = {
+		{"{\"name\":\"ok-Name_1.2\"}", NULL},
+		{"{\"name\":\"a b\"}", "name: 'a b' is invalid: use letters, digits, '_', '.' and '-'"},
+		{"{\"name\":\"a:b\"}", "name: 'a:b' is invalid: use letters, digits, '_', '.' and '-'"},
+		{"{\"name\":\"caf\xc3\xa9\"}", "name: 'caf\xc3\xa9' is invalid: use letters, digits, '_', '.' and '-'"},
+		{"{\"name\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
+		 "name: longer than 255 bytes"},
+		{"{\"name\":\"x\",\"uris\":[\"u\"],\"fetch\":[{\"uri\":\"f\"}]}",
+		 "fetch: Tried to add both uri (deprecated) and fetch parameters on x"},
+		{"{\"name\":\"x\",\"retries\":-1}", "retries: must be >= 0, got -1"},
+		{"{\"name\":\"x\",\"cpus\":-1}", "cpus: must be a finite number >= 0, got -1"},
+		{"{\"name\":\"x\",\"mem\":\"1e999\"}", "mem: must be a finite number >= 0, got inf"},
+		{"{\"name\":\"x\",\"disk\":-0.5}", "disk: must be a finite number >= 0, got -0.5"},
+		{"{\"name\":\"x\",\"maxCompletionTime\":-5}", "maxCompletionTime: must be >= 0, got -5"},
+		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"EQUALS\",\"(\"],[\"b\",\"LIKE\",\"r[0-9]+\"],"
+		 "[\"c\",\"UNLIKE\",\"^x|y$\"]]}",
+		 NULL},
+		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"FOO\",\"b\"]]}",
+		 "constraints[0]: unknown operator 'FOO' (EQUALS, LIKE, UNLIKE)"},
+		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"EQUALS\",\"b\"],[\"a\",\"equals\",\"b\"]]}",
+		 "constraints[1]: unknown operator 'equals' (EQUALS, LIKE, UNLIKE)"},
+		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"EQUALS\",\"b\"],[\"a\",\"LIKE\",\"(\"]]}",
+		 "constraints[1]: invalid regular expression '(': Unmatched ( or \\("},
+		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"UNLIKE\",\"a{2\"]]}",
+		 "constraints[0]: invalid regular expression 'a{2': Unmatched \\{"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"network\":\"bridge\",\"type\":\"docker\","
+		 "\"volumes\":[{\"containerPath\":\"/c\",\"mode\":\"ro\"}]}}",
+		 NULL},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"network\":\"foo\"}}",
+		 "container.network: 'FOO' is invalid (HOST, BRIDGE, USER)"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"type\":\"rkt\"}}",
+		 "container.type: 'RKT' is invalid (DOCKER, MESOS)"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"volumes\":[{\"containerPath\":\"/a\"},"
+		 "{\"containerPath\":\"/b\",\"mode\":\"rx\"}]}}",
+		 "container.volumes[1].mode: 'RX' is invalid (RW, RO)"},
+		{"{\"name\":\"x\",\"epsilon\":\"P1DT2H\"}", NULL},
+		{"{\"name\":\"x\",\"epsilon\":\"5 minutes\"}",
+		 "epsilon: '5 minutes' is not an ISO 8601 duration such as PT60S"},
+		{"{\"name\":\"x\",\"epsilon\":\"PT\"}", "epsilon: 'PT' is not an ISO 8601 duration such as PT60S"},
+		{"{\"name\":\"x\",\"epsilon\":\"\"}", "epsilon: '' is not an ISO 8601 duration such as PT60S"},
+	};
+	(void)state;
+	check_validate_rows(rows, N(rows));
+}
+
+/* A job built in code (not parsed) is validated the same way. */
+static void test_validate_built(void **state)
+{
+	struct job *j = job_new();
+	char err[256];
+	(void)state;
+
+	assert_int_equal(job_validate(j, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "name: required");
+	job_set_string(&j->name, "built");
+	assert_int_equal(job_validate(j, err, sizeof(err)), 0);
+	job_free(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_type_errors),
+		cmocka_unit_test(test_document_errors),
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_long_value_in_message),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_validate_built),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

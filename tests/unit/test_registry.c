@@ -1,0 +1,137 @@
+/* The registry's dependency edges: parents checks (unknown, self, cycles), listing order, relinking. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "job/job.h"
+#include "scheduler/registry.h"
+
+/* A job named name with the given comma-separated parents ("" for a scheduled job). */
+static struct job *make(const char *name, const char *parents)
+{
+	struct job *j = job_new();
+	const char *v[16];
+	char copy[256], *save = NULL;
+	size_t n = 0;
+
+	job_set_string(&j->name, name);
+	snprintf(copy, sizeof(copy), "%s", parents);
+	for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save))
+		v[n++] = p;
+	if (n)
+		job_set_parents(j, v, n);
+	else
+		job_set_schedule(j, "R/2030-01-01T00:00:00Z/P1D", "");
+	return j;
+}
+
+static int check(struct registry *reg, const char *name, const char *parents, char *err, size_t errlen)
+{
+	struct job *j = make(name, parents);
+	int rc = registry_check_parents(reg, j, err, errlen);
+	job_free(j);
+	return rc;
+}
+
+static void test_parent_checks(void **state)
+{
+	static const struct {
+		const char *name, *parents, *err; /* err NULL: accepted */
+	} rows[] = {
+		{"d", "b", NULL},
+		{"d", "b,c", NULL},
+		{"x", "nope", "parents: job 'x' has unknown parent 'nope'"},
+		{"x", "a,nope", "parents: job 'x' has unknown parent 'nope'"},
+		{"b", "b", "parents: job 'b' cannot be its own parent"},
+		{"a", "c", "parents: making 'c' a parent of 'a' creates a dependency cycle: a -> b -> c -> a"},
+		{"a", "b", "parents: making 'b' a parent of 'a' creates a dependency cycle: a -> b -> a"},
+		{"b", "c", "parents: making 'c' a parent of 'b' creates a dependency cycle: b -> c -> b"},
+		{"c", "a", NULL},
+	};
+	struct registry *reg = registry_new();
+	char err[512];
+	(void)state;
+
+	/* a -> b -> c */
+	registry_put(reg, make("a", ""));
+	registry_put(reg, make("b", "a"));
+	registry_put(reg, make("c", "b"));
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		err[0] = '\0';
+		int rc = check(reg, rows[i].name, rows[i].parents, err, sizeof(err));
+		if (rows[i].err == NULL) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(rc, -22);
+			assert_string_equal(err, rows[i].err);
+		}
+	}
+	registry_free(reg);
+}
+
+static void test_edges_and_order(void **state)
+{
+	struct registry *reg = registry_new();
+	(void)state;
+
+	registry_put(reg, make("a", ""));
+	registry_put(reg, make("b", "a"));
+	registry_put(reg, make("c", "a"));
+	registry_put(reg, make("d", "b,c"));
+	assert_int_equal(registry_get(reg, "a")->nchildren, 2);
+	assert_int_equal(registry_get(reg, "b")->nchildren, 1);
+	/* Replacing b with a scheduled job drops the edge a -> b but keeps b -> d and b's place. */
+	registry_put(reg, make("b", ""));
+	assert_int_equal(registry_get(reg, "a")->nchildren, 1);
+	assert_int_equal(registry_get(reg, "b")->nchildren, 1);
+	assert_string_equal(registry_slot(reg, 1)->job->name, "b");
+	/* Removal leaves a hole while a listing holds the registry, and compacts after. */
+	registry_hold(reg);
+	registry_remove(reg, "c");
+	assert_null(registry_slot(reg, 2));
+	assert_int_equal(registry_slots(reg), 4);
+	registry_remove(reg, "a");
+	registry_release(reg);
+	assert_int_equal(registry_count(reg), 2);
+	assert_int_equal(registry_slots(reg), 2);
+	assert_string_equal(registry_slot(reg, 0)->job->name, "b");
+	assert_string_equal(registry_slot(reg, 1)->job->name, "d");
+	assert_int_equal(registry_get(reg, "d")->order, 1);
+	/* d names b and c; c is gone, so relinking reports one missing parent. */
+	assert_int_equal(registry_relink(reg), 1);
+	assert_int_equal(registry_get(reg, "b")->nchildren, 1);
+	registry_free(reg);
+}
+
+static void test_deep_chain(void **state)
+{
+	struct registry *reg = registry_new();
+	char name[32], parent[32], err[512];
+	(void)state;
+
+	registry_put(reg, make("n0", ""));
+	for (int i = 1; i < 20000; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		snprintf(parent, sizeof(parent), "n%d", i - 1);
+		registry_put(reg, make(name, parent));
+	}
+	/* Closing the chain is a cycle found without recursion. */
+	assert_int_equal(check(reg, "n0", "n19999", err, sizeof(err)), -22);
+	assert_non_null(strstr(err, "creates a dependency cycle: n0 -> n1 -> "));
+	registry_free(reg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parent_checks),
+		cmocka_unit_test(test_edges_and_order),
+		cmocka_unit_test(test_deep_chain),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -251,8 +251,9 @@ static struct jobrec *find_job(struct api_env *env, struct http_request *req, co
 void chronos_get_job(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	struct jobrec *rec = find_job(env, req, args[0]);
+	/* The job as posted (a round trip is identical); only the listings add the uris/fetch mirror. */
 	if (rec)
-		http_respond_json(req, 200, job_to_json_compat(rec->job));
+		http_respond_json(req, 200, job_to_json(rec->job));
 }
 
 /* The job a child becomes when its parent `gone` is deleted (Chronos's re-parenting): a dependent parent's

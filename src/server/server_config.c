@@ -31,5 +31,11 @@ const struct config_option server_options[] = {
 	IGNORE("failover-timeout"), IGNORE("webui-url"), IGNORE("reconciliation-interval"),
 	IGNORE("revive-offers-for-new-jobs"), IGNORE("decline-offer-duration"), IGNORE("min-revive-offers-interval"),
 	IGNORE("leader-max-idle-time"), IGNORE("schedule-horizon"),
+	/* Chronos's ZooKeeper, Cassandra and Graphite options: gnomon runs standalone on SQLite. */
+	IGNORE("zk-hosts"), IGNORE("zk-path"), IGNORE("zk-timeout"), IGNORE("zk-auth"),
+	IGNORE("cassandra-contact-points"), IGNORE("cassandra-port"), IGNORE("cassandra-user"),
+	IGNORE("cassandra-password"), IGNORE("cassandra-keyspace"), IGNORE("cassandra-table"),
+	IGNORE("cassandra-stat-count-table"), IGNORE("cassandra-consistency"), IGNORE("cassandra-ttl"),
+	IGNORE("graphite-host-port"), IGNORE("graphite-reporting-interval"), IGNORE("graphite-group-prefix"),
 	{NULL, CONFIG_INT, NULL, 0, 0, 0, NULL},
 };

@@ -1,0 +1,184 @@
+"""The `gnomon job` client against a real server: add (file, stdin, array), list, show, rm, --json, --server
+and GNOMON_SERVER, and errors (one `gnomon: ...` line on stderr, non-zero exit)."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gnomon_harness import (BIN, REQUEST_TIMEOUT, GnomonTestCase, dep, free_port, main, sanitizer_lines,  # noqa
+                            sched)
+
+V1 = "/v1/scheduler"
+
+
+class Cli(GnomonTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = tempfile.TemporaryDirectory(prefix="gnomon-it-cli-")
+        self.addCleanup(self.tmp.cleanup)
+
+    def gnomon(self, *args, stdin=None, env=None, server=True):
+        """Run `gnomon job ...` (with --server unless server=False); returns (rc, stdout, stderr)."""
+        argv = [BIN, "job"] + list(args)
+        if server:
+            argv += ["--server", self.server.url]
+        full_env = {k: v for k, v in os.environ.items() if k != "GNOMON_SERVER"}
+        full_env.update(env or {})
+        if isinstance(stdin, str):
+            stdin = stdin.encode()
+        try:
+            r = subprocess.run(argv, input=stdin if stdin is not None else b"", capture_output=True,
+                               env=full_env, timeout=REQUEST_TIMEOUT + 10, cwd=self.tmp.name)
+        except subprocess.TimeoutExpired:
+            self.fail("%s did not exit" % " ".join(argv))
+        out, err = r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+        self.assertEqual(sanitizer_lines(err), [], err)
+        return r.returncode, out, err
+
+    def write(self, name, content):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "w") as f:
+            f.write(content if isinstance(content, str) else json.dumps(content))
+        return path
+
+    def assertCliError(self, rc, out, err, contains=()):
+        self.assertNotEqual(rc, 0, "expected failure; stdout %r stderr %r" % (out, err))
+        lines = err.splitlines()
+        self.assertEqual(len(lines), 1, "expected one line on stderr, got %r" % err)
+        self.assertTrue(lines[0].startswith("gnomon: "), lines[0])
+        for part in ([contains] if isinstance(contains, str) else contains):
+            self.assertIn(part, lines[0])
+
+    def test_add_from_file(self):
+        job = sched("from-file", "echo hi", scheduleTimeZone="Europe/Paris", owner="me@example.com")
+        rc, out, err = self.gnomon("add", self.write("job.json", job))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("from-file", out)
+        got = self.get_job("from-file")
+        for k, v in job.items():
+            self.assertEqual(got[k], v, k)
+
+    def test_add_from_stdin(self):
+        rc, out, err = self.gnomon("add", "-", stdin=json.dumps(sched("from-stdin", "echo in")))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.get_job("from-stdin")["command"], "echo in")
+
+    def test_add_dependent_job_and_array(self):
+        rc, out, err = self.gnomon("add", "-", stdin=json.dumps([sched("p"), dep("c", ["p"])]))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.job_names(), ["p", "c"])
+        self.assertEqual(self.get_job("c")["parents"], ["p"])
+
+    def test_add_replaces(self):
+        self.add_job(sched("r", "echo 1"))
+        rc, out, err = self.gnomon("add", "-", stdin=json.dumps(sched("r", "echo 2")))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.get_job("r")["command"], "echo 2")
+        self.assertEqual(self.job_names(), ["r"])
+
+    def test_list(self):
+        self.add_job(sched("alpha"))
+        self.add_job(dep("beta", ["alpha"]))
+        rc, out, err = self.gnomon("list")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("alpha", out)
+        self.assertIn("beta", out)
+        self.assertIn("R/2030-01-01T00:00:00Z/P1D", out)
+        rc, out, err = self.gnomon("list", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out), self.list_jobs())
+
+    def test_list_empty(self):
+        rc, out, err = self.gnomon("list", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out), [])
+        rc, out, err = self.gnomon("list")
+        self.assertEqual(rc, 0, err)
+
+    def test_show(self):
+        self.add_job(sched("shown", "echo shown-command", owner="o@example.com"))
+        rc, out, err = self.gnomon("show", "shown")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("shown", out)
+        self.assertIn("echo shown-command", out)
+        self.assertIn("R/2030-01-01T00:00:00Z/P1D", out)
+        rc, out, err = self.gnomon("show", "shown", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out), self.get_job("shown"))
+
+    def test_rm(self):
+        self.add_job(sched("doomed"))
+        self.add_job(sched("kept"))
+        rc, out, err = self.gnomon("rm", "doomed")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.job_names(), ["kept"])
+
+    def test_gnomon_server_environment(self):
+        self.add_job(sched("via-env"))
+        rc, out, err = self.gnomon("show", "via-env", "--json", server=False,
+                                   env={"GNOMON_SERVER": self.server.url})
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["name"], "via-env")
+
+    def test_server_flag_wins_over_environment(self):
+        self.add_job(sched("flagged"))
+        rc, out, err = self.gnomon("show", "flagged", "--json",
+                                   env={"GNOMON_SERVER": "http://127.0.0.1:%d" % free_port()})
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["name"], "flagged")
+
+    def test_add_rejected_job_prints_the_server_message(self):
+        bad = sched("bad", schedule="FOO")
+        _, expected = self.server.json("POST", V1 + "/iso8601", bad)
+        rc, out, err = self.gnomon("add", self.write("bad.json", bad))
+        self.assertCliError(rc, out, err, expected["message"])
+        rc, out, err = self.gnomon("add", "-", stdin=json.dumps(dep("orphan", ["nobody"])))
+        self.assertCliError(rc, out, err, ["parents:", "nobody"])
+        self.assertEqual(self.job_names(), [])
+
+    def test_show_missing_job(self):
+        rc, out, err = self.gnomon("show", "ghost")
+        self.assertCliError(rc, out, err, "Job 'ghost' not found")
+        rc, out, err = self.gnomon("show", "ghost", "--json")
+        self.assertCliError(rc, out, err, "Job 'ghost' not found")
+
+    def test_rm_missing_job(self):
+        rc, out, err = self.gnomon("rm", "ghost")
+        self.assertCliError(rc, out, err, "Job 'ghost' not found")
+
+    def test_unreachable_server(self):
+        url = "http://127.0.0.1:%d" % free_port()
+        for args in [("list",), ("show", "x"), ("rm", "x")]:
+            with self.subTest(args=args):
+                rc, out, err = self.gnomon(*args, "--server", url, server=False)
+                self.assertCliError(rc, out, err, "127.0.0.1")
+        rc, out, err = self.gnomon("add", "-", "--server", url, server=False, stdin=json.dumps(sched("x")))
+        self.assertCliError(rc, out, err)
+
+    def test_bad_input_files(self):
+        cases = [
+            (("add", os.path.join(self.tmp.name, "missing.json")), None, "missing.json"),
+            (("add", self.write("broken.json", "{nope")), None, None),
+            (("add", "-"), "", None),
+            (("add", "-"), "42", None),
+        ]
+        for args, stdin, contains in cases:
+            with self.subTest(args=args, stdin=stdin):
+                rc, out, err = self.gnomon(*args, stdin=stdin)
+                self.assertCliError(rc, out, err, contains or ())
+        self.assertEqual(self.job_names(), [])
+
+    def test_usage_errors(self):
+        for args in [("show",), ("rm",), ("frobnicate",), ("list", "--bogus")]:
+            with self.subTest(args=args):
+                rc, out, err = self.gnomon(*args)
+                self.assertNotEqual(rc, 0, (out, err))
+                self.assertTrue(err.strip(), "no message on stderr")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,5 @@
 #include "store/store.h"
+#include "store/store_db.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,11 +32,42 @@ static const char *const migrations[] = {
 	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  name TEXT NOT NULL UNIQUE,"
 	"  json TEXT NOT NULL)",
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  task_id TEXT NOT NULL UNIQUE,"
+	"  job TEXT NOT NULL,"
+	"  due_ms INTEGER NOT NULL,"
+	"  attempt INTEGER NOT NULL,"
+	"  trigger TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  not_before_ms INTEGER,"
+	"  start_ms INTEGER,"
+	"  end_ms INTEGER,"
+	"  exit_code INTEGER NOT NULL DEFAULT -1,"
+	"  signal INTEGER NOT NULL DEFAULT 0,"
+	"  pid INTEGER NOT NULL DEFAULT 0,"
+	"  stdout_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  stderr_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  host TEXT NOT NULL DEFAULT '',"
+	"  arguments TEXT NOT NULL DEFAULT '',"
+	"  parents TEXT NOT NULL DEFAULT '',"
+	"  reason TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX runs_by_job ON runs(job, id);"
+	"CREATE INDEX runs_open ON runs(status) WHERE status IN ('queued', 'waiting', 'starting', 'running');"
+	"CREATE INDEX runs_by_end ON runs(end_ms);",
+};
+
+#define STMT_CACHE 32
+
+struct cached_stmt {
+	const char *sql;
+	sqlite3_stmt *st;
 };
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
+	struct cached_stmt cache[STMT_CACHE];
 	int lock_fd;
 };
 
@@ -154,6 +186,8 @@ void store_close(struct store *s)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
+	for (int i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(s->cache[i].st);
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->lock_fd >= 0)
@@ -228,4 +262,40 @@ int store_load_jobs(struct store *s, int (*fn)(void *ctx, const char *name, cons
 	}
 	sqlite3_reset(st);
 	return out;
+}
+
+sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+sqlite3_stmt *store_stmt(struct store *s, const char *sql)
+{
+	int i;
+	for (i = 0; i < STMT_CACHE && s->cache[i].sql; i++) {
+		if (s->cache[i].sql == sql) {
+			sqlite3_reset(s->cache[i].st);
+			sqlite3_clear_bindings(s->cache[i].st);
+			return s->cache[i].st;
+		}
+	}
+	if (i == STMT_CACHE)
+		fatalx("store: more than %d cached statements", STMT_CACHE);
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->cache[i].st, NULL) != SQLITE_OK) {
+		log_warnx("store: preparing '%s': %s", sql, sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	s->cache[i].sql = sql;
+	return s->cache[i].st;
+}
+
+int store_step_done(struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: %s: %s", sqlite3_sql(st), sqlite3_errmsg(s->db));
+		return -EIO;
+	}
+	return 0;
 }

@@ -34,6 +34,18 @@ const char *chronos_current_state(const struct jobrec *rec, char *buf, size_t le
 	return buf;
 }
 
+/* A job re-posted from GET /jobs carries the compatibility mirror (uris filled from fetch[].uri): when uris is
+ * exactly that mirror, drop it, so the job reads as it was posted and is not refused for having both. */
+static void drop_uris_mirror(struct job *job)
+{
+	if (job->n_uris == 0 || job->n_uris != job->n_fetch)
+		return;
+	for (uint32_t i = 0; i < job->n_uris; i++)
+		if (strcmp(job->uris[i], job->fetch[i].uri) != 0)
+			return;
+	job_set_uris(job, NULL, 0);
+}
+
 /* Parse and check a posted job; returns the job or NULL after answering 400. */
 static struct job *parse_posted(struct api_env *env, struct http_request *req, bool dependency_endpoint)
 {
@@ -45,6 +57,7 @@ static struct job *parse_posted(struct api_env *env, struct http_request *req, b
 
 	if (job == NULL)
 		goto bad;
+	drop_uris_mirror(job);
 	if (job_validate(job, err, sizeof(err)) < 0)
 		goto bad;
 	if (dependency_endpoint && !job->dependent) {
@@ -77,7 +90,7 @@ static void put_job(struct api_env *env, struct http_request *req, bool dependen
 
 	if (job == NULL)
 		return;
-	json = job_to_json_string(job);
+	json = job_to_json_string_sparse(job);
 	if (store_put_job(env->store, job->name, json) < 0) {
 		free(json);
 		job_free(job);
@@ -298,7 +311,7 @@ void chronos_delete_job(struct api_env *env, struct http_request *req, const cha
 	for (; n < rec->nchildren && rc == 0; n++) {
 		char *json;
 		children[n] = reparented(rec->children[n]->job, rec->job);
-		json = job_to_json_string(children[n]);
+		json = job_to_json_string_sparse(children[n]);
 		rc = store_put_job(env->store, children[n]->name, json);
 		free(json);
 	}

@@ -123,8 +123,8 @@ bool job_is_dependent(const struct job *j);
  * ""). The value must be valid UTF-8 and at most JOB_STRING_MAX bytes. */
 void job_set_string(const char **field, const char *value);
 void job_set_stringn(const char **field, const char *value, size_t len);
-/* Replace an array field with a copy of v[0..n-1]. job_set_parents also drops duplicates and sets
- * j->dependent. Fetch entries, env pairs and constraints are copied likewise. */
+/* Replace an array field with a copy of v[0..n-1]. job_set_parents also drops duplicates (first seen kept)
+ * and makes the job dependent (schedule and time zone cleared). Fetch, env and constraints are copied alike. */
 void job_set_arguments(struct job *j, const char *const *v, size_t n);
 void job_set_uris(struct job *j, const char *const *v, size_t n);
 void job_set_parents(struct job *j, const char *const *v, size_t n);

@@ -37,15 +37,15 @@ int jfail(const struct jerr *e, const struct jpath *path, const char *fmt, ...)
 	va_list ap;
 	size_t off;
 
-	if (e->len == 0)
-		return -EINVAL;
-	off = path_render(path, e->buf, e->len);
-	if (off > 0 && off + 2 < e->len) {
-		memcpy(e->buf + off, ": ", 3);
-		off += 2;
-	}
 	va_start(ap, fmt);
-	vsnprintf(e->buf + off, e->len - off, fmt, ap);
+	if (e->len > 0) {
+		off = path_render(path, e->buf, e->len);
+		if (off > 0 && off + 2 < e->len) {
+			memcpy(e->buf + off, ": ", 3);
+			off += 2;
+		}
+		vsnprintf(e->buf + off, e->len - off, fmt, ap);
+	}
 	va_end(ap);
 	return -EINVAL;
 }

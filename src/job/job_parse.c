@@ -107,19 +107,25 @@ static int parse_flag(struct parser *p, const struct jpath *path, json_t *v, siz
 struct tmpvec {
 	void *v;
 	size_t n;
-	unsigned char small[SMALL * 3 * sizeof(char *)];
+	union {
+		const char *strings[SMALL];
+		struct job_fetch fetch[SMALL];
+		struct job_env env[SMALL];
+		struct job_constraint constraints[SMALL];
+	} small;
 };
 
+/* Point t at room for n elements of one of the union's types. */
 static void *tmpvec_init(struct tmpvec *t, size_t n, size_t elem)
 {
 	t->n = n;
-	t->v = n * elem <= sizeof(t->small) ? (void *)t->small : xmalloc(n * elem);
+	t->v = n <= SMALL ? (void *)&t->small : xmalloc(n * elem);
 	return t->v;
 }
 
 static void tmpvec_release(struct tmpvec *t)
 {
-	if (t->v != (void *)t->small)
+	if (t->v != (void *)&t->small)
 		free(t->v);
 }
 

@@ -56,8 +56,9 @@ static json_t *uris_json(const struct job *j, bool compat)
 	return arr;
 }
 
-static json_t *env_json(const struct job *j)
+static json_t *env_json(const struct job *j, bool compat)
 {
+	(void)compat;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < j->n_env; i++) {
 		json_t *o = json_object();
@@ -68,8 +69,9 @@ static json_t *env_json(const struct job *j)
 	return arr;
 }
 
-static json_t *constraints_json(const struct job *j)
+static json_t *constraints_json(const struct job *j, bool compat)
 {
+	(void)compat;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < j->n_constraints; i++) {
 		json_t *c = json_array();
@@ -81,81 +83,126 @@ static json_t *constraints_json(const struct job *j)
 	return arr;
 }
 
-/* The fields from `name` to `errorsSinceLastSuccess`. */
-static void put_head(json_t *o, const struct job *j)
-{
-	char when[JOB_TIME_BUFSZ];
+/* The object being written and its form. In the sparse form, fields at a fixed default are left out. */
+struct writer {
+	json_t *o;
+	bool compat;
+	bool sparse;
+};
 
-	jset(o, "name", jstr(j->name));
-	jset(o, "command", jstr(j->command));
-	jset(o, "shell", json_boolean(j->shell));
-	jset(o, "executor", jstr(j->executor));
-	jset(o, "executorFlags", jstr(j->executor_flags));
-	jset(o, "taskInfoData", jstr(j->task_info_data));
-	jset(o, "retries", json_integer(j->retries));
-	jset(o, "owner", jstr(j->owner));
-	jset(o, "ownerName", jstr(j->owner_name));
-	jset(o, "description", jstr(j->description));
-	jset(o, "successCount", json_integer(j->success_count));
-	jset(o, "errorCount", json_integer(j->error_count));
-	job_time_format(j->last_success_ms, when);
-	jset(o, "lastSuccess", jstr(when));
-	job_time_format(j->last_error_ms, when);
-	jset(o, "lastError", jstr(when));
-	jset(o, "cpus", real_or_null(j->cpus));
-	jset(o, "disk", real_or_null(j->disk));
-	jset(o, "mem", real_or_null(j->mem));
-	jset(o, "disabled", json_boolean(j->disabled));
-	jset(o, "softError", json_boolean(j->soft_error));
-	jset(o, "dataProcessingJobType", json_boolean(j->data_processing_job_type));
-	jset(o, "errorsSinceLastSuccess", json_integer(j->errors_since_last_success));
+static void put_str(const struct writer *w, const char *key, const char *s)
+{
+	if (!w->sparse || s[0] != '\0')
+		jset(w->o, key, jstr(s));
 }
 
-/* The fields from `fetch` to the end. */
-static void put_tail(json_t *o, const struct job *j, bool compat)
+static void put_bool(const struct writer *w, const char *key, bool v, bool dflt)
 {
-	jset(o, "fetch", fetch_json(j, compat));
-	jset(o, "uris", uris_json(j, compat));
-	jset(o, "environmentVariables", env_json(j));
-	jset(o, "arguments", strv_json(j->arguments, j->n_arguments));
-	jset(o, "highPriority", json_boolean(j->high_priority));
-	jset(o, "runAsUser", jstr(j->run_as_user));
-	jset(o, "concurrent", json_boolean(j->concurrent));
-	jset(o, "maxCompletionTime", json_integer(j->max_completion_time));
+	if (!w->sparse || v != dflt)
+		jset(w->o, key, json_boolean(v));
+}
+
+static void put_int(const struct writer *w, const char *key, int64_t v, int64_t dflt)
+{
+	if (!w->sparse || v != dflt)
+		jset(w->o, key, json_integer(v));
+}
+
+static void put_time(const struct writer *w, const char *key, int64_t ms)
+{
+	char when[JOB_TIME_BUFSZ];
+	job_time_format(ms, when);
+	put_str(w, key, when);
+}
+
+/* Put an array built only when it has entries or the form wants every field. */
+static void put_array(const struct writer *w, const char *key, size_t n, json_t *(*build)(const struct job *, bool),
+		      const struct job *j)
+{
+	if (!w->sparse || n > 0)
+		jset(w->o, key, build(j, w->compat));
+}
+
+/* `arguments` with the signature put_array() wants. */
+static json_t *arguments_json(const struct job *j, bool compat)
+{
+	(void)compat;
+	return strv_json(j->arguments, j->n_arguments);
+}
+
+/* The fields from `name` to `errorsSinceLastSuccess`. cpus, mem and disk are always written: their defaults
+ * are server flags, baked in when the job was first parsed. */
+static void put_head(const struct writer *w, const struct job *j)
+{
+	jset(w->o, "name", jstr(j->name));
+	put_str(w, "command", j->command);
+	put_bool(w, "shell", j->shell, true);
+	put_str(w, "executor", j->executor);
+	put_str(w, "executorFlags", j->executor_flags);
+	put_str(w, "taskInfoData", j->task_info_data);
+	put_int(w, "retries", j->retries, 2);
+	put_str(w, "owner", j->owner);
+	put_str(w, "ownerName", j->owner_name);
+	put_str(w, "description", j->description);
+	put_int(w, "successCount", j->success_count, 0);
+	put_int(w, "errorCount", j->error_count, 0);
+	put_time(w, "lastSuccess", j->last_success_ms);
+	put_time(w, "lastError", j->last_error_ms);
+	jset(w->o, "cpus", real_or_null(j->cpus));
+	jset(w->o, "disk", real_or_null(j->disk));
+	jset(w->o, "mem", real_or_null(j->mem));
+	put_bool(w, "disabled", j->disabled, false);
+	put_bool(w, "softError", j->soft_error, false);
+	put_bool(w, "dataProcessingJobType", j->data_processing_job_type, false);
+	put_int(w, "errorsSinceLastSuccess", j->errors_since_last_success, 0);
+}
+
+/* The fields from `fetch` to the end. runAsUser, epsilon and the schedule (or parents, whose presence makes a
+ * dependent job) are always written, as their defaults depend on server flags or the clock. */
+static void put_tail(const struct writer *w, const struct job *j)
+{
+	put_array(w, "fetch", j->n_fetch, fetch_json, j);
+	put_array(w, "uris", j->n_uris, uris_json, j);
+	put_array(w, "environmentVariables", j->n_env, env_json, j);
+	put_array(w, "arguments", j->n_arguments, arguments_json, j);
+	put_bool(w, "highPriority", j->high_priority, false);
+	jset(w->o, "runAsUser", jstr(j->run_as_user));
+	put_bool(w, "concurrent", j->concurrent, false);
+	put_int(w, "maxCompletionTime", j->max_completion_time, 0);
 	if (j->container_json != NULL) {
 		json_t *c = json_loads(j->container_json, 0, NULL);
 		if (c != NULL)
-			jset(o, "container", c);
+			jset(w->o, "container", c);
 	}
-	jset(o, "constraints", constraints_json(j));
+	put_array(w, "constraints", j->n_constraints, constraints_json, j);
 	if (j->dependent) {
-		jset(o, "parents", strv_json(j->parents, j->n_parents));
+		jset(w->o, "parents", strv_json(j->parents, j->n_parents));
 	} else {
-		jset(o, "schedule", jstr(j->schedule));
-		jset(o, "scheduleTimeZone", jstr(j->schedule_time_zone));
+		jset(w->o, "schedule", jstr(j->schedule));
+		put_str(w, "scheduleTimeZone", j->schedule_time_zone);
 	}
-	jset(o, "epsilon", jstr(j->epsilon));
-	jset(o, "async", json_boolean(j->async));
+	jset(w->o, "epsilon", jstr(j->epsilon));
+	put_bool(w, "async", j->async, false);
 }
 
-static json_t *to_json(const struct job *j, bool compat)
+static json_t *to_json(const struct job *j, bool compat, bool sparse)
 {
-	json_t *o = json_object();
-	if (o == NULL)
+	struct writer w = {json_object(), compat, sparse};
+	if (w.o == NULL)
 		fatalx("out of memory building JSON");
-	put_head(o, j);
-	put_tail(o, j, compat);
-	return o;
+	put_head(&w, j);
+	put_tail(&w, j);
+	return w.o;
 }
 
 json_t *job_to_json(const struct job *j)
 {
-	return to_json(j, false);
+	return to_json(j, false, false);
 }
 
 json_t *job_to_json_compat(const struct job *j)
 {
-	return to_json(j, true);
+	return to_json(j, true, false);
 }
 
 /* Dump and release o; returns text the caller frees. */
@@ -170,12 +217,22 @@ static char *dump(json_t *o)
 
 char *job_to_json_string(const struct job *j)
 {
-	return dump(to_json(j, false));
+	return dump(to_json(j, false, false));
 }
 
 char *job_to_json_string_compat(const struct job *j)
 {
-	return dump(to_json(j, true));
+	return dump(to_json(j, true, false));
+}
+
+json_t *job_to_json_sparse(const struct job *j)
+{
+	return to_json(j, false, true);
+}
+
+char *job_to_json_string_sparse(const struct job *j)
+{
+	return dump(to_json(j, false, true));
 }
 
 json_t *job_container_json(const struct job *j)

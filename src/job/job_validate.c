@@ -1,8 +1,10 @@
 /* Checks on one job that need neither other jobs nor schedule parsing; messages start with the field. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <regex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "job/job.h"
@@ -44,6 +46,117 @@ static int check_resource(const char *field, double v, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+/* Bound on the size of a constraint's regular expression, in the nodes glibc's regcomp builds. */
+#define REGEX_COST_MAX 4096
+#define REGEX_DEPTH_MAX 32
+
+/* A scan of an ERE estimating regcomp's tree size: it copies a sub-expression once per counted repetition and
+ * twice for '+', so stacked or nested repetitions (`a++++++`, `((a{99}){99}){99}`) grow it exponentially. */
+struct rx {
+	const char *p;
+};
+
+static size_t rx_alt(struct rx *r, int depth);
+
+static size_t cost_add(size_t a, size_t b)
+{
+	return a + b > REGEX_COST_MAX ? REGEX_COST_MAX + 1 : a + b;
+}
+
+static size_t cost_mul(size_t a, size_t b)
+{
+	return b != 0 && a > REGEX_COST_MAX / b ? REGEX_COST_MAX + 1 : a * b;
+}
+
+/* Skip a bracket expression such as `[^]a-z[:digit:]]`, the '[' already read. */
+static void rx_skip_bracket(struct rx *r)
+{
+	const char *p = r->p;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p != '\0' && *p != ']') {
+		if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+			const char *end = strchr(p + 2, p[1]);
+			p = end != NULL && end[1] == ']' ? end + 2 : p + 1;
+		} else {
+			p++;
+		}
+	}
+	r->p = *p == ']' ? p + 1 : p;
+}
+
+static size_t rx_atom(struct rx *r, int depth)
+{
+	char c = *r->p++;
+
+	if (c == '\\' && *r->p != '\0')
+		r->p++;
+	else if (c == '[')
+		rx_skip_bracket(r);
+	else if (c == '(') {
+		if (depth >= REGEX_DEPTH_MAX)
+			return REGEX_COST_MAX + 1;
+		size_t n = rx_alt(r, depth + 1);
+		if (*r->p == ')')
+			r->p++;
+		return cost_add(n, 1);
+	}
+	return 1;
+}
+
+/* Apply the quantifiers following an atom of the given cost. */
+static size_t rx_quantifiers(struct rx *r, size_t atom)
+{
+	for (;;) {
+		char c = *r->p;
+		if (c == '*' || c == '?') {
+			atom = cost_add(atom, 1);
+		} else if (c == '+') {
+			atom = cost_mul(atom, 2);
+		} else if (c == '{' && isdigit((unsigned char)r->p[1])) {
+			char *end;
+			unsigned long m = strtoul(r->p + 1, &end, 10), n = m + 1;
+			if (*end == ',' && isdigit((unsigned char)end[1]))
+				n = strtoul(end + 1, &end, 10);
+			unsigned long k = m > n ? m : n;
+			atom = cost_mul(atom, k >= REGEX_COST_MAX ? REGEX_COST_MAX + 1 : (size_t)k + 1);
+			r->p = strchr(end, '}') != NULL ? strchr(end, '}') : end - 1;
+		} else {
+			return atom;
+		}
+		r->p++;
+	}
+}
+
+static size_t rx_alt(struct rx *r, int depth)
+{
+	size_t total = 0;
+
+	for (;;) {
+		while (*r->p != '\0' && *r->p != '|' && *r->p != ')' && total <= REGEX_COST_MAX)
+			total = cost_add(total, rx_quantifiers(r, rx_atom(r, depth)));
+		if (*r->p != '|' || total > REGEX_COST_MAX)
+			return total;
+		r->p++;
+	}
+}
+
+/* The estimated cost of a whole pattern; an unmatched ')' is read as a literal, as glibc does. */
+static size_t rx_cost(const char *pattern)
+{
+	struct rx r = {pattern};
+	size_t total = 0;
+
+	for (;;) {
+		total = cost_add(total, rx_alt(&r, 0));
+		if (*r.p == '\0' || total > REGEX_COST_MAX)
+			return total;
+		r.p++;
+	}
+}
+
 static int check_constraint(const struct job_constraint *c, size_t i, char *err, size_t errlen)
 {
 	regex_t re;
@@ -55,6 +168,11 @@ static int check_constraint(const struct job_constraint *c, size_t i, char *err,
 	if (strcmp(c->op, "LIKE") != 0 && strcmp(c->op, "UNLIKE") != 0) {
 		snprintf(err, errlen, "constraints[%zu]: unknown operator '%s' (EQUALS, LIKE, UNLIKE)", i,
 			 job_clip(c->op, clip, sizeof(clip)));
+		return -EINVAL;
+	}
+	if (rx_cost(c->value) > REGEX_COST_MAX) {
+		snprintf(err, errlen, "constraints[%zu]: regular expression '%s' is too complex", i,
+			 job_clip(c->value, clip, sizeof(clip)));
 		return -EINVAL;
 	}
 	rc = regcomp(&re, c->value, REG_EXTENDED | REG_NOSUB);

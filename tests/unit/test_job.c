@@ -194,6 +194,44 @@ static void test_dup(void **state)
 	}
 }
 
+/* The sparse storage form parses back to the same job, and leaves out only fixed defaults. */
+static void test_sparse(void **state)
+{
+	const char *inputs[] = {
+		full_scheduled, full_dependent, "{\"name\":\"n\"}", "{\"name\":\"n\",\"parents\":[]}",
+		"{\"name\":\"n\",\"shell\":false,\"retries\":0,\"lastError\":\"2020-01-01T00:00:00.000Z\"}",
+	};
+	static const char small[] = "{\"name\":\"small\",\"command\":\"ls\",\"schedule\":\"R/2024-01-01T00:00Z/P1D\"}";
+	static const char small_sparse[] = "{\"name\":\"small\",\"command\":\"ls\",\"cpus\":0.1,\"disk\":256.0,"
+					   "\"mem\":128.0,\"runAsUser\":\"root\",\"schedule\":\"R/2024-01-01T00:00Z/P1D\","
+					   "\"epsilon\":\"PT60S\"}";
+	const struct job_defaults other = {.cpus = 2, .mem = 1, .disk = 1, .user = "u", .epsilon_s = 1};
+	char err[256];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		struct job *a = parse_ok(inputs[i]);
+		char *sparse = job_to_json_string_sparse(a);
+		/* Other server defaults and another clock must not change what comes back. */
+		struct job *b = job_from_json(sparse, strlen(sparse), &other, 0, err, sizeof(err));
+		if (b == NULL)
+			fail_msg("%s: %s", sparse, err);
+		char *sa = job_to_json_string(a), *sb = job_to_json_string(b);
+		assert_string_equal(sb, sa);
+		assert_true(strlen(sparse) <= strlen(sa));
+		free(sparse);
+		free(sa);
+		free(sb);
+		job_free(a);
+		job_free(b);
+	}
+	struct job *j = parse_ok(small);
+	char *text = job_to_json_string_sparse(j);
+	assert_string_equal(text, small_sparse);
+	free(text);
+	job_free(j);
+}
+
 static void expect_keys(json_t *o, const char *const *keys, size_t n)
 {
 	const char *key;
@@ -555,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_values_scheduled),
 		cmocka_unit_test(test_values_dependent),
 		cmocka_unit_test(test_dup),
+		cmocka_unit_test(test_sparse),
 		cmocka_unit_test(test_field_order),
 		cmocka_unit_test(test_leniency),
 		cmocka_unit_test(test_defaults),

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "exec/launcher.h"
 #include "server/server.h"
 
 struct command {
@@ -13,7 +14,10 @@ struct command {
 
 static const struct command commands[] = {
 	{"server", server_main, "run the scheduler, its API and web UI"},
-	{"job", cli_job_main, "add, list, show or remove jobs on a server"},
+	{"job", cli_job_main, "add, list, show, remove, run or kill jobs on a server"},
+	{"runs", cli_runs_main, "list the runs of a job"},
+	{"logs", cli_logs_main, "print the captured output of a run"},
+	{"schedule", cli_schedule_main, "preview the fire times of a schedule"},
 };
 
 static void usage(FILE *out)
@@ -26,6 +30,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* The runAsUser launcher: first, before anything reads the (task's) environment. */
+	if (argc >= 2 && strcmp(argv[1], EXEC_LAUNCHER_ARG) == 0)
+		return exec_launcher_main(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

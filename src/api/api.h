@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+struct engine;
 struct http_request;
 struct job_defaults;
 struct metrics;
@@ -20,6 +21,8 @@ struct api_env {
 	const struct job_defaults *defaults;
 	struct metrics *metrics;
 	const char *leader;          /* "host:port" of the leader (this server when standalone) */
+	const char *data_dir;        /* run logs live in DATA_DIR/logs/<run id>.stdout|.stderr */
+	struct engine *engine;
 	long long job_history_limit;
 };
 

@@ -11,6 +11,7 @@
 #include "job/job.h"
 #include "job/job_json.h"
 #include "schedule/schedule.h"
+#include "scheduler/engine.h"
 #include "scheduler/registry.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -29,9 +30,7 @@ const char *chronos_last_state(const struct job *j)
 
 const char *chronos_current_state(const struct jobrec *rec, char *buf, size_t len)
 {
-	(void)rec;
-	snprintf(buf, len, "idle");
-	return buf;
+	return engine_job_state(rec, buf, len);
 }
 
 /* A job re-posted from GET /jobs carries the compatibility mirror (uris filled from fetch[].uri): when uris is
@@ -99,7 +98,7 @@ static void put_job(struct api_env *env, struct http_request *req, bool dependen
 	}
 	free(json);
 	log_debug("job '%s' saved", job->name);
-	registry_put(env->reg, job);
+	engine_job_changed(env->engine, registry_put(env->reg, job));
 	http_respond(req, 204, NULL, NULL, 0);
 }
 
@@ -339,9 +338,10 @@ out:
 	}
 	/* Re-parent from the copy: registry_put changes rec's child list. */
 	for (uint32_t i = 0; i < n; i++)
-		registry_put(env->reg, children[i]);
+		engine_job_changed(env->engine, registry_put(env->reg, children[i]));
 	free(children);
 	log_info("job '%s' deleted", args[0]);
+	engine_job_removed(env->engine, rec);
 	registry_remove(env->reg, args[0]);
 	http_respond(req, 204, NULL, NULL, 0);
 }

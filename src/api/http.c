@@ -159,6 +159,29 @@ void http_respond_json(struct http_request *req, int status, json_t *value)
 	http_respond(req, status, "application/json", text, strlen(text));
 }
 
+/* Make text valid UTF-8 in place: a byte that does not start a complete, well-formed sequence becomes '?'
+ * (a message may quote raw input, or have been cut in the middle of a character). */
+static void utf8_scrub(char *text)
+{
+	unsigned char *p = (unsigned char *)text;
+	while (*p) {
+		int n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 && *p >= 0xC2 ? 2 : (*p & 0xF0) == 0xE0 ? 3 :
+		    (*p & 0xF8) == 0xF0 && *p <= 0xF4 ? 4 : 0;
+		int ok = n > 0;
+		for (int i = 1; ok && i < n; i++)
+			ok = (p[i] & 0xC0) == 0x80;
+		if (ok && n == 3)
+			ok = !(p[0] == 0xE0 && p[1] < 0xA0) && !(p[0] == 0xED && p[1] >= 0xA0);
+		if (ok && n == 4)
+			ok = !(p[0] == 0xF0 && p[1] < 0x90) && !(p[0] == 0xF4 && p[1] >= 0x90);
+		if (!ok) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
 void http_respond_error(struct http_request *req, int status, const char *fmt, ...)
 {
 	char msg[1024];
@@ -167,6 +190,7 @@ void http_respond_error(struct http_request *req, int status, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_scrub(msg);
 	http_respond_json(req, status, json_pack("{s:s, s:s}", "status", http_status_text(status), "message", msg));
 }
 

@@ -8,12 +8,16 @@
 #include "api/chronos_graph.h"
 #include "api/chronos_jobs.h"
 #include "api/chronos_stats.h"
+#include "api/chronos_tasks.h"
+#include "api/gnomon_runs.h"
+#include "api/gnomon_schedule.h"
 #include "api/http.h"
 #include "api/metrics.h"
+#include "scheduler/engine.h"
 #include "scheduler/registry.h"
 #include "util/xmalloc.h"
 
-#define MAX_SEGMENTS 8
+#define MAX_SEGMENTS 64
 #define MAX_ARGS 2
 
 struct route {
@@ -40,9 +44,11 @@ static void handle_leader(struct api_env *env, struct http_request *req, const c
 static void handle_metrics(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	(void)args;
-	json_t *gauges = json_pack("{s:{s:i}, s:{s:i}, s:{s:I}}",
-	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.queueSize", "value", 0,
-	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.highQueueSize", "value", 0,
+	json_t *gauges = json_pack("{s:{s:I}, s:{s:I}, s:{s:I}}",
+	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.queueSize", "value",
+	    (json_int_t)engine_queue_size(env->engine, 0),
+	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.highQueueSize", "value",
+	    (json_int_t)engine_queue_size(env->engine, 1),
 	    "gnomon.jobs.count", "value", (json_int_t)registry_count(env->reg));
 	http_respond_json(req, 200, metrics_to_json(env->metrics, gauges, api_now_ms()));
 }
@@ -58,11 +64,19 @@ static const struct route routes[] = {
 	{"GET", "job/stat/{}", chronos_job_stat, "api.job.stat", 1},
 	{"GET", "job/{}", chronos_get_job, "api.job.get", 1},
 	{"DELETE", "job/{}", chronos_delete_job, "api.job.delete", 1},
+	{"PUT", "job/{}", chronos_run_job, "api.job.run", 1},
+	{"PUT", "job/success/{}", chronos_mark_success, "api.job.success", 1},
+	{"DELETE", "task/kill/{}", chronos_kill_tasks, "api.task.kill", 1},
+	{"PUT", "task/{**}", chronos_task_status, "api.task.status", 1},
 	{"GET", "stats/{}", chronos_stats_percentile, "api.stats", 1},
 	{"GET", "graph/dot", chronos_graph_dot, "api.graph.dot", 1},
 	{"GET", "graph/csv", chronos_graph_csv, "api.graph.csv", 1},
 	{"GET", "leader", handle_leader, "api.leader", 1},
 	{"GET", "leader", handle_leader, "api.leader", 0},
+	{"GET", "api/v1/jobs/{}/runs", gnomon_list_runs, "api.v1.runs.list", 0},
+	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0},
+	{"GET", "api/v1/runs/{**}", gnomon_get_run, "api.v1.runs.get", 0},
+	{"GET", "api/v1/schedule/preview", gnomon_schedule_preview, "api.v1.schedule.preview", 0},
 	{"GET", "ping", handle_ping, "api.ping", 0},
 	{"GET", "metrics", handle_metrics, "api.metrics", 0},
 };
@@ -74,37 +88,62 @@ int64_t api_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Split path (after the prefix) into at most MAX_SEGMENTS segments in place; returns the count or -1. */
+/* Split path into segments at every '/' in place (a leading and a trailing '/' are dropped, empty segments in
+ * between kept, so "{**}" captures can be glued back exactly); returns the count or -1 when too many. */
 static int split(char *path, char **seg)
 {
 	int n = 0;
-	for (char *p = strtok(path, "/"); p; p = strtok(NULL, "/")) {
+	char *p = path + (*path == '/');
+	size_t len = strlen(p);
+
+	if (len > 0 && p[len - 1] == '/')
+		p[--len] = '\0';
+	if (*p == '\0')
+		return 0;
+	for (;;) {
 		if (n == MAX_SEGMENTS)
 			return -1;
 		seg[n++] = p;
+		p = strchr(p, '/');
+		if (p == NULL)
+			return n;
+		*p++ = '\0';
 	}
-	return n;
 }
 
-/* Does route r match the segments? Fills args with the captures. */
-static int match(const struct route *r, char **seg, int nseg, const char **args)
+/* Does route r match the segments? Fills args with the captures: "{}" takes one segment, "{**}" as many as
+ * leave the rest of the pattern to match (a task id may contain '/'). Glues a "{**}" capture back together in
+ * place, so call it only for the route that will run. */
+static int match(const struct route *r, char **seg, int nseg, const char **args, int glue)
 {
 	char pattern[64], *pseg[MAX_SEGMENTS];
-	int npseg, nargs = 0;
+	int npseg, nargs = 0, i = 0;
 
 	snprintf(pattern, sizeof(pattern), "%s", r->pattern);
 	npseg = split(pattern, pseg);
-	if (npseg != nseg)
-		return 0;
-	for (int i = 0; i < nseg; i++) {
-		if (strcmp(pseg[i], "{}") == 0) {
+	for (int k = 0; k < npseg; k++) {
+		if (strcmp(pseg[k], "{**}") == 0) {
+			int take = nseg - i - (npseg - k - 1);
+			if (take < 1)
+				return 0;
 			if (nargs < MAX_ARGS)
 				args[nargs++] = seg[i];
-		} else if (strcmp(pseg[i], seg[i]) != 0) {
+			for (int g = 1; glue && g < take; g++)
+				seg[i + g][-1] = '/';
+			i += take;
+			continue;
+		}
+		if (i >= nseg)
+			return 0;
+		if (strcmp(pseg[k], "{}") == 0) {
+			if (nargs < MAX_ARGS)
+				args[nargs++] = seg[i];
+		} else if (strcmp(pseg[k], seg[i]) != 0) {
 			return 0;
 		}
+		i++;
 	}
-	return 1;
+	return i == nseg;
 }
 
 /* Strip a Chronos prefix; returns the rest of the path and whether a prefix was there. */
@@ -126,7 +165,7 @@ void api_handle(void *arg, struct http_request *req)
 {
 	struct api_env *env = arg;
 	const char *method = http_request_method(req), *rest, *args[MAX_ARGS] = {NULL, NULL};
-	char path[1024], *seg[MAX_SEGMENTS], allow[128] = "";
+	char path[4096], *seg[MAX_SEGMENTS], allow[128] = "";
 	int chronos, nseg;
 	uint64_t t0 = uv_hrtime();
 
@@ -137,9 +176,10 @@ void api_handle(void *arg, struct http_request *req)
 	nseg = split(path, seg);
 	for (size_t i = 0; nseg >= 0 && i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct route *r = &routes[i];
-		if (r->chronos != chronos || !match(r, seg, nseg, args))
+		if (r->chronos != chronos || !match(r, seg, nseg, args, 0))
 			continue;
 		if (strcmp(r->method, method) == 0) {
+			match(r, seg, nseg, args, 1);
 			r->fn(env, req, args);
 			metrics_timer(env->metrics, r->metric, (int64_t)(uv_hrtime() - t0), api_now_ms());
 			return;

@@ -1,4 +1,4 @@
-/* `gnomon job add|list|show|rm`: job definitions over the Chronos v1 API. */
+/* `gnomon job add|list|show|rm|run|kill`: job definitions, manual runs and kills over the Chronos v1 API. */
 #include "cli/cli.h"
 
 #include <stdbool.h>
@@ -14,14 +14,18 @@
 #include "cli/cli_url.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/xmalloc.h"
 
 #define JOB_FILE_MAX ((size_t)1 << 20)
+#define CLI_PATH_TASK_KILL "/v1/scheduler/task/kill/"
 #define ERR_MAX 1024
 
 static int job_add(const struct cli_ctx *ctx);
 static int job_list(const struct cli_ctx *ctx);
 static int job_show(const struct cli_ctx *ctx);
 static int job_rm(const struct cli_ctx *ctx);
+static int job_run(const struct cli_ctx *ctx);
+static int job_kill(const struct cli_ctx *ctx);
 
 static const struct cli_cmd_entry job_entries[] = {
     {"add", "FILE|-", "Add or replace the job, or array of jobs, in a JSON file ('-' reads standard input)", 1, 1,
@@ -29,6 +33,9 @@ static const struct cli_cmd_entry job_entries[] = {
     {"list", "", "List jobs with their schedule, last result and state", 0, 0, job_list},
     {"show", "NAME", "Show one job", 1, 1, job_show},
     {"rm", "NAME", "Delete a job", 1, 1, job_rm},
+    {"run", "NAME [-- ARGS...]", "Run a job now, with ARGS as its arguments if given (the schedule is unchanged)", 1,
+	-1, job_run},
+    {"kill", "NAME", "Kill the running tasks of a job", 1, 1, job_kill},
 };
 
 static const struct cli_cmd_family job_family = {
@@ -222,4 +229,59 @@ static int job_rm(const struct cli_ctx *ctx)
 	cli_http_response_free(&resp);
 	print_done(ctx, ctx->argv[0], "deleted");
 	return CLI_EXIT_OK;
+}
+
+/* Send METHOD path (no body) and report "job 'NAME' <verb>". */
+static int job_action(const struct cli_ctx *ctx, const char *method, const char *path, const char *verb)
+{
+	struct cli_http_response resp;
+	char err[ERR_MAX];
+
+	if (cli_request(ctx, method, path, NULL, &resp, err, sizeof(err)) < 0) {
+		cli_errorx("%s", err);
+		return CLI_EXIT_FAIL;
+	}
+	cli_http_response_free(&resp);
+	print_done(ctx, ctx->argv[0], verb);
+	return CLI_EXIT_OK;
+}
+
+/* PUT /v1/scheduler/job/NAME?arguments=ARGS (joined by spaces, as Chronos takes them). */
+static int job_run(const struct cli_ctx *ctx)
+{
+	struct buf args;
+	char *path;
+	int rc;
+
+	if (!check_name(ctx->argv[0]))
+		return CLI_EXIT_FAIL;
+	path = cli_url_path(CLI_PATH_JOB, ctx->argv[0]);
+	buf_init(&args, 0);
+	for (int i = 1; i < ctx->argc; i++)
+		if (buf_printf(&args, "%s%s", i > 1 ? " " : "", ctx->argv[i]) < 0)
+			fatalx("unbounded buffer refused data");
+	if (ctx->argc > 1) {
+		char *escaped = cli_url_escape(args.data ? args.data : "");
+		char *full = xasprintf("%s?arguments=%s", path, escaped);
+		free(escaped);
+		free(path);
+		path = full;
+	}
+	rc = job_action(ctx, "PUT", path, "started");
+	buf_free(&args);
+	free(path);
+	return rc;
+}
+
+static int job_kill(const struct cli_ctx *ctx)
+{
+	char *path;
+	int rc;
+
+	if (!check_name(ctx->argv[0]))
+		return CLI_EXIT_FAIL;
+	path = cli_url_path(CLI_PATH_TASK_KILL, ctx->argv[0]);
+	rc = job_action(ctx, "DELETE", path, "killed");
+	free(path);
+	return rc;
 }

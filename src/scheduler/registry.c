@@ -128,6 +128,7 @@ struct jobrec *registry_put(struct registry *reg, struct job *job)
 	} else {
 		rec = xcalloc(1, sizeof(*rec));
 		rec->job = job;
+		heap_node_init(&rec->fire);
 		if (reg->nslots == reg->capslots) {
 			reg->capslots = reg->capslots ? reg->capslots * 2 : 1024;
 			reg->slots = xrealloc(reg->slots, reg->capslots * sizeof(*reg->slots));

@@ -3,19 +3,36 @@
 #ifndef GNOMON_SCHEDULER_REGISTRY_H
 #define GNOMON_SCHEDULER_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "schedule/schedule.h"
+#include "scheduler/heap.h"
 
 struct job;
 struct registry;
 
-/* One job and what the registry knows about it. */
+struct run;
+
+/* One job and what the registry knows about it, plus the engine's runtime state of the job. */
 struct jobrec {
 	struct job *job;           /* owned */
 	struct jobrec **children;  /* jobs that list this one as a parent */
 	uint32_t nchildren, capchildren;
 	uint32_t order;            /* slot in the creation-order listing */
 	uint32_t mark;             /* traversal generation, private to the registry */
+
+	/* Engine state (src/scheduler/engine*.c). */
+	struct heap_node fire;     /* next fire time of a scheduled job */
+	struct schedule sched;     /* parsed schedule, valid when has_sched */
+	int64_t cron_last_due;     /* cron: the last slot handled (persisted) */
+	int64_t last_fired;        /* ISO with a zero period: when it last fired (each firing is its own slot) */
+	struct run *pending;       /* a non-concurrent job's slot waiting for the previous run */
+	uint32_t running;          /* runs started and not ended */
+	uint32_t queued;           /* runs in the run queue */
+	bool has_sched;
+	bool fresh;                /* just created or changed: slots before now were never missed */
 };
 
 struct registry *registry_new(void);

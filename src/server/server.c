@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "job/job.h"
 #include "job/job_json.h"
 #include "schedule/schedule.h"
+#include "scheduler/engine.h"
 #include "scheduler/registry.h"
 #include "server/server_config.h"
 #include "store/store.h"
@@ -29,6 +31,7 @@ struct server {
 	struct schedule_zones *zones;
 	struct metrics *metrics;
 	struct http_server *http;
+	struct engine *engine;
 	struct job_defaults defaults;
 	struct api_env api;
 	char *leader;
@@ -133,6 +136,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	log_info("received signal %d, shutting down", signum);
 	http_server_stop(srv->http);
 	srv->http = NULL;
+	engine_stop(srv->engine);
+	srv->engine = NULL;
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 }
@@ -170,6 +175,22 @@ static int start(struct server *srv)
 		return -1;
 	}
 	srv->leader = xasprintf("%s:%d", srv->cfg.hostname, http_server_port(srv->http));
+	struct engine_config ecfg = {
+		.data_dir = srv->cfg.data_dir,
+		.hostname = srv->cfg.hostname,
+		.max_running = srv->cfg.max_running > 0 ? (int)srv->cfg.max_running : 4 * (int)uv_available_parallelism(),
+		.failure_retry_ms = srv->cfg.failure_retry,
+		.disable_after_failures = (int)srv->cfg.disable_after_failures,
+		.history_max_runs = (int)srv->cfg.history_max_runs,
+		.history_max_age_ms = srv->cfg.history_max_age * 1000,
+		.kill_grace_ms = srv->cfg.kill_grace,
+		.log_cap = (size_t)srv->cfg.log_cap,
+	};
+	srv->engine = engine_new(&srv->loop, srv->reg, srv->store, srv->zones, &ecfg);
+	if (engine_start(srv->engine) < 0) {
+		log_warnx("the scheduler could not resume from the store");
+		return -1;
+	}
 	srv->api = (struct api_env){
 		.reg = srv->reg,
 		.store = srv->store,
@@ -177,6 +198,8 @@ static int start(struct server *srv)
 		.defaults = &srv->defaults,
 		.metrics = srv->metrics,
 		.leader = srv->leader,
+		.data_dir = srv->cfg.data_dir,
+		.engine = srv->engine,
 		.job_history_limit = srv->cfg.job_history_limit,
 	};
 	uv_signal_init(&srv->loop, &srv->sigint);
@@ -189,10 +212,15 @@ static int start(struct server *srv)
 	return 0;
 }
 
+/* Close what start() opened: after a failed start the handles are closed here; after a signal they already
+ * are. Then let the loop finish the closing and free everything. */
 static void stop(struct server *srv)
 {
-	/* Runs until a signal closes the handles; after a failed start it only lets closing handles finish. */
 	if (srv->loop.data == srv) {
+		http_server_stop(srv->http);
+		engine_stop(srv->engine);
+		srv->http = NULL;
+		srv->engine = NULL;
 		uv_run(&srv->loop, UV_RUN_DEFAULT);
 		if (uv_loop_close(&srv->loop) == UV_EBUSY)
 			log_warnx("event loop closed with handles still open");
@@ -216,6 +244,8 @@ int server_main(int argc, char **argv)
 		return rc;
 	}
 	rc = start(&srv);
+	if (rc == 0)
+		uv_run(&srv.loop, UV_RUN_DEFAULT); /* until SIGINT or SIGTERM */
 	stop(&srv);
 	return rc == 0 ? 0 : 1;
 }

@@ -21,6 +21,13 @@ struct server_config {
 	long long task_epsilon;
 	long long job_history_limit;
 	char *cluster_name;
+	long long max_running;
+	long long failure_retry;
+	long long disable_after_failures;
+	long long history_max_runs;
+	long long history_max_age;
+	long long kill_grace;
+	long long log_cap;
 };
 
 extern const struct config_option server_options[];

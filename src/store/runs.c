@@ -1,6 +1,8 @@
 #include "store/runs.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,10 +41,10 @@ static const char sql_list[] =
 	"SELECT " COLUMNS " FROM runs WHERE job = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
 static const char sql_prune_count[] =
 	"DELETE FROM runs WHERE job = ?1 AND status NOT IN ('queued', 'waiting', 'starting', 'running') AND id <="
-	" (SELECT id FROM runs WHERE job = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2) RETURNING task_id";
+	" (SELECT id FROM runs WHERE job = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2) RETURNING task_id, id";
 static const char sql_prune_age[] =
 	"DELETE FROM runs WHERE end_ms < ?1 AND status NOT IN ('queued', 'waiting', 'starting', 'running')"
-	" RETURNING task_id";
+	" RETURNING task_id, id";
 static const char sql_delete_job[] = "DELETE FROM runs WHERE job = ?1";
 
 const char *run_status_name(enum run_status s)
@@ -284,13 +286,13 @@ int store_list_runs(struct store *s, const char *job, int64_t before, int limit,
 }
 
 /* Step a DELETE ... RETURNING task_id, reporting each; returns the count or -EIO. */
-static int delete_returning(struct store *s, sqlite3_stmt *st, void (*fn)(void *ctx, const char *task_id),
-    void *ctx)
+static int delete_returning(struct store *s, sqlite3_stmt *st,
+    void (*fn)(void *ctx, const char *task_id, int64_t id), void *ctx)
 {
 	int rc, n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (fn)
-			fn(ctx, (const char *)sqlite3_column_text(st, 0));
+			fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
 		n++;
 	}
 	sqlite3_reset(st);
@@ -302,7 +304,7 @@ static int delete_returning(struct store *s, sqlite3_stmt *st, void (*fn)(void *
 }
 
 int store_prune_runs(struct store *s, const char *job, int keep, int64_t older_than_ms,
-    void (*fn)(void *ctx, const char *task_id), void *ctx)
+    void (*fn)(void *ctx, const char *task_id, int64_t id), void *ctx)
 {
 	int n = 0, rc;
 	if (keep > 0 && job) {
@@ -334,4 +336,9 @@ int store_delete_runs(struct store *s, const char *job)
 		return -EIO;
 	sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
 	return store_step_done(s, st);
+}
+
+void run_log_path(const char *data_dir, int64_t id, const char *stream, char *out, size_t len)
+{
+	snprintf(out, len, "%s/logs/%" PRId64 ".%s", data_dir, id, stream);
 }

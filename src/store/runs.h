@@ -73,10 +73,13 @@ int store_load_open_runs(struct store *s, int (*fn)(void *ctx, const struct run_
 int store_list_runs(struct store *s, const char *job, int64_t before, int limit,
     int (*fn)(void *ctx, const struct run_record *r), void *ctx) __attribute__((warn_unused_result));
 /* Delete ended runs of a job beyond the newest keep (0: no count limit) and ended runs of any job that ended
- * before older_than_ms (RUN_TIME_NONE: no age limit). Reports the deleted runs' task ids through fn (may be NULL)
+ * before older_than_ms (RUN_TIME_NONE: no age limit). Reports the deleted runs' task ids and row ids through fn (may be NULL)
  * so their logs can be removed. Returns the number deleted or a negative errno. */
 int store_prune_runs(struct store *s, const char *job, int keep, int64_t older_than_ms,
-    void (*fn)(void *ctx, const char *task_id), void *ctx);
+    void (*fn)(void *ctx, const char *task_id, int64_t id), void *ctx);
+/* The path of a run's captured output: DATA_DIR/logs/<id>.stdout or .stderr (stream "stdout" or "stderr"). */
+void run_log_path(const char *data_dir, int64_t id, const char *stream, char *out, size_t len);
+
 /* Delete every run of a job (when the job is deleted). */
 int store_delete_runs(struct store *s, const char *job) __attribute__((warn_unused_result));
 

@@ -55,6 +55,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX runs_by_job ON runs(job, id);"
 	"CREATE INDEX runs_open ON runs(status) WHERE status IN ('queued', 'waiting', 'starting', 'running');"
 	"CREATE INDEX runs_by_end ON runs(end_ms);",
+	"CREATE TABLE job_state ("
+	"  name TEXT PRIMARY KEY,"
+	"  last_due_ms INTEGER NOT NULL) WITHOUT ROWID",
 };
 
 #define STMT_CACHE 32
@@ -80,7 +83,8 @@ static int mkdir_p(const char *dir)
 			continue;
 		char c = *p;
 		*p = '\0';
-		if (mkdir(path, 0750) < 0 && errno != EEXIST) {
+		/* 0711: other users (runAsUser tasks) may pass through to their working directory, not list. */
+		if (mkdir(path, 0711) < 0 && errno != EEXIST) {
 			rc = -errno;
 			break;
 		}
@@ -298,4 +302,43 @@ int store_step_done(struct store *s, sqlite3_stmt *st)
 		return -EIO;
 	}
 	return 0;
+}
+
+static const char sql_put_state[] = "INSERT INTO job_state(name, last_due_ms) VALUES(?1, ?2) "
+				    "ON CONFLICT(name) DO UPDATE SET last_due_ms = excluded.last_due_ms";
+static const char sql_delete_state[] = "DELETE FROM job_state WHERE name = ?1";
+static const char sql_load_states[] = "SELECT name, last_due_ms FROM job_state";
+
+int store_put_job_state(struct store *s, const char *name, int64_t last_due_ms)
+{
+	sqlite3_stmt *st = store_stmt(s, sql_put_state);
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, last_due_ms);
+	return store_step_done(s, st);
+}
+
+int store_delete_job_state(struct store *s, const char *name)
+{
+	sqlite3_stmt *st = store_stmt(s, sql_delete_state);
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	return store_step_done(s, st);
+}
+
+int store_load_job_states(struct store *s, int (*fn)(void *ctx, const char *name, int64_t last_due_ms), void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, sql_load_states);
+	int rc, out = 0;
+	if (st == NULL)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((out = fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1))) != 0)
+			break;
+	if (out == 0 && rc != SQLITE_DONE)
+		out = -EIO;
+	sqlite3_reset(st);
+	return out;
 }

@@ -5,6 +5,7 @@
 #define GNOMON_STORE_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 
@@ -24,6 +25,12 @@ int store_delete_job(struct store *s, const char *name) __attribute__((warn_unus
 /* Call fn for each stored job in creation order; stops and returns fn's value when it is non-zero. */
 int store_load_jobs(struct store *s, int (*fn)(void *ctx, const char *name, const char *json, size_t len),
     void *ctx) __attribute__((warn_unused_result));
+
+/* The engine's persisted per-job progress: for cron jobs, the last slot handled. */
+int store_put_job_state(struct store *s, const char *name, int64_t last_due_ms) __attribute__((warn_unused_result));
+int store_delete_job_state(struct store *s, const char *name) __attribute__((warn_unused_result));
+int store_load_job_states(struct store *s, int (*fn)(void *ctx, const char *name, int64_t last_due_ms), void *ctx)
+    __attribute__((warn_unused_result));
 
 /* The last SQLite error, for logs. */
 const char *store_errmsg(const struct store *s);

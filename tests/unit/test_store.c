@@ -73,8 +73,9 @@ static int collect_tasks(void *ctx, const struct run_record *r)
 	return 0;
 }
 
-static void collect_deleted(void *ctx, const char *task_id)
+static void collect_deleted(void *ctx, const char *task_id, int64_t id)
 {
+	assert_true(id > 0);
 	strcat(ctx, task_id);
 	strcat(ctx, ",");
 }

@@ -1,0 +1,142 @@
+#include "cli/cli_runs_fmt.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "job/job.h"
+
+#define MS_PER_S INT64_C(1000)
+#define MS_PER_MIN (60 * MS_PER_S)
+#define MS_PER_HOUR (60 * MS_PER_MIN)
+#define MS_PER_DAY (24 * MS_PER_HOUR)
+
+void cli_runs_duration(int64_t ms, char *out, size_t len)
+{
+	if (ms < 0)
+		snprintf(out, len, "-");
+	else if (ms < MS_PER_S)
+		snprintf(out, len, "%" PRId64 "ms", ms);
+	else if (ms < 10 * MS_PER_S)
+		snprintf(out, len, "%" PRId64 ".%" PRId64 "s", ms / MS_PER_S, ms % MS_PER_S / 100);
+	else if (ms < MS_PER_MIN)
+		snprintf(out, len, "%" PRId64 "s", ms / MS_PER_S);
+	else if (ms < MS_PER_HOUR)
+		snprintf(out, len, "%" PRId64 "m%02" PRId64 "s", ms / MS_PER_MIN, ms % MS_PER_MIN / MS_PER_S);
+	else if (ms < MS_PER_DAY)
+		snprintf(out, len, "%" PRId64 "h%02" PRId64 "m%02" PRId64 "s", ms / MS_PER_HOUR,
+		    ms % MS_PER_HOUR / MS_PER_MIN, ms % MS_PER_MIN / MS_PER_S);
+	else
+		snprintf(out, len, "%" PRId64 "d%02" PRId64 "h%02" PRId64 "m", ms / MS_PER_DAY,
+		    ms % MS_PER_DAY / MS_PER_HOUR, ms % MS_PER_HOUR / MS_PER_MIN);
+}
+
+void cli_runs_local_time(const char *iso, char *out, size_t len)
+{
+	int64_t ms;
+	time_t t;
+	struct tm tm;
+
+	if (iso == NULL || *iso == '\0') {
+		snprintf(out, len, "-");
+		return;
+	}
+	if (job_time_parse(iso, &ms) < 0 || ms == JOB_TIME_NONE) {
+		snprintf(out, len, "%s", iso);
+		return;
+	}
+	/* Floor to the second, also before 1970. */
+	t = (time_t)(ms / MS_PER_S - (ms % MS_PER_S < 0));
+	if (localtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(out, len, "%s", iso);
+}
+
+void cli_runs_exit_text(const json_t *run, char *out, size_t len)
+{
+	const json_t *code = json_object_get(run, "exitCode"), *sig = json_object_get(run, "signal");
+	const char *name = json_string_value(json_object_get(run, "signalName"));
+
+	if (json_is_integer(code))
+		snprintf(out, len, "%" JSON_INTEGER_FORMAT, json_integer_value(code));
+	else if (name && *name)
+		snprintf(out, len, "%s", name);
+	else if (json_is_integer(sig))
+		snprintf(out, len, "signal %" JSON_INTEGER_FORMAT, json_integer_value(sig));
+	else
+		snprintf(out, len, "-");
+}
+
+/* A string member, or "" when missing or not a string. */
+static const char *str_of(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static void add_run_row(struct cli_table *t, const json_t *run)
+{
+	char attempt[24] = "-", start[64], duration[32] = "-", exit_text[48];
+	const json_t *a = json_object_get(run, "attempt"), *d = json_object_get(run, "durationMs");
+	const char *cells[7];
+
+	if (json_is_integer(a))
+		snprintf(attempt, sizeof(attempt), "%" JSON_INTEGER_FORMAT, json_integer_value(a));
+	cli_runs_local_time(json_string_value(json_object_get(run, "start")), start, sizeof(start));
+	if (json_is_integer(d))
+		cli_runs_duration((int64_t)json_integer_value(d), duration, sizeof(duration));
+	cli_runs_exit_text(run, exit_text, sizeof(exit_text));
+	cells[0] = str_of(run, "taskId");
+	cells[1] = str_of(run, "trigger");
+	cells[2] = attempt;
+	cells[3] = str_of(run, "status");
+	cells[4] = start;
+	cells[5] = duration;
+	cells[6] = exit_text;
+	cli_table_add_row(t, cells);
+}
+
+struct cli_table *cli_runs_table(const json_t *answer, char *err, size_t errlen)
+{
+	static const char *const headers[] = {"TASK ID", "TRIGGER", "ATTEMPT", "STATUS", "START", "DURATION", "EXIT"};
+	const json_t *runs = json_object_get(answer, "runs");
+	struct cli_table *t;
+
+	if (!json_is_array(runs)) {
+		snprintf(err, errlen, "unexpected answer from the server: no \"runs\" array");
+		return NULL;
+	}
+	t = cli_table_new(sizeof(headers) / sizeof(headers[0]), headers);
+	cli_table_set_max_width(t, 0, CLI_RUNS_TASK_ID_MAX);
+	for (size_t i = 0; i < json_array_size(runs); i++) {
+		const json_t *run = json_array_get(runs, i);
+		if (json_is_object(run))
+			add_run_row(t, run);
+	}
+	return t;
+}
+
+int cli_schedule_preview_text(const json_t *answer, struct buf *out, char *err, size_t errlen)
+{
+	const json_t *local = json_object_get(answer, "times"), *utc = json_object_get(answer, "utc");
+
+	if (!json_is_array(local) || !json_is_array(utc) || json_array_size(local) != json_array_size(utc)) {
+		snprintf(err, errlen, "unexpected answer from the server: %s",
+		    "no \"times\" and \"utc\" arrays of one length");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < json_array_size(local); i++) {
+		const char *l = json_string_value(json_array_get(local, i));
+		const char *u = json_string_value(json_array_get(utc, i));
+		int rc;
+
+		if (!l || !u) {
+			snprintf(err, errlen, "unexpected answer from the server: fire time #%zu is not a string",
+			    i + 1);
+			return -EINVAL;
+		}
+		if ((rc = buf_printf(out, "%s (%s)\n", l, u)) < 0)
+			return rc;
+	}
+	return 0;
+}

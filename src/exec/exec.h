@@ -1,0 +1,115 @@
+/* Run one task on this machine: spawn it in its own process group, capture its stdout and stderr into capped
+ * files, report its end once, kill it on request or at its deadline. Everything runs on the loop thread; child
+ * exits arrive as loop events (a pidfd per task), never through signal handlers.
+ *
+ * Lifecycle: exec_start() spawns the task and returns it. Exactly one exit callback follows, after the process
+ * group leader has been reaped, both output pipes have hit EOF (or been closed because processes that escaped the
+ * group kept them open past drain_ms) and every libuv handle of the task has been closed. The caller then frees
+ * the task with exec_task_free(), inside the exit callback or later; the result stays valid until then.
+ * exec_task_free() on a task still running abandons it: its process group gets SIGKILL, no callback runs any
+ * more, and the module frees it by itself once it has been reaped (keep running the loop).
+ *
+ * When the leader exits, the rest of its process group gets SIGKILL, so no process of the run outlives it
+ * (processes that left the group with setsid() or setpgid() are out of reach until cgroups are used).
+ * The server must not set SIGCHLD to SIG_IGN, or the kernel reaps tasks before their exit status is read, and
+ * nothing else may waitpid(-1). Not thread-safe: every call on the loop's thread. */
+#ifndef GNOMON_EXEC_EXEC_H
+#define GNOMON_EXEC_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#define EXEC_CAP_DEFAULT ((size_t)64 * 1024) /* bytes kept at the head and at the tail of each stream */
+#define EXEC_GRACE_DEFAULT_MS 5000           /* SIGTERM to SIGKILL at the deadline */
+#define EXEC_DRAIN_DEFAULT_MS 2000           /* wait for pipes held by escaped processes after the leader exit */
+
+enum exec_stream { EXEC_STDOUT = 0, EXEC_STDERR = 1 };
+
+struct exec_task;
+struct exec_result;
+
+/* A chunk the task just wrote; data is only valid during the call. */
+typedef void (*exec_output_cb)(void *ctx, enum exec_stream stream, const char *data, size_t len);
+/* The task ended; see the lifecycle above. */
+typedef void (*exec_exit_cb)(void *ctx, struct exec_task *task, const struct exec_result *result);
+
+/* What to run. Nothing here is referenced after exec_start() returns, except the callbacks and ctx. */
+struct exec_spec {
+	char *const *argv;         /* argv[0]: a path, or a name looked up in the PATH of envp */
+	char *const *envp;         /* the task's whole environment (exec_env_build()); NULL: empty */
+	const char *cwd;           /* working directory; NULL: the server's */
+	const char *run_as_user;   /* NULL, "" or the server's own user: run as the server's user */
+	const char *out_path[2];   /* stdout and stderr files (two different paths), created or truncated, mode
+	                            * 0600; NULL: discard (still counted and passed to on_output) */
+	bool lazy_files;           /* create each file at its stream's first byte: a stream that wrote nothing
+	                            * leaves NO file (a stale one is removed at start); saves the file creations
+	                            * of quiet tasks, which can cost more than the spawn. Else create both at start */
+	size_t cap_head, cap_tail; /* bytes of each stream kept from its start and from its end */
+	uint64_t deadline_ms;      /* maxCompletionTime, from the start; 0: none */
+	uint64_t grace_ms;         /* SIGTERM to SIGKILL delay when the deadline passes */
+	uint64_t drain_ms;         /* see the lifecycle above */
+	exec_output_cb on_output;  /* optional: every chunk read, as it arrives (live followers) */
+	exec_exit_cb on_exit;      /* required */
+	void *ctx;
+};
+
+struct exec_stream_result {
+	uint64_t bytes;   /* everything the task wrote to the stream */
+	uint64_t omitted; /* bytes dropped between the head and the tail; the file says so in a marker line */
+	bool truncated;   /* omitted > 0 */
+};
+
+struct exec_result {
+	int exit_code;       /* 0-255 when the leader exited; -1 when a signal ended it or the status was lost */
+	int term_signal;     /* the signal that ended it, else 0 */
+	bool core_dumped;
+	bool timed_out;      /* the deadline passed and the task was killed */
+	bool killed;         /* exec_kill() was called before it ended */
+	bool status_lost;    /* someone else reaped the leader (ECHILD); exit_code is -1 */
+	int64_t start_ms;    /* CLOCK_REALTIME at spawn */
+	int64_t end_ms;      /* CLOCK_REALTIME when the leader was reaped */
+	int64_t duration_us; /* CLOCK_MONOTONIC, spawn to reap */
+	struct exec_stream_result stream[2];
+	int io_error;        /* first error writing an output file (negative errno), else 0 */
+};
+
+/* The account a task runs as. */
+struct exec_user {
+	uid_t uid;
+	gid_t gid;
+	char name[256];
+	char home[1024];
+};
+
+/* Fill in the defaults: caps of EXEC_CAP_DEFAULT, grace and drain times, lazy files, no deadline, everything
+ * else empty. */
+void exec_spec_init(struct exec_spec *spec);
+
+/* Start a task. Returns 0 and the task, or a negative errno with a message in err (no callback follows):
+ * -ENOENT  unknown runAsUser ("runAsUser: unknown user 'bob'"), missing executable or working directory;
+ * -EPERM   runAsUser differs from the server's user and the server is not root
+ *          ("runAsUser: cannot run as 'bob': gnomon is not running as root");
+ * -EACCES, -ENOEXEC, ... from the exec, -EMFILE, ... from pipes and output files; -EINVAL for a bad spec. */
+int exec_start(uv_loop_t *loop, const struct exec_spec *spec, struct exec_task **out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* SIGTERM (and SIGCONT) to the task's process group, then SIGKILL after grace_ms if the leader still runs;
+ * grace_ms 0 sends SIGKILL at once. Marks the result killed. Returns 0, or -ESRCH when the leader has already
+ * ended. A second call can only shorten the grace to 0. */
+int exec_kill(struct exec_task *task, uint64_t grace_ms) __attribute__((warn_unused_result));
+
+/* The leader's pid, which is also the process group id. */
+pid_t exec_task_pid(const struct exec_task *task);
+
+/* Free an ended task, or abandon a running one (see above). */
+void exec_task_free(struct exec_task *task);
+
+/* Look up an account by name (getpwnam_r). Returns 0, or -ENOENT with "runAsUser: unknown user 'NAME'". */
+int exec_user_lookup(const char *name, struct exec_user *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,403 @@
+#include "scheduler/engine.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "job/job.h"
+#include "job/job_json.h"
+#include "job/task_id.h"
+#include "schedule/schedule.h"
+#include "scheduler/engine_internal.h"
+#include "scheduler/registry.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/strmap.h"
+#include "util/xmalloc.h"
+
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define RETRY_AFTER_STORE_ERROR_MS 1000
+#define MISSED_COUNT_CAP 100000000
+
+int64_t engine_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The server's own account: tasks without another runAsUser run as it. */
+static void own_account(struct engine *e)
+{
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found) {
+		e->user = xstrdup(pw.pw_name);
+		e->home = xstrdup(pw.pw_dir);
+	} else {
+		e->user = xasprintf("%u", (unsigned)geteuid());
+		e->home = xstrdup("/");
+	}
+}
+
+struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *store, struct schedule_zones *zones,
+    const struct engine_config *cfg)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	e->loop = loop;
+	e->reg = reg;
+	e->store = store;
+	e->zones = zones;
+	e->cfg = *cfg;
+	heap_init(&e->jobs);
+	heap_init(&e->retries);
+	e->runs = strmap_new();
+	e->armed_ms = INT64_MAX;
+	own_account(e);
+	uv_timer_init(loop, &e->timer);
+	e->timer.data = e;
+	return e;
+}
+
+int engine_save_job(struct engine *e, struct jobrec *rec)
+{
+	char *json = job_to_json_string_sparse(rec->job);
+	int rc = store_put_job(e->store, rec->job->name, json);
+	free(json);
+	return rc;
+}
+
+/* The next time a scheduled job needs attention, INT64_MAX when never. */
+static int64_t next_fire(struct engine *e, struct jobrec *rec)
+{
+	int64_t t = INT64_MAX;
+
+	if (!rec->has_sched || rec->job->disabled)
+		return INT64_MAX;
+	if (schedule_kind(&rec->sched) == SCHEDULE_ISO8601) {
+		if (schedule_repeat(&rec->sched) == 0)
+			return INT64_MAX;
+		if (schedule_period_is_zero(&rec->sched) && rec->last_fired >= schedule_start(&rec->sched))
+			return rec->last_fired + 1;
+		return schedule_start(&rec->sched);
+	}
+	if (schedule_next_after(e->zones, &rec->sched, rec->cron_last_due, &t) < 0 || t == SCHEDULE_NEVER)
+		return INT64_MAX;
+	return t;
+}
+
+static void reschedule(struct engine *e, struct jobrec *rec)
+{
+	int64_t t = next_fire(e, rec);
+	if (t == INT64_MAX)
+		heap_remove(&e->jobs, &rec->fire);
+	else
+		heap_set(&e->jobs, &rec->fire, t);
+}
+
+static void on_timer(uv_timer_t *t);
+
+void engine_arm(struct engine *e)
+{
+	struct heap_node *j = heap_min(&e->jobs), *r = heap_min(&e->retries);
+	int64_t when = INT64_MAX, now;
+
+	if (e->stopping)
+		return;
+	if (j)
+		when = j->key;
+	if (r && r->key < when)
+		when = r->key;
+	if (when == e->armed_ms)
+		return;
+	e->armed_ms = when;
+	if (when == INT64_MAX) {
+		uv_timer_stop(&e->timer);
+		return;
+	}
+	now = engine_now_ms();
+	uv_timer_start(&e->timer, on_timer, when > now ? (uint64_t)(when - now) : 0, 0);
+}
+
+/* Parse a job's schedule into its record; dependent jobs and (impossible) bad schedules have none. */
+static void load_schedule(struct engine *e, struct jobrec *rec, int64_t now)
+{
+	char err[512];
+	rec->has_sched = false;
+	if (rec->job->dependent)
+		return;
+	if (schedule_parse(e->zones, rec->job->schedule, rec->job->schedule_time_zone, now, &rec->sched, err,
+		sizeof(err)) < 0) {
+		log_warnx("job '%s' will not run: %s", rec->job->name, err);
+		return;
+	}
+	rec->has_sched = true;
+}
+
+void engine_job_changed(struct engine *e, struct jobrec *rec)
+{
+	int64_t now = engine_now_ms();
+	load_schedule(e, rec, now);
+	if (rec->has_sched && schedule_kind(&rec->sched) == SCHEDULE_CRON && rec->cron_last_due == 0) {
+		/* A new cron job starts counting its slots now: earlier ones were never missed. */
+		rec->cron_last_due = now;
+		if (store_put_job_state(e->store, rec->job->name, now) < 0)
+			log_warnx("job '%s': could not save its cron progress", rec->job->name);
+	}
+	rec->fresh = true;
+	reschedule(e, rec);
+	engine_arm(e);
+}
+
+/* A record of the slots of a job that came due too late to run (or while its previous run went on). */
+static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t first, int64_t last, int64_t n,
+    const char *why)
+{
+	char from[SCHEDULE_INSTANT_MAX], to[SCHEDULE_INSTANT_MAX], reason[512];
+	struct run_record r;
+	int rc;
+
+	if (schedule_format_instant(e->zones, rec->sched.zone, first, from, sizeof(from)) < 0)
+		snprintf(from, sizeof(from), "%" PRId64, first);
+	if (schedule_format_instant(e->zones, rec->sched.zone, last, to, sizeof(to)) < 0)
+		snprintf(to, sizeof(to), "%" PRId64, last);
+	if (n == 1)
+		snprintf(reason, sizeof(reason), "slot %s %s", from, why);
+	else
+		snprintf(reason, sizeof(reason), "%" PRId64 " slots from %s to %s %s", n, from, to, why);
+	run_record_init(&r);
+	r.task_id = task_id_format(first, 0, rec->job->name, NULL);
+	run_record_set(&r.job, rec->job->name);
+	run_record_set(&r.reason, reason);
+	r.due_ms = first;
+	r.status = RUN_SKIPPED;
+	r.end_ms = engine_now_ms();
+	rc = store_claim_run(e->store, &r);
+	if (rc == 0)
+		log_info("job '%s': %s", rec->job->name, reason);
+	run_record_clear(&r);
+	return rc == -EEXIST ? 0 : rc;
+}
+
+/* Handle the slots of a scheduled job that are due at now: run the last one if it is within the job's epsilon,
+ * record the others as skipped, and move the schedule on; all in one transaction before anything runs. */
+static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
+{
+	struct job *j = rec->job;
+	struct schedule next = rec->sched;
+	int64_t eps = 60000, first, last = SCHEDULE_NONE, n = 1, skipped;
+	bool iso = schedule_kind(&rec->sched) == SCHEDULE_ISO8601, run_it;
+	bool zero = iso && schedule_period_is_zero(&rec->sched);
+	char *saved_schedule = NULL, why[160], eps_text[64];
+	struct run *r = NULL;
+	int rc;
+
+	if (job_duration_parse(j->epsilon, &eps) < 0)
+		eps = 60000;
+	if (zero) {
+		/* R5/x/PT0S: five runs, one after the other; each firing is a slot of its own. */
+		first = last = now;
+	} else if (iso) {
+		first = schedule_start(&rec->sched);
+		if (schedule_last_at_or_before(e->zones, &rec->sched, now, &last) < 0 || last == SCHEDULE_NONE)
+			last = first;
+		if (schedule_count_between(e->zones, &rec->sched, first - 1, now, MISSED_COUNT_CAP, &n) < 0 || n < 1)
+			n = 1;
+	} else {
+		if (schedule_next_after(e->zones, &rec->sched, rec->cron_last_due, &first) < 0 ||
+		    schedule_last_at_or_before(e->zones, &rec->sched, now, &last) < 0 || last == SCHEDULE_NONE ||
+		    schedule_count_between(e->zones, &rec->sched, rec->cron_last_due, now, MISSED_COUNT_CAP, &n) < 0) {
+			reschedule(e, rec);
+			return;
+		}
+	}
+	run_it = now - last <= eps;
+	skipped = run_it ? n - 1 : n;
+	snprintf(eps_text, sizeof(eps_text), "%s", j->epsilon);
+	snprintf(why, sizeof(why), "missed: more than epsilon %s late (the server was down or busy)", eps_text);
+
+	if (store_begin(e->store) < 0)
+		goto store_error;
+	if (iso) {
+		char text[SCHEDULE_FORMAT_MAX];
+		if (schedule_skip_forward(e->zones, &next, now) < 0)
+			goto rollback;
+		/* Chronos leaves a start equal to now where it is; the engine must move past the slot it handled. */
+		if (!zero && schedule_start(&next) <= last) {
+			next = rec->sched;
+			if (schedule_skip_forward(e->zones, &next, last + 1) < 0)
+				goto rollback;
+		}
+		if (schedule_format(e->zones, &next, text, sizeof(text)) < 0)
+			goto rollback;
+		saved_schedule = xstrdup(j->schedule);
+		job_set_string(&j->schedule, text);
+		if (engine_save_job(e, rec) < 0)
+			goto rollback;
+	} else if (store_put_job_state(e->store, j->name, last) < 0) {
+		goto rollback;
+	}
+	if (skipped > 0 && !rec->fresh) {
+		int64_t last_skipped = last;
+		if (run_it && schedule_last_at_or_before(e->zones, &rec->sched, last - 1, &last_skipped) < 0)
+			last_skipped = last;
+		if (record_skipped(e, rec, first, last_skipped, skipped, why) < 0)
+			goto rollback;
+	}
+	if (run_it) {
+		r = run_new(e, rec, last, 0, TRIGGER_SCHEDULE, NULL);
+		r->rec.not_before_ms = now;
+		rc = store_claim_run(e->store, &r->rec);
+		if (rc == -EEXIST) {
+			run_free(r);
+			r = NULL;
+		} else if (rc < 0) {
+			goto rollback;
+		}
+	}
+	if (store_commit(e->store) < 0)
+		goto rollback;
+	free(saved_schedule);
+	if (iso)
+		rec->sched = next;
+	else
+		rec->cron_last_due = last;
+	rec->last_fired = now;
+	rec->fresh = false;
+	reschedule(e, rec);
+	if (r)
+		run_enqueue(e, r);
+	return;
+rollback:
+	store_rollback(e->store);
+	if (saved_schedule) {
+		job_set_string(&j->schedule, saved_schedule);
+		free(saved_schedule);
+	}
+	if (r)
+		run_free(r);
+store_error:
+	log_warnx("job '%s': could not record its due slot, trying again in %d ms", j->name,
+	    RETRY_AFTER_STORE_ERROR_MS);
+	heap_set(&e->jobs, &rec->fire, now + RETRY_AFTER_STORE_ERROR_MS);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct engine *e = t->data;
+	struct heap_node *n;
+	int64_t now = engine_now_ms();
+
+	e->armed_ms = INT64_MAX;
+	run_release_retries(e, now);
+	while ((n = heap_min(&e->jobs)) != NULL && n->key <= now) {
+		struct jobrec *rec = container_of(n, struct jobrec, fire);
+		heap_remove(&e->jobs, n);
+		fire_job(e, rec, now);
+	}
+	run_dispatch(e);
+	engine_arm(e);
+}
+
+static int load_state(void *ctx, const char *name, int64_t last_due_ms)
+{
+	struct engine *e = ctx;
+	struct jobrec *rec = registry_get(e->reg, name);
+	if (rec)
+		rec->cron_last_due = last_due_ms;
+	return 0;
+}
+
+static int recover_run(void *ctx, const struct run_record *r)
+{
+	run_recover(ctx, r);
+	return 0;
+}
+
+int engine_start(struct engine *e)
+{
+	int64_t now = engine_now_ms();
+	int rc;
+
+	/* Logs are the server's; work/ lets each run's user reach its own directory. */
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} dirs[] = {{"logs", 0750}, {"work", 0711}};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", e->cfg.data_dir, dirs[i].name);
+		if (mkdir(path, dirs[i].mode) < 0 && errno != EEXIST) {
+			log_warn("cannot create %s", path);
+			return -errno;
+		}
+	}
+	if ((rc = store_load_job_states(e->store, load_state, e)) < 0)
+		return rc;
+	for (size_t i = 0; i < registry_slots(e->reg); i++) {
+		struct jobrec *rec = registry_slot(e->reg, i);
+		if (rec == NULL)
+			continue;
+		load_schedule(e, rec, now);
+		if (rec->has_sched && schedule_kind(&rec->sched) == SCHEDULE_CRON && rec->cron_last_due == 0)
+			rec->cron_last_due = now;
+		reschedule(e, rec);
+	}
+	if ((rc = store_load_open_runs(e->store, recover_run, e)) < 0)
+		return rc;
+	run_dispatch(e);
+	engine_arm(e);
+	return 0;
+}
+
+void engine_job_removed(struct engine *e, struct jobrec *rec)
+{
+	heap_remove(&e->jobs, &rec->fire);
+	engine_kill_job(e, rec);
+	if (store_delete_job_state(e->store, rec->job->name) < 0)
+		log_warnx("job '%s': could not delete its cron progress", rec->job->name);
+	engine_arm(e);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct engine *e = h->data;
+	heap_free(&e->jobs);
+	heap_free(&e->retries);
+	strmap_free(e->runs);
+	free(e->user);
+	free(e->home);
+	free(e);
+}
+
+void engine_stop(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	e->stopping = true;
+	uv_timer_stop(&e->timer);
+	run_stop_all(e);
+	uv_close((uv_handle_t *)&e->timer, on_closed);
+}
+
+const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len)
+{
+	if (rec->running > 0)
+		snprintf(buf, len, "%u running", rec->running);
+	else if (rec->queued > 0 || rec->pending)
+		snprintf(buf, len, "queued");
+	else
+		snprintf(buf, len, "idle");
+	return buf;
+}
+
+size_t engine_queue_size(const struct engine *e, int high_priority)
+{
+	return e->queue_len[high_priority ? 1 : 0];
+}

@@ -1,0 +1,60 @@
+/* The scheduling engine (leader only): fires scheduled slots from a min-heap of next fire times, queues and
+ * starts runs through the executor, retries failures, records every attempt in the store before acting on it,
+ * and resumes after a crash from what the store holds. It owns the runtime state of the jobs in the registry;
+ * everything runs on the loop thread. */
+#ifndef GNOMON_SCHEDULER_ENGINE_H
+#define GNOMON_SCHEDULER_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct engine;
+struct jobrec;
+struct registry;
+struct schedule_zones;
+struct store;
+
+struct engine_config {
+	const char *data_dir;        /* logs/ and work/ live here */
+	const char *hostname;        /* recorded as each run's host, and HOST in its environment */
+	int max_running;             /* runs at once; more wait in the queue (highPriority first) */
+	int64_t failure_retry_ms;    /* delay before a retry (Chronos --failure_retry) */
+	int disable_after_failures;  /* 0: never */
+	int history_max_runs;        /* per job; 0: no count limit */
+	int64_t history_max_age_ms;  /* 0: no age limit */
+	int64_t kill_grace_ms;       /* SIGTERM to SIGKILL */
+	size_t log_cap;              /* bytes kept at the head and at the tail of each output stream */
+};
+
+struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *store, struct schedule_zones *zones,
+    const struct engine_config *cfg);
+/* Resume from the store (open runs, cron progress), then schedule every job. Returns 0 or a negative errno. */
+int engine_start(struct engine *e) __attribute__((warn_unused_result));
+/* Stop firing, end running tasks (recorded as lost, so a restart retries them) and close the loop handles; the
+ * engine is freed once they are closed (keep running the loop). */
+void engine_stop(struct engine *e);
+
+/* A job was created or replaced (already stored and in the registry): reschedule it. */
+void engine_job_changed(struct engine *e, struct jobrec *rec);
+/* A job is about to be deleted: kill and forget its runs. */
+void engine_job_removed(struct engine *e, struct jobrec *rec);
+
+/* Run a job now with optional arguments (NULL: the job's own); does not move its schedule. */
+int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Kill the job's running tasks and cancel its queued runs and retries; returns how many runs were ended. */
+int engine_kill_job(struct engine *e, struct jobrec *rec);
+/* Count a success for the job as if a run had succeeded (PUT /job/success/{name}). */
+int engine_mark_success(struct engine *e, struct jobrec *rec) __attribute__((warn_unused_result));
+/* An async task reports its end (PUT /v1/scheduler/task/{taskId} {"statusCode": n}). -ENOENT: no such
+ * running task. */
+int engine_task_status(struct engine *e, const char *task_id, int status_code, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* "idle", "queued", "running" or "<n> running", as Chronos's job states. */
+const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len);
+/* Runs waiting in the queue (Chronos's TaskManager queue sizes). */
+size_t engine_queue_size(const struct engine *e, int high_priority);
+
+#endif

@@ -1,0 +1,319 @@
+/* Unit tests for the pure helpers of `gnomon runs`, `gnomon logs` and `gnomon schedule preview`: durations, local
+ * times, the EXIT cell, the runs table, preview lines, and the extraction of command options. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli_opt.h"
+#include "cli/cli_runs_fmt.h"
+#include "cli/cli_table.h"
+#include "util/buf.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static json_t *parse(const char *text)
+{
+	json_error_t jerr;
+	json_t *v = json_loads(text, 0, &jerr);
+
+	if (!v)
+		fail_msg("bad test JSON '%s': %s", text, jerr.text);
+	return v;
+}
+
+static void test_duration(void **state)
+{
+	static const struct {
+		int64_t ms;
+		const char *want;
+	} cases[] = {
+	    {0, "0ms"},
+	    {1, "1ms"},
+	    {999, "999ms"},
+	    {1000, "1.0s"},
+	    {1999, "1.9s"},
+	    {9999, "9.9s"},
+	    {10000, "10s"},
+	    {59999, "59s"},
+	    {60000, "1m00s"},
+	    {65000, "1m05s"},
+	    {3599999, "59m59s"},
+	    {3600000, "1h00m00s"},
+	    {7387000, "2h03m07s"},
+	    {86399999, "23h59m59s"},
+	    {86400000, "1d00h00m"},
+	    {(3 * 24 + 4) * 3600000 + 5 * 60000 + 59000, "3d04h05m"},
+	    {-1, "-"},
+	    {INT64_MIN, "-"},
+	};
+	char got[32];
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		cli_runs_duration(cases[i].ms, got, sizeof(got));
+		assert_string_equal(got, cases[i].want);
+	}
+}
+
+static void test_local_time(void **state)
+{
+	static const struct {
+		const char *tz, *iso, *want;
+	} cases[] = {
+	    {"UTC", "2026-01-01T09:00:00.000Z", "2026-01-01 09:00:00"},
+	    {"UTC", "2026-01-01T09:00:00.999Z", "2026-01-01 09:00:00"},
+	    {"Europe/Paris", "2026-01-01T09:00:00.000Z", "2026-01-01 10:00:00"},
+	    {"Europe/Paris", "2026-07-01T09:00:00.000Z", "2026-07-01 11:00:00"},
+	    {"America/New_York", "2026-03-08T07:00:00.000Z", "2026-03-08 03:00:00"},
+	    {"UTC", "1969-12-31T23:59:59.500Z", "1969-12-31 23:59:59"},
+	    {"UTC", "", "-"},
+	    {"UTC", NULL, "-"},
+	    {"UTC", "soon", "soon"},
+	};
+	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	char got[64];
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		setenv("TZ", cases[i].tz, 1);
+		tzset();
+		cli_runs_local_time(cases[i].iso, got, sizeof(got));
+		assert_string_equal(got, cases[i].want);
+	}
+	if (old)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(old);
+}
+
+static void test_exit_text(void **state)
+{
+	static const struct {
+		const char *run, *want;
+	} cases[] = {
+	    {"{\"exitCode\":0,\"signal\":null,\"signalName\":null}", "0"},
+	    {"{\"exitCode\":127,\"signal\":null,\"signalName\":null}", "127"},
+	    {"{\"exitCode\":null,\"signal\":9,\"signalName\":\"SIGKILL\"}", "SIGKILL"},
+	    {"{\"exitCode\":null,\"signal\":77,\"signalName\":null}", "signal 77"},
+	    {"{\"exitCode\":null,\"signal\":null,\"signalName\":null}", "-"},
+	    {"{}", "-"},
+	};
+	char got[48];
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		json_t *run = parse(cases[i].run);
+		cli_runs_exit_text(run, got, sizeof(got));
+		assert_string_equal(got, cases[i].want);
+		json_decref(run);
+	}
+}
+
+static char *render(const struct cli_table *t)
+{
+	struct buf out;
+
+	buf_init(&out, 0);
+	assert_int_equal(cli_table_render(t, &out), 0);
+	return buf_steal(&out, NULL);
+}
+
+static void test_runs_table(void **state)
+{
+	static const char answer[] =
+	    "{\"runs\":["
+	    "{\"taskId\":\"ct:1767258000000:0:hello:\",\"trigger\":\"schedule\",\"attempt\":0,\"status\":\"succeeded\","
+	    "\"start\":\"2026-01-01T09:00:00.010Z\",\"durationMs\":65000,\"exitCode\":0,\"signal\":null,"
+	    "\"signalName\":null},"
+	    "{\"taskId\":\"ct:1767258000000:1:hello:" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+	    "\"trigger\":\"retry\",\"attempt\":1,\"status\":\"killed\",\"start\":\"2026-01-01T09:01:00.000Z\","
+	    "\"durationMs\":1500,\"exitCode\":null,\"signal\":15,\"signalName\":\"SIGTERM\"},"
+	    "{\"taskId\":\"ct:1767258000000:0:hello:x\",\"trigger\":\"manual\",\"attempt\":0,\"status\":\"queued\","
+	    "\"start\":null,\"durationMs\":null,\"exitCode\":null,\"signal\":null,\"signalName\":null},"
+	    "42],\"next\":null}";
+	static const char want[] =
+	    "TASK ID                                                       TRIGGER   ATTEMPT  STATUS     START        "
+	    "        DURATION  EXIT\n"
+	    "ct:1767258000000:0:hello:                                     schedule  0        succeeded  2026-01-01 "
+	    "09:00:00  1m05s     0\n"
+	    "ct:1767258000000:1:hello:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...  retry     1        killed     2026-01-01 "
+	    "09:01:00  1.5s      SIGTERM\n"
+	    "ct:1767258000000:0:hello:x                                    manual    0        queued     -            "
+	    "        -         -\n";
+	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	json_t *root = parse(answer), *bad = parse("{\"jobs\":[]}");
+	struct cli_table *t;
+	char err[128], *got;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	t = cli_runs_table(root, err, sizeof(err));
+	assert_non_null(t);
+	assert_int_equal(cli_table_rows(t), 3);
+	got = render(t);
+	assert_string_equal(got, want);
+	free(got);
+	cli_table_free(t);
+	assert_null(cli_runs_table(bad, err, sizeof(err)));
+	assert_string_equal(err, "unexpected answer from the server: no \"runs\" array");
+	if (old)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(old);
+	json_decref(bad);
+	json_decref(root);
+}
+
+static void test_preview_text(void **state)
+{
+	static const struct {
+		const char *answer, *want;
+		int rc;
+	} cases[] = {
+	    {"{\"times\":[\"2030-01-01T09:00:00.000+01:00\",\"2030-01-02T09:00:00.000+01:00\"],"
+	     "\"utc\":[\"2030-01-01T08:00:00.000Z\",\"2030-01-02T08:00:00.000Z\"]}",
+		"2030-01-01T09:00:00.000+01:00 (2030-01-01T08:00:00.000Z)\n"
+		"2030-01-02T09:00:00.000+01:00 (2030-01-02T08:00:00.000Z)\n",
+		0},
+	    {"{\"times\":[\"2030-01-01T08:00:00.000Z\"],\"utc\":[\"2030-01-01T08:00:00.000Z\"]}",
+		"2030-01-01T08:00:00.000Z (2030-01-01T08:00:00.000Z)\n", 0},
+	    {"{\"times\":[],\"utc\":[]}", "", 0},
+	    {"{\"times\":[\"a\"],\"utc\":[]}", "", -EINVAL},
+	    {"{\"times\":[1],\"utc\":[\"b\"]}", "", -EINVAL},
+	    {"[]", "", -EINVAL},
+	};
+	char err[160];
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		json_t *answer = parse(cases[i].answer);
+		struct buf out;
+
+		buf_init(&out, 0);
+		assert_int_equal(cli_schedule_preview_text(answer, &out, err, sizeof(err)), cases[i].rc);
+		if (cases[i].rc == 0)
+			assert_string_equal(out.data ? out.data : "", cases[i].want);
+		else
+			assert_non_null(strstr(err, "unexpected answer from the server"));
+		buf_free(&out);
+		json_decref(answer);
+	}
+}
+
+static void test_opt_extract(void **state)
+{
+	static const struct cli_opt opts[] = {
+	    {"--limit", NULL, "N", "limit"},
+	    {"--count", "-n", "N", "count"},
+	    {"--follow", "-f", NULL, "follow"},
+	};
+	static const struct {
+		const char *argv[8];
+		int argc;
+		const char *rest, *limit, *count, *follow, *error;
+	} cases[] = {
+	    {{"runs", "job"}, 2, "runs job", NULL, NULL, NULL, NULL},
+	    {{"runs", "--limit", "5", "job"}, 4, "runs job", "5", NULL, NULL, NULL},
+	    {{"runs", "job", "--limit=7", "--json"}, 4, "runs job --json", "7", NULL, NULL, NULL},
+	    {{"s", "p", "-n", "3", "x", "--count", "4"}, 7, "s p x", NULL, "4", NULL, NULL},
+	    {{"logs", "-f", "id", "--server", "u"}, 5, "logs id --server u", NULL, NULL, "1", NULL},
+	    {{"logs", "--follow", "id"}, 3, "logs id", NULL, NULL, "1", NULL},
+	    {{"job", "run", "x", "--", "-f", "--limit", "1"}, 7, "job run x -- -f --limit 1", NULL, NULL, NULL, NULL},
+	    {{"runs", "--limited"}, 2, "runs --limited", NULL, NULL, NULL, NULL},
+	    {{"runs", "-n=3"}, 2, "runs -n=3", NULL, NULL, NULL, NULL},
+	    {{"runs", "job", "--limit"}, 3, NULL, NULL, NULL, NULL, "option '--limit' needs a value"},
+	    {{"runs", "-n"}, 2, NULL, NULL, NULL, NULL, "option '-n' needs a value"},
+	    {{"logs", "--follow=yes"}, 2, NULL, NULL, NULL, NULL, "option '--follow' takes no value"},
+	};
+	char err[128], rest[128];
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		const char *values[N(opts)];
+		char *argv[8];
+		int argc;
+
+		memcpy(argv, cases[i].argv, sizeof(argv));
+		argc = cli_opt_extract(opts, N(opts), cases[i].argc, argv, values, err, sizeof(err));
+		if (cases[i].error) {
+			assert_int_equal(argc, -EINVAL);
+			assert_string_equal(err, cases[i].error);
+			continue;
+		}
+		size_t used = 0;
+		rest[0] = '\0';
+		for (int k = 0; k < argc; k++)
+			used += (size_t)snprintf(rest + used, sizeof(rest) - used, "%s%s", k ? " " : "", argv[k]);
+		assert_string_equal(rest, cases[i].rest);
+		const char *want[] = {cases[i].limit, cases[i].count, cases[i].follow};
+		for (size_t k = 0; k < N(opts); k++) {
+			if (want[k])
+				assert_string_equal(values[k], want[k]);
+			else
+				assert_null(values[k]);
+		}
+	}
+}
+
+static void test_opt_int(void **state)
+{
+	static const struct {
+		const char *value;
+		long long min, max, want;
+		const char *error;
+	} cases[] = {
+	    {"5", 1, 1000, 5, NULL},
+	    {"1000", 1, 1000, 1000, NULL},
+	    {"0", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '0'"},
+	    {"1001", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '1001'"},
+	    {"-1", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '-1'"},
+	    {"+5", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '+5'"},
+	    {"5x", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '5x'"},
+	    {"", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got ''"},
+	    {"99999999999999999999", 1, 1000, 0,
+		"option '--limit' expects an integer from 1 to 1000, got '99999999999999999999'"},
+	};
+	char err[160];
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		long long got = -1;
+		int rc = cli_opt_int("--limit", cases[i].value, cases[i].min, cases[i].max, &got, err, sizeof(err));
+		if (cases[i].error) {
+			assert_int_equal(rc, -EINVAL);
+			assert_string_equal(err, cases[i].error);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(got, cases[i].want);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_duration),
+	    cmocka_unit_test(test_local_time),
+	    cmocka_unit_test(test_exit_text),
+	    cmocka_unit_test(test_runs_table),
+	    cmocka_unit_test(test_preview_text),
+	    cmocka_unit_test(test_opt_extract),
+	    cmocka_unit_test(test_opt_int),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

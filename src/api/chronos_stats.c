@@ -3,51 +3,165 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/http.h"
 #include "api/metrics.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
+#include "store/runs.h"
 #include "util/xmalloc.h"
+
+#define SAMPLES_MAX 1028 /* Codahale's reservoir size: the newest runs that make a job's histogram */
 
 static const struct {
 	const char *name;
-	double quantile; /* < 0: the mean, which Chronos computed as the median (HistogramSerializer) */
+	double quantile; /* < 0: the mean */
 } percentiles[] = {
 	{"99thPercentile", 0.99}, {"98thPercentile", 0.98}, {"95thPercentile", 0.95},
 	{"75thPercentile", 0.75}, {"median", 0.5}, {"mean", -1},
 };
 
-void chronos_run_time_metric(const char *job, char *out, size_t len)
+static int cmp_i64(const void *a, const void *b)
 {
-	snprintf(out, len, "jobs.run.time.%s", job);
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
 }
 
-static double job_quantile(struct api_env *env, const char *metric, double q)
+/* The statistic q (a quantile, or the mean when q < 0) of n durations, sorting them in place. */
+static double statistic(int64_t *ms, int n, double q)
 {
-	return metrics_histogram_quantile(env->metrics, metric, q < 0 ? 0.5 : q);
+	double sum = 0;
+	qsort(ms, (size_t)n, sizeof(*ms), cmp_i64);
+	if (q >= 0)
+		return metrics_quantile(ms, (uint32_t)n, q);
+	for (int i = 0; i < n; i++)
+		sum += (double)ms[i];
+	return n ? sum / n : 0;
+}
+
+struct samples {
+	int64_t ms[SAMPLES_MAX];
+	int n;
+};
+
+static void keep_samples(void *ctx, const char *job, const int64_t *ms, int n)
+{
+	struct samples *s = ctx;
+	(void)job;
+	memcpy(s->ms, ms, (size_t)n * sizeof(*ms));
+	s->n = n;
+}
+
+/* Chronos's dates in the stat history: MM/dd/yy HH:mm:ss in UTC, or N/A. */
+static void chronos_date(int64_t ms, char *out, size_t len)
+{
+	struct tm tm;
+	time_t t = (time_t)(ms / 1000);
+	if (ms == RUN_TIME_NONE || gmtime_r(&t, &tm) == NULL) {
+		snprintf(out, len, "N/A");
+		return;
+	}
+	snprintf(out, len, "%02d/%02d/%02d %02d:%02d:%02d", tm.tm_mon + 1, tm.tm_mday, tm.tm_year % 100, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+}
+
+/* Joda's period print as Chronos used it: 1d2h3m4s, zero fields left out, "0s" for nothing. */
+static void chronos_period(int64_t ms, char *out, size_t len)
+{
+	int64_t s = ms / 1000, parts[4] = {s / 86400, s / 3600 % 24, s / 60 % 60, s % 60};
+	static const char units[4] = {'d', 'h', 'm', 's'};
+	size_t used = 0;
+	out[0] = '\0';
+	for (int i = 0; i < 4 && used < len; i++)
+		if (parts[i])
+			used += (size_t)snprintf(out + used, len - used, "%lld%c", (long long)parts[i], units[i]);
+	if (out[0] == '\0')
+		snprintf(out, len, "0s");
+}
+
+struct history {
+	json_t *list;
+};
+
+static int add_history(void *ctx, const struct run_record *r)
+{
+	struct history *h = ctx;
+	char start[32], end[32], dur[64];
+	const char *status;
+
+	switch (r->status) {
+	case RUN_SUCCEEDED: status = "Success"; break;
+	case RUN_FAILED: case RUN_LOST: case RUN_KILLED: status = "Fail"; break;
+	case RUN_RUNNING: case RUN_STARTING: status = "Running"; break;
+	default: return 0; /* queued, waiting and skipped slots never ran */
+	}
+	chronos_date(r->start_ms, start, sizeof(start));
+	chronos_date(r->end_ms, end, sizeof(end));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "taskId", r->task_id, "jobName", r->job, "slaveId",
+	    r->host, "startTime", start, "endTime", end);
+	if (r->start_ms != RUN_TIME_NONE && r->end_ms != RUN_TIME_NONE) {
+		chronos_period(r->end_ms - r->start_ms, dur, sizeof(dur));
+		json_object_set_new(o, "duration", json_string(dur));
+	}
+	json_object_set_new(o, "status", json_string(status));
+	json_array_append_new(h->list, o);
+	return 0;
 }
 
 void chronos_job_stat(struct api_env *env, struct http_request *req, const char *const *args)
 {
-	char metric[300];
+	struct samples *s;
+	struct history h;
+	int n;
+
 	if (registry_get(env->reg, args[0]) == NULL) {
 		http_respond_error(req, 404, "Job '%s' not found", args[0]);
 		return;
 	}
-	chronos_run_time_metric(args[0], metric, sizeof(metric));
-	json_t *h = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I}",
-	    "75thPercentile", job_quantile(env, metric, 0.75), "95thPercentile", job_quantile(env, metric, 0.95),
-	    "98thPercentile", job_quantile(env, metric, 0.98), "99thPercentile", job_quantile(env, metric, 0.99),
-	    "median", job_quantile(env, metric, 0.5), "mean", job_quantile(env, metric, -1),
-	    "count", (json_int_t)metrics_histogram_count(env->metrics, metric));
-	http_respond_json(req, 200, json_pack("{s:o, s:[]}", "histogram", h, "taskStatHistory"));
+	s = xcalloc(1, sizeof(*s));
+	h.list = json_array();
+	if (store_run_durations(env->store, args[0], SAMPLES_MAX, keep_samples, s) < 0 ||
+	    store_list_runs(env->store, args[0], 0, (int)env->job_history_limit, add_history, &h) < 0) {
+		free(s);
+		json_decref(h.list);
+		http_respond_error(req, 500, "store: could not read the history of '%s'", args[0]);
+		return;
+	}
+	n = s->n;
+	json_t *hist = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:i}",
+	    "75thPercentile", statistic(s->ms, n, 0.75), "95thPercentile", statistic(s->ms, n, 0.95),
+	    "98thPercentile", statistic(s->ms, n, 0.98), "99thPercentile", statistic(s->ms, n, 0.99),
+	    "median", statistic(s->ms, n, 0.5), "mean", statistic(s->ms, n, -1), "count", n);
+	free(s);
+	http_respond_json(req, 200, json_pack("{s:o, s:o}", "histogram", hist, "taskStatHistory", h.list));
 }
 
 struct stat_row {
-	const char *name;
+	char *name;
 	double seconds;
 };
+
+struct stat_rows {
+	struct stat_row *rows;
+	size_t n, cap;
+	double q;
+	struct registry *reg;
+};
+
+static void add_row(void *ctx, const char *job, const int64_t *ms, int n)
+{
+	struct stat_rows *t = ctx;
+	int64_t copy[SAMPLES_MAX];
+	if (registry_get(t->reg, job) == NULL)
+		return; /* history of a deleted job */
+	memcpy(copy, ms, (size_t)n * sizeof(*ms));
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->rows = xrealloc(t->rows, t->cap * sizeof(*t->rows));
+	}
+	t->rows[t->n++] = (struct stat_row){xstrdup(job), statistic(copy, n, t->q) / 1000.0};
+}
 
 static int by_time_desc(const void *a, const void *b)
 {
@@ -58,36 +172,28 @@ static int by_time_desc(const void *a, const void *b)
 /* Every job with run data, [{"jobNameLabel", "time" (seconds)}], slowest first. */
 void chronos_stats_percentile(struct api_env *env, struct http_request *req, const char *const *args)
 {
-	double q = 2;
-	size_t n = 0, cap = 64;
-	struct stat_row *rows;
+	struct stat_rows t = {.q = 2, .reg = env->reg};
 	json_t *out;
 
 	for (size_t i = 0; i < sizeof(percentiles) / sizeof(percentiles[0]); i++)
 		if (strcmp(args[0], percentiles[i].name) == 0)
-			q = percentiles[i].quantile;
-	if (q > 1) {
+			t.q = percentiles[i].quantile;
+	if (t.q > 1) {
 		http_respond_error(req, 400, "percentile: '%s' is not one of 99thPercentile, 98thPercentile, "
 		    "95thPercentile, 75thPercentile, median, mean", args[0]);
 		return;
 	}
-	rows = xmalloc(cap * sizeof(*rows));
-	for (size_t i = 0; i < registry_slots(env->reg); i++) {
-		struct jobrec *rec = registry_slot(env->reg, i);
-		char metric[300];
-		if (rec == NULL)
-			continue;
-		chronos_run_time_metric(rec->job->name, metric, sizeof(metric));
-		if (metrics_histogram_count(env->metrics, metric) == 0)
-			continue;
-		if (n == cap)
-			rows = xrealloc(rows, (cap *= 2) * sizeof(*rows));
-		rows[n++] = (struct stat_row){rec->job->name, job_quantile(env, metric, q) / 1000.0};
+	if (store_run_durations(env->store, NULL, SAMPLES_MAX, add_row, &t) < 0) {
+		http_respond_error(req, 500, "store: could not read the run history");
+		return;
 	}
-	qsort(rows, n, sizeof(*rows), by_time_desc);
+	qsort(t.rows, t.n, sizeof(*t.rows), by_time_desc);
 	out = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(out, json_pack("{s:s, s:f}", "jobNameLabel", rows[i].name, "time", rows[i].seconds));
-	free(rows);
+	for (size_t i = 0; i < t.n; i++) {
+		json_array_append_new(out, json_pack("{s:s, s:f}", "jobNameLabel", t.rows[i].name, "time",
+		    t.rows[i].seconds));
+		free(t.rows[i].name);
+	}
+	free(t.rows);
 	http_respond_json(req, 200, out);
 }

@@ -9,7 +9,4 @@
 void chronos_job_stat(struct api_env *env, struct http_request *req, const char *const *args);
 void chronos_stats_percentile(struct api_env *env, struct http_request *req, const char *const *args);
 
-/* The metrics histogram name of a job's run times in ms, Chronos's `jobs.run.time.<job>`, into out. */
-void chronos_run_time_metric(const char *job, char *out, size_t len);
-
 #endif

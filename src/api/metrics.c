@@ -157,7 +157,7 @@ static int64_t *sorted(const struct metric *x)
 }
 
 /* Codahale's quantile over a sorted snapshot: position p*(n+1), linear interpolation. */
-static double quantile(const int64_t *s, uint32_t n, double p)
+double metrics_quantile(const int64_t *s, uint32_t n, double p)
 {
 	if (n == 0)
 		return 0;
@@ -176,7 +176,7 @@ double metrics_histogram_quantile(const struct metrics *m, const char *name, dou
 	if (x == NULL || x->nsamples == 0)
 		return 0;
 	int64_t *s = sorted(x);
-	double q = quantile(s, x->nsamples, p);
+	double q = metrics_quantile(s, x->nsamples, p);
 	free(s);
 	return q;
 }
@@ -200,9 +200,10 @@ static json_t *snapshot_json(const struct metric *x, double scale)
 		var += ((double)s[i] - mean) * ((double)s[i] - mean);
 	json_t *o = json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "count", (json_int_t)x->count,
 	    "max", n ? (double)s[n - 1] * scale : 0.0, "mean", mean * scale, "min", n ? (double)s[0] * scale : 0.0,
-	    "p50", quantile(s, n, 0.5) * scale, "p75", quantile(s, n, 0.75) * scale, "p95", quantile(s, n, 0.95) * scale,
-	    "p98", quantile(s, n, 0.98) * scale, "p99", quantile(s, n, 0.99) * scale,
-	    "p999", quantile(s, n, 0.999) * scale, "stddev", n > 1 ? sqrt(var / (n - 1)) * scale : 0.0);
+	    "p50", metrics_quantile(s, n, 0.5) * scale, "p75", metrics_quantile(s, n, 0.75) * scale,
+	    "p95", metrics_quantile(s, n, 0.95) * scale,
+	    "p98", metrics_quantile(s, n, 0.98) * scale, "p99", metrics_quantile(s, n, 0.99) * scale,
+	    "p999", metrics_quantile(s, n, 0.999) * scale, "stddev", n > 1 ? sqrt(var / (n - 1)) * scale : 0.0);
 	free(s);
 	return o;
 }

@@ -16,6 +16,9 @@ void metrics_count(struct metrics *m, const char *name, int64_t delta);
 void metrics_histogram(struct metrics *m, const char *name, int64_t value);
 void metrics_timer(struct metrics *m, const char *name, int64_t nanos, int64_t now_ms);
 
+/* Codahale's quantile (p in [0,1]) of n sorted values; 0 when n is 0. */
+double metrics_quantile(const int64_t *sorted, uint32_t n, double p);
+
 /* Percentiles of a histogram's samples: p in [0,1]. Returns 0 when empty. */
 double metrics_histogram_quantile(const struct metrics *m, const char *name, double p);
 int64_t metrics_histogram_count(const struct metrics *m, const char *name);

@@ -24,6 +24,7 @@
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 #define RETRY_AFTER_STORE_ERROR_MS 1000
 #define MISSED_COUNT_CAP 100000000
+#define PRUNE_INTERVAL_MS (3600 * 1000)
 
 int64_t engine_now_ms(void)
 {
@@ -61,7 +62,9 @@ struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *s
 	e->armed_ms = INT64_MAX;
 	own_account(e);
 	uv_timer_init(loop, &e->timer);
-	e->timer.data = e;
+	uv_timer_init(loop, &e->prune_timer);
+	e->timer.data = e->prune_timer.data = e;
+	e->open_handles = 2;
 	return e;
 }
 
@@ -305,6 +308,11 @@ static void on_timer(uv_timer_t *t)
 	engine_arm(e);
 }
 
+static void on_prune_timer(uv_timer_t *t)
+{
+	run_prune_history(t->data);
+}
+
 static int load_state(void *ctx, const char *name, int64_t last_due_ms)
 {
 	struct engine *e = ctx;
@@ -351,6 +359,9 @@ int engine_start(struct engine *e)
 	}
 	if ((rc = store_load_open_runs(e->store, recover_run, e)) < 0)
 		return rc;
+	/* Retention applies to old records too: now, then every hour. */
+	run_prune_history(e);
+	uv_timer_start(&e->prune_timer, on_prune_timer, PRUNE_INTERVAL_MS, PRUNE_INTERVAL_MS);
 	run_dispatch(e);
 	engine_arm(e);
 	return 0;
@@ -368,6 +379,8 @@ void engine_job_removed(struct engine *e, struct jobrec *rec)
 static void on_closed(uv_handle_t *h)
 {
 	struct engine *e = h->data;
+	if (--e->open_handles > 0)
+		return;
 	heap_free(&e->jobs);
 	heap_free(&e->retries);
 	strmap_free(e->runs);
@@ -384,6 +397,7 @@ void engine_stop(struct engine *e)
 	uv_timer_stop(&e->timer);
 	run_stop_all(e);
 	uv_close((uv_handle_t *)&e->timer, on_closed);
+	uv_close((uv_handle_t *)&e->prune_timer, on_closed);
 }
 
 const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len)

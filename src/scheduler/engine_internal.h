@@ -30,6 +30,8 @@ struct run {
 struct engine {
 	uv_loop_t *loop;
 	uv_timer_t timer;
+	uv_timer_t prune_timer;     /* history retention, hourly */
+	int open_handles;
 	struct registry *reg;
 	struct store *store;
 	struct schedule_zones *zones;
@@ -66,5 +68,7 @@ void run_release_retries(struct engine *e, int64_t now);
 /* Resume one open run found in the store at start-up. */
 void run_recover(struct engine *e, const struct run_record *rec);
 void run_stop_all(struct engine *e);
+/* Apply the history retention to every job's runs and remove the pruned runs' files. */
+void run_prune_history(struct engine *e);
 
 #endif

@@ -154,6 +154,16 @@ static void on_pruned(void *ctx, const char *task_id, int64_t id)
 	remove_run_files(ctx, id);
 }
 
+void run_prune_history(struct engine *e)
+{
+	int64_t older = e->cfg.history_max_age_ms > 0 ? engine_now_ms() - e->cfg.history_max_age_ms : RUN_TIME_NONE;
+	int n = store_prune_all_runs(e->store, e->cfg.history_max_runs, older, on_pruned, e);
+	if (n < 0)
+		log_warnx("history retention failed; it is tried again in an hour");
+	else if (n > 0)
+		log_info("history retention removed %d run(s)", n);
+}
+
 /* Apply the job's outcome to its counters (Chronos's handleFinishedTask/handleFailedTask); returns the retry
  * to schedule, if any. */
 static struct run *apply_outcome(struct engine *e, struct jobrec *rec, struct run *r, int64_t now)

@@ -46,6 +46,14 @@ static const char sql_prune_age[] =
 	"DELETE FROM runs WHERE end_ms < ?1 AND status NOT IN ('queued', 'waiting', 'starting', 'running')"
 	" RETURNING task_id, id";
 static const char sql_delete_job[] = "DELETE FROM runs WHERE job = ?1";
+static const char sql_prune_all[] =
+	"DELETE FROM runs WHERE status NOT IN ('queued', 'waiting', 'starting', 'running') AND (end_ms < ?1 OR id IN"
+	" (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY job ORDER BY id DESC) AS rn FROM runs)"
+	" WHERE rn > ?2)) RETURNING task_id, id";
+static const char sql_durations_job[] =
+	"SELECT job, end_ms - due_ms FROM runs WHERE job = ?1 AND status = 'succeeded' ORDER BY id DESC LIMIT ?2";
+static const char sql_durations_all[] =
+	"SELECT job, end_ms - due_ms FROM runs WHERE status = 'succeeded' ORDER BY job, id DESC";
 
 const char *run_status_name(enum run_status s)
 {
@@ -341,4 +349,54 @@ int store_delete_runs(struct store *s, const char *job)
 void run_log_path(const char *data_dir, int64_t id, const char *stream, char *out, size_t len)
 {
 	snprintf(out, len, "%s/logs/%" PRId64 ".%s", data_dir, id, stream);
+}
+
+int store_prune_all_runs(struct store *s, int keep, int64_t older_than_ms,
+    void (*fn)(void *ctx, const char *task_id, int64_t id), void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, sql_prune_all);
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, older_than_ms == RUN_TIME_NONE ? INT64_MIN : older_than_ms);
+	sqlite3_bind_int64(st, 2, keep > 0 ? keep : INT64_MAX);
+	return delete_returning(s, st, fn, ctx);
+}
+
+int store_run_durations(struct store *s, const char *job, int max,
+    void (*fn)(void *ctx, const char *job, const int64_t *ms, int n), void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, job ? sql_durations_job : sql_durations_all);
+	int64_t *ms;
+	char *current = NULL;
+	int n = 0, rc;
+
+	if (st == NULL)
+		return -EIO;
+	if (job) {
+		sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, max);
+	}
+	ms = xmalloc((size_t)(max > 0 ? max : 1) * sizeof(*ms));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (current == NULL || strcmp(current, name) != 0) {
+			if (current && n > 0)
+				fn(ctx, current, ms, n);
+			free(current);
+			current = xstrdup(name);
+			n = 0;
+		}
+		if (n < max)
+			ms[n++] = sqlite3_column_int64(st, 1);
+	}
+	if (current && n > 0)
+		fn(ctx, current, ms, n);
+	free(current);
+	free(ms);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: reading run durations: %s", sqlite3_errmsg(store_db(s)));
+		return -EIO;
+	}
+	return 0;
 }

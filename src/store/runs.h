@@ -80,6 +80,18 @@ int store_prune_runs(struct store *s, const char *job, int keep, int64_t older_t
 /* The path of a run's captured output: DATA_DIR/logs/<id>.stdout or .stderr (stream "stdout" or "stderr"). */
 void run_log_path(const char *data_dir, int64_t id, const char *stream, char *out, size_t len);
 
+/* Retention over the whole history: delete ended runs beyond the newest keep of each job (0: no count limit)
+ * and ended runs that ended before older_than_ms (RUN_TIME_NONE: no age limit), reporting each through fn.
+ * Returns the number deleted or a negative errno. */
+int store_prune_all_runs(struct store *s, int keep, int64_t older_than_ms,
+    void (*fn)(void *ctx, const char *task_id, int64_t id), void *ctx);
+
+/* Durations (end - due, in ms, as Chronos's run-time histogram) of the newest succeeded runs of one job, newest
+ * first, at most max; job NULL: every job, grouped by job (fn is called once per job with its durations).
+ * Returns 0 or a negative errno. */
+int store_run_durations(struct store *s, const char *job, int max,
+    void (*fn)(void *ctx, const char *job, const int64_t *ms, int n), void *ctx) __attribute__((warn_unused_result));
+
 /* Delete every run of a job (when the job is deleted). */
 int store_delete_runs(struct store *s, const char *job) __attribute__((warn_unused_result));
 

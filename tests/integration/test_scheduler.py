@@ -186,6 +186,61 @@ class Outcomes(SchedulerTestCase):
         self.assertEqual(status, 400, body)
 
 
+class HistoryAndStats(SchedulerTestCase):
+    def run_times(self, name, n, srv):
+        for _ in range(n):
+            srv.request("PUT", V1 + "/job/" + name)
+            self.wait_runs(name, lambda r: r and r[0]["status"] in FINAL, srv=srv)
+
+    def test_stats_report_real_runs(self):
+        self.add_job(sched("st", "sleep 0.2", schedule="R/2030-01-01T00:00:00Z/P1D"))
+        self.run_times("st", 3, self.server)
+        status, body = self.server.json("GET", V1 + "/job/stat/st")
+        self.assertEqual(status, 200)
+        h = body["histogram"]
+        self.assertEqual(list(h), ["75thPercentile", "95thPercentile", "98thPercentile", "99thPercentile",
+                                   "median", "mean", "count"])
+        self.assertEqual(h["count"], 3)
+        self.assertTrue(150 <= h["median"] <= 5000, h)
+        hist = body["taskStatHistory"]
+        self.assertEqual([x["status"] for x in hist], ["Success"] * 3)
+        self.assertRegex(hist[0]["startTime"], r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d$")
+        self.assertEqual(list(hist[0]), ["taskId", "jobName", "slaveId", "startTime", "endTime", "duration",
+                                         "status"])
+        status, body = self.server.json("GET", V1 + "/stats/median")
+        self.assertEqual(status, 200)
+        self.assertEqual([x["jobNameLabel"] for x in body], ["st"])
+        self.assertTrue(0.15 <= body[0]["time"] <= 5, body)
+
+    def test_job_history_limit(self):
+        srv = self.new_server(("--job-history-limit", "2"))
+        self.add_job(sched("lim", "true", schedule="R/2030-01-01T00:00:00Z/P1D"), srv=srv)
+        self.run_times("lim", 3, srv)
+        status, body = srv.json("GET", V1 + "/job/stat/lim")
+        self.assertEqual(len(body["taskStatHistory"]), 2)
+
+    def test_retention_by_count_removes_runs_and_files(self):
+        srv = self.new_server(("--history-max-runs", "2"))
+        self.add_job(sched("keep2", "echo hi", schedule="R/2030-01-01T00:00:00Z/P1D"), srv=srv)
+        self.run_times("keep2", 4, srv)
+        runs = self.runs("keep2", srv)
+        self.assertEqual(len(runs), 2, runs)
+        logs = sorted(os.listdir(os.path.join(srv.data_dir, "logs")))
+        self.assertEqual(logs, sorted("%d.stdout" % r["id"] for r in runs))
+        self.assertEqual(sorted(os.listdir(os.path.join(srv.data_dir, "work"))), sorted(str(r["id"]) for r in runs))
+
+    def test_retention_by_age_applies_to_old_records(self):
+        srv = self.new_server(())
+        self.add_job(sched("old", "echo hi", schedule="R/2030-01-01T00:00:00Z/P1D"), srv=srv)
+        self.run_times("old", 2, srv)
+        srv.stop()
+        time.sleep(1.2)
+        srv.extra_args = ["--history-max-age", "1"]
+        srv.start()
+        self.assertEqual(self.runs("old", srv), [])
+        self.assertEqual(os.listdir(os.path.join(srv.data_dir, "logs")), [])
+
+
 class Downtime(SchedulerTestCase):
     def test_slot_later_than_epsilon_is_skipped_and_recorded(self):
         start = now_ms() + 1000

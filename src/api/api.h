@@ -4,6 +4,7 @@
 #define GNOMON_API_API_H
 
 #include <stdint.h>
+#include <uv.h>
 
 struct engine;
 struct http_request;
@@ -23,6 +24,7 @@ struct api_env {
 	const char *leader;          /* "host:port" of the leader (this server when standalone) */
 	const char *data_dir;        /* run logs live in DATA_DIR/logs/<run id>.stdout|.stderr */
 	struct engine *engine;
+	uv_loop_t *loop;
 	long long job_history_limit;
 };
 

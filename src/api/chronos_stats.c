@@ -32,7 +32,8 @@ static int cmp_i64(const void *a, const void *b)
 static double statistic(int64_t *ms, int n, double q)
 {
 	double sum = 0;
-	qsort(ms, (size_t)n, sizeof(*ms), cmp_i64);
+	if (n > 1)
+		qsort(ms, (size_t)n, sizeof(*ms), cmp_i64);
 	if (q >= 0)
 		return metrics_quantile(ms, (uint32_t)n, q);
 	for (int i = 0; i < n; i++)
@@ -187,7 +188,8 @@ void chronos_stats_percentile(struct api_env *env, struct http_request *req, con
 		http_respond_error(req, 500, "store: could not read the run history");
 		return;
 	}
-	qsort(t.rows, t.n, sizeof(*t.rows), by_time_desc);
+	if (t.n > 1)
+		qsort(t.rows, t.n, sizeof(*t.rows), by_time_desc);
 	out = json_array();
 	for (size_t i = 0; i < t.n; i++) {
 		json_array_append_new(out, json_pack("{s:s, s:f}", "jobNameLabel", t.rows[i].name, "time",

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api/http.h"
+#include "scheduler/engine.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
 #include "store/runs.h"
@@ -266,21 +267,46 @@ void gnomon_get_run(struct api_env *env, struct http_request *req, const char *c
 }
 
 /* A captured output file streamed in LOG_CHUNK pieces. */
+#define FOLLOW_POLL_MS 200 /* how often a follower looks for new output */
+
 struct log_stream {
 	int fd;        /* -1 when nothing was captured (yet) */
 	bool follow;   /* follow=1 for a run that has not ended */
 	char *task_id; /* the run, for the follow hook */
+	char *path;    /* the file, opened late when the run has not written yet */
 	char *chunk;
+	struct api_env *env;
+	struct http_stream *stream;
+	uv_timer_t poll;
+	bool poll_open;
 };
 
-/* At the end of what the file holds now. Following a live run belongs here: the engine will say whether the
- * run is still going and, if so, park the response until more output is appended or the run ends, then
- * return 1 so the next call reads the new bytes. Until that hook exists the end of the file ends the answer,
- * followed or not, so a client following a running task gets the output so far. */
+static void on_follow_poll(uv_timer_t *t)
+{
+	struct log_stream *ls = t->data;
+	http_stream_wake(ls->stream);
+}
+
+/* At the end of what the file holds now. Not following: the end. Following a run the engine still holds: sleep
+ * (the connection is suspended) and look again in FOLLOW_POLL_MS. Following a run that has just ended: one more
+ * pass, for what it wrote last (the tail of a capped stream lands at the end), then the end. */
 static int log_at_end(struct log_stream *ls)
 {
-	(void)ls;
-	return 0;
+	if (!ls->follow)
+		return 0;
+	if (!engine_run_active(ls->env->engine, ls->task_id))
+		ls->follow = false;
+	if (ls->fd < 0)
+		ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (!ls->follow)
+		return ls->fd >= 0 ? 1 : 0;
+	if (!ls->poll_open) {
+		uv_timer_init(ls->env->loop, &ls->poll);
+		ls->poll.data = ls;
+		ls->poll_open = true;
+	}
+	uv_timer_start(&ls->poll, on_follow_poll, FOLLOW_POLL_MS, 0);
+	return HTTP_STREAM_WAIT;
 }
 
 static int log_next(void *arg, struct buf *out)
@@ -302,15 +328,28 @@ static int log_next(void *arg, struct buf *out)
 	return buf_append(out, ls->chunk, (size_t)n) < 0 ? -1 : 1;
 }
 
-static void log_free(void *arg)
+static void log_stream_free(struct log_stream *ls)
 {
-	struct log_stream *ls = arg;
-
 	if (ls->fd >= 0)
 		close(ls->fd);
 	free(ls->task_id);
+	free(ls->path);
 	free(ls->chunk);
 	free(ls);
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+	log_stream_free(h->data);
+}
+
+static void log_free(void *arg)
+{
+	struct log_stream *ls = arg;
+	if (ls->poll_open)
+		uv_close((uv_handle_t *)&ls->poll, on_poll_closed);
+	else
+		log_stream_free(ls);
 }
 
 /* Parse follow=1|0|true|false (absent: false); returns 0, or -EINVAL after answering 400. */
@@ -362,8 +401,10 @@ void gnomon_run_log(struct api_env *env, struct http_request *req, const char *c
 	}
 	ls->follow = follow && !run_status_is_final(r.status);
 	ls->task_id = xstrdup(r.task_id);
+	ls->path = xstrdup(path);
 	ls->chunk = xmalloc(LOG_CHUNK);
-	http_respond_stream(req, 200, LOG_CONTENT_TYPE, log_next, ls, log_free);
+	ls->env = env;
+	ls->stream = http_respond_stream(req, 200, LOG_CONTENT_TYPE, log_next, ls, log_free);
 out:
 	run_record_clear(&r);
 }

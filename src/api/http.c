@@ -22,6 +22,8 @@ struct http_server {
 	size_t max_body;
 	int port;
 	int open_handles;
+	int stopping;
+	struct http_stream *suspended; /* streams waiting for data: resumed before the daemon stops */
 };
 
 struct http_request {
@@ -36,13 +38,17 @@ struct http_request {
 	char *headers[MAX_EXTRA_HEADERS][2];
 };
 
-struct stream {
+struct http_stream {
 	http_stream_fn fn;
 	void *ctx;
 	void (*free_ctx)(void *);
 	struct buf pending;
 	size_t off;
 	int done;
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	int suspended;
+	struct http_stream *next_suspended;
 };
 
 static const struct {
@@ -196,11 +202,13 @@ void http_respond_error(struct http_request *req, int status, const char *fmt, .
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
-	struct stream *s = cls;
+	struct http_stream *s = cls;
 	(void)pos;
 	while (s->off == s->pending.len) {
 		if (s->done)
 			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (s->srv->stopping)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 		buf_reset(&s->pending);
 		s->off = 0;
 		int rc = s->fn(s->ctx, &s->pending);
@@ -208,6 +216,14 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (rc == 0)
 			s->done = 1;
+		if (rc == HTTP_STREAM_WAIT && s->pending.len == 0) {
+			/* Returning 0 without suspending would make MHD call again at once: a busy loop. */
+			s->suspended = 1;
+			s->next_suspended = s->srv->suspended;
+			s->srv->suspended = s;
+			MHD_suspend_connection(s->conn);
+			return 0;
+		}
 	}
 	size_t n = s->pending.len - s->off;
 	if (n > max)
@@ -217,24 +233,49 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 	return (ssize_t)n;
 }
 
+/* Take s off the server's list of suspended streams. */
+static void unlist(struct http_stream *s)
+{
+	for (struct http_stream **p = &s->srv->suspended; *p; p = &(*p)->next_suspended) {
+		if (*p == s) {
+			*p = s->next_suspended;
+			return;
+		}
+	}
+}
+
+void http_stream_wake(struct http_stream *s)
+{
+	if (!s->suspended)
+		return;
+	s->suspended = 0;
+	unlist(s);
+	MHD_resume_connection(s->conn);
+	uv_timer_start(&s->srv->timer, on_timer, 0, 0); /* let MHD run for the resumed connection */
+}
+
 static void stream_free(void *cls)
 {
-	struct stream *s = cls;
+	struct http_stream *s = cls;
+	if (s->suspended)
+		unlist(s);
 	if (s->free_ctx)
 		s->free_ctx(s->ctx);
 	buf_free(&s->pending);
 	free(s);
 }
 
-void http_respond_stream(struct http_request *req, int status, const char *content_type, http_stream_fn fn,
-    void *ctx, void (*free_ctx)(void *))
+struct http_stream *http_respond_stream(struct http_request *req, int status, const char *content_type,
+    http_stream_fn fn, void *ctx, void (*free_ctx)(void *))
 {
-	struct stream *s = xcalloc(1, sizeof(*s));
+	struct http_stream *s = xcalloc(1, sizeof(*s));
 	struct MHD_Response *resp;
 
 	s->fn = fn;
 	s->ctx = ctx;
 	s->free_ctx = free_ctx;
+	s->srv = req->srv;
+	s->conn = req->conn;
 	buf_init(&s->pending, 0);
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s, stream_free);
 	if (resp == NULL)
@@ -242,6 +283,7 @@ void http_respond_stream(struct http_request *req, int status, const char *conte
 	if (content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	queue(req, status, resp);
+	return s;
 }
 
 const char *http_request_method(const struct http_request *req)
@@ -334,7 +376,7 @@ int http_server_start(uv_loop_t *loop, const struct http_server_options *opt, ht
 	struct sockaddr_storage ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	struct http_server *srv;
 	const union MHD_DaemonInfo *info;
 
@@ -394,6 +436,10 @@ void http_server_stop(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* MHD must not stop with suspended connections: wake them, and they end (stream_read sees stopping). */
+	srv->stopping = 1;
+	while (srv->suspended)
+		http_stream_wake(srv->suspended);
 	/* Release libuv's interest in the epoll fd before libmicrohttpd closes it. */
 	uv_close((uv_handle_t *)&srv->poll, on_handle_closed);
 	uv_close((uv_handle_t *)&srv->timer, on_handle_closed);

@@ -15,8 +15,12 @@ struct http_request;
 /* Called once per complete request; it must answer with one of the http_respond* functions. */
 typedef void (*http_handler_fn)(void *ctx, struct http_request *req);
 
-/* Produce the next part of a streamed body into out. Returns 1 when more follows, 0 at the end, <0 on error. */
+/* Produce the next part of a streamed body into out. Returns 1 when more follows, 0 at the end, <0 on error, or
+ * HTTP_STREAM_WAIT when there is nothing yet: the connection then sleeps until http_stream_wake(). */
 typedef int (*http_stream_fn)(void *ctx, struct buf *out);
+#define HTTP_STREAM_WAIT 2
+
+struct http_stream;
 
 struct http_server_options {
 	const char *address; /* IPv4 or IPv6 literal */
@@ -46,9 +50,12 @@ void http_respond_json(struct http_request *req, int status, json_t *value);
 /* Answer with Chronos's error shape {"status": "<reason phrase>", "message": "..."}. */
 void http_respond_error(struct http_request *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Answer with a body produced piece by piece (chunked); free_ctx(ctx) runs when the response is done. */
-void http_respond_stream(struct http_request *req, int status, const char *content_type, http_stream_fn fn,
-    void *ctx, void (*free_ctx)(void *));
+/* Answer with a body produced piece by piece (chunked); free_ctx(ctx) runs when the response is done. Returns
+ * the stream, valid until free_ctx runs, for http_stream_wake(). */
+struct http_stream *http_respond_stream(struct http_request *req, int status, const char *content_type,
+    http_stream_fn fn, void *ctx, void (*free_ctx)(void *));
+/* A stream that answered HTTP_STREAM_WAIT has more to say: call its function again. */
+void http_stream_wake(struct http_stream *s);
 /* Add a header to the response about to be sent (call before http_respond*). */
 void http_add_header(struct http_request *req, const char *name, const char *value);
 

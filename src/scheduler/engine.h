@@ -5,6 +5,7 @@
 #ifndef GNOMON_SCHEDULER_ENGINE_H
 #define GNOMON_SCHEDULER_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -52,6 +53,8 @@ int engine_mark_success(struct engine *e, struct jobrec *rec) __attribute__((war
 int engine_task_status(struct engine *e, const char *task_id, int status_code, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* True while the engine holds the run (queued, waiting, running or awaiting its async status). */
+bool engine_run_active(const struct engine *e, const char *task_id);
 /* "idle", "queued", "running" or "<n> running", as Chronos's job states. */
 const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len);
 /* Runs waiting in the queue (Chronos's TaskManager queue sizes). */

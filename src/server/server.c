@@ -200,6 +200,7 @@ static int start(struct server *srv)
 		.leader = srv->leader,
 		.data_dir = srv->cfg.data_dir,
 		.engine = srv->engine,
+		.loop = &srv->loop,
 		.job_history_limit = srv->cfg.job_history_limit,
 	};
 	uv_signal_init(&srv->loop, &srv->sigint);

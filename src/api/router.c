@@ -44,12 +44,13 @@ static void handle_leader(struct api_env *env, struct http_request *req, const c
 static void handle_metrics(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	(void)args;
-	json_t *gauges = json_pack("{s:{s:I}, s:{s:I}, s:{s:I}}",
+	json_t *gauges = json_pack("{s:{s:I}, s:{s:I}, s:{s:I}, s:{s:i}}",
 	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.queueSize", "value",
 	    (json_int_t)engine_queue_size(env->engine, 0),
 	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.highQueueSize", "value",
 	    (json_int_t)engine_queue_size(env->engine, 1),
-	    "gnomon.jobs.count", "value", (json_int_t)registry_count(env->reg));
+	    "gnomon.jobs.count", "value", (json_int_t)registry_count(env->reg),
+	    "gnomon.runs.running", "value", engine_running(env->engine));
 	http_respond_json(req, 200, metrics_to_json(env->metrics, gauges, api_now_ms()));
 }
 

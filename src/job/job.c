@@ -172,13 +172,14 @@ struct job *job_new(void)
 	const char *e = shared_strings[0];
 
 	j->name = j->command = j->executor = j->executor_flags = j->task_info_data = e;
-	j->owner = j->owner_name = j->description = j->schedule = j->schedule_time_zone = e;
+	j->owner = j->owner_name = j->description = j->schedule = j->schedule_time_zone = j->retry_delay = e;
 	j->run_as_user = job_str_new(def.user, strlen(def.user));
 	j->epsilon = job_str_new("PT60S", 5);
 	j->last_success_ms = j->last_error_ms = JOB_TIME_NONE;
 	j->cpus = def.cpus;
 	j->mem = def.mem;
 	j->disk = def.disk;
+	j->retry_backoff = 1.0;
 	j->retries = 2;
 	j->shell = true;
 	return j;
@@ -190,6 +191,7 @@ static const size_t string_fields[] = {
 	offsetof(struct job, executor_flags), offsetof(struct job, task_info_data), offsetof(struct job, owner),
 	offsetof(struct job, owner_name), offsetof(struct job, description), offsetof(struct job, run_as_user),
 	offsetof(struct job, schedule), offsetof(struct job, schedule_time_zone), offsetof(struct job, epsilon),
+	offsetof(struct job, retry_delay),
 };
 #define N_STRING_FIELDS (sizeof(string_fields) / sizeof(string_fields[0]))
 

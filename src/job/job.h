@@ -1,5 +1,6 @@
-/* The job model: one Chronos job (3.x fields plus the 2.x `epsilon` and `async`), its defaults, deep copy,
- * setters, and the checks that need no other job. JSON in and out lives in job_json.h.
+/* The job model: one Chronos job (3.x fields, the 2.x `epsilon` and `async`, gnomon's `retryDelay` and
+ * `retryBackoff`), its defaults, deep copy, setters, and the checks that need no other job. JSON in and out
+ * lives in job_json.h.
  *
  * Ownership and representation, chosen to keep a million idle jobs small:
  * - Scalar strings are `const char *` and never NULL. The empty string and a few very common values ("root",
@@ -13,7 +14,8 @@
  *   Chronos serializes them), or NULL when the job has no container. Read it with job_container_json().
  * - `last_success_ms`/`last_error_ms` are UTC epoch milliseconds, JOB_TIME_NONE when never; in JSON they are
  *   Chronos's `2014-03-08T16:57:17.507Z` strings ("" when never).
- * - `epsilon` is kept as the ISO 8601 duration text (e.g. "PT60S"); job_duration_parse() converts it. */
+ * - `epsilon` is kept as the ISO 8601 duration text (e.g. "PT60S"); job_duration_parse() converts it. So is
+ *   `retry_delay`, "" meaning the server's --failure-retry; job_retry_delay_ms() applies it with the backoff. */
 #ifndef GNOMON_JOB_JOB_H
 #define GNOMON_JOB_JOB_H
 
@@ -26,6 +28,7 @@
 #define JOB_JSON_DEPTH_MAX 32     /* nesting of objects and arrays, the job object being depth 1 */
 #define JOB_TIME_NONE INT64_MIN   /* last_success_ms / last_error_ms when never */
 #define JOB_TIME_BUFSZ 32         /* room for job_time_format() output */
+#define JOB_RETRY_DELAY_MAX_MS (INT64_C(7) * 86400000) /* job_retry_delay_ms() never returns more: 7 days */
 
 /* One entry of `fetch`: a URI the executor downloads before the task runs. */
 struct job_fetch {
@@ -62,6 +65,7 @@ struct job {
 	const char *schedule;           /* "" for dependent jobs */
 	const char *schedule_time_zone; /* "" for dependent jobs */
 	const char *epsilon;            /* ISO 8601 duration, e.g. "PT60S" */
+	const char *retry_delay;        /* ISO 8601 duration before a retry; "" = the server's --failure-retry */
 	const char *container_json;     /* normalised container object as JSON text, or NULL */
 
 	char **arguments;               /* NULL-terminated; NULL when empty */
@@ -80,6 +84,7 @@ struct job {
 	double cpus;
 	double mem;                     /* MiB */
 	double disk;                    /* MiB */
+	double retry_backoff;           /* >= 1: retry k waits retry_delay * retry_backoff^(k-1) */
 
 	uint32_t n_arguments;
 	uint32_t n_uris;
@@ -142,7 +147,7 @@ bool job_env_get(const struct job *j, size_t i, const char **name, const char **
 char *job_arguments_join(const struct job *j);
 
 /* Checks that need no other job and no schedule parsing (name, resources, retries, constraints, container
- * enumerations, epsilon, uris vs fetch). Returns 0 or -EINVAL with the message in err. */
+ * enumerations, epsilon, retryDelay, retryBackoff, uris vs fetch). Returns 0 or -EINVAL with the message in err. */
 int job_validate(const struct job *j, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Format UTC epoch ms as `2026-01-01T00:00:00.000Z` into out (JOB_TIME_BUFSZ bytes); "" for JOB_TIME_NONE. */
@@ -153,5 +158,8 @@ int job_time_parse(const char *s, int64_t *ms) __attribute__((warn_unused_result
 /* Parse an ISO 8601 duration `PnYnMnWnDTnHnMnS` (seconds may have a fraction) into milliseconds; a year counts
  * 365 days and a month 30. Returns 0 or -EINVAL (also on overflow or an empty duration such as "P"). */
 int job_duration_parse(const char *s, int64_t *ms) __attribute__((warn_unused_result));
+/* The delay in ms before retry `attempt` (1 = the first retry): the job's retryDelay, or default_ms when it has
+ * none (or an invalid one), times retryBackoff^(attempt-1); within [0, JOB_RETRY_DELAY_MAX_MS], no overflow. */
+int64_t job_retry_delay_ms(const struct job *j, int attempt, int64_t default_ms);
 
 #endif

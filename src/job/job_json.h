@@ -3,7 +3,8 @@
  * Parsing is as lenient as Chronos's deserializer (unknown keys ignored; numbers and booleans may come as
  * strings; absent fields and cpus/mem/disk of 0 get the defaults baked in; JSON null counts as absent) but a
  * value that cannot be coerced is an error naming the field, e.g. `retries: expected an integer, got "abc"`.
- * Serializing writes Chronos 3.x's field order with every field present, then gnomon's `epsilon` and `async`.
+ * Serializing writes Chronos 3.x's field order with every field present, then gnomon's `epsilon`, `async`,
+ * `retryDelay` and `retryBackoff`.
  *
  * Three output forms, none of which changes the job:
  * - job_to_json(): every field, Chronos 3.x order; what was posted, normalised. Parse it back for the same job.
@@ -44,9 +45,10 @@ char *job_to_json_string(const struct job *j);
 char *job_to_json_string_compat(const struct job *j);
 
 /* Returns a new JSON object (the caller decrefs it) in the same order but without the fields that are at a
- * fixed default (empty strings and arrays, false, 0, retries 2, shell true). Parsing it gives back the same job
- * (cpus, mem, disk, runAsUser, epsilon and schedule/parents are always kept, as their defaults depend on server
- * flags or the clock). A typical job shrinks from ~640 to ~200 bytes and parses 3x faster: the storage form. */
+ * fixed default (empty strings and arrays, false, 0, retries 2, shell true, retryBackoff 1). Parsing it gives
+ * back the same job (cpus, mem, disk, runAsUser, epsilon and schedule/parents are always kept, as their defaults
+ * depend on server flags or the clock). A typical job shrinks from ~640 to ~200 bytes and parses 3x faster: the
+ * storage form. */
 json_t *job_to_json_sparse(const struct job *j);
 /* Returns job_to_json_sparse() dumped with JOB_JSON_DUMP_FLAGS; the caller frees it. */
 char *job_to_json_string_sparse(const struct job *j);

@@ -358,6 +358,8 @@ static const struct field fields[] = {
 	{"ownerName", parse_string, OFF(owner_name), 0},
 	{"parents", parse_strv, V_PARENTS, SEEN_PARENTS},
 	{"retries", parse_int32, OFF(retries), 0},
+	{"retryBackoff", parse_double, OFF(retry_backoff), 0},
+	{"retryDelay", parse_string, OFF(retry_delay), 0},
 	{"runAsUser", parse_string, OFF(run_as_user), SEEN_RUN_AS_USER},
 	{"schedule", parse_string, OFF(schedule), SEEN_SCHEDULE},
 	{"scheduleTimeZone", parse_string, OFF(schedule_time_zone), 0},

@@ -1,4 +1,5 @@
-/* struct job to Chronos 3.x JSON, in its serializer's exact field order, then gnomon's epsilon and async. */
+/* struct job to Chronos 3.x JSON, in its serializer's exact field order, then gnomon's epsilon, async,
+ * retryDelay and retryBackoff. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -183,6 +184,9 @@ static void put_tail(const struct writer *w, const struct job *j)
 	}
 	jset(w->o, "epsilon", jstr(j->epsilon));
 	put_bool(w, "async", j->async, false);
+	put_str(w, "retryDelay", j->retry_delay);
+	if (!w->sparse || j->retry_backoff != 1.0)
+		jset(w->o, "retryBackoff", real_or_null(j->retry_backoff));
 }
 
 static json_t *to_json(const struct job *j, bool compat, bool sparse)

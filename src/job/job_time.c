@@ -1,7 +1,9 @@
-/* ISO 8601 UTC timestamps (Chronos's lastSuccess/lastError) and durations (epsilon), as pure arithmetic. */
+/* ISO 8601 UTC timestamps (Chronos's lastSuccess/lastError) and durations (epsilon, retryDelay), and the retry
+ * backoff, as pure arithmetic. */
 #include "job/job.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -189,4 +191,24 @@ int job_duration_parse(const char *s, int64_t *ms)
 		return -EINVAL;
 	*ms = total;
 	return 0;
+}
+
+int64_t job_retry_delay_ms(const struct job *j, int attempt, int64_t default_ms)
+{
+	const double max = (double)JOB_RETRY_DELAY_MAX_MS;
+	int64_t base = default_ms;
+	double factor = 1, ms;
+
+	if (j->retry_delay[0] != '\0' && job_duration_parse(j->retry_delay, &base) < 0)
+		base = default_ms;
+	if (base <= 0)
+		return 0;
+	if (base >= JOB_RETRY_DELAY_MAX_MS)
+		return JOB_RETRY_DELAY_MAX_MS;
+	/* A backoff below 1, NaN or an attempt before the first retry leaves the delay constant; pow() gives inf
+	 * rather than overflowing, and the comparison below also catches that. */
+	if (attempt > 1 && j->retry_backoff > 1)
+		factor = pow(j->retry_backoff, attempt - 1);
+	ms = (double)base * factor;
+	return ms < max ? (int64_t)llround(ms) : JOB_RETRY_DELAY_MAX_MS;
 }

@@ -203,6 +203,24 @@ static int check_numbers(const struct job *j, char *err, size_t errlen)
 	return 0;
 }
 
+/* gnomon's retry extensions: a duration ("" = the server's) and a backoff factor of at least 1. */
+static int check_retry(const struct job *j, char *err, size_t errlen)
+{
+	char clip[96];
+	int64_t ms;
+
+	if (j->retry_delay[0] != '\0' && job_duration_parse(j->retry_delay, &ms) < 0) {
+		snprintf(err, errlen, "retryDelay: expected an ISO 8601 duration such as PT30S, got '%s'",
+			 job_clip(j->retry_delay, clip, sizeof(clip)));
+		return -EINVAL;
+	}
+	if (!(isfinite(j->retry_backoff) && j->retry_backoff >= 1)) {
+		snprintf(err, errlen, "retryBackoff: must be a number >= 1, got %g", j->retry_backoff);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int job_validate(const struct job *j, char *err, size_t errlen)
 {
 	char clip[96];
@@ -226,5 +244,5 @@ int job_validate(const struct job *j, char *err, size_t errlen)
 			 job_clip(j->epsilon, clip, sizeof(clip)));
 		return -EINVAL;
 	}
-	return 0;
+	return check_retry(j, err, errlen);
 }

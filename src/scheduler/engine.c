@@ -420,3 +420,8 @@ bool engine_run_active(const struct engine *e, const char *task_id)
 {
 	return strmap_get(e->runs, task_id) != NULL;
 }
+
+int engine_running(const struct engine *e)
+{
+	return e->running;
+}

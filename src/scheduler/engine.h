@@ -12,6 +12,7 @@
 
 struct engine;
 struct jobrec;
+struct metrics;
 struct registry;
 struct schedule_zones;
 struct store;
@@ -26,6 +27,7 @@ struct engine_config {
 	int64_t history_max_age_ms;  /* 0: no age limit */
 	int64_t kill_grace_ms;       /* SIGTERM to SIGKILL */
 	size_t log_cap;              /* bytes kept at the head and at the tail of each output stream */
+	struct metrics *metrics;     /* counters and histograms of runs (borrowed) */
 };
 
 struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *store, struct schedule_zones *zones,
@@ -57,6 +59,8 @@ int engine_task_status(struct engine *e, const char *task_id, int status_code, c
 bool engine_run_active(const struct engine *e, const char *task_id);
 /* "idle", "queued", "running" or "<n> running", as Chronos's job states. */
 const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len);
+/* Runs in progress (processes, and async tasks awaiting their status). */
+int engine_running(const struct engine *e);
 /* Runs waiting in the queue (Chronos's TaskManager queue sizes). */
 size_t engine_queue_size(const struct engine *e, int high_priority);
 

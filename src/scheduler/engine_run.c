@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/metrics.h"
 #include "exec/exec.h"
 #include "exec/exec_env.h"
 #include "job/job.h"
@@ -187,7 +188,7 @@ static struct run *apply_outcome(struct engine *e, struct jobrec *rec, struct ru
 		if (r->rec.attempt < j->retries) {
 			retry = run_new(e, rec, r->rec.due_ms, r->rec.attempt + 1, TRIGGER_RETRY, r->override);
 			retry->rec.status = RUN_WAITING;
-			retry->rec.not_before_ms = now + e->cfg.failure_retry_ms;
+			retry->rec.not_before_ms = now + job_retry_delay_ms(j, r->rec.attempt + 1, e->cfg.failure_retry_ms);
 			run_record_set(&retry->rec.parents, r->rec.parents);
 			break;
 		}
@@ -237,6 +238,13 @@ static void finish(struct engine *e, struct run *r, enum run_status status, cons
 		log_warnx("run %s: could not record its end (%s); a restart will record it as lost", r->rec.task_id,
 		    run_status_name(status));
 	log_info("run %s %s%s%s", r->rec.task_id, run_status_name(status), reason ? ": " : "", reason ? reason : "");
+	if (e->cfg.metrics) {
+		char name[64];
+		snprintf(name, sizeof(name), "gnomon.runs.%s", run_status_name(status));
+		metrics_count(e->cfg.metrics, name, 1);
+		if (status == RUN_SUCCEEDED)
+			metrics_histogram(e->cfg.metrics, "gnomon.runs.duration_ms", r->rec.end_ms - r->rec.start_ms);
+	}
 	forget(e, r);
 	run_free(r);
 	if (retry && ok) {
@@ -360,6 +368,8 @@ static void start(struct engine *e, struct jobrec *rec, struct run *r)
 	}
 	rec->running++;
 	e->running++;
+	if (e->cfg.metrics && r->rec.trigger == TRIGGER_SCHEDULE)
+		metrics_histogram(e->cfg.metrics, "gnomon.runs.start_lateness_ms", r->rec.start_ms - r->rec.due_ms);
 	r->rec.status = RUN_RUNNING;
 	r->rec.pid = exec_task_pid(r->task);
 	save(e, r);

@@ -185,6 +185,7 @@ static int start(struct server *srv)
 		.history_max_age_ms = srv->cfg.history_max_age * 1000,
 		.kill_grace_ms = srv->cfg.kill_grace,
 		.log_cap = (size_t)srv->cfg.log_cap,
+		.metrics = srv->metrics,
 	};
 	srv->engine = engine_new(&srv->loop, srv->reg, srv->store, srv->zones, &ecfg);
 	if (engine_start(srv->engine) < 0) {

@@ -445,6 +445,8 @@ def full_job(name="full-job.1"):
         "scheduleTimeZone": "Europe/Paris",
         "epsilon": "PT30S",
         "async": True,
+        "retryDelay": "PT30S",
+        "retryBackoff": 2.0,
     }
 
 
@@ -457,7 +459,7 @@ def default_job(name, command="true", schedule="R/2030-01-01T00:00:00Z/P1D"):
         "softError": False, "dataProcessingJobType": False, "errorsSinceLastSuccess": 0, "fetch": [], "uris": [],
         "environmentVariables": [], "arguments": [], "highPriority": False, "runAsUser": "root",
         "concurrent": False, "maxCompletionTime": 0, "constraints": [], "schedule": schedule,
-        "scheduleTimeZone": "", "epsilon": "PT60S", "async": False,
+        "scheduleTimeZone": "", "epsilon": "PT60S", "async": False, "retryDelay": "", "retryBackoff": 1.0,
     }
 
 

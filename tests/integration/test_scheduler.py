@@ -109,6 +109,16 @@ class Outcomes(SchedulerTestCase):
         self.assertEqual(job["errorsSinceLastSuccess"], 1)
         self.assertEqual(job["successCount"], 0)
 
+    def test_retry_delay_and_backoff(self):
+        self.add_job(sched("backoff", "exit 1", schedule="R1//PT1S", retries=2, retryDelay="PT0.5S",
+                           retryBackoff=2))
+        runs = sorted(self.wait_runs("backoff", lambda r: self.finished(r, 3), what="3 attempts"),
+                      key=lambda r: r["attempt"])
+        gap1 = parse_iso(runs[1]["start"]) - parse_iso(runs[0]["end"])
+        gap2 = parse_iso(runs[2]["start"]) - parse_iso(runs[1]["end"])
+        self.assertTrue(450 <= gap1 < 3000, gap1)   # retryDelay, not --failure-retry (300 ms here)
+        self.assertTrue(950 <= gap2 < 4000, gap2)   # doubled by retryBackoff
+
     def test_timeout_fails_the_run(self):
         self.add_job(sched("slow", "sleep 30", schedule="R1//PT1S", retries=0, maxCompletionTime=1))
         run = self.wait_runs("slow", lambda r: self.finished(r, 1))[0]
@@ -186,6 +196,47 @@ class Outcomes(SchedulerTestCase):
         self.assertEqual(status, 404, body)
         status, body = self.server.json("PUT", V1 + "/task/ct:1:0:nope:", {"code": 0})
         self.assertEqual(status, 400, body)
+
+
+class Concurrency(SchedulerTestCase):
+    def state(self, name, srv=None):
+        status, body = (srv or self.server).json("GET", V1 + "/jobs/summary")
+        return [j["state"] for j in body["jobs"] if j["name"] == name][0]
+
+    def test_non_concurrent_job_keeps_one_waiting_slot(self):
+        self.add_job(sched("one", "sleep 1", schedule="R/2030-01-01T00:00:00Z/P1D"))
+        for _ in range(3):
+            self.assertEqual(self.server.request("PUT", V1 + "/job/one")[0], 204)
+        self.assertEqual(self.state("one"), "1 running")
+        runs = self.wait_runs("one", lambda r: self.finished(r, 3), what="both runs and the skip")
+        by_status = sorted(r["status"] for r in runs)
+        self.assertEqual(by_status, ["skipped", "succeeded", "succeeded"])
+        done = sorted((r for r in runs if r["status"] == "succeeded"), key=lambda r: r["start"])
+        self.assertGreaterEqual(parse_iso(done[1]["start"]), parse_iso(done[0]["end"]), "the second waited")
+        skipped = [r for r in runs if r["status"] == "skipped"][0]
+        self.assertIn("previous run was still going", skipped["reason"])
+
+    def test_concurrent_job_runs_side_by_side(self):
+        self.add_job(sched("many", "sleep 1", schedule="R/2030-01-01T00:00:00Z/P1D", concurrent=True))
+        for _ in range(3):
+            self.server.request("PUT", V1 + "/job/many")
+        wait_until(lambda: self.state("many") == "3 running", 10, what="3 running")
+        runs = self.wait_runs("many", lambda r: self.finished(r, 3))
+        self.assertEqual([r["status"] for r in runs], ["succeeded"] * 3)
+
+    def test_high_priority_goes_first_when_saturated(self):
+        srv = self.new_server(("--max-running", "1"))
+        for name, high in (("blocker", False), ("low", False), ("high", True)):
+            self.add_job(sched(name, "sleep 0.3", schedule="R/2030-01-01T00:00:00Z/P1D", highPriority=high), srv=srv)
+        for name in ("blocker", "low", "high"):
+            srv.request("PUT", V1 + "/job/" + name)
+        self.assertEqual(self.state("low", srv), "queued")
+        low = self.wait_runs("low", lambda r: self.finished(r, 1), srv=srv)[0]
+        high = self.runs("high", srv)[0]
+        self.assertLess(parse_iso(high["start"]), parse_iso(low["start"]))
+        status, body = srv.json("GET", "/metrics")
+        self.assertEqual(body["counters"]["gnomon.runs.succeeded"]["count"], 3)
+        self.assertEqual(body["gauges"]["gnomon.runs.running"]["value"], 0)
 
 
 class HistoryAndStats(SchedulerTestCase):

@@ -1,4 +1,5 @@
 /* Job model and Chronos JSON: round trips over every field, field order, leniency, defaults, set semantics. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,7 +40,7 @@ static const char full_scheduled[] =
 	"\"constraints\":[[\"rack\",\"EQUALS\",\"a\"],[\"hostname\",\"LIKE\",\"web-[0-9]+\"],"
 	"[\"zone\",\"UNLIKE\",\"us-east-.*\"]],"
 	"\"schedule\":\"R/2024-01-01T00:00:00.000Z/PT1H\",\"scheduleTimeZone\":\"Europe/Berlin\","
-	"\"epsilon\":\"PT5M\",\"async\":true}";
+	"\"epsilon\":\"PT5M\",\"async\":true,\"retryDelay\":\"PT30S\",\"retryBackoff\":2.5}";
 
 /* A dependent job with uris (no fetch), docker container with bridge networking, and the 2.x defaults. */
 static const char full_dependent[] =
@@ -52,7 +53,8 @@ static const char full_dependent[] =
 	"\"concurrent\":false,\"maxCompletionTime\":0,"
 	"\"container\":{\"type\":\"DOCKER\",\"image\":\"alpine\",\"network\":\"BRIDGE\",\"networkInfos\":[],"
 	"\"volumes\":[{\"hostPath\":\"/h\",\"containerPath\":\"/c\"}],\"forcePullImage\":false,\"parameters\":[]},"
-	"\"constraints\":[],\"parents\":[\"p1\",\"p0\",\"p2\"],\"epsilon\":\"PT60S\",\"async\":false}";
+	"\"constraints\":[],\"parents\":[\"p1\",\"p0\",\"p2\"],\"epsilon\":\"PT60S\",\"async\":false,"
+	"\"retryDelay\":\"\",\"retryBackoff\":1.0}";
 
 static struct job *parse_ok(const char *text)
 {
@@ -146,6 +148,8 @@ static void test_values_scheduled(void **state)
 	assert_string_equal(j->schedule, "R/2024-01-01T00:00:00.000Z/PT1H");
 	assert_string_equal(j->schedule_time_zone, "Europe/Berlin");
 	assert_string_equal(j->epsilon, "PT5M");
+	assert_string_equal(j->retry_delay, "PT30S");
+	assert_true(j->retry_backoff == 2.5);
 	c = job_container_json(j);
 	assert_string_equal(json_string_value(json_object_get(c, "image")), "busybox:1.36");
 	assert_int_equal(json_array_size(json_object_get(c, "volumes")), 3);
@@ -169,6 +173,8 @@ static void test_values_dependent(void **state)
 	assert_int_equal(j->retries, 0);
 	assert_int_equal(j->last_success_ms, JOB_TIME_NONE);
 	assert_non_null(j->container_json);
+	assert_string_equal(j->retry_delay, "");
+	assert_true(j->retry_backoff == 1.0);
 	job_free(j);
 	j = parse_ok("{\"name\":\"n\"}");
 	assert_null(job_container_json(j));
@@ -200,11 +206,28 @@ static void test_sparse(void **state)
 	const char *inputs[] = {
 		full_scheduled, full_dependent, "{\"name\":\"n\"}", "{\"name\":\"n\",\"parents\":[]}",
 		"{\"name\":\"n\",\"shell\":false,\"retries\":0,\"lastError\":\"2020-01-01T00:00:00.000Z\"}",
+		"{\"name\":\"n\",\"retryDelay\":\"PT0S\"}", "{\"name\":\"n\",\"retryBackoff\":\"1.5\"}",
+		"{\"name\":\"n\",\"retryDelay\":\"\",\"retryBackoff\":1}",
 	};
 	static const char small[] = "{\"name\":\"small\",\"command\":\"ls\",\"schedule\":\"R/2024-01-01T00:00Z/P1D\"}";
 	static const char small_sparse[] = "{\"name\":\"small\",\"command\":\"ls\",\"cpus\":0.1,\"disk\":256.0,"
 					   "\"mem\":128.0,\"runAsUser\":\"root\",\"schedule\":\"R/2024-01-01T00:00Z/P1D\","
 					   "\"epsilon\":\"PT60S\"}";
+	/* The retry extensions are kept, at the end, only when they differ from their defaults. */
+	static const struct {
+		const char *input;
+		const char *sparse;
+	} retry[] = {
+		{"{\"name\":\"r\",\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"retryDelay\":\"PT2M\"}",
+		 "{\"name\":\"r\",\"cpus\":0.1,\"disk\":256.0,\"mem\":128.0,\"runAsUser\":\"root\","
+		 "\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"epsilon\":\"PT60S\",\"retryDelay\":\"PT2M\"}"},
+		{"{\"name\":\"r\",\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"retryBackoff\":2,\"async\":true}",
+		 "{\"name\":\"r\",\"cpus\":0.1,\"disk\":256.0,\"mem\":128.0,\"runAsUser\":\"root\","
+		 "\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"epsilon\":\"PT60S\",\"async\":true,\"retryBackoff\":2.0}"},
+		{"{\"name\":\"r\",\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"retryDelay\":\"\",\"retryBackoff\":1.0}",
+		 "{\"name\":\"r\",\"cpus\":0.1,\"disk\":256.0,\"mem\":128.0,\"runAsUser\":\"root\","
+		 "\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"epsilon\":\"PT60S\"}"},
+	};
 	const struct job_defaults other = {.cpus = 2, .mem = 1, .disk = 1, .user = "u", .epsilon_s = 1};
 	char err[256];
 	(void)state;
@@ -230,6 +253,13 @@ static void test_sparse(void **state)
 	assert_string_equal(text, small_sparse);
 	free(text);
 	job_free(j);
+	for (size_t i = 0; i < sizeof(retry) / sizeof(retry[0]); i++) {
+		j = parse_ok(retry[i].input);
+		text = job_to_json_string_sparse(j);
+		assert_string_equal(text, retry[i].sparse);
+		free(text);
+		job_free(j);
+	}
 }
 
 static void expect_keys(json_t *o, const char *const *keys, size_t n)
@@ -255,7 +285,7 @@ static void test_field_order(void **state)
 		"ownerName", "description", "successCount", "errorCount", "lastSuccess", "lastError", "cpus", "disk",
 		"mem", "disabled", "softError", "dataProcessingJobType", "errorsSinceLastSuccess", "fetch", "uris",
 		"environmentVariables", "arguments", "highPriority", "runAsUser", "concurrent", "maxCompletionTime",
-		"constraints", "schedule", "scheduleTimeZone", "epsilon", "async"};
+		"constraints", "schedule", "scheduleTimeZone", "epsilon", "async", "retryDelay", "retryBackoff"};
 	static const char *const container[] = {"type", "image", "network", "networkInfos", "volumes",
 						"forcePullImage", "parameters"};
 	struct job *j = parse_ok("{\"parents\":[],\"container\":{\"parameters\":[],\"image\":\"i\"},\"name\":\"n\"}");
@@ -351,6 +381,12 @@ static void test_leniency(void **state)
 		 "\"volumes\":[{\"containerPath\":\"/c\",\"mode\":\"RO\"}],\"forcePullImage\":true,\"parameters\":[]}"},
 		{"container without image ignored", "{\"name\":\"n\",\"container\":{\"type\":\"DOCKER\"}}",
 		 "container", NULL},
+		{"retryBackoff as string", "{\"name\":\"n\",\"retryBackoff\":\"2\"}", "retryBackoff", "2.0"},
+		{"retryBackoff as integer", "{\"name\":\"n\",\"retryBackoff\":3}", "retryBackoff", "3.0"},
+		{"retryBackoff fraction", "{\"name\":\"n\",\"retryBackoff\":\"1.25\"}", "retryBackoff", "1.25"},
+		{"retryBackoff null is absent", "{\"name\":\"n\",\"retryBackoff\":null}", "retryBackoff", "1.0"},
+		{"retryDelay kept as given", "{\"name\":\"n\",\"retryDelay\":\"PT0S\"}", "retryDelay", "\"PT0S\""},
+		{"retryDelay null is absent", "{\"name\":\"n\",\"retryDelay\":null}", "retryDelay", "\"\""},
 	};
 	(void)state;
 	check_value_rows(rows, N(rows), NULL, false);
@@ -369,6 +405,8 @@ static void test_defaults(void **state)
 		{"runAsUser", minimal, "runAsUser", "\"root\""},
 		{"epsilon", minimal, "epsilon", "\"PT60S\""},
 		{"async", minimal, "async", "false"},
+		{"retryDelay", minimal, "retryDelay", "\"\""},
+		{"retryBackoff", minimal, "retryBackoff", "1.0"},
 		{"lastSuccess", minimal, "lastSuccess", "\"\""},
 		{"fetch", minimal, "fetch", "[]"},
 		{"arguments", minimal, "arguments", "[]"},
@@ -462,6 +500,10 @@ static void test_compat(void **state)
 		{"fetch kept", "{\"name\":\"n\",\"fetch\":[{\"uri\":\"f\",\"cache\":true}]}", "fetch",
 		 "[{\"uri\":\"f\",\"executable\":false,\"cache\":true,\"extract\":true}]"},
 		{"neither", "{\"name\":\"n\"}", "uris", "[]"},
+		{"retryDelay default", "{\"name\":\"n\"}", "retryDelay", "\"\""},
+		{"retryBackoff default", "{\"name\":\"n\"}", "retryBackoff", "1.0"},
+		{"retryDelay set", "{\"name\":\"n\",\"retryDelay\":\"PT5M\"}", "retryDelay", "\"PT5M\""},
+		{"retryBackoff set", "{\"name\":\"n\",\"retryBackoff\":4}", "retryBackoff", "4.0"},
 	};
 	static const struct value_row plain[] = {
 		{"stored form has no fill", "{\"name\":\"n\",\"uris\":[\"a\"]}", "fetch", "[]"},
@@ -585,6 +627,89 @@ static void test_duration(void **state)
 	}
 }
 
+struct retry_row {
+	const char *delay;  /* retryDelay */
+	double backoff;     /* retryBackoff */
+	int attempt;
+	int64_t default_ms; /* the server's --failure-retry */
+	int64_t expect;
+};
+
+#define WEEK_MS JOB_RETRY_DELAY_MAX_MS
+
+static void test_retry_delay(void **state)
+{
+	static const struct retry_row rows[] = {
+		/* The server's default as base, constant or growing. */
+		{"", 1, 1, 60000, 60000},
+		{"", 1, 7, 60000, 60000},
+		{"", 2, 1, 60000, 60000},
+		{"", 2, 2, 60000, 120000},
+		{"", 2, 3, 60000, 240000},
+		{"", 2, 4, 60000, 480000},
+		{"", 2, 5, 60000, 960000},
+		/* The job's own base wins. */
+		{"PT30S", 1, 1, 60000, 30000},
+		{"PT30S", 1, 4, 60000, 30000},
+		{"PT5M", 2, 3, 1000, 1200000},
+		{"PT10S", 1.5, 3, 60000, 22500},
+		{"PT0.1S", 1.1, 3, 60000, 121},
+		{"PT0S", 2, 1, 60000, 0},
+		{"PT0S", 2, 9, 60000, 0},
+		/* The 7-day cap. */
+		{"P6D", 2, 1, 60000, INT64_C(518400000)},
+		{"P6D", 2, 2, 60000, WEEK_MS},
+		{"P7D", 1, 1, 60000, WEEK_MS},
+		{"P1Y", 1, 1, 60000, WEEK_MS},
+		{"", 1, 1, INT64_MAX, WEEK_MS},
+		{"", 2, 30, 60000, WEEK_MS},
+		/* Huge backoffs and attempts do not overflow. */
+		{"PT1S", 1e300, 3, 60000, WEEK_MS},
+		{"PT1S", 1e308, 2, 60000, WEEK_MS},
+		{"PT1S", 2, INT32_MAX, 60000, WEEK_MS},
+		{"PT1S", 1.0000001, INT32_MAX, 60000, WEEK_MS},
+		{"PT0S", 1e308, INT32_MAX, 60000, 0},
+		/* Out-of-range inputs stay sane: never negative, attempts before the first count as the first, an
+		 * unvalidated backoff below 1 or a bad duration falls back to constant / the default. */
+		{"", 2, 1, -5, 0},
+		{"", 2, 3, INT64_MIN, 0},
+		{"PT1S", 2, 0, 60000, 1000},
+		{"PT1S", 2, -3, 60000, 1000},
+		{"PT1S", 0.5, 3, 60000, 1000},
+		{"PT1S", -2, 3, 60000, 1000},
+		{"bogus", 2, 2, 60000, 120000},
+		{"P", 1, 1, 60000, 60000},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < N(rows); i++) {
+		struct job *j = job_new();
+		job_set_string(&j->retry_delay, rows[i].delay);
+		j->retry_backoff = rows[i].backoff;
+		int64_t got = job_retry_delay_ms(j, rows[i].attempt, rows[i].default_ms);
+		if (got != rows[i].expect)
+			fail_msg("row %zu ('%s' x%g attempt %d default %lld): got %lld, want %lld", i, rows[i].delay,
+				 rows[i].backoff, rows[i].attempt, (long long)rows[i].default_ms, (long long)got,
+				 (long long)rows[i].expect);
+		job_free(j);
+	}
+}
+
+/* Backoffs that JSON cannot carry: NaN and infinity. */
+static void test_retry_delay_nonfinite(void **state)
+{
+	struct job *j = job_new();
+	(void)state;
+
+	job_set_string(&j->retry_delay, "PT1S");
+	j->retry_backoff = NAN;
+	assert_int_equal(job_retry_delay_ms(j, 3, 60000), 1000);
+	j->retry_backoff = INFINITY;
+	assert_int_equal(job_retry_delay_ms(j, 1, 60000), 1000);
+	assert_int_equal(job_retry_delay_ms(j, 2, 60000), WEEK_MS);
+	job_free(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +727,8 @@ int main(void)
 		cmocka_unit_test(test_setters),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_retry_delay),
+		cmocka_unit_test(test_retry_delay_nonfinite),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

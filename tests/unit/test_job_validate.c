@@ -1,5 +1,6 @@
 /* Job errors: one row per parse or validation message, with its exact text. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -113,6 +114,12 @@ static void test_type_errors(void **state)
 		 "container.parameters[0]: expected an object with key and value"},
 		{"{\"name\":\"a\",\"container\":{\"image\":\"i\",\"network\":1}}",
 		 "container.network: expected a string, got 1"},
+		{"{\"name\":\"a\",\"retryDelay\":30}", "retryDelay: expected a string, got 30"},
+		{"{\"name\":\"a\",\"retryDelay\":[\"PT1S\"]}", "retryDelay: expected a string, got [\"PT1S\"]"},
+		{"{\"name\":\"a\",\"retryBackoff\":\"fast\"}", "retryBackoff: expected a number, got \"fast\""},
+		{"{\"name\":\"a\",\"retryBackoff\":\"inf\"}", "retryBackoff: expected a number, got \"inf\""},
+		{"{\"name\":\"a\",\"retryBackoff\":true}", "retryBackoff: expected a number, got true"},
+		{"{\"name\":\"a\",\"retryBackoff\":\"2\"}", NULL},
 	};
 	(void)state;
 	check_parse_rows(rows, N(rows));
@@ -264,6 +271,27 @@ static void test_validate(void **state)
 		 "epsilon: '5 minutes' is not an ISO 8601 duration such as PT60S"},
 		{"{\"name\":\"x\",\"epsilon\":\"PT\"}", "epsilon: 'PT' is not an ISO 8601 duration such as PT60S"},
 		{"{\"name\":\"x\",\"epsilon\":\"\"}", "epsilon: '' is not an ISO 8601 duration such as PT60S"},
+		{"{\"name\":\"x\",\"retryDelay\":\"\"}", NULL},
+		{"{\"name\":\"x\",\"retryDelay\":\"PT0S\"}", NULL},
+		{"{\"name\":\"x\",\"retryDelay\":\"PT30S\",\"retryBackoff\":1}", NULL},
+		{"{\"name\":\"x\",\"retryDelay\":\"P1DT2H\",\"retryBackoff\":\"1.5\"}", NULL},
+		{"{\"name\":\"x\",\"retryDelay\":\"xyz\"}",
+		 "retryDelay: expected an ISO 8601 duration such as PT30S, got 'xyz'"},
+		{"{\"name\":\"x\",\"retryDelay\":\"P\"}",
+		 "retryDelay: expected an ISO 8601 duration such as PT30S, got 'P'"},
+		{"{\"name\":\"x\",\"retryDelay\":\"PT\"}",
+		 "retryDelay: expected an ISO 8601 duration such as PT30S, got 'PT'"},
+		{"{\"name\":\"x\",\"retryDelay\":\"30s\"}",
+		 "retryDelay: expected an ISO 8601 duration such as PT30S, got '30s'"},
+		{"{\"name\":\"x\",\"retryDelay\":\"P99999999999999999999D\"}",
+		 "retryDelay: expected an ISO 8601 duration such as PT30S, got 'P99999999999999999999D'"},
+		{"{\"name\":\"x\",\"retryBackoff\":0.5}", "retryBackoff: must be a number >= 1, got 0.5"},
+		{"{\"name\":\"x\",\"retryBackoff\":0}", "retryBackoff: must be a number >= 1, got 0"},
+		{"{\"name\":\"x\",\"retryBackoff\":\"-2\"}", "retryBackoff: must be a number >= 1, got -2"},
+		{"{\"name\":\"x\",\"retryBackoff\":0.999999}", "retryBackoff: must be a number >= 1, got 0.999999"},
+		{"{\"name\":\"x\",\"retryBackoff\":\"1e999\"}", "retryBackoff: must be a number >= 1, got inf"},
+		{"{\"name\":\"x\",\"retryDelay\":\"bad\",\"retryBackoff\":0.5}",
+		 "retryDelay: expected an ISO 8601 duration such as PT30S, got 'bad'"},
 	};
 	(void)state;
 	check_validate_rows(rows, N(rows));
@@ -290,6 +318,17 @@ static void test_validate_built(void **state)
 	job_set_string(&j->name, name);
 	assert_int_equal(job_validate(j, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "name: longer than 255 bytes");
+	/* Values JSON cannot carry, set in code. */
+	job_set_string(&j->name, "built");
+	j->retry_backoff = NAN;
+	assert_int_equal(job_validate(j, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "retryBackoff: must be a number >= 1, got nan");
+	j->retry_backoff = -INFINITY;
+	assert_int_equal(job_validate(j, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "retryBackoff: must be a number >= 1, got -inf");
+	j->retry_backoff = 1;
+	job_set_string(&j->retry_delay, "PT1M");
+	assert_int_equal(job_validate(j, err, sizeof(err)), 0);
 	job_free(j);
 }
 

@@ -147,6 +147,7 @@ void engine_job_changed(struct engine *e, struct jobrec *rec)
 {
 	int64_t now = engine_now_ms();
 	load_schedule(e, rec, now);
+	deps_job_changed(e, rec);
 	if (rec->has_sched && schedule_kind(&rec->sched) == SCHEDULE_CRON && rec->cron_last_due == 0) {
 		/* A new cron job starts counting its slots now: earlier ones were never missed. */
 		rec->cron_last_due = now;
@@ -346,7 +347,7 @@ int engine_start(struct engine *e)
 			return -errno;
 		}
 	}
-	if ((rc = store_load_job_states(e->store, load_state, e)) < 0)
+	if ((rc = store_load_job_states(e->store, load_state, e)) < 0 || (rc = deps_load(e)) < 0)
 		return rc;
 	for (size_t i = 0; i < registry_slots(e->reg); i++) {
 		struct jobrec *rec = registry_slot(e->reg, i);

@@ -71,4 +71,21 @@ void run_stop_all(struct engine *e);
 /* Apply the history retention to every job's runs and remove the pruned runs' files. */
 void run_prune_history(struct engine *e);
 
+/* engine_deps.c: dependency rounds. */
+struct run_list {
+	struct run **v;
+	size_t n, cap;
+};
+/* parent's run task_id counts as a success for its children: inside the open transaction, record it in each
+ * enabled child's round and claim a run for every child whose round it completes (added to out, to enqueue after
+ * the commit). Returns 0 or -EIO. */
+int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_id, struct run_list *out)
+    __attribute__((warn_unused_result));
+/* Enqueue (after a commit) or free (after a rollback) the claimed child runs, and empty the list. */
+void deps_release(struct engine *e, struct run_list *list, bool committed);
+/* Load the stored rounds into the jobs (start-up). */
+int deps_load(struct engine *e) __attribute__((warn_unused_result));
+/* A job's parents may have changed: forget round entries of parents it no longer has. */
+void deps_job_changed(struct engine *e, struct jobrec *rec);
+
 #endif

@@ -214,6 +214,7 @@ static void finish(struct engine *e, struct run *r, enum run_status status, cons
 {
 	struct jobrec *rec = registry_get(e->reg, r->rec.job);
 	struct run *retry = NULL;
+	struct run_list children = {0};
 	int64_t now = engine_now_ms();
 	bool ok = false;
 
@@ -227,6 +228,10 @@ static void finish(struct engine *e, struct run *r, enum run_status status, cons
 			retry = apply_outcome(e, rec, r, now);
 		ok = store_put_run(e->store, &r->rec) == 0 && (rec == NULL || engine_save_job(e, rec) == 0) &&
 		    (retry == NULL || store_claim_run(e->store, &retry->rec) == 0);
+		/* A success, or a softError job's final failure, counts for its children (Chronos). */
+		if (ok && rec && (status == RUN_SUCCEEDED || (retry == NULL && rec->job->soft_error &&
+					 (status == RUN_FAILED || status == RUN_LOST))))
+			ok = deps_parent_done(e, rec, r->rec.task_id, &children) == 0;
 		if (ok && rec && e->cfg.history_max_runs > 0)
 			ok = store_prune_runs(e->store, rec->job->name, e->cfg.history_max_runs, RUN_TIME_NONE, on_pruned,
 				 e) >= 0;
@@ -254,6 +259,7 @@ static void finish(struct engine *e, struct run *r, enum run_status status, cons
 	} else if (retry) {
 		run_free(retry);
 	}
+	deps_release(e, &children, ok);
 	if (rec && rec->pending && rec->running == 0 && rec->queued == 0) {
 		struct run *p = rec->pending;
 		rec->pending = NULL;
@@ -599,10 +605,27 @@ int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, 
 
 int engine_mark_success(struct engine *e, struct jobrec *rec)
 {
+	struct run_list children = {0};
+	int64_t now = engine_now_ms();
+	/* The children see this id among their GNOMON_PARENT_TASK_IDS: the success was marked, not run. */
+	char *marked = task_id_format(now, 0, rec->job->name, "marked successful");
+	bool ok;
+
 	rec->job->success_count++;
-	rec->job->last_success_ms = engine_now_ms();
+	rec->job->last_success_ms = now;
 	rec->job->errors_since_last_success = 0;
-	return engine_save_job(e, rec);
+	ok = store_begin(e->store) == 0;
+	if (ok) {
+		ok = engine_save_job(e, rec) == 0 && deps_parent_done(e, rec, marked, &children) == 0 &&
+		    store_commit(e->store) == 0;
+		if (!ok)
+			store_rollback(e->store);
+	}
+	free(marked);
+	deps_release(e, &children, ok);
+	run_dispatch(e);
+	engine_arm(e);
+	return ok ? 0 : -EIO;
 }
 
 int engine_task_status(struct engine *e, const char *task_id, int status_code, char *err, size_t errlen)

@@ -26,6 +26,11 @@ struct registry *registry_new(void)
 
 static void rec_free(struct jobrec *rec)
 {
+	for (uint32_t i = 0; i < rec->nround; i++) {
+		free(rec->round[i].parent);
+		free(rec->round[i].task_id);
+	}
+	free(rec->round);
 	job_free(rec->job);
 	free(rec->children);
 	free(rec);

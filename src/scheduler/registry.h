@@ -15,6 +15,12 @@ struct registry;
 
 struct run;
 
+/* One parent's success counted in a dependent job's current round. */
+struct round_entry {
+	char *parent;  /* owned */
+	char *task_id; /* the parent run that succeeded; owned */
+};
+
 /* One job and what the registry knows about it, plus the engine's runtime state of the job. */
 struct jobrec {
 	struct job *job;           /* owned */
@@ -31,6 +37,8 @@ struct jobrec {
 	struct run *pending;       /* a non-concurrent job's slot waiting for the previous run */
 	uint32_t running;          /* runs started and not ended */
 	uint32_t queued;           /* runs in the run queue */
+	struct round_entry *round; /* dependent job: the parents that succeeded since it last ran */
+	uint32_t nround;
 	bool has_sched;
 	bool fresh;                /* just created or changed: slots before now were never missed */
 };

@@ -58,6 +58,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE job_state ("
 	"  name TEXT PRIMARY KEY,"
 	"  last_due_ms INTEGER NOT NULL) WITHOUT ROWID",
+	"CREATE TABLE rounds ("
+	"  child TEXT NOT NULL,"
+	"  parent TEXT NOT NULL,"
+	"  task_id TEXT NOT NULL,"
+	"  PRIMARY KEY (child, parent)) WITHOUT ROWID",
 };
 
 #define STMT_CACHE 32

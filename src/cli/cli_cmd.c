@@ -7,11 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_table.h"
 #include "cli/cli_url.h"
+#include "util/buf.h"
 #include "util/xmalloc.h"
 
 #define PROG "gnomon"
 #define SERVER_ENV "GNOMON_SERVER"
+#define ERR_MAX 1024
+
+/* The options every family takes, for --help (cli_args_parse reads them). */
+static const struct cli_opt common_opts[] = {
+    {"--server", NULL, "URL", "the gnomon server (default: $" SERVER_ENV ", else " CLI_URL_DEFAULT ")"},
+    {"--json", NULL, NULL, "print JSON instead of text"},
+    {"--help", "-h", NULL, "print this help"},
+};
 
 void cli_errorx(const char *fmt, ...)
 {
@@ -68,11 +78,86 @@ void cli_args_free(struct cli_args *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* The option of opts that arg spells, with *inline_value set for "--name=value"; NULL when none. */
+static const struct cli_opt *find_opt(const struct cli_opt *opts, size_t n, const char *arg, const char **inline_value,
+    size_t *index)
+{
+	*inline_value = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *names[] = {opts[i].name, opts[i].alias};
+		for (size_t k = 0; k < 2; k++) {
+			size_t len = names[k] ? strlen(names[k]) : 0;
+			if (len == 0 || strncmp(arg, names[k], len) != 0)
+				continue;
+			if (arg[len] == '\0' || (arg[len] == '=' && strncmp(arg, "--", 2) == 0)) {
+				*inline_value = arg[len] == '=' ? arg + len + 1 : NULL;
+				*index = i;
+				return &opts[i];
+			}
+		}
+	}
+	return NULL;
+}
+
+int cli_opt_extract(const struct cli_opt *opts, size_t n, int argc, char **argv, const char **values, char *err,
+    size_t errlen)
+{
+	int out = argc > 0 ? 1 : 0, i;
+
+	for (size_t k = 0; k < n; k++)
+		values[k] = NULL;
+	for (i = out; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *inline_value;
+		size_t index = 0;
+		const struct cli_opt *o = find_opt(opts, n, argv[i], &inline_value, &index);
+
+		if (o == NULL) {
+			argv[out++] = argv[i];
+		} else if (o->arg == NULL) {
+			if (inline_value) {
+				snprintf(err, errlen, "option '%s' takes no value", o->name);
+				return -EINVAL;
+			}
+			values[index] = "1";
+		} else if (inline_value) {
+			values[index] = inline_value;
+		} else if (i + 1 < argc) {
+			values[index] = argv[++i];
+		} else {
+			snprintf(err, errlen, "option '%s' needs a value", argv[i]);
+			return -EINVAL;
+		}
+	}
+	for (; i < argc; i++)
+		argv[out++] = argv[i];
+	return out;
+}
+
+int cli_opt_int(const char *name, const char *value, long long min, long long max, long long *out, char *err,
+    size_t errlen)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(value, &end, 10);
+	if (errno == 0 && *value >= '0' && *value <= '9' && *end == '\0' && *out >= min && *out <= max)
+		return 0;
+	snprintf(err, errlen, "option '%s' expects an integer from %lld to %lld, got '%s'", name, min, max, value);
+	return -EINVAL;
+}
+
+/* Whether the family is its one command, run without a command word (`gnomon runs NAME`). */
+static bool is_single(const struct cli_cmd_family *family)
+{
+	return family->n_entries == 1 && family->entries[0].name == NULL;
+}
+
+/* "usage: gnomon job add [options] FILE|-", or "usage: gnomon runs [options] NAME" without a command word. */
 static void print_entry_usage(FILE *f, const char *lead, const struct cli_cmd_family *family,
     const struct cli_cmd_entry *entry)
 {
-	fprintf(f, "%s" PROG " %s %s [options]%s%s\n", lead, family->name, entry->name, *entry->args ? " " : "",
-	    entry->args);
+	fprintf(f, "%s" PROG " %s%s%s [options]%s%s\n", lead, family->name, entry->name ? " " : "",
+	    entry->name ? entry->name : "", *entry->args ? " " : "", entry->args);
 }
 
 static void print_family_usage(FILE *f, const struct cli_cmd_family *family)
@@ -81,18 +166,22 @@ static void print_family_usage(FILE *f, const struct cli_cmd_family *family)
 		print_entry_usage(f, i == 0 ? "usage: " : "       ", family, &family->entries[i]);
 }
 
-static void print_options(FILE *f)
+static void print_opts(FILE *f, const struct cli_opt *opts, size_t n, int width)
 {
-	fputs("\noptions:\n"
-	      "  --server URL  the gnomon server (default: $" SERVER_ENV ", else " CLI_URL_DEFAULT ")\n"
-	      "  --json        print JSON instead of text\n"
-	      "  -h, --help    print this help\n",
-	    f);
+	for (size_t i = 0; i < n; i++) {
+		char synopsis[64];
+		snprintf(synopsis, sizeof(synopsis), "%s%s%s%s%s", opts[i].alias ? opts[i].alias : "",
+		    opts[i].alias ? ", " : "", opts[i].name, opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+		fprintf(f, "  %-*s %s\n", width, synopsis, opts[i].help);
+	}
 }
 
-/* --help for a family (entry NULL) or one of its commands, on stdout. */
+/* --help for a family (entry NULL) or one of its commands, on stdout. A family without command words lists its
+ * own options too, in a wider column; a family with them names its options in its commands' help lines. */
 static void print_help(const struct cli_cmd_family *family, const struct cli_cmd_entry *entry)
 {
+	int width = is_single(family) ? 18 : 13;
+
 	if (entry) {
 		print_entry_usage(stdout, "usage: ", family, entry);
 		printf("\n%s.\n", entry->help);
@@ -106,7 +195,10 @@ static void print_help(const struct cli_cmd_family *family, const struct cli_cmd
 			free(synopsis);
 		}
 	}
-	print_options(stdout);
+	fputs("\noptions:\n", stdout);
+	if (is_single(family))
+		print_opts(stdout, family->opts, family->n_opts, width);
+	print_opts(stdout, common_opts, sizeof(common_opts) / sizeof(common_opts[0]), width);
 }
 
 /* Report a usage error: one "gnomon: ..." line, then the usage of the command (or of the family). */
@@ -120,35 +212,41 @@ static int usage_error(const struct cli_cmd_family *family, const struct cli_cmd
 	return CLI_EXIT_USAGE;
 }
 
-static const struct cli_cmd_entry *find_entry(const struct cli_cmd_family *family, const char *name)
+/* The command the arguments run: the family's one command when it has no command words, else the one the first
+ * positional argument names (NULL when there is none or it is unknown). */
+static const struct cli_cmd_entry *find_entry(const struct cli_cmd_family *family, const struct cli_args *a)
 {
-	for (size_t i = 0; i < family->n_entries; i++)
-		if (strcmp(family->entries[i].name, name) == 0)
+	if (is_single(family))
+		return &family->entries[0];
+	for (size_t i = 0; a->npos > 0 && i < family->n_entries; i++)
+		if (strcmp(family->entries[i].name, a->pos[0]) == 0)
 			return &family->entries[i];
 	return NULL;
 }
 
-/* Check the argument count of a command; returns 0 or fills msg. */
-static int check_arg_count(const struct cli_cmd_entry *entry, const struct cli_args *a, char *msg, size_t len)
+/* Check the argument count of a command, whose arguments follow `words` command words; returns 0 or fills msg. */
+static int check_arg_count(const struct cli_cmd_family *family, const struct cli_cmd_entry *entry,
+    const struct cli_args *a, int words, char *msg, size_t len)
 {
-	int nargs = a->npos - 1;
+	const char *name = entry->name ? entry->name : family->name;
+	int nargs = a->npos - words;
 
 	if (nargs < entry->args_min) {
-		snprintf(msg, len, "%s: missing argument %s", entry->name, entry->args);
+		snprintf(msg, len, "%s: missing argument %s", name, entry->args);
 		return -EINVAL;
 	}
 	if (entry->args_max >= 0 && nargs > entry->args_max) {
-		snprintf(msg, len, "%s: unexpected argument '%s'", entry->name, a->pos[1 + entry->args_max]);
+		snprintf(msg, len, "%s: unexpected argument '%s'", name, a->pos[words + entry->args_max]);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-/* Run one command with a client for the chosen server, then check that stdout was written. */
-static int run_entry(const struct cli_cmd_entry *entry, const struct cli_args *a)
+/* Run one command with a client for the chosen server. */
+static int run_entry(const struct cli_cmd_entry *entry, const struct cli_args *a, int words)
 {
 	char *server = cli_url_base(a->server, getenv(SERVER_ENV));
-	struct cli_ctx ctx = {.json = a->json, .argc = a->npos - 1, .argv = a->pos + 1};
+	struct cli_ctx ctx = {.json = a->json, .argc = a->npos - words, .argv = a->pos + words};
 	int rc;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -164,18 +262,38 @@ static int run_entry(const struct cli_cmd_entry *entry, const struct cli_args *a
 	return rc;
 }
 
+/* Take the family's own options out of argv and let the family check them. Returns the new argc, or -EINVAL with
+ * a message in err. */
+static int take_opts(const struct cli_cmd_family *family, int argc, char **argv, char *err, size_t errlen)
+{
+	const char **values;
+
+	if (family->n_opts == 0)
+		return argc;
+	values = xcalloc(family->n_opts, sizeof(*values));
+	argc = cli_opt_extract(family->opts, family->n_opts, argc, argv, values, err, errlen);
+	if (argc >= 0 && family->set_opts && family->set_opts(values, err, errlen) < 0)
+		argc = -EINVAL;
+	free(values);
+	return argc;
+}
+
 int cli_cmd_main(const struct cli_cmd_family *family, int argc, char **argv)
 {
 	const struct cli_cmd_entry *entry = NULL;
+	int words = is_single(family) ? 0 : 1; /* command words before the command's arguments */
 	struct cli_args a;
 	char msg[512];
 	int rc;
 
+	if ((argc = take_opts(family, argc, argv, msg, sizeof(msg))) < 0)
+		return usage_error(family, NULL, msg);
 	if (cli_args_parse(argc - 1, argv + 1, &a, msg, sizeof(msg)) < 0) {
-		rc = usage_error(family, a.npos > 0 ? find_entry(family, a.pos[0]) : NULL, msg);
+		rc = usage_error(family, find_entry(family, &a), msg);
 		goto out;
 	}
-	if (a.npos > 0 && !(entry = find_entry(family, a.pos[0]))) {
+	entry = find_entry(family, &a);
+	if (a.npos > 0 && !entry) {
 		snprintf(msg, sizeof(msg), "unknown %s command '%s'", family->name, a.pos[0]);
 		rc = usage_error(family, NULL, msg);
 		goto out;
@@ -186,10 +304,10 @@ int cli_cmd_main(const struct cli_cmd_family *family, int argc, char **argv)
 	} else if (!entry) {
 		snprintf(msg, sizeof(msg), "missing %s command", family->name);
 		rc = usage_error(family, NULL, msg);
-	} else if (check_arg_count(entry, &a, msg, sizeof(msg)) < 0) {
+	} else if (check_arg_count(family, entry, &a, words, msg, sizeof(msg)) < 0) {
 		rc = usage_error(family, entry, msg);
 	} else {
-		rc = run_entry(entry, &a);
+		rc = run_entry(entry, &a, words);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_errorx("cannot write output: %s", strerror(errno));
@@ -200,16 +318,34 @@ out:
 	return rc;
 }
 
-int cli_request(const struct cli_ctx *ctx, const char *method, const char *path, const char *body,
-    struct cli_http_response *resp, char *err, size_t errlen)
+/* 0 for a 2xx answer; else -1 with the server's reason in err, and resp freed. */
+static int require_2xx(struct cli_http_response *resp, char *err, size_t errlen)
 {
-	if (cli_http_request(ctx->http, method, path, body, resp, err, errlen) < 0)
-		return -1;
 	if (resp->status >= 200 && resp->status < 300)
 		return 0;
 	cli_http_error_text(resp->status, resp->body, resp->len, err, errlen);
 	cli_http_response_free(resp);
 	return -1;
+}
+
+int cli_request(const struct cli_ctx *ctx, const char *method, const char *path, const char *body,
+    struct cli_http_response *resp, char *err, size_t errlen)
+{
+	if (cli_http_request(ctx->http, method, path, body, resp, err, errlen) < 0)
+		return -1;
+	return require_2xx(resp, err, errlen);
+}
+
+int cli_get_stream(const struct cli_ctx *ctx, const char *path, unsigned flags, cli_http_write_fn writer, void *arg,
+    char *err, size_t errlen)
+{
+	struct cli_http_response resp;
+
+	if (cli_http_stream(ctx->http, "GET", path, flags, writer, arg, &resp, err, errlen) < 0 ||
+	    require_2xx(&resp, err, errlen) < 0)
+		return -1;
+	cli_http_response_free(&resp);
+	return 0;
 }
 
 json_t *cli_get_json(const struct cli_ctx *ctx, const char *path, char *err, size_t errlen)
@@ -231,4 +367,39 @@ void cli_print_json(const json_t *value)
 {
 	json_dumpf(value, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY);
 	fputc('\n', stdout);
+}
+
+int cli_show(const struct cli_ctx *ctx, const char *path,
+    int (*print_text)(const struct cli_ctx *ctx, const json_t *answer))
+{
+	char err[ERR_MAX];
+	json_t *answer = cli_get_json(ctx, path, err, sizeof(err));
+	int rc = CLI_EXIT_OK;
+
+	if (!answer) {
+		cli_errorx("%s", err);
+		return CLI_EXIT_FAIL;
+	}
+	if (ctx->json)
+		cli_print_json(answer);
+	else
+		rc = print_text(ctx, answer);
+	json_decref(answer);
+	return rc;
+}
+
+int cli_print_table(struct cli_table *t, const char *what)
+{
+	struct buf out;
+	int rc;
+
+	buf_init(&out, 0);
+	rc = cli_table_render(t, &out);
+	if (rc == 0)
+		fwrite(out.data, 1, out.len, stdout);
+	else
+		cli_errorx("cannot render the %s table", what);
+	buf_free(&out);
+	cli_table_free(t);
+	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

@@ -25,10 +25,16 @@ struct cli_http {
 	char *base;
 };
 
-/* Where the write callback puts the body; toobig tells a cap hit from other write errors. */
+/* Where the write callbacks put the body: all of it into body, or, when streaming, a 2xx body to writer and any
+ * other into body (capped, the rest dropped). toobig tells a cap hit from other write errors. */
 struct sink {
+	CURL *curl;
 	struct buf body;
 	bool toobig;
+	cli_http_write_fn writer; /* NULL: read the body whole */
+	void *arg;
+	long status;              /* when streaming: the answer's status, known at its first body bytes */
+	bool aborted;             /* writer refused data */
 };
 
 struct cli_http *cli_http_new(const char *base)
@@ -73,6 +79,27 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* The write callback when streaming: a 2xx body goes to the caller's writer, any other is kept for its message. */
+static size_t on_stream(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct sink *sink = userdata;
+	size_t n = size * nmemb, room;
+
+	if (sink->status == 0 && curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &sink->status) != CURLE_OK)
+		sink->status = 500;
+	if (sink->status >= 200 && sink->status < 300) {
+		if (sink->writer(data, n, sink->arg) < 0) {
+			sink->aborted = true;
+			return 0;
+		}
+		return n;
+	}
+	room = CLI_HTTP_MAX_ERROR_BODY - sink->body.len;
+	if (buf_append(&sink->body, data, n < room ? n : room) < 0)
+		return 0;
+	return n;
+}
+
 #define SETOPT(c, cc, opt, val)                                                                                    \
 	do {                                                                                                       \
 		if ((cc) == CURLE_OK)                                                                              \
@@ -80,8 +107,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	} while (0)
 
 /* Set the options of one request on a freshly reset handle. */
-static CURLcode setup(CURL *c, const char *url, const char *method, const char *body, struct curl_slist *headers,
-    struct sink *sink, char *errbuf)
+static CURLcode setup(CURL *c, const char *url, const char *method, const char *body, unsigned flags,
+    struct curl_slist *headers, struct sink *sink, char *errbuf)
 {
 	CURLcode cc = CURLE_OK;
 
@@ -93,13 +120,15 @@ static CURLcode setup(CURL *c, const char *url, const char *method, const char *
 #endif
 	SETOPT(c, cc, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(c, cc, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-	SETOPT(c, cc, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	SETOPT(c, cc, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT_S);
+	if (!(flags & CLI_HTTP_NO_STALL_TIMEOUT)) {
+		SETOPT(c, cc, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		SETOPT(c, cc, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT_S);
+	}
 	SETOPT(c, cc, CURLOPT_USERAGENT, "gnomon-cli/" GNOMON_VERSION);
 	SETOPT(c, cc, CURLOPT_ACCEPT_ENCODING, "");
 	SETOPT(c, cc, CURLOPT_HTTPHEADER, headers);
 	SETOPT(c, cc, CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(c, cc, CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(c, cc, CURLOPT_WRITEFUNCTION, sink->writer ? on_stream : on_body);
 	SETOPT(c, cc, CURLOPT_WRITEDATA, sink);
 	if (strcmp(method, "GET") == 0) {
 		SETOPT(c, cc, CURLOPT_HTTPGET, 1L);
@@ -183,42 +212,68 @@ static struct curl_slist *build_headers(bool json_body)
 	return headers;
 }
 
-int cli_http_request(struct cli_http *h, const char *method, const char *path, const char *body,
-    struct cli_http_response *resp, char *err, size_t errlen)
+/* Send one request with the body going where sink says. Returns 0 with resp filled, or a negative errno-style
+ * code with a one-line message in err. */
+static int perform(struct cli_http *h, const char *method, const char *path, const char *body, unsigned flags,
+    struct sink *sink, struct cli_http_response *resp, char *err, size_t errlen)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL;
-	struct sink sink = {.toobig = false};
 	char *url = cli_url_join(h->base, path);
 	CURLcode cc;
 	int rc = -EIO;
 
 	memset(resp, 0, sizeof(*resp));
-	buf_init(&sink.body, CLI_HTTP_MAX_BODY);
 	if (!h->curl && !(h->curl = curl_easy_init())) {
 		snprintf(err, errlen, "cannot initialise libcurl");
 		rc = -ENOMEM;
 		goto out;
 	}
 	curl_easy_reset(h->curl);
+	sink->curl = h->curl;
 	if (!(headers = build_headers(body != NULL))) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 		goto out;
 	}
-	cc = setup(h->curl, url, method, body, headers, &sink, errbuf);
+	cc = setup(h->curl, url, method, body, flags, headers, sink, errbuf);
 	if (cc == CURLE_OK)
 		cc = curl_easy_perform(h->curl);
 	if (cc != CURLE_OK) {
-		transport_error(h, cc, method, url, &sink, errbuf, err, errlen);
+		transport_error(h, cc, method, url, sink, errbuf, err, errlen);
+		if (sink->aborted)
+			rc = -ECANCELED;
 		goto out;
 	}
-	fill_response(h->curl, &sink, resp);
+	fill_response(h->curl, sink, resp);
 	rc = 0;
 out:
 	curl_slist_free_all(headers);
-	buf_free(&sink.body);
 	free(url);
+	return rc;
+}
+
+int cli_http_request(struct cli_http *h, const char *method, const char *path, const char *body,
+    struct cli_http_response *resp, char *err, size_t errlen)
+{
+	struct sink sink = {.writer = NULL};
+	int rc;
+
+	buf_init(&sink.body, CLI_HTTP_MAX_BODY);
+	rc = perform(h, method, path, body, 0, &sink, resp, err, errlen);
+	buf_free(&sink.body);
+	return rc;
+}
+
+int cli_http_stream(struct cli_http *h, const char *method, const char *path, unsigned flags,
+    cli_http_write_fn writer, void *arg, struct cli_http_response *resp, char *err, size_t errlen)
+{
+	struct sink sink = {.writer = writer, .arg = arg};
+	int rc;
+
+	buf_init(&sink.body, CLI_HTTP_MAX_ERROR_BODY);
+	rc = perform(h, method, path, NULL, flags, &sink, resp, err, errlen);
+	buf_free(&sink.body);
 	return rc;
 }
 

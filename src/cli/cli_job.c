@@ -127,22 +127,12 @@ static int print_list(const json_t *summary, const json_t *jobs)
 {
 	char err[ERR_MAX];
 	struct cli_table *t = cli_job_list_table(summary, jobs, err, sizeof(err));
-	struct buf out;
-	int rc;
 
 	if (!t) {
 		cli_errorx("%s", err);
 		return CLI_EXIT_FAIL;
 	}
-	buf_init(&out, 0);
-	rc = cli_table_render(t, &out);
-	if (rc == 0)
-		fwrite(out.data, 1, out.len, stdout);
-	else
-		cli_errorx("cannot render the job table");
-	buf_free(&out);
-	cli_table_free(t);
-	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	return cli_print_table(t, "job");
 }
 
 static int job_list(const struct cli_ctx *ctx)
@@ -179,35 +169,34 @@ static bool check_name(const char *name)
 	return false;
 }
 
+/* A job as text, one field a line. */
+static int print_job(const struct cli_ctx *ctx, const json_t *job)
+{
+	struct buf out;
+	int rc = CLI_EXIT_OK;
+
+	(void)ctx;
+	buf_init(&out, 0);
+	if (!json_is_object(job) || cli_job_describe(job, &out) < 0) {
+		cli_errorx("unexpected answer from the server: the job is not a JSON object");
+		rc = CLI_EXIT_FAIL;
+	} else {
+		fwrite(out.data, 1, out.len, stdout);
+	}
+	buf_free(&out);
+	return rc;
+}
+
 static int job_show(const struct cli_ctx *ctx)
 {
-	char *path, err[ERR_MAX];
-	struct buf out;
-	json_t *job;
-	int rc = CLI_EXIT_OK;
+	char *path;
+	int rc;
 
 	if (!check_name(ctx->argv[0]))
 		return CLI_EXIT_FAIL;
 	path = cli_url_path(CLI_PATH_JOB, ctx->argv[0]);
-	job = cli_get_json(ctx, path, err, sizeof(err));
+	rc = cli_show(ctx, path, print_job);
 	free(path);
-	if (!job) {
-		cli_errorx("%s", err);
-		return CLI_EXIT_FAIL;
-	}
-	if (ctx->json) {
-		cli_print_json(job);
-	} else {
-		buf_init(&out, 0);
-		if (!json_is_object(job) || cli_job_describe(job, &out) < 0) {
-			cli_errorx("unexpected answer from the server: the job is not a JSON object");
-			rc = CLI_EXIT_FAIL;
-		} else {
-			fwrite(out.data, 1, out.len, stdout);
-		}
-		buf_free(&out);
-	}
-	json_decref(job);
 	return rc;
 }
 

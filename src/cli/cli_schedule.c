@@ -2,11 +2,11 @@
  * computes them (the systemd-analyze calendar of gnomon). */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/cli_cmd.h"
-#include "cli/cli_opt.h"
 #include "cli/cli_runs_fmt.h"
 #include "cli/cli_url.h"
 #include "util/buf.h"
@@ -22,6 +22,7 @@ static const struct cli_opt schedule_opts[OPT_COUNT] = {
     [OPT_COUNT_N] = {"--count", "-n", "N", "how many fire times (default 10, at most 1000)"},
 };
 
+static int schedule_set_opts(const char *const *values, char *err, size_t errlen);
 static int schedule_preview(const struct cli_ctx *ctx);
 
 static const struct cli_cmd_entry schedule_entries[] = {
@@ -35,6 +36,9 @@ static const struct cli_cmd_family schedule_family = {
     .help = "Check schedules",
     .entries = schedule_entries,
     .n_entries = sizeof(schedule_entries) / sizeof(schedule_entries[0]),
+    .opts = schedule_opts,
+    .n_opts = OPT_COUNT,
+    .set_opts = schedule_set_opts,
 };
 
 static const char *opt_tz;
@@ -42,17 +46,15 @@ static long long opt_count;
 
 int cli_schedule_main(int argc, char **argv)
 {
-	const char *values[OPT_COUNT];
-	char err[ERR_MAX];
-
-	argc = cli_opt_extract(schedule_opts, OPT_COUNT, argc, argv, values, err, sizeof(err));
-	if (argc < 0)
-		return cli_opt_usage_error(schedule_family.name, &schedule_entries[0], err);
-	if (values[OPT_COUNT_N] &&
-	    cli_opt_int("-n", values[OPT_COUNT_N], 1, PREVIEW_MAX, &opt_count, err, sizeof(err)) < 0)
-		return cli_opt_usage_error(schedule_family.name, &schedule_entries[0], err);
-	opt_tz = values[OPT_TZ];
 	return cli_cmd_main(&schedule_family, argc, argv);
+}
+
+static int schedule_set_opts(const char *const *values, char *err, size_t errlen)
+{
+	if (values[OPT_COUNT_N] && cli_opt_int("-n", values[OPT_COUNT_N], 1, PREVIEW_MAX, &opt_count, err, errlen) < 0)
+		return -EINVAL;
+	opt_tz = values[OPT_TZ];
+	return 0;
 }
 
 /* GET /api/v1/schedule/preview with the options. Returns a path the caller frees. */
@@ -69,30 +71,30 @@ static char *preview_path(const char *schedule)
 	return path;
 }
 
-static int schedule_preview(const struct cli_ctx *ctx)
+/* The fire times as text lines. */
+static int print_preview(const struct cli_ctx *ctx, const json_t *answer)
 {
-	char *path = preview_path(ctx->argv[0]), err[ERR_MAX];
-	json_t *answer = cli_get_json(ctx, path, err, sizeof(err));
+	char err[ERR_MAX];
 	struct buf out;
 	int rc = CLI_EXIT_OK;
 
-	free(path);
-	if (!answer) {
+	(void)ctx;
+	buf_init(&out, 0);
+	if (cli_schedule_preview_text(answer, &out, err, sizeof(err)) < 0) {
 		cli_errorx("%s", err);
-		return CLI_EXIT_FAIL;
-	}
-	if (ctx->json) {
-		cli_print_json(answer);
+		rc = CLI_EXIT_FAIL;
 	} else {
-		buf_init(&out, 0);
-		if (cli_schedule_preview_text(answer, &out, err, sizeof(err)) < 0) {
-			cli_errorx("%s", err);
-			rc = CLI_EXIT_FAIL;
-		} else {
-			fwrite(out.data ? out.data : "", 1, out.len, stdout);
-		}
-		buf_free(&out);
+		fwrite(out.data ? out.data : "", 1, out.len, stdout);
 	}
-	json_decref(answer);
+	buf_free(&out);
+	return rc;
+}
+
+static int schedule_preview(const struct cli_ctx *ctx)
+{
+	char *path = preview_path(ctx->argv[0]);
+	int rc = cli_show(ctx, path, print_preview);
+
+	free(path);
 	return rc;
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/cli_opt.h"
+#include "cli/cli_cmd.h"
 #include "cli/cli_runs_fmt.h"
 #include "cli/cli_table.h"
 #include "util/buf.h"

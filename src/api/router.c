@@ -9,6 +9,7 @@
 #include "api/chronos_jobs.h"
 #include "api/chronos_stats.h"
 #include "api/chronos_tasks.h"
+#include "api/gnomon_graph.h"
 #include "api/gnomon_runs.h"
 #include "api/gnomon_schedule.h"
 #include "api/http.h"
@@ -78,6 +79,7 @@ static const struct route routes[] = {
 	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0},
 	{"GET", "api/v1/runs/{**}", gnomon_get_run, "api.v1.runs.get", 0},
 	{"GET", "api/v1/schedule/preview", gnomon_schedule_preview, "api.v1.schedule.preview", 0},
+	{"GET", "api/v1/graph.svg", gnomon_graph_svg, "api.v1.graph.svg", 0},
 	{"GET", "ping", handle_ping, "api.ping", 0},
 	{"GET", "metrics", handle_metrics, "api.metrics", 0},
 };

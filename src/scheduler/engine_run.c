@@ -357,49 +357,87 @@ static int launch(struct engine *e, struct jobrec *rec, struct run *r, char *err
 	return rc;
 }
 
-/* Start one run: recorded as starting before the spawn, running with its pid after. */
-static void start(struct engine *e, struct jobrec *rec, struct run *r)
-{
-	char err[512];
+#define START_BATCH 64 /* runs started per round of run_dispatch: one commit before their spawns, one after */
 
-	r->rec.status = RUN_STARTING;
-	r->rec.start_ms = engine_now_ms();
-	if (store_put_run(e->store, &r->rec) < 0) {
-		finish(e, r, RUN_LOST, "could not record its start");
+/* Record the runs of a batch in one transaction; -1 (rolled back) if any could not be written. */
+static int put_runs(struct engine *e, struct run *const *batch, size_t n)
+{
+	bool ok = store_begin(e->store) == 0;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = store_put_run(e->store, &batch[i]->rec) == 0;
+	if (ok && store_commit(e->store) == 0)
+		return 0;
+	store_rollback(e->store);
+	return -1;
+}
+
+/* Start a batch of runs: all recorded as starting in one transaction before any is spawned, then all that
+ * started recorded as running, with their pids and spawn times, in one more. A crash in between leaves them "starting", which a
+ * restart records as lost. */
+static void start_batch(struct engine *e, struct run **batch, size_t n)
+{
+	int64_t now = engine_now_ms();
+	char err[512];
+	size_t started = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		batch[i]->rec.status = RUN_STARTING;
+		batch[i]->rec.start_ms = now;
+	}
+	if (put_runs(e, batch, n) < 0) {
+		for (size_t i = 0; i < n; i++)
+			finish(e, batch[i], RUN_LOST, "could not record its start");
 		return;
 	}
-	if (launch(e, rec, r, err, sizeof(err)) < 0) {
-		finish(e, r, RUN_FAILED, err);
-		return;
+	for (size_t i = 0; i < n; i++) {
+		struct run *r = batch[i];
+		struct jobrec *rec = registry_get(e->reg, r->rec.job);
+		if (launch(e, rec, r, err, sizeof(err)) < 0) {
+			finish(e, r, RUN_FAILED, err);
+			continue;
+		}
+		rec->running++;
+		e->running++;
+		r->rec.start_ms = engine_now_ms(); /* the spawn, not the batch's first write */
+		if (e->cfg.metrics && r->rec.trigger == TRIGGER_SCHEDULE)
+			metrics_histogram(e->cfg.metrics, "gnomon.runs.start_lateness_ms", r->rec.start_ms - r->rec.due_ms);
+		r->rec.status = RUN_RUNNING;
+		r->rec.pid = exec_task_pid(r->task);
+		batch[started++] = r;
 	}
-	rec->running++;
-	e->running++;
-	if (e->cfg.metrics && r->rec.trigger == TRIGGER_SCHEDULE)
-		metrics_histogram(e->cfg.metrics, "gnomon.runs.start_lateness_ms", r->rec.start_ms - r->rec.due_ms);
-	r->rec.status = RUN_RUNNING;
-	r->rec.pid = exec_task_pid(r->task);
-	save(e, r);
+	if (started == 0)
+		return;
+	if (put_runs(e, batch, started) < 0)
+		log_warnx("could not record that %zu run(s) are running; a restart records them as lost", started);
 }
 
 void run_dispatch(struct engine *e)
 {
-	struct run *r;
+	struct run *batch[START_BATCH], *r;
+	size_t n;
+
 	if (e->dispatching)
 		return; /* finish() inside the loop below: the loop goes on */
 	e->dispatching = true;
-	while (!e->stopping && e->running < e->cfg.max_running && (r = queue_pop(e)) != NULL) {
-		struct jobrec *rec = registry_get(e->reg, r->rec.job);
-		if (rec == NULL) {
-			finish(e, r, RUN_LOST, "its job no longer exists");
-			continue;
+	do {
+		n = 0;
+		while (!e->stopping && e->running + (int)n < e->cfg.max_running && n < START_BATCH &&
+		    (r = queue_pop(e)) != NULL) {
+			struct jobrec *rec = registry_get(e->reg, r->rec.job);
+			if (rec == NULL) {
+				finish(e, r, RUN_LOST, "its job no longer exists");
+				continue;
+			}
+			rec->queued--;
+			if (rec->job->disabled && r->rec.trigger != TRIGGER_MANUAL) {
+				finish(e, r, RUN_SKIPPED, "the job is disabled");
+				continue;
+			}
+			batch[n++] = r;
 		}
-		rec->queued--;
-		if (rec->job->disabled && r->rec.trigger != TRIGGER_MANUAL) {
-			finish(e, r, RUN_SKIPPED, "the job is disabled");
-			continue;
-		}
-		start(e, rec, r);
-	}
+		if (n > 0)
+			start_batch(e, batch, n);
+	} while (n > 0);
 	e->dispatching = false;
 }
 

@@ -269,24 +269,25 @@ void chronos_get_job(struct api_env *env, struct http_request *req, const char *
 }
 
 /* The job a child becomes when its parent `gone` is deleted (Chronos's re-parenting): a dependent parent's
- * parents are inherited; a scheduled parent's schedule is taken over when no other parent is left. */
+ * parents are inherited; a scheduled parent's schedule and zone are taken over, whatever other parents the child
+ * had (Chronos turns every dependency child of a deleted schedule-based job into a schedule-based one). */
 static struct job *reparented(const struct job *child, const struct job *gone)
 {
 	struct job *j = job_dup(child);
-	const char **parents = xcalloc(child->n_parents + gone->n_parents + 1, sizeof(*parents));
+	const char **parents;
 	size_t n = 0;
 
+	if (!gone->dependent) {
+		job_set_schedule(j, gone->schedule, gone->schedule_time_zone);
+		return j;
+	}
+	parents = xcalloc(child->n_parents + gone->n_parents + 1, sizeof(*parents));
 	for (uint32_t i = 0; i < child->n_parents; i++)
 		if (strcmp(child->parents[i], gone->name) != 0)
 			parents[n++] = child->parents[i];
-	if (gone->dependent) {
-		for (uint32_t i = 0; i < gone->n_parents; i++)
-			parents[n++] = gone->parents[i];
-	}
-	if (n > 0)
-		job_set_parents(j, parents, n);
-	else
-		job_set_schedule(j, gone->schedule, gone->schedule_time_zone);
+	for (uint32_t i = 0; i < gone->n_parents; i++)
+		parents[n++] = gone->parents[i];
+	job_set_parents(j, parents, n);
 	free(parents);
 	return j;
 }

@@ -372,8 +372,6 @@ void engine_job_removed(struct engine *e, struct jobrec *rec)
 {
 	heap_remove(&e->jobs, &rec->fire);
 	engine_kill_job(e, rec);
-	if (store_delete_job_state(e->store, rec->job->name) < 0)
-		log_warnx("job '%s': could not delete its cron progress", rec->job->name);
 	engine_arm(e);
 }
 

@@ -80,17 +80,15 @@ static void list_add(struct run_list *l, struct run *r)
 static int trigger(struct engine *e, struct jobrec *child, struct run_list *out)
 {
 	char *parents = round_task_ids(child);
-	struct run *r = run_new(e, child, engine_now_ms(), 0, TRIGGER_DEPENDENCY, NULL);
 	int rc;
+	struct run *r = run_claim_now(e, child, TRIGGER_DEPENDENCY, NULL, parents, &rc);
 
-	run_record_set(&r->rec.parents, parents);
 	free(parents);
-	rc = store_claim_run(e->store, &r->rec);
-	if (rc == 0 && child->nround > 0)
-		rc = store_round_clear(e->store, child->job->name, NULL);
-	if (rc < 0) {
+	if (r == NULL)
+		return rc;
+	if (child->nround > 0 && (rc = store_round_clear(e->store, child->job->name, NULL)) < 0) {
 		run_free(r);
-		return rc == -EEXIST ? 0 : rc;
+		return rc;
 	}
 	round_reset(child);
 	list_add(out, r);

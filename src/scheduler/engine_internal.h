@@ -59,6 +59,10 @@ int engine_save_job(struct engine *e, struct jobrec *rec) __attribute__((warn_un
 struct run *run_new(struct engine *e, const struct jobrec *rec, int64_t due_ms, int attempt,
     enum run_trigger trigger, const char *arguments);
 void run_free(struct run *r);
+/* Claim (store) a run due now that is not tied to a slot (manual, dependency): a task id already taken moves it
+ * to the next millisecond. NULL with *rc (-EEXIST: no free id, -EIO) when it could not be recorded. */
+struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_trigger trigger,
+    const char *arguments, const char *parents, int *rc);
 /* Put a claimed run in the queue (or as the job's pending slot) and start what can start. */
 void run_enqueue(struct engine *e, struct run *r);
 /* Start queued runs while runners are free. */

@@ -617,28 +617,37 @@ int engine_kill_job(struct engine *e, struct jobrec *rec)
 	return n;
 }
 
-int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, char *err, size_t errlen)
+struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_trigger trigger,
+    const char *arguments, const char *parents, int *rc)
 {
 	int64_t due = engine_now_ms();
-	for (int tries = 0; tries < 100; tries++, due++) {
-		struct run *r = run_new(e, rec, due, 0, TRIGGER_MANUAL, arguments);
-		int rc = store_claim_run(e->store, &r->rec);
-		if (rc == -EEXIST) {
-			run_free(r);
-			continue;
-		}
-		if (rc < 0) {
-			run_free(r);
-			snprintf(err, errlen, "store: could not record the run");
-			return rc;
-		}
-		run_enqueue(e, r);
-		run_dispatch(e);
-		engine_arm(e);
-		return 0;
+	for (int tries = 0; tries < 1000; tries++, due++) {
+		struct run *r = run_new(e, rec, due, 0, trigger, arguments);
+		if (parents)
+			run_record_set(&r->rec.parents, parents);
+		*rc = store_claim_run(e->store, &r->rec);
+		if (*rc == 0)
+			return r;
+		run_free(r);
+		if (*rc != -EEXIST)
+			return NULL;
 	}
-	snprintf(err, errlen, "could not find a free task id");
-	return -EEXIST;
+	return NULL;
+}
+
+int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, char *err, size_t errlen)
+{
+	int rc;
+	struct run *r = run_claim_now(e, rec, TRIGGER_MANUAL, arguments, NULL, &rc);
+
+	if (r == NULL) {
+		snprintf(err, errlen, rc == -EEXIST ? "could not find a free task id" : "store: could not record the run");
+		return rc;
+	}
+	run_enqueue(e, r);
+	run_dispatch(e);
+	engine_arm(e);
+	return 0;
 }
 
 int engine_mark_success(struct engine *e, struct jobrec *rec)

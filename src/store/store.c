@@ -246,10 +246,26 @@ int store_put_job(struct store *s, const char *name, const char *json)
 	return step_done(s, ST_PUT_JOB);
 }
 
+static const char sql_delete_state[] = "DELETE FROM job_state WHERE name = ?1";
+static const char sql_delete_rounds[] = "DELETE FROM rounds WHERE child = ?1 OR parent = ?1";
+
+/* Delete a job with what the engine kept about it: its cron progress and the dependency rounds it is in. */
 int store_delete_job(struct store *s, const char *name)
 {
+	const char *const extra[] = {sql_delete_state, sql_delete_rounds};
+
 	sqlite3_bind_text(s->stmt[ST_DELETE_JOB], 1, name, -1, SQLITE_STATIC);
-	return step_done(s, ST_DELETE_JOB);
+	if (step_done(s, ST_DELETE_JOB) < 0)
+		return -EIO;
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		sqlite3_stmt *st = store_stmt(s, extra[i]);
+		if (st == NULL)
+			return -EIO;
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (store_step_done(s, st) < 0)
+			return -EIO;
+	}
+	return 0;
 }
 
 int store_load_jobs(struct store *s, int (*fn)(void *ctx, const char *name, const char *json, size_t len),
@@ -311,7 +327,6 @@ int store_step_done(struct store *s, sqlite3_stmt *st)
 
 static const char sql_put_state[] = "INSERT INTO job_state(name, last_due_ms) VALUES(?1, ?2) "
 				    "ON CONFLICT(name) DO UPDATE SET last_due_ms = excluded.last_due_ms";
-static const char sql_delete_state[] = "DELETE FROM job_state WHERE name = ?1";
 static const char sql_load_states[] = "SELECT name, last_due_ms FROM job_state";
 
 int store_put_job_state(struct store *s, const char *name, int64_t last_due_ms)
@@ -321,15 +336,6 @@ int store_put_job_state(struct store *s, const char *name, int64_t last_due_ms)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, last_due_ms);
-	return store_step_done(s, st);
-}
-
-int store_delete_job_state(struct store *s, const char *name)
-{
-	sqlite3_stmt *st = store_stmt(s, sql_delete_state);
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	return store_step_done(s, st);
 }
 

@@ -21,6 +21,7 @@ void store_rollback(struct store *s);
 
 /* Insert or replace a job's JSON; a replaced job keeps its place in the listing order. */
 int store_put_job(struct store *s, const char *name, const char *json) __attribute__((warn_unused_result));
+/* Delete a job, its cron progress and the dependency rounds it is in (as child or parent). */
 int store_delete_job(struct store *s, const char *name) __attribute__((warn_unused_result));
 /* Call fn for each stored job in creation order; stops and returns fn's value when it is non-zero. */
 int store_load_jobs(struct store *s, int (*fn)(void *ctx, const char *name, const char *json, size_t len),
@@ -28,7 +29,6 @@ int store_load_jobs(struct store *s, int (*fn)(void *ctx, const char *name, cons
 
 /* The engine's persisted per-job progress: for cron jobs, the last slot handled. */
 int store_put_job_state(struct store *s, const char *name, int64_t last_due_ms) __attribute__((warn_unused_result));
-int store_delete_job_state(struct store *s, const char *name) __attribute__((warn_unused_result));
 int store_load_job_states(struct store *s, int (*fn)(void *ctx, const char *name, int64_t last_due_ms), void *ctx)
     __attribute__((warn_unused_result));
 

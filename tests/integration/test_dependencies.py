@@ -3,6 +3,7 @@ a round changes nothing; the parents' task ids reach the child; softError, retri
 
 import os
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -175,6 +176,51 @@ class Persistence(DepTestCase):
         self.settle()
         self.assertEqual(len(self.done("child")), 1)
         self.assertEqual(child["parentTaskIds"], [self.done("pa")[0]["taskId"], self.done("pb")[0]["taskId"]])
+
+    def test_deleted_child_leaves_no_round_behind(self):
+        """A job deleted in the middle of a round and created again under its name starts a new round, also after
+        a restart (the round entries went with the job)."""
+        self.add_job(sched("pa", "true", schedule=NEVER))
+        self.add_job(sched("pb", "true", schedule=NEVER))
+        self.add_job(dep("kid", ["pa", "pb"], "true"))
+        self.run_job("pa")
+        self.wait_done("pa", 1)
+        self.settle()
+        self.assertEqual(self.server.request("DELETE", V1 + "/job/kid")[0], 204)
+        self.add_job(dep("kid", ["pa", "pb"], "true"))
+        self.server.restart()
+        self.run_job("pb")
+        self.wait_done("pb", 1)
+        self.settle()
+        self.assertEqual(self.done("kid"), [], "kid ran on a round of the job deleted before it")
+        self.run_job("pa")
+        kid = self.wait_done("kid", 1)[0]
+        self.assertEqual(kid["parentTaskIds"], [self.done("pa")[0]["taskId"], self.done("pb")[0]["taskId"]])
+
+
+class Triggers(DepTestCase):
+    def test_every_success_triggers_a_run_even_within_one_millisecond(self):
+        """Successes marked faster than one per millisecond each trigger the child: a task id taken already moves
+        to the next millisecond instead of dropping the trigger."""
+        self.add_job(sched("burst", "true", schedule=NEVER))
+        self.add_job(dep("burstkid", ["burst"], "true", concurrent=True))
+        n = 40
+        errors = []
+
+        def mark():
+            status, _, body = self.server.request("PUT", V1 + "/job/success/burst")
+            if status != 200:
+                errors.append((status, body))
+        threads = [threading.Thread(target=mark) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        runs = self.wait_done("burstkid", n)
+        self.settle()
+        self.assertEqual(len(self.done("burstkid")), n)
+        self.assertEqual(len({r["taskId"] for r in runs}), n)
 
 
 if __name__ == "__main__":

@@ -316,20 +316,23 @@ class DeleteAndReparent(GnomonTestCase):
         _, summary = self.server.json("GET", V1 + "/jobs/summary")
         self.assertEqual({j["name"]: sorted(j["parents"]) for j in summary["jobs"]},
                          {"A": [], "C": ["A"], "D": ["A", "C"]})
-        self.delete("A")
+        self.delete("A")  # scheduled: both of its children take over its schedule (D drops C, as in Chronos)
         self.assertEqual(self.get_job("C")["schedule"], "R/2030-01-01T00:00:00Z/P1D")
-        self.assertEqual(self.get_job("D")["parents"], ["C"])
+        self.assertEqual(self.get_job("D")["schedule"], "R/2030-01-01T00:00:00Z/P1D")
+        self.assertNotIn("parents", self.get_job("D"))
         _, _, dot = self.server.request("GET", V1 + "/graph/dot")
-        self.assertEqual(dot.decode(), 'digraph G {\n  1 [ label = "C" ];\n  2 [ label = "D" ];\n  1 -> 2;\n}\n')
+        self.assertEqual(dot.decode(), 'digraph G {\n  1 [ label = "C" ];\n  2 [ label = "D" ];\n}\n')
 
-    def test_child_with_another_parent_just_loses_the_deleted_one(self):
-        self.add_job(sched("A"))
+    def test_child_with_another_parent_takes_over_the_deleted_schedule_as_chronos_does(self):
+        self.add_job(sched("A", schedule="R/2030-06-01T08:30:00Z/PT2H"))
         self.add_job(sched("X"))
         self.add_job(dep("B", ["A", "X"]))
         self.delete("A")
         got = self.get_job("B")
-        self.assertEqual(got["parents"], ["X"])
-        self.assertNotIn("schedule", got)
+        self.assertNotIn("parents", got)
+        self.assertEqual(got["schedule"], "R/2030-06-01T08:30:00Z/PT2H")
+        _, _, csv = self.server.request("GET", V1 + "/graph/csv")
+        self.assertNotIn("link,", csv.decode())
 
 
 class Prefixes(GnomonTestCase):

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 struct engine;
+struct events;
 struct http_request;
 struct job_defaults;
 struct metrics;
@@ -24,6 +25,7 @@ struct api_env {
 	const char *leader;          /* "host:port" of the leader (this server when standalone) */
 	const char *data_dir;        /* run logs live in DATA_DIR/logs/<run id>.stdout|.stderr */
 	struct engine *engine;
+	struct events *events;       /* job changes made through the API are told here */
 	uv_loop_t *loop;
 	long long job_history_limit;
 };

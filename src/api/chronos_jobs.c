@@ -12,6 +12,7 @@
 #include "job/job_json.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"
+#include "scheduler/events.h"
 #include "scheduler/registry.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -81,10 +82,18 @@ bad:
 	return NULL;
 }
 
+static void tell_job(struct api_env *env, enum event_type type, const struct job *job)
+{
+	struct event ev = {.type = type, .job = job, .job_name = job->name};
+	events_emit(env->events, &ev);
+}
+
 /* Create or replace a job: stored (committed) before it is acknowledged. */
 static void put_job(struct api_env *env, struct http_request *req, bool dependency_endpoint)
 {
 	struct job *job = parse_posted(env, req, dependency_endpoint);
+	struct jobrec *rec;
+	enum event_type type;
 	char *json;
 
 	if (job == NULL)
@@ -98,7 +107,10 @@ static void put_job(struct api_env *env, struct http_request *req, bool dependen
 	}
 	free(json);
 	log_debug("job '%s' saved", job->name);
-	engine_job_changed(env->engine, registry_put(env->reg, job));
+	type = registry_get(env->reg, job->name) ? EVENT_JOB_UPDATED : EVENT_JOB_CREATED;
+	rec = registry_put(env->reg, job);
+	engine_job_changed(env->engine, rec);
+	tell_job(env, type, rec->job);
 	http_respond(req, 204, NULL, NULL, 0);
 }
 
@@ -338,10 +350,14 @@ out:
 			    c->schedule);
 	}
 	/* Re-parent from the copy: registry_put changes rec's child list. */
-	for (uint32_t i = 0; i < n; i++)
-		engine_job_changed(env->engine, registry_put(env->reg, children[i]));
+	for (uint32_t i = 0; i < n; i++) {
+		struct jobrec *child = registry_put(env->reg, children[i]);
+		engine_job_changed(env->engine, child);
+		tell_job(env, EVENT_JOB_UPDATED, child->job);
+	}
 	free(children);
 	log_info("job '%s' deleted", args[0]);
+	tell_job(env, EVENT_JOB_DELETED, rec->job);
 	engine_job_removed(env->engine, rec);
 	registry_remove(env->reg, args[0]);
 	http_respond(req, 204, NULL, NULL, 0);

@@ -8,6 +8,7 @@
 #include "api/http.h"
 #include "job/job.h"
 #include "scheduler/engine.h"
+#include "scheduler/events.h"
 #include "scheduler/registry.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -42,6 +43,10 @@ void chronos_mark_success(struct api_env *env, struct http_request *req, const c
 	if (rec == NULL)
 		return;
 	ok = engine_mark_success(env->engine, rec) == 0;
+	if (ok) {
+		struct event ev = {.type = EVENT_JOB_STATE, .job = rec->job, .job_name = rec->job->name};
+		events_emit(env->events, &ev);
+	}
 	char *body = xasprintf("marked job %s as successful: %s", args[0], ok ? "true" : "false");
 	http_respond(req, 200, "text/plain", body, strlen(body));
 }

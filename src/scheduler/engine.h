@@ -11,6 +11,7 @@
 #include <uv.h>
 
 struct engine;
+struct events;
 struct jobrec;
 struct metrics;
 struct registry;
@@ -28,6 +29,7 @@ struct engine_config {
 	int64_t kill_grace_ms;       /* SIGTERM to SIGKILL */
 	size_t log_cap;              /* bytes kept at the head and at the tail of each output stream */
 	struct metrics *metrics;     /* counters and histograms of runs (borrowed) */
+	struct events *events;       /* told about runs and job outcomes (borrowed; NULL: nobody) */
 };
 
 struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *store, struct schedule_zones *zones,

@@ -75,6 +75,16 @@ void run_stop_all(struct engine *e);
 /* Apply the history retention to every job's runs and remove the pruned runs' files. */
 void run_prune_history(struct engine *e);
 
+/* engine_events.c: what the subscribers of cfg.events are told. */
+/* A run was queued or started (and its job's state changed). */
+void engine_tell_run(struct engine *e, const struct jobrec *rec, const struct run_record *run);
+/* A run ended; rec NULL when its job is gone. retrying: a retry is scheduled; was_disabled and errors_before:
+ * the job's disabled flag and errors since its last success before the outcome was applied. */
+void engine_tell_outcome(struct engine *e, const struct jobrec *rec, const struct run_record *run, bool retrying,
+    bool was_disabled, int64_t errors_before);
+/* Slots were recorded as skipped without ever being held (missed while the server was down or busy). */
+void engine_tell_skipped(struct engine *e, const struct jobrec *rec, const struct run_record *run);
+
 /* engine_deps.c: dependency rounds. */
 struct run_list {
 	struct run **v;

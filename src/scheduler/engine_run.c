@@ -216,7 +216,8 @@ static void finish(struct engine *e, struct run *r, enum run_status status, cons
 	struct run *retry = NULL;
 	struct run_list children = {0};
 	int64_t now = engine_now_ms();
-	bool ok = false;
+	bool ok = false, was_disabled = rec && rec->job->disabled;
+	int64_t errors_before = rec ? rec->job->errors_since_last_success : 0;
 
 	r->rec.status = status;
 	if (r->rec.end_ms == RUN_TIME_NONE)
@@ -242,6 +243,8 @@ static void finish(struct engine *e, struct run *r, enum run_status status, cons
 	if (!ok)
 		log_warnx("run %s: could not record its end (%s); a restart will record it as lost", r->rec.task_id,
 		    run_status_name(status));
+	else
+		engine_tell_outcome(e, rec, &r->rec, retry != NULL, was_disabled, errors_before);
 	log_info("run %s %s%s%s", r->rec.task_id, run_status_name(status), reason ? ": " : "", reason ? reason : "");
 	if (e->cfg.metrics) {
 		char name[64];
@@ -281,12 +284,14 @@ void run_enqueue(struct engine *e, struct run *r)
 	if (!rec->job->concurrent && r->rec.trigger != TRIGGER_RETRY && (rec->running > 0 || rec->queued > 0)) {
 		if (rec->pending == NULL) {
 			rec->pending = r;
+			engine_tell_run(e, rec, &r->rec);
 			return;
 		}
 		finish(e, r, RUN_SKIPPED, "the previous run was still going and another slot was already waiting");
 		return;
 	}
 	queue_push(e, rec, r);
+	engine_tell_run(e, rec, &r->rec);
 }
 
 /* Write a run's status change on its own; failures are logged, and the restart after them recovers. */
@@ -407,8 +412,12 @@ static void start_batch(struct engine *e, struct run **batch, size_t n)
 	}
 	if (started == 0)
 		return;
-	if (put_runs(e, batch, started) < 0)
+	if (put_runs(e, batch, started) < 0) {
 		log_warnx("could not record that %zu run(s) are running; a restart records them as lost", started);
+		return;
+	}
+	for (size_t i = 0; i < started; i++)
+		engine_tell_run(e, registry_get(e->reg, batch[i]->rec.job), &batch[i]->rec);
 }
 
 void run_dispatch(struct engine *e)

@@ -16,6 +16,7 @@
 #include "job/job_json.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"
+#include "scheduler/events.h"
 #include "scheduler/registry.h"
 #include "server/server_config.h"
 #include "store/store.h"
@@ -30,6 +31,7 @@ struct server {
 	struct registry *reg;
 	struct schedule_zones *zones;
 	struct metrics *metrics;
+	struct events *events;
 	struct http_server *http;
 	struct engine *engine;
 	struct job_defaults defaults;
@@ -165,6 +167,7 @@ static int start(struct server *srv)
 	srv->reg = registry_new();
 	srv->zones = schedule_zones_new();
 	srv->metrics = metrics_new(now_ms());
+	srv->events = events_new();
 	if (load_jobs(srv) < 0)
 		return -1;
 	if (uv_loop_init(&srv->loop) < 0)
@@ -186,6 +189,7 @@ static int start(struct server *srv)
 		.kill_grace_ms = srv->cfg.kill_grace,
 		.log_cap = (size_t)srv->cfg.log_cap,
 		.metrics = srv->metrics,
+		.events = srv->events,
 	};
 	srv->engine = engine_new(&srv->loop, srv->reg, srv->store, srv->zones, &ecfg);
 	if (engine_start(srv->engine) < 0) {
@@ -201,6 +205,7 @@ static int start(struct server *srv)
 		.leader = srv->leader,
 		.data_dir = srv->cfg.data_dir,
 		.engine = srv->engine,
+		.events = srv->events,
 		.loop = &srv->loop,
 		.job_history_limit = srv->cfg.job_history_limit,
 	};
@@ -228,6 +233,7 @@ static void stop(struct server *srv)
 			log_warnx("event loop closed with handles still open");
 	}
 	metrics_free(srv->metrics);
+	events_free(srv->events);
 	schedule_zones_free(srv->zones);
 	registry_free(srv->reg);
 	store_close(srv->store);

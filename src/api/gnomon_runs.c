@@ -3,13 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "api/api_json.h"
 #include "api/http.h"
 #include "scheduler/engine.h"
 #include "job/job.h"
@@ -23,175 +23,6 @@
 #define LIST_MAX 1000
 #define LOG_CHUNK ((size_t)64 * 1024) /* bytes read from a log file per piece of the streamed answer */
 #define LOG_CONTENT_TYPE "text/plain; charset=utf-8"
-#define TASK_ID_PREFIX "ct:"
-#define QUOTE_MAX 256 /* longest client-sent value quoted in an error message */
-
-/* "SIGKILL" for 9 into buf; NULL when there is no signal or no name for it. */
-static const char *signal_name(int sig, char *buf, size_t len)
-{
-	const char *abbrev;
-
-	if (sig <= 0)
-		return NULL;
-	if ((abbrev = sigabbrev_np(sig)) != NULL) {
-		snprintf(buf, len, "SIG%s", abbrev);
-		return buf;
-	}
-	if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
-		snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
-		return buf;
-	}
-	return NULL;
-}
-
-/* An ISO 8601 UTC time, or null for RUN_TIME_NONE. */
-static json_t *time_or_null(int64_t ms)
-{
-	char text[JOB_TIME_BUFSZ];
-
-	if (ms == RUN_TIME_NONE)
-		return json_null();
-	job_time_format(ms, text);
-	return json_string(text);
-}
-
-/* How long a run took (end - start), or has been going (now - start) while it has not ended; null otherwise. */
-static json_t *duration_or_null(const struct run_record *r, int64_t now_ms)
-{
-	if (r->start_ms == RUN_TIME_NONE)
-		return json_null();
-	if (r->end_ms != RUN_TIME_NONE)
-		return json_integer(r->end_ms - r->start_ms);
-	if (run_status_is_final(r->status))
-		return json_null();
-	return json_integer(now_ms > r->start_ms ? now_ms - r->start_ms : 0);
-}
-
-/* The length of the UTF-8 sequence that starts with byte c (0 for a byte no sequence starts with). */
-static size_t utf8_len(unsigned char c)
-{
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0)
-		return 2;
-	if ((c & 0xf0) == 0xe0)
-		return 3;
-	return (c & 0xf8) == 0xf0 ? 4 : 0;
-}
-
-/* A JSON string of s; bytes that are not valid UTF-8 (say, in manual-run arguments) become U+FFFD. */
-static json_t *text(const char *s)
-{
-	json_t *v = json_string(s);
-	struct buf fixed;
-
-	if (v != NULL)
-		return v;
-	buf_init(&fixed, 0);
-	for (const char *p = s; *p;) {
-		size_t n = utf8_len((unsigned char)*p);
-		json_t *valid = n ? json_stringn(p, n) : NULL;
-		int rc = valid ? buf_append(&fixed, p, n) : buf_puts(&fixed, "\xef\xbf\xbd");
-
-		p += valid ? n : 1;
-		json_decref(valid);
-		if (rc < 0)
-			fatalx("unbounded buffer refused data");
-	}
-	v = json_stringn(fixed.data ? fixed.data : "", fixed.len);
-	buf_free(&fixed);
-	return v;
-}
-
-/* A copy of s fit to quote in an error message, into buf: valid UTF-8 (see text()), cut on a character boundary
- * with "..." when longer than the buffer, so the message stays valid JSON whatever the client sent. */
-static const char *shown(const char *s, char *buf, size_t len)
-{
-	json_t *t = text(s);
-	const char *v = json_string_value(t);
-	size_t n = strlen(v);
-
-	if (n >= len) {
-		n = len - 4;
-		while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
-			n--;
-		snprintf(buf, len, "%.*s...", (int)n, v);
-	} else {
-		memcpy(buf, v, n + 1);
-	}
-	json_decref(t);
-	return buf;
-}
-
-/* The parent task ids of a run as an array. The store keeps them comma-separated; since a task id's arguments
- * may hold commas, an id ends only at a comma followed by the next id's "ct:" prefix. */
-static json_t *parent_ids(const char *parents)
-{
-	json_t *out = json_array();
-	const char *p = parents, *next;
-
-	while (p && *p) {
-		for (next = strchr(p, ','); next && strncmp(next + 1, TASK_ID_PREFIX, strlen(TASK_ID_PREFIX)) != 0;)
-			next = strchr(next + 1, ',');
-		size_t n = next ? (size_t)(next - p) : strlen(p);
-		if (n > 0) {
-			char *id = xstrndup(p, n);
-			json_array_append_new(out, text(id));
-			free(id);
-		}
-		p = next ? next + 1 : NULL;
-	}
-	return out;
-}
-
-/* The JSON of a run, shared by the listing and the single-run answer (keys in this order). */
-static json_t *run_to_json(const struct run_record *r, int64_t now_ms)
-{
-	char signame[32];
-	const char *sig = signal_name(r->signal, signame, sizeof(signame));
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer(r->id));
-	json_object_set_new(o, "taskId", text(r->task_id));
-	json_object_set_new(o, "job", text(r->job));
-	json_object_set_new(o, "due", time_or_null(r->due_ms));
-	json_object_set_new(o, "attempt", json_integer(r->attempt));
-	json_object_set_new(o, "trigger", json_string(run_trigger_name(r->trigger)));
-	json_object_set_new(o, "status", json_string(run_status_name(r->status)));
-	json_object_set_new(o, "start", time_or_null(r->start_ms));
-	json_object_set_new(o, "end", time_or_null(r->end_ms));
-	json_object_set_new(o, "durationMs", duration_or_null(r, now_ms));
-	json_object_set_new(o, "exitCode", r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
-	json_object_set_new(o, "signal", r->signal > 0 ? json_integer(r->signal) : json_null());
-	json_object_set_new(o, "signalName", sig ? json_string(sig) : json_null());
-	json_object_set_new(o, "host", text(r->host));
-	json_object_set_new(o, "arguments", text(r->arguments));
-	json_object_set_new(o, "parentTaskIds", parent_ids(r->parents));
-	json_object_set_new(o, "reason", text(r->reason));
-	json_object_set_new(o, "stdoutBytes", json_integer(r->stdout_bytes));
-	json_object_set_new(o, "stderrBytes", json_integer(r->stderr_bytes));
-	return o;
-}
-
-/* Parse an integer query parameter in [min, max] (def when absent or empty); returns 0, or -EINVAL after
- * answering 400 with a message naming the parameter. */
-static int query_int(struct http_request *req, const char *key, long long def, long long min, long long max,
-    const char *what, long long *out)
-{
-	const char *v = http_request_query(req, key);
-	char *end, quoted[QUOTE_MAX];
-
-	if (v == NULL || *v == '\0') {
-		*out = def;
-		return 0;
-	}
-	errno = 0;
-	*out = strtoll(v, &end, 10);
-	if (errno == 0 && *end == '\0' && (*v >= '0' && *v <= '9') && *out >= min && *out <= max)
-		return 0;
-	http_respond_error(req, 400, "%s: expected %s, got '%s'", key, what, shown(v, quoted, sizeof(quoted)));
-	return -EINVAL;
-}
 
 /* Collects one page of runs (one row more than the page, to know whether another page follows). */
 struct page {
@@ -210,7 +41,7 @@ static int page_add(void *arg, const struct run_record *r)
 		p->more = true;
 		return 1;
 	}
-	json_array_append_new(p->runs, run_to_json(r, p->now_ms));
+	json_array_append_new(p->runs, api_run_json(r, p->now_ms));
 	p->last_id = r->id;
 	return 0;
 }
@@ -218,16 +49,16 @@ static int page_add(void *arg, const struct run_record *r)
 void gnomon_list_runs(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	struct page page = {.now_ms = api_now_ms()};
-	char quoted[QUOTE_MAX];
+	char quoted[API_QUOTE_MAX];
 	long long limit, before;
 	int rc;
 
 	if (registry_get(env->reg, args[0]) == NULL) {
-		http_respond_error(req, 404, "Job '%s' not found", shown(args[0], quoted, sizeof(quoted)));
+		http_respond_error(req, 404, "Job '%s' not found", api_quoted(args[0], quoted, sizeof(quoted)));
 		return;
 	}
-	if (query_int(req, "limit", LIST_DEFAULT, 1, LIST_MAX, "an integer from 1 to 1000", &limit) < 0 ||
-	    query_int(req, "before", 0, 1, INT64_MAX, "a run id (a positive integer)", &before) < 0)
+	if (api_query_int(req, "limit", LIST_DEFAULT, 1, LIST_MAX, "an integer from 1 to 1000", &limit) < 0 ||
+	    api_query_int(req, "before", 0, 1, INT64_MAX, "a run id (a positive integer)", &before) < 0)
 		return;
 	page.limit = (int)limit;
 	page.runs = json_array();
@@ -246,13 +77,13 @@ void gnomon_list_runs(struct api_env *env, struct http_request *req, const char 
 static int find_run(struct api_env *env, struct http_request *req, const char *task_id, struct run_record *r)
 {
 	int rc = store_get_run(env->store, task_id, r);
-	char quoted[QUOTE_MAX];
+	char quoted[API_QUOTE_MAX];
 
 	if (rc == -ENOENT)
-		http_respond_error(req, 404, "Run '%s' not found", shown(task_id, quoted, sizeof(quoted)));
+		http_respond_error(req, 404, "Run '%s' not found", api_quoted(task_id, quoted, sizeof(quoted)));
 	else if (rc < 0)
 		http_respond_error(req, 500, "store: could not read run '%s': %s",
-		    shown(task_id, quoted, sizeof(quoted)), store_errmsg(env->store));
+		    api_quoted(task_id, quoted, sizeof(quoted)), store_errmsg(env->store));
 	return rc < 0 ? -1 : 0;
 }
 
@@ -262,7 +93,7 @@ void gnomon_get_run(struct api_env *env, struct http_request *req, const char *c
 
 	run_record_init(&r);
 	if (find_run(env, req, args[0], &r) == 0)
-		http_respond_json(req, 200, run_to_json(&r, api_now_ms()));
+		http_respond_json(req, 200, api_run_json(&r, api_now_ms()));
 	run_record_clear(&r);
 }
 
@@ -356,7 +187,7 @@ static void log_free(void *arg)
 static int query_follow(struct http_request *req, bool *follow)
 {
 	const char *v = http_request_query(req, "follow");
-	char quoted[QUOTE_MAX];
+	char quoted[API_QUOTE_MAX];
 
 	*follow = false;
 	if (v == NULL || *v == '\0' || strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
@@ -365,7 +196,7 @@ static int query_follow(struct http_request *req, bool *follow)
 		*follow = true;
 		return 0;
 	}
-	http_respond_error(req, 400, "follow: expected 1 or 0, got '%s'", shown(v, quoted, sizeof(quoted)));
+	http_respond_error(req, 400, "follow: expected 1 or 0, got '%s'", api_quoted(v, quoted, sizeof(quoted)));
 	return -EINVAL;
 }
 
@@ -374,7 +205,7 @@ void gnomon_run_log(struct api_env *env, struct http_request *req, const char *c
 	const char *stream = http_request_query(req, "stream");
 	struct log_stream *ls;
 	struct run_record r;
-	char path[PATH_MAX], quoted[QUOTE_MAX];
+	char path[PATH_MAX], quoted[API_QUOTE_MAX];
 	bool follow;
 
 	run_record_init(&r);
@@ -384,7 +215,7 @@ void gnomon_run_log(struct api_env *env, struct http_request *req, const char *c
 		goto out;
 	if (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0) {
 		http_respond_error(req, 400, "stream: expected stdout or stderr, got '%s'",
-		    shown(stream, quoted, sizeof(quoted)));
+		    api_quoted(stream, quoted, sizeof(quoted)));
 		goto out;
 	}
 	if (query_follow(req, &follow) < 0)
@@ -394,7 +225,7 @@ void gnomon_run_log(struct api_env *env, struct http_request *req, const char *c
 	ls->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (ls->fd < 0 && errno != ENOENT) {
 		http_respond_error(req, 500, "%s: cannot read the captured output of '%s': %s", stream,
-		    shown(r.task_id, quoted, sizeof(quoted)),
+		    api_quoted(r.task_id, quoted, sizeof(quoted)),
 		    strerror(errno));
 		free(ls);
 		goto out;

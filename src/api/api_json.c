@@ -1,0 +1,183 @@
+#include "api/api_json.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/http.h"
+#include "job/job.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#define TASK_ID_PREFIX "ct:"
+
+/* "SIGKILL" for 9 into buf; NULL when there is no signal or no name for it. */
+static const char *signal_name(int sig, char *buf, size_t len)
+{
+	const char *abbrev;
+
+	if (sig <= 0)
+		return NULL;
+	if ((abbrev = sigabbrev_np(sig)) != NULL) {
+		snprintf(buf, len, "SIG%s", abbrev);
+		return buf;
+	}
+	if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
+		snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
+		return buf;
+	}
+	return NULL;
+}
+
+/* An ISO 8601 UTC time, or null for RUN_TIME_NONE. */
+json_t *api_time_or_null(int64_t ms)
+{
+	char text[JOB_TIME_BUFSZ];
+
+	if (ms == RUN_TIME_NONE)
+		return json_null();
+	job_time_format(ms, text);
+	return json_string(text);
+}
+
+/* How long a run took (end - start), or has been going (now - start) while it has not ended; null otherwise. */
+static json_t *duration_or_null(const struct run_record *r, int64_t now_ms)
+{
+	if (r->start_ms == RUN_TIME_NONE)
+		return json_null();
+	if (r->end_ms != RUN_TIME_NONE)
+		return json_integer(r->end_ms - r->start_ms);
+	if (run_status_is_final(r->status))
+		return json_null();
+	return json_integer(now_ms > r->start_ms ? now_ms - r->start_ms : 0);
+}
+
+/* The length of the UTF-8 sequence that starts with byte c (0 for a byte no sequence starts with). */
+static size_t utf8_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0)
+		return 2;
+	if ((c & 0xf0) == 0xe0)
+		return 3;
+	return (c & 0xf8) == 0xf0 ? 4 : 0;
+}
+
+/* A JSON string of s; bytes that are not valid UTF-8 (say, in manual-run arguments) become U+FFFD. */
+json_t *api_text(const char *s)
+{
+	json_t *v = json_string(s);
+	struct buf fixed;
+
+	if (v != NULL)
+		return v;
+	buf_init(&fixed, 0);
+	for (const char *p = s; *p;) {
+		size_t n = utf8_len((unsigned char)*p);
+		json_t *valid = n ? json_stringn(p, n) : NULL;
+		int rc = valid ? buf_append(&fixed, p, n) : buf_puts(&fixed, "\xef\xbf\xbd");
+
+		p += valid ? n : 1;
+		json_decref(valid);
+		if (rc < 0)
+			fatalx("unbounded buffer refused data");
+	}
+	v = json_stringn(fixed.data ? fixed.data : "", fixed.len);
+	buf_free(&fixed);
+	return v;
+}
+
+/* A copy of s fit to quote in an error message, into buf: valid UTF-8 (see api_text()), cut on a character boundary
+ * with "..." when longer than the buffer, so the message stays valid JSON whatever the client sent. */
+const char *api_quoted(const char *s, char *buf, size_t len)
+{
+	json_t *t = api_text(s);
+	const char *v = json_string_value(t);
+	size_t n = strlen(v);
+
+	if (n >= len) {
+		n = len - 4;
+		while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+			n--;
+		snprintf(buf, len, "%.*s...", (int)n, v);
+	} else {
+		memcpy(buf, v, n + 1);
+	}
+	json_decref(t);
+	return buf;
+}
+
+/* The parent task ids of a run as an array. The store keeps them comma-separated; since a task id's arguments
+ * may hold commas, an id ends only at a comma followed by the next id's "ct:" prefix. */
+static json_t *parent_ids(const char *parents)
+{
+	json_t *out = json_array();
+	const char *p = parents, *next;
+
+	while (p && *p) {
+		for (next = strchr(p, ','); next && strncmp(next + 1, TASK_ID_PREFIX, strlen(TASK_ID_PREFIX)) != 0;)
+			next = strchr(next + 1, ',');
+		size_t n = next ? (size_t)(next - p) : strlen(p);
+		if (n > 0) {
+			char *id = xstrndup(p, n);
+			json_array_append_new(out, api_text(id));
+			free(id);
+		}
+		p = next ? next + 1 : NULL;
+	}
+	return out;
+}
+
+/* The JSON of a run, shared by the listing and the single-run answer (keys in this order). */
+json_t *api_run_json(const struct run_record *r, int64_t now_ms)
+{
+	char signame[32];
+	const char *sig = signal_name(r->signal, signame, sizeof(signame));
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(r->id));
+	json_object_set_new(o, "taskId", api_text(r->task_id));
+	json_object_set_new(o, "job", api_text(r->job));
+	json_object_set_new(o, "due", api_time_or_null(r->due_ms));
+	json_object_set_new(o, "attempt", json_integer(r->attempt));
+	json_object_set_new(o, "trigger", json_string(run_trigger_name(r->trigger)));
+	json_object_set_new(o, "status", json_string(run_status_name(r->status)));
+	json_object_set_new(o, "start", api_time_or_null(r->start_ms));
+	json_object_set_new(o, "end", api_time_or_null(r->end_ms));
+	json_object_set_new(o, "durationMs", duration_or_null(r, now_ms));
+	json_object_set_new(o, "exitCode", r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
+	json_object_set_new(o, "signal", r->signal > 0 ? json_integer(r->signal) : json_null());
+	json_object_set_new(o, "signalName", sig ? json_string(sig) : json_null());
+	json_object_set_new(o, "host", api_text(r->host));
+	json_object_set_new(o, "arguments", api_text(r->arguments));
+	json_object_set_new(o, "parentTaskIds", parent_ids(r->parents));
+	json_object_set_new(o, "reason", api_text(r->reason));
+	json_object_set_new(o, "stdoutBytes", json_integer(r->stdout_bytes));
+	json_object_set_new(o, "stderrBytes", json_integer(r->stderr_bytes));
+	return o;
+}
+
+/* Parse an integer query parameter in [min, max] (def when absent or empty); returns 0, or -EINVAL after
+ * answering 400 with a message naming the parameter. */
+int api_query_int(struct http_request *req, const char *key, long long def, long long min, long long max,
+    const char *what, long long *out)
+{
+	const char *v = http_request_query(req, key);
+	char *end, quoted[API_QUOTE_MAX];
+
+	if (v == NULL || *v == '\0') {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	if (errno == 0 && *end == '\0' && (*v >= '0' && *v <= '9') && *out >= min && *out <= max)
+		return 0;
+	http_respond_error(req, 400, "%s: expected %s, got '%s'", key, what, api_quoted(v, quoted, sizeof(quoted)));
+	return -EINVAL;
+}
+

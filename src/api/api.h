@@ -8,6 +8,7 @@
 
 struct engine;
 struct events;
+struct event_stream_hub;
 struct http_request;
 struct job_defaults;
 struct metrics;
@@ -26,6 +27,7 @@ struct api_env {
 	const char *data_dir;        /* run logs live in DATA_DIR/logs/<run id>.stdout|.stderr */
 	struct engine *engine;
 	struct events *events;       /* job changes made through the API are told here */
+	struct event_stream_hub *event_hub; /* GET /api/v1/events clients */
 	uv_loop_t *loop;
 	long long job_history_limit;
 };

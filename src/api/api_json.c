@@ -70,7 +70,7 @@ static size_t utf8_len(unsigned char c)
 /* A JSON string of s; bytes that are not valid UTF-8 (say, in manual-run arguments) become U+FFFD. */
 json_t *api_text(const char *s)
 {
-	json_t *v = json_string(s);
+	json_t *v = json_string(s ? s : "");
 	struct buf fixed;
 
 	if (v != NULL)

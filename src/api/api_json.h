@@ -13,7 +13,7 @@
 
 struct http_request;
 
-/* A JSON string of s; bytes that are not valid UTF-8 become U+FFFD. */
+/* A JSON string of s (NULL: ""); bytes that are not valid UTF-8 become U+FFFD. */
 json_t *api_text(const char *s);
 /* A copy of s fit to quote in an error message, into buf (valid UTF-8, cut with "..." when too long). */
 const char *api_quoted(const char *s, char *buf, size_t len);

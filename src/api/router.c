@@ -9,7 +9,9 @@
 #include "api/chronos_jobs.h"
 #include "api/chronos_stats.h"
 #include "api/chronos_tasks.h"
+#include "api/gnomon_events.h"
 #include "api/gnomon_graph.h"
+#include "api/gnomon_jobs.h"
 #include "api/gnomon_runs.h"
 #include "api/gnomon_schedule.h"
 #include "api/http.h"
@@ -75,6 +77,9 @@ static const struct route routes[] = {
 	{"GET", "graph/csv", chronos_graph_csv, "api.graph.csv", 1},
 	{"GET", "leader", handle_leader, "api.leader", 1},
 	{"GET", "leader", handle_leader, "api.leader", 0},
+	{"GET", "api/v1/jobs", gnomon_list_jobs, "api.v1.jobs.list", 0},
+	{"GET", "api/v1/overview", gnomon_overview, "api.v1.overview", 0},
+	{"GET", "api/v1/events", gnomon_events, "api.v1.events", 0},
 	{"GET", "api/v1/jobs/{}/runs", gnomon_list_runs, "api.v1.runs.list", 0},
 	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0},
 	{"GET", "api/v1/runs/{**}", gnomon_get_run, "api.v1.runs.get", 0},

@@ -15,6 +15,7 @@ struct events;
 struct jobrec;
 struct metrics;
 struct registry;
+struct run_record;
 struct schedule_zones;
 struct store;
 
@@ -63,6 +64,13 @@ bool engine_run_active(const struct engine *e, const char *task_id);
 const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len);
 /* Runs in progress (processes, and async tasks awaiting their status). */
 int engine_running(const struct engine *e);
+/* The next time a scheduled job fires (UTC ms), INT64_MAX when it is not scheduled. */
+int64_t engine_job_next_fire(const struct jobrec *rec);
+/* The next fires of all jobs, soonest first: up to n (at most 1000) jobs into recs and their times into at;
+ * returns how many. */
+size_t engine_upcoming(const struct engine *e, size_t n, struct jobrec **recs, int64_t *at);
+/* Call fn for every run the engine holds: queued, waiting for a retry or its slot, running. */
+void engine_foreach_run(const struct engine *e, void (*fn)(void *ctx, const struct run_record *r), void *ctx);
 /* Runs waiting in the queue (Chronos's TaskManager queue sizes). */
 size_t engine_queue_size(const struct engine *e, int high_priority);
 

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "api/api.h"
+#include "api/gnomon_events.h"
 #include "api/http.h"
 #include "api/metrics.h"
 #include "job/job.h"
@@ -138,6 +139,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	log_info("received signal %d, shutting down", signum);
 	http_server_stop(srv->http);
 	srv->http = NULL;
+	event_stream_hub_close(srv->api.event_hub);
 	engine_stop(srv->engine);
 	srv->engine = NULL;
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
@@ -209,6 +211,7 @@ static int start(struct server *srv)
 		.loop = &srv->loop,
 		.job_history_limit = srv->cfg.job_history_limit,
 	};
+	srv->api.event_hub = event_stream_hub_new(&srv->loop, srv->events, &srv->api);
 	uv_signal_init(&srv->loop, &srv->sigint);
 	uv_signal_init(&srv->loop, &srv->sigterm);
 	srv->sigint.data = srv->sigterm.data = srv;
@@ -225,6 +228,7 @@ static void stop(struct server *srv)
 {
 	if (srv->loop.data == srv) {
 		http_server_stop(srv->http);
+		event_stream_hub_close(srv->api.event_hub);
 		engine_stop(srv->engine);
 		srv->http = NULL;
 		srv->engine = NULL;
@@ -232,6 +236,7 @@ static void stop(struct server *srv)
 		if (uv_loop_close(&srv->loop) == UV_EBUSY)
 			log_warnx("event loop closed with handles still open");
 	}
+	event_stream_hub_free(srv->api.event_hub);
 	metrics_free(srv->metrics);
 	events_free(srv->events);
 	schedule_zones_free(srv->zones);

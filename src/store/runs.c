@@ -400,3 +400,17 @@ int store_run_durations(struct store *s, const char *job, int max,
 	}
 	return 0;
 }
+
+static const char sql_recent[] = "SELECT " COLUMNS " FROM runs WHERE status IN (?1, ?2) ORDER BY id DESC LIMIT ?3";
+
+int store_list_recent_runs(struct store *s, enum run_status a, enum run_status b, int limit,
+    int (*fn)(void *ctx, const struct run_record *r), void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, sql_recent);
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, run_status_name(a), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, run_status_name(b), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, limit);
+	return each_record(s, st, fn, ctx);
+}

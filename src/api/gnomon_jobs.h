@@ -1,0 +1,19 @@
+/* gnomon's job listing for people (the web UI): filtered, sorted and paged on the server, each job with its
+ * schedule in words, its state, last result and next run; and the overview of the whole scheduler. */
+#ifndef GNOMON_API_GNOMON_JOBS_H
+#define GNOMON_API_GNOMON_JOBS_H
+
+#include <jansson.h>
+
+#include "api/api.h"
+
+struct jobrec;
+
+/* GET /api/v1/jobs?q=&name=&command=&owner=&state=&result=&sort=&order=&limit=&offset= */
+void gnomon_list_jobs(struct api_env *env, struct http_request *req, const char *const *args);
+/* GET /api/v1/overview */
+void gnomon_overview(struct api_env *env, struct http_request *req, const char *const *args);
+/* One job as the listing shows it (new reference). */
+json_t *gnomon_job_summary(struct api_env *env, const struct jobrec *rec);
+
+#endif

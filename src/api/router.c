@@ -14,6 +14,7 @@
 #include "api/gnomon_jobs.h"
 #include "api/gnomon_runs.h"
 #include "api/gnomon_schedule.h"
+#include "api/gnomon_ui.h"
 #include "api/http.h"
 #include "api/metrics.h"
 #include "scheduler/engine.h"
@@ -85,6 +86,9 @@ static const struct route routes[] = {
 	{"GET", "api/v1/runs/{**}", gnomon_get_run, "api.v1.runs.get", 0},
 	{"GET", "api/v1/schedule/preview", gnomon_schedule_preview, "api.v1.schedule.preview", 0},
 	{"GET", "api/v1/graph.svg", gnomon_graph_svg, "api.v1.graph.svg", 0},
+	{"GET", "", gnomon_ui_root, "ui.root", 0},
+	{"GET", "ui", gnomon_ui_file, "ui.file", 0},
+	{"GET", "ui/{**}", gnomon_ui_file, "ui.file", 0},
 	{"GET", "ping", handle_ping, "api.ping", 0},
 	{"GET", "metrics", handle_metrics, "api.metrics", 0},
 };

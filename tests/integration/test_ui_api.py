@@ -168,5 +168,40 @@ class Events(GnomonTestCase):
         self.server.stop()  # a clean exit (and no sanitizer report) with a stream open
 
 
+class Serving(GnomonTestCase):
+
+    def test_root_redirects_to_the_ui(self):
+        status, headers, _ = self.server.request("GET", "/")
+        self.assertEqual((status, headers.get("location")), (302, "/ui/"))
+
+    def test_files_and_pages(self):
+        status, headers, index = self.server.request("GET", "/ui/")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/html"))
+        self.assertIn(b'<script type="module"', index)
+        self.assertIn("default-src 'self'", headers["content-security-policy"])
+        # every page path is the one page, so a job's or a run's URL can be bookmarked
+        for page in ("/ui/jobs/backup", "/ui/runs/ct:1:0:backup:", "/ui/graph"):
+            status, _, body = self.server.request("GET", page)
+            self.assertEqual((status, body), (200, index), page)
+        status, headers, _ = self.server.request("GET", "/ui/js/app.js")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/javascript"))
+        status, again, body = self.server.request("GET", "/ui/js/app.js", headers={"If-None-Match": headers["etag"]})
+        self.assertEqual((status, body), (304, b""))
+        status, body = self.server.json("GET", "/ui/no-such-file.js")
+        self.assertError(status, body, 404)
+
+    def test_every_file_in_ui_is_served_as_it_is_in_the_tree(self):
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "ui")
+        for dirpath, _, files in os.walk(root):
+            for name in files:
+                rel = os.path.relpath(os.path.join(dirpath, name), root)
+                with open(os.path.join(root, rel), "rb") as f:
+                    want = f.read()
+                status, _, body = self.server.request("GET", "/ui/" + rel)
+                self.assertEqual((status, body), (200, want), rel)
+
+
 if __name__ == "__main__":
     main()

@@ -179,6 +179,16 @@ class Cli(GnomonTestCase):
                 self.assertNotEqual(rc, 0, (out, err))
                 self.assertTrue(err.strip(), "no message on stderr")
 
+    def test_server_usage_errors(self):
+        """`gnomon server` names an unknown option as the job commands do, whether it has one dash or two."""
+        for arg, message in [("-x", "unknown option '-x'"), ("--bogus", "unknown option '--bogus'"),
+                             ("--bogus=1", "unknown option '--bogus'"), ("stray", "unexpected argument 'stray'")]:
+            with self.subTest(arg=arg):
+                r = subprocess.run([BIN, "server", arg, "--data-dir", self.tmp.name], capture_output=True,
+                                   timeout=REQUEST_TIMEOUT, cwd=self.tmp.name)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(r.stderr.decode(), "gnomon server: %s (see gnomon server --help)\n" % message)
+
 
 if __name__ == "__main__":
     main()

@@ -1,10 +1,10 @@
-# Convenience front end to CMake. `make` builds build/gnomon; `make run` and `make test` install what is
-# missing first (see scripts/install-deps.sh).
+# Convenience front end to CMake. `make` builds build/gnomon; `make run`, `make test` and `make bench` install
+# what is missing first (see scripts/install-deps.sh).
 JOBS ?= $(shell nproc)
 PORT ?= 4400
 DATA ?= ./gnomon-data
 
-.PHONY: all build deps test-deps run test test-normal test-asan bench clean
+.PHONY: all build deps test-deps bench-deps run test test-normal test-asan bench clean
 
 all: build
 
@@ -17,6 +17,9 @@ deps:
 
 test-deps:
 	@scripts/install-deps.sh test
+
+bench-deps:
+	@scripts/install-deps.sh bench
 
 run: deps build
 	./build/gnomon server --http-port $(PORT) --data-dir $(DATA)
@@ -34,7 +37,7 @@ test-asan:
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
 
-bench: build
+bench: bench-deps build
 	bench/run-all
 
 clean:

@@ -259,16 +259,27 @@ class Bench:
         self.servers.append(s)
         return s
 
+    def compile(self, source, *flags):
+        """Compile bench/SOURCE (cc -O2, then flags: libraries, -I) into the temporary directory; returns the
+        program's path."""
+        cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+        if not cc:
+            raise SystemExit(f"no C compiler (cc) to build bench/{source}")
+        prog = os.path.join(self.tmp, os.path.splitext(source)[0])
+        subprocess.run([cc, "-O2", "-o", prog, os.path.join(HERE, source)] + list(flags), check=True)
+        return prog
+
     def spawnref(self, *args):
         """Run the reference program (compiled on first use) and return its JSON answer."""
         if self.ref is None:
-            cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-            if not cc:
-                raise SystemExit("no C compiler (cc) to build bench/spawnref.c")
-            self.ref = os.path.join(self.tmp, "spawnref")
-            subprocess.run([cc, "-O2", "-o", self.ref, os.path.join(HERE, "spawnref.c")], check=True)
-        out = subprocess.run([self.ref] + [str(a) for a in args], check=True, capture_output=True, text=True)
-        return json.loads(out.stdout)
+            self.ref = self.compile("spawnref.c")
+        return run_json(self.ref, *args)
+
+
+def run_json(prog, *args):
+    """Run a program that prints one JSON object, and return it."""
+    out = subprocess.run([prog] + [str(a) for a in args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
 
 
 def wait_until_ms(t_ms):

@@ -12,6 +12,8 @@
 #include "util/xmalloc.h"
 
 #define MAX_EXTRA_HEADERS 8
+/* How much of a chunked body over the limit is read and dropped before the 413 (beyond it: close). */
+#define DISCARD_MAX ((size_t)64 << 20)
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -33,6 +35,7 @@ struct http_request {
 	const char *path;
 	struct buf body;
 	int too_big;
+	size_t discarded; /* bytes dropped after too_big */
 	int answered;
 	int nheaders;
 	char *headers[MAX_EXTRA_HEADERS][2];
@@ -339,11 +342,24 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!req->too_big && buf_append(&req->body, upload, *upload_size) < 0)
+		/* MHD refuses a response while body data is being handed over: a body found too big here
+		 * (chunked, no Content-Length) is read and dropped, and answered by the final call below. The
+		 * discarding is capped too: past it the connection is closed without an answer. */
+		if (req->too_big) {
+			req->discarded += *upload_size;
+			*upload_size = 0;
+			return req->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
+		}
+		if (buf_append(&req->body, upload, *upload_size) < 0) {
 			req->too_big = 1;
+			buf_free(&req->body);
+		}
 		*upload_size = 0;
-		if (req->too_big)
-			http_respond_error(req, 413, "request body is over the limit of %zu bytes", srv->max_body);
+		return MHD_YES;
+	}
+	if (req->too_big) {
+		http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+		http_respond_error(req, 413, "request body is over the limit of %zu bytes", srv->max_body);
 		return MHD_YES;
 	}
 	srv->handler(srv->ctx, req);

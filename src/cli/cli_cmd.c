@@ -19,20 +19,47 @@
 /* The options every family takes, for --help (cli_args_parse reads them). */
 static const struct cli_opt common_opts[] = {
     {"--server", NULL, "URL", "the gnomon server (default: $" SERVER_ENV ", else " CLI_URL_DEFAULT ")"},
-    {"--json", NULL, NULL, "print JSON instead of text"},
+    {"--json", NULL, NULL, "print JSON instead of text; errors as {\"error\": \"...\"} on stderr"},
     {"--help", "-h", NULL, "print this help"},
 };
 
+/* --json was given: errors are {"error": "..."} lines, and usage errors come without the usage text. */
+static bool json_errors;
+
 void cli_errorx(const char *fmt, ...)
 {
-	va_list ap;
+	va_list ap, again;
+	char *msg, *text = NULL;
+	int n;
 
 	fflush(stdout);
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	msg = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+	vsnprintf(msg, n > 0 ? (size_t)n + 1 : 1, fmt, again);
+	va_end(again);
+	if (json_errors) {
+		json_t *obj = json_pack("{s:s}", "error", msg); /* NULL if msg is not UTF-8: then plain text */
+		text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+		json_decref(obj);
+	}
+	if (text)
+		fprintf(stderr, "%s\n", text);
+	else
+		fprintf(stderr, PROG ": %s\n", msg);
+	free(text);
+	free(msg);
+}
+
+/* Whether argv (argv[0] the family name) asks for --json before a "--". */
+static bool wants_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
 }
 
 int cli_args_parse(int argc, char **argv, struct cli_args *a, char *err, size_t errlen)
@@ -201,10 +228,13 @@ static void print_help(const struct cli_cmd_family *family, const struct cli_cmd
 	print_opts(stdout, common_opts, sizeof(common_opts) / sizeof(common_opts[0]), width);
 }
 
-/* Report a usage error: one "gnomon: ..." line, then the usage of the command (or of the family). */
+/* Report a usage error: one "gnomon: ..." line, then the usage of the command (or of the family); with --json
+ * only the {"error": "..."} line. */
 static int usage_error(const struct cli_cmd_family *family, const struct cli_cmd_entry *entry, const char *msg)
 {
 	cli_errorx("%s", msg);
+	if (json_errors)
+		return CLI_EXIT_USAGE;
 	if (entry)
 		print_entry_usage(stderr, "usage: ", family, entry);
 	else
@@ -286,6 +316,7 @@ int cli_cmd_main(const struct cli_cmd_family *family, int argc, char **argv)
 	char msg[512];
 	int rc;
 
+	json_errors = wants_json(argc, argv);
 	if ((argc = take_opts(family, argc, argv, msg, sizeof(msg))) < 0)
 		return usage_error(family, NULL, msg);
 	if (cli_args_parse(argc - 1, argv + 1, &a, msg, sizeof(msg)) < 0) {

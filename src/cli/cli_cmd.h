@@ -87,7 +87,7 @@ int cli_opt_int(const char *name, const char *value, long long min, long long ma
 /* Run a family, with or without command words; argv[0] is the family name. Returns the process exit code. */
 int cli_cmd_main(const struct cli_cmd_family *family, int argc, char **argv);
 
-/* Print "gnomon: <message>" on stderr. */
+/* Print "gnomon: <message>" on stderr; {"error": "<message>"} when the command was given --json. */
 void cli_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Send a request and require a 2xx answer. Returns 0 with resp filled (free it with cli_http_response_free), or
  * -1 with the one-line reason (transport failure or the server's error message) in err. */

@@ -235,29 +235,25 @@ static int job_action(const struct cli_ctx *ctx, const char *method, const char 
 	return CLI_EXIT_OK;
 }
 
-/* PUT /v1/scheduler/job/NAME?arguments=ARGS (joined by spaces, as Chronos takes them). */
+/* PUT /v1/scheduler/job/NAME?arguments=ARGS, the ARGS shell-quoted and joined by spaces. */
 static int job_run(const struct cli_ctx *ctx)
 {
-	struct buf args;
 	char *path;
 	int rc;
 
 	if (!check_name(ctx->argv[0]))
 		return CLI_EXIT_FAIL;
 	path = cli_url_path(CLI_PATH_JOB, ctx->argv[0]);
-	buf_init(&args, 0);
-	for (int i = 1; i < ctx->argc; i++)
-		if (buf_printf(&args, "%s%s", i > 1 ? " " : "", ctx->argv[i]) < 0)
-			fatalx("unbounded buffer refused data");
 	if (ctx->argc > 1) {
-		char *escaped = cli_url_escape(args.data ? args.data : "");
+		char *args = cli_job_join_args(ctx->argc - 1, (const char *const *)ctx->argv + 1);
+		char *escaped = cli_url_escape(args);
 		char *full = xasprintf("%s?arguments=%s", path, escaped);
 		free(escaped);
+		free(args);
 		free(path);
 		path = full;
 	}
 	rc = job_action(ctx, "PUT", path, "started");
-	buf_free(&args);
 	free(path);
 	return rc;
 }

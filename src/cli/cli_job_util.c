@@ -153,3 +153,39 @@ out:
 	free(nodes);
 	return out;
 }
+
+/* Append arg to out quoted for a POSIX shell. */
+static void shell_quote(struct buf *out, const char *arg)
+{
+	static const char safe[] = "@%+=:,./-_";
+	bool plain = *arg != '\0';
+	int rc = 0;
+
+	for (const char *p = arg; plain && *p; p++)
+		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr(safe, *p) != NULL;
+	if (plain) {
+		rc = buf_puts(out, arg);
+	} else {
+		rc = buf_puts(out, "'");
+		for (const char *p = arg; rc == 0 && *p; p++)
+			rc = *p == '\'' ? buf_puts(out, "'\\''") : buf_append(out, p, 1);
+		if (rc == 0)
+			rc = buf_puts(out, "'");
+	}
+	if (rc < 0)
+		fatalx("unbounded buffer refused data");
+}
+
+char *cli_job_join_args(int argc, const char *const argv[])
+{
+	struct buf out;
+
+	buf_init(&out, 0);
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && buf_puts(&out, " ") < 0)
+			fatalx("unbounded buffer refused data");
+		shell_quote(&out, argv[i]);
+	}
+	return buf_steal(&out, NULL);
+}

@@ -21,5 +21,9 @@ const char *cli_job_endpoint(const json_t *job);
  * non-empty string "name", names must be unique, and parents within the batch must not form a cycle. Returns a
  * new array (the caller decrefs) or NULL with a message like "job #3 has no \"name\"" in err. */
 json_t *cli_job_order(const json_t *jobs, char *err, size_t errlen);
+/* Join the arguments of `job run` into the one arguments string the server takes, each shell-quoted: an argument
+ * of only letters, digits and @%+=:,./-_ stays as it is, any other goes in single quotes with ' written '\''
+ * ("a b", "c" -> "'a b' c"; "" -> "''"). Returns a string the caller frees. */
+char *cli_job_join_args(int argc, const char *const argv[]);
 
 #endif

@@ -175,6 +175,10 @@ int config_parse_args(const struct config_option *table, void *target, int argc,
 		const struct config_option *o;
 		size_t len;
 
+		if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0') {
+			snprintf(err, errlen, "unknown option '%s'", arg); /* no short options */
+			return -EINVAL;
+		}
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
 			snprintf(err, errlen, "unexpected argument '%s'", arg);
 			return -EINVAL;
@@ -184,7 +188,7 @@ int config_parse_args(const struct config_option *table, void *target, int argc,
 		len = eq ? (size_t)(eq - arg) : strlen(arg);
 		o = lookup(table, arg, len);
 		if (o == NULL) {
-			snprintf(err, errlen, "unknown option --%.*s", (int)len, arg);
+			snprintf(err, errlen, "unknown option '--%.*s'", (int)len, arg);
 			return -EINVAL;
 		}
 		if (eq)

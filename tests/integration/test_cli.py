@@ -144,7 +144,7 @@ class Cli(GnomonTestCase):
         rc, out, err = self.gnomon("show", "ghost")
         self.assertCliError(rc, out, err, "Job 'ghost' not found")
         rc, out, err = self.gnomon("show", "ghost", "--json")
-        self.assertCliError(rc, out, err, "Job 'ghost' not found")
+        self.assertEqual((rc, out, err), (1, "", '{"error":"Job \'ghost\' not found"}\n'))
 
     def test_rm_missing_job(self):
         rc, out, err = self.gnomon("rm", "ghost")
@@ -178,6 +178,51 @@ class Cli(GnomonTestCase):
                 rc, out, err = self.gnomon(*args)
                 self.assertNotEqual(rc, 0, (out, err))
                 self.assertTrue(err.strip(), "no message on stderr")
+
+    def test_json_errors(self):
+        """With --json every command's error is one {"error": "..."} line on stderr (usage errors too, without the
+        usage text), with the same exit code as without."""
+        down = "http://127.0.0.1:%d" % free_port()
+        cases = [
+            (("job", "show", "ghost"), 1, "Job 'ghost' not found"),
+            (("job", "rm", "ghost"), 1, "Job 'ghost' not found"),
+            (("job", "run", "ghost", "--", "a b"), 1, "ghost"),
+            (("job", "add", "-"), 1, "invalid JSON"),
+            (("job", "list", "--bogus"), 2, "unknown option '--bogus'"),
+            (("job", "frobnicate"), 2, "unknown job command 'frobnicate'"),
+            (("job", "show"), 2, "missing argument"),
+            (("runs",), 2, "missing argument NAME"),
+            (("runs", "ghost"), 1, "ghost"),
+            (("runs", "x", "--limit", "ten"), 2, "--limit"),
+            (("logs", "no-such-task"), 1, "no-such-task"),
+            (("schedule", "preview", "FOO"), 1, "FOO"),
+            (("job", "list", "--server", down), 1, "127.0.0.1"),
+        ]
+        for args, code, part in cases:
+            with self.subTest(args=args):
+                server = [] if "--server" in args else ["--server", self.server.url]
+                argv = [BIN, args[0], "--json"] + server + list(args[1:])  # options before any "--"
+                r = subprocess.run(argv, input=b"{", capture_output=True, timeout=REQUEST_TIMEOUT + 10,
+                                   cwd=self.tmp.name)
+                err = r.stderr.decode()
+                self.assertEqual(r.returncode, code, err)
+                self.assertEqual(r.stdout, b"")
+                lines = err.splitlines()
+                self.assertEqual(len(lines), 1, err)
+                body = json.loads(lines[0])
+                self.assertEqual(list(body), ["error"], err)
+                self.assertIn(part, body["error"])
+                self.assertFalse(body["error"].startswith("gnomon:"), err)
+
+    def test_server_usage_errors(self):
+        """`gnomon server` names an unknown option as the job commands do, whether it has one dash or two."""
+        for arg, message in [("-x", "unknown option '-x'"), ("--bogus", "unknown option '--bogus'"),
+                             ("--bogus=1", "unknown option '--bogus'"), ("stray", "unexpected argument 'stray'")]:
+            with self.subTest(arg=arg):
+                r = subprocess.run([BIN, "server", arg, "--data-dir", self.tmp.name], capture_output=True,
+                                   timeout=REQUEST_TIMEOUT, cwd=self.tmp.name)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(r.stderr.decode(), "gnomon server: %s (see gnomon server --help)\n" % message)
 
 
 if __name__ == "__main__":

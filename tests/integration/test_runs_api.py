@@ -250,7 +250,7 @@ class RunsWithoutHistory(RunsTestCase):
             runs = [r for r in (body or {}).get("runs", []) if r["trigger"] == "manual"]
             return runs[0] if runs else None
         run = wait_until(manual_run, 20, what="the manual run in the history")
-        self.assertEqual(run["arguments"], "a b c --json 50%")
+        self.assertEqual(run["arguments"], "a 'b c' --json 50%")
         rc, out, err = self.gnomon("job", "kill", "manual")
         self.assertEqual(rc, 0, err)
         self.assertEqual(out.decode(), "job 'manual' killed\n")

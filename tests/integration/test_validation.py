@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import sys
+import time
 from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -284,6 +285,38 @@ class BodySize(GnomonTestCase):
         self.assertTrue(head.startswith(b"HTTP/1.1 "), resp[:200])
         return int(head.split()[1]), parse_json(payload)
 
+    def chunked_post(self, body, chunk=16384, expect=False):
+        """POST body with Transfer-Encoding: chunked (no Content-Length, so the server only finds out the size
+        while reading); returns (status, JSON body, seconds until the answer was complete)."""
+        head = ("POST /v1/scheduler/iso8601 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                "Transfer-Encoding: chunked\r\n%s\r\n" % ("Expect: 100-continue\r\n" if expect else "")).encode()
+        data = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + chunk]), body[i:i + chunk])
+                        for i in range(0, len(body), chunk)) + b"0\r\n\r\n"
+        start = time.monotonic()
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(head)
+            if expect:
+                self.assertTrue(s.recv(65536).startswith(b"HTTP/1.1 100"))
+            s.sendall(data)
+            resp = b""
+            while b"\r\n\r\n" not in resp or len(resp.partition(b"\r\n\r\n")[2]) < self.content_length(resp):
+                part = s.recv(65536)
+                if not part:
+                    break
+                resp += part
+        elapsed = time.monotonic() - start
+        head, _, payload = resp.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 "), resp[:200])
+        return int(head.split()[1]), parse_json(payload) if payload else None, elapsed
+
+    @staticmethod
+    def content_length(resp):
+        for line in resp.partition(b"\r\n\r\n")[0].split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                return int(value)
+        return 0
+
     def padded(self, size):
         """A valid job whose JSON is exactly size bytes (padded with an unknown field, which is ignored)."""
         raw = json.dumps(sched("big", pad=""))
@@ -307,6 +340,36 @@ class BodySize(GnomonTestCase):
     def test_way_over_limit(self):
         status, body = self.raw_post(b"{" + b" " * (4 * 1024 * 1024) + b"}")
         self.assertError(status, body, 413)
+
+    def test_chunked_body_over_limit_is_413(self):
+        for size, expect in [(self.limit + 1, False), (self.limit + 4096, True), (4 * 1024 * 1024, True)]:
+            with self.subTest(size=size, expect=expect):
+                status, body, elapsed = self.chunked_post(self.padded(size), expect=expect)
+                self.assertError(status, body, 413, contains="over the limit of %d bytes" % self.limit)
+                self.assertLess(elapsed, 5)
+                status, _ = self.server.json("GET", V1 + "/job/big")
+                self.assertEqual(status, 404)
+        self.assertNotIn("could not queue", self.server.log())
+
+    def test_chunked_body_within_limit_is_accepted(self):
+        for size in [200, self.limit]:
+            with self.subTest(size=size):
+                status, body, _ = self.chunked_post(self.padded(size), chunk=1000)
+                self.assertEqual(status, 204, body)
+                self.assertEqual(self.get_job("big")["name"], "big")
+
+    def test_endless_chunked_body_is_cut_off(self):
+        """Past what the server is willing to read and drop, it closes the connection rather than read on."""
+        piece = b"%x\r\n%s\r\n" % (65536, b" " * 65536)
+        head = (b"POST /v1/scheduler/iso8601 HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n{")
+        start = time.monotonic()
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(head)
+            with self.assertRaises(OSError):
+                for _ in range(100000):  # 6 GiB: far more than the server reads
+                    s.sendall(piece)
+        self.assertLess(time.monotonic() - start, 30)
+        self.assertTrue(self.server.ping(), "server stopped answering")
 
 
 class DefaultBodySize(BodySize):

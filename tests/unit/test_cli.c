@@ -1,5 +1,5 @@
 /* Unit tests for the CLI's pure helpers: endpoint choice, batch ordering, tables, URLs, error lines, option
- * parsing, input parsing and the job views. */
+ * parsing, input parsing, `job run` argument quoting and the job views. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,6 +53,40 @@ static void test_endpoint(void **state)
 		assert_string_equal(cli_job_endpoint(job), cases[i].want);
 		json_decref(job);
 	}
+}
+
+static void test_join_args(void **state)
+{
+	static const struct {
+		const char *args[5]; /* NULL-terminated */
+		const char *want;
+	} cases[] = {
+	    {{"a", NULL}, "a"},
+	    {{"a b", "c", NULL}, "'a b' c"},
+	    {{"--json", "50%", "-f", NULL}, "--json 50% -f"},
+	    {{"key=v:1,2", "/tmp/x.y", "user@host", "a+b_c", NULL}, "key=v:1,2 /tmp/x.y user@host a+b_c"},
+	    {{"", NULL}, "''"},
+	    {{"", "", NULL}, "'' ''"},
+	    {{"it's", NULL}, "'it'\\''s'"},
+	    {{"'", NULL}, "''\\'''"},
+	    {{"$HOME", "`id`", "a;b", "x|y", NULL}, "'$HOME' '`id`' 'a;b' 'x|y'"},
+	    {{"\"q\"", "back\\slash", "*", "~", NULL}, "'\"q\"' 'back\\slash' '*' '~'"},
+	    {{"tab\there", "new\nline", NULL}, "'tab\there' 'new\nline'"},
+	    {{"caf\xc3\xa9", NULL}, "'caf\xc3\xa9'"},
+	    {{"a b", "'c d'", NULL}, "'a b' ''\\''c d'\\'''"},
+	};
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		int argc = 0;
+		while (cases[i].args[argc])
+			argc++;
+		char *got = cli_job_join_args(argc, cases[i].args);
+		assert_string_equal(got, cases[i].want);
+		free(got);
+	}
+	char *none = cli_job_join_args(0, NULL);
+	assert_string_equal(none, "");
+	free(none);
 }
 
 /* The names of an array of jobs, comma-joined, into out. */
@@ -470,6 +504,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_endpoint),
+	    cmocka_unit_test(test_join_args),
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_order_long_chain),
 	    cmocka_unit_test(test_table),

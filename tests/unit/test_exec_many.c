@@ -1,0 +1,175 @@
+/* exec with many tasks in flight on one loop: every task gets exactly one exit callback with its own exit code
+ * and output, whether the output is discarded, in lazy files or in eager files. (Launch speed is measured by
+ * bench/exec, not here.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "exec/exec.h"
+
+#define RUNS 64
+#define WATCHDOG_MS 20000
+
+enum mode { DISCARD, LAZY, EAGER };
+
+struct slot {
+	struct many *m;
+	int exits;
+	struct exec_result res;
+};
+
+struct many {
+	uv_loop_t loop;
+	const char *dir;
+	enum mode mode;
+	int parallel, started, ended, inflight;
+	struct slot slots[RUNS];
+};
+
+static void start_next(struct many *m);
+
+static void on_exit_cb(void *ctx, struct exec_task *t, const struct exec_result *res)
+{
+	struct slot *s = ctx;
+
+	s->exits++;
+	s->res = *res;
+	s->m->ended++;
+	s->m->inflight--;
+	exec_task_free(t);
+	while (s->m->started < RUNS && s->m->inflight < s->m->parallel)
+		start_next(s->m);
+}
+
+static void out_file(char *path, size_t len, const struct many *m, int i, int stream)
+{
+	snprintf(path, len, "%s/%d.%s", m->dir, i, stream ? "err" : "out");
+}
+
+/* Start run i: print i on stdout and exit with i % 7. */
+static void start_next(struct many *m)
+{
+	static char sh[] = "/bin/sh", dash_c[] = "-c";
+	char cmd[64], out[PATH_MAX + 32], err[PATH_MAX + 32], msg[256];
+	char *argv[] = {sh, dash_c, cmd, NULL};
+	struct exec_spec spec;
+	struct exec_task *t;
+	int i = m->started;
+
+	snprintf(cmd, sizeof(cmd), "echo %d; exit %d", i, i % 7);
+	exec_spec_init(&spec);
+	spec.argv = argv;
+	if (m->mode != DISCARD) {
+		out_file(out, sizeof(out), m, i, 0);
+		out_file(err, sizeof(err), m, i, 1);
+		spec.out_path[0] = out;
+		spec.out_path[1] = err;
+	}
+	spec.lazy_files = m->mode == LAZY;
+	spec.on_exit = on_exit_cb;
+	spec.ctx = &m->slots[i];
+	m->slots[i].m = m;
+	if (exec_start(&m->loop, &spec, &t, msg, sizeof(msg)) != 0)
+		fail_msg("exec_start: %s", msg);
+	m->started++;
+	m->inflight++;
+}
+
+static void on_watchdog(uv_timer_t *h)
+{
+	(void)h;
+	fail_msg("watchdog: the runs did not all end within %d ms", WATCHDOG_MS);
+}
+
+/* The file's contents (at most len - 1 bytes) into buf; -1 if it does not exist. */
+static ssize_t slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return (ssize_t)n;
+}
+
+static void check_run(const struct many *m, int i)
+{
+	const struct slot *s = &m->slots[i];
+	char want[32], got[64], path[PATH_MAX + 32];
+
+	snprintf(want, sizeof(want), "%d\n", i);
+	assert_int_equal(s->exits, 1);
+	assert_int_equal(s->res.exit_code, i % 7);
+	assert_int_equal(s->res.stream[EXEC_STDOUT].bytes, strlen(want));
+	assert_int_equal(s->res.stream[EXEC_STDERR].bytes, 0);
+	if (m->mode == DISCARD)
+		return;
+	out_file(path, sizeof(path), m, i, 0);
+	assert_int_equal(slurp(path, got, sizeof(got)), (ssize_t)strlen(want));
+	assert_string_equal(got, want);
+	assert_int_equal(unlink(path), 0);
+	out_file(path, sizeof(path), m, i, 1);
+	/* A lazy stream that wrote nothing leaves no file; an eager one an empty file. */
+	assert_int_equal(slurp(path, got, sizeof(got)), m->mode == LAZY ? -1 : 0);
+	if (m->mode == EAGER)
+		assert_int_equal(unlink(path), 0);
+}
+
+static void test_many_in_flight(void **state)
+{
+	static const struct {
+		enum mode mode;
+		int parallel;
+	} rows[] = {
+		{DISCARD, 8}, {LAZY, 8}, {EAGER, 8}, {DISCARD, RUNS}, {LAZY, RUNS}, {EAGER, RUNS},
+	};
+	char dir[] = "/tmp/gnomon-test-exec-many-XXXXXX";
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct many *m = calloc(1, sizeof(*m));
+		uv_timer_t wd;
+
+		assert_non_null(m);
+		m->dir = dir;
+		m->mode = rows[r].mode;
+		m->parallel = rows[r].parallel;
+		assert_int_equal(uv_loop_init(&m->loop), 0);
+		uv_timer_init(&m->loop, &wd);
+		uv_timer_start(&wd, on_watchdog, WATCHDOG_MS, 0);
+		while (m->started < RUNS && m->inflight < m->parallel)
+			start_next(m);
+		while (m->ended < RUNS)
+			uv_run(&m->loop, UV_RUN_ONCE);
+		uv_close((uv_handle_t *)&wd, NULL);
+		uv_run(&m->loop, UV_RUN_DEFAULT);
+		assert_int_equal(uv_loop_close(&m->loop), 0);
+		for (int i = 0; i < RUNS; i++)
+			check_run(m, i);
+		free(m);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_many_in_flight),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

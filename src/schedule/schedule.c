@@ -330,7 +330,8 @@ int schedule_upcoming(struct schedule_zones *z, const struct schedule *s, int64_
 
 bool schedule_anchor(const struct schedule *s, int64_t *anchor_ms, int64_t *index)
 {
-	if (s->kind != SCHEDULE_ISO8601 || !iso_period_has_calendar(&s->u.iso.period))
+	if (s->kind != SCHEDULE_ISO8601 || (s->flags & SCHEDULE_F_START_NOW) ||
+	    !iso_period_has_calendar(&s->u.iso.period))
 		return false;
 	*anchor_ms = s->u.iso.anchor_ms;
 	*index = s->index;

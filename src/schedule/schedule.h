@@ -139,7 +139,8 @@ int schedule_upcoming(struct schedule_zones *z, const struct schedule *s, int64_
 	int64_t eps_ms, int64_t *out, int n) __attribute__((warn_unused_result));
 
 /* ISO with a wall-clock period (years, months, weeks or days): the anchor and the index of the start from it, to
- * persist; false when occurrences do not depend on an anchor (cron, elapsed-time or zero periods). */
+ * persist; false when occurrences do not depend on an anchor (cron, elapsed-time or zero periods) or when the
+ * start is the parse time (an empty start, which a restart parses anew). */
 bool schedule_anchor(const struct schedule *s, int64_t *anchor_ms, int64_t *index);
 /* Restore a persisted anchor into a freshly parsed schedule if it is consistent: occurrence index of anchor_ms,
  * with s's period and zone, is exactly s's start. Returns 0, or -ESTALE (s unchanged) when it is not. */

@@ -187,15 +187,23 @@ static void test_restart_consistency(void **state)
 	schedule_zones_free(z);
 }
 
-/* An empty start is "now" at every parse: no anchor restores onto it. */
+/* An empty start is "now" at every parse: it has no anchor to save and none restores onto it, until its first
+ * launch makes the start concrete. */
 static void test_start_now_takes_no_anchor(void **state)
 {
 	struct schedule_zones *z = schedule_zones_new();
+	int64_t anchor, index;
 	struct schedule s;
 	(void)state;
 
 	parse_or_fail(z, "R//P1M", NULL, T("2027-03-31T10:00:01Z"), &s);
+	assert_false(schedule_anchor(&s, &anchor, &index));
 	assert_int_equal(schedule_set_anchor(z, &s, T("2027-01-31T10:00:00Z"), 2), -ESTALE);
+	assert_int_equal(schedule_skip_forward(z, &s, T("2027-03-31T10:00:01Z")), 0);
+	assert_true(schedule_anchor(&s, &anchor, &index));
+	assert_int_equal(anchor, T("2027-03-31T10:00:00Z"));
+	assert_int_equal(index, 1);
+	assert_int_equal(schedule_start(&s), T("2027-04-30T10:00:00Z"));
 	schedule_zones_free(z);
 }
 

@@ -82,6 +82,7 @@ static const struct route routes[] = {
 	{"GET", "api/v1/overview", gnomon_overview, "api.v1.overview", 0},
 	{"GET", "api/v1/events", gnomon_events, "api.v1.events", 0},
 	{"GET", "api/v1/jobs/{}/runs", gnomon_list_runs, "api.v1.runs.list", 0},
+	{"GET", "api/v1/jobs/{}/next", gnomon_job_next, "api.v1.jobs.next", 0},
 	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0},
 	{"GET", "api/v1/runs/{**}", gnomon_get_run, "api.v1.runs.get", 0},
 	{"GET", "api/v1/schedule/preview", gnomon_schedule_preview, "api.v1.schedule.preview", 0},

@@ -10,7 +10,7 @@
 /* The earliest instant a cron search looks at, a day before the epoch (no schedule fires before 1970). */
 #define CRON_FLOOR (-MS_PER_DAY)
 
-/* Wall-clock part of the period (years, months, weeks, days) times k, added to start in the zone. */
+/* Wall-clock part of the period (years, months, weeks, days) times k, added to *t in the zone. */
 static int add_calendar(struct schedule_zones *z, const struct schedule *s, int64_t k, int64_t *t)
 {
 	const struct schedule_period *p = &s->u.iso.period;
@@ -48,17 +48,16 @@ static int check_local_end(struct schedule_zones *z, uint16_t zone, int64_t t)
 	return rc != 0 ? rc : t + off >= CIVIL_LOCAL_END ? -ERANGE : 0;
 }
 
-int fire_iso_occurrence(struct schedule_zones *z, const struct schedule *s, int64_t k, int64_t *out)
+/* Occurrence j of the anchor (j = s->index is the start): anchor + j*period. */
+static int anchored(struct schedule_zones *z, const struct schedule *s, int64_t j, int64_t *out)
 {
 	const struct schedule_period *p = &s->u.iso.period;
-	int64_t t = s->u.iso.start_ms, exact;
+	int64_t t = s->u.iso.anchor_ms, exact;
 	int rc = 0;
 
-	if (k < 0)
-		return -EINVAL;
-	if (k > 0 && (p->years || p->months || p->weeks || p->days))
-		rc = add_calendar(z, s, k, &t);
-	if (rc == 0 && (__builtin_mul_overflow(k, iso_period_exact_ms(p), &exact) ||
+	if (j > 0 && iso_period_has_calendar(p))
+		rc = add_calendar(z, s, j, &t);
+	if (rc == 0 && (__builtin_mul_overflow(j, iso_period_exact_ms(p), &exact) ||
 			__builtin_add_overflow(t, exact, &t) || t >= CIVIL_LOCAL_END))
 		rc = -ERANGE;
 	if (rc == 0 && t >= CIVIL_LOCAL_END - MS_PER_DAY)
@@ -71,6 +70,13 @@ int fire_iso_occurrence(struct schedule_zones *z, const struct schedule *s, int6
 	return rc;
 }
 
+int fire_iso_occurrence(struct schedule_zones *z, const struct schedule *s, int64_t k, int64_t *out)
+{
+	if (k < 0 || k > INT64_MAX - s->index)
+		return -EINVAL;
+	return anchored(z, s, s->index + k, out);
+}
+
 /* Average length of the period, only to guess k. */
 static double approx_ms(const struct schedule_period *p)
 {
@@ -78,27 +84,28 @@ static double approx_ms(const struct schedule_period *p)
 		(double)iso_period_exact_ms(p);
 }
 
-/* Occurrence k compared with t: whether it is at or before t. */
-static int at_or_before(struct schedule_zones *z, const struct schedule *s, int64_t k, int64_t t, int *yes)
+/* Occurrence j of the anchor compared with t: whether it is at or before t. */
+static int at_or_before(struct schedule_zones *z, const struct schedule *s, int64_t j, int64_t t, int *yes)
 {
 	int64_t v;
-	int rc = fire_iso_occurrence(z, s, k, &v);
+	int rc = anchored(z, s, j, &v);
 
 	*yes = rc == 0 && v <= t;
 	return rc;
 }
 
-/* Occurrences grow with k: guess k from the average period, gallop to bracket it, then bisect. */
+/* Occurrences grow with their index from the anchor: guess it from the average period, gallop to bracket it,
+ * then bisect; the start (index s->index) is at or before t. */
 int fire_iso_index(struct schedule_zones *z, const struct schedule *s, int64_t t, int64_t *k)
 {
-	int64_t lo, hi, step = 1, mid;
+	int64_t base = s->index, lo, hi, step = 1, mid;
 	double guess;
 	int rc, yes;
 
 	if (t >= CIVIL_LOCAL_END)
 		t = CIVIL_LOCAL_END - 1;
-	guess = (double)(t - s->u.iso.start_ms) / approx_ms(&s->u.iso.period);
-	lo = hi = guess < 0 ? 0 : guess > 1e15 ? INT64_C(1000000000000000) : (int64_t)guess;
+	guess = (double)(t - s->u.iso.anchor_ms) / approx_ms(&s->u.iso.period);
+	lo = hi = guess < (double)base ? base : guess > 1e15 ? INT64_C(1000000000000000) : (int64_t)guess;
 	if ((rc = at_or_before(z, s, lo, t, &yes)) != 0)
 		return rc;
 	if (yes) {
@@ -111,10 +118,10 @@ int fire_iso_index(struct schedule_zones *z, const struct schedule *s, int64_t t
 				break;
 		}
 	} else {
-		/* occurrence hi > t: find lo with occurrence lo <= t (occurrence 0 is the start, <= t) */
+		/* occurrence hi > t: find lo with occurrence lo <= t (occurrence base is the start, <= t) */
 		for (;; step *= 2, hi = lo) {
-			lo = hi - step > 0 ? hi - step : 0;
-			if (lo == 0)
+			lo = hi - step > base ? hi - step : base;
+			if (lo == base)
 				break;
 			if ((rc = at_or_before(z, s, lo, t, &yes)) != 0)
 				return rc;
@@ -128,7 +135,7 @@ int fire_iso_index(struct schedule_zones *z, const struct schedule *s, int64_t t
 			return rc;
 		*(yes ? &lo : &hi) = mid;
 	}
-	*k = lo;
+	*k = lo - base;
 	return 0;
 }
 

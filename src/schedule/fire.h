@@ -7,7 +7,8 @@
 
 #include "schedule/schedule.h"
 
-/* ISO occurrence k >= 0, ignoring the repetition count; SCHEDULE_NEVER past year 9999. */
+/* ISO occurrence k >= 0 (the anchor's occurrence index + k), ignoring the repetition count; SCHEDULE_NEVER past
+ * year 9999. */
 int fire_iso_occurrence(struct schedule_zones *z, const struct schedule *s, int64_t k, int64_t *out)
 	__attribute__((warn_unused_result));
 /* ISO, non-zero period, start <= t: the largest k with occurrence k <= t, ignoring the repetition count. */

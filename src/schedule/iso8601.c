@@ -342,7 +342,12 @@ int iso_parse(const char *s, struct iso_parsed *out, char *err, size_t errlen)
 
 bool iso_period_is_zero(const struct schedule_period *p)
 {
-	return p->years == 0 && p->months == 0 && p->weeks == 0 && p->days == 0 && iso_period_exact_ms(p) == 0;
+	return !iso_period_has_calendar(p) && iso_period_exact_ms(p) == 0;
+}
+
+bool iso_period_has_calendar(const struct schedule_period *p)
+{
+	return p->years != 0 || p->months != 0 || p->weeks != 0 || p->days != 0;
 }
 
 int64_t iso_period_exact_ms(const struct schedule_period *p)

@@ -24,6 +24,8 @@ struct iso_parsed {
 /* Parse a whole "R..." schedule string; -EINVAL with a message naming the problem. */
 int iso_parse(const char *s, struct iso_parsed *out, char *err, size_t errlen) __attribute__((warn_unused_result));
 bool iso_period_is_zero(const struct schedule_period *p);
+/* Whether the period has a wall-clock part (years, months, weeks or days). */
+bool iso_period_has_calendar(const struct schedule_period *p);
 /* The period's hours, minutes, seconds and millis as elapsed milliseconds. */
 int64_t iso_period_exact_ms(const struct schedule_period *p);
 /* Print a period as Joda's ISOPeriodFormat.standard does (zero fields left out, zero is PT0S). Returns the

@@ -71,6 +71,7 @@ static int parse_iso(struct schedule_zones *z, const char *text, const char *tz,
 			errmsg_quote(ip.start, ip.start_len, q2), errmsg_quote(text, SIZE_MAX, q));
 		return -EINVAL;
 	}
+	out->u.iso.anchor_ms = out->u.iso.start_ms;
 	out->u.iso.repeat = ip.repeat;
 	out->u.iso.period = ip.period;
 	out->kind = SCHEDULE_ISO8601;
@@ -251,14 +252,126 @@ int schedule_skip_forward(struct schedule_zones *z, struct schedule *s, int64_t 
 	if (s->u.iso.start_ms < now_ms && !iso_period_is_zero(&s->u.iso.period)) {
 		if ((rc = fire_iso_index(z, s, now_ms, &k)) != 0 || (rc = fire_iso_occurrence(z, s, k + 1, &next)) != 0)
 			return rc;
-		if (next == SCHEDULE_NEVER)
+		/* A wall-clock period counts from its anchor (at most ~3 million days to 9999); elapsed time does not
+		 * depend on where it counts from, so it re-anchors at the new start. */
+		if (next == SCHEDULE_NEVER || s->index + k + 1 > UINT32_MAX)
 			return -ERANGE;
+		if (iso_period_has_calendar(&s->u.iso.period)) {
+			s->index += (uint32_t)(k + 1);
+		} else {
+			s->u.iso.anchor_ms = next;
+			s->index = 0;
+		}
 		s->u.iso.start_ms = next;
 	}
 	if (s->u.iso.repeat > 0)
 		s->u.iso.repeat--;
 	s->flags &= (uint8_t)~SCHEDULE_F_START_NOW;
 	return 0;
+}
+
+int schedule_advance(struct schedule_zones *z, struct schedule *s, int64_t now_ms, int64_t last_ms)
+{
+	struct schedule before = *s;
+	int rc = schedule_skip_forward(z, s, now_ms);
+
+	if (rc == 0 && s->kind == SCHEDULE_ISO8601 && !iso_period_is_zero(&s->u.iso.period) &&
+	    s->u.iso.start_ms <= last_ms) {
+		*s = before;
+		rc = schedule_skip_forward(z, s, last_ms + 1);
+	}
+	return rc;
+}
+
+/* The latest slot due at now (SCHEDULE_NONE if none is), which runs when it is at most eps_ms late. */
+static int due_slot(struct schedule_zones *z, const struct schedule *s, int64_t cron_done_ms, int64_t now_ms,
+	int64_t *last)
+{
+	int64_t first;
+	int rc;
+
+	*last = SCHEDULE_NONE;
+	if (s->kind == SCHEDULE_CRON) {
+		if ((rc = schedule_next_after(z, s, cron_done_ms, &first)) != 0 || first > now_ms)
+			return rc;
+	} else if (s->u.iso.start_ms > now_ms) {
+		return 0;
+	}
+	return schedule_last_at_or_before(z, s, now_ms, last);
+}
+
+int schedule_upcoming(struct schedule_zones *z, const struct schedule *s, int64_t cron_done_ms, int64_t now_ms,
+	int64_t eps_ms, int64_t *out, int n)
+{
+	struct schedule rest = *s;
+	int64_t last;
+	int i = 0, rc;
+
+	if (n <= 0 || schedule_repeat(s) == 0)
+		return 0;
+	if (schedule_period_is_zero(s)) {
+		out[0] = s->u.iso.start_ms > now_ms ? s->u.iso.start_ms : now_ms;
+		return 1;
+	}
+	if ((rc = due_slot(z, s, cron_done_ms, now_ms, &last)) != 0)
+		return rc;
+	if (last != SCHEDULE_NONE && now_ms - last <= eps_ms)
+		out[i++] = last;
+	if (s->kind == SCHEDULE_CRON)
+		rc = schedule_next_n(z, s, now_ms, out + i, n - i);
+	else if (last == SCHEDULE_NONE)
+		rc = schedule_next_n(z, s, s->u.iso.start_ms - 1, out, n);
+	else if ((rc = schedule_advance(z, &rest, now_ms, last)) == 0)
+		rc = schedule_next_n(z, &rest, rest.u.iso.start_ms - 1, out + i, n - i);
+	if (rc == -ERANGE)
+		return i;
+	return rc < 0 ? rc : rc + i;
+}
+
+bool schedule_anchor(const struct schedule *s, int64_t *anchor_ms, int64_t *index)
+{
+	if (s->kind != SCHEDULE_ISO8601 || (s->flags & SCHEDULE_F_START_NOW) ||
+	    !iso_period_has_calendar(&s->u.iso.period))
+		return false;
+	*anchor_ms = s->u.iso.anchor_ms;
+	*index = s->index;
+	return true;
+}
+
+int schedule_set_anchor(struct schedule_zones *z, struct schedule *s, int64_t anchor_ms, int64_t index)
+{
+	struct schedule t = *s;
+	int64_t start;
+	int rc;
+
+	if (s->kind != SCHEDULE_ISO8601 || (s->flags & SCHEDULE_F_START_NOW) ||
+	    !iso_period_has_calendar(&s->u.iso.period) || index < 0 || index > UINT32_MAX)
+		return -ESTALE;
+	t.u.iso.anchor_ms = anchor_ms;
+	t.index = (uint32_t)index;
+	if ((rc = fire_iso_occurrence(z, &t, 0, &start)) != 0)
+		return rc;
+	if (start != s->u.iso.start_ms)
+		return -ESTALE;
+	*s = t;
+	return 0;
+}
+
+static bool period_equal(const struct schedule_period *a, const struct schedule_period *b)
+{
+	return a->years == b->years && a->months == b->months && a->weeks == b->weeks && a->days == b->days &&
+		a->hours == b->hours && a->minutes == b->minutes && a->seconds == b->seconds && a->millis == b->millis;
+}
+
+bool schedule_keep_anchor(struct schedule *s, const struct schedule *old)
+{
+	if (s->kind != SCHEDULE_ISO8601 || old->kind != SCHEDULE_ISO8601 || (s->flags & SCHEDULE_F_START_NOW) ||
+	    s->zone != old->zone || s->u.iso.start_ms != old->u.iso.start_ms ||
+	    !period_equal(&s->u.iso.period, &old->u.iso.period))
+		return false;
+	s->u.iso.anchor_ms = old->u.iso.anchor_ms;
+	s->index = old->index;
+	return true;
 }
 
 int schedule_format_instant(struct schedule_zones *z, uint16_t zone, int64_t ms, char *buf, size_t len)

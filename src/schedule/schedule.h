@@ -8,7 +8,9 @@
  *
  * Semantics the engine relies on (see the comments below for details):
  * - An ISO schedule's occurrences are start + k*period for 0 <= k < n (all k when infinite); occurrence k is
- *   computed by multiplying the period, never by repeated addition. Years, months, weeks and days are wall-clock
+ *   computed by multiplying the period from the anchor, never by repeated addition: the anchor is the start as
+ *   first posted and the start is its occurrence `index`, so occurrence k is anchor + (index + k)*period and a
+ *   day clamped or moved by DST once comes back in the next occurrence. Years, months, weeks and days are wall-clock
  *   arithmetic in the zone (the day of month clamps: Jan 31 + P1M = Feb 28/29); hours, minutes and seconds are
  *   elapsed time. A wall-clock time in a DST gap moves forward by the gap; one in a repeated hour takes the
  *   earlier instant. A zero period has the single occurrence start.
@@ -47,12 +49,13 @@ struct schedule_period {
 	uint16_t millis;
 };
 
-/* A parsed schedule: a plain value (56 bytes) to embed in the job record; read it through the functions below. */
+/* A parsed schedule: a plain value (64 bytes) to embed in the job record; read it through the functions below. */
 struct schedule {
 	union {
 		struct {
-			int64_t start_ms; /* the current start instant */
-			int64_t repeat;   /* remaining occurrences, or SCHEDULE_REPEAT_INFINITE */
+			int64_t start_ms;  /* the current start instant: occurrence `index` of the anchor */
+			int64_t anchor_ms; /* the start occurrences are counted from (the start as first posted) */
+			int64_t repeat;    /* remaining occurrences, or SCHEDULE_REPEAT_INFINITE */
 			struct schedule_period period;
 		} iso;
 		struct {
@@ -63,7 +66,8 @@ struct schedule {
 			uint8_t wdays;    /* bit d: day of week d (0 = Sunday) */
 		} cron;
 	} u;
-	uint16_t zone; /* index into the struct schedule_zones it was parsed with */
+	uint32_t index; /* ISO: start_ms is occurrence index of anchor_ms (0 when the period has no wall-clock part) */
+	uint16_t zone;  /* index into the struct schedule_zones it was parsed with */
 	uint8_t kind;  /* enum schedule_kind */
 	uint8_t flags; /* SCHEDULE_F_* */
 };
@@ -118,10 +122,34 @@ int schedule_next_n(struct schedule_zones *z, const struct schedule *s, int64_t 
 	__attribute__((warn_unused_result));
 
 /* Chronos's update after a launch at now_ms: unless the start is at or after now or the period is zero, the
- * start moves to the first occurrence strictly after now; a finite count drops by one however many occurrences
- * were passed (R0 stays R0); the start-now flag is cleared. Cron schedules are left alone. -ERANGE past 9999. */
+ * start moves to the first occurrence strictly after now (its index from the anchor advances; an elapsed-time
+ * period re-anchors there); a finite count drops by one however many occurrences were passed (R0 stays R0); the
+ * start-now flag is cleared. Cron schedules are left alone. -ERANGE past 9999. */
 int schedule_skip_forward(struct schedule_zones *z, struct schedule *s, int64_t now_ms)
 	__attribute__((warn_unused_result));
+/* The engine's move after handling the slots due at now, the latest of them last: schedule_skip_forward to now,
+ * and past last when that left the start at or before it (a start equal to now). */
+int schedule_advance(struct schedule_zones *z, struct schedule *s, int64_t now_ms, int64_t last_ms)
+	__attribute__((warn_unused_result));
+/* The slots the engine will run from now on, up to n into out[]; returns how many or < 0. The slots due by now
+ * (an ISO start at or before now; cron matches after cron_done_ms) collapse into one run of the latest, listed
+ * only when it is at most eps_ms late; then the occurrences after now, of the schedule as schedule_advance leaves
+ * it. A zero period lists its next firing only (now when its start has passed). */
+int schedule_upcoming(struct schedule_zones *z, const struct schedule *s, int64_t cron_done_ms, int64_t now_ms,
+	int64_t eps_ms, int64_t *out, int n) __attribute__((warn_unused_result));
+
+/* ISO with a wall-clock period (years, months, weeks or days): the anchor and the index of the start from it, to
+ * persist; false when occurrences do not depend on an anchor (cron, elapsed-time or zero periods) or when the
+ * start is the parse time (an empty start, which a restart parses anew). */
+bool schedule_anchor(const struct schedule *s, int64_t *anchor_ms, int64_t *index);
+/* Restore a persisted anchor into a freshly parsed schedule if it is consistent: occurrence index of anchor_ms,
+ * with s's period and zone, is exactly s's start. Returns 0, or -ESTALE (s unchanged) when it is not. */
+int schedule_set_anchor(struct schedule_zones *z, struct schedule *s, int64_t anchor_ms, int64_t index)
+	__attribute__((warn_unused_result));
+/* A re-posted schedule s takes old's anchor when its start, period and zone are old's current ones (a client
+ * posting back what it read); returns whether it did. */
+bool schedule_keep_anchor(struct schedule *s, const struct schedule *old);
+
 /* Print an ISO schedule as Chronos stores it, R<n>/<start with millis and offset in its zone>/<period>
  * ("R/2012-01-01T00:00:01.000Z/PT1M"); -EINVAL for cron, -ENOSPC if len is too small. */
 int schedule_format(struct schedule_zones *z, const struct schedule *s, char *buf, size_t len)

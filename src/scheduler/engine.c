@@ -143,17 +143,36 @@ static void load_schedule(struct engine *e, struct jobrec *rec, int64_t now)
 	rec->has_sched = true;
 }
 
+/* Persist a job's progress: the cron slot last handled and the anchor of s (none when s is NULL). */
+static int save_state(struct engine *e, const struct jobrec *rec, const struct schedule *s, int64_t cron_last_due)
+{
+	struct store_job_state st = {.last_due_ms = cron_last_due};
+
+	st.has_anchor = s != NULL && schedule_anchor(s, &st.anchor_ms, &st.anchor_index);
+	return store_put_job_state(e->store, rec->job->name, &st);
+}
+
 void engine_job_changed(struct engine *e, struct jobrec *rec)
 {
-	int64_t now = engine_now_ms();
+	int64_t now = engine_now_ms(), anchor, index;
+	struct schedule old = rec->sched;
+	bool had = rec->has_sched, save = false;
+
 	load_schedule(e, rec, now);
 	deps_job_changed(e, rec);
 	if (rec->has_sched && schedule_kind(&rec->sched) == SCHEDULE_CRON && rec->cron_last_due == 0) {
 		/* A new cron job starts counting its slots now: earlier ones were never missed. */
 		rec->cron_last_due = now;
-		if (store_put_job_state(e->store, rec->job->name, now) < 0)
-			log_warnx("job '%s': could not save its cron progress", rec->job->name);
+		save = true;
 	}
+	/* A job posted back as it was read keeps its anchor; any other schedule counts from its own start (and
+	 * replaces or clears the saved anchor). */
+	if (!(had && rec->has_sched && schedule_keep_anchor(&rec->sched, &old)) &&
+	    ((rec->has_sched && schedule_anchor(&rec->sched, &anchor, &index)) ||
+		(had && schedule_anchor(&old, &anchor, &index))))
+		save = true;
+	if (save && save_state(e, rec, rec->has_sched ? &rec->sched : NULL, rec->cron_last_due) < 0)
+		log_warnx("job '%s': could not save its schedule progress", rec->job->name);
 	rec->fresh = true;
 	reschedule(e, rec);
 	engine_arm(e);
@@ -189,71 +208,89 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	return rc == -EEXIST ? 0 : rc;
 }
 
+/* A job's epsilon in ms (60 s if it cannot be read). */
+static int64_t job_epsilon_ms(const struct job *j)
+{
+	int64_t eps;
+	return job_duration_parse(j->epsilon, &eps) < 0 ? 60000 : eps;
+}
+
+/* Record the slots in (from, last] that will not run, one record per reason: those more than eps late at now
+ * (all of them when last does not run), and those within eps before last, collapsed into its run. */
+static int record_missed(struct engine *e, const struct jobrec *rec, int64_t from, int64_t last, int64_t now,
+    int64_t eps, bool run_it)
+{
+	const struct schedule *s = &rec->sched;
+	int64_t cut = run_it ? now - eps - 1 : last, n, first, end;
+	char why[SCHEDULE_INSTANT_MAX + 160], at[SCHEDULE_INSTANT_MAX];
+	int rc;
+
+	if (schedule_count_between(e->zones, s, from, cut, MISSED_COUNT_CAP, &n) == 0 && n > 0 &&
+	    schedule_next_after(e->zones, s, from, &first) == 0 &&
+	    schedule_last_at_or_before(e->zones, s, cut, &end) == 0) {
+		snprintf(why, sizeof(why), "missed: more than epsilon %s late (the server was down or busy)",
+		    rec->job->epsilon);
+		if ((rc = record_skipped(e, rec, first, end, n, why)) < 0)
+			return rc;
+	}
+	if (cut < from)
+		cut = from;
+	if (!run_it || schedule_count_between(e->zones, s, cut, last - 1, MISSED_COUNT_CAP, &n) < 0 || n == 0 ||
+	    schedule_next_after(e->zones, s, cut, &first) < 0 ||
+	    schedule_last_at_or_before(e->zones, s, last - 1, &end) < 0)
+		return 0;
+	if (schedule_format_instant(e->zones, s->zone, last, at, sizeof(at)) < 0)
+		snprintf(at, sizeof(at), "%" PRId64, last);
+	snprintf(why, sizeof(why), "collapsed into the late run of slot %s (the server was down or busy)", at);
+	return record_skipped(e, rec, first, end, n, why);
+}
+
 /* Handle the slots of a scheduled job that are due at now: run the last one if it is within the job's epsilon,
  * record the others as skipped, and move the schedule on; all in one transaction before anything runs. */
 static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 {
 	struct job *j = rec->job;
 	struct schedule next = rec->sched;
-	int64_t eps = 60000, first, last = SCHEDULE_NONE, n = 1, skipped;
+	int64_t eps = job_epsilon_ms(j), from, last = SCHEDULE_NONE, anchor, index;
 	bool iso = schedule_kind(&rec->sched) == SCHEDULE_ISO8601, run_it;
-	bool zero = iso && schedule_period_is_zero(&rec->sched);
-	char *saved_schedule = NULL, why[160], eps_text[64];
+	char *saved_schedule = NULL, text[SCHEDULE_FORMAT_MAX];
 	struct run *r = NULL;
 	int rc;
 
-	if (job_duration_parse(j->epsilon, &eps) < 0)
-		eps = 60000;
-	if (zero) {
+	if (iso && schedule_period_is_zero(&rec->sched)) {
 		/* R5/x/PT0S: five runs, one after the other; each firing is a slot of its own. */
-		first = last = now;
+		from = now - 1;
+		last = now;
 	} else if (iso) {
-		first = schedule_start(&rec->sched);
+		from = schedule_start(&rec->sched) - 1;
 		if (schedule_last_at_or_before(e->zones, &rec->sched, now, &last) < 0 || last == SCHEDULE_NONE)
-			last = first;
-		if (schedule_count_between(e->zones, &rec->sched, first - 1, now, MISSED_COUNT_CAP, &n) < 0 || n < 1)
-			n = 1;
+			last = from + 1;
 	} else {
-		if (schedule_next_after(e->zones, &rec->sched, rec->cron_last_due, &first) < 0 ||
-		    schedule_last_at_or_before(e->zones, &rec->sched, now, &last) < 0 || last == SCHEDULE_NONE ||
-		    schedule_count_between(e->zones, &rec->sched, rec->cron_last_due, now, MISSED_COUNT_CAP, &n) < 0) {
+		from = rec->cron_last_due;
+		if (schedule_last_at_or_before(e->zones, &rec->sched, now, &last) < 0 || last == SCHEDULE_NONE) {
 			reschedule(e, rec);
 			return;
 		}
 	}
 	run_it = now - last <= eps;
-	skipped = run_it ? n - 1 : n;
-	snprintf(eps_text, sizeof(eps_text), "%s", j->epsilon);
-	snprintf(why, sizeof(why), "missed: more than epsilon %s late (the server was down or busy)", eps_text);
 
 	if (store_begin(e->store) < 0)
 		goto store_error;
 	if (iso) {
-		char text[SCHEDULE_FORMAT_MAX];
-		if (schedule_skip_forward(e->zones, &next, now) < 0)
-			goto rollback;
-		/* Chronos leaves a start equal to now where it is; the engine must move past the slot it handled. */
-		if (!zero && schedule_start(&next) <= last) {
-			next = rec->sched;
-			if (schedule_skip_forward(e->zones, &next, last + 1) < 0)
-				goto rollback;
-		}
-		if (schedule_format(e->zones, &next, text, sizeof(text)) < 0)
+		if (schedule_advance(e->zones, &next, now, last) < 0 ||
+		    schedule_format(e->zones, &next, text, sizeof(text)) < 0)
 			goto rollback;
 		saved_schedule = xstrdup(j->schedule);
 		job_set_string(&j->schedule, text);
-		if (engine_save_job(e, rec) < 0)
+		/* The anchor goes with the rewritten schedule, so that a restart finds them consistent. */
+		if (engine_save_job(e, rec) < 0 ||
+		    (schedule_anchor(&next, &anchor, &index) && save_state(e, rec, &next, rec->cron_last_due) < 0))
 			goto rollback;
-	} else if (store_put_job_state(e->store, j->name, last) < 0) {
+	} else if (save_state(e, rec, NULL, last) < 0) {
 		goto rollback;
 	}
-	if (skipped > 0 && !rec->fresh) {
-		int64_t last_skipped = last;
-		if (run_it && schedule_last_at_or_before(e->zones, &rec->sched, last - 1, &last_skipped) < 0)
-			last_skipped = last;
-		if (record_skipped(e, rec, first, last_skipped, skipped, why) < 0)
-			goto rollback;
-	}
+	if (!rec->fresh && record_missed(e, rec, from, last, now, eps, run_it) < 0)
+		goto rollback;
 	if (run_it) {
 		r = run_new(e, rec, last, 0, TRIGGER_SCHEDULE, NULL);
 		r->rec.not_before_ms = now;
@@ -314,12 +351,20 @@ static void on_prune_timer(uv_timer_t *t)
 	run_prune_history(t->data);
 }
 
-static int load_state(void *ctx, const char *name, int64_t last_due_ms)
+/* A job's stored progress: its cron slot, and its anchor when that still leads to the stored schedule's start
+ * (otherwise the job was re-posted before its new anchor was saved: it counts from its start). */
+static int load_state(void *ctx, const char *name, const struct store_job_state *st)
 {
 	struct engine *e = ctx;
 	struct jobrec *rec = registry_get(e->reg, name);
-	if (rec)
-		rec->cron_last_due = last_due_ms;
+
+	if (rec == NULL)
+		return 0;
+	rec->cron_last_due = st->last_due_ms;
+	if (st->has_anchor && rec->has_sched &&
+	    schedule_set_anchor(e->zones, &rec->sched, st->anchor_ms, st->anchor_index) < 0)
+		log_info("job '%s': its saved anchor does not lead to its schedule's start, which it counts from",
+		    name);
 	return 0;
 }
 
@@ -347,13 +392,15 @@ int engine_start(struct engine *e)
 			return -errno;
 		}
 	}
+	for (size_t i = 0; i < registry_slots(e->reg); i++)
+		if (registry_slot(e->reg, i) != NULL)
+			load_schedule(e, registry_slot(e->reg, i), now);
 	if ((rc = store_load_job_states(e->store, load_state, e)) < 0 || (rc = deps_load(e)) < 0)
 		return rc;
 	for (size_t i = 0; i < registry_slots(e->reg); i++) {
 		struct jobrec *rec = registry_slot(e->reg, i);
 		if (rec == NULL)
 			continue;
-		load_schedule(e, rec, now);
 		if (rec->has_sched && schedule_kind(&rec->sched) == SCHEDULE_CRON && rec->cron_last_due == 0)
 			rec->cron_last_due = now;
 		reschedule(e, rec);
@@ -423,4 +470,12 @@ bool engine_run_active(const struct engine *e, const char *task_id)
 int engine_running(const struct engine *e)
 {
 	return e->running;
+}
+
+int engine_job_next_fires(struct engine *e, const struct jobrec *rec, int64_t *out, int n)
+{
+	if (!rec->has_sched || rec->job->disabled)
+		return 0;
+	return schedule_upcoming(e->zones, &rec->sched, rec->cron_last_due, engine_now_ms(),
+	    job_epsilon_ms(rec->job), out, n);
 }

@@ -58,6 +58,12 @@ int engine_mark_success(struct engine *e, struct jobrec *rec) __attribute__((war
 int engine_task_status(struct engine *e, const char *task_id, int status_code, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* Up to n next fire times of a job as the engine will run them (the slot due now if it is within the job's
+ * epsilon, then the coming ones, from its anchor or cron progress) into out; returns how many (0 for dependent,
+ * disabled or exhausted jobs) or < 0. The times are in the zone of the job's parsed schedule. */
+int engine_job_next_fires(struct engine *e, const struct jobrec *rec, int64_t *out, int n)
+    __attribute__((warn_unused_result));
+
 /* True while the engine holds the run (queued, waiting, running or awaiting its async status). */
 bool engine_run_active(const struct engine *e, const char *task_id);
 /* "idle", "queued", "running" or "<n> running", as Chronos's job states. */

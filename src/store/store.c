@@ -63,6 +63,9 @@ static const char *const migrations[] = {
 	"  parent TEXT NOT NULL,"
 	"  task_id TEXT NOT NULL,"
 	"  PRIMARY KEY (child, parent)) WITHOUT ROWID",
+	/* ISO schedules' anchors (NULL: none), written with the rewritten schedule */
+	"ALTER TABLE job_state ADD COLUMN anchor_ms INTEGER;"
+	"ALTER TABLE job_state ADD COLUMN anchor_index INTEGER",
 };
 
 #define STMT_CACHE 32
@@ -325,29 +328,44 @@ int store_step_done(struct store *s, sqlite3_stmt *st)
 	return 0;
 }
 
-static const char sql_put_state[] = "INSERT INTO job_state(name, last_due_ms) VALUES(?1, ?2) "
-				    "ON CONFLICT(name) DO UPDATE SET last_due_ms = excluded.last_due_ms";
-static const char sql_load_states[] = "SELECT name, last_due_ms FROM job_state";
+static const char sql_put_state[] = "INSERT INTO job_state(name, last_due_ms, anchor_ms, anchor_index) "
+				    "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(name) DO UPDATE SET "
+				    "last_due_ms = excluded.last_due_ms, anchor_ms = excluded.anchor_ms, "
+				    "anchor_index = excluded.anchor_index";
+static const char sql_load_states[] = "SELECT name, last_due_ms, anchor_ms, anchor_index FROM job_state";
 
-int store_put_job_state(struct store *s, const char *name, int64_t last_due_ms)
+int store_put_job_state(struct store *s, const char *name, const struct store_job_state *js)
 {
 	sqlite3_stmt *st = store_stmt(s, sql_put_state);
 	if (st == NULL)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, last_due_ms);
+	sqlite3_bind_int64(st, 2, js->last_due_ms);
+	if (js->has_anchor) {
+		sqlite3_bind_int64(st, 3, js->anchor_ms);
+		sqlite3_bind_int64(st, 4, js->anchor_index);
+	}
 	return store_step_done(s, st);
 }
 
-int store_load_job_states(struct store *s, int (*fn)(void *ctx, const char *name, int64_t last_due_ms), void *ctx)
+int store_load_job_states(struct store *s,
+    int (*fn)(void *ctx, const char *name, const struct store_job_state *st), void *ctx)
 {
 	sqlite3_stmt *st = store_stmt(s, sql_load_states);
 	int rc, out = 0;
 	if (st == NULL)
 		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((out = fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1))) != 0)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_job_state js = {
+			.last_due_ms = sqlite3_column_int64(st, 1),
+			.has_anchor = sqlite3_column_type(st, 2) == SQLITE_INTEGER &&
+			    sqlite3_column_type(st, 3) == SQLITE_INTEGER,
+			.anchor_ms = sqlite3_column_int64(st, 2),
+			.anchor_index = sqlite3_column_int64(st, 3),
+		};
+		if ((out = fn(ctx, (const char *)sqlite3_column_text(st, 0), &js)) != 0)
 			break;
+	}
 	if (out == 0 && rc != SQLITE_DONE)
 		out = -EIO;
 	sqlite3_reset(st);

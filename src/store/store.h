@@ -4,6 +4,7 @@
 #ifndef GNOMON_STORE_STORE_H
 #define GNOMON_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,9 +28,18 @@ int store_delete_job(struct store *s, const char *name) __attribute__((warn_unus
 int store_load_jobs(struct store *s, int (*fn)(void *ctx, const char *name, const char *json, size_t len),
     void *ctx) __attribute__((warn_unused_result));
 
-/* The engine's persisted per-job progress: for cron jobs, the last slot handled. */
-int store_put_job_state(struct store *s, const char *name, int64_t last_due_ms) __attribute__((warn_unused_result));
-int store_load_job_states(struct store *s, int (*fn)(void *ctx, const char *name, int64_t last_due_ms), void *ctx)
+/* The engine's persisted per-job progress. */
+struct store_job_state {
+	int64_t last_due_ms;  /* cron: the last slot handled (0: none) */
+	bool has_anchor;      /* ISO with a wall-clock period: */
+	int64_t anchor_ms;    /* the start its occurrences count from */
+	int64_t anchor_index; /* the index of the current start from it */
+};
+
+int store_put_job_state(struct store *s, const char *name, const struct store_job_state *st)
+    __attribute__((warn_unused_result));
+int store_load_job_states(struct store *s,
+    int (*fn)(void *ctx, const char *name, const struct store_job_state *st), void *ctx)
     __attribute__((warn_unused_result));
 
 /* The last SQLite error, for logs. */

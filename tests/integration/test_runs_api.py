@@ -121,17 +121,47 @@ class SchedulePreview(RunsTestCase):
             self.assertGreater(t, last)
             last = t
 
-    def test_past_start_is_due_then_upcoming(self):
+    def test_past_start_lists_what_a_new_job_runs(self):
+        """An old start is not a slot the engine runs: a job created now runs only the latest past occurrence,
+        and only when it is within epsilon (default --task-epsilon, 60 s; or the epsilon= parameter)."""
+        before = datetime.datetime.now(datetime.timezone.utc)
         status, body = self.preview(schedule="R/2008-03-01T13:00:00Z/PT1H", count=3)
         self.assertEqual(status, 200, body)
-        self.assertEqual(body["utc"][0], "2008-03-01T13:00:00.000Z")
+        nxt = [parse_instant(u) for u in body["utc"]]
+        self.assertEqual(len(nxt), 3)
+        hour = before.replace(minute=0, second=0, microsecond=0)
+        if nxt[0] == hour:  # only in the first minute of the hour: the latest slot is within epsilon
+            self.assertLessEqual(before - hour, datetime.timedelta(seconds=60))
+        else:
+            self.assertEqual(nxt[0], hour + datetime.timedelta(hours=1))
+        self.assertEqual([b - a for a, b in zip(nxt, nxt[1:])], [datetime.timedelta(hours=1)] * 2)
+
+        status, body = self.preview(schedule="R/2008-03-01T13:00:00Z/PT1H", count=3, epsilon="PT2H")
+        self.assertEqual(status, 200, body)
         now = datetime.datetime.now(datetime.timezone.utc)
-        nxt = [parse_instant(u) for u in body["utc"][1:]]
-        self.assertEqual(len(nxt), 2)
-        self.assertGreater(nxt[0], now - datetime.timedelta(seconds=5))
-        self.assertLessEqual(nxt[0], now + datetime.timedelta(hours=1, seconds=5))
-        self.assertEqual(nxt[1] - nxt[0], datetime.timedelta(hours=1))
-        self.assertEqual((nxt[0].minute, nxt[0].second), (0, 0))
+        due = parse_instant(body["utc"][0])
+        self.assertLessEqual(due, now)
+        self.assertGreater(due, now - datetime.timedelta(hours=1, seconds=5))
+        self.assertEqual((due.minute, due.second), (0, 0))
+        self.assertEqual(parse_instant(body["utc"][1]) - due, datetime.timedelta(hours=1))
+
+    def test_past_month_end_start_comes_back_to_the_31st(self):
+        """Occurrences count from the start: P1M from January 31 gives each month's last day."""
+        year = datetime.datetime.now(datetime.timezone.utc).year - 1
+        status, body = self.preview(schedule="R/%d-01-31T10:00:00Z/P1M" % year, count=24)
+        self.assertEqual(status, 200, body)
+        days = {(t.year, t.month): t.day for t in map(parse_instant, body["utc"])}
+        self.assertEqual(len(days), 24, body)
+        for (y, m), d in days.items():
+            last = (datetime.date(y + m // 12, m % 12 + 1, 1) - datetime.timedelta(days=1)).day
+            self.assertEqual(d, last, body["utc"])
+
+    def test_epsilon_errors(self):
+        for eps in ("P", "1S", "PT-1S", "x" * 100):
+            status, body = self.preview(schedule="@hourly", epsilon=eps)
+            self.assertBadRequest(status, body, "epsilon: ")
+        status, body = self.preview(schedule="@hourly", epsilon="PT0S", count=1)
+        self.assertEqual(status, 200, body)
 
     def test_errors(self):
         status, body = self.preview()

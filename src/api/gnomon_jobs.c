@@ -302,11 +302,11 @@ static void add_active(void *ctx, const struct run_record *r)
 		json_array_append_new(l->runs, api_run_json(r, l->now));
 }
 
-/* Newest runs of two statuses, or NULL after answering 500. */
-static json_t *recent(struct api_env *env, struct http_request *req, enum run_status a, enum run_status b)
+/* The newest failures or skips, or NULL after answering 500. */
+static json_t *recent(struct api_env *env, struct http_request *req, enum run_recent kind)
 {
 	struct run_list_json l = {.runs = json_array(), .now = api_now_ms()};
-	if (store_list_recent_runs(env->store, a, b, RECENT, add_run, &l) < 0) {
+	if (store_list_recent_runs(env->store, kind, RECENT, add_run, &l) < 0) {
 		json_decref(l.runs);
 		http_respond_error(req, 500, "store: could not read the recent runs: %s", store_errmsg(env->store));
 		return NULL;
@@ -334,9 +334,9 @@ void gnomon_overview(struct api_env *env, struct http_request *req, const char *
 		last = chronos_last_state(rec->job);
 		results[strcmp(last, "success") == 0 ? 0 : strcmp(last, "failure") == 0 ? 1 : 2]++;
 	}
-	if ((failures = recent(env, req, RUN_FAILED, RUN_LOST)) == NULL)
+	if ((failures = recent(env, req, RUN_RECENT_FAILURES)) == NULL)
 		goto out;
-	if ((skips = recent(env, req, RUN_SKIPPED, RUN_SKIPPED)) == NULL) {
+	if ((skips = recent(env, req, RUN_RECENT_SKIPS)) == NULL) {
 		json_decref(failures);
 		goto out;
 	}

@@ -178,9 +178,23 @@ void engine_job_changed(struct engine *e, struct jobrec *rec)
 	engine_arm(e);
 }
 
-/* A record of the slots of a job that came due too late to run (or while its previous run went on). */
+/* The skipped records a firing wrote, told to the subscribers once they are committed (at most one per reason). */
+struct missed {
+	struct run_record r[2];
+	int n;
+};
+
+static void missed_clear(struct missed *m)
+{
+	for (int i = 0; i < m->n; i++)
+		run_record_clear(&m->r[i]);
+	m->n = 0;
+}
+
+/* A record of the slots of a job that came due too late to run (or while its previous run went on), kept in
+ * out when it is new. */
 static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t first, int64_t last, int64_t n,
-    const char *why)
+    const char *why, struct missed *out)
 {
 	char from[SCHEDULE_INSTANT_MAX], to[SCHEDULE_INSTANT_MAX], reason[512];
 	struct run_record r;
@@ -204,7 +218,10 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	rc = store_claim_run(e->store, &r);
 	if (rc == 0)
 		log_info("job '%s': %s", rec->job->name, reason);
-	run_record_clear(&r);
+	if (rc == 0 && out->n < 2)
+		out->r[out->n++] = r;
+	else
+		run_record_clear(&r);
 	return rc == -EEXIST ? 0 : rc;
 }
 
@@ -218,7 +235,7 @@ static int64_t job_epsilon_ms(const struct job *j)
 /* Record the slots in (from, last] that will not run, one record per reason: those more than eps late at now
  * (all of them when last does not run), and those within eps before last, collapsed into its run. */
 static int record_missed(struct engine *e, const struct jobrec *rec, int64_t from, int64_t last, int64_t now,
-    int64_t eps, bool run_it)
+    int64_t eps, bool run_it, struct missed *out)
 {
 	const struct schedule *s = &rec->sched;
 	int64_t cut = run_it ? now - eps - 1 : last, n, first, end;
@@ -230,7 +247,7 @@ static int record_missed(struct engine *e, const struct jobrec *rec, int64_t fro
 	    schedule_last_at_or_before(e->zones, s, cut, &end) == 0) {
 		snprintf(why, sizeof(why), "missed: more than epsilon %s late (the server was down or busy)",
 		    rec->job->epsilon);
-		if ((rc = record_skipped(e, rec, first, end, n, why)) < 0)
+		if ((rc = record_skipped(e, rec, first, end, n, why, out)) < 0)
 			return rc;
 	}
 	if (cut < from)
@@ -242,7 +259,7 @@ static int record_missed(struct engine *e, const struct jobrec *rec, int64_t fro
 	if (schedule_format_instant(e->zones, s->zone, last, at, sizeof(at)) < 0)
 		snprintf(at, sizeof(at), "%" PRId64, last);
 	snprintf(why, sizeof(why), "collapsed into the late run of slot %s (the server was down or busy)", at);
-	return record_skipped(e, rec, first, end, n, why);
+	return record_skipped(e, rec, first, end, n, why, out);
 }
 
 /* Handle the slots of a scheduled job that are due at now: run the last one if it is within the job's epsilon,
@@ -254,6 +271,7 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 	int64_t eps = job_epsilon_ms(j), from, last = SCHEDULE_NONE, anchor, index;
 	bool iso = schedule_kind(&rec->sched) == SCHEDULE_ISO8601, run_it;
 	char *saved_schedule = NULL, text[SCHEDULE_FORMAT_MAX];
+	struct missed missed = {.n = 0};
 	struct run *r = NULL;
 	int rc;
 
@@ -289,7 +307,7 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 	} else if (save_state(e, rec, NULL, last) < 0) {
 		goto rollback;
 	}
-	if (!rec->fresh && record_missed(e, rec, from, last, now, eps, run_it) < 0)
+	if (!rec->fresh && record_missed(e, rec, from, last, now, eps, run_it, &missed) < 0)
 		goto rollback;
 	if (run_it) {
 		r = run_new(e, rec, last, 0, TRIGGER_SCHEDULE, NULL);
@@ -312,11 +330,15 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 	rec->last_fired = now;
 	rec->fresh = false;
 	reschedule(e, rec);
+	for (int i = 0; i < missed.n; i++)
+		engine_tell_skipped(e, rec, &missed.r[i]);
+	missed_clear(&missed);
 	if (r)
 		run_enqueue(e, r);
 	return;
 rollback:
 	store_rollback(e->store);
+	missed_clear(&missed);
 	if (saved_schedule) {
 		job_set_string(&j->schedule, saved_schedule);
 		free(saved_schedule);

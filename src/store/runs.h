@@ -72,8 +72,9 @@ int store_load_open_runs(struct store *s, int (*fn)(void *ctx, const struct run_
 /* Call fn for the runs of a job, newest first, with id < before (0: from the newest), at most limit. */
 int store_list_runs(struct store *s, const char *job, int64_t before, int limit,
     int (*fn)(void *ctx, const struct run_record *r), void *ctx) __attribute__((warn_unused_result));
-/* Call fn for the newest runs of any job whose status is a or b, newest first, at most limit. */
-int store_list_recent_runs(struct store *s, enum run_status a, enum run_status b, int limit,
+enum run_recent { RUN_RECENT_FAILURES, RUN_RECENT_SKIPS };
+/* Call fn for the newest failed or lost runs (or skipped ones) of any job, newest first, at most limit. */
+int store_list_recent_runs(struct store *s, enum run_recent kind, int limit,
     int (*fn)(void *ctx, const struct run_record *r), void *ctx) __attribute__((warn_unused_result));
 /* Delete ended runs of a job beyond the newest keep (0: no count limit) and ended runs of any job that ended
  * before older_than_ms (RUN_TIME_NONE: no age limit). Reports the deleted runs' task ids and row ids through fn (may be NULL)

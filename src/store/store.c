@@ -66,6 +66,9 @@ static const char *const migrations[] = {
 	/* ISO schedules' anchors (NULL: none), written with the rewritten schedule */
 	"ALTER TABLE job_state ADD COLUMN anchor_ms INTEGER;"
 	"ALTER TABLE job_state ADD COLUMN anchor_index INTEGER",
+	/* the overview's recent failures and skips, without a scan of the history */
+	"CREATE INDEX runs_failures ON runs(id) WHERE status IN ('failed', 'lost');"
+	"CREATE INDEX runs_skips ON runs(id) WHERE status = 'skipped'",
 };
 
 #define STMT_CACHE 32

@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev
   libcurl4-openssl-dev libicu-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev)
-test_pkgs=(libcmocka-dev python3 curl)
+test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
 missing=()

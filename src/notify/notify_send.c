@@ -25,6 +25,7 @@
 #define MAX_RECIPIENTS 50
 #define RETRY_DELAY_MAX_MS 300000
 #define IDLE_WAIT_MS 60000
+#define MAX_PREPARED 64          /* notices formatted (log tails read) at once; the rest wait as they came */
 
 static const char *const channel_names[NOTIFY_CHANNEL_COUNT] = {"mail", "slack", "mattermost", "http", "sentry"};
 
@@ -72,6 +73,8 @@ struct notify_sender {
 	struct notify_counts counts;
 
 	/* The worker's own. */
+	struct item *backlog, *backlog_tail; /* taken from the queue, not formatted yet */
+	size_t n_prepared;
 	struct delivery *waiting, *active;
 	int n_active, active_ch[NOTIFY_CHANNEL_COUNT];
 	uint64_t seq;
@@ -218,6 +221,9 @@ static void prepare(struct notify_sender *s, struct item *it)
 	char *to[MAX_RECIPIENTS], *subject, *body, *joined;
 	size_t n_to = notify_owner_split(n->owner, to, MAX_RECIPIENTS), len = 1;
 
+	it->remaining = 0;
+	s->n_prepared++;
+
 	if (n->has_run) {
 		read_tail(s, n->run_id, "stdout", &n->out);
 		read_tail(s, n->run_id, "stderr", &n->err);
@@ -252,6 +258,8 @@ static void prepare(struct notify_sender *s, struct item *it)
 /* A notice is done with: free it and make room in the queue. */
 static void item_free(struct notify_sender *s, struct item *it)
 {
+	if (it->remaining >= 0)
+		s->n_prepared--;
 	notice_free(it->n);
 	free(it);
 	uv_mutex_lock(&s->lock);
@@ -486,6 +494,11 @@ static size_t abandon(struct notify_sender *s, struct item *queued)
 {
 	size_t n = 0;
 
+	if (s->backlog_tail != NULL) {
+		s->backlog_tail->next = queued;
+		queued = s->backlog;
+		s->backlog = s->backlog_tail = NULL;
+	}
 	while (queued != NULL) {
 		struct item *next = queued->next;
 		item_free(s, queued);
@@ -523,17 +536,31 @@ static void worker(void *arg)
 				log_warnx("notify: %zu notification%s not delivered at shutdown", n, n == 1 ? "" : "s");
 			return;
 		}
-		while (batch != NULL) {
-			struct item *next = batch->next;
-			prepare(s, batch);
-			if (batch->remaining == 0)
-				item_free(s, batch);
-			batch = next;
+		if (batch != NULL) {
+			if (s->backlog_tail != NULL)
+				s->backlog_tail->next = batch;
+			else
+				s->backlog = batch;
+			while (batch->next != NULL)
+				batch = batch->next;
+			s->backlog_tail = batch;
+		}
+		while (s->backlog != NULL && s->n_prepared < MAX_PREPARED) {
+			struct item *it = s->backlog;
+			s->backlog = it->next;
+			if (s->backlog == NULL)
+				s->backlog_tail = NULL;
+			it->next = NULL;
+			prepare(s, it);
+			if (it->remaining == 0)
+				item_free(s, it);
 		}
 		start_due(s);
 		curl_multi_perform(s->multi, &running);
 		collect(s);
 		wait = start_due(s);
+		if (s->backlog != NULL && s->n_prepared < MAX_PREPARED)
+			wait = 0; /* room to format more */
 		if (s->counted) {
 			s->counted = false;
 			s->wake(s->wake_ctx);
@@ -646,6 +673,7 @@ int notify_sender_push(struct notify_sender *s, struct notice *n, unsigned chann
 	}
 	s->in_flight++;
 	it = xcalloc(1, sizeof(*it));
+	it->remaining = -1; /* not prepared */
 	it->n = n;
 	it->channels = channels & s->channels;
 	if (s->tail != NULL)

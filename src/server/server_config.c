@@ -62,7 +62,7 @@ const struct config_option server_options[] = {
 	{"notify-retries", CONFIG_INT, "3", 0, 100, OPT(notify_retries), "attempts after a transient delivery error"},
 	{"notify-retry-delay", CONFIG_INT, "1000", 0, 3600000, OPT(notify_retry_delay),
 	    "ms before the first retry of a delivery, doubled for each next one"},
-	{"notify-log-tail", CONFIG_SIZE, "2K", 0, 1 << 20, OPT(notify_log_tail),
+	{"notify-log-tail", CONFIG_SIZE, "2K", 0, 64 << 10, OPT(notify_log_tail),
 	    "bytes of the end of a run's stdout and of its stderr put in a notification (0: none)"},
 	/* Chronos options that only make sense with Mesos: accepted so existing init scripts keep working. */
 	IGNORE("master"), IGNORE("mesos-role"), IGNORE("mesos-checkpoint"), IGNORE("mesos-framework-name"),

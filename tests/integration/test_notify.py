@@ -412,6 +412,16 @@ class Delivery(NotifyTestCase):
         self.assertIn("notify: http: could not deliver the notification about job 'broken' after 3 attempts: "
                       "HTTP 500", self.server.current_log())
 
+    def test_a_burst_is_all_delivered(self):
+        hook = self.receiver()
+        self.server = self.new_server(["--http-notification-url", hook.url()])
+        names = ["burst%02d" % i for i in range(80)]  # more than the worker formats at once
+        for name in names:
+            self.add_job(sched(name, "exit 1", schedule=RUN_NOW, retries=0))
+        self.wait_counter("notify.http.sent", len(names), timeout=60)
+        self.assertEqual(sorted(b["job"] for b in hook.json_bodies()), names)
+        self.assertNotIn("notify.http.dropped", self.counters())
+
     def test_hanging_and_failing_receivers_do_not_delay_runs(self):
         hang, fail, silent = self.receiver("hang"), self.receiver("fail"), SilentServer()
         self.addCleanup(silent.close)

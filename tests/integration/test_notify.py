@@ -36,6 +36,14 @@ CHRONOS_FIELDS = ["subject", "message", "to", "job", "command", "cpus", "softErr
 RUN_FIELDS = ["event", "reason", "taskId", "status", "exitCode", "signal", "host", "stdoutTail", "stderrTail"]
 
 
+class QuietHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # gnomon closing a kept-alive connection
+            super().handle_error(request, client_address)
+
+
 class HttpReceiver:
     """Records every POST. mode: ok (200), fail (500), flaky (503 first, then 200), hang (reads, never answers)."""
 
@@ -67,8 +75,7 @@ class HttpReceiver:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
@@ -148,7 +155,7 @@ class SmtpReceiver:
                                                policy=email.policy.default)
                 with receiver.lock:
                     receiver.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                                              "msg": msg, "login": getattr(session, "login_data", None)})
+                                              "msg": msg})
                 return "250 Message accepted"
 
         kwargs = {}

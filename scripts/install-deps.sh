@@ -9,7 +9,7 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev
   libcurl4-openssl-dev libicu-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev)
-test_pkgs=(libcmocka-dev python3 curl)
+test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd)
 bench_pkgs=(wrk python3)
 pkgs=("${build_pkgs[@]}")
 case "$what" in

@@ -355,3 +355,9 @@ char *job_arguments_join(const struct job *j)
 	out[off] = '\0';
 	return out;
 }
+
+const char *job_notify_on_name(unsigned notify_on)
+{
+	static const char *const names[] = {"failure", "always", "never", "invalid"};
+	return notify_on < sizeof(names) / sizeof(names[0]) ? names[notify_on] : "invalid";
+}

@@ -1,5 +1,5 @@
-/* The job model: one Chronos job (3.x fields, the 2.x `epsilon` and `async`, gnomon's `retryDelay` and
- * `retryBackoff`), its defaults, deep copy, setters, and the checks that need no other job. JSON in and out
+/* The job model: one Chronos job (3.x fields, the 2.x `epsilon` and `async`, gnomon's `retryDelay`,
+ * `retryBackoff` and `notifyOn`), its defaults, deep copy, setters, and the checks that need no other job. JSON in and out
  * lives in job_json.h.
  *
  * Ownership and representation, chosen to keep a million idle jobs small:
@@ -29,6 +29,14 @@
 #define JOB_TIME_NONE INT64_MIN   /* last_success_ms / last_error_ms when never */
 #define JOB_TIME_BUFSZ 32         /* room for job_time_format() output */
 #define JOB_RETRY_DELAY_MAX_MS (INT64_C(7) * 86400000) /* job_retry_delay_ms() never returns more: 7 days */
+
+/* Which events a job sends notifications for (`notifyOn`). */
+enum job_notify_on {
+	JOB_NOTIFY_FAILURE, /* the default: failed (retries exhausted), disabled, deleted, skipped, recovered */
+	JOB_NOTIFY_ALWAYS,  /* those and the end of every run */
+	JOB_NOTIFY_NEVER,
+	JOB_NOTIFY_INVALID, /* parsed from another value; job_validate() refuses it */
+};
 
 /* One entry of `fetch`: a URI the executor downloads before the task runs. */
 struct job_fetch {
@@ -102,6 +110,7 @@ struct job {
 	bool high_priority : 1;
 	bool concurrent : 1;
 	bool async : 1;
+	unsigned notify_on : 2;         /* enum job_notify_on */
 };
 
 /* Server-wide defaults baked into a job when it is parsed (Chronos --mesos_task_cpu/mem/disk, --user,
@@ -147,8 +156,11 @@ bool job_env_get(const struct job *j, size_t i, const char **name, const char **
 char *job_arguments_join(const struct job *j);
 
 /* Checks that need no other job and no schedule parsing (name, resources, retries, constraints, container
- * enumerations, epsilon, retryDelay, retryBackoff, uris vs fetch). Returns 0 or -EINVAL with the message in err. */
+ * enumerations, epsilon, retryDelay, retryBackoff, notifyOn, uris vs fetch). Returns 0 or -EINVAL with the message in err. */
 int job_validate(const struct job *j, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* "failure", "always" or "never" ("invalid" for JOB_NOTIFY_INVALID). */
+const char *job_notify_on_name(unsigned notify_on);
 
 /* Format UTC epoch ms as `2026-01-01T00:00:00.000Z` into out (JOB_TIME_BUFSZ bytes); "" for JOB_TIME_NONE. */
 void job_time_format(int64_t ms, char *out);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "job/job_internal.h"
 #include "job/job_json.h"
@@ -313,6 +314,29 @@ static int parse_constraints(struct parser *p, const struct jpath *path, json_t 
 	return 0;
 }
 
+/* notifyOn: failure, always or never, in any case; another string is kept as invalid for job_validate(). */
+static int parse_notify_on(struct parser *p, const struct jpath *path, json_t *v, size_t unused)
+{
+	static const char *const names[] = {"failure", "always", "never"};
+	const char *s;
+	size_t len;
+
+	(void)unused;
+	if (jget_string(&p->e, path, v, &s, &len) < 0)
+		return -EINVAL;
+	while (len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	p->j->notify_on = len == 0 ? JOB_NOTIFY_FAILURE : JOB_NOTIFY_INVALID;
+	for (unsigned i = 0; len > 0 && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && strncasecmp(s, names[i], len) == 0)
+			p->j->notify_on = i;
+	return 0;
+}
+
 static int parse_container(struct parser *p, const struct jpath *path, json_t *v, size_t unused)
 {
 	char *text;
@@ -354,6 +378,7 @@ static const struct field fields[] = {
 	{"maxCompletionTime", parse_int64, OFF(max_completion_time), 0},
 	{"mem", parse_double, OFF(mem), 0},
 	{"name", parse_string, OFF(name), SEEN_NAME},
+	{"notifyOn", parse_notify_on, 0, 0},
 	{"owner", parse_string, OFF(owner), 0},
 	{"ownerName", parse_string, OFF(owner_name), 0},
 	{"parents", parse_strv, V_PARENTS, SEEN_PARENTS},

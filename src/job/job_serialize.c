@@ -1,5 +1,5 @@
 /* struct job to Chronos 3.x JSON, in its serializer's exact field order, then gnomon's epsilon, async,
- * retryDelay and retryBackoff. */
+ * retryDelay, retryBackoff and notifyOn. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -187,6 +187,8 @@ static void put_tail(const struct writer *w, const struct job *j)
 	put_str(w, "retryDelay", j->retry_delay);
 	if (!w->sparse || j->retry_backoff != 1.0)
 		jset(w->o, "retryBackoff", real_or_null(j->retry_backoff));
+	if (!w->sparse || j->notify_on != JOB_NOTIFY_FAILURE)
+		jset(w->o, "notifyOn", jstr(job_notify_on_name(j->notify_on)));
 }
 
 static json_t *to_json(const struct job *j, bool compat, bool sparse)

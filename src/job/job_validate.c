@@ -203,8 +203,8 @@ static int check_numbers(const struct job *j, char *err, size_t errlen)
 	return 0;
 }
 
-/* gnomon's retry extensions: a duration ("" = the server's) and a backoff factor of at least 1. */
-static int check_retry(const struct job *j, char *err, size_t errlen)
+/* gnomon's extensions: a retry duration ("" = the server's), a backoff factor of at least 1, notifyOn. */
+static int check_extensions(const struct job *j, char *err, size_t errlen)
 {
 	char clip[96];
 	int64_t ms;
@@ -216,6 +216,10 @@ static int check_retry(const struct job *j, char *err, size_t errlen)
 	}
 	if (!(isfinite(j->retry_backoff) && j->retry_backoff >= 1)) {
 		snprintf(err, errlen, "retryBackoff: must be a number >= 1, got %g", j->retry_backoff);
+		return -EINVAL;
+	}
+	if (j->notify_on == JOB_NOTIFY_INVALID) {
+		snprintf(err, errlen, "notifyOn: must be failure, always or never");
 		return -EINVAL;
 	}
 	return 0;
@@ -244,5 +248,5 @@ int job_validate(const struct job *j, char *err, size_t errlen)
 			 job_clip(j->epsilon, clip, sizeof(clip)));
 		return -EINVAL;
 	}
-	return check_retry(j, err, errlen);
+	return check_extensions(j, err, errlen);
 }

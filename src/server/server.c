@@ -15,6 +15,7 @@
 #include "api/metrics.h"
 #include "job/job.h"
 #include "job/job_json.h"
+#include "notify/notify.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"
 #include "scheduler/events.h"
@@ -35,6 +36,7 @@ struct server {
 	struct events *events;
 	struct http_server *http;
 	struct engine *engine;
+	struct notify *notify;
 	struct job_defaults defaults;
 	struct api_env api;
 	char *leader;
@@ -45,7 +47,35 @@ static void usage(FILE *out)
 	fprintf(out, "usage: gnomon server [options]\n\nOptions (also from GNOMON_<NAME> environment variables;"
 		     " Chronos's --underscore_spellings work too):\n");
 	config_print_help(server_options, out);
-	fprintf(out, "  %-28s %s\n  %-28s %s\n", "--help", "show this help", "--version", "print the version");
+	fprintf(out, "  %-28s %s\n  %-28s %s\n  %-28s %s\n", "--check-config",
+	    "check the options (file, environment, flags), print the effective ones and exit (2: invalid)", "--help",
+	    "show this help", "--version", "print the version");
+}
+
+/* The notification settings, borrowing the strings of cfg. */
+static void notify_settings(const struct server_config *c, struct notify_config *out)
+{
+	*out = (struct notify_config){
+		.cluster_name = c->cluster_name,
+		.hostname = c->hostname,
+		.data_dir = c->data_dir,
+		.mail_server = c->mail_server,
+		.mail_from = c->mail_from,
+		.mail_user = c->mail_user,
+		.mail_password = c->mail_password,
+		.mail_ssl = c->mail_ssl,
+		.mail_starttls = c->mail_starttls,
+		.slack_url = c->slack_url,
+		.mattermost_url = c->mattermost_url,
+		.http_url = c->http_notification_url,
+		.http_credentials = c->http_notification_credentials,
+		.raven_dsn = c->raven_dsn,
+		.queue_size = (int)c->notify_queue_size,
+		.timeout_ms = c->notify_timeout,
+		.retries = (int)c->notify_retries,
+		.retry_delay_ms = c->notify_retry_delay,
+		.tail_bytes = (size_t)c->notify_log_tail,
+	};
 }
 
 /* Parse environment then flags into cfg; returns -1 to continue, or an exit code. */
@@ -53,6 +83,9 @@ static int configure(struct server_config *cfg, int argc, char **argv)
 {
 	char err[512];
 	enum log_level level;
+	struct notify_config ncfg;
+	bool check = false;
+	int n = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -64,9 +97,15 @@ static int configure(struct server_config *cfg, int argc, char **argv)
 			return 0;
 		}
 	}
-	config_defaults(server_options, cfg);
-	if (config_apply_env(server_options, cfg, err, sizeof(err)) < 0 ||
-	    config_parse_args(server_options, cfg, argc - 1, argv + 1, err, sizeof(err)) < 0) {
+	/* --check-config is an action, not a setting: take it out before the options are read. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--check-config") == 0 || strcmp(argv[i], "--check_config") == 0)
+			check = true;
+		else
+			argv[++n] = argv[i];
+	}
+	argc = n + 1;
+	if (config_load(server_options, cfg, argc - 1, argv + 1, err, sizeof(err)) < 0) {
 		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);
 		return 2;
 	}
@@ -82,6 +121,15 @@ static int configure(struct server_config *cfg, int argc, char **argv)
 			log_warn("gethostname");
 		free(cfg->hostname);
 		cfg->hostname = xstrdup(host);
+	}
+	notify_settings(cfg, &ncfg);
+	if (notify_config_check(&ncfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);
+		return 2;
+	}
+	if (check) {
+		config_print(server_options, cfg, stdout);
+		return 0;
 	}
 	return -1;
 }
@@ -140,6 +188,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	http_server_stop(srv->http);
 	srv->http = NULL;
 	event_stream_hub_close(srv->api.event_hub);
+	notify_stop(srv->notify);
+	srv->notify = NULL;
 	engine_stop(srv->engine);
 	srv->engine = NULL;
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
@@ -149,6 +199,7 @@ static void on_signal(uv_signal_t *h, int signum)
 static int start(struct server *srv)
 {
 	char err[512];
+	struct notify_config ncfg;
 	struct http_server_options hopt = {
 		.address = srv->cfg.http_address,
 		.port = (int)srv->cfg.http_port,
@@ -193,6 +244,12 @@ static int start(struct server *srv)
 		.metrics = srv->metrics,
 		.events = srv->events,
 	};
+	notify_settings(&srv->cfg, &ncfg);
+	srv->notify = notify_new(&srv->loop, &ncfg, srv->events, srv->metrics, err, sizeof(err));
+	if (srv->notify == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
 	srv->engine = engine_new(&srv->loop, srv->reg, srv->store, srv->zones, &ecfg);
 	if (engine_start(srv->engine) < 0) {
 		log_warnx("the scheduler could not resume from the store");
@@ -229,8 +286,10 @@ static void stop(struct server *srv)
 	if (srv->loop.data == srv) {
 		http_server_stop(srv->http);
 		event_stream_hub_close(srv->api.event_hub);
+		notify_stop(srv->notify);
 		engine_stop(srv->engine);
 		srv->http = NULL;
+		srv->notify = NULL;
 		srv->engine = NULL;
 		uv_run(&srv->loop, UV_RUN_DEFAULT);
 		if (uv_loop_close(&srv->loop) == UV_EBUSY)

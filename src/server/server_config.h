@@ -1,4 +1,5 @@
-/* The options of `gnomon server`: one declarative table shared by flags, GNOMON_* variables and --help. */
+/* The options of `gnomon server`: one declarative table shared by flags, GNOMON_* variables, the config file
+ * (--config) and --help. */
 #ifndef GNOMON_SERVER_SERVER_CONFIG_H
 #define GNOMON_SERVER_SERVER_CONFIG_H
 
@@ -28,6 +29,24 @@ struct server_config {
 	long long history_max_age;
 	long long kill_grace;
 	long long log_cap;
+	char *config_file;
+	/* Notifications (src/notify). */
+	char *mail_server;
+	char *mail_from;
+	char *mail_user;
+	char *mail_password;
+	bool mail_ssl;
+	bool mail_starttls;
+	char *slack_url;
+	char *mattermost_url;
+	char *http_notification_url;
+	char *http_notification_credentials;
+	char *raven_dsn;
+	long long notify_queue_size;
+	long long notify_timeout;
+	long long notify_retries;
+	long long notify_retry_delay;
+	long long notify_log_tail;
 };
 
 extern const struct config_option server_options[];

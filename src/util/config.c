@@ -96,7 +96,9 @@ static int set_value(const struct config_option *o, void *target, const char *va
 		memcpy(field, &b, sizeof(b));
 		return 0;
 	}
-	case CONFIG_STRING: {
+	case CONFIG_STRING:
+	case CONFIG_SECRET:
+	case CONFIG_FILE: {
 		char *old, *copy = xstrdup(value);
 		memcpy(&old, field, sizeof(old));
 		free(old);
@@ -115,6 +117,12 @@ bad:
 	return -EINVAL;
 }
 
+/* True for the types whose value is a char * the table owns. */
+static bool is_string(enum config_type t)
+{
+	return t == CONFIG_STRING || t == CONFIG_SECRET || t == CONFIG_FILE;
+}
+
 void config_defaults(const struct config_option *table, void *target)
 {
 	char err[256];
@@ -122,13 +130,13 @@ void config_defaults(const struct config_option *table, void *target)
 		if (o->type == CONFIG_IGNORED)
 			continue;
 		if (o->def == NULL) {
-			if (o->type == CONFIG_STRING) {
+			if (is_string(o->type)) {
 				char *empty = xstrdup("");
 				memcpy((char *)target + o->offset, &empty, sizeof(empty));
 			}
 			continue;
 		}
-		if (o->type == CONFIG_STRING) {
+		if (is_string(o->type)) {
 			char *none = NULL;
 			memcpy((char *)target + o->offset, &none, sizeof(none));
 		}
@@ -148,27 +156,37 @@ int config_set(const struct config_option *table, void *target, const char *name
 	return set_value(o, target, value, err, errlen);
 }
 
-int config_apply_env(const struct config_option *table, void *target, char *err, size_t errlen)
+/* Apply the GNOMON_<NAME> variable of one option, if set. */
+static int apply_env_one(const struct config_option *o, void *target, char *err, size_t errlen)
 {
 	char var[128];
-	for (const struct config_option *o = table; o->name; o++) {
-		size_t n = (size_t)snprintf(var, sizeof(var), "GNOMON_%s", o->name);
-		for (size_t i = 7; i < n && i < sizeof(var); i++)
-			var[i] = var[i] == '-' ? '_' : (char)toupper((unsigned char)var[i]);
-		const char *v = getenv(var);
-		if (v == NULL || o->type == CONFIG_IGNORED)
-			continue;
-		if (set_value(o, target, v, err, errlen) < 0) {
-			size_t used = strlen(err);
-			snprintf(err + used, errlen - used, " (from %s)", var);
-			return -EINVAL;
-		}
+	size_t n = (size_t)snprintf(var, sizeof(var), "GNOMON_%s", o->name);
+
+	for (size_t i = 7; i < n && i < sizeof(var); i++)
+		var[i] = var[i] == '-' ? '_' : (char)toupper((unsigned char)var[i]);
+	const char *v = getenv(var);
+	if (v == NULL || o->type == CONFIG_IGNORED)
+		return 0;
+	if (set_value(o, target, v, err, errlen) < 0) {
+		size_t used = strlen(err);
+		snprintf(err + used, errlen - used, " (from %s)", var);
+		return -EINVAL;
 	}
 	return 0;
 }
 
-int config_parse_args(const struct config_option *table, void *target, int argc, char **argv, char *err,
-    size_t errlen)
+int config_apply_env(const struct config_option *table, void *target, char *err, size_t errlen)
+{
+	for (const struct config_option *o = table; o->name; o++)
+		if (apply_env_one(o, target, err, errlen) < 0)
+			return -EINVAL;
+	return 0;
+}
+
+/* Walk --name value / --name=value flags; with files_only, set only CONFIG_FILE options (the first pass of
+ * config_load, which must read the file before anything else is applied). */
+static int parse_args(const struct config_option *table, void *target, int argc, char **argv, bool files_only,
+    char *err, size_t errlen)
 {
 	for (int i = 0; i < argc; i++) {
 		const char *arg = argv[i], *eq, *value;
@@ -202,10 +220,183 @@ int config_parse_args(const struct config_option *table, void *target, int argc,
 			snprintf(err, errlen, "option --%s needs a value", o->name);
 			return -EINVAL;
 		}
+		if (files_only && o->type != CONFIG_FILE)
+			continue;
 		if (set_value(o, target, value, err, errlen) < 0)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+int config_parse_args(const struct config_option *table, void *target, int argc, char **argv, char *err,
+    size_t errlen)
+{
+	return parse_args(table, target, argc, argv, false, err, errlen);
+}
+
+/* Trim ASCII white space from both ends of s[0..*len) in place; returns the new start. */
+static char *trim(char *s, size_t *len)
+{
+	while (*len > 0 && isspace((unsigned char)*s)) {
+		s++;
+		(*len)--;
+	}
+	while (*len > 0 && isspace((unsigned char)s[*len - 1]))
+		(*len)--;
+	s[*len] = '\0';
+	return s;
+}
+
+/* Apply one line of a config file (already without its newline); 0, or -EINVAL with a message. */
+static int file_line(const struct config_option *table, void *target, char *line, char *err, size_t errlen)
+{
+	char *eq = strchr(line, '='), *name, *value;
+	size_t nlen, vlen;
+	const struct config_option *o;
+
+	if (eq == NULL) {
+		snprintf(err, errlen, "expected 'name = value'");
+		return -EINVAL;
+	}
+	nlen = (size_t)(eq - line);
+	vlen = strlen(eq + 1);
+	name = trim(line, &nlen);
+	value = trim(eq + 1, &vlen);
+	if (strncmp(name, "--", 2) == 0) {
+		name += 2;
+		nlen -= 2;
+	}
+	if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+		value[vlen - 1] = '\0';
+		value++;
+	}
+	o = nlen > 0 ? lookup(table, name, nlen) : NULL;
+	if (o == NULL) {
+		snprintf(err, errlen, "unknown option '%s'", name);
+		return -EINVAL;
+	}
+	if (o->type == CONFIG_FILE) {
+		snprintf(err, errlen, "%s cannot be set in a config file", o->name);
+		return -EINVAL;
+	}
+	return set_value(o, target, value, err, errlen);
+}
+
+#define CONFIG_FILE_MAX (1 << 20) /* bytes: a config file is a few dozen lines */
+
+int config_load_file(const struct config_option *table, void *target, const char *path, char *err, size_t errlen)
+{
+	char msg[512], *text = NULL, *line, *next;
+	size_t len = 0;
+	int lineno = 1, rc = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL) {
+		snprintf(err, errlen, "--config: cannot read '%s': %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	text = xmalloc(CONFIG_FILE_MAX + 1);
+	len = fread(text, 1, CONFIG_FILE_MAX + 1, f);
+	if (ferror(f) || len > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "--config: cannot read '%s': %s", path,
+		    ferror(f) ? strerror(errno) : "larger than 1 MiB");
+		rc = -EINVAL;
+		goto out;
+	}
+	text[len] = '\0';
+	for (line = text; line != NULL && *line != '\0'; line = next, lineno++) {
+		size_t n;
+		char *l;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		n = strlen(line);
+		l = trim(line, &n);
+		if (n == 0 || l[0] == '#')
+			continue;
+		if (strlen(l) != n) {
+			snprintf(err, errlen, "%s:%d: NUL byte in the line", path, lineno);
+			rc = -EINVAL;
+			goto out;
+		}
+		if (file_line(table, target, l, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+out:
+	free(text);
+	fclose(f);
+	return rc;
+}
+
+int config_load(const struct config_option *table, void *target, int argc, char **argv, char *err, size_t errlen)
+{
+	const struct config_option *file = NULL;
+	char *path;
+	int rc;
+
+	config_defaults(table, target);
+	for (const struct config_option *o = table; o->name; o++)
+		if (o->type == CONFIG_FILE)
+			file = o;
+	if (file != NULL) {
+		/* The environment's file first, then the flags' (the last one set wins). */
+		if ((rc = apply_env_one(file, target, err, errlen)) < 0 ||
+		    (rc = parse_args(table, target, argc, argv, true, err, errlen)) < 0)
+			return rc;
+		memcpy(&path, (char *)target + file->offset, sizeof(path));
+		if (path != NULL && path[0] != '\0') {
+			char *copy = xstrdup(path);
+			rc = config_load_file(table, target, copy, err, errlen);
+			free(copy);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	if ((rc = config_apply_env(table, target, err, errlen)) < 0)
+		return rc;
+	return parse_args(table, target, argc, argv, false, err, errlen);
+}
+
+void config_print(const struct config_option *table, const void *target, FILE *out)
+{
+	for (const struct config_option *o = table; o->name; o++) {
+		const char *field = (const char *)target + o->offset;
+		long long ll;
+		double d;
+		bool b;
+		char *s;
+
+		switch (o->type) {
+		case CONFIG_INT:
+		case CONFIG_SIZE:
+			memcpy(&ll, field, sizeof(ll));
+			fprintf(out, "%s = %lld\n", o->name, ll);
+			break;
+		case CONFIG_DOUBLE:
+			memcpy(&d, field, sizeof(d));
+			fprintf(out, "%s = %g\n", o->name, d);
+			break;
+		case CONFIG_BOOL:
+			memcpy(&b, field, sizeof(b));
+			fprintf(out, "%s = %s\n", o->name, b ? "true" : "false");
+			break;
+		case CONFIG_STRING:
+		case CONFIG_FILE:
+			memcpy(&s, field, sizeof(s));
+			fprintf(out, "%s%s = %s\n", o->type == CONFIG_FILE ? "# " : "", o->name, s ? s : "");
+			break;
+		case CONFIG_SECRET:
+			memcpy(&s, field, sizeof(s));
+			fprintf(out, "%s = %s\n", o->name, s && *s ? "********" : "");
+			break;
+		case CONFIG_IGNORED:
+			break;
+		}
+	}
 }
 
 void config_print_help(const struct config_option *table, FILE *out)
@@ -215,7 +406,7 @@ void config_print_help(const struct config_option *table, FILE *out)
 			continue;
 		char left[64];
 		snprintf(left, sizeof(left), "--%s%s", o->name,
-		    o->type == CONFIG_BOOL ? "" : o->type == CONFIG_STRING ? " STR" : " N");
+		    o->type == CONFIG_BOOL ? "" : o->type == CONFIG_FILE ? " FILE" : is_string(o->type) ? " STR" : " N");
 		fprintf(out, "  %-28s %s", left, o->help);
 		if (o->def && *o->def)
 			fprintf(out, " (default %s)", o->def);
@@ -226,7 +417,7 @@ void config_print_help(const struct config_option *table, FILE *out)
 void config_free(const struct config_option *table, void *target)
 {
 	for (const struct config_option *o = table; o->name; o++) {
-		if (o->type != CONFIG_STRING)
+		if (!is_string(o->type))
 			continue;
 		char *p;
 		memcpy(&p, (char *)target + o->offset, sizeof(p));

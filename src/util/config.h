@@ -1,6 +1,6 @@
 /* Declarative configuration: one table of options (name, type, default, bounds, help) drives command-line
- * flags, GNOMON_* environment variables and --help (Redis static_configs[]). Values land in a caller struct
- * at each option's offset. */
+ * flags, GNOMON_* environment variables, a config file, --help and the effective-config listing (Redis
+ * static_configs[]). Values land in a caller struct at each option's offset. */
 #ifndef GNOMON_UTIL_CONFIG_H
 #define GNOMON_UTIL_CONFIG_H
 
@@ -14,6 +14,8 @@ enum config_type {
 	CONFIG_STRING,  /* char * owned by the target struct (freed by config_free) */
 	CONFIG_SIZE,    /* long long bytes; accepts K, M, G suffixes (powers of 1024) */
 	CONFIG_IGNORED, /* a Chronos/Mesos flag gnomon accepts and ignores with a warning */
+	CONFIG_SECRET,  /* a string like CONFIG_STRING that config_print never shows (passwords, tokens) */
+	CONFIG_FILE,    /* char *: a config file config_load reads before the environment and the flags */
 };
 
 struct config_option {
@@ -37,6 +39,18 @@ int config_parse_args(const struct config_option *table, void *target, int argc,
 /* Set one option by name from text; returns 0, -ENOENT (unknown) or -EINVAL with err. */
 int config_set(const struct config_option *table, void *target, const char *name, const char *value, char *err,
     size_t errlen) __attribute__((warn_unused_result));
+/* Read a config file: one `name = value` per line (the flag names without dashes, underscores accepted),
+ * blank lines and lines starting with # ignored, a value may be wrapped in double quotes. Returns 0, or
+ * -EINVAL (-ENOENT when it cannot be read) with "FILE:LINE: message" naming the line. */
+int config_load_file(const struct config_option *table, void *target, const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Defaults, then the file of the table's CONFIG_FILE option (--config FILE among the flags, else its GNOMON_
+ * variable), then GNOMON_* variables, then the flags: each overrides what came before. Returns 0 or a negative
+ * errno with a one-line message. */
+int config_load(const struct config_option *table, void *target, int argc, char **argv, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Print the effective values as config-file lines (`name = value`); secrets print as ******** when set. */
+void config_print(const struct config_option *table, const void *target, FILE *out);
 /* Print the options with defaults and help, one per line. */
 void config_print_help(const struct config_option *table, FILE *out);
 /* Free the strings the table put into the target. */

@@ -447,6 +447,7 @@ def full_job(name="full-job.1"):
         "async": True,
         "retryDelay": "PT30S",
         "retryBackoff": 2.0,
+        "notifyOn": "always",
     }
 
 
@@ -460,6 +461,7 @@ def default_job(name, command="true", schedule="R/2030-01-01T00:00:00Z/P1D"):
         "environmentVariables": [], "arguments": [], "highPriority": False, "runAsUser": "root",
         "concurrent": False, "maxCompletionTime": 0, "constraints": [], "schedule": schedule,
         "scheduleTimeZone": "", "epsilon": "PT60S", "async": False, "retryDelay": "", "retryBackoff": 1.0,
+        "notifyOn": "failure",
     }
 
 

@@ -4,7 +4,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -16,6 +20,8 @@ struct opts {
 	bool flag;
 	long long size;
 	double ratio;
+	char *password;
+	char *config;
 };
 
 static const struct config_option table[] = {
@@ -25,6 +31,8 @@ static const struct config_option table[] = {
 	{"max-body-size", CONFIG_SIZE, "1M", 1024, 1LL << 30, offsetof(struct opts, size), "size"},
 	{"ratio", CONFIG_DOUBLE, "0.5", 0, 10, offsetof(struct opts, ratio), "ratio"},
 	{"master", CONFIG_IGNORED, NULL, 0, 0, 0, ""},
+	{"mail-password", CONFIG_SECRET, NULL, 0, 0, offsetof(struct opts, password), "secret"},
+	{"config", CONFIG_FILE, NULL, 0, 0, offsetof(struct opts, config), "file"},
 	{NULL, CONFIG_INT, NULL, 0, 0, 0, NULL},
 };
 
@@ -113,11 +121,138 @@ static void test_env(void **state)
 	config_free(table, &o);
 }
 
+/* Write text to a fresh temporary file; returns its path (static storage). */
+static const char *write_file(const char *text)
+{
+	static char path[64];
+	strcpy(path, "/tmp/gnomon-test-config-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+struct file_row {
+	const char *text;
+	const char *err;      /* NULL: loads; else the message after "PATH:" */
+	long long port;
+	bool flag;
+	const char *password;
+};
+
+static const struct file_row file_rows[] = {
+	{"", NULL, 4400, false, ""},
+	{"# a comment\n\nhttp-port = 8080\n  mail_ssl=true\n", NULL, 8080, true, ""},
+	{"http-port=1\r\nmail-password = \" s3 cr#t \"\n", NULL, 1, false, " s3 cr#t "},
+	{"--http-port = 2\nmaster = zk://x\n", NULL, 2, false, ""},
+	{"http-port = 3", NULL, 3, false, ""},
+	{"http-port = 1\nbogus = 2\n", "2: unknown option 'bogus'", 0, false, NULL},
+	{"http-port\n", "1: expected 'name = value'", 0, false, NULL},
+	{"\n\nhttp-port = x\n", "3: --http-port: invalid value 'x' (expected an integer)", 0, false, NULL},
+	{"config = /etc/other\n", "1: config cannot be set in a config file", 0, false, NULL},
+	{" = 5\n", "1: unknown option ''", 0, false, NULL},
+};
+
+static void test_file(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(file_rows) / sizeof(file_rows[0]); i++) {
+		const struct file_row *r = &file_rows[i];
+		const char *path = write_file(r->text);
+		char err[512] = "", want[512];
+		struct opts o;
+
+		memset(&o, 0, sizeof(o));
+		config_defaults(table, &o);
+		int rc = config_load_file(table, &o, path, err, sizeof(err));
+		if (r->err == NULL) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(o.port, r->port);
+			assert_int_equal(o.flag, r->flag);
+			assert_string_equal(o.password, r->password);
+		} else {
+			snprintf(want, sizeof(want), "%s:%s", path, r->err);
+			assert_int_equal(rc, -EINVAL);
+			assert_string_equal(err, want);
+		}
+		config_free(table, &o);
+		unlink(path);
+	}
+}
+
+/* Defaults < file < environment < flags, and the file named by --config or GNOMON_CONFIG. */
+static void test_load_precedence(void **state)
+{
+	char err[512], flag[128];
+	struct opts o;
+	const char *path = write_file("http-port = 1000\nhttp-address = file\nratio = 2\n");
+	char *argv[3];
+
+	(void)state;
+	snprintf(flag, sizeof(flag), "--config=%s", path);
+	argv[0] = flag;
+	argv[1] = (char *)(uintptr_t)"--http-port";
+	argv[2] = (char *)(uintptr_t)"3000";
+	setenv("GNOMON_HTTP_ADDRESS", "env", 1);
+	setenv("GNOMON_HTTP_PORT", "2000", 1);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(config_load(table, &o, 3, argv, err, sizeof(err)), 0);
+	assert_int_equal(o.port, 3000);
+	assert_string_equal(o.addr, "env");
+	assert_true(o.ratio == 2);
+	assert_string_equal(o.config, path);
+	config_free(table, &o);
+
+	unsetenv("GNOMON_HTTP_ADDRESS");
+	unsetenv("GNOMON_HTTP_PORT");
+	setenv("GNOMON_CONFIG", path, 1);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(config_load(table, &o, 0, argv, err, sizeof(err)), 0);
+	assert_int_equal(o.port, 1000);
+	assert_string_equal(o.addr, "file");
+	config_free(table, &o);
+	unsetenv("GNOMON_CONFIG");
+	unlink(path);
+
+	argv[0] = (char *)(uintptr_t)"--config";
+	argv[1] = (char *)(uintptr_t)"/nonexistent/gnomon.conf";
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(config_load(table, &o, 2, argv, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "--config: cannot read '/nonexistent/gnomon.conf': No such file or directory");
+	config_free(table, &o);
+}
+
+static void test_print_hides_secrets(void **state)
+{
+	char err[256], *text = NULL;
+	size_t len = 0;
+	struct opts o;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	config_defaults(table, &o);
+	assert_int_equal(config_set(table, &o, "mail-password", "hunter2", err, sizeof(err)), 0);
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	config_print(table, &o, f);
+	fclose(f);
+	assert_string_equal(text, "http-port = 4400\nhttp-address = 127.0.0.1\nmail-ssl = false\nmax-body-size = 1048576\n"
+				  "ratio = 0.5\nmail-password = ********\n# config = \n");
+	free(text);
+	config_free(table, &o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_load_precedence),
+		cmocka_unit_test(test_print_hides_secrets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,7 @@ static const char full_scheduled[] =
 	"\"constraints\":[[\"rack\",\"EQUALS\",\"a\"],[\"hostname\",\"LIKE\",\"web-[0-9]+\"],"
 	"[\"zone\",\"UNLIKE\",\"us-east-.*\"]],"
 	"\"schedule\":\"R/2024-01-01T00:00:00.000Z/PT1H\",\"scheduleTimeZone\":\"Europe/Berlin\","
-	"\"epsilon\":\"PT5M\",\"async\":true,\"retryDelay\":\"PT30S\",\"retryBackoff\":2.5}";
+	"\"epsilon\":\"PT5M\",\"async\":true,\"retryDelay\":\"PT30S\",\"retryBackoff\":2.5,\"notifyOn\":\"always\"}";
 
 /* A dependent job with uris (no fetch), docker container with bridge networking, and the 2.x defaults. */
 static const char full_dependent[] =
@@ -54,7 +54,7 @@ static const char full_dependent[] =
 	"\"container\":{\"type\":\"DOCKER\",\"image\":\"alpine\",\"network\":\"BRIDGE\",\"networkInfos\":[],"
 	"\"volumes\":[{\"hostPath\":\"/h\",\"containerPath\":\"/c\"}],\"forcePullImage\":false,\"parameters\":[]},"
 	"\"constraints\":[],\"parents\":[\"p1\",\"p0\",\"p2\"],\"epsilon\":\"PT60S\",\"async\":false,"
-	"\"retryDelay\":\"\",\"retryBackoff\":1.0}";
+	"\"retryDelay\":\"\",\"retryBackoff\":1.0,\"notifyOn\":\"failure\"}";
 
 static struct job *parse_ok(const char *text)
 {
@@ -207,7 +207,8 @@ static void test_sparse(void **state)
 		full_scheduled, full_dependent, "{\"name\":\"n\"}", "{\"name\":\"n\",\"parents\":[]}",
 		"{\"name\":\"n\",\"shell\":false,\"retries\":0,\"lastError\":\"2020-01-01T00:00:00.000Z\"}",
 		"{\"name\":\"n\",\"retryDelay\":\"PT0S\"}", "{\"name\":\"n\",\"retryBackoff\":\"1.5\"}",
-		"{\"name\":\"n\",\"retryDelay\":\"\",\"retryBackoff\":1}",
+		"{\"name\":\"n\",\"retryDelay\":\"\",\"retryBackoff\":1}", "{\"name\":\"n\",\"notifyOn\":\"never\"}",
+		"{\"name\":\"n\",\"notifyOn\":\"failure\"}",
 	};
 	static const char small[] = "{\"name\":\"small\",\"command\":\"ls\",\"schedule\":\"R/2024-01-01T00:00Z/P1D\"}";
 	static const char small_sparse[] = "{\"name\":\"small\",\"command\":\"ls\",\"cpus\":0.1,\"disk\":256.0,"
@@ -224,6 +225,9 @@ static void test_sparse(void **state)
 		{"{\"name\":\"r\",\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"retryBackoff\":2,\"async\":true}",
 		 "{\"name\":\"r\",\"cpus\":0.1,\"disk\":256.0,\"mem\":128.0,\"runAsUser\":\"root\","
 		 "\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"epsilon\":\"PT60S\",\"async\":true,\"retryBackoff\":2.0}"},
+		{"{\"name\":\"r\",\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"notifyOn\":\"always\"}",
+		 "{\"name\":\"r\",\"cpus\":0.1,\"disk\":256.0,\"mem\":128.0,\"runAsUser\":\"root\","
+		 "\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"epsilon\":\"PT60S\",\"notifyOn\":\"always\"}"},
 		{"{\"name\":\"r\",\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"retryDelay\":\"\",\"retryBackoff\":1.0}",
 		 "{\"name\":\"r\",\"cpus\":0.1,\"disk\":256.0,\"mem\":128.0,\"runAsUser\":\"root\","
 		 "\"schedule\":\"R/2024-01-01T00:00Z/P1D\",\"epsilon\":\"PT60S\"}"},
@@ -285,7 +289,8 @@ static void test_field_order(void **state)
 		"ownerName", "description", "successCount", "errorCount", "lastSuccess", "lastError", "cpus", "disk",
 		"mem", "disabled", "softError", "dataProcessingJobType", "errorsSinceLastSuccess", "fetch", "uris",
 		"environmentVariables", "arguments", "highPriority", "runAsUser", "concurrent", "maxCompletionTime",
-		"constraints", "schedule", "scheduleTimeZone", "epsilon", "async", "retryDelay", "retryBackoff"};
+		"constraints", "schedule", "scheduleTimeZone", "epsilon", "async", "retryDelay", "retryBackoff",
+		"notifyOn"};
 	static const char *const container[] = {"type", "image", "network", "networkInfos", "volumes",
 						"forcePullImage", "parameters"};
 	struct job *j = parse_ok("{\"parents\":[],\"container\":{\"parameters\":[],\"image\":\"i\"},\"name\":\"n\"}");
@@ -387,6 +392,10 @@ static void test_leniency(void **state)
 		{"retryBackoff null is absent", "{\"name\":\"n\",\"retryBackoff\":null}", "retryBackoff", "1.0"},
 		{"retryDelay kept as given", "{\"name\":\"n\",\"retryDelay\":\"PT0S\"}", "retryDelay", "\"PT0S\""},
 		{"retryDelay null is absent", "{\"name\":\"n\",\"retryDelay\":null}", "retryDelay", "\"\""},
+		{"notifyOn upper-case", "{\"name\":\"n\",\"notifyOn\":\"ALWAYS\"}", "notifyOn", "\"always\""},
+		{"notifyOn padded", "{\"name\":\"n\",\"notifyOn\":\" Never \"}", "notifyOn", "\"never\""},
+		{"notifyOn empty is the default", "{\"name\":\"n\",\"notifyOn\":\"\"}", "notifyOn", "\"failure\""},
+		{"notifyOn null is absent", "{\"name\":\"n\",\"notifyOn\":null}", "notifyOn", "\"failure\""},
 	};
 	(void)state;
 	check_value_rows(rows, N(rows), NULL, false);
@@ -407,6 +416,7 @@ static void test_defaults(void **state)
 		{"async", minimal, "async", "false"},
 		{"retryDelay", minimal, "retryDelay", "\"\""},
 		{"retryBackoff", minimal, "retryBackoff", "1.0"},
+		{"notifyOn", minimal, "notifyOn", "\"failure\""},
 		{"lastSuccess", minimal, "lastSuccess", "\"\""},
 		{"fetch", minimal, "fetch", "[]"},
 		{"arguments", minimal, "arguments", "[]"},

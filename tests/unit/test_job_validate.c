@@ -120,6 +120,8 @@ static void test_type_errors(void **state)
 		{"{\"name\":\"a\",\"retryBackoff\":\"inf\"}", "retryBackoff: expected a number, got \"inf\""},
 		{"{\"name\":\"a\",\"retryBackoff\":true}", "retryBackoff: expected a number, got true"},
 		{"{\"name\":\"a\",\"retryBackoff\":\"2\"}", NULL},
+		{"{\"name\":\"a\",\"notifyOn\":1}", "notifyOn: expected a string, got 1"},
+		{"{\"name\":\"a\",\"notifyOn\":\"Always\"}", NULL},
 	};
 	(void)state;
 	check_parse_rows(rows, N(rows));
@@ -290,6 +292,8 @@ static void test_validate(void **state)
 		{"{\"name\":\"x\",\"retryBackoff\":\"-2\"}", "retryBackoff: must be a number >= 1, got -2"},
 		{"{\"name\":\"x\",\"retryBackoff\":0.999999}", "retryBackoff: must be a number >= 1, got 0.999999"},
 		{"{\"name\":\"x\",\"retryBackoff\":\"1e999\"}", "retryBackoff: must be a number >= 1, got inf"},
+		{"{\"name\":\"x\",\"notifyOn\":\"sometimes\"}", "notifyOn: must be failure, always or never"},
+		{"{\"name\":\"x\",\"notifyOn\":\"NEVER\"}", NULL},
 		{"{\"name\":\"x\",\"retryDelay\":\"bad\",\"retryBackoff\":0.5}",
 		 "retryDelay: expected an ISO 8601 duration such as PT30S, got 'bad'"},
 	};

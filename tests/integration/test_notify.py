@@ -355,6 +355,21 @@ class Channels(NotifyTestCase):
         self.assertEqual(rec["status"], "succeeded")
         self.assertEqual(rec["errorsSinceLastSuccess"], "0")
 
+    def test_slots_missed_while_the_server_was_down(self):
+        hook = self.receiver()
+        self.server = self.new_server(["--http-notification-url", hook.url()])
+        start = (int(time.time()) + 2) * 1000
+        iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start / 1000)) + "Z"
+        self.add_job(sched("every-second", "true", schedule="R/%s/PT1S" % iso, epsilon="PT0.5S"))
+        self.server.stop()
+        # down for the first slots and more than epsilon past them: they are missed
+        wait_until(lambda: time.time() * 1000 > start + 2500, 10, what="slots to pass")
+        self.server.start()
+        missed = wait_until(lambda: [b for b in hook.json_bodies() if b["event"] == "run.skipped"], 20,
+                            what="the missed slots")[0]
+        self.assertEqual(missed["subject"], "[Chronos] job 'every-second' skipped a run")
+        self.assertIn("missed: more than epsilon PT0.5S late", missed["message"])
+
 
 class NotifyOn(NotifyTestCase):
     def run_now(self, name):

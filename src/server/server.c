@@ -80,6 +80,7 @@ static int configure(struct server_config *cfg, int argc, char **argv)
 		free(cfg->hostname);
 		cfg->hostname = xstrdup(host);
 	}
+	server_config_default_user(cfg);
 	return -1;
 }
 

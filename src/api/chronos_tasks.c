@@ -26,11 +26,13 @@ void chronos_run_job(struct api_env *env, struct http_request *req, const char *
 	struct jobrec *rec = find_job(env, req, args[0]);
 	const char *arguments = http_request_query(req, "arguments");
 	char err[512];
+	int rc;
 
 	if (rec == NULL)
 		return;
-	if (engine_run_now(env->engine, rec, arguments && *arguments ? arguments : NULL, err, sizeof(err)) < 0) {
-		http_respond_error(req, 500, "%s", err);
+	rc = engine_run_now(env->engine, rec, arguments && *arguments ? arguments : NULL, err, sizeof(err));
+	if (rc < 0) {
+		http_respond_error(req, rc == -EINVAL ? 400 : 500, "%s", err); /* 400: unsplittable arguments */
 		return;
 	}
 	http_respond(req, 204, NULL, NULL, 0);

@@ -92,7 +92,7 @@ void exec_spec_init(struct exec_spec *spec);
 /* Start a task. Returns 0 and the task, or a negative errno with a message in err (no callback follows):
  * -ENOENT  unknown runAsUser ("runAsUser: unknown user 'bob'"), missing executable or working directory;
  * -EPERM   runAsUser differs from the server's user and the server is not root
- *          ("runAsUser: cannot run as 'bob': gnomon is not running as root");
+ *          ("gnomon runs as 'alice', not root: cannot run jobs as 'bob'");
  * -EACCES, -ENOEXEC, ... from the exec, -EMFILE, ... from pipes and output files; -EINVAL for a bad spec. */
 int exec_start(uv_loop_t *loop, const struct exec_spec *spec, struct exec_task **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));

@@ -88,7 +88,7 @@ static int needs_launcher(const char *user, char *err, size_t errlen)
 	if (u.uid == geteuid())
 		return 0;
 	if (geteuid() != 0) {
-		snprintf(err, errlen, "runAsUser: cannot run as '%s': gnomon is not running as root", user);
+		snprintf(err, errlen, "gnomon runs as '%s', not root: cannot run jobs as '%s'", self_user(), user);
 		return -EPERM;
 	}
 	return 1;

@@ -142,7 +142,7 @@ static char *joined_uris(const struct job *j)
 
 /* Copy what the message needs from the job and the run (both only valid during the event). */
 static struct notice *notice_from(enum notice_kind kind, const struct job *j, const struct run_record *r,
-    const char *reason)
+    const char *reason, bool by_failures)
 {
 	struct notice *n = notice_new(kind);
 
@@ -164,8 +164,7 @@ static struct notice *notice_from(enum notice_kind kind, const struct job *j, co
 	n->errors_since_last_success = j->errors_since_last_success;
 	n->last_success_ms = j->last_success_ms;
 	n->last_error_ms = j->last_error_ms;
-	n->by_failures = kind == NOTICE_DISABLED && r != NULL && r->status != RUN_SUCCEEDED &&
-	    j->errors_since_last_success > 0;
+	n->by_failures = kind == NOTICE_DISABLED && by_failures;
 	if (r == NULL)
 		return n;
 	n->has_run = true;
@@ -182,13 +181,17 @@ static struct notice *notice_from(enum notice_kind kind, const struct job *j, co
 }
 
 /* One run's end and its failure or recovery are one message: the later event of the pair, in the same loop
- * iteration, folds into the earlier one. Returns true when kind was folded in (nothing more to do). */
-static bool fold(struct notify *nf, enum notice_kind kind, const char *task_id)
+ * iteration, folds into the earlier one; so does the end of a finite schedule that a failure's message already
+ * tells (the last run of an R1 job failed: "failed!" says it all). Returns true when kind was folded in (nothing
+ * more to do). */
+static bool fold(struct notify *nf, enum notice_kind kind, bool by_failures, const char *task_id)
 {
 	for (size_t i = 0; i < nf->n_pending; i++) {
 		struct notice *p = nf->pending[i];
 		if (!p->has_run || strcmp(p->task_id, task_id) != 0)
 			continue;
+		if (p->kind == NOTICE_FAILED && kind == NOTICE_DISABLED && !by_failures)
+			return true;
 		if (p->kind == NOTICE_FINISHED && (kind == NOTICE_FAILED || kind == NOTICE_RECOVERED)) {
 			p->kind = kind;
 			return true;
@@ -272,13 +275,13 @@ static void on_event(void *ctx, const struct event *ev)
 	default:
 		return;
 	}
-	if (r != NULL && fold(nf, kind, r->task_id))
+	if (r != NULL && fold(nf, kind, ev->by_failures, r->task_id))
 		return;
 	if (nf->n_pending == nf->cap_pending) {
 		nf->cap_pending = nf->cap_pending ? 2 * nf->cap_pending : 16;
 		nf->pending = xrealloc(nf->pending, nf->cap_pending * sizeof(*nf->pending));
 	}
-	nf->pending[nf->n_pending++] = notice_from(kind, j, r, ev->reason);
+	nf->pending[nf->n_pending++] = notice_from(kind, j, r, ev->reason, ev->by_failures);
 	if (nf->n_pending == 1 && uv_idle_start(&nf->idle, on_idle) < 0)
 		log_warnx("notify: cannot start the idle handle");
 }

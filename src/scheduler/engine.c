@@ -390,12 +390,6 @@ static int load_state(void *ctx, const char *name, const struct store_job_state 
 	return 0;
 }
 
-static int recover_run(void *ctx, const struct run_record *r)
-{
-	run_recover(ctx, r);
-	return 0;
-}
-
 int engine_start(struct engine *e)
 {
 	int64_t now = engine_now_ms();
@@ -427,7 +421,7 @@ int engine_start(struct engine *e)
 			rec->cron_last_due = now;
 		reschedule(e, rec);
 	}
-	if ((rc = store_load_open_runs(e->store, recover_run, e)) < 0)
+	if ((rc = run_recover_all(e)) < 0)
 		return rc;
 	/* Retention applies to old records too: now, then every hour. */
 	run_prune_history(e);

@@ -47,12 +47,24 @@ void engine_tell_outcome(struct engine *e, const struct jobrec *rec, const struc
 	if (run->status == RUN_SUCCEEDED && errors_before > 0)
 		tell(e, EVENT_JOB_RECOVERED, rec, run, NULL);
 	if (!was_disabled && rec->job->disabled) {
-		if (run->status == RUN_SUCCEEDED || rec->job->errors_since_last_success == 0)
-			snprintf(why, sizeof(why), "it has exhausted all of its recurrences");
-		else
+		/* the same test as the outcome's: a final failure that reached --disable-after-failures */
+		bool by_failures = (run->status == RUN_FAILED || run->status == RUN_LOST) && !retrying &&
+		    e->cfg.disable_after_failures > 0 &&
+		    rec->job->errors_since_last_success >= e->cfg.disable_after_failures;
+		struct event ev = {
+			.type = EVENT_JOB_DISABLED,
+			.job = rec->job,
+			.job_name = rec->job->name,
+			.run = run,
+			.reason = why,
+			.by_failures = by_failures,
+		};
+		if (by_failures)
 			snprintf(why, sizeof(why), "%" PRId64 " failures since its last success",
 			    rec->job->errors_since_last_success);
-		tell(e, EVENT_JOB_DISABLED, rec, run, why);
+		else
+			snprintf(why, sizeof(why), "it has exhausted all of its recurrences");
+		events_emit(e->cfg.events, &ev);
 	}
 	tell(e, EVENT_JOB_STATE, rec, NULL, NULL);
 }

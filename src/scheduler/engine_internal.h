@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "exec/exec.h"
 #include "scheduler/engine.h"
 #include "scheduler/heap.h"
 #include "store/runs.h"
@@ -16,15 +17,19 @@ struct run {
 	struct run_record rec;      /* as stored */
 	struct engine *e;
 	struct exec_task *task;     /* while the process runs */
-	struct heap_node wait;      /* retry delay: keyed by rec.not_before_ms in engine.retries */
-	struct run *next;           /* run queue link */
+	struct heap_node wait;      /* in engine.retries: a retry's delay (rec.not_before_ms), or the deadline of
+	                             * an async task awaiting its status (start + maxCompletionTime) */
+	struct run *next;           /* run queue link, or engine.blocked link */
 	struct run *all_prev, *all_next; /* every run the engine holds */
-	char *override;             /* a manual run's arguments, NULL: the job's own */
+	char *override;             /* a manual run's arguments (and its retries'), NULL: the job's own */
+	enum run_trigger origin;    /* what triggered attempt 0 of the slot: a retry of a manual run is manual */
 	bool high;                  /* highPriority */
 	bool queued;                /* in the run queue */
+	bool blocked;               /* a due retry of a non-concurrent job waiting in engine.blocked for it to be free */
 	bool awaiting_async;        /* the process ended with 0; the task reports its status itself */
 	bool async_reported;        /* the task reported its status before its process ended */
 	int async_code;
+	int64_t async_at_ms;        /* when it reported */
 };
 
 struct engine {
@@ -43,6 +48,7 @@ struct engine {
 	char *user, *home;          /* the server's own account, for tasks that run as it */
 	struct run *queue_head[2], *queue_tail[2]; /* [1]: highPriority */
 	size_t queue_len[2];
+	struct run *blocked;        /* due retries of busy non-concurrent jobs, oldest first */
 	int running;
 	int64_t armed_ms;           /* when the timer fires next, INT64_MAX when idle */
 	bool stopping;
@@ -69,8 +75,26 @@ void run_enqueue(struct engine *e, struct run *r);
 void run_dispatch(struct engine *e);
 /* Retries whose delay has passed move to the queue. */
 void run_release_retries(struct engine *e, int64_t now);
-/* Resume one open run found in the store at start-up. */
-void run_recover(struct engine *e, const struct run_record *rec);
+/* Start holding a run: findable by task id and in the list of runs. */
+void run_hold(struct engine *e, struct run *r);
+/* Record a run's end with its job's new counters (and a retry) in one transaction, then let the job's next
+ * run and the queue move. Frees r. */
+void run_finish(struct engine *e, struct run *r, enum run_status status, const char *reason);
+/* Remove what a run left on disk: its output files and working directory. */
+void run_remove_files(struct engine *e, int64_t id);
+
+/* engine_launch.c: spawn a run's process (on_exit follows, with the run as ctx). Returns 0 or -errno with err; a
+ * launch that fails leaves no working directory behind. */
+int run_launch(struct engine *e, struct jobrec *rec, struct run *r, exec_exit_cb on_exit, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* The reason of a running run whose kill was requested, stored before its process is signalled: a restart then
+ * records it as killed, not lost. */
+#define RUN_KILL_REQUESTED "kill requested"
+
+/* engine_recover.c: resume every open run found in the store at start-up (queued runs and retries wait again,
+ * runs that were starting or running are lost and their surviving processes killed). Returns 0 or -EIO. */
+int run_recover_all(struct engine *e) __attribute__((warn_unused_result));
 void run_stop_all(struct engine *e);
 /* Apply the history retention to every job's runs and remove the pruned runs' files. */
 void run_prune_history(struct engine *e);

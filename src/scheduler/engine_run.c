@@ -1,10 +1,9 @@
-/* The run half of the engine: the run queue, starting runs through the executor, their outcomes (counters,
- * retries, disabling), kills, manual runs, async completions and resuming open runs after a restart. */
+/* The run half of the engine: the run queue (a non-concurrent job's waiting slot and blocked retries, epsilon
+ * at start), starting runs (engine_launch.c) in batches, their outcomes (counters, retries, disabling), kills,
+ * manual runs and async completions. Resuming open runs after a restart is engine_recover.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,7 @@
 
 #include "api/metrics.h"
 #include "exec/exec.h"
-#include "exec/exec_env.h"
+#include "exec/exec_words.h"
 #include "job/job.h"
 #include "job/task_id.h"
 #include "schedule/schedule.h"
@@ -42,6 +41,7 @@ struct run *run_new(struct engine *e, const struct jobrec *rec, int64_t due_ms, 
 	r->rec.attempt = attempt;
 	r->rec.trigger = trigger;
 	r->rec.status = RUN_QUEUED;
+	r->origin = trigger;
 	/* What runs is what the task id says: the arguments with every ';' removed (Chronos), so a manual run's
 	 * arguments cannot chain another command. */
 	r->override = arguments ? xstrdup(args) : NULL;
@@ -57,8 +57,7 @@ void run_free(struct run *r)
 	free(r);
 }
 
-/* Start holding r: findable by task id and in the list of runs. */
-static void hold(struct engine *e, struct run *r)
+void run_hold(struct engine *e, struct run *r)
 {
 	strmap_put(e->runs, r->rec.task_id, r);
 	r->all_next = e->all;
@@ -128,6 +127,83 @@ static void queue_unlink(struct engine *e, struct run *r)
 	}
 }
 
+/* A non-concurrent job with a run in a process, awaiting its status or in the queue. */
+static bool job_busy(const struct jobrec *rec)
+{
+	return !rec->job->concurrent && (rec->running > 0 || rec->queued > 0);
+}
+
+/* Park a due retry of a busy non-concurrent job until the job is free. */
+static void block(struct engine *e, struct run *r)
+{
+	struct run **p = &e->blocked;
+	while (*p)
+		p = &(*p)->next;
+	r->next = NULL;
+	r->blocked = true;
+	*p = r;
+}
+
+static void unblock(struct engine *e, struct run *r)
+{
+	for (struct run **p = &e->blocked; *p; p = &(*p)->next) {
+		if (*p == r) {
+			*p = r->next;
+			r->blocked = false;
+			return;
+		}
+	}
+}
+
+/* The oldest blocked retry of a job, taken off the list; NULL when it has none. */
+static struct run *take_blocked(struct engine *e, const struct jobrec *rec)
+{
+	for (struct run *r = e->blocked; r; r = r->next) {
+		if (strcmp(r->rec.job, rec->job->name) == 0) {
+			unblock(e, r);
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* A slot run (trigger schedule) that would start more than its job's epsilon after its due time is recorded as
+ * skipped instead: true, with the reason in why. Retries, manual and dependency runs have no epsilon. */
+static bool too_late(const struct jobrec *rec, const struct run *r, int64_t now, const char *waited_for,
+    char *why, size_t len)
+{
+	int64_t eps;
+
+	if (r->rec.trigger != TRIGGER_SCHEDULE)
+		return false;
+	if (job_duration_parse(rec->job->epsilon, &eps) < 0)
+		eps = 60000;
+	if (now - r->rec.due_ms <= eps)
+		return false;
+	snprintf(why, len, "not started: it waited %s until %.1f s after its due time, more than epsilon %s",
+	    waited_for, (double)(now - r->rec.due_ms) / 1000, rec->job->epsilon);
+	return true;
+}
+
+/* The job may have become free: its oldest blocked retry goes to the queue, else its waiting slot (unless that
+ * is now later than its epsilon). */
+static void job_next(struct engine *e, struct jobrec *rec)
+{
+	struct run *r;
+	char why[256];
+
+	while (!job_busy(rec) && ((r = take_blocked(e, rec)) != NULL || (r = rec->pending) != NULL)) {
+		if (r == rec->pending)
+			rec->pending = NULL;
+		r->rec.status = RUN_QUEUED;
+		if (too_late(rec, r, engine_now_ms(), "for the previous run", why, sizeof(why))) {
+			run_finish(e, r, RUN_SKIPPED, why);
+			continue;
+		}
+		queue_push(e, rec, r);
+	}
+}
+
 static int unlink_path(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -137,8 +213,7 @@ static int unlink_path(const char *path, const struct stat *st, int flag, struct
 	return 0;
 }
 
-/* Remove what a run left on disk: its output files and working directory. */
-static void remove_run_files(struct engine *e, int64_t id)
+void run_remove_files(struct engine *e, int64_t id)
 {
 	char path[4096];
 	run_log_path(e->cfg.data_dir, id, "stdout", path, sizeof(path));
@@ -152,7 +227,7 @@ static void remove_run_files(struct engine *e, int64_t id)
 static void on_pruned(void *ctx, const char *task_id, int64_t id)
 {
 	(void)task_id;
-	remove_run_files(ctx, id);
+	run_remove_files(ctx, id);
 }
 
 void run_prune_history(struct engine *e)
@@ -163,6 +238,28 @@ void run_prune_history(struct engine *e)
 		log_warnx("history retention failed; it is tried again in an hour");
 	else if (n > 0)
 		log_info("history retention removed %d run(s)", n);
+}
+
+/* Does the engine hold a run of the job other than r (waiting, blocked, pending, queued or running)? */
+static bool job_has_other_runs(const struct engine *e, const struct jobrec *rec, const struct run *r)
+{
+	if (rec->pending || rec->queued > 0 || rec->running > 0)
+		return true;
+	for (const struct run *x = e->all; x; x = x->all_next)
+		if (x != r && strcmp(x->rec.job, rec->job->name) == 0)
+			return true;
+	return false;
+}
+
+/* At R0 the job is disabled after its last run (Chronos), whatever that run's outcome: once nothing of it is
+ * left to run. */
+static void disable_if_exhausted(const struct engine *e, struct jobrec *rec, const struct run *r)
+{
+	if (!rec->has_sched || schedule_kind(&rec->sched) != SCHEDULE_ISO8601 || schedule_repeat(&rec->sched) != 0 ||
+	    rec->job->disabled || job_has_other_runs(e, rec, r))
+		return;
+	rec->job->disabled = true;
+	log_info("job '%s' has exhausted all of its recurrences and is now disabled", rec->job->name);
 }
 
 /* Apply the job's outcome to its counters (Chronos's handleFinishedTask/handleFailedTask); returns the retry
@@ -177,16 +274,12 @@ static struct run *apply_outcome(struct engine *e, struct jobrec *rec, struct ru
 		j->success_count++;
 		j->last_success_ms = now;
 		j->errors_since_last_success = 0;
-		if (rec->has_sched && schedule_kind(&rec->sched) == SCHEDULE_ISO8601 &&
-		    schedule_repeat(&rec->sched) == 0 && !j->disabled) {
-			j->disabled = true;
-			log_info("job '%s' has exhausted all of its recurrences and is now disabled", j->name);
-		}
 		break;
 	case RUN_FAILED:
 	case RUN_LOST:
 		if (r->rec.attempt < j->retries) {
 			retry = run_new(e, rec, r->rec.due_ms, r->rec.attempt + 1, TRIGGER_RETRY, r->override);
+			retry->origin = r->origin;
 			retry->rec.status = RUN_WAITING;
 			retry->rec.not_before_ms = now + job_retry_delay_ms(j, r->rec.attempt + 1, e->cfg.failure_retry_ms);
 			run_record_set(&retry->rec.parents, r->rec.parents);
@@ -205,12 +298,14 @@ static struct run *apply_outcome(struct engine *e, struct jobrec *rec, struct ru
 	default:
 		break;
 	}
+	if (retry == NULL)
+		disable_if_exhausted(e, rec, r);
 	return retry;
 }
 
 /* Record a run's end with its job's new counters (and a retry) in one transaction, then let the job's waiting
  * slot and the queue move. */
-static void finish(struct engine *e, struct run *r, enum run_status status, const char *reason)
+void run_finish(struct engine *e, struct run *r, enum run_status status, const char *reason)
 {
 	struct jobrec *rec = registry_get(e->reg, r->rec.job);
 	struct run *retry = NULL;
@@ -256,18 +351,15 @@ static void finish(struct engine *e, struct run *r, enum run_status status, cons
 	forget(e, r);
 	run_free(r);
 	if (retry && ok) {
-		hold(e, retry);
+		run_hold(e, retry);
 		heap_set(&e->retries, &retry->wait, retry->rec.not_before_ms);
 		log_info("run %s will retry at attempt %d", retry->rec.task_id, retry->rec.attempt);
 	} else if (retry) {
 		run_free(retry);
 	}
 	deps_release(e, &children, ok);
-	if (rec && rec->pending && rec->running == 0 && rec->queued == 0) {
-		struct run *p = rec->pending;
-		rec->pending = NULL;
-		queue_push(e, rec, p);
-	}
+	if (rec)
+		job_next(e, rec);
 	run_dispatch(e);
 	engine_arm(e);
 }
@@ -276,18 +368,22 @@ void run_enqueue(struct engine *e, struct run *r)
 {
 	struct jobrec *rec = registry_get(e->reg, r->rec.job);
 
-	hold(e, r);
+	run_hold(e, r);
 	if (rec == NULL) {
-		finish(e, r, RUN_LOST, "its job no longer exists");
+		run_finish(e, r, RUN_LOST, "its job no longer exists");
 		return;
 	}
-	if (!rec->job->concurrent && r->rec.trigger != TRIGGER_RETRY && (rec->running > 0 || rec->queued > 0)) {
+	if (r->rec.trigger == TRIGGER_RETRY && job_busy(rec)) {
+		block(e, r);
+		return;
+	}
+	if (r->rec.trigger != TRIGGER_RETRY && job_busy(rec)) {
 		if (rec->pending == NULL) {
 			rec->pending = r;
 			engine_tell_run(e, rec, &r->rec);
 			return;
 		}
-		finish(e, r, RUN_SKIPPED, "the previous run was still going and another slot was already waiting");
+		run_finish(e, r, RUN_SKIPPED, "the previous run was still going and another slot was already waiting");
 		return;
 	}
 	queue_push(e, rec, r);
@@ -302,65 +398,6 @@ static void save(struct engine *e, struct run *r)
 }
 
 static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_result *res);
-
-/* The environment and argv of a run, and everything else exec_start needs. Returns 0 or -errno with err. */
-static int launch(struct engine *e, struct jobrec *rec, struct run *r, char *err, size_t errlen)
-{
-	struct job *j = rec->job;
-	struct exec_spec spec;
-	struct exec_user user;
-	struct exec_env_var extra[1] = {{"GNOMON_PARENT_TASK_IDS", r->rec.parents}};
-	char out_path[4096], err_path[4096], cwd[4096], **argv, **envp;
-	const char *run_as = j->run_as_user[0] ? j->run_as_user : e->user, *home = e->home;
-	bool other_user = strcmp(run_as, e->user) != 0;
-	int rc;
-
-	if (other_user) {
-		if ((rc = exec_user_lookup(run_as, &user, err, errlen)) < 0)
-			return rc;
-		home = user.home;
-	}
-	snprintf(cwd, sizeof(cwd), "%s/work/%" PRId64, e->cfg.data_dir, r->rec.id);
-	if (mkdir(cwd, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create the working directory %.300s: %s", cwd, strerror(errno));
-		return -errno;
-	}
-	if (other_user && chown(cwd, user.uid, user.gid) < 0) {
-		snprintf(err, errlen, "cannot give the working directory %.300s to %s: %s", cwd, run_as, strerror(errno));
-		return -errno;
-	}
-	run_log_path(e->cfg.data_dir, r->rec.id, "stdout", out_path, sizeof(out_path));
-	run_log_path(e->cfg.data_dir, r->rec.id, "stderr", err_path, sizeof(err_path));
-	struct exec_env_input in = {
-		.task_id = r->rec.task_id, .job_name = j->name, .job_owner = j->owner, .hostname = e->cfg.hostname,
-		.mem = j->mem, .cpus = j->cpus, .disk = j->disk, .run_time_ms = r->rec.due_ms,
-		.attempt = (uint32_t)r->rec.attempt, .user = run_as, .home = home, .extra = extra, .n_extra = 1,
-		.job_env = (const struct exec_env_var *)j->env, .n_job_env = j->n_env,
-	};
-	envp = exec_env_build(&in);
-	if (r->override && r->override[0]) {
-		const char *one[1] = {r->override};
-		argv = exec_argv_build(j->command, one, 1, j->shell);
-	} else {
-		argv = exec_argv_build(j->command, (const char *const *)j->arguments, j->n_arguments, j->shell);
-	}
-	exec_spec_init(&spec);
-	spec.argv = argv;
-	spec.envp = envp;
-	spec.cwd = cwd;
-	spec.run_as_user = run_as;
-	spec.out_path[EXEC_STDOUT] = out_path;
-	spec.out_path[EXEC_STDERR] = err_path;
-	spec.cap_head = spec.cap_tail = e->cfg.log_cap;
-	spec.deadline_ms = j->max_completion_time > 0 ? (uint64_t)j->max_completion_time * 1000 : 0;
-	spec.grace_ms = (uint64_t)e->cfg.kill_grace_ms;
-	spec.on_exit = on_exit_task;
-	spec.ctx = r;
-	rc = exec_start(e->loop, &spec, &r->task, err, errlen);
-	free(argv);
-	free(envp);
-	return rc;
-}
 
 #define START_BATCH 64 /* runs started per round of run_dispatch: one commit before their spawns, one after */
 
@@ -391,14 +428,14 @@ static void start_batch(struct engine *e, struct run **batch, size_t n)
 	}
 	if (put_runs(e, batch, n) < 0) {
 		for (size_t i = 0; i < n; i++)
-			finish(e, batch[i], RUN_LOST, "could not record its start");
+			run_finish(e, batch[i], RUN_LOST, "could not record its start");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct run *r = batch[i];
 		struct jobrec *rec = registry_get(e->reg, r->rec.job);
-		if (launch(e, rec, r, err, sizeof(err)) < 0) {
-			finish(e, r, RUN_FAILED, err);
+		if (run_launch(e, rec, r, on_exit_task, err, sizeof(err)) < 0) {
+			run_finish(e, r, RUN_FAILED, err);
 			continue;
 		}
 		rec->running++;
@@ -423,6 +460,7 @@ static void start_batch(struct engine *e, struct run **batch, size_t n)
 void run_dispatch(struct engine *e)
 {
 	struct run *batch[START_BATCH], *r;
+	char why[256];
 	size_t n;
 
 	if (e->dispatching)
@@ -434,12 +472,17 @@ void run_dispatch(struct engine *e)
 		    (r = queue_pop(e)) != NULL) {
 			struct jobrec *rec = registry_get(e->reg, r->rec.job);
 			if (rec == NULL) {
-				finish(e, r, RUN_LOST, "its job no longer exists");
+				run_finish(e, r, RUN_LOST, "its job no longer exists");
 				continue;
 			}
 			rec->queued--;
-			if (rec->job->disabled && r->rec.trigger != TRIGGER_MANUAL) {
-				finish(e, r, RUN_SKIPPED, "the job is disabled");
+			/* An operator's manual run of a disabled job runs, and so do its retries. */
+			if (rec->job->disabled && r->origin != TRIGGER_MANUAL) {
+				run_finish(e, r, RUN_SKIPPED, "the job is disabled");
+				continue;
+			}
+			if (too_late(rec, r, engine_now_ms(), "in the queue", why, sizeof(why))) {
+				run_finish(e, r, RUN_SKIPPED, why);
 				continue;
 			}
 			batch[n++] = r;
@@ -467,11 +510,15 @@ static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_re
 	r->rec.signal = res->term_signal;
 	r->rec.stdout_bytes = (int64_t)res->stream[EXEC_STDOUT].bytes;
 	r->rec.stderr_bytes = (int64_t)res->stream[EXEC_STDERR].bytes;
+	run_record_set(&r->rec.reason, NULL); /* a kill request that came too late */
 	if (rec && rec->job->async && res->exit_code == 0 && !res->killed && !res->timed_out && !r->async_reported) {
-		/* Chronos 2 async job: it ends when it reports its status. */
+		/* Chronos 2 async job: it ends when it reports its status, within maxCompletionTime of its start. */
 		r->awaiting_async = true;
 		save(e, r);
+		if (rec->job->max_completion_time > 0)
+			heap_set(&e->retries, &r->wait, r->rec.start_ms + rec->job->max_completion_time * 1000);
 		run_dispatch(e);
+		engine_arm(e);
 		return;
 	}
 	if (rec)
@@ -479,14 +526,15 @@ static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_re
 	if (res->timed_out) {
 		snprintf(reason, sizeof(reason), "maxCompletionTime of %" PRId64 " s exceeded", rec ?
 		    rec->job->max_completion_time : 0);
-		finish(e, r, RUN_FAILED, reason);
+		run_finish(e, r, RUN_FAILED, reason);
 	} else if (res->killed) {
-		finish(e, r, RUN_KILLED, "killed on request");
+		run_finish(e, r, RUN_KILLED, "killed on request");
 	} else if (r->async_reported) {
 		r->rec.exit_code = r->async_code;
-		finish(e, r, r->async_code == 0 ? RUN_SUCCEEDED : RUN_FAILED, "status reported by the task");
+		r->rec.end_ms = r->async_at_ms; /* the run ended when it said so */
+		run_finish(e, r, r->async_code == 0 ? RUN_SUCCEEDED : RUN_FAILED, "status reported by the task");
 	} else if (res->exit_code == 0) {
-		finish(e, r, RUN_SUCCEEDED, NULL);
+		run_finish(e, r, RUN_SUCCEEDED, NULL);
 	} else {
 		if (res->term_signal)
 			snprintf(reason, sizeof(reason), "ended by signal %d (%s)", res->term_signal,
@@ -495,8 +543,23 @@ static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_re
 			snprintf(reason, sizeof(reason), "its exit status was lost");
 		else
 			snprintf(reason, sizeof(reason), "exited with status %d", res->exit_code);
-		finish(e, r, RUN_FAILED, reason);
+		run_finish(e, r, RUN_FAILED, reason);
 	}
+}
+
+/* An async task did not report its status within maxCompletionTime of its start: it failed. */
+static void async_timed_out(struct engine *e, struct run *r, int64_t now)
+{
+	struct jobrec *rec = registry_get(e->reg, r->rec.job);
+	char reason[256];
+
+	if (rec)
+		rec->running--;
+	r->awaiting_async = false;
+	r->rec.end_ms = now;
+	snprintf(reason, sizeof(reason), "maxCompletionTime of %" PRId64 " s passed without the task reporting its "
+	    "status (async job)", rec ? rec->job->max_completion_time : 0);
+	run_finish(e, r, RUN_FAILED, reason);
 }
 
 void run_release_retries(struct engine *e, int64_t now)
@@ -506,85 +569,21 @@ void run_release_retries(struct engine *e, int64_t now)
 		struct run *r = container_of(n, struct run, wait);
 		struct jobrec *rec = registry_get(e->reg, r->rec.job);
 		heap_remove(&e->retries, n);
-		r->rec.status = RUN_QUEUED;
-		if (rec == NULL) {
-			finish(e, r, RUN_LOST, "its job no longer exists");
+		if (r->awaiting_async) {
+			async_timed_out(e, r, now);
 			continue;
 		}
+		if (rec == NULL) {
+			run_finish(e, r, RUN_LOST, "its job no longer exists");
+			continue;
+		}
+		if (job_busy(rec)) {
+			block(e, r); /* its job's previous run goes on: it goes first once that ends */
+			continue;
+		}
+		r->rec.status = RUN_QUEUED;
 		queue_push(e, rec, r);
 	}
-}
-
-/* Is pid still the leader of the given task's process group? Checked through its environment, so a recycled
- * pid is never killed. */
-static bool is_our_task(int64_t pid, const char *task_id)
-{
-	char path[64], buf[65536], want[512];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%" PRId64 "/environ", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	snprintf(want, sizeof(want), "GNOMON_TASK_ID=%s", task_id);
-	for (char *p = buf; p < buf + n; p += strlen(p) + 1)
-		if (strcmp(p, want) == 0)
-			return true;
-	return false;
-}
-
-void run_recover(struct engine *e, const struct run_record *stored)
-{
-	struct jobrec *rec = registry_get(e->reg, stored->job);
-	struct run *r = xcalloc(1, sizeof(*r));
-	char reason[256];
-
-	run_record_init(&r->rec);
-	r->e = e;
-	r->rec = *stored;
-	r->rec.task_id = xstrdup(stored->task_id);
-	r->rec.job = xstrdup(stored->job);
-	r->rec.host = xstrdup(stored->host);
-	r->rec.arguments = xstrdup(stored->arguments);
-	r->rec.parents = xstrdup(stored->parents);
-	r->rec.reason = xstrdup(stored->reason);
-	r->override = r->rec.trigger == TRIGGER_MANUAL && stored->arguments[0] ? xstrdup(stored->arguments) : NULL;
-	r->high = rec && rec->job->high_priority;
-	heap_node_init(&r->wait);
-	switch (stored->status) {
-	case RUN_QUEUED:
-		run_enqueue(e, r);
-		return;
-	case RUN_WAITING:
-		hold(e, r);
-		heap_set(&e->retries, &r->wait, r->rec.not_before_ms);
-		return;
-	case RUN_RUNNING:
-		if (rec && rec->job->async && stored->end_ms != RUN_TIME_NONE && stored->exit_code == 0) {
-			hold(e, r);
-			r->awaiting_async = true;
-			rec->running++;
-			return;
-		}
-		if (stored->pid > 0 && is_our_task(stored->pid, stored->task_id)) {
-			kill(-(pid_t)stored->pid, SIGKILL);
-			snprintf(reason, sizeof(reason), "the server stopped while it ran; its process group %" PRId64
-			    " was killed", stored->pid);
-		} else {
-			snprintf(reason, sizeof(reason), "the server stopped while it ran");
-		}
-		break;
-	default:
-		snprintf(reason, sizeof(reason), "the server stopped while it was starting");
-		break;
-	}
-	hold(e, r);
-	finish(e, r, RUN_LOST, reason);
 }
 
 /* End a run the engine holds that is not in a process: queued, pending, waiting or awaiting its status. */
@@ -596,16 +595,37 @@ static void cancel(struct engine *e, struct jobrec *rec, struct run *r, const ch
 	}
 	if (rec->pending == r)
 		rec->pending = NULL;
+	if (r->blocked)
+		unblock(e, r);
 	heap_remove(&e->retries, &r->wait);
 	if (r->awaiting_async)
 		rec->running--;
-	finish(e, r, RUN_KILLED, reason);
+	run_finish(e, r, RUN_KILLED, reason);
+}
+
+/* Record the kill request in the job's running runs, in one transaction before any is signalled: if the
+ * server dies before they end, the restart records them as killed. */
+static void save_kill_requests(struct engine *e, struct jobrec *rec)
+{
+	bool ok = store_begin(e->store) == 0;
+	for (struct run *r = e->all; r; r = r->all_next) {
+		if (r->task && strcmp(r->rec.job, rec->job->name) == 0) {
+			run_record_set(&r->rec.reason, RUN_KILL_REQUESTED);
+			ok = ok && store_put_run(e->store, &r->rec) == 0;
+		}
+	}
+	if (ok && store_commit(e->store) == 0)
+		return;
+	store_rollback(e->store);
+	log_warnx("job '%s': could not record the kill request; a restart now would record its runs as lost",
+	    rec->job->name);
 }
 
 int engine_kill_job(struct engine *e, struct jobrec *rec)
 {
 	int n = 0;
 	/* Processes first: their end arrives later as a loop event. */
+	save_kill_requests(e, rec);
 	for (struct run *r = e->all; r; r = r->all_next) {
 		if (r->task && strcmp(r->rec.job, rec->job->name) == 0) {
 			n++;
@@ -646,9 +666,19 @@ struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_t
 
 int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, char *err, size_t errlen)
 {
+	struct run *r;
 	int rc;
-	struct run *r = run_claim_now(e, rec, TRIGGER_MANUAL, arguments, NULL, &rc);
 
+	if (arguments && !rec->job->shell) {
+		/* An argv job's arguments must split into words before the run is recorded. */
+		char *args = task_id_arguments(rec->job, arguments), **words;
+		rc = exec_words_split(args, &words, NULL, err, errlen);
+		free(args);
+		if (rc < 0)
+			return rc;
+		free(words);
+	}
+	r = run_claim_now(e, rec, TRIGGER_MANUAL, arguments, NULL, &rc);
 	if (r == NULL) {
 		snprintf(err, errlen, rc == -EEXIST ? "could not find a free task id" : "store: could not record the run");
 		return rc;
@@ -695,12 +725,15 @@ int engine_task_status(struct engine *e, const char *task_id, int status_code, c
 	}
 	if (r->awaiting_async) {
 		rec->running--;
+		heap_remove(&e->retries, &r->wait);
 		r->rec.exit_code = status_code;
-		finish(e, r, status_code == 0 ? RUN_SUCCEEDED : RUN_FAILED, "status reported by the task");
+		r->rec.end_ms = engine_now_ms(); /* the run ended when it said so, not when its process did */
+		run_finish(e, r, status_code == 0 ? RUN_SUCCEEDED : RUN_FAILED, "status reported by the task");
 		return 0;
 	}
 	r->async_reported = true;
 	r->async_code = status_code;
+	r->async_at_ms = engine_now_ms();
 	return 0;
 }
 
@@ -711,6 +744,7 @@ void run_stop_all(struct engine *e)
 		next = r->all_next;
 		if (r->task)
 			exec_task_free(r->task); /* SIGKILL to its group; the restart records it as lost */
+		heap_remove(&e->retries, &r->wait); /* a waiting retry or an async deadline: the heap outlives r */
 		forget(e, r);
 		run_free(r);
 	}
@@ -722,5 +756,6 @@ void run_stop_all(struct engine *e)
 		}
 	}
 	e->queue_head[0] = e->queue_head[1] = e->queue_tail[0] = e->queue_tail[1] = NULL;
+	e->blocked = NULL;
 	e->queue_len[0] = e->queue_len[1] = 0;
 }

@@ -5,6 +5,7 @@
 #ifndef GNOMON_SCHEDULER_EVENTS_H
 #define GNOMON_SCHEDULER_EVENTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct job;
@@ -30,6 +31,7 @@ struct event {
 	const char *job_name;
 	const struct run_record *run; /* the run concerned, NULL for job events */
 	const char *reason;           /* human words for disabled/skipped, NULL otherwise */
+	bool by_failures;             /* EVENT_JOB_DISABLED: by --disable-after-failures, not by its schedule's end */
 };
 
 typedef void (*event_fn)(void *ctx, const struct event *ev);

@@ -122,6 +122,7 @@ static int configure(struct server_config *cfg, int argc, char **argv)
 		free(cfg->hostname);
 		cfg->hostname = xstrdup(host);
 	}
+	server_config_default_user(cfg);
 	notify_settings(cfg, &ncfg);
 	if (notify_config_check(&ncfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);

@@ -1,7 +1,13 @@
 #include "server/server_config.h"
 
 #include <limits.h>
+#include <pwd.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "util/xmalloc.h"
 
 #define OPT(field) offsetof(struct server_config, field)
 #define IGNORE(n) {n, CONFIG_IGNORED, NULL, 0, 0, 0, ""}
@@ -19,7 +25,8 @@ const struct config_option server_options[] = {
 	{"mesos-task-cpu", CONFIG_DOUBLE, "0.1", 0, 0, OPT(task_cpu), "default cpus of a job"},
 	{"mesos-task-mem", CONFIG_INT, "128", 0, LLONG_MAX, OPT(task_mem), "default mem (MiB) of a job"},
 	{"mesos-task-disk", CONFIG_INT, "256", 0, LLONG_MAX, OPT(task_disk), "default disk (MiB) of a job"},
-	{"user", CONFIG_STRING, "root", 0, 0, OPT(user), "default runAsUser of a job"},
+	{"user", CONFIG_STRING, NULL, 0, 0, OPT(user),
+	    "default runAsUser of a job (default: the account the server runs as, root as in Chronos when root)"},
 	{"task-epsilon", CONFIG_INT, "60", 0, 86400 * 365, OPT(task_epsilon),
 	    "default epsilon (seconds): how late a missed run may still start"},
 	{"job-history-limit", CONFIG_INT, "5", 0, 100000, OPT(job_history_limit),
@@ -78,3 +85,17 @@ const struct config_option server_options[] = {
 	IGNORE("graphite-host-port"), IGNORE("graphite-reporting-interval"), IGNORE("graphite-group-prefix"),
 	{NULL, CONFIG_INT, NULL, 0, 0, 0, NULL},
 };
+
+void server_config_default_user(struct server_config *cfg)
+{
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+
+	if (cfg->user && cfg->user[0])
+		return;
+	free(cfg->user);
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found)
+		cfg->user = xstrdup(pw.pw_name);
+	else
+		cfg->user = xasprintf("%u", (unsigned)geteuid());
+}

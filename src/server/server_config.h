@@ -51,4 +51,7 @@ struct server_config {
 
 extern const struct config_option server_options[];
 
+/* An empty --user (the default) becomes the account the server runs as: jobs run as it unless they ask. */
+void server_config_default_user(struct server_config *cfg);
+
 #endif

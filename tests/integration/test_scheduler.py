@@ -5,14 +5,17 @@ Timing tolerances are generous (seconds): precision is measured by the benchmark
 import datetime
 import http.client
 import os
-import subprocess
+import pwd
 import random
+import signal
+import sqlite3
+import subprocess
 import sys
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import BIN, GnomonTestCase, main, sched, wait_until  # noqa: E402
+from gnomon_harness import BIN, GnomonTestCase, Server, main, sched, wait_until  # noqa: E402
 
 V1 = "/v1/scheduler"
 
@@ -33,6 +36,36 @@ def now_ms():
 
 
 FINAL = {"succeeded", "failed", "killed", "lost", "skipped"}
+OPEN = {"queued", "waiting", "starting", "running"}
+
+
+def traced(trace_dir, body):
+    """A shell command that records its execution in trace_dir/trace: "start RUNTIME TASKID" before body and
+    "end RUNTIME TASKID" after it, and "overlap RUNTIME TASKID" when another execution of the job still held the
+    lock (flock on trace_dir/lock, held by the whole process group until it ends, even when it is killed).
+    "{d}" in body is trace_dir."""
+    line = '"%s $CHRONOS_JOB_RUN_TIME $GNOMON_TASK_ID" >> {d}/trace'
+    return ('exec 9>>{d}/lock; flock -n 9 || echo ' + line % "overlap" + '; echo ' + line % "start" +
+            '; {body}; echo ' + line % "end").format(d=trace_dir, body=body.format(d=trace_dir))
+
+
+def read_trace(trace_dir):
+    """The trace as (event, run time ms, task id) tuples, in the order they were written."""
+    try:
+        with open(os.path.join(trace_dir, "trace")) as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return []
+    return [(ev, int(rt), tid) for ev, rt, tid in (line.split(" ", 2) for line in lines)]
+
+
+def process_gone(pid):
+    """True when pid no longer runs (it does not exist or is a zombie nobody reaped yet)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
 
 
 class SchedulerTestCase(GnomonTestCase):
@@ -55,6 +88,10 @@ class SchedulerTestCase(GnomonTestCase):
 
     def finished(self, runs, n):
         return len([r for r in runs if r["status"] in FINAL]) >= n
+
+    def state(self, name, srv=None):
+        status, body = (srv or self.server).json("GET", V1 + "/jobs/summary")
+        return [j["state"] for j in body["jobs"] if j["name"] == name][0]
 
 
 class Schedules(SchedulerTestCase):
@@ -84,13 +121,20 @@ class Schedules(SchedulerTestCase):
         self.assertEqual(self.runs("off"), [])
 
     def test_cron_job_runs_every_minute_boundary(self):
-        # A cron job never runs for slots before it was created; the next minute boundary is at most 60 s away,
-        # too slow for this suite, so check the state instead: the job is scheduled and idle.
-        self.add_job(sched("cronjob", "true", schedule="* * * * *"))
+        # A cron job never runs for slots before it was created: the first run is the next whole minute, at
+        # most 60 s away.
+        created = now_ms()
+        self.add_job(sched("cronjob", "echo $CHRONOS_JOB_RUN_TIME", schedule="* * * * *"))
         status, body = self.server.json("GET", V1 + "/jobs/summary")
         self.assertEqual(status, 200)
-        self.assertEqual([j["state"] for j in body["jobs"] if j["name"] == "cronjob"], ["idle"])
-        self.assertEqual(self.runs("cronjob"), [])
+        self.assertIn([j["state"] for j in body["jobs"] if j["name"] == "cronjob"], (["idle"], ["1 running"]))
+        run = self.wait_runs("cronjob", lambda r: self.finished(r, 1), timeout=90, what="the first cron run")[0]
+        due = parse_iso(run["due"])
+        self.assertEqual(due % 60000, 0, run)
+        self.assertTrue(created < due <= created + 60000, (created, run))
+        self.assertEqual((run["status"], run["trigger"], run["attempt"]), ("succeeded", "schedule", 0), run)
+        self.assertLess(parse_iso(run["start"]) - due, 5000, run)
+        self.assertEqual(self.log(run["taskId"]), "%d\n" % due)
 
 
 class Outcomes(SchedulerTestCase):
@@ -129,6 +173,7 @@ class Outcomes(SchedulerTestCase):
 
     def test_kill_is_neither_retried_nor_an_error(self):
         self.add_job(sched("sleeper", "sleep 30", schedule="R/2030-01-01T00:00:00Z/P1D", retries=3))
+        self.add_job(sched("later", "sleep 0.5", schedule="R/2030-01-01T00:00:00Z/P1D"))
         status, _, _ = self.server.request("PUT", V1 + "/job/sleeper")
         self.assertEqual(status, 204)
         self.wait_runs("sleeper", lambda r: r and r[0]["status"] == "running", what="sleeper running")
@@ -139,8 +184,12 @@ class Outcomes(SchedulerTestCase):
         run = self.wait_runs("sleeper", lambda r: self.finished(r, 1))[0]
         self.assertEqual(run["status"], "killed")
         self.assertEqual(run["trigger"], "manual")
-        time.sleep(0.8)  # longer than --failure-retry: a retry would have been recorded by now
-        self.assertEqual(len(self.runs("sleeper")), 1)
+        # A later event that provably comes after --failure-retry (300 ms) has passed since the kill: a run of
+        # another job that started after it and lasted longer than that. A retry would be in the history.
+        self.server.request("PUT", V1 + "/job/later")
+        later = self.wait_runs("later", lambda r: self.finished(r, 1), what="the later run")[0]
+        self.assertGreater(parse_iso(later["end"]) - parse_iso(run["end"]), 300, (run, later))
+        self.assertEqual([r["taskId"] for r in self.runs("sleeper")], [run["taskId"]])
         job = self.get_job("sleeper")
         self.assertEqual((job["errorCount"], job["successCount"]), (0, 0))
 
@@ -199,10 +248,6 @@ class Outcomes(SchedulerTestCase):
 
 
 class Concurrency(SchedulerTestCase):
-    def state(self, name, srv=None):
-        status, body = (srv or self.server).json("GET", V1 + "/jobs/summary")
-        return [j["state"] for j in body["jobs"] if j["name"] == name][0]
-
     def test_non_concurrent_job_keeps_one_waiting_slot(self):
         self.add_job(sched("one", "sleep 1", schedule="R/2030-01-01T00:00:00Z/P1D"))
         for _ in range(3):
@@ -325,8 +370,10 @@ class FollowLogs(SchedulerTestCase):
         self.assertEqual((out.returncode, out.stdout), (0, b"one\ntwo\n"), out.stderr)
 
     def test_graceful_stop_while_following(self):
-        run, conn, resp = self.start_and_follow("quiet", "sleep 30")
-        time.sleep(0.5)  # the follower is parked, waiting for output
+        run, conn, resp = self.start_and_follow("quiet", "echo ready; sleep 30")
+        # The follower sent what the file held: it is parked at its end, waiting for more output.
+        self.assertEqual(resp.readline(), b"ready\n")
+        self.assertEqual(self.runs("quiet")[0]["status"], "running")
         self.server.stop()  # checks a clean exit (status 0, no sanitizer report)
         conn.close()
 
@@ -361,35 +408,385 @@ class Downtime(SchedulerTestCase):
 
 class CrashSafety(SchedulerTestCase):
     def test_one_run_per_slot_across_repeated_kill9(self):
-        """A 1-second job due every 2 s; the server is killed at random moments, including mid-run. Every slot
-        from the first to the last must appear exactly once as attempt 0 (run, lost or skipped), never twice,
-        and no slot may be missing."""
+        """A 1-second job due every 2 s records each execution in a trace; the server is killed at random
+        moments, including mid-run. Checked slot by slot against the history: every slot due during the test
+        has a final record (run, lost then retried, or skipped), no slot's command ran to its end twice unless
+        the history says an attempt was lost, and no two executions of the (non-concurrent) job overlapped."""
+        d = self.server.root
         start = now_ms() + 1000
-        self.add_job(sched("crash", "sleep 1", schedule="R/%s/PT2S" % iso(start), retries=1))
+        self.add_job(sched("crash", traced(d, "sleep 1"), schedule="R/%s/PT2S" % iso(start), retries=1))
         rng = random.Random(42)
         for _ in range(5):
             time.sleep(rng.uniform(0.3, 2.5))
             self.server.kill9()
             time.sleep(rng.uniform(0.0, 0.5))
             self.server.start()
-        time.sleep(3)
-        runs = self.runs("crash")
-        task_ids = [r["taskId"] for r in runs]
-        self.assertEqual(len(task_ids), len(set(task_ids)), "a task id recorded twice")
-        firsts = sorted(parse_iso(r["due"]) for r in runs if r["attempt"] == 0)
-        self.assertEqual(len(firsts), len(set(firsts)), "a slot ran twice: %s" % firsts)
-        self.assertGreaterEqual(len(firsts), 3, runs)
-        expected = list(range(start, firsts[-1] + 1, 2000))
-        covered = set(firsts)
-        for r in runs:  # a skipped record covers the slots its reason counts, starting at its due time
-            if r["status"] == "skipped" and "slots from" in r["reason"]:
-                n = int(r["reason"].split()[0])
-                covered |= {parse_iso(r["due"]) + 2000 * k for k in range(n)}
-        self.assertEqual(sorted(set(expected) - covered), [], "slots missing from the history")
+        until = now_ms()  # the slots due up to now are checked; later ones may still be going
+
+        def settled(runs):
+            # A slot after until was claimed (so every earlier one was handled) and the earlier ones all ended.
+            mine = [r for r in runs if parse_iso(r["due"]) <= until]
+            later = any(parse_iso(r["due"]) > until for r in runs)
+            return mine if later and all(r["status"] in FINAL for r in mine) else None
+        runs = self.wait_runs("crash", settled, timeout=60, what="every slot due before the last restart ended")
+        runs = [r for r in runs if parse_iso(r["due"]) <= until]
+        by_task = {r["taskId"]: r for r in runs}
+        self.assertEqual(len(by_task), len(runs), "a task id recorded twice")
+
+        slots = {}
         for r in runs:
-            if r["status"] == "lost" and r["attempt"] < 1:
-                retry = [x for x in runs if x["due"] == r["due"] and x["attempt"] == r["attempt"] + 1]
-                self.assertEqual(len(retry), 1, "a lost run is retried per its policy: %s" % r)
+            slots.setdefault(parse_iso(r["due"]), []).append(r)
+        expected = list(range(start, until + 1, 2000))
+        self.assertGreaterEqual(len(expected), 3, "the test did not last long enough")
+        covered = set()
+        for due, attempts in sorted(slots.items()):
+            attempts.sort(key=lambda r: r["attempt"])
+            self.assertEqual([r["attempt"] for r in attempts], list(range(len(attempts))),
+                             "slot %d: attempts %s" % (due, attempts))
+            for r in attempts[:-1]:
+                self.assertIn(r["status"], ("failed", "lost"), "slot %d was retried after %s" % (due, r))
+            last = attempts[-1]
+            if last["status"] in ("failed", "lost"):
+                self.assertEqual(last["attempt"], 1, "slot %d: a retry is missing after %s" % (due, last))
+            covered.add(due)
+            if last["status"] == "skipped" and "slots from" in last["reason"]:
+                covered |= {due + 2000 * k for k in range(int(last["reason"].split()[0]))}
+        self.assertEqual(sorted(set(expected) - covered), [], "slots missing from the history")
+
+        trace = [t for t in read_trace(d) if t[1] <= until]
+        self.assertEqual([t for t in trace if t[0] == "overlap"], [], "two executions of the job overlapped")
+        started = [t[2] for t in trace if t[0] == "start"]
+        self.assertEqual(len(started), len(set(started)), "a task id was executed twice: %s" % started)
+        for tid in started:
+            self.assertIn(tid, by_task, "an execution the history does not know")
+        ended = {}
+        for ev, due, tid in trace:
+            if ev == "end":
+                ended.setdefault(due, []).append(tid)
+        for due, tids in ended.items():
+            lost = [r for r in slots[due] if r["status"] == "lost"]
+            self.assertLessEqual(len(tids), 1 + len(lost), "slot %d completed twice: %s" % (due, slots[due]))
+        for r in runs:
+            if r["status"] == "succeeded":
+                self.assertIn(r["taskId"], ended.get(parse_iso(r["due"]), []), "succeeded without running: %s" % r)
+
+
+class NonConcurrentRetries(SchedulerTestCase):
+    def test_retry_waits_for_the_running_slot_and_goes_before_the_waiting_one(self):
+        """Slot 0 fails at once and its retry comes due while slot 1 runs: the retry waits until slot 1 ends,
+        then runs before slot 2, which waited meanwhile. No two executions overlap."""
+        d = self.server.root
+        start = now_ms() + 1500
+        body = "if [ ! -e {d}/failed ]; then : > {d}/failed; exit 1; fi; sleep 2"
+        self.add_job(sched("serial", traced(d, body), schedule="R3/%s/PT1S" % iso(start), retries=1,
+                           retryDelay="PT1.5S"))
+        runs = self.wait_runs("serial", lambda r: self.finished(r, 4), timeout=60, what="4 runs of serial")
+        trace = read_trace(d)
+        self.assertEqual([t for t in trace if t[0] == "overlap"], [], "the retry ran alongside a slot")
+        order = [(rt, int(tid.split(":")[2])) for ev, rt, tid in trace if ev == "start"]
+        self.assertEqual(order, [(start, 0), (start + 1000, 0), (start, 1), (start + 2000, 0)])
+        self.assertEqual(sorted((r["attempt"], r["status"]) for r in runs),
+                         [(0, "failed"), (0, "succeeded"), (0, "succeeded"), (1, "succeeded")])
+        for a, b in zip(sorted(runs, key=lambda r: r["start"]), sorted(runs, key=lambda r: r["start"])[1:]):
+            self.assertGreaterEqual(parse_iso(b["start"]), parse_iso(a["end"]), (a, b))
+
+
+class EpsilonAtStart(SchedulerTestCase):
+    def test_slot_that_waited_in_the_queue_past_its_epsilon_is_skipped(self):
+        srv = self.new_server(("--max-running", "1"))
+        self.add_job(sched("blocker", "sleep 4", schedule="R/2030-01-01T00:00:00Z/P1D"), srv=srv)
+        srv.request("PUT", V1 + "/job/blocker")
+        self.wait_runs("blocker", lambda r: r and r[0]["status"] == "running", srv=srv)
+        start = now_ms() + 1000
+        self.add_job(sched("eps", "true", schedule="R2/%s/PT30S" % iso(start), epsilon="PT1S"), srv=srv)
+        run = self.wait_runs("eps", lambda r: self.finished(r, 1), srv=srv, what="the late slot")[0]
+        self.assertEqual((run["status"], run["trigger"], run["start"]), ("skipped", "schedule", None), run)
+        self.assertEqual(parse_iso(run["due"]), start)
+        self.assertIn("epsilon PT1S", run["reason"])
+        self.assertIn("waited", run["reason"])
+        blocker = self.wait_runs("blocker", lambda r: self.finished(r, 1), srv=srv)[0]
+        self.assertEqual(blocker["status"], "succeeded")
+        self.assertGreater(parse_iso(blocker["end"]) - start, 1000, "the slot really waited past its epsilon")
+
+    def test_waiting_slot_past_its_epsilon_is_skipped(self):
+        start = now_ms() + 1000
+        self.add_job(sched("busy", "sleep 4", schedule="R2/%s/PT1S" % iso(start), epsilon="PT1S"))
+        runs = self.wait_runs("busy", lambda r: self.finished(r, 2), what="the run and the late slot")
+        runs = sorted(runs, key=lambda r: r["due"])
+        self.assertEqual([(r["status"], parse_iso(r["due"])) for r in runs],
+                         [("succeeded", start), ("skipped", start + 1000)])
+        self.assertIn("epsilon PT1S", runs[1]["reason"])
+        self.assertIsNone(runs[1]["start"])
+
+    def test_retries_and_manual_runs_are_not_bound_by_epsilon(self):
+        srv = self.new_server(("--max-running", "1", "--failure-retry", "300"))
+        self.add_job(sched("blocker", "sleep 3", schedule="R/2030-01-01T00:00:00Z/P1D"), srv=srv)
+        self.add_job(sched("patient", "true", schedule="R/2030-01-01T00:00:00Z/P1D", epsilon="PT0S"), srv=srv)
+        srv.request("PUT", V1 + "/job/blocker")
+        self.wait_runs("blocker", lambda r: r and r[0]["status"] == "running", srv=srv)
+        srv.request("PUT", V1 + "/job/patient")
+        run = self.wait_runs("patient", lambda r: self.finished(r, 1), srv=srv)[0]
+        self.assertEqual((run["status"], run["trigger"]), ("succeeded", "manual"), run)
+        self.assertGreater(parse_iso(run["start"]) - parse_iso(run["due"]), 1000, run)
+
+
+class FiniteSchedules(SchedulerTestCase):
+    def test_exhausted_schedule_disables_the_job_after_its_final_failure(self):
+        self.add_job(sched("lastfail", "exit 1", schedule="R1//PT1S", retries=1))
+        runs = self.wait_runs("lastfail", lambda r: self.finished(r, 2), what="both attempts")
+        self.assertEqual(sorted((r["attempt"], r["status"]) for r in runs), [(0, "failed"), (1, "failed")])
+        job = wait_until(lambda: (lambda j: j if j["disabled"] else None)(self.get_job("lastfail")), 10,
+                         what="lastfail disabled after its final failure")
+        self.assertTrue(job["schedule"].startswith("R0/"), job["schedule"])
+        self.assertEqual((job["errorCount"], job["successCount"]), (1, 0))
+
+
+class DisableAfterFailures(SchedulerTestCase):
+    server_args = ("--failure-retry", "300", "--disable-after-failures", "2")
+
+    def test_job_is_disabled_after_n_failures_since_its_last_success(self):
+        self.add_job(sched("failing", "exit 1", schedule="R/2030-01-01T00:00:00Z/P1D", retries=0))
+        self.server.request("PUT", V1 + "/job/failing")
+        self.wait_runs("failing", lambda r: self.finished(r, 1))
+        job = wait_until(lambda: (lambda j: j if j["errorCount"] == 1 else None)(self.get_job("failing")), 10,
+                         what="errorCount 1")
+        self.assertEqual((job["disabled"], job["errorsSinceLastSuccess"]), (False, 1))
+        self.server.request("PUT", V1 + "/job/failing")
+        self.wait_runs("failing", lambda r: self.finished(r, 2))
+        job = wait_until(lambda: (lambda j: j if j["errorCount"] == 2 else None)(self.get_job("failing")), 10,
+                         what="errorCount 2")
+        self.assertEqual((job["disabled"], job["errorsSinceLastSuccess"]), (True, 2))
+
+    def test_a_success_resets_the_count(self):
+        d = self.server.root
+        self.add_job(sched("mixed", "test -e %s/ok" % d, schedule="R/2030-01-01T00:00:00Z/P1D", retries=0))
+        for ok in (False, True, False):
+            if ok:
+                open(os.path.join(d, "ok"), "w").close()
+            elif os.path.exists(os.path.join(d, "ok")):
+                os.unlink(os.path.join(d, "ok"))
+            n = len(self.runs("mixed")) + 1
+            self.server.request("PUT", V1 + "/job/mixed")
+            self.wait_runs("mixed", lambda r: self.finished(r, n))
+        job = wait_until(lambda: (lambda j: j if j["errorCount"] == 2 else None)(self.get_job("mixed")), 10,
+                         what="errorCount 2")
+        self.assertEqual((job["disabled"], job["errorsSinceLastSuccess"], job["successCount"]), (False, 1, 1))
+
+
+class OutputCap(SchedulerTestCase):
+    server_args = ("--log-cap", "1K")
+
+    def test_first_and_last_log_cap_bytes_are_kept(self):
+        full = "".join("%d\n" % i for i in range(1, 3001)).encode()
+        self.add_job(sched("chatty", "seq 1 3000; seq 1 10 >&2", schedule="R/2030-01-01T00:00:00Z/P1D"))
+        self.server.request("PUT", V1 + "/job/chatty")
+        run = self.wait_runs("chatty", lambda r: self.finished(r, 1))[0]
+        self.assertEqual((run["status"], run["stdoutBytes"], run["stderrBytes"]), ("succeeded", len(full), 21))
+        marker = b"\n[gnomon: %d bytes omitted]\n" % (len(full) - 2048)
+        self.assertEqual(self.log(run["taskId"]).encode(), full[:1024] + marker + full[-1024:])
+        self.assertEqual(self.log(run["taskId"], "stderr"), "".join("%d\n" % i for i in range(1, 11)))
+
+
+class AsyncJobs(SchedulerTestCase):
+    def test_async_run_ends_when_its_status_arrives(self):
+        self.add_job(sched("asyncend", "true", schedule="R/2030-01-01T00:00:00Z/P1D", **{"async": True}))
+        self.server.request("PUT", V1 + "/job/asyncend")
+        run = self.wait_runs("asyncend", lambda r: r and r[0]["end"] is not None, what="async process ended")[0]
+        self.assertEqual(run["status"], "running")
+        wait_until(lambda: now_ms() - parse_iso(run["start"]) >= 1500, 10, what="1.5 s after the start")
+        sent = now_ms()
+        status, body = self.server.json("PUT", V1 + "/task/" + urllib.parse.quote(run["taskId"], safe=""),
+                                        {"statusCode": 0})
+        self.assertEqual(status, 204, body)
+        run = self.wait_runs("asyncend", lambda r: self.finished(r, 1))[0]
+        self.assertEqual(run["status"], "succeeded")
+        self.assertGreaterEqual(parse_iso(run["end"]), sent - 50, run)
+        self.assertGreaterEqual(run["durationMs"], 1500, run)
+
+    def test_async_status_never_reported_fails_at_max_completion_time_and_retries(self):
+        self.add_job(sched("silent", "true", schedule="R/2030-01-01T00:00:00Z/P1D", retries=1, maxCompletionTime=1,
+                           **{"async": True}))
+        self.server.request("PUT", V1 + "/job/silent")
+        runs = self.wait_runs("silent", lambda r: self.finished(r, 2), timeout=30, what="both attempts timed out")
+        runs = sorted(runs, key=lambda r: r["attempt"])
+        self.assertEqual([(r["attempt"], r["trigger"], r["status"]) for r in runs],
+                         [(0, "manual", "failed"), (1, "retry", "failed")])
+        for r in runs:
+            self.assertIn("maxCompletionTime", r["reason"])
+            self.assertIn("status", r["reason"])
+            self.assertGreaterEqual(r["durationMs"], 1000, r)
+        self.assertEqual(self.state("silent"), "idle")
+        job = wait_until(lambda: (lambda j: j if j["errorCount"] == 1 else None)(self.get_job("silent")), 10,
+                         what="errorCount 1")
+        self.assertEqual(job["successCount"], 0)
+        status, _ = self.server.json("PUT", V1 + "/task/" + urllib.parse.quote(runs[0]["taskId"], safe=""),
+                                     {"statusCode": 0})
+        self.assertEqual(status, 404, "a status after the deadline does not count")
+
+
+class ManualRuns(SchedulerTestCase):
+    def test_argv_job_arguments_are_split_into_words(self):
+        self.add_job(sched("words", "printf", shell=False, arguments=["%s|"],
+                           schedule="R/2030-01-01T00:00:00Z/P1D"))
+        args = r"""'<%s>\n' x y "a b" c\ d 'e'"f" '' "q\"q" """
+        status, _, _ = self.server.request("PUT", V1 + "/job/words?arguments=" + urllib.parse.quote(args))
+        self.assertEqual(status, 204)
+        run = self.wait_runs("words", lambda r: self.finished(r, 1))[0]
+        self.assertEqual(run["status"], "succeeded", run)
+        self.assertEqual(self.log(run["taskId"]), '<x>\n<y>\n<a b>\n<c d>\n<ef>\n<>\n<q"q>\n')
+        status, body = self.server.json("PUT", V1 + "/job/words?arguments=" + urllib.parse.quote("'open"))
+        self.assertBadRequest(status, body, contains="quote")
+
+    def test_shell_job_appends_the_arguments_to_the_command(self):
+        self.add_job(sched("shellargs", "printf '<%s>\n'", schedule="R/2030-01-01T00:00:00Z/P1D"))
+        self.server.request("PUT", V1 + "/job/shellargs?arguments=" + urllib.parse.quote("x 'y z'"))
+        run = self.wait_runs("shellargs", lambda r: self.finished(r, 1))[0]
+        self.assertEqual(self.log(run["taskId"]), "<x>\n<y z>\n")
+
+    def test_manual_run_of_a_disabled_job_runs_and_so_do_its_retries(self):
+        d = self.server.root
+        self.add_job(sched("offjob", "if [ ! -e %s/failed ]; then : > %s/failed; exit 1; fi; echo" % (d, d),
+                           schedule="R/2030-01-01T00:00:00Z/P1D", disabled=True, retries=1))
+        self.server.request("PUT", V1 + "/job/offjob?arguments=again")
+        runs = self.wait_runs("offjob", lambda r: self.finished(r, 2), what="the run and its retry")
+        runs = sorted(runs, key=lambda r: r["attempt"])
+        self.assertEqual([(r["attempt"], r["trigger"], r["status"]) for r in runs],
+                         [(0, "manual", "failed"), (1, "retry", "succeeded")], runs)
+        self.assertTrue(runs[1]["taskId"].endswith(":1:offjob:again"), runs[1])
+        self.assertEqual(self.log(runs[1]["taskId"]), "again\n")
+        self.assertTrue(self.get_job("offjob")["disabled"])
+
+    def test_retry_of_a_manual_run_keeps_its_arguments_across_a_restart(self):
+        srv = self.new_server(("--failure-retry", "3000"))
+        d = srv.root
+        self.add_job(sched("argretry", "if [ ! -e %s/failed ]; then : > %s/failed; exit 1; fi; echo" % (d, d),
+                           schedule="R/2030-01-01T00:00:00Z/P1D", disabled=True, retries=1), srv=srv)
+        srv.request("PUT", V1 + "/job/argretry?arguments=kept")
+        self.wait_runs("argretry", lambda r: any(x["status"] == "waiting" for x in r), srv=srv, what="the retry")
+        srv.restart()
+        runs = self.wait_runs("argretry", lambda r: self.finished(r, 2), srv=srv, what="the retry after a restart")
+        retry = [r for r in runs if r["attempt"] == 1][0]
+        self.assertEqual(retry["status"], "succeeded", retry)
+        status, _, body = srv.request("GET", "/api/v1/runs/%s/log" % urllib.parse.quote(retry["taskId"], safe=""))
+        self.assertEqual(body, b"kept\n")
+
+
+class Recovery(SchedulerTestCase):
+    def kill_pids_at_cleanup(self, path):
+        def cleanup():
+            try:
+                with open(path) as f:
+                    pids = [int(x) for x in f.read().split()]
+            except (OSError, ValueError):
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        self.addCleanup(cleanup)
+
+    def test_processes_of_a_starting_run_are_killed_on_recovery(self):
+        """The server died after recording a run as starting and spawning it, before recording its pid: the
+        restart finds its processes through GNOMON_TASK_ID and kills them before anything else runs."""
+        d = self.server.root
+        pids = os.path.join(d, "pids")
+        self.kill_pids_at_cleanup(pids)
+        self.add_job(sched("orphan", "sleep 60 & echo $$ $! > %s; wait" % pids,
+                           schedule="R/2030-01-01T00:00:00Z/P1D", retries=0))
+        self.server.request("PUT", V1 + "/job/orphan")
+        self.wait_runs("orphan", lambda r: r and r[0]["status"] == "running" and os.path.exists(pids) and
+                       len(open(pids).read().split()) == 2, what="orphan running")
+        self.server.kill9()
+        procs = [int(x) for x in open(pids).read().split()]
+        self.assertFalse(any(process_gone(p) for p in procs), "the task did not survive the server")
+        db = sqlite3.connect(os.path.join(self.server.data_dir, "gnomon.db"))
+        with db:
+            db.execute("UPDATE runs SET status = 'starting', pid = 0 WHERE job = 'orphan'")
+        db.close()
+        self.server.start()
+        run = self.wait_runs("orphan", lambda r: self.finished(r, 1))[0]
+        self.assertEqual(run["status"], "lost")
+        self.assertIn("killed", run["reason"])
+        wait_until(lambda: all(process_gone(p) for p in procs), 10, what="the orphaned processes killed")
+
+    def test_kill_in_progress_when_the_server_dies_is_recorded_as_killed(self):
+        srv = self.new_server(("--failure-retry", "300", "--kill-grace", "60000"))
+        pids = os.path.join(srv.root, "pids")
+        self.kill_pids_at_cleanup(pids)
+        self.add_job(sched("stubborn", "trap '' TERM; echo $$ > %s; sleep 60" % pids,
+                           schedule="R/2030-01-01T00:00:00Z/P1D", retries=2), srv=srv)
+        srv.request("PUT", V1 + "/job/stubborn")
+        self.wait_runs("stubborn", lambda r: r and r[0]["status"] == "running" and os.path.exists(pids) and
+                       open(pids).read().strip(), srv=srv, what="stubborn running")
+        self.assertEqual(srv.request("DELETE", V1 + "/task/kill/stubborn")[0], 204)
+        srv.kill9()  # it ignores SIGTERM: the kill was still waiting for its grace period
+        pid = int(open(pids).read())
+        self.assertFalse(process_gone(pid))
+        srv.start()
+        runs = self.wait_runs("stubborn", lambda r: self.finished(r, 1), srv=srv)
+        self.assertEqual([(r["status"], r["attempt"]) for r in runs], [("killed", 0)], runs)
+        wait_until(lambda: process_gone(pid), 10, what="the task killed")
+        job = self.get_job("stubborn", srv=srv)
+        self.assertEqual((job["errorCount"], job["successCount"]), (0, 0))
+
+
+class NobodyServer(Server):
+    """A server running as nobody when the tests run as root (else as the tests' own account)."""
+
+    def command(self):
+        cmd = super().command()
+        if os.geteuid() == 0:
+            return ["setpriv", "--reuid=nobody", "--regid=%d" % pwd.getpwnam("nobody").pw_gid, "--clear-groups"] + cmd
+        return cmd
+
+
+class RunAsUser(SchedulerTestCase):
+    server_args = None
+
+    def setUp(self):
+        super().setUp()
+        self.server = NobodyServer(start=False)
+        self.addCleanup(self.server.close)
+        self._servers.append(self.server)
+        if os.geteuid() == 0:
+            os.chown(self.server.root, pwd.getpwnam("nobody").pw_uid, -1)
+        self.server.start()
+        self.me = "nobody" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+        self.other = "root" if self.me != "root" else "daemon"
+
+    def test_default_run_as_user_is_the_servers_account(self):
+        self.add_job(sched("mine", "id -un", schedule="R/2030-01-01T00:00:00Z/P1D"))
+        self.assertEqual(self.get_job("mine")["runAsUser"], self.me)
+        self.server.request("PUT", V1 + "/job/mine")
+        run = self.wait_runs("mine", lambda r: self.finished(r, 1))[0]
+        self.assertEqual(run["status"], "succeeded", run)
+        self.assertEqual(self.log(run["taskId"]), self.me + "\n")
+
+    def test_another_user_fails_at_once_and_leaves_no_working_directory(self):
+        self.add_job(sched("theirs", "true", schedule="R/2030-01-01T00:00:00Z/P1D", runAsUser=self.other,
+                           retries=0))
+        self.server.request("PUT", V1 + "/job/theirs")
+        run = self.wait_runs("theirs", lambda r: self.finished(r, 1))[0]
+        self.assertEqual(run["status"], "failed")
+        self.assertEqual(run["reason"], "gnomon runs as '%s', not root: cannot run jobs as '%s'"
+                         % (self.me, self.other))
+        self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "work")), [])
+
+    def test_failed_launch_leaves_no_working_directory(self):
+        self.add_job(sched("nosuch", "/nonexistent/program", shell=False, schedule="R/2030-01-01T00:00:00Z/P1D",
+                           retries=0))
+        self.server.request("PUT", V1 + "/job/nosuch")
+        run = self.wait_runs("nosuch", lambda r: self.finished(r, 1))[0]
+        self.assertEqual(run["status"], "failed")
+        self.assertIn("cannot run", run["reason"])
+        self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "work")), [])
+
+    def test_help_shows_the_default_user(self):
+        out = subprocess.run([BIN, "server", "--help"], capture_output=True, text=True, timeout=30)
+        line = [x for x in out.stdout.splitlines() if x.strip().startswith("--user")]
+        self.assertEqual(len(line), 1, out.stdout)
+        self.assertIn("the account the server runs as", line[0])
 
 
 if __name__ == "__main__":

@@ -205,8 +205,8 @@ static int nonroot_checks(void)
 		int rc;
 		const char *err;
 	} rows[] = {
-		{"root", -EPERM, "runAsUser: cannot run as 'root': gnomon is not running as root"},
-		{"daemon", -EPERM, "runAsUser: cannot run as 'daemon': gnomon is not running as root"},
+		{"root", -EPERM, "gnomon runs as 'nobody', not root: cannot run jobs as 'root'"},
+		{"daemon", -EPERM, "gnomon runs as 'nobody', not root: cannot run jobs as 'daemon'"},
 		{"no-such-user-gnomon", -ENOENT, "runAsUser: unknown user 'no-such-user-gnomon'"},
 	};
 	static char true_cmd[] = "/bin/true";

@@ -273,6 +273,7 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 	char *saved_schedule = NULL, text[SCHEDULE_FORMAT_MAX];
 	struct missed missed = {.n = 0};
 	struct run *r = NULL;
+	bool disabled_now = false;
 	int rc;
 
 	if (iso && schedule_period_is_zero(&rec->sched)) {
@@ -300,6 +301,12 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 			goto rollback;
 		saved_schedule = xstrdup(j->schedule);
 		job_set_string(&j->schedule, text);
+		/* The last slot of a finite schedule missed: nothing is left to run, so the job ends disabled, as
+		 * after a last run. */
+		if (!run_it && schedule_repeat(&next) == 0 && !j->disabled) {
+			j->disabled = true;
+			disabled_now = true;
+		}
 		/* The anchor goes with the rewritten schedule, so that a restart finds them consistent. */
 		if (engine_save_job(e, rec) < 0 ||
 		    (schedule_anchor(&next, &anchor, &index) && save_state(e, rec, &next, rec->cron_last_due) < 0))
@@ -333,12 +340,18 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 	for (int i = 0; i < missed.n; i++)
 		engine_tell_skipped(e, rec, &missed.r[i]);
 	missed_clear(&missed);
+	if (disabled_now) {
+		log_info("job '%s' has exhausted all of its recurrences and is now disabled", j->name);
+		engine_tell_exhausted(e, rec);
+	}
 	if (r)
 		run_enqueue(e, r);
 	return;
 rollback:
 	store_rollback(e->store);
 	missed_clear(&missed);
+	if (disabled_now)
+		j->disabled = false;
 	if (saved_schedule) {
 		job_set_string(&j->schedule, saved_schedule);
 		free(saved_schedule);

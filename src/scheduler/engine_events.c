@@ -76,3 +76,15 @@ void engine_tell_skipped(struct engine *e, const struct jobrec *rec, const struc
 	tell(e, EVENT_RUN_CHANGED, rec, run, NULL);
 	tell(e, EVENT_RUN_SKIPPED, rec, run, run->reason);
 }
+
+void engine_tell_exhausted(struct engine *e, const struct jobrec *rec)
+{
+	struct event ev = {
+		.type = EVENT_JOB_DISABLED,
+		.job = rec->job,
+		.job_name = rec->job->name,
+		.reason = "it has exhausted all of its recurrences",
+	};
+	events_emit(e->cfg.events, &ev);
+	tell(e, EVENT_JOB_STATE, rec, NULL, NULL);
+}

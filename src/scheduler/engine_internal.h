@@ -106,6 +106,8 @@ void engine_tell_run(struct engine *e, const struct jobrec *rec, const struct ru
  * the job's disabled flag and errors since its last success before the outcome was applied. */
 void engine_tell_outcome(struct engine *e, const struct jobrec *rec, const struct run_record *run, bool retrying,
     bool was_disabled, int64_t errors_before);
+/* A finite schedule's last slot was missed: the job is now disabled. */
+void engine_tell_exhausted(struct engine *e, const struct jobrec *rec);
 /* Slots were recorded as skipped without ever being held (missed while the server was down or busy). */
 void engine_tell_skipped(struct engine *e, const struct jobrec *rec, const struct run_record *run);
 

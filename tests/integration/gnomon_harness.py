@@ -8,6 +8,7 @@ then SIGKILL) and checks that a graceful stop exited 0 and that no sanitizer rep
 import http.client
 import json as jsonlib
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -458,7 +459,7 @@ def default_job(name, command="true", schedule="R/2030-01-01T00:00:00Z/P1D"):
         "retries": 2, "owner": "", "ownerName": "", "description": "", "successCount": 0, "errorCount": 0,
         "lastSuccess": "", "lastError": "", "cpus": 0.1, "disk": 256.0, "mem": 128.0, "disabled": False,
         "softError": False, "dataProcessingJobType": False, "errorsSinceLastSuccess": 0, "fetch": [], "uris": [],
-        "environmentVariables": [], "arguments": [], "highPriority": False, "runAsUser": "root",
+        "environmentVariables": [], "arguments": [], "highPriority": False, "runAsUser": pwd.getpwuid(os.geteuid()).pw_name,
         "concurrent": False, "maxCompletionTime": 0, "constraints": [], "schedule": schedule,
         "scheduleTimeZone": "", "epsilon": "PT60S", "async": False, "retryDelay": "", "retryBackoff": 1.0,
         "notifyOn": "failure",

@@ -540,6 +540,18 @@ class FiniteSchedules(SchedulerTestCase):
         self.assertTrue(job["schedule"].startswith("R0/"), job["schedule"])
         self.assertEqual((job["errorCount"], job["successCount"]), (1, 0))
 
+    def test_missed_last_slot_disables_the_job(self):
+        start = now_ms() + 1500
+        self.add_job(sched("lastmissed", "true", schedule="R1/%s/PT1S" % iso(start), epsilon="PT0.5S"))
+        self.server.stop()
+        wait_until(lambda: now_ms() > start + 1500, 10, what="the slot to be more than epsilon late")
+        self.server.start()
+        job = wait_until(lambda: (lambda j: j if j["disabled"] else None)(self.get_job("lastmissed")), 10,
+                         what="lastmissed disabled after its last slot was missed")
+        self.assertTrue(job["schedule"].startswith("R0/"), job["schedule"])
+        runs = self.server.json("GET", "/api/v1/jobs/lastmissed/runs")[1]["runs"]
+        self.assertEqual([r["status"] for r in runs], ["skipped"])
+
 
 class DisableAfterFailures(SchedulerTestCase):
     server_args = ("--failure-retry", "300", "--disable-after-failures", "2")

@@ -181,7 +181,8 @@ class Serving(GnomonTestCase):
         self.assertIn(b'<script type="module"', index)
         self.assertIn("default-src 'self'", headers["content-security-policy"])
         # every page path is the one page, so a job's or a run's URL can be bookmarked
-        for page in ("/ui/jobs/backup", "/ui/runs/ct:1:0:backup:", "/ui/graph"):
+        for page in ("/ui/jobs/backup", "/ui/runs/ct:1:0:backup:", "/ui/graph", "/ui/jobs/db.backup",
+                     "/ui/jobs/db.backup/edit", "/ui/runs/ct%3A1%3A0%3Adb.backup%3Aa%2Fb.txt", "/ui/new"):
             status, _, body = self.server.request("GET", page)
             self.assertEqual((status, body), (200, index), page)
         status, headers, _ = self.server.request("GET", "/ui/js/app.js")

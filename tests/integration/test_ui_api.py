@@ -100,6 +100,16 @@ class Listing(GnomonTestCase):
         self.assertEqual(self.listing("?result=failure")["total"], 0)
         self.assertEqual([j["name"] for j in self.listing("?sort=next")["jobs"]][0], "beta")
 
+    def test_one_job_as_the_listing_shows_it(self):
+        self.add_job(sched("db.backup", "true", schedule=NEVER, owner="dba@example.com"))
+        self.add_job(sched("db.backup2", "true", schedule=NEVER))
+        status, body = self.server.json("GET", "/api/v1/jobs/db.backup")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body, self.listing("?name=db.backup")["jobs"][0])
+        self.assertEqual((body["scheduleText"], body["owner"]), ("every day at 13:00 UTC", "dba@example.com"))
+        status, body = self.server.json("GET", "/api/v1/jobs/nope")
+        self.assertError(status, body, 404)
+
     def test_bad_parameters_name_the_parameter(self):
         for query, word in [("?limit=0", "limit"), ("?limit=abc", "limit"), ("?offset=-1", "offset"),
                             ("?sort=size", "sort"), ("?order=up", "order"), ("?state=sleeping", "state"),

@@ -30,12 +30,23 @@ struct event_stream_hub {
 	struct events *events;
 	struct api_env *env;
 	uv_timer_t keepalive;
+	uv_timer_t flush; /* wakes the streams with queued text, in a turn of the loop of its own */
 	struct client *clients;
 	int nclients;
 	bool subscribed;
 };
 
-/* Queue text for one client and wake its stream; past the cap the client is told to reload instead. */
+static void on_flush(uv_timer_t *t)
+{
+	struct event_stream_hub *hub = t->data;
+	for (struct client *c = hub->clients; c; c = c->next)
+		if (c->backlog.len)
+			http_stream_wake(c->stream);
+}
+
+/* Queue text for one client and have its stream woken; past the cap the client is told to reload instead.
+ * The wake is deferred to a timer: an event raised by a request comes while the HTTP server is running, and a
+ * stream woken then stays asleep until the server next has socket activity. */
 static void client_send(struct client *c, const char *text, size_t len)
 {
 	static const char overflow[] = "event: overflow\ndata: {}\n\n";
@@ -50,7 +61,8 @@ static void client_send(struct client *c, const char *text, size_t len)
 	} else if (buf_append(&c->backlog, text, len) < 0) {
 		fatalx("unbounded buffer refused data");
 	}
-	http_stream_wake(c->stream);
+	if (!uv_is_closing((uv_handle_t *)&c->hub->flush))
+		uv_timer_start(&c->hub->flush, on_flush, 0, 0);
 }
 
 static void broadcast(struct event_stream_hub *hub, const char *text, size_t len)
@@ -110,6 +122,8 @@ struct event_stream_hub *event_stream_hub_new(uv_loop_t *loop, struct events *ev
 	hub->env = env;
 	uv_timer_init(loop, &hub->keepalive);
 	hub->keepalive.data = hub;
+	uv_timer_init(loop, &hub->flush);
+	hub->flush.data = hub;
 	if (events_subscribe(events, on_event, hub) < 0)
 		log_warnx("events: too many subscribers; the web UI will not update live");
 	else
@@ -125,6 +139,7 @@ void event_stream_hub_close(struct event_stream_hub *hub)
 		events_unsubscribe(hub->events, on_event, hub);
 	hub->subscribed = false;
 	uv_close((uv_handle_t *)&hub->keepalive, NULL);
+	uv_close((uv_handle_t *)&hub->flush, NULL);
 }
 
 void event_stream_hub_free(struct event_stream_hub *hub)

@@ -1,11 +1,13 @@
 """The API behind the web UI: the job listing (filters, sorting, server-side paging, schedules in words), the
 overview, and the server-sent event stream of job and run changes."""
 
+import http.client
 import json
 import os
 import socket
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import GnomonTestCase, dep, main, sched, wait_until  # noqa: E402
@@ -156,6 +158,23 @@ class Events(GnomonTestCase):
         self.assertEqual(self.server.request("DELETE", V1 + "/job/ev")[0], 204)
         gone = reader.wait_for(lambda e: e[0] == "job.deleted", "job.deleted")[0][1]
         self.assertEqual(gone["job"], {"name": "ev"})
+
+    def test_events_caused_by_a_request_arrive_at_once(self):
+        # A change made by an API request (inside the HTTP server's turn) must not wait for the next unrelated
+        # event or the 15 s keepalive to reach the stream.
+        # The requests share one kept-alive connection, as a browser's do, so no socket activity follows them.
+        reader = EventReader(self.server)
+        self.addCleanup(reader.close)
+        reader.wait_for(lambda e: e[0] == "hello", "the hello event")
+        conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=30)
+        self.addCleanup(conn.close)
+        for name in ("first", "second"):
+            t0 = time.monotonic()
+            conn.request("POST", V1 + "/iso8601", body=json.dumps(sched(name, "true", schedule=NEVER)),
+                         headers={"Content-Type": "application/json"})
+            self.assertEqual(conn.getresponse().read(), b"")
+            reader.wait_for(lambda e, n=name: e[0] == "job.created" and e[1]["job"]["name"] == n, name)
+            self.assertLess(time.monotonic() - t0, 3.0, "job.created of %s came late" % name)
 
     def test_failure_events(self):
         reader = EventReader(self.server)

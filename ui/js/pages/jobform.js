@@ -98,6 +98,12 @@ export function jobForm(job, { editing, signal, onSaved }) {
   if (editing) form.elements.name.readOnly = true;
   const save = h('button', { type: 'submit', class: 'primary', text: editing ? 'Save changes' : 'Create job' });
   form.append(h('div', { class: 'actions' }, save));
+  // Editing a field takes its message away.
+  form.addEventListener('input', (e) => {
+    const slot = e.target.name && form.querySelector(`#error-${CSS.escape(e.target.name)}`);
+    if (slot) slot.hidden = true;
+    e.target.removeAttribute('aria-invalid');
+  });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);

@@ -159,6 +159,22 @@ test("a run's log follows live while it runs", async () => {
   assert.deepEqual(browser.errors, []);
 });
 
+test('the jobs table follows runs without fetching the list again', async () => {
+  const listings = [];
+  const count = (req) => { if (new URL(req.url()).pathname === '/api/v1/jobs') listings.push(req.url()); };
+  page.on('request', count);
+  await page.goto(`${server.url}/ui/jobs?sort=name`);
+  const row = page.locator('tr[data-job="backup"]');
+  await text(row, /fresh/);
+  for (let i = 1; i <= 3; i++) {
+    assert.equal((await server.api('PUT', '/v1/scheduler/job/backup')).status, 204);
+    await text(row.locator('td').nth(5), String(i)); // successes
+  }
+  await text(row, /success/);
+  page.off('request', count);
+  assert.equal(listings.length, 1, `the list was fetched ${listings.length} times: ${listings}`);
+});
+
 test('overview and graph', async () => {
   await page.goto(`${server.url}/ui/`);
   const cards = page.getByRole('list', { name: 'Jobs by state' });

@@ -2,19 +2,22 @@
 # Install the Debian packages gnomon needs to build, test or benchmark. Idempotent: installs only what is
 # missing and prints what it installs. Usage: scripts/install-deps.sh [build|test|bench]
 #   build  compiler, CMake and the libraries
-#   test   build + cmocka, Python and curl for the unit and integration tests
+#   test   build + cmocka, Python, curl and aiosmtpd for the unit and integration tests, Chromium, Node.js and
+#          the npm packages of tests/browser for the browser tests
 #   bench  build + what bench/* runs: wrk (bench/jobs-api), Python (every script; sqlite3 is in its standard
 #          library); bench/spawnref.c and bench/execbench.c are compiled with the build's gcc and pkg-config
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev
   libcurl4-openssl-dev libicu-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev)
-test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd)
+test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd chromium)
 bench_pkgs=(wrk python3)
 pkgs=("${build_pkgs[@]}")
 case "$what" in
   build) ;;
-  test) pkgs+=("${test_pkgs[@]}") ;;
+  test) pkgs+=("${test_pkgs[@]}")
+    # The browser tests need node and npm; Debian's packages only when neither is there already.
+    command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
   bench) pkgs+=("${bench_pkgs[@]}") ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
@@ -22,12 +25,17 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: done"
 fi
-echo "install-deps: installing ${missing[*]}"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done"
+# tests/browser's npm packages (playwright-core), again when package-lock.json changed since the last install.
+browser="$(dirname "$0")/../tests/browser"
+if [ "$what" = test ] && ! cmp -s "$browser/package-lock.json" "$browser/node_modules/.installed-lock.json"; then
+  echo "install-deps: npm ci in tests/browser"
+  (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.installed-lock.json)
+fi

@@ -94,10 +94,10 @@ static const struct look *look_of(const char *last)
 	return &looks[sizeof(looks) / sizeof(looks[0]) - 1];
 }
 
-/* "/#/jobs/<name>" with every byte outside RFC 3986's unreserved set percent-encoded; the caller frees it. */
+/* "/ui/jobs/<name>" (the web UI's page of the job) with every byte outside RFC 3986's unreserved set percent-encoded; the caller frees it. */
 static char *job_url(const char *name)
 {
-	static const char hex[] = "0123456789ABCDEF", prefix[] = "/#/jobs/";
+	static const char hex[] = "0123456789ABCDEF", prefix[] = "/ui/jobs/";
 	char *url = xmalloc(sizeof(prefix) + 3 * strlen(name));
 	char *p = url + sizeof(prefix) - 1;
 

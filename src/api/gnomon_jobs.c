@@ -282,6 +282,18 @@ void gnomon_list_jobs(struct api_env *env, struct http_request *req, const char 
 	    (json_int_t)offset, "limit", (json_int_t)limit, "jobs", jobs));
 }
 
+void gnomon_get_job_summary(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	struct jobrec *rec = registry_get(env->reg, args[0]);
+	char quoted[API_QUOTE_MAX];
+
+	if (rec == NULL) {
+		http_respond_error(req, 404, "Job '%s' not found", api_quoted(args[0], quoted, sizeof(quoted)));
+		return;
+	}
+	http_respond_json(req, 200, gnomon_job_summary(env, rec));
+}
+
 struct run_list_json {
 	json_t *runs;
 	int64_t now;

@@ -11,6 +11,8 @@ struct jobrec;
 
 /* GET /api/v1/jobs?q=&name=&command=&owner=&state=&result=&sort=&order=&limit=&offset= */
 void gnomon_list_jobs(struct api_env *env, struct http_request *req, const char *const *args);
+/* GET /api/v1/jobs/{name}: one job as the listing shows it; 404 if unknown */
+void gnomon_get_job_summary(struct api_env *env, struct http_request *req, const char *const *args);
 /* GET /api/v1/overview */
 void gnomon_overview(struct api_env *env, struct http_request *req, const char *const *args);
 /* One job as the listing shows it (new reference). */

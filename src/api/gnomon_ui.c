@@ -15,10 +15,13 @@ void gnomon_ui_root(struct api_env *env, struct http_request *req, const char *c
 	http_respond(req, 302, "text/plain", xstrdup("/ui/\n"), 5);
 }
 
-/* A page path (no file extension in its last segment) gets the application's one page. */
+/* A page path gets the application's one page: anything under jobs/ or runs/ (job names and task ids may
+ * contain '.'), else a path without a file extension in its last segment. */
 static bool is_page(const char *path)
 {
 	const char *last = strrchr(path, '/');
+	if (strncmp(path, "jobs/", 5) == 0 || strncmp(path, "runs/", 5) == 0)
+		return true;
 	return strchr(last ? last + 1 : path, '.') == NULL;
 }
 

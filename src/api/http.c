@@ -25,6 +25,7 @@ struct http_server {
 	int port;
 	int open_handles;
 	int stopping;
+	int run_again; /* a stream was resumed: MHD must run once more, whatever its own timeout says */
 	struct http_stream *suspended; /* streams waiting for data: resumed before the daemon stops */
 };
 
@@ -91,11 +92,15 @@ static void on_timer(uv_timer_t *h)
 	rearm(srv);
 }
 
-/* Ask MHD when it next needs to run even without socket activity, and arm the timer for that. */
+/* Ask MHD when it next needs to run even without socket activity, and arm the timer for that; at once when a
+ * stream was resumed meanwhile (from a handler inside MHD_run, say), which MHD's own timeout does not count. */
 static void rearm(struct http_server *srv)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
-	if (MHD_get_timeout(srv->daemon, &ms) == MHD_YES)
+	if (srv->run_again) {
+		srv->run_again = 0;
+		uv_timer_start(&srv->timer, on_timer, 0, 0);
+	} else if (MHD_get_timeout(srv->daemon, &ms) == MHD_YES)
 		uv_timer_start(&srv->timer, on_timer, ms, 0);
 	else
 		uv_timer_stop(&srv->timer);
@@ -254,6 +259,7 @@ void http_stream_wake(struct http_stream *s)
 	s->suspended = 0;
 	unlist(s);
 	MHD_resume_connection(s->conn);
+	s->srv->run_again = 1; /* in case this runs inside MHD_run, whose rearm() would replace the timer below */
 	uv_timer_start(&s->srv->timer, on_timer, 0, 0); /* let MHD run for the resumed connection */
 }
 

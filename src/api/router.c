@@ -81,6 +81,7 @@ static const struct route routes[] = {
 	{"GET", "api/v1/jobs", gnomon_list_jobs, "api.v1.jobs.list", 0},
 	{"GET", "api/v1/overview", gnomon_overview, "api.v1.overview", 0},
 	{"GET", "api/v1/events", gnomon_events, "api.v1.events", 0},
+	{"GET", "api/v1/jobs/{}", gnomon_get_job_summary, "api.v1.jobs.get", 0},
 	{"GET", "api/v1/jobs/{}/runs", gnomon_list_runs, "api.v1.runs.list", 0},
 	{"GET", "api/v1/jobs/{}/next", gnomon_job_next, "api.v1.jobs.next", 0},
 	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0},

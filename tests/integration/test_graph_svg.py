@@ -109,7 +109,7 @@ class Drawing(GraphSvgTestCase):
         for name, n in nodes.items():
             with self.subTest(name=name):
                 self.assertEqual(n["text"], name)
-                self.assertEqual(n["href"], "/#/jobs/" + name)
+                self.assertEqual(n["href"], "/ui/jobs/" + name)
                 self.assertEqual(n["tooltip"], "idle")
                 self.assertEqual(n["fill"], FILL["fresh"])
                 self.assertEqual(n["borders"], 1)

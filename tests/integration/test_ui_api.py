@@ -1,11 +1,13 @@
 """The API behind the web UI: the job listing (filters, sorting, server-side paging, schedules in words), the
 overview, and the server-sent event stream of job and run changes."""
 
+import http.client
 import json
 import os
 import socket
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import GnomonTestCase, dep, main, sched, wait_until  # noqa: E402
@@ -100,6 +102,16 @@ class Listing(GnomonTestCase):
         self.assertEqual(self.listing("?result=failure")["total"], 0)
         self.assertEqual([j["name"] for j in self.listing("?sort=next")["jobs"]][0], "beta")
 
+    def test_one_job_as_the_listing_shows_it(self):
+        self.add_job(sched("db.backup", "true", schedule=NEVER, owner="dba@example.com"))
+        self.add_job(sched("db.backup2", "true", schedule=NEVER))
+        status, body = self.server.json("GET", "/api/v1/jobs/db.backup")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body, self.listing("?name=db.backup")["jobs"][0])
+        self.assertEqual((body["scheduleText"], body["owner"]), ("every day at 13:00 UTC", "dba@example.com"))
+        status, body = self.server.json("GET", "/api/v1/jobs/nope")
+        self.assertError(status, body, 404)
+
     def test_bad_parameters_name_the_parameter(self):
         for query, word in [("?limit=0", "limit"), ("?limit=abc", "limit"), ("?offset=-1", "offset"),
                             ("?sort=size", "sort"), ("?order=up", "order"), ("?state=sleeping", "state"),
@@ -147,6 +159,23 @@ class Events(GnomonTestCase):
         gone = reader.wait_for(lambda e: e[0] == "job.deleted", "job.deleted")[0][1]
         self.assertEqual(gone["job"], {"name": "ev"})
 
+    def test_events_caused_by_a_request_arrive_at_once(self):
+        # A change made by an API request (inside the HTTP server's turn) must not wait for the next unrelated
+        # event or the 15 s keepalive to reach the stream.
+        # The requests share one kept-alive connection, as a browser's do, so no socket activity follows them.
+        reader = EventReader(self.server)
+        self.addCleanup(reader.close)
+        reader.wait_for(lambda e: e[0] == "hello", "the hello event")
+        conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=30)
+        self.addCleanup(conn.close)
+        for name in ("first", "second"):
+            t0 = time.monotonic()
+            conn.request("POST", V1 + "/iso8601", body=json.dumps(sched(name, "true", schedule=NEVER)),
+                         headers={"Content-Type": "application/json"})
+            self.assertEqual(conn.getresponse().read(), b"")
+            reader.wait_for(lambda e, n=name: e[0] == "job.created" and e[1]["job"]["name"] == n, name)
+            self.assertLess(time.monotonic() - t0, 3.0, "job.created of %s came late" % name)
+
     def test_failure_events(self):
         reader = EventReader(self.server)
         self.addCleanup(reader.close)
@@ -181,7 +210,8 @@ class Serving(GnomonTestCase):
         self.assertIn(b'<script type="module"', index)
         self.assertIn("default-src 'self'", headers["content-security-policy"])
         # every page path is the one page, so a job's or a run's URL can be bookmarked
-        for page in ("/ui/jobs/backup", "/ui/runs/ct:1:0:backup:", "/ui/graph"):
+        for page in ("/ui/jobs/backup", "/ui/runs/ct:1:0:backup:", "/ui/graph", "/ui/jobs/db.backup",
+                     "/ui/jobs/db.backup/edit", "/ui/runs/ct%3A1%3A0%3Adb.backup%3Aa%2Fb.txt", "/ui/new"):
             status, _, body = self.server.request("GET", page)
             self.assertEqual((status, body), (200, index), page)
         status, headers, _ = self.server.request("GET", "/ui/js/app.js")

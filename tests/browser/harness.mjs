@@ -1,0 +1,130 @@
+// The browser tests' runner: starts the real gnomon binary ($GNOMON_BIN, as ctest passes it) on a free loopback
+// port with a fresh data dir, and Debian's Chromium (headless, fresh profile) through playwright-core; both are
+// stopped by the tests' after() hooks, and the server also when this process exits or dies.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const BIN = process.env.GNOMON_BIN || path.join(here, '../../build/gnomon');
+export const SCREENSHOTS = path.join(here, '../../docs/screenshots');
+const START_TIMEOUT = Number(process.env.GNOMON_TEST_START_TIMEOUT || 120) * 1000;
+// Generous: waits end as soon as what they wait for is there, and the ASan build is several times slower.
+export const TIMEOUT = Number(process.env.GNOMON_BROWSER_TIMEOUT || 60) * 1000;
+const SANITIZER = /ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:|SUMMARY: \w+Sanitizer/;
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+const children = new Set();
+process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A gnomon server on a fresh data dir (or on dataDir, which it leaves in place); prepare(dataDir), if given,
+// runs before it starts.
+export async function startGnomon({ prepare, dataDir: given } = {}) {
+  if (!fs.existsSync(BIN)) throw new Error(`GNOMON_BIN is not a gnomon binary: ${BIN}`);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gnomon-browser-'));
+  const dataDir = given || path.join(root, 'data');
+  if (prepare) await prepare(dataDir);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const log = path.join(root, 'server.log');
+  const out = fs.openSync(log, 'w');
+  // setpriv --pdeathsig: the server gets SIGKILL if this process dies without running its exit handler.
+  const argv = [BIN, 'server', '--http-port', String(port), '--data-dir', dataDir];
+  const setpriv = '/usr/bin/setpriv';
+  const child = fs.existsSync(setpriv) ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', ...argv], { stdio: ['ignore', out, out] })
+    : spawn(argv[0], argv.slice(1), { stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  children.add(child);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const deadline = Date.now() + START_TIMEOUT;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`gnomon exited at start:\n${fs.readFileSync(log, 'utf8')}`);
+    try {
+      if ((await fetch(`${url}/ping`)).ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`gnomon did not answer /ping within ${START_TIMEOUT} ms`);
+    }
+    await delay(50);
+  }
+
+  async function stop() {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 20000);
+      await exited;
+      clearTimeout(t);
+    }
+    children.delete(child);
+    const text = fs.readFileSync(log, 'utf8');
+    fs.rmSync(root, { recursive: true, force: true });
+    const bad = text.split('\n').filter((l) => SANITIZER.test(l));
+    if (bad.length) throw new Error(`sanitizer report in gnomon's log:\n${text}`);
+    const { code, signal } = await exited;
+    if (code !== 0) throw new Error(`gnomon stopped with ${signal || `status ${code}`}:\n${text.slice(-4000)}`);
+  }
+
+  // One API call: {status, body} with body parsed when it is JSON.
+  async function api(method, p, body) {
+    const res = await fetch(url + p, { method, body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' } });
+    const text = await res.text();
+    let parsed = text;
+    try { parsed = JSON.parse(text); } catch { /* text */ }
+    return { status: res.status, body: parsed };
+  }
+
+  return { url, port, dataDir, root, stop, api };
+}
+
+// Headless Chromium with a fresh profile; times shown in Europe/Paris so the UTC hover differs.
+export async function launchBrowser({ width = 1280, height = 860 } = {}) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gnomon-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS,
+    viewport: { width, height }, timezoneId: 'Europe/Paris', locale: 'en-GB',
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = context.pages()[0] || await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return {
+    context, page, errors,
+    async close() {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+// The page as a PNG in docs/screenshots/ (embedded in the README), so the pictures follow the UI.
+export async function screenshot(page, name) {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
+}
+
+// Run a Python snippet (the tests' helper language, as in tests/integration) with args.
+export function python(code, ...args) {
+  const r = spawnSync('python3', ['-c', code, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
+  return r.stdout;
+}

@@ -21,6 +21,7 @@
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
 #include "server/server_config.h"
+#include "server/server_load.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -142,43 +143,22 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct load_ctx {
-	struct server *srv;
-	size_t loaded, failed;
-};
-
-static int load_one(void *arg, const char *name, const char *json, size_t len)
-{
-	struct load_ctx *lc = arg;
-	char err[512];
-	struct job *job = job_from_json(json, len, &lc->srv->defaults, now_ms(), err, sizeof(err));
-
-	if (job == NULL) {
-		log_warnx("store: job '%s' cannot be read and is skipped: %s", name, err);
-		lc->failed++;
-		return 0;
-	}
-	registry_put(lc->srv->reg, job);
-	lc->loaded++;
-	return 0;
-}
-
 static int load_jobs(struct server *srv)
 {
-	struct load_ctx lc = {.srv = srv};
+	struct load_result lr;
 	struct timespec t0, t1;
 	size_t missing;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (store_load_jobs(srv->store, load_one, &lc) != 0)
+	if (server_load_jobs(srv->store, srv->reg, &srv->defaults, now_ms(), &lr) < 0)
 		return -EIO;
 	missing = registry_relink(srv->reg);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (missing)
 		log_warnx("store: %zu parent references name jobs that do not exist", missing);
-	log_info("loaded %zu jobs in %.0f ms%s", lc.loaded,
+	log_info("loaded %zu jobs in %.0f ms%s", lr.loaded,
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
-	    lc.failed ? " (some could not be read, see above)" : "");
+	    lr.failed ? " (some could not be read, see above)" : "");
 	return 0;
 }
 

@@ -4,6 +4,7 @@ replacements, deletions and dependency edges are restored exactly."""
 import http.client
 import json
 import os
+import sqlite3
 import random
 import sys
 import threading
@@ -155,6 +156,23 @@ class Restart(GnomonTestCase):
         self.server.kill9()
         self.server.start()
         self.assertEqual(self.list_jobs(), [before])
+
+    def test_many_jobs_and_an_unreadable_row_load_in_order(self):
+        """A restart parses the stored jobs on every core, in batches: they come back in creation order, and a
+        row that is not a job any more is skipped with a warning instead of stopping the server."""
+        names = ["job-%05d" % i for i in range(9000)]  # more than one batch of the parallel loader
+        for n in names:
+            self.add_job(sched(n, "echo " + n))
+        self.server.stop()
+        db = sqlite3.connect(os.path.join(self.server.data_dir, "gnomon.db"))
+        with db:
+            db.execute("UPDATE jobs SET json = '{\"name\": 12' WHERE name = 'job-04321'")
+        db.close()
+        self.server.start()
+        want = [n for n in names if n != "job-04321"]
+        self.assertEqual(self.job_names(), want)
+        self.assertEqual(self.get_job("job-08999")["command"], "echo job-08999")
+        self.assertIn("job 'job-04321' cannot be read and is skipped", self.server.log())
 
     def test_empty_store_after_deleting_everything(self):
         for n in ["x", "y", "z"]:

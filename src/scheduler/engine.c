@@ -23,6 +23,7 @@
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 #define RETRY_AFTER_STORE_ERROR_MS 1000
+#define FIRE_SLICE_NS ((uint64_t)5 * 1000 * 1000) /* firing due jobs at most this long per turn of the loop */
 #define MISSED_COUNT_CAP 100000000
 #define PRUNE_INTERVAL_MS (3600 * 1000)
 
@@ -63,8 +64,10 @@ struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *s
 	own_account(e);
 	uv_timer_init(loop, &e->timer);
 	uv_timer_init(loop, &e->prune_timer);
+	uv_idle_init(loop, &e->more);
+	e->more.data = e;
 	e->timer.data = e->prune_timer.data = e;
-	e->open_handles = 2;
+	e->open_handles = 3;
 	return e;
 }
 
@@ -105,14 +108,15 @@ static void reschedule(struct engine *e, struct jobrec *rec)
 }
 
 static void on_timer(uv_timer_t *t);
+static void on_more(uv_idle_t *h);
 
 void engine_arm(struct engine *e)
 {
 	struct heap_node *j = heap_min(&e->jobs), *r = heap_min(&e->retries);
 	int64_t when = INT64_MAX, now;
 
-	if (e->stopping)
-		return;
+	if (e->stopping || uv_is_active((uv_handle_t *)&e->more))
+		return; /* more is due already: fire_due arms the timer when it is done */
 	if (j)
 		when = j->key;
 	if (r && r->key < when)
@@ -273,7 +277,7 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 	char *saved_schedule = NULL, text[SCHEDULE_FORMAT_MAX];
 	struct missed missed = {.n = 0};
 	struct run *r = NULL;
-	bool disabled_now = false;
+	bool disabled_now = false, start_now = false;
 	int rc;
 
 	if (iso && schedule_period_is_zero(&rec->sched)) {
@@ -319,6 +323,11 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 	if (run_it) {
 		r = run_new(e, rec, last, 0, TRIGGER_SCHEDULE, NULL);
 		r->rec.not_before_ms = now;
+		/* Nothing in its way: claimed as starting, so it is spawned right after this commit. */
+		if ((start_now = run_can_start_now(e, rec))) {
+			r->rec.status = RUN_STARTING;
+			r->rec.start_ms = now;
+		}
 		rc = store_claim_run(e->store, &r->rec);
 		if (rc == -EEXIST) {
 			run_free(r);
@@ -344,7 +353,9 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 		log_info("job '%s' has exhausted all of its recurrences and is now disabled", j->name);
 		engine_tell_exhausted(e, rec);
 	}
-	if (r)
+	if (r && start_now)
+		run_start_claimed(e, r);
+	else if (r)
 		run_enqueue(e, r);
 	return;
 rollback:
@@ -364,21 +375,46 @@ store_error:
 	heap_set(&e->jobs, &rec->fire, now + RETRY_AFTER_STORE_ERROR_MS);
 }
 
-static void on_timer(uv_timer_t *t)
+/* Fire what is due, for at most FIRE_SLICE_NS: when more is due (thousands of jobs at once), the rest waits for
+ * the next turn of the loop (the idle handle), so that requests and ending runs are served in between. */
+static void fire_due(struct engine *e)
 {
-	struct engine *e = t->data;
-	struct heap_node *n;
+	uint64_t until = uv_hrtime() + FIRE_SLICE_NS;
 	int64_t now = engine_now_ms();
+	struct heap_node *n;
+	unsigned fired = 0;
 
-	e->armed_ms = INT64_MAX;
 	run_release_retries(e, now);
 	while ((n = heap_min(&e->jobs)) != NULL && n->key <= now) {
 		struct jobrec *rec = container_of(n, struct jobrec, fire);
+		if (++fired % 16 == 0 && uv_hrtime() > until) {
+			/* Not a zero timer: libuv runs one started in a timer callback again in the same pass. */
+			uv_timer_stop(&e->timer);
+			e->armed_ms = INT64_MAX;
+			uv_idle_start(&e->more, on_more);
+			run_dispatch(e);
+			return;
+		}
 		heap_remove(&e->jobs, n);
 		fire_job(e, rec, now);
 	}
 	run_dispatch(e);
 	engine_arm(e);
+}
+
+static void on_more(uv_idle_t *h)
+{
+	struct engine *e = h->data;
+	uv_idle_stop(&e->more);
+	e->armed_ms = INT64_MAX;
+	fire_due(e);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct engine *e = t->data;
+	e->armed_ms = INT64_MAX;
+	fire_due(e);
 }
 
 static void on_prune_timer(uv_timer_t *t)
@@ -448,6 +484,10 @@ void engine_job_removed(struct engine *e, struct jobrec *rec)
 {
 	heap_remove(&e->jobs, &rec->fire);
 	engine_kill_job(e, rec);
+	/* Processes being killed end later, maybe after a new job took the name: they must not count for it. */
+	for (struct run *r = e->all; r; r = r->all_next)
+		if (strcmp(r->rec.job, rec->job->name) == 0)
+			r->orphan = true;
 	engine_arm(e);
 }
 
@@ -473,6 +513,7 @@ void engine_stop(struct engine *e)
 	run_stop_all(e);
 	uv_close((uv_handle_t *)&e->timer, on_closed);
 	uv_close((uv_handle_t *)&e->prune_timer, on_closed);
+	uv_close((uv_handle_t *)&e->more, on_closed);
 }
 
 const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len)

@@ -25,6 +25,7 @@ struct run {
 	enum run_trigger origin;    /* what triggered attempt 0 of the slot: a retry of a manual run is manual */
 	bool high;                  /* highPriority */
 	bool queued;                /* in the run queue */
+	bool orphan;                /* its job was deleted (a new job may take the name): it ends on its own */
 	bool blocked;               /* a due retry of a non-concurrent job waiting in engine.blocked for it to be free */
 	bool awaiting_async;        /* the process ended with 0; the task reports its status itself */
 	bool async_reported;        /* the task reported its status before its process ended */
@@ -36,6 +37,7 @@ struct engine {
 	uv_loop_t *loop;
 	uv_timer_t timer;
 	uv_timer_t prune_timer;     /* history retention, hourly */
+	uv_idle_t more;             /* active while due jobs wait for the next turn of the loop */
 	int open_handles;
 	struct registry *reg;
 	struct store *store;
@@ -65,12 +67,19 @@ int engine_save_job(struct engine *e, struct jobrec *rec) __attribute__((warn_un
 struct run *run_new(struct engine *e, const struct jobrec *rec, int64_t due_ms, int attempt,
     enum run_trigger trigger, const char *arguments);
 void run_free(struct run *r);
+/* The job of a run, NULL when it was deleted (even if another job now has its name). */
+struct jobrec *run_jobrec(const struct engine *e, const struct run *r);
 /* Claim (store) a run due now that is not tied to a slot (manual, dependency): a task id already taken moves it
  * to the next millisecond. NULL with *rc (-EEXIST: no free id, -EIO) when it could not be recorded. */
 struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_trigger trigger,
     const char *arguments, const char *parents, int *rc);
 /* Put a claimed run in the queue (or as the job's pending slot) and start what can start. */
 void run_enqueue(struct engine *e, struct run *r);
+/* Whether a run of rec claimed now could start at once: a runner is free, nothing waits in the queue, the job is
+ * not busy. Its claim may then record it as starting, and run_start_claimed spawn it without another commit. */
+bool run_can_start_now(const struct engine *e, const struct jobrec *rec);
+/* Spawn a run claimed (committed) as starting. */
+void run_start_claimed(struct engine *e, struct run *r);
 /* Start queued runs while runners are free. */
 void run_dispatch(struct engine *e);
 /* Retries whose delay has passed move to the queue. */

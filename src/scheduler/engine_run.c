@@ -50,6 +50,11 @@ struct run *run_new(struct engine *e, const struct jobrec *rec, int64_t due_ms, 
 	return r;
 }
 
+struct jobrec *run_jobrec(const struct engine *e, const struct run *r)
+{
+	return r->orphan ? NULL : registry_get(e->reg, r->rec.job);
+}
+
 void run_free(struct run *r)
 {
 	run_record_clear(&r->rec);
@@ -307,7 +312,7 @@ static struct run *apply_outcome(struct engine *e, struct jobrec *rec, struct ru
  * slot and the queue move. */
 void run_finish(struct engine *e, struct run *r, enum run_status status, const char *reason)
 {
-	struct jobrec *rec = registry_get(e->reg, r->rec.job);
+	struct jobrec *rec = run_jobrec(e, r);
 	struct run *retry = NULL;
 	struct run_list children = {0};
 	int64_t now = engine_now_ms();
@@ -366,7 +371,7 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 
 void run_enqueue(struct engine *e, struct run *r)
 {
-	struct jobrec *rec = registry_get(e->reg, r->rec.job);
+	struct jobrec *rec = run_jobrec(e, r);
 
 	run_hold(e, r);
 	if (rec == NULL) {
@@ -413,34 +418,52 @@ static int put_runs(struct engine *e, struct run *const *batch, size_t n)
 	return -1;
 }
 
-/* Start a batch of runs: all recorded as starting in one transaction before any is spawned, then all that
- * started recorded as running, with their pids and spawn times, in one more. A crash in between leaves them "starting", which a
- * restart records as lost. */
-static void start_batch(struct engine *e, struct run **batch, size_t n)
+/* A runner is taken for a run from the moment it leaves the queue, so that nothing else of a non-concurrent job
+ * starts beside it (a run ending meanwhile may enqueue one); given back if it does not start. */
+static void reserve(struct engine *e, struct jobrec *rec)
 {
-	int64_t now = engine_now_ms();
+	rec->running++;
+	e->running++;
+}
+
+static void unreserve(struct engine *e, struct jobrec *rec)
+{
+	if (rec)
+		rec->running--;
+	e->running--;
+}
+
+/* Start a batch of reserved runs: all recorded as starting in one transaction before any is spawned (unless
+ * recorded says they already are), then all that started recorded as running, with their pids, in one more. A
+ * crash in between leaves them "starting", which a restart records as lost once their processes are killed. */
+static void start_batch(struct engine *e, struct run **batch, size_t n, bool recorded)
+{
 	char err[512];
 	size_t started = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		batch[i]->rec.status = RUN_STARTING;
-		batch[i]->rec.start_ms = now;
-	}
-	if (put_runs(e, batch, n) < 0) {
-		for (size_t i = 0; i < n; i++)
-			run_finish(e, batch[i], RUN_LOST, "could not record its start");
-		return;
+	if (!recorded) {
+		int64_t now = engine_now_ms();
+		for (size_t i = 0; i < n; i++) {
+			batch[i]->rec.status = RUN_STARTING;
+			batch[i]->rec.start_ms = now;
+		}
+		if (put_runs(e, batch, n) < 0) {
+			for (size_t i = 0; i < n; i++) {
+				unreserve(e, run_jobrec(e, batch[i]));
+				run_finish(e, batch[i], RUN_LOST, "could not record its start");
+			}
+			return;
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct run *r = batch[i];
-		struct jobrec *rec = registry_get(e->reg, r->rec.job);
-		if (run_launch(e, rec, r, on_exit_task, err, sizeof(err)) < 0) {
-			run_finish(e, r, RUN_FAILED, err);
+		struct jobrec *rec = run_jobrec(e, r);
+		r->rec.start_ms = engine_now_ms(); /* its spawn */
+		if (rec == NULL || run_launch(e, rec, r, on_exit_task, err, sizeof(err)) < 0) {
+			unreserve(e, rec);
+			run_finish(e, r, RUN_FAILED, rec ? err : "its job no longer exists");
 			continue;
 		}
-		rec->running++;
-		e->running++;
-		r->rec.start_ms = engine_now_ms(); /* the spawn, not the batch's first write */
 		if (e->cfg.metrics && r->rec.trigger == TRIGGER_SCHEDULE)
 			metrics_histogram(e->cfg.metrics, "gnomon.runs.start_lateness_ms", r->rec.start_ms - r->rec.due_ms);
 		r->rec.status = RUN_RUNNING;
@@ -454,7 +477,26 @@ static void start_batch(struct engine *e, struct run **batch, size_t n)
 		return;
 	}
 	for (size_t i = 0; i < started; i++)
-		engine_tell_run(e, registry_get(e->reg, batch[i]->rec.job), &batch[i]->rec);
+		engine_tell_run(e, run_jobrec(e, batch[i]), &batch[i]->rec);
+}
+
+bool run_can_start_now(const struct engine *e, const struct jobrec *rec)
+{
+	return !e->stopping && !e->dispatching && e->running < e->cfg.max_running && e->queue_len[0] == 0 &&
+	    e->queue_len[1] == 0 && !job_busy(rec) && rec->pending == NULL;
+}
+
+void run_start_claimed(struct engine *e, struct run *r)
+{
+	struct jobrec *rec = run_jobrec(e, r);
+
+	run_hold(e, r);
+	if (rec == NULL) {
+		run_finish(e, r, RUN_LOST, "its job no longer exists");
+		return;
+	}
+	reserve(e, rec);
+	start_batch(e, &r, 1, true);
 }
 
 void run_dispatch(struct engine *e)
@@ -468,9 +510,9 @@ void run_dispatch(struct engine *e)
 	e->dispatching = true;
 	do {
 		n = 0;
-		while (!e->stopping && e->running + (int)n < e->cfg.max_running && n < START_BATCH &&
+		while (!e->stopping && e->running < e->cfg.max_running && n < START_BATCH &&
 		    (r = queue_pop(e)) != NULL) {
-			struct jobrec *rec = registry_get(e->reg, r->rec.job);
+			struct jobrec *rec = run_jobrec(e, r);
 			if (rec == NULL) {
 				run_finish(e, r, RUN_LOST, "its job no longer exists");
 				continue;
@@ -485,10 +527,11 @@ void run_dispatch(struct engine *e)
 				run_finish(e, r, RUN_SKIPPED, why);
 				continue;
 			}
+			reserve(e, rec);
 			batch[n++] = r;
 		}
 		if (n > 0)
-			start_batch(e, batch, n);
+			start_batch(e, batch, n, false);
 	} while (n > 0);
 	e->dispatching = false;
 }
@@ -497,7 +540,7 @@ static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_re
 {
 	struct run *r = ctx;
 	struct engine *e = r->e;
-	struct jobrec *rec = registry_get(e->reg, r->rec.job);
+	struct jobrec *rec = run_jobrec(e, r);
 	struct exec_result copy = *result; /* the result lives in the task */
 	const struct exec_result *res = &copy;
 	char reason[256] = "";
@@ -550,7 +593,7 @@ static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_re
 /* An async task did not report its status within maxCompletionTime of its start: it failed. */
 static void async_timed_out(struct engine *e, struct run *r, int64_t now)
 {
-	struct jobrec *rec = registry_get(e->reg, r->rec.job);
+	struct jobrec *rec = run_jobrec(e, r);
 	char reason[256];
 
 	if (rec)
@@ -567,7 +610,7 @@ void run_release_retries(struct engine *e, int64_t now)
 	struct heap_node *n;
 	while ((n = heap_min(&e->retries)) != NULL && n->key <= now) {
 		struct run *r = container_of(n, struct run, wait);
-		struct jobrec *rec = registry_get(e->reg, r->rec.job);
+		struct jobrec *rec = run_jobrec(e, r);
 		heap_remove(&e->retries, n);
 		if (r->awaiting_async) {
 			async_timed_out(e, r, now);
@@ -717,7 +760,7 @@ int engine_mark_success(struct engine *e, struct jobrec *rec)
 int engine_task_status(struct engine *e, const char *task_id, int status_code, char *err, size_t errlen)
 {
 	struct run *r = strmap_get(e->runs, task_id);
-	struct jobrec *rec = r ? registry_get(e->reg, r->rec.job) : NULL;
+	struct jobrec *rec = r ? run_jobrec(e, r) : NULL;
 
 	if (r == NULL || rec == NULL || (r->task == NULL && !r->awaiting_async)) {
 		snprintf(err, errlen, "taskId: no running task '%s'", task_id);

@@ -553,6 +553,32 @@ class FiniteSchedules(SchedulerTestCase):
         self.assertEqual([r["status"] for r in runs], ["skipped"])
 
 
+class DeletedWhileRunning(SchedulerTestCase):
+    def test_a_new_job_of_the_same_name_is_not_affected_by_the_old_ones_runs(self):
+        """The deleted job's process ends after the grace period, when a new job already has its name: its end
+        must not count for the new job (which would then look busy for ever)."""
+        d = self.server.root
+        self.add_job(sched("reborn", "trap '' TERM; touch %s/started; sleep 5" % d,
+                           schedule="R/2030-01-01T00:00:00Z/P1D"))
+        self.assertEqual(self.server.request("PUT", V1 + "/job/reborn")[0], 204)
+        wait_until(lambda: os.path.exists(os.path.join(d, "started")), 20, what="the first job's run")
+        old = self.runs("reborn")[0]
+        self.assertEqual(self.server.request("DELETE", V1 + "/job/reborn")[0], 204)
+        self.add_job(sched("reborn", "true", schedule="R/2030-01-01T00:00:00Z/P1D"))
+        # the old process ignores SIGTERM: it ends by SIGKILL after --kill-grace (1 s), as a killed run
+        self.wait_runs("reborn", lambda r: any(x["taskId"] == old["taskId"] and x["status"] == "killed" for x in r),
+                       what="the old run's end")
+        self.assertEqual(self.state("reborn"), "idle")
+        self.assertEqual(self.server.request("PUT", V1 + "/job/reborn")[0], 204)
+        runs = self.wait_runs("reborn", lambda r: any(x["trigger"] == "manual" and x["status"] == "succeeded" and
+                                                      x["taskId"] != old["taskId"] for x in r),
+                              what="the new job's run")
+        job = self.get_job("reborn")
+        self.assertEqual((job["successCount"], job["errorCount"]), (1, 0))
+        self.assertEqual(self.state("reborn"), "idle")
+        self.assertIn(old["taskId"], [r["taskId"] for r in runs])
+
+
 class DisableAfterFailures(SchedulerTestCase):
     server_args = ("--failure-retry", "300", "--disable-after-failures", "2")
 

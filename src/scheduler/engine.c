@@ -62,6 +62,8 @@ struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *s
 	e->runs = strmap_new();
 	e->armed_ms = INT64_MAX;
 	own_account(e);
+	if ((e->data_dir_abs = realpath(cfg->data_dir, NULL)) == NULL)
+		e->data_dir_abs = xstrdup(cfg->data_dir);
 	uv_timer_init(loop, &e->timer);
 	uv_timer_init(loop, &e->prune_timer);
 	uv_idle_init(loop, &e->more);
@@ -501,6 +503,7 @@ static void on_closed(uv_handle_t *h)
 	strmap_free(e->runs);
 	free(e->user);
 	free(e->home);
+	free(e->data_dir_abs);
 	free(e);
 }
 

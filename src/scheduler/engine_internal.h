@@ -48,6 +48,7 @@ struct engine {
 	struct strmap *runs;        /* task id -> struct run, every run the engine holds */
 	struct run *all;            /* the same runs, as a list */
 	char *user, *home;          /* the server's own account, for tasks that run as it */
+	char *data_dir_abs;         /* GNOMON_DATA_DIR of every task: recovery kills only this server's tasks */
 	struct run *queue_head[2], *queue_tail[2]; /* [1]: highPriority */
 	size_t queue_len[2];
 	struct run *blocked;        /* due retries of busy non-concurrent jobs, oldest first */

@@ -63,7 +63,7 @@ int run_launch(struct engine *e, struct jobrec *rec, struct run *r, exec_exit_cb
 	struct job *j = rec->job;
 	struct exec_spec spec;
 	struct exec_user user;
-	struct exec_env_var extra[1] = {{"GNOMON_PARENT_TASK_IDS", r->rec.parents}};
+	struct exec_env_var extra[2] = {{"GNOMON_PARENT_TASK_IDS", r->rec.parents}, {"GNOMON_DATA_DIR", e->data_dir_abs}};
 	char out_path[4096], err_path[4096], cwd[4096], **argv = NULL, **envp = NULL;
 	const char *run_as = j->run_as_user[0] ? j->run_as_user : e->user;
 	bool other_user;
@@ -91,7 +91,7 @@ int run_launch(struct engine *e, struct jobrec *rec, struct run *r, exec_exit_cb
 		.task_id = r->rec.task_id, .job_name = j->name, .job_owner = j->owner, .hostname = e->cfg.hostname,
 		.mem = j->mem, .cpus = j->cpus, .disk = j->disk, .run_time_ms = r->rec.due_ms,
 		.attempt = (uint32_t)r->rec.attempt, .user = run_as, .home = other_user ? user.home : e->home,
-		.extra = extra, .n_extra = 1, .job_env = (const struct exec_env_var *)j->env, .n_job_env = j->n_env,
+		.extra = extra, .n_extra = 2, .job_env = (const struct exec_env_var *)j->env, .n_job_env = j->n_env,
 	};
 	envp = exec_env_build(&in);
 	exec_spec_init(&spec);

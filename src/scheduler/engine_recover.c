@@ -22,6 +22,7 @@
 #include "util/xmalloc.h"
 
 #define ENV_TASK_ID "GNOMON_TASK_ID="
+#define ENV_DATA_DIR "GNOMON_DATA_DIR="
 
 /* A process that carries a task id in its environment. */
 struct task_proc {
@@ -36,8 +37,9 @@ struct recovery {
 	bool scanned;
 };
 
-/* The GNOMON_TASK_ID in the environment of pid, as a string to free; NULL when it has none or is gone. */
-static char *task_id_of(pid_t pid)
+/* The GNOMON_TASK_ID in the environment of pid, as a string to free, when its GNOMON_DATA_DIR is this server's
+ * (another server on the host may run a task of the same id); NULL when it has none or is gone. */
+static char *task_id_of(pid_t pid, const char *data_dir)
 {
 	char path[64], buf[65536];
 	ssize_t n;
@@ -51,10 +53,15 @@ static char *task_id_of(pid_t pid)
 	if (n <= 0)
 		return NULL;
 	buf[n] = '\0';
-	for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+	const char *id = NULL;
+	bool ours = false;
+	for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
 		if (strncmp(p, ENV_TASK_ID, strlen(ENV_TASK_ID)) == 0)
-			return xstrdup(p + strlen(ENV_TASK_ID));
-	return NULL;
+			id = p + strlen(ENV_TASK_ID);
+		else if (strncmp(p, ENV_DATA_DIR, strlen(ENV_DATA_DIR)) == 0)
+			ours = strcmp(p + strlen(ENV_DATA_DIR), data_dir) == 0;
+	}
+	return id && ours ? xstrdup(id) : NULL;
 }
 
 /* Every process but the server itself whose environment names a task. */
@@ -74,7 +81,7 @@ static void scan_processes(struct recovery *rc)
 		long pid = strtol(de->d_name, &end, 10);
 		if (!isdigit((unsigned char)de->d_name[0]) || *end || pid <= 1 || pid == (long)getpid())
 			continue;
-		if ((id = task_id_of((pid_t)pid)) == NULL)
+		if ((id = task_id_of((pid_t)pid, rc->e->data_dir_abs)) == NULL)
 			continue;
 		if (rc->nprocs == cap) {
 			cap = cap ? cap * 2 : 16;

@@ -768,6 +768,30 @@ class Recovery(SchedulerTestCase):
         job = self.get_job("stubborn", srv=srv)
         self.assertEqual((job["errorCount"], job["successCount"]), (0, 0))
 
+    def test_recovery_leaves_another_servers_task_of_the_same_id_alone(self):
+        """Two servers on one host, each with a job of the same name due at the same instant: their tasks have the
+        same id. A restart of one kills its own task only (GNOMON_DATA_DIR tells them apart)."""
+        other = self.new_server(self.server_args)
+        start = now_ms() + 2000
+        for srv in (self.server, other):
+            pidfile = os.path.join(srv.root, "pid")
+            self.kill_pids_at_cleanup(pidfile)
+            self.add_job(sched("twin", "echo $$ > %s; sleep 60" % pidfile, schedule="R1/%s/PT1S" % iso(start),
+                               retries=0), srv=srv)
+        for srv in (self.server, other):
+            self.wait_runs("twin", lambda r: r and r[0]["status"] == "running" and
+                           os.path.exists(os.path.join(srv.root, "pid")), srv=srv, what="twin running")
+        ids = {srv.root: self.runs("twin", srv)[0]["taskId"] for srv in (self.server, other)}
+        self.assertEqual(len(set(ids.values())), 1, ids)
+        mine, theirs = (int(open(os.path.join(srv.root, "pid")).read()) for srv in (self.server, other))
+        self.server.kill9()
+        self.server.start()
+        run = self.wait_runs("twin", lambda r: self.finished(r, 1))[0]
+        self.assertEqual(run["status"], "lost")
+        wait_until(lambda: process_gone(mine), 10, what="this server's task killed")
+        self.assertFalse(process_gone(theirs), "the other server's task was killed")
+        self.assertEqual(self.runs("twin", other)[0]["status"], "running")
+
 
 class NobodyServer(Server):
     """A server running as nobody when the tests run as root (else as the tests' own account)."""

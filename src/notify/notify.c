@@ -180,13 +180,19 @@ static struct notice *notice_from(enum notice_kind kind, const struct job *j, co
 	return n;
 }
 
+#define FOLD_WINDOW 4
+
 /* One run's end and its failure or recovery are one message: the later event of the pair, in the same loop
  * iteration, folds into the earlier one; so does the end of a finite schedule that a failure's message already
  * tells (the last run of an R1 job failed: "failed!" says it all). Returns true when kind was folded in (nothing
  * more to do). */
 static bool fold(struct notify *nf, enum notice_kind kind, bool by_failures, const char *task_id)
 {
-	for (size_t i = 0; i < nf->n_pending; i++) {
+	/* A run's events come one after the other: only the last few notices can be its own (and a burst of
+	 * thousands of jobs stays linear). */
+	size_t from = nf->n_pending > FOLD_WINDOW ? nf->n_pending - FOLD_WINDOW : 0;
+
+	for (size_t i = from; i < nf->n_pending; i++) {
 		struct notice *p = nf->pending[i];
 		if (!p->has_run || strcmp(p->task_id, task_id) != 0)
 			continue;

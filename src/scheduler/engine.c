@@ -24,7 +24,10 @@
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 #define RETRY_AFTER_STORE_ERROR_MS 1000
 #define FIRE_SLICE_NS ((uint64_t)5 * 1000 * 1000) /* firing due jobs at most this long per turn of the loop */
+/* Missed slots are counted up to this many: exactly for ISO schedules (arithmetic), one by one for cron, whose
+ * count in a record then reads "at least N" rather than costing the loop a walk over a long downtime. */
 #define MISSED_COUNT_CAP 100000000
+#define CRON_MISSED_COUNT_CAP 1000
 #define PRUNE_INTERVAL_MS (3600 * 1000)
 
 int64_t engine_now_ms(void)
@@ -213,7 +216,9 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	if (n == 1)
 		snprintf(reason, sizeof(reason), "slot %s %s", from, why);
 	else
-		snprintf(reason, sizeof(reason), "%" PRId64 " slots from %s to %s %s", n, from, to, why);
+		snprintf(reason, sizeof(reason), "%s%" PRId64 " slots from %s to %s %s",
+		    schedule_kind(&rec->sched) == SCHEDULE_CRON && n >= CRON_MISSED_COUNT_CAP ? "at least " : "", n, from,
+		    to, why);
 	run_record_init(&r);
 	r.task_id = task_id_format(first, 0, rec->job->name, NULL);
 	run_record_set(&r.job, rec->job->name);
@@ -245,10 +250,11 @@ static int record_missed(struct engine *e, const struct jobrec *rec, int64_t fro
 {
 	const struct schedule *s = &rec->sched;
 	int64_t cut = run_it ? now - eps - 1 : last, n, first, end;
+	int64_t cap = schedule_kind(s) == SCHEDULE_CRON ? CRON_MISSED_COUNT_CAP : MISSED_COUNT_CAP;
 	char why[SCHEDULE_INSTANT_MAX + 160], at[SCHEDULE_INSTANT_MAX];
 	int rc;
 
-	if (schedule_count_between(e->zones, s, from, cut, MISSED_COUNT_CAP, &n) == 0 && n > 0 &&
+	if (schedule_count_between(e->zones, s, from, cut, cap, &n) == 0 && n > 0 &&
 	    schedule_next_after(e->zones, s, from, &first) == 0 &&
 	    schedule_last_at_or_before(e->zones, s, cut, &end) == 0) {
 		snprintf(why, sizeof(why), "missed: more than epsilon %s late (the server was down or busy)",
@@ -258,7 +264,7 @@ static int record_missed(struct engine *e, const struct jobrec *rec, int64_t fro
 	}
 	if (cut < from)
 		cut = from;
-	if (!run_it || schedule_count_between(e->zones, s, cut, last - 1, MISSED_COUNT_CAP, &n) < 0 || n == 0 ||
+	if (!run_it || schedule_count_between(e->zones, s, cut, last - 1, cap, &n) < 0 || n == 0 ||
 	    schedule_next_after(e->zones, s, cut, &first) < 0 ||
 	    schedule_last_at_or_before(e->zones, s, last - 1, &end) < 0)
 		return 0;

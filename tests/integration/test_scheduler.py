@@ -379,6 +379,20 @@ class FollowLogs(SchedulerTestCase):
 
 
 class Downtime(SchedulerTestCase):
+    def test_a_long_cron_downtime_is_counted_up_to_a_bound(self):
+        """Cron slots are counted one by one: past 1,000 the record says "at least", instead of the loop walking
+        every minute of a long downtime."""
+        self.add_job(sched("minutely", "true", schedule="* * * * *", epsilon="PT1S"))
+        self.server.stop()
+        db = sqlite3.connect(os.path.join(self.server.data_dir, "gnomon.db"))
+        with db:
+            db.execute("UPDATE job_state SET last_due_ms = ? WHERE name = 'minutely'", (now_ms() - 2 * 86400000,))
+        db.close()
+        self.server.start()
+        runs = self.wait_runs("minutely", lambda r: any(x["status"] == "skipped" for x in r))
+        reasons = [r["reason"] for r in runs if r["status"] == "skipped"]
+        self.assertTrue(any(x.startswith("at least 1000 slots from ") for x in reasons), reasons)
+
     def test_slot_later_than_epsilon_is_skipped_and_recorded(self):
         start = now_ms() + 1000
         self.add_job(sched("eps", "true", schedule="R/%s/PT30S" % iso(start), epsilon="PT1S"))

@@ -38,7 +38,4 @@ typedef void (*api_handler_fn)(struct api_env *env, struct http_request *req, co
 /* The http_handler_fn of the server: route one request (env is a struct api_env *). */
 void api_handle(void *env, struct http_request *req);
 
-/* UTC epoch milliseconds now (the one clock the handlers read). */
-int64_t api_now_ms(void);
-
 #endif

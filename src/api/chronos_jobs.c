@@ -15,6 +15,7 @@
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -52,7 +53,7 @@ static struct job *parse_posted(struct api_env *env, struct http_request *req, b
 	char err[1024];
 	size_t len;
 	const char *body = http_request_body(req, &len);
-	struct job *job = job_from_json(body, len, env->defaults, api_now_ms(), err, sizeof(err));
+	struct job *job = job_from_json(body, len, env->defaults, clock_now_ms(), err, sizeof(err));
 	struct schedule sched;
 
 	if (job == NULL)
@@ -71,7 +72,7 @@ static struct job *parse_posted(struct api_env *env, struct http_request *req, b
 		}
 		if (registry_check_parents(env->reg, job, err, sizeof(err)) < 0)
 			goto bad;
-	} else if (schedule_parse(env->zones, job->schedule, job->schedule_time_zone, api_now_ms(), &sched, err,
+	} else if (schedule_parse(env->zones, job->schedule, job->schedule_time_zone, clock_now_ms(), &sched, err,
 		       sizeof(err)) < 0) {
 		goto bad;
 	}

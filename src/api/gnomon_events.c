@@ -11,6 +11,7 @@
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -70,7 +71,7 @@ static json_t *event_json(struct event_stream_hub *hub, const struct event *ev)
 	else
 		json_object_set_new(o, "job", json_pack("{s:o}", "name", api_text(ev->job_name ? ev->job_name : "")));
 	if (ev->run)
-		json_object_set_new(o, "run", api_run_json(ev->run, api_now_ms()));
+		json_object_set_new(o, "run", api_run_json(ev->run, clock_now_ms()));
 	if (ev->reason)
 		json_object_set_new(o, "reason", api_text(ev->reason));
 	return o;
@@ -165,10 +166,11 @@ void gnomon_events(struct api_env *env, struct http_request *req, const char *co
 {
 	static const char hello[] = "retry: 2000\nevent: hello\ndata: {}\n\n";
 	struct event_stream_hub *hub = env->event_hub;
+	struct http_stream *stream;
 	struct client *c;
 	(void)args;
 
-	if (hub == NULL || hub->nclients >= CLIENTS_MAX) {
+	if (hub->nclients >= CLIENTS_MAX) {
 		http_respond_error(req, 503, "too many event streams are open (at most %d)", CLIENTS_MAX);
 		return;
 	}
@@ -185,5 +187,7 @@ void gnomon_events(struct api_env *env, struct http_request *req, const char *co
 		uv_timer_start(&hub->keepalive, on_keepalive, KEEPALIVE_MS, KEEPALIVE_MS);
 	http_add_header(req, "Cache-Control", "no-cache");
 	http_add_header(req, "X-Accel-Buffering", "no");
-	c->stream = http_respond_stream(req, 200, "text/event-stream", client_next, c, client_free);
+	stream = http_respond_stream(req, 200, "text/event-stream", client_next, c, client_free);
+	if (stream != NULL) /* else c is gone already */
+		c->stream = stream;
 }

@@ -16,6 +16,7 @@
 #include "store/runs.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -317,7 +318,7 @@ static void add_active(void *ctx, const struct run_record *r)
 /* The newest failures or skips, or NULL after answering 500. */
 static json_t *recent(struct api_env *env, struct http_request *req, enum run_recent kind)
 {
-	struct run_list_json l = {.runs = json_array(), .now = api_now_ms()};
+	struct run_list_json l = {.runs = json_array(), .now = clock_now_ms()};
 	if (store_list_recent_runs(env->store, kind, RECENT, add_run, &l) < 0) {
 		json_decref(l.runs);
 		http_respond_error(req, 500, "store: could not read the recent runs: %s", store_errmsg(env->store));
@@ -328,7 +329,7 @@ static json_t *recent(struct api_env *env, struct http_request *req, enum run_re
 
 void gnomon_overview(struct api_env *env, struct http_request *req, const char *const *args)
 {
-	struct run_list_json active = {.runs = json_array(), .now = api_now_ms(), .active_only = true};
+	struct run_list_json active = {.runs = json_array(), .now = clock_now_ms(), .active_only = true};
 	long long counts[3] = {0}, results[3] = {0}, disabled = 0;
 	struct jobrec *recs[UPCOMING];
 	int64_t at[UPCOMING];

@@ -16,6 +16,7 @@
 #include "scheduler/registry.h"
 #include "store/runs.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -48,7 +49,7 @@ static int page_add(void *arg, const struct run_record *r)
 
 void gnomon_list_runs(struct api_env *env, struct http_request *req, const char *const *args)
 {
-	struct page page = {.now_ms = api_now_ms()};
+	struct page page = {.now_ms = clock_now_ms()};
 	char quoted[API_QUOTE_MAX];
 	long long limit, before;
 	int rc;
@@ -93,7 +94,7 @@ void gnomon_get_run(struct api_env *env, struct http_request *req, const char *c
 
 	run_record_init(&r);
 	if (find_run(env, req, args[0], &r) == 0)
-		http_respond_json(req, 200, api_run_json(&r, api_now_ms()));
+		http_respond_json(req, 200, api_run_json(&r, clock_now_ms()));
 	run_record_clear(&r);
 }
 
@@ -204,6 +205,7 @@ void gnomon_run_log(struct api_env *env, struct http_request *req, const char *c
 {
 	const char *stream = http_request_query(req, "stream");
 	struct log_stream *ls;
+	struct http_stream *hs;
 	struct run_record r;
 	char path[PATH_MAX], quoted[API_QUOTE_MAX];
 	bool follow;
@@ -235,7 +237,9 @@ void gnomon_run_log(struct api_env *env, struct http_request *req, const char *c
 	ls->path = xstrdup(path);
 	ls->chunk = xmalloc(LOG_CHUNK);
 	ls->env = env;
-	ls->stream = http_respond_stream(req, 200, LOG_CONTENT_TYPE, log_next, ls, log_free);
+	hs = http_respond_stream(req, 200, LOG_CONTENT_TYPE, log_next, ls, log_free);
+	if (hs != NULL) /* else ls is gone already */
+		ls->stream = hs;
 out:
 	run_record_clear(&r);
 }

@@ -6,56 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_json.h"
 #include "api/http.h"
 #include "job/job.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"
 #include "scheduler/registry.h"
+#include "util/clock.h"
 #include "util/xmalloc.h"
 
 #define PREVIEW_DEFAULT 10
 #define PREVIEW_MAX 1000
-#define QUOTE_MAX 64 /* longest query value or job name quoted back in an error */
-
-/* Whether a query value is valid UTF-8 (so that it can be echoed back in JSON). */
-static bool is_utf8(const char *v)
-{
-	json_t *probe = v ? json_string(v) : NULL;
-	bool ok = v == NULL || probe != NULL;
-
-	json_decref(probe);
-	return ok;
-}
-
-/* Answer 400 for a bad query value (quoted back when it is short, valid UTF-8); returns -EINVAL. */
-static int bad_query(struct http_request *req, const char *key, const char *expected, const char *v)
-{
-	if (is_utf8(v) && strlen(v) <= QUOTE_MAX)
-		http_respond_error(req, 400, "%s: expected %s, got '%s'", key, expected, v);
-	else
-		http_respond_error(req, 400, "%s: expected %s", key, expected);
-	return -EINVAL;
-}
 
 /* Parse count= (1..PREVIEW_MAX, default PREVIEW_DEFAULT); returns 0, or -EINVAL after answering 400. */
 static int query_count(struct http_request *req, int *out)
 {
-	const char *v = http_request_query(req, "count");
-	char *end, what[48];
-	long n;
+	long long n;
+	int rc = api_query_int(req, "count", PREVIEW_DEFAULT, 1, PREVIEW_MAX, "an integer from 1 to 1000", &n);
 
-	if (v == NULL || *v == '\0') {
-		*out = PREVIEW_DEFAULT;
-		return 0;
-	}
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || *end != '\0' || *v < '0' || *v > '9' || n < 1 || n > PREVIEW_MAX) {
-		snprintf(what, sizeof(what), "an integer from 1 to %d", PREVIEW_MAX);
-		return bad_query(req, "count", what, v);
-	}
 	*out = (int)n;
-	return 0;
+	return rc;
 }
 
 /* Parse epsilon= (an ISO 8601 duration, default the server's --task-epsilon); returns 0, or -EINVAL after
@@ -63,6 +33,7 @@ static int query_count(struct http_request *req, int *out)
 static int query_epsilon(const struct api_env *env, struct http_request *req, int64_t *out)
 {
 	const char *v = http_request_query(req, "epsilon");
+	char quoted[API_QUOTE_MAX];
 
 	if (v == NULL || *v == '\0') {
 		*out = (env->defaults ? env->defaults->epsilon_s : 60) * 1000;
@@ -70,7 +41,19 @@ static int query_epsilon(const struct api_env *env, struct http_request *req, in
 	}
 	if (job_duration_parse(v, out) == 0)
 		return 0;
-	return bad_query(req, "epsilon", "an ISO 8601 duration such as PT60S", v);
+	http_respond_error(req, 400, "epsilon: expected an ISO 8601 duration such as PT60S, got '%s'",
+	    api_quoted(v, quoted, sizeof(quoted)));
+	return -EINVAL;
+}
+
+/* Whether a query value is valid UTF-8 (NULL is), so that a message may name it. */
+static bool valid_utf8(const char *v)
+{
+	json_t *probe = v ? json_string(v) : NULL;
+	bool ok = v == NULL || probe != NULL;
+
+	json_decref(probe);
+	return ok;
 }
 
 /* The instants printed in zone and in UTC, as two JSON arrays; -ERANGE if one cannot be printed. */
@@ -99,7 +82,7 @@ static int format_times(struct schedule_zones *z, uint16_t zone, const int64_t *
 void gnomon_schedule_preview(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	const char *text = http_request_query(req, "schedule"), *tz = http_request_query(req, "tz");
-	int64_t now_ms = api_now_ms(), eps, *times = NULL;
+	int64_t now_ms = clock_now_ms(), eps, *times = NULL;
 	json_t *local = NULL, *utc = NULL;
 	struct schedule s;
 	char err[512];
@@ -110,8 +93,8 @@ void gnomon_schedule_preview(struct api_env *env, struct http_request *req, cons
 		http_respond_error(req, 400, "schedule: required");
 		return;
 	}
-	if (!is_utf8(text) || !is_utf8(tz)) {
-		http_respond_error(req, 400, "%s: not valid UTF-8", is_utf8(text) ? "tz" : "schedule");
+	if (!valid_utf8(text) || !valid_utf8(tz)) {
+		http_respond_error(req, 400, "%s: not valid UTF-8", valid_utf8(text) ? "tz" : "schedule");
 		return;
 	}
 	if (query_count(req, &count) < 0 || query_epsilon(env, req, &eps) < 0)
@@ -141,11 +124,10 @@ void gnomon_job_next(struct api_env *env, struct http_request *req, const char *
 	json_t *local, *utc, *next;
 	int count, n;
 
+	char quoted[API_QUOTE_MAX];
+
 	if (rec == NULL) {
-		if (is_utf8(args[0]))
-			http_respond_error(req, 404, "Job '%.*s' not found", QUOTE_MAX, args[0]);
-		else
-			http_respond_error(req, 404, "Job not found");
+		http_respond_error(req, 404, "Job '%s' not found", api_quoted(args[0], quoted, sizeof(quoted)));
 		return;
 	}
 	if (query_count(req, &count) < 0)

@@ -127,16 +127,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-static void queue(struct http_request *req, int status, struct MHD_Response *resp)
+/* Queue the response (which is then released); -1 when MHD refused it (its free callbacks have run then). */
+static int queue(struct http_request *req, int status, struct MHD_Response *resp)
 {
+	int rc = 0;
+
 	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
 	MHD_add_response_header(resp, "Server", "gnomon/" GNOMON_VERSION);
 	for (int i = 0; i < req->nheaders; i++)
 		MHD_add_response_header(resp, req->headers[i][0], req->headers[i][1]);
-	if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES)
+	if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES) {
 		log_warnx("http: could not queue a %d response for %s %s", status, req->method, req->path);
+		rc = -1;
+	}
 	MHD_destroy_response(resp);
 	req->answered = 1;
+	return rc;
 }
 
 void http_add_header(struct http_request *req, const char *name, const char *value)
@@ -291,8 +297,7 @@ struct http_stream *http_respond_stream(struct http_request *req, int status, co
 		fatalx("http: out of memory creating a streamed response");
 	if (content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	queue(req, status, resp);
-	return s;
+	return queue(req, status, resp) == 0 ? s : NULL;
 }
 
 const char *http_request_method(const struct http_request *req)

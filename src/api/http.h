@@ -51,7 +51,8 @@ void http_respond_json(struct http_request *req, int status, json_t *value);
 void http_respond_error(struct http_request *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Answer with a body produced piece by piece (chunked); free_ctx(ctx) runs when the response is done. Returns
- * the stream, valid until free_ctx runs, for http_stream_wake(). */
+ * the stream, valid until free_ctx runs, for http_stream_wake(); NULL when it could not be queued, in which case
+ * free_ctx(ctx) has already run. */
 struct http_stream *http_respond_stream(struct http_request *req, int status, const char *content_type,
     http_stream_fn fn, void *ctx, void (*free_ctx)(void *));
 /* A stream that answered HTTP_STREAM_WAIT has more to say: call its function again. */

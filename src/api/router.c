@@ -2,7 +2,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <uv.h>
 
 #include "api/chronos_graph.h"
@@ -19,6 +18,7 @@
 #include "api/metrics.h"
 #include "scheduler/engine.h"
 #include "scheduler/registry.h"
+#include "util/clock.h"
 #include "util/xmalloc.h"
 
 #define MAX_SEGMENTS 64
@@ -55,7 +55,7 @@ static void handle_metrics(struct api_env *env, struct http_request *req, const 
 	    (json_int_t)engine_queue_size(env->engine, 1),
 	    "gnomon.jobs.count", "value", (json_int_t)registry_count(env->reg),
 	    "gnomon.runs.running", "value", engine_running(env->engine));
-	http_respond_json(req, 200, metrics_to_json(env->metrics, gauges, api_now_ms()));
+	http_respond_json(req, 200, metrics_to_json(env->metrics, gauges, clock_now_ms()));
 }
 
 static const struct route routes[] = {
@@ -95,12 +95,6 @@ static const struct route routes[] = {
 	{"GET", "metrics", handle_metrics, "api.metrics", 0},
 };
 
-int64_t api_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Split path into segments at every '/' in place (a leading and a trailing '/' are dropped, empty segments in
  * between kept, so "{**}" captures can be glued back exactly); returns the count or -1 when too many. */
@@ -195,7 +189,7 @@ void api_handle(void *arg, struct http_request *req)
 		if (strcmp(r->method, method) == 0) {
 			match(r, seg, nseg, args, 1);
 			r->fn(env, req, args);
-			metrics_timer(env->metrics, r->metric, (int64_t)(uv_hrtime() - t0), api_now_ms());
+			metrics_timer(env->metrics, r->metric, (int64_t)(uv_hrtime() - t0), clock_now_ms());
 			return;
 		}
 		if (strstr(allow, r->method) == NULL) {

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "exec/exec_capture.h"
 #include "exec/exec_spawn.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -48,12 +48,6 @@ struct exec_task {
  * next read, so one buffer serves them all. */
 static char readbuf[64 * 1024];
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void signal_group(struct exec_task *t, int sig)
 {
@@ -180,7 +174,7 @@ static void on_pipe(uv_poll_t *h, int status, int events)
 /* Record how the leader ended. */
 static void record_status(struct exec_task *t, const siginfo_t *si)
 {
-	t->res.end_ms = wall_ms();
+	t->res.end_ms = clock_now_ms();
 	t->res.duration_us = (int64_t)((uv_hrtime() - t->start_ns) / 1000);
 	t->res.exit_code = -1;
 	if (si->si_code == CLD_EXITED) {
@@ -423,7 +417,7 @@ int exec_start(uv_loop_t *loop, const struct exec_spec *spec, struct exec_task *
 	req.err_fd = err_pipe[1];
 
 	t = xcalloc(1, sizeof(*t));
-	t->res.start_ms = wall_ms();
+	t->res.start_ms = clock_now_ms();
 	t->start_ns = uv_hrtime();
 	rc = spawn_run(&req, &plan, &pid, err, errlen);
 	close(out_pipe[1]);

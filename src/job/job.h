@@ -170,6 +170,8 @@ int job_time_parse(const char *s, int64_t *ms) __attribute__((warn_unused_result
 /* Parse an ISO 8601 duration `PnYnMnWnDTnHnMnS` (seconds may have a fraction) into milliseconds; a year counts
  * 365 days and a month 30. Returns 0 or -EINVAL (also on overflow or an empty duration such as "P"). */
 int job_duration_parse(const char *s, int64_t *ms) __attribute__((warn_unused_result));
+/* The job's epsilon in ms: how late a scheduled slot may still start (60 s if it cannot be read). */
+int64_t job_epsilon_ms(const struct job *j);
 /* The delay in ms before retry `attempt` (1 = the first retry): the job's retryDelay, or default_ms when it has
  * none (or an invalid one), times retryBackoff^(attempt-1); within [0, JOB_RETRY_DELAY_MAX_MS], no overflow. */
 int64_t job_retry_delay_ms(const struct job *j, int attempt, int64_t default_ms);

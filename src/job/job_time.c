@@ -193,6 +193,12 @@ int job_duration_parse(const char *s, int64_t *ms)
 	return 0;
 }
 
+int64_t job_epsilon_ms(const struct job *j)
+{
+	int64_t eps;
+	return job_duration_parse(j->epsilon, &eps) < 0 ? 60000 : eps;
+}
+
 int64_t job_retry_delay_ms(const struct job *j, int attempt, int64_t default_ms)
 {
 	const double max = (double)JOB_RETRY_DELAY_MAX_MS;

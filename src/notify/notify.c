@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/metrics.h"
 #include "job/job.h"
@@ -14,6 +13,7 @@
 #include "notify/notify_send.h"
 #include "scheduler/events.h"
 #include "store/runs.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -114,12 +114,6 @@ bool notify_config_any(const struct notify_config *c)
 	    set(c->raven_dsn);
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Chronos's `uris` value: the fetch URIs then the uris, comma-joined. Returns a string the caller frees. */
 static char *joined_uris(const struct job *j)
@@ -146,7 +140,7 @@ static struct notice *notice_from(enum notice_kind kind, const struct job *j, co
 {
 	struct notice *n = notice_new(kind);
 
-	n->when_ms = wall_ms();
+	n->when_ms = clock_now_ms();
 	notice_set(&n->job, j->name);
 	notice_set(&n->owner, j->owner);
 	notice_set(&n->command, j->command);

@@ -17,6 +17,7 @@
 #include "notify/notify_format.h"
 #include "notify/notify_payload.h"
 #include "store/runs.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -93,12 +94,6 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Read the last cap bytes of a run's stream into t (total already holds what the run wrote). */
 static void read_tail(const struct notify_sender *s, int64_t run_id, const char *stream, struct notice_tail *t)
@@ -145,7 +140,7 @@ static void event_id(struct notify_sender *s, char out[33])
 {
 	unsigned char raw[16];
 	if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw)) {
-		uint64_t a = (uint64_t)wall_ms() ^ ((uint64_t)getpid() << 40), b = ++s->seq;
+		uint64_t a = (uint64_t)clock_now_ms() ^ ((uint64_t)getpid() << 40), b = ++s->seq;
 		memcpy(raw, &a, 8);
 		memcpy(raw + 8, &b, 8);
 	}
@@ -168,9 +163,9 @@ static struct delivery *build(struct notify_sender *s, struct item *it, enum not
 	d->due_ms = mono_ms();
 	switch (ch) {
 	case NOTIFY_MAIL: {
-		char *mid = xasprintf("<gnomon.%lld.%llu@%s>", (long long)wall_ms(), (unsigned long long)++s->seq,
+		char *mid = xasprintf("<gnomon.%lld.%llu@%s>", (long long)clock_now_ms(), (unsigned long long)++s->seq,
 		    s->hostname);
-		d->body = notify_mail_message(s->mail_from, (const char *const *)to, n_to, subject, body, wall_ms(), mid);
+		d->body = notify_mail_message(s->mail_from, (const char *const *)to, n_to, subject, body, clock_now_ms(), mid);
 		free(mid);
 		for (size_t i = 0; i < n_to; i++) {
 			char *addr = xasprintf("<%s>", to[i]);
@@ -191,9 +186,9 @@ static struct delivery *build(struct notify_sender *s, struct item *it, enum not
 		break;
 	case NOTIFY_SENTRY:
 	case NOTIFY_CHANNEL_COUNT: {
-		char id[33], *auth = notify_sentry_auth(&s->dsn, wall_ms() / 1000), *hdr = xasprintf("X-Sentry-Auth: %s", auth);
+		char id[33], *auth = notify_sentry_auth(&s->dsn, clock_now_ms() / 1000), *hdr = xasprintf("X-Sentry-Auth: %s", auth);
 		event_id(s, id);
-		d->body = notify_sentry_json(n, subject, body, id, wall_ms(), s->hostname);
+		d->body = notify_sentry_json(n, subject, body, id, clock_now_ms(), s->hostname);
 		d->headers = curl_slist_append(d->headers, hdr);
 		if (d->headers == NULL)
 			fatalx("out of memory building a request");

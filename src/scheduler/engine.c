@@ -7,7 +7,6 @@
 #include <string.h>
 #include <pwd.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "job/job.h"
@@ -17,11 +16,12 @@
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
 #include "store/store.h"
+#include "util/clock.h"
+#include "util/container.h"
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 #define RETRY_AFTER_STORE_ERROR_MS 1000
 #define FIRE_SLICE_NS ((uint64_t)5 * 1000 * 1000) /* firing due jobs at most this long per turn of the loop */
 /* Missed slots are counted up to this many: exactly for ISO schedules (arithmetic), one by one for cron, whose
@@ -30,12 +30,6 @@
 #define CRON_MISSED_COUNT_CAP 1000
 #define PRUNE_INTERVAL_MS (3600 * 1000)
 
-int64_t engine_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The server's own account: tasks without another runAsUser run as it. */
 static void own_account(struct engine *e)
@@ -133,7 +127,7 @@ void engine_arm(struct engine *e)
 		uv_timer_stop(&e->timer);
 		return;
 	}
-	now = engine_now_ms();
+	now = clock_now_ms();
 	uv_timer_start(&e->timer, on_timer, when > now ? (uint64_t)(when - now) : 0, 0);
 }
 
@@ -163,7 +157,7 @@ static int save_state(struct engine *e, const struct jobrec *rec, const struct s
 
 void engine_job_changed(struct engine *e, struct jobrec *rec)
 {
-	int64_t now = engine_now_ms(), anchor, index;
+	int64_t now = clock_now_ms(), anchor, index;
 	struct schedule old = rec->sched;
 	bool had = rec->has_sched, save = false;
 
@@ -225,7 +219,7 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	run_record_set(&r.reason, reason);
 	r.due_ms = first;
 	r.status = RUN_SKIPPED;
-	r.end_ms = engine_now_ms();
+	r.end_ms = clock_now_ms();
 	rc = store_claim_run(e->store, &r);
 	if (rc == 0)
 		log_info("job '%s': %s", rec->job->name, reason);
@@ -234,13 +228,6 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	else
 		run_record_clear(&r);
 	return rc == -EEXIST ? 0 : rc;
-}
-
-/* A job's epsilon in ms (60 s if it cannot be read). */
-static int64_t job_epsilon_ms(const struct job *j)
-{
-	int64_t eps;
-	return job_duration_parse(j->epsilon, &eps) < 0 ? 60000 : eps;
 }
 
 /* Record the slots in (from, last] that will not run, one record per reason: those more than eps late at now
@@ -388,7 +375,7 @@ store_error:
 static void fire_due(struct engine *e)
 {
 	uint64_t until = uv_hrtime() + FIRE_SLICE_NS;
-	int64_t now = engine_now_ms();
+	int64_t now = clock_now_ms();
 	struct heap_node *n;
 	unsigned fired = 0;
 
@@ -449,7 +436,7 @@ static int load_state(void *ctx, const char *name, const struct store_job_state 
 
 int engine_start(struct engine *e)
 {
-	int64_t now = engine_now_ms();
+	int64_t now = clock_now_ms();
 	int rc;
 
 	/* Logs are the server's; work/ lets each run's user reach its own directory. */
@@ -555,6 +542,6 @@ int engine_job_next_fires(struct engine *e, const struct jobrec *rec, int64_t *o
 {
 	if (!rec->has_sched || rec->job->disabled)
 		return 0;
-	return schedule_upcoming(e->zones, &rec->sched, rec->cron_last_due, engine_now_ms(),
+	return schedule_upcoming(e->zones, &rec->sched, rec->cron_last_due, clock_now_ms(),
 	    job_epsilon_ms(rec->job), out, n);
 }

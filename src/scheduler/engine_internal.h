@@ -58,7 +58,6 @@ struct engine {
 	bool dispatching;
 };
 
-int64_t engine_now_ms(void);
 /* Re-arm the timer for the earliest of the next fire time and the next retry. */
 void engine_arm(struct engine *e);
 /* Save a job (after its counters, schedule or disabled flag changed) in the open transaction or on its own. */

@@ -5,8 +5,8 @@
 
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
+#include "util/container.h"
 
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 #define UPCOMING_MAX 1000
 
 int64_t engine_job_next_fire(const struct jobrec *rec)

@@ -187,14 +187,13 @@ static void recover_interrupted(struct recovery *rc, struct run *r)
 	run_finish(rc->e, r, kill_requested ? RUN_KILLED : RUN_LOST, reason);
 }
 
-static int recover_one(void *ctx, const struct run_record *stored)
+/* Resume one open run, as the store held it. */
+static void recover_one(struct recovery *rc, struct run *r)
 {
-	struct recovery *rc = ctx;
 	struct engine *e = rc->e;
-	struct jobrec *rec = registry_get(e->reg, stored->job);
-	struct run *r = run_from_record(e, rec, stored);
+	struct jobrec *rec = run_jobrec(e, r);
 
-	switch (stored->status) {
+	switch (r->rec.status) {
 	case RUN_QUEUED:
 		run_enqueue(e, r);
 		break;
@@ -203,7 +202,7 @@ static int recover_one(void *ctx, const struct run_record *stored)
 		heap_set(&e->retries, &r->wait, r->rec.not_before_ms);
 		break;
 	case RUN_RUNNING:
-		if (rec && rec->job->async && stored->end_ms != RUN_TIME_NONE && stored->exit_code == 0) {
+		if (rec && rec->job->async && r->rec.end_ms != RUN_TIME_NONE && r->rec.exit_code == 0) {
 			/* Its process ended well; its status may still come, within maxCompletionTime. */
 			run_hold(e, r);
 			r->awaiting_async = true;
@@ -218,14 +217,40 @@ static int recover_one(void *ctx, const struct run_record *stored)
 		recover_interrupted(rc, r);
 		break;
 	}
+}
+
+/* The open runs, read in full before any is resumed: resuming writes to the table being read. */
+struct open_runs {
+	struct engine *e;
+	struct run **v;
+	size_t n, cap;
+};
+
+static int collect(void *ctx, const struct run_record *stored)
+{
+	struct open_runs *o = ctx;
+
+	if (o->n == o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 64;
+		o->v = xrealloc(o->v, o->cap * sizeof(*o->v));
+	}
+	o->v[o->n++] = run_from_record(o->e, registry_get(o->e->reg, stored->job), stored);
 	return 0;
 }
 
 int run_recover_all(struct engine *e)
 {
 	struct recovery rc = {.e = e};
-	int ret = store_load_open_runs(e->store, recover_one, &rc);
+	struct open_runs open = {.e = e};
+	int ret = store_load_open_runs(e->store, collect, &open);
 
+	for (size_t i = 0; i < open.n; i++) {
+		if (ret == 0)
+			recover_one(&rc, open.v[i]);
+		else
+			run_free(open.v[i]);
+	}
+	free(open.v);
 	for (size_t i = 0; i < rc.nprocs; i++)
 		free(rc.procs[i].task_id);
 	free(rc.procs);

@@ -19,11 +19,12 @@
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
 #include "store/store.h"
+#include "util/clock.h"
+#include "util/container.h"
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 struct run *run_new(struct engine *e, const struct jobrec *rec, int64_t due_ms, int attempt,
     enum run_trigger trigger, const char *arguments)
@@ -181,8 +182,7 @@ static bool too_late(const struct jobrec *rec, const struct run *r, int64_t now,
 
 	if (r->rec.trigger != TRIGGER_SCHEDULE)
 		return false;
-	if (job_duration_parse(rec->job->epsilon, &eps) < 0)
-		eps = 60000;
+	eps = job_epsilon_ms(rec->job);
 	if (now - r->rec.due_ms <= eps)
 		return false;
 	snprintf(why, len, "not started: it waited %s until %.1f s after its due time, more than epsilon %s",
@@ -201,7 +201,7 @@ static void job_next(struct engine *e, struct jobrec *rec)
 		if (r == rec->pending)
 			rec->pending = NULL;
 		r->rec.status = RUN_QUEUED;
-		if (too_late(rec, r, engine_now_ms(), "for the previous run", why, sizeof(why))) {
+		if (too_late(rec, r, clock_now_ms(), "for the previous run", why, sizeof(why))) {
 			run_finish(e, r, RUN_SKIPPED, why);
 			continue;
 		}
@@ -237,7 +237,7 @@ static void on_pruned(void *ctx, const char *task_id, int64_t id)
 
 void run_prune_history(struct engine *e)
 {
-	int64_t older = e->cfg.history_max_age_ms > 0 ? engine_now_ms() - e->cfg.history_max_age_ms : RUN_TIME_NONE;
+	int64_t older = e->cfg.history_max_age_ms > 0 ? clock_now_ms() - e->cfg.history_max_age_ms : RUN_TIME_NONE;
 	int n = store_prune_all_runs(e->store, e->cfg.history_max_runs, older, on_pruned, e);
 	if (n < 0)
 		log_warnx("history retention failed; it is tried again in an hour");
@@ -265,6 +265,29 @@ static void disable_if_exhausted(const struct engine *e, struct jobrec *rec, con
 		return;
 	rec->job->disabled = true;
 	log_info("job '%s' has exhausted all of its recurrences and is now disabled", rec->job->name);
+}
+
+/* What an outcome changes in a job, to put back when its transaction rolls back (memory stays what the store
+ * holds). */
+struct job_outcome_state {
+	int64_t success_count, error_count, errors_since_last_success, last_success_ms, last_error_ms;
+	bool disabled;
+};
+
+static struct job_outcome_state outcome_state(const struct job *j)
+{
+	return (struct job_outcome_state){j->success_count, j->error_count, j->errors_since_last_success,
+		j->last_success_ms, j->last_error_ms, j->disabled};
+}
+
+static void outcome_restore(struct job *j, const struct job_outcome_state *st)
+{
+	j->success_count = st->success_count;
+	j->error_count = st->error_count;
+	j->errors_since_last_success = st->errors_since_last_success;
+	j->last_success_ms = st->last_success_ms;
+	j->last_error_ms = st->last_error_ms;
+	j->disabled = st->disabled;
 }
 
 /* Apply the job's outcome to its counters (Chronos's handleFinishedTask/handleFailedTask); returns the retry
@@ -315,9 +338,9 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 	struct jobrec *rec = run_jobrec(e, r);
 	struct run *retry = NULL;
 	struct run_list children = {0};
-	int64_t now = engine_now_ms();
-	bool ok = false, was_disabled = rec && rec->job->disabled;
-	int64_t errors_before = rec ? rec->job->errors_since_last_success : 0;
+	int64_t now = clock_now_ms();
+	struct job_outcome_state before = rec ? outcome_state(rec->job) : (struct job_outcome_state){0};
+	bool ok = false;
 
 	r->rec.status = status;
 	if (r->rec.end_ms == RUN_TIME_NONE)
@@ -340,11 +363,13 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 		if (!ok)
 			store_rollback(e->store);
 	}
+	if (!ok && rec)
+		outcome_restore(rec->job, &before);
 	if (!ok)
 		log_warnx("run %s: could not record its end (%s); a restart will record it as lost", r->rec.task_id,
 		    run_status_name(status));
 	else
-		engine_tell_outcome(e, rec, &r->rec, retry != NULL, was_disabled, errors_before);
+		engine_tell_outcome(e, rec, &r->rec, retry != NULL, before.disabled, before.errors_since_last_success);
 	log_info("run %s %s%s%s", r->rec.task_id, run_status_name(status), reason ? ": " : "", reason ? reason : "");
 	if (e->cfg.metrics) {
 		char name[64];
@@ -442,7 +467,7 @@ static void start_batch(struct engine *e, struct run **batch, size_t n, bool rec
 	size_t started = 0;
 
 	if (!recorded) {
-		int64_t now = engine_now_ms();
+		int64_t now = clock_now_ms();
 		for (size_t i = 0; i < n; i++) {
 			batch[i]->rec.status = RUN_STARTING;
 			batch[i]->rec.start_ms = now;
@@ -458,7 +483,7 @@ static void start_batch(struct engine *e, struct run **batch, size_t n, bool rec
 	for (size_t i = 0; i < n; i++) {
 		struct run *r = batch[i];
 		struct jobrec *rec = run_jobrec(e, r);
-		r->rec.start_ms = engine_now_ms(); /* its spawn */
+		r->rec.start_ms = clock_now_ms(); /* its spawn */
 		if (rec == NULL || run_launch(e, rec, r, on_exit_task, err, sizeof(err)) < 0) {
 			unreserve(e, rec);
 			run_finish(e, r, RUN_FAILED, rec ? err : "its job no longer exists");
@@ -523,7 +548,7 @@ void run_dispatch(struct engine *e)
 				run_finish(e, r, RUN_SKIPPED, "the job is disabled");
 				continue;
 			}
-			if (too_late(rec, r, engine_now_ms(), "in the queue", why, sizeof(why))) {
+			if (too_late(rec, r, clock_now_ms(), "in the queue", why, sizeof(why))) {
 				run_finish(e, r, RUN_SKIPPED, why);
 				continue;
 			}
@@ -692,7 +717,7 @@ int engine_kill_job(struct engine *e, struct jobrec *rec)
 struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_trigger trigger,
     const char *arguments, const char *parents, int *rc)
 {
-	int64_t due = engine_now_ms();
+	int64_t due = clock_now_ms();
 	for (int tries = 0; tries < 1000; tries++, due++) {
 		struct run *r = run_new(e, rec, due, 0, trigger, arguments);
 		if (parents)
@@ -735,9 +760,10 @@ int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, 
 int engine_mark_success(struct engine *e, struct jobrec *rec)
 {
 	struct run_list children = {0};
-	int64_t now = engine_now_ms();
+	int64_t now = clock_now_ms();
 	/* The children see this id among their GNOMON_PARENT_TASK_IDS: the success was marked, not run. */
 	char *marked = task_id_format(now, 0, rec->job->name, "marked successful");
+	struct job_outcome_state before = outcome_state(rec->job);
 	bool ok;
 
 	rec->job->success_count++;
@@ -750,6 +776,8 @@ int engine_mark_success(struct engine *e, struct jobrec *rec)
 		if (!ok)
 			store_rollback(e->store);
 	}
+	if (!ok)
+		outcome_restore(rec->job, &before);
 	free(marked);
 	deps_release(e, &children, ok);
 	run_dispatch(e);
@@ -770,13 +798,13 @@ int engine_task_status(struct engine *e, const char *task_id, int status_code, c
 		rec->running--;
 		heap_remove(&e->retries, &r->wait);
 		r->rec.exit_code = status_code;
-		r->rec.end_ms = engine_now_ms(); /* the run ended when it said so, not when its process did */
+		r->rec.end_ms = clock_now_ms(); /* the run ended when it said so, not when its process did */
 		run_finish(e, r, status_code == 0 ? RUN_SUCCEEDED : RUN_FAILED, "status reported by the task");
 		return 0;
 	}
 	r->async_reported = true;
 	r->async_code = status_code;
-	r->async_at_ms = engine_now_ms();
+	r->async_at_ms = clock_now_ms();
 	return 0;
 }
 

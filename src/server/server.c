@@ -23,6 +23,7 @@
 #include "server/server_config.h"
 #include "server/server_load.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -136,12 +137,6 @@ static int configure(struct server_config *cfg, int argc, char **argv)
 	return -1;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int load_jobs(struct server *srv)
 {
@@ -150,7 +145,7 @@ static int load_jobs(struct server *srv)
 	size_t missing;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (server_load_jobs(srv->store, srv->reg, &srv->defaults, now_ms(), &lr) < 0)
+	if (server_load_jobs(srv->store, srv->reg, &srv->defaults, clock_now_ms(), &lr) < 0)
 		return -EIO;
 	missing = registry_relink(srv->reg);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -200,7 +195,7 @@ static int start(struct server *srv)
 	}
 	srv->reg = registry_new();
 	srv->zones = schedule_zones_new();
-	srv->metrics = metrics_new(now_ms());
+	srv->metrics = metrics_new(clock_now_ms());
 	srv->events = events_new();
 	if (load_jobs(srv) < 0)
 		return -1;

@@ -58,7 +58,7 @@ const struct config_option server_options[] = {
 	    "require STARTTLS on the plain SMTP connection (often port 587); off: plain SMTP, as Chronos"},
 	{"slack-url", CONFIG_SECRET, NULL, 0, 0, OPT(slack_url), "Slack incoming webhook URL"},
 	{"mattermost-url", CONFIG_SECRET, NULL, 0, 0, OPT(mattermost_url), "Mattermost incoming webhook URL"},
-	{"http-notification-url", CONFIG_STRING, NULL, 0, 0, OPT(http_notification_url),
+	{"http-notification-url", CONFIG_SECRET, NULL, 0, 0, OPT(http_notification_url),
 	    "URL each notification is POSTed to as JSON"},
 	{"http-notification-credentials", CONFIG_SECRET, NULL, 0, 0, OPT(http_notification_credentials),
 	    "user:password (Basic auth) for --http-notification-url"},

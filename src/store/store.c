@@ -69,6 +69,8 @@ static const char *const migrations[] = {
 	/* the overview's recent failures and skips, without a scan of the history */
 	"CREATE INDEX runs_failures ON runs(id) WHERE status IN ('failed', 'lost');"
 	"CREATE INDEX runs_skips ON runs(id) WHERE status = 'skipped'",
+	/* deleting a job removes the rounds it is a parent in */
+	"CREATE INDEX rounds_by_parent ON rounds(parent)",
 };
 
 #define STMT_CACHE 32

@@ -492,15 +492,18 @@ class Config(NotifyTestCase):
     def test_config_file_flags_and_environment(self):
         slack = self.receiver()
         path = self.write("# notifications\n\nslack-url = %s\ncluster_name = from-file\nnotify-retries = 5\n"
-                          "mail-password = hunter2\nhttp-port = 1\n" % slack.url("/file"))
+                          "mail-password = hunter2\nhttp-port = 1\n"
+                          "http-notification-url = http://127.0.0.1:9/hook?token=t0ps3cret\n" % slack.url("/file"))
         rc, out, err = self.run_gnomon(["server", "--config", path, "--check-config", "--http-port", "4500"],
                                        env={"GNOMON_NOTIFY_RETRIES": "7"})
         self.assertEqual(rc, 0, err)
         lines = out.splitlines()
-        for line in ["slack-url = ********", "mail-password = ********", "cluster-name = from-file",
+        for line in ["slack-url = ********", "mail-password = ********", "http-notification-url = ********",
+                     "cluster-name = from-file",
                      "notify-retries = 7", "http-port = 4500", "notify-queue-size = 1000", "# config = " + path]:
             self.assertIn(line, lines)
         self.assertNotIn("hunter2", out + err)
+        self.assertNotIn("t0ps3cret", out + err)
         self.assertNotIn(slack.url(), out + err)
         self.assertFalse(os.path.exists(os.path.join(self.scratch, "gnomon-data")), "--check-config made a data dir")
 

@@ -1,4 +1,5 @@
 #include "store/store.h"
+#include "store/checkpoint.h"
 #include "store/store_db.h"
 
 #include <errno.h>
@@ -74,6 +75,7 @@ static const char *const migrations[] = {
 };
 
 #define STMT_CACHE 32
+#define CHECKPOINT_INTERVAL_MS 500
 
 struct cached_stmt {
 	const char *sql;
@@ -84,6 +86,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	struct cached_stmt cache[STMT_CACHE];
+	struct checkpointer *checkpointer; /* NULL: SQLite checkpoints on commit */
 	int lock_fd;
 };
 
@@ -180,6 +183,10 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 			      "PRAGMA busy_timeout=5000;", err, errlen)) < 0 ||
 	    (rc = migrate(s, err, errlen)) < 0)
 		goto fail;
+	/* Checkpoints off the loop thread: a commit no longer stalls for the copy and sync of the WAL. */
+	if ((s->checkpointer = checkpointer_start(path, CHECKPOINT_INTERVAL_MS)) != NULL &&
+	    (rc = exec_sql(s, "PRAGMA wal_autocheckpoint=0;", err, errlen)) < 0)
+		goto fail;
 	for (int i = 0; i < ST_COUNT; i++) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) !=
 		    SQLITE_OK) {
@@ -201,6 +208,7 @@ void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	checkpointer_stop(s->checkpointer);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	for (int i = 0; i < STMT_CACHE; i++)

@@ -90,6 +90,16 @@ static int trigger(struct engine *e, struct jobrec *child, struct run_list *out)
 		run_free(r);
 		return rc;
 	}
+	/* Nothing in its way: recorded as starting in this transaction, spawned right after its commit. */
+	if (run_can_start_now(e, child) && e->running + (int)out->starting < e->cfg.max_running) {
+		r->rec.status = RUN_STARTING;
+		r->rec.start_ms = r->rec.due_ms;
+		if ((rc = store_put_run(e->store, &r->rec)) < 0) {
+			run_free(r);
+			return rc;
+		}
+		out->starting++;
+	}
 	round_reset(child);
 	list_add(out, r);
 	return 0;
@@ -122,14 +132,16 @@ int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_i
 void deps_release(struct engine *e, struct run_list *list, bool committed)
 {
 	for (size_t i = 0; i < list->n; i++) {
-		if (committed)
-			run_enqueue(e, list->v[i]);
-		else
+		if (!committed)
 			run_free(list->v[i]);
+		else if (list->v[i]->rec.status == RUN_STARTING)
+			run_start_claimed(e, list->v[i]);
+		else
+			run_enqueue(e, list->v[i]);
 	}
 	free(list->v);
 	list->v = NULL;
-	list->n = list->cap = 0;
+	list->n = list->cap = list->starting = 0;
 }
 
 static int load_entry(void *ctx, const char *child, const char *parent, const char *task_id)

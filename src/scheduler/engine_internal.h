@@ -124,6 +124,7 @@ void engine_tell_skipped(struct engine *e, const struct jobrec *rec, const struc
 struct run_list {
 	struct run **v;
 	size_t n, cap;
+	size_t starting; /* of them claimed as starting: spawned right after the commit */
 };
 /* parent's run task_id counts as a success for its children: inside the open transaction, record it in each
  * enabled child's round and claim a run for every child whose round it completes (added to out, to enqueue after

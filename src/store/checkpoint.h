@@ -1,7 +1,8 @@
 /* Private to src/store/: WAL checkpoints on a thread of their own. A checkpoint copies the WAL into the database
  * and syncs it to disk, which takes milliseconds; done inside a commit on the loop thread (SQLite's
  * auto-checkpoint) it made every few hundredth run start late. This thread, with a connection of its own, runs
- * passive checkpoints (which never block the writer) at a fixed interval instead. */
+ * passive checkpoints (which never block the writer) at a fixed interval instead, and a restart checkpoint when
+ * the WAL grows past about 64 MiB, so that it starts over. */
 #ifndef GNOMON_STORE_CHECKPOINT_H
 #define GNOMON_STORE_CHECKPOINT_H
 

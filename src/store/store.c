@@ -185,7 +185,7 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		goto fail;
 	/* Checkpoints off the loop thread: a commit no longer stalls for the copy and sync of the WAL. */
 	if ((s->checkpointer = checkpointer_start(path, CHECKPOINT_INTERVAL_MS)) != NULL &&
-	    (rc = exec_sql(s, "PRAGMA wal_autocheckpoint=0;", err, errlen)) < 0)
+	    (rc = exec_sql(s, "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;", err, errlen)) < 0)
 		goto fail;
 	for (int i = 0; i < ST_COUNT; i++) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) !=

@@ -12,6 +12,7 @@
 
 #include "exec/exec_capture.h"
 #include "exec/exec_spawn.h"
+#include "exec/spawn_pool.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -68,6 +69,11 @@ void exec_spec_init(struct exec_spec *spec)
 pid_t exec_task_pid(const struct exec_task *t)
 {
 	return t->pid;
+}
+
+int64_t exec_task_start_ms(const struct exec_task *t)
+{
+	return t->res.start_ms;
 }
 
 /* The last step: hand the result over, or free an abandoned task. Nothing may touch t afterwards. */
@@ -389,26 +395,50 @@ static void unwind(struct exec_task *t)
 		free(t);
 }
 
-int exec_start(uv_loop_t *loop, const struct exec_spec *spec, struct exec_task **out, char *err, size_t errlen)
+/* One task of exec_start_many() on its way: everything up to the spawn is done on a pool thread, the handles
+ * after it on the loop thread. */
+struct starting {
+	struct exec_spec *spec;
+	exec_prepare_fn prepare;
+	void *prepare_ctx;
+	size_t index;
+	struct exec_task *t; /* NULL until spawned */
+	int files[2];
+	int rc;
+	char *err;
+	size_t errlen;
+};
+
+/* The pool's part of a start (any thread): the plan, the output files, the pipes and the spawn. Touches only
+ * its own struct starting and the spec. */
+static void start_spawn(void *ctx, size_t i)
 {
-	int files[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
-	struct spawn_req req = {spec->argv, spec->envp, spec->cwd, spec->run_as_user, -1, -1};
+	struct starting *st = (struct starting *)ctx + i;
+	const struct exec_spec *spec = st->spec;
+	int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+	struct spawn_req req;
 	struct spawn_plan plan;
 	struct exec_task *t;
 	pid_t pid;
 	int rc;
 
-	*out = NULL;
+	st->files[0] = st->files[1] = -1;
+	if (st->prepare && (st->rc = st->prepare(st->prepare_ctx, st->index, st->spec, st->err, st->errlen)) < 0)
+		return;
+	req = (struct spawn_req){spec->argv, spec->envp, spec->cwd, spec->run_as_user, -1, -1};
 	if (!spec->argv || !spec->argv[0] || !spec->on_exit) {
-		snprintf(err, errlen, "exec: no command or no exit callback");
-		return -EINVAL;
+		snprintf(st->err, st->errlen, "exec: no command or no exit callback");
+		st->rc = -EINVAL;
+		return;
 	}
-	rc = spawn_plan(&req, &plan, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = open_outputs(spec, files, err, errlen);
+	rc = spawn_plan(&req, &plan, st->err, st->errlen);
+	if (rc < 0) {
+		st->rc = rc;
+		return;
+	}
+	rc = open_outputs(spec, st->files, st->err, st->errlen);
 	if (rc == 0 && ((rc = make_pipe(out_pipe)) < 0 || (rc = make_pipe(err_pipe)) < 0))
-		snprintf(err, errlen, "cannot run '%s': pipe: %s", spec->argv[0], strerror(-rc));
+		snprintf(st->err, st->errlen, "cannot run '%s': pipe: %s", spec->argv[0], strerror(-rc));
 	if (rc < 0) {
 		spawn_plan_free(&plan);
 		goto fail;
@@ -419,24 +449,48 @@ int exec_start(uv_loop_t *loop, const struct exec_spec *spec, struct exec_task *
 	t = xcalloc(1, sizeof(*t));
 	t->res.start_ms = clock_now_ms();
 	t->start_ns = uv_hrtime();
-	rc = spawn_run(&req, &plan, &pid, err, errlen);
+	rc = spawn_run(&req, &plan, &pid, st->err, st->errlen);
 	close(out_pipe[1]);
 	close(err_pipe[1]);
+	out_pipe[1] = err_pipe[1] = -1;
 	if (rc < 0) {
 		free(t);
-		out_pipe[1] = err_pipe[1] = -1;
 		goto fail;
 	}
-	t->loop = loop;
 	t->pid = pid;
 	t->pidfd = -1;
 	t->pipe_fd[0] = out_pipe[0];
 	t->pipe_fd[1] = err_pipe[0];
+	st->t = t;
+	st->rc = 0;
+	return;
+
+fail:
+	for (int k = 0; k < 2; k++) {
+		if (st->files[k] >= 0)
+			close(st->files[k]);
+		st->files[k] = -1;
+		if (out_pipe[k] >= 0)
+			close(out_pipe[k]);
+		if (err_pipe[k] >= 0)
+			close(err_pipe[k]);
+	}
+	st->rc = rc;
+}
+
+/* The loop thread's part of a spawned task: its capture, its handles and its deadline. */
+static int start_watch(uv_loop_t *loop, struct starting *st)
+{
+	const struct exec_spec *spec = st->spec;
+	struct exec_task *t = st->t;
+	int rc;
+
+	t->loop = loop;
 	for (int s = 0; s < 2; s++) {
 		if (spec->lazy_files && spec->out_path[s])
 			capture_init_lazy(&t->cap[s], spec->out_path[s], spec->cap_head, spec->cap_tail);
 		else
-			capture_init(&t->cap[s], files[s], spec->cap_head, spec->cap_tail);
+			capture_init(&t->cap[s], st->files[s], spec->cap_head, spec->cap_tail);
 	}
 	t->grace_ms = spec->grace_ms;
 	t->drain_ms = spec->drain_ms;
@@ -445,23 +499,42 @@ int exec_start(uv_loop_t *loop, const struct exec_spec *spec, struct exec_task *
 	t->ctx = spec->ctx;
 	rc = watch(t);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot watch task '%s': %s", spec->argv[0], strerror(-rc));
+		snprintf(st->err, st->errlen, "cannot watch task '%s': %s", spec->argv[0], strerror(-rc));
 		unwind(t);
 		return rc;
 	}
 	if (spec->deadline_ms)
 		arm_timer(t, TIMER_DEADLINE, spec->deadline_ms);
-	*out = t;
 	return 0;
+}
 
-fail:
-	for (int i = 0; i < 2; i++) {
-		if (files[i] >= 0)
-			close(files[i]);
-		if (out_pipe[i] >= 0)
-			close(out_pipe[i]);
-		if (err_pipe[i] >= 0)
-			close(err_pipe[i]);
+void exec_start_many(uv_loop_t *loop, struct spawn_pool *pool, struct exec_spec *specs, size_t n,
+    exec_prepare_fn prepare, void *ctx, struct exec_task **out, int *rc, char *errs, size_t errlen)
+{
+	struct starting one, *st = n == 1 ? &one : xcalloc(n, sizeof(*st));
+
+	for (size_t i = 0; i < n; i++) {
+		st[i] = (struct starting){.spec = &specs[i], .prepare = prepare, .prepare_ctx = ctx, .index = i,
+		    .err = errs + i * errlen, .errlen = errlen};
+		if (errlen > 0)
+			st[i].err[0] = '\0';
 	}
+	spawn_pool_run(pool, n, start_spawn, st);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = NULL;
+		rc[i] = st[i].rc == 0 ? start_watch(loop, &st[i]) : st[i].rc;
+		if (rc[i] == 0)
+			out[i] = st[i].t;
+	}
+	if (st != &one)
+		free(st);
+}
+
+int exec_start(uv_loop_t *loop, const struct exec_spec *spec, struct exec_task **out, char *err, size_t errlen)
+{
+	struct exec_spec copy = *spec;
+	int rc;
+
+	exec_start_many(loop, NULL, &copy, 1, NULL, NULL, out, &rc, err, errlen);
 	return rc;
 }

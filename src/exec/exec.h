@@ -1,6 +1,7 @@
 /* Run one task on this machine: spawn it in its own process group, capture its stdout and stderr into capped
- * files, report its end once, kill it on request or at its deadline. Everything runs on the loop thread; child
- * exits arrive as loop events (a pidfd per task), never through signal handlers.
+ * files, report its end once, kill it on request or at its deadline. Everything runs on the loop thread (but
+ * the spawns of exec_start_many(), which it waits for); child exits arrive as loop events (a pidfd per task),
+ * never through signal handlers.
  *
  * Lifecycle: exec_start() spawns the task and returns it. Exactly one exit callback follows, after the process
  * group leader has been reaped, both output pipes have hit EOF (or been closed because processes that escaped the
@@ -97,6 +98,21 @@ void exec_spec_init(struct exec_spec *spec);
 int exec_start(uv_loop_t *loop, const struct exec_spec *spec, struct exec_task **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+struct spawn_pool;
+
+/* Fill in specs[i] right before its spawn, on whichever thread spawns it: it may only read what the loop
+ * thread's owner leaves untouched until exec_start_many() returns (that thread is inside it). 0, or a negative
+ * errno with a message in err (the task is not started). */
+typedef int (*exec_prepare_fn)(void *ctx, size_t i, struct exec_spec *spec, char *err, size_t errlen);
+
+/* Start n tasks, each as exec_start() would: rc[i] is 0 with out[i] the task, or a negative errno with a
+ * message at errs + i * errlen (out[i] NULL). Their preparation (prepare, if not NULL), plans, pipes and spawns
+ * run in parallel on the pool's threads and this one (exec/spawn_pool.h; pool NULL: one after the other), their
+ * handles are then set up here; it returns once every task is started or has failed. Each task's result
+ * start_ms is when its own spawn began. */
+void exec_start_many(uv_loop_t *loop, struct spawn_pool *pool, struct exec_spec *specs, size_t n,
+    exec_prepare_fn prepare, void *ctx, struct exec_task **out, int *rc, char *errs, size_t errlen);
+
 /* SIGTERM (and SIGCONT) to the task's process group, then SIGKILL after grace_ms if the leader still runs;
  * grace_ms 0 sends SIGKILL at once. Marks the result killed. Returns 0, or -ESRCH when the leader has already
  * ended. A second call can only shorten the grace to 0. */
@@ -104,6 +120,8 @@ int exec_kill(struct exec_task *task, uint64_t grace_ms) __attribute__((warn_unu
 
 /* The leader's pid, which is also the process group id. */
 pid_t exec_task_pid(const struct exec_task *task);
+/* CLOCK_REALTIME when the task's spawn began (the result's start_ms, readable while it runs). */
+int64_t exec_task_start_ms(const struct exec_task *task);
 
 /* Free an ended task, or abandon a running one (see above). */
 void exec_task_free(struct exec_task *task);

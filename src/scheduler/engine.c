@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exec/spawn_pool.h"
 #include "job/job.h"
 #include "job/job_json.h"
 #include "job/task_id.h"
@@ -58,6 +59,8 @@ struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *s
 	heap_init(&e->retries);
 	e->runs = strmap_new();
 	e->armed_ms = INT64_MAX;
+	if (cfg->spawn_threads > 1 && spawn_pool_new(cfg->spawn_threads - 1, &e->spawn_pool) < 0)
+		log_warnx("cannot start the spawn threads: runs that start together are spawned one by one");
 	own_account(e);
 	if ((e->data_dir_abs = realpath(cfg->data_dir, NULL)) == NULL)
 		e->data_dir_abs = xstrdup(cfg->data_dir);
@@ -349,7 +352,7 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 		engine_tell_exhausted(e, rec);
 	}
 	if (r && start_now)
-		run_start_claimed(e, r);
+		run_start_claimed(e, &r, 1);
 	else if (r)
 		run_enqueue(e, r);
 	return;
@@ -493,6 +496,7 @@ static void on_closed(uv_handle_t *h)
 		return;
 	heap_free(&e->jobs);
 	heap_free(&e->retries);
+	spawn_pool_free(e->spawn_pool);
 	strmap_free(e->runs);
 	free(e->user);
 	free(e->home);

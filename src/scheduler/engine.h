@@ -29,6 +29,8 @@ struct engine_config {
 	int64_t history_max_age_ms;  /* 0: no age limit */
 	int64_t kill_grace_ms;       /* SIGTERM to SIGKILL */
 	size_t log_cap;              /* bytes kept at the head and at the tail of each output stream */
+	unsigned spawn_threads;      /* runs that start together are spawned this many at a time (0 or 1: one by
+	                              * one on the loop thread) */
 	struct metrics *metrics;     /* counters and histograms of runs (borrowed) */
 	struct events *events;       /* told about runs and job outcomes (borrowed; NULL: nobody) */
 };

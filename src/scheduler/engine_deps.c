@@ -131,13 +131,24 @@ int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_i
 
 void deps_release(struct engine *e, struct run_list *list, bool committed)
 {
-	for (size_t i = 0; i < list->n; i++) {
-		if (!committed)
+	size_t starting = 0, queued = 0;
+
+	if (!committed) {
+		for (size_t i = 0; i < list->n; i++)
 			run_free(list->v[i]);
-		else if (list->v[i]->rec.status == RUN_STARTING)
-			run_start_claimed(e, list->v[i]);
-		else
-			run_enqueue(e, list->v[i]);
+	} else if (list->n > 0) {
+		/* Those claimed as starting are spawned together, then the others are queued in their order. */
+		struct run **later = xcalloc(list->n, sizeof(*later));
+		for (size_t i = 0; i < list->n; i++) {
+			if (list->v[i]->rec.status == RUN_STARTING)
+				list->v[starting++] = list->v[i];
+			else
+				later[queued++] = list->v[i];
+		}
+		run_start_claimed(e, list->v, starting);
+		for (size_t i = 0; i < queued; i++)
+			run_enqueue(e, later[i]);
+		free(later);
 	}
 	free(list->v);
 	list->v = NULL;

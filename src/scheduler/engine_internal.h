@@ -10,6 +10,7 @@
 #include "store/runs.h"
 
 struct exec_task;
+struct spawn_pool;
 struct strmap;
 
 /* A run the engine holds: queued, waiting for a retry, running, or an async task awaiting its status. */
@@ -45,6 +46,7 @@ struct engine {
 	struct engine_config cfg;
 	struct heap jobs;           /* struct jobrec.fire: next fire time of each scheduled job */
 	struct heap retries;        /* struct run.wait */
+	struct spawn_pool *spawn_pool; /* threads that spawn a batch's runs beside this one (NULL: one by one) */
 	struct strmap *runs;        /* task id -> struct run, every run the engine holds */
 	struct run *all;            /* the same runs, as a list */
 	char *user, *home;          /* the server's own account, for tasks that run as it */
@@ -78,8 +80,9 @@ void run_enqueue(struct engine *e, struct run *r);
 /* Whether a run of rec claimed now could start at once: a runner is free, nothing waits in the queue, the job is
  * not busy. Its claim may then record it as starting, and run_start_claimed spawn it without another commit. */
 bool run_can_start_now(const struct engine *e, const struct jobrec *rec);
-/* Spawn a run claimed (committed) as starting. */
-void run_start_claimed(struct engine *e, struct run *r);
+/* Spawn runs claimed (committed) as starting, one after the other, then record them as running in one
+ * transaction. runs is reordered. */
+void run_start_claimed(struct engine *e, struct run **runs, size_t n);
 /* Start queued runs while runners are free. */
 void run_dispatch(struct engine *e);
 /* Retries whose delay has passed move to the queue. */
@@ -92,10 +95,11 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 /* Remove what a run left on disk: its output files and working directory. */
 void run_remove_files(struct engine *e, int64_t id);
 
-/* engine_launch.c: spawn a run's process (on_exit follows, with the run as ctx). Returns 0 or -errno with err; a
- * launch that fails leaves no working directory behind. */
-int run_launch(struct engine *e, struct jobrec *rec, struct run *r, exec_exit_cb on_exit, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+/* engine_launch.c: spawn the processes of n runs, in parallel on the engine's spawn pool (on_exit follows for
+ * each, with the run as ctx). rc[i] is 0 with runs[i]->task set, or -errno with a message at errs + i * errlen
+ * (its job is gone, or it could not be started); a launch that fails leaves no working directory behind. */
+void run_launch_many(struct engine *e, struct run *const *runs, size_t n, exec_exit_cb on_exit, int *rc,
+    char *errs, size_t errlen);
 
 /* The reason of a running run whose kill was requested, stored before its process is signalled: a restart then
  * records it as killed, not lost. */

@@ -14,6 +14,7 @@
 #include "job/job.h"
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
+#include "util/xmalloc.h"
 
 /* The argv of a run: a manual run's arguments replace the job's; for a shell job they are appended to the
  * command (Chronos), for an argv job they are split into words as a shell would (nothing is expanded). NULL
@@ -58,59 +59,100 @@ static int run_account(struct engine *e, const char *run_as, struct exec_user *u
 	return 0;
 }
 
-int run_launch(struct engine *e, struct jobrec *rec, struct run *r, exec_exit_cb on_exit, char *err, size_t errlen)
+/* What one run's spec points to, kept until its spawn. */
+struct launch {
+	struct exec_env_var extra[2];
+	char out_path[4096], err_path[4096], cwd[4096];
+	char **argv, **envp;
+};
+
+/* The runs of one run_launch_many() call. */
+struct launch_batch {
+	struct engine *e;
+	struct run *const *runs;
+	struct launch *l;
+	exec_exit_cb on_exit;
+};
+
+/* Everything before a run's spawn: its account, argv, working directory and environment. It runs on a spawn
+ * thread while the loop thread waits in run_launch_many(), so it only reads the engine, the job and the run.
+ * 0, or -errno with err. */
+static int prepare(void *ctx, size_t i, struct exec_spec *spec, char *err, size_t errlen)
 {
-	struct job *j = rec->job;
-	struct exec_spec spec;
+	struct launch_batch *b = ctx;
+	struct engine *e = b->e;
+	struct run *r = b->runs[i];
+	struct jobrec *rec = run_jobrec(e, r);
+	struct launch *l = &b->l[i];
 	struct exec_user user;
-	struct exec_env_var extra[2] = {{"GNOMON_PARENT_TASK_IDS", r->rec.parents}, {"GNOMON_DATA_DIR", e->data_dir_abs}};
-	char out_path[4096], err_path[4096], cwd[4096], **argv = NULL, **envp = NULL;
-	const char *run_as = j->run_as_user[0] ? j->run_as_user : e->user;
+	const char *run_as;
 	bool other_user;
 	int rc;
 
+	if (rec == NULL) {
+		snprintf(err, errlen, "its job no longer exists");
+		return -ENOENT;
+	}
+	struct job *j = rec->job;
+	run_as = j->run_as_user[0] ? j->run_as_user : e->user;
 	if ((rc = run_account(e, run_as, &user, &other_user, err, errlen)) < 0)
 		return rc;
-	if ((argv = run_argv(j, r, err, errlen)) == NULL)
+	if ((l->argv = run_argv(j, r, err, errlen)) == NULL)
 		return -EINVAL;
-	snprintf(cwd, sizeof(cwd), "%s/work/%" PRId64, e->cfg.data_dir, r->rec.id);
-	if (mkdir(cwd, 0700) < 0 && errno != EEXIST) {
+	snprintf(l->cwd, sizeof(l->cwd), "%s/work/%" PRId64, e->cfg.data_dir, r->rec.id);
+	if (mkdir(l->cwd, 0700) < 0 && errno != EEXIST) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot create the working directory %.300s: %s", cwd, strerror(errno));
-		free(argv);
+		snprintf(err, errlen, "cannot create the working directory %.300s: %s", l->cwd, strerror(errno));
 		return rc;
 	}
-	if (other_user && chown(cwd, user.uid, user.gid) < 0) {
+	if (other_user && chown(l->cwd, user.uid, user.gid) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot give the working directory %.300s to %s: %s", cwd, run_as, strerror(errno));
-		goto out;
+		snprintf(err, errlen, "cannot give the working directory %.300s to %s: %s", l->cwd, run_as,
+		    strerror(errno));
+		return rc;
 	}
-	run_log_path(e->cfg.data_dir, r->rec.id, "stdout", out_path, sizeof(out_path));
-	run_log_path(e->cfg.data_dir, r->rec.id, "stderr", err_path, sizeof(err_path));
+	run_log_path(e->cfg.data_dir, r->rec.id, "stdout", l->out_path, sizeof(l->out_path));
+	run_log_path(e->cfg.data_dir, r->rec.id, "stderr", l->err_path, sizeof(l->err_path));
+	l->extra[0] = (struct exec_env_var){"GNOMON_PARENT_TASK_IDS", r->rec.parents};
+	l->extra[1] = (struct exec_env_var){"GNOMON_DATA_DIR", e->data_dir_abs};
 	struct exec_env_input in = {
 		.task_id = r->rec.task_id, .job_name = j->name, .job_owner = j->owner, .hostname = e->cfg.hostname,
 		.mem = j->mem, .cpus = j->cpus, .disk = j->disk, .run_time_ms = r->rec.due_ms,
 		.attempt = (uint32_t)r->rec.attempt, .user = run_as, .home = other_user ? user.home : e->home,
-		.extra = extra, .n_extra = 2, .job_env = (const struct exec_env_var *)j->env, .n_job_env = j->n_env,
+		.extra = l->extra, .n_extra = 2, .job_env = (const struct exec_env_var *)j->env, .n_job_env = j->n_env,
 	};
-	envp = exec_env_build(&in);
-	exec_spec_init(&spec);
-	spec.argv = argv;
-	spec.envp = envp;
-	spec.cwd = cwd;
-	spec.run_as_user = run_as;
-	spec.out_path[EXEC_STDOUT] = out_path;
-	spec.out_path[EXEC_STDERR] = err_path;
-	spec.cap_head = spec.cap_tail = e->cfg.log_cap;
-	spec.deadline_ms = j->max_completion_time > 0 ? (uint64_t)j->max_completion_time * 1000 : 0;
-	spec.grace_ms = (uint64_t)e->cfg.kill_grace_ms;
-	spec.on_exit = on_exit;
-	spec.ctx = r;
-	rc = exec_start(e->loop, &spec, &r->task, err, errlen);
-out:
-	if (rc < 0)
-		run_remove_files(e, r->rec.id);
-	free(argv);
-	free(envp);
-	return rc;
+	l->envp = exec_env_build(&in);
+	exec_spec_init(spec);
+	spec->argv = l->argv;
+	spec->envp = l->envp;
+	spec->cwd = l->cwd;
+	spec->run_as_user = run_as;
+	spec->out_path[EXEC_STDOUT] = l->out_path;
+	spec->out_path[EXEC_STDERR] = l->err_path;
+	spec->cap_head = spec->cap_tail = e->cfg.log_cap;
+	spec->deadline_ms = j->max_completion_time > 0 ? (uint64_t)j->max_completion_time * 1000 : 0;
+	spec->grace_ms = (uint64_t)e->cfg.kill_grace_ms;
+	spec->on_exit = b->on_exit;
+	spec->ctx = r;
+	return 0;
+}
+
+void run_launch_many(struct engine *e, struct run *const *runs, size_t n, exec_exit_cb on_exit, int *rc,
+    char *errs, size_t errlen)
+{
+	struct launch_batch b = {e, runs, xcalloc(n, sizeof(*b.l)), on_exit};
+	struct exec_spec *specs = xcalloc(n, sizeof(*specs));
+	struct exec_task **tasks = xcalloc(n, sizeof(*tasks));
+
+	exec_start_many(e->loop, e->spawn_pool, specs, n, prepare, &b, tasks, rc, errs, errlen);
+	for (size_t i = 0; i < n; i++) {
+		runs[i]->task = tasks[i];
+		if (rc[i] < 0)
+			run_remove_files(e, runs[i]->rec.id); /* a launch that fails leaves no working directory */
+		free(b.l[i].argv);
+		free(b.l[i].envp);
+	}
+	free(tasks);
+	free(specs);
+	free(b.l);
 }

@@ -463,7 +463,8 @@ static void unreserve(struct engine *e, struct jobrec *rec)
  * crash in between leaves them "starting", which a restart records as lost once their processes are killed. */
 static void start_batch(struct engine *e, struct run **batch, size_t n, bool recorded)
 {
-	char err[512];
+	char errs[START_BATCH][512];
+	int rc[START_BATCH];
 	size_t started = 0;
 
 	if (!recorded) {
@@ -480,15 +481,17 @@ static void start_batch(struct engine *e, struct run **batch, size_t n, bool rec
 			return;
 		}
 	}
+	run_launch_many(e, batch, n, on_exit_task, rc, errs[0], sizeof(errs[0]));
 	for (size_t i = 0; i < n; i++) {
 		struct run *r = batch[i];
 		struct jobrec *rec = run_jobrec(e, r);
-		r->rec.start_ms = clock_now_ms(); /* its spawn */
-		if (rec == NULL || run_launch(e, rec, r, on_exit_task, err, sizeof(err)) < 0) {
+		if (rc[i] < 0) {
+			r->rec.start_ms = clock_now_ms();
 			unreserve(e, rec);
-			run_finish(e, r, RUN_FAILED, rec ? err : "its job no longer exists");
+			run_finish(e, r, RUN_FAILED, errs[i]);
 			continue;
 		}
+		r->rec.start_ms = exec_task_start_ms(r->task); /* its spawn */
 		if (e->cfg.metrics && r->rec.trigger == TRIGGER_SCHEDULE)
 			metrics_histogram(e->cfg.metrics, "gnomon.runs.start_lateness_ms", r->rec.start_ms - r->rec.due_ms);
 		r->rec.status = RUN_RUNNING;
@@ -511,17 +514,23 @@ bool run_can_start_now(const struct engine *e, const struct jobrec *rec)
 	    e->queue_len[1] == 0 && !job_busy(rec) && rec->pending == NULL;
 }
 
-void run_start_claimed(struct engine *e, struct run *r)
+void run_start_claimed(struct engine *e, struct run **runs, size_t n)
 {
-	struct jobrec *rec = run_jobrec(e, r);
+	size_t kept = 0;
 
-	run_hold(e, r);
-	if (rec == NULL) {
-		run_finish(e, r, RUN_LOST, "its job no longer exists");
-		return;
+	for (size_t i = 0; i < n; i++) {
+		struct run *r = runs[i];
+		struct jobrec *rec = run_jobrec(e, r);
+		run_hold(e, r);
+		if (rec == NULL) {
+			run_finish(e, r, RUN_LOST, "its job no longer exists");
+			continue;
+		}
+		reserve(e, rec);
+		runs[kept++] = r;
 	}
-	reserve(e, rec);
-	start_batch(e, &r, 1, true);
+	for (size_t i = 0; i < kept; i += START_BATCH)
+		start_batch(e, runs + i, kept - i < START_BATCH ? kept - i : START_BATCH, true);
 }
 
 void run_dispatch(struct engine *e)

@@ -172,6 +172,14 @@ static void on_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 }
 
+/* Tasks spawned at once when several start together: a spawn waits for its child's exec, mostly CPU work of the
+ * kernel, so a couple per core keeps every core busy without piling up. */
+static unsigned spawn_threads_default(void)
+{
+	unsigned n = 2 * uv_available_parallelism();
+	return n > 8 ? 8 : n;
+}
+
 static int start(struct server *srv)
 {
 	char err[512];
@@ -217,6 +225,7 @@ static int start(struct server *srv)
 		.history_max_age_ms = srv->cfg.history_max_age * 1000,
 		.kill_grace_ms = srv->cfg.kill_grace,
 		.log_cap = (size_t)srv->cfg.log_cap,
+		.spawn_threads = srv->cfg.spawn_threads > 0 ? (unsigned)srv->cfg.spawn_threads : spawn_threads_default(),
 		.metrics = srv->metrics,
 		.events = srv->events,
 	};

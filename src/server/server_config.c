@@ -46,6 +46,8 @@ const struct config_option server_options[] = {
 	    "ms between SIGTERM and SIGKILL when a run is killed or times out"},
 	{"log-cap", CONFIG_SIZE, "64K", 0, 1LL << 30, OPT(log_cap),
 	    "bytes of each output stream kept from its start, and as many from its end"},
+	{"spawn-threads", CONFIG_INT, "0", 0, 64, OPT(spawn_threads),
+	    "runs that start together are spawned this many at a time (0: 2 per core, at most 8; 1: one by one)"},
 	{"config", CONFIG_FILE, NULL, 0, 0, OPT(config_file),
 	    "read options from FILE, one 'name = value' a line; the environment and the flags override it"},
 	/* Notifications (README, "Notifications"); Chronos's --mail_server ... spellings work as well. */

@@ -29,6 +29,7 @@ struct server_config {
 	long long history_max_age;
 	long long kill_grace;
 	long long log_cap;
+	long long spawn_threads;
 	char *config_file;
 	/* Notifications (src/notify). */
 	char *mail_server;

@@ -69,6 +69,8 @@ class ExitingCommand(GnomonTestCase):
             (["--max-body-size", "12Q"], "max-body-size"),
             (["--max-body-size", "-1"], "max-body-size"),
             (["--log-level", "loud"], "log-level"),
+            (["--spawn-threads", "65"], "spawn-threads"),
+            (["--spawn-threads", "-1"], "spawn-threads"),
             (["positional"], "positional"),
         ]
         for args, named in cases:

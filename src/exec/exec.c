@@ -399,9 +399,6 @@ static void unwind(struct exec_task *t)
  * after it on the loop thread. */
 struct starting {
 	struct exec_spec *spec;
-	exec_prepare_fn prepare;
-	void *prepare_ctx;
-	size_t index;
 	struct exec_task *t; /* NULL until spawned */
 	int files[2];
 	int rc;
@@ -409,11 +406,19 @@ struct starting {
 	size_t errlen;
 };
 
-/* The pool's part of a start (any thread): the plan, the output files, the pipes and the spawn. Touches only
- * its own struct starting and the spec. */
+/* The tasks of one exec_start_many() call, and how to prepare them. */
+struct start_many {
+	struct starting *st;
+	exec_prepare_fn prepare;
+	void *ctx;
+};
+
+/* The pool's part of a start (any thread): the preparation, the plan, the output files, the pipes and the
+ * spawn. Touches only its own struct starting and the spec. */
 static void start_spawn(void *ctx, size_t i)
 {
-	struct starting *st = (struct starting *)ctx + i;
+	struct start_many *many = ctx;
+	struct starting *st = &many->st[i];
 	const struct exec_spec *spec = st->spec;
 	int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
 	struct spawn_req req;
@@ -423,7 +428,7 @@ static void start_spawn(void *ctx, size_t i)
 	int rc;
 
 	st->files[0] = st->files[1] = -1;
-	if (st->prepare && (st->rc = st->prepare(st->prepare_ctx, st->index, st->spec, st->err, st->errlen)) < 0)
+	if (many->prepare && (st->rc = many->prepare(many->ctx, i, st->spec, st->err, st->errlen)) < 0)
 		return;
 	req = (struct spawn_req){spec->argv, spec->envp, spec->cwd, spec->run_as_user, -1, -1};
 	if (!spec->argv || !spec->argv[0] || !spec->on_exit) {
@@ -512,14 +517,14 @@ void exec_start_many(uv_loop_t *loop, struct spawn_pool *pool, struct exec_spec 
     exec_prepare_fn prepare, void *ctx, struct exec_task **out, int *rc, char *errs, size_t errlen)
 {
 	struct starting one, *st = n == 1 ? &one : xcalloc(n, sizeof(*st));
+	struct start_many many = {st, prepare, ctx};
 
 	for (size_t i = 0; i < n; i++) {
-		st[i] = (struct starting){.spec = &specs[i], .prepare = prepare, .prepare_ctx = ctx, .index = i,
-		    .err = errs + i * errlen, .errlen = errlen};
+		st[i] = (struct starting){.spec = &specs[i], .err = errs + i * errlen, .errlen = errlen};
 		if (errlen > 0)
 			st[i].err[0] = '\0';
 	}
-	spawn_pool_run(pool, n, start_spawn, st);
+	spawn_pool_run(pool, n, start_spawn, &many);
 	for (size_t i = 0; i < n; i++) {
 		out[i] = NULL;
 		rc[i] = st[i].rc == 0 ? start_watch(loop, &st[i]) : st[i].rc;

@@ -8,7 +8,7 @@
 #          library); bench/spawnref.c and bench/execbench.c are compiled with the build's gcc and pkg-config
 set -euo pipefail
 what=${1:-build}
-build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev
+build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libsqlite3-dev
   libcurl4-openssl-dev libicu-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev)
 test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd chromium)
 bench_pkgs=(wrk python3)

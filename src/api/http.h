@@ -1,5 +1,9 @@
-/* The HTTP server: libmicrohttpd driven from the libuv loop through MHD's epoll fd, so every handler runs on
- * the loop thread that owns the scheduler state. Request bodies are capped; a body over the cap gets 413. */
+/* The HTTP/1.1 server, on the libuv loop: every handler runs on the loop thread that owns the scheduler state.
+ * Requests are parsed by http_parse (every part capped); whatever is refused before a handler sees it gets a
+ * JSON answer in Chronos's error shape, as early as the fault is known: a head over its caps (414, 431), a
+ * malformed one (400), a body over the cap, by its Content-Length or by a chunk's size (413), an unsupported
+ * version or coding (505, 501). Connections are kept alive and may pipeline; an answer given before the body
+ * was read closes the connection (after draining what the client still sends, within limits). */
 #ifndef GNOMON_API_HTTP_H
 #define GNOMON_API_HTTP_H
 
@@ -14,6 +18,9 @@ struct http_request;
 
 /* Called once per complete request; it must answer with one of the http_respond* functions. */
 typedef void (*http_handler_fn)(void *ctx, struct http_request *req);
+/* Called once a request's head is in, before its body is read: it may answer (the body is then never read and
+ * the handler not called), or leave the request to go on. */
+typedef void (*http_head_fn)(void *ctx, struct http_request *req);
 
 /* Produce the next part of a streamed body into out. Returns 1 when more follows, 0 at the end, <0 on error, or
  * HTTP_STREAM_WAIT when there is nothing yet: the connection then sleeps until http_stream_wake(). */
@@ -26,6 +33,7 @@ struct http_server_options {
 	const char *address; /* IPv4 or IPv6 literal */
 	int port;            /* 0: any free port */
 	size_t max_body;     /* bytes */
+	http_head_fn head;   /* NULL: none */
 };
 
 int http_server_start(uv_loop_t *loop, const struct http_server_options *opt, http_handler_fn fn, void *ctx,
@@ -38,9 +46,14 @@ int http_server_port(const struct http_server *srv);
 const char *http_request_method(const struct http_request *req);
 /* The decoded path, without the query string. */
 const char *http_request_path(const struct http_request *req);
-/* A decoded query parameter, or NULL. */
+/* A decoded query parameter, or NULL (also for a key without '='). */
 const char *http_request_query(const struct http_request *req, const char *key);
+/* A header field (case-insensitive name), or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);
+/* The Host the request names (its Host field, or the authority of an absolute-form target), or NULL. */
+const char *http_request_host(const struct http_request *req);
+/* Does a body follow the head (a Content-Length over 0, or a chunked one)? */
+int http_request_has_body(const struct http_request *req);
 const char *http_request_body(const struct http_request *req, size_t *len);
 
 /* Answer with body (malloc'd, ownership passes to the server; may be NULL for an empty body). */
@@ -50,14 +63,16 @@ void http_respond_json(struct http_request *req, int status, json_t *value);
 /* Answer with Chronos's error shape {"status": "<reason phrase>", "message": "..."}. */
 void http_respond_error(struct http_request *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Answer with a body produced piece by piece (chunked); free_ctx(ctx) runs when the response is done. Returns
- * the stream, valid until free_ctx runs, for http_stream_wake(); NULL when it could not be queued, in which case
- * free_ctx(ctx) has already run. */
+/* Answer with a body produced piece by piece (chunked; HTTP/1.0: until the connection closes); fn is first
+ * called from the loop, after this returns. free_ctx(ctx) runs when the response is done or the client went away.
+ * Returns the stream, valid until free_ctx runs, for http_stream_wake(); NULL when no body is sent (HEAD), in
+ * which case free_ctx(ctx) has already run. */
 struct http_stream *http_respond_stream(struct http_request *req, int status, const char *content_type,
     http_stream_fn fn, void *ctx, void (*free_ctx)(void *));
 /* A stream that answered HTTP_STREAM_WAIT has more to say: call its function again. */
 void http_stream_wake(struct http_stream *s);
-/* Add a header to the response about to be sent (call before http_respond*). */
+/* Add a header to the response about to be sent (call before http_respond*; name and value are ours, not a
+ * client's bytes with line breaks). */
 void http_add_header(struct http_request *req, const char *name, const char *value);
 
 /* The reason phrase of a status code ("Bad Request"). */

@@ -1,0 +1,112 @@
+/* Private to the HTTP server (http.c: connections, reading, writing; http_answer.c: answers, streams, request
+ * accessors): the state they share. */
+#ifndef GNOMON_API_HTTP_INTERNAL_H
+#define GNOMON_API_HTTP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+#include "api/http.h"
+#include "api/http_parse.h"
+#include "util/buf.h"
+
+#define HTTP_IDLE_MS 60000 /* no byte from a client that owes one, or none taken of an answer */
+#define HTTP_STREAM_HIGH_WATER ((size_t)256 << 10) /* a stream produces more only while less is unsent */
+
+enum conn_state {
+	ST_HEAD,   /* reading a request head (or idle between requests) */
+	ST_BODY,   /* reading a request body */
+	ST_ANSWER, /* the request is answered or being answered; pipelined input waits */
+	ST_LINGER, /* the last answer is sent, the write side shut: input is drained, then the connection closed */
+	ST_CLOSED,
+};
+
+struct http_server {
+	uv_loop_t *loop;
+	uv_tcp_t listener;
+	uv_timer_t wake; /* runs the streams woken (or just started) since the loop last ran it */
+	http_handler_fn handler;
+	http_head_fn head;
+	void *ctx;
+	size_t max_body;
+	int port;
+	int nconns;
+	int handles; /* the listener, the wake timer and every connection not yet freed */
+	bool stopping;
+	struct http_conn *conns;
+	struct http_stream *woken;
+	time_t date_at;
+	char date[64];
+	char scratch[16384]; /* where drained input goes */
+};
+
+struct http_conn {
+	struct http_server *srv;
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_shutdown_t shutdown;
+	struct http_conn *prev, *next;
+	enum conn_state state;
+	char *in;        /* bytes read and not yet consumed: a head, body bytes, pipelined requests */
+	size_t len, cap;
+	struct http_scan scan;
+	struct http_request *req;
+	int writes;         /* uv_write requests in flight */
+	size_t unsent;      /* their bytes */
+	int handles;        /* tcp and timer, until both are closed */
+	int in_call;        /* inside a handler or the head hook: a failure closes the connection afterwards */
+	bool reading;
+	bool close_after;   /* the connection ends once the current answer is sent */
+	bool complete;      /* the current answer is all queued */
+	bool failed;        /* a write failed while in_call */
+	size_t drained;
+};
+
+struct http_request {
+	struct http_conn *conn;
+	char *head_buf;
+	struct http_head head;
+	bool parsed;
+	bool is_head;       /* HEAD: the answer has no body */
+	bool complete;      /* the body is all read */
+	bool answered;
+	int64_t body_left;  /* Content-Length bytes still to come */
+	struct http_chunked chunked;
+	struct buf body;
+	struct buf extra;   /* headers added by the handler, as lines */
+	struct http_stream *stream;
+};
+
+struct http_stream {
+	struct http_conn *conn;
+	http_stream_fn fn;
+	void *ctx;
+	void (*free_ctx)(void *);
+	struct buf pending;
+	bool chunked;
+	bool done;
+	bool waiting;   /* fn said HTTP_STREAM_WAIT: asleep until http_stream_wake */
+	bool scheduled; /* on the server's woken list */
+	struct http_stream *next_woken;
+};
+
+/* http.c */
+/* Send a and b (either may be empty); the owned pointers are freed once sent. */
+void http_conn_write(struct http_conn *c, char *a, size_t alen, char *b, size_t blen, char *own_a, char *own_b);
+/* Close at once: a request or stream in progress is dropped (a stream's free_ctx runs now). */
+void http_conn_close(struct http_conn *c);
+/* The current answer is sent: free the request, then read the next one or end the connection. */
+void http_conn_answered(struct http_conn *c);
+/* (Re)start the limit on a client's silence. */
+void http_conn_arm_idle(struct http_conn *c);
+
+/* http_answer.c */
+struct http_request *http_req_new(struct http_conn *c);
+void http_req_free(struct http_request *req);
+void http_stream_free(struct http_stream *s);
+/* Let a stream produce while its connection takes the bytes; ends the request when the stream is done. */
+void http_stream_pump(struct http_stream *s);
+
+#endif

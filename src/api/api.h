@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+struct api_guard;
 struct engine;
 struct events;
 struct event_stream_hub;
@@ -30,6 +31,7 @@ struct api_env {
 	struct event_stream_hub *event_hub; /* GET /api/v1/events clients */
 	uv_loop_t *loop;
 	long long job_history_limit;
+	const struct api_guard *guard; /* Host, origin and content-type rules (api/guard.h) */
 };
 
 /* A route's handler; args are the path's {captures} in order. */
@@ -37,5 +39,7 @@ typedef void (*api_handler_fn)(struct api_env *env, struct http_request *req, co
 
 /* The http_handler_fn of the server: route one request (env is a struct api_env *). */
 void api_handle(void *env, struct http_request *req);
+/* The http_head_fn of the server: the guard's checks, before a request's body is read. */
+void api_check(void *env, struct http_request *req);
 
 #endif

@@ -125,8 +125,8 @@ static char *answer_head(struct http_request *req, int status, const char *conte
 	int rc;
 
 	buf_init(&b, 0);
-	rc = buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: gnomon/%s\r\nAccess-Control-Allow-Origin: *\r\n",
-	    status, http_status_text(status), date_now(c->srv), GNOMON_VERSION);
+	rc = buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: gnomon/%s\r\n", status, http_status_text(status),
+	    date_now(c->srv), GNOMON_VERSION);
 	if (rc == 0 && content_type)
 		rc = buf_printf(&b, "Content-Type: %s\r\n", content_type);
 	if (rc == 0 && req->extra.len)

@@ -14,6 +14,7 @@
 #include "api/gnomon_runs.h"
 #include "api/gnomon_schedule.h"
 #include "api/gnomon_ui.h"
+#include "api/guard.h"
 #include "api/http.h"
 #include "api/metrics.h"
 #include "scheduler/engine.h"
@@ -198,10 +199,7 @@ void api_handle(void *arg, struct http_request *req)
 		}
 	}
 	if (allow[0] && strcmp(method, "OPTIONS") == 0) {
-		http_add_header(req, "Allow", allow);
-		http_add_header(req, "Access-Control-Allow-Methods", allow);
-		http_add_header(req, "Access-Control-Allow-Headers", "Content-Type, Authorization");
-		http_respond(req, 204, NULL, NULL, 0);
+		api_guard_options(env->guard, req, allow);
 	} else if (allow[0]) {
 		http_add_header(req, "Allow", allow);
 		http_respond_error(req, 405, "method %s is not allowed on %s (allowed: %s)", method,
@@ -209,4 +207,10 @@ void api_handle(void *arg, struct http_request *req)
 	} else {
 		http_respond_error(req, 404, "no such endpoint: %s %s", method, http_request_path(req));
 	}
+}
+
+void api_check(void *arg, struct http_request *req)
+{
+	struct api_env *env = arg;
+	api_guard_check(env->guard, req);
 }

@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "api/gnomon_events.h"
+#include "api/guard.h"
 #include "api/http.h"
 #include "api/metrics.h"
 #include "job/job.h"
@@ -38,6 +39,7 @@ struct server {
 	struct metrics *metrics;
 	struct events *events;
 	struct http_server *http;
+	struct api_guard *guard;
 	struct engine *engine;
 	struct notify *notify;
 	struct job_defaults defaults;
@@ -81,9 +83,11 @@ static void notify_settings(const struct server_config *c, struct notify_config 
 	};
 }
 
-/* Parse environment then flags into cfg; returns -1 to continue, or an exit code. */
-static int configure(struct server_config *cfg, int argc, char **argv)
+/* Parse environment then flags into srv's configuration (and its guard); returns -1 to continue, or an exit
+ * code. */
+static int configure(struct server *srv, int argc, char **argv)
 {
+	struct server_config *cfg = &srv->cfg;
 	char err[512];
 	enum log_level level;
 	struct notify_config ncfg;
@@ -126,6 +130,10 @@ static int configure(struct server_config *cfg, int argc, char **argv)
 		cfg->hostname = xstrdup(host);
 	}
 	server_config_default_user(cfg);
+	if (api_guard_new(cfg->cors_origins, cfg->http_address, cfg->hostname, &srv->guard, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);
+		return 2;
+	}
 	notify_settings(cfg, &ncfg);
 	if (notify_config_check(&ncfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);
@@ -181,6 +189,18 @@ static unsigned spawn_threads_default(void)
 	return n > 8 ? 8 : n;
 }
 
+/* One line at start-up when the server runs as root: its jobs then run as root unless told otherwise. */
+static void warn_if_root(const struct server_config *cfg)
+{
+	if (geteuid() != 0)
+		return;
+	if (strcmp(cfg->user, "root") == 0 || strcmp(cfg->user, "0") == 0)
+		log_warnx("running as root: jobs without a runAsUser run as root (--user NAME sets another default)");
+	else
+		log_warnx("running as root: jobs without a runAsUser run as '%s' (--user), but a job may still ask for "
+		    "runAsUser root", cfg->user);
+}
+
 static int start(struct server *srv)
 {
 	char err[512];
@@ -189,6 +209,7 @@ static int start(struct server *srv)
 		.address = srv->cfg.http_address,
 		.port = (int)srv->cfg.http_port,
 		.max_body = (size_t)srv->cfg.max_body_size,
+		.head = api_check,
 	};
 
 	srv->defaults = (struct job_defaults){
@@ -256,6 +277,7 @@ static int start(struct server *srv)
 		.events = srv->events,
 		.loop = &srv->loop,
 		.job_history_limit = srv->cfg.job_history_limit,
+		.guard = srv->guard,
 	};
 	srv->api.event_hub = event_stream_hub_new(&srv->loop, srv->events, &srv->api);
 	uv_signal_init(&srv->loop, &srv->sigint);
@@ -263,6 +285,7 @@ static int start(struct server *srv)
 	srv->sigint.data = srv->sigterm.data = srv;
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
 	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+	warn_if_root(&srv->cfg);
 	log_info("gnomon %s listening on http://%s:%d/ (data in %s)", GNOMON_VERSION, srv->cfg.http_address,
 	    http_server_port(srv->http), srv->cfg.data_dir);
 	return 0;
@@ -290,6 +313,7 @@ static void stop(struct server *srv)
 	schedule_zones_free(srv->zones);
 	registry_free(srv->reg);
 	store_close(srv->store);
+	api_guard_free(srv->guard);
 	free(srv->leader);
 	config_free(server_options, &srv->cfg);
 }
@@ -300,7 +324,8 @@ int server_main(int argc, char **argv)
 	int rc;
 
 	memset(&srv, 0, sizeof(srv));
-	if ((rc = configure(&srv.cfg, argc, argv)) >= 0) {
+	if ((rc = configure(&srv, argc, argv)) >= 0) {
+		api_guard_free(srv.guard);
 		config_free(server_options, &srv.cfg);
 		return rc;
 	}

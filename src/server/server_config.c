@@ -17,7 +17,11 @@ const struct config_option server_options[] = {
 	{"http-address", CONFIG_STRING, "127.0.0.1", 0, 0, OPT(http_address),
 	    "address to listen on; the API runs commands, so only loopback unless asked"},
 	{"data-dir", CONFIG_STRING, "./gnomon-data", 0, 0, OPT(data_dir), "directory of the embedded SQLite store"},
-	{"hostname", CONFIG_STRING, NULL, 0, 0, OPT(hostname), "advertised host name (default: this machine's)"},
+	{"hostname", CONFIG_STRING, NULL, 0, 0, OPT(hostname),
+	    "advertised host name (default: this machine's); on loopback, also a Host name the API answers to"},
+	{"cors-origins", CONFIG_STRING, NULL, 0, 0, OPT(cors_origins),
+	    "origins (scheme://host[:port], comma-separated) whose web pages may use the API from a browser, "
+	    "changes included; * lets any origin read (GET), never change (default: none)"},
 	{"log-level", CONFIG_STRING, "info", 0, 0, OPT(log_level), "error, warn, info or debug"},
 	{"log-json", CONFIG_BOOL, "false", 0, 0, OPT(log_json), "log JSON lines instead of text"},
 	{"max-body-size", CONFIG_SIZE, "1M", 1024, 1LL << 30, OPT(max_body_size),

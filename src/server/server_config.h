@@ -12,6 +12,7 @@ struct server_config {
 	char *http_address;
 	char *data_dir;
 	char *hostname;
+	char *cors_origins;
 	char *log_level;
 	bool log_json;
 	long long max_body_size;

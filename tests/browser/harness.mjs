@@ -22,7 +22,7 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 const children = new Set();
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -35,9 +35,9 @@ function freePort() {
 
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// A gnomon server on a fresh data dir (or on dataDir, which it leaves in place); prepare(dataDir), if given,
-// runs before it starts.
-export async function startGnomon({ prepare, dataDir: given } = {}) {
+// A gnomon server on a fresh data dir (or on dataDir, which it leaves in place), with extra server args;
+// prepare(dataDir), if given, runs before it starts.
+export async function startGnomon({ prepare, dataDir: given, args = [] } = {}) {
   if (!fs.existsSync(BIN)) throw new Error(`GNOMON_BIN is not a gnomon binary: ${BIN}`);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gnomon-browser-'));
   const dataDir = given || path.join(root, 'data');
@@ -47,7 +47,7 @@ export async function startGnomon({ prepare, dataDir: given } = {}) {
   const log = path.join(root, 'server.log');
   const out = fs.openSync(log, 'w');
   // setpriv --pdeathsig: the server gets SIGKILL if this process dies without running its exit handler.
-  const argv = [BIN, 'server', '--http-port', String(port), '--data-dir', dataDir];
+  const argv = [BIN, 'server', '--http-port', String(port), '--data-dir', dataDir, ...args];
   const setpriv = '/usr/bin/setpriv';
   const child = fs.existsSync(setpriv) ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', ...argv], { stdio: ['ignore', out, out] })
     : spawn(argv[0], argv.slice(1), { stdio: ['ignore', out, out] });
@@ -96,11 +96,12 @@ export async function startGnomon({ prepare, dataDir: given } = {}) {
   return { url, port, dataDir, root, stop, api };
 }
 
-// Headless Chromium with a fresh profile; times shown in Europe/Paris so the UTC hover differs.
-export async function launchBrowser({ width = 1280, height = 860 } = {}) {
+// Headless Chromium with a fresh profile, and extra command-line args; times shown in Europe/Paris so the UTC
+// hover differs.
+export async function launchBrowser({ width = 1280, height = 860, args = [] } = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gnomon-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS,
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...args],
     viewport: { width, height }, timezoneId: 'Europe/Paris', locale: 'en-GB',
   });
   context.setDefaultTimeout(TIMEOUT);

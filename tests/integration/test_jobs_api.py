@@ -382,7 +382,9 @@ class HttpConventions(GnomonTestCase):
         self.assertEqual(body, b"pong\n")
         self.assertTrue(headers.get("content-type", "").startswith("text/plain"), headers)
 
-    def test_cors_header_on_every_response(self):
+    def test_no_cors_header_without_cors_origins(self):
+        """No blanket Access-Control-Allow-Origin: without --cors-origins no other origin may read (see
+        test_security.py for what --cors-origins allows)."""
         self.add_job(sched("a"))
         requests = [
             ("GET", "/ping", None), ("GET", "/metrics", None), ("GET", V1 + "/jobs", None),
@@ -393,8 +395,9 @@ class HttpConventions(GnomonTestCase):
         ]
         for method, path, body in requests:
             with self.subTest(method=method, path=path):
-                status, headers, _ = self.server.request(method, path, body)
-                self.assertEqual(headers.get("access-control-allow-origin"), "*", (status, headers))
+                status, headers, _ = self.server.request(method, path, body, {"Origin": "http://other.example"})
+                self.assertNotIn("access-control-allow-origin", headers, (status, headers))
+                self.assertNotIn("access-control-allow-methods", headers, (status, headers))
 
     def allow_set(self, headers):
         self.assertIn("allow", headers)

@@ -21,7 +21,7 @@ class EventReader:
 
     def __init__(self, server):
         self.sock = socket.create_connection((server.host, server.port), timeout=30)
-        self.sock.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        self.sock.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
         self.events, self.head, self.lock = [], b"", threading.Lock()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()

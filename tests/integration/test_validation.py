@@ -198,11 +198,11 @@ class Rejected(GnomonTestCase):
         raw_requests = [
             b"GARBAGE\r\n\r\n",
             b"GET / HTTP/9.9\r\n\r\n",
-            b"POST /v1/scheduler/iso8601 HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-            b"POST /v1/scheduler/iso8601 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}",
-            b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"GET /v1/scheduler/job/%ZZ%00 HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"POST /v1/scheduler/iso8601 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n",
+            b"POST /v1/scheduler/iso8601 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n",
+            b"POST /v1/scheduler/iso8601 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n{}",
+            b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            b"GET /v1/scheduler/job/%ZZ%00 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            b"POST /v1/scheduler/iso8601 HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n",
         ]
         for raw in raw_requests:
             with self.subTest(raw=raw[:50]):
@@ -251,7 +251,8 @@ class Accepted(GnomonTestCase):
         self.assertEqual(sorted(self.get_job("child")["parents"]), ["p1", "p2"])
 
     def test_iso8601_endpoint_takes_content_type_variants(self):
-        for ctype in ["application/json", "application/json; charset=utf-8", "text/plain"]:
+        for ctype in ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8",
+                      "application/json ; charset=utf-8"]:
             with self.subTest(ctype=ctype):
                 status, _, data = self.server.request("POST", V1 + "/iso8601", json.dumps(sched("ct")),
                                                       {"Content-Type": ctype})

@@ -181,3 +181,7 @@ int api_query_int(struct http_request *req, const char *key, long long def, long
 	return -EINVAL;
 }
 
+int api_store_status(int rc)
+{
+	return rc == -ENOSPC ? 507 : 500;
+}

@@ -21,6 +21,9 @@ const char *api_quoted(const char *s, char *buf, size_t len);
 json_t *api_time_or_null(int64_t ms);
 /* The JSON of a run (the shape of GET /api/v1/runs/{taskId}); now_ms gives a running run's duration so far. */
 json_t *api_run_json(const struct run_record *r, int64_t now_ms);
+/* The status of an answer to a store failure rc: 507 Insufficient Storage when the disk is full (-ENOSPC),
+ * 500 otherwise. */
+int api_store_status(int rc);
 /* Parse an integer query parameter in [min, max] (def when absent or empty); returns 0, or -EINVAL after
  * answering 400 with a message naming the parameter and what was expected (what). */
 int api_query_int(struct http_request *req, const char *key, long long def, long long min, long long max,

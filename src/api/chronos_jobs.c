@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/api_json.h"
 #include "api/http.h"
 #include "job/job.h"
 #include "job/job_json.h"
@@ -96,14 +97,16 @@ static void put_job(struct api_env *env, struct http_request *req, bool dependen
 	struct jobrec *rec;
 	enum event_type type;
 	char *json;
+	int rc;
 
 	if (job == NULL)
 		return;
 	json = job_to_json_string_sparse(job);
-	if (store_put_job(env->store, job->name, json) < 0) {
+	if ((rc = store_put_job(env->store, job->name, json)) < 0) {
 		free(json);
 		job_free(job);
-		http_respond_error(req, 500, "store: could not save the job: %s", store_errmsg(env->store));
+		http_respond_error(req, api_store_status(rc), "store: could not save the job: %s",
+		    store_errmsg(env->store));
 		return;
 	}
 	free(json);
@@ -317,10 +320,8 @@ void chronos_delete_job(struct api_env *env, struct http_request *req, const cha
 		return;
 	if (rec->nchildren)
 		children = xcalloc(rec->nchildren, sizeof(*children));
-	if (store_begin(env->store) < 0) {
-		rc = -EIO;
+	if ((rc = store_begin(env->store)) < 0)
 		goto out;
-	}
 	for (; n < rec->nchildren && rc == 0; n++) {
 		char *json;
 		children[n] = reparented(rec->children[n]->job, rec->job);
@@ -338,7 +339,8 @@ out:
 		for (uint32_t i = 0; i < n; i++)
 			job_free(children[i]);
 		free(children);
-		http_respond_error(req, 500, "store: could not delete the job: %s", store_errmsg(env->store));
+		http_respond_error(req, api_store_status(rc), "store: could not delete the job: %s",
+		    store_errmsg(env->store));
 		return;
 	}
 	for (uint32_t i = 0; i < n; i++) {

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api_json.h"
 #include "api/http.h"
 #include "job/job.h"
 #include "scheduler/engine.h"
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
+#include "store/store.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -32,7 +34,7 @@ void chronos_run_job(struct api_env *env, struct http_request *req, const char *
 		return;
 	rc = engine_run_now(env->engine, rec, arguments && *arguments ? arguments : NULL, err, sizeof(err));
 	if (rc < 0) {
-		http_respond_error(req, rc == -EINVAL ? 400 : 500, "%s", err); /* 400: unsplittable arguments */
+		http_respond_error(req, rc == -EINVAL ? 400 : api_store_status(rc), "%s", err); /* 400: bad arguments */
 		return;
 	}
 	http_respond(req, 204, NULL, NULL, 0);
@@ -41,10 +43,15 @@ void chronos_run_job(struct api_env *env, struct http_request *req, const char *
 void chronos_mark_success(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	struct jobrec *rec = find_job(env, req, args[0]);
-	int ok;
+	int rc, ok;
 	if (rec == NULL)
 		return;
-	ok = engine_mark_success(env->engine, rec) == 0;
+	rc = engine_mark_success(env->engine, rec);
+	if (rc == -ENOSPC) {
+		http_respond_error(req, 507, "store: could not record the success: %s", store_errmsg(env->store));
+		return;
+	}
+	ok = rc == 0;
 	if (ok) {
 		struct event ev = {.type = EVENT_JOB_STATE, .job = rec->job, .job_name = rec->job->name};
 		events_emit(env->events, &ev);

@@ -48,12 +48,14 @@ void engine_job_changed(struct engine *e, struct jobrec *rec);
 /* A job is about to be deleted: kill and forget its runs. */
 void engine_job_removed(struct engine *e, struct jobrec *rec);
 
-/* Run a job now with optional arguments (NULL: the job's own); does not move its schedule. */
+/* Run a job now with optional arguments (NULL: the job's own); does not move its schedule. Returns 0, -EINVAL
+ * (arguments that do not split into words) or the store's error (-ENOSPC: the disk is full), with err. */
 int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 /* Kill the job's running tasks and cancel its queued runs and retries; returns how many runs were ended. */
 int engine_kill_job(struct engine *e, struct jobrec *rec);
-/* Count a success for the job as if a run had succeeded (PUT /job/success/{name}). */
+/* Count a success for the job as if a run had succeeded (PUT /job/success/{name}). Returns 0, or the store's
+ * error (-ENOSPC: the disk is full). */
 int engine_mark_success(struct engine *e, struct jobrec *rec) __attribute__((warn_unused_result));
 /* An async task reports its end (PUT /v1/scheduler/task/{taskId} {"statusCode": n}). -ENOENT: no such
  * running task. */

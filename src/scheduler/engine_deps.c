@@ -115,8 +115,8 @@ int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_i
 			continue;
 		}
 		if (child->job->n_parents > 1) {
-			if (store_round_put(e->store, child->job->name, parent->job->name, task_id) < 0)
-				return -EIO;
+			if ((rc = store_round_put(e->store, child->job->name, parent->job->name, task_id)) < 0)
+				return rc;
 			round_set(child, parent->job->name, task_id);
 			if (!round_complete(child))
 				continue;

@@ -757,7 +757,10 @@ int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, 
 	}
 	r = run_claim_now(e, rec, TRIGGER_MANUAL, arguments, NULL, &rc);
 	if (r == NULL) {
-		snprintf(err, errlen, rc == -EEXIST ? "could not find a free task id" : "store: could not record the run");
+		if (rc == -EEXIST)
+			snprintf(err, errlen, "could not find a free task id");
+		else
+			snprintf(err, errlen, "store: could not record the run: %s", store_errmsg(e->store));
 		return rc;
 	}
 	run_enqueue(e, r);
@@ -773,25 +776,24 @@ int engine_mark_success(struct engine *e, struct jobrec *rec)
 	/* The children see this id among their GNOMON_PARENT_TASK_IDS: the success was marked, not run. */
 	char *marked = task_id_format(now, 0, rec->job->name, "marked successful");
 	struct job_outcome_state before = outcome_state(rec->job);
-	bool ok;
+	int rc;
 
 	rec->job->success_count++;
 	rec->job->last_success_ms = now;
 	rec->job->errors_since_last_success = 0;
-	ok = store_begin(e->store) == 0;
-	if (ok) {
-		ok = engine_save_job(e, rec) == 0 && deps_parent_done(e, rec, marked, &children) == 0 &&
-		    store_commit(e->store) == 0;
-		if (!ok)
+	if ((rc = store_begin(e->store)) == 0) {
+		if ((rc = engine_save_job(e, rec)) == 0 && (rc = deps_parent_done(e, rec, marked, &children)) == 0)
+			rc = store_commit(e->store);
+		if (rc < 0)
 			store_rollback(e->store);
 	}
-	if (!ok)
+	if (rc < 0)
 		outcome_restore(rec->job, &before);
 	free(marked);
-	deps_release(e, &children, ok);
+	deps_release(e, &children, rc == 0);
 	run_dispatch(e);
 	engine_arm(e);
-	return ok ? 0 : -EIO;
+	return rc;
 }
 
 int engine_task_status(struct engine *e, const char *task_id, int status_code, char *err, size_t errlen)

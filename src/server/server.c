@@ -231,9 +231,11 @@ static int start(struct server *srv)
 		return -1;
 	if (uv_loop_init(&srv->loop) < 0)
 		fatalx("cannot initialise the event loop");
-	/* A write to a client that went away must fail with EPIPE, not kill the server (tasks get every signal's
-	 * default disposition back when they are spawned). */
+	/* A write to a client that went away must fail with EPIPE, and a write past a file size limit (ulimit -f)
+	 * with EFBIG (a store write then answers 507), not kill the server; tasks get every signal's default
+	 * disposition back when they are spawned. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	srv->loop.data = srv;
 	if (http_server_start(&srv->loop, &hopt, api_handle, &srv->api, &srv->http, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);

@@ -153,10 +153,11 @@ static void bind_record(sqlite3_stmt *st, const struct run_record *r)
 	sqlite3_bind_text(st, 18, str(r->reason), -1, SQLITE_STATIC);
 }
 
-/* Run an INSERT ... RETURNING id; returns 0 with the id, -EEXIST when nothing was inserted, -EIO. */
+/* Run an INSERT ... RETURNING id; returns 0 with the id, -EEXIST when nothing was inserted, or what
+ * store_failed says. */
 static int insert_returning(struct store *s, sqlite3_stmt *st, struct run_record *r)
 {
-	int rc = sqlite3_step(st);
+	int rc = sqlite3_step(st), err = 0;
 	if (rc == SQLITE_ROW) {
 		r->id = sqlite3_column_int64(st, 0);
 		rc = sqlite3_step(st);
@@ -164,12 +165,12 @@ static int insert_returning(struct store *s, sqlite3_stmt *st, struct run_record
 		sqlite3_reset(st);
 		return -EEXIST;
 	}
+	if (rc != SQLITE_DONE)
+		err = store_failed(s);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("store: saving run %s: %s", r->task_id, sqlite3_errmsg(store_db(s)));
-		return -EIO;
-	}
-	return 0;
+	if (rc != SQLITE_DONE)
+		log_warnx("store: saving run %s: %s", r->task_id, store_errmsg(s));
+	return err;
 }
 
 int store_put_run(struct store *s, struct run_record *r)
@@ -293,20 +294,22 @@ int store_list_runs(struct store *s, const char *job, int64_t before, int limit,
 	return each_record(s, st, fn, ctx);
 }
 
-/* Step a DELETE ... RETURNING task_id, reporting each; returns the count or -EIO. */
+/* Step a DELETE ... RETURNING task_id, reporting each; returns the count or what store_failed says. */
 static int delete_returning(struct store *s, sqlite3_stmt *st,
     void (*fn)(void *ctx, const char *task_id, int64_t id), void *ctx)
 {
-	int rc, n = 0;
+	int rc, n = 0, err = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (fn)
 			fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
 		n++;
 	}
+	if (rc != SQLITE_DONE)
+		err = store_failed(s);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: pruning runs: %s", sqlite3_errmsg(store_db(s)));
-		return -EIO;
+		log_warnx("store: pruning runs: %s", store_errmsg(s));
+		return err;
 	}
 	return n;
 }

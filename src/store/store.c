@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -75,6 +78,7 @@ static const char *const migrations[] = {
 };
 
 #define STMT_CACHE 32
+#define ROOM_MIN ((uint64_t)1 << 20) /* less room than this, and a failed write is taken as one for want of room */
 #define CHECKPOINT_INTERVAL_MS 500
 
 struct cached_stmt {
@@ -88,6 +92,8 @@ struct store {
 	struct cached_stmt cache[STMT_CACHE];
 	struct checkpointer *checkpointer; /* NULL: SQLite checkpoints on commit */
 	int lock_fd;
+	char *path;      /* DIR/gnomon.db */
+	char error[512]; /* the last failure's message (store_failed) */
 };
 
 static int mkdir_p(const char *dir)
@@ -195,7 +201,7 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	free(path);
+	s->path = path;
 	*out = s;
 	return 0;
 fail:
@@ -217,24 +223,66 @@ void store_close(struct store *s)
 		sqlite3_close(s->db);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	free(s->path);
 	free(s);
 }
 
 const char *store_errmsg(const struct store *s)
 {
-	return sqlite3_errmsg(s->db);
+	return s->error[0] ? s->error : sqlite3_errmsg(s->db);
+}
+
+/* Why an I/O error came without its errno: SQLite reads errno when the error reaches the connection, after other
+ * calls (a failed WAL write is reported as SQLITE_IOERR_WRITE with errno long gone), and a pager that failed
+ * fails the next writes without a system call of its own. Returns ENOSPC when the data dir's file system has
+ * (almost) no room left, EFBIG when a store file is at the file size limit (RLIMIT_FSIZE, ulimit -f), else 0. */
+static int room_errno(const struct store *s)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	struct statvfs v;
+	struct rlimit rl;
+	struct stat st;
+	char path[PATH_MAX];
+
+	if (statvfs(s->path, &v) == 0 && (uint64_t)v.f_bavail * v.f_frsize < ROOM_MIN)
+		return ENOSPC;
+	if (getrlimit(RLIMIT_FSIZE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", s->path, suffixes[i]);
+		if (stat(path, &st) == 0 && (uint64_t)st.st_size + ROOM_MIN > rl.rlim_cur)
+			return EFBIG;
+	}
+	return 0;
+}
+
+int store_failed(struct store *s)
+{
+	int code = sqlite3_extended_errcode(s->db) & 0xff, sys = sqlite3_system_errno(s->db);
+
+	if (code == SQLITE_IOERR && sys == 0)
+		sys = room_errno(s);
+	if (code == SQLITE_IOERR && sys)
+		snprintf(s->error, sizeof(s->error), "%s (%s)", sqlite3_errmsg(s->db), strerror(sys));
+	else
+		snprintf(s->error, sizeof(s->error), "%s", sqlite3_errmsg(s->db));
+	if (code == SQLITE_FULL || (code == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT || sys == EFBIG)))
+		return -ENOSPC;
+	return -EIO;
 }
 
 /* Step a prepared statement that returns no rows, then reset it. */
 static int step_done(struct store *s, enum stmt_id id)
 {
 	sqlite3_stmt *st = s->stmt[id];
-	int rc = sqlite3_step(st);
+	int rc = sqlite3_step(st), err;
+	if (rc != SQLITE_DONE)
+		err = store_failed(s);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: %s: %s", stmt_sql[id], sqlite3_errmsg(s->db));
-		return -EIO;
+		log_warnx("store: %s: %s", stmt_sql[id], s->error);
+		return err;
 	}
 	return 0;
 }
@@ -270,16 +318,18 @@ int store_delete_job(struct store *s, const char *name)
 {
 	const char *const extra[] = {sql_delete_state, sql_delete_rounds};
 
+	int rc;
+
 	sqlite3_bind_text(s->stmt[ST_DELETE_JOB], 1, name, -1, SQLITE_STATIC);
-	if (step_done(s, ST_DELETE_JOB) < 0)
-		return -EIO;
+	if ((rc = step_done(s, ST_DELETE_JOB)) < 0)
+		return rc;
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
 		sqlite3_stmt *st = store_stmt(s, extra[i]);
 		if (st == NULL)
 			return -EIO;
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		if (store_step_done(s, st) < 0)
-			return -EIO;
+		if ((rc = store_step_done(s, st)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -332,13 +382,13 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql)
 
 int store_step_done(struct store *s, sqlite3_stmt *st)
 {
-	int rc = sqlite3_step(st);
+	int rc = sqlite3_step(st), err = 0;
+	if (rc != SQLITE_DONE)
+		err = store_failed(s);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("store: %s: %s", sqlite3_sql(st), sqlite3_errmsg(s->db));
-		return -EIO;
-	}
-	return 0;
+	if (rc != SQLITE_DONE)
+		log_warnx("store: %s: %s", sqlite3_sql(st), s->error);
+	return err;
 }
 
 static const char sql_put_state[] = "INSERT INTO job_state(name, last_due_ms, anchor_ms, anchor_index) "

@@ -42,7 +42,8 @@ int store_load_job_states(struct store *s,
     int (*fn)(void *ctx, const char *name, const struct store_job_state *st), void *ctx)
     __attribute__((warn_unused_result));
 
-/* The last SQLite error, for logs. */
+/* The last error of a call that failed (SQLite's message, with the system's for an I/O error), for messages. A
+ * write that fails because the disk is full returns -ENOSPC ("database or disk is full"); other failures -EIO. */
 const char *store_errmsg(const struct store *s);
 
 #endif

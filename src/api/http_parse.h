@@ -55,7 +55,7 @@ struct http_scan {
 /* Look for the end of a request head in data[0..len), resuming where the last call stopped. Returns 0 with
  * *head_len 0 when more bytes are needed, 0 with *head_len the head's length (through its blank line, empty
  * lines before it included) when it is complete, or 414/431 with a message when the request line or the head
- * is over its cap already. */
+ * is over its cap already (400: nothing but empty lines). */
 int http_head_scan(struct http_scan *scan, const char *data, size_t len, size_t *head_len, char *err,
     size_t errlen) __attribute__((warn_unused_result));
 

@@ -25,9 +25,9 @@
 
 #define RETRY_AFTER_STORE_ERROR_MS 1000
 #define FIRE_SLICE_NS ((uint64_t)5 * 1000 * 1000) /* firing due jobs at most this long per turn of the loop */
-/* Missed slots are counted up to this many: exactly for ISO schedules (arithmetic), one by one for cron, whose
- * count in a record then reads "at least N" rather than costing the loop a walk over a long downtime. */
-#define MISSED_COUNT_CAP 100000000
+/* Missed slots are counted exactly for ISO schedules (arithmetic on the period, however many there are: PT1S
+ * over 700 days is 60 million), one by one for cron up to this many, whose count in a record then reads "at
+ * least N" rather than costing the loop a walk over a long downtime. */
 #define CRON_MISSED_COUNT_CAP 1000
 #define PRUNE_INTERVAL_MS (3600 * 1000)
 
@@ -240,7 +240,7 @@ static int record_missed(struct engine *e, const struct jobrec *rec, int64_t fro
 {
 	const struct schedule *s = &rec->sched;
 	int64_t cut = run_it ? now - eps - 1 : last, n, first, end;
-	int64_t cap = schedule_kind(s) == SCHEDULE_CRON ? CRON_MISSED_COUNT_CAP : MISSED_COUNT_CAP;
+	int64_t cap = schedule_kind(s) == SCHEDULE_CRON ? CRON_MISSED_COUNT_CAP : INT64_MAX;
 	char why[SCHEDULE_INSTANT_MAX + 160], at[SCHEDULE_INSTANT_MAX];
 	int rc;
 
@@ -294,13 +294,17 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 		}
 	}
 	run_it = now - last <= eps;
+	if (iso && ((rc = schedule_advance(e->zones, &next, now, last)) < 0 ||
+		       (rc = schedule_format(e->zones, &next, text, sizeof(text))) < 0)) {
+		/* Not the store's fault: trying again would fail the same way every time. */
+		log_warnx("job '%s' will not run until it is changed: its schedule '%s' cannot move past its slot "
+		    "due at %" PRId64 " ms (%s)", j->name, j->schedule, last, strerror(-rc));
+		return;
+	}
 
 	if (store_begin(e->store) < 0)
 		goto store_error;
 	if (iso) {
-		if (schedule_advance(e->zones, &next, now, last) < 0 ||
-		    schedule_format(e->zones, &next, text, sizeof(text)) < 0)
-			goto rollback;
 		saved_schedule = xstrdup(j->schedule);
 		job_set_string(&j->schedule, text);
 		/* The last slot of a finite schedule missed: nothing is left to run, so the job ends disabled, as
@@ -462,8 +466,13 @@ int engine_start(struct engine *e)
 		return rc;
 	for (size_t i = 0; i < registry_slots(e->reg); i++) {
 		struct jobrec *rec = registry_slot(e->reg, i);
+		int64_t period;
 		if (rec == NULL)
 			continue;
+		if (rec->has_sched && job_schedule_period_ms(rec->job->schedule, &period) == 0 && period > 0 &&
+		    period < JOB_PERIOD_MIN_MS)
+			log_warnx("job '%s': its period is shorter than one second ('%s'), which the API no longer "
+			    "accepts; it runs, one slot at a time", rec->job->name, rec->job->schedule);
 		if (rec->has_sched && schedule_kind(&rec->sched) == SCHEDULE_CRON && rec->cron_last_due == 0)
 			rec->cron_last_due = now;
 		reschedule(e, rec);

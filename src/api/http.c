@@ -326,6 +326,22 @@ const char *http_request_body(const struct http_request *req, size_t *len)
 	return req->body.data ? req->body.data : "";
 }
 
+void http_request_peer(const struct http_request *req, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	char host[INET6_ADDRSTRLEN];
+
+	if (sa && sa->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, host, sizeof(host)))
+		snprintf(out, len, "%s:%u", host, ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port));
+	else if (sa && sa->sa_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, host, sizeof(host)))
+		snprintf(out, len, "[%s]:%u", host, ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port));
+	else
+		snprintf(out, len, "unknown");
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {

@@ -245,8 +245,9 @@ static void on_idle(uv_idle_t *h)
 		count_channels(nf, channels, "dropped");
 		metrics_count(nf->metrics, "notify.dropped", 1);
 		if (nf->dropped++ % 100 == 0)
-			log_warnx("notify: the queue is full; dropped the notification about job '%s' (%lld dropped so far)",
-			    job, (long long)nf->dropped);
+			log_warnx_kv(LOG_FIELDS(.event = "notify.dropped", .job = job),
+			    "notify: the queue is full; dropped the notification about job '%s' (%lld dropped so far)", job,
+			    (long long)nf->dropped);
 	}
 	nf->n_pending = 0;
 }

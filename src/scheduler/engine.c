@@ -143,7 +143,8 @@ static void load_schedule(struct engine *e, struct jobrec *rec, int64_t now)
 		return;
 	if (schedule_parse(e->zones, rec->job->schedule, rec->job->schedule_time_zone, now, &rec->sched, err,
 		sizeof(err)) < 0) {
-		log_warnx("job '%s' will not run: %s", rec->job->name, err);
+		log_warnx_kv(LOG_FIELDS(.event = "job.unschedulable", .job = rec->job->name), "job '%s' will not run: %s",
+		    rec->job->name, err);
 		return;
 	}
 	rec->has_sched = true;
@@ -225,7 +226,8 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	r.end_ms = clock_now_ms();
 	rc = store_claim_run(e->store, &r);
 	if (rc == 0)
-		log_info("job '%s': %s", rec->job->name, reason);
+		log_info_kv(LOG_FIELDS(.event = "run.skipped", .job = rec->job->name, .task_id = r.task_id,
+				.status = "skipped"), "job '%s': %s", rec->job->name, reason);
 	if (rc == 0 && out->n < 2)
 		out->r[out->n++] = r;
 	else
@@ -297,8 +299,9 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 	if (iso && ((rc = schedule_advance(e->zones, &next, now, last)) < 0 ||
 		       (rc = schedule_format(e->zones, &next, text, sizeof(text))) < 0)) {
 		/* Not the store's fault: trying again would fail the same way every time. */
-		log_warnx("job '%s' will not run until it is changed: its schedule '%s' cannot move past its slot "
-		    "due at %" PRId64 " ms (%s)", j->name, j->schedule, last, strerror(-rc));
+		log_warnx_kv(LOG_FIELDS(.event = "job.unschedulable", .job = j->name), "job '%s' will not run until it is "
+		    "changed: its schedule '%s' cannot move past its slot due at %" PRId64 " ms (%s)", j->name, j->schedule,
+		    last, strerror(-rc));
 		return;
 	}
 
@@ -352,7 +355,8 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 		engine_tell_skipped(e, rec, &missed.r[i]);
 	missed_clear(&missed);
 	if (disabled_now) {
-		log_info("job '%s' has exhausted all of its recurrences and is now disabled", j->name);
+		log_info_kv(LOG_FIELDS(.event = "job.disabled", .job = j->name),
+		    "job '%s' has exhausted all of its recurrences and is now disabled", j->name);
 		engine_tell_exhausted(e, rec);
 	}
 	if (r && start_now)
@@ -372,8 +376,8 @@ rollback:
 	if (r)
 		run_free(r);
 store_error:
-	log_warnx("job '%s': could not record its due slot, trying again in %d ms", j->name,
-	    RETRY_AFTER_STORE_ERROR_MS);
+	log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = j->name),
+	    "job '%s': could not record its due slot, trying again in %d ms", j->name, RETRY_AFTER_STORE_ERROR_MS);
 	heap_set(&e->jobs, &rec->fire, now + RETRY_AFTER_STORE_ERROR_MS);
 }
 
@@ -471,8 +475,9 @@ int engine_start(struct engine *e)
 			continue;
 		if (rec->has_sched && job_schedule_period_ms(rec->job->schedule, &period) == 0 && period > 0 &&
 		    period < JOB_PERIOD_MIN_MS)
-			log_warnx("job '%s': its period is shorter than one second ('%s'), which the API no longer "
-			    "accepts; it runs, one slot at a time", rec->job->name, rec->job->schedule);
+			log_warnx_kv(LOG_FIELDS(.job = rec->job->name), "job '%s': its period is shorter than one second "
+			    "('%s'), which the API no longer accepts; it runs, one slot at a time", rec->job->name,
+			    rec->job->schedule);
 		if (rec->has_sched && schedule_kind(&rec->sched) == SCHEDULE_CRON && rec->cron_last_due == 0)
 			rec->cron_last_due = now;
 		reschedule(e, rec);

@@ -48,9 +48,10 @@ void engine_job_changed(struct engine *e, struct jobrec *rec);
 /* A job is about to be deleted: kill and forget its runs. */
 void engine_job_removed(struct engine *e, struct jobrec *rec);
 
-/* Run a job now with optional arguments (NULL: the job's own); does not move its schedule. */
-int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+/* Run a job now with optional arguments (NULL: the job's own); does not move its schedule. The run is logged
+ * as requested by `by` (the caller's address), before it starts. */
+int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, const char *by, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
 /* Kill the job's running tasks and cancel its queued runs and retries; returns how many runs were ended. */
 int engine_kill_job(struct engine *e, struct jobrec *rec);
 /* Count a success for the job as if a run had succeeded (PUT /job/success/{name}). */

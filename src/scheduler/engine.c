@@ -455,14 +455,17 @@ int engine_start(struct engine *e)
 		const char *name;
 		mode_t mode;
 	} dirs[] = {{"logs", 0750}, {"work", 0711}};
+	char path[4096];
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", e->cfg.data_dir, dirs[i].name);
 		if (mkdir(path, dirs[i].mode) < 0 && errno != EEXIST) {
 			log_warn("cannot create %s", path);
 			return -errno;
 		}
 	}
+	snprintf(path, sizeof(path), "%s/work", e->cfg.data_dir);
+	if ((rc = workdirs_new(path, e->cfg.keep_work_dirs, e->cfg.keep_work_dirs_max, &e->workdirs)) < 0)
+		return rc;
 	for (size_t i = 0; i < registry_slots(e->reg); i++)
 		if (registry_slot(e->reg, i) != NULL)
 			load_schedule(e, registry_slot(e->reg, i), now);
@@ -482,6 +485,7 @@ int engine_start(struct engine *e)
 			rec->cron_last_due = now;
 		reschedule(e, rec);
 	}
+	run_sweep_work_dirs(e);
 	if ((rc = run_recover_all(e)) < 0)
 		return rc;
 	/* Retention applies to old records too: now, then every hour. */
@@ -525,6 +529,8 @@ void engine_stop(struct engine *e)
 	e->stopping = true;
 	uv_timer_stop(&e->timer);
 	run_stop_all(e);
+	workdirs_free(e->workdirs); /* once the directory it is on is done; the rest waits for the next start */
+	e->workdirs = NULL;
 	uv_close((uv_handle_t *)&e->timer, on_closed);
 	uv_close((uv_handle_t *)&e->prune_timer, on_closed);
 	uv_close((uv_handle_t *)&e->more, on_closed);

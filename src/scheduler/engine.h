@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "scheduler/workdirs.h"
+
 struct engine;
 struct events;
 struct jobrec;
@@ -31,6 +33,8 @@ struct engine_config {
 	size_t log_cap;              /* bytes kept at the head and at the tail of each output stream */
 	unsigned spawn_threads;      /* runs that start together are spawned this many at a time (0 or 1: one by
 	                              * one on the loop thread) */
+	enum workdirs_keep keep_work_dirs; /* the runs whose working directory is kept when they end */
+	int64_t keep_work_dirs_max;  /* bytes the kept working directories may use together (0: no cap) */
 	struct metrics *metrics;     /* counters and histograms of runs (borrowed) */
 	struct events *events;       /* told about runs and job outcomes (borrowed; NULL: nobody) */
 };

@@ -2,7 +2,7 @@
  * at start), starting runs (engine_launch.c) in batches, their outcomes (counters, retries, disabling), kills,
  * manual runs and async completions. Resuming open runs after a restart is engine_recover.c. */
 #include <errno.h>
-#include <ftw.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +22,7 @@
 #include "util/clock.h"
 #include "util/container.h"
 #include "util/log.h"
+#include "util/rmtree.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
@@ -209,30 +210,28 @@ static void job_next(struct engine *e, struct jobrec *rec)
 	}
 }
 
-static int unlink_path(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+void run_remove_files(struct engine *e, int64_t id, bool wait)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
+	char path[4096], err[512];
+	int rc;
 
-void run_remove_files(struct engine *e, int64_t id)
-{
-	char path[4096];
 	run_log_path(e->cfg.data_dir, id, "stdout", path, sizeof(path));
 	unlink(path);
 	run_log_path(e->cfg.data_dir, id, "stderr", path, sizeof(path));
 	unlink(path);
+	if (e->workdirs && !wait) {
+		workdirs_remove(e->workdirs, id);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/work/%" PRId64, e->cfg.data_dir, id);
-	nftw(path, unlink_path, 16, FTW_DEPTH | FTW_PHYS);
+	if ((rc = rmtree_at(AT_FDCWD, path, err, sizeof(err))) < 0 && rc != -ENOENT)
+		log_warnx("could not remove all of %s", err);
 }
 
 static void on_pruned(void *ctx, const char *task_id, int64_t id)
 {
 	(void)task_id;
-	run_remove_files(ctx, id);
+	run_remove_files(ctx, id, false);
 }
 
 void run_prune_history(struct engine *e)
@@ -383,6 +382,9 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 		if (status == RUN_SUCCEEDED)
 			metrics_histogram(e->cfg.metrics, "gnomon.runs.duration_ms", r->rec.end_ms - r->rec.start_ms);
 	}
+	/* Its process is gone: its working directory goes, or is kept (--keep-work-dirs). */
+	if (r->rec.start_ms != RUN_TIME_NONE && e->workdirs)
+		workdirs_ended(e->workdirs, r->rec.id, status, r->rec.job, r->rec.task_id);
 	forget(e, r);
 	run_free(r);
 	if (retry && ok) {

@@ -303,14 +303,17 @@ class HistoryAndStats(SchedulerTestCase):
         self.assertEqual(len(body["taskStatHistory"]), 2)
 
     def test_retention_by_count_removes_runs_and_files(self):
-        srv = self.new_server(("--history-max-runs", "2"))
+        """Pruned runs lose their output files and (--keep-work-dirs always) their working directories."""
+        srv = self.new_server(("--history-max-runs", "2", "--keep-work-dirs", "always"))
         self.add_job(sched("keep2", "echo hi", schedule="R/2030-01-01T00:00:00Z/P1D"), srv=srv)
         self.run_times("keep2", 4, srv)
         runs = self.runs("keep2", srv)
         self.assertEqual(len(runs), 2, runs)
         logs = sorted(os.listdir(os.path.join(srv.data_dir, "logs")))
         self.assertEqual(logs, sorted("%d.stdout" % r["id"] for r in runs))
-        self.assertEqual(sorted(os.listdir(os.path.join(srv.data_dir, "work"))), sorted(str(r["id"]) for r in runs))
+        work = os.path.join(srv.data_dir, "work")
+        wait_until(lambda: sorted(os.listdir(work)) == sorted(str(r["id"]) for r in runs), 10,
+                   what="the working directories of the pruned runs removed")
 
     def test_retention_by_age_applies_to_old_records(self):
         srv = self.new_server(())

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,6 +185,47 @@ static void test_unwritable_tree_of_its_owner(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* In a mount namespace of its own (when the test may make one): a file system mounted inside the tree is left
+ * in place, with its files, and reported; the rest of the tree goes. 77: cannot mount here. */
+static int remove_around_a_mount(void)
+{
+	char p[512], err[256];
+	int rc;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 77;
+	if (mkdir(pathf(p, sizeof(p), "%s/m", base), 0755) < 0 || mkdir(pathf(p, sizeof(p), "%s/m/mnt", base), 0755) < 0)
+		return 10;
+	put_file(pathf(p, sizeof(p), "%s/m/plain", base), 10, 0644);
+	if (mount("none", pathf(p, sizeof(p), "%s/m/mnt", base), "tmpfs", 0, NULL) < 0)
+		return 77;
+	put_file(pathf(p, sizeof(p), "%s/m/mnt/theirs", base), 10, 0644);
+	rc = rmtree_at(AT_FDCWD, pathf(p, sizeof(p), "%s/m", base), err, sizeof(err));
+	if (rc != -EXDEV || strstr(err, "/m/mnt: ") == NULL)
+		return 11;
+	if (!exists(pathf(p, sizeof(p), "%s/m/mnt/theirs", base)) || exists(pathf(p, sizeof(p), "%s/m/plain", base)))
+		return 12;
+	if (umount(pathf(p, sizeof(p), "%s/m/mnt", base)) < 0)
+		return 13;
+	return rmtree_at(AT_FDCWD, pathf(p, sizeof(p), "%s/m", base), err, sizeof(err)) == 0 ? 0 : 14;
+}
+
+static void test_mount_point_is_left_alone(void **state)
+{
+	int status;
+	pid_t pid = fork();
+	(void)state;
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(remove_around_a_mount());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_disk_usage(void **state)
 {
 	char p[512], outside[512];
@@ -221,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_a_link_in_place_of_the_tree),
 		cmocka_unit_test(test_deep_tree),
 		cmocka_unit_test(test_unwritable_tree_of_its_owner),
+		cmocka_unit_test(test_mount_point_is_left_alone),
 		cmocka_unit_test(test_disk_usage),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

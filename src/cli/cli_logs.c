@@ -1,8 +1,6 @@
 /* `gnomon logs TASKID [--stream stdout|stderr] [-f]`: the captured output of a run, written to stdout byte for
  * byte as it arrives. The body is streamed rather than read whole, so a followed run's output shows while it is
  * produced. */
-#include "cli/cli.h"
-
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,8 +28,9 @@ static const struct cli_cmd_entry logs_entry[] = {
     {NULL, "TASKID", "Print the captured output of a run", 1, 1, logs_exec},
 };
 
-static const struct cli_cmd_family logs_family = {
+const struct cli_cmd_family cli_logs_family = {
     .name = "logs",
+    .help = "Print the output of a run, or of a job's latest run",
     .entries = logs_entry,
     .n_entries = 1,
     .opts = logs_opts,
@@ -41,11 +40,6 @@ static const struct cli_cmd_family logs_family = {
 
 static const char *opt_stream = "stdout";
 static bool opt_follow;
-
-int cli_logs_main(int argc, char **argv)
-{
-	return cli_cmd_main(&logs_family, argc, argv);
-}
 
 static int logs_set_opts(const char *const *values, char *err, size_t errlen)
 {

@@ -173,11 +173,77 @@ class Cli(GnomonTestCase):
         self.assertEqual(self.job_names(), [])
 
     def test_usage_errors(self):
-        for args in [("show",), ("rm",), ("frobnicate",), ("list", "--bogus")]:
+        """A usage error is one line naming the problem and where help is, and exit status 2."""
+        for args, message in [(("show",), "show: missing argument NAME (see gnomon job show --help)"),
+                              (("rm",), "rm: missing argument NAME (see gnomon job rm --help)"),
+                              (("frobnicate",), "unknown job command 'frobnicate' (see gnomon job --help)"),
+                              (("list", "--bogus"), "unknown option '--bogus' (see gnomon job list --help)"),
+                              (("list", "--server="), "option '--server' needs a value (see gnomon job list --help)"),
+                              (("list", "--json=yes"), "option '--json' takes no value (see gnomon job list --help)")]:
             with self.subTest(args=args):
                 rc, out, err = self.gnomon(*args)
-                self.assertNotEqual(rc, 0, (out, err))
-                self.assertTrue(err.strip(), "no message on stderr")
+                self.assertEqual((rc, out, err), (2, "", "gnomon: %s\n" % message))
+
+    def run_argv(self, argv, env=None):
+        """Run gnomon with exactly argv (no --server added); returns (rc, stdout, stderr)."""
+        full_env = {k: v for k, v in os.environ.items() if k != "GNOMON_SERVER"}
+        full_env.update(env or {})
+        r = subprocess.run([BIN] + argv, input=b"", capture_output=True, env=full_env,
+                           timeout=REQUEST_TIMEOUT + 10, cwd=self.tmp.name)
+        err = r.stderr.decode("utf-8", "replace")
+        self.assertEqual(sanitizer_lines(err), [], err)
+        return r.returncode, r.stdout.decode("utf-8", "replace"), err
+
+    def test_global_options_before_or_after_the_command(self):
+        """--server and --json work before the command word, between it and its arguments, and after them; one
+        given after the command word wins over one before it."""
+        self.add_job(sched("placed", "echo placed"))
+        url, down = self.server.url, "http://127.0.0.1:%d" % free_port()
+        placements = [
+            ["--server", url, "--json", "job", "show", "placed"],
+            ["--json", "job", "--server", url, "show", "placed"],
+            ["job", "show", "placed", "--server=" + url, "--json"],
+            ["--server=" + down, "job", "show", "--json", "placed", "--server", url],
+            ["--json", "--", "job", "show", "placed", "--server", url],
+        ]
+        for argv in placements:
+            with self.subTest(argv=argv):
+                rc, out, err = self.run_argv(argv)
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(json.loads(out)["name"], "placed")
+        for argv in (["--json", "--server", url, "runs", "placed"], ["runs", "--json", "placed", "--server", url],
+                     ["--server", url, "runs", "placed", "--limit", "3", "--json"]):
+            with self.subTest(argv=argv):
+                rc, out, err = self.run_argv(argv)
+                self.assertEqual((rc, json.loads(out)), (0, {"runs": [], "next": None}), err)
+        rc, out, err = self.run_argv(["--server", url, "schedule", "preview", "--json", "R5/2030-01-01T00:00:00Z/P1D",
+                                      "-n", "2"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(json.loads(out)["times"]), 2)
+        # GNU getopt stops at the first argument under POSIXLY_CORRECT; the options after it still count.
+        rc, out, err = self.run_argv(["job", "show", "placed", "--json", "--server", url],
+                                     env={"POSIXLY_CORRECT": "1"})
+        self.assertEqual((rc, json.loads(out)["name"]), (0, "placed"), err)
+
+    def test_global_option_errors(self):
+        """Before the command word only the global options are known; each error is one line and status 2."""
+        url = self.server.url
+        cases = [
+            (["--bogus", "job", "list"], "gnomon: unknown option '--bogus' (see gnomon --help)"),
+            (["--limit", "5", "runs", "x"], "gnomon: unknown option '--limit' (see gnomon --help)"),
+            (["--server"], "gnomon: option '--server' needs a value (see gnomon --help)"),
+            (["--server", url, "frobnicate"], "gnomon: unknown command 'frobnicate' (see gnomon --help)"),
+            (["--json"], '{"error":"missing command"}'),
+            (["--json", "--bogus", "job"], '{"error":"unknown option \'--bogus\'"}'),
+            (["--server", url, "server"], "gnomon: options before 'server' are for the client commands; give the "
+                                          "server's after it (see gnomon --help)"),
+        ]
+        for argv, line in cases:
+            with self.subTest(argv=argv):
+                self.assertEqual(self.run_argv(argv), (2, "", line + "\n"))
+        rc, out, err = self.run_argv(["--server", url, "--help"])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("global options", out)
 
     def test_json_errors(self):
         """With --json every command's error is one {"error": "..."} line on stderr (usage errors too, without the

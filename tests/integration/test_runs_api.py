@@ -58,8 +58,7 @@ class RunsTestCase(GnomonTestCase):
         self.assertEqual(rc, code, err)
         lines = err.splitlines()
         self.assertTrue(lines and lines[0].startswith("gnomon: "), err)
-        if code == 1:
-            self.assertEqual(len(lines), 1, "expected one line on stderr, got %r" % err)
+        self.assertEqual(len(lines), 1, "expected one line on stderr, got %r" % err)
         for part in ([contains] if isinstance(contains, str) else contains):
             self.assertIn(part, lines[0])
 

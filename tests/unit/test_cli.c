@@ -1,5 +1,5 @@
-/* Unit tests for the CLI's pure helpers: endpoint choice, batch ordering, tables, URLs, error lines, option
- * parsing, input parsing, `job run` argument quoting and the job views. */
+/* Unit tests for the CLI's pure helpers: endpoint choice, batch ordering, tables, URLs, error lines, input
+ * parsing, `job run` argument quoting and the job views. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -316,53 +316,6 @@ static void test_http_error_text(void **state)
 	assert_string_equal(got, "HTTP 500: aaaaaaaaa");
 }
 
-static void test_args(void **state)
-{
-	static const struct {
-		const char *argv[5];
-		int argc;
-		const char *pos, *server, *error;
-		bool json, help;
-	} cases[] = {
-	    {{"add", "-"}, 2, "add -", NULL, NULL, false, false},
-	    {{"--json", "list"}, 2, "list", NULL, NULL, true, false},
-	    {{"list", "--server", "http://x", "--json"}, 4, "list", "http://x", NULL, true, false},
-	    {{"show", "--server=y:1", "n"}, 3, "show n", "y:1", NULL, false, false},
-	    {{"rm", "--", "-weird", "--json"}, 4, "rm -weird --json", NULL, NULL, false, false},
-	    {{"-h"}, 1, "", NULL, NULL, false, true},
-	    {{"add", "--help"}, 2, "add", NULL, NULL, false, true},
-	    {{"list", "-x"}, 2, NULL, NULL, "unknown option '-x'", false, false},
-	    {{"list", "--server"}, 2, NULL, NULL, "option '--server' needs a URL", false, false},
-	    {{"list", "--server="}, 2, NULL, NULL, "option '--server' needs a URL", false, false},
-	};
-	char err[128], pos[128];
-
-	(void)state;
-	for (size_t i = 0; i < N(cases); i++) {
-		struct cli_args a;
-		int rc = cli_args_parse(cases[i].argc, (char **)(uintptr_t)cases[i].argv, &a, err, sizeof(err));
-
-		if (cases[i].error) {
-			assert_int_equal(rc, -EINVAL);
-			assert_string_equal(err, cases[i].error);
-		} else {
-			size_t used = 0;
-			assert_int_equal(rc, 0);
-			pos[0] = '\0';
-			for (int k = 0; k < a.npos; k++)
-				used += (size_t)snprintf(pos + used, sizeof(pos) - used, "%s%s", k ? " " : "", a.pos[k]);
-			assert_string_equal(pos, cases[i].pos);
-			if (cases[i].server)
-				assert_string_equal(a.server, cases[i].server);
-			else
-				assert_null(a.server);
-			assert_int_equal(a.json, cases[i].json);
-			assert_int_equal(a.help, cases[i].help);
-		}
-		cli_args_free(&a);
-	}
-}
-
 static void test_input(void **state)
 {
 	static const struct {
@@ -511,7 +464,6 @@ int main(void)
 	    cmocka_unit_test(test_table_many_rows),
 	    cmocka_unit_test(test_url),
 	    cmocka_unit_test(test_http_error_text),
-	    cmocka_unit_test(test_args),
 	    cmocka_unit_test(test_input),
 	    cmocka_unit_test(test_schedule_text),
 	    cmocka_unit_test(test_list_table),

@@ -1,5 +1,5 @@
 /* Unit tests for the pure helpers of `gnomon runs`, `gnomon logs` and `gnomon schedule preview`: durations, local
- * times, the EXIT cell, the runs table, preview lines, and the extraction of command options. */
+ * times, the EXIT cell, the runs table and preview lines. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -214,95 +214,6 @@ static void test_preview_text(void **state)
 	}
 }
 
-static void test_opt_extract(void **state)
-{
-	static const struct cli_opt opts[] = {
-	    {"--limit", NULL, "N", "limit"},
-	    {"--count", "-n", "N", "count"},
-	    {"--follow", "-f", NULL, "follow"},
-	};
-	static const struct {
-		const char *argv[8];
-		int argc;
-		const char *rest, *limit, *count, *follow, *error;
-	} cases[] = {
-	    {{"runs", "job"}, 2, "runs job", NULL, NULL, NULL, NULL},
-	    {{"runs", "--limit", "5", "job"}, 4, "runs job", "5", NULL, NULL, NULL},
-	    {{"runs", "job", "--limit=7", "--json"}, 4, "runs job --json", "7", NULL, NULL, NULL},
-	    {{"s", "p", "-n", "3", "x", "--count", "4"}, 7, "s p x", NULL, "4", NULL, NULL},
-	    {{"logs", "-f", "id", "--server", "u"}, 5, "logs id --server u", NULL, NULL, "1", NULL},
-	    {{"logs", "--follow", "id"}, 3, "logs id", NULL, NULL, "1", NULL},
-	    {{"job", "run", "x", "--", "-f", "--limit", "1"}, 7, "job run x -- -f --limit 1", NULL, NULL, NULL, NULL},
-	    {{"runs", "--limited"}, 2, "runs --limited", NULL, NULL, NULL, NULL},
-	    {{"runs", "-n=3"}, 2, "runs -n=3", NULL, NULL, NULL, NULL},
-	    {{"runs", "job", "--limit"}, 3, NULL, NULL, NULL, NULL, "option '--limit' needs a value"},
-	    {{"runs", "-n"}, 2, NULL, NULL, NULL, NULL, "option '-n' needs a value"},
-	    {{"logs", "--follow=yes"}, 2, NULL, NULL, NULL, NULL, "option '--follow' takes no value"},
-	};
-	char err[128], rest[128];
-
-	(void)state;
-	for (size_t i = 0; i < N(cases); i++) {
-		const char *values[N(opts)];
-		char *argv[8];
-		int argc;
-
-		memcpy(argv, cases[i].argv, sizeof(argv));
-		argc = cli_opt_extract(opts, N(opts), cases[i].argc, argv, values, err, sizeof(err));
-		if (cases[i].error) {
-			assert_int_equal(argc, -EINVAL);
-			assert_string_equal(err, cases[i].error);
-			continue;
-		}
-		size_t used = 0;
-		rest[0] = '\0';
-		for (int k = 0; k < argc; k++)
-			used += (size_t)snprintf(rest + used, sizeof(rest) - used, "%s%s", k ? " " : "", argv[k]);
-		assert_string_equal(rest, cases[i].rest);
-		const char *want[] = {cases[i].limit, cases[i].count, cases[i].follow};
-		for (size_t k = 0; k < N(opts); k++) {
-			if (want[k])
-				assert_string_equal(values[k], want[k]);
-			else
-				assert_null(values[k]);
-		}
-	}
-}
-
-static void test_opt_int(void **state)
-{
-	static const struct {
-		const char *value;
-		long long min, max, want;
-		const char *error;
-	} cases[] = {
-	    {"5", 1, 1000, 5, NULL},
-	    {"1000", 1, 1000, 1000, NULL},
-	    {"0", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '0'"},
-	    {"1001", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '1001'"},
-	    {"-1", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '-1'"},
-	    {"+5", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '+5'"},
-	    {"5x", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '5x'"},
-	    {"", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got ''"},
-	    {"99999999999999999999", 1, 1000, 0,
-		"option '--limit' expects an integer from 1 to 1000, got '99999999999999999999'"},
-	};
-	char err[160];
-
-	(void)state;
-	for (size_t i = 0; i < N(cases); i++) {
-		long long got = -1;
-		int rc = cli_opt_int("--limit", cases[i].value, cases[i].min, cases[i].max, &got, err, sizeof(err));
-		if (cases[i].error) {
-			assert_int_equal(rc, -EINVAL);
-			assert_string_equal(err, cases[i].error);
-		} else {
-			assert_int_equal(rc, 0);
-			assert_int_equal(got, cases[i].want);
-		}
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,8 +222,6 @@ int main(void)
 	    cmocka_unit_test(test_exit_text),
 	    cmocka_unit_test(test_runs_table),
 	    cmocka_unit_test(test_preview_text),
-	    cmocka_unit_test(test_opt_extract),
-	    cmocka_unit_test(test_opt_int),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

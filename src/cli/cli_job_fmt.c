@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_job_util.h"
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
@@ -13,6 +14,7 @@
 #define LIST_SCHEDULE_MAX 40
 #define LIST_TZ_MAX 20
 #define LIST_OWNER_MAX 30
+#define LIST_COMMAND_MAX 50
 #define REAL_FORMAT "%.15g"
 
 /* When `job show` prints a field. */
@@ -112,20 +114,45 @@ static const char *field_or_dash(const json_t *job, const char *key)
 
 static struct cli_table *new_list_table(void)
 {
-	static const char *const headers[] = {"NAME", "SCHEDULE", "TZ", "LAST", "STATE", "DISABLED", "OWNER"};
+	static const char *const headers[] = {"NAME", "SCHEDULE", "TZ", "LAST", "STATE", "DISABLED", "OWNER",
+	    "COMMAND"};
 	struct cli_table *t = cli_table_new(sizeof(headers) / sizeof(headers[0]), headers);
 
 	cli_table_set_max_width(t, 0, LIST_NAME_MAX);
 	cli_table_set_max_width(t, 1, LIST_SCHEDULE_MAX);
 	cli_table_set_max_width(t, 2, LIST_TZ_MAX);
 	cli_table_set_max_width(t, 6, LIST_OWNER_MAX);
+	cli_table_set_max_width(t, 7, LIST_COMMAND_MAX);
 	return t;
+}
+
+char *cli_job_command_text(const json_t *job)
+{
+	const char *command = json_string_value(json_object_get(job, "command"));
+	const json_t *args = json_object_get(job, "arguments");
+	const char **words;
+	char *joined, *text;
+	size_t n = 0;
+
+	if (!command || !*command)
+		return xstrdup("-");
+	if (!json_is_false(json_object_get(job, "shell")) || json_array_size(args) == 0)
+		return xstrdup(command);
+	words = xcalloc(json_array_size(args), sizeof(*words));
+	for (size_t i = 0; i < json_array_size(args); i++)
+		if (json_is_string(json_array_get(args, i)))
+			words[n++] = json_string_value(json_array_get(args, i));
+	joined = cli_job_join_args((int)n, words);
+	text = xasprintf("%s %s", command, joined);
+	free(joined);
+	free(words);
+	return text;
 }
 
 /* Add one summary entry, completed from the full job when there is one. */
 static void add_list_row(struct cli_table *t, const json_t *entry, const json_t *job)
 {
-	char *schedule = cli_job_schedule_text(entry);
+	char *schedule = cli_job_schedule_text(entry), *command = cli_job_command_text(job);
 	const char *cells[] = {
 	    name_of(entry),
 	    *schedule ? schedule : "-",
@@ -134,9 +161,11 @@ static void add_list_row(struct cli_table *t, const json_t *entry, const json_t 
 	    field_or_dash(entry, "state"),
 	    json_is_true(json_object_get(entry, "disabled")) ? "yes" : "no",
 	    field_or_dash(job, "owner"),
+	    command,
 	};
 
 	cli_table_add_row(t, cells);
+	free(command);
 	free(schedule);
 }
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import (BIN, REQUEST_TIMEOUT, GnomonTestCase, dep, free_port, main, sanitizer_lines,  # noqa
@@ -91,6 +92,28 @@ class Cli(GnomonTestCase):
         rc, out, err = self.gnomon("list", "--json")
         self.assertEqual(rc, 0, err)
         self.assertEqual(json.loads(out), self.list_jobs())
+
+    def test_list_aligns_by_display_width(self):
+        """Columns line up on a terminal whatever the text: CJK characters take two columns, combining marks
+        none, in a UTF-8 locale or in LC_ALL=C (the CLI then measures in C.UTF-8)."""
+        self.add_job(sched("wide", "echo \u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8",
+                           owner="\u5c71\u7530 <y@example.com>"))
+        self.add_job(sched("accent", "echo e\u0301te\u0301 caf\u00e9", owner="Zoe\u0308 <z@example.com>"))
+        self.add_job(sched("plain", "echo hi", owner="ops@example.com"))
+
+        def width(text):
+            return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+                       for c in text)
+        for env in ({"LC_ALL": "C"}, {"LC_ALL": "C.UTF-8"}, {"LANG": "", "LC_ALL": ""}):
+            with self.subTest(env=env):
+                rc, out, err = self.gnomon("list", env=env)
+                self.assertEqual(rc, 0, err)
+                lines = out.splitlines()
+                self.assertEqual(len(lines), 4, out)
+                owner, command = lines[0].index("OWNER"), lines[0].index("COMMAND")
+                for line in lines[1:]:
+                    self.assertEqual(width(line[:line.index("echo")]), command, lines)
+                    self.assertEqual(width(line[:line.rindex("  ", 0, line.index("@")) + 2]), owner, lines)
 
     def test_list_empty(self):
         rc, out, err = self.gnomon("list", "--json")

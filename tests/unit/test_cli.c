@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,59 @@ static void test_table(void **state)
 	}
 }
 
+/* Columns are aligned by terminal width: CJK and emoji take two columns, combining marks none; a cut never
+ * splits a character from its combining marks, and a wide character that does not fit before "..." leaves one
+ * column of padding. (UTF-8 spelled out in bytes: 日 e6 97 a5, 本 e6 9c ac, 語 e8 aa 9e, U+0301 cc 81, 😀 f0 9f
+ * 98 80.) */
+static void test_table_width(void **state)
+{
+	static const char *const headers[] = {"NAME", "X"};
+	static const struct {
+		const char *cells[2][2]; /* two rows */
+		size_t max0;
+		const char *want;
+	} cases[] = {
+	    {{{"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "x"}, {"ab", "y"}}, 0,
+		"NAME    X\n"
+		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e  x\n"
+		"ab      y\n"},
+	    {{{"e\xcc\x81te\xcc\x81", "x"}, {"abcd", "y"}}, 0,
+		"NAME  X\n"
+		"e\xcc\x81te\xcc\x81   x\n"
+		"abcd  y\n"},
+	    {{{"\xf0\x9f\x98\x80ok", "x"}, {"a", "y"}}, 0,
+		"NAME  X\n"
+		"\xf0\x9f\x98\x80ok  x\n"
+		"a     y\n"},
+	    {{{"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "x"}, {"abcdefgh", "y"}}, 6,
+		"NAME    X\n"
+		"\xe6\x97\xa5...   x\n"
+		"abc...  y\n"},
+	    {{{"e\xcc\x81" "e\xcc\x81" "e\xcc\x81" "e\xcc\x81" "e\xcc\x81", "x"}, {"a", "y"}}, 4,
+		"NAME  X\n"
+		"e\xcc\x81...  x\n"
+		"a     y\n"},
+	    {{{"a\xc2\x9b" "b", "x"}, {"\xc3\xa9", "y"}}, 0,
+		"NAME  X\n"
+		"a b   x\n"
+		"\xc3\xa9     y\n"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		struct cli_table *t = cli_table_new(2, headers);
+		char *got;
+
+		cli_table_set_max_width(t, 0, cases[i].max0);
+		cli_table_add_row(t, cases[i].cells[0]);
+		cli_table_add_row(t, cases[i].cells[1]);
+		got = render(t);
+		assert_string_equal(got, cases[i].want);
+		free(got);
+		cli_table_free(t);
+	}
+}
+
 static void test_table_many_rows(void **state)
 {
 	static const char *const headers[] = {"N"};
@@ -386,8 +440,10 @@ static void test_list_table(void **state)
 				"\"schedule\":\"\",\"parents\":[\"zeta\",\"x\"],\"disabled\":true},"
 				"{\"name\":\"gone\",\"status\":\"failure\",\"state\":\"queued\","
 				"\"schedule\":\"R/2024-01-01T00:00:00Z/P1D\",\"parents\":[],\"disabled\":false}]}");
-	json_t *jobs = parse("[{\"name\":\"zeta\",\"owner\":\"ops@example.com\",\"scheduleTimeZone\":\"Europe/Paris\"},"
-			     "{\"name\":\"alpha\",\"owner\":\"\"}]");
+	json_t *jobs = parse("[{\"name\":\"zeta\",\"owner\":\"Jos\u00e9 <j@example.com>\","
+			     "\"scheduleTimeZone\":\"Europe/Paris\",\"command\":\"echo \u65e5\u672c \u2713\"},"
+			     "{\"name\":\"alpha\",\"owner\":\"\",\"command\":\"/bin/echo\",\"shell\":false,"
+			     "\"arguments\":[\"a b\",\"c\"]}]");
 	json_t *bad = parse("{\"jobs\":{}}");
 	char err[128], *got;
 	struct cli_table *t = cli_job_list_table(summary, jobs, err, sizeof(err));
@@ -396,10 +452,12 @@ static void test_list_table(void **state)
 	assert_non_null(t);
 	got = render(t);
 	assert_string_equal(got,
-	    "NAME   SCHEDULE                     TZ            LAST     STATE      DISABLED  OWNER\n"
-	    "alpha  after: zeta,x                -             fresh    2 running  yes       -\n"
-	    "gone   R/2024-01-01T00:00:00Z/P1D   -             failure  queued     no        -\n"
-	    "zeta   R/2024-01-01T00:00:00Z/PT1H  Europe/Paris  success  idle       no        ops@example.com\n");
+	    "NAME   SCHEDULE                     TZ            LAST     STATE      DISABLED  OWNER                 COMMAND\n"
+	    "alpha  after: zeta,x                -             fresh    2 running  yes       -                     "
+	    "/bin/echo 'a b' c\n"
+	    "gone   R/2024-01-01T00:00:00Z/P1D   -             failure  queued     no        -                     -\n"
+	    "zeta   R/2024-01-01T00:00:00Z/PT1H  Europe/Paris  success  idle       no        Jos\xc3\xa9 <j@example.com>  "
+	    "echo \xe6\x97\xa5\xe6\x9c\xac \xe2\x9c\x93\n");
 	free(got);
 	cli_table_free(t);
 	assert_null(cli_job_list_table(bad, jobs, err, sizeof(err)));
@@ -455,12 +513,18 @@ static void test_describe(void **state)
 
 int main(void)
 {
+	/* As cli_main does: tables measure text in a UTF-8 locale. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		fprintf(stderr, "no C.UTF-8 locale\n");
+		return 1;
+	}
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_endpoint),
 	    cmocka_unit_test(test_join_args),
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_order_long_chain),
 	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_table_width),
 	    cmocka_unit_test(test_table_many_rows),
 	    cmocka_unit_test(test_url),
 	    cmocka_unit_test(test_http_error_text),

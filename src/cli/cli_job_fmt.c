@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli_job_util.h"
+#include "cli/cli_time.h"
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
@@ -28,44 +29,51 @@ enum show_rule {
 	SHOW_SCHEDULE, /* "parents" for a dependent job, else "schedule" */
 };
 
+/* How `job show` writes a field's value. */
+enum show_format {
+	AS_TEXT, /* strings as they are, lists joined */
+	AS_JSON, /* compact JSON, e.g. argv where spaces matter */
+	AS_TIME, /* an instant in the local zone, with the zone (cli_time_local) */
+};
+
 static const struct show_field {
 	const char *key;
 	enum show_rule rule;
-	bool as_json; /* print the value as compact JSON, e.g. argv where spaces matter */
+	enum show_format format;
 } show_fields[] = {
-    {"name", SHOW_ALWAYS, false},
-    {"description", SHOW_NONEMPTY, false},
-    {"command", SHOW_ALWAYS, false},
-    {"shell", SHOW_FALSE, false},
-    {"arguments", SHOW_NONEMPTY, true},
-    {"schedule", SHOW_SCHEDULE, false},
-    {"scheduleTimeZone", SHOW_NONEMPTY, false},
-    {"owner", SHOW_ALWAYS, false},
-    {"ownerName", SHOW_NONEMPTY, false},
-    {"runAsUser", SHOW_NONEMPTY, false},
-    {"container", SHOW_NONEMPTY, false},
-    {"environmentVariables", SHOW_NONEMPTY, false},
-    {"fetch", SHOW_NONEMPTY, false},
-    {"uris", SHOW_NONEMPTY, false},
-    {"constraints", SHOW_NONEMPTY, false},
-    {"executor", SHOW_NONEMPTY, false},
-    {"executorFlags", SHOW_NONEMPTY, false},
-    {"taskInfoData", SHOW_NONEMPTY, false},
-    {"cpus", SHOW_PRESENT, false},
-    {"mem", SHOW_PRESENT, false},
-    {"disk", SHOW_PRESENT, false},
-    {"retries", SHOW_PRESENT, false},
-    {"maxCompletionTime", SHOW_NONZERO, false},
-    {"concurrent", SHOW_TRUE, false},
-    {"highPriority", SHOW_TRUE, false},
-    {"softError", SHOW_TRUE, false},
-    {"dataProcessingJobType", SHOW_TRUE, false},
-    {"disabled", SHOW_ALWAYS, false},
-    {"successCount", SHOW_ALWAYS, false},
-    {"errorCount", SHOW_ALWAYS, false},
-    {"errorsSinceLastSuccess", SHOW_NONZERO, false},
-    {"lastSuccess", SHOW_ALWAYS, false},
-    {"lastError", SHOW_ALWAYS, false},
+    {"name", SHOW_ALWAYS, AS_TEXT},
+    {"description", SHOW_NONEMPTY, AS_TEXT},
+    {"command", SHOW_ALWAYS, AS_TEXT},
+    {"shell", SHOW_FALSE, AS_TEXT},
+    {"arguments", SHOW_NONEMPTY, AS_JSON},
+    {"schedule", SHOW_SCHEDULE, AS_TEXT},
+    {"scheduleTimeZone", SHOW_NONEMPTY, AS_TEXT},
+    {"owner", SHOW_ALWAYS, AS_TEXT},
+    {"ownerName", SHOW_NONEMPTY, AS_TEXT},
+    {"runAsUser", SHOW_NONEMPTY, AS_TEXT},
+    {"container", SHOW_NONEMPTY, AS_TEXT},
+    {"environmentVariables", SHOW_NONEMPTY, AS_TEXT},
+    {"fetch", SHOW_NONEMPTY, AS_TEXT},
+    {"uris", SHOW_NONEMPTY, AS_TEXT},
+    {"constraints", SHOW_NONEMPTY, AS_TEXT},
+    {"executor", SHOW_NONEMPTY, AS_TEXT},
+    {"executorFlags", SHOW_NONEMPTY, AS_TEXT},
+    {"taskInfoData", SHOW_NONEMPTY, AS_TEXT},
+    {"cpus", SHOW_PRESENT, AS_TEXT},
+    {"mem", SHOW_PRESENT, AS_TEXT},
+    {"disk", SHOW_PRESENT, AS_TEXT},
+    {"retries", SHOW_PRESENT, AS_TEXT},
+    {"maxCompletionTime", SHOW_NONZERO, AS_TEXT},
+    {"concurrent", SHOW_TRUE, AS_TEXT},
+    {"highPriority", SHOW_TRUE, AS_TEXT},
+    {"softError", SHOW_TRUE, AS_TEXT},
+    {"dataProcessingJobType", SHOW_TRUE, AS_TEXT},
+    {"disabled", SHOW_ALWAYS, AS_TEXT},
+    {"successCount", SHOW_ALWAYS, AS_TEXT},
+    {"errorCount", SHOW_ALWAYS, AS_TEXT},
+    {"errorsSinceLastSuccess", SHOW_NONZERO, AS_TEXT},
+    {"lastSuccess", SHOW_ALWAYS, AS_TIME},
+    {"lastError", SHOW_ALWAYS, AS_TIME},
 };
 
 char *cli_job_schedule_text(const json_t *job)
@@ -285,13 +293,18 @@ static int append_item(const json_t *v, struct buf *out)
 	return rc;
 }
 
-static int append_value(const json_t *v, bool as_json, struct buf *out)
+static int append_value(const json_t *v, enum show_format format, struct buf *out)
 {
 	const char *image = json_string_value(json_object_get(v, "image"));
 	int rc = 0;
 
-	if (as_json)
+	if (format == AS_JSON)
 		return append_json(v, out);
+	if (format == AS_TIME && json_is_string(v)) {
+		char when[CLI_TIME_MAX];
+		cli_time_local(json_string_value(v), when, sizeof(when));
+		return buf_puts(out, when);
+	}
 	if (image) {
 		const char *type = json_string_value(json_object_get(v, "type"));
 		const char *network = json_string_value(json_object_get(v, "network"));
@@ -345,7 +358,7 @@ int cli_job_describe(const json_t *job, struct buf *out)
 		if (!should_show(job, f, v))
 			continue;
 		buf_reset(&value);
-		rc = v ? append_value(v, f->as_json, &value) : buf_puts(&value, "-");
+		rc = v ? append_value(v, f->format, &value) : buf_puts(&value, "-");
 		if (rc == 0)
 			rc = append_line(key, value.data ? value.data : "", out);
 	}

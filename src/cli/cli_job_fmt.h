@@ -20,7 +20,8 @@ char *cli_job_command_text(const json_t *job);
  * COMMAND, sorted by name. Returns a table the caller frees, or NULL with a message in err when an answer has the wrong shape. */
 struct cli_table *cli_job_list_table(const json_t *summary, const json_t *jobs, char *err, size_t errlen);
 /* Append `job show` lines "field: value" for a job: name, command, schedule or parents, owner, counts, last
- * success and error, disabled, resources, and every other field that is set to a non-default value. Returns 0
+ * success and error (in the local zone, with the zone), disabled, resources, and every other field that is set to
+ * a non-default value. Returns 0
  * or -E2BIG when out's limit is reached. */
 int cli_job_describe(const json_t *job, struct buf *out) __attribute__((warn_unused_result));
 

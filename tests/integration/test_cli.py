@@ -133,6 +133,17 @@ class Cli(GnomonTestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(json.loads(out), self.get_job("shown"))
 
+    def test_show_times_carry_their_zone(self):
+        """`job show` writes the last success and error in the user's zone (TZ), with its abbreviation."""
+        self.add_job(sched("timed", lastSuccess="2026-07-01T09:00:00.000Z", lastError="2026-01-01T09:00:00.000Z"))
+        for tz, success, error in (("Europe/Paris", "2026-07-01 11:00:00 CEST", "2026-01-01 10:00:00 CET"),
+                                   ("UTC", "2026-07-01 09:00:00 UTC", "2026-01-01 09:00:00 UTC"),
+                                   ("America/Sao_Paulo", "2026-07-01 06:00:00 -03", "2026-01-01 06:00:00 -03")):
+            with self.subTest(tz=tz):
+                rc, out, err = self.gnomon("show", "timed", env={"TZ": tz})
+                self.assertEqual(rc, 0, err)
+                self.assertIn("\nlastSuccess: %s\nlastError: %s\n" % (success, error), out)
+
     def test_rm(self):
         self.add_job(sched("doomed"))
         self.add_job(sched("kept"))

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import BIN, REQUEST_TIMEOUT, GnomonTestCase, main, sanitizer_lines, sched, wait_until  # noqa
@@ -183,8 +184,10 @@ class SchedulePreview(RunsTestCase):
         rc, out, err = self.gnomon("schedule", "preview", "R5/2030-01-01T09:00:00Z/P1D", "--tz", "Europe/Paris",
                                    "-n", "2")
         self.assertEqual(rc, 0, err)
-        self.assertEqual(out.decode(), "2030-01-01T09:00:00.000+01:00 (2030-01-01T08:00:00.000Z)\n"
-                                      "2030-01-02T09:00:00.000+01:00 (2030-01-02T08:00:00.000Z)\n")
+        self.assertEqual(out.decode(), "2030-01-01 09:00:00 +01:00 (2030-01-01 08:00:00 UTC)\n"
+                                      "2030-01-02 09:00:00 +01:00 (2030-01-02 08:00:00 UTC)\n")
+        rc, out, err = self.gnomon("schedule", "preview", "R5/2030-01-01T09:00:00Z/P1D", "-n", "1")
+        self.assertEqual((rc, out.decode()), (0, "2030-01-01 09:00:00 UTC\n"), err)
         rc, out, err = self.gnomon("schedule", "preview", "0 9 * * MON-FRI", "--tz=America/New_York", "--json")
         self.assertEqual(rc, 0, err)
         got = json.loads(out)
@@ -415,16 +418,20 @@ class RunsWithHistory(RunsTestCase):
             self.assertBadRequest(status, body, key)
 
     def test_cli_runs(self):
-        rc, out, err = self.gnomon("runs", self.JOB, "--limit", "2", env={"TZ": "UTC"})
-        self.assertEqual(rc, 0, err)
-        lines = out.decode().splitlines()
-        self.assertEqual(len(lines), 4, lines)
-        self.assertTrue(lines[0].startswith("TASK ID"), lines)
-        self.assertEqual(lines[1].split()[1:4], ["schedule", "0", "skipped"])
-        self.assertEqual(lines[1].split()[4:], ["-", "-", "-"])
-        start = datetime.datetime.fromtimestamp((self.now - 900) // 1000, datetime.timezone.utc)
-        self.assertEqual(lines[2].split()[-7:], ["retry", "1", "killed", start.strftime("%Y-%m-%d"),
-                                                 start.strftime("%H:%M:%S"), "500ms", "SIGKILL"])
+        """Start times are in the user's zone (TZ) with the zone's abbreviation, checked against Python's
+        zoneinfo."""
+        for tz in ("UTC", "America/New_York", "Asia/Kolkata", "America/Sao_Paulo"):
+            with self.subTest(tz=tz):
+                rc, out, err = self.gnomon("runs", self.JOB, "--limit", "2", env={"TZ": tz})
+                self.assertEqual(rc, 0, err)
+                lines = out.decode().splitlines()
+                self.assertEqual(len(lines), 4, lines)
+                self.assertTrue(lines[0].startswith("TASK ID"), lines)
+                self.assertEqual(lines[1].split()[1:4], ["schedule", "0", "skipped"])
+                self.assertEqual(lines[1].split()[4:], ["-", "-", "-"])
+                start = datetime.datetime.fromtimestamp((self.now - 900) // 1000, zoneinfo.ZoneInfo(tz))
+                self.assertEqual(lines[2].split()[-8:], ["retry", "1", "killed"] +
+                                 start.strftime("%Y-%m-%d %H:%M:%S %Z").split() + ["500ms", "SIGKILL"])
         self.assertTrue(lines[2].startswith(self.killed_id + " "), lines[2])
         self.assertEqual(lines[3], "(more: gnomon runs %s --before %d)" % (self.JOB, self.rows[self.killed_id]))
         rc, out, err = self.gnomon("runs", self.JOB, "--before", str(self.rows[self.killed_id]), "--limit=1")

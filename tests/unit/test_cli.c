@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli_cmd.h"
 #include "cli/cli_http.h"
@@ -481,7 +482,7 @@ static void test_describe(void **state)
 	     "\"constraints\":[],\"schedule\":\"R/2024-01-01T00:00:00Z/PT1H\",\"scheduleTimeZone\":\"\"}",
 		"name: a\ncommand: echo hi\nschedule: R/2024-01-01T00:00:00Z/PT1H\nowner: -\nrunAsUser: root\n"
 		"cpus: 0.1\nmem: 128\ndisk: 256\nretries: 2\ndisabled: false\nsuccessCount: 3\nerrorCount: 0\n"
-		"lastSuccess: 2024-03-08T16:57:17.507Z\nlastError: -\n"},
+		"lastSuccess: 2024-03-09 01:57:17 JST\nlastError: -\n"},
 	    {"{\"name\":\"b\",\"command\":\"run\\nagain\\u0007\",\"shell\":false,\"arguments\":[\"-a\",\"x y\"],"
 	     "\"parents\":[\"p\",\"q\"],\"owner\":\"o@x\",\"environmentVariables\":[{\"name\":\"K\",\"value\":\"v\"}],"
 	     "\"fetch\":[{\"uri\":\"http://f/x\",\"extract\":true}],\"uris\":[\"http://f/x\"],"
@@ -492,13 +493,15 @@ static void test_describe(void **state)
 		"owner: o@x\ncontainer: DOCKER busybox (network HOST)\nenvironmentVariables: K=v\nfetch: http://f/x\n"
 		"constraints: rack EQUALS a\nmaxCompletionTime: 60\nconcurrent: true\ndisabled: true\n"
 		"successCount: 0\nerrorCount: 2\nerrorsSinceLastSuccess: 2\nlastSuccess: -\n"
-		"lastError: 2024-01-01T00:00:00.000Z\n"},
+		"lastError: 2024-01-01 09:00:00 JST\n"},
 	    {"{\"name\":\"c\",\"parents\":[]}",
 		"name: c\ncommand: -\nparents: -\nowner: -\ndisabled: -\nsuccessCount: -\nerrorCount: -\n"
 		"lastSuccess: -\nlastError: -\n"},
 	};
 
 	(void)state;
+	setenv("TZ", "Asia/Tokyo", 1); /* times in the local zone, with the zone */
+	tzset();
 	for (size_t i = 0; i < N(cases); i++) {
 		json_t *job = parse(cases[i].job);
 		struct buf out;
@@ -509,6 +512,8 @@ static void test_describe(void **state)
 		buf_free(&out);
 		json_decref(job);
 	}
+	unsetenv("TZ");
+	tzset();
 }
 
 int main(void)

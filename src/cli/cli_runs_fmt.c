@@ -96,6 +96,21 @@ struct cli_table *cli_runs_table(const json_t *answer, char *err, size_t errlen)
 	return t;
 }
 
+const char *cli_runs_latest_task_id(const json_t *answer)
+{
+	const json_t *runs = json_object_get(answer, "runs");
+
+	for (size_t i = 0; i < json_array_size(runs); i++) {
+		const json_t *run = json_array_get(runs, i);
+		const char *status = json_string_value(json_object_get(run, "status"));
+		const char *task_id = json_string_value(json_object_get(run, "taskId"));
+
+		if (task_id && *task_id && status && strcmp(status, "skipped") != 0)
+			return task_id;
+	}
+	return NULL;
+}
+
 int cli_schedule_preview_text(const json_t *answer, struct buf *out, char *err, size_t errlen)
 {
 	const json_t *local = json_object_get(answer, "times"), *utc = json_object_get(answer, "utc");

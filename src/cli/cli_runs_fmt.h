@@ -21,6 +21,9 @@ void cli_runs_exit_text(const json_t *run, char *out, size_t len);
  * ATTEMPT, STATUS, START (local, with its zone), DURATION, EXIT, newest first as answered. Returns a table the caller frees, or NULL with
  * a message in err when the answer has the wrong shape. */
 struct cli_table *cli_runs_table(const json_t *answer, char *err, size_t errlen);
+/* The task id of the newest run in a page of GET /api/v1/jobs/NAME/runs (newest first) that has or will have
+ * output: any but a skipped one. NULL when there is none (borrowed from answer). */
+const char *cli_runs_latest_task_id(const json_t *answer);
 /* Append one line per fire time of a GET /api/v1/schedule/preview answer: "2030-01-01 09:00:00 +01:00
  * (2030-01-01 08:00:00 UTC)", the time in the schedule's zone then in UTC, or only the latter when they are the
  * same. Returns

@@ -296,6 +296,7 @@ class RunsWithHistory(RunsTestCase):
     def setUp(self):
         super().setUp()
         self.add_job(sched(self.JOB))
+        self.add_job(sched("skippy"))
         self.now = int(time.time() * 1000)
         self.server.stop()
         self.rows = self.seed()
@@ -303,7 +304,8 @@ class RunsWithHistory(RunsTestCase):
 
     def seed(self):
         """25 scheduled runs (one failed), a killed retry with odd arguments and parents, a skipped slot; log files
-        for two of them. Returns {task id: row id}."""
+        for two of them. Returns {task id: row id}. And for the job skippy, one run with a log, then 150 skipped
+        slots (more than one page of `gnomon logs JOB`'s search)."""
         now, runs = self.now, []
         for i in range(25):
             due = now - (30 - i) * 60000
@@ -315,9 +317,16 @@ class RunsWithHistory(RunsTestCase):
                          arguments="a/b, c", parents="ct:1:0:p:x,y,ct:2:0:q:", reason="killed on request"))
         runs.append(dict(task_id="ct:%d:0:%s:" % (now, self.JOB), due_ms=now, status="skipped",
                          reason="missed by 2 h (epsilon 60 s)"))
+        runs.append(dict(job="skippy", task_id="ct:%d:0:skippy:" % (now - 10**6), due_ms=now - 10**6,
+                         status="succeeded", start_ms=now - 10**6, end_ms=now - 10**6 + 5, exit_code=0,
+                         stdout_bytes=9))
+        for i in range(150):
+            due = now - 10**6 + (i + 1) * 1000
+            runs.append(dict(job="skippy", task_id="ct:%d:0:skippy:" % due, due_ms=due, status="skipped",
+                             reason="missed"))
         db = sqlite3.connect(os.path.join(self.server.data_dir, "gnomon.db"))
         try:
-            ids = {}
+            ids, self.skippy_ids = {}, {}
             for r in runs:
                 row = dict(job=self.JOB, attempt=0, trigger="schedule", not_before_ms=None, start_ms=None,
                            end_ms=None, exit_code=-1, signal=0, pid=0, stdout_bytes=0, stderr_bytes=0, host="h1",
@@ -326,7 +335,7 @@ class RunsWithHistory(RunsTestCase):
                 cur = db.execute("INSERT INTO runs(%s) VALUES(%s)" % (", ".join(RUN_COLUMNS),
                                                                      ", ".join("?" * len(RUN_COLUMNS))),
                                  [row[c] for c in RUN_COLUMNS])
-                ids[row["task_id"]] = cur.lastrowid
+                (ids if row["job"] == self.JOB else self.skippy_ids)[row["task_id"]] = cur.lastrowid
             db.commit()
         finally:
             db.close()
@@ -335,6 +344,7 @@ class RunsWithHistory(RunsTestCase):
         self.killed_id = runs[25]["task_id"]
         self.write_log(ids[self.killed_id], "stdout", self.big)
         self.write_log(ids[self.killed_id], "stderr", b"oops\n")
+        self.write_log(self.skippy_ids["ct:%d:0:skippy:" % (now - 10**6)], "stdout", b"skippy 1\n")
         return ids
 
     def write_log(self, row_id, stream, data):
@@ -449,6 +459,21 @@ class RunsWithHistory(RunsTestCase):
         self.assertEqual((rc, out), (0, b"oops\n"), err)
         rc, out, err = self.gnomon("logs", "ct:%d:0:%s:" % (self.now, self.JOB), "--stream=stderr")
         self.assertEqual((rc, out), (0, b""), err)
+
+    def test_cli_logs_of_a_job(self):
+        """`gnomon logs JOB` prints the job's latest run that is not skipped (the newest record here is a skipped
+        slot; the run before it is the killed retry with a log)."""
+        rc, out, err = self.gnomon("logs", self.JOB)
+        self.assertEqual((rc, out == self.big), (0, True), err)
+        rc, out, err = self.gnomon("logs", "-f", self.JOB, "--stream", "stderr")
+        self.assertEqual((rc, out), (0, b"oops\n"), err)
+        rc, out, err = self.gnomon("logs", "skippy")
+        self.assertEqual((rc, out), (0, b"skippy 1\n"), err)
+        rc, out, err = self.gnomon("logs", "ghost")
+        self.assertCliError(rc, err, 1, "Job 'ghost' not found")
+        self.add_job(sched("never"))
+        rc, out, err = self.gnomon("logs", "never")
+        self.assertCliError(rc, err, 1, "job 'never' has not run yet")
 
 
 if __name__ == "__main__":

@@ -220,6 +220,37 @@ static void test_runs_table(void **state)
 	json_decref(root);
 }
 
+/* `gnomon logs JOB` takes the newest run that is not skipped (a queued or running one included). */
+static void test_latest_task_id(void **state)
+{
+	static const struct {
+		const char *answer, *want;
+	} cases[] = {
+	    {"{\"runs\":[{\"taskId\":\"ct:3:0:j:\",\"status\":\"succeeded\"},"
+	     "{\"taskId\":\"ct:2:0:j:\",\"status\":\"failed\"}]}", "ct:3:0:j:"},
+	    {"{\"runs\":[{\"taskId\":\"ct:4:0:j:\",\"status\":\"skipped\"},"
+	     "{\"taskId\":\"ct:3:1:j:\",\"status\":\"killed\"}]}", "ct:3:1:j:"},
+	    {"{\"runs\":[{\"taskId\":\"ct:5:0:j:x\",\"status\":\"queued\"},"
+	     "{\"taskId\":\"ct:4:0:j:\",\"status\":\"running\"}]}", "ct:5:0:j:x"},
+	    {"{\"runs\":[{\"taskId\":\"ct:4:0:j:\",\"status\":\"skipped\"}],\"next\":7}", NULL},
+	    {"{\"runs\":[{\"status\":\"running\"},{\"taskId\":\"\",\"status\":\"running\"},42]}", NULL},
+	    {"{\"runs\":[]}", NULL},
+	    {"{}", NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		json_t *answer = parse(cases[i].answer);
+		const char *got = cli_runs_latest_task_id(answer);
+
+		if (cases[i].want)
+			assert_string_equal(got, cases[i].want);
+		else
+			assert_null(got);
+		json_decref(answer);
+	}
+}
+
 static void test_preview_text(void **state)
 {
 	static const struct {
@@ -266,6 +297,7 @@ int main(void)
 	    cmocka_unit_test(test_time_as_written),
 	    cmocka_unit_test(test_exit_text),
 	    cmocka_unit_test(test_runs_table),
+	    cmocka_unit_test(test_latest_task_id),
 	    cmocka_unit_test(test_preview_text),
 	};
 

@@ -15,7 +15,7 @@
 #define PROG "gnomon"
 #define ERR_MAX 1024
 
-/* --json was given: errors are {"error": "..."} lines, and usage errors come without the usage text. */
+/* --json was given: errors are {"error": "..."} lines, and usage errors come without where help is. */
 static bool json_errors;
 
 void cli_set_json_errors(bool on)
@@ -50,7 +50,7 @@ void cli_errorx(const char *fmt, ...)
 	free(msg);
 }
 
-/* Whether argv (argv[0] the family name) asks for --json before a "--". */
+/* Whether argv (argv[0] the family name) asks for --json before a "--": how to report an error in parsing it. */
 static bool wants_json(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
@@ -192,6 +192,7 @@ int cli_cmd_main(const struct cli_cmd_family *family, const struct cli_globals *
 		rc = usage_error(family, find_entry(family, &a), msg);
 		goto out;
 	}
+	json_errors = a.g.json; /* as parsed: "--js" too */
 	entry = find_entry(family, &a);
 	if (a.npos > 0 && !entry) {
 		snprintf(msg, sizeof(msg), "unknown %s command '%s'", family->name, a.pos[0]);

@@ -136,7 +136,7 @@ static int check_value(const struct parser *p, int val, const char *value, char 
 {
 	char name[64];
 
-	if (val != VAL_SERVER || *value)
+	if (val != VAL_SERVER || (value && *value))
 		return 0;
 	val_name(p, val, name, sizeof(name));
 	snprintf(err, errlen, "option '%s' needs a value", name);

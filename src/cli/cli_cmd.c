@@ -99,12 +99,18 @@ static void print_help(const struct cli_cmd_family *family, const struct cli_cmd
 		print_entry_usage(stdout, "usage: ", family, entry);
 		printf("\n%s.\n", entry->help);
 	} else {
+		int cmd_width = 0;
+
 		print_family_usage(stdout, family);
 		printf("\n%s.\n\ncommands:\n", family->help);
 		for (size_t i = 0; i < family->n_entries; i++) {
+			int w = (int)(strlen(family->entries[i].name) + 1 + strlen(family->entries[i].args));
+			cmd_width = w > cmd_width ? w : cmd_width;
+		}
+		for (size_t i = 0; i < family->n_entries; i++) {
 			const struct cli_cmd_entry *e = &family->entries[i];
 			char *synopsis = xasprintf("%s %s", e->name, e->args);
-			printf("  %-14s %s\n", synopsis, e->help);
+			printf("  %-*s  %s\n", cmd_width, synopsis, e->help);
 			free(synopsis);
 		}
 	}

@@ -28,7 +28,7 @@ static int job_kill(const struct cli_ctx *ctx);
 static const struct cli_cmd_entry job_entries[] = {
     {"add", "FILE|-", "Add or replace the job, or array of jobs, in a JSON file ('-' reads standard input)", 1, 1,
 	job_add},
-    {"list", "", "List jobs with their schedule, last result and state", 0, 0, job_list},
+    {"list", "", "List jobs with their schedule, zone, last result, state, owner and command", 0, 0, job_list},
     {"show", "NAME", "Show one job", 1, 1, job_show},
     {"rm", "NAME", "Delete a job", 1, 1, job_rm},
     {"run", "NAME [-- ARGS...]", "Run a job now, with ARGS as its arguments if given (the schedule is unchanged)", 1,

@@ -7,10 +7,10 @@
 #include <time.h>
 
 #include "api/http.h"
-#include "api/metrics.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
 #include "store/runs.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 #define SAMPLES_MAX 1028 /* Codahale's reservoir size: the newest runs that make a job's histogram */

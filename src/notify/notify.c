@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/metrics.h"
 #include "job/job.h"
 #include "notify/notify_format.h"
 #include "notify/notify_payload.h"
@@ -15,6 +14,7 @@
 #include "store/runs.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 static const char *const outcome_names[NOTIFY_OUTCOME_COUNT] = {"sent", "failed", "retried"};

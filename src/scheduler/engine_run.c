@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/metrics.h"
 #include "exec/exec.h"
 #include "exec/exec_words.h"
 #include "job/job.h"
@@ -22,6 +21,7 @@
 #include "util/clock.h"
 #include "util/container.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/rmtree.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"

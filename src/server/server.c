@@ -12,7 +12,6 @@
 #include "api/api.h"
 #include "api/gnomon_events.h"
 #include "api/http.h"
-#include "api/metrics.h"
 #include "job/job.h"
 #include "job/job_json.h"
 #include "notify/notify.h"
@@ -26,6 +25,7 @@
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 struct server {

@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 PORT ?= 4400
 DATA ?= ./gnomon-data
 
-.PHONY: all build deps test-deps bench-deps run test test-normal test-asan bench clean
+.PHONY: all build deps test-deps bench-deps run test test-normal test-asan screenshots bench clean
 
 all: build
 
@@ -36,6 +36,12 @@ test-asan:
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+# The README's pictures (docs/screenshots/*.png), taken by the browser tests; `make test` writes its own under
+# build/tests/screenshots and leaves these alone.
+screenshots: test-deps build
+	cd tests/browser && GNOMON_BIN=$(CURDIR)/build/gnomon GNOMON_SCREENSHOTS=$(CURDIR)/docs/screenshots \
+		node --test --test-reporter=spec ui.test.mjs
 
 bench: bench-deps build
 	bench/run-all

@@ -6,25 +6,13 @@
 #include "exec/launcher.h"
 #include "server/server.h"
 
-struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *help;
-};
-
-static const struct command commands[] = {
-	{"server", server_main, "run the scheduler, its API and web UI"},
-	{"job", cli_job_main, "add, list, show, remove, run or kill jobs on a server"},
-	{"runs", cli_runs_main, "list the runs of a job"},
-	{"logs", cli_logs_main, "print the captured output of a run"},
-	{"schedule", cli_schedule_main, "preview the fire times of a schedule"},
-};
-
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: gnomon COMMAND [options]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "usage: gnomon server [options]\n"
+		     "       gnomon [--server URL] [--json] COMMAND [ARGS...]\n\n"
+		     "commands:\n"
+		     "  server     Run the scheduler, its API and web UI\n");
+	cli_print_usage(out);
 	fprintf(out, "\n`gnomon COMMAND --help` describes each one.\n");
 }
 
@@ -37,6 +25,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(argv[1], "server") == 0)
+		return server_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return 0;
@@ -45,10 +35,6 @@ int main(int argc, char **argv)
 		printf("gnomon %s\n", GNOMON_VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "gnomon: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	/* A client command, with or without global options before it. */
+	return cli_main(argc, argv, usage);
 }

@@ -96,7 +96,7 @@ static void put_job(struct api_env *env, struct http_request *req, bool dependen
 	struct job *job = parse_posted(env, req, dependency_endpoint);
 	struct jobrec *rec;
 	enum event_type type;
-	char *json;
+	char *json, peer[HTTP_PEER_MAX];
 	int rc;
 
 	if (job == NULL)
@@ -110,8 +110,11 @@ static void put_job(struct api_env *env, struct http_request *req, bool dependen
 		return;
 	}
 	free(json);
-	log_debug("job '%s' saved", job->name);
 	type = registry_get(env->reg, job->name) ? EVENT_JOB_UPDATED : EVENT_JOB_CREATED;
+	http_request_peer(req, peer, sizeof(peer));
+	log_info_kv(LOG_FIELDS(.event = type == EVENT_JOB_CREATED ? "job.created" : "job.updated", .job = job->name,
+			.remote = peer), "job '%s' %s by %s", job->name, type == EVENT_JOB_CREATED ? "created" : "updated",
+	    peer);
 	rec = registry_put(env->reg, job);
 	engine_job_changed(env->engine, rec);
 	tell_job(env, type, rec->job);
@@ -315,9 +318,11 @@ void chronos_delete_job(struct api_env *env, struct http_request *req, const cha
 	struct job **children = NULL;
 	uint32_t n = 0;
 	int rc = 0;
+	char peer[HTTP_PEER_MAX];
 
 	if (rec == NULL)
 		return;
+	http_request_peer(req, peer, sizeof(peer));
 	if (rec->nchildren)
 		children = xcalloc(rec->nchildren, sizeof(*children));
 	if ((rc = store_begin(env->store)) < 0)
@@ -345,12 +350,13 @@ out:
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct job *c = children[i];
+		const struct log_fields *f = LOG_FIELDS(.event = "job.updated", .job = c->name, .remote = peer);
 		if (c->dependent)
-			log_info("job '%s' deleted: its child '%s' now runs after %u parent(s)", rec->job->name, c->name,
-			    c->n_parents);
+			log_info_kv(f, "job '%s' deleted: its child '%s' now runs after %u parent(s)", rec->job->name,
+			    c->name, c->n_parents);
 		else
-			log_info("job '%s' deleted: its child '%s' takes over its schedule '%s'", rec->job->name, c->name,
-			    c->schedule);
+			log_info_kv(f, "job '%s' deleted: its child '%s' takes over its schedule '%s'", rec->job->name,
+			    c->name, c->schedule);
 	}
 	/* Re-parent from the copy: registry_put changes rec's child list. */
 	for (uint32_t i = 0; i < n; i++) {
@@ -359,7 +365,8 @@ out:
 		tell_job(env, EVENT_JOB_UPDATED, child->job);
 	}
 	free(children);
-	log_info("job '%s' deleted", args[0]);
+	log_info_kv(LOG_FIELDS(.event = "job.deleted", .job = args[0], .remote = peer), "job '%s' deleted by %s",
+	    args[0], peer);
 	tell_job(env, EVENT_JOB_DELETED, rec->job);
 	engine_job_removed(env->engine, rec);
 	registry_remove(env->reg, args[0]);

@@ -1,15 +1,16 @@
 #include "api/chronos_stats.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "api/http.h"
-#include "api/metrics.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
 #include "store/runs.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 #define SAMPLES_MAX 1028 /* Codahale's reservoir size: the newest runs that make a job's histogram */
@@ -138,64 +139,125 @@ void chronos_job_stat(struct api_env *env, struct http_request *req, const char 
 	http_respond_json(req, 200, json_pack("{s:o, s:o}", "histogram", hist, "taskStatHistory", h.list));
 }
 
+/* One row of GET /stats/{percentile}: a job, by its creation-order slot, and its statistic in seconds. */
 struct stat_row {
-	char *name;
+	uint32_t slot;
 	double seconds;
 };
 
+/* The listing: every job's row, then streamed in chunks while the registry is held (slots keep their index; a
+ * job deleted meanwhile is left out). */
 struct stat_rows {
+	struct api_env *env;
 	struct stat_row *rows;
-	size_t n, cap;
+	size_t n, next, emitted;
 	double q;
-	struct registry *reg;
+	bool started;
 };
+
+#define STAT_CHUNK 1024 /* rows per chunk of the streamed answer */
 
 static void add_row(void *ctx, const char *job, const int64_t *ms, int n)
 {
 	struct stat_rows *t = ctx;
+	struct jobrec *rec = registry_get(t->env->reg, job);
 	int64_t copy[SAMPLES_MAX];
-	if (registry_get(t->reg, job) == NULL)
+
+	if (rec == NULL)
 		return; /* history of a deleted job */
-	memcpy(copy, ms, (size_t)n * sizeof(*ms));
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->rows = xrealloc(t->rows, t->cap * sizeof(*t->rows));
+	/* Until they are sorted, rows are in slot order: the job's is found by bisection. */
+	for (size_t lo = 0, hi = t->n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->rows[mid].slot < rec->order) {
+			lo = mid + 1;
+		} else if (t->rows[mid].slot > rec->order) {
+			hi = mid;
+		} else {
+			memcpy(copy, ms, (size_t)n * sizeof(*ms));
+			t->rows[mid].seconds = statistic(copy, n, t->q) / 1000.0;
+			return;
+		}
 	}
-	t->rows[t->n++] = (struct stat_row){xstrdup(job), statistic(copy, n, t->q) / 1000.0};
 }
 
+/* Chronos sorts by time (a stable sort, so ties keep the jobs' order) and reverses the list: the slowest first,
+ * and among equal times the newest job first. */
 static int by_time_desc(const void *a, const void *b)
 {
-	double x = ((const struct stat_row *)a)->seconds, y = ((const struct stat_row *)b)->seconds;
-	return (x < y) - (x > y);
+	const struct stat_row *x = a, *y = b;
+	if (x->seconds != y->seconds)
+		return x->seconds < y->seconds ? 1 : -1;
+	return (x->slot < y->slot) - (x->slot > y->slot);
 }
 
-/* Every job with run data, [{"jobNameLabel", "time" (seconds)}], slowest first. */
+static int stats_next(void *ctx, struct buf *out)
+{
+	struct stat_rows *t = ctx;
+	size_t end = t->next + STAT_CHUNK < t->n ? t->next + STAT_CHUNK : t->n;
+
+	if (!t->started) {
+		t->started = true;
+		if (buf_puts(out, "[") < 0)
+			return -1;
+	}
+	for (; t->next < end; t->next++) {
+		struct jobrec *rec = registry_slot(t->env->reg, t->rows[t->next].slot);
+		json_t *o;
+		char *text;
+		int rc;
+		if (rec == NULL)
+			continue;
+		o = json_pack("{s:s, s:f}", "jobNameLabel", rec->job->name, "time", t->rows[t->next].seconds);
+		text = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		rc = buf_printf(out, "%s%s", t->emitted++ > 0 ? "," : "", text);
+		free(text);
+		if (rc < 0)
+			return -1;
+	}
+	if (t->next < t->n)
+		return 1;
+	return buf_puts(out, "]") < 0 ? -1 : 0;
+}
+
+static void stats_free(void *ctx)
+{
+	struct stat_rows *t = ctx;
+	registry_release(t->env->reg);
+	free(t->rows);
+	free(t);
+}
+
+/* Every job, [{"jobNameLabel", "time" (seconds)}], slowest first; a job that never ran has 0.0, as Chronos's
+ * empty histogram of every job in its graph. */
 void chronos_stats_percentile(struct api_env *env, struct http_request *req, const char *const *args)
 {
-	struct stat_rows t = {.q = 2, .reg = env->reg};
-	json_t *out;
+	struct stat_rows *t;
+	double q = 2;
 
 	for (size_t i = 0; i < sizeof(percentiles) / sizeof(percentiles[0]); i++)
 		if (strcmp(args[0], percentiles[i].name) == 0)
-			t.q = percentiles[i].quantile;
-	if (t.q > 1) {
+			q = percentiles[i].quantile;
+	if (q > 1) {
 		http_respond_error(req, 400, "percentile: '%s' is not one of 99thPercentile, 98thPercentile, "
 		    "95thPercentile, 75thPercentile, median, mean", args[0]);
 		return;
 	}
-	if (store_run_durations(env->store, NULL, SAMPLES_MAX, add_row, &t) < 0) {
+	t = xcalloc(1, sizeof(*t));
+	t->env = env;
+	t->q = q;
+	t->rows = xcalloc(registry_count(env->reg) + 1, sizeof(*t->rows));
+	for (size_t i = 0; i < registry_slots(env->reg); i++)
+		if (registry_slot(env->reg, i) != NULL)
+			t->rows[t->n++] = (struct stat_row){(uint32_t)i, 0.0};
+	if (store_run_durations(env->store, NULL, SAMPLES_MAX, add_row, t) < 0) {
+		free(t->rows);
+		free(t);
 		http_respond_error(req, 500, "store: could not read the run history");
 		return;
 	}
-	if (t.n > 1)
-		qsort(t.rows, t.n, sizeof(*t.rows), by_time_desc);
-	out = json_array();
-	for (size_t i = 0; i < t.n; i++) {
-		json_array_append_new(out, json_pack("{s:s, s:f}", "jobNameLabel", t.rows[i].name, "time",
-		    t.rows[i].seconds));
-		free(t.rows[i].name);
-	}
-	free(t.rows);
-	http_respond_json(req, 200, out);
+	if (t->n > 1)
+		qsort(t->rows, t->n, sizeof(*t->rows), by_time_desc);
+	registry_hold(env->reg);
+	http_respond_stream(req, 200, "application/json", stats_next, t, stats_free);
 }

@@ -8,6 +8,7 @@
 #include "api/api_json.h"
 #include "api/http.h"
 #include "job/job.h"
+#include "job/task_id.h"
 #include "scheduler/engine.h"
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
@@ -27,12 +28,13 @@ void chronos_run_job(struct api_env *env, struct http_request *req, const char *
 {
 	struct jobrec *rec = find_job(env, req, args[0]);
 	const char *arguments = http_request_query(req, "arguments");
-	char err[512];
+	char err[512], peer[HTTP_PEER_MAX];
 	int rc;
 
 	if (rec == NULL)
 		return;
-	rc = engine_run_now(env->engine, rec, arguments && *arguments ? arguments : NULL, err, sizeof(err));
+	http_request_peer(req, peer, sizeof(peer));
+	rc = engine_run_now(env->engine, rec, arguments && *arguments ? arguments : NULL, peer, err, sizeof(err));
 	if (rc < 0) {
 		http_respond_error(req, rc == -EINVAL ? 400 : api_store_status(rc), "%s", err); /* 400: bad arguments */
 		return;
@@ -53,6 +55,10 @@ void chronos_mark_success(struct api_env *env, struct http_request *req, const c
 	}
 	ok = rc == 0;
 	if (ok) {
+		char peer[HTTP_PEER_MAX];
+		http_request_peer(req, peer, sizeof(peer));
+		log_info_kv(LOG_FIELDS(.event = "job.marked_success", .job = rec->job->name, .remote = peer),
+		    "job '%s' marked successful by %s", rec->job->name, peer);
 		struct event ev = {.type = EVENT_JOB_STATE, .job = rec->job, .job_name = rec->job->name};
 		events_emit(env->events, &ev);
 	}
@@ -63,9 +69,15 @@ void chronos_mark_success(struct api_env *env, struct http_request *req, const c
 void chronos_kill_tasks(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	struct jobrec *rec = find_job(env, req, args[0]);
+	char peer[HTTP_PEER_MAX];
+	int n;
+
 	if (rec == NULL)
 		return;
-	log_info("job '%s': %d run(s) killed on request", args[0], engine_kill_job(env->engine, rec));
+	http_request_peer(req, peer, sizeof(peer));
+	n = engine_kill_job(env->engine, rec);
+	log_info_kv(LOG_FIELDS(.event = "job.killed", .job = rec->job->name, .remote = peer),
+	    "job '%s': %d run(s) killed on request of %s", rec->job->name, n, peer);
 	http_respond(req, 204, NULL, NULL, 0);
 }
 
@@ -82,8 +94,18 @@ void chronos_task_status(struct api_env *env, struct http_request *req, const ch
 		http_respond_error(req, 400, "statusCode: required, an integer (0 for success)");
 		return;
 	}
-	int rc = engine_task_status(env->engine, args[0], (int)json_integer_value(code), err, sizeof(err));
+	int status = (int)json_integer_value(code);
+	int rc = engine_task_status(env->engine, args[0], status, err, sizeof(err));
+	char peer[HTTP_PEER_MAX];
+	struct task_id id;
+
 	json_decref(root);
+	if (rc == 0) {
+		http_request_peer(req, peer, sizeof(peer));
+		log_info_kv(LOG_FIELDS(.event = "run.status_reported", .job = task_id_parse(args[0], &id) == 0 ?
+				id.job_name : NULL, .task_id = args[0], .remote = peer),
+		    "run %s reported status %d from %s", args[0], status, peer);
+	}
 	if (rc == -ENOENT)
 		http_respond_error(req, 404, "%s", err);
 	else if (rc < 0)

@@ -207,17 +207,15 @@ void api_guard_free(struct api_guard *g)
 /* Refuse req with status and a message, and log it: a page in someone's browser may be trying its luck. */
 __attribute__((format(printf, 3, 4))) static void refuse(struct http_request *req, int status, const char *fmt, ...)
 {
-	char msg[1024], path[API_QUOTE_MAX];
+	char msg[1024], path[API_QUOTE_MAX], peer[HTTP_PEER_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	api_quoted(http_request_path(req), path, sizeof(path));
-	for (char *c = path; *c; c++) /* a decoded path may hold line breaks: no forged log lines */
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-	log_info("http: refused %s %s (%d): %s", http_request_method(req), path, status, msg);
+	http_request_peer(req, peer, sizeof(peer));
+	log_info_kv(LOG_FIELDS(.event = "http.refused", .remote = peer), "http: refused %s %s from %s (%d): %s",
+	    http_request_method(req), api_quoted(http_request_path(req), path, sizeof(path)), peer, status, msg);
 	http_respond_error(req, status, "%s", msg);
 }
 

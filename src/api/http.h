@@ -55,6 +55,9 @@ const char *http_request_host(const struct http_request *req);
 /* Does a body follow the head (a Content-Length over 0, or a chunked one)? */
 int http_request_has_body(const struct http_request *req);
 const char *http_request_body(const struct http_request *req, size_t *len);
+/* The caller's address as "ip:port" ("[ip6]:port"), for the log; "unknown" when the connection has none. */
+#define HTTP_PEER_MAX 64
+void http_request_peer(const struct http_request *req, char *out, size_t len);
 
 /* Answer with body (malloc'd, ownership passes to the server; may be NULL for an empty body). */
 void http_respond(struct http_request *req, int status, const char *content_type, char *body, size_t len);

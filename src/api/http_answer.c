@@ -1,5 +1,6 @@
 #include "api/http_internal.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,4 +363,22 @@ const char *http_request_body(const struct http_request *req, size_t *len)
 {
 	*len = req->body.len;
 	return req->body.data ? req->body.data : "";
+}
+
+void http_request_peer(const struct http_request *req, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+	int namelen = sizeof(ss);
+	char host[INET6_ADDRSTRLEN];
+
+	memset(&ss, 0, sizeof(ss));
+	if (uv_tcp_getpeername(&req->conn->tcp, (struct sockaddr *)&ss, &namelen) == 0 && ss.ss_family == AF_INET &&
+	    inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host)))
+		snprintf(out, len, "%s:%u", host, ntohs(sin->sin_port));
+	else if (ss.ss_family == AF_INET6 && inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host)))
+		snprintf(out, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	else
+		snprintf(out, len, "unknown");
 }

@@ -16,10 +16,10 @@
 #include "api/gnomon_ui.h"
 #include "api/guard.h"
 #include "api/http.h"
-#include "api/metrics.h"
 #include "scheduler/engine.h"
 #include "scheduler/registry.h"
 #include "util/clock.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 #define MAX_SEGMENTS 64

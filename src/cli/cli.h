@@ -1,15 +1,14 @@
-/* Client subcommands of the gnomon binary: one entry point per command family, each talking to a server over
- * the HTTP API. */
+/* The client commands of the gnomon binary (job, runs, logs, schedule), each talking to a server over the HTTP
+ * API. */
 #ifndef GNOMON_CLI_CLI_H
 #define GNOMON_CLI_CLI_H
 
-/* Run `gnomon job ...`; argv[0] is "job". Returns the process exit code. */
-int cli_job_main(int argc, char **argv);
-/* Run `gnomon runs NAME ...`; argv[0] is "runs". */
-int cli_runs_main(int argc, char **argv);
-/* Run `gnomon logs TASKID ...`; argv[0] is "logs". */
-int cli_logs_main(int argc, char **argv);
-/* Run `gnomon schedule preview ...`; argv[0] is "schedule". */
-int cli_schedule_main(int argc, char **argv);
+#include <stdio.h>
+
+/* Run `gnomon [global options] COMMAND [ARGS...]`; argv[0] is the program. usage prints the program's usage
+ * (for `gnomon --json --help`). Returns the process exit code. */
+int cli_main(int argc, char **argv, void (*usage)(FILE *out));
+/* Print the client commands, one "  NAME  HELP" line each, and the global options, for the program's usage. */
+void cli_print_usage(FILE *out);
 
 #endif

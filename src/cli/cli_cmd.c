@@ -13,18 +13,15 @@
 #include "util/xmalloc.h"
 
 #define PROG "gnomon"
-#define SERVER_ENV "GNOMON_SERVER"
 #define ERR_MAX 1024
 
-/* The options every family takes, for --help (cli_args_parse reads them). */
-static const struct cli_opt common_opts[] = {
-    {"--server", NULL, "URL", "the gnomon server (default: $" SERVER_ENV ", else " CLI_URL_DEFAULT ")"},
-    {"--json", NULL, NULL, "print JSON instead of text; errors as {\"error\": \"...\"} on stderr"},
-    {"--help", "-h", NULL, "print this help"},
-};
-
-/* --json was given: errors are {"error": "..."} lines, and usage errors come without the usage text. */
+/* --json was given: errors are {"error": "..."} lines, and usage errors come without where help is. */
 static bool json_errors;
+
+void cli_set_json_errors(bool on)
+{
+	json_errors = on;
+}
 
 void cli_errorx(const char *fmt, ...)
 {
@@ -53,124 +50,13 @@ void cli_errorx(const char *fmt, ...)
 	free(msg);
 }
 
-/* Whether argv (argv[0] the family name) asks for --json before a "--". */
+/* Whether argv (argv[0] the family name) asks for --json before a "--": how to report an error in parsing it. */
 static bool wants_json(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--json") == 0)
 			return true;
 	return false;
-}
-
-int cli_args_parse(int argc, char **argv, struct cli_args *a, char *err, size_t errlen)
-{
-	bool options_done = false;
-
-	memset(a, 0, sizeof(*a));
-	a->pos = xcalloc((size_t)(argc > 0 ? argc : 1), sizeof(*a->pos));
-	for (int i = 0; i < argc; i++) {
-		const char *arg = argv[i];
-
-		if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0) {
-			a->pos[a->npos++] = argv[i];
-		} else if (strcmp(arg, "--") == 0) {
-			options_done = true;
-		} else if (strcmp(arg, "--json") == 0) {
-			a->json = true;
-		} else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			a->help = true;
-		} else if (strcmp(arg, "--server") == 0) {
-			if (i + 1 == argc) {
-				snprintf(err, errlen, "option '--server' needs a URL");
-				return -EINVAL;
-			}
-			a->server = argv[++i];
-		} else if (strncmp(arg, "--server=", 9) == 0) {
-			a->server = arg + 9;
-		} else {
-			snprintf(err, errlen, "unknown option '%s'", arg);
-			return -EINVAL;
-		}
-	}
-	if (a->server && !*a->server) {
-		snprintf(err, errlen, "option '--server' needs a URL");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-void cli_args_free(struct cli_args *a)
-{
-	free(a->pos);
-	memset(a, 0, sizeof(*a));
-}
-
-/* The option of opts that arg spells, with *inline_value set for "--name=value"; NULL when none. */
-static const struct cli_opt *find_opt(const struct cli_opt *opts, size_t n, const char *arg, const char **inline_value,
-    size_t *index)
-{
-	*inline_value = NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *names[] = {opts[i].name, opts[i].alias};
-		for (size_t k = 0; k < 2; k++) {
-			size_t len = names[k] ? strlen(names[k]) : 0;
-			if (len == 0 || strncmp(arg, names[k], len) != 0)
-				continue;
-			if (arg[len] == '\0' || (arg[len] == '=' && strncmp(arg, "--", 2) == 0)) {
-				*inline_value = arg[len] == '=' ? arg + len + 1 : NULL;
-				*index = i;
-				return &opts[i];
-			}
-		}
-	}
-	return NULL;
-}
-
-int cli_opt_extract(const struct cli_opt *opts, size_t n, int argc, char **argv, const char **values, char *err,
-    size_t errlen)
-{
-	int out = argc > 0 ? 1 : 0, i;
-
-	for (size_t k = 0; k < n; k++)
-		values[k] = NULL;
-	for (i = out; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		const char *inline_value;
-		size_t index = 0;
-		const struct cli_opt *o = find_opt(opts, n, argv[i], &inline_value, &index);
-
-		if (o == NULL) {
-			argv[out++] = argv[i];
-		} else if (o->arg == NULL) {
-			if (inline_value) {
-				snprintf(err, errlen, "option '%s' takes no value", o->name);
-				return -EINVAL;
-			}
-			values[index] = "1";
-		} else if (inline_value) {
-			values[index] = inline_value;
-		} else if (i + 1 < argc) {
-			values[index] = argv[++i];
-		} else {
-			snprintf(err, errlen, "option '%s' needs a value", argv[i]);
-			return -EINVAL;
-		}
-	}
-	for (; i < argc; i++)
-		argv[out++] = argv[i];
-	return out;
-}
-
-int cli_opt_int(const char *name, const char *value, long long min, long long max, long long *out, char *err,
-    size_t errlen)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoll(value, &end, 10);
-	if (errno == 0 && *value >= '0' && *value <= '9' && *end == '\0' && *out >= min && *out <= max)
-		return 0;
-	snprintf(err, errlen, "option '%s' expects an integer from %lld to %lld, got '%s'", name, min, max, value);
-	return -EINVAL;
 }
 
 /* Whether the family is its one command, run without a command word (`gnomon runs NAME`). */
@@ -203,42 +89,48 @@ static void print_opts(FILE *f, const struct cli_opt *opts, size_t n, int width)
 	}
 }
 
-/* --help for a family (entry NULL) or one of its commands, on stdout. A family without command words lists its
- * own options too, in a wider column; a family with them names its options in its commands' help lines. */
+/* --help for a family (entry NULL) or one of its commands, on stdout: usage, what it does, its options, the
+ * global options. */
 static void print_help(const struct cli_cmd_family *family, const struct cli_cmd_entry *entry)
 {
-	int width = is_single(family) ? 18 : 13;
+	const int width = 16;
 
 	if (entry) {
 		print_entry_usage(stdout, "usage: ", family, entry);
 		printf("\n%s.\n", entry->help);
 	} else {
+		int cmd_width = 0;
+
 		print_family_usage(stdout, family);
 		printf("\n%s.\n\ncommands:\n", family->help);
 		for (size_t i = 0; i < family->n_entries; i++) {
+			int w = (int)(strlen(family->entries[i].name) + 1 + strlen(family->entries[i].args));
+			cmd_width = w > cmd_width ? w : cmd_width;
+		}
+		for (size_t i = 0; i < family->n_entries; i++) {
 			const struct cli_cmd_entry *e = &family->entries[i];
 			char *synopsis = xasprintf("%s %s", e->name, e->args);
-			printf("  %-14s %s\n", synopsis, e->help);
+			printf("  %-*s  %s\n", cmd_width, synopsis, e->help);
 			free(synopsis);
 		}
 	}
-	fputs("\noptions:\n", stdout);
-	if (is_single(family))
+	if (family->n_opts > 0) {
+		fputs("\noptions:\n", stdout);
 		print_opts(stdout, family->opts, family->n_opts, width);
-	print_opts(stdout, common_opts, sizeof(common_opts) / sizeof(common_opts[0]), width);
+	}
+	fputs("\nglobal options (before or after the command):\n", stdout);
+	print_opts(stdout, cli_global_opts, cli_n_global_opts, width);
 }
 
-/* Report a usage error: one "gnomon: ..." line, then the usage of the command (or of the family); with --json
- * only the {"error": "..."} line. */
+/* Report a usage error in one line, "gnomon: <msg> (see gnomon job list --help)"; with --json the
+ * {"error": "<msg>"} line. */
 static int usage_error(const struct cli_cmd_family *family, const struct cli_cmd_entry *entry, const char *msg)
 {
-	cli_errorx("%s", msg);
 	if (json_errors)
-		return CLI_EXIT_USAGE;
-	if (entry)
-		print_entry_usage(stderr, "usage: ", family, entry);
+		cli_errorx("%s", msg);
 	else
-		print_family_usage(stderr, family);
+		cli_errorx("%s (see " PROG " %s%s%s --help)", msg, family->name, entry && entry->name ? " " : "",
+		    entry && entry->name ? entry->name : "");
 	return CLI_EXIT_USAGE;
 }
 
@@ -275,8 +167,8 @@ static int check_arg_count(const struct cli_cmd_family *family, const struct cli
 /* Run one command with a client for the chosen server. */
 static int run_entry(const struct cli_cmd_entry *entry, const struct cli_args *a, int words)
 {
-	char *server = cli_url_base(a->server, getenv(SERVER_ENV));
-	struct cli_ctx ctx = {.json = a->json, .argc = a->npos - words, .argv = a->pos + words};
+	char *server = cli_url_base(a->g.server, getenv(CLI_SERVER_ENV));
+	struct cli_ctx ctx = {.json = a->g.json, .argc = a->npos - words, .argv = a->pos + words};
 	int rc;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -292,23 +184,7 @@ static int run_entry(const struct cli_cmd_entry *entry, const struct cli_args *a
 	return rc;
 }
 
-/* Take the family's own options out of argv and let the family check them. Returns the new argc, or -EINVAL with
- * a message in err. */
-static int take_opts(const struct cli_cmd_family *family, int argc, char **argv, char *err, size_t errlen)
-{
-	const char **values;
-
-	if (family->n_opts == 0)
-		return argc;
-	values = xcalloc(family->n_opts, sizeof(*values));
-	argc = cli_opt_extract(family->opts, family->n_opts, argc, argv, values, err, errlen);
-	if (argc >= 0 && family->set_opts && family->set_opts(values, err, errlen) < 0)
-		argc = -EINVAL;
-	free(values);
-	return argc;
-}
-
-int cli_cmd_main(const struct cli_cmd_family *family, int argc, char **argv)
+int cli_cmd_main(const struct cli_cmd_family *family, const struct cli_globals *given, int argc, char **argv)
 {
 	const struct cli_cmd_entry *entry = NULL;
 	int words = is_single(family) ? 0 : 1; /* command words before the command's arguments */
@@ -316,20 +192,20 @@ int cli_cmd_main(const struct cli_cmd_family *family, int argc, char **argv)
 	char msg[512];
 	int rc;
 
-	json_errors = wants_json(argc, argv);
-	if ((argc = take_opts(family, argc, argv, msg, sizeof(msg))) < 0)
-		return usage_error(family, NULL, msg);
-	if (cli_args_parse(argc - 1, argv + 1, &a, msg, sizeof(msg)) < 0) {
+	json_errors = (given && given->json) || wants_json(argc, argv);
+	if (cli_args_parse(family->opts, family->n_opts, given, argc, argv, &a, msg, sizeof(msg)) < 0 ||
+	    (family->set_opts && family->set_opts(a.values, msg, sizeof(msg)) < 0)) {
 		rc = usage_error(family, find_entry(family, &a), msg);
 		goto out;
 	}
+	json_errors = a.g.json; /* as parsed: "--js" too */
 	entry = find_entry(family, &a);
 	if (a.npos > 0 && !entry) {
 		snprintf(msg, sizeof(msg), "unknown %s command '%s'", family->name, a.pos[0]);
 		rc = usage_error(family, NULL, msg);
 		goto out;
 	}
-	if (a.help) {
+	if (a.g.help) {
 		print_help(family, entry);
 		rc = CLI_EXIT_OK;
 	} else if (!entry) {

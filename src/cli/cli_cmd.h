@@ -1,7 +1,7 @@
 /* The frame shared by every client command family (tmux cmd_entry style): a family is a table of command
- * descriptors plus the options its commands take; cli_cmd_main() takes those options out, parses the common ones,
- * finds the command, checks the argument count, and runs the handler with a context holding the server client.
- * Plus the output helpers all handlers use. */
+ * descriptors plus the options its commands take; cli_cmd_main() parses the global and the family's options
+ * (cli_args.h), finds the command, checks the argument count, and runs the handler with a context holding the
+ * server client. Plus the output helpers all handlers use. */
 #ifndef GNOMON_CLI_CLI_CMD_H
 #define GNOMON_CLI_CLI_CMD_H
 
@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "cli/cli_args.h"
 #include "cli/cli_http.h"
 
 struct cli_table;
@@ -37,56 +38,27 @@ struct cli_cmd_entry {
 	int (*exec)(const struct cli_ctx *ctx); /* returns an enum cli_exit */
 };
 
-/* An option of a family's own (`--limit N`, `-n N`, `-f`), on top of the common ones. */
-struct cli_opt {
-	const char *name;  /* "--limit" */
-	const char *alias; /* another spelling ("-n"), or NULL */
-	const char *arg;   /* placeholder of the value for help ("N"); NULL for a flag */
-	const char *help;  /* one line for --help */
-};
-
 struct cli_cmd_family {
 	const char *name;  /* "job" */
-	const char *help;  /* one line for --help; unused without command words */
+	const char *help;  /* one line for `gnomon --help` and the family's --help */
 	const struct cli_cmd_entry *entries; /* one entry with a NULL name: the family is that command */
 	size_t n_entries;
-	const struct cli_opt *opts; /* the family's own options, taken out of argv before anything else */
+	const struct cli_opt *opts; /* the family's own options, besides the global ones */
 	size_t n_opts;
-	/* Check and keep the values of opts (values[i] as cli_opt_extract sets it), before the common options are
-	 * parsed. Returns 0, or -EINVAL with a message in err for a usage error. NULL: nothing to check. */
+	/* Check and keep the values of opts (values[i] as cli_args_parse sets it). Returns 0, or -EINVAL with a
+	 * message in err for a usage error. NULL: nothing to check. */
 	int (*set_opts)(const char *const *values, char *err, size_t errlen);
 };
 
-/* The common options, parsed from anywhere among the arguments ("--" ends them). */
-struct cli_args {
-	const char *server; /* --server URL, NULL if absent */
-	bool json;
-	bool help;
-	int npos;
-	char **pos;         /* the non-option arguments (borrowed), in order */
-};
+/* The client command families, one per cli_<family>.c. */
+extern const struct cli_cmd_family cli_job_family, cli_runs_family, cli_logs_family, cli_schedule_family;
 
-/* Parse --server URL, --server=URL, --json, -h, --help and "--". Returns 0, or -EINVAL with a message in err.
- * Free with cli_args_free() either way. */
-int cli_args_parse(int argc, char **argv, struct cli_args *a, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
-void cli_args_free(struct cli_args *a);
+/* Run a family, with or without command words; argv[0] is the family name, given the global options that came
+ * before it (NULL: none). Returns the process exit code. */
+int cli_cmd_main(const struct cli_cmd_family *family, const struct cli_globals *given, int argc, char **argv);
 
-/* Take the options of opts[0..n) out of argv[1..argc) in place (argv[0], the family name, stays), stopping at
- * "--", which is kept with everything after it for the common parser. values[i] is set to the value of opts[i]
- * (the last one when repeated; "1" for a flag) or NULL when absent. An option with a value is written "--name
- * VALUE" or "--name=VALUE". Returns the new argc, or -EINVAL with "option '--limit' needs a value" or "option '-f'
- * takes no value" in err. */
-int cli_opt_extract(const struct cli_opt *opts, size_t n, int argc, char **argv, const char **values, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
-/* Parse the value of option name as a decimal integer in [min, max]. Returns 0, or -EINVAL with "option
- * '--limit' expects an integer from 1 to 1000, got 'x'" in err. */
-int cli_opt_int(const char *name, const char *value, long long min, long long max, long long *out, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
-
-/* Run a family, with or without command words; argv[0] is the family name. Returns the process exit code. */
-int cli_cmd_main(const struct cli_cmd_family *family, int argc, char **argv);
-
+/* Whether cli_errorx prints {"error": ...} lines; cli_cmd_main sets it from --json. */
+void cli_set_json_errors(bool on);
 /* Print "gnomon: <message>" on stderr; {"error": "<message>"} when the command was given --json. */
 void cli_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Send a request and require a 2xx answer. Returns 0 with resp filled (free it with cli_http_response_free), or

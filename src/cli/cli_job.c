@@ -1,6 +1,4 @@
 /* `gnomon job add|list|show|rm|run|kill`: job definitions, manual runs and kills over the Chronos v1 API. */
-#include "cli/cli.h"
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +28,7 @@ static int job_kill(const struct cli_ctx *ctx);
 static const struct cli_cmd_entry job_entries[] = {
     {"add", "FILE|-", "Add or replace the job, or array of jobs, in a JSON file ('-' reads standard input)", 1, 1,
 	job_add},
-    {"list", "", "List jobs with their schedule, last result and state", 0, 0, job_list},
+    {"list", "", "List jobs with their schedule, zone, last result, state, owner and command", 0, 0, job_list},
     {"show", "NAME", "Show one job", 1, 1, job_show},
     {"rm", "NAME", "Delete a job", 1, 1, job_rm},
     {"run", "NAME [-- ARGS...]", "Run a job now, with ARGS as its arguments if given (the schedule is unchanged)", 1,
@@ -38,17 +36,12 @@ static const struct cli_cmd_entry job_entries[] = {
     {"kill", "NAME", "Kill the running tasks of a job", 1, 1, job_kill},
 };
 
-static const struct cli_cmd_family job_family = {
+const struct cli_cmd_family cli_job_family = {
     .name = "job",
-    .help = "Manage job definitions",
+    .help = "Add, list, show, delete, run or kill jobs",
     .entries = job_entries,
     .n_entries = sizeof(job_entries) / sizeof(job_entries[0]),
 };
-
-int cli_job_main(int argc, char **argv)
-{
-	return cli_cmd_main(&job_family, argc, argv);
-}
 
 /* Print what happened to a job: "job 'NAME' <verb>", or a JSON line with --json. */
 static void print_done(const struct cli_ctx *ctx, const char *name, const char *verb)

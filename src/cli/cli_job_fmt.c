@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_job_util.h"
+#include "cli/cli_time.h"
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
@@ -13,6 +15,7 @@
 #define LIST_SCHEDULE_MAX 40
 #define LIST_TZ_MAX 20
 #define LIST_OWNER_MAX 30
+#define LIST_COMMAND_MAX 50
 #define REAL_FORMAT "%.15g"
 
 /* When `job show` prints a field. */
@@ -26,44 +29,51 @@ enum show_rule {
 	SHOW_SCHEDULE, /* "parents" for a dependent job, else "schedule" */
 };
 
+/* How `job show` writes a field's value. */
+enum show_format {
+	AS_TEXT, /* strings as they are, lists joined */
+	AS_JSON, /* compact JSON, e.g. argv where spaces matter */
+	AS_TIME, /* an instant in the local zone, with the zone (cli_time_local) */
+};
+
 static const struct show_field {
 	const char *key;
 	enum show_rule rule;
-	bool as_json; /* print the value as compact JSON, e.g. argv where spaces matter */
+	enum show_format format;
 } show_fields[] = {
-    {"name", SHOW_ALWAYS, false},
-    {"description", SHOW_NONEMPTY, false},
-    {"command", SHOW_ALWAYS, false},
-    {"shell", SHOW_FALSE, false},
-    {"arguments", SHOW_NONEMPTY, true},
-    {"schedule", SHOW_SCHEDULE, false},
-    {"scheduleTimeZone", SHOW_NONEMPTY, false},
-    {"owner", SHOW_ALWAYS, false},
-    {"ownerName", SHOW_NONEMPTY, false},
-    {"runAsUser", SHOW_NONEMPTY, false},
-    {"container", SHOW_NONEMPTY, false},
-    {"environmentVariables", SHOW_NONEMPTY, false},
-    {"fetch", SHOW_NONEMPTY, false},
-    {"uris", SHOW_NONEMPTY, false},
-    {"constraints", SHOW_NONEMPTY, false},
-    {"executor", SHOW_NONEMPTY, false},
-    {"executorFlags", SHOW_NONEMPTY, false},
-    {"taskInfoData", SHOW_NONEMPTY, false},
-    {"cpus", SHOW_PRESENT, false},
-    {"mem", SHOW_PRESENT, false},
-    {"disk", SHOW_PRESENT, false},
-    {"retries", SHOW_PRESENT, false},
-    {"maxCompletionTime", SHOW_NONZERO, false},
-    {"concurrent", SHOW_TRUE, false},
-    {"highPriority", SHOW_TRUE, false},
-    {"softError", SHOW_TRUE, false},
-    {"dataProcessingJobType", SHOW_TRUE, false},
-    {"disabled", SHOW_ALWAYS, false},
-    {"successCount", SHOW_ALWAYS, false},
-    {"errorCount", SHOW_ALWAYS, false},
-    {"errorsSinceLastSuccess", SHOW_NONZERO, false},
-    {"lastSuccess", SHOW_ALWAYS, false},
-    {"lastError", SHOW_ALWAYS, false},
+    {"name", SHOW_ALWAYS, AS_TEXT},
+    {"description", SHOW_NONEMPTY, AS_TEXT},
+    {"command", SHOW_ALWAYS, AS_TEXT},
+    {"shell", SHOW_FALSE, AS_TEXT},
+    {"arguments", SHOW_NONEMPTY, AS_JSON},
+    {"schedule", SHOW_SCHEDULE, AS_TEXT},
+    {"scheduleTimeZone", SHOW_NONEMPTY, AS_TEXT},
+    {"owner", SHOW_ALWAYS, AS_TEXT},
+    {"ownerName", SHOW_NONEMPTY, AS_TEXT},
+    {"runAsUser", SHOW_NONEMPTY, AS_TEXT},
+    {"container", SHOW_NONEMPTY, AS_TEXT},
+    {"environmentVariables", SHOW_NONEMPTY, AS_TEXT},
+    {"fetch", SHOW_NONEMPTY, AS_TEXT},
+    {"uris", SHOW_NONEMPTY, AS_TEXT},
+    {"constraints", SHOW_NONEMPTY, AS_TEXT},
+    {"executor", SHOW_NONEMPTY, AS_TEXT},
+    {"executorFlags", SHOW_NONEMPTY, AS_TEXT},
+    {"taskInfoData", SHOW_NONEMPTY, AS_TEXT},
+    {"cpus", SHOW_PRESENT, AS_TEXT},
+    {"mem", SHOW_PRESENT, AS_TEXT},
+    {"disk", SHOW_PRESENT, AS_TEXT},
+    {"retries", SHOW_PRESENT, AS_TEXT},
+    {"maxCompletionTime", SHOW_NONZERO, AS_TEXT},
+    {"concurrent", SHOW_TRUE, AS_TEXT},
+    {"highPriority", SHOW_TRUE, AS_TEXT},
+    {"softError", SHOW_TRUE, AS_TEXT},
+    {"dataProcessingJobType", SHOW_TRUE, AS_TEXT},
+    {"disabled", SHOW_ALWAYS, AS_TEXT},
+    {"successCount", SHOW_ALWAYS, AS_TEXT},
+    {"errorCount", SHOW_ALWAYS, AS_TEXT},
+    {"errorsSinceLastSuccess", SHOW_NONZERO, AS_TEXT},
+    {"lastSuccess", SHOW_ALWAYS, AS_TIME},
+    {"lastError", SHOW_ALWAYS, AS_TIME},
 };
 
 char *cli_job_schedule_text(const json_t *job)
@@ -112,20 +122,45 @@ static const char *field_or_dash(const json_t *job, const char *key)
 
 static struct cli_table *new_list_table(void)
 {
-	static const char *const headers[] = {"NAME", "SCHEDULE", "TZ", "LAST", "STATE", "DISABLED", "OWNER"};
+	static const char *const headers[] = {"NAME", "SCHEDULE", "TZ", "LAST", "STATE", "DISABLED", "OWNER",
+	    "COMMAND"};
 	struct cli_table *t = cli_table_new(sizeof(headers) / sizeof(headers[0]), headers);
 
 	cli_table_set_max_width(t, 0, LIST_NAME_MAX);
 	cli_table_set_max_width(t, 1, LIST_SCHEDULE_MAX);
 	cli_table_set_max_width(t, 2, LIST_TZ_MAX);
 	cli_table_set_max_width(t, 6, LIST_OWNER_MAX);
+	cli_table_set_max_width(t, 7, LIST_COMMAND_MAX);
 	return t;
+}
+
+char *cli_job_command_text(const json_t *job)
+{
+	const char *command = json_string_value(json_object_get(job, "command"));
+	const json_t *args = json_object_get(job, "arguments");
+	const char **words;
+	char *joined, *text;
+	size_t n = 0;
+
+	if (!command || !*command)
+		return xstrdup("-");
+	if (!json_is_false(json_object_get(job, "shell")) || json_array_size(args) == 0)
+		return xstrdup(command);
+	words = xcalloc(json_array_size(args), sizeof(*words));
+	for (size_t i = 0; i < json_array_size(args); i++)
+		if (json_is_string(json_array_get(args, i)))
+			words[n++] = json_string_value(json_array_get(args, i));
+	joined = cli_job_join_args((int)n, words);
+	text = xasprintf("%s %s", command, joined);
+	free(joined);
+	free(words);
+	return text;
 }
 
 /* Add one summary entry, completed from the full job when there is one. */
 static void add_list_row(struct cli_table *t, const json_t *entry, const json_t *job)
 {
-	char *schedule = cli_job_schedule_text(entry);
+	char *schedule = cli_job_schedule_text(entry), *command = cli_job_command_text(job);
 	const char *cells[] = {
 	    name_of(entry),
 	    *schedule ? schedule : "-",
@@ -134,9 +169,11 @@ static void add_list_row(struct cli_table *t, const json_t *entry, const json_t 
 	    field_or_dash(entry, "state"),
 	    json_is_true(json_object_get(entry, "disabled")) ? "yes" : "no",
 	    field_or_dash(job, "owner"),
+	    command,
 	};
 
 	cli_table_add_row(t, cells);
+	free(command);
 	free(schedule);
 }
 
@@ -256,13 +293,18 @@ static int append_item(const json_t *v, struct buf *out)
 	return rc;
 }
 
-static int append_value(const json_t *v, bool as_json, struct buf *out)
+static int append_value(const json_t *v, enum show_format format, struct buf *out)
 {
 	const char *image = json_string_value(json_object_get(v, "image"));
 	int rc = 0;
 
-	if (as_json)
+	if (format == AS_JSON)
 		return append_json(v, out);
+	if (format == AS_TIME && json_is_string(v)) {
+		char when[CLI_TIME_MAX];
+		cli_time_local(json_string_value(v), when, sizeof(when));
+		return buf_puts(out, when);
+	}
 	if (image) {
 		const char *type = json_string_value(json_object_get(v, "type"));
 		const char *network = json_string_value(json_object_get(v, "network"));
@@ -316,7 +358,7 @@ int cli_job_describe(const json_t *job, struct buf *out)
 		if (!should_show(job, f, v))
 			continue;
 		buf_reset(&value);
-		rc = v ? append_value(v, f->as_json, &value) : buf_puts(&value, "-");
+		rc = v ? append_value(v, f->format, &value) : buf_puts(&value, "-");
 		if (rc == 0)
 			rc = append_line(key, value.data ? value.data : "", out);
 	}

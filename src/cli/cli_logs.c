@@ -1,8 +1,6 @@
-/* `gnomon logs TASKID [--stream stdout|stderr] [-f]`: the captured output of a run, written to stdout byte for
- * byte as it arrives. The body is streamed rather than read whole, so a followed run's output shows while it is
- * produced. */
-#include "cli/cli.h"
-
+/* `gnomon logs TASKID|JOB [--stream stdout|stderr] [-f]`: the captured output of a run, or of a job's latest run,
+ * written to stdout byte for byte as it arrives. The body is streamed rather than read whole, so a followed run's
+ * output shows while it is produced. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,10 +9,12 @@
 
 #include "cli/cli_cmd.h"
 #include "cli/cli_http.h"
+#include "cli/cli_runs_fmt.h"
 #include "cli/cli_url.h"
 #include "util/xmalloc.h"
 
 #define ERR_MAX 1024
+#define RUNS_PAGE 100 /* runs read at a time while looking for a job's latest one */
 
 enum { OPT_STREAM, OPT_FOLLOW, OPT_COUNT };
 
@@ -27,11 +27,14 @@ static int logs_set_opts(const char *const *values, char *err, size_t errlen);
 static int logs_exec(const struct cli_ctx *ctx);
 
 static const struct cli_cmd_entry logs_entry[] = {
-    {NULL, "TASKID", "Print the captured output of a run", 1, 1, logs_exec},
+    {NULL, "TASKID|JOB",
+	"Print the captured output of a run, by task id, or of a job's latest run (not a skipped one)", 1, 1,
+	logs_exec},
 };
 
-static const struct cli_cmd_family logs_family = {
+const struct cli_cmd_family cli_logs_family = {
     .name = "logs",
+    .help = "Print the output of a run, or of a job's latest run",
     .entries = logs_entry,
     .n_entries = 1,
     .opts = logs_opts,
@@ -41,11 +44,6 @@ static const struct cli_cmd_family logs_family = {
 
 static const char *opt_stream = "stdout";
 static bool opt_follow;
-
-int cli_logs_main(int argc, char **argv)
-{
-	return cli_cmd_main(&logs_family, argc, argv);
-}
 
 static int logs_set_opts(const char *const *values, char *err, size_t errlen)
 {
@@ -79,17 +77,56 @@ static int write_out(const char *data, size_t len, void *arg)
 	return 0;
 }
 
+/* The task id of the job's latest run that was not skipped, paging back through its history. Returns a string
+ * the caller frees, or NULL after reporting why (unknown job, no such run, the server unreachable). */
+static char *latest_task_id(const struct cli_ctx *ctx, const char *job)
+{
+	char *escaped = cli_url_escape(job), *task_id = NULL, err[ERR_MAX];
+	json_int_t before = 0;
+
+	for (;;) {
+		char *path = before ? xasprintf("/api/v1/jobs/%s/runs?limit=%d&before=%" JSON_INTEGER_FORMAT, escaped,
+					  RUNS_PAGE, before) :
+				      xasprintf("/api/v1/jobs/%s/runs?limit=%d", escaped, RUNS_PAGE);
+		json_t *page = cli_get_json(ctx, path, err, sizeof(err));
+		const char *found;
+
+		free(path);
+		if (!page) {
+			cli_errorx("%s", err);
+			break;
+		}
+		if ((found = cli_runs_latest_task_id(page)))
+			task_id = xstrdup(found);
+		before = json_integer_value(json_object_get(page, "next"));
+		json_decref(page);
+		if (task_id)
+			break;
+		if (before <= 0) {
+			cli_errorx("job '%s' has not run yet", job);
+			break;
+		}
+	}
+	free(escaped);
+	return task_id;
+}
+
 static int logs_exec(const struct cli_ctx *ctx)
 {
 	struct out out = {.failed = false};
-	char *escaped, *path, err[ERR_MAX];
+	char *task_id, *escaped, *path, err[ERR_MAX];
 	int rc;
 
 	if (!*ctx->argv[0]) {
-		cli_errorx("the task id must not be empty");
+		cli_errorx("the task id or job name must not be empty");
 		return CLI_EXIT_FAIL;
 	}
-	escaped = cli_url_escape(ctx->argv[0]);
+	/* Task ids are ct:<due>:<attempt>:<job>:<args>; a job's name has no ':'. */
+	if (strchr(ctx->argv[0], ':'))
+		task_id = xstrdup(ctx->argv[0]);
+	else if (!(task_id = latest_task_id(ctx, ctx->argv[0])))
+		return CLI_EXIT_FAIL;
+	escaped = cli_url_escape(task_id);
 	path = xasprintf("/api/v1/runs/%s/log?stream=%s%s", escaped, opt_stream, opt_follow ? "&follow=1" : "");
 	rc = cli_get_stream(ctx, path, opt_follow ? CLI_HTTP_NO_STALL_TIMEOUT : 0, write_out, &out, err, sizeof(err));
 	if (out.failed)
@@ -98,5 +135,6 @@ static int logs_exec(const struct cli_ctx *ctx)
 		cli_errorx("%s", err);
 	free(path);
 	free(escaped);
+	free(task_id);
 	return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

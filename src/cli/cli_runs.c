@@ -1,6 +1,4 @@
 /* `gnomon runs NAME [--limit N] [--before ID]`: a job's run history, newest first, over the gnomon API. */
-#include "cli/cli.h"
-
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,8 +27,9 @@ static const struct cli_cmd_entry runs_entry[] = {
 	1, 1, runs_exec},
 };
 
-static const struct cli_cmd_family runs_family = {
+const struct cli_cmd_family cli_runs_family = {
     .name = "runs",
+    .help = "List the runs of a job",
     .entries = runs_entry,
     .n_entries = 1,
     .opts = runs_opts,
@@ -40,11 +39,6 @@ static const struct cli_cmd_family runs_family = {
 
 /* The values of runs_opts, checked: 0 when absent. */
 static long long opt_limit, opt_before;
-
-int cli_runs_main(int argc, char **argv)
-{
-	return cli_cmd_main(&runs_family, argc, argv);
-}
 
 static int runs_set_opts(const char *const *values, char *err, size_t errlen)
 {

@@ -3,9 +3,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <time.h>
+#include <string.h>
 
-#include "job/job.h"
+#include "cli/cli_time.h"
 
 #define MS_PER_S INT64_C(1000)
 #define MS_PER_MIN (60 * MS_PER_S)
@@ -32,26 +32,6 @@ void cli_runs_duration(int64_t ms, char *out, size_t len)
 		    ms % MS_PER_DAY / MS_PER_HOUR, ms % MS_PER_HOUR / MS_PER_MIN);
 }
 
-void cli_runs_local_time(const char *iso, char *out, size_t len)
-{
-	int64_t ms;
-	time_t t;
-	struct tm tm;
-
-	if (iso == NULL || *iso == '\0') {
-		snprintf(out, len, "-");
-		return;
-	}
-	if (job_time_parse(iso, &ms) < 0 || ms == JOB_TIME_NONE) {
-		snprintf(out, len, "%s", iso);
-		return;
-	}
-	/* Floor to the second, also before 1970. */
-	t = (time_t)(ms / MS_PER_S - (ms % MS_PER_S < 0));
-	if (localtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		snprintf(out, len, "%s", iso);
-}
-
 void cli_runs_exit_text(const json_t *run, char *out, size_t len)
 {
 	const json_t *code = json_object_get(run, "exitCode"), *sig = json_object_get(run, "signal");
@@ -76,13 +56,13 @@ static const char *str_of(const json_t *o, const char *key)
 
 static void add_run_row(struct cli_table *t, const json_t *run)
 {
-	char attempt[24] = "-", start[64], duration[32] = "-", exit_text[48];
+	char attempt[24] = "-", start[CLI_TIME_MAX], duration[32] = "-", exit_text[48];
 	const json_t *a = json_object_get(run, "attempt"), *d = json_object_get(run, "durationMs");
 	const char *cells[7];
 
 	if (json_is_integer(a))
 		snprintf(attempt, sizeof(attempt), "%" JSON_INTEGER_FORMAT, json_integer_value(a));
-	cli_runs_local_time(json_string_value(json_object_get(run, "start")), start, sizeof(start));
+	cli_time_local(json_string_value(json_object_get(run, "start")), start, sizeof(start));
 	if (json_is_integer(d))
 		cli_runs_duration((int64_t)json_integer_value(d), duration, sizeof(duration));
 	cli_runs_exit_text(run, exit_text, sizeof(exit_text));
@@ -116,6 +96,21 @@ struct cli_table *cli_runs_table(const json_t *answer, char *err, size_t errlen)
 	return t;
 }
 
+const char *cli_runs_latest_task_id(const json_t *answer)
+{
+	const json_t *runs = json_object_get(answer, "runs");
+
+	for (size_t i = 0; i < json_array_size(runs); i++) {
+		const json_t *run = json_array_get(runs, i);
+		const char *status = json_string_value(json_object_get(run, "status"));
+		const char *task_id = json_string_value(json_object_get(run, "taskId"));
+
+		if (task_id && *task_id && status && strcmp(status, "skipped") != 0)
+			return task_id;
+	}
+	return NULL;
+}
+
 int cli_schedule_preview_text(const json_t *answer, struct buf *out, char *err, size_t errlen)
 {
 	const json_t *local = json_object_get(answer, "times"), *utc = json_object_get(answer, "utc");
@@ -128,6 +123,7 @@ int cli_schedule_preview_text(const json_t *answer, struct buf *out, char *err, 
 	for (size_t i = 0; i < json_array_size(local); i++) {
 		const char *l = json_string_value(json_array_get(local, i));
 		const char *u = json_string_value(json_array_get(utc, i));
+		char zoned[CLI_TIME_MAX], in_utc[CLI_TIME_MAX];
 		int rc;
 
 		if (!l || !u) {
@@ -135,7 +131,13 @@ int cli_schedule_preview_text(const json_t *answer, struct buf *out, char *err, 
 			    i + 1);
 			return -EINVAL;
 		}
-		if ((rc = buf_printf(out, "%s (%s)\n", l, u)) < 0)
+		cli_time_as_written(l, zoned, sizeof(zoned));
+		cli_time_as_written(u, in_utc, sizeof(in_utc));
+		if (strcmp(zoned, in_utc) == 0)
+			rc = buf_printf(out, "%s\n", zoned);
+		else
+			rc = buf_printf(out, "%s (%s)\n", zoned, in_utc);
+		if (rc < 0)
 			return rc;
 	}
 	return 0;

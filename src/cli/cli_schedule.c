@@ -1,7 +1,5 @@
 /* `gnomon schedule preview SCHEDULE [--tz ZONE] [-n N]`: the next fire times of a schedule, as the server
  * computes them (the systemd-analyze calendar of gnomon). */
-#include "cli/cli.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +29,9 @@ static const struct cli_cmd_entry schedule_entries[] = {
 	1, schedule_preview},
 };
 
-static const struct cli_cmd_family schedule_family = {
+const struct cli_cmd_family cli_schedule_family = {
     .name = "schedule",
-    .help = "Check schedules",
+    .help = "Preview the fire times of a schedule",
     .entries = schedule_entries,
     .n_entries = sizeof(schedule_entries) / sizeof(schedule_entries[0]),
     .opts = schedule_opts,
@@ -43,11 +41,6 @@ static const struct cli_cmd_family schedule_family = {
 
 static const char *opt_tz;
 static long long opt_count;
-
-int cli_schedule_main(int argc, char **argv)
-{
-	return cli_cmd_main(&schedule_family, argc, argv);
-}
 
 static int schedule_set_opts(const char *const *values, char *err, size_t errlen)
 {

@@ -1,8 +1,10 @@
 #include "cli/cli_table.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "util/xmalloc.h"
 
@@ -26,42 +28,79 @@ static char **xreallocarray_cells(char **cells, size_t rows, size_t ncols)
 	return xrealloc(cells, n * sizeof(*cells));
 }
 
-/* Copy a cell, turning control characters into spaces so a cell never breaks a line; trailing blanks go. */
+/* Copy a cell, turning control characters (C0, DEL and the C1 controls U+0080 to U+009F, which terminals also
+ * obey) into spaces so a cell never breaks a line or moves the cursor; trailing blanks go. */
 static char *clean_copy(const char *s)
 {
-	char *copy = xstrdup(s ? s : "");
-	size_t len = strlen(copy);
+	const unsigned char *in = (const unsigned char *)(s ? s : "");
+	char *copy = xmalloc(strlen((const char *)in) + 1);
+	size_t len = 0;
 
-	for (char *p = copy; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	while (*in) {
+		if (*in < 0x20 || *in == 0x7f) {
+			copy[len++] = ' ';
+			in++;
+		} else if (in[0] == 0xc2 && in[1] >= 0x80 && in[1] <= 0x9f) {
+			copy[len++] = ' ';
+			in += 2;
+		} else {
+			copy[len++] = (char)*in++;
+		}
+	}
 	while (len > 0 && copy[len - 1] == ' ')
-		copy[--len] = '\0';
+		len--;
+	copy[len] = '\0';
 	return copy;
 }
 
-/* Number of UTF-8 code points in s. */
-static size_t display_width(const char *s)
+/* The columns the first character of s takes on a terminal (0 for a combining mark or a zero-width character,
+ * 2 for a wide one), its length in bytes in *len. Bytes the locale cannot decode (any non-ASCII byte in a locale
+ * that is not UTF-8) count one column per UTF-8 sequence; a character the locale deems non-printable, one. */
+static int char_width(const char *s, size_t *len)
 {
-	size_t n = 0;
+	mbstate_t state;
+	wchar_t wc;
+	size_t n;
+	int w;
 
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
+	memset(&state, 0, sizeof(state));
+	n = mbrtowc(&wc, s, strnlen(s, MB_LEN_MAX), &state);
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+		n = 1;
+		while (((unsigned char)s[n] & 0xc0) == 0x80)
 			n++;
-	return n;
+		*len = n;
+		return 1;
+	}
+	*len = n;
+	w = wcwidth(wc);
+	return w < 0 ? 1 : w;
 }
 
-/* Byte length of the first k code points of s. */
-static size_t prefix_bytes(const char *s, size_t k)
+/* The columns s takes on a terminal. */
+static size_t display_width(const char *s)
 {
-	size_t i = 0;
+	size_t width = 0, len;
 
-	while (s[i] && k > 0) {
-		i++;
-		while (((unsigned char)s[i] & 0xc0) == 0x80)
-			i++;
-		k--;
+	for (; *s; s += len)
+		width += (size_t)char_width(s, &len);
+	return width;
+}
+
+/* The longest prefix of s that fits in max columns, with the zero-width characters that follow its last
+ * character (combining marks stay with their base). Returns its length in bytes; its width goes to *width. */
+static size_t fitting_prefix(const char *s, size_t max, size_t *width)
+{
+	size_t i = 0, w = 0, len;
+
+	while (s[i]) {
+		size_t cw = (size_t)char_width(s + i, &len);
+		if (w + cw > max)
+			break;
+		w += cw;
+		i += len;
 	}
+	*width = w;
 	return i;
 }
 
@@ -122,7 +161,7 @@ static size_t cell_width(const struct cli_table *t, size_t col, const char *cell
 	return t->max_width[col] && w > t->max_width[col] ? t->max_width[col] : w;
 }
 
-/* Append one cell, cut to the column limit, padded to width unless it is the last on its line. */
+/* Append one cell, cut to the column limit, padded to width columns unless it is the last on its line. */
 static int render_cell(const struct cli_table *t, size_t col, const char *cell, size_t width, bool last,
     struct buf *out)
 {
@@ -130,10 +169,11 @@ static int render_cell(const struct cli_table *t, size_t col, const char *cell, 
 	int rc;
 
 	if (max && w > max) {
-		rc = buf_append(out, cell, prefix_bytes(cell, max - ELLIPSIS_LEN));
+		size_t n = fitting_prefix(cell, max - ELLIPSIS_LEN, &w);
+		rc = buf_append(out, cell, n);
 		if (rc == 0)
 			rc = buf_puts(out, ELLIPSIS);
-		w = max;
+		w += ELLIPSIS_LEN; /* max, or one less when a wide character did not fit */
 	} else {
 		rc = buf_puts(out, cell);
 	}

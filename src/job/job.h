@@ -170,6 +170,11 @@ int job_time_parse(const char *s, int64_t *ms) __attribute__((warn_unused_result
 /* Parse an ISO 8601 duration `PnYnMnWnDTnHnMnS` (seconds may have a fraction) into milliseconds; a year counts
  * 365 days and a month 30. Returns 0 or -EINVAL (also on overflow or an empty duration such as "P"). */
 int job_duration_parse(const char *s, int64_t *ms) __attribute__((warn_unused_result));
+/* The shortest non-zero period of an ISO 8601 schedule the API accepts (a job is a process, not a tick). */
+#define JOB_PERIOD_MIN_MS 1000
+/* The period of an ISO 8601 schedule string (`R5/2024-01-01T00:00:00Z/PT1S`: 1000) in ms as job_duration_parse
+ * reads it, for bounds only. Returns 0, or -EINVAL for cron or a period that does not parse. */
+int job_schedule_period_ms(const char *schedule, int64_t *ms) __attribute__((warn_unused_result));
 /* The job's epsilon in ms: how late a scheduled slot may still start (60 s if it cannot be read). */
 int64_t job_epsilon_ms(const struct job *j);
 /* The delay in ms before retry `attempt` (1 = the first retry): the job's retryDelay, or default_ms when it has

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #define MS_PER_DAY INT64_C(86400000)
 
@@ -191,6 +192,15 @@ int job_duration_parse(const char *s, int64_t *ms)
 		return -EINVAL;
 	*ms = total;
 	return 0;
+}
+
+int job_schedule_period_ms(const char *schedule, int64_t *ms)
+{
+	const char *period = schedule ? strrchr(schedule, '/') : NULL;
+
+	if (schedule == NULL || schedule[0] != 'R' || period == NULL)
+		return -EINVAL;
+	return job_duration_parse(period + 1, ms);
 }
 
 int64_t job_epsilon_ms(const struct job *j)

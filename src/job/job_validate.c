@@ -1,4 +1,5 @@
-/* Checks on one job that need neither other jobs nor schedule parsing; messages start with the field. */
+/* Checks on one job that need neither other jobs nor schedule parsing (only the period's length is read from the
+ * schedule); messages start with the field. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -225,6 +226,20 @@ static int check_extensions(const struct job *j, char *err, size_t errlen)
 	return 0;
 }
 
+/* A period under a second would start a process every few milliseconds and pile up a slot a millisecond while
+ * one runs; the schedule parser reports every other problem of the string. */
+static int check_period(const struct job *j, char *err, size_t errlen)
+{
+	char clip[96];
+	int64_t ms;
+
+	if (j->dependent || job_schedule_period_ms(j->schedule, &ms) < 0 || ms == 0 || ms >= JOB_PERIOD_MIN_MS)
+		return 0;
+	snprintf(err, errlen, "schedule: the period of '%s' is shorter than one second: the shortest is PT1S",
+		 job_clip(j->schedule, clip, sizeof(clip)));
+	return -EINVAL;
+}
+
 int job_validate(const struct job *j, char *err, size_t errlen)
 {
 	char clip[96];
@@ -248,5 +263,7 @@ int job_validate(const struct job *j, char *err, size_t errlen)
 			 job_clip(j->epsilon, clip, sizeof(clip)));
 		return -EINVAL;
 	}
+	if (check_period(j, err, errlen) < 0)
+		return -EINVAL;
 	return check_extensions(j, err, errlen);
 }

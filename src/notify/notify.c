@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/metrics.h"
 #include "job/job.h"
 #include "notify/notify_format.h"
 #include "notify/notify_payload.h"
@@ -15,6 +14,7 @@
 #include "store/runs.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 static const char *const outcome_names[NOTIFY_OUTCOME_COUNT] = {"sent", "failed", "retried"};
@@ -245,8 +245,9 @@ static void on_idle(uv_idle_t *h)
 		count_channels(nf, channels, "dropped");
 		metrics_count(nf->metrics, "notify.dropped", 1);
 		if (nf->dropped++ % 100 == 0)
-			log_warnx("notify: the queue is full; dropped the notification about job '%s' (%lld dropped so far)",
-			    job, (long long)nf->dropped);
+			log_warnx_kv(LOG_FIELDS(.event = "notify.dropped", .job = job),
+			    "notify: the queue is full; dropped the notification about job '%s' (%lld dropped so far)", job,
+			    (long long)nf->dropped);
 	}
 	nf->n_pending = 0;
 }

@@ -401,7 +401,8 @@ static void conclude(struct notify_sender *s, struct delivery *d, CURLcode rc, l
 
 	d->attempts++;
 	if (v == SENT) {
-		log_debug("notify: %s: sent for job '%s'", channel_names[d->ch], d->item->n->job);
+		log_debug_kv(LOG_FIELDS(.event = "notify.sent", .job = d->item->n->job), "notify: %s: sent for job '%s'",
+		    channel_names[d->ch], d->item->n->job);
 		count(s, d->ch, NOTIFY_SENT);
 		delivery_free(s, d);
 		return;
@@ -414,7 +415,8 @@ static void conclude(struct notify_sender *s, struct delivery *d, CURLcode rc, l
 		snprintf(why, sizeof(why), "%s", d->errbuf[0] ? d->errbuf : curl_easy_strerror(rc));
 	if (v == TRANSIENT && d->attempts <= s->retries) {
 		int64_t wait = backoff(s, d->attempts);
-		log_debug("notify: %s: attempt %d for job '%s' failed (%s); retrying in %lld ms", channel_names[d->ch],
+		log_debug_kv(LOG_FIELDS(.event = "notify.retry", .job = d->item->n->job),
+		    "notify: %s: attempt %d for job '%s' failed (%s); retrying in %lld ms", channel_names[d->ch],
 		    d->attempts, d->item->n->job, why, (long long)wait);
 		count(s, d->ch, NOTIFY_RETRIED);
 		d->due_ms = mono_ms() + wait;
@@ -422,7 +424,8 @@ static void conclude(struct notify_sender *s, struct delivery *d, CURLcode rc, l
 		s->waiting = d;
 		return;
 	}
-	log_warnx("notify: %s: could not deliver the notification about job '%s' after %d attempt%s: %s",
+	log_warnx_kv(LOG_FIELDS(.event = "notify.failed", .job = d->item->n->job),
+	    "notify: %s: could not deliver the notification about job '%s' after %d attempt%s: %s",
 	    channel_names[d->ch], d->item->n->job, d->attempts, d->attempts == 1 ? "" : "s", why);
 	count(s, d->ch, NOTIFY_FAILED);
 	delivery_free(s, d);

@@ -253,10 +253,13 @@ int schedule_skip_forward(struct schedule_zones *z, struct schedule *s, int64_t 
 		if ((rc = fire_iso_index(z, s, now_ms, &k)) != 0 || (rc = fire_iso_occurrence(z, s, k + 1, &next)) != 0)
 			return rc;
 		/* A wall-clock period counts from its anchor (at most ~3 million days to 9999); elapsed time does not
-		 * depend on where it counts from, so it re-anchors at the new start. */
-		if (next == SCHEDULE_NEVER || s->index + k + 1 > UINT32_MAX)
+		 * depend on where it counts from, so it re-anchors at the new start, however many occurrences it
+		 * passed (PT0.001S over a year is 3e10 of them). */
+		if (next == SCHEDULE_NEVER)
 			return -ERANGE;
 		if (iso_period_has_calendar(&s->u.iso.period)) {
+			if (s->index + k + 1 > UINT32_MAX)
+				return -ERANGE;
 			s->index += (uint32_t)(k + 1);
 		} else {
 			s->u.iso.anchor_ms = next;

@@ -25,9 +25,9 @@
 
 #define RETRY_AFTER_STORE_ERROR_MS 1000
 #define FIRE_SLICE_NS ((uint64_t)5 * 1000 * 1000) /* firing due jobs at most this long per turn of the loop */
-/* Missed slots are counted up to this many: exactly for ISO schedules (arithmetic), one by one for cron, whose
- * count in a record then reads "at least N" rather than costing the loop a walk over a long downtime. */
-#define MISSED_COUNT_CAP 100000000
+/* Missed slots are counted exactly for ISO schedules (arithmetic on the period, however many there are: PT1S
+ * over 700 days is 60 million), one by one for cron up to this many, whose count in a record then reads "at
+ * least N" rather than costing the loop a walk over a long downtime. */
 #define CRON_MISSED_COUNT_CAP 1000
 #define PRUNE_INTERVAL_MS (3600 * 1000)
 
@@ -143,7 +143,8 @@ static void load_schedule(struct engine *e, struct jobrec *rec, int64_t now)
 		return;
 	if (schedule_parse(e->zones, rec->job->schedule, rec->job->schedule_time_zone, now, &rec->sched, err,
 		sizeof(err)) < 0) {
-		log_warnx("job '%s' will not run: %s", rec->job->name, err);
+		log_warnx_kv(LOG_FIELDS(.event = "job.unschedulable", .job = rec->job->name), "job '%s' will not run: %s",
+		    rec->job->name, err);
 		return;
 	}
 	rec->has_sched = true;
@@ -225,7 +226,8 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	r.end_ms = clock_now_ms();
 	rc = store_claim_run(e->store, &r);
 	if (rc == 0)
-		log_info("job '%s': %s", rec->job->name, reason);
+		log_info_kv(LOG_FIELDS(.event = "run.skipped", .job = rec->job->name, .task_id = r.task_id,
+				.status = "skipped"), "job '%s': %s", rec->job->name, reason);
 	if (rc == 0 && out->n < 2)
 		out->r[out->n++] = r;
 	else
@@ -240,7 +242,7 @@ static int record_missed(struct engine *e, const struct jobrec *rec, int64_t fro
 {
 	const struct schedule *s = &rec->sched;
 	int64_t cut = run_it ? now - eps - 1 : last, n, first, end;
-	int64_t cap = schedule_kind(s) == SCHEDULE_CRON ? CRON_MISSED_COUNT_CAP : MISSED_COUNT_CAP;
+	int64_t cap = schedule_kind(s) == SCHEDULE_CRON ? CRON_MISSED_COUNT_CAP : INT64_MAX;
 	char why[SCHEDULE_INSTANT_MAX + 160], at[SCHEDULE_INSTANT_MAX];
 	int rc;
 
@@ -294,13 +296,18 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 		}
 	}
 	run_it = now - last <= eps;
+	if (iso && ((rc = schedule_advance(e->zones, &next, now, last)) < 0 ||
+		       (rc = schedule_format(e->zones, &next, text, sizeof(text))) < 0)) {
+		/* Not the store's fault: trying again would fail the same way every time. */
+		log_warnx_kv(LOG_FIELDS(.event = "job.unschedulable", .job = j->name), "job '%s' will not run until it is "
+		    "changed: its schedule '%s' cannot move past its slot due at %" PRId64 " ms (%s)", j->name, j->schedule,
+		    last, strerror(-rc));
+		return;
+	}
 
 	if (store_begin(e->store) < 0)
 		goto store_error;
 	if (iso) {
-		if (schedule_advance(e->zones, &next, now, last) < 0 ||
-		    schedule_format(e->zones, &next, text, sizeof(text)) < 0)
-			goto rollback;
 		saved_schedule = xstrdup(j->schedule);
 		job_set_string(&j->schedule, text);
 		/* The last slot of a finite schedule missed: nothing is left to run, so the job ends disabled, as
@@ -348,7 +355,8 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 		engine_tell_skipped(e, rec, &missed.r[i]);
 	missed_clear(&missed);
 	if (disabled_now) {
-		log_info("job '%s' has exhausted all of its recurrences and is now disabled", j->name);
+		log_info_kv(LOG_FIELDS(.event = "job.disabled", .job = j->name),
+		    "job '%s' has exhausted all of its recurrences and is now disabled", j->name);
 		engine_tell_exhausted(e, rec);
 	}
 	if (r && start_now)
@@ -368,8 +376,8 @@ rollback:
 	if (r)
 		run_free(r);
 store_error:
-	log_warnx("job '%s': could not record its due slot, trying again in %d ms", j->name,
-	    RETRY_AFTER_STORE_ERROR_MS);
+	log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = j->name),
+	    "job '%s': could not record its due slot, trying again in %d ms", j->name, RETRY_AFTER_STORE_ERROR_MS);
 	heap_set(&e->jobs, &rec->fire, now + RETRY_AFTER_STORE_ERROR_MS);
 }
 
@@ -447,14 +455,17 @@ int engine_start(struct engine *e)
 		const char *name;
 		mode_t mode;
 	} dirs[] = {{"logs", 0750}, {"work", 0711}};
+	char path[4096];
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", e->cfg.data_dir, dirs[i].name);
 		if (mkdir(path, dirs[i].mode) < 0 && errno != EEXIST) {
 			log_warn("cannot create %s", path);
 			return -errno;
 		}
 	}
+	snprintf(path, sizeof(path), "%s/work", e->cfg.data_dir);
+	if ((rc = workdirs_new(path, e->cfg.keep_work_dirs, e->cfg.keep_work_dirs_max, &e->workdirs)) < 0)
+		return rc;
 	for (size_t i = 0; i < registry_slots(e->reg); i++)
 		if (registry_slot(e->reg, i) != NULL)
 			load_schedule(e, registry_slot(e->reg, i), now);
@@ -462,12 +473,19 @@ int engine_start(struct engine *e)
 		return rc;
 	for (size_t i = 0; i < registry_slots(e->reg); i++) {
 		struct jobrec *rec = registry_slot(e->reg, i);
+		int64_t period;
 		if (rec == NULL)
 			continue;
+		if (rec->has_sched && job_schedule_period_ms(rec->job->schedule, &period) == 0 && period > 0 &&
+		    period < JOB_PERIOD_MIN_MS)
+			log_warnx_kv(LOG_FIELDS(.job = rec->job->name), "job '%s': its period is shorter than one second "
+			    "('%s'), which the API no longer accepts; it runs, one slot at a time", rec->job->name,
+			    rec->job->schedule);
 		if (rec->has_sched && schedule_kind(&rec->sched) == SCHEDULE_CRON && rec->cron_last_due == 0)
 			rec->cron_last_due = now;
 		reschedule(e, rec);
 	}
+	run_sweep_work_dirs(e);
 	if ((rc = run_recover_all(e)) < 0)
 		return rc;
 	/* Retention applies to old records too: now, then every hour. */
@@ -511,6 +529,8 @@ void engine_stop(struct engine *e)
 	e->stopping = true;
 	uv_timer_stop(&e->timer);
 	run_stop_all(e);
+	workdirs_free(e->workdirs); /* once the directory it is on is done; the rest waits for the next start */
+	e->workdirs = NULL;
 	uv_close((uv_handle_t *)&e->timer, on_closed);
 	uv_close((uv_handle_t *)&e->prune_timer, on_closed);
 	uv_close((uv_handle_t *)&e->more, on_closed);

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "scheduler/workdirs.h"
+
 struct engine;
 struct events;
 struct jobrec;
@@ -31,6 +33,8 @@ struct engine_config {
 	size_t log_cap;              /* bytes kept at the head and at the tail of each output stream */
 	unsigned spawn_threads;      /* runs that start together are spawned this many at a time (0 or 1: one by
 	                              * one on the loop thread) */
+	enum workdirs_keep keep_work_dirs; /* the runs whose working directory is kept when they end */
+	int64_t keep_work_dirs_max;  /* bytes the kept working directories may use together (0: no cap) */
 	struct metrics *metrics;     /* counters and histograms of runs (borrowed) */
 	struct events *events;       /* told about runs and job outcomes (borrowed; NULL: nobody) */
 };
@@ -48,10 +52,11 @@ void engine_job_changed(struct engine *e, struct jobrec *rec);
 /* A job is about to be deleted: kill and forget its runs. */
 void engine_job_removed(struct engine *e, struct jobrec *rec);
 
-/* Run a job now with optional arguments (NULL: the job's own); does not move its schedule. Returns 0, -EINVAL
- * (arguments that do not split into words) or the store's error (-ENOSPC: the disk is full), with err. */
-int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+/* Run a job now with optional arguments (NULL: the job's own); does not move its schedule. The run is logged
+ * as requested by `by` (the caller's address), before it starts. Returns 0, -EINVAL (arguments that do not split
+ * into words) or the store's error (-ENOSPC: the disk is full), with err. */
+int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, const char *by, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
 /* Kill the job's running tasks and cancel its queued runs and retries; returns how many runs were ended. */
 int engine_kill_job(struct engine *e, struct jobrec *rec);
 /* Count a success for the job as if a run had succeeded (PUT /job/success/{name}). Returns 0, or the store's

@@ -111,7 +111,8 @@ int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_i
 		struct jobrec *child = parent->children[i];
 		int rc;
 		if (child->job->disabled) {
-			log_info("job '%s' is disabled: not triggered by '%s'", child->job->name, parent->job->name);
+			log_info_kv(LOG_FIELDS(.job = child->job->name), "job '%s' is disabled: not triggered by '%s'",
+			    child->job->name, parent->job->name);
 			continue;
 		}
 		if (child->job->n_parents > 1) {
@@ -180,7 +181,8 @@ void deps_job_changed(struct engine *e, struct jobrec *rec)
 			continue;
 		}
 		if (store_round_clear(e->store, rec->job->name, rec->round[i].parent) < 0)
-			log_warnx("job '%s': could not forget the round entry of '%s'", rec->job->name,
+			log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = rec->job->name),
+			    "job '%s': could not forget the round entry of '%s'", rec->job->name,
 			    rec->round[i].parent);
 		free(rec->round[i].parent);
 		free(rec->round[i].task_id);

@@ -47,6 +47,7 @@ struct engine {
 	struct heap jobs;           /* struct jobrec.fire: next fire time of each scheduled job */
 	struct heap retries;        /* struct run.wait */
 	struct spawn_pool *spawn_pool; /* threads that spawn a batch's runs beside this one (NULL: one by one) */
+	struct workdirs *workdirs;  /* removes or keeps runs' working directories, on a thread of its own */
 	struct strmap *runs;        /* task id -> struct run, every run the engine holds */
 	struct run *all;            /* the same runs, as a list */
 	char *user, *home;          /* the server's own account, for tasks that run as it */
@@ -92,8 +93,9 @@ void run_hold(struct engine *e, struct run *r);
 /* Record a run's end with its job's new counters (and a retry) in one transaction, then let the job's next
  * run and the queue move. Frees r. */
 void run_finish(struct engine *e, struct run *r, enum run_status status, const char *reason);
-/* Remove what a run left on disk: its output files and working directory. */
-void run_remove_files(struct engine *e, int64_t id);
+/* Remove what a run left on disk: its output files and its working directory (by the workdirs thread, or
+ * before returning when wait: a launch that failed leaves nothing behind). */
+void run_remove_files(struct engine *e, int64_t id, bool wait);
 
 /* engine_launch.c: spawn the processes of n runs, in parallel on the engine's spawn pool (on_exit follows for
  * each, with the run as ctx). rc[i] is 0 with runs[i]->task set, or -errno with a message at errs + i * errlen
@@ -109,6 +111,10 @@ void run_launch_many(struct engine *e, struct run *const *runs, size_t n, exec_e
  * runs that were starting or running are lost and their surviving processes killed). Returns 0 or -EIO. */
 int run_recover_all(struct engine *e) __attribute__((warn_unused_result));
 void run_stop_all(struct engine *e);
+/* What a crash or a stop left in work/ (call before run_recover_all): the directories of runs that ended are
+ * kept or removed as if they had just ended, oldest first; those of runs no longer in the history are removed;
+ * those of open runs are left to their recovery; names that are not run ids are not gnomon's and stay. */
+void run_sweep_work_dirs(struct engine *e);
 /* Apply the history retention to every job's runs and remove the pruned runs' files. */
 void run_prune_history(struct engine *e);
 

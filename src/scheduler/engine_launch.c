@@ -148,7 +148,7 @@ void run_launch_many(struct engine *e, struct run *const *runs, size_t n, exec_e
 	for (size_t i = 0; i < n; i++) {
 		runs[i]->task = tasks[i];
 		if (rc[i] < 0)
-			run_remove_files(e, runs[i]->rec.id); /* a launch that fails leaves no working directory */
+			run_remove_files(e, runs[i]->rec.id, true); /* a launch that fails leaves no working directory */
 		free(b.l[i].argv);
 		free(b.l[i].envp);
 	}

@@ -1,7 +1,8 @@
 /* Resuming after a restart: the open runs the store holds go back where they were (queued, waiting for their
  * retry, awaiting an async status), and the runs that were starting or running when the server died are
  * recorded as lost (or killed, when a kill had been requested) once their surviving processes, found through
- * the GNOMON_TASK_ID in their environment, are killed. */
+ * the GNOMON_TASK_ID in their environment, are killed. Working directories left behind by ended runs go to the
+ * workdirs thread. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -255,4 +256,74 @@ int run_recover_all(struct engine *e)
 		free(rc.procs[i].task_id);
 	free(rc.procs);
 	return ret;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The run ids named by the entries of work/ (a name that is exactly a positive decimal number), unsorted. */
+static size_t work_dir_ids(const char *path, int64_t **out)
+{
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir(path);
+
+	*out = NULL;
+	if (d == NULL) {
+		log_warn("cannot read %s", path);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *end, back[24];
+		long long v;
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		errno = 0;
+		v = strtoll(de->d_name, &end, 10);
+		snprintf(back, sizeof(back), "%lld", v);
+		if (errno || *end || v <= 0 || strcmp(back, de->d_name) != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		(*out)[n++] = v;
+	}
+	closedir(d);
+	return n;
+}
+
+void run_sweep_work_dirs(struct engine *e)
+{
+	char path[4096];
+	int64_t *ids;
+	size_t n, handed = 0;
+
+	if (e->workdirs == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/work", e->cfg.data_dir);
+	n = work_dir_ids(path, &ids);
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), cmp_id);
+	for (size_t i = 0; i < n; i++) {
+		struct run_record r;
+		int rc;
+		run_record_init(&r);
+		rc = store_get_run_by_id(e->store, ids[i], &r);
+		if (rc == -ENOENT) {
+			workdirs_remove(e->workdirs, ids[i]);
+			handed++;
+		} else if (rc == 0 && run_status_is_final(r.status)) {
+			workdirs_ended(e->workdirs, ids[i], r.status, r.job, r.task_id);
+			handed++;
+		}
+		run_record_clear(&r);
+	}
+	if (handed > 0)
+		log_info("%zu working director%s of ended runs found in %s: each is removed or kept as --keep-work-dirs "
+		    "says", handed, handed == 1 ? "y" : "ies", path);
+	free(ids);
 }

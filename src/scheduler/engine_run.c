@@ -2,7 +2,7 @@
  * at start), starting runs (engine_launch.c) in batches, their outcomes (counters, retries, disabling), kills,
  * manual runs and async completions. Resuming open runs after a restart is engine_recover.c. */
 #include <errno.h>
-#include <ftw.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/metrics.h"
 #include "exec/exec.h"
 #include "exec/exec_words.h"
 #include "job/job.h"
@@ -22,6 +21,8 @@
 #include "util/clock.h"
 #include "util/container.h"
 #include "util/log.h"
+#include "util/metrics.h"
+#include "util/rmtree.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
@@ -209,30 +210,28 @@ static void job_next(struct engine *e, struct jobrec *rec)
 	}
 }
 
-static int unlink_path(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+void run_remove_files(struct engine *e, int64_t id, bool wait)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
+	char path[4096], err[512];
+	int rc;
 
-void run_remove_files(struct engine *e, int64_t id)
-{
-	char path[4096];
 	run_log_path(e->cfg.data_dir, id, "stdout", path, sizeof(path));
 	unlink(path);
 	run_log_path(e->cfg.data_dir, id, "stderr", path, sizeof(path));
 	unlink(path);
+	if (e->workdirs && !wait) {
+		workdirs_remove(e->workdirs, id);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/work/%" PRId64, e->cfg.data_dir, id);
-	nftw(path, unlink_path, 16, FTW_DEPTH | FTW_PHYS);
+	if ((rc = rmtree_at(AT_FDCWD, path, err, sizeof(err))) < 0 && rc != -ENOENT)
+		log_warnx("could not remove all of %s", err);
 }
 
 static void on_pruned(void *ctx, const char *task_id, int64_t id)
 {
 	(void)task_id;
-	run_remove_files(ctx, id);
+	run_remove_files(ctx, id, false);
 }
 
 void run_prune_history(struct engine *e)
@@ -264,7 +263,8 @@ static void disable_if_exhausted(const struct engine *e, struct jobrec *rec, con
 	    rec->job->disabled || job_has_other_runs(e, rec, r))
 		return;
 	rec->job->disabled = true;
-	log_info("job '%s' has exhausted all of its recurrences and is now disabled", rec->job->name);
+	log_info_kv(LOG_FIELDS(.event = "job.disabled", .job = rec->job->name),
+	    "job '%s' has exhausted all of its recurrences and is now disabled", rec->job->name);
 }
 
 /* What an outcome changes in a job, to put back when its transaction rolls back (memory stays what the store
@@ -319,7 +319,8 @@ static struct run *apply_outcome(struct engine *e, struct jobrec *rec, struct ru
 		if (e->cfg.disable_after_failures > 0 && j->errors_since_last_success >= e->cfg.disable_after_failures &&
 		    !j->disabled) {
 			j->disabled = true;
-			log_info("job '%s' disabled after %" PRId64 " failures since its last success", j->name,
+			log_info_kv(LOG_FIELDS(.event = "job.disabled", .job = j->name),
+			    "job '%s' disabled after %" PRId64 " failures since its last success", j->name,
 			    j->errors_since_last_success);
 		}
 		break;
@@ -366,11 +367,14 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 	if (!ok && rec)
 		outcome_restore(rec->job, &before);
 	if (!ok)
-		log_warnx("run %s: could not record its end (%s); a restart will record it as lost", r->rec.task_id,
+		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = r->rec.job, .task_id = r->rec.task_id),
+		    "run %s: could not record its end (%s); a restart will record it as lost", r->rec.task_id,
 		    run_status_name(status));
 	else
 		engine_tell_outcome(e, rec, &r->rec, retry != NULL, before.disabled, before.errors_since_last_success);
-	log_info("run %s %s%s%s", r->rec.task_id, run_status_name(status), reason ? ": " : "", reason ? reason : "");
+	log_info_kv(LOG_FIELDS(.event = "run.finished", .job = r->rec.job, .task_id = r->rec.task_id,
+			.status = run_status_name(status)),
+	    "run %s %s%s%s", r->rec.task_id, run_status_name(status), reason ? ": " : "", reason ? reason : "");
 	if (e->cfg.metrics) {
 		char name[64];
 		snprintf(name, sizeof(name), "gnomon.runs.%s", run_status_name(status));
@@ -378,12 +382,16 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 		if (status == RUN_SUCCEEDED)
 			metrics_histogram(e->cfg.metrics, "gnomon.runs.duration_ms", r->rec.end_ms - r->rec.start_ms);
 	}
+	/* Its process is gone: its working directory goes, or is kept (--keep-work-dirs). */
+	if (r->rec.start_ms != RUN_TIME_NONE && e->workdirs)
+		workdirs_ended(e->workdirs, r->rec.id, status, r->rec.job, r->rec.task_id);
 	forget(e, r);
 	run_free(r);
 	if (retry && ok) {
 		run_hold(e, retry);
 		heap_set(&e->retries, &retry->wait, retry->rec.not_before_ms);
-		log_info("run %s will retry at attempt %d", retry->rec.task_id, retry->rec.attempt);
+		log_info_kv(LOG_FIELDS(.event = "run.retry", .job = retry->rec.job, .task_id = retry->rec.task_id),
+		    "run %s will retry at attempt %d", retry->rec.task_id, retry->rec.attempt);
 	} else if (retry) {
 		run_free(retry);
 	}
@@ -424,7 +432,8 @@ void run_enqueue(struct engine *e, struct run *r)
 static void save(struct engine *e, struct run *r)
 {
 	if (store_put_run(e->store, &r->rec) < 0)
-		log_warnx("run %s: could not record that it is %s", r->rec.task_id, run_status_name(r->rec.status));
+		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = r->rec.job, .task_id = r->rec.task_id),
+		    "run %s: could not record that it is %s", r->rec.task_id, run_status_name(r->rec.status));
 }
 
 static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_result *res);
@@ -504,8 +513,12 @@ static void start_batch(struct engine *e, struct run **batch, size_t n, bool rec
 		log_warnx("could not record that %zu run(s) are running; a restart records them as lost", started);
 		return;
 	}
-	for (size_t i = 0; i < started; i++)
+	for (size_t i = 0; i < started; i++) {
+		log_info_kv(LOG_FIELDS(.event = "run.started", .job = batch[i]->rec.job, .task_id = batch[i]->rec.task_id,
+				.status = "running"), "run %s started (pid %" PRId64 ", %s)", batch[i]->rec.task_id,
+		    batch[i]->rec.pid, run_trigger_name(batch[i]->rec.trigger));
 		engine_tell_run(e, run_jobrec(e, batch[i]), &batch[i]->rec);
+	}
 }
 
 bool run_can_start_now(const struct engine *e, const struct jobrec *rec)
@@ -694,8 +707,8 @@ static void save_kill_requests(struct engine *e, struct jobrec *rec)
 	if (ok && store_commit(e->store) == 0)
 		return;
 	store_rollback(e->store);
-	log_warnx("job '%s': could not record the kill request; a restart now would record its runs as lost",
-	    rec->job->name);
+	log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = rec->job->name),
+	    "job '%s': could not record the kill request; a restart now would record its runs as lost", rec->job->name);
 }
 
 int engine_kill_job(struct engine *e, struct jobrec *rec)
@@ -707,7 +720,8 @@ int engine_kill_job(struct engine *e, struct jobrec *rec)
 		if (r->task && strcmp(r->rec.job, rec->job->name) == 0) {
 			n++;
 			if (exec_kill(r->task, (uint64_t)e->cfg.kill_grace_ms) < 0)
-				log_debug("run %s: already ending", r->rec.task_id);
+				log_debug_kv(LOG_FIELDS(.job = r->rec.job, .task_id = r->rec.task_id), "run %s: already ending",
+				    r->rec.task_id);
 		}
 	}
 	/* Then what has no process; cancel() changes the list, so look again from the start each time. */
@@ -741,7 +755,8 @@ struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_t
 	return NULL;
 }
 
-int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, char *err, size_t errlen)
+int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, const char *by, char *err,
+    size_t errlen)
 {
 	struct run *r;
 	int rc;
@@ -763,6 +778,9 @@ int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, 
 			snprintf(err, errlen, "store: could not record the run: %s", store_errmsg(e->store));
 		return rc;
 	}
+	log_info_kv(LOG_FIELDS(.event = "run.requested", .job = rec->job->name, .task_id = r->rec.task_id, .remote = by),
+	    "job '%s': run %s requested by %s%s%s%s", rec->job->name, r->rec.task_id, by,
+	    arguments ? " with arguments '" : "", arguments ? arguments : "", arguments ? "'" : "");
 	run_enqueue(e, r);
 	run_dispatch(e);
 	engine_arm(e);

@@ -14,7 +14,6 @@
 #include "api/gnomon_events.h"
 #include "api/guard.h"
 #include "api/http.h"
-#include "api/metrics.h"
 #include "job/job.h"
 #include "job/job_json.h"
 #include "notify/notify.h"
@@ -22,11 +21,13 @@
 #include "scheduler/engine.h"
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
+#include "scheduler/workdirs.h"
 #include "server/server_config.h"
 #include "server/server_load.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 struct server {
@@ -90,6 +91,7 @@ static int configure(struct server *srv, int argc, char **argv)
 	struct server_config *cfg = &srv->cfg;
 	char err[512];
 	enum log_level level;
+	enum workdirs_keep keep;
 	struct notify_config ncfg;
 	bool check = false;
 	int n = 0;
@@ -119,6 +121,11 @@ static int configure(struct server *srv, int argc, char **argv)
 	if (log_level_parse(cfg->log_level, &level) < 0) {
 		fprintf(stderr, "gnomon server: --log-level: invalid value '%s' (error, warn, info, debug)\n",
 		    cfg->log_level);
+		return 2;
+	}
+	if (workdirs_keep_parse(cfg->keep_work_dirs, &keep) < 0) {
+		fprintf(stderr, "gnomon server: --keep-work-dirs: invalid value '%s' (never, failed, always)\n",
+		    cfg->keep_work_dirs);
 		return 2;
 	}
 	log_init(level, cfg->log_json);
@@ -253,9 +260,12 @@ static int start(struct server *srv)
 		.kill_grace_ms = srv->cfg.kill_grace,
 		.log_cap = (size_t)srv->cfg.log_cap,
 		.spawn_threads = srv->cfg.spawn_threads > 0 ? (unsigned)srv->cfg.spawn_threads : spawn_threads_default(),
+		.keep_work_dirs_max = srv->cfg.keep_work_dirs_max_size,
 		.metrics = srv->metrics,
 		.events = srv->events,
 	};
+	if (workdirs_keep_parse(srv->cfg.keep_work_dirs, &ecfg.keep_work_dirs) < 0)
+		ecfg.keep_work_dirs = WORKDIRS_KEEP_NEVER; /* configure() checked it */
 	notify_settings(&srv->cfg, &ncfg);
 	srv->notify = notify_new(&srv->loop, &ncfg, srv->events, srv->metrics, err, sizeof(err));
 	if (srv->notify == NULL) {

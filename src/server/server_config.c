@@ -52,6 +52,11 @@ const struct config_option server_options[] = {
 	    "bytes of each output stream kept from its start, and as many from its end"},
 	{"spawn-threads", CONFIG_INT, "0", 0, 64, OPT(spawn_threads),
 	    "runs that start together are spawned this many at a time (0: 2 per core, at most 8; 1: one by one)"},
+	/* Runs' working directories once they end (README, "Working directories"). */
+	{"keep-work-dirs", CONFIG_STRING, "never", 0, 0, OPT(keep_work_dirs),
+	    "which runs keep their working directory when they end: never, failed (failed or lost) or always"},
+	{"keep-work-dirs-max-size", CONFIG_SIZE, "1G", 0, 1LL << 50, OPT(keep_work_dirs_max_size),
+	    "disk space the kept working directories may use together; past it the oldest go first (0: no limit)"},
 	{"config", CONFIG_FILE, NULL, 0, 0, OPT(config_file),
 	    "read options from FILE, one 'name = value' a line; the environment and the flags override it"},
 	/* Notifications (README, "Notifications"); Chronos's --mail_server ... spellings work as well. */

@@ -31,6 +31,9 @@ struct server_config {
 	long long kill_grace;
 	long long log_cap;
 	long long spawn_threads;
+	/* Runs' working directories. */
+	char *keep_work_dirs;
+	long long keep_work_dirs_max_size;
 	char *config_file;
 	/* Notifications (src/notify). */
 	char *mail_server;

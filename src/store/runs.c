@@ -35,6 +35,7 @@ static const char sql_claim[] =
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
 	" ON CONFLICT(task_id) DO NOTHING RETURNING id";
 static const char sql_get[] = "SELECT " COLUMNS " FROM runs WHERE task_id = ?1";
+static const char sql_get_id[] = "SELECT " COLUMNS " FROM runs WHERE id = ?1";
 static const char sql_open[] =
 	"SELECT " COLUMNS " FROM runs WHERE status IN ('queued', 'waiting', 'starting', 'running') ORDER BY id";
 static const char sql_list[] =
@@ -272,6 +273,18 @@ int store_get_run(struct store *s, const char *task_id, struct run_record *r)
 		return -EIO;
 	run_record_clear(r);
 	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
+	rc = each_record(s, st, copy_one, r);
+	return rc == 1 ? 0 : rc < 0 ? rc : -ENOENT;
+}
+
+int store_get_run_by_id(struct store *s, int64_t id, struct run_record *r)
+{
+	sqlite3_stmt *st = store_stmt(s, sql_get_id);
+	int rc;
+	if (st == NULL)
+		return -EIO;
+	run_record_clear(r);
+	sqlite3_bind_int64(st, 1, id);
 	rc = each_record(s, st, copy_one, r);
 	return rc == 1 ? 0 : rc < 0 ? rc : -ENOENT;
 }

@@ -66,6 +66,8 @@ int store_put_run(struct store *s, struct run_record *r) __attribute__((warn_unu
 int store_claim_run(struct store *s, struct run_record *r) __attribute__((warn_unused_result));
 /* Load one run by task id into r (cleared first); returns 0, -ENOENT or -EIO. */
 int store_get_run(struct store *s, const char *task_id, struct run_record *r) __attribute__((warn_unused_result));
+/* The same by row id. */
+int store_get_run_by_id(struct store *s, int64_t id, struct run_record *r) __attribute__((warn_unused_result));
 /* Call fn for every run that has not ended, oldest first. fn's record is borrowed for the call. */
 int store_load_open_runs(struct store *s, int (*fn)(void *ctx, const struct run_record *r), void *ctx)
     __attribute__((warn_unused_result));

@@ -11,7 +11,9 @@ import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const BIN = process.env.GNOMON_BIN || path.join(here, '../../build/gnomon');
-export const SCREENSHOTS = path.join(here, '../../docs/screenshots');
+// Where screenshot() writes: $GNOMON_SCREENSHOTS (ctest passes a folder of the build directory, `make screenshots`
+// docs/screenshots), else build/screenshots. Never the source tree by default: a test run leaves it as it was.
+export const SCREENSHOTS = process.env.GNOMON_SCREENSHOTS || path.join(here, '../../build/screenshots');
 const START_TIMEOUT = Number(process.env.GNOMON_TEST_START_TIMEOUT || 120) * 1000;
 // Generous: waits end as soon as what they wait for is there, and the ASan build is several times slower.
 export const TIMEOUT = Number(process.env.GNOMON_BROWSER_TIMEOUT || 60) * 1000;
@@ -117,7 +119,7 @@ export async function launchBrowser({ width = 1280, height = 860, args = [] } = 
   };
 }
 
-// The page as a PNG in docs/screenshots/ (embedded in the README), so the pictures follow the UI.
+// The page as a PNG in SCREENSHOTS; `make screenshots` points it at docs/screenshots, the README's pictures.
 export async function screenshot(page, name) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });

@@ -4,11 +4,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, screenshot, startGnomon } from './harness.mjs';
+import crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { SCREENSHOTS, launchBrowser, screenshot, startGnomon } from './harness.mjs';
 
 let server;
 let browser;
 let page;
+
+// The README's pictures as they were before the tests, to check the tests leave them alone.
+const DOCS_SCREENSHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
+const PICTURES = ['new-job', 'job', 'jobs', 'run', 'overview', 'graph', 'jobs-phone'];
+const digest = (file) => (fs.existsSync(file) ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') : null);
+const docsBefore = Object.fromEntries(PICTURES.map((n) => [n, digest(path.join(DOCS_SCREENSHOTS, `${n}.png`))]));
+const started = Date.now();
 
 before(async () => {
   server = await startGnomon();
@@ -202,4 +211,19 @@ test('readable at phone width', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
   await screenshot(page, 'jobs-phone');
+});
+
+test('screenshots go to GNOMON_SCREENSHOTS, not into the README\'s pictures', () => {
+  const wanted = process.env.GNOMON_SCREENSHOTS;
+  if (wanted) assert.equal(path.resolve(SCREENSHOTS), path.resolve(wanted));
+  for (const name of PICTURES) {
+    const file = path.join(SCREENSHOTS, `${name}.png`);
+    assert.ok(fs.existsSync(file), `${file} was not written`);
+    assert.ok(fs.statSync(file).mtimeMs >= started - 1000, `${file} is older than this run`);
+  }
+  if (path.resolve(SCREENSHOTS) === DOCS_SCREENSHOTS) return; // make screenshots
+  for (const name of PICTURES) {
+    assert.equal(digest(path.join(DOCS_SCREENSHOTS, `${name}.png`)), docsBefore[name],
+      `docs/screenshots/${name}.png changed: tests must leave the source tree as it was`);
+  }
 });

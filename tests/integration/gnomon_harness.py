@@ -5,6 +5,7 @@ temporary directory holding its data dir and one stderr log per start; stop() en
 then SIGKILL) and checks that a graceful stop exited 0 and that no sanitizer report was printed.
 """
 
+import datetime
 import http.client
 import json as jsonlib
 import os
@@ -59,6 +60,22 @@ def wait_until(predicate, timeout, interval=0.02, what="condition"):
         if time.monotonic() >= deadline:
             raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
         time.sleep(interval)
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def iso_ms(ms):
+    """UTC epoch ms as ISO 8601 with millis (2026-01-01T00:00:00.000Z)."""
+    dt = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (ms % 1000)
+
+
+def parse_iso_ms(text):
+    """The inverse of iso_ms."""
+    return int(datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+               .replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
 
 
 def sanitizer_lines(text):

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import (BIN, REQUEST_TIMEOUT, GnomonTestCase, dep, free_port, main, sanitizer_lines,  # noqa
@@ -92,6 +93,28 @@ class Cli(GnomonTestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(json.loads(out), self.list_jobs())
 
+    def test_list_aligns_by_display_width(self):
+        """Columns line up on a terminal whatever the text: CJK characters take two columns, combining marks
+        none, in a UTF-8 locale or in LC_ALL=C (the CLI then measures in C.UTF-8)."""
+        self.add_job(sched("wide", "echo \u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8",
+                           owner="\u5c71\u7530 <y@example.com>"))
+        self.add_job(sched("accent", "echo e\u0301te\u0301 caf\u00e9", owner="Zoe\u0308 <z@example.com>"))
+        self.add_job(sched("plain", "echo hi", owner="ops@example.com"))
+
+        def width(text):
+            return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+                       for c in text)
+        for env in ({"LC_ALL": "C"}, {"LC_ALL": "C.UTF-8"}, {"LANG": "", "LC_ALL": ""}):
+            with self.subTest(env=env):
+                rc, out, err = self.gnomon("list", env=env)
+                self.assertEqual(rc, 0, err)
+                lines = out.splitlines()
+                self.assertEqual(len(lines), 4, out)
+                owner, command = lines[0].index("OWNER"), lines[0].index("COMMAND")
+                for line in lines[1:]:
+                    self.assertEqual(width(line[:line.index("echo")]), command, lines)
+                    self.assertEqual(width(line[:line.rindex("  ", 0, line.index("@")) + 2]), owner, lines)
+
     def test_list_empty(self):
         rc, out, err = self.gnomon("list", "--json")
         self.assertEqual(rc, 0, err)
@@ -109,6 +132,17 @@ class Cli(GnomonTestCase):
         rc, out, err = self.gnomon("show", "shown", "--json")
         self.assertEqual(rc, 0, err)
         self.assertEqual(json.loads(out), self.get_job("shown"))
+
+    def test_show_times_carry_their_zone(self):
+        """`job show` writes the last success and error in the user's zone (TZ), with its abbreviation."""
+        self.add_job(sched("timed", lastSuccess="2026-07-01T09:00:00.000Z", lastError="2026-01-01T09:00:00.000Z"))
+        for tz, success, error in (("Europe/Paris", "2026-07-01 11:00:00 CEST", "2026-01-01 10:00:00 CET"),
+                                   ("UTC", "2026-07-01 09:00:00 UTC", "2026-01-01 09:00:00 UTC"),
+                                   ("America/Sao_Paulo", "2026-07-01 06:00:00 -03", "2026-01-01 06:00:00 -03")):
+            with self.subTest(tz=tz):
+                rc, out, err = self.gnomon("show", "timed", env={"TZ": tz})
+                self.assertEqual(rc, 0, err)
+                self.assertIn("\nlastSuccess: %s\nlastError: %s\n" % (success, error), out)
 
     def test_rm(self):
         self.add_job(sched("doomed"))
@@ -173,11 +207,77 @@ class Cli(GnomonTestCase):
         self.assertEqual(self.job_names(), [])
 
     def test_usage_errors(self):
-        for args in [("show",), ("rm",), ("frobnicate",), ("list", "--bogus")]:
+        """A usage error is one line naming the problem and where help is, and exit status 2."""
+        for args, message in [(("show",), "show: missing argument NAME (see gnomon job show --help)"),
+                              (("rm",), "rm: missing argument NAME (see gnomon job rm --help)"),
+                              (("frobnicate",), "unknown job command 'frobnicate' (see gnomon job --help)"),
+                              (("list", "--bogus"), "unknown option '--bogus' (see gnomon job list --help)"),
+                              (("list", "--server="), "option '--server' needs a value (see gnomon job list --help)"),
+                              (("list", "--json=yes"), "option '--json' takes no value (see gnomon job list --help)")]:
             with self.subTest(args=args):
                 rc, out, err = self.gnomon(*args)
-                self.assertNotEqual(rc, 0, (out, err))
-                self.assertTrue(err.strip(), "no message on stderr")
+                self.assertEqual((rc, out, err), (2, "", "gnomon: %s\n" % message))
+
+    def run_argv(self, argv, env=None):
+        """Run gnomon with exactly argv (no --server added); returns (rc, stdout, stderr)."""
+        full_env = {k: v for k, v in os.environ.items() if k != "GNOMON_SERVER"}
+        full_env.update(env or {})
+        r = subprocess.run([BIN] + argv, input=b"", capture_output=True, env=full_env,
+                           timeout=REQUEST_TIMEOUT + 10, cwd=self.tmp.name)
+        err = r.stderr.decode("utf-8", "replace")
+        self.assertEqual(sanitizer_lines(err), [], err)
+        return r.returncode, r.stdout.decode("utf-8", "replace"), err
+
+    def test_global_options_before_or_after_the_command(self):
+        """--server and --json work before the command word, between it and its arguments, and after them; one
+        given after the command word wins over one before it."""
+        self.add_job(sched("placed", "echo placed"))
+        url, down = self.server.url, "http://127.0.0.1:%d" % free_port()
+        placements = [
+            ["--server", url, "--json", "job", "show", "placed"],
+            ["--json", "job", "--server", url, "show", "placed"],
+            ["job", "show", "placed", "--server=" + url, "--json"],
+            ["--server=" + down, "job", "show", "--json", "placed", "--server", url],
+            ["--json", "--", "job", "show", "placed", "--server", url],
+        ]
+        for argv in placements:
+            with self.subTest(argv=argv):
+                rc, out, err = self.run_argv(argv)
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(json.loads(out)["name"], "placed")
+        for argv in (["--json", "--server", url, "runs", "placed"], ["runs", "--json", "placed", "--server", url],
+                     ["--server", url, "runs", "placed", "--limit", "3", "--json"]):
+            with self.subTest(argv=argv):
+                rc, out, err = self.run_argv(argv)
+                self.assertEqual((rc, json.loads(out)), (0, {"runs": [], "next": None}), err)
+        rc, out, err = self.run_argv(["--server", url, "schedule", "preview", "--json", "R5/2030-01-01T00:00:00Z/P1D",
+                                      "-n", "2"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(json.loads(out)["times"]), 2)
+        # GNU getopt stops at the first argument under POSIXLY_CORRECT; the options after it still count.
+        rc, out, err = self.run_argv(["job", "show", "placed", "--json", "--server", url],
+                                     env={"POSIXLY_CORRECT": "1"})
+        self.assertEqual((rc, json.loads(out)["name"]), (0, "placed"), err)
+
+    def test_global_option_errors(self):
+        """Before the command word only the global options are known; each error is one line and status 2."""
+        url = self.server.url
+        cases = [
+            (["--bogus", "job", "list"], "gnomon: unknown option '--bogus' (see gnomon --help)"),
+            (["--limit", "5", "runs", "x"], "gnomon: unknown option '--limit' (see gnomon --help)"),
+            (["--server"], "gnomon: option '--server' needs a value (see gnomon --help)"),
+            (["--server", url, "frobnicate"], "gnomon: unknown command 'frobnicate' (see gnomon --help)"),
+            (["--json"], '{"error":"missing command"}'),
+            (["--json", "--bogus", "job"], '{"error":"unknown option \'--bogus\'"}'),
+            (["--server", url, "server"], "gnomon: options before 'server' are for the client commands; give the "
+                                          "server's after it (see gnomon --help)"),
+        ]
+        for argv, line in cases:
+            with self.subTest(argv=argv):
+                self.assertEqual(self.run_argv(argv), (2, "", line + "\n"))
+        rc, out, err = self.run_argv(["--server", url, "--help"])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("global options", out)
 
     def test_json_errors(self):
         """With --json every command's error is one {"error": "..."} line on stderr (usage errors too, without the

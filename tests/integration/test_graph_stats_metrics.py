@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import GnomonTestCase, dep, main, parse_json, sched  # noqa: E402
+from gnomon_harness import GnomonTestCase, dep, main, parse_json, sched, wait_until  # noqa: E402
 
 V1 = "/v1/scheduler"
 PERCENTILES = ["99thPercentile", "98thPercentile", "95thPercentile", "75thPercentile", "median", "mean"]
@@ -83,14 +83,66 @@ class Stats(GnomonTestCase):
         self.assertError(status, body, 404)
         self.assertEqual(body["message"], "Job 'ghost' not found")
 
-    def test_percentiles(self):
+    def test_percentiles_of_a_job_never_run(self):
+        """Chronos lists every job of its graph, with 0.0 for one without runs (its histogram is empty)."""
         self.add_job(sched("a"))
         for p in PERCENTILES:
             for prefix in [V1, "/scheduler"]:
                 with self.subTest(percentile=p, prefix=prefix):
                     status, body = self.server.json("GET", "%s/stats/%s" % (prefix, p))
                     self.assertEqual(status, 200, body)
-                    self.assertSameJson(body, [])
+                    self.assertSameJson(body, [{"jobNameLabel": "a", "time": 0.0}])
+
+    def test_percentiles_without_jobs(self):
+        status, body = self.server.json("GET", V1 + "/stats/median")
+        self.assertEqual(status, 200, body)
+        self.assertSameJson(body, [])
+
+    def test_percentiles_list_every_job_of_a_large_set(self):
+        """The answer is streamed in chunks of 1,024 jobs: 2,100 jobs, every one listed once, newest first."""
+        names = ["j%04d" % i for i in range(2100)]
+        for name in names:
+            self.add_job(sched(name))
+        status, body = self.server.json("GET", V1 + "/stats/99thPercentile")
+        self.assertEqual(status, 200)
+        self.assertEqual([x["jobNameLabel"] for x in body], names[::-1])
+
+    def test_chronos_python_stats_scenario(self):
+        """chronos-python's itest "Gathering job stats for job": a trivial R0 job, then its job stat, each
+        percentile, the median and the mean, compared whole."""
+        self.add_job({"command": "echo 1", "name": "myjob", "owner": "", "disabled": False,
+                      "schedule": "R0/2014-01-01T00:00:00Z/PT60M"})
+        status, body = self.server.json("GET", V1 + "/job/stat/myjob")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body, {"histogram": {"median": 0.0, "98thPercentile": 0.0, "75thPercentile": 0.0,
+                                              "95thPercentile": 0.0, "99thPercentile": 0.0, "count": 0,
+                                              "mean": 0.0},
+                                "taskStatHistory": []})
+        for p in PERCENTILES:
+            with self.subTest(percentile=p):
+                status, body = self.server.json("GET", V1 + "/stats/" + p)
+                self.assertEqual(status, 200, body)
+                self.assertSameJson(body, [{"jobNameLabel": "myjob", "time": 0.0}])
+
+    def test_percentiles_order_slowest_first_then_newest_first(self):
+        """Chronos sorts (stably, in the jobs' order) by time and reverses: equal times list the newest job
+        first."""
+        for name, command in [("slow", "sleep 0.6"), ("b", "true"), ("fast", "sleep 0.1"), ("c", "true")]:
+            self.add_job(sched(name, command))
+        for name in ["slow", "fast"]:
+            self.server.request("PUT", V1 + "/job/" + name)
+        wait_until(lambda: all(self.server.json("GET", V1 + "/job/stat/" + n)[1]["histogram"]["count"] == 1
+                               for n in ["slow", "fast"]), 20, interval=0.05, what="a run of slow and fast")
+        for p in PERCENTILES:
+            with self.subTest(percentile=p):
+                status, body = self.server.json("GET", V1 + "/stats/" + p)
+                self.assertEqual(status, 200, body)
+                self.assertEqual([x["jobNameLabel"] for x in body], ["slow", "fast", "c", "b"], body)
+                self.assertEqual([x["time"] for x in body][2:], [0.0, 0.0], body)
+                self.assertTrue(0.6 <= body[0]["time"] < 30 and 0.1 <= body[1]["time"] < body[0]["time"], body)
+        self.server.request("DELETE", V1 + "/job/b")
+        self.assertEqual([x["jobNameLabel"] for x in self.server.json("GET", V1 + "/stats/mean")[1]],
+                         ["slow", "fast", "c"])
 
     def test_unknown_percentile(self):
         for p in ["50thPercentile", "max", "99thpercentile", "x" * 300]:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import BIN, REQUEST_TIMEOUT, GnomonTestCase, main, sanitizer_lines, sched, wait_until  # noqa
@@ -58,8 +59,7 @@ class RunsTestCase(GnomonTestCase):
         self.assertEqual(rc, code, err)
         lines = err.splitlines()
         self.assertTrue(lines and lines[0].startswith("gnomon: "), err)
-        if code == 1:
-            self.assertEqual(len(lines), 1, "expected one line on stderr, got %r" % err)
+        self.assertEqual(len(lines), 1, "expected one line on stderr, got %r" % err)
         for part in ([contains] if isinstance(contains, str) else contains):
             self.assertIn(part, lines[0])
 
@@ -184,8 +184,10 @@ class SchedulePreview(RunsTestCase):
         rc, out, err = self.gnomon("schedule", "preview", "R5/2030-01-01T09:00:00Z/P1D", "--tz", "Europe/Paris",
                                    "-n", "2")
         self.assertEqual(rc, 0, err)
-        self.assertEqual(out.decode(), "2030-01-01T09:00:00.000+01:00 (2030-01-01T08:00:00.000Z)\n"
-                                      "2030-01-02T09:00:00.000+01:00 (2030-01-02T08:00:00.000Z)\n")
+        self.assertEqual(out.decode(), "2030-01-01 09:00:00 +01:00 (2030-01-01 08:00:00 UTC)\n"
+                                      "2030-01-02 09:00:00 +01:00 (2030-01-02 08:00:00 UTC)\n")
+        rc, out, err = self.gnomon("schedule", "preview", "R5/2030-01-01T09:00:00Z/P1D", "-n", "1")
+        self.assertEqual((rc, out.decode()), (0, "2030-01-01 09:00:00 UTC\n"), err)
         rc, out, err = self.gnomon("schedule", "preview", "0 9 * * MON-FRI", "--tz=America/New_York", "--json")
         self.assertEqual(rc, 0, err)
         got = json.loads(out)
@@ -294,6 +296,7 @@ class RunsWithHistory(RunsTestCase):
     def setUp(self):
         super().setUp()
         self.add_job(sched(self.JOB))
+        self.add_job(sched("skippy"))
         self.now = int(time.time() * 1000)
         self.server.stop()
         self.rows = self.seed()
@@ -301,7 +304,8 @@ class RunsWithHistory(RunsTestCase):
 
     def seed(self):
         """25 scheduled runs (one failed), a killed retry with odd arguments and parents, a skipped slot; log files
-        for two of them. Returns {task id: row id}."""
+        for two of them. Returns {task id: row id}. And for the job skippy, one run with a log, then 150 skipped
+        slots (more than one page of `gnomon logs JOB`'s search)."""
         now, runs = self.now, []
         for i in range(25):
             due = now - (30 - i) * 60000
@@ -313,9 +317,16 @@ class RunsWithHistory(RunsTestCase):
                          arguments="a/b, c", parents="ct:1:0:p:x,y,ct:2:0:q:", reason="killed on request"))
         runs.append(dict(task_id="ct:%d:0:%s:" % (now, self.JOB), due_ms=now, status="skipped",
                          reason="missed by 2 h (epsilon 60 s)"))
+        runs.append(dict(job="skippy", task_id="ct:%d:0:skippy:" % (now - 10**6), due_ms=now - 10**6,
+                         status="succeeded", start_ms=now - 10**6, end_ms=now - 10**6 + 5, exit_code=0,
+                         stdout_bytes=9))
+        for i in range(150):
+            due = now - 10**6 + (i + 1) * 1000
+            runs.append(dict(job="skippy", task_id="ct:%d:0:skippy:" % due, due_ms=due, status="skipped",
+                             reason="missed"))
         db = sqlite3.connect(os.path.join(self.server.data_dir, "gnomon.db"))
         try:
-            ids = {}
+            ids, self.skippy_ids = {}, {}
             for r in runs:
                 row = dict(job=self.JOB, attempt=0, trigger="schedule", not_before_ms=None, start_ms=None,
                            end_ms=None, exit_code=-1, signal=0, pid=0, stdout_bytes=0, stderr_bytes=0, host="h1",
@@ -324,7 +335,7 @@ class RunsWithHistory(RunsTestCase):
                 cur = db.execute("INSERT INTO runs(%s) VALUES(%s)" % (", ".join(RUN_COLUMNS),
                                                                      ", ".join("?" * len(RUN_COLUMNS))),
                                  [row[c] for c in RUN_COLUMNS])
-                ids[row["task_id"]] = cur.lastrowid
+                (ids if row["job"] == self.JOB else self.skippy_ids)[row["task_id"]] = cur.lastrowid
             db.commit()
         finally:
             db.close()
@@ -333,6 +344,7 @@ class RunsWithHistory(RunsTestCase):
         self.killed_id = runs[25]["task_id"]
         self.write_log(ids[self.killed_id], "stdout", self.big)
         self.write_log(ids[self.killed_id], "stderr", b"oops\n")
+        self.write_log(self.skippy_ids["ct:%d:0:skippy:" % (now - 10**6)], "stdout", b"skippy 1\n")
         return ids
 
     def write_log(self, row_id, stream, data):
@@ -416,16 +428,20 @@ class RunsWithHistory(RunsTestCase):
             self.assertBadRequest(status, body, key)
 
     def test_cli_runs(self):
-        rc, out, err = self.gnomon("runs", self.JOB, "--limit", "2", env={"TZ": "UTC"})
-        self.assertEqual(rc, 0, err)
-        lines = out.decode().splitlines()
-        self.assertEqual(len(lines), 4, lines)
-        self.assertTrue(lines[0].startswith("TASK ID"), lines)
-        self.assertEqual(lines[1].split()[1:4], ["schedule", "0", "skipped"])
-        self.assertEqual(lines[1].split()[4:], ["-", "-", "-"])
-        start = datetime.datetime.fromtimestamp((self.now - 900) // 1000, datetime.timezone.utc)
-        self.assertEqual(lines[2].split()[-7:], ["retry", "1", "killed", start.strftime("%Y-%m-%d"),
-                                                 start.strftime("%H:%M:%S"), "500ms", "SIGKILL"])
+        """Start times are in the user's zone (TZ) with the zone's abbreviation, checked against Python's
+        zoneinfo."""
+        for tz in ("UTC", "America/New_York", "Asia/Kolkata", "America/Sao_Paulo"):
+            with self.subTest(tz=tz):
+                rc, out, err = self.gnomon("runs", self.JOB, "--limit", "2", env={"TZ": tz})
+                self.assertEqual(rc, 0, err)
+                lines = out.decode().splitlines()
+                self.assertEqual(len(lines), 4, lines)
+                self.assertTrue(lines[0].startswith("TASK ID"), lines)
+                self.assertEqual(lines[1].split()[1:4], ["schedule", "0", "skipped"])
+                self.assertEqual(lines[1].split()[4:], ["-", "-", "-"])
+                start = datetime.datetime.fromtimestamp((self.now - 900) // 1000, zoneinfo.ZoneInfo(tz))
+                self.assertEqual(lines[2].split()[-8:], ["retry", "1", "killed"] +
+                                 start.strftime("%Y-%m-%d %H:%M:%S %Z").split() + ["500ms", "SIGKILL"])
         self.assertTrue(lines[2].startswith(self.killed_id + " "), lines[2])
         self.assertEqual(lines[3], "(more: gnomon runs %s --before %d)" % (self.JOB, self.rows[self.killed_id]))
         rc, out, err = self.gnomon("runs", self.JOB, "--before", str(self.rows[self.killed_id]), "--limit=1")
@@ -443,6 +459,21 @@ class RunsWithHistory(RunsTestCase):
         self.assertEqual((rc, out), (0, b"oops\n"), err)
         rc, out, err = self.gnomon("logs", "ct:%d:0:%s:" % (self.now, self.JOB), "--stream=stderr")
         self.assertEqual((rc, out), (0, b""), err)
+
+    def test_cli_logs_of_a_job(self):
+        """`gnomon logs JOB` prints the job's latest run that is not skipped (the newest record here is a skipped
+        slot; the run before it is the killed retry with a log)."""
+        rc, out, err = self.gnomon("logs", self.JOB)
+        self.assertEqual((rc, out == self.big), (0, True), err)
+        rc, out, err = self.gnomon("logs", "-f", self.JOB, "--stream", "stderr")
+        self.assertEqual((rc, out), (0, b"oops\n"), err)
+        rc, out, err = self.gnomon("logs", "skippy")
+        self.assertEqual((rc, out), (0, b"skippy 1\n"), err)
+        rc, out, err = self.gnomon("logs", "ghost")
+        self.assertCliError(rc, err, 1, "Job 'ghost' not found")
+        self.add_job(sched("never"))
+        rc, out, err = self.gnomon("logs", "never")
+        self.assertCliError(rc, err, 1, "job 'never' has not run yet")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 async completion, epsilon skips after downtime, and one run per slot across repeated kill -9 of the server.
 Timing tolerances are generous (seconds): precision is measured by the benchmarks, not here."""
 
-import datetime
 import http.client
 import os
 import pwd
@@ -15,24 +14,10 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import BIN, GnomonTestCase, Server, main, sched, wait_until  # noqa: E402
+from gnomon_harness import BIN, GnomonTestCase, Server, main, now_ms, sched, wait_until  # noqa: E402
+from gnomon_harness import iso_ms as iso, parse_iso_ms as parse_iso  # noqa: E402
 
 V1 = "/v1/scheduler"
-
-
-def iso(ms):
-    """UTC epoch ms as ISO 8601 with millis."""
-    dt = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (ms % 1000)
-
-
-def parse_iso(text):
-    return int(datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
-               .replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
-
-
-def now_ms():
-    return int(time.time() * 1000)
 
 
 FINAL = {"succeeded", "failed", "killed", "lost", "skipped"}
@@ -318,14 +303,17 @@ class HistoryAndStats(SchedulerTestCase):
         self.assertEqual(len(body["taskStatHistory"]), 2)
 
     def test_retention_by_count_removes_runs_and_files(self):
-        srv = self.new_server(("--history-max-runs", "2"))
+        """Pruned runs lose their output files and (--keep-work-dirs always) their working directories."""
+        srv = self.new_server(("--history-max-runs", "2", "--keep-work-dirs", "always"))
         self.add_job(sched("keep2", "echo hi", schedule="R/2030-01-01T00:00:00Z/P1D"), srv=srv)
         self.run_times("keep2", 4, srv)
         runs = self.runs("keep2", srv)
         self.assertEqual(len(runs), 2, runs)
         logs = sorted(os.listdir(os.path.join(srv.data_dir, "logs")))
         self.assertEqual(logs, sorted("%d.stdout" % r["id"] for r in runs))
-        self.assertEqual(sorted(os.listdir(os.path.join(srv.data_dir, "work"))), sorted(str(r["id"]) for r in runs))
+        work = os.path.join(srv.data_dir, "work")
+        wait_until(lambda: sorted(os.listdir(work)) == sorted(str(r["id"]) for r in runs), 10,
+                   what="the working directories of the pruned runs removed")
 
     def test_retention_by_age_applies_to_old_records(self):
         srv = self.new_server(())

@@ -1,5 +1,5 @@
-/* Unit tests for the CLI's pure helpers: endpoint choice, batch ordering, tables, URLs, error lines, option
- * parsing, input parsing, `job run` argument quoting and the job views. */
+/* Unit tests for the CLI's pure helpers: endpoint choice, batch ordering, tables, URLs, error lines, input
+ * parsing, `job run` argument quoting and the job views. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +8,11 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli_cmd.h"
 #include "cli/cli_http.h"
@@ -221,6 +223,59 @@ static void test_table(void **state)
 	}
 }
 
+/* Columns are aligned by terminal width: CJK and emoji take two columns, combining marks none; a cut never
+ * splits a character from its combining marks, and a wide character that does not fit before "..." leaves one
+ * column of padding. (UTF-8 spelled out in bytes: 日 e6 97 a5, 本 e6 9c ac, 語 e8 aa 9e, U+0301 cc 81, 😀 f0 9f
+ * 98 80.) */
+static void test_table_width(void **state)
+{
+	static const char *const headers[] = {"NAME", "X"};
+	static const struct {
+		const char *cells[2][2]; /* two rows */
+		size_t max0;
+		const char *want;
+	} cases[] = {
+	    {{{"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "x"}, {"ab", "y"}}, 0,
+		"NAME    X\n"
+		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e  x\n"
+		"ab      y\n"},
+	    {{{"e\xcc\x81te\xcc\x81", "x"}, {"abcd", "y"}}, 0,
+		"NAME  X\n"
+		"e\xcc\x81te\xcc\x81   x\n"
+		"abcd  y\n"},
+	    {{{"\xf0\x9f\x98\x80ok", "x"}, {"a", "y"}}, 0,
+		"NAME  X\n"
+		"\xf0\x9f\x98\x80ok  x\n"
+		"a     y\n"},
+	    {{{"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "x"}, {"abcdefgh", "y"}}, 6,
+		"NAME    X\n"
+		"\xe6\x97\xa5...   x\n"
+		"abc...  y\n"},
+	    {{{"e\xcc\x81" "e\xcc\x81" "e\xcc\x81" "e\xcc\x81" "e\xcc\x81", "x"}, {"a", "y"}}, 4,
+		"NAME  X\n"
+		"e\xcc\x81...  x\n"
+		"a     y\n"},
+	    {{{"a\xc2\x9b" "b", "x"}, {"\xc3\xa9", "y"}}, 0,
+		"NAME  X\n"
+		"a b   x\n"
+		"\xc3\xa9     y\n"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		struct cli_table *t = cli_table_new(2, headers);
+		char *got;
+
+		cli_table_set_max_width(t, 0, cases[i].max0);
+		cli_table_add_row(t, cases[i].cells[0]);
+		cli_table_add_row(t, cases[i].cells[1]);
+		got = render(t);
+		assert_string_equal(got, cases[i].want);
+		free(got);
+		cli_table_free(t);
+	}
+}
+
 static void test_table_many_rows(void **state)
 {
 	static const char *const headers[] = {"N"};
@@ -316,53 +371,6 @@ static void test_http_error_text(void **state)
 	assert_string_equal(got, "HTTP 500: aaaaaaaaa");
 }
 
-static void test_args(void **state)
-{
-	static const struct {
-		const char *argv[5];
-		int argc;
-		const char *pos, *server, *error;
-		bool json, help;
-	} cases[] = {
-	    {{"add", "-"}, 2, "add -", NULL, NULL, false, false},
-	    {{"--json", "list"}, 2, "list", NULL, NULL, true, false},
-	    {{"list", "--server", "http://x", "--json"}, 4, "list", "http://x", NULL, true, false},
-	    {{"show", "--server=y:1", "n"}, 3, "show n", "y:1", NULL, false, false},
-	    {{"rm", "--", "-weird", "--json"}, 4, "rm -weird --json", NULL, NULL, false, false},
-	    {{"-h"}, 1, "", NULL, NULL, false, true},
-	    {{"add", "--help"}, 2, "add", NULL, NULL, false, true},
-	    {{"list", "-x"}, 2, NULL, NULL, "unknown option '-x'", false, false},
-	    {{"list", "--server"}, 2, NULL, NULL, "option '--server' needs a URL", false, false},
-	    {{"list", "--server="}, 2, NULL, NULL, "option '--server' needs a URL", false, false},
-	};
-	char err[128], pos[128];
-
-	(void)state;
-	for (size_t i = 0; i < N(cases); i++) {
-		struct cli_args a;
-		int rc = cli_args_parse(cases[i].argc, (char **)(uintptr_t)cases[i].argv, &a, err, sizeof(err));
-
-		if (cases[i].error) {
-			assert_int_equal(rc, -EINVAL);
-			assert_string_equal(err, cases[i].error);
-		} else {
-			size_t used = 0;
-			assert_int_equal(rc, 0);
-			pos[0] = '\0';
-			for (int k = 0; k < a.npos; k++)
-				used += (size_t)snprintf(pos + used, sizeof(pos) - used, "%s%s", k ? " " : "", a.pos[k]);
-			assert_string_equal(pos, cases[i].pos);
-			if (cases[i].server)
-				assert_string_equal(a.server, cases[i].server);
-			else
-				assert_null(a.server);
-			assert_int_equal(a.json, cases[i].json);
-			assert_int_equal(a.help, cases[i].help);
-		}
-		cli_args_free(&a);
-	}
-}
-
 static void test_input(void **state)
 {
 	static const struct {
@@ -433,8 +441,10 @@ static void test_list_table(void **state)
 				"\"schedule\":\"\",\"parents\":[\"zeta\",\"x\"],\"disabled\":true},"
 				"{\"name\":\"gone\",\"status\":\"failure\",\"state\":\"queued\","
 				"\"schedule\":\"R/2024-01-01T00:00:00Z/P1D\",\"parents\":[],\"disabled\":false}]}");
-	json_t *jobs = parse("[{\"name\":\"zeta\",\"owner\":\"ops@example.com\",\"scheduleTimeZone\":\"Europe/Paris\"},"
-			     "{\"name\":\"alpha\",\"owner\":\"\"}]");
+	json_t *jobs = parse("[{\"name\":\"zeta\",\"owner\":\"Jos\u00e9 <j@example.com>\","
+			     "\"scheduleTimeZone\":\"Europe/Paris\",\"command\":\"echo \u65e5\u672c \u2713\"},"
+			     "{\"name\":\"alpha\",\"owner\":\"\",\"command\":\"/bin/echo\",\"shell\":false,"
+			     "\"arguments\":[\"a b\",\"c\"]}]");
 	json_t *bad = parse("{\"jobs\":{}}");
 	char err[128], *got;
 	struct cli_table *t = cli_job_list_table(summary, jobs, err, sizeof(err));
@@ -443,10 +453,12 @@ static void test_list_table(void **state)
 	assert_non_null(t);
 	got = render(t);
 	assert_string_equal(got,
-	    "NAME   SCHEDULE                     TZ            LAST     STATE      DISABLED  OWNER\n"
-	    "alpha  after: zeta,x                -             fresh    2 running  yes       -\n"
-	    "gone   R/2024-01-01T00:00:00Z/P1D   -             failure  queued     no        -\n"
-	    "zeta   R/2024-01-01T00:00:00Z/PT1H  Europe/Paris  success  idle       no        ops@example.com\n");
+	    "NAME   SCHEDULE                     TZ            LAST     STATE      DISABLED  OWNER                 COMMAND\n"
+	    "alpha  after: zeta,x                -             fresh    2 running  yes       -                     "
+	    "/bin/echo 'a b' c\n"
+	    "gone   R/2024-01-01T00:00:00Z/P1D   -             failure  queued     no        -                     -\n"
+	    "zeta   R/2024-01-01T00:00:00Z/PT1H  Europe/Paris  success  idle       no        Jos\xc3\xa9 <j@example.com>  "
+	    "echo \xe6\x97\xa5\xe6\x9c\xac \xe2\x9c\x93\n");
 	free(got);
 	cli_table_free(t);
 	assert_null(cli_job_list_table(bad, jobs, err, sizeof(err)));
@@ -470,7 +482,7 @@ static void test_describe(void **state)
 	     "\"constraints\":[],\"schedule\":\"R/2024-01-01T00:00:00Z/PT1H\",\"scheduleTimeZone\":\"\"}",
 		"name: a\ncommand: echo hi\nschedule: R/2024-01-01T00:00:00Z/PT1H\nowner: -\nrunAsUser: root\n"
 		"cpus: 0.1\nmem: 128\ndisk: 256\nretries: 2\ndisabled: false\nsuccessCount: 3\nerrorCount: 0\n"
-		"lastSuccess: 2024-03-08T16:57:17.507Z\nlastError: -\n"},
+		"lastSuccess: 2024-03-09 01:57:17 JST\nlastError: -\n"},
 	    {"{\"name\":\"b\",\"command\":\"run\\nagain\\u0007\",\"shell\":false,\"arguments\":[\"-a\",\"x y\"],"
 	     "\"parents\":[\"p\",\"q\"],\"owner\":\"o@x\",\"environmentVariables\":[{\"name\":\"K\",\"value\":\"v\"}],"
 	     "\"fetch\":[{\"uri\":\"http://f/x\",\"extract\":true}],\"uris\":[\"http://f/x\"],"
@@ -481,13 +493,15 @@ static void test_describe(void **state)
 		"owner: o@x\ncontainer: DOCKER busybox (network HOST)\nenvironmentVariables: K=v\nfetch: http://f/x\n"
 		"constraints: rack EQUALS a\nmaxCompletionTime: 60\nconcurrent: true\ndisabled: true\n"
 		"successCount: 0\nerrorCount: 2\nerrorsSinceLastSuccess: 2\nlastSuccess: -\n"
-		"lastError: 2024-01-01T00:00:00.000Z\n"},
+		"lastError: 2024-01-01 09:00:00 JST\n"},
 	    {"{\"name\":\"c\",\"parents\":[]}",
 		"name: c\ncommand: -\nparents: -\nowner: -\ndisabled: -\nsuccessCount: -\nerrorCount: -\n"
 		"lastSuccess: -\nlastError: -\n"},
 	};
 
 	(void)state;
+	setenv("TZ", "Asia/Tokyo", 1); /* times in the local zone, with the zone */
+	tzset();
 	for (size_t i = 0; i < N(cases); i++) {
 		json_t *job = parse(cases[i].job);
 		struct buf out;
@@ -498,20 +512,27 @@ static void test_describe(void **state)
 		buf_free(&out);
 		json_decref(job);
 	}
+	unsetenv("TZ");
+	tzset();
 }
 
 int main(void)
 {
+	/* As cli_main does: tables measure text in a UTF-8 locale. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		fprintf(stderr, "no C.UTF-8 locale\n");
+		return 1;
+	}
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_endpoint),
 	    cmocka_unit_test(test_join_args),
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_order_long_chain),
 	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_table_width),
 	    cmocka_unit_test(test_table_many_rows),
 	    cmocka_unit_test(test_url),
 	    cmocka_unit_test(test_http_error_text),
-	    cmocka_unit_test(test_args),
 	    cmocka_unit_test(test_input),
 	    cmocka_unit_test(test_schedule_text),
 	    cmocka_unit_test(test_list_table),

@@ -1,5 +1,5 @@
-/* Unit tests for the pure helpers of `gnomon runs`, `gnomon logs` and `gnomon schedule preview`: durations, local
- * times, the EXIT cell, the runs table, preview lines, and the extraction of command options. */
+/* Unit tests for the pure helpers of `gnomon runs`, `gnomon logs` and `gnomon schedule preview`: durations, times
+ * with their zone, the EXIT cell, the runs table and preview lines. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include "cli/cli_cmd.h"
 #include "cli/cli_runs_fmt.h"
 #include "cli/cli_table.h"
+#include "cli/cli_time.h"
 #include "util/buf.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -64,37 +65,85 @@ static void test_duration(void **state)
 	}
 }
 
+/* Set TZ for a case; restore_tz() puts back the caller's. */
+static char *saved_tz;
+
+static void set_tz(const char *tz)
+{
+	if (!saved_tz)
+		saved_tz = strdup(getenv("TZ") ? getenv("TZ") : "");
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+static void restore_tz(void)
+{
+	if (saved_tz && *saved_tz)
+		setenv("TZ", saved_tz, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved_tz);
+	saved_tz = NULL;
+}
+
+/* Local times carry their zone: its abbreviation, across DST, or its offset when the zone has none. */
 static void test_local_time(void **state)
 {
 	static const struct {
 		const char *tz, *iso, *want;
 	} cases[] = {
-	    {"UTC", "2026-01-01T09:00:00.000Z", "2026-01-01 09:00:00"},
-	    {"UTC", "2026-01-01T09:00:00.999Z", "2026-01-01 09:00:00"},
-	    {"Europe/Paris", "2026-01-01T09:00:00.000Z", "2026-01-01 10:00:00"},
-	    {"Europe/Paris", "2026-07-01T09:00:00.000Z", "2026-07-01 11:00:00"},
-	    {"America/New_York", "2026-03-08T07:00:00.000Z", "2026-03-08 03:00:00"},
-	    {"UTC", "1969-12-31T23:59:59.500Z", "1969-12-31 23:59:59"},
+	    {"UTC", "2026-01-01T09:00:00.000Z", "2026-01-01 09:00:00 UTC"},
+	    {"UTC", "2026-01-01T09:00:00.999Z", "2026-01-01 09:00:00 UTC"},
+	    {"Europe/Paris", "2026-01-01T09:00:00.000Z", "2026-01-01 10:00:00 CET"},
+	    {"Europe/Paris", "2026-07-01T09:00:00.000Z", "2026-07-01 11:00:00 CEST"},
+	    {"Europe/Paris", "2026-07-01T11:00:00.000+02:00", "2026-07-01 11:00:00 CEST"},
+	    {"America/New_York", "2026-03-08T06:59:59.000Z", "2026-03-08 01:59:59 EST"},
+	    {"America/New_York", "2026-03-08T07:00:00.000Z", "2026-03-08 03:00:00 EDT"},
+	    {"America/New_York", "2026-11-01T05:30:00.000Z", "2026-11-01 01:30:00 EDT"},
+	    {"America/New_York", "2026-11-01T06:30:00.000Z", "2026-11-01 01:30:00 EST"},
+	    {"America/Sao_Paulo", "2026-01-01T09:00:00.000Z", "2026-01-01 06:00:00 -03"},
+	    {"Asia/Kolkata", "2026-01-01T09:00:00.000Z", "2026-01-01 14:30:00 IST"},
+	    {"UTC", "1969-12-31T23:59:59.500Z", "1969-12-31 23:59:59 UTC"},
 	    {"UTC", "", "-"},
 	    {"UTC", NULL, "-"},
 	    {"UTC", "soon", "soon"},
 	};
-	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
-	char got[64];
+	char got[CLI_TIME_MAX];
 
 	(void)state;
 	for (size_t i = 0; i < N(cases); i++) {
-		setenv("TZ", cases[i].tz, 1);
-		tzset();
-		cli_runs_local_time(cases[i].iso, got, sizeof(got));
+		set_tz(cases[i].tz);
+		cli_time_local(cases[i].iso, got, sizeof(got));
 		assert_string_equal(got, cases[i].want);
 	}
-	if (old)
-		setenv("TZ", old, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(old);
+	restore_tz();
+}
+
+/* An instant in the zone its text carries, for fire times in a schedule's zone. */
+static void test_time_as_written(void **state)
+{
+	static const struct {
+		const char *iso, *want;
+	} cases[] = {
+	    {"2030-01-01T09:00:00.000+01:00", "2030-01-01 09:00:00 +01:00"},
+	    {"2030-07-01T09:00:00.000-04:00", "2030-07-01 09:00:00 -04:00"},
+	    {"2030-01-01T08:00:00.000Z", "2030-01-01 08:00:00 UTC"},
+	    {"2030-01-01T08:00:00Z", "2030-01-01 08:00:00 UTC"},
+	    {"2030-01-01T08:00:00,5+05:30", "2030-01-01 08:00:00 +05:30"},
+	    {"2030-01-01T08:00Z", "2030-01-01 08:00:00 UTC"},
+	    {"2030-01-01T08:00:00", "2030-01-01 08:00:00 UTC"},
+	    {"", "-"},
+	    {NULL, "-"},
+	    {"2030-13-01T08:00:00Z", "2030-13-01T08:00:00Z"},
+	};
+	char got[CLI_TIME_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		cli_time_as_written(cases[i].iso, got, sizeof(got));
+		assert_string_equal(got, cases[i].want);
+	}
 }
 
 static void test_exit_text(void **state)
@@ -144,21 +193,19 @@ static void test_runs_table(void **state)
 	    "42],\"next\":null}";
 	static const char want[] =
 	    "TASK ID                                                       TRIGGER   ATTEMPT  STATUS     START        "
-	    "        DURATION  EXIT\n"
+	    "            DURATION  EXIT\n"
 	    "ct:1767258000000:0:hello:                                     schedule  0        succeeded  2026-01-01 "
-	    "09:00:00  1m05s     0\n"
+	    "10:00:00 CET  1m05s     0\n"
 	    "ct:1767258000000:1:hello:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...  retry     1        killed     2026-01-01 "
-	    "09:01:00  1.5s      SIGTERM\n"
+	    "10:01:00 CET  1.5s      SIGTERM\n"
 	    "ct:1767258000000:0:hello:x                                    manual    0        queued     -            "
-	    "        -         -\n";
-	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	    "            -         -\n";
 	json_t *root = parse(answer), *bad = parse("{\"jobs\":[]}");
 	struct cli_table *t;
 	char err[128], *got;
 
 	(void)state;
-	setenv("TZ", "UTC", 1);
-	tzset();
+	set_tz("Europe/Paris");
 	t = cli_runs_table(root, err, sizeof(err));
 	assert_non_null(t);
 	assert_int_equal(cli_table_rows(t), 3);
@@ -168,14 +215,40 @@ static void test_runs_table(void **state)
 	cli_table_free(t);
 	assert_null(cli_runs_table(bad, err, sizeof(err)));
 	assert_string_equal(err, "unexpected answer from the server: no \"runs\" array");
-	if (old)
-		setenv("TZ", old, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(old);
+	restore_tz();
 	json_decref(bad);
 	json_decref(root);
+}
+
+/* `gnomon logs JOB` takes the newest run that is not skipped (a queued or running one included). */
+static void test_latest_task_id(void **state)
+{
+	static const struct {
+		const char *answer, *want;
+	} cases[] = {
+	    {"{\"runs\":[{\"taskId\":\"ct:3:0:j:\",\"status\":\"succeeded\"},"
+	     "{\"taskId\":\"ct:2:0:j:\",\"status\":\"failed\"}]}", "ct:3:0:j:"},
+	    {"{\"runs\":[{\"taskId\":\"ct:4:0:j:\",\"status\":\"skipped\"},"
+	     "{\"taskId\":\"ct:3:1:j:\",\"status\":\"killed\"}]}", "ct:3:1:j:"},
+	    {"{\"runs\":[{\"taskId\":\"ct:5:0:j:x\",\"status\":\"queued\"},"
+	     "{\"taskId\":\"ct:4:0:j:\",\"status\":\"running\"}]}", "ct:5:0:j:x"},
+	    {"{\"runs\":[{\"taskId\":\"ct:4:0:j:\",\"status\":\"skipped\"}],\"next\":7}", NULL},
+	    {"{\"runs\":[{\"status\":\"running\"},{\"taskId\":\"\",\"status\":\"running\"},42]}", NULL},
+	    {"{\"runs\":[]}", NULL},
+	    {"{}", NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		json_t *answer = parse(cases[i].answer);
+		const char *got = cli_runs_latest_task_id(answer);
+
+		if (cases[i].want)
+			assert_string_equal(got, cases[i].want);
+		else
+			assert_null(got);
+		json_decref(answer);
+	}
 }
 
 static void test_preview_text(void **state)
@@ -186,11 +259,13 @@ static void test_preview_text(void **state)
 	} cases[] = {
 	    {"{\"times\":[\"2030-01-01T09:00:00.000+01:00\",\"2030-01-02T09:00:00.000+01:00\"],"
 	     "\"utc\":[\"2030-01-01T08:00:00.000Z\",\"2030-01-02T08:00:00.000Z\"]}",
-		"2030-01-01T09:00:00.000+01:00 (2030-01-01T08:00:00.000Z)\n"
-		"2030-01-02T09:00:00.000+01:00 (2030-01-02T08:00:00.000Z)\n",
+		"2030-01-01 09:00:00 +01:00 (2030-01-01 08:00:00 UTC)\n"
+		"2030-01-02 09:00:00 +01:00 (2030-01-02 08:00:00 UTC)\n",
 		0},
 	    {"{\"times\":[\"2030-01-01T08:00:00.000Z\"],\"utc\":[\"2030-01-01T08:00:00.000Z\"]}",
-		"2030-01-01T08:00:00.000Z (2030-01-01T08:00:00.000Z)\n", 0},
+		"2030-01-01 08:00:00 UTC\n", 0},
+	    {"{\"times\":[\"2030-01-01T08:00:00.000+00:00\"],\"utc\":[\"2030-01-01T08:00:00.000Z\"]}",
+		"2030-01-01 08:00:00 +00:00 (2030-01-01 08:00:00 UTC)\n", 0},
 	    {"{\"times\":[],\"utc\":[]}", "", 0},
 	    {"{\"times\":[\"a\"],\"utc\":[]}", "", -EINVAL},
 	    {"{\"times\":[1],\"utc\":[\"b\"]}", "", -EINVAL},
@@ -214,105 +289,16 @@ static void test_preview_text(void **state)
 	}
 }
 
-static void test_opt_extract(void **state)
-{
-	static const struct cli_opt opts[] = {
-	    {"--limit", NULL, "N", "limit"},
-	    {"--count", "-n", "N", "count"},
-	    {"--follow", "-f", NULL, "follow"},
-	};
-	static const struct {
-		const char *argv[8];
-		int argc;
-		const char *rest, *limit, *count, *follow, *error;
-	} cases[] = {
-	    {{"runs", "job"}, 2, "runs job", NULL, NULL, NULL, NULL},
-	    {{"runs", "--limit", "5", "job"}, 4, "runs job", "5", NULL, NULL, NULL},
-	    {{"runs", "job", "--limit=7", "--json"}, 4, "runs job --json", "7", NULL, NULL, NULL},
-	    {{"s", "p", "-n", "3", "x", "--count", "4"}, 7, "s p x", NULL, "4", NULL, NULL},
-	    {{"logs", "-f", "id", "--server", "u"}, 5, "logs id --server u", NULL, NULL, "1", NULL},
-	    {{"logs", "--follow", "id"}, 3, "logs id", NULL, NULL, "1", NULL},
-	    {{"job", "run", "x", "--", "-f", "--limit", "1"}, 7, "job run x -- -f --limit 1", NULL, NULL, NULL, NULL},
-	    {{"runs", "--limited"}, 2, "runs --limited", NULL, NULL, NULL, NULL},
-	    {{"runs", "-n=3"}, 2, "runs -n=3", NULL, NULL, NULL, NULL},
-	    {{"runs", "job", "--limit"}, 3, NULL, NULL, NULL, NULL, "option '--limit' needs a value"},
-	    {{"runs", "-n"}, 2, NULL, NULL, NULL, NULL, "option '-n' needs a value"},
-	    {{"logs", "--follow=yes"}, 2, NULL, NULL, NULL, NULL, "option '--follow' takes no value"},
-	};
-	char err[128], rest[128];
-
-	(void)state;
-	for (size_t i = 0; i < N(cases); i++) {
-		const char *values[N(opts)];
-		char *argv[8];
-		int argc;
-
-		memcpy(argv, cases[i].argv, sizeof(argv));
-		argc = cli_opt_extract(opts, N(opts), cases[i].argc, argv, values, err, sizeof(err));
-		if (cases[i].error) {
-			assert_int_equal(argc, -EINVAL);
-			assert_string_equal(err, cases[i].error);
-			continue;
-		}
-		size_t used = 0;
-		rest[0] = '\0';
-		for (int k = 0; k < argc; k++)
-			used += (size_t)snprintf(rest + used, sizeof(rest) - used, "%s%s", k ? " " : "", argv[k]);
-		assert_string_equal(rest, cases[i].rest);
-		const char *want[] = {cases[i].limit, cases[i].count, cases[i].follow};
-		for (size_t k = 0; k < N(opts); k++) {
-			if (want[k])
-				assert_string_equal(values[k], want[k]);
-			else
-				assert_null(values[k]);
-		}
-	}
-}
-
-static void test_opt_int(void **state)
-{
-	static const struct {
-		const char *value;
-		long long min, max, want;
-		const char *error;
-	} cases[] = {
-	    {"5", 1, 1000, 5, NULL},
-	    {"1000", 1, 1000, 1000, NULL},
-	    {"0", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '0'"},
-	    {"1001", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '1001'"},
-	    {"-1", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '-1'"},
-	    {"+5", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '+5'"},
-	    {"5x", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got '5x'"},
-	    {"", 1, 1000, 0, "option '--limit' expects an integer from 1 to 1000, got ''"},
-	    {"99999999999999999999", 1, 1000, 0,
-		"option '--limit' expects an integer from 1 to 1000, got '99999999999999999999'"},
-	};
-	char err[160];
-
-	(void)state;
-	for (size_t i = 0; i < N(cases); i++) {
-		long long got = -1;
-		int rc = cli_opt_int("--limit", cases[i].value, cases[i].min, cases[i].max, &got, err, sizeof(err));
-		if (cases[i].error) {
-			assert_int_equal(rc, -EINVAL);
-			assert_string_equal(err, cases[i].error);
-		} else {
-			assert_int_equal(rc, 0);
-			assert_int_equal(got, cases[i].want);
-		}
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_duration),
 	    cmocka_unit_test(test_local_time),
+	    cmocka_unit_test(test_time_as_written),
 	    cmocka_unit_test(test_exit_text),
 	    cmocka_unit_test(test_runs_table),
+	    cmocka_unit_test(test_latest_task_id),
 	    cmocka_unit_test(test_preview_text),
-	    cmocka_unit_test(test_opt_extract),
-	    cmocka_unit_test(test_opt_int),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

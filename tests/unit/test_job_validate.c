@@ -302,6 +302,29 @@ static void test_validate(void **state)
 }
 
 /* A job built in code (not parsed) is validated the same way. */
+/* Periods under a second are refused; zero periods, cron, dependent jobs and unreadable periods are left to the
+ * schedule parser or accepted. */
+static void test_period_too_short(void **state)
+{
+	static const struct error_row rows[] = {
+		{"{\"name\":\"x\",\"schedule\":\"R/2026-01-01T00:00:00Z/PT0.001S\"}",
+		 "schedule: the period of 'R/2026-01-01T00:00:00Z/PT0.001S' is shorter than one second: the shortest is PT1S"},
+		{"{\"name\":\"x\",\"schedule\":\"R5/2025-01-01T00:00:00Z/PT0.01S\"}",
+		 "schedule: the period of 'R5/2025-01-01T00:00:00Z/PT0.01S' is shorter than one second: the shortest is PT1S"},
+		{"{\"name\":\"x\",\"schedule\":\"R//PT0,999S\"}",
+		 "schedule: the period of 'R//PT0,999S' is shorter than one second: the shortest is PT1S"},
+		{"{\"name\":\"x\",\"schedule\":\"R/2026-01-01T00:00:00Z/PT1S\"}", NULL},
+		{"{\"name\":\"x\",\"schedule\":\"R/2026-01-01T00:00:00Z/PT1.5S\"}", NULL},
+		{"{\"name\":\"x\",\"schedule\":\"R5/2026-01-01T00:00:00Z/PT0S\"}", NULL},
+		{"{\"name\":\"x\",\"schedule\":\"R/2026-01-01T00:00:00Z/P1D\"}", NULL},
+		{"{\"name\":\"x\",\"schedule\":\"*/5 * * * *\"}", NULL},
+		{"{\"name\":\"x\",\"schedule\":\"R/2026-01-01T00:00:00Z/PT0.5X\"}", NULL},
+		{"{\"name\":\"x\",\"schedule\":\"R/2026-01-01T00:00:00Z/PT0.5S\",\"parents\":[\"p\"]}", NULL},
+	};
+	(void)state;
+	check_validate_rows(rows, N(rows));
+}
+
 static void test_validate_built(void **state)
 {
 	struct job *j = job_new();
@@ -345,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_long_value_in_message),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_validate_built),
+		cmocka_unit_test(test_period_too_short),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

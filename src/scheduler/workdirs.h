@@ -1,0 +1,38 @@
+/* Runs' working directories (DATA_DIR/work/<run id>) once their runs end (--keep-work-dirs): removed at once,
+ * or kept within a size cap (--keep-work-dirs-max-size), the oldest kept removed first past it. A thread of its
+ * own removes and measures them (a run may leave a million files; the loop never waits for that), through
+ * util/rmtree: links are never followed out of a directory. What is still queued when the server stops or
+ * crashes stays on disk; the engine hands it back at the next start-up. */
+#ifndef GNOMON_SCHEDULER_WORKDIRS_H
+#define GNOMON_SCHEDULER_WORKDIRS_H
+
+#include <stdint.h>
+
+#include "store/runs.h"
+
+enum workdirs_keep {
+	WORKDIRS_KEEP_NEVER,  /* remove every run's directory when it ends (the default) */
+	WORKDIRS_KEEP_FAILED, /* keep those of runs that ended failed or lost */
+	WORKDIRS_KEEP_ALWAYS, /* keep every one */
+};
+
+/* "never", "failed" or "always"; returns 0 or -EINVAL. */
+int workdirs_keep_parse(const char *name, enum workdirs_keep *out) __attribute__((warn_unused_result));
+
+struct workdirs;
+
+/* Start the thread for the directories under work_dir (which exists). max_bytes: the most the kept ones may
+ * use on disk together, 0 for no cap. 0 with *out, or a negative errno (logged). */
+int workdirs_new(const char *work_dir, enum workdirs_keep keep, int64_t max_bytes, struct workdirs **out)
+    __attribute__((warn_unused_result));
+/* Stop the thread once the directory it is on is done, and free everything (the directories still queued
+ * stay on disk). NULL is fine. */
+void workdirs_free(struct workdirs *w);
+
+/* A run ended with status: its directory is removed, or kept (measured and counted against the cap). job and
+ * task_id name it in the log. At start-up, call it for the directories found of runs that ended, oldest first. */
+void workdirs_ended(struct workdirs *w, int64_t id, enum run_status status, const char *job, const char *task_id);
+/* Remove a run's directory, kept or not (its history record is gone). */
+void workdirs_remove(struct workdirs *w, int64_t id);
+
+#endif

@@ -9,7 +9,7 @@
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libsqlite3-dev
-  libcurl4-openssl-dev libicu-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev)
+  libcurl4-openssl-dev libicu-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev libhttp-parser-dev)
 test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd chromium)
 bench_pkgs=(wrk python3)
 pkgs=("${build_pkgs[@]}")

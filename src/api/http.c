@@ -198,7 +198,6 @@ void http_conn_answered(struct http_conn *c)
 		return;
 	}
 	c->state = ST_HEAD;
-	memset(&c->scan, 0, sizeof(c->scan));
 	if (c->len == 0 && c->cap > READ_ROOM) { /* an idle connection keeps no big buffer */
 		free(c->in);
 		c->in = NULL;
@@ -234,29 +233,34 @@ static void consume(struct http_conn *c, size_t n)
 	c->len -= n;
 }
 
-/* A head is in: parse it, let the hook look at it, and go on to the body or the handler. Returns 0 when it
- * moved on, -1 when more bytes are needed, or a status to answer with err. */
+/* Give the reader the bytes in; returns its answer (an HTTP_READ_* or a status with err) and consumes what it took. */
+static int feed(struct http_conn *c, char *err, size_t errlen)
+{
+	size_t used;
+	int rc = http_reader_feed(c->req->reader, c->in, c->len, &used, err, errlen);
+	consume(c, used);
+	return rc;
+}
+
+/* Bytes of a request's head are in: when it is complete, let the hook look at it, and go on to the body or the
+ * handler. Returns 0 when it moved on, -1 when more bytes are needed, or a status to answer with err. */
 static int read_head(struct http_conn *c, char *err, size_t errlen)
 {
 	static char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	struct http_request *req;
-	size_t head_len;
-	int rc = http_head_scan(&c->scan, c->in, c->len, &head_len, err, errlen);
+	int rc;
 
-	if (rc != 0)
-		return rc;
-	if (head_len == 0)
+	if (c->req == NULL)
+		c->req = http_req_new(c);
+	req = c->req;
+	rc = feed(c, err, errlen);
+	if (rc == HTTP_READ_MORE)
 		return -1;
-	req = c->req = http_req_new(c);
-	req->head_buf = xmalloc(head_len + 1);
-	memcpy(req->head_buf, c->in, head_len);
-	req->head_buf[head_len] = '\0';
-	consume(c, head_len);
-	if ((rc = http_head_parse(req->head_buf, head_len, &req->head, err, errlen)) != 0)
+	if (rc != HTTP_READ_HEAD && rc != HTTP_READ_DONE)
 		return rc;
 	req->parsed = true;
 	req->is_head = strcmp(req->head.method, "HEAD") == 0;
-	req->complete = !http_request_has_body(req);
+	req->complete = rc == HTTP_READ_DONE;
 	if (req->head.close)
 		c->close_after = true;
 	if (c->srv->head && (call(c, c->srv->head, false) < 0 || req->answered))
@@ -270,7 +274,6 @@ static int read_head(struct http_conn *c, char *err, size_t errlen)
 		(void)call(c, c->srv->handler, true);
 		return 0;
 	}
-	req->body_left = req->head.content_length > 0 ? req->head.content_length : 0;
 	if (req->head.expect_continue)
 		http_conn_write(c, continue_line, sizeof(continue_line) - 1, NULL, 0, NULL, NULL);
 	if (c->state != ST_CLOSED)
@@ -278,31 +281,16 @@ static int read_head(struct http_conn *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Body bytes are in: take them; when the body is complete, call the handler. Returns like read_head. */
+/* Body bytes are in: when the body is complete, call the handler. Returns like read_head. */
 static int read_body(struct http_conn *c, char *err, size_t errlen)
 {
-	struct http_request *req = c->req;
+	int rc = feed(c, err, errlen);
 
-	if (req->head.chunked) {
-		size_t used;
-		int rc = http_chunked_decode(&req->chunked, c->in, c->len, &used, &req->body, err, errlen);
-		consume(c, used);
-		if (rc > 1)
-			return rc;
-		if (rc == 0)
-			return -1;
-	} else {
-		size_t n = c->len < (uint64_t)req->body_left ? c->len : (size_t)req->body_left;
-		if (buf_append(&req->body, c->in, n) < 0) {
-			snprintf(err, errlen, "request body: over the limit of %zu bytes", c->srv->max_body);
-			return 413;
-		}
-		consume(c, n);
-		req->body_left -= (int64_t)n;
-		if (req->body_left > 0)
-			return -1;
-	}
-	req->complete = true;
+	if (rc == HTTP_READ_MORE)
+		return -1;
+	if (rc != HTTP_READ_DONE)
+		return rc;
+	c->req->complete = true;
 	(void)call(c, c->srv->handler, true);
 	return 0;
 }
@@ -325,7 +313,7 @@ static void process(struct http_conn *c)
 static void on_idle(uv_timer_t *t)
 {
 	struct http_conn *c = t->data;
-	if ((c->state == ST_HEAD && c->len > 0) || c->state == ST_BODY)
+	if ((c->state == ST_HEAD && (c->len > 0 || c->req)) || c->state == ST_BODY)
 		answer_early(c, 408, "request: nothing more received for 60 seconds");
 	else
 		http_conn_close(c);

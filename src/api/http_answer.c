@@ -55,6 +55,7 @@ struct http_request *http_req_new(struct http_conn *c)
 	req->conn = c;
 	buf_init(&req->body, c->srv->max_body);
 	buf_init(&req->extra, 0);
+	req->reader = http_reader_new(&req->head, &req->body);
 	return req;
 }
 
@@ -79,7 +80,7 @@ void http_req_free(struct http_request *req)
 		return;
 	if (req->stream)
 		http_stream_free(req->stream);
-	free(req->head_buf);
+	http_reader_free(req->reader);
 	buf_free(&req->body);
 	buf_free(&req->extra);
 	free(req);

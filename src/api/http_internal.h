@@ -51,8 +51,7 @@ struct http_conn {
 	enum conn_state state;
 	char *in;        /* bytes read and not yet consumed: a head, body bytes, pipelined requests */
 	size_t len, cap;
-	struct http_scan scan;
-	struct http_request *req;
+	struct http_request *req;  /* from the first byte of a request on */
 	int writes;         /* uv_write requests in flight */
 	size_t unsent;      /* their bytes */
 	int handles;        /* tcp and timer, until both are closed */
@@ -66,14 +65,12 @@ struct http_conn {
 
 struct http_request {
 	struct http_conn *conn;
-	char *head_buf;
-	struct http_head head;
+	struct http_reader *reader;
+	struct http_head head;  /* filled by the reader; its strings live there */
 	bool parsed;
 	bool is_head;       /* HEAD: the answer has no body */
 	bool complete;      /* the body is all read */
 	bool answered;
-	int64_t body_left;  /* Content-Length bytes still to come */
-	struct http_chunked chunked;
 	struct buf body;
 	struct buf extra;   /* headers added by the handler, as lines */
 	struct http_stream *stream;

@@ -1,7 +1,9 @@
-/* HTTP/1.1 request parsing (RFC 9112), pure: no I/O, no allocation. A request head is found in the bytes read
- * so far (http_head_scan), then parsed whole in place (http_head_parse); a chunked body is decoded as it arrives
- * (http_chunked_decode). Every size is capped, and a request that breaks a rule or a cap gets the status to
- * answer (400, 413, 414, 417, 431, 501, 505) with a message that names the part at fault. */
+/* HTTP/1.1 requests (RFC 9112) read with http-parser (nodejs/http-parser 2.9, Debian's libhttp-parser): the layer
+ * between its callbacks and the server. No I/O. It fills a struct http_head (fields; the target as a decoded path
+ * and query parameters), appends the body (Content-Length or chunked) to a capped buffer, and keeps what
+ * http-parser leaves to its user: the caps on every part, the checks that a library built without
+ * HTTP_PARSER_STRICT (as Debian's is) skips, and a status (400, 413, 414, 417, 431, 501, 505) with a message that
+ * names the part at fault for every request it refuses. */
 #ifndef GNOMON_API_HTTP_PARSE_H
 #define GNOMON_API_HTTP_PARSE_H
 
@@ -42,47 +44,29 @@ struct http_head {
 	bool chunked;              /* Transfer-Encoding: chunked */
 	bool expect_continue;      /* Expect: 100-continue */
 	bool close;                /* the connection ends after the answer (Connection: close, or HTTP/1.0) */
-	char authority[256];       /* storage for host when the target is in absolute form */
 };
 
-/* Progress of http_head_scan through bytes that arrive piece by piece; zero it for each new request. */
-struct http_scan {
-	size_t start;     /* where the request line starts (empty lines before it are skipped) */
-	size_t pos;       /* where the next unscanned line starts */
-	bool line_done;   /* the request line is complete */
-};
+struct http_reader;
 
-/* Look for the end of a request head in data[0..len), resuming where the last call stopped. Returns 0 with
- * *head_len 0 when more bytes are needed, 0 with *head_len the head's length (through its blank line, empty
- * lines before it included) when it is complete, or 414/431 with a message when the request line or the head
- * is over its cap already (400: nothing but empty lines). */
-int http_head_scan(struct http_scan *scan, const char *data, size_t len, size_t *head_len, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
+enum { HTTP_READ_MORE, HTTP_READ_HEAD, HTTP_READ_DONE };
 
-/* Parse a complete head of len bytes (as found by http_head_scan), modifying it in place: the strings of h
- * point into it. Returns 0, or the status to answer with a message in err. */
-int http_head_parse(char *head, size_t len, struct http_head *h, char *err, size_t errlen)
+/* A reader for one request, whose head goes into h and whose body is appended to body (its limit is the cap on
+ * bodies). Returns memory the caller frees with http_reader_free, after the last use of h: its strings live in
+ * the reader. */
+struct http_reader *http_reader_new(struct http_head *h, struct buf *body);
+void http_reader_free(struct http_reader *r);
+
+/* Read the next bytes of the request, data[0..len), and set *used to the bytes taken. Returns HTTP_READ_MORE when
+ * all were taken and more are needed; HTTP_READ_HEAD when the head is complete (h is filled) and a body follows
+ * (it starts at data[*used]: feed it on); HTTP_READ_DONE when the request is complete (bytes after *used are the
+ * next request's); or, as soon as a fault or a passed cap is known, the status to answer with a message in err,
+ * after which the reader takes nothing more. */
+int http_reader_feed(struct http_reader *r, const char *data, size_t len, size_t *used, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* The value of the first header field called name (case-insensitive), or NULL. */
 const char *http_head_field(const struct http_head *h, const char *name);
 /* The first query parameter called key: 1 with its value (NULL for a key without '='), or 0 when absent. */
 int http_head_param(const struct http_head *h, const char *key, const char **value);
-
-/* A chunked body being decoded; zero it for each request. */
-struct http_chunked {
-	int state;
-	uint64_t left;     /* bytes left in the current chunk */
-	size_t line;       /* bytes of the current size or trailer line */
-	size_t trailers;   /* bytes of trailer fields so far */
-	bool ext;          /* inside a chunk extension */
-};
-
-/* Decode chunked body bytes in[0..len) into body, whose limit is the body's cap: a chunk that would take the
- * body over it is refused as soon as its size line is in, before its data. Sets *used to the bytes consumed.
- * Returns 0 when more is needed, 1 when the body is complete (bytes after it are the next request's), or 400
- * (malformed) or 413 (over the cap) with a message. */
-int http_chunked_decode(struct http_chunked *c, const char *in, size_t len, size_t *used, struct buf *body,
-    char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif

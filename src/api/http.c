@@ -233,7 +233,8 @@ static void consume(struct http_conn *c, size_t n)
 	c->len -= n;
 }
 
-/* Give the reader the bytes in; returns its answer (an HTTP_READ_* or a status with err) and consumes what it took. */
+/* Give the request's reader the bytes in and consume what it took; returns its answer (HTTP_READ_*, or a status
+ * with err). */
 static int feed(struct http_conn *c, char *err, size_t errlen)
 {
 	size_t used;

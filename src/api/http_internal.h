@@ -49,7 +49,7 @@ struct http_conn {
 	uv_shutdown_t shutdown;
 	struct http_conn *prev, *next;
 	enum conn_state state;
-	char *in;        /* bytes read and not yet consumed: a head, body bytes, pipelined requests */
+	char *in;        /* bytes read and not yet taken by the request's reader: its rest, pipelined requests */
 	size_t len, cap;
 	struct http_request *req;  /* from the first byte of a request on */
 	int writes;         /* uv_write requests in flight */

@@ -624,7 +624,9 @@ struct http_reader *http_reader_new(struct http_head *h, struct buf *body)
 {
 	struct http_reader *r = xcalloc(1, sizeof(*r));
 
-	http_parser_set_max_header_size(HTTP_HEAD_MAX);
+	/* One more than the cap, which feed_head holds: http-parser counts the head's last LF again when it goes on
+	 * after the pause at the end of the head, so that a head of exactly HTTP_HEAD_MAX bytes would overflow. */
+	http_parser_set_max_header_size(HTTP_HEAD_MAX + 1);
 	http_parser_init(&r->parser, HTTP_REQUEST);
 	r->parser.data = r;
 	r->h = h;
@@ -673,6 +675,8 @@ static int feed_head(struct http_reader *r, const char *data, size_t len, size_t
 	}
 	if (e != HPE_OK && e != HPE_PAUSED)
 		return r->status ? -1 : head_refusal(r, e, before + n);
+	if (end > HTTP_HEAD_MAX)
+		return head_refusal(r, HPE_HEADER_OVERFLOW, HTTP_HEAD_MAX);
 	if (e == HPE_PAUSED)
 		return 0;
 	start = line_start(r);

@@ -269,6 +269,8 @@ static void test_limits(void **state)
 		{0, 0, HTTP_FIELDS_MAX - 1, 10, 0, NULL}, /* Host is one */
 		{0, 0, HTTP_FIELDS_MAX, 10, 431, "request header fields: more than 100"},
 		{0, 0, 1, HTTP_HEAD_MAX, 431, "request header fields: more than 32768 bytes"},
+		{0, 0, 1, HTTP_HEAD_MAX - 34, 0, NULL}, /* a head of exactly 32768 bytes */
+		{0, 0, 1, HTTP_HEAD_MAX - 33, 431, "request header fields: more than 32768 bytes"},
 		{0, 0, 40, 1000, 431, "more than 32768 bytes"},
 	};
 	(void)state;
@@ -329,6 +331,35 @@ static void test_limits_found_early(void **state)
 		http_reader_free(r);
 		buf_free(&body);
 		free(data);
+	}
+}
+
+/* A head of exactly the cap, then a body (http-parser goes on after a pause at the head's end): fine; a byte
+ * more: 431. */
+static void test_head_of_the_cap_with_a_body(void **state)
+{
+	static const char start[] = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nX: ", end[] = "\r\n\r\n{}";
+	(void)state;
+
+	for (size_t head = HTTP_HEAD_MAX - 1; head <= HTTP_HEAD_MAX + 1; head++) {
+		size_t fill = head - (sizeof(start) - 1) - 4, len = head + 2, used;
+		char *text = malloc(len), err[256] = "";
+		struct http_head h;
+		struct buf body;
+		struct http_reader *r;
+		int rc;
+
+		memcpy(text, start, sizeof(start) - 1);
+		memset(text + sizeof(start) - 1, 'v', fill);
+		memcpy(text + sizeof(start) - 1 + fill, end, sizeof(end) - 1);
+		buf_init(&body, 100);
+		r = http_reader_new(&h, &body);
+		rc = feed(r, text, len, 4096, &used, err, sizeof(err));
+		if (rc != (head <= HTTP_HEAD_MAX ? HTTP_READ_DONE : 431))
+			fail_msg("a head of %zu bytes: got %d '%s'", head, rc, err);
+		http_reader_free(r);
+		buf_free(&body);
+		free(text);
 	}
 }
 
@@ -451,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_absolute_form_and_connection),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_limits_found_early),
+		cmocka_unit_test(test_head_of_the_cap_with_a_body),
 		cmocka_unit_test(test_bodies),
 		cmocka_unit_test(test_framing_caps),
 	};

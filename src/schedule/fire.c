@@ -155,8 +155,12 @@ static bool gap_matches(const struct schedule *s, const struct zone_segment *g)
  * skips the repeated wall-clock times (it fired in the first copy). */
 static int64_t segment_first_minute(const struct schedule *s, const struct zone_segment *g)
 {
-	int64_t from = g->start + (!cron_is_wildcard(s) && g->prev_offset > g->offset ? g->prev_offset : g->offset);
-	return g->start == SCHEDULE_NONE ? CRON_FLOOR / MS_PER_MINUTE : civil_ceil_div(from, MS_PER_MINUTE);
+	int32_t off = !cron_is_wildcard(s) && g->prev_offset > g->offset ? g->prev_offset : g->offset;
+
+	/* A segment with no start (SCHEDULE_NONE) has no first minute: adding an offset to it would overflow. */
+	if (g->start == SCHEDULE_NONE)
+		return CRON_FLOOR / MS_PER_MINUTE;
+	return civil_ceil_div(g->start + off, MS_PER_MINUTE);
 }
 
 /* Walk the segments of constant offset forward: within one, wall-clock minutes map to instants one to one. */

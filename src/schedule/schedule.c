@@ -378,14 +378,17 @@ int schedule_format_instant(struct schedule_zones *z, uint16_t zone, int64_t ms,
 {
 	char offset[16] = "Z";
 	struct civil c;
+	int64_t local;
 	int32_t off, a;
 	int rc, n;
 
 	if ((rc = zones_offset_at(z, zone, ms, &off)) != 0)
 		return rc;
-	if (ms + off < civil_days_from_date(0, 1, 1) * MS_PER_DAY || ms + off >= CIVIL_LOCAL_END)
+	/* ms may be anything, SCHEDULE_NEVER included: check the sum for overflow before the range */
+	if (__builtin_add_overflow(ms, (int64_t)off, &local) || local < civil_days_from_date(0, 1, 1) * MS_PER_DAY ||
+	    local >= CIVIL_LOCAL_END)
 		return -ERANGE;
-	civil_from_local(ms + off, &c);
+	civil_from_local(local, &c);
 	a = off < 0 ? -off : off;
 	if (a % 60000 != 0)
 		snprintf(offset, sizeof(offset), "%c%02d:%02d:%02d", off < 0 ? '-' : '+', a / 3600000, a / 60000 % 60,

@@ -661,6 +661,11 @@ static void test_format_instant(void **state)
 	}
 	assert_int_equal(schedule_format_instant(z, 0, T("2024-01-01T00:00:00Z"), buf, 10), -ENOSPC);
 	assert_int_equal(schedule_format_instant(z, 0, T("9999-12-31T23:59:59Z") + 1000, buf, sizeof(buf)), -ERANGE);
+	/* the ends of the range are no instants: an offset added to them must not overflow */
+	assert_int_equal(schedule_zones_intern(z, "GMT+05:30", &zone, err, sizeof(err)), 0);
+	assert_int_equal(schedule_format_instant(z, zone, SCHEDULE_NEVER, buf, sizeof(buf)), -ERANGE);
+	assert_int_equal(schedule_zones_intern(z, "GMT-05:30", &zone, err, sizeof(err)), 0);
+	assert_int_equal(schedule_format_instant(z, zone, SCHEDULE_NONE, buf, sizeof(buf)), -ERANGE);
 	schedule_zones_free(z);
 }
 

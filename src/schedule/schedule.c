@@ -16,25 +16,15 @@
 /* Chronos's create-time rule: the start must be at or after 1970-01-01T00:00:01Z. */
 #define START_MIN_MS 1000
 
-/* The instant of the parsed wall-clock start in the zone (Joda's withZoneRetainFields). When the string's own
- * offset is one the zone has at that wall time, it picks the instant, so a start printed in the second copy of
- * a repeated hour reads back as that copy; otherwise a repeated time takes the earlier instant and a skipped one
- * moves forward by the gap. */
+/* The instant of the parsed wall-clock start in the zone, as Chronos computes it: Joda's DateTime.parse keeps
+ * the string's offset (without one, the JVM's zone, which we take to be UTC), then withZoneRetainFields keeps
+ * the wall-clock fields in the zone, with the zone's offset at the parsed instant if the wall-clock time has it
+ * (so a start printed in the second copy of a repeated hour reads back as that copy). */
 static int resolve_start(struct schedule_zones *z, uint16_t zone, const struct iso_parsed *ip, int64_t *start)
 {
 	int64_t local = civil_to_local(&ip->local);
-	int32_t off;
-	int rc;
 
-	if (ip->has_offset) {
-		if ((rc = zones_offset_at(z, zone, local - ip->offset_ms, &off)) != 0)
-			return rc;
-		if (off == ip->offset_ms) {
-			*start = local - off;
-			return 0;
-		}
-	}
-	return zones_local_to_utc(z, zone, local, start);
+	return zones_local_to_utc_keep(z, zone, local, local - (ip->has_offset ? ip->offset_ms : 0), start);
 }
 
 static int parse_iso(struct schedule_zones *z, const char *text, const char *tz, int64_t now_ms,

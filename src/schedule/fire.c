@@ -186,7 +186,8 @@ int fire_cron_next(struct schedule_zones *z, const struct schedule *s, int64_t t
 		hi = g.end == SCHEDULE_NEVER ? CIVIL_LOCAL_END / MS_PER_MINUTE
 					     : civil_ceil_div(g.end + g.offset, MS_PER_MINUTE);
 		if (cron_next_minute(s, lo, hi, &m)) {
-			*out = m * MS_PER_MINUTE - g.offset;
+			/* the last wall-clock minutes of 9999 are in 10000 in UTC west of it: no instant we print */
+			*out = m * MS_PER_MINUTE - g.offset < CIVIL_LOCAL_END ? m * MS_PER_MINUTE - g.offset : SCHEDULE_NEVER;
 			return 0;
 		}
 		if (g.end == SCHEDULE_NEVER)

@@ -60,6 +60,11 @@ static int parse_iso(struct schedule_zones *z, const char *text, const char *tz,
 		errmsg_set(err, errlen, "schedule: start date '%s' is before 1970 in '%s'",
 			errmsg_quote(ip.start, ip.start_len, q2), errmsg_quote(text, SIZE_MAX, q));
 		return -EINVAL;
+	} else if (out->u.iso.start_ms >= CIVIL_LOCAL_END) {
+		/* its wall-clock time is in 9999, but not the instant: a zone west of UTC moves it into 10000 */
+		errmsg_set(err, errlen, "schedule: start date '%s' is after the year 9999 in UTC in '%s'",
+			errmsg_quote(ip.start, ip.start_len, q2), errmsg_quote(text, SIZE_MAX, q));
+		return -EINVAL;
 	}
 	out->u.iso.anchor_ms = out->u.iso.start_ms;
 	out->u.iso.repeat = ip.repeat;

@@ -115,7 +115,7 @@ bool schedule_period_is_zero(const struct schedule *s);
 int schedule_occurrence(struct schedule_zones *z, const struct schedule *s, int64_t k, int64_t *out)
 	__attribute__((warn_unused_result));
 /* The first occurrence strictly after t, or SCHEDULE_NEVER (exhausted count, zero period already past). Times
- * are searched between 1969-12-31T00:00Z and the end of 9999 on the zone's wall clock. */
+ * are searched between 1969-12-31T00:00Z and the end of 9999, both on the zone's wall clock and in UTC. */
 int schedule_next_after(struct schedule_zones *z, const struct schedule *s, int64_t t, int64_t *out)
 	__attribute__((warn_unused_result));
 /* The last occurrence at or before t, or SCHEDULE_NONE. */

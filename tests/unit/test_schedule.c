@@ -103,6 +103,8 @@ static const struct parse_ok parse_ok_rows[] = {
 		"UTC" },
 	/* the earliest start accepted, and an offset that brings a 1969 wall clock into 1970 */
 	{ "R/1970-01-01T00:00:01Z/P1D", NULL, -1, "1970-01-01T00:00:01Z", "P1D", "UTC" },
+	{ "R/9999-12-31T23:59:59Z/PT1S", NULL, -1, "9999-12-31T23:59:59Z", "PT1S", "UTC" },
+	{ "R/9999-12-31T15:59:59.999/PT1S", "PST", -1, "9999-12-31T23:59:59.999Z", "PT1S", "America/Los_Angeles" },
 	{ "R/1969-12-31T23:00:00-02:00/P1D", NULL, -1, "1970-01-01T01:00:00Z", "P1D", "GMT-02:00" },
 	/* wall clock in a DST gap moves forward; in a repeated hour the zone's offset at the instant the string
 	 * names picks the copy (Joda's withZoneRetainFields; more in test_schedule_zones.c) */
@@ -256,6 +258,13 @@ static const struct parse_err parse_err_rows[] = {
 		"schedule: start date '1969-12-31T00:00:00Z' is before 1970 in 'R/1969-12-31T00:00:00Z/P1D'" },
 	{ "R/1970-01-01T00:00:00.999Z/P1D", NULL, -EINVAL,
 		"schedule: start date '1970-01-01T00:00:00.999Z' is before 1970 in 'R/1970-01-01T00:00:00.999Z/P1D'" },
+	/* a wall-clock start in 9999 that a zone west of UTC puts in 10000 (its fire times could not be shown) */
+	{ "R/9999-12-31T23:59:59Z/PT1S", "PST", -EINVAL,
+		"schedule: start date '9999-12-31T23:59:59Z' is after the year 9999 in UTC in "
+		"'R/9999-12-31T23:59:59Z/PT1S'" },
+	{ "R/9999-12-31T20:00:00-05:00/P1D", NULL, -EINVAL,
+		"schedule: start date '9999-12-31T20:00:00-05:00' is after the year 9999 in UTC in "
+		"'R/9999-12-31T20:00:00-05:00/P1D'" },
 	{ "R/1970-01-01T05:00:00/P1D", "Asia/Tokyo", -EINVAL,
 		"schedule: start date '1970-01-01T05:00:00' is before 1970 in 'R/1970-01-01T05:00:00/P1D'" },
 	{ "R//P", NULL, -EINVAL,

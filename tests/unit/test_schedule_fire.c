@@ -168,6 +168,9 @@ static const struct seq_row seq_rows[] = {
 	{ "30 23 * * *", "Pacific/Honolulu", "2024-07-01T00:00:00Z",
 		{ "2024-06-30T23:30:00-10:00", "2024-07-01T23:30:00-10:00" } },
 	{ "59 23 31 12 *", NULL, "9999-12-31T23:58:00Z", { "9999-12-31T23:59:00Z", "end" } },
+	/* west of UTC the last minutes of 9999 are in 10000 in UTC: they are past the end */
+	{ "59 23 31 12 *", "PST", "9998-12-31T00:00:00Z", { "9998-12-31T23:59:00-08:00", "end" } },
+	{ "59 15 31 12 *", "PST", "9998-12-31T00:00:00Z", { "9998-12-31T15:59:00-08:00", "9999-12-31T15:59:00-08:00", "end" } },
 };
 
 static void check_seq_row(struct schedule_zones *z, size_t i, const struct seq_row *r)

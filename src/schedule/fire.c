@@ -204,6 +204,7 @@ int fire_cron_prev(struct schedule_zones *z, const struct schedule *s, int64_t t
 	struct zone_segment g;
 	int rc;
 
+	*out = SCHEDULE_NONE;
 	for (; x >= CRON_FLOOR; x = g.start - 1) {
 		if ((rc = zones_segment(z, s->zone, x, &g)) != 0)
 			return rc;
@@ -211,17 +212,22 @@ int fire_cron_prev(struct schedule_zones *z, const struct schedule *s, int64_t t
 		if (hi > CIVIL_LOCAL_END / MS_PER_MINUTE)
 			hi = CIVIL_LOCAL_END / MS_PER_MINUTE;
 		lo = segment_first_minute(s, &g);
+		/* no need to look into earlier centuries: wall clocks are within a day (26 h) of UTC */
+		if (lo < CRON_FLOOR / MS_PER_MINUTE - 2 * MINUTES_PER_DAY)
+			lo = CRON_FLOOR / MS_PER_MINUTE - 2 * MINUTES_PER_DAY;
 		if (cron_prev_minute(s, lo, hi, &m)) {
 			*out = m * MS_PER_MINUTE - g.offset;
-			return 0;
+			break;
 		}
 		if (g.start == SCHEDULE_NONE)
 			break;
 		if (gap_matches(s, &g)) {
 			*out = g.start;
-			return 0;
+			break;
 		}
 	}
-	*out = SCHEDULE_NONE;
+	/* fire_cron_next finds nothing at or before CRON_FLOOR: neither does this */
+	if (*out <= CRON_FLOOR)
+		*out = SCHEDULE_NONE;
 	return 0;
 }

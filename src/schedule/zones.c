@@ -317,31 +317,31 @@ static int check_local(struct schedule_zones *z, uint16_t zone, int64_t local_ms
 
 int zones_local_to_utc(struct schedule_zones *z, uint16_t zone, int64_t local_ms, int64_t *utc_ms)
 {
+	int64_t x, t, gap = SCHEDULE_NEVER;
 	struct zone_segment seg;
 	struct zone *e;
-	int64_t x, t;
 	int rc;
 
 	if ((rc = check_local(z, zone, local_ms, &e)) != 0)
 		return rc;
 	/* Walk the segments an instant of this wall-clock time can be in, in time order: the first that holds
-	 * local - its offset gives the earliest instant; a forward transition whose skipped wall-clock times hold
-	 * it comes first instead when it is earlier, and moves it forward by the gap (its previous offset). */
+	 * local - its offset gives the earliest instant. When none does, the wall-clock time was skipped by a
+	 * forward transition, and moves forward by the gap (the transition's previous offset). */
 	for (x = local_ms - OFFSET_REACH;; x = seg.end) {
 		segment_of(e, x, &seg);
-		if (seg.start != SCHEDULE_NONE && seg.prev_offset < seg.offset && local_ms >= seg.start + seg.prev_offset &&
-		    local_ms < seg.start + seg.offset) {
-			*utc_ms = local_ms - seg.prev_offset;
-			return 0;
-		}
 		t = local_ms - seg.offset;
 		if ((seg.start == SCHEDULE_NONE || t >= seg.start) && (seg.end == SCHEDULE_NEVER || t < seg.end)) {
 			*utc_ms = t;
 			return 0;
 		}
+		if (gap == SCHEDULE_NEVER && seg.start != SCHEDULE_NONE && seg.prev_offset < seg.offset &&
+		    local_ms >= seg.start + seg.prev_offset && local_ms < seg.start + seg.offset)
+			gap = local_ms - seg.prev_offset;
 		if (seg.end == SCHEDULE_NEVER || seg.end > local_ms + OFFSET_REACH)
-			return -ERANGE; /* cannot happen: offsets are within OFFSET_REACH */
+			break;
 	}
+	*utc_ms = gap;
+	return gap == SCHEDULE_NEVER ? -ERANGE : 0; /* no gap either cannot happen: offsets are within reach */
 }
 
 /* Joda-Time's DateTimeZone.convertLocalToUTC(local, false): the offset at local taken as an instant, corrected

@@ -334,6 +334,12 @@ static void test_limits(void **state)
 	assert_int_equal(v, SCHEDULE_NONE);
 	assert_int_equal(schedule_last_at_or_before(z, &s, INT64_MAX, &v), 0);
 	assert_int_equal(v, T("9999-12-31T23:55:00+01:00"));
+	/* ... and so do the backward ones: the last fire before the first is none, not one a day earlier */
+	parse_or_fail(z, "0 16 * * *", "America/New_York", 0, &s);
+	assert_int_equal(schedule_next_after(z, &s, T("1900-01-01T00:00:00Z"), &v), 0);
+	assert_int_equal(v, T("1969-12-31T16:00:00-05:00"));
+	assert_int_equal(schedule_last_at_or_before(z, &s, v - 1, &v), 0);
+	assert_int_equal(v, SCHEDULE_NONE);
 	assert_int_equal(schedule_occurrence(z, &s, 0, &v), -EINVAL);
 	assert_false(schedule_period_is_zero(&s));
 	schedule_zones_free(z);

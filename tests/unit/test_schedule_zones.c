@@ -306,6 +306,9 @@ static void write_spec(const char *dir, const char *name, const struct spec *s)
 
 static const struct spec plus_three = { 2, 1, { { 3 * H, 0 } }, 0, { NULL }, { 0 }, "<+03>-3" };
 static const struct spec minus_two = { 2, 1, { { -2 * H, 0 } }, 0, { NULL }, { 0 }, "<-02>2" };
+/* A made-up zone with a 22-hour gap whose skipped wall-clock times come back two hours later: they exist. */
+static const struct spec odd = { 2, 3, { { -10 * H, 0 }, { 12 * H, 0 }, { -8 * H, 0 } }, 2,
+	{ "2030-01-01T00:00:00Z", "2030-01-01T02:00:00Z" }, { 1, 2 }, "<-08>8" };
 static const struct spec dst_zone = { 3, 2, { { -5 * H, 0 }, { -4 * H, 1 } }, 1, { "2007-11-04T06:00:00Z" }, { 0 },
 	"EST5EDT,M3.2.0,M11.1.0" };
 
@@ -354,6 +357,21 @@ static void test_tzdir(void **state)
 	bad[4] = '1'; /* a TZif file of an unknown version */
 	write_file(dir, "Test/Bad", bad, badlen);
 
+	write_spec(dir, "Test/Odd", &odd);
+
+	/* a wall-clock time that a transition skipped but a later one brings back is not in a gap */
+	{
+		struct schedule_zones *z = schedule_zones_new();
+		struct schedule s;
+
+		int64_t v;
+
+		parse_or_fail(z, "R/2029-12-31T00:00:00/P1D", "Test/Odd", 0, &s);
+		assert_int_equal(schedule_start(&s), T("2029-12-31T00:00:00-10:00"));
+		assert_int_equal(schedule_occurrence(z, &s, 1, &v), 0);
+		assert_int_equal(v, T("2030-01-01T00:00:00-08:00"));
+		schedule_zones_free(z);
+	}
 	/* no tzdata.zi: every TZif file is a zone under its own name */
 	check_zone("Test/Plus3", "Test/Plus3", 3 * H, NULL);
 	check_zone("Test/Dst", "Test/Dst", -4 * H, NULL);

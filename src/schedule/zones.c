@@ -146,7 +146,8 @@ void schedule_zones_free(struct schedule_zones *z)
 }
 
 /* Java's custom ids, as TimeZone.getTimeZone reads them: GMT+h, GMT+hh, GMT+hmm, GMT+hhmm, GMT+h:mm, GMT+hh:mm
- * (or -), hours up to 23; the offset in ms. */
+ * (or -), hours up to 23; the offset in ms. Java also takes more leading zeros: not here, so that the names
+ * one offset has (each an alias in the cache) are few. */
 static bool java_custom_id(const char *name, int32_t *offset_ms)
 {
 	int64_t num = 0, hours = 0;
@@ -161,7 +162,7 @@ static bool java_custom_id(const char *name, int32_t *offset_ms)
 				return false;
 			hours = num;
 			num = len = 0;
-		} else if (*p >= '0' && *p <= '9' && num < 100000) {
+		} else if (*p >= '0' && *p <= '9' && len < 4) {
 			num = num * 10 + (*p - '0');
 			len++;
 		} else {

@@ -133,6 +133,7 @@ static const struct {
 	{ "GMT+5:3", NULL },
 	{ "GMT+05:30:00", NULL },
 	{ "GMT+", NULL },
+	{ "GMT+00005", NULL },
 	/* not zones, or not names of the database: files beside the zones, paths out of it */
 	{ "Mars/Olympus", NULL },
 	{ "", NULL },

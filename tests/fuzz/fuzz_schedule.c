@@ -40,8 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	t = fuzz_instant(data + 1);
 	now = fuzz_instant(data + 9);
+	/* a server's clock is past 1970 and before 10000, where an empty start (now - 1 s) is valid */
 	if (now < 2 * MS_PER_DAY)
-		now += 2 * MS_PER_DAY; /* a server's clock is past 1970, where an empty start (now - 1 s) is valid */
+		now += 2 * MS_PER_DAY;
+	if (now > CIVIL_LOCAL_END - 2 * MS_PER_DAY)
+		now -= 4 * MS_PER_DAY;
 	if (data[0] < 0xF0) {
 		tz = ZONES[data[0] % NZONES];
 		data += 17;

@@ -88,20 +88,23 @@ static void check_local(struct schedule_zones *z, uint16_t zone, int64_t local)
 	CHECK(zones_offset_at(z, zone, u, &off) == 0, "no offset at %lld", (long long)u);
 }
 
-/* Whether no offset change moves the wall clock forward by a day or more (see check_fire_times). */
+/* Whether no offset change moves the wall clock forward by a day or more (see check_fire_times). From the last
+ * transition on the footer answers, with either of its offsets. */
 static bool gaps_under_a_day(const struct tz_rules *r)
 {
 	int32_t prev = r->off0;
 
-	for (size_t i = 0; i < r->n; i++) {
+	for (size_t i = 0; i + 1 < r->n || (i < r->n && !r->has_footer); i++) {
 		if (r->off[i] - prev >= 86400)
 			return false;
 		prev = r->off[i];
 	}
-	if (r->has_footer && r->footer.has_dst && (r->footer.dst_off - r->footer.std_off >= 86400 ||
+	if (!r->has_footer)
+		return true;
+	if (r->footer.has_dst && (r->footer.dst_off - r->footer.std_off >= 86400 ||
 		r->footer.std_off - r->footer.dst_off >= 86400))
 		return false;
-	return !r->has_footer || (r->footer.std_off - prev < 86400 && r->footer.dst_off - prev < 86400);
+	return r->footer.std_off - prev < 86400 && r->footer.dst_off - prev < 86400;
 }
 
 static const char *const SCHEDULES[] = { "30 2 * * *", "*/20 * * * *", "0 0 * * SUN", "R/1971-01-01T02:30:00/P1D",

@@ -137,6 +137,8 @@ const char *tz_posix_parse(const char *s, size_t len, struct tz_posix *out)
 	if (!read_hms(&c, 24, &std))
 		return "the standard time's offset must be [+-]hh[:mm[:ss]] with hours up to 24";
 	out->std_off = out->dst_off = -std;
+	if (out->std_off < TZ_OFFSET_MIN || out->std_off > TZ_OFFSET_MAX)
+		return "the standard time's offset is out of range";
 	if (c.p == c.end)
 		return NULL;
 	if (!read_name(&c))
@@ -154,6 +156,8 @@ const char *tz_posix_parse(const char *s, size_t len, struct tz_posix *out)
 		return "the daylight time's end must be Jn, n or Mm.w.d, with an optional /time";
 	out->dst_off = -dst;
 	out->has_dst = out->dst_off != out->std_off;
+	if (out->dst_off < TZ_OFFSET_MIN || out->dst_off > TZ_OFFSET_MAX)
+		return "the daylight time's offset is out of range";
 	return NULL;
 }
 

@@ -13,9 +13,10 @@
 /* Instants (UTC seconds) the rules answer for: about 317,000 years either side of 1970. Queries beyond are
  * answered as at the limit; transitions beyond are refused by the parser (earlier ones are folded away). */
 #define TZ_TIME_LIMIT INT64_C(10000000000000)
-/* Offsets (local - UTC, seconds) accepted: RFC 8536's -25:59:59 .. +25:59:59 */
-#define TZ_OFFSET_MIN (-93599)
-#define TZ_OFFSET_MAX 93599
+/* Offsets (local - UTC, seconds) accepted: up to 23:59:59 either way, as in ISO 8601 and Joda-Time (so that a
+ * start printed with its offset reads back); RFC 8536 allows a little more, no real zone comes near (16 h). */
+#define TZ_OFFSET_MIN (-86399)
+#define TZ_OFFSET_MAX 86399
 
 /* A POSIX TZ rule date: Jn (1-365, February 29 never counted), n (0-365) or Mm.w.d, and the local time of day
  * it applies at, in seconds (RFC 8536 allows -167 to +167 hours). */

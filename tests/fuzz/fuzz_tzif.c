@@ -21,7 +21,7 @@
 #define PROBES 24
 #define SECS(ms) ((ms) / 1000)
 
-static char zone_path[256];
+static char tzdir[64], zone_path[256];
 
 /* Instants worth asking about: around some transitions, and years from 1970 to 9999. */
 static int probes(const struct tz_rules *r, int64_t *t)
@@ -113,19 +113,31 @@ static const char *const SCHEDULES[] = { "30 2 * * *", "*/20 * * * *", "0 0 * * 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Remove the private $TZDIR when the run ends. */
+static void remove_tzdir(void)
+{
+	char dir[sizeof(zone_path)];
+
+	unlink(zone_path);
+	snprintf(dir, sizeof(dir), "%s/Fuzz", tzdir);
+	rmdir(dir);
+	rmdir(tzdir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/gnomon-fuzz-tzif-XXXXXX";
 	(void)argc;
 	(void)argv;
 
-	if (mkdtemp(dir) == NULL)
+	snprintf(tzdir, sizeof(tzdir), "/tmp/gnomon-fuzz-tzif-XXXXXX");
+	if (mkdtemp(tzdir) == NULL)
 		abort();
-	setenv("TZDIR", dir, 1);
-	snprintf(zone_path, sizeof(zone_path), "%s/Fuzz", dir);
+	setenv("TZDIR", tzdir, 1);
+	snprintf(zone_path, sizeof(zone_path), "%s/Fuzz", tzdir);
 	if (mkdir(zone_path, 0700) != 0)
 		abort();
-	snprintf(zone_path, sizeof(zone_path), "%s/Fuzz/Zone", dir);
+	snprintf(zone_path, sizeof(zone_path), "%s/Fuzz/Zone", tzdir);
+	atexit(remove_tzdir);
 	return 0;
 }
 

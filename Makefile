@@ -1,10 +1,11 @@
-# Convenience front end to CMake. `make` builds build/gnomon; `make run`, `make test` and `make bench` install
-# what is missing first (see scripts/install-deps.sh).
+# Convenience front end to CMake. `make` builds build/gnomon; `make run`, `make test`, `make fuzz` and
+# `make bench` install what is missing first (see scripts/install-deps.sh).
 JOBS ?= $(shell nproc)
 PORT ?= 4400
 DATA ?= ./gnomon-data
+FUZZ_SECONDS ?= 600
 
-.PHONY: all build deps test-deps bench-deps run test test-normal test-asan screenshots bench clean
+.PHONY: all build deps test-deps bench-deps run test test-normal test-asan screenshots fuzz bench clean
 
 all: build
 
@@ -42,6 +43,13 @@ test-asan:
 screenshots: test-deps build
 	cd tests/browser && GNOMON_BIN=$(CURDIR)/build/gnomon GNOMON_SCREENSHOTS=$(CURDIR)/docs/screenshots \
 		node --test --test-reporter=spec ui.test.mjs
+
+# Long fuzzing runs: each libFuzzer target for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=3600); the corpus is kept in
+# build/tests/fuzz/corpus, crashes go to build/tests/fuzz/artifacts.
+fuzz: test-deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build -j $(JOBS) --target fuzz_schedule_bin fuzz_tzif_bin
+	python3 tests/fuzz/run.py --bin-dir build/tests/fuzz --seconds $(FUZZ_SECONDS)
 
 bench: bench-deps build
 	bench/run-all

@@ -155,8 +155,12 @@ static bool gap_matches(const struct schedule *s, const struct zone_segment *g)
  * skips the repeated wall-clock times (it fired in the first copy). */
 static int64_t segment_first_minute(const struct schedule *s, const struct zone_segment *g)
 {
-	int64_t from = g->start + (!cron_is_wildcard(s) && g->prev_offset > g->offset ? g->prev_offset : g->offset);
-	return g->start == SCHEDULE_NONE ? CRON_FLOOR / MS_PER_MINUTE : civil_ceil_div(from, MS_PER_MINUTE);
+	int32_t off = !cron_is_wildcard(s) && g->prev_offset > g->offset ? g->prev_offset : g->offset;
+
+	/* A segment with no start (SCHEDULE_NONE) has no first minute: adding an offset to it would overflow. */
+	if (g->start == SCHEDULE_NONE)
+		return CRON_FLOOR / MS_PER_MINUTE;
+	return civil_ceil_div(g->start + off, MS_PER_MINUTE);
 }
 
 /* Walk the segments of constant offset forward: within one, wall-clock minutes map to instants one to one. */
@@ -182,7 +186,8 @@ int fire_cron_next(struct schedule_zones *z, const struct schedule *s, int64_t t
 		hi = g.end == SCHEDULE_NEVER ? CIVIL_LOCAL_END / MS_PER_MINUTE
 					     : civil_ceil_div(g.end + g.offset, MS_PER_MINUTE);
 		if (cron_next_minute(s, lo, hi, &m)) {
-			*out = m * MS_PER_MINUTE - g.offset;
+			/* the last wall-clock minutes of 9999 are in 10000 in UTC west of it: no instant we print */
+			*out = m * MS_PER_MINUTE - g.offset < CIVIL_LOCAL_END ? m * MS_PER_MINUTE - g.offset : SCHEDULE_NEVER;
 			return 0;
 		}
 		if (g.end == SCHEDULE_NEVER)
@@ -199,6 +204,7 @@ int fire_cron_prev(struct schedule_zones *z, const struct schedule *s, int64_t t
 	struct zone_segment g;
 	int rc;
 
+	*out = SCHEDULE_NONE;
 	for (; x >= CRON_FLOOR; x = g.start - 1) {
 		if ((rc = zones_segment(z, s->zone, x, &g)) != 0)
 			return rc;
@@ -206,17 +212,22 @@ int fire_cron_prev(struct schedule_zones *z, const struct schedule *s, int64_t t
 		if (hi > CIVIL_LOCAL_END / MS_PER_MINUTE)
 			hi = CIVIL_LOCAL_END / MS_PER_MINUTE;
 		lo = segment_first_minute(s, &g);
+		/* no need to look into earlier centuries: wall clocks are within a day (26 h) of UTC */
+		if (lo < CRON_FLOOR / MS_PER_MINUTE - 2 * MINUTES_PER_DAY)
+			lo = CRON_FLOOR / MS_PER_MINUTE - 2 * MINUTES_PER_DAY;
 		if (cron_prev_minute(s, lo, hi, &m)) {
 			*out = m * MS_PER_MINUTE - g.offset;
-			return 0;
+			break;
 		}
 		if (g.start == SCHEDULE_NONE)
 			break;
 		if (gap_matches(s, &g)) {
 			*out = g.start;
-			return 0;
+			break;
 		}
 	}
-	*out = SCHEDULE_NONE;
+	/* fire_cron_next finds nothing at or before CRON_FLOOR: neither does this */
+	if (*out <= CRON_FLOOR)
+		*out = SCHEDULE_NONE;
 	return 0;
 }

@@ -16,25 +16,15 @@
 /* Chronos's create-time rule: the start must be at or after 1970-01-01T00:00:01Z. */
 #define START_MIN_MS 1000
 
-/* The instant of the parsed wall-clock start in the zone (Joda's withZoneRetainFields). When the string's own
- * offset is one the zone has at that wall time, it picks the instant, so a start printed in the second copy of
- * a repeated hour reads back as that copy; otherwise a repeated time takes the earlier instant and a skipped one
- * moves forward by the gap. */
+/* The instant of the parsed wall-clock start in the zone, as Chronos computes it: Joda's DateTime.parse keeps
+ * the string's offset (without one, the JVM's zone, which we take to be UTC), then withZoneRetainFields keeps
+ * the wall-clock fields in the zone, with the zone's offset at the parsed instant if the wall-clock time has it
+ * (so a start printed in the second copy of a repeated hour reads back as that copy). */
 static int resolve_start(struct schedule_zones *z, uint16_t zone, const struct iso_parsed *ip, int64_t *start)
 {
 	int64_t local = civil_to_local(&ip->local);
-	int32_t off;
-	int rc;
 
-	if (ip->has_offset) {
-		if ((rc = zones_offset_at(z, zone, local - ip->offset_ms, &off)) != 0)
-			return rc;
-		if (off == ip->offset_ms) {
-			*start = local - off;
-			return 0;
-		}
-	}
-	return zones_local_to_utc(z, zone, local, start);
+	return zones_local_to_utc_keep(z, zone, local, local - (ip->has_offset ? ip->offset_ms : 0), start);
 }
 
 static int parse_iso(struct schedule_zones *z, const char *text, const char *tz, int64_t now_ms,
@@ -68,6 +58,11 @@ static int parse_iso(struct schedule_zones *z, const char *text, const char *tz,
 		return rc;
 	} else if (out->u.iso.start_ms < START_MIN_MS) {
 		errmsg_set(err, errlen, "schedule: start date '%s' is before 1970 in '%s'",
+			errmsg_quote(ip.start, ip.start_len, q2), errmsg_quote(text, SIZE_MAX, q));
+		return -EINVAL;
+	} else if (out->u.iso.start_ms >= CIVIL_LOCAL_END) {
+		/* its wall-clock time is in 9999, but not the instant: a zone west of UTC moves it into 10000 */
+		errmsg_set(err, errlen, "schedule: start date '%s' is after the year 9999 in UTC in '%s'",
 			errmsg_quote(ip.start, ip.start_len, q2), errmsg_quote(text, SIZE_MAX, q));
 		return -EINVAL;
 	}
@@ -381,14 +376,17 @@ int schedule_format_instant(struct schedule_zones *z, uint16_t zone, int64_t ms,
 {
 	char offset[16] = "Z";
 	struct civil c;
+	int64_t local;
 	int32_t off, a;
 	int rc, n;
 
 	if ((rc = zones_offset_at(z, zone, ms, &off)) != 0)
 		return rc;
-	if (ms + off < civil_days_from_date(0, 1, 1) * MS_PER_DAY || ms + off >= CIVIL_LOCAL_END)
+	/* ms may be anything, SCHEDULE_NEVER included: check the sum for overflow before the range */
+	if (__builtin_add_overflow(ms, (int64_t)off, &local) || local < civil_days_from_date(0, 1, 1) * MS_PER_DAY ||
+	    local >= CIVIL_LOCAL_END)
 		return -ERANGE;
-	civil_from_local(ms + off, &c);
+	civil_from_local(local, &c);
 	a = off < 0 ? -off : off;
 	if (a % 60000 != 0)
 		snprintf(offset, sizeof(offset), "%c%02d:%02d:%02d", off < 0 ? '-' : '+', a / 3600000, a / 60000 % 60,

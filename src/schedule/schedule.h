@@ -1,10 +1,12 @@
 /* Job schedules: Chronos's ISO 8601 repeating intervals (R[n]/[start]/period) and 5-field cron expressions,
- * parsed into a small value and evaluated in a time zone (ICU). Pure logic: no I/O and no clock; every time is
+ * parsed into a small value and evaluated in a time zone. Pure logic but for the zones: no clock, every time is
  * UTC epoch milliseconds passed in by the caller.
  *
- * Zones live in a cache the caller owns (struct schedule_zones: one open ICU calendar per zone, opened once);
- * a struct schedule refers to its zone by index into that cache, so a parsed schedule is only meaningful with
- * the cache it was parsed with. A cache is not thread-safe (evaluation moves its calendars): one per thread.
+ * Zones live in a cache the caller owns (struct schedule_zones): the first use of a named zone reads its rules
+ * from the system's tz database ($TZDIR, else /usr/share/zoneinfo; see tzdb.h), once, so a new cache (a restart)
+ * sees the zones as the OS last updated them. A struct schedule refers to its zone by index into that cache, so
+ * a parsed schedule is only meaningful with the cache it was parsed with. A cache is not thread-safe (lookups
+ * update its per-zone memo): one per thread.
  *
  * Semantics the engine relies on (see the comments below for details):
  * - An ISO schedule's occurrences are start + k*period for 0 <= k < n (all k when infinite); occurrence k is
@@ -14,6 +16,9 @@
  *   arithmetic in the zone (the day of month clamps: Jan 31 + P1M = Feb 28/29); hours, minutes and seconds are
  *   elapsed time. A wall-clock time in a DST gap moves forward by the gap; one in a repeated hour takes the
  *   earlier instant. A zero period has the single occurrence start.
+ * - A start in a zone is placed as Chronos (Joda-Time's withZoneRetainFields) places it: its wall-clock time
+ *   with the zone's offset at the instant the string names (its own offset, UTC without one) when that time
+ *   has that offset, else Joda's convertLocalToUTC rule (zones.h). It must fall before the year 10000 in UTC.
  * - An empty start ("R1//P1D") becomes now_ms - 1000 at parse time, as in Chronos (so it is due at once and a
  *   launch in the same millisecond still moves it), with SCHEDULE_F_START_NOW set.
  * - Cron is evaluated in the zone on wall-clock minutes with Vixie cron's DST rules: a fixed-time job (specific
@@ -77,12 +82,14 @@ struct schedule_zones;
 /* A new, empty zone cache (UTC preinterned at SCHEDULE_ZONE_UTC); free with schedule_zones_free. */
 struct schedule_zones *schedule_zones_new(void);
 void schedule_zones_free(struct schedule_zones *z);
-/* Intern a scheduleTimeZone value (IANA name, Java legacy ID such as PST, or GMT+05:30); -ENOENT if unknown. */
+/* Intern a scheduleTimeZone value (a tz database name, a Java legacy ID mapped as Joda-Time maps it, EST being
+ * America/New_York, or a Java custom ID such as GMT+05:30); -ENOENT if unknown, -EINVAL if its file is bad. */
 int schedule_zones_intern(struct schedule_zones *z, const char *name, uint16_t *zone, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
-/* Canonical name of an interned zone ("America/Los_Angeles", "GMT+05:30", "UTC"); borrowed from the cache. */
+/* Canonical name of an interned zone: the tz database's zone, links followed ("America/Los_Angeles" for PST
+ * and US/Pacific), "GMT+05:30" for fixed offsets, "UTC" for UTC and its aliases; borrowed from the cache. */
 const char *schedule_zone_name(const struct schedule_zones *z, uint16_t zone);
-/* Canonical ICU id of a zone name, without a cache ("PST" gives "America/Los_Angeles"); -ENOENT if unknown,
+/* Canonical name of a zone name, without a cache ("PST" gives "America/Los_Angeles"); -ENOENT if unknown,
  * -ENOSPC if out is too small. */
 int schedule_zone_canonical(const char *name, char *out, size_t outlen, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
@@ -108,7 +115,7 @@ bool schedule_period_is_zero(const struct schedule *s);
 int schedule_occurrence(struct schedule_zones *z, const struct schedule *s, int64_t k, int64_t *out)
 	__attribute__((warn_unused_result));
 /* The first occurrence strictly after t, or SCHEDULE_NEVER (exhausted count, zero period already past). Times
- * are searched between 1969-12-31T00:00Z and the end of 9999 on the zone's wall clock. */
+ * are searched between 1969-12-31T00:00Z and the end of 9999, both on the zone's wall clock and in UTC. */
 int schedule_next_after(struct schedule_zones *z, const struct schedule *s, int64_t t, int64_t *out)
 	__attribute__((warn_unused_result));
 /* The last occurrence at or before t, or SCHEDULE_NONE. */

@@ -107,7 +107,7 @@ static void vlog(enum log_level level, const struct log_fields *fields, const ch
 		fields = &none;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	for (size_t n = strlen(msg); n > 0 && msg[n - 1] == '\n'; n--)
-		msg[n - 1] = '\0'; /* libraries' messages (libmicrohttpd's) end with one */
+		msg[n - 1] = '\0'; /* a message may end with one */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);

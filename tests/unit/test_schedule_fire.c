@@ -160,7 +160,17 @@ static const struct seq_row seq_rows[] = {
 	{ "0 12 * * *", "GMT+05:30", "2024-05-15T00:00:00Z",
 		{ "2024-05-15T12:00:00+05:30", "2024-05-16T12:00:00+05:30" } },
 	{ "0 0 * * *", "PST", "2024-07-01T00:00:00Z", { "2024-07-01T00:00:00-07:00", "2024-07-02T00:00:00-07:00" } },
+	/* zones with one negative offset (a segment with no start): the first minute of the segment is not
+	 * computed from a missing start (it overflowed) */
+	{ "0 1 * * *", "Etc/GMT+7", "2024-07-01T00:00:00Z", { "2024-07-01T01:00:00-07:00", "2024-07-02T01:00:00-07:00" } },
+	{ "0 1 * * *", "GMT-07:00", "2024-07-01T00:00:00Z", { "2024-07-01T01:00:00-07:00", "2024-07-02T01:00:00-07:00" } },
+	{ "@yearly", "America/Phoenix", "2024-07-01T00:00:00Z", { "2025-01-01T00:00:00-07:00", "2026-01-01T00:00:00-07:00" } },
+	{ "30 23 * * *", "Pacific/Honolulu", "2024-07-01T00:00:00Z",
+		{ "2024-06-30T23:30:00-10:00", "2024-07-01T23:30:00-10:00" } },
 	{ "59 23 31 12 *", NULL, "9999-12-31T23:58:00Z", { "9999-12-31T23:59:00Z", "end" } },
+	/* west of UTC the last minutes of 9999 are in 10000 in UTC: they are past the end */
+	{ "59 23 31 12 *", "PST", "9998-12-31T00:00:00Z", { "9998-12-31T23:59:00-08:00", "end" } },
+	{ "59 15 31 12 *", "PST", "9998-12-31T00:00:00Z", { "9998-12-31T15:59:00-08:00", "9999-12-31T15:59:00-08:00", "end" } },
 };
 
 static void check_seq_row(struct schedule_zones *z, size_t i, const struct seq_row *r)
@@ -324,6 +334,12 @@ static void test_limits(void **state)
 	assert_int_equal(v, SCHEDULE_NONE);
 	assert_int_equal(schedule_last_at_or_before(z, &s, INT64_MAX, &v), 0);
 	assert_int_equal(v, T("9999-12-31T23:55:00+01:00"));
+	/* ... and so do the backward ones: the last fire before the first is none, not one a day earlier */
+	parse_or_fail(z, "0 16 * * *", "America/New_York", 0, &s);
+	assert_int_equal(schedule_next_after(z, &s, T("1900-01-01T00:00:00Z"), &v), 0);
+	assert_int_equal(v, T("1969-12-31T16:00:00-05:00"));
+	assert_int_equal(schedule_last_at_or_before(z, &s, v - 1, &v), 0);
+	assert_int_equal(v, SCHEDULE_NONE);
 	assert_int_equal(schedule_occurrence(z, &s, 0, &v), -EINVAL);
 	assert_false(schedule_period_is_zero(&s));
 	schedule_zones_free(z);

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Run gnomon's fuzz targets (libFuzzer) for a while each, from their seeds and the corpus earlier runs kept.
+
+Usage: tests/fuzz/run.py --bin-dir build/tests/fuzz [--seconds 25] [--target fuzz_schedule ...]
+
+- fuzz_schedule: seeds are the schedules of schedule.seeds, each with a few zones and instants; schedule.dict
+  helps the mutations.
+- fuzz_tzif: seeds are zone files of the system's tz database ($TZDIR, else /usr/share/zoneinfo).
+The corpus lives in <bin-dir>/corpus/<target>/ and is kept between runs (a long run makes later short ones
+better); a crashing input goes to <bin-dir>/artifacts/. Prints each target's executions and exits non-zero when
+a target finds a crash, a leak, a timeout or a broken invariant.
+"""
+import argparse
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TZDIR = os.environ.get("TZDIR") or "/usr/share/zoneinfo"
+TZIF_SEEDS = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Africa/Casablanca", "Asia/Gaza",
+              "Pacific/Apia", "Antarctica/Troll", "Europe/Dublin", "Asia/Kolkata", "UTC", "EST5EDT",
+              "America/Santiago", "Pacific/Chatham", "America/Nuuk", "America/Sao_Paulo", "Pacific/Kiritimati"]
+MAX_LEN = {"fuzz_schedule": 512, "fuzz_tzif": 8192}
+
+
+def seed_schedule(corpus):
+    with open(os.path.join(HERE, "schedule.seeds")) as f:
+        lines = [line.rstrip("\n") for line in f if line.strip() and not line.startswith("#")]
+    for i, text in enumerate(lines):
+        for zone in range(0, 31, 5):
+            head = hashlib.sha256(("%d %d" % (i, zone)).encode()).digest()[:16]
+            data = bytes([(zone + i) % 31]) + head + text.encode()
+            name = os.path.join(corpus, "seed-%03d-%02d" % (i, zone))
+            if not os.path.exists(name):
+                with open(name, "wb") as f:
+                    f.write(data)
+
+
+def seed_tzif(corpus):
+    for zone in TZIF_SEEDS:
+        src = os.path.join(TZDIR, zone)
+        name = os.path.join(corpus, "seed-" + zone.replace("/", "_"))
+        if os.path.isfile(src) and not os.path.exists(name):
+            with open(src, "rb") as f, open(name, "wb") as g:
+                g.write(f.read())
+
+
+def run(target, bin_dir, seconds):
+    corpus = os.path.join(bin_dir, "corpus", target)
+    artifacts = os.path.join(bin_dir, "artifacts") + os.sep
+    os.makedirs(corpus, exist_ok=True)
+    os.makedirs(artifacts, exist_ok=True)
+    {"fuzz_schedule": seed_schedule, "fuzz_tzif": seed_tzif}[target](corpus)
+    cmd = [os.path.join(bin_dir, target), "-max_total_time=%d" % seconds, "-timeout=10", "-rss_limit_mb=2048",
+           "-max_len=%d" % MAX_LEN[target], "-artifact_prefix=" + artifacts, "-print_final_stats=1"]
+    if target == "fuzz_schedule":
+        cmd.append("-dict=" + os.path.join(HERE, "schedule.dict"))
+    cmd.append(corpus)
+    start = time.monotonic()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    took = time.monotonic() - start
+    done = re.search(r"Done (\d+) runs in (\d+) second", proc.stdout)
+    runs = int(done.group(1)) if done else 0
+    print("%s: %d executions in %.0f s (%d/s), corpus %d inputs, exit %d"
+          % (target, runs, took, runs / max(took, 1), len(os.listdir(corpus)), proc.returncode))
+    if proc.returncode != 0:
+        sys.stdout.write(proc.stdout[-8000:])
+        print("reproduce: %s <the input named above in %s>" % (cmd[0], artifacts))
+    return proc.returncode == 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin-dir", required=True, help="where the fuzz targets were built (build/tests/fuzz)")
+    ap.add_argument("--seconds", type=int, default=25, help="time per target")
+    ap.add_argument("--target", action="append", choices=sorted(MAX_LEN), help="run only these")
+    args = ap.parse_args()
+    ok = True
+    for target in args.target or sorted(MAX_LEN):
+        ok = run(target, os.path.abspath(args.bin_dir), args.seconds) and ok
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

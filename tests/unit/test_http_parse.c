@@ -391,6 +391,9 @@ static void test_bodies(void **state)
 		/* Lines end in CR LF: a bare LF anywhere in the framing, a chunk extension's included, is refused. */
 		{"5\nhello\n0\n\n", 100, 400, "LF without CR", 0},
 		{"5;a\nb\r\nhello\r\n0\r\n\r\n", 100, 400, "LF without CR", 0},
+		/* The size line's framing comes before its chunk's size, however the bytes arrive: not 413 when whole. */
+		{"5;a\nb\r\nhello\r\n0\r\n\r\n", 1, 400, "LF without CR", 0},
+		{"5;a\x01\r\nhello\r\n0\r\n\r\n", 1, 400, "byte 0x01 in a chunk-size line", 0},
 		{"0\r\nX: y\n\n", 100, 400, "LF without CR", 0},
 		{"5 ; x\x01\r\n", 100, 400, "byte 0x01 in a chunk-size line", 0},
 		{"FFFFFFFF\r\nabc", 100, 413, "a chunk of 4294967295 bytes takes it over the limit of 100 bytes", 0},

@@ -654,12 +654,14 @@ static int refusal(const struct http_reader *r, char *err, size_t errlen)
 	return r->status;
 }
 
-static int feed_head(struct http_reader *r, const char *data, size_t len, size_t *used)
+/* Give http-parser the next bytes of the head, data[0..len), and check what it read. */
+static int feed_head_step(struct http_reader *r, const char *data, size_t len, size_t *used)
 {
 	size_t before = r->raw.len, take = len < RAW_MAX - before ? len : RAW_MAX - before, n, end, start;
 	enum http_errno e;
 	char where[32];
 
+	*used = 0;
 	if (take == 0 || buf_append(&r->raw, data, take) < 0)
 		return refuse(r, 431, "request header fields: more than %zu bytes", HTTP_HEAD_MAX);
 	find_bare_cr(r);
@@ -689,6 +691,42 @@ static int feed_head(struct http_reader *r, const char *data, size_t len, size_t
 			return refuse(r, 414, LINE_TOO_LONG, HTTP_LINE_MAX, HTTP_TARGET_MAX);
 	}
 	return 0;
+}
+
+/* How many of the n bytes at d may go to http-parser in one step: while the request line is not complete, no
+ * further than its LF, its cap or the cap on the empty lines before it. The line is then judged (its length, its
+ * target's, its version) where a reader given the bytes one by one judges it, before a fault further on. */
+static size_t head_step(const struct http_reader *r, const char *d, size_t n)
+{
+	size_t have = r->raw.len, start = line_start(r), from, stop;
+	const char *lf;
+
+	if (r->line_done)
+		return n;
+	if (start == have) /* only empty lines so far: they may go on in d */
+		for (size_t i = 0; i < n && (d[i] == '\r' || d[i] == '\n'); i++)
+			start++;
+	stop = start > HTTP_LINE_MAX ? HTTP_LINE_MAX + 1 : start + HTTP_LINE_MAX + 1;
+	from = start > have ? start - have : 0;
+	lf = from < n ? memchr(d + from, '\n', n - from) : NULL;
+	if (lf != NULL && have + (size_t)(lf - d) + 1 < stop)
+		stop = have + (size_t)(lf - d) + 1;
+	return stop > have && stop - have < n ? stop - have : n;
+}
+
+/* Give http-parser the bytes of the head in the steps head_step allows. */
+static int feed_head(struct http_reader *r, const char *data, size_t len, size_t *used)
+{
+	size_t off = 0, step, n;
+	int rc;
+
+	do {
+		step = head_step(r, data + off, len - off);
+		rc = feed_head_step(r, data + off, step, &n);
+		off += n;
+	} while (rc == 0 && n == step && !r->head_done && off < len);
+	*used = off;
+	return rc;
 }
 
 /* on_chunk_header refused a chunk over the cap when http-parser had read its size line up to to: the framing of

@@ -26,6 +26,8 @@ struct http_reader {
 	/* The head as received (kept whole for the checks and messages that look back), where its parts are in it,
 	 * and those parts copied out as strings once it is complete (h points into them). */
 	struct buf raw;
+	size_t start;        /* where the request line starts in raw: after the empty lines before it */
+	bool started;        /* the request line's first byte has come */
 	size_t cr_from;      /* raw has been looked through for a CR without LF up to here */
 	size_t bad_cr;       /* the first such CR, or SIZE_MAX */
 	struct span target;
@@ -92,13 +94,22 @@ static int quote_len(size_t n)
 
 /* --- the head as received --------------------------------------------------------------------------------- */
 
-/* Where the request line starts in raw: after the empty lines that may come before it. */
+/* Where the request line starts in raw: after the empty lines that may come before it (counted by
+ * find_line_start as the bytes come, so that a reader given them one by one stays linear). */
 static size_t line_start(const struct http_reader *r)
 {
-	size_t i = 0;
-	while (i < r->raw.len && (r->raw.data[i] == '\r' || r->raw.data[i] == '\n'))
-		i++;
-	return i;
+	return r->start;
+}
+
+/* Count the empty lines before the request line in the bytes received since the last call. */
+static void find_line_start(struct http_reader *r)
+{
+	for (; !r->started && r->start < r->raw.len; r->start++) {
+		if (r->raw.data[r->start] != '\r' && r->raw.data[r->start] != '\n') {
+			r->started = true;
+			break;
+		}
+	}
 }
 
 /* The length of the line that starts at off in raw, up to its CR or LF (or what has been received of it). */
@@ -664,6 +675,7 @@ static int feed_head_step(struct http_reader *r, const char *data, size_t len, s
 	*used = 0;
 	if (take == 0 || buf_append(&r->raw, data, take) < 0)
 		return refuse(r, 431, "request header fields: more than %zu bytes", HTTP_HEAD_MAX);
+	find_line_start(r);
 	find_bare_cr(r);
 	n = http_parser_execute(&r->parser, &settings, r->raw.data + before, take);
 	*used = n;
@@ -685,7 +697,8 @@ static int feed_head_step(struct http_reader *r, const char *data, size_t len, s
 	if (start == r->raw.len && start > HTTP_LINE_MAX)
 		return refuse(r, 400, "request line: missing (only empty lines)");
 	if (!r->line_done) {
-		if (memchr(r->raw.data + start, '\n', r->raw.len - start))
+		size_t from = start > before ? start : before; /* an LF before these would have done the line */
+		if (memchr(r->raw.data + from, '\n', r->raw.len - from))
 			return line_checks(r);
 		if (r->raw.len - start > HTTP_LINE_MAX)
 			return refuse(r, 414, LINE_TOO_LONG, HTTP_LINE_MAX, HTTP_TARGET_MAX);

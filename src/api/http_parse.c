@@ -206,9 +206,14 @@ static int head_refusal(struct http_reader *r, enum http_errno e, size_t pos)
 	struct span w[3];
 	char where[32];
 
+	at = line_at(r, pos, where, sizeof(where));
+	/* A field name begun before pos, which http-parser had not handed to on_header_field when it stopped: one
+	 * field too many is said first, as when the bytes come one by one. */
+	if (at != start && pos > at && r->nfields == HTTP_FIELDS_MAX && r->names[r->nfields - 1].off != at &&
+	    raw[at] != ' ' && raw[at] != '\t' && memchr(raw + at, ':', pos - at) == NULL)
+		return refuse(r, 431, "request header fields: more than %d", HTTP_FIELDS_MAX);
 	if (pos < r->raw.len && ch == '\0')
 		return refuse(r, 400, "request head: contains a NUL byte");
-	at = line_at(r, pos, where, sizeof(where));
 	len = line_length(r, at);
 	line_words(r, w);
 	if (at != start && at < r->raw.len && (raw[at] == ' ' || raw[at] == '\t'))
@@ -706,24 +711,27 @@ static int feed_head_step(struct http_reader *r, const char *data, size_t len, s
 	return 0;
 }
 
-/* How many of the n bytes at d may go to http-parser in one step: while the request line is not complete, no
- * further than its LF, its cap or the cap on the empty lines before it. The line is then judged (its length, its
- * target's, its version) where a reader given the bytes one by one judges it, before a fault further on. */
+/* How many of the n bytes at d may go to http-parser in one step: no further than the head's cap and, while the
+ * request line is not complete, its LF, its cap or the cap on the empty lines before it. What is judged there
+ * (the line's length, its target's, its version; the head's length) is judged where a reader given the bytes one
+ * by one judges it, before a fault further on, and http-parser hands over the field it is reading (which
+ * on_header_field checks) before it passes the cap. */
 static size_t head_step(const struct http_reader *r, const char *d, size_t n)
 {
-	size_t have = r->raw.len, start = line_start(r), from, stop;
+	size_t have = r->raw.len, start = line_start(r), from, stop = HTTP_HEAD_MAX + 1, line;
 	const char *lf;
 
-	if (r->line_done)
-		return n;
-	if (start == have) /* only empty lines so far: they may go on in d */
-		for (size_t i = 0; i < n && (d[i] == '\r' || d[i] == '\n'); i++)
-			start++;
-	stop = start > HTTP_LINE_MAX ? HTTP_LINE_MAX + 1 : start + HTTP_LINE_MAX + 1;
-	from = start > have ? start - have : 0;
-	lf = from < n ? memchr(d + from, '\n', n - from) : NULL;
-	if (lf != NULL && have + (size_t)(lf - d) + 1 < stop)
-		stop = have + (size_t)(lf - d) + 1;
+	if (!r->line_done) {
+		if (start == have) /* only empty lines so far: they may go on in d */
+			for (size_t i = 0; i < n && (d[i] == '\r' || d[i] == '\n'); i++)
+				start++;
+		line = start > HTTP_LINE_MAX ? HTTP_LINE_MAX + 1 : start + HTTP_LINE_MAX + 1;
+		from = start > have ? start - have : 0;
+		lf = from < n ? memchr(d + from, '\n', n - from) : NULL;
+		if (lf != NULL && have + (size_t)(lf - d) + 1 < line)
+			line = have + (size_t)(lf - d) + 1;
+		stop = line < stop ? line : stop;
+	}
 	return stop > have && stop - have < n ? stop - have : n;
 }
 

@@ -339,31 +339,40 @@ static void test_limits_found_early(void **state)
 }
 
 /* A cap passed comes before a fault further on, as when the bytes come one by one: a request fed whole gets the
- * same status. */
+ * same status. Each request is start, fill repeated n times, end. */
 static void test_caps_before_later_faults(void **state)
 {
 	static const struct {
-		const char *start;
-		char fill;
+		const char *start, *fill;
 		size_t n;
 		const char *end;
 		int status;
 		const char *msg;
 	} rows[] = {
-		{"GET /", 'a', HTTP_LINE_MAX, "\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 414, "request line: longer than"},
-		{"GET /", 'a', HTTP_TARGET_MAX, "0HTTP/1.1\r\nHosta\r\n\r\n", 414, "request target: longer than"},
-		{"GET /", 'a', HTTP_TARGET_MAX, " HTTP/1.1\r\nX\r: a\r\n\r\n", 414, "request target: longer than"},
-		{"", '\n', HTTP_LINE_MAX + 1, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "missing (only empty lines)"},
+		{"GET /", "a", HTTP_LINE_MAX, "\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 414, "request line: longer than"},
+		{"GET /", "a", HTTP_TARGET_MAX, "0HTTP/1.1\r\nHosta\r\n\r\n", 414, "request target: longer than"},
+		{"GET /", "a", HTTP_TARGET_MAX, " HTTP/1.1\r\nX\r: a\r\n\r\n", 414, "request target: longer than"},
+		{"", "\n", HTTP_LINE_MAX + 1, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "missing (only empty lines)"},
+		/* a fault in a field name before the head's cap, found while http-parser reads on past the cap */
+		{"GET / HTTP/1.1\r\nHost: a\r\nX Y", "y", HTTP_HEAD_MAX, ": v\r\n\r\n", 400, "is not a field name"},
+		/* one field too many, whose name has a bad byte after its first */
+		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 1, "A\x01: b\r\n\r\n", 431,
+		    "more than 100"},
+		/* the last field allowed, with a bad byte after its first: not one too many */
+		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 2, "P/1.1\r\n\r\n", 400,
+		    "header line 100: 'P/"},
 	};
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		size_t n1 = strlen(rows[i].start), n3 = strlen(rows[i].end), len = n1 + rows[i].n + n3;
+		size_t n1 = strlen(rows[i].start), n2 = strlen(rows[i].fill), n3 = strlen(rows[i].end);
+		size_t len = n1 + rows[i].n * n2 + n3;
 		char *text = malloc(len);
 
 		memcpy(text, rows[i].start, n1);
-		memset(text + n1, rows[i].fill, rows[i].n);
-		memcpy(text + n1 + rows[i].n, rows[i].end, n3);
+		for (size_t k = 0; k < rows[i].n; k++)
+			memcpy(text + n1 + k * n2, rows[i].fill, n2);
+		memcpy(text + len - n3, rows[i].end, n3);
 		for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
 			struct http_head h;
 			struct buf body;

@@ -196,6 +196,20 @@ static int line_checks(struct http_reader *r)
 	return 0;
 }
 
+/* http-parser stopped at raw[pos] (at a fault, or past a CR outside a line end there) before it handed
+ * on_header_field a field name begun before pos; a reader given the bytes one by one has had them checked: say one
+ * field too many first, as it does. Returns -1 when refused. */
+static int pending_field(struct http_reader *r, size_t pos)
+{
+	const char *raw = r->raw.data;
+	size_t at = line_at(r, pos, NULL, 0);
+
+	if (at != line_start(r) && pos > at && r->nfields == HTTP_FIELDS_MAX && r->names[r->nfields - 1].off != at &&
+	    raw[at] != ' ' && raw[at] != '\t' && memchr(raw + at, ':', pos - at) == NULL)
+		return refuse(r, 431, "request header fields: more than %d", HTTP_FIELDS_MAX);
+	return 0;
+}
+
 /* http-parser stopped at raw[pos] with e while reading the head: the status and the message naming the part. */
 static int head_refusal(struct http_reader *r, enum http_errno e, size_t pos)
 {
@@ -206,12 +220,9 @@ static int head_refusal(struct http_reader *r, enum http_errno e, size_t pos)
 	struct span w[3];
 	char where[32];
 
+	if (pending_field(r, pos) < 0)
+		return -1;
 	at = line_at(r, pos, where, sizeof(where));
-	/* A field name begun before pos, which http-parser had not handed to on_header_field when it stopped: one
-	 * field too many is said first, as when the bytes come one by one. */
-	if (at != start && pos > at && r->nfields == HTTP_FIELDS_MAX && r->names[r->nfields - 1].off != at &&
-	    raw[at] != ' ' && raw[at] != '\t' && memchr(raw + at, ':', pos - at) == NULL)
-		return refuse(r, 431, "request header fields: more than %d", HTTP_FIELDS_MAX);
 	if (pos < r->raw.len && ch == '\0')
 		return refuse(r, 400, "request head: contains a NUL byte");
 	len = line_length(r, at);
@@ -689,6 +700,8 @@ static int feed_head_step(struct http_reader *r, const char *data, size_t len, s
 	end = before + n + (e == HPE_PAUSED && !r->done);
 	if (r->bad_cr < end || (e != HPE_OK && e != HPE_PAUSED && r->bad_cr <= before + n)) {
 		r->status = 0;
+		if (pending_field(r, r->bad_cr) < 0)
+			return -1;
 		line_at(r, r->bad_cr, where, sizeof(where));
 		return refuse(r, 400, "%s: a CR stands outside a line end", where);
 	}

@@ -358,6 +358,8 @@ static void test_caps_before_later_faults(void **state)
 		/* one field too many, whose name has a bad byte after its first */
 		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 1, "A\x01: b\r\n\r\n", 431,
 		    "more than 100"},
+		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 1, "A\rB: b\r\n\r\n", 431,
+		    "more than 100"},
 		/* the last field allowed, with a bad byte after its first: not one too many */
 		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 2, "P/1.1\r\n\r\n", 400,
 		    "header line 100: 'P/"},

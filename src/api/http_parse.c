@@ -698,7 +698,9 @@ static int feed_head_step(struct http_reader *r, const char *data, size_t len, s
 	e = HTTP_PARSER_ERRNO(&r->parser);
 	/* The head ends where http-parser stopped; a head paused before its body leaves its last LF. */
 	end = before + n + (e == HPE_PAUSED && !r->done);
-	if (r->bad_cr < end || (e != HPE_OK && e != HPE_PAUSED && r->bad_cr <= before + n)) {
+	/* A CR that comes before where http-parser stopped, or at the byte it refused; a callback that refused
+	 * (r->status) stopped it one byte further, on a byte it had read. */
+	if (r->bad_cr < end || (e != HPE_OK && e != HPE_PAUSED && !r->status && r->bad_cr <= before + n)) {
 		r->status = 0;
 		if (pending_field(r, r->bad_cr) < 0)
 			return -1;

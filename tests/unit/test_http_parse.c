@@ -360,6 +360,9 @@ static void test_caps_before_later_faults(void **state)
 		    "more than 100"},
 		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 1, "A\rB: b\r\n\r\n", 431,
 		    "more than 100"},
+		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 1, "A:\rh\r\n\r\n", 431,
+		    "more than 100"},
+		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", 1, "A B:\rh\r\n\r\n", 400, "is not a field name"},
 		/* the last field allowed, with a bad byte after its first: not one too many */
 		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 2, "P/1.1\r\n\r\n", 400,
 		    "header line 100: 'P/"},

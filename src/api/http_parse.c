@@ -26,6 +26,8 @@ struct http_reader {
 	/* The head as received (kept whole for the checks and messages that look back), where its parts are in it,
 	 * and those parts copied out as strings once it is complete (h points into them). */
 	struct buf raw;
+	size_t start;        /* where the request line starts in raw: after the empty lines before it */
+	bool started;        /* the request line's first byte has come */
 	size_t cr_from;      /* raw has been looked through for a CR without LF up to here */
 	size_t bad_cr;       /* the first such CR, or SIZE_MAX */
 	struct span target;
@@ -92,13 +94,22 @@ static int quote_len(size_t n)
 
 /* --- the head as received --------------------------------------------------------------------------------- */
 
-/* Where the request line starts in raw: after the empty lines that may come before it. */
+/* Where the request line starts in raw: after the empty lines that may come before it (counted by
+ * find_line_start as the bytes come, so that a reader given them one by one stays linear). */
 static size_t line_start(const struct http_reader *r)
 {
-	size_t i = 0;
-	while (i < r->raw.len && (r->raw.data[i] == '\r' || r->raw.data[i] == '\n'))
-		i++;
-	return i;
+	return r->start;
+}
+
+/* Count the empty lines before the request line in the bytes received since the last call. */
+static void find_line_start(struct http_reader *r)
+{
+	for (; !r->started && r->start < r->raw.len; r->start++) {
+		if (r->raw.data[r->start] != '\r' && r->raw.data[r->start] != '\n') {
+			r->started = true;
+			break;
+		}
+	}
 }
 
 /* The length of the line that starts at off in raw, up to its CR or LF (or what has been received of it). */
@@ -185,6 +196,20 @@ static int line_checks(struct http_reader *r)
 	return 0;
 }
 
+/* http-parser stopped at raw[pos] (at a fault, or past a CR outside a line end there) before it handed
+ * on_header_field a field name begun before pos; a reader given the bytes one by one has had them checked: say one
+ * field too many first, as it does. Returns -1 when refused. */
+static int pending_field(struct http_reader *r, size_t pos)
+{
+	const char *raw = r->raw.data;
+	size_t at = line_at(r, pos, NULL, 0);
+
+	if (at != line_start(r) && pos > at && r->nfields == HTTP_FIELDS_MAX && r->names[r->nfields - 1].off != at &&
+	    raw[at] != ' ' && raw[at] != '\t' && memchr(raw + at, ':', pos - at) == NULL)
+		return refuse(r, 431, "request header fields: more than %d", HTTP_FIELDS_MAX);
+	return 0;
+}
+
 /* http-parser stopped at raw[pos] with e while reading the head: the status and the message naming the part. */
 static int head_refusal(struct http_reader *r, enum http_errno e, size_t pos)
 {
@@ -195,9 +220,11 @@ static int head_refusal(struct http_reader *r, enum http_errno e, size_t pos)
 	struct span w[3];
 	char where[32];
 
+	if (pending_field(r, pos) < 0)
+		return -1;
+	at = line_at(r, pos, where, sizeof(where));
 	if (pos < r->raw.len && ch == '\0')
 		return refuse(r, 400, "request head: contains a NUL byte");
-	at = line_at(r, pos, where, sizeof(where));
 	len = line_length(r, at);
 	line_words(r, w);
 	if (at != start && at < r->raw.len && (raw[at] == ' ' || raw[at] == '\t'))
@@ -654,22 +681,29 @@ static int refusal(const struct http_reader *r, char *err, size_t errlen)
 	return r->status;
 }
 
-static int feed_head(struct http_reader *r, const char *data, size_t len, size_t *used)
+/* Give http-parser the next bytes of the head, data[0..len), and check what it read. */
+static int feed_head_step(struct http_reader *r, const char *data, size_t len, size_t *used)
 {
 	size_t before = r->raw.len, take = len < RAW_MAX - before ? len : RAW_MAX - before, n, end, start;
 	enum http_errno e;
 	char where[32];
 
+	*used = 0;
 	if (take == 0 || buf_append(&r->raw, data, take) < 0)
 		return refuse(r, 431, "request header fields: more than %zu bytes", HTTP_HEAD_MAX);
+	find_line_start(r);
 	find_bare_cr(r);
 	n = http_parser_execute(&r->parser, &settings, r->raw.data + before, take);
 	*used = n;
 	e = HTTP_PARSER_ERRNO(&r->parser);
 	/* The head ends where http-parser stopped; a head paused before its body leaves its last LF. */
 	end = before + n + (e == HPE_PAUSED && !r->done);
-	if (r->bad_cr < end || (e != HPE_OK && e != HPE_PAUSED && r->bad_cr <= before + n)) {
+	/* A CR that comes before where http-parser stopped, or at the byte it refused; a callback that refused
+	 * (r->status) stopped it one byte further, on a byte it had read. */
+	if (r->bad_cr < end || (e != HPE_OK && e != HPE_PAUSED && !r->status && r->bad_cr <= before + n)) {
 		r->status = 0;
+		if (pending_field(r, r->bad_cr) < 0)
+			return -1;
 		line_at(r, r->bad_cr, where, sizeof(where));
 		return refuse(r, 400, "%s: a CR stands outside a line end", where);
 	}
@@ -683,12 +717,68 @@ static int feed_head(struct http_reader *r, const char *data, size_t len, size_t
 	if (start == r->raw.len && start > HTTP_LINE_MAX)
 		return refuse(r, 400, "request line: missing (only empty lines)");
 	if (!r->line_done) {
-		if (memchr(r->raw.data + start, '\n', r->raw.len - start))
+		size_t from = start > before ? start : before; /* an LF before these would have done the line */
+		if (memchr(r->raw.data + from, '\n', r->raw.len - from))
 			return line_checks(r);
 		if (r->raw.len - start > HTTP_LINE_MAX)
 			return refuse(r, 414, LINE_TOO_LONG, HTTP_LINE_MAX, HTTP_TARGET_MAX);
 	}
 	return 0;
+}
+
+/* How many of the n bytes at d may go to http-parser in one step: no further than the head's cap and, while the
+ * request line is not complete, its LF, its cap or the cap on the empty lines before it. What is judged there
+ * (the line's length, its target's, its version; the head's length) is judged where a reader given the bytes one
+ * by one judges it, before a fault further on, and http-parser hands over the field it is reading (which
+ * on_header_field checks) before it passes the cap. */
+static size_t head_step(const struct http_reader *r, const char *d, size_t n)
+{
+	size_t have = r->raw.len, start = line_start(r), from, stop = HTTP_HEAD_MAX + 1, line;
+	const char *lf;
+
+	if (!r->line_done) {
+		if (start == have) /* only empty lines so far: they may go on in d */
+			for (size_t i = 0; i < n && (d[i] == '\r' || d[i] == '\n'); i++)
+				start++;
+		line = start > HTTP_LINE_MAX ? HTTP_LINE_MAX + 1 : start + HTTP_LINE_MAX + 1;
+		from = start > have ? start - have : 0;
+		lf = from < n ? memchr(d + from, '\n', n - from) : NULL;
+		if (lf != NULL && have + (size_t)(lf - d) + 1 < line)
+			line = have + (size_t)(lf - d) + 1;
+		stop = line < stop ? line : stop;
+	}
+	return stop > have && stop - have < n ? stop - have : n;
+}
+
+/* Give http-parser the bytes of the head in the steps head_step allows. */
+static int feed_head(struct http_reader *r, const char *data, size_t len, size_t *used)
+{
+	size_t off = 0, step, n;
+	int rc;
+
+	do {
+		step = head_step(r, data + off, len - off);
+		rc = feed_head_step(r, data + off, step, &n);
+		off += n;
+	} while (rc == 0 && n == step && !r->head_done && off < len);
+	*used = off;
+	return rc;
+}
+
+/* on_chunk_header refused a chunk over the cap when http-parser had read its size line up to to: the framing of
+ * that line comes first, as it does when the bytes come one by one (a bare LF in a chunk extension is 400 however
+ * the bytes arrive, not 413 when the line comes whole). */
+static void framing_first(struct http_reader *r, const char *to)
+{
+	int status = r->status;
+	char msg[sizeof(r->msg)];
+
+	memcpy(msg, r->msg, sizeof(msg));
+	r->status = 0;
+	if (check_framing(r, r->scan_from, to) == 0) {
+		r->status = status;
+		memcpy(r->msg, msg, sizeof(msg));
+	}
 }
 
 static int feed_body(struct http_reader *r, const char *data, size_t len, size_t *used)
@@ -702,6 +792,8 @@ static int feed_body(struct http_reader *r, const char *data, size_t len, size_t
 	n = http_parser_execute(&r->parser, &settings, data, len);
 	*used = n;
 	e = HTTP_PARSER_ERRNO(&r->parser);
+	if (r->status && e == HPE_CB_chunk_header)
+		framing_first(r, data + n);
 	if (r->status)
 		return -1;
 	/* The byte http-parser stopped at is framing too: checked first, for the message that says most. */

@@ -165,7 +165,8 @@ const char *job_notify_on_name(unsigned notify_on);
 /* Format UTC epoch ms as `2026-01-01T00:00:00.000Z` into out (JOB_TIME_BUFSZ bytes); "" for JOB_TIME_NONE. */
 void job_time_format(int64_t ms, char *out);
 /* Parse `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` (no zone means UTC) into UTC epoch ms; "" gives JOB_TIME_NONE.
- * Returns 0 or -EINVAL. */
+ * Returns 0 or -EINVAL (also for an instant outside the years 0000-9999 in UTC, which job_time_format cannot
+ * write back). */
 int job_time_parse(const char *s, int64_t *ms) __attribute__((warn_unused_result));
 /* Parse an ISO 8601 duration `PnYnMnWnDTnHnMnS` (seconds may have a fraction) into milliseconds; a year counts
  * 365 days and a month 30. Returns 0 or -EINVAL (also on overflow or an empty duration such as "P"). */

@@ -98,6 +98,7 @@ int job_time_parse(const char *s, int64_t *ms)
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	const char *p = s;
 	int y, mo, d, h, mi, sec = 0, frac = 0, off;
+	int64_t t;
 
 	if (*s == '\0') {
 		*ms = JOB_TIME_NONE;
@@ -124,7 +125,12 @@ int job_time_parse(const char *s, int64_t *ms)
 	}
 	if (parse_zone(p, &off) < 0)
 		return -EINVAL;
-	*ms = days_from_civil(y, mo, d) * MS_PER_DAY + ((h * 60 + mi - off) * INT64_C(60) + sec) * 1000 + frac;
+	t = days_from_civil(y, mo, d) * MS_PER_DAY + ((h * 60 + mi - off) * INT64_C(60) + sec) * 1000 + frac;
+	/* An offset may move the instant out of the years 0000-9999 in UTC, which job_time_format writes with four
+	 * digits and this reads back. */
+	if (t < days_from_civil(0, 1, 1) * MS_PER_DAY || t >= days_from_civil(10000, 1, 1) * MS_PER_DAY)
+		return -EINVAL;
+	*ms = t;
 	return 0;
 }
 

@@ -6,6 +6,9 @@ Usage: tests/fuzz/run.py --bin-dir build/tests/fuzz [--seconds 25] [--target fuz
 - fuzz_schedule: seeds are the schedules of schedule.seeds, each with a few zones and instants; schedule.dict
   helps the mutations.
 - fuzz_tzif: seeds are zone files of the system's tz database ($TZDIR, else /usr/share/zoneinfo).
+- fuzz_http: seeds are the requests of http.seeds (Python escapes), each with a few body caps and piece seeds;
+  http.dict helps.
+- fuzz_job: seeds are the jobs of job.seeds; job.dict helps.
 The corpus lives in <bin-dir>/corpus/<target>/ and is kept between runs (a long run makes later short ones
 better); a crashing input goes to <bin-dir>/artifacts/. Prints each target's executions and exits non-zero when
 a target finds a crash, a leak, a timeout or a broken invariant.
@@ -23,7 +26,8 @@ TZDIR = os.environ.get("TZDIR") or "/usr/share/zoneinfo"
 TZIF_SEEDS = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Africa/Casablanca", "Asia/Gaza",
               "Pacific/Apia", "Antarctica/Troll", "Europe/Dublin", "Asia/Kolkata", "UTC", "EST5EDT",
               "America/Santiago", "Pacific/Chatham", "America/Nuuk", "America/Sao_Paulo", "Pacific/Kiritimati"]
-MAX_LEN = {"fuzz_schedule": 512, "fuzz_tzif": 8192}
+MAX_LEN = {"fuzz_schedule": 512, "fuzz_tzif": 8192, "fuzz_http": 4096, "fuzz_job": 4096}
+DICT = {"fuzz_schedule": "schedule.dict", "fuzz_http": "http.dict", "fuzz_job": "job.dict"}
 
 
 def seed_schedule(corpus):
@@ -48,16 +52,40 @@ def seed_tzif(corpus):
                 g.write(f.read())
 
 
+def seed_lines(name):
+    with open(os.path.join(HERE, name), encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f if line.strip() and not line.startswith("#")]
+
+
+def write_seed(corpus, name, data):
+    name = os.path.join(corpus, name)
+    if not os.path.exists(name):
+        with open(name, "wb") as f:
+            f.write(data)
+
+
+def seed_http(corpus):
+    for i, line in enumerate(seed_lines("http.seeds")):
+        request = line.encode("latin-1").decode("unicode_escape").encode("latin-1")
+        for cap in range(3):
+            write_seed(corpus, "seed-%03d-%d" % (i, cap), bytes([(i + cap * 3) % 8, (i * 37 + cap) % 256]) + request)
+
+
+def seed_job(corpus):
+    for i, line in enumerate(seed_lines("job.seeds")):
+        write_seed(corpus, "seed-%03d" % i, line.encode())
+
+
 def run(target, bin_dir, seconds):
     corpus = os.path.join(bin_dir, "corpus", target)
     artifacts = os.path.join(bin_dir, "artifacts") + os.sep
     os.makedirs(corpus, exist_ok=True)
     os.makedirs(artifacts, exist_ok=True)
-    {"fuzz_schedule": seed_schedule, "fuzz_tzif": seed_tzif}[target](corpus)
+    {"fuzz_schedule": seed_schedule, "fuzz_tzif": seed_tzif, "fuzz_http": seed_http, "fuzz_job": seed_job}[target](corpus)
     cmd = [os.path.join(bin_dir, target), "-max_total_time=%d" % seconds, "-timeout=10", "-rss_limit_mb=2048",
            "-max_len=%d" % MAX_LEN[target], "-artifact_prefix=" + artifacts, "-print_final_stats=1"]
-    if target == "fuzz_schedule":
-        cmd.append("-dict=" + os.path.join(HERE, "schedule.dict"))
+    if target in DICT:
+        cmd.append("-dict=" + os.path.join(HERE, DICT[target]))
     cmd.append(corpus)
     start = time.monotonic()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")

@@ -70,6 +70,10 @@ static void test_heads(void **state)
 		{"GET /\r\nHost: a\r\n\r\n", 400, "'GET /' is malformed: expected METHOD TARGET HTTP/1.1"},
 		{"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "HTTP/2.0 is not supported"},
 		{"GET / HTTP/0.9\r\n\r\n", 505, "HTTP/0.9 is not supported"},
+		/* The request line is judged before a fault further on, however the bytes arrive. */
+		{"GET / HTTP/2.0\r\nNoColon\r\n\r\n", 505, "HTTP/2.0 is not supported"},
+		{"GET / HTTP/2.0\r\nX: a\rb\r\n\r\n", 505, "HTTP/2.0 is not supported"},
+		{"GET / HTTP/2.0\r\nX\r: a\r\n\r\n", 505, "HTTP/2.0 is not supported"},
 		{"GET /\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400, "byte 0x01 at offset 1 must be percent-encoded"},
 		{"GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n", 400, "byte 0x09 at offset 2 must be percent-encoded"},
 		{"GET /\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", 400, "byte 0xc3 at offset 1"},
@@ -334,6 +338,67 @@ static void test_limits_found_early(void **state)
 	}
 }
 
+/* A cap passed comes before a fault further on, as when the bytes come one by one: a request fed whole gets the
+ * same status. Each request is start, fill repeated n times, end. */
+static void test_caps_before_later_faults(void **state)
+{
+	static const struct {
+		const char *start, *fill;
+		size_t n;
+		const char *end;
+		int status;
+		const char *msg;
+	} rows[] = {
+		{"GET /", "a", HTTP_LINE_MAX, "\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 414, "request line: longer than"},
+		{"GET /", "a", HTTP_TARGET_MAX, "0HTTP/1.1\r\nHosta\r\n\r\n", 414, "request target: longer than"},
+		{"GET /", "a", HTTP_TARGET_MAX, " HTTP/1.1\r\nX\r: a\r\n\r\n", 414, "request target: longer than"},
+		{"", "\n", HTTP_LINE_MAX + 1, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "missing (only empty lines)"},
+		/* a fault in a field name before the head's cap, found while http-parser reads on past the cap */
+		{"GET / HTTP/1.1\r\nHost: a\r\nX Y", "y", HTTP_HEAD_MAX, ": v\r\n\r\n", 400, "is not a field name"},
+		/* one field too many, whose name has a bad byte after its first */
+		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 1, "A\x01: b\r\n\r\n", 431,
+		    "more than 100"},
+		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 1, "A\rB: b\r\n\r\n", 431,
+		    "more than 100"},
+		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 1, "A:\rh\r\n\r\n", 431,
+		    "more than 100"},
+		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", 1, "A B:\rh\r\n\r\n", 400, "is not a field name"},
+		/* the last field allowed, with a bad byte after its first: not one too many */
+		{"GET / HTTP/1.1\r\nHost: a\r\n", "X: v\r\n", HTTP_FIELDS_MAX - 2, "P/1.1\r\n\r\n", 400,
+		    "header line 100: 'P/"},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t n1 = strlen(rows[i].start), n2 = strlen(rows[i].fill), n3 = strlen(rows[i].end);
+		size_t len = n1 + rows[i].n * n2 + n3;
+		char *text = malloc(len);
+
+		memcpy(text, rows[i].start, n1);
+		for (size_t k = 0; k < rows[i].n; k++)
+			memcpy(text + n1 + k * n2, rows[i].fill, n2);
+		memcpy(text + len - n3, rows[i].end, n3);
+		for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+			struct http_head h;
+			struct buf body;
+			struct http_reader *r;
+			char err[512] = "";
+			size_t used;
+			int rc;
+
+			buf_init(&body, 100);
+			r = http_reader_new(&h, &body);
+			rc = feed(r, text, len, steps[s], &used, err, sizeof(err));
+			if (rc != rows[i].status || strstr(err, rows[i].msg) == NULL)
+				fail_msg("row %zu step %zu: got %d '%s', expected %d '%s'", i, steps[s], rc, err, rows[i].status,
+				    rows[i].msg);
+			http_reader_free(r);
+			buf_free(&body);
+		}
+		free(text);
+	}
+}
+
 /* A head of exactly the cap, then a body (http-parser goes on after a pause at the head's end): fine; a byte
  * more: 431. */
 static void test_head_of_the_cap_with_a_body(void **state)
@@ -391,6 +456,9 @@ static void test_bodies(void **state)
 		/* Lines end in CR LF: a bare LF anywhere in the framing, a chunk extension's included, is refused. */
 		{"5\nhello\n0\n\n", 100, 400, "LF without CR", 0},
 		{"5;a\nb\r\nhello\r\n0\r\n\r\n", 100, 400, "LF without CR", 0},
+		/* The size line's framing comes before its chunk's size, however the bytes arrive: not 413 when whole. */
+		{"5;a\nb\r\nhello\r\n0\r\n\r\n", 1, 400, "LF without CR", 0},
+		{"5;a\x01\r\nhello\r\n0\r\n\r\n", 1, 400, "byte 0x01 in a chunk-size line", 0},
 		{"0\r\nX: y\n\n", 100, 400, "LF without CR", 0},
 		{"5 ; x\x01\r\n", 100, 400, "byte 0x01 in a chunk-size line", 0},
 		{"FFFFFFFF\r\nabc", 100, 413, "a chunk of 4294967295 bytes takes it over the limit of 100 bytes", 0},
@@ -482,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_absolute_form_and_connection),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_limits_found_early),
+		cmocka_unit_test(test_caps_before_later_faults),
 		cmocka_unit_test(test_head_of_the_cap_with_a_body),
 		cmocka_unit_test(test_bodies),
 		cmocka_unit_test(test_framing_caps),

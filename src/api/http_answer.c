@@ -19,7 +19,7 @@ static const struct {
 	{413, "Request Entity Too Large"}, {414, "URI Too Long"}, {415, "Unsupported Media Type"},
 	{417, "Expectation Failed"}, {421, "Misdirected Request"}, {431, "Request Header Fields Too Large"},
 	{500, "Internal Server Error"}, {501, "Not Implemented"}, {502, "Bad Gateway"},
-	{503, "Service Unavailable"}, {505, "HTTP Version Not Supported"}, {507, "Insufficient Storage"},
+	{503, "Service Unavailable"}, {504, "Gateway Timeout"}, {505, "HTTP Version Not Supported"}, {507, "Insufficient Storage"},
 };
 
 const char *http_status_text(int status)
@@ -153,12 +153,26 @@ static int begin_answer(struct http_request *req)
 		return -1;
 	}
 	req->answered = true;
+	req->deferred = false;
 	/* Answered before its body was read (or stopping): the rest of the body is not read, so no next request. */
 	if (!req->complete || c->srv->stopping)
 		c->close_after = true;
 	c->state = ST_ANSWER;
 	http_conn_arm_idle(c);
 	return 0;
+}
+
+/* An answer may come from outside a handler (a deferred request): a write that fails during it closes the
+ * connection (and frees the request) only once the answer is done with the request. */
+static void answer_enter(struct http_conn *c)
+{
+	c->in_call++;
+}
+
+static void answer_leave(struct http_conn *c)
+{
+	if (--c->in_call == 0 && c->failed)
+		http_conn_close(c);
 }
 
 void http_respond(struct http_request *req, int status, const char *content_type, char *body, size_t len)
@@ -172,6 +186,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
 		free(body);
 		return;
 	}
+	answer_enter(c);
 	snprintf(framing, sizeof(framing), "Content-Length: %zu", len);
 	head = answer_head(req, status, content_type, status < 200 || status == 204 || status == 304 ? NULL : framing,
 	    &hlen);
@@ -182,6 +197,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
 	}
 	http_conn_write(c, head, hlen, body, len, head, body);
 	c->complete = true;
+	answer_leave(c);
 }
 
 void http_respond_json(struct http_request *req, int status, json_t *value)
@@ -242,6 +258,7 @@ struct http_stream *http_respond_stream(struct http_request *req, int status, co
 			free_ctx(ctx);
 		return NULL;
 	}
+	answer_enter(c);
 	s = xcalloc(1, sizeof(*s));
 	s->conn = c;
 	s->fn = fn;
@@ -256,11 +273,13 @@ struct http_stream *http_respond_stream(struct http_request *req, int status, co
 	if (req->is_head) {
 		http_stream_free(s);
 		c->complete = true;
+		answer_leave(c);
 		return NULL;
 	}
 	req->stream = s;
 	schedule(s);
-	return s;
+	answer_leave(c);
+	return c->state == ST_CLOSED ? NULL : s;
 }
 
 /* Send one piece of a streamed body. */
@@ -325,6 +344,48 @@ void http_add_header(struct http_request *req, const char *name, const char *val
 		fatalx("http: header '%s' would break the answer", name);
 	if (buf_printf(&req->extra, "%s: %s\r\n", name, value) < 0)
 		fatalx("unbounded buffer refused data");
+}
+
+/* --- deferred answers ---------------------------------------------------------------------------------------- */
+
+static void on_defer_timeout(uv_timer_t *t)
+{
+	struct http_conn *c = t->data;
+	struct http_request *req = c->req;
+
+	req->deferred = false;
+	answer_enter(c);
+	req->defer_fn(req->defer_ctx, req, HTTP_DEFER_TIMEOUT);
+	if (!req->answered)
+		http_respond_error(req, 504, "request: no answer within the time allowed");
+	answer_leave(c);
+}
+
+void http_request_defer(struct http_request *req, uint64_t timeout_ms, http_defer_fn fn, void *ctx)
+{
+	struct http_conn *c = req->conn;
+
+	if (req->answered || req->deferred || !req->complete || c->in_call == 0 ||
+	    (c->state != ST_HEAD && c->state != ST_BODY))
+		fatalx("http: %s %s deferred outside its handler", http_request_method(req), http_request_path(req));
+	req->deferred = true;
+	req->defer_fn = fn;
+	req->defer_ctx = ctx;
+	c->state = ST_DEFERRED;
+	if (timeout_ms > 0)
+		http_conn_arm(c, on_defer_timeout, timeout_ms);
+	else
+		uv_timer_stop(&c->timer);
+}
+
+void http_request_set_tag(struct http_request *req, const void *tag)
+{
+	req->tag = tag;
+}
+
+const void *http_request_tag(const struct http_request *req)
+{
+	return req->tag;
 }
 
 /* --- accessors ---------------------------------------------------------------------------------------------- */

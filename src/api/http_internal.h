@@ -18,6 +18,7 @@
 enum conn_state {
 	ST_HEAD,   /* reading a request head (or idle between requests) */
 	ST_BODY,   /* reading a request body */
+	ST_DEFERRED, /* the handler left the request to be answered later; pipelined input waits */
 	ST_ANSWER, /* the request is answered or being answered; pipelined input waits */
 	ST_LINGER, /* the last answer is sent, the write side shut: input is drained, then the connection closed */
 	ST_CLOSED,
@@ -29,6 +30,7 @@ struct http_server {
 	uv_timer_t wake; /* runs the streams woken (or just started) since the loop last ran it */
 	http_handler_fn handler;
 	http_head_fn head;
+	http_done_fn done;
 	void *ctx;
 	size_t max_body;
 	int port;
@@ -71,6 +73,11 @@ struct http_request {
 	bool is_head;       /* HEAD: the answer has no body */
 	bool complete;      /* the body is all read */
 	bool answered;
+	bool deferred;      /* waiting for its owner's answer (ST_DEFERRED) */
+	http_defer_fn defer_fn;
+	void *defer_ctx;
+	const void *tag;
+	uint64_t t0;        /* uv_hrtime() when its head was complete */
 	struct buf body;
 	struct buf extra;   /* headers added by the handler, as lines */
 	struct http_stream *stream;
@@ -98,6 +105,8 @@ void http_conn_close(struct http_conn *c);
 void http_conn_answered(struct http_conn *c);
 /* (Re)start the limit on a client's silence. */
 void http_conn_arm_idle(struct http_conn *c);
+/* Its timer calls cb after ms. */
+void http_conn_arm(struct http_conn *c, uv_timer_cb cb, uint64_t ms);
 
 /* http_answer.c */
 struct http_request *http_req_new(struct http_conn *c);

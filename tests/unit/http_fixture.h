@@ -33,6 +33,7 @@ struct fixture {
 	uv_loop_t loop;
 	struct http_server *srv;
 	const struct fx_route *routes;
+	http_handler_fn handler; /* when set, every request goes here (ctx: the fixture) instead of routes */
 	http_done_fn done;
 	uv_timer_t tick; /* wakes uv_run(UV_RUN_ONCE) so that deadlines are checked */
 	char base[64];   /* "http://127.0.0.1:PORT" */
@@ -44,6 +45,10 @@ static inline void fx_handle(void *ctx, struct http_request *req)
 {
 	struct fixture *fx = ctx;
 	const char *method = http_request_method(req);
+	if (fx->handler) {
+		fx->handler(fx, req);
+		return;
+	}
 	if (strcmp(method, "HEAD") == 0)
 		method = "GET";
 	for (const struct fx_route *r = fx->routes; r->method; r++) {

@@ -60,7 +60,7 @@ static void on_write(uv_write_t *w, int status)
 	http_conn_arm_idle(c);
 	s = c->req ? c->req->stream : NULL;
 	if (s && !s->done) {
-		if (!s->waiting)
+		if (!s->waiting && !s->scheduled) /* a scheduled one (yielding) is pumped once a turn, by the server */
 			http_stream_pump(s); /* it ends the request when it is done */
 		else if (c->writes == 0)
 			uv_timer_stop(&c->timer);
@@ -477,7 +477,7 @@ int http_server_start(uv_loop_t *loop, const struct http_server_options *opt, ht
 		return rc;
 	}
 	srv->port = ntohs(ipv6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
-	uv_timer_init(loop, &srv->wake);
+	uv_idle_init(loop, &srv->wake);
 	srv->wake.data = srv;
 	srv->handles++;
 	*out = srv;

@@ -23,10 +23,12 @@ typedef void (*http_handler_fn)(void *ctx, struct http_request *req);
  * the handler not called), or leave the request to go on. */
 typedef void (*http_head_fn)(void *ctx, struct http_request *req);
 
-/* Produce the next part of a streamed body into out. Returns 1 when more follows, 0 at the end, <0 on error, or
- * HTTP_STREAM_WAIT when there is nothing yet: the connection then sleeps until http_stream_wake(). */
+/* Produce the next part of a streamed body into out. Returns 1 when more follows, 0 at the end, <0 on error,
+ * HTTP_STREAM_WAIT when there is nothing yet (the connection then sleeps until http_stream_wake()), or
+ * HTTP_STREAM_YIELD when more follows but the loop should run first (a long walk over many jobs, in slices). */
 typedef int (*http_stream_fn)(void *ctx, struct buf *out);
 #define HTTP_STREAM_WAIT 2
+#define HTTP_STREAM_YIELD 3
 
 struct http_stream;
 

@@ -61,10 +61,14 @@ struct http_request *http_req_new(struct http_conn *c)
 
 void http_stream_free(struct http_stream *s)
 {
-	if (s->scheduled) {
-		struct http_stream **p = &s->conn->srv->woken;
+	if (s->scheduled) { /* on the list of this turn or of the next */
+		struct http_server *srv = s->conn->srv;
+		struct http_stream **p = &srv->waking;
 		while (*p && *p != s)
 			p = &(*p)->next_woken;
+		if (*p == NULL)
+			for (p = &srv->woken; *p && *p != s;)
+				p = &(*p)->next_woken;
 		if (*p)
 			*p = s->next_woken;
 	}
@@ -86,18 +90,23 @@ void http_req_free(struct http_request *req)
 	free(req);
 }
 
-static void on_wake(uv_timer_t *t)
+/* Pump the streams woken until now; those woken meanwhile (a stream that yields) wait for the next turn. */
+static void on_wake(uv_idle_t *t)
 {
 	struct http_server *srv = t->data;
-	while (srv->woken) {
-		struct http_stream *s = srv->woken;
-		srv->woken = s->next_woken;
+	srv->waking = srv->woken;
+	srv->woken = NULL;
+	while (srv->waking) {
+		struct http_stream *s = srv->waking;
+		srv->waking = s->next_woken;
 		s->scheduled = false;
 		http_stream_pump(s);
 	}
+	if (srv->woken == NULL)
+		uv_idle_stop(&srv->wake);
 }
 
-/* Put a stream on the list the wake timer runs through (never from inside a handler: fn runs from the loop). */
+/* Put a stream on the list the wake handle runs through (never from inside a handler: fn runs from the loop). */
 static void schedule(struct http_stream *s)
 {
 	struct http_server *srv = s->conn->srv;
@@ -106,7 +115,7 @@ static void schedule(struct http_stream *s)
 	s->scheduled = true;
 	s->next_woken = srv->woken;
 	srv->woken = s;
-	uv_timer_start(&srv->wake, on_wake, 0, 0);
+	uv_idle_start(&srv->wake, on_wake);
 }
 
 void http_stream_wake(struct http_stream *s)
@@ -329,6 +338,9 @@ void http_stream_pump(struct http_stream *s)
 			c->complete = true;
 		} else if (rc == HTTP_STREAM_WAIT && s->pending.len == 0) {
 			s->waiting = true;
+		} else if (rc == HTTP_STREAM_YIELD) {
+			schedule(s); /* the next part on the next turn of the loop */
+			break;
 		}
 	}
 	/* A stream asleep with everything sent waits for its news, not for the client: no idle limit. */

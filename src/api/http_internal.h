@@ -27,7 +27,9 @@ enum conn_state {
 struct http_server {
 	uv_loop_t *loop;
 	uv_tcp_t listener;
-	uv_timer_t wake; /* runs the streams woken (or just started) since the loop last ran it */
+	uv_idle_t wake;  /* once a turn of the loop while active: runs the streams woken (or just started) since its
+	                  * last run (an idle handle, not a 0 ms timer: libuv 1.44 runs a timer re-armed with 0 again
+	                  * in the same turn, so a stream that yields would never let I/O in) */
 	http_handler_fn handler;
 	http_head_fn head;
 	http_done_fn done;
@@ -35,10 +37,11 @@ struct http_server {
 	size_t max_body;
 	int port;
 	int nconns;
-	int handles; /* the listener, the wake timer and every connection not yet freed */
+	int handles; /* the listener, the wake handle and every connection not yet freed */
 	bool stopping;
 	struct http_conn *conns;
-	struct http_stream *woken;
+	struct http_stream *woken;  /* streams to pump at the wake handle's next run */
+	struct http_stream *waking; /* those its current run has still to pump */
 	time_t date_at;
 	char date[64];
 	char scratch[16384]; /* where drained input goes */

@@ -15,7 +15,7 @@
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
-#define JOBS_PER_CHUNK 2000 /* per-job lines produced per turn of the stream */
+#define JOBS_PER_SLICE 1000 /* jobs walked per turn of the loop: about a millisecond with a million jobs */
 
 /* Runs should start within a millisecond or two of their due time: fine buckets there, coarse after. */
 static const double lateness_buckets[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
@@ -193,8 +193,9 @@ static enum job_state job_state_of(const struct jobrec *rec)
 	return strcmp(st, "queued") == 0 ? JOBS_QUEUED : JOBS_RUNNING;
 }
 
-/* One chunk of a per-job phase: the family lines first, then the jobs' samples (a job that never succeeded, or
- * never failed, has none); the first phase also counts the jobs by state. Returns 1 while jobs remain. */
+/* One slice of a per-job phase: the family lines first, then the jobs' samples (a job that never succeeded, or
+ * never failed, has none); the first phase also counts the jobs by state. Returns HTTP_STREAM_YIELD while jobs
+ * remain, so that a million jobs never hold the loop (the scheduler's timers) for more than a slice. */
 static int write_jobs(struct scrape *s, struct buf *out, bool success)
 {
 	struct registry *reg = s->env->reg;
@@ -210,7 +211,7 @@ static int write_jobs(struct scrape *s, struct buf *out, bool success)
 			    "When the job's last successful run ended (Unix time; Chronos's lastSuccess)." :
 			    "When the job's last failed run ended, its retries exhausted (Unix time; Chronos's lastError)."));
 	}
-	for (int n = 0; s->next < registry_slots(reg) && n < JOBS_PER_CHUNK; s->next++) {
+	for (int n = 0; s->next < registry_slots(reg) && n < JOBS_PER_SLICE; s->next++) {
 		const struct jobrec *rec = registry_slot(reg, s->next);
 		int64_t at;
 		if (rec == NULL)
@@ -226,7 +227,7 @@ static int write_jobs(struct scrape *s, struct buf *out, bool success)
 		CHECK(prom_write_sample(out, name, s->labels.data, (double)at / 1000.0));
 	}
 	if (s->next < registry_slots(reg))
-		return 1;
+		return HTTP_STREAM_YIELD;
 	s->started = false;
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* The HTTP server's deferred answers: a handler leaves its request to be answered later (from a timer, with a
+/* The HTTP server's deferred answers (and a stream that yields to the loop between its parts): a handler leaves its request to be answered later (from a timer, with a
  * plain answer or a stream), pipelined requests wait behind it and keep their order, a deferral's timeout is
  * answered by its owner or else with 504, a client that leaves and a server that stops are told to the owner
  * (ASan checks that nothing is used after), and the done hook times a request to its answer, not to its
@@ -134,7 +134,34 @@ static void on_stream_later(struct fixture *fx, struct http_request *req)
 	uv_timer_start(&st->timer, answer_held_with_stream, 10, 0);
 }
 
+static void timer_fired(uv_timer_t *t);
+
+/* A stream of 50 parts that yields after each: a timer made due by its first part fires before its end.
+ * Without the yield the parts would all be produced in one go (they are far below the high-water mark). */
+static int yield_next(void *ctx, struct buf *out)
+{
+	struct state *st = ctx;
+	if (st->stream_step == 0)
+		uv_timer_start(&st->timer, timer_fired, 0, 0);
+	if (buf_printf(out, "%d%s,", st->stream_step, st->timeouts ? "t" : "") < 0)
+		return -1;
+	return ++st->stream_step < 50 ? HTTP_STREAM_YIELD : 0;
+}
+
+static void timer_fired(uv_timer_t *t)
+{
+	struct state *st = t->data;
+	st->timeouts++; /* reused as "the timer fired" */
+}
+
+static void on_yield(struct fixture *fx, struct http_request *req)
+{
+	struct state *st = fx->user;
+	http_respond_stream(req, 200, "text/plain", yield_next, st, NULL);
+}
+
 static const struct fx_route routes[] = {
+	{"GET", "/yield", on_yield},
 	{"GET", "/hello", on_hello},
 	{"GET", "/later", on_later},
 	{"GET", "/timer", on_timer},
@@ -288,6 +315,19 @@ static void test_stream_later(void **state)
 	assert_string_equal(r.body, "one two three");
 }
 
+static void test_stream_yields(void **state)
+{
+	struct env *e = *state;
+	struct result r = {0};
+
+	get(e, "/yield", &r);
+	fx_wait_count(&e->fx, &r.calls, 1);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(e->st.stream_step, 50);
+	assert_int_equal(strncmp(r.body, "0,", 2), 0);
+	assert_non_null(strstr(r.body, ",49t,")); /* the last part came after the timer */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +337,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_later, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_yields, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

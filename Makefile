@@ -5,7 +5,7 @@ PORT ?= 4400
 DATA ?= ./gnomon-data
 FUZZ_SECONDS ?= 600
 
-.PHONY: all build deps test-deps bench-deps run test test-normal test-asan screenshots fuzz bench clean
+.PHONY: all build deps test-deps bench-deps run test test-normal test-asan test-tsan screenshots fuzz bench clean
 
 all: build
 
@@ -25,7 +25,7 @@ bench-deps:
 run: deps build
 	./build/gnomon server --http-port $(PORT) --data-dir $(DATA)
 
-test: test-deps test-normal test-asan
+test: test-deps test-normal test-asan test-tsan
 
 test-normal:
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -37,6 +37,12 @@ test-asan:
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+# ThreadSanitizer: the tests labelled "threads" (code that runs threads of its own), in a build of their own.
+test-tsan:
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGNOMON_TSAN=ON >/dev/null
+	@cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp ctest -L threads --output-on-failure -j $(JOBS)
 
 # The README's pictures (docs/screenshots/*.png), taken by the browser tests; `make test` writes its own under
 # build/tests/screenshots and leaves these alone.
@@ -55,4 +61,4 @@ bench: bench-deps build
 	bench/run-all
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan

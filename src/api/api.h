@@ -3,6 +3,7 @@
 #ifndef GNOMON_API_API_H
 #define GNOMON_API_API_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -13,6 +14,7 @@ struct event_stream_hub;
 struct http_request;
 struct job_defaults;
 struct metrics;
+struct prometheus;
 struct registry;
 struct schedule_zones;
 struct store;
@@ -32,6 +34,18 @@ struct api_env {
 	uv_loop_t *loop;
 	long long job_history_limit;
 	const struct api_guard *guard; /* Host, origin and content-type rules (api/guard.h) */
+	struct prometheus *prom;     /* GET /metrics/prometheus and the request timings (api/prometheus.h) */
+	bool follower;               /* another server leads (HA): the leader-only routes are refused; standalone
+	                              * servers always lead */
+};
+
+/* Who may use a route (DESIGN.md), checked in one place before its handler (api/router.h). */
+enum api_policy {
+	API_ANY,    /* anyone, on any server */
+	API_LEADER, /* changes what the scheduler holds: only the leader serves it (a follower answers 503 until it
+	             * proxies to the leader, issue 12) */
+	API_AGENT,  /* the agents' protocol: needs an agent's credentials (none can be given yet: 403) */
+	API_ADMIN,  /* operators' administration: needs an administrator's credentials (none can be given yet: 403) */
 };
 
 /* A route's handler; args are the path's {captures} in order. */
@@ -41,5 +55,7 @@ typedef void (*api_handler_fn)(struct api_env *env, struct http_request *req, co
 void api_handle(void *env, struct http_request *req);
 /* The http_head_fn of the server: the guard's checks, before a request's body is read. */
 void api_check(void *env, struct http_request *req);
+/* The http_done_fn of the server: a routed request's time, for gnomon_http_request_duration_seconds. */
+void api_done(void *env, struct http_request *req, uint64_t nanos);
 
 #endif

@@ -60,7 +60,7 @@ static void on_write(uv_write_t *w, int status)
 	http_conn_arm_idle(c);
 	s = c->req ? c->req->stream : NULL;
 	if (s && !s->done) {
-		if (!s->waiting)
+		if (!s->waiting && !s->scheduled) /* a scheduled one (yielding) is pumped once a turn, by the server */
 			http_stream_pump(s); /* it ends the request when it is done */
 		else if (c->writes == 0)
 			uv_timer_stop(&c->timer);
@@ -110,9 +110,21 @@ static void arm_timer(struct http_conn *c, uv_timer_cb cb, uint64_t ms)
 	uv_timer_start(&c->timer, cb, ms, 0);
 }
 
+void http_conn_arm(struct http_conn *c, uv_timer_cb cb, uint64_t ms)
+{
+	arm_timer(c, cb, ms);
+}
+
 void http_conn_arm_idle(struct http_conn *c)
 {
 	arm_timer(c, on_idle, HTTP_IDLE_MS);
+}
+
+/* Tell the done hook that req is finished (when it was answered at all). */
+static void finished(struct http_conn *c, struct http_request *req)
+{
+	if (c->srv->done && req->parsed && req->answered)
+		c->srv->done(c->srv->ctx, req, uv_hrtime() - req->t0);
 }
 
 static void on_conn_handle_closed(uv_handle_t *h)
@@ -136,11 +148,21 @@ static void on_conn_handle_closed(uv_handle_t *h)
 
 void http_conn_close(struct http_conn *c)
 {
+	struct http_request *req = c->req;
+
 	if (c->state == ST_CLOSED)
 		return;
 	c->state = ST_CLOSED;
-	http_req_free(c->req);
 	c->req = NULL;
+	if (req) {
+		finished(c, req);
+		if (req->deferred) { /* its owner lets go of it; an answer it might still try is dropped */
+			req->deferred = false;
+			req->answered = true;
+			req->defer_fn(req->defer_ctx, req, HTTP_DEFER_GONE);
+		}
+		http_req_free(req);
+	}
 	uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
 }
@@ -190,6 +212,7 @@ static void linger(struct http_conn *c)
 
 void http_conn_answered(struct http_conn *c)
 {
+	finished(c, c->req);
 	http_req_free(c->req);
 	c->req = NULL;
 	c->complete = false;
@@ -215,7 +238,7 @@ static int call(struct http_conn *c, http_handler_fn fn, bool must_answer)
 	struct http_request *req = c->req;
 	c->in_call++;
 	fn(c->srv->ctx, req);
-	if (must_answer && !req->answered) {
+	if (must_answer && !req->answered && !req->deferred) {
 		log_warnx("http: no answer for %s %s", http_request_method(req), http_request_path(req));
 		http_respond_error(req, 500, "no handler answered");
 	}
@@ -260,6 +283,7 @@ static int read_head(struct http_conn *c, char *err, size_t errlen)
 	if (rc != HTTP_READ_HEAD && rc != HTTP_READ_DONE)
 		return rc;
 	req->parsed = true;
+	req->t0 = uv_hrtime();
 	req->is_head = strcmp(req->head.method, "HEAD") == 0;
 	req->complete = rc == HTTP_READ_DONE;
 	if (req->head.close)
@@ -346,7 +370,7 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *b)
 		uv_read_stop(stream);
 		c->reading = false;
 		/* A client that stops sending after a complete request still gets its (buffered) answer; one that
-		 * leaves a stream or an unfinished request is gone. */
+		 * leaves a stream, a deferred request or an unfinished request is gone. */
 		if (c->state == ST_ANSWER && !(c->req && c->req->stream))
 			c->close_after = true;
 		else
@@ -436,6 +460,7 @@ int http_server_start(uv_loop_t *loop, const struct http_server_options *opt, ht
 	srv->loop = loop;
 	srv->handler = fn;
 	srv->head = opt->head;
+	srv->done = opt->done;
 	srv->ctx = ctx;
 	srv->max_body = opt->max_body;
 	uv_tcp_init(loop, &srv->listener);
@@ -452,7 +477,7 @@ int http_server_start(uv_loop_t *loop, const struct http_server_options *opt, ht
 		return rc;
 	}
 	srv->port = ntohs(ipv6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
-	uv_timer_init(loop, &srv->wake);
+	uv_idle_init(loop, &srv->wake);
 	srv->wake.data = srv;
 	srv->handles++;
 	*out = srv;

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "util/buf.h"
@@ -22,18 +23,25 @@ typedef void (*http_handler_fn)(void *ctx, struct http_request *req);
  * the handler not called), or leave the request to go on. */
 typedef void (*http_head_fn)(void *ctx, struct http_request *req);
 
-/* Produce the next part of a streamed body into out. Returns 1 when more follows, 0 at the end, <0 on error, or
- * HTTP_STREAM_WAIT when there is nothing yet: the connection then sleeps until http_stream_wake(). */
+/* Produce the next part of a streamed body into out. Returns 1 when more follows, 0 at the end, <0 on error,
+ * HTTP_STREAM_WAIT when there is nothing yet (the connection then sleeps until http_stream_wake()), or
+ * HTTP_STREAM_YIELD when more follows but the loop should run first (a long walk over many jobs, in slices). */
 typedef int (*http_stream_fn)(void *ctx, struct buf *out);
 #define HTTP_STREAM_WAIT 2
+#define HTTP_STREAM_YIELD 3
 
 struct http_stream;
+
+/* A request is finished: its answer is all sent, or its connection ended after the answer began. nanos is the
+ * time from its complete head to then. The request's accessors still work during the call. */
+typedef void (*http_done_fn)(void *ctx, struct http_request *req, uint64_t nanos);
 
 struct http_server_options {
 	const char *address; /* IPv4 or IPv6 literal */
 	int port;            /* 0: any free port */
 	size_t max_body;     /* bytes */
 	http_head_fn head;   /* NULL: none */
+	http_done_fn done;   /* NULL: none */
 };
 
 int http_server_start(uv_loop_t *loop, const struct http_server_options *opt, http_handler_fn fn, void *ctx,
@@ -68,8 +76,8 @@ void http_respond_error(struct http_request *req, int status, const char *fmt, .
     __attribute__((format(printf, 3, 4)));
 /* Answer with a body produced piece by piece (chunked; HTTP/1.0: until the connection closes); fn is first
  * called from the loop, after this returns. free_ctx(ctx) runs when the response is done or the client went away.
- * Returns the stream, valid until free_ctx runs, for http_stream_wake(); NULL when no body is sent (HEAD), in
- * which case free_ctx(ctx) has already run. */
+ * Returns the stream, valid until free_ctx runs, for http_stream_wake(); NULL when no body is sent (HEAD, or the
+ * connection failed as a deferred request was answered), in which case free_ctx(ctx) has already run. */
 struct http_stream *http_respond_stream(struct http_request *req, int status, const char *content_type,
     http_stream_fn fn, void *ctx, void (*free_ctx)(void *));
 /* A stream that answered HTTP_STREAM_WAIT has more to say: call its function again. */
@@ -77,6 +85,22 @@ void http_stream_wake(struct http_stream *s);
 /* Add a header to the response about to be sent (call before http_respond*; name and value are ours, not a
  * client's bytes with line breaks). */
 void http_add_header(struct http_request *req, const char *name, const char *value);
+
+/* Deferred answers (long-polls, answers that wait for another server): a handler calls http_request_defer()
+ * and returns without answering; the request stays valid and is answered later, on the loop thread, with
+ * any http_respond* function. Until then the connection reads nothing more of the client's (pipelined requests
+ * wait), and the owner hears through fn, at most once and never after its answer:
+ * - HTTP_DEFER_TIMEOUT: timeout_ms passed. fn may answer now; if it does not, the server answers 504.
+ * - HTTP_DEFER_GONE: the client went away (or the server is stopping): the request cannot be answered.
+ * Either way, req is not the owner's any more once fn returns: forget it. */
+enum http_defer_end { HTTP_DEFER_TIMEOUT, HTTP_DEFER_GONE };
+typedef void (*http_defer_fn)(void *ctx, struct http_request *req, enum http_defer_end why);
+/* Only from the handler of a request not yet answered; timeout_ms 0: no limit but the client's patience. */
+void http_request_defer(struct http_request *req, uint64_t timeout_ms, http_defer_fn fn, void *ctx);
+
+/* A pointer of the handler's own kept with the request (the router's route), for the done hook; NULL until set. */
+void http_request_set_tag(struct http_request *req, const void *tag);
+const void *http_request_tag(const struct http_request *req);
 
 /* The reason phrase of a status code ("Bad Request"). */
 const char *http_status_text(int status);

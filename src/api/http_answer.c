@@ -19,7 +19,7 @@ static const struct {
 	{413, "Request Entity Too Large"}, {414, "URI Too Long"}, {415, "Unsupported Media Type"},
 	{417, "Expectation Failed"}, {421, "Misdirected Request"}, {431, "Request Header Fields Too Large"},
 	{500, "Internal Server Error"}, {501, "Not Implemented"}, {502, "Bad Gateway"},
-	{503, "Service Unavailable"}, {505, "HTTP Version Not Supported"}, {507, "Insufficient Storage"},
+	{503, "Service Unavailable"}, {504, "Gateway Timeout"}, {505, "HTTP Version Not Supported"}, {507, "Insufficient Storage"},
 };
 
 const char *http_status_text(int status)
@@ -61,10 +61,14 @@ struct http_request *http_req_new(struct http_conn *c)
 
 void http_stream_free(struct http_stream *s)
 {
-	if (s->scheduled) {
-		struct http_stream **p = &s->conn->srv->woken;
+	if (s->scheduled) { /* on the list of this turn or of the next */
+		struct http_server *srv = s->conn->srv;
+		struct http_stream **p = &srv->waking;
 		while (*p && *p != s)
 			p = &(*p)->next_woken;
+		if (*p == NULL)
+			for (p = &srv->woken; *p && *p != s;)
+				p = &(*p)->next_woken;
 		if (*p)
 			*p = s->next_woken;
 	}
@@ -86,18 +90,23 @@ void http_req_free(struct http_request *req)
 	free(req);
 }
 
-static void on_wake(uv_timer_t *t)
+/* Pump the streams woken until now; those woken meanwhile (a stream that yields) wait for the next turn. */
+static void on_wake(uv_idle_t *t)
 {
 	struct http_server *srv = t->data;
-	while (srv->woken) {
-		struct http_stream *s = srv->woken;
-		srv->woken = s->next_woken;
+	srv->waking = srv->woken;
+	srv->woken = NULL;
+	while (srv->waking) {
+		struct http_stream *s = srv->waking;
+		srv->waking = s->next_woken;
 		s->scheduled = false;
 		http_stream_pump(s);
 	}
+	if (srv->woken == NULL)
+		uv_idle_stop(&srv->wake);
 }
 
-/* Put a stream on the list the wake timer runs through (never from inside a handler: fn runs from the loop). */
+/* Put a stream on the list the wake handle runs through (never from inside a handler: fn runs from the loop). */
 static void schedule(struct http_stream *s)
 {
 	struct http_server *srv = s->conn->srv;
@@ -106,7 +115,7 @@ static void schedule(struct http_stream *s)
 	s->scheduled = true;
 	s->next_woken = srv->woken;
 	srv->woken = s;
-	uv_timer_start(&srv->wake, on_wake, 0, 0);
+	uv_idle_start(&srv->wake, on_wake);
 }
 
 void http_stream_wake(struct http_stream *s)
@@ -153,12 +162,26 @@ static int begin_answer(struct http_request *req)
 		return -1;
 	}
 	req->answered = true;
+	req->deferred = false;
 	/* Answered before its body was read (or stopping): the rest of the body is not read, so no next request. */
 	if (!req->complete || c->srv->stopping)
 		c->close_after = true;
 	c->state = ST_ANSWER;
 	http_conn_arm_idle(c);
 	return 0;
+}
+
+/* An answer may come from outside a handler (a deferred request): a write that fails during it closes the
+ * connection (and frees the request) only once the answer is done with the request. */
+static void answer_enter(struct http_conn *c)
+{
+	c->in_call++;
+}
+
+static void answer_leave(struct http_conn *c)
+{
+	if (--c->in_call == 0 && c->failed)
+		http_conn_close(c);
 }
 
 void http_respond(struct http_request *req, int status, const char *content_type, char *body, size_t len)
@@ -172,6 +195,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
 		free(body);
 		return;
 	}
+	answer_enter(c);
 	snprintf(framing, sizeof(framing), "Content-Length: %zu", len);
 	head = answer_head(req, status, content_type, status < 200 || status == 204 || status == 304 ? NULL : framing,
 	    &hlen);
@@ -182,6 +206,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
 	}
 	http_conn_write(c, head, hlen, body, len, head, body);
 	c->complete = true;
+	answer_leave(c);
 }
 
 void http_respond_json(struct http_request *req, int status, json_t *value)
@@ -242,6 +267,7 @@ struct http_stream *http_respond_stream(struct http_request *req, int status, co
 			free_ctx(ctx);
 		return NULL;
 	}
+	answer_enter(c);
 	s = xcalloc(1, sizeof(*s));
 	s->conn = c;
 	s->fn = fn;
@@ -256,11 +282,13 @@ struct http_stream *http_respond_stream(struct http_request *req, int status, co
 	if (req->is_head) {
 		http_stream_free(s);
 		c->complete = true;
+		answer_leave(c);
 		return NULL;
 	}
 	req->stream = s;
 	schedule(s);
-	return s;
+	answer_leave(c);
+	return c->state == ST_CLOSED ? NULL : s;
 }
 
 /* Send one piece of a streamed body. */
@@ -310,6 +338,9 @@ void http_stream_pump(struct http_stream *s)
 			c->complete = true;
 		} else if (rc == HTTP_STREAM_WAIT && s->pending.len == 0) {
 			s->waiting = true;
+		} else if (rc == HTTP_STREAM_YIELD) {
+			schedule(s); /* the next part on the next turn of the loop */
+			break;
 		}
 	}
 	/* A stream asleep with everything sent waits for its news, not for the client: no idle limit. */
@@ -325,6 +356,48 @@ void http_add_header(struct http_request *req, const char *name, const char *val
 		fatalx("http: header '%s' would break the answer", name);
 	if (buf_printf(&req->extra, "%s: %s\r\n", name, value) < 0)
 		fatalx("unbounded buffer refused data");
+}
+
+/* --- deferred answers ---------------------------------------------------------------------------------------- */
+
+static void on_defer_timeout(uv_timer_t *t)
+{
+	struct http_conn *c = t->data;
+	struct http_request *req = c->req;
+
+	req->deferred = false;
+	answer_enter(c);
+	req->defer_fn(req->defer_ctx, req, HTTP_DEFER_TIMEOUT);
+	if (!req->answered)
+		http_respond_error(req, 504, "request: no answer within the time allowed");
+	answer_leave(c);
+}
+
+void http_request_defer(struct http_request *req, uint64_t timeout_ms, http_defer_fn fn, void *ctx)
+{
+	struct http_conn *c = req->conn;
+
+	if (req->answered || req->deferred || !req->complete || c->in_call == 0 ||
+	    (c->state != ST_HEAD && c->state != ST_BODY))
+		fatalx("http: %s %s deferred outside its handler", http_request_method(req), http_request_path(req));
+	req->deferred = true;
+	req->defer_fn = fn;
+	req->defer_ctx = ctx;
+	c->state = ST_DEFERRED;
+	if (timeout_ms > 0)
+		http_conn_arm(c, on_defer_timeout, timeout_ms);
+	else
+		uv_timer_stop(&c->timer);
+}
+
+void http_request_set_tag(struct http_request *req, const void *tag)
+{
+	req->tag = tag;
+}
+
+const void *http_request_tag(const struct http_request *req)
+{
+	return req->tag;
 }
 
 /* --- accessors ---------------------------------------------------------------------------------------------- */

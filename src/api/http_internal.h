@@ -18,6 +18,7 @@
 enum conn_state {
 	ST_HEAD,   /* reading a request head (or idle between requests) */
 	ST_BODY,   /* reading a request body */
+	ST_DEFERRED, /* the handler left the request to be answered later; pipelined input waits */
 	ST_ANSWER, /* the request is answered or being answered; pipelined input waits */
 	ST_LINGER, /* the last answer is sent, the write side shut: input is drained, then the connection closed */
 	ST_CLOSED,
@@ -26,17 +27,21 @@ enum conn_state {
 struct http_server {
 	uv_loop_t *loop;
 	uv_tcp_t listener;
-	uv_timer_t wake; /* runs the streams woken (or just started) since the loop last ran it */
+	uv_idle_t wake;  /* once a turn of the loop while active: runs the streams woken (or just started) since its
+	                  * last run (an idle handle, not a 0 ms timer: libuv 1.44 runs a timer re-armed with 0 again
+	                  * in the same turn, so a stream that yields would never let I/O in) */
 	http_handler_fn handler;
 	http_head_fn head;
+	http_done_fn done;
 	void *ctx;
 	size_t max_body;
 	int port;
 	int nconns;
-	int handles; /* the listener, the wake timer and every connection not yet freed */
+	int handles; /* the listener, the wake handle and every connection not yet freed */
 	bool stopping;
 	struct http_conn *conns;
-	struct http_stream *woken;
+	struct http_stream *woken;  /* streams to pump at the wake handle's next run */
+	struct http_stream *waking; /* those its current run has still to pump */
 	time_t date_at;
 	char date[64];
 	char scratch[16384]; /* where drained input goes */
@@ -71,6 +76,11 @@ struct http_request {
 	bool is_head;       /* HEAD: the answer has no body */
 	bool complete;      /* the body is all read */
 	bool answered;
+	bool deferred;      /* waiting for its owner's answer (ST_DEFERRED) */
+	http_defer_fn defer_fn;
+	void *defer_ctx;
+	const void *tag;
+	uint64_t t0;        /* uv_hrtime() when its head was complete */
 	struct buf body;
 	struct buf extra;   /* headers added by the handler, as lines */
 	struct http_stream *stream;
@@ -98,6 +108,8 @@ void http_conn_close(struct http_conn *c);
 void http_conn_answered(struct http_conn *c);
 /* (Re)start the limit on a client's silence. */
 void http_conn_arm_idle(struct http_conn *c);
+/* Its timer calls cb after ms. */
+void http_conn_arm(struct http_conn *c, uv_timer_cb cb, uint64_t ms);
 
 /* http_answer.c */
 struct http_request *http_req_new(struct http_conn *c);

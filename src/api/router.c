@@ -1,4 +1,4 @@
-#include "api/api.h"
+#include "api/router.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "api/gnomon_ui.h"
 #include "api/guard.h"
 #include "api/http.h"
+#include "api/prometheus.h"
 #include "scheduler/engine.h"
 #include "scheduler/registry.h"
 #include "util/clock.h"
@@ -24,14 +25,6 @@
 
 #define MAX_SEGMENTS 64
 #define MAX_ARGS 2
-
-struct route {
-	const char *method;
-	const char *pattern; /* segments; "{}" captures one */
-	api_handler_fn fn;
-	const char *metric;  /* timer name */
-	int chronos;         /* served under /v1/scheduler and /scheduler */
-};
 
 static void handle_ping(struct api_env *env, struct http_request *req, const char *const *args)
 {
@@ -59,41 +52,43 @@ static void handle_metrics(struct api_env *env, struct http_request *req, const 
 	http_respond_json(req, 200, metrics_to_json(env->metrics, gauges, clock_now_ms()));
 }
 
-static const struct route routes[] = {
-	{"POST", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1},
-	{"PUT", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1},
-	{"POST", "dependency", chronos_post_dependency, "api.dependency.post", 1},
-	{"PUT", "dependency", chronos_post_dependency, "api.dependency.post", 1},
-	{"GET", "jobs", chronos_get_jobs, "api.jobs.list", 1},
-	{"GET", "jobs/search", chronos_search_jobs, "api.jobs.search", 1},
-	{"GET", "jobs/summary", chronos_jobs_summary, "api.jobs.summary", 1},
-	{"GET", "job/stat/{}", chronos_job_stat, "api.job.stat", 1},
-	{"GET", "job/{}", chronos_get_job, "api.job.get", 1},
-	{"DELETE", "job/{}", chronos_delete_job, "api.job.delete", 1},
-	{"PUT", "job/{}", chronos_run_job, "api.job.run", 1},
-	{"PUT", "job/success/{}", chronos_mark_success, "api.job.success", 1},
-	{"DELETE", "task/kill/{}", chronos_kill_tasks, "api.task.kill", 1},
-	{"PUT", "task/{**}", chronos_task_status, "api.task.status", 1},
-	{"GET", "stats/{}", chronos_stats_percentile, "api.stats", 1},
-	{"GET", "graph/dot", chronos_graph_dot, "api.graph.dot", 1},
-	{"GET", "graph/csv", chronos_graph_csv, "api.graph.csv", 1},
-	{"GET", "leader", handle_leader, "api.leader", 1},
-	{"GET", "leader", handle_leader, "api.leader", 0},
-	{"GET", "api/v1/jobs", gnomon_list_jobs, "api.v1.jobs.list", 0},
-	{"GET", "api/v1/overview", gnomon_overview, "api.v1.overview", 0},
-	{"GET", "api/v1/events", gnomon_events, "api.v1.events", 0},
-	{"GET", "api/v1/jobs/{}", gnomon_get_job_summary, "api.v1.jobs.get", 0},
-	{"GET", "api/v1/jobs/{}/runs", gnomon_list_runs, "api.v1.runs.list", 0},
-	{"GET", "api/v1/jobs/{}/next", gnomon_job_next, "api.v1.jobs.next", 0},
-	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0},
-	{"GET", "api/v1/runs/{**}", gnomon_get_run, "api.v1.runs.get", 0},
-	{"GET", "api/v1/schedule/preview", gnomon_schedule_preview, "api.v1.schedule.preview", 0},
-	{"GET", "api/v1/graph.svg", gnomon_graph_svg, "api.v1.graph.svg", 0},
-	{"GET", "", gnomon_ui_root, "ui.root", 0},
-	{"GET", "ui", gnomon_ui_file, "ui.file", 0},
-	{"GET", "ui/{**}", gnomon_ui_file, "ui.file", 0},
-	{"GET", "ping", handle_ping, "api.ping", 0},
-	{"GET", "metrics", handle_metrics, "api.metrics", 0},
+/* Every route that changes something needs the leader; reads are served by any server. */
+static const struct api_route routes[] = {
+	{"POST", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1, API_LEADER},
+	{"PUT", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1, API_LEADER},
+	{"POST", "dependency", chronos_post_dependency, "api.dependency.post", 1, API_LEADER},
+	{"PUT", "dependency", chronos_post_dependency, "api.dependency.post", 1, API_LEADER},
+	{"GET", "jobs", chronos_get_jobs, "api.jobs.list", 1, API_ANY},
+	{"GET", "jobs/search", chronos_search_jobs, "api.jobs.search", 1, API_ANY},
+	{"GET", "jobs/summary", chronos_jobs_summary, "api.jobs.summary", 1, API_ANY},
+	{"GET", "job/stat/{}", chronos_job_stat, "api.job.stat", 1, API_ANY},
+	{"GET", "job/{}", chronos_get_job, "api.job.get", 1, API_ANY},
+	{"DELETE", "job/{}", chronos_delete_job, "api.job.delete", 1, API_LEADER},
+	{"PUT", "job/{}", chronos_run_job, "api.job.run", 1, API_LEADER},
+	{"PUT", "job/success/{}", chronos_mark_success, "api.job.success", 1, API_LEADER},
+	{"DELETE", "task/kill/{}", chronos_kill_tasks, "api.task.kill", 1, API_LEADER},
+	{"PUT", "task/{**}", chronos_task_status, "api.task.status", 1, API_LEADER},
+	{"GET", "stats/{}", chronos_stats_percentile, "api.stats", 1, API_ANY},
+	{"GET", "graph/dot", chronos_graph_dot, "api.graph.dot", 1, API_ANY},
+	{"GET", "graph/csv", chronos_graph_csv, "api.graph.csv", 1, API_ANY},
+	{"GET", "leader", handle_leader, "api.leader", 1, API_ANY},
+	{"GET", "leader", handle_leader, "api.leader", 0, API_ANY},
+	{"GET", "api/v1/jobs", gnomon_list_jobs, "api.v1.jobs.list", 0, API_ANY},
+	{"GET", "api/v1/overview", gnomon_overview, "api.v1.overview", 0, API_ANY},
+	{"GET", "api/v1/events", gnomon_events, "api.v1.events", 0, API_ANY},
+	{"GET", "api/v1/jobs/{}", gnomon_get_job_summary, "api.v1.jobs.get", 0, API_ANY},
+	{"GET", "api/v1/jobs/{}/runs", gnomon_list_runs, "api.v1.runs.list", 0, API_ANY},
+	{"GET", "api/v1/jobs/{}/next", gnomon_job_next, "api.v1.jobs.next", 0, API_ANY},
+	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0, API_ANY},
+	{"GET", "api/v1/runs/{**}", gnomon_get_run, "api.v1.runs.get", 0, API_ANY},
+	{"GET", "api/v1/schedule/preview", gnomon_schedule_preview, "api.v1.schedule.preview", 0, API_ANY},
+	{"GET", "api/v1/graph.svg", gnomon_graph_svg, "api.v1.graph.svg", 0, API_ANY},
+	{"GET", "", gnomon_ui_root, "ui.root", 0, API_ANY},
+	{"GET", "ui", gnomon_ui_file, "ui.file", 0, API_ANY},
+	{"GET", "ui/{**}", gnomon_ui_file, "ui.file", 0, API_ANY},
+	{"GET", "ping", handle_ping, "api.ping", 0, API_ANY},
+	{"GET", "metrics", handle_metrics, "api.metrics", 0, API_ANY},
+	{"GET", "metrics/prometheus", prometheus_handle, "api.metrics.prometheus", 0, API_ANY},
 };
 
 
@@ -123,7 +118,7 @@ static int split(char *path, char **seg)
 /* Does route r match the segments? Fills args with the captures: "{}" takes one segment, "{**}" as many as
  * leave the rest of the pattern to match (a task id may contain '/'). Glues a "{**}" capture back together in
  * place, so call it only for the route that will run. */
-static int match(const struct route *r, char **seg, int nseg, const char **args, int glue)
+static int match(const struct api_route *r, char **seg, int nseg, const char **args, int glue)
 {
 	char pattern[64], *pseg[MAX_SEGMENTS];
 	int npseg, nargs = 0, i = 0;
@@ -170,9 +165,34 @@ static const char *strip_prefix(const char *path, int *chronos)
 	return path;
 }
 
-void api_handle(void *arg, struct http_request *req)
+/* Does the request satisfy the route's policy? Answers the refusal when it does not. */
+static bool policy_allows(const struct api_env *env, struct http_request *req, const struct api_route *r)
 {
-	struct api_env *env = arg;
+	const char *method = http_request_method(req), *path = http_request_path(req);
+
+	switch (r->policy) {
+	case API_ANY:
+		return true;
+	case API_LEADER:
+		if (!env->follower)
+			return true;
+		http_respond_error(req, 503, "%s %s: only the leader serves this, and this server is not the leader "
+		    "(the leader is %s)", method, path, env->leader && *env->leader ? env->leader : "unknown");
+		return false;
+	case API_AGENT:
+		http_respond_error(req, 403, "%s %s: only gnomon agents may use this, and this server has no agent "
+		    "credentials to check yet", method, path);
+		return false;
+	case API_ADMIN:
+		http_respond_error(req, 403, "%s %s: needs administrator credentials, which this server cannot check yet",
+		    method, path);
+		return false;
+	}
+	return false;
+}
+
+void api_route(struct api_env *env, struct http_request *req, const struct api_route *table, size_t n)
+{
 	const char *method = http_request_method(req), *rest, *args[MAX_ARGS] = {NULL, NULL};
 	char path[4096], *seg[MAX_SEGMENTS], allow[128] = "";
 	int chronos, nseg;
@@ -183,14 +203,18 @@ void api_handle(void *arg, struct http_request *req)
 	rest = strip_prefix(http_request_path(req), &chronos);
 	snprintf(path, sizeof(path), "%s", rest);
 	nseg = split(path, seg);
-	for (size_t i = 0; nseg >= 0 && i < sizeof(routes) / sizeof(routes[0]); i++) {
-		const struct route *r = &routes[i];
+	for (size_t i = 0; nseg >= 0 && i < n; i++) {
+		const struct api_route *r = &table[i];
 		if (r->chronos != chronos || !match(r, seg, nseg, args, 0))
 			continue;
 		if (strcmp(r->method, method) == 0) {
+			http_request_set_tag(req, r);
+			if (!policy_allows(env, req, r))
+				return;
 			match(r, seg, nseg, args, 1);
 			r->fn(env, req, args);
-			metrics_timer(env->metrics, r->metric, (int64_t)(uv_hrtime() - t0), clock_now_ms());
+			if (env->metrics)
+				metrics_timer(env->metrics, r->metric, (int64_t)(uv_hrtime() - t0), clock_now_ms());
 			return;
 		}
 		if (strstr(allow, r->method) == NULL) {
@@ -207,6 +231,34 @@ void api_handle(void *arg, struct http_request *req)
 	} else {
 		http_respond_error(req, 404, "no such endpoint: %s %s", method, http_request_path(req));
 	}
+}
+
+const struct api_route *api_routes(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
+}
+
+void api_route_label(const struct api_route *r, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s", r->chronos ? "/v1/scheduler/" : "/", r->pattern);
+}
+
+void api_handle(void *arg, struct http_request *req)
+{
+	api_route(arg, req, routes, sizeof(routes) / sizeof(routes[0]));
+}
+
+void api_done(void *arg, struct http_request *req, uint64_t nanos)
+{
+	struct api_env *env = arg;
+	const struct api_route *r = http_request_tag(req);
+	char label[128];
+
+	if (r == NULL || env->prom == NULL)
+		return; /* refused before routing, or no route */
+	api_route_label(r, label, sizeof(label));
+	prometheus_observe_request(env->prom, http_request_method(req), label, nanos);
 }
 
 void api_check(void *arg, struct http_request *req)

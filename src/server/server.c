@@ -14,6 +14,7 @@
 #include "api/gnomon_events.h"
 #include "api/guard.h"
 #include "api/http.h"
+#include "api/prometheus.h"
 #include "job/job.h"
 #include "job/job_json.h"
 #include "notify/notify.h"
@@ -41,6 +42,7 @@ struct server {
 	struct events *events;
 	struct http_server *http;
 	struct api_guard *guard;
+	struct prometheus *prom;
 	struct engine *engine;
 	struct notify *notify;
 	struct job_defaults defaults;
@@ -217,6 +219,7 @@ static int start(struct server *srv)
 		.port = (int)srv->cfg.http_port,
 		.max_body = (size_t)srv->cfg.max_body_size,
 		.head = api_check,
+		.done = api_done,
 	};
 
 	srv->defaults = (struct job_defaults){
@@ -234,6 +237,11 @@ static int start(struct server *srv)
 	srv->zones = schedule_zones_new();
 	srv->metrics = metrics_new(clock_now_ms());
 	srv->events = events_new();
+	/* before the engine starts: the runs it recovers count */
+	if (prometheus_new(srv->events, srv->cfg.metrics_per_job, &srv->prom) < 0) {
+		log_warnx("events: too many subscribers for the Prometheus metrics");
+		return -1;
+	}
 	if (load_jobs(srv) < 0)
 		return -1;
 	if (uv_loop_init(&srv->loop) < 0)
@@ -290,6 +298,7 @@ static int start(struct server *srv)
 		.loop = &srv->loop,
 		.job_history_limit = srv->cfg.job_history_limit,
 		.guard = srv->guard,
+		.prom = srv->prom,
 	};
 	srv->api.event_hub = event_stream_hub_new(&srv->loop, srv->events, &srv->api);
 	uv_signal_init(&srv->loop, &srv->sigint);
@@ -320,6 +329,7 @@ static void stop(struct server *srv)
 			log_warnx("event loop closed with handles still open");
 	}
 	event_stream_hub_free(srv->api.event_hub);
+	prometheus_free(srv->prom);
 	metrics_free(srv->metrics);
 	events_free(srv->events);
 	schedule_zones_free(srv->zones);

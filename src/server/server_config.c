@@ -57,6 +57,8 @@ const struct config_option server_options[] = {
 	    "which runs keep their working directory when they end: never, failed (failed or lost) or always"},
 	{"keep-work-dirs-max-size", CONFIG_SIZE, "1G", 0, 1LL << 50, OPT(keep_work_dirs_max_size),
 	    "disk space the kept working directories may use together; past it the oldest go first (0: no limit)"},
+	{"metrics-per-job", CONFIG_BOOL, "true", 0, 0, OPT(metrics_per_job),
+	    "GET /metrics/prometheus lists each job's last success and failure times (false: leave them out)"},
 	{"config", CONFIG_FILE, NULL, 0, 0, OPT(config_file),
 	    "read options from FILE, one 'name = value' a line; the environment and the flags override it"},
 	/* Notifications (README, "Notifications"); Chronos's --mail_server ... spellings work as well. */

@@ -34,6 +34,7 @@ struct server_config {
 	/* Runs' working directories. */
 	char *keep_work_dirs;
 	long long keep_work_dirs_max_size;
+	bool metrics_per_job;
 	char *config_file;
 	/* Notifications (src/notify). */
 	char *mail_server;

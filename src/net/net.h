@@ -1,0 +1,61 @@
+/* One HTTP client on the libuv loop: libcurl's multi interface driven by the loop (curl tells which sockets to
+ * watch and when its timer is due; uv_poll and uv_timer do the watching), so many requests are in flight at once
+ * and none blocks the thread that owns the scheduler state. For the leader proxy, agents and notifications.
+ * Everything here runs on the loop thread: requests are made there and complete there. */
+#ifndef GNOMON_NET_NET_H
+#define GNOMON_NET_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define NET_TIMEOUT_DEFAULT_MS 30000               /* a whole request, when the caller gives none */
+#define NET_RESPONSE_MAX_DEFAULT ((size_t)1 << 20)  /* a response body, when the caller gives no cap */
+
+struct net_client;
+struct net_request;
+
+/* What came back; valid only during the completion callback. */
+struct net_response {
+	long status;              /* the HTTP status code */
+	const char *body;         /* NUL-terminated (the body may hold NULs of its own: use body_len) */
+	size_t body_len;
+	const struct net_request *req; /* for net_response_header() */
+};
+
+/* A request ended, on the loop thread, exactly once unless it was cancelled: rc is 0 with the response (of any
+ * status), or a negative errno with resp NULL and a message in err: -ETIMEDOUT (its timeout passed),
+ * -ECONNREFUSED (nobody listens), -ECONNRESET (the connection ended without a complete answer), -E2BIG (the
+ * body passed the cap), -EHOSTUNREACH (the name does not resolve, the host cannot be reached), -EINVAL (a URL
+ * or option curl refused), -ECANCELED (the client was closed), -EIO (anything else). */
+typedef void (*net_done_fn)(void *ctx, int rc, const struct net_response *resp, const char *err);
+
+struct net_request_options {
+	const char *method;          /* NULL: GET (POST when there is a body) */
+	const char *url;             /* http:// or https:// only */
+	const char *const *headers;  /* "Name: value" lines, NULL-terminated; NULL: none */
+	const char *body;            /* copied; NULL: no body */
+	size_t body_len;
+	uint64_t timeout_ms;         /* the whole request, connecting included; 0: NET_TIMEOUT_DEFAULT_MS */
+	size_t max_response;         /* bytes of response body; 0: NET_RESPONSE_MAX_DEFAULT */
+};
+
+/* A client on loop; returns 0 or a negative errno (libcurl could not start). */
+int net_client_new(uv_loop_t *loop, struct net_client **out) __attribute__((warn_unused_result));
+/* Close the client: every request still in flight completes with -ECANCELED (from inside this call), and the
+ * client is freed once its loop handles are closed (keep running the loop). NULL is fine. */
+void net_client_close(struct net_client *c);
+
+/* Start a request; fn(ctx, ...) is called from the loop later, never from inside this call. Redirects are not
+ * followed, and the environment's proxy variables apply as in curl. Returns 0 with *out (NULL is fine) valid
+ * until fn returns or net_request_cancel(); -ESHUTDOWN when the client is closing, -EINVAL for a missing URL,
+ * -EIO when libcurl refuses. */
+int net_request(struct net_client *c, const struct net_request_options *opt, net_done_fn fn, void *ctx,
+    struct net_request **out) __attribute__((warn_unused_result));
+/* Abandon a request in flight: its connection is closed and fn is not called. Not from inside its own fn. */
+void net_request_cancel(struct net_request *r);
+
+/* A header field of the response (the last one, when repeated), or NULL; during the completion callback. */
+const char *net_response_header(const struct net_response *resp, const char *name);
+
+#endif

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,20 +31,6 @@
 #define PRUNE_INTERVAL_MS (3600 * 1000)
 
 
-/* The server's own account: tasks without another runAsUser run as it. */
-static void own_account(struct engine *e)
-{
-	struct passwd pw, *found = NULL;
-	char buf[4096];
-	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found) {
-		e->user = xstrdup(pw.pw_name);
-		e->home = xstrdup(pw.pw_dir);
-	} else {
-		e->user = xasprintf("%u", (unsigned)geteuid());
-		e->home = xstrdup("/");
-	}
-}
-
 struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *store, struct schedule_zones *zones,
     const struct engine_config *cfg)
 {
@@ -61,7 +46,7 @@ struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *s
 	e->armed_ms = INT64_MAX;
 	if (cfg->spawn_threads > 1 && spawn_pool_new(cfg->spawn_threads - 1, &e->spawn_pool) < 0)
 		log_warnx("cannot start the spawn threads: runs that start together are spawned one by one");
-	own_account(e);
+	exec_user_self(&e->self);
 	if ((e->data_dir_abs = realpath(cfg->data_dir, NULL)) == NULL)
 		e->data_dir_abs = xstrdup(cfg->data_dir);
 	uv_timer_init(loop, &e->timer);
@@ -516,8 +501,6 @@ static void on_closed(uv_handle_t *h)
 	heap_free(&e->retries);
 	spawn_pool_free(e->spawn_pool);
 	strmap_free(e->runs);
-	free(e->user);
-	free(e->home);
 	free(e->data_dir_abs);
 	free(e);
 }

@@ -50,7 +50,7 @@ struct engine {
 	struct workdirs *workdirs;  /* removes or keeps runs' working directories, on a thread of its own */
 	struct strmap *runs;        /* task id -> struct run, every run the engine holds */
 	struct run *all;            /* the same runs, as a list */
-	char *user, *home;          /* the server's own account, for tasks that run as it */
+	struct exec_user self;      /* the server's own account, looked up at start-up: tasks run as it by default */
 	char *data_dir_abs;         /* GNOMON_DATA_DIR of every task: recovery kills only this server's tasks */
 	struct run *queue_head[2], *queue_tail[2]; /* [1]: highPriority */
 	size_t queue_len[2];

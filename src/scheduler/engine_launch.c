@@ -37,30 +37,9 @@ static char **run_argv(const struct job *j, const struct run *r, char *err, size
 	return argv;
 }
 
-/* The account a run runs as, checked before anything is created for it: 0, or -errno with err. */
-static int run_account(struct engine *e, const char *run_as, struct exec_user *user, bool *other, char *err,
-    size_t errlen)
-{
-	int rc;
-
-	*other = strcmp(run_as, e->user) != 0;
-	if (!*other)
-		return 0;
-	if ((rc = exec_user_lookup(run_as, user, err, errlen)) < 0)
-		return rc;
-	if (user->uid == geteuid()) {
-		*other = false; /* another name of the server's own account */
-		return 0;
-	}
-	if (geteuid() != 0) {
-		snprintf(err, errlen, "gnomon runs as '%s', not root: cannot run jobs as '%s'", e->user, run_as);
-		return -EPERM;
-	}
-	return 0;
-}
-
 /* What one run's spec points to, kept until its spawn. */
 struct launch {
+	struct exec_account account;
 	struct exec_env_var extra[2];
 	char out_path[4096], err_path[4096], cwd[4096];
 	char **argv, **envp;
@@ -84,9 +63,7 @@ static int prepare(void *ctx, size_t i, struct exec_spec *spec, char *err, size_
 	struct run *r = b->runs[i];
 	struct jobrec *rec = run_jobrec(e, r);
 	struct launch *l = &b->l[i];
-	struct exec_user user;
 	const char *run_as;
-	bool other_user;
 	int rc;
 
 	if (rec == NULL) {
@@ -94,8 +71,8 @@ static int prepare(void *ctx, size_t i, struct exec_spec *spec, char *err, size_
 		return -ENOENT;
 	}
 	struct job *j = rec->job;
-	run_as = j->run_as_user[0] ? j->run_as_user : e->user;
-	if ((rc = run_account(e, run_as, &user, &other_user, err, errlen)) < 0)
+	run_as = j->run_as_user[0] ? j->run_as_user : e->self.name;
+	if ((rc = exec_account_check(&e->self, run_as, &l->account, err, errlen)) < 0)
 		return rc;
 	if ((l->argv = run_argv(j, r, err, errlen)) == NULL)
 		return -EINVAL;
@@ -105,7 +82,7 @@ static int prepare(void *ctx, size_t i, struct exec_spec *spec, char *err, size_
 		snprintf(err, errlen, "cannot create the working directory %.300s: %s", l->cwd, strerror(errno));
 		return rc;
 	}
-	if (other_user && chown(l->cwd, user.uid, user.gid) < 0) {
+	if (l->account.launcher && chown(l->cwd, l->account.user.uid, l->account.user.gid) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot give the working directory %.300s to %s: %s", l->cwd, run_as,
 		    strerror(errno));
@@ -118,7 +95,7 @@ static int prepare(void *ctx, size_t i, struct exec_spec *spec, char *err, size_
 	struct exec_env_input in = {
 		.task_id = r->rec.task_id, .job_name = j->name, .job_owner = j->owner, .hostname = e->cfg.hostname,
 		.mem = j->mem, .cpus = j->cpus, .disk = j->disk, .run_time_ms = r->rec.due_ms,
-		.attempt = (uint32_t)r->rec.attempt, .user = run_as, .home = other_user ? user.home : e->home,
+		.attempt = (uint32_t)r->rec.attempt, .user = run_as, .home = l->account.user.home,
 		.extra = l->extra, .n_extra = 2, .job_env = (const struct exec_env_var *)j->env, .n_job_env = j->n_env,
 	};
 	l->envp = exec_env_build(&in);
@@ -127,6 +104,7 @@ static int prepare(void *ctx, size_t i, struct exec_spec *spec, char *err, size_
 	spec->envp = l->envp;
 	spec->cwd = l->cwd;
 	spec->run_as_user = run_as;
+	spec->account = &l->account;
 	spec->out_path[EXEC_STDOUT] = l->out_path;
 	spec->out_path[EXEC_STDERR] = l->err_path;
 	spec->cap_head = spec->cap_tail = e->cfg.log_cap;
@@ -144,7 +122,7 @@ void run_launch_many(struct engine *e, struct run *const *runs, size_t n, exec_e
 	struct exec_spec *specs = xcalloc(n, sizeof(*specs));
 	struct exec_task **tasks = xcalloc(n, sizeof(*tasks));
 
-	exec_start_many(e->loop, e->spawn_pool, specs, n, prepare, &b, tasks, rc, errs, errlen);
+	exec_start_many(e->loop, e->spawn_pool, &e->self, specs, n, prepare, &b, tasks, rc, errs, errlen);
 	for (size_t i = 0; i < n; i++) {
 		runs[i]->task = tasks[i];
 		if (rc[i] < 0)

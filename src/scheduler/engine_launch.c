@@ -10,7 +10,7 @@
 
 #include "exec/exec.h"
 #include "exec/exec_env.h"
-#include "exec/exec_words.h"
+#include "job/job_words.h"
 #include "job/job.h"
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
@@ -30,7 +30,7 @@ static char **run_argv(const struct job *j, const struct run *r, char *err, size
 		const char *one[1] = {r->override};
 		return exec_argv_build(j->command, one, 1, true);
 	}
-	if (exec_words_split(r->override, &words, &n, err, errlen) < 0)
+	if (job_words_split(r->override, &words, &n, err, errlen) < 0)
 		return NULL;
 	argv = exec_argv_build(j->command, (const char *const *)words, n, false);
 	free(words);

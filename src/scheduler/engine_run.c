@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "exec/exec.h"
-#include "exec/exec_words.h"
+#include "job/job_words.h"
 #include "job/job.h"
 #include "job/task_id.h"
 #include "schedule/schedule.h"
@@ -764,7 +764,7 @@ int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, 
 	if (arguments && !rec->job->shell) {
 		/* An argv job's arguments must split into words before the run is recorded. */
 		char *args = task_id_arguments(rec->job, arguments), **words;
-		rc = exec_words_split(args, &words, NULL, err, errlen);
+		rc = job_words_split(args, &words, NULL, err, errlen);
 		free(args);
 		if (rc < 0)
 			return rc;

@@ -435,20 +435,13 @@ int engine_start(struct engine *e)
 	int64_t now = clock_now_ms();
 	int rc;
 
-	/* Logs are the server's; work/ lets each run's user reach its own directory. */
-	static const struct {
-		const char *name;
-		mode_t mode;
-	} dirs[] = {{"logs", 0750}, {"work", 0711}};
+	/* work/ lets each run's user reach its own directory. */
 	char path[4096];
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", e->cfg.data_dir, dirs[i].name);
-		if (mkdir(path, dirs[i].mode) < 0 && errno != EEXIST) {
-			log_warn("cannot create %s", path);
-			return -errno;
-		}
-	}
 	snprintf(path, sizeof(path), "%s/work", e->cfg.data_dir);
+	if (mkdir(path, 0711) < 0 && errno != EEXIST) {
+		log_warn("cannot create %s", path);
+		return -errno;
+	}
 	if ((rc = workdirs_new(path, e->cfg.keep_work_dirs, e->cfg.keep_work_dirs_max, &e->workdirs)) < 0)
 		return rc;
 	for (size_t i = 0; i < registry_slots(e->reg); i++)

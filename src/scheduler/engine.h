@@ -17,6 +17,7 @@ struct events;
 struct jobrec;
 struct metrics;
 struct registry;
+struct run_output;
 struct run_record;
 struct schedule_zones;
 struct store;
@@ -35,6 +36,7 @@ struct engine_config {
 	                              * one on the loop thread) */
 	enum workdirs_keep keep_work_dirs; /* the runs whose working directory is kept when they end */
 	int64_t keep_work_dirs_max;  /* bytes the kept working directories may use together (0: no cap) */
+	struct run_output *output;   /* the runs' captured output: removed with their records (borrowed) */
 	struct metrics *metrics;     /* counters and histograms of runs (borrowed) */
 	struct events *events;       /* told about runs and job outcomes (borrowed; NULL: nobody) */
 };

@@ -95,7 +95,7 @@ void run_hold(struct engine *e, struct run *r);
 void run_finish(struct engine *e, struct run *r, enum run_status status, const char *reason);
 /* Remove what a run left on disk: its output files and its working directory (by the workdirs thread, or
  * before returning when wait: a launch that failed leaves nothing behind). */
-void run_remove_files(struct engine *e, int64_t id, bool wait);
+void run_remove_files(struct engine *e, const char *task_id, int64_t id, bool wait);
 
 /* engine_launch.c: spawn the processes of n runs, in parallel on the engine's spawn pool (on_exit follows for
  * each, with the run as ctx). rc[i] is 0 with runs[i]->task set, or -errno with a message at errs + i * errlen

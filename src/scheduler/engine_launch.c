@@ -11,6 +11,7 @@
 #include "exec/exec.h"
 #include "exec/exec_env.h"
 #include "job/job_words.h"
+#include "history/run_output_files.h"
 #include "job/job.h"
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
@@ -88,8 +89,10 @@ static int prepare(void *ctx, size_t i, struct exec_spec *spec, char *err, size_
 		    strerror(errno));
 		return rc;
 	}
-	run_log_path(e->cfg.data_dir, r->rec.id, "stdout", l->out_path, sizeof(l->out_path));
-	run_log_path(e->cfg.data_dir, r->rec.id, "stderr", l->err_path, sizeof(l->err_path));
+	run_output_files_path(e->cfg.data_dir, &(struct run_output_key){r->rec.task_id, r->rec.id}, RUN_STDOUT,
+	    l->out_path, sizeof(l->out_path));
+	run_output_files_path(e->cfg.data_dir, &(struct run_output_key){r->rec.task_id, r->rec.id}, RUN_STDERR,
+	    l->err_path, sizeof(l->err_path));
 	l->extra[0] = (struct exec_env_var){"GNOMON_PARENT_TASK_IDS", r->rec.parents};
 	l->extra[1] = (struct exec_env_var){"GNOMON_DATA_DIR", e->data_dir_abs};
 	struct exec_env_input in = {
@@ -126,7 +129,7 @@ void run_launch_many(struct engine *e, struct run *const *runs, size_t n, exec_e
 	for (size_t i = 0; i < n; i++) {
 		runs[i]->task = tasks[i];
 		if (rc[i] < 0)
-			run_remove_files(e, runs[i]->rec.id, true); /* a launch that fails leaves no working directory */
+			run_remove_files(e, runs[i]->rec.task_id, runs[i]->rec.id, true); /* a launch that fails leaves no working directory */
 		free(b.l[i].argv);
 		free(b.l[i].envp);
 	}

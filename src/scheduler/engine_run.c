@@ -13,6 +13,7 @@
 #include "exec/exec.h"
 #include "job/job_words.h"
 #include "job/job.h"
+#include "history/run_output.h"
 #include "job/task_id.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine_internal.h"
@@ -210,15 +211,12 @@ static void job_next(struct engine *e, struct jobrec *rec)
 	}
 }
 
-void run_remove_files(struct engine *e, int64_t id, bool wait)
+void run_remove_files(struct engine *e, const char *task_id, int64_t id, bool wait)
 {
 	char path[4096], err[512];
 	int rc;
 
-	run_log_path(e->cfg.data_dir, id, "stdout", path, sizeof(path));
-	unlink(path);
-	run_log_path(e->cfg.data_dir, id, "stderr", path, sizeof(path));
-	unlink(path);
+	run_output_remove(e->cfg.output, &(struct run_output_key){task_id, id});
 	if (e->workdirs && !wait) {
 		workdirs_remove(e->workdirs, id);
 		return;
@@ -230,8 +228,7 @@ void run_remove_files(struct engine *e, int64_t id, bool wait)
 
 static void on_pruned(void *ctx, const char *task_id, int64_t id)
 {
-	(void)task_id;
-	run_remove_files(ctx, id, false);
+	run_remove_files(ctx, task_id, id, false);
 }
 
 void run_prune_history(struct engine *e)

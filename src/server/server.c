@@ -14,6 +14,7 @@
 #include "api/gnomon_events.h"
 #include "api/guard.h"
 #include "api/http.h"
+#include "history/run_output_files.h"
 #include "job/job.h"
 #include "job/job_json.h"
 #include "notify/notify.h"
@@ -43,6 +44,7 @@ struct server {
 	struct api_guard *guard;
 	struct engine *engine;
 	struct notify *notify;
+	struct run_output *output;
 	struct job_defaults defaults;
 	struct api_env api;
 	char *leader;
@@ -64,7 +66,6 @@ static void notify_settings(const struct server_config *c, struct notify_config 
 	*out = (struct notify_config){
 		.cluster_name = c->cluster_name,
 		.hostname = c->hostname,
-		.data_dir = c->data_dir,
 		.mail_server = c->mail_server,
 		.mail_from = c->mail_from,
 		.mail_user = c->mail_user,
@@ -230,6 +231,10 @@ static int start(struct server *srv)
 		log_warnx("%s", err);
 		return -1;
 	}
+	if (run_output_files_new(srv->cfg.data_dir, &srv->output, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
 	srv->reg = registry_new();
 	srv->zones = schedule_zones_new();
 	srv->metrics = metrics_new(clock_now_ms());
@@ -261,12 +266,14 @@ static int start(struct server *srv)
 		.log_cap = (size_t)srv->cfg.log_cap,
 		.spawn_threads = srv->cfg.spawn_threads > 0 ? (unsigned)srv->cfg.spawn_threads : spawn_threads_default(),
 		.keep_work_dirs_max = srv->cfg.keep_work_dirs_max_size,
+		.output = srv->output,
 		.metrics = srv->metrics,
 		.events = srv->events,
 	};
 	if (workdirs_keep_parse(srv->cfg.keep_work_dirs, &ecfg.keep_work_dirs) < 0)
 		ecfg.keep_work_dirs = WORKDIRS_KEEP_NEVER; /* configure() checked it */
 	notify_settings(&srv->cfg, &ncfg);
+	ncfg.output = srv->output;
 	srv->notify = notify_new(&srv->loop, &ncfg, srv->events, srv->metrics, err, sizeof(err));
 	if (srv->notify == NULL) {
 		log_warnx("%s", err);
@@ -284,7 +291,7 @@ static int start(struct server *srv)
 		.defaults = &srv->defaults,
 		.metrics = srv->metrics,
 		.leader = srv->leader,
-		.data_dir = srv->cfg.data_dir,
+		.output = srv->output,
 		.engine = srv->engine,
 		.events = srv->events,
 		.loop = &srv->loop,
@@ -325,6 +332,7 @@ static void stop(struct server *srv)
 	schedule_zones_free(srv->zones);
 	registry_free(srv->reg);
 	store_close(srv->store);
+	run_output_free(srv->output);
 	api_guard_free(srv->guard);
 	free(srv->leader);
 	config_free(server_options, &srv->cfg);

@@ -180,7 +180,8 @@ int runner_kill(struct runner *r, struct runner_task *t, uint64_t grace_ms) __at
  * report each, then of any other task it holds; done may be called before this returns (runner_local does) or
  * later (a remote runner waits for its agents, at least a lease). Surviving processes of the named tasks that
  * nobody can watch any more (an earlier server's) are killed and reported ENDED, RUNNER_END_LOST. epoch: the
- * reconciling leader's, at least the highest seen (a lower one is reported as nothing known). */
+ * reconciling leader's, at least the highest seen (a lower one gets no report at all). task_ids are borrowed for
+ * the call: a runner that answers later copies them. */
 void runner_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, size_t n,
     runner_reconciled_fn done, void *ctx);
 /* Hear the events of a reported running task with ctx from now on. */

@@ -16,6 +16,7 @@ struct job_defaults;
 struct metrics;
 struct prometheus;
 struct registry;
+struct run_output;
 struct schedule_zones;
 struct store;
 
@@ -27,7 +28,7 @@ struct api_env {
 	const struct job_defaults *defaults;
 	struct metrics *metrics;
 	const char *leader;          /* "host:port" of the leader (this server when standalone) */
-	const char *data_dir;        /* run logs live in DATA_DIR/logs/<run id>.stdout|.stderr */
+	struct run_output *output;   /* the runs' captured output (history/run_output.h) */
 	struct engine *engine;
 	struct events *events;       /* job changes made through the API are told here */
 	struct event_stream_hub *event_hub; /* GET /api/v1/events clients */

@@ -1,16 +1,14 @@
 #include "api/gnomon_runs.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "api/api_json.h"
 #include "api/http.h"
+#include "history/run_output.h"
 #include "scheduler/engine.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
@@ -98,14 +96,13 @@ void gnomon_get_run(struct api_env *env, struct http_request *req, const char *c
 	run_record_clear(&r);
 }
 
-/* A captured output file streamed in LOG_CHUNK pieces. */
+/* A run's captured output streamed in LOG_CHUNK pieces, read through the run-output interface. */
 #define FOLLOW_POLL_MS 200 /* how often a follower looks for new output */
 
 struct log_stream {
-	int fd;        /* -1 when nothing was captured (yet) */
+	struct run_output_reader *reader;
 	bool follow;   /* follow=1 for a run that has not ended */
 	char *task_id; /* the run, for the follow hook */
-	char *path;    /* the file, opened late when the run has not written yet */
 	char *chunk;
 	struct api_env *env;
 	struct http_stream *stream;
@@ -119,19 +116,17 @@ static void on_follow_poll(uv_timer_t *t)
 	http_stream_wake(ls->stream);
 }
 
-/* At the end of what the file holds now. Not following: the end. Following a run the engine still holds: sleep
- * (the connection is suspended) and look again in FOLLOW_POLL_MS. Following a run that has just ended: one more
- * pass, for what it wrote last (the tail of a capped stream lands at the end), then the end. */
+/* At the end of what the run's output holds now. Not following: the end. Following a run the engine still
+ * holds: sleep (the connection is suspended) and look again in FOLLOW_POLL_MS. Following a run that has just
+ * ended: one more pass, for what it wrote last (the tail of a capped stream lands at the end), then the end. */
 static int log_at_end(struct log_stream *ls)
 {
 	if (!ls->follow)
 		return 0;
-	if (!engine_run_active(ls->env->engine, ls->task_id))
+	if (!engine_run_active(ls->env->engine, ls->task_id)) {
 		ls->follow = false;
-	if (ls->fd < 0)
-		ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (!ls->follow)
-		return ls->fd >= 0 ? 1 : 0;
+		return 1;
+	}
 	if (!ls->poll_open) {
 		uv_timer_init(ls->env->loop, &ls->poll);
 		ls->poll.data = ls;
@@ -144,15 +139,10 @@ static int log_at_end(struct log_stream *ls)
 static int log_next(void *arg, struct buf *out)
 {
 	struct log_stream *ls = arg;
-	ssize_t n;
+	ssize_t n = run_output_read(ls->reader, ls->chunk, LOG_CHUNK);
 
-	if (ls->fd < 0)
-		return log_at_end(ls);
-	do
-		n = read(ls->fd, ls->chunk, LOG_CHUNK);
-	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		log_warn("run '%s': reading its captured output", ls->task_id);
+		log_warnx("run '%s': reading its captured output: %s", ls->task_id, strerror((int)-n));
 		return -1;
 	}
 	if (n == 0)
@@ -162,10 +152,8 @@ static int log_next(void *arg, struct buf *out)
 
 static void log_stream_free(struct log_stream *ls)
 {
-	if (ls->fd >= 0)
-		close(ls->fd);
+	run_output_close(ls->reader);
 	free(ls->task_id);
-	free(ls->path);
 	free(ls->chunk);
 	free(ls);
 }
@@ -204,37 +192,36 @@ static int query_follow(struct http_request *req, bool *follow)
 void gnomon_run_log(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	const char *stream = http_request_query(req, "stream");
+	struct run_output_reader *reader;
 	struct log_stream *ls;
 	struct http_stream *hs;
 	struct run_record r;
-	char path[PATH_MAX], quoted[API_QUOTE_MAX];
+	enum run_stream s;
+	char quoted[API_QUOTE_MAX];
 	bool follow;
+	int rc;
 
 	run_record_init(&r);
 	if (stream == NULL || *stream == '\0')
 		stream = "stdout";
 	if (find_run(env, req, args[0], &r) < 0)
 		goto out;
-	if (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0) {
+	if (run_stream_parse(stream, &s) < 0) {
 		http_respond_error(req, 400, "stream: expected stdout or stderr, got '%s'",
 		    api_quoted(stream, quoted, sizeof(quoted)));
 		goto out;
 	}
 	if (query_follow(req, &follow) < 0)
 		goto out;
-	run_log_path(env->data_dir, r.id, stream, path, sizeof(path));
-	ls = xcalloc(1, sizeof(*ls));
-	ls->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (ls->fd < 0 && errno != ENOENT) {
+	if ((rc = run_output_open(env->output, &(struct run_output_key){r.task_id, r.id}, s, &reader)) < 0) {
 		http_respond_error(req, 500, "%s: cannot read the captured output of '%s': %s", stream,
-		    api_quoted(r.task_id, quoted, sizeof(quoted)),
-		    strerror(errno));
-		free(ls);
+		    api_quoted(r.task_id, quoted, sizeof(quoted)), strerror(-rc));
 		goto out;
 	}
+	ls = xcalloc(1, sizeof(*ls));
+	ls->reader = reader;
 	ls->follow = follow && !run_status_is_final(r.status);
 	ls->task_id = xstrdup(r.task_id);
-	ls->path = xstrdup(path);
 	ls->chunk = xmalloc(LOG_CHUNK);
 	ls->env = env;
 	hs = http_respond_stream(req, 200, LOG_CONTENT_TYPE, log_next, ls, log_free);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -177,12 +178,18 @@ static void on_pipe(uv_poll_t *h, int status, int events)
 	}
 }
 
-/* Record how the leader ended. */
-static void record_status(struct exec_task *t, const siginfo_t *si)
+/* Record how the leader ended, and what it used (ru NULL: not known). */
+static void record_status(struct exec_task *t, const siginfo_t *si, const struct rusage *ru)
 {
 	t->res.end_ms = clock_now_ms();
 	t->res.duration_us = (int64_t)((uv_hrtime() - t->start_ns) / 1000);
 	t->res.exit_code = -1;
+	t->res.user_cpu_us = t->res.system_cpu_us = t->res.max_rss_kib = -1;
+	if (ru) {
+		t->res.user_cpu_us = (int64_t)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec;
+		t->res.system_cpu_us = (int64_t)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
+		t->res.max_rss_kib = ru->ru_maxrss;
+	}
 	if (si->si_code == CLD_EXITED) {
 		t->res.exit_code = si->si_status;
 	} else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) {
@@ -196,12 +203,14 @@ static void record_status(struct exec_task *t, const siginfo_t *si)
 static void on_pidfd(uv_poll_t *h, int status, int events)
 {
 	struct exec_task *t = h->data;
+	struct rusage ru;
 	siginfo_t si;
 	int rc;
 
 	(void)status;
 	(void)events;
 	memset(&si, 0, sizeof(si));
+	memset(&ru, 0, sizeof(ru));
 	do
 		rc = waitid((idtype_t)P_PIDFD, (id_t)t->pidfd, &si, WEXITED | WNOHANG | WNOWAIT);
 	while (rc < 0 && errno == EINTR);
@@ -209,8 +218,9 @@ static void on_pidfd(uv_poll_t *h, int status, int events)
 		return; /* not exited yet */
 	if (rc == 0) {
 		signal_group(t, SIGKILL);
+		/* The system call, not glibc's waitid(), which has no room for the resource use. */
 		do
-			rc = waitid((idtype_t)P_PIDFD, (id_t)t->pidfd, &si, WEXITED | WNOHANG);
+			rc = (int)syscall(SYS_waitid, P_PIDFD, t->pidfd, &si, WEXITED | WNOHANG, &ru);
 		while (rc < 0 && errno == EINTR);
 	}
 	if (rc < 0) {
@@ -218,7 +228,7 @@ static void on_pidfd(uv_poll_t *h, int status, int events)
 		memset(&si, 0, sizeof(si));
 		t->res.status_lost = true;
 	}
-	record_status(t, &si);
+	record_status(t, &si, rc < 0 ? NULL : &ru);
 	t->reaped = true;
 	uv_close((uv_handle_t *)&t->pid_poll, on_handle_closed);
 	close(t->pidfd);
@@ -400,6 +410,7 @@ static void unwind(struct exec_task *t)
 struct starting {
 	struct exec_spec *spec;
 	struct exec_task *t; /* NULL until spawned */
+	struct exec_account account; /* checked here when the spec has none */
 	int files[2];
 	int rc;
 	char *err;
@@ -409,6 +420,7 @@ struct starting {
 /* The tasks of one exec_start_many() call, and how to prepare them. */
 struct start_many {
 	struct starting *st;
+	const struct exec_user *self; /* the server's account */
 	exec_prepare_fn prepare;
 	void *ctx;
 };
@@ -430,12 +442,15 @@ static void start_spawn(void *ctx, size_t i)
 	st->files[0] = st->files[1] = -1;
 	if (many->prepare && (st->rc = many->prepare(many->ctx, i, st->spec, st->err, st->errlen)) < 0)
 		return;
-	req = (struct spawn_req){spec->argv, spec->envp, spec->cwd, spec->run_as_user, -1, -1};
 	if (!spec->argv || !spec->argv[0] || !spec->on_exit) {
 		snprintf(st->err, st->errlen, "exec: no command or no exit callback");
 		st->rc = -EINVAL;
 		return;
 	}
+	if (!spec->account &&
+	    (st->rc = exec_account_check(many->self, spec->run_as_user, &st->account, st->err, st->errlen)) < 0)
+		return;
+	req = (struct spawn_req){spec->argv, spec->envp, spec->cwd, spec->account ? spec->account : &st->account, -1, -1};
 	rc = spawn_plan(&req, &plan, st->err, st->errlen);
 	if (rc < 0) {
 		st->rc = rc;
@@ -513,11 +528,17 @@ static int start_watch(uv_loop_t *loop, struct starting *st)
 	return 0;
 }
 
-void exec_start_many(uv_loop_t *loop, struct spawn_pool *pool, struct exec_spec *specs, size_t n,
-    exec_prepare_fn prepare, void *ctx, struct exec_task **out, int *rc, char *errs, size_t errlen)
+void exec_start_many(uv_loop_t *loop, struct spawn_pool *pool, const struct exec_user *self, struct exec_spec *specs,
+    size_t n, exec_prepare_fn prepare, void *ctx, struct exec_task **out, int *rc, char *errs, size_t errlen)
 {
 	struct starting one, *st = n == 1 ? &one : xcalloc(n, sizeof(*st));
-	struct start_many many = {st, prepare, ctx};
+	struct exec_user me;
+	struct start_many many = {st, self, prepare, ctx};
+
+	if (self == NULL) {
+		exec_user_self(&me);
+		many.self = &me;
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		st[i] = (struct starting){.spec = &specs[i], .err = errs + i * errlen, .errlen = errlen};
@@ -540,6 +561,6 @@ int exec_start(uv_loop_t *loop, const struct exec_spec *spec, struct exec_task *
 	struct exec_spec copy = *spec;
 	int rc;
 
-	exec_start_many(loop, NULL, &copy, 1, NULL, NULL, out, &rc, err, errlen);
+	exec_start_many(loop, NULL, NULL, &copy, 1, NULL, NULL, out, &rc, err, errlen);
 	return rc;
 }

@@ -44,6 +44,8 @@ struct exec_spec {
 	char *const *envp;         /* the task's whole environment (exec_env_build()); NULL: empty */
 	const char *cwd;           /* working directory; NULL: the server's */
 	const char *run_as_user;   /* NULL, "" or the server's own user: run as the server's user */
+	const struct exec_account *account; /* run_as_user already checked (exec_account_check(), e.g. by a
+	                            * prepare function that needed its home); NULL: exec checks run_as_user */
 	const char *out_path[2];   /* stdout and stderr files (two different paths), created or truncated, mode
 	                            * 0600; NULL: discard (still counted and passed to on_output) */
 	bool lazy_files;           /* create each file at its stream's first byte: a stream that wrote nothing
@@ -76,6 +78,10 @@ struct exec_result {
 	int64_t duration_us; /* CLOCK_MONOTONIC, spawn to reap */
 	struct exec_stream_result stream[2];
 	int io_error;        /* first error writing an output file (negative errno), else 0 */
+	/* Resource use of the leader and the children it waited for (getrusage's RUSAGE_CHILDREN of one task);
+	 * -1 when the status was lost. */
+	int64_t user_cpu_us, system_cpu_us;
+	int64_t max_rss_kib;
 };
 
 /* The account a task runs as. */
@@ -84,6 +90,12 @@ struct exec_user {
 	gid_t gid;
 	char name[256];
 	char home[1024];
+};
+
+/* A task's account once checked against the server's (exec_account_check()). */
+struct exec_account {
+	struct exec_user user; /* the account the task runs as (the server's own when !launcher) */
+	bool launcher;         /* another account than the server's: the task starts through the runAsUser launcher */
 };
 
 /* Fill in the defaults: caps of EXEC_CAP_DEFAULT, grace and drain times, lazy files, no deadline, everything
@@ -109,9 +121,11 @@ typedef int (*exec_prepare_fn)(void *ctx, size_t i, struct exec_spec *spec, char
  * message at errs + i * errlen (out[i] NULL). Their preparation (prepare, if not NULL), plans, pipes and spawns
  * run in parallel on the pool's threads and this one (exec/spawn_pool.h; pool NULL: one after the other), their
  * handles are then set up here; it returns once every task is started or has failed. Each task's result
- * start_ms is when its own spawn began. */
-void exec_start_many(uv_loop_t *loop, struct spawn_pool *pool, struct exec_spec *specs, size_t n,
-    exec_prepare_fn prepare, void *ctx, struct exec_task **out, int *rc, char *errs, size_t errlen);
+ * start_ms is when its own spawn began. self: the server's account (exec_user_self(), looked up once by a
+ * caller that starts many batches), against which the specs without an account are checked; NULL: looked up
+ * now, on this thread. */
+void exec_start_many(uv_loop_t *loop, struct spawn_pool *pool, const struct exec_user *self, struct exec_spec *specs,
+    size_t n, exec_prepare_fn prepare, void *ctx, struct exec_task **out, int *rc, char *errs, size_t errlen);
 
 /* SIGTERM (and SIGCONT) to the task's process group, then SIGKILL after grace_ms if the leader still runs;
  * grace_ms 0 sends SIGKILL at once. Marks the result killed. Returns 0, or -ESRCH when the leader has already
@@ -126,8 +140,18 @@ int64_t exec_task_start_ms(const struct exec_task *task);
 /* Free an ended task, or abandon a running one (see above). */
 void exec_task_free(struct exec_task *task);
 
-/* Look up an account by name (getpwnam_r). Returns 0, or -ENOENT with "runAsUser: unknown user 'NAME'". */
+/* Look up an account by name (getpwnam_r; any thread). Returns 0, or -ENOENT with "runAsUser: unknown user
+ * 'NAME'". */
 int exec_user_lookup(const char *name, struct exec_user *out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* The account of the effective uid, looked up now (getpwuid_r; any thread): its uid as the name and "/" as the
+ * home when it has no entry. A server looks it up once at start-up and keeps it. */
+void exec_user_self(struct exec_user *out);
+/* The one runAsUser check: the account a task asking for run_as runs as, for a server running as self. NULL,
+ * "" and self's name run as self; a name of self's uid too; any other account needs a root server (through the
+ * launcher). Any thread. Returns 0, or a negative errno with a message in err: -ENOENT ("runAsUser: unknown user
+ * 'bob'"), -EPERM ("gnomon runs as 'alice', not root: cannot run jobs as 'bob'"), -EIO... from the lookup. */
+int exec_account_check(const struct exec_user *self, const char *run_as, struct exec_account *out, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -20,29 +20,6 @@
 #define LAUNCHER_PATH "/proc/self/exe"
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* The effective user's name, looked up once per euid (loop thread only). */
-static const char *self_user(void)
-{
-	static struct {
-		bool valid;
-		uid_t uid;
-		char name[256];
-	} self;
-	uid_t euid = geteuid();
-
-	if (!self.valid || self.uid != euid) {
-		struct passwd pw, *res = NULL;
-		char buf[4096];
-		if (getpwuid_r(euid, &pw, buf, sizeof(buf), &res) == 0 && res && strlen(pw.pw_name) < sizeof(self.name))
-			snprintf(self.name, sizeof(self.name), "%s", pw.pw_name);
-		else
-			snprintf(self.name, sizeof(self.name), "%lu", (unsigned long)euid);
-		self.uid = euid;
-		self.valid = true;
-	}
-	return self.name;
-}
-
 int exec_user_lookup(const char *name, struct exec_user *out, char *err, size_t errlen)
 {
 	struct passwd pw, *res = NULL;
@@ -74,24 +51,48 @@ int exec_user_lookup(const char *name, struct exec_user *out, char *err, size_t 
 	return rc;
 }
 
-/* Whether the task needs the launcher: 0 no, 1 yes, or a negative errno with a message. */
-static int needs_launcher(const char *user, char *err, size_t errlen)
+void exec_user_self(struct exec_user *out)
 {
-	struct exec_user u = {0};
+	struct passwd pw, *res = NULL;
+	uid_t euid = geteuid();
+	char buf[4096];
+
+	memset(out, 0, sizeof(*out));
+	out->uid = euid;
+	out->gid = getegid();
+	if (getpwuid_r(euid, &pw, buf, sizeof(buf), &res) == 0 && res && strlen(pw.pw_name) < sizeof(out->name) &&
+	    strlen(pw.pw_dir) < sizeof(out->home)) {
+		out->gid = pw.pw_gid;
+		snprintf(out->name, sizeof(out->name), "%s", pw.pw_name);
+		snprintf(out->home, sizeof(out->home), "%s", pw.pw_dir);
+	} else {
+		snprintf(out->name, sizeof(out->name), "%lu", (unsigned long)euid);
+		snprintf(out->home, sizeof(out->home), "/");
+	}
+}
+
+int exec_account_check(const struct exec_user *self, const char *run_as, struct exec_account *out, char *err,
+    size_t errlen)
+{
 	int rc;
 
-	if (!user || !*user || strcmp(user, self_user()) == 0)
+	out->launcher = false;
+	if (!run_as || !*run_as || strcmp(run_as, self->name) == 0) {
+		out->user = *self;
 		return 0;
-	rc = exec_user_lookup(user, &u, err, errlen);
-	if (rc < 0)
+	}
+	if ((rc = exec_user_lookup(run_as, &out->user, err, errlen)) < 0)
 		return rc;
-	if (u.uid == geteuid())
+	if (out->user.uid == self->uid) {
+		out->user = *self; /* another name of the server's own account */
 		return 0;
-	if (geteuid() != 0) {
-		snprintf(err, errlen, "gnomon runs as '%s', not root: cannot run jobs as '%s'", self_user(), user);
+	}
+	if (self->uid != 0) {
+		snprintf(err, errlen, "gnomon runs as '%s', not root: cannot run jobs as '%s'", self->name, run_as);
 		return -EPERM;
 	}
-	return 1;
+	out->launcher = true;
+	return 0;
 }
 
 /* The PATH of the task's environment, or the default one. */
@@ -149,7 +150,7 @@ static char **launcher_argv(const struct spawn_req *req)
 	v = xcalloc(n + 7, sizeof(*v));
 	v[i++] = (char *)(uintptr_t) "gnomon";
 	v[i++] = (char *)(uintptr_t)EXEC_LAUNCHER_ARG;
-	v[i++] = (char *)(uintptr_t)req->user;
+	v[i++] = (char *)(uintptr_t)req->account->user.name;
 	if (req->cwd) {
 		v[i++] = (char *)(uintptr_t) "--cwd";
 		v[i++] = (char *)(uintptr_t)req->cwd;
@@ -209,10 +210,7 @@ int spawn_plan(const struct spawn_req *req, struct spawn_plan *plan, char *err, 
 
 	plan->launcher_argv = NULL;
 	plan->prog = file;
-	rc = needs_launcher(req->user, err, errlen);
-	if (rc < 0)
-		return rc;
-	plan->launcher = rc;
+	plan->launcher = req->account->launcher;
 	if (plan->launcher) {
 		plan->launcher_argv = launcher_argv(req);
 		plan->prog = LAUNCHER_PATH;

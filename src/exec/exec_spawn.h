@@ -1,5 +1,5 @@
-/* posix_spawn of one task in its own process group (private to exec): the runAsUser decision, the PATH lookup
- * and the spawn itself, with stdin from /dev/null and stdout/stderr onto the given pipe ends. */
+/* posix_spawn of one task in its own process group (private to exec): the launcher for another account, the
+ * PATH lookup and the spawn itself, with stdin from /dev/null and stdout/stderr onto the given pipe ends. */
 #ifndef GNOMON_EXEC_EXEC_SPAWN_H
 #define GNOMON_EXEC_EXEC_SPAWN_H
 
@@ -8,11 +8,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct exec_account;
+
 struct spawn_req {
 	char *const *argv;
 	char *const *envp;
 	const char *cwd;      /* NULL: keep the server's */
-	const char *user;     /* NULL, "" or the server's user: direct spawn; else through the launcher */
+	const struct exec_account *account; /* checked: direct spawn, or through the launcher */
 	int out_fd, err_fd;   /* the child's stdout and stderr */
 };
 
@@ -24,7 +26,7 @@ struct spawn_plan {
 	char resolved[PATH_MAX];
 };
 
-/* Decide how to run req: the runAsUser checks and the PATH lookup. Returns 0, or a negative errno with a
+/* Decide how to run req: through the launcher or not, and the PATH lookup. Returns 0, or a negative errno with a
  * message in err (nothing to free then). */
 int spawn_plan(const struct spawn_req *req, struct spawn_plan *plan, char *err, size_t errlen)
     __attribute__((warn_unused_result));

@@ -14,12 +14,13 @@
 struct events;
 struct metrics;
 struct notify;
+struct run_output;
 
 /* The settings; strings are borrowed for the calls that take them ("" means unset). */
 struct notify_config {
 	const char *cluster_name;        /* subject prefix `[name] ` */
 	const char *hostname;            /* Sentry's server_name, the Message-ID's host */
-	const char *data_dir;            /* where the runs' logs are (DATA_DIR/logs) */
+	struct run_output *output;       /* the runs' captured output, for log tails (borrowed; NULL: none) */
 	const char *mail_server;         /* host:port */
 	const char *mail_from;
 	const char *mail_user;

@@ -35,11 +35,11 @@ struct notice {
 	int32_t retries;
 	int64_t success_count, error_count, errors_since_last_success, last_success_ms, last_error_ms;
 	bool has_run;                 /* the fields below are set */
-	int64_t run_id;               /* names its log files */
+	int64_t run_id;               /* with task_id, names its output (history/run_output.h) */
 	char *task_id, *status, *host, *run_reason;
 	int32_t exit_code;            /* -1: none */
 	int32_t signal;               /* 0: none */
-	struct notice_tail out, err;  /* filled by the sender, which reads the log files */
+	struct notice_tail out, err;  /* filled by the sender, which reads the output's tails */
 };
 
 /* A new notice with empty strings and no run; the caller fills it and frees it with notice_free(). */

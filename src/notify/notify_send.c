@@ -2,13 +2,11 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -16,7 +14,7 @@
 #include "notify/notify.h"
 #include "notify/notify_format.h"
 #include "notify/notify_payload.h"
-#include "store/runs.h"
+#include "history/run_output.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -54,7 +52,8 @@ struct delivery {
 
 struct notify_sender {
 	/* Settings: written before the thread starts, then only read. */
-	char *cluster, *hostname, *data_dir, *mail_url, *mail_from, *mail_from_addr, *mail_user, *mail_password;
+	struct run_output *output; /* the runs' captured output (tail: any thread) */
+	char *cluster, *hostname, *mail_url, *mail_from, *mail_from_addr, *mail_user, *mail_password;
 	char *url[NOTIFY_CHANNEL_COUNT], *http_credentials;
 	bool mail_starttls;
 	struct notify_dsn dsn;
@@ -95,36 +94,30 @@ static int64_t mono_ms(void)
 }
 
 
-/* Read the last cap bytes of a run's stream into t (total already holds what the run wrote). */
-static void read_tail(const struct notify_sender *s, int64_t run_id, const char *stream, struct notice_tail *t)
+/* Read the last bytes of a run's stream into t (total already holds what the run wrote). */
+static void read_tail(const struct notify_sender *s, const struct notice *n, enum run_stream stream,
+    struct notice_tail *t)
 {
-	char path[4096];
-	struct stat st;
-	int fd;
+	size_t len;
+	int64_t size;
+	char *buf;
+	int rc;
 
 	free(t->text);
 	t->text = NULL;
-	if (s->tail_bytes == 0)
+	if (s->tail_bytes == 0 || s->output == NULL)
 		return;
-	run_log_path(s->data_dir, run_id, stream, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (t->total == 0)
-			t->text = xstrdup(""); /* nothing written: the file is created lazily */
-		return;
+	buf = xmalloc(s->tail_bytes);
+	rc = run_output_tail(s->output, &(struct run_output_key){n->task_id, n->run_id}, stream, buf, s->tail_bytes, &len,
+	    &size);
+	if (rc < 0 && t->total == 0) {
+		t->text = xstrdup(""); /* nothing written, so nothing stored */
+	} else if (rc == 0) {
+		t->text = notify_clean_text(buf, len, size > (int64_t)len);
+		if (t->total < size)
+			t->total = size;
 	}
-	if (fstat(fd, &st) == 0) {
-		off_t off = st.st_size > (off_t)s->tail_bytes ? st.st_size - (off_t)s->tail_bytes : 0;
-		char *buf = xmalloc(s->tail_bytes);
-		ssize_t n = pread(fd, buf, s->tail_bytes, off);
-		if (n >= 0) {
-			t->text = notify_clean_text(buf, (size_t)n, off > 0);
-			if (t->total < (int64_t)st.st_size)
-				t->total = st.st_size;
-		}
-		free(buf);
-	}
-	close(fd);
+	free(buf);
 }
 
 static void count(struct notify_sender *s, enum notify_channel ch, enum notify_outcome o)
@@ -220,8 +213,8 @@ static void prepare(struct notify_sender *s, struct item *it)
 	s->n_prepared++;
 
 	if (n->has_run) {
-		read_tail(s, n->run_id, "stdout", &n->out);
-		read_tail(s, n->run_id, "stderr", &n->err);
+		read_tail(s, n, RUN_STDOUT, &n->out);
+		read_tail(s, n, RUN_STDERR, &n->err);
 	}
 	subject = notify_subject(n, s->cluster);
 	body = notify_body(n);
@@ -584,7 +577,6 @@ static void settings_free(struct notify_sender *s)
 {
 	free(s->cluster);
 	free(s->hostname);
-	free(s->data_dir);
 	free(s->mail_url);
 	free(s->mail_from);
 	free(s->mail_from_addr);
@@ -603,7 +595,7 @@ struct notify_sender *notify_sender_start(const struct notify_config *cfg, void 
 
 	s->cluster = dup_opt(cfg->cluster_name);
 	s->hostname = dup_opt(cfg->hostname);
-	s->data_dir = dup_opt(cfg->data_dir);
+	s->output = cfg->output;
 	s->mail_from = dup_opt(cfg->mail_from);
 	s->mail_from_addr = mail_address(s->mail_from);
 	s->mail_user = dup_opt(cfg->mail_user);

@@ -5,14 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exec/spawn_pool.h"
 #include "job/job.h"
 #include "job/job_json.h"
 #include "job/task_id.h"
+#include "runner/runner.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
@@ -32,20 +31,6 @@
 #define PRUNE_INTERVAL_MS (3600 * 1000)
 
 
-/* The server's own account: tasks without another runAsUser run as it. */
-static void own_account(struct engine *e)
-{
-	struct passwd pw, *found = NULL;
-	char buf[4096];
-	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found) {
-		e->user = xstrdup(pw.pw_name);
-		e->home = xstrdup(pw.pw_dir);
-	} else {
-		e->user = xasprintf("%u", (unsigned)geteuid());
-		e->home = xstrdup("/");
-	}
-}
-
 struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *store, struct schedule_zones *zones,
     const struct engine_config *cfg)
 {
@@ -59,11 +44,6 @@ struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *s
 	heap_init(&e->retries);
 	e->runs = strmap_new();
 	e->armed_ms = INT64_MAX;
-	if (cfg->spawn_threads > 1 && spawn_pool_new(cfg->spawn_threads - 1, &e->spawn_pool) < 0)
-		log_warnx("cannot start the spawn threads: runs that start together are spawned one by one");
-	own_account(e);
-	if ((e->data_dir_abs = realpath(cfg->data_dir, NULL)) == NULL)
-		e->data_dir_abs = xstrdup(cfg->data_dir);
 	uv_timer_init(loop, &e->timer);
 	uv_timer_init(loop, &e->prune_timer);
 	uv_idle_init(loop, &e->more);
@@ -445,27 +425,22 @@ static int load_state(void *ctx, const char *name, const struct store_job_state 
 	return 0;
 }
 
+/* The rest of the start, once the runner has said what became of the tasks of the open runs. */
+static void resumed(struct engine *e)
+{
+	/* Retention applies to old records too: now, then every hour. */
+	run_prune_history(e);
+	uv_timer_start(&e->prune_timer, on_prune_timer, PRUNE_INTERVAL_MS, PRUNE_INTERVAL_MS);
+	run_dispatch(e);
+	engine_arm(e);
+}
+
 int engine_start(struct engine *e)
 {
+	struct runner_listener listener = {.on_event = run_on_runner_event, .ctx = e};
 	int64_t now = clock_now_ms();
 	int rc;
 
-	/* Logs are the server's; work/ lets each run's user reach its own directory. */
-	static const struct {
-		const char *name;
-		mode_t mode;
-	} dirs[] = {{"logs", 0750}, {"work", 0711}};
-	char path[4096];
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", e->cfg.data_dir, dirs[i].name);
-		if (mkdir(path, dirs[i].mode) < 0 && errno != EEXIST) {
-			log_warn("cannot create %s", path);
-			return -errno;
-		}
-	}
-	snprintf(path, sizeof(path), "%s/work", e->cfg.data_dir);
-	if ((rc = workdirs_new(path, e->cfg.keep_work_dirs, e->cfg.keep_work_dirs_max, &e->workdirs)) < 0)
-		return rc;
 	for (size_t i = 0; i < registry_slots(e->reg); i++)
 		if (registry_slot(e->reg, i) != NULL)
 			load_schedule(e, registry_slot(e->reg, i), now);
@@ -485,14 +460,11 @@ int engine_start(struct engine *e)
 			rec->cron_last_due = now;
 		reschedule(e, rec);
 	}
-	run_sweep_work_dirs(e);
-	if ((rc = run_recover_all(e)) < 0)
+	runner_attach(e->cfg.runner, &listener);
+	if ((rc = run_recover_all(e, resumed)) < 0) {
+		runner_attach(e->cfg.runner, NULL);
 		return rc;
-	/* Retention applies to old records too: now, then every hour. */
-	run_prune_history(e);
-	uv_timer_start(&e->prune_timer, on_prune_timer, PRUNE_INTERVAL_MS, PRUNE_INTERVAL_MS);
-	run_dispatch(e);
-	engine_arm(e);
+	}
 	return 0;
 }
 
@@ -514,11 +486,7 @@ static void on_closed(uv_handle_t *h)
 		return;
 	heap_free(&e->jobs);
 	heap_free(&e->retries);
-	spawn_pool_free(e->spawn_pool);
 	strmap_free(e->runs);
-	free(e->user);
-	free(e->home);
-	free(e->data_dir_abs);
 	free(e);
 }
 
@@ -528,9 +496,8 @@ void engine_stop(struct engine *e)
 		return;
 	e->stopping = true;
 	uv_timer_stop(&e->timer);
+	runner_attach(e->cfg.runner, NULL); /* its tasks go on without the engine */
 	run_stop_all(e);
-	workdirs_free(e->workdirs); /* once the directory it is on is done; the rest waits for the next start */
-	e->workdirs = NULL;
 	uv_close((uv_handle_t *)&e->timer, on_closed);
 	uv_close((uv_handle_t *)&e->prune_timer, on_closed);
 	uv_close((uv_handle_t *)&e->more, on_closed);

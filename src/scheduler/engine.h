@@ -1,7 +1,8 @@
 /* The scheduling engine (leader only): fires scheduled slots from a min-heap of next fire times, queues and
- * starts runs through the executor, retries failures, records every attempt in the store before acting on it,
- * and resumes after a crash from what the store holds. It owns the runtime state of the jobs in the registry;
- * everything runs on the loop thread. */
+ * starts runs through the runner (runner/runner.h), retries failures, records every attempt in the store before
+ * acting on it, and resumes after a crash from what the store holds and the runner reports. It owns the runtime
+ * state of the jobs in the registry; everything runs on the loop thread. It knows no process, account, working
+ * directory or output file: those are the runner's (and the output's, history/run_output.h). */
 #ifndef GNOMON_SCHEDULER_ENGINE_H
 #define GNOMON_SCHEDULER_ENGINE_H
 
@@ -10,20 +11,19 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "scheduler/workdirs.h"
-
 struct engine;
 struct events;
 struct jobrec;
 struct metrics;
 struct registry;
+struct run_output;
 struct run_record;
+struct runner;
 struct schedule_zones;
 struct store;
 
 struct engine_config {
-	const char *data_dir;        /* logs/ and work/ live here */
-	const char *hostname;        /* recorded as each run's host, and HOST in its environment */
+	const char *hostname;        /* recorded as each run's host */
 	int max_running;             /* runs at once; more wait in the queue (highPriority first) */
 	int64_t failure_retry_ms;    /* delay before a retry (Chronos --failure_retry) */
 	int disable_after_failures;  /* 0: never */
@@ -31,20 +31,22 @@ struct engine_config {
 	int64_t history_max_age_ms;  /* 0: no age limit */
 	int64_t kill_grace_ms;       /* SIGTERM to SIGKILL */
 	size_t log_cap;              /* bytes kept at the head and at the tail of each output stream */
-	unsigned spawn_threads;      /* runs that start together are spawned this many at a time (0 or 1: one by
-	                              * one on the loop thread) */
-	enum workdirs_keep keep_work_dirs; /* the runs whose working directory is kept when they end */
-	int64_t keep_work_dirs_max;  /* bytes the kept working directories may use together (0: no cap) */
+	uint64_t epoch;              /* the leader's epoch, carried by every start (standalone: 1) */
+	struct runner *runner;       /* runs the tasks (borrowed; the engine listens to it from engine_start() to
+	                              * engine_stop()) */
+	struct run_output *output;   /* the runs' captured output: removed with their records (borrowed) */
 	struct metrics *metrics;     /* counters and histograms of runs (borrowed) */
 	struct events *events;       /* told about runs and job outcomes (borrowed; NULL: nobody) */
 };
 
 struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *store, struct schedule_zones *zones,
     const struct engine_config *cfg);
-/* Resume from the store (open runs, cron progress), then schedule every job. Returns 0 or a negative errno. */
+/* Resume from the store (open runs, cron progress) and the runner (what became of the tasks the store says
+ * were running), then schedule every job. Returns 0 or a negative errno. */
 int engine_start(struct engine *e) __attribute__((warn_unused_result));
-/* Stop firing, end running tasks (recorded as lost, so a restart retries them) and close the loop handles; the
- * engine is freed once they are closed (keep running the loop). */
+/* Stop firing, stop listening to the runner (its tasks go on; freeing the runner ends them, and a restart
+ * records them as lost) and close the loop handles; the engine is freed once they are closed (keep running the
+ * loop). */
 void engine_stop(struct engine *e);
 
 /* A job was created or replaced (already stored and in the registry): reschedule it. */

@@ -4,20 +4,21 @@
 
 #include <stdbool.h>
 
-#include "exec/exec.h"
 #include "scheduler/engine.h"
 #include "scheduler/heap.h"
 #include "store/runs.h"
 
-struct exec_task;
-struct spawn_pool;
+struct runner_event;
+struct runner_result;
+struct runner_start;
+struct runner_task;
 struct strmap;
 
 /* A run the engine holds: queued, waiting for a retry, running, or an async task awaiting its status. */
 struct run {
 	struct run_record rec;      /* as stored */
 	struct engine *e;
-	struct exec_task *task;     /* while the process runs */
+	struct runner_task *task;   /* from its start (accepted by the runner) to its end */
 	struct heap_node wait;      /* in engine.retries: a retry's delay (rec.not_before_ms), or the deadline of
 	                             * an async task awaiting its status (start + maxCompletionTime) */
 	struct run *next;           /* run queue link, or engine.blocked link */
@@ -28,6 +29,7 @@ struct run {
 	bool queued;                /* in the run queue */
 	bool orphan;                /* its job was deleted (a new job may take the name): it ends on its own */
 	bool blocked;               /* a due retry of a non-concurrent job waiting in engine.blocked for it to be free */
+	bool no_retry;              /* it failed in a way a retry cannot change (a container job where none can run) */
 	bool awaiting_async;        /* the process ended with 0; the task reports its status itself */
 	bool async_reported;        /* the task reported its status before its process ended */
 	int async_code;
@@ -46,12 +48,8 @@ struct engine {
 	struct engine_config cfg;
 	struct heap jobs;           /* struct jobrec.fire: next fire time of each scheduled job */
 	struct heap retries;        /* struct run.wait */
-	struct spawn_pool *spawn_pool; /* threads that spawn a batch's runs beside this one (NULL: one by one) */
-	struct workdirs *workdirs;  /* removes or keeps runs' working directories, on a thread of its own */
 	struct strmap *runs;        /* task id -> struct run, every run the engine holds */
 	struct run *all;            /* the same runs, as a list */
-	char *user, *home;          /* the server's own account, for tasks that run as it */
-	char *data_dir_abs;         /* GNOMON_DATA_DIR of every task: recovery kills only this server's tasks */
 	struct run *queue_head[2], *queue_tail[2]; /* [1]: highPriority */
 	size_t queue_len[2];
 	struct run *blocked;        /* due retries of busy non-concurrent jobs, oldest first */
@@ -91,31 +89,32 @@ void run_release_retries(struct engine *e, int64_t now);
 /* Start holding a run: findable by task id and in the list of runs. */
 void run_hold(struct engine *e, struct run *r);
 /* Record a run's end with its job's new counters (and a retry) in one transaction, then let the job's next
- * run and the queue move. Frees r. */
+ * run and the queue move; the runner is told, for a run that was started. Frees r. */
 void run_finish(struct engine *e, struct run *r, enum run_status status, const char *reason);
-/* Remove what a run left on disk: its output files and its working directory (by the workdirs thread, or
- * before returning when wait: a launch that failed leaves nothing behind). */
-void run_remove_files(struct engine *e, int64_t id, bool wait);
+/* The runner says a started run ended (it counts as running until then): record it. Frees r (or keeps it
+ * awaiting an async job's status). */
+void run_ended(struct engine *e, struct run *r, const struct runner_result *res);
+/* The runner's events (struct runner_listener's on_event). */
+void run_on_runner_event(void *ctx, const struct runner_event *ev);
 
-/* engine_launch.c: spawn the processes of n runs, in parallel on the engine's spawn pool (on_exit follows for
- * each, with the run as ctx). rc[i] is 0 with runs[i]->task set, or -errno with a message at errs + i * errlen
- * (its job is gone, or it could not be started); a launch that fails leaves no working directory behind. */
-void run_launch_many(struct engine *e, struct run *const *runs, size_t n, exec_exit_cb on_exit, int *rc,
-    char *errs, size_t errlen);
+/* engine_launch.c: start n runs through the runner as one batch; out[i] says how runs[i] was taken (the
+ * events of each task carry its run as ctx). */
+void run_launch_many(struct engine *e, struct run *const *runs, size_t n, struct runner_start *out);
 
 /* The reason of a running run whose kill was requested, stored before its process is signalled: a restart then
  * records it as killed, not lost. */
 #define RUN_KILL_REQUESTED "kill requested"
 
-/* engine_recover.c: resume every open run found in the store at start-up (queued runs and retries wait again,
- * runs that were starting or running are lost and their surviving processes killed). Returns 0 or -EIO. */
-int run_recover_all(struct engine *e) __attribute__((warn_unused_result));
+/* engine_recover.c: resume every open run found in the store at start-up: queued runs and retries wait again;
+ * for runs that were starting or running, the runner is asked what became of their tasks (reconciled): one
+ * still running is adopted, one that ended is recorded as it ended, one that is gone is recorded as lost (or
+ * killed, when a kill had been requested). Then resumed(e) is called (from inside, with runner_local). Returns 0
+ * or -EIO (resumed is not called then). */
+int run_recover_all(struct engine *e, void (*resumed)(struct engine *e)) __attribute__((warn_unused_result));
+/* Forget every run (the engine stops; their tasks are the runner's). */
 void run_stop_all(struct engine *e);
-/* What a crash or a stop left in work/ (call before run_recover_all): the directories of runs that ended are
- * kept or removed as if they had just ended, oldest first; those of runs no longer in the history are removed;
- * those of open runs are left to their recovery; names that are not run ids are not gnomon's and stay. */
-void run_sweep_work_dirs(struct engine *e);
-/* Apply the history retention to every job's runs and remove the pruned runs' files. */
+/* Apply the history retention to every job's runs and remove what the pruned runs left (output, kept working
+ * directory). */
 void run_prune_history(struct engine *e);
 
 /* engine_events.c: what the subscribers of cfg.events are told. */

@@ -2,18 +2,16 @@
  * at start), starting runs (engine_launch.c) in batches, their outcomes (counters, retries, disabling), kills,
  * manual runs and async completions. Resuming open runs after a restart is engine_recover.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "exec/exec.h"
-#include "exec/exec_words.h"
+#include "history/run_output.h"
 #include "job/job.h"
+#include "job/job_words.h"
 #include "job/task_id.h"
+#include "runner/runner.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
@@ -22,10 +20,8 @@
 #include "util/container.h"
 #include "util/log.h"
 #include "util/metrics.h"
-#include "util/rmtree.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
-
 
 struct run *run_new(struct engine *e, const struct jobrec *rec, int64_t due_ms, int attempt,
     enum run_trigger trigger, const char *arguments)
@@ -210,28 +206,13 @@ static void job_next(struct engine *e, struct jobrec *rec)
 	}
 }
 
-void run_remove_files(struct engine *e, int64_t id, bool wait)
-{
-	char path[4096], err[512];
-	int rc;
-
-	run_log_path(e->cfg.data_dir, id, "stdout", path, sizeof(path));
-	unlink(path);
-	run_log_path(e->cfg.data_dir, id, "stderr", path, sizeof(path));
-	unlink(path);
-	if (e->workdirs && !wait) {
-		workdirs_remove(e->workdirs, id);
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/work/%" PRId64, e->cfg.data_dir, id);
-	if ((rc = rmtree_at(AT_FDCWD, path, err, sizeof(err))) < 0 && rc != -ENOENT)
-		log_warnx("could not remove all of %s", err);
-}
-
+/* A run's record was pruned: what its run left goes too (its output, and a kept working directory). */
 static void on_pruned(void *ctx, const char *task_id, int64_t id)
 {
-	(void)task_id;
-	run_remove_files(ctx, id, false);
+	struct engine *e = ctx;
+
+	run_output_remove(e->cfg.output, &(struct run_output_key){task_id, id});
+	runner_purge(e->cfg.runner, &(struct runner_ref){task_id, id, ""});
 }
 
 void run_prune_history(struct engine *e)
@@ -305,7 +286,7 @@ static struct run *apply_outcome(struct engine *e, struct jobrec *rec, struct ru
 		break;
 	case RUN_FAILED:
 	case RUN_LOST:
-		if (r->rec.attempt < j->retries) {
+		if (r->rec.attempt < j->retries && !r->no_retry) {
 			retry = run_new(e, rec, r->rec.due_ms, r->rec.attempt + 1, TRIGGER_RETRY, r->override);
 			retry->origin = r->origin;
 			retry->rec.status = RUN_WAITING;
@@ -330,6 +311,21 @@ static struct run *apply_outcome(struct engine *e, struct jobrec *rec, struct ru
 	if (retry == NULL)
 		disable_if_exhausted(e, rec, r);
 	return retry;
+}
+
+/* What the runner is told of how a started run ended. */
+static enum runner_outcome runner_outcome_of(enum run_status status)
+{
+	switch (status) {
+	case RUN_SUCCEEDED:
+		return RUNNER_OUTCOME_SUCCEEDED;
+	case RUN_KILLED:
+		return RUNNER_OUTCOME_KILLED;
+	case RUN_LOST:
+		return RUNNER_OUTCOME_LOST;
+	default:
+		return RUNNER_OUTCOME_FAILED;
+	}
 }
 
 /* Record a run's end with its job's new counters (and a retry) in one transaction, then let the job's waiting
@@ -382,9 +378,10 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 		if (status == RUN_SUCCEEDED)
 			metrics_histogram(e->cfg.metrics, "gnomon.runs.duration_ms", r->rec.end_ms - r->rec.start_ms);
 	}
-	/* Its process is gone: its working directory goes, or is kept (--keep-work-dirs). */
-	if (r->rec.start_ms != RUN_TIME_NONE && e->workdirs)
-		workdirs_ended(e->workdirs, r->rec.id, status, r->rec.job, r->rec.task_id);
+	/* Its end is recorded: the runner may forget it and clean up after it. */
+	if (r->rec.start_ms != RUN_TIME_NONE)
+		runner_release(e->cfg.runner, &(struct runner_ref){r->rec.task_id, r->rec.id, r->rec.job},
+		    runner_outcome_of(status));
 	forget(e, r);
 	run_free(r);
 	if (retry && ok) {
@@ -436,8 +433,6 @@ static void save(struct engine *e, struct run *r)
 		    "run %s: could not record that it is %s", r->rec.task_id, run_status_name(r->rec.status));
 }
 
-static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_result *res);
-
 #define START_BATCH 64 /* runs started per round of run_dispatch: one commit before their spawns, one after */
 
 /* Record the runs of a batch in one transaction; -1 (rolled back) if any could not be written. */
@@ -469,11 +464,11 @@ static void unreserve(struct engine *e, struct jobrec *rec)
 
 /* Start a batch of reserved runs: all recorded as starting in one transaction before any is spawned (unless
  * recorded says they already are), then all that started recorded as running, with their pids, in one more. A
- * crash in between leaves them "starting", which a restart records as lost once their processes are killed. */
+ * crash in between leaves them "starting", which a restart reconciles with the runner. A run the runner took
+ * without starting it at once (a remote agent's) stays "starting" until its RUNNING event. */
 static void start_batch(struct engine *e, struct run **batch, size_t n, bool recorded)
 {
-	char errs[START_BATCH][512];
-	int rc[START_BATCH];
+	struct runner_start st[START_BATCH];
 	size_t started = 0;
 
 	if (!recorded) {
@@ -490,21 +485,24 @@ static void start_batch(struct engine *e, struct run **batch, size_t n, bool rec
 			return;
 		}
 	}
-	run_launch_many(e, batch, n, on_exit_task, rc, errs[0], sizeof(errs[0]));
+	run_launch_many(e, batch, n, st);
 	for (size_t i = 0; i < n; i++) {
 		struct run *r = batch[i];
-		struct jobrec *rec = run_jobrec(e, r);
-		if (rc[i] < 0) {
+		if (st[i].rc < 0) {
 			r->rec.start_ms = clock_now_ms();
-			unreserve(e, rec);
-			run_finish(e, r, RUN_FAILED, errs[i]);
+			r->no_retry = st[i].permanent;
+			unreserve(e, run_jobrec(e, r));
+			run_finish(e, r, RUN_FAILED, st[i].err);
 			continue;
 		}
-		r->rec.start_ms = exec_task_start_ms(r->task); /* its spawn */
+		r->task = st[i].task;
+		if (!st[i].running)
+			continue;
+		r->rec.start_ms = st[i].start_ms; /* its spawn */
 		if (e->cfg.metrics && r->rec.trigger == TRIGGER_SCHEDULE)
 			metrics_histogram(e->cfg.metrics, "gnomon.runs.start_lateness_ms", r->rec.start_ms - r->rec.due_ms);
 		r->rec.status = RUN_RUNNING;
-		r->rec.pid = exec_task_pid(r->task);
+		r->rec.pid = st[i].pid;
 		batch[started++] = r;
 	}
 	if (started == 0)
@@ -583,25 +581,23 @@ void run_dispatch(struct engine *e)
 	e->dispatching = false;
 }
 
-static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_result *result)
+void run_ended(struct engine *e, struct run *r, const struct runner_result *res)
 {
-	struct run *r = ctx;
-	struct engine *e = r->e;
 	struct jobrec *rec = run_jobrec(e, r);
-	struct exec_result copy = *result; /* the result lives in the task */
-	const struct exec_result *res = &copy;
+	bool lost = res->end == RUNNER_END_LOST || res->end == RUNNER_END_START_FAILED;
 	char reason[256] = "";
 
-	exec_task_free(task);
 	r->task = NULL;
 	e->running--;
-	r->rec.end_ms = res->end_ms;
-	r->rec.exit_code = res->exit_code;
-	r->rec.signal = res->term_signal;
-	r->rec.stdout_bytes = (int64_t)res->stream[EXEC_STDOUT].bytes;
-	r->rec.stderr_bytes = (int64_t)res->stream[EXEC_STDERR].bytes;
+	if (!lost) {
+		r->rec.end_ms = res->end_ms;
+		r->rec.exit_code = res->exit_code;
+		r->rec.signal = res->term_signal;
+		r->rec.stdout_bytes = res->bytes[RUN_STDOUT];
+		r->rec.stderr_bytes = res->bytes[RUN_STDERR];
+	}
 	run_record_set(&r->rec.reason, NULL); /* a kill request that came too late */
-	if (rec && rec->job->async && res->exit_code == 0 && !res->killed && !res->timed_out && !r->async_reported) {
+	if (rec && rec->job->async && res->end == RUNNER_END_EXITED && res->exit_code == 0 && !r->async_reported) {
 		/* Chronos 2 async job: it ends when it reports its status, within maxCompletionTime of its start. */
 		r->awaiting_async = true;
 		save(e, r);
@@ -613,27 +609,67 @@ static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_re
 	}
 	if (rec)
 		rec->running--;
-	if (res->timed_out) {
+	if (res->end == RUNNER_END_TIMED_OUT) {
 		snprintf(reason, sizeof(reason), "maxCompletionTime of %" PRId64 " s exceeded", rec ?
 		    rec->job->max_completion_time : 0);
 		run_finish(e, r, RUN_FAILED, reason);
-	} else if (res->killed) {
+	} else if (res->end == RUNNER_END_KILLED) {
 		run_finish(e, r, RUN_KILLED, "killed on request");
 	} else if (r->async_reported) {
 		r->rec.exit_code = r->async_code;
 		r->rec.end_ms = r->async_at_ms; /* the run ended when it said so */
 		run_finish(e, r, r->async_code == 0 ? RUN_SUCCEEDED : RUN_FAILED, "status reported by the task");
-	} else if (res->exit_code == 0) {
+	} else if (res->end == RUNNER_END_LOST) {
+		run_finish(e, r, RUN_LOST, res->reason);
+	} else if (res->end == RUNNER_END_START_FAILED) {
+		run_finish(e, r, RUN_FAILED, res->reason);
+	} else if (res->end == RUNNER_END_EXITED && res->exit_code == 0) {
 		run_finish(e, r, RUN_SUCCEEDED, NULL);
 	} else {
-		if (res->term_signal)
+		if (res->end == RUNNER_END_SIGNALLED)
 			snprintf(reason, sizeof(reason), "ended by signal %d (%s)", res->term_signal,
 			    strsignal(res->term_signal));
-		else if (res->status_lost)
-			snprintf(reason, sizeof(reason), "its exit status was lost");
+		else if (res->reason[0])
+			snprintf(reason, sizeof(reason), "%s", res->reason);
 		else
 			snprintf(reason, sizeof(reason), "exited with status %d", res->exit_code);
 		run_finish(e, r, RUN_FAILED, reason);
+	}
+}
+
+/* A run the runner took without starting it at once now runs. */
+static void run_running(struct engine *e, struct run *r, const struct runner_event *ev)
+{
+	r->rec.status = RUN_RUNNING;
+	r->rec.start_ms = ev->start_ms;
+	r->rec.pid = ev->pid;
+	if (e->cfg.metrics && r->rec.trigger == TRIGGER_SCHEDULE)
+		metrics_histogram(e->cfg.metrics, "gnomon.runs.start_lateness_ms", r->rec.start_ms - r->rec.due_ms);
+	save(e, r);
+	log_info_kv(LOG_FIELDS(.event = "run.started", .job = r->rec.job, .task_id = r->rec.task_id, .status = "running"),
+	    "run %s started (pid %" PRId64 ", %s)", r->rec.task_id, r->rec.pid, run_trigger_name(r->rec.trigger));
+	engine_tell_run(e, run_jobrec(e, r), &r->rec);
+}
+
+void run_on_runner_event(void *ctx, const struct runner_event *ev)
+{
+	struct engine *e = ctx;
+	struct run *r = ev->ctx;
+
+	if (r == NULL) {
+		/* A task the engine did not adopt (reconciliation found it and had it killed). */
+		log_debug_kv(LOG_FIELDS(.task_id = ev->task_id), "task %s: an event of a task no run holds", ev->task_id);
+		return;
+	}
+	switch (ev->type) {
+	case RUNNER_EVENT_STARTING:
+		break;
+	case RUNNER_EVENT_RUNNING:
+		run_running(e, r, ev);
+		break;
+	case RUNNER_EVENT_ENDED:
+		run_ended(e, r, ev->result);
+		break;
 	}
 }
 
@@ -719,7 +755,7 @@ int engine_kill_job(struct engine *e, struct jobrec *rec)
 	for (struct run *r = e->all; r; r = r->all_next) {
 		if (r->task && strcmp(r->rec.job, rec->job->name) == 0) {
 			n++;
-			if (exec_kill(r->task, (uint64_t)e->cfg.kill_grace_ms) < 0)
+			if (runner_kill(e->cfg.runner, r->task, (uint64_t)e->cfg.kill_grace_ms) < 0)
 				log_debug_kv(LOG_FIELDS(.job = r->rec.job, .task_id = r->rec.task_id), "run %s: already ending",
 				    r->rec.task_id);
 		}
@@ -764,7 +800,7 @@ int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, 
 	if (arguments && !rec->job->shell) {
 		/* An argv job's arguments must split into words before the run is recorded. */
 		char *args = task_id_arguments(rec->job, arguments), **words;
-		rc = exec_words_split(args, &words, NULL, err, errlen);
+		rc = job_words_split(args, &words, NULL, err, errlen);
 		free(args);
 		if (rc < 0)
 			return rc;
@@ -842,8 +878,6 @@ void run_stop_all(struct engine *e)
 	struct run *r = e->all, *next;
 	for (; r; r = next) {
 		next = r->all_next;
-		if (r->task)
-			exec_task_free(r->task); /* SIGKILL to its group; the restart records it as lost */
 		heap_remove(&e->retries, &r->wait); /* a waiting retry or an async deadline: the heap outlives r */
 		forget(e, r);
 		run_free(r);

@@ -15,6 +15,8 @@
 #include "api/guard.h"
 #include "api/http.h"
 #include "api/prometheus.h"
+#include "history/run_output_files.h"
+#include "runner/runner_local.h"
 #include "job/job.h"
 #include "job/job_json.h"
 #include "notify/notify.h"
@@ -22,9 +24,9 @@
 #include "scheduler/engine.h"
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
-#include "scheduler/workdirs.h"
 #include "server/server_config.h"
 #include "server/server_load.h"
+#include "store/runs.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -45,6 +47,8 @@ struct server {
 	struct prometheus *prom;
 	struct engine *engine;
 	struct notify *notify;
+	struct run_output *output;
+	struct runner *runner;
 	struct job_defaults defaults;
 	struct api_env api;
 	char *leader;
@@ -66,7 +70,6 @@ static void notify_settings(const struct server_config *c, struct notify_config 
 	*out = (struct notify_config){
 		.cluster_name = c->cluster_name,
 		.hostname = c->hostname,
-		.data_dir = c->data_dir,
 		.mail_server = c->mail_server,
 		.mail_from = c->mail_from,
 		.mail_user = c->mail_user,
@@ -186,6 +189,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	srv->notify = NULL;
 	engine_stop(srv->engine);
 	srv->engine = NULL;
+	runner_free(srv->runner); /* SIGKILL to what still runs: a restart records it as lost */
+	srv->runner = NULL;
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 }
@@ -210,6 +215,44 @@ static void warn_if_root(const struct server_config *cfg)
 		    "runAsUser root", cfg->user);
 }
 
+/* What the history says of a run whose working directory a crash or a stop left behind (the embedded agent's
+ * sweep at start-up). */
+static int past_run(void *ctx, int64_t run_id, struct runner_past *out)
+{
+	struct run_record r;
+	int rc;
+
+	run_record_init(&r);
+	if ((rc = store_get_run_by_id(ctx, run_id, &r)) == 0 && run_status_is_final(r.status)) {
+		out->ended = true;
+		out->outcome = r.status == RUN_SUCCEEDED ? RUNNER_OUTCOME_SUCCEEDED
+		    : r.status == RUN_KILLED		 ? RUNNER_OUTCOME_KILLED
+		    : r.status == RUN_LOST		 ? RUNNER_OUTCOME_LOST
+						 : RUNNER_OUTCOME_FAILED;
+		out->job = xstrdup(r.job);
+		out->task_id = xstrdup(r.task_id);
+	}
+	run_record_clear(&r);
+	return rc;
+}
+
+/* The embedded agent, which runs every job on this machine. */
+static int start_runner(struct server *srv, char *err, size_t errlen)
+{
+	struct runner_local_config rcfg = {
+		.data_dir = srv->cfg.data_dir,
+		.hostname = srv->cfg.hostname,
+		.spawn_threads = srv->cfg.spawn_threads > 0 ? (unsigned)srv->cfg.spawn_threads : spawn_threads_default(),
+		.keep_work_dirs_max = srv->cfg.keep_work_dirs_max_size,
+		.past = past_run,
+		.past_ctx = srv->store,
+	};
+
+	if (workdirs_keep_parse(srv->cfg.keep_work_dirs, &rcfg.keep_work_dirs) < 0)
+		rcfg.keep_work_dirs = WORKDIRS_KEEP_NEVER; /* configure() checked it */
+	return runner_local_new(&srv->loop, &rcfg, &srv->runner, err, errlen);
+}
+
 static int start(struct server *srv)
 {
 	char err[512];
@@ -230,6 +273,10 @@ static int start(struct server *srv)
 		.epsilon_s = srv->cfg.task_epsilon,
 	};
 	if (store_open(srv->cfg.data_dir, &srv->store, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (run_output_files_new(srv->cfg.data_dir, &srv->output, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return -1;
 	}
@@ -257,8 +304,11 @@ static int start(struct server *srv)
 		return -1;
 	}
 	srv->leader = xasprintf("%s:%d", srv->cfg.hostname, http_server_port(srv->http));
+	if (start_runner(srv, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
 	struct engine_config ecfg = {
-		.data_dir = srv->cfg.data_dir,
 		.hostname = srv->cfg.hostname,
 		.max_running = srv->cfg.max_running > 0 ? (int)srv->cfg.max_running : 4 * (int)uv_available_parallelism(),
 		.failure_retry_ms = srv->cfg.failure_retry,
@@ -267,14 +317,14 @@ static int start(struct server *srv)
 		.history_max_age_ms = srv->cfg.history_max_age * 1000,
 		.kill_grace_ms = srv->cfg.kill_grace,
 		.log_cap = (size_t)srv->cfg.log_cap,
-		.spawn_threads = srv->cfg.spawn_threads > 0 ? (unsigned)srv->cfg.spawn_threads : spawn_threads_default(),
-		.keep_work_dirs_max = srv->cfg.keep_work_dirs_max_size,
+		.epoch = 1, /* standalone: the one leader there will ever be */
+		.runner = srv->runner,
+		.output = srv->output,
 		.metrics = srv->metrics,
 		.events = srv->events,
 	};
-	if (workdirs_keep_parse(srv->cfg.keep_work_dirs, &ecfg.keep_work_dirs) < 0)
-		ecfg.keep_work_dirs = WORKDIRS_KEEP_NEVER; /* configure() checked it */
 	notify_settings(&srv->cfg, &ncfg);
+	ncfg.output = srv->output;
 	srv->notify = notify_new(&srv->loop, &ncfg, srv->events, srv->metrics, err, sizeof(err));
 	if (srv->notify == NULL) {
 		log_warnx("%s", err);
@@ -292,7 +342,7 @@ static int start(struct server *srv)
 		.defaults = &srv->defaults,
 		.metrics = srv->metrics,
 		.leader = srv->leader,
-		.data_dir = srv->cfg.data_dir,
+		.output = srv->output,
 		.engine = srv->engine,
 		.events = srv->events,
 		.loop = &srv->loop,
@@ -321,9 +371,11 @@ static void stop(struct server *srv)
 		event_stream_hub_close(srv->api.event_hub);
 		notify_stop(srv->notify);
 		engine_stop(srv->engine);
+		runner_free(srv->runner);
 		srv->http = NULL;
 		srv->notify = NULL;
 		srv->engine = NULL;
+		srv->runner = NULL;
 		uv_run(&srv->loop, UV_RUN_DEFAULT);
 		if (uv_loop_close(&srv->loop) == UV_EBUSY)
 			log_warnx("event loop closed with handles still open");
@@ -335,6 +387,7 @@ static void stop(struct server *srv)
 	schedule_zones_free(srv->zones);
 	registry_free(srv->reg);
 	store_close(srv->store);
+	run_output_free(srv->output);
 	api_guard_free(srv->guard);
 	free(srv->leader);
 	config_free(server_options, &srv->cfg);

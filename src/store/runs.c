@@ -362,10 +362,6 @@ int store_delete_runs(struct store *s, const char *job)
 	return store_step_done(s, st);
 }
 
-void run_log_path(const char *data_dir, int64_t id, const char *stream, char *out, size_t len)
-{
-	snprintf(out, len, "%s/logs/%" PRId64 ".%s", data_dir, id, stream);
-}
 
 int store_prune_all_runs(struct store *s, int keep, int64_t older_than_ms,
     void (*fn)(void *ctx, const char *task_id, int64_t id), void *ctx)

@@ -83,8 +83,6 @@ int store_list_recent_runs(struct store *s, enum run_recent kind, int limit,
  * so their logs can be removed. Returns the number deleted or a negative errno. */
 int store_prune_runs(struct store *s, const char *job, int keep, int64_t older_than_ms,
     void (*fn)(void *ctx, const char *task_id, int64_t id), void *ctx);
-/* The path of a run's captured output: DATA_DIR/logs/<id>.stdout or .stderr (stream "stdout" or "stderr"). */
-void run_log_path(const char *data_dir, int64_t id, const char *stream, char *out, size_t len);
 
 /* Retention over the whole history: delete ended runs beyond the newest keep of each job (0: no count limit)
  * and ended runs that ended before older_than_ms (RUN_TIME_NONE: no age limit), reporting each through fn.

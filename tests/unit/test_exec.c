@@ -212,6 +212,9 @@ static void test_exit_status(void **state)
 		assert_true(r.res.end_ms >= r.res.start_ms);
 		assert_true(r.res.duration_us >= 0 && r.res.duration_us < 10000000LL);
 		assert_int_equal(r.res.io_error, 0);
+		/* the resource use of what was reaped: a shell takes some memory */
+		assert_true(r.res.user_cpu_us >= 0 && r.res.system_cpu_us >= 0);
+		assert_true(r.res.max_rss_kib > 0);
 		run_free(&r);
 	}
 }

@@ -234,7 +234,7 @@ static void test_start_many(void **state)
 		assert_int_equal(uv_loop_init(&m->loop), 0);
 		uv_timer_init(&m->loop, &wd);
 		uv_timer_start(&wd, on_watchdog, WATCHDOG_MS, 0);
-		exec_start_many(&m->loop, pool, specs, RUNS, prepare, b, tasks, rc, errs[0], sizeof(errs[0]));
+		exec_start_many(&m->loop, pool, NULL, specs, RUNS, prepare, b, tasks, rc, errs[0], sizeof(errs[0]));
 		for (int i = 0; i < RUNS; i++) {
 			if (i == BAD_COMMAND) {
 				assert_int_equal(rc[i], -ENOENT);

@@ -253,6 +253,49 @@ static void test_not_root(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* The one runAsUser check, against a given server account (no lookup of the server's own: any thread may call
+ * it, with the account looked up once at start-up). */
+static void test_account_check(void **state)
+{
+	static const struct {
+		uid_t self_uid;
+		const char *self_name, *run_as;
+		int rc;
+		bool launcher;
+		const char *name, *err;
+	} rows[] = {
+		{0, "root", NULL, 0, false, "root", ""},
+		{0, "root", "", 0, false, "root", ""},
+		{0, "root", "root", 0, false, "root", ""},
+		{0, "root", "nobody", 0, true, "nobody", ""},
+		{0, "root", "no-such-user-gnomon", -ENOENT, false, NULL, "runAsUser: unknown user 'no-such-user-gnomon'"},
+		{65534, "nobody", "nobody", 0, false, "nobody", ""},
+		{65534, "nobody", NULL, 0, false, "nobody", ""},
+		{65534, "nobody", "root", -EPERM, false, NULL, "gnomon runs as 'nobody', not root: cannot run jobs as 'root'"},
+		{65534, "nobody", "no-such-user-gnomon", -ENOENT, false, NULL,
+		    "runAsUser: unknown user 'no-such-user-gnomon'"},
+		/* another name of the server's uid runs as the server, with the server's home */
+		{0, "admin", "root", 0, false, "admin", ""},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct exec_user self = {.uid = rows[i].self_uid, .gid = rows[i].self_uid};
+		struct exec_account acct;
+		char err[256] = "";
+		snprintf(self.name, sizeof(self.name), "%s", rows[i].self_name);
+		snprintf(self.home, sizeof(self.home), "/home/self");
+		assert_int_equal(exec_account_check(&self, rows[i].run_as, &acct, err, sizeof(err)), rows[i].rc);
+		assert_string_equal(err, rows[i].err);
+		if (rows[i].rc < 0)
+			continue;
+		assert_int_equal(acct.launcher, rows[i].launcher);
+		assert_string_equal(acct.user.name, rows[i].name);
+		if (!rows[i].launcher)
+			assert_string_equal(acct.user.home, "/home/self");
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -273,6 +316,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_launcher_errors),
 		cmocka_unit_test(test_unknown_user),
 		cmocka_unit_test(test_not_root),
+		cmocka_unit_test(test_account_check),
 	};
 
 	/* the launcher re-executes this binary, as it does gnomon */

@@ -2,13 +2,12 @@
  * or kept within a size cap (--keep-work-dirs-max-size), the oldest kept removed first past it. A thread of its
  * own removes and measures them (a run may leave a million files; the loop never waits for that), through
  * util/rmtree: links are never followed out of a directory. What is still queued when the server stops or
- * crashes stays on disk; the engine hands it back at the next start-up. */
-#ifndef GNOMON_SCHEDULER_WORKDIRS_H
-#define GNOMON_SCHEDULER_WORKDIRS_H
+ * crashes stays on disk; the embedded agent (runner_local.c) hands it back at the next start-up. */
+#ifndef GNOMON_RUNNER_WORKDIRS_H
+#define GNOMON_RUNNER_WORKDIRS_H
 
+#include <stdbool.h>
 #include <stdint.h>
-
-#include "store/runs.h"
 
 enum workdirs_keep {
 	WORKDIRS_KEEP_NEVER,  /* remove every run's directory when it ends (the default) */
@@ -29,9 +28,10 @@ int workdirs_new(const char *work_dir, enum workdirs_keep keep, int64_t max_byte
  * stay on disk). NULL is fine. */
 void workdirs_free(struct workdirs *w);
 
-/* A run ended with status: its directory is removed, or kept (measured and counted against the cap). job and
- * task_id name it in the log. At start-up, call it for the directories found of runs that ended, oldest first. */
-void workdirs_ended(struct workdirs *w, int64_t id, enum run_status status, const char *job, const char *task_id);
+/* A run ended (failed: failed or lost): its directory is removed, or kept (measured and counted against the
+ * cap). job and task_id name it in the log. At start-up, call it for the directories found of runs that ended,
+ * oldest first. */
+void workdirs_ended(struct workdirs *w, int64_t id, bool failed, const char *job, const char *task_id);
 /* Remove a run's directory, kept or not (its history record is gone). */
 void workdirs_remove(struct workdirs *w, int64_t id);
 

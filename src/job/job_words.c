@@ -1,4 +1,4 @@
-#include "exec/exec_words.h"
+#include "job/job_words.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -62,7 +62,7 @@ static int split(const char *s, char *buf, char *err, size_t errlen)
 	return words;
 }
 
-int exec_words_split(const char *s, char ***out, size_t *n, char *err, size_t errlen)
+int job_words_split(const char *s, char ***out, size_t *n, char *err, size_t errlen)
 {
 	size_t len = strlen(s) + 1;
 	char *buf = xmalloc(len), **v, *dst;

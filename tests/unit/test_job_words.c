@@ -1,4 +1,4 @@
-/* exec_words_split: a manual run's arguments as argv words, POSIX-shell quoting without any expansion. */
+/* job_words_split: a manual run's arguments as argv words, POSIX-shell quoting without any expansion. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "exec/exec_words.h"
+#include "job/job_words.h"
 
 #define MAX_WORDS 8
 
@@ -55,7 +55,7 @@ static void test_split(void **state)
 
 		while (want < MAX_WORDS && rows[i].want[want])
 			want++;
-		assert_int_equal(exec_words_split(rows[i].in, &words, &n, err, sizeof(err)), 0);
+		assert_int_equal(job_words_split(rows[i].in, &words, &n, err, sizeof(err)), 0);
 		assert_int_equal(n, want);
 		for (size_t j = 0; j < want; j++)
 			assert_string_equal(words[j], rows[i].want[j]);
@@ -79,7 +79,7 @@ static void test_errors(void **state)
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		char **words = NULL, err[128] = "";
-		assert_int_equal(exec_words_split(rows[i].in, &words, NULL, err, sizeof(err)), -EINVAL);
+		assert_int_equal(job_words_split(rows[i].in, &words, NULL, err, sizeof(err)), -EINVAL);
 		assert_null(words);
 		assert_string_equal(err, rows[i].err);
 	}

@@ -1,7 +1,7 @@
 /* Split a manual run's arguments string into argv words as a POSIX shell would, without expanding anything.
  * Pure: no I/O. */
-#ifndef GNOMON_EXEC_EXEC_WORDS_H
-#define GNOMON_EXEC_EXEC_WORDS_H
+#ifndef GNOMON_JOB_JOB_WORDS_H
+#define GNOMON_JOB_JOB_WORDS_H
 
 #include <stddef.h>
 
@@ -11,7 +11,7 @@
  * final backslash stays). Nothing is expanded: $, `, *, ~, | and the like are plain characters. Returns 0 with a
  * NULL-terminated array in ONE allocation the caller frees with free() (its count in *n, may be NULL), or -EINVAL
  * with "arguments: unterminated single quote" or "... double quote" in err. */
-int exec_words_split(const char *s, char ***out, size_t *n, char *err, size_t errlen)
+int job_words_split(const char *s, char ***out, size_t *n, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 #endif

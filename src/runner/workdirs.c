@@ -1,4 +1,4 @@
-#include "scheduler/workdirs.h"
+#include "runner/workdirs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@ enum op_kind { OP_ENDED, OP_REMOVE };
 struct op {
 	enum op_kind kind;
 	int64_t id;
-	enum run_status status;
+	bool failed;         /* OP_ENDED: the run ended failed or lost */
 	char *job, *task_id; /* for the log; NULL for OP_REMOVE */
 	struct op *next;
 };
@@ -63,10 +63,9 @@ int workdirs_keep_parse(const char *name, enum workdirs_keep *out)
 	return -EINVAL;
 }
 
-static bool keeps(const struct workdirs *w, enum run_status status)
+static bool keeps(const struct workdirs *w, bool failed)
 {
-	return w->keep == WORKDIRS_KEEP_ALWAYS ||
-	    (w->keep == WORKDIRS_KEEP_FAILED && (status == RUN_FAILED || status == RUN_LOST));
+	return w->keep == WORKDIRS_KEEP_ALWAYS || (w->keep == WORKDIRS_KEEP_FAILED && failed);
 }
 
 /* Remove a directory; failures are logged with the run (a directory that is already gone is fine). */
@@ -141,7 +140,7 @@ static void run_op(struct workdirs *w, struct op *op)
 	struct kept *k;
 
 	snprintf(name, sizeof(name), "%" PRId64, op->id);
-	if (op->kind == OP_ENDED && keeps(w, op->status)) {
+	if (op->kind == OP_ENDED && keeps(w, op->failed)) {
 		keep_dir(w, op);
 		return;
 	}
@@ -251,11 +250,11 @@ static void post(struct workdirs *w, struct op *op)
 	uv_mutex_unlock(&w->lock);
 }
 
-void workdirs_ended(struct workdirs *w, int64_t id, enum run_status status, const char *job, const char *task_id)
+void workdirs_ended(struct workdirs *w, int64_t id, bool failed, const char *job, const char *task_id)
 {
 	struct op *op = xcalloc(1, sizeof(*op));
 
-	*op = (struct op){OP_ENDED, id, status, xstrdup(job), xstrdup(task_id), NULL};
+	*op = (struct op){OP_ENDED, id, failed, xstrdup(job), xstrdup(task_id), NULL};
 	post(w, op);
 }
 
@@ -263,6 +262,6 @@ void workdirs_remove(struct workdirs *w, int64_t id)
 {
 	struct op *op = xcalloc(1, sizeof(*op));
 
-	*op = (struct op){OP_REMOVE, id, RUN_LOST, NULL, NULL, NULL};
+	*op = (struct op){OP_REMOVE, id, false, NULL, NULL, NULL};
 	post(w, op);
 }

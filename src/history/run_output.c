@@ -1,0 +1,56 @@
+#include "history/run_output.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char *const stream_names[] = {"stdout", "stderr"};
+
+const char *run_stream_name(enum run_stream s)
+{
+	return s == RUN_STDERR ? stream_names[1] : stream_names[0];
+}
+
+int run_stream_parse(const char *name, enum run_stream *out)
+{
+	for (int s = 0; s < 2; s++) {
+		if (strcmp(name, stream_names[s]) == 0) {
+			*out = (enum run_stream)s;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int run_output_open(struct run_output *o, const struct run_output_key *key, enum run_stream s,
+    struct run_output_reader **out)
+{
+	return o->ops->open(o, key, s, out);
+}
+
+ssize_t run_output_read(struct run_output_reader *r, char *buf, size_t len)
+{
+	return r->o->ops->read(r, buf, len);
+}
+
+void run_output_close(struct run_output_reader *r)
+{
+	if (r)
+		r->o->ops->close(r);
+}
+
+int run_output_tail(struct run_output *o, const struct run_output_key *key, enum run_stream s, char *buf, size_t max,
+    size_t *len, int64_t *size)
+{
+	return o->ops->tail(o, key, s, buf, max, len, size);
+}
+
+void run_output_remove(struct run_output *o, const struct run_output_key *key)
+{
+	o->ops->remove(o, key);
+}
+
+void run_output_free(struct run_output *o)
+{
+	if (o)
+		o->ops->free(o);
+}

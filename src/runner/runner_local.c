@@ -1,0 +1,403 @@
+/* The embedded agent's starts, events and kills: a batch of tasks is prepared and spawned on the spawn threads
+ * (exec_start_many), each task's end comes back from exec as a loop event and goes to the listener, or is kept
+ * for the next reconciliation when nobody listens. */
+#include "runner/runner_local.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exec/exec.h"
+#include "exec/exec_env.h"
+#include "exec/spawn_pool.h"
+#include "history/run_output_files.h"
+#include "runner/runner_local_internal.h"
+#include "runner/workdirs.h"
+#include "util/log.h"
+#include "util/rmtree.h"
+#include "util/xmalloc.h"
+
+bool local_epoch_ok(struct local *l, uint64_t epoch)
+{
+	if (epoch < l->epoch)
+		return false;
+	l->epoch = epoch;
+	return true;
+}
+
+/* What one task's exec spec points to, kept until its spawn. */
+struct launch {
+	struct exec_account account;
+	struct exec_env_var extra[2];
+	char out_path[PATH_MAX], err_path[PATH_MAX], cwd[PATH_MAX];
+	char **argv, **envp;
+};
+
+/* The tasks of one exec_start_many() call: specs[idx[k]] is spawned as task k. */
+struct launch_batch {
+	const struct local *l;
+	const struct runner_spec *specs;
+	const size_t *idx;
+	struct local_task **tasks;
+	struct launch *launch;
+};
+
+static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_result *res);
+static void on_output(void *ctx, enum exec_stream s, const char *data, size_t len);
+
+/* Everything before a task's spawn: its account, argv, working directory, output files and environment. It runs
+ * on a spawn thread while the loop thread waits in exec_start_many(), so it only reads the runner's settings
+ * (fixed since its creation) and the spec, and writes its own launch. 0, or -errno with err. */
+static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t errlen)
+{
+	struct launch_batch *b = ctx;
+	const struct local *l = b->l;
+	const struct runner_spec *s = &b->specs[b->idx[k]];
+	struct launch *ln = &b->launch[k];
+	struct run_output_key key = {s->task_id, s->run_id};
+	const char *run_as = s->run_as_user && s->run_as_user[0] ? s->run_as_user : l->self.name;
+	int rc;
+
+	if ((rc = exec_account_check(&l->self, run_as, &ln->account, err, errlen)) < 0)
+		return rc;
+	ln->argv = exec_argv_build(s->command, s->args, s->n_args, s->shell);
+	snprintf(ln->cwd, sizeof(ln->cwd), "%s/work/%" PRId64, l->data_dir, s->run_id);
+	if (mkdir(ln->cwd, 0700) < 0 && errno != EEXIST) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create the working directory %.300s: %s", ln->cwd, strerror(errno));
+		return rc;
+	}
+	if (ln->account.launcher && chown(ln->cwd, ln->account.user.uid, ln->account.user.gid) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot give the working directory %.300s to %s: %s", ln->cwd, run_as,
+		    strerror(errno));
+		return rc;
+	}
+	run_output_files_path(l->data_dir, &key, RUN_STDOUT, ln->out_path, sizeof(ln->out_path));
+	run_output_files_path(l->data_dir, &key, RUN_STDERR, ln->err_path, sizeof(ln->err_path));
+	ln->extra[0] = (struct exec_env_var){"GNOMON_PARENT_TASK_IDS", s->parents};
+	ln->extra[1] = (struct exec_env_var){"GNOMON_DATA_DIR", l->data_dir_abs};
+	struct exec_env_input in = {
+		.task_id = s->task_id, .job_name = s->job, .job_owner = s->owner, .hostname = l->hostname,
+		.mem = s->mem, .cpus = s->cpus, .disk = s->disk, .run_time_ms = s->due_ms, .attempt = (uint32_t)s->attempt,
+		.user = run_as, .home = ln->account.user.home, .extra = ln->extra, .n_extra = 2,
+		.job_env = (const struct exec_env_var *)s->env, .n_job_env = s->n_env,
+	};
+	ln->envp = exec_env_build(&in);
+	exec_spec_init(es);
+	es->argv = ln->argv;
+	es->envp = ln->envp;
+	es->cwd = ln->cwd;
+	es->run_as_user = run_as;
+	es->account = &ln->account;
+	es->out_path[EXEC_STDOUT] = ln->out_path;
+	es->out_path[EXEC_STDERR] = ln->err_path;
+	es->cap_head = es->cap_tail = s->output_cap;
+	es->deadline_ms = s->deadline_ms;
+	es->grace_ms = s->grace_ms;
+	es->on_output = on_output;
+	es->on_exit = on_exit_task;
+	es->ctx = b->tasks[k];
+	return 0;
+}
+
+/* Remove what a task that did not start left: its output files and working directory (at once: the same run
+ * may be started again right after). */
+static void remove_leftovers(const struct local *l, const struct runner_spec *s)
+{
+	struct run_output_key key = {s->task_id, s->run_id};
+	char path[PATH_MAX], err[512];
+	int rc;
+
+	for (int st = 0; st < 2; st++) {
+		run_output_files_path(l->data_dir, &key, (enum run_stream)st, path, sizeof(path));
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/work/%" PRId64, l->data_dir, s->run_id);
+	if ((rc = rmtree_at(AT_FDCWD, path, err, sizeof(err))) < 0 && rc != -ENOENT)
+		log_warnx("could not remove all of %s", err);
+}
+
+/* The tasks refused before anything is made for them; true when s is. */
+static bool refuse(struct local *l, const struct runner_spec *s, struct runner_start *out)
+{
+	if (!local_epoch_ok(l, s->epoch)) {
+		out->rc = -ESTALE;
+		snprintf(out->err, sizeof(out->err), "epoch %" PRIu64 " is older than %" PRIu64 ", the newest this agent "
+		    "has seen", s->epoch, l->epoch);
+		return true;
+	}
+	if (s->container) {
+		out->rc = -ENOTSUP;
+		out->permanent = true;
+		snprintf(out->err, sizeof(out->err), "%s", RUNNER_LOCAL_NO_CONTAINERS);
+		return true;
+	}
+	return false;
+}
+
+static struct local_task *task_new(struct local *l, const struct runner_spec *s)
+{
+	struct local_task *t = xcalloc(1, sizeof(*t));
+
+	t->l = l;
+	t->task_id = xstrdup(s->task_id);
+	t->run_id = s->run_id;
+	t->ctx = s->ctx;
+	return t;
+}
+
+static void task_free(struct local_task *t)
+{
+	free(t->task_id);
+	free(t);
+}
+
+static void link_task(struct local *l, struct local_task *t)
+{
+	t->prev = NULL;
+	t->next = l->tasks;
+	if (l->tasks)
+		l->tasks->prev = t;
+	l->tasks = t;
+}
+
+static void unlink_task(struct local *l, struct local_task *t)
+{
+	*(t->prev ? &t->prev->next : &l->tasks) = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->prev = t->next = NULL;
+}
+
+static void local_start_many(struct runner *r, const struct runner_spec *specs, size_t n, struct runner_start *out)
+{
+	struct local *l = (struct local *)r;
+	size_t *idx = xmalloc(n * sizeof(*idx)), m = 0;
+	struct launch_batch b = {l, specs, idx, NULL, NULL};
+	struct exec_spec *es;
+	struct exec_task **exec;
+	char *errs;
+	int *rc;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		if (!refuse(l, &specs[i], &out[i]))
+			idx[m++] = i;
+	}
+	b.tasks = xcalloc(m, sizeof(*b.tasks));
+	b.launch = xcalloc(m, sizeof(*b.launch));
+	es = xcalloc(m, sizeof(*es));
+	exec = xcalloc(m, sizeof(*exec));
+	rc = xcalloc(m, sizeof(*rc));
+	errs = xcalloc(m, sizeof(out->err));
+	for (size_t k = 0; k < m; k++)
+		b.tasks[k] = task_new(l, &specs[idx[k]]);
+	if (m > 0)
+		exec_start_many(l->loop, l->pool, &l->self, es, m, prepare, &b, exec, rc, errs, sizeof(out->err));
+	for (size_t k = 0; k < m; k++) {
+		struct runner_start *o = &out[idx[k]];
+		struct local_task *t = b.tasks[k];
+		if (rc[k] < 0) {
+			o->rc = rc[k];
+			memcpy(o->err, errs + k * sizeof(out->err), sizeof(out->err));
+			remove_leftovers(l, &specs[idx[k]]);
+			task_free(t);
+		} else {
+			t->exec = exec[k];
+			link_task(l, t);
+			o->task = LOCAL_HANDLE(t);
+			o->running = true;
+			o->start_ms = exec_task_start_ms(t->exec);
+			o->pid = exec_task_pid(t->exec);
+		}
+		free(b.launch[k].argv);
+		free(b.launch[k].envp);
+	}
+	free(errs);
+	free(rc);
+	free(exec);
+	free(es);
+	free(b.launch);
+	free(b.tasks);
+	free(idx);
+}
+
+static void on_output(void *ctx, enum exec_stream s, const char *data, size_t len)
+{
+	struct local_task *t = ctx;
+	struct local *l = t->l;
+
+	if (l->listening && l->listener.on_output)
+		l->listener.on_output(l->listener.ctx, t->ctx, t->task_id, (enum run_stream)s, data, len);
+}
+
+/* How exec saw the task end, in the interface's terms. */
+static void result_of(const struct exec_result *res, struct runner_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (res->timed_out)
+		out->end = RUNNER_END_TIMED_OUT;
+	else if (res->killed)
+		out->end = RUNNER_END_KILLED;
+	else if (res->term_signal)
+		out->end = RUNNER_END_SIGNALLED;
+	else
+		out->end = RUNNER_END_EXITED;
+	if (res->status_lost)
+		snprintf(out->reason, sizeof(out->reason), "its exit status was lost");
+	out->exit_code = res->exit_code;
+	out->term_signal = res->term_signal;
+	out->core_dumped = res->core_dumped;
+	out->start_ms = res->start_ms;
+	out->end_ms = res->end_ms;
+	out->duration_us = res->duration_us;
+	out->bytes[RUN_STDOUT] = (int64_t)res->stream[EXEC_STDOUT].bytes;
+	out->bytes[RUN_STDERR] = (int64_t)res->stream[EXEC_STDERR].bytes;
+	out->user_cpu_us = res->user_cpu_us;
+	out->system_cpu_us = res->system_cpu_us;
+	out->max_rss_kib = res->max_rss_kib;
+}
+
+static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_result *res)
+{
+	struct local_task *t = ctx;
+	struct local *l = t->l;
+
+	result_of(res, &t->result); /* res lives in the task */
+	exec_task_free(task);
+	t->exec = NULL;
+	if (!l->listening) {
+		t->ended = true; /* for the next reconciliation */
+		return;
+	}
+	unlink_task(l, t);
+	struct runner_event ev = {
+		.type = RUNNER_EVENT_ENDED, .task = LOCAL_HANDLE(t), .ctx = t->ctx, .task_id = t->task_id,
+		.result = &t->result,
+	};
+	l->listener.on_event(l->listener.ctx, &ev);
+	task_free(t);
+}
+
+static int local_kill(struct runner *r, struct runner_task *h, uint64_t grace_ms)
+{
+	struct local_task *t = LOCAL_TASK(h);
+
+	(void)r;
+	return t->exec ? exec_kill(t->exec, grace_ms) : -ESRCH;
+}
+
+static void local_attach(struct runner *r, const struct runner_listener *listener)
+{
+	struct local *l = (struct local *)r;
+
+	l->listening = listener != NULL;
+	if (listener) {
+		l->listener = *listener;
+		return;
+	}
+	memset(&l->listener, 0, sizeof(l->listener));
+	for (struct local_task *t = l->tasks; t; t = t->next)
+		t->ctx = NULL;
+}
+
+static void local_adopt(struct runner *r, struct runner_task *h, void *ctx)
+{
+	(void)r;
+	LOCAL_TASK(h)->ctx = ctx;
+}
+
+static void local_release(struct runner *r, const struct runner_ref *ref, enum runner_outcome outcome)
+{
+	struct local *l = (struct local *)r;
+
+	for (struct local_task *t = l->tasks; t; t = t->next) {
+		if (t->ended && strcmp(t->task_id, ref->task_id) == 0) {
+			unlink_task(l, t);
+			task_free(t);
+			break;
+		}
+	}
+	/* Its process is gone: its working directory goes, or is kept (--keep-work-dirs). */
+	if (l->workdirs)
+		workdirs_ended(l->workdirs, ref->run_id, outcome == RUNNER_OUTCOME_FAILED || outcome == RUNNER_OUTCOME_LOST,
+		    ref->job, ref->task_id);
+}
+
+static void local_purge(struct runner *r, const struct runner_ref *ref)
+{
+	struct local *l = (struct local *)r;
+
+	if (l->workdirs)
+		workdirs_remove(l->workdirs, ref->run_id);
+}
+
+static void local_free(struct runner *r)
+{
+	struct local *l = (struct local *)r;
+	struct local_task *t, *next;
+
+	for (t = l->tasks; t; t = next) {
+		next = t->next;
+		exec_task_free(t->exec); /* a running one: SIGKILL to its group; a restart records it as lost */
+		task_free(t);
+	}
+	workdirs_free(l->workdirs); /* once the directory it is on is done; the rest waits for the next start */
+	spawn_pool_free(l->pool);
+	free(l->data_dir);
+	free(l->data_dir_abs);
+	free(l->hostname);
+	free(l);
+}
+
+static const struct runner_ops local_ops = {
+	.attach = local_attach,
+	.start_many = local_start_many,
+	.kill = local_kill,
+	.reconcile = local_reconcile,
+	.adopt = local_adopt,
+	.release = local_release,
+	.purge = local_purge,
+	.free = local_free,
+};
+
+int runner_local_new(uv_loop_t *loop, const struct runner_local_config *cfg, struct runner **out, char *err,
+    size_t errlen)
+{
+	struct local *l;
+	char path[PATH_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/work", cfg->data_dir);
+	if (mkdir(path, 0711) < 0 && errno != EEXIST) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return rc;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->base.ops = &local_ops;
+	l->loop = loop;
+	exec_user_self(&l->self);
+	l->data_dir = xstrdup(cfg->data_dir);
+	if ((l->data_dir_abs = realpath(cfg->data_dir, NULL)) == NULL)
+		l->data_dir_abs = xstrdup(cfg->data_dir);
+	l->hostname = xstrdup(cfg->hostname ? cfg->hostname : "");
+	if (cfg->spawn_threads > 1 && spawn_pool_new(cfg->spawn_threads - 1, &l->pool) < 0)
+		log_warnx("cannot start the spawn threads: runs that start together are spawned one by one");
+	if ((rc = workdirs_new(path, cfg->keep_work_dirs, cfg->keep_work_dirs_max, &l->workdirs)) < 0) {
+		snprintf(err, errlen, "cannot start the thread that removes working directories: %s", strerror(-rc));
+		local_free(&l->base);
+		return rc;
+	}
+	if (cfg->past)
+		local_sweep_work_dirs(l, cfg->past, cfg->past_ctx);
+	*out = &l->base;
+	return 0;
+}

@@ -1,0 +1,237 @@
+/* What the embedded agent finds after a restart. Reconciling: the tasks it watches or that ended unheard are
+ * reported as they are; for the others named, the processes an earlier server left behind are found through
+ * the GNOMON_TASK_ID in their environment (and the GNOMON_DATA_DIR, since another server on the host may run a
+ * task of the same id), killed, and reported lost: nobody can learn how they would end. Sweeping: the working
+ * directories a crash or a stop left in work/ go to the work-dirs thread. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner/runner_local_internal.h"
+#include "runner/workdirs.h"
+#include "util/log.h"
+#include "util/strmap.h"
+#include "util/xmalloc.h"
+
+#define ENV_TASK_ID "GNOMON_TASK_ID="
+#define ENV_DATA_DIR "GNOMON_DATA_DIR="
+
+/* A process that carries a task id in its environment. */
+struct task_proc {
+	char *task_id;
+	pid_t pid;
+};
+
+struct scan {
+	struct task_proc *procs; /* found on the first task that needs them */
+	size_t n;
+	bool done;
+};
+
+/* The GNOMON_TASK_ID in the environment of pid, as a string to free, when its GNOMON_DATA_DIR is this server's;
+ * NULL when it has none or is gone. */
+static char *task_id_of(pid_t pid, const char *data_dir)
+{
+	char path[64], buf[65536];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	const char *id = NULL;
+	bool ours = false;
+	for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
+		if (strncmp(p, ENV_TASK_ID, strlen(ENV_TASK_ID)) == 0)
+			id = p + strlen(ENV_TASK_ID);
+		else if (strncmp(p, ENV_DATA_DIR, strlen(ENV_DATA_DIR)) == 0)
+			ours = strcmp(p + strlen(ENV_DATA_DIR), data_dir) == 0;
+	}
+	return id && ours ? xstrdup(id) : NULL;
+}
+
+/* Every process but the server itself whose environment names a task of this data directory. */
+static void scan_processes(const struct local *l, struct scan *sc)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t cap = 0;
+
+	sc->done = true;
+	if (d == NULL) {
+		log_warn("cannot list /proc to find the processes of interrupted runs");
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *end, *id;
+		long pid = strtol(de->d_name, &end, 10);
+		if (!isdigit((unsigned char)de->d_name[0]) || *end || pid <= 1 || pid == (long)getpid())
+			continue;
+		if ((id = task_id_of((pid_t)pid, l->data_dir_abs)) == NULL)
+			continue;
+		if (sc->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			sc->procs = xrealloc(sc->procs, cap * sizeof(*sc->procs));
+		}
+		sc->procs[sc->n++] = (struct task_proc){id, (pid_t)pid};
+	}
+	closedir(d);
+}
+
+/* SIGKILL every surviving process of a task and its process group; returns how many processes carried its id. */
+static int kill_survivors(const struct local *l, struct scan *sc, const char *task_id)
+{
+	int n = 0;
+
+	if (!sc->done)
+		scan_processes(l, sc);
+	for (size_t i = 0; i < sc->n; i++) {
+		pid_t pgid;
+		if (strcmp(sc->procs[i].task_id, task_id) != 0)
+			continue;
+		pgid = getpgid(sc->procs[i].pid);
+		if (pgid > 1 && pgid != getpgrp())
+			kill(-pgid, SIGKILL);
+		kill(sc->procs[i].pid, SIGKILL);
+		n++;
+	}
+	return n;
+}
+
+static void report_task(struct runner_report *rep, struct local_task *t)
+{
+	rep->task_id = t->task_id;
+	rep->state = t->ended ? RUNNER_TASK_ENDED : RUNNER_TASK_RUNNING;
+	rep->task = t->ended ? NULL : LOCAL_HANDLE(t);
+	rep->result = t->ended ? &t->result : NULL;
+}
+
+void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, size_t n,
+    runner_reconciled_fn done, void *ctx)
+{
+	struct local *l = (struct local *)r;
+	struct strmap *mine = strmap_new(), *asked = strmap_new();
+	struct runner_result *lost = xcalloc(n, sizeof(*lost));
+	struct runner_report *rep;
+	struct scan sc = {0};
+	size_t held = 0, k = 0;
+
+	if (!local_epoch_ok(l, epoch)) {
+		log_warnx("reconciliation of epoch %" PRIu64 " refused: this agent has seen %" PRIu64, epoch, l->epoch);
+		n = 0;
+	}
+	for (struct local_task *t = l->tasks; t; t = t->next, held++)
+		strmap_put(mine, t->task_id, t);
+	rep = xcalloc(n + held, sizeof(*rep));
+	for (size_t i = 0; i < n; i++) {
+		struct local_task *t = strmap_get(mine, task_ids[i]);
+		int killed;
+		strmap_put(asked, task_ids[i], &rep[k]);
+		if (t) {
+			report_task(&rep[k++], t);
+			continue;
+		}
+		rep[k] = (struct runner_report){.task_id = task_ids[i], .state = RUNNER_TASK_UNKNOWN};
+		if ((killed = kill_survivors(l, &sc, task_ids[i])) > 0) {
+			lost[i] = (struct runner_result){.end = RUNNER_END_LOST, .exit_code = -1, .duration_us = -1,
+				.user_cpu_us = -1, .system_cpu_us = -1, .max_rss_kib = -1};
+			snprintf(lost[i].reason, sizeof(lost[i].reason), "its %d surviving process%s killed", killed,
+			    killed == 1 ? " was" : "es were");
+			rep[k].state = RUNNER_TASK_ENDED;
+			rep[k].result = &lost[i];
+		}
+		k++;
+	}
+	for (struct local_task *t = l->tasks; t; t = t->next)
+		if (strmap_get(asked, t->task_id) == NULL)
+			report_task(&rep[k++], t);
+	done(ctx, rep, k);
+	for (size_t i = 0; i < sc.n; i++)
+		free(sc.procs[i].task_id);
+	free(sc.procs);
+	free(rep);
+	free(lost);
+	strmap_free(asked);
+	strmap_free(mine);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The run ids named by the entries of work/ (a name that is exactly a positive decimal number), unsorted. */
+static size_t work_dir_ids(const char *path, int64_t **out)
+{
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir(path);
+
+	*out = NULL;
+	if (d == NULL) {
+		log_warn("cannot read %s", path);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *end, back[24];
+		long long v;
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		errno = 0;
+		v = strtoll(de->d_name, &end, 10);
+		snprintf(back, sizeof(back), "%lld", v);
+		if (errno || *end || v <= 0 || strcmp(back, de->d_name) != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		(*out)[n++] = v;
+	}
+	closedir(d);
+	return n;
+}
+
+void local_sweep_work_dirs(struct local *l, runner_past_fn past, void *ctx)
+{
+	char path[PATH_MAX];
+	int64_t *ids;
+	size_t n, handed = 0;
+
+	snprintf(path, sizeof(path), "%s/work", l->data_dir);
+	n = work_dir_ids(path, &ids);
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), cmp_id);
+	for (size_t i = 0; i < n; i++) {
+		struct runner_past p = {0};
+		int rc = past(ctx, ids[i], &p);
+		if (rc == -ENOENT) {
+			workdirs_remove(l->workdirs, ids[i]);
+			handed++;
+		} else if (rc == 0 && p.ended) {
+			workdirs_ended(l->workdirs, ids[i], p.outcome == RUNNER_OUTCOME_FAILED || p.outcome == RUNNER_OUTCOME_LOST,
+			    p.job ? p.job : "", p.task_id ? p.task_id : "");
+			handed++;
+		}
+		free(p.job);
+		free(p.task_id);
+	}
+	if (handed > 0)
+		log_info("%zu working director%s of ended runs found in %s: each is removed or kept as --keep-work-dirs "
+		    "says", handed, handed == 1 ? "y" : "ies", path);
+	free(ids);
+}

@@ -40,8 +40,8 @@ void chronos_graph_dot(struct api_env *env, struct http_request *req, const char
 		struct jobrec *rec = registry_slot(reg, i);
 		if (rec == NULL)
 			continue;
-		for (uint32_t c = 0; c < rec->nchildren; c++)
-			put(&b, buf_printf(&b, "  %u -> %u;\n", ids[i], ids[rec->children[c]->order]));
+		for (uint32_t c = 0; c < rec->node.nchildren; c++)
+			put(&b, buf_printf(&b, "  %u -> %u;\n", ids[i], ids[registry_rec(rec->node.children[c])->order]));
 	}
 	put(&b, buf_puts(&b, "}\n"));
 	free(ids);
@@ -69,8 +69,8 @@ void chronos_graph_csv(struct api_env *env, struct http_request *req, const char
 		struct jobrec *rec = registry_slot(reg, i);
 		if (rec == NULL)
 			continue;
-		for (uint32_t c = 0; c < rec->nchildren; c++)
-			put(&b, buf_printf(&b, "link,%s,%s\n", rec->job->name, rec->children[c]->job->name));
+		for (uint32_t c = 0; c < rec->node.nchildren; c++)
+			put(&b, buf_printf(&b, "link,%s,%s\n", rec->job->name, registry_rec(rec->node.children[c])->job->name));
 	}
 	char *text = buf_steal(&b, &len);
 	http_respond(req, 200, "text/plain", text, len);

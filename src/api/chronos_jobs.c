@@ -323,13 +323,13 @@ void chronos_delete_job(struct api_env *env, struct http_request *req, const cha
 	if (rec == NULL)
 		return;
 	http_request_peer(req, peer, sizeof(peer));
-	if (rec->nchildren)
-		children = xcalloc(rec->nchildren, sizeof(*children));
+	if (rec->node.nchildren)
+		children = xcalloc(rec->node.nchildren, sizeof(*children));
 	if ((rc = store_begin(env->store)) < 0)
 		goto out;
-	for (; n < rec->nchildren && rc == 0; n++) {
+	for (; n < rec->node.nchildren && rc == 0; n++) {
 		char *json;
-		children[n] = reparented(rec->children[n]->job, rec->job);
+		children[n] = reparented(registry_rec(rec->node.children[n])->job, rec->job);
 		json = job_to_json_string_sparse(children[n]);
 		rc = store_put_job(env->store, children[n]->name, json);
 		free(json);

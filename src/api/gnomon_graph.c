@@ -132,26 +132,20 @@ static char *job_label(const char *name)
 	return label;
 }
 
+static void keep_node(void *ctx, struct graph_node *n)
+{
+	struct selection *sel = ctx;
+	const struct jobrec *rec = registry_rec(n);
+	if (!sel->keep[rec->order]) {
+		sel->keep[rec->order] = true;
+		sel->n++;
+	}
+}
+
 /* Mark the jobs reachable from start by children (down) or by parents (up); start must be marked already. */
 static void select_reachable(struct registry *reg, struct selection *sel, const struct jobrec *start, bool down)
 {
-	const struct jobrec **stack = xmalloc((registry_slots(reg) + 1) * sizeof(*stack));
-	size_t top = 0;
-
-	stack[top++] = start;
-	while (top > 0) {
-		const struct jobrec *rec = stack[--top];
-		uint32_t n = down ? rec->nchildren : rec->job->n_parents;
-		for (uint32_t i = 0; i < n; i++) {
-			const struct jobrec *next = down ? rec->children[i] : registry_get(reg, rec->job->parents[i]);
-			if (next == NULL || sel->keep[next->order])
-				continue;
-			sel->keep[next->order] = true;
-			sel->n++;
-			stack[top++] = next;
-		}
-	}
-	free(stack);
+	graph_reachable(registry_graph(reg), (struct graph_node *)(uintptr_t)&start->node, down, keep_node, sel);
 }
 
 /* Choose every job, or focus with its ancestors and descendants. */
@@ -239,8 +233,8 @@ static Agraph_t *build_graph(struct registry *reg, const struct selection *sel, 
 		const struct jobrec *rec = registry_slot(reg, i);
 		if (nodes[i] == NULL)
 			continue;
-		for (uint32_t c = 0; c < rec->nchildren; c++) {
-			Agnode_t *child = nodes[rec->children[c]->order];
+		for (uint32_t c = 0; c < rec->node.nchildren; c++) {
+			Agnode_t *child = nodes[registry_rec(rec->node.children[c])->order];
 			if (child != NULL) {
 				agedge(g, nodes[i], child, NULL, 1);
 				(*nedges)++;

@@ -9,62 +9,13 @@
 #include "scheduler/registry.h"
 #include "store/rounds.h"
 #include "store/store.h"
-#include "util/buf.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
-static struct round_entry *round_find(struct jobrec *child, const char *parent)
+/* The parents a child lists, as graph_round_* take them. */
+static const char *const *parents_of(const struct jobrec *child)
 {
-	for (uint32_t i = 0; i < child->nround; i++)
-		if (strcmp(child->round[i].parent, parent) == 0)
-			return &child->round[i];
-	return NULL;
-}
-
-static void round_set(struct jobrec *child, const char *parent, const char *task_id)
-{
-	struct round_entry *entry = round_find(child, parent);
-	if (entry == NULL) {
-		child->round = xrealloc(child->round, (child->nround + 1) * sizeof(*child->round));
-		entry = &child->round[child->nround++];
-		entry->parent = xstrdup(parent);
-		entry->task_id = NULL;
-	}
-	free(entry->task_id);
-	entry->task_id = xstrdup(task_id);
-}
-
-static void round_reset(struct jobrec *child)
-{
-	for (uint32_t i = 0; i < child->nround; i++) {
-		free(child->round[i].parent);
-		free(child->round[i].task_id);
-	}
-	free(child->round);
-	child->round = NULL;
-	child->nround = 0;
-}
-
-/* The parents' task ids of a complete round, in the order the child lists its parents, comma-separated; the
- * caller frees it. */
-static char *round_task_ids(struct jobrec *child)
-{
-	struct buf b;
-	buf_init(&b, 0);
-	for (uint32_t i = 0; i < child->job->n_parents; i++) {
-		struct round_entry *entry = round_find(child, child->job->parents[i]);
-		if (entry && (buf_puts(&b, b.len ? "," : "") < 0 || buf_puts(&b, entry->task_id) < 0))
-			fatalx("unbounded buffer refused data");
-	}
-	return buf_steal(&b, NULL);
-}
-
-static bool round_complete(struct jobrec *child)
-{
-	for (uint32_t i = 0; i < child->job->n_parents; i++)
-		if (round_find(child, child->job->parents[i]) == NULL)
-			return false;
-	return true;
+	return (const char *const *)child->job->parents;
 }
 
 static void list_add(struct run_list *l, struct run *r)
@@ -79,14 +30,14 @@ static void list_add(struct run_list *l, struct run *r)
 /* Claim the run of a child whose round is complete, and start a new round. */
 static int trigger(struct engine *e, struct jobrec *child, struct run_list *out)
 {
-	char *parents = round_task_ids(child);
+	char *parents = graph_round_task_ids(&child->round, parents_of(child), child->job->n_parents);
 	int rc;
 	struct run *r = run_claim_now(e, child, TRIGGER_DEPENDENCY, NULL, parents, &rc);
 
 	free(parents);
 	if (r == NULL)
 		return rc;
-	if (child->nround > 0 && (rc = store_round_clear(e->store, child->job->name, NULL)) < 0) {
+	if (child->round.n > 0 && (rc = store_round_clear(e->store, child->job->name, NULL)) < 0) {
 		run_free(r);
 		return rc;
 	}
@@ -100,15 +51,15 @@ static int trigger(struct engine *e, struct jobrec *child, struct run_list *out)
 		}
 		out->starting++;
 	}
-	round_reset(child);
+	graph_round_reset(&child->round);
 	list_add(out, r);
 	return 0;
 }
 
 int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_id, struct run_list *out)
 {
-	for (uint32_t i = 0; i < parent->nchildren; i++) {
-		struct jobrec *child = parent->children[i];
+	for (uint32_t i = 0; i < parent->node.nchildren; i++) {
+		struct jobrec *child = registry_rec(parent->node.children[i]);
 		int rc;
 		if (child->job->disabled) {
 			log_info_kv(LOG_FIELDS(.job = child->job->name), "job '%s' is disabled: not triggered by '%s'",
@@ -118,11 +69,11 @@ int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_i
 		if (child->job->n_parents > 1) {
 			if ((rc = store_round_put(e->store, child->job->name, parent->job->name, task_id)) < 0)
 				return rc;
-			round_set(child, parent->job->name, task_id);
-			if (!round_complete(child))
+			graph_round_set(&child->round, parent->job->name, task_id);
+			if (!graph_round_complete(&child->round, parents_of(child), child->job->n_parents))
 				continue;
 		} else {
-			round_set(child, parent->job->name, task_id);
+			graph_round_set(&child->round, parent->job->name, task_id);
 		}
 		if ((rc = trigger(e, child, out)) < 0)
 			return rc;
@@ -161,7 +112,7 @@ static int load_entry(void *ctx, const char *child, const char *parent, const ch
 	struct engine *e = ctx;
 	struct jobrec *rec = registry_get(e->reg, child);
 	if (rec)
-		round_set(rec, parent, task_id);
+		graph_round_set(&rec->round, parent, task_id);
 	return 0;
 }
 
@@ -170,22 +121,21 @@ int deps_load(struct engine *e)
 	return store_load_rounds(e->store, load_entry, e);
 }
 
+struct forget {
+	struct engine *e;
+	const char *job;
+};
+
+static void forget_entry(void *ctx, const char *parent)
+{
+	struct forget *f = ctx;
+	if (store_round_clear(f->e->store, f->job, parent) < 0)
+		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = f->job),
+		    "job '%s': could not forget the round entry of '%s'", f->job, parent);
+}
+
 void deps_job_changed(struct engine *e, struct jobrec *rec)
 {
-	for (uint32_t i = 0; i < rec->nround;) {
-		bool still = false;
-		for (uint32_t k = 0; k < rec->job->n_parents && !still; k++)
-			still = strcmp(rec->job->parents[k], rec->round[i].parent) == 0;
-		if (still) {
-			i++;
-			continue;
-		}
-		if (store_round_clear(e->store, rec->job->name, rec->round[i].parent) < 0)
-			log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = rec->job->name),
-			    "job '%s': could not forget the round entry of '%s'", rec->job->name,
-			    rec->round[i].parent);
-		free(rec->round[i].parent);
-		free(rec->round[i].task_id);
-		rec->round[i] = rec->round[--rec->nround];
-	}
+	struct forget f = {e, rec->job->name};
+	graph_round_keep(&rec->round, parents_of(rec), rec->job->n_parents, forget_entry, &f);
 }

@@ -1,5 +1,5 @@
 /* The in-memory set of jobs the loop thread owns: lookup by name, listing in creation order, and the
- * dependency edges (children of each job) with cycle detection. */
+ * dependency edges between them (a graph/graph.h node in each record) with cycle detection. */
 #ifndef GNOMON_SCHEDULER_REGISTRY_H
 #define GNOMON_SCHEDULER_REGISTRY_H
 
@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "graph/graph.h"
 #include "schedule/schedule.h"
 #include "scheduler/heap.h"
 
@@ -15,19 +16,11 @@ struct registry;
 
 struct run;
 
-/* One parent's success counted in a dependent job's current round. */
-struct round_entry {
-	char *parent;  /* owned */
-	char *task_id; /* the parent run that succeeded; owned */
-};
-
 /* One job and what the registry knows about it, plus the engine's runtime state of the job. */
 struct jobrec {
 	struct job *job;           /* owned */
-	struct jobrec **children;  /* jobs that list this one as a parent */
-	uint32_t nchildren, capchildren;
+	struct graph_node node;    /* edges to the parents that exist and to the children (registry_rec() of each) */
 	uint32_t order;            /* slot in the creation-order listing */
-	uint32_t mark;             /* traversal generation, private to the registry */
 
 	/* Engine state (src/scheduler/engine*.c). */
 	struct heap_node fire;     /* next fire time of a scheduled job */
@@ -37,8 +30,7 @@ struct jobrec {
 	struct run *pending;       /* a non-concurrent job's slot waiting for the previous run */
 	uint32_t running;          /* runs started and not ended */
 	uint32_t queued;           /* runs in the run queue */
-	struct round_entry *round; /* dependent job: the parents that succeeded since it last ran */
-	uint32_t nround;
+	struct graph_round round;  /* dependent job: the parents that succeeded since it last ran */
 	bool has_sched;
 	bool fresh;                /* just created or changed: slots before now were never missed */
 };
@@ -48,6 +40,10 @@ struct registry *registry_new(void);
 void registry_free(struct registry *reg);
 size_t registry_count(const struct registry *reg);
 struct jobrec *registry_get(const struct registry *reg, const char *name);
+/* The record of a graph node (of a struct jobrec's node, its parents or its children). */
+struct jobrec *registry_rec(const struct graph_node *n);
+/* The dependency graph's traversal state (for graph_reachable() and the like). */
+struct graph *registry_graph(struct registry *reg);
 
 /* Add a job or replace the job of the same name (which keeps its place in the listing), taking ownership of
  * job, and wire its parent edges to the parents that exist. Returns its record. */

@@ -83,12 +83,12 @@ static void test_edges_and_order(void **state)
 	registry_put(reg, make("b", "a"));
 	registry_put(reg, make("c", "a"));
 	registry_put(reg, make("d", "b,c"));
-	assert_int_equal(registry_get(reg, "a")->nchildren, 2);
-	assert_int_equal(registry_get(reg, "b")->nchildren, 1);
+	assert_int_equal(registry_get(reg, "a")->node.nchildren, 2);
+	assert_int_equal(registry_get(reg, "b")->node.nchildren, 1);
 	/* Replacing b with a scheduled job drops the edge a -> b but keeps b -> d and b's place. */
 	registry_put(reg, make("b", ""));
-	assert_int_equal(registry_get(reg, "a")->nchildren, 1);
-	assert_int_equal(registry_get(reg, "b")->nchildren, 1);
+	assert_int_equal(registry_get(reg, "a")->node.nchildren, 1);
+	assert_int_equal(registry_get(reg, "b")->node.nchildren, 1);
 	assert_string_equal(registry_slot(reg, 1)->job->name, "b");
 	/* Removal leaves a hole while a listing holds the registry, and compacts after. */
 	registry_hold(reg);
@@ -104,7 +104,7 @@ static void test_edges_and_order(void **state)
 	assert_int_equal(registry_get(reg, "d")->order, 1);
 	/* d names b and c; c is gone, so relinking reports one missing parent. */
 	assert_int_equal(registry_relink(reg), 1);
-	assert_int_equal(registry_get(reg, "b")->nchildren, 1);
+	assert_int_equal(registry_get(reg, "b")->node.nchildren, 1);
 	registry_free(reg);
 }
 

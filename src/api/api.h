@@ -8,7 +8,7 @@
 #include <uv.h>
 
 struct api_guard;
-struct engine;
+struct control;
 struct events;
 struct event_stream_hub;
 struct http_request;
@@ -29,8 +29,8 @@ struct api_env {
 	struct metrics *metrics;
 	const char *leader;          /* "host:port" of the leader (this server when standalone) */
 	struct run_output *output;   /* the runs' captured output (history/run_output.h) */
-	struct engine *engine;
-	struct events *events;       /* job changes made through the API are told here */
+	struct control *control;     /* every change to jobs and runs, and the engine's state (control/control.h) */
+	struct events *events;       /* what GET /api/v1/events streams */
 	struct event_stream_hub *event_hub; /* GET /api/v1/events clients */
 	uv_loop_t *loop;
 	long long job_history_limit;

@@ -185,3 +185,8 @@ int api_store_status(int rc)
 {
 	return rc == -ENOSPC ? 507 : 500;
 }
+
+int api_control_status(int rc)
+{
+	return rc == -ENOENT ? 404 : rc == -EINVAL ? 400 : api_store_status(rc);
+}

@@ -24,6 +24,9 @@ json_t *api_run_json(const struct run_record *r, int64_t now_ms);
 /* The status of an answer to a store failure rc: 507 Insufficient Storage when the disk is full (-ENOSPC),
  * 500 otherwise. */
 int api_store_status(int rc);
+/* The status of an answer to a control command's failure rc (control/control.h): 404 no such job, 400 refused,
+ * else as a store failure. */
+int api_control_status(int rc);
 /* Parse an integer query parameter in [min, max] (def when absent or empty); returns 0, or -EINVAL after
  * answering 400 with a message naming the parameter and what was expected (what). */
 int api_query_int(struct http_request *req, const char *key, long long def, long long min, long long max,

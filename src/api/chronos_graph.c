@@ -4,6 +4,7 @@
 
 #include "api/chronos_jobs.h"
 #include "api/http.h"
+#include "control/control.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
 #include "util/buf.h"
@@ -63,7 +64,7 @@ void chronos_graph_csv(struct api_env *env, struct http_request *req, const char
 		struct jobrec *rec = registry_slot(reg, i);
 		if (rec)
 			put(&b, buf_printf(&b, "node,%s,%s,%s\n", rec->job->name, chronos_last_state(rec->job),
-			    chronos_current_state(rec, state, sizeof(state))));
+			    control_job_state(env->control, rec, state, sizeof(state))));
 	}
 	for (size_t i = 0; i < registry_slots(reg); i++) {
 		struct jobrec *rec = registry_slot(reg, i);

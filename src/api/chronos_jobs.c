@@ -9,13 +9,11 @@
 
 #include "api/api_json.h"
 #include "api/http.h"
+#include "control/control.h"
 #include "job/job.h"
 #include "job/job_json.h"
 #include "schedule/schedule.h"
-#include "scheduler/engine.h"
-#include "scheduler/events.h"
 #include "scheduler/registry.h"
-#include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -31,106 +29,31 @@ const char *chronos_last_state(const struct job *j)
 	return "failure";
 }
 
-const char *chronos_current_state(const struct jobrec *rec, char *buf, size_t len)
+/* Create or replace a job: stored (committed) before it is acknowledged. */
+static void put_job(struct api_env *env, struct http_request *req, enum control_put_kind kind)
 {
-	return engine_job_state(rec, buf, len);
-}
-
-/* A job re-posted from GET /jobs carries the compatibility mirror (uris filled from fetch[].uri): when uris is
- * exactly that mirror, drop it, so the job reads as it was posted and is not refused for having both. */
-static void drop_uris_mirror(struct job *job)
-{
-	if (job->n_uris == 0 || job->n_uris != job->n_fetch)
-		return;
-	for (uint32_t i = 0; i < job->n_uris; i++)
-		if (strcmp(job->uris[i], job->fetch[i].uri) != 0)
-			return;
-	job_set_uris(job, NULL, 0);
-}
-
-/* Parse and check a posted job; returns the job or NULL after answering 400. */
-static struct job *parse_posted(struct api_env *env, struct http_request *req, bool dependency_endpoint)
-{
-	char err[1024];
+	char err[1024], peer[HTTP_PEER_MAX];
 	size_t len;
 	const char *body = http_request_body(req, &len);
-	struct job *job = job_from_json(body, len, env->defaults, clock_now_ms(), err, sizeof(err));
-	struct schedule sched;
-
-	if (job == NULL)
-		goto bad;
-	drop_uris_mirror(job);
-	if (job_validate(job, err, sizeof(err)) < 0)
-		goto bad;
-	if (dependency_endpoint && !job->dependent) {
-		snprintf(err, sizeof(err), "parents: required: a dependent job names the jobs it runs after");
-		goto bad;
-	}
-	if (job->dependent) {
-		if (job->n_parents == 0) {
-			snprintf(err, sizeof(err), "parents: a dependent job needs at least one parent");
-			goto bad;
-		}
-		if (registry_check_parents(env->reg, job, err, sizeof(err)) < 0)
-			goto bad;
-	} else if (schedule_parse(env->zones, job->schedule, job->schedule_time_zone, clock_now_ms(), &sched, err,
-		       sizeof(err)) < 0) {
-		goto bad;
-	}
-	return job;
-bad:
-	job_free(job);
-	http_respond_error(req, 400, "%s", err);
-	return NULL;
-}
-
-static void tell_job(struct api_env *env, enum event_type type, const struct job *job)
-{
-	struct event ev = {.type = type, .job = job, .job_name = job->name};
-	events_emit(env->events, &ev);
-}
-
-/* Create or replace a job: stored (committed) before it is acknowledged. */
-static void put_job(struct api_env *env, struct http_request *req, bool dependency_endpoint)
-{
-	struct job *job = parse_posted(env, req, dependency_endpoint);
-	struct jobrec *rec;
-	enum event_type type;
-	char *json, peer[HTTP_PEER_MAX];
 	int rc;
 
-	if (job == NULL)
-		return;
-	json = job_to_json_string_sparse(job);
-	if ((rc = store_put_job(env->store, job->name, json)) < 0) {
-		free(json);
-		job_free(job);
-		http_respond_error(req, api_store_status(rc), "store: could not save the job: %s",
-		    store_errmsg(env->store));
-		return;
-	}
-	free(json);
-	type = registry_get(env->reg, job->name) ? EVENT_JOB_UPDATED : EVENT_JOB_CREATED;
 	http_request_peer(req, peer, sizeof(peer));
-	log_info_kv(LOG_FIELDS(.event = type == EVENT_JOB_CREATED ? "job.created" : "job.updated", .job = job->name,
-			.remote = peer), "job '%s' %s by %s", job->name, type == EVENT_JOB_CREATED ? "created" : "updated",
-	    peer);
-	rec = registry_put(env->reg, job);
-	engine_job_changed(env->engine, rec);
-	tell_job(env, type, rec->job);
-	http_respond(req, 204, NULL, NULL, 0);
+	if ((rc = control_put_job(env->control, body, len, kind, peer, err, sizeof(err))) < 0)
+		http_respond_error(req, api_control_status(rc), "%s", err);
+	else
+		http_respond(req, 204, NULL, NULL, 0);
 }
 
 void chronos_post_iso8601(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	(void)args;
-	put_job(env, req, false);
+	put_job(env, req, CONTROL_PUT_ANY);
 }
 
 void chronos_post_dependency(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	(void)args;
-	put_job(env, req, true);
+	put_job(env, req, CONTROL_PUT_DEPENDENT);
 }
 
 /* A streamed listing of every job in creation order: GET /jobs and GET /jobs/summary. Slots keep their
@@ -143,7 +66,7 @@ struct listing {
 	bool started;
 };
 
-static void append_summary(struct buf *out, const struct jobrec *rec)
+static void append_summary(const struct control *control, struct buf *out, const struct jobrec *rec)
 {
 	const struct job *j = rec->job;
 	char state[32];
@@ -151,7 +74,7 @@ static void append_summary(struct buf *out, const struct jobrec *rec)
 	for (uint32_t i = 0; i < j->n_parents; i++)
 		json_array_append_new(parents, json_string(j->parents[i]));
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b}", "name", j->name, "status", chronos_last_state(j),
-	    "state", chronos_current_state(rec, state, sizeof(state)), "schedule", j->dependent ? "" : j->schedule,
+	    "state", control_job_state(control, rec, state, sizeof(state)), "schedule", j->dependent ? "" : j->schedule,
 	    "parents", parents, "disabled", j->disabled);
 	char *text = json_dumps(o, JOB_JSON_DUMP_FLAGS);
 	json_decref(o);
@@ -178,7 +101,7 @@ static int listing_next(void *arg, struct buf *out)
 		if (l->emitted++ > 0 && buf_puts(out, ",") < 0)
 			return -1;
 		if (l->summary) {
-			append_summary(out, rec);
+			append_summary(l->env->control, out, rec);
 		} else {
 			char *text = job_to_json_string_compat(rec->job);
 			int rc = buf_puts(out, text);
@@ -287,88 +210,15 @@ void chronos_get_job(struct api_env *env, struct http_request *req, const char *
 		http_respond_json(req, 200, job_to_json(rec->job));
 }
 
-/* The job a child becomes when its parent `gone` is deleted (Chronos's re-parenting): a dependent parent's
- * parents are inherited; a scheduled parent's schedule and zone are taken over, whatever other parents the child
- * had (Chronos turns every dependency child of a deleted schedule-based job into a schedule-based one). */
-static struct job *reparented(const struct job *child, const struct job *gone)
-{
-	struct job *j = job_dup(child);
-	const char **parents;
-	size_t n = 0;
-
-	if (!gone->dependent) {
-		job_set_schedule(j, gone->schedule, gone->schedule_time_zone);
-		return j;
-	}
-	parents = xcalloc(child->n_parents + gone->n_parents + 1, sizeof(*parents));
-	for (uint32_t i = 0; i < child->n_parents; i++)
-		if (strcmp(child->parents[i], gone->name) != 0)
-			parents[n++] = child->parents[i];
-	for (uint32_t i = 0; i < gone->n_parents; i++)
-		parents[n++] = gone->parents[i];
-	job_set_parents(j, parents, n);
-	free(parents);
-	return j;
-}
-
 /* Delete a job; its children are re-parented in the same transaction. */
 void chronos_delete_job(struct api_env *env, struct http_request *req, const char *const *args)
 {
-	struct jobrec *rec = find_job(env, req, args[0]);
-	struct job **children = NULL;
-	uint32_t n = 0;
-	int rc = 0;
-	char peer[HTTP_PEER_MAX];
+	char err[1024], peer[HTTP_PEER_MAX];
+	int rc;
 
-	if (rec == NULL)
-		return;
 	http_request_peer(req, peer, sizeof(peer));
-	if (rec->node.nchildren)
-		children = xcalloc(rec->node.nchildren, sizeof(*children));
-	if ((rc = store_begin(env->store)) < 0)
-		goto out;
-	for (; n < rec->node.nchildren && rc == 0; n++) {
-		char *json;
-		children[n] = reparented(registry_rec(rec->node.children[n])->job, rec->job);
-		json = job_to_json_string_sparse(children[n]);
-		rc = store_put_job(env->store, children[n]->name, json);
-		free(json);
-	}
-	if (rc == 0)
-		rc = store_delete_job(env->store, rec->job->name);
-	if (rc == 0)
-		rc = store_commit(env->store);
-out:
-	if (rc < 0) {
-		store_rollback(env->store);
-		for (uint32_t i = 0; i < n; i++)
-			job_free(children[i]);
-		free(children);
-		http_respond_error(req, api_store_status(rc), "store: could not delete the job: %s",
-		    store_errmsg(env->store));
-		return;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		struct job *c = children[i];
-		const struct log_fields *f = LOG_FIELDS(.event = "job.updated", .job = c->name, .remote = peer);
-		if (c->dependent)
-			log_info_kv(f, "job '%s' deleted: its child '%s' now runs after %u parent(s)", rec->job->name,
-			    c->name, c->n_parents);
-		else
-			log_info_kv(f, "job '%s' deleted: its child '%s' takes over its schedule '%s'", rec->job->name,
-			    c->name, c->schedule);
-	}
-	/* Re-parent from the copy: registry_put changes rec's child list. */
-	for (uint32_t i = 0; i < n; i++) {
-		struct jobrec *child = registry_put(env->reg, children[i]);
-		engine_job_changed(env->engine, child);
-		tell_job(env, EVENT_JOB_UPDATED, child->job);
-	}
-	free(children);
-	log_info_kv(LOG_FIELDS(.event = "job.deleted", .job = args[0], .remote = peer), "job '%s' deleted by %s",
-	    args[0], peer);
-	tell_job(env, EVENT_JOB_DELETED, rec->job);
-	engine_job_removed(env->engine, rec);
-	registry_remove(env->reg, args[0]);
-	http_respond(req, 204, NULL, NULL, 0);
+	if ((rc = control_delete_job(env->control, args[0], peer, err, sizeof(err))) < 0)
+		http_respond_error(req, api_control_status(rc), "%s", err);
+	else
+		http_respond(req, 204, NULL, NULL, 0);
 }

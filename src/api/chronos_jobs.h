@@ -7,7 +7,6 @@
 #include "api/api.h"
 
 struct job;
-struct jobrec;
 
 void chronos_post_iso8601(struct api_env *env, struct http_request *req, const char *const *args);
 void chronos_post_dependency(struct api_env *env, struct http_request *req, const char *const *args);
@@ -19,7 +18,5 @@ void chronos_delete_job(struct api_env *env, struct http_request *req, const cha
 
 /* "success", "failure" or "fresh", from a job's last success and error times (Chronos Exporter.getLastState). */
 const char *chronos_last_state(const struct job *j);
-/* The current state: "idle", "queued", "running" or "<n> running". */
-const char *chronos_current_state(const struct jobrec *rec, char *buf, size_t len);
 
 #endif

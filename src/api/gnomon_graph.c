@@ -11,7 +11,7 @@
 #include "api/chronos_jobs.h"
 #include "api/http.h"
 #include "job/job.h"
-#include "scheduler/engine.h"
+#include "control/control.h"
 #include "scheduler/registry.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -170,13 +170,13 @@ static void select_jobs(struct registry *reg, struct selection *sel, const struc
 
 /* Add a job's node: filled by its last result, bold and double-bordered while running, dashed while queued,
  * lighter when disabled, linked to the job's page in the web UI with its state as tooltip. */
-static Agnode_t *add_job_node(Agraph_t *g, const struct jobrec *rec, bool focus)
+static Agnode_t *add_job_node(const struct control *control, Agraph_t *g, const struct jobrec *rec, bool focus)
 {
 	const struct job *j = rec->job;
 	const char *last = chronos_last_state(j);
 	const struct look *look = look_of(last);
 	char state[32], tooltip[64], style[64], class[128];
-	bool running = strstr(engine_job_state(rec, state, sizeof(state)), "running") != NULL;
+	bool running = strstr(control_job_state(control, rec, state, sizeof(state)), "running") != NULL;
 	bool queued = strcmp(state, "queued") == 0;
 	Agnode_t *n = agnode(g, gv_str(j->name), 1);
 	char *label = job_label(j->name), *url = job_url(j->name);
@@ -207,7 +207,8 @@ static Agnode_t *add_job_node(Agraph_t *g, const struct jobrec *rec, bool focus)
 }
 
 /* The selected jobs as a Graphviz digraph with their edges; the caller closes it with agclose(). */
-static Agraph_t *build_graph(struct registry *reg, const struct selection *sel, size_t *nedges)
+static Agraph_t *build_graph(const struct control *control, struct registry *reg, const struct selection *sel,
+    size_t *nedges)
 {
 	Agraph_t *g = agopen(gv_str("jobs"), Agdirected, NULL);
 	Agnode_t **nodes = xcalloc(registry_slots(reg) + 1, sizeof(*nodes));
@@ -226,7 +227,7 @@ static Agraph_t *build_graph(struct registry *reg, const struct selection *sel, 
 	for (size_t i = 0; i < registry_slots(reg); i++) {
 		const struct jobrec *rec = registry_slot(reg, i);
 		if (rec != NULL && sel->keep[i])
-			nodes[i] = add_job_node(g, rec, rec == sel->focus);
+			nodes[i] = add_job_node(control, g, rec, rec == sel->focus);
 	}
 	*nedges = 0;
 	for (size_t i = 0; i < registry_slots(reg); i++) {
@@ -303,7 +304,7 @@ void gnomon_graph_svg(struct api_env *env, struct http_request *req, const char 
 	}
 	agseterrf(graphviz_message);
 	uint64_t t0 = uv_hrtime();
-	Agraph_t *g = build_graph(env->reg, &sel, &nedges);
+	Agraph_t *g = build_graph(env->control, env->reg, &sel, &nedges);
 	enum render_rc rc = render_svg(g, &svg, &len);
 	agclose(g);
 	if (rc != RENDER_OK) {

@@ -9,9 +9,9 @@
 #include "api/api_json.h"
 #include "api/chronos_jobs.h"
 #include "api/http.h"
+#include "control/control.h"
 #include "job/job.h"
 #include "schedule/describe.h"
-#include "scheduler/engine.h"
 #include "scheduler/registry.h"
 #include "store/runs.h"
 #include "store/store.h"
@@ -30,6 +30,7 @@ static json_t *schedule_words(struct api_env *env, const struct jobrec *rec)
 {
 	const struct job *j = rec->job;
 	char words[SCHEDULE_DESCRIBE_MAX];
+	struct control_job_view view;
 
 	if (j->dependent) {
 		struct buf b;
@@ -44,7 +45,8 @@ static json_t *schedule_words(struct api_env *env, const struct jobrec *rec)
 		buf_free(&b);
 		return out;
 	}
-	if (!rec->has_sched || schedule_describe(env->zones, &rec->sched, j->schedule, words, sizeof(words)) < 0)
+	control_job_view(env->control, rec, &view);
+	if (view.sched == NULL || schedule_describe(env->zones, view.sched, j->schedule, words, sizeof(words)) < 0)
 		return api_text(j->schedule);
 	return api_text(words);
 }
@@ -53,8 +55,12 @@ json_t *gnomon_job_summary(struct api_env *env, const struct jobrec *rec)
 {
 	const struct job *j = rec->job;
 	json_t *o = json_object(), *parents = json_array();
-	int64_t next = engine_job_next_fire(rec);
+	struct control_job_view view;
+	int64_t next;
 	char state[32];
+
+	control_job_view(env->control, rec, &view);
+	next = view.next_fire;
 
 	for (uint32_t i = 0; i < j->n_parents; i++)
 		json_array_append_new(parents, api_text(j->parents[i]));
@@ -67,9 +73,9 @@ json_t *gnomon_job_summary(struct api_env *env, const struct jobrec *rec)
 	json_object_set_new(o, "scheduleText", schedule_words(env, rec));
 	json_object_set_new(o, "parents", parents);
 	json_object_set_new(o, "disabled", json_boolean(j->disabled));
-	json_object_set_new(o, "state", json_string(chronos_current_state(rec, state, sizeof(state))));
-	json_object_set_new(o, "running", json_integer(rec->running));
-	json_object_set_new(o, "queued", json_integer(rec->queued + (rec->pending ? 1 : 0)));
+	json_object_set_new(o, "state", json_string(control_job_state(env->control, rec, state, sizeof(state))));
+	json_object_set_new(o, "running", json_integer(view.running));
+	json_object_set_new(o, "queued", json_integer(view.queued));
 	json_object_set_new(o, "lastResult", json_string(chronos_last_state(j)));
 	json_object_set_new(o, "successCount", json_integer(j->success_count));
 	json_object_set_new(o, "errorCount", json_integer(j->error_count));
@@ -92,20 +98,28 @@ static bool has(const char *haystack, const char *needle)
 	return needle == NULL || *needle == '\0' || strcasestr(haystack, needle) != NULL;
 }
 
-static bool state_is(const struct jobrec *rec, const char *want)
+/* 0 running, 1 queued, 2 idle. */
+static int activity(const struct control *control, const struct jobrec *rec)
+{
+	struct control_job_view view;
+	control_job_view(control, rec, &view);
+	return view.running ? 0 : view.queued ? 1 : 2;
+}
+
+static bool state_is(const struct control *control, const struct jobrec *rec, const char *want)
 {
 	if (strcmp(want, "disabled") == 0)
 		return rec->job->disabled;
 	if (strcmp(want, "enabled") == 0)
 		return !rec->job->disabled;
 	if (strcmp(want, "running") == 0)
-		return rec->running > 0;
+		return activity(control, rec) == 0;
 	if (strcmp(want, "queued") == 0)
-		return rec->running == 0 && (rec->queued > 0 || rec->pending);
-	return rec->running == 0 && rec->queued == 0 && !rec->pending; /* idle */
+		return activity(control, rec) == 1;
+	return activity(control, rec) == 2; /* idle */
 }
 
-static bool matches(const struct jobrec *rec, const struct filter *f)
+static bool matches(const struct control *control, const struct jobrec *rec, const struct filter *f)
 {
 	const struct job *j = rec->job;
 
@@ -114,7 +128,7 @@ static bool matches(const struct jobrec *rec, const struct filter *f)
 		return false;
 	if (!has(j->name, f->name) || !has(j->command, f->command) || !has(j->owner, f->owner))
 		return false;
-	if (f->state && *f->state && !state_is(rec, f->state))
+	if (f->state && *f->state && !state_is(control, rec, f->state))
 		return false;
 	return f->result == NULL || *f->result == '\0' || strcmp(chronos_last_state(j), f->result) == 0;
 }
@@ -142,20 +156,24 @@ static int64_t last_run(const struct job *j)
 	return s > e ? s : e;
 }
 
-/* 0 running, 1 queued, 2 idle. */
-static int activity(const struct jobrec *rec)
-{
-	return rec->running ? 0 : (rec->queued || rec->pending) ? 1 : 2;
-}
-
 /* The state order of the listing: running, queued, idle, then disabled jobs that are idle. */
-static int state_rank(const struct jobrec *rec)
+static int state_rank(const struct control *control, const struct jobrec *rec)
 {
-	int a = activity(rec);
+	int a = activity(control, rec);
 	return a == 2 && rec->job->disabled ? 3 : a;
 }
 
-static int compare_key(enum sort_key key, const struct jobrec *a, const struct jobrec *b)
+static int64_t next_fire(const struct control *control, const struct jobrec *rec)
+{
+	struct control_job_view view;
+	if (rec->job->disabled)
+		return INT64_MAX;
+	control_job_view(control, rec, &view);
+	return view.next_fire;
+}
+
+static int compare_key(const struct control *control, enum sort_key key, const struct jobrec *a,
+    const struct jobrec *b)
 {
 	switch (key) {
 	case SORT_NAME:
@@ -163,12 +181,11 @@ static int compare_key(enum sort_key key, const struct jobrec *a, const struct j
 	case SORT_OWNER:
 		return strcasecmp(a->job->owner, b->job->owner);
 	case SORT_NEXT:
-		return cmp_i64(a->job->disabled ? INT64_MAX : engine_job_next_fire(a),
-		    b->job->disabled ? INT64_MAX : engine_job_next_fire(b));
+		return cmp_i64(next_fire(control, a), next_fire(control, b));
 	case SORT_LAST:
 		return cmp_i64(last_run(a->job), last_run(b->job));
 	case SORT_STATE:
-		return state_rank(a) - state_rank(b);
+		return state_rank(control, a) - state_rank(control, b);
 	case SORT_RESULT:
 		return strcmp(chronos_last_state(a->job), chronos_last_state(b->job));
 	case SORT_SUCCESS:
@@ -183,13 +200,14 @@ static int compare_key(enum sort_key key, const struct jobrec *a, const struct j
 struct sort_spec {
 	enum sort_key key;
 	int dir; /* 1 ascending, -1 descending */
+	const struct control *control;
 };
 
 static int cmp_sorted(const void *x, const void *y, void *arg)
 {
 	const struct sorted *a = x, *b = y;
 	const struct sort_spec *spec = arg;
-	int c = compare_key(spec->key, a->rec, b->rec);
+	int c = compare_key(spec->control, spec->key, a->rec, b->rec);
 	if (c == 0)
 		c = cmp_i64(a->order, b->order);
 	return c * spec->dir;
@@ -264,10 +282,11 @@ void gnomon_list_jobs(struct api_env *env, struct http_request *req, const char 
 	    check_word(req, "state", states, "idle, queued, running, disabled or enabled") < 0 ||
 	    check_word(req, "result", results, "success, failure or fresh") < 0 || parse_sort(req, &spec) < 0)
 		return;
+	spec.control = env->control;
 	all = xcalloc(registry_count(env->reg) + 1, sizeof(*all));
 	for (size_t i = 0; i < registry_slots(env->reg); i++) {
 		struct jobrec *rec = registry_slot(env->reg, i);
-		if (rec && matches(rec, &f)) {
+		if (rec && matches(env->control, rec, &f)) {
 			all[n].rec = rec;
 			all[n].order = (uint32_t)i;
 			n++;
@@ -342,7 +361,7 @@ void gnomon_overview(struct api_env *env, struct http_request *req, const char *
 		const char *last;
 		if (rec == NULL)
 			continue;
-		counts[activity(rec)]++;
+		counts[activity(env->control, rec)]++;
 		disabled += rec->job->disabled;
 		last = chronos_last_state(rec->job);
 		results[strcmp(last, "success") == 0 ? 0 : strcmp(last, "failure") == 0 ? 1 : 2]++;
@@ -353,8 +372,8 @@ void gnomon_overview(struct api_env *env, struct http_request *req, const char *
 		json_decref(failures);
 		goto out;
 	}
-	engine_foreach_run(env->engine, add_active, &active);
-	n = engine_upcoming(env->engine, UPCOMING, recs, at);
+	control_foreach_run(env->control, add_active, &active);
+	n = control_upcoming(env->control, UPCOMING, recs, at);
 	upcoming = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(upcoming, json_pack("{s:o, s:o, s:o}", "job", api_text(recs[i]->job->name),

@@ -9,7 +9,7 @@
 #include "api/api_json.h"
 #include "api/http.h"
 #include "history/run_output.h"
-#include "scheduler/engine.h"
+#include "control/control.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
 #include "store/runs.h"
@@ -123,7 +123,7 @@ static int log_at_end(struct log_stream *ls)
 {
 	if (!ls->follow)
 		return 0;
-	if (!engine_run_active(ls->env->engine, ls->task_id)) {
+	if (!control_run_active(ls->env->control, ls->task_id)) {
 		ls->follow = false;
 		return 1;
 	}

@@ -10,7 +10,7 @@
 #include "api/http.h"
 #include "job/job.h"
 #include "schedule/schedule.h"
-#include "scheduler/engine.h"
+#include "control/control.h"
 #include "scheduler/registry.h"
 #include "util/clock.h"
 #include "util/xmalloc.h"
@@ -123,7 +123,7 @@ void gnomon_job_next(struct api_env *env, struct http_request *req, const char *
 	int64_t *times;
 	json_t *local, *utc, *next;
 	int count, n;
-
+	struct control_job_view view;
 	char quoted[API_QUOTE_MAX];
 
 	if (rec == NULL) {
@@ -132,10 +132,11 @@ void gnomon_job_next(struct api_env *env, struct http_request *req, const char *
 	}
 	if (query_count(req, &count) < 0)
 		return;
-	if (rec->has_sched)
-		zone = rec->sched.zone;
+	control_job_view(env->control, rec, &view);
+	if (view.sched)
+		zone = view.sched->zone;
 	times = xcalloc((size_t)count, sizeof(*times));
-	n = engine_job_next_fires(env->engine, rec, times, count);
+	n = control_job_next_fires(env->control, rec, times, count);
 	if (n < 0 || format_times(env->zones, zone, times, n, &local, &utc) < 0) {
 		free(times);
 		http_respond_error(req, 500, "schedule: cannot compute the fire times of job '%s'", rec->job->name);

@@ -6,7 +6,7 @@
 
 #include "api/http.h"
 #include "job/job.h"
-#include "scheduler/engine.h"
+#include "control/control.h"
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
 #include "store/runs.h"
@@ -153,7 +153,7 @@ struct scrape {
 static int write_runs(struct scrape *s, struct buf *out)
 {
 	struct prometheus *p = s->env->prom;
-	struct engine *e = s->env->engine;
+	const struct control *c = s->env->control;
 
 	CHECK(prom_write_family(out, "gnomon_run_start_lateness_seconds", "histogram",
 	    "Time from a scheduled run's due time to its start (its spawn); manual, retry and dependency runs have no "
@@ -176,17 +176,17 @@ static int write_runs(struct scrape *s, struct buf *out)
 	CHECK(prom_write_family(out, "gnomon_queue_depth", "gauge",
 	    "Runs waiting in the queue for a free slot (--max-running)."));
 	CHECK(prom_write_sample(out, "gnomon_queue_depth", NULL,
-	    e ? (double)(engine_queue_size(e, 0) + engine_queue_size(e, 1)) : 0));
+	    c ? (double)(control_queue_size(c, false) + control_queue_size(c, true)) : 0));
 	CHECK(prom_write_family(out, "gnomon_runs_running", "gauge",
 	    "Runs in progress (processes, and async tasks awaiting their status)."));
-	CHECK(prom_write_sample(out, "gnomon_runs_running", NULL, e ? (double)engine_running(e) : 0));
+	CHECK(prom_write_sample(out, "gnomon_runs_running", NULL, c ? (double)control_running(c) : 0));
 	return 0;
 }
 
-static enum job_state job_state_of(const struct jobrec *rec)
+static enum job_state job_state_of(const struct control *c, const struct jobrec *rec)
 {
 	char buf[32];
-	const char *st = engine_job_state(rec, buf, sizeof(buf)); /* "idle", "queued", "running", "<n> running" */
+	const char *st = control_job_state(c, rec, buf, sizeof(buf)); /* "idle", "queued", "running", "<n> running" */
 
 	if (strcmp(st, "idle") == 0)
 		return rec->job->disabled ? JOBS_DISABLED : JOBS_IDLE;
@@ -218,7 +218,7 @@ static int write_jobs(struct scrape *s, struct buf *out, bool success)
 			continue;
 		n++;
 		if (success)
-			s->jobs[job_state_of(rec)]++;
+			s->jobs[job_state_of(s->env->control, rec)]++;
 		at = success ? rec->job->last_success_ms : rec->job->last_error_ms;
 		if (!write || at == JOB_TIME_NONE)
 			continue;

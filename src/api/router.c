@@ -17,7 +17,7 @@
 #include "api/guard.h"
 #include "api/http.h"
 #include "api/prometheus.h"
-#include "scheduler/engine.h"
+#include "control/control.h"
 #include "scheduler/registry.h"
 #include "util/clock.h"
 #include "util/metrics.h"
@@ -44,11 +44,11 @@ static void handle_metrics(struct api_env *env, struct http_request *req, const 
 	(void)args;
 	json_t *gauges = json_pack("{s:{s:I}, s:{s:I}, s:{s:I}, s:{s:i}}",
 	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.queueSize", "value",
-	    (json_int_t)engine_queue_size(env->engine, 0),
+	    (json_int_t)control_queue_size(env->control, false),
 	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.highQueueSize", "value",
-	    (json_int_t)engine_queue_size(env->engine, 1),
+	    (json_int_t)control_queue_size(env->control, true),
 	    "gnomon.jobs.count", "value", (json_int_t)registry_count(env->reg),
-	    "gnomon.runs.running", "value", engine_running(env->engine));
+	    "gnomon.runs.running", "value", control_running(env->control));
 	http_respond_json(req, 200, metrics_to_json(env->metrics, gauges, clock_now_ms()));
 }
 

@@ -272,6 +272,16 @@ void job_set_uris(struct job *j, const char *const *v, size_t n)
 	free(old);
 }
 
+void job_drop_uris_mirror(struct job *j)
+{
+	if (j->n_uris == 0 || j->n_uris != j->n_fetch)
+		return;
+	for (uint32_t i = 0; i < j->n_uris; i++)
+		if (strcmp(j->uris[i], j->fetch[i].uri) != 0)
+			return;
+	job_set_uris(j, NULL, 0);
+}
+
 void job_set_parents(struct job *j, const char *const *v, size_t n)
 {
 	char **old = j->parents;

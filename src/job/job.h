@@ -141,6 +141,9 @@ void job_set_stringn(const char **field, const char *value, size_t len);
  * and makes the job dependent (schedule and time zone cleared). Fetch, env and constraints are copied alike. */
 void job_set_arguments(struct job *j, const char *const *v, size_t n);
 void job_set_uris(struct job *j, const char *const *v, size_t n);
+/* A job re-posted from GET /jobs carries the compatibility mirror (uris filled from fetch[].uri): when uris is
+ * exactly that mirror, drop it, so the job reads as it was posted and is not refused for having both. */
+void job_drop_uris_mirror(struct job *j);
 void job_set_parents(struct job *j, const char *const *v, size_t n);
 void job_set_fetch(struct job *j, const struct job_fetch *v, size_t n);
 void job_set_env(struct job *j, const struct job_env *v, size_t n);

@@ -19,6 +19,7 @@ struct registry;
 struct run_output;
 struct run_record;
 struct runner;
+struct schedule;
 struct schedule_zones;
 struct store;
 
@@ -75,6 +76,10 @@ int engine_task_status(struct engine *e, const char *task_id, int status_code, c
 int engine_job_next_fires(struct engine *e, const struct jobrec *rec, int64_t *out, int n)
     __attribute__((warn_unused_result));
 
+/* A job's runs started and not ended, and its runs queued (a slot waiting for the previous run included). */
+void engine_job_load(const struct jobrec *rec, uint32_t *running, uint32_t *queued);
+/* A job's parsed schedule (borrowed until the job changes), NULL when it has none (dependent, unparsable). */
+const struct schedule *engine_job_schedule(const struct jobrec *rec);
 /* True while the engine holds the run (queued, waiting, running or awaiting its async status). */
 bool engine_run_active(const struct engine *e, const char *task_id);
 /* "idle", "queued", "running" or "<n> running", as Chronos's job states. */

@@ -14,6 +14,17 @@ int64_t engine_job_next_fire(const struct jobrec *rec)
 	return rec->fire.index != HEAP_NONE ? rec->fire.key : INT64_MAX;
 }
 
+void engine_job_load(const struct jobrec *rec, uint32_t *running, uint32_t *queued)
+{
+	*running = rec->running;
+	*queued = rec->queued + (rec->pending ? 1 : 0);
+}
+
+const struct schedule *engine_job_schedule(const struct jobrec *rec)
+{
+	return rec->has_sched ? &rec->sched : NULL;
+}
+
 /* Heap positions ordered by their nodes' (key, seq): the frontier of a best-first walk of the jobs heap. */
 struct frontier {
 	uint32_t pos[2 * UPCOMING_MAX + 2];

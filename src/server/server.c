@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "api/api.h"
+#include "control/control.h"
 #include "api/gnomon_events.h"
 #include "api/guard.h"
 #include "api/http.h"
@@ -46,6 +47,7 @@ struct server {
 	struct api_guard *guard;
 	struct prometheus *prom;
 	struct engine *engine;
+	struct control *control;     /* the API's commands (over the engine, registry and store) */
 	struct notify *notify;
 	struct run_output *output;
 	struct runner *runner;
@@ -335,6 +337,14 @@ static int start(struct server *srv)
 		log_warnx("the scheduler could not resume from the store");
 		return -1;
 	}
+	srv->control = control_new(&(struct control_config){
+		.reg = srv->reg,
+		.store = srv->store,
+		.engine = srv->engine,
+		.zones = srv->zones,
+		.defaults = &srv->defaults,
+		.events = srv->events,
+	});
 	srv->api = (struct api_env){
 		.reg = srv->reg,
 		.store = srv->store,
@@ -343,7 +353,7 @@ static int start(struct server *srv)
 		.metrics = srv->metrics,
 		.leader = srv->leader,
 		.output = srv->output,
-		.engine = srv->engine,
+		.control = srv->control,
 		.events = srv->events,
 		.loop = &srv->loop,
 		.job_history_limit = srv->cfg.job_history_limit,
@@ -381,6 +391,7 @@ static void stop(struct server *srv)
 			log_warnx("event loop closed with handles still open");
 	}
 	event_stream_hub_free(srv->api.event_hub);
+	control_free(srv->control);
 	prometheus_free(srv->prom);
 	metrics_free(srv->metrics);
 	events_free(srv->events);

@@ -50,23 +50,12 @@ static bool names_a_field(const char *err)
 	return false;
 }
 
-/* As chronos_jobs.c does: a uris list that mirrors fetch[].uri (GET /jobs shows both) is dropped. */
-static void drop_uris_mirror(struct job *job)
-{
-	if (job->n_uris == 0 || job->n_uris != job->n_fetch)
-		return;
-	for (uint32_t i = 0; i < job->n_uris; i++)
-		if (strcmp(job->uris[i], job->fetch[i].uri) != 0)
-			return;
-	job_set_uris(job, NULL, 0);
-}
-
 /* Accept or refuse a posted job as the API does (without the registry); 0, or -EINVAL with err. */
 static int accept_job(struct job *j, char *err, size_t errlen)
 {
 	struct schedule s;
 
-	drop_uris_mirror(j);
+	job_drop_uris_mirror(j); /* as control_put_job does */
 	if (job_validate(j, err, errlen) < 0)
 		return -EINVAL;
 	if (j->dependent) {

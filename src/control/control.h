@@ -1,0 +1,99 @@
+/* Job and run commands: the one place where the API (and, later, the leader proxy and the tests) apply changes
+ * to jobs and runs, and the reads of what the engine holds that the handlers need. No handler writes the store
+ * or holds the engine: they call these.
+ *
+ * Errors are HTTP-independent: 0, or a negative errno with a message in err naming the field or the job:
+ * -ENOENT no such job (or running task), -EINVAL a refused request (bad job, arguments or status), else the
+ * store's error (-ENOSPC: the disk is full; -EIO).
+ *
+ * There is no `state` module yet (issue 11): until it exists, the job definitions are written here through
+ * store/store.h, in the same transactions as before. Everything runs on the loop thread. */
+#ifndef GNOMON_CONTROL_CONTROL_H
+#define GNOMON_CONTROL_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct control;
+struct engine;
+struct events;
+struct job_defaults;
+struct jobrec;
+struct registry;
+struct run_record;
+struct schedule;
+struct schedule_zones;
+struct store;
+
+/* What a control applies changes to; all borrowed, and must outlive it. */
+struct control_config {
+	struct registry *reg;
+	struct store *store;
+	struct engine *engine;
+	struct schedule_zones *zones;
+	const struct job_defaults *defaults;
+	struct events *events; /* told about the jobs created, changed and deleted (NULL: nobody) */
+};
+
+struct control *control_new(const struct control_config *cfg);
+void control_free(struct control *c);
+
+/* The commands. `by` names who asks (the client's address), for the log. */
+
+/* Where a job is posted: Chronos's POST/PUT /iso8601 (either kind of job) or /dependency (a dependent job). */
+enum control_put_kind {
+	CONTROL_PUT_ANY,
+	CONTROL_PUT_DEPENDENT,
+};
+
+/* Create or replace the job in the JSON body (Chronos's semantics): parsed with the defaults, validated (a
+ * dependent job needs known parents and no cycle, a scheduled one a schedule that parses), stored (committed),
+ * then scheduled. */
+int control_put_job(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Delete a job, re-parenting its children in the same transaction (Chronos's rule: a child of a dependent job
+ * inherits its parents; a child of a scheduled job takes over its schedule), and kill its runs. */
+int control_delete_job(struct control *c, const char *name, const char *by, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Run a job now with arguments (NULL: its own), leaving its schedule alone. */
+int control_run_now(struct control *c, const char *name, const char *arguments, const char *by, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+/* Kill a job's running tasks and cancel its queued runs and retries; *killed: how many runs were ended. */
+int control_kill(struct control *c, const char *name, const char *by, int *killed, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Count a success for the job as if a run had succeeded (its children's rounds included). -EIO when it could not
+ * be recorded (Chronos answers "false"), -ENOSPC when the disk is full. */
+int control_mark_success(struct control *c, const char *name, const char *by, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* An async task reports its end with status_code (0: success). -ENOENT: no such task awaiting its status. */
+int control_task_status(struct control *c, const char *task_id, int status_code, const char *by, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+
+/* The reads: what the engine holds, read-only. */
+
+/* What the engine says of one job. */
+struct control_job_view {
+	uint32_t running;              /* runs started and not ended */
+	uint32_t queued;               /* runs in the queue, plus a slot waiting for the previous run */
+	int64_t next_fire;             /* UTC ms; INT64_MAX when it is not scheduled */
+	const struct schedule *sched;  /* its parsed schedule (borrowed until the job changes), NULL when none */
+};
+void control_job_view(const struct control *c, const struct jobrec *rec, struct control_job_view *out);
+/* "idle", "queued", "running" or "<n> running", as Chronos's job states. */
+const char *control_job_state(const struct control *c, const struct jobrec *rec, char *buf, size_t len);
+/* Up to n next fire times of the job as the engine will run them into out; how many, or < 0. */
+int control_job_next_fires(const struct control *c, const struct jobrec *rec, int64_t *out, int n)
+    __attribute__((warn_unused_result));
+/* The next fires of all jobs, soonest first: up to n (at most 1000) jobs into recs, their times into at. */
+size_t control_upcoming(const struct control *c, size_t n, struct jobrec **recs, int64_t *at);
+/* Call fn for every run the engine holds: queued, waiting for a retry or its slot, running. */
+void control_foreach_run(const struct control *c, void (*fn)(void *ctx, const struct run_record *r), void *ctx);
+/* True while the engine holds the run (queued, waiting, running or awaiting its async status). */
+bool control_run_active(const struct control *c, const char *task_id);
+/* Runs in progress (processes, and async tasks awaiting their status). */
+int control_running(const struct control *c);
+/* Runs waiting in the queue (high_priority: the highPriority queue). */
+size_t control_queue_size(const struct control *c, bool high_priority);
+
+#endif

@@ -1,0 +1,18 @@
+/* Private to the control's files (control.c: lifetime and reads; control_jobs.c: put and delete; control_runs.c:
+ * run now, kill, mark success, task status). */
+#ifndef GNOMON_CONTROL_CONTROL_INTERNAL_H
+#define GNOMON_CONTROL_CONTROL_INTERNAL_H
+
+#include "control/control.h"
+#include "scheduler/events.h"
+
+struct control {
+	struct control_config cfg;
+};
+
+/* The job named name, or NULL with -ENOENT's message in err. */
+struct jobrec *control_find(const struct control *c, const char *name, char *err, size_t errlen);
+/* Tell the event hub about a job. */
+void control_tell_job(const struct control *c, enum event_type type, const struct job *job);
+
+#endif

@@ -31,6 +31,20 @@
 #define PRUNE_INTERVAL_MS (3600 * 1000)
 
 
+static struct job_rt *rt_new(struct jobrec *rec)
+{
+	struct job_rt *rt = xcalloc(1, sizeof(*rt));
+	rt->rec = rec;
+	heap_node_init(&rt->fire);
+	return rt;
+}
+
+static void rt_free(struct job_rt *rt)
+{
+	graph_round_reset(&rt->round);
+	free(rt);
+}
+
 struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *store, struct schedule_zones *zones,
     const struct engine_config *cfg)
 {
@@ -40,6 +54,7 @@ struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *s
 	e->store = store;
 	e->zones = zones;
 	e->cfg = *cfg;
+	registry_set_runtime(reg, rt_new, rt_free);
 	heap_init(&e->jobs);
 	heap_init(&e->retries);
 	e->runs = strmap_new();
@@ -66,16 +81,16 @@ static int64_t next_fire(struct engine *e, struct jobrec *rec)
 {
 	int64_t t = INT64_MAX;
 
-	if (!rec->has_sched || rec->job->disabled)
+	if (!rec->rt->has_sched || rec->job->disabled)
 		return INT64_MAX;
-	if (schedule_kind(&rec->sched) == SCHEDULE_ISO8601) {
-		if (schedule_repeat(&rec->sched) == 0)
+	if (schedule_kind(&rec->rt->sched) == SCHEDULE_ISO8601) {
+		if (schedule_repeat(&rec->rt->sched) == 0)
 			return INT64_MAX;
-		if (schedule_period_is_zero(&rec->sched) && rec->last_fired >= schedule_start(&rec->sched))
-			return rec->last_fired + 1;
-		return schedule_start(&rec->sched);
+		if (schedule_period_is_zero(&rec->rt->sched) && rec->rt->last_fired >= schedule_start(&rec->rt->sched))
+			return rec->rt->last_fired + 1;
+		return schedule_start(&rec->rt->sched);
 	}
-	if (schedule_next_after(e->zones, &rec->sched, rec->cron_last_due, &t) < 0 || t == SCHEDULE_NEVER)
+	if (schedule_next_after(e->zones, &rec->rt->sched, rec->rt->cron_last_due, &t) < 0 || t == SCHEDULE_NEVER)
 		return INT64_MAX;
 	return t;
 }
@@ -84,9 +99,9 @@ static void reschedule(struct engine *e, struct jobrec *rec)
 {
 	int64_t t = next_fire(e, rec);
 	if (t == INT64_MAX)
-		heap_remove(&e->jobs, &rec->fire);
+		heap_remove(&e->jobs, &rec->rt->fire);
 	else
-		heap_set(&e->jobs, &rec->fire, t);
+		heap_set(&e->jobs, &rec->rt->fire, t);
 }
 
 static void on_timer(uv_timer_t *t);
@@ -118,16 +133,16 @@ void engine_arm(struct engine *e)
 static void load_schedule(struct engine *e, struct jobrec *rec, int64_t now)
 {
 	char err[512];
-	rec->has_sched = false;
+	rec->rt->has_sched = false;
 	if (rec->job->dependent)
 		return;
-	if (schedule_parse(e->zones, rec->job->schedule, rec->job->schedule_time_zone, now, &rec->sched, err,
+	if (schedule_parse(e->zones, rec->job->schedule, rec->job->schedule_time_zone, now, &rec->rt->sched, err,
 		sizeof(err)) < 0) {
 		log_warnx_kv(LOG_FIELDS(.event = "job.unschedulable", .job = rec->job->name), "job '%s' will not run: %s",
 		    rec->job->name, err);
 		return;
 	}
-	rec->has_sched = true;
+	rec->rt->has_sched = true;
 }
 
 /* Persist a job's progress: the cron slot last handled and the anchor of s (none when s is NULL). */
@@ -142,25 +157,25 @@ static int save_state(struct engine *e, const struct jobrec *rec, const struct s
 void engine_job_changed(struct engine *e, struct jobrec *rec)
 {
 	int64_t now = clock_now_ms(), anchor, index;
-	struct schedule old = rec->sched;
-	bool had = rec->has_sched, save = false;
+	struct schedule old = rec->rt->sched;
+	bool had = rec->rt->has_sched, save = false;
 
 	load_schedule(e, rec, now);
 	deps_job_changed(e, rec);
-	if (rec->has_sched && schedule_kind(&rec->sched) == SCHEDULE_CRON && rec->cron_last_due == 0) {
+	if (rec->rt->has_sched && schedule_kind(&rec->rt->sched) == SCHEDULE_CRON && rec->rt->cron_last_due == 0) {
 		/* A new cron job starts counting its slots now: earlier ones were never missed. */
-		rec->cron_last_due = now;
+		rec->rt->cron_last_due = now;
 		save = true;
 	}
 	/* A job posted back as it was read keeps its anchor; any other schedule counts from its own start (and
 	 * replaces or clears the saved anchor). */
-	if (!(had && rec->has_sched && schedule_keep_anchor(&rec->sched, &old)) &&
-	    ((rec->has_sched && schedule_anchor(&rec->sched, &anchor, &index)) ||
+	if (!(had && rec->rt->has_sched && schedule_keep_anchor(&rec->rt->sched, &old)) &&
+	    ((rec->rt->has_sched && schedule_anchor(&rec->rt->sched, &anchor, &index)) ||
 		(had && schedule_anchor(&old, &anchor, &index))))
 		save = true;
-	if (save && save_state(e, rec, rec->has_sched ? &rec->sched : NULL, rec->cron_last_due) < 0)
+	if (save && save_state(e, rec, rec->rt->has_sched ? &rec->rt->sched : NULL, rec->rt->cron_last_due) < 0)
 		log_warnx("job '%s': could not save its schedule progress", rec->job->name);
-	rec->fresh = true;
+	rec->rt->fresh = true;
 	reschedule(e, rec);
 	engine_arm(e);
 }
@@ -187,15 +202,15 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	struct run_record r;
 	int rc;
 
-	if (schedule_format_instant(e->zones, rec->sched.zone, first, from, sizeof(from)) < 0)
+	if (schedule_format_instant(e->zones, rec->rt->sched.zone, first, from, sizeof(from)) < 0)
 		snprintf(from, sizeof(from), "%" PRId64, first);
-	if (schedule_format_instant(e->zones, rec->sched.zone, last, to, sizeof(to)) < 0)
+	if (schedule_format_instant(e->zones, rec->rt->sched.zone, last, to, sizeof(to)) < 0)
 		snprintf(to, sizeof(to), "%" PRId64, last);
 	if (n == 1)
 		snprintf(reason, sizeof(reason), "slot %s %s", from, why);
 	else
 		snprintf(reason, sizeof(reason), "%s%" PRId64 " slots from %s to %s %s",
-		    schedule_kind(&rec->sched) == SCHEDULE_CRON && n >= CRON_MISSED_COUNT_CAP ? "at least " : "", n, from,
+		    schedule_kind(&rec->rt->sched) == SCHEDULE_CRON && n >= CRON_MISSED_COUNT_CAP ? "at least " : "", n, from,
 		    to, why);
 	run_record_init(&r);
 	r.task_id = task_id_format(first, 0, rec->job->name, NULL);
@@ -220,7 +235,7 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 static int record_missed(struct engine *e, const struct jobrec *rec, int64_t from, int64_t last, int64_t now,
     int64_t eps, bool run_it, struct missed *out)
 {
-	const struct schedule *s = &rec->sched;
+	const struct schedule *s = &rec->rt->sched;
 	int64_t cut = run_it ? now - eps - 1 : last, n, first, end;
 	int64_t cap = schedule_kind(s) == SCHEDULE_CRON ? CRON_MISSED_COUNT_CAP : INT64_MAX;
 	char why[SCHEDULE_INSTANT_MAX + 160], at[SCHEDULE_INSTANT_MAX];
@@ -251,26 +266,26 @@ static int record_missed(struct engine *e, const struct jobrec *rec, int64_t fro
 static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 {
 	struct job *j = rec->job;
-	struct schedule next = rec->sched;
+	struct schedule next = rec->rt->sched;
 	int64_t eps = job_epsilon_ms(j), from, last = SCHEDULE_NONE, anchor, index;
-	bool iso = schedule_kind(&rec->sched) == SCHEDULE_ISO8601, run_it;
+	bool iso = schedule_kind(&rec->rt->sched) == SCHEDULE_ISO8601, run_it;
 	char *saved_schedule = NULL, text[SCHEDULE_FORMAT_MAX];
 	struct missed missed = {.n = 0};
 	struct run *r = NULL;
 	bool disabled_now = false, start_now = false;
 	int rc;
 
-	if (iso && schedule_period_is_zero(&rec->sched)) {
+	if (iso && schedule_period_is_zero(&rec->rt->sched)) {
 		/* R5/x/PT0S: five runs, one after the other; each firing is a slot of its own. */
 		from = now - 1;
 		last = now;
 	} else if (iso) {
-		from = schedule_start(&rec->sched) - 1;
-		if (schedule_last_at_or_before(e->zones, &rec->sched, now, &last) < 0 || last == SCHEDULE_NONE)
+		from = schedule_start(&rec->rt->sched) - 1;
+		if (schedule_last_at_or_before(e->zones, &rec->rt->sched, now, &last) < 0 || last == SCHEDULE_NONE)
 			last = from + 1;
 	} else {
-		from = rec->cron_last_due;
-		if (schedule_last_at_or_before(e->zones, &rec->sched, now, &last) < 0 || last == SCHEDULE_NONE) {
+		from = rec->rt->cron_last_due;
+		if (schedule_last_at_or_before(e->zones, &rec->rt->sched, now, &last) < 0 || last == SCHEDULE_NONE) {
 			reschedule(e, rec);
 			return;
 		}
@@ -298,12 +313,12 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 		}
 		/* The anchor goes with the rewritten schedule, so that a restart finds them consistent. */
 		if (engine_save_job(e, rec) < 0 ||
-		    (schedule_anchor(&next, &anchor, &index) && save_state(e, rec, &next, rec->cron_last_due) < 0))
+		    (schedule_anchor(&next, &anchor, &index) && save_state(e, rec, &next, rec->rt->cron_last_due) < 0))
 			goto rollback;
 	} else if (save_state(e, rec, NULL, last) < 0) {
 		goto rollback;
 	}
-	if (!rec->fresh && record_missed(e, rec, from, last, now, eps, run_it, &missed) < 0)
+	if (!rec->rt->fresh && record_missed(e, rec, from, last, now, eps, run_it, &missed) < 0)
 		goto rollback;
 	if (run_it) {
 		r = run_new(e, rec, last, 0, TRIGGER_SCHEDULE, NULL);
@@ -325,11 +340,11 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 		goto rollback;
 	free(saved_schedule);
 	if (iso)
-		rec->sched = next;
+		rec->rt->sched = next;
 	else
-		rec->cron_last_due = last;
-	rec->last_fired = now;
-	rec->fresh = false;
+		rec->rt->cron_last_due = last;
+	rec->rt->last_fired = now;
+	rec->rt->fresh = false;
 	reschedule(e, rec);
 	for (int i = 0; i < missed.n; i++)
 		engine_tell_skipped(e, rec, &missed.r[i]);
@@ -358,7 +373,7 @@ rollback:
 store_error:
 	log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = j->name),
 	    "job '%s': could not record its due slot, trying again in %d ms", j->name, RETRY_AFTER_STORE_ERROR_MS);
-	heap_set(&e->jobs, &rec->fire, now + RETRY_AFTER_STORE_ERROR_MS);
+	heap_set(&e->jobs, &rec->rt->fire, now + RETRY_AFTER_STORE_ERROR_MS);
 }
 
 /* Fire what is due, for at most FIRE_SLICE_NS: when more is due (thousands of jobs at once), the rest waits for
@@ -372,7 +387,7 @@ static void fire_due(struct engine *e)
 
 	run_release_retries(e, now);
 	while ((n = heap_min(&e->jobs)) != NULL && n->key <= now) {
-		struct jobrec *rec = container_of(n, struct jobrec, fire);
+		struct jobrec *rec = container_of(n, struct job_rt, fire)->rec;
 		if (++fired % 16 == 0 && uv_hrtime() > until) {
 			/* Not a zero timer: libuv runs one started in a timer callback again in the same pass. */
 			uv_timer_stop(&e->timer);
@@ -417,9 +432,9 @@ static int load_state(void *ctx, const char *name, const struct store_job_state 
 
 	if (rec == NULL)
 		return 0;
-	rec->cron_last_due = st->last_due_ms;
-	if (st->has_anchor && rec->has_sched &&
-	    schedule_set_anchor(e->zones, &rec->sched, st->anchor_ms, st->anchor_index) < 0)
+	rec->rt->cron_last_due = st->last_due_ms;
+	if (st->has_anchor && rec->rt->has_sched &&
+	    schedule_set_anchor(e->zones, &rec->rt->sched, st->anchor_ms, st->anchor_index) < 0)
 		log_info("job '%s': its saved anchor does not lead to its schedule's start, which it counts from",
 		    name);
 	return 0;
@@ -451,13 +466,13 @@ int engine_start(struct engine *e)
 		int64_t period;
 		if (rec == NULL)
 			continue;
-		if (rec->has_sched && job_schedule_period_ms(rec->job->schedule, &period) == 0 && period > 0 &&
+		if (rec->rt->has_sched && job_schedule_period_ms(rec->job->schedule, &period) == 0 && period > 0 &&
 		    period < JOB_PERIOD_MIN_MS)
 			log_warnx_kv(LOG_FIELDS(.job = rec->job->name), "job '%s': its period is shorter than one second "
 			    "('%s'), which the API no longer accepts; it runs, one slot at a time", rec->job->name,
 			    rec->job->schedule);
-		if (rec->has_sched && schedule_kind(&rec->sched) == SCHEDULE_CRON && rec->cron_last_due == 0)
-			rec->cron_last_due = now;
+		if (rec->rt->has_sched && schedule_kind(&rec->rt->sched) == SCHEDULE_CRON && rec->rt->cron_last_due == 0)
+			rec->rt->cron_last_due = now;
 		reschedule(e, rec);
 	}
 	runner_attach(e->cfg.runner, &listener);
@@ -470,7 +485,7 @@ int engine_start(struct engine *e)
 
 void engine_job_removed(struct engine *e, struct jobrec *rec)
 {
-	heap_remove(&e->jobs, &rec->fire);
+	heap_remove(&e->jobs, &rec->rt->fire);
 	engine_kill_job(e, rec);
 	/* Processes being killed end later, maybe after a new job took the name: they must not count for it. */
 	for (struct run *r = e->all; r; r = r->all_next)
@@ -505,9 +520,9 @@ void engine_stop(struct engine *e)
 
 const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len)
 {
-	if (rec->running > 0)
-		snprintf(buf, len, "%u running", rec->running);
-	else if (rec->queued > 0 || rec->pending)
+	if (rec->rt->running > 0)
+		snprintf(buf, len, "%u running", rec->rt->running);
+	else if (rec->rt->queued > 0 || rec->rt->pending)
 		snprintf(buf, len, "queued");
 	else
 		snprintf(buf, len, "idle");
@@ -531,8 +546,8 @@ int engine_running(const struct engine *e)
 
 int engine_job_next_fires(struct engine *e, const struct jobrec *rec, int64_t *out, int n)
 {
-	if (!rec->has_sched || rec->job->disabled)
+	if (!rec->rt->has_sched || rec->job->disabled)
 		return 0;
-	return schedule_upcoming(e->zones, &rec->sched, rec->cron_last_due, clock_now_ms(),
+	return schedule_upcoming(e->zones, &rec->rt->sched, rec->rt->cron_last_due, clock_now_ms(),
 	    job_epsilon_ms(rec->job), out, n);
 }

@@ -30,14 +30,14 @@ static void list_add(struct run_list *l, struct run *r)
 /* Claim the run of a child whose round is complete, and start a new round. */
 static int trigger(struct engine *e, struct jobrec *child, struct run_list *out)
 {
-	char *parents = graph_round_task_ids(&child->round, parents_of(child), child->job->n_parents);
+	char *parents = graph_round_task_ids(&child->rt->round, parents_of(child), child->job->n_parents);
 	int rc;
 	struct run *r = run_claim_now(e, child, TRIGGER_DEPENDENCY, NULL, parents, &rc);
 
 	free(parents);
 	if (r == NULL)
 		return rc;
-	if (child->round.n > 0 && (rc = store_round_clear(e->store, child->job->name, NULL)) < 0) {
+	if (child->rt->round.n > 0 && (rc = store_round_clear(e->store, child->job->name, NULL)) < 0) {
 		run_free(r);
 		return rc;
 	}
@@ -51,7 +51,7 @@ static int trigger(struct engine *e, struct jobrec *child, struct run_list *out)
 		}
 		out->starting++;
 	}
-	graph_round_reset(&child->round);
+	graph_round_reset(&child->rt->round);
 	list_add(out, r);
 	return 0;
 }
@@ -69,11 +69,11 @@ int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_i
 		if (child->job->n_parents > 1) {
 			if ((rc = store_round_put(e->store, child->job->name, parent->job->name, task_id)) < 0)
 				return rc;
-			graph_round_set(&child->round, parent->job->name, task_id);
-			if (!graph_round_complete(&child->round, parents_of(child), child->job->n_parents))
+			graph_round_set(&child->rt->round, parent->job->name, task_id);
+			if (!graph_round_complete(&child->rt->round, parents_of(child), child->job->n_parents))
 				continue;
 		} else {
-			graph_round_set(&child->round, parent->job->name, task_id);
+			graph_round_set(&child->rt->round, parent->job->name, task_id);
 		}
 		if ((rc = trigger(e, child, out)) < 0)
 			return rc;
@@ -112,7 +112,7 @@ static int load_entry(void *ctx, const char *child, const char *parent, const ch
 	struct engine *e = ctx;
 	struct jobrec *rec = registry_get(e->reg, child);
 	if (rec)
-		graph_round_set(&rec->round, parent, task_id);
+		graph_round_set(&rec->rt->round, parent, task_id);
 	return 0;
 }
 
@@ -137,5 +137,5 @@ static void forget_entry(void *ctx, const char *parent)
 void deps_job_changed(struct engine *e, struct jobrec *rec)
 {
 	struct forget f = {e, rec->job->name};
-	graph_round_keep(&rec->round, parents_of(rec), rec->job->n_parents, forget_entry, &f);
+	graph_round_keep(&rec->rt->round, parents_of(rec), rec->job->n_parents, forget_entry, &f);
 }

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "graph/graph.h"
+#include "schedule/schedule.h"
 #include "scheduler/engine.h"
 #include "scheduler/heap.h"
 #include "store/runs.h"
@@ -36,6 +38,21 @@ struct run {
 	int64_t async_at_ms;        /* when it reported */
 };
 
+/* The engine's runtime state of one job (struct jobrec.rt), made and freed through registry_set_runtime(). */
+struct job_rt {
+	struct jobrec *rec;         /* its record */
+	struct heap_node fire;      /* in engine.jobs: next fire time of a scheduled job */
+	struct schedule sched;      /* parsed schedule, valid when has_sched */
+	int64_t cron_last_due;      /* cron: the last slot handled (persisted) */
+	int64_t last_fired;         /* ISO with a zero period: when it last fired (each firing is its own slot) */
+	struct run *pending;        /* a non-concurrent job's slot waiting for the previous run */
+	uint32_t running;           /* runs started and not ended */
+	uint32_t queued;            /* runs in the run queue */
+	struct graph_round round;   /* dependent job: the parents that succeeded since it last ran */
+	bool has_sched;
+	bool fresh;                 /* just created or changed: slots before now were never missed */
+};
+
 struct engine {
 	uv_loop_t *loop;
 	uv_timer_t timer;
@@ -46,7 +63,7 @@ struct engine {
 	struct store *store;
 	struct schedule_zones *zones;
 	struct engine_config cfg;
-	struct heap jobs;           /* struct jobrec.fire: next fire time of each scheduled job */
+	struct heap jobs;           /* struct job_rt.fire: next fire time of each scheduled job */
 	struct heap retries;        /* struct run.wait */
 	struct strmap *runs;        /* task id -> struct run, every run the engine holds */
 	struct run *all;            /* the same runs, as a list */

@@ -11,18 +11,18 @@
 
 int64_t engine_job_next_fire(const struct jobrec *rec)
 {
-	return rec->fire.index != HEAP_NONE ? rec->fire.key : INT64_MAX;
+	return rec->rt->fire.index != HEAP_NONE ? rec->rt->fire.key : INT64_MAX;
 }
 
 void engine_job_load(const struct jobrec *rec, uint32_t *running, uint32_t *queued)
 {
-	*running = rec->running;
-	*queued = rec->queued + (rec->pending ? 1 : 0);
+	*running = rec->rt->running;
+	*queued = rec->rt->queued + (rec->rt->pending ? 1 : 0);
 }
 
 const struct schedule *engine_job_schedule(const struct jobrec *rec)
 {
-	return rec->has_sched ? &rec->sched : NULL;
+	return rec->rt->has_sched ? &rec->rt->sched : NULL;
 }
 
 /* Heap positions ordered by their nodes' (key, seq): the frontier of a best-first walk of the jobs heap. */
@@ -85,7 +85,7 @@ size_t engine_upcoming(const struct engine *e, size_t n, struct jobrec **recs, i
 	/* The heap's k smallest are a connected top of the tree: walk it in order, children joining as parents go. */
 	while (k < n && f.n > 0) {
 		uint32_t p = frontier_pop(&f, h);
-		recs[k] = container_of(h->items[p], struct jobrec, fire);
+		recs[k] = container_of(h->items[p], struct job_rt, fire)->rec;
 		at[k++] = h->items[p]->key;
 		if (2 * p + 1 < h->n)
 			frontier_push(&f, h, 2 * p + 1);

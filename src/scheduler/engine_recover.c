@@ -108,7 +108,7 @@ static void recover_interrupted(struct engine *e, struct run *r, const struct ru
 	/* It is still the runner's: counted as running, and it ends as any started run does. */
 	run_hold(e, r);
 	if (rec)
-		rec->running++;
+		rec->rt->running++;
 	e->running++;
 	if (rep->state == RUNNER_TASK_ENDED) {
 		run_ended(e, r, rep->result);
@@ -150,7 +150,7 @@ static void recover_one(struct engine *e, struct run *r, const struct strmap *re
 		if (awaits_status(rec, r)) {
 			run_hold(e, r);
 			r->awaiting_async = true;
-			rec->running++;
+			rec->rt->running++;
 			if (rec->job->max_completion_time > 0)
 				heap_set(&e->retries, &r->wait, r->rec.start_ms + rec->job->max_completion_time * 1000);
 			break;

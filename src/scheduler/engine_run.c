@@ -92,7 +92,7 @@ static void queue_push(struct engine *e, struct jobrec *rec, struct run *r)
 	e->queue_tail[q] = r;
 	e->queue_len[q]++;
 	r->queued = true;
-	rec->queued++;
+	rec->rt->queued++;
 }
 
 static struct run *queue_pop(struct engine *e)
@@ -133,7 +133,7 @@ static void queue_unlink(struct engine *e, struct run *r)
 /* A non-concurrent job with a run in a process, awaiting its status or in the queue. */
 static bool job_busy(const struct jobrec *rec)
 {
-	return !rec->job->concurrent && (rec->running > 0 || rec->queued > 0);
+	return !rec->job->concurrent && (rec->rt->running > 0 || rec->rt->queued > 0);
 }
 
 /* Park a due retry of a busy non-concurrent job until the job is free. */
@@ -194,9 +194,9 @@ static void job_next(struct engine *e, struct jobrec *rec)
 	struct run *r;
 	char why[256];
 
-	while (!job_busy(rec) && ((r = take_blocked(e, rec)) != NULL || (r = rec->pending) != NULL)) {
-		if (r == rec->pending)
-			rec->pending = NULL;
+	while (!job_busy(rec) && ((r = take_blocked(e, rec)) != NULL || (r = rec->rt->pending) != NULL)) {
+		if (r == rec->rt->pending)
+			rec->rt->pending = NULL;
 		r->rec.status = RUN_QUEUED;
 		if (too_late(rec, r, clock_now_ms(), "for the previous run", why, sizeof(why))) {
 			run_finish(e, r, RUN_SKIPPED, why);
@@ -228,7 +228,7 @@ void run_prune_history(struct engine *e)
 /* Does the engine hold a run of the job other than r (waiting, blocked, pending, queued or running)? */
 static bool job_has_other_runs(const struct engine *e, const struct jobrec *rec, const struct run *r)
 {
-	if (rec->pending || rec->queued > 0 || rec->running > 0)
+	if (rec->rt->pending || rec->rt->queued > 0 || rec->rt->running > 0)
 		return true;
 	for (const struct run *x = e->all; x; x = x->all_next)
 		if (x != r && strcmp(x->rec.job, rec->job->name) == 0)
@@ -240,7 +240,7 @@ static bool job_has_other_runs(const struct engine *e, const struct jobrec *rec,
  * left to run. */
 static void disable_if_exhausted(const struct engine *e, struct jobrec *rec, const struct run *r)
 {
-	if (!rec->has_sched || schedule_kind(&rec->sched) != SCHEDULE_ISO8601 || schedule_repeat(&rec->sched) != 0 ||
+	if (!rec->rt->has_sched || schedule_kind(&rec->rt->sched) != SCHEDULE_ISO8601 || schedule_repeat(&rec->rt->sched) != 0 ||
 	    rec->job->disabled || job_has_other_runs(e, rec, r))
 		return;
 	rec->job->disabled = true;
@@ -413,8 +413,8 @@ void run_enqueue(struct engine *e, struct run *r)
 		return;
 	}
 	if (r->rec.trigger != TRIGGER_RETRY && job_busy(rec)) {
-		if (rec->pending == NULL) {
-			rec->pending = r;
+		if (rec->rt->pending == NULL) {
+			rec->rt->pending = r;
 			engine_tell_run(e, rec, &r->rec);
 			return;
 		}
@@ -451,14 +451,14 @@ static int put_runs(struct engine *e, struct run *const *batch, size_t n)
  * starts beside it (a run ending meanwhile may enqueue one); given back if it does not start. */
 static void reserve(struct engine *e, struct jobrec *rec)
 {
-	rec->running++;
+	rec->rt->running++;
 	e->running++;
 }
 
 static void unreserve(struct engine *e, struct jobrec *rec)
 {
 	if (rec)
-		rec->running--;
+		rec->rt->running--;
 	e->running--;
 }
 
@@ -522,7 +522,7 @@ static void start_batch(struct engine *e, struct run **batch, size_t n, bool rec
 bool run_can_start_now(const struct engine *e, const struct jobrec *rec)
 {
 	return !e->stopping && !e->dispatching && e->running < e->cfg.max_running && e->queue_len[0] == 0 &&
-	    e->queue_len[1] == 0 && !job_busy(rec) && rec->pending == NULL;
+	    e->queue_len[1] == 0 && !job_busy(rec) && rec->rt->pending == NULL;
 }
 
 void run_start_claimed(struct engine *e, struct run **runs, size_t n)
@@ -562,7 +562,7 @@ void run_dispatch(struct engine *e)
 				run_finish(e, r, RUN_LOST, "its job no longer exists");
 				continue;
 			}
-			rec->queued--;
+			rec->rt->queued--;
 			/* An operator's manual run of a disabled job runs, and so do its retries. */
 			if (rec->job->disabled && r->origin != TRIGGER_MANUAL) {
 				run_finish(e, r, RUN_SKIPPED, "the job is disabled");
@@ -608,7 +608,7 @@ void run_ended(struct engine *e, struct run *r, const struct runner_result *res)
 		return;
 	}
 	if (rec)
-		rec->running--;
+		rec->rt->running--;
 	if (res->end == RUNNER_END_TIMED_OUT) {
 		snprintf(reason, sizeof(reason), "maxCompletionTime of %" PRId64 " s exceeded", rec ?
 		    rec->job->max_completion_time : 0);
@@ -680,7 +680,7 @@ static void async_timed_out(struct engine *e, struct run *r, int64_t now)
 	char reason[256];
 
 	if (rec)
-		rec->running--;
+		rec->rt->running--;
 	r->awaiting_async = false;
 	r->rec.end_ms = now;
 	snprintf(reason, sizeof(reason), "maxCompletionTime of %" PRId64 " s passed without the task reporting its "
@@ -717,15 +717,15 @@ static void cancel(struct engine *e, struct jobrec *rec, struct run *r, const ch
 {
 	if (r->queued) {
 		queue_unlink(e, r);
-		rec->queued--;
+		rec->rt->queued--;
 	}
-	if (rec->pending == r)
-		rec->pending = NULL;
+	if (rec->rt->pending == r)
+		rec->rt->pending = NULL;
 	if (r->blocked)
 		unblock(e, r);
 	heap_remove(&e->retries, &r->wait);
 	if (r->awaiting_async)
-		rec->running--;
+		rec->rt->running--;
 	run_finish(e, r, RUN_KILLED, reason);
 }
 
@@ -860,7 +860,7 @@ int engine_task_status(struct engine *e, const char *task_id, int status_code, c
 		return -ENOENT;
 	}
 	if (r->awaiting_async) {
-		rec->running--;
+		rec->rt->running--;
 		heap_remove(&e->retries, &r->wait);
 		r->rec.exit_code = status_code;
 		r->rec.end_ms = clock_now_ms(); /* the run ended when it said so, not when its process did */
@@ -885,8 +885,8 @@ void run_stop_all(struct engine *e)
 	for (size_t i = 0; i < registry_slots(e->reg); i++) {
 		struct jobrec *rec = registry_slot(e->reg, i);
 		if (rec) {
-			rec->pending = NULL;
-			rec->running = rec->queued = 0;
+			rec->rt->pending = NULL;
+			rec->rt->running = rec->rt->queued = 0;
 		}
 	}
 	e->queue_head[0] = e->queue_head[1] = e->queue_tail[0] = e->queue_tail[1] = NULL;

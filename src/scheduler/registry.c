@@ -17,6 +17,8 @@ struct registry {
 	size_t nslots, capslots, holes;
 	int holds;
 	struct graph *graph;
+	struct job_rt *(*new_rt)(struct jobrec *rec);
+	void (*free_rt)(struct job_rt *rt);
 };
 
 struct jobrec *registry_rec(const struct graph_node *n)
@@ -42,9 +44,10 @@ struct registry *registry_new(void)
 	return reg;
 }
 
-static void rec_free(struct jobrec *rec)
+static void rec_free(const struct registry *reg, struct jobrec *rec)
 {
-	graph_round_reset(&rec->round);
+	if (rec->rt && reg->free_rt)
+		reg->free_rt(rec->rt);
 	job_free(rec->job);
 	free(rec->node.children);
 	free(rec->node.parents);
@@ -57,7 +60,7 @@ void registry_free(struct registry *reg)
 		return;
 	for (size_t i = 0; i < reg->nslots; i++)
 		if (reg->slots[i])
-			rec_free(reg->slots[i]);
+			rec_free(reg, reg->slots[i]);
 	free(reg->slots);
 	graph_free(reg->graph);
 	strmap_free(reg->by_name);
@@ -103,6 +106,16 @@ static void compact(struct registry *reg)
 	reg->holes = 0;
 }
 
+void registry_set_runtime(struct registry *reg, struct job_rt *(*new_rt)(struct jobrec *rec),
+    void (*free_rt)(struct job_rt *rt))
+{
+	reg->new_rt = new_rt;
+	reg->free_rt = free_rt;
+	for (size_t i = 0; i < reg->nslots; i++)
+		if (reg->slots[i] && reg->slots[i]->rt == NULL && new_rt)
+			reg->slots[i]->rt = new_rt(reg->slots[i]);
+}
+
 struct jobrec *registry_put(struct registry *reg, struct job *job)
 {
 	struct jobrec *rec = registry_get(reg, job->name);
@@ -117,7 +130,8 @@ struct jobrec *registry_put(struct registry *reg, struct job *job)
 		rec = xcalloc(1, sizeof(*rec));
 		rec->job = job;
 		graph_node_init(&rec->node);
-		heap_node_init(&rec->fire);
+		if (reg->new_rt)
+			rec->rt = reg->new_rt(rec);
 		if (reg->nslots == reg->capslots) {
 			reg->capslots = reg->capslots ? reg->capslots * 2 : 1024;
 			reg->slots = xrealloc(reg->slots, reg->capslots * sizeof(*reg->slots));
@@ -140,7 +154,7 @@ void registry_remove(struct registry *reg, const char *name)
 	strmap_remove(reg->by_name, name);
 	reg->slots[rec->order] = NULL;
 	reg->holes++;
-	rec_free(rec);
+	rec_free(reg, rec);
 	compact(reg);
 }
 

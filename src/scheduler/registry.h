@@ -8,31 +8,21 @@
 #include <stdint.h>
 
 #include "graph/graph.h"
-#include "schedule/schedule.h"
-#include "scheduler/heap.h"
 
 struct job;
 struct registry;
 
 struct run;
 
-/* One job and what the registry knows about it, plus the engine's runtime state of the job. */
+struct job_rt;
+
+/* One job and what the registry knows about it. */
 struct jobrec {
 	struct job *job;           /* owned */
 	struct graph_node node;    /* edges to the parents that exist and to the children (registry_rec() of each) */
 	uint32_t order;            /* slot in the creation-order listing */
-
-	/* Engine state (src/scheduler/engine*.c). */
-	struct heap_node fire;     /* next fire time of a scheduled job */
-	struct schedule sched;     /* parsed schedule, valid when has_sched */
-	int64_t cron_last_due;     /* cron: the last slot handled (persisted) */
-	int64_t last_fired;        /* ISO with a zero period: when it last fired (each firing is its own slot) */
-	struct run *pending;       /* a non-concurrent job's slot waiting for the previous run */
-	uint32_t running;          /* runs started and not ended */
-	uint32_t queued;           /* runs in the run queue */
-	struct graph_round round;  /* dependent job: the parents that succeeded since it last ran */
-	bool has_sched;
-	bool fresh;                /* just created or changed: slots before now were never missed */
+	struct job_rt *rt;         /* the engine's runtime state of the job: private to src/scheduler/engine*.c
+	                            * (engine_internal.h); made and freed through registry_set_runtime()'s hooks */
 };
 
 struct registry *registry_new(void);
@@ -45,6 +35,10 @@ struct jobrec *registry_rec(const struct graph_node *n);
 /* The dependency graph's traversal state (for graph_reachable() and the like). */
 struct graph *registry_graph(struct registry *reg);
 
+/* Give every record a runtime state from new_rt (the records there are now at once, later ones as they are put),
+ * freed by free_rt with its record. The engine's (engine_new()); NULL hooks: none. */
+void registry_set_runtime(struct registry *reg, struct job_rt *(*new_rt)(struct jobrec *rec),
+    void (*free_rt)(struct job_rt *rt));
 /* Add a job or replace the job of the same name (which keeps its place in the listing), taking ownership of
  * job, and wire its parent edges to the parents that exist. Returns its record. */
 struct jobrec *registry_put(struct registry *reg, struct job *job);

@@ -10,11 +10,8 @@
 #include "graph/graph.h"
 
 struct job;
-struct registry;
-
-struct run;
-
 struct job_rt;
+struct registry;
 
 /* One job and what the registry knows about it. */
 struct jobrec {

@@ -150,6 +150,8 @@ class Upgrade(GnomonTestCase):
         for task_id, want in EXPECTED["logs"].items():
             for stream in ("stdout", "stderr"):
                 self.assertEqual(self.log(srv, task_id, stream), want[stream], "%s %s" % (task_id, stream))
+        # What the run left running wrote under the release stays readable once it is recorded lost.
+        self.assertEqual(self.log(srv, RUNNING, "stdout"), "run %s\n" % RUNNING)
         if outcomes[QUEUED] == "succeeded":
             self.assertEqual(self.log(srv, QUEUED, "stdout"), "run %s\n" % QUEUED)
 

@@ -8,6 +8,8 @@
 #include "scheduler/heap.h"
 #include "store/runs.h"
 
+struct clock;
+struct clock_timer;
 struct runner_event;
 struct runner_result;
 struct runner_start;
@@ -37,11 +39,11 @@ struct run {
 };
 
 struct engine {
-	uv_loop_t *loop;
-	uv_timer_t timer;
-	uv_timer_t prune_timer;     /* history retention, hourly */
-	uv_idle_t more;             /* active while due jobs wait for the next turn of the loop */
-	int open_handles;
+	struct clock *clock;        /* cfg.clock */
+	struct clock_timer *timer;  /* the next fire time or retry (armed_ms); started with 0 while due jobs wait for
+	                             * the next turn of the loop (more) */
+	struct clock_timer *prune_timer; /* history retention, hourly */
+	bool more;                  /* due jobs wait for the next turn of the loop */
 	struct registry *reg;
 	struct store *store;
 	struct schedule_zones *zones;

@@ -22,7 +22,6 @@
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
-#define RETRY_AFTER_STORE_ERROR_MS 1000
 #define FIRE_SLICE_NS ((uint64_t)5 * 1000 * 1000) /* firing due jobs at most this long per turn of the loop */
 /* Missed slots are counted exactly for ISO schedules (arithmetic on the period, however many there are: PT1S
  * over 700 days is 60 million), one by one for cron up to this many, whose count in a record then reads "at

@@ -16,6 +16,10 @@ struct runner_start;
 struct runner_task;
 struct strmap;
 
+/* How long the engine waits before it tries a store write again that failed (the disk was full, the database
+ * could not be reached). */
+#define RETRY_AFTER_STORE_ERROR_MS 1000
+
 /* A run the engine holds: queued, waiting for a retry, running, or an async task awaiting its status. */
 struct run {
 	struct run_record rec;      /* as stored */
@@ -34,6 +38,8 @@ struct run {
 	bool no_retry;              /* it failed in a way a retry cannot change (a container job where none can run) */
 	bool awaiting_async;        /* the process ended with 0; the task reports its status itself */
 	bool async_reported;        /* the task reported its status before its process ended */
+	bool unrecorded;            /* it ended (rec.status, rec.reason), but the commit of its end failed: it waits
+	                             * in engine.retries to be recorded again, and its runner keeps its result */
 	int async_code;
 	int64_t async_at_ms;        /* when it reported */
 };

@@ -339,6 +339,8 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 	struct job_outcome_state before = rec ? outcome_state(rec->job) : (struct job_outcome_state){0};
 	bool ok = false;
 
+	r->unrecorded = false;
+	r->awaiting_async = false;
 	r->rec.status = status;
 	if (r->rec.end_ms == RUN_TIME_NONE)
 		r->rec.end_ms = now;
@@ -360,14 +362,27 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 		if (!ok)
 			store_rollback(e->store);
 	}
-	if (!ok && rec)
-		outcome_restore(rec->job, &before);
-	if (!ok)
+	if (!ok) {
+		/* Nothing of the outcome happened: the run stays held (and its runner keeps its result, for a restart to
+		 * find) until its end is recorded. Forgetting it here would let a restart call a run that succeeded lost,
+		 * and run it again. */
+		if (rec)
+			outcome_restore(rec->job, &before);
+		if (retry)
+			run_free(retry);
+		deps_release(e, &children, false);
 		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = r->rec.job, .task_id = r->rec.task_id),
-		    "run %s: could not record its end (%s); a restart will record it as lost", r->rec.task_id,
-		    run_status_name(status));
-	else
-		engine_tell_outcome(e, rec, &r->rec, retry != NULL, before.disabled, before.errors_since_last_success);
+		    "run %s: could not record its end (%s), trying again in %d ms", r->rec.task_id,
+		    run_status_name(status), RETRY_AFTER_STORE_ERROR_MS);
+		r->unrecorded = true;
+		heap_set(&e->retries, &r->wait, now + RETRY_AFTER_STORE_ERROR_MS);
+		if (rec)
+			job_next(e, rec);
+		run_dispatch(e);
+		engine_arm(e);
+		return;
+	}
+	engine_tell_outcome(e, rec, &r->rec, retry != NULL, before.disabled, before.errors_since_last_success);
 	log_info_kv(LOG_FIELDS(.event = "run.finished", .job = r->rec.job, .task_id = r->rec.task_id,
 			.status = run_status_name(status)),
 	    "run %s %s%s%s", r->rec.task_id, run_status_name(status), reason ? ": " : "", reason ? reason : "");
@@ -384,15 +399,13 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 		    runner_outcome_of(status));
 	forget(e, r);
 	run_free(r);
-	if (retry && ok) {
+	if (retry) {
 		run_hold(e, retry);
 		heap_set(&e->retries, &retry->wait, retry->rec.not_before_ms);
 		log_info_kv(LOG_FIELDS(.event = "run.retry", .job = retry->rec.job, .task_id = retry->rec.task_id),
 		    "run %s will retry at attempt %d", retry->rec.task_id, retry->rec.attempt);
-	} else if (retry) {
-		run_free(retry);
 	}
-	deps_release(e, &children, ok);
+	deps_release(e, &children, true);
 	if (rec)
 		job_next(e, rec);
 	run_dispatch(e);
@@ -695,6 +708,10 @@ void run_release_retries(struct engine *e, int64_t now)
 		struct run *r = container_of(n, struct run, wait);
 		struct jobrec *rec = run_jobrec(e, r);
 		heap_remove(&e->retries, n);
+		if (r->unrecorded) {
+			run_finish(e, r, r->rec.status, NULL);
+			continue;
+		}
 		if (r->awaiting_async) {
 			async_timed_out(e, r, now);
 			continue;
@@ -763,7 +780,7 @@ int engine_kill_job(struct engine *e, struct jobrec *rec)
 	/* Then what has no process; cancel() changes the list, so look again from the start each time. */
 	for (;;) {
 		struct run *r = e->all;
-		while (r && (r->task || strcmp(r->rec.job, rec->job->name) != 0))
+		while (r && (r->task || r->unrecorded || strcmp(r->rec.job, rec->job->name) != 0))
 			r = r->all_next;
 		if (r == NULL)
 			break;

@@ -34,6 +34,7 @@ struct control_config {
 	struct schedule_zones *zones;
 	const struct job_defaults *defaults;
 	struct events *events; /* told about the jobs created, changed and deleted (NULL: nobody) */
+	struct clock *clock;   /* the engine's: "now" for parsing the jobs put */
 };
 
 struct control *control_new(const struct control_config *cfg);

@@ -34,7 +34,7 @@ void control_tell_job(const struct control *c, enum event_type type, const struc
 static struct job *parse_posted(struct control *c, const char *body, size_t len, enum control_put_kind kind,
     char *err, size_t errlen)
 {
-	struct job *job = job_from_json(body, len, c->cfg.defaults, clock_now_ms(), err, errlen);
+	struct job *job = job_from_json(body, len, c->cfg.defaults, clock_now(c->cfg.clock), err, errlen);
 	struct schedule sched;
 
 	if (job == NULL)
@@ -53,7 +53,7 @@ static struct job *parse_posted(struct control *c, const char *body, size_t len,
 		}
 		if (registry_check_parents(c->cfg.reg, job, err, errlen) < 0)
 			goto bad;
-	} else if (schedule_parse(c->cfg.zones, job->schedule, job->schedule_time_zone, clock_now_ms(), &sched, err,
+	} else if (schedule_parse(c->cfg.zones, job->schedule, job->schedule_time_zone, clock_now(c->cfg.clock), &sched, err,
 		       errlen) < 0) {
 		goto bad;
 	}

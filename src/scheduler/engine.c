@@ -22,7 +22,6 @@
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
-#define RETRY_AFTER_STORE_ERROR_MS 1000
 #define FIRE_SLICE_NS ((uint64_t)5 * 1000 * 1000) /* firing due jobs at most this long per turn of the loop */
 /* Missed slots are counted exactly for ISO schedules (arithmetic on the period, however many there are: PT1S
  * over 700 days is 60 million), one by one for cron up to this many, whose count in a record then reads "at
@@ -45,11 +44,14 @@ static void rt_free(struct job_rt *rt)
 	free(rt);
 }
 
-struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *store, struct schedule_zones *zones,
+static void on_timer(void *ctx);
+static void on_prune_timer(void *ctx);
+
+struct engine *engine_new(struct registry *reg, struct store *store, struct schedule_zones *zones,
     const struct engine_config *cfg)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
-	e->loop = loop;
+	e->clock = cfg->clock;
 	e->reg = reg;
 	e->store = store;
 	e->zones = zones;
@@ -59,12 +61,8 @@ struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *s
 	heap_init(&e->retries);
 	e->runs = strmap_new();
 	e->armed_ms = INT64_MAX;
-	uv_timer_init(loop, &e->timer);
-	uv_timer_init(loop, &e->prune_timer);
-	uv_idle_init(loop, &e->more);
-	e->more.data = e;
-	e->timer.data = e->prune_timer.data = e;
-	e->open_handles = 3;
+	e->timer = clock_timer_new(e->clock, on_timer, e);
+	e->prune_timer = clock_timer_new(e->clock, on_prune_timer, e);
 	return e;
 }
 
@@ -104,15 +102,12 @@ static void reschedule(struct engine *e, struct jobrec *rec)
 		heap_set(&e->jobs, &rec->rt->fire, t);
 }
 
-static void on_timer(uv_timer_t *t);
-static void on_more(uv_idle_t *h);
-
 void engine_arm(struct engine *e)
 {
 	struct heap_node *j = heap_min(&e->jobs), *r = heap_min(&e->retries);
 	int64_t when = INT64_MAX, now;
 
-	if (e->stopping || uv_is_active((uv_handle_t *)&e->more))
+	if (e->stopping || e->more)
 		return; /* more is due already: fire_due arms the timer when it is done */
 	if (j)
 		when = j->key;
@@ -122,11 +117,11 @@ void engine_arm(struct engine *e)
 		return;
 	e->armed_ms = when;
 	if (when == INT64_MAX) {
-		uv_timer_stop(&e->timer);
+		clock_timer_stop(e->timer);
 		return;
 	}
-	now = clock_now_ms();
-	uv_timer_start(&e->timer, on_timer, when > now ? (uint64_t)(when - now) : 0, 0);
+	now = clock_now(e->clock);
+	clock_timer_start(e->timer, when > now ? (uint64_t)(when - now) : 0);
 }
 
 /* Parse a job's schedule into its record; dependent jobs and (impossible) bad schedules have none. */
@@ -156,7 +151,7 @@ static int save_state(struct engine *e, const struct jobrec *rec, const struct s
 
 void engine_job_changed(struct engine *e, struct jobrec *rec)
 {
-	int64_t now = clock_now_ms(), anchor, index;
+	int64_t now = clock_now(e->clock), anchor, index;
 	struct schedule old = rec->rt->sched;
 	bool had = rec->rt->has_sched, save = false;
 
@@ -218,7 +213,7 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	run_record_set(&r.reason, reason);
 	r.due_ms = first;
 	r.status = RUN_SKIPPED;
-	r.end_ms = clock_now_ms();
+	r.end_ms = clock_now(e->clock);
 	rc = store_claim_run(e->store, &r);
 	if (rc == 0)
 		log_info_kv(LOG_FIELDS(.event = "run.skipped", .job = rec->job->name, .task_id = r.task_id,
@@ -380,19 +375,19 @@ store_error:
  * the next turn of the loop (the idle handle), so that requests and ending runs are served in between. */
 static void fire_due(struct engine *e)
 {
-	uint64_t until = uv_hrtime() + FIRE_SLICE_NS;
-	int64_t now = clock_now_ms();
+	uint64_t until = clock_mono_ns(e->clock) + FIRE_SLICE_NS;
+	int64_t now = clock_now(e->clock);
 	struct heap_node *n;
 	unsigned fired = 0;
 
 	run_release_retries(e, now);
 	while ((n = heap_min(&e->jobs)) != NULL && n->key <= now) {
 		struct jobrec *rec = container_of(n, struct job_rt, fire)->rec;
-		if (++fired % 16 == 0 && uv_hrtime() > until) {
-			/* Not a zero timer: libuv runs one started in a timer callback again in the same pass. */
-			uv_timer_stop(&e->timer);
+		if (++fired % 16 == 0 && clock_mono_ns(e->clock) > until) {
+			/* 0: on the next turn of the loop, after the requests and ends that came meanwhile */
+			e->more = true;
 			e->armed_ms = INT64_MAX;
-			uv_idle_start(&e->more, on_more);
+			clock_timer_start(e->timer, 0);
 			run_dispatch(e);
 			return;
 		}
@@ -403,24 +398,19 @@ static void fire_due(struct engine *e)
 	engine_arm(e);
 }
 
-static void on_more(uv_idle_t *h)
+static void on_timer(void *ctx)
 {
-	struct engine *e = h->data;
-	uv_idle_stop(&e->more);
+	struct engine *e = ctx;
+	e->more = false;
 	e->armed_ms = INT64_MAX;
 	fire_due(e);
 }
 
-static void on_timer(uv_timer_t *t)
+static void on_prune_timer(void *ctx)
 {
-	struct engine *e = t->data;
-	e->armed_ms = INT64_MAX;
-	fire_due(e);
-}
-
-static void on_prune_timer(uv_timer_t *t)
-{
-	run_prune_history(t->data);
+	struct engine *e = ctx;
+	run_prune_history(e);
+	clock_timer_start(e->prune_timer, PRUNE_INTERVAL_MS);
 }
 
 /* A job's stored progress: its cron slot, and its anchor when that still leads to the stored schedule's start
@@ -445,7 +435,7 @@ static void resumed(struct engine *e)
 {
 	/* Retention applies to old records too: now, then every hour. */
 	run_prune_history(e);
-	uv_timer_start(&e->prune_timer, on_prune_timer, PRUNE_INTERVAL_MS, PRUNE_INTERVAL_MS);
+	clock_timer_start(e->prune_timer, PRUNE_INTERVAL_MS);
 	run_dispatch(e);
 	engine_arm(e);
 }
@@ -453,7 +443,7 @@ static void resumed(struct engine *e)
 int engine_start(struct engine *e)
 {
 	struct runner_listener listener = {.on_event = run_on_runner_event, .ctx = e};
-	int64_t now = clock_now_ms();
+	int64_t now = clock_now(e->clock);
 	int rc;
 
 	for (size_t i = 0; i < registry_slots(e->reg); i++)
@@ -494,28 +484,20 @@ void engine_job_removed(struct engine *e, struct jobrec *rec)
 	engine_arm(e);
 }
 
-static void on_closed(uv_handle_t *h)
-{
-	struct engine *e = h->data;
-	if (--e->open_handles > 0)
-		return;
-	heap_free(&e->jobs);
-	heap_free(&e->retries);
-	strmap_free(e->runs);
-	free(e);
-}
-
 void engine_stop(struct engine *e)
 {
 	if (e == NULL)
 		return;
 	e->stopping = true;
-	uv_timer_stop(&e->timer);
+	clock_timer_free(e->timer);
+	clock_timer_free(e->prune_timer);
 	runner_attach(e->cfg.runner, NULL); /* its tasks go on without the engine */
 	run_stop_all(e);
-	uv_close((uv_handle_t *)&e->timer, on_closed);
-	uv_close((uv_handle_t *)&e->prune_timer, on_closed);
-	uv_close((uv_handle_t *)&e->more, on_closed);
+	heap_free(&e->jobs);
+	heap_free(&e->retries);
+	registry_set_runtime(e->reg, NULL, NULL); /* the jobs' heap nodes, counts and rounds were this engine's */
+	strmap_free(e->runs);
+	free(e);
 }
 
 const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len)
@@ -548,6 +530,6 @@ int engine_job_next_fires(struct engine *e, const struct jobrec *rec, int64_t *o
 {
 	if (!rec->rt->has_sched || rec->job->disabled)
 		return 0;
-	return schedule_upcoming(e->zones, &rec->rt->sched, rec->rt->cron_last_due, clock_now_ms(),
+	return schedule_upcoming(e->zones, &rec->rt->sched, rec->rt->cron_last_due, clock_now(e->clock),
 	    job_epsilon_ms(rec->job), out, n);
 }

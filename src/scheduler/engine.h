@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+struct clock;
 struct engine;
 struct events;
 struct jobrec;
@@ -32,6 +33,7 @@ struct engine_config {
 	int64_t history_max_age_ms;  /* 0: no age limit */
 	int64_t kill_grace_ms;       /* SIGTERM to SIGKILL */
 	size_t log_cap;              /* bytes kept at the head and at the tail of each output stream */
+	struct clock *clock;         /* the time it decides by, and its timers (borrowed; clock_uv, or simulated) */
 	uint64_t epoch;              /* the leader's epoch, carried by every start (standalone: 1) */
 	struct runner *runner;       /* runs the tasks (borrowed; the engine listens to it from engine_start() to
 	                              * engine_stop()) */
@@ -40,14 +42,14 @@ struct engine_config {
 	struct events *events;       /* told about runs and job outcomes (borrowed; NULL: nobody) */
 };
 
-struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *store, struct schedule_zones *zones,
+struct engine *engine_new(struct registry *reg, struct store *store, struct schedule_zones *zones,
     const struct engine_config *cfg);
 /* Resume from the store (open runs, cron progress) and the runner (what became of the tasks the store says
  * were running), then schedule every job. Returns 0 or a negative errno. */
 int engine_start(struct engine *e) __attribute__((warn_unused_result));
 /* Stop firing, stop listening to the runner (its tasks go on; freeing the runner ends them, and a restart
- * records them as lost) and close the loop handles; the engine is freed once they are closed (keep running the
- * loop). */
+ * records them as lost), and free the engine (its clock's timers may need the loop to run to be closed). Not from
+ * inside one of the engine's own calls. */
 void engine_stop(struct engine *e);
 
 /* A job was created or replaced (already stored and in the registry): reschedule it. */

@@ -10,11 +10,17 @@
 #include "scheduler/heap.h"
 #include "store/runs.h"
 
+struct clock;
+struct clock_timer;
 struct runner_event;
 struct runner_result;
 struct runner_start;
 struct runner_task;
 struct strmap;
+
+/* How long the engine waits before it tries a store write again that failed (the disk was full, the database
+ * could not be reached). */
+#define RETRY_AFTER_STORE_ERROR_MS 1000
 
 /* A run the engine holds: queued, waiting for a retry, running, or an async task awaiting its status. */
 struct run {
@@ -34,6 +40,8 @@ struct run {
 	bool no_retry;              /* it failed in a way a retry cannot change (a container job where none can run) */
 	bool awaiting_async;        /* the process ended with 0; the task reports its status itself */
 	bool async_reported;        /* the task reported its status before its process ended */
+	bool unrecorded;            /* it ended (rec.status, rec.reason), but the commit of its end failed: it waits
+	                             * in engine.retries to be recorded again, and its runner keeps its result */
 	int async_code;
 	int64_t async_at_ms;        /* when it reported */
 };
@@ -54,11 +62,11 @@ struct job_rt {
 };
 
 struct engine {
-	uv_loop_t *loop;
-	uv_timer_t timer;
-	uv_timer_t prune_timer;     /* history retention, hourly */
-	uv_idle_t more;             /* active while due jobs wait for the next turn of the loop */
-	int open_handles;
+	struct clock *clock;        /* cfg.clock */
+	struct clock_timer *timer;  /* the next fire time or retry (armed_ms); started with 0 while due jobs wait for
+	                             * the next turn of the loop (more) */
+	struct clock_timer *prune_timer; /* history retention, hourly */
+	bool more;                  /* due jobs wait for the next turn of the loop */
 	struct registry *reg;
 	struct store *store;
 	struct schedule_zones *zones;

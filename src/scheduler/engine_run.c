@@ -198,7 +198,7 @@ static void job_next(struct engine *e, struct jobrec *rec)
 		if (r == rec->rt->pending)
 			rec->rt->pending = NULL;
 		r->rec.status = RUN_QUEUED;
-		if (too_late(rec, r, clock_now_ms(), "for the previous run", why, sizeof(why))) {
+		if (too_late(rec, r, clock_now(e->clock), "for the previous run", why, sizeof(why))) {
 			run_finish(e, r, RUN_SKIPPED, why);
 			continue;
 		}
@@ -217,7 +217,7 @@ static void on_pruned(void *ctx, const char *task_id, int64_t id)
 
 void run_prune_history(struct engine *e)
 {
-	int64_t older = e->cfg.history_max_age_ms > 0 ? clock_now_ms() - e->cfg.history_max_age_ms : RUN_TIME_NONE;
+	int64_t older = e->cfg.history_max_age_ms > 0 ? clock_now(e->clock) - e->cfg.history_max_age_ms : RUN_TIME_NONE;
 	int n = store_prune_all_runs(e->store, e->cfg.history_max_runs, older, on_pruned, e);
 	if (n < 0)
 		log_warnx("history retention failed; it is tried again in an hour");
@@ -335,10 +335,12 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 	struct jobrec *rec = run_jobrec(e, r);
 	struct run *retry = NULL;
 	struct run_list children = {0};
-	int64_t now = clock_now_ms();
+	int64_t now = clock_now(e->clock);
 	struct job_outcome_state before = rec ? outcome_state(rec->job) : (struct job_outcome_state){0};
 	bool ok = false;
 
+	r->unrecorded = false;
+	r->awaiting_async = false;
 	r->rec.status = status;
 	if (r->rec.end_ms == RUN_TIME_NONE)
 		r->rec.end_ms = now;
@@ -360,14 +362,27 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 		if (!ok)
 			store_rollback(e->store);
 	}
-	if (!ok && rec)
-		outcome_restore(rec->job, &before);
-	if (!ok)
+	if (!ok) {
+		/* Nothing of the outcome happened: the run stays held (and its runner keeps its result, for a restart to
+		 * find) until its end is recorded. Forgetting it here would let a restart call a run that succeeded lost,
+		 * and run it again. */
+		if (rec)
+			outcome_restore(rec->job, &before);
+		if (retry)
+			run_free(retry);
+		deps_release(e, &children, false);
 		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = r->rec.job, .task_id = r->rec.task_id),
-		    "run %s: could not record its end (%s); a restart will record it as lost", r->rec.task_id,
-		    run_status_name(status));
-	else
-		engine_tell_outcome(e, rec, &r->rec, retry != NULL, before.disabled, before.errors_since_last_success);
+		    "run %s: could not record its end (%s), trying again in %d ms", r->rec.task_id,
+		    run_status_name(status), RETRY_AFTER_STORE_ERROR_MS);
+		r->unrecorded = true;
+		heap_set(&e->retries, &r->wait, now + RETRY_AFTER_STORE_ERROR_MS);
+		if (rec)
+			job_next(e, rec);
+		run_dispatch(e);
+		engine_arm(e);
+		return;
+	}
+	engine_tell_outcome(e, rec, &r->rec, retry != NULL, before.disabled, before.errors_since_last_success);
 	log_info_kv(LOG_FIELDS(.event = "run.finished", .job = r->rec.job, .task_id = r->rec.task_id,
 			.status = run_status_name(status)),
 	    "run %s %s%s%s", r->rec.task_id, run_status_name(status), reason ? ": " : "", reason ? reason : "");
@@ -384,15 +399,13 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 		    runner_outcome_of(status));
 	forget(e, r);
 	run_free(r);
-	if (retry && ok) {
+	if (retry) {
 		run_hold(e, retry);
 		heap_set(&e->retries, &retry->wait, retry->rec.not_before_ms);
 		log_info_kv(LOG_FIELDS(.event = "run.retry", .job = retry->rec.job, .task_id = retry->rec.task_id),
 		    "run %s will retry at attempt %d", retry->rec.task_id, retry->rec.attempt);
-	} else if (retry) {
-		run_free(retry);
 	}
-	deps_release(e, &children, ok);
+	deps_release(e, &children, true);
 	if (rec)
 		job_next(e, rec);
 	run_dispatch(e);
@@ -472,7 +485,7 @@ static void start_batch(struct engine *e, struct run **batch, size_t n, bool rec
 	size_t started = 0;
 
 	if (!recorded) {
-		int64_t now = clock_now_ms();
+		int64_t now = clock_now(e->clock);
 		for (size_t i = 0; i < n; i++) {
 			batch[i]->rec.status = RUN_STARTING;
 			batch[i]->rec.start_ms = now;
@@ -489,7 +502,7 @@ static void start_batch(struct engine *e, struct run **batch, size_t n, bool rec
 	for (size_t i = 0; i < n; i++) {
 		struct run *r = batch[i];
 		if (st[i].rc < 0) {
-			r->rec.start_ms = clock_now_ms();
+			r->rec.start_ms = clock_now(e->clock);
 			r->no_retry = st[i].permanent;
 			unreserve(e, run_jobrec(e, r));
 			run_finish(e, r, RUN_FAILED, st[i].err);
@@ -568,7 +581,7 @@ void run_dispatch(struct engine *e)
 				run_finish(e, r, RUN_SKIPPED, "the job is disabled");
 				continue;
 			}
-			if (too_late(rec, r, clock_now_ms(), "in the queue", why, sizeof(why))) {
+			if (too_late(rec, r, clock_now(e->clock), "in the queue", why, sizeof(why))) {
 				run_finish(e, r, RUN_SKIPPED, why);
 				continue;
 			}
@@ -695,6 +708,10 @@ void run_release_retries(struct engine *e, int64_t now)
 		struct run *r = container_of(n, struct run, wait);
 		struct jobrec *rec = run_jobrec(e, r);
 		heap_remove(&e->retries, n);
+		if (r->unrecorded) {
+			run_finish(e, r, r->rec.status, NULL);
+			continue;
+		}
 		if (r->awaiting_async) {
 			async_timed_out(e, r, now);
 			continue;
@@ -763,7 +780,7 @@ int engine_kill_job(struct engine *e, struct jobrec *rec)
 	/* Then what has no process; cancel() changes the list, so look again from the start each time. */
 	for (;;) {
 		struct run *r = e->all;
-		while (r && (r->task || strcmp(r->rec.job, rec->job->name) != 0))
+		while (r && (r->task || r->unrecorded || strcmp(r->rec.job, rec->job->name) != 0))
 			r = r->all_next;
 		if (r == NULL)
 			break;
@@ -776,9 +793,15 @@ int engine_kill_job(struct engine *e, struct jobrec *rec)
 struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_trigger trigger,
     const char *arguments, const char *parents, int *rc)
 {
-	int64_t due = clock_now_ms();
+	int64_t due = clock_now(e->clock), slot;
 	for (int tries = 0; tries < 1000; tries++, due++) {
-		struct run *r = run_new(e, rec, due, 0, trigger, arguments);
+		struct run *r;
+		/* Not the task id of one of the job's slots (the same instant, no arguments): that slot would find its
+		 * id taken, as if it had been claimed before a restart, and never run. */
+		if ((arguments == NULL || *arguments == '\0') && rec->rt->has_sched &&
+		    schedule_next_after(e->zones, &rec->rt->sched, due - 1, &slot) == 0 && slot == due)
+			continue;
+		r = run_new(e, rec, due, 0, trigger, arguments);
 		if (parents)
 			run_record_set(&r->rec.parents, parents);
 		*rc = store_claim_run(e->store, &r->rec);
@@ -826,7 +849,7 @@ int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, 
 int engine_mark_success(struct engine *e, struct jobrec *rec)
 {
 	struct run_list children = {0};
-	int64_t now = clock_now_ms();
+	int64_t now = clock_now(e->clock);
 	/* The children see this id among their GNOMON_PARENT_TASK_IDS: the success was marked, not run. */
 	char *marked = task_id_format(now, 0, rec->job->name, "marked successful");
 	struct job_outcome_state before = outcome_state(rec->job);
@@ -863,13 +886,13 @@ int engine_task_status(struct engine *e, const char *task_id, int status_code, c
 		rec->rt->running--;
 		heap_remove(&e->retries, &r->wait);
 		r->rec.exit_code = status_code;
-		r->rec.end_ms = clock_now_ms(); /* the run ended when it said so, not when its process did */
+		r->rec.end_ms = clock_now(e->clock); /* the run ended when it said so, not when its process did */
 		run_finish(e, r, status_code == 0 ? RUN_SUCCEEDED : RUN_FAILED, "status reported by the task");
 		return 0;
 	}
 	r->async_reported = true;
 	r->async_code = status_code;
-	r->async_at_ms = clock_now_ms();
+	r->async_at_ms = clock_now(e->clock);
 	return 0;
 }
 

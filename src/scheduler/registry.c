@@ -109,11 +109,17 @@ static void compact(struct registry *reg)
 void registry_set_runtime(struct registry *reg, struct job_rt *(*new_rt)(struct jobrec *rec),
     void (*free_rt)(struct job_rt *rt))
 {
+	/* An engine that stops takes its state with it: the next one starts from nothing. */
+	for (size_t i = 0; i < reg->nslots; i++) {
+		struct jobrec *rec = reg->slots[i];
+		if (rec == NULL)
+			continue;
+		if (rec->rt && reg->free_rt)
+			reg->free_rt(rec->rt);
+		rec->rt = new_rt ? new_rt(rec) : NULL;
+	}
 	reg->new_rt = new_rt;
 	reg->free_rt = free_rt;
-	for (size_t i = 0; i < reg->nslots; i++)
-		if (reg->slots[i] && reg->slots[i]->rt == NULL && new_rt)
-			reg->slots[i]->rt = new_rt(reg->slots[i]);
 }
 
 struct jobrec *registry_put(struct registry *reg, struct job *job)

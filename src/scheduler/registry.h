@@ -33,7 +33,8 @@ struct jobrec *registry_rec(const struct graph_node *n);
 struct graph *registry_graph(struct registry *reg);
 
 /* Give every record a runtime state from new_rt (the records there are now at once, later ones as they are put),
- * freed by free_rt with its record. The engine's (engine_new()); NULL hooks: none. */
+ * freed by free_rt with its record. The runtime states the previous hooks made are freed first, so an engine that
+ * stops (NULL hooks: none) leaves nothing for the next one. The engine's (engine_new(), engine_stop()). */
 void registry_set_runtime(struct registry *reg, struct job_rt *(*new_rt)(struct jobrec *rec),
     void (*free_rt)(struct job_rt *rt));
 /* Add a job or replace the job of the same name (which keeps its place in the listing), taking ownership of

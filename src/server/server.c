@@ -30,6 +30,7 @@
 #include "store/runs.h"
 #include "store/store.h"
 #include "util/clock.h"
+#include "util/clock_uv.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/xmalloc.h"
@@ -51,6 +52,7 @@ struct server {
 	struct notify *notify;
 	struct run_output *output;
 	struct runner *runner;
+	struct clock *clock;       /* the engine's: CLOCK_REALTIME and the loop's timers */
 	struct job_defaults defaults;
 	struct api_env api;
 	char *leader;
@@ -295,6 +297,7 @@ static int start(struct server *srv)
 		return -1;
 	if (uv_loop_init(&srv->loop) < 0)
 		fatalx("cannot initialise the event loop");
+	srv->clock = clock_uv_new(&srv->loop);
 	/* A write to a client that went away must fail with EPIPE, and a write past a file size limit (ulimit -f)
 	 * with EFBIG (a store write then answers 507), not kill the server; tasks get every signal's default
 	 * disposition back when they are spawned. */
@@ -319,6 +322,7 @@ static int start(struct server *srv)
 		.history_max_age_ms = srv->cfg.history_max_age * 1000,
 		.kill_grace_ms = srv->cfg.kill_grace,
 		.log_cap = (size_t)srv->cfg.log_cap,
+		.clock = srv->clock,
 		.epoch = 1, /* standalone: the one leader there will ever be */
 		.runner = srv->runner,
 		.output = srv->output,
@@ -332,7 +336,7 @@ static int start(struct server *srv)
 		log_warnx("%s", err);
 		return -1;
 	}
-	srv->engine = engine_new(&srv->loop, srv->reg, srv->store, srv->zones, &ecfg);
+	srv->engine = engine_new(srv->reg, srv->store, srv->zones, &ecfg);
 	if (engine_start(srv->engine) < 0) {
 		log_warnx("the scheduler could not resume from the store");
 		return -1;
@@ -344,6 +348,7 @@ static int start(struct server *srv)
 		.zones = srv->zones,
 		.defaults = &srv->defaults,
 		.events = srv->events,
+		.clock = srv->clock,
 	});
 	srv->api = (struct api_env){
 		.reg = srv->reg,
@@ -390,6 +395,7 @@ static void stop(struct server *srv)
 		if (uv_loop_close(&srv->loop) == UV_EBUSY)
 			log_warnx("event loop closed with handles still open");
 	}
+	clock_uv_free(srv->clock);
 	event_stream_hub_free(srv->api.event_hub);
 	control_free(srv->control);
 	prometheus_free(srv->prom);

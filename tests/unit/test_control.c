@@ -24,6 +24,7 @@
 #include "scheduler/registry.h"
 #include "store/runs.h"
 #include "store/store.h"
+#include "util/clock_uv.h"
 #include "util/rmtree.h"
 #include "util/xmalloc.h"
 
@@ -139,6 +140,7 @@ struct fixture {
 	struct registry *reg;
 	struct schedule_zones *zones;
 	struct fake_runner *runner;
+	struct clock *clock;
 	struct engine *engine;
 	struct control *control;
 };
@@ -159,10 +161,12 @@ static int setup(void **state)
 	f->runner = xcalloc(1, sizeof(*f->runner));
 	f->runner->base.ops = &fake_ops;
 	cfg.runner = &f->runner->base;
-	f->engine = engine_new(&f->loop, f->reg, f->store, f->zones, &cfg);
+	f->clock = clock_uv_new(&f->loop);
+	cfg.clock = f->clock;
+	f->engine = engine_new(f->reg, f->store, f->zones, &cfg);
 	assert_int_equal(engine_start(f->engine), 0);
 	f->control = control_new(&(struct control_config){.reg = f->reg, .store = f->store, .engine = f->engine,
-		.zones = f->zones});
+		.zones = f->zones, .clock = f->clock});
 	*state = f;
 	return 0;
 }
@@ -174,6 +178,7 @@ static int teardown(void **state)
 	engine_stop(f->engine);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
+	clock_uv_free(f->clock);
 	runner_free(&f->runner->base);
 	registry_free(f->reg);
 	schedule_zones_free(f->zones);

@@ -1,0 +1,586 @@
+/* The deterministic simulation of the engine (issue 11, point 9): the engine itself (src/scheduler) under a
+ * simulated clock (sim_clock.h), a simulated runner (sim_runner.h: random durations, failures, hangs, lost tasks,
+ * refused starts) and the real SQLite store in a temporary directory, over a random set of jobs (ISO 8601 in DST
+ * zones, cron, dependencies with fan-in, retries with backoff, concurrent or not, epsilon, deadlines), with
+ * random manual runs, kills and engine restarts (a new engine with the next epoch on the same store and runner,
+ * after a random downtime), for a simulated week or more. Everything random comes from one seed.
+ *
+ * Checked as it runs (by the runner, at every start): each task was claimed and committed first, no task id starts
+ * twice, no start with an older epoch, an attempt only after the previous attempt of its slot failed (never after
+ * a kill or a success), no attempt past the job's retries. Checked at the end, from the store: every due slot of
+ * every scheduled job has exactly one final outcome (its last attempt's, or a skipped record that covers it), or a
+ * run the engine still holds; no slot outside a job's schedule ran; every scheduled slot's attempts are 0..n with
+ * no gap; a fan-in child ran once per round (no parent run counted twice, every parent in each round).
+ *
+ * Usage: gnomon_sim [--seed S | --seeds N [--first S]] [--days D] [--jobs J] [--no-store-faults] [--keep] [--verbose]
+ * A failure prints the seed and the command that replays it; the exit status is 1. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "history/run_output.h"
+#include "history/run_output_files.h"
+#include "control/control.h"
+#include "job/job.h"
+#include "job/job_json.h"
+#include "runner/runner.h"
+#include "schedule/schedule.h"
+#include "scheduler/engine.h"
+#include "scheduler/events.h"
+#include "scheduler/registry.h"
+#include "sim_check.h"
+#include "sim_clock.h"
+#include "sim_rng.h"
+#include "sim_runner.h"
+#include "sim_vfs.h"
+#include "store/runs.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/metrics.h"
+#include "util/strmap.h"
+#include "util/xmalloc.h"
+
+#define DAY_MS INT64_C(86400000)
+#define HOUR_MS INT64_C(3600000)
+#define MIN_MS INT64_C(60000)
+
+struct options {
+	uint64_t first, count;
+	bool store_faults;
+	bool keep;
+	int days, jobs;
+	bool verbose;
+	const char *argv0;
+};
+
+/* One job as the simulation made it. */
+struct sim_job {
+	char name[32];
+	char schedule[128];
+	char zone[48];
+	bool dependent;
+	int retries;
+	int64_t created_ms;
+};
+
+struct sim {
+	struct options opt;
+	uint64_t seed;
+	struct sim_rng rng;
+	struct sim_check check;
+	struct sim_clock *clock;
+	char dir[64];
+	char db_path[128];
+	struct store *store;
+	struct registry *reg;
+	struct schedule_zones *zones;
+	struct events *events;
+	struct metrics *metrics;
+	struct run_output *output;
+	struct runner *runner;
+	struct engine *engine;
+	struct control *control;  /* over the engine of the moment */
+	struct engine_config ecfg;
+	struct sim_job *jobs;
+	int njobs;
+	struct strmap *by_name;   /* name -> struct sim_job */
+	int64_t start_ms, end_ms;
+	bool down;                /* between an engine's stop and the next one's start */
+	uint64_t restarts, manual, kills;
+};
+
+static const char *const ZONES[] = {"America/New_York", "Europe/London", "Australia/Lord_Howe", "UTC",
+	"Asia/Kolkata", "America/Sao_Paulo", "Europe/Berlin", "Pacific/Chatham"};
+static const char *const PERIODS[] = {"PT30M", "PT1H", "PT1H", "PT6H", "PT6H", "P1D", "P1D", "P1D", "P1D", "P1W"};
+static const char *const CRONS[] = {"0 * * * *", "*/30 * * * *", "15 3 * * *", "30 2 * * *", "0 2 * * 0",
+	"45 1 * * 1-5", "0 */4 * * *"};
+
+static int64_t sim_now(void *ctx)
+{
+	return sim_clock_now(((struct sim *)ctx)->clock);
+}
+
+static int retries_of(void *ctx, const char *name)
+{
+	struct sim_job *j = strmap_get(((struct sim *)ctx)->by_name, name);
+	return j ? j->retries : -1;
+}
+
+/* A local wall-clock time in a zone as ISO 8601 with its offset, from a UTC instant (through the schedule
+ * module's own formatting). */
+static void format_start(struct sim *s, const char *zone, int64_t ms, char *out, size_t len)
+{
+	uint16_t z;
+	char err[256];
+	if (schedule_zones_intern(s->zones, zone, &z, err, sizeof(err)) < 0 ||
+	    schedule_format_instant(s->zones, z, ms, out, len) < 0) {
+		fprintf(stderr, "sim: cannot format a start in %s: %s\n", zone, err);
+		exit(2);
+	}
+}
+
+static void add_job(struct sim *s, struct sim_job *sj, const char *json)
+{
+	char err[512];
+	if (control_put_job(s->control, json, strlen(json), CONTROL_PUT_ANY, "sim", err, sizeof(err)) < 0) {
+		fprintf(stderr, "sim: job %s refused: %s\n%s\n", sj->name, err, json);
+		exit(2);
+	}
+}
+
+/* The job set: about 45% ISO 8601, 30% cron, 25% dependent on 1-3 earlier scheduled jobs. */
+static void make_jobs(struct sim *s)
+{
+	s->njobs = s->opt.jobs;
+	s->jobs = xcalloc((size_t)s->njobs, sizeof(*s->jobs));
+	for (int i = 0; i < s->njobs; i++) {
+		struct sim_job *sj = &s->jobs[i];
+		char json[2048], parents[256] = "", start[64];
+		int kind = (int)sim_rng_range(&s->rng, 0, 99);
+		const char *retry_delay = sim_rng_chance(&s->rng, 0.5) ? "PT30S" : "PT5M";
+		int64_t eps_min = sim_rng_chance(&s->rng, 0.5) ? 1 : 30;
+		bool concurrent = sim_rng_chance(&s->rng, 0.2);
+		int64_t deadline = sim_rng_chance(&s->rng, 0.3) ? sim_rng_range(&s->rng, 60, 3600) : 0;
+
+		snprintf(sj->name, sizeof(sj->name), "job%04d", i);
+		sj->retries = (int)sim_rng_range(&s->rng, 0, 3);
+		sj->created_ms = s->start_ms;
+		if (kind < 25 && i >= 10) {
+			int np = (int)sim_rng_range(&s->rng, 1, 3);
+			size_t len = 0;
+			sj->dependent = true;
+			for (int k = 0; k < np; k++) {
+				struct sim_job *p = &s->jobs[sim_rng_range(&s->rng, 0, i - 1)];
+				if (strstr(parents, p->name))
+					continue;
+				len += (size_t)snprintf(parents + len, sizeof(parents) - len, "%s\"%s\"", len ? "," : "",
+				    p->name);
+			}
+			snprintf(json, sizeof(json),
+			    "{\"name\":\"%s\",\"command\":\"true\",\"parents\":[%s],\"retries\":%d,\"retryDelay\":\"%s\","
+			    "\"retryBackoff\":2,\"concurrent\":%s,\"maxCompletionTime\":%" PRId64 ",\"owner\":\"sim@x\"}",
+			    sj->name, parents, sj->retries, retry_delay, concurrent ? "true" : "false", deadline);
+		} else {
+			snprintf(sj->zone, sizeof(sj->zone), "%s", ZONES[sim_rng_range(&s->rng, 0, 7)]);
+			if (kind < 70) {
+				format_start(s, sj->zone, s->start_ms + sim_rng_range(&s->rng, 1, DAY_MS / 1000) * 1000, start,
+				    sizeof(start));
+				snprintf(sj->schedule, sizeof(sj->schedule), "R/%s/%s", start, PERIODS[sim_rng_range(&s->rng, 0, 9)]);
+			} else {
+				snprintf(sj->schedule, sizeof(sj->schedule), "%s", CRONS[sim_rng_range(&s->rng, 0, 6)]);
+			}
+			snprintf(json, sizeof(json),
+			    "{\"name\":\"%s\",\"command\":\"true\",\"schedule\":\"%s\",\"scheduleTimeZone\":\"%s\","
+			    "\"epsilon\":\"PT%" PRId64 "M\",\"retries\":%d,\"retryDelay\":\"%s\",\"retryBackoff\":2,"
+			    "\"concurrent\":%s,\"maxCompletionTime\":%" PRId64 ",\"owner\":\"sim@x\"}",
+			    sj->name, sj->schedule, sj->zone, eps_min, sj->retries, retry_delay,
+			    concurrent ? "true" : "false", deadline);
+		}
+		strmap_put(s->by_name, sj->name, sj);
+		add_job(s, sj, json);
+	}
+}
+
+static void engine_up(struct sim *s)
+{
+	s->ecfg.epoch++;
+	s->engine = engine_new(s->reg, s->store, s->zones, &s->ecfg);
+	if (engine_start(s->engine) < 0) {
+		fprintf(stderr, "sim: the engine could not start (seed %" PRIu64 ")\n", s->seed);
+		exit(2);
+	}
+	s->control = control_new(&(struct control_config){.reg = s->reg, .store = s->store, .engine = s->engine,
+		.zones = s->zones, .events = s->events, .clock = s->ecfg.clock});
+	s->down = false;
+}
+
+static void on_up(void *ctx)
+{
+	engine_up(ctx);
+}
+
+/* One random action, then the next one posted. */
+static void on_action(void *ctx)
+{
+	struct sim *s = ctx;
+	int what = (int)sim_rng_range(&s->rng, 0, 99);
+	struct sim_job *sj = &s->jobs[sim_rng_range(&s->rng, 0, s->njobs - 1)];
+	char err[256];
+	int killed;
+
+	if (!s->down) {
+		if (what < 50) {
+			s->manual++;
+			int rc = control_run_now(s->control, sj->name, NULL, "sim", err, sizeof(err));
+			/* refused only when the store fails (the API's 507) */
+			if (rc < 0 && rc != -ENOSPC && rc != -EIO)
+				sim_violation(&s->check, "manual run of %s refused: %s", sj->name, err);
+		} else if (what < 80) {
+			s->kills++;
+			if (control_kill(s->control, sj->name, "sim", &killed, err, sizeof(err)) < 0)
+				sim_violation(&s->check, "kill of %s refused: %s", sj->name, err);
+		} else if (what < 84) {
+			/* the leader goes away (a clean stop), and the next comes after a downtime */
+			s->restarts++;
+			control_free(s->control);
+			s->control = NULL;
+			engine_stop(s->engine);
+			s->engine = NULL;
+			s->down = true;
+			sim_clock_post(s->clock, sim_rng_chance(&s->rng, 0.5) ? 0 : sim_rng_range(&s->rng, 1, 90) * MIN_MS,
+			    on_up, s);
+		}
+	}
+	sim_clock_post(s->clock, sim_rng_range(&s->rng, 1, 20) * MIN_MS, on_action, s);
+}
+
+/* How many slots a skipped record covers: "slot X ..." is one, "N slots from X to Y ..." is N. */
+static int64_t skipped_slots(const char *reason)
+{
+	long long n;
+	if (strncmp(reason, "slot ", 5) == 0)
+		return 1;
+	if (strncmp(reason, "at least ", 9) == 0)
+		reason += 9;
+	return sscanf(reason, "%lld slots ", &n) == 1 ? n : 1;
+}
+
+static bool is_final(const char *status)
+{
+	enum run_status st;
+	return run_status_parse(status, &st) == 0 && run_status_is_final(st);
+}
+
+struct slot_rows {
+	int64_t due;
+	bool scheduled;  /* attempt 0 came from the schedule */
+	int outcomes;    /* final records of its last attempt, or skipped records covering it */
+};
+
+/* A scheduled job's slots up to cutoff: each has exactly one outcome (or a run the engine still holds), and
+ * nothing ran that is not one of its slots. */
+static void check_scheduled(struct sim *s, sqlite3 *db, struct sim_job *sj, int64_t cutoff)
+{
+	struct schedule sched;
+	char err[512];
+	int64_t t, *due = NULL;
+	int *outcomes;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int64_t group_due = INT64_MIN;
+	bool group_scheduled = false;
+
+	if (schedule_parse(s->zones, sj->schedule, sj->zone, sj->created_ms, &sched, err, sizeof(err)) < 0) {
+		sim_violation(&s->check, "job %s: its schedule does not parse: %s", sj->name, err);
+		return;
+	}
+	t = schedule_kind(&sched) == SCHEDULE_CRON ? sj->created_ms : schedule_start(&sched) - 1;
+	while (schedule_next_after(s->zones, &sched, t, &t) == 0 && t != SCHEDULE_NEVER && t <= cutoff) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			due = xrealloc(due, cap * sizeof(*due));
+		}
+		due[n++] = t;
+	}
+	outcomes = xcalloc(n + 1, sizeof(*outcomes));
+	sqlite3_prepare_v2(db, "SELECT due_ms, attempt, trigger, status, reason, task_id FROM runs WHERE job = ? "
+	    "ORDER BY due_ms, attempt", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, sj->name, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && s->check.violations == 0) {
+		int64_t d = sqlite3_column_int64(st, 0);
+		int attempt = sqlite3_column_int(st, 1);
+		const char *trigger = (const char *)sqlite3_column_text(st, 2);
+		const char *status = (const char *)sqlite3_column_text(st, 3);
+		const char *reason = (const char *)sqlite3_column_text(st, 4);
+		const char *task_id = (const char *)sqlite3_column_text(st, 5);
+		bool last_attempt;
+		size_t k = 0;
+
+		if (d != group_due) {
+			group_due = d;
+			group_scheduled = attempt == 0 && strcmp(trigger, "schedule") == 0;
+		}
+		if (!group_scheduled || d > cutoff)
+			continue; /* a manual or dependency run and its retries; or a slot that may be in flight */
+		while (k < n && due[k] < d)
+			k++;
+		if (k == n || due[k] != d) {
+			sim_violation(&s->check, "job %s (%s in %s): %s is not one of its slots", sj->name, sj->schedule,
+			    sj->zone, task_id);
+			break;
+		}
+		if (strcmp(status, "skipped") == 0) {
+			int64_t m = skipped_slots(reason);
+			for (int64_t q = 0; q < m && k + (size_t)q < n; q++)
+				outcomes[k + (size_t)q]++;
+			continue;
+		}
+		/* the next row is the next attempt of this slot, or another slot */
+		last_attempt = true;
+		{
+			sqlite3_stmt *nx;
+			sqlite3_prepare_v2(db, "SELECT 1 FROM runs WHERE job = ? AND due_ms = ? AND attempt = ?", -1, &nx,
+			    NULL);
+			sqlite3_bind_text(nx, 1, sj->name, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(nx, 2, d);
+			sqlite3_bind_int(nx, 3, attempt + 1);
+			last_attempt = sqlite3_step(nx) != SQLITE_ROW;
+			sqlite3_finalize(nx);
+		}
+		if (!last_attempt) {
+			if (strcmp(status, "failed") != 0 && strcmp(status, "lost") != 0)
+				sim_violation(&s->check, "job %s: %s is %s, and yet another attempt followed", sj->name, task_id,
+				    status);
+			continue;
+		}
+		if (is_final(status))
+			outcomes[k]++;
+		else if (s->control == NULL || !control_run_active(s->control, task_id))
+			sim_violation(&s->check, "job %s: %s is %s, but the engine does not hold it", sj->name, task_id,
+			    status);
+		else
+			outcomes[k]++; /* still in flight: its one outcome is to come */
+	}
+	sqlite3_finalize(st);
+	for (size_t k = 0; k < n && s->check.violations == 0; k++)
+		if (outcomes[k] != 1)
+			sim_violation(&s->check, "job %s (%s in %s): slot %" PRId64 " has %d outcomes", sj->name,
+			    sj->schedule, sj->zone, due[k], outcomes[k]);
+	free(due);
+	free(outcomes);
+}
+
+/* A fan-in child ran once per round: no parent run counted in two of its runs, and each run names one run of
+ * every parent. */
+static void check_rounds(struct sim *s, sqlite3 *db, struct sim_job *sj)
+{
+	struct jobrec *rec = registry_get(s->reg, sj->name);
+	struct strmap *seen = strmap_new(); /* parent task id -> the job; keys in ids */
+	char **ids = NULL;
+	size_t nids = 0, capids = 0;
+	sqlite3_stmt *st;
+
+	sqlite3_prepare_v2(db, "SELECT parents, task_id FROM runs WHERE job = ? AND trigger = 'dependency' AND "
+	    "attempt = 0", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, sj->name, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && s->check.violations == 0) {
+		char *parents = xstrdup((const char *)sqlite3_column_text(st, 0)), *save = NULL;
+		const char *task_id = (const char *)sqlite3_column_text(st, 1);
+		uint32_t count = 0;
+		for (char *p = strtok_r(parents, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+			count++;
+			if (strmap_get(seen, p))
+				sim_violation(&s->check, "job %s: parent run %s counted in two rounds (again in %s)", sj->name, p,
+				    task_id);
+			if (nids == capids) {
+				capids = capids ? capids * 2 : 64;
+				ids = xrealloc(ids, capids * sizeof(*ids));
+			}
+			ids[nids] = xstrdup(p);
+			strmap_put(seen, ids[nids++], sj);
+		}
+		if (rec && count != rec->job->n_parents)
+			sim_violation(&s->check, "job %s: run %s names %u parent runs of %u parents", sj->name, task_id, count,
+			    rec->job->n_parents);
+		free(parents);
+	}
+	sqlite3_finalize(st);
+	strmap_free(seen);
+	for (size_t i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+/* The end-of-run checks over what the store holds. */
+static void check_history(struct sim *s)
+{
+	sqlite3 *db;
+	int64_t cutoff = s->end_ms - DAY_MS / 4; /* slots after this may still be in flight */
+
+	if (sqlite3_open_v2(s->db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		fprintf(stderr, "sim: cannot read the store\n");
+		exit(2);
+	}
+	for (int i = 0; i < s->njobs && s->check.violations == 0; i++) {
+		if (s->jobs[i].dependent)
+			check_rounds(s, db, &s->jobs[i]);
+		else
+			check_scheduled(s, db, &s->jobs[i], cutoff);
+	}
+	sqlite3_close(db);
+}
+
+static int64_t count_runs(struct sim *s, const char *where)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char sql[256];
+	int64_t n = -1;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE %s", where);
+	if (sqlite3_open_v2(s->db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+static void cleanup_dir(const char *dir)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "sim: could not remove %s\n", dir);
+}
+
+/* One simulated run from seed; 0 when every check held. */
+static int run_one(const struct options *opt, uint64_t seed)
+{
+	struct sim s = {.opt = *opt, .seed = seed, .rng = {seed * 0x2545f4914f6cdd1du + 1}};
+	struct sim_runner_config rcfg = {.p_fail = 0.1, .p_hang = 0.002, .p_lost = 0.01, .p_refuse = 0.01,
+		.max_ms = 30 * MIN_MS, .retries_of = retries_of};
+	char err[512];
+	struct timespec t0, t1;
+	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+
+	uint64_t failures_before = sim_vfs_failures();
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* a start in 2026-2027 (DST changes fall inside many runs), on a whole second */
+	s.start_ms = INT64_C(1767225600000) + sim_rng_range(&s.rng, 0, 365 * 24 * 3600) * 1000;
+	s.end_ms = s.start_ms + opt->days * DAY_MS;
+	s.clock = sim_clock_new(s.start_ms);
+	s.check.now = sim_now;
+	s.check.now_ctx = &s;
+	snprintf(s.dir, sizeof(s.dir), "%s/gnomon-sim-XXXXXX", tmp);
+	if (mkdtemp(s.dir) == NULL) {
+		perror("sim: mkdtemp");
+		exit(2);
+	}
+	snprintf(s.db_path, sizeof(s.db_path), "%s/gnomon.db", s.dir);
+	if (store_open(s.dir, &s.store, err, sizeof(err)) < 0 || run_output_files_new(s.dir, &s.output, err,
+	    sizeof(err)) < 0) {
+		fprintf(stderr, "sim: %s\n", err);
+		exit(2);
+	}
+	s.reg = registry_new();
+	s.zones = schedule_zones_new();
+	s.events = events_new();
+	s.metrics = metrics_new(s.start_ms);
+	s.by_name = strmap_new();
+	rcfg.ctx = &s;
+	s.runner = sim_runner_new(s.clock, &s.rng, &s.check, s.db_path, &rcfg);
+	s.ecfg = (struct engine_config){
+		.hostname = "sim",
+		.max_running = (int)sim_rng_range(&s.rng, 4, 64),
+		.failure_retry_ms = 60000,
+		.kill_grace_ms = 5000,
+		.log_cap = 4096,
+		.clock = sim_clock_base(s.clock),
+		.runner = s.runner,
+		.output = s.output,
+		.metrics = s.metrics,
+		.events = s.events,
+	};
+	engine_up(&s);
+	make_jobs(&s);
+	sim_clock_post(s.clock, sim_rng_range(&s.rng, 1, 20) * MIN_MS, on_action, &s);
+	/* a commit fails now and then: the store's log write during one step in 300 */
+	for (;;) {
+		bool more;
+		sim_vfs_arm(opt->store_faults && sim_rng_chance(&s.rng, 1.0 / 300));
+		more = sim_clock_step(s.clock, s.end_ms);
+		sim_vfs_arm(false);
+		if (!more)
+			break;
+	}
+	if (s.down)
+		engine_up(&s);
+	check_history(&s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("seed %" PRIu64 ": %d jobs, %d days from %" PRId64 ", %" PRIu64 " events, %" PRIu64 " tasks started, "
+	    "%" PRId64 " records (%" PRId64 " skipped), %" PRIu64 " manual runs, %" PRIu64 " kills, %" PRIu64
+	    " restarts, %" PRIu64 " failed commits, max %d running: %s in %.2f s\n",
+	    seed, s.njobs, opt->days, s.start_ms, sim_clock_steps(s.clock), sim_runner_started(s.runner),
+	    count_runs(&s, "1"), count_runs(&s, "status = 'skipped'"), s.manual, s.kills, s.restarts,
+	    sim_vfs_failures() - failures_before, s.ecfg.max_running, s.check.violations ? "FAILED" : "ok",
+	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	if (s.check.violations)
+		printf("  %" PRId64 " violation(s); the first, at %" PRId64 " ms: %s\n  replay: %s --seed %" PRIu64
+		    " --days %d --jobs %d\n", s.check.violations, s.check.at_ms, s.check.first, opt->argv0, seed, opt->days,
+		    opt->jobs);
+	fflush(stdout);
+	control_free(s.control);
+	engine_stop(s.engine);
+	runner_free(s.runner);
+	run_output_free(s.output);
+	metrics_free(s.metrics);
+	events_free(s.events);
+	registry_free(s.reg);
+	schedule_zones_free(s.zones);
+	store_close(s.store);
+	strmap_free(s.by_name);
+	free(s.jobs);
+	sim_clock_free(s.clock);
+	if (opt->keep && s.check.violations)
+		printf("  its store is kept in %s\n", s.dir);
+	else
+		cleanup_dir(s.dir);
+	return s.check.violations ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"seed", required_argument, NULL, 's'}, {"seeds", required_argument, NULL, 'n'},
+		{"first", required_argument, NULL, 'f'}, {"days", required_argument, NULL, 'd'},
+		{"jobs", required_argument, NULL, 'j'}, {"verbose", no_argument, NULL, 'v'},
+		{"no-store-faults", no_argument, NULL, 'F'}, {"keep", no_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	struct options opt = {.first = 1, .count = 1, .days = 7, .jobs = 1000, .store_faults = true, .argv0 = argv[0]};
+	int c, failed = 0;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': opt.first = strtoull(optarg, NULL, 10); opt.count = 1; break;
+		case 'n': opt.count = strtoull(optarg, NULL, 10); break;
+		case 'f': opt.first = strtoull(optarg, NULL, 10); break;
+		case 'd': opt.days = atoi(optarg); break;
+		case 'j': opt.jobs = atoi(optarg); break;
+		case 'v': opt.verbose = true; break;
+		case 'F': opt.store_faults = false; break;
+		case 'k': opt.keep = true; break;
+		default:
+			fprintf(stderr, "usage: %s [--seed S | --seeds N [--first S]] [--days D] [--jobs J] [--no-store-faults] [--keep] [--verbose]\n",
+			    argv[0]);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (opt.days < 1 || opt.jobs < 10 || opt.count < 1) {
+		fprintf(stderr, "sim: --days must be at least 1, --jobs at least 10, --seeds at least 1\n");
+		return 2;
+	}
+	if (sim_vfs_install() < 0) {
+		fprintf(stderr, "sim: SQLite refused the simulation's VFS\n");
+		return 2;
+	}
+	log_init(opt.verbose ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR, false);
+	/* The store's INSERT ... RETURNING opens an ephemeral table whose pages are freed at the end of each
+	 * statement; with the heap's top trimmed after each, half the simulation's time went to brk() and the TLB
+	 * flushes it costs a threaded process. Keep the heap: the figures are then the engine's. */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	for (uint64_t i = 0; i < opt.count; i++)
+		failed += run_one(&opt, opt.first + i);
+	if (opt.count > 1)
+		printf("%" PRIu64 " seeds, %d failed\n", opt.count, failed);
+	return failed ? 1 : 0;
+}

@@ -188,5 +188,5 @@ int api_store_status(int rc)
 
 int api_control_status(int rc)
 {
-	return rc == -ENOENT ? 404 : rc == -EINVAL ? 400 : api_store_status(rc);
+	return rc == -ENOENT ? 404 : rc == -EINVAL ? 400 : rc == -EAGAIN ? 503 : api_store_status(rc);
 }

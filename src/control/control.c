@@ -1,6 +1,8 @@
 /* A control's lifetime, and the reads of what the engine holds. */
 #include "control/control.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "control/control_internal.h"
@@ -19,6 +21,20 @@ void control_free(struct control *c)
 	free(c);
 }
 
+void control_set_engine(struct control *c, struct engine *e)
+{
+	c->cfg.engine = e;
+}
+
+int control_need_engine(const struct control *c, char *err, size_t errlen)
+{
+	if (c->cfg.engine)
+		return 0;
+	snprintf(err, errlen, "this server does not lead the scheduling now (it stepped down, or another server "
+	    "leads): try again when it leads");
+	return -EAGAIN;
+}
+
 void control_job_view(const struct control *c, const struct jobrec *rec, struct control_job_view *out)
 {
 	(void)c;
@@ -35,30 +51,35 @@ const char *control_job_state(const struct control *c, const struct jobrec *rec,
 
 int control_job_next_fires(const struct control *c, const struct jobrec *rec, int64_t *out, int n)
 {
+	if (c->cfg.engine == NULL)
+		return 0;
 	return engine_job_next_fires(c->cfg.engine, rec, out, n);
 }
 
 size_t control_upcoming(const struct control *c, size_t n, struct jobrec **recs, int64_t *at)
 {
+	if (c->cfg.engine == NULL)
+		return 0;
 	return engine_upcoming(c->cfg.engine, n, recs, at);
 }
 
 void control_foreach_run(const struct control *c, void (*fn)(void *ctx, const struct run_record *r), void *ctx)
 {
-	engine_foreach_run(c->cfg.engine, fn, ctx);
+	if (c->cfg.engine)
+		engine_foreach_run(c->cfg.engine, fn, ctx);
 }
 
 bool control_run_active(const struct control *c, const char *task_id)
 {
-	return engine_run_active(c->cfg.engine, task_id);
+	return c->cfg.engine && engine_run_active(c->cfg.engine, task_id);
 }
 
 int control_running(const struct control *c)
 {
-	return engine_running(c->cfg.engine);
+	return c->cfg.engine == NULL ? 0 : engine_running(c->cfg.engine);
 }
 
 size_t control_queue_size(const struct control *c, bool high_priority)
 {
-	return engine_queue_size(c->cfg.engine, high_priority ? 1 : 0);
+	return c->cfg.engine == NULL ? 0 : engine_queue_size(c->cfg.engine, high_priority ? 1 : 0);
 }

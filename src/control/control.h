@@ -39,6 +39,9 @@ struct control_config {
 
 struct control *control_new(const struct control_config *cfg);
 void control_free(struct control *c);
+/* The engine of the moment: NULL while this server does not lead (it stepped down, or another server leads):
+ * the commands then fail with -EAGAIN, and the reads see no runs, no next fires and every job idle. */
+void control_set_engine(struct control *c, struct engine *e);
 
 /* The commands. `by` names who asks (the client's address), for the log. */
 

@@ -12,6 +12,8 @@ struct control {
 
 /* The job named name, or NULL with -ENOENT's message in err. */
 struct jobrec *control_find(const struct control *c, const char *name, char *err, size_t errlen);
+/* 0 while an engine leads here, else -EAGAIN with a message: commands need the scheduling role. */
+int control_need_engine(const struct control *c, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Tell the event hub about a job. */
 void control_tell_job(const struct control *c, enum event_type type, const struct job *job);
 

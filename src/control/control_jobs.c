@@ -66,13 +66,15 @@ bad:
 int control_put_job(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
     char *err, size_t errlen)
 {
-	struct job *job = parse_posted(c, body, len, kind, err, errlen);
+	struct job *job;
 	struct jobrec *rec;
 	enum event_type type;
 	char *json;
 	int rc;
 
-	if (job == NULL)
+	if (control_need_engine(c, err, errlen) < 0)
+		return -EAGAIN;
+	if ((job = parse_posted(c, body, len, kind, err, errlen)) == NULL)
 		return -EINVAL;
 	json = job_to_json_string_sparse(job);
 	rc = store_put_job(c->cfg.store, job->name, json);
@@ -158,6 +160,8 @@ int control_delete_job(struct control *c, const char *name, const char *by, char
 
 	if (rec == NULL)
 		return -ENOENT;
+	if (control_need_engine(c, err, errlen) < 0)
+		return -EAGAIN;
 	if ((rc = store_deletion(c, rec, &children, &n)) < 0) {
 		snprintf(err, errlen, "store: could not delete the job: %s", store_errmsg(c->cfg.store));
 		return rc;

@@ -16,14 +16,19 @@ int control_run_now(struct control *c, const char *name, const char *arguments, 
 	struct jobrec *rec = control_find(c, name, err, errlen);
 	if (rec == NULL)
 		return -ENOENT;
+	if (control_need_engine(c, err, errlen) < 0)
+		return -EAGAIN;
 	return engine_run_now(c->cfg.engine, rec, arguments, by, err, errlen);
 }
 
 int control_kill(struct control *c, const char *name, const char *by, int *killed, char *err, size_t errlen)
 {
 	struct jobrec *rec = control_find(c, name, err, errlen);
+	*killed = 0;
 	if (rec == NULL)
 		return -ENOENT;
+	if (control_need_engine(c, err, errlen) < 0)
+		return -EAGAIN;
 	*killed = engine_kill_job(c->cfg.engine, rec);
 	log_info_kv(LOG_FIELDS(.event = "job.killed", .job = rec->job->name, .remote = by),
 	    "job '%s': %d run(s) killed on request of %s", rec->job->name, *killed, by);
@@ -37,6 +42,8 @@ int control_mark_success(struct control *c, const char *name, const char *by, ch
 
 	if (rec == NULL)
 		return -ENOENT;
+	if (control_need_engine(c, err, errlen) < 0)
+		return -EAGAIN;
 	if ((rc = engine_mark_success(c->cfg.engine, rec)) < 0) {
 		snprintf(err, errlen, "store: could not record the success: %s", store_errmsg(c->cfg.store));
 		return rc;
@@ -51,8 +58,11 @@ int control_task_status(struct control *c, const char *task_id, int status_code,
     size_t errlen)
 {
 	struct task_id id;
-	int rc = engine_task_status(c->cfg.engine, task_id, status_code, err, errlen);
+	int rc;
 
+	if (control_need_engine(c, err, errlen) < 0)
+		return -EAGAIN;
+	rc = engine_task_status(c->cfg.engine, task_id, status_code, err, errlen);
 	if (rc == 0)
 		log_info_kv(LOG_FIELDS(.event = "run.status_reported", .job = task_id_parse(task_id, &id) == 0 ?
 				id.job_name : NULL, .task_id = task_id, .remote = by),

@@ -502,7 +502,9 @@ void engine_stop(struct engine *e)
 
 const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len)
 {
-	if (rec->rt->running > 0)
+	if (rec->rt == NULL)
+		snprintf(buf, len, "idle"); /* no engine runs here (this server does not lead) */
+	else if (rec->rt->running > 0)
 		snprintf(buf, len, "%u running", rec->rt->running);
 	else if (rec->rt->queued > 0 || rec->rt->pending)
 		snprintf(buf, len, "queued");

@@ -11,18 +11,24 @@
 
 int64_t engine_job_next_fire(const struct jobrec *rec)
 {
+	if (rec->rt == NULL)
+		return INT64_MAX; /* no engine runs here (this server does not lead) */
 	return rec->rt->fire.index != HEAP_NONE ? rec->rt->fire.key : INT64_MAX;
 }
 
 void engine_job_load(const struct jobrec *rec, uint32_t *running, uint32_t *queued)
 {
+	if (rec->rt == NULL) {
+		*running = *queued = 0;
+		return;
+	}
 	*running = rec->rt->running;
 	*queued = rec->rt->queued + (rec->rt->pending ? 1 : 0);
 }
 
 const struct schedule *engine_job_schedule(const struct jobrec *rec)
 {
-	return rec->rt->has_sched ? &rec->rt->sched : NULL;
+	return rec->rt && rec->rt->has_sched ? &rec->rt->sched : NULL;
 }
 
 /* Heap positions ordered by their nodes' (key, seq): the frontier of a best-first walk of the jobs heap. */

@@ -27,6 +27,7 @@
 #include "scheduler/registry.h"
 #include "server/server_config.h"
 #include "server/server_load.h"
+#include "server/server_role.h"
 #include "store/runs.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -39,6 +40,7 @@ struct server {
 	struct server_config cfg;
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm;
+	uv_signal_t sigusr1, sigusr2; /* step down from the scheduling role, take it again */
 	struct store *store;
 	struct registry *reg;
 	struct schedule_zones *zones;
@@ -47,7 +49,7 @@ struct server {
 	struct http_server *http;
 	struct api_guard *guard;
 	struct prometheus *prom;
-	struct engine *engine;
+	struct server_role *role;    /* the scheduling role: the engine while this server leads */
 	struct control *control;     /* the API's commands (over the engine, registry and store) */
 	struct notify *notify;
 	struct run_output *output;
@@ -182,6 +184,25 @@ static int load_jobs(struct server *srv)
 	return 0;
 }
 
+/* SIGUSR1: step down from the scheduling role (nothing is dispatched, running tasks go on, changes answer 503);
+ * SIGUSR2: take it again, with the next epoch, reconciling with what ran meanwhile. */
+static void on_role_signal(uv_signal_t *h, int signum)
+{
+	struct server *srv = h->data;
+	int rc;
+
+	if (signum == SIGUSR1) {
+		log_info("received signal %d: stepping down from the scheduling", signum);
+		server_role_step_down(srv->role);
+		return;
+	}
+	if (server_role_leading(srv->role))
+		return;
+	log_info("received signal %d: taking the scheduling role", signum);
+	if ((rc = server_role_elect(srv->role, server_role_epoch(srv->role) + 1)) < 0)
+		log_warnx("could not take the scheduling role (%s): send the signal again to retry", strerror(-rc));
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct server *srv = h->data;
@@ -191,12 +212,14 @@ static void on_signal(uv_signal_t *h, int signum)
 	event_stream_hub_close(srv->api.event_hub);
 	notify_stop(srv->notify);
 	srv->notify = NULL;
-	engine_stop(srv->engine);
-	srv->engine = NULL;
+	server_role_free(srv->role);
+	srv->role = NULL;
 	runner_free(srv->runner); /* SIGKILL to what still runs: a restart records it as lost */
 	srv->runner = NULL;
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
+	uv_close((uv_handle_t *)&srv->sigusr1, NULL);
+	uv_close((uv_handle_t *)&srv->sigusr2, NULL);
 }
 
 /* Tasks spawned at once when several start together: a spawn waits for its child's exec, mostly CPU work of the
@@ -323,7 +346,6 @@ static int start(struct server *srv)
 		.kill_grace_ms = srv->cfg.kill_grace,
 		.log_cap = (size_t)srv->cfg.log_cap,
 		.clock = srv->clock,
-		.epoch = 1, /* standalone: the one leader there will ever be */
 		.runner = srv->runner,
 		.output = srv->output,
 		.metrics = srv->metrics,
@@ -336,15 +358,9 @@ static int start(struct server *srv)
 		log_warnx("%s", err);
 		return -1;
 	}
-	srv->engine = engine_new(srv->reg, srv->store, srv->zones, &ecfg);
-	if (engine_start(srv->engine) < 0) {
-		log_warnx("the scheduler could not resume from the store");
-		return -1;
-	}
 	srv->control = control_new(&(struct control_config){
 		.reg = srv->reg,
 		.store = srv->store,
-		.engine = srv->engine,
 		.zones = srv->zones,
 		.defaults = &srv->defaults,
 		.events = srv->events,
@@ -366,6 +382,16 @@ static int start(struct server *srv)
 		.prom = srv->prom,
 	};
 	srv->api.event_hub = event_stream_hub_new(&srv->loop, srv->events, &srv->api);
+	srv->role = server_role_new(&(struct server_role_config){.reg = srv->reg, .store = srv->store,
+		.zones = srv->zones, .engine = ecfg, .control = srv->control, .api = &srv->api, .self = srv->leader});
+	/* Standalone: the one server there is leads from the start. */
+	if (server_role_elect(srv->role, 1) < 0)
+		return -1;
+	uv_signal_init(&srv->loop, &srv->sigusr1);
+	uv_signal_init(&srv->loop, &srv->sigusr2);
+	srv->sigusr1.data = srv->sigusr2.data = srv;
+	uv_signal_start(&srv->sigusr1, on_role_signal, SIGUSR1);
+	uv_signal_start(&srv->sigusr2, on_role_signal, SIGUSR2);
 	uv_signal_init(&srv->loop, &srv->sigint);
 	uv_signal_init(&srv->loop, &srv->sigterm);
 	srv->sigint.data = srv->sigterm.data = srv;
@@ -385,11 +411,11 @@ static void stop(struct server *srv)
 		http_server_stop(srv->http);
 		event_stream_hub_close(srv->api.event_hub);
 		notify_stop(srv->notify);
-		engine_stop(srv->engine);
+		server_role_free(srv->role);
 		runner_free(srv->runner);
 		srv->http = NULL;
 		srv->notify = NULL;
-		srv->engine = NULL;
+		srv->role = NULL;
 		srv->runner = NULL;
 		uv_run(&srv->loop, UV_RUN_DEFAULT);
 		if (uv_loop_close(&srv->loop) == UV_EBUSY)

@@ -1,0 +1,81 @@
+#include "server/server_role.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "api/api.h"
+#include "control/control.h"
+#include "scheduler/engine.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+struct server_role {
+	struct server_role_config cfg;
+	struct engine *engine;   /* while leading */
+	uint64_t epoch;
+};
+
+struct server_role *server_role_new(const struct server_role_config *cfg)
+{
+	struct server_role *r = xcalloc(1, sizeof(*r));
+	r->cfg = *cfg;
+	r->cfg.api->follower = true;
+	r->cfg.api->leader = "";
+	return r;
+}
+
+void server_role_free(struct server_role *r)
+{
+	if (r == NULL)
+		return;
+	server_role_step_down(r);
+	free(r);
+}
+
+int server_role_elect(struct server_role *r, uint64_t epoch)
+{
+	struct engine_config ecfg = r->cfg.engine;
+	int rc;
+
+	if (r->engine)
+		return -EALREADY;
+	ecfg.epoch = epoch;
+	r->engine = engine_new(r->cfg.reg, r->cfg.store, r->cfg.zones, &ecfg);
+	if ((rc = engine_start(r->engine)) < 0) {
+		engine_stop(r->engine);
+		r->engine = NULL;
+		log_warnx_kv(LOG_FIELDS(.event = "role.elect_failed"), "could not take the scheduling role (epoch %" PRIu64
+		    "): the scheduler could not resume from the store", epoch);
+		return rc;
+	}
+	r->epoch = epoch;
+	control_set_engine(r->cfg.control, r->engine);
+	r->cfg.api->follower = false;
+	r->cfg.api->leader = r->cfg.self;
+	log_info_kv(LOG_FIELDS(.event = "role.elected"), "leading the scheduling (epoch %" PRIu64 ")", epoch);
+	return 0;
+}
+
+void server_role_step_down(struct server_role *r)
+{
+	if (r->engine == NULL)
+		return;
+	r->cfg.api->follower = true;
+	r->cfg.api->leader = "";
+	control_set_engine(r->cfg.control, NULL);
+	engine_stop(r->engine); /* nothing is dispatched from here on; running tasks go on under the runner */
+	r->engine = NULL;
+	log_info_kv(LOG_FIELDS(.event = "role.stepped_down"), "stepped down from the scheduling (epoch %" PRIu64
+	    "): running tasks go on, and are reconciled by the next leader", r->epoch);
+}
+
+bool server_role_leading(const struct server_role *r)
+{
+	return r->engine != NULL;
+}
+
+uint64_t server_role_epoch(const struct server_role *r)
+{
+	return r->epoch;
+}

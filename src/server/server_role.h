@@ -1,0 +1,50 @@
+/* This server's scheduling role (DESIGN.md: "scheduler (leader role only)"). Elected, it runs an engine: the
+ * engine resumes from the store, reconciles with the runner (a task that still runs is adopted, one that ended
+ * while nobody led is recorded as it ended) and starts firing, and control's commands reach it. Stepped down, it
+ * has no engine: nothing is dispatched from that moment, running tasks are left alone (they go on under the
+ * runner, whose ends are kept for the next leader's reconciliation), the leader-only routes answer 503 and
+ * control's commands fail with -EAGAIN. Standalone, the server is elected at start-up (epoch 1); SIGUSR1 makes it
+ * step down and SIGUSR2 elects it again, with the next epoch (server.c); ZooKeeper's election will call the same
+ * two functions (issue 13).
+ *
+ * Today the registry is not reloaded on election: standalone it is what the store holds already (control keeps
+ * both in step); a follower that must catch up with another leader's changes comes with HA. */
+#ifndef GNOMON_SERVER_SERVER_ROLE_H
+#define GNOMON_SERVER_SERVER_ROLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "scheduler/engine.h"
+
+struct api_env;
+struct control;
+struct registry;
+struct schedule_zones;
+struct server_role;
+struct store;
+
+struct server_role_config {
+	struct registry *reg;
+	struct store *store;
+	struct schedule_zones *zones;
+	struct engine_config engine;  /* its epoch is set by each election */
+	struct control *control;      /* given the engine of the moment */
+	struct api_env *api;          /* its follower flag and leader address follow the role */
+	const char *self;             /* this server's address, shown as the leader's while it leads */
+};
+
+/* Not leading yet; all borrowed, and must outlive it. */
+struct server_role *server_role_new(const struct server_role_config *cfg);
+/* Steps down first. NULL is fine. */
+void server_role_free(struct server_role *r);
+/* Take the scheduling role with epoch (higher than any earlier one: the runner refuses starts of a lower one).
+ * 0, -EALREADY when leading, or the engine's error (it could not resume from the store: still not leading). */
+int server_role_elect(struct server_role *r, uint64_t epoch) __attribute__((warn_unused_result));
+/* Give the role up at once (nothing if not leading). */
+void server_role_step_down(struct server_role *r);
+bool server_role_leading(const struct server_role *r);
+/* The epoch of the current or the last election, 0 before the first. */
+uint64_t server_role_epoch(const struct server_role *r);
+
+#endif

@@ -1,0 +1,32 @@
+#include "history/run_name.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "util/sha256.h"
+
+static int safe(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	    c == '-';
+}
+
+void run_name(const char *task_id, char out[RUN_NAME_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t digest[SHA256_LEN];
+	size_t len = strlen(task_id), n = 0;
+
+	for (; n < len && n < RUN_NAME_PREFIX; n++)
+		out[n] = safe((unsigned char)task_id[n]) ? task_id[n] : '_';
+	if (n > 0 && (out[0] == '.' || out[0] == '-'))
+		out[0] = '_';
+	if (n > 0)
+		out[n++] = '-';
+	sha256(task_id, len, digest);
+	for (int i = 0; i < 16; i++) {
+		out[n++] = hex[digest[i] >> 4];
+		out[n++] = hex[digest[i] & 15];
+	}
+	out[n] = '\0';
+}

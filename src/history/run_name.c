@@ -1,6 +1,8 @@
 #include "history/run_name.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/sha256.h"
@@ -29,4 +31,22 @@ void run_name(const char *task_id, char out[RUN_NAME_MAX])
 		out[n++] = hex[digest[i] & 15];
 	}
 	out[n] = '\0';
+}
+
+bool run_name_legacy(const char *name, const char *suffix, int64_t *id)
+{
+	size_t n = 0, len = strlen(name), slen = strlen(suffix);
+	char *end;
+	long long v;
+
+	while (name[n] >= '0' && name[n] <= '9')
+		n++;
+	if (n == 0 || n > 18 || name[0] == '0' || len != n + slen || strcmp(name + n, suffix) != 0)
+		return false;
+	errno = 0;
+	v = strtoll(name, &end, 10);
+	if (errno || end != name + n)
+		return false;
+	*id = v;
+	return true;
 }

@@ -13,12 +13,23 @@
 #ifndef GNOMON_HISTORY_RUN_NAME_H
 #define GNOMON_HISTORY_RUN_NAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define RUN_NAME_PREFIX 48
 #define RUN_NAME_MAX (RUN_NAME_PREFIX + 1 + 32 + 1)
 
 /* Write the file name of the run with task_id into out (NUL-terminated). */
 void run_name(const char *task_id, char out[RUN_NAME_MAX]);
+
+/* Data dirs of 0.1 named a run's files by its row id in the history (`12.stdout`, `work/12`); the start-up
+ * migrations (run_output_files_migrate(), the embedded agent's sweep) rename them. */
+/* The task id of the run with that row id (allocated into *task_id): 0, -ENOENT when the history no longer has
+ * it, or another negative errno (history_sqlite_legacy_task_id() is one). */
+typedef int (*run_legacy_fn)(void *ctx, int64_t id, char **task_id);
+/* Is name an old one: a positive decimal row id with no leading zero, followed by suffix ("" or ".stdout")?
+ * Then *id is it. */
+bool run_name_legacy(const char *name, const char *suffix, int64_t *id);
 
 #endif

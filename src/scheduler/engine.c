@@ -46,10 +46,11 @@ struct engine *engine_new(uv_loop_t *loop, struct registry *reg, struct store *s
 	e->armed_ms = INT64_MAX;
 	uv_timer_init(loop, &e->timer);
 	uv_timer_init(loop, &e->prune_timer);
+	uv_timer_init(loop, &e->prune_soon);
 	uv_idle_init(loop, &e->more);
 	e->more.data = e;
-	e->timer.data = e->prune_timer.data = e;
-	e->open_handles = 3;
+	e->timer.data = e->prune_timer.data = e->prune_soon.data = e;
+	e->open_handles = 4;
 	return e;
 }
 
@@ -203,6 +204,9 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	run_record_set(&r.reason, reason);
 	r.due_ms = first;
 	r.status = RUN_SKIPPED;
+	r.skipped_from_ms = first;
+	r.skipped_to_ms = last;
+	r.skipped_slots = n;
 	r.end_ms = clock_now_ms();
 	rc = store_claim_run(e->store, &r);
 	if (rc == 0)
@@ -487,6 +491,9 @@ static void on_closed(uv_handle_t *h)
 	heap_free(&e->jobs);
 	heap_free(&e->retries);
 	strmap_free(e->runs);
+	for (size_t i = 0; i < e->n_prune_jobs; i++)
+		free(e->prune_jobs[i]);
+	free(e->prune_jobs);
 	free(e);
 }
 
@@ -500,6 +507,7 @@ void engine_stop(struct engine *e)
 	run_stop_all(e);
 	uv_close((uv_handle_t *)&e->timer, on_closed);
 	uv_close((uv_handle_t *)&e->prune_timer, on_closed);
+	uv_close((uv_handle_t *)&e->prune_soon, on_closed);
 	uv_close((uv_handle_t *)&e->more, on_closed);
 }
 

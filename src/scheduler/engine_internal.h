@@ -40,6 +40,9 @@ struct engine {
 	uv_loop_t *loop;
 	uv_timer_t timer;
 	uv_timer_t prune_timer;     /* history retention, hourly */
+	uv_timer_t prune_soon;      /* --history-max-runs for the jobs whose runs just ended, on the next turn */
+	char **prune_jobs;          /* those jobs (owned), each once */
+	size_t n_prune_jobs, cap_prune_jobs;
 	uv_idle_t more;             /* active while due jobs wait for the next turn of the loop */
 	int open_handles;
 	struct registry *reg;
@@ -116,6 +119,9 @@ void run_stop_all(struct engine *e);
 /* Apply the history retention to every job's runs and remove what the pruned runs left (output, kept working
  * directory). */
 void run_prune_history(struct engine *e);
+/* Apply --history-max-runs to a job whose run just ended: soon, after the transaction that recorded the end, with
+ * the other jobs whose runs end in the same turn of the loop. */
+void run_prune_job_soon(struct engine *e, const char *job);
 
 /* engine_events.c: what the subscribers of cfg.events are told. */
 /* A run was queued or started (and its job's state changed). */

@@ -1,5 +1,5 @@
 /* The SQLite store against a real file: jobs in order, the data-dir lock, runs (claim, update, open runs,
- * listing pages, pruning by count and age). */
+ * and a job's open runs; the ended ones: test_history_sqlite.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

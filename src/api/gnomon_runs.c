@@ -39,7 +39,8 @@ static int page_add(void *arg, const struct run_record *r)
 }
 
 /* A job's runs, newest first: on the first page the open ones (the store's), then a page of the history's ended
- * runs, with the history's opaque cursor as `next` (0.1's numeric `before=`, a run id, is still taken). */
+ * runs, with the history's opaque cursor as `next` (the numeric `before=` of earlier releases, a run's id, is still
+ * taken until the next release). */
 void gnomon_list_runs(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	struct page page = {.now_ms = clock_now_ms()};

@@ -102,7 +102,7 @@ static char *latest_task_id(const struct cli_ctx *ctx, const char *job)
 		next = json_object_get(page, "next");
 		if (json_is_string(next))
 			before = cli_url_escape(json_string_value(next));
-		else if (json_is_integer(next)) /* a server of 0.1 */
+		else if (json_is_integer(next)) /* a server of an earlier release */
 			before = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(next));
 		json_decref(page);
 		if (task_id)

@@ -91,7 +91,7 @@ static int print_runs(const struct cli_ctx *ctx, const json_t *answer)
 	rc = cli_print_table(t, "runs");
 	if (rc == CLI_EXIT_OK && json_is_string(next))
 		printf("(more: gnomon runs %s --before %s)\n", ctx->argv[0], json_string_value(next));
-	else if (rc == CLI_EXIT_OK && json_is_integer(next)) /* a server of 0.1 */
+	else if (rc == CLI_EXIT_OK && json_is_integer(next)) /* a server of an earlier release */
 		printf("(more: gnomon runs %s --before %" JSON_INTEGER_FORMAT ")\n", ctx->argv[0], json_integer_value(next));
 	return rc;
 }

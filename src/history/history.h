@@ -75,7 +75,7 @@ int history_record(struct history *h, const struct run_record *r, history_done_f
 int history_get(struct history *h, const char *task_id, struct run_record *out) __attribute__((warn_unused_result));
 /* Call fn for at most limit ended runs of job, newest first, from the start (cursor NULL or "") or after the run a
  * cursor was made for. next gets the cursor of the page that follows ("" when this page reached the oldest run).
- * Also accepted for one release (0.2): a run's numeric `id` as the cursor, meaning the runs before it (the
+ * Also accepted until the next release: a run's numeric `id` as the cursor, meaning the runs before it (the
  * API's old `before=`). 0, -EINVAL for a cursor this backend did not make, or another negative errno. */
 int history_list(struct history *h, const char *job, const char *cursor, int limit, history_run_fn fn, void *ctx,
     char next[HISTORY_CURSOR_MAX]) __attribute__((warn_unused_result));

@@ -135,7 +135,7 @@ static int sq_get(struct history *h, const char *task_id, struct run_record *out
 	return rc == 1 ? 0 : rc < 0 ? rc : -ENOENT;
 }
 
-/* The position a cursor names: "c<id>" (this backend's), or a bare id (0.1's `before=`). */
+/* The position a cursor names: "c<id>" (this backend's), or a bare id (the `before=` of earlier releases). */
 static int cursor_parse(const char *cursor, int64_t *before)
 {
 	const char *p = cursor;

@@ -16,8 +16,8 @@
 int history_sqlite_new(sqlite3 *db, struct history **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
-/* For data dirs of 0.1, whose runs' files were named by row id: the task id of the run with row id (allocated
- * into *task_id), 0, -ENOENT (no such run: it was pruned) or another negative errno. Start-up only (the
+/* For data dirs of earlier releases, whose runs' files were named by row id: the task id of the run with row id
+ * (allocated into *task_id), 0, -ENOENT (no such run: it was pruned) or another negative errno. Start-up only (the
  * migrations of run_output_files.h and runner_local.h). h must be a SQLite backend. */
 int history_sqlite_legacy_task_id(struct history *h, int64_t id, char **task_id) __attribute__((warn_unused_result));
 

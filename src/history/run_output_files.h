@@ -18,10 +18,10 @@ int run_output_files_new(const char *data_dir, struct run_output **out, char *er
  * agent captures into it). */
 void run_output_files_path(const char *data_dir, const struct run_output_key *key, enum run_stream s, char *out,
     size_t len);
-/* Rename the files 0.1 named by row id (DATA_DIR/logs/<id>.stdout|.stderr) to their task-id names; those of runs
- * the history no longer has are removed. Start-up, before anything reads or writes logs/. Returns how many files
- * were renamed, or a negative errno when logs/ cannot be read (a file that cannot be renamed is logged and left,
- * its output unreadable through the API). */
+/* Rename the files earlier releases named by row id (DATA_DIR/logs/<id>.stdout|.stderr) to their task-id names;
+ * those of runs the history no longer has are removed. Start-up, before anything reads or writes logs/. Returns how
+ * many files were renamed, or a negative errno when logs/ cannot be read (a file that cannot be renamed is logged
+ * and left, its output unreadable through the API). */
 int run_output_files_migrate(const char *data_dir, run_legacy_fn task_id_of, void *ctx)
     __attribute__((warn_unused_result));
 

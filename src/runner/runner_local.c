@@ -54,6 +54,8 @@ static void on_output(void *ctx, enum exec_stream s, const char *data, size_t le
 
 /* Create work/<name> for a task (0700) and work/<name>.task, its task id, which a sweep after a restart reads to
  * learn whose directory it is (the name alone does not say). Its path goes into cwd. 0, or -errno with err. */
+_Static_assert(RUN_NAME_MAX <= WORKDIRS_NAME_MAX, "a run's name fits the work-dirs thread's");
+
 static int make_work_dir(const struct local *l, const char *task_id, char *cwd, size_t len, char *err, size_t errlen)
 {
 	char name[RUN_NAME_MAX], path[PATH_MAX];

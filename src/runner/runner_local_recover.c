@@ -203,8 +203,8 @@ static char *read_task_file(int dirfd, const char *name, int64_t *mtime_ns)
 	return xstrndup(buf, (size_t)n);
 }
 
-/* 0.1 named a directory work/<row id>: rename it to its task id's name and write its task file. Returns the
- * task id (allocated), or NULL when it stays (logged) or went (its run is no longer in the history). */
+/* Earlier releases named a directory work/<row id>: rename it to its task id's name and write its task file.
+ * Returns the task id (allocated), or NULL when it stays (logged) or went (its run is no longer in the history). */
 static char *migrate_legacy(int dirfd, const char *old, int64_t id, run_legacy_fn legacy, void *ctx, char *name)
 {
 	char *task_id = NULL, file[RUN_NAME_MAX + sizeof(WORKDIRS_TASK_SUFFIX)], err[512];
@@ -234,7 +234,7 @@ static char *migrate_legacy(int dirfd, const char *old, int64_t id, run_legacy_f
 	return task_id;
 }
 
-/* The directories in work/ with a task file (and 0.1's, renamed on the way), unsorted. */
+/* The directories in work/ with a task file (and earlier releases', renamed on the way), unsorted. */
 static size_t work_dirs_found(const char *path, run_legacy_fn legacy, void *ctx, struct found **out)
 {
 	size_t n = 0, cap = 0, migrated = 0;

@@ -32,9 +32,9 @@ int workdirs_new(const char *work_dir, enum workdirs_keep keep, int64_t max_byte
  * stay on disk). NULL is fine. */
 void workdirs_free(struct workdirs *w);
 
-/* A run ended (failed: failed or lost): its directory `name` (and its task file) is removed, or kept (measured and counted against the
- * cap). job and task_id name it in the log. At start-up, call it for the directories found of runs that ended,
- * oldest first. */
+/* A run ended (failed: failed or lost): its directory `name` (and its task file) is removed, or kept (measured and
+ * counted against the cap). job and task_id name it in the log. At start-up, call it for the directories found of
+ * runs that ended, oldest first. */
 void workdirs_ended(struct workdirs *w, const char *name, bool failed, const char *job, const char *task_id);
 /* Remove a run's directory, kept or not (its history record is gone). */
 void workdirs_remove(struct workdirs *w, const char *name);

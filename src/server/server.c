@@ -217,7 +217,7 @@ static void warn_if_root(const struct server_config *cfg)
 		    "runAsUser root", cfg->user);
 }
 
-/* The task id of a run by 0.1's name for its files, its row id (the start-up migrations). */
+/* The task id of a run by the name earlier releases gave its files, its row id (the start-up migrations). */
 static int legacy_task_id(void *ctx, int64_t id, char **task_id)
 {
 	struct server *srv = ctx;
@@ -294,9 +294,9 @@ static int start(struct server *srv)
 		log_warnx("%s", err);
 		return -1;
 	}
-	/* 0.1's output files were named by row id */
+	/* earlier releases' output files were named by row id */
 	if (run_output_files_migrate(srv->cfg.data_dir, legacy_task_id, srv) < 0)
-		log_warn("cannot read %s/logs to rename 0.1's output files", srv->cfg.data_dir);
+		log_warn("cannot read %s/logs to rename earlier releases' output files", srv->cfg.data_dir);
 	srv->reg = registry_new();
 	srv->zones = schedule_zones_new();
 	srv->metrics = metrics_new(clock_now_ms());

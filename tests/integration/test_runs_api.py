@@ -348,7 +348,7 @@ class RunsWithHistory(RunsTestCase):
         return ids
 
     def write_log(self, row_id, stream, data):
-        """As 0.1 named the files (by row id): the server renames them at start-up."""
+        """As earlier releases named the files (by row id): the server renames them at start-up."""
         with open(os.path.join(self.server.data_dir, "logs", "%d.%s" % (row_id, stream)), "wb") as f:
             f.write(data)
 
@@ -384,7 +384,7 @@ class RunsWithHistory(RunsTestCase):
         self.assertEqual((failed[0]["exitCode"], failed[0]["durationMs"], failed[0]["stdoutBytes"]), (2, 65000, 11))
 
     def test_paging(self):
-        """Pages are asked for with the opaque cursor `next` of the page before; 0.1's numeric `before=` (a run's
+        """Pages are asked for with the opaque cursor `next` of the page before; the numeric `before=` of earlier releases (a run's
         id) is still taken; a cursor stays good when the run it came after is pruned."""
         ids = [t for t, _ in sorted(self.rows.items(), key=lambda kv: kv[1], reverse=True)]  # task ids, newest first
         self.assertEqual(len(ids), 27)

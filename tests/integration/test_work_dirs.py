@@ -173,7 +173,7 @@ class Leftovers(WorkDirTestCase):
     def test_a_crash_between_a_runs_end_and_its_removal(self):
         """What a stopped or killed server left in work/ is removed at start-up (never) or kept as the policy
         says: directories of ended runs, of runs no longer in the history, of the run the crash interrupted.
-        Names that are not run ids are not gnomon's: they stay. 0.1 named the directories by row id: those are
+        Names that are not run ids are not gnomon's: they stay. Earlier releases named the directories by row id: those are
         renamed to their task id's name at start-up (or removed when the history no longer has their run)."""
         self.add_job(sched("ok", "true"))
         self.add_job(sched("bad", "exit 1", retries=0))
@@ -198,7 +198,7 @@ class Leftovers(WorkDirTestCase):
         # The same leftovers under --keep-work-dirs failed: the failed run's stays.
         self.server.stop()
         for run in [ok, bad]:
-            self.make_tree(os.path.join(self.work(), str(run["id"])))  # 0.1's names
+            self.make_tree(os.path.join(self.work(), str(run["id"])))  # the names of earlier releases
         self.server.extra_args += ["--keep-work-dirs", "failed"]
         self.server.start()
         self.wait_listing([bad, "not-a-run"], what="the failed run's directory kept, the other removed")

@@ -1,6 +1,6 @@
 /* The history's SQLite backend over a real store: recording ended runs (and only those), inside the store's
  * transaction or not; a job's runs in pages with the opaque cursor (also after the cursor's run was pruned, and
- * 0.1's numeric one); recent failures and skips; durations; retention by count and by age, told run by run after
+ * the numeric one of earlier releases); recent failures and skips; durations; retention by count and by age, told run by run after
  * its commit, never inside the store's transaction; a job's runs deleted; a skipped record's fields. */
 #include <errno.h>
 #include <fcntl.h>
@@ -139,7 +139,7 @@ static void test_record_and_get(void **state)
 	run_record_clear(&got);
 }
 
-/* A skipped record carries the slots it covers; one without them (0.1's) reads as none. */
+/* A skipped record carries the slots it covers; one without them (earlier releases') reads as none. */
 static void test_skipped_fields(void **state)
 {
 	struct fixture *f = *state;
@@ -199,7 +199,7 @@ static void test_pages(void **state)
 	    NULL, NULL, NULL), 0);
 	assert_int_equal(history_get(f->h, "ct:5:0:p:", &r), -ENOENT);
 	assert_string_equal(pages(f, "p", 2, cursor, out), "ct:3:0:p:,ct:2:0:p:,|ct:1:0:p:,|");
-	/* 0.1's numeric cursor (a row id, its `before=`): the runs before that row. */
+	/* the numeric cursor of earlier releases (a row id, their `before=`): the runs before that row. */
 	assert_int_equal(history_get(f->h, "ct:3:0:p:", &r), 0);
 	snprintf(cursor, sizeof(cursor), "%lld", (long long)r.id);
 	assert_string_equal(pages(f, "p", 5, cursor, out), "ct:2:0:p:,ct:1:0:p:,|");

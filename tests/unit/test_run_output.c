@@ -126,7 +126,7 @@ static void test_stream_names(void **state)
 	assert_int_equal(run_stream_parse("stdin", &s), -EINVAL);
 }
 
-/* 0.1's names for a run's files: row 5 is ct:5:0:a:, row 6 was pruned, row 7 cannot be looked up now. */
+/* Earlier releases' names for a run's files: row 5 is ct:5:0:a:, row 6 was pruned, row 7 cannot be looked up now. */
 static int legacy(void *ctx, int64_t id, char **task_id)
 {
 	(void)ctx;

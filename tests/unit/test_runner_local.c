@@ -467,7 +467,7 @@ static void test_reconcile_after_crash(void **state)
 }
 
 /* The history's answers for the sweep: ct:61 ended failed, ct:62 succeeded, ct:63 is unknown, ct:64 still open,
- * ct:65 (0.1's work/65) failed. */
+ * ct:65 (work/65 of an earlier release) failed. */
 static int past(void *ctx, const char *task_id, struct runner_past *out)
 {
 	(void)ctx;
@@ -480,7 +480,7 @@ static int past(void *ctx, const char *task_id, struct runner_past *out)
 	return 0;
 }
 
-/* 0.1's row ids: 65 is ct:65:0:job:, 66 was pruned. */
+/* Earlier releases' row ids: 65 is ct:65:0:job:, 66 was pruned. */
 static int legacy(void *ctx, int64_t id, char **task_id)
 {
 	(void)ctx;
@@ -507,7 +507,7 @@ static void make_work(const struct fixture *f, const char *task_id)
 
 /* What a crash left in work/: with --keep-work-dirs failed, the failed run's directory stays, the succeeded
  * one's and the unknown one's go, the open run's waits for its recovery, a directory without a task file stays;
- * 0.1's directories (named by row id) are renamed to their task id's name and then treated alike, or removed
+ * earlier releases' directories (named by row id) are renamed to their task id's name and then treated alike, or removed
  * when the history no longer has their run. */
 static void test_sweep(void **state)
 {

@@ -17,6 +17,7 @@
 #ifndef GNOMON_HISTORY_HISTORY_H
 #define GNOMON_HISTORY_HISTORY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "history/run_record.h"
@@ -35,10 +36,12 @@ typedef void (*history_done_fn)(void *ctx, int status);
 
 enum history_recent { HISTORY_RECENT_FAILURES, HISTORY_RECENT_SKIPS };
 
-/* What retention keeps: at most keep ended runs per job (0: no count limit), none that ended before
- * older_than_ms (RUN_TIME_NONE: no age limit); job NULL: every job, else that job only. */
+/* What retention keeps of a job: its newest keep runs (0: no count limit; its open runs count among them, and
+ * stay), and no ended run that ended before older_than_ms (RUN_TIME_NONE: no age limit). jobs NULL: every job's
+ * runs, else those of the n_jobs jobs named. */
 struct history_retention {
-	const char *job;
+	const char *const *jobs;
+	size_t n_jobs;
 	int keep;
 	int64_t older_than_ms;
 };
@@ -86,8 +89,9 @@ int history_recent(struct history *h, enum history_recent kind, int limit, histo
  * at most max; job NULL: every job's, one call of fn per job. 0 or a negative errno. */
 int history_durations(struct history *h, const char *job, int max,
     void (*fn)(void *ctx, const char *job, const int64_t *ms, int n), void *ctx) __attribute__((warn_unused_result));
-/* Apply retention: remove the ended runs beyond keep, in a transaction of its own (never inside the store's:
- * SQLite answers -EBUSY there), then call removed for each, then done with how many went. Returns 0 when the
+/* Apply retention: remove the ended runs beyond keep, in one transaction of its own (never inside the store's:
+ * SQLite answers -EBUSY there), then call removed for each (in no particular order), then done with how many
+ * went. Returns 0 when the
  * backend took it, or a negative errno (done is not called then). */
 int history_prune(struct history *h, const struct history_retention *keep, history_removed_fn removed,
     history_done_fn done, void *ctx) __attribute__((warn_unused_result));

@@ -29,12 +29,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DURATIONS_JOB] = "SELECT job, end_ms - due_ms FROM runs WHERE job = ?1 AND status = 'succeeded'"
 			     " ORDER BY id DESC LIMIT ?2",
 	[ST_DURATIONS_ALL] = "SELECT job, end_ms - due_ms FROM runs WHERE status = 'succeeded' ORDER BY job, id DESC",
+	/* Retention by count keeps a job's newest keep runs, its open ones among them (as it always did): the count
+	 * is read from the index runs_by_job alone, which the run end that asks for it can afford. */
 	[ST_PRUNE_JOB] = "DELETE FROM runs WHERE job = ?1 AND " ENDED " AND (end_ms < ?2 OR id <= coalesce((SELECT id"
-			 " FROM runs WHERE job = ?1 AND " ENDED " ORDER BY id DESC LIMIT 1 OFFSET ?3), 0))"
-			 " RETURNING task_id, job",
+			 " FROM runs WHERE job = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?3), 0)) RETURNING task_id, job",
 	[ST_PRUNE_ALL] = "DELETE FROM runs WHERE " ENDED " AND (end_ms < ?2 OR id IN (SELECT id FROM (SELECT id,"
-			 " row_number() OVER (PARTITION BY job ORDER BY id DESC) AS rn FROM runs WHERE " ENDED ")"
-			 " WHERE rn > ?3)) RETURNING task_id, job",
+			 " row_number() OVER (PARTITION BY job ORDER BY id DESC) AS rn FROM runs) WHERE rn > ?3))"
+			 " RETURNING task_id, job",
 	[ST_DELETE_JOB] = "DELETE FROM runs WHERE job = ?1 AND " ENDED " RETURNING task_id, job",
 	[ST_LEGACY] = "SELECT task_id FROM runs WHERE id = ?1",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -256,38 +257,51 @@ static void removed_clear(struct removed *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Run a DELETE ... RETURNING task_id, job (bound) in a transaction of its own; after its commit, tell removed of
- * each run it took, then done of how many. */
-static int delete_rows(struct hsqlite *s, enum stmt id, history_removed_fn removed, history_done_fn done, void *ctx)
+/* Step a bound DELETE ... RETURNING task_id, job, keeping what it took in gone. 0 or a negative errno. */
+static int delete_step(struct hsqlite *s, sqlite3_stmt *st, struct removed *gone)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (gone->n == gone->cap) {
+			gone->cap = gone->cap ? 2 * gone->cap : 16;
+			gone->task_id = xrealloc(gone->task_id, gone->cap * sizeof(*gone->task_id));
+			gone->job = xrealloc(gone->job, gone->cap * sizeof(*gone->job));
+		}
+		gone->task_id[gone->n] = xstrdup((const char *)sqlite3_column_text(st, 0));
+		gone->job[gone->n++] = xstrdup((const char *)sqlite3_column_text(st, 1));
+	}
+	rc = rc == SQLITE_DONE ? 0 : failed(s, "removing runs");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* What one removal does: bind statement id for its i-th step (of n). */
+typedef void (*bind_fn)(sqlite3_stmt *st, const void *arg, size_t i);
+
+/* Run n removals (statement id, bound by bind for each) in one transaction of its own; after its commit, tell
+ * removed of each run they took, then done of how many. */
+static int delete_rows(struct hsqlite *s, enum stmt id, size_t n, bind_fn bind, const void *arg,
+    history_removed_fn removed, history_done_fn done, void *ctx)
 {
 	struct removed gone = {0};
-	sqlite3_stmt *st = s->st[id];
 	int rc;
 
 	if (!sqlite3_get_autocommit(s->db)) {
-		sqlite3_reset(st);
 		snprintf(s->error, sizeof(s->error), "a removal from the history cannot join the store's transaction");
 		return -EBUSY;
 	}
-	if ((rc = step_done(s, ST_BEGIN, "pruning runs")) < 0) {
-		sqlite3_reset(st);
+	if ((rc = step_done(s, ST_BEGIN, "removing runs")) < 0)
 		return rc;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		sqlite3_stmt *st = stmt(s, id);
+		bind(st, arg, i);
+		rc = delete_step(s, st, &gone);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (gone.n == gone.cap) {
-			gone.cap = gone.cap ? 2 * gone.cap : 16;
-			gone.task_id = xrealloc(gone.task_id, gone.cap * sizeof(*gone.task_id));
-			gone.job = xrealloc(gone.job, gone.cap * sizeof(*gone.job));
-		}
-		gone.task_id[gone.n] = xstrdup((const char *)sqlite3_column_text(st, 0));
-		gone.job[gone.n++] = xstrdup((const char *)sqlite3_column_text(st, 1));
-	}
-	rc = rc == SQLITE_DONE ? 0 : failed(s, "pruning runs");
-	sqlite3_reset(st);
 	if (rc == 0)
-		rc = step_done(s, ST_COMMIT, "pruning runs");
+		rc = step_done(s, ST_COMMIT, "removing runs");
 	if (rc < 0) {
-		(void)step_done(s, ST_ROLLBACK, "rolling back a prune");
+		(void)step_done(s, ST_ROLLBACK, "rolling back a removal");
 		removed_clear(&gone);
 		return rc;
 	}
@@ -299,27 +313,35 @@ static int delete_rows(struct hsqlite *s, enum stmt id, history_removed_fn remov
 	return 0;
 }
 
+static void bind_retention(sqlite3_stmt *st, const void *arg, size_t i)
+{
+	const struct history_retention *keep = arg;
+
+	if (keep->jobs)
+		sqlite3_bind_text(st, 1, keep->jobs[i], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, keep->older_than_ms == RUN_TIME_NONE ? INT64_MIN : keep->older_than_ms);
+	sqlite3_bind_int64(st, 3, keep->keep > 0 ? keep->keep : INT64_MAX);
+}
+
 static int sq_prune(struct history *h, const struct history_retention *keep, history_removed_fn removed,
     history_done_fn done, void *ctx)
 {
 	struct hsqlite *s = (struct hsqlite *)h;
-	sqlite3_stmt *st = stmt(s, keep->job ? ST_PRUNE_JOB : ST_PRUNE_ALL);
 
-	if (keep->job)
-		sqlite3_bind_text(st, 1, keep->job, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, keep->older_than_ms == RUN_TIME_NONE ? INT64_MIN : keep->older_than_ms);
-	sqlite3_bind_int64(st, 3, keep->keep > 0 ? keep->keep : INT64_MAX);
-	return delete_rows(s, keep->job ? ST_PRUNE_JOB : ST_PRUNE_ALL, removed, done, ctx);
+	return delete_rows(s, keep->jobs ? ST_PRUNE_JOB : ST_PRUNE_ALL, keep->jobs ? keep->n_jobs : 1, bind_retention,
+	    keep, removed, done, ctx);
+}
+
+static void bind_job(sqlite3_stmt *st, const void *arg, size_t i)
+{
+	(void)i;
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 }
 
 static int sq_delete_job(struct history *h, const char *job, history_removed_fn removed, history_done_fn done,
     void *ctx)
 {
-	struct hsqlite *s = (struct hsqlite *)h;
-	sqlite3_stmt *st = stmt(s, ST_DELETE_JOB);
-
-	sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
-	return delete_rows(s, ST_DELETE_JOB, removed, done, ctx);
+	return delete_rows((struct hsqlite *)h, ST_DELETE_JOB, 1, bind_job, job, removed, done, ctx);
 }
 
 static const char *sq_errmsg(const struct history *h)

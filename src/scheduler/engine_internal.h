@@ -119,8 +119,8 @@ void run_stop_all(struct engine *e);
 /* Apply the history retention to every job's runs and remove what the pruned runs left (output, kept working
  * directory). */
 void run_prune_history(struct engine *e);
-/* Apply --history-max-runs to a job whose run just ended: soon, after the transaction that recorded the end, with
- * the other jobs whose runs end in the same turn of the loop. */
+/* Apply --history-max-runs to a job whose run just ended: on the next turn of the loop, after the transaction that
+ * recorded the end, in one prune with the other jobs whose runs ended in the same turn. */
 void run_prune_job_soon(struct engine *e, const char *job);
 
 /* engine_events.c: what the subscribers of cfg.events are told. */

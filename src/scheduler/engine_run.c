@@ -237,15 +237,14 @@ void run_prune_history(struct engine *e)
 static void on_prune_soon(uv_timer_t *t)
 {
 	struct engine *e = t->data;
+	struct history_retention keep = {.jobs = (const char *const *)e->prune_jobs, .n_jobs = e->n_prune_jobs,
+	    .keep = e->cfg.history_max_runs, .older_than_ms = RUN_TIME_NONE};
 
-	for (size_t i = 0; i < e->n_prune_jobs; i++) {
-		struct history_retention keep = {.job = e->prune_jobs[i], .keep = e->cfg.history_max_runs,
-		    .older_than_ms = RUN_TIME_NONE};
-		if (history_prune(e->cfg.history, &keep, on_pruned, NULL, e) < 0)
-			log_warnx("job '%s': could not prune its history (%s); the next run's end or the hourly retention "
-			    "tries again", e->prune_jobs[i], history_errmsg(e->cfg.history));
+	if (history_prune(e->cfg.history, &keep, on_pruned, NULL, e) < 0)
+		log_warnx("could not prune the history of %zu job(s) whose runs ended (%s); their next run's end or the "
+		    "hourly retention tries again", e->n_prune_jobs, history_errmsg(e->cfg.history));
+	for (size_t i = 0; i < e->n_prune_jobs; i++)
 		free(e->prune_jobs[i]);
-	}
 	e->n_prune_jobs = 0;
 }
 

@@ -195,7 +195,8 @@ static void test_pages(void **state)
 	out[0] = '\0';
 	assert_int_equal(history_list(f->h, "p", NULL, 3, collect, out, cursor), 0);
 	assert_string_equal(out, "ct:7:0:p:,ct:6:0:p:,ct:5:0:p:,");
-	assert_int_equal(history_prune(f->h, &(struct history_retention){.job = "p", .older_than_ms = 60},
+	assert_int_equal(history_prune(f->h, &(struct history_retention){.jobs = (const char *[]){"p"}, .n_jobs = 1,
+	    .older_than_ms = 60},
 	    NULL, NULL, NULL), 0);
 	assert_int_equal(history_get(f->h, "ct:5:0:p:", &r), -ENOENT);
 	assert_string_equal(pages(f, "p", 2, cursor, out), "ct:3:0:p:,ct:2:0:p:,|ct:1:0:p:,|");
@@ -284,7 +285,7 @@ static void told_done(void *ctx, int status)
 	((struct told *)ctx)->n = status;
 }
 
-/* Retention: by count per job (open runs neither count nor go), by age, both; each removed run told after the
+/* Retention: by count per job (open runs count, and stay), by age, both, for one job, some or all; each removed run told after the
  * commit; never inside the store's transaction; a job's runs deleted. */
 static void test_prune(void **state)
 {
@@ -296,16 +297,17 @@ static void test_prune(void **state)
 	add(f, "c", 6, RUN_RUNNING, RUN_TIME_NONE);
 	for (int due = 1; due <= 3; due++)
 		add(f, "d", due, RUN_FAILED, 1000 + due);
+	static const char *const c[] = {"c"}, *const cd[] = {"c", "d"};
 	static const struct {
 		struct history_retention keep;
 		const char *removed;
 	} rows[] = {
-		{{.job = "c", .keep = 3, .older_than_ms = RUN_TIME_NONE}, "ct:2:0:c:,ct:1:0:c:,"},
-		{{.job = "c", .keep = 3, .older_than_ms = RUN_TIME_NONE}, ""},
-		{{.job = NULL, .keep = 0, .older_than_ms = 301}, "ct:3:0:c:,"},
-		{{.job = NULL, .keep = 2, .older_than_ms = RUN_TIME_NONE}, "ct:1:0:d:,"},
-		{{.job = "d", .keep = 0, .older_than_ms = 1003}, "ct:2:0:d:,"},
-		{{.job = NULL, .keep = 1, .older_than_ms = RUN_TIME_NONE}, "ct:4:0:c:,"},
+		{{.jobs = c, .n_jobs = 1, .keep = 3, .older_than_ms = RUN_TIME_NONE}, "ct:3:0:c:,ct:2:0:c:,ct:1:0:c:,"},
+		{{.jobs = c, .n_jobs = 1, .keep = 3, .older_than_ms = RUN_TIME_NONE}, ""},
+		{{.jobs = NULL, .keep = 0, .older_than_ms = 401}, "ct:4:0:c:,"},
+		{{.jobs = NULL, .keep = 2, .older_than_ms = RUN_TIME_NONE}, "ct:1:0:d:,"},
+		{{.jobs = cd, .n_jobs = 2, .keep = 0, .older_than_ms = 1003}, "ct:5:0:c:,ct:2:0:d:,"},
+		{{.jobs = NULL, .keep = 1, .older_than_ms = RUN_TIME_NONE}, ""},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct told t = {"", -1};
@@ -314,8 +316,8 @@ static void test_prune(void **state)
 		assert_string_equal(sorted_list(t.names, got), sorted_list(rows[i].removed, want));
 		assert_int_equal(t.n, (int)(strlen(rows[i].removed) / strlen("ct:1:0:c:,")));
 	}
-	/* What is left: c's newest ended run (and its open one, the store's); d's newest. */
-	assert_string_equal(pages(f, "c", 10, NULL, out), "ct:5:0:c:,|");
+	/* What is left: c's open run (the store's, which counted among its newest), d's newest. */
+	assert_string_equal(pages(f, "c", 10, NULL, out), "|");
 	assert_string_equal(pages(f, "d", 10, NULL, out), "ct:3:0:d:,|");
 	/* Not inside the store's transaction. */
 	assert_int_equal(store_begin(f->store), 0);
@@ -323,8 +325,8 @@ static void test_prune(void **state)
 	    removed, NULL, out), -EBUSY);
 	store_rollback(f->store);
 	out[0] = '\0';
-	assert_int_equal(history_delete_job(f->h, "c", removed, NULL, out), 0);
-	assert_string_equal(out, "ct:5:0:c:,");
+	assert_int_equal(history_delete_job(f->h, "d", removed, NULL, out), 0);
+	assert_string_equal(out, "ct:3:0:d:,");
 	out[0] = '\0';
 	assert_int_equal(store_list_open_runs(f->store, "c", collect, out), 0);
 	assert_string_equal(out, "ct:6:0:c:,"); /* the open run is the store's, and stays */

@@ -116,6 +116,7 @@ void chronos_job_stat(struct api_env *env, struct http_request *req, const char 
 {
 	struct samples *s;
 	struct stat_history h;
+	char next[HISTORY_CURSOR_MAX];
 	int n;
 
 	if (registry_get(env->reg, args[0]) == NULL) {
@@ -124,13 +125,12 @@ void chronos_job_stat(struct api_env *env, struct http_request *req, const char 
 	}
 	s = xcalloc(1, sizeof(*s));
 	h.list = json_array();
-	char next[HISTORY_CURSOR_MAX];
-
 	if (history_durations(env->history, args[0], SAMPLES_MAX, keep_samples, s) < 0 ||
 	    history_list(env->history, args[0], NULL, (int)env->job_history_limit, add_history, &h, next) < 0) {
 		free(s);
 		json_decref(h.list);
-		http_respond_error(req, 500, "store: could not read the history of '%s'", args[0]);
+		http_respond_error(req, 500, "history: could not read the history of '%s': %s", args[0],
+		    history_errmsg(env->history));
 		return;
 	}
 	n = s->n;
@@ -256,7 +256,7 @@ void chronos_stats_percentile(struct api_env *env, struct http_request *req, con
 	if (history_durations(env->history, NULL, SAMPLES_MAX, add_row, t) < 0) {
 		free(t->rows);
 		free(t);
-		http_respond_error(req, 500, "store: could not read the run history");
+		http_respond_error(req, 500, "history: could not read the run history: %s", history_errmsg(env->history));
 		return;
 	}
 	if (t->n > 1)

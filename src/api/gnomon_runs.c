@@ -88,7 +88,6 @@ static int find_run(struct api_env *env, struct http_request *req, const char *t
 
 	if (rc == -ENOENT)
 		rc = store_get_run(env->store, task_id, r);
-
 	if (rc == -ENOENT)
 		http_respond_error(req, 404, "Run '%s' not found", api_quoted(task_id, quoted, sizeof(quoted)));
 	else if (rc < 0)

@@ -95,9 +95,8 @@ static int sq_record(struct history *h, const struct run_record *r, history_done
 	return rc;
 }
 
-/* Step a SELECT RUN_ROW_COLUMNS, calling fn per row (and keeping the last row's id in *last); stops at fn's first
- * non-zero value and returns it. */
-static int each_row(struct hsqlite *s, sqlite3_stmt *st, history_run_fn fn, void *ctx, int64_t *last)
+/* Step a SELECT RUN_ROW_COLUMNS, calling fn per row; stops at fn's first non-zero value and returns it. */
+static int each_row(struct hsqlite *s, sqlite3_stmt *st, history_run_fn fn, void *ctx)
 {
 	struct run_record r;
 	int rc, out = 0;
@@ -105,8 +104,6 @@ static int each_row(struct hsqlite *s, sqlite3_stmt *st, history_run_fn fn, void
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		run_record_init(&r);
 		run_row_read(st, &r);
-		if (last)
-			*last = r.id;
 		out = fn(ctx, &r);
 		run_record_clear(&r);
 		if (out != 0)
@@ -132,7 +129,7 @@ static int sq_get(struct history *h, const char *task_id, struct run_record *out
 
 	run_record_clear(out);
 	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
-	rc = each_row(s, st, copy_one, out, NULL);
+	rc = each_row(s, st, copy_one, out);
 	return rc == 1 ? 0 : rc < 0 ? rc : -ENOENT;
 }
 
@@ -194,7 +191,7 @@ static int sq_list(struct history *h, const char *job, const char *cursor, int l
 	sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, before);
 	sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
-	rc = each_row(s, st, page_row, &p, NULL);
+	rc = each_row(s, st, page_row, &p);
 	if (rc < 0)
 		return rc;
 	/* The next page holds the rows before the last one shown, whatever became of that one meanwhile. */
@@ -209,7 +206,7 @@ static int sq_recent(struct history *h, enum history_recent kind, int limit, his
 	sqlite3_stmt *st = stmt(s, kind == HISTORY_RECENT_FAILURES ? ST_RECENT_FAILURES : ST_RECENT_SKIPS);
 
 	sqlite3_bind_int(st, 1, limit);
-	return each_row(s, st, fn, ctx, NULL);
+	return each_row(s, st, fn, ctx);
 }
 
 static int sq_durations(struct history *h, const char *job, int max,

@@ -262,7 +262,7 @@ static size_t work_dirs_found(const char *path, run_legacy_fn legacy, void *ctx,
 			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
 			    (f.task_id = read_task_file(dirfd(d), de->d_name, &f.mtime_ns)) == NULL)
 				continue;
-			snprintf(f.name, sizeof(f.name), "%s", de->d_name);
+			memcpy(f.name, de->d_name, strlen(de->d_name) + 1); /* shorter than RUN_NAME_MAX: checked above */
 		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;

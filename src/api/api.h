@@ -15,6 +15,7 @@ struct http_request;
 struct job_defaults;
 struct metrics;
 struct prometheus;
+struct history;
 struct registry;
 struct run_output;
 struct schedule_zones;
@@ -28,6 +29,7 @@ struct api_env {
 	const struct job_defaults *defaults;
 	struct metrics *metrics;
 	const char *leader;          /* "host:port" of the leader (this server when standalone) */
+	struct history *history;     /* the ended runs (history/history.h) */
 	struct run_output *output;   /* the runs' captured output (history/run_output.h) */
 	struct control *control;     /* every change to jobs and runs, and the engine's state (control/control.h) */
 	struct events *events;       /* what GET /api/v1/events streams */

@@ -158,6 +158,11 @@ json_t *api_run_json(const struct run_record *r, int64_t now_ms)
 	json_object_set_new(o, "reason", api_text(r->reason));
 	json_object_set_new(o, "stdoutBytes", json_integer(r->stdout_bytes));
 	json_object_set_new(o, "stderrBytes", json_integer(r->stderr_bytes));
+	if (r->status == RUN_SKIPPED && r->skipped_slots > 0) {
+		json_object_set_new(o, "skippedFrom", api_time_or_null(r->skipped_from_ms));
+		json_object_set_new(o, "skippedTo", api_time_or_null(r->skipped_to_ms));
+		json_object_set_new(o, "skippedSlots", json_integer(r->skipped_slots));
+	}
 	return o;
 }
 

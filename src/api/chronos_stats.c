@@ -9,6 +9,7 @@
 #include "api/http.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
+#include "history/history.h"
 #include "store/runs.h"
 #include "util/metrics.h"
 #include "util/xmalloc.h"
@@ -82,13 +83,13 @@ static void chronos_period(int64_t ms, char *out, size_t len)
 		snprintf(out, len, "0s");
 }
 
-struct history {
+struct stat_history {
 	json_t *list;
 };
 
 static int add_history(void *ctx, const struct run_record *r)
 {
-	struct history *h = ctx;
+	struct stat_history *h = ctx;
 	char start[32], end[32], dur[64];
 	const char *status;
 
@@ -114,7 +115,8 @@ static int add_history(void *ctx, const struct run_record *r)
 void chronos_job_stat(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	struct samples *s;
-	struct history h;
+	struct stat_history h;
+	char next[HISTORY_CURSOR_MAX];
 	int n;
 
 	if (registry_get(env->reg, args[0]) == NULL) {
@@ -123,11 +125,12 @@ void chronos_job_stat(struct api_env *env, struct http_request *req, const char 
 	}
 	s = xcalloc(1, sizeof(*s));
 	h.list = json_array();
-	if (store_run_durations(env->store, args[0], SAMPLES_MAX, keep_samples, s) < 0 ||
-	    store_list_runs(env->store, args[0], 0, (int)env->job_history_limit, add_history, &h) < 0) {
+	if (history_durations(env->history, args[0], SAMPLES_MAX, keep_samples, s) < 0 ||
+	    history_list(env->history, args[0], NULL, (int)env->job_history_limit, add_history, &h, next) < 0) {
 		free(s);
 		json_decref(h.list);
-		http_respond_error(req, 500, "store: could not read the history of '%s'", args[0]);
+		http_respond_error(req, 500, "history: could not read the history of '%s': %s", args[0],
+		    history_errmsg(env->history));
 		return;
 	}
 	n = s->n;
@@ -250,10 +253,10 @@ void chronos_stats_percentile(struct api_env *env, struct http_request *req, con
 	for (size_t i = 0; i < registry_slots(env->reg); i++)
 		if (registry_slot(env->reg, i) != NULL)
 			t->rows[t->n++] = (struct stat_row){(uint32_t)i, 0.0};
-	if (store_run_durations(env->store, NULL, SAMPLES_MAX, add_row, t) < 0) {
+	if (history_durations(env->history, NULL, SAMPLES_MAX, add_row, t) < 0) {
 		free(t->rows);
 		free(t);
-		http_respond_error(req, 500, "store: could not read the run history");
+		http_respond_error(req, 500, "history: could not read the run history: %s", history_errmsg(env->history));
 		return;
 	}
 	if (t->n > 1)

@@ -13,6 +13,7 @@
 #include "job/job.h"
 #include "schedule/describe.h"
 #include "scheduler/registry.h"
+#include "history/history.h"
 #include "store/runs.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -335,12 +336,12 @@ static void add_active(void *ctx, const struct run_record *r)
 }
 
 /* The newest failures or skips, or NULL after answering 500. */
-static json_t *recent(struct api_env *env, struct http_request *req, enum run_recent kind)
+static json_t *recent(struct api_env *env, struct http_request *req, enum history_recent kind)
 {
 	struct run_list_json l = {.runs = json_array(), .now = clock_now_ms()};
-	if (store_list_recent_runs(env->store, kind, RECENT, add_run, &l) < 0) {
+	if (history_recent(env->history, kind, RECENT, add_run, &l) < 0) {
 		json_decref(l.runs);
-		http_respond_error(req, 500, "store: could not read the recent runs: %s", store_errmsg(env->store));
+		http_respond_error(req, 500, "history: could not read the recent runs: %s", history_errmsg(env->history));
 		return NULL;
 	}
 	return l.runs;
@@ -366,9 +367,9 @@ void gnomon_overview(struct api_env *env, struct http_request *req, const char *
 		last = chronos_last_state(rec->job);
 		results[strcmp(last, "success") == 0 ? 0 : strcmp(last, "failure") == 0 ? 1 : 2]++;
 	}
-	if ((failures = recent(env, req, RUN_RECENT_FAILURES)) == NULL)
+	if ((failures = recent(env, req, HISTORY_RECENT_FAILURES)) == NULL)
 		goto out;
-	if ((skips = recent(env, req, RUN_RECENT_SKIPS)) == NULL) {
+	if ((skips = recent(env, req, HISTORY_RECENT_SKIPS)) == NULL) {
 		json_decref(failures);
 		goto out;
 	}

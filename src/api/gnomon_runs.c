@@ -8,6 +8,7 @@
 
 #include "api/api_json.h"
 #include "api/http.h"
+#include "history/history.h"
 #include "history/run_output.h"
 #include "control/control.h"
 #include "job/job.h"
@@ -23,61 +24,70 @@
 #define LOG_CHUNK ((size_t)64 * 1024) /* bytes read from a log file per piece of the streamed answer */
 #define LOG_CONTENT_TYPE "text/plain; charset=utf-8"
 
-/* Collects one page of runs (one row more than the page, to know whether another page follows). */
+/* Collects one page of runs. */
 struct page {
 	json_t *runs;
 	int64_t now_ms;
-	int64_t last_id; /* id of the last run in the page */
-	int limit;
-	bool more;
 };
 
 static int page_add(void *arg, const struct run_record *r)
 {
 	struct page *p = arg;
 
-	if ((int)json_array_size(p->runs) == p->limit) {
-		p->more = true;
-		return 1;
-	}
 	json_array_append_new(p->runs, api_run_json(r, p->now_ms));
-	p->last_id = r->id;
 	return 0;
 }
 
+/* A job's runs, newest first: on the first page the open ones (the store's), then a page of the history's ended
+ * runs, with the history's opaque cursor as `next` (the numeric `before=` of earlier releases, a run's id, is still
+ * taken until the next release). */
 void gnomon_list_runs(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	struct page page = {.now_ms = clock_now_ms()};
-	char quoted[API_QUOTE_MAX];
-	long long limit, before;
+	const char *before = http_request_query(req, "before");
+	char quoted[API_QUOTE_MAX], next[HISTORY_CURSOR_MAX];
+	long long limit;
 	int rc;
 
 	if (registry_get(env->reg, args[0]) == NULL) {
 		http_respond_error(req, 404, "Job '%s' not found", api_quoted(args[0], quoted, sizeof(quoted)));
 		return;
 	}
-	if (api_query_int(req, "limit", LIST_DEFAULT, 1, LIST_MAX, "an integer from 1 to 1000", &limit) < 0 ||
-	    api_query_int(req, "before", 0, 1, INT64_MAX, "a run id (a positive integer)", &before) < 0)
+	if (api_query_int(req, "limit", LIST_DEFAULT, 1, LIST_MAX, "an integer from 1 to 1000", &limit) < 0)
 		return;
-	page.limit = (int)limit;
 	page.runs = json_array();
-	rc = store_list_runs(env->store, args[0], (int64_t)before, page.limit + 1, page_add, &page);
-	if (rc < 0) {
+	if ((before == NULL || *before == '\0') && store_list_open_runs(env->store, args[0], page_add, &page) < 0) {
 		json_decref(page.runs);
 		http_respond_error(req, 500, "store: could not read the runs of '%s': %s", args[0], /* a known job */
 		    store_errmsg(env->store));
 		return;
 	}
+	rc = history_list(env->history, args[0], before, (int)limit, page_add, &page, next);
+	if (rc == -EINVAL) {
+		json_decref(page.runs);
+		http_respond_error(req, 400, "before: expected the `next` of an earlier page, got '%s'",
+		    api_quoted(before, quoted, sizeof(quoted)));
+		return;
+	}
+	if (rc < 0) {
+		json_decref(page.runs);
+		http_respond_error(req, 500, "history: could not read the runs of '%s': %s", args[0],
+		    history_errmsg(env->history));
+		return;
+	}
 	http_respond_json(req, 200, json_pack("{s:o, s:o}", "runs", page.runs,
-	    "next", page.more ? json_integer(page.last_id) : json_null()));
+	    "next", next[0] ? json_string(next) : json_null()));
 }
 
-/* Load the run of the path's task id into r; answers 404 (or 500) and returns -1 when there is none. */
+/* Load the run of the path's task id into r, ended (the history's) or open (the store's); answers 404 (or 500)
+ * and returns -1 when there is none. */
 static int find_run(struct api_env *env, struct http_request *req, const char *task_id, struct run_record *r)
 {
-	int rc = store_get_run(env->store, task_id, r);
+	int rc = history_get(env->history, task_id, r);
 	char quoted[API_QUOTE_MAX];
 
+	if (rc == -ENOENT)
+		rc = store_get_run(env->store, task_id, r);
 	if (rc == -ENOENT)
 		http_respond_error(req, 404, "Run '%s' not found", api_quoted(task_id, quoted, sizeof(quoted)));
 	else if (rc < 0)
@@ -213,7 +223,7 @@ void gnomon_run_log(struct api_env *env, struct http_request *req, const char *c
 	}
 	if (query_follow(req, &follow) < 0)
 		goto out;
-	if ((rc = run_output_open(env->output, &(struct run_output_key){r.task_id, r.id}, s, &reader)) < 0) {
+	if ((rc = run_output_open(env->output, &(struct run_output_key){r.task_id}, s, &reader)) < 0) {
 		http_respond_error(req, 500, "%s: cannot read the captured output of '%s': %s", stream,
 		    api_quoted(r.task_id, quoted, sizeof(quoted)), strerror(-rc));
 		goto out;

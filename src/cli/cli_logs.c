@@ -82,31 +82,37 @@ static int write_out(const char *data, size_t len, void *arg)
 static char *latest_task_id(const struct cli_ctx *ctx, const char *job)
 {
 	char *escaped = cli_url_escape(job), *task_id = NULL, err[ERR_MAX];
-	json_int_t before = 0;
+	char *before = NULL; /* the server's cursor of the next page, URL-escaped */
 
 	for (;;) {
-		char *path = before ? xasprintf("/api/v1/jobs/%s/runs?limit=%d&before=%" JSON_INTEGER_FORMAT, escaped,
-					  RUNS_PAGE, before) :
+		char *path = before ? xasprintf("/api/v1/jobs/%s/runs?limit=%d&before=%s", escaped, RUNS_PAGE, before) :
 				      xasprintf("/api/v1/jobs/%s/runs?limit=%d", escaped, RUNS_PAGE);
-		json_t *page = cli_get_json(ctx, path, err, sizeof(err));
+		json_t *page = cli_get_json(ctx, path, err, sizeof(err)), *next;
 		const char *found;
 
 		free(path);
+		free(before);
+		before = NULL;
 		if (!page) {
 			cli_errorx("%s", err);
 			break;
 		}
 		if ((found = cli_runs_latest_task_id(page)))
 			task_id = xstrdup(found);
-		before = json_integer_value(json_object_get(page, "next"));
+		next = json_object_get(page, "next");
+		if (json_is_string(next))
+			before = cli_url_escape(json_string_value(next));
+		else if (json_is_integer(next)) /* a server of an earlier release */
+			before = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(next));
 		json_decref(page);
 		if (task_id)
 			break;
-		if (before <= 0) {
+		if (before == NULL) {
 			cli_errorx("job '%s' has not run yet", job);
 			break;
 		}
 	}
+	free(before);
 	free(escaped);
 	return task_id;
 }

@@ -1,4 +1,4 @@
-/* `gnomon runs NAME [--limit N] [--before ID]`: a job's run history, newest first, over the gnomon API. */
+/* `gnomon runs NAME [--limit N] [--before CURSOR]`: a job's run history, newest first, over the gnomon API. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,7 +16,8 @@ enum { OPT_LIMIT, OPT_BEFORE, OPT_COUNT };
 
 static const struct cli_opt runs_opts[OPT_COUNT] = {
     [OPT_LIMIT] = {"--limit", NULL, "N", "how many runs to show (default 20, at most 1000)"},
-    [OPT_BEFORE] = {"--before", NULL, "ID", "show the runs older than run ID (paging; see the last line)"},
+    [OPT_BEFORE] = {"--before", NULL, "CURSOR", "show the next page of older runs (paging: the cursor the last line "
+	"shows)"},
 };
 
 static int runs_set_opts(const char *const *values, char *err, size_t errlen);
@@ -38,13 +39,18 @@ const struct cli_cmd_family cli_runs_family = {
 };
 
 /* The values of runs_opts, checked: 0 when absent. */
-static long long opt_limit, opt_before;
+static long long opt_limit;
+static const char *opt_before; /* the server's opaque cursor, NULL when absent */
 
 static int runs_set_opts(const char *const *values, char *err, size_t errlen)
 {
-	if ((values[OPT_LIMIT] && cli_opt_int("--limit", values[OPT_LIMIT], 1, 1000000, &opt_limit, err, errlen) < 0) ||
-	    (values[OPT_BEFORE] && cli_opt_int("--before", values[OPT_BEFORE], 1, INT64_MAX, &opt_before, err, errlen) < 0))
+	if (values[OPT_LIMIT] && cli_opt_int("--limit", values[OPT_LIMIT], 1, 1000000, &opt_limit, err, errlen) < 0)
 		return -EINVAL;
+	if (values[OPT_BEFORE] && !*values[OPT_BEFORE]) {
+		snprintf(err, errlen, "--before: expected the cursor that the last line of a page shows");
+		return -EINVAL;
+	}
+	opt_before = values[OPT_BEFORE];
 	return 0;
 }
 
@@ -53,17 +59,19 @@ static char *runs_path(const char *name)
 {
 	char *escaped = cli_url_escape(name);
 	char *path = xasprintf("/api/v1/jobs/%s/runs", escaped);
-	char *full;
+	char *full, *before;
 
 	free(escaped);
-	if (opt_limit == 0 && opt_before == 0)
+	if (opt_limit == 0 && opt_before == NULL)
 		return path;
-	if (opt_limit && opt_before)
-		full = xasprintf("%s?limit=%lld&before=%lld", path, opt_limit, opt_before);
+	before = opt_before ? cli_url_escape(opt_before) : NULL;
+	if (opt_limit && before)
+		full = xasprintf("%s?limit=%lld&before=%s", path, opt_limit, before);
 	else if (opt_limit)
 		full = xasprintf("%s?limit=%lld", path, opt_limit);
 	else
-		full = xasprintf("%s?before=%lld", path, opt_before);
+		full = xasprintf("%s?before=%s", path, before);
+	free(before);
 	free(path);
 	return full;
 }
@@ -81,7 +89,9 @@ static int print_runs(const struct cli_ctx *ctx, const json_t *answer)
 		return CLI_EXIT_FAIL;
 	}
 	rc = cli_print_table(t, "runs");
-	if (rc == CLI_EXIT_OK && json_is_integer(next))
+	if (rc == CLI_EXIT_OK && json_is_string(next))
+		printf("(more: gnomon runs %s --before %s)\n", ctx->argv[0], json_string_value(next));
+	else if (rc == CLI_EXIT_OK && json_is_integer(next)) /* a server of an earlier release */
 		printf("(more: gnomon runs %s --before %" JSON_INTEGER_FORMAT ")\n", ctx->argv[0], json_integer_value(next));
 	return rc;
 }

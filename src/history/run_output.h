@@ -4,9 +4,9 @@
  * embedded agent (runner/runner_local.h) writes on this machine; a backend over chunks that remote agents upload
  * into the history store implements the same operations.
  *
- * This is the output part of DESIGN.md's `history` component, which has no interface of its own yet: when
- * history.h exists, these operations become part of it (and run_output_key a task id alone, once output is
- * named by task id rather than by the history's row id).
+ * This is the output part of DESIGN.md's `history` component: history.h holds the ended runs' records, this the
+ * output of every run, ended or not (a follower reads a running one's). A record removed from the history takes
+ * its output with it (run_output_remove(), from history_prune()'s callback).
  *
  * Threads: open, read and close on the loop thread; tail may be called from any thread (the notifier's worker
  * reads tails). */
@@ -19,10 +19,9 @@
 
 enum run_stream { RUN_STDOUT = 0, RUN_STDERR = 1 };
 
-/* Names one run's output: its task id, and the history's row id that local files are named after today. */
+/* Names one run's output: its task id. */
 struct run_output_key {
 	const char *task_id;
-	int64_t id;
 };
 
 struct run_output;

@@ -1,5 +1,6 @@
 #include "history/run_output_files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "util/xmalloc.h"
 
 struct files {
@@ -26,7 +28,10 @@ struct files_reader {
 void run_output_files_path(const char *data_dir, const struct run_output_key *key, enum run_stream s, char *out,
     size_t len)
 {
-	snprintf(out, len, "%s/logs/%" PRId64 ".%s", data_dir, key->id, run_stream_name(s));
+	char name[RUN_NAME_MAX];
+
+	run_name(key->task_id, name);
+	snprintf(out, len, "%s/logs/%s.%s", data_dir, name, run_stream_name(s));
 }
 
 static int files_open(struct run_output *o, const struct run_output_key *key, enum run_stream s,
@@ -147,4 +152,54 @@ int run_output_files_new(const char *data_dir, struct run_output **out, char *er
 	f->data_dir = xstrdup(data_dir);
 	*out = &f->base;
 	return 0;
+}
+
+/* Rename (or remove) one old file, logs/<id>.<stream>. Returns 1 when renamed, else 0. */
+static int migrate_one(const char *dir, const char *name, int64_t id, enum run_stream s, run_legacy_fn task_id_of,
+    void *ctx)
+{
+	char from[PATH_MAX], to[PATH_MAX], *task_id = NULL;
+	int rc;
+
+	snprintf(from, sizeof(from), "%s/logs/%s", dir, name);
+	if ((rc = task_id_of(ctx, id, &task_id)) == -ENOENT) {
+		if (unlink(from) < 0 && errno != ENOENT)
+			log_warn("cannot remove %s, the output of a run no longer in the history", from);
+		return 0;
+	}
+	if (rc < 0) {
+		log_warnx("%s: the history cannot tell whose output this is (%s); it stays", from, strerror(-rc));
+		return 0;
+	}
+	run_output_files_path(dir, &(struct run_output_key){task_id}, s, to, sizeof(to));
+	rc = rename(from, to) == 0;
+	if (!rc)
+		log_warn("cannot rename %s to %s", from, to);
+	free(task_id);
+	return rc;
+}
+
+int run_output_files_migrate(const char *data_dir, run_legacy_fn task_id_of, void *ctx)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/logs", data_dir);
+	if ((d = opendir(path)) == NULL)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)) != NULL) {
+		int64_t id;
+		for (int s = 0; s < 2; s++) {
+			char suffix[16];
+			snprintf(suffix, sizeof(suffix), ".%s", run_stream_name((enum run_stream)s));
+			if (run_name_legacy(de->d_name, suffix, &id))
+				n += migrate_one(data_dir, de->d_name, id, (enum run_stream)s, task_id_of, ctx);
+		}
+	}
+	closedir(d);
+	if (n > 0)
+		log_info("%d output file(s) in %s renamed from the run's row id to its task id's name", n, path);
+	return n;
 }

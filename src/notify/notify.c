@@ -162,7 +162,6 @@ static struct notice *notice_from(enum notice_kind kind, const struct job *j, co
 	if (r == NULL)
 		return n;
 	n->has_run = true;
-	n->run_id = r->id;
 	notice_set(&n->task_id, r->task_id);
 	notice_set(&n->status, run_status_name(r->status));
 	notice_set(&n->host, r->host);

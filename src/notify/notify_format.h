@@ -35,7 +35,6 @@ struct notice {
 	int32_t retries;
 	int64_t success_count, error_count, errors_since_last_success, last_success_ms, last_error_ms;
 	bool has_run;                 /* the fields below are set */
-	int64_t run_id;               /* with task_id, names its output (history/run_output.h) */
 	char *task_id, *status, *host, *run_reason;
 	int32_t exit_code;            /* -1: none */
 	int32_t signal;               /* 0: none */

@@ -108,7 +108,7 @@ static void read_tail(const struct notify_sender *s, const struct notice *n, enu
 	if (s->tail_bytes == 0 || s->output == NULL)
 		return;
 	buf = xmalloc(s->tail_bytes);
-	rc = run_output_tail(s->output, &(struct run_output_key){n->task_id, n->run_id}, stream, buf, s->tail_bytes, &len,
+	rc = run_output_tail(s->output, &(struct run_output_key){n->task_id}, stream, buf, s->tail_bytes, &len,
 	    &size);
 	if (rc < 0 && t->total == 0) {
 		t->text = xstrdup(""); /* nothing written, so nothing stored */

@@ -40,9 +40,7 @@ struct runner_env {
 /* What to run, and everything the task is told about itself. Borrowed for the call to runner_start_many():
  * nothing is referenced after it returns but ctx. */
 struct runner_spec {
-	const char *task_id;
-	int64_t run_id;            /* the history's row id: names the local output and working directory until they
-	                            * are named by task id */
+	const char *task_id;       /* names the task everywhere, its output and working directory too */
 	uint64_t epoch;            /* of the leader that starts it */
 	const char *job;           /* the job's name (CHRONOS_JOB_NAME) */
 	const char *owner;         /* CHRONOS_JOB_OWNER */
@@ -146,7 +144,6 @@ enum runner_outcome { RUNNER_OUTCOME_SUCCEEDED, RUNNER_OUTCOME_FAILED, RUNNER_OU
 /* A task by its names, for the calls that may concern a task that no runner of this process started. */
 struct runner_ref {
 	const char *task_id;
-	int64_t run_id;
 	const char *job;
 };
 

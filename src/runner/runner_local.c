@@ -16,6 +16,7 @@
 #include "exec/exec.h"
 #include "exec/exec_env.h"
 #include "exec/spawn_pool.h"
+#include "history/run_name.h"
 #include "history/run_output_files.h"
 #include "runner/runner_local_internal.h"
 #include "runner/workdirs.h"
@@ -51,6 +52,35 @@ struct launch_batch {
 static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_result *res);
 static void on_output(void *ctx, enum exec_stream s, const char *data, size_t len);
 
+/* Create work/<name> for a task (0700) and work/<name>.task, its task id, which a sweep after a restart reads to
+ * learn whose directory it is (the name alone does not say). Its path goes into cwd. 0, or -errno with err. */
+_Static_assert(RUN_NAME_MAX <= WORKDIRS_NAME_MAX, "a run's name fits the work-dirs thread's");
+
+static int make_work_dir(const struct local *l, const char *task_id, char *cwd, size_t len, char *err, size_t errlen)
+{
+	char name[RUN_NAME_MAX], path[PATH_MAX];
+	size_t n = strlen(task_id);
+	int fd, rc = 0;
+
+	run_name(task_id, name);
+	snprintf(path, sizeof(path), "%s/work/%s%s", l->data_dir, name, WORKDIRS_TASK_SUFFIX);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    write(fd, task_id, n) != (ssize_t)n)
+		rc = -errno;
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(-rc));
+		return rc;
+	}
+	snprintf(cwd, len, "%s/work/%s", l->data_dir, name);
+	if (mkdir(cwd, 0700) < 0 && errno != EEXIST) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create the working directory %.300s: %s", cwd, strerror(errno));
+	}
+	return rc;
+}
+
 /* Everything before a task's spawn: its account, argv, working directory, output files and environment. It runs
  * on a spawn thread while the loop thread waits in exec_start_many(), so it only reads the runner's settings
  * (fixed since its creation) and the spec, and writes its own launch. 0, or -errno with err. */
@@ -60,19 +90,15 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
 	const struct local *l = b->l;
 	const struct runner_spec *s = &b->specs[b->idx[k]];
 	struct launch *ln = &b->launch[k];
-	struct run_output_key key = {s->task_id, s->run_id};
+	struct run_output_key key = {s->task_id};
 	const char *run_as = s->run_as_user && s->run_as_user[0] ? s->run_as_user : l->self.name;
 	int rc;
 
 	if ((rc = exec_account_check(&l->self, run_as, &ln->account, err, errlen)) < 0)
 		return rc;
 	ln->argv = exec_argv_build(s->command, s->args, s->n_args, s->shell);
-	snprintf(ln->cwd, sizeof(ln->cwd), "%s/work/%" PRId64, l->data_dir, s->run_id);
-	if (mkdir(ln->cwd, 0700) < 0 && errno != EEXIST) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot create the working directory %.300s: %s", ln->cwd, strerror(errno));
+	if ((rc = make_work_dir(l, s->task_id, ln->cwd, sizeof(ln->cwd), err, errlen)) < 0)
 		return rc;
-	}
 	if (ln->account.launcher && chown(ln->cwd, ln->account.user.uid, ln->account.user.gid) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot give the working directory %.300s to %s: %s", ln->cwd, run_as,
@@ -111,17 +137,20 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
  * may be started again right after). */
 static void remove_leftovers(const struct local *l, const struct runner_spec *s)
 {
-	struct run_output_key key = {s->task_id, s->run_id};
-	char path[PATH_MAX], err[512];
+	struct run_output_key key = {s->task_id};
+	char path[PATH_MAX], name[RUN_NAME_MAX], err[512];
 	int rc;
 
 	for (int st = 0; st < 2; st++) {
 		run_output_files_path(l->data_dir, &key, (enum run_stream)st, path, sizeof(path));
 		unlink(path);
 	}
-	snprintf(path, sizeof(path), "%s/work/%" PRId64, l->data_dir, s->run_id);
+	run_name(s->task_id, name);
+	snprintf(path, sizeof(path), "%s/work/%s", l->data_dir, name);
 	if ((rc = rmtree_at(AT_FDCWD, path, err, sizeof(err))) < 0 && rc != -ENOENT)
 		log_warnx("could not remove all of %s", err);
+	snprintf(path, sizeof(path), "%s/work/%s%s", l->data_dir, name, WORKDIRS_TASK_SUFFIX);
+	unlink(path);
 }
 
 /* The tasks refused before anything is made for them; true when s is. */
@@ -148,7 +177,6 @@ static struct local_task *task_new(struct local *l, const struct runner_spec *s)
 
 	t->l = l;
 	t->task_id = xstrdup(s->task_id);
-	t->run_id = s->run_id;
 	t->ctx = s->ctx;
 	return t;
 }
@@ -317,6 +345,7 @@ static void local_adopt(struct runner *r, struct runner_task *h, void *ctx)
 static void local_release(struct runner *r, const struct runner_ref *ref, enum runner_outcome outcome)
 {
 	struct local *l = (struct local *)r;
+	char name[RUN_NAME_MAX];
 
 	for (struct local_task *t = l->tasks; t; t = t->next) {
 		if (t->ended && strcmp(t->task_id, ref->task_id) == 0) {
@@ -326,17 +355,20 @@ static void local_release(struct runner *r, const struct runner_ref *ref, enum r
 		}
 	}
 	/* Its process is gone: its working directory goes, or is kept (--keep-work-dirs). */
+	run_name(ref->task_id, name);
 	if (l->workdirs)
-		workdirs_ended(l->workdirs, ref->run_id, outcome == RUNNER_OUTCOME_FAILED || outcome == RUNNER_OUTCOME_LOST,
+		workdirs_ended(l->workdirs, name, outcome == RUNNER_OUTCOME_FAILED || outcome == RUNNER_OUTCOME_LOST,
 		    ref->job, ref->task_id);
 }
 
 static void local_purge(struct runner *r, const struct runner_ref *ref)
 {
 	struct local *l = (struct local *)r;
+	char name[RUN_NAME_MAX];
 
+	run_name(ref->task_id, name);
 	if (l->workdirs)
-		workdirs_remove(l->workdirs, ref->run_id);
+		workdirs_remove(l->workdirs, name);
 }
 
 static void local_free(struct runner *r)
@@ -397,7 +429,7 @@ int runner_local_new(uv_loop_t *loop, const struct runner_local_config *cfg, str
 		return rc;
 	}
 	if (cfg->past)
-		local_sweep_work_dirs(l, cfg->past, cfg->past_ctx);
+		local_sweep_work_dirs(l, cfg->past, cfg->legacy, cfg->past_ctx);
 	*out = &l->base;
 	return 0;
 }

@@ -1,14 +1,13 @@
 /* The embedded agent: a runner (runner/runner.h) that runs the engine's tasks on this machine, as child processes
- * of the server, through exec (posix_spawn in a process group of their own, capped capture, deadline, kill).
- * It holds what the engine does not know: the server's own account and the runAsUser check, each task's argv
- * and environment, its working directory (DATA_DIR/work/<run id>, removed or kept as --keep-work-dirs says, on
- * the work-dirs thread), its output files (the writer's side of history/run_output_files.h), its process, and
- * after a restart the processes an earlier server left behind (found in /proc by the GNOMON_TASK_ID and
- * GNOMON_DATA_DIR of their environment; they cannot be watched any more, so reconciling kills them).
- *
- * It keeps the ends that come while no listener is attached in memory, for the next reconciliation; it has no
- * journal on disk yet, so after a crash of the server what it can say of a task is what /proc still shows.
- * Container jobs are refused at once: it has no container engine yet. */
+ * of the server, through exec (posix_spawn in a process group of their own, capped capture, deadline, kill). It
+ * holds what the engine does not know: the server's own account and the runAsUser check, each task's argv and
+ * environment, its working directory (DATA_DIR/work/<name>, history/run_name.h, removed or kept as --keep-work-dirs
+ * says, on the work-dirs thread), its output files (the writer's side of history/run_output_files.h), its process,
+ * and after a restart the processes an earlier server left behind (found in /proc by the GNOMON_TASK_ID and
+ * GNOMON_DATA_DIR of their environment; they cannot be watched any more, so reconciling kills them). It keeps the
+ * ends that come while no listener is attached in memory, for the next reconciliation; it has no journal on disk
+ * yet, so after a crash of the server what it can say of a task is what /proc still shows. Container jobs are
+ * refused at once: it has no container engine yet. */
 #ifndef GNOMON_RUNNER_RUNNER_LOCAL_H
 #define GNOMON_RUNNER_RUNNER_LOCAL_H
 
@@ -17,6 +16,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "history/run_name.h"
 #include "runner/runner.h"
 #include "runner/workdirs.h"
 
@@ -32,7 +32,7 @@ struct runner_past {
 
 /* 0 with *out filled, -ENOENT when the history has no such run, or another negative errno when it cannot tell
  * (the directory then stays). */
-typedef int (*runner_past_fn)(void *ctx, int64_t run_id, struct runner_past *out);
+typedef int (*runner_past_fn)(void *ctx, const char *task_id, struct runner_past *out);
 
 struct runner_local_config {
 	const char *data_dir;       /* work/ is created there; logs/ must exist (run_output_files_new()) */
@@ -42,13 +42,16 @@ struct runner_local_config {
 	enum workdirs_keep keep_work_dirs;  /* whose working directories are kept when they end */
 	int64_t keep_work_dirs_max; /* bytes the kept ones may use together (0: no cap) */
 	runner_past_fn past;        /* asked about what work/ holds at start-up (NULL: nothing is swept) */
-	void *past_ctx;
+	run_legacy_fn legacy;       /* the task ids of earlier releases' work/<row id> directories, which the sweep
+	                             * renames (NULL: they are left alone) */
+	void *past_ctx;             /* of past and legacy */
 };
 
 /* Create the runner: work/ (0711: each task's account reaches its own directory), the server's account, the
  * spawn threads and the work-dirs thread, which gets what a crash or a stop left in work/ (the directories of
  * ended runs are removed or kept as if those runs had just ended, oldest first; those of runs the history no
- * longer has are removed; those of open runs wait for their recovery; names that are not run ids stay). 0, or a
+ * longer has are removed; those of open runs wait for their recovery; a directory without its task file stays;
+ * those of earlier releases, named by row id, are renamed first when cfg->legacy is set). 0, or a
  * negative errno with a message in err. */
 int runner_local_new(uv_loop_t *loop, const struct runner_local_config *cfg, struct runner **out, char *err,
     size_t errlen) __attribute__((warn_unused_result));

@@ -18,7 +18,6 @@ struct local_task {
 	struct local *l;
 	struct exec_task *exec;      /* while its process runs */
 	char *task_id;
-	int64_t run_id;
 	void *ctx;                   /* the listener's, NULL once detached */
 	bool ended;                  /* ended unheard: result is kept until runner_release() */
 	struct runner_result result;
@@ -51,6 +50,6 @@ bool local_epoch_ok(struct local *l, uint64_t epoch);
 void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, size_t n,
     runner_reconciled_fn done, void *ctx);
 /* Hand what a crash or a stop left in work/ to the work-dirs thread (runner_local_new()). */
-void local_sweep_work_dirs(struct local *l, runner_past_fn past, void *ctx);
+void local_sweep_work_dirs(struct local *l, runner_past_fn past, run_legacy_fn legacy, void *ctx);
 
 #endif

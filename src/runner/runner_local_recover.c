@@ -13,11 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "history/run_name.h"
 #include "runner/runner_local_internal.h"
 #include "runner/workdirs.h"
 #include "util/log.h"
+#include "util/rmtree.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
@@ -168,16 +171,73 @@ void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_i
 	strmap_free(mine);
 }
 
-static int cmp_id(const void *a, const void *b)
+/* A directory of an ended run's, found in work/. */
+struct found {
+	char name[RUN_NAME_MAX];
+	char *task_id;
+	int64_t mtime_ns; /* of its task file: when the run was started */
+};
+
+static int cmp_found(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
+	const struct found *x = a, *y = b;
+	return (x->mtime_ns > y->mtime_ns) - (x->mtime_ns < y->mtime_ns);
 }
 
-/* The run ids named by the entries of work/ (a name that is exactly a positive decimal number), unsorted. */
-static size_t work_dir_ids(const char *path, int64_t **out)
+/* The task id in work/<name>.task (allocated), or NULL. */
+static char *read_task_file(int dirfd, const char *name, int64_t *mtime_ns)
 {
-	size_t n = 0, cap = 0;
+	char file[RUN_NAME_MAX + sizeof(WORKDIRS_TASK_SUFFIX)], buf[65536];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(file, sizeof(file), "%s%s", name, WORKDIRS_TASK_SUFFIX);
+	if ((fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return NULL;
+	n = fstat(fd, &st) == 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	close(fd);
+	if (n <= 0 || (size_t)n == sizeof(buf) - 1)
+		return NULL;
+	*mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	return xstrndup(buf, (size_t)n);
+}
+
+/* Earlier releases named a directory work/<row id>: rename it to its task id's name and write its task file.
+ * Returns the task id (allocated), or NULL when it stays (logged) or went (its run is no longer in the history). */
+static char *migrate_legacy(int dirfd, const char *old, int64_t id, run_legacy_fn legacy, void *ctx, char *name)
+{
+	char *task_id = NULL, file[RUN_NAME_MAX + sizeof(WORKDIRS_TASK_SUFFIX)], err[512];
+	int rc = legacy(ctx, id, &task_id), fd;
+	size_t n;
+
+	if (rc == -ENOENT) {
+		if ((rc = rmtree_at(dirfd, old, err, sizeof(err))) < 0 && rc != -ENOENT)
+			log_warnx("could not remove all of work/%s", err);
+		return NULL;
+	}
+	if (rc < 0) {
+		log_warnx("work/%s: the history cannot tell whose directory this is (%s); it stays", old, strerror(-rc));
+		return NULL;
+	}
+	run_name(task_id, name);
+	snprintf(file, sizeof(file), "%s%s", name, WORKDIRS_TASK_SUFFIX);
+	n = strlen(task_id);
+	fd = openat(dirfd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, task_id, n) != (ssize_t)n || close(fd) < 0 || renameat(dirfd, old, dirfd, name) < 0) {
+		log_warn("work/%s: cannot rename it to work/%s", old, name);
+		if (fd >= 0)
+			unlinkat(dirfd, file, 0);
+		free(task_id);
+		return NULL;
+	}
+	return task_id;
+}
+
+/* The directories in work/ with a task file (and earlier releases', renamed on the way), unsorted. */
+static size_t work_dirs_found(const char *path, run_legacy_fn legacy, void *ctx, struct found **out)
+{
+	size_t n = 0, cap = 0, migrated = 0;
 	struct dirent *de;
 	DIR *d = opendir(path);
 
@@ -187,51 +247,64 @@ static size_t work_dir_ids(const char *path, int64_t **out)
 		return 0;
 	}
 	while ((de = readdir(d)) != NULL) {
-		char *end, back[24];
-		long long v;
-		if (!isdigit((unsigned char)de->d_name[0]))
+		struct found f = {.mtime_ns = 0};
+		int64_t id;
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= RUN_NAME_MAX)
 			continue;
-		errno = 0;
-		v = strtoll(de->d_name, &end, 10);
-		snprintf(back, sizeof(back), "%lld", v);
-		if (errno || *end || v <= 0 || strcmp(back, de->d_name) != 0)
-			continue;
+		if (run_name_legacy(de->d_name, "", &id)) {
+			if (legacy == NULL || (f.task_id = migrate_legacy(dirfd(d), de->d_name, id, legacy, ctx, f.name)) == NULL)
+				continue;
+			migrated++;
+			f.mtime_ns = id; /* before every directory of this release, in their old order */
+		} else {
+			struct stat st;
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+			    (f.task_id = read_task_file(dirfd(d), de->d_name, &f.mtime_ns)) == NULL)
+				continue;
+			memcpy(f.name, de->d_name, strlen(de->d_name) + 1); /* shorter than RUN_NAME_MAX: checked above */
+		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
 			*out = xrealloc(*out, cap * sizeof(**out));
 		}
-		(*out)[n++] = v;
+		(*out)[n++] = f;
 	}
 	closedir(d);
+	if (migrated > 0)
+		log_info("%zu working director%s in %s renamed from the run's row id to its task id's name", migrated,
+		    migrated == 1 ? "y" : "ies", path);
 	return n;
 }
 
-void local_sweep_work_dirs(struct local *l, runner_past_fn past, void *ctx)
+void local_sweep_work_dirs(struct local *l, runner_past_fn past, run_legacy_fn legacy, void *ctx)
 {
 	char path[PATH_MAX];
-	int64_t *ids;
+	struct found *dirs;
 	size_t n, handed = 0;
 
 	snprintf(path, sizeof(path), "%s/work", l->data_dir);
-	n = work_dir_ids(path, &ids);
+	n = work_dirs_found(path, legacy, ctx, &dirs);
 	if (n > 1)
-		qsort(ids, n, sizeof(*ids), cmp_id);
+		qsort(dirs, n, sizeof(*dirs), cmp_found);
 	for (size_t i = 0; i < n; i++) {
 		struct runner_past p = {0};
-		int rc = past(ctx, ids[i], &p);
+		int rc = past(ctx, dirs[i].task_id, &p);
 		if (rc == -ENOENT) {
-			workdirs_remove(l->workdirs, ids[i]);
+			workdirs_remove(l->workdirs, dirs[i].name);
 			handed++;
 		} else if (rc == 0 && p.ended) {
-			workdirs_ended(l->workdirs, ids[i], p.outcome == RUNNER_OUTCOME_FAILED || p.outcome == RUNNER_OUTCOME_LOST,
-			    p.job ? p.job : "", p.task_id ? p.task_id : "");
+			workdirs_ended(l->workdirs, dirs[i].name,
+			    p.outcome == RUNNER_OUTCOME_FAILED || p.outcome == RUNNER_OUTCOME_LOST, p.job ? p.job : "",
+			    dirs[i].task_id);
 			handed++;
 		}
 		free(p.job);
 		free(p.task_id);
+		free(dirs[i].task_id);
 	}
 	if (handed > 0)
 		log_info("%zu working director%s of ended runs found in %s: each is removed or kept as --keep-work-dirs "
 		    "says", handed, handed == 1 ? "y" : "ies", path);
-	free(ids);
+	free(dirs);
 }

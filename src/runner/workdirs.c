@@ -21,7 +21,7 @@ enum op_kind { OP_ENDED, OP_REMOVE };
 /* What the loop posted, oldest first. */
 struct op {
 	enum op_kind kind;
-	int64_t id;
+	char name[WORKDIRS_NAME_MAX]; /* the directory's, in work_dir */
 	bool failed;         /* OP_ENDED: the run ended failed or lost */
 	char *job, *task_id; /* for the log; NULL for OP_REMOVE */
 	struct op *next;
@@ -29,7 +29,7 @@ struct op {
 
 /* A kept directory, in the order kept (the oldest first). Only the thread touches these. */
 struct kept {
-	char key[24]; /* the run id as text: the directory's name and the map's key */
+	char key[WORKDIRS_NAME_MAX]; /* the directory's name and the map's key */
 	int64_t bytes;
 	char *job, *task_id;
 	struct kept *prev, *next;
@@ -72,7 +72,12 @@ static bool keeps(const struct workdirs *w, bool failed)
 static void remove_dir(struct workdirs *w, const char *name, const char *job, const char *task_id)
 {
 	char err[512];
+	char task_file[WORKDIRS_NAME_MAX + sizeof(WORKDIRS_TASK_SUFFIX)];
 	int rc = rmtree_at(w->dirfd, name, err, sizeof(err));
+
+	snprintf(task_file, sizeof(task_file), "%s%s", name, WORKDIRS_TASK_SUFFIX);
+	if (unlinkat(w->dirfd, task_file, 0) < 0 && errno != ENOENT)
+		log_warn("cannot remove work/%s", task_file);
 
 	if (rc < 0 && rc != -ENOENT)
 		log_warnx_kv(LOG_FIELDS(.event = "workdir.error", .job = job, .task_id = task_id),
@@ -114,7 +119,7 @@ static void keep_dir(struct workdirs *w, struct op *op)
 	struct kept *k = xcalloc(1, sizeof(*k));
 	char path[4096];
 
-	snprintf(k->key, sizeof(k->key), "%" PRId64, op->id);
+	snprintf(k->key, sizeof(k->key), "%s", op->name);
 	snprintf(path, sizeof(path), "%s/%s", w->path, k->key);
 	if (strmap_get(w->by_id, k->key) != NULL || tree_disk_usage(path, &k->bytes) < 0) {
 		free(k);
@@ -136,10 +141,9 @@ static void keep_dir(struct workdirs *w, struct op *op)
 
 static void run_op(struct workdirs *w, struct op *op)
 {
-	char name[24];
+	const char *name = op->name;
 	struct kept *k;
 
-	snprintf(name, sizeof(name), "%" PRId64, op->id);
 	if (op->kind == OP_ENDED && keeps(w, op->failed)) {
 		keep_dir(w, op);
 		return;
@@ -250,18 +254,20 @@ static void post(struct workdirs *w, struct op *op)
 	uv_mutex_unlock(&w->lock);
 }
 
-void workdirs_ended(struct workdirs *w, int64_t id, bool failed, const char *job, const char *task_id)
+void workdirs_ended(struct workdirs *w, const char *name, bool failed, const char *job, const char *task_id)
 {
 	struct op *op = xcalloc(1, sizeof(*op));
 
-	*op = (struct op){OP_ENDED, id, failed, xstrdup(job), xstrdup(task_id), NULL};
+	*op = (struct op){.kind = OP_ENDED, .failed = failed, .job = xstrdup(job), .task_id = xstrdup(task_id)};
+	snprintf(op->name, sizeof(op->name), "%s", name);
 	post(w, op);
 }
 
-void workdirs_remove(struct workdirs *w, int64_t id)
+void workdirs_remove(struct workdirs *w, const char *name)
 {
 	struct op *op = xcalloc(1, sizeof(*op));
 
-	*op = (struct op){OP_REMOVE, id, false, NULL, NULL, NULL};
+	*op = (struct op){.kind = OP_REMOVE};
+	snprintf(op->name, sizeof(op->name), "%s", name);
 	post(w, op);
 }

@@ -1,4 +1,5 @@
-/* Runs' working directories (DATA_DIR/work/<run id>) once their runs end (--keep-work-dirs): removed at once,
+/* Runs' working directories (DATA_DIR/work/<name>, the name made from the task id by history/run_name.h, with
+ * the task id in DATA_DIR/work/<name>.task beside it) once their runs end (--keep-work-dirs): removed at once,
  * or kept within a size cap (--keep-work-dirs-max-size), the oldest kept removed first past it. A thread of its
  * own removes and measures them (a run may leave a million files; the loop never waits for that), through
  * util/rmtree: links are never followed out of a directory. What is still queued when the server stops or
@@ -8,6 +9,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#define WORKDIRS_NAME_MAX 128         /* a directory's name, with its NUL (history/run_name.h: RUN_NAME_MAX) */
+#define WORKDIRS_TASK_SUFFIX ".task"  /* the file beside a directory that holds its run's task id */
 
 enum workdirs_keep {
 	WORKDIRS_KEEP_NEVER,  /* remove every run's directory when it ends (the default) */
@@ -28,11 +32,11 @@ int workdirs_new(const char *work_dir, enum workdirs_keep keep, int64_t max_byte
  * stay on disk). NULL is fine. */
 void workdirs_free(struct workdirs *w);
 
-/* A run ended (failed: failed or lost): its directory is removed, or kept (measured and counted against the
- * cap). job and task_id name it in the log. At start-up, call it for the directories found of runs that ended,
- * oldest first. */
-void workdirs_ended(struct workdirs *w, int64_t id, bool failed, const char *job, const char *task_id);
+/* A run ended (failed: failed or lost): its directory `name` (and its task file) is removed, or kept (measured and
+ * counted against the cap). job and task_id name it in the log. At start-up, call it for the directories found of
+ * runs that ended, oldest first. */
+void workdirs_ended(struct workdirs *w, const char *name, bool failed, const char *job, const char *task_id);
 /* Remove a run's directory, kept or not (its history record is gone). */
-void workdirs_remove(struct workdirs *w, int64_t id);
+void workdirs_remove(struct workdirs *w, const char *name);
 
 #endif

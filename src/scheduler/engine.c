@@ -63,6 +63,7 @@ struct engine *engine_new(struct registry *reg, struct store *store, struct sche
 	e->armed_ms = INT64_MAX;
 	e->timer = clock_timer_new(e->clock, on_timer, e);
 	e->prune_timer = clock_timer_new(e->clock, on_prune_timer, e);
+	e->prune_soon = clock_timer_new(e->clock, run_prune_soon, e);
 	return e;
 }
 
@@ -213,6 +214,9 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	run_record_set(&r.reason, reason);
 	r.due_ms = first;
 	r.status = RUN_SKIPPED;
+	r.skipped_from_ms = first;
+	r.skipped_to_ms = last;
+	r.skipped_slots = n;
 	r.end_ms = clock_now(e->clock);
 	rc = store_claim_run(e->store, &r);
 	if (rc == 0)
@@ -495,6 +499,10 @@ void engine_stop(struct engine *e)
 	run_stop_all(e);
 	heap_free(&e->jobs);
 	heap_free(&e->retries);
+	clock_timer_free(e->prune_soon);
+	for (size_t i = 0; i < e->n_prune_jobs; i++)
+		free(e->prune_jobs[i]);
+	free(e->prune_jobs);
 	registry_set_runtime(e->reg, NULL, NULL); /* the jobs' heap nodes, counts and rounds were this engine's */
 	strmap_free(e->runs);
 	free(e);

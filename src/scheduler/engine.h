@@ -18,6 +18,7 @@ struct jobrec;
 struct metrics;
 struct registry;
 struct run_output;
+struct history;
 struct run_record;
 struct runner;
 struct schedule;
@@ -37,6 +38,8 @@ struct engine_config {
 	uint64_t epoch;              /* the leader's epoch, carried by every start (standalone: 1) */
 	struct runner *runner;       /* runs the tasks (borrowed; the engine listens to it from engine_start() to
 	                              * engine_stop()) */
+	struct history *history;     /* ended runs: each end recorded in the store's transaction, pruned after it
+	                              * commits (borrowed) */
 	struct run_output *output;   /* the runs' captured output: removed with their records (borrowed) */
 	struct metrics *metrics;     /* counters and histograms of runs (borrowed) */
 	struct events *events;       /* told about runs and job outcomes (borrowed; NULL: nobody) */

@@ -67,6 +67,9 @@ struct engine {
 	                             * the next turn of the loop (more) */
 	struct clock_timer *prune_timer; /* history retention, hourly */
 	bool more;                  /* due jobs wait for the next turn of the loop */
+	struct clock_timer *prune_soon; /* --history-max-runs for the jobs whose runs just ended, on the next turn */
+	char **prune_jobs;          /* those jobs (owned), each once */
+	size_t n_prune_jobs, cap_prune_jobs;
 	struct registry *reg;
 	struct store *store;
 	struct schedule_zones *zones;
@@ -141,6 +144,11 @@ void run_stop_all(struct engine *e);
 /* Apply the history retention to every job's runs and remove what the pruned runs left (output, kept working
  * directory). */
 void run_prune_history(struct engine *e);
+/* Apply --history-max-runs to a job whose run just ended: on the next turn of the loop, after the transaction that
+ * recorded the end, in one prune with the other jobs whose runs ended in the same turn. */
+void run_prune_job_soon(struct engine *e, const char *job);
+/* The prune_soon timer's callback (ctx: the engine): --history-max-runs for the jobs run_prune_job_soon() named. */
+void run_prune_soon(void *ctx);
 
 /* engine_events.c: what the subscribers of cfg.events are told. */
 /* A run was queued or started (and its job's state changed). */

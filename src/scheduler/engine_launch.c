@@ -42,7 +42,6 @@ static int run_args(const struct job *j, const struct run *r, struct runner_spec
 static void run_spec(const struct engine *e, const struct job *j, struct run *r, struct runner_spec *s)
 {
 	s->task_id = r->rec.task_id;
-	s->run_id = r->rec.id;
 	s->epoch = e->cfg.epoch;
 	s->job = j->name;
 	s->owner = j->owner;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "job/job.h"
+#include "history/history.h"
 #include "job/task_id.h"
 #include "runner/runner.h"
 #include "scheduler/engine_internal.h"
@@ -43,7 +44,7 @@ static enum run_trigger slot_origin(struct engine *e, const struct run_record *s
 		return t;
 	run_record_init(&first);
 	id = task_id_format(stored->due_ms, 0, stored->job, stored->arguments);
-	if (store_get_run(e->store, id, &first) == 0)
+	if (history_get(e->cfg.history, id, &first) == 0)
 		t = first.trigger;
 	free(id);
 	run_record_clear(&first);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "history/history.h"
 #include "history/run_output.h"
 #include "job/job.h"
 #include "job/job_words.h"
@@ -206,23 +207,61 @@ static void job_next(struct engine *e, struct jobrec *rec)
 	}
 }
 
-/* A run's record was pruned: what its run left goes too (its output, and a kept working directory). */
-static void on_pruned(void *ctx, const char *task_id, int64_t id)
+/* A run's record was pruned (and that is committed): what its run left goes too (its output, and a kept working
+ * directory). */
+static void on_pruned(void *ctx, const char *task_id, const char *job)
 {
 	struct engine *e = ctx;
 
-	run_output_remove(e->cfg.output, &(struct run_output_key){task_id, id});
-	runner_purge(e->cfg.runner, &(struct runner_ref){task_id, id, ""});
+	run_output_remove(e->cfg.output, &(struct run_output_key){task_id});
+	runner_purge(e->cfg.runner, &(struct runner_ref){task_id, job});
+}
+
+static void on_retention_done(void *ctx, int n)
+{
+	(void)ctx;
+	if (n > 0)
+		log_info("history retention removed %d run(s)", n);
 }
 
 void run_prune_history(struct engine *e)
 {
-	int64_t older = e->cfg.history_max_age_ms > 0 ? clock_now(e->clock) - e->cfg.history_max_age_ms : RUN_TIME_NONE;
-	int n = store_prune_all_runs(e->store, e->cfg.history_max_runs, older, on_pruned, e);
-	if (n < 0)
-		log_warnx("history retention failed; it is tried again in an hour");
-	else if (n > 0)
-		log_info("history retention removed %d run(s)", n);
+	struct history_retention keep = {
+		.keep = e->cfg.history_max_runs,
+		.older_than_ms = e->cfg.history_max_age_ms > 0 ? clock_now(e->clock) - e->cfg.history_max_age_ms : RUN_TIME_NONE,
+	};
+	if (history_prune(e->cfg.history, &keep, on_pruned, on_retention_done, e) < 0)
+		log_warnx("history retention failed (%s); it is tried again in an hour", history_errmsg(e->cfg.history));
+}
+
+void run_prune_soon(void *ctx)
+{
+	struct engine *e = ctx;
+	struct history_retention keep = {.jobs = (const char *const *)e->prune_jobs, .n_jobs = e->n_prune_jobs,
+	    .keep = e->cfg.history_max_runs, .older_than_ms = RUN_TIME_NONE};
+
+	if (history_prune(e->cfg.history, &keep, on_pruned, NULL, e) < 0)
+		log_warnx("could not prune the history of %zu job(s) whose runs ended (%s); their next run's end or the "
+		    "hourly retention tries again", e->n_prune_jobs, history_errmsg(e->cfg.history));
+	for (size_t i = 0; i < e->n_prune_jobs; i++)
+		free(e->prune_jobs[i]);
+	e->n_prune_jobs = 0;
+}
+
+void run_prune_job_soon(struct engine *e, const char *job)
+{
+	if (e->cfg.history_max_runs <= 0 || e->stopping)
+		return;
+	for (size_t i = 0; i < e->n_prune_jobs; i++)
+		if (strcmp(e->prune_jobs[i], job) == 0)
+			return;
+	if (e->n_prune_jobs == e->cap_prune_jobs) {
+		e->cap_prune_jobs = e->cap_prune_jobs ? 2 * e->cap_prune_jobs : 16;
+		e->prune_jobs = xrealloc(e->prune_jobs, e->cap_prune_jobs * sizeof(*e->prune_jobs));
+	}
+	e->prune_jobs[e->n_prune_jobs++] = xstrdup(job);
+	if (e->n_prune_jobs == 1)
+		clock_timer_start(e->prune_soon, 0);
 }
 
 /* Does the engine hold a run of the job other than r (waiting, blocked, pending, queued or running)? */
@@ -344,20 +383,23 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 	r->rec.status = status;
 	if (r->rec.end_ms == RUN_TIME_NONE)
 		r->rec.end_ms = now;
+	if (status == RUN_SKIPPED && r->rec.skipped_slots == 0) {
+		/* a slot that came too late to run (or had to give way): it covers itself */
+		r->rec.skipped_from_ms = r->rec.skipped_to_ms = r->rec.due_ms;
+		r->rec.skipped_slots = 1;
+	}
 	if (reason)
 		run_record_set(&r->rec.reason, reason);
 	if (store_begin(e->store) == 0) {
 		if (rec)
 			retry = apply_outcome(e, rec, r, now);
-		ok = store_put_run(e->store, &r->rec) == 0 && (rec == NULL || engine_save_job(e, rec) == 0) &&
+		ok = history_record(e->cfg.history, &r->rec, NULL, NULL) == 0 &&
+		    (rec == NULL || engine_save_job(e, rec) == 0) &&
 		    (retry == NULL || store_claim_run(e->store, &retry->rec) == 0);
 		/* A success, or a softError job's final failure, counts for its children (Chronos). */
 		if (ok && rec && (status == RUN_SUCCEEDED || (retry == NULL && rec->job->soft_error &&
 					 (status == RUN_FAILED || status == RUN_LOST))))
 			ok = deps_parent_done(e, rec, r->rec.task_id, &children) == 0;
-		if (ok && rec && e->cfg.history_max_runs > 0)
-			ok = store_prune_runs(e->store, rec->job->name, e->cfg.history_max_runs, RUN_TIME_NONE, on_pruned,
-				 e) >= 0;
 		ok = ok && store_commit(e->store) == 0;
 		if (!ok)
 			store_rollback(e->store);
@@ -383,6 +425,9 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 		return;
 	}
 	engine_tell_outcome(e, rec, &r->rec, retry != NULL, before.disabled, before.errors_since_last_success);
+	/* Retention leaves the transaction that recorded the end: it is applied once that has committed. */
+	if (rec)
+		run_prune_job_soon(e, rec->job->name);
 	log_info_kv(LOG_FIELDS(.event = "run.finished", .job = r->rec.job, .task_id = r->rec.task_id,
 			.status = run_status_name(status)),
 	    "run %s %s%s%s", r->rec.task_id, run_status_name(status), reason ? ": " : "", reason ? reason : "");
@@ -395,7 +440,7 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 	}
 	/* Its end is recorded: the runner may forget it and clean up after it. */
 	if (r->rec.start_ms != RUN_TIME_NONE)
-		runner_release(e->cfg.runner, &(struct runner_ref){r->rec.task_id, r->rec.id, r->rec.job},
+		runner_release(e->cfg.runner, &(struct runner_ref){r->rec.task_id, r->rec.job},
 		    runner_outcome_of(status));
 	forget(e, r);
 	run_free(r);

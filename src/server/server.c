@@ -16,6 +16,7 @@
 #include "api/guard.h"
 #include "api/http.h"
 #include "api/prometheus.h"
+#include "history/history_sqlite.h"
 #include "history/run_output_files.h"
 #include "runner/runner_local.h"
 #include "job/job.h"
@@ -52,6 +53,7 @@ struct server {
 	struct server_role *role;    /* the scheduling role: the engine while this server leads */
 	struct control *control;     /* the API's commands (over the engine, registry and store) */
 	struct notify *notify;
+	struct history *history;
 	struct run_output *output;
 	struct runner *runner;
 	struct clock *clock;       /* the engine's: CLOCK_REALTIME and the loop's timers */
@@ -242,15 +244,25 @@ static void warn_if_root(const struct server_config *cfg)
 		    "runAsUser root", cfg->user);
 }
 
+/* The task id of a run by the name earlier releases gave its files, its row id (the start-up migrations). */
+static int legacy_task_id(void *ctx, int64_t id, char **task_id)
+{
+	struct server *srv = ctx;
+	return history_sqlite_legacy_task_id(srv->history, id, task_id);
+}
+
 /* What the history says of a run whose working directory a crash or a stop left behind (the embedded agent's
  * sweep at start-up). */
-static int past_run(void *ctx, int64_t run_id, struct runner_past *out)
+static int past_run(void *ctx, const char *task_id, struct runner_past *out)
 {
+	struct server *srv = ctx;
 	struct run_record r;
 	int rc;
 
 	run_record_init(&r);
-	if ((rc = store_get_run_by_id(ctx, run_id, &r)) == 0 && run_status_is_final(r.status)) {
+	if ((rc = history_get(srv->history, task_id, &r)) == -ENOENT)
+		rc = store_get_run(srv->store, task_id, &r); /* open: its recovery handles it */
+	if (rc == 0 && run_status_is_final(r.status)) {
 		out->ended = true;
 		out->outcome = r.status == RUN_SUCCEEDED ? RUNNER_OUTCOME_SUCCEEDED
 		    : r.status == RUN_KILLED		 ? RUNNER_OUTCOME_KILLED
@@ -272,7 +284,8 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 		.spawn_threads = srv->cfg.spawn_threads > 0 ? (unsigned)srv->cfg.spawn_threads : spawn_threads_default(),
 		.keep_work_dirs_max = srv->cfg.keep_work_dirs_max_size,
 		.past = past_run,
-		.past_ctx = srv->store,
+		.legacy = legacy_task_id,
+		.past_ctx = srv,
 	};
 
 	if (workdirs_keep_parse(srv->cfg.keep_work_dirs, &rcfg.keep_work_dirs) < 0)
@@ -303,10 +316,14 @@ static int start(struct server *srv)
 		log_warnx("%s", err);
 		return -1;
 	}
-	if (run_output_files_new(srv->cfg.data_dir, &srv->output, err, sizeof(err)) < 0) {
+	if (history_sqlite_new(store_connection(srv->store), &srv->history, err, sizeof(err)) < 0 ||
+	    run_output_files_new(srv->cfg.data_dir, &srv->output, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return -1;
 	}
+	/* earlier releases' output files were named by row id */
+	if (run_output_files_migrate(srv->cfg.data_dir, legacy_task_id, srv) < 0)
+		log_warn("cannot read %s/logs to rename earlier releases' output files", srv->cfg.data_dir);
 	srv->reg = registry_new();
 	srv->zones = schedule_zones_new();
 	srv->metrics = metrics_new(clock_now_ms());
@@ -347,6 +364,7 @@ static int start(struct server *srv)
 		.log_cap = (size_t)srv->cfg.log_cap,
 		.clock = srv->clock,
 		.runner = srv->runner,
+		.history = srv->history,
 		.output = srv->output,
 		.metrics = srv->metrics,
 		.events = srv->events,
@@ -373,6 +391,7 @@ static int start(struct server *srv)
 		.defaults = &srv->defaults,
 		.metrics = srv->metrics,
 		.leader = srv->leader,
+		.history = srv->history,
 		.output = srv->output,
 		.control = srv->control,
 		.events = srv->events,
@@ -429,6 +448,7 @@ static void stop(struct server *srv)
 	events_free(srv->events);
 	schedule_zones_free(srv->zones);
 	registry_free(srv->reg);
+	history_free(srv->history); /* before the store, whose connection it uses */
 	store_close(srv->store);
 	run_output_free(srv->output);
 	api_guard_free(srv->guard);

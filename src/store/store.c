@@ -75,6 +75,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX runs_skips ON runs(id) WHERE status = 'skipped'",
 	/* deleting a job removes the rounds it is a parent in */
 	"CREATE INDEX rounds_by_parent ON rounds(parent)",
+	/* what a skipped record covers, as fields (NULL in records written before) */
+	"ALTER TABLE runs ADD COLUMN skipped_from_ms INTEGER;"
+	"ALTER TABLE runs ADD COLUMN skipped_to_ms INTEGER;"
+	"ALTER TABLE runs ADD COLUMN skipped_slots INTEGER",
 };
 
 #define STMT_CACHE 32
@@ -225,6 +229,11 @@ void store_close(struct store *s)
 		close(s->lock_fd);
 	free(s->path);
 	free(s);
+}
+
+struct sqlite3 *store_connection(struct store *s)
+{
+	return s->db;
 }
 
 const char *store_errmsg(const struct store *s)

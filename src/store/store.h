@@ -42,6 +42,10 @@ int store_load_job_states(struct store *s,
     int (*fn)(void *ctx, const char *name, const struct store_job_state *st), void *ctx)
     __attribute__((warn_unused_result));
 
+/* The store's SQLite connection, for the history's SQLite backend (history/history_sqlite.h), which shares it:
+ * what the history writes inside a store transaction commits or rolls back with it. */
+struct sqlite3 *store_connection(struct store *s);
+
 /* The last error of a call that failed (SQLite's message, with the system's for an I/O error), for messages. A
  * write that fails because the disk is full returns -ENOSPC ("database or disk is full"); other failures -EIO. */
 const char *store_errmsg(const struct store *s);

@@ -6,6 +6,7 @@ then SIGKILL) and checks that a graceful stop exited 0 and that no sanitizer rep
 """
 
 import datetime
+import hashlib
 import http.client
 import json as jsonlib
 import os
@@ -60,6 +61,21 @@ def wait_until(predicate, timeout, interval=0.02, what="condition"):
         if time.monotonic() >= deadline:
             raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
         time.sleep(interval)
+
+
+def run_file_name(task_id):
+    """The name of a run's files in the data dir (logs/NAME.stdout, work/NAME), as src/history/run_name.c makes it
+    from the task id: its first 48 bytes with every byte outside [A-Za-z0-9._-] turned into '_' (and a leading '.'
+    or '-' too), '-', then the first 128 bits of its SHA-256 in hex."""
+    raw = task_id.encode()
+    prefix = bytes(c if chr(c) in _NAME_SAFE else ord("_") for c in raw[:48]).decode()
+    if prefix[:1] in (".", "-"):
+        prefix = "_" + prefix[1:]
+    digest = hashlib.sha256(raw).hexdigest()[:32]
+    return prefix + "-" + digest if prefix else digest
+
+
+_NAME_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
 def now_ms():

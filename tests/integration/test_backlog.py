@@ -63,6 +63,9 @@ class Backlog(GnomonTestCase):
         self.assertEqual((last - first) % period_ms, 0, record)
         self.assertLess(last, restarted - 60000 + 5000, record)
         self.assertGreater(last, restarted - 60000 - 30000, record)
+        # The same as fields (issue 11): the first and last due time and the number of slots.
+        self.assertEqual((parse_iso(record["skippedFrom"]), parse_iso(record["skippedTo"]), record["skippedSlots"]),
+                         (first, last, int(n)), record)
         return int(n)
 
     def test_periods_under_a_second_are_refused(self):

@@ -348,6 +348,7 @@ class RunsWithHistory(RunsTestCase):
         return ids
 
     def write_log(self, row_id, stream, data):
+        """As earlier releases named the files (by row id): the server renames them at start-up."""
         with open(os.path.join(self.server.data_dir, "logs", "%d.%s" % (row_id, stream)), "wb") as f:
             f.write(data)
 
@@ -383,24 +384,35 @@ class RunsWithHistory(RunsTestCase):
         self.assertEqual((failed[0]["exitCode"], failed[0]["durationMs"], failed[0]["stdoutBytes"]), (2, 65000, 11))
 
     def test_paging(self):
-        ids = sorted(self.rows.values(), reverse=True)
+        """Pages are asked for with the opaque cursor `next` of the page before; the numeric `before=` of earlier releases (a run's
+        id) is still taken; a cursor stays good when the run it came after is pruned."""
+        ids = [t for t, _ in sorted(self.rows.items(), key=lambda kv: kv[1], reverse=True)]  # task ids, newest first
         self.assertEqual(len(ids), 27)
         first = self.runs()
-        self.assertEqual([r["id"] for r in first["runs"]], ids[:20])
-        self.assertEqual(first["next"], ids[19])
-        rest = self.runs("?before=%d" % first["next"])
-        self.assertEqual([r["id"] for r in rest["runs"]], ids[20:])
+        self.assertEqual([r["taskId"] for r in first["runs"]], ids[:20])
+        self.assertIsInstance(first["next"], str)
+        rest = self.runs("?before=" + q(first["next"]))
+        self.assertEqual([r["taskId"] for r in rest["runs"]], ids[20:])
         self.assertIsNone(rest["next"])
         seen, before = [], None
         while True:
-            page = self.runs("?limit=9" + ("&before=%d" % before if before else ""))
-            seen += [r["id"] for r in page["runs"]]
+            page = self.runs("?limit=9" + ("&before=" + q(before) if before else ""))
+            seen += [r["taskId"] for r in page["runs"]]
             if page["next"] is None:
                 break
             before = page["next"]
         self.assertEqual(seen, ids)
         self.assertEqual(self.runs("?limit=27")["next"], None)
-        self.assertEqual(self.runs("?limit=26")["next"], ids[25])
+        self.assertIsInstance(self.runs("?limit=26")["next"], str)
+        legacy = self.runs("?before=%d" % self.rows[ids[19]])
+        self.assertEqual([r["taskId"] for r in legacy["runs"]], ids[20:])
+        db = sqlite3.connect(os.path.join(self.server.data_dir, "gnomon.db"), timeout=10)
+        try:
+            db.execute("DELETE FROM runs WHERE task_id = ?", (ids[19],))
+            db.commit()
+        finally:
+            db.close()
+        self.assertEqual([r["taskId"] for r in self.runs("?before=" + q(first["next"]))["runs"]], ids[20:])
 
     def test_log(self):
         path = "%s/runs/%s/log" % (API, q(self.killed_id))
@@ -443,8 +455,9 @@ class RunsWithHistory(RunsTestCase):
                 self.assertEqual(lines[2].split()[-8:], ["retry", "1", "killed"] +
                                  start.strftime("%Y-%m-%d %H:%M:%S %Z").split() + ["500ms", "SIGKILL"])
         self.assertTrue(lines[2].startswith(self.killed_id + " "), lines[2])
-        self.assertEqual(lines[3], "(more: gnomon runs %s --before %d)" % (self.JOB, self.rows[self.killed_id]))
-        rc, out, err = self.gnomon("runs", self.JOB, "--before", str(self.rows[self.killed_id]), "--limit=1")
+        cursor = self.runs("?limit=2")["next"]
+        self.assertEqual(lines[3], "(more: gnomon runs %s --before %s)" % (self.JOB, cursor))
+        rc, out, err = self.gnomon("runs", self.JOB, "--before", cursor, "--limit=1")
         self.assertEqual(rc, 0, err)
         self.assertIn("1m05s", out.decode())
         rc, out, err = self.gnomon("runs", self.JOB, "--json", "--limit", "5")

@@ -14,7 +14,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import BIN, GnomonTestCase, Server, main, now_ms, sched, wait_until  # noqa: E402
+from gnomon_harness import BIN, GnomonTestCase, Server, main, now_ms, run_file_name, sched, wait_until  # noqa: E402
 from gnomon_harness import iso_ms as iso, parse_iso_ms as parse_iso  # noqa: E402
 
 V1 = "/v1/scheduler"
@@ -207,7 +207,8 @@ class Outcomes(SchedulerTestCase):
         self.server.request("PUT", V1 + "/job/who")
         run = self.wait_runs("who", lambda r: self.finished(r, 1))[0]
         self.assertEqual(run["status"], "succeeded", run)
-        self.assertEqual(self.log(run["taskId"]), "nobody\n%s/work/%d\n" % (self.server.data_dir, run["id"]))
+        self.assertEqual(self.log(run["taskId"]),
+                         "nobody\n%s/work/%s\n" % (self.server.data_dir, run_file_name(run["taskId"])))
         self.add_job(sched("ghost", "true", schedule="R/2030-01-01T00:00:00Z/P1D", runAsUser="no-such-user",
                            retries=0))
         self.server.request("PUT", V1 + "/job/ghost")
@@ -309,10 +310,11 @@ class HistoryAndStats(SchedulerTestCase):
         self.run_times("keep2", 4, srv)
         runs = self.runs("keep2", srv)
         self.assertEqual(len(runs), 2, runs)
+        names = sorted(run_file_name(r["taskId"]) for r in runs)
         logs = sorted(os.listdir(os.path.join(srv.data_dir, "logs")))
-        self.assertEqual(logs, sorted("%d.stdout" % r["id"] for r in runs))
+        self.assertEqual(logs, [n + ".stdout" for n in names])
         work = os.path.join(srv.data_dir, "work")
-        wait_until(lambda: sorted(os.listdir(work)) == sorted(str(r["id"]) for r in runs), 10,
+        wait_until(lambda: sorted(os.listdir(work)) == sorted(names + [n + ".task" for n in names]), 10,
                    what="the working directories of the pruned runs removed")
 
     def test_retention_by_age_applies_to_old_records(self):

@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import BIN, GnomonTestCase, main, sched, wait_until  # noqa: E402
+from gnomon_harness import BIN, GnomonTestCase, main, run_file_name, sched, wait_until  # noqa: E402
 
 V1 = "/v1/scheduler"
 FINAL = {"succeeded", "failed", "killed", "lost", "skipped"}
@@ -25,7 +25,11 @@ class WorkDirTestCase(GnomonTestCase):
         return os.path.join((srv or self.server).data_dir, "work")
 
     def listing(self, srv=None):
-        return sorted(os.listdir(self.work(srv)), key=lambda n: (len(n), n))
+        """The directories in work/ (each run's beside its NAME.task file, which names its task)."""
+        return sorted((n for n in os.listdir(self.work(srv)) if not n.endswith(".task")), key=lambda n: (len(n), n))
+
+    def dir_of(self, run):
+        return os.path.join(self.work(), run_file_name(run["taskId"]))
 
     def run_once(self, name, srv=None):
         """Run the job now and wait for the run's end; the run."""
@@ -42,7 +46,8 @@ class WorkDirTestCase(GnomonTestCase):
         return body["runs"]
 
     def wait_listing(self, expected, srv=None, what="the working directories"):
-        expected = sorted((str(x) for x in expected), key=lambda n: (len(n), n))
+        expected = sorted((run_file_name(x["taskId"]) if isinstance(x, dict) else str(x) for x in expected),
+                          key=lambda n: (len(n), n))
         try:
             return wait_until(lambda: self.listing(srv) == expected, 20, interval=0.05, what=what)
         except AssertionError:
@@ -58,6 +63,7 @@ class Never(WorkDirTestCase):
         ok, bad = self.run_once("ok"), self.run_once("bad")
         self.assertEqual((ok["status"], bad["status"]), ("succeeded", "failed"))
         self.wait_listing([])
+        wait_until(lambda: os.listdir(self.work()) == [], 10, what="the task files removed with their directories")
 
     def test_links_out_of_the_directory_are_not_followed(self):
         outside = tempfile.mkdtemp(prefix="gnomon-it-outside-")
@@ -95,11 +101,11 @@ class Failed(WorkDirTestCase):
                              what="killed running")[0]
         self.server.request("DELETE", V1 + "/task/kill/killed")
         wait_until(lambda: self.runs("killed")[0]["status"] == "killed", 20, what="the kill")
-        self.wait_listing([bad["id"]])
-        with open(os.path.join(self.work(), str(bad["id"]), "note")) as f:
+        self.wait_listing([bad])
+        with open(os.path.join(self.dir_of(bad), "note")) as f:
             self.assertEqual(f.read(), "evidence\n")
-        self.assertNotIn(str(ok["id"]), self.listing())
-        self.assertNotIn(str(running["id"]), self.listing())
+        self.assertNotIn(run_file_name(ok["taskId"]), self.listing())
+        self.assertNotIn(run_file_name(running["taskId"]), self.listing())
         # A run the server lost when it died keeps its directory too.
         self.add_job(sched("lost", "touch here; sleep 30", retries=0))
         self.server.request("PUT", V1 + "/job/lost")
@@ -108,8 +114,8 @@ class Failed(WorkDirTestCase):
         self.server.start()
         self.assertEqual(wait_until(lambda: self.runs("lost")[0]["status"] in FINAL and self.runs("lost")[0], 20,
                                     what="the lost run")["status"], "lost")
-        self.wait_listing([bad["id"], lost["id"]])
-        self.assertTrue(os.path.exists(os.path.join(self.work(), str(lost["id"]), "here")))
+        self.wait_listing([bad, lost])
+        self.assertTrue(os.path.exists(os.path.join(self.dir_of(lost), "here")))
 
 
 class Always(WorkDirTestCase):
@@ -119,8 +125,8 @@ class Always(WorkDirTestCase):
         self.add_job(sched("ok", "echo a > a"))
         self.add_job(sched("bad", "echo b > b; exit 1", retries=0))
         ok, bad = self.run_once("ok"), self.run_once("bad")
-        self.wait_listing([ok["id"], bad["id"]])
-        self.assertEqual(os.listdir(os.path.join(self.work(), str(ok["id"]))), ["a"])
+        self.wait_listing([ok, bad])
+        self.assertEqual(os.listdir(os.path.join(self.dir_of(ok))), ["a"])
 
 
 class Cap(WorkDirTestCase):
@@ -133,24 +139,24 @@ class Cap(WorkDirTestCase):
         self.add_job(sched("empty", "true"))
         ids = []
         for _ in range(2):
-            ids.append(self.run_once("fill")["id"])
+            ids.append(self.run_once("fill"))
         self.wait_listing(ids)
-        empty = self.run_once("empty")["id"]
+        empty = self.run_once("empty")
         self.wait_listing(ids + [empty])
-        ids.append(self.run_once("fill")["id"])
+        ids.append(self.run_once("fill"))
         self.wait_listing(ids[1:] + [empty], what="the oldest kept directory removed")
-        ids.append(self.run_once("fill")["id"])
+        ids.append(self.run_once("fill"))
         self.wait_listing([empty] + ids[2:], what="the next oldest removed")
         self.assertIn("was removed, the oldest while the kept ones used more than --keep-work-dirs-max-size",
                       self.server.log())
 
     def test_the_cap_counts_what_was_kept_before_a_restart(self):
         self.add_job(sched("fill", "head -c 122880 /dev/urandom > data"))
-        first = self.run_once("fill")["id"]
-        second = self.run_once("fill")["id"]
+        first = self.run_once("fill")
+        second = self.run_once("fill")
         self.wait_listing([first, second])
         self.server.restart()
-        third = self.run_once("fill")["id"]
+        third = self.run_once("fill")
         self.wait_listing([second, third], what="the oldest, kept before the restart, removed")
 
 
@@ -167,7 +173,8 @@ class Leftovers(WorkDirTestCase):
     def test_a_crash_between_a_runs_end_and_its_removal(self):
         """What a stopped or killed server left in work/ is removed at start-up (never) or kept as the policy
         says: directories of ended runs, of runs no longer in the history, of the run the crash interrupted.
-        Names that are not run ids are not gnomon's: they stay."""
+        Names that are not run ids are not gnomon's: they stay. Earlier releases named the directories by row id: those are
+        renamed to their task id's name at start-up (or removed when the history no longer has their run)."""
         self.add_job(sched("ok", "true"))
         self.add_job(sched("bad", "exit 1", retries=0))
         ok, bad = self.run_once("ok"), self.run_once("bad")
@@ -175,10 +182,13 @@ class Leftovers(WorkDirTestCase):
         self.server.request("PUT", V1 + "/job/long")
         long_run = wait_until(lambda: [r for r in self.runs("long") if r["status"] == "running"], 20,
                               what="long running")[0]
-        self.wait_listing([long_run["id"]])
+        self.wait_listing([long_run])
         self.server.kill9()
-        for name in [ok["id"], bad["id"], 987654321]:
-            self.make_tree(os.path.join(self.work(), str(name)))
+        for run in [ok, bad]:
+            self.make_tree(self.dir_of(run))
+            with open(self.dir_of(run) + ".task", "w") as f:
+                f.write(run["taskId"])
+        self.make_tree(os.path.join(self.work(), "987654321"))
         self.make_tree(os.path.join(self.work(), "not-a-run"), locked=False)
         self.server.start()
         self.wait_listing(["not-a-run"], what="the leftovers removed")
@@ -187,11 +197,11 @@ class Leftovers(WorkDirTestCase):
 
         # The same leftovers under --keep-work-dirs failed: the failed run's stays.
         self.server.stop()
-        for name in [ok["id"], bad["id"]]:
-            self.make_tree(os.path.join(self.work(), str(name)))
+        for run in [ok, bad]:
+            self.make_tree(os.path.join(self.work(), str(run["id"])))  # the names of earlier releases
         self.server.extra_args += ["--keep-work-dirs", "failed"]
         self.server.start()
-        self.wait_listing([bad["id"], "not-a-run"], what="the failed run's directory kept, the other removed")
+        self.wait_listing([bad, "not-a-run"], what="the failed run's directory kept, the other removed")
 
 
 class Options(WorkDirTestCase):

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "history/history.h"
+#include "history/history_sqlite.h"
 #include "history/run_output.h"
 #include "history/run_output_files.h"
 #include "control/control.h"
@@ -85,6 +87,7 @@ struct sim {
 	struct events *events;
 	struct metrics *metrics;
 	struct run_output *output;
+	struct history *history;
 	struct runner *runner;
 	struct engine *engine;
 	struct control *control;  /* over the engine of the moment */
@@ -291,8 +294,8 @@ static void check_scheduled(struct sim *s, sqlite3 *db, struct sim_job *sj, int6
 		due[n++] = t;
 	}
 	outcomes = xcalloc(n + 1, sizeof(*outcomes));
-	sqlite3_prepare_v2(db, "SELECT due_ms, attempt, trigger, status, reason, task_id FROM runs WHERE job = ? "
-	    "ORDER BY due_ms, attempt", -1, &st, NULL);
+	sqlite3_prepare_v2(db, "SELECT due_ms, attempt, trigger, status, reason, task_id, skipped_slots FROM runs "
+	    "WHERE job = ? ORDER BY due_ms, attempt", -1, &st, NULL);
 	sqlite3_bind_text(st, 1, sj->name, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW && s->check.violations == 0) {
 		int64_t d = sqlite3_column_int64(st, 0);
@@ -318,7 +321,11 @@ static void check_scheduled(struct sim *s, sqlite3 *db, struct sim_job *sj, int6
 			break;
 		}
 		if (strcmp(status, "skipped") == 0) {
-			int64_t m = skipped_slots(reason);
+			/* the record's own count; its reason says the same (checked) */
+			int64_t m = sqlite3_column_int64(st, 6);
+			if (sqlite3_column_type(st, 6) == SQLITE_NULL || m != skipped_slots(reason))
+				sim_violation(&s->check, "job %s: skipped record %s covers %" PRId64 " slots, its reason says "
+				    "'%s'", sj->name, task_id, m, reason);
 			for (int64_t q = 0; q < m && k + (size_t)q < n; q++)
 				outcomes[k + (size_t)q]++;
 			continue;
@@ -469,7 +476,7 @@ static int run_one(const struct options *opt, uint64_t seed)
 	}
 	snprintf(s.db_path, sizeof(s.db_path), "%s/gnomon.db", s.dir);
 	if (store_open(s.dir, &s.store, err, sizeof(err)) < 0 || run_output_files_new(s.dir, &s.output, err,
-	    sizeof(err)) < 0) {
+	    sizeof(err)) < 0 || history_sqlite_new(store_connection(s.store), &s.history, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sim: %s\n", err);
 		exit(2);
 	}
@@ -488,6 +495,7 @@ static int run_one(const struct options *opt, uint64_t seed)
 		.log_cap = 4096,
 		.clock = sim_clock_base(s.clock),
 		.runner = s.runner,
+		.history = s.history,
 		.output = s.output,
 		.metrics = s.metrics,
 		.events = s.events,
@@ -528,6 +536,7 @@ static int run_one(const struct options *opt, uint64_t seed)
 	events_free(s.events);
 	registry_free(s.reg);
 	schedule_zones_free(s.zones);
+	history_free(s.history); /* before the store, whose connection it uses */
 	store_close(s.store);
 	strmap_free(s.by_name);
 	free(s.jobs);

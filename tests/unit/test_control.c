@@ -16,6 +16,8 @@
 #include <uv.h>
 
 #include "control/control.h"
+#include "history/history.h"
+#include "history/history_sqlite.h"
 #include "job/job.h"
 #include "job/job_json.h"
 #include "runner/runner.h"
@@ -141,6 +143,7 @@ struct fixture {
 	struct schedule_zones *zones;
 	struct fake_runner *runner;
 	struct clock *clock;
+	struct history *history;
 	struct engine *engine;
 	struct control *control;
 };
@@ -163,6 +166,8 @@ static int setup(void **state)
 	cfg.runner = &f->runner->base;
 	f->clock = clock_uv_new(&f->loop);
 	cfg.clock = f->clock;
+	assert_int_equal(history_sqlite_new(store_connection(f->store), &f->history, err, sizeof(err)), 0);
+	cfg.history = f->history;
 	f->engine = engine_new(f->reg, f->store, f->zones, &cfg);
 	assert_int_equal(engine_start(f->engine), 0);
 	f->control = control_new(&(struct control_config){.reg = f->reg, .store = f->store, .engine = f->engine,
@@ -182,6 +187,7 @@ static int teardown(void **state)
 	runner_free(&f->runner->base);
 	registry_free(f->reg);
 	schedule_zones_free(f->zones);
+	history_free(f->history);
 	store_close(f->store);
 	char err[256];
 	assert_int_equal(rmtree_at(AT_FDCWD, f->dir, err, sizeof(err)), 0);

@@ -1,6 +1,7 @@
 /* The run-output interface over local files: a stream that was never written reads as empty (and what is
  * written later is read by the same reader, as a follower sees it), tails of every size, removal. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,12 +50,12 @@ static char *drain(struct run_output_reader *r, char *buf, size_t len)
 static void test_follow(void **state)
 {
 	struct run_output *o = *state;
-	struct run_output_key key = {"ct:1:0:a:", 7};
+	struct run_output_key key = {"ct:1:0:a:"};
 	struct run_output_reader *r;
 	char path[4096], buf[256];
 
 	run_output_files_path(dir, &key, RUN_STDERR, path, sizeof(path));
-	assert_string_equal(strrchr(path, '/'), "/7.stderr");
+	assert_string_equal(strrchr(path, '/'), "/ct_1_0_a_-d83de2802e6429eefaa2689cac61a5ae.stderr");
 	assert_int_equal(run_output_open(o, &key, RUN_STDOUT, &r), 0);
 	assert_string_equal(drain(r, buf, sizeof(buf)), ""); /* nothing written yet */
 	put(&key, RUN_STDOUT, "one\n");
@@ -81,7 +82,7 @@ static void test_tail(void **state)
 		{1, "9", 10},
 	};
 	struct run_output *o = *state;
-	struct run_output_key key = {"ct:2:0:a:", 8};
+	struct run_output_key key = {"ct:2:0:a:"};
 	char buf[128];
 	size_t len;
 	int64_t size;
@@ -100,7 +101,7 @@ static void test_tail(void **state)
 static void test_remove(void **state)
 {
 	struct run_output *o = *state;
-	struct run_output_key key = {"ct:3:0:a:", 9};
+	struct run_output_key key = {"ct:3:0:a:"};
 	char buf[16];
 	size_t len;
 	int64_t size;
@@ -123,6 +124,65 @@ static void test_stream_names(void **state)
 	assert_int_equal(run_stream_parse("stderr", &s), 0);
 	assert_int_equal(s, RUN_STDERR);
 	assert_int_equal(run_stream_parse("stdin", &s), -EINVAL);
+}
+
+/* Earlier releases' names for a run's files: row 5 is ct:5:0:a:, row 6 was pruned, row 7 cannot be looked up now. */
+static int legacy(void *ctx, int64_t id, char **task_id)
+{
+	(void)ctx;
+	if (id == 5) {
+		*task_id = strdup("ct:5:0:a:");
+		return 0;
+	}
+	return id == 7 ? -EIO : -ENOENT;
+}
+
+static void put_file(const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/logs/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static bool file_exists(const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/logs/%s", dir, name);
+	return stat(path, &st) == 0;
+}
+
+/* The migration from row-id names: renamed to the task id's, removed when the run is gone, left when unsure;
+ * names that are not row ids are not touched. Run twice: the second time finds nothing to do. */
+static void test_migrate(void **state)
+{
+	struct run_output *o = *state;
+	struct run_output_key key = {"ct:5:0:a:"};
+	struct run_output_reader *r;
+	char buf[64];
+
+	put_file("5.stdout", "five out\n");
+	put_file("5.stderr", "five err\n");
+	put_file("6.stdout", "pruned\n");
+	put_file("7.stdout", "unsure\n");
+	put_file("05.stdout", "not a row id\n");
+	put_file("5.stdin", "not a stream\n");
+	assert_int_equal(run_output_files_migrate(dir, legacy, NULL), 2);
+	assert_false(file_exists("5.stdout"));
+	assert_false(file_exists("5.stderr"));
+	assert_false(file_exists("6.stdout"));
+	assert_true(file_exists("7.stdout"));
+	assert_true(file_exists("05.stdout"));
+	assert_true(file_exists("5.stdin"));
+	assert_int_equal(run_output_open(o, &key, RUN_STDERR, &r), 0);
+	assert_string_equal(drain(r, buf, sizeof(buf)), "five err\n");
+	run_output_close(r);
+	assert_int_equal(run_output_files_migrate(dir, legacy, NULL), 0);
 }
 
 static int setup(void **state)
@@ -151,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_tail),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_stream_names),
+		cmocka_unit_test(test_migrate),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "exec/launcher.h"
+#include "history/run_name.h"
 #include "history/run_output.h"
 #include "history/run_output_files.h"
 #include "runner/runner.h"
@@ -114,39 +115,43 @@ static const struct seen *seen_of(const struct fixture *f, const char *task_id)
 	abort();
 }
 
-/* Whether DATA_DIR/<dir>/<id><suffix> exists. */
-static bool exists(const struct fixture *f, const char *dir, int64_t id, const char *suffix)
+/* Whether DATA_DIR/<dir>/<the task's file name><suffix> exists. */
+static bool exists(const struct fixture *f, const char *dir, const char *task_id, const char *suffix)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], name[RUN_NAME_MAX];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%s/%lld%s", f->dir, dir, (long long)id, suffix);
+	run_name(task_id, name);
+	snprintf(path, sizeof(path), "%s/%s/%s%s", f->dir, dir, name, suffix);
 	return stat(path, &st) == 0;
 }
 
-static bool work_exists(const struct fixture *f, int64_t id)
+static bool work_exists(const struct fixture *f, const char *task_id)
 {
-	return exists(f, "work", id, "");
+	return exists(f, "work", task_id, "");
 }
 
-/* Wait (running the loop) until a run's working directory is gone: the work-dirs thread removes it. */
-static void wait_work_gone(struct fixture *f, int64_t id)
+/* Wait (running the loop) until a run's working directory is gone: the work-dirs thread removes it (and its
+ * task file). */
+static void wait_work_gone(struct fixture *f, const char *task_id)
 {
-	for (int i = 0; i < WAIT_MS / 10 && work_exists(f, id); i++) {
+	for (int i = 0; i < WAIT_MS / 10 && (work_exists(f, task_id) || exists(f, "work", task_id, WORKDIRS_TASK_SUFFIX));
+	     i++) {
 		uv_run(&f->loop, UV_RUN_NOWAIT);
 		usleep(10000);
 	}
-	assert_false(work_exists(f, id));
+	assert_false(work_exists(f, task_id));
+	assert_false(exists(f, "work", task_id, WORKDIRS_TASK_SUFFIX));
 }
 
 /* What a stream of a run holds, through the run-output interface. */
-static char *output_of(struct fixture *f, const char *task_id, int64_t run_id, enum run_stream s, char *buf, size_t len)
+static char *output_of(struct fixture *f, const char *task_id, enum run_stream s, char *buf, size_t len)
 {
 	struct run_output_reader *r;
 	size_t got = 0;
 	ssize_t n;
 
-	assert_int_equal(run_output_open(f->output, &(struct run_output_key){task_id, run_id}, s, &r), 0);
+	assert_int_equal(run_output_open(f->output, &(struct run_output_key){task_id}, s, &r), 0);
 	while ((n = run_output_read(r, buf + got, len - 1 - got)) > 0)
 		got += (size_t)n;
 	assert_true(n == 0);
@@ -155,9 +160,9 @@ static char *output_of(struct fixture *f, const char *task_id, int64_t run_id, e
 	return buf;
 }
 
-static struct runner_spec spec_of(const char *task_id, int64_t run_id, const char *command, void *ctx)
+static struct runner_spec spec_of(const char *task_id, const char *command, void *ctx)
 {
-	return (struct runner_spec){.task_id = task_id, .run_id = run_id, .epoch = 1, .job = "job", .owner = "o@x",
+	return (struct runner_spec){.task_id = task_id, .epoch = 1, .job = "job", .owner = "o@x",
 		.due_ms = 1700000000000, .attempt = 0, .parents = "", .command = command, .shell = true,
 		.output_cap = 65536, .grace_ms = 1000, .ctx = ctx};
 }
@@ -190,14 +195,14 @@ static void test_start_batch(void **state)
 	static const char *const args[] = {"a b", "c"};
 	int ctx[4];
 	struct runner_spec specs[4] = {
-		spec_of("ct:1:0:job:", 11, "echo out; echo err >&2", &ctx[0]),
-		spec_of("ct:2:0:job:", 12, "exit 3", &ctx[1]),
-		spec_of("ct:3:0:job:", 13, "printf '%s|' \"$@\"", &ctx[2]),
-		spec_of("ct:4:0:job:", 14,
+		spec_of("ct:1:0:job:", "echo out; echo err >&2", &ctx[0]),
+		spec_of("ct:2:0:job:", "exit 3", &ctx[1]),
+		spec_of("ct:3:0:job:", "printf '%s|' \"$@\"", &ctx[2]),
+		spec_of("ct:4:0:job:",
 		    "echo $mesos_task_id $CHRONOS_JOB_NAME $HOST $GNOMON_PARENT_TASK_IDS $CHRONOS_JOB_RUN_ATTEMPT $PWD", &ctx[3]),
 	};
 	struct runner_start st[4];
-	char buf[512], want[512];
+	char buf[512], want[512], name[RUN_NAME_MAX];
 
 	specs[2].command = "/usr/bin/printf";
 	specs[2].shell = false;
@@ -213,7 +218,7 @@ static void test_start_batch(void **state)
 		assert_non_null(st[i].task);
 		assert_true(st[i].pid > 1);
 		assert_true(st[i].start_ms > 1600000000000);
-		assert_true(work_exists(f, 11 + i));
+		assert_true(work_exists(f, specs[i].task_id));
 	}
 	wait_events(f, 4);
 	for (int i = 0; i < 4; i++) {
@@ -224,17 +229,18 @@ static void test_start_batch(void **state)
 		assert_int_equal(s->result.exit_code, i == 1 ? 3 : 0);
 		assert_true(s->result.max_rss_kib > 0);
 	}
-	assert_string_equal(output_of(f, specs[0].task_id, 11, RUN_STDOUT, buf, sizeof(buf)), "out\n");
-	assert_string_equal(output_of(f, specs[0].task_id, 11, RUN_STDERR, buf, sizeof(buf)), "err\n");
+	assert_string_equal(output_of(f, specs[0].task_id, RUN_STDOUT, buf, sizeof(buf)), "out\n");
+	assert_string_equal(output_of(f, specs[0].task_id, RUN_STDERR, buf, sizeof(buf)), "err\n");
 	assert_int_equal(seen_of(f, specs[0].task_id)->result.bytes[RUN_STDOUT], 4);
-	assert_string_equal(output_of(f, specs[2].task_id, 13, RUN_STDOUT, buf, sizeof(buf)), "a b|c|");
-	snprintf(want, sizeof(want), "ct:4:0:job: job host-a ct:9:0:p: 2 %s/work/14\n", f->dir);
-	assert_string_equal(output_of(f, specs[3].task_id, 14, RUN_STDOUT, buf, sizeof(buf)), want);
+	assert_string_equal(output_of(f, specs[2].task_id, RUN_STDOUT, buf, sizeof(buf)), "a b|c|");
+	run_name("ct:4:0:job:", name);
+	snprintf(want, sizeof(want), "ct:4:0:job: job host-a ct:9:0:p: 2 %s/work/%s\n", f->dir, name);
+	assert_string_equal(output_of(f, specs[3].task_id, RUN_STDOUT, buf, sizeof(buf)), want);
 	assert_non_null(memmem(f->live, f->nlive, "out\n", 4)); /* the output callback saw it as it came */
 	for (int i = 0; i < 4; i++) {
-		runner_release(f->runner, &(struct runner_ref){specs[i].task_id, 11 + i, "job"},
+		runner_release(f->runner, &(struct runner_ref){specs[i].task_id, "job"},
 		    i == 1 ? RUNNER_OUTCOME_FAILED : RUNNER_OUTCOME_SUCCEEDED);
-		wait_work_gone(f, 11 + i);
+		wait_work_gone(f, specs[i].task_id);
 	}
 	runner_close(f);
 }
@@ -255,7 +261,7 @@ static void test_start_refused(void **state)
 		{NULL, NULL, 4, -ESTALE, false, "epoch 4 is older than 5, the newest this agent has seen"},
 	};
 	struct fixture *f = *state;
-	struct runner_spec s = spec_of("ct:1:0:job:", 21, "touch ran", NULL);
+	struct runner_spec s = spec_of("ct:1:0:job:", "touch ran", NULL);
 	struct runner_start st;
 
 	runner_open(f, WORKDIRS_KEEP_NEVER, NULL);
@@ -266,7 +272,9 @@ static void test_start_refused(void **state)
 	wait_events(f, 1);
 	s.command = "touch ran";
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		s.run_id = 22 + (int64_t)i;
+		char id[32];
+		snprintf(id, sizeof(id), "ct:2%zu:0:job:", i);
+		s.task_id = id;
 		s.run_as_user = rows[i].run_as;
 		s.container = rows[i].container;
 		s.epoch = rows[i].epoch;
@@ -275,8 +283,9 @@ static void test_start_refused(void **state)
 		assert_int_equal(st.permanent, rows[i].permanent);
 		assert_string_equal(st.err, rows[i].err);
 		assert_null(st.task);
-		assert_false(work_exists(f, s.run_id));
-		assert_false(exists(f, "logs", s.run_id, ".stdout"));
+		assert_false(work_exists(f, s.task_id));
+		assert_false(exists(f, "work", s.task_id, WORKDIRS_TASK_SUFFIX));
+		assert_false(exists(f, "logs", s.task_id, ".stdout"));
 	}
 	uv_run(&f->loop, UV_RUN_NOWAIT);
 	assert_int_equal(f->nseen, 1); /* a refused start gets no event */
@@ -288,8 +297,8 @@ static void test_kill_and_deadline(void **state)
 {
 	struct fixture *f = *state;
 	struct runner_spec specs[2] = {
-		spec_of("ct:1:0:job:", 31, "sleep 60", NULL),
-		spec_of("ct:2:0:job:", 32, "sleep 60", NULL),
+		spec_of("ct:1:0:job:", "sleep 60", NULL),
+		spec_of("ct:2:0:job:", "sleep 60", NULL),
 	};
 	struct runner_start st[2];
 
@@ -338,8 +347,8 @@ static void test_reconcile_unheard(void **state)
 {
 	struct fixture *f = *state;
 	struct runner_spec specs[2] = {
-		spec_of("ct:1:0:job:", 41, "exit 4", NULL),
-		spec_of("ct:2:0:job:", 42, "sleep 2", NULL),
+		spec_of("ct:1:0:job:", "exit 4", NULL),
+		spec_of("ct:2:0:job:", "sleep 2", NULL),
 	};
 	static const char *const ids[] = {"ct:1:0:job:", "ct:2:0:job:", "ct:3:0:job:"};
 	struct runner_listener l = listener_of(f);
@@ -369,12 +378,12 @@ static void test_reconcile_unheard(void **state)
 	assert_ptr_equal(rc.reports[1].task, st[1].task);
 	assert_int_equal(rc.reports[2].state, RUNNER_TASK_UNKNOWN);
 	runner_adopt(f->runner, rc.reports[1].task, &adopted);
-	runner_release(f->runner, &(struct runner_ref){ids[0], 41, "job"}, RUNNER_OUTCOME_FAILED);
+	runner_release(f->runner, &(struct runner_ref){ids[0], "job"}, RUNNER_OUTCOME_FAILED);
 	wait_events(f, 1);
 	assert_string_equal(f->seen[0].task_id, ids[1]);
 	assert_ptr_equal(f->seen[0].ctx, &adopted);
 	assert_int_equal(f->seen[0].result.exit_code, 0);
-	runner_release(f->runner, &(struct runner_ref){ids[1], 42, "job"}, RUNNER_OUTCOME_SUCCEEDED);
+	runner_release(f->runner, &(struct runner_ref){ids[1], "job"}, RUNNER_OUTCOME_SUCCEEDED);
 	rc = (struct reconciled){0};
 	runner_reconcile(f->runner, 1, ids, 1, on_reconciled, &rc);
 	assert_int_equal(rc.n, 1);
@@ -390,8 +399,8 @@ static void test_reconcile_unheard(void **state)
 static int crashing_server(struct fixture *f, int ready)
 {
 	struct runner_spec specs[2] = {
-		spec_of("ct:1:0:job:", 51, "echo started; exec sleep 60", NULL),
-		spec_of("ct:2:0:job:", 52, "echo done", NULL),
+		spec_of("ct:1:0:job:", "echo started; exec sleep 60", NULL),
+		spec_of("ct:2:0:job:", "echo done", NULL),
 	};
 	struct runner_start st[2];
 
@@ -447,31 +456,59 @@ static void test_reconcile_after_crash(void **state)
 	assert_int_equal(rc.reports[1].state, RUNNER_TASK_UNKNOWN);
 	assert_int_equal(waitpid((pid_t)survivor, &status, 0), (pid_t)survivor);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	assert_string_equal(output_of(f, ids[0], 51, RUN_STDOUT, buf, sizeof(buf)), "started\n");
-	assert_string_equal(output_of(f, ids[1], 52, RUN_STDOUT, buf, sizeof(buf)), "done\n");
+	assert_string_equal(output_of(f, ids[0], RUN_STDOUT, buf, sizeof(buf)), "started\n");
+	assert_string_equal(output_of(f, ids[1], RUN_STDOUT, buf, sizeof(buf)), "done\n");
 	/* The engine records both as lost and releases them: their working directories go. */
-	runner_release(f->runner, &(struct runner_ref){ids[0], 51, "job"}, RUNNER_OUTCOME_LOST);
-	runner_release(f->runner, &(struct runner_ref){ids[1], 52, "job"}, RUNNER_OUTCOME_LOST);
-	wait_work_gone(f, 51);
-	wait_work_gone(f, 52);
+	runner_release(f->runner, &(struct runner_ref){ids[0], "job"}, RUNNER_OUTCOME_LOST);
+	runner_release(f->runner, &(struct runner_ref){ids[1], "job"}, RUNNER_OUTCOME_LOST);
+	wait_work_gone(f, ids[0]);
+	wait_work_gone(f, ids[1]);
 	runner_close(f);
 }
 
-/* The history's answers for the sweep: 61 ended failed, 62 succeeded, 63 is unknown, 64 still open. */
-static int past(void *ctx, int64_t id, struct runner_past *out)
+/* The history's answers for the sweep: ct:61 ended failed, ct:62 succeeded, ct:63 is unknown, ct:64 still open,
+ * ct:65 (work/65 of an earlier release) failed. */
+static int past(void *ctx, const char *task_id, struct runner_past *out)
 {
 	(void)ctx;
-	if (id == 63)
+	if (strcmp(task_id, "ct:63:0:job:") == 0)
 		return -ENOENT;
-	out->ended = id != 64;
-	out->outcome = id == 61 ? RUNNER_OUTCOME_FAILED : RUNNER_OUTCOME_SUCCEEDED;
+	out->ended = strcmp(task_id, "ct:64:0:job:") != 0;
+	out->outcome = strcmp(task_id, "ct:62:0:job:") == 0 ? RUNNER_OUTCOME_SUCCEEDED : RUNNER_OUTCOME_FAILED;
 	out->job = strdup("job");
-	out->task_id = strdup("ct:1:0:job:");
+	out->task_id = strdup(task_id);
 	return 0;
 }
 
+/* Earlier releases' row ids: 65 is ct:65:0:job:, 66 was pruned. */
+static int legacy(void *ctx, int64_t id, char **task_id)
+{
+	(void)ctx;
+	if (id != 65)
+		return -ENOENT;
+	*task_id = strdup("ct:65:0:job:");
+	return 0;
+}
+
+/* A run's working directory and task file, as runner_local makes them. */
+static void make_work(const struct fixture *f, const char *task_id)
+{
+	char path[PATH_MAX], name[RUN_NAME_MAX];
+	FILE *tf;
+
+	run_name(task_id, name);
+	snprintf(path, sizeof(path), "%s/work/%s", f->dir, name);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/work/%s%s", f->dir, name, WORKDIRS_TASK_SUFFIX);
+	assert_non_null(tf = fopen(path, "w"));
+	fputs(task_id, tf);
+	fclose(tf);
+}
+
 /* What a crash left in work/: with --keep-work-dirs failed, the failed run's directory stays, the succeeded
- * one's and the unknown one's go, the open run's waits for its recovery, and a name that is no run id stays. */
+ * one's and the unknown one's go, the open run's waits for its recovery, a directory without a task file stays;
+ * earlier releases' directories (named by row id) are renamed to their task id's name and then treated alike, or removed
+ * when the history no longer has their run. */
 static void test_sweep(void **state)
 {
 	struct fixture *f = *state;
@@ -479,17 +516,33 @@ static void test_sweep(void **state)
 
 	snprintf(path, sizeof(path), "%s/work", f->dir);
 	assert_int_equal(mkdir(path, 0711), 0);
-	for (int id = 61; id <= 64; id++) {
+	make_work(f, "ct:61:0:job:");
+	make_work(f, "ct:62:0:job:");
+	make_work(f, "ct:63:0:job:");
+	make_work(f, "ct:64:0:job:");
+	for (int id = 65; id <= 66; id++) {
 		snprintf(path, sizeof(path), "%s/work/%d", f->dir, id);
+		assert_int_equal(mkdir(path, 0700), 0);
+		snprintf(path, sizeof(path), "%s/work/%d/left", f->dir, id);
 		assert_int_equal(mkdir(path, 0700), 0);
 	}
 	snprintf(path, sizeof(path), "%s/work/notes", f->dir);
 	assert_int_equal(mkdir(path, 0700), 0);
-	runner_open(f, WORKDIRS_KEEP_FAILED, past);
-	wait_work_gone(f, 62);
-	wait_work_gone(f, 63);
-	assert_true(work_exists(f, 61));
-	assert_true(work_exists(f, 64));
+	struct runner_local_config cfg = {.data_dir = f->dir, .hostname = "host-a", .spawn_threads = 1,
+		.keep_work_dirs = WORKDIRS_KEEP_FAILED, .past = past, .legacy = legacy, .past_ctx = f};
+	char err[256];
+	assert_int_equal(runner_local_new(&f->loop, &cfg, &f->runner, err, sizeof(err)), 0);
+	wait_work_gone(f, "ct:62:0:job:");
+	wait_work_gone(f, "ct:63:0:job:");
+	assert_true(work_exists(f, "ct:61:0:job:"));
+	assert_true(work_exists(f, "ct:64:0:job:"));
+	assert_true(work_exists(f, "ct:65:0:job:"));
+	assert_true(exists(f, "work", "ct:65:0:job:", WORKDIRS_TASK_SUFFIX));
+	assert_true(exists(f, "work", "ct:65:0:job:", "/left"));
+	snprintf(path, sizeof(path), "%s/work/65", f->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/work/66", f->dir);
+	assert_int_equal(access(path, F_OK), -1);
 	snprintf(path, sizeof(path), "%s/work/notes", f->dir);
 	assert_int_equal(access(path, F_OK), 0);
 	runner_close(f);
@@ -499,7 +552,7 @@ static void test_sweep(void **state)
 static void test_free_kills(void **state)
 {
 	struct fixture *f = *state;
-	struct runner_spec s = spec_of("ct:1:0:job:", 71, "sleep 60", NULL);
+	struct runner_spec s = spec_of("ct:1:0:job:", "sleep 60", NULL);
 	struct runner_start st;
 
 	runner_open(f, WORKDIRS_KEEP_NEVER, NULL);

@@ -23,6 +23,14 @@
 
 static char root[] = "/tmp/gnomon-test-workdirs-XXXXXX";
 
+/* The directories here are named by a number (the work-dirs thread takes any name). */
+static const char *name_of(int64_t id, char *buf)
+{
+	sprintf(buf, "%lld", (long long)id);
+	return buf;
+}
+#define NAME(id) name_of((id), (char[24]){0})
+
 static void make_dir(int64_t id)
 {
 	char path[256];
@@ -65,17 +73,17 @@ static void test_keep_failed(void **state)
 		make_dir(id);
 	assert_int_equal(workdirs_new(root, WORKDIRS_KEEP_FAILED, 0, &w), 0);
 	for (int64_t id = 1; id <= N; id++)
-		workdirs_ended(w, id, id % 3 == 0, "job", "ct:1:0:job:"); /* failed: 0, 3, 6, ... */
-	workdirs_remove(w, 3); /* a kept one whose record went */
+		workdirs_ended(w, NAME(id), id % 3 == 0, "job", "ct:1:0:job:"); /* failed: 0, 3, 6, ... */
+	workdirs_remove(w, NAME(3)); /* a kept one whose record went */
 	/* a marker posted last: when it is gone, everything before it was handled */
 	make_dir(N + 1);
-	workdirs_ended(w, N + 1, false, "job", "ct:2:0:job:");
+	workdirs_ended(w, NAME(N + 1), false, "job", "ct:2:0:job:");
 	wait_gone(N + 1);
 	wait_gone(3);
 	for (int64_t id = 1; id <= N; id++)
 		assert_int_equal(exists(id), id % 3 == 0 && id != 3);
 	for (int64_t id = 6; id <= N; id += 3)
-		workdirs_remove(w, id);
+		workdirs_remove(w, NAME(id));
 	for (int64_t id = 6; id <= N; id += 3)
 		wait_gone(id);
 	workdirs_free(w);

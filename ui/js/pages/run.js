@@ -2,7 +2,7 @@
 import { followLog, getRun, killJob } from '../api.js';
 import { onEvent } from '../events.js';
 import { badge, durationText, fill, h, jobHref, runHref, timeEl } from '../dom.js';
-import { exitText } from './runs.js';
+import { exitText, skippedSlots } from './runs.js';
 
 const FINAL = ['succeeded', 'failed', 'killed', 'lost', 'skipped'];
 
@@ -17,7 +17,7 @@ function details(r) {
     row('Host', r.host || '—'), row('Arguments', r.arguments ? h('code', { text: r.arguments }) : '—'),
     r.parentTaskIds.length ? row('After', r.parentTaskIds.map((id, i) =>
       [i ? ', ' : '', h('a', { href: runHref(id), text: id, class: 'mono' })])) : null,
-    r.reason ? row('Reason', r.reason) : null,
+    r.reason ? row('Reason', r.reason, skippedSlots(r)) : null,
     row('Output', `${r.stdoutBytes} bytes on stdout, ${r.stderrBytes} on stderr`));
 }
 

@@ -11,8 +11,17 @@ const COLUMNS = {
   start: ['Start', (r) => timeEl(r.start)],
   duration: ['Duration', (r) => durationText(r.durationMs)],
   exit: ['Exit', (r) => exitText(r)],
-  reason: ['Reason', (r) => r.reason],
+  reason: ['Reason', (r) => [r.reason, skippedSlots(r)]],
 };
+
+// What a skipped record covers (its skippedSlots, skippedFrom and skippedTo fields; absent in records of 0.1,
+// whose reason says it): " (3 slots, <from> to <to>)", or null.
+export function skippedSlots(r) {
+  if (!r.skippedSlots) return null;
+  if (r.skippedSlots === 1) return h('span', { class: 'muted small skipped-slots' }, ' (1 slot, ', timeEl(r.skippedFrom), ')');
+  return h('span', { class: 'muted small skipped-slots' },
+    ` (${r.skippedSlots} slots, `, timeEl(r.skippedFrom), ' to ', timeEl(r.skippedTo), ')');
+}
 
 export function exitText(r) {
   if (r.signalName) return r.signalName;

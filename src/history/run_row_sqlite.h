@@ -1,0 +1,32 @@
+/* The SQLite `runs` table's row codec, shared by the two SQLite backends over that one table: the store's open
+ * runs (store/runs.c) and the history's ended runs (history_sqlite.c). Nothing but those two includes it.
+ *
+ * One table holds both because a run moves from open to ended by an UPDATE of its row, in the transaction that
+ * records its outcome with its job's counters; the history's statements only ever see rows whose status is final
+ * (RUN_ROW_ENDED), the store's open-run statements only the others. */
+#ifndef GNOMON_HISTORY_RUN_ROW_SQLITE_H
+#define GNOMON_HISTORY_RUN_ROW_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "history/run_record.h"
+
+#define RUN_ROW_COLUMNS                                                                                            \
+	"id, task_id, job, due_ms, attempt, trigger, status, not_before_ms, start_ms, end_ms, exit_code, signal, "  \
+	"pid, stdout_bytes, stderr_bytes, host, arguments, parents, reason, skipped_from_ms, skipped_to_ms, "       \
+	"skipped_slots"
+/* The SQL condition of a row of an ended run. */
+#define RUN_ROW_ENDED "status NOT IN ('queued', 'waiting', 'starting', 'running')"
+
+/* INSERT ... ON CONFLICT(task_id) DO UPDATE (the status and everything a run learns as it goes) RETURNING id:
+ * bind with run_row_bind. */
+extern const char run_row_upsert_sql[];
+/* The same, DO NOTHING on conflict (claiming a slot). */
+extern const char run_row_claim_sql[];
+
+/* Bind r to the parameters ?1.. of run_row_upsert_sql or run_row_claim_sql (r's strings must outlive the step). */
+void run_row_bind(sqlite3_stmt *st, const struct run_record *r);
+/* Fill r (initialised) from the current row of a SELECT RUN_ROW_COLUMNS. */
+void run_row_read(sqlite3_stmt *st, struct run_record *r);
+
+#endif

@@ -23,7 +23,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_LIST] = "SELECT " RUN_ROW_COLUMNS " FROM runs WHERE job = ?1 AND id < ?2 AND " ENDED
 		    " ORDER BY id DESC LIMIT ?3",
 	/* The WHERE terms match the partial indexes runs_failures and runs_skips word for word, so SQLite uses them. */
-	[ST_RECENT_FAILURES] = "SELECT " RUN_ROW_COLUMNS " FROM runs WHERE status IN ('failed', 'lost')"
+	[ST_RECENT_FAILURES] = "SELECT " RUN_ROW_COLUMNS " FROM runs WHERE " RUN_ROW_FAILED
 			       " ORDER BY id DESC LIMIT ?1",
 	[ST_RECENT_SKIPS] = "SELECT " RUN_ROW_COLUMNS " FROM runs WHERE status = 'skipped' ORDER BY id DESC LIMIT ?1",
 	[ST_DURATIONS_JOB] = "SELECT job, end_ms - due_ms FROM runs WHERE job = ?1 AND status = 'succeeded'"

@@ -14,8 +14,8 @@ const char run_row_upsert_sql[] = INSERT
 	" signal = excluded.signal, pid = excluded.pid, stdout_bytes = excluded.stdout_bytes,"
 	" stderr_bytes = excluded.stderr_bytes, host = excluded.host, reason = excluded.reason,"
 	" skipped_from_ms = excluded.skipped_from_ms, skipped_to_ms = excluded.skipped_to_ms,"
-	" skipped_slots = excluded.skipped_slots RETURNING id";
-const char run_row_claim_sql[] = INSERT " ON CONFLICT(task_id) DO NOTHING RETURNING id";
+	" skipped_slots = excluded.skipped_slots";
+const char run_row_claim_sql[] = INSERT " ON CONFLICT(task_id) DO NOTHING";
 
 static void bind_time(sqlite3_stmt *st, int col, int64_t v)
 {

@@ -17,9 +17,15 @@
 	"skipped_slots"
 /* The SQL condition of a row of an ended run. */
 #define RUN_ROW_ENDED "status NOT IN ('queued', 'waiting', 'starting', 'running')"
+/* A run that has not ended, and one that failed or was lost: the conditions of the partial indexes runs_open and
+ * runs_failures, written with ORs (an IN list costs an ephemeral table at every insert and update; store.c),
+ * which a query must repeat as they are to use the index. */
+#define RUN_ROW_OPEN "(status = 'queued' OR status = 'waiting' OR status = 'starting' OR status = 'running')"
+#define RUN_ROW_FAILED "(status = 'failed' OR status = 'lost')"
 
-/* INSERT ... ON CONFLICT(task_id) DO UPDATE (the status and everything a run learns as it goes) RETURNING id:
- * bind with run_row_bind. */
+/* INSERT ... ON CONFLICT(task_id) DO UPDATE (the status and everything a run learns as it goes): bind with
+ * run_row_bind. No RETURNING: SQLite builds an ephemeral table for one, whose pages are allocated and freed at
+ * every step (half of the deterministic simulation's time went to the heap growing and shrinking). */
 extern const char run_row_upsert_sql[];
 /* The same, DO NOTHING on conflict (claiming a slot). */
 extern const char run_row_claim_sql[];

@@ -1,6 +1,7 @@
 #include "store/runs.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,30 +11,45 @@
 #include "store/store_db.h"
 #include "util/log.h"
 
-#define OPEN "status IN ('queued', 'waiting', 'starting', 'running')" /* matches the index runs_open */
+#define OPEN RUN_ROW_OPEN /* the condition of the index runs_open */
 
 static const char sql_get[] = "SELECT " RUN_ROW_COLUMNS " FROM runs WHERE task_id = ?1";
 static const char sql_open[] = "SELECT " RUN_ROW_COLUMNS " FROM runs WHERE " OPEN " ORDER BY id";
 static const char sql_open_job[] = "SELECT " RUN_ROW_COLUMNS " FROM runs WHERE " OPEN " AND job = ?1 ORDER BY id DESC";
 
-/* Run an INSERT ... RETURNING id; returns 0 with the id, -EEXIST when nothing was inserted, or what
- * store_failed says. */
-static int insert_returning(struct store *s, sqlite3_stmt *st, struct run_record *r)
+/* Step a bound INSERT of run_row_sqlite.h; 0, -EEXIST when it inserted nothing (a claim whose task id is taken),
+ * or what store_failed says. A row inserted gives r its id; an upsert that updated a row whose id r lacks looks
+ * it up. */
+static int insert_run(struct store *s, sqlite3_stmt *st, struct run_record *r, bool claim)
 {
-	int rc = sqlite3_step(st), err = 0;
-	if (rc == SQLITE_ROW) {
-		r->id = sqlite3_column_int64(st, 0);
-		rc = sqlite3_step(st);
-	} else if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -EEXIST;
-	}
-	if (rc != SQLITE_DONE)
-		err = store_failed(s);
+	static const char sql_id[] = "SELECT id FROM runs WHERE task_id = ?1";
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *q;
+	int rc = sqlite3_step(st);
+
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		rc = store_failed(s);
 		log_warnx("store: saving run %s: %s", r->task_id, store_errmsg(s));
-	return err;
+		return rc;
+	}
+	if (claim) {
+		if (sqlite3_changes(db) == 0)
+			return -EEXIST;
+		r->id = sqlite3_last_insert_rowid(db);
+		return 0;
+	}
+	if (r->id > 0)
+		return 0;
+	/* an upsert of a run whose id r does not know yet: inserted or updated, its row has it */
+	if ((q = store_stmt(s, sql_id)) == NULL)
+		return -EIO;
+	sqlite3_bind_text(q, 1, r->task_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		r->id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_failed(s);
 }
 
 int store_put_run(struct store *s, struct run_record *r)
@@ -42,7 +58,7 @@ int store_put_run(struct store *s, struct run_record *r)
 	if (st == NULL)
 		return -EIO;
 	run_row_bind(st, r);
-	return insert_returning(s, st, r);
+	return insert_run(s, st, r, false);
 }
 
 int store_claim_run(struct store *s, struct run_record *r)
@@ -51,7 +67,7 @@ int store_claim_run(struct store *s, struct run_record *r)
 	if (st == NULL)
 		return -EIO;
 	run_row_bind(st, r);
-	return insert_returning(s, st, r);
+	return insert_run(s, st, r, true);
 }
 
 /* Step a SELECT RUN_ROW_COLUMNS, calling fn per row; stops at fn's first non-zero value and returns it. */

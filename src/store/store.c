@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "history/run_row_sqlite.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -79,6 +80,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN skipped_from_ms INTEGER;"
 	"ALTER TABLE runs ADD COLUMN skipped_to_ms INTEGER;"
 	"ALTER TABLE runs ADD COLUMN skipped_slots INTEGER",
+	/* The partial indexes' conditions as ORs: SQLite evaluates an IN list through an ephemeral table, which every
+	 * insert and update of a run built and freed twice (run_row_sqlite.h's RUN_ROW_OPEN and RUN_ROW_FAILED are
+	 * the same conditions, so that the queries still use the indexes). */
+	"DROP INDEX runs_open;"
+	"CREATE INDEX runs_open ON runs(status) WHERE " RUN_ROW_OPEN ";"
+	"DROP INDEX runs_failures;"
+	"CREATE INDEX runs_failures ON runs(id) WHERE " RUN_ROW_FAILED,
 };
 
 #define STMT_CACHE 32

@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -583,10 +582,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(opt.verbose ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR, false);
-	/* The store's INSERT ... RETURNING opens an ephemeral table whose pages are freed at the end of each
-	 * statement; with the heap's top trimmed after each, half the simulation's time went to brk() and the TLB
-	 * flushes it costs a threaded process. Keep the heap: the figures are then the engine's. */
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	for (uint64_t i = 0; i < opt.count; i++)
 		failed += run_one(&opt, opt.first + i);
 	if (opt.count > 1)

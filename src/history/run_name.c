@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/sha256.h"
+#include <nettle/sha2.h>
 
 static int safe(unsigned char c)
 {
@@ -16,7 +16,8 @@ static int safe(unsigned char c)
 void run_name(const char *task_id, char out[RUN_NAME_MAX])
 {
 	static const char hex[] = "0123456789abcdef";
-	uint8_t digest[SHA256_LEN];
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	struct sha256_ctx ctx;
 	size_t len = strlen(task_id), n = 0;
 
 	for (; n < len && n < RUN_NAME_PREFIX; n++)
@@ -25,7 +26,9 @@ void run_name(const char *task_id, char out[RUN_NAME_MAX])
 		out[0] = '_';
 	if (n > 0)
 		out[n++] = '-';
-	sha256(task_id, len, digest);
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, (const uint8_t *)task_id);
+	sha256_digest(&ctx, sizeof(digest), digest);
 	for (int i = 0; i < 16; i++) {
 		out[n++] = hex[digest[i] >> 4];
 		out[n++] = hex[digest[i] & 15];

@@ -1,4 +1,4 @@
-/* The names of runs' files: SHA-256 against FIPS 180-4's examples, and a table of task ids, hostile ones
+/* The names of runs' files: a table of task ids, hostile ones
  * included ('/', "..", a leading '.' or '-', UTF-8, 10 KB of arguments), with names computed independently
  * (Python's hashlib). */
 #include <setjmp.h>
@@ -12,42 +12,6 @@
 #include <cmocka.h>
 
 #include "history/run_name.h"
-#include "util/sha256.h"
-
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-}
-
-static void test_sha256(void **state)
-{
-	static const struct {
-		const char *in;
-		const char *out;
-	} rows[] = {
-		{"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-		{"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
-		{"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-		    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
-	};
-	uint8_t d[SHA256_LEN];
-	char got[2 * SHA256_LEN + 1];
-	char *million = malloc(1000000);
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		sha256(rows[i].in, strlen(rows[i].in), d);
-		hex(d, sizeof(d), got);
-		assert_string_equal(got, rows[i].out);
-	}
-	assert_non_null(million);
-	memset(million, 'a', 1000000);
-	sha256(million, 1000000, d);
-	hex(d, sizeof(d), got);
-	assert_string_equal(got, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-	free(million);
-}
 
 static void test_names(void **state)
 {
@@ -100,7 +64,6 @@ static void test_long_ids(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_long_ids),
 	};

@@ -64,6 +64,7 @@ struct engine *engine_new(struct registry *reg, struct store *store, struct sche
 	e->timer = clock_timer_new(e->clock, on_timer, e);
 	e->prune_timer = clock_timer_new(e->clock, on_prune_timer, e);
 	e->prune_soon = clock_timer_new(e->clock, run_prune_soon, e);
+	e->prune_set = strmap_new();
 	return e;
 }
 
@@ -500,6 +501,7 @@ void engine_stop(struct engine *e)
 	heap_free(&e->jobs);
 	heap_free(&e->retries);
 	clock_timer_free(e->prune_soon);
+	strmap_free(e->prune_set);
 	for (size_t i = 0; i < e->n_prune_jobs; i++)
 		free(e->prune_jobs[i]);
 	free(e->prune_jobs);

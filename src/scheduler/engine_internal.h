@@ -18,6 +18,9 @@ struct runner_start;
 struct runner_task;
 struct strmap;
 
+/* --history-max-runs is applied to the jobs whose runs ended within this long, together. */
+#define PRUNE_SOON_MS 1000
+
 /* How long the engine waits before it tries a store write again that failed (the disk was full, the database
  * could not be reached). */
 #define RETRY_AFTER_STORE_ERROR_MS 1000
@@ -67,8 +70,9 @@ struct engine {
 	                             * the next turn of the loop (more) */
 	struct clock_timer *prune_timer; /* history retention, hourly */
 	bool more;                  /* due jobs wait for the next turn of the loop */
-	struct clock_timer *prune_soon; /* --history-max-runs for the jobs whose runs just ended, on the next turn */
+	struct clock_timer *prune_soon; /* --history-max-runs for the jobs whose runs just ended, within PRUNE_SOON_MS */
 	char **prune_jobs;          /* those jobs (owned), each once */
+	struct strmap *prune_set;   /* the same names, to find them (keys borrowed from prune_jobs) */
 	size_t n_prune_jobs, cap_prune_jobs;
 	struct registry *reg;
 	struct store *store;
@@ -144,8 +148,8 @@ void run_stop_all(struct engine *e);
 /* Apply the history retention to every job's runs and remove what the pruned runs left (output, kept working
  * directory). */
 void run_prune_history(struct engine *e);
-/* Apply --history-max-runs to a job whose run just ended: on the next turn of the loop, after the transaction that
- * recorded the end, in one prune with the other jobs whose runs ended in the same turn. */
+/* Apply --history-max-runs to a job whose run just ended: within PRUNE_SOON_MS, after the transaction that
+ * recorded the end, in one prune with the other jobs whose runs ended meanwhile. */
 void run_prune_job_soon(struct engine *e, const char *job);
 /* The prune_soon timer's callback (ctx: the engine): --history-max-runs for the jobs run_prune_job_soon() named. */
 void run_prune_soon(void *ctx);

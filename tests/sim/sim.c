@@ -2,15 +2,18 @@
  * simulated clock (sim_clock.h), a simulated runner (sim_runner.h: random durations, failures, hangs, lost tasks,
  * refused starts) and the real SQLite store in a temporary directory, over a random set of jobs (ISO 8601 in DST
  * zones, cron, dependencies with fan-in, retries with backoff, concurrent or not, epsilon, deadlines), with
- * random manual runs, kills and engine restarts (a new engine with the next epoch on the same store and runner,
- * after a random downtime), for a simulated week or more. Everything random comes from one seed.
+ * random manual runs, kills, edits (retries changed, the schedule kept), deletions (children re-parented) and
+ * engine restarts (a new engine with the next epoch on the same store and runner, after a random downtime), for a
+ * simulated week or more. Jobs, edits, deletions, manual runs and kills go through src/control, as the API's do.
+ * Everything random comes from one seed.
  *
  * Checked as it runs (by the runner, at every start): each task was claimed and committed first, no task id starts
  * twice, no start with an older epoch, an attempt only after the previous attempt of its slot failed (never after
  * a kill or a success), no attempt past the job's retries. Checked at the end, from the store: every due slot of
- * every scheduled job has exactly one final outcome (its last attempt's, or a skipped record that covers it), or a
- * run the engine still holds; no slot outside a job's schedule ran; every scheduled slot's attempts are 0..n with
- * no gap; a fan-in child ran once per round (no parent run counted twice, every parent in each round).
+ * every scheduled job not deleted has exactly one final outcome (its last attempt's, or a skipped record that
+ * covers it), or a run the engine still holds; no slot outside a job's schedule ran; every scheduled slot's
+ * attempts are 0..n with no gap; a fan-in child ran once per round (no parent run counted twice, every parent in
+ * each round; children whose parents changed are not checked). A deleted job's commands are refused as unknown.
  *
  * Usage: gnomon_sim [--seed S | --seeds N [--first S]] [--days D] [--jobs J] [--no-store-faults] [--keep] [--verbose]
  * A failure prints the seed and the command that replays it; the exit status is 1. */
@@ -68,8 +71,11 @@ struct sim_job {
 	char schedule[128];
 	char zone[48];
 	bool dependent;
-	int retries;
+	bool deleted;             /* deleted by an action: no longer checked slot by slot */
+	bool touched;             /* edited, or re-parented by a parent's deletion: not checked slot by slot */
+	int retries;              /* the most retries it ever had */
 	int64_t created_ms;
+	char json[2048];          /* as last put */
 };
 
 struct sim {
@@ -96,7 +102,7 @@ struct sim {
 	struct strmap *by_name;   /* name -> struct sim_job */
 	int64_t start_ms, end_ms;
 	bool down;                /* between an engine's stop and the next one's start */
-	uint64_t restarts, manual, kills;
+	uint64_t restarts, manual, kills, edits, deletes;
 };
 
 static const char *const ZONES[] = {"America/New_York", "Europe/London", "Australia/Lord_Howe", "UTC",
@@ -187,6 +193,7 @@ static void make_jobs(struct sim *s)
 			    concurrent ? "true" : "false", deadline);
 		}
 		strmap_put(s->by_name, sj->name, sj);
+		snprintf(sj->json, sizeof(sj->json), "%s", json);
 		add_job(s, sj, json);
 	}
 }
@@ -209,6 +216,55 @@ static void on_up(void *ctx)
 	engine_up(ctx);
 }
 
+/* Put the job again with other retries (its schedule as first posted, so its slots stay the same). */
+static void edit_job(struct sim *s, struct sim_job *sj)
+{
+	char json[2200], err[512], *p = strstr(sj->json, "\"retries\":");
+	int retries = (int)sim_rng_range(&s->rng, 0, 3), rc;
+
+	if (p == NULL || (sj->dependent && sj->touched))
+		return; /* a re-parented child's JSON here names a parent that is gone */
+	snprintf(json, sizeof(json), "%.*s\"retries\":%d%s", (int)(p - sj->json), sj->json, retries,
+	    strchr(p + 10, ','));
+	rc = control_put_job(s->control, json, strlen(json), CONTROL_PUT_ANY, "sim", err, sizeof(err));
+	if (rc < 0 && rc != -ENOSPC && rc != -EIO) {
+		sim_violation(&s->check, "the edit of %s was refused: %s", sj->name, err);
+		return;
+	}
+	if (rc == 0) {
+		size_t n = strlen(json);
+		if (n >= sizeof(sj->json)) {
+			sim_violation(&s->check, "the simulation's copy of %s's JSON is too long", sj->name);
+			return;
+		}
+		memcpy(sj->json, json, n + 1);
+		if (retries > sj->retries)
+			sj->retries = retries;
+		sj->touched = true;
+		s->edits++;
+	}
+}
+
+/* Delete the job; its children are re-parented (and no longer checked slot by slot). */
+static void delete_job(struct sim *s, struct sim_job *sj)
+{
+	char err[512], needle[40];
+	int rc = control_delete_job(s->control, sj->name, "sim", err, sizeof(err));
+
+	if (rc < 0 && rc != -ENOSPC && rc != -EIO) {
+		sim_violation(&s->check, "the deletion of %s was refused: %s", sj->name, err);
+		return;
+	}
+	if (rc < 0)
+		return;
+	sj->deleted = true;
+	s->deletes++;
+	snprintf(needle, sizeof(needle), "\"%s\"", sj->name);
+	for (int i = 0; i < s->njobs; i++)
+		if (strstr(s->jobs[i].json, "\"parents\"") && strstr(s->jobs[i].json, needle))
+			s->jobs[i].touched = true;
+}
+
 /* One random action, then the next one posted. */
 static void on_action(void *ctx)
 {
@@ -218,7 +274,11 @@ static void on_action(void *ctx)
 	char err[256];
 	int killed;
 
-	if (!s->down) {
+	if (!s->down && sj->deleted) {
+		/* commands on a deleted job are refused as unknown */
+		if (control_run_now(s->control, sj->name, NULL, "sim", err, sizeof(err)) != -ENOENT)
+			sim_violation(&s->check, "a manual run of the deleted job %s was not refused as unknown", sj->name);
+	} else if (!s->down) {
 		if (what < 50) {
 			s->manual++;
 			int rc = control_run_now(s->control, sj->name, NULL, "sim", err, sizeof(err));
@@ -229,7 +289,11 @@ static void on_action(void *ctx)
 			s->kills++;
 			if (control_kill(s->control, sj->name, "sim", &killed, err, sizeof(err)) < 0)
 				sim_violation(&s->check, "kill of %s refused: %s", sj->name, err);
-		} else if (what < 84) {
+		} else if (what < 82) {
+			edit_job(s, sj);
+		} else if (what < 83) {
+			delete_job(s, sj);
+		} else if (what < 86) {
 			/* the leader goes away (a clean stop), and the next comes after a downtime */
 			s->restarts++;
 			control_free(s->control);
@@ -416,6 +480,8 @@ static void check_history(struct sim *s)
 		exit(2);
 	}
 	for (int i = 0; i < s->njobs && s->check.violations == 0; i++) {
+		if (s->jobs[i].deleted || (s->jobs[i].touched && s->jobs[i].dependent))
+			continue; /* its slots, or its rounds, changed under it */
 		if (s->jobs[i].dependent)
 			check_rounds(s, db, &s->jobs[i]);
 		else
@@ -517,9 +583,10 @@ static int run_one(const struct options *opt, uint64_t seed)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("seed %" PRIu64 ": %d jobs, %d days from %" PRId64 ", %" PRIu64 " events, %" PRIu64 " tasks started, "
 	    "%" PRId64 " records (%" PRId64 " skipped), %" PRIu64 " manual runs, %" PRIu64 " kills, %" PRIu64
-	    " restarts, %" PRIu64 " failed commits, max %d running: %s in %.2f s\n",
+	    " restarts, %" PRIu64 " edits, %" PRIu64 " deletions, %" PRIu64 " failed commits, max %d running: %s in "
+	    "%.2f s\n",
 	    seed, s.njobs, opt->days, s.start_ms, sim_clock_steps(s.clock), sim_runner_started(s.runner),
-	    count_runs(&s, "1"), count_runs(&s, "status = 'skipped'"), s.manual, s.kills, s.restarts,
+	    count_runs(&s, "1"), count_runs(&s, "status = 'skipped'"), s.manual, s.kills, s.restarts, s.edits, s.deletes,
 	    sim_vfs_failures() - failures_before, s.ecfg.max_running, s.check.violations ? "FAILED" : "ok",
 	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (s.check.violations)

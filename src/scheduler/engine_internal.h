@@ -1,4 +1,5 @@
-/* Private to the engine's files (engine.c: slots and recovery; engine_run.c: queue, starts and outcomes). */
+/* Private to the engine's files (engine.c: slots and recovery; engine_run.c: queue, starts and outcomes;
+ * engine_retention.c: history retention). */
 #ifndef GNOMON_SCHEDULER_ENGINE_INTERNAL_H
 #define GNOMON_SCHEDULER_ENGINE_INTERNAL_H
 
@@ -12,6 +13,7 @@
 
 struct clock;
 struct clock_timer;
+struct job;
 struct runner_event;
 struct runner_result;
 struct runner_start;
@@ -96,6 +98,16 @@ void engine_arm(struct engine *e);
 /* Save a job (after its counters, schedule or disabled flag changed) in the open transaction or on its own. */
 int engine_save_job(struct engine *e, struct jobrec *rec) __attribute__((warn_unused_result));
 
+/* What an outcome changes in a job, to put back when its transaction rolls back (memory stays what the store
+ * holds). */
+struct job_outcome_state {
+	int64_t success_count, error_count, errors_since_last_success, last_success_ms, last_error_ms;
+	bool disabled;
+};
+/* engine_requests.c: the outcome fields of a job, and putting them back. */
+struct job_outcome_state job_outcome_save(const struct job *j);
+void job_outcome_restore(struct job *j, const struct job_outcome_state *st);
+
 /* engine_run.c */
 struct run *run_new(struct engine *e, const struct jobrec *rec, int64_t due_ms, int attempt,
     enum run_trigger trigger, const char *arguments);
@@ -145,6 +157,7 @@ void run_launch_many(struct engine *e, struct run *const *runs, size_t n, struct
 int run_recover_all(struct engine *e, void (*resumed)(struct engine *e)) __attribute__((warn_unused_result));
 /* Forget every run (the engine stops; their tasks are the runner's). */
 void run_stop_all(struct engine *e);
+/* engine_retention.c: history retention. */
 /* Apply the history retention to every job's runs and remove what the pruned runs left (output, kept working
  * directory). */
 void run_prune_history(struct engine *e);

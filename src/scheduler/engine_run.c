@@ -207,67 +207,6 @@ static void job_next(struct engine *e, struct jobrec *rec)
 	}
 }
 
-/* A run's record was pruned (and that is committed): what its run left goes too (its output, and a kept working
- * directory). */
-static void on_pruned(void *ctx, const char *task_id, const char *job)
-{
-	struct engine *e = ctx;
-
-	run_output_remove(e->cfg.output, &(struct run_output_key){task_id});
-	runner_purge(e->cfg.runner, &(struct runner_ref){task_id, job});
-}
-
-static void on_retention_done(void *ctx, int n)
-{
-	(void)ctx;
-	if (n > 0)
-		log_info("history retention removed %d run(s)", n);
-}
-
-void run_prune_history(struct engine *e)
-{
-	struct history_retention keep = {
-		.keep = e->cfg.history_max_runs,
-		.older_than_ms = e->cfg.history_max_age_ms > 0 ? clock_now(e->clock) - e->cfg.history_max_age_ms : RUN_TIME_NONE,
-	};
-	if (history_prune(e->cfg.history, &keep, on_pruned, on_retention_done, e) < 0)
-		log_warnx("history retention failed (%s); it is tried again in an hour", history_errmsg(e->cfg.history));
-}
-
-void run_prune_soon(void *ctx)
-{
-	struct engine *e = ctx;
-	struct history_retention keep = {.jobs = (const char *const *)e->prune_jobs, .n_jobs = e->n_prune_jobs,
-	    .keep = e->cfg.history_max_runs, .older_than_ms = RUN_TIME_NONE};
-
-	if (history_prune(e->cfg.history, &keep, on_pruned, NULL, e) < 0)
-		log_warnx("could not prune the history of %zu job(s) whose runs ended (%s); their next run's end or the "
-		    "hourly retention tries again", e->n_prune_jobs, history_errmsg(e->cfg.history));
-	for (size_t i = 0; i < e->n_prune_jobs; i++) {
-		strmap_remove(e->prune_set, e->prune_jobs[i]);
-		free(e->prune_jobs[i]);
-	}
-	e->n_prune_jobs = 0;
-}
-
-void run_prune_job_soon(struct engine *e, const char *job)
-{
-	char *name;
-
-	if (e->cfg.history_max_runs <= 0 || e->stopping || strmap_get(e->prune_set, job))
-		return;
-	if (e->n_prune_jobs == e->cap_prune_jobs) {
-		e->cap_prune_jobs = e->cap_prune_jobs ? 2 * e->cap_prune_jobs : 16;
-		e->prune_jobs = xrealloc(e->prune_jobs, e->cap_prune_jobs * sizeof(*e->prune_jobs));
-	}
-	name = e->prune_jobs[e->n_prune_jobs++] = xstrdup(job);
-	strmap_put(e->prune_set, name, name);
-	/* One prune, in a transaction of its own, for every job whose runs ended within PRUNE_SOON_MS: a prune per
-	 * run end cost a commit each (a sixth of the launch rate at 8 runs at once, bench/throughput). */
-	if (e->n_prune_jobs == 1)
-		clock_timer_start(e->prune_soon, PRUNE_SOON_MS);
-}
-
 /* Does the engine hold a run of the job other than r (waiting, blocked, pending, queued or running)? */
 static bool job_has_other_runs(const struct engine *e, const struct jobrec *rec, const struct run *r)
 {
@@ -289,29 +228,6 @@ static void disable_if_exhausted(const struct engine *e, struct jobrec *rec, con
 	rec->job->disabled = true;
 	log_info_kv(LOG_FIELDS(.event = "job.disabled", .job = rec->job->name),
 	    "job '%s' has exhausted all of its recurrences and is now disabled", rec->job->name);
-}
-
-/* What an outcome changes in a job, to put back when its transaction rolls back (memory stays what the store
- * holds). */
-struct job_outcome_state {
-	int64_t success_count, error_count, errors_since_last_success, last_success_ms, last_error_ms;
-	bool disabled;
-};
-
-static struct job_outcome_state outcome_state(const struct job *j)
-{
-	return (struct job_outcome_state){j->success_count, j->error_count, j->errors_since_last_success,
-		j->last_success_ms, j->last_error_ms, j->disabled};
-}
-
-static void outcome_restore(struct job *j, const struct job_outcome_state *st)
-{
-	j->success_count = st->success_count;
-	j->error_count = st->error_count;
-	j->errors_since_last_success = st->errors_since_last_success;
-	j->last_success_ms = st->last_success_ms;
-	j->last_error_ms = st->last_error_ms;
-	j->disabled = st->disabled;
 }
 
 /* Apply the job's outcome to its counters (Chronos's handleFinishedTask/handleFailedTask); returns the retry
@@ -379,7 +295,7 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 	struct run *retry = NULL;
 	struct run_list children = {0};
 	int64_t now = clock_now(e->clock);
-	struct job_outcome_state before = rec ? outcome_state(rec->job) : (struct job_outcome_state){0};
+	struct job_outcome_state before = rec ? job_outcome_save(rec->job) : (struct job_outcome_state){0};
 	bool ok = false;
 
 	r->unrecorded = false;
@@ -413,7 +329,7 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 		 * find) until its end is recorded. Forgetting it here would let a restart call a run that succeeded lost,
 		 * and run it again. */
 		if (rec)
-			outcome_restore(rec->job, &before);
+			job_outcome_restore(rec->job, &before);
 		if (retry)
 			run_free(retry);
 		deps_release(e, &children, false);
@@ -837,112 +753,6 @@ int engine_kill_job(struct engine *e, struct jobrec *rec)
 		n++;
 	}
 	return n;
-}
-
-struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_trigger trigger,
-    const char *arguments, const char *parents, int *rc)
-{
-	int64_t due = clock_now(e->clock), slot;
-	for (int tries = 0; tries < 1000; tries++, due++) {
-		struct run *r;
-		/* Not the task id of one of the job's slots (the same instant, no arguments): that slot would find its
-		 * id taken, as if it had been claimed before a restart, and never run. */
-		if ((arguments == NULL || *arguments == '\0') && rec->rt->has_sched &&
-		    schedule_next_after(e->zones, &rec->rt->sched, due - 1, &slot) == 0 && slot == due)
-			continue;
-		r = run_new(e, rec, due, 0, trigger, arguments);
-		if (parents)
-			run_record_set(&r->rec.parents, parents);
-		*rc = store_claim_run(e->store, &r->rec);
-		if (*rc == 0)
-			return r;
-		run_free(r);
-		if (*rc != -EEXIST)
-			return NULL;
-	}
-	return NULL;
-}
-
-int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, const char *by, char *err,
-    size_t errlen)
-{
-	struct run *r;
-	int rc;
-
-	if (arguments && !rec->job->shell) {
-		/* An argv job's arguments must split into words before the run is recorded. */
-		char *args = task_id_arguments(rec->job, arguments), **words;
-		rc = job_words_split(args, &words, NULL, err, errlen);
-		free(args);
-		if (rc < 0)
-			return rc;
-		free(words);
-	}
-	r = run_claim_now(e, rec, TRIGGER_MANUAL, arguments, NULL, &rc);
-	if (r == NULL) {
-		if (rc == -EEXIST)
-			snprintf(err, errlen, "could not find a free task id");
-		else
-			snprintf(err, errlen, "store: could not record the run: %s", store_errmsg(e->store));
-		return rc;
-	}
-	log_info_kv(LOG_FIELDS(.event = "run.requested", .job = rec->job->name, .task_id = r->rec.task_id, .remote = by),
-	    "job '%s': run %s requested by %s%s%s%s", rec->job->name, r->rec.task_id, by,
-	    arguments ? " with arguments '" : "", arguments ? arguments : "", arguments ? "'" : "");
-	run_enqueue(e, r);
-	run_dispatch(e);
-	engine_arm(e);
-	return 0;
-}
-
-int engine_mark_success(struct engine *e, struct jobrec *rec)
-{
-	struct run_list children = {0};
-	int64_t now = clock_now(e->clock);
-	/* The children see this id among their GNOMON_PARENT_TASK_IDS: the success was marked, not run. */
-	char *marked = task_id_format(now, 0, rec->job->name, "marked successful");
-	struct job_outcome_state before = outcome_state(rec->job);
-	int rc;
-
-	rec->job->success_count++;
-	rec->job->last_success_ms = now;
-	rec->job->errors_since_last_success = 0;
-	if ((rc = store_begin(e->store)) == 0) {
-		if ((rc = engine_save_job(e, rec)) == 0 && (rc = deps_parent_done(e, rec, marked, &children)) == 0)
-			rc = store_commit(e->store);
-		if (rc < 0)
-			store_rollback(e->store);
-	}
-	if (rc < 0)
-		outcome_restore(rec->job, &before);
-	free(marked);
-	deps_release(e, &children, rc == 0);
-	run_dispatch(e);
-	engine_arm(e);
-	return rc;
-}
-
-int engine_task_status(struct engine *e, const char *task_id, int status_code, char *err, size_t errlen)
-{
-	struct run *r = strmap_get(e->runs, task_id);
-	struct jobrec *rec = r ? run_jobrec(e, r) : NULL;
-
-	if (r == NULL || rec == NULL || (r->task == NULL && !r->awaiting_async)) {
-		snprintf(err, errlen, "taskId: no running task '%s'", task_id);
-		return -ENOENT;
-	}
-	if (r->awaiting_async) {
-		rec->rt->running--;
-		heap_remove(&e->retries, &r->wait);
-		r->rec.exit_code = status_code;
-		r->rec.end_ms = clock_now(e->clock); /* the run ended when it said so, not when its process did */
-		run_finish(e, r, status_code == 0 ? RUN_SUCCEEDED : RUN_FAILED, "status reported by the task");
-		return 0;
-	}
-	r->async_reported = true;
-	r->async_code = status_code;
-	r->async_at_ms = clock_now(e->clock);
-	return 0;
 }
 
 void run_stop_all(struct engine *e)

@@ -19,12 +19,12 @@ struct history;
 struct registry;
 struct run_output;
 struct schedule_zones;
-struct store;
+struct state;
 
 /* What the handlers may use; all owned by the server, borrowed here. */
 struct api_env {
 	struct registry *reg;
-	struct store *store;
+	struct state *state;
 	struct schedule_zones *zones;
 	const struct job_defaults *defaults;
 	struct metrics *metrics;

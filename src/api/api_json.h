@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/runs.h"
+#include "history/run_record.h"
 
 #define API_QUOTE_MAX 256 /* longest client-sent value quoted in an error message */
 

@@ -10,7 +10,7 @@
 #include "job/job.h"
 #include "scheduler/registry.h"
 #include "history/history.h"
-#include "store/runs.h"
+#include "history/run_record.h"
 #include "util/metrics.h"
 #include "util/xmalloc.h"
 

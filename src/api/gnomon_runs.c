@@ -13,8 +13,7 @@
 #include "control/control.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
-#include "store/runs.h"
-#include "store/store.h"
+#include "state/state.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -56,10 +55,10 @@ void gnomon_list_runs(struct api_env *env, struct http_request *req, const char 
 	if (api_query_int(req, "limit", LIST_DEFAULT, 1, LIST_MAX, "an integer from 1 to 1000", &limit) < 0)
 		return;
 	page.runs = json_array();
-	if ((before == NULL || *before == '\0') && store_list_open_runs(env->store, args[0], page_add, &page) < 0) {
+	if ((before == NULL || *before == '\0') && state_list_open_runs(env->state, args[0], page_add, &page) < 0) {
 		json_decref(page.runs);
 		http_respond_error(req, 500, "store: could not read the runs of '%s': %s", args[0], /* a known job */
-		    store_errmsg(env->store));
+		    state_errmsg(env->state));
 		return;
 	}
 	rc = history_list(env->history, args[0], before, (int)limit, page_add, &page, next);
@@ -87,12 +86,12 @@ static int find_run(struct api_env *env, struct http_request *req, const char *t
 	char quoted[API_QUOTE_MAX];
 
 	if (rc == -ENOENT)
-		rc = store_get_run(env->store, task_id, r);
+		rc = state_get_open_run(env->state, task_id, r);
 	if (rc == -ENOENT)
 		http_respond_error(req, 404, "Run '%s' not found", api_quoted(task_id, quoted, sizeof(quoted)));
 	else if (rc < 0)
 		http_respond_error(req, 500, "store: could not read run '%s': %s",
-		    api_quoted(task_id, quoted, sizeof(quoted)), store_errmsg(env->store));
+		    api_quoted(task_id, quoted, sizeof(quoted)), state_errmsg(env->state));
 	return rc < 0 ? -1 : 0;
 }
 

@@ -9,7 +9,7 @@
 #include "control/control.h"
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
-#include "store/runs.h"
+#include "history/run_record.h"
 #include "util/log.h"
 #include "util/prom.h"
 #include "util/strmap.h"

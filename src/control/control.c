@@ -7,6 +7,7 @@
 
 #include "control/control_internal.h"
 #include "scheduler/engine.h"
+#include "state/state.h"
 #include "util/xmalloc.h"
 
 struct control *control_new(const struct control_config *cfg)
@@ -33,6 +34,14 @@ int control_need_engine(const struct control *c, char *err, size_t errlen)
 	snprintf(err, errlen, "this server does not lead the scheduling now (it stepped down, or another server "
 	    "leads): try again when it leads");
 	return -EAGAIN;
+}
+
+void control_state_error(const struct control *c, int rc, const char *what, char *err, size_t errlen)
+{
+	if (rc == -EAGAIN)
+		snprintf(err, errlen, "the scheduler is recording an earlier change: try again");
+	else
+		snprintf(err, errlen, "store: could not %s: %s", what, state_errmsg(c->cfg.state));
 }
 
 void control_job_view(const struct control *c, const struct jobrec *rec, struct control_job_view *out)

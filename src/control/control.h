@@ -1,13 +1,14 @@
 /* Job and run commands: the one place where the API (and, later, the leader proxy and the tests) apply changes
- * to jobs and runs, and the reads of what the engine holds that the handlers need. No handler writes the store
+ * to jobs and runs, and the reads of what the engine holds that the handlers need. No handler writes the state
  * or holds the engine: they call these.
  *
  * Errors are HTTP-independent: 0, or a negative errno with a message in err naming the field or the job:
  * -ENOENT no such job (or running task), -EINVAL a refused request (bad job, arguments or status), else the
  * store's error (-ENOSPC: the disk is full; -EIO).
  *
- * There is no `state` module yet (issue 11): until it exists, the job definitions are written here through
- * store/store.h, in the same transactions as before. Everything runs on the loop thread. */
+ * Changes are committed to the state (state/state.h) through the engine (engine_change_begin), one at a time
+ * with the engine's own; with a backend whose commits complete later, a command answers once its commit was
+ * taken, and applies it (or logs its failure) when it completes. Everything runs on the loop thread. */
 #ifndef GNOMON_CONTROL_CONTROL_H
 #define GNOMON_CONTROL_CONTROL_H
 
@@ -24,12 +25,12 @@ struct registry;
 struct run_record;
 struct schedule;
 struct schedule_zones;
-struct store;
+struct state;
 
 /* What a control applies changes to; all borrowed, and must outlive it. */
 struct control_config {
 	struct registry *reg;
-	struct store *store;
+	struct state *state;
 	struct engine *engine;
 	struct schedule_zones *zones;
 	const struct job_defaults *defaults;

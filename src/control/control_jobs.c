@@ -11,7 +11,7 @@
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"
 #include "scheduler/registry.h"
-#include "store/store.h"
+#include "state/state.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -63,34 +63,79 @@ bad:
 	return NULL;
 }
 
+/* Write a job's definition and its outcome (the counters a client may post) in t. A new job posted without
+ * counters has no outcome yet (its definition's zeros hold): one row less to write. */
+static int put_job(struct control *c, struct state_txn *t, const struct job *job)
+{
+	struct state_outcome o = {.success_count = job->success_count, .error_count = job->error_count,
+	    .errors_since_last_success = job->errors_since_last_success, .last_success_ms = job->last_success_ms,
+	    .last_error_ms = job->last_error_ms, .disabled = job->disabled};
+	bool fresh = registry_get(c->cfg.reg, job->name) == NULL && o.success_count == 0 && o.error_count == 0 &&
+	    o.errors_since_last_success == 0 && o.last_success_ms == JOB_TIME_NONE && o.last_error_ms == JOB_TIME_NONE;
+	char *json = job_to_json_string_sparse(job);
+	int rc = state_put_job(t, job->name, json);
+
+	free(json);
+	return rc < 0 || fresh ? rc : state_put_outcome(t, job->name, &o);
+}
+
+/* A job put, being committed: scheduled once it is durable. */
+struct put {
+	struct control *c;
+	struct job *job;
+	char *by;
+};
+
+static void put_done(void *ctx, int status)
+{
+	struct put *p = ctx;
+	struct control *c = p->c;
+	struct job *job = p->job;
+	enum event_type type;
+	struct jobrec *rec;
+
+	if (status < 0) {
+		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = job->name, .remote = p->by),
+		    "job '%s' from %s could not be saved (%s)", job->name, p->by, strerror(-status));
+		job_free(job);
+	} else {
+		type = registry_get(c->cfg.reg, job->name) ? EVENT_JOB_UPDATED : EVENT_JOB_CREATED;
+		log_info_kv(LOG_FIELDS(.event = type == EVENT_JOB_CREATED ? "job.created" : "job.updated",
+				.job = job->name, .remote = p->by), "job '%s' %s by %s", job->name,
+		    type == EVENT_JOB_CREATED ? "created" : "updated", p->by);
+		rec = registry_put(c->cfg.reg, job);
+		engine_job_changed(c->cfg.engine, rec);
+		control_tell_job(c, type, rec->job);
+	}
+	free(p->by);
+	free(p);
+}
+
 int control_put_job(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
     char *err, size_t errlen)
 {
+	struct state_txn *t;
 	struct job *job;
-	struct jobrec *rec;
-	enum event_type type;
-	char *json;
+	struct put *p;
 	int rc;
 
 	if (control_need_engine(c, err, errlen) < 0)
 		return -EAGAIN;
 	if ((job = parse_posted(c, body, len, kind, err, errlen)) == NULL)
 		return -EINVAL;
-	json = job_to_json_string_sparse(job);
-	rc = store_put_job(c->cfg.store, job->name, json);
-	free(json);
-	if (rc < 0) {
-		snprintf(err, errlen, "store: could not save the job: %s", store_errmsg(c->cfg.store));
+	if ((rc = engine_change_begin(c->cfg.engine, &t)) < 0 || (rc = put_job(c, t, job)) < 0) {
+		state_abort(t);
+		control_state_error(c, rc, "save the job", err, errlen);
 		job_free(job);
 		return rc;
 	}
-	type = registry_get(c->cfg.reg, job->name) ? EVENT_JOB_UPDATED : EVENT_JOB_CREATED;
-	log_info_kv(LOG_FIELDS(.event = type == EVENT_JOB_CREATED ? "job.created" : "job.updated", .job = job->name,
-			.remote = by), "job '%s' %s by %s", job->name, type == EVENT_JOB_CREATED ? "created" : "updated", by);
-	rec = registry_put(c->cfg.reg, job);
-	engine_job_changed(c->cfg.engine, rec);
-	control_tell_job(c, type, rec->job);
-	return 0;
+	p = xcalloc(1, sizeof(*p));
+	p->c = c;
+	p->job = job;
+	p->by = xstrdup(by);
+	if ((rc = engine_change_commit(c->cfg.engine, t, put_done, p)) < 0)
+		control_state_error(c, rc, "save the job", err, errlen);
+	return rc;
 }
 
 /* The job a child becomes when its parent `gone` is deleted (Chronos's re-parenting): a dependent parent's
@@ -117,76 +162,99 @@ static struct job *reparented(const struct job *child, const struct job *gone)
 	return j;
 }
 
-/* Store the re-parented children and the deletion in one transaction; *children gets the n new child jobs. */
-static int store_deletion(struct control *c, const struct jobrec *rec, struct job ***children, uint32_t *n)
-{
-	struct store *store = c->cfg.store;
-	uint32_t count = rec->node.nchildren;
-	int rc;
+/* A deletion, being committed: its children re-parented, then the job removed, once it is durable. */
+struct deletion {
+	struct control *c;
+	char *name;
+	char *by;
+	struct job **children; /* the re-parented children, n */
+	uint32_t n;
+};
 
-	*children = count ? xcalloc(count, sizeof(**children)) : NULL;
-	*n = 0;
-	if ((rc = store_begin(store)) < 0)
-		goto out;
-	for (; *n < count && rc == 0; (*n)++) {
-		struct job *child = reparented(registry_rec(rec->node.children[*n])->job, rec->job);
-		char *json = job_to_json_string_sparse(child);
-		(*children)[*n] = child;
-		rc = store_put_job(store, child->name, json);
-		free(json);
+static void deletion_free(struct deletion *d)
+{
+	for (uint32_t i = 0; i < d->n; i++)
+		job_free(d->children[i]);
+	free(d->children);
+	free(d->name);
+	free(d->by);
+	free(d);
+}
+
+static void deletion_done(void *ctx, int status)
+{
+	struct deletion *d = ctx;
+	struct control *c = d->c;
+	struct jobrec *rec = registry_get(c->cfg.reg, d->name);
+	const char *by = d->by;
+
+	if (status < 0 || rec == NULL) {
+		if (status < 0)
+			log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = d->name, .remote = by),
+			    "job '%s' could not be deleted (%s)", d->name, strerror(-status));
+		deletion_free(d);
+		return;
 	}
-	if (rc == 0)
-		rc = store_delete_job(store, rec->job->name);
-	if (rc == 0)
-		rc = store_commit(store);
-out:
-	if (rc < 0) {
-		store_rollback(store);
-		for (uint32_t i = 0; i < *n; i++)
-			job_free((*children)[i]);
-		free(*children);
-		*children = NULL;
-		*n = 0;
+	for (uint32_t i = 0; i < d->n; i++) {
+		struct job *child = d->children[i];
+		const struct log_fields *f = LOG_FIELDS(.event = "job.updated", .job = child->name, .remote = by);
+		if (child->dependent)
+			log_info_kv(f, "job '%s' deleted: its child '%s' now runs after %u parent(s)", d->name, child->name,
+			    child->n_parents);
+		else
+			log_info_kv(f, "job '%s' deleted: its child '%s' takes over its schedule '%s'", d->name,
+			    child->name, child->schedule);
 	}
-	return rc;
+	/* Re-parent from the copy: registry_put changes rec's child list. */
+	for (uint32_t i = 0; i < d->n; i++) {
+		struct jobrec *child = registry_put(c->cfg.reg, d->children[i]);
+		engine_job_changed(c->cfg.engine, child);
+		control_tell_job(c, EVENT_JOB_UPDATED, child->job);
+	}
+	d->n = 0;
+	log_info_kv(LOG_FIELDS(.event = "job.deleted", .job = d->name, .remote = by), "job '%s' deleted by %s", d->name,
+	    by);
+	control_tell_job(c, EVENT_JOB_DELETED, rec->job);
+	engine_job_removed(c->cfg.engine, rec);
+	registry_remove(c->cfg.reg, d->name);
+	deletion_free(d);
 }
 
 int control_delete_job(struct control *c, const char *name, const char *by, char *err, size_t errlen)
 {
 	struct jobrec *rec = control_find(c, name, err, errlen);
-	struct job **children;
-	uint32_t n;
+	struct deletion *d;
+	struct state_txn *t;
 	int rc;
 
 	if (rec == NULL)
 		return -ENOENT;
 	if (control_need_engine(c, err, errlen) < 0)
 		return -EAGAIN;
-	if ((rc = store_deletion(c, rec, &children, &n)) < 0) {
-		snprintf(err, errlen, "store: could not delete the job: %s", store_errmsg(c->cfg.store));
+	if ((rc = engine_change_begin(c->cfg.engine, &t)) < 0) {
+		control_state_error(c, rc, "delete the job", err, errlen);
 		return rc;
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		struct job *child = children[i];
-		const struct log_fields *f = LOG_FIELDS(.event = "job.updated", .job = child->name, .remote = by);
-		if (child->dependent)
-			log_info_kv(f, "job '%s' deleted: its child '%s' now runs after %u parent(s)", rec->job->name,
-			    child->name, child->n_parents);
-		else
-			log_info_kv(f, "job '%s' deleted: its child '%s' takes over its schedule '%s'", rec->job->name,
-			    child->name, child->schedule);
+	/* The re-parented children and the deletion, in one transaction. */
+	d = xcalloc(1, sizeof(*d));
+	d->c = c;
+	d->name = xstrdup(name);
+	d->by = xstrdup(by);
+	d->children = rec->node.nchildren ? xcalloc(rec->node.nchildren, sizeof(*d->children)) : NULL;
+	for (; d->n < rec->node.nchildren && rc == 0; d->n++) {
+		struct job *child = reparented(registry_rec(rec->node.children[d->n])->job, rec->job);
+		d->children[d->n] = child;
+		rc = put_job(c, t, child);
 	}
-	/* Re-parent from the copy: registry_put changes rec's child list. */
-	for (uint32_t i = 0; i < n; i++) {
-		struct jobrec *child = registry_put(c->cfg.reg, children[i]);
-		engine_job_changed(c->cfg.engine, child);
-		control_tell_job(c, EVENT_JOB_UPDATED, child->job);
+	if (rc == 0)
+		rc = state_delete_job(t, name);
+	if (rc < 0) {
+		state_abort(t);
+		deletion_free(d);
+	} else {
+		rc = engine_change_commit(c->cfg.engine, t, deletion_done, d);
 	}
-	free(children);
-	log_info_kv(LOG_FIELDS(.event = "job.deleted", .job = rec->job->name, .remote = by), "job '%s' deleted by %s",
-	    rec->job->name, by);
-	control_tell_job(c, EVENT_JOB_DELETED, rec->job);
-	engine_job_removed(c->cfg.engine, rec);
-	registry_remove(c->cfg.reg, name);
-	return 0;
+	if (rc < 0)
+		control_state_error(c, rc, "delete the job", err, errlen);
+	return rc;
 }

@@ -7,7 +7,6 @@
 #include "job/task_id.h"
 #include "scheduler/engine.h"
 #include "scheduler/registry.h"
-#include "store/store.h"
 #include "util/log.h"
 
 int control_run_now(struct control *c, const char *name, const char *arguments, const char *by, char *err,
@@ -45,7 +44,7 @@ int control_mark_success(struct control *c, const char *name, const char *by, ch
 	if (control_need_engine(c, err, errlen) < 0)
 		return -EAGAIN;
 	if ((rc = engine_mark_success(c->cfg.engine, rec)) < 0) {
-		snprintf(err, errlen, "store: could not record the success: %s", store_errmsg(c->cfg.store));
+		control_state_error(c, rc, "record the success", err, errlen);
 		return rc;
 	}
 	log_info_kv(LOG_FIELDS(.event = "job.marked_success", .job = rec->job->name, .remote = by),

@@ -17,7 +17,7 @@ const char run_row_upsert_sql[] = INSERT
 	" skipped_slots = excluded.skipped_slots";
 const char run_row_claim_sql[] = INSERT " ON CONFLICT(task_id) DO NOTHING";
 
-static void bind_time(sqlite3_stmt *st, int col, int64_t v)
+void run_row_bind_time(sqlite3_stmt *st, int col, int64_t v)
 {
 	if (v == RUN_TIME_NONE)
 		sqlite3_bind_null(st, col);
@@ -38,9 +38,9 @@ void run_row_bind(sqlite3_stmt *st, const struct run_record *r)
 	sqlite3_bind_int(st, 4, r->attempt);
 	sqlite3_bind_text(st, 5, run_trigger_name(r->trigger), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, run_status_name(r->status), -1, SQLITE_STATIC);
-	bind_time(st, 7, r->not_before_ms);
-	bind_time(st, 8, r->start_ms);
-	bind_time(st, 9, r->end_ms);
+	run_row_bind_time(st, 7, r->not_before_ms);
+	run_row_bind_time(st, 8, r->start_ms);
+	run_row_bind_time(st, 9, r->end_ms);
 	sqlite3_bind_int(st, 10, r->exit_code);
 	sqlite3_bind_int(st, 11, r->signal);
 	sqlite3_bind_int64(st, 12, r->pid);
@@ -50,15 +50,15 @@ void run_row_bind(sqlite3_stmt *st, const struct run_record *r)
 	sqlite3_bind_text(st, 16, str(r->arguments), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 17, str(r->parents), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 18, str(r->reason), -1, SQLITE_STATIC);
-	bind_time(st, 19, r->skipped_from_ms);
-	bind_time(st, 20, r->skipped_to_ms);
+	run_row_bind_time(st, 19, r->skipped_from_ms);
+	run_row_bind_time(st, 20, r->skipped_to_ms);
 	if (r->skipped_slots > 0)
 		sqlite3_bind_int64(st, 21, r->skipped_slots);
 	else
 		sqlite3_bind_null(st, 21);
 }
 
-static int64_t column_time(sqlite3_stmt *st, int col)
+int64_t run_row_column_time(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? RUN_TIME_NONE : sqlite3_column_int64(st, col);
 }
@@ -80,9 +80,9 @@ void run_row_read(sqlite3_stmt *st, struct run_record *r)
 		r->trigger = TRIGGER_SCHEDULE;
 	if (run_status_parse((const char *)sqlite3_column_text(st, 6), &r->status) < 0)
 		r->status = RUN_LOST;
-	r->not_before_ms = column_time(st, 7);
-	r->start_ms = column_time(st, 8);
-	r->end_ms = column_time(st, 9);
+	r->not_before_ms = run_row_column_time(st, 7);
+	r->start_ms = run_row_column_time(st, 8);
+	r->end_ms = run_row_column_time(st, 9);
 	r->exit_code = sqlite3_column_int(st, 10);
 	r->signal = sqlite3_column_int(st, 11);
 	r->pid = sqlite3_column_int64(st, 12);
@@ -92,7 +92,7 @@ void run_row_read(sqlite3_stmt *st, struct run_record *r)
 	r->arguments = column_str(st, 16);
 	r->parents = column_str(st, 17);
 	r->reason = column_str(st, 18);
-	r->skipped_from_ms = column_time(st, 19);
-	r->skipped_to_ms = column_time(st, 20);
+	r->skipped_from_ms = run_row_column_time(st, 19);
+	r->skipped_to_ms = run_row_column_time(st, 20);
 	r->skipped_slots = sqlite3_column_int64(st, 21);
 }

@@ -32,6 +32,9 @@ extern const char run_row_claim_sql[];
 
 /* Bind r to the parameters ?1.. of run_row_upsert_sql or run_row_claim_sql (r's strings must outlive the step). */
 void run_row_bind(sqlite3_stmt *st, const struct run_record *r);
+/* A time parameter or column: NULL stands for RUN_TIME_NONE (INT64_MIN, also "never" in a job's outcome). */
+void run_row_bind_time(sqlite3_stmt *st, int col, int64_t v);
+int64_t run_row_column_time(sqlite3_stmt *st, int col);
 /* Fill r (initialised) from the current row of a SELECT RUN_ROW_COLUMNS. */
 void run_row_read(sqlite3_stmt *st, struct run_record *r);
 

@@ -10,8 +10,9 @@
  * - job_to_json(): every field, Chronos 3.x order; what was posted, normalised. Parse it back for the same job.
  * - job_to_json_compat(): the same plus Chronos's GET /jobs fill: `fetch` from `uris` when fetch is empty and
  *   `uris` from `fetch[].uri` when uris is empty. (Re-posting that output trips the uris-and-fetch check.)
- * - job_to_json_sparse(): job_to_json() minus fields at fixed defaults; for storage, where start-up parse time
- *   matters. */
+ * - job_to_json_sparse(): job_to_json() minus fields at fixed defaults and minus the outcome (successCount,
+ *   errorCount, lastSuccess, lastError, errorsSinceLastSuccess: the job's state holds them); the definition as
+ *   stored, where start-up parse time matters. */
 #ifndef GNOMON_JOB_JOB_JSON_H
 #define GNOMON_JOB_JOB_JSON_H
 

@@ -145,17 +145,20 @@ static void put_head(const struct writer *w, const struct job *j)
 	put_str(w, "owner", j->owner);
 	put_str(w, "ownerName", j->owner_name);
 	put_str(w, "description", j->description);
-	put_int(w, "successCount", j->success_count, 0);
-	put_int(w, "errorCount", j->error_count, 0);
-	put_time(w, "lastSuccess", j->last_success_ms);
-	put_time(w, "lastError", j->last_error_ms);
+	if (!w->sparse) { /* the outcome: the job's state holds it (state/state.h), not its stored definition */
+		put_int(w, "successCount", j->success_count, 0);
+		put_int(w, "errorCount", j->error_count, 0);
+		put_time(w, "lastSuccess", j->last_success_ms);
+		put_time(w, "lastError", j->last_error_ms);
+	}
 	jset(w->o, "cpus", real_or_null(j->cpus));
 	jset(w->o, "disk", real_or_null(j->disk));
 	jset(w->o, "mem", real_or_null(j->mem));
 	put_bool(w, "disabled", j->disabled, false);
 	put_bool(w, "softError", j->soft_error, false);
 	put_bool(w, "dataProcessingJobType", j->data_processing_job_type, false);
-	put_int(w, "errorsSinceLastSuccess", j->errors_since_last_success, 0);
+	if (!w->sparse)
+		put_int(w, "errorsSinceLastSuccess", j->errors_since_last_success, 0);
 }
 
 /* The fields from `fetch` to the end. runAsUser, epsilon and the schedule (or parents, whose presence makes a

@@ -11,7 +11,7 @@
 #include "notify/notify_payload.h"
 #include "notify/notify_send.h"
 #include "scheduler/events.h"
-#include "store/runs.h"
+#include "history/run_record.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"

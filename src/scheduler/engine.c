@@ -15,7 +15,7 @@
 #include "schedule/schedule.h"
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
-#include "store/store.h"
+#include "state/state.h"
 #include "util/clock.h"
 #include "util/container.h"
 #include "util/log.h"
@@ -47,13 +47,13 @@ static void rt_free(struct job_rt *rt)
 static void on_timer(void *ctx);
 static void on_prune_timer(void *ctx);
 
-struct engine *engine_new(struct registry *reg, struct store *store, struct schedule_zones *zones,
+struct engine *engine_new(struct registry *reg, struct state *state, struct schedule_zones *zones,
     const struct engine_config *cfg)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
 	e->clock = cfg->clock;
 	e->reg = reg;
-	e->store = store;
+	e->state = state;
 	e->zones = zones;
 	e->cfg = *cfg;
 	registry_set_runtime(reg, rt_new, rt_free);
@@ -62,18 +62,21 @@ struct engine *engine_new(struct registry *reg, struct store *store, struct sche
 	e->runs = strmap_new();
 	e->armed_ms = INT64_MAX;
 	e->timer = clock_timer_new(e->clock, on_timer, e);
+	e->kick = clock_timer_new(e->clock, on_timer, e);
 	e->prune_timer = clock_timer_new(e->clock, on_prune_timer, e);
 	e->prune_soon = clock_timer_new(e->clock, run_prune_soon, e);
 	e->prune_set = strmap_new();
 	return e;
 }
 
-int engine_save_job(struct engine *e, struct jobrec *rec)
+int engine_save_outcome(struct engine *e, struct state_txn *t, const struct jobrec *rec)
 {
-	char *json = job_to_json_string_sparse(rec->job);
-	int rc = store_put_job(e->store, rec->job->name, json);
-	free(json);
-	return rc;
+	const struct job *j = rec->job;
+	struct state_outcome o = {.success_count = j->success_count, .error_count = j->error_count,
+	    .errors_since_last_success = j->errors_since_last_success, .last_success_ms = j->last_success_ms,
+	    .last_error_ms = j->last_error_ms, .disabled = j->disabled};
+	(void)e;
+	return state_put_outcome(t, j->name, &o);
 }
 
 /* The next time a scheduled job needs attention, INT64_MAX when never. */
@@ -142,13 +145,15 @@ static void load_schedule(struct engine *e, struct jobrec *rec, int64_t now)
 	rec->rt->has_sched = true;
 }
 
-/* Persist a job's progress: the cron slot last handled and the anchor of s (none when s is NULL). */
-static int save_state(struct engine *e, const struct jobrec *rec, const struct schedule *s, int64_t cron_last_due)
+/* Write a job's progress in t: the cron slot last handled, the anchor of s (none when s is NULL) and the schedule
+ * moved on by its firings (NULL: the definition's). */
+static int save_progress(struct state_txn *t, const struct jobrec *rec, const struct schedule *s,
+    int64_t cron_last_due, const char *moved)
 {
-	struct store_job_state st = {.last_due_ms = cron_last_due};
+	struct state_progress p = {.last_due_ms = cron_last_due, .schedule = moved};
 
-	st.has_anchor = s != NULL && schedule_anchor(s, &st.anchor_ms, &st.anchor_index);
-	return store_put_job_state(e->store, rec->job->name, &st);
+	p.has_anchor = s != NULL && schedule_anchor(s, &p.anchor_ms, &p.anchor_index);
+	return state_put_progress(t, rec->job->name, &p);
 }
 
 void engine_job_changed(struct engine *e, struct jobrec *rec)
@@ -170,8 +175,16 @@ void engine_job_changed(struct engine *e, struct jobrec *rec)
 	    ((rec->rt->has_sched && schedule_anchor(&rec->rt->sched, &anchor, &index)) ||
 		(had && schedule_anchor(&old, &anchor, &index))))
 		save = true;
-	if (save && save_state(e, rec, rec->rt->has_sched ? &rec->rt->sched : NULL, rec->rt->cron_last_due) < 0)
-		log_warnx("job '%s': could not save its schedule progress", rec->job->name);
+	if (save) {
+		struct state_txn *t;
+		if (state_begin(e->state, &t) < 0 ||
+		    save_progress(t, rec, rec->rt->has_sched ? &rec->rt->sched : NULL, rec->rt->cron_last_due, NULL) < 0) {
+			state_abort(t);
+			log_warnx("job '%s': could not save its schedule progress", rec->job->name);
+		} else {
+			engine_commit_quiet(t, "a job's schedule progress");
+		}
+	}
 	rec->rt->fresh = true;
 	reschedule(e, rec);
 	engine_arm(e);
@@ -192,8 +205,8 @@ static void missed_clear(struct missed *m)
 
 /* A record of the slots of a job that came due too late to run (or while its previous run went on), kept in
  * out when it is new. */
-static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t first, int64_t last, int64_t n,
-    const char *why, struct missed *out)
+static int record_skipped(struct engine *e, struct state_txn *t, const struct jobrec *rec, int64_t first,
+    int64_t last, int64_t n, const char *why, struct missed *out)
 {
 	char from[SCHEDULE_INSTANT_MAX], to[SCHEDULE_INSTANT_MAX], reason[512];
 	struct run_record r;
@@ -219,7 +232,7 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 	r.skipped_to_ms = last;
 	r.skipped_slots = n;
 	r.end_ms = clock_now(e->clock);
-	rc = store_claim_run(e->store, &r);
+	rc = state_claim_run(t, &r);
 	if (rc == 0)
 		log_info_kv(LOG_FIELDS(.event = "run.skipped", .job = rec->job->name, .task_id = r.task_id,
 				.status = "skipped"), "job '%s': %s", rec->job->name, reason);
@@ -232,8 +245,8 @@ static int record_skipped(struct engine *e, const struct jobrec *rec, int64_t fi
 
 /* Record the slots in (from, last] that will not run, one record per reason: those more than eps late at now
  * (all of them when last does not run), and those within eps before last, collapsed into its run. */
-static int record_missed(struct engine *e, const struct jobrec *rec, int64_t from, int64_t last, int64_t now,
-    int64_t eps, bool run_it, struct missed *out)
+static int record_missed(struct engine *e, struct state_txn *t, const struct jobrec *rec, int64_t from,
+    int64_t last, int64_t now, int64_t eps, bool run_it, struct missed *out)
 {
 	const struct schedule *s = &rec->rt->sched;
 	int64_t cut = run_it ? now - eps - 1 : last, n, first, end;
@@ -246,7 +259,7 @@ static int record_missed(struct engine *e, const struct jobrec *rec, int64_t fro
 	    schedule_last_at_or_before(e->zones, s, cut, &end) == 0) {
 		snprintf(why, sizeof(why), "missed: more than epsilon %s late (the server was down or busy)",
 		    rec->job->epsilon);
-		if ((rc = record_skipped(e, rec, first, end, n, why, out)) < 0)
+		if ((rc = record_skipped(e, t, rec, first, end, n, why, out)) < 0)
 			return rc;
 	}
 	if (cut < from)
@@ -258,7 +271,83 @@ static int record_missed(struct engine *e, const struct jobrec *rec, int64_t fro
 	if (schedule_format_instant(e->zones, s->zone, last, at, sizeof(at)) < 0)
 		snprintf(at, sizeof(at), "%" PRId64, last);
 	snprintf(why, sizeof(why), "collapsed into the late run of slot %s (the server was down or busy)", at);
-	return record_skipped(e, rec, first, end, n, why, out);
+	return record_skipped(e, t, rec, first, end, n, why, out);
+}
+
+/* A firing being committed: what it changed in memory, to put back if the commit fails, and what it does once
+ * the commit is durable. */
+struct fire_commit {
+	struct engine_commit base;
+	struct jobrec *rec;
+	struct schedule next;   /* ISO: the schedule moved on */
+	bool iso;
+	int64_t last, now;
+	char *saved_schedule;   /* ISO: the job's schedule text before (the job holds the new one) */
+	bool disabled_now;      /* the firing disabled the job (its finite schedule ran out) */
+	bool start_now;         /* r was claimed as starting */
+	struct missed missed;
+	struct run *r;          /* the run claimed, NULL: none */
+};
+
+static void fire_free(struct fire_commit *fc)
+{
+	missed_clear(&fc->missed);
+	free(fc->saved_schedule);
+	if (fc->r)
+		run_free(fc->r);
+	free(fc);
+}
+
+/* The firing could not be recorded: nothing of it happened; the job tries again soon. */
+static void fire_failed(struct engine *e, struct fire_commit *fc)
+{
+	struct job *j = fc->rec->job;
+
+	if (fc->disabled_now)
+		j->disabled = false;
+	if (fc->saved_schedule) {
+		job_set_string(&j->schedule, fc->saved_schedule);
+	}
+	log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = j->name),
+	    "job '%s': could not record its due slot, trying again in %d ms", j->name, RETRY_AFTER_STORE_ERROR_MS);
+	heap_set(&e->jobs, &fc->rec->rt->fire, fc->now + RETRY_AFTER_STORE_ERROR_MS);
+	fire_free(fc);
+}
+
+static void fire_committed(struct engine *e, struct engine_commit *c, int status)
+{
+	struct fire_commit *fc = container_of(c, struct fire_commit, base);
+	struct jobrec *rec = fc->rec;
+	struct run *r = fc->r;
+
+	if (status == -ECANCELED) {
+		fire_free(fc);
+		return;
+	}
+	if (status < 0) {
+		fire_failed(e, fc);
+		return;
+	}
+	if (fc->iso)
+		rec->rt->sched = fc->next;
+	else
+		rec->rt->cron_last_due = fc->last;
+	rec->rt->last_fired = fc->now;
+	rec->rt->fresh = false;
+	reschedule(e, rec);
+	for (int i = 0; i < fc->missed.n; i++)
+		engine_tell_skipped(e, rec, &fc->missed.r[i]);
+	if (fc->disabled_now) {
+		log_info_kv(LOG_FIELDS(.event = "job.disabled", .job = rec->job->name),
+		    "job '%s' has exhausted all of its recurrences and is now disabled", rec->job->name);
+		engine_tell_exhausted(e, rec);
+	}
+	fc->r = NULL;
+	if (r && fc->start_now)
+		run_start_claimed(e, &r, 1);
+	else if (r)
+		run_enqueue(e, r);
+	fire_free(fc);
 }
 
 /* Handle the slots of a scheduled job that are due at now: run the last one if it is within the job's epsilon,
@@ -266,20 +355,24 @@ static int record_missed(struct engine *e, const struct jobrec *rec, int64_t fro
 static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 {
 	struct job *j = rec->job;
-	struct schedule next = rec->rt->sched;
 	int64_t eps = job_epsilon_ms(j), from, last = SCHEDULE_NONE, anchor, index;
-	bool iso = schedule_kind(&rec->rt->sched) == SCHEDULE_ISO8601, run_it;
-	char *saved_schedule = NULL, text[SCHEDULE_FORMAT_MAX];
-	struct missed missed = {.n = 0};
-	struct run *r = NULL;
-	bool disabled_now = false, start_now = false;
+	bool run_it;
+	char text[SCHEDULE_FORMAT_MAX];
+	struct fire_commit *fc;
+	struct state_txn *t;
 	int rc;
 
-	if (iso && schedule_period_is_zero(&rec->rt->sched)) {
+	fc = xcalloc(1, sizeof(*fc));
+	fc->base.finish = fire_committed;
+	fc->rec = rec;
+	fc->now = now;
+	fc->next = rec->rt->sched;
+	fc->iso = schedule_kind(&rec->rt->sched) == SCHEDULE_ISO8601;
+	if (fc->iso && schedule_period_is_zero(&rec->rt->sched)) {
 		/* R5/x/PT0S: five runs, one after the other; each firing is a slot of its own. */
 		from = now - 1;
 		last = now;
-	} else if (iso) {
+	} else if (fc->iso) {
 		from = schedule_start(&rec->rt->sched) - 1;
 		if (schedule_last_at_or_before(e->zones, &rec->rt->sched, now, &last) < 0 || last == SCHEDULE_NONE)
 			last = from + 1;
@@ -287,93 +380,74 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 		from = rec->rt->cron_last_due;
 		if (schedule_last_at_or_before(e->zones, &rec->rt->sched, now, &last) < 0 || last == SCHEDULE_NONE) {
 			reschedule(e, rec);
+			free(fc);
 			return;
 		}
 	}
+	fc->last = last;
 	run_it = now - last <= eps;
-	if (iso && ((rc = schedule_advance(e->zones, &next, now, last)) < 0 ||
-		       (rc = schedule_format(e->zones, &next, text, sizeof(text))) < 0)) {
+	if (fc->iso && ((rc = schedule_advance(e->zones, &fc->next, now, last)) < 0 ||
+			   (rc = schedule_format(e->zones, &fc->next, text, sizeof(text))) < 0)) {
 		/* Not the store's fault: trying again would fail the same way every time. */
 		log_warnx_kv(LOG_FIELDS(.event = "job.unschedulable", .job = j->name), "job '%s' will not run until it is "
 		    "changed: its schedule '%s' cannot move past its slot due at %" PRId64 " ms (%s)", j->name, j->schedule,
 		    last, strerror(-rc));
+		free(fc);
 		return;
 	}
 
-	if (store_begin(e->store) < 0)
-		goto store_error;
-	if (iso) {
-		saved_schedule = xstrdup(j->schedule);
+	if ((rc = engine_begin(e, &t)) == -EBUSY) {
+		/* a commit is in flight: fired again when it completes */
+		heap_set(&e->jobs, &rec->rt->fire, now);
+		free(fc);
+		return;
+	}
+	if (rc < 0) {
+		fire_failed(e, fc);
+		return;
+	}
+	if (fc->iso) {
+		fc->saved_schedule = xstrdup(j->schedule);
 		job_set_string(&j->schedule, text);
 		/* The last slot of a finite schedule missed: nothing is left to run, so the job ends disabled, as
 		 * after a last run. */
-		if (!run_it && schedule_repeat(&next) == 0 && !j->disabled) {
+		if (!run_it && schedule_repeat(&fc->next) == 0 && !j->disabled) {
 			j->disabled = true;
-			disabled_now = true;
+			fc->disabled_now = true;
 		}
-		/* The anchor goes with the rewritten schedule, so that a restart finds them consistent. */
-		if (engine_save_job(e, rec) < 0 ||
-		    (schedule_anchor(&next, &anchor, &index) && save_state(e, rec, &next, rec->rt->cron_last_due) < 0))
+		/* The anchor goes with the moved schedule, so that a restart finds them consistent. */
+		if ((fc->disabled_now && engine_save_outcome(e, t, rec) < 0) ||
+		    save_progress(t, rec, schedule_anchor(&fc->next, &anchor, &index) ? &fc->next : NULL,
+			rec->rt->cron_last_due, text) < 0)
 			goto rollback;
-	} else if (save_state(e, rec, NULL, last) < 0) {
+	} else if (save_progress(t, rec, NULL, last, NULL) < 0) {
 		goto rollback;
 	}
-	if (!rec->rt->fresh && record_missed(e, rec, from, last, now, eps, run_it, &missed) < 0)
+	if (!rec->rt->fresh && record_missed(e, t, rec, from, last, now, eps, run_it, &fc->missed) < 0)
 		goto rollback;
 	if (run_it) {
-		r = run_new(e, rec, last, 0, TRIGGER_SCHEDULE, NULL);
+		struct run *r = run_new(e, rec, last, 0, TRIGGER_SCHEDULE, NULL);
 		r->rec.not_before_ms = now;
 		/* Nothing in its way: claimed as starting, so it is spawned right after this commit. */
-		if ((start_now = run_can_start_now(e, rec))) {
+		if ((fc->start_now = run_can_start_now(e, rec))) {
 			r->rec.status = RUN_STARTING;
 			r->rec.start_ms = now;
 		}
-		rc = store_claim_run(e->store, &r->rec);
-		if (rc == -EEXIST) {
+		rc = state_claim_run(t, &r->rec);
+		if (rc == -EEXIST)
 			run_free(r);
-			r = NULL;
-		} else if (rc < 0) {
+		else if (rc < 0) {
+			run_free(r);
 			goto rollback;
+		} else {
+			fc->r = r;
 		}
 	}
-	if (store_commit(e->store) < 0)
-		goto rollback;
-	free(saved_schedule);
-	if (iso)
-		rec->rt->sched = next;
-	else
-		rec->rt->cron_last_due = last;
-	rec->rt->last_fired = now;
-	rec->rt->fresh = false;
-	reschedule(e, rec);
-	for (int i = 0; i < missed.n; i++)
-		engine_tell_skipped(e, rec, &missed.r[i]);
-	missed_clear(&missed);
-	if (disabled_now) {
-		log_info_kv(LOG_FIELDS(.event = "job.disabled", .job = j->name),
-		    "job '%s' has exhausted all of its recurrences and is now disabled", j->name);
-		engine_tell_exhausted(e, rec);
-	}
-	if (r && start_now)
-		run_start_claimed(e, &r, 1);
-	else if (r)
-		run_enqueue(e, r);
+	engine_commit(e, t, &fc->base);
 	return;
 rollback:
-	store_rollback(e->store);
-	missed_clear(&missed);
-	if (disabled_now)
-		j->disabled = false;
-	if (saved_schedule) {
-		job_set_string(&j->schedule, saved_schedule);
-		free(saved_schedule);
-	}
-	if (r)
-		run_free(r);
-store_error:
-	log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = j->name),
-	    "job '%s': could not record its due slot, trying again in %d ms", j->name, RETRY_AFTER_STORE_ERROR_MS);
-	heap_set(&e->jobs, &rec->rt->fire, now + RETRY_AFTER_STORE_ERROR_MS);
+	state_abort(t);
+	fire_failed(e, fc);
 }
 
 /* Fire what is due, for at most FIRE_SLICE_NS: when more is due (thousands of jobs at once), the rest waits for
@@ -420,7 +494,7 @@ static void on_prune_timer(void *ctx)
 
 /* A job's stored progress: its cron slot, and its anchor when that still leads to the stored schedule's start
  * (otherwise the job was re-posted before its new anchor was saved: it counts from its start). */
-static int load_state(void *ctx, const char *name, const struct store_job_state *st)
+static int load_state(void *ctx, const char *name, const struct state_progress *st)
 {
 	struct engine *e = ctx;
 	struct jobrec *rec = registry_get(e->reg, name);
@@ -454,7 +528,7 @@ int engine_start(struct engine *e)
 	for (size_t i = 0; i < registry_slots(e->reg); i++)
 		if (registry_slot(e->reg, i) != NULL)
 			load_schedule(e, registry_slot(e->reg, i), now);
-	if ((rc = store_load_job_states(e->store, load_state, e)) < 0 || (rc = deps_load(e)) < 0)
+	if ((rc = state_load_progress(e->state, load_state, e)) < 0 || (rc = deps_load(e)) < 0)
 		return rc;
 	for (size_t i = 0; i < registry_slots(e->reg); i++) {
 		struct jobrec *rec = registry_slot(e->reg, i);
@@ -494,7 +568,9 @@ void engine_stop(struct engine *e)
 	if (e == NULL)
 		return;
 	e->stopping = true;
+	engine_commit_cancel(e);
 	clock_timer_free(e->timer);
+	clock_timer_free(e->kick);
 	clock_timer_free(e->prune_timer);
 	runner_attach(e->cfg.runner, NULL); /* its tasks go on without the engine */
 	run_stop_all(e);

@@ -1,6 +1,6 @@
 /* The scheduling engine (leader only): fires scheduled slots from a min-heap of next fire times, queues and
- * starts runs through the runner (runner/runner.h), retries failures, records every attempt in the store before
- * acting on it, and resumes after a crash from what the store holds and the runner reports. It owns the runtime
+ * starts runs through the runner (runner/runner.h), retries failures, records every attempt in the state (state/state.h)
+ * before acting on it, and resumes after a crash from what the state holds and the runner reports. It owns the runtime
  * state of the jobs in the registry; everything runs on the loop thread. It knows no process, account, working
  * directory or output file: those are the runner's (and the output's, history/run_output.h). */
 #ifndef GNOMON_SCHEDULER_ENGINE_H
@@ -19,11 +19,12 @@ struct metrics;
 struct registry;
 struct run_output;
 struct history;
+struct state;
+struct state_txn;
 struct run_record;
 struct runner;
 struct schedule;
 struct schedule_zones;
-struct store;
 
 struct engine_config {
 	const char *hostname;        /* recorded as each run's host */
@@ -38,14 +39,16 @@ struct engine_config {
 	uint64_t epoch;              /* the leader's epoch, carried by every start (standalone: 1) */
 	struct runner *runner;       /* runs the tasks (borrowed; the engine listens to it from engine_start() to
 	                              * engine_stop()) */
-	struct history *history;     /* ended runs: each end recorded in the store's transaction, pruned after it
-	                              * commits (borrowed) */
+	struct history *history;     /* ended runs (the state's history: state_end_run records them), pruned
+	                              * after the commit that recorded them (borrowed) */
 	struct run_output *output;   /* the runs' captured output: removed with their records (borrowed) */
 	struct metrics *metrics;     /* counters and histograms of runs (borrowed) */
 	struct events *events;       /* told about runs and job outcomes (borrowed; NULL: nobody) */
 };
 
-struct engine *engine_new(struct registry *reg, struct store *store, struct schedule_zones *zones,
+/* An engine over the state (borrowed): it writes the open runs, the jobs' progress and outcomes, the rounds
+ * and the ended runs there. */
+struct engine *engine_new(struct registry *reg, struct state *state, struct schedule_zones *zones,
     const struct engine_config *cfg);
 /* Resume from the store (open runs, cron progress) and the runner (what became of the tasks the store says
  * were running), then schedule every job. Returns 0 or a negative errno. */
@@ -54,6 +57,15 @@ int engine_start(struct engine *e) __attribute__((warn_unused_result));
  * records them as lost), and free the engine (its clock's timers may need the loop to run to be closed). Not from
  * inside one of the engine's own calls. */
 void engine_stop(struct engine *e);
+
+/* Changes made outside the engine (jobs put or deleted, through control) are committed through it, one at a time
+ * with its own, so that its memory and the state never disagree by more than one commit: begin answers 0 with
+ * *t, -EAGAIN while a commit is in flight (try again: with SQLite it never is), or the state's error. */
+int engine_change_begin(struct engine *e, struct state_txn **t) __attribute__((warn_unused_result));
+/* Commit a change begun so: done(ctx, status) when it completes (maybe before this returns; -ECANCELED: the
+ * engine stopped first). Returns the final status when it completed before returning, else 0. */
+int engine_change_commit(struct engine *e, struct state_txn *t, void (*done)(void *ctx, int status), void *ctx)
+    __attribute__((warn_unused_result));
 
 /* A job was created or replaced (already stored and in the registry): reschedule it. */
 void engine_job_changed(struct engine *e, struct jobrec *rec);

@@ -7,8 +7,7 @@
 #include "job/job.h"
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
-#include "store/rounds.h"
-#include "store/store.h"
+#include "state/state.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -28,16 +27,16 @@ static void list_add(struct run_list *l, struct run *r)
 }
 
 /* Claim the run of a child whose round is complete, and start a new round. */
-static int trigger(struct engine *e, struct jobrec *child, struct run_list *out)
+static int trigger(struct engine *e, struct state_txn *t, struct jobrec *child, struct run_list *out)
 {
 	char *parents = graph_round_task_ids(&child->rt->round, parents_of(child), child->job->n_parents);
 	int rc;
-	struct run *r = run_claim_now(e, child, TRIGGER_DEPENDENCY, NULL, parents, &rc);
+	struct run *r = run_claim_now(e, t, child, TRIGGER_DEPENDENCY, NULL, parents, &rc);
 
 	free(parents);
 	if (r == NULL)
 		return rc;
-	if (child->rt->round.n > 0 && (rc = store_round_clear(e->store, child->job->name, NULL)) < 0) {
+	if (child->rt->round.n > 0 && (rc = state_round_clear(t, child->job->name, NULL)) < 0) {
 		run_free(r);
 		return rc;
 	}
@@ -45,7 +44,7 @@ static int trigger(struct engine *e, struct jobrec *child, struct run_list *out)
 	if (run_can_start_now(e, child) && e->running + (int)out->starting < e->cfg.max_running) {
 		r->rec.status = RUN_STARTING;
 		r->rec.start_ms = r->rec.due_ms;
-		if ((rc = store_put_run(e->store, &r->rec)) < 0) {
+		if ((rc = state_put_run(t, &r->rec)) < 0) {
 			run_free(r);
 			return rc;
 		}
@@ -56,7 +55,8 @@ static int trigger(struct engine *e, struct jobrec *child, struct run_list *out)
 	return 0;
 }
 
-int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_id, struct run_list *out)
+int deps_parent_done(struct engine *e, struct state_txn *t, struct jobrec *parent, const char *task_id,
+    struct run_list *out)
 {
 	for (uint32_t i = 0; i < parent->node.nchildren; i++) {
 		struct jobrec *child = registry_rec(parent->node.children[i]);
@@ -67,7 +67,7 @@ int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_i
 			continue;
 		}
 		if (child->job->n_parents > 1) {
-			if ((rc = store_round_put(e->store, child->job->name, parent->job->name, task_id)) < 0)
+			if ((rc = state_round_put(t, child->job->name, parent->job->name, task_id)) < 0)
 				return rc;
 			graph_round_set(&child->rt->round, parent->job->name, task_id);
 			if (!graph_round_complete(&child->rt->round, parents_of(child), child->job->n_parents))
@@ -75,7 +75,7 @@ int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_i
 		} else {
 			graph_round_set(&child->rt->round, parent->job->name, task_id);
 		}
-		if ((rc = trigger(e, child, out)) < 0)
+		if ((rc = trigger(e, t, child, out)) < 0)
 			return rc;
 	}
 	return 0;
@@ -118,24 +118,34 @@ static int load_entry(void *ctx, const char *child, const char *parent, const ch
 
 int deps_load(struct engine *e)
 {
-	return store_load_rounds(e->store, load_entry, e);
+	return state_load_rounds(e->state, load_entry, e);
 }
 
 struct forget {
 	struct engine *e;
+	struct state_txn *t; /* begun at the first entry to forget */
 	const char *job;
+	int rc;
 };
 
 static void forget_entry(void *ctx, const char *parent)
 {
 	struct forget *f = ctx;
-	if (store_round_clear(f->e->store, f->job, parent) < 0)
-		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = f->job),
-		    "job '%s': could not forget the round entry of '%s'", f->job, parent);
+	if (f->rc == 0 && f->t == NULL)
+		f->rc = state_begin(f->e->state, &f->t);
+	if (f->rc == 0)
+		f->rc = state_round_clear(f->t, f->job, parent);
 }
 
 void deps_job_changed(struct engine *e, struct jobrec *rec)
 {
-	struct forget f = {e, rec->job->name};
+	struct forget f = {e, NULL, rec->job->name, 0};
 	graph_round_keep(&rec->rt->round, parents_of(rec), rec->job->n_parents, forget_entry, &f);
+	if (f.rc < 0) {
+		state_abort(f.t);
+		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = f.job),
+		    "job '%s': could not forget the round entries of its former parents", f.job);
+	} else if (f.t) {
+		engine_commit_quiet(f.t, "the round entries of a job's former parents");
+	}
 }

@@ -9,7 +9,7 @@
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"
 #include "scheduler/heap.h"
-#include "store/runs.h"
+#include "history/run_record.h"
 
 struct clock;
 struct clock_timer;
@@ -18,6 +18,8 @@ struct runner_event;
 struct runner_result;
 struct runner_start;
 struct runner_task;
+struct state_txn;
+struct commit_ticket;
 struct strmap;
 
 /* --history-max-runs is applied to the jobs whose runs ended within this long, together. */
@@ -77,7 +79,10 @@ struct engine {
 	struct strmap *prune_set;   /* the same names, to find them (keys borrowed from prune_jobs) */
 	size_t n_prune_jobs, cap_prune_jobs;
 	struct registry *reg;
-	struct store *store;
+	struct state *state;
+	struct commit_ticket *inflight; /* the engine's commit in flight (engine_commit.c), NULL: none */
+	bool deferred;              /* something waited for it: kick runs once it completed */
+	struct clock_timer *kick;   /* fires what waited for a commit (fire_due) */
 	struct schedule_zones *zones;
 	struct engine_config cfg;
 	struct heap jobs;           /* struct job_rt.fire: next fire time of each scheduled job */
@@ -95,8 +100,29 @@ struct engine {
 
 /* Re-arm the timer for the earliest of the next fire time and the next retry. */
 void engine_arm(struct engine *e);
-/* Save a job (after its counters, schedule or disabled flag changed) in the open transaction or on its own. */
-int engine_save_job(struct engine *e, struct jobrec *rec) __attribute__((warn_unused_result));
+/* Write a job's outcome (counters, disabled) in t. */
+int engine_save_outcome(struct engine *e, struct state_txn *t, const struct jobrec *rec)
+    __attribute__((warn_unused_result));
+
+/* engine_commit.c: the engine's transactions, one in flight at a time. A commit's continuation: finish gets the
+ * final status (-ECANCELED: the engine stops; free what it holds and touch nothing else) and frees c. */
+struct engine_commit {
+	void (*finish)(struct engine *e, struct engine_commit *c, int status);
+};
+/* Begin the engine's next transaction: 0, -EBUSY when one is in flight (the caller comes back to its work when
+ * the kick timer fires: a slot's fire is retried, a run's end recorded again), or the state's error. */
+int engine_begin(struct engine *e, struct state_txn **t) __attribute__((warn_unused_result));
+/* Commit t; c->finish is called when it completes (maybe before this returns). */
+void engine_commit(struct engine *e, struct state_txn *t, struct engine_commit *c);
+/* engine_commit for a request answered at once: the commit's final status when it completed before this returns
+ * (SQLite), else 0 (taken; the continuation logs a failure). */
+int engine_commit_answer(struct engine *e, struct state_txn *t, struct engine_commit *c)
+    __attribute__((warn_unused_result));
+/* The engine stops: the commit in flight (if any) is finished with -ECANCELED now, and its completion ignored. */
+void engine_commit_cancel(struct engine *e);
+/* Commit a write nothing waits for and nothing puts back (a run's status, a kill request): its failure is logged
+ * with what, and a restart reconciles. */
+void engine_commit_quiet(struct state_txn *t, const char *what);
 
 /* What an outcome changes in a job, to put back when its transaction rolls back (memory stays what the store
  * holds). */
@@ -114,9 +140,9 @@ struct run *run_new(struct engine *e, const struct jobrec *rec, int64_t due_ms, 
 void run_free(struct run *r);
 /* The job of a run, NULL when it was deleted (even if another job now has its name). */
 struct jobrec *run_jobrec(const struct engine *e, const struct run *r);
-/* Claim (store) a run due now that is not tied to a slot (manual, dependency): a task id already taken moves it
+/* Claim (in t) a run due now that is not tied to a slot (manual, dependency): a task id already taken moves it
  * to the next millisecond. NULL with *rc (-EEXIST: no free id, -EIO) when it could not be recorded. */
-struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_trigger trigger,
+struct run *run_claim_now(struct engine *e, struct state_txn *t, const struct jobrec *rec, enum run_trigger trigger,
     const char *arguments, const char *parents, int *rc);
 /* Put a claimed run in the queue (or as the job's pending slot) and start what can start. */
 void run_enqueue(struct engine *e, struct run *r);
@@ -130,6 +156,8 @@ void run_start_claimed(struct engine *e, struct run **runs, size_t n);
 void run_dispatch(struct engine *e);
 /* Retries whose delay has passed move to the queue. */
 void run_release_retries(struct engine *e, int64_t now);
+/* Record a run's status change in a transaction of its own that nothing waits for (a failure is logged). */
+void run_save(struct engine *e, struct run *r);
 /* Start holding a run: findable by task id and in the list of runs. */
 void run_hold(struct engine *e, struct run *r);
 /* Record a run's end with its job's new counters (and a retry) in one transaction, then let the job's next
@@ -188,8 +216,8 @@ struct run_list {
 /* parent's run task_id counts as a success for its children: inside the open transaction, record it in each
  * enabled child's round and claim a run for every child whose round it completes (added to out, to enqueue after
  * the commit). Returns 0 or -EIO. */
-int deps_parent_done(struct engine *e, struct jobrec *parent, const char *task_id, struct run_list *out)
-    __attribute__((warn_unused_result));
+int deps_parent_done(struct engine *e, struct state_txn *t, struct jobrec *parent, const char *task_id,
+    struct run_list *out) __attribute__((warn_unused_result));
 /* Enqueue (after a commit) or free (after a rollback) the claimed child runs, and empty the list. */
 void deps_release(struct engine *e, struct run_list *list, bool committed);
 /* Load the stored rounds into the jobs (start-up). */

@@ -14,7 +14,7 @@
 #include "runner/runner.h"
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
-#include "store/store.h"
+#include "state/state.h"
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
@@ -119,9 +119,7 @@ static void recover_interrupted(struct engine *e, struct run *r, const struct ru
 	runner_adopt(e->cfg.runner, r->task, r);
 	if (r->rec.status != RUN_RUNNING) {
 		r->rec.status = RUN_RUNNING;
-		if (store_put_run(e->store, &r->rec) < 0)
-			log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = r->rec.job, .task_id = r->rec.task_id),
-			    "run %s: could not record that it is running", r->rec.task_id);
+		run_save(e, r);
 	}
 	log_info_kv(LOG_FIELDS(.event = "run.adopted", .job = r->rec.job, .task_id = r->rec.task_id, .status = "running"),
 	    "run %s is still running: resumed", r->rec.task_id);
@@ -229,7 +227,7 @@ int run_recover_all(struct engine *e, void (*resumed)(struct engine *e))
 	rc->e = e;
 	rc->open.e = e;
 	rc->resumed = resumed;
-	if ((ret = store_load_open_runs(e->store, collect, &rc->open)) < 0) {
+	if ((ret = state_load_open_runs(e->state, collect, &rc->open)) < 0) {
 		for (size_t i = 0; i < rc->open.n; i++)
 			run_free(rc->open.v[i]);
 		free(rc->open.v);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "job/job.h"
 #include "job/job_words.h"
@@ -10,13 +11,14 @@
 #include "schedule/schedule.h"
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
-#include "store/runs.h"
-#include "store/store.h"
+#include "util/xmalloc.h"
+#include "state/state.h"
+#include "util/container.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/strmap.h"
 
-struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_trigger trigger,
+struct run *run_claim_now(struct engine *e, struct state_txn *t, const struct jobrec *rec, enum run_trigger trigger,
     const char *arguments, const char *parents, int *rc)
 {
 	int64_t due = clock_now(e->clock), slot;
@@ -30,7 +32,7 @@ struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_t
 		r = run_new(e, rec, due, 0, trigger, arguments);
 		if (parents)
 			run_record_set(&r->rec.parents, parents);
-		*rc = store_claim_run(e->store, &r->rec);
+		*rc = state_claim_run(t, &r->rec);
 		if (*rc == 0)
 			return r;
 		run_free(r);
@@ -40,9 +42,41 @@ struct run *run_claim_now(struct engine *e, const struct jobrec *rec, enum run_t
 	return NULL;
 }
 
+/* A manual run being committed: queued once it is durable. */
+struct run_now_commit {
+	struct engine_commit base;
+	struct run *r;
+};
+
+static void run_now_committed(struct engine *e, struct engine_commit *c, int status)
+{
+	struct run_now_commit *rc = container_of(c, struct run_now_commit, base);
+	struct run *r = rc->r;
+
+	free(rc);
+	if (status < 0) {
+		if (status != -ECANCELED)
+			log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = r->rec.job, .task_id = r->rec.task_id),
+			    "run %s: could not record it (%s): it does not run", r->rec.task_id, strerror(-status));
+		run_free(r);
+		return;
+	}
+	run_enqueue(e, r);
+	run_dispatch(e);
+	engine_arm(e);
+}
+
+static int busy(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "the scheduler is recording an earlier change; try again");
+	return -EAGAIN;
+}
+
 int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, const char *by, char *err,
     size_t errlen)
 {
+	struct run_now_commit *c;
+	struct state_txn *t;
 	struct run *r;
 	int rc;
 
@@ -55,21 +89,26 @@ int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, 
 			return rc;
 		free(words);
 	}
-	r = run_claim_now(e, rec, TRIGGER_MANUAL, arguments, NULL, &rc);
+	if ((rc = engine_begin(e, &t)) == -EBUSY)
+		return busy(err, errlen);
+	r = rc < 0 ? NULL : run_claim_now(e, t, rec, TRIGGER_MANUAL, arguments, NULL, &rc);
 	if (r == NULL) {
+		state_abort(t);
 		if (rc == -EEXIST)
 			snprintf(err, errlen, "could not find a free task id");
 		else
-			snprintf(err, errlen, "store: could not record the run: %s", store_errmsg(e->store));
+			snprintf(err, errlen, "store: could not record the run: %s", state_errmsg(e->state));
 		return rc;
 	}
 	log_info_kv(LOG_FIELDS(.event = "run.requested", .job = rec->job->name, .task_id = r->rec.task_id, .remote = by),
 	    "job '%s': run %s requested by %s%s%s%s", rec->job->name, r->rec.task_id, by,
 	    arguments ? " with arguments '" : "", arguments ? arguments : "", arguments ? "'" : "");
-	run_enqueue(e, r);
-	run_dispatch(e);
-	engine_arm(e);
-	return 0;
+	c = xcalloc(1, sizeof(*c));
+	c->base.finish = run_now_committed;
+	c->r = r;
+	if ((rc = engine_commit_answer(e, t, &c->base)) < 0)
+		snprintf(err, errlen, "store: could not record the run: %s", state_errmsg(e->state));
+	return rc;
 }
 
 int engine_task_status(struct engine *e, const char *task_id, int status_code, char *err, size_t errlen)
@@ -111,29 +150,56 @@ void job_outcome_restore(struct job *j, const struct job_outcome_state *st)
 	j->disabled = st->disabled;
 }
 
+/* A success marked without a run, being committed. */
+struct marked_commit {
+	struct engine_commit base;
+	struct jobrec *rec;
+	struct job_outcome_state before;
+	struct run_list children;
+};
+
+static void marked_committed(struct engine *e, struct engine_commit *c, int status)
+{
+	struct marked_commit *mc = container_of(c, struct marked_commit, base);
+
+	if (status < 0 && status != -ECANCELED)
+		job_outcome_restore(mc->rec->job, &mc->before);
+	deps_release(e, &mc->children, status == 0);
+	free(mc);
+	if (status != -ECANCELED) {
+		run_dispatch(e);
+		engine_arm(e);
+	}
+}
+
 int engine_mark_success(struct engine *e, struct jobrec *rec)
 {
-	struct run_list children = {0};
+	struct marked_commit *mc;
 	int64_t now = clock_now(e->clock);
-	/* The children see this id among their GNOMON_PARENT_TASK_IDS: the success was marked, not run. */
-	char *marked = task_id_format(now, 0, rec->job->name, "marked successful");
-	struct job_outcome_state before = job_outcome_save(rec->job);
+	struct state_txn *t;
+	char *marked;
 	int rc;
 
+	if ((rc = engine_begin(e, &t)) < 0)
+		return rc == -EBUSY ? -EAGAIN : rc;
+	mc = xcalloc(1, sizeof(*mc));
+	mc->base.finish = marked_committed;
+	mc->rec = rec;
+	mc->before = job_outcome_save(rec->job);
 	rec->job->success_count++;
 	rec->job->last_success_ms = now;
 	rec->job->errors_since_last_success = 0;
-	if ((rc = store_begin(e->store)) == 0) {
-		if ((rc = engine_save_job(e, rec)) == 0 && (rc = deps_parent_done(e, rec, marked, &children)) == 0)
-			rc = store_commit(e->store);
-		if (rc < 0)
-			store_rollback(e->store);
-	}
-	if (rc < 0)
-		job_outcome_restore(rec->job, &before);
+	/* The children see this id among their GNOMON_PARENT_TASK_IDS: the success was marked, not run. */
+	marked = task_id_format(now, 0, rec->job->name, "marked successful");
+	rc = engine_save_outcome(e, t, rec);
+	if (rc == 0)
+		rc = deps_parent_done(e, t, rec, marked, &mc->children);
 	free(marked);
-	deps_release(e, &children, rc == 0);
-	run_dispatch(e);
-	engine_arm(e);
-	return rc;
+	if (rc < 0) {
+		state_abort(t);
+		marked_committed(e, &mc->base, rc);
+		return rc;
+	}
+	return engine_commit_answer(e, t, &mc->base);
 }
+

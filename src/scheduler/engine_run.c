@@ -16,7 +16,7 @@
 #include "schedule/schedule.h"
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
-#include "store/store.h"
+#include "state/state.h"
 #include "util/clock.h"
 #include "util/container.h"
 #include "util/log.h"
@@ -287,17 +287,108 @@ static enum runner_outcome runner_outcome_of(enum run_status status)
 	}
 }
 
+/* A run's end being committed: what it changed in memory, to put back if the commit fails. */
+struct finish_commit {
+	struct engine_commit base;
+	struct run *r;
+	struct jobrec *rec;      /* NULL: its job is gone */
+	struct run *retry;
+	struct run_list children;
+	struct job_outcome_state before;
+};
+
+/* Nothing of the outcome happened: the run stays held (and its runner keeps its result, for a restart to find)
+ * until its end is recorded. Forgetting it here would let a restart call a run that succeeded lost, and run it
+ * again. */
+static void finish_failed(struct engine *e, struct finish_commit *fc, int64_t retry_at)
+{
+	struct run *r = fc->r;
+
+	if (fc->rec)
+		job_outcome_restore(fc->rec->job, &fc->before);
+	if (fc->retry)
+		run_free(fc->retry);
+	deps_release(e, &fc->children, false);
+	if (retry_at > 0)
+		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = r->rec.job, .task_id = r->rec.task_id),
+		    "run %s: could not record its end (%s), trying again in %d ms", r->rec.task_id,
+		    run_status_name(r->rec.status), RETRY_AFTER_STORE_ERROR_MS);
+	r->unrecorded = true;
+	heap_set(&e->retries, &r->wait, retry_at > 0 ? retry_at : clock_now(e->clock));
+	if (fc->rec)
+		job_next(e, fc->rec);
+	free(fc);
+	run_dispatch(e);
+	engine_arm(e);
+}
+
+static void finish_committed(struct engine *e, struct engine_commit *c, int status)
+{
+	struct finish_commit *fc = container_of(c, struct finish_commit, base);
+	struct run *r = fc->r, *retry = fc->retry;
+	struct jobrec *rec = fc->rec;
+
+	if (status == -ECANCELED) {
+		/* r is the engine's, freed with its other runs */
+		if (retry)
+			run_free(retry);
+		deps_release(e, &fc->children, false);
+		free(fc);
+		return;
+	}
+	if (status < 0) {
+		finish_failed(e, fc, clock_now(e->clock) + RETRY_AFTER_STORE_ERROR_MS);
+		return;
+	}
+	engine_tell_outcome(e, rec, &r->rec, retry != NULL, fc->before.disabled, fc->before.errors_since_last_success);
+	/* Retention leaves the transaction that recorded the end: it is applied once that has committed. */
+	if (rec)
+		run_prune_job_soon(e, rec->job->name);
+	log_info_kv(LOG_FIELDS(.event = "run.finished", .job = r->rec.job, .task_id = r->rec.task_id,
+			.status = run_status_name(r->rec.status)),
+	    "run %s %s%s%s", r->rec.task_id, run_status_name(r->rec.status), r->rec.reason[0] ? ": " : "",
+	    r->rec.reason);
+	if (e->cfg.metrics) {
+		char name[64];
+		snprintf(name, sizeof(name), "gnomon.runs.%s", run_status_name(r->rec.status));
+		metrics_count(e->cfg.metrics, name, 1);
+		if (r->rec.status == RUN_SUCCEEDED)
+			metrics_histogram(e->cfg.metrics, "gnomon.runs.duration_ms", r->rec.end_ms - r->rec.start_ms);
+	}
+	/* Its end is recorded: the runner may forget it and clean up after it. */
+	if (r->rec.start_ms != RUN_TIME_NONE)
+		runner_release(e->cfg.runner, &(struct runner_ref){r->rec.task_id, r->rec.job},
+		    runner_outcome_of(r->rec.status));
+	forget(e, r);
+	run_free(r);
+	if (retry) {
+		run_hold(e, retry);
+		heap_set(&e->retries, &retry->wait, retry->rec.not_before_ms);
+		log_info_kv(LOG_FIELDS(.event = "run.retry", .job = retry->rec.job, .task_id = retry->rec.task_id),
+		    "run %s will retry at attempt %d", retry->rec.task_id, retry->rec.attempt);
+	}
+	deps_release(e, &fc->children, true);
+	free(fc);
+	if (rec)
+		job_next(e, rec);
+	run_dispatch(e);
+	engine_arm(e);
+}
+
 /* Record a run's end with its job's new counters (and a retry) in one transaction, then let the job's waiting
  * slot and the queue move. */
 void run_finish(struct engine *e, struct run *r, enum run_status status, const char *reason)
 {
+	struct finish_commit *fc = xcalloc(1, sizeof(*fc));
 	struct jobrec *rec = run_jobrec(e, r);
-	struct run *retry = NULL;
-	struct run_list children = {0};
 	int64_t now = clock_now(e->clock);
-	struct job_outcome_state before = rec ? job_outcome_save(rec->job) : (struct job_outcome_state){0};
-	bool ok = false;
+	struct state_txn *t;
+	int rc;
 
+	fc->base.finish = finish_committed;
+	fc->r = r;
+	fc->rec = rec;
+	fc->before = rec ? job_outcome_save(rec->job) : (struct job_outcome_state){0};
 	r->unrecorded = false;
 	r->awaiting_async = false;
 	r->rec.status = status;
@@ -310,71 +401,28 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 	}
 	if (reason)
 		run_record_set(&r->rec.reason, reason);
-	if (store_begin(e->store) == 0) {
-		if (rec)
-			retry = apply_outcome(e, rec, r, now);
-		ok = history_record(e->cfg.history, &r->rec, NULL, NULL) == 0 &&
-		    (rec == NULL || engine_save_job(e, rec) == 0) &&
-		    (retry == NULL || store_claim_run(e->store, &retry->rec) == 0);
-		/* A success, or a softError job's final failure, counts for its children (Chronos). */
-		if (ok && rec && (status == RUN_SUCCEEDED || (retry == NULL && rec->job->soft_error &&
-					 (status == RUN_FAILED || status == RUN_LOST))))
-			ok = deps_parent_done(e, rec, r->rec.task_id, &children) == 0;
-		ok = ok && store_commit(e->store) == 0;
-		if (!ok)
-			store_rollback(e->store);
-	}
-	if (!ok) {
-		/* Nothing of the outcome happened: the run stays held (and its runner keeps its result, for a restart to
-		 * find) until its end is recorded. Forgetting it here would let a restart call a run that succeeded lost,
-		 * and run it again. */
-		if (rec)
-			job_outcome_restore(rec->job, &before);
-		if (retry)
-			run_free(retry);
-		deps_release(e, &children, false);
-		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = r->rec.job, .task_id = r->rec.task_id),
-		    "run %s: could not record its end (%s), trying again in %d ms", r->rec.task_id,
-		    run_status_name(status), RETRY_AFTER_STORE_ERROR_MS);
-		r->unrecorded = true;
-		heap_set(&e->retries, &r->wait, now + RETRY_AFTER_STORE_ERROR_MS);
-		if (rec)
-			job_next(e, rec);
-		run_dispatch(e);
-		engine_arm(e);
+	if ((rc = engine_begin(e, &t)) < 0) {
+		/* -EBUSY: a commit is in flight; recorded as soon as it completes */
+		finish_failed(e, fc, rc == -EBUSY ? 0 : now + RETRY_AFTER_STORE_ERROR_MS);
 		return;
 	}
-	engine_tell_outcome(e, rec, &r->rec, retry != NULL, before.disabled, before.errors_since_last_success);
-	/* Retention leaves the transaction that recorded the end: it is applied once that has committed. */
 	if (rec)
-		run_prune_job_soon(e, rec->job->name);
-	log_info_kv(LOG_FIELDS(.event = "run.finished", .job = r->rec.job, .task_id = r->rec.task_id,
-			.status = run_status_name(status)),
-	    "run %s %s%s%s", r->rec.task_id, run_status_name(status), reason ? ": " : "", reason ? reason : "");
-	if (e->cfg.metrics) {
-		char name[64];
-		snprintf(name, sizeof(name), "gnomon.runs.%s", run_status_name(status));
-		metrics_count(e->cfg.metrics, name, 1);
-		if (status == RUN_SUCCEEDED)
-			metrics_histogram(e->cfg.metrics, "gnomon.runs.duration_ms", r->rec.end_ms - r->rec.start_ms);
+		fc->retry = apply_outcome(e, rec, r, now);
+	rc = state_end_run(t, &r->rec);
+	if (rc == 0 && rec)
+		rc = engine_save_outcome(e, t, rec);
+	if (rc == 0 && fc->retry)
+		rc = state_claim_run(t, &fc->retry->rec);
+	/* A success, or a softError job's final failure, counts for its children (Chronos). */
+	if (rc == 0 && rec && (status == RUN_SUCCEEDED || (fc->retry == NULL && rec->job->soft_error &&
+				  (status == RUN_FAILED || status == RUN_LOST))))
+		rc = deps_parent_done(e, t, rec, r->rec.task_id, &fc->children);
+	if (rc < 0) {
+		state_abort(t);
+		finish_failed(e, fc, now + RETRY_AFTER_STORE_ERROR_MS);
+		return;
 	}
-	/* Its end is recorded: the runner may forget it and clean up after it. */
-	if (r->rec.start_ms != RUN_TIME_NONE)
-		runner_release(e->cfg.runner, &(struct runner_ref){r->rec.task_id, r->rec.job},
-		    runner_outcome_of(status));
-	forget(e, r);
-	run_free(r);
-	if (retry) {
-		run_hold(e, retry);
-		heap_set(&e->retries, &retry->wait, retry->rec.not_before_ms);
-		log_info_kv(LOG_FIELDS(.event = "run.retry", .job = retry->rec.job, .task_id = retry->rec.task_id),
-		    "run %s will retry at attempt %d", retry->rec.task_id, retry->rec.attempt);
-	}
-	deps_release(e, &children, true);
-	if (rec)
-		job_next(e, rec);
-	run_dispatch(e);
-	engine_arm(e);
+	engine_commit(e, t, &fc->base);
 }
 
 void run_enqueue(struct engine *e, struct run *r)
@@ -403,27 +451,30 @@ void run_enqueue(struct engine *e, struct run *r)
 	engine_tell_run(e, rec, &r->rec);
 }
 
-/* Write a run's status change on its own; failures are logged, and the restart after them recovers. */
-static void save(struct engine *e, struct run *r)
+/* Write runs' status changes in a transaction of their own that nothing waits for: a failure is logged, and a
+ * restart reconciles the runs with the runner. */
+static void save_runs(struct engine *e, struct run *const *runs, size_t n, const char *what)
 {
-	if (store_put_run(e->store, &r->rec) < 0)
-		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = r->rec.job, .task_id = r->rec.task_id),
-		    "run %s: could not record that it is %s", r->rec.task_id, run_status_name(r->rec.status));
+	struct state_txn *t;
+	int rc = state_begin(e->state, &t);
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = state_put_run(t, &runs[i]->rec);
+	if (rc < 0) {
+		state_abort(t);
+		log_warnx_kv(LOG_FIELDS(.event = "store.error"), "could not record %s (%s); a restart reconciles it", what,
+		    state_errmsg(e->state));
+		return;
+	}
+	engine_commit_quiet(t, what);
+}
+
+void run_save(struct engine *e, struct run *r)
+{
+	save_runs(e, &r, 1, "a run's status");
 }
 
 #define START_BATCH 64 /* runs started per round of run_dispatch: one commit before their spawns, one after */
-
-/* Record the runs of a batch in one transaction; -1 (rolled back) if any could not be written. */
-static int put_runs(struct engine *e, struct run *const *batch, size_t n)
-{
-	bool ok = store_begin(e->store) == 0;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = store_put_run(e->store, &batch[i]->rec) == 0;
-	if (ok && store_commit(e->store) == 0)
-		return 0;
-	store_rollback(e->store);
-	return -1;
-}
 
 /* A runner is taken for a run from the moment it leaves the queue, so that nothing else of a non-concurrent job
  * starts beside it (a run ending meanwhile may enqueue one); given back if it does not start. */
@@ -440,29 +491,77 @@ static void unreserve(struct engine *e, struct jobrec *rec)
 	e->running--;
 }
 
+static void launch_batch(struct engine *e, struct run **batch, size_t n);
+
+/* A batch of runs whose start is being recorded before they are spawned. */
+struct start_commit {
+	struct engine_commit base;
+	size_t n;
+	struct run *batch[START_BATCH];
+};
+
+static void start_committed(struct engine *e, struct engine_commit *c, int status)
+{
+	struct start_commit *sc = container_of(c, struct start_commit, base);
+
+	if (status == -ECANCELED) {
+		free(sc); /* the runs are the engine's */
+		return;
+	}
+	if (status < 0) {
+		for (size_t i = 0; i < sc->n; i++) {
+			unreserve(e, run_jobrec(e, sc->batch[i]));
+			run_finish(e, sc->batch[i], RUN_LOST, "could not record its start");
+		}
+	} else {
+		launch_batch(e, sc->batch, sc->n);
+	}
+	free(sc);
+	run_dispatch(e);
+	engine_arm(e);
+}
+
 /* Start a batch of reserved runs: all recorded as starting in one transaction before any is spawned (unless
  * recorded says they already are), then all that started recorded as running, with their pids, in one more. A
  * crash in between leaves them "starting", which a restart reconciles with the runner. A run the runner took
  * without starting it at once (a remote agent's) stays "starting" until its RUNNING event. */
 static void start_batch(struct engine *e, struct run **batch, size_t n, bool recorded)
 {
+	struct start_commit *sc;
+	struct state_txn *t;
+	int64_t now;
+	int rc;
+
+	if (recorded) {
+		launch_batch(e, batch, n);
+		return;
+	}
+	sc = xcalloc(1, sizeof(*sc));
+	sc->base.finish = start_committed;
+	sc->n = n;
+	now = clock_now(e->clock);
+	for (size_t i = 0; i < n; i++) {
+		sc->batch[i] = batch[i];
+		batch[i]->rec.status = RUN_STARTING;
+		batch[i]->rec.start_ms = now;
+	}
+	rc = engine_begin(e, &t);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = state_put_run(t, &batch[i]->rec);
+	if (rc < 0) {
+		state_abort(t);
+		start_committed(e, &sc->base, rc);
+		return;
+	}
+	engine_commit(e, t, &sc->base);
+}
+
+/* Spawn a batch of runs recorded as starting, then record those that started as running. */
+static void launch_batch(struct engine *e, struct run **batch, size_t n)
+{
 	struct runner_start st[START_BATCH];
 	size_t started = 0;
 
-	if (!recorded) {
-		int64_t now = clock_now(e->clock);
-		for (size_t i = 0; i < n; i++) {
-			batch[i]->rec.status = RUN_STARTING;
-			batch[i]->rec.start_ms = now;
-		}
-		if (put_runs(e, batch, n) < 0) {
-			for (size_t i = 0; i < n; i++) {
-				unreserve(e, run_jobrec(e, batch[i]));
-				run_finish(e, batch[i], RUN_LOST, "could not record its start");
-			}
-			return;
-		}
-	}
 	run_launch_many(e, batch, n, st);
 	for (size_t i = 0; i < n; i++) {
 		struct run *r = batch[i];
@@ -485,10 +584,7 @@ static void start_batch(struct engine *e, struct run **batch, size_t n, bool rec
 	}
 	if (started == 0)
 		return;
-	if (put_runs(e, batch, started) < 0) {
-		log_warnx("could not record that %zu run(s) are running; a restart records them as lost", started);
-		return;
-	}
+	save_runs(e, batch, started, "that runs are running");
 	for (size_t i = 0; i < started; i++) {
 		log_info_kv(LOG_FIELDS(.event = "run.started", .job = batch[i]->rec.job, .task_id = batch[i]->rec.task_id,
 				.status = "running"), "run %s started (pid %" PRId64 ", %s)", batch[i]->rec.task_id,
@@ -530,10 +626,14 @@ void run_dispatch(struct engine *e)
 
 	if (e->dispatching)
 		return; /* finish() inside the loop below: the loop goes on */
+	if (e->inflight) {
+		e->deferred = true; /* a start is recorded before its spawn: once the commit in flight completes */
+		return;
+	}
 	e->dispatching = true;
 	do {
 		n = 0;
-		while (!e->stopping && e->running < e->cfg.max_running && n < START_BATCH &&
+		while (!e->stopping && !e->inflight && e->running < e->cfg.max_running && n < START_BATCH &&
 		    (r = queue_pop(e)) != NULL) {
 			struct jobrec *rec = run_jobrec(e, r);
 			if (rec == NULL) {
@@ -556,6 +656,8 @@ void run_dispatch(struct engine *e)
 		if (n > 0)
 			start_batch(e, batch, n, false);
 	} while (n > 0);
+	if (e->inflight)
+		e->deferred = true;
 	e->dispatching = false;
 }
 
@@ -578,7 +680,7 @@ void run_ended(struct engine *e, struct run *r, const struct runner_result *res)
 	if (rec && rec->job->async && res->end == RUNNER_END_EXITED && res->exit_code == 0 && !r->async_reported) {
 		/* Chronos 2 async job: it ends when it reports its status, within maxCompletionTime of its start. */
 		r->awaiting_async = true;
-		save(e, r);
+		run_save(e, r);
 		if (rec->job->max_completion_time > 0)
 			heap_set(&e->retries, &r->wait, r->rec.start_ms + rec->job->max_completion_time * 1000);
 		run_dispatch(e);
@@ -623,7 +725,7 @@ static void run_running(struct engine *e, struct run *r, const struct runner_eve
 	r->rec.pid = ev->pid;
 	if (e->cfg.metrics && r->rec.trigger == TRIGGER_SCHEDULE)
 		metrics_histogram(e->cfg.metrics, "gnomon.runs.start_lateness_ms", r->rec.start_ms - r->rec.due_ms);
-	save(e, r);
+	run_save(e, r);
 	log_info_kv(LOG_FIELDS(.event = "run.started", .job = r->rec.job, .task_id = r->rec.task_id, .status = "running"),
 	    "run %s started (pid %" PRId64 ", %s)", r->rec.task_id, r->rec.pid, run_trigger_name(r->rec.trigger));
 	engine_tell_run(e, run_jobrec(e, r), &r->rec);
@@ -712,21 +814,25 @@ static void cancel(struct engine *e, struct jobrec *rec, struct run *r, const ch
 }
 
 /* Record the kill request in the job's running runs, in one transaction before any is signalled: if the
- * server dies before they end, the restart records them as killed. */
+ * server dies before they end, the restart records them as killed. (A backend whose commit completes later
+ * records it while the signals go: a crash in between records those runs as lost.) */
 static void save_kill_requests(struct engine *e, struct jobrec *rec)
 {
-	bool ok = store_begin(e->store) == 0;
+	struct run *batch[START_BATCH];
+	size_t n = 0;
+
 	for (struct run *r = e->all; r; r = r->all_next) {
 		if (r->task && strcmp(r->rec.job, rec->job->name) == 0) {
 			run_record_set(&r->rec.reason, RUN_KILL_REQUESTED);
-			ok = ok && store_put_run(e->store, &r->rec) == 0;
+			batch[n++] = r;
+			if (n == START_BATCH) {
+				save_runs(e, batch, n, "a kill request");
+				n = 0;
+			}
 		}
 	}
-	if (ok && store_commit(e->store) == 0)
-		return;
-	store_rollback(e->store);
-	log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = rec->job->name),
-	    "job '%s': could not record the kill request; a restart now would record its runs as lost", rec->job->name);
+	if (n > 0)
+		save_runs(e, batch, n, "a kill request");
 }
 
 int engine_kill_job(struct engine *e, struct jobrec *rec)

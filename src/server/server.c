@@ -29,7 +29,8 @@
 #include "server/server_config.h"
 #include "server/server_load.h"
 #include "server/server_role.h"
-#include "store/runs.h"
+#include "state/state.h"
+#include "state/state_sqlite.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/clock_uv.h"
@@ -42,7 +43,8 @@ struct server {
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm;
 	uv_signal_t sigusr1, sigusr2; /* step down from the scheduling role, take it again */
-	struct store *store;
+	struct store *store;         /* the SQLite database under the state and the history */
+	struct state *state;
 	struct registry *reg;
 	struct schedule_zones *zones;
 	struct metrics *metrics;
@@ -174,7 +176,7 @@ static int load_jobs(struct server *srv)
 	size_t missing;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (server_load_jobs(srv->store, srv->reg, &srv->defaults, clock_now_ms(), &lr) < 0)
+	if (server_load_jobs(srv->state, srv->reg, &srv->defaults, clock_now_ms(), &lr) < 0)
 		return -EIO;
 	missing = registry_relink(srv->reg);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -261,7 +263,7 @@ static int past_run(void *ctx, const char *task_id, struct runner_past *out)
 
 	run_record_init(&r);
 	if ((rc = history_get(srv->history, task_id, &r)) == -ENOENT)
-		rc = store_get_run(srv->store, task_id, &r); /* open: its recovery handles it */
+		rc = state_get_open_run(srv->state, task_id, &r); /* open: its recovery handles it */
 	if (rc == 0 && run_status_is_final(r.status)) {
 		out->ended = true;
 		out->outcome = r.status == RUN_SUCCEEDED ? RUNNER_OUTCOME_SUCCEEDED
@@ -316,6 +318,7 @@ static int start(struct server *srv)
 		log_warnx("%s", err);
 		return -1;
 	}
+	srv->state = state_sqlite_new(srv->store);
 	if (history_sqlite_new(store_connection(srv->store), &srv->history, err, sizeof(err)) < 0 ||
 	    run_output_files_new(srv->cfg.data_dir, &srv->output, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
@@ -378,7 +381,7 @@ static int start(struct server *srv)
 	}
 	srv->control = control_new(&(struct control_config){
 		.reg = srv->reg,
-		.store = srv->store,
+		.state = srv->state,
 		.zones = srv->zones,
 		.defaults = &srv->defaults,
 		.events = srv->events,
@@ -386,7 +389,7 @@ static int start(struct server *srv)
 	});
 	srv->api = (struct api_env){
 		.reg = srv->reg,
-		.store = srv->store,
+		.state = srv->state,
 		.zones = srv->zones,
 		.defaults = &srv->defaults,
 		.metrics = srv->metrics,
@@ -401,7 +404,7 @@ static int start(struct server *srv)
 		.prom = srv->prom,
 	};
 	srv->api.event_hub = event_stream_hub_new(&srv->loop, srv->events, &srv->api);
-	srv->role = server_role_new(&(struct server_role_config){.reg = srv->reg, .store = srv->store,
+	srv->role = server_role_new(&(struct server_role_config){.reg = srv->reg, .state = srv->state,
 		.zones = srv->zones, .engine = ecfg, .control = srv->control, .api = &srv->api, .self = srv->leader});
 	/* Standalone: the one server there is leads from the start. */
 	if (server_role_elect(srv->role, 1) < 0)
@@ -449,6 +452,7 @@ static void stop(struct server *srv)
 	schedule_zones_free(srv->zones);
 	registry_free(srv->reg);
 	history_free(srv->history); /* before the store, whose connection it uses */
+	state_free(srv->state);
 	store_close(srv->store);
 	run_output_free(srv->output);
 	api_guard_free(srv->guard);

@@ -8,7 +8,7 @@
 #include "job/job.h"
 #include "job/job_json.h"
 #include "scheduler/registry.h"
-#include "store/store.h"
+#include "state/state.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -18,6 +18,9 @@
 struct row {
 	char *name, *json;
 	size_t len;
+	char *schedule;               /* the progress schedule (NULL: the definition's) */
+	bool has_outcome;
+	struct state_outcome outcome; /* the job's counters and disabled flag, over the definition's */
 	struct job *job; /* parsed, or NULL with err */
 	char *err;
 };
@@ -75,6 +78,23 @@ struct load {
 	size_t nthreads;
 };
 
+/* What the job's state holds over its definition: the schedule as its firings moved it on, its outcome. */
+static void apply_state(struct row *r)
+{
+	struct job *j = r->job;
+
+	if (r->schedule && !j->dependent)
+		job_set_string(&j->schedule, r->schedule);
+	if (r->has_outcome) {
+		j->success_count = r->outcome.success_count;
+		j->error_count = r->outcome.error_count;
+		j->errors_since_last_success = r->outcome.errors_since_last_success;
+		j->last_success_ms = r->outcome.last_success_ms;
+		j->last_error_ms = r->outcome.last_error_ms;
+		j->disabled = r->outcome.disabled;
+	}
+}
+
 /* Parse what the batch holds and put the jobs into the registry in their order. */
 static void flush(struct load *l)
 {
@@ -84,6 +104,7 @@ static void flush(struct load *l)
 	for (size_t i = 0; i < b->n; i++) {
 		struct row *r = &b->rows[i];
 		if (r->job) {
+			apply_state(r);
 			registry_put(l->reg, r->job);
 			l->out->loaded++;
 		} else {
@@ -93,27 +114,31 @@ static void flush(struct load *l)
 		free(r->name);
 		free(r->json);
 		free(r->err);
+		free(r->schedule);
 	}
 	memset(b->rows, 0, b->n * sizeof(b->rows[0]));
 	b->n = 0;
 }
 
-static int take_row(void *arg, const char *name, const char *json, size_t len)
+static int take_row(void *arg, const struct state_job *job)
 {
 	struct load *l = arg;
 	struct row *r = &l->b->rows[l->b->n++];
 
-	r->name = xstrdup(name);
-	r->json = xmalloc(len + 1);
-	memcpy(r->json, json, len);
-	r->json[len] = '\0';
-	r->len = len;
+	r->name = xstrdup(job->name);
+	r->json = xmalloc(job->len + 1);
+	memcpy(r->json, job->definition, job->len);
+	r->json[job->len] = '\0';
+	r->len = job->len;
+	r->schedule = job->has_progress && job->progress.schedule ? xstrdup(job->progress.schedule) : NULL;
+	r->has_outcome = job->has_outcome;
+	r->outcome = job->outcome;
 	if (l->b->n == BATCH)
 		flush(l);
 	return 0;
 }
 
-int server_load_jobs(struct store *store, struct registry *reg, const struct job_defaults *defaults, int64_t now_ms,
+int server_load_jobs(struct state *state, struct registry *reg, const struct job_defaults *defaults, int64_t now_ms,
     struct load_result *out)
 {
 	struct load l = {.reg = reg, .out = out};
@@ -125,7 +150,7 @@ int server_load_jobs(struct store *store, struct registry *reg, const struct job
 	l.b = xcalloc(1, sizeof(*l.b));
 	l.b->defaults = defaults;
 	l.b->now_ms = now_ms;
-	rc = store_load_jobs(store, take_row, &l);
+	rc = state_load_jobs(state, take_row, &l);
 	flush(&l); /* the last rows, or those read before an error */
 	free(l.b);
 	return rc != 0 ? -EIO : 0;

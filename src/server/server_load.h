@@ -9,15 +9,16 @@
 
 struct job_defaults;
 struct registry;
-struct store;
+struct state;
 
 struct load_result {
 	size_t loaded;
 	size_t failed; /* rows that could not be read as a job: logged and skipped */
 };
 
-/* Put every stored job into reg, in creation order. Returns 0 or -EIO. */
-int server_load_jobs(struct store *store, struct registry *reg, const struct job_defaults *defaults, int64_t now_ms,
+/* Put every stored job into reg, in creation order, with what its state holds over its definition (the schedule
+ * as its firings moved it on, its counters). Returns 0 or -EIO. */
+int server_load_jobs(struct state *state, struct registry *reg, const struct job_defaults *defaults, int64_t now_ms,
     struct load_result *out) __attribute__((warn_unused_result));
 
 #endif

@@ -41,7 +41,7 @@ int server_role_elect(struct server_role *r, uint64_t epoch)
 	if (r->engine)
 		return -EALREADY;
 	ecfg.epoch = epoch;
-	r->engine = engine_new(r->cfg.reg, r->cfg.store, r->cfg.zones, &ecfg);
+	r->engine = engine_new(r->cfg.reg, r->cfg.state, r->cfg.zones, &ecfg);
 	if ((rc = engine_start(r->engine)) < 0) {
 		engine_stop(r->engine);
 		r->engine = NULL;

@@ -22,11 +22,11 @@ struct control;
 struct registry;
 struct schedule_zones;
 struct server_role;
-struct store;
+struct state;
 
 struct server_role_config {
 	struct registry *reg;
-	struct store *store;
+	struct state *state;
 	struct schedule_zones *zones;
 	struct engine_config engine;  /* its epoch is set by each election */
 	struct control *control;      /* given the engine of the moment */

@@ -25,7 +25,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PUT_JOB] = "INSERT INTO jobs(name, json) VALUES(?1, ?2) "
 		       "ON CONFLICT(name) DO UPDATE SET json = excluded.json",
 	[ST_DELETE_JOB] = "DELETE FROM jobs WHERE name = ?1",
-	[ST_LOAD_JOBS] = "SELECT name, json FROM jobs ORDER BY seq",
+	[ST_LOAD_JOBS] = "SELECT j.name, j.json, s.last_due_ms, s.anchor_ms, s.anchor_index, s.schedule, "
+			 "s.success_count, s.error_count, s.errors_since_last_success, s.last_success_ms, "
+			 "s.last_error_ms, s.disabled FROM jobs j LEFT JOIN job_state s ON s.name = j.name ORDER BY j.seq",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -87,6 +89,15 @@ static const char *const migrations[] = {
 	"CREATE INDEX runs_open ON runs(status) WHERE " RUN_ROW_OPEN ";"
 	"DROP INDEX runs_failures;"
 	"CREATE INDEX runs_failures ON runs(id) WHERE " RUN_ROW_FAILED,
+	/* A job's progress and outcome leave its definition (NULL in rows written before: the JSON still holds them):
+	 * the schedule as its firings moved it on, Chronos's counters, and disabled when the engine disabled it. */
+	"ALTER TABLE job_state ADD COLUMN schedule TEXT;"
+	"ALTER TABLE job_state ADD COLUMN success_count INTEGER;"
+	"ALTER TABLE job_state ADD COLUMN error_count INTEGER;"
+	"ALTER TABLE job_state ADD COLUMN errors_since_last_success INTEGER;"
+	"ALTER TABLE job_state ADD COLUMN last_success_ms INTEGER;"
+	"ALTER TABLE job_state ADD COLUMN last_error_ms INTEGER;"
+	"ALTER TABLE job_state ADD COLUMN disabled INTEGER",
 };
 
 #define STMT_CACHE 32
@@ -320,11 +331,22 @@ void store_rollback(struct store *s)
 		(void)step_done(s, ST_ROLLBACK);
 }
 
+static const char sql_forget_schedule[] = "UPDATE job_state SET schedule = NULL WHERE name = ?1";
+
 int store_put_job(struct store *s, const char *name, const char *json)
 {
+	sqlite3_stmt *st;
+	int rc;
+
 	sqlite3_bind_text(s->stmt[ST_PUT_JOB], 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s->stmt[ST_PUT_JOB], 2, json, -1, SQLITE_STATIC);
-	return step_done(s, ST_PUT_JOB);
+	if ((rc = step_done(s, ST_PUT_JOB)) < 0)
+		return rc;
+	/* the definition's schedule holds again */
+	if ((st = store_stmt(s, sql_forget_schedule)) == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	return store_step_done(s, st);
 }
 
 static const char sql_delete_state[] = "DELETE FROM job_state WHERE name = ?1";
@@ -351,17 +373,41 @@ int store_delete_job(struct store *s, const char *name)
 	return 0;
 }
 
-int store_load_jobs(struct store *s, int (*fn)(void *ctx, const char *name, const char *json, size_t len),
-    void *ctx)
+/* Columns first.. of a job_state row (last_due_ms, anchor_ms, anchor_index, schedule) into a progress. */
+static void column_progress(sqlite3_stmt *st, int first, struct state_progress *p)
+{
+	p->last_due_ms = sqlite3_column_int64(st, first);
+	p->has_anchor = sqlite3_column_type(st, first + 1) == SQLITE_INTEGER &&
+	    sqlite3_column_type(st, first + 2) == SQLITE_INTEGER;
+	p->anchor_ms = sqlite3_column_int64(st, first + 1);
+	p->anchor_index = sqlite3_column_int64(st, first + 2);
+	p->schedule = (const char *)sqlite3_column_text(st, first + 3);
+}
+
+int store_load_jobs(struct store *s, int (*fn)(void *ctx, const struct state_job *job), void *ctx)
 {
 	sqlite3_stmt *st = s->stmt[ST_LOAD_JOBS];
 	int rc, out = 0;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		const char *json = (const char *)sqlite3_column_text(st, 1);
-		size_t len = (size_t)sqlite3_column_bytes(st, 1);
-		if ((out = fn(ctx, name, json, len)) != 0)
+		struct state_job job = {
+			.name = (const char *)sqlite3_column_text(st, 0),
+			.definition = (const char *)sqlite3_column_text(st, 1),
+			.len = (size_t)sqlite3_column_bytes(st, 1),
+			.has_progress = sqlite3_column_type(st, 2) == SQLITE_INTEGER,
+			.has_outcome = sqlite3_column_type(st, 6) == SQLITE_INTEGER,
+		};
+		if (job.has_progress)
+			column_progress(st, 2, &job.progress);
+		if (job.has_outcome) {
+			job.outcome.success_count = sqlite3_column_int64(st, 6);
+			job.outcome.error_count = sqlite3_column_int64(st, 7);
+			job.outcome.errors_since_last_success = sqlite3_column_int64(st, 8);
+			job.outcome.last_success_ms = run_row_column_time(st, 9);
+			job.outcome.last_error_ms = run_row_column_time(st, 10);
+			job.outcome.disabled = sqlite3_column_int(st, 11) != 0;
+		}
+		if ((out = fn(ctx, &job)) != 0)
 			break;
 	}
 	if (out == 0 && rc != SQLITE_DONE) {
@@ -408,42 +454,61 @@ int store_step_done(struct store *s, sqlite3_stmt *st)
 	return err;
 }
 
-static const char sql_put_state[] = "INSERT INTO job_state(name, last_due_ms, anchor_ms, anchor_index) "
-				    "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(name) DO UPDATE SET "
-				    "last_due_ms = excluded.last_due_ms, anchor_ms = excluded.anchor_ms, "
-				    "anchor_index = excluded.anchor_index";
-static const char sql_load_states[] = "SELECT name, last_due_ms, anchor_ms, anchor_index FROM job_state";
+static const char sql_put_progress[] = "INSERT INTO job_state(name, last_due_ms, anchor_ms, anchor_index, schedule) "
+				       "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET "
+				       "last_due_ms = excluded.last_due_ms, anchor_ms = excluded.anchor_ms, "
+				       "anchor_index = excluded.anchor_index, schedule = excluded.schedule";
+static const char sql_put_outcome[] = "INSERT INTO job_state(name, last_due_ms, success_count, error_count, "
+				      "errors_since_last_success, last_success_ms, last_error_ms, disabled) "
+				      "VALUES(?1, 0, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE SET "
+				      "success_count = excluded.success_count, error_count = excluded.error_count, "
+				      "errors_since_last_success = excluded.errors_since_last_success, "
+				      "last_success_ms = excluded.last_success_ms, last_error_ms = excluded.last_error_ms, "
+				      "disabled = excluded.disabled";
+static const char sql_load_progress[] = "SELECT name, last_due_ms, anchor_ms, anchor_index, schedule FROM job_state";
 
-int store_put_job_state(struct store *s, const char *name, const struct store_job_state *js)
+int store_put_progress(struct store *s, const char *name, const struct state_progress *p)
 {
-	sqlite3_stmt *st = store_stmt(s, sql_put_state);
+	sqlite3_stmt *st = store_stmt(s, sql_put_progress);
 	if (st == NULL)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, js->last_due_ms);
-	if (js->has_anchor) {
-		sqlite3_bind_int64(st, 3, js->anchor_ms);
-		sqlite3_bind_int64(st, 4, js->anchor_index);
+	sqlite3_bind_int64(st, 2, p->last_due_ms);
+	if (p->has_anchor) {
+		sqlite3_bind_int64(st, 3, p->anchor_ms);
+		sqlite3_bind_int64(st, 4, p->anchor_index);
 	}
+	if (p->schedule)
+		sqlite3_bind_text(st, 5, p->schedule, -1, SQLITE_STATIC);
 	return store_step_done(s, st);
 }
 
-int store_load_job_states(struct store *s,
-    int (*fn)(void *ctx, const char *name, const struct store_job_state *st), void *ctx)
+int store_put_outcome(struct store *s, const char *name, const struct state_outcome *o)
 {
-	sqlite3_stmt *st = store_stmt(s, sql_load_states);
+	sqlite3_stmt *st = store_stmt(s, sql_put_outcome);
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, o->success_count);
+	sqlite3_bind_int64(st, 3, o->error_count);
+	sqlite3_bind_int64(st, 4, o->errors_since_last_success);
+	run_row_bind_time(st, 5, o->last_success_ms);
+	run_row_bind_time(st, 6, o->last_error_ms);
+	sqlite3_bind_int(st, 7, o->disabled);
+	return store_step_done(s, st);
+}
+
+int store_load_progress(struct store *s, int (*fn)(void *ctx, const char *name, const struct state_progress *p),
+    void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, sql_load_progress);
 	int rc, out = 0;
 	if (st == NULL)
 		return -EIO;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_job_state js = {
-			.last_due_ms = sqlite3_column_int64(st, 1),
-			.has_anchor = sqlite3_column_type(st, 2) == SQLITE_INTEGER &&
-			    sqlite3_column_type(st, 3) == SQLITE_INTEGER,
-			.anchor_ms = sqlite3_column_int64(st, 2),
-			.anchor_index = sqlite3_column_int64(st, 3),
-		};
-		if ((out = fn(ctx, (const char *)sqlite3_column_text(st, 0), &js)) != 0)
+		struct state_progress p;
+		column_progress(st, 1, &p);
+		if ((out = fn(ctx, (const char *)sqlite3_column_text(st, 0), &p)) != 0)
 			break;
 	}
 	if (out == 0 && rc != SQLITE_DONE)

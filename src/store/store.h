@@ -1,4 +1,5 @@
-/* Durable state in the data directory: an SQLite database in WAL mode. Standalone gnomon keeps jobs here.
+/* The SQLite database in the data directory (WAL mode), under the state's and the history's SQLite backends
+ * (state/state_sqlite.h, history/history_sqlite.h), which alone use it besides the server that opens it.
  * Every call runs on the loop thread; a call that returns 0 has committed (or is inside a transaction the
  * caller commits), so a change acknowledged afterwards survives a kill -9 of the server. */
 #ifndef GNOMON_STORE_STORE_H
@@ -7,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "state/state.h"
 
 struct store;
 
@@ -20,27 +23,24 @@ int store_begin(struct store *s) __attribute__((warn_unused_result));
 int store_commit(struct store *s) __attribute__((warn_unused_result));
 void store_rollback(struct store *s);
 
-/* Insert or replace a job's JSON; a replaced job keeps its place in the listing order. */
+/* Insert or replace a job's JSON; a replaced job keeps its place in the listing order, and its progress schedule
+ * is forgotten (the definition's holds again). */
 int store_put_job(struct store *s, const char *name, const char *json) __attribute__((warn_unused_result));
-/* Delete a job, its cron progress and the dependency rounds it is in (as child or parent). */
+/* Delete a job, its progress and outcome, and the dependency rounds it is in (as child or parent). */
 int store_delete_job(struct store *s, const char *name) __attribute__((warn_unused_result));
-/* Call fn for each stored job in creation order; stops and returns fn's value when it is non-zero. */
-int store_load_jobs(struct store *s, int (*fn)(void *ctx, const char *name, const char *json, size_t len),
+/* Call fn for each stored job in creation order, with its progress and outcome; stops and returns fn's value
+ * when it is non-zero. */
+int store_load_jobs(struct store *s, int (*fn)(void *ctx, const struct state_job *job), void *ctx)
+    __attribute__((warn_unused_result));
+
+/* A job's progress and outcome (state/state.h), each written on its own. */
+int store_put_progress(struct store *s, const char *name, const struct state_progress *p)
+    __attribute__((warn_unused_result));
+int store_put_outcome(struct store *s, const char *name, const struct state_outcome *o)
+    __attribute__((warn_unused_result));
+/* Every job's progress (the jobs that have one). */
+int store_load_progress(struct store *s, int (*fn)(void *ctx, const char *name, const struct state_progress *p),
     void *ctx) __attribute__((warn_unused_result));
-
-/* The engine's persisted per-job progress. */
-struct store_job_state {
-	int64_t last_due_ms;  /* cron: the last slot handled (0: none) */
-	bool has_anchor;      /* ISO with a wall-clock period: */
-	int64_t anchor_ms;    /* the start its occurrences count from */
-	int64_t anchor_index; /* the index of the current start from it */
-};
-
-int store_put_job_state(struct store *s, const char *name, const struct store_job_state *st)
-    __attribute__((warn_unused_result));
-int store_load_job_states(struct store *s,
-    int (*fn)(void *ctx, const char *name, const struct store_job_state *st), void *ctx)
-    __attribute__((warn_unused_result));
 
 /* The store's SQLite connection, for the history's SQLite backend (history/history_sqlite.h), which shares it:
  * what the history writes inside a store transaction commits or rolls back with it. */

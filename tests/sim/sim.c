@@ -45,7 +45,8 @@
 #include "sim_rng.h"
 #include "sim_runner.h"
 #include "sim_vfs.h"
-#include "store/runs.h"
+#include "state/state.h"
+#include "state/state_sqlite.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -87,6 +88,7 @@ struct sim {
 	char dir[64];
 	char db_path[128];
 	struct store *store;
+	struct state *state;
 	struct registry *reg;
 	struct schedule_zones *zones;
 	struct events *events;
@@ -201,12 +203,12 @@ static void make_jobs(struct sim *s)
 static void engine_up(struct sim *s)
 {
 	s->ecfg.epoch++;
-	s->engine = engine_new(s->reg, s->store, s->zones, &s->ecfg);
+	s->engine = engine_new(s->reg, s->state, s->zones, &s->ecfg);
 	if (engine_start(s->engine) < 0) {
 		fprintf(stderr, "sim: the engine could not start (seed %" PRIu64 ")\n", s->seed);
 		exit(2);
 	}
-	s->control = control_new(&(struct control_config){.reg = s->reg, .store = s->store, .engine = s->engine,
+	s->control = control_new(&(struct control_config){.reg = s->reg, .state = s->state, .engine = s->engine,
 		.zones = s->zones, .events = s->events, .clock = s->ecfg.clock});
 	s->down = false;
 }
@@ -541,7 +543,8 @@ static int run_one(const struct options *opt, uint64_t seed)
 	}
 	snprintf(s.db_path, sizeof(s.db_path), "%s/gnomon.db", s.dir);
 	if (store_open(s.dir, &s.store, err, sizeof(err)) < 0 || run_output_files_new(s.dir, &s.output, err,
-	    sizeof(err)) < 0 || history_sqlite_new(store_connection(s.store), &s.history, err, sizeof(err)) < 0) {
+	    sizeof(err)) < 0 || history_sqlite_new(store_connection(s.store), &s.history, err, sizeof(err)) < 0 ||
+	    (s.state = state_sqlite_new(s.store)) == NULL) {
 		fprintf(stderr, "sim: %s\n", err);
 		exit(2);
 	}
@@ -603,6 +606,7 @@ static int run_one(const struct options *opt, uint64_t seed)
 	registry_free(s.reg);
 	schedule_zones_free(s.zones);
 	history_free(s.history); /* before the store, whose connection it uses */
+	state_free(s.state);
 	store_close(s.store);
 	strmap_free(s.by_name);
 	free(s.jobs);

@@ -24,7 +24,8 @@
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"
 #include "scheduler/registry.h"
-#include "store/runs.h"
+#include "state/state.h"
+#include "state/state_sqlite.h"
 #include "store/store.h"
 #include "util/clock_uv.h"
 #include "util/rmtree.h"
@@ -139,6 +140,7 @@ struct fixture {
 	char dir[64];
 	uv_loop_t loop;
 	struct store *store;
+	struct state *state;
 	struct registry *reg;
 	struct schedule_zones *zones;
 	struct fake_runner *runner;
@@ -159,6 +161,7 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	assert_int_equal(store_open(f->dir, &f->store, err, sizeof(err)), 0);
+	f->state = state_sqlite_new(f->store);
 	f->reg = registry_new();
 	f->zones = schedule_zones_new();
 	f->runner = xcalloc(1, sizeof(*f->runner));
@@ -168,9 +171,9 @@ static int setup(void **state)
 	cfg.clock = f->clock;
 	assert_int_equal(history_sqlite_new(store_connection(f->store), &f->history, err, sizeof(err)), 0);
 	cfg.history = f->history;
-	f->engine = engine_new(f->reg, f->store, f->zones, &cfg);
+	f->engine = engine_new(f->reg, f->state, f->zones, &cfg);
 	assert_int_equal(engine_start(f->engine), 0);
-	f->control = control_new(&(struct control_config){.reg = f->reg, .store = f->store, .engine = f->engine,
+	f->control = control_new(&(struct control_config){.reg = f->reg, .state = f->state, .engine = f->engine,
 		.zones = f->zones, .clock = f->clock});
 	*state = f;
 	return 0;
@@ -188,6 +191,7 @@ static int teardown(void **state)
 	registry_free(f->reg);
 	schedule_zones_free(f->zones);
 	history_free(f->history);
+	state_free(f->state);
 	store_close(f->store);
 	char err[256];
 	assert_int_equal(rmtree_at(AT_FDCWD, f->dir, err, sizeof(err)), 0);
@@ -243,13 +247,13 @@ static void test_put(void **state)
 }
 
 /* The stored jobs, "name:parents|schedule;" in the store's order, from the store itself. */
-static int add_stored(void *ctx, const char *name, const char *json, size_t len)
+static int add_stored(void *ctx, const struct state_job *sj)
 {
 	char err[256];
-	struct job *j = job_from_json(json, len, NULL, 0, err, sizeof(err));
+	struct job *j = job_from_json(sj->definition, sj->len, NULL, 0, err, sizeof(err));
 	char *out = ctx;
 	assert_non_null(j);
-	strcat(out, name);
+	strcat(out, sj->name);
 	strcat(out, ":");
 	for (uint32_t i = 0; i < j->n_parents; i++) {
 		strcat(out, i ? "," : "");
@@ -265,7 +269,7 @@ static int add_stored(void *ctx, const char *name, const char *json, size_t len)
 static void stored(struct fixture *f, char *out)
 {
 	out[0] = '\0';
-	assert_int_equal(store_load_jobs(f->store, add_stored, out), 0);
+	assert_int_equal(state_load_jobs(f->state, add_stored, out), 0);
 }
 
 static void test_delete_reparents(void **state)

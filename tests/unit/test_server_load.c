@@ -14,6 +14,8 @@
 #include "job/job.h"
 #include "scheduler/registry.h"
 #include "server/server_load.h"
+#include "state/state.h"
+#include "state/state_sqlite.h"
 #include "store/store.h"
 
 #define N 9000 /* more than one batch of 8192 */
@@ -23,6 +25,7 @@ static char dir[] = "/tmp/gnomon-test-load-XXXXXX";
 static void test_parallel_load(void **state)
 {
 	struct store *s;
+	struct state *st;
 	struct registry *reg = registry_new();
 	struct load_result lr = {0};
 	char err[256], name[32], json[256];
@@ -43,7 +46,8 @@ static void test_parallel_load(void **state)
 		}
 	}
 	assert_int_equal(store_commit(s), 0);
-	assert_int_equal(server_load_jobs(s, reg, NULL, 0, &lr), 0);
+	st = state_sqlite_new(s);
+	assert_int_equal(server_load_jobs(st, reg, NULL, 0, &lr), 0);
 	assert_int_equal(lr.loaded, N);
 	assert_int_equal(lr.failed, 2);
 	assert_int_equal(registry_count(reg), N);
@@ -59,6 +63,7 @@ static void test_parallel_load(void **state)
 	}
 	assert_int_equal(k, N);
 	registry_free(reg);
+	state_free(st);
 	store_close(s);
 	snprintf(json, sizeof(json), "rm -rf %s", dir);
 	assert_int_equal(system(json), 0);

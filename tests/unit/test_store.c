@@ -23,12 +23,10 @@ static struct store *open_store(void)
 	return s;
 }
 
-static int collect_names(void *ctx, const char *name, const char *json, size_t len)
+static int collect_names(void *ctx, const struct state_job *job)
 {
 	char *out = ctx;
-	(void)json;
-	(void)len;
-	strcat(out, name);
+	strcat(out, job->name);
 	strcat(out, ",");
 	return 0;
 }

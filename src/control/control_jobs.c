@@ -65,8 +65,9 @@ bad:
 
 /* Write a job's definition and its outcome (the counters a client may post) in t. A new job posted without
  * counters has no outcome yet (its definition's zeros hold): one row less to write. */
-static int put_job(struct control *c, struct state_txn *t, const struct job *job)
+static int put_job(struct control *c, struct state_txn *t, const struct job *job, int64_t now)
 {
+	struct state_progress p;
 	struct state_outcome o = {.success_count = job->success_count, .error_count = job->error_count,
 	    .errors_since_last_success = job->errors_since_last_success, .last_success_ms = job->last_success_ms,
 	    .last_error_ms = job->last_error_ms, .disabled = job->disabled};
@@ -76,6 +77,9 @@ static int put_job(struct control *c, struct state_txn *t, const struct job *job
 	int rc = state_put_job(t, job->name, json);
 
 	free(json);
+	/* a new cron job's progress goes with it: a restart counts its slots from the same instant */
+	if (rc == 0 && engine_job_progress_new(c->cfg.engine, job, registry_get(c->cfg.reg, job->name), now, &p))
+		rc = state_put_progress(t, job->name, &p);
 	return rc < 0 || fresh ? rc : state_put_outcome(t, job->name, &o);
 }
 
@@ -84,6 +88,7 @@ struct put {
 	struct control *c;
 	struct job *job;
 	char *by;
+	int64_t now; /* when it was written */
 };
 
 static void put_done(void *ctx, int status)
@@ -104,7 +109,7 @@ static void put_done(void *ctx, int status)
 				.job = job->name, .remote = p->by), "job '%s' %s by %s", job->name,
 		    type == EVENT_JOB_CREATED ? "created" : "updated", p->by);
 		rec = registry_put(c->cfg.reg, job);
-		engine_job_changed(c->cfg.engine, rec);
+		engine_job_changed(c->cfg.engine, rec, p->now);
 		control_tell_job(c, type, rec->job);
 	}
 	free(p->by);
@@ -117,13 +122,15 @@ int control_put_job(struct control *c, const char *body, size_t len, enum contro
 	struct state_txn *t;
 	struct job *job;
 	struct put *p;
+	int64_t now;
 	int rc;
 
 	if (control_need_engine(c, err, errlen) < 0)
 		return -EAGAIN;
 	if ((job = parse_posted(c, body, len, kind, err, errlen)) == NULL)
 		return -EINVAL;
-	if ((rc = engine_change_begin(c->cfg.engine, &t)) < 0 || (rc = put_job(c, t, job)) < 0) {
+	now = clock_now(c->cfg.clock);
+	if ((rc = engine_change_begin(c->cfg.engine, &t)) < 0 || (rc = put_job(c, t, job, now)) < 0) {
 		state_abort(t);
 		control_state_error(c, rc, "save the job", err, errlen);
 		job_free(job);
@@ -133,6 +140,7 @@ int control_put_job(struct control *c, const char *body, size_t len, enum contro
 	p->c = c;
 	p->job = job;
 	p->by = xstrdup(by);
+	p->now = now;
 	if ((rc = engine_change_commit(c->cfg.engine, t, put_done, p)) < 0)
 		control_state_error(c, rc, "save the job", err, errlen);
 	return rc;
@@ -169,6 +177,7 @@ struct deletion {
 	char *by;
 	struct job **children; /* the re-parented children, n */
 	uint32_t n;
+	int64_t now;           /* when it was written */
 };
 
 static void deletion_free(struct deletion *d)
@@ -208,7 +217,7 @@ static void deletion_done(void *ctx, int status)
 	/* Re-parent from the copy: registry_put changes rec's child list. */
 	for (uint32_t i = 0; i < d->n; i++) {
 		struct jobrec *child = registry_put(c->cfg.reg, d->children[i]);
-		engine_job_changed(c->cfg.engine, child);
+		engine_job_changed(c->cfg.engine, child, d->now);
 		control_tell_job(c, EVENT_JOB_UPDATED, child->job);
 	}
 	d->n = 0;
@@ -240,11 +249,12 @@ int control_delete_job(struct control *c, const char *name, const char *by, char
 	d->c = c;
 	d->name = xstrdup(name);
 	d->by = xstrdup(by);
+	d->now = clock_now(c->cfg.clock);
 	d->children = rec->node.nchildren ? xcalloc(rec->node.nchildren, sizeof(*d->children)) : NULL;
 	for (; d->n < rec->node.nchildren && rc == 0; d->n++) {
 		struct job *child = reparented(registry_rec(rec->node.children[d->n])->job, rec->job);
 		d->children[d->n] = child;
-		rc = put_job(c, t, child);
+		rc = put_job(c, t, child, d->now);
 	}
 	if (rc == 0)
 		rc = state_delete_job(t, name);

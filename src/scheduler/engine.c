@@ -112,8 +112,9 @@ void engine_arm(struct engine *e)
 	struct heap_node *j = heap_min(&e->jobs), *r = heap_min(&e->retries);
 	int64_t when = INT64_MAX, now;
 
-	if (e->stopping || e->more)
-		return; /* more is due already: fire_due arms the timer when it is done */
+	if (e->stopping || e->more || e->inflight)
+		return; /* more is due already: fire_due arms the timer when it is done (or the commit in flight, when it
+		         * completes) */
 	if (j)
 		when = j->key;
 	if (r && r->key < when)
@@ -156,7 +157,21 @@ static int save_progress(struct state_txn *t, const struct jobrec *rec, const st
 	return state_put_progress(t, rec->job->name, &p);
 }
 
-void engine_job_changed(struct engine *e, struct jobrec *rec)
+bool engine_job_progress_new(struct engine *e, const struct job *job, const struct jobrec *prev, int64_t now_ms,
+    struct state_progress *p)
+{
+	struct schedule s;
+	char err[256];
+
+	if (job->dependent || (prev && prev->rt && prev->rt->cron_last_due != 0) ||
+	    schedule_parse(e->zones, job->schedule, job->schedule_time_zone, now_ms, &s, err, sizeof(err)) < 0 ||
+	    schedule_kind(&s) != SCHEDULE_CRON)
+		return false;
+	*p = (struct state_progress){.last_due_ms = now_ms};
+	return true;
+}
+
+void engine_job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms)
 {
 	int64_t now = clock_now(e->clock), anchor, index;
 	struct schedule old = rec->rt->sched;
@@ -165,8 +180,8 @@ void engine_job_changed(struct engine *e, struct jobrec *rec)
 	load_schedule(e, rec, now);
 	deps_job_changed(e, rec);
 	if (rec->rt->has_sched && schedule_kind(&rec->rt->sched) == SCHEDULE_CRON && rec->rt->cron_last_due == 0) {
-		/* A new cron job starts counting its slots now: earlier ones were never missed. */
-		rec->rt->cron_last_due = now;
+		/* A new cron job counts its slots from when it was written: earlier ones were never missed. */
+		rec->rt->cron_last_due = since_ms;
 		save = true;
 	}
 	/* A job posted back as it was read keeps its anchor; any other schedule counts from its own start (and
@@ -186,6 +201,7 @@ void engine_job_changed(struct engine *e, struct jobrec *rec)
 		}
 	}
 	rec->rt->fresh = true;
+	rec->rt->changed_ms = since_ms;
 	reschedule(e, rec);
 	engine_arm(e);
 }
@@ -298,16 +314,23 @@ static void fire_free(struct fire_commit *fc)
 	free(fc);
 }
 
-/* The firing could not be recorded: nothing of it happened; the job tries again soon. */
-static void fire_failed(struct engine *e, struct fire_commit *fc)
+/* Put back what the firing changed in the job (the registry's, which outlives the engine). */
+static void fire_undo(struct fire_commit *fc)
 {
 	struct job *j = fc->rec->job;
 
 	if (fc->disabled_now)
 		j->disabled = false;
-	if (fc->saved_schedule) {
+	if (fc->saved_schedule)
 		job_set_string(&j->schedule, fc->saved_schedule);
-	}
+}
+
+/* The firing could not be recorded: nothing of it happened; the job tries again soon. */
+static void fire_failed(struct engine *e, struct fire_commit *fc)
+{
+	struct job *j = fc->rec->job;
+
+	fire_undo(fc);
 	log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = j->name),
 	    "job '%s': could not record its due slot, trying again in %d ms", j->name, RETRY_AFTER_STORE_ERROR_MS);
 	heap_set(&e->jobs, &fc->rec->rt->fire, fc->now + RETRY_AFTER_STORE_ERROR_MS);
@@ -321,6 +344,9 @@ static void fire_committed(struct engine *e, struct engine_commit *c, int status
 	struct run *r = fc->r;
 
 	if (status == -ECANCELED) {
+		/* the engine stops: the job is left as the state had it before (the next engine reads it from there;
+		 * if this commit still lands, its claim makes the slot's firing again a no-op) */
+		fire_undo(fc);
 		fire_free(fc);
 		return;
 	}
@@ -423,7 +449,11 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 	} else if (save_progress(t, rec, NULL, last, NULL) < 0) {
 		goto rollback;
 	}
-	if (!rec->rt->fresh && record_missed(e, t, rec, from, last, now, eps, run_it, &fc->missed) < 0)
+	/* Slots due before a job was written were never missed; those since were, however late this firing is (a
+	 * busy engine, a slow store). */
+	if (rec->rt->fresh && from < rec->rt->changed_ms)
+		from = rec->rt->changed_ms;
+	if (record_missed(e, t, rec, from, last, now, eps, run_it, &fc->missed) < 0)
 		goto rollback;
 	if (run_it) {
 		struct run *r = run_new(e, rec, last, 0, TRIGGER_SCHEDULE, NULL);
@@ -462,6 +492,10 @@ static void fire_due(struct engine *e)
 	run_release_retries(e, now);
 	while ((n = heap_min(&e->jobs)) != NULL && n->key <= now) {
 		struct jobrec *rec = container_of(n, struct job_rt, fire)->rec;
+		if (e->inflight) {
+			e->deferred = true; /* the rest once the commit in flight completes */
+			break;
+		}
 		if (++fired % 16 == 0 && clock_mono_ns(e->clock) > until) {
 			/* 0: on the next turn of the loop, after the requests and ends that came meanwhile */
 			e->more = true;

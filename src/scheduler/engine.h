@@ -14,7 +14,9 @@
 struct clock;
 struct engine;
 struct events;
+struct job;
 struct jobrec;
+struct state_progress;
 struct metrics;
 struct registry;
 struct run_output;
@@ -67,8 +69,14 @@ int engine_change_begin(struct engine *e, struct state_txn **t) __attribute__((w
 int engine_change_commit(struct engine *e, struct state_txn *t, void (*done)(void *ctx, int status), void *ctx)
     __attribute__((warn_unused_result));
 
-/* A job was created or replaced (already stored and in the registry): reschedule it. */
-void engine_job_changed(struct engine *e, struct jobrec *rec);
+/* A job was created or replaced (already stored and in the registry): reschedule it. since_ms: when the change
+ * was written (a new cron job counts its slots from then; its writer stored that as its progress, see
+ * engine_job_progress_new). */
+void engine_job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms);
+/* The progress a job written at now_ms starts with, to store with it: a cron job that was not one before (prev
+ * NULL: a new job; else the job it replaces) counts its slots from now_ms. Returns true when p is to be written. */
+bool engine_job_progress_new(struct engine *e, const struct job *job, const struct jobrec *prev, int64_t now_ms,
+    struct state_progress *p);
 /* A job is about to be deleted: kill and forget its runs. */
 void engine_job_removed(struct engine *e, struct jobrec *rec);
 

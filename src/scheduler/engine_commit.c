@@ -55,10 +55,14 @@ static void on_committed(void *ctx, int status)
 	}
 	e->inflight = NULL;
 	c->finish(e, c, status);
-	if (e->deferred && !e->stopping) {
+	if (e->stopping)
+		return;
+	if (e->deferred) {
 		/* what waited for this commit, on the next turn of the loop */
 		e->deferred = false;
 		clock_timer_start(e->kick, 0);
+	} else {
+		engine_arm(e);
 	}
 }
 

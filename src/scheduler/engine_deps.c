@@ -26,6 +26,30 @@ static void list_add(struct run_list *l, struct run *r)
 	l->v[l->n++] = r;
 }
 
+/* A child's round as it was before a parent's success changed it. */
+struct round_undo {
+	char *child;
+	struct graph_round round;
+};
+
+static void save_round(struct run_list *l, const struct jobrec *child)
+{
+	struct round_undo *u;
+
+	for (size_t i = 0; i < l->n_undo; i++)
+		if (strcmp(l->undo[i].child, child->job->name) == 0)
+			return; /* the first state is the one to put back */
+	if (l->n_undo == l->cap_undo) {
+		l->cap_undo = l->cap_undo ? l->cap_undo * 2 : 4;
+		l->undo = xrealloc(l->undo, l->cap_undo * sizeof(*l->undo));
+	}
+	u = &l->undo[l->n_undo++];
+	u->child = xstrdup(child->job->name);
+	u->round = (struct graph_round){0};
+	for (uint32_t i = 0; i < child->rt->round.n; i++)
+		graph_round_set(&u->round, child->rt->round.v[i].parent, child->rt->round.v[i].task_id);
+}
+
 /* Claim the run of a child whose round is complete, and start a new round. */
 static int trigger(struct engine *e, struct state_txn *t, struct jobrec *child, struct run_list *out)
 {
@@ -66,6 +90,7 @@ int deps_parent_done(struct engine *e, struct state_txn *t, struct jobrec *paren
 			    child->job->name, parent->job->name);
 			continue;
 		}
+		save_round(out, child);
 		if (child->job->n_parents > 1) {
 			if ((rc = state_round_put(t, child->job->name, parent->job->name, task_id)) < 0)
 				return rc;
@@ -85,6 +110,21 @@ void deps_release(struct engine *e, struct run_list *list, bool committed)
 {
 	size_t starting = 0, queued = 0;
 
+	for (size_t i = 0; i < list->n_undo; i++) {
+		struct round_undo *u = &list->undo[i];
+		struct jobrec *child = committed ? NULL : registry_get(e->reg, u->child);
+		if (child && child->rt) {
+			/* what the store still holds */
+			graph_round_reset(&child->rt->round);
+			child->rt->round = u->round;
+		} else {
+			graph_round_reset(&u->round);
+		}
+		free(u->child);
+	}
+	free(list->undo);
+	list->undo = NULL;
+	list->n_undo = list->cap_undo = 0;
 	if (!committed) {
 		for (size_t i = 0; i < list->n; i++)
 			run_free(list->v[i]);

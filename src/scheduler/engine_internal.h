@@ -49,6 +49,7 @@ struct run {
 	bool async_reported;        /* the task reported its status before its process ended */
 	bool unrecorded;            /* it ended (rec.status, rec.reason), but the commit of its end failed: it waits
 	                             * in engine.retries to be recorded again, and its runner keeps its result */
+	bool ending;                /* the commit of its end is in flight: nothing else may end it */
 	int async_code;
 	int64_t async_at_ms;        /* when it reported */
 };
@@ -65,7 +66,9 @@ struct job_rt {
 	uint32_t queued;            /* runs in the run queue */
 	struct graph_round round;   /* dependent job: the parents that succeeded since it last ran */
 	bool has_sched;
-	bool fresh;                 /* just created or changed: slots before now were never missed */
+	bool fresh;                 /* created or changed since it last fired: slots due before changed_ms were
+	                             * never missed */
+	int64_t changed_ms;         /* when it was written */
 };
 
 struct engine {
@@ -208,10 +211,13 @@ void engine_tell_exhausted(struct engine *e, const struct jobrec *rec);
 void engine_tell_skipped(struct engine *e, const struct jobrec *rec, const struct run_record *run);
 
 /* engine_deps.c: dependency rounds. */
+struct round_undo;
 struct run_list {
 	struct run **v;
 	size_t n, cap;
 	size_t starting; /* of them claimed as starting: spawned right after the commit */
+	struct round_undo *undo; /* the children's rounds as they were, put back if the commit fails */
+	size_t n_undo, cap_undo;
 };
 /* parent's run task_id counts as a success for its children: inside the open transaction, record it in each
  * enabled child's round and claim a run for every child whose round it completes (added to out, to enqueue after

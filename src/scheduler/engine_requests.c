@@ -162,7 +162,7 @@ static void marked_committed(struct engine *e, struct engine_commit *c, int stat
 {
 	struct marked_commit *mc = container_of(c, struct marked_commit, base);
 
-	if (status < 0 && status != -ECANCELED)
+	if (status < 0)
 		job_outcome_restore(mc->rec->job, &mc->before);
 	deps_release(e, &mc->children, status == 0);
 	free(mc);

@@ -290,8 +290,7 @@ static enum runner_outcome runner_outcome_of(enum run_status status)
 /* A run's end being committed: what it changed in memory, to put back if the commit fails. */
 struct finish_commit {
 	struct engine_commit base;
-	struct run *r;
-	struct jobrec *rec;      /* NULL: its job is gone */
+	struct run *r;           /* its job: run_jobrec(), which a deletion meanwhile makes NULL */
 	struct run *retry;
 	struct run_list children;
 	struct job_outcome_state before;
@@ -303,9 +302,11 @@ struct finish_commit {
 static void finish_failed(struct engine *e, struct finish_commit *fc, int64_t retry_at)
 {
 	struct run *r = fc->r;
+	struct jobrec *rec = run_jobrec(e, r);
 
-	if (fc->rec)
-		job_outcome_restore(fc->rec->job, &fc->before);
+	r->ending = false;
+	if (rec)
+		job_outcome_restore(rec->job, &fc->before);
 	if (fc->retry)
 		run_free(fc->retry);
 	deps_release(e, &fc->children, false);
@@ -315,8 +316,8 @@ static void finish_failed(struct engine *e, struct finish_commit *fc, int64_t re
 		    run_status_name(r->rec.status), RETRY_AFTER_STORE_ERROR_MS);
 	r->unrecorded = true;
 	heap_set(&e->retries, &r->wait, retry_at > 0 ? retry_at : clock_now(e->clock));
-	if (fc->rec)
-		job_next(e, fc->rec);
+	if (rec)
+		job_next(e, rec);
 	free(fc);
 	run_dispatch(e);
 	engine_arm(e);
@@ -326,10 +327,13 @@ static void finish_committed(struct engine *e, struct engine_commit *c, int stat
 {
 	struct finish_commit *fc = container_of(c, struct finish_commit, base);
 	struct run *r = fc->r, *retry = fc->retry;
-	struct jobrec *rec = fc->rec;
+	struct jobrec *rec = run_jobrec(e, r);
 
+	r->ending = false;
 	if (status == -ECANCELED) {
-		/* r is the engine's, freed with its other runs */
+		/* r is the engine's, freed with its other runs; the job's counters are left as the state had them */
+		if (rec)
+			job_outcome_restore(rec->job, &fc->before);
 		if (retry)
 			run_free(retry);
 		deps_release(e, &fc->children, false);
@@ -362,6 +366,7 @@ static void finish_committed(struct engine *e, struct engine_commit *c, int stat
 	forget(e, r);
 	run_free(r);
 	if (retry) {
+		retry->orphan = rec == NULL; /* its job was deleted while the end was committed */
 		run_hold(e, retry);
 		heap_set(&e->retries, &retry->wait, retry->rec.not_before_ms);
 		log_info_kv(LOG_FIELDS(.event = "run.retry", .job = retry->rec.job, .task_id = retry->rec.task_id),
@@ -387,7 +392,6 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 
 	fc->base.finish = finish_committed;
 	fc->r = r;
-	fc->rec = rec;
 	fc->before = rec ? job_outcome_save(rec->job) : (struct job_outcome_state){0};
 	r->unrecorded = false;
 	r->awaiting_async = false;
@@ -422,6 +426,7 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 		finish_failed(e, fc, now + RETRY_AFTER_STORE_ERROR_MS);
 		return;
 	}
+	r->ending = true;
 	engine_commit(e, t, &fc->base);
 }
 
@@ -774,6 +779,10 @@ void run_release_retries(struct engine *e, int64_t now)
 	while ((n = heap_min(&e->retries)) != NULL && n->key <= now) {
 		struct run *r = container_of(n, struct run, wait);
 		struct jobrec *rec = run_jobrec(e, r);
+		if (e->inflight) {
+			e->deferred = true; /* the rest once the commit in flight completes */
+			break;
+		}
 		heap_remove(&e->retries, n);
 		if (r->unrecorded) {
 			run_finish(e, r, r->rec.status, NULL);
@@ -851,7 +860,7 @@ int engine_kill_job(struct engine *e, struct jobrec *rec)
 	/* Then what has no process; cancel() changes the list, so look again from the start each time. */
 	for (;;) {
 		struct run *r = e->all;
-		while (r && (r->task || r->unrecorded || strcmp(r->rec.job, rec->job->name) != 0))
+		while (r && (r->task || r->unrecorded || r->ending || strcmp(r->rec.job, rec->job->name) != 0))
 			r = r->all_next;
 		if (r == NULL)
 			break;

@@ -1,6 +1,7 @@
 /* The history: runs that have ended (succeeded, failed, killed, lost, skipped), with their outcome, durations and
  * output, paged newest first, kept within the retention limits. DESIGN.md's `history` component; the open runs
- * (queued, waiting, starting, running) are the store's (store/runs.h, later `state`), never the history's.
+ * (queued, waiting, starting, running) are the state's (state/state.h), never the history's: a run that ends
+ * enters the history through state_end_run(), in the transaction that records its outcome.
  *
  * Runs are named by their task id here and everywhere outside a backend. A page of a job's runs is asked for
  * with an opaque cursor that the backend made (HISTORY_CURSOR_MAX bytes at most): a client passes it back as it

@@ -1,5 +1,5 @@
 /* One attempt of a run slot as it is recorded: the vocabulary that the history (ended runs, history.h) and the
- * store (the open runs a restarted server resumes from, store/runs.h) share. A run is named by its Chronos task
+ * state (the open runs a restarted server resumes from, state/state.h) share. A run is named by its Chronos task
  * id everywhere; `id` is the SQLite backends' own order, which nothing outside them may require. */
 #ifndef GNOMON_HISTORY_RUN_RECORD_H
 #define GNOMON_HISTORY_RUN_RECORD_H

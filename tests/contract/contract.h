@@ -49,4 +49,9 @@ struct contract_backend {
 /* Run the history's contract against b: cmocka's count of failed tests (0: all passed). */
 int contract_history_run(const struct contract_backend *b);
 
+/* inner (a backend that completes at once) with every write's completion held until settle, as a backend over
+ * the network completes, named name: the call returns 0 and its removed and done callbacks run in settle, a
+ * failure's too. It checks that the tests wait for done where the contract says so. inner must outlive it. */
+struct contract_backend contract_deferred(const struct contract_backend *inner, const char *name);
+
 #endif

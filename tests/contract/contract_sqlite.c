@@ -1,5 +1,7 @@
 /* The SQLite backends under the contract suites: the history's (history/history_sqlite.h) over a store in a
- * temporary data dir of each test's own, with commits failed on demand through tests/support/fail_vfs.h. */
+ * temporary data dir of each test's own, with commits failed on demand through tests/support/fail_vfs.h. It runs
+ * twice: as it is (writes complete before they return), and through contract_deferred (their completion is held
+ * until settle), which checks that the tests fit a backend that completes later. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -152,10 +154,14 @@ int main(void)
 		.begin = sqlite_begin,
 		.commit = sqlite_commit,
 	};
+	const struct contract_backend deferred = contract_deferred(&sqlite, "sqlite, completing in settle");
+	int failed;
 
 	if (fail_vfs_install() < 0) {
 		fprintf(stderr, "contract: SQLite refused the failing VFS\n");
 		return 2;
 	}
-	return contract_history_run(&sqlite) ? 1 : 0;
+	failed = contract_history_run(&sqlite);
+	failed += contract_history_run(&deferred);
+	return failed ? 1 : 0;
 }

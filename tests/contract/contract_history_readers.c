@@ -2,9 +2,10 @@
  * each batch in one transaction of the state's, a second history over the same data (the backend's open_reader)
  * lists and gets on a thread of its own. It must never fail, and must only ever see whole batches.
  *
- * No sleeps: the writer begins each batch once the reader has begun a listing since the last commit, so that
- * reads and transactions overlap however fast either is; the reader stops at a flag the writer sets after its last
- * commit, and its last listing, begun after the flag, must see every batch. */
+ * No sleeps: halfway through each batch, its transaction open, the writer waits for the reader to make a whole
+ * listing, so that reads overlap transactions however fast either is (a backend whose batch is not one
+ * transaction shows half of it then); the reader stops at a flag the writer sets after its last commit, and its
+ * last listing, begun after the flag, must see every batch. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -30,9 +31,9 @@
 struct reader {
 	struct fixture *f;
 	atomic_int begun;    /* listings begun */
+	atomic_int reads;    /* listings done */
 	atomic_bool stop;    /* the writer's last batch has committed */
 	atomic_bool stopped; /* the reader is done (or could not open) */
-	int reads;           /* listings done */
 	int counts_seen;   /* listings that saw a count other than the one before */
 	int final_count;   /* what the listing that began after stop saw (-1: none ran) */
 	char failure[256]; /* the first thing that went wrong ("" none) */
@@ -86,7 +87,7 @@ static int read_once(struct reader *rd, struct history *h, int *count)
 		return -1;
 	rd->counts_seen += n != *count;
 	*count = n;
-	return check_batch(rd, h, rd->reads % BATCHES);
+	return check_batch(rd, h, atomic_load(&rd->reads) % BATCHES);
 }
 
 /* The reader thread: reads until the writer is done, then once more, which must see every batch. No cmocka here:
@@ -109,7 +110,7 @@ static void *reader_main(void *arg)
 		atomic_fetch_add(&rd->begun, 1);
 		if (read_once(rd, h, &count) < 0)
 			break;
-		rd->reads++;
+		atomic_fetch_add(&rd->reads, 1);
 		if (last) {
 			rd->final_count = count;
 			break;
@@ -120,27 +121,27 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-/* Wait until the reader has begun a listing after the mark-th, or stopped. */
-static void await_reader(struct reader *rd, int mark)
+/* Wait until the reader has made a whole listing from now on, or stopped. */
+static void await_listing(struct reader *rd)
 {
-	while (atomic_load(&rd->begun) <= mark && !atomic_load(&rd->stopped))
+	int mark = atomic_load(&rd->begun); /* listings are in turn: the next one begins after now */
+
+	while (atomic_load(&rd->reads) <= mark && !atomic_load(&rd->stopped))
 		sched_yield();
 }
 
-/* Commit the BATCHES batches, each once the reader has begun a listing since the last; what went wrong into
- * failure (no cmocka while the reader runs). */
+/* Commit the BATCHES batches, each with a listing made while it is half written; what went wrong into failure
+ * (no cmocka while the reader runs). */
 static void write_batches(struct fixture *f, struct reader *rd, char *failure, size_t size)
 {
-	int mark = 0;
-
 	for (int b = 0; b < BATCHES && !failure[0]; b++) {
 		struct report rep = {0};
-		int rc;
+		int rc = f->b->begin(f->fx);
 
-		await_reader(rd, mark);
-		rc = f->b->begin(f->fx);
 		for (int i = b * BATCH; rc == 0 && i < b * BATCH + BATCH; i++) {
 			struct run_record r = ch_run(JOB, i + 1, RUN_SUCCEEDED, 1000 + i);
+			if (i == b * BATCH + BATCH / 2)
+				await_listing(rd);
 			rc = history_record(f->h, &r, NULL, NULL);
 			run_record_clear(&r);
 		}
@@ -150,7 +151,6 @@ static void write_batches(struct fixture *f, struct reader *rd, char *failure, s
 		}
 		if (rc < 0)
 			snprintf(failure, size, "batch %d: %d (%s)", b, rc, history_errmsg(f->h));
-		mark = atomic_load(&rd->begun);
 	}
 }
 
@@ -168,6 +168,6 @@ void test_concurrent_readers(void **state)
 	if (failure[0] || rd.failure[0])
 		fail_msg("writer: %s; reader: %s", failure[0] ? failure : "ok", rd.failure[0] ? rd.failure : "ok");
 	assert_int_equal(rd.final_count, BATCH * BATCHES);
-	assert_true(rd.reads > BATCHES); /* one begun before each batch, and the last */
-	print_message("reader: %d listings, %d counts\n", rd.reads, rd.counts_seen);
+	assert_true(atomic_load(&rd.reads) > BATCHES); /* one inside each batch, and the last */
+	print_message("reader: %d listings, %d counts\n", atomic_load(&rd.reads), rd.counts_seen);
 }

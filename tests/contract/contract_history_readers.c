@@ -53,7 +53,7 @@ static void task_id_of(int i, char *out, size_t size)
 }
 
 /* Get the first record of batch b, then its last: a batch whose first record was there must be whole when read
- * after it. 0, or -1 with r->failure set. */
+ * after it. 0, or -1 with rd->failure set. */
 static int check_batch(struct reader *rd, struct history *h, int b)
 {
 	char first[32], last[32];
@@ -72,7 +72,8 @@ static int check_batch(struct reader *rd, struct history *h, int b)
 	return rd->failure[0] ? -1 : 0;
 }
 
-/* List the job's runs in one page, check the count, and a batch by get. 0, or -1 with rd->failure set. */
+/* List the job's runs in one page and check the count, then the next batch by get. 0, or -1 with rd->failure
+ * set. */
 static int read_once(struct reader *rd, struct history *h, int *count)
 {
 	char next[HISTORY_CURSOR_MAX];
@@ -87,7 +88,8 @@ static int read_once(struct reader *rd, struct history *h, int *count)
 		return -1;
 	rd->counts_seen += n != *count;
 	*count = n;
-	return check_batch(rd, h, atomic_load(&rd->reads) % BATCHES);
+	/* the batch after those listed: being written, perhaps committed since, but never there in part */
+	return check_batch(rd, h, n / BATCH < BATCHES ? n / BATCH : BATCHES - 1);
 }
 
 /* The reader thread: reads until the writer is done, then once more, which must see every batch. No cmocka here:

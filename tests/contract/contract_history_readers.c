@@ -34,9 +34,9 @@ struct reader {
 	atomic_int reads;    /* listings done */
 	atomic_bool stop;    /* the writer's last batch has committed */
 	atomic_bool stopped; /* the reader is done (or could not open) */
-	int counts_seen;   /* listings that saw a count other than the one before */
-	int final_count;   /* what the listing that began after stop saw (-1: none ran) */
-	char failure[256]; /* the first thing that went wrong ("" none) */
+	int counts_seen;     /* listings that saw a count other than the one before */
+	int final_count;     /* what the listing that began after stop saw (-1: none ran) */
+	char failure[256];   /* the first thing that went wrong ("" none) */
 };
 
 static int count_run(void *ctx, const struct run_record *r)

@@ -70,8 +70,9 @@ struct history {
 };
 
 /* Record a run that ended (r->status final; -EINVAL otherwise), or replace its record (by task id). Returns 0 when
- * the backend took it, or a negative errno (-ENOSPC: no room); done (may be NULL) then gets the final status.
- * SQLite: written at once, inside the store's transaction when one is open (it commits or rolls back with it). */
+ * the backend took it, and done (may be NULL) then gets the final status; or a negative errno (-ENOSPC: no room),
+ * and done is not called. SQLite: written at once, inside the store's transaction when one is open (it commits or
+ * rolls back with it). */
 int history_record(struct history *h, const struct run_record *r, history_done_fn done, void *ctx)
     __attribute__((warn_unused_result));
 /* The ended run with task_id into out (cleared first): 0, -ENOENT (none, or not ended: the store has it) or

@@ -90,7 +90,7 @@ static int sq_record(struct history *h, const struct run_record *r, history_done
 		;
 	sqlite3_reset(st);
 	rc = rc == SQLITE_DONE ? 0 : failed(s, "recording a run");
-	if (done)
+	if (rc == 0 && done) /* a failure is the return value's alone: reported once */
 		done(ctx, rc);
 	return rc;
 }
@@ -298,7 +298,10 @@ static int delete_rows(struct hsqlite *s, enum stmt id, size_t n, bind_fn bind, 
 	if (rc == 0)
 		rc = step_done(s, ST_COMMIT, "removing runs");
 	if (rc < 0) {
-		(void)step_done(s, ST_ROLLBACK, "rolling back a removal");
+		/* A COMMIT whose log write failed has rolled the transaction back already: another ROLLBACK would fail,
+		 * and its message replace the cause in errmsg. */
+		if (!sqlite3_get_autocommit(s->db))
+			(void)step_done(s, ST_ROLLBACK, "rolling back a removal");
 		removed_clear(&gone);
 		return rc;
 	}

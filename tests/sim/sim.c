@@ -40,12 +40,12 @@
 #include "scheduler/engine.h"
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
+#include "fail_vfs.h"
 #include "sim_check.h"
 #include "sim_clock.h"
 #include "sim_rng.h"
 #include "sim_runner.h"
 #include "sim_state.h"
-#include "sim_vfs.h"
 #include "state/state.h"
 #include "state/state_sqlite.h"
 #include "store/store.h"
@@ -562,7 +562,7 @@ static int run_one(const struct options *opt, uint64_t seed)
 	struct timespec t0, t1;
 	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 
-	uint64_t failures_before = sim_vfs_failures();
+	uint64_t failures_before = fail_vfs_failures();
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* a start in 2026-2027 (DST changes fall inside many runs), on a whole second */
@@ -610,12 +610,13 @@ static int run_one(const struct options *opt, uint64_t seed)
 	engine_up(&s);
 	make_jobs(&s);
 	sim_clock_post(s.clock, sim_rng_range(&s.rng, 1, 20) * MIN_MS, on_action, &s);
-	/* a commit fails now and then: the store's log write during one step in 300 */
+	/* a commit fails now and then: the store's log write during one step in 300 (only the store's own connection
+	 * writes the log, so which commit fails depends on the seed alone) */
 	for (;;) {
 		bool more;
-		sim_vfs_arm(opt->store_faults && sim_rng_chance(&s.rng, 1.0 / 300));
+		fail_vfs_arm(opt->store_faults && sim_rng_chance(&s.rng, 1.0 / 300));
 		more = sim_clock_step(s.clock, s.end_ms);
-		sim_vfs_arm(false);
+		fail_vfs_arm(false);
 		if (!more)
 			break;
 	}
@@ -630,7 +631,7 @@ static int run_one(const struct options *opt, uint64_t seed)
 	    "%.2f s\n",
 	    seed, s.njobs, opt->days, s.start_ms, sim_clock_steps(s.clock), sim_runner_started(s.runner),
 	    count_runs(&s, "1"), count_runs(&s, "status = 'skipped'"), s.manual, s.kills, s.restarts, s.edits, s.deletes,
-	    sim_vfs_failures() - failures_before, sim_state_delayed(s.state), sim_state_failed(s.state),
+	    fail_vfs_failures() - failures_before, sim_state_delayed(s.state), sim_state_failed(s.state),
 	    s.ecfg.max_running, s.check.violations ? "FAILED" : "ok",
 	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (s.check.violations)
@@ -690,8 +691,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sim: --days must be at least 1, --jobs at least 10, --seeds at least 1\n");
 		return 2;
 	}
-	if (sim_vfs_install() < 0) {
-		fprintf(stderr, "sim: SQLite refused the simulation's VFS\n");
+	if (fail_vfs_install() < 0) {
+		fprintf(stderr, "sim: SQLite refused the failing VFS (tests/support/fail_vfs.h)\n");
 		return 2;
 	}
 	log_init(opt.verbose ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR, false);

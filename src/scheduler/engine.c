@@ -30,18 +30,42 @@
 #define PRUNE_INTERVAL_MS (3600 * 1000)
 
 
-static struct job_rt *rt_new(struct jobrec *rec)
+#define RT_BLOCK 4096 /* runtime states per block: a million jobs, 245 blocks of 640 KiB */
+
+struct rt_block {
+	struct rt_block *next;
+	struct job_rt rt[RT_BLOCK];
+};
+
+static struct job_rt *rt_new(void *ctx, struct jobrec *rec)
 {
-	struct job_rt *rt = xcalloc(1, sizeof(*rt));
+	struct engine *e = ctx;
+	struct job_rt *rt;
+
+	if (e->rt_free) {
+		rt = e->rt_free;
+		e->rt_free = rt->next_free;
+	} else {
+		if (e->rt_blocks == NULL || e->rt_used == RT_BLOCK) {
+			struct rt_block *b = xmalloc(sizeof(*b));
+			b->next = e->rt_blocks;
+			e->rt_blocks = b;
+			e->rt_used = 0;
+		}
+		rt = &e->rt_blocks->rt[e->rt_used++];
+	}
+	memset(rt, 0, sizeof(*rt));
 	rt->rec = rec;
 	heap_node_init(&rt->fire);
 	return rt;
 }
 
-static void rt_free(struct job_rt *rt)
+static void rt_free(void *ctx, struct job_rt *rt)
 {
+	struct engine *e = ctx;
 	graph_round_reset(&rt->round);
-	free(rt);
+	rt->next_free = e->rt_free;
+	e->rt_free = rt;
 }
 
 static void on_timer(void *ctx);
@@ -56,7 +80,7 @@ struct engine *engine_new(struct registry *reg, struct state *state, struct sche
 	e->state = state;
 	e->zones = zones;
 	e->cfg = *cfg;
-	registry_set_runtime(reg, rt_new, rt_free);
+	registry_set_runtime(reg, rt_new, rt_free, e);
 	heap_init(&e->jobs);
 	heap_init(&e->retries);
 	e->runs = strmap_new();
@@ -615,7 +639,12 @@ void engine_stop(struct engine *e)
 	for (size_t i = 0; i < e->n_prune_jobs; i++)
 		free(e->prune_jobs[i]);
 	free(e->prune_jobs);
-	registry_set_runtime(e->reg, NULL, NULL); /* the jobs' heap nodes, counts and rounds were this engine's */
+	registry_set_runtime(e->reg, NULL, NULL, NULL); /* the jobs' heap nodes, counts and rounds were this engine's */
+	while (e->rt_blocks) {
+		struct rt_block *b = e->rt_blocks;
+		e->rt_blocks = b->next;
+		free(b);
+	}
 	strmap_free(e->runs);
 	free(e);
 }

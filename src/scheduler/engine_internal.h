@@ -54,9 +54,13 @@ struct run {
 	int64_t async_at_ms;        /* when it reported */
 };
 
-/* The engine's runtime state of one job (struct jobrec.rt), made and freed through registry_set_runtime(). */
+/* The engine's runtime state of one job (struct jobrec.rt), made and freed through registry_set_runtime(), from
+ * the engine's blocks of them. */
 struct job_rt {
-	struct jobrec *rec;         /* its record */
+	union {
+		struct jobrec *rec;     /* its record */
+		struct job_rt *next_free; /* in engine.rt_free while unused */
+	};
 	struct heap_node fire;      /* in engine.jobs: next fire time of a scheduled job */
 	struct schedule sched;      /* parsed schedule, valid when has_sched */
 	int64_t cron_last_due;      /* cron: the last slot handled (persisted) */
@@ -82,6 +86,9 @@ struct engine {
 	struct strmap *prune_set;   /* the same names, to find them (keys borrowed from prune_jobs) */
 	size_t n_prune_jobs, cap_prune_jobs;
 	struct registry *reg;
+	struct rt_block *rt_blocks; /* the jobs' runtime states, allocated in blocks (no allocator overhead each) */
+	size_t rt_used;             /* of the first block */
+	struct job_rt *rt_free;     /* freed ones, to reuse */
 	struct state *state;
 	struct commit_ticket *inflight; /* the engine's commit in flight (engine_commit.c), NULL: none */
 	bool deferred;              /* something waited for it: kick runs once it completed */

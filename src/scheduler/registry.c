@@ -17,8 +17,9 @@ struct registry {
 	size_t nslots, capslots, holes;
 	int holds;
 	struct graph *graph;
-	struct job_rt *(*new_rt)(struct jobrec *rec);
-	void (*free_rt)(struct job_rt *rt);
+	struct job_rt *(*new_rt)(void *ctx, struct jobrec *rec);
+	void (*free_rt)(void *ctx, struct job_rt *rt);
+	void *rt_ctx;
 };
 
 struct jobrec *registry_rec(const struct graph_node *n)
@@ -47,7 +48,7 @@ struct registry *registry_new(void)
 static void rec_free(const struct registry *reg, struct jobrec *rec)
 {
 	if (rec->rt && reg->free_rt)
-		reg->free_rt(rec->rt);
+		reg->free_rt(reg->rt_ctx, rec->rt);
 	job_free(rec->job);
 	free(rec->node.children);
 	free(rec->node.parents);
@@ -106,8 +107,8 @@ static void compact(struct registry *reg)
 	reg->holes = 0;
 }
 
-void registry_set_runtime(struct registry *reg, struct job_rt *(*new_rt)(struct jobrec *rec),
-    void (*free_rt)(struct job_rt *rt))
+void registry_set_runtime(struct registry *reg, struct job_rt *(*new_rt)(void *ctx, struct jobrec *rec),
+    void (*free_rt)(void *ctx, struct job_rt *rt), void *ctx)
 {
 	/* An engine that stops takes its state with it: the next one starts from nothing. */
 	for (size_t i = 0; i < reg->nslots; i++) {
@@ -115,11 +116,12 @@ void registry_set_runtime(struct registry *reg, struct job_rt *(*new_rt)(struct 
 		if (rec == NULL)
 			continue;
 		if (rec->rt && reg->free_rt)
-			reg->free_rt(rec->rt);
-		rec->rt = new_rt ? new_rt(rec) : NULL;
+			reg->free_rt(reg->rt_ctx, rec->rt);
+		rec->rt = new_rt ? new_rt(ctx, rec) : NULL;
 	}
 	reg->new_rt = new_rt;
 	reg->free_rt = free_rt;
+	reg->rt_ctx = ctx;
 }
 
 struct jobrec *registry_put(struct registry *reg, struct job *job)
@@ -137,7 +139,7 @@ struct jobrec *registry_put(struct registry *reg, struct job *job)
 		rec->job = job;
 		graph_node_init(&rec->node);
 		if (reg->new_rt)
-			rec->rt = reg->new_rt(rec);
+			rec->rt = reg->new_rt(reg->rt_ctx, rec);
 		if (reg->nslots == reg->capslots) {
 			reg->capslots = reg->capslots ? reg->capslots * 2 : 1024;
 			reg->slots = xrealloc(reg->slots, reg->capslots * sizeof(*reg->slots));

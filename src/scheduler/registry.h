@@ -35,8 +35,8 @@ struct graph *registry_graph(struct registry *reg);
 /* Give every record a runtime state from new_rt (the records there are now at once, later ones as they are put),
  * freed by free_rt with its record. The runtime states the previous hooks made are freed first, so an engine that
  * stops (NULL hooks: none) leaves nothing for the next one. The engine's (engine_new(), engine_stop()). */
-void registry_set_runtime(struct registry *reg, struct job_rt *(*new_rt)(struct jobrec *rec),
-    void (*free_rt)(struct job_rt *rt));
+void registry_set_runtime(struct registry *reg, struct job_rt *(*new_rt)(void *ctx, struct jobrec *rec),
+    void (*free_rt)(void *ctx, struct job_rt *rt), void *ctx);
 /* Add a job or replace the job of the same name (which keeps its place in the listing), taking ownership of
  * job, and wire its parent edges to the parents that exist. Returns its record. */
 struct jobrec *registry_put(struct registry *reg, struct job *job);

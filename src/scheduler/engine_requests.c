@@ -11,12 +11,12 @@
 #include "schedule/schedule.h"
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
-#include "util/xmalloc.h"
 #include "state/state.h"
-#include "util/container.h"
 #include "util/clock.h"
+#include "util/container.h"
 #include "util/log.h"
 #include "util/strmap.h"
+#include "util/xmalloc.h"
 
 struct run *run_claim_now(struct engine *e, struct state_txn *t, const struct jobrec *rec, enum run_trigger trigger,
     const char *arguments, const char *parents, int *rc)

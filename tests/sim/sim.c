@@ -75,7 +75,8 @@ struct sim_job {
 	bool dependent;
 	bool exists;              /* its creation was committed (told by the event hub) */
 	bool deleted;             /* deleted by an action: no longer checked slot by slot */
-	bool touched;             /* edited, or re-parented by a parent's deletion: not checked slot by slot */
+	bool touched;             /* edited, or re-parented by a parent's deletion: its rounds are not checked */
+	bool rescheduled;         /* its schedule was edited: its slots are not checked one by one */
 	int retries;              /* the most retries it ever had */
 	int64_t created_ms;       /* when the put that created it was made: the engine counts its slots from then */
 	int64_t put_ms;           /* when the last put of it was made */
@@ -251,15 +252,31 @@ static void on_up(void *ctx)
 }
 
 /* Put the job again with other retries (its schedule as first posted, so its slots stay the same). */
+/* Put the job again with other retries and, for one scheduled job in two, another schedule (an ISO 8601 one
+ * starting within a day, or a cron expression). */
 static void edit_job(struct sim *s, struct sim_job *sj)
 {
-	char json[2200], err[512], *p = strstr(sj->json, "\"retries\":");
+	char json[2200], edited[2200], err[512], sched[128], start[64], *p = strstr(sj->json, "\"retries\":"), *q;
 	int retries = (int)sim_rng_range(&s->rng, 0, 3), rc;
+	bool resched = false;
 
 	if (p == NULL || (sj->dependent && sj->touched))
 		return; /* a re-parented child's JSON here names a parent that is gone */
 	snprintf(json, sizeof(json), "%.*s\"retries\":%d%s", (int)(p - sj->json), sj->json, retries,
 	    strchr(p + 10, ','));
+	if (!sj->dependent && sim_rng_chance(&s->rng, 0.5) && (p = strstr(json, "\"schedule\":\"")) != NULL &&
+	    (q = strchr(p + 12, '"')) != NULL) {
+		if (sim_rng_chance(&s->rng, 0.5)) {
+			format_start(s, sj->zone, sim_clock_now(s->clock) + sim_rng_range(&s->rng, 1, DAY_MS / 1000) * 1000,
+			    start, sizeof(start));
+			snprintf(sched, sizeof(sched), "R/%s/%s", start, PERIODS[sim_rng_range(&s->rng, 0, 9)]);
+		} else {
+			snprintf(sched, sizeof(sched), "%s", CRONS[sim_rng_range(&s->rng, 0, 6)]);
+		}
+		snprintf(edited, sizeof(edited), "%.*s%s%s", (int)(p + 12 - json), json, sched, q);
+		memcpy(json, edited, sizeof(json));
+		resched = true;
+	}
 	rc = control_put_job(s->control, json, strlen(json), CONTROL_PUT_ANY, "sim", err, sizeof(err));
 	if (rc < 0 && rc != -ENOSPC && rc != -EIO && rc != -EAGAIN) {
 		sim_violation(&s->check, "the edit of %s was refused: %s", sj->name, err);
@@ -275,6 +292,7 @@ static void edit_job(struct sim *s, struct sim_job *sj)
 		if (retries > sj->retries)
 			sj->retries = retries;
 		sj->touched = true;
+		sj->rescheduled |= resched; /* even if its commit fails later: then it is only checked less */
 		s->edits++;
 	}
 }
@@ -517,7 +535,7 @@ static void check_history(struct sim *s)
 		exit(2);
 	}
 	for (int i = 0; i < s->njobs && s->check.violations == 0; i++) {
-		if (s->jobs[i].deleted || (s->jobs[i].touched && s->jobs[i].dependent))
+		if (s->jobs[i].deleted || s->jobs[i].rescheduled || (s->jobs[i].touched && s->jobs[i].dependent))
 			continue; /* its slots, or its rounds, changed under it */
 		if (s->jobs[i].dependent)
 			check_rounds(s, db, &s->jobs[i]);

@@ -3,7 +3,7 @@
  * against every backend"). A backend comes as a state with the history it hands ended runs to; it takes part
  * through a struct contract_backend: how to make a fresh instance for one test, and the few things a test needs
  * that the interfaces do not offer (a commit that fails, the completion of the writes a backend holds, a second
- * reader on another thread). contract_history.c says what the history's contract is, test by test. */
+ * reader on another thread). contract_state.c and contract_history.c say what each contract is, test by test. */
 #ifndef GNOMON_TESTS_CONTRACT_H
 #define GNOMON_TESTS_CONTRACT_H
 
@@ -43,7 +43,8 @@ struct contract_backend {
 	void (*close_reader)(void *fx, void *rd);
 };
 
-/* Run the history's contract against b: cmocka's count of failed tests (0: all passed). */
+/* Run the state's (the history's) contract against b: cmocka's count of failed tests (0: all passed). */
+int contract_state_run(const struct contract_backend *b);
 int contract_history_run(const struct contract_backend *b);
 
 /* inner (a backend that completes at once) as a backend over the network completes, named name: every commit and

@@ -1,8 +1,8 @@
 /* The SQLite backends under the contract suites: the state's (state/state_sqlite.h) and the history's
  * (history/history_sqlite.h) over a store in a temporary data dir of each test's own, with commits failed on
- * demand through tests/support/fail_vfs.h. The history's contract runs twice: as it is (commits complete before
- * they return), and through contract_deferred (their completion is held until settle), which checks that the
- * tests fit a backend that completes later. */
+ * demand through tests/support/fail_vfs.h. Each contract runs twice: as it is (commits complete before they
+ * return), and through contract_deferred (their completion is held until settle), which checks that the tests fit
+ * a backend that completes later. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -131,7 +131,9 @@ int main(void)
 		fprintf(stderr, "contract: SQLite refused the failing VFS\n");
 		return 2;
 	}
-	failed = contract_history_run(&sqlite);
+	failed = contract_state_run(&sqlite);
+	failed += contract_state_run(&deferred);
+	failed += contract_history_run(&sqlite);
 	failed += contract_history_run(&deferred);
 	return failed ? 1 : 0;
 }

@@ -1,7 +1,10 @@
-/* contract_deferred (contract.h): a backend that completes at once, seen as one that completes later. Each write
- * goes to the inner backend when it is made; what the inner backend reported (the runs removed, the status) waits
- * in a queue that settle empties in order, as the answers of a database over the network arrive. A write the
- * inner backend refused is reported the same way, through done, as a network backend learns of a failure. */
+/* contract_deferred (contract.h): a backend that completes at once, seen as one that completes later. Its state
+ * is contract_state_deferred.c's, which holds each transaction's writes until settle. Each history write goes to
+ * the inner backend when it is made; what the inner backend reported (the runs removed, the status) waits in a
+ * queue that settle empties in order, as the answers of a database over the network arrive. A write the inner
+ * backend refused is reported the same way, through done, as a network backend learns of a failure. So a history
+ * write made while a commit is held takes effect before it: the tests settle a commit before they write to the
+ * history. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -23,8 +26,10 @@ struct held {
 
 struct deferred {
 	struct history base; /* the history the tests get */
+	struct state *s;     /* the state they get */
 	const struct contract_backend *inner;
 	void *inner_fx;
+	struct state *inner_s;
 	struct history *inner_h;
 	struct held held[HELD_MAX];
 	size_t n;
@@ -154,9 +159,10 @@ static const struct history_ops deferred_ops = {
 	.free = d_free,
 };
 
-static void d_settle(void *fx)
+/* Complete the history writes held, in order; whether there were any. */
+static bool settle_history(struct deferred *d)
 {
-	struct deferred *d = fx;
+	size_t n = d->n;
 
 	/* by index: a callback may make a write, which is held after these (and settled here too) */
 	for (size_t i = 0; i < d->n; i++) {
@@ -168,6 +174,19 @@ static void d_settle(void *fx)
 		held_free(e);
 	}
 	d->n = 0;
+	return n > 0;
+}
+
+/* Until neither holds anything: a callback of one may write to the other. */
+static void d_settle(void *fx)
+{
+	struct deferred *d = fx;
+	bool more;
+
+	do {
+		more = contract_state_deferred_settle(d->s);
+		more |= settle_history(d);
+	} while (more);
 }
 
 static void d_close(void *fx)
@@ -176,36 +195,29 @@ static void d_close(void *fx)
 
 	for (size_t i = 0; i < d->n; i++)
 		held_free(&d->held[i]); /* never completed: the test failed before it settled */
+	state_free(d->s);
 	if (d->inner_fx)
 		d->inner->close(d->inner_fx);
 	free(d);
 }
 
-static int d_open(const void *arg, void **fx, struct history **h)
+static int d_open(const void *arg, void **fx, struct state **s, struct history **h)
 {
 	struct deferred *d = xcalloc(1, sizeof(*d));
 	int rc;
 
 	d->base.ops = &deferred_ops;
 	d->inner = arg;
-	if ((rc = d->inner->open(d->inner->arg, &d->inner_fx, &d->inner_h)) < 0) {
+	if ((rc = d->inner->open(d->inner->arg, &d->inner_fx, &d->inner_s, &d->inner_h)) < 0) {
 		d->inner_fx = NULL;
 		d_close(d);
 		return rc;
 	}
+	d->s = contract_state_deferred_new(d->inner_s, d->inner_h);
 	*fx = d;
+	*s = d->s;
 	*h = &d->base;
 	return 0;
-}
-
-static int d_commit(void *fx, history_done_fn done, void *ctx)
-{
-	struct deferred *d = fx;
-	struct held *e = hold(d, NULL, done, ctx);
-
-	if (e == NULL)
-		return -ENOSPC;
-	return took(e, d->inner->commit(d->inner_fx, keep_status, e));
 }
 
 /* The rest is the inner backend's. */
@@ -215,28 +227,16 @@ static void d_fail_next_write(void *fx)
 	d->inner->fail_next_write(d->inner_fx);
 }
 
-static int d_open_reader(void *fx, void **rd, struct history **reader)
+static int d_open_reader(void *fx, void **rd, struct state **s, struct history **h)
 {
 	struct deferred *d = fx;
-	return d->inner->open_reader(d->inner_fx, rd, reader);
+	return d->inner->open_reader(d->inner_fx, rd, s, h);
 }
 
 static void d_close_reader(void *fx, void *rd)
 {
 	struct deferred *d = fx;
 	d->inner->close_reader(d->inner_fx, rd);
-}
-
-static int d_put_open_run(void *fx, const struct run_record *r)
-{
-	struct deferred *d = fx;
-	return d->inner->put_open_run(d->inner_fx, r);
-}
-
-static int d_begin(void *fx)
-{
-	struct deferred *d = fx;
-	return d->inner->begin(d->inner_fx);
 }
 
 struct contract_backend contract_deferred(const struct contract_backend *inner, const char *name)
@@ -252,8 +252,5 @@ struct contract_backend contract_deferred(const struct contract_backend *inner, 
 		.settle = d_settle,
 		.open_reader = d_open_reader,
 		.close_reader = d_close_reader,
-		.put_open_run = d_put_open_run,
-		.begin = d_begin,
-		.commit = d_commit,
 	};
 }

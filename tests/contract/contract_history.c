@@ -1,10 +1,11 @@
 /* The history's contract (history/history.h), which every backend passes: each test below says what a backend
- * must do, through history.h and struct contract_backend alone. How a write reports, for all of them:
+ * must do, through history.h, the state.h it comes with (open runs, and runs ended in a transaction of the
+ * state) and struct contract_backend alone. How a write reports, for all of them:
  *
- * - A write (record, prune, delete_job, and the state's commit) returns 0, and its done then runs exactly once
- *   with the final status, by the time the backend's settle returns at the latest (before the call returns, for
- *   a backend that completes at once); or it returns a negative errno, and done never runs. Either way a failure
- *   is reported once.
+ * - A write (record, prune, delete_job) returns 0, and its done then runs exactly once with the final status, by
+ *   the time the backend's settle returns at the latest (before the call returns, for a backend that completes
+ *   at once); or it returns a negative errno, and done never runs. Either way a failure is reported once. A
+ *   commit of the state reports as a write that returned 0 (contract_state.c).
  * - Writes take effect in the order they were made. What a write did is visible to the history's reads no later
  *   than its done runs; what a failed write did is never visible. A removal tells removed once per run it took,
  *   each already gone, all before done.
@@ -23,7 +24,6 @@
 
 #include <cmocka.h>
 
-#include "contract.h"
 #include "contract_history.h"
 
 /* Only ended runs are the history's: a run still open is refused (-EINVAL), its done never called. */
@@ -34,12 +34,12 @@ static void test_record_only_ended(void **state)
 	struct text out = {""};
 
 	for (size_t i = 0; i < sizeof(open_statuses) / sizeof(open_statuses[0]); i++) {
-		struct run_record r = ch_run("open", 1, open_statuses[i], RUN_TIME_NONE), got;
+		struct run_record r = ct_run("open", 1, open_statuses[i], RUN_TIME_NONE), got;
 		struct report rep = {0};
 
 		run_record_init(&got);
-		assert_int_equal(history_record(f->h, &r, ch_done, &rep), -EINVAL);
-		ch_settle(f);
+		assert_int_equal(history_record(f->h, &r, ct_done, &rep), -EINVAL);
+		ct_settle(f);
 		assert_int_equal(rep.calls, 0);
 		assert_int_equal(history_get(f->h, r.task_id, &got), -ENOENT);
 		run_record_clear(&r);
@@ -53,7 +53,7 @@ static void test_record_then_get(void **state)
 {
 	static const enum run_status ended[] = {RUN_SUCCEEDED, RUN_FAILED, RUN_KILLED, RUN_LOST, RUN_SKIPPED};
 	struct fixture *f = *state;
-	struct run_record r = ch_run("j", 1000, RUN_FAILED, 4000), got, listed;
+	struct run_record r = ct_run("j", 1000, RUN_FAILED, 4000), got, listed;
 
 	run_record_init(&got);
 	run_record_init(&listed);
@@ -72,16 +72,16 @@ static void test_record_then_get(void **state)
 	run_record_set(&r.reason, "exit status 3");
 	ch_record(f, &r);
 	assert_int_equal(history_get(f->h, "j:1000", &got), 0);
-	ch_assert_same(&got, &r);
+	ct_assert_same(&got, &r);
 	/* fn's non-zero return stops the walk, and is what the walk returns */
 	assert_int_equal(history_list(f->h, "j", NULL, 1, ch_copy_one, &listed, (char[HISTORY_CURSOR_MAX]){0}), 1);
-	ch_assert_same(&listed, &r);
+	ct_assert_same(&listed, &r);
 	run_record_clear(&r);
 	for (size_t i = 0; i < sizeof(ended) / sizeof(ended[0]); i++) {
-		r = ch_run("k", (int64_t)i, ended[i], 100);
+		r = ct_run("k", (int64_t)i, ended[i], 100);
 		ch_record(f, &r);
 		assert_int_equal(history_get(f->h, r.task_id, &got), 0);
-		ch_assert_same(&got, &r);
+		ct_assert_same(&got, &r);
 		run_record_clear(&r);
 	}
 	assert_int_equal(history_get(f->h, "j:9", &got), -ENOENT);
@@ -94,7 +94,7 @@ static void test_record_then_get(void **state)
 static void test_replace_by_task_id(void **state)
 {
 	struct fixture *f = *state;
-	struct run_record r = ch_run("j", 10, RUN_FAILED, 20), got;
+	struct run_record r = ct_run("j", 10, RUN_FAILED, 20), got;
 	struct text out = {""};
 
 	run_record_init(&got);
@@ -105,9 +105,9 @@ static void test_replace_by_task_id(void **state)
 	run_record_set(&r.host, "other-host");
 	ch_record(f, &r);
 	assert_int_equal(history_get(f->h, "j:10", &got), 0);
-	ch_assert_same(&got, &r);
+	ct_assert_same(&got, &r);
 	assert_string_equal(ch_pages(f, "j", 10, NULL, &out), "j:10,|");
-	assert_int_equal(history_recent(f->h, HISTORY_RECENT_FAILURES, 10, ch_collect, ch_clear(&out)), 0);
+	assert_int_equal(history_recent(f->h, HISTORY_RECENT_FAILURES, 10, ct_collect, ct_clear(&out)), 0);
 	assert_string_equal(out.s, "");
 	assert_string_equal(ch_durations(f, "j", 10, &out), "j:20|");
 	run_record_clear(&r);
@@ -160,7 +160,7 @@ static void test_cursor_after_prune(void **state)
 
 	for (int due = 1; due <= 6; due++)
 		ch_add(f, "p", due, RUN_SUCCEEDED, due == 5 ? 10 : 100 + due);
-	assert_int_equal(history_list(f->h, "p", NULL, 2, ch_collect, &out, next), 0);
+	assert_int_equal(history_list(f->h, "p", NULL, 2, ct_collect, &out, next), 0);
 	assert_string_equal(out.s, "p:6,p:5,");
 	ch_prune(f, &(struct history_retention){.jobs = (const char *const[]){"p"}, .n_jobs = 1,
 	    .older_than_ms = 50}, (const char *const[]){"p:5", NULL});
@@ -179,7 +179,7 @@ static void test_invalid_cursor(void **state)
 	for (int due = 1; due <= 3; due++)
 		ch_add(f, "p", due, RUN_SUCCEEDED, 100 + due);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(history_list(f->h, "p", bad[i], 2, ch_collect, ch_clear(&out), next), -EINVAL);
+		assert_int_equal(history_list(f->h, "p", bad[i], 2, ct_collect, ct_clear(&out), next), -EINVAL);
 		assert_string_equal(out.s, "");
 	}
 }
@@ -207,7 +207,7 @@ static void test_recent(void **state)
 
 	ch_add_rows(f, runs, sizeof(runs) / sizeof(runs[0]));
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		assert_int_equal(history_recent(f->h, rows[i].kind, rows[i].limit, ch_collect, ch_clear(&out)), 0);
+		assert_int_equal(history_recent(f->h, rows[i].kind, rows[i].limit, ct_collect, ct_clear(&out)), 0);
 		assert_string_equal(out.s, rows[i].runs);
 	}
 }
@@ -301,7 +301,7 @@ static void test_delete_job(void **state)
 	ch_delete_job(f, "g", (const char *const[]){"g:1", "g:2", "g:3", NULL});
 	assert_string_equal(ch_pages(f, "g", 10, NULL, &out), "|");
 	assert_string_equal(ch_pages(f, "h", 10, NULL, &out), "h:1,|");
-	assert_int_equal(history_recent(f->h, HISTORY_RECENT_FAILURES, 10, ch_collect, ch_clear(&out)), 0);
+	assert_int_equal(history_recent(f->h, HISTORY_RECENT_FAILURES, 10, ct_collect, ct_clear(&out)), 0);
 	assert_string_equal(out.s, "h:1,");
 	assert_string_equal(ch_durations(f, NULL, 10, &out), "");
 	ch_delete_job(f, "nobody", (const char *const[]){NULL});
@@ -326,22 +326,17 @@ static void test_skipped_fields(void **state)
 	run_record_init(&got);
 	run_record_init(&listed);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		r = ch_run("s", rows[i].from, RUN_SKIPPED, rows[i].to + 1);
-		r.start_ms = RUN_TIME_NONE;
-		r.skipped_from_ms = rows[i].from;
-		r.skipped_to_ms = rows[i].to;
-		r.skipped_slots = rows[i].slots;
-		run_record_set(&r.reason, rows[i].reason);
+		r = ct_skipped("s", rows[i].from, rows[i].to, rows[i].slots, rows[i].reason);
 		ch_record(f, &r);
 		assert_int_equal(history_get(f->h, r.task_id, &got), 0);
-		ch_assert_same(&got, &r);
+		ct_assert_same(&got, &r);
 		assert_int_equal(history_list(f->h, "s", NULL, 1, ch_copy_one, &listed, next), 1);
-		ch_assert_same(&listed, &r);
+		ct_assert_same(&listed, &r);
 		assert_int_equal(history_recent(f->h, HISTORY_RECENT_SKIPS, 1, ch_copy_one, &listed), 1);
-		ch_assert_same(&listed, &r);
+		ct_assert_same(&listed, &r);
 		run_record_clear(&r);
 	}
-	r = ch_run("s", 90000000, RUN_FAILED, 90000100);
+	r = ct_run("s", 90000000, RUN_FAILED, 90000100);
 	ch_record(f, &r);
 	assert_int_equal(history_get(f->h, r.task_id, &got), 0);
 	assert_int_equal(got.skipped_from_ms, RUN_TIME_NONE);
@@ -354,29 +349,25 @@ static void test_skipped_fields(void **state)
 
 int contract_history_run(const struct contract_backend *b)
 {
-	struct contract_run run = {.b = b};
-	char name[128];
 	struct CMUnitTest tests[] = {
-		CH_TEST(test_record_only_ended, &run),
-		CH_TEST(test_record_then_get, &run),
-		CH_TEST(test_replace_by_task_id, &run),
-		CH_TEST(test_list_pages, &run),
-		CH_TEST(test_cursor_after_prune, &run),
-		CH_TEST(test_invalid_cursor, &run),
-		CH_TEST(test_recent, &run),
-		CH_TEST(test_durations, &run),
-		CH_TEST(test_prune_by_count, &run),
-		CH_TEST(test_prune_by_age, &run),
-		CH_TEST(test_delete_job, &run),
-		CH_TEST(test_skipped_fields, &run),
-		CH_TEST(test_record_failure, &run),
-		CH_TEST(test_removal_failure, &run),
-		CH_TEST(test_commit_failure, &run),
-		CH_TEST(test_completes_later, &run),
-		CH_TEST(test_concurrent_readers, &run),
+		CT_TEST(test_record_only_ended),
+		CT_TEST(test_record_then_get),
+		CT_TEST(test_replace_by_task_id),
+		CT_TEST(test_list_pages),
+		CT_TEST(test_cursor_after_prune),
+		CT_TEST(test_invalid_cursor),
+		CT_TEST(test_recent),
+		CT_TEST(test_durations),
+		CT_TEST(test_prune_by_count),
+		CT_TEST(test_prune_by_age),
+		CT_TEST(test_delete_job),
+		CT_TEST(test_skipped_fields),
+		CT_TEST(test_record_failure),
+		CT_TEST(test_removal_failure),
+		CT_TEST(test_commit_failure),
+		CT_TEST(test_completes_later),
+		CT_TEST(test_concurrent_readers),
 	};
 
-	snprintf(name, sizeof(name), "history contract: %s", b->name);
-	print_message("%s\n", name); /* cmocka's lines do not name the group */
-	return cmocka_run_group_tests_name(name, tests, NULL, NULL);
+	return ct_run_tests("history", b, tests, sizeof(tests) / sizeof(tests[0]));
 }

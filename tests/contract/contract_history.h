@@ -1,32 +1,12 @@
-/* Private to the history's contract (contract_history*.c): the fixture of one test against one backend, and the
- * helpers that check, at every write, how it reported (contract_history.c's rules). */
+/* Private to the history's contract (contract_history*.c): the helpers that check, at every write, how it reported
+ * (contract_history.c's rules), over the fixture that the contracts share (contract_fixture.h). */
 #ifndef GNOMON_TESTS_CONTRACT_HISTORY_H
 #define GNOMON_TESTS_CONTRACT_HISTORY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "contract.h"
-
-/* cmocka's initial state of each test: the backend to run it against. */
-struct contract_run {
-	const struct contract_backend *b;
-};
-
-/* One test's instance of the backend. */
-struct fixture {
-	const struct contract_backend *b;
-	void *fx;
-	struct history *h;
-};
-
-#define CH_TEST(fn, run) cmocka_unit_test_prestate_setup_teardown(fn, ch_setup, ch_teardown, run)
-
-/* What done told of a write: how many times it ran, the last status. */
-struct report {
-	int calls;
-	int status;
-};
+#include "contract_fixture.h"
 
 /* A record's write: its report, and what get said of the record when done ran (1 until it ran). */
 struct write {
@@ -48,34 +28,13 @@ struct removal {
 	struct report done;
 };
 
-/* Text that listings append to ("a:1,a:2,|"). */
-struct text {
-	char s[2048];
-};
-
-int ch_setup(void **state);
-int ch_teardown(void **state);
-void ch_settle(struct fixture *f);
-
-/* history_done_fn for a struct report. */
-void ch_done(void *ctx, int status);
-/* The final status of a write whose call returned rc (rc itself when negative), once settled; checks that it was
- * reported exactly once (done once after 0, never after a negative errno), before the call returned when the
- * backend completes at once. */
-int ch_outcome(struct fixture *f, int rc, const struct report *rep);
-
-/* history_errmsg says why the write that fail_next_write failed, failed (the backend's fail_message). */
-void ch_assert_fail_message(struct fixture *f);
-
-/* A run of job due at due (ms) that ended at end with status, named "job:due", its other fields plain. */
-struct run_record ch_run(const char *job, int64_t due, enum run_status status, int64_t end);
 /* history_done_fn for a struct write. */
 void ch_record_done(void *ctx, int status);
 /* Record r and check that it succeeded and was visible by the time done ran. */
 void ch_record(struct fixture *f, const struct run_record *r);
-/* Record ch_run(job, due, status, end). */
+/* Record ct_run(job, due, status, end). */
 void ch_add(struct fixture *f, const char *job, int64_t due, enum run_status status, int64_t end);
-/* Make "job:due" an open (running) run of job. */
+/* Make "job:due" an open (running) run of job: claimed in a transaction of the state. */
 void ch_add_open(struct fixture *f, const char *job, int64_t due);
 /* A row of a table of runs to make, in order: ch_add's, or ch_add_open's when status is not final. */
 struct run_row {
@@ -85,15 +44,8 @@ struct run_row {
 	int64_t end;
 };
 void ch_add_rows(struct fixture *f, const struct run_row *rows, size_t n);
-/* Every field of got but the backend's own id is want's. */
-void ch_assert_same(const struct run_record *got, const struct run_record *want);
-
-/* history_run_fn: append "task_id," to the struct text ctx. */
-int ch_collect(void *ctx, const struct run_record *r);
 /* history_run_fn: copy the first run into the struct run_record ctx, and stop. */
 int ch_copy_one(void *ctx, const struct run_record *r);
-/* Empty t; returns it. */
-struct text *ch_clear(struct text *t);
 /* Every page of job's runs at limit from cursor from (NULL: the newest) into out, "a:2,a:1,|a:0,|" ('|' ends a
  * page), following each next to the last page; checks that every page but the last is full. Returns out->s. */
 const char *ch_pages(struct fixture *f, const char *job, int limit, const char *from, struct text *out);
@@ -104,7 +56,7 @@ const char *ch_durations(struct fixture *f, const char *job, int max, struct tex
 /* history_removed_fn and history_done_fn for a struct removal. */
 void ch_removed(void *ctx, const char *task_id, const char *job);
 void ch_removal_done(void *ctx, int status);
-/* The final status of a removal whose call returned rc, as ch_outcome; checks that every run it told of was gone
+/* The final status of a removal whose call returned rc, as ct_outcome; checks that every run it told of was gone
  * by then, all before done, and none when it failed. */
 int ch_removal_end(struct removal *m, int rc);
 /* The runs told removed are want's (NULL-terminated), each once, in any order. */

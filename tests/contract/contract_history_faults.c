@@ -19,8 +19,8 @@ static void record_failing(struct fixture *f, const struct run_record *r)
 
 	f->b->fail_next_write(f->fx);
 	rc = history_record(f->h, r, ch_record_done, &w);
-	assert_true(ch_outcome(f, rc, &w.rep) < 0);
-	ch_assert_fail_message(f);
+	assert_true(ct_outcome(f, rc, &w.rep) < 0);
+	ct_assert_fail_message(f, history_errmsg(f->h));
 }
 
 /* A record whose commit fails leaves nothing to read (nor a change to a record it replaced); the next record
@@ -28,7 +28,7 @@ static void record_failing(struct fixture *f, const struct run_record *r)
 void test_record_failure(void **state)
 {
 	struct fixture *f = *state;
-	struct run_record r = ch_run("a", 2, RUN_FAILED, 12), got;
+	struct run_record r = ct_run("a", 2, RUN_FAILED, 12), got;
 	struct text out = {""};
 
 	run_record_init(&got);
@@ -36,13 +36,13 @@ void test_record_failure(void **state)
 	record_failing(f, &r);
 	assert_int_equal(history_get(f->h, "a:2", &got), -ENOENT);
 	assert_string_equal(ch_pages(f, "a", 10, NULL, &out), "a:1,|");
-	assert_int_equal(history_recent(f->h, HISTORY_RECENT_FAILURES, 10, ch_collect, ch_clear(&out)), 0);
+	assert_int_equal(history_recent(f->h, HISTORY_RECENT_FAILURES, 10, ct_collect, ct_clear(&out)), 0);
 	assert_string_equal(out.s, "a:1,");
 	ch_record(f, &r);
 	assert_string_equal(ch_pages(f, "a", 10, NULL, &out), "a:2,a:1,|");
 	/* a replacement that fails leaves the record it would have replaced */
 	run_record_clear(&r);
-	r = ch_run("a", 1, RUN_SUCCEEDED, 99);
+	r = ct_run("a", 1, RUN_SUCCEEDED, 99);
 	record_failing(f, &r);
 	assert_int_equal(history_get(f->h, "a:1", &got), 0);
 	assert_int_equal(got.status, RUN_FAILED);
@@ -66,47 +66,46 @@ void test_removal_failure(void **state)
 		ch_add(f, "b", due, RUN_SUCCEEDED, 100 + due);
 	f->b->fail_next_write(f->fx);
 	assert_true(ch_removal_end(&m, history_prune(f->h, &keep, ch_removed, ch_removal_done, &m)) < 0);
-	ch_assert_fail_message(f);
+	ct_assert_fail_message(f, history_errmsg(f->h));
 	assert_string_equal(ch_pages(f, "b", 10, NULL, &out), "b:3,b:2,b:1,|");
 	ch_prune(f, &keep, (const char *const[]){"b:1", "b:2", NULL});
 	memset(&m, 0, sizeof(m));
 	m.f = f;
 	f->b->fail_next_write(f->fx);
 	assert_true(ch_removal_end(&m, history_delete_job(f->h, "b", ch_removed, ch_removal_done, &m)) < 0);
-	ch_assert_fail_message(f);
+	ct_assert_fail_message(f, history_errmsg(f->h));
 	assert_string_equal(ch_pages(f, "b", 10, NULL, &out), "b:3,|");
 	ch_delete_job(f, "b", (const char *const[]){"b:3", NULL});
 	assert_string_equal(ch_pages(f, "b", 10, NULL, &out), "|");
 }
 
-/* Begin the state's transaction and record the runs due 1..n of job in it. */
-static void record_batch(struct fixture *f, const char *job, int n)
+/* A transaction of the state that ends the runs due 1..n of job (never open: skipped slots, say). */
+static struct state_txn *end_batch(struct fixture *f, const char *job, int n)
 {
-	assert_int_equal(f->b->begin(f->fx), 0);
+	struct state_txn *t = ct_begin(f);
+
 	for (int due = 1; due <= n; due++) {
-		struct run_record r = ch_run(job, due, RUN_SUCCEEDED, 100 + due);
-		assert_int_equal(history_record(f->h, &r, NULL, NULL), 0);
+		struct run_record r = ct_run(job, due, RUN_SKIPPED, 100 + due);
+		assert_int_equal(state_end_run(t, &r), 0);
 		run_record_clear(&r);
 	}
+	return t;
 }
 
-/* Records in the state's transaction are kept or lost with it: a commit that fails leaves none of them. */
+/* Runs ended in a transaction of the state enter the history with it: a commit that fails leaves none of them. */
 void test_commit_failure(void **state)
 {
 	struct fixture *f = *state;
-	struct report rep = {0};
+	struct state_txn *t = end_batch(f, "c", 3);
 	struct run_record got;
 	struct text out = {""};
 
 	run_record_init(&got);
-	record_batch(f, "c", 3);
 	f->b->fail_next_write(f->fx);
-	assert_true(ch_outcome(f, f->b->commit(f->fx, ch_done, &rep), &rep) < 0);
+	assert_true(ct_commit(f, t) < 0);
 	assert_int_equal(history_get(f->h, "c:2", &got), -ENOENT);
 	assert_string_equal(ch_pages(f, "c", 10, NULL, &out), "|");
-	record_batch(f, "c", 3);
-	memset(&rep, 0, sizeof(rep));
-	assert_int_equal(ch_outcome(f, f->b->commit(f->fx, ch_done, &rep), &rep), 0);
+	assert_int_equal(ct_commit(f, end_batch(f, "c", 3)), 0);
 	assert_string_equal(ch_pages(f, "c", 10, NULL, &out), "c:3,c:2,c:1,|");
 }
 
@@ -115,7 +114,7 @@ static void record_many(struct fixture *f, const char *job, int from, int n, str
     struct write *w)
 {
 	for (int i = 0; i < n; i++) {
-		r[i] = ch_run(job, from + i, RUN_SUCCEEDED, 100 + from + i);
+		r[i] = ct_run(job, from + i, RUN_SUCCEEDED, 100 + from + i);
 		w[i] = (struct write){.f = f, .task_id = r[i].task_id, .get_at_done = 1};
 		assert_int_equal(history_record(f->h, &r[i], ch_record_done, &w[i]), 0);
 		if (f->b->completes_at_once)
@@ -127,7 +126,7 @@ static void record_many(struct fixture *f, const char *job, int from, int n, str
 static void check_many(struct fixture *f, int n, struct run_record *r, struct write *w)
 {
 	for (int i = 0; i < n; i++) {
-		assert_true(ch_outcome(f, 0, &w[i].rep) >= 0);
+		assert_true(ct_outcome(f, 0, &w[i].rep) >= 0);
 		assert_int_equal(w[i].get_at_done, 0);
 		run_record_clear(&r[i]);
 	}

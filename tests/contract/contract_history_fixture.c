@@ -1,4 +1,4 @@
-/* The history contract's fixture and the helpers that check every write's report (contract_history.h). */
+/* The history contract's helpers that check every write's report (contract_history.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -12,95 +12,13 @@
 #include <cmocka.h>
 
 #include "contract_history.h"
-#include "util/xmalloc.h"
-
-int ch_setup(void **state)
-{
-	const struct contract_run *run = *state;
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	f->b = run->b;
-	if (f->b->open(f->b->arg, &f->fx, &f->h) < 0) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-int ch_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	f->b->close(f->fx);
-	free(f);
-	return 0;
-}
-
-void ch_settle(struct fixture *f)
-{
-	if (f->b->settle)
-		f->b->settle(f->fx);
-}
-
-void ch_done(void *ctx, int status)
-{
-	struct report *rep = ctx;
-
-	rep->calls++;
-	rep->status = status;
-}
-
-int ch_outcome(struct fixture *f, int rc, const struct report *rep)
-{
-	int want_calls = rc < 0 ? 0 : 1;
-
-	if (f->b->completes_at_once)
-		assert_int_equal(rep->calls, want_calls);
-	assert_in_range(rep->calls, 0, want_calls);
-	ch_settle(f);
-	assert_int_equal(rep->calls, want_calls);
-	ch_settle(f); /* nothing is reported twice */
-	assert_int_equal(rep->calls, want_calls);
-	return rc < 0 ? rc : rep->status;
-}
-
-void ch_assert_fail_message(struct fixture *f)
-{
-	const char *msg = history_errmsg(f->h);
-
-	assert_non_null(msg);
-	if (f->b->fail_message ? strstr(msg, f->b->fail_message) == NULL : msg[0] == '\0')
-		fail_msg("errmsg after a failed write: \"%s\"", msg);
-}
-
-struct run_record ch_run(const char *job, int64_t due, enum run_status status, int64_t end)
-{
-	struct run_record r;
-
-	run_record_init(&r);
-	r.task_id = xasprintf("%s:%" PRId64, job, due);
-	r.job = xstrdup(job);
-	r.due_ms = due;
-	r.status = status;
-	r.start_ms = due;
-	r.end_ms = end;
-	r.exit_code = status == RUN_SUCCEEDED ? 0 : status == RUN_FAILED ? 1 : -1;
-	run_record_set(&r.host, "host-1");
-	run_record_set(&r.arguments, "");
-	run_record_set(&r.parents, "");
-	run_record_set(&r.reason, status == RUN_LOST ? "the server restarted" : "");
-	return r;
-}
 
 void ch_record_done(void *ctx, int status)
 {
 	struct write *w = ctx;
 	struct run_record r;
 
-	ch_done(&w->rep, status);
+	ct_done(&w->rep, status);
 	run_record_init(&r);
 	w->get_at_done = history_get(w->f->h, w->task_id, &r);
 	run_record_clear(&r);
@@ -112,13 +30,13 @@ void ch_record(struct fixture *f, const struct run_record *r)
 	int rc = history_record(f->h, r, ch_record_done, &w);
 
 	assert_int_equal(rc, 0);
-	assert_true(ch_outcome(f, rc, &w.rep) >= 0);
+	assert_true(ct_outcome(f, rc, &w.rep) >= 0);
 	assert_int_equal(w.get_at_done, 0);
 }
 
 void ch_add(struct fixture *f, const char *job, int64_t due, enum run_status status, int64_t end)
 {
-	struct run_record r = ch_run(job, due, status, end);
+	struct run_record r = ct_run(job, due, status, end);
 
 	ch_record(f, &r);
 	run_record_clear(&r);
@@ -126,10 +44,12 @@ void ch_add(struct fixture *f, const char *job, int64_t due, enum run_status sta
 
 void ch_add_open(struct fixture *f, const char *job, int64_t due)
 {
-	struct run_record r = ch_run(job, due, RUN_RUNNING, RUN_TIME_NONE), got;
+	struct run_record r = ct_run(job, due, RUN_RUNNING, RUN_TIME_NONE), got;
+	struct state_txn *t = ct_begin(f);
 
 	run_record_init(&got);
-	assert_int_equal(f->b->put_open_run(f->fx, &r), 0);
+	assert_int_equal(state_claim_run(t, &r), 0);
+	assert_int_equal(ct_commit(f, t), 0);
 	assert_int_equal(history_get(f->h, r.task_id, &got), -ENOENT); /* the state's, never the history's */
 	run_record_clear(&r);
 }
@@ -144,59 +64,13 @@ void ch_add_rows(struct fixture *f, const struct run_row *rows, size_t n)
 	}
 }
 
-void ch_assert_same(const struct run_record *got, const struct run_record *want)
-{
-	assert_string_equal(got->task_id, want->task_id);
-	assert_string_equal(got->job, want->job);
-	assert_int_equal(got->due_ms, want->due_ms);
-	assert_int_equal(got->attempt, want->attempt);
-	assert_int_equal(got->trigger, want->trigger);
-	assert_int_equal(got->status, want->status);
-	assert_int_equal(got->not_before_ms, want->not_before_ms);
-	assert_int_equal(got->start_ms, want->start_ms);
-	assert_int_equal(got->end_ms, want->end_ms);
-	assert_int_equal(got->exit_code, want->exit_code);
-	assert_int_equal(got->signal, want->signal);
-	assert_int_equal(got->pid, want->pid);
-	assert_int_equal(got->stdout_bytes, want->stdout_bytes);
-	assert_int_equal(got->stderr_bytes, want->stderr_bytes);
-	assert_string_equal(got->host, want->host);
-	assert_string_equal(got->arguments, want->arguments);
-	assert_string_equal(got->parents, want->parents);
-	assert_string_equal(got->reason, want->reason);
-	assert_int_equal(got->skipped_from_ms, want->skipped_from_ms);
-	assert_int_equal(got->skipped_to_ms, want->skipped_to_ms);
-	assert_int_equal(got->skipped_slots, want->skipped_slots);
-}
-
-static void append(struct text *t, const char *s)
-{
-	size_t len = strlen(t->s);
-
-	assert_true(len + strlen(s) < sizeof(t->s));
-	memcpy(t->s + len, s, strlen(s) + 1);
-}
-
-int ch_collect(void *ctx, const struct run_record *r)
-{
-	append(ctx, r->task_id);
-	append(ctx, ",");
-	return 0;
-}
-
 int ch_copy_one(void *ctx, const struct run_record *r)
 {
 	run_record_copy(ctx, r);
 	return 1;
 }
 
-struct text *ch_clear(struct text *t)
-{
-	t->s[0] = '\0';
-	return t;
-}
-
-/* How many runs ch_collect appended to s. */
+/* How many runs ct_collect appended to s. */
 static int runs_in(const char *s)
 {
 	int n = 0;
@@ -211,13 +85,13 @@ const char *ch_pages(struct fixture *f, const char *job, int limit, const char *
 	char cursor[HISTORY_CURSOR_MAX], next[HISTORY_CURSOR_MAX];
 	const char *at = from;
 
-	ch_clear(out);
+	ct_clear(out);
 	for (int page = 0; page < 1000; page++) {
 		int before = runs_in(out->s);
 		memset(next, 'x', sizeof(next));
-		assert_int_equal(history_list(f->h, job, at, limit, ch_collect, out, next), 0);
+		assert_int_equal(history_list(f->h, job, at, limit, ct_collect, out, next), 0);
 		assert_true(strnlen(next, sizeof(next)) < sizeof(next));
-		append(out, "|");
+		ct_append(out, "|");
 		if (next[0] == '\0')
 			return out->s;
 		assert_int_equal(runs_in(out->s) - before, limit);
@@ -265,13 +139,10 @@ const char *ch_durations(struct fixture *f, const char *job, int max, struct tex
 
 	assert_int_equal(history_durations(f->h, job, max, keep_durations, &d), 0);
 	assert_int_equal(d.bad, 0);
-	ch_clear(out);
+	ct_clear(out);
 	for (int i = 0; i < d.n; i++) {
 		assert_true(job == NULL || strcmp(d.job[i], job) == 0);
-		append(out, d.job[i]);
-		append(out, ":");
-		append(out, d.ms[i]);
-		append(out, "|");
+		ct_appendf(out, "%s:%s|", d.job[i], d.ms[i]);
 	}
 	return out->s;
 }
@@ -297,13 +168,13 @@ void ch_removal_done(void *ctx, int status)
 {
 	struct removal *m = ctx;
 
-	ch_done(&m->done, status);
+	ct_done(&m->done, status);
 	m->told_before_done = m->n_told;
 }
 
 int ch_removal_end(struct removal *m, int rc)
 {
-	int status = ch_outcome(m->f, rc, &m->done);
+	int status = ct_outcome(m->f, rc, &m->done);
 
 	assert_int_equal(m->still_there, 0);
 	assert_int_equal(m->wrong_job, 0);

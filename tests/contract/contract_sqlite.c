@@ -1,69 +1,84 @@
-/* The SQLite backends under the contract suites: the history's (history/history_sqlite.h) over a store in a
- * temporary data dir of each test's own, with commits failed on demand through tests/support/fail_vfs.h. It runs
- * twice: as it is (writes complete before they return), and through contract_deferred (their completion is held
- * until settle), which checks that the tests fit a backend that completes later. */
+/* The SQLite backends under the contract suites: the state's (state/state_sqlite.h) and the history's
+ * (history/history_sqlite.h) over a store in a temporary data dir of each test's own, with commits failed on
+ * demand through tests/support/fail_vfs.h. Each contract runs twice: as it is (commits complete before they
+ * return), and through contract_deferred (their completion is held until settle), which checks that the tests fit
+ * a backend that completes later. */
 #include <errno.h>
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "contract.h"
 #include "fail_vfs.h"
 #include "history/history_sqlite.h"
-#include "store/runs.h"
+#include "state/state_sqlite.h"
 #include "store/store.h"
 #include "util/rmtree.h"
 
+/* A data dir with its store, and the backends over it. */
 struct sqlite_fx {
 	char dir[64]; /* "" until made */
 	struct store *store;
-	struct history *h;
-};
-
-/* A reader's own connection (read-only) and history. */
-struct sqlite_reader {
-	sqlite3 *db;
+	struct state *s;
 	struct history *h;
 };
 
 static void sqlite_close(void *fx)
 {
-	struct sqlite_fx *s = fx;
+	struct sqlite_fx *q = fx;
 	char err[256];
 
-	fail_vfs_arm(false); /* a failure a test armed and never met must not meet the next test */
-	history_free(s->h);
-	store_close(s->store);
-	if (s->dir[0] && rmtree_at(AT_FDCWD, s->dir, err, sizeof(err)) < 0)
-		fprintf(stderr, "contract: removing %s: %s\n", s->dir, err);
-	free(s);
+	state_free(q->s);
+	history_free(q->h);
+	store_close(q->store);
+	if (q->dir[0] && rmtree_at(AT_FDCWD, q->dir, err, sizeof(err)) < 0)
+		fprintf(stderr, "contract: removing %s: %s\n", q->dir, err);
+	free(q);
 }
 
-static int sqlite_open(const void *arg, void **fx, struct history **h)
+/* A fresh data dir, or one whose gnomon.db is a symbolic link to db's (db not NULL), with its store and
+ * backends. */
+static struct sqlite_fx *sqlite_make(const char *db)
 {
-	struct sqlite_fx *s = calloc(1, sizeof(*s));
-	char dir[] = "/tmp/gnomon-contract-XXXXXX", err[256];
-	int rc;
+	struct sqlite_fx *q = calloc(1, sizeof(*q));
+	char dir[] = "/tmp/gnomon-contract-XXXXXX", path[96], err[256] = "";
+
+	if (q == NULL)
+		return NULL;
+	if (mkdtemp(dir) == NULL) {
+		perror("contract: mkdtemp");
+		free(q);
+		return NULL;
+	}
+	snprintf(q->dir, sizeof(q->dir), "%s", dir);
+	snprintf(path, sizeof(path), "%s/gnomon.db", dir);
+	if (db && symlink(db, path) < 0) {
+		perror("contract: symlink");
+		sqlite_close(q);
+		return NULL;
+	}
+	if (store_open(q->dir, &q->store, err, sizeof(err)) < 0 ||
+	    history_sqlite_new(store_connection(q->store), &q->h, err, sizeof(err)) < 0) {
+		fprintf(stderr, "contract: %s\n", err);
+		sqlite_close(q);
+		return NULL;
+	}
+	q->s = state_sqlite_new(q->store);
+	return q;
+}
+
+static int sqlite_open(const void *arg, void **fx, struct state **s, struct history **h)
+{
+	struct sqlite_fx *q = sqlite_make(NULL);
 
 	(void)arg;
-	if (s == NULL)
-		return -ENOMEM;
-	if (mkdtemp(dir) == NULL) {
-		rc = -errno;
-		perror("contract: mkdtemp");
-		free(s);
-		return rc;
-	}
-	snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	if ((rc = store_open(s->dir, &s->store, err, sizeof(err))) < 0 ||
-	    (rc = history_sqlite_new(store_connection(s->store), &s->h, err, sizeof(err))) < 0) {
-		fprintf(stderr, "contract: %s\n", err);
-		sqlite_close(s);
-		return rc;
-	}
-	*fx = s;
-	*h = s->h;
+	fail_vfs_arm(false); /* a failure a test armed and never met must not meet this one */
+	if (q == NULL)
+		return -EIO;
+	*fx = q;
+	*s = q->s;
+	*h = q->h;
 	return 0;
 }
 
@@ -73,70 +88,28 @@ static void sqlite_fail_next_write(void *fx)
 	fail_vfs_arm(true);
 }
 
+/* A second store over the test's database, as another server would read it: store_open locks its data dir (one
+ * server per dir), so the reader's is a dir of its own whose gnomon.db is a symbolic link to the test's. SQLite
+ * resolves the link, so both connections share the database, its WAL and its locks. */
+static int sqlite_open_reader(void *fx, void **rd, struct state **s, struct history **h)
+{
+	const struct sqlite_fx *q = fx;
+	struct sqlite_fx *r;
+	char db[96];
+
+	snprintf(db, sizeof(db), "%s/gnomon.db", q->dir);
+	if ((r = sqlite_make(db)) == NULL)
+		return -EIO;
+	*rd = r;
+	*s = r->s;
+	*h = r->h;
+	return 0;
+}
+
 static void sqlite_close_reader(void *fx, void *rd)
 {
-	struct sqlite_reader *r = rd;
-
 	(void)fx;
-	history_free(r->h);
-	sqlite3_close(r->db);
-	free(r);
-}
-
-/* A second connection to the store's database file, read-only, as another process or thread reads it. */
-static int sqlite_open_reader(void *fx, void **rd, struct history **reader)
-{
-	const struct sqlite_fx *s = fx;
-	struct sqlite_reader *r = calloc(1, sizeof(*r));
-	char path[96], err[256] = "";
-	int rc;
-
-	if (r == NULL)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "%s/gnomon.db", s->dir);
-	rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_busy_timeout(r->db, 5000);
-	if (rc != SQLITE_OK || history_sqlite_new(r->db, &r->h, err, sizeof(err)) < 0) {
-		fprintf(stderr, "contract: reader on %s: %s\n", path, err[0] ? err : sqlite3_errmsg(r->db));
-		sqlite_close_reader(fx, r);
-		return -EIO;
-	}
-	*rd = r;
-	*reader = r->h;
-	return 0;
-}
-
-static int sqlite_put_open_run(void *fx, const struct run_record *r)
-{
-	struct sqlite_fx *s = fx;
-	struct run_record copy;
-	int rc;
-
-	run_record_init(&copy);
-	run_record_copy(&copy, r);
-	rc = store_claim_run(s->store, &copy);
-	run_record_clear(&copy);
-	return rc;
-}
-
-static int sqlite_begin(void *fx)
-{
-	return store_begin(((struct sqlite_fx *)fx)->store);
-}
-
-static int sqlite_commit(void *fx, history_done_fn done, void *ctx)
-{
-	struct sqlite_fx *s = fx;
-	int rc = store_commit(s->store);
-
-	if (rc < 0) {
-		store_rollback(s->store);
-		return rc;
-	}
-	if (done)
-		done(ctx, 0);
-	return 0;
+	sqlite_close(rd);
 }
 
 int main(void)
@@ -150,9 +123,6 @@ int main(void)
 		.fail_next_write = sqlite_fail_next_write,
 		.open_reader = sqlite_open_reader,
 		.close_reader = sqlite_close_reader,
-		.put_open_run = sqlite_put_open_run,
-		.begin = sqlite_begin,
-		.commit = sqlite_commit,
 	};
 	const struct contract_backend deferred = contract_deferred(&sqlite, "sqlite, completing in settle");
 	int failed;
@@ -161,7 +131,9 @@ int main(void)
 		fprintf(stderr, "contract: SQLite refused the failing VFS\n");
 		return 2;
 	}
-	failed = contract_history_run(&sqlite);
+	failed = contract_state_run(&sqlite);
+	failed += contract_state_run(&deferred);
+	failed += contract_history_run(&sqlite);
 	failed += contract_history_run(&deferred);
 	return failed ? 1 : 0;
 }

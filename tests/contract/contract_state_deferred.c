@@ -1,0 +1,342 @@
+/* contract_deferred's state (contract.h): the inner backend's, with each transaction's writes held as copies until
+ * settle, which makes them again on the inner backend, one held commit after the other in the order they were
+ * made, each in a transaction of its own, then calls the commit's done with what the inner commit said. Until
+ * then the reads (the inner backend's) do not show them: a test that looks before done fails here. A claim is
+ * answered at once, as a backend's unique key would: -EEXIST when the inner backend or a held write has the task
+ * id. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "contract.h"
+#include "util/container.h"
+#include "util/xmalloc.h"
+
+enum write_kind { W_PUT_JOB, W_DELETE_JOB, W_PROGRESS, W_OUTCOME, W_CLAIM, W_PUT_RUN, W_END_RUN, W_ROUND_PUT,
+	W_ROUND_CLEAR };
+
+/* One write, kept until settle: its kind and copies of its arguments. */
+struct held_write {
+	enum write_kind kind;
+	char *arg[3];                   /* its strings in order (name, definition; child, parent, task id), or NULL */
+	struct state_progress progress; /* W_PROGRESS; its schedule is arg[1] */
+	struct state_outcome outcome;   /* W_OUTCOME */
+	struct run_record run;          /* W_CLAIM, W_PUT_RUN, W_END_RUN */
+};
+
+struct held_txn {
+	struct state_txn base;
+	struct held_write *w;
+	size_t n;
+	state_done_fn done;
+	void *ctx;
+	struct held_txn *next; /* the commit made after it */
+};
+
+struct held_state {
+	struct state base;
+	struct state *inner;
+	struct history *inner_h;
+	struct held_txn *making;       /* begun, neither committed nor aborted */
+	struct held_txn *first, *last; /* committed, not settled yet, in the order made */
+};
+
+static struct held_state *of(struct state *s)
+{
+	return container_of(s, struct held_state, base);
+}
+
+static struct held_txn *txn_of(struct state_txn *t)
+{
+	return container_of(t, struct held_txn, base);
+}
+
+static char *copy_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* A new write of kind at the end of t, with copies of a, b and c (each may be NULL). */
+static struct held_write *hold(struct state_txn *t, enum write_kind kind, const char *a, const char *b,
+    const char *c)
+{
+	struct held_txn *x = txn_of(t);
+	struct held_write *w;
+
+	x->w = xrealloc(x->w, (x->n + 1) * sizeof(*x->w));
+	w = &x->w[x->n++];
+	memset(w, 0, sizeof(*w));
+	w->kind = kind;
+	w->arg[0] = copy_or_null(a);
+	w->arg[1] = copy_or_null(b);
+	w->arg[2] = copy_or_null(c);
+	run_record_init(&w->run);
+	return w;
+}
+
+static void txn_free(struct held_txn *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		for (int k = 0; k < 3; k++)
+			free(x->w[i].arg[k]);
+		run_record_clear(&x->w[i].run);
+	}
+	free(x->w);
+	free(x);
+}
+
+/* Make w again in the inner backend's transaction t. */
+static int replay(struct state_txn *t, struct held_write *w)
+{
+	switch (w->kind) {
+	case W_PUT_JOB:
+		return state_put_job(t, w->arg[0], w->arg[1]);
+	case W_DELETE_JOB:
+		return state_delete_job(t, w->arg[0]);
+	case W_PROGRESS:
+		w->progress.schedule = w->arg[1];
+		return state_put_progress(t, w->arg[0], &w->progress);
+	case W_OUTCOME:
+		return state_put_outcome(t, w->arg[0], &w->outcome);
+	case W_CLAIM:
+		return state_claim_run(t, &w->run); /* -EEXIST: taken since it was answered, which must not be */
+	case W_PUT_RUN:
+		return state_put_run(t, &w->run);
+	case W_END_RUN:
+		return state_end_run(t, &w->run);
+	case W_ROUND_PUT:
+		return state_round_put(t, w->arg[0], w->arg[1], w->arg[2]);
+	case W_ROUND_CLEAR:
+		return state_round_clear(t, w->arg[0], w->arg[1]);
+	}
+	return -EINVAL;
+}
+
+/* Make x's writes in one transaction of the inner backend: its commit's final status. */
+static int apply(struct held_state *q, struct held_txn *x)
+{
+	struct state_txn *t;
+	int rc = state_begin(q->inner, &t);
+
+	for (size_t i = 0; rc == 0 && i < x->n; i++)
+		rc = replay(t, &x->w[i]);
+	if (rc < 0) {
+		state_abort(t);
+		return rc;
+	}
+	return state_commit_now(t);
+}
+
+bool contract_state_deferred_settle(struct state *s)
+{
+	struct held_state *q = of(s);
+	bool any = q->first != NULL;
+
+	/* one at a time from the front: a done may commit again, which is held after the others */
+	while (q->first) {
+		struct held_txn *x = q->first;
+		int rc;
+
+		q->first = x->next;
+		if (q->first == NULL)
+			q->last = NULL;
+		rc = apply(q, x);
+		if (x->done)
+			x->done(x->ctx, rc);
+		txn_free(x);
+	}
+	return any;
+}
+
+static int hs_begin(struct state *s, struct state_txn **out)
+{
+	struct held_state *q = of(s);
+	struct held_txn *x;
+
+	if (q->making)
+		return -EBUSY; /* one at a time, as the inner backend */
+	x = xcalloc(1, sizeof(*x));
+	x->base.state = s;
+	q->making = x;
+	*out = &x->base;
+	return 0;
+}
+
+static void hs_abort(struct state_txn *t)
+{
+	of(t->state)->making = NULL;
+	txn_free(txn_of(t));
+}
+
+static void hs_commit(struct state_txn *t, state_done_fn done, void *ctx)
+{
+	struct held_state *q = of(t->state);
+	struct held_txn *x = txn_of(t);
+
+	q->making = NULL;
+	x->done = done;
+	x->ctx = ctx;
+	if (q->last)
+		q->last->next = x;
+	else
+		q->first = x;
+	q->last = x;
+}
+
+static int hs_put_job(struct state_txn *t, const char *name, const char *definition)
+{
+	hold(t, W_PUT_JOB, name, definition, NULL);
+	return 0;
+}
+
+static int hs_delete_job(struct state_txn *t, const char *name)
+{
+	hold(t, W_DELETE_JOB, name, NULL, NULL);
+	return 0;
+}
+
+static int hs_put_progress(struct state_txn *t, const char *name, const struct state_progress *p)
+{
+	hold(t, W_PROGRESS, name, p->schedule, NULL)->progress = *p;
+	return 0;
+}
+
+static int hs_put_outcome(struct state_txn *t, const char *name, const struct state_outcome *o)
+{
+	hold(t, W_OUTCOME, name, NULL, NULL)->outcome = *o;
+	return 0;
+}
+
+/* Whether a write of x makes a run with task_id (a claim, or the end of a run never open). */
+static bool makes_run(const struct held_txn *x, const char *task_id)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if ((x->w[i].kind == W_CLAIM || x->w[i].kind == W_END_RUN) && strcmp(x->w[i].run.task_id, task_id) == 0)
+			return true;
+	return false;
+}
+
+static int hs_claim_run(struct state_txn *t, struct run_record *r)
+{
+	struct held_state *q = of(t->state);
+	struct run_record got;
+	bool taken;
+
+	run_record_init(&got);
+	taken = state_get_open_run(q->inner, r->task_id, &got) == 0 || history_get(q->inner_h, r->task_id, &got) == 0;
+	run_record_clear(&got);
+	for (const struct held_txn *x = q->first; x && !taken; x = x->next)
+		taken = makes_run(x, r->task_id);
+	if (taken || makes_run(txn_of(t), r->task_id))
+		return -EEXIST;
+	run_record_copy(&hold(t, W_CLAIM, NULL, NULL, NULL)->run, r);
+	return 0;
+}
+
+static int hs_put_run(struct state_txn *t, struct run_record *r)
+{
+	run_record_copy(&hold(t, W_PUT_RUN, NULL, NULL, NULL)->run, r);
+	return 0;
+}
+
+static int hs_end_run(struct state_txn *t, struct run_record *r)
+{
+	run_record_copy(&hold(t, W_END_RUN, NULL, NULL, NULL)->run, r);
+	return 0;
+}
+
+static int hs_round_put(struct state_txn *t, const char *child, const char *parent, const char *task_id)
+{
+	hold(t, W_ROUND_PUT, child, parent, task_id);
+	return 0;
+}
+
+static int hs_round_clear(struct state_txn *t, const char *child, const char *parent)
+{
+	hold(t, W_ROUND_CLEAR, child, parent, NULL);
+	return 0;
+}
+
+/* The reads are the inner backend's: what was settled. */
+static int hs_load_jobs(struct state *s, state_job_fn fn, void *ctx)
+{
+	return state_load_jobs(of(s)->inner, fn, ctx);
+}
+
+static int hs_load_progress(struct state *s, state_progress_fn fn, void *ctx)
+{
+	return state_load_progress(of(s)->inner, fn, ctx);
+}
+
+static int hs_load_open_runs(struct state *s, state_run_fn fn, void *ctx)
+{
+	return state_load_open_runs(of(s)->inner, fn, ctx);
+}
+
+static int hs_list_open_runs(struct state *s, const char *job, state_run_fn fn, void *ctx)
+{
+	return state_list_open_runs(of(s)->inner, job, fn, ctx);
+}
+
+static int hs_get_open_run(struct state *s, const char *task_id, struct run_record *out)
+{
+	return state_get_open_run(of(s)->inner, task_id, out);
+}
+
+static int hs_load_rounds(struct state *s, state_round_fn fn, void *ctx)
+{
+	return state_load_rounds(of(s)->inner, fn, ctx);
+}
+
+static const char *hs_errmsg(const struct state *s)
+{
+	return state_errmsg(((const struct held_state *)s)->inner); /* base is its first member */
+}
+
+/* What is still held is dropped: the test failed before it settled. */
+static void hs_free(struct state *s)
+{
+	struct held_state *q = of(s);
+
+	if (q->making)
+		txn_free(q->making);
+	while (q->first) {
+		struct held_txn *x = q->first;
+		q->first = x->next;
+		txn_free(x);
+	}
+	free(q);
+}
+
+static const struct state_ops held_ops = {
+	.begin = hs_begin,
+	.commit = hs_commit,
+	.abort = hs_abort,
+	.put_job = hs_put_job,
+	.delete_job = hs_delete_job,
+	.put_progress = hs_put_progress,
+	.put_outcome = hs_put_outcome,
+	.claim_run = hs_claim_run,
+	.put_run = hs_put_run,
+	.end_run = hs_end_run,
+	.round_put = hs_round_put,
+	.round_clear = hs_round_clear,
+	.load_jobs = hs_load_jobs,
+	.load_progress = hs_load_progress,
+	.load_open_runs = hs_load_open_runs,
+	.list_open_runs = hs_list_open_runs,
+	.get_open_run = hs_get_open_run,
+	.load_rounds = hs_load_rounds,
+	.errmsg = hs_errmsg,
+	.free = hs_free,
+};
+
+struct state *contract_state_deferred_new(struct state *inner, struct history *inner_h)
+{
+	struct held_state *q = xcalloc(1, sizeof(*q));
+
+	q->base.ops = &held_ops;
+	q->inner = inner;
+	q->inner_h = inner_h;
+	return &q->base;
+}

@@ -1,5 +1,5 @@
-/* Private to the engine's files (engine.c: slots and recovery; engine_run.c: queue, starts and outcomes;
- * engine_retention.c: history retention). */
+/* Private to the engine's files (engine.c: slots and recovery; engine_run.c: queue and starts; engine_finish.c:
+ * outcomes; engine_commit.c: transactions; engine_retention.c: history retention). */
 #ifndef GNOMON_SCHEDULER_ENGINE_INTERNAL_H
 #define GNOMON_SCHEDULER_ENGINE_INTERNAL_H
 
@@ -144,7 +144,7 @@ struct job_outcome_state {
 struct job_outcome_state job_outcome_save(const struct job *j);
 void job_outcome_restore(struct job *j, const struct job_outcome_state *st);
 
-/* engine_run.c */
+/* engine_run.c: the runs held, the queue, starts; engine_finish.c: a run's end (run_finish()) */
 struct run *run_new(struct engine *e, const struct jobrec *rec, int64_t due_ms, int attempt,
     enum run_trigger trigger, const char *arguments);
 void run_free(struct run *r);
@@ -166,6 +166,10 @@ void run_start_claimed(struct engine *e, struct run **runs, size_t n);
 void run_dispatch(struct engine *e);
 /* Retries whose delay has passed move to the queue. */
 void run_release_retries(struct engine *e, int64_t now);
+/* Stop holding a run (it ended, and its end is recorded). */
+void run_forget(struct engine *e, struct run *r);
+/* A run of rec left (ended, or gave its runner back): its job's waiting slot or blocked retry may go. */
+void run_job_next(struct engine *e, struct jobrec *rec);
 /* Record a run's status change in a transaction of its own that nothing waits for (a failure is logged). */
 void run_save(struct engine *e, struct run *r);
 /* Start holding a run: findable by task id and in the list of runs. */

@@ -38,7 +38,8 @@ struct contract_backend {
 	void (*settle)(void *fx);
 	/* A second state and history over the same data, made, used and closed on a thread of its own (a reader
 	 * thread) while the test's thread writes; only their reads are used. *rd is the reader's own handle, which
-	 * close_reader gets. */
+	 * close_reader gets. NULL (both) for a backend that has no second reader, as an in-memory one that only the
+	 * loop thread touches: the tests of concurrent readers are skipped for it. */
 	int (*open_reader)(void *fx, void **rd, struct state **s, struct history **h);
 	void (*close_reader)(void *fx, void *rd);
 };

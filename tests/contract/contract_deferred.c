@@ -250,7 +250,7 @@ struct contract_backend contract_deferred(const struct contract_backend *inner, 
 		.close = d_close,
 		.fail_next_write = d_fail_next_write,
 		.settle = d_settle,
-		.open_reader = d_open_reader,
-		.close_reader = d_close_reader,
+		.open_reader = inner->open_reader ? d_open_reader : NULL,
+		.close_reader = inner->close_reader ? d_close_reader : NULL,
 	};
 }

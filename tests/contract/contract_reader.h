@@ -22,7 +22,7 @@ typedef int (*ct_write_fn)(struct state_txn *t, int i);
 
 /* Commit batches transactions of per writes each on the test's thread while a reader thread reads with read;
  * fail the test when a write, a commit or a read failed, or when the reader made no read inside a transaction
- * or none after the last commit. */
+ * or none after the last commit. Skips the test for a backend without a second reader (open_reader NULL). */
 void ct_with_reader(struct fixture *f, int batches, int per, ct_write_fn write, ct_read_fn read, void *read_ctx);
 
 #endif

@@ -50,15 +50,16 @@ screenshots: test-deps build
 	cd tests/browser && GNOMON_BIN=$(CURDIR)/build/gnomon GNOMON_SCREENSHOTS=$(CURDIR)/docs/screenshots \
 		node --test --test-reporter=spec ui.test.mjs
 
-# The engine's deterministic simulation over more seeds than make test runs (4 of 300 jobs for a week): make sim
-# SEEDS=200 [FIRST=1] [DAYS=7] [SIM_JOBS=1000]. A failure prints its seed and the command that replays it.
+# The engine's deterministic simulation over more seeds than make test runs (40 of 300 jobs for a week on the
+# in-memory backend, 2 on SQLite): make sim SEEDS=200 [FIRST=1] [DAYS=7] [SIM_JOBS=1000] [SIM_ARGS=--sqlite]. A
+# failure prints its seed and the command that replays it.
 SEEDS ?= 20
 FIRST ?= 1
 DAYS ?= 7
 SIM_JOBS ?= 1000
 sim: build
 	@cmake --build build -j $(JOBS) --target gnomon_sim
-	build/tests/gnomon_sim --seeds $(SEEDS) --first $(FIRST) --days $(DAYS) --jobs $(SIM_JOBS)
+	build/tests/gnomon_sim --seeds $(SEEDS) --first $(FIRST) --days $(DAYS) --jobs $(SIM_JOBS) $(SIM_ARGS)
 
 # Long fuzzing runs: each libFuzzer target for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=3600); the corpus is kept in
 # build/tests/fuzz/corpus, crashes go to build/tests/fuzz/artifacts.

@@ -199,9 +199,16 @@ void engine_job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms)
 {
 	int64_t now = clock_now(e->clock), anchor, index;
 	struct schedule old = rec->rt->sched;
-	bool had = rec->rt->has_sched, save = false;
+	bool had = rec->rt->has_sched, save = false, same;
 
 	load_schedule(e, rec, now);
+	/* The same schedule (a client posting back what it read, or changing something else): its slots go on being
+	 * counted, a due one that is late included. */
+	same = had && rec->rt->has_sched &&
+	    (schedule_kind(&old) == SCHEDULE_CRON
+		    ? schedule_kind(&rec->rt->sched) == SCHEDULE_CRON && old.zone == rec->rt->sched.zone &&
+			memcmp(&old.u.cron, &rec->rt->sched.u.cron, sizeof(old.u.cron)) == 0
+		    : schedule_keep_anchor(&rec->rt->sched, &old));
 	deps_job_changed(e, rec);
 	if (rec->rt->has_sched && schedule_kind(&rec->rt->sched) == SCHEDULE_CRON && rec->rt->cron_last_due == 0) {
 		/* A new cron job counts its slots from when it was written: earlier ones were never missed. */
@@ -210,7 +217,7 @@ void engine_job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms)
 	}
 	/* A job posted back as it was read keeps its anchor; any other schedule counts from its own start (and
 	 * replaces or clears the saved anchor). */
-	if (!(had && rec->rt->has_sched && schedule_keep_anchor(&rec->rt->sched, &old)) &&
+	if (!(same && schedule_kind(&old) == SCHEDULE_ISO8601) &&
 	    ((rec->rt->has_sched && schedule_anchor(&rec->rt->sched, &anchor, &index)) ||
 		(had && schedule_anchor(&old, &anchor, &index))))
 		save = true;
@@ -224,8 +231,10 @@ void engine_job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms)
 			engine_commit_quiet(t, "a job's schedule progress");
 		}
 	}
-	rec->rt->fresh = true;
-	rec->rt->changed_ms = since_ms;
+	if (!same) {
+		rec->rt->fresh = true;
+		rec->rt->changed_ms = since_ms;
+	}
 	reschedule(e, rec);
 	engine_arm(e);
 }

@@ -15,13 +15,13 @@
  * attempts are 0..n with no gap; a fan-in child ran once per round (no parent run counted twice, every parent in
  * each round; children whose parents changed are not checked). A deleted job's commands are refused as unknown.
  *
- * Usage: gnomon_sim [--seed S | --seeds N [--first S]] [--days D] [--jobs J] [--no-store-faults] [--keep] [--verbose]
+ * Usage: gnomon_sim [--seed S | --seeds N [--first S]] [--days D] [--jobs J] [--sqlite] [--no-store-faults] [--keep]
+ *     [--verbose]
  * A failure prints the seed and the command that replays it; the exit status is 1. */
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +35,7 @@
 #include "control/control.h"
 #include "job/job.h"
 #include "job/job_json.h"
+#include "mem_backend.h"
 #include "runner/runner.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"
@@ -61,6 +62,7 @@
 struct options {
 	uint64_t first, count;
 	bool store_faults;
+	bool sqlite;              /* the SQLite backends under the delays, rather than the in-memory ones */
 	bool keep;
 	int days, jobs;
 	bool verbose;
@@ -80,7 +82,7 @@ struct sim_job {
 	int retries;              /* the most retries it ever had */
 	int64_t created_ms;       /* when the put that created it was made: the engine counts its slots from then */
 	int64_t put_ms;           /* when the last put of it was made */
-	char json[2048];          /* as last put */
+	char json[4096];          /* as last put */
 };
 
 struct sim {
@@ -90,9 +92,8 @@ struct sim {
 	struct sim_check check;
 	struct sim_clock *clock;
 	char dir[64];
-	char db_path[128];
 	struct store *store;
-	struct state *sqlite;      /* the state's SQLite backend, under state */
+	struct state *inner;       /* the state's backend under state: in memory, or SQLite (--sqlite) */
 	struct state *state;       /* sim_state.h: commits later, fails now and then */
 	struct registry *reg;
 	struct schedule_zones *zones;
@@ -109,7 +110,7 @@ struct sim {
 	struct strmap *by_name;   /* name -> struct sim_job */
 	int64_t start_ms, end_ms;
 	bool down;                /* between an engine's stop and the next one's start */
-	uint64_t restarts, manual, kills, edits, deletes;
+	uint64_t restarts, manual, kills, edits, deletes, mem_faults;
 };
 
 static const char *const ZONES[] = {"America/New_York", "Europe/London", "Australia/Lord_Howe", "UTC",
@@ -252,18 +253,25 @@ static void on_up(void *ctx)
 }
 
 /* Put the job again with other retries (its schedule as first posted, so its slots stay the same). */
-/* Put the job again with other retries and, for one scheduled job in two, another schedule (an ISO 8601 one
+/* Put the job again as read, with other retries and, for one scheduled job in two, another schedule (an ISO 8601 one
  * starting within a day, or a cron expression). */
 static void edit_job(struct sim *s, struct sim_job *sj)
 {
-	char json[2200], edited[2200], err[512], sched[128], start[64], *p = strstr(sj->json, "\"retries\":"), *q;
+	char json[4096], edited[4096], err[512], sched[128], start[64], *read, *p, *q;
 	int retries = (int)sim_rng_range(&s->rng, 0, 3), rc;
+	struct jobrec *rec = registry_get(s->reg, sj->name);
 	bool resched = false;
 
-	if (p == NULL || (sj->dependent && sj->touched))
+	if (rec == NULL || (sj->dependent && sj->touched))
 		return; /* a re-parented child's JSON here names a parent that is gone */
-	snprintf(json, sizeof(json), "%.*s\"retries\":%d%s", (int)(p - sj->json), sj->json, retries,
-	    strchr(p + 10, ','));
+	/* what a client reads (its schedule as its firings moved it on), posted back with other retries */
+	read = job_to_json_string(rec->job);
+	if ((p = strstr(read, "\"retries\":")) == NULL || strchr(p + 10, ',') == NULL) {
+		free(read);
+		return;
+	}
+	snprintf(json, sizeof(json), "%.*s\"retries\":%d%s", (int)(p - read), read, retries, strchr(p + 10, ','));
+	free(read);
 	if (!sj->dependent && sim_rng_chance(&s->rng, 0.5) && (p = strstr(json, "\"schedule\":\"")) != NULL &&
 	    (q = strchr(p + 12, '"')) != NULL) {
 		if (sim_rng_chance(&s->rng, 0.5)) {
@@ -371,28 +379,76 @@ static int64_t skipped_slots(const char *reason)
 	return sscanf(reason, "%lld slots ", &n) == 1 ? n : 1;
 }
 
-static bool is_final(const char *status)
+/* A job's runs, open (the state's) and ended (the history's), by due time then attempt. */
+struct job_runs {
+	struct run_record *v;
+	size_t n, cap;
+};
+
+static int add_run(void *ctx, const struct run_record *r)
 {
-	enum run_status st;
-	return run_status_parse(status, &st) == 0 && run_status_is_final(st);
+	struct job_runs *l = ctx;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	run_record_init(&l->v[l->n]);
+	run_record_copy(&l->v[l->n++], r);
+	return 0;
 }
 
-struct slot_rows {
-	int64_t due;
-	bool scheduled;  /* attempt 0 came from the schedule */
-	int outcomes;    /* final records of its last attempt, or skipped records covering it */
-};
+static int by_due_attempt(const void *pa, const void *pb)
+{
+	const struct run_record *a = pa, *b = pb;
+	if (a->due_ms != b->due_ms)
+		return a->due_ms < b->due_ms ? -1 : 1;
+	return a->attempt < b->attempt ? -1 : a->attempt > b->attempt;
+}
+
+static void load_runs(struct sim *s, const char *job, struct job_runs *out)
+{
+	char cursor[HISTORY_CURSOR_MAX] = "", next[HISTORY_CURSOR_MAX];
+
+	memset(out, 0, sizeof(*out));
+	if (state_list_open_runs(s->inner, job, add_run, out) < 0)
+		sim_violation(&s->check, "job %s: its open runs cannot be read", job);
+	do {
+		if (history_list(s->history, job, cursor, 1000, add_run, out, next) < 0) {
+			sim_violation(&s->check, "job %s: its history cannot be read", job);
+			break;
+		}
+		memcpy(cursor, next, sizeof(cursor));
+	} while (cursor[0]);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), by_due_attempt);
+}
+
+static void free_runs(struct job_runs *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		run_record_clear(&l->v[i]);
+	free(l->v);
+}
+
+/* Whether the slot of runs[i] has a later attempt than runs[i]'s. */
+static bool has_next_attempt(const struct job_runs *l, size_t i)
+{
+	for (size_t k = i + 1; k < l->n && l->v[k].due_ms == l->v[i].due_ms; k++)
+		if (l->v[k].attempt == l->v[i].attempt + 1)
+			return true;
+	return false;
+}
 
 /* A scheduled job's slots up to cutoff: each has exactly one outcome (or a run the engine still holds), and
  * nothing ran that is not one of its slots. */
-static void check_scheduled(struct sim *s, sqlite3 *db, struct sim_job *sj, int64_t cutoff)
+static void check_scheduled(struct sim *s, struct sim_job *sj, int64_t cutoff)
 {
 	struct schedule sched;
 	char err[512];
 	int64_t t, *due = NULL;
 	int *outcomes;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *st;
+	struct job_runs runs;
 	int64_t group_due = INT64_MIN;
 	bool group_scheduled = false;
 
@@ -409,22 +465,15 @@ static void check_scheduled(struct sim *s, sqlite3 *db, struct sim_job *sj, int6
 		due[n++] = t;
 	}
 	outcomes = xcalloc(n + 1, sizeof(*outcomes));
-	sqlite3_prepare_v2(db, "SELECT due_ms, attempt, trigger, status, reason, task_id, skipped_slots FROM runs "
-	    "WHERE job = ? ORDER BY due_ms, attempt", -1, &st, NULL);
-	sqlite3_bind_text(st, 1, sj->name, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && s->check.violations == 0) {
-		int64_t d = sqlite3_column_int64(st, 0);
-		int attempt = sqlite3_column_int(st, 1);
-		const char *trigger = (const char *)sqlite3_column_text(st, 2);
-		const char *status = (const char *)sqlite3_column_text(st, 3);
-		const char *reason = (const char *)sqlite3_column_text(st, 4);
-		const char *task_id = (const char *)sqlite3_column_text(st, 5);
-		bool last_attempt;
+	load_runs(s, sj->name, &runs);
+	for (size_t i = 0; i < runs.n && s->check.violations == 0; i++) {
+		const struct run_record *r = &runs.v[i];
+		int64_t d = r->due_ms;
 		size_t k = 0;
 
 		if (d != group_due) {
 			group_due = d;
-			group_scheduled = attempt == 0 && strcmp(trigger, "schedule") == 0;
+			group_scheduled = r->attempt == 0 && r->trigger == TRIGGER_SCHEDULE;
 		}
 		if (!group_scheduled || d > cutoff)
 			continue; /* a manual or dependency run and its retries; or a slot that may be in flight */
@@ -432,46 +481,34 @@ static void check_scheduled(struct sim *s, sqlite3 *db, struct sim_job *sj, int6
 			k++;
 		if (k == n || due[k] != d) {
 			sim_violation(&s->check, "job %s (%s in %s): %s is not one of its slots", sj->name, sj->schedule,
-			    sj->zone, task_id);
+			    sj->zone, r->task_id);
 			break;
 		}
-		if (strcmp(status, "skipped") == 0) {
+		if (r->status == RUN_SKIPPED) {
 			/* the record's own count; its reason says the same (checked) */
-			int64_t m = sqlite3_column_int64(st, 6);
-			if (sqlite3_column_type(st, 6) == SQLITE_NULL || m != skipped_slots(reason))
+			int64_t m = r->skipped_slots;
+			if (m == 0 || m != skipped_slots(r->reason))
 				sim_violation(&s->check, "job %s: skipped record %s covers %" PRId64 " slots, its reason says "
-				    "'%s'", sj->name, task_id, m, reason);
+				    "'%s'", sj->name, r->task_id, m, r->reason);
 			for (int64_t q = 0; q < m && k + (size_t)q < n; q++)
 				outcomes[k + (size_t)q]++;
 			continue;
 		}
-		/* the next row is the next attempt of this slot, or another slot */
-		last_attempt = true;
-		{
-			sqlite3_stmt *nx;
-			sqlite3_prepare_v2(db, "SELECT 1 FROM runs WHERE job = ? AND due_ms = ? AND attempt = ?", -1, &nx,
-			    NULL);
-			sqlite3_bind_text(nx, 1, sj->name, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(nx, 2, d);
-			sqlite3_bind_int(nx, 3, attempt + 1);
-			last_attempt = sqlite3_step(nx) != SQLITE_ROW;
-			sqlite3_finalize(nx);
-		}
-		if (!last_attempt) {
-			if (strcmp(status, "failed") != 0 && strcmp(status, "lost") != 0)
-				sim_violation(&s->check, "job %s: %s is %s, and yet another attempt followed", sj->name, task_id,
-				    status);
+		if (has_next_attempt(&runs, i)) {
+			if (r->status != RUN_FAILED && r->status != RUN_LOST)
+				sim_violation(&s->check, "job %s: %s is %s, and yet another attempt followed", sj->name, r->task_id,
+				    run_status_name(r->status));
 			continue;
 		}
-		if (is_final(status))
+		if (run_status_is_final(r->status))
 			outcomes[k]++;
-		else if (s->control == NULL || !control_run_active(s->control, task_id))
-			sim_violation(&s->check, "job %s: %s is %s, but the engine does not hold it", sj->name, task_id,
-			    status);
+		else if (s->control == NULL || !control_run_active(s->control, r->task_id))
+			sim_violation(&s->check, "job %s: %s is %s, but the engine does not hold it", sj->name, r->task_id,
+			    run_status_name(r->status));
 		else
 			outcomes[k]++; /* still in flight: its one outcome is to come */
 	}
-	sqlite3_finalize(st);
+	free_runs(&runs);
 	/* Slots due before the job was created were never missed: none of them has a record but the last, when it
 	 * was within epsilon when the job came. */
 	for (size_t k = 0; k < n && s->check.violations == 0; k++)
@@ -485,26 +522,27 @@ static void check_scheduled(struct sim *s, sqlite3 *db, struct sim_job *sj, int6
 
 /* A fan-in child ran once per round: no parent run counted in two of its runs, and each run names one run of
  * every parent. */
-static void check_rounds(struct sim *s, sqlite3 *db, struct sim_job *sj)
+static void check_rounds(struct sim *s, struct sim_job *sj)
 {
 	struct jobrec *rec = registry_get(s->reg, sj->name);
 	struct strmap *seen = strmap_new(); /* parent task id -> the job; keys in ids */
 	char **ids = NULL;
 	size_t nids = 0, capids = 0;
-	sqlite3_stmt *st;
+	struct job_runs runs;
 
-	sqlite3_prepare_v2(db, "SELECT parents, task_id FROM runs WHERE job = ? AND trigger = 'dependency' AND "
-	    "attempt = 0", -1, &st, NULL);
-	sqlite3_bind_text(st, 1, sj->name, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && s->check.violations == 0) {
-		char *parents = xstrdup((const char *)sqlite3_column_text(st, 0)), *save = NULL;
-		const char *task_id = (const char *)sqlite3_column_text(st, 1);
+	load_runs(s, sj->name, &runs);
+	for (size_t i = 0; i < runs.n && s->check.violations == 0; i++) {
+		const struct run_record *r = &runs.v[i];
+		char *parents, *save = NULL;
 		uint32_t count = 0;
+		if (r->trigger != TRIGGER_DEPENDENCY || r->attempt != 0)
+			continue;
+		parents = xstrdup(r->parents);
 		for (char *p = strtok_r(parents, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 			count++;
 			if (strmap_get(seen, p))
 				sim_violation(&s->check, "job %s: parent run %s counted in two rounds (again in %s)", sj->name, p,
-				    task_id);
+				    r->task_id);
 			if (nids == capids) {
 				capids = capids ? capids * 2 : 64;
 				ids = xrealloc(ids, capids * sizeof(*ids));
@@ -513,53 +551,44 @@ static void check_rounds(struct sim *s, sqlite3 *db, struct sim_job *sj)
 			strmap_put(seen, ids[nids++], sj);
 		}
 		if (rec && count != rec->job->n_parents)
-			sim_violation(&s->check, "job %s: run %s names %u parent runs of %u parents", sj->name, task_id, count,
-			    rec->job->n_parents);
+			sim_violation(&s->check, "job %s: run %s names %u parent runs of %u parents", sj->name, r->task_id,
+			    count, rec->job->n_parents);
 		free(parents);
 	}
-	sqlite3_finalize(st);
+	free_runs(&runs);
 	strmap_free(seen);
 	for (size_t i = 0; i < nids; i++)
 		free(ids[i]);
 	free(ids);
 }
 
-/* The end-of-run checks over what the store holds. */
+/* The end-of-run checks over what the state and the history hold. */
 static void check_history(struct sim *s)
 {
-	sqlite3 *db;
 	int64_t cutoff = s->end_ms - DAY_MS / 4; /* slots after this may still be in flight */
 
-	if (sqlite3_open_v2(s->db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		fprintf(stderr, "sim: cannot read the store\n");
-		exit(2);
-	}
 	for (int i = 0; i < s->njobs && s->check.violations == 0; i++) {
 		if (s->jobs[i].deleted || s->jobs[i].rescheduled || (s->jobs[i].touched && s->jobs[i].dependent))
 			continue; /* its slots, or its rounds, changed under it */
 		if (s->jobs[i].dependent)
-			check_rounds(s, db, &s->jobs[i]);
+			check_rounds(s, &s->jobs[i]);
 		else
-			check_scheduled(s, db, &s->jobs[i], cutoff);
+			check_scheduled(s, &s->jobs[i], cutoff);
 	}
-	sqlite3_close(db);
 }
 
-static int64_t count_runs(struct sim *s, const char *where)
+/* Records of every job (open or ended), and how many of them are skipped. */
+static void count_runs(struct sim *s, int64_t *all, int64_t *skipped)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	char sql[256];
-	int64_t n = -1;
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE %s", where);
-	if (sqlite3_open_v2(s->db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+	*all = *skipped = 0;
+	for (int i = 0; i < s->njobs; i++) {
+		struct job_runs runs;
+		load_runs(s, s->jobs[i].name, &runs);
+		*all += (int64_t)runs.n;
+		for (size_t k = 0; k < runs.n; k++)
+			*skipped += runs.v[k].status == RUN_SKIPPED;
+		free_runs(&runs);
 	}
-	sqlite3_close(db);
-	return n;
 }
 
 static void cleanup_dir(const char *dir)
@@ -578,6 +607,7 @@ static int run_one(const struct options *opt, uint64_t seed)
 		.max_ms = 30 * MIN_MS, .retries_of = retries_of};
 	char err[512];
 	struct timespec t0, t1;
+	int64_t records, skipped;
 	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 
 	uint64_t failures_before = fail_vfs_failures();
@@ -594,14 +624,17 @@ static int run_one(const struct options *opt, uint64_t seed)
 		perror("sim: mkdtemp");
 		exit(2);
 	}
-	snprintf(s.db_path, sizeof(s.db_path), "%s/gnomon.db", s.dir);
-	if (store_open(s.dir, &s.store, err, sizeof(err)) < 0 || run_output_files_new(s.dir, &s.output, err,
-	    sizeof(err)) < 0 || history_sqlite_new(store_connection(s.store), &s.history, err, sizeof(err)) < 0 ||
-	    (s.sqlite = state_sqlite_new(s.store)) == NULL) {
+	if (run_output_files_new(s.dir, &s.output, err, sizeof(err)) < 0 ||
+	    (opt->sqlite && (store_open(s.dir, &s.store, err, sizeof(err)) < 0 ||
+				history_sqlite_new(store_connection(s.store), &s.history, err, sizeof(err)) < 0))) {
 		fprintf(stderr, "sim: %s\n", err);
 		exit(2);
 	}
-	s.state = sim_state_new(s.sqlite, s.history, s.clock, &s.rng, &(struct sim_state_config){
+	if (opt->sqlite)
+		s.inner = state_sqlite_new(s.store);
+	else
+		mem_backend_new(&s.inner, &s.history);
+	s.state = sim_state_new(s.inner, s.history, s.clock, &s.rng, &(struct sim_state_config){
 		.max_delay_ms = 250, .p_fail = opt->store_faults ? 1.0 / 500 : 0});
 	s.reg = registry_new();
 	s.zones = schedule_zones_new();
@@ -611,7 +644,7 @@ static int run_one(const struct options *opt, uint64_t seed)
 	s.metrics = metrics_new(s.start_ms);
 	s.by_name = strmap_new();
 	rcfg.ctx = &s;
-	s.runner = sim_runner_new(s.clock, &s.rng, &s.check, s.db_path, &rcfg);
+	s.runner = sim_runner_new(s.clock, &s.rng, &s.check, s.inner, s.history, &rcfg);
 	s.ecfg = (struct engine_config){
 		.hostname = "sim",
 		.max_running = (int)sim_rng_range(&s.rng, 4, 64),
@@ -628,11 +661,16 @@ static int run_one(const struct options *opt, uint64_t seed)
 	engine_up(&s);
 	make_jobs(&s);
 	sim_clock_post(s.clock, sim_rng_range(&s.rng, 1, 20) * MIN_MS, on_action, &s);
-	/* a commit fails now and then: the store's log write during one step in 300 (only the store's own connection
-	 * writes the log, so which commit fails depends on the seed alone) */
+	/* a write fails now and then: the backend's next one after one step in 300 (SQLite: the store's log write
+	 * during that step; only the store's own connection writes the log, so which commit fails depends on the seed
+	 * alone) */
 	for (;;) {
-		bool more;
-		fail_vfs_arm(opt->store_faults && sim_rng_chance(&s.rng, 1.0 / 300));
+		bool more, fail = opt->store_faults && sim_rng_chance(&s.rng, 1.0 / 300);
+		if (fail && !opt->sqlite) {
+			mem_backend_fail_next(s.inner);
+			s.mem_faults++;
+		}
+		fail_vfs_arm(fail && opt->sqlite);
 		more = sim_clock_step(s.clock, s.end_ms);
 		fail_vfs_arm(false);
 		if (!more)
@@ -641,15 +679,16 @@ static int run_one(const struct options *opt, uint64_t seed)
 	if (s.down)
 		engine_up(&s);
 	check_history(&s);
+	count_runs(&s, &records, &skipped);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("seed %" PRIu64 ": %d jobs, %d days from %" PRId64 ", %" PRIu64 " events, %" PRIu64 " tasks started, "
+	printf("seed %" PRIu64 " (%s): %d jobs, %d days from %" PRId64 ", %" PRIu64 " events, %" PRIu64 " tasks started, "
 	    "%" PRId64 " records (%" PRId64 " skipped), %" PRIu64 " manual runs, %" PRIu64 " kills, %" PRIu64
 	    " restarts, %" PRIu64 " edits, %" PRIu64 " deletions, %" PRIu64 " failed writes, %" PRIu64 " commits "
 	    "completed later, %" PRIu64 " failed, max %d running: %s in "
 	    "%.2f s\n",
-	    seed, s.njobs, opt->days, s.start_ms, sim_clock_steps(s.clock), sim_runner_started(s.runner),
-	    count_runs(&s, "1"), count_runs(&s, "status = 'skipped'"), s.manual, s.kills, s.restarts, s.edits, s.deletes,
-	    fail_vfs_failures() - failures_before, sim_state_delayed(s.state), sim_state_failed(s.state),
+	    seed, opt->sqlite ? "SQLite" : "in memory", s.njobs, opt->days, s.start_ms, sim_clock_steps(s.clock), sim_runner_started(s.runner),
+	    records, skipped, s.manual, s.kills, s.restarts, s.edits, s.deletes,
+	    fail_vfs_failures() - failures_before + s.mem_faults, sim_state_delayed(s.state), sim_state_failed(s.state),
 	    s.ecfg.max_running, s.check.violations ? "FAILED" : "ok",
 	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (s.check.violations)
@@ -666,14 +705,14 @@ static int run_one(const struct options *opt, uint64_t seed)
 	registry_free(s.reg);
 	schedule_zones_free(s.zones);
 	state_free(s.state);
-	state_free(s.sqlite);
+	state_free(s.inner);
 	history_free(s.history); /* before the store, whose connection it uses */
 	store_close(s.store);
 	strmap_free(s.by_name);
 	free(s.jobs);
 	sim_clock_free(s.clock);
 	if (opt->keep && s.check.violations)
-		printf("  its store is kept in %s\n", s.dir);
+		printf("  its %s kept in %s\n", opt->sqlite ? "store is" : "run output is", s.dir);
 	else
 		cleanup_dir(s.dir);
 	return s.check.violations ? 1 : 0;
@@ -685,7 +724,7 @@ int main(int argc, char **argv)
 		{"seed", required_argument, NULL, 's'}, {"seeds", required_argument, NULL, 'n'},
 		{"first", required_argument, NULL, 'f'}, {"days", required_argument, NULL, 'd'},
 		{"jobs", required_argument, NULL, 'j'}, {"verbose", no_argument, NULL, 'v'},
-		{"no-store-faults", no_argument, NULL, 'F'}, {"keep", no_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+		{"no-store-faults", no_argument, NULL, 'F'}, {"sqlite", no_argument, NULL, 'q'}, {"keep", no_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	struct options opt = {.first = 1, .count = 1, .days = 7, .jobs = 1000, .store_faults = true, .argv0 = argv[0]};
 	int c, failed = 0;
 
@@ -698,9 +737,11 @@ int main(int argc, char **argv)
 		case 'j': opt.jobs = atoi(optarg); break;
 		case 'v': opt.verbose = true; break;
 		case 'F': opt.store_faults = false; break;
+		case 'q': opt.sqlite = true; break;
 		case 'k': opt.keep = true; break;
 		default:
-			fprintf(stderr, "usage: %s [--seed S | --seeds N [--first S]] [--days D] [--jobs J] [--no-store-faults] [--keep] [--verbose]\n",
+			fprintf(stderr, "usage: %s [--seed S | --seeds N [--first S]] [--days D] [--jobs J] [--sqlite] [--no-store-faults] [--keep] "
+			    "[--verbose]\n",
 			    argv[0]);
 			return c == 'h' ? 0 : 2;
 		}

@@ -2,15 +2,16 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "history/history.h"
 #include "runner/runner.h"
 #include "sim_check.h"
 #include "sim_clock.h"
 #include "sim_rng.h"
+#include "state/state.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
@@ -47,8 +48,8 @@ struct sim_runner {
 	struct sim_rng *rng;
 	struct sim_check *check;
 	struct sim_runner_config cfg;
-	sqlite3 *db;
-	sqlite3_stmt *claimed;
+	struct state *state;      /* what is committed: the backend under the simulation's delays */
+	struct history *history;
 	struct runner_listener listener;
 	bool attached;
 	uint64_t epoch;
@@ -146,14 +147,15 @@ static void sr_attach(struct runner *r, const struct runner_listener *l)
 			sr->all[i]->ctx = NULL;
 }
 
-/* Is the task claimed, committed, in the store? */
+/* Is the task claimed, committed, in the state (open) or the history (ended)? */
 static bool claimed(struct sim_runner *sr, const char *task_id)
 {
+	struct run_record r;
 	bool found;
-	sqlite3_reset(sr->claimed);
-	sqlite3_bind_text(sr->claimed, 1, task_id, -1, SQLITE_STATIC);
-	found = sqlite3_step(sr->claimed) == SQLITE_ROW;
-	sqlite3_reset(sr->claimed);
+
+	run_record_init(&r);
+	found = state_get_open_run(sr->state, task_id, &r) == 0 || history_get(sr->history, task_id, &r) == 0;
+	run_record_clear(&r);
 	return found;
 }
 
@@ -320,8 +322,6 @@ static void sr_free(struct runner *r)
 	free(sr->pend);
 	strmap_free(sr->tasks);
 	strmap_free(sr->slots);
-	sqlite3_finalize(sr->claimed);
-	sqlite3_close(sr->db);
 	free(sr);
 }
 
@@ -337,7 +337,7 @@ static const struct runner_ops sim_runner_ops = {
 };
 
 struct runner *sim_runner_new(struct sim_clock *clock, struct sim_rng *rng, struct sim_check *check,
-    const char *db_path, const struct sim_runner_config *cfg)
+    struct state *state, struct history *history, const struct sim_runner_config *cfg)
 {
 	struct sim_runner *sr = xcalloc(1, sizeof(*sr));
 	sr->base.ops = &sim_runner_ops;
@@ -347,11 +347,8 @@ struct runner *sim_runner_new(struct sim_clock *clock, struct sim_rng *rng, stru
 	sr->cfg = *cfg;
 	sr->tasks = strmap_new();
 	sr->slots = strmap_new();
-	if (sqlite3_open_v2(db_path, &sr->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(sr->db, "SELECT 1 FROM runs WHERE task_id = ?", -1, &sr->claimed, NULL) != SQLITE_OK) {
-		fprintf(stderr, "sim: cannot read %s: %s\n", db_path, sqlite3_errmsg(sr->db));
-		exit(2);
-	}
+	sr->state = state;
+	sr->history = history;
 	return &sr->base;
 }
 

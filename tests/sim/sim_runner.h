@@ -13,6 +13,8 @@ struct runner;
 struct sim_check;
 struct sim_clock;
 struct sim_rng;
+struct state;
+struct history;
 
 struct sim_runner_config {
 	double p_fail;      /* a task exits 1 */
@@ -25,9 +27,9 @@ struct sim_runner_config {
 	void *ctx;
 };
 
-/* db_path: the store's database, read through a connection of its own (what is committed). */
+/* state and history: what is committed (the backend under the simulation's delays), read for the checks. */
 struct runner *sim_runner_new(struct sim_clock *clock, struct sim_rng *rng, struct sim_check *check,
-    const char *db_path, const struct sim_runner_config *cfg);
+    struct state *state, struct history *history, const struct sim_runner_config *cfg);
 /* Tasks started so far, and how many of them are still running. */
 uint64_t sim_runner_started(const struct runner *r);
 uint64_t sim_runner_running(const struct runner *r);

@@ -68,9 +68,7 @@ bad:
 static int put_job(struct control *c, struct state_txn *t, const struct job *job, int64_t now)
 {
 	struct state_progress p;
-	struct state_outcome o = {.success_count = job->success_count, .error_count = job->error_count,
-	    .errors_since_last_success = job->errors_since_last_success, .last_success_ms = job->last_success_ms,
-	    .last_error_ms = job->last_error_ms, .disabled = job->disabled};
+	struct state_outcome o = engine_job_outcome(job);
 	bool fresh = registry_get(c->cfg.reg, job->name) == NULL && o.success_count == 0 && o.error_count == 0 &&
 	    o.errors_since_last_success == 0 && o.last_success_ms == JOB_TIME_NONE && o.last_error_ms == JOB_TIME_NONE;
 	char *json = job_to_json_string_sparse(job);

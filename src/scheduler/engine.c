@@ -95,12 +95,9 @@ struct engine *engine_new(struct registry *reg, struct state *state, struct sche
 
 int engine_save_outcome(struct engine *e, struct state_txn *t, const struct jobrec *rec)
 {
-	const struct job *j = rec->job;
-	struct state_outcome o = {.success_count = j->success_count, .error_count = j->error_count,
-	    .errors_since_last_success = j->errors_since_last_success, .last_success_ms = j->last_success_ms,
-	    .last_error_ms = j->last_error_ms, .disabled = j->disabled};
+	struct state_outcome o = engine_job_outcome(rec->job);
 	(void)e;
-	return state_put_outcome(t, j->name, &o);
+	return state_put_outcome(t, rec->job->name, &o);
 }
 
 /* The next time a scheduled job needs attention, INT64_MAX when never. */

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "state/state.h"
+
 struct clock;
 struct engine;
 struct events;
@@ -68,6 +70,11 @@ int engine_change_begin(struct engine *e, struct state_txn **t) __attribute__((w
  * engine stopped first). Returns the final status when it completed before returning, else 0. */
 int engine_change_commit(struct engine *e, struct state_txn *t, void (*done)(void *ctx, int status), void *ctx)
     __attribute__((warn_unused_result));
+
+/* A job's outcome (Chronos's counters and its disabled flag), as the state stores it; and the same put into a
+ * job (a commit that failed, or a job loaded with its stored state). */
+struct state_outcome engine_job_outcome(const struct job *j);
+void engine_job_set_outcome(struct job *j, const struct state_outcome *o);
 
 /* A job was created or replaced (already stored and in the registry): reschedule it. since_ms: when the change
  * was written (a new cron job counts its slots from then; its writer stored that as its progress, see

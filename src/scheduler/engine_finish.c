@@ -105,7 +105,7 @@ struct finish_commit {
 	struct run *r;           /* its job: run_jobrec(), which a deletion meanwhile makes NULL */
 	struct run *retry;
 	struct run_list children;
-	struct job_outcome_state before;
+	struct state_outcome before;
 };
 
 /* Nothing of the outcome happened: the run stays held (and its runner keeps its result, for a restart to find)
@@ -118,7 +118,7 @@ static void finish_failed(struct engine *e, struct finish_commit *fc, int64_t re
 
 	r->ending = false;
 	if (rec)
-		job_outcome_restore(rec->job, &fc->before);
+		engine_job_set_outcome(rec->job, &fc->before);
 	if (fc->retry)
 		run_free(fc->retry);
 	deps_release(e, &fc->children, false);
@@ -145,7 +145,7 @@ static void finish_committed(struct engine *e, struct engine_commit *c, int stat
 	if (status == -ECANCELED) {
 		/* r is the engine's, freed with its other runs; the job's counters are left as the state had them */
 		if (rec)
-			job_outcome_restore(rec->job, &fc->before);
+			engine_job_set_outcome(rec->job, &fc->before);
 		if (retry)
 			run_free(retry);
 		deps_release(e, &fc->children, false);
@@ -204,7 +204,7 @@ void run_finish(struct engine *e, struct run *r, enum run_status status, const c
 
 	fc->base.finish = finish_committed;
 	fc->r = r;
-	fc->before = rec ? job_outcome_save(rec->job) : (struct job_outcome_state){0};
+	fc->before = rec ? engine_job_outcome(rec->job) : (struct state_outcome){0};
 	r->unrecorded = false;
 	r->awaiting_async = false;
 	r->rec.status = status;

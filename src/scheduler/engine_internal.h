@@ -134,15 +134,6 @@ void engine_commit_cancel(struct engine *e);
  * with what, and a restart reconciles. */
 void engine_commit_quiet(struct state_txn *t, const char *what);
 
-/* What an outcome changes in a job, to put back when its transaction rolls back (memory stays what the store
- * holds). */
-struct job_outcome_state {
-	int64_t success_count, error_count, errors_since_last_success, last_success_ms, last_error_ms;
-	bool disabled;
-};
-/* engine_requests.c: the outcome fields of a job, and putting them back. */
-struct job_outcome_state job_outcome_save(const struct job *j);
-void job_outcome_restore(struct job *j, const struct job_outcome_state *st);
 
 /* engine_run.c: the runs held, the queue, starts; engine_finish.c: a run's end (run_finish()) */
 struct run *run_new(struct engine *e, const struct jobrec *rec, int64_t due_ms, int attempt,

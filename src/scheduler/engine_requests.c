@@ -134,13 +134,13 @@ int engine_task_status(struct engine *e, const char *task_id, int status_code, c
 	return 0;
 }
 
-struct job_outcome_state job_outcome_save(const struct job *j)
+struct state_outcome engine_job_outcome(const struct job *j)
 {
-	return (struct job_outcome_state){j->success_count, j->error_count, j->errors_since_last_success,
+	return (struct state_outcome){j->success_count, j->error_count, j->errors_since_last_success,
 		j->last_success_ms, j->last_error_ms, j->disabled};
 }
 
-void job_outcome_restore(struct job *j, const struct job_outcome_state *st)
+void engine_job_set_outcome(struct job *j, const struct state_outcome *st)
 {
 	j->success_count = st->success_count;
 	j->error_count = st->error_count;
@@ -154,7 +154,7 @@ void job_outcome_restore(struct job *j, const struct job_outcome_state *st)
 struct marked_commit {
 	struct engine_commit base;
 	struct jobrec *rec;
-	struct job_outcome_state before;
+	struct state_outcome before;
 	struct run_list children;
 };
 
@@ -163,7 +163,7 @@ static void marked_committed(struct engine *e, struct engine_commit *c, int stat
 	struct marked_commit *mc = container_of(c, struct marked_commit, base);
 
 	if (status < 0)
-		job_outcome_restore(mc->rec->job, &mc->before);
+		engine_job_set_outcome(mc->rec->job, &mc->before);
 	deps_release(e, &mc->children, status == 0);
 	free(mc);
 	if (status != -ECANCELED) {
@@ -185,7 +185,7 @@ int engine_mark_success(struct engine *e, struct jobrec *rec)
 	mc = xcalloc(1, sizeof(*mc));
 	mc->base.finish = marked_committed;
 	mc->rec = rec;
-	mc->before = job_outcome_save(rec->job);
+	mc->before = engine_job_outcome(rec->job);
 	rec->job->success_count++;
 	rec->job->last_success_ms = now;
 	rec->job->errors_since_last_success = 0;

@@ -7,6 +7,7 @@
 
 #include "job/job.h"
 #include "job/job_json.h"
+#include "scheduler/engine.h"
 #include "scheduler/registry.h"
 #include "state/state.h"
 #include "util/log.h"
@@ -85,14 +86,8 @@ static void apply_state(struct row *r)
 
 	if (r->schedule && !j->dependent)
 		job_set_string(&j->schedule, r->schedule);
-	if (r->has_outcome) {
-		j->success_count = r->outcome.success_count;
-		j->error_count = r->outcome.error_count;
-		j->errors_since_last_success = r->outcome.errors_since_last_success;
-		j->last_success_ms = r->outcome.last_success_ms;
-		j->last_error_ms = r->outcome.last_error_ms;
-		j->disabled = r->outcome.disabled;
-	}
+	if (r->has_outcome)
+		engine_job_set_outcome(j, &r->outcome);
 }
 
 /* Parse what the batch holds and put the jobs into the registry in their order. */

@@ -136,7 +136,7 @@ class DiskFull(GnomonTestCase):
                 # A job is several rows; a smaller write (a job's counters) may still fit: use that room too.
                 for _ in range(1000):
                     status, body = self.server.json("PUT", V1 + "/job/success/" + taken[0])
-                    if status != 204:
+                    if status != 200:  # Chronos answers a marked success with 200 and true
                         self.assertEqual(status, 507, body)
                         return taken, refusal
                 self.fail("the disk did not fill up")

@@ -42,7 +42,7 @@ void chronos_graph_dot(struct api_env *env, struct http_request *req, const char
 		if (rec == NULL)
 			continue;
 		for (uint32_t c = 0; c < rec->node.nchildren; c++)
-			put(&b, buf_printf(&b, "  %u -> %u;\n", ids[i], ids[registry_rec(rec->node.children[c])->order]));
+			put(&b, buf_printf(&b, "  %u -> %u;\n", ids[i], ids[registry_rec(graph_children(&rec->node)[c])->order]));
 	}
 	put(&b, buf_puts(&b, "}\n"));
 	free(ids);
@@ -71,7 +71,7 @@ void chronos_graph_csv(struct api_env *env, struct http_request *req, const char
 		if (rec == NULL)
 			continue;
 		for (uint32_t c = 0; c < rec->node.nchildren; c++)
-			put(&b, buf_printf(&b, "link,%s,%s\n", rec->job->name, registry_rec(rec->node.children[c])->job->name));
+			put(&b, buf_printf(&b, "link,%s,%s\n", rec->job->name, registry_rec(graph_children(&rec->node)[c])->job->name));
 	}
 	char *text = buf_steal(&b, &len);
 	http_respond(req, 200, "text/plain", text, len);

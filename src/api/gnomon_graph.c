@@ -235,7 +235,7 @@ static Agraph_t *build_graph(const struct control *control, struct registry *reg
 		if (nodes[i] == NULL)
 			continue;
 		for (uint32_t c = 0; c < rec->node.nchildren; c++) {
-			Agnode_t *child = nodes[registry_rec(rec->node.children[c])->order];
+			Agnode_t *child = nodes[registry_rec(graph_children(&rec->node)[c])->order];
 			if (child != NULL) {
 				agedge(g, nodes[i], child, NULL, 1);
 				(*nedges)++;

@@ -250,7 +250,7 @@ int control_delete_job(struct control *c, const char *name, const char *by, char
 	d->now = clock_now(c->cfg.clock);
 	d->children = rec->node.nchildren ? xcalloc(rec->node.nchildren, sizeof(*d->children)) : NULL;
 	for (; d->n < rec->node.nchildren && rc == 0; d->n++) {
-		struct job *child = reparented(registry_rec(rec->node.children[d->n])->job, rec->job);
+		struct job *child = reparented(registry_rec(graph_children(&rec->node)[d->n])->job, rec->job);
 		d->children[d->n] = child;
 		rc = put_job(c, t, child, d->now);
 	}

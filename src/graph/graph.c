@@ -29,61 +29,63 @@ void graph_node_init(struct graph_node *n)
 	memset(n, 0, sizeof(*n));
 }
 
-static bool has(struct graph_node *const *v, uint32_t n, const struct graph_node *x)
+/* Edges change rarely: the array is sized exactly, which keeps an idle job's node small. */
+static void insert(struct graph_node *n, uint32_t at, struct graph_node *x)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (v[i] == x)
-			return true;
-	return false;
+	uint32_t total = n->nparents + n->nchildren;
+	n->edges = xrealloc(n->edges, (total + 1) * sizeof(*n->edges));
+	memmove(&n->edges[at + 1], &n->edges[at], (total - at) * sizeof(*n->edges));
+	n->edges[at] = x;
 }
 
-/* Edges change rarely: the arrays are sized exactly, which keeps an idle job's node small. */
-static void add(struct graph_node ***v, uint32_t *n, struct graph_node *x)
+/* Remove x from edges [from, from + *count) of n; false when it is not there. */
+static bool drop(struct graph_node *n, uint32_t from, uint32_t *count, const struct graph_node *x)
 {
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
-	(*v)[(*n)++] = x;
-}
-
-static void drop(struct graph_node ***v, uint32_t *n, const struct graph_node *x)
-{
-	for (uint32_t i = 0; i < *n; i++) {
-		if ((*v)[i] == x) {
-			memmove(&(*v)[i], &(*v)[i + 1], (*n - i - 1) * sizeof(**v));
-			if (--*n == 0) {
-				free(*v);
-				*v = NULL;
+	uint32_t total = n->nparents + n->nchildren;
+	for (uint32_t i = from; i < from + *count; i++) {
+		if (n->edges[i] == x) {
+			memmove(&n->edges[i], &n->edges[i + 1], (total - i - 1) * sizeof(*n->edges));
+			(*count)--;
+			if (total == 1) {
+				free(n->edges);
+				n->edges = NULL;
 			}
-			return;
+			return true;
 		}
 	}
+	return false;
 }
 
 void graph_link(struct graph_node *parent, struct graph_node *child)
 {
-	if (parent == child || has(parent->children, parent->nchildren, child))
+	if (parent == child)
 		return;
-	add(&parent->children, &parent->nchildren, child);
-	add(&child->parents, &child->nparents, parent);
+	for (uint32_t i = 0; i < parent->nchildren; i++)
+		if (graph_children(parent)[i] == child)
+			return;
+	insert(parent, parent->nparents + parent->nchildren, child);
+	parent->nchildren++;
+	insert(child, child->nparents, parent);
+	child->nparents++;
 }
 
 void graph_unlink(struct graph_node *parent, struct graph_node *child)
 {
-	drop(&parent->children, &parent->nchildren, child);
-	drop(&child->parents, &child->nparents, parent);
+	if (drop(parent, parent->nparents, &parent->nchildren, child))
+		(void)drop(child, 0, &child->nparents, parent);
 }
 
 void graph_unlink_parents(struct graph_node *child)
 {
 	while (child->nparents > 0)
-		graph_unlink(child->parents[child->nparents - 1], child);
+		graph_unlink(graph_parents(child)[child->nparents - 1], child);
 }
 
 void graph_unlink_all(struct graph_node *const *nodes, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		free(nodes[i]->children);
-		free(nodes[i]->parents);
-		nodes[i]->children = nodes[i]->parents = NULL;
+		free(nodes[i]->edges);
+		nodes[i]->edges = NULL;
 		nodes[i]->nchildren = nodes[i]->nparents = 0;
 	}
 }
@@ -92,7 +94,7 @@ void graph_node_clear(struct graph_node *n)
 {
 	graph_unlink_parents(n);
 	while (n->nchildren > 0)
-		graph_unlink(n, n->children[n->nchildren - 1]);
+		graph_unlink(n, graph_children(n)[n->nchildren - 1]);
 }
 
 struct frame {
@@ -120,7 +122,7 @@ static size_t search(struct graph *g, struct graph_node *start, const struct gra
 			depth--;
 			continue;
 		}
-		struct graph_node *c = (down ? f->node->children : f->node->parents)[f->next++];
+		struct graph_node *c = (down ? graph_children(f->node) : graph_parents(f->node))[f->next++];
 		if (c->mark == g->generation)
 			continue;
 		c->mark = g->generation;

@@ -13,11 +13,21 @@ struct graph;
 
 /* A node, embedded in its owner's record. Outsiders read children/parents; only graph_* functions change them. */
 struct graph_node {
-	struct graph_node **children; /* owned array, nchildren long */
-	struct graph_node **parents;  /* owned array, nparents long, in the order they were linked */
-	uint32_t nchildren, nparents;
+	struct graph_node **edges;    /* owned array: the nparents parents in the order they were linked, then the
+	                               * nchildren children (graph_parents(), graph_children()) */
+	uint32_t nparents, nchildren;
 	uint32_t mark;                /* traversal generation, private to the graph */
 };
+
+/* A node's parents (nparents of them) and children (nchildren). */
+static inline struct graph_node *const *graph_parents(const struct graph_node *n)
+{
+	return n->edges;
+}
+static inline struct graph_node *const *graph_children(const struct graph_node *n)
+{
+	return n->edges + n->nparents;
+}
 
 /* The name of a node, for messages (borrowed from its owner). */
 typedef const char *(*graph_name_fn)(const struct graph_node *n);

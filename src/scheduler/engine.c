@@ -29,43 +29,16 @@
 #define CRON_MISSED_COUNT_CAP 1000
 #define PRUNE_INTERVAL_MS (3600 * 1000)
 
-
-#define RT_BLOCK 4096 /* runtime states per block: a million jobs, 245 blocks of 640 KiB */
-
-struct rt_block {
-	struct rt_block *next;
-	struct job_rt rt[RT_BLOCK];
-};
-
-static struct job_rt *rt_new(void *ctx, struct jobrec *rec)
+static void rt_init(void *ctx, struct jobrec *rec)
 {
-	struct engine *e = ctx;
-	struct job_rt *rt;
-
-	if (e->rt_free) {
-		rt = e->rt_free;
-		e->rt_free = rt->next_free;
-	} else {
-		if (e->rt_blocks == NULL || e->rt_used == RT_BLOCK) {
-			struct rt_block *b = xmalloc(sizeof(*b));
-			b->next = e->rt_blocks;
-			e->rt_blocks = b;
-			e->rt_used = 0;
-		}
-		rt = &e->rt_blocks->rt[e->rt_used++];
-	}
-	memset(rt, 0, sizeof(*rt));
-	rt->rec = rec;
-	heap_node_init(&rt->fire);
-	return rt;
+	(void)ctx;
+	heap_node_init(&rec->rt->fire);
 }
 
-static void rt_free(void *ctx, struct job_rt *rt)
+static void rt_fini(void *ctx, struct jobrec *rec)
 {
-	struct engine *e = ctx;
-	graph_round_reset(&rt->round);
-	rt->next_free = e->rt_free;
-	e->rt_free = rt;
+	(void)ctx;
+	graph_round_reset(&rec->rt->round);
 }
 
 static void on_timer(void *ctx);
@@ -80,7 +53,7 @@ struct engine *engine_new(struct registry *reg, struct state *state, struct sche
 	e->state = state;
 	e->zones = zones;
 	e->cfg = *cfg;
-	registry_set_runtime(reg, rt_new, rt_free, e);
+	registry_set_runtime(reg, rt_init, rt_fini, e);
 	heap_init(&e->jobs);
 	heap_init(&e->retries);
 	e->runs = strmap_new();
@@ -230,7 +203,7 @@ void engine_job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms)
 	}
 	if (!same) {
 		rec->rt->fresh = true;
-		rec->rt->changed_ms = since_ms;
+		rec->rt->last_fired = since_ms;
 	}
 	reschedule(e, rec);
 	engine_arm(e);
@@ -481,8 +454,8 @@ static void fire_job(struct engine *e, struct jobrec *rec, int64_t now)
 	}
 	/* Slots due before a job was written were never missed; those since were, however late this firing is (a
 	 * busy engine, a slow store). */
-	if (rec->rt->fresh && from < rec->rt->changed_ms)
-		from = rec->rt->changed_ms;
+	if (rec->rt->fresh && from < rec->rt->last_fired)
+		from = rec->rt->last_fired;
 	if (record_missed(e, t, rec, from, last, now, eps, run_it, &fc->missed) < 0)
 		goto rollback;
 	if (run_it) {
@@ -521,7 +494,7 @@ static void fire_due(struct engine *e)
 
 	run_release_retries(e, now);
 	while ((n = heap_min(&e->jobs)) != NULL && n->key <= now) {
-		struct jobrec *rec = container_of(n, struct job_rt, fire)->rec;
+		struct jobrec *rec = registry_rt_rec(container_of(n, struct job_rt, fire));
 		if (e->inflight) {
 			e->deferred = true; /* the rest once the commit in flight completes */
 			break;
@@ -646,11 +619,6 @@ void engine_stop(struct engine *e)
 		free(e->prune_jobs[i]);
 	free(e->prune_jobs);
 	registry_set_runtime(e->reg, NULL, NULL, NULL); /* the jobs' heap nodes, counts and rounds were this engine's */
-	while (e->rt_blocks) {
-		struct rt_block *b = e->rt_blocks;
-		e->rt_blocks = b->next;
-		free(b);
-	}
 	strmap_free(e->runs);
 	free(e);
 }
@@ -660,7 +628,7 @@ const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len)
 	if (rec->rt == NULL)
 		snprintf(buf, len, "idle"); /* no engine runs here (this server does not lead) */
 	else if (rec->rt->running > 0)
-		snprintf(buf, len, "%u running", rec->rt->running);
+		snprintf(buf, len, "%u running", (unsigned)rec->rt->running);
 	else if (rec->rt->queued > 0 || rec->rt->pending)
 		snprintf(buf, len, "queued");
 	else

@@ -83,7 +83,7 @@ int deps_parent_done(struct engine *e, struct state_txn *t, struct jobrec *paren
     struct run_list *out)
 {
 	for (uint32_t i = 0; i < parent->node.nchildren; i++) {
-		struct jobrec *child = registry_rec(parent->node.children[i]);
+		struct jobrec *child = registry_rec(graph_children(&parent->node)[i]);
 		int rc;
 		if (child->job->disabled) {
 			log_info_kv(LOG_FIELDS(.job = child->job->name), "job '%s' is disabled: not triggered by '%s'",

@@ -3,12 +3,14 @@
 #ifndef GNOMON_SCHEDULER_ENGINE_INTERNAL_H
 #define GNOMON_SCHEDULER_ENGINE_INTERNAL_H
 
+#include <assert.h>
 #include <stdbool.h>
 
 #include "graph/graph.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"
 #include "scheduler/heap.h"
+#include "scheduler/registry.h"
 #include "history/run_record.h"
 
 struct clock;
@@ -54,26 +56,24 @@ struct run {
 	int64_t async_at_ms;        /* when it reported */
 };
 
-/* The engine's runtime state of one job (struct jobrec.rt), made and freed through registry_set_runtime(), from
- * the engine's blocks of them. */
+/* The engine's runtime state of one job (struct jobrec.rt), in the room its record has for it: set up and cleared
+ * through registry_set_runtime()'s hooks. */
 struct job_rt {
-	union {
-		struct jobrec *rec;     /* its record */
-		struct job_rt *next_free; /* in engine.rt_free while unused */
-	};
 	struct heap_node fire;      /* in engine.jobs: next fire time of a scheduled job */
 	struct schedule sched;      /* parsed schedule, valid when has_sched */
 	int64_t cron_last_due;      /* cron: the last slot handled (persisted) */
-	int64_t last_fired;         /* ISO with a zero period: when it last fired (each firing is its own slot) */
+	int64_t last_fired;         /* when it last fired (ISO with a zero period: each firing is its own slot); while
+	                             * fresh, when it was written instead */
 	struct run *pending;        /* a non-concurrent job's slot waiting for the previous run */
-	uint32_t running;           /* runs started and not ended */
+	uint32_t running : 30;      /* runs started and not ended */
+	uint32_t has_sched : 1;
+	uint32_t fresh : 1;         /* created or changed since it last fired: slots due before last_fired were never
+	                             * missed */
 	uint32_t queued;            /* runs in the run queue */
 	struct graph_round round;   /* dependent job: the parents that succeeded since it last ran */
-	bool has_sched;
-	bool fresh;                 /* created or changed since it last fired: slots due before changed_ms were
-	                             * never missed */
-	int64_t changed_ms;         /* when it was written */
 };
+static_assert(sizeof(struct job_rt) <= REGISTRY_RT_BYTES && _Alignof(struct job_rt) <= _Alignof(struct jobrec),
+    "a job's runtime state fits in its record's room for it");
 
 struct engine {
 	struct clock *clock;        /* cfg.clock */
@@ -86,9 +86,6 @@ struct engine {
 	struct strmap *prune_set;   /* the same names, to find them (keys borrowed from prune_jobs) */
 	size_t n_prune_jobs, cap_prune_jobs;
 	struct registry *reg;
-	struct rt_block *rt_blocks; /* the jobs' runtime states, allocated in blocks (no allocator overhead each) */
-	size_t rt_used;             /* of the first block */
-	struct job_rt *rt_free;     /* freed ones, to reuse */
 	struct state *state;
 	struct commit_ticket *inflight; /* the engine's commit in flight (engine_commit.c), NULL: none */
 	bool deferred;              /* something waited for it: kick runs once it completed */

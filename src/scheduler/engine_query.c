@@ -39,8 +39,7 @@ struct frontier {
 
 static bool before(const struct heap *h, uint32_t a, uint32_t b)
 {
-	const struct heap_node *x = h->items[a], *y = h->items[b];
-	return x->key < y->key || (x->key == y->key && x->seq < y->seq);
+	return heap_node_before(h->items[a], h->items[b]);
 }
 
 static void frontier_push(struct frontier *f, const struct heap *h, uint32_t p)
@@ -91,7 +90,7 @@ size_t engine_upcoming(const struct engine *e, size_t n, struct jobrec **recs, i
 	/* The heap's k smallest are a connected top of the tree: walk it in order, children joining as parents go. */
 	while (k < n && f.n > 0) {
 		uint32_t p = frontier_pop(&f, h);
-		recs[k] = container_of(h->items[p], struct job_rt, fire)->rec;
+		recs[k] = registry_rt_rec(container_of(h->items[p], struct job_rt, fire));
 		at[k++] = h->items[p]->key;
 		if (2 * p + 1 < h->n)
 			frontier_push(&f, h, 2 * p + 1);

@@ -27,10 +27,11 @@ void heap_node_init(struct heap_node *node)
 	node->index = HEAP_NONE;
 }
 
-static bool less(const struct heap_node *a, const struct heap_node *b)
+bool heap_node_before(const struct heap_node *a, const struct heap_node *b)
 {
-	return a->key < b->key || (a->key == b->key && a->seq < b->seq);
+	return a->key < b->key || (a->key == b->key && (int32_t)(a->seq - b->seq) < 0);
 }
+
 
 static void place(struct heap *h, uint32_t i, struct heap_node *node)
 {
@@ -43,7 +44,7 @@ static void sift_up(struct heap *h, uint32_t i)
 	struct heap_node *node = h->items[i];
 	while (i > 0) {
 		uint32_t parent = (i - 1) / 2;
-		if (!less(node, h->items[parent]))
+		if (!heap_node_before(node, h->items[parent]))
 			break;
 		place(h, i, h->items[parent]);
 		i = parent;
@@ -58,9 +59,9 @@ static void sift_down(struct heap *h, uint32_t i)
 		uint32_t child = 2 * i + 1;
 		if (child >= h->n)
 			break;
-		if (child + 1 < h->n && less(h->items[child + 1], h->items[child]))
+		if (child + 1 < h->n && heap_node_before(h->items[child + 1], h->items[child]))
 			child++;
-		if (!less(h->items[child], node))
+		if (!heap_node_before(h->items[child], node))
 			break;
 		place(h, i, h->items[child]);
 		i = child;

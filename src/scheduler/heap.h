@@ -3,6 +3,7 @@
 #ifndef GNOMON_SCHEDULER_HEAP_H
 #define GNOMON_SCHEDULER_HEAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,19 +12,21 @@
 /* Embed one in whatever is scheduled. */
 struct heap_node {
 	int64_t key;    /* e.g. a due time in ms */
-	uint64_t seq;
+	uint32_t seq;   /* insertion order, compared modulo 2^32 (ties more than 2^31 insertions apart may swap) */
 	uint32_t index; /* position in the heap, HEAP_NONE when not in it */
 };
 
 struct heap {
 	struct heap_node **items;
 	uint32_t n, cap;
-	uint64_t next_seq;
+	uint32_t next_seq;
 };
 
 void heap_init(struct heap *h);
 void heap_free(struct heap *h);
 void heap_node_init(struct heap_node *node);
+/* Does a come out of a heap before b (smaller key, or the same key inserted earlier)? */
+bool heap_node_before(const struct heap_node *a, const struct heap_node *b);
 /* Insert node with key, or move it to key if it is already in the heap. */
 void heap_set(struct heap *h, struct heap_node *node, int64_t key);
 void heap_remove(struct heap *h, struct heap_node *node);

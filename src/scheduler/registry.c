@@ -1,5 +1,6 @@
 #include "scheduler/registry.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,20 +12,106 @@
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
+/* A record and the room after it for its runtime state. */
+#define REC_SIZE (sizeof(struct jobrec) + REGISTRY_RT_BYTES)
+static_assert(sizeof(struct jobrec) % _Alignof(struct jobrec) == 0, "the room after a record is aligned as it is");
+
+/* Records per block (under AddressSanitizer each record is an allocation of its own). */
+#if defined(__SANITIZE_ADDRESS__)
+#define OWN_ALLOCATIONS 1
+#else
+#define OWN_ALLOCATIONS 0
+#define REC_BLOCK 1024 /* a million jobs: 977 blocks of 176 KiB */
+struct rec_block {
+	struct rec_block *next;
+	_Alignas(struct jobrec) unsigned char recs[REC_BLOCK * REC_SIZE];
+};
+#endif
+
 struct registry {
 	struct strmap *by_name;
 	struct jobrec **slots;
 	size_t nslots, capslots, holes;
 	int holds;
 	struct graph *graph;
-	struct job_rt *(*new_rt)(void *ctx, struct jobrec *rec);
-	void (*free_rt)(void *ctx, struct job_rt *rt);
+	void (*init_rt)(void *ctx, struct jobrec *rec);
+	void (*fini_rt)(void *ctx, struct jobrec *rec);
 	void *rt_ctx;
+#if !OWN_ALLOCATIONS
+	struct rec_block *blocks;
+	size_t block_used;      /* records handed out from the first block */
+	struct jobrec **unused; /* removed records, to reuse */
+	size_t nunused, capunused;
+#endif
 };
 
 struct jobrec *registry_rec(const struct graph_node *n)
 {
 	return (struct jobrec *)((char *)(uintptr_t)n - offsetof(struct jobrec, node));
+}
+
+struct jobrec *registry_rt_rec(const struct job_rt *rt)
+{
+	return (struct jobrec *)(uintptr_t)rt - 1;
+}
+
+static void *rt_room(struct jobrec *rec)
+{
+	return rec + 1;
+}
+
+/* A zeroed record with its room. */
+static struct jobrec *rec_alloc(struct registry *reg)
+{
+	struct jobrec *rec;
+#if OWN_ALLOCATIONS
+	(void)reg;
+	rec = xmalloc(REC_SIZE);
+#else
+	if (reg->nunused > 0) {
+		rec = reg->unused[--reg->nunused];
+	} else {
+		if (reg->blocks == NULL || reg->block_used == REC_BLOCK) {
+			struct rec_block *b = xmalloc(sizeof(*b));
+			b->next = reg->blocks;
+			reg->blocks = b;
+			reg->block_used = 0;
+		}
+		rec = (struct jobrec *)(void *)&reg->blocks->recs[reg->block_used++ * REC_SIZE];
+	}
+#endif
+	memset(rec, 0, REC_SIZE);
+	return rec;
+}
+
+static void rec_release(struct registry *reg, struct jobrec *rec)
+{
+#if OWN_ALLOCATIONS
+	(void)reg;
+	free(rec);
+#else
+	if (reg->nunused == reg->capunused) {
+		reg->capunused = reg->capunused ? reg->capunused * 2 : 64;
+		reg->unused = xrealloc(reg->unused, reg->capunused * sizeof(*reg->unused));
+	}
+	reg->unused[reg->nunused++] = rec;
+#endif
+}
+
+static void rt_init(const struct registry *reg, struct jobrec *rec)
+{
+	if (reg->init_rt == NULL)
+		return;
+	memset(rt_room(rec), 0, REGISTRY_RT_BYTES);
+	rec->rt = rt_room(rec);
+	reg->init_rt(reg->rt_ctx, rec);
+}
+
+static void rt_fini(const struct registry *reg, struct jobrec *rec)
+{
+	if (rec->rt && reg->fini_rt)
+		reg->fini_rt(reg->rt_ctx, rec);
+	rec->rt = NULL;
 }
 
 static const char *node_name(const struct graph_node *n)
@@ -45,24 +132,35 @@ struct registry *registry_new(void)
 	return reg;
 }
 
-static void rec_free(const struct registry *reg, struct jobrec *rec)
+/* What a record owns (not the record). */
+static void rec_clear(const struct registry *reg, struct jobrec *rec)
 {
-	if (rec->rt && reg->free_rt)
-		reg->free_rt(reg->rt_ctx, rec->rt);
+	rt_fini(reg, rec);
 	job_free(rec->job);
-	free(rec->node.children);
-	free(rec->node.parents);
-	free(rec);
+	free(rec->node.edges);
 }
 
 void registry_free(struct registry *reg)
 {
 	if (reg == NULL)
 		return;
-	for (size_t i = 0; i < reg->nslots; i++)
-		if (reg->slots[i])
-			rec_free(reg, reg->slots[i]);
+	for (size_t i = 0; i < reg->nslots; i++) {
+		if (reg->slots[i]) {
+			rec_clear(reg, reg->slots[i]);
+#if OWN_ALLOCATIONS
+			free(reg->slots[i]);
+#endif
+		}
+	}
 	free(reg->slots);
+#if !OWN_ALLOCATIONS
+	while (reg->blocks) {
+		struct rec_block *b = reg->blocks;
+		reg->blocks = b->next;
+		free(b);
+	}
+	free(reg->unused);
+#endif
 	graph_free(reg->graph);
 	strmap_free(reg->by_name);
 	free(reg);
@@ -107,21 +205,19 @@ static void compact(struct registry *reg)
 	reg->holes = 0;
 }
 
-void registry_set_runtime(struct registry *reg, struct job_rt *(*new_rt)(void *ctx, struct jobrec *rec),
-    void (*free_rt)(void *ctx, struct job_rt *rt), void *ctx)
+void registry_set_runtime(struct registry *reg, void (*init_rt)(void *ctx, struct jobrec *rec),
+    void (*fini_rt)(void *ctx, struct jobrec *rec), void *ctx)
 {
 	/* An engine that stops takes its state with it: the next one starts from nothing. */
-	for (size_t i = 0; i < reg->nslots; i++) {
-		struct jobrec *rec = reg->slots[i];
-		if (rec == NULL)
-			continue;
-		if (rec->rt && reg->free_rt)
-			reg->free_rt(reg->rt_ctx, rec->rt);
-		rec->rt = new_rt ? new_rt(ctx, rec) : NULL;
-	}
-	reg->new_rt = new_rt;
-	reg->free_rt = free_rt;
+	for (size_t i = 0; i < reg->nslots; i++)
+		if (reg->slots[i])
+			rt_fini(reg, reg->slots[i]);
+	reg->init_rt = init_rt;
+	reg->fini_rt = fini_rt;
 	reg->rt_ctx = ctx;
+	for (size_t i = 0; i < reg->nslots; i++)
+		if (reg->slots[i])
+			rt_init(reg, reg->slots[i]);
 }
 
 struct jobrec *registry_put(struct registry *reg, struct job *job)
@@ -135,11 +231,10 @@ struct jobrec *registry_put(struct registry *reg, struct job *job)
 		strmap_put(reg->by_name, job->name, rec); /* re-key before the old name is freed */
 		job_free(old);
 	} else {
-		rec = xcalloc(1, sizeof(*rec));
+		rec = rec_alloc(reg);
 		rec->job = job;
 		graph_node_init(&rec->node);
-		if (reg->new_rt)
-			rec->rt = reg->new_rt(reg->rt_ctx, rec);
+		rt_init(reg, rec);
 		if (reg->nslots == reg->capslots) {
 			reg->capslots = reg->capslots ? reg->capslots * 2 : 1024;
 			reg->slots = xrealloc(reg->slots, reg->capslots * sizeof(*reg->slots));
@@ -162,7 +257,8 @@ void registry_remove(struct registry *reg, const char *name)
 	strmap_remove(reg->by_name, name);
 	reg->slots[rec->order] = NULL;
 	reg->holes++;
-	rec_free(reg, rec);
+	rec_clear(reg, rec);
+	rec_release(reg, rec);
 	compact(reg);
 }
 

@@ -13,13 +13,19 @@ struct job;
 struct job_rt;
 struct registry;
 
-/* One job and what the registry knows about it. */
+/* Room every record has, right after it, for the engine's runtime state of its job (struct job_rt, private to
+ * src/scheduler/engine*.c, whose engine_internal.h checks that it fits). */
+#define REGISTRY_RT_BYTES 128
+
+/* One job and what the registry knows about it. Records are allocated in blocks (one each under
+ * AddressSanitizer, so that a use after free is caught); a removed one's memory is reused for the next. */
 struct jobrec {
 	struct job *job;           /* owned */
 	struct graph_node node;    /* edges to the parents that exist and to the children (registry_rec() of each) */
 	uint32_t order;            /* slot in the creation-order listing */
-	struct job_rt *rt;         /* the engine's runtime state of the job: private to src/scheduler/engine*.c
-	                            * (engine_internal.h); made and freed through registry_set_runtime()'s hooks */
+	struct job_rt *rt;         /* the engine's runtime state of the job, in the record's room for it, NULL while
+	                            * no engine runs: private to src/scheduler/engine*.c (engine_internal.h); set up
+	                            * and cleared through registry_set_runtime()'s hooks */
 };
 
 struct registry *registry_new(void);
@@ -29,14 +35,17 @@ size_t registry_count(const struct registry *reg);
 struct jobrec *registry_get(const struct registry *reg, const char *name);
 /* The record of a graph node (of a struct jobrec's node, its parents or its children). */
 struct jobrec *registry_rec(const struct graph_node *n);
+/* The record whose runtime state rt is. */
+struct jobrec *registry_rt_rec(const struct job_rt *rt);
 /* The dependency graph's traversal state (for graph_reachable() and the like). */
 struct graph *registry_graph(struct registry *reg);
 
-/* Give every record a runtime state from new_rt (the records there are now at once, later ones as they are put),
- * freed by free_rt with its record. The runtime states the previous hooks made are freed first, so an engine that
- * stops (NULL hooks: none) leaves nothing for the next one. The engine's (engine_new(), engine_stop()). */
-void registry_set_runtime(struct registry *reg, struct job_rt *(*new_rt)(void *ctx, struct jobrec *rec),
-    void (*free_rt)(void *ctx, struct job_rt *rt), void *ctx);
+/* Give every record a runtime state: init_rt is called with rec->rt pointing at its zeroed room (for the records
+ * there are now at once, for later ones as they are put), fini_rt before it is cleared (when the record is
+ * freed, or at the next call). The previous hooks' fini_rt runs first on every record, so an engine that stops
+ * (NULL hooks: rec->rt is NULL) leaves nothing for the next one. The engine's (engine_new(), engine_stop()). */
+void registry_set_runtime(struct registry *reg, void (*init_rt)(void *ctx, struct jobrec *rec),
+    void (*fini_rt)(void *ctx, struct jobrec *rec), void *ctx);
 /* Add a job or replace the job of the same name (which keeps its place in the listing), taking ownership of
  * job, and wire its parent edges to the parents that exist. Returns its record. */
 struct jobrec *registry_put(struct registry *reg, struct job *job);

@@ -1,6 +1,7 @@
 /* The pure dependency graph: edges, cycles of every length with their message, diamonds, re-parenting,
  * reachability and fan-in rounds. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,10 +53,8 @@ static void teardown(struct fixture *f)
 {
 	for (size_t i = 0; i < f->n; i++)
 		graph_node_clear(&f->v[i].node);
-	for (size_t i = 0; i < f->n; i++) {
-		assert_null(f->v[i].node.children);
-		assert_null(f->v[i].node.parents);
-	}
+	for (size_t i = 0; i < f->n; i++)
+		assert_null(f->v[i].node.edges);
 	graph_free(f->g);
 }
 
@@ -164,10 +163,10 @@ static void edges_of(struct fixture *f, char *out)
 	for (size_t i = 0; i < f->n; i++) {
 		struct graph_node *p = &f->v[i].node;
 		for (uint32_t c = 0; c < p->nchildren; c++) {
-			const struct graph_node *ch = p->children[c];
+			const struct graph_node *ch = graph_children(p)[c];
 			bool back = false;
 			for (uint32_t j = 0; j < ch->nparents; j++)
-				back = back || ch->parents[j] == p;
+				back = back || graph_parents(ch)[j] == p;
 			assert_true(back);
 			k += (size_t)sprintf(out + k, "%s%s%s", k ? "," : "", f->v[i].name, name_of(ch));
 		}
@@ -192,7 +191,7 @@ static void test_reparenting(void **state)
 	graph_link(node(&f, 'a'), node(&f, 'c'));
 	edges_of(&f, out);
 	assert_string_equal(out, "ac,dc");
-	assert_ptr_equal(node(&f, 'c')->parents[0], node(&f, 'd')); /* in the order linked */
+	assert_ptr_equal(graph_parents(node(&f, 'c'))[0], node(&f, 'd')); /* in the order linked */
 	graph_unlink_parents(node(&f, 'c'));
 	edges_of(&f, out);
 	assert_string_equal(out, "");
@@ -217,6 +216,58 @@ static void test_unlink_all(void **state)
 	graph_unlink_all(all, 4);
 	edges_of(&f, out);
 	assert_string_equal(out, "");
+	teardown(&f);
+}
+
+/* Random links and unlinks (self-links and repeats among them) against a model: every node's parents and
+ * children, each list in the order its edges were linked. */
+static void test_edges_model(void **state)
+{
+	enum { N = 6 };
+	struct fixture f;
+	char parents[N][N], children[N][N]; /* the model's lists of node indexes, in link order */
+	uint32_t np[N] = {0}, nc[N] = {0}, seed = 12345;
+	(void)state;
+
+	build(&f, N, "");
+	for (int step = 0; step < 20000; step++) {
+		seed = seed * 1664525u + 1013904223u;
+		int a = (int)((seed >> 8) % N), b = (int)((seed >> 16) % N), at = -1;
+		bool link = (seed >> 28) % 3 != 0;
+		for (uint32_t i = 0; i < nc[a]; i++)
+			if (children[a][i] == b)
+				at = (int)i;
+		if (link) {
+			graph_link(&f.v[a].node, &f.v[b].node);
+			if (a != b && at < 0) {
+				children[a][nc[a]++] = (char)b;
+				parents[b][np[b]++] = (char)a;
+			}
+		} else {
+			graph_unlink(&f.v[a].node, &f.v[b].node);
+			if (at >= 0) {
+				memmove(&children[a][at], &children[a][at + 1], nc[a] - (uint32_t)at - 1);
+				nc[a]--;
+				for (uint32_t i = 0; i < np[b]; i++) {
+					if (parents[b][i] == a) {
+						memmove(&parents[b][i], &parents[b][i + 1], np[b] - i - 1);
+						np[b]--;
+						break;
+					}
+				}
+			}
+		}
+		for (int n = 0; n < N; n++) {
+			const struct graph_node *x = &f.v[n].node;
+			assert_int_equal(x->nparents, np[n]);
+			assert_int_equal(x->nchildren, nc[n]);
+			assert_true((x->edges == NULL) == (np[n] + nc[n] == 0));
+			for (uint32_t i = 0; i < np[n]; i++)
+				assert_ptr_equal(graph_parents(x)[i], &f.v[(int)parents[n][i]].node);
+			for (uint32_t i = 0; i < nc[n]; i++)
+				assert_ptr_equal(graph_children(x)[i], &f.v[(int)children[n][i]].node);
+		}
+	}
 	teardown(&f);
 }
 
@@ -303,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_reachable),
 		cmocka_unit_test(test_reparenting),
 		cmocka_unit_test(test_unlink_all),
+		cmocka_unit_test(test_edges_model),
 		cmocka_unit_test(test_rounds),
 		cmocka_unit_test(test_round_keep_tells),
 	};

@@ -31,13 +31,12 @@ static void test_model(void **state)
 	/* Popping yields keys in order, ties in insertion order, and every node still in the heap. */
 	uint32_t count = h.n, popped = 0;
 	int64_t last = INT64_MIN;
-	uint64_t last_seq = 0;
-	struct heap_node *n;
+	struct heap_node *n, *prev = NULL;
 	while ((n = heap_pop(&h)) != NULL) {
-		assert_true(n->key > last || (n->key == last && n->seq > last_seq));
+		assert_true(n->key > last || (n->key == last && heap_node_before(prev, n)));
 		assert_int_equal(n->index, HEAP_NONE);
 		last = n->key;
-		last_seq = n->seq;
+		prev = n;
 		popped++;
 	}
 	assert_int_equal(popped, count);
@@ -63,11 +62,31 @@ static void test_ties_fifo(void **state)
 	heap_free(&h);
 }
 
+/* Ties stay in insertion order when the sequence wraps around. */
+static void test_ties_fifo_across_wrap(void **state)
+{
+	struct heap_node n[4];
+	struct heap h;
+
+	(void)state;
+	heap_init(&h);
+	h.next_seq = UINT32_MAX - 1;
+	for (int i = 0; i < 4; i++) {
+		heap_node_init(&n[i]);
+		heap_set(&h, &n[i], 7);
+	}
+	assert_int_equal(n[2].seq, 0);
+	for (int i = 0; i < 4; i++)
+		assert_ptr_equal(heap_pop(&h), &n[i]);
+	heap_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_ties_fifo),
+		cmocka_unit_test(test_ties_fifo_across_wrap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* The registry's dependency edges: parents checks (unknown, self, cycles), listing order, relinking. */
+/* The registry's dependency edges: parents checks (unknown, self, cycles), listing order, relinking; the runtime
+ * states' room and hooks, and records reused after removals. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -126,12 +127,75 @@ static void test_deep_chain(void **state)
 	registry_free(reg);
 }
 
+/* What the hooks saw: each record's runtime room starts zeroed and belongs to it alone. */
+struct hooks_seen {
+	size_t inits, finis;
+	size_t live;
+};
+
+static void hook_init(void *ctx, struct jobrec *rec)
+{
+	struct hooks_seen *h = ctx;
+	unsigned char *room = (unsigned char *)rec->rt;
+	assert_non_null(rec->rt);
+	assert_ptr_equal(registry_rt_rec(rec->rt), rec);
+	for (size_t i = 0; i < REGISTRY_RT_BYTES; i++)
+		assert_int_equal(room[i], 0);
+	memset(room, 0xa5, REGISTRY_RT_BYTES); /* a record's next use must find it zeroed again */
+	h->inits++;
+	h->live++;
+}
+
+static void hook_fini(void *ctx, struct jobrec *rec)
+{
+	struct hooks_seen *h = ctx;
+	assert_non_null(rec->rt);
+	h->finis++;
+	h->live--;
+}
+
+static void test_runtime_room(void **state)
+{
+	struct registry *reg = registry_new();
+	struct hooks_seen h = {0};
+	char name[32];
+	(void)state;
+
+	for (int i = 0; i < 1500; i++) { /* more than a block of records */
+		snprintf(name, sizeof(name), "j%d", i);
+		(void)registry_put(reg, make(name, ""));
+	}
+	registry_set_runtime(reg, hook_init, hook_fini, &h);
+	assert_int_equal(h.inits, 1500);
+	for (int i = 0; i < 1500; i += 2) {
+		snprintf(name, sizeof(name), "j%d", i);
+		registry_remove(reg, name);
+	}
+	assert_int_equal(h.finis, 750);
+	for (int i = 0; i < 1000; i++) { /* 750 of them reuse removed records */
+		snprintf(name, sizeof(name), "k%d", i);
+		struct jobrec *rec = registry_put(reg, make(name, ""));
+		assert_string_equal(rec->job->name, name);
+		assert_ptr_equal(registry_rt_rec(rec->rt), rec);
+	}
+	assert_int_equal(h.live, 1750);
+	assert_int_equal(registry_count(reg), 1750);
+	registry_set_runtime(reg, NULL, NULL, NULL);
+	assert_int_equal(h.live, 0);
+	assert_null(registry_get(reg, "k3")->rt);
+	registry_set_runtime(reg, hook_init, hook_fini, &h);
+	assert_int_equal(h.live, 1750);
+	registry_free(reg);
+	assert_int_equal(h.live, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parent_checks),
 		cmocka_unit_test(test_edges_and_order),
 		cmocka_unit_test(test_deep_chain),
+		cmocka_unit_test(test_runtime_room),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

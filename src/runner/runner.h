@@ -14,7 +14,7 @@
  * engine may call the runner from its callbacks). An end that comes while no listener is attached is kept, and
  * the next runner_reconcile() reports it.
  *
- * Epochs. Every start carries the leader's epoch (standalone: 1; DESIGN.md, "epochs and leases"): a runner
+ * Epochs. Every start carries the leader's epoch (standalone: kept in the store and raised at every start; DESIGN.md, "epochs and leases"): a runner
  * refuses a start or a reconciliation whose epoch is lower than the highest it has seen, so a deposed leader
  * cannot start anything once its successor has spoken.
  *

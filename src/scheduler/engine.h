@@ -40,7 +40,7 @@ struct engine_config {
 	int64_t kill_grace_ms;       /* SIGTERM to SIGKILL */
 	size_t log_cap;              /* bytes kept at the head and at the tail of each output stream */
 	struct clock *clock;         /* the time it decides by, and its timers (borrowed; clock_uv, or simulated) */
-	uint64_t epoch;              /* the leader's epoch, carried by every start (standalone: 1) */
+	uint64_t epoch;              /* the leader's epoch, carried by every start (state_raise_epoch) */
 	struct runner *runner;       /* runs the tasks (borrowed; the engine listens to it from engine_start() to
 	                              * engine_stop()) */
 	struct history *history;     /* ended runs (the state's history: state_end_run records them), pruned

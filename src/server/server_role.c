@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "control/control.h"
 #include "scheduler/engine.h"
+#include "state/state.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -14,6 +15,10 @@ struct server_role {
 	struct server_role_config cfg;
 	struct engine *engine;   /* while leading */
 	uint64_t epoch;
+	bool taking;             /* the commit that raises the stored epoch is in flight */
+	bool wanted;             /* the role is still wanted when it completes (not stepped down meanwhile) */
+	uint64_t taken;          /* the epoch it raised the store to */
+	int elect_rc;            /* what the election came to, 1 while taking */
 };
 
 struct server_role *server_role_new(const struct server_role_config *cfg)
@@ -33,13 +38,12 @@ void server_role_free(struct server_role *r)
 	free(r);
 }
 
-int server_role_elect(struct server_role *r, uint64_t epoch)
+/* Lead with epoch: the engine resumes from the store. */
+static int lead(struct server_role *r, uint64_t epoch)
 {
 	struct engine_config ecfg = r->cfg.engine;
 	int rc;
 
-	if (r->engine)
-		return -EALREADY;
 	ecfg.epoch = epoch;
 	r->engine = engine_new(r->cfg.reg, r->cfg.state, r->cfg.zones, &ecfg);
 	if ((rc = engine_start(r->engine)) < 0) {
@@ -57,8 +61,45 @@ int server_role_elect(struct server_role *r, uint64_t epoch)
 	return 0;
 }
 
+static void epoch_taken(void *ctx, int status)
+{
+	struct server_role *r = ctx;
+
+	r->taking = false;
+	if (status < 0) {
+		log_warnx_kv(LOG_FIELDS(.event = "role.elect_failed"), "could not take the scheduling role: the store "
+		    "could not record its epoch (%s)", state_errmsg(r->cfg.state));
+		r->elect_rc = status;
+	} else if (!r->wanted) {
+		log_info("the scheduling role was given up while its epoch %" PRIu64 " was being recorded", r->taken);
+		r->elect_rc = -ECANCELED;
+	} else {
+		r->elect_rc = lead(r, r->taken);
+	}
+}
+
+int server_role_elect(struct server_role *r, uint64_t at_least)
+{
+	struct state_txn *t;
+	int rc;
+
+	if (r->engine || r->taking)
+		return -EALREADY;
+	if ((rc = state_begin(r->cfg.state, &t)) < 0 || (rc = state_raise_epoch(t, at_least, &r->taken)) < 0) {
+		state_abort(t);
+		log_warnx_kv(LOG_FIELDS(.event = "role.elect_failed"), "could not take the scheduling role: %s",
+		    rc == -EBUSY ? "the store is busy" : state_errmsg(r->cfg.state));
+		return rc;
+	}
+	r->taking = r->wanted = true;
+	r->elect_rc = 1;
+	state_commit(t, epoch_taken, r);
+	return r->elect_rc > 0 ? 0 : r->elect_rc; /* 0 while the commit is in flight: it leads once it completes */
+}
+
 void server_role_step_down(struct server_role *r)
 {
+	r->wanted = false;
 	if (r->engine == NULL)
 		return;
 	r->cfg.api->follower = true;

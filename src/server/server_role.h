@@ -3,8 +3,9 @@
  * while nobody led is recorded as it ended) and starts firing, and control's commands reach it. Stepped down, it
  * has no engine: nothing is dispatched from that moment, running tasks are left alone (they go on under the
  * runner, whose ends are kept for the next leader's reconciliation), the leader-only routes answer 503 and
- * control's commands fail with -EAGAIN. Standalone, the server is elected at start-up (epoch 1); SIGUSR1 makes it
- * step down and SIGUSR2 elects it again, with the next epoch (server.c); ZooKeeper's election will call the same
+ * control's commands fail with -EAGAIN. Standalone, the server is elected at start-up (the stored epoch raised by one:
+ * every server process leads with a new epoch); SIGUSR1 makes it step down and SIGUSR2 elects it again, with the
+ * next epoch (server.c); ZooKeeper's election will call the same
  * two functions (issue 13).
  *
  * Today the registry is not reloaded on election: standalone it is what the store holds already (control keeps
@@ -38,10 +39,13 @@ struct server_role_config {
 struct server_role *server_role_new(const struct server_role_config *cfg);
 /* Steps down first. NULL is fine. */
 void server_role_free(struct server_role *r);
-/* Take the scheduling role with epoch (higher than any earlier one: the runner refuses starts of a lower one).
- * 0, -EALREADY when leading, or the engine's error (it could not resume from the store: still not leading). */
-int server_role_elect(struct server_role *r, uint64_t epoch) __attribute__((warn_unused_result));
-/* Give the role up at once (nothing if not leading). */
+/* Take the scheduling role with the next epoch: the stored one is raised to max(stored + 1, at_least)
+ * (state_raise_epoch), so it is higher than any earlier leader's, across restarts too (the runners refuse starts
+ * of a lower one), and the engine resumes from the store once that commit completes. 0 (leading, or the commit is
+ * in flight and it leads when it completes), -EALREADY when leading or taking it, or the store's or the engine's
+ * error (still not leading). */
+int server_role_elect(struct server_role *r, uint64_t at_least) __attribute__((warn_unused_result));
+/* Give the role up at once (nothing if not leading; an election whose epoch is being recorded does not lead). */
 void server_role_step_down(struct server_role *r);
 bool server_role_leading(const struct server_role *r);
 /* The epoch of the current or the last election, 0 before the first. */

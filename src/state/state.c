@@ -109,6 +109,13 @@ int state_round_clear(struct state_txn *t, const char *child, const char *parent
 	return t->state->ops->round_clear(t, child, parent);
 }
 
+int state_raise_epoch(struct state_txn *t, uint64_t at_least, uint64_t *out)
+{
+	if (at_least == 0 || at_least > INT64_MAX)
+		return -EINVAL; /* refused before the backend sees it: t stays usable */
+	return t->state->ops->raise_epoch(t, at_least, out);
+}
+
 int state_load_jobs(struct state *s, state_job_fn fn, void *ctx)
 {
 	return s->ops->load_jobs(s, fn, ctx);

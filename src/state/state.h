@@ -86,6 +86,7 @@ struct state_ops {
 	int (*end_run)(struct state_txn *t, struct run_record *r);
 	int (*round_put)(struct state_txn *t, const char *child, const char *parent, const char *task_id);
 	int (*round_clear)(struct state_txn *t, const char *child, const char *parent);
+	int (*raise_epoch)(struct state_txn *t, uint64_t at_least, uint64_t *out);
 	int (*load_jobs)(struct state *s, state_job_fn fn, void *ctx);
 	int (*load_progress)(struct state *s, state_progress_fn fn, void *ctx);
 	int (*load_open_runs)(struct state *s, state_run_fn fn, void *ctx);
@@ -142,6 +143,12 @@ int state_round_put(struct state_txn *t, const char *child, const char *parent, 
     __attribute__((warn_unused_result));
 /* Forget one parent's entry (the edge is gone) or, with parent NULL, the child's whole round. */
 int state_round_clear(struct state_txn *t, const char *child, const char *parent) __attribute__((warn_unused_result));
+
+/* Take the leader's epoch (DESIGN.md, "epochs and leases"): the stored epoch becomes max(stored + 1, at_least)
+ * (at_least when none is stored yet), and *out says which; it holds once t commits. 1 <= at_least <= INT64_MAX
+ * (else -EINVAL, and t stays usable); -EOVERFLOW once it is INT64_MAX. Every election raises it (standalone: every start of the server), so every leader's epoch is
+ * higher than all before it, across restarts too. */
+int state_raise_epoch(struct state_txn *t, uint64_t at_least, uint64_t *out) __attribute__((warn_unused_result));
 
 /* The reads: fn is called for each item (borrowed for the call); a non-zero return stops the walk and is
  * returned. Otherwise 0 or a negative errno. */

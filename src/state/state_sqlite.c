@@ -114,6 +114,11 @@ static int sq_round_clear(struct state_txn *t, const char *child, const char *pa
 	return wrote(t, store_round_clear(of_txn(t)->store, child, parent));
 }
 
+static int sq_raise_epoch(struct state_txn *t, uint64_t at_least, uint64_t *out)
+{
+	return wrote(t, store_raise_epoch(of_txn(t)->store, at_least, out));
+}
+
 static int sq_load_jobs(struct state *s, state_job_fn fn, void *ctx)
 {
 	return store_load_jobs(of(s)->store, fn, ctx);
@@ -174,6 +179,7 @@ static const struct state_ops sqlite_ops = {
 	.end_run = sq_put_run, /* the same row, now final: the history's */
 	.round_put = sq_round_put,
 	.round_clear = sq_round_clear,
+	.raise_epoch = sq_raise_epoch,
 	.load_jobs = sq_load_jobs,
 	.load_progress = sq_load_progress,
 	.load_open_runs = sq_load_open_runs,

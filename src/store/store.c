@@ -98,6 +98,10 @@ static const char *const migrations[] = {
 	"ALTER TABLE job_state ADD COLUMN last_success_ms INTEGER;"
 	"ALTER TABLE job_state ADD COLUMN last_error_ms INTEGER;"
 	"ALTER TABLE job_state ADD COLUMN disabled INTEGER",
+	/* the leader's epoch (state_raise_epoch): one row */
+	"CREATE TABLE leader ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  epoch INTEGER NOT NULL)",
 };
 
 #define STMT_CACHE 32
@@ -515,4 +519,46 @@ int store_load_progress(struct store *s, int (*fn)(void *ctx, const char *name, 
 		out = -EIO;
 	sqlite3_reset(st);
 	return out;
+}
+
+static const char sql_get_epoch[] = "SELECT epoch FROM leader WHERE id = 1";
+static const char sql_raise_epoch[] = "INSERT INTO leader(id, epoch) VALUES(1, ?1) ON CONFLICT(id) DO UPDATE SET "
+				      "epoch = max(epoch + 1, excluded.epoch) RETURNING epoch";
+
+/* Step a statement that returns at most one integer into *out (untouched when none); 0 or store_failed's. */
+static int step_one_int(struct store *s, sqlite3_stmt *st, int64_t *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st); /* a write completes at its last step */
+	}
+	rc = rc == SQLITE_DONE ? 0 : store_failed(s);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_raise_epoch(struct store *s, uint64_t at_least, uint64_t *out)
+{
+	sqlite3_stmt *st = store_stmt(s, sql_get_epoch);
+	int64_t stored = 0, epoch = 0;
+	int rc;
+
+	if (at_least == 0 || at_least > INT64_MAX) {
+		if (st)
+			sqlite3_reset(st);
+		return -EINVAL;
+	}
+	if (st == NULL || (rc = step_one_int(s, st, &stored)) < 0)
+		return st == NULL ? -EIO : rc;
+	if (stored == INT64_MAX)
+		return -EOVERFLOW;
+	if ((st = store_stmt(s, sql_raise_epoch)) == NULL)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)at_least);
+	if ((rc = step_one_int(s, st, &epoch)) < 0)
+		return rc;
+	*out = (uint64_t)epoch;
+	return 0;
 }

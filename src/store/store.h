@@ -42,6 +42,10 @@ int store_put_outcome(struct store *s, const char *name, const struct state_outc
 int store_load_progress(struct store *s, int (*fn)(void *ctx, const char *name, const struct state_progress *p),
     void *ctx) __attribute__((warn_unused_result));
 
+/* Raise the leader's epoch to max(stored + 1, at_least) (at_least when none is stored; 1 <= at_least <= INT64_MAX,
+ * else -EINVAL; -EOVERFLOW when it is INT64_MAX already), in the transaction being made; *out: the new epoch. */
+int store_raise_epoch(struct store *s, uint64_t at_least, uint64_t *out) __attribute__((warn_unused_result));
+
 /* The store's SQLite connection, for the history's SQLite backend (history/history_sqlite.h), which shares it:
  * what the history writes inside a store transaction commits or rolls back with it. */
 struct sqlite3 *store_connection(struct store *s);

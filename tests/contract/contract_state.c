@@ -155,6 +155,67 @@ static void test_state_outcome(void **state)
 	    "n p=9 100@1 R/2024-01-01T00:00:00Z/PT1M o=12/3/2 1700000000000 1700000500000|");
 }
 
+/* Raise the epoch in a transaction of its own: the epoch it returned once the commit completed. */
+static uint64_t raise_epoch(struct fixture *f, uint64_t at_least)
+{
+	struct state_txn *t = ct_begin(f);
+	uint64_t epoch = 0;
+
+	assert_int_equal(state_raise_epoch(t, at_least, &epoch), 0);
+	assert_int_equal(ct_commit(f, t), 0);
+	return epoch;
+}
+
+/* The leader's epoch: the first raise stores at_least, each later one max(stored + 1, at_least), so every epoch
+ * is higher than all before it; two raises in one transaction count twice; an aborted transaction or a failed
+ * commit raises nothing; 0 and values past INT64_MAX are refused without dooming the transaction. */
+static void test_state_epoch(void **state)
+{
+	static const struct {
+		uint64_t at_least, want;
+	} rows[] = {{1, 1}, {1, 2}, {1, 3}, {10, 10}, {5, 11}, {11, 12}, {100, 100}, {(uint64_t)INT64_MAX - 1,
+	    (uint64_t)INT64_MAX - 1}, {1, (uint64_t)INT64_MAX}};
+	struct fixture *f = *state;
+	struct state_txn *t;
+	uint64_t a = 0, b = 0;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) - 2; i++)
+		assert_int_equal(raise_epoch(f, rows[i].at_least), rows[i].want);
+	t = ct_begin(f);
+	assert_int_equal(state_raise_epoch(t, 1, &a), 0);
+	assert_int_equal(state_raise_epoch(t, 1, &b), 0);
+	assert_int_equal(ct_commit(f, t), 0);
+	assert_int_equal(a, 101);
+	assert_int_equal(b, 102);
+	t = ct_begin(f);
+	assert_int_equal(state_raise_epoch(t, 500, &a), 0);
+	state_abort(t);
+	ct_settle(f);
+	t = ct_begin(f);
+	assert_int_equal(state_raise_epoch(t, 600, &a), 0);
+	f->b->fail_next_write(f->fx);
+	assert_true(ct_commit(f, t) < 0);
+	ct_assert_fail_message(f, state_errmsg(f->s));
+	t = ct_begin(f);
+	assert_int_equal(state_raise_epoch(t, 0, &a), -EINVAL);
+	assert_int_equal(state_raise_epoch(t, (uint64_t)INT64_MAX + 1, &a), -EINVAL);
+	assert_int_equal(state_raise_epoch(t, 1, &a), 0);
+	assert_int_equal(ct_commit(f, t), 0);
+	assert_int_equal(a, 103);
+	for (size_t i = sizeof(rows) / sizeof(rows[0]) - 2; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(raise_epoch(f, rows[i].at_least), rows[i].want);
+	/* none past INT64_MAX: the write (or, for a backend that holds its writes, its commit) fails */
+	t = ct_begin(f);
+	if ((rc = state_raise_epoch(t, 1, &a)) == 0) {
+		assert_true(ct_commit(f, t) < 0);
+	} else {
+		assert_int_equal(rc, -EOVERFLOW);
+		state_abort(t);
+		ct_settle(f);
+	}
+}
+
 /* Putting a job forgets its progress's schedule (the definition's holds again) and keeps the rest of its progress
  * and its outcome; in one transaction, a progress written after the job keeps its schedule, one written before
  * does not. */
@@ -230,6 +291,7 @@ int contract_state_run(const struct contract_backend *b)
 		CT_TEST(test_state_outcome),
 		CT_TEST(test_state_put_job_forgets_schedule),
 		CT_TEST(test_state_delete_job),
+		CT_TEST(test_state_epoch),
 		CT_TEST(test_state_claim_taken),
 		CT_TEST(test_state_claim_skipped),
 		CT_TEST(test_state_statuses_refused),

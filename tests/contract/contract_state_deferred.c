@@ -13,7 +13,7 @@
 #include "util/xmalloc.h"
 
 enum write_kind { W_PUT_JOB, W_DELETE_JOB, W_PROGRESS, W_OUTCOME, W_CLAIM, W_PUT_RUN, W_END_RUN, W_ROUND_PUT,
-	W_ROUND_CLEAR };
+	W_ROUND_CLEAR, W_EPOCH };
 
 /* One write, kept until settle: its kind and copies of its arguments. */
 struct held_write {
@@ -22,6 +22,8 @@ struct held_write {
 	struct state_progress progress; /* W_PROGRESS; its schedule is arg[1] */
 	struct state_outcome outcome;   /* W_OUTCOME */
 	struct run_record run;          /* W_CLAIM, W_PUT_RUN, W_END_RUN */
+	uint64_t at_least;              /* W_EPOCH: the new epoch goes to *epoch_out at settle */
+	uint64_t *epoch_out;
 };
 
 struct held_txn {
@@ -108,6 +110,8 @@ static int replay(struct state_txn *t, struct held_write *w)
 		return state_round_put(t, w->arg[0], w->arg[1], w->arg[2]);
 	case W_ROUND_CLEAR:
 		return state_round_clear(t, w->arg[0], w->arg[1]);
+	case W_EPOCH:
+		return state_raise_epoch(t, w->at_least, w->epoch_out);
 	}
 	return -EINVAL;
 }
@@ -257,6 +261,14 @@ static int hs_round_clear(struct state_txn *t, const char *child, const char *pa
 	return 0;
 }
 
+static int hs_raise_epoch(struct state_txn *t, uint64_t at_least, uint64_t *out)
+{
+	struct held_write *w = hold(t, W_EPOCH, NULL, NULL, NULL);
+	w->at_least = at_least;
+	w->epoch_out = out;
+	return 0;
+}
+
 /* The reads are the inner backend's: what was settled. */
 static int hs_load_jobs(struct state *s, state_job_fn fn, void *ctx)
 {
@@ -321,6 +333,7 @@ static const struct state_ops held_ops = {
 	.end_run = hs_end_run,
 	.round_put = hs_round_put,
 	.round_clear = hs_round_clear,
+	.raise_epoch = hs_raise_epoch,
 	.load_jobs = hs_load_jobs,
 	.load_progress = hs_load_progress,
 	.load_open_runs = hs_load_open_runs,

@@ -4,7 +4,8 @@ epoch. Stepped down, nothing is dispatched (a job due every second gets no new r
 alone (a task the test releases finishes on its own, its run still open in the store), changes answer 503 while
 reads work, and GET /leader names no leader. Elected again, the engine reconciles: the task that ended while
 nobody led is recorded as it ended (succeeded, not lost), the slots that came due meanwhile are accounted for,
-and scheduling and changes resume."""
+and scheduling and changes resume. The epoch is kept in the store: each start of the server leads with the next
+one, after a kill -9 too."""
 
 import os
 import signal
@@ -27,6 +28,10 @@ class Role(GnomonTestCase):
 
     def wait_log(self, text):
         wait_until(lambda: text in self.server.log(), 20, interval=0.05, what="%r in the server's log" % text)
+
+    def wait_current_log(self, text):
+        wait_until(lambda: text in self.server.current_log(), 20, interval=0.05,
+                   what="%r in the log of the server's last start" % text)
 
     def test_step_down_and_elect_again(self):
         tmp = self.server.root
@@ -77,6 +82,12 @@ class Role(GnomonTestCase):
         # a second step-down is as clean as the first
         self.server.proc.send_signal(signal.SIGUSR1)
         self.wait_log("stepped down from the scheduling (epoch 2)")
+        # the epoch is kept in the store: every start of the server leads with a higher one
+        self.server.restart()
+        self.wait_current_log("leading the scheduling (epoch 3)")
+        self.server.kill9()
+        self.server.start()
+        self.wait_current_log("leading the scheduling (epoch 4)")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@
 #include "util/xmalloc.h"
 
 enum op_kind { OP_PUT_JOB, OP_DELETE_JOB, OP_PROGRESS, OP_OUTCOME, OP_CLAIM, OP_PUT_RUN, OP_END_RUN, OP_ROUND_PUT,
-	OP_ROUND_CLEAR };
+	OP_ROUND_CLEAR, OP_EPOCH };
 
 /* One write held until its transaction commits. */
 struct op {
@@ -21,6 +21,8 @@ struct op {
 	struct state_progress progress; /* its schedule is c */
 	struct state_outcome outcome;
 	struct run_record rec;
+	uint64_t at_least;  /* OP_EPOCH: the new epoch goes to *epoch_out when it is applied */
+	uint64_t *epoch_out;
 	struct op *next;
 };
 
@@ -122,6 +124,7 @@ static int apply(struct sim_state *q, struct sim_txn *x)
 		case OP_END_RUN: rc = state_end_run(t, &op->rec); break;
 		case OP_ROUND_PUT: rc = state_round_put(t, op->a, op->b, op->c); break;
 		case OP_ROUND_CLEAR: rc = state_round_clear(t, op->a, op->b); break;
+		case OP_EPOCH: rc = state_raise_epoch(t, op->at_least, op->epoch_out); break;
 		}
 		if (rc == -EEXIST)
 			rc = 0; /* a claim that lost its race: not written, as in the real backend */
@@ -259,6 +262,14 @@ static int ss_round_clear(struct state_txn *t, const char *child, const char *pa
 	return 0;
 }
 
+static int ss_raise_epoch(struct state_txn *t, uint64_t at_least, uint64_t *out)
+{
+	struct op *op = add(t, OP_EPOCH, NULL, NULL, NULL);
+	op->at_least = at_least;
+	op->epoch_out = out; /* set when the commit is applied, before its done */
+	return 0;
+}
+
 /* The reads see what was committed: the inner backend's. */
 static int ss_load_jobs(struct state *s, state_job_fn fn, void *ctx)
 {
@@ -314,6 +325,7 @@ static const struct state_ops sim_ops = {
 	.end_run = ss_end_run,
 	.round_put = ss_round_put,
 	.round_clear = ss_round_clear,
+	.raise_epoch = ss_raise_epoch,
 	.load_jobs = ss_load_jobs,
 	.load_progress = ss_load_progress,
 	.load_open_runs = ss_load_open_runs,

@@ -14,7 +14,8 @@
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
-enum write_kind { W_PUT_JOB, W_DELETE_JOB, W_PROGRESS, W_OUTCOME, W_CLAIM, W_UPSERT, W_ROUND_PUT, W_ROUND_CLEAR };
+enum write_kind { W_PUT_JOB, W_DELETE_JOB, W_PROGRESS, W_OUTCOME, W_CLAIM, W_UPSERT, W_ROUND_PUT, W_ROUND_CLEAR,
+	W_EPOCH };
 
 /* One write of a transaction, with copies of what it was given. */
 struct write {
@@ -24,6 +25,7 @@ struct write {
 	struct state_outcome o;
 	struct run_record r;
 	int64_t id; /* the run's, given when the write was made */
+	uint64_t epoch; /* W_EPOCH: the epoch it stores */
 };
 
 struct mem_txn {
@@ -31,6 +33,7 @@ struct mem_txn {
 	struct write *w;
 	size_t n, cap;
 	struct strmap *runs; /* task ids written so far (keys in the writes' records), for the claims */
+	uint64_t epoch;      /* the epoch its writes raised it to, 0: none */
 };
 
 struct mem_state {
@@ -83,6 +86,7 @@ static void txn_clear(struct mem_txn *t)
 		run_record_clear(&t->w[i].r);
 	}
 	t->n = 0;
+	t->epoch = 0;
 	strmap_free(t->runs);
 	t->runs = NULL;
 }
@@ -212,6 +216,20 @@ static int ms_round_clear(struct state_txn *t, const char *child, const char *pa
 	struct write *w = add(txn_of(t), W_ROUND_CLEAR);
 	w->a = xstrdup(child);
 	w->b = dup_or_null(parent);
+	return 0;
+}
+
+static int ms_raise_epoch(struct state_txn *t, uint64_t at_least, uint64_t *out)
+{
+	struct mem_txn *x = txn_of(t);
+	uint64_t stored = x->epoch ? x->epoch : store_of(t)->epoch;
+	struct write *w;
+
+	if (stored == INT64_MAX)
+		return -EOVERFLOW;
+	w = add(x, W_EPOCH);
+	w->epoch = stored == 0 ? at_least : (stored + 1 > at_least ? stored + 1 : at_least);
+	x->epoch = *out = w->epoch;
 	return 0;
 }
 
@@ -353,6 +371,9 @@ static void apply(struct mem_store *m, const struct write *w)
 	case W_ROUND_CLEAR:
 		apply_round_clear(m, w);
 		break;
+	case W_EPOCH:
+		m->epoch = w->epoch;
+		break;
 	}
 }
 
@@ -386,6 +407,7 @@ static const struct state_ops mem_ops = {
 	.end_run = ms_put_run, /* the same run, now final: the history's */
 	.round_put = ms_round_put,
 	.round_clear = ms_round_clear,
+	.raise_epoch = ms_raise_epoch,
 	.load_jobs = mem_state_load_jobs,
 	.load_progress = mem_state_load_progress,
 	.load_open_runs = mem_state_load_open_runs,

@@ -84,6 +84,7 @@ struct mem_store {
 	struct mem_set jobs, progress, rounds, runs, job_runs;
 	struct mem_list classes[MEM_CLASSES];
 	int64_t next_seq, next_id;
+	uint64_t epoch; /* the leader's, 0: none yet */
 	bool fail_next;
 	struct mem_txn *txn; /* the state's open transaction: a history record joins it */
 	char error[128];

@@ -9,6 +9,8 @@ Usage: tests/fuzz/run.py --bin-dir build/tests/fuzz [--seconds 25] [--target fuz
 - fuzz_http: seeds are the requests of http.seeds (Python escapes), each with a few body caps and piece seeds;
   http.dict helps.
 - fuzz_job: seeds are the jobs of job.seeds; job.dict helps.
+- fuzz_executor: seeds are a spec, a result text, a .pid file and a stream of frames of the executor protocol
+  (src/exec/executor_proto.h), made here.
 The corpus lives in <bin-dir>/corpus/<target>/ and is kept between runs (a long run makes later short ones
 better); a crashing input goes to <bin-dir>/artifacts/. Prints each target's executions and exits non-zero when
 a target finds a crash, a leak, a timeout or a broken invariant.
@@ -26,7 +28,7 @@ TZDIR = os.environ.get("TZDIR") or "/usr/share/zoneinfo"
 TZIF_SEEDS = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Africa/Casablanca", "Asia/Gaza",
               "Pacific/Apia", "Antarctica/Troll", "Europe/Dublin", "Asia/Kolkata", "UTC", "EST5EDT",
               "America/Santiago", "Pacific/Chatham", "America/Nuuk", "America/Sao_Paulo", "Pacific/Kiritimati"]
-MAX_LEN = {"fuzz_schedule": 512, "fuzz_tzif": 8192, "fuzz_http": 4096, "fuzz_job": 4096}
+MAX_LEN = {"fuzz_schedule": 512, "fuzz_tzif": 8192, "fuzz_http": 4096, "fuzz_job": 4096, "fuzz_executor": 4096}
 DICT = {"fuzz_schedule": "schedule.dict", "fuzz_http": "http.dict", "fuzz_job": "job.dict"}
 
 
@@ -76,12 +78,37 @@ def seed_job(corpus):
         write_seed(corpus, "seed-%03d" % i, line.encode())
 
 
+def seed_executor(corpus):
+    def records(*kv):
+        return b"".join(k.encode() + b"\0" + v.encode() + b"\0" for k, v in kv)
+
+    def frame(kind, payload, stream=0):
+        return bytes([ord(kind), stream, 0, 0]) + len(payload).to_bytes(4, "little") + payload
+
+    result = ("exit_code -1\nterm_signal 9\ncore_dumped 0\ntimed_out 1\nkilled 0\nstart_ms 1700000000000\n"
+              "end_ms 1700000000300\nduration_us 300123\nstdout_bytes 200000\nstdout_omitted 68928\n"
+              "stderr_bytes 0\nstderr_omitted 0\nio_error 0\nuser_cpu_us 1200\nsystem_cpu_us 800\n"
+              "max_rss_kib 3100\ntask_pid 4242\n")
+    write_seed(corpus, "seed-spec", records(
+        ("prog", "/bin/sh"), ("arg", "sh"), ("arg", "-c"), ("arg", "echo hi"), ("env", "PATH=/usr/bin:/bin"),
+        ("env", "A="), ("cwd", "/tmp"), ("out", "/tmp/o"), ("err", "/tmp/e"), ("lazy", "0"), ("cap_head", "100"),
+        ("cap_tail", "65536"), ("deadline_ms", "200"), ("grace_ms", "0"), ("drain_ms", "2000"),
+        ("journal", "/tmp/j")))
+    write_seed(corpus, "seed-spec-small", records(("prog", "/bin/true"), ("arg", "true"), ("journal", "j")))
+    write_seed(corpus, "seed-result", result.encode())
+    write_seed(corpus, "seed-pid", b"31337 123456789 31338 1700000000999\n")
+    write_seed(corpus, "seed-frames", frame("S", b"4242 1700000000000") + frame("O", b"hello\n") +
+               frame("O", b"oops\n", 1) + frame("O", b"") + frame("E", result.encode()))
+    write_seed(corpus, "seed-failed", frame("F", b"2 cannot run 'nope': No such file or directory"))
+
+
 def run(target, bin_dir, seconds):
     corpus = os.path.join(bin_dir, "corpus", target)
     artifacts = os.path.join(bin_dir, "artifacts") + os.sep
     os.makedirs(corpus, exist_ok=True)
     os.makedirs(artifacts, exist_ok=True)
-    {"fuzz_schedule": seed_schedule, "fuzz_tzif": seed_tzif, "fuzz_http": seed_http, "fuzz_job": seed_job}[target](corpus)
+    {"fuzz_schedule": seed_schedule, "fuzz_tzif": seed_tzif, "fuzz_http": seed_http, "fuzz_job": seed_job,
+     "fuzz_executor": seed_executor}[target](corpus)
     cmd = [os.path.join(bin_dir, target), "-max_total_time=%d" % seconds, "-timeout=10", "-rss_limit_mb=2048",
            "-max_len=%d" % MAX_LEN[target], "-artifact_prefix=" + artifacts, "-print_final_stats=1"]
     if target in DICT:

@@ -24,6 +24,7 @@
 #include "exec/exec.h"
 #include "exec/exec_env.h"
 #include "util/buf.h"
+#include "sys_assert.h"
 
 #define WATCHDOG_MS 20000
 
@@ -66,48 +67,6 @@ static void on_watchdog(uv_timer_t *h)
 {
 	struct run *r = h->data;
 	r->fired = true;
-}
-
-/* Read a whole file; the caller frees it. */
-static char *slurp(const char *path, size_t *len)
-{
-	struct buf b;
-	char chunk[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	buf_init(&b, 0);
-	assert_int_equal(buf_append(&b, "", 0), 0);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		assert_int_equal(buf_append(&b, chunk, (size_t)n), 0);
-	close(fd);
-	return buf_steal(&b, len);
-}
-
-static void assert_file(const char *path, const char *want, size_t wantlen)
-{
-	size_t len;
-	char *got = slurp(path, &len);
-	assert_int_equal(len, wantlen);
-	assert_memory_equal(got, want, wantlen);
-	free(got);
-}
-
-static void assert_absent(const char *path)
-{
-	struct stat st;
-	assert_int_equal(stat(path, &st), -1);
-	assert_int_equal(errno, ENOENT);
-}
-
-/* Write a file with the given contents. */
-static void put_file(const char *path, const char *data)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
-	close(fd);
 }
 
 /* A spec with the test's files, callbacks and environment. */
@@ -269,6 +228,7 @@ static void assert_capped(const char *path, const struct buf *all, size_t head, 
 	size_t len, kept = head + tail;
 	char *got = slurp(path, &len);
 
+	assert_non_null(got);
 	if (all->len <= kept) {
 		assert_int_equal(len, all->len);
 		assert_memory_equal(got, all->data, all->len);
@@ -379,18 +339,6 @@ static void test_deadline(void **state)
 	assert_true(r.res.duration_us >= 250000);
 	assert_true(r.res.duration_us < 5000000LL);
 	run_free(&r);
-}
-
-/* Reap the group's orphans (this process is their subreaper) and check that nothing of the group is left. */
-static void assert_group_gone(pid_t pgid)
-{
-	uint64_t until = uv_hrtime() + 10 * 1000000000ull;
-
-	while (waitpid(-pgid, NULL, WNOHANG) >= 0 && uv_hrtime() < until)
-		usleep(1000);
-	assert_int_equal(errno, ECHILD);
-	assert_int_equal(kill(-pgid, 0), -1);
-	assert_int_equal(errno, ESRCH);
 }
 
 static bool said_ready(const struct run *r)

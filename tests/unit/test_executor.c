@@ -1,0 +1,1011 @@
+/* gnomon-executor for real (its path comes from CMake as GNOMON_EXECUTOR): the spec on its stdin, the frames
+ * on its events pipe, its exit status, the task's files and the journal in a temporary directory. Every wait is
+ * for an event (a frame, the pipe's end, the executor's exit) under a generous watchdog; on a failure the
+ * teardown kills what is left. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec/executor_proto.h"
+#include "util/buf.h"
+#include "sys_assert.h"
+
+#ifndef GNOMON_EXECUTOR
+#error "GNOMON_EXECUTOR: the path of gnomon-executor, from tests/CMakeLists.txt"
+#endif
+
+#define WATCHDOG_MS 20000
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define BYTES(s) s, sizeof(s) - 1
+
+extern char **environ;
+
+/* One executor run, as the server would see it. */
+struct ex {
+	pid_t pid;            /* the executor */
+	int events;           /* the events pipe's read end; -1 once closed */
+	struct executor_reader reader;
+	struct buf types;     /* the type of every frame, in order */
+	struct buf out[2];    /* the 'O' payloads of each stream */
+	struct buf ended;     /* the 'E' payload */
+	pid_t task_pid;       /* from 'S' */
+	int64_t start_ms;
+	int f_errno;          /* from 'F' */
+	char f_msg[512];
+	int status;           /* the executor's wait status, once it exited */
+	bool exited;
+};
+
+static char dir[PATH_MAX];
+static char out_path[2][PATH_MAX + 16], journal[PATH_MAX + 16];
+static struct ex *current; /* killed by the teardown if a test fails midway */
+static bool start_ignoring; /* start the executor with SIGCHLD, SIGTERM, SIGUSR1 and SIGINT ignored */
+
+static char s_sh[] = "sh", s_c[] = "-c", s_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+static char *sh_argv[] = {s_sh, s_c, NULL, NULL};
+static char *env_default[] = {s_path, NULL};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A spec that runs cmd with sh -c, with the test's files and journal. */
+static void spec_shell(struct executor_spec *s, const char *cmd)
+{
+	executor_spec_init(s);
+	sh_argv[2] = (char *)(uintptr_t)cmd;
+	s->prog = "/bin/sh";
+	s->argv = sh_argv;
+	s->envp = env_default;
+	s->out_path[0] = out_path[0];
+	s->out_path[1] = out_path[1];
+	s->journal = journal;
+}
+
+/* Start the executor and hand it raw spec bytes. */
+static void ex_start_raw(struct ex *x, const char *spec, size_t len)
+{
+	posix_spawn_file_actions_t fa;
+	int in[2], ev[2], rc;
+	char *argv[] = {(char *)(uintptr_t)GNOMON_EXECUTOR, NULL};
+	static const int ignored[] = {SIGCHLD, SIGTERM, SIGUSR1, SIGINT};
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old[COUNT(ignored)];
+
+	memset(x, 0, sizeof(*x));
+	executor_reader_init(&x->reader);
+	buf_init(&x->types, 0);
+	buf_init(&x->out[0], 0);
+	buf_init(&x->out[1], 0);
+	buf_init(&x->ended, 0);
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(ev, O_CLOEXEC), 0);
+	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+	assert_int_equal(posix_spawn_file_actions_adddup2(&fa, in[0], 0), 0);
+	assert_int_equal(posix_spawn_file_actions_adddup2(&fa, ev[1], 1), 0);
+	/* start_ignoring: the executor inherits these signals ignored (no child of this process can end meanwhile) */
+	for (size_t i = 0; start_ignoring && i < COUNT(ignored); i++)
+		sigaction(ignored[i], &ign, &old[i]);
+	rc = posix_spawn(&x->pid, GNOMON_EXECUTOR, &fa, NULL, argv, environ);
+	for (size_t i = 0; start_ignoring && i < COUNT(ignored); i++)
+		sigaction(ignored[i], &old[i], NULL);
+	assert_int_equal(rc, 0);
+	posix_spawn_file_actions_destroy(&fa);
+	current = x;
+	close(in[0]);
+	close(ev[1]);
+	x->events = ev[0];
+	while (len > 0) {
+		ssize_t n = write(in[1], spec, len);
+		assert_true(n > 0);
+		spec += n;
+		len -= (size_t)n;
+	}
+	close(in[1]);
+}
+
+static void ex_start(struct ex *x, const struct executor_spec *spec)
+{
+	struct buf b;
+	char err[256];
+
+	buf_init(&b, 0);
+	if (executor_spec_encode(spec, &b, err, sizeof(err)) != 0)
+		fail_msg("encode: %s", err);
+	ex_start_raw(x, b.data, b.len);
+	buf_free(&b);
+}
+
+static void on_frame(struct ex *x, const struct executor_frame *f)
+{
+	char c = (char)f->h.type;
+
+	assert_int_equal(buf_append(&x->types, &c, 1), 0);
+	switch (f->h.type) {
+	case EXECUTOR_FRAME_STARTED:
+		assert_int_equal(executor_started_parse(f->payload, f->h.len, &x->task_pid, &x->start_ms), 0);
+		break;
+	case EXECUTOR_FRAME_FAILED:
+		assert_int_equal(
+		    executor_failed_parse(f->payload, f->h.len, &x->f_errno, x->f_msg, sizeof(x->f_msg)), 0);
+		break;
+	case EXECUTOR_FRAME_OUTPUT:
+		assert_true(f->h.len > 0);
+		assert_int_equal(buf_append(&x->out[f->h.stream], f->payload, f->h.len), 0);
+		break;
+	case EXECUTOR_FRAME_ENDED:
+		assert_int_equal(buf_append(&x->ended, f->payload, f->h.len), 0);
+		break;
+	}
+}
+
+/* Read the events pipe for at most ms; false once it is at its end (or closed). */
+static bool ex_pump(struct ex *x, int ms)
+{
+	struct pollfd p = {x->events, POLLIN, 0};
+	struct executor_frame f;
+	char chunk[70000], err[128];
+	const char *data = chunk;
+	size_t len;
+	ssize_t n;
+	int rc;
+
+	if (x->events < 0)
+		return false;
+	if (poll(&p, 1, ms) <= 0)
+		return true;
+	n = read(x->events, chunk, sizeof(chunk));
+	if (n < 0 && errno == EINTR)
+		return true;
+	assert_true(n >= 0);
+	if (n == 0) {
+		assert_false(executor_reader_partial(&x->reader));
+		close(x->events);
+		x->events = -1;
+		return false;
+	}
+	len = (size_t)n;
+	while ((rc = executor_reader_feed(&x->reader, &data, &len, &f, err, sizeof(err))) == 1)
+		on_frame(x, &f);
+	if (rc < 0)
+		fail_msg("%s", err);
+	return true;
+}
+
+/* Kill what a run left (the executor and the task's group) and reap the executor. */
+static void ex_kill(struct ex *x)
+{
+	if (x->task_pid > 0)
+		kill(-x->task_pid, SIGKILL);
+	if (!x->exited && x->pid > 0) {
+		kill(x->pid, SIGKILL);
+		waitpid(x->pid, NULL, 0);
+		x->exited = true;
+	}
+}
+
+/* Read frames until cond holds; fail (after killing the run) past the watchdog or at the pipe's end. */
+static void ex_until(struct ex *x, bool (*cond)(const struct ex *x))
+{
+	uint64_t until = now_ms() + WATCHDOG_MS;
+
+	while (!cond(x)) {
+		if (now_ms() > until || !ex_pump(x, 100)) {
+			ex_kill(x);
+			fail_msg("the awaited frame did not come (frames so far: '%s')",
+			    x->types.data ? x->types.data : "");
+		}
+	}
+}
+
+static bool started(const struct ex *x)
+{
+	return x->task_pid > 0;
+}
+
+static bool said_ready(const struct ex *x)
+{
+	return x->out[0].data && strstr(x->out[0].data, "ready");
+}
+
+/* Read every frame to the pipe's end, then wait for the executor's exit; returns its exit status. */
+static int ex_wait(struct ex *x)
+{
+	uint64_t until = now_ms() + WATCHDOG_MS;
+	int pidfd = (int)syscall(SYS_pidfd_open, x->pid, 0);
+
+	assert_true(pidfd >= 0);
+	while (ex_pump(x, 100) && now_ms() < until)
+		;
+	while (now_ms() < until) {
+		struct pollfd p = {pidfd, POLLIN, 0};
+		if (poll(&p, 1, 100) == 1)
+			break;
+	}
+	close(pidfd);
+	if (waitpid(x->pid, &x->status, WNOHANG) != x->pid) {
+		ex_kill(x);
+		fail_msg("the executor did not exit within %d ms", WATCHDOG_MS);
+	}
+	x->exited = true;
+	current = NULL;
+	if (!WIFEXITED(x->status))
+		fail_msg("the executor ended by signal %d", WTERMSIG(x->status));
+	return WEXITSTATUS(x->status);
+}
+
+static void ex_free(struct ex *x)
+{
+	if (x->events >= 0)
+		close(x->events);
+	executor_reader_free(&x->reader);
+	buf_free(&x->types);
+	buf_free(&x->out[0]);
+	buf_free(&x->out[1]);
+	buf_free(&x->ended);
+}
+
+/* "<journal>.<suffix>" */
+static const char *jpath(const char *suffix)
+{
+	static char p[PATH_MAX + 32];
+
+	snprintf(p, sizeof(p), "%s.%s", journal, suffix);
+	return p;
+}
+
+static void assert_no_journal(void)
+{
+	assert_absent(jpath("pid"));
+	assert_absent(jpath("pid.tmp"));
+	assert_absent(jpath("result"));
+	assert_absent(jpath("result.tmp"));
+}
+
+/* Run a spec to its end: the executor exits 0 after 'S', 'O'... and 'E'; P.result is the 'E' payload. */
+static void run_spec(struct ex *x, const struct executor_spec *spec, struct executor_result *res)
+{
+	char err[128] = "", *text;
+	size_t len;
+
+	ex_start(x, spec);
+	assert_int_equal(ex_wait(x), 0);
+	assert_true(x->types.len >= 2);
+	assert_int_equal(x->types.data[0], 'S');
+	assert_int_equal(x->types.data[x->types.len - 1], 'E');
+	assert_int_equal(strspn(x->types.data + 1, "O"), x->types.len - 2);
+	text = slurp(jpath("result"), &len);
+	assert_non_null(text);
+	assert_int_equal(len, x->ended.len);
+	assert_memory_equal(text, x->ended.data, len);
+	free(text);
+	assert_absent(jpath("result.tmp"));
+	if (executor_result_parse(x->ended.data, x->ended.len, res, err, sizeof(err)) != 0)
+		fail_msg("result: %s", err);
+	assert_int_equal(res->task_pid, x->task_pid);
+	assert_int_equal(res->start_ms, x->start_ms);
+	assert_true(res->end_ms >= res->start_ms);
+	assert_true(res->duration_us >= 0);
+}
+
+static void run_shell(struct ex *x, const char *cmd, struct executor_result *res)
+{
+	struct executor_spec spec;
+
+	spec_shell(&spec, cmd);
+	run_spec(x, &spec, res);
+}
+
+/* Exit codes and signals, as the server's exec reports them. */
+static void test_exit_status(void **state)
+{
+	static const struct {
+		const char *cmd;
+		int code, sig;
+	} rows[] = {
+		{"exit 0", 0, 0},
+		{"exit 3", 3, 0},
+		{"exit 255", 255, 0},
+		{"kill -SEGV $$", -1, SIGSEGV},
+		{"kill -TERM $$", -1, SIGTERM},
+		{"kill -KILL $$", -1, SIGKILL},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < COUNT(rows); i++) {
+		struct executor_result res;
+		struct ex x;
+
+		run_shell(&x, rows[i].cmd, &res);
+		assert_int_equal(res.exit_code, rows[i].code);
+		assert_int_equal(res.term_signal, rows[i].sig);
+		assert_false(res.timed_out || res.killed);
+		assert_int_equal(res.io_error, 0);
+		assert_true(res.start_ms > 1600000000000);
+		assert_true(res.max_rss_kib > 0 && res.user_cpu_us >= 0 && res.system_cpu_us >= 0);
+		assert_int_equal(res.stdout_bytes + res.stderr_bytes, 0);
+		ex_free(&x);
+	}
+}
+
+/* What `seq 1 n` writes, in a buffer to free. */
+static void seq_output(struct buf *all, int n)
+{
+	buf_init(all, 0);
+	for (int i = 1; i <= n; i++)
+		assert_int_equal(buf_printf(all, "%d\n", i), 0);
+}
+
+/* What exec_capture writes: the head, the marker when bytes were dropped, the tail. */
+static void expect_capped(struct buf *want, const struct buf *all, size_t head, size_t tail)
+{
+	buf_init(want, 0);
+	assert_int_equal(buf_append(want, "", 0), 0);
+	if (all->len <= head + tail) {
+		assert_int_equal(buf_append(want, all->data, all->len), 0);
+		return;
+	}
+	assert_int_equal(buf_append(want, all->data, head), 0);
+	assert_int_equal(buf_printf(want, "\n[gnomon: %zu bytes omitted]\n", all->len - head - tail), 0);
+	assert_int_equal(buf_append(want, all->data + all->len - tail, tail), 0);
+}
+
+/* Both streams into capped files, counted; the 'O' frames carry everything the task wrote, with its stream. */
+static void test_output_capture(void **state)
+{
+	static const struct {
+		size_t head, tail;
+	} caps[] = {{100, 50}, {0, 7}, {9, 0}, {65536, 65536}, {1, 100000}};
+	struct buf all;
+	(void)state;
+
+	seq_output(&all, 2000);
+	for (size_t i = 0; i < COUNT(caps); i++) {
+		struct executor_spec spec;
+		struct executor_result res;
+		struct buf want;
+		size_t kept;
+		struct ex x;
+
+		spec_shell(&spec, "seq 1 2000; seq 1 2000 >&2");
+		spec.cap_head = caps[i].head;
+		spec.cap_tail = caps[i].tail;
+		run_spec(&x, &spec, &res);
+		assert_int_equal(res.exit_code, 0);
+		expect_capped(&want, &all, caps[i].head, caps[i].tail);
+		assert_file(out_path[0], want.data, want.len);
+		assert_file(out_path[1], want.data, want.len);
+		assert_int_equal(res.stdout_bytes, all.len);
+		assert_int_equal(res.stderr_bytes, all.len);
+		kept = caps[i].head + caps[i].tail;
+		assert_int_equal(res.stdout_omitted, all.len > kept ? all.len - kept : 0);
+		assert_int_equal(res.stderr_omitted, res.stdout_omitted);
+		/* 9 KiB of output cannot fill the pipe to this reader: no frame was dropped */
+		for (int s = 0; s < 2; s++) {
+			assert_int_equal(x.out[s].len, all.len);
+			assert_memory_equal(x.out[s].data, all.data, all.len);
+		}
+		buf_free(&want);
+		ex_free(&x);
+	}
+	buf_free(&all);
+}
+
+/* A megabyte through the default caps, and a discarded stream still counted and forwarded. */
+static void test_output_large(void **state)
+{
+	struct executor_spec spec;
+	struct executor_result res;
+	struct buf all, want;
+	struct ex x;
+	(void)state;
+
+	seq_output(&all, 150000);
+	spec_shell(&spec, "seq 1 150000");
+	spec.out_path[1] = NULL;
+	run_spec(&x, &spec, &res);
+	expect_capped(&want, &all, 65536, 65536);
+	assert_file(out_path[0], want.data, want.len);
+	assert_int_equal(res.stdout_bytes, all.len);
+	assert_int_equal(res.stdout_omitted, all.len - 131072);
+	assert_true(x.out[0].len <= all.len); /* frames may be dropped when this reader lags */
+	buf_free(&want);
+	ex_free(&x);
+
+	unlink(out_path[0]);
+	spec_shell(&spec, "seq 1 150000; echo e >&2");
+	spec.out_path[0] = NULL;
+	run_spec(&x, &spec, &res);
+	assert_absent(out_path[0]);
+	assert_int_equal(res.stdout_bytes, all.len);
+	assert_int_equal(res.stdout_omitted, all.len - 131072);
+	assert_file(out_path[1], "e\n", 2);
+	ex_free(&x);
+	buf_free(&all);
+}
+
+/* A server that does not read: the executor does not wait for it. 'O' frames that do not fit are dropped whole
+ * (every one read later is a piece of the output, the stream of frames stays well-formed), the files get
+ * everything, and 'E' waits for the reader. */
+static void test_events_backpressure(void **state)
+{
+	struct executor_spec spec;
+	struct executor_result res;
+	struct buf all, want;
+	struct stat st;
+	uint64_t until = now_ms() + WATCHDOG_MS;
+	char err[128];
+	size_t pos = 0;
+	struct ex x;
+	(void)state;
+
+	seq_output(&all, 150000);
+	spec_shell(&spec, "seq 1 150000");
+	ex_start(&x, &spec);
+	/* not a byte read until the result is journaled: the task and the capture ran to their end meanwhile */
+	while (stat(jpath("result"), &st) < 0 && now_ms() < until)
+		usleep(10000);
+	assert_int_equal(ex_wait(&x), 0);
+	assert_true(x.types.len >= 2);
+	assert_int_equal(x.types.data[0], 'S');
+	assert_int_equal(x.types.data[x.types.len - 1], 'E');
+	assert_int_equal(executor_result_parse(x.ended.data, x.ended.len, &res, err, sizeof(err)), 0);
+	assert_int_equal(res.stdout_bytes, all.len);
+	assert_true(x.out[0].len < all.len); /* a 64 KiB pipe cannot have held a megabyte */
+	expect_capped(&want, &all, 65536, 65536);
+	assert_file(out_path[0], want.data, want.len);
+	/* what was forwarded is the output with whole chunks left out: its lines come in order */
+	for (char *line = strtok(x.out[0].data, "\n"); line; line = strtok(NULL, "\n")) {
+		char *at = strstr(all.data + pos, line);
+		assert_non_null(at);
+		pos = (size_t)(at - all.data) + strlen(line);
+	}
+	buf_free(&want);
+	buf_free(&all);
+	ex_free(&x);
+}
+
+/* Lazy files: a silent stream leaves no file, not even a stale one; eager ones are both created. */
+static void test_lazy_files(void **state)
+{
+	struct executor_spec spec;
+	struct executor_result res;
+	struct ex x;
+	(void)state;
+
+	put_file(out_path[0], "stale\n");
+	put_file(out_path[1], "stale\n");
+	run_shell(&x, "echo to-stderr >&2", &res);
+	assert_absent(out_path[0]);
+	assert_file(out_path[1], "to-stderr\n", 10);
+	assert_int_equal(res.stdout_bytes, 0);
+	assert_int_equal(res.stderr_bytes, 10);
+	assert_string_equal(x.types.data, "SOE");
+	ex_free(&x);
+
+	put_file(out_path[0], "stale\n");
+	spec_shell(&spec, "true");
+	spec.lazy = false;
+	run_spec(&x, &spec, &res);
+	assert_file(out_path[0], "", 0);
+	assert_file(out_path[1], "", 0);
+	assert_string_equal(x.types.data, "SE");
+	ex_free(&x);
+}
+
+/* The .pid journal file names the live executor (with its start time) and the task, which is its child, in a
+ * process group of its own, in a session the executor leads. */
+static void test_pid_file(void **state)
+{
+	struct executor_spec spec;
+	struct executor_pidfile pf;
+	struct executor_result res;
+	char *text, stat[1024], err[128];
+	uint64_t start;
+	size_t len;
+	int ppid, pgrp, session;
+	struct ex x;
+	FILE *f;
+	(void)state;
+
+	spec_shell(&spec, "echo ready; exec sleep 30");
+	ex_start(&x, &spec);
+	ex_until(&x, said_ready);
+	text = slurp(jpath("pid"), &len);
+	assert_non_null(text);
+	assert_int_equal(executor_pidfile_parse(text, len, &pf), 0);
+	free(text);
+	assert_absent(jpath("pid.tmp"));
+	assert_int_equal(pf.executor_pid, x.pid);
+	assert_int_equal(pf.task_pid, x.task_pid);
+	assert_int_equal(pf.start_ms, x.start_ms);
+	assert_int_equal(executor_proc_start_time(x.pid, &start), 0);
+	assert_int_equal(pf.executor_start, start);
+	snprintf(stat, sizeof(stat), "/proc/%d/stat", (int)x.task_pid);
+	f = fopen(stat, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%*d (%*[^)]) %*c %d %d %d", &ppid, &pgrp, &session), 3);
+	fclose(f);
+	assert_int_equal(ppid, x.pid);
+	assert_int_equal(pgrp, x.task_pid);
+	assert_int_equal(session, x.pid);
+	assert_absent(jpath("result"));
+
+	assert_int_equal(kill(x.pid, SIGUSR1), 0);
+	assert_int_equal(ex_wait(&x), 0);
+	assert_int_equal(executor_result_parse(x.ended.data, x.ended.len, &res, err, sizeof(err)), 0);
+	assert_true(res.killed);
+	ex_free(&x);
+}
+
+/* The deadline: timed_out, SIGTERM to the group. */
+static void test_deadline(void **state)
+{
+	struct executor_spec spec;
+	struct executor_result res;
+	struct ex x;
+	(void)state;
+
+	spec_shell(&spec, "exec sleep 30");
+	spec.deadline_ms = 200;
+	spec.grace_ms = 100;
+	run_spec(&x, &spec, &res);
+	assert_true(res.timed_out);
+	assert_false(res.killed);
+	assert_int_equal(res.exit_code, -1);
+	assert_int_equal(res.term_signal, SIGTERM);
+	ex_free(&x);
+
+	/* a task that ignores SIGTERM gets SIGKILL once the grace has passed */
+	spec_shell(&spec, "trap '' TERM; sleep 30");
+	spec.deadline_ms = 200;
+	spec.grace_ms = 100;
+	run_spec(&x, &spec, &res);
+	assert_true(res.timed_out);
+	assert_int_equal(res.term_signal, SIGKILL);
+	ex_free(&x);
+}
+
+/* SIGTERM and SIGUSR1 to the executor: the task is killed, with the grace or at once, and the result says so. */
+static void test_kill_signals(void **state)
+{
+	static const struct {
+		const char *cmd;
+		int sig, sends;
+		uint64_t grace_ms;
+		int want_sig;
+	} rows[] = {
+		{"echo ready; exec sleep 30", SIGTERM, 1, 60000, SIGTERM},          /* honours SIGTERM */
+		{"trap '' TERM; echo ready; sleep 30; echo survived", SIGTERM, 1, 300, SIGKILL}, /* after the grace */
+		{"trap '' TERM; echo ready; sleep 30; echo survived", SIGUSR1, 1, 60000, SIGKILL}, /* at once */
+	};
+	(void)state;
+
+	for (size_t i = 0; i < COUNT(rows); i++) {
+		struct executor_spec spec;
+		struct executor_result res;
+		char err[128];
+		struct ex x;
+
+		spec_shell(&spec, rows[i].cmd);
+		spec.grace_ms = rows[i].grace_ms;
+		ex_start(&x, &spec);
+		ex_until(&x, said_ready);
+		for (int k = 0; k < rows[i].sends; k++)
+			assert_int_equal(kill(x.pid, rows[i].sig), 0);
+		assert_int_equal(ex_wait(&x), 0);
+		assert_int_equal(executor_result_parse(x.ended.data, x.ended.len, &res, err, sizeof(err)), 0);
+		assert_true(res.killed);
+		assert_false(res.timed_out);
+		assert_int_equal(res.exit_code, -1);
+		assert_int_equal(res.term_signal, rows[i].want_sig);
+		assert_null(strstr(x.out[0].data, "survived"));
+		assert_group_gone(x.task_pid);
+		ex_free(&x);
+	}
+}
+
+/* SIGTERM again and again does not put off the SIGKILL: the grace runs from the first one. */
+static void test_sigterm_repeated(void **state)
+{
+	struct executor_spec spec;
+	struct executor_result res;
+	char err[128];
+	uint64_t until;
+	bool ended = false;
+	int pidfd;
+	struct ex x;
+	(void)state;
+
+	spec_shell(&spec, "trap '' TERM; echo ready; sleep 30");
+	spec.grace_ms = 300;
+	ex_start(&x, &spec);
+	ex_until(&x, said_ready);
+	pidfd = (int)syscall(SYS_pidfd_open, x.pid, 0);
+	assert_true(pidfd >= 0);
+	/* a SIGTERM every 50 ms: were each one to restart the grace, the task would outlive the watchdog */
+	for (until = now_ms() + WATCHDOG_MS; now_ms() < until;) {
+		struct pollfd p = {pidfd, POLLIN, 0};
+		assert_int_equal(kill(x.pid, SIGTERM), 0);
+		if ((ended = poll(&p, 1, 50) == 1))
+			break;
+	}
+	close(pidfd);
+	assert_true(ended); /* while the SIGTERMs kept coming */
+	assert_int_equal(ex_wait(&x), 0);
+	assert_int_equal(executor_result_parse(x.ended.data, x.ended.len, &res, err, sizeof(err)), 0);
+	assert_true(res.killed);
+	assert_int_equal(res.term_signal, SIGKILL);
+	ex_free(&x);
+}
+
+/* When the leader exits, what is left of its group is killed: no process of the task outlives it. */
+static void test_group_killed(void **state)
+{
+	struct executor_result res;
+	pid_t bg;
+	struct ex x;
+	(void)state;
+
+	run_shell(&x, "sleep 30 & echo $!", &res);
+	assert_int_equal(res.exit_code, 0);
+	bg = (pid_t)atoi(x.out[0].data);
+	assert_true(bg > 0);
+	assert_group_gone(x.task_pid);
+	assert_int_equal(kill(bg, 0), -1);
+	assert_int_equal(errno, ESRCH);
+	ex_free(&x);
+}
+
+/* Dispositions inherited from whoever started the executor do not matter: an ignored SIGCHLD would have the
+ * kernel reap the task before its status is read, ignored SIGTERM and SIGUSR1 would not reach the signalfd. */
+static void test_inherited_dispositions(void **state)
+{
+	static const int sigs[] = {SIGTERM, SIGUSR1};
+	struct executor_result res;
+	char err[128];
+	struct ex x;
+	(void)state;
+
+	start_ignoring = true;
+	run_shell(&x, "exit 5", &res);
+	assert_int_equal(res.exit_code, 5);
+	assert_true(res.max_rss_kib > 0);
+	ex_free(&x);
+	for (size_t i = 0; i < COUNT(sigs); i++) {
+		struct executor_spec spec;
+		spec_shell(&spec, "echo ready; exec sleep 30");
+		ex_start(&x, &spec);
+		ex_until(&x, said_ready);
+		assert_int_equal(kill(x.pid, sigs[i]), 0);
+		assert_int_equal(ex_wait(&x), 0);
+		assert_int_equal(executor_result_parse(x.ended.data, x.ended.len, &res, err, sizeof(err)), 0);
+		assert_true(res.killed);
+		assert_int_equal(res.term_signal, sigs[i] == SIGTERM ? SIGTERM : SIGKILL);
+		ex_free(&x);
+	}
+	start_ignoring = false;
+}
+
+/* SIGINT and SIGHUP (a terminal's signals) are ignored: the task runs on to its own end. */
+static void test_ignored_signals(void **state)
+{
+	struct executor_spec spec;
+	struct executor_result res;
+	char err[128];
+	struct ex x;
+	char go[PATH_MAX + 8];
+	(void)state;
+
+	snprintf(go, sizeof(go), "%s/go", dir);
+	spec_shell(&spec, "echo ready; while [ ! -e go ]; do sleep 0.01; done; exit 4");
+	spec.cwd = dir;
+	ex_start(&x, &spec);
+	ex_until(&x, said_ready);
+	assert_int_equal(kill(x.pid, SIGINT), 0);
+	assert_int_equal(kill(x.pid, SIGHUP), 0);
+	assert_int_equal(kill(x.pid, SIGPIPE), 0);
+	put_file(go, ""); /* after the signals: a signal is delivered before kill() returns to its sender */
+	assert_int_equal(ex_wait(&x), 0);
+	assert_int_equal(executor_result_parse(x.ended.data, x.ended.len, &res, err, sizeof(err)), 0);
+	assert_int_equal(res.exit_code, 4);
+	assert_false(res.killed);
+	unlink(go);
+	ex_free(&x);
+}
+
+/* A process that left the group (setsid) holds the pipes: the executor still ends, drain_ms after the leader,
+ * with what was written until then, and leaves that process alone. */
+static void test_escaped_process(void **state)
+{
+	struct executor_spec spec;
+	struct executor_result res;
+	char path[PATH_MAX + 16];
+	pid_t escaped;
+	struct ex x;
+	(void)state;
+
+	/* the leader ends only once the other process has left its group (else the group's SIGKILL may catch it) */
+	spec_shell(&spec, "setsid sh -c 'echo $$ > escaped; exec sleep 30' & "
+			  "while [ ! -s escaped ]; do sleep 0.01; done; cat escaped");
+	spec.cwd = dir;
+	spec.drain_ms = 300;
+	run_spec(&x, &spec, &res);
+	assert_int_equal(res.exit_code, 0);
+	escaped = (pid_t)atoi(x.out[0].data);
+	assert_true(escaped > 0);
+	assert_int_equal(kill(escaped, 0), 0); /* still alive: this test's to clean up (its subreaper) */
+	assert_int_equal(kill(escaped, SIGKILL), 0);
+	assert_int_equal(waitpid(escaped, NULL, 0), escaped);
+	assert_file(out_path[0], x.out[0].data, x.out[0].len);
+	assert_int_equal(res.stdout_bytes, x.out[0].len);
+	snprintf(path, sizeof(path), "%s/escaped", dir);
+	unlink(path);
+	ex_free(&x);
+}
+
+/* The server is gone (the events pipe's read end closed after 'S'): the executor carries on, captures the
+ * output and journals the result. */
+static void test_server_gone(void **state)
+{
+	struct executor_spec spec;
+	struct executor_result res;
+	struct buf all;
+	char *text, err[128], go[PATH_MAX + 8];
+	size_t len;
+	struct ex x;
+	(void)state;
+
+	seq_output(&all, 30000);
+	snprintf(go, sizeof(go), "%s/go", dir);
+	spec_shell(&spec, "while [ ! -e go ]; do sleep 0.01; done; seq 1 30000; exit 7");
+	spec.cwd = dir;
+	spec.cap_head = spec.cap_tail = 1 << 20;
+	ex_start(&x, &spec);
+	ex_until(&x, started);
+	close(x.events);
+	x.events = -1;
+	put_file(go, ""); /* the task writes only now: the executor meets EPIPE */
+	assert_int_equal(ex_wait(&x), 0);
+	text = slurp(jpath("result"), &len);
+	assert_non_null(text);
+	assert_int_equal(executor_result_parse(text, len, &res, err, sizeof(err)), 0);
+	free(text);
+	assert_int_equal(res.exit_code, 7);
+	assert_int_equal(res.task_pid, x.task_pid);
+	assert_int_equal(res.stdout_bytes, all.len);
+	assert_file(out_path[0], all.data, all.len);
+	unlink(go);
+	buf_free(&all);
+	ex_free(&x);
+}
+
+/* A bad spec: an 'F' frame with EINVAL and the decoder's message, exit 2, no journal. */
+static void test_bad_spec(void **state)
+{
+	static const struct {
+		const char *data;
+		size_t len;
+		const char *msg;
+	} rows[] = {
+		{BYTES("prog\0/bin/true\0arg\0true\0colour\0blue\0"), "spec: unknown key 'colour'"},
+		{BYTES(""), "spec: missing 'prog'"},
+		{BYTES("prog\0/bin/true"), "spec: truncated record 'prog': its value has no end"},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < COUNT(rows); i++) {
+		struct buf spec;
+		struct ex x;
+
+		buf_init(&spec, 0);
+		assert_int_equal(buf_append(&spec, rows[i].data, rows[i].len), 0);
+		if (i == 0) { /* with this test's journal, to see that none is written */
+			assert_int_equal(buf_append(&spec, "journal\0", 8), 0);
+			assert_int_equal(buf_append(&spec, journal, strlen(journal) + 1), 0);
+		}
+		ex_start_raw(&x, spec.data, spec.len);
+		buf_free(&spec);
+		assert_int_equal(ex_wait(&x), 2);
+		assert_string_equal(x.types.data, "F");
+		assert_int_equal(x.f_errno, EINVAL);
+		assert_string_equal(x.f_msg, rows[i].msg);
+		assert_no_journal();
+		ex_free(&x);
+	}
+}
+
+/* The task cannot start: an 'F' frame with the errno and exec's message, exit 3, no journal, no files. The same
+ * when P.pid cannot be written: the task, started, is killed then. */
+static void test_spawn_failure(void **state)
+{
+	static char s_nope[] = "nope", s_file[] = "file";
+	static char *argv_nope[] = {s_nope, NULL}, *argv_file[] = {s_file, NULL};
+	static const struct {
+		const char *prog, *cwd, *out, *journal;
+		char **argv;
+		int err;
+		const char *msg;
+	} rows[] = {
+		{"/nonexistent/nope", NULL, NULL, NULL, argv_nope, ENOENT, "cannot run 'nope': No such file or directory"},
+		{"/etc/passwd", NULL, NULL, NULL, argv_file, EACCES, "cannot run 'file': Permission denied"},
+		{"/bin/true", "/nonexistent-dir", NULL, NULL, argv_file, ENOENT,
+		    "cannot run 'file': working directory '/nonexistent-dir': No such file or directory"},
+		{"/bin/true", NULL, "/nonexistent-dir/out", NULL, argv_file, ENOENT,
+		    "stdout file '/nonexistent-dir/out': No such file or directory"},
+		{"/bin/true", NULL, NULL, "/nonexistent-dir/j", argv_file, ENOENT,
+		    "journal '/nonexistent-dir/j.pid': No such file or directory"},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < COUNT(rows); i++) {
+		struct executor_spec spec;
+		struct ex x;
+
+		spec_shell(&spec, "");
+		spec.prog = rows[i].prog;
+		spec.argv = rows[i].argv;
+		spec.cwd = rows[i].cwd;
+		if (rows[i].out) {
+			spec.lazy = false;
+			spec.out_path[0] = rows[i].out;
+		}
+		if (rows[i].journal)
+			spec.journal = rows[i].journal;
+		ex_start(&x, &spec);
+		assert_int_equal(ex_wait(&x), 3);
+		assert_string_equal(x.types.data, "F");
+		assert_int_equal(x.f_errno, rows[i].err);
+		assert_string_equal(x.f_msg, rows[i].msg);
+		assert_no_journal();
+		assert_absent(out_path[1]);
+		ex_free(&x);
+	}
+}
+
+/* Run argv with the given environment and return its stdout (the caller frees it). */
+static char *run_argv(const char *prog, char **argv, char **envp, const char *cwd)
+{
+	struct executor_spec spec;
+	struct executor_result res;
+	struct ex x;
+	char *out;
+
+	spec_shell(&spec, "");
+	spec.prog = prog;
+	spec.argv = argv;
+	spec.envp = envp;
+	spec.cwd = cwd;
+	run_spec(&x, &spec, &res);
+	assert_int_equal(res.exit_code, 0);
+	assert_int_equal(x.out[0].len, res.stdout_bytes);
+	out = buf_steal(&x.out[0], NULL);
+	ex_free(&x);
+	return out;
+}
+
+/* The task's environment is exactly the spec's (none of the executor's), its argv and working directory too,
+ * and it starts with no signal blocked or ignored although the executor blocks and ignores some. */
+static void test_task_state(void **state)
+{
+	static char s_env[] = "env", s_a[] = "A=1", s_b[] = "B=two words", s_e[] = "EMPTY=", s_pwd[] = "pwd",
+		    s_grep[] = "grep", s_re[] = "-E", s_pat[] = "^Sig(Blk|Ign)", s_status[] = "/proc/self/status",
+		    s_printf[] = "printf", s_fmt[] = "[%s]", s_sp[] = "a b", s_nl[] = "", s_x[] = "x";
+	static char *argv_env[] = {s_env, NULL}, *env3[] = {s_a, s_b, s_e, NULL}, *env0[] = {NULL};
+	static char *argv_pwd[] = {s_pwd, NULL}, *argv_grep[] = {s_grep, s_re, s_pat, s_status, NULL};
+	static char *argv_printf[] = {s_printf, s_fmt, s_sp, s_nl, s_x, NULL};
+	static const struct {
+		const char *prog;
+		char **argv, **envp;
+		bool in_dir;
+		const char *want; /* NULL: the test's directory */
+	} rows[] = {
+		{"/usr/bin/env", argv_env, env3, false, "A=1\nB=two words\nEMPTY=\n"},
+		{"/usr/bin/env", argv_env, env0, false, ""},
+		{"/bin/pwd", argv_pwd, env0, true, NULL},
+		{"/usr/bin/printf", argv_printf, env0, false, "[a b][][x]"},
+		{"/bin/grep", argv_grep, env0, false, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"},
+	};
+	char want[PATH_MAX + 2];
+	(void)state;
+
+	snprintf(want, sizeof(want), "%s\n", dir);
+	for (size_t i = 0; i < COUNT(rows); i++) {
+		char *out = run_argv(rows[i].prog, rows[i].argv, rows[i].envp, rows[i].in_dir ? dir : NULL);
+		assert_string_equal(out, rows[i].want ? rows[i].want : want);
+		free(out);
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/gnomon-test-executor-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	/* the tasks' orphans (an escaped process, a task whose executor died) come to this process */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+		return -1;
+	snprintf(out_path[0], sizeof(out_path[0]), "%s/stdout", dir);
+	snprintf(out_path[1], sizeof(out_path[1]), "%s/stderr", dir);
+	snprintf(journal, sizeof(journal), "%s/task", dir);
+	return 0;
+}
+
+/* After each test: kill what a failed one left, and empty the directory. */
+static int clean(void **state)
+{
+	static const char *const suffixes[] = {"pid", "pid.tmp", "result", "result.tmp"};
+	static const char *const files[] = {"go", "escaped"}; /* the tests' own */
+	(void)state;
+
+	if (current) {
+		ex_kill(current);
+		current = NULL;
+	}
+	start_ignoring = false;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	unlink(out_path[0]);
+	unlink(out_path[1]);
+	for (size_t i = 0; i < COUNT(files); i++) {
+		char p[PATH_MAX + 16];
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		unlink(p);
+	}
+	for (size_t i = 0; i < COUNT(suffixes); i++)
+		unlink(jpath(suffixes[i]));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_exit_status, clean),
+		cmocka_unit_test_teardown(test_output_capture, clean),
+		cmocka_unit_test_teardown(test_output_large, clean),
+		cmocka_unit_test_teardown(test_events_backpressure, clean),
+		cmocka_unit_test_teardown(test_lazy_files, clean),
+		cmocka_unit_test_teardown(test_pid_file, clean),
+		cmocka_unit_test_teardown(test_deadline, clean),
+		cmocka_unit_test_teardown(test_kill_signals, clean),
+		cmocka_unit_test_teardown(test_sigterm_repeated, clean),
+		cmocka_unit_test_teardown(test_group_killed, clean),
+		cmocka_unit_test_teardown(test_inherited_dispositions, clean),
+		cmocka_unit_test_teardown(test_ignored_signals, clean),
+		cmocka_unit_test_teardown(test_escaped_process, clean),
+		cmocka_unit_test_teardown(test_server_gone, clean),
+		cmocka_unit_test_teardown(test_bad_spec, clean),
+		cmocka_unit_test_teardown(test_spawn_failure, clean),
+		cmocka_unit_test_teardown(test_task_state, clean),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

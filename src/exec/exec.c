@@ -1,45 +1,49 @@
+/* Run one task through its executor (exec.h): the spawn of gnomon-executor with the task's spec, its events read
+ * on the loop, its end and its result. The executor (executor.c; the protocol in executor_proto.h) is the task's
+ * parent: it spawns it, captures its output into the files, enforces its deadline, kills it on request and
+ * journals its result, so that none of it depends on this process staying alive. */
 #include "exec/exec.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exec/exec_capture.h"
 #include "exec/exec_spawn.h"
+#include "exec/executor_proto.h"
 #include "exec/spawn_pool.h"
-#include "util/clock.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
 #define READS_PER_EVENT 8 /* pipe reads per readiness event, so one chatty task cannot starve the loop */
 
-enum timer_use { TIMER_IDLE, TIMER_DEADLINE, TIMER_GRACE, TIMER_DRAIN };
-
 struct exec_task {
 	uv_loop_t *loop;
-	uv_poll_t pid_poll;
-	uv_poll_t pipe_poll[2];
-	uv_timer_t timer;
+	uv_poll_t pid_poll;        /* the executor's pidfd: readable once it has exited */
+	uv_poll_t ev_poll;         /* its events pipe */
 	int pidfd;                 /* -1 once closed */
-	int pipe_fd[2];            /* read ends; -1 once closed */
-	struct exec_capture cap[2];
-	pid_t pid;
+	int ev_fd;                 /* the events pipe's read end; -1 once closed */
+	pid_t executor_pid;
+	pid_t task_pid;
+	bool child;                /* the executor is this process's child (reaped here); else adopted */
 	unsigned open_handles;     /* initialised handles whose close callback has not run */
-	enum timer_use timer_use;
-	bool timer_inited;
-	bool reaped;
-	bool finished;             /* reaped and both streams closed: handles are closing */
+	bool exited;               /* the executor has exited (and was reaped) */
+	bool ended;                /* its 'E' frame came: the result is in res */
+	bool terminating;          /* SIGTERM was sent: a second kill with a grace does nothing */
+	bool finished;             /* exited and the events pipe closed: handles are closing */
 	bool delivered;            /* exit_cb called */
 	bool abandoned;            /* exec_task_free() on a running task */
-	uint64_t start_ns;         /* uv_hrtime() at spawn */
-	uint64_t grace_ms, drain_ms;
+	int wait_status;           /* the executor's, once exited */
+	char *journal;             /* the spec's journal prefix, for P.result */
+	struct executor_reader reader;
 	exec_output_cb on_output;
 	exec_exit_cb on_exit;
 	void *ctx;
@@ -49,13 +53,6 @@ struct exec_task {
 /* Every task reads into this buffer: all of them run on the loop thread and a chunk is consumed before the
  * next read, so one buffer serves them all. */
 static char readbuf[64 * 1024];
-
-
-static void signal_group(struct exec_task *t, int sig)
-{
-	if (kill(-t->pid, sig) < 0 && errno != ESRCH)
-		log_warn("exec: kill(-%d, %d)", (int)t->pid, sig);
-}
 
 void exec_spec_init(struct exec_spec *spec)
 {
@@ -69,7 +66,7 @@ void exec_spec_init(struct exec_spec *spec)
 
 pid_t exec_task_pid(const struct exec_task *t)
 {
-	return t->pid;
+	return t->task_pid;
 }
 
 int64_t exec_task_start_ms(const struct exec_task *t)
@@ -77,11 +74,25 @@ int64_t exec_task_start_ms(const struct exec_task *t)
 	return t->res.start_ms;
 }
 
+static int signal_executor(struct exec_task *t, int sig)
+{
+	if (t->pidfd < 0 || syscall(SYS_pidfd_send_signal, t->pidfd, sig, NULL, 0) < 0)
+		return -ESRCH;
+	return 0;
+}
+
+static void task_free(struct exec_task *t)
+{
+	executor_reader_free(&t->reader);
+	free(t->journal);
+	free(t);
+}
+
 /* The last step: hand the result over, or free an abandoned task. Nothing may touch t afterwards. */
 static void deliver(struct exec_task *t)
 {
 	if (t->abandoned) {
-		free(t);
+		task_free(t);
 		return;
 	}
 	t->delivered = true;
@@ -96,322 +107,279 @@ static void on_handle_closed(uv_handle_t *h)
 		deliver(t);
 }
 
-/* Once the leader is reaped and both streams are closed, close what is left; the last close callback
+int exec_journal_result(const char *journal, struct exec_result *out, char *err, size_t errlen)
+{
+	char path[4096], text[EXECUTOR_RESULT_MAX];
+	struct executor_result r;
+	ssize_t n = -1;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s.result", journal);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	n = read(fd, text, sizeof(text));
+	close(fd);
+	if (n <= 0) {
+		snprintf(err, errlen, "%s: empty or unreadable", path);
+		return -EINVAL;
+	}
+	if (executor_result_parse(text, (size_t)n, &r, err, errlen) < 0)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	executor_result_to_exec(&r, out);
+	return 0;
+}
+
+/* The result when no 'E' frame came: the journal's, else a lost status that says why. */
+static void result_without_frame(struct exec_task *t)
+{
+	char err[512];
+	int rc = exec_journal_result(t->journal, &t->res, err, sizeof(err));
+
+	if (rc == 0)
+		return;
+	if (rc != -ENOENT)
+		log_warnx("exec: task %d: its journal is unreadable (%s)", (int)t->task_pid, err);
+	else
+		log_warnx("exec: task %d: its executor (pid %d) ended without a result (wait status %#x)",
+		    (int)t->task_pid, (int)t->executor_pid, (unsigned)t->wait_status);
+	t->res.exit_code = -1;
+	t->res.status_lost = true;
+	t->res.user_cpu_us = t->res.system_cpu_us = t->res.max_rss_kib = -1;
+	t->res.end_ms = t->res.end_ms ? t->res.end_ms : t->res.start_ms;
+}
+
+/* Once the executor has exited and its events pipe is closed, close what is left; the last close callback
  * delivers. */
 static void maybe_finish(struct exec_task *t)
 {
-	if (t->finished || !t->reaped || t->pipe_fd[0] >= 0 || t->pipe_fd[1] >= 0)
+	if (t->finished || !t->exited || t->ev_fd >= 0)
 		return;
 	t->finished = true;
-	if (t->timer_inited)
-		uv_close((uv_handle_t *)&t->timer, on_handle_closed);
+	if (!t->ended)
+		result_without_frame(t);
 	if (t->open_handles == 0)
 		deliver(t);
 }
 
-static void arm_timer(struct exec_task *t, enum timer_use use, uint64_t ms);
-
-/* SIGTERM the group and SIGKILL it after grace_ms (at once when 0). */
-static void terminate(struct exec_task *t, uint64_t grace_ms)
+static void close_events(struct exec_task *t)
 {
-	if (grace_ms == 0) {
-		signal_group(t, SIGKILL);
-		if (t->timer_inited)
-			uv_timer_stop(&t->timer);
-		t->timer_use = TIMER_IDLE;
-		return;
+	uv_close((uv_handle_t *)&t->ev_poll, on_handle_closed);
+	close(t->ev_fd);
+	t->ev_fd = -1;
+}
+
+static void on_frame(struct exec_task *t, const struct executor_frame *f)
+{
+	char err[256];
+	struct executor_result r;
+
+	switch (f->h.type) {
+	case EXECUTOR_FRAME_OUTPUT:
+		if (t->on_output && !t->abandoned)
+			t->on_output(t->ctx, (enum exec_stream)f->h.stream, f->payload, f->h.len);
+		break;
+	case EXECUTOR_FRAME_ENDED:
+		if (executor_result_parse(f->payload, f->h.len, &r, err, sizeof(err)) < 0) {
+			log_warnx("exec: task %d: a bad result from its executor (%s)", (int)t->task_pid, err);
+			break;
+		}
+		executor_result_to_exec(&r, &t->res);
+		t->ended = true;
+		break;
+	default:
+		log_warnx("exec: task %d: an unexpected '%c' frame from its executor", (int)t->task_pid, f->h.type);
+		break;
 	}
-	signal_group(t, SIGTERM);
-	signal_group(t, SIGCONT);
-	arm_timer(t, TIMER_GRACE, grace_ms);
 }
 
-/* A stream ended (EOF, error or drain timeout): stop watching it and complete its file. */
-static void close_stream(struct exec_task *t, int s)
-{
-	struct exec_capture *c = &t->cap[s];
-
-	uv_close((uv_handle_t *)&t->pipe_poll[s], on_handle_closed);
-	close(t->pipe_fd[s]);
-	t->pipe_fd[s] = -1;
-	capture_finish(c);
-	t->res.stream[s].bytes = c->total;
-	t->res.stream[s].omitted = capture_omitted(c);
-	t->res.stream[s].truncated = t->res.stream[s].omitted > 0;
-	if (c->error && !t->res.io_error)
-		t->res.io_error = c->error;
-}
-
-enum read_state { READ_BLOCKED, READ_MORE, READ_END };
-
-/* Read what a stream has, up to max reads. */
-static enum read_state read_stream(struct exec_task *t, int s, int max)
+/* Read what the events pipe has, up to max reads; false at its end (EOF, an error or a bad frame). */
+static bool read_events(struct exec_task *t, int max)
 {
 	for (int i = 0; i < max; i++) {
-		ssize_t n = read(t->pipe_fd[s], readbuf, sizeof(readbuf));
+		ssize_t n = read(t->ev_fd, readbuf, sizeof(readbuf));
 		if (n > 0) {
-			capture_feed(&t->cap[s], readbuf, (size_t)n);
-			if (t->on_output && !t->abandoned)
-				t->on_output(t->ctx, (enum exec_stream)s, readbuf, (size_t)n);
+			const char *p = readbuf;
+			size_t len = (size_t)n;
+			struct executor_frame f;
+			char err[256];
+			int rc;
+			while ((rc = executor_reader_feed(&t->reader, &p, &len, &f, err, sizeof(err))) == 1)
+				on_frame(t, &f);
+			if (rc < 0) {
+				log_warnx("exec: task %d: its executor's events are unreadable (%s)", (int)t->task_pid, err);
+				return false;
+			}
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
-			return READ_BLOCKED;
-		if (n < 0)
-			log_warn("exec: reading the output of task %d", (int)t->pid);
-		return READ_END;
+			return true;
+		return false;
 	}
-	return READ_MORE;
+	return true;
 }
 
-static void on_pipe(uv_poll_t *h, int status, int events)
+static void on_events(uv_poll_t *h, int status, int events)
 {
 	struct exec_task *t = h->data;
-	int s = h == &t->pipe_poll[EXEC_STDERR] ? EXEC_STDERR : EXEC_STDOUT;
 
 	(void)events;
-	if (status < 0 || read_stream(t, s, READS_PER_EVENT) == READ_END) {
-		close_stream(t, s);
+	if (status < 0 || !read_events(t, READS_PER_EVENT)) {
+		close_events(t);
 		maybe_finish(t);
 	}
 }
 
-/* Record how the leader ended, and what it used (ru NULL: not known). */
-static void record_status(struct exec_task *t, const siginfo_t *si, const struct rusage *ru)
-{
-	t->res.end_ms = clock_now_ms();
-	t->res.duration_us = (int64_t)((uv_hrtime() - t->start_ns) / 1000);
-	t->res.exit_code = -1;
-	t->res.user_cpu_us = t->res.system_cpu_us = t->res.max_rss_kib = -1;
-	if (ru) {
-		t->res.user_cpu_us = (int64_t)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec;
-		t->res.system_cpu_us = (int64_t)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
-		t->res.max_rss_kib = ru->ru_maxrss;
-	}
-	if (si->si_code == CLD_EXITED) {
-		t->res.exit_code = si->si_status;
-	} else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) {
-		t->res.term_signal = si->si_status;
-		t->res.core_dumped = si->si_code == CLD_DUMPED;
-	}
-}
-
-/* The pidfd is readable: the leader has exited. Kill what is left of its group while the zombie leader still
- * holds the group id (so it cannot have been reused), then reap it. */
+/* The executor has exited: reap it. */
 static void on_pidfd(uv_poll_t *h, int status, int events)
 {
 	struct exec_task *t = h->data;
-	struct rusage ru;
 	siginfo_t si;
 	int rc;
 
 	(void)status;
 	(void)events;
 	memset(&si, 0, sizeof(si));
-	memset(&ru, 0, sizeof(ru));
+	/* An adopted executor is usually another process's child (init's: ECHILD here), but this one's when it is
+	 * the reaper of orphans (PID 1 in a container, a subreaper): reaped here then. */
 	do
-		rc = waitid((idtype_t)P_PIDFD, (id_t)t->pidfd, &si, WEXITED | WNOHANG | WNOWAIT);
+		rc = waitid((idtype_t)P_PIDFD, (id_t)t->pidfd, &si, WEXITED | WNOHANG);
 	while (rc < 0 && errno == EINTR);
-	if (rc == 0 && si.si_pid == 0)
+	if (rc == 0 && si.si_pid == 0 && t->child)
 		return; /* not exited yet */
-	if (rc == 0) {
-		signal_group(t, SIGKILL);
-		/* The system call, not glibc's waitid(), which has no room for the resource use. */
-		do
-			rc = (int)syscall(SYS_waitid, P_PIDFD, t->pidfd, &si, WEXITED | WNOHANG, &ru);
-		while (rc < 0 && errno == EINTR);
-	}
-	if (rc < 0) {
-		log_warn("exec: cannot reap task %d", (int)t->pid);
-		memset(&si, 0, sizeof(si));
-		t->res.status_lost = true;
-	}
-	record_status(t, &si, rc < 0 ? NULL : &ru);
-	t->reaped = true;
+	t->wait_status = rc == 0 && si.si_pid ? (si.si_code == CLD_EXITED ? si.si_status << 8 : si.si_status) : -1;
+	t->exited = true;
 	uv_close((uv_handle_t *)&t->pid_poll, on_handle_closed);
 	close(t->pidfd);
 	t->pidfd = -1;
-	if (t->timer_inited)
-		uv_timer_stop(&t->timer);
-	t->timer_use = TIMER_IDLE;
-	if (t->pipe_fd[0] >= 0 || t->pipe_fd[1] >= 0)
-		arm_timer(t, TIMER_DRAIN, t->drain_ms);
+	if (t->ev_fd >= 0) {
+		(void)read_events(t, INT32_MAX); /* what is left in the pipe, now that its writer is gone */
+		close_events(t);
+	}
 	maybe_finish(t);
-}
-
-static void on_timer(uv_timer_t *h)
-{
-	struct exec_task *t = h->data;
-	enum timer_use use = t->timer_use;
-
-	t->timer_use = TIMER_IDLE;
-	switch (use) {
-	case TIMER_DEADLINE:
-		t->res.timed_out = true;
-		terminate(t, t->grace_ms);
-		break;
-	case TIMER_GRACE:
-		if (!t->reaped)
-			signal_group(t, SIGKILL);
-		break;
-	case TIMER_DRAIN:
-		/* processes that left the group hold the pipes: take what is there and stop */
-		for (int s = 0; s < 2; s++) {
-			if (t->pipe_fd[s] < 0)
-				continue;
-			(void)read_stream(t, s, READS_PER_EVENT);
-			close_stream(t, s);
-		}
-		maybe_finish(t);
-		break;
-	case TIMER_IDLE:
-		break;
-	}
-}
-
-static void arm_timer(struct exec_task *t, enum timer_use use, uint64_t ms)
-{
-	uint64_t now, lag;
-
-	if (!t->timer_inited) {
-		uv_timer_init(t->loop, &t->timer);
-		t->timer.data = t;
-		t->timer_inited = true;
-		t->open_handles++;
-	}
-	/* libuv counts from the time cached at the start of this loop iteration; count from now instead */
-	now = uv_hrtime() / 1000000;
-	lag = now > uv_now(t->loop) ? now - uv_now(t->loop) : 0;
-	t->timer_use = use;
-	uv_timer_start(&t->timer, on_timer, ms + lag, 0);
 }
 
 int exec_kill(struct exec_task *t, uint64_t grace_ms)
 {
-	if (t->reaped || t->abandoned)
+	if (t->exited || t->ended || t->abandoned)
 		return -ESRCH;
-	t->res.killed = true;
-	if (t->timer_use == TIMER_GRACE && grace_ms > 0)
+	if (grace_ms > 0 && t->terminating)
 		return 0; /* already terminating */
-	terminate(t, grace_ms);
+	t->terminating = true;
+	/* SIGTERM: the task's group gets SIGTERM, then SIGKILL after the spec's grace; SIGUSR1: SIGKILL now */
+	return signal_executor(t, grace_ms > 0 ? SIGTERM : SIGUSR1);
+}
+
+/* What exec_task_free() and exec_task_detach() do first: free a delivered task, leave an abandoned one; true when
+ * t was still to be delivered and is now abandoned (freed by deliver() once its handles are closed). */
+static bool abandon(struct exec_task *t)
+{
+	if (!t)
+		return false;
+	if (t->delivered) {
+		task_free(t);
+		return false;
+	}
+	if (t->abandoned)
+		return false;
+	t->abandoned = true;
+	return true;
+}
+
+void exec_task_detach(struct exec_task *t)
+{
+	/* its handles close, then it is freed; the executor is told nothing and goes on */
+	if (!abandon(t) || t->finished)
+		return;
+	if (!t->exited) {
+		uv_close((uv_handle_t *)&t->pid_poll, on_handle_closed);
+		close(t->pidfd);
+		t->pidfd = -1;
+		t->exited = true;
+	}
+	if (t->ev_fd >= 0)
+		close_events(t);
+	t->finished = true;
+}
+
+int exec_adopt(uv_loop_t *loop, const char *journal, exec_output_cb on_output, exec_exit_cb on_exit, void *ctx,
+    struct exec_task **out, char *err, size_t errlen)
+{
+	struct executor_pidfile pf;
+	char path[4096], text[256];
+	uint64_t start;
+	ssize_t n = -1;
+	int fd, rc;
+	struct exec_task *t;
+
+	(void)on_output; /* the events pipe was the earlier process's: no output comes here any more */
+	*out = NULL;
+	snprintf(path, sizeof(path), "%s.pid", journal);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, text, sizeof(text));
+		close(fd);
+	}
+	if (n <= 0 || executor_pidfile_parse(text, (size_t)n, &pf) < 0) {
+		snprintf(err, errlen, "no readable %s", path);
+		return -ENOENT;
+	}
+	t = xcalloc(1, sizeof(*t));
+	t->pidfd = (int)syscall(SYS_pidfd_open, pf.executor_pid, 0);
+	/* the start time read after the pidfd was opened: the pid was not reused (or the pidfd is of the reuser) */
+	if (t->pidfd < 0 || executor_proc_start_time(pf.executor_pid, &start) < 0 || start != pf.executor_start) {
+		snprintf(err, errlen, "its executor (pid %ld) is gone", (long)pf.executor_pid);
+		if (t->pidfd >= 0)
+			close(t->pidfd);
+		free(t);
+		return -ESRCH;
+	}
+	t->loop = loop;
+	t->executor_pid = pf.executor_pid;
+	t->task_pid = pf.task_pid;
+	t->res.start_ms = pf.start_ms;
+	t->ev_fd = -1;
+	t->on_exit = on_exit;
+	t->ctx = ctx;
+	t->journal = xstrdup(journal);
+	executor_reader_init(&t->reader);
+	if ((rc = uv_poll_init(loop, &t->pid_poll, t->pidfd)) < 0) {
+		snprintf(err, errlen, "cannot watch its executor: %s", uv_strerror(rc));
+		close(t->pidfd);
+		task_free(t);
+		return rc;
+	}
+	t->pid_poll.data = t;
+	t->open_handles++;
+	if ((rc = uv_poll_start(&t->pid_poll, UV_READABLE, on_pidfd)) < 0) {
+		snprintf(err, errlen, "cannot watch its executor: %s", uv_strerror(rc));
+		t->abandoned = t->exited = t->finished = true;
+		uv_close((uv_handle_t *)&t->pid_poll, on_handle_closed);
+		close(t->pidfd);
+		t->pidfd = -1;
+		return rc;
+	}
+	*out = t;
 	return 0;
 }
 
 void exec_task_free(struct exec_task *t)
 {
-	if (!t)
-		return;
-	if (t->delivered) {
-		free(t);
-		return;
-	}
-	if (t->abandoned)
-		return;
-	t->abandoned = true;
-	if (!t->reaped)
-		signal_group(t, SIGKILL);
+	if (abandon(t))
+		(void)signal_executor(t, SIGUSR1);
 }
 
-/* Open the output files, or with lazy files remove stale ones; -1 for a stream discarded or created later. */
-static int open_outputs(const struct exec_spec *spec, int files[2], char *err, size_t errlen)
-{
-	static const char *const names[] = {"stdout", "stderr"};
-
-	for (int s = 0; s < 2; s++) {
-		const char *path = spec->out_path[s];
-		if (!path)
-			continue;
-		if (spec->lazy_files) {
-			if (unlink(path) < 0 && errno != ENOENT)
-				log_warn("exec: cannot remove '%s'", path);
-			continue;
-		}
-		files[s] = capture_open(path);
-		if (files[s] < 0) {
-			int rc = files[s];
-			files[s] = -1;
-			snprintf(err, errlen, "%s file '%s': %s", names[s], path, strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
-}
-
-/* A close-on-exec pipe whose write end is not 0, 1 or 2, so the child's dup2 onto them cannot clash. */
-static int make_pipe(int fds[2])
-{
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	if (fds[1] <= STDERR_FILENO) {
-		int fd = fcntl(fds[1], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-		int rc = fd < 0 ? -errno : 0;
-		close(fds[1]);
-		fds[1] = fd;
-		if (rc < 0) {
-			close(fds[0]);
-			fds[0] = -1;
-			return rc;
-		}
-	}
-	return 0;
-}
-
-/* Watch the leader's pidfd and both pipes. */
-static int watch(struct exec_task *t)
-{
-	uv_poll_t *polls[3] = {&t->pid_poll, &t->pipe_poll[0], &t->pipe_poll[1]};
-	int fds[3], rc;
-
-	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
-	if (t->pidfd < 0)
-		return -errno;
-	fds[0] = t->pidfd;
-	fds[1] = t->pipe_fd[0];
-	fds[2] = t->pipe_fd[1];
-	for (int i = 0; i < 3; i++) {
-		rc = uv_poll_init(t->loop, polls[i], fds[i]);
-		if (rc < 0)
-			return rc;
-		polls[i]->data = t;
-		t->open_handles++;
-	}
-	rc = uv_poll_start(&t->pid_poll, UV_READABLE, on_pidfd);
-	for (int s = 0; s < 2 && rc == 0; s++)
-		rc = uv_poll_start(&t->pipe_poll[s], UV_READABLE, on_pipe);
-	return rc;
-}
-
-/* The task started but cannot be watched: kill and reap it here, then drop it once its handles are closed. */
-static void unwind(struct exec_task *t)
-{
-	uv_poll_t *polls[3] = {&t->pid_poll, &t->pipe_poll[0], &t->pipe_poll[1]};
-	unsigned inited = t->open_handles;
-
-	signal_group(t, SIGKILL);
-	while (waitpid(t->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	for (unsigned i = 0; i < inited && i < 3; i++)
-		uv_close((uv_handle_t *)polls[i], on_handle_closed);
-	if (t->pidfd >= 0)
-		close(t->pidfd);
-	for (int s = 0; s < 2; s++) {
-		close(t->pipe_fd[s]);
-		capture_finish(&t->cap[s]);
-	}
-	t->abandoned = t->reaped = t->finished = true;
-	if (inited == 0)
-		free(t);
-}
-
-/* One task of exec_start_many() on its way: everything up to the spawn is done on a pool thread, the handles
- * after it on the loop thread. */
+/* One task of exec_start_many() on its way: everything up to the executor's 'S' is done on a pool thread, the
+ * handles after it on the loop thread. */
 struct starting {
 	struct exec_spec *spec;
-	struct exec_task *t; /* NULL until spawned */
+	struct exec_task *t; /* NULL until started */
 	struct exec_account account; /* checked here when the spec has none */
-	int files[2];
+	int ev_fd;           /* the events pipe's read end */
 	int rc;
 	char *err;
 	size_t errlen;
@@ -425,25 +393,157 @@ struct start_many {
 	void *ctx;
 };
 
-/* The pool's part of a start (any thread): the preparation, the plan, the output files, the pipes and the
- * spawn. Touches only its own struct starting and the spec. */
+/* A close-on-exec pipe. */
+static int make_pipe(int fds[2])
+{
+	return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read exactly n bytes; -EPIPE at an early end. */
+static int read_all(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EPIPE;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* The executor's first frame, read byte-exact (what follows stays in the pipe for the loop): 'S' or 'F'. */
+static int first_frame(int fd, struct executor_frame_header *h, char *payload, size_t cap, char *err, size_t errlen)
+{
+	uint8_t hdr[EXECUTOR_FRAME_HEADER];
+	int rc;
+
+	if ((rc = read_all(fd, hdr, sizeof(hdr))) < 0)
+		return rc;
+	if ((rc = executor_frame_header_decode(hdr, h, err, errlen)) < 0)
+		return rc;
+	if (h->len >= cap || (h->type != EXECUTOR_FRAME_STARTED && h->type != EXECUTOR_FRAME_FAILED)) {
+		snprintf(err, errlen, "an unexpected first frame '%c'", h->type);
+		return -EPROTO;
+	}
+	if ((rc = read_all(fd, payload, h->len)) < 0)
+		return rc;
+	payload[h->len] = '\0';
+	return 0;
+}
+
+/* Spawn the executor on the spec pipe and the events pipe; 0 with its pid, or a negative errno. */
+static int spawn_executor(const char *path, int spec_fd, int ev_fd, pid_t *pid)
+{
+	static char *const argv[] = {(char *)(uintptr_t) "gnomon-executor", NULL};
+	static char *const envp[] = {NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none;
+	int rc;
+
+	sigemptyset(&none);
+	if (posix_spawnattr_init(&attr) != 0)
+		return -ENOMEM;
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		posix_spawnattr_destroy(&attr);
+		return -ENOMEM;
+	}
+	rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	if (!rc)
+		rc = posix_spawnattr_setsigmask(&attr, &none);
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(&fa, spec_fd, STDIN_FILENO);
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(&fa, ev_fd, STDOUT_FILENO);
+	if (!rc)
+		rc = posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+	if (!rc)
+		rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return -rc;
+}
+
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Encode the executor's spec for a planned task. */
+static int encode_spec(const struct exec_spec *spec, const struct spawn_plan *plan, const struct spawn_req *req,
+    struct buf *out, char *err, size_t errlen)
+{
+	struct executor_spec es;
+	char self_exe[64];
+
+	executor_spec_init(&es);
+	if (plan->launcher) {
+		/* the launcher is this binary, which the executor (another one) reaches through /proc while this
+		 * process waits for its 'S' */
+		snprintf(self_exe, sizeof(self_exe), "/proc/%ld/exe", (long)getpid());
+		es.prog = self_exe;
+		es.argv = plan->launcher_argv;
+	} else {
+		es.prog = plan->prog;
+		es.argv = req->argv;
+		es.cwd = req->cwd;
+	}
+	es.envp = req->envp;
+	es.out_path[0] = spec->out_path[EXEC_STDOUT];
+	es.out_path[1] = spec->out_path[EXEC_STDERR];
+	es.lazy = spec->lazy_files;
+	es.cap_head = spec->cap_head;
+	es.cap_tail = spec->cap_tail;
+	es.deadline_ms = spec->deadline_ms;
+	es.grace_ms = spec->grace_ms;
+	es.drain_ms = spec->drain_ms;
+	es.journal = spec->journal;
+	return executor_spec_encode(&es, out, err, errlen);
+}
+
+/* The pool's part of a start (any thread): the preparation, the plan, the executor's spawn, its spec and its
+ * answer. Touches only its own struct starting and the spec. */
 static void start_spawn(void *ctx, size_t i)
 {
 	struct start_many *many = ctx;
 	struct starting *st = &many->st[i];
 	const struct exec_spec *spec = st->spec;
-	int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+	int spec_pipe[2] = {-1, -1}, ev_pipe[2] = {-1, -1};
+	struct executor_frame_header h;
+	char payload[1024];
+	struct exec_task *t;
 	struct spawn_req req;
 	struct spawn_plan plan;
-	struct exec_task *t;
-	pid_t pid;
+	struct buf enc;
+	pid_t pid = -1;
 	int rc;
 
-	st->files[0] = st->files[1] = -1;
+	st->ev_fd = -1;
 	if (many->prepare && (st->rc = many->prepare(many->ctx, i, st->spec, st->err, st->errlen)) < 0)
 		return;
-	if (!spec->argv || !spec->argv[0] || !spec->on_exit) {
-		snprintf(st->err, st->errlen, "exec: no command or no exit callback");
+	if (!spec->argv || !spec->argv[0] || !spec->on_exit || !spec->executor || !spec->journal) {
+		snprintf(st->err, st->errlen, "exec: no command, exit callback, executor or journal");
 		st->rc = -EINVAL;
 		return;
 	}
@@ -451,54 +551,76 @@ static void start_spawn(void *ctx, size_t i)
 	    (st->rc = exec_account_check(many->self, spec->run_as_user, &st->account, st->err, st->errlen)) < 0)
 		return;
 	req = (struct spawn_req){spec->argv, spec->envp, spec->cwd, spec->account ? spec->account : &st->account, -1, -1};
-	rc = spawn_plan(&req, &plan, st->err, st->errlen);
-	if (rc < 0) {
-		st->rc = rc;
+	if ((st->rc = spawn_plan(&req, &plan, st->err, st->errlen)) < 0)
 		return;
-	}
-	rc = open_outputs(spec, st->files, st->err, st->errlen);
-	if (rc == 0 && ((rc = make_pipe(out_pipe)) < 0 || (rc = make_pipe(err_pipe)) < 0))
+	buf_init(&enc, EXECUTOR_SPEC_MAX);
+	rc = encode_spec(spec, &plan, &req, &enc, st->err, st->errlen);
+	spawn_plan_free(&plan);
+	if (rc < 0)
+		goto out;
+	if ((rc = make_pipe(spec_pipe)) < 0 || (rc = make_pipe(ev_pipe)) < 0) {
 		snprintf(st->err, st->errlen, "cannot run '%s': pipe: %s", spec->argv[0], strerror(-rc));
-	if (rc < 0) {
-		spawn_plan_free(&plan);
-		goto fail;
+		goto out;
 	}
-	req.out_fd = out_pipe[1];
-	req.err_fd = err_pipe[1];
-
+	if ((rc = spawn_executor(spec->executor, spec_pipe[0], ev_pipe[1], &pid)) < 0) {
+		snprintf(st->err, st->errlen, "cannot run '%s': its executor %s: %s", spec->argv[0], spec->executor,
+		    strerror(-rc));
+		goto out;
+	}
+	close(spec_pipe[0]);
+	close(ev_pipe[1]);
+	spec_pipe[0] = ev_pipe[1] = -1;
+	/* The executor reads its whole spec before it answers (a write to it cannot fail for want of a reader
+	 * unless it died, which its answer then says). */
+	(void)write_all(spec_pipe[1], enc.data, enc.len);
+	close(spec_pipe[1]);
+	spec_pipe[1] = -1;
+	if ((rc = first_frame(ev_pipe[0], &h, payload, sizeof(payload), st->err, st->errlen)) < 0) {
+		if (rc != -EPROTO)
+			snprintf(st->err, st->errlen, "cannot run '%s': its executor ended without starting it",
+			    spec->argv[0]);
+		rc = -EIO;
+		kill(pid, SIGKILL);
+		reap(pid);
+		goto out;
+	}
+	if (h.type == EXECUTOR_FRAME_FAILED) {
+		int errnum = EIO;
+		if (executor_failed_parse(payload, h.len, &errnum, st->err, st->errlen) < 0)
+			snprintf(st->err, st->errlen, "cannot run '%s': %s", spec->argv[0], payload);
+		rc = -errnum;
+		reap(pid);
+		goto out;
+	}
 	t = xcalloc(1, sizeof(*t));
-	t->res.start_ms = clock_now_ms();
-	t->start_ns = uv_hrtime();
-	rc = spawn_run(&req, &plan, &pid, st->err, st->errlen);
-	close(out_pipe[1]);
-	close(err_pipe[1]);
-	out_pipe[1] = err_pipe[1] = -1;
-	if (rc < 0) {
+	if (executor_started_parse(payload, h.len, &t->task_pid, &t->res.start_ms) < 0) {
+		snprintf(st->err, st->errlen, "cannot run '%s': its executor said '%s'", spec->argv[0], payload);
 		free(t);
-		goto fail;
+		rc = -EPROTO;
+		kill(pid, SIGUSR1);
+		reap(pid);
+		goto out;
 	}
-	t->pid = pid;
+	t->executor_pid = pid;
+	t->child = true;
 	t->pidfd = -1;
-	t->pipe_fd[0] = out_pipe[0];
-	t->pipe_fd[1] = err_pipe[0];
+	t->ev_fd = -1;
+	st->ev_fd = ev_pipe[0];
+	ev_pipe[0] = -1;
 	st->t = t;
-	st->rc = 0;
-	return;
-
-fail:
+	rc = 0;
+out:
+	buf_free(&enc);
 	for (int k = 0; k < 2; k++) {
-		if (st->files[k] >= 0)
-			close(st->files[k]);
-		st->files[k] = -1;
-		if (out_pipe[k] >= 0)
-			close(out_pipe[k]);
-		if (err_pipe[k] >= 0)
-			close(err_pipe[k]);
+		if (spec_pipe[k] >= 0)
+			close(spec_pipe[k]);
+		if (ev_pipe[k] >= 0)
+			close(ev_pipe[k]);
 	}
 	st->rc = rc;
 }
 
-/* The loop thread's part of a spawned task: its capture, its handles and its deadline. */
+/* The loop thread's part of a started task: its handles. */
 static int start_watch(uv_loop_t *loop, struct starting *st)
 {
 	const struct exec_spec *spec = st->spec;
@@ -506,26 +628,48 @@ static int start_watch(uv_loop_t *loop, struct starting *st)
 	int rc;
 
 	t->loop = loop;
-	for (int s = 0; s < 2; s++) {
-		if (spec->lazy_files && spec->out_path[s])
-			capture_init_lazy(&t->cap[s], spec->out_path[s], spec->cap_head, spec->cap_tail);
-		else
-			capture_init(&t->cap[s], st->files[s], spec->cap_head, spec->cap_tail);
-	}
-	t->grace_ms = spec->grace_ms;
-	t->drain_ms = spec->drain_ms;
 	t->on_output = spec->on_output;
 	t->on_exit = spec->on_exit;
 	t->ctx = spec->ctx;
-	rc = watch(t);
-	if (rc < 0) {
-		snprintf(st->err, st->errlen, "cannot watch task '%s': %s", spec->argv[0], strerror(-rc));
-		unwind(t);
-		return rc;
+	t->journal = xstrdup(spec->journal);
+	executor_reader_init(&t->reader);
+	t->ev_fd = st->ev_fd;
+	t->pidfd = (int)syscall(SYS_pidfd_open, t->executor_pid, 0);
+	if (t->pidfd < 0 || fcntl(t->ev_fd, F_SETFL, O_NONBLOCK) < 0) {
+		rc = -errno;
+		goto fail;
 	}
-	if (spec->deadline_ms)
-		arm_timer(t, TIMER_DEADLINE, spec->deadline_ms);
+	if ((rc = uv_poll_init(loop, &t->pid_poll, t->pidfd)) < 0)
+		goto fail;
+	t->pid_poll.data = t;
+	t->open_handles++;
+	if ((rc = uv_poll_init(loop, &t->ev_poll, t->ev_fd)) < 0)
+		goto fail;
+	t->ev_poll.data = t;
+	t->open_handles++;
+	if ((rc = uv_poll_start(&t->pid_poll, UV_READABLE, on_pidfd)) < 0 ||
+	    (rc = uv_poll_start(&t->ev_poll, UV_READABLE, on_events)) < 0)
+		goto fail;
 	return 0;
+
+fail:
+	snprintf(st->err, st->errlen, "cannot watch task '%s': %s", spec->argv[0], strerror(-rc));
+	/* it started: kill it, and forget it once its executor has reported (it is reaped here) */
+	kill(t->executor_pid, SIGUSR1);
+	reap(t->executor_pid);
+	t->abandoned = t->exited = t->finished = true;
+	if (t->open_handles > 0) {
+		uv_close((uv_handle_t *)&t->pid_poll, on_handle_closed);
+		if (t->open_handles > 1)
+			uv_close((uv_handle_t *)&t->ev_poll, on_handle_closed);
+	}
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	close(t->ev_fd);
+	t->pidfd = t->ev_fd = -1;
+	if (t->open_handles == 0)
+		task_free(t);
+	return rc;
 }
 
 void exec_start_many(uv_loop_t *loop, struct spawn_pool *pool, const struct exec_user *self, struct exec_spec *specs,

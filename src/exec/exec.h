@@ -1,19 +1,22 @@
-/* Run one task on this machine: spawn it in its own process group, capture its stdout and stderr into capped
- * files, report its end once, kill it on request or at its deadline. Everything runs on the loop thread (but
- * the spawns of exec_start_many(), which it waits for); child exits arrive as loop events (a pidfd per task),
- * never through signal handlers.
+/* Run one task on this machine through its executor: gnomon-executor (executor.c, protocol in
+ * executor_proto.h), a small process of its own that spawns the task in its own process group, is its parent,
+ * captures its stdout and stderr into capped files, kills it on request or at its deadline, and journals its
+ * result (P.pid, P.result) so that the task and its result outlive this process. Here: the executor's spawn (the
+ * task's plan, PATH lookup and runAsUser launcher decided before it), its events read on the loop (output chunks,
+ * the end), its end reported once. Everything runs on the loop thread (but the spawns of exec_start_many(), which
+ * it waits for); the executor's exit arrives as a loop event (a pidfd), never through signal handlers.
  *
- * Lifecycle: exec_start() spawns the task and returns it. Exactly one exit callback follows, after the process
- * group leader has been reaped, both output pipes have hit EOF (or been closed because processes that escaped the
- * group kept them open past drain_ms) and every libuv handle of the task has been closed. The caller then frees
- * the task with exec_task_free(), inside the exit callback or later; the result stays valid until then.
- * exec_task_free() on a task still running abandons it: its process group gets SIGKILL, no callback runs any
- * more, and the module frees it by itself once it has been reaped (keep running the loop).
+ * Lifecycle: exec_start() starts the task and returns it once its executor said it runs. Exactly one exit
+ * callback follows, after the executor has exited and been reaped, its events have been read to their end and
+ * every libuv handle of the task has been closed. The caller then frees the task with exec_task_free(), inside
+ * the exit callback or later; the result stays valid until then. exec_task_free() on a task still running
+ * abandons it: its executor kills it (SIGKILL to its group), no callback runs any more, and the module frees it
+ * by itself once the executor has been reaped (keep running the loop).
  *
- * When the leader exits, the rest of its process group gets SIGKILL, so no process of the run outlives it
- * (processes that left the group with setsid() or setpgid() are out of reach until cgroups are used).
- * The server must not set SIGCHLD to SIG_IGN, or the kernel reaps tasks before their exit status is read, and
- * nothing else may waitpid(-1). Not thread-safe: every call on the loop's thread. */
+ * When the task's leader exits, the executor kills the rest of its process group, so no process of the run
+ * outlives it (processes that left the group with setsid() or setpgid() are out of reach until cgroups are used).
+ * The server must not set SIGCHLD to SIG_IGN (the executors are its children), and nothing else may
+ * waitpid(-1). Not thread-safe: every call on the loop's thread. */
 #ifndef GNOMON_EXEC_EXEC_H
 #define GNOMON_EXEC_EXEC_H
 
@@ -40,6 +43,8 @@ typedef void (*exec_exit_cb)(void *ctx, struct exec_task *task, const struct exe
 
 /* What to run. Nothing here is referenced after exec_start() returns, except the callbacks and ctx. */
 struct exec_spec {
+	const char *executor;      /* the gnomon-executor binary to run it under (required) */
+	const char *journal;       /* its journal's path prefix P: P.pid and P.result (required; executor_proto.h) */
 	char *const *argv;         /* argv[0]: a path, or a name looked up in the PATH of envp */
 	char *const *envp;         /* the task's whole environment (exec_env_build()); NULL: empty */
 	const char *cwd;           /* working directory; NULL: the server's */
@@ -54,7 +59,8 @@ struct exec_spec {
 	size_t cap_head, cap_tail; /* bytes of each stream kept from its start and from its end */
 	uint64_t deadline_ms;      /* maxCompletionTime, from the start; 0: none */
 	uint64_t grace_ms;         /* SIGTERM to SIGKILL delay when the deadline passes */
-	uint64_t drain_ms;         /* see the lifecycle above */
+	uint64_t drain_ms;         /* how long the executor reads the output pipes after the leader's exit, for
+	                            * processes that escaped the group and hold them */
 	exec_output_cb on_output;  /* optional: every chunk read, as it arrives (live followers) */
 	exec_exit_cb on_exit;      /* required */
 	void *ctx;
@@ -72,7 +78,7 @@ struct exec_result {
 	bool core_dumped;
 	bool timed_out;      /* the deadline passed and the task was killed */
 	bool killed;         /* exec_kill() was called before it ended */
-	bool status_lost;    /* someone else reaped the leader (ECHILD); exit_code is -1 */
+	bool status_lost;    /* the executor could not tell (it died, or its journal is unreadable); exit_code -1 */
 	int64_t start_ms;    /* CLOCK_REALTIME at spawn */
 	int64_t end_ms;      /* CLOCK_REALTIME when the leader was reaped */
 	int64_t duration_us; /* CLOCK_MONOTONIC, spawn to reap */
@@ -120,16 +126,17 @@ typedef int (*exec_prepare_fn)(void *ctx, size_t i, struct exec_spec *spec, char
 /* Start n tasks, each as exec_start() would: rc[i] is 0 with out[i] the task, or a negative errno with a
  * message at errs + i * errlen (out[i] NULL). Their preparation (prepare, if not NULL), plans, pipes and spawns
  * run in parallel on the pool's threads and this one (exec/spawn_pool.h; pool NULL: one after the other), their
- * handles are then set up here; it returns once every task is started or has failed. Each task's result
- * start_ms is when its own spawn began. self: the server's account (exec_user_self(), looked up once by a
+ * handles are then set up here; it returns once every task is started (its executor said so) or has failed.
+ * Each task's result start_ms is when its executor spawned it. self: the server's account (exec_user_self(), looked up once by a
  * caller that starts many batches), against which the specs without an account are checked; NULL: looked up
  * now, on this thread. */
 void exec_start_many(uv_loop_t *loop, struct spawn_pool *pool, const struct exec_user *self, struct exec_spec *specs,
     size_t n, exec_prepare_fn prepare, void *ctx, struct exec_task **out, int *rc, char *errs, size_t errlen);
 
-/* SIGTERM (and SIGCONT) to the task's process group, then SIGKILL after grace_ms if the leader still runs;
- * grace_ms 0 sends SIGKILL at once. Marks the result killed. Returns 0, or -ESRCH when the leader has already
- * ended. A second call can only shorten the grace to 0. */
+/* Kill the task through its executor: grace_ms > 0 sends SIGTERM (and SIGCONT) to the task's process group, then
+ * SIGKILL after the spec's grace_ms if the leader still runs (the executor's grace, whatever grace_ms says);
+ * grace_ms 0 sends SIGKILL at once. The result says killed. Returns 0, or -ESRCH when the task has already ended.
+ * A second call can only shorten the grace to 0. */
 int exec_kill(struct exec_task *task, uint64_t grace_ms) __attribute__((warn_unused_result));
 
 /* The leader's pid, which is also the process group id. */
@@ -139,6 +146,22 @@ int64_t exec_task_start_ms(const struct exec_task *task);
 
 /* Free an ended task, or abandon a running one (see above). */
 void exec_task_free(struct exec_task *task);
+/* Stop watching a running task and leave it to its executor, which goes on (its events are no longer read: it
+ * carries on when it finds the pipe closed) and journals the result for whoever adopts it (exec_adopt). For a
+ * process that is exiting: the executor is its child, whose exit nobody here reaps any more. Frees the task once
+ * its handles are closed (keep running the loop); an ended one is freed at once. NULL is fine. */
+void exec_task_detach(struct exec_task *task);
+/* Watch a task that an earlier process started, through its journal (the spec's journal prefix): its executor,
+ * found by P.pid (and its start time: a reused pid is not it), is followed until it exits, then its result is
+ * read from P.result (status_lost when there is none). No output chunks come (on_output is not called); kills
+ * work as for any task. 0 with *out, -ENOENT when there is no readable P.pid, -ESRCH when the executor is gone
+ * (P.result may then hold the result), or another negative errno; err says which. */
+int exec_adopt(uv_loop_t *loop, const char *journal, exec_output_cb on_output, exec_exit_cb on_exit, void *ctx,
+    struct exec_task **out, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Read the result an executor journaled (P.result, P the journal prefix) into out: 0, -ENOENT when there is
+ * none, -EINVAL when it is unreadable (err says why). */
+int exec_journal_result(const char *journal, struct exec_result *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* Look up an account by name (getpwnam_r; any thread). Returns 0, or -ENOENT with "runAsUser: unknown user
  * 'NAME'". */

@@ -70,8 +70,8 @@ static uint64_t after_ms(uint64_t ms)
 	return at_ms(mono_ns(), ms);
 }
 
-/* Write what is left of the frame in x->out without blocking. A frame of which nothing could be written is
- * dropped (never half a frame on the pipe); EPIPE or another error means the server is gone for good. */
+/* Write what is left of the frame in x->out without blocking (the rest waits for room: the task's output is not
+ * read meanwhile); EPIPE or another error means the server is gone for good. */
 static void flush_frame(struct executor *x)
 {
 	while (x->events >= 0 && x->out_off < x->out_len) {
@@ -84,7 +84,7 @@ static void flush_frame(struct executor *x)
 			x->events = -1; /* fd 1 stays open, unused: nothing can take its number */
 		}
 	}
-	if (x->events < 0 || x->out_off == x->out_len || x->out_off == 0)
+	if (x->events < 0 || x->out_off == x->out_len)
 		x->out_len = x->out_off = 0;
 }
 
@@ -127,12 +127,10 @@ static void send_frame(struct executor *x, char type, const char *payload, size_
 		flush_frame_blocking(x);
 }
 
-/* An output chunk for live followers: dropped while a previous frame is still being flushed or when the pipe
- * is full. */
+/* An output chunk for live followers. The output is read only while no frame waits for room (read_stream), so
+ * none is dropped while the server reads, but at the drain's end. */
 static void send_output(struct executor *x, int stream, const char *data, size_t len)
 {
-	if (x->out_len > 0)
-		flush_frame(x);
 	if (queue_frame(x, EXECUTOR_FRAME_OUTPUT, stream, data, len))
 		flush_frame(x);
 }
@@ -219,14 +217,20 @@ static void close_stream(struct executor *x, int s)
 		x->res.io_error = c->error;
 }
 
-/* Read what a stream has (a few chunks at most), into its file and to the server; close it at its end. */
-static void read_stream(struct executor *x, int s)
+/* Read what a stream has (a few chunks at most), into its file and to the server; close it at its end. While
+ * a frame waits for room in the events pipe nothing is read (the task blocks on its full pipe, as it would
+ * writing to a slow reader), but at the drain's end (last), when what is left goes to the file alone. */
+static void read_stream(struct executor *x, int s, bool last)
 {
 	for (int i = 0; i < READS_PER_WAKEUP; i++) {
-		ssize_t n = read(x->pipe_fd[s], x->readbuf, sizeof(x->readbuf));
+		ssize_t n;
+		if (x->out_len > 0 && !last)
+			return;
+		n = read(x->pipe_fd[s], x->readbuf, sizeof(x->readbuf));
 		if (n > 0) {
 			capture_feed(&x->cap[s], x->readbuf, (size_t)n);
-			send_output(x, s, x->readbuf, (size_t)n);
+			if (x->out_len == 0)
+				send_output(x, s, x->readbuf, (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -327,7 +331,7 @@ static void run_timers(struct executor *x)
 		x->drain_at = 0;
 		for (int s = 0; s < 2; s++) {
 			if (x->pipe_fd[s] >= 0)
-				read_stream(x, s);
+				read_stream(x, s, true);
 			if (x->pipe_fd[s] >= 0)
 				close_stream(x, s);
 		}
@@ -354,12 +358,13 @@ static int next_timeout(const struct executor *x)
 static void run_loop(struct executor *x)
 {
 	while (x->pidfd >= 0 || x->pipe_fd[0] >= 0 || x->pipe_fd[1] >= 0) {
+		bool waiting = x->out_len > 0; /* a frame waits for room: the output is not read meanwhile */
 		struct pollfd p[5] = {
 			{x->sigfd, POLLIN, 0},
 			{x->pidfd, POLLIN, 0},
-			{x->pipe_fd[0], POLLIN, 0},
-			{x->pipe_fd[1], POLLIN, 0},
-			{x->out_len > 0 ? x->events : -1, POLLOUT, 0},
+			{waiting ? -1 : x->pipe_fd[0], POLLIN, 0},
+			{waiting ? -1 : x->pipe_fd[1], POLLIN, 0},
+			{waiting ? x->events : -1, POLLOUT, 0},
 		};
 
 		if (poll(p, 5, next_timeout(x)) < 0 && errno != EINTR) {
@@ -371,7 +376,7 @@ static void run_loop(struct executor *x)
 			read_signals(x);
 		for (int s = 0; s < 2; s++)
 			if (p[2 + s].revents && x->pipe_fd[s] >= 0)
-				read_stream(x, s);
+				read_stream(x, s, false);
 		if (p[4].revents)
 			flush_frame(x);
 		if (p[1].revents && x->pidfd >= 0)
@@ -516,6 +521,16 @@ static int start(struct executor *x)
 	struct executor_pidfile pf = {getpid(), 0, 0, 0};
 	int rc;
 
+	/* A server that died after sending the spec cannot have learned of this task, and its successor may already
+	 * be looking for it (it finds no journal yet): the task does not start. From the spawn on, P.pid follows
+	 * within moments, long before a restarted server reconciles. */
+	struct pollfd gone = {x->events, 0, 0};
+	if (x->events >= 0 && poll(&gone, 1, 0) == 1 && (gone.revents & (POLLERR | POLLHUP)))
+		return fail(x, EXECUTOR_EXIT_START_FAILED, EPIPE, "its server is gone: not started");
+	/* a result left by an earlier task of this journal is not this one's */
+	snprintf(err, sizeof(err), "%s.result", x->spec.journal);
+	if (unlink(err) < 0 && errno != ENOENT)
+		log_warn("executor: cannot remove '%s'", err);
 	if ((rc = open_outputs(x, err, sizeof(err))) < 0 || (rc = spawn(x, err, sizeof(err))) < 0)
 		return fail(x, EXECUTOR_EXIT_START_FAILED, -rc, err);
 	x->res.task_pid = pf.task_pid = x->pid;

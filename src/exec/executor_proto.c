@@ -723,5 +723,9 @@ int executor_proc_start_time(pid_t pid, uint64_t *out)
 	close(fd);
 	if (n < 0)
 		return (int)n;
+	/* the state after "pid (comm) ": an exited process (a zombie nobody reaped yet) is gone too */
+	const char *end = memrchr(stat, ')', (size_t)n);
+	if (end && end + 2 < stat + n && (end[2] == 'Z' || end[2] == 'X'))
+		return -ESRCH;
 	return executor_stat_start_time(stat, (size_t)n, out);
 }

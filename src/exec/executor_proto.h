@@ -28,8 +28,10 @@
  * u16 zero, u32 payload length little-endian (at most EXECUTOR_FRAME_MAX), then the payload:
  *   'S' started            "<task pid> <start_ms>" (decimal; start_ms CLOCK_REALTIME at the spawn)
  *   'F' failed to start    "<errno> <message>" (a positive errno; 22 EINVAL for a bad spec)
- *   'O' output chunk       the bytes (1 to 65536); dropped, whole, when the pipe is full or a frame is still
- *                          being flushed: live following is best effort, the files are not
+ *   'O' output chunk       the bytes (1 to 65536), every one while the read end is open: while a frame waits
+ *                          for room, the executor reads no more of the task's output (the task blocks on its
+ *                          full pipe, as it would writing to a slow reader); only what is left at the drain's
+ *                          end (escaped processes) goes to the files alone
  *   'E' ended              the result text (below)
  * Sequences: 'F' alone (exit 2 or 3); or 'S', 'O'..., 'E' (exit 0 or 4). 'S' and 'E' are never dropped while
  * the read end is open; once it is closed (EPIPE) the executor writes no more frames and carries on.
@@ -201,8 +203,8 @@ int executor_pidfile_parse(const char *p, size_t len, struct executor_pidfile *o
     __attribute__((warn_unused_result));
 /* The start time (field 22) in the text of a /proc/<pid>/stat. 0 or -EINVAL. */
 int executor_stat_start_time(const char *stat, size_t len, uint64_t *out) __attribute__((warn_unused_result));
-/* Read the start time of a process from /proc (pid 0: this one). 0, -ESRCH (no such process) or another
- * negative errno. */
+/* Read the start time of a process from /proc (pid 0: this one). 0, -ESRCH (no such process, or it has exited:
+ * a zombie not reaped yet) or another negative errno. */
 int executor_proc_start_time(pid_t pid, uint64_t *out) __attribute__((warn_unused_result));
 
 #endif

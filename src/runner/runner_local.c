@@ -36,7 +36,7 @@ bool local_epoch_ok(struct local *l, uint64_t epoch)
 struct launch {
 	struct exec_account account;
 	struct exec_env_var extra[2];
-	char out_path[PATH_MAX], err_path[PATH_MAX], cwd[PATH_MAX];
+	char out_path[PATH_MAX], err_path[PATH_MAX], cwd[PATH_MAX], journal[PATH_MAX];
 	char **argv, **envp;
 };
 
@@ -49,7 +49,6 @@ struct launch_batch {
 	struct launch *launch;
 };
 
-static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_result *res);
 static void on_output(void *ctx, enum exec_stream s, const char *data, size_t len);
 
 /* Create work/<name> for a task (0700) and work/<name>.task, its task id, which a sweep after a restart reads to
@@ -117,6 +116,9 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
 	};
 	ln->envp = exec_env_build(&in);
 	exec_spec_init(es);
+	es->executor = l->executor;
+	local_journal(l, s->task_id, ln->journal, sizeof(ln->journal));
+	es->journal = ln->journal;
 	es->argv = ln->argv;
 	es->envp = ln->envp;
 	es->cwd = ln->cwd;
@@ -128,7 +130,7 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
 	es->deadline_ms = s->deadline_ms;
 	es->grace_ms = s->grace_ms;
 	es->on_output = on_output;
-	es->on_exit = on_exit_task;
+	es->on_exit = local_on_exit;
 	es->ctx = b->tasks[k];
 	return 0;
 }
@@ -171,13 +173,21 @@ static bool refuse(struct local *l, const struct runner_spec *s, struct runner_s
 	return false;
 }
 
-static struct local_task *task_new(struct local *l, const struct runner_spec *s)
+void local_journal(const struct local *l, const char *task_id, char *out, size_t len)
+{
+	char name[RUN_NAME_MAX];
+
+	run_name(task_id, name);
+	snprintf(out, len, "%s/work/%s", l->data_dir, name);
+}
+
+static struct local_task *task_new(struct local *l, const char *task_id, void *ctx)
 {
 	struct local_task *t = xcalloc(1, sizeof(*t));
 
 	t->l = l;
-	t->task_id = xstrdup(s->task_id);
-	t->ctx = s->ctx;
+	t->task_id = xstrdup(task_id);
+	t->ctx = ctx;
 	return t;
 }
 
@@ -196,12 +206,25 @@ static void link_task(struct local *l, struct local_task *t)
 	l->tasks = t;
 }
 
+struct local_task *local_task_add(struct local *l, const char *task_id, void *ctx)
+{
+	struct local_task *t = task_new(l, task_id, ctx);
+	link_task(l, t);
+	return t;
+}
+
 static void unlink_task(struct local *l, struct local_task *t)
 {
 	*(t->prev ? &t->prev->next : &l->tasks) = t->next;
 	if (t->next)
 		t->next->prev = t->prev;
 	t->prev = t->next = NULL;
+}
+
+void local_task_drop(struct local *l, struct local_task *t)
+{
+	unlink_task(l, t);
+	task_free(t);
 }
 
 static void local_start_many(struct runner *r, const struct runner_spec *specs, size_t n, struct runner_start *out)
@@ -226,7 +249,7 @@ static void local_start_many(struct runner *r, const struct runner_spec *specs, 
 	rc = xcalloc(m, sizeof(*rc));
 	errs = xcalloc(m, sizeof(out->err));
 	for (size_t k = 0; k < m; k++)
-		b.tasks[k] = task_new(l, &specs[idx[k]]);
+		b.tasks[k] = task_new(l, specs[idx[k]].task_id, specs[idx[k]].ctx);
 	if (m > 0)
 		exec_start_many(l->loop, l->pool, &l->self, es, m, prepare, &b, exec, rc, errs, sizeof(out->err));
 	for (size_t k = 0; k < m; k++) {
@@ -267,7 +290,7 @@ static void on_output(void *ctx, enum exec_stream s, const char *data, size_t le
 }
 
 /* How exec saw the task end, in the interface's terms. */
-static void result_of(const struct exec_result *res, struct runner_result *out)
+void local_result_of(const struct exec_result *res, struct runner_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (res->timed_out)
@@ -293,12 +316,12 @@ static void result_of(const struct exec_result *res, struct runner_result *out)
 	out->max_rss_kib = res->max_rss_kib;
 }
 
-static void on_exit_task(void *ctx, struct exec_task *task, const struct exec_result *res)
+void local_on_exit(void *ctx, struct exec_task *task, const struct exec_result *res)
 {
 	struct local_task *t = ctx;
 	struct local *l = t->l;
 
-	result_of(res, &t->result); /* res lives in the task */
+	local_result_of(res, &t->result); /* res lives in the task */
 	exec_task_free(task);
 	t->exec = NULL;
 	if (!l->listening) {
@@ -378,15 +401,52 @@ static void local_free(struct runner *r)
 
 	for (t = l->tasks; t; t = next) {
 		next = t->next;
-		exec_task_free(t->exec); /* a running one: SIGKILL to its group; a restart records it as lost */
+		if (l->stop_tasks_on_exit && t->exec) {
+			char path[PATH_MAX + 16];
+			int fd;
+			local_journal(l, t->task_id, path, PATH_MAX);
+			strcat(path, LOCAL_STOPPED_SUFFIX);
+			if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+				close(fd);
+			exec_task_free(t->exec); /* SIGKILL to its group; the next start records it lost (.stopped) */
+		} else
+			exec_task_detach(t->exec); /* it goes on: the next runner here adopts it */
 		task_free(t);
 	}
 	workdirs_free(l->workdirs); /* once the directory it is on is done; the rest waits for the next start */
 	spawn_pool_free(l->pool);
 	free(l->data_dir);
 	free(l->data_dir_abs);
+	free(l->executor);
 	free(l->hostname);
 	free(l);
+}
+
+/* The executor binary: the one given, or gnomon-executor beside this process's binary. */
+static int find_executor(const char *given, char **out, char *err, size_t errlen)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (given) {
+		*out = xstrdup(given);
+	} else {
+		if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0) {
+			int rc = -errno;
+			snprintf(err, errlen, "cannot find gnomon-executor: /proc/self/exe: %s", strerror(-rc));
+			return rc;
+		}
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		*out = xasprintf("%.*s/gnomon-executor", slash ? (int)(slash - self) : 1, slash ? self : ".");
+	}
+	if (access(*out, X_OK) < 0) {
+		int rc = -errno;
+		snprintf(err, errlen, "cannot run %s (every task runs under it; it is built and installed beside gnomon): "
+		    "%s", *out, strerror(errno));
+		return rc;
+	}
+	return 0;
 }
 
 static const struct runner_ops local_ops = {
@@ -421,6 +481,11 @@ int runner_local_new(uv_loop_t *loop, const struct runner_local_config *cfg, str
 	if ((l->data_dir_abs = realpath(cfg->data_dir, NULL)) == NULL)
 		l->data_dir_abs = xstrdup(cfg->data_dir);
 	l->hostname = xstrdup(cfg->hostname ? cfg->hostname : "");
+	l->stop_tasks_on_exit = cfg->stop_tasks_on_exit;
+	if ((rc = find_executor(cfg->executor, &l->executor, err, errlen)) < 0) {
+		local_free(&l->base);
+		return rc;
+	}
 	if (cfg->spawn_threads > 1 && spawn_pool_new(cfg->spawn_threads - 1, &l->pool) < 0)
 		log_warnx("cannot start the spawn threads: runs that start together are spawned one by one");
 	if ((rc = workdirs_new(path, cfg->keep_work_dirs, cfg->keep_work_dirs_max, &l->workdirs)) < 0) {

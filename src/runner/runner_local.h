@@ -36,6 +36,9 @@ typedef int (*runner_past_fn)(void *ctx, const char *task_id, struct runner_past
 
 struct runner_local_config {
 	const char *data_dir;       /* work/ is created there; logs/ must exist (run_output_files_new()) */
+	const char *executor;       /* the gnomon-executor binary; NULL: the one beside this process's binary */
+	bool stop_tasks_on_exit;    /* runner_free() kills the running tasks (--stop-tasks-on-exit); else they go on
+	                             * under their executors, and the next runner on this data directory adopts them */
 	const char *hostname;       /* HOST in each task's environment */
 	unsigned spawn_threads;     /* the tasks of one batch are spawned this many at a time (0 or 1: one by one,
 	                             * on the loop thread) */

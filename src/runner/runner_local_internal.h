@@ -32,10 +32,12 @@ struct local {
 	struct exec_user self;       /* the server's account, looked up once (spawn threads read it) */
 	char *data_dir;
 	char *data_dir_abs;          /* GNOMON_DATA_DIR of every task: a restart kills only this server's tasks */
+	char *executor;              /* the gnomon-executor binary every task runs under */
 	char *hostname;
 	struct spawn_pool *pool;     /* NULL: one by one */
 	struct workdirs *workdirs;
 	struct local_task *tasks;    /* running or ended unheard, newest first */
+	bool stop_tasks_on_exit;
 	uint64_t epoch;              /* the highest seen */
 };
 
@@ -45,6 +47,19 @@ struct local {
 
 /* Whether epoch may act (it is at least the highest seen, which it then becomes). */
 bool local_epoch_ok(struct local *l, uint64_t epoch);
+/* A task it holds, linked (newest first), with its listener's ctx. */
+struct local_task *local_task_add(struct local *l, const char *task_id, void *ctx);
+/* Unlink and free a task it holds (no exec task any more). */
+void local_task_drop(struct local *l, struct local_task *t);
+/* exec's callbacks of a task (ctx: its struct local_task). */
+void local_on_exit(void *ctx, struct exec_task *task, const struct exec_result *res);
+/* How exec saw a task end, in the interface's terms. */
+void local_result_of(const struct exec_result *res, struct runner_result *out);
+/* Beside a task's journal: its server killed it when it stopped (--stop-tasks-on-exit), so its KILLED result is
+ * reported lost. */
+#define LOCAL_STOPPED_SUFFIX WORKDIRS_STOPPED_SUFFIX
+/* A task's journal prefix (exec.h): DATA_DIR/work/<name>, its .pid and .result beside its .task. */
+void local_journal(const struct local *l, const char *task_id, char *out, size_t len);
 
 /* runner_local_recover.c */
 void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, size_t n,

@@ -114,6 +114,57 @@ static int kill_survivors(const struct local *l, struct scan *sc, const char *ta
 	return n;
 }
 
+/* What the journal of a task that no runner of this process started says (runner_local.c's local_journal). */
+enum journal_says {
+	JOURNAL_NONE,     /* no journal: a task of an earlier release, or one that never started */
+	JOURNAL_ENDED,    /* its executor journaled how it ended: the result */
+	JOURNAL_RUNNING,  /* its executor still runs it: adopted, the task it now holds (exec follows it) */
+	JOURNAL_DEAD,     /* its executor died before it could say: the reason */
+};
+
+static enum journal_says read_journal(struct local *l, const char *task_id, struct runner_result *out,
+    struct local_task **adopted)
+{
+	char journal[PATH_MAX], err[512], stopped[PATH_MAX + 16];
+	struct exec_result res;
+	struct exec_task *x;
+	struct local_task *t;
+	int rc;
+
+	local_journal(l, task_id, journal, sizeof(journal));
+	for (int attempt = 0; attempt < 2; attempt++) {
+		/* the result first: an executor that has written it may be exiting */
+		if ((rc = exec_journal_result(journal, &res, err, sizeof(err))) == 0) {
+			local_result_of(&res, out);
+			snprintf(stopped, sizeof(stopped), "%s" LOCAL_STOPPED_SUFFIX, journal);
+			if (out->end == RUNNER_END_KILLED && access(stopped, F_OK) == 0) {
+				/* killed by the stop of its server (--stop-tasks-on-exit), not by a kill request */
+				out->end = RUNNER_END_LOST;
+				snprintf(out->reason, sizeof(out->reason), "killed when its server stopped");
+			}
+			return JOURNAL_ENDED;
+		}
+		if (rc != -ENOENT)
+			log_warnx("task %s: %s", task_id, err);
+		t = local_task_add(l, task_id, NULL);
+		if ((rc = exec_adopt(l->loop, journal, NULL, local_on_exit, t, &x, err, sizeof(err))) == 0) {
+			t->exec = x;
+			log_info_kv(LOG_FIELDS(.event = "task.adopted", .task_id = task_id),
+			    "task %s still runs under its executor: adopted", task_id);
+			*adopted = t;
+			return JOURNAL_RUNNING;
+		}
+		local_task_drop(l, t);
+		if (rc == -ENOENT)
+			return JOURNAL_NONE;
+		if (rc != -ESRCH)
+			break;
+		/* gone: it may have written its result meanwhile, which the second look finds */
+	}
+	snprintf(out->reason, sizeof(out->reason), "its executor ended without a result (%.200s)", err);
+	return JOURNAL_DEAD;
+}
+
 static void report_task(struct runner_report *rep, struct local_task *t)
 {
 	rep->task_id = t->task_id;
@@ -127,7 +178,7 @@ void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_i
 {
 	struct local *l = (struct local *)r;
 	struct strmap *mine = strmap_new(), *asked = strmap_new();
-	struct runner_result *lost = xcalloc(n, sizeof(*lost));
+	struct runner_result *found = xcalloc(n, sizeof(*found)); /* what the journals or /proc said */
 	struct runner_report *rep;
 	struct scan sc = {0};
 	size_t held = 0, k = 0;
@@ -141,6 +192,7 @@ void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_i
 	rep = xcalloc(n + held, sizeof(*rep));
 	for (size_t i = 0; i < n; i++) {
 		struct local_task *t = strmap_get(mine, task_ids[i]);
+		enum journal_says says;
 		int killed;
 		strmap_put(asked, task_ids[i], &rep[k]);
 		if (t) {
@@ -148,13 +200,27 @@ void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_i
 			continue;
 		}
 		rep[k] = (struct runner_report){.task_id = task_ids[i], .state = RUNNER_TASK_UNKNOWN};
-		if ((killed = kill_survivors(l, &sc, task_ids[i])) > 0) {
-			lost[i] = (struct runner_result){.end = RUNNER_END_LOST, .exit_code = -1, .duration_us = -1,
-				.user_cpu_us = -1, .system_cpu_us = -1, .max_rss_kib = -1};
-			snprintf(lost[i].reason, sizeof(lost[i].reason), "its %d surviving process%s killed", killed,
-			    killed == 1 ? " was" : "es were");
+		found[i] = (struct runner_result){.end = RUNNER_END_LOST, .exit_code = -1, .duration_us = -1,
+			.user_cpu_us = -1, .system_cpu_us = -1, .max_rss_kib = -1};
+		/* an earlier process's task: its executor journaled how it ended, or still runs it */
+		says = read_journal(l, task_ids[i], &found[i], &t);
+		if (says == JOURNAL_RUNNING) {
+			report_task(&rep[k++], t);
+			continue;
+		}
+		if (says == JOURNAL_ENDED) {
 			rep[k].state = RUNNER_TASK_ENDED;
-			rep[k].result = &lost[i];
+			rep[k++].result = &found[i];
+			continue;
+		}
+		/* nobody can tell how it would end: what is left of it is killed */
+		if ((killed = kill_survivors(l, &sc, task_ids[i])) > 0 || says == JOURNAL_DEAD) {
+			size_t used = strlen(found[i].reason);
+			if (killed > 0)
+				snprintf(found[i].reason + used, sizeof(found[i].reason) - used, "%sits %d surviving process%s "
+				    "killed", used ? "; " : "", killed, killed == 1 ? " was" : "es were");
+			rep[k].state = RUNNER_TASK_ENDED;
+			rep[k].result = &found[i];
 		}
 		k++;
 	}
@@ -166,7 +232,7 @@ void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_i
 		free(sc.procs[i].task_id);
 	free(sc.procs);
 	free(rep);
-	free(lost);
+	free(found);
 	strmap_free(asked);
 	strmap_free(mine);
 }

@@ -68,16 +68,28 @@ static bool keeps(const struct workdirs *w, bool failed)
 	return w->keep == WORKDIRS_KEEP_ALWAYS || (w->keep == WORKDIRS_KEEP_FAILED && failed);
 }
 
+/* Remove the files beside a run's directory: its executor's journal (its run is recorded: nobody reads it any
+ * more), and with the directory its task file. */
+static void remove_beside(struct workdirs *w, const char *name, bool task_file)
+{
+	static const char *const beside[] = {WORKDIRS_PID_SUFFIX, WORKDIRS_RESULT_SUFFIX, WORKDIRS_STOPPED_SUFFIX,
+		WORKDIRS_TASK_SUFFIX};
+	char file[WORKDIRS_NAME_MAX + 16];
+
+	for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]) - !task_file; i++) {
+		snprintf(file, sizeof(file), "%s%s", name, beside[i]);
+		if (unlinkat(w->dirfd, file, 0) < 0 && errno != ENOENT)
+			log_warn("cannot remove work/%s", file);
+	}
+}
+
 /* Remove a directory; failures are logged with the run (a directory that is already gone is fine). */
 static void remove_dir(struct workdirs *w, const char *name, const char *job, const char *task_id)
 {
 	char err[512];
-	char task_file[WORKDIRS_NAME_MAX + sizeof(WORKDIRS_TASK_SUFFIX)];
 	int rc = rmtree_at(w->dirfd, name, err, sizeof(err));
 
-	snprintf(task_file, sizeof(task_file), "%s%s", name, WORKDIRS_TASK_SUFFIX);
-	if (unlinkat(w->dirfd, task_file, 0) < 0 && errno != ENOENT)
-		log_warn("cannot remove work/%s", task_file);
+	remove_beside(w, name, true);
 
 	if (rc < 0 && rc != -ENOENT)
 		log_warnx_kv(LOG_FIELDS(.event = "workdir.error", .job = job, .task_id = task_id),
@@ -145,6 +157,7 @@ static void run_op(struct workdirs *w, struct op *op)
 	struct kept *k;
 
 	if (op->kind == OP_ENDED && keeps(w, op->failed)) {
+		remove_beside(w, name, false);
 		keep_dir(w, op);
 		return;
 	}

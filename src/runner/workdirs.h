@@ -1,5 +1,5 @@
 /* Runs' working directories (DATA_DIR/work/<name>, the name made from the task id by history/run_name.h, with
- * the task id in DATA_DIR/work/<name>.task beside it) once their runs end (--keep-work-dirs): removed at once,
+ * the task id in DATA_DIR/work/<name>.task and its executor's journal, <name>.pid and <name>.result, beside it) once their runs end (--keep-work-dirs): removed at once,
  * or kept within a size cap (--keep-work-dirs-max-size), the oldest kept removed first past it. A thread of its
  * own removes and measures them (a run may leave a million files; the loop never waits for that), through
  * util/rmtree: links are never followed out of a directory. What is still queued when the server stops or
@@ -12,6 +12,10 @@
 
 #define WORKDIRS_NAME_MAX 128         /* a directory's name, with its NUL (history/run_name.h: RUN_NAME_MAX) */
 #define WORKDIRS_TASK_SUFFIX ".task"  /* the file beside a directory that holds its run's task id */
+/* The executor's journal beside it (exec.h: the journal prefix is work/<name>): removed with the directory. */
+#define WORKDIRS_PID_SUFFIX ".pid"
+#define WORKDIRS_RESULT_SUFFIX ".result"
+#define WORKDIRS_STOPPED_SUFFIX ".stopped" /* the server killed the task when it stopped (--stop-tasks-on-exit) */
 
 enum workdirs_keep {
 	WORKDIRS_KEEP_NEVER,  /* remove every run's directory when it ends (the default) */

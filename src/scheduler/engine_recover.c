@@ -117,6 +117,10 @@ static void recover_interrupted(struct engine *e, struct run *r, const struct ru
 	}
 	r->task = rep->task;
 	runner_adopt(e->cfg.runner, r->task, r);
+	/* a kill requested before the stop (recorded before it was sent): sent again, its grace goes on */
+	if (strcmp(r->rec.reason, RUN_KILL_REQUESTED) == 0 &&
+	    runner_kill(e->cfg.runner, r->task, (uint64_t)e->cfg.kill_grace_ms) < 0)
+		log_debug("task %s: already ending", r->rec.task_id);
 	if (r->rec.status != RUN_RUNNING) {
 		r->rec.status = RUN_RUNNING;
 		run_save(e, r);

@@ -218,7 +218,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	srv->notify = NULL;
 	server_role_free(srv->role);
 	srv->role = NULL;
-	runner_free(srv->runner); /* SIGKILL to what still runs: a restart records it as lost */
+	runner_free(srv->runner); /* what still runs goes on under its executor, for the next start to adopt (or is
+	                           * killed: --stop-tasks-on-exit) */
 	srv->runner = NULL;
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
@@ -285,6 +286,7 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 		.hostname = srv->cfg.hostname,
 		.spawn_threads = srv->cfg.spawn_threads > 0 ? (unsigned)srv->cfg.spawn_threads : spawn_threads_default(),
 		.keep_work_dirs_max = srv->cfg.keep_work_dirs_max_size,
+		.stop_tasks_on_exit = srv->cfg.stop_tasks_on_exit,
 		.past = past_run,
 		.legacy = legacy_task_id,
 		.past_ctx = srv,

@@ -50,6 +50,9 @@ const struct config_option server_options[] = {
 	    "ms between SIGTERM and SIGKILL when a run is killed or times out"},
 	{"log-cap", CONFIG_SIZE, "64K", 0, 1LL << 30, OPT(log_cap),
 	    "bytes of each output stream kept from its start, and as many from its end"},
+	{"stop-tasks-on-exit", CONFIG_BOOL, "false", 0, 0, OPT(stop_tasks_on_exit),
+	    "kill the running tasks when the server stops (false: they go on under their executors, and the next start "
+	    "adopts them and records how they ended)"},
 	{"spawn-threads", CONFIG_INT, "0", 0, 64, OPT(spawn_threads),
 	    "runs that start together are spawned this many at a time (0: 2 per core, at most 8; 1: one by one)"},
 	/* Runs' working directories once they end (README, "Working directories"). */

@@ -31,6 +31,7 @@ struct server_config {
 	long long kill_grace;
 	long long log_cap;
 	long long spawn_threads;
+	bool stop_tasks_on_exit;
 	/* Runs' working directories. */
 	char *keep_work_dirs;
 	long long keep_work_dirs_max_size;

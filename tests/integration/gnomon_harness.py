@@ -75,6 +75,24 @@ def run_file_name(task_id):
     return prefix + "-" + digest if prefix else digest
 
 
+def process_gone(pid):
+    """True when pid no longer runs (it does not exist or is a zombie nobody reaped yet)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def kill_executor(data_dir, task_id):
+    """kill -9 the executor of a running task (its journal, work/NAME.pid, names it): its task goes on, but nobody
+    will learn how it ends. Returns the executor's pid."""
+    with open(os.path.join(data_dir, "work", run_file_name(task_id) + ".pid")) as f:
+        pid = int(f.read().split()[0])
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
 _NAME_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 

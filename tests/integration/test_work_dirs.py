@@ -10,7 +10,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import BIN, GnomonTestCase, main, run_file_name, sched, wait_until  # noqa: E402
+from gnomon_harness import (BIN, GnomonTestCase, kill_executor, main, run_file_name, sched,  # noqa: E402
+                            wait_until)
 
 V1 = "/v1/scheduler"
 FINAL = {"succeeded", "failed", "killed", "lost", "skipped"}
@@ -25,8 +26,10 @@ class WorkDirTestCase(GnomonTestCase):
         return os.path.join((srv or self.server).data_dir, "work")
 
     def listing(self, srv=None):
-        """The directories in work/ (each run's beside its NAME.task file, which names its task)."""
-        return sorted((n for n in os.listdir(self.work(srv)) if not n.endswith(".task")), key=lambda n: (len(n), n))
+        """The directories in work/ (each run's beside its NAME.task file, which names its task, and while it runs
+        its executor's journal, NAME.pid and NAME.result)."""
+        return sorted((n for n in os.listdir(self.work(srv)) if not n.endswith((".task", ".pid", ".result"))),
+                      key=lambda n: (len(n), n))
 
     def dir_of(self, run):
         return os.path.join(self.work(), run_file_name(run["taskId"]))
@@ -111,6 +114,7 @@ class Failed(WorkDirTestCase):
         self.server.request("PUT", V1 + "/job/lost")
         lost = wait_until(lambda: [r for r in self.runs("lost") if r["status"] == "running"], 20, what="lost running")[0]
         self.server.kill9()
+        kill_executor(self.server.data_dir, lost["taskId"])  # its task goes on, but nobody will learn how it ends
         self.server.start()
         self.assertEqual(wait_until(lambda: self.runs("lost")[0]["status"] in FINAL and self.runs("lost")[0], 20,
                                     what="the lost run")["status"], "lost")
@@ -127,6 +131,9 @@ class Always(WorkDirTestCase):
         ok, bad = self.run_once("ok"), self.run_once("bad")
         self.wait_listing([ok, bad])
         self.assertEqual(os.listdir(os.path.join(self.dir_of(ok))), ["a"])
+        # the executors' journals go once the runs are recorded, kept directories or not
+        wait_until(lambda: not [n for n in os.listdir(self.work()) if n.endswith((".pid", ".result"))], 20,
+                   what="the journals removed")
 
 
 class Cap(WorkDirTestCase):
@@ -184,6 +191,7 @@ class Leftovers(WorkDirTestCase):
                               what="long running")[0]
         self.wait_listing([long_run])
         self.server.kill9()
+        kill_executor(self.server.data_dir, long_run["taskId"])
         for run in [ok, bad]:
             self.make_tree(self.dir_of(run))
             with open(self.dir_of(run) + ".task", "w") as f:

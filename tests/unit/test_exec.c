@@ -40,6 +40,7 @@ struct run {
 static uv_loop_t loop;
 static char dir[PATH_MAX];
 static char out_path[2][PATH_MAX + 16];
+static char journal[PATH_MAX + 16]; /* the executor's journal prefix */
 static char path_env[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 static char *envp_default[] = {path_env, NULL};
 
@@ -76,6 +77,8 @@ static void spec_for(struct exec_spec *spec, struct run *r, char **argv)
 	buf_init(&r->live[0], 0);
 	buf_init(&r->live[1], 0);
 	exec_spec_init(spec);
+	spec->executor = GNOMON_EXECUTOR;
+	spec->journal = journal;
 	spec->argv = argv;
 	spec->envp = envp_default;
 	spec->out_path[0] = out_path[0];
@@ -637,6 +640,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(out_path[0], sizeof(out_path[0]), "%s/stdout", dir);
 	snprintf(out_path[1], sizeof(out_path[1]), "%s/stderr", dir);
+	snprintf(journal, sizeof(journal), "%s/task", dir);
 	return 0;
 }
 

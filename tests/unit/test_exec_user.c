@@ -37,6 +37,9 @@ static void on_output(void *ctx, enum exec_stream s, const char *data, size_t le
 	assert_int_equal(buf_append(&r->live[s], data, len), 0);
 }
 
+/* This binary, as the launcher is reached: /proc/<pid>/exe (a task's own /proc/self/exe is its executor). */
+static char self_exe[32];
+
 static void on_exit_cb(void *ctx, struct exec_task *t, const struct exec_result *res)
 {
 	struct run *r = ctx;
@@ -77,6 +80,8 @@ static int run_as(struct run *r, const char *user, const char *cwd, const char *
 	buf_init(&r->live[0], 0);
 	buf_init(&r->live[1], 0);
 	exec_spec_init(&spec);
+	spec.executor = GNOMON_EXECUTOR;
+	spec.journal = "/tmp/gnomon-test-exec-user.journal";
 	spec.argv = argv;
 	spec.envp = envp;
 	spec.cwd = cwd;
@@ -133,7 +138,7 @@ static void test_run_as_nobody(void **state)
 		{"root", NULL, {"id", "-un"}, 0, "root\n", ""},
 		{NULL, NULL, {"id", "-un"}, 0, "root\n", ""},
 		/* the launcher itself, as gnomon would run it */
-		{NULL, NULL, {"/proc/self/exe", EXEC_LAUNCHER_ARG, "nobody", "--"}, 2, "",
+		{NULL, NULL, {self_exe, EXEC_LAUNCHER_ARG, "nobody", "--"}, 2, "",
 		    "gnomon __exec-as: usage: gnomon __exec-as USER [--cwd DIR] -- COMMAND [ARG...]\n"},
 	};
 	(void)state;
@@ -158,9 +163,9 @@ static void test_run_as_nobody(void **state)
 /* The launcher's own failures, with full argv (4 slots are too few for the table above). */
 static void test_launcher_errors(void **state)
 {
-	static const char *const unknown[] = {"/proc/self/exe", EXEC_LAUNCHER_ARG, "no-such-user-gnomon", "--", "true"};
+	static const char *const unknown[] = {self_exe, EXEC_LAUNCHER_ARG, "no-such-user-gnomon", "--", "true"};
 	static const char *const nested[] = {"/proc/self/exe", EXEC_LAUNCHER_ARG, "daemon", "--", "true"};
-	static const char *const cwd[] = {"/proc/self/exe", EXEC_LAUNCHER_ARG, "nobody", "--cwd", "/", "--", "pwd"};
+	static const char *const cwd[] = {self_exe, EXEC_LAUNCHER_ARG, "nobody", "--cwd", "/", "--", "pwd"};
 	struct run r;
 	char err[256];
 	(void)state;
@@ -172,7 +177,7 @@ static void test_launcher_errors(void **state)
 	assert_string_equal(out(&r, 1), "gnomon __exec-as: runAsUser: unknown user 'no-such-user-gnomon'\n");
 	run_free(&r);
 
-	/* as nobody, the launcher cannot become someone else */
+	/* as nobody, the launcher (run by the launcher itself: its own /proc/self/exe) cannot become someone else */
 	assert_int_equal(run_as(&r, "nobody", NULL, nested, 5, err, sizeof(err)), 0);
 	assert_int_equal(r.res.exit_code, 126);
 	assert_string_equal(out(&r, 1),
@@ -220,6 +225,8 @@ static int nonroot_checks(void)
 		struct exec_task *t = NULL;
 		char err[256] = "";
 		exec_spec_init(&spec);
+		spec.executor = GNOMON_EXECUTOR;
+		spec.journal = "/tmp/gnomon-test-exec-user.journal";
 		spec.argv = argv;
 		spec.run_as_user = rows[i].user;
 		spec.on_exit = on_exit_cb;
@@ -322,5 +329,6 @@ int main(int argc, char **argv)
 	/* the launcher re-executes this binary, as it does gnomon */
 	if (argc > 1 && strcmp(argv[1], EXEC_LAUNCHER_ARG) == 0)
 		return exec_launcher_main(argc, argv);
+	snprintf(self_exe, sizeof(self_exe), "/proc/%ld/exe", (long)getpid());
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

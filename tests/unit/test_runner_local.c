@@ -18,8 +18,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
@@ -135,13 +137,29 @@ static bool work_exists(const struct fixture *f, const char *task_id)
  * task file). */
 static void wait_work_gone(struct fixture *f, const char *task_id)
 {
-	for (int i = 0; i < WAIT_MS / 10 && (work_exists(f, task_id) || exists(f, "work", task_id, WORKDIRS_TASK_SUFFIX));
-	     i++) {
+	for (int i = 0; i < WAIT_MS / 10 && (work_exists(f, task_id) || exists(f, "work", task_id, WORKDIRS_TASK_SUFFIX) ||
+	    exists(f, "work", task_id, WORKDIRS_RESULT_SUFFIX)); i++) {
 		uv_run(&f->loop, UV_RUN_NOWAIT);
 		usleep(10000);
 	}
 	assert_false(work_exists(f, task_id));
 	assert_false(exists(f, "work", task_id, WORKDIRS_TASK_SUFFIX));
+	assert_false(exists(f, "work", task_id, WORKDIRS_PID_SUFFIX));
+	assert_false(exists(f, "work", task_id, WORKDIRS_RESULT_SUFFIX));
+}
+
+/* Wait until a process that is not this one's child is gone. */
+static void wait_pid_gone(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd p = {fd, POLLIN, 0};
+
+	if (fd < 0) {
+		assert_int_equal(errno, ESRCH);
+		return;
+	}
+	assert_int_equal(poll(&p, 1, WAIT_MS), 1);
+	close(fd);
 }
 
 /* What a stream of a run holds, through the run-output interface. */
@@ -168,15 +186,29 @@ static struct runner_spec spec_of(const char *task_id, const char *command, void
 }
 
 /* A runner over f's data directory, with the sweep's answers from past (NULL: no sweep). */
-static void runner_open(struct fixture *f, enum workdirs_keep keep, runner_past_fn past)
+/* A runner on the fixture's data directory with cfg's other settings, attached to the fixture's listener. */
+static void runner_open_with(struct fixture *f, struct runner_local_config cfg)
 {
-	struct runner_local_config cfg = {.data_dir = f->dir, .hostname = "host-a", .spawn_threads = 3,
-		.keep_work_dirs = keep, .past = past, .past_ctx = f};
 	struct runner_listener l = listener_of(f);
 	char err[256];
 
+	cfg.data_dir = f->dir;
+	cfg.executor = GNOMON_EXECUTOR;
+	cfg.hostname = "host-a";
 	assert_int_equal(runner_local_new(&f->loop, &cfg, &f->runner, err, sizeof(err)), 0);
 	runner_attach(f->runner, &l);
+}
+
+static void runner_open(struct fixture *f, enum workdirs_keep keep, runner_past_fn past)
+{
+	runner_open_with(f, (struct runner_local_config){.spawn_threads = 3, .keep_work_dirs = keep, .past = past,
+	    .past_ctx = f});
+}
+
+/* runner_open with stop_tasks_on_exit. */
+static void runner_open_stopping(struct fixture *f)
+{
+	runner_open_with(f, (struct runner_local_config){.spawn_threads = 1, .stop_tasks_on_exit = true});
 }
 
 static void runner_close(struct fixture *f)
@@ -394,43 +426,47 @@ static void test_reconcile_unheard(void **state)
 	runner_close(f);
 }
 
-/* The child of a fork: a server that starts two tasks, waits for the second to end, says so and dies with the
- * first still running. */
+/* The child of a fork: a server that starts three tasks (the first waits for the file "go" in the data directory
+ * and exits 3, the second ends at once, the third sleeps), waits for the second to end and the first to have
+ * written, says so (the third's task pid) and dies with the first and the third still running. */
 static int crashing_server(struct fixture *f, int ready)
 {
-	struct runner_spec specs[2] = {
-		spec_of("ct:1:0:job:", "echo started; exec sleep 60", NULL),
-		spec_of("ct:2:0:job:", "echo done", NULL),
-	};
-	struct runner_start st[2];
+	char waiting[256];
+	struct runner_spec specs[3];
+	struct runner_start st[3];
 
+	snprintf(waiting, sizeof(waiting), "echo started; while [ ! -e %s/go ]; do sleep 0.02; done; exit 3", f->dir);
+	specs[0] = spec_of("ct:1:0:job:", waiting, NULL);
+	specs[1] = spec_of("ct:2:0:job:", "echo done", NULL);
+	specs[2] = spec_of("ct:3:0:job:", "exec sleep 60", NULL);
 	f->nseen = 0;
 	if (uv_loop_init(&f->loop) != 0)
 		return 1;
 	runner_open(f, WORKDIRS_KEEP_NEVER, NULL);
-	runner_start_many(f->runner, specs, 2, st);
-	if (st[0].rc < 0 || st[1].rc < 0)
+	runner_start_many(f->runner, specs, 3, st);
+	if (st[0].rc < 0 || st[1].rc < 0 || st[2].rc < 0)
 		return 2;
-	/* the second has ended and the first has written (its output is captured once the server reads it) */
 	while (f->nseen < 1 || memmem(f->live, f->nlive, "started\n", 8) == NULL)
 		uv_run(&f->loop, UV_RUN_ONCE);
-	usleep(100000); /* and has become sleep: a process in the middle of its exec shows no environment */
-	if (write(ready, &st[0].pid, sizeof(st[0].pid)) != (ssize_t)sizeof(st[0].pid))
+	if (write(ready, &st[2].pid, sizeof(st[2].pid)) != (ssize_t)sizeof(st[2].pid))
 		return 3;
 	return 0;
 }
 
-/* A server dies with a task running; a new runner on the same data directory finds its process through /proc,
- * kills it and reports it lost; the task that had ended is unknown (no journal), its output still readable. */
+/* A server dies with tasks running: their executors go on, and a new runner on the same data directory finds
+ * them through their journals. The task that ended while nobody listened is reported with its real result; a
+ * running one is adopted and its end heard (exit 3, after the test lets it go); one whose executor was killed
+ * (kill -9, no result) is reported lost, and what is left of it killed. */
 static void test_reconcile_after_crash(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const ids[] = {"ct:1:0:job:", "ct:2:0:job:"};
+	static const char *const ids[] = {"ct:1:0:job:", "ct:2:0:job:", "ct:3:0:job:", "ct:4:0:job:"};
 	struct reconciled rc = {0};
-	int fds[2], status;
-	int64_t survivor = 0;
-	char buf[64];
+	char buf[64], path[128], journal[PATH_MAX + 16];
+	int fds[2], status, adopted, fd;
+	int64_t sleeper = 0;
 	pid_t pid;
+	ssize_t n;
 
 	assert_int_equal(pipe(fds), 0);
 	pid = fork();
@@ -440,29 +476,56 @@ static void test_reconcile_after_crash(void **state)
 		_exit(crashing_server(f, fds[1])); /* no cleanup: a crash */
 	}
 	close(fds[1]);
-	assert_int_equal(read(fds[0], &survivor, sizeof(survivor)), (ssize_t)sizeof(survivor));
+	assert_int_equal(read(fds[0], &sleeper, sizeof(sleeper)), (ssize_t)sizeof(sleeper));
 	close(fds[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_int_equal(kill((pid_t)survivor, 0), 0); /* it outlived its server, and is this process's now */
+	/* the third task's executor is killed -9 (it never writes a result); its task outlives it */
+	snprintf(journal, sizeof(journal), "%s/work/", f->dir);
+	run_name(ids[2], journal + strlen(journal));
+	strcat(journal, ".pid");
+	assert_true((fd = open(journal, O_RDONLY)) >= 0);
+	assert_true((n = read(fd, buf, sizeof(buf) - 1)) > 0);
+	close(fd);
+	buf[n] = '\0';
+	assert_int_equal(kill((pid_t)atol(buf), SIGKILL), 0);
+	wait_pid_gone((pid_t)atol(buf)); /* exited: a zombie of this process's (the subreaper), reaped by nobody yet */
+	assert_int_equal(kill((pid_t)sleeper, 0), 0);
 
 	runner_open(f, WORKDIRS_KEEP_NEVER, NULL);
-	runner_reconcile(f->runner, 1, ids, 2, on_reconciled, &rc);
+	runner_reconcile(f->runner, 1, ids, 4, on_reconciled, &rc);
 	assert_int_equal(rc.calls, 1);
-	assert_int_equal(rc.n, 2);
-	assert_int_equal(rc.reports[0].state, RUNNER_TASK_ENDED);
-	assert_int_equal(rc.reports[0].result->end, RUNNER_END_LOST);
-	assert_string_equal(rc.reports[0].result->reason, "its 1 surviving process was killed");
-	assert_int_equal(rc.reports[1].state, RUNNER_TASK_UNKNOWN);
-	assert_int_equal(waitpid((pid_t)survivor, &status, 0), (pid_t)survivor);
-	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_int_equal(rc.n, 4);
+	assert_int_equal(rc.reports[0].state, RUNNER_TASK_RUNNING);
+	assert_non_null(rc.reports[0].task);
+	assert_int_equal(rc.reports[1].state, RUNNER_TASK_ENDED);
+	assert_int_equal(rc.reports[1].result->end, RUNNER_END_EXITED);
+	assert_int_equal(rc.reports[1].result->exit_code, 0);
+	assert_int_equal(rc.reports[1].result->bytes[RUN_STDOUT], 5);
+	assert_int_equal(rc.reports[2].state, RUNNER_TASK_ENDED);
+	assert_int_equal(rc.reports[2].result->end, RUNNER_END_LOST);
+	assert_non_null(strstr(rc.reports[2].result->reason, "its executor ended without a result"));
+	assert_non_null(strstr(rc.reports[2].result->reason, "its 1 surviving process was killed"));
+	assert_int_equal(rc.reports[3].state, RUNNER_TASK_UNKNOWN); /* never started: no journal */
+	wait_pid_gone((pid_t)sleeper);
+	/* the adopted task ends when let go, and its end comes as any task's does */
+	runner_adopt(f->runner, rc.reports[0].task, &adopted);
+	snprintf(path, sizeof(path), "%s/go", f->dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	wait_events(f, 1);
+	assert_string_equal(f->seen[0].task_id, ids[0]);
+	assert_ptr_equal(f->seen[0].ctx, &adopted);
+	assert_int_equal(f->seen[0].type, RUNNER_EVENT_ENDED);
+	assert_int_equal(f->seen[0].result.end, RUNNER_END_EXITED);
+	assert_int_equal(f->seen[0].result.exit_code, 3);
 	assert_string_equal(output_of(f, ids[0], RUN_STDOUT, buf, sizeof(buf)), "started\n");
 	assert_string_equal(output_of(f, ids[1], RUN_STDOUT, buf, sizeof(buf)), "done\n");
-	/* The engine records both as lost and releases them: their working directories go. */
-	runner_release(f->runner, &(struct runner_ref){ids[0], "job"}, RUNNER_OUTCOME_LOST);
-	runner_release(f->runner, &(struct runner_ref){ids[1], "job"}, RUNNER_OUTCOME_LOST);
-	wait_work_gone(f, ids[0]);
-	wait_work_gone(f, ids[1]);
+	/* The engine records them and releases them: their working directories and journals go. */
+	for (int i = 0; i < 3; i++)
+		runner_release(f->runner, &(struct runner_ref){ids[i], "job"}, RUNNER_OUTCOME_FAILED);
+	for (int i = 0; i < 3; i++)
+		wait_work_gone(f, ids[i]);
 	runner_close(f);
 }
 
@@ -528,7 +591,7 @@ static void test_sweep(void **state)
 	}
 	snprintf(path, sizeof(path), "%s/work/notes", f->dir);
 	assert_int_equal(mkdir(path, 0700), 0);
-	struct runner_local_config cfg = {.data_dir = f->dir, .hostname = "host-a", .spawn_threads = 1,
+	struct runner_local_config cfg = {.data_dir = f->dir, .executor = GNOMON_EXECUTOR, .hostname = "host-a", .spawn_threads = 1,
 		.keep_work_dirs = WORKDIRS_KEEP_FAILED, .past = past, .legacy = legacy, .past_ctx = f};
 	char err[256];
 	assert_int_equal(runner_local_new(&f->loop, &cfg, &f->runner, err, sizeof(err)), 0);
@@ -549,18 +612,58 @@ static void test_sweep(void **state)
 }
 
 /* Freeing the runner ends what still runs. */
-static void test_free_kills(void **state)
+/* A runner freed with a task running leaves it to its executor (a deploy, a restart): the next runner adopts it.
+ * With stop_tasks_on_exit the task is killed instead, and the next runner reports it lost. */
+static void test_free_leaves_running(void **state)
 {
 	struct fixture *f = *state;
-	struct runner_spec s = spec_of("ct:1:0:job:", "sleep 60", NULL);
+	static const char *const ids[] = {"ct:1:0:job:"};
+	struct runner_spec s = spec_of(ids[0], "exec sleep 60", NULL);
 	struct runner_start st;
+	struct reconciled rc = {0};
 
 	runner_open(f, WORKDIRS_KEEP_NEVER, NULL);
 	runner_start_many(f->runner, &s, 1, &st);
 	assert_int_equal(st.rc, 0);
 	runner_close(f);
+	assert_int_equal(f->nseen, 0); /* no event after the free */
+	assert_int_equal(kill((pid_t)st.pid, 0), 0);
+	runner_open(f, WORKDIRS_KEEP_NEVER, NULL);
+	runner_reconcile(f->runner, 1, ids, 1, on_reconciled, &rc);
+	assert_int_equal(rc.n, 1);
+	assert_int_equal(rc.reports[0].state, RUNNER_TASK_RUNNING);
+	runner_adopt(f->runner, rc.reports[0].task, f);
+	assert_int_equal(runner_kill(f->runner, rc.reports[0].task, 0), 0);
+	wait_events(f, 1);
+	assert_int_equal(f->seen[0].result.end, RUNNER_END_KILLED);
+	runner_release(f->runner, &(struct runner_ref){ids[0], "job"}, RUNNER_OUTCOME_KILLED);
+	wait_work_gone(f, ids[0]);
+	runner_close(f);
+}
+
+static void test_free_stops_tasks(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const ids[] = {"ct:1:0:job:"};
+	struct runner_spec s = spec_of(ids[0], "exec sleep 60", NULL);
+	struct runner_start st;
+	struct reconciled rc = {0};
+
+	runner_open_stopping(f);
+	runner_start_many(f->runner, &s, 1, &st);
+	assert_int_equal(st.rc, 0);
+	runner_close(f);
 	assert_int_equal(kill((pid_t)st.pid, 0), -1);
 	assert_int_equal(f->nseen, 0); /* no event after the free */
+	runner_open(f, WORKDIRS_KEEP_NEVER, NULL);
+	runner_reconcile(f->runner, 1, ids, 1, on_reconciled, &rc);
+	assert_int_equal(rc.n, 1);
+	assert_int_equal(rc.reports[0].state, RUNNER_TASK_ENDED);
+	assert_int_equal(rc.reports[0].result->end, RUNNER_END_LOST);
+	assert_string_equal(rc.reports[0].result->reason, "killed when its server stopped");
+	runner_release(f->runner, &(struct runner_ref){ids[0], "job"}, RUNNER_OUTCOME_LOST);
+	wait_work_gone(f, ids[0]);
+	runner_close(f);
 }
 
 static int setup(void **state)
@@ -598,7 +701,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_reconcile_unheard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile_after_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_free_kills, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_leaves_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_stops_tasks, setup, teardown),
 	};
 
 	/* a root server runs another account's tasks through the launcher: this binary re-executed, as gnomon is */

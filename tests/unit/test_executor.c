@@ -59,6 +59,7 @@ static char dir[PATH_MAX];
 static char out_path[2][PATH_MAX + 16], journal[PATH_MAX + 16];
 static struct ex *current; /* killed by the teardown if a test fails midway */
 static bool start_ignoring; /* start the executor with SIGCHLD, SIGTERM, SIGUSR1 and SIGINT ignored */
+static bool gone_first;     /* close the events pipe's read end before the spec is sent: the server died */
 
 static char s_sh[] = "sh", s_c[] = "-c", s_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 static char *sh_argv[] = {s_sh, s_c, NULL, NULL};
@@ -117,6 +118,10 @@ static void ex_start_raw(struct ex *x, const char *spec, size_t len)
 	close(in[0]);
 	close(ev[1]);
 	x->events = ev[0];
+	if (gone_first) {
+		close(x->events);
+		x->events = -1;
+	}
 	while (len > 0) {
 		ssize_t n = write(in[1], spec, len);
 		assert_true(n > 0);
@@ -799,6 +804,27 @@ static void test_server_gone(void **state)
 	ex_free(&x);
 }
 
+/* A server that died after sending the spec (before the spawn): its successor may already have looked for the
+ * task and found no journal, so the task does not start: exit 3, no journal, nothing of the task ran. */
+static void test_server_gone_before_the_spawn(void **state)
+{
+	struct executor_spec spec;
+	char marker[PATH_MAX + 8];
+	struct ex x;
+	(void)state;
+
+	snprintf(marker, sizeof(marker), "%s/ran", dir);
+	spec_shell(&spec, "touch ran");
+	spec.cwd = dir;
+	gone_first = true;
+	ex_start(&x, &spec);
+	gone_first = false;
+	assert_int_equal(ex_wait(&x), EXECUTOR_EXIT_START_FAILED);
+	assert_absent(marker);
+	assert_no_journal();
+	ex_free(&x);
+}
+
 /* A bad spec: an 'F' frame with EINVAL and the decoder's message, exit 2, no journal. */
 static void test_bad_spec(void **state)
 {
@@ -1000,6 +1026,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_ignored_signals, clean),
 		cmocka_unit_test_teardown(test_escaped_process, clean),
 		cmocka_unit_test_teardown(test_server_gone, clean),
+		cmocka_unit_test_teardown(test_server_gone_before_the_spawn, clean),
 		cmocka_unit_test_teardown(test_bad_spec, clean),
 		cmocka_unit_test_teardown(test_spawn_failure, clean),
 		cmocka_unit_test_teardown(test_task_state, clean),

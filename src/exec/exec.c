@@ -20,6 +20,7 @@
 #include "exec/executor_proto.h"
 #include "exec/spawn_pool.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -149,7 +150,7 @@ static void result_without_frame(struct exec_task *t)
 	t->res.exit_code = -1;
 	t->res.status_lost = true;
 	t->res.user_cpu_us = t->res.system_cpu_us = t->res.max_rss_kib = -1;
-	t->res.end_ms = t->res.end_ms ? t->res.end_ms : t->res.start_ms;
+	t->res.end_ms = clock_now_ms(); /* when this process learned of the end: the best known */
 }
 
 /* Once the executor has exited and its events pipe is closed, close what is left; the last close callback

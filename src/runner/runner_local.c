@@ -35,7 +35,7 @@ bool local_epoch_ok(struct local *l, uint64_t epoch)
 /* What one task's exec spec points to, kept until its spawn. */
 struct launch {
 	struct exec_account account;
-	struct exec_env_var extra[2];
+	struct exec_env_var extra[3];
 	char out_path[PATH_MAX], err_path[PATH_MAX], cwd[PATH_MAX], journal[PATH_MAX];
 	char **argv, **envp;
 };
@@ -108,10 +108,11 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
 	run_output_files_path(l->data_dir, &key, RUN_STDERR, ln->err_path, sizeof(ln->err_path));
 	ln->extra[0] = (struct exec_env_var){"GNOMON_PARENT_TASK_IDS", s->parents};
 	ln->extra[1] = (struct exec_env_var){"GNOMON_DATA_DIR", l->data_dir_abs};
+	ln->extra[2] = (struct exec_env_var){"GNOMON_AGENT", l->agent_id};
 	struct exec_env_input in = {
 		.task_id = s->task_id, .job_name = s->job, .job_owner = s->owner, .hostname = l->hostname,
 		.mem = s->mem, .cpus = s->cpus, .disk = s->disk, .run_time_ms = s->due_ms, .attempt = (uint32_t)s->attempt,
-		.user = run_as, .home = ln->account.user.home, .extra = ln->extra, .n_extra = 2,
+		.user = run_as, .home = ln->account.user.home, .extra = ln->extra, .n_extra = l->agent_id[0] ? 3 : 2,
 		.job_env = (const struct exec_env_var *)s->env, .n_job_env = s->n_env,
 	};
 	ln->envp = exec_env_build(&in);
@@ -419,6 +420,7 @@ static void local_free(struct runner *r)
 	free(l->data_dir_abs);
 	free(l->executor);
 	free(l->hostname);
+	free(l->agent_id);
 	free(l);
 }
 
@@ -481,6 +483,7 @@ int runner_local_new(uv_loop_t *loop, const struct runner_local_config *cfg, str
 	if ((l->data_dir_abs = realpath(cfg->data_dir, NULL)) == NULL)
 		l->data_dir_abs = xstrdup(cfg->data_dir);
 	l->hostname = xstrdup(cfg->hostname ? cfg->hostname : "");
+	l->agent_id = xstrdup(cfg->agent_id ? cfg->agent_id : "");
 	l->stop_tasks_on_exit = cfg->stop_tasks_on_exit;
 	if ((rc = find_executor(cfg->executor, &l->executor, err, errlen)) < 0) {
 		local_free(&l->base);

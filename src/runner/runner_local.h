@@ -40,6 +40,7 @@ struct runner_local_config {
 	bool stop_tasks_on_exit;    /* runner_free() kills the running tasks (--stop-tasks-on-exit); else they go on
 	                             * under their executors, and the next runner on this data directory adopts them */
 	const char *hostname;       /* HOST in each task's environment */
+	const char *agent_id;       /* GNOMON_AGENT in each task's environment (NULL or "": not set) */
 	unsigned spawn_threads;     /* the tasks of one batch are spawned this many at a time (0 or 1: one by one,
 	                             * on the loop thread) */
 	enum workdirs_keep keep_work_dirs;  /* whose working directories are kept when they end */

@@ -34,6 +34,7 @@ struct local {
 	char *data_dir_abs;          /* GNOMON_DATA_DIR of every task: a restart kills only this server's tasks */
 	char *executor;              /* the gnomon-executor binary every task runs under */
 	char *hostname;
+	char *agent_id;             /* GNOMON_AGENT, "" for none */
 	struct spawn_pool *pool;     /* NULL: one by one */
 	struct workdirs *workdirs;
 	struct local_task *tasks;    /* running or ended unheard, newest first */

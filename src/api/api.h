@@ -15,6 +15,7 @@ struct http_request;
 struct job_defaults;
 struct metrics;
 struct prometheus;
+struct remote;
 struct history;
 struct registry;
 struct run_output;
@@ -40,6 +41,8 @@ struct api_env {
 	struct prometheus *prom;     /* GET /metrics/prometheus and the request timings (api/prometheus.h) */
 	bool follower;               /* another server leads (HA): the leader-only routes are refused; standalone
 	                              * servers always lead */
+	struct remote *fleet;        /* the agents (runner/runner_remote.h) */
+	const char *agent_token;     /* the agents' shared secret (--agent-token-file); NULL: loopback agents only */
 };
 
 /* Who may use a route (DESIGN.md), checked in one place before its handler (api/router.h). */
@@ -47,7 +50,7 @@ enum api_policy {
 	API_ANY,    /* anyone, on any server */
 	API_LEADER, /* changes what the scheduler holds: only the leader serves it (a follower answers 503 until it
 	             * proxies to the leader, issue 12) */
-	API_AGENT,  /* the agents' protocol: needs an agent's credentials (none can be given yet: 403) */
+	API_AGENT,  /* the agents' protocol: needs the agents' token (401), or without one a loopback peer (403) */
 	API_ADMIN,  /* operators' administration: needs an administrator's credentials (none can be given yet: 403) */
 };
 

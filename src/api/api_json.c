@@ -153,6 +153,7 @@ json_t *api_run_json(const struct run_record *r, int64_t now_ms)
 	json_object_set_new(o, "signal", r->signal > 0 ? json_integer(r->signal) : json_null());
 	json_object_set_new(o, "signalName", sig ? json_string(sig) : json_null());
 	json_object_set_new(o, "host", api_text(r->host));
+	json_object_set_new(o, "agent", api_text(r->agent));
 	json_object_set_new(o, "arguments", api_text(r->arguments));
 	json_object_set_new(o, "parentTaskIds", parent_ids(r->parents));
 	json_object_set_new(o, "reason", api_text(r->reason));

@@ -236,6 +236,13 @@ static bool safe_method(const char *method)
 	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 || strcmp(method, "OPTIONS") == 0;
 }
 
+/* An agent's upload of a task's output (docs/agent-protocol.md): the one body that is not JSON. */
+static bool agent_output(struct http_request *req, const char *type)
+{
+	return type && strcasecmp(type, "application/octet-stream") == 0 &&
+	    strcmp(http_request_path(req), "/api/v1/agent/output") == 0;
+}
+
 void api_guard_check(const struct api_guard *g, struct http_request *req)
 {
 	const char *method = http_request_method(req), *host = http_request_host(req);
@@ -271,7 +278,7 @@ void api_guard_check(const struct api_guard *g, struct http_request *req)
 			http_add_header(req, "Access-Control-Allow-Origin", "*");
 		}
 	}
-	if (http_request_has_body(req) && !is_json(type)) {
+	if (http_request_has_body(req) && !is_json(type) && !agent_output(req, type)) {
 		if (type)
 			refuse(req, 415, "Content-Type: '%s' is not accepted: a request body must be "
 			    "application/json", api_quoted(type, q2, sizeof(q2)));

@@ -8,6 +8,7 @@
 #include "api/chronos_jobs.h"
 #include "api/chronos_stats.h"
 #include "api/chronos_tasks.h"
+#include "api/gnomon_agents.h"
 #include "api/gnomon_events.h"
 #include "api/gnomon_graph.h"
 #include "api/gnomon_jobs.h"
@@ -81,6 +82,14 @@ static const struct api_route routes[] = {
 	{"GET", "api/v1/jobs/{}/next", gnomon_job_next, "api.v1.jobs.next", 0, API_ANY},
 	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0, API_ANY},
 	{"GET", "api/v1/runs/{**}", gnomon_get_run, "api.v1.runs.get", 0, API_ANY},
+	{"POST", "api/v1/agent/register", gnomon_agent_register, "api.v1.agent.register", 0, API_AGENT},
+	{"POST", "api/v1/agent/poll", gnomon_agent_poll, "api.v1.agent.poll", 0, API_AGENT},
+	{"POST", "api/v1/agent/events", gnomon_agent_events, "api.v1.agent.events", 0, API_AGENT},
+	{"POST", "api/v1/agent/output", gnomon_agent_output, "api.v1.agent.output", 0, API_AGENT},
+	{"GET", "api/v1/agents", gnomon_list_agents, "api.v1.agents.list", 0, API_LEADER},
+	{"GET", "api/v1/agents/{}", gnomon_get_agent, "api.v1.agents.get", 0, API_LEADER},
+	{"POST", "api/v1/agents/{}/drain", gnomon_drain_agent, "api.v1.agents.drain", 0, API_LEADER},
+	{"POST", "api/v1/agents/{}/undrain", gnomon_undrain_agent, "api.v1.agents.undrain", 0, API_LEADER},
 	{"GET", "api/v1/schedule/preview", gnomon_schedule_preview, "api.v1.schedule.preview", 0, API_ANY},
 	{"GET", "api/v1/graph.svg", gnomon_graph_svg, "api.v1.graph.svg", 0, API_ANY},
 	{"GET", "", gnomon_ui_root, "ui.root", 0, API_ANY},
@@ -180,9 +189,7 @@ static bool policy_allows(const struct api_env *env, struct http_request *req, c
 		    "(the leader is %s)", method, path, env->leader && *env->leader ? env->leader : "unknown");
 		return false;
 	case API_AGENT:
-		http_respond_error(req, 403, "%s %s: only gnomon agents may use this, and this server has no agent "
-		    "credentials to check yet", method, path);
-		return false;
+		return gnomon_agent_allowed(env, req);
 	case API_ADMIN:
 		http_respond_error(req, 403, "%s %s: needs administrator credentials, which this server cannot check yet",
 		    method, path);

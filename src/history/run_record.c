@@ -69,6 +69,7 @@ void run_record_clear(struct run_record *r)
 	free(r->task_id);
 	free(r->job);
 	free(r->host);
+	free(r->agent);
 	free(r->arguments);
 	free(r->parents);
 	free(r->reason);
@@ -88,6 +89,7 @@ void run_record_copy(struct run_record *dst, const struct run_record *src)
 	dst->task_id = xstrdup(src->task_id ? src->task_id : "");
 	dst->job = xstrdup(src->job ? src->job : "");
 	dst->host = xstrdup(src->host ? src->host : "");
+	dst->agent = xstrdup(src->agent ? src->agent : "");
 	dst->arguments = xstrdup(src->arguments ? src->arguments : "");
 	dst->parents = xstrdup(src->parents ? src->parents : "");
 	dst->reason = xstrdup(src->reason ? src->reason : "");

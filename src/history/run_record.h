@@ -42,6 +42,7 @@ struct run_record {
 	int64_t pid;            /* 0 when none */
 	int64_t stdout_bytes, stderr_bytes;
 	char *host;             /* "" when none */
+	char *agent;            /* the name of the agent that ran it; "" when none (or not yet placed) */
 	char *arguments;        /* manual-run arguments, "" when none */
 	char *parents;          /* task ids of the parent runs that triggered it, comma-separated */
 	char *reason;           /* why it was skipped, lost or failed to start; "" otherwise */

@@ -17,10 +17,10 @@ int runner_kill(struct runner *r, struct runner_task *t, uint64_t grace_ms)
 	return r->ops->kill(r, t, grace_ms);
 }
 
-void runner_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, size_t n,
-    runner_reconciled_fn done, void *ctx)
+void runner_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, const char *const *agents,
+    size_t n, runner_reconciled_fn done, void *ctx)
 {
-	r->ops->reconcile(r, epoch, task_ids, n, done, ctx);
+	r->ops->reconcile(r, epoch, task_ids, agents, n, done, ctx);
 }
 
 void runner_adopt(struct runner *r, struct runner_task *t, void *ctx)

@@ -37,6 +37,13 @@ struct runner_env {
 	const char *value;
 };
 
+/* One of a job's `constraints` (the layout of the job model's struct job_constraint and placement's). */
+struct runner_constraint {
+	const char *attribute;
+	const char *op;
+	const char *value;
+};
+
 /* What to run, and everything the task is told about itself. Borrowed for the call to runner_start_many():
  * nothing is referenced after it returns but ctx. */
 struct runner_spec {
@@ -56,6 +63,10 @@ struct runner_spec {
 	size_t n_env;
 	const char *run_as_user;   /* NULL or "": the runner's own account */
 	double cpus, mem, disk;    /* the job's resources (MiB for mem and disk) */
+	const struct runner_constraint *constraints; /* where it may run (Chronos constraints) */
+	size_t n_constraints;
+	int64_t start_by_ms;       /* wall clock: a task still waiting for an agent then ends RUNNER_END_SKIPPED (a
+	                            * slot's due time plus its job's epsilon); 0: it waits as long as it takes */
 	uint64_t deadline_ms;      /* maxCompletionTime from its start; 0: none */
 	uint64_t grace_ms;         /* SIGTERM to SIGKILL when the deadline passes */
 	size_t output_cap;         /* bytes of each output stream kept from its start, and as many from its end */
@@ -71,12 +82,16 @@ struct runner_start {
 	struct runner_task *task;  /* rc 0: its handle */
 	int64_t start_ms;          /* running: wall clock when its process was spawned */
 	int64_t pid;               /* running: its process on its machine, for the record and the log; 0: none */
+	const char *agent, *host;  /* running: the name and hostname of the agent that runs it (the runner's
+	                            * strings, valid until the next call to it) */
 	char err[512];
 };
 
 enum runner_event_type {
 	RUNNER_EVENT_STARTING, /* an agent took it and prepares it (an image pull, say) */
-	RUNNER_EVENT_RUNNING,  /* its process runs: start_ms, pid */
+	RUNNER_EVENT_WAITING,  /* no agent can take it now: reason says why; it waits (more WAITING events may
+	                        * follow when the reason changes) */
+	RUNNER_EVENT_RUNNING,  /* its process runs: start_ms, pid, agent, host */
 	RUNNER_EVENT_ENDED,    /* result */
 };
 
@@ -88,6 +103,7 @@ enum runner_end {
 	RUNNER_END_KILLED,       /* runner_kill() ended it */
 	RUNNER_END_LOST,         /* nobody can tell how it ended (its agent or an earlier server died): reason */
 	RUNNER_END_START_FAILED, /* accepted, then it could not start: reason */
+	RUNNER_END_SKIPPED,      /* it waited for an agent past its spec's start_by_ms and never started: reason */
 };
 
 struct runner_result {
@@ -108,6 +124,8 @@ struct runner_event {
 	void *ctx;                 /* the spec's, or runner_adopt()'s; NULL for a task nobody adopted */
 	const char *task_id;
 	int64_t start_ms, pid;     /* RUNNING */
+	const char *agent, *host;  /* RUNNING: the agent that runs it, by name, and its hostname */
+	const char *reason;        /* WAITING */
 	const struct runner_result *result; /* ENDED */
 };
 
@@ -132,6 +150,7 @@ struct runner_report {
 	enum runner_task_state state;
 	struct runner_task *task;            /* RUNNING */
 	const struct runner_result *result;  /* ENDED */
+	const char *agent, *host;            /* RUNNING, ENDED: where it ran (NULL: not known) */
 };
 
 /* The reports of one reconciliation, valid during the call. */
@@ -152,8 +171,8 @@ struct runner_ops {
 	void (*attach)(struct runner *r, const struct runner_listener *l);
 	void (*start_many)(struct runner *r, const struct runner_spec *specs, size_t n, struct runner_start *out);
 	int (*kill)(struct runner *r, struct runner_task *t, uint64_t grace_ms);
-	void (*reconcile)(struct runner *r, uint64_t epoch, const char *const *task_ids, size_t n,
-	    runner_reconciled_fn done, void *ctx);
+	void (*reconcile)(struct runner *r, uint64_t epoch, const char *const *task_ids, const char *const *agents,
+	    size_t n, runner_reconciled_fn done, void *ctx);
 	void (*adopt)(struct runner *r, struct runner_task *t, void *ctx);
 	void (*release)(struct runner *r, const struct runner_ref *ref, enum runner_outcome outcome);
 	void (*purge)(struct runner *r, const struct runner_ref *ref);
@@ -177,10 +196,12 @@ int runner_kill(struct runner *r, struct runner_task *t, uint64_t grace_ms) __at
  * report each, then of any other task it holds; done may be called before this returns (runner_local does) or
  * later (a remote runner waits for its agents, at least a lease). Surviving processes of the named tasks that
  * nobody can watch any more (an earlier server's) are killed and reported ENDED, RUNNER_END_LOST. epoch: the
- * reconciling leader's, at least the highest seen (a lower one gets no report at all). task_ids are borrowed for
- * the call: a runner that answers later copies them. */
-void runner_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, size_t n,
-    runner_reconciled_fn done, void *ctx);
+ * reconciling leader's, at least the highest seen (a lower one gets no report at all). agents (NULL, or NULL
+ * entries: not known) name the agent each task was recorded on, which a remote runner waits for (up to its agent
+ * timeout) before it calls a task unknown. task_ids and agents are borrowed for the call: a runner that answers
+ * later copies them. */
+void runner_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, const char *const *agents,
+    size_t n, runner_reconciled_fn done, void *ctx);
 /* Hear the events of a reported running task with ctx from now on. */
 void runner_adopt(struct runner *r, struct runner_task *t, void *ctx);
 /* The engine has recorded the end of a task that was started: the runner forgets what it kept of its end, and

@@ -63,8 +63,8 @@ void local_result_of(const struct exec_result *res, struct runner_result *out);
 void local_journal(const struct local *l, const char *task_id, char *out, size_t len);
 
 /* runner_local_recover.c */
-void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, size_t n,
-    runner_reconciled_fn done, void *ctx);
+void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids,
+    const char *const *agents, size_t n, runner_reconciled_fn done, void *ctx);
 /* Hand what a crash or a stop left in work/ to the work-dirs thread (runner_local_new()). */
 void local_sweep_work_dirs(struct local *l, runner_past_fn past, run_legacy_fn legacy, void *ctx);
 

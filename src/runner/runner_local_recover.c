@@ -173,8 +173,8 @@ static void report_task(struct runner_report *rep, struct local_task *t)
 	rep->result = t->ended ? &t->result : NULL;
 }
 
-void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, size_t n,
-    runner_reconciled_fn done, void *ctx)
+void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids,
+    const char *const *agents, size_t n, runner_reconciled_fn done, void *ctx)
 {
 	struct local *l = (struct local *)r;
 	struct strmap *mine = strmap_new(), *asked = strmap_new();
@@ -183,6 +183,7 @@ void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_i
 	struct scan sc = {0};
 	size_t held = 0, k = 0;
 
+	(void)agents; /* every task it can know of ran here */
 	if (!local_epoch_ok(l, epoch)) {
 		log_warnx("reconciliation of epoch %" PRIu64 " refused: this agent has seen %" PRIu64, epoch, l->epoch);
 		n = 0;

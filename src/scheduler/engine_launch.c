@@ -57,6 +57,9 @@ static void run_spec(const struct engine *e, const struct job *j, struct run *r,
 	s->cpus = j->cpus;
 	s->mem = j->mem;
 	s->disk = j->disk;
+	s->constraints = (const struct runner_constraint *)j->constraints;
+	s->n_constraints = j->n_constraints;
+	s->start_by_ms = r->rec.trigger == TRIGGER_SCHEDULE ? r->rec.due_ms + job_epsilon_ms(j) : 0;
 	s->deadline_ms = j->max_completion_time > 0 ? (uint64_t)j->max_completion_time * 1000 : 0;
 	s->grace_ms = (uint64_t)e->cfg.kill_grace_ms;
 	s->output_cap = e->cfg.log_cap;

@@ -62,6 +62,7 @@ static struct run *run_from_record(struct engine *e, const struct jobrec *rec, c
 	r->rec.task_id = xstrdup(stored->task_id);
 	r->rec.job = xstrdup(stored->job);
 	r->rec.host = xstrdup(stored->host);
+	r->rec.agent = xstrdup(stored->agent);
 	r->rec.arguments = xstrdup(stored->arguments);
 	r->rec.parents = xstrdup(stored->parents);
 	r->rec.reason = xstrdup(stored->reason);
@@ -145,10 +146,17 @@ static void recover_one(struct engine *e, struct run *r, const struct strmap *re
 	case RUN_QUEUED:
 		run_enqueue(e, r);
 		break;
-	case RUN_WAITING:
+	case RUN_WAITING: {
+		/* a retry waiting for its delay, or a run that was waiting for an agent, which may have taken it since */
+		const struct runner_report *rep = strmap_get(reports, r->rec.task_id);
+		if (rep && rep->state != RUNNER_TASK_UNKNOWN) {
+			recover_interrupted(e, r, rep);
+			break;
+		}
 		run_hold(e, r);
 		heap_set(&e->retries, &r->wait, r->rec.not_before_ms);
 		break;
+	}
 	default:
 		if (awaits_status(rec, r)) {
 			run_hold(e, r);
@@ -224,7 +232,7 @@ static void on_reconciled(void *ctx, const struct runner_report *reports, size_t
 int run_recover_all(struct engine *e, void (*resumed)(struct engine *e))
 {
 	struct recovery *rc = xcalloc(1, sizeof(*rc));
-	const char **ids;
+	const char **ids, **agents;
 	size_t n = 0;
 	int ret;
 
@@ -238,14 +246,19 @@ int run_recover_all(struct engine *e, void (*resumed)(struct engine *e))
 		free(rc);
 		return ret;
 	}
-	/* The runner is asked about the runs that had a task: those that were starting or running. */
+	/* The runner is asked about the runs that may have a task: those that were starting or running, and those
+	 * waiting (for an agent, which may have taken it meanwhile; or a retry's delay: the runner knows none). */
 	ids = xcalloc(rc->open.n, sizeof(*ids));
+	agents = xcalloc(rc->open.n, sizeof(*agents));
 	for (size_t i = 0; i < rc->open.n; i++) {
 		struct run *r = rc->open.v[i];
-		if (r->rec.status != RUN_QUEUED && r->rec.status != RUN_WAITING && !awaits_status(run_jobrec(e, r), r))
+		if (r->rec.status != RUN_QUEUED && !awaits_status(run_jobrec(e, r), r)) {
+			agents[n] = r->rec.agent && r->rec.agent[0] ? r->rec.agent : NULL;
 			ids[n++] = r->rec.task_id;
+		}
 	}
-	runner_reconcile(e->cfg.runner, e->cfg.epoch, ids, n, on_reconciled, rc);
+	runner_reconcile(e->cfg.runner, e->cfg.epoch, ids, agents, n, on_reconciled, rc);
+	free(agents);
 	free(ids);
 	return 0;
 }

@@ -256,6 +256,15 @@ void run_save(struct engine *e, struct run *r)
 	save_runs(e, &r, 1, "a run's status");
 }
 
+/* Where a run runs, as its runner says (NULL: unchanged). */
+static void run_placed(struct run *r, const char *agent, const char *host)
+{
+	if (agent)
+		run_record_set(&r->rec.agent, agent);
+	if (host && host[0])
+		run_record_set(&r->rec.host, host);
+}
+
 #define START_BATCH 64 /* runs started per round of run_dispatch: one commit before their spawns, one after */
 
 /* A runner is taken for a run from the moment it leaves the queue, so that nothing else of a non-concurrent job
@@ -362,6 +371,7 @@ static void launch_batch(struct engine *e, struct run **batch, size_t n)
 			metrics_histogram(e->cfg.metrics, "gnomon.runs.start_lateness_ms", r->rec.start_ms - r->rec.due_ms);
 		r->rec.status = RUN_RUNNING;
 		r->rec.pid = st[i].pid;
+		run_placed(r, st[i].agent, st[i].host);
 		batch[started++] = r;
 	}
 	if (started == 0)
@@ -446,7 +456,8 @@ void run_dispatch(struct engine *e)
 void run_ended(struct engine *e, struct run *r, const struct runner_result *res)
 {
 	struct jobrec *rec = run_jobrec(e, r);
-	bool lost = res->end == RUNNER_END_LOST || res->end == RUNNER_END_START_FAILED;
+	bool lost = res->end == RUNNER_END_LOST || res->end == RUNNER_END_START_FAILED ||
+	    res->end == RUNNER_END_SKIPPED;
 	char reason[256] = "";
 
 	r->task = NULL;
@@ -483,6 +494,8 @@ void run_ended(struct engine *e, struct run *r, const struct runner_result *res)
 		run_finish(e, r, r->async_code == 0 ? RUN_SUCCEEDED : RUN_FAILED, "status reported by the task");
 	} else if (res->end == RUNNER_END_LOST) {
 		run_finish(e, r, RUN_LOST, res->reason);
+	} else if (res->end == RUNNER_END_SKIPPED) {
+		run_finish(e, r, RUN_SKIPPED, res->reason);
 	} else if (res->end == RUNNER_END_START_FAILED) {
 		run_finish(e, r, RUN_FAILED, res->reason);
 	} else if (res->end == RUNNER_END_EXITED && res->exit_code == 0) {
@@ -499,12 +512,31 @@ void run_ended(struct engine *e, struct run *r, const struct runner_result *res)
 	}
 }
 
+/* No agent can take a run now: it waits, with the reason in its record. */
+static void run_waiting(struct engine *e, struct run *r, const struct runner_event *ev)
+{
+	const char *reason = ev->reason ? ev->reason : "";
+
+	if (r->rec.status == RUN_WAITING && r->rec.reason && strcmp(r->rec.reason, reason) == 0)
+		return;
+	r->rec.status = RUN_WAITING;
+	r->rec.not_before_ms = clock_now(e->clock);
+	run_record_set(&r->rec.reason, reason);
+	run_save(e, r);
+	log_info_kv(LOG_FIELDS(.event = "run.waiting", .job = r->rec.job, .task_id = r->rec.task_id, .status = "waiting"),
+	    "run %s waits for an agent: %s", r->rec.task_id, reason);
+	engine_tell_run(e, run_jobrec(e, r), &r->rec);
+}
+
 /* A run the runner took without starting it at once now runs. */
 static void run_running(struct engine *e, struct run *r, const struct runner_event *ev)
 {
 	r->rec.status = RUN_RUNNING;
 	r->rec.start_ms = ev->start_ms;
 	r->rec.pid = ev->pid;
+	run_placed(r, ev->agent, ev->host);
+	if (r->rec.reason && strcmp(r->rec.reason, RUN_KILL_REQUESTED) != 0)
+		run_record_set(&r->rec.reason, NULL); /* the waiting's */
 	if (e->cfg.metrics && r->rec.trigger == TRIGGER_SCHEDULE)
 		metrics_histogram(e->cfg.metrics, "gnomon.runs.start_lateness_ms", r->rec.start_ms - r->rec.due_ms);
 	run_save(e, r);
@@ -525,6 +557,17 @@ void run_on_runner_event(void *ctx, const struct runner_event *ev)
 	}
 	switch (ev->type) {
 	case RUNNER_EVENT_STARTING:
+		/* an agent has it: recorded, so that a restart asks that agent about it */
+		run_placed(r, ev->agent, ev->host);
+		if (r->rec.status == RUN_WAITING) {
+			r->rec.status = RUN_STARTING;
+			run_record_set(&r->rec.reason, NULL);
+		}
+		run_save(e, r);
+		engine_tell_run(e, run_jobrec(e, r), &r->rec);
+		break;
+	case RUNNER_EVENT_WAITING:
+		run_waiting(e, r, ev);
 		break;
 	case RUNNER_EVENT_RUNNING:
 		run_running(e, r, ev);

@@ -19,6 +19,7 @@
 #include "history/history_sqlite.h"
 #include "history/run_output_files.h"
 #include "runner/runner_local.h"
+#include "runner/runner_remote.h"
 #include "job/job.h"
 #include "job/job_json.h"
 #include "notify/notify.h"
@@ -57,7 +58,9 @@ struct server {
 	struct notify *notify;
 	struct history *history;
 	struct run_output *output;
-	struct runner *runner;
+	struct runner *runner;       /* the fleet: the embedded agent and the remote ones */
+	struct remote *fleet;
+	char *agent_token;           /* --agent-token-file's secret, or NULL */
 	struct clock *clock;       /* the engine's: CLOCK_REALTIME and the loop's timers */
 	struct job_defaults defaults;
 	struct api_env api;
@@ -159,6 +162,11 @@ static int configure(struct server *srv, int argc, char **argv)
 	notify_settings(cfg, &ncfg);
 	if (notify_config_check(&ncfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);
+		return 2;
+	}
+	if (cfg->agent_token_file && cfg->agent_token_file[0] &&
+	    config_read_token_file(cfg->agent_token_file, 16, &srv->agent_token, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gnomon server: --agent-token-file: %s\n", err);
 		return 2;
 	}
 	if (check) {
@@ -278,8 +286,8 @@ static int past_run(void *ctx, const char *task_id, struct runner_past *out)
 	return rc;
 }
 
-/* The embedded agent, which runs every job on this machine. */
-static int start_runner(struct server *srv, char *err, size_t errlen)
+/* The embedded agent, which runs jobs on this machine. */
+static int start_local_agent(struct server *srv, struct runner **out, char *err, size_t errlen)
 {
 	struct runner_local_config rcfg = {
 		.data_dir = srv->cfg.data_dir,
@@ -294,7 +302,26 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 
 	if (workdirs_keep_parse(srv->cfg.keep_work_dirs, &rcfg.keep_work_dirs) < 0)
 		rcfg.keep_work_dirs = WORKDIRS_KEEP_NEVER; /* configure() checked it */
-	return runner_local_new(&srv->loop, &rcfg, &srv->runner, err, errlen);
+	return runner_local_new(&srv->loop, &rcfg, out, err, errlen);
+}
+
+/* The fleet: the embedded agent (unless --local-agent=false) and the agents that connect. */
+static int start_runner(struct server *srv, char *err, size_t errlen)
+{
+	struct runner_remote_config fcfg = {
+		.local_name = srv->cfg.hostname,
+		.local_hostname = srv->cfg.hostname,
+		.data_dir = srv->cfg.data_dir,
+		.agent_timeout_ms = (uint64_t)srv->cfg.agent_timeout * 1000,
+		.leader = srv->leader,
+	};
+
+	/* a poll is answered well within the timeout, so that an agent that polls is never taken for lost */
+	fcfg.poll_ms = fcfg.agent_timeout_ms / 3 < 10000 ? fcfg.agent_timeout_ms / 3 : 10000;
+	remote_machine_resources(srv->cfg.data_dir, &fcfg.local_total);
+	if (srv->cfg.local_agent && start_local_agent(srv, &fcfg.local, err, errlen) < 0)
+		return -1;
+	return runner_remote_new(&srv->loop, &fcfg, &srv->runner, &srv->fleet, err, errlen);
 }
 
 static int start(struct server *srv)
@@ -404,6 +431,8 @@ static int start(struct server *srv)
 		.job_history_limit = srv->cfg.job_history_limit,
 		.guard = srv->guard,
 		.prom = srv->prom,
+		.fleet = srv->fleet,
+		.agent_token = srv->agent_token,
 	};
 	srv->api.event_hub = event_stream_hub_new(&srv->loop, srv->events, &srv->api);
 	srv->role = server_role_new(&(struct server_role_config){.reg = srv->reg, .state = srv->state,
@@ -460,6 +489,7 @@ static void stop(struct server *srv)
 	api_guard_free(srv->guard);
 	free(srv->leader);
 	config_free(server_options, &srv->cfg);
+	free(srv->agent_token);
 }
 
 int server_main(int argc, char **argv)
@@ -471,6 +501,7 @@ int server_main(int argc, char **argv)
 	if ((rc = configure(&srv, argc, argv)) >= 0) {
 		api_guard_free(srv.guard);
 		config_free(server_options, &srv.cfg);
+		free(srv.agent_token);
 		return rc;
 	}
 	rc = start(&srv);

@@ -53,6 +53,15 @@ const struct config_option server_options[] = {
 	{"stop-tasks-on-exit", CONFIG_BOOL, "false", 0, 0, OPT(stop_tasks_on_exit),
 	    "kill the running tasks when the server stops (false: they go on under their executors, and the next start "
 	    "adopts them and records how they ended)"},
+	/* Agents (docs/agent-protocol.md). */
+	{"local-agent", CONFIG_BOOL, "true", 0, 0, OPT(local_agent),
+	    "run tasks on this machine too, through the embedded agent (false: only on gnomon agents)"},
+	{"agent-timeout", CONFIG_INT, "30", 2, 86400, OPT(agent_timeout),
+	    "seconds an agent may stay silent before it is lost and its runs are retried elsewhere (more than any "
+	    "agent's --lease)"},
+	{"agent-token-file", CONFIG_STRING, NULL, 0, 0, OPT(agent_token_file),
+	    "file whose first line is the secret agents must present (without it, only agents on this machine may "
+	    "connect)"},
 	{"spawn-threads", CONFIG_INT, "0", 0, 64, OPT(spawn_threads),
 	    "runs that start together are spawned this many at a time (0: 2 per core, at most 8; 1: one by one)"},
 	/* Runs' working directories once they end (README, "Working directories"). */

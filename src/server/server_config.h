@@ -32,6 +32,10 @@ struct server_config {
 	long long log_cap;
 	long long spawn_threads;
 	bool stop_tasks_on_exit;
+	/* Agents. */
+	bool local_agent;
+	long long agent_timeout;
+	char *agent_token_file;
 	/* Runs' working directories. */
 	char *keep_work_dirs;
 	long long keep_work_dirs_max_size;

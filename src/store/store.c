@@ -102,6 +102,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE leader ("
 	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
 	"  epoch INTEGER NOT NULL)",
+	/* the agent that ran a run (issue 12) */
+	"ALTER TABLE runs ADD COLUMN agent TEXT",
 };
 
 #define STMT_CACHE 32

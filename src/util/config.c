@@ -426,3 +426,31 @@ void config_free(const struct config_option *table, void *target)
 		memcpy((char *)target + o->offset, &p, sizeof(p));
 	}
 }
+
+int config_read_token_file(const char *path, size_t min_len, char **out, char *err, size_t errlen)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "re");
+	size_t n, start = 0;
+
+	*out = NULL;
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	n = strlen(buf);
+	while (start < n && (buf[start] == ' ' || buf[start] == '\t'))
+		start++;
+	while (n > start && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		buf[--n] = '\0';
+	if (n - start < min_len) {
+		snprintf(err, errlen, "%s: its first line must hold a token of at least %zu bytes", path, min_len);
+		return -EINVAL;
+	}
+	*out = xstrdup(buf + start);
+	return 0;
+}

@@ -115,6 +115,7 @@ struct run_record ct_run(const char *job, int64_t due, enum run_status status, i
 	r.end_ms = end;
 	r.exit_code = status == RUN_SUCCEEDED ? 0 : status == RUN_FAILED ? 1 : -1;
 	run_record_set(&r.host, "host-1");
+	run_record_set(&r.agent, "agent-1");
 	run_record_set(&r.arguments, "");
 	run_record_set(&r.parents, "");
 	run_record_set(&r.reason, status == RUN_LOST ? "the server restarted" : "");
@@ -150,6 +151,7 @@ void ct_assert_same(const struct run_record *got, const struct run_record *want)
 	assert_int_equal(got->stdout_bytes, want->stdout_bytes);
 	assert_int_equal(got->stderr_bytes, want->stderr_bytes);
 	assert_string_equal(got->host, want->host);
+	assert_string_equal(got->agent ? got->agent : "", want->agent ? want->agent : "");
 	assert_string_equal(got->arguments, want->arguments);
 	assert_string_equal(got->parents, want->parents);
 	assert_string_equal(got->reason, want->reason);

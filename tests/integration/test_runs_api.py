@@ -19,7 +19,7 @@ from gnomon_harness import BIN, REQUEST_TIMEOUT, GnomonTestCase, main, sanitizer
 
 API = "/api/v1"
 RUN_KEYS = ["id", "taskId", "job", "due", "attempt", "trigger", "status", "start", "end", "durationMs", "exitCode",
-            "signal", "signalName", "host", "arguments", "parentTaskIds", "reason", "stdoutBytes", "stderrBytes"]
+            "signal", "signalName", "host", "agent", "arguments", "parentTaskIds", "reason", "stdoutBytes", "stderrBytes"]
 RUN_COLUMNS = ("task_id", "job", "due_ms", "attempt", "trigger", "status", "not_before_ms", "start_ms", "end_ms",
                "exit_code", "signal", "pid", "stdout_bytes", "stderr_bytes", "host", "arguments", "parents",
                "reason")
@@ -363,7 +363,7 @@ class RunsWithHistory(RunsTestCase):
             "id": self.rows[self.killed_id], "taskId": self.killed_id, "job": self.JOB, "due": iso(self.now - 1000),
             "attempt": 1, "trigger": "retry", "status": "killed", "start": iso(self.now - 900),
             "end": iso(self.now - 400), "durationMs": 500, "exitCode": None, "signal": 9, "signalName": "SIGKILL",
-            "host": "h1", "arguments": "a/b, c", "parentTaskIds": ["ct:1:0:p:x,y", "ct:2:0:q:"],
+            "host": "h1", "agent": "", "arguments": "a/b, c", "parentTaskIds": ["ct:1:0:p:x,y", "ct:2:0:q:"],
             "reason": "killed on request", "stdoutBytes": 0, "stderrBytes": 0})
         status, one = self.server.json("GET", API + "/runs/" + q(self.killed_id))
         self.assertEqual(status, 200, one)

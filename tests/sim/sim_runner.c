@@ -257,13 +257,14 @@ static int sr_kill(struct runner *r, struct runner_task *t, uint64_t grace_ms)
 	return 0;
 }
 
-static void sr_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, size_t n,
-    runner_reconciled_fn done, void *ctx)
+static void sr_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids,
+    const char *const *agents, size_t n, runner_reconciled_fn done, void *ctx)
 {
 	struct sim_runner *sr = of(r);
 	struct runner_report *reports;
 	size_t m = 0;
 
+	(void)agents;
 	if (epoch < sr->epoch)
 		return; /* a deposed leader hears nothing */
 	sr->epoch = epoch;

@@ -256,6 +256,7 @@ void mem_store_upsert_run(struct mem_store *m, const struct run_record *r, int64
 	s->stdout_bytes = r->stdout_bytes;
 	s->stderr_bytes = r->stderr_bytes;
 	run_record_set(&s->host, r->host);
+	run_record_set(&s->agent, r->agent);
 	run_record_set(&s->reason, r->reason);
 	s->skipped_from_ms = r->skipped_from_ms;
 	s->skipped_to_ms = r->skipped_to_ms;

@@ -80,9 +80,10 @@ static int fake_kill(struct runner *r, struct runner_task *task, uint64_t grace_
 	return 0;
 }
 
-static void fake_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, size_t n,
-    runner_reconciled_fn done, void *ctx)
+static void fake_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids,
+    const char *const *agents, size_t n, runner_reconciled_fn done, void *ctx)
 {
+	(void)agents;
 	(void)r;
 	(void)epoch;
 	(void)task_ids;

@@ -1,7 +1,9 @@
 /* The router's per-route policy, checked before the handler: a table of routes of each policy, served by a real
  * server on loopback, on a leader and on a follower; a refused request gets the JSON error and never reaches
- * its handler. The server's own table follows its rule (changes need the leader, reads are for anyone), and
- * route labels are patterns. */
+ * its handler. An agent route needs the agents' token when the server has one (401 without it or with another),
+ * and a loopback peer when it has none. The server's own table follows its rule (changes need the leader, reads
+ * are for anyone, the agent protocol is for agents, the fleet's view is the leader's), and route labels are
+ * patterns. */
 #include "http_fixture.h"
 
 #include <errno.h>
@@ -57,36 +59,46 @@ static void test_policies(void **state)
 		const char *method, *path;
 		long status;
 		const char *body;
+		const char *token;  /* the server's agent token */
+		const char *auth;   /* the client's Authorization header line */
 	} rows[] = {
-		{false, "GET", "/any", 200, "ok"},
-		{false, "POST", "/leader", 200, "ok"},
-		{false, "GET", "/agent/a1", 403, "{\"status\":\"Forbidden\",\"message\":\"GET /agent/a1: only gnomon agents "
-		    "may use this, and this server has no agent credentials to check yet\"}"},
+		{false, "GET", "/any", 200, "ok", NULL, NULL},
+		{false, "POST", "/leader", 200, "ok", NULL, NULL},
+		{false, "GET", "/agent/a1", 200, "ok", NULL, NULL}, /* no token: loopback agents only, and this is one */
+		{false, "GET", "/agent/a1", 401, "{\"status\":\"Unauthorized\",\"message\":\"Authorization: missing: agents "
+		    "must send the token of --agent-token-file\"}", "0123456789abcdef", NULL},
+		{false, "GET", "/agent/a1", 401, "{\"status\":\"Unauthorized\",\"message\":\"Authorization: wrong token: "
+		    "agents must send the token of --agent-token-file\"}", "0123456789abcdef", "Authorization: Bearer 0123456789abcdeF"},
+		{false, "GET", "/agent/a1", 401, NULL, "0123456789abcdef", "Authorization: Bearer 0123456789abcde"},
+		{false, "GET", "/agent/a1", 200, "ok", "0123456789abcdef", "Authorization: Bearer 0123456789abcdef"},
 		{false, "GET", "/v1/scheduler/admin", 403, "{\"status\":\"Forbidden\",\"message\":\"GET /v1/scheduler/admin: "
-		    "needs administrator credentials, which this server cannot check yet\"}"},
-		{true, "GET", "/any", 200, "ok"},
+		    "needs administrator credentials, which this server cannot check yet\"}", NULL, NULL},
+		{true, "GET", "/any", 200, "ok", NULL, NULL},
 		{true, "POST", "/leader", 503, "{\"status\":\"Service Unavailable\",\"message\":\"POST /leader: only the "
-		    "leader serves this, and this server is not the leader (the leader is leader.example:4400)\"}"},
-		{true, "GET", "/agent/a1", 403, NULL},
+		    "leader serves this, and this server is not the leader (the leader is leader.example:4400)\"}", NULL, NULL},
+		{true, "GET", "/agent/a1", 200, NULL, NULL, NULL},
 		/* no route, or another method: as before, whatever the policy */
 		{true, "GET", "/leader", 405, "{\"status\":\"Method Not Allowed\",\"message\":\"method GET is not allowed on "
-		    "/leader (allowed: POST)\"}"},
-		{false, "GET", "/nope", 404, "{\"status\":\"Not Found\",\"message\":\"no such endpoint: GET /nope\"}"},
+		    "/leader (allowed: POST)\"}", NULL, NULL},
+		{false, "GET", "/nope", 404, "{\"status\":\"Not Found\",\"message\":\"no such endpoint: GET /nope\"}", NULL, NULL},
 	};
 	struct fixture fx = {.handler = route};
 	struct net_client *client;
 	(void)state;
 
 	env.leader = "leader.example:4400";
+	env.fleet = (struct remote *)&env; /* only its presence is checked */
 	fx_start(&fx, NULL);
 	assert_int_equal(net_client_new(&fx.loop, &client), 0);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct result r = {0};
 		char url[128];
-		struct net_request_options opt = {.url = url, .method = rows[i].method};
+		const char *headers[] = {rows[i].auth, NULL};
+		struct net_request_options opt = {.url = url, .method = rows[i].method, .headers = headers};
 		int before = handled;
 
 		env.follower = rows[i].follower;
+		env.agent_token = rows[i].token;
 		snprintf(url, sizeof(url), "%s%s", fx.base, rows[i].path);
 		assert_int_equal(net_request(client, &opt, on_done, &r, NULL), 0);
 		fx_wait_count(&fx, &r.calls, 1);
@@ -107,7 +119,11 @@ static void test_server_table(void **state)
 
 	assert_true(n > 20);
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(r[i].method, "GET") == 0)
+		if (strncmp(r[i].pattern, "api/v1/agent/", 13) == 0)
+			assert_int_equal(r[i].policy, API_AGENT);
+		else if (strncmp(r[i].pattern, "api/v1/agents", 13) == 0)
+			assert_int_equal(r[i].policy, API_LEADER);
+		else if (strcmp(r[i].method, "GET") == 0)
 			assert_int_equal(r[i].policy, API_ANY);
 		else
 			assert_int_equal(r[i].policy, API_LEADER);

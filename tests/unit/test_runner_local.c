@@ -395,11 +395,11 @@ static void test_reconcile_unheard(void **state)
 		uv_run(&f->loop, UV_RUN_NOWAIT); /* until the first has ended, unheard */
 		usleep(5000);
 		rc = (struct reconciled){0};
-		runner_reconcile(f->runner, 1, ids, 1, on_reconciled, &rc);
+		runner_reconcile(f->runner, 1, ids, NULL, 1, on_reconciled, &rc);
 	}
 	runner_attach(f->runner, &l);
 	rc = (struct reconciled){0};
-	runner_reconcile(f->runner, 1, ids, 3, on_reconciled, &rc);
+	runner_reconcile(f->runner, 1, ids, NULL, 3, on_reconciled, &rc);
 	assert_int_equal(rc.calls, 1); /* at once: runner_local answers before returning */
 	assert_int_equal(rc.n, 3);
 	assert_string_equal(rc.reports[0].task_id, ids[0]);
@@ -417,11 +417,11 @@ static void test_reconcile_unheard(void **state)
 	assert_int_equal(f->seen[0].result.exit_code, 0);
 	runner_release(f->runner, &(struct runner_ref){ids[1], "job"}, RUNNER_OUTCOME_SUCCEEDED);
 	rc = (struct reconciled){0};
-	runner_reconcile(f->runner, 1, ids, 1, on_reconciled, &rc);
+	runner_reconcile(f->runner, 1, ids, NULL, 1, on_reconciled, &rc);
 	assert_int_equal(rc.n, 1);
 	assert_int_equal(rc.reports[0].state, RUNNER_TASK_UNKNOWN); /* released: forgotten */
 	rc = (struct reconciled){0};
-	runner_reconcile(f->runner, 0, ids, 1, on_reconciled, &rc); /* an older leader learns nothing */
+	runner_reconcile(f->runner, 0, ids, NULL, 1, on_reconciled, &rc); /* an older leader learns nothing */
 	assert_int_equal(rc.n, 0);
 	runner_close(f);
 }
@@ -493,7 +493,7 @@ static void test_reconcile_after_crash(void **state)
 	assert_int_equal(kill((pid_t)sleeper, 0), 0);
 
 	runner_open(f, WORKDIRS_KEEP_NEVER, NULL);
-	runner_reconcile(f->runner, 1, ids, 4, on_reconciled, &rc);
+	runner_reconcile(f->runner, 1, ids, NULL, 4, on_reconciled, &rc);
 	assert_int_equal(rc.calls, 1);
 	assert_int_equal(rc.n, 4);
 	assert_int_equal(rc.reports[0].state, RUNNER_TASK_RUNNING);
@@ -629,7 +629,7 @@ static void test_free_leaves_running(void **state)
 	assert_int_equal(f->nseen, 0); /* no event after the free */
 	assert_int_equal(kill((pid_t)st.pid, 0), 0);
 	runner_open(f, WORKDIRS_KEEP_NEVER, NULL);
-	runner_reconcile(f->runner, 1, ids, 1, on_reconciled, &rc);
+	runner_reconcile(f->runner, 1, ids, NULL, 1, on_reconciled, &rc);
 	assert_int_equal(rc.n, 1);
 	assert_int_equal(rc.reports[0].state, RUNNER_TASK_RUNNING);
 	runner_adopt(f->runner, rc.reports[0].task, f);
@@ -656,7 +656,7 @@ static void test_free_stops_tasks(void **state)
 	assert_int_equal(kill((pid_t)st.pid, 0), -1);
 	assert_int_equal(f->nseen, 0); /* no event after the free */
 	runner_open(f, WORKDIRS_KEEP_NEVER, NULL);
-	runner_reconcile(f->runner, 1, ids, 1, on_reconciled, &rc);
+	runner_reconcile(f->runner, 1, ids, NULL, 1, on_reconciled, &rc);
 	assert_int_equal(rc.n, 1);
 	assert_int_equal(rc.reports[0].state, RUNNER_TASK_ENDED);
 	assert_int_equal(rc.reports[0].result->end, RUNNER_END_LOST);

@@ -1,0 +1,220 @@
+/* The agent protocol's routes and the operators' view of the agents (gnomon_agents.h). */
+#include "api/gnomon_agents.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/http.h"
+#include "runner/runner_remote.h"
+#include "util/xmalloc.h"
+
+static bool same_secret(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = (unsigned char)(la != lb);
+
+	for (size_t i = 0; i < la; i++)
+		diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+	return diff == 0;
+}
+
+static bool loopback_peer(const struct http_request *req)
+{
+	char peer[HTTP_PEER_MAX];
+
+	http_request_peer(req, peer, sizeof(peer));
+	return strncmp(peer, "127.", 4) == 0 || strncmp(peer, "[::1]:", 6) == 0 ||
+	    strncmp(peer, "[::ffff:127.", 12) == 0;
+}
+
+bool gnomon_agent_allowed(const struct api_env *env, struct http_request *req)
+{
+	const char *auth = http_request_header(req, "Authorization");
+
+	if (env->fleet == NULL) {
+		http_respond_error(req, 503, "this server runs no fleet of agents");
+		return false;
+	}
+	if (env->agent_token == NULL) {
+		if (loopback_peer(req))
+			return true;
+		http_respond_error(req, 403, "agents may connect from elsewhere than this machine only when the server has "
+		    "--agent-token-file");
+		return false;
+	}
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || !same_secret(auth + 7, env->agent_token)) {
+		http_add_header(req, "WWW-Authenticate", "Bearer realm=\"gnomon agents\"");
+		http_respond_error(req, 401, "Authorization: %s: agents must send the token of --agent-token-file",
+		    auth ? "wrong token" : "missing");
+		return false;
+	}
+	return true;
+}
+
+/* The request's JSON body, or NULL after answering 400. */
+static json_t *body_json(struct http_request *req)
+{
+	size_t len;
+	const char *body = http_request_body(req, &len);
+	json_error_t jerr;
+	json_t *j = json_loadb(body ? body : "", len, 0, &jerr);
+
+	if (j == NULL || !json_is_object(j)) {
+		json_decref(j);
+		http_respond_error(req, 400, "body: a JSON object is required (%s)", j ? "not an object" : jerr.text);
+		return NULL;
+	}
+	return j;
+}
+
+static void answer(struct http_request *req, struct remote_answer *a)
+{
+	if (a->body)
+		http_respond_json(req, a->status, a->body);
+	else
+		http_respond_error(req, a->status ? a->status : 500, "%s", a->err);
+}
+
+void gnomon_agent_register(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	struct remote_answer a;
+	json_t *body = body_json(req);
+
+	(void)args;
+	if (body == NULL)
+		return;
+	remote_register(env->fleet, body, &a);
+	json_decref(body);
+	answer(req, &a);
+}
+
+void gnomon_agent_events(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	struct remote_answer a;
+	json_t *body = body_json(req);
+
+	(void)args;
+	if (body == NULL)
+		return;
+	remote_events(env->fleet, body, &a);
+	json_decref(body);
+	answer(req, &a);
+}
+
+/* A poll held until the fleet has commands for its agent, or its time is up. */
+struct held_poll {
+	struct http_request *req;
+	struct remote_poll *held;
+};
+
+static void on_commands(void *ctx, json_t *commands)
+{
+	struct held_poll *h = ctx;
+
+	http_respond_json(h->req, 200, commands);
+	free(h);
+}
+
+static void on_poll_end(void *ctx, struct http_request *req, enum http_defer_end why)
+{
+	struct held_poll *h = ctx;
+	json_t *nothing = remote_poll_abandon(h->held);
+
+	if (why == HTTP_DEFER_TIMEOUT)
+		http_respond_json(req, 200, nothing);
+	else
+		json_decref(nothing);
+	free(h);
+}
+
+void gnomon_agent_poll(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	struct remote_answer a;
+	struct held_poll *h;
+	json_t *body = body_json(req);
+
+	(void)args;
+	if (body == NULL)
+		return;
+	h = xcalloc(1, sizeof(*h));
+	h->req = req;
+	remote_poll(env->fleet, body, on_commands, h, &a, &h->held);
+	json_decref(body);
+	if (h->held == NULL) {
+		free(h);
+		answer(req, &a);
+		return;
+	}
+	http_request_defer(req, remote_poll_ms(env->fleet), on_poll_end, h);
+}
+
+void gnomon_agent_output(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	const char *stream = http_request_query(req, "stream"), *offset = http_request_query(req, "offset");
+	const char *final = http_request_query(req, "final");
+	struct remote_output o = {
+		.id = http_request_query(req, "id"),
+		.session = http_request_query(req, "session"),
+		.task_id = http_request_query(req, "taskId"),
+	};
+	char err[512] = "", *end = NULL;
+	int status;
+
+	(void)args;
+	if (stream == NULL || (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0)) {
+		http_respond_error(req, 400, "stream: stdout or stderr");
+		return;
+	}
+	o.stream = strcmp(stream, "stderr") == 0;
+	errno = 0;
+	o.offset = offset ? strtoll(offset, &end, 10) : -1;
+	if (offset == NULL || errno || end == offset || *end || o.offset < 0) {
+		http_respond_error(req, 400, "offset: a byte offset, 0 or more");
+		return;
+	}
+	o.final = final && strcmp(final, "1") == 0;
+	o.data = http_request_body(req, &o.len);
+	status = remote_output(env->fleet, &o, err, sizeof(err));
+	if (status == 204)
+		http_respond(req, 204, NULL, NULL, 0);
+	else
+		http_respond_error(req, status, "%s", err);
+}
+
+void gnomon_list_agents(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	(void)args;
+	http_respond_json(req, 200, env->fleet ? remote_agents_json(env->fleet) : json_array());
+}
+
+void gnomon_get_agent(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	json_t *a = env->fleet ? remote_agent_json(env->fleet, args[0]) : NULL;
+
+	if (a == NULL) {
+		http_respond_error(req, 404, "agent '%s' not found", args[0]);
+		return;
+	}
+	http_respond_json(req, 200, a);
+}
+
+static void drain(struct api_env *env, struct http_request *req, const char *id, bool on)
+{
+	if (env->fleet == NULL || remote_drain(env->fleet, id, on) < 0) {
+		http_respond_error(req, 404, "agent '%s' not found", id);
+		return;
+	}
+	http_respond_json(req, 200, remote_agent_json(env->fleet, id));
+}
+
+void gnomon_drain_agent(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	drain(env, req, args[0], true);
+}
+
+void gnomon_undrain_agent(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	drain(env, req, args[0], false);
+}

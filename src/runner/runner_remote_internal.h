@@ -1,0 +1,133 @@
+/* The fleet's state, shared by runner_remote*.c only. */
+#ifndef GNOMON_RUNNER_RUNNER_REMOTE_INTERNAL_H
+#define GNOMON_RUNNER_RUNNER_REMOTE_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "runner/agent_wire.h"
+#include "runner/placement.h"
+#include "runner/runner.h"
+#include "runner/runner_remote.h"
+
+#define AGENT_ID_BUF (AGENT_WIRE_ID_MAX + 1)
+
+struct ragent {
+	struct ragent *next;
+	char id[AGENT_ID_BUF], name[AGENT_ID_BUF], session[AGENT_ID_BUF];
+	char *hostname, *version;
+	struct placement_attr *attrs; /* point into attrs_json */
+	json_t *attrs_json;
+	struct placement_agent pa;    /* placement's view: name, hostname, attrs, total, used, running, state */
+	bool local;                   /* the embedded agent */
+	bool up;                      /* heard from within the agent timeout (the embedded one always) */
+	bool drained;
+	uint64_t last_heard;          /* uv_now() of its last request */
+	int64_t last_heard_wall, registered_wall;
+	json_t *outbox;               /* commands not yet sent (an array) */
+	struct remote_poll *poll;     /* its poll held, or NULL */
+};
+
+enum rtask_state { T_WAITING, T_ASSIGNED, T_RUNNING, T_ENDED };
+
+struct rtask {
+	struct rtask *prev, *next;    /* every task */
+	struct rtask *wnext;          /* the waiting queue */
+	char *task_id;
+	void *ctx;                    /* the engine's */
+	struct ragent *agent;         /* NULL while waiting */
+	struct runner_task *local;    /* on the embedded agent: its handle there */
+	enum rtask_state st;
+	json_t *assignment;           /* the spec (agent_wire), kept until it runs */
+	struct placement_resources need;
+	struct placement_constraints *cons; /* NULL: none */
+	int64_t due_ms, start_by_ms;
+	uint64_t sent_at;             /* uv_now() of its last start command */
+	struct runner_result *result; /* T_ENDED: its result, until the engine heard it */
+	int64_t start_ms, pid;        /* T_RUNNING: as its agent said */
+	bool reserved;                /* counted in its agent's used/running */
+	bool heard;                   /* its ENDED event was delivered */
+	int64_t out_len[2];           /* bytes of each stream written to the output files (live chunks) */
+	size_t cap;                   /* live chunks are kept up to this many bytes of each stream */
+	char reason[PLACEMENT_REASON_MAX]; /* why it waits */
+};
+
+/* An event waiting for its turn on the loop (never from inside a call to the runner). */
+struct pev {
+	struct pev *next;
+	enum runner_event_type type;
+	struct rtask *t;
+	char *reason;                 /* WAITING */
+};
+
+struct remote_poll {
+	struct ragent *agent;
+	remote_poll_fn fn;
+	void *ctx;
+};
+
+struct remote_reconcile;
+
+struct remote {
+	struct runner base;
+	uv_loop_t *loop;
+	struct runner_listener listener;
+	bool attached;
+	struct runner *local;
+	struct ragent *agents;        /* the embedded agent first */
+	size_t n_agents;
+	struct strmap *tasks;         /* task id -> rtask */
+	struct rtask *all;            /* every task */
+	struct rtask *wait_head, *wait_tail;
+	struct pev *ev_head, *ev_tail;
+	struct rtask *delivering;     /* the task whose event is being delivered (NULL once it is freed) */
+	uv_timer_t flush;             /* delivers the events, then answers the polls with commands */
+	uv_timer_t sweep;             /* every second: silent agents, late waiting tasks, lost assignments */
+	uint64_t epoch;
+	char *data_dir, *leader;
+	uint64_t agent_timeout_ms, poll_ms;
+	uint64_t born;                /* uv_now() at creation: agents have until born + agent timeout to come back */
+	struct remote_reconcile *rec; /* a reconciliation waiting for agents */
+	bool reconciled;              /* the engine reconciled once: a task an agent reports that nobody holds is
+	                               * killed (before, it is kept for the reconciliation to come) */
+	remote_agent_lost_fn agent_lost;
+	void *ctx;
+	int closing;                  /* handles left to close */
+};
+
+#define REMOTE(r) ((struct remote *)(r))
+
+/* runner_remote.c */
+struct rtask *remote_task_new(struct remote *f, const char *task_id);
+void remote_task_free(struct remote *f, struct rtask *t);
+void remote_emit(struct remote *f, enum runner_event_type type, struct rtask *t, const char *reason);
+/* End a task the engine holds: its result is kept and an ENDED event goes out. */
+void remote_end(struct remote *f, struct rtask *t, const struct runner_result *res);
+void remote_end_lost(struct remote *f, struct rtask *t, enum runner_end end, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void remote_unreserve(struct rtask *t);
+/* Send a command to an agent with its next poll. */
+void remote_command(struct remote *f, struct ragent *a, json_t *cmd);
+/* Queue a task to wait for an agent (it is on none). */
+void remote_wait_push(struct remote *f, struct rtask *t);
+/* Place what waits, where it fits now. */
+void remote_place_waiting(struct remote *f);
+void remote_kick(struct remote *f);
+/* Answer an agent's held poll with nothing (it is replaced, or the agent is gone). */
+void remote_poll_close(struct ragent *a);
+struct ragent *remote_agent_find(const struct remote *f, const char *id_or_name);
+int64_t remote_wall_ms(void);
+
+/* runner_remote_reconcile.c */
+void remote_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids, const char *const *agents,
+    size_t n, runner_reconciled_fn done, void *ctx);
+/* An agent registered: a reconciliation waiting for it may be done. */
+void remote_reconcile_agent_came(struct remote *f, struct ragent *a);
+/* Whether a reconciliation waits for this task (an agent reports it: adopt it). */
+bool remote_reconcile_awaits(const struct remote *f, const char *task_id);
+void remote_reconcile_tick(struct remote *f);
+void remote_reconcile_free(struct remote *f);
+
+#endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,13 @@
 #include "util/xmalloc.h"
 
 #define SWEEP_MS 1000
+
+/* A task's constraints go to placement as they are. */
+_Static_assert(sizeof(struct runner_constraint) == sizeof(struct placement_constraint), "constraint layout");
+_Static_assert(offsetof(struct runner_constraint, op) == offsetof(struct placement_constraint, op),
+    "constraint layout");
+_Static_assert(offsetof(struct runner_constraint, value) == offsetof(struct placement_constraint, value),
+    "constraint layout");
 
 int64_t remote_wall_ms(void)
 {

@@ -1,6 +1,7 @@
 /* Starting runs through the runner: what each run runs (its job's command, or a manual run's arguments) and
  * everything its task is told about itself, as one batch. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,12 @@
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
 #include "util/xmalloc.h"
+
+/* A job's constraints go to the runner as they are. */
+_Static_assert(sizeof(struct runner_constraint) == sizeof(struct job_constraint), "constraint layout");
+_Static_assert(offsetof(struct runner_constraint, op) == offsetof(struct job_constraint, op), "constraint layout");
+_Static_assert(offsetof(struct runner_constraint, value) == offsetof(struct job_constraint, value),
+    "constraint layout");
 
 /* The arguments of a run: a manual run's replace the job's; for a shell job they are appended to the command
  * (Chronos), for an argv job they are split into words as a shell would (nothing is expanded). *words is what

@@ -184,7 +184,8 @@ struct runner {
 	const struct runner_ops *ops;
 };
 
-/* Send the events to l (copied) from now on; NULL: to nobody. Detaching forgets every task's ctx. */
+/* Send the events to l (copied) from now on; NULL: to nobody. Detaching forgets every task's ctx, and a
+ * reconciliation still waiting (for agents) is dropped: its done is never called. */
 void runner_attach(struct runner *r, const struct runner_listener *l);
 /* Start n tasks, as one batch (runner_local spawns them in parallel on its spawn threads): out[i] says how
  * specs[i] was taken. Tasks refused here get no event. */

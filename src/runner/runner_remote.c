@@ -389,6 +389,7 @@ static void remote_attach(struct runner *r, const struct runner_listener *l)
 	}
 	f->attached = false;
 	memset(&f->listener, 0, sizeof(f->listener));
+	remote_reconcile_free(f); /* its engine is gone */
 	for (struct rtask *t = f->all; t; t = t->next)
 		t->ctx = NULL;
 }

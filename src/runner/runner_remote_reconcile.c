@@ -173,12 +173,7 @@ void remote_reconcile(struct runner *r, uint64_t epoch, const char *const *task_
 		return;
 	}
 	f->epoch = epoch;
-	if (f->rec) {
-		/* a newer reconciliation replaces one still waiting: that one learns what is known now */
-		for (size_t i = 0; i < f->rec->n; i++)
-			settle(f->rec, i, strmap_get(f->tasks, f->rec->ids[i]));
-		finish(f);
-	}
+	remote_reconcile_free(f); /* a newer one replaces one still waiting, whose engine stopped */
 	rc = xcalloc(1, sizeof(*rc));
 	rc->done = done;
 	rc->ctx = ctx;

@@ -609,7 +609,8 @@ void engine_stop(struct engine *e)
 	clock_timer_free(e->timer);
 	clock_timer_free(e->kick);
 	clock_timer_free(e->prune_timer);
-	runner_attach(e->cfg.runner, NULL); /* its tasks go on without the engine */
+	runner_attach(e->cfg.runner, NULL); /* its tasks go on without the engine; a reconciliation is not answered */
+	run_recover_cancel(e);
 	run_stop_all(e);
 	heap_free(&e->jobs);
 	heap_free(&e->retries);

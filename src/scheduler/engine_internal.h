@@ -102,6 +102,7 @@ struct engine {
 	int running;
 	int64_t armed_ms;           /* when the timer fires next, INT64_MAX when idle */
 	bool stopping;
+	struct recovery *recovery;  /* the start's reconciliation, while the runner has not answered (engine_recover.c) */
 	bool dispatching;
 };
 
@@ -182,9 +183,11 @@ void run_launch_many(struct engine *e, struct run *const *runs, size_t n, struct
 /* engine_recover.c: resume every open run found in the store at start-up: queued runs and retries wait again;
  * for runs that were starting or running, the runner is asked what became of their tasks (reconciled): one
  * still running is adopted, one that ended is recorded as it ended, one that is gone is recorded as lost (or
- * killed, when a kill had been requested). Then resumed(e) is called (from inside, with runner_local). Returns 0
- * or -EIO (resumed is not called then). */
+ * killed, when a kill had been requested). Then resumed(e) is called (from inside, with runner_local; later with a
+ * runner that waits for its agents). Returns 0 or -EIO (resumed is not called then). */
 int run_recover_all(struct engine *e, void (*resumed)(struct engine *e)) __attribute__((warn_unused_result));
+/* The engine stops while its recovery waits for the runner (which, detached, will not answer): forget it. */
+void run_recover_cancel(struct engine *e);
 /* Forget every run (the engine stops; their tasks are the runner's). */
 void run_stop_all(struct engine *e);
 /* engine_retention.c: history retention. */

@@ -225,8 +225,22 @@ static void on_reconciled(void *ctx, const struct runner_report *reports, size_t
 	strmap_free(open);
 	strmap_free(by_id);
 	free(rc->open.v);
+	e->recovery = NULL;
 	rc->resumed(e);
 	free(rc);
+}
+
+void run_recover_cancel(struct engine *e)
+{
+	struct recovery *rc = e->recovery;
+
+	if (rc == NULL)
+		return;
+	for (size_t i = 0; i < rc->open.n; i++)
+		run_free(rc->open.v[i]);
+	free(rc->open.v);
+	free(rc);
+	e->recovery = NULL;
 }
 
 int run_recover_all(struct engine *e, void (*resumed)(struct engine *e))
@@ -257,6 +271,7 @@ int run_recover_all(struct engine *e, void (*resumed)(struct engine *e))
 			ids[n++] = r->rec.task_id;
 		}
 	}
+	e->recovery = rc;
 	runner_reconcile(e->cfg.runner, e->cfg.epoch, ids, agents, n, on_reconciled, rc);
 	free(agents);
 	free(ids);

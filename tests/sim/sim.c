@@ -603,7 +603,7 @@ static void cleanup_dir(const char *dir)
 static int run_one(const struct options *opt, uint64_t seed)
 {
 	struct sim s = {.opt = *opt, .seed = seed, .rng = {seed * 0x2545f4914f6cdd1du + 1}};
-	struct sim_runner_config rcfg = {.p_fail = 0.1, .p_hang = 0.002, .p_lost = 0.01, .p_refuse = 0.01,
+	struct sim_runner_config rcfg = {.p_fail = 0.1, .p_hang = 0.002, .p_lost = 0.01, .p_refuse = 0.01, .p_wait = 0.02, .p_late = 0.3,
 		.max_ms = 30 * MIN_MS, .retries_of = retries_of};
 	char err[512];
 	struct timespec t0, t1;

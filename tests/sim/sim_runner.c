@@ -31,7 +31,21 @@ struct runner_task {
 	void *ctx;                /* the listener's, NULL after a detach until adopted */
 	uint64_t end_gen;         /* bumps when a kill replaces the planned end */
 	int64_t start_ms;
+	int64_t start_by_ms;      /* a waiting task is skipped past it */
+	const char *agent;        /* the simulated agent it runs on */
 	struct runner_result result;
+};
+
+static const char *const agent_names[] = {"sim-agent-0", "sim-agent-1", "sim-agent-2"};
+
+/* A reconciliation answered later (its agents come back). */
+struct late_reconcile {
+	struct sim_runner *sr;
+	char **ids;
+	size_t n;
+	runner_reconciled_fn done;
+	void *ctx;
+	bool cancelled;
 };
 
 /* One posted event: the task and the end it is for. */
@@ -59,6 +73,9 @@ struct sim_runner {
 	size_t n, cap;
 	struct pending **pend;    /* every end posted */
 	size_t npend, cappend;
+	struct late_reconcile *late;          /* the reconciliation waiting, or NULL */
+	struct late_reconcile **lates;        /* every one, freed with the runner (the clock may hold them) */
+	size_t nlates;
 	uint64_t running;
 };
 
@@ -108,6 +125,35 @@ static void on_running(void *ctx)
 	ev.ctx = t->ctx;
 	ev.start_ms = t->start_ms;
 	ev.pid = 1000;
+	ev.agent = t->agent;
+	ev.host = "sim-host";
+	deliver(t->sr, &ev);
+}
+
+static void on_waiting(void *ctx)
+{
+	struct runner_task *t = ctx;
+	struct runner_event ev = {.type = RUNNER_EVENT_WAITING, .task = t, .task_id = t->task_id, .ctx = t->ctx,
+		.reason = "no simulated agent has room"};
+
+	if (t->phase == PHASE_STARTING)
+		deliver(t->sr, &ev);
+}
+
+/* A waiting task found its agent: it is skipped when that is past its start_by, else it starts. */
+static void on_placed(void *ctx)
+{
+	struct runner_task *t = ctx;
+	struct runner_event ev = {.type = RUNNER_EVENT_STARTING, .task = t, .task_id = t->task_id, .ctx = t->ctx,
+		.agent = t->agent, .host = "sim-host"};
+
+	if (t->phase != PHASE_STARTING || t->killing)
+		return;
+	if (t->start_by_ms > 0 && sim_clock_now(t->sr->clock) > t->start_by_ms) {
+		t->end_gen++; /* its planned end is void */
+		end_task(t, RUNNER_END_SKIPPED, -1, "not started: it waited for a simulated agent past its epsilon");
+		return;
+	}
 	deliver(t->sr, &ev);
 }
 
@@ -140,11 +186,15 @@ static void sr_attach(struct runner *r, const struct runner_listener *l)
 {
 	struct sim_runner *sr = of(r);
 	sr->attached = l != NULL;
-	if (l)
+	if (l) {
 		sr->listener = *l;
-	else
-		for (size_t i = 0; i < sr->n; i++)
-			sr->all[i]->ctx = NULL;
+		return;
+	}
+	for (size_t i = 0; i < sr->n; i++)
+		sr->all[i]->ctx = NULL;
+	if (sr->late)
+		sr->late->cancelled = true; /* its engine stopped: never answered */
+	sr->late = NULL;
 }
 
 /* Is the task claimed, committed, in the state (open) or the history (ended)? */
@@ -199,7 +249,7 @@ static void sr_start_many(struct runner *r, const struct runner_spec *specs, siz
 		const struct runner_spec *s = &specs[i];
 		struct runner_task *t;
 		char key[1024];
-		int64_t dur;
+		int64_t dur, wait;
 
 		memset(&out[i], 0, sizeof(out[i]));
 		check_start(sr, s, key, sizeof(key));
@@ -219,6 +269,8 @@ static void sr_start_many(struct runner *r, const struct runner_spec *specs, siz
 		t->attempt = s->attempt;
 		t->ctx = s->ctx;
 		t->start_ms = sim_clock_now(sr->clock);
+		t->start_by_ms = s->start_by_ms;
+		t->agent = agent_names[sim_rng_range(sr->rng, 0, 2)];
 		if (sr->n == sr->cap) {
 			sr->cap = sr->cap ? sr->cap * 2 : 1024;
 			sr->all = xrealloc(sr->all, sr->cap * sizeof(*sr->all));
@@ -228,21 +280,27 @@ static void sr_start_many(struct runner *r, const struct runner_spec *specs, siz
 		strmap_put(sr->slots, t->slot, t);
 		sr->running++;
 		out[i].task = t;
-		sim_clock_post(sr->clock, sim_rng_range(sr->rng, 0, 50), on_running, t);
+		wait = 0;
+		if (sim_rng_chance(sr->rng, sr->cfg.p_wait)) {
+			wait = sim_rng_range(sr->rng, 1, 180) * 1000;
+			sim_clock_post(sr->clock, 0, on_waiting, t);
+			sim_clock_post(sr->clock, wait, on_placed, t);
+		}
+		sim_clock_post(sr->clock, wait + sim_rng_range(sr->rng, 0, 50), on_running, t);
 		/* how it ends */
 		dur = sim_rng_chance(sr->rng, 0.05)
 		    ? sim_rng_range(sr->rng, sr->cfg.max_ms / 10, sr->cfg.max_ms)
 		    : sim_rng_range(sr->rng, 100, sr->cfg.max_ms / 100 + 100);
 		if (sim_rng_chance(sr->rng, sr->cfg.p_hang)) {
 			if (s->deadline_ms > 0)
-				post_end(t, (int64_t)s->deadline_ms + 50, RUNNER_END_TIMED_OUT, -1);
+				post_end(t, wait + (int64_t)s->deadline_ms + 50, RUNNER_END_TIMED_OUT, -1);
 			/* else it runs until it is killed */
 		} else if (sim_rng_chance(sr->rng, sr->cfg.p_lost)) {
-			post_end(t, dur, RUNNER_END_LOST, -1);
+			post_end(t, wait + dur, RUNNER_END_LOST, -1);
 		} else if (s->deadline_ms > 0 && (uint64_t)dur > s->deadline_ms) {
-			post_end(t, (int64_t)s->deadline_ms, RUNNER_END_TIMED_OUT, -1);
+			post_end(t, wait + (int64_t)s->deadline_ms, RUNNER_END_TIMED_OUT, -1);
 		} else {
-			post_end(t, dur, RUNNER_END_EXITED, sim_rng_chance(sr->rng, sr->cfg.p_fail) ? 1 : 0);
+			post_end(t, wait + dur, RUNNER_END_EXITED, sim_rng_chance(sr->rng, sr->cfg.p_fail) ? 1 : 0);
 		}
 	}
 }
@@ -257,17 +315,57 @@ static int sr_kill(struct runner *r, struct runner_task *t, uint64_t grace_ms)
 	return 0;
 }
 
+static void report(struct sim_runner *sr, const char *const *task_ids, size_t n, runner_reconciled_fn done,
+    void *ctx);
+
+/* The agents of a late reconciliation came back: it is answered with what is known now. */
+static void on_late(void *ctx)
+{
+	struct late_reconcile *lr = ctx;
+
+	if (lr->cancelled)
+		return;
+	lr->sr->late = NULL;
+	report(lr->sr, (const char *const *)lr->ids, lr->n, lr->done, lr->ctx);
+}
+
 static void sr_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids,
     const char *const *agents, size_t n, runner_reconciled_fn done, void *ctx)
 {
 	struct sim_runner *sr = of(r);
-	struct runner_report *reports;
-	size_t m = 0;
 
 	(void)agents;
 	if (epoch < sr->epoch)
 		return; /* a deposed leader hears nothing */
 	sr->epoch = epoch;
+	if (sr->late)
+		sr->late->cancelled = true; /* replaced: its engine stopped */
+	sr->late = NULL;
+	if (sim_rng_chance(sr->rng, sr->cfg.p_late)) {
+		struct late_reconcile *lr = xcalloc(1, sizeof(*lr));
+		lr->sr = sr;
+		lr->n = n;
+		lr->ids = xcalloc(n + 1, sizeof(*lr->ids));
+		for (size_t i = 0; i < n; i++)
+			lr->ids[i] = xstrdup(task_ids[i]);
+		lr->done = done;
+		lr->ctx = ctx;
+		sr->lates = xrealloc(sr->lates, (sr->nlates + 1) * sizeof(*sr->lates));
+		sr->lates[sr->nlates++] = lr;
+		sr->late = lr;
+		sim_clock_post(sr->clock, sim_rng_range(sr->rng, 1, 60) * 1000, on_late, lr);
+		return;
+	}
+	report(sr, task_ids, n, done, ctx);
+}
+
+/* Say what became of the tasks named. */
+static void report(struct sim_runner *sr, const char *const *task_ids, size_t n, runner_reconciled_fn done,
+    void *ctx)
+{
+	struct runner_report *reports;
+	size_t m = 0;
+
 	reports = xcalloc(n + sr->n + 1, sizeof(*reports));
 	for (size_t i = 0; i < n; i++) {
 		struct runner_task *t = strmap_get(sr->tasks, task_ids[i]);
@@ -321,6 +419,13 @@ static void sr_free(struct runner *r)
 	for (size_t i = 0; i < sr->npend; i++)
 		free(sr->pend[i]);
 	free(sr->pend);
+	for (size_t i = 0; i < sr->nlates; i++) {
+		for (size_t k = 0; k < sr->lates[i]->n; k++)
+			free(sr->lates[i]->ids[k]);
+		free(sr->lates[i]->ids);
+		free(sr->lates[i]);
+	}
+	free(sr->lates);
 	strmap_free(sr->tasks);
 	strmap_free(sr->slots);
 	free(sr);

@@ -16,6 +16,8 @@ enum config_type {
 	CONFIG_IGNORED, /* a Chronos/Mesos flag gnomon accepts and ignores with a warning */
 	CONFIG_SECRET,  /* a string like CONFIG_STRING that config_print never shows (passwords, tokens) */
 	CONFIG_FILE,    /* char *: a config file config_load reads before the environment and the flags */
+	CONFIG_LIST,    /* char *: a repeatable string option; every occurrence (file, environment, flags together)
+	                 * appends one item, the items separated by '\n' (none may hold one); NULL when there is none */
 };
 
 struct config_option {

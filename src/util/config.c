@@ -382,6 +382,21 @@ int config_load(const struct config_option *table, void *target, int argc, char 
 	return parse_args(table, target, argc, argv, false, err, errlen);
 }
 
+bool config_take_flag(int *argc, char **argv, const char *name)
+{
+	bool found = false;
+	int n = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		bool match = strncmp(argv[i], "--", 2) == 0 && name_equals(name, argv[i] + 2, strlen(argv[i] + 2));
+		found = found || match;
+		if (!match)
+			argv[n++] = argv[i];
+	}
+	*argc = n;
+	return found;
+}
+
 void config_print(const struct config_option *table, const void *target, FILE *out)
 {
 	for (const struct config_option *o = table; o->name; o++) {

@@ -146,6 +146,7 @@ static int entry_parse(const char *text, size_t len, struct agent_journal_entry 
 		return -EINVAL;
 	}
 	if (agent_wire_spec_from_json(task, "task.", &a, err, errlen) < 0) {
+		agent_assignment_clear(&a);
 		json_decref(j);
 		return -EINVAL;
 	}

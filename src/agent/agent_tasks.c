@@ -253,7 +253,7 @@ static void start_one(struct agent *a, json_t *cmd, size_t i, struct agent_assig
 		log_warnx("poll: %s", err);
 		if (agent_wire_task_id_ok(task_id))
 			refuse(a, task_id, err, true);
-		return;
+		goto drop;
 	}
 	task_id = as[*m].spec.task_id;
 	if ((t = strmap_get(a->by_id, task_id)) != NULL) {

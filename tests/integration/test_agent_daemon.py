@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import (BIN, _die_with_parent, process_gone, require_binary, run_file_name,  # noqa: E402
                             sanitizer_lines, wait_until)
+from gnomon_harness import read_text as read  # noqa: E402
 
 TOKEN = "agent-token-0123456789abcdef"
 
@@ -147,13 +148,6 @@ class Double:
 
         return Handler
 
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except FileNotFoundError:
-        return ""
 
 
 def assignment(task_id, command, epoch=1):

@@ -92,6 +92,7 @@ struct agent {
 	size_t tried;                /* servers that did not answer in this round */
 	uint64_t epoch;              /* the highest seen */
 	char *session;               /* NULL: not registered */
+	uint64_t sessions;           /* registrations so far */
 	int64_t poll_ms;
 	char *leader;
 	uint64_t heard_ms;           /* monotonic: when the newest request that got a 2xx answer was sent */

@@ -24,6 +24,7 @@ struct agent_call {
 	struct agent *a;
 	struct net_request *req;
 	uint64_t sent_ms;          /* monotonic */
+	uint64_t session;          /* the registration it was sent in (agent.sessions) */
 	agent_answer_fn fn;
 	void *ctx;
 };
@@ -87,6 +88,11 @@ static void on_answer(void *ctx, int rc, const struct net_response *resp, const 
 		a->heard = true;
 		a->heard_ms = c->sent_ms;
 	}
+	if (rc == 0 && status == 409 && c->session != a->sessions) {
+		/* a request of an earlier session, answered after the agent registered again: not this one's end */
+		rc = -ESTALE;
+		err = "answered for an earlier session";
+	}
 	if (rc == 0 && status == 401)
 		log_warnx_kv(LOG_FIELDS(.event = "agent.unauthorized"), "%s: the server refused this agent's token (401): "
 		    "the first line of --agent-token-file must be the servers' token", a->servers[a->server]);
@@ -108,7 +114,7 @@ struct agent_call *agent_post(struct agent *a, const char *path_query, const cha
 	};
 	int rc;
 
-	*c = (struct agent_call){a, NULL, mono_ms(), fn, ctx};
+	*c = (struct agent_call){a, NULL, mono_ms(), a->sessions, fn, ctx};
 	if ((rc = net_request(a->net, &opt, on_answer, c, &c->req)) < 0) {
 		log_warnx("%s: cannot send a request (%s)", url, strerror(-rc));
 		free(c);
@@ -239,6 +245,7 @@ static int registered(struct agent *a, json_t *body, char *err, size_t errlen)
 	}
 	free(a->session);
 	a->session = xstrdup(session);
+	a->sessions++;
 	a->poll_ms = poll ? json_integer_value(poll) : POLL_MS_DEFAULT;
 	if (leader && (a->leader == NULL || strcmp(leader, a->leader) != 0)) {
 		log_info_kv(LOG_FIELDS(.event = "agent.leader"), "the leader is %s", leader);

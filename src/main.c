@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/agent.h"
 #include "cli/cli.h"
 #include "exec/launcher.h"
 #include "server/server.h"
@@ -9,9 +10,11 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: gnomon server [options]\n"
+		     "       gnomon agent --server URL[,URL...] [options]\n"
 		     "       gnomon [--server URL] [--json] COMMAND [ARGS...]\n\n"
 		     "commands:\n"
-		     "  server     Run the scheduler, its API and web UI\n");
+		     "  server     Run the scheduler, its API and web UI\n"
+		     "  agent      Run the tasks that servers assign to this machine\n");
 	cli_print_usage(out);
 	fprintf(out, "\n`gnomon COMMAND --help` describes each one.\n");
 }
@@ -27,6 +30,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "server") == 0)
 		return server_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "agent") == 0)
+		return agent_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -105,6 +105,18 @@ static int set_value(const struct config_option *o, void *target, const char *va
 		memcpy(field, &copy, sizeof(copy));
 		return 0;
 	}
+	case CONFIG_LIST: {
+		char *old, *joined;
+		if (strchr(value, '\n')) {
+			snprintf(err, errlen, "--%s: a value may not hold a line break", o->name);
+			return -EINVAL;
+		}
+		memcpy(&old, field, sizeof(old));
+		joined = old ? xasprintf("%s\n%s", old, value) : xstrdup(value);
+		free(old);
+		memcpy(field, &joined, sizeof(joined));
+		return 0;
+	}
 	case CONFIG_IGNORED:
 		log_warnx("--%s is a Chronos/Mesos option that gnomon does not need; ignored", o->name);
 		return 0;
@@ -120,7 +132,7 @@ bad:
 /* True for the types whose value is a char * the table owns. */
 static bool is_string(enum config_type t)
 {
-	return t == CONFIG_STRING || t == CONFIG_SECRET || t == CONFIG_FILE;
+	return t == CONFIG_STRING || t == CONFIG_SECRET || t == CONFIG_FILE || t == CONFIG_LIST;
 }
 
 void config_defaults(const struct config_option *table, void *target)
@@ -131,7 +143,7 @@ void config_defaults(const struct config_option *table, void *target)
 			continue;
 		if (o->def == NULL) {
 			if (is_string(o->type)) {
-				char *empty = xstrdup("");
+				char *empty = o->type == CONFIG_LIST ? NULL : xstrdup("");
 				memcpy((char *)target + o->offset, &empty, sizeof(empty));
 			}
 			continue;
@@ -165,9 +177,18 @@ static int apply_env_one(const struct config_option *o, void *target, char *err,
 	for (size_t i = 7; i < n && i < sizeof(var); i++)
 		var[i] = var[i] == '-' ? '_' : (char)toupper((unsigned char)var[i]);
 	const char *v = getenv(var);
+	int rc = 0;
+
 	if (v == NULL || o->type == CONFIG_IGNORED)
 		return 0;
-	if (set_value(o, target, v, err, errlen) < 0) {
+	if (o->type == CONFIG_LIST) { /* one item per line */
+		for (const char *nl; rc == 0 && (nl = strchr(v, '\n')) != NULL; v = nl + 1) {
+			char *item = xstrndup(v, (size_t)(nl - v));
+			rc = set_value(o, target, item, err, errlen);
+			free(item);
+		}
+	}
+	if (rc < 0 || set_value(o, target, v, err, errlen) < 0) {
 		size_t used = strlen(err);
 		snprintf(err + used, errlen - used, " (from %s)", var);
 		return -EINVAL;
@@ -361,6 +382,21 @@ int config_load(const struct config_option *table, void *target, int argc, char 
 	return parse_args(table, target, argc, argv, false, err, errlen);
 }
 
+bool config_take_flag(int *argc, char **argv, const char *name)
+{
+	bool found = false;
+	int n = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		bool match = strncmp(argv[i], "--", 2) == 0 && name_equals(name, argv[i] + 2, strlen(argv[i] + 2));
+		found = found || match;
+		if (!match)
+			argv[n++] = argv[i];
+	}
+	*argc = n;
+	return found;
+}
+
 void config_print(const struct config_option *table, const void *target, FILE *out)
 {
 	for (const struct config_option *o = table; o->name; o++) {
@@ -393,6 +429,13 @@ void config_print(const struct config_option *table, const void *target, FILE *o
 			memcpy(&s, field, sizeof(s));
 			fprintf(out, "%s = %s\n", o->name, s && *s ? "********" : "");
 			break;
+		case CONFIG_LIST: /* one line per item, as a file repeats it */
+			memcpy(&s, field, sizeof(s));
+			for (const char *p = s, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+				nl = strchr(p, '\n');
+				fprintf(out, "%s = %.*s\n", o->name, nl ? (int)(nl - p) : (int)strlen(p), p);
+			}
+			break;
 		case CONFIG_IGNORED:
 			break;
 		}
@@ -406,7 +449,8 @@ void config_print_help(const struct config_option *table, FILE *out)
 			continue;
 		char left[64];
 		snprintf(left, sizeof(left), "--%s%s", o->name,
-		    o->type == CONFIG_BOOL ? "" : o->type == CONFIG_FILE ? " FILE" : is_string(o->type) ? " STR" : " N");
+		    o->type == CONFIG_BOOL ? "" : o->type == CONFIG_FILE ? " FILE" : o->type == CONFIG_LIST ? " STR..." :
+		    is_string(o->type) ? " STR" : " N");
 		fprintf(out, "  %-28s %s", left, o->help);
 		if (o->def && *o->def)
 			fprintf(out, " (default %s)", o->def);

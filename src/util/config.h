@@ -4,6 +4,7 @@
 #ifndef GNOMON_UTIL_CONFIG_H
 #define GNOMON_UTIL_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -16,6 +17,8 @@ enum config_type {
 	CONFIG_IGNORED, /* a Chronos/Mesos flag gnomon accepts and ignores with a warning */
 	CONFIG_SECRET,  /* a string like CONFIG_STRING that config_print never shows (passwords, tokens) */
 	CONFIG_FILE,    /* char *: a config file config_load reads before the environment and the flags */
+	CONFIG_LIST,    /* char *: a repeatable string option; every occurrence (file, environment, flags together)
+	                 * appends one item, the items separated by '\n' (none may hold one); NULL when there is none */
 };
 
 struct config_option {
@@ -49,6 +52,9 @@ int config_load_file(const struct config_option *table, void *target, const char
  * errno with a one-line message. */
 int config_load(const struct config_option *table, void *target, int argc, char **argv, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* Take every bare --name (an action such as --check-config, not a setting; underscores accepted for dashes) out
+ * of argv[1..*argc), moving the rest down; true when there was one. */
+bool config_take_flag(int *argc, char **argv, const char *name);
 /* Print the effective values as config-file lines (`name = value`); secrets print as ******** when set. */
 void config_print(const struct config_option *table, const void *target, FILE *out);
 /* Print the options with defaults and help, one per line. */

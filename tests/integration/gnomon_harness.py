@@ -75,6 +75,15 @@ def run_file_name(task_id):
     return prefix + "-" + digest if prefix else digest
 
 
+def read_text(path):
+    """A small file's text without surrounding white space, "" when it does not exist."""
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return ""
+
+
 def process_gone(pid):
     """True when pid no longer runs (it does not exist or is a zombie nobody reaped yet)."""
     try:

@@ -9,18 +9,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import GnomonTestCase, main, process_gone, sched, wait_until  # noqa: E402
+from gnomon_harness import read_text as read  # noqa: E402
 
 V1 = "/v1/scheduler"
 API = "/api/v1"
 FINAL = ("succeeded", "failed", "killed", "lost", "skipped")
 
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except FileNotFoundError:
-        return ""
 
 
 class Adopt(GnomonTestCase):

@@ -245,6 +245,57 @@ static void test_print_hides_secrets(void **state)
 	config_free(table, &o);
 }
 
+/* A repeatable option: every occurrence in the file, the environment (one item a line) and the flags adds one. */
+struct list_opts {
+	char *attrs;
+	char *config;
+};
+
+static const struct config_option list_table[] = {
+	{"attribute", CONFIG_LIST, NULL, 0, 0, offsetof(struct list_opts, attrs), "repeatable"},
+	{"config", CONFIG_FILE, NULL, 0, 0, offsetof(struct list_opts, config), "file"},
+	{NULL, CONFIG_INT, NULL, 0, 0, 0, NULL},
+};
+
+static void test_list(void **state)
+{
+	char err[512], flag[128], *text = NULL;
+	const char *path = write_file("attribute = rack=a\nattribute = os=debian\n");
+	char *argv[4] = {flag, (char *)(uintptr_t)"--attribute", (char *)(uintptr_t)"x=1", (char *)(uintptr_t)"--attribute=y=2"};
+	struct list_opts o;
+	size_t len = 0;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(config_load(list_table, &o, 0, argv, err, sizeof(err)), 0);
+	assert_null(o.attrs); /* none given: NULL */
+	config_free(list_table, &o);
+
+	snprintf(flag, sizeof(flag), "--config=%s", path);
+	setenv("GNOMON_ATTRIBUTE", "env=1\nenv=2", 1);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(config_load(list_table, &o, 4, argv, err, sizeof(err)), 0);
+	assert_string_equal(o.attrs, "rack=a\nos=debian\nenv=1\nenv=2\nx=1\ny=2");
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	config_print(list_table, &o, f);
+	fclose(f);
+	char want[512];
+	snprintf(want, sizeof(want), "attribute = rack=a\nattribute = os=debian\nattribute = env=1\nattribute = env=2\n"
+	    "attribute = x=1\nattribute = y=2\n# config = %s\n", path);
+	assert_string_equal(text, want);
+	free(text);
+	config_free(list_table, &o);
+	unsetenv("GNOMON_ATTRIBUTE");
+	unlink(path);
+
+	memset(&o, 0, sizeof(o));
+	config_defaults(list_table, &o);
+	assert_int_equal(config_set(list_table, &o, "attribute", "a\nb", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--attribute: a value may not hold a line break");
+	config_free(list_table, &o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_load_precedence),
 		cmocka_unit_test(test_print_hides_secrets),
+		cmocka_unit_test(test_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,51 +61,14 @@ static void usage(FILE *out)
 
 int agent_token_read(const char *path, char **out, char *err, size_t errlen)
 {
-	char *line = NULL, *start, *end;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f = fopen(path, "re");
+	char why[480];
+	int rc = config_read_token_file(path, AGENT_TOKEN_MIN, AGENT_TOKEN_MAX, out, why, sizeof(why));
 
-	if (f == NULL) {
-		int rc = -errno;
-		snprintf(err, errlen, "--agent-token-file: cannot read '%s': %s", path, strerror(errno));
-		return rc;
-	}
-	n = getline(&line, &cap, f);
-	fclose(f);
-	if (n < 0) {
-		free(line);
-		line = xstrdup("");
-		n = 0;
-	}
-	if (strlen(line) != (size_t)n) {
-		snprintf(err, errlen, "--agent-token-file: the first line of '%s' holds a NUL byte", path);
-		free(line);
-		return -EINVAL;
-	}
-	start = line;
-	end = line + n;
-	while (start < end && isspace((unsigned char)*start))
-		start++;
-	while (end > start && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	if (end - start < AGENT_TOKEN_MIN || end - start > AGENT_TOKEN_MAX) {
-		snprintf(err, errlen, "--agent-token-file: the first line of '%s' must hold a token of %d to %d bytes "
-		    "(it has %td)", path, AGENT_TOKEN_MIN, AGENT_TOKEN_MAX, end - start);
-		free(line);
-		return -EINVAL;
-	}
-	for (const char *p = start; p < end; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			snprintf(err, errlen, "--agent-token-file: the token in '%s' holds a control character", path);
-			free(line);
-			return -EINVAL;
-		}
-	}
-	*out = xstrdup(start);
-	free(line);
-	return 0;
+	if (rc < 0)
+		snprintf(err, errlen, "--agent-token-file: %s", why);
+	return rc;
 }
+
 int agent_attributes_parse(const char *list, json_t **out, char *err, size_t errlen)
 {
 	json_t *obj = json_object();

@@ -203,7 +203,7 @@ int agent_tasks_recover(struct agent *a, const struct agent_journal_entry *e, si
 		t->start_ms = e[i].start_ms;
 		ids[i] = t->task_id;
 	}
-	runner_reconcile(a->runner, a->epoch, ids, n, on_reconciled, &rc); /* runner_local answers from inside */
+	runner_reconcile(a->runner, a->epoch, ids, NULL, n, on_reconciled, &rc); /* runner_local answers from inside */
 	free(ids);
 	return 0;
 }

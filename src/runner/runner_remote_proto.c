@@ -208,13 +208,12 @@ static int reconcile_one(struct remote *f, struct ragent *a, json_t *rep, size_t
 	}
 	if (t->st == T_ENDED)
 		return 0; /* recorded, or about to be: its release comes */
-	if (ended) {
-		remote_end(f, t, &res);
-	} else if (t->st == T_ASSIGNED) {
+	/* An ended one is recorded when its ended event comes again, after its final output (the protocol). */
+	if (t->st == T_ASSIGNED) {
 		json_t *pid = json_object_get(rep, "pid"), *start = json_object_get(rep, "startMs");
 		t->st = T_RUNNING;
 		t->pid = json_is_integer(pid) ? json_integer_value(pid) : 0;
-		t->start_ms = json_is_integer(start) ? json_integer_value(start) : remote_wall_ms();
+		t->start_ms = json_is_integer(start) ? json_integer_value(start) : ended ? res.start_ms : remote_wall_ms();
 		json_decref(t->assignment);
 		t->assignment = NULL;
 		remote_emit(f, RUNNER_EVENT_RUNNING, t, NULL);

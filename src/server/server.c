@@ -165,7 +165,7 @@ static int configure(struct server *srv, int argc, char **argv)
 		return 2;
 	}
 	if (cfg->agent_token_file && cfg->agent_token_file[0] &&
-	    config_read_token_file(cfg->agent_token_file, 16, &srv->agent_token, err, sizeof(err)) < 0) {
+	    config_read_token_file(cfg->agent_token_file, 16, 4096, &srv->agent_token, err, sizeof(err)) < 0) {
 		fprintf(stderr, "gnomon server: --agent-token-file: %s\n", err);
 		return 2;
 	}

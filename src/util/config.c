@@ -471,30 +471,51 @@ void config_free(const struct config_option *table, void *target)
 	}
 }
 
-int config_read_token_file(const char *path, size_t min_len, char **out, char *err, size_t errlen)
+int config_read_token_file(const char *path, size_t min_len, size_t max_len, char **out, char *err, size_t errlen)
 {
-	char buf[4096];
+	char *line = NULL, *start, *end;
+	size_t cap = 0;
+	ssize_t n;
 	FILE *f = fopen(path, "re");
-	size_t n, start = 0;
 
 	*out = NULL;
 	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		int rc = -errno;
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		return rc;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+	n = getline(&line, &cap, f);
 	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	n = strlen(buf);
-	while (start < n && (buf[start] == ' ' || buf[start] == '\t'))
-		start++;
-	while (n > start && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-		buf[--n] = '\0';
-	if (n - start < min_len) {
-		snprintf(err, errlen, "%s: its first line must hold a token of at least %zu bytes", path, min_len);
+	if (n < 0) {
+		free(line);
+		line = xstrdup("");
+		n = 0;
+	}
+	if (strlen(line) != (size_t)n) {
+		snprintf(err, errlen, "the first line of '%s' holds a NUL byte", path);
+		free(line);
 		return -EINVAL;
 	}
-	*out = xstrdup(buf + start);
+	start = line;
+	end = line + n;
+	while (start < end && isspace((unsigned char)*start))
+		start++;
+	while (end > start && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	if ((size_t)(end - start) < min_len || (size_t)(end - start) > max_len) {
+		snprintf(err, errlen, "the first line of '%s' must hold a token of %zu to %zu bytes (it has %td)", path,
+		    min_len, max_len, end - start);
+		free(line);
+		return -EINVAL;
+	}
+	for (const char *p = start; p < end; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "the token in '%s' holds a control character", path);
+			free(line);
+			return -EINVAL;
+		}
+	}
+	*out = xstrdup(start);
+	free(line);
 	return 0;
 }

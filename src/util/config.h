@@ -61,9 +61,10 @@ void config_print(const struct config_option *table, const void *target, FILE *o
 void config_print_help(const struct config_option *table, FILE *out);
 /* Free the strings the table put into the target. */
 void config_free(const struct config_option *table, void *target);
-/* Read a shared secret: the first line of the file at path, without the white space around it, at least min_len
- * bytes. 0 with *out (the caller frees it), or a negative errno with err naming the file. */
-int config_read_token_file(const char *path, size_t min_len, char **out, char *err, size_t errlen)
+/* Read a shared secret: the first line of the file at path, without the white space around it, of min_len to
+ * max_len bytes, with no NUL or control character. 0 with *out (the caller frees it), or a negative errno with
+ * err naming the file and what is wrong. */
+int config_read_token_file(const char *path, size_t min_len, size_t max_len, char **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 #endif

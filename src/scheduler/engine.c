@@ -642,6 +642,11 @@ size_t engine_queue_size(const struct engine *e, int high_priority)
 	return e->queue_len[high_priority ? 1 : 0];
 }
 
+bool engine_recovering(const struct engine *e)
+{
+	return e->recovery != NULL;
+}
+
 bool engine_run_active(const struct engine *e, const char *task_id)
 {
 	return strmap_get(e->runs, task_id) != NULL;

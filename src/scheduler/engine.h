@@ -113,6 +113,9 @@ void engine_job_load(const struct jobrec *rec, uint32_t *running, uint32_t *queu
 /* A job's parsed schedule (borrowed until the job changes), NULL when it has none (dependent, unparsable). */
 const struct schedule *engine_job_schedule(const struct jobrec *rec);
 /* True while the engine holds the run (queued, waiting, running or awaiting its async status). */
+/* Whether the engine still waits for its runner's reconciliation (a remote runner waits for its agents): the
+ * open runs it found at its start are not its own until then. */
+bool engine_recovering(const struct engine *e);
 bool engine_run_active(const struct engine *e, const char *task_id);
 /* "idle", "queued", "running" or "<n> running", as Chronos's job states. */
 const char *engine_job_state(const struct jobrec *rec, char *buf, size_t len);

@@ -387,7 +387,8 @@ static void launch_batch(struct engine *e, struct run **batch, size_t n)
 
 bool run_can_start_now(const struct engine *e, const struct jobrec *rec)
 {
-	return !e->stopping && !e->dispatching && e->running < e->cfg.max_running && e->queue_len[0] == 0 &&
+	return !e->stopping && !e->dispatching && !e->recovery && e->running < e->cfg.max_running &&
+	    e->queue_len[0] == 0 &&
 	    e->queue_len[1] == 0 && !job_busy(rec) && rec->rt->pending == NULL;
 }
 
@@ -416,8 +417,8 @@ void run_dispatch(struct engine *e)
 	char why[256];
 	size_t n;
 
-	if (e->dispatching)
-		return; /* finish() inside the loop below: the loop goes on */
+	if (e->dispatching || e->recovery)
+		return; /* finish() inside the loop below: the loop goes on; a recovery dispatches once it resumed */
 	if (e->inflight) {
 		e->deferred = true; /* a start is recorded before its spawn: once the commit in flight completes */
 		return;

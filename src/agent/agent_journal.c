@@ -26,8 +26,14 @@
 #define TMP_SUFFIX ".tmp"
 #define JOURNAL_ENTRY_MAX ((size_t)64 << 20) /* bytes of one entry: an assignment's bounds (agent_wire.h) */
 
-/* Write data to dir/name through dir/name.tmp: written, fsynced, renamed, and dir fsynced. 0 or -errno. */
-static int write_synced(const char *dir, const char *name, const char *data, size_t len)
+/* Write data to dir/name through dir/name.tmp: written, renamed (so that a reader finds the old or the new
+ * whole), and with sync fsynced before the rename and the directory after it. 0 or -errno.
+ *
+ * The tasks' entries are not fsynced: they must outlive the agent's process (a kill -9, an upgrade), which the
+ * page cache does; a crash of the machine also ends its tasks, and an entry lost with it leaves the task unknown
+ * to the restarted agent, which the server then records lost, as it is. Two fsyncs per write cost more than the
+ * task's spawn on a disk (the start lateness, bench/agents). The id and the epoch, written rarely, are synced. */
+static int write_file(const char *dir, const char *name, const char *data, size_t len, bool sync)
 {
 	char tmp[PATH_MAX + 8], path[PATH_MAX];
 	int fd, dfd, rc = 0;
@@ -43,7 +49,7 @@ static int write_synced(const char *dir, const char *name, const char *data, siz
 		else if (n > 0)
 			off += (size_t)n;
 	}
-	if (rc == 0 && fsync(fd) < 0)
+	if (rc == 0 && sync && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
@@ -53,6 +59,8 @@ static int write_synced(const char *dir, const char *name, const char *data, siz
 		unlink(tmp);
 		return rc;
 	}
+	if (!sync)
+		return 0;
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
 	if (fsync(dfd) < 0)
@@ -112,7 +120,7 @@ int agent_journal_write(const char *data_dir, const json_t *task, int64_t pid, i
 	json_decref(entry);
 	if (text == NULL)
 		abort(); /* out of memory: the assignment came decoded from JSON */
-	if ((rc = write_synced(dir, name, text, strlen(text))) < 0)
+	if ((rc = write_file(dir, name, text, strlen(text), false)) < 0)
 		snprintf(err, errlen, "cannot write the journal entry %s/%s of task %s: %s", dir, name, task_id,
 		    strerror(-rc));
 	free(text);
@@ -257,7 +265,7 @@ int agent_id_load(const char *data_dir, char out[AGENT_ID_LEN + 1], char *err, s
 		out[2 * i + 1] = hex[raw[i] & 15];
 	}
 	out[AGENT_ID_LEN] = '\n';
-	rc = write_synced(data_dir, "agent-id", out, AGENT_ID_LEN + 1);
+	rc = write_file(data_dir, "agent-id", out, AGENT_ID_LEN + 1, true);
 	out[AGENT_ID_LEN] = '\0';
 	if (rc < 0)
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
@@ -292,7 +300,7 @@ int agent_epoch_store(const char *data_dir, uint64_t epoch, char *err, size_t er
 	char text[32];
 	int n = snprintf(text, sizeof(text), "%" PRIu64 "\n", epoch), rc;
 
-	if ((rc = write_synced(data_dir, "epoch", text, (size_t)n)) < 0)
+	if ((rc = write_file(data_dir, "epoch", text, (size_t)n, true)) < 0)
 		snprintf(err, errlen, "cannot write %s/epoch: %s", data_dir, strerror(-rc));
 	return rc;
 }

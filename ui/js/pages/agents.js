@@ -82,19 +82,29 @@ export async function agentsPage(main, _params, { signal }) {
     await load();
   }
 
+  let shown = null;
   async function load() {
     let agents;
     try {
       agents = await listAgents(signal);
     } catch (err) {
       if (err.name !== 'AbortError') fill(body, errorBox(err));
+      shown = null;
       return;
     }
+    const text = JSON.stringify(agents);
+    if (text === shown) return; // nothing changed: keep the table (and the keyboard focus in it)
+    shown = text;
+    const focused = document.activeElement && document.activeElement.closest('tr[data-agent]');
     const heads = ['Agent', 'State', 'Host', 'CPUs', 'Memory', 'Disk', 'Running', 'Last heard', 'Attributes', ''];
     const tbody = h('tbody', {}, agents.map((a) => agentRow(a, toggle)));
     if (!agents.length) tbody.append(h('tr', {}, h('td', { colspan: heads.length, class: 'muted', text: 'No agents.' })));
     fill(body, h('div', { class: 'table-wrap' }, h('table', { id: 'agents', 'aria-label': 'Agents' },
       h('thead', {}, h('tr', {}, heads.map((t) => h('th', { scope: 'col', text: t })))), tbody)));
+    if (focused) { // the same agent's button again, for keyboard users
+      const again = tbody.querySelector(`tr[data-agent="${CSS.escape(focused.dataset.agent)}"] button`);
+      if (again) again.focus();
+    }
   }
   const refresh = throttle(load, 1000);
   onEvent((ev) => { if (ev.type === 'agent.lost' || ev.run) refresh(); }, signal);

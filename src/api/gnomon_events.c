@@ -60,7 +60,8 @@ static void broadcast(struct event_stream_hub *hub, const char *text, size_t len
 		client_send(c, text, len);
 }
 
-/* The data of an event: {"type": ..., "job": summary or {"name"}, "run": ..., "reason": ...}. */
+/* The data of an event: {"type": ..., "job": summary or {"name"}, "run": ..., "reason": ..., "agent": {"name",
+ * "hostname"} (agent.lost)}. */
 static json_t *event_json(struct event_stream_hub *hub, const struct event *ev)
 {
 	json_t *o = json_pack("{s:s}", "type", event_type_name(ev->type));
@@ -74,6 +75,9 @@ static json_t *event_json(struct event_stream_hub *hub, const struct event *ev)
 		json_object_set_new(o, "run", api_run_json(ev->run, clock_now_ms()));
 	if (ev->reason)
 		json_object_set_new(o, "reason", api_text(ev->reason));
+	if (ev->agent)
+		json_object_set_new(o, "agent", json_pack("{s:o, s:o}", "name", api_text(ev->agent), "hostname",
+		    api_text(ev->agent_host ? ev->agent_host : "")));
 	return o;
 }
 

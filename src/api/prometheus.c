@@ -10,6 +10,7 @@
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
 #include "history/run_record.h"
+#include "runner/runner_remote.h"
 #include "util/log.h"
 #include "util/prom.h"
 #include "util/strmap.h"
@@ -149,6 +150,60 @@ struct scrape {
 			return -1; \
 	} while (0)
 
+/* The agents by state, each one's resources (total and used), the runs that fit on no agent yet. */
+static int write_agents(struct scrape *s, struct buf *out)
+{
+	static const char *const resources[] = {"cpus", "mem", "disk"};
+	static const char *const kinds[] = {"resources", "used"};
+	struct remote_counts c = {0};
+	json_t *agents = s->env->fleet ? remote_agents_json(s->env->fleet) : json_array();
+	int rc = -1;
+
+	if (s->env->fleet)
+		remote_counts(s->env->fleet, &c);
+	const struct {
+		const char *state;
+		size_t n;
+	} states[] = {{"up", c.up}, {"draining", c.draining}, {"lost", c.lost}};
+	if (prom_write_family(out, "gnomon_agents", "gauge",
+	    "Agents by state: up (taking tasks), draining (no new tasks), lost (silent past --agent-timeout); the "
+	    "embedded agent counts.") < 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		buf_reset(&s->labels);
+		if (prom_label(&s->labels, "state", states[i].state) < 0 ||
+		    prom_write_sample(out, "gnomon_agents", s->labels.data, (double)states[i].n) < 0)
+			goto out;
+	}
+	if (prom_write_family(out, "gnomon_agent_resources", "gauge",
+	    "An agent's resources (cpus; mem and disk in MiB): what it offers (kind total) and what its tasks hold "
+	    "(kind used).") < 0)
+		goto out;
+	for (size_t i = 0; i < json_array_size(agents); i++) {
+		const json_t *a = json_array_get(agents, i);
+		const char *name = json_string_value(json_object_get(a, "name"));
+		for (size_t k = 0; k < 2; k++) {
+			for (size_t r = 0; r < 3; r++) {
+				buf_reset(&s->labels);
+				if (prom_label(&s->labels, "agent", name ? name : "") < 0 ||
+				    prom_label(&s->labels, "resource", resources[r]) < 0 ||
+				    prom_label(&s->labels, "kind", k == 0 ? "total" : "used") < 0 ||
+				    prom_write_sample(out, "gnomon_agent_resources", s->labels.data,
+					json_number_value(json_object_get(json_object_get(a, kinds[k]), resources[r]))) < 0)
+					goto out;
+			}
+		}
+	}
+	if (prom_write_family(out, "gnomon_runs_waiting_for_agent", "gauge",
+	    "Runs that fit on no agent yet (their reason is in the run's record).") < 0 ||
+	    prom_write_sample(out, "gnomon_runs_waiting_for_agent", NULL, (double)c.waiting) < 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(agents);
+	return rc;
+}
+
 /* The runs' and requests' series and the gauges of the engine. */
 static int write_runs(struct scrape *s, struct buf *out)
 {
@@ -180,6 +235,7 @@ static int write_runs(struct scrape *s, struct buf *out)
 	CHECK(prom_write_family(out, "gnomon_runs_running", "gauge",
 	    "Runs in progress (processes, and async tasks awaiting their status)."));
 	CHECK(prom_write_sample(out, "gnomon_runs_running", NULL, c ? (double)control_running(c) : 0));
+	CHECK(write_agents(s, out));
 	return 0;
 }
 

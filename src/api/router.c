@@ -21,6 +21,7 @@
 #include "control/control.h"
 #include "scheduler/registry.h"
 #include "util/clock.h"
+#include "runner/runner_remote.h"
 #include "util/metrics.h"
 #include "util/xmalloc.h"
 
@@ -42,14 +43,22 @@ static void handle_leader(struct api_env *env, struct http_request *req, const c
 
 static void handle_metrics(struct api_env *env, struct http_request *req, const char *const *args)
 {
+	struct remote_counts fleet = {0};
+
 	(void)args;
-	json_t *gauges = json_pack("{s:{s:I}, s:{s:I}, s:{s:I}, s:{s:i}}",
+	if (env->fleet)
+		remote_counts(env->fleet, &fleet);
+	json_t *gauges = json_pack("{s:{s:I}, s:{s:I}, s:{s:I}, s:{s:i}, s:{s:I}, s:{s:I}, s:{s:I}, s:{s:I}}",
 	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.queueSize", "value",
 	    (json_int_t)control_queue_size(env->control, false),
 	    "org.apache.mesos.chronos.scheduler.jobs.TaskManager.highQueueSize", "value",
 	    (json_int_t)control_queue_size(env->control, true),
 	    "gnomon.jobs.count", "value", (json_int_t)registry_count(env->reg),
-	    "gnomon.runs.running", "value", control_running(env->control));
+	    "gnomon.runs.running", "value", control_running(env->control),
+	    "gnomon.agents.up", "value", (json_int_t)fleet.up,
+	    "gnomon.agents.draining", "value", (json_int_t)fleet.draining,
+	    "gnomon.agents.lost", "value", (json_int_t)fleet.lost,
+	    "gnomon.runs.waiting_for_agent", "value", (json_int_t)fleet.waiting);
 	http_respond_json(req, 200, metrics_to_json(env->metrics, gauges, clock_now_ms()));
 }
 

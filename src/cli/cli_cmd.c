@@ -135,13 +135,15 @@ static int usage_error(const struct cli_cmd_family *family, const struct cli_cmd
 }
 
 /* The command the arguments run: the family's one command when it has no command words, else the one the first
- * positional argument names (NULL when there is none or it is unknown). */
+ * positional argument names, or the family's bare command when there is none (NULL when unknown or none). */
 static const struct cli_cmd_entry *find_entry(const struct cli_cmd_family *family, const struct cli_args *a)
 {
+	const char *word = a->npos > 0 ? a->pos[0] : family->bare;
+
 	if (is_single(family))
 		return &family->entries[0];
-	for (size_t i = 0; a->npos > 0 && i < family->n_entries; i++)
-		if (strcmp(family->entries[i].name, a->pos[0]) == 0)
+	for (size_t i = 0; word && i < family->n_entries; i++)
+		if (strcmp(family->entries[i].name, word) == 0)
 			return &family->entries[i];
 	return NULL;
 }
@@ -200,13 +202,15 @@ int cli_cmd_main(const struct cli_cmd_family *family, const struct cli_globals *
 	}
 	json_errors = a.g.json; /* as parsed: "--js" too */
 	entry = find_entry(family, &a);
+	if (a.npos == 0 && family->bare)
+		words = 0; /* `gnomon agents`: the bare command, without its word */
 	if (a.npos > 0 && !entry) {
 		snprintf(msg, sizeof(msg), "unknown %s command '%s'", family->name, a.pos[0]);
 		rc = usage_error(family, NULL, msg);
 		goto out;
 	}
 	if (a.g.help) {
-		print_help(family, entry);
+		print_help(family, a.npos > 0 || is_single(family) ? entry : NULL); /* `agents --help`: the family's */
 		rc = CLI_EXIT_OK;
 	} else if (!entry) {
 		snprintf(msg, sizeof(msg), "missing %s command", family->name);

@@ -48,10 +48,14 @@ struct cli_cmd_family {
 	/* Check and keep the values of opts (values[i] as cli_args_parse sets it). Returns 0, or -EINVAL with a
 	 * message in err for a usage error. NULL: nothing to check. */
 	int (*set_opts)(const char *const *values, char *err, size_t errlen);
+	/* The command run when no command word is given (`gnomon agents` is `gnomon agents list`); NULL: a command
+	 * word is required. */
+	const char *bare;
 };
 
 /* The client command families, one per cli_<family>.c. */
-extern const struct cli_cmd_family cli_job_family, cli_runs_family, cli_logs_family, cli_schedule_family;
+extern const struct cli_cmd_family cli_job_family, cli_runs_family, cli_logs_family, cli_schedule_family,
+    cli_agents_family;
 
 /* Run a family, with or without command words; argv[0] is the family name, given the global options that came
  * before it (NULL: none). Returns the process exit code. */

@@ -17,6 +17,7 @@ static const struct cli_cmd_family *const families[] = {
     &cli_runs_family,
     &cli_logs_family,
     &cli_schedule_family,
+    &cli_agents_family,
 };
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 

@@ -58,7 +58,7 @@ static void add_run_row(struct cli_table *t, const json_t *run)
 {
 	char attempt[24] = "-", start[CLI_TIME_MAX], duration[32] = "-", exit_text[48];
 	const json_t *a = json_object_get(run, "attempt"), *d = json_object_get(run, "durationMs");
-	const char *cells[7];
+	const char *cells[8];
 
 	if (json_is_integer(a))
 		snprintf(attempt, sizeof(attempt), "%" JSON_INTEGER_FORMAT, json_integer_value(a));
@@ -73,12 +73,14 @@ static void add_run_row(struct cli_table *t, const json_t *run)
 	cells[4] = start;
 	cells[5] = duration;
 	cells[6] = exit_text;
+	cells[7] = *str_of(run, "agent") ? str_of(run, "agent") : "-";
 	cli_table_add_row(t, cells);
 }
 
 struct cli_table *cli_runs_table(const json_t *answer, char *err, size_t errlen)
 {
-	static const char *const headers[] = {"TASK ID", "TRIGGER", "ATTEMPT", "STATUS", "START", "DURATION", "EXIT"};
+	static const char *const headers[] = {"TASK ID", "TRIGGER", "ATTEMPT", "STATUS", "START", "DURATION", "EXIT",
+		"AGENT"};
 	const json_t *runs = json_object_get(answer, "runs");
 	struct cli_table *t;
 

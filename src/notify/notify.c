@@ -251,6 +251,30 @@ static void on_idle(uv_idle_t *h)
 	nf->n_pending = 0;
 }
 
+/* Keep a notice for the worker, handed over on the next loop iteration. */
+static void queue_notice(struct notify *nf, struct notice *n)
+{
+	if (nf->n_pending == nf->cap_pending) {
+		nf->cap_pending = nf->cap_pending ? 2 * nf->cap_pending : 16;
+		nf->pending = xrealloc(nf->pending, nf->cap_pending * sizeof(*nf->pending));
+	}
+	nf->pending[nf->n_pending++] = n;
+	if (nf->n_pending == 1 && uv_idle_start(&nf->idle, on_idle) < 0)
+		log_warnx("notify: cannot start the idle handle");
+}
+
+/* An agent was lost: no job, so no owner to mail (the chat, webhook and Sentry channels get it). */
+static struct notice *agent_notice(const struct event *ev)
+{
+	struct notice *n = notice_new(NOTICE_AGENT_LOST);
+
+	n->when_ms = clock_now_ms();
+	notice_set(&n->agent, ev->agent);
+	notice_set(&n->agent_host, ev->agent_host);
+	notice_set(&n->reason, ev->reason);
+	return n;
+}
+
 /* The subscriber: pick what the job's notifyOn asks for; never more than copying. */
 static void on_event(void *ctx, const struct event *ev)
 {
@@ -259,6 +283,10 @@ static void on_event(void *ctx, const struct event *ev)
 	const struct run_record *r = ev->run;
 	enum notice_kind kind;
 
+	if (ev->type == EVENT_AGENT_LOST) {
+		queue_notice(nf, agent_notice(ev));
+		return;
+	}
 	if (j == NULL || j->notify_on == JOB_NOTIFY_NEVER)
 		return;
 	switch (ev->type) {
@@ -277,13 +305,7 @@ static void on_event(void *ctx, const struct event *ev)
 	}
 	if (r != NULL && fold(nf, kind, ev->by_failures, r->task_id))
 		return;
-	if (nf->n_pending == nf->cap_pending) {
-		nf->cap_pending = nf->cap_pending ? 2 * nf->cap_pending : 16;
-		nf->pending = xrealloc(nf->pending, nf->cap_pending * sizeof(*nf->pending));
-	}
-	nf->pending[nf->n_pending++] = notice_from(kind, j, r, ev->reason, ev->by_failures);
-	if (nf->n_pending == 1 && uv_idle_start(&nf->idle, on_idle) < 0)
-		log_warnx("notify: cannot start the idle handle");
+	queue_notice(nf, notice_from(kind, j, r, ev->reason, ev->by_failures));
 }
 
 /* Count what the worker reports. */

@@ -21,13 +21,14 @@ static const char *const kind_names[NOTICE_KIND_COUNT] = {
 	[NOTICE_SKIPPED] = "run.skipped",
 	[NOTICE_RECOVERED] = "job.recovered",
 	[NOTICE_FINISHED] = "run.finished",
+	[NOTICE_AGENT_LOST] = "agent.lost",
 };
 
 struct notice *notice_new(enum notice_kind kind)
 {
 	struct notice *n = xcalloc(1, sizeof(*n));
 	char **strings[] = {&n->job, &n->owner, &n->command, &n->executor, &n->executor_flags, &n->uris,
-		&n->reason, &n->task_id, &n->status, &n->host, &n->run_reason};
+		&n->reason, &n->task_id, &n->status, &n->host, &n->run_reason, &n->agent, &n->agent_host};
 
 	n->kind = kind;
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
@@ -52,6 +53,8 @@ void notice_free(struct notice *n)
 	free(n->status);
 	free(n->host);
 	free(n->run_reason);
+	free(n->agent);
+	free(n->agent_host);
 	free(n->out.text);
 	free(n->err.text);
 	free(n);
@@ -71,7 +74,7 @@ const char *notice_kind_name(enum notice_kind kind)
 
 bool notice_is_failure(const struct notice *n)
 {
-	return n->kind == NOTICE_FAILED || n->kind == NOTICE_DISABLED ||
+	return n->kind == NOTICE_FAILED || n->kind == NOTICE_DISABLED || n->kind == NOTICE_AGENT_LOST ||
 	    (n->kind == NOTICE_FINISHED && strcmp(n->status, "succeeded") != 0);
 }
 
@@ -120,6 +123,7 @@ char *notify_subject(const struct notice *n, const char *cluster)
 	case NOTICE_FAILED: put(&b, "[Chronos] job '%s' failed!", n->job); break;
 	case NOTICE_SKIPPED: put(&b, "[Chronos] job '%s' skipped a run", n->job); break;
 	case NOTICE_RECOVERED: put(&b, "[Chronos] job '%s' recovered", n->job); break;
+	case NOTICE_AGENT_LOST: put(&b, "agent %s (%s) lost", n->agent, n->agent_host); break;
 	case NOTICE_FINISHED:
 	case NOTICE_KIND_COUNT: put(&b, "[Chronos] job '%s' run %s", n->job, n->status); break;
 	}
@@ -195,6 +199,9 @@ char *notify_body(const struct notice *n)
 		job_time_format(n->last_error_ms, last);
 		put(&b, "\nSucceeded at '%s' after failing%s%s%s.\nTask id: %s\n", when, last[0] ? " (last error at '" : "",
 		    last, last[0] ? "')" : "", n->task_id);
+		break;
+	case NOTICE_AGENT_LOST:
+		put(&b, "%s\nLost at '%s'.\n", n->reason, when);
 		break;
 	case NOTICE_FINISHED:
 	case NOTICE_KIND_COUNT:

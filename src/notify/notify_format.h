@@ -15,6 +15,7 @@ enum notice_kind {
 	NOTICE_SKIPPED,   /* gnomon: a slot was skipped or missed */
 	NOTICE_RECOVERED, /* gnomon: the first success after failures */
 	NOTICE_FINISHED,  /* gnomon, notifyOn always: any run's end */
+	NOTICE_AGENT_LOST, /* gnomon: an agent fell silent past --agent-timeout (agent, agent_host, reason; no job) */
 	NOTICE_KIND_COUNT
 };
 
@@ -36,6 +37,7 @@ struct notice {
 	int64_t success_count, error_count, errors_since_last_success, last_success_ms, last_error_ms;
 	bool has_run;                 /* the fields below are set */
 	char *task_id, *status, *host, *run_reason;
+	char *agent, *agent_host;     /* NOTICE_AGENT_LOST: the agent's name and hostname */
 	int32_t exit_code;            /* -1: none */
 	int32_t signal;               /* 0: none */
 	struct notice_tail out, err;  /* filled by the sender, which reads the output's tails */
@@ -53,10 +55,12 @@ const char *notice_kind_name(enum notice_kind kind);
 bool notice_is_failure(const struct notice *n);
 
 /* Returns the subject the caller frees: Chronos's `[Chronos] job 'x' failed!`, prefixed by `[cluster] ` when
- * cluster is not empty (Chronos put a leading space there when it was unset; gnomon does not). */
+ * cluster is not empty (Chronos put a leading space there when it was unset; gnomon does not); for an agent,
+ * `agent a1 (host-1) lost`. */
 char *notify_subject(const struct notice *n, const char *cluster);
 /* Returns the message body the caller frees: Chronos's text (empty for a deleted job), then the run's status,
- * exit code or signal, reason, host and the tails of its stdout and stderr. */
+ * exit code or signal, reason, host and the tails of its stdout and stderr; for an agent, what became of its
+ * runs (`silent for 31 s; 2 of its runs were recorded lost and ...`) and when. */
 char *notify_body(const struct notice *n);
 
 /* Keep valid UTF-8 from buf[0..len): invalid bytes become U+FFFD, CR and NUL are dropped, other control

@@ -125,6 +125,15 @@ static void put_run_fields(json_t *o, const struct notice *n)
 	set_str(o, "stderrTail", n->err.text);
 }
 
+/* An agent's event has no job: the event, the agent, its host and what became of its runs. */
+static void put_agent_fields(json_t *o, const struct notice *n)
+{
+	set_str(o, "event", notice_kind_name(n->kind));
+	set_str(o, "agent", n->agent);
+	set_str(o, "hostname", n->agent_host);
+	set_str(o, "reason", n->reason);
+}
+
 char *notify_chat_json(const char *subject, const char *body)
 {
 	json_t *o = new_object();
@@ -144,6 +153,10 @@ char *notify_webhook_json(const struct notice *n, const char *subject, const cha
 		set_str(o, "message", body);
 	if (to != NULL && to[0] != '\0')
 		set_str(o, "to", to);
+	if (n->kind == NOTICE_AGENT_LOST) {
+		put_agent_fields(o, n);
+		return dump(o);
+	}
 	put_job_fields(o, n, true);
 	put_run_fields(o, n);
 	return dump(o);
@@ -164,12 +177,18 @@ char *notify_sentry_json(const struct notice *n, const char *subject, const char
 	set_str(o, "server_name", server_name);
 	set_str(o, "message", message);
 	free(message);
-	set_str(tags, "owner", n->owner);
-	set_str(tags, "job", n->job);
-	set_str(tags, "command", n->command);
-	set_str(tags, "event", notice_kind_name(n->kind));
-	put_job_fields(extra, n, false);
-	put_run_fields(extra, n);
+	if (n->kind == NOTICE_AGENT_LOST) {
+		set_str(tags, "agent", n->agent);
+		set_str(tags, "event", notice_kind_name(n->kind));
+		put_agent_fields(extra, n);
+	} else {
+		set_str(tags, "owner", n->owner);
+		set_str(tags, "job", n->job);
+		set_str(tags, "command", n->command);
+		set_str(tags, "event", notice_kind_name(n->kind));
+		put_job_fields(extra, n, false);
+		put_run_fields(extra, n);
+	}
 	if (json_object_set_new(o, "tags", tags) < 0 || json_object_set_new(o, "extra", extra) < 0)
 		fatalx("out of memory building a notification");
 	return dump(o);

@@ -25,6 +25,7 @@ static const char *const type_names[EVENT_TYPE_COUNT] = {
 	[EVENT_RUN_SKIPPED] = "run.skipped",
 	[EVENT_RETRIES_EXHAUSTED] = "run.retries_exhausted",
 	[EVENT_JOB_RECOVERED] = "job.recovered",
+	[EVENT_AGENT_LOST] = "agent.lost",
 };
 
 struct events *events_new(void)
@@ -63,6 +64,13 @@ void events_emit(struct events *ev, const struct event *event)
 		return;
 	for (int i = 0; i < ev->n; i++)
 		ev->sub[i].fn(ev->sub[i].ctx, event);
+}
+
+void events_agent_lost(void *events, const char *name, const char *hostname, const char *why)
+{
+	struct event e = {.type = EVENT_AGENT_LOST, .reason = why, .agent = name, .agent_host = hostname};
+
+	events_emit(events, &e);
 }
 
 const char *event_type_name(enum event_type t)

@@ -22,16 +22,18 @@ enum event_type {
 	EVENT_RUN_SKIPPED,         /* slots recorded as skipped (missed, or a waiting slot that could not wait) */
 	EVENT_RETRIES_EXHAUSTED,   /* a run's final failure: no retry left */
 	EVENT_JOB_RECOVERED,       /* the first success after failures */
+	EVENT_AGENT_LOST,          /* an agent fell silent past --agent-timeout: agent, agent_host, reason; no job */
 	EVENT_TYPE_COUNT
 };
 
 struct event {
 	enum event_type type;
-	const struct job *job;        /* NULL only when the job is gone (a run of a deleted job) */
+	const struct job *job;        /* NULL when the job is gone (a run of a deleted job), or for an agent's event */
 	const char *job_name;
 	const struct run_record *run; /* the run concerned, NULL for job events */
 	const char *reason;           /* human words for disabled/skipped, NULL otherwise */
 	bool by_failures;             /* EVENT_JOB_DISABLED: by --disable-after-failures, not by its schedule's end */
+	const char *agent, *agent_host; /* EVENT_AGENT_LOST: the agent's name and hostname; NULL otherwise */
 };
 
 typedef void (*event_fn)(void *ctx, const struct event *ev);
@@ -44,6 +46,9 @@ int events_subscribe(struct events *ev, event_fn fn, void *ctx) __attribute__((w
 void events_unsubscribe(struct events *ev, event_fn fn, void *ctx);
 /* Tell every subscriber; ev may be NULL (nobody listens). */
 void events_emit(struct events *ev, const struct event *event);
+/* Emit EVENT_AGENT_LOST on events (a struct events *): the fleet's agent_lost callback
+ * (runner/runner_remote.h's remote_agent_lost_fn), why being what became of the agent's runs. */
+void events_agent_lost(void *events, const char *name, const char *hostname, const char *why);
 /* "job.created", "run.changed", ... */
 const char *event_type_name(enum event_type t);
 

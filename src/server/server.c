@@ -314,6 +314,8 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 		.data_dir = srv->cfg.data_dir,
 		.agent_timeout_ms = (uint64_t)srv->cfg.agent_timeout * 1000,
 		.leader = srv->leader,
+		.agent_lost = events_agent_lost, /* notifications and the UI's event stream */
+		.ctx = srv->events,
 	};
 
 	/* a poll is answered well within the timeout, so that an agent that polls is never taken for lost */

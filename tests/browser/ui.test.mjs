@@ -204,6 +204,36 @@ test('overview and graph', async () => {
   assert.deepEqual(browser.errors, []);
 });
 
+test('the agents page: the embedded agent drained and back; a run names its agent', async () => {
+  const embedded = (await server.api('GET', '/api/v1/agents/embedded')).body;
+  await page.goto(`${server.url}/ui/`);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents' }).click();
+  await page.getByRole('heading', { name: 'Agents', level: 1 }).waitFor();
+  const state = page.getByRole('table', { name: 'Agents' }).locator(`tr[data-agent="${embedded.name}"] .agent-state`);
+  await text(state, 'up');
+  await page.getByRole('button', { name: `Drain ${embedded.name}` }).click();
+  await text(state, 'draining');
+  assert.equal((await server.api('GET', '/api/v1/agents/embedded')).body.state, 'draining');
+  await screenshot(page, 'agents');
+  await page.getByRole('button', { name: `Undrain ${embedded.name}` }).click();
+  await text(state, 'up');
+  assert.equal((await server.api('GET', '/api/v1/agents/embedded')).body.state, 'up');
+
+  // A run records the agent it ran on; its page and its job's run list name it.
+  await addJob({ name: 'where', command: 'true', schedule: 'R/2030-01-01T00:00:00Z/PT1H', owner: 'ops@example.com' });
+  assert.equal((await server.api('PUT', '/v1/scheduler/job/where')).status, 204);
+  let run;
+  for (let i = 0; i < 100 && !(run && run.status === 'succeeded'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    [run] = (await server.api('GET', '/api/v1/jobs/where/runs')).body.runs;
+  }
+  assert.equal(run.agent, embedded.name);
+  await page.goto(`${server.url}/ui/runs/${encodeURIComponent(run.taskId)}`);
+  await text(page.locator('.facts .run-agent'), embedded.name);
+  await page.goto(`${server.url}/ui/jobs/where`);
+  await text(page.getByRole('table', { name: 'Runs of where' }).getByRole('row'), embedded.name);
+});
+
 test('readable at phone width', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${server.url}/ui/jobs`);

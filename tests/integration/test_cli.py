@@ -10,7 +10,7 @@ import unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import (BIN, REQUEST_TIMEOUT, GnomonTestCase, dep, free_port, main, sanitizer_lines,  # noqa
-                            sched)
+                            sched, wait_until)
 
 V1 = "/v1/scheduler"
 
@@ -22,9 +22,10 @@ class Cli(GnomonTestCase):
         self.tmp = tempfile.TemporaryDirectory(prefix="gnomon-it-cli-")
         self.addCleanup(self.tmp.cleanup)
 
-    def gnomon(self, *args, stdin=None, env=None, server=True):
-        """Run `gnomon job ...` (with --server unless server=False); returns (rc, stdout, stderr)."""
-        argv = [BIN, "job"] + list(args)
+    def gnomon(self, *args, stdin=None, env=None, server=True, family="job"):
+        """Run `gnomon job ...` (or another family; with --server unless server=False); returns (rc, stdout,
+        stderr)."""
+        argv = [BIN, family] + list(args)
         if server:
             argv += ["--server", self.server.url]
         full_env = {k: v for k, v in os.environ.items() if k != "GNOMON_SERVER"}
@@ -183,6 +184,48 @@ class Cli(GnomonTestCase):
     def test_rm_missing_job(self):
         rc, out, err = self.gnomon("rm", "ghost")
         self.assertCliError(rc, out, err, "Job 'ghost' not found")
+
+    def test_agents(self):
+        """`gnomon agents` lists the embedded agent; drain and undrain it; an unknown agent is one error line."""
+        status, agents = self.server.json("GET", "/api/v1/agents")
+        self.assertEqual(status, 200, agents)
+        name = [a for a in agents if a["embedded"]][0]["name"]
+        rc, out, err = self.gnomon(family="agents")
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ["NAME", "STATE", "HOSTNAME", "CPUS", "MEM", "RUNNING", "LAST", "HEARD",
+                                            "ATTRIBUTES"])
+        self.assertEqual(lines[1].split()[:3], [name, "up", name])
+        self.assertEqual(self.gnomon("list", family="agents")[1], out)
+        rc, out, err = self.gnomon("--json", family="agents")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([a["name"] for a in json.loads(out)], [name])
+        self.assertEqual(self.gnomon("drain", name, family="agents")[:2], (0, "agent '%s' draining\n" % name))
+        self.assertEqual(self.server.json("GET", "/api/v1/agents/embedded")[1]["state"], "draining")
+        rc, out, err = self.gnomon("show", "embedded", family="agents")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("name:        %s\n" % name, out)
+        self.assertIn("state:       draining\n", out)
+        self.assertEqual(self.gnomon("undrain", "embedded", family="agents")[:2], (0, "agent '%s' up\n" % name))
+        self.assertEqual(self.server.json("GET", "/api/v1/agents/embedded")[1]["state"], "up")
+        for command in ("show", "drain", "undrain"):
+            rc, out, err = self.gnomon(command, "nope", family="agents")
+            self.assertEqual(rc, 1, err)
+            self.assertCliError(rc, out, err, "gnomon: agent 'nope' not found")
+        rc, out, err = self.gnomon("drain", family="agents")
+        self.assertEqual(rc, 2, err)
+        self.assertCliError(rc, out, err, "missing argument NAME|ID")
+
+    def test_runs_name_their_agent(self):
+        name = [a for a in self.server.json("GET", "/api/v1/agents")[1] if a["embedded"]][0]["name"]
+        self.post_job({"name": "where", "command": "true", "schedule": "R1//PT1S", "owner": "a@example.com"})
+        runs = lambda: self.server.json("GET", "/api/v1/jobs/where/runs")[1]["runs"]  # noqa: E731
+        wait_until(lambda: any(r["status"] == "succeeded" for r in runs()), 20, interval=0.05, what="a run of 'where'")
+        rc, out, err = self.gnomon("where", family="runs")
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split()[-1], "AGENT")
+        self.assertEqual(lines[1].split()[-1], name)
 
     def test_unreachable_server(self):
         url = "http://127.0.0.1:%d" % free_port()

@@ -554,5 +554,34 @@ class Config(NotifyTestCase):
             self.assertIn(opt, out)
 
 
+class AgentLost(NotifyTestCase):
+    def test_lost_agent_reaches_the_webhook_and_chat(self):
+        """An agent silent past --agent-timeout is told to the webhook and to Slack; there is no owner to mail. The
+        agent is registered by hand (the protocol's first request, from loopback) and then says nothing more."""
+        hook, slack = self.receiver(), self.receiver()
+        self.server = self.new_server(["--agent-timeout", "2", "--http-notification-url", hook.url("/notify"),
+                                       "--slack-url", slack.url("/services/T/B/x")])
+        status, body = self.server.json("POST", "/api/v1/agent/register", {
+            "version": 1, "id": "5f0c3a1e9b7d4e2a8c6b1d0e3f2a4b5c", "name": "a1", "hostname": "host-1",
+            "agentVersion": "0.1.0", "attributes": {}, "resources": {"cpus": 1, "mem": 256, "disk": 256},
+            "epoch": 0, "tasks": []})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.server.json("GET", "/api/v1/agents/a1")[1]["state"], "up")
+        req = hook.wait(1, timeout=30)[0]
+        payload = json.loads(req["body"])
+        self.assertEqual(payload["event"], "agent.lost")
+        self.assertEqual(payload["agent"], "a1")
+        self.assertEqual(payload["hostname"], "host-1")
+        self.assertRegex(payload["subject"], r"^agent a1 \(host-1\) lost$")
+        self.assertRegex(payload["reason"], r"^silent for \d+ s; 0 of its runs were recorded lost and are retried "
+                                            r"per their jobs' policy$")
+        self.assertNotIn("job", payload)
+        text = json.loads(slack.wait(1)[0]["body"])["text"]
+        self.assertTrue(text.startswith("agent a1 (host-1) lost: silent for "), text)
+        self.assertEqual(self.server.json("GET", "/api/v1/agents/a1")[1]["state"], "lost")
+        status, metrics = self.server.json("GET", "/metrics")
+        self.assertEqual(metrics["gauges"]["gnomon.agents.lost"]["value"], 1)
+
+
 if __name__ == "__main__":
     main()

@@ -247,6 +247,35 @@ class Prometheus(GnomonTestCase):
                          [({"job": "bad"}, parse_iso_ms(bad["lastError"]) / 1000)])
         self.assertIn('gnomon_runs_total{status="succeeded"} 2\n', text)
 
+    def test_agents(self):
+        """The embedded agent is one up agent with its resources; a drained one counts as draining; the JSON
+        /metrics has the same gauges."""
+        status, (agent,) = self.server.json("GET", "/api/v1/agents")
+        self.assertEqual(status, 200)
+        text, fams = self.scrape()
+        for family in ("gnomon_agents", "gnomon_agent_resources", "gnomon_runs_waiting_for_agent"):
+            self.assertEqual(fams[family]["type"], "gauge")
+            self.assertIn("# HELP %s " % family, text)
+        self.assertEqual(value_of(fams, "gnomon_agents", state="up"), 1)
+        self.assertEqual(value_of(fams, "gnomon_agents", state="draining"), 0)
+        self.assertEqual(value_of(fams, "gnomon_agents", state="lost"), 0)
+        self.assertEqual(value_of(fams, "gnomon_runs_waiting_for_agent"), 0)
+        for resource in ("cpus", "mem", "disk"):
+            self.assertEqual(value_of(fams, "gnomon_agent_resources", agent=agent["name"], resource=resource,
+                                      kind="total"), agent["resources"][resource])
+            self.assertEqual(value_of(fams, "gnomon_agent_resources", agent=agent["name"], resource=resource,
+                                      kind="used"), 0)
+        gauges = self.server.json("GET", "/metrics")[1]["gauges"]
+        self.assertEqual({k: v["value"] for k, v in gauges.items() if "agent" in k},
+                         {"gnomon.agents.up": 1, "gnomon.agents.draining": 0, "gnomon.agents.lost": 0,
+                          "gnomon.runs.waiting_for_agent": 0})
+        self.assertEqual(self.server.json("POST", "/api/v1/agents/embedded/drain")[0], 200)
+        _, fams = self.scrape()
+        self.assertEqual(value_of(fams, "gnomon_agents", state="up"), 0)
+        self.assertEqual(value_of(fams, "gnomon_agents", state="draining"), 1)
+        gauges = self.server.json("GET", "/metrics")[1]["gauges"]
+        self.assertEqual(gauges["gnomon.agents.draining"]["value"], 1)
+
     def test_job_name_escaped(self):
         """The API refuses such names, but a store may hold them (older data): label values are escaped."""
         name = 'we"ird\\job\nline'

@@ -55,6 +55,8 @@ def console_steps(lines):
 
 
 class QuickStart(GnomonTestCase):
+    # The README's runs name their agent, the embedded one, which takes the server's hostname.
+    server_args = ("--hostname", "myhost")
 
     def setUp(self):
         super().setUp()

@@ -73,6 +73,7 @@ static void test_names(void **state)
 		{EVENT_JOB_DELETED, "job.deleted"}, {EVENT_JOB_DISABLED, "job.disabled"},
 		{EVENT_JOB_STATE, "job.state"}, {EVENT_RUN_CHANGED, "run.changed"}, {EVENT_RUN_SKIPPED, "run.skipped"},
 		{EVENT_RETRIES_EXHAUSTED, "run.retries_exhausted"}, {EVENT_JOB_RECOVERED, "job.recovered"},
+		{EVENT_AGENT_LOST, "agent.lost"},
 		{EVENT_TYPE_COUNT, "unknown"},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)

@@ -296,6 +296,62 @@ static void test_sentry_json(void **state)
 	notice_free(n);
 }
 
+/* An agent lost: no job, no owner; its subject, body and every payload say which agent and what became of its
+ * runs, and carry none of a job's fields. */
+static void test_agent_lost(void **state)
+{
+	static const char why[] = "silent for 31 s; 2 of its runs were recorded lost and are retried per their jobs' "
+	    "policy";
+	struct notice *n = notice_new(NOTICE_AGENT_LOST);
+	char *subject, *body, *s;
+	json_t *o;
+
+	(void)state;
+	n->when_ms = WHEN_MS;
+	notice_set(&n->agent, "a1");
+	notice_set(&n->agent_host, "host-1");
+	notice_set(&n->reason, why);
+	assert_string_equal(notice_kind_name(n->kind), "agent.lost");
+	assert_true(notice_is_failure(n));
+	subject = notify_subject(n, "");
+	assert_string_equal(subject, "agent a1 (host-1) lost");
+	free(subject);
+	subject = notify_subject(n, "prod");
+	assert_string_equal(subject, "[prod] agent a1 (host-1) lost");
+	body = notify_body(n);
+	assert_string_equal(body, "silent for 31 s; 2 of its runs were recorded lost and are retried per their jobs' "
+	    "policy\nLost at '2026-01-01T00:00:00.000Z'.\n");
+	s = notify_chat_json("agent a1 (host-1) lost", body);
+	o = json_loads(s, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "text")), "agent a1 (host-1) lost: silent for 31 s; 2 of "
+	    "its runs were recorded lost and are retried per their jobs' policy\nLost at '2026-01-01T00:00:00.000Z'.\n");
+	json_decref(o);
+	free(s);
+	s = notify_webhook_json(n, subject, body, "");
+	o = json_loads(s, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "event")), "agent.lost");
+	assert_string_equal(json_string_value(json_object_get(o, "agent")), "a1");
+	assert_string_equal(json_string_value(json_object_get(o, "hostname")), "host-1");
+	assert_string_equal(json_string_value(json_object_get(o, "reason")), why);
+	assert_string_equal(json_string_value(json_object_get(o, "subject")), "[prod] agent a1 (host-1) lost");
+	assert_null(json_object_get(o, "job"));
+	assert_null(json_object_get(o, "cpus"));
+	assert_null(json_object_get(o, "to"));
+	json_decref(o);
+	free(s);
+	s = notify_sentry_json(n, subject, body, "0123456789abcdef0123456789abcdef", WHEN_MS, "node1");
+	o = json_loads(s, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "level")), "error");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "tags"), "agent")), "a1");
+	assert_null(json_object_get(json_object_get(o, "tags"), "job"));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "extra"), "reason")), why);
+	json_decref(o);
+	free(s);
+	free(body);
+	free(subject);
+	notice_free(n);
+}
+
 static void test_dsn(void **state)
 {
 	static const struct {
@@ -350,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_chat_json),
 		cmocka_unit_test(test_webhook_json),
 		cmocka_unit_test(test_sentry_json),
+		cmocka_unit_test(test_agent_lost),
 		cmocka_unit_test(test_dsn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 // The web UI's entry point: the routes of its pages and the live event stream.
 import { startEvents } from './events.js';
 import { startRouter } from './router.js';
+import { agentsPage } from './pages/agents.js';
 import { graphPage } from './pages/graph.js';
 import { jobPage } from './pages/job.js';
 import { editPage, newPage } from './pages/edit.js';
@@ -17,4 +18,5 @@ startRouter([
   [/^jobs\/([^/]+)\/edit$/, editPage],
   [/^runs\/(.+)$/, runPage],
   [/^graph$/, graphPage],
+  [/^agents$/, agentsPage],
 ], document.getElementById('main'));

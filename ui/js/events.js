@@ -2,7 +2,7 @@
 // after a gap (the server said "overflow", or the connection dropped and came back) they are told to reload.
 
 const TYPES = ['job.created', 'job.updated', 'job.deleted', 'job.state', 'job.disabled', 'job.recovered',
-  'run.changed', 'run.skipped', 'run.retries_exhausted'];
+  'run.changed', 'run.skipped', 'run.retries_exhausted', 'agent.lost'];
 
 const listeners = new Set();
 const reloaders = new Set();
@@ -41,7 +41,7 @@ export function startEvents() {
   if (!source) connect();
 }
 
-// Call fn(data) for every event until signal aborts; data is {type, job, run?, reason?}.
+// Call fn(data) for every event until signal aborts; data is {type, job, run?, reason?, agent?}.
 export function onEvent(fn, signal) {
   listeners.add(fn);
   signal.addEventListener('abort', () => listeners.delete(fn));

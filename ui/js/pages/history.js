@@ -3,7 +3,7 @@ import { jobRuns } from '../api.js';
 import { errorBox, fill, h } from '../dom.js';
 import { runRow, runTable } from './runs.js';
 
-const COLUMNS = ['run', 'status', 'trigger', 'attempt', 'start', 'duration', 'exit'];
+const COLUMNS = ['run', 'status', 'trigger', 'attempt', 'start', 'duration', 'exit', 'agent'];
 const PAGE = 20;
 
 export function runHistory(name, signal) {

@@ -14,7 +14,10 @@ function details(r) {
     row('Trigger', r.trigger), row('Attempt', String(r.attempt)),
     row('Due', timeEl(r.due)), row('Start', timeEl(r.start)), row('End', timeEl(r.end)),
     row('Duration', durationText(r.durationMs)), row('Exit', exitText(r)),
-    row('Host', r.host || '—'), row('Arguments', r.arguments ? h('code', { text: r.arguments }) : '—'),
+    row('Host', r.host || '—'),
+    row('Agent', r.agent ? h('a', { href: '/ui/agents', class: 'run-agent', text: r.agent })
+      : h('span', { class: 'run-agent', text: r.status === 'waiting' ? 'none yet (waiting for room)' : '—' })),
+    row('Arguments', r.arguments ? h('code', { text: r.arguments }) : '—'),
     r.parentTaskIds.length ? row('After', r.parentTaskIds.map((id, i) =>
       [i ? ', ' : '', h('a', { href: runHref(id), text: id, class: 'mono' })])) : null,
     r.reason ? row('Reason', r.reason, skippedSlots(r)) : null,

@@ -11,6 +11,8 @@ const COLUMNS = {
   start: ['Start', (r) => timeEl(r.start)],
   duration: ['Duration', (r) => durationText(r.durationMs)],
   exit: ['Exit', (r) => exitText(r)],
+  agent: ['Agent', (r) => r.agent || (r.status === 'waiting' && r.reason
+    ? h('span', { class: 'muted small', text: `waiting: ${r.reason}` }) : '—')],
   reason: ['Reason', (r) => [r.reason, skippedSlots(r)]],
 };
 

@@ -93,6 +93,8 @@ enum runner_event_type {
 	                        * follow when the reason changes) */
 	RUNNER_EVENT_RUNNING,  /* its process runs: start_ms, pid, agent, host */
 	RUNNER_EVENT_ENDED,    /* result */
+	RUNNER_EVENT_LATE,     /* a result of a task the runner had already ended as lost (its agent fell silent and
+	                        * came back): task NULL, ctx NULL, task_id, agent, result; for the record only */
 };
 
 /* How a task ended. */

@@ -130,6 +130,17 @@ void remote_kick(struct remote *f)
 		log_warnx("fleet: cannot schedule its events");
 }
 
+/* Queue an event made by the caller. */
+static void queue_event(struct remote *f, struct pev *e)
+{
+	if (f->ev_tail)
+		f->ev_tail->next = e;
+	else
+		f->ev_head = e;
+	f->ev_tail = e;
+	remote_kick(f);
+}
+
 void remote_emit(struct remote *f, enum runner_event_type type, struct rtask *t, const char *reason)
 {
 	struct pev *e = xcalloc(1, sizeof(*e));
@@ -137,12 +148,7 @@ void remote_emit(struct remote *f, enum runner_event_type type, struct rtask *t,
 	e->type = type;
 	e->t = t;
 	e->reason = reason ? xstrdup(reason) : NULL;
-	if (f->ev_tail)
-		f->ev_tail->next = e;
-	else
-		f->ev_head = e;
-	f->ev_tail = e;
-	remote_kick(f);
+	queue_event(f, e);
 }
 
 void remote_end(struct remote *f, struct rtask *t, const struct runner_result *res)
@@ -171,6 +177,49 @@ void remote_end_lost(struct remote *f, struct rtask *t, enum runner_end end, con
 	remote_end(f, t, &res);
 }
 
+/* A task of a lost agent, ended lost: its late result is told (LATE) when the agent comes back with it. */
+static void remember_gone(struct remote *f, const char *task_id)
+{
+	char **slot = &f->gone_ring[f->gone_next];
+
+	if (strmap_get(f->gone, task_id))
+		return;
+	if (*slot) {
+		strmap_remove(f->gone, *slot);
+		free(*slot);
+	}
+	*slot = xstrdup(task_id);
+	strmap_put(f->gone, *slot, slot);
+	f->gone_next = (f->gone_next + 1) % REMOTE_GONE_MAX;
+}
+
+void remote_late(struct remote *f, struct ragent *a, const char *task_id, const struct runner_result *res)
+{
+	char **slot = strmap_get(f->gone, task_id);
+	struct pev *e;
+
+	if (slot == NULL)
+		return;
+	strmap_remove(f->gone, task_id); /* told once */
+	free(*slot);
+	*slot = NULL;
+	e = xcalloc(1, sizeof(*e));
+	e->type = RUNNER_EVENT_LATE;
+	e->late_id = xstrdup(task_id);
+	snprintf(e->late_agent, sizeof(e->late_agent), "%s", a->name);
+	e->late = *res;
+	queue_event(f, e);
+}
+
+static void deliver_late(struct remote *f, struct pev *e)
+{
+	struct runner_event ev = {.type = RUNNER_EVENT_LATE, .task_id = e->late_id, .agent = e->late_agent,
+		.result = &e->late};
+
+	if (f->attached)
+		f->listener.on_event(f->listener.ctx, &ev);
+}
+
 static void deliver(struct remote *f, struct pev *e)
 {
 	struct rtask *t = e->t;
@@ -187,6 +236,8 @@ static void deliver(struct remote *f, struct pev *e)
 	}
 	if (e->type == RUNNER_EVENT_ENDED)
 		ev.result = t->result;
+	if (e->type == RUNNER_EVENT_ENDED && t->agent && !t->agent->local && t->result->end == RUNNER_END_LOST)
+		remember_gone(f, t->task_id);
 	if (!f->attached)
 		return; /* an end is kept (t->result) for the next reconciliation; the rest is moot */
 	if (e->type == RUNNER_EVENT_ENDED)
@@ -213,7 +264,10 @@ static void on_flush(uv_timer_t *h)
 			    (t->agent == NULL || t->agent->local))
 				remote_task_free(f, t);
 			f->delivering = NULL;
+		} else if (e->late_id) {
+			deliver_late(f, e);
 		}
+		free(e->late_id);
 		free(e->reason);
 		free(e);
 	}
@@ -572,9 +626,14 @@ static void remote_free(struct runner *r)
 		remote_task_free(f, f->all);
 	while ((e = f->ev_head) != NULL) {
 		f->ev_head = e->next;
+		free(e->late_id);
 		free(e->reason);
 		free(e);
 	}
+	for (size_t i = 0; i < REMOTE_GONE_MAX; i++)
+		free(f->gone_ring[i]);
+	free(f->gone_ring);
+	strmap_free(f->gone);
 	while (f->agents) {
 		struct ragent *a = f->agents;
 		f->agents = a->next;
@@ -599,6 +658,7 @@ static void on_local_event(void *ctx, const struct runner_event *ev)
 	switch (ev->type) {
 	case RUNNER_EVENT_STARTING:
 	case RUNNER_EVENT_WAITING:
+	case RUNNER_EVENT_LATE:
 		break;
 	case RUNNER_EVENT_RUNNING:
 		t->st = T_RUNNING;
@@ -702,6 +762,8 @@ int runner_remote_new(uv_loop_t *loop, const struct runner_remote_config *cfg, s
 	f->base.ops = &remote_ops;
 	f->loop = loop;
 	f->tasks = strmap_new();
+	f->gone = strmap_new();
+	f->gone_ring = xcalloc(REMOTE_GONE_MAX, sizeof(*f->gone_ring));
 	f->data_dir = xstrdup(cfg->data_dir ? cfg->data_dir : ".");
 	f->leader = xstrdup(cfg->leader ? cfg->leader : "");
 	f->agent_timeout_ms = cfg->agent_timeout_ms ? cfg->agent_timeout_ms : 30000;

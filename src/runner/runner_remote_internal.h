@@ -60,6 +60,9 @@ struct pev {
 	enum runner_event_type type;
 	struct rtask *t;
 	char *reason;                 /* WAITING */
+	char *late_id;                /* LATE (t NULL): the task, its agent and its result */
+	char late_agent[AGENT_ID_BUF];
+	struct runner_result late;
 };
 
 struct remote_poll {
@@ -83,6 +86,9 @@ struct remote {
 	struct rtask *wait_head, *wait_tail;
 	struct pev *ev_head, *ev_tail;
 	struct rtask *delivering;     /* the task whose event is being delivered (NULL once it is freed) */
+	struct strmap *gone;          /* the tasks of lost agents, ended lost: task id -> its slot in gone_ring */
+	char **gone_ring;             /* the last REMOTE_GONE_MAX of them, oldest first from gone_next */
+	size_t gone_next;
 	uv_timer_t flush;             /* delivers the events, then answers the polls with commands */
 	uv_timer_t sweep;             /* every second: silent agents, late waiting tasks, lost assignments */
 	uint64_t epoch;
@@ -108,6 +114,9 @@ void remote_end(struct remote *f, struct rtask *t, const struct runner_result *r
 void remote_end_lost(struct remote *f, struct rtask *t, enum runner_end end, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void remote_unreserve(struct rtask *t);
+#define REMOTE_GONE_MAX 4096 /* tasks of lost agents remembered, for their late results */
+/* A result came for a task this fleet no longer holds: a LATE event when it was ended lost with its agent. */
+void remote_late(struct remote *f, struct ragent *a, const char *task_id, const struct runner_result *res);
 /* Send a command to an agent with its next poll. */
 void remote_command(struct remote *f, struct ragent *a, json_t *cmd);
 /* Queue a task to wait for an agent (it is on none). */

@@ -198,12 +198,14 @@ static int reconcile_one(struct remote *f, struct ragent *a, json_t *rep, size_t
 		t = NULL;
 	}
 	if (t == NULL) {
-		if (!ended)
+		if (!ended) {
 			remote_command(f, a, json_pack("{s:s, s:s, s:i}", "type", "kill", "taskId", id, "graceMs", 0));
-		else
+		} else {
+			remote_late(f, a, id, &res); /* a run lost with this agent: its result is recorded on it */
 			remote_command(f, a, json_pack("{s:s, s:s, s:s}", "type", "release", "taskId", id, "outcome", "lost"));
+		}
 		log_warnx_kv(LOG_FIELDS(.event = "task.stray", .task_id = id), "agent %s reports task %s, which no run "
-		    "holds: %s", a->name, id, ended ? "its result is dropped" : "it is killed");
+		    "holds: %s", a->name, id, ended ? "it is released" : "it is killed");
 		return 0;
 	}
 	if (t->st == T_ENDED)
@@ -432,7 +434,11 @@ static int one_event(struct remote *f, struct ragent *a, json_t *ev, size_t i, s
 			fail(out, 400, "%s", err);
 			return -EINVAL;
 		}
-		if ((t = event_task(f, a, id, true)) == NULL || t->st == T_ENDED)
+		if ((t = event_task(f, a, id, true)) == NULL) {
+			remote_late(f, a, id, &res);
+			return 0;
+		}
+		if (t->st == T_ENDED)
 			return 0;
 		remote_end(f, t, &res);
 		return 0;

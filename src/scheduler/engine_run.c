@@ -546,11 +546,64 @@ static void run_running(struct engine *e, struct run *r, const struct runner_eve
 	engine_tell_run(e, run_jobrec(e, r), &r->rec);
 }
 
+/* How a result reads in a record's reason. */
+static void result_words(const struct runner_result *res, char *out, size_t len)
+{
+	switch (res->end) {
+	case RUNNER_END_EXITED:
+		snprintf(out, len, "exited with status %d", res->exit_code);
+		break;
+	case RUNNER_END_SIGNALLED:
+		snprintf(out, len, "was ended by signal %d (%s)", res->term_signal, strsignal(res->term_signal));
+		break;
+	case RUNNER_END_TIMED_OUT:
+		snprintf(out, len, "passed its maxCompletionTime and was killed");
+		break;
+	case RUNNER_END_KILLED:
+		snprintf(out, len, "was killed");
+		break;
+	default:
+		snprintf(out, len, "ended without a status (%.200s)", res->reason);
+		break;
+	}
+}
+
+/* A result came for a run already recorded lost with its agent: it is added to the record's reason, and counts
+ * for nothing (its retry, if any, is the run that counts). */
+static void run_late(struct engine *e, const struct runner_event *ev)
+{
+	struct run_record rec;
+	char words[256], *reason;
+	int rc;
+
+	run_record_init(&rec);
+	if (e->cfg.history == NULL || history_get(e->cfg.history, ev->task_id, &rec) < 0 || rec.status != RUN_LOST) {
+		run_record_clear(&rec);
+		return;
+	}
+	result_words(ev->result, words, sizeof(words));
+	reason = xasprintf("%s; its agent %s reported later that it %s (recorded, not counted)", rec.reason,
+	    ev->agent ? ev->agent : "?", words);
+	free(rec.reason);
+	rec.reason = reason;
+	if ((rc = history_record(e->cfg.history, &rec, NULL, NULL)) < 0)
+		log_warnx("task %s: could not record its late result (%s)", ev->task_id, strerror(-rc));
+	else
+		log_info_kv(LOG_FIELDS(.event = "run.late", .job = rec.job, .task_id = rec.task_id, .status = "lost"),
+		    "run %s: its agent %s reported later that it %s; it stays lost", rec.task_id,
+		    ev->agent ? ev->agent : "?", words);
+	run_record_clear(&rec);
+}
+
 void run_on_runner_event(void *ctx, const struct runner_event *ev)
 {
 	struct engine *e = ctx;
 	struct run *r = ev->ctx;
 
+	if (ev->type == RUNNER_EVENT_LATE) {
+		run_late(e, ev);
+		return;
+	}
 	if (r == NULL) {
 		/* A task the engine did not adopt (reconciliation found it and had it killed). */
 		log_debug_kv(LOG_FIELDS(.task_id = ev->task_id), "task %s: an event of a task no run holds", ev->task_id);
@@ -575,6 +628,8 @@ void run_on_runner_event(void *ctx, const struct runner_event *ev)
 		break;
 	case RUNNER_EVENT_ENDED:
 		run_ended(e, r, ev->result);
+		break;
+	case RUNNER_EVENT_LATE:
 		break;
 	}
 }

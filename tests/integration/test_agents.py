@@ -2,7 +2,8 @@
 with its own data dir, attributes and resources. Placement by resources and constraints, a run that fits nowhere
 waiting with its reason, drain, output followed through the server, the agent's id in the task's environment and
 its name in the run record; kill -9 of an agent mid-run (lost after --agent-timeout, retried on another agent,
-nothing completes twice), kill -9 and restart of an agent (its running task is found again and recorded once),
+nothing completes twice; the lost run's late result is recorded on it and counts for nothing), kill -9 and restart
+of an agent (its running task is found again and recorded once),
 kill -9 and restart of the server (the task goes on, its end is recorded after the restart, once), an agent
 with a wrong token refused (401), a stale epoch refused."""
 
@@ -254,14 +255,20 @@ class Failures(AgentsBase):
         with open(go, "w"):
             pass
         self.wait_run("job", lambda r: r["attempt"] == 1 and r["status"] == "succeeded", "the retry succeeded")
-        # the first task outlived its agent; when the agent comes back it is told to drop it: no second success
+        # the first task outlived its agent and ended too (the same go file); when the agent comes back with its
+        # result, that is recorded on the lost run and counts no second success
         pids = [int(p) for p in read(pidfile).split()]
+        wait_until(lambda: process_gone(pids[0]), 20, what="the orphaned task ended")
         first.start()
         self.wait_agents([first.name])
-        wait_until(lambda: process_gone(pids[0]), 20, what="the orphaned task ended")
-        time.sleep(0.5)
+        late = self.wait_run("job", lambda r: "reported later" in r["reason"], "the late result recorded")
+        self.assertEqual(late["status"], "lost", late)
+        self.assertIn("its agent %s reported later that it exited with status 0 (recorded, not counted)"
+                      % first.name, late["reason"])
         runs = self.runs("job")
         self.assertEqual(sorted(r["status"] for r in runs), ["lost", "succeeded"], runs)
+        status, job = self.server.json("GET", V1 + "/job/job")
+        self.assertEqual((status, job["successCount"]), (200, 1), job)
         self.check_agent_logs()
 
     def test_kill9_and_restart_of_an_agent_finds_its_running_task(self):

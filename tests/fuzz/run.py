@@ -11,6 +11,7 @@ Usage: tests/fuzz/run.py --bin-dir build/tests/fuzz [--seconds 25] [--target fuz
 - fuzz_job: seeds are the jobs of job.seeds; job.dict helps.
 - fuzz_executor: seeds are a spec, a result text, a .pid file and a stream of frames of the executor protocol
   (src/exec/executor_proto.h), made here.
+- fuzz_agent_wire: seeds are assignments and results of the agent protocol (src/runner/agent_wire.h), made here.
 The corpus lives in <bin-dir>/corpus/<target>/ and is kept between runs (a long run makes later short ones
 better); a crashing input goes to <bin-dir>/artifacts/. Prints each target's executions and exits non-zero when
 a target finds a crash, a leak, a timeout or a broken invariant.
@@ -28,7 +29,7 @@ TZDIR = os.environ.get("TZDIR") or "/usr/share/zoneinfo"
 TZIF_SEEDS = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Africa/Casablanca", "Asia/Gaza",
               "Pacific/Apia", "Antarctica/Troll", "Europe/Dublin", "Asia/Kolkata", "UTC", "EST5EDT",
               "America/Santiago", "Pacific/Chatham", "America/Nuuk", "America/Sao_Paulo", "Pacific/Kiritimati"]
-MAX_LEN = {"fuzz_schedule": 512, "fuzz_tzif": 8192, "fuzz_http": 4096, "fuzz_job": 4096, "fuzz_executor": 4096}
+MAX_LEN = {"fuzz_schedule": 512, "fuzz_tzif": 8192, "fuzz_http": 4096, "fuzz_job": 4096, "fuzz_executor": 4096, "fuzz_agent_wire": 4096}
 DICT = {"fuzz_schedule": "schedule.dict", "fuzz_http": "http.dict", "fuzz_job": "job.dict"}
 
 
@@ -102,13 +103,28 @@ def seed_executor(corpus):
     write_seed(corpus, "seed-failed", frame("F", b"2 cannot run 'nope': No such file or directory"))
 
 
+def seed_agent_wire(corpus):
+    spec = ('{"taskId": "ct:1700000000000:1:backup:a b", "epoch": 3, "job": "backup", "owner": "o@example.com", '
+            '"dueMs": 1700000000000, "attempt": 1, "parents": "ct:1:0:p:", "command": "echo", "args": ["x", "y z"], '
+            '"shell": true, "container": {"type": "DOCKER", "image": "busybox"}, "env": [{"name": "A", '
+            '"value": "1"}], "runAsUser": "nobody", "cpus": 0.5, "mem": 128, "disk": 256, "deadlineMs": 60000, '
+            '"graceMs": 5000, "outputCap": 65536}')
+    result = ('{"end": "signalled", "exitCode": -1, "signal": 9, "coreDumped": false, "startMs": 1700000000000, '
+              '"endMs": 1700000000300, "durationUs": 300000, "stdoutBytes": 12, "stderrBytes": 0, "userCpuUs": 100, '
+              '"systemCpuUs": 50, "maxRssKib": 2048, "reason": ""}')
+    write_seed(corpus, "seed-spec", b"\0" + spec.encode())
+    write_seed(corpus, "seed-result", b"\1" + result.encode())
+    write_seed(corpus, "seed-minimal", b"\0" + b'{"taskId": "t", "epoch": 0, "job": "j", "dueMs": 0, "attempt": 0, '
+               b'"command": "c"}')
+
+
 def run(target, bin_dir, seconds):
     corpus = os.path.join(bin_dir, "corpus", target)
     artifacts = os.path.join(bin_dir, "artifacts") + os.sep
     os.makedirs(corpus, exist_ok=True)
     os.makedirs(artifacts, exist_ok=True)
     {"fuzz_schedule": seed_schedule, "fuzz_tzif": seed_tzif, "fuzz_http": seed_http, "fuzz_job": seed_job,
-     "fuzz_executor": seed_executor}[target](corpus)
+     "fuzz_executor": seed_executor, "fuzz_agent_wire": seed_agent_wire}[target](corpus)
     cmd = [os.path.join(bin_dir, target), "-max_total_time=%d" % seconds, "-timeout=10", "-rss_limit_mb=2048",
            "-max_len=%d" % MAX_LEN[target], "-artifact_prefix=" + artifacts, "-print_final_stats=1"]
     if target in DICT:

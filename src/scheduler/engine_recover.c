@@ -197,13 +197,23 @@ struct recovery {
 	void (*resumed)(struct engine *e);
 };
 
-/* A task the runner holds that no open run knows: it cannot be anyone's run any more, so it is ended. */
+/* A task the runner holds that no open run knows: it cannot be anyone's run any more, so it is ended (its end
+ * then goes to nobody), or released when it has ended (the runner forgets it: an agent drops its result). */
 static void stray_task(struct engine *e, const struct runner_report *rep)
 {
+	struct task_id id;
+	struct runner_ref ref = {.task_id = rep->task_id, .job = ""};
+
 	log_warnx_kv(LOG_FIELDS(.event = "run.stray", .task_id = rep->task_id), "task %s: the runner has it but no "
 	    "open run does; %s", rep->task_id, rep->state == RUNNER_TASK_RUNNING ? "it is killed" : "it is forgotten");
-	if (rep->state == RUNNER_TASK_RUNNING && runner_kill(e->cfg.runner, rep->task, 0) < 0)
-		log_debug("task %s: already ending", rep->task_id);
+	if (rep->state == RUNNER_TASK_RUNNING) {
+		if (runner_kill(e->cfg.runner, rep->task, 0) < 0)
+			log_debug("task %s: already ending", rep->task_id);
+		return;
+	}
+	if (task_id_parse(rep->task_id, &id) == 0)
+		ref.job = id.job_name;
+	runner_release(e->cfg.runner, &ref, RUNNER_OUTCOME_LOST);
 }
 
 static void on_reconciled(void *ctx, const struct runner_report *reports, size_t n)

@@ -292,6 +292,7 @@ static int start_local_agent(struct server *srv, struct runner **out, char *err,
 	struct runner_local_config rcfg = {
 		.data_dir = srv->cfg.data_dir,
 		.hostname = srv->cfg.hostname,
+		.agent_id = "embedded", /* its id in /api/v1/agents (runner_remote.c) */
 		.spawn_threads = srv->cfg.spawn_threads > 0 ? (unsigned)srv->cfg.spawn_threads : spawn_threads_default(),
 		.keep_work_dirs_max = srv->cfg.keep_work_dirs_max_size,
 		.stop_tasks_on_exit = srv->cfg.stop_tasks_on_exit,

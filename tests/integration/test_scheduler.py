@@ -183,13 +183,13 @@ class Outcomes(SchedulerTestCase):
         # The schedule did not move.
         self.assertEqual(self.get_job("show")["schedule"], "R/2030-01-01T00:00:00Z/P1D")
         self.add_job(sched("envjob", 'echo "$CHRONOS_JOB_NAME $CHRONOS_JOB_OWNER $COLOR $GNOMON_TASK_ID '
-                           '$CHRONOS_RESOURCE_MEM $CHRONOS_JOB_RUN_ATTEMPT"',
+                           '$CHRONOS_RESOURCE_MEM $CHRONOS_JOB_RUN_ATTEMPT $GNOMON_AGENT"',
                            schedule="R/2030-01-01T00:00:00Z/P1D", owner="ops@example.com",
                            environmentVariables=[{"name": "COLOR", "value": "blue"},
                                                  {"name": "CHRONOS_JOB_NAME", "value": "spoofed"}]))
         self.server.request("PUT", V1 + "/job/envjob")
         run = self.wait_runs("envjob", lambda r: self.finished(r, 1))[0]
-        self.assertEqual(self.log(run["taskId"]), "envjob ops@example.com blue %s 128.0 0\n" % run["taskId"])
+        self.assertEqual(self.log(run["taskId"]), "envjob ops@example.com blue %s 128.0 0 embedded\n" % run["taskId"])
 
     def test_run_as_user(self):
         if os.geteuid() != 0:

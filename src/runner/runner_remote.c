@@ -83,7 +83,7 @@ void remote_task_free(struct remote *f, struct rtask *t)
 {
 	if (t->st == T_WAITING)
 		wait_unlink(f, t);
-	remote_unreserve(t);
+	remote_unreserve(f, t);
 	/* events still queued for it go to nobody */
 	for (struct pev *e = f->ev_head; e; e = e->next)
 		if (e->t == t)
@@ -104,12 +104,16 @@ void remote_task_free(struct remote *f, struct rtask *t)
 	free(t);
 }
 
-void remote_unreserve(struct rtask *t)
+void remote_unreserve(struct remote *f, struct rtask *t)
 {
 	if (!t->reserved || t->agent == NULL)
 		return;
 	placement_release(&t->agent->pa, &t->need);
 	t->reserved = false;
+	if (f->wait_head) {
+		f->place_soon = true; /* after the events: never from inside a call to the runner */
+		remote_kick(f);
+	}
 }
 
 static void reserve(struct rtask *t, struct ragent *a)
@@ -155,7 +159,7 @@ void remote_end(struct remote *f, struct rtask *t, const struct runner_result *r
 {
 	if (t->st == T_WAITING)
 		wait_unlink(f, t);
-	remote_unreserve(t);
+	remote_unreserve(f, t);
 	t->st = T_ENDED;
 	if (t->result == NULL)
 		t->result = xmalloc(sizeof(*t->result));
@@ -270,6 +274,10 @@ static void on_flush(uv_timer_t *h)
 		free(e->late_id);
 		free(e->reason);
 		free(e);
+	}
+	if (f->place_soon) {
+		f->place_soon = false;
+		remote_place_waiting(f);
 	}
 	answer_polls(f);
 }

@@ -85,6 +85,7 @@ struct remote {
 	struct rtask *all;            /* every task */
 	struct rtask *wait_head, *wait_tail;
 	struct pev *ev_head, *ev_tail;
+	bool place_soon;              /* room was freed: the waiting tasks are placed after the events */
 	struct rtask *delivering;     /* the task whose event is being delivered (NULL once it is freed) */
 	struct strmap *gone;          /* the tasks of lost agents, ended lost: task id -> its slot in gone_ring */
 	char **gone_ring;             /* the last REMOTE_GONE_MAX of them, oldest first from gone_next */
@@ -113,7 +114,8 @@ void remote_emit(struct remote *f, enum runner_event_type type, struct rtask *t,
 void remote_end(struct remote *f, struct rtask *t, const struct runner_result *res);
 void remote_end_lost(struct remote *f, struct rtask *t, enum runner_end end, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void remote_unreserve(struct rtask *t);
+/* Give back what a task held on its agent; waiting tasks are then placed soon. */
+void remote_unreserve(struct remote *f, struct rtask *t);
 #define REMOTE_GONE_MAX 4096 /* tasks of lost agents remembered, for their late results */
 /* A result came for a task this fleet no longer holds: a LATE event when it was ended lost with its agent. */
 void remote_late(struct remote *f, struct ragent *a, const char *task_id, const struct runner_result *res);

@@ -455,7 +455,7 @@ static int one_event(struct remote *f, struct ragent *a, json_t *ev, size_t i, s
 			return 0;
 		}
 		/* placed again with the next sweep: another agent, or this one once it can */
-		remote_unreserve(t);
+		remote_unreserve(f, t);
 		remote_wait_push(f, t);
 		snprintf(t->reason, sizeof(t->reason), "agent %.64s refused it: %.200s", a->name, reason ? reason : "?");
 		remote_emit(f, RUNNER_EVENT_WAITING, t, t->reason);

@@ -60,7 +60,7 @@ int remote_drain(struct remote *f, const char *id, bool drain)
 		return -ENOENT;
 	a->drained = drain;
 	if (!drain)
-		remote_place_waiting(f);
+		remote_place_waiting(f); /* an API call: not inside a call to the runner */
 	return 0;
 }
 

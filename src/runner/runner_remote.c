@@ -126,6 +126,7 @@ static void reserve(struct rtask *t, struct ragent *a)
 /* ---- events ---- */
 
 static void on_flush(uv_timer_t *h);
+static void remote_release(struct runner *r, const struct runner_ref *ref, enum runner_outcome outcome);
 static void answer_polls(struct remote *f);
 
 void remote_kick(struct remote *f)
@@ -249,6 +250,21 @@ static void deliver(struct remote *f, struct pev *e)
 	f->listener.on_event(f->listener.ctx, &ev);
 }
 
+/* A task's end was delivered (and the engine did not release it from inside the event). */
+static void ended_heard(struct remote *f, struct rtask *t)
+{
+	struct runner_ref ref = {.task_id = t->task_id, .job = ""};
+
+	if (f->attached && f->rec == NULL && t->ctx == NULL) {
+		/* nobody's run (a stray the engine had killed): forgotten, on its agent too */
+		remote_release(&f->base, &ref, RUNNER_OUTCOME_LOST);
+		return;
+	}
+	/* an ended task of the embedded agent is the local runner's from now on (its release goes there) */
+	if (t->heard && (t->agent == NULL || t->agent->local))
+		remote_task_free(f, t);
+}
+
 static void on_flush(uv_timer_t *h)
 {
 	struct remote *f = h->data;
@@ -262,11 +278,8 @@ static void on_flush(uv_timer_t *h)
 			struct rtask *t = e->t;
 			f->delivering = t;
 			deliver(f, e);
-			/* an ended task of the embedded agent is the local runner's from now on (release goes there),
-			 * unless the engine released it from inside the event already */
-			if (f->delivering == t && e->type == RUNNER_EVENT_ENDED && t->heard &&
-			    (t->agent == NULL || t->agent->local))
-				remote_task_free(f, t);
+			if (f->delivering == t && e->type == RUNNER_EVENT_ENDED)
+				ended_heard(f, t);
 			f->delivering = NULL;
 		} else if (e->late_id) {
 			deliver_late(f, e);
@@ -566,12 +579,10 @@ static int remote_kill(struct runner *r, struct runner_task *h, uint64_t grace_m
 
 static void remote_adopt(struct runner *r, struct runner_task *h, void *ctx)
 {
-	struct remote *f = REMOTE(r);
 	struct rtask *t = (struct rtask *)h;
 
-	t->ctx = ctx;
-	if (t->local)
-		runner_adopt(f->local, t->local, t);
+	(void)r;
+	t->ctx = ctx; /* the embedded agent's tasks were adopted by the fleet when it reported them */
 }
 
 static void remote_release(struct runner *r, const struct runner_ref *ref, enum runner_outcome outcome)

@@ -118,6 +118,7 @@ static struct rtask *wrap_local(struct remote *f, const struct runner_report *re
 	} else {
 		t->st = T_RUNNING;
 		t->local = rep->task;
+		runner_adopt(f->local, rep->task, t); /* its events come to the fleet, whoever adopts it upstream */
 	}
 	return t;
 }

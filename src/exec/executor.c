@@ -572,15 +572,22 @@ static int finish(struct executor *x)
 
 int executor_main(int argc, char **argv)
 {
+	hold_std_fds();
+	if (argc == 2 && strcmp(argv[1], EXECUTOR_ZYGOTE_ARG) == 0)
+		return executor_zygote_main();
+	if (argc > 1) {
+		fprintf(stderr, "usage: %s [%s] < spec (see src/exec/executor_proto.h)\n", argv[0], EXECUTOR_ZYGOTE_ARG);
+		return EXECUTOR_EXIT_BAD_SPEC;
+	}
+	return executor_run();
+}
+
+int executor_run(void)
+{
 	struct executor *x;
 	char err[512];
 	int status;
 
-	if (argc > 1) {
-		fprintf(stderr, "usage: %s < spec (see src/exec/executor_proto.h)\n", argv[0]);
-		return EXECUTOR_EXIT_BAD_SPEC;
-	}
-	hold_std_fds();
 	x = xcalloc(1, sizeof(*x));
 	x->pipe_fd[0] = x->pipe_fd[1] = x->pidfd = -1;
 	x->events = EVENTS_FD;

@@ -24,11 +24,17 @@ static bool answer(pid_t pid, int pidfd, int err)
 }
 
 /* In the child: the spec pipe on fd 0 (over the socket), the events pipe on fd 1, nothing else beyond fd 2, the
- * signals as a spawned executor finds them; then the executor. Never returns. */
+ * signals as a spawned executor finds them, a process group of its own; then the executor. Never returns.
+ *
+ * The group, not a session of its own as a spawned executor makes: the zygote's session already has no terminal
+ * and nothing of the server, and a setsid() costs more than the fork (with the scheduler's autogroups, the
+ * default of most distributions, each session gets a task group of its own: 2 ms a run, measured). Signals to
+ * the server's group or session do not reach it, nor do those to the zygote's group. */
 static _Noreturn void become_executor(const int fds[2])
 {
 	sigset_t none;
 
+	(void)setpgid(0, 0);
 	if (dup2(fds[0], STDIN_FILENO) < 0 || dup2(fds[1], STDOUT_FILENO) < 0)
 		_exit(EXECUTOR_EXIT_START_FAILED);
 	(void)syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, 0);

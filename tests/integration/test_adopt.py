@@ -8,7 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import GnomonTestCase, main, process_gone, sched, wait_until  # noqa: E402
+from gnomon_harness import GnomonTestCase, main, process_gone, run_file_name, sched, wait_until  # noqa: E402
 
 V1 = "/v1/scheduler"
 API = "/api/v1"
@@ -21,6 +21,23 @@ def read(path):
             return f.read().strip()
     except FileNotFoundError:
         return ""
+
+
+def ppid(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def zygote_of(server_pid):
+    """The executors' fork server of a server: its child gnomon-executor --zygote, or None."""
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                if b"--zygote" in f.read().split(b"\0") and ppid(int(d)) == server_pid:
+                    return int(d)
+        except (OSError, IndexError, ValueError):
+            pass
+    return None
 
 
 class Adopt(GnomonTestCase):
@@ -86,6 +103,26 @@ class Adopt(GnomonTestCase):
         self.assertEqual(self.server.request("DELETE", V1 + "/task/kill/stubborn")[0], 204)
         wait_until(lambda: self.runs("stubborn")[0]["status"] == "killed", 20, what="the kill recorded")
         self.assertTrue(process_gone(pid))
+
+
+    def test_the_fork_server_goes_with_its_server_and_the_executors_it_forked_go_on(self):
+        pid, go = self.start_waiting_job("forked", 4)
+        zygote = zygote_of(self.server.proc.pid)
+        self.assertIsNotNone(zygote, "the server has no executor fork server")
+        executor = ppid(pid)
+        self.assertEqual(ppid(executor), zygote, "the executor was not forked by the fork server")
+        task_id = self.runs("forked")[0]["taskId"]
+        self.server.kill9()
+        wait_until(lambda: process_gone(zygote), 20, what="the fork server gone with its server")
+        self.assertFalse(process_gone(executor), "the executor died with the fork server")
+        self.let_go(go, pid)
+        wait_until(lambda: process_gone(executor), 20, what="the executor ended")
+        result = read(os.path.join(self.server.data_dir, "work", run_file_name(task_id) + ".result"))
+        self.assertIn("exit_code 4\n", result + "\n")
+        self.server.start()
+        runs = wait_until(lambda: self.runs("forked")[0]["status"] in FINAL and self.runs("forked"), 20,
+                          what="the run recorded")
+        self.assertEqual([(r["status"], r["exitCode"], r["attempt"]) for r in runs], [("failed", 4, 0)], runs)
 
 
 class StopTasksOnExit(GnomonTestCase):

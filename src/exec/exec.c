@@ -1,5 +1,5 @@
-/* Run one task through its executor (exec.h): the spawn of gnomon-executor with the task's spec, its events read
- * on the loop, its end and its result. The executor (executor.c; the protocol in executor_proto.h) is the task's
+/* Run one task through its executor (exec.h): the start of gnomon-executor (forked by its zygote, exec_zygote.c,
+ * else spawned here) with the task's spec, its events read on the loop, its end and its result. The executor (executor.c; the protocol in executor_proto.h) is the task's
  * parent: it spawns it, captures its output into the files, enforces its deadline, kills it on request and
  * journals its result, so that none of it depends on this process staying alive. */
 #include "exec/exec.h"

@@ -15,8 +15,12 @@
  *
  * When the task's leader exits, the executor kills the rest of its process group, so no process of the run
  * outlives it (processes that left the group with setsid() or setpgid() are out of reach until cgroups are used).
- * The server must not set SIGCHLD to SIG_IGN (the executors are its children), and nothing else may
- * waitpid(-1). Not thread-safe: every call on the loop's thread. */
+ *
+ * The executors are forked by a fork server, `gnomon-executor --zygote` (exec_zygote.c), which this module
+ * starts at the first task and keeps (it exits with this process): the executors are its children, reaped by
+ * it. When it cannot be started or dies, each start spawns its executor itself (a child of this process) until
+ * a later start restarts it. The server must not set SIGCHLD to SIG_IGN (the zygote and those executors are its
+ * children), and nothing else may waitpid(-1). Not thread-safe: every call on the loop's thread. */
 #ifndef GNOMON_EXEC_EXEC_H
 #define GNOMON_EXEC_EXEC_H
 

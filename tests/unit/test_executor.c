@@ -954,7 +954,7 @@ static void test_zygote(void **state)
 	struct executor_zygote_msg m = {.type = EXECUTOR_ZYGOTE_FORK};
 	struct executor_spec spec;
 	struct executor_result res;
-	char err[128], want[32], *text, *fds;
+	char err[128], want[32], go[PATH_MAX + 8], *text, *fds;
 	uint64_t until;
 	size_t len, nfds;
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), got = -1;
@@ -962,14 +962,25 @@ static void test_zygote(void **state)
 	struct ex x;
 	(void)state;
 
+	snprintf(go, sizeof(go), "%s/go", dir);
 	zy_start(&z);
 	through = &z;
-	spec_shell(&spec, "awk '{print $4}' /proc/$PPID/stat; exit 6");
+	spec_shell(&spec, "while [ ! -e go ]; do sleep 0.01; done; awk '{print $4}' /proc/$PPID/stat; exit 6");
+	spec.cwd = dir;
 	ex_start(&x, &spec);
 	through = NULL;
+	ex_until(&x, started);
+	/* a request with one descriptor instead of two; its answer also tells that the fork's is done with */
+	assert_int_equal(fdpass_send(z.sock, &m, sizeof(m), &devnull, 1), 0);
+	assert_int_equal(zy_recv(&z, &m, &got, 1, &nfds), sizeof(m));
+	assert_int_equal(m.type, EXECUTOR_ZYGOTE_FORKED);
+	assert_int_equal(m.err, EPROTO);
+	assert_int_equal(nfds, 0);
+	close(devnull);
 	fds = fds_of(z.pid);
-	assert_string_equal(fds, "0 1 2"); /* its socket, stdout and stderr: not the task's pipes */
+	assert_string_equal(fds, "0 1 2"); /* its socket, stdout and stderr: not the task's pipes, not the pidfd */
 	free(fds);
+	put_file(go, "");
 	assert_int_equal(ex_wait(&x), -1);
 	assert_int_equal(x.types.data[0], 'S');
 	assert_int_equal(x.types.data[x.types.len - 1], 'E');
@@ -987,16 +998,6 @@ static void test_zygote(void **state)
 		(void)poll(NULL, 0, 10);
 	assert_int_equal(kill(x.pid, 0), -1);
 	ex_free(&x);
-	/* a request with one descriptor instead of two */
-	assert_int_equal(fdpass_send(z.sock, &m, sizeof(m), &devnull, 1), 0);
-	assert_int_equal(zy_recv(&z, &m, &got, 1, &nfds), sizeof(m));
-	assert_int_equal(m.type, EXECUTOR_ZYGOTE_FORKED);
-	assert_int_equal(m.err, EPROTO);
-	assert_int_equal(nfds, 0);
-	fds = fds_of(z.pid);
-	assert_string_equal(fds, "0 1 2");
-	free(fds);
-	close(devnull);
 	assert_int_equal(zy_stop(&z), 0); /* exited 0 */
 }
 

@@ -7,8 +7,9 @@
  * it waits for); the executor's exit arrives as a loop event (a pidfd), never through signal handlers.
  *
  * Lifecycle: exec_start() starts the task and returns it once its executor said it runs. Exactly one exit
- * callback follows, after the executor has exited and been reaped, its events have been read to their end and
- * every libuv handle of the task has been closed. The caller then frees the task with exec_task_free(), inside
+ * callback follows, once the executor has ended (exited and been reaped; or, for one its zygote forked, sent
+ * the result it journaled: its exit, which the zygote reaps, is all that is left of it), its events have been
+ * read to their end and every libuv handle of the task has been closed. The caller then frees the task with exec_task_free(), inside
  * the exit callback or later; the result stays valid until then. exec_task_free() on a task still running
  * abandons it: its executor kills it (SIGKILL to its group), no callback runs any more, and the module frees it
  * by itself once the executor has been reaped (keep running the loop).

@@ -581,7 +581,7 @@ int executor_main(int argc, char **argv)
 {
 	hold_std_fds();
 	if (argc == 2 && strcmp(argv[1], EXECUTOR_ZYGOTE_ARG) == 0)
-		return executor_zygote_main();
+		return executor_zygote_main(argv[1]);
 	if (argc > 1) {
 		fprintf(stderr, "usage: %s [%s] < spec (see src/exec/executor_proto.h)\n", argv[0], EXECUTOR_ZYGOTE_ARG);
 		return EXECUTOR_EXIT_BAD_SPEC;

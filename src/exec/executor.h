@@ -11,8 +11,9 @@
 int executor_main(int argc, char **argv);
 /* One task's executor, on fds 0 (its spec) and 1 (its events), 2 open; returns its exit status. */
 int executor_run(void);
-/* The fork server (executor_zygote.c; executor_proto.h), on its socket at fd 0 (1 and 2 open); returns its exit
- * status, 0 when its server is gone. Its children exit() with their executor's status, never returning here. */
-int executor_zygote_main(void);
+/* The fork server (executor_zygote.c; executor_proto.h), on its socket at fd 0 (1 and 2 open); arg is its
+ * argv[1] (EXECUTOR_ZYGOTE_ARG), which its children blank. Returns its exit status, 0 when its server is gone.
+ * Its children exit() with their executor's status, never returning here. */
+int executor_zygote_main(char *arg);
 
 #endif

@@ -15,6 +15,8 @@
 
 #define SOCK_FD STDIN_FILENO
 
+static char *zygote_arg; /* argv[1], blanked in each child: ps shows an executor as one, not as the zygote */
+
 /* Answer a request: the executor's pid and pidfd, or an errno. False when the server is gone. */
 static bool answer(pid_t pid, int pidfd, int err)
 {
@@ -35,6 +37,7 @@ static _Noreturn void become_executor(const int fds[2])
 	sigset_t none;
 
 	(void)setpgid(0, 0);
+	memset(zygote_arg, 0, strlen(zygote_arg));
 	if (dup2(fds[0], STDIN_FILENO) < 0 || dup2(fds[1], STDOUT_FILENO) < 0)
 		_exit(EXECUTOR_EXIT_START_FAILED);
 	(void)syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, 0);
@@ -66,12 +69,13 @@ static bool fork_one(const int fds[2])
 	return ok;
 }
 
-int executor_zygote_main(void)
+int executor_zygote_main(char *arg)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN};
 	struct executor_zygote_msg m = {.type = EXECUTOR_ZYGOTE_HELLO, .pid = (int32_t)getpid()};
 	sigset_t none;
 
+	zygote_arg = arg;
 	/* out of the server's session (a Ctrl-C for it is not for this one) and its children reaped by the kernel */
 	(void)setsid();
 	sigaction(SIGCHLD, &ign, NULL);

@@ -8,7 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import GnomonTestCase, main, process_gone, run_file_name, sched, wait_until  # noqa: E402
+from gnomon_harness import GnomonTestCase, main, process_gone, sched, wait_until  # noqa: E402
 
 V1 = "/v1/scheduler"
 API = "/api/v1"
@@ -21,23 +21,6 @@ def read(path):
             return f.read().strip()
     except FileNotFoundError:
         return ""
-
-
-def ppid(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        return int(f.read().rsplit(")", 1)[1].split()[1])
-
-
-def zygote_of(server_pid):
-    """The executors' fork server of a server: its child gnomon-executor --zygote, or None."""
-    for d in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                if b"--zygote" in f.read().split(b"\0") and ppid(int(d)) == server_pid:
-                    return int(d)
-        except (OSError, IndexError, ValueError):
-            pass
-    return None
 
 
 class Adopt(GnomonTestCase):
@@ -144,6 +127,26 @@ class StopTasksOnExit(GnomonTestCase):
         runs.sort(key=lambda r: r["attempt"])
         self.assertEqual([(r["status"], r["attempt"]) for r in runs], [("lost", 0), ("succeeded", 1)], runs)
         self.assertIn("killed when its server stopped", runs[0]["reason"])
+
+
+from gnomon_harness import run_file_name  # noqa: E402
+
+
+def ppid(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def zygote_of(server_pid):
+    """The executors' fork server of a server: its child gnomon-executor --zygote, or None."""
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                if b"--zygote" in f.read().split(b"\0") and ppid(int(d)) == server_pid:
+                    return int(d)
+        except (OSError, IndexError, ValueError):
+            pass
+    return None
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +37,6 @@ struct zygote {
 
 static pthread_mutex_t zygotes_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct zygote *zygotes; /* one per executor binary, kept until the process exits */
-static atomic_bool disabled;
 
 static uint64_t mono_ms(void)
 {
@@ -199,8 +197,6 @@ int exec_zygote_fork(const char *executor, int spec_fd, int ev_fd, pid_t *pid, i
 	size_t nfds = 0;
 	ssize_t n = 0;
 
-	if (atomic_load(&disabled))
-		return -EAGAIN;
 	z = zygote_of(executor, true);
 	pthread_mutex_lock(&z->lock);
 	if (z->sock < 0 && mono_ms() >= z->retry_at)
@@ -242,9 +238,4 @@ pid_t exec_zygote_pid(const char *executor)
 		pthread_mutex_unlock(&z->lock);
 	}
 	return pid;
-}
-
-void exec_zygote_enable(bool on)
-{
-	atomic_store(&disabled, !on);
 }

@@ -27,8 +27,5 @@ int exec_executor_spawn(const char *path, bool zygote, int fd0, int fd1, pid_t *
 
 /* For tests: the pid of executor's zygote, -1 when none runs. */
 pid_t exec_zygote_pid(const char *executor);
-/* For tests and benchmarks: false makes exec_zygote_fork() answer -EAGAIN without starting any (the zygotes
- * that run are left alone); true, the default, uses them again. */
-void exec_zygote_enable(bool on);
 
 #endif

@@ -1,5 +1,5 @@
-/* Run one task through its executor (exec.h): the spawn of gnomon-executor with the task's spec, its events read
- * on the loop, its end and its result. The executor (executor.c; the protocol in executor_proto.h) is the task's
+/* Run one task through its executor (exec.h): the start of gnomon-executor (forked by its zygote, exec_zygote.c,
+ * else spawned here) with the task's spec, its events read on the loop, its end and its result. The executor (executor.c; the protocol in executor_proto.h) is the task's
  * parent: it spawns it, captures its output into the files, enforces its deadline, kills it on request and
  * journals its result, so that none of it depends on this process staying alive. */
 #include "exec/exec.h"
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "exec/exec_spawn.h"
+#include "exec/exec_zygote.h"
 #include "exec/executor_proto.h"
 #include "exec/spawn_pool.h"
 #include "util/buf.h"
@@ -225,12 +226,27 @@ static bool read_events(struct exec_task *t, int max)
 	return true;
 }
 
+/* Stop watching the executor's exit (its pidfd): it has exited, or its end no longer matters. */
+static void close_pidfd(struct exec_task *t)
+{
+	uv_close((uv_handle_t *)&t->pid_poll, on_handle_closed);
+	close(t->pidfd);
+	t->pidfd = -1;
+	t->exited = true;
+}
+
 static void on_events(uv_poll_t *h, int status, int events)
 {
 	struct exec_task *t = h->data;
 
 	(void)events;
 	if (status < 0 || !read_events(t, READS_PER_EVENT)) {
+		close_events(t);
+		maybe_finish(t);
+	} else if (t->ended && !t->child && !t->exited) {
+		/* Its 'E' came, after its journal: all that is left of a zygote's executor is its exit, which the
+		 * zygote reaps. The task ends now rather than after that exit (half a millisecond a run here). */
+		close_pidfd(t);
 		close_events(t);
 		maybe_finish(t);
 	}
@@ -254,10 +270,7 @@ static void on_pidfd(uv_poll_t *h, int status, int events)
 	if (rc == 0 && si.si_pid == 0 && t->child)
 		return; /* not exited yet */
 	t->wait_status = rc == 0 && si.si_pid ? (si.si_code == CLD_EXITED ? si.si_status << 8 : si.si_status) : -1;
-	t->exited = true;
-	uv_close((uv_handle_t *)&t->pid_poll, on_handle_closed);
-	close(t->pidfd);
-	t->pidfd = -1;
+	close_pidfd(t);
 	if (t->ev_fd >= 0) {
 		(void)read_events(t, INT32_MAX); /* what is left in the pipe, now that its writer is gone */
 		close_events(t);
@@ -297,12 +310,8 @@ void exec_task_detach(struct exec_task *t)
 	/* its handles close, then it is freed; the executor is told nothing and goes on */
 	if (!abandon(t) || t->finished)
 		return;
-	if (!t->exited) {
-		uv_close((uv_handle_t *)&t->pid_poll, on_handle_closed);
-		close(t->pidfd);
-		t->pidfd = -1;
-		t->exited = true;
-	}
+	if (!t->exited)
+		close_pidfd(t);
 	if (t->ev_fd >= 0)
 		close_events(t);
 	t->finished = true;
@@ -381,6 +390,7 @@ struct starting {
 	struct exec_task *t; /* NULL until started */
 	struct exec_account account; /* checked here when the spec has none */
 	int ev_fd;           /* the events pipe's read end */
+	int pidfd;           /* the executor's, when the zygote forked it; else -1 (opened on the loop thread) */
 	int rc;
 	char *err;
 	size_t errlen;
@@ -452,43 +462,34 @@ static int first_frame(int fd, struct executor_frame_header *h, char *payload, s
 	return 0;
 }
 
-/* Spawn the executor on the spec pipe and the events pipe; 0 with its pid, or a negative errno. */
-static int spawn_executor(const char *path, int spec_fd, int ev_fd, pid_t *pid)
-{
-	static char *const argv[] = {(char *)(uintptr_t) "gnomon-executor", NULL};
-	static char *const envp[] = {NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none;
-	int rc;
-
-	sigemptyset(&none);
-	if (posix_spawnattr_init(&attr) != 0)
-		return -ENOMEM;
-	if (posix_spawn_file_actions_init(&fa) != 0) {
-		posix_spawnattr_destroy(&attr);
-		return -ENOMEM;
-	}
-	rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	if (!rc)
-		rc = posix_spawnattr_setsigmask(&attr, &none);
-	if (!rc)
-		rc = posix_spawn_file_actions_adddup2(&fa, spec_fd, STDIN_FILENO);
-	if (!rc)
-		rc = posix_spawn_file_actions_adddup2(&fa, ev_fd, STDOUT_FILENO);
-	if (!rc)
-		rc = posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-	if (!rc)
-		rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	return -rc;
-}
-
 static void reap(pid_t pid)
 {
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/* Be done with an executor that is not watched: signal it (through its pidfd when there is one; sig 0: it is
+ * exiting by itself), and reap it when it is this process's child (a zygote's child is reaped by the zygote). */
+static void executor_drop(pid_t pid, int pidfd, bool child, int sig)
+{
+	if (sig && pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+	else if (sig)
+		kill(pid, sig);
+	if (child)
+		reap(pid);
+}
+
+/* Start the executor on the spec pipe and the events pipe: forked by the zygote (with a pidfd), else spawned
+ * here (*child). 0 with its pid, or a negative errno. */
+static int executor_start(const char *path, int spec_fd, int ev_fd, pid_t *pid, int *pidfd, bool *child)
+{
+	*pidfd = -1;
+	*child = false;
+	if (exec_zygote_fork(path, spec_fd, ev_fd, pid, pidfd) == 0)
+		return 0;
+	*child = true;
+	return exec_executor_spawn(path, false, spec_fd, ev_fd, pid);
 }
 
 /* Encode the executor's spec for a planned task. */
@@ -538,9 +539,10 @@ static void start_spawn(void *ctx, size_t i)
 	struct spawn_plan plan;
 	struct buf enc;
 	pid_t pid = -1;
-	int rc;
+	int pidfd = -1, rc;
+	bool child = false;
 
-	st->ev_fd = -1;
+	st->ev_fd = st->pidfd = -1;
 	if (many->prepare && (st->rc = many->prepare(many->ctx, i, st->spec, st->err, st->errlen)) < 0)
 		return;
 	if (!spec->argv || !spec->argv[0] || !spec->on_exit || !spec->executor || !spec->journal) {
@@ -563,7 +565,7 @@ static void start_spawn(void *ctx, size_t i)
 		snprintf(st->err, st->errlen, "cannot run '%s': pipe: %s", spec->argv[0], strerror(-rc));
 		goto out;
 	}
-	if ((rc = spawn_executor(spec->executor, spec_pipe[0], ev_pipe[1], &pid)) < 0) {
+	if ((rc = executor_start(spec->executor, spec_pipe[0], ev_pipe[1], &pid, &pidfd, &child)) < 0) {
 		snprintf(st->err, st->errlen, "cannot run '%s': its executor %s: %s", spec->argv[0], spec->executor,
 		    strerror(-rc));
 		goto out;
@@ -581,8 +583,7 @@ static void start_spawn(void *ctx, size_t i)
 			snprintf(st->err, st->errlen, "cannot run '%s': its executor ended without starting it",
 			    spec->argv[0]);
 		rc = -EIO;
-		kill(pid, SIGKILL);
-		reap(pid);
+		executor_drop(pid, pidfd, child, SIGKILL);
 		goto out;
 	}
 	if (h.type == EXECUTOR_FRAME_FAILED) {
@@ -590,7 +591,7 @@ static void start_spawn(void *ctx, size_t i)
 		if (executor_failed_parse(payload, h.len, &errnum, st->err, st->errlen) < 0)
 			snprintf(st->err, st->errlen, "cannot run '%s': %s", spec->argv[0], payload);
 		rc = -errnum;
-		reap(pid);
+		executor_drop(pid, pidfd, child, 0);
 		goto out;
 	}
 	t = xcalloc(1, sizeof(*t));
@@ -598,19 +599,22 @@ static void start_spawn(void *ctx, size_t i)
 		snprintf(st->err, st->errlen, "cannot run '%s': its executor said '%s'", spec->argv[0], payload);
 		free(t);
 		rc = -EPROTO;
-		kill(pid, SIGUSR1);
-		reap(pid);
+		executor_drop(pid, pidfd, child, SIGUSR1);
 		goto out;
 	}
 	t->executor_pid = pid;
-	t->child = true;
+	t->child = child;
 	t->pidfd = -1;
 	t->ev_fd = -1;
+	st->pidfd = pidfd;
+	pidfd = -1;
 	st->ev_fd = ev_pipe[0];
 	ev_pipe[0] = -1;
 	st->t = t;
 	rc = 0;
 out:
+	if (pidfd >= 0)
+		close(pidfd);
 	buf_free(&enc);
 	for (int k = 0; k < 2; k++) {
 		if (spec_pipe[k] >= 0)
@@ -635,7 +639,7 @@ static int start_watch(uv_loop_t *loop, struct starting *st)
 	t->journal = xstrdup(spec->journal);
 	executor_reader_init(&t->reader);
 	t->ev_fd = st->ev_fd;
-	t->pidfd = (int)syscall(SYS_pidfd_open, t->executor_pid, 0);
+	t->pidfd = st->pidfd >= 0 ? st->pidfd : (int)syscall(SYS_pidfd_open, t->executor_pid, 0);
 	if (t->pidfd < 0 || fcntl(t->ev_fd, F_SETFL, O_NONBLOCK) < 0) {
 		rc = -errno;
 		goto fail;
@@ -655,9 +659,8 @@ static int start_watch(uv_loop_t *loop, struct starting *st)
 
 fail:
 	snprintf(st->err, st->errlen, "cannot watch task '%s': %s", spec->argv[0], strerror(-rc));
-	/* it started: kill it, and forget it once its executor has reported (it is reaped here) */
-	kill(t->executor_pid, SIGUSR1);
-	reap(t->executor_pid);
+	/* it started: kill it, and forget it once its executor has reported (it is reaped here if it is ours) */
+	executor_drop(t->executor_pid, t->pidfd, t->child, SIGUSR1);
 	t->abandoned = t->exited = t->finished = true;
 	if (t->open_handles > 0) {
 		uv_close((uv_handle_t *)&t->pid_poll, on_handle_closed);

@@ -7,16 +7,21 @@
  * it waits for); the executor's exit arrives as a loop event (a pidfd), never through signal handlers.
  *
  * Lifecycle: exec_start() starts the task and returns it once its executor said it runs. Exactly one exit
- * callback follows, after the executor has exited and been reaped, its events have been read to their end and
- * every libuv handle of the task has been closed. The caller then frees the task with exec_task_free(), inside
+ * callback follows, once the executor has ended (exited and been reaped; or, for one its zygote forked, sent
+ * the result it journaled: its exit, which the zygote reaps, is all that is left of it), its events have been
+ * read to their end and every libuv handle of the task has been closed. The caller then frees the task with exec_task_free(), inside
  * the exit callback or later; the result stays valid until then. exec_task_free() on a task still running
  * abandons it: its executor kills it (SIGKILL to its group), no callback runs any more, and the module frees it
  * by itself once the executor has been reaped (keep running the loop).
  *
  * When the task's leader exits, the executor kills the rest of its process group, so no process of the run
  * outlives it (processes that left the group with setsid() or setpgid() are out of reach until cgroups are used).
- * The server must not set SIGCHLD to SIG_IGN (the executors are its children), and nothing else may
- * waitpid(-1). Not thread-safe: every call on the loop's thread. */
+ *
+ * The executors are forked by a fork server, `gnomon-executor --zygote` (exec_zygote.c), which this module
+ * starts at the first task and keeps (it exits with this process): the executors are its children, reaped by
+ * it. When it cannot be started or dies, each start spawns its executor itself (a child of this process) until
+ * a later start restarts it. The server must not set SIGCHLD to SIG_IGN (the zygote and those executors are its
+ * children), and nothing else may waitpid(-1). Not thread-safe: every call on the loop's thread. */
 #ifndef GNOMON_EXEC_EXEC_H
 #define GNOMON_EXEC_EXEC_H
 

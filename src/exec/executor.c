@@ -43,6 +43,11 @@ struct executor {
 	char readbuf[EXECUTOR_FRAME_MAX];
 };
 
+/* The one executor of this process (executor_run() runs once per process). Static, so that its two 64 KiB
+ * buffers cost only the pages a run touches: zeroed by calloc, every page of them faulted in, which a forked
+ * executor paid on every run. */
+static struct executor the_executor;
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -395,7 +400,9 @@ static int setup_signals(void)
 	sigset_t set;
 	int fd;
 
-	(void)setsid(); /* fails only when it already leads a session: fine */
+	/* fails when it already leads a session, or a process group: one forked by the zygote leads a group of its
+	 * own in the zygote's session, which has no terminal and nothing else in it (executor_zygote.c) */
+	(void)setsid();
 	sigemptyset(&set);
 	for (size_t i = 0; i < 3; i++) {
 		sigaction(ignored[i], &ign, NULL);
@@ -572,16 +579,23 @@ static int finish(struct executor *x)
 
 int executor_main(int argc, char **argv)
 {
+	hold_std_fds();
+	if (argc == 2 && strcmp(argv[1], EXECUTOR_ZYGOTE_ARG) == 0)
+		return executor_zygote_main(argv[1]);
+	if (argc > 1) {
+		fprintf(stderr, "usage: %s [%s] < spec (see src/exec/executor_proto.h)\n", argv[0], EXECUTOR_ZYGOTE_ARG);
+		return EXECUTOR_EXIT_BAD_SPEC;
+	}
+	return executor_run();
+}
+
+int executor_run(void)
+{
 	struct executor *x;
 	char err[512];
 	int status;
 
-	if (argc > 1) {
-		fprintf(stderr, "usage: %s < spec (see src/exec/executor_proto.h)\n", argv[0]);
-		return EXECUTOR_EXIT_BAD_SPEC;
-	}
-	hold_std_fds();
-	x = xcalloc(1, sizeof(*x));
+	x = &the_executor;
 	x->pipe_fd[0] = x->pipe_fd[1] = x->pidfd = -1;
 	x->events = EVENTS_FD;
 	executor_spec_init(&x->spec);
@@ -607,6 +621,5 @@ int executor_main(int argc, char **argv)
 	if (x->sigfd >= 0)
 		close(x->sigfd);
 	executor_spec_free(&x->spec);
-	free(x);
 	return status;
 }

@@ -55,7 +55,23 @@
  * written ('E' was still sent); 1 out of memory. Signals to the executor: SIGTERM kills the task (SIGTERM and
  * SIGCONT to its process group, SIGKILL after grace_ms; a second SIGTERM does not restart the grace); SIGUSR1
  * kills it now (SIGKILL); both mark the result killed. SIGINT, SIGHUP and SIGPIPE are ignored; the executor is
- * in a session of its own. */
+ * in a session of its own.
+ *
+ * Fork server ("zygote"): `gnomon-executor --zygote`, one per server, started with fd 0 its end of a unix
+ * SOCK_SEQPACKET socketpair, fds 1 and 2 for nothing and diagnostics, nothing else open. It goes into a session
+ * of its own, has SIGCHLD ignored (the kernel reaps its children: no zombie executors) and sends a hello. Each
+ * message is one struct executor_zygote_msg:
+ *   'H' hello        zygote -> server, once at its start: pid its pid, err 0
+ *   'R' fork         server -> zygote, with two descriptors (SCM_RIGHTS): the spec pipe's read end, then the
+ *                    events pipe's write end
+ *   'P' forked       zygote -> server, the answer to each 'R': pid the executor's and err 0, with one descriptor,
+ *                    a pidfd of it (opened before the child could have been reaped); or pid 0 and a positive errno
+ * For each 'R' it forks; the child puts the spec pipe on fd 0 and the events pipe on fd 1, closes every other
+ * descriptor (the socket, other tasks' pipes: none are left after the answer) and is that task's executor
+ * exactly as if spawned with them (Start above), in a session of its own; the zygote closes both descriptors
+ * before it answers. It exits at the socket's end (its server is gone) without touching its children: they
+ * carry on (reparented to init or a subreaper), so every property of a spawned executor holds. A request that
+ * is not an 'R' with two descriptors is answered 'P' with EPROTO. */
 #ifndef GNOMON_EXEC_EXECUTOR_PROTO_H
 #define GNOMON_EXEC_EXECUTOR_PROTO_H
 
@@ -72,6 +88,22 @@ struct exec_result;
 #define EXECUTOR_FRAME_HEADER 8
 #define EXECUTOR_FRAME_MAX 65536 /* payload bytes */
 #define EXECUTOR_RESULT_MAX 1024 /* bytes of a result text, with room to spare */
+
+#define EXECUTOR_ZYGOTE_ARG "--zygote" /* gnomon-executor's one argument: run as the fork server */
+
+enum executor_zygote_type {
+	EXECUTOR_ZYGOTE_HELLO = 'H',
+	EXECUTOR_ZYGOTE_FORK = 'R',
+	EXECUTOR_ZYGOTE_FORKED = 'P',
+};
+
+/* Every message to and from the fork server (both sides are built together: native layout). */
+struct executor_zygote_msg {
+	uint8_t type;    /* enum executor_zygote_type */
+	uint8_t zero[3];
+	int32_t pid;
+	int32_t err;     /* 'P': 0, or a positive errno when there is no executor */
+};
 
 /* The executor's exit statuses. */
 enum {

@@ -82,6 +82,26 @@ class Adopt(GnomonTestCase):
         self.assertTrue(process_gone(pid))
 
 
+    def test_the_fork_server_goes_with_its_server_and_the_executors_it_forked_go_on(self):
+        pid, go = self.start_waiting_job("forked", 4)
+        zygote = zygote_of(self.server.proc.pid)
+        self.assertIsNotNone(zygote, "the server has no executor fork server")
+        executor = ppid(pid)
+        self.assertEqual(ppid(executor), zygote, "the executor was not forked by the fork server")
+        task_id = self.runs("forked")[0]["taskId"]
+        self.server.kill9()
+        wait_until(lambda: process_gone(zygote), 20, what="the fork server gone with its server")
+        self.assertFalse(process_gone(executor), "the executor died with the fork server")
+        self.let_go(go, pid)
+        wait_until(lambda: process_gone(executor), 20, what="the executor ended")
+        result = read(os.path.join(self.server.data_dir, "work", run_file_name(task_id) + ".result"))
+        self.assertIn("exit_code 4\n", result + "\n")
+        self.server.start()
+        runs = wait_until(lambda: self.runs("forked")[0]["status"] in FINAL and self.runs("forked"), 20,
+                          what="the run recorded")
+        self.assertEqual([(r["status"], r["exitCode"], r["attempt"]) for r in runs], [("failed", 4, 0)], runs)
+
+
 class StopTasksOnExit(GnomonTestCase):
     server_args = ("--stop-tasks-on-exit", "--failure-retry", "100")
 
@@ -101,6 +121,26 @@ class StopTasksOnExit(GnomonTestCase):
         runs.sort(key=lambda r: r["attempt"])
         self.assertEqual([(r["status"], r["attempt"]) for r in runs], [("lost", 0), ("succeeded", 1)], runs)
         self.assertIn("killed when its server stopped", runs[0]["reason"])
+
+
+from gnomon_harness import run_file_name  # noqa: E402
+
+
+def ppid(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def zygote_of(server_pid):
+    """The executors' fork server of a server: its child gnomon-executor --zygote, or None."""
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                if b"--zygote" in f.read().split(b"\0") and ppid(int(d)) == server_pid:
+                    return int(d)
+        except (OSError, IndexError, ValueError):
+            pass
+    return None
 
 
 if __name__ == "__main__":

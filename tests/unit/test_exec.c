@@ -11,8 +11,10 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -23,6 +25,7 @@
 
 #include "exec/exec.h"
 #include "exec/exec_env.h"
+#include "exec/exec_zygote.h"
 #include "util/buf.h"
 #include "sys_assert.h"
 
@@ -628,6 +631,142 @@ static void test_abandon(void **state)
 	run_free(&r);
 }
 
+/* Process pid's state letter and parent, from /proc; false when there is no such process. */
+static bool proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+	char path[64], text[1024], *p;
+	size_t n;
+	int ppid_i = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (!(p = strrchr(text, ')')) || sscanf(p + 1, " %c %d", state, &ppid_i) != 2)
+		return false;
+	*ppid = (pid_t)ppid_i;
+	return true;
+}
+
+/* Run a task that prints its executor's parent, and return that. */
+static pid_t executor_parent(void)
+{
+	struct run r;
+	pid_t pid;
+
+	run_shell(&r, "awk '{print $4}' /proc/$PPID/stat");
+	assert_int_equal(r.res.exit_code, 0);
+	assert_non_null(r.live[0].data);
+	pid = (pid_t)atol(r.live[0].data);
+	run_free(&r);
+	return pid;
+}
+
+/* The processes whose parent is ppid (zombies included). */
+static int children_of(pid_t ppid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		pid_t pid = (pid_t)atol(e->d_name), parent;
+		char st;
+		if (pid > 0 && proc_stat(pid, &st, &parent) && parent == ppid)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The descriptors open in process pid. */
+static int fd_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	assert_non_null(d = opendir(path));
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Executors are forked by one zygote, started with the first task and kept for the next. */
+static void test_zygote(void **state)
+{
+	pid_t z = executor_parent();
+	(void)state;
+
+	assert_true(z > 0 && z != getpid());
+	assert_int_equal(z, exec_zygote_pid(GNOMON_EXECUTOR));
+	assert_int_equal(executor_parent(), z);
+}
+
+/* After many tasks the zygote has no child left (no zombie executor); while a task runs, it holds none of its
+ * descriptors nor any of this process (its socket, /dev/null and stderr). */
+static void test_zygote_reaps(void **state)
+{
+	struct exec_spec spec;
+	struct run r;
+	static const char *const args[] = {"30"};
+	char **argv = exec_argv_build("sleep", args, 1, false);
+	pid_t z;
+	(void)state;
+
+	for (int i = 0; i < 30; i++) {
+		run_shell(&r, "true");
+		assert_int_equal(r.res.exit_code, 0);
+		run_free(&r);
+	}
+	z = exec_zygote_pid(GNOMON_EXECUTOR);
+	assert_true(z > 0);
+	/* a task ends at its executor's 'E', a moment before that executor's exit */
+	for (int i = 0; i < 200 && children_of(z) > 0; i++)
+		(void)poll(NULL, 0, 10);
+	assert_int_equal(children_of(z), 0);
+	spec_for(&spec, &r, argv);
+	run_start(&r, &spec);
+	free(argv);
+	assert_int_equal(children_of(z), 1); /* the executor */
+	/* the answer's pidfd may still be on its way out when the task's 'S' comes: a moment to close it */
+	for (int i = 0; i < 100 && fd_count(z) > 3; i++)
+		(void)poll(NULL, 0, 10);
+	assert_int_equal(fd_count(z), 3);
+	assert_int_equal(exec_kill(r.task, 0), 0);
+	run_wait(&r);
+	assert_true(r.res.killed);
+	run_free(&r);
+}
+
+/* The zygote killed: the next start spawns its executor itself (the task runs all the same) and reaps the dead
+ * zygote; the start after it starts a new zygote (at most one start a second). */
+static void test_zygote_killed(void **state)
+{
+	pid_t old = exec_zygote_pid(GNOMON_EXECUTOR), z, ppid;
+	char st = 0;
+	(void)state;
+
+	assert_true(old > 0);
+	assert_int_equal(kill(old, SIGKILL), 0);
+	for (int i = 0; i < WATCHDOG_MS / 10 && proc_stat(old, &st, &ppid) && st != 'Z'; i++)
+		(void)poll(NULL, 0, 10);
+	assert_int_equal(st, 'Z'); /* dead, this process's zombie until exec finds it gone */
+	assert_int_equal(executor_parent(), getpid());
+	assert_false(proc_stat(old, &st, &ppid));
+	(void)poll(NULL, 0, 1100);
+	z = executor_parent();
+	assert_true(z > 0 && z != getpid() && z != old);
+	assert_int_equal(z, exec_zygote_pid(GNOMON_EXECUTOR));
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -670,6 +809,9 @@ int main(void)
 		cmocka_unit_test(test_cwd),
 		cmocka_unit_test(test_child_state),
 		cmocka_unit_test(test_abandon),
+		cmocka_unit_test(test_zygote),
+		cmocka_unit_test(test_zygote_reaps),
+		cmocka_unit_test(test_zygote_killed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

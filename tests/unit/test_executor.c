@@ -15,10 +15,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -26,7 +28,9 @@
 #include <unistd.h>
 
 #include "exec/executor_proto.h"
+#include "exec/fdpass.h"
 #include "util/buf.h"
+#include "util/xmalloc.h"
 #include "sys_assert.h"
 
 #ifndef GNOMON_EXECUTOR
@@ -53,6 +57,13 @@ struct ex {
 	char f_msg[512];
 	int status;           /* the executor's wait status, once it exited */
 	bool exited;
+	int pidfd;            /* of an executor the zygote forked (its status is the zygote's), else -1 */
+};
+
+/* A fork server (gnomon-executor --zygote) the test started: executors come from it while `through` is set. */
+struct zy {
+	pid_t pid;
+	int sock; /* the server's end of its socket */
 };
 
 static char dir[PATH_MAX];
@@ -60,6 +71,8 @@ static char out_path[2][PATH_MAX + 16], journal[PATH_MAX + 16];
 static struct ex *current; /* killed by the teardown if a test fails midway */
 static bool start_ignoring; /* start the executor with SIGCHLD, SIGTERM, SIGUSR1 and SIGINT ignored */
 static bool gone_first;     /* close the events pipe's read end before the spec is sent: the server died */
+static struct zy *through;  /* ex_start asks this zygote for the executor instead of spawning it */
+static struct zy *live_zygote; /* stopped by the teardown if a test fails midway */
 
 static char s_sh[] = "sh", s_c[] = "-c", s_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 static char *sh_argv[] = {s_sh, s_c, NULL, NULL};
@@ -86,6 +99,95 @@ static void spec_shell(struct executor_spec *s, const char *cmd)
 	s->journal = journal;
 }
 
+/* Receive a message from the zygote within the watchdog: its length (0 at its end). */
+static ssize_t zy_recv(struct zy *z, struct executor_zygote_msg *m, int *fds, size_t maxfds, size_t *nfds)
+{
+	struct pollfd p = {z->sock, POLLIN, 0};
+
+	assert_int_equal(poll(&p, 1, WATCHDOG_MS), 1);
+	return fdpass_recv(z->sock, m, sizeof(*m), fds, maxfds, nfds);
+}
+
+/* Start gnomon-executor --zygote on a socketpair, as the server does, and take its hello. */
+static void zy_start(struct zy *z)
+{
+	char *argv[] = {(char *)(uintptr_t)GNOMON_EXECUTOR, (char *)(uintptr_t)EXECUTOR_ZYGOTE_ARG, NULL};
+	posix_spawn_file_actions_t fa;
+	struct executor_zygote_msg m;
+	size_t nfds;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+	assert_int_equal(posix_spawn_file_actions_adddup2(&fa, sv[1], 0), 0);
+	assert_int_equal(posix_spawn_file_actions_addclosefrom_np(&fa, 3), 0); /* as the server starts it */
+	assert_int_equal(posix_spawn(&z->pid, GNOMON_EXECUTOR, &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	z->sock = sv[0];
+	live_zygote = z;
+	assert_int_equal(zy_recv(z, &m, NULL, 0, &nfds), sizeof(m));
+	assert_int_equal(m.type, EXECUTOR_ZYGOTE_HELLO);
+	assert_int_equal(m.pid, z->pid);
+}
+
+/* Close the socket (the server is gone) and reap the zygote: its exit status. */
+static int zy_stop(struct zy *z)
+{
+	int status = -1;
+
+	if (z->sock >= 0)
+		close(z->sock);
+	z->sock = -1;
+	live_zygote = NULL;
+	assert_int_equal(waitpid(z->pid, &status, 0), z->pid);
+	return status;
+}
+
+/* Have the zygote fork the executor of x on its spec pipe's read end and its events pipe's write end. */
+static void zy_fork(struct zy *z, struct ex *x, int spec_fd, int ev_fd)
+{
+	struct executor_zygote_msg m = {.type = EXECUTOR_ZYGOTE_FORK};
+	const int fds[2] = {spec_fd, ev_fd};
+	size_t nfds;
+
+	assert_int_equal(fdpass_send(z->sock, &m, sizeof(m), fds, 2), 0);
+	assert_int_equal(zy_recv(z, &m, &x->pidfd, 1, &nfds), sizeof(m));
+	assert_int_equal(m.type, EXECUTOR_ZYGOTE_FORKED);
+	assert_int_equal(m.err, 0);
+	assert_int_equal(nfds, 1);
+	assert_true(m.pid > 0);
+	x->pid = m.pid;
+}
+
+/* The descriptors open in process pid, as a string of their numbers ("0 1 2"). The caller frees it. */
+static char *fds_of(pid_t pid)
+{
+	char path[64], *list = NULL;
+	int fds[64], n = 0;
+	struct buf b;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	assert_non_null(d = opendir(path));
+	for (struct dirent *e; (e = readdir(d)) && n < 64;)
+		if (e->d_name[0] != '.')
+			fds[n++] = atoi(e->d_name);
+	closedir(d);
+	buf_init(&b, 0);
+	for (int v = 0; v < 1024; v++)
+		for (int i = 0; i < n; i++)
+			if (fds[i] == v) {
+				char num[16];
+				snprintf(num, sizeof(num), "%s%d", b.len ? " " : "", v);
+				assert_int_equal(buf_append(&b, num, strlen(num)), 0);
+			}
+	assert_int_equal(buf_append(&b, "", 1), 0);
+	list = xstrdup(b.data);
+	buf_free(&b);
+	return list;
+}
+
 /* Start the executor and hand it raw spec bytes. */
 static void ex_start_raw(struct ex *x, const char *spec, size_t len)
 {
@@ -96,6 +198,7 @@ static void ex_start_raw(struct ex *x, const char *spec, size_t len)
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old[COUNT(ignored)];
 
 	memset(x, 0, sizeof(*x));
+	x->pidfd = -1;
 	executor_reader_init(&x->reader);
 	buf_init(&x->types, 0);
 	buf_init(&x->out[0], 0);
@@ -103,6 +206,10 @@ static void ex_start_raw(struct ex *x, const char *spec, size_t len)
 	buf_init(&x->ended, 0);
 	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(ev, O_CLOEXEC), 0);
+	if (through) {
+		zy_fork(through, x, in[0], ev[1]);
+		goto started;
+	}
 	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
 	assert_int_equal(posix_spawn_file_actions_adddup2(&fa, in[0], 0), 0);
 	assert_int_equal(posix_spawn_file_actions_adddup2(&fa, ev[1], 1), 0);
@@ -114,6 +221,7 @@ static void ex_start_raw(struct ex *x, const char *spec, size_t len)
 		sigaction(ignored[i], &old[i], NULL);
 	assert_int_equal(rc, 0);
 	posix_spawn_file_actions_destroy(&fa);
+started:
 	current = x;
 	close(in[0]);
 	close(ev[1]);
@@ -235,21 +343,32 @@ static bool said_ready(const struct ex *x)
 	return x->out[0].data && strstr(x->out[0].data, "ready");
 }
 
-/* Read every frame to the pipe's end, then wait for the executor's exit; returns its exit status. */
+/* Read every frame to the pipe's end, then wait for the executor's exit; returns its exit status (-1 for one
+ * the zygote forked: the zygote reaps it). */
 static int ex_wait(struct ex *x)
 {
 	uint64_t until = now_ms() + WATCHDOG_MS;
-	int pidfd = (int)syscall(SYS_pidfd_open, x->pid, 0);
+	int pidfd = x->pidfd >= 0 ? x->pidfd : (int)syscall(SYS_pidfd_open, x->pid, 0);
+	bool gone = false;
 
 	assert_true(pidfd >= 0);
 	while (ex_pump(x, 100) && now_ms() < until)
 		;
-	while (now_ms() < until) {
+	while (!gone && now_ms() < until) {
 		struct pollfd p = {pidfd, POLLIN, 0};
-		if (poll(&p, 1, 100) == 1)
-			break;
+		gone = poll(&p, 1, 100) == 1;
 	}
 	close(pidfd);
+	if (x->pidfd >= 0) {
+		x->pidfd = -1;
+		x->exited = gone;
+		if (!gone) {
+			ex_kill(x);
+			fail_msg("the executor did not exit within %d ms", WATCHDOG_MS);
+		}
+		current = NULL;
+		return -1;
+	}
 	if (waitpid(x->pid, &x->status, WNOHANG) != x->pid) {
 		ex_kill(x);
 		fail_msg("the executor did not exit within %d ms", WATCHDOG_MS);
@@ -265,6 +384,8 @@ static void ex_free(struct ex *x)
 {
 	if (x->events >= 0)
 		close(x->events);
+	if (x->pidfd >= 0)
+		close(x->pidfd);
 	executor_reader_free(&x->reader);
 	buf_free(&x->types);
 	buf_free(&x->out[0]);
@@ -825,6 +946,109 @@ static void test_server_gone_before_the_spawn(void **state)
 	ex_free(&x);
 }
 
+/* The fork server: the executor it forks for a request runs the task as a spawned one does (frames, files,
+ * journal) as the zygote's child; the zygote holds none of the task's descriptors meanwhile, leaves no zombie
+ * once it ended, answers a request without its two descriptors with EPROTO, and exits at its socket's end. */
+static void test_zygote(void **state)
+{
+	struct executor_zygote_msg m = {.type = EXECUTOR_ZYGOTE_FORK};
+	struct executor_spec spec;
+	struct executor_result res;
+	char err[128], want[32], go[PATH_MAX + 8], *text, *fds;
+	uint64_t until;
+	size_t len, nfds;
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), got = -1;
+	struct zy z;
+	struct ex x;
+	(void)state;
+
+	snprintf(go, sizeof(go), "%s/go", dir);
+	zy_start(&z);
+	through = &z;
+	spec_shell(&spec, "while [ ! -e go ]; do sleep 0.01; done; awk '{print $4}' /proc/$PPID/stat; exit 6");
+	spec.cwd = dir;
+	ex_start(&x, &spec);
+	through = NULL;
+	ex_until(&x, started);
+	/* a request with one descriptor instead of two; its answer also tells that the fork's is done with */
+	assert_int_equal(fdpass_send(z.sock, &m, sizeof(m), &devnull, 1), 0);
+	assert_int_equal(zy_recv(&z, &m, &got, 1, &nfds), sizeof(m));
+	assert_int_equal(m.type, EXECUTOR_ZYGOTE_FORKED);
+	assert_int_equal(m.err, EPROTO);
+	assert_int_equal(nfds, 0);
+	close(devnull);
+	fds = fds_of(z.pid);
+	assert_string_equal(fds, "0 1 2"); /* its socket, stdout and stderr: not the task's pipes, not the pidfd */
+	free(fds);
+	put_file(go, "");
+	assert_int_equal(ex_wait(&x), -1);
+	assert_int_equal(x.types.data[0], 'S');
+	assert_int_equal(x.types.data[x.types.len - 1], 'E');
+	snprintf(want, sizeof(want), "%d\n", (int)z.pid); /* the executor's parent */
+	assert_string_equal(x.out[0].data, want);
+	assert_file(out_path[0], want, strlen(want));
+	text = slurp(jpath("result"), &len);
+	assert_non_null(text);
+	assert_int_equal(executor_result_parse(text, len, &res, err, sizeof(err)), 0);
+	free(text);
+	assert_int_equal(res.exit_code, 6);
+	assert_int_equal(res.task_pid, x.task_pid);
+	/* reaped by the zygote as it exited: not left a zombie */
+	for (until = now_ms() + WATCHDOG_MS; kill(x.pid, 0) == 0 && now_ms() < until;)
+		(void)poll(NULL, 0, 10);
+	assert_int_equal(kill(x.pid, 0), -1);
+	ex_free(&x);
+	assert_int_equal(zy_stop(&z), 0); /* exited 0 */
+}
+
+/* The server gone while executors the zygote forked are on their way: one whose spec came after its server's
+ * end does not start the task; one running goes on after the zygote exited at its socket's end (it is in a
+ * session of its own, not the zygote's), and journals its result. */
+static void test_zygote_server_gone(void **state)
+{
+	struct executor_spec spec;
+	struct executor_result res;
+	char marker[PATH_MAX + 8], go[PATH_MAX + 8], err[128], *text;
+	size_t len;
+	struct zy z;
+	struct ex x;
+	(void)state;
+
+	snprintf(marker, sizeof(marker), "%s/ran", dir);
+	snprintf(go, sizeof(go), "%s/go", dir);
+	zy_start(&z);
+	through = &z;
+	spec_shell(&spec, "touch ran");
+	spec.cwd = dir;
+	gone_first = true;
+	ex_start(&x, &spec);
+	gone_first = false;
+	assert_int_equal(ex_wait(&x), -1);
+	assert_absent(marker);
+	assert_no_journal();
+	ex_free(&x);
+
+	spec_shell(&spec, "while [ ! -e go ]; do sleep 0.01; done; echo done; exit 5");
+	spec.cwd = dir;
+	ex_start(&x, &spec);
+	through = NULL;
+	ex_until(&x, started);
+	close(x.events);
+	x.events = -1;
+	assert_int_equal(zy_stop(&z), 0);
+	assert_int_equal(kill(x.pid, 0), 0); /* the executor outlived its zygote */
+	assert_int_equal(kill(x.task_pid, 0), 0);
+	put_file(go, "");
+	assert_int_equal(ex_wait(&x), -1);
+	text = slurp(jpath("result"), &len);
+	assert_non_null(text);
+	assert_int_equal(executor_result_parse(text, len, &res, err, sizeof(err)), 0);
+	free(text);
+	assert_int_equal(res.exit_code, 5);
+	assert_file(out_path[0], "done\n", 5);
+	ex_free(&x);
+}
+
 /* A bad spec: an 'F' frame with EINVAL and the decoder's message, exit 2, no journal. */
 static void test_bad_spec(void **state)
 {
@@ -988,6 +1212,12 @@ static int clean(void **state)
 		ex_kill(current);
 		current = NULL;
 	}
+	if (live_zygote) {
+		kill(live_zygote->pid, SIGKILL);
+		(void)zy_stop(live_zygote);
+	}
+	through = NULL;
+	gone_first = false;
 	start_ignoring = false;
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
@@ -1027,6 +1257,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_escaped_process, clean),
 		cmocka_unit_test_teardown(test_server_gone, clean),
 		cmocka_unit_test_teardown(test_server_gone_before_the_spawn, clean),
+		cmocka_unit_test_teardown(test_zygote, clean),
+		cmocka_unit_test_teardown(test_zygote_server_gone, clean),
 		cmocka_unit_test_teardown(test_bad_spec, clean),
 		cmocka_unit_test_teardown(test_spawn_failure, clean),
 		cmocka_unit_test_teardown(test_task_state, clean),

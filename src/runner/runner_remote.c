@@ -780,6 +780,7 @@ int runner_remote_new(uv_loop_t *loop, const struct runner_remote_config *cfg, s
 
 	f->base.ops = &remote_ops;
 	f->loop = loop;
+	f->local = cfg->local; /* the fleet's from now on, freed with it even when this fails */
 	f->tasks = strmap_new();
 	f->gone = strmap_new();
 	f->gone_ring = xcalloc(REMOTE_GONE_MAX, sizeof(*f->gone_ring));
@@ -802,7 +803,6 @@ int runner_remote_new(uv_loop_t *loop, const struct runner_remote_config *cfg, s
 	uv_unref((uv_handle_t *)&f->sweep);
 	if (cfg->local) {
 		struct ragent *a = xcalloc(1, sizeof(*a));
-		f->local = cfg->local;
 		snprintf(a->id, sizeof(a->id), "%s", "embedded");
 		snprintf(a->name, sizeof(a->name), "%s", cfg->local_name ? cfg->local_name : "embedded");
 		a->hostname = xstrdup(cfg->local_hostname ? cfg->local_hostname : "");

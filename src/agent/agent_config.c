@@ -54,9 +54,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: gnomon agent --server URL[,URL...] [options]\n\nRuns the tasks its servers assign to it "
 		     "(docs/agent-protocol.md).\n\nOptions (also from GNOMON_<NAME> environment variables):\n");
 	config_print_help(agent_options, out);
-	fprintf(out, "  %-28s %s\n  %-28s %s\n  %-28s %s\n", "--check-config",
-	    "check the options (file, environment, flags), print the effective ones and exit (2: invalid)", "--help",
-	    "show this help", "--version", "print the version");
+	config_print_actions(out);
 }
 
 int agent_token_read(const char *path, char **out, char *err, size_t errlen)

@@ -61,7 +61,7 @@ struct rtask *remote_task_new(struct remote *f, const char *task_id)
 	return t;
 }
 
-static void wait_unlink(struct remote *f, struct rtask *t)
+void remote_wait_unlink(struct remote *f, struct rtask *t)
 {
 	struct rtask *prev = NULL;
 
@@ -82,7 +82,7 @@ static void wait_unlink(struct remote *f, struct rtask *t)
 void remote_task_free(struct remote *f, struct rtask *t)
 {
 	if (t->st == T_WAITING)
-		wait_unlink(f, t);
+		remote_wait_unlink(f, t);
 	remote_unreserve(f, t);
 	/* events still queued for it go to nobody */
 	for (struct pev *e = f->ev_head; e; e = e->next)
@@ -116,7 +116,7 @@ void remote_unreserve(struct remote *f, struct rtask *t)
 	}
 }
 
-static void reserve(struct rtask *t, struct ragent *a)
+void remote_reserve(struct rtask *t, struct ragent *a)
 {
 	t->agent = a;
 	placement_reserve(&a->pa, &t->need);
@@ -159,7 +159,7 @@ void remote_emit(struct remote *f, enum runner_event_type type, struct rtask *t,
 void remote_end(struct remote *f, struct rtask *t, const struct runner_result *res)
 {
 	if (t->st == T_WAITING)
-		wait_unlink(f, t);
+		remote_wait_unlink(f, t);
 	remote_unreserve(f, t);
 	t->st = T_ENDED;
 	if (t->result == NULL)
@@ -327,130 +327,6 @@ static void answer_polls(struct remote *f)
 	}
 }
 
-/* ---- placement ---- */
-
-/* Placement's view of every agent, in list order (index i is the i-th agent). */
-static struct placement_agent *view(struct remote *f, struct ragent **by_index)
-{
-	struct placement_agent *v = xcalloc(f->n_agents + 1, sizeof(*v));
-	size_t i = 0;
-
-	for (struct ragent *a = f->agents; a; a = a->next, i++) {
-		a->pa.state = !a->up ? PLACEMENT_GONE : a->drained ? PLACEMENT_DRAINING : PLACEMENT_USABLE;
-		v[i] = a->pa;
-		by_index[i] = a;
-	}
-	return v;
-}
-
-static struct ragent *choose(struct remote *f, struct rtask *t, char *reason, size_t len)
-{
-	struct ragent **by = xcalloc(f->n_agents + 1, sizeof(*by)), *a = NULL;
-	struct placement_agent *v = view(f, by);
-	size_t k;
-
-	if (placement_choose(v, f->n_agents, &t->need, t->cons, &k, reason, len) == 0)
-		a = by[k];
-	free(v);
-	free(by);
-	return a;
-}
-
-/* Send an assigned task to its remote agent. */
-static void assign_remote(struct remote *f, struct rtask *t, struct ragent *a)
-{
-	reserve(t, a);
-	t->st = T_ASSIGNED;
-	t->sent_at = uv_now(f->loop);
-	remote_command(f, a, json_pack("{s:s, s:O}", "type", "start", "task", t->assignment));
-	remote_emit(f, RUNNER_EVENT_STARTING, t, NULL); /* the engine records the agent before it answers */
-	log_info_kv(LOG_FIELDS(.event = "task.assigned", .task_id = t->task_id), "task %s assigned to agent %s",
-	    t->task_id, a->name);
-}
-
-static void start_local(struct remote *f, struct rtask **ts, const struct runner_spec *specs, size_t n,
-    struct runner_start *out)
-{
-	struct runner_spec *ls = xcalloc(n, sizeof(*ls));
-
-	for (size_t i = 0; i < n; i++) {
-		ls[i] = specs[i];
-		ls[i].ctx = ts[i];
-	}
-	runner_start_many(f->local, ls, n, out);
-	for (size_t i = 0; i < n; i++) {
-		ts[i]->local = out[i].task;
-		if (out[i].rc == 0) {
-			ts[i]->st = out[i].running ? T_RUNNING : T_ASSIGNED;
-			ts[i]->start_ms = out[i].start_ms;
-			ts[i]->pid = out[i].pid;
-		}
-	}
-	free(ls);
-}
-
-/* Place one waiting task now if it fits: 1 placed, 0 it waits (its reason updated). */
-static int place_one(struct remote *f, struct rtask *t)
-{
-	char reason[PLACEMENT_REASON_MAX];
-	struct ragent *a = choose(f, t, reason, sizeof(reason));
-	struct agent_assignment as;
-	struct runner_start st;
-	char err[256];
-
-	if (a == NULL) {
-		if (strcmp(reason, t->reason) != 0) {
-			snprintf(t->reason, sizeof(t->reason), "%s", reason);
-			remote_emit(f, RUNNER_EVENT_WAITING, t, reason);
-		}
-		return 0;
-	}
-	wait_unlink(f, t);
-	t->reason[0] = '\0';
-	if (!a->local) {
-		assign_remote(f, t, a);
-		return 1;
-	}
-	if (agent_wire_spec_from_json(t->assignment, "", &as, err, sizeof(err)) < 0) {
-		remote_end_lost(f, t, RUNNER_END_START_FAILED, "its assignment is unreadable: %s", err);
-		return 1;
-	}
-	reserve(t, a);
-	start_local(f, &t, &as.spec, 1, &st);
-	agent_assignment_clear(&as);
-	if (st.rc < 0) {
-		remote_end_lost(f, t, RUNNER_END_START_FAILED, "%s", st.err);
-		return 1;
-	}
-	json_decref(t->assignment);
-	t->assignment = NULL;
-	if (st.running)
-		remote_emit(f, RUNNER_EVENT_RUNNING, t, NULL);
-	return 1;
-}
-
-void remote_place_waiting(struct remote *f)
-{
-	struct rtask *t = f->wait_head, *next;
-
-	for (; t; t = next) {
-		next = t->wnext;
-		(void)place_one(f, t);
-	}
-}
-
-void remote_wait_push(struct remote *f, struct rtask *t)
-{
-	t->st = T_WAITING;
-	t->agent = NULL;
-	t->wnext = NULL;
-	if (f->wait_tail)
-		f->wait_tail->wnext = t;
-	else
-		f->wait_head = t;
-	f->wait_tail = t;
-}
-
 /* ---- the runner's operations ---- */
 
 static void remote_attach(struct runner *r, const struct runner_listener *l)
@@ -517,9 +393,9 @@ static void remote_start_many(struct runner *r, const struct runner_spec *specs,
 		}
 		t = task_of_spec(f, s);
 		out[i].task = (struct runner_task *)t;
-		a = choose(f, t, reason, sizeof(reason));
+		a = remote_choose(f, t, reason, sizeof(reason));
 		if (a && a->local) {
-			reserve(t, a);
+			remote_reserve(t, a);
 			lt[m] = t;
 			ls[m] = *s;
 			li[m++] = i;
@@ -527,7 +403,7 @@ static void remote_start_many(struct runner *r, const struct runner_spec *specs,
 		}
 		t->assignment = agent_wire_spec_to_json(s);
 		if (a) {
-			assign_remote(f, t, a);
+			remote_assign(f, t, a);
 			continue;
 		}
 		remote_wait_push(f, t);
@@ -536,7 +412,7 @@ static void remote_start_many(struct runner *r, const struct runner_spec *specs,
 	}
 	if (m > 0) {
 		struct runner_start *lo = xcalloc(m, sizeof(*lo));
-		start_local(f, lt, ls, m, lo);
+		remote_start_local(f, lt, ls, m, lo);
 		for (size_t k = 0; k < m; k++) {
 			struct runner_start *o = &out[li[k]];
 			*o = lo[k];

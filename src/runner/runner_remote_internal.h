@@ -121,6 +121,18 @@ void remote_unreserve(struct remote *f, struct rtask *t);
 void remote_late(struct remote *f, struct ragent *a, const char *task_id, const struct runner_result *res);
 /* Send a command to an agent with its next poll. */
 void remote_command(struct remote *f, struct ragent *a, json_t *cmd);
+/* runner_remote_place.c */
+/* The agent that takes t now, or NULL with the reason why none can. */
+struct ragent *remote_choose(struct remote *f, struct rtask *t, char *reason, size_t len);
+/* Send t to its remote agent a with a's next poll. */
+void remote_assign(struct remote *f, struct rtask *t, struct ragent *a);
+/* Start n tasks (already reserved) on the embedded agent as one batch; out as runner_start_many()'s. */
+void remote_start_local(struct remote *f, struct rtask **ts, const struct runner_spec *specs, size_t n,
+    struct runner_start *out);
+/* Count t's needs on agent a, which has it from now on. */
+void remote_reserve(struct rtask *t, struct ragent *a);
+/* Take t off the waiting queue (wherever it is in it). */
+void remote_wait_unlink(struct remote *f, struct rtask *t);
 /* Queue a task to wait for an agent (it is on none). */
 void remote_wait_push(struct remote *f, struct rtask *t);
 /* Place what waits, where it fits now. */

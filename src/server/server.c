@@ -72,9 +72,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: gnomon server [options]\n\nOptions (also from GNOMON_<NAME> environment variables;"
 		     " Chronos's --underscore_spellings work too):\n");
 	config_print_help(server_options, out);
-	fprintf(out, "  %-28s %s\n  %-28s %s\n  %-28s %s\n", "--check-config",
-	    "check the options (file, environment, flags), print the effective ones and exit (2: invalid)", "--help",
-	    "show this help", "--version", "print the version");
+	config_print_actions(out);
 }
 
 /* The notification settings, borrowing the strings of cfg. */

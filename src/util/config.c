@@ -519,3 +519,10 @@ int config_read_token_file(const char *path, size_t min_len, size_t max_len, cha
 	free(line);
 	return 0;
 }
+
+void config_print_actions(FILE *out)
+{
+	fprintf(out, "  %-28s %s\n  %-28s %s\n  %-28s %s\n", "--check-config",
+	    "check the options (file, environment, flags), print the effective ones and exit (2: invalid)", "--help",
+	    "show this help", "--version", "print the version");
+}

@@ -59,6 +59,8 @@ bool config_take_flag(int *argc, char **argv, const char *name);
 void config_print(const struct config_option *table, const void *target, FILE *out);
 /* Print the options with defaults and help, one per line. */
 void config_print_help(const struct config_option *table, FILE *out);
+/* The help lines of the actions every daemon takes besides its options: --check-config, --help, --version. */
+void config_print_actions(FILE *out);
 /* Free the strings the table put into the target. */
 void config_free(const struct config_option *table, void *target);
 /* Read a shared secret: the first line of the file at path, without the white space around it, of min_len to

@@ -1,0 +1,89 @@
+/* The ZooKeeper client bridged to the loop (DESIGN.md's `cluster`): this instance's candidacy in the election
+ * under <path>/election, the leader's address, the epoch, and the role changes told to the loop as events.
+ *
+ * Election (ZooKeeper's recipe): each instance creates an ephemeral-sequential node
+ * <path>/election/n_<guid>-<seq> holding its advertised address; the lowest sequence leads; every other one
+ * watches only its predecessor (no herd), and reads (and watches) the lowest node's data for the leader's
+ * address. A create whose answer was lost is found again by its guid, so no ghost candidate stays behind.
+ *
+ * Epoch: a persistent counter, <path>/epoch (decimal text). Having won, the instance raises it by one in a
+ * ZooKeeper multi that also checks its election node still exists, with the set conditional on the version it
+ * read (compare-and-set): the epoch grows by one per leadership, across the life of the ensemble's data (not
+ * per session, per process or per election parent), and a candidate whose node is gone cannot take one.
+ *
+ * Session: disconnected (ZooKeeper's CONNECTING state), a leader is SUSPENDED at once: it must stop
+ * dispatching, because the ensemble may expire its session (and elect another) before the client learns it.
+ * The same session back within a third of the session timeout, and its election node still there: RESUMED,
+ * same epoch. Past that third, or on expiry, or when its node is gone: DEMOTED. An expired session is closed
+ * and a new one joins the election again, without restarting the process.
+ *
+ * Threads: ZooKeeper's two threads (I/O and completions) only copy what they learn into messages posted to the
+ * loop (a mutex-guarded list and a uv_async); every decision, all state and the events run on the loop thread.
+ * Requests are sent from the loop thread (zookeeper_mt's functions may be called from any thread). */
+#ifndef GNOMON_CLUSTER_CLUSTER_H
+#define GNOMON_CLUSTER_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct cluster;
+
+enum cluster_event {
+	CLUSTER_ELECTED,   /* this instance leads, with the epoch given */
+	CLUSTER_SUSPENDED, /* the leader's session is disconnected: stop dispatching now */
+	CLUSTER_RESUMED,   /* the same session came back in time, its node still there: the leader goes on */
+	CLUSTER_DEMOTED,   /* leadership lost (expired session, suspended too long, node gone): step down */
+	CLUSTER_LEADER,    /* the leader's address changed (cluster_leader()); "" when none is known */
+};
+
+struct cluster_config {
+	const char *hosts;   /* the ensemble, "h1:2181,h2:2181" (cluster_parse_hosts() takes zk:// forms apart) */
+	const char *path;    /* the root of gnomon's nodes, "/gnomon" (created when missing) */
+	int timeout_ms;      /* the session timeout asked for (the ensemble clamps it) */
+	const char *auth;    /* digest "user:password" (zoo_add_auth; nodes are then the creator's), or NULL */
+	const char *self;    /* this instance's advertised "host:port", the data of its election node */
+	/* Called on the loop thread, never from inside a call to the cluster; epoch is meaningful for ELECTED
+	 * (RESUMED and DEMOTED give the current one). */
+	void (*on_event)(void *ctx, enum cluster_event ev, uint64_t epoch);
+	void *ctx;
+};
+
+/* What GET /api/v1/cluster shows of ZooKeeper. */
+struct cluster_health {
+	const char *hosts;       /* the ensemble string */
+	const char *path;
+	const char *state;       /* "connecting", "connected", "disconnected" (session kept), "expired" */
+	bool connected;
+	int64_t session_id;      /* 0 before the first session is established */
+	int timeout_ms;          /* negotiated (the configured one before the first connection) */
+	int64_t changed_ms;      /* wall-clock ms of the last change of state */
+	int sessions;            /* sessions established so far (more than 1: an expiry was survived) */
+	bool leading, suspended;
+	uint64_t epoch;          /* of the current or last leadership, 0 before any */
+};
+
+/* Start: the session is established in the background (events follow). 0, or -EINVAL with err (a host list
+ * ZooKeeper's client refuses, a path that is not absolute). cfg's strings are copied. */
+int cluster_new(uv_loop_t *loop, const struct cluster_config *cfg, struct cluster **out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Close the session (its election node goes at once, so another instance takes over without waiting for the
+ * session timeout) and free it once its handles are closed: run the loop afterwards. No event is called from
+ * here on. NULL is fine. */
+void cluster_free(struct cluster *c);
+/* The leader's advertised address ("" while none is known, or this session is disconnected); valid until the
+ * next CLUSTER_LEADER event. */
+const char *cluster_leader(const struct cluster *c);
+bool cluster_leading(const struct cluster *c);
+void cluster_health(const struct cluster *c, struct cluster_health *out);
+
+/* Take Chronos's --zk_hosts apart: "h1:2181,h2:2181", or "zk://h1:2181,h2:2181/chronos/state" whose path (when
+ * there is one) goes to *path. Allocates *hosts, and *path or NULL (the caller frees both). 0, or -EINVAL with
+ * err (empty, a host without a port, white space). */
+int cluster_parse_hosts(const char *spec, char **hosts, char **path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Are all the hosts of "h1:p,h2:p" loopback names or addresses (localhost, 127.x, ::1)? */
+bool cluster_hosts_loopback(const char *hosts);
+
+#endif

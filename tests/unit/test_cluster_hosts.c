@@ -1,0 +1,77 @@
+/* The ensemble's spellings (cluster_parse_hosts: gnomon's --zk-hosts and Chronos's zk:// form with a path) and
+ * which host lists are loopback only (cluster_hosts_loopback). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cluster/cluster.h"
+
+static void test_parse(void **state)
+{
+	static const struct {
+		const char *spec, *hosts, *path; /* hosts NULL: refused */
+	} rows[] = {
+		{"h1:2181", "h1:2181", NULL},
+		{"h1:2181,h2:2181,h3:2181", "h1:2181,h2:2181,h3:2181", NULL},
+		{"zk://h1:2181,h2:2181/chronos/state", "h1:2181,h2:2181", "/chronos/state"},
+		{"zk://h1:2181/", "h1:2181", NULL},
+		{"h1:2181/gnomon", "h1:2181", "/gnomon"},
+		{"[::1]:2181", "[::1]:2181", NULL},
+		{"", NULL, NULL},
+		{"zk://", NULL, NULL},
+		{"h1", NULL, NULL},
+		{"h1:", NULL, NULL},
+		{":2181", NULL, NULL},
+		{"h1:0", NULL, NULL},
+		{"h1:65536", NULL, NULL},
+		{"h1:218x", NULL, NULL},
+		{"h1:2181,", NULL, NULL},
+		{"h1:2181,,h2:2181", NULL, NULL},
+		{"h1:2181, h2:2181", NULL, NULL},
+		{"h1:123456", NULL, NULL},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *hosts = NULL, *path = NULL, err[256] = "";
+		int rc = cluster_parse_hosts(rows[i].spec, &hosts, &path, err, sizeof(err));
+		if (rows[i].hosts == NULL) {
+			assert_int_equal(rc, -22);
+			assert_non_null(strstr(err, "--zk-hosts"));
+			assert_null(hosts);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_string_equal(hosts, rows[i].hosts);
+		if (rows[i].path)
+			assert_string_equal(path, rows[i].path);
+		else
+			assert_null(path);
+		free(hosts);
+		free(path);
+	}
+}
+
+static void test_loopback(void **state)
+{
+	(void)state;
+	assert_true(cluster_hosts_loopback("127.0.0.1:2181"));
+	assert_true(cluster_hosts_loopback("localhost:2181,127.0.0.2:2182,[::1]:2183"));
+	assert_false(cluster_hosts_loopback("127.0.0.1:2181,zk2:2181"));
+	assert_false(cluster_hosts_loopback("10.0.0.1:2181"));
+	assert_false(cluster_hosts_loopback("localhost.example.com:2181"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_loopback),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

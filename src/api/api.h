@@ -13,6 +13,7 @@ struct events;
 struct event_stream_hub;
 struct http_request;
 struct job_defaults;
+struct json_t;
 struct metrics;
 struct prometheus;
 struct remote;
@@ -29,7 +30,8 @@ struct api_env {
 	struct schedule_zones *zones;
 	const struct job_defaults *defaults;
 	struct metrics *metrics;
-	const char *leader;          /* "host:port" of the leader (this server when standalone) */
+	const char *leader;          /* "host:port" of the leader (this server when it leads), "" when none is known;
+	                              * every answer carries it as X-Gnomon-Leader */
 	struct history *history;     /* the ended runs (history/history.h) */
 	struct run_output *output;   /* the runs' captured output (history/run_output.h) */
 	struct control *control;     /* every change to jobs and runs, and the engine's state (control/control.h) */
@@ -43,6 +45,9 @@ struct api_env {
 	                              * servers always lead */
 	struct remote *fleet;        /* the agents (runner/runner_remote.h) */
 	const char *agent_token;     /* the agents' shared secret (--agent-token-file); NULL: loopback agents only */
+	/* GET /api/v1/cluster's body (a new reference): this server's role, the leader, ZooKeeper's health. */
+	struct json_t *(*cluster_view)(void *ctx);
+	void *cluster_ctx;
 };
 
 /* Who may use a route (DESIGN.md), checked in one place before its handler (api/router.h). */

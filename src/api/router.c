@@ -41,6 +41,16 @@ static void handle_leader(struct api_env *env, struct http_request *req, const c
 	http_respond_json(req, 200, json_pack("{s:s}", "leader", env->leader));
 }
 
+static void handle_cluster(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	(void)args;
+	if (env->cluster_view == NULL) {
+		http_respond_error(req, 503, "GET /api/v1/cluster: not available on this server");
+		return;
+	}
+	http_respond_json(req, 200, env->cluster_view(env->cluster_ctx));
+}
+
 static void handle_metrics(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	struct remote_counts fleet = {0};
@@ -85,6 +95,7 @@ static const struct api_route routes[] = {
 	{"GET", "leader", handle_leader, "api.leader", 0, API_ANY},
 	{"GET", "api/v1/jobs", gnomon_list_jobs, "api.v1.jobs.list", 0, API_ANY},
 	{"GET", "api/v1/overview", gnomon_overview, "api.v1.overview", 0, API_ANY},
+	{"GET", "api/v1/cluster", handle_cluster, "api.v1.cluster", 0, API_ANY},
 	{"GET", "api/v1/events", gnomon_events, "api.v1.events", 0, API_ANY},
 	{"GET", "api/v1/jobs/{}", gnomon_get_job_summary, "api.v1.jobs.get", 0, API_ANY},
 	{"GET", "api/v1/jobs/{}/runs", gnomon_list_runs, "api.v1.runs.list", 0, API_ANY},
@@ -280,5 +291,8 @@ void api_done(void *arg, struct http_request *req, uint64_t nanos)
 void api_check(void *arg, struct http_request *req)
 {
 	struct api_env *env = arg;
+
+	if (env->leader && env->leader[0])
+		http_add_header(req, "X-Gnomon-Leader", env->leader);
 	api_guard_check(env->guard, req);
 }

@@ -52,6 +52,7 @@ void cluster_demote(struct cluster *c, const char *why)
 	if (!c->leading && !c->suspended)
 		return;
 	uv_timer_stop(&c->timer);
+	c->why = why;
 	c->leading = c->suspended = false;
 	log_warnx_kv(LOG_FIELDS(.event = "cluster.demoted"), "no longer the leader (epoch %" PRIu64 "): %s", c->epoch,
 	    why);
@@ -322,6 +323,7 @@ void cluster_health(const struct cluster *c, struct cluster_health *out)
 		.leading = c->leading,
 		.suspended = c->suspended,
 		.epoch = c->epoch,
+		.why = c->why,
 	};
 	if (c->zstate == ZOO_CONNECTED_STATE)
 		out->state = "connected";

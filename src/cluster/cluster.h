@@ -62,6 +62,7 @@ struct cluster_health {
 	int sessions;            /* sessions established so far (more than 1: an expiry was survived) */
 	bool leading, suspended;
 	uint64_t epoch;          /* of the current or last leadership, 0 before any */
+	const char *why;         /* why the last leadership was lost, NULL before any loss */
 };
 
 /* Start: the session is established in the background (events follow). 0, or -EINVAL with err (a host list
@@ -83,6 +84,9 @@ void cluster_health(const struct cluster *c, struct cluster_health *out);
  * err (empty, a host without a port, white space). */
 int cluster_parse_hosts(const char *spec, char **hosts, char **path, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* Is addr a sane advertised "host:port" (printable, no white space or '/', at most 255 bytes, a port of 1 to
+ * 65535)? What an election node must hold to be shown as the leader (a header of every answer). */
+bool cluster_address_valid(const char *addr);
 /* Are all the hosts of "h1:p,h2:p" loopback names or addresses (localhost, 127.x, ::1)? */
 bool cluster_hosts_loopback(const char *hosts);
 

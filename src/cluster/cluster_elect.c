@@ -193,6 +193,17 @@ static void resume(struct cluster *c)
 	cluster_emit(c, CLUSTER_RESUMED);
 }
 
+/* The lowest candidate's data: its address, shown to clients (a header of every answer), so only a sane
+ * host:port is taken. */
+static void leader_read(struct cluster *c, const char *addr)
+{
+	if (!cluster_address_valid(addr)) {
+		log_warnx("zookeeper: the leader's node %s does not hold a host:port address", c->lowest);
+		addr = "";
+	}
+	cluster_set_leader(c, addr);
+}
+
 /* The candidates listed: who leads, whom to watch. */
 static void on_children(struct cluster *c, const struct zmsg *m)
 {
@@ -404,7 +415,7 @@ void elect_handle(struct cluster *c, struct zmsg *m)
 		if (m->rc == ZNONODE)
 			list(c);
 		else if (!failed(c, m, "reading the leader's address"))
-			cluster_set_leader(c, m->text);
+			leader_read(c, m->text);
 		break;
 	case ZOP_VERIFY:
 		if (m->rc == ZOK && c->suspended) {

@@ -74,3 +74,18 @@ bool cluster_hosts_loopback(const char *hosts)
 	}
 	return true;
 }
+
+bool cluster_address_valid(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	long port;
+
+	if (colon == NULL || colon == addr || strlen(addr) > 255)
+		return false;
+	for (const char *p = addr; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || *p == '/')
+			return false;
+	port = strtol(colon + 1, &end, 10);
+	return colon[1] != '\0' && *end == '\0' && port >= 1 && port <= 65535;
+}

@@ -99,6 +99,7 @@ struct cluster {
 	int epoch_version;
 	uint64_t epoch;
 	bool leading, suspended;
+	const char *why;             /* the last demotion's reason (a static string) */
 };
 
 /* cluster_zk.c: ZooKeeper's side. */

@@ -27,6 +27,7 @@
 #include "scheduler/engine.h"
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
+#include "server/server_cluster.h"
 #include "server/server_config.h"
 #include "server/server_load.h"
 #include "server/server_role.h"
@@ -54,6 +55,7 @@ struct server {
 	struct api_guard *guard;
 	struct prometheus *prom;
 	struct server_role *role;    /* the scheduling role: the engine while this server leads */
+	struct server_cluster *ha;   /* ZooKeeper's election driving the role (--zk-hosts), NULL standalone */
 	struct control *control;     /* the API's commands (over the engine, registry and store) */
 	struct notify *notify;
 	struct history *history;
@@ -64,7 +66,7 @@ struct server {
 	struct clock *clock;       /* the engine's: CLOCK_REALTIME and the loop's timers */
 	struct job_defaults defaults;
 	struct api_env api;
-	char *leader;
+	char *leader;                /* this server's advertised address (server_advertise_address()) */
 };
 
 static void usage(FILE *out)
@@ -162,6 +164,10 @@ static int configure(struct server *srv, int argc, char **argv)
 		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);
 		return 2;
 	}
+	if (server_cluster_check(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);
+		return 2;
+	}
 	if (cfg->agent_token_file && cfg->agent_token_file[0] &&
 	    config_read_token_file(cfg->agent_token_file, 16, 4096, &srv->agent_token, err, sizeof(err)) < 0) {
 		fprintf(stderr, "gnomon server: --agent-token-file: %s\n", err);
@@ -194,6 +200,13 @@ static int load_jobs(struct server *srv)
 	return 0;
 }
 
+/* GET /api/v1/cluster. */
+static json_t *cluster_view(void *ctx)
+{
+	struct server *srv = ctx;
+	return server_cluster_json(srv->ha, srv->role, srv->leader);
+}
+
 /* SIGUSR1: step down from the scheduling role (nothing is dispatched, running tasks go on, changes answer 503);
  * SIGUSR2: take it again, with the next epoch, reconciling with what ran meanwhile. */
 static void on_role_signal(uv_signal_t *h, int signum)
@@ -201,9 +214,13 @@ static void on_role_signal(uv_signal_t *h, int signum)
 	struct server *srv = h->data;
 	int rc;
 
+	if (srv->ha) {
+		log_warnx("received signal %d: ignored, ZooKeeper's election decides who schedules (--zk-hosts)", signum);
+		return;
+	}
 	if (signum == SIGUSR1) {
 		log_info("received signal %d: stepping down from the scheduling", signum);
-		server_role_step_down(srv->role);
+		server_role_step_down(srv->role, "received SIGUSR1");
 		return;
 	}
 	if (server_role_leading(srv->role))
@@ -222,6 +239,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	event_stream_hub_close(srv->api.event_hub);
 	notify_stop(srv->notify);
 	srv->notify = NULL;
+	server_cluster_free(srv->ha); /* first: its session closed, another server takes over at once */
+	srv->ha = NULL;
 	server_role_free(srv->role);
 	srv->role = NULL;
 	runner_free(srv->runner); /* what still runs goes on under its executor, for the next start to adopt (or is
@@ -381,7 +400,7 @@ static int start(struct server *srv)
 		log_warnx("%s", err);
 		return -1;
 	}
-	srv->leader = xasprintf("%s:%d", srv->cfg.hostname, http_server_port(srv->http));
+	srv->leader = server_advertise_address(&srv->cfg, http_server_port(srv->http));
 	if (start_runner(srv, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return -1;
@@ -434,13 +453,21 @@ static int start(struct server *srv)
 		.prom = srv->prom,
 		.fleet = srv->fleet,
 		.agent_token = srv->agent_token,
+		.cluster_view = cluster_view,
+		.cluster_ctx = srv,
 	};
 	srv->api.event_hub = event_stream_hub_new(&srv->loop, srv->events, &srv->api);
 	srv->role = server_role_new(&(struct server_role_config){.reg = srv->reg, .state = srv->state,
 		.zones = srv->zones, .engine = ecfg, .control = srv->control, .api = &srv->api, .self = srv->leader});
-	/* Standalone: the one server there is leads from the start. */
-	if (server_role_elect(srv->role, 1) < 0)
+	if (srv->cfg.zk_hosts && srv->cfg.zk_hosts[0]) {
+		/* HA: a follower until ZooKeeper elects this server */
+		if (server_cluster_new(&srv->loop, &srv->cfg, srv->leader, srv->role, &srv->ha, err, sizeof(err)) < 0) {
+			log_warnx("%s", err);
+			return -1;
+		}
+	} else if (server_role_elect(srv->role, 1) < 0) { /* standalone: the one server there is leads from the start */
 		return -1;
+	}
 	uv_signal_init(&srv->loop, &srv->sigusr1);
 	uv_signal_init(&srv->loop, &srv->sigusr2);
 	srv->sigusr1.data = srv->sigusr2.data = srv;
@@ -465,8 +492,10 @@ static void stop(struct server *srv)
 		http_server_stop(srv->http);
 		event_stream_hub_close(srv->api.event_hub);
 		notify_stop(srv->notify);
+		server_cluster_free(srv->ha);
 		server_role_free(srv->role);
 		runner_free(srv->runner);
+		srv->ha = NULL;
 		srv->http = NULL;
 		srv->notify = NULL;
 		srv->role = NULL;

@@ -71,6 +71,22 @@ const struct config_option server_options[] = {
 	    "disk space the kept working directories may use together; past it the oldest go first (0: no limit)"},
 	{"metrics-per-job", CONFIG_BOOL, "true", 0, 0, OPT(metrics_per_job),
 	    "GET /metrics/prometheus lists each job's last success and failure times (false: leave them out)"},
+	/* HA (README, "High availability"); Chronos's --zk_hosts, --zk_path, --zk_timeout and --zk_auth spellings. */
+	{"zk-hosts", CONFIG_STRING, NULL, 0, 0, OPT(zk_hosts),
+	    "ZooKeeper ensemble host:port,host:port,... (or Chronos's zk://host:port,.../path): run as one of several "
+	    "servers, the one ZooKeeper elects schedules (default: none, standalone)"},
+	{"zk-path", CONFIG_STRING, NULL, 0, 0, OPT(zk_path),
+	    "ZooKeeper node under which the servers hold their election and epoch (default: /gnomon, or the path of a "
+	    "zk:// --zk-hosts)"},
+	{"zk-timeout", CONFIG_INT, "10000", 1000, 600000, OPT(zk_timeout),
+	    "ZooKeeper session timeout (ms): a leader that dies is replaced after about this long; a leader that "
+	    "loses ZooKeeper stops dispatching at once, and gives up after a third of it"},
+	{"zk-auth", CONFIG_SECRET, NULL, 0, 0, OPT(zk_auth),
+	    "ZooKeeper digest credentials user:password; the nodes gnomon creates are then its own (CREATOR_ALL)"},
+	{"advertise-address", CONFIG_STRING, NULL, 0, 0, OPT(advertise_address),
+	    "host:port under which the other servers and clients reach this one's API, named as the leader (default: "
+	    "--hostname and the port standalone; with --zk-hosts, --http-address (--hostname for 0.0.0.0 or ::) and "
+	    "the port)"},
 	{"config", CONFIG_FILE, NULL, 0, 0, OPT(config_file),
 	    "read options from FILE, one 'name = value' a line; the environment and the flags override it"},
 	/* Notifications (README, "Notifications"); Chronos's --mail_server ... spellings work as well. */
@@ -102,8 +118,7 @@ const struct config_option server_options[] = {
 	IGNORE("failover-timeout"), IGNORE("webui-url"), IGNORE("reconciliation-interval"),
 	IGNORE("revive-offers-for-new-jobs"), IGNORE("decline-offer-duration"), IGNORE("min-revive-offers-interval"),
 	IGNORE("leader-max-idle-time"), IGNORE("schedule-horizon"),
-	/* Chronos's ZooKeeper, Cassandra and Graphite options: gnomon runs standalone on SQLite. */
-	IGNORE("zk-hosts"), IGNORE("zk-path"), IGNORE("zk-timeout"), IGNORE("zk-auth"),
+	/* Chronos's Cassandra and Graphite options: gnomon keeps its history in SQLite. */
 	IGNORE("cassandra-contact-points"), IGNORE("cassandra-port"), IGNORE("cassandra-user"),
 	IGNORE("cassandra-password"), IGNORE("cassandra-keyspace"), IGNORE("cassandra-table"),
 	IGNORE("cassandra-stat-count-table"), IGNORE("cassandra-consistency"), IGNORE("cassandra-ttl"),

@@ -41,6 +41,12 @@ struct server_config {
 	long long keep_work_dirs_max_size;
 	bool metrics_per_job;
 	char *config_file;
+	/* HA (src/cluster): ZooKeeper's election. */
+	char *zk_hosts;
+	char *zk_path;
+	long long zk_timeout;
+	char *zk_auth;
+	char *advertise_address;
 	/* Notifications (src/notify). */
 	char *mail_server;
 	char *mail_from;

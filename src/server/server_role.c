@@ -8,6 +8,7 @@
 #include "control/control.h"
 #include "scheduler/engine.h"
 #include "state/state.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -19,14 +20,31 @@ struct server_role {
 	bool wanted;             /* the role is still wanted when it completes (not stepped down meanwhile) */
 	uint64_t taken;          /* the epoch it raised the store to */
 	int elect_rc;            /* what the election came to, 1 while taking */
+	bool suspended;          /* the term goes on but nothing is dispatched (HA: ZooKeeper out of reach) */
+	char *other;             /* the leader's address when another server leads (HA), "" when unknown */
+	const char *change;      /* the last change of role, for the API */
+	int64_t change_ms;
 };
+
+/* What the API shows: who leads, and whether this server serves the leader's routes. */
+static void show(struct server_role *r)
+{
+	r->cfg.api->follower = r->engine == NULL;
+	r->cfg.api->leader = r->engine ? r->cfg.self : r->other;
+}
+
+static void changed(struct server_role *r, const char *what)
+{
+	r->change = what;
+	r->change_ms = clock_now_ms();
+}
 
 struct server_role *server_role_new(const struct server_role_config *cfg)
 {
 	struct server_role *r = xcalloc(1, sizeof(*r));
 	r->cfg = *cfg;
-	r->cfg.api->follower = true;
-	r->cfg.api->leader = "";
+	r->other = xstrdup("");
+	show(r);
 	return r;
 }
 
@@ -34,7 +52,8 @@ void server_role_free(struct server_role *r)
 {
 	if (r == NULL)
 		return;
-	server_role_step_down(r);
+	server_role_step_down(r, "the server stops");
+	free(r->other);
 	free(r);
 }
 
@@ -55,8 +74,8 @@ static int lead(struct server_role *r, uint64_t epoch)
 	}
 	r->epoch = epoch;
 	control_set_engine(r->cfg.control, r->engine);
-	r->cfg.api->follower = false;
-	r->cfg.api->leader = r->cfg.self;
+	show(r);
+	changed(r, "elected");
 	log_info_kv(LOG_FIELDS(.event = "role.elected"), "leading the scheduling (epoch %" PRIu64 ")", epoch);
 	return 0;
 }
@@ -70,6 +89,7 @@ static void epoch_taken(void *ctx, int status)
 		log_warnx_kv(LOG_FIELDS(.event = "role.elect_failed"), "could not take the scheduling role: the store "
 		    "could not record its epoch (%s)", state_errmsg(r->cfg.state));
 		r->elect_rc = status;
+		r->suspended = false; /* no term to resume */
 	} else if (!r->wanted) {
 		log_info("the scheduling role was given up while its epoch %" PRIu64 " was being recorded", r->taken);
 		r->elect_rc = -ECANCELED;
@@ -85,6 +105,7 @@ int server_role_elect(struct server_role *r, uint64_t at_least)
 
 	if (r->engine || r->taking)
 		return -EALREADY;
+	r->suspended = false; /* a new term */
 	if ((rc = state_begin(r->cfg.state, &t)) < 0 || (rc = state_raise_epoch(t, at_least, &r->taken)) < 0) {
 		state_abort(t);
 		log_warnx_kv(LOG_FIELDS(.event = "role.elect_failed"), "could not take the scheduling role: %s",
@@ -97,18 +118,85 @@ int server_role_elect(struct server_role *r, uint64_t at_least)
 	return r->elect_rc > 0 ? 0 : r->elect_rc; /* 0 while the commit is in flight: it leads once it completes */
 }
 
-void server_role_step_down(struct server_role *r)
+/* Stop the engine: nothing is dispatched from here on; running tasks go on under the runner. */
+static void stop_engine(struct server_role *r)
+{
+	control_set_engine(r->cfg.control, NULL);
+	engine_stop(r->engine);
+	r->engine = NULL;
+	show(r);
+}
+
+void server_role_step_down(struct server_role *r, const char *why)
 {
 	r->wanted = false;
+	if (r->suspended) {
+		r->suspended = false;
+		changed(r, why);
+		log_info_kv(LOG_FIELDS(.event = "role.stepped_down"), "stepped down from the suspended scheduling (epoch %"
+		    PRIu64 "): %s", r->epoch, why);
+	}
 	if (r->engine == NULL)
 		return;
-	r->cfg.api->follower = true;
-	r->cfg.api->leader = "";
-	control_set_engine(r->cfg.control, NULL);
-	engine_stop(r->engine); /* nothing is dispatched from here on; running tasks go on under the runner */
-	r->engine = NULL;
+	stop_engine(r);
+	changed(r, why);
 	log_info_kv(LOG_FIELDS(.event = "role.stepped_down"), "stepped down from the scheduling (epoch %" PRIu64
-	    "): running tasks go on, and are reconciled by the next leader", r->epoch);
+	    "): %s; running tasks go on, and are reconciled by the next leader", r->epoch, why);
+}
+
+void server_role_suspend(struct server_role *r)
+{
+	if (r->taking) {
+		r->wanted = false; /* the term is being recorded: it does not lead when that completes... */
+		r->suspended = true; /* ...but a resumption takes it */
+		r->epoch = r->taken;
+		return;
+	}
+	if (r->engine == NULL)
+		return;
+	stop_engine(r);
+	r->suspended = true;
+	changed(r, "suspended: ZooKeeper is out of reach");
+	log_warnx_kv(LOG_FIELDS(.event = "role.suspended"), "scheduling suspended (epoch %" PRIu64 "): nothing is "
+	    "dispatched until the ZooKeeper session is back; running tasks go on", r->epoch);
+}
+
+int server_role_resume(struct server_role *r)
+{
+	int rc;
+
+	if (!r->suspended)
+		return -EALREADY;
+	if (r->taking) {
+		r->wanted = true; /* leads when the epoch's commit completes */
+		r->suspended = false;
+		return 0;
+	}
+	r->suspended = false;
+	if ((rc = lead(r, r->epoch)) < 0) {
+		changed(r, "stepped down: the scheduler could not resume from the store");
+		return rc;
+	}
+	changed(r, "resumed");
+	return 0;
+}
+
+bool server_role_suspended(const struct server_role *r)
+{
+	return r->suspended;
+}
+
+void server_role_set_leader(struct server_role *r, const char *addr)
+{
+	free(r->other);
+	r->other = xstrdup(addr);
+	show(r);
+}
+
+const char *server_role_last_change(const struct server_role *r, int64_t *at_ms)
+{
+	*at_ms = r->change_ms;
+	return r->change;
 }
 
 bool server_role_leading(const struct server_role *r)

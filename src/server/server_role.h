@@ -5,8 +5,14 @@
  * runner, whose ends are kept for the next leader's reconciliation), the leader-only routes answer 503 and
  * control's commands fail with -EAGAIN. Standalone, the server is elected at start-up (the stored epoch raised by one:
  * every server process leads with a new epoch); SIGUSR1 makes it step down and SIGUSR2 elects it again, with the
- * next epoch (server.c); ZooKeeper's election will call the same
- * two functions (issue 13).
+ * next epoch (server.c). In a cluster (--zk-hosts) ZooKeeper's election drives it (server_cluster.c): elected,
+ * it leads with an epoch at least ZooKeeper's; suspended (its session disconnected), it stops dispatching at
+ * once but keeps its term; resumed (the same session back), it leads again with the same epoch; demoted, it
+ * steps down. Whoever leads, the API is told its address (api_env.leader).
+ *
+ * Suspension stops the engine as a step-down does (engine_stop: nothing is dispatched, running tasks go on under
+ * the runner) and a resumption starts a new one over the store with the term's epoch, which reconciles with the
+ * runner: no engine code runs while suspended, at the cost of a recovery on resumption.
  *
  * Today the registry is not reloaded on election: standalone it is what the store holds already (control keeps
  * both in step); a follower that must catch up with another leader's changes comes with HA. */
@@ -45,9 +51,21 @@ void server_role_free(struct server_role *r);
  * in flight and it leads when it completes), -EALREADY when leading or taking it, or the store's or the engine's
  * error (still not leading). */
 int server_role_elect(struct server_role *r, uint64_t at_least) __attribute__((warn_unused_result));
-/* Give the role up at once (nothing if not leading; an election whose epoch is being recorded does not lead). */
-void server_role_step_down(struct server_role *r);
+/* Give the role up at once (nothing if not leading; an election whose epoch is being recorded does not lead);
+ * why is logged and shown (server_role_last_change), a static string. Ends a suspension too. */
+void server_role_step_down(struct server_role *r, const char *why);
+/* Stop dispatching at once but keep the term (its epoch): nothing if neither leading nor taking the role. */
+void server_role_suspend(struct server_role *r);
+/* Lead again in the suspended term, with its epoch (no new one is recorded). 0, -EALREADY when not suspended,
+ * or the engine's error (then stepped down). */
+int server_role_resume(struct server_role *r) __attribute__((warn_unused_result));
 bool server_role_leading(const struct server_role *r);
+bool server_role_suspended(const struct server_role *r);
+/* The address of the leader that another server is (HA; "" when none is known): shown while not leading. */
+void server_role_set_leader(struct server_role *r, const char *addr);
+/* The last change of role: what (a static string such as "elected" or a step-down's why) and when (wall-clock
+ * ms); what is NULL before the first. */
+const char *server_role_last_change(const struct server_role *r, int64_t *at_ms);
 /* The epoch of the current or the last election, 0 before the first. */
 uint64_t server_role_epoch(const struct server_role *r);
 

@@ -67,11 +67,30 @@ static void test_loopback(void **state)
 	assert_false(cluster_hosts_loopback("localhost.example.com:2181"));
 }
 
+static void test_address(void **state)
+{
+	(void)state;
+	assert_true(cluster_address_valid("10.0.0.1:4400"));
+	assert_true(cluster_address_valid("gnomon-1.example.com:80"));
+	assert_true(cluster_address_valid("[::1]:4400"));
+	assert_false(cluster_address_valid(""));
+	assert_false(cluster_address_valid("host"));
+	assert_false(cluster_address_valid("host:"));
+	assert_false(cluster_address_valid(":4400"));
+	assert_false(cluster_address_valid("host:0"));
+	assert_false(cluster_address_valid("host:65536"));
+	assert_false(cluster_address_valid("host:44x"));
+	assert_false(cluster_address_valid("ho st:4400"));
+	assert_false(cluster_address_valid("host:4400\r\nX-Evil: 1"));
+	assert_false(cluster_address_valid("http://host:4400"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

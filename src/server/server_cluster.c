@@ -1,0 +1,188 @@
+#include "server/server_cluster.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+#include "job/job.h"
+#include "server/server_config.h"
+#include "server/server_role.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#define DEFAULT_ZK_PATH "/gnomon"
+
+struct server_cluster {
+	struct cluster *cluster;
+	struct server_role *role;
+};
+
+/* The ensemble and the path: --zk-path, else a zk:// path, else /gnomon. Allocates both. */
+static int ensemble(const struct server_config *cfg, char **hosts, char **path, char *err, size_t errlen)
+{
+	char *spec_path = NULL;
+	int rc = cluster_parse_hosts(cfg->zk_hosts, hosts, &spec_path, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (cfg->zk_path && cfg->zk_path[0]) {
+		free(spec_path);
+		*path = xstrdup(cfg->zk_path);
+	} else {
+		*path = spec_path ? spec_path : xstrdup(DEFAULT_ZK_PATH);
+	}
+	return 0;
+}
+
+int server_cluster_check(const struct server_config *cfg, char *err, size_t errlen)
+{
+	char *hosts = NULL, *path = NULL;
+	int rc = 0;
+
+	if (cfg->advertise_address && cfg->advertise_address[0] && !cluster_address_valid(cfg->advertise_address)) {
+		snprintf(err, errlen, "--advertise-address: expected host:port, got '%s'", cfg->advertise_address);
+		return -EINVAL;
+	}
+	if (cfg->zk_hosts == NULL || cfg->zk_hosts[0] == '\0')
+		return 0;
+	if ((rc = ensemble(cfg, &hosts, &path, err, errlen)) == 0 &&
+	    (path[0] != '/' || (strlen(path) > 1 && path[strlen(path) - 1] == '/') || strstr(path, "//"))) {
+		snprintf(err, errlen, "--zk-path: expected an absolute path such as /gnomon, got '%s'", path);
+		rc = -EINVAL;
+	}
+	free(hosts);
+	free(path);
+	return rc;
+}
+
+static bool loopback_host(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+}
+
+char *server_advertise_address(const struct server_config *cfg, int port)
+{
+	const char *host = cfg->http_address;
+	char *addr;
+
+	if (cfg->advertise_address && cfg->advertise_address[0])
+		addr = xstrdup(cfg->advertise_address);
+	else if (cfg->zk_hosts == NULL || cfg->zk_hosts[0] == '\0')
+		return xasprintf("%s:%d", cfg->hostname, port); /* standalone: Chronos's leader id */
+	else if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+		addr = xasprintf("%s:%d", cfg->hostname, port);
+	else
+		addr = strchr(host, ':') ? xasprintf("[%s]:%d", host, port) : xasprintf("%s:%d", host, port);
+	if (cfg->zk_hosts && cfg->zk_hosts[0]) {
+		char *h = xstrdup(addr), *colon = strrchr(h, ':');
+		*colon = '\0';
+		if ((loopback_host(h) || strcmp(h, "[::1]") == 0) && !cluster_hosts_loopback(cfg->zk_hosts))
+			log_warnx("advertising %s, a loopback address, to a ZooKeeper ensemble that is not on this machine: "
+			    "the other servers cannot reach it (--advertise-address HOST:PORT)", addr);
+		free(h);
+	}
+	return addr;
+}
+
+/* ZooKeeper's election drives the role. */
+static void on_cluster(void *ctx, enum cluster_event ev, uint64_t epoch)
+{
+	struct server_cluster *sc = ctx;
+	struct cluster_health h;
+	int rc;
+
+	switch (ev) {
+	case CLUSTER_ELECTED:
+		if ((rc = server_role_elect(sc->role, epoch)) < 0)
+			log_warnx("elected by ZooKeeper (epoch %" PRIu64 ") but cannot take the scheduling role: %s", epoch,
+			    strerror(-rc));
+		break;
+	case CLUSTER_SUSPENDED:
+		server_role_suspend(sc->role);
+		break;
+	case CLUSTER_RESUMED:
+		if ((rc = server_role_resume(sc->role)) < 0 && rc != -EALREADY)
+			log_warnx("cannot resume the scheduling role: %s", strerror(-rc));
+		break;
+	case CLUSTER_DEMOTED:
+		cluster_health(sc->cluster, &h);
+		server_role_step_down(sc->role, h.why ? h.why : "ZooKeeper: leadership lost");
+		break;
+	case CLUSTER_LEADER:
+		break;
+	}
+	server_role_set_leader(sc->role, cluster_leader(sc->cluster));
+}
+
+int server_cluster_new(uv_loop_t *loop, const struct server_config *cfg, const char *self, struct server_role *role,
+    struct server_cluster **out, char *err, size_t errlen)
+{
+	struct server_cluster *sc = xcalloc(1, sizeof(*sc));
+	char *hosts = NULL, *path = NULL;
+	int rc;
+
+	sc->role = role;
+	if ((rc = ensemble(cfg, &hosts, &path, err, errlen)) == 0)
+		rc = cluster_new(loop, &(struct cluster_config){.hosts = hosts, .path = path,
+			.timeout_ms = (int)cfg->zk_timeout, .auth = cfg->zk_auth, .self = self, .on_event = on_cluster,
+			.ctx = sc}, &sc->cluster, err, errlen);
+	if (rc == 0)
+		log_info("joining the election of ZooKeeper %s under %s as %s", hosts, path, self);
+	free(hosts);
+	free(path);
+	if (rc < 0) {
+		free(sc);
+		return rc;
+	}
+	*out = sc;
+	return 0;
+}
+
+void server_cluster_free(struct server_cluster *sc)
+{
+	if (sc == NULL)
+		return;
+	cluster_free(sc->cluster);
+	free(sc);
+}
+
+static json_t *time_or_null(int64_t ms)
+{
+	char buf[JOB_TIME_BUFSZ];
+
+	if (ms <= 0)
+		return json_null();
+	job_time_format(ms, buf);
+	return json_string(buf);
+}
+
+static json_t *zookeeper_json(const struct server_cluster *sc)
+{
+	struct cluster_health h;
+	char id[32];
+
+	cluster_health(sc->cluster, &h);
+	snprintf(id, sizeof(id), "0x%" PRIx64, (uint64_t)h.session_id);
+	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:i, s:i, s:o, s:I, s:o}", "hosts", h.hosts, "path", h.path,
+	    "state", h.state, "connected", h.connected, "sessionId", h.session_id ? json_string(id) : json_null(),
+	    "sessionTimeoutMs", h.timeout_ms, "sessions", h.sessions, "lastChange", time_or_null(h.changed_ms),
+	    "epoch", (json_int_t)h.epoch, "lastDemotion", h.why ? json_string(h.why) : json_null());
+}
+
+json_t *server_cluster_json(const struct server_cluster *sc, const struct server_role *role, const char *self)
+{
+	bool leading = server_role_leading(role), suspended = server_role_suspended(role);
+	const char *leader = leading ? self : sc ? cluster_leader(sc->cluster) : "";
+	const char *what;
+	int64_t at;
+
+	what = server_role_last_change(role, &at);
+	return json_pack("{s:s, s:s, s:b, s:b, s:I, s:s, s:o, s:{s:o, s:o}, s:o, s:n}", "mode", sc ? "ha" : "standalone",
+	    "role", sc == NULL ? "standalone" : leading ? "leader" : "follower", "leading", leading, "suspended",
+	    suspended, "epoch", (json_int_t)server_role_epoch(role), "self", self, "leader",
+	    leader[0] ? json_string(leader) : json_null(), "lastRoleChange", "what", what ? json_string(what) : json_null(),
+	    "at", time_or_null(at), "zookeeper", sc ? zookeeper_json(sc) : json_null(), "postgres");
+}

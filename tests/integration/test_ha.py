@@ -1,0 +1,146 @@
+"""HA (issue 13, the election): three `gnomon server --zk-hosts ...` processes against a real three-node ZooKeeper
+ensemble (zk_harness.py), each with its own data dir and port. Exactly one leads; GET /v1/scheduler/leader and
+the X-Gnomon-Leader header name it on all three; GET /api/v1/cluster shows each one's role, epoch and
+ZooKeeper's health; a follower refuses a change with 503 naming the leader. kill -9 of the leader: another leads
+within the session timeout and a margin, with a higher epoch, and the killed one started again follows. A
+ZooKeeper node killed: the leader stays the leader. Standalone, /api/v1/cluster says so and the header names
+the server itself."""
+
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gnomon_harness import GnomonTestCase, main, sched, wait_until  # noqa: E402
+from zk_harness import Ensemble, require_zookeeper  # noqa: E402
+
+V1 = "/v1/scheduler"
+ZK_TIMEOUT_MS = 4000
+ENSEMBLE = None
+
+
+def ensemble():
+    global ENSEMBLE
+    if ENSEMBLE is None:
+        require_zookeeper()
+        ENSEMBLE = Ensemble(3)
+    return ENSEMBLE
+
+
+def tearDownModule():
+    if ENSEMBLE:
+        ENSEMBLE.close()
+
+
+def addr(srv):
+    return "127.0.0.1:%d" % srv.port
+
+
+class HA(GnomonTestCase):
+    server_args = None  # each test starts its own servers
+
+    def start_servers(self, n=3):
+        e = ensemble()
+        path = "/gnomon-ha/%s" % self._testMethodName
+        servers = []
+        for i in range(n):
+            if i == 2:  # Chronos's spellings, with the path in its zk:// form
+                args = ["--zk_hosts", "zk://%s%s" % (e.hosts, path), "--zk_timeout", str(ZK_TIMEOUT_MS)]
+            else:
+                args = ["--zk-hosts", e.hosts, "--zk-path", path, "--zk-timeout", str(ZK_TIMEOUT_MS)]
+            servers.append(self.new_server(args))
+        return servers
+
+    def cluster(self, srv):
+        status, body = srv.json("GET", "/api/v1/cluster")
+        self.assertEqual(status, 200, body)
+        return body
+
+    def settled(self, servers):
+        """The leader when exactly one of servers leads and all of them name it (GET /leader, the header, and
+        /api/v1/cluster); else None."""
+        views = [self.cluster(s) for s in servers]
+        leaders = [s for s, v in zip(servers, views) if v["role"] == "leader"]
+        if len(leaders) != 1:
+            return None
+        name = addr(leaders[0])
+        for s, v in zip(servers, views):
+            status, headers, body = s.request("GET", V1 + "/leader")
+            if (v["leader"], headers.get("x-gnomon-leader"), status, body) != (name, name, 200,
+                                                                             ('{"leader":"%s"}' % name).encode()):
+                return None
+        return leaders[0]
+
+    def wait_leader(self, servers, timeout):
+        return wait_until(lambda: self.settled(servers), timeout, interval=0.05, what="one leader named by all")
+
+    def test_election_and_failover(self):
+        servers = self.start_servers()
+        leader = self.wait_leader(servers, 20)
+        view = self.cluster(leader)
+        self.assertEqual(sorted(view), sorted(["mode", "role", "leading", "suspended", "epoch", "self", "leader",
+                                               "lastRoleChange", "zookeeper", "postgres"]))
+        self.assertEqual((view["mode"], view["role"], view["leading"], view["suspended"], view["self"],
+                          view["postgres"]), ("ha", "leader", True, False, addr(leader), None))
+        self.assertEqual(view["lastRoleChange"]["what"], "elected")
+        zk = view["zookeeper"]
+        self.assertEqual((zk["hosts"], zk["path"], zk["state"], zk["connected"], zk["sessionTimeoutMs"],
+                          zk["sessions"]), (ENSEMBLE.hosts, "/gnomon-ha/test_election_and_failover", "connected",
+                                            True, ZK_TIMEOUT_MS, 1))
+        self.assertRegex(zk["sessionId"], r"^0x[0-9a-f]+$")
+        self.assertGreaterEqual(view["epoch"], zk["epoch"])
+        epoch1 = view["epoch"]
+        followers = [s for s in servers if s is not leader]
+        for f in followers:
+            fv = self.cluster(f)
+            self.assertEqual((fv["role"], fv["leading"], fv["leader"]), ("follower", False, addr(leader)))
+            status, body = self.post_job(sched("refused"), srv=f)
+            self.assertError(status, body, 503, contains=("not the leader", addr(leader)), srv=f)
+        self.add_job(sched("on-the-leader"), srv=leader)
+
+        t0 = time.monotonic()
+        leader.kill9()
+        new = self.wait_leader(followers, ZK_TIMEOUT_MS / 1000 + 6)
+        failover = time.monotonic() - t0
+        self.assertGreater(self.cluster(new)["epoch"], epoch1)
+        self.assertGreater(self.cluster(new)["zookeeper"]["epoch"], zk["epoch"])
+        self.add_job(sched("on-the-new-leader"), srv=new)
+        sys.stderr.write("\nfailover after kill -9 of the leader: %.2f s (session timeout %.1f s)\n"
+                         % (failover, ZK_TIMEOUT_MS / 1000))
+
+        leader.start()  # the same data dir: it joins as a follower
+        self.assertIs(self.wait_leader(servers, 20), new)
+        self.assertEqual(self.cluster(leader)["role"], "follower")
+
+    def test_zookeeper_node_lost(self):
+        servers = self.start_servers()
+        leader = self.wait_leader(servers, 20)
+        epoch = self.cluster(leader)["epoch"]
+        follower = ENSEMBLE.modes().index("follower")
+        ENSEMBLE.kill(follower)
+        try:
+            ENSEMBLE.wait_quorum()
+            wait_until(lambda: all(self.cluster(s)["zookeeper"]["connected"] for s in servers), 15, interval=0.05,
+                       what="every server connected to the nodes left")
+            self.assertIs(self.wait_leader(servers, 10), leader)
+            self.assertEqual(self.cluster(leader)["epoch"], epoch)
+            self.assertNotIn("stepped down", leader.current_log())
+            self.add_job(sched("still-leading"), srv=leader)
+        finally:
+            ENSEMBLE.start(follower)
+            ENSEMBLE.wait_quorum()
+
+    def test_standalone(self):
+        srv = self.new_server()
+        status, headers, _ = srv.request("GET", "/ping")
+        name = "%s:%d" % (socket.gethostname(), srv.port)
+        self.assertEqual(headers.get("x-gnomon-leader"), name)
+        view = self.cluster(srv)
+        self.assertEqual((view["mode"], view["role"], view["leading"], view["suspended"], view["leader"],
+                          view["zookeeper"], view["postgres"]), ("standalone", "standalone", True, False, name,
+                                                                 None, None))
+
+
+if __name__ == "__main__":
+    main()

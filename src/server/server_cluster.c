@@ -176,13 +176,13 @@ json_t *server_cluster_json(const struct server_cluster *sc, const struct server
 {
 	bool leading = server_role_leading(role), suspended = server_role_suspended(role);
 	const char *leader = leading ? self : sc ? cluster_leader(sc->cluster) : "";
-	const char *what;
+	const char *what, *why;
 	int64_t at;
 
-	what = server_role_last_change(role, &at);
-	return json_pack("{s:s, s:s, s:b, s:b, s:I, s:s, s:o, s:{s:o, s:o}, s:o, s:n}", "mode", sc ? "ha" : "standalone",
+	what = server_role_last_change(role, &why, &at);
+	return json_pack("{s:s, s:s, s:b, s:b, s:I, s:s, s:o, s:{s:o, s:o, s:o}, s:o, s:n}", "mode", sc ? "ha" : "standalone",
 	    "role", sc == NULL ? "standalone" : leading ? "leader" : "follower", "leading", leading, "suspended",
 	    suspended, "epoch", (json_int_t)server_role_epoch(role), "self", self, "leader",
 	    leader[0] ? json_string(leader) : json_null(), "lastRoleChange", "what", what ? json_string(what) : json_null(),
-	    "at", time_or_null(at), "zookeeper", sc ? zookeeper_json(sc) : json_null(), "postgres");
+	    "why", why ? json_string(why) : json_null(), "at", time_or_null(at), "zookeeper", sc ? zookeeper_json(sc) : json_null(), "postgres");
 }

@@ -22,7 +22,8 @@ struct server_role {
 	int elect_rc;            /* what the election came to, 1 while taking */
 	bool suspended;          /* the term goes on but nothing is dispatched (HA: ZooKeeper out of reach) */
 	char *other;             /* the leader's address when another server leads (HA), "" when unknown */
-	const char *change;      /* the last change of role, for the API */
+	const char *change;      /* the last change of role, for the API, and why */
+	const char *change_why;
 	int64_t change_ms;
 };
 
@@ -33,9 +34,10 @@ static void show(struct server_role *r)
 	r->cfg.api->leader = r->engine ? r->cfg.self : r->other;
 }
 
-static void changed(struct server_role *r, const char *what)
+static void changed(struct server_role *r, const char *what, const char *why)
 {
 	r->change = what;
+	r->change_why = why;
 	r->change_ms = clock_now_ms();
 }
 
@@ -75,7 +77,7 @@ static int lead(struct server_role *r, uint64_t epoch)
 	r->epoch = epoch;
 	control_set_engine(r->cfg.control, r->engine);
 	show(r);
-	changed(r, "elected");
+	changed(r, "elected", NULL);
 	log_info_kv(LOG_FIELDS(.event = "role.elected"), "leading the scheduling (epoch %" PRIu64 ")", epoch);
 	return 0;
 }
@@ -132,14 +134,14 @@ void server_role_step_down(struct server_role *r, const char *why)
 	r->wanted = false;
 	if (r->suspended) {
 		r->suspended = false;
-		changed(r, why);
+		changed(r, "stepped down", why);
 		log_info_kv(LOG_FIELDS(.event = "role.stepped_down"), "stepped down from the suspended scheduling (epoch %"
 		    PRIu64 "): %s", r->epoch, why);
 	}
 	if (r->engine == NULL)
 		return;
 	stop_engine(r);
-	changed(r, why);
+	changed(r, "stepped down", why);
 	log_info_kv(LOG_FIELDS(.event = "role.stepped_down"), "stepped down from the scheduling (epoch %" PRIu64
 	    "): %s; running tasks go on, and are reconciled by the next leader", r->epoch, why);
 }
@@ -156,7 +158,7 @@ void server_role_suspend(struct server_role *r)
 		return;
 	stop_engine(r);
 	r->suspended = true;
-	changed(r, "suspended: ZooKeeper is out of reach");
+	changed(r, "suspended", "the ZooKeeper session is disconnected");
 	log_warnx_kv(LOG_FIELDS(.event = "role.suspended"), "scheduling suspended (epoch %" PRIu64 "): nothing is "
 	    "dispatched until the ZooKeeper session is back; running tasks go on", r->epoch);
 }
@@ -174,10 +176,10 @@ int server_role_resume(struct server_role *r)
 	}
 	r->suspended = false;
 	if ((rc = lead(r, r->epoch)) < 0) {
-		changed(r, "stepped down: the scheduler could not resume from the store");
+		changed(r, "stepped down", "the scheduler could not resume from the store");
 		return rc;
 	}
-	changed(r, "resumed");
+	changed(r, "resumed", NULL);
 	return 0;
 }
 
@@ -193,8 +195,9 @@ void server_role_set_leader(struct server_role *r, const char *addr)
 	show(r);
 }
 
-const char *server_role_last_change(const struct server_role *r, int64_t *at_ms)
+const char *server_role_last_change(const struct server_role *r, const char **why, int64_t *at_ms)
 {
+	*why = r->change_why;
 	*at_ms = r->change_ms;
 	return r->change;
 }

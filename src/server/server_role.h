@@ -63,9 +63,9 @@ bool server_role_leading(const struct server_role *r);
 bool server_role_suspended(const struct server_role *r);
 /* The address of the leader that another server is (HA; "" when none is known): shown while not leading. */
 void server_role_set_leader(struct server_role *r, const char *addr);
-/* The last change of role: what (a static string such as "elected" or a step-down's why) and when (wall-clock
- * ms); what is NULL before the first. */
-const char *server_role_last_change(const struct server_role *r, int64_t *at_ms);
+/* The last change of role: what ("elected", "suspended", "resumed", "stepped down"; NULL before the first), why
+ * (NULL when there is nothing to say) and when (wall-clock ms); static strings. */
+const char *server_role_last_change(const struct server_role *r, const char **why, int64_t *at_ms);
 /* The epoch of the current or the last election, 0 before the first. */
 uint64_t server_role_epoch(const struct server_role *r);
 

@@ -41,14 +41,15 @@ def tearDownModule():
 class Probe:
     """One cluster client process; events() are its JSON lines so far."""
 
-    def __init__(self, path, self_addr, timeout_ms):
+    def __init__(self, path, self_addr, timeout_ms, auth=None):
         self.self_addr = self_addr
         self.lines = []
         self.health_q = queue.Queue()
         self.lock = threading.Lock()
         self.stderr_path = os.path.join(ENSEMBLE.root, "probe-%s.log" % self_addr.replace(":", "_"))
         self.err = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([PROBE, ENSEMBLE.hosts, path, str(timeout_ms), self_addr], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([PROBE, ENSEMBLE.hosts, path, str(timeout_ms), self_addr] + ([auth] if auth else []),
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.err)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -135,8 +136,8 @@ class Cluster(unittest.TestCase):
         errors = getattr(outcome, "errors", None) or getattr(getattr(outcome, "result", None), "errors", [])
         return any(err for _, err in errors) if isinstance(errors, list) else False
 
-    def start(self, n, timeout_ms):
-        new = [Probe(self.path, "10.0.0.%d:4400" % (len(self.probes) + i + 1), timeout_ms) for i in range(n)]
+    def start(self, n, timeout_ms, auth=None):
+        new = [Probe(self.path, "10.0.0.%d:4400" % (len(self.probes) + i + 1), timeout_ms, auth) for i in range(n)]
         self.probes += new
         return new
 
@@ -185,6 +186,13 @@ class Cluster(unittest.TestCase):
         self.assertEqual(third.leader(), third.self_addr)
         sys.stderr.write("\nfailover: closed session %.2f s, killed client %.2f s (session timeout 3 s)\n"
                          % (closed_failover, killed_failover))
+
+    def test_digest_auth(self):
+        """With digest credentials (--zk-auth) the nodes are the creator's: clients with them elect as usual."""
+        self.path = "/gnomon-auth-test"  # its nodes are the creator's: a path of its own
+        probes = self.start(2, 3000, auth="gnomon:s3cret")
+        leader = self.one_leader(probes)
+        self.assertEqual(leader.events("elected")[-1]["epoch"], 1)
 
     def test_zookeeper_node_lost(self):
         """Each ZooKeeper node killed in turn (and started again): the leader stays the leader, with its epoch;

@@ -7,6 +7,7 @@ ZooKeeper node killed: the leader stays the leader. Standalone, /api/v1/cluster 
 the server itself."""
 
 import os
+import signal
 import socket
 import sys
 import time
@@ -130,6 +131,29 @@ class HA(GnomonTestCase):
         finally:
             ENSEMBLE.start(follower)
             ENSEMBLE.wait_quorum()
+
+    def test_paused_leader(self):
+        """The leader paused (SIGSTOP) past its session timeout: the other leads; woken, the old one steps down
+        (its log and /api/v1/cluster say so), opens a new session and follows, without restarting."""
+        servers = self.start_servers(2)
+        old = self.wait_leader(servers, 20)
+        [other] = [s for s in servers if s is not old]
+        epoch = self.cluster(old)["epoch"]
+        old.proc.send_signal(signal.SIGSTOP)
+        try:
+            wait_until(lambda: self.cluster(other)["role"] == "leader", ZK_TIMEOUT_MS / 1000 + 6, interval=0.05,
+                       what="the other server elected")
+        finally:
+            old.proc.send_signal(signal.SIGCONT)
+        self.assertIs(self.wait_leader(servers, 15), other)
+        self.assertGreater(self.cluster(other)["epoch"], epoch)
+        view = wait_until(lambda: (lambda v: v if v["zookeeper"]["sessions"] == 2 and v["zookeeper"]["connected"]
+                                   else None)(self.cluster(old)), 15, interval=0.05, what="a new session")
+        self.assertEqual((view["role"], view["leading"], view["suspended"], view["lastRoleChange"]["what"]),
+                         ("follower", False, False, "stepped down"))
+        self.assertIsNotNone(view["lastRoleChange"]["why"])
+        self.assertEqual(view["zookeeper"]["lastDemotion"], view["lastRoleChange"]["why"])
+        self.assertRegex(old.current_log(), r"stepped down from the (suspended )?scheduling \(epoch %d\)" % epoch)
 
     def test_standalone(self):
         srv = self.new_server()

@@ -155,6 +155,26 @@ class HA(GnomonTestCase):
         self.assertEqual(view["zookeeper"]["lastDemotion"], view["lastRoleChange"]["why"])
         self.assertRegex(old.current_log(), r"stepped down from the (suspended )?scheduling \(epoch %d\)" % epoch)
 
+    def test_ensemble_out_of_reach(self):
+        """No ZooKeeper to be reached: the server starts as a follower (reads work, changes answer 503, no leader
+        is named), says so in /api/v1/cluster, warns that it advertises a loopback address to a remote ensemble,
+        and stops promptly."""
+        srv = self.new_server(["--zk-hosts", "192.0.2.1:2181", "--zk-timeout", "2000"])
+        view = self.cluster(srv)
+        self.assertEqual((view["mode"], view["role"], view["leading"], view["leader"]), ("ha", "follower", False, None))
+        self.assertEqual((view["zookeeper"]["state"], view["zookeeper"]["connected"], view["zookeeper"]["sessionId"]),
+                         ("connecting", False, None))
+        status, headers, _ = srv.request("GET", V1 + "/jobs")
+        self.assertEqual(status, 200)
+        self.assertNotIn("x-gnomon-leader", headers)
+        self.assertEqual(srv.json("GET", V1 + "/leader"), (200, {"leader": ""}))
+        status, body = self.post_job(sched("refused"), srv=srv)
+        self.assertError(status, body, 503, contains=("not the leader", "unknown"), srv=srv)
+        self.assertIn("a loopback address, to a ZooKeeper ensemble that is not on this machine", srv.current_log())
+        t0 = time.monotonic()
+        srv.stop()
+        self.assertLess(time.monotonic() - t0, 5)
+
     def test_standalone(self):
         srv = self.new_server()
         status, headers, _ = srv.request("GET", "/ping")

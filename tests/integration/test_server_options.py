@@ -72,6 +72,13 @@ class ExitingCommand(GnomonTestCase):
             (["--spawn-threads", "65"], "spawn-threads"),
             (["--spawn-threads", "-1"], "spawn-threads"),
             (["positional"], "positional"),
+            (["--zk-hosts", "zk1"], "--zk-hosts"),
+            (["--zk_hosts", "zk://zk1:2181,/x"], "--zk-hosts"),
+            (["--zk-hosts", "zk1:2181", "--zk-path", "gnomon"], "--zk-path"),
+            (["--zk-hosts", "zk1:2181", "--zk-path", "/gnomon/"], "--zk-path"),
+            (["--zk-timeout", "10"], "zk-timeout"),
+            (["--advertise-address", "host"], "--advertise-address"),
+            (["--advertise-address", "host:99999"], "--advertise-address"),
         ]
         for args, named in cases:
             with self.subTest(args=args):

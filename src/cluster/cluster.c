@@ -134,6 +134,27 @@ static void new_session(struct cluster *c)
 	}
 }
 
+/* Demoted, the session closed, and a new one a second later; zstate is the state shown meanwhile. */
+static void leave(struct cluster *c, const char *why, int zstate)
+{
+	cluster_set_leader(c, "");
+	cluster_demote(c, why);
+	close_handle(c);
+	set_state(c, zstate);
+	c->ever_connected = false;
+	c->session_id = 0;
+	uv_timer_start(&c->timer, on_timer, RETRY_MS, 0);
+}
+
+void cluster_resign(struct cluster *c)
+{
+	if (c->zh == NULL || c->freeing)
+		return;
+	log_warnx_kv(LOG_FIELDS(.event = "cluster.resigned"), "zookeeper: giving up this candidacy: a new session "
+	    "joins the election again in %d ms", RETRY_MS);
+	leave(c, "it resigned (it could not lead)", ZOO_CONNECTING_STATE);
+}
+
 static void on_connected(struct cluster *c, const struct zmsg *m)
 {
 	bool back = c->ever_connected;
@@ -195,10 +216,7 @@ static void on_session(struct cluster *c, const struct zmsg *m)
 		new_session(c);
 	} else if (m->state == ZOO_AUTH_FAILED_STATE) {
 		log_warnx("zookeeper: authentication failed (--zk-auth): trying again in %d ms", RETRY_MS);
-		cluster_set_leader(c, "");
-		cluster_demote(c, "its ZooKeeper authentication failed");
-		close_handle(c);
-		uv_timer_start(&c->timer, on_timer, RETRY_MS, 0);
+		leave(c, "its ZooKeeper authentication failed", ZOO_AUTH_FAILED_STATE);
 	}
 }
 

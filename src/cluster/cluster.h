@@ -54,7 +54,7 @@ struct cluster_config {
 struct cluster_health {
 	const char *hosts;       /* the ensemble string */
 	const char *path;
-	const char *state;       /* "connecting", "connected", "disconnected" (session kept), "expired" */
+	const char *state;       /* "connecting", "connected", "disconnected" (session kept), "expired", "auth_failed" */
 	bool connected;
 	int64_t session_id;      /* 0 before the first session is established */
 	int timeout_ms;          /* negotiated (the configured one before the first connection) */
@@ -76,6 +76,9 @@ void cluster_free(struct cluster *c);
 /* The leader's advertised address ("" while none is known, or this session is disconnected); valid until the
  * next CLUSTER_LEADER event. */
 const char *cluster_leader(const struct cluster *c);
+/* Give this candidacy up (elected but unable to lead, say): DEMOTED when it led, the session is closed (its node
+ * goes, the next candidate leads) and a new one joins the election again, at the back, a second later. */
+void cluster_resign(struct cluster *c);
 bool cluster_leading(const struct cluster *c);
 void cluster_health(const struct cluster *c, struct cluster_health *out);
 

@@ -96,16 +96,20 @@ static void on_cluster(void *ctx, enum cluster_event ev, uint64_t epoch)
 
 	switch (ev) {
 	case CLUSTER_ELECTED:
-		if ((rc = server_role_elect(sc->role, epoch)) < 0)
-			log_warnx("elected by ZooKeeper (epoch %" PRIu64 ") but cannot take the scheduling role: %s", epoch,
-			    strerror(-rc));
+		if ((rc = server_role_elect(sc->role, epoch)) < 0 && rc != -EALREADY) {
+			log_warnx("elected by ZooKeeper (epoch %" PRIu64 ") but cannot take the scheduling role (%s): "
+			    "letting another server lead", epoch, strerror(-rc));
+			cluster_resign(sc->cluster);
+		}
 		break;
 	case CLUSTER_SUSPENDED:
 		server_role_suspend(sc->role);
 		break;
 	case CLUSTER_RESUMED:
-		if ((rc = server_role_resume(sc->role)) < 0 && rc != -EALREADY)
-			log_warnx("cannot resume the scheduling role: %s", strerror(-rc));
+		if ((rc = server_role_resume(sc->role)) < 0 && rc != -EALREADY) {
+			log_warnx("cannot resume the scheduling role (%s): letting another server lead", strerror(-rc));
+			cluster_resign(sc->cluster);
+		}
 		break;
 	case CLUSTER_DEMOTED:
 		cluster_health(sc->cluster, &h);
@@ -115,6 +119,15 @@ static void on_cluster(void *ctx, enum cluster_event ev, uint64_t epoch)
 		break;
 	}
 	server_role_set_leader(sc->role, cluster_leader(sc->cluster));
+}
+
+/* An election the role accepted could not lead after all. */
+static void role_failed(void *ctx)
+{
+	struct server_cluster *sc = ctx;
+
+	log_warnx("could not take the scheduling role ZooKeeper gave: letting another server lead");
+	cluster_resign(sc->cluster);
 }
 
 int server_cluster_new(uv_loop_t *loop, const struct server_config *cfg, const char *self, struct server_role *role,
@@ -129,6 +142,8 @@ int server_cluster_new(uv_loop_t *loop, const struct server_config *cfg, const c
 		rc = cluster_new(loop, &(struct cluster_config){.hosts = hosts, .path = path,
 			.timeout_ms = (int)cfg->zk_timeout, .auth = cfg->zk_auth, .self = self, .on_event = on_cluster,
 			.ctx = sc}, &sc->cluster, err, errlen);
+	if (rc == 0)
+		server_role_on_failed(role, role_failed, sc);
 	if (rc == 0)
 		log_info("joining the election of ZooKeeper %s under %s as %s", hosts, path, self);
 	free(hosts);

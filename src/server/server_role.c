@@ -20,6 +20,9 @@ struct server_role {
 	bool wanted;             /* the role is still wanted when it completes (not stepped down meanwhile) */
 	uint64_t taken;          /* the epoch it raised the store to */
 	int elect_rc;            /* what the election came to, 1 while taking */
+	bool electing;           /* inside server_role_elect(): its return value tells a failure */
+	void (*failed)(void *ctx);
+	void *failed_ctx;
 	bool suspended;          /* the term goes on but nothing is dispatched (HA: ZooKeeper out of reach) */
 	char *other;             /* the leader's address when another server leads (HA), "" when unknown */
 	const char *change;      /* the last change of role, for the API, and why */
@@ -98,6 +101,8 @@ static void epoch_taken(void *ctx, int status)
 	} else {
 		r->elect_rc = lead(r, r->taken);
 	}
+	if (r->elect_rc < 0 && r->elect_rc != -ECANCELED && !r->electing && r->failed)
+		r->failed(r->failed_ctx);
 }
 
 int server_role_elect(struct server_role *r, uint64_t at_least)
@@ -116,7 +121,9 @@ int server_role_elect(struct server_role *r, uint64_t at_least)
 	}
 	r->taking = r->wanted = true;
 	r->elect_rc = 1;
+	r->electing = true;
 	state_commit(t, epoch_taken, r);
+	r->electing = false;
 	return r->elect_rc > 0 ? 0 : r->elect_rc; /* 0 while the commit is in flight: it leads once it completes */
 }
 
@@ -186,6 +193,12 @@ int server_role_resume(struct server_role *r)
 bool server_role_suspended(const struct server_role *r)
 {
 	return r->suspended;
+}
+
+void server_role_on_failed(struct server_role *r, void (*failed)(void *ctx), void *ctx)
+{
+	r->failed = failed;
+	r->failed_ctx = ctx;
 }
 
 void server_role_set_leader(struct server_role *r, const char *addr)

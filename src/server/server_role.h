@@ -61,6 +61,9 @@ void server_role_suspend(struct server_role *r);
 int server_role_resume(struct server_role *r) __attribute__((warn_unused_result));
 bool server_role_leading(const struct server_role *r);
 bool server_role_suspended(const struct server_role *r);
+/* Call failed(ctx) when an election that server_role_elect() accepted (0) cannot lead after all (the store could
+ * not record its epoch, or the engine could not resume): HA gives its candidacy up. */
+void server_role_on_failed(struct server_role *r, void (*failed)(void *ctx), void *ctx);
 /* The address of the leader that another server is (HA; "" when none is known): shown while not leading. */
 void server_role_set_leader(struct server_role *r, const char *addr);
 /* The last change of role: what ("elected", "suspended", "resumed", "stepped down"; NULL before the first), why

@@ -1,6 +1,6 @@
 /* One cluster client (src/cluster) on a loop of its own, for tests/integration/test_cluster.py, which runs several
- * against a real ZooKeeper ensemble: it prints every event as a JSON line on stdout, and answers a line "health"
- * on stdin with one. SIGTERM (or stdin's end) closes the session and exits 0.
+ * against a real ZooKeeper ensemble: it prints every event as a JSON line on stdout, answers a line "health"
+ * on stdin with one, and gives its candidacy up on a line "resign". SIGTERM (or stdin's end) closes the session and exits 0.
  * Usage: gnomon_cluster_probe HOSTS PATH TIMEOUT_MS SELF [USER:PASSWORD] */
 #include <inttypes.h>
 #include <signal.h>
@@ -88,6 +88,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		*nl = '\0';
 		if (strcmp(p->line, "health") == 0 && p->cluster)
 			print_health(p);
+		else if (strcmp(p->line, "resign") == 0 && p->cluster)
+			cluster_resign(p->cluster);
 		memmove(p->line, nl + 1, strlen(nl + 1) + 1);
 		p->used = strlen(p->line);
 	}

@@ -67,6 +67,10 @@ class Probe:
         with self.lock:
             return [e for e in self.lines if kind is None or e["event"] == kind]
 
+    def send(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
     def health(self):
         self.proc.stdin.write(b"health\n")
         self.proc.stdin.flush()
@@ -186,6 +190,20 @@ class Cluster(unittest.TestCase):
         self.assertEqual(third.leader(), third.self_addr)
         sys.stderr.write("\nfailover: closed session %.2f s, killed client %.2f s (session timeout 3 s)\n"
                          % (closed_failover, killed_failover))
+
+    def test_resign(self):
+        """A leader that cannot lead gives its candidacy up: the other leads with a higher epoch, and the one that
+        resigned joins again, with a new session, as a follower."""
+        probes = self.start(2, 3000)
+        old = self.one_leader(probes)
+        epoch = old.events("elected")[-1]["epoch"]
+        old.send("resign")
+        wait_for(lambda: old.events("demoted"), 5, "the resigned leader demoted")
+        new = self.one_leader(probes, timeout=10)
+        self.assertIsNot(new, old)
+        self.assertGreater(new.events("elected")[-1]["epoch"], epoch)
+        self.assertEqual(len(old.events("demoted")), 1)
+        wait_for(lambda: old.health()["sessions"] == 2, 10, "a new session")
 
     def test_digest_auth(self):
         """With digest credentials (--zk-auth) the nodes are the creator's: clients with them elect as usual."""

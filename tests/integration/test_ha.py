@@ -3,7 +3,8 @@ ensemble (zk_harness.py), each with its own data dir and port. Exactly one leads
 the X-Gnomon-Leader header name it on all three; GET /api/v1/cluster shows each one's role, epoch and
 ZooKeeper's health; a follower refuses a change with 503 naming the leader. kill -9 of the leader: another leads
 within the session timeout and a margin, with a higher epoch, and the killed one started again follows. A
-ZooKeeper node killed: the leader stays the leader. Standalone, /api/v1/cluster says so and the header names
+ZooKeeper node killed, the one the leader is connected to: the leader is suspended, resumes with the same
+epoch and stays the leader. The leader paused past its session timeout steps down, and follows once woken. Standalone, /api/v1/cluster says so and the header names
 the server itself."""
 
 import os
@@ -13,7 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import GnomonTestCase, main, sched, wait_until  # noqa: E402
+from gnomon_harness import GnomonTestCase, iso_ms, main, now_ms, sched, wait_until  # noqa: E402
 from zk_harness import Ensemble, require_zookeeper  # noqa: E402
 
 V1 = "/v1/scheduler"
@@ -41,15 +42,15 @@ def addr(srv):
 class HA(GnomonTestCase):
     server_args = None  # each test starts its own servers
 
-    def start_servers(self, n=3):
+    def start_servers(self, n=3, timeout_ms=ZK_TIMEOUT_MS):
         e = ensemble()
         path = "/gnomon-ha/%s" % self._testMethodName
         servers = []
         for i in range(n):
             if i == 2:  # Chronos's spellings, with the path in its zk:// form
-                args = ["--zk_hosts", "zk://%s%s" % (e.hosts, path), "--zk_timeout", str(ZK_TIMEOUT_MS)]
+                args = ["--zk_hosts", "zk://%s%s" % (e.hosts, path), "--zk_timeout", str(timeout_ms)]
             else:
-                args = ["--zk-hosts", e.hosts, "--zk-path", path, "--zk-timeout", str(ZK_TIMEOUT_MS)]
+                args = ["--zk-hosts", e.hosts, "--zk-path", path, "--zk-timeout", str(timeout_ms)]
             servers.append(self.new_server(args))
         return servers
 
@@ -114,22 +115,39 @@ class HA(GnomonTestCase):
         self.assertIs(self.wait_leader(servers, 20), new)
         self.assertEqual(self.cluster(leader)["role"], "follower")
 
+    def runs(self, srv, name):
+        status, body = srv.json("GET", "/api/v1/jobs/%s/runs?limit=1000" % name)
+        self.assertEqual(status, 200, body)
+        return [r for r in body["runs"] if r["status"] == "succeeded"]
+
     def test_zookeeper_node_lost(self):
-        servers = self.start_servers()
+        """The ZooKeeper node the leader is connected to killed: the leader suspends its scheduling, moves to
+        another node with the same session within a third of the timeout, and resumes with the same epoch:
+        it stays the leader, and its jobs run again."""
+        servers = self.start_servers(timeout_ms=9000)  # a third of it outlasts ZooKeeper's own re-election
         leader = self.wait_leader(servers, 20)
-        epoch = self.cluster(leader)["epoch"]
-        follower = ENSEMBLE.modes().index("follower")
-        ENSEMBLE.kill(follower)
+        view = self.cluster(leader)
+        self.add_job(sched("ticker", "true", "R/%s/PT1S" % iso_ms(now_ms())), srv=leader)
+        wait_until(lambda: self.runs(leader, "ticker"), 20, what="a ticker run")
+        [node] = wait_until(lambda: [i for i in [ENSEMBLE.serving(view["zookeeper"]["sessionId"])] if i is not None],
+                            10, what="the ZooKeeper node the leader is connected to")
+        ENSEMBLE.kill(node)
         try:
             ENSEMBLE.wait_quorum()
-            wait_until(lambda: all(self.cluster(s)["zookeeper"]["connected"] for s in servers), 15, interval=0.05,
-                       what="every server connected to the nodes left")
+            after = wait_until(lambda: (lambda v: v if v["lastRoleChange"]["what"] == "resumed" else None)(
+                self.cluster(leader)), 15, interval=0.05, what="the leader resumed")
+            self.assertEqual((after["role"], after["epoch"], after["suspended"], after["zookeeper"]["sessionId"],
+                              after["zookeeper"]["sessions"]), ("leader", view["epoch"], False,
+                                                                 view["zookeeper"]["sessionId"], 1))
             self.assertIs(self.wait_leader(servers, 10), leader)
-            self.assertEqual(self.cluster(leader)["epoch"], epoch)
-            self.assertNotIn("stepped down", leader.current_log())
+            log = leader.current_log()
+            self.assertIn("scheduling suspended (epoch %d)" % view["epoch"], log)
+            self.assertNotIn("stepped down", log)
+            n = len(self.runs(leader, "ticker"))
+            wait_until(lambda: len(self.runs(leader, "ticker")) > n, 20, what="the ticker runs again")
             self.add_job(sched("still-leading"), srv=leader)
         finally:
-            ENSEMBLE.start(follower)
+            ENSEMBLE.start(node)
             ENSEMBLE.wait_quorum()
 
     def test_paused_leader(self):

@@ -88,7 +88,7 @@ class Ensemble:
             with open(os.path.join(d, "zoo.cfg"), "w") as f:
                 f.write("tickTime=%d\ninitLimit=10\nsyncLimit=4\nmaxSessionTimeout=60000\n"
                         "dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"
-                        "admin.enableServer=false\n4lw.commands.whitelist=srvr,ruok,mntr\n"
+                        "admin.enableServer=false\n4lw.commands.whitelist=srvr,ruok,mntr,cons\n"
                         "autopurge.purgeInterval=0\n%s"
                         % (TICK_MS, os.path.join(d, "data"), self.client_ports[i], servers))
         atexit.register(self.close)
@@ -167,6 +167,13 @@ class Ensemble:
                 raise AssertionError("no ZooKeeper quorum after %.0f s (modes %r)\n%s"
                                      % (timeout, modes, "\n".join(self.log_tail(i) for i in range(self.n))))
             time.sleep(0.1)
+
+    def serving(self, session_id):
+        """The index of the node a client's session ("0x..." as gnomon shows it) is connected to, or None."""
+        for i, port in enumerate(self.client_ports):
+            if self.running(i) and ("sid=%s," % session_id) in four_letter(port, "cons"):
+                return i
+        return None
 
     def leader_index(self):
         modes = self.modes()

@@ -253,9 +253,10 @@ int cluster_new(uv_loop_t *loop, const struct cluster_config *cfg, struct cluste
 {
 	struct cluster *c;
 
-	if (cfg->path == NULL || cfg->path[0] != '/' || (strlen(cfg->path) > 1 && cfg->path[strlen(cfg->path) - 1] == '/')) {
-		snprintf(err, errlen, "--zk-path: expected an absolute path such as /gnomon, got '%s'",
-		    cfg->path ? cfg->path : "");
+	if (cfg->path == NULL || cfg->path[0] != '/' || strlen(cfg->path) > CLUSTER_PATH_MAX ||
+	    (strlen(cfg->path) > 1 && cfg->path[strlen(cfg->path) - 1] == '/')) {
+		snprintf(err, errlen, "--zk-path: expected an absolute path such as /gnomon (at most %d bytes), got '%.80s'",
+		    CLUSTER_PATH_MAX, cfg->path ? cfg->path : "");
 		return -EINVAL;
 	}
 	c = xcalloc(1, sizeof(*c));

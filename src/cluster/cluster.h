@@ -30,6 +30,8 @@
 
 struct cluster;
 
+#define CLUSTER_PATH_MAX 512 /* the longest --zk-path */
+
 enum cluster_event {
 	CLUSTER_ELECTED,   /* this instance leads, with the epoch given */
 	CLUSTER_SUSPENDED, /* the leader's session is disconnected: stop dispatching now */

@@ -49,8 +49,10 @@ int server_cluster_check(const struct server_config *cfg, char *err, size_t errl
 	if (cfg->zk_hosts == NULL || cfg->zk_hosts[0] == '\0')
 		return 0;
 	if ((rc = ensemble(cfg, &hosts, &path, err, errlen)) == 0 &&
-	    (path[0] != '/' || (strlen(path) > 1 && path[strlen(path) - 1] == '/') || strstr(path, "//"))) {
-		snprintf(err, errlen, "--zk-path: expected an absolute path such as /gnomon, got '%s'", path);
+	    (path[0] != '/' || (strlen(path) > 1 && path[strlen(path) - 1] == '/') || strstr(path, "//") ||
+		strlen(path) > CLUSTER_PATH_MAX)) {
+		snprintf(err, errlen, "--zk-path: expected an absolute path such as /gnomon (at most %d bytes), got '%.80s'",
+		    CLUSTER_PATH_MAX, path);
 		rc = -EINVAL;
 	}
 	free(hosts);
@@ -195,9 +197,16 @@ json_t *server_cluster_json(const struct server_cluster *sc, const struct server
 	int64_t at;
 
 	what = server_role_last_change(role, &why, &at);
-	return json_pack("{s:s, s:s, s:b, s:b, s:I, s:s, s:o, s:{s:o, s:o, s:o}, s:o, s:n}", "mode", sc ? "ha" : "standalone",
-	    "role", sc == NULL ? "standalone" : leading ? "leader" : "follower", "leading", leading, "suspended",
-	    suspended, "epoch", (json_int_t)server_role_epoch(role), "self", self, "leader",
-	    leader[0] ? json_string(leader) : json_null(), "lastRoleChange", "what", what ? json_string(what) : json_null(),
-	    "why", why ? json_string(why) : json_null(), "at", time_or_null(at), "zookeeper", sc ? zookeeper_json(sc) : json_null(), "postgres");
+	return json_pack("{s:s, s:s, s:b, s:b, s:I, s:s, s:o, s:{s:o, s:o, s:o}, s:o, s:n}",
+	    "mode", sc ? "ha" : "standalone",
+	    "role", sc == NULL ? "standalone" : leading ? "leader" : "follower",
+	    "leading", leading,
+	    "suspended", suspended,
+	    "epoch", (json_int_t)server_role_epoch(role),
+	    "self", self,
+	    "leader", leader[0] ? json_string(leader) : json_null(),
+	    "lastRoleChange", "what", what ? json_string(what) : json_null(), "why", why ? json_string(why) : json_null(),
+	    "at", time_or_null(at),
+	    "zookeeper", sc ? zookeeper_json(sc) : json_null(),
+	    "postgres"); /* null until the PostgreSQL backend exists */
 }

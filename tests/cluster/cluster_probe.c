@@ -1,6 +1,7 @@
 /* One cluster client (src/cluster) on a loop of its own, for tests/integration/test_cluster.py, which runs several
- * against a real ZooKeeper ensemble: it prints every event as a JSON line on stdout, answers a line "health"
- * on stdin with one, and gives its candidacy up on a line "resign". SIGTERM (or stdin's end) closes the session and exits 0.
+ * against a real ZooKeeper ensemble: it prints every event as a JSON line on stdout, answers a line "health" on
+ * stdin with one, and gives its candidacy up on a line "resign". SIGTERM (or stdin's end) closes the session and
+ * exits 0.
  * Usage: gnomon_cluster_probe HOSTS PATH TIMEOUT_MS SELF [USER:PASSWORD] */
 #include <inttypes.h>
 #include <signal.h>

@@ -48,9 +48,8 @@ class Probe:
         self.lock = threading.Lock()
         self.stderr_path = os.path.join(ENSEMBLE.root, "probe-%s.log" % self_addr.replace(":", "_"))
         self.err = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([PROBE, ENSEMBLE.hosts, path, str(timeout_ms), self_addr] + ([auth] if auth else []),
-                                     stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.err)
+        cmd = [PROBE, ENSEMBLE.hosts, path, str(timeout_ms), self_addr] + ([auth] if auth else [])
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 

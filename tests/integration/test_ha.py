@@ -4,8 +4,8 @@ the X-Gnomon-Leader header name it on all three; GET /api/v1/cluster shows each 
 ZooKeeper's health; a follower refuses a change with 503 naming the leader. kill -9 of the leader: another leads
 within the session timeout and a margin, with a higher epoch, and the killed one started again follows. A
 ZooKeeper node killed, the one the leader is connected to: the leader is suspended, resumes with the same
-epoch and stays the leader. The leader paused past its session timeout steps down, and follows once woken. Standalone, /api/v1/cluster says so and the header names
-the server itself."""
+epoch and stays the leader. The leader paused past its session timeout steps down, and follows once woken.
+Standalone, /api/v1/cluster says so and the header names the server itself."""
 
 import os
 import signal

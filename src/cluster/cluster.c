@@ -16,6 +16,7 @@
 #define RETRY_MS 1000 /* a handle that could not be made, or whose authentication failed: try again after */
 
 static void new_session(struct cluster *c);
+static void on_timer(uv_timer_t *t);
 
 void cluster_emit(struct cluster *c, enum cluster_event ev)
 {
@@ -37,8 +38,10 @@ void cluster_set_leader(struct cluster *c, const char *addr)
 void cluster_send_failed(struct cluster *c, struct zreq *r, int rc, const char *what)
 {
 	free(r);
-	log_warnx("zookeeper: %s: %s", what, zerror(rc));
-	(void)c;
+	if (rc == ZINVALIDSTATE)
+		return; /* the session expired or its authentication failed: its event follows, and a new session */
+	log_warnx("zookeeper: %s: %s (trying again in %d ms)", what, zerror(rc), RETRY_MS);
+	cluster_retry(c, RETRY_MS);
 }
 
 static void set_state(struct cluster *c, int zstate)

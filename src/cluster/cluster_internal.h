@@ -128,7 +128,7 @@ void cluster_demote(struct cluster *c, const char *why);
 void cluster_retry(struct cluster *c, uint64_t ms);
 void cluster_timer_stop(struct cluster *c);
 void cluster_set_leader(struct cluster *c, const char *addr);
-/* A request could not be sent (its completion will not run): free it, and log what failed. */
+/* A request could not be sent (its completion will not run): free it, log what failed and start over later. */
 void cluster_send_failed(struct cluster *c, struct zreq *r, int rc, const char *what);
 
 #endif

@@ -13,7 +13,8 @@
 #include "util/log.h"
 #include "util/xmalloc.h"
 
-#define RETRY_MS 1000 /* a handle that could not be made, or whose authentication failed: try again after */
+#define RETRY_MS 1000        /* a handle that could not be made, or whose authentication failed: try again after */
+#define RETRY_MAX_MS 30000   /* ... doubled at each failure in a row, up to this */
 
 static void new_session(struct cluster *c);
 static void on_timer(uv_timer_t *t);
@@ -124,10 +125,12 @@ static void new_session(struct cluster *c)
 	set_state(c, ZOO_CONNECTING_STATE);
 	c->zh = zookeeper_init2(c->cfg.hosts, cluster_watcher, c->cfg.timeout_ms, NULL, c->sess, 0, cluster_zk_log);
 	if (c->zh == NULL) {
-		log_warn("zookeeper: cannot start a session with %s (trying again in %d ms)", c->cfg.hosts, RETRY_MS);
+		c->backoff_ms = c->backoff_ms ? (c->backoff_ms * 2 < RETRY_MAX_MS ? c->backoff_ms * 2 : RETRY_MAX_MS)
+		    : RETRY_MS;
+		log_warn("zookeeper: cannot start a session with %s (trying again in %d ms)", c->cfg.hosts, c->backoff_ms);
 		free(c->sess);
 		c->sess = NULL;
-		uv_timer_start(&c->timer, on_timer, RETRY_MS, 0);
+		uv_timer_start(&c->timer, on_timer, (uint64_t)c->backoff_ms, 0);
 		return;
 	}
 	if (c->cfg.auth && c->cfg.auth[0]) {
@@ -164,6 +167,7 @@ static void on_connected(struct cluster *c, const struct zmsg *m)
 
 	c->session_id = m->session_id;
 	c->timeout_ms = m->timeout_ms > 0 ? m->timeout_ms : c->cfg.timeout_ms;
+	c->backoff_ms = 0;
 	if (!back) {
 		c->ever_connected = true;
 		c->sessions++;

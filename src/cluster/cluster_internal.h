@@ -86,6 +86,7 @@ struct cluster {
 	int timeout_ms;              /* negotiated */
 	int64_t changed_ms;
 	int sessions;
+	int backoff_ms;              /* the last wait before a new handle, while none could be made */
 	char guid[40];               /* per session: names our candidate node */
 	enum cluster_phase phase;
 	uint64_t seq;                /* election step: answers of older steps are stale */

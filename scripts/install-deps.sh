@@ -4,14 +4,16 @@
 #   build  compiler, CMake, the libraries, and tzdata (the tz database gnomon reads its zones from at run time)
 #   test   build + cmocka, Python, curl, aiosmtpd and prometheus_client (its exposition parser) for the unit and
 #          integration tests, clang and its libFuzzer runtime for the fuzz targets, Chromium, Node.js and the npm
-#          packages of tests/browser for the browser tests
+#          packages of tests/browser for the browser tests, and the PostgreSQL server (a throwaway cluster per
+#          test run, tests/support/pg_cluster.py)
 #   bench  build + what bench/* runs: wrk (bench/jobs-api), Python (every script; sqlite3 is in its standard
 #          library); bench/spawnref.c and bench/execbench.c are compiled with the build's gcc and pkg-config
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libsqlite3-dev
   libcurl4-openssl-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev libhttp-parser-dev nettle-dev tzdata)
-test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd python3-prometheus-client clang libclang-rt-dev chromium)
+test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd python3-prometheus-client clang libclang-rt-dev chromium
+  postgresql)
 bench_pkgs=(wrk python3)
 pkgs=("${build_pkgs[@]}")
 case "$what" in

@@ -1,0 +1,302 @@
+/* store/pgconn.h against a real PostgreSQL (tests/support/pg_cluster.py): requests in order, atomic, errors mapped
+ * to errnos with the server's message; an outage that never blocks the loop, requests that fail within their
+ * deadline meanwhile, and the connection coming back on its own. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pg_test.h"
+#include "store/pgconn.h"
+
+/* What a request's done said. */
+struct answer {
+	int calls, status, order;
+	int *counter; /* shared: the order in which the answers came */
+	char text[256]; /* the first column of the last statement's first row, or the error */
+};
+
+static void on_done(void *ctx, int status, PGresult *const *res, int n, const char *err)
+{
+	struct answer *a = ctx;
+
+	a->calls++;
+	a->status = status;
+	a->order = ++*a->counter;
+	if (status < 0)
+		snprintf(a->text, sizeof(a->text), "%s", err ? err : "(no message)");
+	else if (n > 0 && res[n - 1] && PQntuples(res[n - 1]) > 0)
+		snprintf(a->text, sizeof(a->text), "%s", PQgetvalue(res[n - 1], 0, 0));
+	else
+		a->text[0] = '\0';
+}
+
+/* The loop of one test, with a ticker that measures the longest gap between its ticks (a blocked loop). */
+struct fx {
+	uv_loop_t loop;
+	uv_timer_t ticker;
+	uint64_t last_tick_ns, max_gap_ns;
+	int ticks;
+	int counter;
+	char conninfo[512];
+	struct pgconn *c;
+	bool stopped; /* the test stopped the server: teardown starts it again if the test did not */
+};
+
+static void stop_server(struct fx *f)
+{
+	assert_int_equal(pg_test_stop(), 0);
+	f->stopped = true;
+}
+
+static void start_server(struct fx *f)
+{
+	assert_int_equal(pg_test_start(), 0);
+	f->stopped = false;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct fx *f = t->data;
+	uint64_t now = uv_hrtime();
+
+	f->ticks++;
+	if (f->last_tick_ns && now - f->last_tick_ns > f->max_gap_ns)
+		f->max_gap_ns = now - f->last_tick_ns;
+	f->last_tick_ns = now;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	if (f == NULL || pg_test_url() == NULL)
+		return -1;
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	assert_int_equal(pg_test_schema(f->conninfo, sizeof(f->conninfo)), 0);
+	assert_int_equal(pgconn_new(&f->loop, f->conninfo, &f->c, err, sizeof(err)), 0);
+	uv_timer_init(&f->loop, &f->ticker);
+	f->ticker.data = f;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->stopped)
+		(void)pg_test_start();
+	pgconn_close(f->c);
+	uv_close((uv_handle_t *)&f->ticker, NULL);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	free(f);
+	return 0;
+}
+
+static void on_wake(uv_timer_t *t)
+{
+	(void)t;
+}
+
+/* Run the loop until *calls reaches want, for max_ms at most; whether it did. */
+static bool run_until(struct fx *f, const int *calls, int want, uint64_t max_ms)
+{
+	uv_timer_t wake;
+	uint64_t end = uv_now(&f->loop) + max_ms;
+
+	uv_timer_init(&f->loop, &wake);
+	uv_timer_start(&wake, on_wake, 10, 10);
+	while (*calls < want && uv_now(&f->loop) < end)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&wake, NULL);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	return *calls >= want;
+}
+
+/* Send one statement with params (NULL-terminated) and wait for its answer. */
+static struct answer ask(struct fx *f, const char *sql, const char *const *params, uint64_t timeout_ms,
+    uint64_t wait_ms)
+{
+	struct answer a = {.counter = &f->counter};
+	int n = 0;
+
+	while (params && params[n])
+		n++;
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){sql, n, params}, 1, timeout_ms, on_done, &a), 0);
+	assert_true(run_until(f, &a.calls, 1, wait_ms));
+	assert_int_equal(a.calls, 1);
+	if (a.status < 0)
+		print_message("%s: %s\n", sql, a.text);
+	return a;
+}
+
+/* Requests complete in the order they were made, many in flight at once, each with its results. */
+static void test_order(void **state)
+{
+	struct fx *f = *state;
+	struct answer a[20], b = {.counter = &f->counter};
+	const struct pg_stmt three[] = {{"CREATE TABLE t (k int)", 0, NULL}, {"INSERT INTO t VALUES (1), (2)", 0, NULL},
+	    {"SELECT count(*) FROM t", 0, NULL}};
+	char num[20][8];
+
+	for (int i = 0; i < 20; i++) {
+		const char *p[] = {num[i]};
+		snprintf(num[i], sizeof(num[i]), "%d", i * 7);
+		a[i] = (struct answer){.counter = &f->counter};
+		assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT $1::int + 1", 1, p}, 1, 0, on_done, &a[i]), 0);
+		assert_int_equal(a[i].calls, 0); /* never from inside the call */
+	}
+	assert_int_equal(pgconn_send(f->c, three, 3, 0, on_done, &b), 0);
+	assert_true(run_until(f, &b.calls, 1, 10000));
+	for (int i = 0; i < 20; i++) {
+		char want[8];
+		snprintf(want, sizeof(want), "%d", i * 7 + 1);
+		assert_int_equal(a[i].calls, 1);
+		assert_int_equal(a[i].status, 0);
+		assert_int_equal(a[i].order, i + 1);
+		assert_string_equal(a[i].text, want);
+	}
+	assert_int_equal(b.status, 0);
+	assert_string_equal(b.text, "2");
+	assert_true(pgconn_is_up(f->c));
+	assert_int_equal(pgconn_connections(f->c), 1);
+	assert_int_equal(pgconn_send(f->c, three, 0, 0, on_done, &b), -EINVAL);
+}
+
+/* A request is atomic: one failed statement leaves nothing of the others. Errors come as errnos with the
+ * server's message. */
+static void test_atomic_errors(void **state)
+{
+	static const struct {
+		const char *sql;
+		int status;
+		const char *message;
+	} rows[] = {
+		{"INSERT INTO u VALUES ('a')", -EEXIST, "duplicate key"},
+		{"SELEC 1", -EIO, "syntax error"},
+		{"DO $$BEGIN RAISE EXCEPTION 'fenced by epoch 2' USING ERRCODE = 'GNF01'; END$$", -ESTALE, "epoch 2"},
+		{"SELECT 1/0", -EIO, "division by zero"},
+	};
+	struct fx *f = *state;
+	struct answer a;
+
+	assert_int_equal(ask(f, "CREATE TABLE u (k text PRIMARY KEY)", NULL, 0, 5000).status, 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct pg_stmt req[] = {{"INSERT INTO u VALUES ('a')", 0, NULL}, {rows[i].sql, 0, NULL},
+		    {"INSERT INTO u VALUES ('b')", 0, NULL}};
+		a = (struct answer){.counter = &f->counter};
+		assert_int_equal(pgconn_send(f->c, req, 3, 0, on_done, &a), 0);
+		assert_true(run_until(f, &a.calls, 1, 5000));
+		assert_int_equal(a.status, rows[i].status);
+		if (strstr(a.text, rows[i].message) == NULL)
+			fail_msg("\"%s\" says \"%s\"", rows[i].sql, a.text);
+		assert_string_equal(ask(f, "SELECT count(*) FROM u", NULL, 0, 5000).text, "0");
+	}
+	/* a NULL parameter is SQL's NULL */
+	a = (struct answer){.counter = &f->counter};
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT coalesce($1, 'null')", 1,
+	    (const char *const[]){NULL}}, 1, 0, on_done, &a), 0);
+	assert_true(run_until(f, &a.calls, 1, 5000));
+	assert_int_equal(a.status, 0);
+	assert_string_equal(a.text, "null");
+	assert_int_equal(pgconn_connections(f->c), 1);
+}
+
+/* With the server stopped, a request fails within its deadline while the loop goes on ticking; once the server is
+ * back, the connection is made again on its own and the next request succeeds. */
+static void test_outage(void **state)
+{
+	struct fx *f = *state;
+	struct answer a;
+	uint64_t start;
+
+	assert_int_equal(ask(f, "SELECT 1", NULL, 0, 5000).status, 0);
+	stop_server(f);
+	for (int i = 0; i < 200 && pgconn_is_up(f->c); i++)
+		uv_run(&f->loop, UV_RUN_ONCE); /* the connection learns that the server went away */
+	assert_false(pgconn_is_up(f->c));
+	uv_timer_start(&f->ticker, on_tick, 20, 20);
+	uv_update_time(&f->loop);
+	start = uv_now(&f->loop);
+	a = ask(f, "SELECT 2", NULL, 1500, 4000);
+	assert_int_equal(a.status, -ETIMEDOUT);
+	assert_in_range(uv_now(&f->loop) - start, 1400, 2500);
+	assert_false(pgconn_is_up(f->c));
+	/* the loop never waited for the network: its ticks came every 20 ms, give or take the machine */
+	assert_in_range(f->max_gap_ns / 1000000, 0, 300);
+	print_message("outage: the request failed after %llu ms (%s); %d ticks, the longest gap between two %llu ms\n",
+	    (unsigned long long)(uv_now(&f->loop) - start), a.text, f->ticks,
+	    (unsigned long long)(f->max_gap_ns / 1000000));
+	assert_true(f->ticks >= 10);
+	uv_timer_stop(&f->ticker);
+	start_server(f);
+	a = ask(f, "SELECT 3", NULL, 10000, 12000);
+	assert_int_equal(a.status, 0);
+	assert_string_equal(a.text, "3");
+	assert_int_equal(pgconn_connections(f->c), 2);
+}
+
+/* A request in flight when the server goes away fails (-ECONNRESET: its outcome is unknown); a request made during
+ * the outage waits, and goes once the server is back within its deadline. */
+static void test_restart_in_flight(void **state)
+{
+	struct fx *f = *state;
+	struct answer slow = {.counter = &f->counter}, later = {.counter = &f->counter};
+	int none = 0;
+
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT pg_sleep(5)", 0, NULL}, 1, 0, on_done, &slow), 0);
+	(void)run_until(f, &none, 1, 300); /* sent */
+	stop_server(f);
+	assert_true(run_until(f, &slow.calls, 1, 3000));
+	assert_int_equal(slow.status, -ECONNRESET);
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT 'back'", 0, NULL}, 1, 15000, on_done, &later), 0);
+	(void)run_until(f, &none, 1, 200);
+	assert_int_equal(later.calls, 0);
+	start_server(f);
+	assert_true(run_until(f, &later.calls, 1, 15000));
+	assert_int_equal(later.status, 0);
+	assert_string_equal(later.text, "back");
+}
+
+/* Closing ends every request not ended yet with -ECANCELED, from inside the call. */
+static void test_close_cancels(void **state)
+{
+	struct fx *f = *state;
+	struct answer a = {.counter = &f->counter}, b = {.counter = &f->counter};
+
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT pg_sleep(1)", 0, NULL}, 1, 0, on_done, &a), 0);
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT 1", 0, NULL}, 1, 0, on_done, &b), 0);
+	pgconn_close(f->c);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.status, -ECANCELED);
+	assert_int_equal(b.status, -ECANCELED);
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT 1", 0, NULL}, 1, 0, on_done, &b), -ESHUTDOWN);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	f->c = NULL;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_cancels, setup, teardown),
+	};
+
+	if (pg_test_url() == NULL) {
+		fprintf(stderr, "test_pgconn: GNOMON_TEST_PG is not set: run under tests/support/pg_cluster.py\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,78 @@
+/* Tests' helpers over a real PostgreSQL (pg_test.h). */
+#include "pg_test.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *pg_test_url(void)
+{
+	const char *url = getenv("GNOMON_TEST_PG");
+	return url && *url ? url : NULL;
+}
+
+int pg_test_exec(const char *conninfo, const char *sql)
+{
+	PGconn *pg = PQconnectdb(conninfo ? conninfo : pg_test_url());
+	PGresult *res;
+	int rc = -1;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		fprintf(stderr, "pg_test: connecting: %s", PQerrorMessage(pg));
+		PQfinish(pg);
+		return -1;
+	}
+	res = PQexec(pg, sql);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
+		rc = 0;
+	else
+		fprintf(stderr, "pg_test: %s: %s", sql, PQerrorMessage(pg));
+	PQclear(res);
+	PQfinish(pg);
+	return rc;
+}
+
+int pg_test_schema(char *out, size_t size)
+{
+	static unsigned counter;
+	const char *url = pg_test_url();
+	char sql[128];
+	int n;
+
+	if (url == NULL)
+		return -1;
+	n = snprintf(out, size, "t%ld_%u", (long)getpid(), ++counter);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", out);
+	if (pg_test_exec(NULL, sql) < 0)
+		return -1;
+	/* a URL's options parameter, percent-encoded: "-c search_path=<schema>" */
+	snprintf(sql, sizeof(sql), "%s", out);
+	n = snprintf(out, size, "%s%soptions=-csearch_path%%3D%s", url, strchr(url, '?') ? "&" : "?", sql);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* Run the shell command in the environment variable var (pg_cluster.py's). */
+static int run_env(const char *var)
+{
+	const char *cmd = getenv(var);
+
+	if (cmd == NULL || *cmd == '\0') {
+		fprintf(stderr, "pg_test: %s is not set (run under tests/support/pg_cluster.py)\n", var);
+		return -1;
+	}
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int pg_test_stop(void)
+{
+	return run_env("GNOMON_TEST_PG_STOP");
+}
+
+int pg_test_start(void)
+{
+	return run_env("GNOMON_TEST_PG_START");
+}

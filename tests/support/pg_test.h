@@ -1,0 +1,22 @@
+/* What the tests against a real PostgreSQL share (tests/support/pg_cluster.py runs them with a throwaway
+ * cluster): its URL, a fresh schema for each test, and stopping and starting the server (an outage). These calls
+ * block: they are the tests' own, made outside the loop under test. */
+#ifndef GNOMON_TESTS_PG_TEST_H
+#define GNOMON_TESTS_PG_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The cluster's URL (GNOMON_TEST_PG), or NULL when the test runs without one (it should then skip). */
+const char *pg_test_url(void);
+/* Create a new, empty schema and write into out a connection string of the cluster whose search path is that
+ * schema alone (so each test has tables of its own): 0, or -1 with a message on stderr. */
+int pg_test_schema(char *out, size_t size);
+/* Run sql on a connection of its own to the connection string conninfo (NULL: the cluster's URL): 0, or -1 with
+ * the server's message on stderr. */
+int pg_test_exec(const char *conninfo, const char *sql);
+/* Stop the server at once (as a crash would), or start it again on the same port: 0 or -1. */
+int pg_test_stop(void);
+int pg_test_start(void);
+
+#endif

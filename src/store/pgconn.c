@@ -201,6 +201,13 @@ static void drop(struct pgconn *c, int status, const char *what, const char *msg
 		arm_deadline(c);
 }
 
+/* The server's notices ("relation already exists, skipping") are not errors: debug lines. */
+static void on_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("pg: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 static void connect_start(struct pgconn *c)
 {
 	int rc;
@@ -212,6 +219,7 @@ static void connect_start(struct pgconn *c)
 		drop(c, -ECONNRESET, "connecting to PostgreSQL", PQerrorMessage(c->pg));
 		return;
 	}
+	PQsetNoticeProcessor(c->pg, on_notice, NULL);
 	c->st = CONNECTING;
 	/* PQconnectStart acts as if PQconnectPoll had said PGRES_POLLING_WRITING */
 	if ((rc = watch_set(c, UV_WRITABLE)) < 0) {

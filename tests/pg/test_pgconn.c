@@ -15,28 +15,6 @@
 #include "pg_test.h"
 #include "store/pgconn.h"
 
-/* What a request's done said. */
-struct answer {
-	int calls, status, order;
-	int *counter; /* shared: the order in which the answers came */
-	char text[256]; /* the first column of the last statement's first row, or the error */
-};
-
-static void on_done(void *ctx, int status, PGresult *const *res, int n, const char *err)
-{
-	struct answer *a = ctx;
-
-	a->calls++;
-	a->status = status;
-	a->order = ++*a->counter;
-	if (status < 0)
-		snprintf(a->text, sizeof(a->text), "%s", err ? err : "(no message)");
-	else if (n > 0 && res[n - 1] && PQntuples(res[n - 1]) > 0)
-		snprintf(a->text, sizeof(a->text), "%s", PQgetvalue(res[n - 1], 0, 0));
-	else
-		a->text[0] = '\0';
-}
-
 /* The loop of one test, with a ticker that measures the longest gap between its ticks (a blocked loop). */
 struct fx {
 	uv_loop_t loop;
@@ -102,37 +80,17 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void on_wake(uv_timer_t *t)
-{
-	(void)t;
-}
-
-/* Run the loop until *calls reaches want, for max_ms at most; whether it did. */
-static bool run_until(struct fx *f, const int *calls, int want, uint64_t max_ms)
-{
-	uv_timer_t wake;
-	uint64_t end = uv_now(&f->loop) + max_ms;
-
-	uv_timer_init(&f->loop, &wake);
-	uv_timer_start(&wake, on_wake, 10, 10);
-	while (*calls < want && uv_now(&f->loop) < end)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&wake, NULL);
-	uv_run(&f->loop, UV_RUN_NOWAIT);
-	return *calls >= want;
-}
-
 /* Send one statement with params (NULL-terminated) and wait for its answer. */
-static struct answer ask(struct fx *f, const char *sql, const char *const *params, uint64_t timeout_ms,
+static struct pg_answer ask(struct fx *f, const char *sql, const char *const *params, uint64_t timeout_ms,
     uint64_t wait_ms)
 {
-	struct answer a = {.counter = &f->counter};
+	struct pg_answer a = {.counter = &f->counter};
 	int n = 0;
 
 	while (params && params[n])
 		n++;
-	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){sql, n, params}, 1, timeout_ms, on_done, &a), 0);
-	assert_true(run_until(f, &a.calls, 1, wait_ms));
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){sql, n, params}, 1, timeout_ms, pg_test_on_done, &a), 0);
+	assert_true(pg_test_run_until(&f->loop, &a.calls, 1, wait_ms));
 	assert_int_equal(a.calls, 1);
 	if (a.status < 0)
 		print_message("%s: %s\n", sql, a.text);
@@ -143,7 +101,7 @@ static struct answer ask(struct fx *f, const char *sql, const char *const *param
 static void test_order(void **state)
 {
 	struct fx *f = *state;
-	struct answer a[20], b = {.counter = &f->counter};
+	struct pg_answer a[20], b = {.counter = &f->counter};
 	const struct pg_stmt three[] = {{"CREATE TABLE t (k int)", 0, NULL}, {"INSERT INTO t VALUES (1), (2)", 0, NULL},
 	    {"SELECT count(*) FROM t", 0, NULL}};
 	char num[20][8];
@@ -151,12 +109,12 @@ static void test_order(void **state)
 	for (int i = 0; i < 20; i++) {
 		const char *p[] = {num[i]};
 		snprintf(num[i], sizeof(num[i]), "%d", i * 7);
-		a[i] = (struct answer){.counter = &f->counter};
-		assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT $1::int + 1", 1, p}, 1, 0, on_done, &a[i]), 0);
+		a[i] = (struct pg_answer){.counter = &f->counter};
+		assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT $1::int + 1", 1, p}, 1, 0, pg_test_on_done, &a[i]), 0);
 		assert_int_equal(a[i].calls, 0); /* never from inside the call */
 	}
-	assert_int_equal(pgconn_send(f->c, three, 3, 0, on_done, &b), 0);
-	assert_true(run_until(f, &b.calls, 1, 10000));
+	assert_int_equal(pgconn_send(f->c, three, 3, 0, pg_test_on_done, &b), 0);
+	assert_true(pg_test_run_until(&f->loop, &b.calls, 1, 10000));
 	for (int i = 0; i < 20; i++) {
 		char want[8];
 		snprintf(want, sizeof(want), "%d", i * 7 + 1);
@@ -169,7 +127,7 @@ static void test_order(void **state)
 	assert_string_equal(b.text, "2");
 	assert_true(pgconn_is_up(f->c));
 	assert_int_equal(pgconn_connections(f->c), 1);
-	assert_int_equal(pgconn_send(f->c, three, 0, 0, on_done, &b), -EINVAL);
+	assert_int_equal(pgconn_send(f->c, three, 0, 0, pg_test_on_done, &b), -EINVAL);
 }
 
 /* A request is atomic: one failed statement leaves nothing of the others. Errors come as errnos with the
@@ -187,25 +145,25 @@ static void test_atomic_errors(void **state)
 		{"SELECT 1/0", -EIO, "division by zero"},
 	};
 	struct fx *f = *state;
-	struct answer a;
+	struct pg_answer a;
 
 	assert_int_equal(ask(f, "CREATE TABLE u (k text PRIMARY KEY)", NULL, 0, 5000).status, 0);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct pg_stmt req[] = {{"INSERT INTO u VALUES ('a')", 0, NULL}, {rows[i].sql, 0, NULL},
 		    {"INSERT INTO u VALUES ('b')", 0, NULL}};
-		a = (struct answer){.counter = &f->counter};
-		assert_int_equal(pgconn_send(f->c, req, 3, 0, on_done, &a), 0);
-		assert_true(run_until(f, &a.calls, 1, 5000));
+		a = (struct pg_answer){.counter = &f->counter};
+		assert_int_equal(pgconn_send(f->c, req, 3, 0, pg_test_on_done, &a), 0);
+		assert_true(pg_test_run_until(&f->loop, &a.calls, 1, 5000));
 		assert_int_equal(a.status, rows[i].status);
 		if (strstr(a.text, rows[i].message) == NULL)
 			fail_msg("\"%s\" says \"%s\"", rows[i].sql, a.text);
 		assert_string_equal(ask(f, "SELECT count(*) FROM u", NULL, 0, 5000).text, "0");
 	}
 	/* a NULL parameter is SQL's NULL */
-	a = (struct answer){.counter = &f->counter};
+	a = (struct pg_answer){.counter = &f->counter};
 	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT coalesce($1, 'null')", 1,
-	    (const char *const[]){NULL}}, 1, 0, on_done, &a), 0);
-	assert_true(run_until(f, &a.calls, 1, 5000));
+	    (const char *const[]){NULL}}, 1, 0, pg_test_on_done, &a), 0);
+	assert_true(pg_test_run_until(&f->loop, &a.calls, 1, 5000));
 	assert_int_equal(a.status, 0);
 	assert_string_equal(a.text, "null");
 	assert_int_equal(pgconn_connections(f->c), 1);
@@ -216,7 +174,7 @@ static void test_atomic_errors(void **state)
 static void test_outage(void **state)
 {
 	struct fx *f = *state;
-	struct answer a;
+	struct pg_answer a;
 	uint64_t start;
 
 	assert_int_equal(ask(f, "SELECT 1", NULL, 0, 5000).status, 0);
@@ -250,19 +208,19 @@ static void test_outage(void **state)
 static void test_restart_in_flight(void **state)
 {
 	struct fx *f = *state;
-	struct answer slow = {.counter = &f->counter}, later = {.counter = &f->counter};
+	struct pg_answer slow = {.counter = &f->counter}, later = {.counter = &f->counter};
 	int none = 0;
 
-	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT pg_sleep(5)", 0, NULL}, 1, 0, on_done, &slow), 0);
-	(void)run_until(f, &none, 1, 300); /* sent */
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT pg_sleep(5)", 0, NULL}, 1, 0, pg_test_on_done, &slow), 0);
+	(void)pg_test_run_until(&f->loop, &none, 1, 300); /* sent */
 	stop_server(f);
-	assert_true(run_until(f, &slow.calls, 1, 3000));
+	assert_true(pg_test_run_until(&f->loop, &slow.calls, 1, 3000));
 	assert_int_equal(slow.status, -ECONNRESET);
-	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT 'back'", 0, NULL}, 1, 15000, on_done, &later), 0);
-	(void)run_until(f, &none, 1, 200);
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT 'back'", 0, NULL}, 1, 15000, pg_test_on_done, &later), 0);
+	(void)pg_test_run_until(&f->loop, &none, 1, 200);
 	assert_int_equal(later.calls, 0);
 	start_server(f);
-	assert_true(run_until(f, &later.calls, 1, 15000));
+	assert_true(pg_test_run_until(&f->loop, &later.calls, 1, 15000));
 	assert_int_equal(later.status, 0);
 	assert_string_equal(later.text, "back");
 }
@@ -271,15 +229,15 @@ static void test_restart_in_flight(void **state)
 static void test_close_cancels(void **state)
 {
 	struct fx *f = *state;
-	struct answer a = {.counter = &f->counter}, b = {.counter = &f->counter};
+	struct pg_answer a = {.counter = &f->counter}, b = {.counter = &f->counter};
 
-	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT pg_sleep(1)", 0, NULL}, 1, 0, on_done, &a), 0);
-	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT 1", 0, NULL}, 1, 0, on_done, &b), 0);
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT pg_sleep(1)", 0, NULL}, 1, 0, pg_test_on_done, &a), 0);
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT 1", 0, NULL}, 1, 0, pg_test_on_done, &b), 0);
 	pgconn_close(f->c);
 	assert_int_equal(a.calls, 1);
 	assert_int_equal(a.status, -ECANCELED);
 	assert_int_equal(b.status, -ECANCELED);
-	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT 1", 0, NULL}, 1, 0, on_done, &b), -ESHUTDOWN);
+	assert_int_equal(pgconn_send(f->c, &(struct pg_stmt){"SELECT 1", 0, NULL}, 1, 0, pg_test_on_done, &b), -ESHUTDOWN);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	f->c = NULL;
 }

@@ -76,3 +76,37 @@ int pg_test_start(void)
 {
 	return run_env("GNOMON_TEST_PG_START");
 }
+
+void pg_test_on_done(void *ctx, int status, PGresult *const *res, int n, const char *err)
+{
+	struct pg_answer *a = ctx;
+
+	a->calls++;
+	a->status = status;
+	a->order = ++*a->counter;
+	if (status < 0)
+		snprintf(a->text, sizeof(a->text), "%s", err ? err : "(no message)");
+	else if (n > 0 && res[n - 1] && PQntuples(res[n - 1]) > 0)
+		snprintf(a->text, sizeof(a->text), "%s", PQgetvalue(res[n - 1], 0, 0));
+	else
+		a->text[0] = '\0';
+}
+
+static void on_wake(uv_timer_t *t)
+{
+	(void)t;
+}
+
+bool pg_test_run_until(uv_loop_t *loop, const int *calls, int want, uint64_t max_ms)
+{
+	uv_timer_t wake;
+	uint64_t end = uv_now(loop) + max_ms;
+
+	uv_timer_init(loop, &wake);
+	uv_timer_start(&wake, on_wake, 10, 10);
+	while (*calls < want && uv_now(loop) < end)
+		uv_run(loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&wake, NULL);
+	uv_run(loop, UV_RUN_NOWAIT);
+	return *calls >= want;
+}

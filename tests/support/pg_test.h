@@ -4,8 +4,11 @@
 #ifndef GNOMON_TESTS_PG_TEST_H
 #define GNOMON_TESTS_PG_TEST_H
 
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
 
 /* The cluster's URL (GNOMON_TEST_PG), or NULL when the test runs without one (it should then skip). */
 const char *pg_test_url(void);
@@ -18,5 +21,17 @@ int pg_test_exec(const char *conninfo, const char *sql);
 /* Stop the server at once (as a crash would), or start it again on the same port: 0 or -1. */
 int pg_test_stop(void);
 int pg_test_start(void);
+
+/* What a request's done said (pgconn.h). */
+struct pg_answer {
+	int calls, status, order;
+	int *counter;   /* shared by the answers of one test: the order in which they came */
+	char text[256]; /* the first column of the last statement's first row, or the error */
+};
+
+/* A pgconn_done_fn for a struct pg_answer. */
+void pg_test_on_done(void *ctx, int status, PGresult *const *res, int n, const char *err);
+/* Run loop until *calls reaches want, for max_ms at most: whether it did. */
+bool pg_test_run_until(uv_loop_t *loop, const int *calls, int want, uint64_t max_ms);
 
 #endif

@@ -3,8 +3,8 @@
  * progress and outcome (job_state), the rounds, and one table of runs, open and ended, each with an id from one
  * counter that stands for SQLite's row id (insertion order). A run stays in its job's list and in the list of its
  * status class, both in id order, so that the reads walk only what they return. */
-#ifndef GNOMON_TESTS_MEM_STORE_H
-#define GNOMON_TESTS_MEM_STORE_H
+#ifndef GNOMON_STORE_MEM_STORE_H
+#define GNOMON_STORE_MEM_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>

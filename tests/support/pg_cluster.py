@@ -107,7 +107,11 @@ def run(command):
         env["GNOMON_TEST_PG"] = f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
         env["GNOMON_TEST_PG_STOP"] = shlex.join(me + ["stop", top])
         env["GNOMON_TEST_PG_START"] = shlex.join(me + ["start", top])
-        child = subprocess.Popen(command, env=env)
+        try:
+            child = subprocess.Popen(command, env=env)
+        except OSError as e:
+            sys.stderr.write(f"pg_cluster: cannot run {command[0]}: {e.strerror}\n")
+            return 127
         try:
             return child.wait()
         finally:

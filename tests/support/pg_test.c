@@ -7,6 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "history/history_pg.h"
+#include "state/state_pg.h"
+#include "store/pg_schema.h"
+#include "store/pg_store.h"
+#include "store/pgconn.h"
+
 const char *pg_test_url(void)
 {
 	const char *url = getenv("GNOMON_TEST_PG");
@@ -109,4 +115,85 @@ bool pg_test_run_until(uv_loop_t *loop, const int *calls, int want, uint64_t max
 	uv_close((uv_handle_t *)&wake, NULL);
 	uv_run(loop, UV_RUN_NOWAIT);
 	return *calls >= want;
+}
+
+/* What a migration or a load said. */
+struct ended {
+	int calls, status;
+};
+
+static void on_migrated(void *ctx, int status, const char *err)
+{
+	struct ended *e = ctx;
+
+	e->calls++;
+	e->status = status;
+	if (status < 0)
+		fprintf(stderr, "pg_test: migrating: %s\n", err);
+}
+
+static void on_loaded(void *ctx, int status)
+{
+	struct ended *e = ctx;
+
+	e->calls++;
+	e->status = status;
+}
+
+int pg_test_backend_open(struct pg_test_backend *b, const char *conninfo)
+{
+	struct ended migrated = {0}, loaded = {0};
+	char err[256];
+
+	memset(b, 0, sizeof(*b));
+	if (uv_loop_init(&b->loop) < 0)
+		return -1;
+	if (conninfo)
+		snprintf(b->conninfo, sizeof(b->conninfo), "%s", conninfo);
+	else if (pg_test_schema(b->conninfo, sizeof(b->conninfo)) < 0)
+		goto fail;
+	if (pgconn_new(&b->loop, b->conninfo, &b->c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		goto fail;
+	}
+	if (pg_schema_migrate(b->c, on_migrated, &migrated) < 0 ||
+	    !pg_test_run_until(&b->loop, &migrated.calls, 1, 30000) || migrated.status < 0)
+		goto fail;
+	b->p = pg_store_new(b->c);
+	b->s = state_pg_new(b->p);
+	b->h = history_pg_new(b->p);
+	if (pg_store_load(b->p, on_loaded, &loaded) < 0 || !pg_test_run_until(&b->loop, &loaded.calls, 1, 30000) ||
+	    loaded.status < 0) {
+		fprintf(stderr, "pg_test: loading: %s\n", pg_store_errmsg(b->p));
+		goto fail;
+	}
+	return 0;
+fail:
+	pg_test_backend_close(b);
+	return -1;
+}
+
+bool pg_test_backend_settle(struct pg_test_backend *b)
+{
+	uint64_t end = uv_now(&b->loop) + 30000;
+
+	while (pg_store_in_flight(b->p) > 0 && uv_now(&b->loop) < end) {
+		int none = 0;
+		(void)pg_test_run_until(&b->loop, &none, 1, 20);
+	}
+	return pg_store_in_flight(b->p) == 0;
+}
+
+void pg_test_backend_close(struct pg_test_backend *b)
+{
+	state_free(b->s);
+	history_free(b->h);
+	pg_store_unref(b->p);
+	pgconn_close(b->c);
+	b->s = NULL;
+	b->h = NULL;
+	b->p = NULL;
+	b->c = NULL;
+	uv_run(&b->loop, UV_RUN_DEFAULT);
+	(void)uv_loop_close(&b->loop);
 }

@@ -10,6 +10,12 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "history/history.h"
+#include "state/state.h"
+
+struct pgconn;
+struct pg_store;
+
 /* The cluster's URL (GNOMON_TEST_PG), or NULL when the test runs without one (it should then skip). */
 const char *pg_test_url(void);
 /* Create a new, empty schema and write into out a connection string of the cluster whose search path is that
@@ -33,5 +39,25 @@ struct pg_answer {
 void pg_test_on_done(void *ctx, int status, PGresult *const *res, int n, const char *err);
 /* Run loop until *calls reaches want, for max_ms at most: whether it did. */
 bool pg_test_run_until(uv_loop_t *loop, const int *calls, int want, uint64_t max_ms);
+
+/* What the tests of the PostgreSQL backends start from: a loop of their own, a connection to a schema with this
+ * gnomon's tables, and the state and history over it, loaded. */
+struct pg_test_backend {
+	uv_loop_t loop;
+	char conninfo[512];
+	struct pgconn *c;
+	struct pg_store *p; /* the test's reference */
+	struct state *s;
+	struct history *h;
+};
+
+/* Open b over a fresh schema (conninfo NULL), or over the schema of conninfo (another backend's: a second
+ * server): 0, or -1 with a message on stderr. */
+int pg_test_backend_open(struct pg_test_backend *b, const char *conninfo);
+/* Run b's loop until no write of b's is in flight (the done callbacks of those made meanwhile ran too), for 30 s
+ * at most: whether it got there. */
+bool pg_test_backend_settle(struct pg_test_backend *b);
+/* Free all b holds, whatever the test left. */
+void pg_test_backend_close(struct pg_test_backend *b);
 
 #endif

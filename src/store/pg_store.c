@@ -24,6 +24,7 @@ struct pg_store {
 	bool unsure;         /* a write's outcome is unknown: load again */
 	bool fail_next;
 	int in_flight;
+	uint64_t timeout_ms; /* a write's deadline, 0: pgconn's default */
 	char error[512];
 };
 
@@ -88,6 +89,11 @@ void pg_store_set_epoch(struct pg_store *p, uint64_t epoch)
 uint64_t pg_store_epoch(const struct pg_store *p)
 {
 	return p->epoch;
+}
+
+void pg_store_set_timeout(struct pg_store *p, uint64_t ms)
+{
+	p->timeout_ms = ms;
 }
 
 void pg_store_fail_next(struct pg_store *p)
@@ -165,7 +171,7 @@ int pg_store_send(struct pg_store *p, const struct pg_stmt *st, int n, bool fenc
 		p->fail_next = false;
 		all[k++] = (struct pg_stmt){sql_fail, 0, NULL};
 	}
-	rc = pgconn_send(p->c, all, k, 0, on_sent, s);
+	rc = pgconn_send(p->c, all, k, p->timeout_ms, on_sent, s);
 	free(all);
 	if (rc < 0) {
 		free(s);

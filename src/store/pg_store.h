@@ -13,7 +13,8 @@
  *
  * When the connection breaks with a write in flight, that write fails (-ECONNRESET, or -ETIMEDOUT) and whether
  * the database committed it is unknown: from then on the backends refuse writes (-EIO, "load again") until
- * pg_store_load read the database again. Writes not sent yet wait for the connection (pgconn.h). Nothing a done
+ * pg_store_load read the database again. Writes not sent yet wait for the connection (pgconn.h) until their
+ * deadline (pg_store_set_timeout), then fail with -ENOTCONN, unsent (the backends go on). Nothing a done
  * acknowledged is lost: it was committed first.
  *
  * Costs of the copy: the ended runs are in memory too (bounded by the retention limits, --history-max-runs), and
@@ -47,6 +48,9 @@ int pg_store_load(struct pg_store *p, state_done_fn done, void *ctx) __attribute
 /* Fence every write from now on with epoch (0: none; state_raise_epoch sets it to the epoch raised). */
 void pg_store_set_epoch(struct pg_store *p, uint64_t epoch);
 uint64_t pg_store_epoch(const struct pg_store *p);
+/* How long a write (or a load) may take, from when it is made to its end, waiting for a connection included
+ * (0: PGCONN_TIMEOUT_DEFAULT_MS). */
+void pg_store_set_timeout(struct pg_store *p, uint64_t ms);
 /* For the tests: the next write fails at the server (a statement that raises SQLSTATE 53100, as a full disk
  * would), which rolls its request back. */
 void pg_store_fail_next(struct pg_store *p);

@@ -439,7 +439,7 @@ static void on_deadline(uv_timer_t *t)
 	while ((r = queue_pop(&late)) != NULL) {
 		char err[320];
 		snprintf(err, sizeof(err), "no connection to PostgreSQL in time%s%s", c->error[0] ? ": " : "", c->error);
-		request_end(r, -ETIMEDOUT, err);
+		request_end(r, -ENOTCONN, err);
 		if (c->closing) {
 			while ((r = queue_pop(&late)) != NULL)
 				request_end(r, -ECANCELED, "the connection to PostgreSQL was closed");

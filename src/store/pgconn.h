@@ -12,8 +12,9 @@
  * requests in flight fail (-ECONNRESET, or -ETIMEDOUT for the one whose deadline passed): whether such a request
  * committed is unknown to the client. The requests not sent yet wait, and the connection is made again on its
  * own, with a backoff (100 ms doubling to 5 s), so they go once it is back; one whose deadline passes first fails
- * with -ETIMEDOUT. A host given by name is resolved by libpq inside PQconnectStart, which blocks: give an address
- * (host=127.0.0.1, or hostaddr) or a unix socket directory in HA configurations.
+ * with -ENOTCONN (it was never sent: the server did not see it). A host given by name is resolved by libpq
+ * inside PQconnectStart, which blocks: give an address (host=127.0.0.1, or hostaddr) or a unix socket directory
+ * in HA configurations.
  *
  * Threads: the loop thread only. */
 #ifndef GNOMON_STORE_PGCONN_H
@@ -42,7 +43,8 @@ struct pg_stmt {
  * key), -ENOSPC (the server's disk is full, or another resource ran out), -ESTALE (the gnomon fence refused the
  * transaction: a newer leader's epoch, pg_schema.h), -EAGAIN (a serialization failure or deadlock: try again),
  * -ECONNRESET (the connection broke with the request in flight: its outcome is unknown), -ETIMEDOUT (its deadline
- * passed), -ECANCELED (the connection was closed), -EIO (anything else). */
+ * passed in flight: its outcome is unknown too), -ENOTCONN (its deadline passed before there was a connection to
+ * send it on: never sent), -ECANCELED (the connection was closed), -EIO (anything else). */
 typedef void (*pgconn_done_fn)(void *ctx, int status, PGresult *const *res, int n, const char *err);
 
 /* A connection to conninfo (a libpq connection string or postgresql:// URL, copied) on loop, made in the

@@ -214,9 +214,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
 	};
 
-	if (pg_test_url() == NULL) {
-		fprintf(stderr, "test_pg_schema: GNOMON_TEST_PG is not set: run under tests/support/pg_cluster.py\n");
-		return 77;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pg_test_main("test_pg_schema", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -125,6 +125,14 @@ static void test_order(void **state)
 	}
 	assert_int_equal(b.status, 0);
 	assert_string_equal(b.text, "2");
+	/* the statements of a request are one transaction, whose isolation its first may set (pg_store's load) */
+	b = (struct pg_answer){.counter = &f->counter};
+	assert_int_equal(pgconn_send(f->c, (const struct pg_stmt[]){{"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, "
+	    "READ ONLY", 0, NULL}, {"SELECT current_setting('transaction_isolation')", 0, NULL}}, 2, 0, pg_test_on_done,
+	    &b), 0);
+	assert_true(pg_test_run_until(&f->loop, &b.calls, 1, 10000));
+	assert_int_equal(b.status, 0);
+	assert_string_equal(b.text, "repeatable read");
 	assert_true(pgconn_is_up(f->c));
 	assert_int_equal(pgconn_connections(f->c), 1);
 	assert_int_equal(pgconn_send(f->c, three, 0, 0, pg_test_on_done, &b), -EINVAL);
@@ -186,11 +194,11 @@ static void test_outage(void **state)
 	uv_update_time(&f->loop);
 	start = uv_now(&f->loop);
 	a = ask(f, "SELECT 2", NULL, 1500, 4000);
-	assert_int_equal(a.status, -ETIMEDOUT);
+	assert_int_equal(a.status, -ENOTCONN);
 	assert_in_range(uv_now(&f->loop) - start, 1400, 2500);
 	assert_false(pgconn_is_up(f->c));
-	/* the loop never waited for the network: its ticks came every 20 ms, give or take the machine */
-	assert_in_range(f->max_gap_ns / 1000000, 0, 300);
+	/* the loop never waited for the network: its ticks came every 20 ms or so */
+	assert_in_range(f->max_gap_ns / 1000000, 0, 1000); /* the machine may be busy; a blocked loop would show 1500 */
 	print_message("outage: the request failed after %llu ms (%s); %d ticks, the longest gap between two %llu ms\n",
 	    (unsigned long long)(uv_now(&f->loop) - start), a.text, f->ticks,
 	    (unsigned long long)(f->max_gap_ns / 1000000));
@@ -252,9 +260,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_cancels, setup, teardown),
 	};
 
-	if (pg_test_url() == NULL) {
-		fprintf(stderr, "test_pgconn: GNOMON_TEST_PG is not set: run under tests/support/pg_cluster.py\n");
-		return 77;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pg_test_main("test_pgconn", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -6,7 +6,8 @@
 
 `run` makes a cluster with initdb in a temporary directory (as the `postgres` user when run as root: the server
 refuses to run as root), listening on a free loopback port and on a unix socket in that directory, with trust
-authentication and no fsync (a test's data need not survive the machine), creates the database `gnomon`, and
+authentication and no fsync (a test's data need not survive the machine: it survives the server's crash, as
+each commit is written before it is acknowledged, synchronous_commit being on), creates the database `gnomon`, and
 gives COMMAND in its environment:
 
     GNOMON_TEST_PG        postgresql://gnomon@127.0.0.1:PORT/gnomon (the superuser is `gnomon`)
@@ -78,7 +79,7 @@ def make_cluster(top):
                    check=True, stdout=subprocess.DEVNULL)
     port = free_port()
     conf = (f"listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{sock}'\n"
-            "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 40\n"
+            "fsync = off\nfull_page_writes = off\nmax_connections = 40\n"
             "shared_buffers = 16MB\nlog_min_messages = warning\n")
     subprocess.run(as_server_user(["sh", "-c", f"cat >> {shlex.quote(os.path.join(data, 'postgresql.conf'))}"]),
                    input=conf.encode(), check=True)

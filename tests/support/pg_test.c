@@ -2,16 +2,30 @@
 #include "pg_test.h"
 
 #include <libpq-fe.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "history/history_pg.h"
 #include "state/state_pg.h"
 #include "store/pg_schema.h"
 #include "store/pg_store.h"
 #include "store/pgconn.h"
+
+int pg_test_main(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+	if (pg_test_url() == NULL) {
+		fprintf(stderr, "%s: GNOMON_TEST_PG is not set: run under tests/support/pg_cluster.py\n", name);
+		return 77;
+	}
+	return _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+}
 
 const char *pg_test_url(void)
 {
@@ -173,15 +187,51 @@ fail:
 	return -1;
 }
 
+static void on_guard(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
+/* Run loop while its handles (but a guard of max_ms) are alive and busy(b) holds, or max_ms passed: whether
+ * busy(b) stopped holding. */
+static bool run_while(uv_loop_t *loop, bool (*busy)(const struct pg_test_backend *b),
+    const struct pg_test_backend *b, uint64_t max_ms)
+{
+	uv_timer_t guard;
+	bool expired = false;
+
+	uv_timer_init(loop, &guard);
+	guard.data = &expired;
+	uv_timer_start(&guard, on_guard, max_ms, 0);
+	uv_unref((uv_handle_t *)&guard); /* it does not keep the loop running */
+	while (!expired && busy(b) && uv_run(loop, UV_RUN_ONCE) != 0)
+		;
+	uv_close((uv_handle_t *)&guard, NULL);
+	uv_run(loop, UV_RUN_NOWAIT);
+	return !busy(b);
+}
+
+static bool writes_in_flight(const struct pg_test_backend *b)
+{
+	return pg_store_in_flight(b->p) > 0;
+}
+
+static bool always(const struct pg_test_backend *b)
+{
+	(void)b;
+	return true;
+}
+
 bool pg_test_backend_settle(struct pg_test_backend *b)
 {
-	uint64_t end = uv_now(&b->loop) + 30000;
+	return run_while(&b->loop, writes_in_flight, b, 30000);
+}
 
-	while (pg_store_in_flight(b->p) > 0 && uv_now(&b->loop) < end) {
-		int none = 0;
-		(void)pg_test_run_until(&b->loop, &none, 1, 20);
-	}
-	return pg_store_in_flight(b->p) == 0;
+static void close_left(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
 }
 
 void pg_test_backend_close(struct pg_test_backend *b)
@@ -194,6 +244,12 @@ void pg_test_backend_close(struct pg_test_backend *b)
 	b->h = NULL;
 	b->p = NULL;
 	b->c = NULL;
-	uv_run(&b->loop, UV_RUN_DEFAULT);
+	(void)run_while(&b->loop, always, b, 1000); /* until the handles closed */
+	if (uv_loop_alive(&b->loop)) {
+		/* what a failed test left open (its own handles, on this loop): closed, lest the loop run for ever */
+		fprintf(stderr, "pg_test: handles left open on the loop: closing them\n");
+		uv_walk(&b->loop, close_left, NULL);
+		uv_run(&b->loop, UV_RUN_DEFAULT);
+	}
 	(void)uv_loop_close(&b->loop);
 }

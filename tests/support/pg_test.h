@@ -13,8 +13,13 @@
 #include "history/history.h"
 #include "state/state.h"
 
+struct CMUnitTest;
 struct pgconn;
 struct pg_store;
+
+/* The main of a cmocka program of tests against PostgreSQL: run the n tests as group name, or skip them all (77,
+ * ctest's SKIP_RETURN_CODE) when there is no cluster. */
+int pg_test_main(const char *name, const struct CMUnitTest *tests, size_t n);
 
 /* The cluster's URL (GNOMON_TEST_PG), or NULL when the test runs without one (it should then skip). */
 const char *pg_test_url(void);

@@ -22,6 +22,7 @@ struct pg_store {
 	struct history *mh;
 	uint64_t epoch;      /* the fence of the writes, 0: none */
 	bool unsure;         /* a write's outcome is unknown: load again */
+	int ghost_pid;       /* ... the server process that may still be working on it (0: none) */
 	bool fail_next;
 	int in_flight;
 	uint64_t timeout_ms; /* a write's deadline, 0: pgconn's default */
@@ -133,6 +134,7 @@ static void on_sent(void *ctx, int status, PGresult *const *res, int n, const ch
 		/* in flight when the connection broke, or past its deadline: committed or not, nobody knows */
 		if (status == -ECONNRESET || status == -ETIMEDOUT) {
 			p->unsure = true;
+			p->ghost_pid = pgconn_backend_pid(p->c);
 			log_warnx("pg: a write's outcome is unknown (%s): no more writes until the state is loaded again",
 			    p->error);
 		}
@@ -397,21 +399,73 @@ out:
 	free(l);
 }
 
-int pg_store_load(struct pg_store *p, state_done_fn done, void *ctx)
+/* Send the load's request proper (its statements, load_sql). */
+static int send_load(struct pg_store *p, struct load *l)
 {
 	struct pg_stmt st[L_COUNT];
-	struct load *l = xcalloc(1, sizeof(*l));
 	bool unsure = p->unsure, fail = p->fail_next;
 	int rc;
 
 	for (int i = 0; i < L_COUNT; i++)
 		st[i] = (struct pg_stmt){load_sql[i], 0, NULL};
-	l->done = done;
-	l->ctx = ctx;
 	p->unsure = p->fail_next = false; /* a load is not a write */
 	rc = pg_store_send(p, st, L_COUNT, false, on_loaded, l);
 	p->unsure = unsure;
 	p->fail_next = fail;
+	return rc;
+}
+
+/* The server process that may still hold a write of unknown outcome is gone: its outcome is final, and the load
+ * that follows sees it. */
+static void on_ghost_gone(struct pg_store *p, void *ctx, int status, PGresult *const *res, int n)
+{
+	struct load *l = ctx;
+
+	(void)res;
+	(void)n;
+	if (status == 0) {
+		p->ghost_pid = 0;
+		status = send_load(p, l);
+	}
+	if (status < 0) {
+		if (l->done)
+			l->done(l->ctx, status);
+		free(l);
+	}
+}
+
+/* End the server process ghost_pid and wait until it is gone (5 s at most), before a load: a write whose outcome
+ * is unknown may still be waiting there (for a lock, say), and would otherwise commit after the load read the
+ * database, unseen. */
+static int end_ghost(struct pg_store *p, struct load *l)
+{
+	/* (after a restart of the server, the number may be this very connection's: then the ghost is long gone) */
+	char *sql = xasprintf("DO $$BEGIN IF %d <> pg_backend_pid() THEN PERFORM pg_terminate_backend(%d); "
+			      "FOR i IN 1..500 LOOP PERFORM pg_stat_clear_snapshot(); EXIT WHEN NOT EXISTS (SELECT 1 "
+			      "FROM pg_stat_activity WHERE pid = %d); PERFORM pg_sleep(0.01); END LOOP; IF EXISTS (SELECT "
+			      "1 FROM pg_stat_activity WHERE pid = %d) THEN RAISE EXCEPTION 'the server process %d of a "
+			      "write of unknown outcome is still there'; END IF; END IF; END$$",
+	    p->ghost_pid, p->ghost_pid, p->ghost_pid, p->ghost_pid, p->ghost_pid);
+	const struct pg_stmt st = {sql, 0, NULL};
+	bool unsure = p->unsure, fail = p->fail_next;
+	int rc;
+
+	p->unsure = p->fail_next = false;
+	rc = pg_store_send(p, &st, 1, false, on_ghost_gone, l);
+	p->unsure = unsure;
+	p->fail_next = fail;
+	free(sql);
+	return rc;
+}
+
+int pg_store_load(struct pg_store *p, state_done_fn done, void *ctx)
+{
+	struct load *l = xcalloc(1, sizeof(*l));
+	int rc;
+
+	l->done = done;
+	l->ctx = ctx;
+	rc = p->ghost_pid ? end_ghost(p, l) : send_load(p, l);
 	if (rc < 0)
 		free(l);
 	return rc;

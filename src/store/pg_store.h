@@ -43,7 +43,9 @@ void pg_store_ref(struct pg_store *p);
 void pg_store_unref(struct pg_store *p);
 /* Read the database into a new copy (in one request, after the writes sent before it), which replaces the old
  * one when it came: done(ctx, 0) then, or a negative errno (the old copy stays). Returns 0, or pgconn_send's
- * error (done not called). After it, writes are accepted again (see above). */
+ * error (done not called). After it, writes are accepted again (see above). When a write's outcome is unknown, the
+ * server process that had it (pgconn_backend_pid) is terminated first, and the load waits until it is gone: the
+ * write cannot commit after the load read the database. */
 int pg_store_load(struct pg_store *p, state_done_fn done, void *ctx) __attribute__((warn_unused_result));
 /* Fence every write from now on with epoch (0: none; state_raise_epoch sets it to the epoch raised). */
 void pg_store_set_epoch(struct pg_store *p, uint64_t epoch);

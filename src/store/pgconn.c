@@ -58,6 +58,7 @@ struct pgconn {
 	uv_timer_t kick;     /* send what was queued, on the loop's next turn */
 	struct queue pending, inflight;
 	uint64_t backoff_ms, connections;
+	int backend_pid;
 	int handles; /* closing: timers still to close */
 	bool closing;
 	char error[256]; /* why the connection is down (for the requests that time out waiting for it) */
@@ -284,6 +285,7 @@ static void connected(struct pgconn *c)
 		return;
 	}
 	c->st = UP;
+	c->backend_pid = PQbackendPID(c->pg);
 	c->backoff_ms = BACKOFF_MIN_MS;
 	c->error[0] = '\0';
 	uv_timer_stop(&c->retry);
@@ -551,6 +553,11 @@ int pgconn_send(struct pgconn *c, const struct pg_stmt *stmts, int n, uint64_t t
 bool pgconn_is_up(const struct pgconn *c)
 {
 	return c->st == UP;
+}
+
+int pgconn_backend_pid(const struct pgconn *c)
+{
+	return c->backend_pid;
 }
 
 uint64_t pgconn_connections(const struct pgconn *c)

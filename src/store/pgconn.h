@@ -64,6 +64,10 @@ int pgconn_send(struct pgconn *c, const struct pg_stmt *stmts, int n, uint64_t t
 
 /* Whether the connection is up now (a request sent now goes at once). */
 bool pgconn_is_up(const struct pgconn *c);
+/* The process id of the server process that serves the connection, or served the last one while none is up (0
+ * before the first): what a client terminates (pg_terminate_backend) so that a request whose outcome is unknown
+ * cannot commit later, when nobody expects it any more. */
+int pgconn_backend_pid(const struct pgconn *c);
 /* How many times a connection was made (1 after the first): tests watch reconnections with it. */
 uint64_t pgconn_connections(const struct pgconn *c);
 

@@ -215,6 +215,43 @@ static void test_restart(void **state)
 	assert_string_equal(jobs(&f->b, buf), "a,d,");
 }
 
+/* A commit held in flight by a lock passes its deadline (-ETIMEDOUT: its outcome is unknown) while its
+ * transaction still waits for the lock at the server. Loading again first ends that server process, so the
+ * commit can never land after the load read the database, unseen by the copy: once the lock is released, the
+ * database still holds what the copy holds. */
+static void test_timed_out_commit_cannot_land_later(void **state)
+{
+	static const struct pg_stmt lock[] = {{"BEGIN", 0, NULL}, {"LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE", 0, NULL},
+		{"SELECT pg_sleep(2)", 0, NULL}, {"COMMIT", 0, NULL}};
+	struct fx *f = *state;
+	struct pg_answer locked = {.counter = &(int){0}};
+	struct state_txn *t;
+	struct report r = {0};
+	char buf[256], err[256];
+	int none = 0;
+
+	assert_int_equal(raise_epoch(&f->a), 1);
+	assert_int_equal(put_job(&f->a, "a"), 0);
+	assert_int_equal(pgconn_new(&f->a.loop, f->a.conninfo, &f->other, err, sizeof(err)), 0);
+	assert_int_equal(pgconn_send(f->other, lock, 4, 0, pg_test_on_done, &locked), 0);
+	(void)pg_test_run_until(&f->a.loop, &none, 1, 300); /* the lock is taken */
+	pg_store_set_timeout(f->a.p, 500);
+	assert_int_equal(state_begin(f->a.s, &t), 0);
+	assert_int_equal(state_put_job(t, "ghost", "{}"), 0);
+	state_commit(t, on_done, &r);
+	assert_true(pg_test_run_until(&f->a.loop, &r.calls, 1, 5000));
+	assert_int_equal(r.status, -ETIMEDOUT);
+	pg_store_set_timeout(f->a.p, 15000);
+	assert_int_equal(load(&f->a), 0);
+	assert_string_equal(jobs(&f->a, buf), "a,");
+	assert_true(pg_test_run_until(&f->a.loop, &locked.calls, 1, 5000)); /* the lock is released */
+	assert_int_equal(locked.status, 0);
+	assert_int_equal(put_job(&f->a, "b"), 0);
+	assert_int_equal(pg_test_backend_open(&f->b, f->a.conninfo), 0);
+	f->b_open = true;
+	assert_string_equal(jobs(&f->b, buf), "a,b,");
+}
+
 /* A commit made while the server is down waits for it, and commits once it is back within the deadline. */
 static void test_commit_waits_for_server(void **state)
 {
@@ -294,6 +331,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fencing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timed_out_commit_cannot_land_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_waits_for_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_server_never_blocks, setup, teardown),
 	};

@@ -169,29 +169,38 @@ static void test_fencing(void **state)
 	run_record_clear(&r);
 }
 
+/* Leader a (epoch 1) with job a; then another connection locks the jobs table for 2 s (locked gets its end), and
+ * a commit of job name waits behind the lock, in flight (r gets its end). */
+static void commit_behind_lock(struct fx *f, const char *name, struct pg_answer *locked, struct report *r)
+{
+	static const struct pg_stmt lock[] = {{"BEGIN", 0, NULL}, {"LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE", 0, NULL},
+		{"SELECT pg_sleep(2)", 0, NULL}, {"COMMIT", 0, NULL}};
+	struct state_txn *t;
+	char err[256];
+	int none = 0;
+
+	assert_int_equal(raise_epoch(&f->a), 1);
+	assert_int_equal(put_job(&f->a, "a"), 0);
+	assert_int_equal(pgconn_new(&f->a.loop, f->a.conninfo, &f->other, err, sizeof(err)), 0);
+	assert_int_equal(pgconn_send(f->other, lock, 4, 0, pg_test_on_done, locked), 0);
+	(void)pg_test_run_until(&f->a.loop, &none, 1, 300); /* the lock is taken */
+	assert_int_equal(state_begin(f->a.s, &t), 0);
+	assert_int_equal(state_put_job(t, name, "{}"), 0);
+	state_commit(t, on_done, r);
+}
+
 /* The database server is stopped under a writer and started again: a commit in flight then fails with its outcome
  * unknown (-ECONNRESET), and the backend refuses commits (-EIO) until it is loaded again; nothing acknowledged is
  * lost; the connection comes back on its own. The commit is kept in flight by a lock that another connection
  * holds on the jobs table. */
 static void test_restart(void **state)
 {
-	static const struct pg_stmt lock[] = {{"BEGIN", 0, NULL}, {"LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE", 0, NULL},
-		{"SELECT pg_sleep(3)", 0, NULL}, {"COMMIT", 0, NULL}};
 	struct fx *f = *state;
 	struct pg_answer locked = {.counter = &(int){0}};
-	struct state_txn *t;
 	struct report r = {0};
-	char buf[256], err[256];
-	int none = 0;
+	char buf[256];
 
-	assert_int_equal(raise_epoch(&f->a), 1);
-	assert_int_equal(put_job(&f->a, "a"), 0);
-	assert_int_equal(pgconn_new(&f->a.loop, f->a.conninfo, &f->other, err, sizeof(err)), 0);
-	assert_int_equal(pgconn_send(f->other, lock, 4, 0, pg_test_on_done, &locked), 0);
-	(void)pg_test_run_until(&f->a.loop, &none, 1, 300); /* the lock is taken */
-	assert_int_equal(state_begin(f->a.s, &t), 0);
-	assert_int_equal(state_put_job(t, "b", "{}"), 0);
-	state_commit(t, on_done, &r);
+	commit_behind_lock(f, "b", &locked, &r);
 	(void)pg_test_run_until(&f->a.loop, &r.calls, 1, 300); /* b waits for the lock */
 	assert_int_equal(r.calls, 0);
 	assert_int_equal(pg_test_stop(), 0);
@@ -221,24 +230,13 @@ static void test_restart(void **state)
  * database still holds what the copy holds. */
 static void test_timed_out_commit_cannot_land_later(void **state)
 {
-	static const struct pg_stmt lock[] = {{"BEGIN", 0, NULL}, {"LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE", 0, NULL},
-		{"SELECT pg_sleep(2)", 0, NULL}, {"COMMIT", 0, NULL}};
 	struct fx *f = *state;
 	struct pg_answer locked = {.counter = &(int){0}};
-	struct state_txn *t;
 	struct report r = {0};
-	char buf[256], err[256];
-	int none = 0;
+	char buf[256];
 
-	assert_int_equal(raise_epoch(&f->a), 1);
-	assert_int_equal(put_job(&f->a, "a"), 0);
-	assert_int_equal(pgconn_new(&f->a.loop, f->a.conninfo, &f->other, err, sizeof(err)), 0);
-	assert_int_equal(pgconn_send(f->other, lock, 4, 0, pg_test_on_done, &locked), 0);
-	(void)pg_test_run_until(&f->a.loop, &none, 1, 300); /* the lock is taken */
-	pg_store_set_timeout(f->a.p, 500);
-	assert_int_equal(state_begin(f->a.s, &t), 0);
-	assert_int_equal(state_put_job(t, "ghost", "{}"), 0);
-	state_commit(t, on_done, &r);
+	pg_store_set_timeout(f->a.p, 500); /* the lock and the sleep take longer */
+	commit_behind_lock(f, "ghost", &locked, &r);
 	assert_true(pg_test_run_until(&f->a.loop, &r.calls, 1, 5000));
 	assert_int_equal(r.status, -ETIMEDOUT);
 	pg_store_set_timeout(f->a.p, 15000);

@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #include "pg_test.h"
@@ -24,6 +29,8 @@ struct fx {
 	int counter;
 	char conninfo[512];
 	struct pgconn *c;
+	struct pgconn *silent; /* test_silent_server's, to a socket nobody reads (silent_fd, -1: none) */
+	int silent_fd;
 	bool stopped; /* the test stopped the server: teardown starts it again if the test did not */
 };
 
@@ -62,6 +69,7 @@ static int setup(void **state)
 	assert_int_equal(pgconn_new(&f->loop, f->conninfo, &f->c, err, sizeof(err)), 0);
 	uv_timer_init(&f->loop, &f->ticker);
 	f->ticker.data = f;
+	f->silent_fd = -1;
 	*state = f;
 	return 0;
 }
@@ -73,6 +81,9 @@ static int teardown(void **state)
 	if (f->stopped)
 		(void)pg_test_start();
 	pgconn_close(f->c);
+	pgconn_close(f->silent);
+	if (f->silent_fd >= 0)
+		close(f->silent_fd);
 	uv_close((uv_handle_t *)&f->ticker, NULL);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
@@ -211,6 +222,37 @@ static void test_outage(void **state)
 	assert_int_equal(pgconn_connections(f->c), 2);
 }
 
+/* A server that accepts connections but never answers (a listening socket nobody reads): the connection is never
+ * made, and a request fails at its deadline (-ENOTCONN) while the loop goes on ticking. */
+static void test_silent_server(void **state)
+{
+	struct fx *f = *state;
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(addr);
+	struct pg_answer a = {.counter = &f->counter};
+	char conninfo[128], err[256];
+	uint64_t start;
+	int fd = f->silent_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d user=gnomon dbname=gnomon", ntohs(addr.sin_port));
+	assert_int_equal(pgconn_new(&f->loop, conninfo, &f->silent, err, sizeof(err)), 0);
+	uv_timer_start(&f->ticker, on_tick, 20, 20);
+	uv_update_time(&f->loop);
+	start = uv_now(&f->loop);
+	assert_int_equal(pgconn_send(f->silent, &(struct pg_stmt){"SELECT 1", 0, NULL}, 1, 1000, pg_test_on_done, &a), 0);
+	assert_true(pg_test_run_until(&f->loop, &a.calls, 1, 4000));
+	assert_int_equal(a.status, -ENOTCONN);
+	assert_in_range(uv_now(&f->loop) - start, 900, 2000);
+	assert_false(pgconn_is_up(f->silent));
+	assert_in_range(f->max_gap_ns / 1000000, 0, 1000); /* the machine may be busy; a blocked loop would show 1000 */
+	assert_true(f->ticks >= 10);
+	uv_timer_stop(&f->ticker);
+}
+
 /* A request in flight when the server goes away fails (-ECONNRESET: its outcome is unknown); a request made during
  * the outage waits, and goes once the server is back within its deadline. */
 static void test_restart_in_flight(void **state)
@@ -256,6 +298,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_atomic_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silent_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_cancels, setup, teardown),
 	};

@@ -35,6 +35,7 @@ struct sent {
 	pg_store_done_fn done;
 	void *ctx;
 	int first, n;
+	bool write; /* not a load: an unknown outcome matters */
 };
 
 #define RUN_COLUMNS                                                                                                \
@@ -132,7 +133,7 @@ static void on_sent(void *ctx, int status, PGresult *const *res, int n, const ch
 	if (status < 0) {
 		snprintf(p->error, sizeof(p->error), "%s", err ? err : "PostgreSQL failed");
 		/* in flight when the connection broke, or past its deadline: committed or not, nobody knows */
-		if (status == -ECONNRESET || status == -ETIMEDOUT) {
+		if (s->write && (status == -ECONNRESET || status == -ETIMEDOUT)) {
 			p->unsure = true;
 			p->ghost_pid = pgconn_backend_pid(p->c);
 			log_warnx("pg: a write's outcome is unknown (%s): no more writes until the state is loaded again",
@@ -146,8 +147,9 @@ static void on_sent(void *ctx, int status, PGresult *const *res, int n, const ch
 	free(s);
 }
 
-int pg_store_send(struct pg_store *p, const struct pg_stmt *st, int n, bool fence, pg_store_done_fn done,
-    void *ctx)
+/* pg_store_send, for a write or (write false) a load, which the refusal of writes does not stop. */
+static int send_request(struct pg_store *p, const struct pg_stmt *st, int n, bool fence, bool write,
+    pg_store_done_fn done, void *ctx)
 {
 	struct pg_stmt *all = xcalloc((size_t)n + 2, sizeof(*all));
 	struct sent *s = xcalloc(1, sizeof(*s));
@@ -155,7 +157,7 @@ int pg_store_send(struct pg_store *p, const struct pg_stmt *st, int n, bool fenc
 	const char *params[] = {epoch};
 	int k = 0, rc;
 
-	if (p->unsure) {
+	if (write && p->unsure) {
 		snprintf(p->error, sizeof(p->error), "a write's outcome is unknown (the connection to PostgreSQL broke): "
 						     "the state must be loaded again");
 		free(all);
@@ -166,10 +168,10 @@ int pg_store_send(struct pg_store *p, const struct pg_stmt *st, int n, bool fenc
 		snprintf(epoch, sizeof(epoch), "%" PRIu64, p->epoch);
 		all[k++] = (struct pg_stmt){PG_SCHEMA_FENCE_SQL, 1, params};
 	}
-	*s = (struct sent){.p = p, .done = done, .ctx = ctx, .first = k, .n = n};
+	*s = (struct sent){.p = p, .done = done, .ctx = ctx, .first = k, .n = n, .write = write};
 	memcpy(all + k, st, (size_t)n * sizeof(*st));
 	k += n;
-	if (p->fail_next) {
+	if (write && p->fail_next) {
 		p->fail_next = false;
 		all[k++] = (struct pg_stmt){sql_fail, 0, NULL};
 	}
@@ -214,6 +216,12 @@ void pg_batch_clear(struct pg_batch *b)
 	free(b->owned);
 	free(b->st);
 	memset(b, 0, sizeof(*b));
+}
+
+int pg_store_send(struct pg_store *p, const struct pg_stmt *st, int n, bool fence, pg_store_done_fn done,
+    void *ctx)
+{
+	return send_request(p, st, n, fence, true, done, ctx);
 }
 
 const char *pg_time_param(int64_t v, char *buf)
@@ -403,16 +411,10 @@ out:
 static int send_load(struct pg_store *p, struct load *l)
 {
 	struct pg_stmt st[L_COUNT];
-	bool unsure = p->unsure, fail = p->fail_next;
-	int rc;
 
 	for (int i = 0; i < L_COUNT; i++)
 		st[i] = (struct pg_stmt){load_sql[i], 0, NULL};
-	p->unsure = p->fail_next = false; /* a load is not a write */
-	rc = pg_store_send(p, st, L_COUNT, false, on_loaded, l);
-	p->unsure = unsure;
-	p->fail_next = fail;
-	return rc;
+	return send_request(p, st, L_COUNT, false, false, on_loaded, l);
 }
 
 /* The server process that may still hold a write of unknown outcome is gone: its outcome is final, and the load
@@ -447,13 +449,8 @@ static int end_ghost(struct pg_store *p, struct load *l)
 			      "write of unknown outcome is still there'; END IF; END IF; END$$",
 	    p->ghost_pid, p->ghost_pid, p->ghost_pid, p->ghost_pid, p->ghost_pid);
 	const struct pg_stmt st = {sql, 0, NULL};
-	bool unsure = p->unsure, fail = p->fail_next;
-	int rc;
+	int rc = send_request(p, &st, 1, false, false, on_ghost_gone, l);
 
-	p->unsure = p->fail_next = false;
-	rc = pg_store_send(p, &st, 1, false, on_ghost_gone, l);
-	p->unsure = unsure;
-	p->fail_next = fail;
 	free(sql);
 	return rc;
 }

@@ -29,7 +29,7 @@ struct fx {
 	int counter;
 	char conninfo[512];
 	struct pgconn *c;
-	struct pgconn *silent; /* test_silent_server's, to a socket nobody reads (silent_fd, -1: none) */
+	struct pgconn *silent; /* a second connection: test_silent_server's, to a socket nobody reads (silent_fd, -1: none) */
 	int silent_fd;
 	bool stopped; /* the test stopped the server: teardown starts it again if the test did not */
 };
@@ -253,6 +253,40 @@ static void test_silent_server(void **state)
 	uv_timer_stop(&f->ticker);
 }
 
+/* libpq changes sockets while it connects: with two hosts, the first refusing, it closes the first socket and
+ * opens another for the second host; the connection is made on the second, and requests go. */
+static void test_socket_changes(void **state)
+{
+	struct fx *f = *state;
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(addr);
+	PQconninfoOption *opts = PQconninfoParse(pg_test_url(), NULL);
+	struct pg_answer a = {.counter = &f->counter};
+	char conninfo[256], err[256], port[16] = "";
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	/* a port nobody listens on: bound, then closed */
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	close(fd);
+	assert_non_null(opts);
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "port") == 0 && o->val)
+			snprintf(port, sizeof(port), "%s", o->val);
+	assert_true(port[0] != '\0');
+	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1,127.0.0.1 port=%d,%s user=gnomon dbname=gnomon",
+	    ntohs(addr.sin_port), port);
+	PQconninfoFree(opts);
+	assert_int_equal(pgconn_new(&f->loop, conninfo, &f->silent, err, sizeof(err)), 0);
+	assert_int_equal(pgconn_send(f->silent, &(struct pg_stmt){"SELECT inet_server_port()", 0, NULL}, 1, 5000,
+	    pg_test_on_done, &a), 0);
+	assert_true(pg_test_run_until(&f->loop, &a.calls, 1, 6000));
+	assert_int_equal(a.status, 0);
+	assert_string_equal(a.text, port);
+	assert_int_equal(pgconn_connections(f->silent), 1);
+}
+
 /* A request in flight when the server goes away fails (-ECONNRESET: its outcome is unknown); a request made during
  * the outage waits, and goes once the server is back within its deadline. */
 static void test_restart_in_flight(void **state)
@@ -299,6 +333,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_atomic_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silent_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_cancels, setup, teardown),
 	};

@@ -15,6 +15,8 @@
 #include "util/log.h"
 #include "util/xmalloc.h"
 
+#define GHOSTS_MAX 8 /* outages between two loads whose server processes are remembered */
+
 struct pg_store {
 	int refs;
 	struct pgconn *c;
@@ -22,7 +24,8 @@ struct pg_store {
 	struct history *mh;
 	uint64_t epoch;      /* the fence of the writes, 0: none */
 	bool unsure;         /* a write's outcome is unknown: load again */
-	int ghost_pid;       /* ... the server process that may still be working on it (0: none) */
+	int ghosts[GHOSTS_MAX]; /* ... the server processes that may still be working on such writes */
+	int n_ghosts;
 	bool fail_next;
 	int in_flight;
 	uint64_t timeout_ms; /* a write's deadline, 0: pgconn's default */
@@ -123,6 +126,21 @@ const char *pg_store_errmsg(const struct pg_store *p)
 	return p->error;
 }
 
+/* Remember server process pid (once), which may still hold a write of unknown outcome. */
+static void add_ghost(struct pg_store *p, int pid)
+{
+	for (int i = 0; i < p->n_ghosts; i++)
+		if (p->ghosts[i] == pid)
+			return;
+	if (p->n_ghosts == GHOSTS_MAX) {
+		log_warnx("pg: more than %d connections lost without a load: forgetting server process %d", GHOSTS_MAX,
+		    p->ghosts[0]);
+		memmove(p->ghosts, p->ghosts + 1, (GHOSTS_MAX - 1) * sizeof(*p->ghosts));
+		p->n_ghosts--;
+	}
+	p->ghosts[p->n_ghosts++] = pid;
+}
+
 static void on_sent(void *ctx, int status, PGresult *const *res, int n, const char *err)
 {
 	struct sent *s = ctx;
@@ -135,7 +153,7 @@ static void on_sent(void *ctx, int status, PGresult *const *res, int n, const ch
 		/* in flight when the connection broke, or past its deadline: committed or not, nobody knows */
 		if (s->write && (status == -ECONNRESET || status == -ETIMEDOUT)) {
 			p->unsure = true;
-			p->ghost_pid = pgconn_backend_pid(p->c);
+			add_ghost(p, pgconn_backend_pid(p->c));
 			log_warnx("pg: a write's outcome is unknown (%s): no more writes until the state is loaded again",
 			    p->error);
 		}
@@ -426,7 +444,7 @@ static void on_ghost_gone(struct pg_store *p, void *ctx, int status, PGresult *c
 	(void)res;
 	(void)n;
 	if (status == 0) {
-		p->ghost_pid = 0;
+		p->n_ghosts = 0;
 		status = send_load(p, l);
 	}
 	if (status < 0) {
@@ -436,21 +454,27 @@ static void on_ghost_gone(struct pg_store *p, void *ctx, int status, PGresult *c
 	}
 }
 
-/* End the server process ghost_pid and wait until it is gone (5 s at most), before a load: a write whose outcome
- * is unknown may still be waiting there (for a lock, say), and would otherwise commit after the load read the
- * database, unseen. */
-static int end_ghost(struct pg_store *p, struct load *l)
+/* End the server processes of the ghosts and wait until they are gone (5 s at most), before a load: a write whose
+ * outcome is unknown may still be waiting there (for a lock, say), and would otherwise commit after the load read
+ * the database, unseen. */
+static int end_ghosts(struct pg_store *p, struct load *l)
 {
-	/* (after a restart of the server, the number may be this very connection's: then the ghost is long gone) */
-	char *sql = xasprintf("DO $$BEGIN IF %d <> pg_backend_pid() THEN PERFORM pg_terminate_backend(%d); "
-			      "FOR i IN 1..500 LOOP PERFORM pg_stat_clear_snapshot(); EXIT WHEN NOT EXISTS (SELECT 1 "
-			      "FROM pg_stat_activity WHERE pid = %d); PERFORM pg_sleep(0.01); END LOOP; IF EXISTS (SELECT "
-			      "1 FROM pg_stat_activity WHERE pid = %d) THEN RAISE EXCEPTION 'the server process %d of a "
-			      "write of unknown outcome is still there'; END IF; END IF; END$$",
-	    p->ghost_pid, p->ghost_pid, p->ghost_pid, p->ghost_pid, p->ghost_pid);
-	const struct pg_stmt st = {sql, 0, NULL};
-	int rc = send_request(p, &st, 1, false, false, on_ghost_gone, l);
+	char list[GHOSTS_MAX * 12] = "", *sql;
+	size_t len = 0;
+	int rc;
 
+	for (int i = 0; i < p->n_ghosts; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%d", i ? "," : "", p->ghosts[i]);
+	/* (after a restart of the server, a number may be this very connection's: then its ghost is long gone) */
+	sql = xasprintf("DO $$DECLARE ghosts int[] := array_remove(ARRAY[%s], pg_backend_pid()); BEGIN "
+			"PERFORM pg_terminate_backend(g) FROM unnest(ghosts) AS g; "
+			"FOR i IN 1..500 LOOP PERFORM pg_stat_clear_snapshot(); "
+			"EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = ANY (ghosts)); "
+			"PERFORM pg_sleep(0.01); END LOOP; "
+			"IF EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = ANY (ghosts)) THEN RAISE EXCEPTION "
+			"'a server process that had a write of unknown outcome is still there'; END IF; END$$",
+	    list);
+	rc = send_request(p, &(const struct pg_stmt){sql, 0, NULL}, 1, false, false, on_ghost_gone, l);
 	free(sql);
 	return rc;
 }
@@ -462,7 +486,7 @@ int pg_store_load(struct pg_store *p, state_done_fn done, void *ctx)
 
 	l->done = done;
 	l->ctx = ctx;
-	rc = p->ghost_pid ? end_ghost(p, l) : send_load(p, l);
+	rc = p->n_ghosts ? end_ghosts(p, l) : send_load(p, l);
 	if (rc < 0)
 		free(l);
 	return rc;

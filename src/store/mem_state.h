@@ -1,5 +1,6 @@
 /* Private to the in-memory backend (mem_backend.h): its state's constructor, and its reads (mem_state_read.c),
- * which the state's ops table (mem_state.c) names. */
+ * which the state's ops table (mem_state.c) names; mem_state_store() is the PostgreSQL backends' way to their
+ * copy's store (pg_store.h). */
 #ifndef GNOMON_STORE_MEM_STATE_H
 #define GNOMON_STORE_MEM_STATE_H
 

@@ -5,7 +5,8 @@
 #   test   build + cmocka, Python, curl, aiosmtpd and prometheus_client (its exposition parser) for the unit and
 #          integration tests, clang and its libFuzzer runtime for the fuzz targets, Chromium, Node.js and the npm
 #          packages of tests/browser for the browser tests, ZooKeeper (a real ensemble on loopback for the HA
-#          tests: Debian's zookeeper package, whose default-jre dependency brings Java)
+#          tests: Debian's zookeeper package, whose default-jre dependency brings Java) and the PostgreSQL server
+#          (a throwaway cluster per test run, tests/support/pg_cluster.py)
 #   bench  build + what bench/* runs: wrk (bench/jobs-api), Python (every script; sqlite3 is in its standard
 #          library); bench/spawnref.c and bench/execbench.c are compiled with the build's gcc and pkg-config
 set -euo pipefail
@@ -13,7 +14,7 @@ what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libsqlite3-dev
   libcurl4-openssl-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev libhttp-parser-dev nettle-dev tzdata)
 test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd python3-prometheus-client clang libclang-rt-dev chromium
-  zookeeper)
+  zookeeper postgresql)
 bench_pkgs=(wrk python3)
 pkgs=("${build_pkgs[@]}")
 case "$what" in

@@ -7,11 +7,11 @@
  * with an opaque cursor that the backend made (HISTORY_CURSOR_MAX bytes at most): a client passes it back as it
  * got it; it stays valid when the run it came after is pruned.
  *
- * Backends: history_sqlite.h (standalone; the store's database), later PostgreSQL. A backend that talks over the
- * network completes writes later: every write takes a done callback, which a backend calls with the write's final
- * status once it is durable (SQLite: before the call returns), on the loop thread. Reads return at once (the
- * SQLite backend reads its file; a network backend keeps what the API reads close, or is read from a deferred
- * HTTP answer, api/http.h). The run's output has its own interface, run_output.h, whose files are named by
+ * Backends: history_sqlite.h (standalone; the store's database), history_pg.h (HA: PostgreSQL). A backend that
+ * talks over the network completes writes later: every write takes a done callback, which a backend calls with
+ * the write's final status once it is durable (SQLite: before the call returns), on the loop thread. Reads return
+ * at once (the SQLite backend reads its file; the PostgreSQL one a copy in memory, store/pg_store.h; a network
+ * backend may later be read from a deferred HTTP answer, api/http.h). The run's output has its own interface, run_output.h, whose files are named by
  * run_name.h.
  *
  * Threads: the loop thread only. */

@@ -19,8 +19,9 @@
  * fails; abort it). state_claim_run returns -EEXIST when the task id is taken (an open or ended run has it), which
  * leaves the transaction usable: that is how a slot claimed before a restart is skipped.
  *
- * Reads see what was committed (and, in SQLite, the transaction being made). Backends: state_sqlite.h
- * (standalone), later PostgreSQL; tests/contract runs the same tests against each.
+ * Reads see what was committed (and, in SQLite, the transaction being made), and return at once. Backends:
+ * state_sqlite.h (standalone) and state_pg.h (HA: PostgreSQL, whose reads read a copy in memory that its commits
+ * change once the database committed them, store/pg_store.h); tests/contract runs the same tests against each.
  *
  * Threads: the loop thread only. */
 #ifndef GNOMON_STATE_STATE_H

@@ -1,10 +1,10 @@
-/* The in-memory backend (tests/support/mem_backend.h) under the contract suites, as it is (commits complete
+/* The in-memory backend (store/mem_backend.h) under the contract suites, as it is (commits complete
  * before they return) and through contract_deferred (their completion held until settle). It has no second
  * reader: its tests of concurrent readers are skipped. */
 #include <stdlib.h>
 
 #include "contract.h"
-#include "mem_backend.h"
+#include "store/mem_backend.h"
 #include "util/xmalloc.h"
 
 struct mem_fx {

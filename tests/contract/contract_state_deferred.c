@@ -9,27 +9,13 @@
 #include <string.h>
 
 #include "contract.h"
+#include "state/state_log.h"
 #include "util/container.h"
 #include "util/xmalloc.h"
 
-enum write_kind { W_PUT_JOB, W_DELETE_JOB, W_PROGRESS, W_OUTCOME, W_CLAIM, W_PUT_RUN, W_END_RUN, W_ROUND_PUT,
-	W_ROUND_CLEAR, W_EPOCH };
-
-/* One write, kept until settle: its kind and copies of its arguments. */
-struct held_write {
-	enum write_kind kind;
-	char *arg[3];                   /* its strings in order (name, definition; child, parent, task id), or NULL */
-	struct state_progress progress; /* W_PROGRESS; its schedule is arg[1] */
-	struct state_outcome outcome;   /* W_OUTCOME */
-	struct run_record run;          /* W_CLAIM, W_PUT_RUN, W_END_RUN */
-	uint64_t at_least;              /* W_EPOCH: the new epoch goes to *epoch_out at settle */
-	uint64_t *epoch_out;
-};
-
 struct held_txn {
 	struct state_txn base;
-	struct held_write *w;
-	size_t n;
+	struct state_log log;
 	state_done_fn done;
 	void *ctx;
 	struct held_txn *next; /* the commit made after it */
@@ -53,67 +39,10 @@ static struct held_txn *txn_of(struct state_txn *t)
 	return container_of(t, struct held_txn, base);
 }
 
-static char *copy_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-/* A new write of kind at the end of t, with copies of a, b and c (each may be NULL). */
-static struct held_write *hold(struct state_txn *t, enum write_kind kind, const char *a, const char *b,
-    const char *c)
-{
-	struct held_txn *x = txn_of(t);
-	struct held_write *w;
-
-	x->w = xrealloc(x->w, (x->n + 1) * sizeof(*x->w));
-	w = &x->w[x->n++];
-	memset(w, 0, sizeof(*w));
-	w->kind = kind;
-	w->arg[0] = copy_or_null(a);
-	w->arg[1] = copy_or_null(b);
-	w->arg[2] = copy_or_null(c);
-	run_record_init(&w->run);
-	return w;
-}
-
 static void txn_free(struct held_txn *x)
 {
-	for (size_t i = 0; i < x->n; i++) {
-		for (int k = 0; k < 3; k++)
-			free(x->w[i].arg[k]);
-		run_record_clear(&x->w[i].run);
-	}
-	free(x->w);
+	state_log_clear(&x->log);
 	free(x);
-}
-
-/* Make w again in the inner backend's transaction t. */
-static int replay(struct state_txn *t, struct held_write *w)
-{
-	switch (w->kind) {
-	case W_PUT_JOB:
-		return state_put_job(t, w->arg[0], w->arg[1]);
-	case W_DELETE_JOB:
-		return state_delete_job(t, w->arg[0]);
-	case W_PROGRESS:
-		w->progress.schedule = w->arg[1];
-		return state_put_progress(t, w->arg[0], &w->progress);
-	case W_OUTCOME:
-		return state_put_outcome(t, w->arg[0], &w->outcome);
-	case W_CLAIM:
-		return state_claim_run(t, &w->run); /* -EEXIST: taken since it was answered, which must not be */
-	case W_PUT_RUN:
-		return state_put_run(t, &w->run);
-	case W_END_RUN:
-		return state_end_run(t, &w->run);
-	case W_ROUND_PUT:
-		return state_round_put(t, w->arg[0], w->arg[1], w->arg[2]);
-	case W_ROUND_CLEAR:
-		return state_round_clear(t, w->arg[0], w->arg[1]);
-	case W_EPOCH:
-		return state_raise_epoch(t, w->at_least, w->epoch_out);
-	}
-	return -EINVAL;
 }
 
 /* Make x's writes in one transaction of the inner backend: its commit's final status. */
@@ -122,8 +51,9 @@ static int apply(struct held_state *q, struct held_txn *x)
 	struct state_txn *t;
 	int rc = state_begin(q->inner, &t);
 
-	for (size_t i = 0; rc == 0 && i < x->n; i++)
-		rc = replay(t, &x->w[i]);
+	/* a claim's -EEXIST here: taken since it was answered, which must not be */
+	for (size_t i = 0; rc == 0 && i < x->log.n; i++)
+		rc = state_log_replay(t, &x->log.w[i]);
 	if (rc < 0) {
 		state_abort(t);
 		return rc;
@@ -189,35 +119,26 @@ static void hs_commit(struct state_txn *t, state_done_fn done, void *ctx)
 
 static int hs_put_job(struct state_txn *t, const char *name, const char *definition)
 {
-	hold(t, W_PUT_JOB, name, definition, NULL);
+	state_log_add(&txn_of(t)->log, STATE_W_PUT_JOB, name, definition, NULL);
 	return 0;
 }
 
 static int hs_delete_job(struct state_txn *t, const char *name)
 {
-	hold(t, W_DELETE_JOB, name, NULL, NULL);
+	state_log_add(&txn_of(t)->log, STATE_W_DELETE_JOB, name, NULL, NULL);
 	return 0;
 }
 
 static int hs_put_progress(struct state_txn *t, const char *name, const struct state_progress *p)
 {
-	hold(t, W_PROGRESS, name, p->schedule, NULL)->progress = *p;
+	state_log_progress(&txn_of(t)->log, name, p);
 	return 0;
 }
 
 static int hs_put_outcome(struct state_txn *t, const char *name, const struct state_outcome *o)
 {
-	hold(t, W_OUTCOME, name, NULL, NULL)->outcome = *o;
+	state_log_add(&txn_of(t)->log, STATE_W_OUTCOME, name, NULL, NULL)->outcome = *o;
 	return 0;
-}
-
-/* Whether a write of x makes a run with task_id (a claim, or the end of a run never open). */
-static bool makes_run(const struct held_txn *x, const char *task_id)
-{
-	for (size_t i = 0; i < x->n; i++)
-		if ((x->w[i].kind == W_CLAIM || x->w[i].kind == W_END_RUN) && strcmp(x->w[i].run.task_id, task_id) == 0)
-			return true;
-	return false;
 }
 
 static int hs_claim_run(struct state_txn *t, struct run_record *r)
@@ -230,40 +151,40 @@ static int hs_claim_run(struct state_txn *t, struct run_record *r)
 	taken = state_get_open_run(q->inner, r->task_id, &got) == 0 || history_get(q->inner_h, r->task_id, &got) == 0;
 	run_record_clear(&got);
 	for (const struct held_txn *x = q->first; x && !taken; x = x->next)
-		taken = makes_run(x, r->task_id);
-	if (taken || makes_run(txn_of(t), r->task_id))
+		taken = state_log_makes_run(&x->log, r->task_id);
+	if (taken || state_log_makes_run(&txn_of(t)->log, r->task_id))
 		return -EEXIST;
-	run_record_copy(&hold(t, W_CLAIM, NULL, NULL, NULL)->run, r);
+	state_log_run(&txn_of(t)->log, STATE_W_CLAIM, r);
 	return 0;
 }
 
 static int hs_put_run(struct state_txn *t, struct run_record *r)
 {
-	run_record_copy(&hold(t, W_PUT_RUN, NULL, NULL, NULL)->run, r);
+	state_log_run(&txn_of(t)->log, STATE_W_PUT_RUN, r);
 	return 0;
 }
 
 static int hs_end_run(struct state_txn *t, struct run_record *r)
 {
-	run_record_copy(&hold(t, W_END_RUN, NULL, NULL, NULL)->run, r);
+	state_log_run(&txn_of(t)->log, STATE_W_END_RUN, r);
 	return 0;
 }
 
 static int hs_round_put(struct state_txn *t, const char *child, const char *parent, const char *task_id)
 {
-	hold(t, W_ROUND_PUT, child, parent, task_id);
+	state_log_add(&txn_of(t)->log, STATE_W_ROUND_PUT, child, parent, task_id);
 	return 0;
 }
 
 static int hs_round_clear(struct state_txn *t, const char *child, const char *parent)
 {
-	hold(t, W_ROUND_CLEAR, child, parent, NULL);
+	state_log_add(&txn_of(t)->log, STATE_W_ROUND_CLEAR, child, parent, NULL);
 	return 0;
 }
 
 static int hs_raise_epoch(struct state_txn *t, uint64_t at_least, uint64_t *out)
 {
-	struct held_write *w = hold(t, W_EPOCH, NULL, NULL, NULL);
+	struct state_write *w = state_log_add(&txn_of(t)->log, STATE_W_EPOCH, NULL, NULL, NULL);
 	w->at_least = at_least;
 	w->epoch_out = out;
 	return 0;

@@ -35,7 +35,7 @@
 #include "control/control.h"
 #include "job/job.h"
 #include "job/job_json.h"
-#include "mem_backend.h"
+#include "store/mem_backend.h"
 #include "runner/runner.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"

@@ -1,10 +1,12 @@
 /* Private to the in-memory backend (mem_backend.h): the data its state (mem_state.c) and its history
- * (mem_history.c) share, as the SQLite backends share one database. It mirrors the SQLite tables: the jobs, their
+ * (mem_history.c) share, as the SQLite backends share one database. The PostgreSQL backends, whose copy in memory
+ * it is (pg_store.h), use it too: a load gives the runs the database's ids, a prune takes out the runs the
+ * database removed, by task id, and a claim looks for a task id. It mirrors the SQLite tables: the jobs, their
  * progress and outcome (job_state), the rounds, and one table of runs, open and ended, each with an id from one
  * counter that stands for SQLite's row id (insertion order). A run stays in its job's list and in the list of its
  * status class, both in id order, so that the reads walk only what they return. */
-#ifndef GNOMON_TESTS_MEM_STORE_H
-#define GNOMON_TESTS_MEM_STORE_H
+#ifndef GNOMON_STORE_MEM_STORE_H
+#define GNOMON_STORE_MEM_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>

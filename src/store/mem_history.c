@@ -1,9 +1,9 @@
 /* The in-memory backend's history (mem_backend.h): the ended runs of the store (mem_store.h) that its state
  * shares. A record joins the state's open transaction, as SQLite's does; a removal is refused inside one. The
  * cursor is "m<id>": the page after it holds the runs before that id. */
-#include "mem_backend.h"
-#include "mem_state.h"
-#include "mem_store.h"
+#include "store/mem_backend.h"
+#include "store/mem_state.h"
+#include "store/mem_store.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 /* The in-memory state's reads (mem_state.h), in the orders SQLite's queries give: jobs by creation, progress and
  * rounds by their keys, open runs by id. */
-#include "mem_state.h"
+#include "store/mem_state.h"
 
 #include <errno.h>
 #include <stdlib.h>

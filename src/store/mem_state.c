@@ -1,9 +1,9 @@
 /* The in-memory backend's state (mem_backend.h): a transaction is a list of writes, checked when made (a claim's
  * task id) and applied to the store (mem_store.h) when it commits, so that an abort or a failed commit leaves
  * nothing. One transaction at a time, as SQLite's; the reads see what was committed. */
-#include "mem_backend.h"
-#include "mem_state.h"
-#include "mem_store.h"
+#include "store/mem_backend.h"
+#include "store/mem_state.h"
+#include "store/mem_store.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* The in-memory backend's shared data (mem_store.h): its sets, its runs, its lifetime. */
-#include "mem_store.h"
+#include "store/mem_store.h"
 
 #include <stdint.h>
 #include <stdio.h>

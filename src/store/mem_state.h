@@ -1,9 +1,10 @@
 /* Private to the in-memory backend (mem_backend.h): its state's constructor, and its reads (mem_state_read.c),
- * which the state's ops table (mem_state.c) names. */
-#ifndef GNOMON_TESTS_MEM_STATE_H
-#define GNOMON_TESTS_MEM_STATE_H
+ * which the state's ops table (mem_state.c) names; mem_state_store() is the PostgreSQL backends' way to their
+ * copy's store (pg_store.h). */
+#ifndef GNOMON_STORE_MEM_STATE_H
+#define GNOMON_STORE_MEM_STATE_H
 
-#include "mem_store.h"
+#include "store/mem_store.h"
 #include "state/state.h"
 
 /* A state over m, which it holds a reference of. */

@@ -7,22 +7,13 @@
 #include <errno.h>
 
 #include "net/net.h"
+#include "net_result.h"
 
 #define BIG_LEN (200 * 1024)
 
 struct server_state {
 	int hang_entered; /* requests to /hang that reached the handler */
 	int gone;         /* deferred requests whose client went away */
-};
-
-struct result {
-	int calls;
-	int rc;
-	long status;
-	char body[256];
-	size_t body_len;
-	char header[64];
-	char err[256];
 };
 
 static void on_hello(struct fixture *fx, struct http_request *req)
@@ -77,25 +68,6 @@ static const struct fx_route routes[] = {
 	{"GET", "/hang", on_hang},
 	{NULL, NULL, NULL},
 };
-
-static void on_done(void *ctx, int rc, const struct net_response *resp, const char *err)
-{
-	struct result *r = ctx;
-	const char *h;
-
-	r->calls++;
-	r->rc = rc;
-	snprintf(r->err, sizeof(r->err), "%s", err ? err : "");
-	if (rc < 0) {
-		assert_null(resp);
-		return;
-	}
-	r->status = resp->status;
-	r->body_len = resp->body_len;
-	snprintf(r->body, sizeof(r->body), "%.*s", (int)resp->body_len, resp->body);
-	h = net_response_header(resp, "x-test");
-	snprintf(r->header, sizeof(r->header), "%s", h ? h : "");
-}
 
 struct env {
 	struct fixture fx;

@@ -170,8 +170,10 @@ static void conn_leave(struct net_request *r, bool keep)
 		return;
 	r->conn = NULL;
 	k->req = NULL;
-	if (k->writing && k->held == NULL) /* libuv still reads them: they must live until on_written */
-		k->held = memcpy(xmalloc(r->wire_len), r->wire, r->wire_len);
+	if (k->writing && k->held == NULL) { /* libuv still reads r's bytes: they live until on_written, r gets a copy */
+		k->held = r->wire;
+		r->wire = memcpy(xmalloc(r->wire_len), k->held, r->wire_len);
+	}
 	if (keep) {
 		k->idle_since = uv_hrtime();
 		return;

@@ -432,10 +432,11 @@ static void connect_next(struct net_request *r)
 /* Keep an address of host (port: r's) to try. */
 static void add_addr(struct net_request *r, const struct sockaddr *sa)
 {
-	struct sockaddr_storage *ss = &r->addrs[r->naddrs];
+	struct sockaddr_storage *ss;
 
 	if (r->naddrs == ADDRS_MAX || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 		return;
+	ss = &r->addrs[r->naddrs];
 	memset(ss, 0, sizeof(*ss));
 	if (sa->sa_family == AF_INET) {
 		memcpy(ss, sa, sizeof(struct sockaddr_in));
@@ -454,12 +455,11 @@ static void on_resolved(uv_getaddrinfo_t *gai, int status, struct addrinfo *res)
 	struct net_client *c = l->client;
 
 	free(l);
-	if (r == NULL) { /* its request is gone */
+	client_release(c); /* the last reference only when r is gone and the client closed */
+	if (r == NULL) {
 		uv_freeaddrinfo(res);
-		client_release(c);
 		return;
 	}
-	client_release(c); /* not the last reference: the client is not closing while r is in flight */
 	r->lookup = NULL;
 	for (struct addrinfo *ai = status == 0 ? res : NULL; ai; ai = ai->ai_next)
 		add_addr(r, ai->ai_addr);

@@ -29,7 +29,7 @@
 #define IDLE_MS 30000         /* an idle connection is closed after this long (gnomon's server: 60 s) */
 #define IDLE_MAX 8            /* idle connections kept */
 #define ADDRS_MAX 8           /* addresses of a name tried */
-#define READ_SIZE (64 * 1024) /* bytes read at once */
+#define READ_SIZE ((size_t)64 << 10) /* bytes read at once */
 #define MS 1000000ULL
 
 enum req_state { REQ_NEW, REQ_RESOLVING, REQ_CONNECTING, REQ_SENT };
@@ -316,7 +316,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	if (n < 0) {
-		if (n == UV_EOF && (rc = response_reader_eof(r->reader, err, sizeof(err))) == RESPONSE_DONE) {
+		if (n == UV_EOF && response_reader_eof(r->reader, err, sizeof(err)) == RESPONSE_DONE) {
 			request_done(r, false);
 			return;
 		}

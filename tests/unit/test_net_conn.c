@@ -2,7 +2,8 @@
  * which answers what each test says, closes when it says): keep-alive (one connection for requests one after
  * the other), a connection the server closed while it was idle (noticed, or found when the next request is sent
  * on it: sent once more on a new connection, once only), chunked bodies, bodies up to the connection's end,
- * interim 1xx responses, repeated header fields, malformed responses; for net_uv.c (TEST_NET_UV) also https://
+ * interim 1xx responses, repeated header fields, malformed responses, a request that times out or is cancelled
+ * in the middle of writing its body; for net_uv.c (TEST_NET_UV) also https://
  * refused. Built twice, as the net tests are: test_net_conn (libcurl) and test_net_conn_uv. */
 #include "http_fixture.h"
 
@@ -18,6 +19,7 @@ enum script {
 	DROP_SECOND,        /* a connection's second request: closed without an answer */
 	DROP_ALL_BUT_FIRST, /* every request but the very first: closed without an answer */
 	FIXED,              /* the fixed text, then closes when close_fixed */
+	SILENT,             /* reads nothing: a big request stays in the middle of its write */
 };
 
 struct server {
@@ -136,7 +138,8 @@ static void on_connection(uv_stream_t *l, int status)
 	uv_tcp_init(s->loop, &k->tcp);
 	k->tcp.data = k;
 	assert_int_equal(uv_accept(l, (uv_stream_t *)&k->tcp), 0);
-	assert_int_equal(uv_read_start((uv_stream_t *)&k->tcp, sconn_alloc, sconn_read), 0);
+	if (s->script != SILENT)
+		assert_int_equal(uv_read_start((uv_stream_t *)&k->tcp, sconn_alloc, sconn_read), 0);
 }
 
 struct env {
@@ -302,6 +305,36 @@ static void test_response_shapes(void **state)
 	}
 }
 
+/* A server that reads nothing: a request whose body is still being written times out, or is cancelled; the
+ * client goes on (under ASan: nothing of the abandoned write is touched after it is freed). */
+static void test_abandoned_mid_write(void **state)
+{
+	struct env *e = *state;
+	enum { BODY = 16 << 20 };
+	char *body = malloc(BODY), url[64];
+	struct net_request_options opt = {.url = url, .body = body, .body_len = BODY, .timeout_ms = 300};
+	struct net_request *req;
+	struct result r = {0}, cancelled = {0};
+
+	memset(body, 'b', BODY);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", e->s.port);
+	e->s.script = SILENT;
+	assert_int_equal(net_request(e->client, &opt, on_done, &r, NULL), 0);
+	fx_wait_count(&e->fx, &r.calls, 1);
+	assert_int_equal(r.rc, -ETIMEDOUT);
+	opt.timeout_ms = 0;
+	assert_int_equal(net_request(e->client, &opt, on_done, &cancelled, &req), 0);
+	fx_wait_count(&e->fx, &e->s.conns, 2);
+	turn(e, 50);
+	net_request_cancel(req);
+	free(body); /* the client's copy is its own */
+	e->s.script = ANSWER_ALL;
+	get(e, "/", &r);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.body, "conn=3 req=1");
+	assert_int_equal(cancelled.calls, 0);
+}
+
 #ifdef TEST_NET_UV
 static void test_refused_here(void **state)
 {
@@ -345,6 +378,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_server_closed_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_response_shapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abandoned_mid_write, setup, teardown),
 #ifdef TEST_NET_UV
 		cmocka_unit_test_setup_teardown(test_refused_here, setup, teardown),
 #endif

@@ -1,7 +1,8 @@
 /* net: the HTTP client on the loop against a real server on loopback (gnomon's own, http_fixture.h): methods,
  * bodies and headers both ways, many requests at once, the response cap, timeouts, a refused connection,
  * cancellation (the server sees the connection go), closing the client with requests in flight (also from a
- * completion callback), and every handle closed at the end. */
+ * completion callback), and every handle closed at the end. Built twice: test_net against net_curl.c (libcurl),
+ * test_net_uv against net_uv.c (tests/CMakeLists.txt). */
 #include "http_fixture.h"
 
 #include <errno.h>

@@ -1,11 +1,14 @@
 /* gnomon: one binary for the server, the agent and the client commands. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "agent/agent.h"
 #include "cli/cli.h"
 #include "exec/launcher.h"
 #include "server/server.h"
+#include "util/self_path.h"
 
 static void usage(FILE *out)
 {
@@ -17,6 +20,24 @@ static void usage(FILE *out)
 		     "  agent      Run the tasks that servers assign to this machine\n");
 	cli_print_usage(out);
 	fprintf(out, "\n`gnomon COMMAND --help` describes each one.\n");
+}
+
+/* `gnomon agent ARGS...`: exec gnomon-agent ARGS..., the agent's own program beside this one (it links neither
+ * libcurl nor SQLite nor Graphviz: an idle agent is a few MiB, docs/architecture.md). Returns only on failure. */
+static int exec_agent(char **argv)
+{
+	char err[512], *path;
+
+	if (self_path_beside("gnomon-agent", &path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gnomon agent: %s\n", err);
+		return 1;
+	}
+	argv[0] = path; /* argv[0] was "agent" */
+	execv(path, argv);
+	fprintf(stderr, "gnomon agent: cannot run %s (the agent's program, built and installed beside gnomon): %s\n",
+	    path, strerror(errno));
+	free(path);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -31,7 +52,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "server") == 0)
 		return server_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "agent") == 0)
-		return agent_main(argc - 1, argv + 1);
+		return exec_agent(argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -20,7 +20,8 @@
 #define AGENT_ATTRIBUTE_KEY_MAX 128
 #define AGENT_ATTRIBUTE_VALUE_MAX 1024
 
-/* Run `gnomon agent` (argv[0] is "agent"); returns the process's exit code. */
+/* Run `gnomon agent` (argv[0]: the program's name, skipped); returns the process's exit code. gnomon-agent's main()
+ * (agent_main.c) calls it; `gnomon agent` execs gnomon-agent. */
 int agent_main(int argc, char **argv);
 
 /* The shared secret: the first line of path, white space trimmed, at least AGENT_TOKEN_MIN bytes. 0 with *out

@@ -1,7 +1,14 @@
-/* One HTTP client on the libuv loop: libcurl's multi interface driven by the loop (curl tells which sockets to
- * watch and when its timer is due; uv_poll and uv_timer do the watching), so many requests are in flight at once
- * and none blocks the thread that owns the scheduler state. For the leader proxy, agents and notifications.
- * Everything here runs on the loop thread: requests are made there and complete there. */
+/* One HTTP client on the libuv loop: many requests in flight at once, none blocking the thread that owns the
+ * scheduler state. For the leader proxy, agents and notifications. Everything here runs on the loop thread:
+ * requests are made there and complete there.
+ *
+ * Two implementations, one contract (tests/unit/test_net*.c run against both):
+ * - net_curl.c, in gnomon: libcurl's multi interface driven by the loop (curl tells which sockets to watch and
+ *   when its timer is due; uv_poll and uv_timer do the watching). http:// and https://, the environment's proxy
+ *   variables as curl reads them.
+ * - net_uv.c, in gnomon-agent: HTTP/1.1 on libuv's TCP with http-parser, keep-alive connections, no TLS (https://
+ *   ends with -EINVAL) and no proxy; it exists because libcurl costs a process about 8 MiB of resident memory
+ *   (docs/architecture.md). */
 #ifndef GNOMON_NET_NET_H
 #define GNOMON_NET_NET_H
 
@@ -27,7 +34,7 @@ struct net_response {
  * status), or a negative errno with resp NULL and a message in err: -ETIMEDOUT (its timeout passed),
  * -ECONNREFUSED (nobody listens), -ECONNRESET (the connection ended without a complete answer), -E2BIG (the
  * body passed the cap), -EHOSTUNREACH (the name does not resolve, the host cannot be reached), -EINVAL (a URL
- * or option curl refused), -ECANCELED (the client was closed), -EIO (anything else). */
+ * or option refused; net_uv.c: any https://), -ECANCELED (the client was closed), -EIO (anything else). */
 typedef void (*net_done_fn)(void *ctx, int rc, const struct net_response *resp, const char *err);
 
 struct net_request_options {
@@ -40,16 +47,16 @@ struct net_request_options {
 	size_t max_response;         /* bytes of response body; 0: NET_RESPONSE_MAX_DEFAULT */
 };
 
-/* A client on loop; returns 0 or a negative errno (libcurl could not start). */
+/* A client on loop; returns 0 or a negative errno (libcurl or libuv could not start). */
 int net_client_new(uv_loop_t *loop, struct net_client **out) __attribute__((warn_unused_result));
 /* Close the client: every request still in flight completes with -ECANCELED (from inside this call), and the
  * client is freed once its loop handles are closed (keep running the loop). NULL is fine. */
 void net_client_close(struct net_client *c);
 
 /* Start a request; fn(ctx, ...) is called from the loop later, never from inside this call. Redirects are not
- * followed, and the environment's proxy variables apply as in curl. Returns 0 with *out (NULL is fine) valid
+ * followed. Returns 0 with *out (NULL is fine) valid
  * until fn returns or net_request_cancel(); -ESHUTDOWN when the client is closing, -EINVAL for a missing URL,
- * -EIO when libcurl refuses. */
+ * -EIO when libcurl refuses (net_curl.c). */
 int net_request(struct net_client *c, const struct net_request_options *opt, net_done_fn fn, void *ctx,
     struct net_request **out) __attribute__((warn_unused_result));
 /* Abandon a request in flight: its connection is closed and fn is not called. Not from inside its own fn. */

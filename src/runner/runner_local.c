@@ -22,6 +22,7 @@
 #include "runner/workdirs.h"
 #include "util/log.h"
 #include "util/rmtree.h"
+#include "util/self_path.h"
 #include "util/xmalloc.h"
 
 bool local_epoch_ok(struct local *l, uint64_t epoch)
@@ -427,23 +428,14 @@ static void local_free(struct runner *r)
 /* The executor binary: the one given, or gnomon-executor beside this process's binary. */
 static int find_executor(const char *given, char **out, char *err, size_t errlen)
 {
-	char self[PATH_MAX], *slash;
-	ssize_t n;
+	int rc;
 
-	if (given) {
+	if (given)
 		*out = xstrdup(given);
-	} else {
-		if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0) {
-			int rc = -errno;
-			snprintf(err, errlen, "cannot find gnomon-executor: /proc/self/exe: %s", strerror(-rc));
-			return rc;
-		}
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		*out = xasprintf("%.*s/gnomon-executor", slash ? (int)(slash - self) : 1, slash ? self : ".");
-	}
+	else if ((rc = self_path_beside("gnomon-executor", out, err, errlen)) < 0)
+		return rc;
 	if (access(*out, X_OK) < 0) {
-		int rc = -errno;
+		rc = -errno;
 		snprintf(err, errlen, "cannot run %s (every task runs under it; it is built and installed beside gnomon): "
 		    "%s", *out, strerror(errno));
 		return rc;

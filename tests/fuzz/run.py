@@ -12,6 +12,7 @@ Usage: tests/fuzz/run.py --bin-dir build/tests/fuzz [--seconds 25] [--target fuz
 - fuzz_executor: seeds are a spec, a result text, a .pid file and a stream of frames of the executor protocol
   (src/exec/executor_proto.h), made here.
 - fuzz_agent_wire: seeds are assignments and results of the agent protocol (src/runner/agent_wire.h), made here.
+- fuzz_net_response: seeds are responses to the HTTP client (src/net/response_reader.h) and URLs, made here.
 The corpus lives in <bin-dir>/corpus/<target>/ and is kept between runs (a long run makes later short ones
 better); a crashing input goes to <bin-dir>/artifacts/. Prints each target's executions and exits non-zero when
 a target finds a crash, a leak, a timeout or a broken invariant.
@@ -29,7 +30,8 @@ TZDIR = os.environ.get("TZDIR") or "/usr/share/zoneinfo"
 TZIF_SEEDS = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Africa/Casablanca", "Asia/Gaza",
               "Pacific/Apia", "Antarctica/Troll", "Europe/Dublin", "Asia/Kolkata", "UTC", "EST5EDT",
               "America/Santiago", "Pacific/Chatham", "America/Nuuk", "America/Sao_Paulo", "Pacific/Kiritimati"]
-MAX_LEN = {"fuzz_schedule": 512, "fuzz_tzif": 8192, "fuzz_http": 4096, "fuzz_job": 4096, "fuzz_executor": 4096, "fuzz_agent_wire": 4096}
+MAX_LEN = {"fuzz_schedule": 512, "fuzz_tzif": 8192, "fuzz_http": 4096, "fuzz_job": 4096, "fuzz_executor": 4096, "fuzz_agent_wire": 4096,
+           "fuzz_net_response": 4096}
 DICT = {"fuzz_schedule": "schedule.dict", "fuzz_http": "http.dict", "fuzz_job": "job.dict"}
 
 
@@ -118,13 +120,29 @@ def seed_agent_wire(corpus):
                b'"command": "c"}')
 
 
+def seed_net_response(corpus):
+    responses = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"epoch\": 3}\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Test: a\r\n\r\n5;x=1\r\nhello\r\n0\r\nT: 1\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 409 Conflict\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.0 200 OK\r\n\r\nup to the end",
+        b"HTTP/1.1 204 No Content\r\nX-Test:\r\n\r\nHTTP/1.1",
+        b"http://[::1]:4400/api/v1/agents/register?x=1#f",
+        b"https://sched-1/",
+    ]
+    for i, text in enumerate(responses):
+        for flags in (2, 5, 14):
+            write_seed(corpus, "seed-%02d-%02d" % (i, flags), bytes([flags, i * 31 % 256]) + text)
+
+
 def run(target, bin_dir, seconds):
     corpus = os.path.join(bin_dir, "corpus", target)
     artifacts = os.path.join(bin_dir, "artifacts") + os.sep
     os.makedirs(corpus, exist_ok=True)
     os.makedirs(artifacts, exist_ok=True)
     {"fuzz_schedule": seed_schedule, "fuzz_tzif": seed_tzif, "fuzz_http": seed_http, "fuzz_job": seed_job,
-     "fuzz_executor": seed_executor, "fuzz_agent_wire": seed_agent_wire}[target](corpus)
+     "fuzz_executor": seed_executor, "fuzz_agent_wire": seed_agent_wire,
+     "fuzz_net_response": seed_net_response}[target](corpus)
     cmd = [os.path.join(bin_dir, target), "-max_total_time=%d" % seconds, "-timeout=10", "-rss_limit_mb=2048",
            "-max_len=%d" % MAX_LEN[target], "-artifact_prefix=" + artifacts, "-print_final_stats=1"]
     if target in DICT:

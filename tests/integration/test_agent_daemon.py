@@ -4,11 +4,12 @@ port. It checks what the real agent sends and does: the token on every request (
 registration's fields, a task started from a poll answer (journaled first), its running event, its output and
 its ended event (final output before it), a release that empties the journal; a kill -9 of the agent while a task
 runs and the restart that reports it running (same pid) and later its end; a stale epoch refused; a start after
-the lease expired refused. The double is no substitute for the real server's side: it is the agent's own test."""
+the lease expired refused; `gnomon agent` being the program gnomon-agent beside gnomon, without libcurl. The double is no substitute for the real server's side: it is the agent's own test."""
 
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -371,6 +372,37 @@ class AgentDaemon(unittest.TestCase):
         on_time = "ct:1765084800000:0:ontime:"
         self.double.give(start(assignment(on_time, "true")))
         wait_until(lambda: self.double.events("ended", on_time), 20, what="a start within the lease")
+
+    def test_gnomon_agent_is_its_own_program(self):
+        """`gnomon agent` execs gnomon-agent beside gnomon (the same process goes on), which maps no libcurl;
+        either name takes --version, --help and --check-config alike; without gnomon-agent, one line and exit 1."""
+        agent = self.agent()
+        self.registered()
+        lean = os.path.join(os.path.dirname(os.path.abspath(BIN)), "gnomon-agent")
+        self.assertEqual(os.readlink("/proc/%d/exe" % agent.proc.pid), os.path.realpath(lean))
+        with open("/proc/%d/maps" % agent.proc.pid) as f:
+            maps = f.read()
+        for lib in ("libcurl", "libsqlite3", "libgvc", "libcrypto"):
+            self.assertNotIn(lib, maps)
+
+        def run(cmd):
+            out = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30,
+                                 cwd=self.root)
+            self.assertEqual(sanitizer_lines(out.stderr), [], out.stderr)
+            return out.returncode, out.stdout, out.stderr
+        for args in (["--version"], ["--help"], ["--check-config", "--server", "http://127.0.0.1:1", "--name", "n"]):
+            via_gnomon = run([BIN, "agent"] + args)
+            self.assertEqual(via_gnomon[0], 0, via_gnomon)
+            self.assertEqual(run([lean] + args), via_gnomon)
+        self.assertEqual(run([BIN, "agent", "--version"])[1], run([BIN, "--version"])[1])
+
+        alone = os.path.join(self.root, "alone")
+        os.mkdir(alone)
+        shutil.copy(BIN, alone)
+        rc, out, err = run([os.path.join(alone, os.path.basename(BIN)), "agent", "--version"])
+        self.assertEqual((rc, out), (1, ""))
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertIn(os.path.join(alone, "gnomon-agent"), err)
 
 
 if __name__ == "__main__":

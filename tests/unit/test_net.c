@@ -1,28 +1,20 @@
 /* net: the HTTP client on the loop against a real server on loopback (gnomon's own, http_fixture.h): methods,
  * bodies and headers both ways, many requests at once, the response cap, timeouts, a refused connection,
  * cancellation (the server sees the connection go), closing the client with requests in flight (also from a
- * completion callback), and every handle closed at the end. */
+ * completion callback), and every handle closed at the end. Built twice: test_net against net_curl.c (libcurl),
+ * test_net_uv against net_uv.c (tests/CMakeLists.txt). */
 #include "http_fixture.h"
 
 #include <errno.h>
 
 #include "net/net.h"
+#include "net_result.h"
 
 #define BIG_LEN (200 * 1024)
 
 struct server_state {
 	int hang_entered; /* requests to /hang that reached the handler */
 	int gone;         /* deferred requests whose client went away */
-};
-
-struct result {
-	int calls;
-	int rc;
-	long status;
-	char body[256];
-	size_t body_len;
-	char header[64];
-	char err[256];
 };
 
 static void on_hello(struct fixture *fx, struct http_request *req)
@@ -77,25 +69,6 @@ static const struct fx_route routes[] = {
 	{"GET", "/hang", on_hang},
 	{NULL, NULL, NULL},
 };
-
-static void on_done(void *ctx, int rc, const struct net_response *resp, const char *err)
-{
-	struct result *r = ctx;
-	const char *h;
-
-	r->calls++;
-	r->rc = rc;
-	snprintf(r->err, sizeof(r->err), "%s", err ? err : "");
-	if (rc < 0) {
-		assert_null(resp);
-		return;
-	}
-	r->status = resp->status;
-	r->body_len = resp->body_len;
-	snprintf(r->body, sizeof(r->body), "%.*s", (int)resp->body_len, resp->body);
-	h = net_response_header(resp, "x-test");
-	snprintf(r->header, sizeof(r->header), "%s", h ? h : "");
-}
 
 struct env {
 	struct fixture fx;

@@ -52,7 +52,8 @@ static int open_data_dir(struct agent *a, int *fd, char *err, size_t errlen)
 	char path[PATH_MAX];
 	int rc;
 
-	if (mkdir(a->cfg.data_dir, 0750) < 0 && errno != EEXIST) {
+	/* 0711 as the server's: runAsUser tasks pass through to their working directory under work/, not list */
+	if (mkdir(a->cfg.data_dir, 0711) < 0 && errno != EEXIST) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot create the data directory %s: %s", a->cfg.data_dir, strerror(errno));
 		return rc;

@@ -186,6 +186,18 @@ class Placement(AgentsBase):
         self.assertEqual(run["reason"], "no agent matches hostname EQUALS no-such-host")
         self.check_agent_logs()
 
+    def test_run_as_user_on_an_agent_in_the_data_dir_it_made(self):
+        if os.geteuid() != 0:
+            self.skipTest("runAsUser needs a root agent")
+        # a1 made its data dir itself (it did not exist); only mkdtemp's 0700 above it is the test's to open
+        os.chmod(self.a1.root, 0o711)
+        self.run_now(sched("who", "id -un", runAsUser="nobody", constraints=[["rack", "EQUALS", "a"]]))
+        run = self.wait_final("who")
+        self.assertEqual((run["status"], run["agent"]), ("succeeded", "a1"), run)
+        status, _, log = self.server.request("GET", API + "/runs/%s/log?stream=stdout" % run["taskId"])
+        self.assertEqual((status, log), (200, b"nobody\n"))
+        self.check_agent_logs()
+
     def test_a_run_that_fits_nowhere_waits_with_its_reason(self):
         self.run_now(sched("huge", "true", cpus=8))
         run = self.wait_run("huge", lambda r: r["status"] == "waiting", "huge waiting")

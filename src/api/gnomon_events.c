@@ -7,6 +7,7 @@
 #include "api/api_json.h"
 #include "api/gnomon_jobs.h"
 #include "api/http.h"
+#include "api/proxy.h"
 #include "job/job.h"
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
@@ -24,6 +25,7 @@ struct client {
 	struct http_stream *stream;
 	struct buf backlog;
 	bool overflowed; /* told to reload; the stream ends once that is sent */
+	bool moved;      /* a follower's own stream once a leader is known: it ends, the client comes back proxied */
 	struct client *prev, *next;
 };
 
@@ -101,10 +103,21 @@ static void on_event(void *ctx, const struct event *ev)
 	buf_free(&text);
 }
 
+/* Keep idle connections open; on a follower that now knows the leader, end its own streams instead (an
+ * EventSource reconnects within its retry time, and is proxied to the leader's stream). */
 static void on_keepalive(uv_timer_t *t)
 {
 	static const char ping[] = ": keepalive\n\n";
-	broadcast(t->data, ping, sizeof(ping) - 1);
+	struct event_stream_hub *hub = t->data;
+
+	if (!api_proxy_leader_known(hub->env)) {
+		broadcast(hub, ping, sizeof(ping) - 1);
+		return;
+	}
+	for (struct client *c = hub->clients; c; c = c->next) {
+		c->moved = true;
+		http_stream_wake(c->stream);
+	}
 }
 
 struct event_stream_hub *event_stream_hub_new(uv_loop_t *loop, struct events *events, struct api_env *env)
@@ -142,7 +155,7 @@ static int client_next(void *arg, struct buf *out)
 	struct client *c = arg;
 
 	if (c->backlog.len == 0)
-		return c->overflowed ? 0 : HTTP_STREAM_WAIT;
+		return c->overflowed || c->moved ? 0 : HTTP_STREAM_WAIT;
 	if (buf_append(out, c->backlog.data, c->backlog.len) < 0)
 		return -1;
 	buf_reset(&c->backlog);

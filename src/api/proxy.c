@@ -24,6 +24,12 @@ enum api_proxy_way api_proxy_decide(enum api_policy policy, const struct api_pro
 	return policy == API_EVENTS || policy == API_LOG ? API_PROXY_STREAM : API_PROXY_WHOLE;
 }
 
+bool api_proxy_leader_known(const struct api_env *env)
+{
+	struct api_proxy_view v = {.follower = env->follower, .leader = env->leader, .self = env->self};
+	return api_proxy_decide(API_LEADER, &v) == API_PROXY_WHOLE;
+}
+
 static bool in_list(const char *name, const char *const *list)
 {
 	for (; *list; list++)

@@ -12,8 +12,8 @@
  *   has API_PROXY_TIMEOUT_MS (longer than an agent's long poll is held);
  * - streamed (the event stream, a followed log): a 2xx answer's head is sent as soon as it comes, then its body
  *   as it comes; the head has API_PROXY_HEAD_TIMEOUT_MS, the body no limit (it ends when either side ends). At
- *   most API_PROXY_STREAM_BUFFER bytes wait for a slow client: past that its stream is cut (an EventSource
- *   reconnects). Any other answer comes whole.
+ *   most API_PROXY_STREAM_BUFFER bytes wait for a slow client: past that the leader's are not read until the
+ *   client took them (NET_STREAM_PAUSE). Any other answer comes whole.
  * The leader out of reach: 503 with Retry-After naming it; no answer in time: 504; an answer over the cap or
  * cut short before its head: 502. Everything runs on the loop thread (net_curl.c's client): no thread of its own. */
 #ifndef GNOMON_API_PROXY_H
@@ -31,7 +31,7 @@ struct http_request;
 #define API_PROXY_CONNECT_MS 5000           /* connecting to the leader */
 #define API_PROXY_HEAD_TIMEOUT_MS 10000     /* a streamed answer's head */
 #define API_PROXY_BODY_MAX ((size_t)64 << 20) /* a whole answer's body */
-#define API_PROXY_STREAM_BUFFER ((size_t)1 << 20) /* a stream's bytes waiting for a slow client */
+#define API_PROXY_STREAM_BUFFER ((size_t)1 << 20) /* a stream's bytes waiting for a slow client, at most */
 #define API_PROXY_RETRY_AFTER "2"           /* seconds, on a 503 for want of a leader */
 
 /* Where a route's request is answered. */
@@ -57,6 +57,10 @@ enum api_proxy_way api_proxy_decide(enum api_policy policy, const struct api_pro
 /* The fields that pass, as below (constant tables, NULL-terminated). */
 extern const char *const api_proxy_request_fields[];
 extern const char *const api_proxy_answer_fields[];
+/* Does env name a leader that is not this server while this server follows (what needs the leader would go to
+ * it)? The event streams a follower serves itself end once it does, so that their clients come back to the
+ * leader's (gnomon_events.c). */
+bool api_proxy_leader_known(const struct api_env *env);
 /* Pure: is a request's header field called name forwarded (case-insensitive)? Content-Type, Accept,
  * Authorization (the agents' token, or a user's credentials), Last-Event-ID, Cache-Control; not hop-by-hop
  * fields, Host, Origin (checked here), lengths and codings (the client's, not the forwarded request's). */

@@ -27,6 +27,7 @@ struct proxy_call {
 	bool stream;               /* a 2xx answer is passed on as it comes */
 	bool streaming;            /* it is: the head went to the client */
 	bool in_up;                /* inside a net callback: up cannot be cancelled now */
+	bool paused;               /* a stream's bytes wait for the client: the leader's are not read meanwhile */
 	bool ended;                /* the leader's answer is over */
 	int end_rc;
 	long status;
@@ -87,6 +88,12 @@ static int stream_next(void *ctx, struct buf *out)
 	if (c->body.len) {
 		int rc = buf_append(out, c->body.data, c->body.len);
 		buf_reset(&c->body);
+		if (c->paused && c->up) { /* room again: the leader's next bytes (perhaps from inside the call) */
+			c->paused = false;
+			c->in_up = true;
+			net_request_resume(c->up);
+			c->in_up = false;
+		}
 		return rc < 0 ? -1 : 1;
 	}
 	if (c->ended)
@@ -143,8 +150,12 @@ static int up_data(void *ctx, const char *data, size_t len)
 
 	if (c->streaming && c->down == NULL)
 		return -ECANCELED; /* the client went away */
+	if (c->streaming && c->body.len > 0 && c->body.len + len > c->body.limit) {
+		c->paused = true; /* the client is slower than the leader: hold the leader back */
+		return NET_STREAM_PAUSE;
+	}
 	if (buf_append(&c->body, data, len) < 0)
-		return -E2BIG; /* a whole answer over the cap, or a client too slow for its stream */
+		return -E2BIG; /* a whole answer over the cap (or one part of a stream over the buffer) */
 	if (c->down)
 		http_stream_wake(c->down);
 	return 0;

@@ -67,9 +67,13 @@ void net_request_cancel(struct net_request *r);
  * its request or close the client (a negative return ends the request instead).
  * - on_head: the status and header fields are in (resp->body is "", net_response_header() works during the
  *   call), at most once, before any on_data; 0 goes on, a negative errno ends the request with it.
- * - on_data: the next bytes of the body; 0 goes on, a negative errno ends the request with it.
+ * - on_data: the next bytes of the body; 0 goes on (they are taken), NET_STREAM_PAUSE leaves them and reads no
+ *   more until net_request_resume() (they come again then: the reader's way of holding back a fast server), a
+ *   negative errno ends the request with it.
  * - on_end: exactly once unless the request was cancelled: rc 0 when the body is complete (on_head was called),
  *   else as net_done_fn's rc (with err), or what on_head or on_data returned. on_head may not have run. */
+#define NET_STREAM_PAUSE 1
+
 struct net_stream_callbacks {
 	int (*on_head)(void *ctx, const struct net_response *resp);
 	int (*on_data)(void *ctx, const char *data, size_t len);
@@ -82,6 +86,10 @@ struct net_stream_callbacks {
  * which streams nothing) answers -ENOTSUP. */
 int net_request_stream(struct net_client *c, const struct net_request_options *opt,
     const struct net_stream_callbacks *cb, void *ctx, struct net_request **out) __attribute__((warn_unused_result));
+
+/* Go on with a streamed request whose on_data answered NET_STREAM_PAUSE: the bytes it left are handed to on_data
+ * again, perhaps from inside this call. Nothing when it is not paused. Not from inside its own callbacks. */
+void net_request_resume(struct net_request *r);
 
 /* A header field of the response (the last one, when repeated), or NULL; during the completion callback (or a
  * stream's on_head). */

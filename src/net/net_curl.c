@@ -36,6 +36,7 @@ struct net_request {
 	void *ctx;
 	const struct net_stream_callbacks *stream; /* a streamed request (net_request_stream) */
 	bool head_told;            /* the stream's on_head ran */
+	bool paused;               /* its on_data left the bytes (NET_STREAM_PAUSE) */
 	int stream_rc;             /* what a stream's callback ended it with */
 	char err[CURL_ERROR_SIZE];
 	struct net_request *prev, *next;
@@ -342,6 +343,10 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
 		int rc = r->head_told ? 0 : tell_head(r);
 		if (rc == 0)
 			rc = r->stream->on_data(r->ctx, data, size * nmemb);
+		if (rc == NET_STREAM_PAUSE) {
+			r->paused = true;
+			return CURL_WRITEFUNC_PAUSE; /* curl keeps the bytes and stops reading */
+		}
 		if (rc < 0) {
 			r->stream_rc = rc;
 			return 0; /* CURLE_WRITE_ERROR */
@@ -468,6 +473,15 @@ int net_request_stream(struct net_client *c, const struct net_request_options *o
     const struct net_stream_callbacks *cb, void *ctx, struct net_request **out)
 {
 	return request_start(c, opt, NULL, cb, ctx, out);
+}
+
+void net_request_resume(struct net_request *r)
+{
+	if (r == NULL || !r->paused)
+		return;
+	r->paused = false;
+	if (curl_easy_pause(r->easy, CURLPAUSE_CONT) != CURLE_OK)
+		log_warnx("net: could not resume a paused transfer"); /* it ends through the multi handle */
 }
 
 void net_request_cancel(struct net_request *r)

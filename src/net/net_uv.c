@@ -722,6 +722,11 @@ int net_request_stream(struct net_client *c, const struct net_request_options *o
 	return -ENOTSUP; /* gnomon-agent streams nothing (net.h) */
 }
 
+void net_request_resume(struct net_request *r)
+{
+	(void)r; /* no streamed request is ever started here */
+}
+
 void net_request_cancel(struct net_request *r)
 {
 	struct net_client *c;

@@ -2,9 +2,10 @@
 ensemble (zk_harness.py). Through the follower, what needs the leader reaches it: Chronos's calls as the
 chronos-python client makes them (POST /scheduler/iso8601 and /scheduler/dependency, PUT /scheduler/job/NAME,
 DELETE, GET /scheduler/jobs), run now, kill, a Chronos task status, the event stream and a followed log (both
-streamed as they come), and an agent that registers with the follower and runs a task. A request already
-proxied is not proxied again. The ensemble stopped (quorum lost): reads still answer, changes get 503 with
-Retry-After and the reason. (Each server has its own store until PostgreSQL is wired in: what was changed
+streamed as they come; a client that reads slowly holds the leader back rather than being cut), and an agent
+that registers with the follower and runs a task. A request already proxied is not proxied again. The ensemble
+stopped (quorum lost): reads still answer, changes get 503 with Retry-After and the reason; once a leader is
+back, the follower proxies again and ends the event streams it served itself meanwhile. (Each server has its own store until PostgreSQL is wired in: what was changed
 through the follower is read from the leader.)"""
 
 import http.client
@@ -36,13 +37,15 @@ def addr(srv):
 class Stream:
     """A streamed GET on a raw socket, read in a thread: the head, then the de-chunked body so far."""
 
-    def __init__(self, srv, path):
+    def __init__(self, srv, path, hold=None):
         self.sock = socket.create_connection((srv.host, srv.port), timeout=60)
         self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path).encode())
-        self.raw, self.eof, self.lock = b"", False, threading.Lock()
+        self.raw, self.eof, self.lock, self.hold = b"", False, threading.Lock(), hold
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
+        if self.hold:
+            self.hold.wait(60)  # a slow client: nothing is read until then
         try:
             while True:
                 chunk = self.sock.recv(65536)
@@ -213,6 +216,31 @@ class Proxy(GnomonTestCase):
         self.assertIn(b"ran-on-", out)
         self.assertNotIn("ERROR", agent.log().upper().replace("LOG-LEVEL", ""))
 
+    def test_slow_stream_client(self):
+        """A followed log of 24 MB through the follower to a client that reads nothing for a while: the follower
+        holds the leader back rather than cut the stream or keep it all; every byte arrives, in order."""
+        size = 24 << 20
+        servers = self.start_servers(extra=("--log-cap", "32M"))
+        leader, follower = self.wait_roles(servers)
+        gate = os.path.join(tempfile.mkdtemp(prefix="gnomon-proxy-"), "go")
+        self.add_job(sched("p-big", "while [ ! -e %s ]; do sleep 0.05; done; head -c %d /dev/zero | tr '\\0' x; "
+                           "echo; echo end" % (gate, size)), srv=follower)
+        self.assertEqual(follower.request("PUT", V1 + "/job/p-big")[0], 204)
+        run = self.wait_run(leader, "p-big", lambda r: r["status"] == "running", "p-big running")
+        hold = threading.Event()
+        log = Stream(follower, "/api/v1/runs/%s/log?follow=1" % urllib.parse.quote(run["taskId"], safe=""),
+                     hold=hold)
+        with open(gate, "w"):
+            pass
+        self.wait_run(leader, "p-big", lambda r: r["status"] == "succeeded", "p-big ended")
+        hold.set()
+        wait_until(lambda: log.parts()[2] or log.eof, 60, interval=0.1, what="the whole log through the follower")
+        head, body, complete = log.parts()
+        self.assertTrue(complete, "the stream was cut after %d bytes" % len(body))
+        self.assertEqual((len(body), body[:3], body[-5:]), (size + 5, b"xxx", b"\nend\n"))
+        self.assertEqual(body.count(b"x"), size)
+        log.close()
+
     def test_quorum_lost(self):
         servers = self.start_servers()
         leader, follower = self.wait_roles(servers)
@@ -236,12 +264,17 @@ class Proxy(GnomonTestCase):
                 self.assertEqual(headers.get("retry-after"), "2")
                 self.assertIn(b"no leader: ZooKeeper quorum lost", body)
             self.assertIn("q-job", self.job_names(leader))
+            local = Stream(follower, "/api/v1/events")  # no leader: the follower's own stream
+            local.wait_body(b"event: hello", "the follower's own event stream")
         finally:
             for i in range(3):
                 e.start(i)
             e.wait_quorum()
-        # the quorum back: a leader again, and the follower proxies again
+        # the quorum back: a leader again, and the follower proxies again; its own event stream ends (at its next
+        # keepalive, 15 s) so that the client comes back to the leader's
         leader, follower = self.wait_roles(servers)
+        wait_until(lambda: local.parts()[2], 20, interval=0.1, what="the follower's own event stream ended")
+        local.close()
         self.add_job(sched("q-after"), srv=follower)
         self.assertIn("q-after", self.job_names(leader))
 

@@ -330,6 +330,8 @@ struct streamed {
 	char data[256];
 	size_t len;
 	int stop_after; /* on_data ends the request (-ECANCELED) once this many bytes came; 0: never */
+	int pauses;     /* on_data leaves the bytes (NET_STREAM_PAUSE) this many times first */
+	int paused;     /* times it did */
 };
 
 static int st_head(void *ctx, const struct net_response *resp)
@@ -347,6 +349,10 @@ static int st_data(void *ctx, const char *data, size_t len)
 {
 	struct streamed *s = ctx;
 	assert_int_equal(s->heads, 1);
+	if (s->paused < s->pauses) {
+		s->paused++;
+		return NET_STREAM_PAUSE;
+	}
 	assert_true(s->len + len < sizeof(s->data));
 	memcpy(s->data + s->len, data, len);
 	s->len += len;
@@ -372,16 +378,18 @@ static const struct net_stream_callbacks st_callbacks = {st_head, st_data, st_en
 static void test_stream(void **state)
 {
 	struct env *e = *state;
-	struct streamed s = {0}, cut = {.stop_after = 1}, empty = {0};
+	struct streamed s = {.pauses = 1}, cut = {.stop_after = 1}, empty = {0};
+	struct net_request *req;
 	struct net_request_options opt = {0};
 	char url[128];
 	int rc;
 
 	snprintf(url, sizeof(url), "%s/drip", e->fx.base);
 	opt.url = url;
-	rc = net_request_stream(e->client, &opt, &st_callbacks, &s, NULL);
+	rc = net_request_stream(e->client, &opt, &st_callbacks, &s, &req);
 #ifdef TEST_NET_UV
 	assert_int_equal(rc, -ENOTSUP);
+	assert_null(req);
 	(void)cut;
 	(void)empty;
 	(void)got_first_line;
@@ -391,6 +399,9 @@ static void test_stream(void **state)
 	fx_wait_count(&e->fx, &s.heads, 1);
 	assert_int_equal(s.status, 200);
 	assert_string_equal(s.header, "drip");
+	fx_wait_count(&e->fx, &s.paused, 1); /* the first line left: it comes again once resumed */
+	assert_int_equal(s.len, 0);
+	net_request_resume(req);
 	fx_run_until(&e->fx, got_first_line, &s);
 	assert_memory_equal(s.data, "one\n", 4);
 	assert_int_equal(s.ends, 0); /* the server has not ended it */

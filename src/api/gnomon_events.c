@@ -1,6 +1,7 @@
 #include "api/gnomon_events.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 
 #define CLIENT_BACKLOG_MAX ((size_t)4 << 20) /* unsent bytes a client may fall behind by */
 #define KEEPALIVE_MS 15000                   /* a comment line this often keeps idle connections open */
+#define TICK_MS 1000                         /* how often a follower looks whether a leader is known now */
 #define CLIENTS_MAX 256
 
 struct client {
@@ -32,7 +34,8 @@ struct client {
 struct event_stream_hub {
 	struct events *events;
 	struct api_env *env;
-	uv_timer_t keepalive;
+	uv_timer_t keepalive;    /* every TICK_MS while there are clients */
+	uint64_t ticks;
 	struct client *clients;
 	int nclients;
 	bool subscribed;
@@ -111,7 +114,8 @@ static void on_keepalive(uv_timer_t *t)
 	struct event_stream_hub *hub = t->data;
 
 	if (!api_proxy_leader_known(hub->env)) {
-		broadcast(hub, ping, sizeof(ping) - 1);
+		if (++hub->ticks % (KEEPALIVE_MS / TICK_MS) == 0)
+			broadcast(hub, ping, sizeof(ping) - 1);
 		return;
 	}
 	for (struct client *c = hub->clients; c; c = c->next) {
@@ -201,7 +205,7 @@ void gnomon_events(struct api_env *env, struct http_request *req, const char *co
 		hub->clients->prev = c;
 	hub->clients = c;
 	if (hub->nclients++ == 0)
-		uv_timer_start(&hub->keepalive, on_keepalive, KEEPALIVE_MS, KEEPALIVE_MS);
+		uv_timer_start(&hub->keepalive, on_keepalive, TICK_MS, TICK_MS);
 	http_add_header(req, "Cache-Control", "no-cache");
 	http_add_header(req, "X-Accel-Buffering", "no");
 	stream = http_respond_stream(req, 200, "text/event-stream", client_next, c, client_free);

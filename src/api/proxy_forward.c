@@ -250,6 +250,12 @@ void api_proxy_forward(struct api_env *env, struct http_request *req, bool strea
 	snprintf(c->what, sizeof(c->what), "%s %.120s", method, http_request_path(req));
 	c->stream = stream;
 	buf_init(&c->body, API_PROXY_BODY_MAX);
+	if (env->net == NULL) {
+		http_respond_error(req, 503, "%s: only the leader %s serves this, and this server has no HTTP client to "
+		    "pass it on", c->what, c->leader);
+		call_free(c);
+		return;
+	}
 	if (request_url(env, req, url, sizeof(url)) < 0) {
 		http_respond_error(req, 414, "%s: the request target is too long to forward to the leader", c->what);
 		call_free(c);

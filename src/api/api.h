@@ -15,6 +15,7 @@ struct http_request;
 struct job_defaults;
 struct json_t;
 struct metrics;
+struct net_client;
 struct prometheus;
 struct remote;
 struct history;
@@ -41,8 +42,12 @@ struct api_env {
 	long long job_history_limit;
 	const struct api_guard *guard; /* Host, origin and content-type rules (api/guard.h) */
 	struct prometheus *prom;     /* GET /metrics/prometheus and the request timings (api/prometheus.h) */
-	bool follower;               /* another server leads (HA): the leader-only routes are refused; standalone
-	                              * servers always lead */
+	bool follower;               /* this server does not lead (HA: another one does, or none is known; standalone:
+	                              * stepped down): the routes that need the leader go to it (api/proxy.h) */
+	const char *self;            /* this server's advertised "host:port": never proxied to */
+	struct net_client *net;      /* the HTTP client the proxy forwards with (net/net.h) */
+	/* Why no leader is known ("no leader: election in progress"), a static string; NULL: "unknown". */
+	const char *(*no_leader)(void *ctx);
 	struct remote *fleet;        /* the agents (runner/runner_remote.h) */
 	const char *agent_token;     /* the agents' shared secret (--agent-token-file); NULL: loopback agents only */
 	/* GET /api/v1/cluster's body (a new reference): this server's role, the leader, ZooKeeper's health. */
@@ -50,13 +55,19 @@ struct api_env {
 	void *cluster_ctx;
 };
 
-/* Who may use a route (DESIGN.md), checked in one place before its handler (api/router.h). */
+/* Who may use a route (DESIGN.md) and which server answers it, checked in one place before its handler
+ * (api/router.h; a follower's choice is api_proxy_decide(), api/proxy.h). */
 enum api_policy {
-	API_ANY,    /* anyone, on any server */
-	API_LEADER, /* changes what the scheduler holds: only the leader serves it (a follower answers 503 until it
-	             * proxies to the leader, issue 12) */
-	API_AGENT,  /* the agents' protocol: needs the agents' token (401), or without one a loopback peer (403) */
+	API_ANY,    /* anyone, on any server: this server answers (reads of the store) */
+	API_LEADER, /* changes what the scheduler holds, or reads what only its engine knows: a follower proxies it
+	             * to the leader, and answers 503 (Retry-After) when none is known */
+	API_AGENT,  /* the agents' protocol: needs the agents' token (401), or without one a loopback peer (403);
+	             * then as API_LEADER (an agent may register with any server) */
 	API_ADMIN,  /* operators' administration: needs an administrator's credentials (none can be given yet: 403) */
+	API_LIVE,   /* a read that shows the engine's live state (running, queued, next fires): a follower answers
+	             * with the leader's answer when a leader is known, else with its own */
+	API_EVENTS, /* the event stream: as API_LIVE, the leader's stream passed on as it comes */
+	API_LOG,    /* a run's output: this server's, but follow=1 streams the leader's as API_EVENTS */
 };
 
 /* A route's handler; args are the path's {captures} in order. */

@@ -1,12 +1,14 @@
 #include "api/gnomon_events.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api_json.h"
 #include "api/gnomon_jobs.h"
 #include "api/http.h"
+#include "api/proxy.h"
 #include "job/job.h"
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
@@ -17,6 +19,7 @@
 
 #define CLIENT_BACKLOG_MAX ((size_t)4 << 20) /* unsent bytes a client may fall behind by */
 #define KEEPALIVE_MS 15000                   /* a comment line this often keeps idle connections open */
+#define TICK_MS 1000                         /* how often a follower looks whether a leader is known now */
 #define CLIENTS_MAX 256
 
 struct client {
@@ -24,13 +27,15 @@ struct client {
 	struct http_stream *stream;
 	struct buf backlog;
 	bool overflowed; /* told to reload; the stream ends once that is sent */
+	bool moved;      /* a follower's own stream once a leader is known: it ends, the client comes back proxied */
 	struct client *prev, *next;
 };
 
 struct event_stream_hub {
 	struct events *events;
 	struct api_env *env;
-	uv_timer_t keepalive;
+	uv_timer_t keepalive;    /* every TICK_MS while there are clients */
+	uint64_t ticks;
 	struct client *clients;
 	int nclients;
 	bool subscribed;
@@ -101,10 +106,22 @@ static void on_event(void *ctx, const struct event *ev)
 	buf_free(&text);
 }
 
+/* Keep idle connections open; on a follower that now knows the leader, end its own streams instead (an
+ * EventSource reconnects within its retry time, and is proxied to the leader's stream). */
 static void on_keepalive(uv_timer_t *t)
 {
 	static const char ping[] = ": keepalive\n\n";
-	broadcast(t->data, ping, sizeof(ping) - 1);
+	struct event_stream_hub *hub = t->data;
+
+	if (!api_proxy_leader_known(hub->env)) {
+		if (++hub->ticks % (KEEPALIVE_MS / TICK_MS) == 0)
+			broadcast(hub, ping, sizeof(ping) - 1);
+		return;
+	}
+	for (struct client *c = hub->clients; c; c = c->next) {
+		c->moved = true;
+		http_stream_wake(c->stream);
+	}
 }
 
 struct event_stream_hub *event_stream_hub_new(uv_loop_t *loop, struct events *events, struct api_env *env)
@@ -142,7 +159,7 @@ static int client_next(void *arg, struct buf *out)
 	struct client *c = arg;
 
 	if (c->backlog.len == 0)
-		return c->overflowed ? 0 : HTTP_STREAM_WAIT;
+		return c->overflowed || c->moved ? 0 : HTTP_STREAM_WAIT;
 	if (buf_append(out, c->backlog.data, c->backlog.len) < 0)
 		return -1;
 	buf_reset(&c->backlog);
@@ -188,7 +205,7 @@ void gnomon_events(struct api_env *env, struct http_request *req, const char *co
 		hub->clients->prev = c;
 	hub->clients = c;
 	if (hub->nclients++ == 0)
-		uv_timer_start(&hub->keepalive, on_keepalive, KEEPALIVE_MS, KEEPALIVE_MS);
+		uv_timer_start(&hub->keepalive, on_keepalive, TICK_MS, TICK_MS);
 	http_add_header(req, "Cache-Control", "no-cache");
 	http_add_header(req, "X-Accel-Buffering", "no");
 	stream = http_respond_stream(req, 200, "text/event-stream", client_next, c, client_free);

@@ -56,6 +56,9 @@ const char *http_request_method(const struct http_request *req);
 const char *http_request_path(const struct http_request *req);
 /* A decoded query parameter, or NULL (also for a key without '='). */
 const char *http_request_query(const struct http_request *req, const char *key);
+/* The i-th query parameter, in the order sent: 1 with its decoded key and value (NULL for a key without '='), or
+ * 0 when there are not that many. */
+int http_request_param(const struct http_request *req, int i, const char **key, const char **value);
 /* A header field (case-insensitive name), or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);
 /* The Host the request names (its Host field, or the authority of an absolute-form target), or NULL. */

@@ -418,6 +418,15 @@ const char *http_request_query(const struct http_request *req, const char *key)
 	return req->parsed && http_head_param(&req->head, key, &v) ? v : NULL;
 }
 
+int http_request_param(const struct http_request *req, int i, const char **key, const char **value)
+{
+	if (!req->parsed || i < 0 || i >= req->head.nparams)
+		return 0;
+	*key = req->head.params[i].key;
+	*value = req->head.params[i].value;
+	return 1;
+}
+
 const char *http_request_header(const struct http_request *req, const char *name)
 {
 	return req->parsed ? http_head_field(&req->head, name) : NULL;

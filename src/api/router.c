@@ -18,6 +18,7 @@
 #include "api/guard.h"
 #include "api/http.h"
 #include "api/prometheus.h"
+#include "api/proxy.h"
 #include "control/control.h"
 #include "scheduler/registry.h"
 #include "util/clock.h"
@@ -72,7 +73,10 @@ static void handle_metrics(struct api_env *env, struct http_request *req, const 
 	http_respond_json(req, 200, metrics_to_json(env->metrics, gauges, clock_now_ms()));
 }
 
-/* Every route that changes something needs the leader; reads are served by any server. */
+/* Every route that changes something needs the leader, and so does what only its engine or its fleet knows
+ * (API_LEADER, API_AGENT: a follower proxies them); reads of the store are served by any server (API_ANY); the
+ * reads that show the engine's live state, the event stream and a followed log are the leader's when one is
+ * known (API_LIVE, API_EVENTS, API_LOG). api/proxy.h decides. */
 static const struct api_route routes[] = {
 	{"POST", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1, API_LEADER},
 	{"PUT", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1, API_LEADER},
@@ -80,7 +84,7 @@ static const struct api_route routes[] = {
 	{"PUT", "dependency", chronos_post_dependency, "api.dependency.post", 1, API_LEADER},
 	{"GET", "jobs", chronos_get_jobs, "api.jobs.list", 1, API_ANY},
 	{"GET", "jobs/search", chronos_search_jobs, "api.jobs.search", 1, API_ANY},
-	{"GET", "jobs/summary", chronos_jobs_summary, "api.jobs.summary", 1, API_ANY},
+	{"GET", "jobs/summary", chronos_jobs_summary, "api.jobs.summary", 1, API_LIVE},
 	{"GET", "job/stat/{}", chronos_job_stat, "api.job.stat", 1, API_ANY},
 	{"GET", "job/{}", chronos_get_job, "api.job.get", 1, API_ANY},
 	{"DELETE", "job/{}", chronos_delete_job, "api.job.delete", 1, API_LEADER},
@@ -90,17 +94,17 @@ static const struct api_route routes[] = {
 	{"PUT", "task/{**}", chronos_task_status, "api.task.status", 1, API_LEADER},
 	{"GET", "stats/{}", chronos_stats_percentile, "api.stats", 1, API_ANY},
 	{"GET", "graph/dot", chronos_graph_dot, "api.graph.dot", 1, API_ANY},
-	{"GET", "graph/csv", chronos_graph_csv, "api.graph.csv", 1, API_ANY},
+	{"GET", "graph/csv", chronos_graph_csv, "api.graph.csv", 1, API_LIVE},
 	{"GET", "leader", handle_leader, "api.leader", 1, API_ANY},
 	{"GET", "leader", handle_leader, "api.leader", 0, API_ANY},
 	{"GET", "api/v1/jobs", gnomon_list_jobs, "api.v1.jobs.list", 0, API_ANY},
-	{"GET", "api/v1/overview", gnomon_overview, "api.v1.overview", 0, API_ANY},
+	{"GET", "api/v1/overview", gnomon_overview, "api.v1.overview", 0, API_LIVE},
 	{"GET", "api/v1/cluster", handle_cluster, "api.v1.cluster", 0, API_ANY},
-	{"GET", "api/v1/events", gnomon_events, "api.v1.events", 0, API_ANY},
-	{"GET", "api/v1/jobs/{}", gnomon_get_job_summary, "api.v1.jobs.get", 0, API_ANY},
+	{"GET", "api/v1/events", gnomon_events, "api.v1.events", 0, API_EVENTS},
+	{"GET", "api/v1/jobs/{}", gnomon_get_job_summary, "api.v1.jobs.get", 0, API_LIVE},
 	{"GET", "api/v1/jobs/{}/runs", gnomon_list_runs, "api.v1.runs.list", 0, API_ANY},
-	{"GET", "api/v1/jobs/{}/next", gnomon_job_next, "api.v1.jobs.next", 0, API_ANY},
-	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0, API_ANY},
+	{"GET", "api/v1/jobs/{}/next", gnomon_job_next, "api.v1.jobs.next", 0, API_LIVE},
+	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0, API_LOG},
 	{"GET", "api/v1/runs/{**}", gnomon_get_run, "api.v1.runs.get", 0, API_ANY},
 	{"POST", "api/v1/agent/register", gnomon_agent_register, "api.v1.agent.register", 0, API_AGENT},
 	{"POST", "api/v1/agent/poll", gnomon_agent_poll, "api.v1.agent.poll", 0, API_AGENT},
@@ -194,25 +198,40 @@ static const char *strip_prefix(const char *path, int *chronos)
 	return path;
 }
 
-/* Does the request satisfy the route's policy? Answers the refusal when it does not. */
-static bool policy_allows(const struct api_env *env, struct http_request *req, const struct api_route *r)
+/* Is follow=1 (or true) asked for? */
+static bool follow_asked(const struct http_request *req)
 {
-	const char *method = http_request_method(req), *path = http_request_path(req);
+	const char *f = http_request_query(req, "follow");
+	return f && (strcmp(f, "1") == 0 || strcmp(f, "true") == 0);
+}
 
-	switch (r->policy) {
-	case API_ANY:
-		return true;
-	case API_LEADER:
-		if (!env->follower)
-			return true;
-		http_respond_error(req, 503, "%s %s: only the leader serves this, and this server is not the leader "
-		    "(the leader is %s)", method, path, env->leader && *env->leader ? env->leader : "unknown");
-		return false;
-	case API_AGENT:
-		return gnomon_agent_allowed(env, req);
-	case API_ADMIN:
+/* Does this server's handler answer the request? When it does not, the request has been answered (a refusal),
+ * or handed to the proxy (the leader answers). */
+static bool policy_allows(struct api_env *env, struct http_request *req, const struct api_route *r)
+{
+	struct api_proxy_view view = {.follower = env->follower, .leader = env->leader, .self = env->self,
+		.proxied = http_request_header(req, API_PROXY_HOP_FIELD) != NULL};
+	enum api_proxy_way way;
+
+	if (r->policy == API_ADMIN) {
 		http_respond_error(req, 403, "%s %s: needs administrator credentials, which this server cannot check yet",
-		    method, path);
+		    http_request_method(req), http_request_path(req));
+		return false;
+	}
+	if (r->policy == API_AGENT && !gnomon_agent_allowed(env, req))
+		return false; /* checked here too: the leader's check sees the proxy's address, not the agent's */
+	view.follow = r->policy == API_LOG && follow_asked(req);
+	way = api_proxy_decide(r->policy, &view);
+	switch (way) {
+	case API_PROXY_NO:
+		return true;
+	case API_PROXY_WHOLE:
+	case API_PROXY_STREAM:
+		api_proxy_forward(env, req, way == API_PROXY_STREAM);
+		return false;
+	case API_PROXY_LOOP:
+	case API_PROXY_NO_LEADER:
+		api_proxy_refuse(env, req, way);
 		return false;
 	}
 	return false;

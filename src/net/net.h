@@ -62,7 +62,37 @@ int net_request(struct net_client *c, const struct net_request_options *opt, net
 /* Abandon a request in flight: its connection is closed and fn is not called. Not from inside its own fn. */
 void net_request_cancel(struct net_request *r);
 
-/* A header field of the response (the last one, when repeated), or NULL; during the completion callback. */
+/* A streamed request (the leader proxy's event streams and followed logs): the response is handed over as it
+ * arrives rather than at its end. Every callback runs on the loop thread, from inside the client: none may cancel
+ * its request or close the client (a negative return ends the request instead).
+ * - on_head: the status and header fields are in (resp->body is "", net_response_header() works during the
+ *   call), at most once, before any on_data; 0 goes on, a negative errno ends the request with it.
+ * - on_data: the next bytes of the body; 0 goes on (they are taken), NET_STREAM_PAUSE leaves them and reads no
+ *   more until net_request_resume() (they come again then: the reader's way of holding back a fast server), a
+ *   negative errno ends the request with it.
+ * - on_end: exactly once unless the request was cancelled: rc 0 when the body is complete (on_head was called),
+ *   else as net_done_fn's rc (with err), or what on_head or on_data returned. on_head may not have run. */
+#define NET_STREAM_PAUSE 1
+
+struct net_stream_callbacks {
+	int (*on_head)(void *ctx, const struct net_response *resp);
+	int (*on_data)(void *ctx, const char *data, size_t len);
+	void (*on_end)(void *ctx, int rc, const char *err);
+};
+
+/* Start a streamed request: as net_request(), except that opt->timeout_ms bounds only connecting (0:
+ * NET_TIMEOUT_DEFAULT_MS) and the body has no cap and no deadline (the caller bounds what it keeps, and cancels
+ * the request when it has waited long enough). cb is borrowed and must outlive the request. net_uv.c (gnomon-agent,
+ * which streams nothing) answers -ENOTSUP. */
+int net_request_stream(struct net_client *c, const struct net_request_options *opt,
+    const struct net_stream_callbacks *cb, void *ctx, struct net_request **out) __attribute__((warn_unused_result));
+
+/* Go on with a streamed request whose on_data answered NET_STREAM_PAUSE: the bytes it left are handed to on_data
+ * again, perhaps from inside this call. Nothing when it is not paused. Not from inside its own callbacks. */
+void net_request_resume(struct net_request *r);
+
+/* A header field of the response (the last one, when repeated), or NULL; during the completion callback (or a
+ * stream's on_head). */
 const char *net_response_header(const struct net_response *resp, const char *name);
 
 #endif

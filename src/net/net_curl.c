@@ -34,6 +34,10 @@ struct net_request {
 	bool too_big;
 	net_done_fn fn;
 	void *ctx;
+	const struct net_stream_callbacks *stream; /* a streamed request (net_request_stream) */
+	bool head_told;            /* the stream's on_head ran */
+	bool paused;               /* its on_data left the bytes (NET_STREAM_PAUSE) */
+	int stream_rc;             /* what a stream's callback ended it with */
 	char err[CURL_ERROR_SIZE];
 	struct net_request *prev, *next;
 	bool linked;               /* on the client's list: not yet told how it ended */
@@ -133,6 +137,35 @@ static int errno_of(const struct net_request *r, CURLcode code)
 	}
 }
 
+/* Tell a stream's owner its head is in. */
+static int tell_head(struct net_request *r)
+{
+	struct net_response resp = {.req = r, .body = ""};
+
+	r->head_told = true;
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
+	return r->stream->on_head ? r->stream->on_head(r->ctx, &resp) : 0;
+}
+
+/* How a stream ended: its on_end (the head first, for a response with no body). */
+static void finish_stream(struct net_request *r, CURLcode code)
+{
+	char err[CURL_ERROR_SIZE + 64];
+	int rc = 0;
+
+	err[0] = '\0';
+	if (code == CURLE_OK && !r->head_told)
+		rc = tell_head(r);
+	else if (code != CURLE_OK)
+		rc = r->stream_rc < 0 ? r->stream_rc : errno_of(r, code);
+	if (rc < 0)
+		snprintf(err, sizeof(err), "%s", r->stream_rc < 0 || code == CURLE_OK ? "ended by its reader" :
+		    r->err[0] ? r->err : curl_easy_strerror(code));
+	unlink_request(r);
+	r->stream->on_end(r->ctx, rc, err);
+	request_free(r);
+}
+
 /* Tell a request's owner how it ended, then free it. It leaves the list first, so that an owner who closes the
  * client from its callback does not hear of it twice. */
 static void finish(struct net_request *r, CURLcode code)
@@ -141,6 +174,10 @@ static void finish(struct net_request *r, CURLcode code)
 	char err[CURL_ERROR_SIZE + 64];
 	int rc = 0;
 
+	if (r->stream) {
+		finish_stream(r, code);
+		return;
+	}
 	if (code == CURLE_OK) {
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
 		resp.body = r->response.data ? r->response.data : "";
@@ -286,7 +323,10 @@ void net_client_close(struct net_client *c)
 	while (c->reqs) {
 		struct net_request *r = c->reqs;
 		unlink_request(r);
-		r->fn(r->ctx, -ECANCELED, NULL, "the HTTP client is closing");
+		if (r->stream)
+			r->stream->on_end(r->ctx, -ECANCELED, "the HTTP client is closing");
+		else
+			r->fn(r->ctx, -ECANCELED, NULL, "the HTTP client is closing");
 		request_free(r);
 	}
 	curl_multi_cleanup(c->multi); /* may still ask to stop watching sockets */
@@ -299,11 +339,46 @@ void net_client_close(struct net_client *c)
 static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct net_request *r = arg;
+	if (r->stream) {
+		int rc = r->head_told ? 0 : tell_head(r);
+		if (rc == 0)
+			rc = r->stream->on_data(r->ctx, data, size * nmemb);
+		if (rc == NET_STREAM_PAUSE) {
+			r->paused = true;
+			return CURL_WRITEFUNC_PAUSE; /* curl keeps the bytes and stops reading */
+		}
+		if (rc < 0) {
+			r->stream_rc = rc;
+			return 0; /* CURLE_WRITE_ERROR */
+		}
+		return size * nmemb;
+	}
 	if (buf_append(&r->response, data, size * nmemb) < 0) {
 		r->too_big = true;
 		return 0; /* curl ends the transfer with CURLE_WRITE_ERROR */
 	}
 	return size * nmemb;
+}
+
+/* CURLOPT_HEADERFUNCTION of a stream: the blank line after a final status ends the head. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct net_request *r = arg;
+	size_t n = size * nmemb;
+	bool blank = (n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n');
+	long status = 0;
+	int rc;
+
+	if (r->head_told || !blank)
+		return n;
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200)
+		return n; /* an interim 1xx */
+	if ((rc = tell_head(r)) < 0) {
+		r->stream_rc = rc;
+		return 0;
+	}
+	return n;
 }
 
 #define SETOPT(opt, val) ok = ok && curl_easy_setopt(r->easy, (opt), (val)) == CURLE_OK
@@ -325,7 +400,13 @@ static bool setup(struct net_request *r, const struct net_request_options *opt)
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
 	SETOPT(CURLOPT_ERRORBUFFER, r->err);
-	SETOPT(CURLOPT_TIMEOUT_MS, (long)timeout);
+	if (r->stream) {
+		SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)timeout);
+		SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+		SETOPT(CURLOPT_HEADERDATA, r);
+	} else {
+		SETOPT(CURLOPT_TIMEOUT_MS, (long)timeout);
+	}
 	SETOPT(CURLOPT_USERAGENT, "gnomon/" GNOMON_VERSION);
 	SETOPT(CURLOPT_HTTPHEADER, r->headers);
 	SETOPT(CURLOPT_WRITEFUNCTION, on_data);
@@ -344,8 +425,9 @@ static bool setup(struct net_request *r, const struct net_request_options *opt)
 	return ok;
 }
 
-int net_request(struct net_client *c, const struct net_request_options *opt, net_done_fn fn, void *ctx,
-    struct net_request **out)
+/* Start a plain (fn) or streamed (stream) request. */
+static int request_start(struct net_client *c, const struct net_request_options *opt, net_done_fn fn,
+    const struct net_stream_callbacks *stream, void *ctx, struct net_request **out)
 {
 	struct net_request *r;
 
@@ -358,6 +440,7 @@ int net_request(struct net_client *c, const struct net_request_options *opt, net
 	r = xcalloc(1, sizeof(*r));
 	r->client = c;
 	r->fn = fn;
+	r->stream = stream;
 	r->ctx = ctx;
 	buf_init(&r->response, opt->max_response ? opt->max_response : NET_RESPONSE_MAX_DEFAULT);
 	r->easy = curl_easy_init();
@@ -378,6 +461,27 @@ int net_request(struct net_client *c, const struct net_request_options *opt, net
 	if (out)
 		*out = r;
 	return 0;
+}
+
+int net_request(struct net_client *c, const struct net_request_options *opt, net_done_fn fn, void *ctx,
+    struct net_request **out)
+{
+	return request_start(c, opt, fn, NULL, ctx, out);
+}
+
+int net_request_stream(struct net_client *c, const struct net_request_options *opt,
+    const struct net_stream_callbacks *cb, void *ctx, struct net_request **out)
+{
+	return request_start(c, opt, NULL, cb, ctx, out);
+}
+
+void net_request_resume(struct net_request *r)
+{
+	if (r == NULL || !r->paused)
+		return;
+	r->paused = false;
+	if (curl_easy_pause(r->easy, CURLPAUSE_CONT) != CURLE_OK)
+		log_warnx("net: could not resume a paused transfer"); /* it ends through the multi handle */
 }
 
 void net_request_cancel(struct net_request *r)

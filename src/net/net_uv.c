@@ -710,6 +710,23 @@ int net_request(struct net_client *c, const struct net_request_options *opt, net
 	return 0;
 }
 
+int net_request_stream(struct net_client *c, const struct net_request_options *opt,
+    const struct net_stream_callbacks *cb, void *ctx, struct net_request **out)
+{
+	(void)c;
+	(void)opt;
+	(void)cb;
+	(void)ctx;
+	if (out)
+		*out = NULL;
+	return -ENOTSUP; /* gnomon-agent streams nothing (net.h) */
+}
+
+void net_request_resume(struct net_request *r)
+{
+	(void)r; /* no streamed request is ever started here */
+}
+
 void net_request_cancel(struct net_request *r)
 {
 	struct net_client *c;

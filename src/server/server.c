@@ -22,6 +22,7 @@
 #include "runner/runner_remote.h"
 #include "job/job.h"
 #include "job/job_json.h"
+#include "net/net.h"
 #include "notify/notify.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"
@@ -52,6 +53,7 @@ struct server {
 	struct metrics *metrics;
 	struct events *events;
 	struct http_server *http;
+	struct net_client *net;      /* the leader proxy's HTTP client (api/proxy.h) */
 	struct api_guard *guard;
 	struct prometheus *prom;
 	struct server_role *role;    /* the scheduling role: the engine while this server leads */
@@ -205,6 +207,13 @@ static json_t *cluster_view(void *ctx)
 {
 	struct server *srv = ctx;
 	return server_cluster_json(srv->ha, srv->role, srv->leader);
+}
+
+/* Why the API knows no leader. */
+static const char *no_leader(void *ctx)
+{
+	struct server *srv = ctx;
+	return server_cluster_no_leader(srv->ha);
 }
 
 /* SIGUSR1: step down from the scheduling role (nothing is dispatched, running tasks go on, changes answer 503);
@@ -436,6 +445,10 @@ static int start(struct server *srv)
 		.events = srv->events,
 		.clock = srv->clock,
 	});
+	if (net_client_new(&srv->loop, &srv->net) < 0) {
+		log_warnx("cannot start the HTTP client that proxies to the leader");
+		return -1;
+	}
 	srv->api = (struct api_env){
 		.reg = srv->reg,
 		.state = srv->state,
@@ -455,6 +468,9 @@ static int start(struct server *srv)
 		.agent_token = srv->agent_token,
 		.cluster_view = cluster_view,
 		.cluster_ctx = srv,
+		.self = srv->leader,
+		.net = srv->net,
+		.no_leader = no_leader,
 	};
 	srv->api.event_hub = event_stream_hub_new(&srv->loop, srv->events, &srv->api);
 	srv->role = server_role_new(&(struct server_role_config){.reg = srv->reg, .state = srv->state,
@@ -489,7 +505,8 @@ static int start(struct server *srv)
 static void stop(struct server *srv)
 {
 	if (srv->loop.data == srv) {
-		http_server_stop(srv->http);
+		http_server_stop(srv->http); /* first: the requests it proxies let go of theirs */
+		net_client_close(srv->net);
 		event_stream_hub_close(srv->api.event_hub);
 		notify_stop(srv->notify);
 		server_cluster_free(srv->ha);
@@ -497,6 +514,7 @@ static void stop(struct server *srv)
 		runner_free(srv->runner);
 		srv->ha = NULL;
 		srv->http = NULL;
+		srv->net = NULL;
 		srv->notify = NULL;
 		srv->role = NULL;
 		srv->runner = NULL;

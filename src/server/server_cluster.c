@@ -210,3 +210,15 @@ json_t *server_cluster_json(const struct server_cluster *sc, const struct server
 	    "zookeeper", sc ? zookeeper_json(sc) : json_null(),
 	    "postgres"); /* null until the PostgreSQL backend exists */
 }
+
+const char *server_cluster_no_leader(const struct server_cluster *sc)
+{
+	struct cluster_health h;
+
+	if (sc == NULL)
+		return "no leader: this server stepped down (SIGUSR2 makes it lead again)";
+	cluster_health(sc->cluster, &h);
+	if (!h.connected)
+		return "no leader: ZooKeeper quorum lost or out of reach (this server's session is not connected)";
+	return "no leader: election in progress";
+}

@@ -26,6 +26,9 @@ int server_cluster_new(uv_loop_t *loop, const struct server_config *cfg, const c
     struct server_cluster **out, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Leave the election (the session is closed: another server takes over at once). NULL is fine. */
 void server_cluster_free(struct server_cluster *sc);
+/* Why no leader is known, for the API's 503 (a static string): standalone (sc NULL), this server stepped down;
+ * else ZooKeeper out of reach (the quorum lost, or this server cut off), or an election in progress. */
+const char *server_cluster_no_leader(const struct server_cluster *sc);
 /* GET /api/v1/cluster's body: this server's role, epoch, the leader, ZooKeeper's health (null standalone:
  * sc NULL), PostgreSQL's (null until that backend exists). A new reference. */
 json_t *server_cluster_json(const struct server_cluster *sc, const struct server_role *role, const char *self);

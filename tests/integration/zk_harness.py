@@ -200,3 +200,23 @@ class Ensemble:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+_MODULE_ENSEMBLE = None
+
+
+def module_ensemble(n=3):
+    """The test module's ensemble, started at its first use (exit 2 without ZooKeeper); its tearDownModule calls
+    close_module_ensemble()."""
+    global _MODULE_ENSEMBLE
+    if _MODULE_ENSEMBLE is None:
+        require_zookeeper()
+        _MODULE_ENSEMBLE = Ensemble(n)
+    return _MODULE_ENSEMBLE
+
+
+def close_module_ensemble():
+    global _MODULE_ENSEMBLE
+    if _MODULE_ENSEMBLE:
+        _MODULE_ENSEMBLE.close()
+    _MODULE_ENSEMBLE = None

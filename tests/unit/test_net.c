@@ -1,7 +1,8 @@
 /* net: the HTTP client on the loop against a real server on loopback (gnomon's own, http_fixture.h): methods,
  * bodies and headers both ways, many requests at once, the response cap, timeouts, a refused connection,
  * cancellation (the server sees the connection go), closing the client with requests in flight (also from a
- * completion callback), and every handle closed at the end. Built twice: test_net against net_curl.c (libcurl),
+ * completion callback), streamed requests (the head and each part as they come; net_uv.c refuses them), and
+ * every handle closed at the end. Built twice: test_net against net_curl.c (libcurl),
  * test_net_uv against net_uv.c (tests/CMakeLists.txt). */
 #include "http_fixture.h"
 
@@ -15,6 +16,9 @@
 struct server_state {
 	int hang_entered; /* requests to /hang that reached the handler */
 	int gone;         /* deferred requests whose client went away */
+	int drip;         /* /drip: 0 before its first line, 1 after it (waiting), 2 to send the last */
+	int drip_freed;   /* /drip streams over (sent or their client gone) */
+	struct http_stream *drip_stream;
 };
 
 static void on_hello(struct fixture *fx, struct http_request *req)
@@ -60,7 +64,35 @@ static void on_hang(struct fixture *fx, struct http_request *req)
 	http_request_defer(req, 0, hang_end, st);
 }
 
+/* /drip: "one\n" at once, "two\n" and the end once the test sets drip to 2 and wakes the stream. */
+static int drip_fn(void *ctx, struct buf *out)
+{
+	struct server_state *st = ctx;
+	if (st->drip == 0) {
+		st->drip = 1;
+		return buf_puts(out, "one\n") < 0 ? -1 : HTTP_STREAM_WAIT;
+	}
+	if (st->drip == 1)
+		return HTTP_STREAM_WAIT;
+	return buf_puts(out, "two\n") < 0 ? -1 : 0;
+}
+
+static void drip_free(void *ctx)
+{
+	struct server_state *st = ctx;
+	st->drip_freed++;
+	st->drip_stream = NULL;
+}
+
+static void on_drip(struct fixture *fx, struct http_request *req)
+{
+	struct server_state *st = fx->user;
+	http_add_header(req, "X-Test", "drip");
+	st->drip_stream = http_respond_stream(req, 200, "text/plain", drip_fn, st, drip_free);
+}
+
 static const struct fx_route routes[] = {
+	{"GET", "/drip", on_drip},
 	{"GET", "/hello", on_hello},
 	{"POST", "/echo", on_echo},
 	{"PUT", "/echo", on_echo},
@@ -290,6 +322,115 @@ static void test_close_from_callback(void **state)
 	fx_wait_count(&e->fx, &e->st.gone, 1);
 }
 
+/* What a streamed request saw. */
+struct streamed {
+	int heads, ends, rc;
+	long status;
+	char header[64];
+	char data[256];
+	size_t len;
+	int stop_after; /* on_data ends the request (-ECANCELED) once this many bytes came; 0: never */
+	int pauses;     /* on_data leaves the bytes (NET_STREAM_PAUSE) this many times first */
+	int paused;     /* times it did */
+};
+
+static int st_head(void *ctx, const struct net_response *resp)
+{
+	struct streamed *s = ctx;
+	const char *h = net_response_header(resp, "x-test");
+	assert_int_equal(s->len, 0);
+	s->heads++;
+	s->status = resp->status;
+	snprintf(s->header, sizeof(s->header), "%s", h ? h : "");
+	return 0;
+}
+
+static int st_data(void *ctx, const char *data, size_t len)
+{
+	struct streamed *s = ctx;
+	assert_int_equal(s->heads, 1);
+	if (s->paused < s->pauses) {
+		s->paused++;
+		return NET_STREAM_PAUSE;
+	}
+	assert_true(s->len + len < sizeof(s->data));
+	memcpy(s->data + s->len, data, len);
+	s->len += len;
+	return s->stop_after && s->len >= (size_t)s->stop_after ? -ECANCELED : 0;
+}
+
+static void st_end(void *ctx, int rc, const char *err)
+{
+	struct streamed *s = ctx;
+	(void)err;
+	s->ends++;
+	s->rc = rc;
+}
+
+static bool got_first_line(void *arg)
+{
+	return ((const struct streamed *)arg)->len >= 4;
+}
+
+static const struct net_stream_callbacks st_callbacks = {st_head, st_data, st_end};
+
+/* A streamed request hears the head and each part as they come (libcurl's client); net_uv.c refuses it. */
+static void test_stream(void **state)
+{
+	struct env *e = *state;
+	struct streamed s = {.pauses = 1}, cut = {.stop_after = 1}, empty = {0};
+	struct net_request *req;
+	struct net_request_options opt = {0};
+	char url[128];
+	int rc;
+
+	snprintf(url, sizeof(url), "%s/drip", e->fx.base);
+	opt.url = url;
+	rc = net_request_stream(e->client, &opt, &st_callbacks, &s, &req);
+#ifdef TEST_NET_UV
+	assert_int_equal(rc, -ENOTSUP);
+	assert_null(req);
+	(void)cut;
+	(void)empty;
+	(void)got_first_line;
+	return;
+#else
+	assert_int_equal(rc, 0);
+	fx_wait_count(&e->fx, &s.heads, 1);
+	assert_int_equal(s.status, 200);
+	assert_string_equal(s.header, "drip");
+	fx_wait_count(&e->fx, &s.paused, 1); /* the first line left: it comes again once resumed */
+	assert_int_equal(s.len, 0);
+	net_request_resume(req);
+	fx_run_until(&e->fx, got_first_line, &s);
+	assert_memory_equal(s.data, "one\n", 4);
+	assert_int_equal(s.ends, 0); /* the server has not ended it */
+	e->st.drip = 2;
+	http_stream_wake(e->st.drip_stream);
+	fx_wait_count(&e->fx, &s.ends, 1);
+	assert_int_equal(s.rc, 0);
+	assert_int_equal(s.len, 8);
+	assert_memory_equal(s.data, "one\ntwo\n", 8);
+
+	/* the reader ends it: on_end hears its code, the server sees the client go */
+	e->st.drip = 0;
+	assert_int_equal(net_request_stream(e->client, &opt, &st_callbacks, &cut, NULL), 0);
+	fx_wait_count(&e->fx, &cut.ends, 1);
+	assert_int_equal(cut.rc, -ECANCELED);
+	fx_wait_count(&e->fx, &e->st.drip_freed, 2);
+
+	/* a short answer: the head, its body, the end */
+	snprintf(url, sizeof(url), "%s/echo", e->fx.base);
+	opt.method = "DELETE";
+	assert_int_equal(net_request_stream(e->client, &opt, &st_callbacks, &empty, NULL), 0);
+	fx_wait_count(&e->fx, &empty.ends, 1);
+	assert_int_equal(empty.heads, 1);
+	assert_int_equal(empty.status, 200);
+	assert_int_equal(empty.rc, 0);
+	assert_memory_equal(empty.data, "DELETE - ", 9);
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +442,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_from_callback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

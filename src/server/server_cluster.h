@@ -26,8 +26,11 @@ int server_cluster_new(uv_loop_t *loop, const struct server_config *cfg, const c
     struct server_cluster **out, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Leave the election (the session is closed: another server takes over at once). NULL is fine. */
 void server_cluster_free(struct server_cluster *sc);
+/* Give the candidacy up (cluster_resign): another server leads, this one joins again at the back. */
+void server_cluster_resign(struct server_cluster *sc);
 /* GET /api/v1/cluster's body: this server's role, epoch, the leader, ZooKeeper's health (null standalone:
- * sc NULL), PostgreSQL's (null until that backend exists). A new reference. */
-json_t *server_cluster_json(const struct server_cluster *sc, const struct server_role *role, const char *self);
+ * sc NULL), PostgreSQL's (postgres, taken: json null on SQLite, server_pg_json()). A new reference. */
+json_t *server_cluster_json(const struct server_cluster *sc, const struct server_role *role, const char *self,
+    json_t *postgres);
 
 #endif

@@ -29,19 +29,73 @@ const char *chronos_last_state(const struct job *j)
 	return "failure";
 }
 
+/* A change being committed: answered 204 once durable (with PostgreSQL, after the command returned). */
+struct change {
+	struct http_request *req; /* NULL once the client went away */
+	bool returned;            /* the command returned: an answer now goes to the client */
+	bool done;                /* ...else it came from inside the command, with status */
+	int status;
+};
+
+static void change_respond(struct http_request *req, int status)
+{
+	if (status < 0)
+		http_respond_error(req, api_control_status(status), "the change could not be stored (%s)", strerror(-status));
+	else
+		http_respond(req, 204, NULL, NULL, 0);
+}
+
+static void change_answered(void *ctx, int status)
+{
+	struct change *ch = ctx;
+
+	if (!ch->returned) {
+		ch->done = true;
+		ch->status = status;
+		return;
+	}
+	if (ch->req)
+		change_respond(ch->req, status);
+	free(ch);
+}
+
+static void change_gone(void *ctx, struct http_request *req, enum http_defer_end why)
+{
+	struct change *ch = ctx;
+
+	(void)req;
+	(void)why; /* no timeout: the client went away, or the server stops; the answer frees ch */
+	ch->req = NULL;
+}
+
+/* The command's return rc (and err), the change ch it answers: answer now, or once the commit completes. */
+static void change_returned(struct http_request *req, struct change *ch, int rc, const char *err)
+{
+	ch->returned = true;
+	if (rc < 0 || ch->done) {
+		if (rc < 0)
+			http_respond_error(req, api_control_status(rc), "%s", err);
+		else
+			change_respond(req, ch->status);
+		free(ch);
+		return;
+	}
+	http_request_defer(req, 0, change_gone, ch);
+}
+
 /* Create or replace a job: stored (committed) before it is acknowledged. */
 static void put_job(struct api_env *env, struct http_request *req, enum control_put_kind kind)
 {
 	char err[1024], peer[HTTP_PEER_MAX];
 	size_t len;
 	const char *body = http_request_body(req, &len);
+	struct change *ch = xcalloc(1, sizeof(*ch));
 	int rc;
 
+	ch->req = req;
 	http_request_peer(req, peer, sizeof(peer));
-	if ((rc = control_put_job(env->control, body, len, kind, peer, err, sizeof(err))) < 0)
-		http_respond_error(req, api_control_status(rc), "%s", err);
-	else
-		http_respond(req, 204, NULL, NULL, 0);
+	rc = control_put_job_then(env->control, body, len, kind, peer, err, sizeof(err), change_answered, ch);
+	change_returned(req, ch, rc, err);
 }
 
 void chronos_post_iso8601(struct api_env *env, struct http_request *req, const char *const *args)
@@ -214,11 +268,11 @@ void chronos_get_job(struct api_env *env, struct http_request *req, const char *
 void chronos_delete_job(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	char err[1024], peer[HTTP_PEER_MAX];
+	struct change *ch = xcalloc(1, sizeof(*ch));
 	int rc;
 
+	ch->req = req;
 	http_request_peer(req, peer, sizeof(peer));
-	if ((rc = control_delete_job(env->control, args[0], peer, err, sizeof(err))) < 0)
-		http_respond_error(req, api_control_status(rc), "%s", err);
-	else
-		http_respond(req, 204, NULL, NULL, 0);
+	rc = control_delete_job_then(env->control, args[0], peer, err, sizeof(err), change_answered, ch);
+	change_returned(req, ch, rc, err);
 }

@@ -39,6 +39,7 @@
 #include "util/clock_uv.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/mkdirs.h"
 #include "util/xmalloc.h"
 
 struct server {
@@ -371,6 +372,12 @@ static void pg_lost(void *ctx, const char *why)
 static int open_stores(struct server *srv, char *err, size_t errlen)
 {
 	if (server_pg_wanted(srv->cfg.state)) {
+		int rc;
+		/* 0711: other users (runAsUser tasks) may pass through to their working directory, not list. */
+		if ((rc = mkdirs(srv->cfg.data_dir, 0711)) < 0) {
+			snprintf(err, errlen, "cannot create %s: %s", srv->cfg.data_dir, strerror(-rc));
+			return -1;
+		}
 		struct server_pg_config pcfg = {
 			.conninfo = srv->cfg.state,
 			.timeout_ms = (uint64_t)srv->cfg.state_timeout,

@@ -196,7 +196,7 @@ int api_control_status(int rc)
 {
 	/* a store out of reach (PostgreSQL: no connection, an outcome unknown, a deposed leader's fence) or a
 	 * command cut short by a step-down: try again, at the leader */
-	bool unavailable = rc == -EAGAIN || rc == -ENOTCONN || rc == -ECONNRESET || rc == -ETIMEDOUT ||
+	bool unavailable = rc == -EAGAIN || rc == -EBUSY || rc == -ENOTCONN || rc == -ECONNRESET || rc == -ETIMEDOUT ||
 	    rc == -ESTALE || rc == -ECANCELED;
 
 	return rc == -ENOENT ? 404 : rc == -EINVAL ? 400 : unavailable ? 503 : api_store_status(rc);

@@ -121,7 +121,8 @@ static void put_done(void *ctx, int status)
 int control_put_job(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
     char *err, size_t errlen)
 {
-	return control_put_job_then(c, body, len, kind, by, err, errlen, NULL, NULL);
+	int rc = control_put_job_then(c, body, len, kind, by, err, errlen, NULL, NULL);
+	return rc == -EBUSY ? -EAGAIN : rc;
 }
 
 int control_put_job_then(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
@@ -142,7 +143,7 @@ int control_put_job_then(struct control *c, const char *body, size_t len, enum c
 		state_abort(t);
 		control_state_error(c, rc, "save the job", err, errlen);
 		job_free(job);
-		return rc;
+		return rc == -EAGAIN ? -EBUSY : rc; /* (the engine's earlier commit in flight) */
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->c = c;
@@ -246,7 +247,8 @@ static void deletion_done(void *ctx, int status)
 
 int control_delete_job(struct control *c, const char *name, const char *by, char *err, size_t errlen)
 {
-	return control_delete_job_then(c, name, by, err, errlen, NULL, NULL);
+	int rc = control_delete_job_then(c, name, by, err, errlen, NULL, NULL);
+	return rc == -EBUSY ? -EAGAIN : rc;
 }
 
 int control_delete_job_then(struct control *c, const char *name, const char *by, char *err, size_t errlen,
@@ -263,7 +265,7 @@ int control_delete_job_then(struct control *c, const char *name, const char *by,
 		return -EAGAIN;
 	if ((rc = engine_change_begin(c->cfg.engine, &t)) < 0) {
 		control_state_error(c, rc, "delete the job", err, errlen);
-		return rc;
+		return rc == -EAGAIN ? -EBUSY : rc; /* (the engine's earlier commit in flight) */
 	}
 	/* The re-parented children and the deletion, in one transaction. */
 	d = xcalloc(1, sizeof(*d));

@@ -104,7 +104,10 @@ class PgHA(GnomonTestCase, RunChecks):
                        what="the other server leading")
         finally:
             old.proc.send_signal(signal.SIGCONT)
-        wait_until(lambda: not self.cluster(old)["leading"], 10, interval=0.05, what="the old leader stepped down")
+        view = wait_until(lambda: (lambda v: v if not v["leading"] else None)(self.cluster(old)), 10, interval=0.05,
+                          what="the old leader stepped down")
+        sys.stderr.write("\nthe deposed leader: %s (its write fenced: %s)\n" % (view["lastRoleChange"]["why"],
+                                                                                 view["postgres"]["fenced"]))
         n = len(self.succeeded(other, "ticker"))
         wait_until(lambda: len(self.succeeded(other, "ticker")) >= n + 2, 20, what="the ticker on the new leader")
         self.assertIs(self.leader_of(servers), other)

@@ -2,7 +2,8 @@
 PostgreSQL (pg_harness.py; ctest runs this under tests/support/pg_cluster.py). kill -9 and a start again: every
 acknowledged job is there, the history goes on, no slot ran twice. PostgreSQL stopped under the running leader:
 it steps down at once (nothing is dispatched, a change answers 503, /api/v1/cluster's postgres says why), and
-leads again by itself once PostgreSQL is back."""
+leads again by itself once PostgreSQL is back. A second server on the same database deposes the first, whose
+next write the fence refuses."""
 
 import os
 import sys
@@ -92,6 +93,27 @@ class PgServer(GnomonTestCase, RunChecks):
         self.add_job(sched("after-outage"), srv=srv)
         wait_until(lambda: len(self.succeeded(srv, "ticker")) > n, 20, what="the ticker running again")
         self.assertOncePerSlot(self.runs(srv, "ticker"))
+
+    def test_deposed_by_another_server(self):
+        """A second server started on the same database raises the epoch: the first one's next write is refused
+        by the fence (-ESTALE), it steps down and stays down (standalone, only SIGUSR2 takes the role again); the
+        second goes on with the first one's jobs and history, and no slot ran twice."""
+        first = self.start()
+        self.add_job(sched("ticker", "true", "R/%s/PT1S" % iso_ms(now_ms())), srv=first)
+        wait_until(lambda: len(self.succeeded(first, "ticker")) >= 2, 20, what="two ticker runs")
+        second = self.new_server(["--state", self.db])
+        self.assertTrue(self.cluster(second)["leading"])
+        view = wait_until(lambda: (lambda v: v if not v["leading"] else None)(self.cluster(first)), 10,
+                          interval=0.05, what="the first server deposed")
+        self.assertTrue(view["postgres"]["fenced"])
+        self.assertIn("newer leader's epoch", view["lastRoleChange"]["why"])
+        self.assertIn("ticker", self.job_names(second))
+        n = len(self.succeeded(second, "ticker"))
+        wait_until(lambda: len(self.succeeded(second, "ticker")) >= n + 2, 20, what="the ticker on the second")
+        self.assertFalse(self.cluster(first)["leading"], "a deposed standalone server does not lead again alone")
+        status, body = self.post_job(sched("refused"), srv=first)
+        self.assertEqual(status, 503, body)
+        self.assertOncePerSlot(self.runs(second, "ticker"))
 
 
 if __name__ == "__main__":

@@ -25,11 +25,18 @@ class PgServer(GnomonTestCase, RunChecks):
 
     def start(self):
         self.db = new_database(self._testMethodName.lower())
-        return self.new_server(["--state", self.db])
+        srv = self.new_server(["--state", self.db])
+        self.wait_leading(srv)
+        return srv
+
+    def wait_leading(self, srv, timeout=10):
+        """The cluster view once srv leads: a server answers before its election (raise, load) completes."""
+        return wait_until(lambda: (lambda v: v if v["leading"] else None)(self.cluster(srv)), timeout, interval=0.02,
+                          what="leading")
 
     def test_jobs_runs_and_restart(self):
         srv = self.start()
-        view = self.cluster(srv)
+        view = self.wait_leading(srv)
         self.assertEqual((view["mode"], view["leading"]), ("standalone", True))
         pg = view["postgres"]
         self.assertEqual((pg["connected"], pg["writesRefused"], pg["fenced"]), (True, False, False))
@@ -45,8 +52,7 @@ class PgServer(GnomonTestCase, RunChecks):
 
         srv.kill9()
         srv.start()
-        view = self.cluster(srv)
-        self.assertTrue(view["leading"])
+        view = self.wait_leading(srv)
         self.assertGreater(view["epoch"], epoch)
         self.assertEqual(set(self.job_names(srv)), {"ticker", "after-ticker", "acknowledged-last"})
         self.assertEqual(self.get_job("after-ticker", srv=srv)["parents"], ["ticker"])
@@ -60,6 +66,7 @@ class PgServer(GnomonTestCase, RunChecks):
         self.assertEqual(status, 204, body)
         srv.stop()
         srv.start()
+        self.wait_leading(srv)
         self.assertEqual(set(self.job_names(srv)), {"ticker", "acknowledged-last"})
 
     def test_outage(self):
@@ -102,7 +109,7 @@ class PgServer(GnomonTestCase, RunChecks):
         self.add_job(sched("ticker", "true", "R/%s/PT1S" % iso_ms(now_ms())), srv=first)
         wait_until(lambda: len(self.succeeded(first, "ticker")) >= 2, 20, what="two ticker runs")
         second = self.new_server(["--state", self.db])
-        self.assertTrue(self.cluster(second)["leading"])
+        self.wait_leading(second)
         view = wait_until(lambda: (lambda v: v if not v["leading"] else None)(self.cluster(first)), 10,
                           interval=0.05, what="the first server deposed")
         self.assertTrue(view["postgres"]["fenced"])

@@ -4,7 +4,8 @@ under tests/support/pg_cluster.py). The elected one loads what the database hold
 its epoch. A job due every second across two kill -9 failovers: each new leader loads what the one before
 wrote (jobs, history) and goes on; no task id twice, no slot that succeeded twice, no acknowledged job lost.
 Followers' reads follow within their refresh. A leader paused past its session timeout is deposed: once woken it
-steps down, and the history still has no slot twice."""
+steps down, and the history still has no slot twice. PostgreSQL stopped under the leader: nobody leads until it is
+back, then one does by itself."""
 
 import os
 import signal
@@ -13,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import GnomonTestCase, iso_ms, main, now_ms, sched, wait_until  # noqa: E402
-from pg_harness import RunChecks, new_database, require_pg  # noqa: E402
+from pg_harness import RunChecks, new_database, require_pg, start_server, stop_server  # noqa: E402
 from zk_harness import Ensemble, require_zookeeper  # noqa: E402
 
 V1 = "/v1/scheduler"
@@ -36,11 +37,11 @@ def tearDownModule():
 class PgHA(GnomonTestCase, RunChecks):
     server_args = None
 
-    def start_servers(self, n=3):
+    def start_servers(self, n=3, extra=()):
         db = new_database(self._testMethodName.lower())
         path = "/gnomon-pg-ha/%s" % self._testMethodName
         return [self.new_server(["--zk-hosts", ENSEMBLE.hosts, "--zk-path", path, "--zk-timeout", str(ZK_TIMEOUT_MS),
-                                 "--state", db]) for _ in range(n)]
+                                 "--state", db] + list(extra)) for _ in range(n)]
 
     def leader_of(self, servers):
         leading = [s for s in servers if self.cluster(s)["leading"]]
@@ -112,6 +113,32 @@ class PgHA(GnomonTestCase, RunChecks):
         wait_until(lambda: len(self.succeeded(other, "ticker")) >= n + 2, 20, what="the ticker on the new leader")
         self.assertIs(self.leader_of(servers), other)
         self.assertOncePerSlot(self.runs(other, "ticker"))
+
+    def test_postgres_outage(self):
+        """PostgreSQL stopped under the leader: it steps down and gives its place up; no server leads while the
+        database is out of reach (an elected one cannot record its epoch and resigns in turn); once it is back,
+        one leads by itself and the ticker goes on, no slot twice."""
+        servers = self.start_servers(2, ["--state-timeout", "1500"])
+        leader = self.wait_leader(servers, 20)
+        self.add_job(sched("ticker", "true", "R/%s/PT1S" % iso_ms(now_ms())), srv=leader)
+        wait_until(lambda: len(self.succeeded(leader, "ticker")) >= 2, 20, what="two ticker runs")
+        stop_server()
+        try:
+            view = wait_until(lambda: (lambda v: v if not v["leading"] else None)(self.cluster(leader)), 10,
+                              interval=0.05, what="the leader stepped down")
+            self.assertIn("PostgreSQL", view["lastRoleChange"]["why"])
+            deadline = time.monotonic() + 4  # elections come and go: none leads
+            while time.monotonic() < deadline:
+                self.assertIsNone(self.leader_of(servers))
+                time.sleep(0.1)
+        finally:
+            start_server()
+        t0 = time.monotonic()
+        leader = self.wait_leader(servers, 30)
+        sys.stderr.write("\nPostgreSQL back: a server leads again after %.2f s\n" % (time.monotonic() - t0))
+        n = len(self.succeeded(leader, "ticker"))
+        wait_until(lambda: len(self.succeeded(leader, "ticker")) >= n + 2, 20, what="the ticker running again")
+        self.assertOncePerSlot(self.runs(leader, "ticker"))
 
 
 if __name__ == "__main__":

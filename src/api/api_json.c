@@ -194,5 +194,10 @@ int api_store_status(int rc)
 
 int api_control_status(int rc)
 {
-	return rc == -ENOENT ? 404 : rc == -EINVAL ? 400 : rc == -EAGAIN ? 503 : api_store_status(rc);
+	/* a store out of reach (PostgreSQL: no connection, an outcome unknown, a deposed leader's fence) or a
+	 * command cut short by a step-down: try again, at the leader */
+	bool unavailable = rc == -EAGAIN || rc == -EBUSY || rc == -ENOTCONN || rc == -ECONNRESET || rc == -ETIMEDOUT ||
+	    rc == -ESTALE || rc == -ECANCELED;
+
+	return rc == -ENOENT ? 404 : rc == -EINVAL ? 400 : unavailable ? 503 : api_store_status(rc);
 }

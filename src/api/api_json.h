@@ -25,7 +25,8 @@ json_t *api_run_json(const struct run_record *r, int64_t now_ms);
  * 500 otherwise. */
 int api_store_status(int rc);
 /* The status of an answer to a control command's failure rc (control/control.h): 404 no such job, 400 refused,
- * else as a store failure. */
+ * 503 not leading, busy or the store out of reach (-EAGAIN, -EBUSY, -ENOTCONN, -ECONNRESET, -ETIMEDOUT, -ESTALE,
+ * -ECANCELED), else as a store failure. */
 int api_control_status(int rc);
 /* Parse an integer query parameter in [min, max] (def when absent or empty); returns 0, or -EINVAL after
  * answering 400 with a message naming the parameter and what was expected (what). */

@@ -61,6 +61,18 @@ int control_put_job(struct control *c, const char *body, size_t len, enum contro
  * inherits its parents; a child of a scheduled job takes over its schedule), and kill its runs. */
 int control_delete_job(struct control *c, const char *name, const char *by, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* The end of a change once its commit completed: 0 (durable, and the registry and the engine changed), or the
+ * commit's error (-ECANCELED: the engine stopped first). */
+typedef void (*control_answer_fn)(void *ctx, int status);
+/* control_put_job and control_delete_job, with answer(actx, ...) told once the change is durable: what a client is
+ * acknowledged after (a network store commits after the command returned). answer is called once when the
+ * commit was made: from inside the call (SQLite; the call then returns the same error) or later (PostgreSQL);
+ * not at all when the call failed before (its error returned). -EBUSY (not -EAGAIN) while the engine's earlier
+ * commit is in flight: call again shortly. */
+int control_put_job_then(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
+    char *err, size_t errlen, control_answer_fn answer, void *actx) __attribute__((warn_unused_result));
+int control_delete_job_then(struct control *c, const char *name, const char *by, char *err, size_t errlen,
+    control_answer_fn answer, void *actx) __attribute__((warn_unused_result));
 /* Run a job now with arguments (NULL: its own), leaving its schedule alone. */
 int control_run_now(struct control *c, const char *name, const char *arguments, const char *by, char *err,
     size_t errlen) __attribute__((warn_unused_result));

@@ -87,6 +87,8 @@ struct put {
 	struct job *job;
 	char *by;
 	int64_t now; /* when it was written */
+	control_answer_fn answer;
+	void *actx;
 };
 
 static void put_done(void *ctx, int status)
@@ -110,12 +112,21 @@ static void put_done(void *ctx, int status)
 		engine_job_changed(c->cfg.engine, rec, p->now);
 		control_tell_job(c, type, rec->job);
 	}
+	if (p->answer)
+		p->answer(p->actx, status);
 	free(p->by);
 	free(p);
 }
 
 int control_put_job(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
     char *err, size_t errlen)
+{
+	int rc = control_put_job_then(c, body, len, kind, by, err, errlen, NULL, NULL);
+	return rc == -EBUSY ? -EAGAIN : rc;
+}
+
+int control_put_job_then(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
+    char *err, size_t errlen, control_answer_fn answer, void *actx)
 {
 	struct state_txn *t;
 	struct job *job;
@@ -132,13 +143,15 @@ int control_put_job(struct control *c, const char *body, size_t len, enum contro
 		state_abort(t);
 		control_state_error(c, rc, "save the job", err, errlen);
 		job_free(job);
-		return rc;
+		return rc == -EAGAIN ? -EBUSY : rc; /* (the engine's earlier commit in flight) */
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->c = c;
 	p->job = job;
 	p->by = xstrdup(by);
 	p->now = now;
+	p->answer = answer;
+	p->actx = actx;
 	if ((rc = engine_change_commit(c->cfg.engine, t, put_done, p)) < 0)
 		control_state_error(c, rc, "save the job", err, errlen);
 	return rc;
@@ -176,10 +189,15 @@ struct deletion {
 	struct job **children; /* the re-parented children, n */
 	uint32_t n;
 	int64_t now;           /* when it was written */
+	control_answer_fn answer;
+	void *actx;
 };
 
-static void deletion_free(struct deletion *d)
+/* Tell the answer (status), then free d. */
+static void deletion_free(struct deletion *d, int status)
 {
+	if (d->answer)
+		d->answer(d->actx, status);
 	for (uint32_t i = 0; i < d->n; i++)
 		job_free(d->children[i]);
 	free(d->children);
@@ -199,7 +217,7 @@ static void deletion_done(void *ctx, int status)
 		if (status < 0)
 			log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = d->name, .remote = by),
 			    "job '%s' could not be deleted (%s)", d->name, strerror(-status));
-		deletion_free(d);
+		deletion_free(d, status);
 		return;
 	}
 	for (uint32_t i = 0; i < d->n; i++) {
@@ -224,10 +242,17 @@ static void deletion_done(void *ctx, int status)
 	control_tell_job(c, EVENT_JOB_DELETED, rec->job);
 	engine_job_removed(c->cfg.engine, rec);
 	registry_remove(c->cfg.reg, d->name);
-	deletion_free(d);
+	deletion_free(d, 0);
 }
 
 int control_delete_job(struct control *c, const char *name, const char *by, char *err, size_t errlen)
+{
+	int rc = control_delete_job_then(c, name, by, err, errlen, NULL, NULL);
+	return rc == -EBUSY ? -EAGAIN : rc;
+}
+
+int control_delete_job_then(struct control *c, const char *name, const char *by, char *err, size_t errlen,
+    control_answer_fn answer, void *actx)
 {
 	struct jobrec *rec = control_find(c, name, err, errlen);
 	struct deletion *d;
@@ -240,7 +265,7 @@ int control_delete_job(struct control *c, const char *name, const char *by, char
 		return -EAGAIN;
 	if ((rc = engine_change_begin(c->cfg.engine, &t)) < 0) {
 		control_state_error(c, rc, "delete the job", err, errlen);
-		return rc;
+		return rc == -EAGAIN ? -EBUSY : rc; /* (the engine's earlier commit in flight) */
 	}
 	/* The re-parented children and the deletion, in one transaction. */
 	d = xcalloc(1, sizeof(*d));
@@ -258,8 +283,10 @@ int control_delete_job(struct control *c, const char *name, const char *by, char
 		rc = state_delete_job(t, name);
 	if (rc < 0) {
 		state_abort(t);
-		deletion_free(d);
+		deletion_free(d, 0); /* (no answer yet: none is told) */
 	} else {
+		d->answer = answer;
+		d->actx = actx;
 		rc = engine_change_commit(c->cfg.engine, t, deletion_done, d);
 	}
 	if (rc < 0)

@@ -262,6 +262,22 @@ void registry_remove(struct registry *reg, const char *name)
 	compact(reg);
 }
 
+void registry_clear(struct registry *reg)
+{
+	for (size_t i = 0; i < reg->nslots; i++) {
+		struct jobrec *rec = reg->slots[i];
+		if (rec == NULL)
+			continue;
+		graph_node_clear(&rec->node);
+		strmap_remove(reg->by_name, rec->job->name);
+		reg->slots[i] = NULL;
+		reg->holes++;
+		rec_clear(reg, rec);
+		rec_release(reg, rec);
+	}
+	compact(reg);
+}
+
 size_t registry_relink(struct registry *reg)
 {
 	size_t missing = 0;

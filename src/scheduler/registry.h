@@ -51,6 +51,8 @@ void registry_set_runtime(struct registry *reg, void (*init_rt)(void *ctx, struc
 struct jobrec *registry_put(struct registry *reg, struct job *job);
 /* Remove and free a job; its parents forget it. Its children must have been re-parented first. */
 void registry_remove(struct registry *reg, const char *name);
+/* Remove and free every job (before loading them again: HA, when another server may have changed them). */
+void registry_clear(struct registry *reg);
 /* Rebuild every parent edge from the jobs' parent lists (after loading). Returns how many parent names were
  * not found. */
 size_t registry_relink(struct registry *reg);

@@ -31,6 +31,7 @@
 #include "server/server_cluster.h"
 #include "server/server_config.h"
 #include "server/server_load.h"
+#include "server/server_pg.h"
 #include "server/server_role.h"
 #include "state/state.h"
 #include "state/state_sqlite.h"
@@ -39,6 +40,7 @@
 #include "util/clock_uv.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/mkdirs.h"
 #include "util/xmalloc.h"
 
 struct server {
@@ -46,7 +48,8 @@ struct server {
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm;
 	uv_signal_t sigusr1, sigusr2; /* step down from the scheduling role, take it again */
-	struct store *store;         /* the SQLite database under the state and the history */
+	struct store *store;         /* the SQLite database under the state and the history, or NULL: */
+	struct server_pg *pg;        /* PostgreSQL's (--state postgres://...) */
 	struct state *state;
 	struct registry *reg;
 	struct schedule_zones *zones;
@@ -166,6 +169,11 @@ static int configure(struct server *srv, int argc, char **argv)
 		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);
 		return 2;
 	}
+	if (cfg->state && cfg->state[0] && strcmp(cfg->state, "sqlite") != 0 && !server_pg_wanted(cfg->state)) {
+		fprintf(stderr, "gnomon server: --state: expected sqlite, a postgres:// URL or a libpq conninfo "
+				"(key=value ...) (see gnomon server --help)\n");
+		return 2;
+	}
 	if (server_cluster_check(cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);
 		return 2;
@@ -206,7 +214,7 @@ static int load_jobs(struct server *srv)
 static json_t *cluster_view(void *ctx)
 {
 	struct server *srv = ctx;
-	return server_cluster_json(srv->ha, srv->role, srv->leader);
+	return server_cluster_json(srv->ha, srv->role, srv->leader, server_pg_json(srv->pg));
 }
 
 /* Why the API knows no leader. */
@@ -227,6 +235,8 @@ static void on_role_signal(uv_signal_t *h, int signum)
 		log_warnx("received signal %d: ignored, ZooKeeper's election decides who schedules (--zk-hosts)", signum);
 		return;
 	}
+	if (srv->pg)
+		server_pg_hold(srv->pg, signum == SIGUSR2); /* not taken again by itself after an outage while held */
 	if (signum == SIGUSR1) {
 		log_info("received signal %d: stepping down from the scheduling", signum);
 		server_role_step_down(srv->role, "received SIGUSR1");
@@ -252,6 +262,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	srv->ha = NULL;
 	server_role_free(srv->role);
 	srv->role = NULL;
+	server_pg_close(srv->pg);
 	runner_free(srv->runner); /* what still runs goes on under its executor, for the next start to adopt (or is
 	                           * killed: --stop-tasks-on-exit) */
 	srv->runner = NULL;
@@ -285,6 +296,8 @@ static void warn_if_root(const struct server_config *cfg)
 static int legacy_task_id(void *ctx, int64_t id, char **task_id)
 {
 	struct server *srv = ctx;
+	if (srv->store == NULL)
+		return -ENOENT; /* PostgreSQL's history never had them */
 	return history_sqlite_legacy_task_id(srv->history, id, task_id);
 }
 
@@ -353,6 +366,53 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 	return runner_remote_new(&srv->loop, &fcfg, &srv->runner, &srv->fleet, err, errlen);
 }
 
+/* PostgreSQL stepped the role down (server_pg.h): in HA, let another server lead. */
+static void pg_lost(void *ctx, const char *why)
+{
+	struct server *srv = ctx;
+
+	server_role_step_down(srv->role, why);
+	if (srv->ha)
+		server_cluster_resign(srv->ha);
+}
+
+/* The state and the history: SQLite's in --data-dir, or PostgreSQL's (--state); the runs' output in
+ * DATA_DIR/logs either way. */
+static int open_stores(struct server *srv, char *err, size_t errlen)
+{
+	if (server_pg_wanted(srv->cfg.state)) {
+		int rc;
+		/* 0711: other users (runAsUser tasks) may pass through to their working directory, not list. */
+		if ((rc = mkdirs(srv->cfg.data_dir, 0711)) < 0) {
+			snprintf(err, errlen, "cannot create %s: %s", srv->cfg.data_dir, strerror(-rc));
+			return -1;
+		}
+		struct server_pg_config pcfg = {
+			.conninfo = srv->cfg.state,
+			.timeout_ms = (uint64_t)srv->cfg.state_timeout,
+			.load_timeout_ms = (uint64_t)srv->cfg.state_load_timeout,
+			.reg = srv->reg,
+			.defaults = &srv->defaults,
+			.follow = srv->cfg.zk_hosts && srv->cfg.zk_hosts[0],
+		};
+		if (server_pg_open(&srv->loop, &pcfg, &srv->pg, err, errlen) < 0)
+			return -1;
+		srv->state = server_pg_state(srv->pg);
+		srv->history = server_pg_history(srv->pg);
+		return run_output_files_new(srv->cfg.data_dir, &srv->output, err, errlen);
+	}
+	if (store_open(srv->cfg.data_dir, &srv->store, err, errlen) < 0)
+		return -1;
+	srv->state = state_sqlite_new(srv->store);
+	if (history_sqlite_new(store_connection(srv->store), &srv->history, err, errlen) < 0 ||
+	    run_output_files_new(srv->cfg.data_dir, &srv->output, err, errlen) < 0)
+		return -1;
+	/* earlier releases' output files were named by row id */
+	if (run_output_files_migrate(srv->cfg.data_dir, legacy_task_id, srv) < 0)
+		log_warn("cannot read %s/logs to rename earlier releases' output files", srv->cfg.data_dir);
+	return 0;
+}
+
 static int start(struct server *srv)
 {
 	char err[512];
@@ -372,20 +432,14 @@ static int start(struct server *srv)
 		.user = srv->cfg.user,
 		.epsilon_s = srv->cfg.task_epsilon,
 	};
-	if (store_open(srv->cfg.data_dir, &srv->store, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		return -1;
-	}
-	srv->state = state_sqlite_new(srv->store);
-	if (history_sqlite_new(store_connection(srv->store), &srv->history, err, sizeof(err)) < 0 ||
-	    run_output_files_new(srv->cfg.data_dir, &srv->output, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		return -1;
-	}
-	/* earlier releases' output files were named by row id */
-	if (run_output_files_migrate(srv->cfg.data_dir, legacy_task_id, srv) < 0)
-		log_warn("cannot read %s/logs to rename earlier releases' output files", srv->cfg.data_dir);
+	if (uv_loop_init(&srv->loop) < 0)
+		fatalx("cannot initialise the event loop");
+	srv->loop.data = srv;
 	srv->reg = registry_new();
+	if (open_stores(srv, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
 	srv->zones = schedule_zones_new();
 	srv->metrics = metrics_new(clock_now_ms());
 	srv->events = events_new();
@@ -396,15 +450,12 @@ static int start(struct server *srv)
 	}
 	if (load_jobs(srv) < 0)
 		return -1;
-	if (uv_loop_init(&srv->loop) < 0)
-		fatalx("cannot initialise the event loop");
 	srv->clock = clock_uv_new(&srv->loop);
 	/* A write to a client that went away must fail with EPIPE, and a write past a file size limit (ulimit -f)
 	 * with EFBIG (a store write then answers 507), not kill the server; tasks get every signal's default
 	 * disposition back when they are spawned. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
-	srv->loop.data = srv;
 	if (http_server_start(&srv->loop, &hopt, api_handle, &srv->api, &srv->http, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return -1;
@@ -474,7 +525,13 @@ static int start(struct server *srv)
 	};
 	srv->api.event_hub = event_stream_hub_new(&srv->loop, srv->events, &srv->api);
 	srv->role = server_role_new(&(struct server_role_config){.reg = srv->reg, .state = srv->state,
-		.zones = srv->zones, .engine = ecfg, .control = srv->control, .api = &srv->api, .self = srv->leader});
+		.zones = srv->zones, .engine = ecfg, .control = srv->control, .api = &srv->api, .self = srv->leader,
+		.load = srv->pg ? server_pg_load : NULL, .load_ctx = srv->pg});
+	if (srv->pg) {
+		/* standalone: it leads, and again by itself after an outage */
+		server_pg_hold(srv->pg, srv->cfg.zk_hosts == NULL || !srv->cfg.zk_hosts[0]);
+		server_pg_watch(srv->pg, srv->role, pg_lost, srv);
+	}
 	if (srv->cfg.zk_hosts && srv->cfg.zk_hosts[0]) {
 		/* HA: a follower until ZooKeeper elects this server */
 		if (server_cluster_new(&srv->loop, &srv->cfg, srv->leader, srv->role, &srv->ha, err, sizeof(err)) < 0) {
@@ -511,6 +568,7 @@ static void stop(struct server *srv)
 		notify_stop(srv->notify);
 		server_cluster_free(srv->ha);
 		server_role_free(srv->role);
+		server_pg_close(srv->pg);
 		runner_free(srv->runner);
 		srv->ha = NULL;
 		srv->http = NULL;
@@ -533,6 +591,7 @@ static void stop(struct server *srv)
 	history_free(srv->history); /* before the store, whose connection it uses */
 	state_free(srv->state);
 	store_close(srv->store);
+	server_pg_free(srv->pg); /* after its backends, and after the loop closed its connection */
 	run_output_free(srv->output);
 	api_guard_free(srv->guard);
 	free(srv->leader);

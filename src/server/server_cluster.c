@@ -189,7 +189,13 @@ static json_t *zookeeper_json(const struct server_cluster *sc)
 	    "epoch", (json_int_t)h.epoch, "lastDemotion", h.why ? json_string(h.why) : json_null());
 }
 
-json_t *server_cluster_json(const struct server_cluster *sc, const struct server_role *role, const char *self)
+void server_cluster_resign(struct server_cluster *sc)
+{
+	cluster_resign(sc->cluster);
+}
+
+json_t *server_cluster_json(const struct server_cluster *sc, const struct server_role *role, const char *self,
+    json_t *postgres)
 {
 	bool leading = server_role_leading(role), suspended = server_role_suspended(role);
 	const char *leader = leading ? self : sc ? cluster_leader(sc->cluster) : "";
@@ -197,7 +203,7 @@ json_t *server_cluster_json(const struct server_cluster *sc, const struct server
 	int64_t at;
 
 	what = server_role_last_change(role, &why, &at);
-	return json_pack("{s:s, s:s, s:b, s:b, s:I, s:s, s:o, s:{s:o, s:o, s:o}, s:o, s:n}",
+	return json_pack("{s:s, s:s, s:b, s:b, s:I, s:s, s:o, s:{s:o, s:o, s:o}, s:o, s:o}",
 	    "mode", sc ? "ha" : "standalone",
 	    "role", sc == NULL ? "standalone" : leading ? "leader" : "follower",
 	    "leading", leading,
@@ -208,7 +214,7 @@ json_t *server_cluster_json(const struct server_cluster *sc, const struct server
 	    "lastRoleChange", "what", what ? json_string(what) : json_null(), "why", why ? json_string(why) : json_null(),
 	    "at", time_or_null(at),
 	    "zookeeper", sc ? zookeeper_json(sc) : json_null(),
-	    "postgres"); /* null until the PostgreSQL backend exists */
+	    "postgres", postgres);
 }
 
 const char *server_cluster_no_leader(const struct server_cluster *sc)

@@ -29,8 +29,11 @@ void server_cluster_free(struct server_cluster *sc);
 /* Why no leader is known, for the API's 503 (a static string): standalone (sc NULL), this server stepped down;
  * else ZooKeeper out of reach (the quorum lost, or this server cut off), or an election in progress. */
 const char *server_cluster_no_leader(const struct server_cluster *sc);
+/* Give the candidacy up (cluster_resign): another server leads, this one joins again at the back. */
+void server_cluster_resign(struct server_cluster *sc);
 /* GET /api/v1/cluster's body: this server's role, epoch, the leader, ZooKeeper's health (null standalone:
- * sc NULL), PostgreSQL's (null until that backend exists). A new reference. */
-json_t *server_cluster_json(const struct server_cluster *sc, const struct server_role *role, const char *self);
+ * sc NULL), PostgreSQL's (postgres, taken: json null on SQLite, server_pg_json()). A new reference. */
+json_t *server_cluster_json(const struct server_cluster *sc, const struct server_role *role, const char *self,
+    json_t *postgres);
 
 #endif

@@ -17,6 +17,15 @@ const struct config_option server_options[] = {
 	{"http-address", CONFIG_STRING, "127.0.0.1", 0, 0, OPT(http_address),
 	    "address to listen on; the API runs commands, so only loopback unless asked"},
 	{"data-dir", CONFIG_STRING, "./gnomon-data", 0, 0, OPT(data_dir), "directory of the embedded SQLite store"},
+	{"state", CONFIG_SECRET, NULL, 0, 0, OPT(state),
+	    "where jobs, runs and history are kept: empty (or sqlite), the SQLite store in --data-dir; or a PostgreSQL "
+	    "database, as a postgres:// URL or a libpq conninfo ('host=10.0.0.5 dbname=gnomon'), which the servers of "
+	    "an HA cluster (--zk-hosts) share; give the host as an address. Runs' output stays in DATA_DIR/logs"},
+	{"state-timeout", CONFIG_INT, "10000", 100, 600000, OPT(state_timeout),
+	    "PostgreSQL: ms a write may take, waiting for the connection included (past it the leader steps down "
+	    "until the database answers again)"},
+	{"state-load-timeout", CONFIG_INT, "120000", 1000, 3600000, OPT(state_load_timeout),
+	    "PostgreSQL: ms a load of the whole state may take (at start-up, at each election, a follower's refresh)"},
 	{"hostname", CONFIG_STRING, NULL, 0, 0, OPT(hostname),
 	    "advertised host name (default: this machine's); on loopback, also a Host name the API answers to"},
 	{"cors-origins", CONFIG_STRING, NULL, 0, 0, OPT(cors_origins),

@@ -11,6 +11,9 @@ struct server_config {
 	long long http_port;
 	char *http_address;
 	char *data_dir;
+	char *state;                 /* "" or "sqlite": the SQLite store in data_dir; else PostgreSQL (server_pg.h) */
+	long long state_timeout;
+	long long state_load_timeout;
 	char *hostname;
 	char *cors_origins;
 	char *log_level;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/api.h"
 #include "control/control.h"
@@ -85,24 +86,58 @@ static int lead(struct server_role *r, uint64_t epoch)
 	return 0;
 }
 
-static void epoch_taken(void *ctx, int status)
+/* The election came to rc (the store's, the load's or the engine's error, or 0). */
+static void elect_end(struct server_role *r, int rc)
+{
+	r->taking = false;
+	r->elect_rc = rc;
+	if (rc < 0 && rc != -ECANCELED && !r->electing && r->failed)
+		r->failed(r->failed_ctx);
+}
+
+/* The store was read again (cfg.load) after the epoch was recorded: lead from what it holds. */
+static void loaded(void *ctx, int status)
 {
 	struct server_role *r = ctx;
 
-	r->taking = false;
+	if (status < 0) {
+		log_warnx_kv(LOG_FIELDS(.event = "role.elect_failed"), "could not take the scheduling role: the store "
+		    "could not be read (%s)", strerror(-status));
+		r->suspended = false;
+		elect_end(r, status);
+	} else if (!r->wanted) {
+		log_info("the scheduling role was given up while the store was being read (epoch %" PRIu64 ")", r->taken);
+		if (r->suspended)
+			r->epoch = r->taken; /* the term a resumption takes */
+		elect_end(r, -ECANCELED);
+	} else {
+		elect_end(r, lead(r, r->taken));
+	}
+}
+
+static void epoch_taken(void *ctx, int status)
+{
+	struct server_role *r = ctx;
+	int rc;
+
 	if (status < 0) {
 		log_warnx_kv(LOG_FIELDS(.event = "role.elect_failed"), "could not take the scheduling role: the store "
 		    "could not record its epoch (%s)", state_errmsg(r->cfg.state));
-		r->elect_rc = status;
 		r->suspended = false; /* no term to resume */
-	} else if (!r->wanted) {
+		elect_end(r, status);
+	} else if (!r->wanted && (!r->suspended || r->cfg.load == NULL)) {
 		log_info("the scheduling role was given up while its epoch %" PRIu64 " was being recorded", r->taken);
-		r->elect_rc = -ECANCELED;
+		if (r->suspended)
+			r->epoch = r->taken; /* the term a resumption takes */
+		elect_end(r, -ECANCELED);
+	} else if (r->cfg.load) {
+		/* read after the raise: no earlier leader's write can commit any more, so the copy has them all (a
+		 * suspended election reads too: a resumption leads from it) */
+		if ((rc = r->cfg.load(r->cfg.load_ctx, loaded, r)) < 0)
+			loaded(r, rc);
 	} else {
-		r->elect_rc = lead(r, r->taken);
+		elect_end(r, lead(r, r->taken));
 	}
-	if (r->elect_rc < 0 && r->elect_rc != -ECANCELED && !r->electing && r->failed)
-		r->failed(r->failed_ctx);
 }
 
 int server_role_elect(struct server_role *r, uint64_t at_least)

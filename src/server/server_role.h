@@ -2,8 +2,8 @@
  * engine resumes from the store, reconciles with the runner (a task that still runs is adopted, one that ended
  * while nobody led is recorded as it ended) and starts firing, and control's commands reach it. Stepped down, it
  * has no engine: nothing is dispatched from that moment, running tasks are left alone (they go on under the
- * runner, whose ends are kept for the next leader's reconciliation), the leader-only routes answer 503 and
- * control's commands fail with -EAGAIN. Standalone, the server is elected at start-up (the stored epoch raised by one:
+ * runner, whose ends are kept for the next leader's reconciliation), the leader-only routes go to the leader
+ * (api/proxy.h; 503 when none is known) and control's commands fail with -EAGAIN. Standalone, the server is elected at start-up (the stored epoch raised by one:
  * every server process leads with a new epoch); SIGUSR1 makes it step down and SIGUSR2 elects it again, with the
  * next epoch (server.c). In a cluster (--zk-hosts) ZooKeeper's election drives it (server_cluster.c): elected,
  * it leads with an epoch at least ZooKeeper's; suspended (its session disconnected), it stops dispatching at
@@ -14,8 +14,10 @@
  * the runner) and a resumption starts a new one over the store with the term's epoch, which reconciles with the
  * runner: no engine code runs while suspended, at the cost of a recovery on resumption.
  *
- * Today the registry is not reloaded on election: standalone it is what the store holds already (control keeps
- * both in step); a follower that must catch up with another leader's changes comes with HA. */
+ * On SQLite the registry is not reloaded on election: it is what the store holds already (control keeps both in
+ * step). On PostgreSQL (server_pg.h) each election reads the database again once its epoch is recorded (cfg.load:
+ * after the raise, no earlier leader's write can commit any more), rebuilds the registry from it, and only then
+ * resumes the engine. */
 #ifndef GNOMON_SERVER_SERVER_ROLE_H
 #define GNOMON_SERVER_SERVER_ROLE_H
 
@@ -39,6 +41,12 @@ struct server_role_config {
 	struct control *control;      /* given the engine of the moment */
 	struct api_env *api;          /* its follower flag and leader address follow the role */
 	const char *self;             /* this server's address, shown as the leader's while it leads */
+	/* Read the store again and rebuild the registry from it, then done(dctx, 0 or a negative errno), never from
+	 * inside the call (returns 0, or an error and done is not called): each election does it once its epoch is
+	 * recorded, before the engine resumes (PostgreSQL: another leader may have written since the last load).
+	 * NULL: nothing to read (SQLite: this server is the only one that writes). */
+	int (*load)(void *ctx, void (*done)(void *dctx, int status), void *dctx);
+	void *load_ctx;
 };
 
 /* Not leading yet; all borrowed, and must outlive it. */

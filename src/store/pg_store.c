@@ -29,6 +29,9 @@ struct pg_store {
 	bool fail_next;
 	int in_flight;
 	uint64_t timeout_ms; /* a write's deadline, 0: pgconn's default */
+	uint64_t load_timeout_ms; /* a load's, 0: the writes' */
+	pg_store_failure_fn on_failure; /* told of every write that failed (pg_store_on_failure) */
+	void *failure_ctx;
 	char error[512];
 };
 
@@ -101,6 +104,22 @@ void pg_store_set_timeout(struct pg_store *p, uint64_t ms)
 	p->timeout_ms = ms;
 }
 
+void pg_store_set_load_timeout(struct pg_store *p, uint64_t ms)
+{
+	p->load_timeout_ms = ms;
+}
+
+void pg_store_on_failure(struct pg_store *p, pg_store_failure_fn fn, void *ctx)
+{
+	p->on_failure = fn;
+	p->failure_ctx = ctx;
+}
+
+bool pg_store_unsure(const struct pg_store *p)
+{
+	return p->unsure;
+}
+
 void pg_store_fail_next(struct pg_store *p)
 {
 	p->fail_next = true;
@@ -158,6 +177,8 @@ static void on_sent(void *ctx, int status, PGresult *const *res, int n, const ch
 			    p->error);
 		}
 		s->done(p, s->ctx, status, NULL, 0);
+		if (s->write && p->on_failure)
+			p->on_failure(p->failure_ctx, status, p->error);
 	} else {
 		s->done(p, s->ctx, 0, res + s->first, s->n);
 	}
@@ -193,7 +214,7 @@ static int send_request(struct pg_store *p, const struct pg_stmt *st, int n, boo
 		p->fail_next = false;
 		all[k++] = (struct pg_stmt){sql_fail, 0, NULL};
 	}
-	rc = pgconn_send(p->c, all, k, p->timeout_ms, on_sent, s);
+	rc = pgconn_send(p->c, all, k, !write && p->load_timeout_ms ? p->load_timeout_ms : p->timeout_ms, on_sent, s);
 	free(all);
 	if (rc < 0) {
 		free(s);

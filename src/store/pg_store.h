@@ -53,6 +53,17 @@ uint64_t pg_store_epoch(const struct pg_store *p);
 /* How long a write (or a load) may take, from when it is made to its end, waiting for a connection included
  * (0: PGCONN_TIMEOUT_DEFAULT_MS). */
 void pg_store_set_timeout(struct pg_store *p, uint64_t ms);
+/* The same for a load, which reads the whole database (0: as a write). */
+void pg_store_set_load_timeout(struct pg_store *p, uint64_t ms);
+/* A write failed: status (-ESTALE: a newer leader's epoch fenced it; -ECONNRESET, -ETIMEDOUT: its outcome is
+ * unknown, writes are refused until a load; -ENOTCONN: no connection; ...) and the failure's message. Called after
+ * the write's own done, on the loop. */
+typedef void (*pg_store_failure_fn)(void *ctx, int status, const char *err);
+/* Tell fn(ctx, ...) of every write that fails from now on (NULL: nobody); the server watches for a deposed
+ * leader and for outages with it. */
+void pg_store_on_failure(struct pg_store *p, pg_store_failure_fn fn, void *ctx);
+/* Whether writes are refused until a load, a write's outcome being unknown. */
+bool pg_store_unsure(const struct pg_store *p);
 /* For the tests: the next write fails at the server (a statement that raises SQLSTATE 53100, as a full disk
  * would), which rolls its request back. */
 void pg_store_fail_next(struct pg_store *p);

@@ -17,6 +17,7 @@
 
 #include "history/run_row_sqlite.h"
 #include "util/log.h"
+#include "util/mkdirs.h"
 #include "util/xmalloc.h"
 
 enum stmt_id { ST_PUT_JOB, ST_DELETE_JOB, ST_LOAD_JOBS, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_COUNT };
@@ -125,28 +126,6 @@ struct store {
 	char error[512]; /* the last failure's message (store_failed) */
 };
 
-static int mkdir_p(const char *dir)
-{
-	char *path = xstrdup(dir);
-	int rc = 0;
-	for (char *p = path + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		/* 0711: other users (runAsUser tasks) may pass through to their working directory, not list. */
-		if (mkdir(path, 0711) < 0 && errno != EEXIST) {
-			rc = -errno;
-			break;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(path);
-	return rc;
-}
-
 static int exec_sql(struct store *s, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
@@ -192,7 +171,8 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 	int rc;
 
 	s->lock_fd = -1;
-	if ((rc = mkdir_p(dir)) < 0) {
+	/* 0711: other users (runAsUser tasks) may pass through to their working directory, not list. */
+	if ((rc = mkdirs(dir, 0711)) < 0) {
 		snprintf(err, errlen, "store: cannot create data dir '%s': %s", dir, strerror(-rc));
 		goto fail;
 	}

@@ -79,6 +79,8 @@ class ExitingCommand(GnomonTestCase):
             (["--zk-timeout", "10"], "zk-timeout"),
             (["--advertise-address", "host"], "--advertise-address"),
             (["--advertise-address", "host:99999"], "--advertise-address"),
+            (["--state", "mysql://db/gnomon"], "--state"),
+            (["--state", "postgres://127.0.0.1/x", "--state-timeout", "10"], "state-timeout"),
         ]
         for args, named in cases:
             with self.subTest(args=args):

@@ -1,5 +1,5 @@
-/* The registry's dependency edges: parents checks (unknown, self, cycles), listing order, relinking; the runtime
- * states' room and hooks, and records reused after removals. */
+/* The registry's dependency edges: parents checks (unknown, self, cycles), listing order, relinking, clearing;
+ * the runtime states' room and hooks, and records reused after removals. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,6 +109,32 @@ static void test_edges_and_order(void **state)
 	registry_free(reg);
 }
 
+/* Clearing (a follower or an election loading the jobs again): every job goes, with a listing held too, and the
+ * registry fills again from nothing. */
+static void test_clear(void **state)
+{
+	struct registry *reg = registry_new();
+	(void)state;
+
+	registry_put(reg, make("a", ""));
+	registry_put(reg, make("b", "a"));
+	registry_put(reg, make("c", "a,b"));
+	registry_hold(reg);
+	registry_clear(reg);
+	assert_int_equal(registry_count(reg), 0);
+	assert_null(registry_get(reg, "a"));
+	assert_null(registry_slot(reg, 0));
+	registry_release(reg);
+	assert_int_equal(registry_slots(reg), 0);
+	registry_clear(reg); /* empty: nothing */
+	registry_put(reg, make("c", "a"));
+	registry_put(reg, make("a", ""));
+	assert_int_equal(registry_relink(reg), 0);
+	assert_int_equal(registry_get(reg, "a")->node.nchildren, 1);
+	assert_string_equal(registry_slot(reg, 0)->job->name, "c");
+	registry_free(reg);
+}
+
 static void test_deep_chain(void **state)
 {
 	struct registry *reg = registry_new();
@@ -194,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parent_checks),
 		cmocka_unit_test(test_edges_and_order),
+		cmocka_unit_test(test_clear),
 		cmocka_unit_test(test_deep_chain),
 		cmocka_unit_test(test_runtime_room),
 	};

@@ -1,0 +1,336 @@
+#include "server/server_pg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "history/history_pg.h"
+#include "job/job.h"
+#include "scheduler/registry.h"
+#include "server/server_load.h"
+#include "server/server_role.h"
+#include "state/state_pg.h"
+#include "store/pg_schema.h"
+#include "store/pg_store.h"
+#include "store/pgconn.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#define TICK_MS 250            /* how often the connection and the role are looked at */
+#define RETRY_MS 2000          /* standalone: between two attempts to lead again after an outage */
+#define FOLLOW_REFRESH_MS 5000 /* HA: a follower loads its copy again this often */
+
+static const char WHY_STALE[] = "PostgreSQL refused a write: a newer leader's epoch fenced it (this server is deposed)";
+static const char WHY_UNSURE[] = "PostgreSQL: a write's outcome is unknown (the connection broke under it): the "
+				 "state must be loaded again";
+static const char WHY_DOWN[] = "PostgreSQL is unreachable: nothing is dispatched until it answers again";
+
+struct server_pg {
+	struct server_pg_config cfg;
+	uv_loop_t *loop;
+	struct pgconn *c;
+	struct pg_store *p;
+	uv_timer_t tick;
+	bool ticking;
+	struct server_role *role;
+	void (*lost)(void *ctx, const char *why);
+	void *lost_ctx;
+	bool lead;                 /* standalone: take the role again after an outage */
+	uint64_t stale_epoch;      /* the term whose write was fenced (deposed), 0: none; standalone, it does not
+	                            * lead again by itself */
+	bool closing;
+	bool loading;              /* a load is in flight */
+	void (*waiter)(void *dctx, int status); /* the election waiting for a load made after this one */
+	void *waiter_ctx;
+	void (*current)(void *dctx, int status); /* the election the load in flight is for */
+	void *current_ctx;
+	uint64_t next_try, next_refresh; /* loop time (ms) */
+	int64_t loaded_ms;         /* wall clock of the last load that succeeded */
+	char error[512];           /* the last failure, "" before one */
+	int startup_rc;            /* start-up: a step's end, 1 while in flight */
+};
+
+bool server_pg_wanted(const char *opt)
+{
+	return opt && (strncmp(opt, "postgres://", 11) == 0 || strncmp(opt, "postgresql://", 13) == 0 ||
+			  strchr(opt, '=') != NULL);
+}
+
+static void remember(struct server_pg *sp, const char *what, const char *err)
+{
+	snprintf(sp->error, sizeof(sp->error), "%s%s%s", what, err && *err ? ": " : "", err ? err : "");
+}
+
+/* --- Start-up: each step ends by setting startup_rc, while the loop runs. --- */
+
+static void migrated(void *ctx, int status, const char *err)
+{
+	struct server_pg *sp = ctx;
+	if (status < 0)
+		remember(sp, "migrating the schema", err);
+	sp->startup_rc = status;
+}
+
+static void first_loaded(void *ctx, int status)
+{
+	struct server_pg *sp = ctx;
+	if (status < 0)
+		remember(sp, "loading the state", pg_store_errmsg(sp->p));
+	else
+		sp->loaded_ms = clock_now_ms();
+	sp->startup_rc = status;
+}
+
+static int run_until_done(struct server_pg *sp, int rc)
+{
+	if (rc < 0)
+		return rc;
+	while (sp->startup_rc > 0)
+		uv_run(sp->loop, UV_RUN_ONCE);
+	rc = sp->startup_rc;
+	sp->startup_rc = 1;
+	return rc;
+}
+
+int server_pg_open(uv_loop_t *loop, const struct server_pg_config *cfg, struct server_pg **out, char *err,
+    size_t errlen)
+{
+	struct server_pg *sp = xcalloc(1, sizeof(*sp));
+	int rc;
+
+	sp->cfg = *cfg;
+	sp->loop = loop;
+	sp->lead = true;
+	sp->startup_rc = 1;
+	if ((rc = pgconn_new(loop, cfg->conninfo, &sp->c, sp->error, sizeof(sp->error))) < 0) {
+		snprintf(err, errlen, "--state: %s", sp->error);
+		free(sp);
+		return rc;
+	}
+	sp->p = pg_store_new(sp->c);
+	pg_store_set_timeout(sp->p, cfg->timeout_ms);
+	pg_store_set_load_timeout(sp->p, cfg->load_timeout_ms);
+	if ((rc = run_until_done(sp, pg_schema_migrate(sp->c, migrated, sp))) == 0)
+		rc = run_until_done(sp, pg_store_load(sp->p, first_loaded, sp));
+	if (rc < 0) {
+		snprintf(err, errlen, "PostgreSQL (--state): %s", sp->error[0] ? sp->error : strerror(-rc));
+		server_pg_close(sp);
+		uv_run(loop, UV_RUN_DEFAULT); /* the connection's handles close */
+		server_pg_free(sp);
+		return rc;
+	}
+	log_info("PostgreSQL: schema version %d, state loaded", pg_schema_version());
+	*out = sp;
+	return 0;
+}
+
+struct state *server_pg_state(struct server_pg *sp)
+{
+	return state_pg_new(sp->p);
+}
+
+struct history *server_pg_history(struct server_pg *sp)
+{
+	return history_pg_new(sp->p);
+}
+
+/* --- Loads after start-up: the copy replaced, then the registry rebuilt from it. --- */
+
+static int start_load(struct server_pg *sp);
+
+static void rebuild(struct server_pg *sp)
+{
+	struct load_result lr;
+
+	if (sp->role && server_role_leading(sp->role))
+		return; /* (never: a load is made only while not leading) the engine owns the registry */
+	registry_clear(sp->cfg.reg);
+	if (server_load_jobs(pg_store_mirror_state(sp->p), sp->cfg.reg, sp->cfg.defaults, clock_now_ms(), &lr) < 0)
+		log_warnx("PostgreSQL: the jobs loaded could not all be read");
+	registry_relink(sp->cfg.reg);
+	log_debug("PostgreSQL: loaded %zu jobs", lr.loaded);
+}
+
+static void reloaded(void *ctx, int status)
+{
+	struct server_pg *sp = ctx;
+	void (*done)(void *dctx, int status) = sp->current;
+	void *dctx = sp->current_ctx;
+
+	sp->loading = false;
+	sp->current = NULL;
+	if (sp->closing)
+		return;
+	if (status < 0) {
+		remember(sp, "loading the state", pg_store_errmsg(sp->p));
+		log_warnx("PostgreSQL: %s", sp->error);
+	} else {
+		sp->loaded_ms = clock_now_ms();
+		rebuild(sp);
+	}
+	if (done)
+		done(dctx, status);
+	if (sp->waiter && !sp->loading && (status = start_load(sp)) < 0) {
+		done = sp->waiter;
+		sp->waiter = NULL;
+		done(sp->waiter_ctx, status);
+	}
+}
+
+/* Load, for the waiter if there is one. */
+static int start_load(struct server_pg *sp)
+{
+	int rc;
+
+	if ((rc = pg_store_load(sp->p, reloaded, sp)) < 0)
+		return rc;
+	sp->loading = true;
+	sp->current = sp->waiter;
+	sp->current_ctx = sp->waiter_ctx;
+	sp->waiter = NULL;
+	return 0;
+}
+
+int server_pg_load(void *ctx, void (*done)(void *dctx, int status), void *dctx)
+{
+	struct server_pg *sp = ctx;
+
+	if (sp->waiter)
+		return -EBUSY;
+	sp->waiter = done;
+	sp->waiter_ctx = dctx;
+	if (sp->loading)
+		return 0; /* made once the one in flight ended: that one may have read before the epoch was raised */
+	if (start_load(sp) < 0) {
+		sp->waiter = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
+/* --- Watching. --- */
+
+/* Step down for why (HA: resign too). */
+static void give_up(struct server_pg *sp, const char *why)
+{
+	log_warnx_kv(LOG_FIELDS(.event = "role.postgres"), "%s%s%s", why, sp->error[0] ? "; last error: " : "",
+	    sp->error);
+	sp->lost(sp->lost_ctx, why);
+	sp->next_try = uv_now(sp->loop) + RETRY_MS;
+}
+
+/* Standalone: lead again once PostgreSQL answers (a load first when writes are refused). */
+static void retry_lead(struct server_pg *sp, uint64_t now)
+{
+	int rc;
+
+	if (now < sp->next_try || sp->loading || !pgconn_is_up(sp->c))
+		return;
+	sp->next_try = now + RETRY_MS;
+	if (pg_store_unsure(sp->p)) {
+		if (start_load(sp) < 0)
+			log_warnx("PostgreSQL: cannot load the state again yet");
+		return;
+	}
+	if ((rc = server_role_elect(sp->role, server_role_epoch(sp->role) + 1)) < 0 && rc != -EALREADY)
+		log_warnx("PostgreSQL is back but the scheduling role cannot be taken yet (%s): trying again",
+		    strerror(-rc));
+	else if (rc == 0)
+		log_info("PostgreSQL answers again: taking the scheduling role");
+}
+
+static void on_tick(uv_timer_t *h)
+{
+	struct server_pg *sp = h->data;
+	uint64_t now = uv_now(sp->loop);
+	bool leading = server_role_leading(sp->role);
+
+	if (leading && sp->stale_epoch && sp->stale_epoch == server_role_epoch(sp->role)) {
+		give_up(sp, WHY_STALE);
+	} else if (leading && pg_store_unsure(sp->p)) {
+		give_up(sp, WHY_UNSURE);
+	} else if (leading && !pgconn_is_up(sp->c)) {
+		remember(sp, "the connection to PostgreSQL is down", NULL);
+		give_up(sp, WHY_DOWN);
+	} else if (!leading && !sp->cfg.follow && sp->lead && !sp->stale_epoch) {
+		retry_lead(sp, now);
+	} else if (!leading && sp->cfg.follow && !server_role_suspended(sp->role) && !sp->loading &&
+		   now >= sp->next_refresh && pgconn_is_up(sp->c)) {
+		/* interim follower reads: at most FOLLOW_REFRESH_MS stale */
+		sp->next_refresh = now + FOLLOW_REFRESH_MS;
+		if (start_load(sp) < 0)
+			log_warnx("PostgreSQL: cannot load the state again");
+	}
+	uv_timer_start(&sp->tick, on_tick, TICK_MS, 0);
+}
+
+static void on_failure(void *ctx, int status, const char *err)
+{
+	struct server_pg *sp = ctx;
+
+	remember(sp, strerror(-status), err);
+	if (status == -ESTALE)
+		sp->stale_epoch = pg_store_epoch(sp->p);
+	if (sp->ticking)
+		uv_timer_start(&sp->tick, on_tick, 0, 0); /* looked at on the next turn of the loop */
+}
+
+void server_pg_watch(struct server_pg *sp, struct server_role *role, void (*lost)(void *ctx, const char *why),
+    void *ctx)
+{
+	sp->role = role;
+	sp->lost = lost;
+	sp->lost_ctx = ctx;
+	sp->next_refresh = uv_now(sp->loop) + FOLLOW_REFRESH_MS;
+	pg_store_on_failure(sp->p, on_failure, sp);
+	uv_timer_init(sp->loop, &sp->tick);
+	sp->tick.data = sp;
+	sp->ticking = true;
+	uv_timer_start(&sp->tick, on_tick, TICK_MS, 0);
+}
+
+void server_pg_hold(struct server_pg *sp, bool lead)
+{
+	sp->lead = lead;
+	if (lead) {
+		sp->stale_epoch = 0; /* asked for: a new epoch fences the other one out */
+		sp->next_try = 0;
+	}
+}
+
+json_t *server_pg_json(const struct server_pg *sp)
+{
+	char at[JOB_TIME_BUFSZ];
+
+	if (sp == NULL)
+		return json_null();
+	job_time_format(sp->loaded_ms, at);
+	return json_pack("{s:b, s:o, s:i, s:b, s:b, s:o, s:I, s:i}", "connected", pgconn_is_up(sp->c), "lastError",
+	    sp->error[0] ? json_string(sp->error) : json_null(), "schemaVersion", pg_schema_version(), "writesRefused",
+	    pg_store_unsure(sp->p), "fenced", sp->stale_epoch != 0, "lastLoad", sp->loaded_ms ? json_string(at) : json_null(),
+	    "connections", (json_int_t)pgconn_connections(sp->c), "inFlight", pg_store_in_flight(sp->p));
+}
+
+void server_pg_close(struct server_pg *sp)
+{
+	if (sp == NULL)
+		return;
+	if (sp->ticking)
+		uv_close((uv_handle_t *)&sp->tick, NULL);
+	sp->ticking = false;
+	sp->closing = true; /* the loads' and elections' ends are no longer wanted */
+	sp->waiter = NULL;
+	pg_store_on_failure(sp->p, NULL, NULL);
+	pgconn_close(sp->c);
+	sp->c = NULL;
+}
+
+void server_pg_free(struct server_pg *sp)
+{
+	if (sp == NULL)
+		return;
+	pg_store_unref(sp->p);
+	free(sp);
+}

@@ -47,17 +47,28 @@ static int check_resource(const char *field, double v, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-/* Bound on the size of a constraint's regular expression, in the nodes glibc's regcomp builds. */
-#define REGEX_COST_MAX 4096
+/* Bound on the work glibc's regcomp does for a constraint's regular expression, in the units of the scan below. */
+#define REGEX_COST_MAX 1024
 #define REGEX_DEPTH_MAX 32
 
-/* A scan of an ERE estimating regcomp's tree size: it copies a sub-expression once per counted repetition and
- * twice for '+', so stacked or nested repetitions (`a++++++`, `((a{99}){99}){99}`) grow it exponentially. */
+/* A scan of an ERE estimating regcomp's work. regcomp copies a sub-expression once per counted repetition and
+ * twice for '+' (X+ is X X*), so stacked or nested repetitions (`a++++++`, `((a{99}){99}){99}`) grow it
+ * exponentially; and the closures it computes grow with repetitions nested in repetitions, so a repetition of
+ * something that holds one already (`(l*)*`, `(a*){1,30}`) counts twice its copies. Java's rule (Chronos's
+ * patterns are Java's) bounds the stacking: a repetition takes at most one '?' or '+' after it (Java's lazy and
+ * possessive forms), so `a**` is refused as Java refuses it. (Measured: patterns at the bound compile within a
+ * few milliseconds; `(l******************)**********++++++*`, which a fuzzer found, took 485 ms.) */
 struct rx {
 	const char *p;
+	bool bad; /* a repetition stacked on another past Java's forms */
 };
 
-static size_t rx_alt(struct rx *r, int depth);
+struct rx_cost {
+	size_t n;     /* the estimated work */
+	bool starred; /* holds a repetition */
+};
+
+static struct rx_cost rx_alt(struct rx *r, int depth);
 
 static size_t cost_add(size_t a, size_t b)
 {
@@ -88,7 +99,7 @@ static void rx_skip_bracket(struct rx *r)
 	r->p = *p == ']' ? p + 1 : p;
 }
 
-static size_t rx_atom(struct rx *r, int depth)
+static struct rx_cost rx_atom(struct rx *r, int depth)
 {
 	char c = *r->p++;
 
@@ -98,64 +109,86 @@ static size_t rx_atom(struct rx *r, int depth)
 		rx_skip_bracket(r);
 	else if (c == '(') {
 		if (depth >= REGEX_DEPTH_MAX)
-			return REGEX_COST_MAX + 1;
-		size_t n = rx_alt(r, depth + 1);
+			return (struct rx_cost){REGEX_COST_MAX + 1, false};
+		struct rx_cost in = rx_alt(r, depth + 1);
 		if (*r->p == ')')
 			r->p++;
-		return cost_add(n, 1);
+		return (struct rx_cost){cost_add(in.n, 1), in.starred};
 	}
-	return 1;
+	return (struct rx_cost){1, false};
 }
 
-/* Apply the quantifiers following an atom of the given cost. */
-static size_t rx_quantifiers(struct rx *r, size_t atom)
+/* Is the text at p a repetition operator, and how many copies does it make ({m,n}: the larger bound and one)? */
+static bool rx_repetition(const char *p, size_t *copies, const char **after)
 {
+	if (*p == '*' || *p == '?' || *p == '+') {
+		*copies = *p == '+' ? 2 : 1;
+		*after = p + 1;
+		return true;
+	}
+	if (*p != '{' || !isdigit((unsigned char)p[1]))
+		return false;
+	char *end;
+	unsigned long m = strtoul(p + 1, &end, 10), n = m + 1;
+	if (*end == ',' && isdigit((unsigned char)end[1]))
+		n = strtoul(end + 1, &end, 10);
+	unsigned long k = m > n ? m : n;
+	*copies = k >= REGEX_COST_MAX ? REGEX_COST_MAX + 1 : (size_t)k + 1;
+	*after = strchr(end, '}') != NULL ? strchr(end, '}') + 1 : end;
+	return true;
+}
+
+/* Apply the repetitions following an atom. */
+static struct rx_cost rx_quantifiers(struct rx *r, struct rx_cost atom)
+{
+	size_t copies;
+	const char *after;
+
+	for (int stacked = 0; rx_repetition(r->p, &copies, &after); stacked++) {
+		if (stacked == 1 && *r->p != '?' && *r->p != '+')
+			r->bad = true;
+		if (stacked >= 2)
+			r->bad = true;
+		if (atom.starred)
+			copies = cost_mul(copies, 2);
+		atom.n = copies > 1 ? cost_mul(atom.n, copies) : cost_add(atom.n, 1);
+		atom.starred = true;
+		r->p = after;
+	}
+	return atom;
+}
+
+static struct rx_cost rx_alt(struct rx *r, int depth)
+{
+	struct rx_cost total = {0, false};
+
 	for (;;) {
-		char c = *r->p;
-		if (c == '*' || c == '?') {
-			atom = cost_add(atom, 1);
-		} else if (c == '+') {
-			atom = cost_mul(atom, 2);
-		} else if (c == '{' && isdigit((unsigned char)r->p[1])) {
-			char *end;
-			unsigned long m = strtoul(r->p + 1, &end, 10), n = m + 1;
-			if (*end == ',' && isdigit((unsigned char)end[1]))
-				n = strtoul(end + 1, &end, 10);
-			unsigned long k = m > n ? m : n;
-			atom = cost_mul(atom, k >= REGEX_COST_MAX ? REGEX_COST_MAX + 1 : (size_t)k + 1);
-			r->p = strchr(end, '}') != NULL ? strchr(end, '}') : end - 1;
-		} else {
-			return atom;
+		while (*r->p != '\0' && *r->p != '|' && *r->p != ')' && total.n <= REGEX_COST_MAX) {
+			struct rx_cost c = rx_quantifiers(r, rx_atom(r, depth));
+			total.n = cost_add(total.n, c.n);
+			total.starred |= c.starred;
 		}
-		r->p++;
-	}
-}
-
-static size_t rx_alt(struct rx *r, int depth)
-{
-	size_t total = 0;
-
-	for (;;) {
-		while (*r->p != '\0' && *r->p != '|' && *r->p != ')' && total <= REGEX_COST_MAX)
-			total = cost_add(total, rx_quantifiers(r, rx_atom(r, depth)));
-		if (*r->p != '|' || total > REGEX_COST_MAX)
+		if (*r->p != '|' || total.n > REGEX_COST_MAX)
 			return total;
 		r->p++;
 	}
 }
 
-/* The estimated cost of a whole pattern; an unmatched ')' is read as a literal, as glibc does. */
-static size_t rx_cost(const char *pattern)
+/* The estimated cost of a whole pattern (REGEX_COST_MAX + 1 past the bound); an unmatched ')' is read as a
+ * literal, as glibc does. *stacked: a repetition stacked on another past Java's forms (`a**`). */
+static size_t rx_cost(const char *pattern, bool *stacked)
 {
-	struct rx r = {pattern};
+	struct rx r = {pattern, false};
 	size_t total = 0;
 
 	for (;;) {
-		total = cost_add(total, rx_alt(&r, 0));
+		total = cost_add(total, rx_alt(&r, 0).n);
 		if (*r.p == '\0' || total > REGEX_COST_MAX)
-			return total;
+			break;
 		r.p++;
 	}
+	*stacked = r.bad;
+	return total;
 }
 
 static int check_constraint(const struct job_constraint *c, size_t i, char *err, size_t errlen)
@@ -171,7 +204,15 @@ static int check_constraint(const struct job_constraint *c, size_t i, char *err,
 			 job_clip(c->op, clip, sizeof(clip)));
 		return -EINVAL;
 	}
-	if (rx_cost(c->value) > REGEX_COST_MAX) {
+	bool stacked;
+	size_t cost = rx_cost(c->value, &stacked);
+	if (stacked) {
+		snprintf(err, errlen, "constraints[%zu]: regular expression '%s' repeats a repetition (as in 'a**'; "
+			 "after '*', '+', '?' or '{n}' only one '?' or '+' may follow, as in Java)", i,
+			 job_clip(c->value, clip, sizeof(clip)));
+		return -EINVAL;
+	}
+	if (cost > REGEX_COST_MAX) {
 		snprintf(err, errlen, "constraints[%zu]: regular expression '%s' is too complex", i,
 			 job_clip(c->value, clip, sizeof(clip)));
 		return -EINVAL;

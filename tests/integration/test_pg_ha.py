@@ -60,8 +60,11 @@ class PgHA(GnomonTestCase, RunChecks):
         # a follower's copy follows within its refresh (5 s)
         follower = [s for s in servers if s is not leader][0]
         wait_until(lambda: "ticker" in self.job_names(follower), 15, interval=0.2, what="the follower sees the job")
-        status, body = self.post_job(sched("refused"), srv=follower)
-        self.assertEqual(status, 503, body)
+        # a change sent to the follower is proxied to the leader, acknowledged once the leader committed it
+        status, body = self.post_job(sched("proxied"), srv=follower)
+        self.assertEqual(status, 204, body)
+        self.assertIn("proxied", self.job_names(leader))
+        acknowledged.append("proxied")
 
         alive = list(servers)
         seen = set()

@@ -246,9 +246,11 @@ static void test_validate(void **state)
 		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"UNLIKE\",\"a{2\"]]}",
 		 "constraints[0]: invalid regular expression 'a{2': Unmatched \\{"},
 		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"LIKE\",\"us-eas++++++++++++++++++++++++++++t\"]]}",
-		 "constraints[0]: regular expression 'us-eas++++++++++++++++++++++++++++t' is too complex"},
+		 "constraints[0]: regular expression 'us-eas++++++++++++++++++++++++++++t' repeats a repetition (as in "
+		 "'a**'; after '*', '+', '?' or '{n}' only one '?' or '+' may follow, as in Java)"},
 		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"LIKE\",\")a+++++++++++++++++++++++++\"]]}",
-		 "constraints[0]: regular expression ')a+++++++++++++++++++++++++' is too complex"},
+		 "constraints[0]: regular expression ')a+++++++++++++++++++++++++' repeats a repetition (as in "
+		 "'a**'; after '*', '+', '?' or '{n}' only one '?' or '+' may follow, as in Java)"},
 		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"LIKE\",\"((a{99}){99}){99}\"]]}",
 		 "constraints[0]: regular expression '((a{99}){99}){99}' is too complex"},
 		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"UNLIKE\",\"a{99999999999999999999}\"]]}",
@@ -257,6 +259,20 @@ static void test_validate(void **state)
 		 "\"(((((((((((((((((((((((((((((((((a)))))))))))))))))))))))))))))))))\"]]}",
 		 "constraints[0]: regular expression "
 		 "'(((((((((((((((((((((((((((((((((a)))))))))))))))))))))))))))))))))' is too complex"},
+		/* found by fuzz_job: 485 ms in regcomp before repetitions stacked past Java's forms were refused */
+		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"LIKE\",\"(l******************)**********++++++*\"]]}",
+		 "constraints[0]: regular expression '(l******************)**********++++++*' repeats a repetition (as in "
+		 "'a**'; after '*', '+', '?' or '{n}' only one '?' or '+' may follow, as in Java)"},
+		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"LIKE\",\"a{2}*\"]]}",
+		 "constraints[0]: regular expression 'a{2}*' repeats a repetition (as in 'a**'; after '*', '+', '?' or "
+		 "'{n}' only one '?' or '+' may follow, as in Java)"},
+		/* repetitions of repetitions, each within Java's forms (82 ms in regcomp at 8 levels): 3 levels pass */
+		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"LIKE\",\"((((((l*+)*+)*+)*+)*+)*+)\"]]}",
+		 "constraints[0]: regular expression '((((((l*+)*+)*+)*+)*+)*+)' is too complex"},
+		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"LIKE\",\"((a*+){1,30})+\"]]}",
+		 "constraints[0]: regular expression '((a*+){1,30})+' is too complex"},
+		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"LIKE\",\"((l*+)*+)*+\"]]}", NULL},
+		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"LIKE\",\".*(us|eu)-west-.*[0-9]+?\"]]}", NULL},
 		{"{\"name\":\"x\",\"constraints\":[[\"a\",\"LIKE\",\"(rack|zone)-[0-9]{1,3}[[:alpha:]]*\\\\.x+?\"]]}", NULL},
 		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"network\":\"bridge\",\"type\":\"docker\","
 		 "\"volumes\":[{\"containerPath\":\"/c\",\"mode\":\"ro\"}]}}",

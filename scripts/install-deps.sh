@@ -8,14 +8,14 @@
 #          tests: Debian's zookeeper package, whose default-jre dependency brings Java) and the PostgreSQL server
 #          (a throwaway cluster per test run, tests/support/pg_cluster.py)
 #   bench  build + what bench/* runs: wrk (bench/jobs-api), Python (every script; sqlite3 is in its standard
-#          library); bench/spawnref.c and bench/execbench.c are compiled with the build's gcc and pkg-config
+#          library), ZooKeeper and the PostgreSQL server (bench/failover); bench/spawnref.c and bench/execbench.c are compiled with the build's gcc and pkg-config
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libsqlite3-dev
   libcurl4-openssl-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev libhttp-parser-dev nettle-dev tzdata)
 test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd python3-prometheus-client clang libclang-rt-dev chromium
   zookeeper postgresql)
-bench_pkgs=(wrk python3)
+bench_pkgs=(wrk python3 zookeeper postgresql)
 pkgs=("${build_pkgs[@]}")
 case "$what" in
   build) ;;

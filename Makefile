@@ -5,7 +5,7 @@ PORT ?= 4400
 DATA ?= ./gnomon-data
 FUZZ_SECONDS ?= 600
 
-.PHONY: all build deps test-deps bench-deps run test test-normal test-asan test-tsan screenshots fuzz sim bench clean
+.PHONY: all build deps test-deps bench-deps cluster-deps run cluster test test-normal test-asan test-tsan screenshots fuzz sim bench clean
 
 all: build
 
@@ -24,6 +24,14 @@ bench-deps:
 
 run: deps build
 	./build/gnomon server --http-port $(PORT) --data-dir $(DATA)
+
+cluster-deps:
+	@scripts/install-deps.sh cluster
+
+# HA on loopback: three ZooKeeper nodes, PostgreSQL, three servers (ports PORT, PORT+1, PORT+2) and two agents;
+# prints the UI addresses and the leader; Ctrl-C stops everything (scripts/cluster.py).
+cluster: cluster-deps build
+	scripts/cluster.py --port $(PORT)
 
 test: test-deps test-normal test-asan test-tsan
 

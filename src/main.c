@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "exec/launcher.h"
 #include "server/server.h"
+#include "server/server_migrate.h"
 #include "util/self_path.h"
 
 static void usage(FILE *out)
@@ -17,7 +18,8 @@ static void usage(FILE *out)
 		     "       gnomon [--server URL] [--json] COMMAND [ARGS...]\n\n"
 		     "commands:\n"
 		     "  server     Run the scheduler, its API and web UI\n"
-		     "  agent      Run the tasks that servers assign to this machine\n");
+		     "  agent      Run the tasks that servers assign to this machine\n"
+		     "  migrate    Copy a standalone server's data dir into PostgreSQL (--from DIR --to postgres://...)\n");
 	cli_print_usage(out);
 	fprintf(out, "\n`gnomon COMMAND --help` describes each one.\n");
 }
@@ -53,6 +55,8 @@ int main(int argc, char **argv)
 		return server_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "agent") == 0)
 		return exec_agent(argv + 1);
+	if (strcmp(argv[1], "migrate") == 0)
+		return server_migrate_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -13,7 +13,7 @@
 
 enum stmt {
 	ST_RECORD, ST_GET, ST_LIST, ST_RECENT_FAILURES, ST_RECENT_SKIPS, ST_DURATIONS_JOB, ST_DURATIONS_ALL,
-	ST_PRUNE_JOB, ST_PRUNE_ALL, ST_DELETE_JOB, ST_LEGACY, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_COUNT
+	ST_PRUNE_JOB, ST_PRUNE_ALL, ST_DELETE_JOB, ST_LEGACY, ST_EACH, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_COUNT
 };
 
 #define ENDED RUN_ROW_ENDED
@@ -38,6 +38,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " RETURNING task_id, job",
 	[ST_DELETE_JOB] = "DELETE FROM runs WHERE job = ?1 AND " ENDED " RETURNING task_id, job",
 	[ST_LEGACY] = "SELECT task_id FROM runs WHERE id = ?1",
+	[ST_EACH] = "SELECT " RUN_ROW_COLUMNS " FROM runs WHERE " ENDED " ORDER BY id",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -401,4 +402,11 @@ int history_sqlite_legacy_task_id(struct history *h, int64_t id, char **task_id)
 		*task_id = xstrdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
 	return *task_id ? 0 : rc == SQLITE_DONE ? -ENOENT : failed(s, "reading a run's task id");
+}
+
+int history_sqlite_each(struct history *h, history_run_fn fn, void *ctx)
+{
+	struct hsqlite *s = (struct hsqlite *)h;
+
+	return each_row(s, stmt(s, ST_EACH), fn, ctx);
 }

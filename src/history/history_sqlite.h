@@ -21,4 +21,9 @@ int history_sqlite_new(sqlite3 *db, struct history **out, char *err, size_t errl
  * migrations of run_output_files.h and runner_local.h). h must be a SQLite backend. */
 int history_sqlite_legacy_task_id(struct history *h, int64_t id, char **task_id) __attribute__((warn_unused_result));
 
+/* Call fn for every ended run, oldest (lowest row id) first, whatever its job (a deleted job's runs too); stops at
+ * fn's first non-zero value and returns it. For `gnomon migrate` (server/server_migrate.h). h must be a SQLite
+ * backend. */
+int history_sqlite_each(struct history *h, history_run_fn fn, void *ctx) __attribute__((warn_unused_result));
+
 #endif

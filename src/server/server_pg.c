@@ -136,6 +136,11 @@ struct history *server_pg_history(struct server_pg *sp)
 	return history_pg_new(sp->p);
 }
 
+struct state *server_pg_copy(struct server_pg *sp)
+{
+	return pg_store_mirror_state(sp->p);
+}
+
 /* --- Loads after start-up: the copy replaced, then the registry rebuilt from it. --- */
 
 static int start_load(struct server_pg *sp);

@@ -58,6 +58,8 @@ int server_pg_open(uv_loop_t *loop, const struct server_pg_config *cfg, struct s
 /* The backends (new; the caller frees them, before server_pg_free). */
 struct state *server_pg_state(struct server_pg *sp);
 struct history *server_pg_history(struct server_pg *sp);
+/* The copy in memory of what the database held at the last load (borrowed; reads only). */
+struct state *server_pg_copy(struct server_pg *sp);
 /* Watch the role from now on: lost(ctx, why) when it stepped down for PostgreSQL's sake (why static); standalone
  * (not HA) it is elected again by itself after an outage while lead is set (server_pg_hold). */
 void server_pg_watch(struct server_pg *sp, struct server_role *role, void (*lost)(void *ctx, const char *why),

@@ -116,6 +116,23 @@ int state_raise_epoch(struct state_txn *t, uint64_t at_least, uint64_t *out)
 	return t->state->ops->raise_epoch(t, at_least, out);
 }
 
+int state_stored_epoch(struct state *s, uint64_t *out)
+{
+	struct state_txn *t;
+	uint64_t next = 0;
+	int rc;
+
+	if ((rc = state_begin(s, &t)) < 0)
+		return rc;
+	rc = state_raise_epoch(t, 1, &next); /* max(stored + 1, 1), or 1 when none is stored */
+	state_abort(t);
+	if (rc == 0 && next == 0)
+		rc = -EIO; /* a backend that answers at its commit */
+	if (rc == 0)
+		*out = next - 1;
+	return rc;
+}
+
 int state_load_jobs(struct state *s, state_job_fn fn, void *ctx)
 {
 	return s->ops->load_jobs(s, fn, ctx);

@@ -150,6 +150,10 @@ int state_round_clear(struct state_txn *t, const char *child, const char *parent
  * (else -EINVAL, and t stays usable); -EOVERFLOW once it is INT64_MAX. Every election raises it (standalone: every start of the server), so every leader's epoch is
  * higher than all before it, across restarts too. */
 int state_raise_epoch(struct state_txn *t, uint64_t at_least, uint64_t *out) __attribute__((warn_unused_result));
+/* The stored epoch into *out (0: none), read as the raise a transaction would make, which is then dropped: for a
+ * backend whose raise answers at once (SQLite, the in-memory copy; not state_pg, whose answers come at its
+ * commit). 0 or a negative errno. */
+int state_stored_epoch(struct state *s, uint64_t *out) __attribute__((warn_unused_result));
 
 /* The reads: fn is called for each item (borrowed for the call); a non-zero return stops the walk and is
  * returned. Otherwise 0 or a negative errno. */

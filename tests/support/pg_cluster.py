@@ -89,25 +89,67 @@ def make_cluster(top):
     return port
 
 
+class Cluster:
+    """A throwaway cluster for a program of its own (bench/failover, scripts/cluster.py): made and started at
+    construction, databases made with createdb(), stopped and its directory removed by close() (also as a
+    context manager)."""
+
+    def __init__(self):
+        self.top = tempfile.mkdtemp(prefix="gnomon-pg-")
+        self.port = None
+        try:
+            self.port = make_cluster(self.top)
+        except BaseException:
+            self.close()
+            raise
+
+    def url(self, database=DATABASE):
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    def createdb(self, name):
+        """A new empty database; its URL."""
+        subprocess.run([os.path.join(pg_bin(), "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                        SUPERUSER, name], check=True)
+        return self.url(name)
+
+    def psql(self, database, sql):
+        """The rows of one query, as lists of strings."""
+        out = subprocess.run([os.path.join(pg_bin(), "psql"), "-X", "-q", "-At", "-F", "\t", "-v",
+                              "ON_ERROR_STOP=1", "-c", sql, self.url(database)],
+                             check=True, capture_output=True, text=True).stdout
+        return [line.split("\t") for line in out.splitlines()]
+
+    def close(self):
+        if self.top is None:
+            return
+        if self.port is not None or os.path.exists(os.path.join(self.top, "data", "postmaster.pid")):
+            pg_ctl("stop", self.top, check=False)
+        shutil.rmtree(self.top, ignore_errors=True)
+        self.top = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
 def run(command):
     if os.environ.get("GNOMON_TEST_PG"):
         return subprocess.run(command).returncode
-    top = tempfile.mkdtemp(prefix="gnomon-pg-")
-    started = False
 
     def interrupted(signum, frame):
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGINT, interrupted)
-    try:
-        port = make_cluster(top)
-        started = True
+    with Cluster() as cluster:
         me = [sys.executable, os.path.abspath(__file__)]
         env = dict(os.environ)
-        env["GNOMON_TEST_PG"] = f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
-        env["GNOMON_TEST_PG_STOP"] = shlex.join(me + ["stop", top])
-        env["GNOMON_TEST_PG_START"] = shlex.join(me + ["start", top])
+        env["GNOMON_TEST_PG"] = cluster.url()
+        env["GNOMON_TEST_PG_STOP"] = shlex.join(me + ["stop", cluster.top])
+        env["GNOMON_TEST_PG_START"] = shlex.join(me + ["start", cluster.top])
         try:
             child = subprocess.Popen(command, env=env)
         except OSError as e:
@@ -119,10 +161,6 @@ def run(command):
             if child.poll() is None:
                 child.kill()
                 child.wait()
-    finally:
-        if started or os.path.exists(os.path.join(top, "data", "postmaster.pid")):
-            pg_ctl("stop", top, check=False)
-        shutil.rmtree(top, ignore_errors=True)
 
 
 def main():

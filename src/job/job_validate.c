@@ -118,7 +118,8 @@ static struct rx_cost rx_atom(struct rx *r, int depth)
 	return (struct rx_cost){1, false};
 }
 
-/* Is the text at p a repetition operator, and how many copies does it make ({m,n}: the larger bound and one)? */
+/* Is the text at p a repetition operator, and how many copies does it make ({m,n}, {m,}, {,n}: the larger bound
+ * and one)? */
 static bool rx_repetition(const char *p, size_t *copies, const char **after)
 {
 	if (*p == '*' || *p == '?' || *p == '+') {
@@ -126,12 +127,15 @@ static bool rx_repetition(const char *p, size_t *copies, const char **after)
 		*after = p + 1;
 		return true;
 	}
-	if (*p != '{' || !isdigit((unsigned char)p[1]))
+	if (*p != '{' || !(isdigit((unsigned char)p[1]) || p[1] == ','))
 		return false;
-	char *end;
-	unsigned long m = strtoul(p + 1, &end, 10), n = m + 1;
-	if (*end == ',' && isdigit((unsigned char)end[1]))
-		n = strtoul(end + 1, &end, 10);
+	char *num_end;
+	unsigned long m = strtoul(p + 1, &num_end, 10), n = m + 1; /* glibc reads `{,n}` as `{0,n}`: m is 0 */
+	const char *end = num_end;
+	if (*end == ',' && isdigit((unsigned char)end[1])) {
+		n = strtoul(end + 1, &num_end, 10);
+		end = num_end;
+	}
 	unsigned long k = m > n ? m : n;
 	*copies = k >= REGEX_COST_MAX ? REGEX_COST_MAX + 1 : (size_t)k + 1;
 	*after = strchr(end, '}') != NULL ? strchr(end, '}') + 1 : end;

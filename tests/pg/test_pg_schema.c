@@ -20,11 +20,13 @@
 static const char sql_raise[] = "INSERT INTO leader (id, epoch) VALUES (1, $1) ON CONFLICT (id) DO UPDATE "
 				"SET epoch = greatest(leader.epoch + 1, excluded.epoch) RETURNING epoch";
 
-/* Two connections to one fresh schema, as two servers. */
+/* Three connections to one fresh schema: two servers, and a referee that holds locks and watches who waits. */
+#define N_CONN 3
+#define REFEREE 2
 struct fx {
 	uv_loop_t loop;
 	char conninfo[512];
-	struct pgconn *c[2];
+	struct pgconn *c[N_CONN];
 	int counter;
 };
 
@@ -37,7 +39,7 @@ static int setup(void **state)
 		return -1;
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	assert_int_equal(pg_test_schema(f->conninfo, sizeof(f->conninfo)), 0);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < N_CONN; i++)
 		assert_int_equal(pgconn_new(&f->loop, f->conninfo, &f->c[i], err, sizeof(err)), 0);
 	*state = f;
 	return 0;
@@ -47,7 +49,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < N_CONN; i++)
 		pgconn_close(f->c[i]);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
@@ -106,13 +108,34 @@ static struct pg_answer ask(struct fx *f, int i, const char *const *sql, const c
 	return a;
 }
 
-static const char *one(struct fx *f, const char *sql, char *buf, size_t size)
+/* One value over connection i. */
+static const char *one_on(struct fx *f, int i, const char *sql, const char *param, char *buf, size_t size)
 {
-	struct pg_answer a = ask(f, 0, (const char *const[]){sql, NULL}, NULL);
+	struct pg_answer a = ask(f, i, (const char *const[]){sql, NULL}, param);
 
 	assert_int_equal(a.status, 0);
 	snprintf(buf, size, "%s", a.text);
 	return buf;
+}
+
+static const char *one(struct fx *f, const char *sql, char *buf, size_t size)
+{
+	return one_on(f, 0, sql, NULL, buf, size);
+}
+
+/* Wait (up to 10 s, asking the referee) until the backend of process id pid waits for a lock. */
+static bool wait_lock_waiter(struct fx *f, const char *pid)
+{
+	char what[64];
+
+	for (int tries = 0; tries < 1000; tries++) {
+		one_on(f, REFEREE, "SELECT coalesce(wait_event_type, '') FROM pg_stat_activity WHERE pid = $1::int", pid,
+		    what, sizeof(what));
+		if (strcmp(what, "Lock") == 0)
+			return true;
+		(void)pg_test_run_until(&f->loop, &(int){0}, 1, 10);
+	}
+	return false;
 }
 
 /* A fresh schema gets every table and the fence, and its version; migrating again changes nothing. */
@@ -170,12 +193,13 @@ static void test_fence(void **state)
 		NULL};
 	static const char *const write_b[] = {PG_SCHEMA_FENCE_SQL, "INSERT INTO jobs (name, json) VALUES ('b', '{}')",
 		NULL};
-	static const char *const slow_c[] = {PG_SCHEMA_FENCE_SQL, "SELECT pg_sleep(0.5)",
+	static const char *const slow_c[] = {PG_SCHEMA_FENCE_SQL, "SELECT pg_advisory_xact_lock(4242)",
 		"INSERT INTO jobs (name, json) VALUES ('c', '{}')", NULL};
 	static const char *const raise[] = {sql_raise, NULL};
 	struct fx *f = *state;
 	struct pg_answer a, slow, raised;
 	char buf[256];
+	char pid[2][32];
 
 	assert_int_equal(migrate(f, 0), 0);
 	/* no epoch stored yet: every leader is fenced */
@@ -190,16 +214,22 @@ static void test_fence(void **state)
 	assert_int_equal(a.status, -ESTALE);
 	assert_non_null(strstr(a.text, "the leader's epoch is 2, this server's is 1"));
 	assert_int_equal(ask(f, 1, write_b, "2").status, 0);
-	/* server 1's transaction holds the epoch row shared while server 0 takes over again: the raise waits, and
-	 * server 1's transaction commits before it */
+	/* server 1's transaction holds the epoch row shared while server 0 takes over again: the raise waits for it,
+	 * and it commits. The referee holds an advisory lock that server 1's transaction waits for once fenced, so
+	 * the order is the database's, not the clock's. */
+	for (int i = 0; i < 2; i++)
+		one_on(f, i, "SELECT pg_backend_pid()", NULL, pid[i], sizeof(pid[i]));
+	one_on(f, REFEREE, "SELECT pg_advisory_lock(4242)", NULL, buf, sizeof(buf));
 	send_sql(f, 1, slow_c, "2", &slow);
-	(void)pg_test_run_until(&f->loop, &slow.calls, 1, 200); /* fenced, sleeping */
-	assert_int_equal(slow.calls, 0);
+	assert_true(wait_lock_waiter(f, pid[1])); /* fenced, waiting for the referee */
 	send_sql(f, 0, raise, "1", &raised);
+	assert_true(wait_lock_waiter(f, pid[0])); /* the raise waits for the epoch row */
+	assert_int_equal(slow.calls + raised.calls, 0);
+	one_on(f, REFEREE, "SELECT pg_advisory_unlock(4242)", NULL, buf, sizeof(buf));
 	assert_true(pg_test_run_until(&f->loop, &raised.calls, 1, 10000));
-	assert_int_equal(slow.calls, 1);
+	assert_true(pg_test_run_until(&f->loop, &slow.calls, 1, 10000));
 	assert_int_equal(slow.status, 0);
-	assert_true(slow.order < raised.order);
+	assert_int_equal(raised.status, 0);
 	assert_string_equal(raised.text, "3");
 	assert_int_equal(ask(f, 1, write_a, "2").status, -ESTALE);
 	assert_string_equal(one(f, "SELECT string_agg(name, ',' ORDER BY seq) FROM jobs", buf, sizeof(buf)), "a,b,c");

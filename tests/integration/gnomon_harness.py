@@ -375,9 +375,13 @@ class GnomonTestCase(unittest.TestCase):
     def run(self, result=None):
         result = result if result is not None else self.defaultTestResult()
         before = len(result.failures) + len(result.errors)
+        seen = (len(result.failures), len(result.errors))
         self._servers = []
         out = super().run(result)
         if len(result.failures) + len(result.errors) > before:
+            # the failure first (what a truncated CI excerpt shows), then the logs that explain it
+            for _, trace in result.failures[seen[0]:] + result.errors[seen[1]:]:
+                sys.stderr.write("\n===== %s failed: =====\n%s\n" % (self.id(), trace.strip()[-3000:]))
             for i, srv in enumerate(getattr(self, "_servers", [])):
                 sys.stderr.write("\n===== %s: log of server %d (tail) =====\n%s\n"
                                  % (self.id(), i + 1, srv.log_tail()))

@@ -63,4 +63,5 @@ class RunChecks:
         ids = [r["taskId"] for r in runs]
         self.assertEqual(len(ids), len(set(ids)), "task ids repeated: %r" % ids)
         done = collections.Counter(r["due"] for r in runs if r["status"] == "succeeded")
-        self.assertEqual([d for d, n in done.items() if n > 1], [], "slots that succeeded twice")
+        twice = [d for d, n in done.items() if n > 1]
+        self.assertEqual(twice, [], "slots that succeeded twice: %r" % [r for r in runs if r["due"] in twice])

@@ -5,7 +5,7 @@ PORT ?= 4400
 DATA ?= ./gnomon-data
 FUZZ_SECONDS ?= 600
 
-.PHONY: all build deps test-deps bench-deps cluster-deps run cluster test test-normal test-asan test-tsan screenshots fuzz sim bench clean
+.PHONY: all build deps test-deps bench-deps cluster-deps deb-deps run cluster deb test test-normal test-asan test-tsan screenshots fuzz sim bench clean
 
 all: build
 
@@ -32,6 +32,14 @@ cluster-deps:
 # prints the UI addresses and the leader; Ctrl-C stops everything (scripts/cluster.py).
 cluster: cluster-deps build
 	scripts/cluster.py --port $(PORT)
+
+deb-deps:
+	@scripts/install-deps.sh deb
+
+# The Debian package, from the release build in build/ (scripts/make-deb.sh): build/gnomon_VERSION_ARCH.deb.
+deb: deb-deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@scripts/make-deb.sh build
 
 test: test-deps test-normal test-asan test-tsan
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages gnomon needs to build, test or benchmark. Idempotent: installs only what is
-# missing and prints what it installs. Usage: scripts/install-deps.sh [build|test|bench|cluster]
+# missing and prints what it installs. Usage: scripts/install-deps.sh [build|test|bench|cluster|deb]
 #   build  compiler, CMake, the libraries, and tzdata (the tz database gnomon reads its zones from at run time)
 #   test   build + cmocka, Python, curl, aiosmtpd and prometheus_client (its exposition parser) for the unit and
 #          integration tests, clang and its libFuzzer runtime for the fuzz targets, Chromium, Node.js and the npm
@@ -11,12 +11,13 @@
 #          library), ZooKeeper and the PostgreSQL server (bench/failover); bench/spawnref.c and
 #          bench/execbench.c are compiled with the build's gcc and pkg-config
 #   cluster build + ZooKeeper, the PostgreSQL server and Python (make cluster: scripts/cluster.py)
+#   deb    build + help2man (the manual pages, from --help) and dpkg-dev (dpkg-shlibdeps): make deb
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libsqlite3-dev
   libcurl4-openssl-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev libhttp-parser-dev nettle-dev tzdata)
 test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd python3-prometheus-client clang libclang-rt-dev chromium
-  zookeeper postgresql)
+  zookeeper postgresql help2man dpkg-dev)
 bench_pkgs=(wrk python3 zookeeper postgresql)
 pkgs=("${build_pkgs[@]}")
 case "$what" in
@@ -26,7 +27,8 @@ case "$what" in
     command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
   bench) pkgs+=("${bench_pkgs[@]}") ;;
   cluster) pkgs+=(python3 zookeeper postgresql) ;;
-  *) echo "usage: $0 [build|test|bench|cluster]" >&2; exit 2 ;;
+  deb) pkgs+=(help2man dpkg-dev python3) ;;
+  *) echo "usage: $0 [build|test|bench|cluster|deb]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <uv.h>
 
+#include "api/api_change.h"
 #include "api/api_json.h"
 #include "api/http.h"
 #include "control/control.h"
@@ -30,134 +31,47 @@ const char *chronos_last_state(const struct job *j)
 	return "failure";
 }
 
-#define CHANGE_RETRY_MS 5    /* while the engine records an earlier commit (a network store), try again after */
-#define CHANGE_TRIES 2000     /* ...at most this many times (10 s), then 503 */
-
-/* A job's creation, replacement or deletion: tried again while the engine's earlier commit is in flight, and
- * answered 204 once durable (with PostgreSQL, after the command returned: the answer is deferred). */
-struct change {
+/* A job's creation or replacement (name NULL: the request's body), or deletion (api/api_change.h: answered 204
+ * once durable). */
+struct job_change {
 	struct api_env *env;
-	struct http_request *req; /* NULL once answered, or the client went away */
-	char *name;               /* a deletion's job; NULL: a put of the request's body */
+	char *name;
 	enum control_put_kind kind;
-	uv_timer_t retry;
-	int tries;
-	bool in_call;             /* inside the command: an answer is kept for after it */
-	bool answered;            /* ...and came, with status */
-	int status;
-	bool pending;             /* the commit was made, its answer is to come */
+	char peer[HTTP_PEER_MAX];
 };
 
-static void change_free(uv_handle_t *h)
+static void job_change_free(void *ctx)
 {
-	struct change *ch = h->data;
-	free(ch->name);
-	free(ch);
+	struct job_change *jc = ctx;
+	free(jc->name);
+	free(jc);
 }
 
-static void change_finish(struct change *ch)
+static void job_change_answered(void *ctx, int status)
 {
-	ch->req = NULL;
-	uv_close((uv_handle_t *)&ch->retry, change_free);
+	api_change_answered(ctx, status, NULL);
 }
 
-static void change_respond(struct http_request *req, int status)
+static int job_change_try(struct api_change *ch, void *ctx, const char *body, size_t len, char *err, size_t errlen)
 {
-	if (status < 0)
-		http_respond_error(req, api_control_status(status), "the change could not be stored (%s)", strerror(-status));
-	else
-		http_respond(req, 204, NULL, NULL, 0);
-}
+	struct job_change *jc = ctx;
 
-static void change_answered(void *ctx, int status)
-{
-	struct change *ch = ctx;
-
-	if (ch->in_call) {
-		ch->answered = true;
-		ch->status = status;
-		return;
-	}
-	if (ch->req)
-		change_respond(ch->req, status);
-	change_finish(ch);
-}
-
-/* Make the change; true when it was answered (ch finished), false when its answer comes later. */
-static bool change_attempt(struct change *ch)
-{
-	char err[1024], peer[HTTP_PEER_MAX];
-	size_t len;
-	const char *body = http_request_body(ch->req, &len);
-	int rc;
-
-	http_request_peer(ch->req, peer, sizeof(peer));
-	ch->in_call = true;
-	if (ch->name)
-		rc = control_delete_job_then(ch->env->control, ch->name, peer, err, sizeof(err), change_answered, ch);
-	else
-		rc = control_put_job_then(ch->env->control, body, len, ch->kind, peer, err, sizeof(err), change_answered,
-		    ch);
-	ch->in_call = false;
-	if (rc == -EBUSY && ++ch->tries < CHANGE_TRIES)
-		return false; /* tried again (change_run) */
-	if (rc < 0 || ch->answered) {
-		if (rc < 0)
-			http_respond_error(ch->req, api_control_status(rc), "%s", err);
-		else
-			change_respond(ch->req, ch->status);
-		change_finish(ch);
-		return true;
-	}
-	ch->pending = true;
-	return false;
-}
-
-static void change_retry(uv_timer_t *t);
-
-/* Attempt, and arm the retry when the engine was busy. */
-static bool change_run(struct change *ch)
-{
-	if (change_attempt(ch))
-		return true;
-	if (!ch->pending)
-		uv_timer_start(&ch->retry, change_retry, CHANGE_RETRY_MS, 0);
-	return false;
-}
-
-static void change_retry(uv_timer_t *t)
-{
-	struct change *ch = t->data;
-	if (ch->req)
-		(void)change_run(ch);
-}
-
-static void change_gone(void *ctx, struct http_request *req, enum http_defer_end why)
-{
-	struct change *ch = ctx;
-
-	(void)req;
-	(void)why; /* no timeout: the client went away, or the server stops */
-	ch->req = NULL;
-	if (!ch->pending) { /* waiting to try again: nothing more to do */
-		uv_timer_stop(&ch->retry);
-		change_finish(ch);
-	} /* else the answer finishes it */
+	if (jc->name)
+		return control_delete_job_then(jc->env->control, jc->name, jc->peer, err, errlen, job_change_answered, ch);
+	return control_put_job_then(jc->env->control, body, len, jc->kind, jc->peer, err, errlen, job_change_answered,
+	    ch);
 }
 
 /* Make a change (name: a deletion) for req: answered now or later. */
 static void change_start(struct api_env *env, struct http_request *req, const char *name, enum control_put_kind kind)
 {
-	struct change *ch = xcalloc(1, sizeof(*ch));
+	struct job_change *jc = xcalloc(1, sizeof(*jc));
 
-	ch->env = env;
-	ch->req = req;
-	ch->name = name ? xstrdup(name) : NULL;
-	ch->kind = kind;
-	uv_timer_init(env->loop, &ch->retry);
-	ch->retry.data = ch;
-	if (!change_run(ch))
-		http_request_defer(req, 0, change_gone, ch);
+	jc->env = env;
+	jc->name = name ? xstrdup(name) : NULL;
+	jc->kind = kind;
+	http_request_peer(req, jc->peer, sizeof(jc->peer));
+	api_change_start(env, req, job_change_try, jc, job_change_free);
 }
 
 /* Create or replace a job: stored (committed) before it is acknowledged. */

@@ -12,6 +12,7 @@
 #include "api/gnomon_events.h"
 #include "api/gnomon_graph.h"
 #include "api/gnomon_jobs.h"
+#include "api/gnomon_jobs_bulk.h"
 #include "api/gnomon_runs.h"
 #include "api/gnomon_schedule.h"
 #include "api/gnomon_ui.h"
@@ -98,6 +99,7 @@ static const struct api_route routes[] = {
 	{"GET", "leader", handle_leader, "api.leader", 1, API_ANY},
 	{"GET", "leader", handle_leader, "api.leader", 0, API_ANY},
 	{"GET", "api/v1/jobs", gnomon_list_jobs, "api.v1.jobs.list", 0, API_ANY},
+	{"POST", "api/v1/jobs", gnomon_post_jobs, "api.v1.jobs.post", 0, API_LEADER},
 	{"GET", "api/v1/overview", gnomon_overview, "api.v1.overview", 0, API_LIVE},
 	{"GET", "api/v1/cluster", handle_cluster, "api.v1.cluster", 0, API_ANY},
 	{"GET", "api/v1/events", gnomon_events, "api.v1.events", 0, API_EVENTS},

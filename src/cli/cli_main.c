@@ -18,6 +18,7 @@ static const struct cli_cmd_family *const families[] = {
     &cli_logs_family,
     &cli_schedule_family,
     &cli_agents_family,
+    &cli_export_family,
 };
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 

@@ -73,6 +73,21 @@ int control_put_job_then(struct control *c, const char *body, size_t len, enum c
     char *err, size_t errlen, control_answer_fn answer, void *actx) __attribute__((warn_unused_result));
 int control_delete_job_then(struct control *c, const char *name, const char *by, char *err, size_t errlen,
     control_answer_fn answer, void *actx) __attribute__((warn_unused_result));
+/* Many jobs at once (a restore, an import; POST /api/v1/jobs): jobs is a JSON array of Chronos jobs, checked
+ * together (a dependent job's parents may be in the array, before or after it; no name twice; no dependency cycle
+ * with the jobs there are), then written in one transaction, parents first, and scheduled once durable. Nothing
+ * is written when one is refused: -EINVAL, with every refused job's message in err ("jobs[3] 'x': schedule: ...",
+ * the first few and how many more). dry_run: checked only. answer(actx, status, results, n) is told once the
+ * write is durable (or, dry, at once), as control_put_job_then's answer is, with each job's result in the
+ * array's order. -EBUSY as there. */
+struct control_bulk_result {
+	const char *name;
+	bool created; /* else it replaced a job of that name */
+};
+typedef void (*control_bulk_answer_fn)(void *ctx, int status, const struct control_bulk_result *results, size_t n);
+#define CONTROL_BULK_MAX 100000 /* jobs in one call */
+int control_put_jobs_then(struct control *c, const char *body, size_t len, bool dry_run, const char *by, char *err,
+    size_t errlen, control_bulk_answer_fn answer, void *actx) __attribute__((warn_unused_result));
 /* Run a job now with arguments (NULL: its own), leaving its schedule alone. */
 int control_run_now(struct control *c, const char *name, const char *arguments, const char *by, char *err,
     size_t errlen) __attribute__((warn_unused_result));

@@ -30,11 +30,11 @@ void control_tell_job(const struct control *c, enum event_type type, const struc
 	events_emit(c->cfg.events, &ev);
 }
 
-/* Parse and check a posted job; returns the job, or NULL with the message. */
-static struct job *parse_posted(struct control *c, const char *body, size_t len, enum control_put_kind kind,
+/* Check a parsed job as a post is checked (known_parents: its parents must be in the registry); returns it, or
+ * NULL (freed) with the message. */
+static struct job *check_posted(struct control *c, struct job *job, enum control_put_kind kind, bool known_parents,
     char *err, size_t errlen)
 {
-	struct job *job = job_from_json(body, len, c->cfg.defaults, clock_now(c->cfg.clock), err, errlen);
 	struct schedule sched;
 
 	if (job == NULL)
@@ -51,7 +51,7 @@ static struct job *parse_posted(struct control *c, const char *body, size_t len,
 			snprintf(err, errlen, "parents: a dependent job needs at least one parent");
 			goto bad;
 		}
-		if (registry_check_parents(c->cfg.reg, job, err, errlen) < 0)
+		if (known_parents && registry_check_parents(c->cfg.reg, job, err, errlen) < 0)
 			goto bad;
 	} else if (schedule_parse(c->cfg.zones, job->schedule, job->schedule_time_zone, clock_now(c->cfg.clock), &sched, err,
 		       errlen) < 0) {
@@ -63,9 +63,23 @@ bad:
 	return NULL;
 }
 
+/* Parse and check a posted job; returns the job, or NULL with the message. */
+static struct job *parse_posted(struct control *c, const char *body, size_t len, enum control_put_kind kind,
+    char *err, size_t errlen)
+{
+	return check_posted(c, job_from_json(body, len, c->cfg.defaults, clock_now(c->cfg.clock), err, errlen), kind,
+	    true, err, errlen);
+}
+
+struct job *control_parse_job_value(struct control *c, json_t *root, char *err, size_t errlen)
+{
+	return check_posted(c, job_from_json_value(root, c->cfg.defaults, clock_now(c->cfg.clock), err, errlen),
+	    CONTROL_PUT_ANY, false, err, errlen);
+}
+
 /* Write a job's definition and its outcome (the counters a client may post) in t. A new job posted without
  * counters has no outcome yet (its definition's zeros hold): one row less to write. */
-static int put_job(struct control *c, struct state_txn *t, const struct job *job, int64_t now)
+int control_write_job(struct control *c, struct state_txn *t, const struct job *job, int64_t now)
 {
 	struct state_progress p;
 	struct state_outcome o = engine_job_outcome(job);
@@ -91,26 +105,34 @@ struct put {
 	void *actx;
 };
 
+struct jobrec *control_job_stored(struct control *c, struct job *job, const char *by, enum event_type *type)
+{
+	*type = registry_get(c->cfg.reg, job->name) ? EVENT_JOB_UPDATED : EVENT_JOB_CREATED;
+	log_info_kv(LOG_FIELDS(.event = *type == EVENT_JOB_CREATED ? "job.created" : "job.updated", .job = job->name,
+			.remote = by), "job '%s' %s by %s", job->name, *type == EVENT_JOB_CREATED ? "created" : "updated",
+	    by);
+	return registry_put(c->cfg.reg, job);
+}
+
+void control_job_saved(struct control *c, struct job *job, int64_t now, const char *by)
+{
+	enum event_type type;
+	struct jobrec *rec = control_job_stored(c, job, by, &type);
+
+	engine_job_changed(c->cfg.engine, rec, now);
+	control_tell_job(c, type, rec->job);
+}
+
 static void put_done(void *ctx, int status)
 {
 	struct put *p = ctx;
-	struct control *c = p->c;
-	struct job *job = p->job;
-	enum event_type type;
-	struct jobrec *rec;
 
 	if (status < 0) {
-		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = job->name, .remote = p->by),
-		    "job '%s' from %s could not be saved (%s)", job->name, p->by, strerror(-status));
-		job_free(job);
+		log_warnx_kv(LOG_FIELDS(.event = "store.error", .job = p->job->name, .remote = p->by),
+		    "job '%s' from %s could not be saved (%s)", p->job->name, p->by, strerror(-status));
+		job_free(p->job);
 	} else {
-		type = registry_get(c->cfg.reg, job->name) ? EVENT_JOB_UPDATED : EVENT_JOB_CREATED;
-		log_info_kv(LOG_FIELDS(.event = type == EVENT_JOB_CREATED ? "job.created" : "job.updated",
-				.job = job->name, .remote = p->by), "job '%s' %s by %s", job->name,
-		    type == EVENT_JOB_CREATED ? "created" : "updated", p->by);
-		rec = registry_put(c->cfg.reg, job);
-		engine_job_changed(c->cfg.engine, rec, p->now);
-		control_tell_job(c, type, rec->job);
+		control_job_saved(p->c, p->job, p->now, p->by);
 	}
 	if (p->answer)
 		p->answer(p->actx, status);
@@ -139,7 +161,7 @@ int control_put_job_then(struct control *c, const char *body, size_t len, enum c
 	if ((job = parse_posted(c, body, len, kind, err, errlen)) == NULL)
 		return -EINVAL;
 	now = clock_now(c->cfg.clock);
-	if ((rc = engine_change_begin(c->cfg.engine, &t)) < 0 || (rc = put_job(c, t, job, now)) < 0) {
+	if ((rc = engine_change_begin(c->cfg.engine, &t)) < 0 || (rc = control_write_job(c, t, job, now)) < 0) {
 		state_abort(t);
 		control_state_error(c, rc, "save the job", err, errlen);
 		job_free(job);
@@ -277,7 +299,7 @@ int control_delete_job_then(struct control *c, const char *name, const char *by,
 	for (; d->n < rec->node.nchildren && rc == 0; d->n++) {
 		struct job *child = reparented(registry_rec(graph_children(&rec->node)[d->n])->job, rec->job);
 		d->children[d->n] = child;
-		rc = put_job(c, t, child, d->now);
+		rc = control_write_job(c, t, child, d->now);
 	}
 	if (rc == 0)
 		rc = state_delete_job(t, name);

@@ -165,7 +165,9 @@ bool engine_job_progress_new(struct engine *e, const struct job *job, const stru
 	return true;
 }
 
-void engine_job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms)
+/* engine_job_changed's work for one job; a schedule progress to save goes into *t (begun when it is NULL; NULL
+ * again when it cannot be). */
+static void job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms, struct state_txn **t)
 {
 	int64_t now = clock_now(e->clock), anchor, index;
 	struct schedule old = rec->rt->sched;
@@ -192,13 +194,11 @@ void engine_job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms)
 		(had && schedule_anchor(&old, &anchor, &index))))
 		save = true;
 	if (save) {
-		struct state_txn *t;
-		if (state_begin(e->state, &t) < 0 ||
-		    save_progress(t, rec, rec->rt->has_sched ? &rec->rt->sched : NULL, rec->rt->cron_last_due, NULL) < 0) {
-			state_abort(t);
+		if ((*t == NULL && state_begin(e->state, t) < 0) ||
+		    save_progress(*t, rec, rec->rt->has_sched ? &rec->rt->sched : NULL, rec->rt->cron_last_due, NULL) < 0) {
+			state_abort(*t);
+			*t = NULL;
 			log_warnx("job '%s': could not save its schedule progress", rec->job->name);
-		} else {
-			engine_commit_quiet(t, "a job's schedule progress");
 		}
 	}
 	if (!same) {
@@ -206,6 +206,21 @@ void engine_job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms)
 		rec->rt->last_fired = since_ms;
 	}
 	reschedule(e, rec);
+}
+
+void engine_job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms)
+{
+	engine_jobs_changed(e, &rec, 1, since_ms);
+}
+
+void engine_jobs_changed(struct engine *e, struct jobrec *const *recs, size_t n, int64_t since_ms)
+{
+	struct state_txn *t = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		job_changed(e, recs[i], since_ms, &t);
+	if (t)
+		engine_commit_quiet(t, n == 1 ? "a job's schedule progress" : "the jobs' schedule progress");
 	engine_arm(e);
 }
 

@@ -80,6 +80,8 @@ void engine_job_set_outcome(struct job *j, const struct state_outcome *o);
  * was written (a new cron job counts its slots from then; its writer stored that as its progress, see
  * engine_job_progress_new). */
 void engine_job_changed(struct engine *e, struct jobrec *rec, int64_t since_ms);
+/* The same for n jobs at once (a bulk put): their schedule progress saved in one transaction. */
+void engine_jobs_changed(struct engine *e, struct jobrec *const *recs, size_t n, int64_t since_ms);
 /* The progress a job written at now_ms starts with, to store with it: a cron job that was not one before (prev
  * NULL: a new job; else the job it replaces) counts its slots from now_ms. Returns true when p is to be written. */
 bool engine_job_progress_new(struct engine *e, const struct job *job, const struct jobrec *prev, int64_t now_ms,

@@ -111,27 +111,37 @@ static void vlog(enum log_level level, const struct log_fields *fields, const ch
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	flockfile(stderr);
+	/* the line is made in memory and written at once: stderr is unbuffered, so writing it piece by piece would
+	 * cost a system call a piece (measured: most of a 100,000-job bulk put's time) and could interleave */
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	if (f == NULL)
+		f = stderr;
 	if (json_lines) {
-		fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\"", stamp, ts.tv_nsec / 1000000, labels[level]);
-		json_field(stderr, "event", fields->event);
-		json_field(stderr, "job", fields->job);
-		json_field(stderr, "taskId", fields->task_id);
-		json_field(stderr, "status", fields->status);
-		json_field(stderr, "remote", fields->remote);
-		fputs(",\"msg\":\"", stderr);
-		json_escape(stderr, msg);
+		fprintf(f, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\"", stamp, ts.tv_nsec / 1000000, labels[level]);
+		json_field(f, "event", fields->event);
+		json_field(f, "job", fields->job);
+		json_field(f, "taskId", fields->task_id);
+		json_field(f, "status", fields->status);
+		json_field(f, "remote", fields->remote);
+		fputs(",\"msg\":\"", f);
+		json_escape(f, msg);
 		if (errstr) {
-			fputs(": ", stderr);
-			json_escape(stderr, errstr);
+			fputs(": ", f);
+			json_escape(f, errstr);
 		}
-		fputs("\"}\n", stderr);
+		fputs("\"}\n", f);
 	} else {
-		fprintf(stderr, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000, labels[level]);
-		text_escape(stderr, msg);
-		fprintf(stderr, "%s%s\n", errstr ? ": " : "", errstr ? errstr : "");
+		fprintf(f, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000, labels[level]);
+		text_escape(f, msg);
+		fprintf(f, "%s%s\n", errstr ? ": " : "", errstr ? errstr : "");
 	}
-	funlockfile(stderr);
+	if (f != stderr) {
+		if (fclose(f) == 0)
+			fwrite(line, 1, len, stderr);
+		free(line);
+	}
 }
 
 #define LOG_BODY(level, errstr) LOG_BODY_KV(level, NULL, errstr)

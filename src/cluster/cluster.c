@@ -252,7 +252,7 @@ static void on_async(uv_async_t *h)
 		if (m->gen == c->gen && c->zh && !c->freeing) {
 			if (m->op == ZOP_SESSION)
 				on_session(c, m);
-			else if (m->op == ZOP_MEMBERS || m->op == ZOP_MEMBER ||
+			else if (m->op == ZOP_MEMBERS || m->op == ZOP_MEMBER || m->op == ZOP_COUNTER ||
 			    (m->op == ZOP_WATCH && members_path(c, m->text)))
 				members_handle(c, m);
 			else

@@ -83,6 +83,7 @@ struct cluster_instances {
 	size_t n;
 	bool current;
 	int64_t read_ms;
+	uint64_t epoch; /* <path>/epoch as last read (and watched): the current or last leader's epoch; 0: none */
 };
 
 /* Start: the session is established in the background (events follow). 0, or -EINVAL with err (a host list

@@ -423,6 +423,7 @@ void elect_handle(struct cluster *c, struct zmsg *m)
 	case ZOP_WATCH:
 	case ZOP_MEMBERS:
 	case ZOP_MEMBER:
+	case ZOP_COUNTER:
 		break;
 	}
 }

@@ -25,6 +25,8 @@ enum zop {
 	ZOP_VERIFY,    /* our node still exists (on resumption) */
 	ZOP_MEMBERS,   /* the election's children, with a children watch (cluster_members.c) */
 	ZOP_MEMBER,    /* one candidate's data: its address (index: its place in the list being read) */
+	ZOP_COUNTER,   /* the epoch node's data, with a data watch (cluster_members.c): the leader's epoch; index 1:
+	                * whether it exists, with a watch (before the first leader created it) */
 };
 
 /* One message from ZooKeeper's threads to the loop. */
@@ -111,6 +113,7 @@ struct cluster {
 	uint64_t members_seq;        /* the read in flight: answers of older ones are dropped */
 	bool members_current;
 	int64_t members_read_ms;
+	uint64_t counter;            /* <path>/epoch as last read (0: none yet) */
 	uv_timer_t members_timer;    /* reads again after an unexpected error */
 };
 
@@ -139,7 +142,7 @@ void members_read(struct cluster *c);
 /* The session is not connected: the list is no longer current; what is in flight is dropped. */
 void members_stale(struct cluster *c);
 void members_handle(struct cluster *c, const struct zmsg *m);
-/* Is path <path>/election (a children watch's)? */
+/* Is path <path>/election or <path>/epoch (the watches of cluster_members.c)? */
 bool members_path(const struct cluster *c, const char *path);
 void members_free(struct cluster *c);
 

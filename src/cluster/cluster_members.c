@@ -1,6 +1,7 @@
 /* The instances of the cluster (cluster_instances()): the election's candidates, the children of <path>/election,
  * read with a children watch, and the data of each node not seen before (its advertised address), kept in
- * election order. A read is one list, then the new nodes' data; the list shown is replaced once all of them are
+ * election order; and the epoch counter, <path>/epoch, read with a data watch (what a follower shows as the
+ * leader's epoch). A read is one list, then the new nodes' data; the list shown is replaced once all of them are
  * in. A watch that fires starts a new read (answers of an older read are dropped). Disconnected, the list shown
  * stays, marked not current, with the time it was read; the connection back reads it again. */
 #include "cluster/cluster_internal.h"
@@ -62,7 +63,47 @@ bool members_path(const struct cluster *c, const char *path)
 {
 	size_t n = strlen(c->cfg.path);
 
-	return strncmp(path, c->cfg.path, n) == 0 && strcmp(path + n, "/election") == 0;
+	return strncmp(path, c->cfg.path, n) == 0 && (strcmp(path + n, "/election") == 0 || strcmp(path + n, "/epoch") == 0);
+}
+
+/* The epoch counter, watched: its data (ZOP_COUNTER, with a data watch), or (exists: true) whether it is there,
+ * with a watch that fires at its creation (reading a node that is not there leaves no watch). A change of either
+ * comes back as a watch on <path>/epoch: read again. */
+static void read_counter(struct cluster *c, bool exists)
+{
+	char path[1100];
+	struct zreq *r = cluster_req(c, ZOP_COUNTER);
+	int rc;
+
+	r->seq = c->members_seq;
+	r->index = exists; /* which answer it is */
+	snprintf(path, sizeof(path), "%s/epoch", c->cfg.path);
+	if (exists)
+		rc = zoo_awexists(c->zh, path, cluster_watcher, c->sess, cluster_stat_done, r);
+	else
+		rc = zoo_awget(c->zh, path, cluster_watcher, c->sess, cluster_data_done, r);
+	if (rc != ZOK)
+		free(r); /* the list's own failure (the same session) retries both */
+}
+
+static void on_counter(struct cluster *c, const struct zmsg *m)
+{
+	char *end;
+	unsigned long long v;
+
+	if (m->index == 0 && m->rc == ZNONODE) {
+		read_counter(c, true); /* not created yet (the first leader creates it): watched until it is */
+		return;
+	}
+	if (m->rc != ZOK)
+		return;
+	if (m->index == 1) { /* it exists: created meanwhile */
+		read_counter(c, false);
+		return;
+	}
+	v = strtoull(m->text, &end, 10);
+	if (end != m->text && (*end == '\0' || *end == '\n'))
+		c->counter = v;
 }
 
 void members_read(struct cluster *c)
@@ -80,6 +121,8 @@ void members_read(struct cluster *c)
 	r = cluster_req(c, ZOP_MEMBERS);
 	r->seq = c->members_seq;
 	rc = zoo_awget_children(c->zh, path, cluster_watcher, c->sess, cluster_strings_done, r);
+	if (rc == ZOK)
+		read_counter(c, false);
 	if (rc != ZOK) {
 		free(r);
 		if (rc != ZINVALIDSTATE) /* else the session's event follows, and a new session reads again */
@@ -226,7 +269,9 @@ void members_handle(struct cluster *c, const struct zmsg *m)
 	}
 	if (m->seq != c->members_seq)
 		return; /* an older read's */
-	if (m->op == ZOP_MEMBERS) {
+	if (m->op == ZOP_COUNTER) {
+		on_counter(c, m);
+	} else if (m->op == ZOP_MEMBERS) {
 		drop_reading(c);
 		if (m->rc == ZNONODE)
 			return; /* no election yet: read once our node is created */
@@ -242,5 +287,6 @@ void members_handle(struct cluster *c, const struct zmsg *m)
 void cluster_instances(const struct cluster *c, struct cluster_instances *out)
 {
 	*out = (struct cluster_instances){.list = c->members, .n = c->n_members,
-	    .current = c->members_current && c->zstate == ZOO_CONNECTED_STATE, .read_ms = c->members_read_ms};
+	    .current = c->members_current && c->zstate == ZOO_CONNECTED_STATE, .read_ms = c->members_read_ms,
+	    .epoch = c->counter};
 }

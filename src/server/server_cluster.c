@@ -179,14 +179,17 @@ static json_t *time_or_null(int64_t ms)
 static json_t *zookeeper_json(const struct server_cluster *sc)
 {
 	struct cluster_health h;
+	struct cluster_instances in;
 	char id[32];
 
 	cluster_health(sc->cluster, &h);
+	cluster_instances(sc->cluster, &in);
 	snprintf(id, sizeof(id), "0x%" PRIx64, (uint64_t)h.session_id);
-	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:i, s:i, s:o, s:I, s:o}", "hosts", h.hosts, "path", h.path,
+	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:i, s:i, s:o, s:I, s:I, s:o}", "hosts", h.hosts, "path", h.path,
 	    "state", h.state, "connected", h.connected, "sessionId", h.session_id ? json_string(id) : json_null(),
 	    "sessionTimeoutMs", h.timeout_ms, "sessions", h.sessions, "lastChange", time_or_null(h.changed_ms),
-	    "epoch", (json_int_t)h.epoch, "lastDemotion", h.why ? json_string(h.why) : json_null());
+	    "epoch", (json_int_t)h.epoch, "epochCounter", (json_int_t)in.epoch, "lastDemotion",
+	    h.why ? json_string(h.why) : json_null());
 }
 
 void server_cluster_resign(struct server_cluster *sc)

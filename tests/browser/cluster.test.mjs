@@ -91,7 +91,8 @@ test('two servers on ZooKeeper: both instances and the leader, then the new lead
   }, 'one leader and both instances, on both servers');
   const leaderAddr = (await view(a)).leader;
   const [leader, follower] = leaderAddr === addr(a) ? [a, b] : [b, a];
-  const epoch = (await view(follower)).epoch;
+  const epoch = (await view(leader)).epoch;
+  await until(async () => (await view(follower)).zookeeper.epochCounter === epoch, "the leader's epoch read by the follower");
 
   await page.goto(`${follower.url}/ui/cluster`);
   await instanceRow(leaderAddr).locator('.instance-role').filter({ hasText: /^leader$/ }).waitFor();
@@ -102,6 +103,7 @@ test('two servers on ZooKeeper: both instances and the leader, then the new lead
   assert.deepEqual(await page.locator('#instances tbody tr').evaluateAll((trs) => trs.map((t) => t.dataset.instance)),
     [leaderAddr, addr(follower)], 'in election order: the leader first');
   assert.equal(await page.locator('#cluster-leader').textContent(), leaderAddr);
+  assert.equal(await page.locator('#cluster-epoch').textContent(), String(epoch), "the leader's epoch");
   assert.equal(await fact('This server', 'Mode').textContent(), 'high availability (ZooKeeper election)');
   assert.equal(await fact('This server', 'Role').textContent(), 'follower');
   assert.equal(await fact('ZooKeeper', 'State').textContent(), 'connected');

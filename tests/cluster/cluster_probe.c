@@ -48,7 +48,7 @@ static void print_health(struct probe *p)
 	fflush(stdout);
 }
 
-/* {"event":"instances","current":bool,"readMs":N,"list":[{"node","address","self"}...]} */
+/* {"event":"instances","current":bool,"readMs":N,"epoch":N,"list":[{"node","address","self"}...]} */
 static void print_instances(struct probe *p)
 {
 	struct cluster_instances in;
@@ -59,8 +59,8 @@ static void print_instances(struct probe *p)
 	for (size_t i = 0; i < in.n; i++)
 		json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "node", in.list[i].node, "address",
 		    in.list[i].address, "self", in.list[i].self));
-	line = json_pack("{s:s, s:b, s:I, s:o}", "event", "instances", "current", in.current, "readMs",
-	    (json_int_t)in.read_ms, "list", list);
+	line = json_pack("{s:s, s:b, s:I, s:I, s:o}", "event", "instances", "current", in.current, "readMs",
+	    (json_int_t)in.read_ms, "epoch", (json_int_t)in.epoch, "list", list);
 	text = json_dumps(line, JSON_COMPACT);
 	printf("%s\n", text);
 	fflush(stdout);

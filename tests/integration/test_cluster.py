@@ -82,7 +82,8 @@ class Probe:
         return self.health_q.get(timeout=10)
 
     def instances(self):
-        """{"current", "readMs", "list": [{"node", "address", "self"}]}: the instances as this client has them."""
+        """{"current", "readMs", "epoch", "list": [{"node", "address", "self"}]}: the instances (and the epoch
+        counter) as this client has them."""
         self.send("instances")
         return self.instances_q.get(timeout=10)
 
@@ -216,10 +217,12 @@ class Cluster(unittest.TestCase):
     def test_instances(self):
         """Three clients list the same three instances, the leader first and each one itself once; the leader's
         session closed, the next in the list leads and the list loses its first; a client killed, its entry
-        goes once its session expires."""
+        goes once its session expires. Every client reads the leader's epoch from the counter."""
         probes = self.start(3, 3000)
         leader = self.one_leader(probes)
         order = self.same_instances(probes, 3)
+        epoch = leader.events("elected")[-1]["epoch"]
+        wait_for(lambda: all(p.instances()["epoch"] == epoch for p in probes), 10, "the epoch read by every client")
         self.assertEqual(order[0], leader.self_addr)
         self.assertEqual(sorted(order), sorted(p.self_addr for p in probes))
         for p in probes:
@@ -235,6 +238,9 @@ class Cluster(unittest.TestCase):
         second = self.one_leader(rest, timeout=5)
         self.assertEqual(second.self_addr, order[1], "the next candidate in the list leads next")
         self.assertEqual(self.same_instances(rest, 2), order[1:])
+        epoch2 = second.events("elected")[-1]["epoch"]
+        self.assertGreater(epoch2, epoch)
+        wait_for(lambda: all(p.instances()["epoch"] == epoch2 for p in rest), 10, "the new epoch read by both")
 
         [last] = [p for p in rest if p is not second]
         second.close(signal.SIGKILL)

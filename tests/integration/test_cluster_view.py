@@ -1,7 +1,7 @@
 """GET /api/v1/cluster's instances (issue 13, items 2 and 8): three `gnomon server --zk-hosts ...` processes
 against a real three-node ZooKeeper ensemble (zk_harness.py). Every server lists the same three instances in
 election order, the leader first, each one itself once with its own role; the leader stopped, the next in the list
-leads and the list loses it at once; a server killed (-9), its entry goes once its session expires; the quorum
+leads and the list loses it at once; every server shows the leader's epoch (ZooKeeper's counter); a server killed (-9), its entry goes once its session expires; the quorum
 lost, the list is the last one read, said to be no longer current, with the time it was read, and current again
 once ZooKeeper is back. Standalone, the server alone; an ensemble out of reach, no instances known."""
 
@@ -74,11 +74,19 @@ class ClusterView(GnomonTestCase):
         for s in servers:
             self.check_view(s)
         by_addr = {addr(s): s for s in servers}
+        epoch = self.view(by_addr[order[0]])["epoch"]
+        self.assertGreaterEqual(epoch, 1)
+        wait_until(lambda: all(self.view(s)["zookeeper"]["epochCounter"] == epoch for s in servers), 10,
+                   what="the leader's epoch in every server's view")
 
         # the leader stopped: its session closed, the next in the list leads, and the list loses its first at once
         by_addr[order[0]].stop()
         rest = [by_addr[a] for a in order[1:]]
         self.assertEqual(self.wait_agreed(rest, 2, 10), order[1:])
+        epoch2 = self.view(rest[0])["epoch"]
+        self.assertGreater(epoch2, epoch)
+        wait_until(lambda: self.view(rest[1])["zookeeper"]["epochCounter"] == epoch2, 10,
+                   what="the new leader's epoch in the follower's view")
 
         # the new leader killed: the last one lists itself alone, the leader, once the session expired
         t0 = time.monotonic()

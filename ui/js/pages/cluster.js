@@ -64,6 +64,13 @@ function lastChange(ch) {
   return [h('strong', { text: ch.what }), ch.why ? ` (${ch.why})` : '', ch.at ? [', ', timeEl(ch.at)] : ''];
 }
 
+// This server's epoch when it leads (or standalone); a follower's is the leader's, as ZooKeeper's counter holds it.
+function epoch(c) {
+  if (c.leading || !c.zookeeper) return h('span', { id: 'cluster-epoch', text: String(c.epoch) });
+  return [h('span', { id: 'cluster-epoch', text: String(c.zookeeper.epochCounter) }),
+    h('span', { class: 'muted small', text: ' (the leader\'s, from ZooKeeper)' })];
+}
+
 function summary(c) {
   const ha = c.mode === 'ha';
   return facts('This server', [
@@ -72,7 +79,7 @@ function summary(c) {
     ['Role', roleBadge(c.role), c.suspended ? [' ', tone('suspended', 'warn')] : null],
     ['Leader', c.leader ? h('span', { class: 'mono', id: 'cluster-leader', text: c.leader })
       : tone('none known', 'bad')],
-    ['Epoch', h('span', { id: 'cluster-epoch', text: String(c.epoch) })],
+    ['Epoch', epoch(c)],
     ['Last role change', lastChange(c.lastRoleChange)],
   ]);
 }
@@ -88,7 +95,8 @@ function zookeeper(z) {
     ['Hosts', h('span', { class: 'mono', text: z.hosts })],
     ['Path', h('span', { class: 'mono', text: z.path })],
     ['Last change', timeEl(z.lastChange)],
-    ['Epoch counter', String(z.epoch)],
+    ['Epoch counter', String(z.epochCounter)],
+    ['This server\'s last term', z.epoch ? `epoch ${z.epoch}` : '—'],
     ['Last demotion', z.lastDemotion || '—'],
   ]);
 }

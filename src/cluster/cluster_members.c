@@ -121,13 +121,13 @@ void members_read(struct cluster *c)
 	r = cluster_req(c, ZOP_MEMBERS);
 	r->seq = c->members_seq;
 	rc = zoo_awget_children(c->zh, path, cluster_watcher, c->sess, cluster_strings_done, r);
-	if (rc == ZOK)
+	if (rc == ZOK) {
 		read_counter(c, false);
-	if (rc != ZOK) {
-		free(r);
-		if (rc != ZINVALIDSTATE) /* else the session's event follows, and a new session reads again */
-			uv_timer_start(&c->members_timer, on_retry, RETRY_MS, 0);
+		return;
 	}
+	free(r);
+	if (rc != ZINVALIDSTATE) /* else the session's event follows, and a new session reads again */
+		uv_timer_start(&c->members_timer, on_retry, RETRY_MS, 0);
 }
 
 void members_stale(struct cluster *c)

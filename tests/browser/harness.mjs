@@ -54,15 +54,21 @@ export async function startGnomon({ prepare, dataDir: given, args = [] } = {}) {
   fs.closeSync(out);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const deadline = Date.now() + START_TIMEOUT;
+  // A start that failed: its log in the error, its directory removed (a data dir the caller gave is elsewhere).
+  const failed = async (what) => {
+    child.kill('SIGKILL');
+    await exited;
+    children.delete(child);
+    const text = fs.readFileSync(log, 'utf8');
+    fs.rmSync(root, { recursive: true, force: true });
+    return new Error(`${what}:\n${text}`);
+  };
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`gnomon exited at start:\n${fs.readFileSync(log, 'utf8')}`);
+    if (child.exitCode !== null) throw await failed('gnomon exited at start');
     try {
       if ((await fetch(`${url}/ping`)).ok) break;
     } catch { /* not listening yet */ }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`gnomon did not answer /ping within ${START_TIMEOUT} ms`);
-    }
+    if (Date.now() > deadline) throw await failed(`gnomon did not answer /ping within ${START_TIMEOUT} ms`);
     await delay(50);
   }
 

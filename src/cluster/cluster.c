@@ -49,6 +49,8 @@ static void set_state(struct cluster *c, int zstate)
 {
 	c->zstate = zstate;
 	c->changed_ms = clock_now_ms();
+	if (zstate != ZOO_CONNECTED_STATE)
+		members_stale(c);
 }
 
 void cluster_demote(struct cluster *c, const char *why)
@@ -168,6 +170,7 @@ static void on_connected(struct cluster *c, const struct zmsg *m)
 	c->session_id = m->session_id;
 	c->timeout_ms = m->timeout_ms > 0 ? m->timeout_ms : c->cfg.timeout_ms;
 	c->backoff_ms = 0;
+	members_read(c);
 	if (!back) {
 		c->ever_connected = true;
 		c->sessions++;
@@ -249,6 +252,9 @@ static void on_async(uv_async_t *h)
 		if (m->gen == c->gen && c->zh && !c->freeing) {
 			if (m->op == ZOP_SESSION)
 				on_session(c, m);
+			else if (m->op == ZOP_MEMBERS || m->op == ZOP_MEMBER || m->op == ZOP_COUNTER ||
+			    (m->op == ZOP_WATCH && members_path(c, m->text)))
+				members_handle(c, m);
 			else
 				elect_handle(c, m);
 		}
@@ -280,7 +286,8 @@ int cluster_new(uv_loop_t *loop, const struct cluster_config *cfg, struct cluste
 	uv_async_init(loop, &c->async, on_async);
 	uv_timer_init(loop, &c->timer);
 	c->async.data = c->timer.data = c;
-	c->open_handles = 2;
+	members_init(c);
+	c->open_handles = 3;
 	zoo_set_debug_level(ZOO_LOG_LEVEL_WARN); /* its INFO lines are per connection attempt */
 	new_session(c);
 	if (c->zh == NULL && errno == EINVAL) {
@@ -299,6 +306,7 @@ static void on_closed(uv_handle_t *h)
 
 	if (--c->open_handles > 0)
 		return;
+	members_free(c);
 	free(c->node);
 	free(c->lowest);
 	free(c->leader);
@@ -324,6 +332,7 @@ void cluster_free(struct cluster *c)
 	}
 	uv_close((uv_handle_t *)&c->async, on_closed);
 	uv_close((uv_handle_t *)&c->timer, on_closed);
+	uv_close((uv_handle_t *)&c->members_timer, on_closed);
 }
 
 const char *cluster_leader(const struct cluster *c)

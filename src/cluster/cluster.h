@@ -67,6 +67,25 @@ struct cluster_health {
 	const char *why;         /* why the last leadership was lost, NULL before any loss */
 };
 
+/* One candidate of the election: an instance of the cluster (GET /api/v1/cluster's "instances"). */
+struct cluster_instance {
+	const char *node;    /* its election node's name, "n_<guid>-0000000042" */
+	const char *address; /* the advertised "host:port" its node holds; "" when unreadable or not a host:port */
+	bool self;           /* this instance's node (of the session it was read on) */
+};
+
+/* The candidates as last read, in election order: the first leads (or is being elected). The list is kept by a
+ * children watch on <path>/election; current is true while the session that read it is connected (every change
+ * since is read again as it comes), false when ZooKeeper is out of reach or nothing was read yet: the list is
+ * then the last one read, at read_ms (wall-clock ms; 0: never). Valid until the loop runs again. */
+struct cluster_instances {
+	const struct cluster_instance *list;
+	size_t n;
+	bool current;
+	int64_t read_ms;
+	uint64_t epoch; /* <path>/epoch as last read (and watched): the current or last leader's epoch; 0: none */
+};
+
 /* Start: the session is established in the background (events follow). 0, or -EINVAL with err (a host list
  * ZooKeeper's client refuses, a path that is not absolute). cfg's strings are copied. */
 int cluster_new(uv_loop_t *loop, const struct cluster_config *cfg, struct cluster **out, char *err, size_t errlen)
@@ -83,6 +102,9 @@ const char *cluster_leader(const struct cluster *c);
 void cluster_resign(struct cluster *c);
 bool cluster_leading(const struct cluster *c);
 void cluster_health(const struct cluster *c, struct cluster_health *out);
+void cluster_instances(const struct cluster *c, struct cluster_instances *out);
+/* The sequence number of an election node's name ("n_<guid>-0000000042"), or -1 when it is not one. */
+long long cluster_node_seq(const char *name);
 
 /* Take Chronos's --zk_hosts apart: "h1:2181,h2:2181", or "zk://h1:2181,h2:2181/chronos/state" whose path (when
  * there is one) goes to *path. Allocates *hosts, and *path or NULL (the caller frees both). 0, or -EINVAL with

@@ -14,7 +14,6 @@
 #include "util/xmalloc.h"
 
 #define RETRY_MS 1000
-#define SEQ_DIGITS 10 /* ZooKeeper's sequence suffix */
 
 static void list(struct cluster *c);
 static void epoch_get(struct cluster *c);
@@ -169,19 +168,6 @@ void elect_verify(struct cluster *c)
 		cluster_send_failed(c, r, rc, "checking our election node");
 }
 
-/* The sequence number of a candidate's name ("n_<guid>-0000000042"), or -1 when it is not one. */
-static long long seq_of(const char *name)
-{
-	size_t n = strlen(name);
-	char *end;
-	long long v;
-
-	if (strncmp(name, "n_", 2) != 0 || n < SEQ_DIGITS + 3 || name[n - SEQ_DIGITS - 1] != '-')
-		return -1;
-	v = strtoll(name + n - SEQ_DIGITS, &end, 10);
-	return *end == '\0' && v >= 0 ? v : -1;
-}
-
 static void resume(struct cluster *c)
 {
 	cluster_timer_stop(c);
@@ -212,7 +198,7 @@ static void on_children(struct cluster *c, const struct zmsg *m)
 	char path[1100];
 
 	for (int i = 0; i < m->n_names; i++) {
-		long long s = seq_of(m->names[i]);
+		long long s = cluster_node_seq(m->names[i]);
 		if (s < 0)
 			continue;
 		if (strstr(m->names[i], c->guid)) {
@@ -238,7 +224,7 @@ static void on_children(struct cluster *c, const struct zmsg *m)
 		c->node = xstrdup(path);
 	}
 	for (int i = 0; i < m->n_names; i++) {
-		long long s = seq_of(m->names[i]);
+		long long s = cluster_node_seq(m->names[i]);
 		if (s >= 0 && s < my_seq && s > pred_seq) {
 			pred = m->names[i];
 			pred_seq = s;
@@ -392,6 +378,7 @@ void elect_handle(struct cluster *c, struct zmsg *m)
 			free(c->node);
 			c->node = xstrdup(m->text);
 			log_debug("zookeeper: candidate %s", c->node);
+			members_read(c); /* the election's parent is there now */
 			list(c);
 		} else if (m->rc == ZNONODE) {
 			elect_start(c); /* the election's parent went away */
@@ -434,6 +421,9 @@ void elect_handle(struct cluster *c, struct zmsg *m)
 		break;
 	case ZOP_SESSION:
 	case ZOP_WATCH:
+	case ZOP_MEMBERS:
+	case ZOP_MEMBER:
+	case ZOP_COUNTER:
 		break;
 	}
 }

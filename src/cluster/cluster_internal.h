@@ -23,6 +23,10 @@ enum zop {
 	ZOP_EPOCH_SET, /* the multi (check own node, set epoch) */
 	ZOP_EPOCH_NEW, /* creation of the epoch node */
 	ZOP_VERIFY,    /* our node still exists (on resumption) */
+	ZOP_MEMBERS,   /* the election's children, with a children watch (cluster_members.c) */
+	ZOP_MEMBER,    /* one candidate's data: its address (index: its place in the list being read) */
+	ZOP_COUNTER,   /* the epoch node's data, with a data watch (cluster_members.c): the leader's epoch; index 1:
+	                * whether it exists, with a watch (before the first leader created it) */
 };
 
 /* One message from ZooKeeper's threads to the loop. */
@@ -31,6 +35,7 @@ struct zmsg {
 	unsigned gen;      /* the session (handle) it belongs to: older ones are dropped */
 	enum zop op;
 	uint64_t seq;      /* the election step that sent the request (stale answers are dropped) */
+	size_t index;      /* ZOP_MEMBER */
 	int rc;            /* ZOK or a ZooKeeper error */
 	int state, type;   /* ZOP_SESSION, ZOP_WATCH */
 	int64_t session_id;
@@ -47,6 +52,7 @@ struct zreq {
 	unsigned gen;
 	enum zop op;
 	uint64_t seq;
+	size_t index;
 	zoo_op_result_t results[2];
 	struct Stat stat;
 };
@@ -101,6 +107,14 @@ struct cluster {
 	uint64_t epoch;
 	bool leading, suspended;
 	const char *why;             /* the last demotion's reason (a static string) */
+	/* The instances (cluster_members.c): the list shown, and the one being read (its addresses coming). */
+	struct cluster_instance *members, *reading;
+	size_t n_members, n_reading, reading_left;
+	uint64_t members_seq;        /* the read in flight: answers of older ones are dropped */
+	bool members_current;
+	int64_t members_read_ms;
+	uint64_t counter;            /* <path>/epoch as last read (0: none yet) */
+	uv_timer_t members_timer;    /* reads again after an unexpected error */
 };
 
 /* cluster_zk.c: ZooKeeper's side. */
@@ -120,6 +134,17 @@ void elect_handle(struct cluster *c, struct zmsg *m);
 void elect_relist(struct cluster *c);
 void elect_verify(struct cluster *c);
 void elect_reset(struct cluster *c);
+
+/* cluster_members.c: the instances, on the loop. */
+void members_init(struct cluster *c);
+/* Read the list again (with a new watch), when the session is connected. */
+void members_read(struct cluster *c);
+/* The session is not connected: the list is no longer current; what is in flight is dropped. */
+void members_stale(struct cluster *c);
+void members_handle(struct cluster *c, const struct zmsg *m);
+/* Is path <path>/election or <path>/epoch (the watches of cluster_members.c)? */
+bool members_path(const struct cluster *c, const char *path);
+void members_free(struct cluster *c);
 
 /* cluster.c: to the server, and the timer. */
 void cluster_emit(struct cluster *c, enum cluster_event ev);

@@ -30,6 +30,7 @@ static struct zmsg *answer(const void *data, int rc)
 	m->gen = r->gen;
 	m->op = r->op;
 	m->seq = r->seq;
+	m->index = r->index;
 	m->rc = rc;
 	return m;
 }

@@ -179,19 +179,60 @@ static json_t *time_or_null(int64_t ms)
 static json_t *zookeeper_json(const struct server_cluster *sc)
 {
 	struct cluster_health h;
+	struct cluster_instances in;
 	char id[32];
 
 	cluster_health(sc->cluster, &h);
+	cluster_instances(sc->cluster, &in);
 	snprintf(id, sizeof(id), "0x%" PRIx64, (uint64_t)h.session_id);
-	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:i, s:i, s:o, s:I, s:o}", "hosts", h.hosts, "path", h.path,
+	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:i, s:i, s:o, s:I, s:I, s:o}", "hosts", h.hosts, "path", h.path,
 	    "state", h.state, "connected", h.connected, "sessionId", h.session_id ? json_string(id) : json_null(),
 	    "sessionTimeoutMs", h.timeout_ms, "sessions", h.sessions, "lastChange", time_or_null(h.changed_ms),
-	    "epoch", (json_int_t)h.epoch, "lastDemotion", h.why ? json_string(h.why) : json_null());
+	    "epoch", (json_int_t)h.epoch, "epochCounter", (json_int_t)in.epoch, "lastDemotion",
+	    h.why ? json_string(h.why) : json_null());
 }
 
 void server_cluster_resign(struct server_cluster *sc)
 {
 	cluster_resign(sc->cluster);
+}
+
+/* This instance's own role among the instances: what it knows of itself, not its place in a list. */
+static const char *self_role(const struct server_cluster *sc, const struct server_role *role, bool first)
+{
+	if (server_role_leading(role))
+		return "leader";
+	if (server_role_suspended(role))
+		return "suspended";
+	if (sc == NULL)
+		return "stepped-down";
+	return first ? "electing" : "follower";
+}
+
+/* The instances: the election's candidates in order (the first leads), each with its role; standalone, this
+ * server alone. Adds "instances", "instancesCurrent" and "instancesReadAt" to view. */
+static void instances_json(json_t *view, const struct server_cluster *sc, const struct server_role *role,
+    const char *self)
+{
+	json_t *list = json_array();
+	struct cluster_instances in = {.current = true};
+
+	if (sc == NULL) {
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:n}", "address", self, "role",
+		    self_role(sc, role, true), "self", true, "node"));
+	} else {
+		cluster_instances(sc->cluster, &in);
+		for (size_t i = 0; i < in.n; i++) {
+			const struct cluster_instance *it = &in.list[i];
+			const char *r = it->self ? self_role(sc, role, i == 0) : i == 0 ? "leader" : "follower";
+			json_array_append_new(list, json_pack("{s:o, s:s, s:b, s:s}", "address",
+			    it->address[0] ? json_string(it->address) : json_null(), "role", r, "self", it->self, "node",
+			    it->node));
+		}
+	}
+	json_object_set_new(view, "instances", list);
+	json_object_set_new(view, "instancesCurrent", json_boolean(in.current));
+	json_object_set_new(view, "instancesReadAt", time_or_null(in.read_ms));
 }
 
 json_t *server_cluster_json(const struct server_cluster *sc, const struct server_role *role, const char *self,
@@ -200,10 +241,11 @@ json_t *server_cluster_json(const struct server_cluster *sc, const struct server
 	bool leading = server_role_leading(role), suspended = server_role_suspended(role);
 	const char *leader = leading ? self : sc ? cluster_leader(sc->cluster) : "";
 	const char *what, *why;
+	json_t *view;
 	int64_t at;
 
 	what = server_role_last_change(role, &why, &at);
-	return json_pack("{s:s, s:s, s:b, s:b, s:I, s:s, s:o, s:{s:o, s:o, s:o}, s:o, s:o}",
+	view = json_pack("{s:s, s:s, s:b, s:b, s:I, s:s, s:o, s:{s:o, s:o, s:o}, s:o, s:o}",
 	    "mode", sc ? "ha" : "standalone",
 	    "role", sc == NULL ? "standalone" : leading ? "leader" : "follower",
 	    "leading", leading,
@@ -215,6 +257,8 @@ json_t *server_cluster_json(const struct server_cluster *sc, const struct server
 	    "at", time_or_null(at),
 	    "zookeeper", sc ? zookeeper_json(sc) : json_null(),
 	    "postgres", postgres);
+	instances_json(view, sc, role, self);
+	return view;
 }
 
 const char *server_cluster_no_leader(const struct server_cluster *sc)

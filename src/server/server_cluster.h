@@ -32,7 +32,10 @@ const char *server_cluster_no_leader(const struct server_cluster *sc);
 /* Give the candidacy up (cluster_resign): another server leads, this one joins again at the back. */
 void server_cluster_resign(struct server_cluster *sc);
 /* GET /api/v1/cluster's body: this server's role, epoch, the leader, ZooKeeper's health (null standalone:
- * sc NULL), PostgreSQL's (postgres, taken: json null on SQLite, server_pg_json()). A new reference. */
+ * sc NULL), PostgreSQL's (postgres, taken: json null on SQLite, server_pg_json()), and the instances: the
+ * election's candidates in order, each one's address, role ("leader", "follower"; this one's own: also
+ * "electing", "suspended", "stepped-down"), node and whether it is this one, with whether that list is current
+ * (ZooKeeper reached) and when it was read; standalone, this server alone. A new reference. */
 json_t *server_cluster_json(const struct server_cluster *sc, const struct server_role *role, const char *self,
     json_t *postgres);
 

@@ -1,6 +1,7 @@
 // The browser tests' runner: starts the real gnomon binary ($GNOMON_BIN, as ctest passes it) on a free loopback
 // port with a fresh data dir, and Debian's Chromium (headless, fresh profile) through playwright-core; both are
-// stopped by the tests' after() hooks, and the server also when this process exits or dies.
+// stopped by the tests' after() hooks, and the server also when this process exits or dies. startEnsemble() runs
+// a real ZooKeeper ensemble through tests/integration/zk_harness.py, stopped the same ways.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -48,28 +49,33 @@ export async function startGnomon({ prepare, dataDir: given, args = [] } = {}) {
   const url = `http://127.0.0.1:${port}`;
   const log = path.join(root, 'server.log');
   const out = fs.openSync(log, 'w');
-  // setpriv --pdeathsig: the server gets SIGKILL if this process dies without running its exit handler.
-  const argv = [BIN, 'server', '--http-port', String(port), '--data-dir', dataDir, ...args];
-  const setpriv = '/usr/bin/setpriv';
-  const child = fs.existsSync(setpriv) ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', ...argv], { stdio: ['ignore', out, out] })
-    : spawn(argv[0], argv.slice(1), { stdio: ['ignore', out, out] });
+  const child = spawnTied([BIN, 'server', '--http-port', String(port), '--data-dir', dataDir, ...args],
+    ['ignore', out, out]);
   fs.closeSync(out);
-  children.add(child);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const deadline = Date.now() + START_TIMEOUT;
+  // A start that failed: its log in the error, its directory removed (a data dir the caller gave is elsewhere).
+  const failed = async (what) => {
+    child.kill('SIGKILL');
+    await exited;
+    children.delete(child);
+    const text = fs.readFileSync(log, 'utf8');
+    fs.rmSync(root, { recursive: true, force: true });
+    return new Error(`${what}:\n${text}`);
+  };
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`gnomon exited at start:\n${fs.readFileSync(log, 'utf8')}`);
+    if (child.exitCode !== null) throw await failed('gnomon exited at start');
     try {
       if ((await fetch(`${url}/ping`)).ok) break;
     } catch { /* not listening yet */ }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`gnomon did not answer /ping within ${START_TIMEOUT} ms`);
-    }
+    if (Date.now() > deadline) throw await failed(`gnomon did not answer /ping within ${START_TIMEOUT} ms`);
     await delay(50);
   }
 
+  let ended = false; // stopped or killed: stop() and kill() again do nothing
   async function stop() {
+    if (ended) return;
+    ended = true;
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 20000);
@@ -85,6 +91,18 @@ export async function startGnomon({ prepare, dataDir: given, args = [] } = {}) {
     if (code !== 0) throw new Error(`gnomon stopped with ${signal || `status ${code}`}:\n${text.slice(-4000)}`);
   }
 
+  // SIGKILL (no chance to clean up, as a machine's death): its log is still checked for sanitizer reports.
+  async function kill() {
+    if (ended) return;
+    ended = true;
+    child.kill('SIGKILL');
+    await exited;
+    children.delete(child);
+    const text = fs.readFileSync(log, 'utf8');
+    fs.rmSync(root, { recursive: true, force: true });
+    if (text.split('\n').some((l) => SANITIZER.test(l))) throw new Error(`sanitizer report in gnomon's log:\n${text}`);
+  }
+
   // One API call: {status, body} with body parsed when it is JSON.
   async function api(method, p, body) {
     const res = await fetch(url + p, { method, body: body === undefined ? undefined : JSON.stringify(body),
@@ -95,7 +113,70 @@ export async function startGnomon({ prepare, dataDir: given, args = [] } = {}) {
     return { status: res.status, body: parsed };
   }
 
-  return { url, port, dataDir, root, stop, api };
+  return { url, port, dataDir, root, stop, kill, api };
+}
+
+// Spawn argv with stdio; it gets SIGKILL if this process dies without running its exit handler (setpriv), and
+// this process's exit handler kills it.
+function spawnTied(argv, stdio) {
+  const setpriv = '/usr/bin/setpriv';
+  const child = fs.existsSync(setpriv) ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', ...argv], { stdio })
+    : spawn(argv[0], argv.slice(1), { stdio });
+  children.add(child);
+  return child;
+}
+
+// A real ZooKeeper ensemble of n nodes on loopback (zk_harness.py serve: its JVMs die with it):
+// {hosts, kill(i), start(i), stop()}. stop() ends it (its stdin closed) and waits for it.
+export async function startEnsemble(n = 3) {
+  const script = path.join(here, '../integration/zk_harness.py');
+  const child = spawnTied(['python3', script, 'serve', String(n)], ['pipe', 'pipe', 'inherit']);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const lines = [];
+  let waiter = null;
+  let buffered = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => {
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      lines.push(JSON.parse(buffered.slice(0, nl)));
+      buffered = buffered.slice(nl + 1);
+    }
+    if (waiter && lines.length) waiter();
+  });
+  async function next() {
+    const deadline = Date.now() + START_TIMEOUT;
+    while (!lines.length) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error('zk_harness.py serve exited');
+      if (Date.now() > deadline) throw new Error(`zk_harness.py serve did not answer within ${START_TIMEOUT} ms`);
+      await Promise.race([new Promise((r) => { waiter = r; }), delay(200)]);
+      waiter = null;
+    }
+    return lines.shift();
+  }
+  async function command(word, i) {
+    child.stdin.write(`${word} ${i}\n`);
+    const answer = await next();
+    if (answer[word] !== i) throw new Error(`zk_harness.py serve: ${JSON.stringify(answer)}`);
+  }
+  async function stop() {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.stdin.end();
+      const t = setTimeout(() => child.kill('SIGKILL'), 30000);
+      await exited;
+      clearTimeout(t);
+    }
+    children.delete(child);
+  }
+  let hosts;
+  try {
+    ({ hosts } = await next());
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { hosts, kill: (i) => command('kill', i), start: (i) => command('start', i), stop };
 }
 
 // Headless Chromium with a fresh profile, and extra command-line args; times shown in Europe/Paris so the UTC

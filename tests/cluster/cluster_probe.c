@@ -1,6 +1,6 @@
 /* One cluster client (src/cluster) on a loop of its own, for tests/integration/test_cluster.py, which runs several
- * against a real ZooKeeper ensemble: it prints every event as a JSON line on stdout, answers a line "health" on
- * stdin with one, and gives its candidacy up on a line "resign". SIGTERM (or stdin's end) closes the session and
+ * against a real ZooKeeper ensemble: it prints every event as a JSON line on stdout, answers a line "health" or
+ * "instances" on stdin with one, and gives its candidacy up on a line "resign". SIGTERM (or stdin's end) closes the session and
  * exits 0.
  * Usage: gnomon_cluster_probe HOSTS PATH TIMEOUT_MS SELF [USER:PASSWORD] */
 #include <inttypes.h>
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "cluster/cluster.h"
@@ -45,6 +46,26 @@ static void print_health(struct probe *p)
 	    h.state, h.connected ? "true" : "false", h.session_id, h.sessions, h.timeout_ms, h.leading ? "true" : "false",
 	    h.suspended ? "true" : "false", h.epoch, cluster_leader(p->cluster), h.hosts);
 	fflush(stdout);
+}
+
+/* {"event":"instances","current":bool,"readMs":N,"epoch":N,"list":[{"node","address","self"}...]} */
+static void print_instances(struct probe *p)
+{
+	struct cluster_instances in;
+	json_t *list = json_array(), *line;
+	char *text;
+
+	cluster_instances(p->cluster, &in);
+	for (size_t i = 0; i < in.n; i++)
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "node", in.list[i].node, "address",
+		    in.list[i].address, "self", in.list[i].self));
+	line = json_pack("{s:s, s:b, s:I, s:I, s:o}", "event", "instances", "current", in.current, "readMs",
+	    (json_int_t)in.read_ms, "epoch", (json_int_t)in.epoch, "list", list);
+	text = json_dumps(line, JSON_COMPACT);
+	printf("%s\n", text);
+	fflush(stdout);
+	free(text);
+	json_decref(line);
 }
 
 static void stop(struct probe *p)
@@ -89,6 +110,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		*nl = '\0';
 		if (strcmp(p->line, "health") == 0 && p->cluster)
 			print_health(p);
+		else if (strcmp(p->line, "instances") == 0 && p->cluster)
+			print_instances(p);
 		else if (strcmp(p->line, "resign") == 0 && p->cluster)
 			cluster_resign(p->cluster);
 		memmove(p->line, nl + 1, strlen(nl + 1) + 1);

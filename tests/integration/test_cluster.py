@@ -4,7 +4,10 @@ leader) as JSON lines. Exactly one leads and the others learn its address; its s
 elected at once with a higher epoch; killed, another within the session timeout; a ZooKeeper node lost, the
 leader stays leader (a leader connected to that node is suspended, then resumed with the same epoch); the
 quorum lost, the leader is suspended then demoted; a session that expired (SIGSTOP past the timeout) is demoted
-and joins again with a new session. Every wait polls with a deadline."""
+and joins again with a new session. The instances (cluster_instances(): the candidates in election order, kept by
+a children watch) are the same list on every client, the leader first, the next one in the list leads next, a
+killed client's entry goes with its session, and with the quorum lost the list is no longer current. Every wait
+polls with a deadline."""
 
 import json
 import os
@@ -45,6 +48,7 @@ class Probe:
         self.self_addr = self_addr
         self.lines = []
         self.health_q = queue.Queue()
+        self.instances_q = queue.Queue()
         self.lock = threading.Lock()
         self.stderr_path = os.path.join(ENSEMBLE.root, "probe-%s.log" % self_addr.replace(":", "_"))
         self.err = open(self.stderr_path, "wb")
@@ -58,6 +62,8 @@ class Probe:
             ev = json.loads(raw)
             if ev["event"] == "health":
                 self.health_q.put(ev)
+            elif ev["event"] == "instances":
+                self.instances_q.put(ev)
             else:
                 with self.lock:
                     self.lines.append(ev)
@@ -74,6 +80,17 @@ class Probe:
         self.proc.stdin.write(b"health\n")
         self.proc.stdin.flush()
         return self.health_q.get(timeout=10)
+
+    def instances(self):
+        """{"current", "readMs", "epoch", "list": [{"node", "address", "self"}]}: the instances (and the epoch
+        counter) as this client has them."""
+        self.send("instances")
+        return self.instances_q.get(timeout=10)
+
+    def addresses(self):
+        """The instances' addresses in election order, when the list is current; else None."""
+        view = self.instances()
+        return [i["address"] for i in view["list"]] if view["current"] else None
 
     def leading(self):
         """Leading now, by its last role event."""
@@ -190,6 +207,46 @@ class Cluster(unittest.TestCase):
         sys.stderr.write("\nfailover: closed session %.2f s, killed client %.2f s (session timeout 3 s)\n"
                          % (closed_failover, killed_failover))
 
+    def same_instances(self, probes, n, timeout=10):
+        """Wait until every one of probes has the same current list of n instances; returns its addresses."""
+        def same():
+            lists = [p.addresses() for p in probes]
+            return lists[0] if lists[0] and len(lists[0]) == n and all(a == lists[0] for a in lists) else None
+        return wait_for(same, timeout, "the same %d instances on every client" % n)
+
+    def test_instances(self):
+        """Three clients list the same three instances, the leader first and each one itself once; the leader's
+        session closed, the next in the list leads and the list loses its first; a client killed, its entry
+        goes once its session expires. Every client reads the leader's epoch from the counter."""
+        probes = self.start(3, 3000)
+        leader = self.one_leader(probes)
+        order = self.same_instances(probes, 3)
+        epoch = leader.events("elected")[-1]["epoch"]
+        wait_for(lambda: all(p.instances()["epoch"] == epoch for p in probes), 10, "the epoch read by every client")
+        self.assertEqual(order[0], leader.self_addr)
+        self.assertEqual(sorted(order), sorted(p.self_addr for p in probes))
+        for p in probes:
+            view = p.instances()
+            self.assertEqual([i["address"] for i in view["list"] if i["self"]], [p.self_addr])
+            self.assertGreater(view["readMs"], 0)
+            nodes = [i["node"] for i in view["list"]]
+            self.assertEqual(nodes, sorted(nodes, key=lambda n: int(n[-10:])))
+            self.assertTrue(all(n.startswith("n_") for n in nodes))
+
+        leader.close()
+        rest = [p for p in probes if p is not leader]
+        second = self.one_leader(rest, timeout=5)
+        self.assertEqual(second.self_addr, order[1], "the next candidate in the list leads next")
+        self.assertEqual(self.same_instances(rest, 2), order[1:])
+        epoch2 = second.events("elected")[-1]["epoch"]
+        self.assertGreater(epoch2, epoch)
+        wait_for(lambda: all(p.instances()["epoch"] == epoch2 for p in rest), 10, "the new epoch read by both")
+
+        [last] = [p for p in rest if p is not second]
+        second.close(signal.SIGKILL)
+        wait_for(last.leading, 3 + 5, "the last client elected")
+        self.assertEqual(self.same_instances([last], 1), [last.self_addr])
+
     def test_resign(self):
         """A leader that cannot lead gives its candidacy up: the other leads with a higher epoch, and the one that
         resigned joins again, with a new session, as a follower."""
@@ -249,11 +306,18 @@ class Cluster(unittest.TestCase):
         suspended_after = time.monotonic() - t0
         wait_for(lambda: leader.events("demoted"), 3, "the leader demoted")
         self.assertFalse(any(p.leading() for p in probes))
+        # the instances: the last list read, said to be no longer current, with when it was read
+        stale = leader.instances()
+        self.assertFalse(stale["current"])
+        self.assertEqual(len(stale["list"]), 2)
+        self.assertGreater(stale["readMs"], 0)
+        self.assertLess(stale["readMs"], time.time() * 1000 - 1000)
         ENSEMBLE.start(0)
         ENSEMBLE.start(1)
         ENSEMBLE.wait_quorum()
         new = self.one_leader(probes, timeout=20)
         self.assertGreater(new.events("elected")[-1]["epoch"], epoch)
+        self.assertEqual(self.same_instances(probes, 2)[0], new.self_addr)
         sys.stderr.write("\nquorum lost: suspended after %.2f s\n" % suspended_after)
 
     def test_session_expiry(self):

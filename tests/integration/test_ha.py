@@ -79,7 +79,8 @@ class HA(GnomonTestCase):
         leader = self.wait_leader(servers, 20)
         view = self.cluster(leader)
         self.assertEqual(sorted(view), sorted(["mode", "role", "leading", "suspended", "epoch", "self", "leader",
-                                               "lastRoleChange", "zookeeper", "postgres"]))
+                                               "lastRoleChange", "zookeeper", "postgres", "instances",
+                                               "instancesCurrent", "instancesReadAt"]))
         self.assertEqual((view["mode"], view["role"], view["leading"], view["suspended"], view["self"],
                           view["postgres"]), ("ha", "leader", True, False, addr(leader), None))
         self.assertEqual(view["lastRoleChange"]["what"], "elected")

@@ -220,3 +220,34 @@ def close_module_ensemble():
     if _MODULE_ENSEMBLE:
         _MODULE_ENSEMBLE.close()
     _MODULE_ENSEMBLE = None
+
+
+def serve(n):
+    """The command line's `serve N`: an ensemble of N nodes for a test in another language (the browser tests).
+    Prints {"hosts": "127.0.0.1:p1,..."} once it has a quorum, then takes one command a line on stdin, each
+    answered by a JSON line: "kill I" (SIGKILL node I), "start I" (and wait for the quorum). The ensemble is
+    closed at stdin's end, on SIGTERM, and when this process dies (the nodes die with it)."""
+    import json
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with Ensemble(n) as e:
+        print(json.dumps({"hosts": e.hosts}), flush=True)
+        for line in sys.stdin:
+            words = line.split()
+            if len(words) == 2 and words[0] in ("kill", "start") and words[1].isdigit() and int(words[1]) < n:
+                i = int(words[1])
+                if words[0] == "kill":
+                    e.kill(i)
+                else:
+                    e.start(i)
+                    e.wait_quorum()
+                print(json.dumps({words[0]: i}), flush=True)
+            else:
+                print(json.dumps({"error": "expected 'kill I' or 'start I', got %r" % line.strip()}), flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "serve" or not sys.argv[2].isdigit():
+        sys.stderr.write("usage: zk_harness.py serve N\n")
+        sys.exit(2)
+    require_zookeeper()
+    serve(int(sys.argv[2]))

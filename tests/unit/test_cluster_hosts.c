@@ -1,5 +1,6 @@
 /* The ensemble's spellings (cluster_parse_hosts: gnomon's --zk-hosts and Chronos's zk:// form with a path) and
- * which host lists are loopback only (cluster_hosts_loopback). */
+ * which host lists are loopback only (cluster_hosts_loopback), advertised addresses, and the election nodes'
+ * sequence numbers (cluster_node_seq). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -85,12 +86,41 @@ static void test_address(void **state)
 	assert_false(cluster_address_valid("http://host:4400"));
 }
 
+/* The election nodes' names (their order is the instances' order): "n_<guid>-" and ten digits. */
+static void test_node_seq(void **state)
+{
+	static const struct {
+		const char *name;
+		long long seq; /* -1: not an election node */
+	} rows[] = {
+		{"n_0123456789abcdef00000001-0000000042", 42},
+		{"n_x-0000000000", 0},
+		{"n_0123-2147483648", 2147483648LL},
+		{"n_0123-9999999999", 9999999999LL},
+		{"n_0123-000000042", -1},    /* nine digits */
+		{"n_0123_0000000042", -1},   /* no dash */
+		{"x_0123-0000000042", -1},   /* not ours */
+		{"n_0123-00000000-1", -1},   /* a sign */
+		{"n_0123-000000004x", -1},
+		{"n_0123- 000000042", -1},
+		{"n_0123-+000000042", -1},
+		{"n_-0000000042", 42},
+		{"n_0000000042", -1},        /* too short for a name and a suffix */
+		{"", -1},
+		{"epoch", -1},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(cluster_node_seq(rows[i].name), rows[i].seq);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_loopback),
 		cmocka_unit_test(test_address),
+		cmocka_unit_test(test_node_seq),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

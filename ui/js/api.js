@@ -47,6 +47,7 @@ export const killJob = (name) => call('DELETE', `/v1/scheduler/task/kill/${enc(n
 export const jobRuns = (name, query, signal) => call('GET', `/api/v1/jobs/${enc(name)}/runs`, { query, signal });
 export const getRun = (taskId, signal) => call('GET', `/api/v1/runs/${enc(taskId)}`, { signal });
 export const graphSvg = (job, signal) => call('GET', '/api/v1/graph.svg', { query: { job }, signal });
+export const clusterView = (signal) => call('GET', '/api/v1/cluster', { signal });
 export const listAgents = (signal) => call('GET', '/api/v1/agents', { signal });
 export const drainAgent = (id, drain) => call('POST', `/api/v1/agents/${enc(id)}/${drain ? 'drain' : 'undrain'}`);
 export const preview = (schedule, tz, count, signal) =>

@@ -2,6 +2,7 @@
 import { startEvents } from './events.js';
 import { startRouter } from './router.js';
 import { agentsPage } from './pages/agents.js';
+import { clusterPage } from './pages/cluster.js';
 import { graphPage } from './pages/graph.js';
 import { jobPage } from './pages/job.js';
 import { editPage, newPage } from './pages/edit.js';
@@ -19,4 +20,5 @@ startRouter([
   [/^runs\/(.+)$/, runPage],
   [/^graph$/, graphPage],
   [/^agents$/, agentsPage],
+  [/^cluster$/, clusterPage],
 ], document.getElementById('main'));

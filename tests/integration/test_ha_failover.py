@@ -182,10 +182,10 @@ class Failover(GnomonTestCase, RunChecks):
         self.check_slots("dag-b", 3000, cutoff)
         rounds = self.check_rounds(cutoff)
         self.check_agents_started_once()
-        lost = collections.Counter(r["status"] for job in TICKERS + ("dag-a", "dag-b", "dag-c")
-                                   for r in self.pg_runs(job) if r["status"] in ("failed", "lost", "killed"))
-        sys.stderr.write("\n%s: %d slots of the tickers checked, %d rounds of the DAG, all once (records failed, "
-                         "lost or killed, retried or not: %s)\n" % (what, slots, rounds, dict(lost) or "none"))
+        lost = ["%s %s: %s" % (r["taskId"], r["status"], r["reason"]) for job in TICKERS + ("dag-a", "dag-b", "dag-c")
+                for r in self.pg_runs(job) if r["status"] in ("failed", "lost", "killed")]
+        sys.stderr.write("\n%s: %d slots of the tickers checked, %d rounds of the DAG, all once; records failed, "
+                         "lost or killed (retried or not): %s\n" % (what, slots, rounds, "; ".join(lost) or "none"))
         return slots
 
     def check_slots(self, job, period_ms, cutoff):

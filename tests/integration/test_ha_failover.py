@@ -328,7 +328,8 @@ class Failover(GnomonTestCase, RunChecks):
                                      "a ZooKeeper node stopped changed %s's role" % s.url)
                     self.assertIn(v["leader"], (b["leader"], None) if s is not leader else (b["leader"],), s.url)
                     if v["leader"] is None:
-                        blind.setdefault(s.url, [time.monotonic(), 0])[1] = time.monotonic()
+                        seen = time.monotonic()
+                        blind.setdefault(s.url, [seen, seen])[1] = seen
                 time.sleep(0.1)
             wait_until(lambda: all(self.cluster(s)["leader"] == view["leader"] for s in servers), 10,
                        what="every server knows the leader")

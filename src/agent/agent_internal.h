@@ -18,6 +18,7 @@
 
 #define AGENT_BACKOFF_MIN_MS 500
 #define AGENT_BACKOFF_MAX_MS 5000
+#define AGENT_BACKOFF_ELECTION_MS 1000 /* at most, while a server answers but reaches no leader: an election */
 #define AGENT_BODY_MAX ((size_t)1 << 20)  /* a request body, at most (the protocol's bound) */
 #define AGENT_CHUNK_MAX ((size_t)256 << 10) /* live output waiting to go up per stream; past it the stream's live
                                              * upload gives up (the final upload still carries it) */
@@ -90,6 +91,7 @@ struct agent {
 	char **servers;              /* base URLs without a trailing '/' */
 	size_t n_servers, server;    /* the one in use */
 	size_t tried;                /* servers that did not answer in this round */
+	bool answered;               /* one of them answered (5xx) in this round: an election, not an outage */
 	uint64_t epoch;              /* the highest seen */
 	char *session;               /* NULL: not registered */
 	uint64_t sessions;           /* registrations so far */

@@ -172,7 +172,14 @@ void agent_session_lost(struct agent *a, bool next_server)
 		a->tried = 0;
 		a->server = (a->server + 1) % a->n_servers;
 	}
-	register_in(a, agent_backoff_next(&a->session_backoff));
+	uint64_t ms = agent_backoff_next(&a->session_backoff);
+	if (a->answered && ms > AGENT_BACKOFF_ELECTION_MS) {
+		/* the servers are up and know no leader (yet): the next one may be elected any moment */
+		ms = AGENT_BACKOFF_ELECTION_MS;
+		a->session_backoff = ms;
+	}
+	a->answered = false;
+	register_in(a, ms);
 }
 
 void agent_session_unknown(struct agent *a)
@@ -202,6 +209,7 @@ static void on_poll(struct agent *a, void *ctx, int rc, long status, json_t *bod
 	if (rc < 0 || status >= 500) {
 		log_warnx("%s: poll: %s: trying %s", a->servers[a->server], rc < 0 ? err : "server error",
 		    a->n_servers > 1 ? "the next server" : "again");
+		a->answered |= rc == 0;
 		agent_session_lost(a, true);
 		return;
 	}
@@ -264,6 +272,7 @@ static void on_register(struct agent *a, void *ctx, int rc, long status, json_t 
 	a->reg_call = NULL;
 	if (rc < 0 || status >= 500) {
 		log_warnx("%s: registration: %s", a->servers[a->server], rc < 0 ? err : message ? message : "server error");
+		a->answered |= rc == 0;
 		agent_session_lost(a, true);
 		return;
 	}
@@ -275,6 +284,7 @@ static void on_register(struct agent *a, void *ctx, int rc, long status, json_t 
 		return;
 	}
 	a->tried = 0;
+	a->answered = false;
 	a->session_backoff = 0;
 	log_info_kv(LOG_FIELDS(.event = "agent.registered"), "registered with %s as %s (session %s, epoch %" PRIu64
 	    ", heartbeat %" PRId64 " ms, %zu task%s held)", a->servers[a->server], a->cfg.name, a->session, a->epoch,

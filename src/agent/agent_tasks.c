@@ -304,8 +304,10 @@ static void started(struct agent *a, struct agent_task *t, const struct runner_s
 		return;
 	t->pid = st->pid;
 	t->start_ms = st->start_ms;
+	/* the epoch of the leader that assigned it: which leader started what, in the log */
 	log_info_kv(LOG_FIELDS(.event = "task.started", .job = t->job, .task_id = t->task_id), "task %s started (pid %"
-	    PRId64 ")", t->task_id, t->pid);
+	    PRId64 "), assigned in epoch %" PRId64, t->task_id, t->pid,
+	    (int64_t)json_integer_value(json_object_get(t->assignment, "epoch")));
 	/* the pid goes to the journal too, for the registration after a restart */
 	if (agent_journal_write(a->cfg.data_dir, t->assignment, t->pid, t->start_ms, err, sizeof(err)) < 0)
 		log_warnx("%s", err);

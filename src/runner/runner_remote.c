@@ -666,7 +666,6 @@ int runner_remote_new(uv_loop_t *loop, const struct runner_remote_config *cfg, s
 	f->poll_ms = cfg->poll_ms ? cfg->poll_ms : 10000;
 	f->agent_lost = cfg->agent_lost;
 	f->ctx = cfg->ctx;
-	f->born = uv_now(loop);
 	uv_timer_init(loop, &f->flush);
 	uv_timer_init(loop, &f->sweep);
 	f->flush.data = f;

@@ -95,7 +95,6 @@ struct remote {
 	uint64_t epoch;
 	char *data_dir, *leader;
 	uint64_t agent_timeout_ms, poll_ms;
-	uint64_t born;                /* uv_now() at creation: agents have until born + agent timeout to come back */
 	struct remote_reconcile *rec; /* a reconciliation waiting for agents */
 	bool reconciled;              /* the engine reconciled once: a task an agent reports that nobody holds is
 	                               * killed (before, it is kept for the reconciliation to come) */

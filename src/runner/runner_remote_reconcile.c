@@ -185,7 +185,9 @@ void remote_reconcile(struct runner *r, uint64_t epoch, const char *const *task_
 	rc->settled = xcalloc(n + 1, sizeof(*rc->settled));
 	rc->unsettled = n;
 	rc->by_id = strmap_new();
-	rc->deadline = f->born + f->agent_timeout_ms;
+	/* Counted from now, not from this runner's start: a server elected long after it started (HA) knows none of
+	 * the agents of the runs the leader before it opened, and they need the time to find it. */
+	rc->deadline = uv_now(f->loop) + f->agent_timeout_ms;
 	for (size_t i = 0; i < n; i++) {
 		rc->ids[i] = xstrdup(task_ids[i]);
 		rc->agents[i] = agents && agents[i] && agents[i][0] ? xstrdup(agents[i]) : NULL;

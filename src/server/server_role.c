@@ -17,7 +17,9 @@ struct server_role {
 	struct server_role_config cfg;
 	struct engine *engine;   /* while leading */
 	uint64_t epoch;
-	bool taking;             /* the commit that raises the stored epoch is in flight */
+	bool taking;             /* the commit that raises the stored epoch is in flight, or the load after it */
+	bool loading;            /* that load (cfg.load) is in flight */
+	bool orphan;             /* freed by its owner while the commit was in flight: freed when it completes */
 	bool wanted;             /* the role is still wanted when it completes (not stepped down meanwhile) */
 	uint64_t taken;          /* the epoch it raised the store to */
 	int elect_rc;            /* what the election came to, 1 while taking */
@@ -54,13 +56,23 @@ struct server_role *server_role_new(const struct server_role_config *cfg)
 	return r;
 }
 
+static void destroy(struct server_role *r)
+{
+	free(r->other);
+	free(r);
+}
+
 void server_role_free(struct server_role *r)
 {
 	if (r == NULL)
 		return;
 	server_role_step_down(r, "the server stops");
-	free(r->other);
-	free(r);
+	if (r->taking && !r->loading) {
+		/* the store calls epoch_taken() yet (PostgreSQL: at once, -ECANCELED, as its connection closes) */
+		r->orphan = true;
+		return;
+	}
+	destroy(r); /* a load in flight does not call back once its owner closed (server_role.h) */
 }
 
 /* Lead with epoch: the engine resumes from the store. */
@@ -100,6 +112,7 @@ static void loaded(void *ctx, int status)
 {
 	struct server_role *r = ctx;
 
+	r->loading = false;
 	if (status < 0) {
 		log_warnx_kv(LOG_FIELDS(.event = "role.elect_failed"), "could not take the scheduling role: the store "
 		    "could not be read (%s)", strerror(-status));
@@ -120,6 +133,10 @@ static void epoch_taken(void *ctx, int status)
 	struct server_role *r = ctx;
 	int rc;
 
+	if (r->orphan) {
+		destroy(r);
+		return;
+	}
 	if (status < 0) {
 		log_warnx_kv(LOG_FIELDS(.event = "role.elect_failed"), "could not take the scheduling role: the store "
 		    "could not record its epoch (%s)", state_errmsg(r->cfg.state));
@@ -133,6 +150,7 @@ static void epoch_taken(void *ctx, int status)
 	} else if (r->cfg.load) {
 		/* read after the raise: no earlier leader's write can commit any more, so the copy has them all (a
 		 * suspended election reads too: a resumption leads from it) */
+		r->loading = true;
 		if ((rc = r->cfg.load(r->cfg.load_ctx, loaded, r)) < 0)
 			loaded(r, rc);
 	} else {

@@ -51,7 +51,9 @@ struct server_role_config {
 
 /* Not leading yet; all borrowed, and must outlive it. */
 struct server_role *server_role_new(const struct server_role_config *cfg);
-/* Steps down first. NULL is fine. */
+/* Steps down first. NULL is fine. While the commit that records an election's epoch is in flight, the role is freed
+ * when it completes (the store's close completes it); while the load after it is (cfg.load), at once: the load's
+ * owner must not call back once it is closed, right after this. */
 void server_role_free(struct server_role *r);
 /* Take the scheduling role with the next epoch: the stored one is raised to max(stored + 1, at_least)
  * (state_raise_epoch), so it is higher than any earlier leader's, across restarts too (the runners refuse starts

@@ -32,6 +32,17 @@ def new_database(name):
     return "postgresql://%s@%s:%s/%s" % (user, host, port, name)
 
 
+def query(url, sql):
+    """The rows of a query, read by psql straight from the database at url (not through a server): tuples of
+    strings, None for NULL."""
+    user, host, port, name = URL_RE.match(url).groups()
+    out = subprocess.run([os.path.join(pg_cluster.pg_bin(), "psql"), "-h", host, "-p", port, "-U", user, "-d", name,
+                          "-X", "-q", "-A", "-t", "-F", "\x1f", "-R", "\x1e", "-P", "null=\x01",
+                          "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True).stdout.decode()
+    rows = [r for r in out.split("\x1e") if r.strip("\n")]
+    return [tuple(None if f == "\x01" else f for f in r.strip("\n").split("\x1f")) for r in rows]
+
+
 def stop_server():
     """Stop PostgreSQL at once (pg_ctl -m immediate): the connections break as in a crash."""
     subprocess.run(os.environ["GNOMON_TEST_PG_STOP"], shell=True, check=True)

@@ -23,6 +23,7 @@ struct registry;
 struct run_output;
 struct schedule_zones;
 struct state;
+struct proxy_call;
 
 /* What the handlers may use; all owned by the server, borrowed here. */
 struct api_env {
@@ -46,6 +47,7 @@ struct api_env {
 	                              * stepped down): the routes that need the leader go to it (api/proxy.h) */
 	const char *self;            /* this server's advertised "host:port": never proxied to */
 	struct net_client *net;      /* the HTTP client the proxy forwards with (net/net.h) */
+	struct proxy_call *proxy_calls; /* the requests it forwards now (api/proxy.h) */
 	/* Why no leader is known ("no leader: election in progress"), a static string; NULL: "unknown". */
 	const char *(*no_leader)(void *ctx);
 	struct remote *fleet;        /* the agents (runner/runner_remote.h) */

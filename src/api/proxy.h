@@ -76,6 +76,10 @@ int api_proxy_url(const char *leader, const char *path, const char *const *keys,
 /* Pure: the client's address for X-Forwarded-For from http_request_peer()'s "ip:port" or "[ip6]:port". */
 void api_proxy_peer_ip(const char *peer, char *out, size_t len);
 
+/* The leader changed (env's leader and follower were updated): every forwarded request in flight to another server
+ * ends now rather than when it times out (a paused leader holds agents' long polls for the poll and more): one
+ * not answered yet gets 503 with Retry-After naming the change, a stream is cut (its client comes back). */
+void api_proxy_leader_changed(struct api_env *env);
 /* Answer req (routed, its body read, a follower's) with the leader's answer, whole or streamed: it is deferred
  * until then. On a failure to start, it is answered at once (503 or 502, naming the leader). */
 void api_proxy_forward(struct api_env *env, struct http_request *req, bool stream);

@@ -21,6 +21,8 @@
 #define MAX_ANSWER_FIELDS 8
 
 struct proxy_call {
+	struct api_env *env;
+	struct proxy_call *prev, *next; /* env->proxy_calls: the calls not freed */
 	struct http_request *req;  /* the client's request, deferred; NULL once answered or gone */
 	struct net_request *up;    /* the request to the leader; NULL once ended or cancelled */
 	struct http_stream *down;  /* the streamed answer to the client; NULL when none, or once over */
@@ -43,6 +45,12 @@ static const struct net_stream_callbacks upstream;
 
 static void call_free(struct proxy_call *c)
 {
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (c->env && c->env->proxy_calls == c)
+		c->env->proxy_calls = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	free(c->content_type);
 	for (int i = 0; i < c->nfields; i++)
 		free(c->fields[i]);
@@ -277,5 +285,35 @@ void api_proxy_forward(struct api_env *env, struct http_request *req, bool strea
 		return;
 	}
 	c->req = req;
+	c->env = env;
+	c->next = env->proxy_calls;
+	if (c->next)
+		c->next->prev = c;
+	env->proxy_calls = c;
 	http_request_defer(req, stream ? API_PROXY_HEAD_TIMEOUT_MS : API_PROXY_TIMEOUT_MS, on_defer_end, c);
+}
+
+void api_proxy_leader_changed(struct api_env *env)
+{
+	struct proxy_call *next;
+
+	for (struct proxy_call *c = env->proxy_calls; c; c = next) {
+		next = c->next;
+		if (c->up == NULL || c->in_up || (env->follower && strcmp(c->leader, env->leader) == 0))
+			continue;
+		net_request_cancel(c->up);
+		c->up = NULL;
+		c->ended = true;
+		c->end_rc = -ECONNRESET;
+		if (c->req) {
+			struct http_request *req = c->req;
+			c->req = NULL;
+			http_add_header(req, "Retry-After", API_PROXY_RETRY_AFTER);
+			http_respond_error(req, 503, "%s: the leader changed from %s to %s while it was forwarded: retry",
+			    c->what, c->leader, !env->follower ? "this server" : *env->leader ? env->leader : "none yet");
+		} else if (c->down) {
+			http_stream_wake(c->down); /* its stream ends cut short: the client comes back to the new leader */
+		}
+		call_release(c);
+	}
 }

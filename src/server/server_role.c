@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/proxy.h"
 #include "control/control.h"
 #include "scheduler/engine.h"
 #include "state/state.h"
@@ -36,8 +37,13 @@ struct server_role {
 /* What the API shows: who leads, and whether this server serves the leader's routes. */
 static void show(struct server_role *r)
 {
+	const char *was = r->cfg.api->leader;
+	bool followed = r->cfg.api->follower;
+
 	r->cfg.api->follower = r->engine == NULL;
 	r->cfg.api->leader = r->engine ? r->cfg.self : r->other;
+	if (followed && (!r->cfg.api->follower || was == NULL || strcmp(was, r->cfg.api->leader) != 0))
+		api_proxy_leader_changed(r->cfg.api); /* what it forwarded to the leader before ends now */
 }
 
 static void changed(struct server_role *r, const char *what, const char *why)
@@ -256,9 +262,11 @@ void server_role_on_failed(struct server_role *r, void (*failed)(void *ctx), voi
 
 void server_role_set_leader(struct server_role *r, const char *addr)
 {
-	free(r->other);
+	char *was = r->other; /* shown until show() compared it */
+
 	r->other = xstrdup(addr);
 	show(r);
+	free(was);
 }
 
 const char *server_role_last_change(const struct server_role *r, const char **why, int64_t *at_ms)

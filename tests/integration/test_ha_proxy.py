@@ -10,6 +10,7 @@ through the follower is read from the leader.)"""
 
 import http.client
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -292,6 +293,39 @@ class Proxy(GnomonTestCase):
         local.close()
         self.add_job(sched("q-after"), srv=follower)
         self.assertIn("q-after", self.job_names(leader))
+
+    def test_leader_changes_under_a_forwarded_request(self):
+        """A request the follower forwards to a leader that stops answering (paused) ends when another server
+        leads, with 503 and Retry-After naming the change, not when the proxy's 30 s run out (504); an event
+        stream passed on from it ends too, so that its client comes back to the new leader's."""
+        servers = self.start_servers(3)
+        leader = wait_until(lambda: (lambda ls: ls[0] if len(ls) == 1 else None)(
+            [s for s in servers if self.cluster(s)["role"] == "leader"]), 30, interval=0.05, what="a leader")
+        wait_until(lambda: all(self.cluster(s)["leader"] == addr(leader) for s in servers), 30, interval=0.05,
+                   what="every server naming the leader")
+        self.add_job(sched("held"), srv=leader)
+        follower = [s for s in servers if s is not leader][0]
+        events = Stream(follower, "/api/v1/events")
+        events.wait_body(b"event: hello", "the leader's event stream through the follower")
+        answer = {}
+
+        def run_now():
+            answer["it"] = follower.request("PUT", V1 + "/job/held", timeout=60)
+
+        leader.proc.send_signal(signal.SIGSTOP)
+        try:
+            t = threading.Thread(target=run_now, daemon=True)
+            t.start()
+            t.join(ZK_TIMEOUT_MS / 1000 + 20)
+        finally:
+            leader.proc.send_signal(signal.SIGCONT)
+        self.assertIn("it", answer, "the forwarded request was not answered")
+        status, headers, body = answer["it"]
+        self.assertEqual(status, 503, body)
+        self.assertEqual(headers.get("retry-after"), "2")
+        self.assertIn(b"PUT /v1/scheduler/job/held: the leader changed from %s to " % addr(leader).encode(), body)
+        wait_until(lambda: events.eof or events.parts()[2], 10, interval=0.05, what="the passed-on stream cut")
+        events.close()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 
 #include "cli/cli_cmd.h"
 #include "cli/cli_input.h"
+#include "cli/cli_job_bulk.h"
 #include "cli/cli_job_fmt.h"
 #include "cli/cli_job_util.h"
 #include "cli/cli_table.h"
@@ -15,8 +16,6 @@
 #include "util/xmalloc.h"
 
 #define JOB_FILE_MAX ((size_t)1 << 30) /* an export of a million jobs fits */
-#define BATCH_BYTES ((size_t)512 << 10)  /* jobs sent in one POST /api/v1/jobs (the server takes 1 MiB by default) */
-#define CLI_PATH_JOBS_BULK "/api/v1/jobs"
 #define CLI_PATH_TASK_KILL "/v1/scheduler/task/kill/"
 #define ERR_MAX 1024
 
@@ -45,22 +44,6 @@ const struct cli_cmd_family cli_job_family = {
     .n_entries = sizeof(job_entries) / sizeof(job_entries[0]),
 };
 
-/* Print what happened to a job: "job 'NAME' <verb>", or a JSON line with --json. */
-static void print_done(const struct cli_ctx *ctx, const char *name, const char *verb)
-{
-	json_t *line;
-
-	if (!ctx->json) {
-		printf("job '%s' %s\n", name, verb);
-		return;
-	}
-	if (!(line = json_pack("{s:s, s:s}", "name", name, "result", verb)))
-		fatalx("json_pack: out of memory");
-	json_dumpf(line, stdout, JSON_COMPACT);
-	fputc('\n', stdout);
-	json_decref(line);
-}
-
 /* POST one job to the endpoint its keys select. In a batch, errors name the job. */
 static int add_one(const struct cli_ctx *ctx, const char *label, json_t *job, bool batch)
 {
@@ -86,65 +69,8 @@ static int add_one(const struct cli_ctx *ctx, const char *label, json_t *job, bo
 		return CLI_EXIT_FAIL;
 	}
 	cli_http_response_free(&resp);
-	print_done(ctx, name, "saved");
+	cli_job_print_done(ctx, name, "saved");
 	return CLI_EXIT_OK;
-}
-
-/* POST one batch (a JSON array text) to the bulk endpoint, which checks it whole and writes it in one transaction;
- * print each job's result. */
-static int add_batch(const struct cli_ctx *ctx, const char *label, const char *body, size_t *saved)
-{
-	struct cli_http_response resp;
-	char err[ERR_MAX * 4];
-	json_t *answer, *jobs;
-	int rc = CLI_EXIT_FAIL;
-
-	if (cli_request(ctx, "POST", CLI_PATH_JOBS_BULK, body, &resp, err, sizeof(err)) < 0) {
-		if (*saved)
-			cli_errorx("%s: %s (the %zu jobs before were saved)", label, err, *saved);
-		else
-			cli_errorx("%s: %s (no job was saved)", label, err);
-		return CLI_EXIT_FAIL;
-	}
-	answer = json_loadb(resp.body, resp.len, 0, NULL);
-	cli_http_response_free(&resp);
-	if (!json_is_array(jobs = json_object_get(answer, "jobs"))) {
-		cli_errorx("unexpected answer from the server: no \"jobs\" array");
-	} else {
-		for (size_t i = 0; i < json_array_size(jobs); i++)
-			print_done(ctx, json_string_value(json_object_get(json_array_get(jobs, i), "name")), "saved");
-		*saved += json_array_size(jobs);
-		rc = CLI_EXIT_OK;
-	}
-	json_decref(answer);
-	return rc;
-}
-
-/* An array of jobs, parents first, in batches of about BATCH_BYTES: one batch is checked and written whole (all
- * or nothing); each batch's parents are in it or in one before. */
-static int add_many(const struct cli_ctx *ctx, const char *label, const json_t *ordered)
-{
-	struct buf batch;
-	size_t saved = 0;
-	int rc = CLI_EXIT_OK;
-
-	buf_init(&batch, 0);
-	for (size_t i = 0; i <= json_array_size(ordered) && rc == CLI_EXIT_OK; i++) {
-		char *text = i < json_array_size(ordered) ? json_dumps(json_array_get(ordered, i), JSON_COMPACT) : NULL;
-		if (i < json_array_size(ordered) && text == NULL)
-			fatalx("json_dumps: out of memory");
-		if (batch.len > 0 && (text == NULL || batch.len + strlen(text) + 2 > BATCH_BYTES)) {
-			if (buf_puts(&batch, "]") < 0)
-				fatalx("out of memory");
-			rc = add_batch(ctx, label, batch.data, &saved);
-			buf_reset(&batch);
-		}
-		if (text && (buf_puts(&batch, batch.len ? "," : "[") < 0 || buf_puts(&batch, text) < 0))
-			fatalx("out of memory");
-		free(text);
-	}
-	buf_free(&batch);
-	return rc;
 }
 
 static int job_add(const struct cli_ctx *ctx)
@@ -165,7 +91,7 @@ static int job_add(const struct cli_ctx *ctx)
 	} else if (!(ordered = cli_job_order(root, err, sizeof(err)))) {
 		cli_errorx("%s: %s", label, err);
 	} else {
-		rc = add_many(ctx, label, ordered);
+		rc = cli_job_put_many(ctx, label, ordered, false);
 	}
 	json_decref(ordered);
 	json_decref(root);
@@ -266,7 +192,7 @@ static int job_rm(const struct cli_ctx *ctx)
 		return CLI_EXIT_FAIL;
 	}
 	cli_http_response_free(&resp);
-	print_done(ctx, ctx->argv[0], "deleted");
+	cli_job_print_done(ctx, ctx->argv[0], "deleted");
 	return CLI_EXIT_OK;
 }
 
@@ -281,7 +207,7 @@ static int job_action(const struct cli_ctx *ctx, const char *method, const char 
 		return CLI_EXIT_FAIL;
 	}
 	cli_http_response_free(&resp);
-	print_done(ctx, ctx->argv[0], verb);
+	cli_job_print_done(ctx, ctx->argv[0], verb);
 	return CLI_EXIT_OK;
 }
 

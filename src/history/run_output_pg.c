@@ -175,8 +175,8 @@ static void on_sent(struct pg_store *p, void *ctx, int status, PGresult *const *
 		op->blocked = true;
 		if (!op->trouble)
 			log_warnx("PostgreSQL: runs' output cannot be stored now (%s): %zu shipment(s) wait in memory "
-				  "(at most %zu MiB), sent again every %" PRIu64 " ms; past that the oldest stay only in "
-				  "this server's DATA_DIR/logs", pg_store_errmsg(op->p), op->n_items, op->buffer_max >> 20,
+				  "(at most %zu KiB), sent again every %" PRIu64 " ms; past that the oldest stay only in "
+				  "this server's DATA_DIR/logs", pg_store_errmsg(op->p), op->n_items, op->buffer_max >> 10,
 			    op->retry_ms);
 		op->trouble = true;
 	} else {
@@ -281,8 +281,8 @@ static bool make_room(struct opg *op, size_t want)
 		if (it->sent)
 			continue;
 		if (it->final)
-			log_warnx("PostgreSQL: the output waiting for it passed %zu MiB: run %s's is given up (it stays in "
-				  "this server's DATA_DIR/logs only)", op->buffer_max >> 20, it->task_id);
+			log_warnx("PostgreSQL: the output waiting for it passed %zu KiB: run %s's is given up (it stays in "
+				  "this server's DATA_DIR/logs only)", op->buffer_max >> 10, it->task_id);
 		item_end(op, it, -ENOBUFS);
 	}
 	return op->bytes + want <= op->buffer_max;

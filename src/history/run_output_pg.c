@@ -193,11 +193,11 @@ static int send_item(struct opg *op, struct item *it)
 {
 	struct pg_stmt st[3];
 	char stream[2][4], off[24], *bytes[2] = {NULL, NULL};
-	const char *params[2][4];
+	const char *params[2][4], *task[1] = {it->task_id};
 	int n = 0, rc;
 
 	if (it->final) {
-		st[n++] = (struct pg_stmt){sql_clear, 1, (const char *const[]){it->task_id}};
+		st[n++] = (struct pg_stmt){sql_clear, 1, task};
 		for (int s = 0; s < 2; s++) {
 			if (it->data[s] == NULL || it->len[s] == 0)
 				continue;

@@ -9,16 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/pg_schema.h"
 #include "store/pg_store.h"
+#include "store/pgconn.h"
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
-#define IN_FLIGHT_MAX 16                  /* requests of output sent and not ended */
+#define IN_FLIGHT_MAX 4                   /* requests of output sent and not ended */
+#define BATCH_ITEMS 64                    /* items in one request (one transaction) ... */
+#define BATCH_BYTES ((size_t)1 << 20)     /* ... and this much output at most, unless one item alone is more */
 #define RETRY_MS_DEFAULT 1000             /* the tick: failed shipments sent again, chunks flushed */
 #define CHUNK_FLUSH_MS 2000               /* a stream's live chunks are sent this long after the first ... */
 #define CHUNK_FLUSH_BYTES ((size_t)64 << 10) /* ... or once this much gathered */
 #define READ_PIECE ((size_t)64 << 10)
+#define FETCH_TIMEOUT_MS 3000             /* a read (the API waits 5 s, then reads the files) */
 
 static const char sql_clear[] = "DELETE FROM run_output WHERE task_id = $1";
 /* A stream's final content, while its run's row is there (a run pruned meanwhile takes nothing). */
@@ -59,7 +64,8 @@ struct opg {
 	struct strmap *open;        /* chunk batches not sent yet, by "<stream>:<task id>" */
 	size_t n_items, bytes, buffer_max;
 	int in_flight;
-	uint64_t retry_ms;
+	uint64_t retry_ms, timeout_ms;
+	struct pgconn *c;           /* its own connection */
 	bool blocked;               /* a shipment failed for a reason that may pass: wait for the tick */
 	bool trouble;               /* ... and it was logged */
 	bool stopped;
@@ -145,7 +151,6 @@ static bool may_pass(int status)
 }
 
 static void pump(struct opg *op);
-
 static void on_tick(uv_timer_t *t);
 
 /* The tick runs while anything waits. */
@@ -155,15 +160,16 @@ static void arm(struct opg *op)
 		uv_timer_start(&op->tick, on_tick, op->retry_ms, op->retry_ms);
 }
 
-static void on_sent(struct pg_store *p, void *ctx, int status, PGresult *const *res, int n)
-{
-	struct item *it = ctx;
-	struct opg *op = it->op;
+/* A request in flight: the items it carries. */
+struct batch {
+	struct opg *op;
+	struct item *items[BATCH_ITEMS];
+	int n;
+};
 
-	(void)p;
-	(void)res;
-	(void)n;
-	op->in_flight--;
+/* An item's request ended with status (err: the server's message). */
+static void item_sent(struct opg *op, struct item *it, int status, const char *err)
+{
 	if (status == 0) {
 		if (op->trouble && it->final) {
 			log_info("PostgreSQL: runs' output is stored again (%zu waiting)", op->n_items - 1);
@@ -176,58 +182,82 @@ static void on_sent(struct pg_store *p, void *ctx, int status, PGresult *const *
 		if (!op->trouble)
 			log_warnx("PostgreSQL: runs' output cannot be stored now (%s): %zu shipment(s) wait in memory "
 				  "(at most %zu KiB), sent again every %" PRIu64 " ms; past that the oldest stay only in "
-				  "this server's DATA_DIR/logs", pg_store_errmsg(op->p), op->n_items, op->buffer_max >> 10,
-			    op->retry_ms);
+				  "this server's DATA_DIR/logs", err ? err : strerror(-status), op->n_items,
+			    op->buffer_max >> 10, op->retry_ms);
 		op->trouble = true;
 	} else {
 		if (it->final && status != -ECANCELED)
 			log_warnx("PostgreSQL: the output of run %s is not stored there (%s: %s): it stays in this "
-				  "server's DATA_DIR/logs only", it->task_id, strerror(-status), pg_store_errmsg(op->p));
+				  "server's DATA_DIR/logs only", it->task_id, strerror(-status), err ? err : "");
 		item_end(op, it, status);
 	}
+}
+
+static void on_sent(void *ctx, int status, PGresult *const *res, int n, const char *err)
+{
+	struct batch *b = ctx;
+	struct opg *op = b->op;
+
+	(void)res;
+	(void)n;
+	op->in_flight--;
+	for (int i = 0; i < b->n; i++)
+		item_sent(op, b->items[i], status, err);
+	free(b);
 	pump(op);
 }
 
-/* Send one item. 0, or the error (the item stays unsent). */
-static int send_item(struct opg *op, struct item *it)
+/* Add an item's statements to a request. */
+static void add_item(struct pg_batch *pb, const struct item *it)
 {
-	struct pg_stmt st[3];
-	char stream[2][4], off[24], *bytes[2] = {NULL, NULL};
-	const char *params[2][4], *task[1] = {it->task_id};
-	int n = 0, rc;
+	char stream[4], off[24], *bytes;
 
 	if (it->final) {
-		st[n++] = (struct pg_stmt){sql_clear, 1, task};
+		pg_batch_add(pb, sql_clear, 1, (const char *const[]){it->task_id});
 		for (int s = 0; s < 2; s++) {
 			if (it->data[s] == NULL || it->len[s] == 0)
 				continue;
-			snprintf(stream[s], sizeof(stream[s]), "%d", s);
-			bytes[s] = hex(it->data[s], it->len[s]);
-			params[s][0] = it->task_id;
-			params[s][1] = stream[s];
-			params[s][2] = bytes[s];
-			st[n++] = (struct pg_stmt){sql_final, 3, params[s]};
+			snprintf(stream, sizeof(stream), "%d", s);
+			bytes = hex(it->data[s], it->len[s]);
+			pg_batch_add(pb, sql_final, 3, (const char *const[]){it->task_id, stream, bytes});
+			free(bytes);
 		}
-	} else {
-		snprintf(stream[0], sizeof(stream[0]), "%d", it->stream);
-		snprintf(off, sizeof(off), "%" PRId64, it->offset);
-		bytes[0] = hex(it->data[0], it->len[0]);
-		params[0][0] = it->task_id;
-		params[0][1] = stream[0];
-		params[0][2] = off;
-		params[0][3] = bytes[0];
-		st[n++] = (struct pg_stmt){sql_chunk, 4, params[0]};
+		return;
 	}
-	rc = pg_store_send_side(op->p, st, n, on_sent, it);
-	free(bytes[0]);
-	free(bytes[1]);
-	if (rc == 0) {
+	snprintf(stream, sizeof(stream), "%d", it->stream);
+	snprintf(off, sizeof(off), "%" PRId64, it->offset);
+	bytes = hex(it->data[0], it->len[0]);
+	pg_batch_add(pb, sql_chunk, 4, (const char *const[]){it->task_id, stream, off, bytes});
+	free(bytes);
+}
+
+/* Send b's items as one request (one transaction), fenced with the store's epoch when it has one. 0, or the
+ * error (the items stay unsent). */
+static int send_batch(struct opg *op, struct batch *b)
+{
+	struct pg_batch pb = {0};
+	uint64_t epoch = pg_store_epoch(op->p);
+	char e[24];
+	int rc;
+
+	if (epoch) {
+		snprintf(e, sizeof(e), "%" PRIu64, epoch);
+		pg_batch_add(&pb, PG_SCHEMA_FENCE_SQL, 1, (const char *const[]){e});
+	}
+	for (int i = 0; i < b->n; i++)
+		add_item(&pb, b->items[i]);
+	rc = pgconn_send(op->c, pb.st, pb.n, op->timeout_ms, on_sent, b);
+	pg_batch_clear(&pb);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < b->n; i++) {
+		struct item *it = b->items[i];
 		if (!it->final && strmap_get(op->open, it->key) == it)
 			strmap_remove(op->open, it->key); /* no more appends: a new batch takes the next chunks */
 		it->sent = true;
-		op->in_flight++;
 	}
-	return rc;
+	op->in_flight++;
+	return 0;
 }
 
 /* Whether an unsent item may go now (chunks wait to gather). */
@@ -236,21 +266,30 @@ static bool ready(const struct opg *op, const struct item *it, uint64_t now)
 	return it->final || it->len[0] >= CHUNK_FLUSH_BYTES || now >= it->since + CHUNK_FLUSH_MS || op->stopped;
 }
 
-/* Send what may go, in order, up to IN_FLIGHT_MAX in flight. */
+/* Send what may go, in order, in requests of up to BATCH_ITEMS items (BATCH_BYTES of output), IN_FLIGHT_MAX of
+ * them in flight. */
 static void pump(struct opg *op)
 {
 	uint64_t now = uv_now(op->loop);
+	struct item *it = op->head;
 	int rc;
 
-	if (op->stopped)
-		return;
-	for (struct item *it = op->head, *next; it && !op->blocked && op->in_flight < IN_FLIGHT_MAX; it = next) {
-		next = it->next;
-		if (it->sent || !ready(op, it, now))
-			continue;
-		if ((rc = send_item(op, it)) == -ESHUTDOWN) {
-			item_end(op, it, -ECANCELED);
-		} else if (rc < 0) {
+	while (!op->stopped && !op->blocked && op->in_flight < IN_FLIGHT_MAX) {
+		struct batch *b = xcalloc(1, sizeof(*b));
+		size_t bytes = 0;
+		b->op = op;
+		for (; it && b->n < BATCH_ITEMS && bytes < BATCH_BYTES; it = it->next) {
+			if (!it->sent && ready(op, it, now)) {
+				b->items[b->n++] = it;
+				bytes += item_bytes(it);
+			}
+		}
+		if (b->n == 0) {
+			free(b);
+			break;
+		}
+		if ((rc = send_batch(op, b)) < 0) {
+			free(b);
 			op->blocked = true; /* the tick tries again */
 			if (!op->trouble)
 				log_warnx("PostgreSQL: runs' output cannot be sent now (%s): it waits in memory",
@@ -424,14 +463,14 @@ struct fetch {
 	void *ctx;
 };
 
-static void on_fetched(struct pg_store *p, void *ctx, int status, PGresult *const *res, int n)
+static void on_fetched(void *ctx, int status, PGresult *const *res, int n, const char *err)
 {
 	struct fetch *f = ctx;
 	char *data = NULL;
 	size_t len = 0, cap = 0;
 	int rows;
 
-	(void)p;
+	(void)err;
 	if (status < 0 || n < 1) {
 		f->done(f->ctx, status < 0 ? status : -EIO, false, NULL, 0);
 		free(f);
@@ -470,7 +509,14 @@ static int opg_fetch(struct run_output *o, const struct run_output_key *key, enu
 	snprintf(stream, sizeof(stream), "%d", (int)s);
 	f->done = done;
 	f->ctx = ctx;
-	if ((rc = pg_store_read(op->p, &(const struct pg_stmt){sql_fetch, 2, params}, 1, on_fetched, f)) < 0)
+	/* A read is not worth waiting for a connection that broke (the files answer), but the first one is still
+	 * being made just after the start. */
+	if (op->stopped || (!pgconn_is_up(op->c) && pgconn_connections(op->c) > 0))
+		rc = -ENOTCONN;
+	else
+		rc = pgconn_send(op->c, &(const struct pg_stmt){sql_fetch, 2, params}, 1, FETCH_TIMEOUT_MS, on_fetched,
+		    f);
+	if (rc < 0)
 		free(f);
 	return rc;
 }
@@ -517,6 +563,8 @@ void run_output_pg_stop(struct run_output *o)
 		return;
 	op->stopped = true;
 	uv_close((uv_handle_t *)&op->tick, on_tick_closed);
+	pgconn_close(op->c); /* what is in flight ends, -ECANCELED */
+	op->c = NULL;
 	for (struct item *it = op->head, *next; it; it = next) {
 		next = it->next;
 		if (!it->sent)
@@ -552,10 +600,16 @@ static const struct run_output_ops pg_ops = {
 	.shipping = opg_shipping,
 };
 
-struct run_output *run_output_pg_new(uv_loop_t *loop, struct pg_store *p, struct run_output *local)
+int run_output_pg_new(uv_loop_t *loop, struct pg_store *p, const char *conninfo, struct run_output *local,
+    struct run_output **out, char *err, size_t errlen)
 {
 	struct opg *op = xcalloc(1, sizeof(*op));
+	int rc;
 
+	if ((rc = pgconn_new(loop, conninfo, &op->c, err, errlen)) < 0) {
+		free(op);
+		return rc;
+	}
 	op->base.ops = &pg_ops;
 	op->loop = loop;
 	op->p = p;
@@ -564,15 +618,18 @@ struct run_output *run_output_pg_new(uv_loop_t *loop, struct pg_store *p, struct
 	op->open = strmap_new();
 	op->buffer_max = RUN_OUTPUT_PG_BUFFER_MAX;
 	op->retry_ms = RETRY_MS_DEFAULT;
+	op->timeout_ms = PGCONN_TIMEOUT_DEFAULT_MS;
 	uv_timer_init(loop, &op->tick);
 	op->tick.data = op;
-	return &op->base;
+	*out = &op->base;
+	return 0;
 }
 
-void run_output_pg_set_limits(struct run_output *o, size_t buffer_max, uint64_t retry_ms)
+void run_output_pg_set_limits(struct run_output *o, size_t buffer_max, uint64_t retry_ms, uint64_t timeout_ms)
 {
 	of(o)->buffer_max = buffer_max;
 	of(o)->retry_ms = retry_ms;
+	of(o)->timeout_ms = timeout_ms;
 }
 
 size_t run_output_pg_pending(const struct run_output *o, size_t *bytes)

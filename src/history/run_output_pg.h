@@ -3,8 +3,8 @@
  * DATA_DIR/logs that the embedded agent and the fleet write), and keeps a durable copy of every run's output in
  * the table run_output (store/pg_schema.c, version 2), which any server reads.
  *
- * Writing (the leader's; fenced by its epoch, through pg_store_send_side on the store's connection, so in order
- * with the state's writes):
+ * Writing (the leader's; fenced by the store's epoch, on a connection of its own: a state commit never waits behind
+ * output; several runs' output go in one request, one transaction, when they wait together):
  * - run_output_chunk(): live chunks of a running run, coalesced per stream in memory and sent when 64 KiB
  *   gathered or 2 s passed; appended only while the run's row is open (a chunk late after its run's end is
  *   dropped by the database). Best effort: a chunk that fails is dropped.
@@ -22,7 +22,7 @@
  * its status.
  *
  * Reading: run_output_fetch() reads a stream's rows (an ended run's final content, or the chunks of a running
- * one) with one query on the store's connection; the API answers an ended run's log with it, and falls back to
+ * one) with one query (-ENOTCONN at once while the connection is down); the API answers an ended run's log with it, and falls back to
  * the local files when the table has nothing. Tails (the notifier's, any thread) are the local files'.
  *
  * Threads: the loop thread, except tail (the local backend's, any thread). */
@@ -41,12 +41,16 @@ struct pg_store;
 #define RUN_OUTPUT_PG_BUFFER_MAX ((size_t)64 << 20) /* output waiting for PostgreSQL, in bytes */
 #define RUN_OUTPUT_PG_FINAL_MAX ((size_t)8 << 20)   /* of one stream shipped at a run's end (its head) */
 
-/* The backend over local (taken: freed with it) and p (a reference taken), on loop. */
-struct run_output *run_output_pg_new(uv_loop_t *loop, struct pg_store *p, struct run_output *local);
-/* For the tests: the buffer's bound in bytes, and the delay before a failed shipment is sent again (ms). */
-void run_output_pg_set_limits(struct run_output *o, size_t buffer_max, uint64_t retry_ms);
-/* Stop: what waits unsent is given up (-ECANCELED, from inside this call); what is in flight ends when the
- * store's connection closes (close it next), then keep running the loop; free after that. */
+/* The backend over local (taken: freed with it, also on a failure) and p (a reference taken: its epoch fences the
+ * writes), with a connection of its own to conninfo, so that output never waits behind the state's writes, nor
+ * they behind it. 0, or -EINVAL with a message in err (libpq refuses conninfo). */
+int run_output_pg_new(uv_loop_t *loop, struct pg_store *p, const char *conninfo, struct run_output *local,
+    struct run_output **out, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* For the tests: the buffer's bound in bytes, the delay before a failed shipment is sent again (ms), and a
+ * request's deadline (ms; default PGCONN_TIMEOUT_DEFAULT_MS). */
+void run_output_pg_set_limits(struct run_output *o, size_t buffer_max, uint64_t retry_ms, uint64_t timeout_ms);
+/* Stop: what waits unsent is given up, and what is in flight ends as its connection closes (-ECANCELED, from
+ * inside this call); keep running the loop, then free. */
 void run_output_pg_stop(struct run_output *o);
 /* Shipments and chunk batches waiting or in flight, and the bytes of output they hold. */
 size_t run_output_pg_pending(const struct run_output *o, size_t *bytes);

@@ -400,10 +400,11 @@ static int open_stores(struct server *srv, char *err, size_t errlen)
 			return -1;
 		srv->state = server_pg_state(srv->pg);
 		srv->history = server_pg_history(srv->pg);
-		if (run_output_files_new(srv->cfg.data_dir, &srv->output, err, errlen) < 0)
+		struct run_output *files;
+		if (run_output_files_new(srv->cfg.data_dir, &files, err, errlen) < 0)
 			return -1;
-		srv->output = server_pg_output(srv->pg, srv->output); /* and a durable copy in the database */
-		return 0;
+		/* and a durable copy in the database */
+		return server_pg_output(srv->pg, files, &srv->output, err, errlen) < 0 ? -1 : 0;
 	}
 	if (store_open(srv->cfg.data_dir, &srv->store, err, errlen) < 0)
 		return -1;

@@ -254,9 +254,10 @@ static int copy_outputs(uv_loop_t *loop, struct server_pg *sp, struct from *f, c
 	struct run_output *files;
 	int rc;
 
-	if ((rc = run_output_files_new(dir, &files, err, errlen)) < 0)
+	*oc = (struct output_copy){.loop = loop, .dir = dir};
+	if ((rc = run_output_files_new(dir, &files, err, errlen)) < 0 ||
+	    (rc = server_pg_output(sp, files, &oc->o, err, errlen)) < 0)
 		return rc;
-	*oc = (struct output_copy){.loop = loop, .o = server_pg_output(sp, files), .dir = dir};
 	if ((rc = history_sqlite_each(f->history, copy_output, oc)) == 0)
 		rc = state_load_open_runs(f->state, copy_output, oc);
 	while (oc->in_flight > 0)

@@ -138,10 +138,14 @@ struct history *server_pg_history(struct server_pg *sp)
 	return history_pg_new(sp->p);
 }
 
-struct run_output *server_pg_output(struct server_pg *sp, struct run_output *local)
+int server_pg_output(struct server_pg *sp, struct run_output *local, struct run_output **out, char *err,
+    size_t errlen)
 {
-	sp->output = run_output_pg_new(sp->loop, sp->p, local);
-	return sp->output;
+	int rc = run_output_pg_new(sp->loop, sp->p, sp->cfg.conninfo, local, out, err, errlen);
+
+	if (rc == 0)
+		sp->output = *out;
+	return rc;
 }
 
 struct state *server_pg_copy(struct server_pg *sp)

@@ -41,7 +41,7 @@ struct sent {
 	pg_store_done_fn done;
 	void *ctx;
 	int first, n;
-	enum kind { K_WRITE, K_LOAD, K_SIDE, K_READ } kind;
+	bool write; /* not a load: an unknown outcome matters */
 };
 
 #define RUN_COLUMNS                                                                                                \
@@ -170,14 +170,14 @@ static void on_sent(void *ctx, int status, PGresult *const *res, int n, const ch
 	if (status < 0) {
 		snprintf(p->error, sizeof(p->error), "%s", err ? err : "PostgreSQL failed");
 		/* in flight when the connection broke, or past its deadline: committed or not, nobody knows */
-		if (s->kind == K_WRITE && (status == -ECONNRESET || status == -ETIMEDOUT)) {
+		if (s->write && (status == -ECONNRESET || status == -ETIMEDOUT)) {
 			p->unsure = true;
 			add_ghost(p, pgconn_backend_pid(p->c));
 			log_warnx("pg: a write's outcome is unknown (%s): no more writes until the state is loaded again",
 			    p->error);
 		}
 		s->done(p, s->ctx, status, NULL, 0);
-		if ((s->kind == K_WRITE || s->kind == K_SIDE) && p->on_failure)
+		if (s->write && p->on_failure)
 			p->on_failure(p->failure_ctx, status, p->error);
 	} else {
 		s->done(p, s->ctx, 0, res + s->first, s->n);
@@ -186,11 +186,10 @@ static void on_sent(void *ctx, int status, PGresult *const *res, int n, const ch
 	free(s);
 }
 
-/* pg_store_send for a write; also for a load, a side write or a read, which the refusal of writes does not stop. */
-static int send_request(struct pg_store *p, const struct pg_stmt *st, int n, bool fence, enum kind kind,
+/* pg_store_send, for a write or (write false) a load, which the refusal of writes does not stop. */
+static int send_request(struct pg_store *p, const struct pg_stmt *st, int n, bool fence, bool write,
     pg_store_done_fn done, void *ctx)
 {
-	bool write = kind == K_WRITE;
 	struct pg_stmt *all = xcalloc((size_t)n + 2, sizeof(*all));
 	struct sent *s = xcalloc(1, sizeof(*s));
 	char epoch[24];
@@ -208,15 +207,14 @@ static int send_request(struct pg_store *p, const struct pg_stmt *st, int n, boo
 		snprintf(epoch, sizeof(epoch), "%" PRIu64, p->epoch);
 		all[k++] = (struct pg_stmt){PG_SCHEMA_FENCE_SQL, 1, params};
 	}
-	*s = (struct sent){.p = p, .done = done, .ctx = ctx, .first = k, .n = n, .kind = kind};
+	*s = (struct sent){.p = p, .done = done, .ctx = ctx, .first = k, .n = n, .write = write};
 	memcpy(all + k, st, (size_t)n * sizeof(*st));
 	k += n;
 	if (write && p->fail_next) {
 		p->fail_next = false;
 		all[k++] = (struct pg_stmt){sql_fail, 0, NULL};
 	}
-	rc = pgconn_send(p->c, all, k, kind == K_LOAD && p->load_timeout_ms ? p->load_timeout_ms : p->timeout_ms, on_sent,
-	    s);
+	rc = pgconn_send(p->c, all, k, !write && p->load_timeout_ms ? p->load_timeout_ms : p->timeout_ms, on_sent, s);
 	free(all);
 	if (rc < 0) {
 		free(s);
@@ -262,19 +260,7 @@ void pg_batch_clear(struct pg_batch *b)
 int pg_store_send(struct pg_store *p, const struct pg_stmt *st, int n, bool fence, pg_store_done_fn done,
     void *ctx)
 {
-	return send_request(p, st, n, fence, K_WRITE, done, ctx);
-}
-
-int pg_store_send_side(struct pg_store *p, const struct pg_stmt *st, int n, pg_store_done_fn done, void *ctx)
-{
-	return send_request(p, st, n, true, K_SIDE, done, ctx);
-}
-
-int pg_store_read(struct pg_store *p, const struct pg_stmt *st, int n, pg_store_done_fn done, void *ctx)
-{
-	if (!pgconn_is_up(p->c))
-		return -ENOTCONN; /* a read is not worth waiting for a connection */
-	return send_request(p, st, n, false, K_READ, done, ctx);
+	return send_request(p, st, n, fence, true, done, ctx);
 }
 
 const char *pg_time_param(int64_t v, char *buf)
@@ -467,7 +453,7 @@ static int send_load(struct pg_store *p, struct load *l)
 
 	for (int i = 0; i < L_COUNT; i++)
 		st[i] = (struct pg_stmt){load_sql[i], 0, NULL};
-	return send_request(p, st, L_COUNT, false, K_LOAD, on_loaded, l);
+	return send_request(p, st, L_COUNT, false, false, on_loaded, l);
 }
 
 /* The server process that may still hold a write of unknown outcome is gone: its outcome is final, and the load
@@ -509,7 +495,7 @@ static int end_ghosts(struct pg_store *p, struct load *l)
 			"IF EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = ANY (ghosts)) THEN RAISE EXCEPTION "
 			"'a server process that had a write of unknown outcome is still there'; END IF; END$$",
 	    list);
-	rc = send_request(p, &(const struct pg_stmt){sql, 0, NULL}, 1, false, K_LOAD, on_ghost_gone, l);
+	rc = send_request(p, &(const struct pg_stmt){sql, 0, NULL}, 1, false, false, on_ghost_gone, l);
 	free(sql);
 	return rc;
 }

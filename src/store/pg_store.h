@@ -20,7 +20,8 @@
  * Costs of the copy: the ended runs are in memory too (bounded by the retention limits, --history-max-runs), and
  * the jobs' definitions twice (the registry's and the copy's). Reading the history's pages from the database (a
  * deferred answer, api/http.h) instead of the copy is the next step; so is letting a follower read through the
- * leader. Runs' output is in the database too (history/run_output_pg.h), written through pg_store_send_side.
+ * leader. Runs' output is in the database too, written and read on a connection of its own
+ * (history/run_output_pg.h).
  *
  * Threads: the loop thread only. */
 #ifndef GNOMON_STORE_PG_STORE_H
@@ -80,15 +81,6 @@ typedef void (*pg_store_done_fn)(struct pg_store *p, void *ctx, int status, PGre
  * pgconn_send's error; done is not called then. */
 int pg_store_send(struct pg_store *p, const struct pg_stmt *st, int n, bool fence, pg_store_done_fn done,
     void *ctx) __attribute__((warn_unused_result));
-/* A side write (history/run_output_pg.c: runs' output): fenced as a write and told to the failure watcher, but
- * neither refused while writes are (it changes nothing the copy holds), nor making them refused when its outcome
- * is unknown (it is idempotent: its sender sends it again). Returns 0 or pgconn_send's error. */
-int pg_store_send_side(struct pg_store *p, const struct pg_stmt *st, int n, pg_store_done_fn done, void *ctx)
-    __attribute__((warn_unused_result));
-/* A read of the database itself (not the copy), unfenced, with a write's deadline; failures are not told.
- * -ENOTCONN at once while the connection is down. */
-int pg_store_read(struct pg_store *p, const struct pg_stmt *st, int n, pg_store_done_fn done, void *ctx)
-    __attribute__((warn_unused_result));
 /* Statements being gathered into one write, with copies of their parameters. */
 struct pg_batch {
 	struct pg_stmt *st;

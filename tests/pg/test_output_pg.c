@@ -42,7 +42,7 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/gnomon-output-pg-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	assert_int_equal(run_output_files_new(f->dir, &files, err, sizeof(err)), 0);
-	f->o = run_output_pg_new(&f->a.loop, f->a.p, files);
+	assert_int_equal(run_output_pg_new(&f->a.loop, f->a.p, f->a.conninfo, files, &f->o, err, sizeof(err)), 0);
 	*state = f;
 	return 0;
 }
@@ -322,8 +322,7 @@ static void test_down_then_back(void **state)
 		add_run(f, ids[i], "d", "succeeded");
 		write_local(f, ids[i], RUN_STDOUT, data, sizeof(data));
 	}
-	run_output_pg_set_limits(f->o, 100, 3000); /* room for two; sent again every 3 s */
-	pg_store_set_timeout(f->a.p, 300);
+	run_output_pg_set_limits(f->o, 100, 3000, 300); /* room for two; sent again every 3 s; 300 ms per request */
 	assert_int_equal(pg_test_stop(), 0);
 	f->stopped = true;
 	assert_int_equal(ship(f, ids[0], &s[0]), 0);

@@ -22,7 +22,7 @@
  * its status.
  *
  * Reading: run_output_fetch() reads a stream's rows (an ended run's final content, or the chunks of a running
- * one) with one query (-ENOTCONN at once while the connection is down); the API answers an ended run's log with it, and falls back to
+ * one) with one query (3 s at most; -ENOTCONN at once while a connection that was up is broken); the API answers an ended run's log with it, and falls back to
  * the local files when the table has nothing. Tails (the notifier's, any thread) are the local files'.
  *
  * Threads: the loop thread, except tail (the local backend's, any thread). */

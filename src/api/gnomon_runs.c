@@ -198,17 +198,92 @@ static int query_follow(struct http_request *req, bool *follow)
 	return -EINVAL;
 }
 
-void gnomon_run_log(struct api_env *env, struct http_request *req, const char *const *args)
+/* Answer with the run's stream as this server's own output store holds it (streamed, followed when asked). */
+static void log_answer_local(struct api_env *env, struct http_request *req, const char *task_id, enum run_stream s,
+    bool follow)
 {
-	const char *stream = http_request_query(req, "stream");
 	struct run_output_reader *reader;
 	struct log_stream *ls;
 	struct http_stream *hs;
+	char quoted[API_QUOTE_MAX];
+	int rc;
+
+	if ((rc = run_output_open(env->output, &(struct run_output_key){task_id}, s, &reader)) < 0) {
+		http_respond_error(req, 500, "%s: cannot read the captured output of '%s': %s", run_stream_name(s),
+		    api_quoted(task_id, quoted, sizeof(quoted)), strerror(-rc));
+		return;
+	}
+	ls = xcalloc(1, sizeof(*ls));
+	ls->reader = reader;
+	ls->follow = follow;
+	ls->task_id = xstrdup(task_id);
+	ls->chunk = xmalloc(LOG_CHUNK);
+	ls->env = env;
+	hs = http_respond_stream(req, 200, LOG_CONTENT_TYPE, log_next, ls, log_free);
+	if (hs != NULL) /* else ls is gone already */
+		ls->stream = hs;
+}
+
+/* An ended run's output read from the durable copy (history/run_output_pg.h) while its request waits. */
+#define LOG_FETCH_WAIT_MS 5000 /* then this server's own files answer */
+
+struct log_fetch {
+	struct api_env *env;
+	struct http_request *req; /* NULL once answered or gone */
+	bool fetching;            /* the fetch has not ended */
+	char *task_id;
+	enum run_stream s;
+};
+
+static void log_fetch_release(struct log_fetch *lf)
+{
+	if (lf->req == NULL && !lf->fetching) {
+		free(lf->task_id);
+		free(lf);
+	}
+}
+
+static void on_log_fetched(void *ctx, int status, bool found, const char *data, size_t len)
+{
+	struct log_fetch *lf = ctx;
+	struct http_request *req = lf->req;
+
+	lf->fetching = false;
+	if (req) {
+		lf->req = NULL;
+		if (status == 0 && found) {
+			char *body = len ? xmalloc(len) : NULL;
+			if (len)
+				memcpy(body, data, len);
+			http_respond(req, 200, LOG_CONTENT_TYPE, body, len);
+		} else {
+			if (status < 0)
+				log_debug("run '%s': its output could not be read from the durable copy (%s): this "
+					  "server's files answer", lf->task_id, strerror(-status));
+			log_answer_local(lf->env, req, lf->task_id, lf->s, false);
+		}
+	}
+	log_fetch_release(lf);
+}
+
+static void on_log_fetch_end(void *ctx, struct http_request *req, enum http_defer_end why)
+{
+	struct log_fetch *lf = ctx;
+
+	lf->req = NULL;
+	if (why == HTTP_DEFER_TIMEOUT)
+		log_answer_local(lf->env, req, lf->task_id, lf->s, false);
+	log_fetch_release(lf);
+}
+
+void gnomon_run_log(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	const char *stream = http_request_query(req, "stream");
+	struct log_fetch *lf;
 	struct run_record r;
 	enum run_stream s;
 	char quoted[API_QUOTE_MAX];
 	bool follow;
-	int rc;
 
 	run_record_init(&r);
 	if (stream == NULL || *stream == '\0')
@@ -222,20 +297,21 @@ void gnomon_run_log(struct api_env *env, struct http_request *req, const char *c
 	}
 	if (query_follow(req, &follow) < 0)
 		goto out;
-	if ((rc = run_output_open(env->output, &(struct run_output_key){r.task_id}, s, &reader)) < 0) {
-		http_respond_error(req, 500, "%s: cannot read the captured output of '%s': %s", stream,
-		    api_quoted(r.task_id, quoted, sizeof(quoted)), strerror(-rc));
+	if (!run_status_is_final(r.status)) {
+		log_answer_local(env, req, r.task_id, s, follow);
 		goto out;
 	}
-	ls = xcalloc(1, sizeof(*ls));
-	ls->reader = reader;
-	ls->follow = follow && !run_status_is_final(r.status);
-	ls->task_id = xstrdup(r.task_id);
-	ls->chunk = xmalloc(LOG_CHUNK);
-	ls->env = env;
-	hs = http_respond_stream(req, 200, LOG_CONTENT_TYPE, log_next, ls, log_free);
-	if (hs != NULL) /* else ls is gone already */
-		ls->stream = hs;
+	/* An ended run: the durable copy when there is one (this server may never have held its output, or lost
+	 * it with its disk), else (or when it has none of it) this server's files. */
+	lf = xcalloc(1, sizeof(*lf));
+	*lf = (struct log_fetch){.env = env, .req = req, .fetching = true, .task_id = xstrdup(r.task_id), .s = s};
+	if (run_output_fetch(env->output, &(struct run_output_key){r.task_id}, s, on_log_fetched, lf) < 0) {
+		free(lf->task_id);
+		free(lf);
+		log_answer_local(env, req, r.task_id, s, false);
+		goto out;
+	}
+	http_request_defer(req, LOG_FETCH_WAIT_MS, on_log_fetch_end, lf);
 out:
 	run_record_clear(&r);
 }

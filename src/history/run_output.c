@@ -54,3 +54,26 @@ void run_output_free(struct run_output *o)
 	if (o)
 		o->ops->free(o);
 }
+
+int run_output_fetch(struct run_output *o, const struct run_output_key *key, enum run_stream s,
+    run_output_fetched_fn done, void *ctx)
+{
+	return o->ops->fetch ? o->ops->fetch(o, key, s, done, ctx) : -ENOTSUP;
+}
+
+void run_output_chunk(struct run_output *o, const struct run_output_key *key, enum run_stream s, int64_t offset,
+    const char *data, size_t len)
+{
+	if (o->ops->chunk)
+		o->ops->chunk(o, key, s, offset, data, len);
+}
+
+int run_output_ship(struct run_output *o, const struct run_output_key *key, run_output_shipped_fn done, void *ctx)
+{
+	return o->ops->ship ? o->ops->ship(o, key, done, ctx) : -ENOTSUP;
+}
+
+bool run_output_shipping(struct run_output *o, const struct run_output_key *key)
+{
+	return o->ops->shipping && o->ops->shipping(o, key);
+}

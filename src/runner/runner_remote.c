@@ -461,21 +461,84 @@ static void remote_adopt(struct runner *r, struct runner_task *h, void *ctx)
 	t->ctx = ctx; /* the embedded agent's tasks were adopted by the fleet when it reported them */
 }
 
+/* A remote agent's release, sent once its run's output is durable (the output store's durable copy, when it has
+ * one): until then the agent keeps the result in its journal and sends it again, its final output first, to
+ * whichever server leads after this one. */
+struct remote_release {
+	struct remote *f;          /* NULL: the fleet was freed */
+	char agent[AGENT_ID_BUF];
+	char *task_id;
+	enum runner_outcome outcome;
+	struct remote_release *prev, *next;
+};
+
+static void release_send(struct remote *f, const char *agent_id, const char *task_id, enum runner_outcome outcome)
+{
+	struct ragent *a = remote_agent_find(f, agent_id);
+
+	if (a && a->up && !a->local)
+		remote_command(f, a, json_pack("{s:s, s:s, s:s}", "type", "release", "taskId", task_id, "outcome",
+		    agent_wire_outcome_name(outcome)));
+}
+
+static void release_unlink(struct remote *f, struct remote_release *rr)
+{
+	if (rr->prev)
+		rr->prev->next = rr->next;
+	else
+		f->releases = rr->next;
+	if (rr->next)
+		rr->next->prev = rr->prev;
+}
+
+/* The run's output is durable (0), or will not be: released, unless this server is deposed (-ESTALE) or stops
+ * (-ECANCELED), when the agent keeps the result for the next leader. */
+static void on_output_shipped(void *ctx, int status)
+{
+	struct remote_release *rr = ctx;
+	struct remote *f = rr->f;
+
+	if (f) {
+		release_unlink(f, rr);
+		if (status != -ESTALE && status != -ECANCELED)
+			release_send(f, rr->agent, rr->task_id, rr->outcome);
+	}
+	free(rr->task_id);
+	free(rr);
+}
+
 static void remote_release(struct runner *r, const struct runner_ref *ref, enum runner_outcome outcome)
 {
 	struct remote *f = REMOTE(r);
 	struct rtask *t = strmap_get(f->tasks, ref->task_id);
+	struct run_output_key key = {.task_id = ref->task_id};
+	struct remote_release *rr;
 
 	if (t == NULL || t->agent == NULL || t->agent->local) {
 		if (t)
 			remote_task_free(f, t);
-		if (f->local)
+		if (f->local) {
+			if (f->output && run_output_ship(f->output, &key, NULL, NULL) < 0)
+				log_debug("run %s: its output has no durable copy", ref->task_id);
 			runner_release(f->local, ref, outcome);
+		}
 		return;
 	}
-	if (t->agent->up)
-		remote_command(f, t->agent, json_pack("{s:s, s:s, s:s}", "type", "release", "taskId", t->task_id,
-		    "outcome", agent_wire_outcome_name(outcome)));
+	rr = xcalloc(1, sizeof(*rr));
+	rr->f = f;
+	snprintf(rr->agent, sizeof(rr->agent), "%s", t->agent->id);
+	rr->task_id = xstrdup(t->task_id);
+	rr->outcome = outcome;
+	if (f->output && run_output_ship(f->output, &key, on_output_shipped, rr) == 0) {
+		rr->next = f->releases;
+		if (f->releases)
+			f->releases->prev = rr;
+		f->releases = rr;
+	} else {
+		release_send(f, rr->agent, rr->task_id, outcome);
+		free(rr->task_id);
+		free(rr);
+	}
 	remote_task_free(f, t);
 }
 
@@ -517,6 +580,8 @@ static void remote_free(struct runner *r)
 	if (f == NULL)
 		return;
 	remote_reconcile_free(f);
+	for (struct remote_release *rr = f->releases; rr; rr = rr->next)
+		rr->f = NULL; /* their shipments end later, with nobody to tell */
 	while (f->all)
 		remote_task_free(f, f->all);
 	while ((e = f->ev_head) != NULL) {
@@ -661,6 +726,7 @@ int runner_remote_new(uv_loop_t *loop, const struct runner_remote_config *cfg, s
 	f->gone = strmap_new();
 	f->gone_ring = xcalloc(REMOTE_GONE_MAX, sizeof(*f->gone_ring));
 	f->data_dir = xstrdup(cfg->data_dir ? cfg->data_dir : ".");
+	f->output = cfg->output;
 	f->leader = xstrdup(cfg->leader ? cfg->leader : "");
 	f->agent_timeout_ms = cfg->agent_timeout_ms ? cfg->agent_timeout_ms : 30000;
 	f->poll_ms = cfg->poll_ms ? cfg->poll_ms : 10000;

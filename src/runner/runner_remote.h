@@ -23,12 +23,17 @@ struct remote;
 /* An agent went silent past the agent timeout (for notifications): name, and what became of its tasks. */
 typedef void (*remote_agent_lost_fn)(void *ctx, const char *name, const char *hostname, const char *why);
 
+struct run_output;
+
 struct runner_remote_config {
 	struct runner *local;        /* the embedded agent (runner_local_new()), taken over; NULL: none */
 	const char *local_name;      /* its name in run records and /api/v1/agents */
 	const char *local_hostname;  /* its `hostname` attribute */
 	struct placement_resources local_total; /* what it offers */
 	const char *data_dir;        /* remote tasks' output goes to DATA_DIR/logs (history/run_output_files.h) */
+	struct run_output *output;   /* borrowed; with a durable copy (run_output_pg.h) a run's output is shipped
+	                              * there when its end is released, and a remote agent is sent its `release`
+	                              * only once that copy committed; NULL: none */
 	uint64_t agent_timeout_ms;   /* a remote agent silent this long is lost */
 	uint64_t poll_ms;            /* how long a poll is held with nothing to say (below agent_timeout_ms) */
 	const char *leader;          /* "host:port", told to agents */

@@ -101,6 +101,8 @@ struct remote {
 	remote_agent_lost_fn agent_lost;
 	void *ctx;
 	int closing;                  /* handles left to close */
+	struct run_output *output;    /* the output store, with its durable copy or not (borrowed) */
+	struct remote_release *releases; /* releases waiting for their run's output to be durable */
 };
 
 #define REMOTE(r) ((struct remote *)(r))

@@ -202,7 +202,10 @@ static int reconcile_one(struct remote *f, struct ragent *a, json_t *rep, size_t
 			remote_command(f, a, json_pack("{s:s, s:s, s:i}", "type", "kill", "taskId", id, "graceMs", 0));
 		} else {
 			remote_late(f, a, id, &res); /* a run lost with this agent: its result is recorded on it */
-			remote_command(f, a, json_pack("{s:s, s:s, s:s}", "type", "release", "taskId", id, "outcome", "lost"));
+			/* (one whose output is being made durable is released once it is: runner_remote.c) */
+			if (!f->output || !run_output_shipping(f->output, &(struct run_output_key){id}))
+				remote_command(f, a, json_pack("{s:s, s:s, s:s}", "type", "release", "taskId", id, "outcome",
+				    "lost"));
 		}
 		log_warnx_kv(LOG_FIELDS(.event = "task.stray", .task_id = id), "agent %s reports task %s, which no run "
 		    "holds: %s", a->name, id, ended ? "it is released" : "it is killed");
@@ -546,6 +549,8 @@ int remote_output(struct remote *f, const struct remote_output *o, char *err, si
 		}
 		t->out_len[o->stream] = INT64_MAX; /* no live chunk after the final copy */
 	} else {
+		if (f->output) /* a follower elsewhere reads it from the durable copy */
+			run_output_chunk(f->output, &key, (enum run_stream)o->stream, o->offset, o->data, o->len);
 		t->out_len[o->stream] += (int64_t)o->len;
 	}
 	return 204;

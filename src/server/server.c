@@ -352,6 +352,7 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 		.local_name = srv->cfg.hostname,
 		.local_hostname = srv->cfg.hostname,
 		.data_dir = srv->cfg.data_dir,
+		.output = srv->output,
 		.agent_timeout_ms = (uint64_t)srv->cfg.agent_timeout * 1000,
 		.leader = srv->leader,
 		.agent_lost = events_agent_lost, /* notifications and the UI's event stream */
@@ -377,7 +378,7 @@ static void pg_lost(void *ctx, const char *why)
 }
 
 /* The state and the history: SQLite's in --data-dir, or PostgreSQL's (--state); the runs' output in
- * DATA_DIR/logs either way. */
+ * DATA_DIR/logs either way, and with PostgreSQL in the database too. */
 static int open_stores(struct server *srv, char *err, size_t errlen)
 {
 	if (server_pg_wanted(srv->cfg.state)) {
@@ -399,7 +400,11 @@ static int open_stores(struct server *srv, char *err, size_t errlen)
 			return -1;
 		srv->state = server_pg_state(srv->pg);
 		srv->history = server_pg_history(srv->pg);
-		return run_output_files_new(srv->cfg.data_dir, &srv->output, err, errlen);
+		struct run_output *files;
+		if (run_output_files_new(srv->cfg.data_dir, &files, err, errlen) < 0)
+			return -1;
+		/* and a durable copy in the database */
+		return server_pg_output(srv->pg, files, &srv->output, err, errlen) < 0 ? -1 : 0;
 	}
 	if (store_open(srv->cfg.data_dir, &srv->store, err, errlen) < 0)
 		return -1;

@@ -9,10 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "history/history.h"
 #include "history/history_sqlite.h"
+#include "history/run_output_files.h"
+#include "history/run_output_pg.h"
 #include "history/run_record.h"
 #include "server/server_pg.h"
 #include "state/state.h"
@@ -22,6 +25,7 @@
 #include "util/xmalloc.h"
 
 #define MIGRATE_TIMEOUT_MS (30 * 60 * 1000) /* the copy is one request: a large history takes a while */
+#define OUTPUT_IN_FLIGHT 64                 /* runs' output shipped at once */
 
 /* The standalone server's store, read. */
 struct from {
@@ -43,8 +47,8 @@ static void usage(FILE *out)
 	fprintf(out, "usage: gnomon migrate --from DATA_DIR --to postgres://USER@HOST:PORT/DATABASE\n\n"
 		     "Copy a stopped standalone server's jobs, their state, the open runs, the history and the dependency\n"
 		     "rounds from DATA_DIR (SQLite) into an existing PostgreSQL database that holds no gnomon data yet\n"
-		     "(the schema is made), for `gnomon server --state postgres://...`. The runs' output is not copied:\n"
-		     "it stays in DATA_DIR/logs.\n");
+		     "(the schema is made), for `gnomon server --state postgres://...`; then the runs' captured output\n"
+		     "(DATA_DIR/logs, by task id) into its table run_output.\n");
 }
 
 static int count_job(void *ctx, const struct state_job *job)
@@ -200,6 +204,72 @@ static int copy_all(uv_loop_t *loop, struct from *f, struct state *to, struct co
 	return 0;
 }
 
+/* Copying the runs' output, after the state committed (its rows reference the runs'). */
+struct output_copy {
+	uv_loop_t *loop;
+	struct run_output *o;
+	const char *dir;
+	size_t in_flight, runs, failed;
+	int status; /* the first failure */
+};
+
+static void output_shipped(void *ctx, int status)
+{
+	struct output_copy *oc = ctx;
+
+	oc->in_flight--;
+	if (status == 0) {
+		oc->runs++;
+	} else {
+		oc->failed++;
+		if (oc->status == 0)
+			oc->status = status;
+	}
+}
+
+/* Ship one run's output files, when it has any. */
+static int copy_output(void *ctx, const struct run_record *r)
+{
+	struct output_copy *oc = ctx;
+	struct run_output_key key = {.task_id = r->task_id};
+	char path[2][4096];
+	int rc;
+
+	for (int s = 0; s < 2; s++)
+		run_output_files_path(oc->dir, &key, (enum run_stream)s, path[s], sizeof(path[s]));
+	if (access(path[0], F_OK) < 0 && access(path[1], F_OK) < 0)
+		return 0;
+	while (oc->in_flight >= OUTPUT_IN_FLIGHT)
+		uv_run(oc->loop, UV_RUN_ONCE);
+	if ((rc = run_output_ship(oc->o, &key, output_shipped, oc)) < 0)
+		return rc;
+	oc->in_flight++;
+	return 0;
+}
+
+/* Copy every run's output files from f's data dir into the database, running loop until done. */
+static int copy_outputs(uv_loop_t *loop, struct server_pg *sp, struct from *f, const char *dir,
+    struct output_copy *oc, char *err, size_t errlen)
+{
+	struct run_output *files;
+	int rc;
+
+	*oc = (struct output_copy){.loop = loop, .dir = dir};
+	if ((rc = run_output_files_new(dir, &files, err, errlen)) < 0 ||
+	    (rc = server_pg_output(sp, files, &oc->o, err, errlen)) < 0)
+		return rc;
+	if ((rc = history_sqlite_each(f->history, copy_output, oc)) == 0)
+		rc = state_load_open_runs(f->state, copy_output, oc);
+	while (oc->in_flight > 0)
+		uv_run(loop, UV_RUN_ONCE);
+	if (rc == 0 && oc->failed)
+		rc = oc->status;
+	if (rc < 0)
+		snprintf(err, errlen, "the state was copied, but the output of %zu run(s) was not (%s): it stays in "
+		    "%s/logs", oc->failed, strerror(-rc), dir);
+	return rc;
+}
+
 static int parse_args(int argc, char **argv, const char **from, const char **to)
 {
 	static const struct option longopts[] = {
@@ -243,6 +313,7 @@ int server_migrate_main(int argc, char **argv)
 	struct server_pg_config cfg = {.timeout_ms = MIGRATE_TIMEOUT_MS, .load_timeout_ms = MIGRATE_TIMEOUT_MS};
 	struct from f = {0};
 	struct copy c = {0};
+	struct output_copy oc = {0};
 	struct server_pg *sp = NULL;
 	struct state *to = NULL;
 	uv_loop_t loop;
@@ -267,14 +338,15 @@ int server_migrate_main(int argc, char **argv)
 	to = server_pg_state(sp);
 	if ((rc = copy_all(&loop, &f, to, &c, err, sizeof(err))) < 0)
 		goto out;
-	printf("migrated %s to PostgreSQL: %zu jobs, %zu open runs, %zu ended runs, %zu dependency round entries\n",
-	    dir, c.jobs, c.open, c.ended, c.rounds);
-	printf("the runs' output is not in PostgreSQL yet: it stays in %s/logs (keep it with the server that starts on "
-	       "this data dir)\n", dir);
+	if ((rc = copy_outputs(&loop, sp, &f, dir, &oc, err, sizeof(err))) < 0)
+		goto out;
+	printf("migrated %s to PostgreSQL: %zu jobs, %zu open runs, %zu ended runs, %zu dependency round entries, "
+	       "the output of %zu runs\n", dir, c.jobs, c.open, c.ended, c.rounds, oc.runs);
 out:
 	state_free(to);
 	server_pg_close(sp);
 	uv_run(&loop, UV_RUN_DEFAULT); /* the connection's handles close */
+	run_output_free(oc.o);
 	server_pg_free(sp);
 	if (uv_loop_close(&loop) < 0)
 		fprintf(stderr, "gnomon migrate: the loop still had handles at exit\n");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "history/history_pg.h"
+#include "history/run_output_pg.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
 #include "server/server_load.h"
@@ -32,6 +33,7 @@ struct server_pg {
 	uv_loop_t *loop;
 	struct pgconn *c;
 	struct pg_store *p;
+	struct run_output *output; /* the runs' output's durable copy (borrowed), stopped at the close */
 	uv_timer_t tick;
 	bool ticking;
 	struct server_role *role;
@@ -134,6 +136,16 @@ struct state *server_pg_state(struct server_pg *sp)
 struct history *server_pg_history(struct server_pg *sp)
 {
 	return history_pg_new(sp->p);
+}
+
+int server_pg_output(struct server_pg *sp, struct run_output *local, struct run_output **out, char *err,
+    size_t errlen)
+{
+	int rc = run_output_pg_new(sp->loop, sp->p, sp->cfg.conninfo, local, out, err, errlen);
+
+	if (rc == 0)
+		sp->output = *out;
+	return rc;
 }
 
 struct state *server_pg_copy(struct server_pg *sp)
@@ -328,6 +340,8 @@ void server_pg_close(struct server_pg *sp)
 	sp->closing = true; /* the loads' and elections' ends are no longer wanted */
 	sp->waiter = NULL;
 	pg_store_on_failure(sp->p, NULL, NULL);
+	if (sp->output)
+		run_output_pg_stop(sp->output); /* what waits is given up; what is in flight ends with the connection */
 	pgconn_close(sp->c);
 	sp->c = NULL;
 }

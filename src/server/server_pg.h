@@ -37,6 +37,7 @@
 struct history;
 struct job_defaults;
 struct registry;
+struct run_output;
 struct server_pg;
 struct server_role;
 struct state;
@@ -58,6 +59,11 @@ int server_pg_open(uv_loop_t *loop, const struct server_pg_config *cfg, struct s
 /* The backends (new; the caller frees them, before server_pg_free). */
 struct state *server_pg_state(struct server_pg *sp);
 struct history *server_pg_history(struct server_pg *sp);
+/* The runs' output over local (taken, also on a failure), with its durable copy in the database
+ * (history/run_output_pg.h: a connection of its own), into *out (the caller frees it after server_pg_close and
+ * the loop's run; server_pg_close stops it first). 0, or a negative errno with err. */
+int server_pg_output(struct server_pg *sp, struct run_output *local, struct run_output **out, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
 /* The copy in memory of what the database held at the last load (borrowed; reads only). */
 struct state *server_pg_copy(struct server_pg *sp);
 /* Watch the role from now on: lost(ctx, why) when it stepped down for PostgreSQL's sake (why static); standalone

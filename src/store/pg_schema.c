@@ -79,6 +79,17 @@ static const struct step {
 	    "      mine USING ERRCODE = 'GNF01';\n"
 	    "  END IF;\n"
 	    "END $$"},
+	/* Version 2: the runs' captured output (history/run_output_pg.h), so that none is lost with a server's disk.
+	 * A stream is rows of bytes at offsets: the chunks shipped while its run goes (the head, appended in order),
+	 * replaced by one row at offset 0, its final content (capped as the agent kept it), when the run ended. The
+	 * rows go with their run's (ON DELETE CASCADE): a prune or a job's deletion removes them in its own
+	 * statement. */
+	{2, "CREATE TABLE run_output ("
+	    "  task_id text NOT NULL REFERENCES runs (task_id) ON DELETE CASCADE,"
+	    "  stream smallint NOT NULL CHECK (stream IN (0, 1)),"
+	    "  off bigint NOT NULL CHECK (off >= 0),"
+	    "  bytes bytea NOT NULL,"
+	    "  PRIMARY KEY (task_id, stream, off))"},
 };
 
 #define N_STEPS (sizeof(steps) / sizeof(steps[0]))

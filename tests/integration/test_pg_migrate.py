@@ -1,12 +1,14 @@
 """`gnomon migrate --from DATA_DIR --to postgres://...` (issue 13, item 9), against a real PostgreSQL
 (pg_harness.py; ctest runs this under tests/support/pg_cluster.py). A standalone SQLite server with a cron job,
 an ISO job due every second, a dependent job and a run still open is stopped and migrated; `gnomon server
---state postgres://...` on the same data dir has the jobs, their counters, the history and the open run, and the
-schedule goes on without a slot twice. Refused, one line and exit 1: a data dir in use by a server (its lock), a
-missing data dir, a database that already holds gnomon data."""
+--state postgres://...` on the same data dir has the jobs, their counters, the history, the runs' output (read with
+DATA_DIR/logs gone) and the open run, and the schedule goes on without a slot twice. Refused, one line and exit 1:
+a data dir in use by a server (its lock), a missing data dir, a database that already holds gnomon data."""
 
 import fcntl
 import os
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -41,7 +43,7 @@ class PgMigrate(GnomonTestCase, RunChecks):
     def standalone(self):
         """A standalone server with history and an open run, stopped; its data dir's figures before the stop."""
         srv = self.new_server()
-        self.add_job(sched("ticker", "true", "R/%s/PT1S" % iso_ms(now_ms())), srv=srv)
+        self.add_job(sched("ticker", "echo ticked; echo on stderr >&2", "R/%s/PT1S" % iso_ms(now_ms())), srv=srv)
         self.add_job(dep("after-ticker", ["ticker"]), srv=srv)
         self.add_job(sched("minutely", "true", schedule="* * * * *"), srv=srv)
         self.add_job(sched("sleeper", "sleep 30", "R1/%s/PT1M" % iso_ms(now_ms())), srv=srv)
@@ -64,15 +66,18 @@ class PgMigrate(GnomonTestCase, RunChecks):
         proc = migrate("--from", old.data_dir, "--to", url)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("%d jobs" % len(jobs), proc.stdout)
-        self.assertIn("output is not in PostgreSQL", proc.stdout)
-        self.assertIn(os.path.join(old.data_dir, "logs"), proc.stdout)
+        ticked = sum(1 for _, job, status in runs if job == "ticker" and status == "succeeded")
+        self.assertRegex(proc.stdout, r"the output of (\d+) runs")
+        self.assertGreaterEqual(int(re.search(r"the output of (\d+) runs", proc.stdout).group(1)), ticked)
+        # the output is in the database now: the server below reads it without the files
+        shutil.rmtree(os.path.join(old.data_dir, "logs"))
         # once done, the database is no longer empty
         self.assertRefused(migrate("--from", old.data_dir, "--to", url), "already holds gnomon data")
 
         srv = Server(["--state", url], start=False)
         self._servers.append(srv)
         self.addCleanup(srv.close)
-        srv.data_dir = old.data_dir  # the runs' output stays there
+        srv.data_dir = old.data_dir  # the sleeper's working directory and executor journal
         srv.start()
         view = wait_until(lambda: (lambda v: v if v["leading"] else None)(self.cluster(srv)), 10,
                           what="leading on PostgreSQL")
@@ -82,6 +87,10 @@ class PgMigrate(GnomonTestCase, RunChecks):
         ended = {t for t, job, status in runs if job == "ticker" and status == "succeeded"}
         self.assertLessEqual(ended, {r["taskId"] for r in self.succeeded(srv, "ticker")}, "the history")
         self.assertGreaterEqual(self.get_job("ticker", srv=srv)["successCount"], len(ended), "the counters")
+        for task_id in ended:
+            for stream, text in (("stdout", b"ticked\n"), ("stderr", b"on stderr\n")):
+                status, _, body = srv.request("GET", "/api/v1/runs/%s/log?stream=%s" % (task_id, stream))
+                self.assertEqual((status, body), (200, text), "the output of %s, copied" % task_id)
         for task_id, _, status in runs:
             if status in OPEN:
                 status_code, _ = srv.json("GET", "/api/v1/runs/%s" % task_id)

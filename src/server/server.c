@@ -221,7 +221,9 @@ static json_t *cluster_view(void *ctx)
 static const char *no_leader(void *ctx)
 {
 	struct server *srv = ctx;
-	return server_cluster_no_leader(srv->ha);
+	const char *why = server_pg_no_leader(srv->pg);
+
+	return why ? why : server_cluster_no_leader(srv->ha);
 }
 
 /* SIGUSR1: step down from the scheduling role (nothing is dispatched, running tasks go on, changes answer 503);

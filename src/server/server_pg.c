@@ -317,6 +317,14 @@ void server_pg_hold(struct server_pg *sp, bool lead)
 	}
 }
 
+const char *server_pg_no_leader(const struct server_pg *sp)
+{
+	if (sp == NULL || pgconn_is_up(sp->c))
+		return NULL;
+	return "no leader: PostgreSQL (--state) is out of reach, and a server leads only while it answers (one leads "
+	       "again by itself once it does)";
+}
+
 json_t *server_pg_json(const struct server_pg *sp)
 {
 	char at[JOB_TIME_BUFSZ];

@@ -77,6 +77,9 @@ int server_pg_load(void *ctx, void (*done)(void *dctx, int status), void *dctx) 
 /* /api/v1/cluster's "postgres": connected, last error, schema version, writes refused, last load (a new
  * reference); json null for NULL. */
 json_t *server_pg_json(const struct server_pg *sp);
+/* Why nobody here can lead for PostgreSQL's sake (a static string for the API's 503s), or NULL: its connection is
+ * down (every server needs it to lead). */
+const char *server_pg_no_leader(const struct server_pg *sp);
 /* Stop watching and close the connection (requests not ended end -ECANCELED); keep running the loop. NULL is fine. */
 void server_pg_close(struct server_pg *sp);
 /* Free what is left, after the backends and once the loop ran the closing. NULL is fine. */

@@ -308,17 +308,19 @@ void pg_run_params(const struct run_record *r, struct pg_run_buf *buf, const cha
 
 /* --- Loading --- */
 
-enum load_stmt { L_SNAPSHOT, L_JOBS, L_JOB_STATE, L_RUNS, L_ROUNDS, L_EPOCH, L_COUNT };
+enum load_stmt { L_BEGIN, L_JOBS, L_JOB_STATE, L_RUNS, L_ROUNDS, L_EPOCH, L_COMMIT, L_COUNT };
 
 static const char *const load_sql[L_COUNT] = {
-	/* one snapshot for the reads that follow, in the request's transaction */
-	[L_SNAPSHOT] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+	/* one snapshot for the reads that follow: a transaction of their own (SET TRANSACTION is refused in the
+	 * pipeline's implicit one, which gave each read a snapshot of its own: a follower's copy could mix moments) */
+	[L_BEGIN] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
 	[L_JOBS] = "SELECT name, json FROM jobs ORDER BY seq",
 	[L_JOB_STATE] = "SELECT name, last_due_ms, anchor_ms, anchor_index, schedule, success_count, error_count, "
 			"errors_since_last_success, last_success_ms, last_error_ms, disabled FROM job_state",
 	[L_RUNS] = "SELECT id, " RUN_COLUMNS " FROM runs ORDER BY id",
 	[L_ROUNDS] = "SELECT child, parent, task_id FROM rounds",
 	[L_EPOCH] = "SELECT epoch FROM leader WHERE id = 1",
+	[L_COMMIT] = "COMMIT",
 };
 
 struct load {
@@ -406,6 +408,15 @@ static int load_rows(struct state *ms, PGresult *const *res)
 	return state_commit_now(t);
 }
 
+static void on_rolled_back(struct pg_store *p, void *ctx, int status, PGresult *const *res, int n)
+{
+	(void)p;
+	(void)ctx;
+	(void)status;
+	(void)res;
+	(void)n;
+}
+
 static void on_loaded(struct pg_store *p, void *ctx, int status, PGresult *const *res, int n)
 {
 	struct load *l = ctx;
@@ -414,8 +425,14 @@ static void on_loaded(struct pg_store *p, void *ctx, int status, PGresult *const
 	struct mem_store *m;
 
 	(void)n;
-	if (status < 0)
+	if (status < 0) {
+		/* a read that failed leaves the session in the aborted transaction (a broken connection does not: it
+		 * is made anew): end it, or the next requests would fail too */
+		if (pgconn_is_up(p->c) &&
+		    send_request(p, &(const struct pg_stmt){"ROLLBACK", 0, NULL}, 1, false, false, on_rolled_back, NULL) < 0)
+			log_warnx("PostgreSQL: cannot end the failed load's transaction");
 		goto out;
+	}
 	mem_backend_new(&ms, &mh);
 	if ((status = load_rows(ms, res)) < 0) {
 		snprintf(p->error, sizeof(p->error), "loading the state: %s", state_errmsg(ms));

@@ -82,6 +82,7 @@ class PgServer(GnomonTestCase, RunChecks):
             self.assertIsNotNone(view["postgres"]["lastError"])
             status, body = self.post_job(sched("while-down"), srv=srv)
             self.assertEqual(status, 503, body)
+            self.assertIn("no leader: PostgreSQL (--state) is out of reach", body["message"])  # the reason
             status, _ = srv.json("GET", V1 + "/jobs")  # reads go on from the copy
             self.assertEqual(status, 200)
             down_at = len(srv.current_log())

@@ -171,10 +171,13 @@ class Failover(GnomonTestCase, RunChecks):
         ticker's slots, the DAG's rounds and the agents' starts. Returns the number of slots checked."""
         cutoff = now_ms() - 1500
 
-        def settled():
-            return not [r for job in TICKERS + ("dag-a", "dag-b", "dag-c") for r in self.pg_runs(job)
-                        if r["status"] in OPEN and r["due"] <= cutoff]
-        wait_until(settled, 30, interval=0.2, what="every run due before the cut-off ended")
+        def still_open():
+            return [r for job in TICKERS + ("dag-a", "dag-b", "dag-c") for r in self.pg_runs(job)
+                    if r["status"] in OPEN and r["due"] <= cutoff]
+        try:
+            wait_until(lambda: not still_open(), 30, interval=0.2, what="every run due before the cut-off ended")
+        except AssertionError as e:
+            raise AssertionError("%s; still open: %r" % (e, still_open())) from None
         slots = 0
         for job in TICKERS:
             slots += self.check_slots(job, 1000, cutoff)

@@ -260,6 +260,7 @@ static int registered(struct agent *a, json_t *body, char *err, size_t errlen)
 		free(a->leader);
 		a->leader = xstrdup(leader);
 	}
+	agent_servers_learn(a, json_object_get(body, "servers"));
 	return 0;
 }
 

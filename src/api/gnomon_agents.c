@@ -77,6 +77,34 @@ static void answer(struct http_request *req, struct remote_answer *a)
 		http_respond_error(req, a->status ? a->status : 500, "%s", a->err);
 }
 
+/* The cluster's instances as URLs ("servers": the registration's answer, docs/agent-protocol.md): the agents add
+ * them to the servers they try, so one told of a single server still finds the leader once that one is gone.
+ * Nothing standalone, nor for an instance whose address is not known. */
+static void add_servers(const struct api_env *env, json_t *answer)
+{
+	json_t *view, *instances, *it, *servers;
+	const char *mode;
+	size_t i;
+
+	if (env->cluster_view == NULL || answer == NULL)
+		return;
+	view = env->cluster_view(env->cluster_ctx);
+	instances = json_object_get(view, "instances");
+	mode = json_string_value(json_object_get(view, "mode"));
+	if (mode == NULL || strcmp(mode, "ha") != 0 || !json_is_array(instances)) {
+		json_decref(view);
+		return;
+	}
+	servers = json_array();
+	json_array_foreach(instances, i, it) {
+		const char *address = json_string_value(json_object_get(it, "address"));
+		if (address && address[0])
+			json_array_append_new(servers, json_sprintf("http://%s", address));
+	}
+	json_object_set_new(answer, "servers", servers);
+	json_decref(view);
+}
+
 void gnomon_agent_register(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	struct remote_answer a;
@@ -87,6 +115,8 @@ void gnomon_agent_register(struct api_env *env, struct http_request *req, const 
 		return;
 	remote_register(env->fleet, body, &a);
 	json_decref(body);
+	if (a.status == 200)
+		add_servers(env, a.body);
 	answer(req, &a);
 }
 

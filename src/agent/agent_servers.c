@@ -131,20 +131,20 @@ void agent_servers_restore(struct agent *a)
 	free(text);
 }
 
-/* The learned servers, each followed by sep (a new string). */
-static char *learned_text(const struct agent *a, char sep)
+/* list's n URLs, each followed by sep (a new string). */
+static char *joined(char *const *list, size_t n, char sep)
 {
 	size_t len = 1, at = 0;
 	char *text;
 
-	for (size_t i = a->n_configured; i < a->n_servers; i++)
-		len += strlen(a->servers[i]) + 1;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(list[i]) + 1;
 	text = xmalloc(len);
-	for (size_t i = a->n_configured; i < a->n_servers; i++) {
-		size_t n = strlen(a->servers[i]);
-		memcpy(text + at, a->servers[i], n);
-		text[at + n] = sep;
-		at += n + 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(list[i]);
+		memcpy(text + at, list[i], k);
+		text[at + k] = sep;
+		at += k + 1;
 	}
 	text[at] = '\0';
 	return text;
@@ -166,11 +166,11 @@ void agent_servers_learn(struct agent *a, json_t *servers)
 			urls[n++] = url;
 	}
 	if (set_learned(a, urls, n)) {
-		text = learned_text(a, ' ');
+		text = joined(a->servers + a->n_configured, a->n_servers - a->n_configured, ' ');
 		log_info_kv(LOG_FIELDS(.event = "agent.servers"), "servers learned from the cluster, tried after --server's: "
 		    "%s", text[0] ? text : "(none)");
 		free(text);
-		text = learned_text(a, '\n');
+		text = joined(urls, n, '\n'); /* all of them, --server's too: the next start may be told of others */
 		if (agent_servers_store(a->cfg.data_dir, text, err, sizeof(err)) < 0)
 			log_warnx("%s", err);
 		free(text);

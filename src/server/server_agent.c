@@ -68,6 +68,7 @@ static int running(const struct server_agent *sa, pid_t *pid)
 static int spawn(struct server_agent *sa)
 {
 	int in = open("/dev/null", O_RDONLY | O_CLOEXEC), out, status, rc = 0;
+	long max_fd = sysconf(_SC_OPEN_MAX);
 	sigset_t none;
 	pid_t mid;
 
@@ -79,6 +80,8 @@ static int spawn(struct server_agent *sa)
 		return rc;
 	}
 	sigemptyset(&none);
+	if (max_fd < 3 || max_fd > 65536)
+		max_fd = 65536;
 	if ((mid = fork()) < 0) {
 		rc = -errno;
 	} else if (mid == 0) {
@@ -88,9 +91,13 @@ static int spawn(struct server_agent *sa)
 		pid_t agent = fork();
 		if (agent != 0)
 			_exit(agent < 0 ? 127 : 0);
-		if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 || chdir("/") < 0)
+		if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 			_exit(127);
-		close_range(3, ~0U, 0); /* the server's sockets and files are not the agent's */
+		/* the server's sockets and files are not the agent's (the working directory stays: relative paths) */
+		if (close_range(3, ~0U, 0) < 0) {
+			for (long fd = 3; fd < max_fd; fd++)
+				close((int)fd);
+		}
 		execve(sa->program, sa->argv, sa->env);
 		_exit(127);
 	} else {

@@ -238,7 +238,7 @@ class Proxy(GnomonTestCase):
         # In a cluster a task runs on an agent, here the leader's local agent (a process of its own,
         # server_agent.h), which sends its output up live while it keeps up: a stream that falls 256 KiB behind
         # is left to the final copy, at most 1 MiB (docs/agent-protocol.md). The task writes its 24 MB in 64 KiB
-        # pieces, each after the last was sent (it waits 10 ms), so the whole log reaches the leader live.
+        # pieces, 10 ms apart, so that the agent keeps up and the whole log reaches the leader live.
         self.add_job(sched("p-big", "while [ ! -e %s ]; do sleep 0.05; done; for i in $(seq %d); do head -c 65536 "
                            "/dev/zero | tr '\\0' x; sleep 0.01; done; echo; echo end" % (gate, size >> 16),
                            constraints=[["server", "EQUALS", addr(leader)]]), srv=follower)

@@ -117,9 +117,22 @@ class LocalAgent(GnomonTestCase, RunChecks):
         self.assertNotIn("registered with %s " % leader.url, read(remote.logs[-1]))
         self.assertIn("2 servers learned from the cluster before", read(remote.logs[-1]))
 
+    def register(self, srv, name):
+        """The protocol's first request, by hand (from loopback: no token needed); its answer."""
+        status, body = srv.json("POST", "/api/v1/agent/register", {
+            "version": 1, "id": "5f0c3a1e9b7d4e2a8c6b1d0e3f2a4b5c", "name": name, "hostname": "host-1",
+            "agentVersion": "0.1.0", "attributes": {}, "resources": {"cpus": 1, "mem": 256, "disk": 256},
+            "epoch": 0, "tasks": []})
+        self.assertEqual(status, 200, body)
+        return body
+
     def test_restarted_server_keeps_its_local_agent(self):
         servers, leader = self.start_cluster(n=2)
         follower = [s for s in servers if s is not leader][0]
+        # the registration's answer lists the instances, the leader first (through the follower too)
+        self.assertEqual(self.register(follower, "by-hand")["servers"], [leader.url, follower.url])
+        with self.new_server(["--local-agent=false"]) as standalone:
+            self.assertNotIn("servers", self.register(standalone, "by-hand"))
         pid = local_agent_pid(follower.data_dir)
         self.assertIsNotNone(pid)
         follower.restart()

@@ -62,6 +62,14 @@ class LocalAgent(GnomonTestCase, RunChecks):
     def wait_leader(self, servers, timeout):
         return wait_until(lambda: self.leader_of(servers), timeout, interval=0.05, what="one leader")
 
+    @staticmethod
+    def learned(data_dir):
+        try:
+            with open(os.path.join(data_dir, "servers")) as f:
+                return sorted(f.read().split())
+        except FileNotFoundError:
+            return None
+
     def pg_runs(self, job):
         return query(self.db, "SELECT task_id, status, agent FROM runs WHERE job = '%s' ORDER BY id" % job)
 
@@ -77,10 +85,11 @@ class LocalAgent(GnomonTestCase, RunChecks):
         remote.start()
         wait_until(lambda: "remote-1" in {a["name"] for a in self.fleet(leader) if a["state"] == "up"}, 20,
                    interval=0.05, what="the remote agent registered")
-        learned = os.path.join(remote.data_dir, "servers")
-        wait_until(lambda: os.path.exists(learned), 10, interval=0.05, what="the remote agent's learned servers")
-        with open(learned) as f:
-            self.assertEqual(sorted(f.read().split()), sorted("http://%s" % self.address(s) for s in servers))
+        # both learned the cluster's servers (at their registration, and again with each poll's answer)
+        urls = sorted(s.url for s in servers)
+        for data_dir in (remote.data_dir, os.path.join(leader.data_dir, "agent")):
+            wait_until(lambda: self.learned(data_dir) == urls, 20, interval=0.05,
+                       what="the servers learned in %s" % data_dir)
 
         # a task on the leader's local agent, then the leader killed while it runs (and not started again)
         self.add_job(sched("pinned", "sleep 2; echo done", constraints=[["server", "EQUALS", self.address(leader)]]),

@@ -232,6 +232,10 @@ int server_agent_start(uv_loop_t *loop, const struct server_config *cfg, int por
 	}
 	log_info("local agent: a gnomon-agent process of its own in a cluster (--zk-hosts), whose tasks outlive this "
 	    "server; data in %s, log in %s", sa->dir, sa->log);
+	if (cfg->agent_token_file == NULL || cfg->agent_token_file[0] == '\0')
+		log_warnx("local agent: no --agent-token-file: a leader on another machine refuses the agents that reach "
+		    "it through another server (this one's local agent too, while this server follows): give every server "
+		    "of the cluster the same --agent-token-file");
 	check(sa);
 	uv_timer_start(&sa->timer, on_timer, sa->wait_ms, 0);
 	*out = sa;

@@ -126,7 +126,8 @@ static void on_signal(uv_signal_t *h, int signum)
 {
 	struct agent *a = h->data;
 
-	log_info("received signal %d: stopping (running tasks go on under their executors)", signum);
+	log_info("received signal %d: stopping (%s)", signum, a->cfg.stop_tasks_on_exit ? "its running tasks are "
+	    "killed: --stop-tasks-on-exit" : "running tasks go on under their executors");
 	stop(a);
 }
 

@@ -8,13 +8,16 @@ runs to it, and their ends reach the next leader. On loopback, with a real ZooKe
 - an agent given the leader's URL alone learns the cluster's servers at its registration (DATA_DIR/servers):
   the leader killed, it reaches the new leader through another instance, and started again with the same one
   dead URL, through the servers it keeps;
-- a server started again finds its local agent running (its lock held) and starts no other."""
+- a server started again finds its local agent running (its lock held) and starts no other, and one killed is
+  started again;
+- --stop-tasks-on-exit: the server's stop stops its local agent, whose task is killed."""
 
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import GnomonTestCase, local_agent_pid, main, sched, wait_until  # noqa: E402
+from gnomon_harness import GnomonTestCase, local_agent_pid, main, process_gone, sched, wait_until  # noqa: E402
 from pg_harness import RunChecks, new_database, query, require_pg  # noqa: E402
 from test_agents import Agent, read  # noqa: E402
 from zk_harness import close_module_ensemble, module_ensemble  # noqa: E402
@@ -152,6 +155,27 @@ class LocalAgent(GnomonTestCase, RunChecks):
         os.kill(pid, 9)
         wait_until(lambda: local_agent_pid(follower.data_dir) not in (None, pid), 20, interval=0.1,
                    what="the local agent started again")
+
+    def test_stop_tasks_on_exit_stops_the_local_agent(self):
+        """--stop-tasks-on-exit: the server's stop stops its local agent too, which kills its task."""
+        srv = self.new_server(["--zk-hosts", module_ensemble().hosts, "--zk-path", "/gnomon-local-agent/stop",
+                               "--zk-timeout", str(ZK_TIMEOUT_MS), "--stop-tasks-on-exit"])
+        self.wait_leader([srv], 20)
+        wait_until(lambda: [a for a in self.fleet(srv) if a["state"] == "up"], 20, interval=0.05,
+                   what="the local agent up")
+        self.add_job(sched("long", "sleep 600"), srv=srv)
+        self.assertEqual(srv.request("PUT", V1 + "/job/long")[0], 204)
+        run = wait_until(lambda: [r for r in self.runs(srv, "long") if r["status"] == "running"], 20,
+                         interval=0.05, what="the task running")[0]
+        pid = local_agent_pid(srv.data_dir)
+        self.assertIsNotNone(pid)
+        agent_log = os.path.join(srv.data_dir, "agent.log")
+        started = wait_until(lambda: re.search(r"task %s started \(pid (\d+)\)" % re.escape(run["taskId"]),
+                                               read(agent_log)), 10, interval=0.05, what="the start in its log")
+        srv.stop()
+        wait_until(lambda: process_gone(pid), 15, interval=0.05, what="the local agent stopped")
+        self.assertIn("its running tasks are killed", read(agent_log))
+        wait_until(lambda: process_gone(int(started.group(1))), 15, interval=0.05, what="its task killed")
 
 
 if __name__ == "__main__":

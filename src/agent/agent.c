@@ -71,6 +71,9 @@ static int open_data_dir(struct agent *a, int *fd, char *err, size_t errlen)
 		    rc == -EWOULDBLOCK ? a->cfg.data_dir : path, strerror(errno));
 		return rc;
 	}
+	/* the pid, for whoever looks for the agent of this directory (a server's local agent: server_agent.c) */
+	if (ftruncate(*fd, 0) < 0 || dprintf(*fd, "%ld\n", (long)getpid()) < 0)
+		log_warn("cannot write the pid into %s", path);
 	return 0;
 }
 
@@ -82,7 +85,8 @@ static int start_runner(struct agent *a, char *err, size_t errlen)
 		.agent_id = a->id,
 		.spawn_threads = spawn_threads(a),
 		.keep_work_dirs_max = a->cfg.keep_work_dirs_max_size,
-		.stop_tasks_on_exit = false, /* they go on under their executors: the next start adopts them */
+		/* by default they go on under their executors: the next start adopts them */
+		.stop_tasks_on_exit = a->cfg.stop_tasks_on_exit,
 		.past = past_task,
 		.past_ctx = a,
 	};
@@ -122,7 +126,8 @@ static void on_signal(uv_signal_t *h, int signum)
 {
 	struct agent *a = h->data;
 
-	log_info("received signal %d: stopping (running tasks go on under their executors)", signum);
+	log_info("received signal %d: stopping (%s)", signum, a->cfg.stop_tasks_on_exit ? "its running tasks are "
+	    "killed: --stop-tasks-on-exit" : "running tasks go on under their executors");
 	stop(a);
 }
 
@@ -141,6 +146,7 @@ static int start(struct agent *a, int *lock_fd)
 		return -1;
 	}
 	agent_default_resources(a);
+	agent_servers_restore(a);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 	a->by_id = strmap_new();
@@ -195,9 +201,7 @@ int agent_main(int argc, char **argv)
 	}
 	while (a.tasks) /* a start that failed before the client was there */
 		agent_task_free(a.tasks);
-	for (size_t i = 0; i < a.n_servers; i++)
-		free(a.servers[i]);
-	free(a.servers);
+	agent_servers_free(&a);
 	free(a.auth_header);
 	free(a.session);
 	free(a.leader);

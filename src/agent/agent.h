@@ -63,5 +63,10 @@ int agent_epoch_load(const char *data_dir, uint64_t *out, char *err, size_t errl
     __attribute__((warn_unused_result));
 int agent_epoch_store(const char *data_dir, uint64_t epoch, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* DATA_DIR/servers: the servers learned from the cluster (one URL a line), read into *out (to free; NULL when
+ * there is no file), or written whole (synced). 0, or a negative errno with err. */
+int agent_servers_load(const char *data_dir, char **out, char *err, size_t errlen) __attribute__((warn_unused_result));
+int agent_servers_store(const char *data_dir, const char *text, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -1,6 +1,5 @@
 /* The agent's options (one table: flags, GNOMON_* variables, the config file, --help, --check-config) and what is
  * derived from them: the servers' URLs, the token, the attributes, the name and the resources it offers. */
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -42,6 +41,9 @@ const struct config_option agent_options[] = {
 	    "disk space the kept working directories may use together; past it the oldest go first (0: no limit)"},
 	{"spawn-threads", CONFIG_INT, "0", 0, 64, OPT(spawn_threads),
 	    "tasks that start together are spawned this many at a time (0: 2 per core, at most 8; 1: one by one)"},
+	{"stop-tasks-on-exit", CONFIG_BOOL, "false", 0, 0, OPT(stop_tasks_on_exit),
+	    "kill the running tasks when the agent stops (default: they go on under their executors, for the next "
+	    "start to adopt)"},
 	{"log-level", CONFIG_STRING, "info", 0, 0, OPT(log_level), "error, warn, info or debug"},
 	{"log-json", CONFIG_BOOL, "false", 0, 0, OPT(log_json), "log JSON lines instead of text"},
 	{"config", CONFIG_FILE, NULL, 0, 0, OPT(config_file),
@@ -113,35 +115,6 @@ bad:
 }
 
 
-/* --server's URLs into a->servers, without their trailing '/'. 0, or -EINVAL with err. */
-static int servers_parse(struct agent *a, char *err, size_t errlen)
-{
-	const char *p = a->cfg.servers;
-
-	if (p == NULL || *p == '\0') {
-		snprintf(err, errlen, "--server is required: the URL of a server (http://host:port), or several, "
-		    "comma-separated");
-		return -EINVAL;
-	}
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		const char *s = p, *e = p + len;
-		while (s < e && isspace((unsigned char)*s))
-			s++;
-		while (e > s && (isspace((unsigned char)e[-1]) || e[-1] == '/'))
-			e--;
-		size_t scheme = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 : 0;
-		if (scheme == 0 || (size_t)(e - s) <= scheme) {
-			snprintf(err, errlen, "--server: '%.*s' is not an http:// or https:// URL", (int)len, p);
-			return -EINVAL;
-		}
-		a->servers = xrealloc(a->servers, (a->n_servers + 1) * sizeof(*a->servers));
-		a->servers[a->n_servers++] = xstrndup(s, (size_t)(e - s));
-		p += len + (p[len] == ',');
-	}
-	return 0;
-}
-
 /* Everything the options imply besides the table's values; 0, or -EINVAL with err. */
 static int derive(struct agent *a, char *err, size_t errlen)
 {
@@ -152,7 +125,7 @@ static int derive(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "--keep-work-dirs: invalid value '%s' (never, failed, always)", a->cfg.keep_work_dirs);
 		return -EINVAL;
 	}
-	if (servers_parse(a, err, errlen) < 0)
+	if (agent_servers_parse(a, err, errlen) < 0)
 		return -EINVAL;
 	if (gethostname(a->hostname, sizeof(a->hostname) - 1) < 0)
 		snprintf(a->hostname, sizeof(a->hostname), "localhost");

@@ -36,6 +36,7 @@ struct agent_config {
 	char *keep_work_dirs;
 	long long keep_work_dirs_max_size;
 	long long spawn_threads;
+	bool stop_tasks_on_exit;
 	char *log_level;
 	bool log_json;
 	char *config_file;
@@ -62,6 +63,7 @@ struct agent_task {
 	int64_t chunk_off[2];
 	struct agent_call *out_call; /* at most one output request in flight */
 	int out_stream;              /* its stream */
+	bool out_live;               /* it is a live chunk (not a final copy) */
 	int final_stream;            /* ended: the stream whose final output goes up next (2: both went) */
 	bool ended_queued;           /* its ended event is queued or sent */
 	struct agent_task *prev, *next;
@@ -88,8 +90,9 @@ struct agent {
 	json_t *attributes;
 	double cpus;
 	int64_t mem, disk;
-	char **servers;              /* base URLs without a trailing '/' */
+	char **servers;              /* base URLs without a trailing '/': --server's, then the learned ones */
 	size_t n_servers, server;    /* the one in use */
+	size_t n_configured;         /* --server's, first in servers */
 	size_t tried;                /* servers that did not answer in this round */
 	bool answered;               /* one of them answered (5xx) in this round: an election, not an outage */
 	uint64_t epoch;              /* the highest seen */
@@ -114,6 +117,16 @@ struct agent {
 int agent_configure(struct agent *a, int argc, char **argv);
 /* The machine's resources where the options left them 0 (the data directory exists). */
 void agent_default_resources(struct agent *a);
+
+/* agent_servers.c */
+/* --server's URLs into a->servers. 0, or -EINVAL with err. */
+int agent_servers_parse(struct agent *a, char *err, size_t errlen);
+/* The servers learned before (DATA_DIR/servers) after --server's (start-up, the data directory exists). */
+void agent_servers_restore(struct agent *a);
+/* A registration's "servers" (the cluster's instances, absent standalone): the learned ones become these, kept in
+ * the data directory; the server in use stays in use. */
+void agent_servers_learn(struct agent *a, json_t *servers);
+void agent_servers_free(struct agent *a);
 
 /* agent_session.c */
 /* POST a request to the server in use: path_query under its base URL, a JSON body or bytes (binary). fn is called

@@ -304,3 +304,28 @@ int agent_epoch_store(const char *data_dir, uint64_t epoch, char *err, size_t er
 		snprintf(err, errlen, "cannot write %s/epoch: %s", data_dir, strerror(-rc));
 	return rc;
 }
+
+int agent_servers_load(const char *data_dir, char **out, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/servers", data_dir);
+	if ((*out = read_small(path, 64 << 10, NULL)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		rc = -errno;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
+int agent_servers_store(const char *data_dir, const char *text, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = write_file(data_dir, "servers", text, strlen(text), true)) < 0)
+		snprintf(err, errlen, "cannot write %s/servers: %s", data_dir, strerror(-rc));
+	return rc;
+}

@@ -84,9 +84,11 @@ static void on_output_answer(struct agent *a, void *ctx, int rc, long status, js
 		agent_session_unknown(a); /* all of it goes again once registered */
 		return;
 	}
-	if (!t->ended) { /* a live chunk: a failure ends the live output of its stream */
-		if (!ok)
+	if (t->out_live) { /* a live chunk: a failure ends the live output of its stream */
+		if (!ok) {
 			t->live_off[t->out_stream] = true;
+			buf_reset(&t->chunk[t->out_stream]);
+		}
 		agent_output_kick(t);
 		return;
 	}
@@ -127,11 +129,35 @@ static void send_final(struct agent_task *t)
 		log_warn("task %s: cannot read %s", t->task_id, path);
 	}
 	pq = output_path(t, t->final_stream, 0, true);
+	t->out_live = false;
 	t->out_call = agent_post(a, pq, data, len, true, OUTPUT_TIMEOUT_MS, on_output_answer, t);
 	free(pq);
 	free(data);
 	if (t->out_call == NULL)
 		agent_retry_later(a);
+}
+
+/* Send what waits of a stream's live output, if any (one request); true when one went. */
+static bool send_live(struct agent_task *t)
+{
+	for (int s = 0; s < 2; s++) {
+		size_t len;
+		char *data, *pq;
+
+		if (t->chunk[s].len == 0 || t->live_off[s])
+			continue;
+		pq = output_path(t, s, t->chunk_off[s], false);
+		data = buf_steal(&t->chunk[s], &len);
+		t->out_stream = s;
+		t->out_live = true;
+		t->out_call = agent_post(t->a, pq, data, len, true, OUTPUT_TIMEOUT_MS, on_output_answer, t);
+		if (t->out_call == NULL)
+			t->live_off[s] = true;
+		free(data);
+		free(pq);
+		return t->out_call != NULL;
+	}
+	return false;
 }
 
 void agent_output_kick(struct agent_task *t)
@@ -140,30 +166,15 @@ void agent_output_kick(struct agent_task *t)
 
 	if (t->out_call || a->session == NULL || a->stopping)
 		return;
-	if (t->ended) {
-		if (t->final_stream >= 2) {
-			if (!t->ended_queued)
-				agent_task_report_end(t);
-		} else if (!uv_is_active((uv_handle_t *)&a->retry_timer)) {
-			send_final(t);
-		}
+	/* the live chunks first, also once it ended: with them the server's copy may be longer than a final copy,
+	 * which is cut to a request's size */
+	if (send_live(t) || !t->ended)
 		return;
-	}
-	for (int s = 0; s < 2; s++) {
-		size_t len;
-		char *data, *pq;
-
-		if (t->chunk[s].len == 0)
-			continue;
-		pq = output_path(t, s, t->chunk_off[s], false);
-		data = buf_steal(&t->chunk[s], &len);
-		t->out_stream = s;
-		t->out_call = agent_post(a, pq, data, len, true, OUTPUT_TIMEOUT_MS, on_output_answer, t);
-		if (t->out_call == NULL)
-			t->live_off[s] = true;
-		free(data);
-		free(pq);
-		return;
+	if (t->final_stream >= 2) {
+		if (!t->ended_queued)
+			agent_task_report_end(t);
+	} else if (!uv_is_active((uv_handle_t *)&a->retry_timer)) {
+		send_final(t);
 	}
 }
 

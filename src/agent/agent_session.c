@@ -198,6 +198,7 @@ static void on_poll(struct agent *a, void *ctx, int rc, long status, json_t *bod
 	a->poll_call = NULL;
 	if (rc == 0 && status == 200 && (commands == NULL || json_is_array(commands))) {
 		a->tried = 0;
+		agent_servers_learn(a, json_object_get(body, "servers"));
 		if (json_is_string(json_object_get(body, "leader")))
 			log_debug("poll: the leader is %s", json_string_value(json_object_get(body, "leader")));
 		if (commands)
@@ -260,6 +261,7 @@ static int registered(struct agent *a, json_t *body, char *err, size_t errlen)
 		free(a->leader);
 		a->leader = xstrdup(leader);
 	}
+	agent_servers_learn(a, json_object_get(body, "servers"));
 	return 0;
 }
 

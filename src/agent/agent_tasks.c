@@ -125,13 +125,13 @@ static void on_event(void *ctx, const struct runner_event *ev)
 	log_info_kv(LOG_FIELDS(.event = "task.ended", .job = t->job, .task_id = t->task_id), "task %s ended: %s, exit "
 	    "code %d, signal %d%s%s", t->task_id, agent_wire_end_name(r->end), r->exit_code, r->term_signal,
 	    r->reason[0] ? ": " : "", r->reason);
-	agent_output_stop(t);
 	if (t->release_pending) {
+		agent_output_stop(t);
 		release(a, t, t->task_id, t->job, t->release_outcome);
 		return;
 	}
 	t->final_stream = 0;
-	agent_output_kick(t); /* the final output, then the ended event */
+	agent_output_kick(t); /* what waits of its live output, its final output, then the ended event */
 }
 
 static void on_output(void *ctx, void *task_ctx, const char *task_id, enum run_stream s, const char *data, size_t len)

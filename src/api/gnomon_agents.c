@@ -77,6 +77,35 @@ static void answer(struct http_request *req, struct remote_answer *a)
 		http_respond_error(req, a->status ? a->status : 500, "%s", a->err);
 }
 
+/* The cluster's instances as URLs ("servers" in the answers to registrations and polls, docs/agent-protocol.md):
+ * the agents add them to the servers they try, so one told of a single server still finds the leader once that
+ * one is gone; the polls keep them current as instances come and go. Nothing standalone, nor for an instance
+ * whose address is not known. */
+static void add_servers(const struct api_env *env, json_t *answer)
+{
+	json_t *view, *instances, *it, *servers;
+	const char *mode;
+	size_t i;
+
+	if (env->cluster_view == NULL || answer == NULL)
+		return;
+	view = env->cluster_view(env->cluster_ctx);
+	instances = json_object_get(view, "instances");
+	mode = json_string_value(json_object_get(view, "mode"));
+	if (mode == NULL || strcmp(mode, "ha") != 0 || !json_is_array(instances)) {
+		json_decref(view);
+		return;
+	}
+	servers = json_array();
+	json_array_foreach(instances, i, it) {
+		const char *address = json_string_value(json_object_get(it, "address"));
+		if (address && address[0])
+			json_array_append_new(servers, json_sprintf("http://%s", address));
+	}
+	json_object_set_new(answer, "servers", servers);
+	json_decref(view);
+}
+
 void gnomon_agent_register(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	struct remote_answer a;
@@ -87,6 +116,8 @@ void gnomon_agent_register(struct api_env *env, struct http_request *req, const 
 		return;
 	remote_register(env->fleet, body, &a);
 	json_decref(body);
+	if (a.status == 200)
+		add_servers(env, a.body);
 	answer(req, &a);
 }
 
@@ -105,6 +136,7 @@ void gnomon_agent_events(struct api_env *env, struct http_request *req, const ch
 
 /* A poll held until the fleet has commands for its agent, or its time is up. */
 struct held_poll {
+	struct api_env *env;
 	struct http_request *req;
 	struct remote_poll *held;
 };
@@ -113,6 +145,7 @@ static void on_commands(void *ctx, json_t *commands)
 {
 	struct held_poll *h = ctx;
 
+	add_servers(h->env, commands);
 	http_respond_json(h->req, 200, commands);
 	free(h);
 }
@@ -122,10 +155,12 @@ static void on_poll_end(void *ctx, struct http_request *req, enum http_defer_end
 	struct held_poll *h = ctx;
 	json_t *nothing = remote_poll_abandon(h->held);
 
-	if (why == HTTP_DEFER_TIMEOUT)
+	if (why == HTTP_DEFER_TIMEOUT) {
+		add_servers(h->env, nothing);
 		http_respond_json(req, 200, nothing);
-	else
+	} else {
 		json_decref(nothing);
+	}
 	free(h);
 }
 
@@ -140,10 +175,13 @@ void gnomon_agent_poll(struct api_env *env, struct http_request *req, const char
 		return;
 	h = xcalloc(1, sizeof(*h));
 	h->req = req;
+	h->env = env;
 	remote_poll(env->fleet, body, on_commands, h, &a, &h->held);
 	json_decref(body);
 	if (h->held == NULL) {
 		free(h);
+		if (a.status == 200)
+			add_servers(env, a.body);
 		answer(req, &a);
 		return;
 	}

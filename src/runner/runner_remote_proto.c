@@ -518,6 +518,12 @@ int remote_output(struct remote *f, const struct remote_output *o, char *err, si
 			return 204; /* out of order, or past the head: live followers miss it, the final copy has it */
 		flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
 		fd = open(path, t->out_len[o->stream] == 0 ? flags | O_TRUNC : flags, 0600);
+	} else if (t->out_len[o->stream] != INT64_MAX && (int64_t)o->len < t->out_len[o->stream]) {
+		/* A final copy shorter than what came live (in order, within the head) was cut to a request's size
+		 * (the head and tail it would hold are at least as long as the live head): the live copy, a longer
+		 * prefix of the same stream, stays. */
+		t->out_len[o->stream] = INT64_MAX;
+		return 204;
 	} else {
 		snprintf(tmp, sizeof(tmp), "%s.part", path);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -28,6 +28,7 @@
 #include "scheduler/engine.h"
 #include "scheduler/events.h"
 #include "scheduler/registry.h"
+#include "server/server_agent.h"
 #include "server/server_cluster.h"
 #include "server/server_config.h"
 #include "server/server_load.h"
@@ -67,6 +68,7 @@ struct server {
 	struct run_output *output;
 	struct runner *runner;       /* the fleet: the embedded agent and the remote ones */
 	struct remote *fleet;
+	struct server_agent *local;  /* HA's local agent, a process of its own (server_agent.h), or NULL */
 	char *agent_token;           /* --agent-token-file's secret, or NULL */
 	struct clock *clock;       /* the engine's: CLOCK_REALTIME and the loop's timers */
 	struct job_defaults defaults;
@@ -268,6 +270,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	runner_free(srv->runner); /* what still runs goes on under its executor, for the next start to adopt (or is
 	                           * killed: --stop-tasks-on-exit) */
 	srv->runner = NULL;
+	server_agent_free(srv->local); /* the same for HA's local agent */
+	srv->local = NULL;
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 	uv_close((uv_handle_t *)&srv->sigusr1, NULL);
@@ -347,9 +351,11 @@ static int start_local_agent(struct server *srv, struct runner **out, char *err,
 	return runner_local_new(&srv->loop, &rcfg, out, err, errlen);
 }
 
-/* The fleet: the embedded agent (unless --local-agent=false) and the agents that connect. */
+/* The fleet: the embedded agent (unless --local-agent=false) and the agents that connect. In a cluster the local
+ * agent is a gnomon-agent process instead, whose tasks outlive this server (server_agent.h). */
 static int start_runner(struct server *srv, char *err, size_t errlen)
 {
+	bool ha = srv->cfg.zk_hosts && srv->cfg.zk_hosts[0];
 	struct runner_remote_config fcfg = {
 		.local_name = srv->cfg.hostname,
 		.local_hostname = srv->cfg.hostname,
@@ -364,9 +370,14 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 	/* a poll is answered well within the timeout, so that an agent that polls is never taken for lost */
 	fcfg.poll_ms = fcfg.agent_timeout_ms / 3 < 10000 ? fcfg.agent_timeout_ms / 3 : 10000;
 	remote_machine_resources(srv->cfg.data_dir, &fcfg.local_total);
-	if (srv->cfg.local_agent && start_local_agent(srv, &fcfg.local, err, errlen) < 0)
+	if (srv->cfg.local_agent && !ha && start_local_agent(srv, &fcfg.local, err, errlen) < 0)
 		return -1;
-	return runner_remote_new(&srv->loop, &fcfg, &srv->runner, &srv->fleet, err, errlen);
+	if (runner_remote_new(&srv->loop, &fcfg, &srv->runner, &srv->fleet, err, errlen) < 0)
+		return -1;
+	if (srv->cfg.local_agent && ha)
+		return server_agent_start(&srv->loop, &srv->cfg, http_server_port(srv->http), srv->leader, &srv->local, err,
+		    errlen);
+	return 0;
 }
 
 /* PostgreSQL stepped the role down (server_pg.h): in HA, let another server lead. */
@@ -577,6 +588,8 @@ static void stop(struct server *srv)
 		server_role_free(srv->role);
 		server_pg_close(srv->pg);
 		runner_free(srv->runner);
+		server_agent_free(srv->local);
+		srv->local = NULL;
 		srv->ha = NULL;
 		srv->http = NULL;
 		srv->net = NULL;

@@ -38,6 +38,30 @@ export function freePort() {
 
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// An HA server's local agent (a gnomon-agent process of its own, src/server/server_agent.h) outlives its server by
+// design: stopped here (SIGTERM, SIGKILL after 10 s) before the server's directory goes. Its pid is in its lock.
+async function stopLocalAgent(dataDir) {
+  const agentDir = path.join(dataDir, 'agent');
+  let pid;
+  try {
+    pid = parseInt(fs.readFileSync(path.join(agentDir, 'agent.lock'), 'utf8'), 10);
+    if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(agentDir)) return;
+  } catch {
+    return; // none runs
+  }
+  const alive = () => {
+    try {
+      return !/^\S+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10000;
+  while (alive() && Date.now() < deadline) await delay(20);
+  if (alive()) process.kill(pid, 'SIGKILL');
+}
+
 // A gnomon server on a fresh data dir (or on dataDir, which it leaves in place), with extra server args;
 // prepare(dataDir), if given, runs before it starts.
 export async function startGnomon({ prepare, dataDir: given, args = [] } = {}) {
@@ -83,6 +107,7 @@ export async function startGnomon({ prepare, dataDir: given, args = [] } = {}) {
       clearTimeout(t);
     }
     children.delete(child);
+    await stopLocalAgent(dataDir);
     const text = fs.readFileSync(log, 'utf8');
     fs.rmSync(root, { recursive: true, force: true });
     const bad = text.split('\n').filter((l) => SANITIZER.test(l));
@@ -98,6 +123,7 @@ export async function startGnomon({ prepare, dataDir: given, args = [] } = {}) {
     child.kill('SIGKILL');
     await exited;
     children.delete(child);
+    await stopLocalAgent(dataDir); // the test is done with it: its directory goes
     const text = fs.readFileSync(log, 'utf8');
     fs.rmSync(root, { recursive: true, force: true });
     if (text.split('\n').some((l) => SANITIZER.test(l))) throw new Error(`sanitizer report in gnomon's log:\n${text}`);

@@ -93,6 +93,34 @@ def process_gone(pid):
         return True
 
 
+def local_agent_pid(data_dir):
+    """The pid of the local agent an HA server started (DATA_DIR/agent/agent.lock holds it), or None when none
+    runs."""
+    try:
+        with open(os.path.join(data_dir, "agent", "agent.lock")) as f:
+            pid = int(f.read().split()[0])
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            cmdline = f.read().split(b"\0")
+    except (OSError, ValueError, IndexError):
+        return None
+    if os.path.join(data_dir, "agent").encode() not in cmdline or process_gone(pid):
+        return None
+    return pid
+
+
+def stop_local_agent(data_dir, timeout=10):
+    """Stop the local agent of an HA server (it outlives its server by design): SIGTERM, SIGKILL after timeout."""
+    pid = local_agent_pid(data_dir)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while not process_gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not process_gone(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
 def kill_executor(data_dir, task_id):
     """kill -9 the executor of a running task (its journal, work/NAME.pid, names it): its task goes on, but nobody
     will learn how it ends. Returns the executor's pid."""
@@ -276,9 +304,13 @@ class Server:
         try:
             self._terminate(check=check)
         finally:
+            stop_local_agent(self.data_dir)
+            agent_log = self._read(os.path.join(self.data_dir, "agent.log"))
             self.final_log = self.log()
             self.closed = True
             shutil.rmtree(self.root, ignore_errors=True)
+        if check and sanitizer_lines(agent_log):
+            raise AssertionError("sanitizer report in the local agent's log:\n%s" % agent_log[-6000:])
 
     def __enter__(self):
         return self
@@ -309,6 +341,9 @@ class Server:
         parts = []
         for i, p in enumerate(self.log_paths):
             parts.append("----- server start %d (%s) -----\n" % (i + 1, os.path.basename(p)) + self._read(p))
+        agent = self._read(os.path.join(self.data_dir, "agent.log"))
+        if agent:  # an HA server's local agent (server_agent.h)
+            parts.append("----- its local agent (agent.log) -----\n" + agent)
         return "".join(parts)
 
     def current_log(self):

@@ -97,7 +97,10 @@ class ClusterView(GnomonTestCase):
                          % (time.monotonic() - t0, ZK_TIMEOUT_MS / 1000))
         self.check_view(last)
 
-        # the quorum lost: the list as last read, not current, with when it was read; back: current again
+        # the quorum lost: the list as last read, not current, with when it was read; back: current again. First
+        # the last one's own election seen through (its epoch counter raised, which has the list read again).
+        wait_until(lambda: (lambda v: v["leading"] and v["zookeeper"]["epochCounter"] == v["epoch"])(self.view(last)),
+                   10, interval=0.02, what="the last one leading, its epoch counter read")
         read_at = self.view(last)["instancesReadAt"]
         try:
             e.kill(0)

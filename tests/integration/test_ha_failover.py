@@ -1,7 +1,7 @@
 """Issue 13, item 11's proof: the real things on loopback (a three-node ZooKeeper ensemble, a throwaway PostgreSQL,
 three `gnomon server --zk-hosts ... --state postgres://...` and two `gnomon agent --server URL,URL,URL`), and
 faults under load: two jobs due every second (one on the agents, one wherever placement puts it: the servers'
-embedded agents too) and a fan-in DAG (two parents every 3 s, a child of both).
+local agents too, each a `gnomon agent` process of its own) and a fan-in DAG (two parents every 3 s, a child of both).
 
 - kill -9 of the leader again and again (GNOMON_FAILOVERS times, 5 by default), the killed server started again,
   each time while a task runs on an agent: a new leader within the session timeout and a bit, the task's end

@@ -14,14 +14,20 @@
 
 #define ENDED "status NOT IN ('queued', 'waiting', 'starting', 'running')"
 
+/* A removal that announces the runs it removed (pg_store.h: pg_changes), "*" when they are too many to name. */
+#define NOTIFYING(del)                                                                                             \
+	"WITH d AS (" del "), n AS (SELECT pg_notify('" PG_CHANGES_CHANNEL "', CASE WHEN sum(length(task_id) + 3) > " \
+	"7800 THEN '*' ELSE string_agg('r ' || task_id, E'\\n') END) FROM d HAVING count(*) > 0) "                  \
+	"SELECT d.task_id, d.job FROM d LEFT JOIN n ON true"
+
 /* Retention by count keeps a job's newest keep runs, its open ones among them (history_sqlite.c's statements). */
-static const char sql_prune_job[] = "DELETE FROM runs WHERE job = $1 AND " ENDED " AND (end_ms < $2 OR id <= "
-				    "coalesce((SELECT id FROM runs WHERE job = $1 ORDER BY id DESC LIMIT 1 OFFSET $3), 0)) "
-				    "RETURNING task_id, job";
-static const char sql_prune_all[] = "DELETE FROM runs WHERE " ENDED " AND (end_ms < $1 OR id IN (SELECT id FROM "
-				    "(SELECT id, row_number() OVER (PARTITION BY job ORDER BY id DESC) AS rn FROM runs) "
-				    "AS ranked WHERE rn > $2)) RETURNING task_id, job";
-static const char sql_delete_job[] = "DELETE FROM runs WHERE job = $1 AND " ENDED " RETURNING task_id, job";
+static const char sql_prune_job[] = NOTIFYING("DELETE FROM runs WHERE job = $1 AND " ENDED " AND (end_ms < $2 OR "
+    "id <= coalesce((SELECT id FROM runs WHERE job = $1 ORDER BY id DESC LIMIT 1 OFFSET $3), 0)) "
+    "RETURNING task_id, job");
+static const char sql_prune_all[] = NOTIFYING("DELETE FROM runs WHERE " ENDED " AND (end_ms < $1 OR id IN (SELECT id "
+    "FROM (SELECT id, row_number() OVER (PARTITION BY job ORDER BY id DESC) AS rn FROM runs) AS ranked WHERE rn > "
+    "$2)) RETURNING task_id, job");
+static const char sql_delete_job[] = NOTIFYING("DELETE FROM runs WHERE job = $1 AND " ENDED " RETURNING task_id, job");
 
 struct history_pg;
 
@@ -116,6 +122,7 @@ static int hp_record(struct history *h, const struct run_record *r, history_done
 	w->ctx = ctx;
 	pg_run_params(r, &rb, params);
 	pg_batch_add(&b, pg_run_upsert_sql, PG_RUN_PARAMS, params);
+	pg_batch_add(&b, "SELECT pg_notify('" PG_CHANGES_CHANNEL "', 'r ' || $1)", 1, (const char *const[]){r->task_id});
 	return send_write(of(h), w, &b, on_recorded);
 }
 

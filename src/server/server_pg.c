@@ -21,7 +21,8 @@
 
 #define TICK_MS 250            /* how often the connection and the role are looked at */
 #define RETRY_MS 2000          /* standalone: between two attempts to lead again after an outage */
-#define FOLLOW_REFRESH_MS 5000 /* HA: a follower loads its copy again this often */
+#define FOLLOW_REFRESH_MS 600000 /* HA: a follower loads its copy again this often, whatever it heard */
+#define FOLLOW_GATHER_MS 100      /* HA: a follower gathers the changes announced this long before it reads */
 
 static const char WHY_STALE[] = "PostgreSQL refused a write: a newer leader's epoch fenced it (this server is deposed)";
 static const char WHY_UNSURE[] = "PostgreSQL: a write's outcome is unknown (the connection broke under it): the "
@@ -50,6 +51,9 @@ struct server_pg {
 	void *current_ctx;
 	uint64_t next_try, next_refresh; /* loop time (ms) */
 	int64_t loaded_ms;         /* wall clock of the last load that succeeded */
+	bool changed;              /* a follower heard of a change (or may have missed some) since its last load began */
+	bool load_heard;           /* the load in flight is for a change heard of */
+	uint64_t heard, loads, loads_heard; /* notifications; loads that succeeded, and those for a change heard of */
 	char error[512];           /* the last failure, "" before one */
 	int startup_rc;            /* start-up: a step's end, 1 while in flight */
 };
@@ -185,8 +189,11 @@ static void reloaded(void *ctx, int status)
 		log_warnx("PostgreSQL: %s", sp->error);
 	} else {
 		sp->loaded_ms = clock_now_ms();
+		sp->loads++;
+		sp->loads_heard += sp->load_heard;
 		rebuild(sp);
 	}
+	sp->load_heard = false;
 	if (done)
 		done(dctx, status);
 	if (sp->waiter && !sp->loading && (status = start_load(sp)) < 0) {
@@ -274,11 +281,19 @@ static void on_tick(uv_timer_t *h)
 	} else if (!leading && !sp->cfg.follow && sp->lead && !sp->stale_epoch) {
 		retry_lead(sp, now);
 	} else if (!leading && sp->cfg.follow && !server_role_suspended(sp->role) && !sp->loading &&
-		   now >= sp->next_refresh && pgconn_is_up(sp->c)) {
-		/* interim follower reads: at most FOLLOW_REFRESH_MS stale */
+		   (sp->changed || now >= sp->next_refresh) && pgconn_is_up(sp->c)) {
+		/* follower reads: loaded again once a change is announced (the leader's writes notify), and every
+		 * FOLLOW_REFRESH_MS whatever was heard */
 		sp->next_refresh = now + FOLLOW_REFRESH_MS;
-		if (start_load(sp) < 0)
+		sp->load_heard = sp->changed;
+		sp->changed = false;
+		if (start_load(sp) < 0) {
 			log_warnx("PostgreSQL: cannot load the state again");
+			sp->changed = sp->load_heard;
+			sp->load_heard = false;
+		} else if (sp->load_heard) {
+			log_debug("PostgreSQL: loading the state again: the leader announced a change");
+		}
 	}
 	uv_timer_start(&sp->tick, on_tick, TICK_MS, 0);
 }
@@ -294,6 +309,21 @@ static void on_failure(void *ctx, int status, const char *err)
 		uv_timer_start(&sp->tick, on_tick, 0, 0); /* looked at on the next turn of the loop */
 }
 
+/* A change announced on PostgreSQL (payload, pg_store.h's pg_changes), or NULL: some may have been missed (a new
+ * connection). A follower reads again FOLLOW_GATHER_MS later, gathering what comes meanwhile. */
+static void on_heard(void *ctx, const char *payload)
+{
+	struct server_pg *sp = ctx;
+
+	if (payload)
+		sp->heard++;
+	if (sp->closing || !sp->ticking || !sp->cfg.follow || server_role_leading(sp->role))
+		return;
+	if (!sp->changed)
+		uv_timer_start(&sp->tick, on_tick, FOLLOW_GATHER_MS, 0);
+	sp->changed = true;
+}
+
 void server_pg_watch(struct server_pg *sp, struct server_role *role, void (*lost)(void *ctx, const char *why),
     void *ctx)
 {
@@ -306,6 +336,9 @@ void server_pg_watch(struct server_pg *sp, struct server_role *role, void (*lost
 	sp->tick.data = sp;
 	sp->ticking = true;
 	uv_timer_start(&sp->tick, on_tick, TICK_MS, 0);
+	if (pgconn_listen(sp->c, PG_CHANGES_CHANNEL, on_heard, sp) < 0)
+		log_warnx("PostgreSQL: cannot listen for the leader's changes: a follower reads them every %d s",
+		    FOLLOW_REFRESH_MS / 1000);
 }
 
 void server_pg_hold(struct server_pg *sp, bool lead)
@@ -332,10 +365,12 @@ json_t *server_pg_json(const struct server_pg *sp)
 	if (sp == NULL)
 		return json_null();
 	job_time_format(sp->loaded_ms, at);
-	return json_pack("{s:b, s:o, s:i, s:b, s:b, s:o, s:I, s:i}", "connected", pgconn_is_up(sp->c), "lastError",
-	    sp->error[0] ? json_string(sp->error) : json_null(), "schemaVersion", pg_schema_version(), "writesRefused",
-	    pg_store_unsure(sp->p), "fenced", sp->stale_epoch != 0, "lastLoad", sp->loaded_ms ? json_string(at) : json_null(),
-	    "connections", (json_int_t)pgconn_connections(sp->c), "inFlight", pg_store_in_flight(sp->p));
+	return json_pack("{s:b, s:o, s:i, s:b, s:b, s:o, s:I, s:i, s:I, s:I, s:I}", "connected", pgconn_is_up(sp->c),
+	    "lastError", sp->error[0] ? json_string(sp->error) : json_null(), "schemaVersion", pg_schema_version(),
+	    "writesRefused", pg_store_unsure(sp->p), "fenced", sp->stale_epoch != 0, "lastLoad",
+	    sp->loaded_ms ? json_string(at) : json_null(), "connections", (json_int_t)pgconn_connections(sp->c),
+	    "inFlight", pg_store_in_flight(sp->p), "changesHeard", (json_int_t)sp->heard, "loads",
+	    (json_int_t)sp->loads, "loadsOnChange", (json_int_t)sp->loads_heard);
 }
 
 void server_pg_close(struct server_pg *sp)

@@ -225,11 +225,37 @@ static void on_committed(struct pg_store *p, void *ctx, int status, PGresult *co
 	commit_free(c);
 }
 
+/* Note what w changes in ch. */
+static void note_change(struct pg_changes *ch, const struct state_write *w)
+{
+	switch (w->kind) {
+	case STATE_W_PUT_JOB:
+	case STATE_W_DELETE_JOB:
+	case STATE_W_PROGRESS:
+	case STATE_W_OUTCOME:
+		pg_changes_add(ch, 'j', w->arg[0]);
+		break;
+	case STATE_W_CLAIM:
+	case STATE_W_PUT_RUN:
+	case STATE_W_END_RUN:
+		pg_changes_add(ch, 'r', w->run.task_id);
+		break;
+	case STATE_W_ROUND_PUT:
+	case STATE_W_ROUND_CLEAR:
+		pg_changes_add(ch, 'd', w->arg[0]);
+		break;
+	case STATE_W_EPOCH:
+		pg_changes_add(ch, 'e', "");
+		break;
+	}
+}
+
 static void pg_commit(struct state_txn *t, state_done_fn done, void *ctx)
 {
 	struct state_pg *q = of(t->state);
 	struct commit *c = xcalloc(1, sizeof(*c));
 	struct pg_batch b = {0};
+	struct pg_changes *ch = xcalloc(1, sizeof(*ch));
 	bool raises = false;
 	int rc;
 
@@ -242,7 +268,10 @@ static void pg_commit(struct state_txn *t, state_done_fn done, void *ctx)
 			c->epoch_at[c->n_epochs++] = b.n;
 		}
 		add_write(&b, &c->x->log.w[i]);
+		note_change(ch, &c->x->log.w[i]);
 	}
+	pg_changes_notify(&b, ch);
+	free(ch);
 	if (b.n == 0) /* nothing to write: the request still orders the commit after those before it */
 		pg_batch_add(&b, "SELECT 1", 0, NULL);
 	rc = pg_store_send(q->p, b.st, b.n, !raises, on_committed, c);

@@ -94,6 +94,22 @@ void pg_batch_add(struct pg_batch *b, const char *sql, int n_params, const char 
 /* Free what b holds, and empty it. */
 void pg_batch_clear(struct pg_batch *b);
 
+/* What a write changed, announced on PG_CHANGES_CHANNEL by a statement of the write itself (NOTIFY is
+ * transactional: the followers hear of it once it committed, in commit order), for the followers to read those
+ * rows again (server_pg.c). The payload is lines "KIND KEY": 'j' a job's definition or state (KEY its name), 'r' a
+ * run (its task id), 'd' the rounds of a child job (its name), 'e' the epoch; or "*": read everything again (more
+ * than PG_CHANGES_MAX bytes of keys). */
+#define PG_CHANGES_CHANNEL "gnomon_changes"
+#define PG_CHANGES_MAX 7900 /* PostgreSQL's payloads stop short of 8000 bytes */
+struct pg_changes {
+	char buf[PG_CHANGES_MAX + 1];
+	size_t len;
+	bool all;
+};
+void pg_changes_add(struct pg_changes *ch, char kind, const char *key);
+/* Add the NOTIFY of what ch holds to b (nothing when it holds nothing). */
+void pg_changes_notify(struct pg_batch *b, struct pg_changes *ch);
+
 /* The copy: its state and history (the in-memory backend's). */
 struct state *pg_store_mirror_state(struct pg_store *p);
 struct history *pg_store_mirror_history(struct pg_store *p);

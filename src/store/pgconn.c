@@ -61,6 +61,9 @@ struct pgconn {
 	int backend_pid;
 	int handles; /* closing: timers still to close */
 	bool closing;
+	char *channel;             /* LISTENed to on every connection, NULL: none */
+	pgconn_notify_fn notify;
+	void *notify_ctx;
 	char error[256]; /* why the connection is down (for the requests that time out waiting for it) */
 };
 
@@ -278,6 +281,8 @@ static void pump(struct pgconn *c)
 	flush(c);
 }
 
+static void send_listen(struct pgconn *c);
+
 static void connected(struct pgconn *c)
 {
 	if (PQsetnonblocking(c->pg, 1) < 0 || !PQenterPipelineMode(c->pg)) {
@@ -291,6 +296,8 @@ static void connected(struct pgconn *c)
 	uv_timer_stop(&c->retry);
 	if (++c->connections > 1)
 		log_info("pg: connected again to %s:%s", PQhost(c->pg), PQport(c->pg));
+	if (c->channel)
+		send_listen(c);
 	pump(c);
 	if (c->st == UP && c->pending.head == NULL && c->inflight.head == NULL)
 		flush(c); /* watch for the server closing the connection */
@@ -355,6 +362,20 @@ static void take_result(struct pgconn *c, PGresult *res)
 	PQclear(res);
 }
 
+/* Hand the notifications that came to the listener (PQnotifies parses what PQconsumeInput read). Whether the
+ * connection is still there after (a listener may close it). */
+static bool take_notifies(struct pgconn *c)
+{
+	PGnotify *n;
+
+	while (!c->closing && c->st == UP && (n = PQnotifies(c->pg)) != NULL) {
+		if (c->notify && c->channel && strcmp(n->relname, c->channel) == 0)
+			c->notify(c->notify_ctx, n->extra ? n->extra : "");
+		PQfreemem(n);
+	}
+	return !c->closing && c->st == UP;
+}
+
 /* Read what came, and hand each request its results once its Sync came. */
 static void read_results(struct pgconn *c)
 {
@@ -364,6 +385,8 @@ static void read_results(struct pgconn *c)
 		drop(c, -ECONNRESET, "reading from PostgreSQL", PQerrorMessage(c->pg));
 		return;
 	}
+	if (!take_notifies(c))
+		return;
 	/* A NULL ends each statement's results; two in a row: nothing more is there. */
 	while (c->inflight.head && !PQisBusy(c->pg) && nulls < 2) {
 		PGresult *res = PQgetResult(c->pg);
@@ -376,6 +399,8 @@ static void read_results(struct pgconn *c)
 		if (c->closing || c->st != UP)
 			return; /* a done callback closed it, or a request's end dropped it */
 	}
+	if (!take_notifies(c))
+		return;
 	if (PQstatus(c->pg) == CONNECTION_BAD) {
 		drop(c, -ECONNRESET, "reading from PostgreSQL", PQerrorMessage(c->pg));
 		return;
@@ -496,6 +521,7 @@ static void on_timer_closed(uv_handle_t *h)
 	struct pgconn *c = h->data;
 
 	if (--c->handles == 0) {
+		free(c->channel);
 		free(c->conninfo);
 		free(c);
 	}
@@ -547,6 +573,47 @@ int pgconn_send(struct pgconn *c, const struct pg_stmt *stmts, int n, uint64_t t
 	if (c->st == UP)
 		uv_timer_start(&c->kick, on_kick, 0, 0);
 	arm_deadline(c);
+	return 0;
+}
+
+/* LISTEN is on: the listener learns that what came before may have been missed. */
+static void on_listening(void *ctx, int status, PGresult *const *res, int n, const char *err)
+{
+	struct pgconn *c = ctx;
+
+	(void)res;
+	(void)n;
+	if (status < 0) {
+		if (status != -ECANCELED)
+			log_warnx("pg: LISTEN %s: %s", c->channel, err ? err : strerror(-status));
+		return; /* the connection broke (it is sent again on the next one), or it was closed */
+	}
+	if (c->notify && !c->closing)
+		c->notify(c->notify_ctx, NULL);
+}
+
+/* Queue LISTEN (a request as any other: on a connection that broke, it is sent again on the next one). */
+static void send_listen(struct pgconn *c)
+{
+	char sql[128];
+	struct pg_stmt st = {.sql = sql};
+
+	snprintf(sql, sizeof(sql), "LISTEN \"%s\"", c->channel);
+	if (pgconn_send(c, &st, 1, 0, on_listening, c) < 0)
+		log_warnx("pg: cannot LISTEN %s", c->channel);
+}
+
+int pgconn_listen(struct pgconn *c, const char *channel, pgconn_notify_fn fn, void *ctx)
+{
+	if (c->closing)
+		return -ESHUTDOWN;
+	if (c->channel || channel == NULL || *channel == '\0' || strlen(channel) > 63 || strchr(channel, '"'))
+		return -EINVAL;
+	c->channel = xstrdup(channel);
+	c->notify = fn;
+	c->notify_ctx = ctx;
+	if (c->st == UP)
+		send_listen(c);
 	return 0;
 }
 

@@ -62,6 +62,17 @@ void pgconn_close(struct pgconn *c);
 int pgconn_send(struct pgconn *c, const struct pg_stmt *stmts, int n, uint64_t timeout_ms, pgconn_done_fn done,
     void *ctx) __attribute__((warn_unused_result));
 
+/* A notification on the channel listened to (its payload, borrowed for the call), or payload NULL: LISTEN is on
+ * on a new connection, and what was notified before it may have been missed (the owner reads everything again,
+ * after this call: its reads go after the LISTEN). Called on the loop, never from inside a pgconn call. */
+typedef void (*pgconn_notify_fn)(void *ctx, const char *payload);
+/* LISTEN on channel (a plain identifier, copied) on this connection and on every one made after it (a reconnect
+ * sends LISTEN again first thing, then calls fn(ctx, NULL)); fn(ctx, payload) gets each notification of it.
+ * NOTIFY is transactional: a notification comes once its transaction committed, in commit order. One channel a
+ * connection. Returns 0, -EINVAL (a second channel, a bad name), or -ESHUTDOWN (closing). */
+int pgconn_listen(struct pgconn *c, const char *channel, pgconn_notify_fn fn, void *ctx)
+    __attribute__((warn_unused_result));
+
 /* Whether the connection is up now (a request sent now goes at once). */
 bool pgconn_is_up(const struct pgconn *c);
 /* The process id of the server process that serves the connection, or served the last one while none is up (0

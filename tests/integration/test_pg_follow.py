@@ -1,0 +1,116 @@
+"""HA on PostgreSQL (issue 13 item 7): a follower's reads follow the leader's changes as they are announced. Two
+`gnomon server --zk-hosts ... --state postgres://...` processes, a real three-node ZooKeeper (zk_harness.py) and a
+real PostgreSQL (pg_harness.py; ctest runs this under tests/support/pg_cluster.py). The leader's writes NOTIFY
+what they changed on commit; a follower LISTENs and reads again at once: a job put, a run started and ended, a
+job and its history deleted show on the follower well within the old 5 s refresh, each through an announced
+change (the follower's loadsOnChange counter, GET /api/v1/cluster's postgres section). Idle, a follower does not
+read the database again every 5 s any more. PostgreSQL restarted: the follower connects again, LISTENs again,
+reads everything again, and follows the new leader's changes."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gnomon_harness import GnomonTestCase, iso_ms, main, now_ms, sched, wait_until  # noqa: E402
+from pg_harness import RunChecks, new_database, require_pg, start_server, stop_server  # noqa: E402
+from zk_harness import Ensemble, require_zookeeper  # noqa: E402
+
+ZK_TIMEOUT_MS = 4000
+SEEN_WITHIN = 2.5  # seconds: the old refresh was 5 s
+ENSEMBLE = None
+
+
+def setUpModule():
+    global ENSEMBLE
+    require_pg()
+    require_zookeeper()
+    ENSEMBLE = Ensemble(3)
+
+
+def tearDownModule():
+    if ENSEMBLE:
+        ENSEMBLE.close()
+
+
+class PgFollow(GnomonTestCase, RunChecks):
+    server_args = None
+
+    def start_pair(self, extra=()):
+        db = new_database(self._testMethodName.lower())
+        path = "/gnomon-pg-follow/%s" % self._testMethodName
+        servers = [self.new_server(["--zk-hosts", ENSEMBLE.hosts, "--zk-path", path, "--zk-timeout",
+                                    str(ZK_TIMEOUT_MS), "--state", db] + list(extra)) for _ in range(2)]
+        return self.roles(servers, 20)
+
+    def roles(self, servers, timeout):
+        def pair():
+            leading = [s for s in servers if self.cluster(s)["leading"]]
+            if len(leading) != 1:
+                return None
+            return leading[0], [s for s in servers if s is not leading[0]][0]
+        return wait_until(pair, timeout, interval=0.05, what="one leader")
+
+    def pg(self, srv):
+        return self.cluster(srv)["postgres"]
+
+    def seen(self, follower, cond, what, before):
+        """cond() comes true on the follower within SEEN_WITHIN (from now), through a load for an announced change
+        made after the follower's loadsOnChange was before."""
+        t0 = time.monotonic()
+        wait_until(cond, SEEN_WITHIN, interval=0.02, what=what)
+        sys.stderr.write("\n%s: %.0f ms\n" % (what, (time.monotonic() - t0) * 1000))
+        self.assertGreater(self.pg(follower)["loadsOnChange"], before, "not through an announced change")
+
+    def test_changes_followed(self):
+        leader, follower = self.start_pair()
+        before = self.pg(follower)["loadsOnChange"]
+        self.add_job(sched("put", "true", "R1/2100-01-01T00:00:00Z/PT1S"), srv=leader)
+        self.seen(follower, lambda: "put" in self.job_names(follower), "the follower sees a job put", before)
+        before = self.pg(follower)["loadsOnChange"]
+        self.add_job(sched("once", "sleep 1", "R1/%s/PT1S" % iso_ms(now_ms())), srv=leader)
+        wait_until(lambda: [r for r in self.runs(leader, "once") if r["status"] == "running"], 20,
+                   interval=0.02, what="the run started on the leader")
+        self.seen(follower, lambda: [r for r in self.runs(follower, "once") if r["status"] == "running"],
+                  "the follower sees the run started", before)
+        before = self.pg(follower)["loadsOnChange"]
+        wait_until(lambda: self.succeeded(leader, "once"), 20, interval=0.02, what="the run ended on the leader")
+        self.seen(follower, lambda: self.succeeded(follower, "once"), "the follower sees the run ended", before)
+        before = self.pg(follower)["loadsOnChange"]
+        status, body = leader.json("DELETE", "/v1/scheduler/job/once")
+        self.assertIn(status, (200, 204), body)
+        self.seen(follower, lambda: "once" not in self.job_names(follower) and
+                  follower.json("GET", "/api/v1/jobs/once/runs")[0] == 404, "the follower sees the job deleted",
+                  before)
+
+    def test_idle_follower_does_not_reload(self):
+        leader, follower = self.start_pair()
+        self.add_job(sched("later", "true", "R1/2100-01-01T00:00:00Z/PT1S"), srv=leader)
+        wait_until(lambda: "later" in self.job_names(follower), SEEN_WITHIN, interval=0.02, what="the job followed")
+        loads = self.pg(follower)["loads"]
+        time.sleep(6)  # longer than the old refresh: nothing changed, nothing is read again
+        self.assertEqual(self.pg(follower)["loads"], loads, "the follower read the database again, idle")
+
+    def test_postgres_restart(self):
+        leader, follower = self.start_pair(["--state-timeout", "1500"])
+        self.add_job(sched("before", "true", "R1/2100-01-01T00:00:00Z/PT1S"), srv=leader)
+        wait_until(lambda: "before" in self.job_names(follower), SEEN_WITHIN, interval=0.02, what="the job followed")
+        connections = {id(s): self.pg(s)["connections"] for s in (leader, follower)}
+        loads = {id(s): self.pg(s)["loads"] for s in (leader, follower)}
+        stop_server()
+        start_server()
+        leader, follower = self.roles([leader, follower], 40)
+        wait_until(lambda: self.pg(follower)["connections"] > connections[id(follower)], 20, interval=0.05,
+                   what="the follower connected again")
+        # connected again, it listens again and reads everything again (it may have missed changes)
+        wait_until(lambda: self.pg(follower)["loads"] > loads[id(follower)], 20, interval=0.05,
+                   what="the follower loaded again")
+        self.assertIn("before", self.job_names(follower))
+        before = self.pg(follower)["loadsOnChange"]
+        self.add_job(sched("after", "true", "R1/2100-01-01T00:00:00Z/PT1S"), srv=leader)
+        self.seen(follower, lambda: "after" in self.job_names(follower), "the follower sees a job put after the "
+                  "restart", before)
+
+
+if __name__ == "__main__":
+    main()

@@ -14,23 +14,19 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import GnomonTestCase, iso_ms, main, now_ms, sched, wait_until  # noqa: E402
 from pg_harness import RunChecks, new_database, require_pg, start_server, stop_server  # noqa: E402
-from zk_harness import Ensemble, require_zookeeper  # noqa: E402
+from zk_harness import close_module_ensemble, module_ensemble  # noqa: E402
 
 ZK_TIMEOUT_MS = 4000
 SEEN_WITHIN = 2.5  # seconds: the old refresh was 5 s
-ENSEMBLE = None
 
 
 def setUpModule():
-    global ENSEMBLE
     require_pg()
-    require_zookeeper()
-    ENSEMBLE = Ensemble(3)
+    module_ensemble()
 
 
 def tearDownModule():
-    if ENSEMBLE:
-        ENSEMBLE.close()
+    close_module_ensemble()
 
 
 class PgFollow(GnomonTestCase, RunChecks):
@@ -39,7 +35,7 @@ class PgFollow(GnomonTestCase, RunChecks):
     def start_pair(self, extra=()):
         db = new_database(self._testMethodName.lower())
         path = "/gnomon-pg-follow/%s" % self._testMethodName
-        servers = [self.new_server(["--zk-hosts", ENSEMBLE.hosts, "--zk-path", path, "--zk-timeout",
+        servers = [self.new_server(["--zk-hosts", module_ensemble().hosts, "--zk-path", path, "--zk-timeout",
                                     str(ZK_TIMEOUT_MS), "--state", db] + list(extra)) for _ in range(2)]
         return self.roles(servers, 20)
 

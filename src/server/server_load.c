@@ -133,6 +133,24 @@ static int take_row(void *arg, const struct state_job *job)
 	return 0;
 }
 
+int server_load_one(const struct state_job *job, struct registry *reg, const struct job_defaults *defaults,
+    int64_t now_ms)
+{
+	char err[512];
+	struct row r = {.has_outcome = job->has_outcome, .outcome = job->outcome};
+
+	r.job = job_from_json(job->definition, job->len, defaults, now_ms, err, sizeof(err));
+	if (r.job == NULL) {
+		log_warnx("store: job '%s' cannot be read and is skipped: %s", job->name, err);
+		return -EIO;
+	}
+	r.schedule = job->has_progress && job->progress.schedule ? xstrdup(job->progress.schedule) : NULL;
+	apply_state(&r);
+	registry_put(reg, r.job);
+	free(r.schedule);
+	return 0;
+}
+
 int server_load_jobs(struct state *state, struct registry *reg, const struct job_defaults *defaults, int64_t now_ms,
     struct load_result *out)
 {

@@ -21,4 +21,10 @@ struct load_result {
 int server_load_jobs(struct state *state, struct registry *reg, const struct job_defaults *defaults, int64_t now_ms,
     struct load_result *out) __attribute__((warn_unused_result));
 
+/* The same for one job (a follower's, for a job changed): put into reg, replacing the one of its name. Returns 0
+ * or -EIO (it cannot be read: logged). */
+struct state_job;
+int server_load_one(const struct state_job *job, struct registry *reg, const struct job_defaults *defaults,
+    int64_t now_ms) __attribute__((warn_unused_result));
+
 #endif

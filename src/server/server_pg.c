@@ -9,6 +9,7 @@
 #include "history/run_output_pg.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
+#include "server/server_follow.h"
 #include "server/server_load.h"
 #include "server/server_role.h"
 #include "state/state_pg.h"
@@ -51,9 +52,13 @@ struct server_pg {
 	void *current_ctx;
 	uint64_t next_try, next_refresh; /* loop time (ms) */
 	int64_t loaded_ms;         /* wall clock of the last load that succeeded */
-	bool changed;              /* a follower heard of a change (or may have missed some) since its last load began */
+	bool changed;              /* a follower heard of a change (or may have missed some) since its last read began */
+	bool full;                 /* ... and reads everything again for it (a new connection, "*", too many keys) */
 	bool load_heard;           /* the load in flight is for a change heard of */
-	uint64_t heard, loads, loads_heard; /* notifications; loads that succeeded, and those for a change heard of */
+	struct follow_keys *keys;  /* the changes heard of, to read again */
+	struct follow_keys *reading; /* those being read again (pg_store_refresh), NULL: none */
+	uint64_t heard, loads, loads_heard, refreshes; /* notifications; loads that succeeded, those for a change
+	                                                * heard of; reads of some rows again that succeeded */
 	char error[512];           /* the last failure, "" before one */
 	int startup_rc;            /* start-up: a step's end, 1 while in flight */
 };
@@ -68,6 +73,8 @@ static void remember(struct server_pg *sp, const char *what, const char *err)
 {
 	snprintf(sp->error, sizeof(sp->error), "%s%s%s", what, err && *err ? ": " : "", err ? err : "");
 }
+
+static void on_heard(void *ctx, const char *payload);
 
 /* --- Start-up: each step ends by setting startup_rc, while the loop runs. --- */
 
@@ -116,6 +123,11 @@ int server_pg_open(uv_loop_t *loop, const struct server_pg_config *cfg, struct s
 		return rc;
 	}
 	sp->p = pg_store_new(sp->c);
+	sp->keys = follow_keys_new();
+	/* before the first load: no change committed after it goes unheard */
+	if (cfg->follow && pgconn_listen(sp->c, PG_CHANGES_CHANNEL, on_heard, sp) < 0)
+		log_warnx("PostgreSQL: cannot listen for the leader's changes: a follower reads them every %d s",
+		    FOLLOW_REFRESH_MS / 1000);
 	pg_store_set_timeout(sp->p, cfg->timeout_ms);
 	pg_store_set_load_timeout(sp->p, cfg->load_timeout_ms);
 	if ((rc = run_until_done(sp, pg_schema_migrate(sp->c, migrated, sp))) == 0)
@@ -203,6 +215,62 @@ static void reloaded(void *ctx, int status)
 	}
 }
 
+/* The rows of the changes heard of read again into the copy: the registry follows, job by job. */
+static void refreshed(void *ctx, int status)
+{
+	struct server_pg *sp = ctx;
+	struct follow_keys *k = sp->reading;
+	size_t n;
+
+	sp->reading = NULL;
+	sp->loading = false;
+	if (sp->closing) {
+		follow_keys_free(k);
+		return;
+	}
+	if (status < 0) {
+		remember(sp, "reading changes again", pg_store_errmsg(sp->p));
+		log_warnx("PostgreSQL: %s: loading everything again", sp->error);
+		sp->changed = sp->full = true;
+	} else if (!(sp->role && server_role_leading(sp->role))) {
+		sp->refreshes++;
+		n = follow_apply_jobs(k, pg_store_mirror_state(sp->p), sp->cfg.reg, sp->cfg.defaults, clock_now_ms());
+		log_debug("PostgreSQL: read the changes announced again (%zu jobs)", n);
+	}
+	follow_keys_free(k);
+	if (sp->waiter && (status = start_load(sp)) < 0) {
+		void (*done)(void *dctx, int status) = sp->waiter;
+		sp->waiter = NULL;
+		done(sp->waiter_ctx, status);
+	}
+}
+
+/* Read again the rows of the changes heard of (or everything, when they ask for it). */
+static int start_follow(struct server_pg *sp)
+{
+	struct pg_refresh_keys view;
+	int rc;
+
+	if (!sp->full && follow_keys_empty(sp->keys))
+		return 0; /* nothing to read: an epoch raised, say */
+	if (sp->full) {
+		sp->full = false;
+		follow_keys_free(sp->keys);
+		sp->keys = follow_keys_new();
+		sp->load_heard = true;
+		if ((rc = start_load(sp)) < 0)
+			sp->load_heard = false;
+		return rc;
+	}
+	follow_keys_view(sp->keys, &view);
+	if ((rc = pg_store_refresh(sp->p, &view, refreshed, sp)) < 0)
+		return rc;
+	sp->reading = sp->keys;
+	sp->keys = follow_keys_new();
+	sp->loading = true;
+	return 0;
+}
+
 /* Load, for the waiter if there is one. */
 static int start_load(struct server_pg *sp)
 {
@@ -282,17 +350,16 @@ static void on_tick(uv_timer_t *h)
 		retry_lead(sp, now);
 	} else if (!leading && sp->cfg.follow && !server_role_suspended(sp->role) && !sp->loading &&
 		   (sp->changed || now >= sp->next_refresh) && pgconn_is_up(sp->c)) {
-		/* follower reads: loaded again once a change is announced (the leader's writes notify), and every
-		 * FOLLOW_REFRESH_MS whatever was heard */
-		sp->next_refresh = now + FOLLOW_REFRESH_MS;
-		sp->load_heard = sp->changed;
+		/* follower reads: the rows of the changes the leader's writes announce read again, everything when
+		 * they ask for it, and everything every FOLLOW_REFRESH_MS whatever was heard */
+		if (now >= sp->next_refresh) {
+			sp->next_refresh = now + FOLLOW_REFRESH_MS;
+			sp->full = true;
+		}
 		sp->changed = false;
-		if (start_load(sp) < 0) {
-			log_warnx("PostgreSQL: cannot load the state again");
-			sp->changed = sp->load_heard;
-			sp->load_heard = false;
-		} else if (sp->load_heard) {
-			log_debug("PostgreSQL: loading the state again: the leader announced a change");
+		if (start_follow(sp) < 0) {
+			log_warnx("PostgreSQL: cannot read the state again");
+			sp->changed = sp->full = true;
 		}
 	}
 	uv_timer_start(&sp->tick, on_tick, TICK_MS, 0);
@@ -317,9 +384,13 @@ static void on_heard(void *ctx, const char *payload)
 
 	if (payload)
 		sp->heard++;
-	if (sp->closing || !sp->ticking || !sp->cfg.follow || server_role_leading(sp->role))
+	else if (pgconn_connections(sp->c) <= 1)
+		return; /* the first connection: LISTEN went before the first load */
+	if (sp->closing || !sp->cfg.follow || (sp->role && server_role_leading(sp->role)))
 		return;
-	if (!sp->changed)
+	if (payload == NULL || !follow_keys_add(sp->keys, payload))
+		sp->full = true;
+	if (!sp->changed && sp->ticking)
 		uv_timer_start(&sp->tick, on_tick, FOLLOW_GATHER_MS, 0);
 	sp->changed = true;
 }
@@ -336,9 +407,6 @@ void server_pg_watch(struct server_pg *sp, struct server_role *role, void (*lost
 	sp->tick.data = sp;
 	sp->ticking = true;
 	uv_timer_start(&sp->tick, on_tick, TICK_MS, 0);
-	if (pgconn_listen(sp->c, PG_CHANGES_CHANNEL, on_heard, sp) < 0)
-		log_warnx("PostgreSQL: cannot listen for the leader's changes: a follower reads them every %d s",
-		    FOLLOW_REFRESH_MS / 1000);
 }
 
 void server_pg_hold(struct server_pg *sp, bool lead)
@@ -365,12 +433,12 @@ json_t *server_pg_json(const struct server_pg *sp)
 	if (sp == NULL)
 		return json_null();
 	job_time_format(sp->loaded_ms, at);
-	return json_pack("{s:b, s:o, s:i, s:b, s:b, s:o, s:I, s:i, s:I, s:I, s:I}", "connected", pgconn_is_up(sp->c),
+	return json_pack("{s:b, s:o, s:i, s:b, s:b, s:o, s:I, s:i, s:I, s:I, s:I, s:I}", "connected", pgconn_is_up(sp->c),
 	    "lastError", sp->error[0] ? json_string(sp->error) : json_null(), "schemaVersion", pg_schema_version(),
 	    "writesRefused", pg_store_unsure(sp->p), "fenced", sp->stale_epoch != 0, "lastLoad",
 	    sp->loaded_ms ? json_string(at) : json_null(), "connections", (json_int_t)pgconn_connections(sp->c),
 	    "inFlight", pg_store_in_flight(sp->p), "changesHeard", (json_int_t)sp->heard, "loads",
-	    (json_int_t)sp->loads, "loadsOnChange", (json_int_t)sp->loads_heard);
+	    (json_int_t)sp->loads, "loadsOnChange", (json_int_t)sp->loads_heard, "changesRead", (json_int_t)sp->refreshes);
 }
 
 void server_pg_close(struct server_pg *sp)
@@ -394,5 +462,7 @@ void server_pg_free(struct server_pg *sp)
 	if (sp == NULL)
 		return;
 	pg_store_unref(sp->p);
+	follow_keys_free(sp->keys);
+	follow_keys_free(sp->reading);
 	free(sp);
 }

@@ -12,6 +12,8 @@ struct state *mem_state_new(struct mem_store *m);
 struct mem_store *mem_state_store(struct state *s);
 
 int mem_state_load_jobs(struct state *s, state_job_fn fn, void *ctx);
+/* The job name as mem_state_load_jobs gives it (borrowed: until the next write), or false: none. */
+bool mem_state_get_job(struct state *s, const char *name, struct state_job *out);
 int mem_state_load_progress(struct state *s, state_progress_fn fn, void *ctx);
 int mem_state_load_open_runs(struct state *s, state_run_fn fn, void *ctx);
 int mem_state_list_open_runs(struct state *s, const char *job, state_run_fn fn, void *ctx);

@@ -23,6 +23,34 @@ static void progress_of(const struct mem_progress *p, struct state_progress *out
 	};
 }
 
+/* j as the reads give it, with its job_state row (borrowed from m). */
+static void job_row(const struct mem_store *m, const struct mem_job *j, struct state_job *job)
+{
+	const struct mem_progress *p = mem_set_get(&m->progress, j->e.key);
+
+	*job = (struct state_job){
+		.name = j->e.key,
+		.definition = j->definition,
+		.len = strlen(j->definition),
+		.has_progress = p != NULL,
+		.has_outcome = p && p->has_outcome,
+	};
+	if (p)
+		progress_of(p, &job->progress);
+	if (job->has_outcome)
+		job->outcome = p->outcome;
+}
+
+bool mem_state_get_job(struct state *s, const char *name, struct state_job *out)
+{
+	struct mem_store *m = mem_state_store(s);
+	const struct mem_job *j = mem_set_get(&m->jobs, name);
+
+	if (j)
+		job_row(m, j, out);
+	return j != NULL;
+}
+
 int mem_state_load_jobs(struct state *s, state_job_fn fn, void *ctx)
 {
 	struct mem_store *m = mem_state_store(s);
@@ -31,19 +59,8 @@ int mem_state_load_jobs(struct state *s, state_job_fn fn, void *ctx)
 	int out = 0;
 
 	for (size_t i = 0; out == 0 && i < n; i++) {
-		const struct mem_job *j = (const struct mem_job *)jobs[i];
-		const struct mem_progress *p = mem_set_get(&m->progress, j->e.key);
-		struct state_job job = {
-			.name = j->e.key,
-			.definition = j->definition,
-			.len = strlen(j->definition),
-			.has_progress = p != NULL,
-			.has_outcome = p && p->has_outcome,
-		};
-		if (p)
-			progress_of(p, &job.progress);
-		if (job.has_outcome)
-			job.outcome = p->outcome;
+		struct state_job job;
+		job_row(m, (const struct mem_job *)jobs[i], &job);
 		out = fn(ctx, &job);
 	}
 	free(jobs);

@@ -308,20 +308,26 @@ void pg_run_params(const struct run_record *r, struct pg_run_buf *buf, const cha
 
 /* --- Loading --- */
 
+#define JOB_STATE_COLUMNS                                                                                          \
+	"name, last_due_ms, anchor_ms, anchor_index, schedule, success_count, error_count, errors_since_last_success, " \
+	"last_success_ms, last_error_ms, disabled"
+
 enum load_stmt { L_BEGIN, L_JOBS, L_JOB_STATE, L_RUNS, L_ROUNDS, L_EPOCH, L_COMMIT, L_COUNT };
 
-static const char *const load_sql[L_COUNT] = {
-	/* one snapshot for the reads that follow: a transaction of their own (SET TRANSACTION is refused in the
-	 * pipeline's implicit one, which gave each read a snapshot of its own: a follower's copy could mix moments) */
-	[L_BEGIN] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-	[L_JOBS] = "SELECT name, json FROM jobs ORDER BY seq",
-	[L_JOB_STATE] = "SELECT name, last_due_ms, anchor_ms, anchor_index, schedule, success_count, error_count, "
-			"errors_since_last_success, last_success_ms, last_error_ms, disabled FROM job_state",
-	[L_RUNS] = "SELECT id, " RUN_COLUMNS " FROM runs ORDER BY id",
-	[L_ROUNDS] = "SELECT child, parent, task_id FROM rounds",
-	[L_EPOCH] = "SELECT epoch FROM leader WHERE id = 1",
-	[L_COMMIT] = "COMMIT",
-};
+/* The reads of a load, each row of its table, or of a refresh (pg_store_refresh), the rows of some keys (where_*:
+ * a WHERE clause, or ""). One snapshot for them all: a transaction of their own (SET TRANSACTION is refused in
+ * the pipeline's implicit one, which gave each read a snapshot of its own: a follower's copy could mix moments). */
+#define READ_SQL(where_jobs, where_runs, where_rounds)                                                            \
+	{                                                                                                          \
+		[L_BEGIN] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",                                    \
+		[L_JOBS] = "SELECT name, json FROM jobs" where_jobs " ORDER BY seq",                               \
+		[L_JOB_STATE] = "SELECT " JOB_STATE_COLUMNS " FROM job_state" where_jobs,                          \
+		[L_RUNS] = "SELECT id, " RUN_COLUMNS " FROM runs" where_runs " ORDER BY id",                       \
+		[L_ROUNDS] = "SELECT child, parent, task_id FROM rounds" where_rounds,                             \
+		[L_EPOCH] = "SELECT epoch FROM leader WHERE id = 1", [L_COMMIT] = "COMMIT",                        \
+	}
+
+static const char *const load_sql[L_COUNT] = READ_SQL("", "", "");
 
 struct load {
 	state_done_fn done;
@@ -368,15 +374,11 @@ static void run_at(const PGresult *res, int row, struct run_record *r)
 	r->agent = xstrdup(PQgetvalue(res, row, 22));
 }
 
-/* The jobs, their job_state rows and the rounds, in one transaction of the new copy. */
-static int load_rows(struct state *ms, PGresult *const *res)
+/* The job_state rows of js (name, JOB_STATE_COLUMNS) into t. */
+static int put_state_rows(struct state_txn *t, const PGresult *js)
 {
-	const PGresult *jobs = res[L_JOBS], *js = res[L_JOB_STATE], *rounds = res[L_ROUNDS];
-	struct state_txn *t;
-	int rc = state_begin(ms, &t);
+	int rc = 0;
 
-	for (int i = 0; rc == 0 && i < PQntuples(jobs); i++)
-		rc = state_put_job(t, PQgetvalue(jobs, i, 0), PQgetvalue(jobs, i, 1));
 	for (int i = 0; rc == 0 && i < PQntuples(js); i++) {
 		const char *name = PQgetvalue(js, i, 0);
 		struct state_progress p = {
@@ -399,6 +401,20 @@ static int load_rows(struct state *ms, PGresult *const *res)
 			rc = state_put_outcome(t, name, &o);
 		}
 	}
+	return rc;
+}
+
+/* The jobs, their job_state rows and the rounds, in one transaction of the new copy. */
+static int load_rows(struct state *ms, PGresult *const *res)
+{
+	const PGresult *jobs = res[L_JOBS], *js = res[L_JOB_STATE], *rounds = res[L_ROUNDS];
+	struct state_txn *t;
+	int rc = state_begin(ms, &t);
+
+	for (int i = 0; rc == 0 && i < PQntuples(jobs); i++)
+		rc = state_put_job(t, PQgetvalue(jobs, i, 0), PQgetvalue(jobs, i, 1));
+	if (rc == 0)
+		rc = put_state_rows(t, js);
 	for (int i = 0; rc == 0 && i < PQntuples(rounds); i++)
 		rc = state_round_put(t, PQgetvalue(rounds, i, 0), PQgetvalue(rounds, i, 1), PQgetvalue(rounds, i, 2));
 	if (rc < 0) {
@@ -417,6 +433,31 @@ static void on_rolled_back(struct pg_store *p, void *ctx, int status, PGresult *
 	(void)n;
 }
 
+/* A read that failed leaves the session in the aborted transaction (a broken connection does not: it is made
+ * anew): end it, or the next requests would fail too. */
+static void end_failed_read(struct pg_store *p)
+{
+	if (pgconn_is_up(p->c) &&
+	    send_request(p, &(const struct pg_stmt){"ROLLBACK", 0, NULL}, 1, false, false, on_rolled_back, NULL) < 0)
+		log_warnx("PostgreSQL: cannot end the failed read's transaction");
+}
+
+/* The rows of a runs SELECT (id, RUN_COLUMNS) into m, with the database's ids, which order them as it does; and
+ * the epoch's row. */
+static void put_run_rows(struct mem_store *m, const PGresult *runs, const PGresult *epoch)
+{
+	for (int i = 0; i < PQntuples(runs); i++) {
+		struct run_record r;
+		run_record_init(&r);
+		run_at(runs, i, &r);
+		mem_store_upsert_run(m, &r, r.id);
+		if (r.id > m->next_id)
+			m->next_id = r.id;
+		run_record_clear(&r);
+	}
+	m->epoch = PQntuples(epoch) ? (uint64_t)int_at(epoch, 0, 0) : 0;
+}
+
 static void on_loaded(struct pg_store *p, void *ctx, int status, PGresult *const *res, int n)
 {
 	struct load *l = ctx;
@@ -426,11 +467,7 @@ static void on_loaded(struct pg_store *p, void *ctx, int status, PGresult *const
 
 	(void)n;
 	if (status < 0) {
-		/* a read that failed leaves the session in the aborted transaction (a broken connection does not: it
-		 * is made anew): end it, or the next requests would fail too */
-		if (pgconn_is_up(p->c) &&
-		    send_request(p, &(const struct pg_stmt){"ROLLBACK", 0, NULL}, 1, false, false, on_rolled_back, NULL) < 0)
-			log_warnx("PostgreSQL: cannot end the failed load's transaction");
+		end_failed_read(p);
 		goto out;
 	}
 	mem_backend_new(&ms, &mh);
@@ -440,18 +477,8 @@ static void on_loaded(struct pg_store *p, void *ctx, int status, PGresult *const
 		history_free(mh);
 		goto out;
 	}
-	/* the runs keep the database's ids, which order them as it does */
 	m = mem_state_store(ms);
-	for (int i = 0; i < PQntuples(res[L_RUNS]); i++) {
-		struct run_record r;
-		run_record_init(&r);
-		run_at(res[L_RUNS], i, &r);
-		mem_store_upsert_run(m, &r, r.id);
-		if (r.id > m->next_id)
-			m->next_id = r.id;
-		run_record_clear(&r);
-	}
-	m->epoch = PQntuples(res[L_EPOCH]) ? (uint64_t)int_at(res[L_EPOCH], 0, 0) : 0;
+	put_run_rows(m, res[L_RUNS], res[L_EPOCH]);
 	state_free(p->ms);
 	history_free(p->mh);
 	p->ms = ms;
@@ -514,6 +541,127 @@ static int end_ghosts(struct pg_store *p, struct load *l)
 	    list);
 	rc = send_request(p, &(const struct pg_stmt){sql, 0, NULL}, 1, false, false, on_ghost_gone, l);
 	free(sql);
+	return rc;
+}
+
+/* --- Reading some rows again (a follower's, for the changes announced) --- */
+
+struct refresh {
+	struct pg_refresh_keys k; /* the caller's, kept until done */
+	state_done_fn done;
+	void *ctx;
+};
+
+/* A text[] literal of the n strings of v: {"a","b"}, each quoted, its " and \ escaped. */
+static char *text_array(const char *const *v, size_t n)
+{
+	size_t cap = 3, len = 0;
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		cap += 2 * strlen(v[i]) + 3;
+	out = xmalloc(cap);
+	out[len++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			out[len++] = ',';
+		out[len++] = '"';
+		for (const char *c = v[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				out[len++] = '\\';
+			out[len++] = *c;
+		}
+		out[len++] = '"';
+	}
+	out[len++] = '}';
+	out[len] = '\0';
+	return out;
+}
+
+/* Whether name is among the n rows of res (column 0). */
+static bool has_row(const PGresult *res, const char *name)
+{
+	for (int i = 0; i < PQntuples(res); i++)
+		if (strcmp(PQgetvalue(res, i, 0), name) == 0)
+			return true;
+	return false;
+}
+
+/* The rows read again into the copy: the jobs named (gone: deleted), their job_state rows, the rounds of the
+ * children named (those gone: cleared), then the runs named (gone: taken out). */
+static int apply_refresh(struct pg_store *p, const struct pg_refresh_keys *k, PGresult *const *res)
+{
+	struct mem_store *m = mem_state_store(p->ms);
+	struct state_txn *t;
+	int rc = state_begin(p->ms, &t);
+
+	for (size_t i = 0; rc == 0 && i < k->n_jobs; i++)
+		if (!has_row(res[L_JOBS], k->jobs[i]))
+			rc = state_delete_job(t, k->jobs[i]);
+	for (int i = 0; rc == 0 && i < PQntuples(res[L_JOBS]); i++)
+		rc = state_put_job(t, PQgetvalue(res[L_JOBS], i, 0), PQgetvalue(res[L_JOBS], i, 1));
+	if (rc == 0)
+		rc = put_state_rows(t, res[L_JOB_STATE]);
+	for (size_t i = 0; rc == 0 && i < k->n_children; i++)
+		rc = state_round_clear(t, k->children[i], NULL);
+	for (int i = 0; rc == 0 && i < PQntuples(res[L_ROUNDS]); i++)
+		rc = state_round_put(t, PQgetvalue(res[L_ROUNDS], i, 0), PQgetvalue(res[L_ROUNDS], i, 1),
+		    PQgetvalue(res[L_ROUNDS], i, 2));
+	if (rc < 0) {
+		state_abort(t);
+		return rc;
+	}
+	if ((rc = state_commit_now(t)) < 0)
+		return rc;
+	for (size_t i = 0; i < k->n_runs; i++) {
+		struct mem_run *run = mem_store_run(m, k->runs[i]);
+		if (run && !has_row(res[L_RUNS], k->runs[i])) {
+			mem_store_detach_run(m, run);
+			mem_run_free(run);
+		}
+	}
+	put_run_rows(m, res[L_RUNS], res[L_EPOCH]);
+	return 0;
+}
+
+static void on_refreshed(struct pg_store *p, void *ctx, int status, PGresult *const *res, int n)
+{
+	struct refresh *r = ctx;
+
+	(void)n;
+	if (status < 0)
+		end_failed_read(p);
+	else if ((status = apply_refresh(p, &r->k, res)) < 0)
+		snprintf(p->error, sizeof(p->error), "reading changes again: %s", state_errmsg(p->ms));
+	if (r->done)
+		r->done(r->ctx, status);
+	free(r);
+}
+
+int pg_store_refresh(struct pg_store *p, const struct pg_refresh_keys *k, state_done_fn done, void *ctx)
+{
+	static const char *const sql[L_COUNT] = READ_SQL(" WHERE name = ANY ($1::text[])",
+	    " WHERE task_id = ANY ($1::text[])", " WHERE child = ANY ($1::text[])");
+	/* the array each statement reads by ($1): -1 none */
+	static const int uses[L_COUNT] = {[L_BEGIN] = -1, [L_JOBS] = 0, [L_JOB_STATE] = 0, [L_RUNS] = 1,
+	    [L_ROUNDS] = 2, [L_EPOCH] = -1, [L_COMMIT] = -1};
+	char *arrays[3] = {text_array(k->jobs, k->n_jobs), text_array(k->runs, k->n_runs),
+	    text_array(k->children, k->n_children)};
+	struct pg_stmt st[L_COUNT];
+	struct refresh *r = xcalloc(1, sizeof(*r));
+	const char *params[L_COUNT];
+	int rc;
+
+	for (int i = 0; i < L_COUNT; i++) {
+		params[i] = uses[i] < 0 ? NULL : arrays[uses[i]];
+		st[i] = (struct pg_stmt){sql[i], uses[i] < 0 ? 0 : 1, &params[i]};
+	}
+	*r = (struct refresh){.k = *k, .done = done, .ctx = ctx};
+	rc = send_request(p, st, L_COUNT, false, false, on_refreshed, r);
+	for (int a = 0; a < 3; a++)
+		free(arrays[a]);
+	if (rc < 0)
+		free(r);
 	return rc;
 }
 

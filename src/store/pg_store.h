@@ -48,6 +48,19 @@ void pg_store_unref(struct pg_store *p);
  * server process that had it (pgconn_backend_pid) is terminated first, and the load waits until it is gone: the
  * write cannot commit after the load read the database. */
 int pg_store_load(struct pg_store *p, state_done_fn done, void *ctx) __attribute__((warn_unused_result));
+/* What a follower reads again (pg_changes): jobs by name, runs by task id, the rounds of children by the child's
+ * name. */
+struct pg_refresh_keys {
+	const char *const *jobs, *const *runs, *const *children;
+	size_t n_jobs, n_runs, n_children;
+};
+/* Read again, in one snapshot, the rows of the keys of k (the strings are the caller's: keep them until done) into
+ * the copy: a job gone is deleted from it, a run gone taken out, a child's rounds replaced by those read. A
+ * follower's way to follow the changes the leader announced without loading everything; the copy is a leader's
+ * otherwise (its writes change it), so only a follower calls it. done(ctx, 0) once the copy changed, or a negative
+ * errno (the copy unchanged; load it again). Returns 0, or pgconn_send's error (done not called). */
+int pg_store_refresh(struct pg_store *p, const struct pg_refresh_keys *k, state_done_fn done, void *ctx)
+    __attribute__((warn_unused_result));
 /* Fence every write from now on with epoch (0: none; state_raise_epoch sets it to the epoch raised). */
 void pg_store_set_epoch(struct pg_store *p, uint64_t epoch);
 uint64_t pg_store_epoch(const struct pg_store *p);

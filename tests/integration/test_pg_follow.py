@@ -3,9 +3,10 @@
 real PostgreSQL (pg_harness.py; ctest runs this under tests/support/pg_cluster.py). The leader's writes NOTIFY
 what they changed on commit; a follower LISTENs and reads again at once: a job put, a run started and ended, a
 job and its history deleted show on the follower well within the old 5 s refresh, each through an announced
-change whose rows alone it read again (the follower's changesRead counter, GET /api/v1/cluster's postgres section; its loads counter stays). Idle, a follower does not
-read the database again every 5 s any more. PostgreSQL restarted: the follower connects again, LISTENs again,
-reads everything again, and follows the new leader's changes."""
+change whose rows alone it read again (the follower's changesRead counter in GET /api/v1/cluster's postgres
+section; its loads counter stays). Idle, a follower does not read the database again every 5 s any more.
+PostgreSQL restarted: the follower connects again, LISTENs again, reads everything again, and follows the new
+leader's changes."""
 
 import os
 import sys
@@ -47,6 +48,11 @@ class PgFollow(GnomonTestCase, RunChecks):
             return leading[0], [s for s in servers if s is not leading[0]][0]
         return wait_until(pair, timeout, interval=0.05, what="one leader")
 
+    def runs_if(self, srv, name, status):
+        """The job's runs with status on srv ([] while srv does not know the job yet)."""
+        code, body = srv.json("GET", "/api/v1/jobs/%s/runs?limit=1000" % name)
+        return [r for r in body["runs"] if r["status"] == status] if code == 200 else []
+
     def pg(self, srv):
         return self.cluster(srv)["postgres"]
 
@@ -70,14 +76,15 @@ class PgFollow(GnomonTestCase, RunChecks):
         self.add_job(sched("put", "true", "R1/2100-01-01T00:00:00Z/PT1S"), srv=leader)
         self.seen(follower, lambda: "put" in self.job_names(follower), "the follower sees a job put", before)
         before = self.counts(follower)
-        self.add_job(sched("once", "sleep 1", "R1/%s/PT1S" % iso_ms(now_ms())), srv=leader)
+        self.add_job(sched("once", "sleep 3", "R1/%s/PT1S" % iso_ms(now_ms())), srv=leader)
         wait_until(lambda: [r for r in self.runs(leader, "once") if r["status"] == "running"], 20,
                    interval=0.02, what="the run started on the leader")
-        self.seen(follower, lambda: [r for r in self.runs(follower, "once") if r["status"] == "running"],
+        self.seen(follower, lambda: self.runs_if(follower, "once", "running"),
                   "the follower sees the run started", before)
         before = self.counts(follower)
         wait_until(lambda: self.succeeded(leader, "once"), 20, interval=0.02, what="the run ended on the leader")
-        self.seen(follower, lambda: self.succeeded(follower, "once"), "the follower sees the run ended", before)
+        self.seen(follower, lambda: self.runs_if(follower, "once", "succeeded"), "the follower sees the run ended",
+                  before)
         before = self.counts(follower)
         status, body = leader.json("DELETE", "/v1/scheduler/job/once")
         self.assertIn(status, (200, 204), body)

@@ -54,6 +54,7 @@ struct server_pg {
 	int64_t loaded_ms;         /* wall clock of the last load that succeeded */
 	bool changed;              /* a follower heard of a change (or may have missed some) since its last read began */
 	bool full;                 /* ... and reads everything again for it (a new connection, "*", too many keys) */
+	bool was_leading;          /* on the last tick (a leader ignores what it hears: once it stops, it loads) */
 	bool load_heard;           /* the load in flight is for a change heard of */
 	struct follow_keys *keys;  /* the changes heard of, to read again */
 	struct follow_keys *reading; /* those being read again (pg_store_refresh), NULL: none */
@@ -339,6 +340,9 @@ static void on_tick(uv_timer_t *h)
 	uint64_t now = uv_now(sp->loop);
 	bool leading = server_role_leading(sp->role);
 
+	if (sp->was_leading && !leading)
+		sp->changed = sp->full = true; /* what was announced while it led went unheard */
+	sp->was_leading = leading;
 	if (leading && sp->stale_epoch && sp->stale_epoch == server_role_epoch(sp->role)) {
 		give_up(sp, WHY_STALE);
 	} else if (leading && pg_store_unsure(sp->p)) {

@@ -92,6 +92,20 @@ class PgFollow(GnomonTestCase, RunChecks):
                   follower.json("GET", "/api/v1/jobs/once/runs")[0] == 404, "the follower sees the job deleted",
                   before)
 
+    def test_prune_followed(self):
+        """--history-max-runs 1: the second run's end prunes the first; the follower's history loses it too, through
+        the prune's announcement (no load of everything)."""
+        leader, follower = self.start_pair(["--history-max-runs", "1"])
+        self.add_job(sched("twice", "true", "R2/%s/PT1S" % iso_ms(now_ms())), srv=leader)
+        first = wait_until(lambda: self.runs_if(follower, "twice", "succeeded"), 20, interval=0.02,
+                           what="the first run on the follower")[0]["taskId"]
+        before = self.counts(follower)
+        wait_until(lambda: [r["taskId"] for r in self.runs(leader, "twice")] not in ([], [first]), 20,
+                   interval=0.02, what="the first run pruned on the leader")
+        self.seen(follower, lambda: first not in [r["taskId"] for r in self.runs(follower, "twice")],
+                  "the follower sees the first run pruned", before)
+        self.assertEqual(len(self.runs(follower, "twice")), 1)
+
     def test_idle_follower_does_not_reload(self):
         leader, follower = self.start_pair()
         self.add_job(sched("later", "true", "R1/2100-01-01T00:00:00Z/PT1S"), srv=leader)

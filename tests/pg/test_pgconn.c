@@ -32,6 +32,8 @@ struct fx {
 	struct pgconn *silent; /* a second connection: test_silent_server's, to a socket nobody reads (silent_fd, -1: none) */
 	int silent_fd;
 	bool stopped; /* the test stopped the server: teardown starts it again if the test did not */
+	int notes, listening; /* test_listen: notifications heard; LISTENs that took (the callback's NULL) */
+	char note[64];        /* the last one's payload */
 };
 
 static void stop_server(struct fx *f)
@@ -326,6 +328,51 @@ static void test_close_cancels(void **state)
 	f->c = NULL;
 }
 
+static void on_note(void *ctx, const char *payload)
+{
+	struct fx *f = ctx;
+
+	if (payload == NULL) {
+		f->listening++;
+		return;
+	}
+	f->notes++;
+	snprintf(f->note, sizeof(f->note), "%s", payload);
+}
+
+/* LISTEN: a notification comes once its transaction committed (none from a request that failed); after the
+ * server restarted, LISTEN is sent again on the new connection, the listener is told, and notifications come
+ * again. */
+static void test_listen(void **state)
+{
+	struct fx *f = *state;
+	struct pg_answer a = {.counter = &f->counter};
+	const struct pg_stmt failing[] = {{"SELECT pg_notify('gn_test', 'rolled back')", 0, NULL}, {"SELECT 1/0", 0, NULL}};
+
+	assert_int_equal(pgconn_listen(f->c, "gn_test", on_note, f), 0);
+	assert_int_equal(pgconn_listen(f->c, "other", on_note, f), -EINVAL);
+	assert_true(pg_test_run_until(&f->loop, &f->listening, 1, 10000));
+	assert_int_equal(ask(f, "SELECT pg_notify('gn_test', 'one')", NULL, 0, 5000).status, 0);
+	assert_true(pg_test_run_until(&f->loop, &f->notes, 1, 5000));
+	assert_string_equal(f->note, "one");
+	assert_int_equal(pgconn_send(f->c, failing, 2, 0, pg_test_on_done, &a), 0);
+	assert_true(pg_test_run_until(&f->loop, &a.calls, 1, 5000));
+	assert_int_not_equal(a.status, 0);
+	assert_int_equal(ask(f, "SELECT pg_notify('gn_test', 'two')", NULL, 0, 5000).status, 0);
+	assert_true(pg_test_run_until(&f->loop, &f->notes, 2, 5000));
+	assert_string_equal(f->note, "two"); /* not "rolled back" */
+	stop_server(f);
+	for (int i = 0; i < 200 && pgconn_is_up(f->c); i++)
+		uv_run(&f->loop, UV_RUN_ONCE); /* the connection learns that the server went away */
+	assert_false(pgconn_is_up(f->c));
+	start_server(f);
+	assert_true(pg_test_run_until(&f->loop, &f->listening, 2, 15000));
+	assert_int_equal(pgconn_connections(f->c), 2);
+	assert_int_equal(ask(f, "SELECT pg_notify('gn_test', 'three')", NULL, 0, 5000).status, 0);
+	assert_true(pg_test_run_until(&f->loop, &f->notes, 3, 5000));
+	assert_string_equal(f->note, "three");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +383,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socket_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_cancels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen, setup, teardown),
 	};
 
 	return pg_test_main("test_pgconn", tests, sizeof(tests) / sizeof(tests[0]));

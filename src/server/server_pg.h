@@ -21,8 +21,11 @@
  *   electing again is the simpler of the two correct answers to "load again": the engine's memory is rebuilt from
  *   what the database holds, through the same path as any election.
  *
- * Followers (HA, interim until they read through the leader): the copy and the registry are loaded again every
- * 5 s while this server neither leads nor is suspended, so its reads are at most that stale.
+ * Followers (HA): the leader's writes announce what they changed (NOTIFY gnomon_changes, store/pg_store.h's
+ * pg_changes); a follower LISTENs, gathers the keys for 100 ms, reads those rows again into its copy
+ * (pg_store_refresh) and puts the changed jobs into its registry one by one (server_follow.h), while it neither
+ * leads nor is suspended. It loads everything again after a reconnection (changes may have been missed), on "*" or
+ * too many keys, once it stops leading, and every 10 minutes.
  *
  * Threads: the loop thread only. */
 #ifndef GNOMON_SERVER_SERVER_PG_H

@@ -19,8 +19,8 @@
  *
  * Costs of the copy: the ended runs are in memory too (bounded by the retention limits, --history-max-runs), and
  * the jobs' definitions twice (the registry's and the copy's). Reading the history's pages from the database (a
- * deferred answer, api/http.h) instead of the copy is the next step; so is letting a follower read through the
- * leader. Runs' output is in the database too, written and read on a connection of its own
+ * deferred answer, api/http.h) instead of the copy is the next step. A follower's copy follows the leader's
+ * changes as they are announced (pg_changes, pg_store_refresh below). Runs' output is in the database too, written and read on a connection of its own
  * (history/run_output_pg.h).
  *
  * Threads: the loop thread only. */

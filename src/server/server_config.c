@@ -20,7 +20,8 @@ const struct config_option server_options[] = {
 	{"state", CONFIG_SECRET, NULL, 0, 0, OPT(state),
 	    "where jobs, runs and history are kept: empty (or sqlite), the SQLite store in --data-dir; or a PostgreSQL "
 	    "database, as a postgres:// URL or a libpq conninfo ('host=10.0.0.5 dbname=gnomon'), which the servers of "
-	    "an HA cluster (--zk-hosts) share; give the host as an address. Runs' output stays in DATA_DIR/logs"},
+	    "an HA cluster (--zk-hosts) share; give the host as an address. Runs' output is kept in DATA_DIR/logs, and with PostgreSQL in the "
+	    "database too, so that any server serves it"},
 	{"state-timeout", CONFIG_INT, "10000", 100, 600000, OPT(state_timeout),
 	    "PostgreSQL: ms a write may take, waiting for the connection included (past it the leader steps down "
 	    "until the database answers again)"},

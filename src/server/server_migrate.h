@@ -7,7 +7,8 @@
  * their progress and outcome, the ended runs (oldest first, a deleted job's too) and the open ones with their
  * task ids, the dependency rounds, and the leader's epoch (the stored epoch, so the next leader's is higher). The
  * runs' row ids are numbered again by PostgreSQL, in the same order (nothing but the old `before=` cursor takes
- * them). The runs' output is not in PostgreSQL yet: it stays in DATA_DIR/logs, and the command says so.
+ * them). Then the runs' output (DATA_DIR/logs, by task id) is copied into the table run_output, after the state
+ * committed (its rows reference the runs').
  *
  * Refused, one line and exit 1: a data dir without a gnomon database, one in use by a running server (its lock),
  * a database out of reach, or one that already holds gnomon data (jobs, open runs, or a leader's epoch: a server

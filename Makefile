@@ -43,22 +43,31 @@ deb: deb-deps
 
 test: test-deps test-normal test-asan test-tsan
 
+# Each ctest run goes through tests/support/ctest_guard.py: a test running for 5 minutes is named with the
+# processes under ctest, and a run past its limit (seconds; CI gives the whole of `make test` 90 minutes) is
+# stopped with that report instead of hanging on. LIMIT_NORMAL=0 (and so on) lifts a limit.
+LIMIT_NORMAL ?= 1800
+LIMIT_ASAN ?= 2100
+LIMIT_TSAN ?= 900
+GUARD = python3 $(CURDIR)/tests/support/ctest_guard.py
+
 test-normal:
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build -j $(JOBS)
-	cd build && ctest --output-on-failure -j $(JOBS)
+	cd build && $(GUARD) --limit $(LIMIT_NORMAL) -- ctest --output-on-failure -j $(JOBS)
 
 test-asan:
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGNOMON_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --output-on-failure -j $(JOBS)
+		$(GUARD) --limit $(LIMIT_ASAN) -- ctest --output-on-failure -j $(JOBS)
 
 # ThreadSanitizer: the tests labelled "threads" (code that runs threads of its own), in a build of their own.
 test-tsan:
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGNOMON_TSAN=ON >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
-	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp ctest -L threads --output-on-failure -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
+		$(GUARD) --limit $(LIMIT_TSAN) -- ctest -L threads --output-on-failure -j $(JOBS)
 
 # The README's pictures (docs/screenshots/*.png), taken by the browser tests; `make test` writes its own under
 # build/tests/screenshots and leaves these alone.

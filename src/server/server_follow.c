@@ -109,18 +109,29 @@ size_t follow_apply_jobs(const struct follow_keys *k, struct state *mirror, stru
 {
 	const struct keyset *jobs = &k->set[K_JOBS];
 	size_t changed = 0;
+	bool added_or_removed = false;
 
 	for (size_t i = 0; i < jobs->n; i++) {
 		struct state_job row;
 		if (!mem_state_get_job(mirror, jobs->v[i], &row)) {
-			registry_remove(reg, jobs->v[i]);
-			changed++;
+			if (registry_get(reg, jobs->v[i])) {
+				registry_remove(reg, jobs->v[i]);
+				added_or_removed = true;
+				changed++;
+			}
 			continue;
 		}
-		if (server_load_one(&row, reg, defaults, now_ms) == 0)
+		bool known = registry_get(reg, jobs->v[i]) != NULL;
+		if (server_load_one(&row, reg, defaults, now_ms) == 0) {
+			added_or_removed |= !known;
 			changed++;
+		}
 	}
-	if (changed)
+	/* A job replaced keeps its children's edges and links its own parents (registry_put); only a job added (a
+	 * child put before its parent in this batch, a parent its children named while it was gone) or removed (its
+	 * children lose their edges) changes other jobs' edges: then, and only then, every edge is made again. The
+	 * common batch, runs ending and their jobs' progress saved, costs no walk of the whole registry. */
+	if (added_or_removed)
 		registry_relink(reg);
 	return changed;
 }

@@ -25,8 +25,9 @@ bool follow_keys_add(struct follow_keys *k, const char *payload);
 bool follow_keys_empty(const struct follow_keys *k);
 /* The keys, as pg_store_refresh takes them (pointing into k: keep it until the refresh's done). */
 void follow_keys_view(const struct follow_keys *k, struct pg_refresh_keys *out);
-/* Put the jobs of k as the copy (mirror) now holds them into reg, remove those it no longer holds, then relink.
- * Returns how many were put or removed. */
+/* Put the jobs of k as the copy (mirror) now holds them into reg, remove those it no longer holds, and relink
+ * every edge when one was added or removed (a replaced job keeps its edges). Returns how many were put or
+ * removed. */
 size_t follow_apply_jobs(const struct follow_keys *k, struct state *mirror, struct registry *reg,
     const struct job_defaults *defaults, int64_t now_ms);
 

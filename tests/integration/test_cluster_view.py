@@ -12,18 +12,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import GnomonTestCase, main, now_ms, parse_iso_ms, wait_until  # noqa: E402
-from zk_harness import close_module_ensemble, module_ensemble  # noqa: E402
+from zk_harness import addr, close_module_ensemble as tearDownModule, module_ensemble, zk_args  # noqa: E402, F401
 
 ZK_TIMEOUT_MS = 3000
 INSTANCE_KEYS = ["address", "role", "self", "node"]
-
-
-def tearDownModule():
-    close_module_ensemble()
-
-
-def addr(srv):
-    return "127.0.0.1:%d" % srv.port
 
 
 class ClusterView(GnomonTestCase):
@@ -67,7 +59,7 @@ class ClusterView(GnomonTestCase):
     def test_instances(self):
         e = module_ensemble()
         path = "/gnomon-view/test_instances"
-        servers = [self.new_server(["--zk-hosts", e.hosts, "--zk-path", path, "--zk-timeout", str(ZK_TIMEOUT_MS)])
+        servers = [self.new_server(zk_args(e.hosts, path, ZK_TIMEOUT_MS))
                    for _ in range(3)]
         order = self.wait_agreed(servers, 3, 20)
         self.assertEqual(sorted(order), sorted(addr(s) for s in servers))

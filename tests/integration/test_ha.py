@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import GnomonTestCase, iso_ms, main, now_ms, sched, wait_until  # noqa: E402
-from zk_harness import close_module_ensemble, module_ensemble  # noqa: E402
+from zk_harness import addr, close_module_ensemble as tearDownModule, module_ensemble, zk_args  # noqa: E402, F401
 
 V1 = "/v1/scheduler"
 ZK_TIMEOUT_MS = 4000
@@ -26,14 +26,6 @@ def ensemble():
     global ENSEMBLE
     ENSEMBLE = module_ensemble()
     return ENSEMBLE
-
-
-def tearDownModule():
-    close_module_ensemble()
-
-
-def addr(srv):
-    return "127.0.0.1:%d" % srv.port
 
 
 class HA(GnomonTestCase):
@@ -47,7 +39,7 @@ class HA(GnomonTestCase):
             if i == 2:  # Chronos's spellings, with the path in its zk:// form
                 args = ["--zk_hosts", "zk://%s%s" % (e.hosts, path), "--zk_timeout", str(timeout_ms)]
             else:
-                args = ["--zk-hosts", e.hosts, "--zk-path", path, "--zk-timeout", str(timeout_ms)]
+                args = zk_args(e.hosts, path, timeout_ms)
             servers.append(self.new_server(args))
         return servers
 

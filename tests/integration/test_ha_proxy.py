@@ -21,18 +21,11 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import GnomonTestCase, dep, main, sched, wait_until  # noqa: E402
 from test_agents import Agent  # noqa: E402
-from zk_harness import close_module_ensemble, module_ensemble as ensemble  # noqa: E402
+from zk_harness import (addr, close_module_ensemble as tearDownModule, module_ensemble as ensemble,  # noqa: E402, F401
+                       zk_args)
 
 V1 = "/v1/scheduler"
 ZK_TIMEOUT_MS = 4000
-
-
-def tearDownModule():
-    close_module_ensemble()
-
-
-def addr(srv):
-    return "127.0.0.1:%d" % srv.port
 
 
 class Stream:
@@ -102,8 +95,7 @@ class Proxy(GnomonTestCase):
     def start_servers(self, n=2, extra=()):
         e = ensemble()
         path = "/gnomon-proxy/%s" % self._testMethodName
-        return [self.new_server(["--zk-hosts", e.hosts, "--zk-path", path, "--zk-timeout", str(ZK_TIMEOUT_MS)]
-                                + list(extra)) for _ in range(n)]
+        return [self.new_server(zk_args(e.hosts, path, ZK_TIMEOUT_MS) + list(extra)) for _ in range(n)]
 
     def cluster(self, srv):
         status, body = srv.json("GET", "/api/v1/cluster")

@@ -9,13 +9,14 @@ PostgreSQL restarted: the follower connects again, LISTENs again, reads everythi
 leader's changes."""
 
 import os
+import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import GnomonTestCase, iso_ms, main, now_ms, sched, wait_until  # noqa: E402
+from gnomon_harness import GnomonTestCase, dep, iso_ms, main, now_ms, sched, wait_until  # noqa: E402
 from pg_harness import RunChecks, new_database, require_pg, start_server, stop_server  # noqa: E402
-from zk_harness import close_module_ensemble, module_ensemble  # noqa: E402
+from zk_harness import close_module_ensemble as tearDownModule, module_ensemble, zk_args  # noqa: E402, F401
 
 ZK_TIMEOUT_MS = 4000
 SEEN_WITHIN = 2.5  # seconds: the old refresh was 5 s
@@ -26,19 +27,18 @@ def setUpModule():
     module_ensemble()
 
 
-def tearDownModule():
-    close_module_ensemble()
-
-
 class PgFollow(GnomonTestCase, RunChecks):
     server_args = None
 
     def start_pair(self, extra=()):
         db = new_database(self._testMethodName.lower())
         path = "/gnomon-pg-follow/%s" % self._testMethodName
-        servers = [self.new_server(["--zk-hosts", module_ensemble().hosts, "--zk-path", path, "--zk-timeout",
-                                    str(ZK_TIMEOUT_MS), "--state", db] + list(extra)) for _ in range(2)]
-        return self.roles(servers, 20)
+        servers = [self.new_server(zk_args(module_ensemble().hosts, path, ZK_TIMEOUT_MS) + ["--state", db] +
+                                   list(extra)) for _ in range(2)]
+        leader, follower = self.roles(servers, 20)
+        # the follower's first load done: what changes from now on reaches it through announcements only
+        wait_until(lambda: self.pg(follower)["lastLoad"], 20, interval=0.05, what="the follower's first load")
+        return leader, follower
 
     def roles(self, servers, timeout):
         def pair():
@@ -91,6 +91,40 @@ class PgFollow(GnomonTestCase, RunChecks):
         self.seen(follower, lambda: "once" not in self.job_names(follower) and
                   follower.json("GET", "/api/v1/jobs/once/runs")[0] == 404, "the follower sees the job deleted",
                   before)
+
+    def links(self, srv):
+        """The dependency edges srv's own graph holds, as (parent, child) names (Chronos's graph in DOT, which any
+        server answers from its own copy: `  ID [ label = "NAME" ];` and `  ID -> ID;` lines)."""
+        status, _, body = srv.request("GET", "/v1/scheduler/graph/dot")
+        self.assertEqual(status, 200, body)
+        text = body.decode()
+        names = dict(re.findall(r'^  (\d+) \[ label = "([^"]*)" \];$', text, re.M))
+        return sorted((names[a], names[b]) for a, b in re.findall(r"^  (\d+) -> (\d+);$", text, re.M))
+
+    def test_dependencies_followed(self):
+        """The follower's graph keeps its edges through announced changes: jobs added with their parent, the parent
+        replaced (its children's edges kept), a child added, a child deleted."""
+        leader, follower = self.start_pair()
+        far = "R1/2100-01-01T00:00:00Z/PT1S"
+        before = self.counts(follower)
+        status, body = leader.json("POST", "/api/v1/jobs", [dep("c", ["p"]), sched("p", "true", far)])
+        self.assertEqual(status, 200, body)
+        self.seen(follower, lambda: self.links(follower) == [("p", "c")], "the follower links p -> c", before)
+        before = self.counts(follower)
+        self.add_job(sched("p", "echo replaced", far), srv=leader)
+        self.seen(follower, lambda: follower.json("GET", "/v1/scheduler/job/p")[1]["command"] == "echo replaced",
+                  "the follower sees p replaced", before)
+        self.assertEqual(self.links(follower), [("p", "c")])
+        before = self.counts(follower)
+        status, body = leader.json("POST", "/v1/scheduler/dependency", dep("c2", ["p"]))
+        self.assertEqual(status, 204, body)
+        self.seen(follower, lambda: self.links(follower) == [("p", "c"), ("p", "c2")], "the follower links p -> c2",
+                  before)
+        before = self.counts(follower)
+        status, body = leader.json("DELETE", "/v1/scheduler/job/c")
+        self.assertIn(status, (200, 204), body)
+        self.seen(follower, lambda: self.links(follower) == [("p", "c2")], "the follower unlinks c", before)
+        self.assertEqual(self.links(follower), self.links(leader))
 
     def test_prune_followed(self):
         """--history-max-runs 1: the second run's end prunes the first; the follower's history loses it too, through

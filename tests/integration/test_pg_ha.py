@@ -15,7 +15,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gnomon_harness import GnomonTestCase, iso_ms, main, now_ms, sched, wait_until  # noqa: E402
 from pg_harness import RunChecks, new_database, require_pg, start_server, stop_server  # noqa: E402
-from zk_harness import Ensemble, require_zookeeper  # noqa: E402
+from zk_harness import Ensemble, require_zookeeper, zk_args  # noqa: E402
 
 V1 = "/v1/scheduler"
 ZK_TIMEOUT_MS = 4000
@@ -40,8 +40,8 @@ class PgHA(GnomonTestCase, RunChecks):
     def start_servers(self, n=3, extra=()):
         db = new_database(self._testMethodName.lower())
         path = "/gnomon-pg-ha/%s" % self._testMethodName
-        return [self.new_server(["--zk-hosts", ENSEMBLE.hosts, "--zk-path", path, "--zk-timeout", str(ZK_TIMEOUT_MS),
-                                 "--state", db] + list(extra)) for _ in range(n)]
+        return [self.new_server(zk_args(ENSEMBLE.hosts, path, ZK_TIMEOUT_MS) + ["--state", db] + list(extra))
+                for _ in range(n)]
 
     def leader_of(self, servers):
         leading = [s for s in servers if self.cluster(s)["leading"]]

@@ -216,10 +216,21 @@ def module_ensemble(n=3):
 
 
 def close_module_ensemble():
+    """Also a test module's tearDownModule: `from zk_harness import close_module_ensemble as tearDownModule`."""
     global _MODULE_ENSEMBLE
     if _MODULE_ENSEMBLE:
         _MODULE_ENSEMBLE.close()
     _MODULE_ENSEMBLE = None
+
+
+def addr(srv):
+    """A test server's address as the cluster names it (its ZooKeeper node, /api/v1/cluster, X-Gnomon-Leader)."""
+    return "127.0.0.1:%d" % srv.port
+
+
+def zk_args(hosts, path, timeout_ms):
+    """The server options that put it in the cluster at path of the ensemble at hosts."""
+    return ["--zk-hosts", hosts, "--zk-path", path, "--zk-timeout", str(timeout_ms)]
 
 
 def serve(n):

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/http_target.h"
 #include "util/xmalloc.h"
 
 #define QUOTE 60                          /* bytes of client input quoted in a message */
@@ -442,105 +443,13 @@ static int framing_fields(struct http_reader *r)
 	return 0;
 }
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode %XX escapes (and '+' as a space when plus) in place; a malformed escape stays as it is. Returns 0, or
- * -1 when it decodes to a NUL byte. */
-static int decode(char *s, bool plus)
-{
-	char *out = s;
-	for (; *s; s++) {
-		int hi, lo;
-		if (*s == '%' && (hi = hex_value((unsigned char)s[1])) >= 0 && (lo = hex_value((unsigned char)s[2])) >= 0) {
-			if (hi == 0 && lo == 0)
-				return -1;
-			*out++ = (char)(hi * 16 + lo);
-			s += 2;
-		} else {
-			*out++ = plus && *s == '+' ? ' ' : *s;
-		}
-	}
-	*out = '\0';
-	return 0;
-}
-
-/* Split the query into parameters, decoded in place. */
-static int split_query(struct http_reader *r, char *query)
-{
-	struct http_head *h = r->h;
-
-	for (char *p = query; p && *p;) {
-		char *amp = strchr(p, '&'), *eq;
-		if (amp)
-			*amp = '\0';
-		if (*p) {
-			if (h->nparams == HTTP_PARAMS_MAX)
-				return refuse(r, 414, "request target: more than %d query parameters", HTTP_PARAMS_MAX);
-			eq = strchr(p, '=');
-			if (eq)
-				*eq++ = '\0';
-			if (decode(p, true) < 0 || (eq && decode(eq, true) < 0))
-				return refuse(r, 400, "query: parameter '%.*s' contains an encoded NUL (%%00)", QUOTE, p);
-			h->params[h->nparams].key = p;
-			h->params[h->nparams].value = eq;
-			h->nparams++;
-		}
-		p = amp ? amp + 1 : NULL;
-	}
-	return 0;
-}
-
-/* The target (origin form /path?query, absolute form http://host/path?query, or *) as http-parser splits it:
- * the decoded path, the parameters, and an absolute form's authority as the host. */
+/* The target (http_target.h): the decoded path, the parameters, and an absolute form's authority as the host. */
 static int read_target(struct http_reader *r, char *target)
 {
-	struct http_head *h = r->h;
-	struct http_parser_url u;
-	size_t len = strlen(target);
-	char *path = NULL, *query = NULL;
+	char msg[sizeof(r->msg)];
+	int status = http_target_read(r->h, target, r->strings + r->room, msg, sizeof(msg));
 
-	http_parser_url_init(&u);
-	if (http_parser_parse_url(target, len, 0, &u) != 0)
-		return refuse(r, 400, "request target: '%.*s' is not a path or an absolute http URI", QUOTE, target);
-	if (u.field_set & (1 << UF_FRAGMENT))
-		return refuse(r, 400, "request target: '%.*s' has a fragment ('#'), which is not sent in a request", QUOTE,
-		    target);
-	if (u.field_set & (1 << UF_SCHEMA)) {
-		size_t slen = u.field_data[UF_SCHEMA].len, end = len;
-		char *authority = r->strings + r->room;
-		if ((slen != 4 || strncasecmp(target, "http", 4) != 0) && (slen != 5 || strncasecmp(target, "https", 5) != 0))
-			return refuse(r, 400, "request target: '%.*s' must start with '/' (or be an absolute http URI, or '*')",
-			    QUOTE, target);
-		if (u.field_set & (1 << UF_USERINFO))
-			return refuse(r, 400, "request target: '%.*s' has user information, which an http URI may not",
-			    QUOTE, target);
-		if (u.field_set & (1 << UF_PATH))
-			end = u.field_data[UF_PATH].off;
-		else if (u.field_set & (1 << UF_QUERY))
-			end = u.field_data[UF_QUERY].off - 1u;
-		memcpy(authority, target + slen + 3, end - (slen + 3));
-		authority[end - (slen + 3)] = '\0';
-		h->host = authority;
-	}
-	if (u.field_set & (1 << UF_PATH)) {
-		path = target + u.field_data[UF_PATH].off;
-		path[u.field_data[UF_PATH].len] = '\0';
-	}
-	if (u.field_set & (1 << UF_QUERY))
-		query = target + u.field_data[UF_QUERY].off;
-	if (path && decode(path, false) < 0)
-		return refuse(r, 400, "request target: the path contains an encoded NUL (%%00)");
-	h->path = path && *path ? path : "/";
-	return split_query(r, query);
+	return status ? refuse(r, status, "%s", msg) : 0;
 }
 
 /* Does a body follow the head, as http-parser frames the request? */

@@ -78,6 +78,13 @@ class Package(unittest.TestCase):
     def test_install_run_purge(self):
         self.dpkg("-i", self.deb)
         self.assertTrue(installed())
+        if os.path.isdir("/run/systemd/system"):
+            # systemd runs here, so the postinst started the unit: its server has the data dir (locked), which the
+            # server this test starts below needs
+            out = subprocess.run(["systemctl", "is-active", "gnomon-server.service"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, timeout=60)
+            self.assertEqual(out.stdout.strip(), "active", "the postinst did not start gnomon-server.service")
+            subprocess.run(["systemctl", "stop", "gnomon-server.service"], check=True, timeout=60)
         # what it installed
         for prog in ("/usr/bin/gnomon", "/usr/bin/gnomon-agent"):
             out = subprocess.run([prog, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -110,6 +110,8 @@ def start(args, top, procs):
     servers = []
     for i, port in enumerate(ports, 1):
         name = f"server-{i}"
+        # no local agent: an HA server's would outlive it by design (server_agent.h), and this script's Ctrl-C must
+        # leave nothing running; the two agents below run the tasks
         procs.append(Proc(name, [args.bin, "server", "--http-port", str(port), "--data-dir",
                                  os.path.join(top, name), "--zk-hosts", ens.hosts, "--zk-path", "/gnomon",
                                  "--state", url, "--local-agent=false"], top))

@@ -37,6 +37,11 @@ bool gnomon_agent_allowed(const struct api_env *env, struct http_request *req)
 		http_respond_error(req, 503, "this server runs no fleet of agents");
 		return false;
 	}
+	if (env->agent_client_cert && !http_request_tls_client(req)) {
+		http_respond_error(req, 403, "agents must present a TLS client certificate signed by the server's "
+		    "--tls-client-ca (gnomon agent --tls-cert and --tls-key)");
+		return false;
+	}
 	if (env->agent_token == NULL) {
 		if (loopback_peer(req))
 			return true;

@@ -574,6 +574,17 @@ static int start(struct server *srv)
 		log_warnx("cannot start the HTTP client that proxies to the leader");
 		return -1;
 	}
+	/* The leader proxy verifies the leader with --tls-ca; where the leader asks agents for client certificates,
+	 * the proxy presents this server's own, for the agent traffic it forwards. */
+	struct net_tls_options tls = {.ca = given(srv->cfg.tls_ca)};
+	if (given(srv->cfg.tls_client_ca)) {
+		tls.cert = srv->cfg.tls_cert;
+		tls.key = srv->cfg.tls_key;
+	}
+	if (net_client_set_tls(srv->net, &tls, err, sizeof(err)) < 0) {
+		log_warnx("the leader proxy's TLS: %s", err);
+		return -1;
+	}
 	srv->api = (struct api_env){
 		.reg = srv->reg,
 		.state = srv->state,
@@ -591,6 +602,7 @@ static int start(struct server *srv)
 		.prom = srv->prom,
 		.fleet = srv->fleet,
 		.agent_token = srv->agent_token,
+		.tls = http_server_tls(srv->http),
 		.agent_client_cert = given(srv->cfg.tls_client_ca) != NULL,
 		.cluster_view = cluster_view,
 		.cluster_ctx = srv,

@@ -16,7 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_agents import API, V1, Agent, AgentsBase  # noqa: E402
-from gnomon_harness import BIN, GnomonTestCase, main, sched, wait_until  # noqa: E402
+from gnomon_harness import BIN, GnomonTestCase, main, sanitizer_lines, sched, wait_until  # noqa: E402
 
 PKI = None  # the directory of the certificates, made once
 
@@ -166,6 +166,8 @@ class TlsServer(GnomonTestCase):
         agent = TlsAgent(srv, "misled", tls=["--tls-ca", pki("ca.pem")]).start()
         self.addCleanup(agent.close)
         wait_until(lambda: "certificate refused: hostname mismatch" in agent.log(), 20, what="the agent's refusal")
+        agent.stop()
+        self.assertEqual(sanitizer_lines(agent.log()), [])
 
     def test_sighup_reloads_the_certificate(self):
         """SIGHUP: the new pair is presented to new connections; a bad new pair is logged and the one in use
@@ -233,6 +235,12 @@ class TlsAgents(AgentsBase):
         self.addCleanup(a.close)
         return a
 
+    def stop_agents(self):
+        """Stop them and look for sanitizer reports in their logs (their leak checks run at exit)."""
+        for a in self.agents:
+            self.assertIn(a.stop(), (0, None), a.log()[-3000:])
+        self.check_agent_logs()
+
     def run_on(self, agent, job):
         self.run_now(sched(job, command="echo ran-over-tls"))
         run = self.wait_run(job, lambda r: r["status"] in ("succeeded", "failed"), "the run's end")
@@ -254,6 +262,7 @@ class AgentOverTls(TlsAgents):
         self.wait_agents(["a1"])
         self.run_on("a1", "tls-job")
         self.assertNotIn("untrusting", self.fleet())
+        self.stop_agents()
 
 
 class AgentClientCertificates(TlsAgents):
@@ -280,6 +289,7 @@ class AgentClientCertificates(TlsAgents):
         self.assertNotIn("stranger", fleet)
         status, _, _ = self.server.request("GET", V1 + "/jobs")
         self.assertEqual(status, 200)
+        self.stop_agents()
 
 
 if __name__ == "__main__":

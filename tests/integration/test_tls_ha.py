@@ -2,7 +2,8 @@
 ensemble (zk_harness.py), with --tls-ca and --tls-client-ca. A change sent to the follower is proxied to the
 leader over https:// (verified with --tls-ca); an agent with a client certificate registers with the follower
 and runs a task, its traffic passed on to the leader, which requires a client certificate of the proxy too (the
-follower's own); the agents are told https:// URLs of the instances."""
+follower's own); the agents are told https:// URLs of the instances. Each server's local agent reaches it over
+https://."""
 
 import os
 import sys
@@ -31,12 +32,27 @@ def tearDownModule():
 class TlsCluster(GnomonTestCase):
     server_args = None
 
+    def start_servers(self, path, *extra):
+        args = ["--tls-ca", pki("ca.pem"), "--tls-client-ca", pki("ca.pem"), "--agent-timeout", "6"] + list(extra)
+        return [self.new_server(zk_args(ensemble().hosts, path, 4000) + tls_args("member") + args,
+                                context=context()) for _ in range(2)]
+
+    def test_local_agents_over_https(self):
+        """Each server's local agent (a gnomon-agent process in a cluster) reaches it over https:// by its
+        advertised address, with --tls-ca and the server's certificate as its client certificate."""
+        servers = self.start_servers("/gnomon-tls/local")
+
+        def local_agents_up():
+            for s in servers:
+                status, body = s.json("GET", "/api/v1/agents")
+                if status == 200 and len([a for a in body if a["state"] == "up"]) == 2:
+                    return body
+            return None
+
+        wait_until(local_agents_up, 30, interval=0.1, what="both local agents up with the leader")
+
     def test_follower_proxies_over_https(self):
-        e = ensemble()
-        extra = ["--tls-ca", pki("ca.pem"), "--tls-client-ca", pki("ca.pem"), "--local-agent=false",
-                 "--agent-timeout", "6"]
-        servers = [self.new_server(zk_args(e.hosts, "/gnomon-tls/proxy", 4000) + tls_args("member") + extra,
-                                   context=context()) for _ in range(2)]
+        servers = self.start_servers("/gnomon-tls/proxy", "--local-agent=false")
 
         def roles():
             views = [s.json("GET", "/api/v1/cluster")[1] for s in servers]

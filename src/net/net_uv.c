@@ -19,9 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "net/net_url.h"
+#include "net/request_wire.h"
 #include "net/response_reader.h"
 #include "net/tls.h"
 #include "util/buf.h"
@@ -725,57 +725,6 @@ void net_client_close(struct net_client *c)
 	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }
 
-/* Is name (of len bytes) the field name of the header line h? */
-static bool header_is(const char *h, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncasecmp(h, name, n) == 0 && h[n] == ':';
-}
-
-/* The request's bytes: request line, fields, body. 0, or -EINVAL with a message in r->err. */
-static int write_request(struct net_request *r, const struct net_request_options *opt)
-{
-	const char *method = opt->method ? opt->method : opt->body ? "POST" : "GET";
-	bool host = false, agent = false;
-	struct buf b;
-
-	if (method[0] == '\0' || method[strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")] != '\0') {
-		snprintf(r->err, sizeof(r->err), "method '%.40s': not an HTTP method", method);
-		return -EINVAL;
-	}
-	for (const char *const *h = opt->headers; h && *h; h++) {
-		const char *colon = strchr(*h, ':');
-		if (colon == NULL || colon == *h || strpbrk(*h, "\r\n")) {
-			snprintf(r->err, sizeof(r->err), "header '%.60s': not one line of \"Name: value\"", *h);
-			return -EINVAL;
-		}
-		host = host || header_is(*h, "Host");
-		agent = agent || header_is(*h, "User-Agent");
-	}
-	buf_init(&b, 0);
-	if (buf_printf(&b, "%s %s HTTP/1.1\r\n", method, r->url.target) < 0 ||
-	    (!host && buf_printf(&b, "Host: %s\r\n", r->url.authority) < 0) ||
-	    (!agent && buf_puts(&b, "User-Agent: gnomon/" GNOMON_VERSION "\r\n") < 0))
-		fatalx("net: out of memory");
-	for (const char *const *h = opt->headers; h && *h; h++) {
-		const char *value = strchr(*h, ':') + 1;
-		/* as in curl: "Name:" with no value takes the field out; the length is this client's to say */
-		if (value[strspn(value, " \t")] == '\0' || header_is(*h, "Content-Length") ||
-		    header_is(*h, "Transfer-Encoding"))
-			continue;
-		if (buf_printf(&b, "%s\r\n", *h) < 0)
-			fatalx("net: out of memory");
-	}
-	if ((opt->body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) &&
-	    buf_printf(&b, "Content-Length: %zu\r\n", opt->body ? opt->body_len : 0) < 0)
-		fatalx("net: out of memory");
-	if (buf_puts(&b, "\r\n") < 0 || (opt->body && buf_append(&b, opt->body, opt->body_len) < 0))
-		fatalx("net: out of memory");
-	r->wire = buf_steal(&b, &r->wire_len);
-	return 0;
-}
-
 int net_request(struct net_client *c, const struct net_request_options *opt, net_done_fn fn, void *ctx,
     struct net_request **out)
 {
@@ -803,7 +752,7 @@ int net_request(struct net_client *c, const struct net_request_options *opt, net
 			r->fail_rc = tls_ctx_client_new(NULL, NULL, NULL, NULL, &c->tls, r->err, sizeof(r->err));
 		if (r->fail_rc == 0) {
 			r->key = xasprintf("%s://%s:%u", r->url.https ? "https" : "http", r->url.host, r->url.port);
-			r->fail_rc = write_request(r, opt);
+			r->fail_rc = request_wire(opt, &r->url, &r->wire, &r->wire_len, r->err, sizeof(r->err));
 		}
 	}
 	r->state = REQ_NEW;

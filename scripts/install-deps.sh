@@ -15,8 +15,8 @@
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libsqlite3-dev
-  libcurl4-openssl-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev libhttp-parser-dev nettle-dev tzdata)
-test_pkgs=(libcmocka-dev python3 curl python3-aiosmtpd python3-prometheus-client clang libclang-rt-dev chromium
+  libcurl4-openssl-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev libhttp-parser-dev nettle-dev libssl-dev tzdata)
+test_pkgs=(libcmocka-dev python3 curl openssl python3-aiosmtpd python3-prometheus-client clang libclang-rt-dev chromium
   zookeeper postgresql help2man dpkg-dev)
 bench_pkgs=(wrk python3 zookeeper postgresql)
 pkgs=("${build_pkgs[@]}")

@@ -131,6 +131,12 @@ static void on_signal(uv_signal_t *h, int signum)
 	stop(a);
 }
 
+/* A string option's value, NULL when unset or empty. */
+static const char *given(const char *s)
+{
+	return s && s[0] ? s : NULL;
+}
+
 /* Everything before the first registration. 0, or -1 (logged). */
 static int start(struct agent *a, int *lock_fd)
 {
@@ -155,6 +161,12 @@ static int start(struct agent *a, int *lock_fd)
 		agent_task_add(a, e[i].task_id, e[i].job, e[i].task);
 	if ((rc = net_client_new(a->loop, &a->net)) < 0) {
 		log_warnx("cannot start the HTTP client: %s", strerror(-rc));
+		agent_journal_entries_free(e, n);
+		return -1;
+	}
+	if (net_client_set_tls(a->net, &(struct net_tls_options){.ca = given(a->cfg.tls_ca),
+		.cert = given(a->cfg.tls_cert), .key = given(a->cfg.tls_key)}, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
 		agent_journal_entries_free(e, n);
 		return -1;
 	}

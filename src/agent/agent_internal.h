@@ -32,6 +32,7 @@ struct agent_config {
 	double cpus;
 	long long mem, disk;
 	char *token_file;
+	char *tls_ca, *tls_cert, *tls_key;
 	long long lease;
 	char *keep_work_dirs;
 	long long keep_work_dirs_max_size;

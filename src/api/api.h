@@ -52,6 +52,8 @@ struct api_env {
 	const char *(*no_leader)(void *ctx);
 	struct remote *fleet;        /* the agents (runner/runner_remote.h) */
 	const char *agent_token;     /* the agents' shared secret (--agent-token-file); NULL: loopback agents only */
+	bool tls;                    /* this server (and so the cluster's) speaks HTTPS: the proxy's https:// */
+	bool agent_client_cert;      /* agents must present a client certificate (--tls-client-ca) */
 	/* GET /api/v1/cluster's body (a new reference): this server's role, the leader, ZooKeeper's health. */
 	struct json_t *(*cluster_view)(void *ctx);
 	void *cluster_ctx;

@@ -37,6 +37,11 @@ bool gnomon_agent_allowed(const struct api_env *env, struct http_request *req)
 		http_respond_error(req, 503, "this server runs no fleet of agents");
 		return false;
 	}
+	if (env->agent_client_cert && !http_request_tls_client(req)) {
+		http_respond_error(req, 403, "agents must present a TLS client certificate signed by the server's "
+		    "--tls-client-ca (gnomon agent --tls-cert and --tls-key)");
+		return false;
+	}
 	if (env->agent_token == NULL) {
 		if (loopback_peer(req))
 			return true;
@@ -79,7 +84,8 @@ static void answer(struct http_request *req, struct remote_answer *a)
 
 /* The cluster's instances as URLs ("servers" in the answers to registrations and polls, docs/agent-protocol.md):
  * the agents add them to the servers they try, so one told of a single server still finds the leader once that
- * one is gone; the polls keep them current as instances come and go. Nothing standalone, nor for an instance
+ * one is gone; the polls keep them current as instances come and go. Their scheme is this server's (a cluster's
+ * servers speak TLS alike). Nothing standalone, nor for an instance
  * whose address is not known. */
 static void add_servers(const struct api_env *env, json_t *answer)
 {
@@ -100,7 +106,7 @@ static void add_servers(const struct api_env *env, json_t *answer)
 	json_array_foreach(instances, i, it) {
 		const char *address = json_string_value(json_object_get(it, "address"));
 		if (address && address[0])
-			json_array_append_new(servers, json_sprintf("http://%s", address));
+			json_array_append_new(servers, json_sprintf("%s://%s", env->tls ? "https" : "http", address));
 	}
 	json_object_set_new(answer, "servers", servers);
 	json_decref(view);

@@ -23,13 +23,14 @@ struct write_req {
 };
 
 static void process(struct http_conn *c);
-static void on_idle(uv_timer_t *t);
 static void arm_timer(struct http_conn *c, uv_timer_cb cb, uint64_t ms);
 
 static void server_release(struct http_server *srv)
 {
-	if (--srv->handles == 0)
+	if (--srv->handles == 0) {
+		http_tls_release(srv);
 		free(srv);
+	}
 }
 
 static void on_server_handle_closed(uv_handle_t *h)
@@ -70,21 +71,21 @@ static void on_write(uv_write_t *w, int status)
 		http_conn_answered(c);
 }
 
-void http_conn_write(struct http_conn *c, char *a, size_t alen, char *b, size_t blen, char *own_a, char *own_b)
+/* Write a and b to the TCP stream (owning own_a and own_b); bytes count as the answer's unsent ones. */
+static void write_bufs(struct http_conn *c, char *a, size_t alen, char *b, size_t blen, char *own_a, char *own_b,
+    size_t bytes)
 {
 	struct write_req *wr;
 	uv_buf_t bufs[2];
 	int n = 0, rc;
 
-	if (alen + blen == 0)
-		return;
 	wr = xcalloc(1, sizeof(*wr));
 	if (alen)
 		bufs[n++] = uv_buf_init(a, (unsigned)alen);
 	if (blen)
 		bufs[n++] = uv_buf_init(b, (unsigned)blen);
 	wr->conn = c;
-	wr->bytes = alen + blen;
+	wr->bytes = bytes;
 	wr->owned[0] = own_a;
 	wr->owned[1] = own_b;
 	rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, (unsigned)n, on_write);
@@ -103,6 +104,36 @@ void http_conn_write(struct http_conn *c, char *a, size_t alen, char *b, size_t 
 	c->unsent += wr->bytes;
 }
 
+void http_conn_send(struct http_conn *c, char *data, size_t len, size_t bytes)
+{
+	write_bufs(c, data, len, NULL, 0, data, NULL, bytes);
+}
+
+void http_conn_write(struct http_conn *c, char *a, size_t alen, char *b, size_t blen, char *own_a, char *own_b)
+{
+	char *cipher;
+	size_t len;
+
+	if (alen + blen == 0)
+		return;
+	if (c->tls == NULL) {
+		write_bufs(c, a, alen, b, blen, own_a, own_b, alen + blen);
+		return;
+	}
+	if (http_tls_encrypt(c, a, alen, b, blen, &cipher, &len) < 0) {
+		free(own_a);
+		free(own_b);
+		if (c->in_call)
+			c->failed = true;
+		else
+			http_conn_close(c);
+		return;
+	}
+	free(own_a);
+	free(own_b);
+	write_bufs(c, cipher, len, NULL, 0, cipher, NULL, alen + blen);
+}
+
 /* --- connections ------------------------------------------------------------------------------------------- */
 
 static void arm_timer(struct http_conn *c, uv_timer_cb cb, uint64_t ms)
@@ -117,7 +148,7 @@ void http_conn_arm(struct http_conn *c, uv_timer_cb cb, uint64_t ms)
 
 void http_conn_arm_idle(struct http_conn *c)
 {
-	arm_timer(c, on_idle, HTTP_IDLE_MS);
+	arm_timer(c, http_conn_on_idle, HTTP_IDLE_MS);
 }
 
 /* Tell the done hook that req is finished (when it was answered at all). */
@@ -163,6 +194,8 @@ void http_conn_close(struct http_conn *c)
 		}
 		http_req_free(req);
 	}
+	tls_free(c->tls);
+	c->tls = NULL;
 	uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
 }
@@ -201,6 +234,8 @@ static void linger(struct http_conn *c)
 {
 	c->state = ST_LINGER;
 	c->len = 0;
+	if (c->tls)
+		http_tls_close_notify(c);
 	c->shutdown.data = c;
 	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
 		http_conn_close(c);
@@ -335,10 +370,15 @@ static void process(struct http_conn *c)
 	}
 }
 
-static void on_idle(uv_timer_t *t)
+void http_conn_on_idle(uv_timer_t *t)
 {
 	struct http_conn *c = t->data;
-	if ((c->state == ST_HEAD && (c->len > 0 || c->req)) || c->state == ST_BODY)
+	if (c->tls && !tls_established(c->tls)) {
+		char peer[HTTP_PEER_MAX];
+		http_conn_peer(c, peer, sizeof(peer));
+		log_info("http: %s: TLS handshake not done within %d s", peer, HTTP_TLS_HANDSHAKE_MS / 1000);
+		http_conn_close(c);
+	} else if ((c->state == ST_HEAD && (c->len > 0 || c->req)) || c->state == ST_BODY)
 		answer_early(c, 408, "request: nothing more received for 60 seconds");
 	else
 		http_conn_close(c);
@@ -348,7 +388,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
 	struct http_conn *c = h->data;
 	(void)suggested;
-	if (c->state == ST_LINGER) {
+	if (c->state == ST_LINGER || c->tls) { /* drained, or ciphertext: decrypted into c->in by on_read */
 		*b = uv_buf_init(c->srv->scratch, sizeof(c->srv->scratch));
 		return;
 	}
@@ -362,7 +402,6 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *b)
 {
 	struct http_conn *c = stream->data;
-	(void)b;
 
 	if (n == 0 || c->state == ST_CLOSED)
 		return;
@@ -383,7 +422,19 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *b)
 			http_conn_close(c);
 		return;
 	}
-	c->len += (size_t)n;
+	if (c->tls) {
+		int rc = http_tls_input(c, b->base, (size_t)n);
+		if (rc == HTTP_TLS_PLAIN) {
+			answer_early(c, 400, "this port speaks HTTPS only: use an https:// URL");
+			return;
+		}
+		if (rc < 0)
+			http_conn_close(c);
+		if (rc != 0)
+			return;
+	} else {
+		c->len += (size_t)n;
+	}
 	if (c->state == ST_HEAD || c->state == ST_BODY) {
 		http_conn_arm_idle(c);
 		process(c);
@@ -435,7 +486,10 @@ static void on_connection(uv_stream_t *listener, int status)
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
-	http_conn_arm_idle(c);
+	if (srv->tls)
+		http_tls_accept(c);
+	else
+		http_conn_arm_idle(c);
 	start_reading(c);
 }
 
@@ -463,6 +517,11 @@ int http_server_start(uv_loop_t *loop, const struct http_server_options *opt, ht
 	srv->done = opt->done;
 	srv->ctx = ctx;
 	srv->max_body = opt->max_body;
+	if ((rc = http_tls_configure(srv, opt, err, errlen)) < 0) {
+		http_tls_release(srv);
+		free(srv);
+		return rc;
+	}
 	uv_tcp_init(loop, &srv->listener);
 	srv->listener.data = srv;
 	srv->handles = 1;

@@ -8,6 +8,7 @@
 #define GNOMON_API_HTTP_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -42,6 +43,9 @@ struct http_server_options {
 	size_t max_body;     /* bytes */
 	http_head_fn head;   /* NULL: none */
 	http_done_fn done;   /* NULL: none */
+	const char *tls_cert;      /* PEM certificate (and chain): the port speaks HTTPS only; NULL: plain HTTP */
+	const char *tls_key;       /* its PEM private key */
+	const char *tls_client_ca; /* PEM CAs whose client certificates are asked for (http_request_tls_client) */
 };
 
 int http_server_start(uv_loop_t *loop, const struct http_server_options *opt, http_handler_fn fn, void *ctx,
@@ -50,6 +54,11 @@ int http_server_start(uv_loop_t *loop, const struct http_server_options *opt, ht
 void http_server_stop(struct http_server *srv);
 /* The port actually bound (useful with port 0). */
 int http_server_port(const struct http_server *srv);
+/* Does it speak TLS? */
+bool http_server_tls(const struct http_server *srv);
+/* Read the TLS certificate, key and client CAs again (SIGHUP): new connections get them, those open keep theirs.
+ * 0 (also without TLS), or -EINVAL with err, the old ones kept. */
+int http_server_reload_tls(struct http_server *srv, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 const char *http_request_method(const struct http_request *req);
 /* The decoded path, without the query string. */
@@ -69,6 +78,10 @@ const char *http_request_body(const struct http_request *req, size_t *len);
 /* The caller's address as "ip:port" ("[ip6]:port"), for the log; "unknown" when the connection has none. */
 #define HTTP_PEER_MAX 64
 void http_request_peer(const struct http_request *req, char *out, size_t len);
+/* Did the request come over TLS (the session cookie's Secure)? */
+bool http_request_tls(const struct http_request *req);
+/* Did it come over TLS with a client certificate that the server's --tls-client-ca verified? */
+bool http_request_tls_client(const struct http_request *req);
 
 /* Answer with body (malloc'd, ownership passes to the server; may be NULL for an empty body). */
 void http_respond(struct http_request *req, int status, const char *content_type, char *body, size_t len);

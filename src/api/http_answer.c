@@ -450,6 +450,11 @@ const char *http_request_body(const struct http_request *req, size_t *len)
 
 void http_request_peer(const struct http_request *req, char *out, size_t len)
 {
+	http_conn_peer(req->conn, out, len);
+}
+
+void http_conn_peer(struct http_conn *c, char *out, size_t len)
+{
 	struct sockaddr_storage ss;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
@@ -457,7 +462,7 @@ void http_request_peer(const struct http_request *req, char *out, size_t len)
 	char host[INET6_ADDRSTRLEN];
 
 	memset(&ss, 0, sizeof(ss));
-	if (uv_tcp_getpeername(&req->conn->tcp, (struct sockaddr *)&ss, &namelen) == 0 && ss.ss_family == AF_INET &&
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &namelen) == 0 && ss.ss_family == AF_INET &&
 	    inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host)))
 		snprintf(out, len, "%s:%u", host, ntohs(sin->sin_port));
 	else if (ss.ss_family == AF_INET6 && inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host)))

@@ -10,9 +10,11 @@
 
 #include "api/http.h"
 #include "api/http_parse.h"
+#include "net/tls.h"
 #include "util/buf.h"
 
 #define HTTP_IDLE_MS 60000 /* no byte from a client that owes one, or none taken of an answer */
+#define HTTP_TLS_HANDSHAKE_MS 10000 /* a TLS client's handshake, from its connection on */
 #define HTTP_STREAM_HIGH_WATER ((size_t)256 << 10) /* a stream produces more only while less is unsent */
 
 enum conn_state {
@@ -42,6 +44,8 @@ struct http_server {
 	struct http_conn *conns;
 	struct http_stream *woken;  /* streams to pump at the wake handle's next run */
 	struct http_stream *waking; /* those its current run has still to pump */
+	struct tls_ctx *tls; /* --tls-cert's, or NULL: plain HTTP */
+	char *tls_cert, *tls_key, *tls_client_ca; /* its files, read again by http_server_reload_tls() */
 	time_t date_at;
 	char date[64];
 	char scratch[16384]; /* where drained input goes */
@@ -57,6 +61,7 @@ struct http_conn {
 	char *in;        /* bytes read and not yet taken by the request's reader: its rest, pipelined requests */
 	size_t len, cap;
 	struct http_request *req;  /* from the first byte of a request on */
+	struct tls *tls;    /* the TLS server's connections: in and out go through it (http_tls.c) */
 	int writes;         /* uv_write requests in flight */
 	size_t unsent;      /* their bytes */
 	int handles;        /* tcp and timer, until both are closed */
@@ -110,6 +115,12 @@ void http_conn_answered(struct http_conn *c);
 void http_conn_arm_idle(struct http_conn *c);
 /* Its timer calls cb after ms. */
 void http_conn_arm(struct http_conn *c, uv_timer_cb cb, uint64_t ms);
+/* The timer's callback for a client's silence (or an unfinished TLS handshake). */
+void http_conn_on_idle(uv_timer_t *t);
+/* Send data as it is (owned, freed once sent); bytes is what it counts as of the answer's unsent bytes. */
+void http_conn_send(struct http_conn *c, char *data, size_t len, size_t bytes);
+/* The client's address, as http_request_peer(). */
+void http_conn_peer(struct http_conn *c, char *out, size_t len);
 
 /* http_answer.c */
 struct http_request *http_req_new(struct http_conn *c);
@@ -117,5 +128,22 @@ void http_req_free(struct http_request *req);
 void http_stream_free(struct http_stream *s);
 /* Let a stream produce while its connection takes the bytes; ends the request when the stream is done. */
 void http_stream_pump(struct http_stream *s);
+
+/* http_tls.c: the TLS transport */
+#define HTTP_TLS_HANDSHAKE 1 /* http_tls_input(): the handshake goes on, no plaintext yet */
+#define HTTP_TLS_PLAIN 2     /* http_tls_input(): the client spoke plain HTTP (the connection is plain now) */
+/* With opt's --tls-cert and --tls-key, the server speaks TLS only; 0, or -EINVAL with err. */
+int http_tls_configure(struct http_server *srv, const struct http_server_options *opt, char *err, size_t errlen);
+void http_tls_release(struct http_server *srv);
+/* A new connection of a TLS server: its handshake begins, under HTTP_TLS_HANDSHAKE_MS. */
+void http_tls_accept(struct http_conn *c);
+/* Ciphertext received: its plaintext is appended to c->in. 0, HTTP_TLS_HANDSHAKE, HTTP_TLS_PLAIN, or a negative
+ * errno (logged: close the connection). */
+int http_tls_input(struct http_conn *c, const char *data, size_t len);
+/* Encrypt a and b into *out (malloc'd, *outlen bytes, perhaps 0); 0 or -EPROTO (logged). */
+int http_tls_encrypt(struct http_conn *c, const char *a, size_t alen, const char *b, size_t blen, char **out,
+    size_t *outlen);
+/* Send close_notify, before the write side is shut. */
+void http_tls_close_notify(struct http_conn *c);
 
 #endif

@@ -79,7 +79,7 @@ static bool encode(const char *s, const char *keep, char *out, size_t len, size_
 int api_proxy_url(const char *leader, const char *path, const char *const *keys, const char *const *values, int n,
     char *out, size_t len)
 {
-	int w = snprintf(out, len, "http://%s", leader);
+	int w = snprintf(out, len, "%s%s", strstr(leader, "://") ? "" : "http://", leader);
 	size_t at;
 	bool ok;
 

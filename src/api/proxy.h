@@ -68,7 +68,8 @@ bool api_proxy_request_field(const char *name);
 /* Pure: is a field of the leader's answer passed back? Retry-After, Location, WWW-Authenticate, Allow,
  * Cache-Control, X-Accel-Buffering (Content-Type is the answer's type). */
 bool api_proxy_answer_field(const char *name);
-/* Pure: the leader's URL for a request: "http://" leader, the decoded path percent-encoded again (what the path
+/* Pure: the leader's URL for a request: "http://" leader (a leader that names its scheme, "https://host:port",
+ * as it is), the decoded path percent-encoded again (what the path
  * may hold unencoded stays so), and the query parameters (n of them, keys[i] and values[i], a NULL value for a
  * key without '='), each encoded. Returns the length, or -ENAMETOOLONG when it does not fit out[len]. */
 int api_proxy_url(const char *leader, const char *path, const char *const *keys, const char *const *values, int n,

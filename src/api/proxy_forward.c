@@ -238,11 +238,14 @@ static int request_fields(struct api_env *env, struct http_request *req, char **
 static int request_url(struct api_env *env, struct http_request *req, char *url, size_t len)
 {
 	const char *keys[HTTP_PARAMS_MAX], *values[HTTP_PARAMS_MAX];
+	char leader[300];
 	int n = 0;
 
+	/* the servers of a cluster speak TLS alike: the leader's scheme is this server's */
+	snprintf(leader, sizeof(leader), "%s://%s", env->tls ? "https" : "http", env->leader);
 	while (n < HTTP_PARAMS_MAX && http_request_param(req, n, &keys[n], &values[n]))
 		n++;
-	return api_proxy_url(env->leader, http_request_path(req), keys, values, n, url, len) < 0 ? -ENAMETOOLONG : 0;
+	return api_proxy_url(leader, http_request_path(req), keys, values, n, url, len) < 0 ? -ENAMETOOLONG : 0;
 }
 
 void api_proxy_forward(struct api_env *env, struct http_request *req, bool stream)

@@ -12,10 +12,12 @@
 
 /* getopt_long values: the global options, then one per family option (VAL_OPT + its index). Short options are
  * their letter. */
-enum { VAL_SERVER = 256, VAL_JSON, VAL_HELP, VAL_OPT = 512 };
+enum { VAL_SERVER = 256, VAL_JSON, VAL_HELP, VAL_TLS_CA, VAL_OPT = 512 };
 
 const struct cli_opt cli_global_opts[] = {
     {"--server", NULL, "URL", "the gnomon server (default: $" CLI_SERVER_ENV ", else " CLI_URL_DEFAULT ")"},
+    {"--tls-ca", NULL, "FILE", "PEM CA certificates an https:// server is verified with (default: $" CLI_TLS_CA_ENV
+     ", else the system's)"},
     {"--json", NULL, NULL, "print JSON instead of text; errors as {\"error\": \"...\"} on stderr"},
     {"--help", "-h", NULL, "print this help"},
 };
@@ -23,6 +25,7 @@ const size_t cli_n_global_opts = sizeof(cli_global_opts) / sizeof(cli_global_opt
 
 static const struct option global_longopts[] = {
     {"server", required_argument, NULL, VAL_SERVER},
+    {"tls-ca", required_argument, NULL, VAL_TLS_CA},
     {"json", no_argument, NULL, VAL_JSON},
     {"help", no_argument, NULL, VAL_HELP},
 };
@@ -136,7 +139,7 @@ static int check_value(const struct parser *p, int val, const char *value, char 
 {
 	char name[64];
 
-	if (val != VAL_SERVER || (value && *value))
+	if ((val != VAL_SERVER && val != VAL_TLS_CA) || (value && *value))
 		return 0;
 	val_name(p, val, name, sizeof(name));
 	snprintf(err, errlen, "option '%s' needs a value", name);
@@ -170,6 +173,11 @@ static int run_getopt(const struct parser *p, int argc, char **argv, struct cli_
 			if (check_value(p, c, optarg, err, errlen) < 0)
 				return -EINVAL;
 			a->g.server = optarg;
+			break;
+		case VAL_TLS_CA:
+			if (check_value(p, c, optarg, err, errlen) < 0)
+				return -EINVAL;
+			a->g.tls_ca = optarg;
 			break;
 		case ':':
 			val_name(p, optopt, name, sizeof(name));

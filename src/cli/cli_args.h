@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #define CLI_SERVER_ENV "GNOMON_SERVER" /* the server when --server is not given */
+#define CLI_TLS_CA_ENV "GNOMON_TLS_CA" /* the CA file when --tls-ca is not given */
 
 /* An option of a family's own (`--limit N`, `-n N`, `-f`), on top of the global ones. */
 struct cli_opt {
@@ -23,6 +24,7 @@ extern const size_t cli_n_global_opts;
 
 struct cli_globals {
 	const char *server; /* --server URL (borrowed), NULL if absent */
+	const char *tls_ca; /* --tls-ca FILE (borrowed), NULL if absent */
 	bool json;          /* --json */
 	bool help;          /* -h, --help */
 };

@@ -23,6 +23,7 @@
 struct cli_http {
 	CURL *curl; /* created on the first request, reused so the connection is kept */
 	char *base;
+	char *ca_file; /* --tls-ca, or NULL */
 };
 
 /* Where the write callbacks put the body: all of it into body, or, when streaming, a 2xx body to writer and any
@@ -52,12 +53,19 @@ void cli_http_free(struct cli_http *h)
 	if (h->curl)
 		curl_easy_cleanup(h->curl);
 	free(h->base);
+	free(h->ca_file);
 	free(h);
 }
 
 const char *cli_http_base(const struct cli_http *h)
 {
 	return h->base;
+}
+
+void cli_http_set_ca(struct cli_http *h, const char *ca_file)
+{
+	free(h->ca_file);
+	h->ca_file = ca_file ? xstrdup(ca_file) : NULL;
 }
 
 void cli_http_response_free(struct cli_http_response *resp)
@@ -107,12 +115,15 @@ static size_t on_stream(char *data, size_t size, size_t nmemb, void *userdata)
 	} while (0)
 
 /* Set the options of one request on a freshly reset handle. */
-static CURLcode setup(CURL *c, const char *url, const char *method, const char *body, unsigned flags,
-    struct curl_slist *headers, struct sink *sink, char *errbuf)
+static CURLcode setup(const struct cli_http *h, const char *url, const char *method, const char *body,
+    unsigned flags, struct curl_slist *headers, struct sink *sink, char *errbuf)
 {
+	CURL *c = h->curl;
 	CURLcode cc = CURLE_OK;
 
 	SETOPT(c, cc, CURLOPT_URL, url);
+	if (h->ca_file) /* the peer's certificate and name are verified (libcurl's default) */
+		SETOPT(c, cc, CURLOPT_CAINFO, h->ca_file);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SETOPT(c, cc, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -236,7 +247,7 @@ static int perform(struct cli_http *h, const char *method, const char *path, con
 		rc = -ENOMEM;
 		goto out;
 	}
-	cc = setup(h->curl, url, method, body, flags, headers, sink, errbuf);
+	cc = setup(h, url, method, body, flags, headers, sink, errbuf);
 	if (cc == CURLE_OK)
 		cc = curl_easy_perform(h->curl);
 	if (cc != CURLE_OK) {

@@ -6,8 +6,8 @@
  * - net_curl.c, in gnomon: libcurl's multi interface driven by the loop (curl tells which sockets to watch and
  *   when its timer is due; uv_poll and uv_timer do the watching). http:// and https://, the environment's proxy
  *   variables as curl reads them.
- * - net_uv.c, in gnomon-agent: HTTP/1.1 on libuv's TCP with http-parser, keep-alive connections, no TLS (https://
- *   ends with -EINVAL) and no proxy; it exists because libcurl costs a process about 8 MiB of resident memory
+ * - net_uv.c, in gnomon-agent: HTTP/1.1 on libuv's TCP with http-parser, keep-alive connections, TLS through
+ *   net/tls.h (OpenSSL over memory BIOs), no proxy; it exists because libcurl costs a process about 8 MiB of resident memory
  *   (docs/architecture.md). */
 #ifndef GNOMON_NET_NET_H
 #define GNOMON_NET_NET_H
@@ -34,7 +34,7 @@ struct net_response {
  * status), or a negative errno with resp NULL and a message in err: -ETIMEDOUT (its timeout passed),
  * -ECONNREFUSED (nobody listens), -ECONNRESET (the connection ended without a complete answer), -E2BIG (the
  * body passed the cap), -EHOSTUNREACH (the name does not resolve, the host cannot be reached), -EINVAL (a URL
- * or option refused; net_uv.c: any https://), -ECANCELED (the client was closed), -EIO (anything else). */
+ * or option refused), -EPROTO (TLS failed: the server's certificate refused...), -ECANCELED (the client was closed), -EIO (anything else). */
 typedef void (*net_done_fn)(void *ctx, int rc, const struct net_response *resp, const char *err);
 
 struct net_request_options {
@@ -49,6 +49,16 @@ struct net_request_options {
 
 /* A client on loop; returns 0 or a negative errno (libcurl or libuv could not start). */
 int net_client_new(uv_loop_t *loop, struct net_client **out) __attribute__((warn_unused_result));
+/* TLS of the client's https:// requests: ca a PEM file of the CAs servers are verified with (NULL: the system's),
+ * cert and key a client certificate (both or neither). Servers' certificates and names are always verified. Call
+ * before the first request; 0, or -EINVAL with a message in err (net_uv.c: a file that does not load). */
+struct net_tls_options {
+	const char *ca;
+	const char *cert;
+	const char *key;
+};
+int net_client_set_tls(struct net_client *c, const struct net_tls_options *o, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 /* Close the client: every request still in flight completes with -ECANCELED (from inside this call), and the
  * client is freed once its loop handles are closed (keep running the loop). NULL is fine. */
 void net_client_close(struct net_client *c);

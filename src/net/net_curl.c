@@ -23,6 +23,7 @@ struct net_client {
 	struct sock *socks;        /* watched sockets */
 	int handles;               /* the timer and every poll not yet closed */
 	bool closing;
+	char *tls_ca, *tls_cert, *tls_key; /* net_client_set_tls(), or NULL */
 };
 
 struct net_request {
@@ -56,6 +57,9 @@ static void client_release(struct net_client *c)
 	if (--c->handles > 0)
 		return;
 	curl_global_cleanup();
+	free(c->tls_ca);
+	free(c->tls_cert);
+	free(c->tls_key);
 	free(c);
 }
 
@@ -128,6 +132,11 @@ static int errno_of(const struct net_request *r, CURLcode code)
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 		return -EHOSTUNREACH;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		return -EPROTO;
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_BAD_FUNCTION_ARGUMENT:
@@ -315,6 +324,18 @@ int net_client_new(uv_loop_t *loop, struct net_client **out)
 	return 0;
 }
 
+int net_client_set_tls(struct net_client *c, const struct net_tls_options *o, char *err, size_t errlen)
+{
+	if ((o->cert != NULL) != (o->key != NULL)) {
+		snprintf(err, errlen, "a client certificate needs both its certificate and its key");
+		return -EINVAL;
+	}
+	c->tls_ca = o->ca ? xstrdup(o->ca) : NULL;
+	c->tls_cert = o->cert ? xstrdup(o->cert) : NULL;
+	c->tls_key = o->key ? xstrdup(o->key) : NULL;
+	return 0;
+}
+
 void net_client_close(struct net_client *c)
 {
 	if (c == NULL || c->closing)
@@ -398,6 +419,12 @@ static bool setup(struct net_request *r, const struct net_request_options *opt)
 	SETOPT(CURLOPT_PRIVATE, r);
 	SETOPT(CURLOPT_URL, opt->url);
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	if (r->client->tls_ca)
+		SETOPT(CURLOPT_CAINFO, r->client->tls_ca);
+	if (r->client->tls_cert) {
+		SETOPT(CURLOPT_SSLCERT, r->client->tls_cert);
+		SETOPT(CURLOPT_SSLKEY, r->client->tls_key);
+	}
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
 	SETOPT(CURLOPT_ERRORBUFFER, r->err);
 	if (r->stream) {

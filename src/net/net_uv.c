@@ -1,6 +1,7 @@
 /* net.h without libcurl: HTTP/1.1 over libuv's TCP, responses read with http-parser (response_reader.h), for
  * processes that must stay small (gnomon-agent: libcurl and the TLS libraries it loads cost about 8 MiB of
- * resident memory at start, docs/architecture.md). http:// only: an https:// URL ends with -EINVAL. The
+ * resident memory at start, docs/architecture.md). https:// goes through net/tls.h (OpenSSL over memory BIOs,
+ * set up at the first https:// request, so that a client that never makes one pays nothing for it). The
  * environment's proxy variables are not read: it connects to the URL's host.
  *
  * One timer per client runs what is due: a new request's start (so that fn is never called from inside
@@ -18,10 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "net/net_url.h"
+#include "net/request_wire.h"
 #include "net/response_reader.h"
+#include "net/tls.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -42,6 +44,7 @@ struct net_client {
 	char *readbuf;             /* what every connection reads into: reads are taken one at a time */
 	int pending;               /* the timer, connections and name lookups not yet closed or ended */
 	bool closing;
+	struct tls_ctx *tls;       /* https://'s settings: net_client_set_tls()'s, or made at the first https:// */
 };
 
 struct net_request {
@@ -78,6 +81,8 @@ struct conn {
 	struct net_request *req;   /* the request it carries; NULL: idle */
 	char *key;
 	char *held;                /* the bytes of a request that left while they were being written */
+	struct tls *tls;           /* https://: what is read and written goes through it */
+	int tls_writes;            /* its ciphertext writes in flight */
 	uint64_t idle_since;
 	bool writing, reused, closing;
 	struct conn *prev, *next;
@@ -97,6 +102,7 @@ static void client_release(struct net_client *c)
 {
 	if (--c->pending > 0)
 		return;
+	tls_ctx_free(c->tls);
 	free(c->readbuf);
 	free(c);
 }
@@ -115,6 +121,7 @@ static void on_conn_closed(uv_handle_t *h)
 
 	free(k->held);
 	free(k->key);
+	tls_free(k->tls);
 	free(k);
 	client_release(c);
 }
@@ -301,10 +308,30 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	*b = uv_buf_init(k->client->readbuf, READ_SIZE);
 }
 
+static int tls_flush(struct conn *k);
+
+/* TLS: the plaintext of the ciphertext b[n] into plain; 0, or -1 when r failed (told). */
+static int decrypt(struct conn *k, const char *data, size_t n, struct buf *plain)
+{
+	struct net_request *r = k->req;
+	char err[200];
+	int rc = tls_feed(k->tls, data, n, plain, err, sizeof(err));
+
+	if (tls_flush(k) < 0)
+		return -1;
+	if (rc == 0)
+		return 0;
+	snprintf(r->err, sizeof(r->err), "%s: %s", r->url.authority, rc == TLS_PLAIN_HTTP ? "not TLS" : err);
+	request_fail(r, -EPROTO, r->err);
+	return -1;
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct conn *k = s->data;
 	struct net_request *r = k->req;
+	struct buf plain;
+	const char *data = b->base;
 	char err[200];
 	size_t used;
 	int rc;
@@ -325,7 +352,17 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		request_broken(r, (int)n, n == UV_EOF ? r->err : NULL);
 		return;
 	}
-	rc = response_reader_feed(r->reader, b->base, (size_t)n, &used, err, sizeof(err));
+	buf_init(&plain, 0);
+	if (k->tls) {
+		if (decrypt(k, b->base, (size_t)n, &plain) < 0 || plain.len == 0) {
+			buf_free(&plain);
+			return;
+		}
+		data = plain.data;
+		n = (ssize_t)plain.len;
+	}
+	rc = response_reader_feed(r->reader, data, (size_t)n, &used, err, sizeof(err));
+	buf_free(&plain);
 	if (rc == RESPONSE_MORE)
 		return;
 	if (rc < 0) {
@@ -351,6 +388,55 @@ static void on_written(uv_write_t *w, int status)
 		request_broken(k->req, status, NULL);
 }
 
+/* A write of TLS ciphertext. */
+struct tls_write {
+	uv_write_t w;
+	struct conn *k;
+	char *data;
+};
+
+static void on_tls_written(uv_write_t *w, int status)
+{
+	struct tls_write *tw = (struct tls_write *)w;
+	struct conn *k = tw->k;
+
+	free(tw->data);
+	free(tw);
+	k->writing = --k->tls_writes > 0;
+	if (status < 0 && !k->closing && k->req)
+		request_broken(k->req, status, NULL);
+}
+
+/* Send the ciphertext the TLS engine has (a handshake's, a request's); 0, or -1 after request_broken() when it
+ * cannot. */
+static int tls_flush(struct conn *k)
+{
+	struct tls_write *tw;
+	struct buf out;
+	uv_buf_t b;
+	size_t len;
+	int rc;
+
+	buf_init(&out, 0);
+	tls_take(k->tls, &out);
+	if (out.len == 0)
+		return 0;
+	tw = xcalloc(1, sizeof(*tw));
+	tw->k = k;
+	tw->data = buf_steal(&out, &len);
+	b = uv_buf_init(tw->data, (unsigned)len);
+	if ((rc = uv_write(&tw->w, (uv_stream_t *)&k->tcp, &b, 1, on_tls_written)) < 0) {
+		free(tw->data);
+		free(tw);
+		if (k->req)
+			request_broken(k->req, rc, NULL);
+		return -1;
+	}
+	k->tls_writes++;
+	k->writing = true;
+	return 0;
+}
+
 static void send_request(struct net_request *r)
 {
 	struct conn *k = r->conn;
@@ -360,6 +446,16 @@ static void send_request(struct net_request *r)
 	r->state = REQ_SENT;
 	if ((rc = uv_read_start((uv_stream_t *)&k->tcp, on_alloc, on_read)) < 0 && rc != UV_EALREADY) {
 		request_broken(r, rc, NULL);
+		return;
+	}
+	if (k->tls) { /* encrypted now (or once the handshake is done): r->wire is not the write's */
+		char err[200];
+		if (tls_write(k->tls, r->wire, r->wire_len, err, sizeof(err)) < 0) {
+			snprintf(r->err, sizeof(r->err), "%s: %s", r->url.authority, err);
+			request_fail(r, -EPROTO, r->err);
+			return;
+		}
+		(void)tls_flush(k); /* a failure is told */
 		return;
 	}
 	if ((rc = uv_write(&k->write, (uv_stream_t *)&k->tcp, &b, 1, on_written)) < 0) {
@@ -387,6 +483,8 @@ static void on_connect(uv_connect_t *req, int status)
 		return;
 	}
 	(void)uv_tcp_nodelay(&k->tcp, 1);
+	if (r->url.https)
+		k->tls = tls_new(r->client->tls, r->url.host); /* its ClientHello goes first */
 	send_request(r);
 }
 
@@ -597,6 +695,17 @@ int net_client_new(uv_loop_t *loop, struct net_client **out)
 	return 0;
 }
 
+int net_client_set_tls(struct net_client *c, const struct net_tls_options *o, char *err, size_t errlen)
+{
+	static const struct tls_labels flags = {"--tls-cert", "--tls-key", "--tls-ca"};
+
+	if (o->ca == NULL && o->cert == NULL && o->key == NULL)
+		return 0; /* the system's CAs, loaded at the first https:// request */
+	tls_ctx_free(c->tls);
+	c->tls = NULL;
+	return tls_ctx_client_new(o->ca, o->cert, o->key, &flags, &c->tls, err, errlen);
+}
+
 void net_client_close(struct net_client *c)
 {
 	if (c == NULL || c->closing)
@@ -614,57 +723,6 @@ void net_client_close(struct net_client *c)
 		conn_close(c->conns);
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
-}
-
-/* Is name (of len bytes) the field name of the header line h? */
-static bool header_is(const char *h, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncasecmp(h, name, n) == 0 && h[n] == ':';
-}
-
-/* The request's bytes: request line, fields, body. 0, or -EINVAL with a message in r->err. */
-static int write_request(struct net_request *r, const struct net_request_options *opt)
-{
-	const char *method = opt->method ? opt->method : opt->body ? "POST" : "GET";
-	bool host = false, agent = false;
-	struct buf b;
-
-	if (method[0] == '\0' || method[strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")] != '\0') {
-		snprintf(r->err, sizeof(r->err), "method '%.40s': not an HTTP method", method);
-		return -EINVAL;
-	}
-	for (const char *const *h = opt->headers; h && *h; h++) {
-		const char *colon = strchr(*h, ':');
-		if (colon == NULL || colon == *h || strpbrk(*h, "\r\n")) {
-			snprintf(r->err, sizeof(r->err), "header '%.60s': not one line of \"Name: value\"", *h);
-			return -EINVAL;
-		}
-		host = host || header_is(*h, "Host");
-		agent = agent || header_is(*h, "User-Agent");
-	}
-	buf_init(&b, 0);
-	if (buf_printf(&b, "%s %s HTTP/1.1\r\n", method, r->url.target) < 0 ||
-	    (!host && buf_printf(&b, "Host: %s\r\n", r->url.authority) < 0) ||
-	    (!agent && buf_puts(&b, "User-Agent: gnomon/" GNOMON_VERSION "\r\n") < 0))
-		fatalx("net: out of memory");
-	for (const char *const *h = opt->headers; h && *h; h++) {
-		const char *value = strchr(*h, ':') + 1;
-		/* as in curl: "Name:" with no value takes the field out; the length is this client's to say */
-		if (value[strspn(value, " \t")] == '\0' || header_is(*h, "Content-Length") ||
-		    header_is(*h, "Transfer-Encoding"))
-			continue;
-		if (buf_printf(&b, "%s\r\n", *h) < 0)
-			fatalx("net: out of memory");
-	}
-	if ((opt->body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) &&
-	    buf_printf(&b, "Content-Length: %zu\r\n", opt->body ? opt->body_len : 0) < 0)
-		fatalx("net: out of memory");
-	if (buf_puts(&b, "\r\n") < 0 || (opt->body && buf_append(&b, opt->body, opt->body_len) < 0))
-		fatalx("net: out of memory");
-	r->wire = buf_steal(&b, &r->wire_len);
-	return 0;
 }
 
 int net_request(struct net_client *c, const struct net_request_options *opt, net_done_fn fn, void *ctx,
@@ -689,13 +747,12 @@ int net_request(struct net_client *c, const struct net_request_options *opt, net
 	r->reader = response_reader_new(r->max_response, r->head);
 	/* a fault here is told from the timer, as curl tells it from its transfer */
 	if ((r->fail_rc = net_url_parse(opt->url, &r->url, r->err, sizeof(r->err))) == 0) {
-		if (r->url.https) {
-			snprintf(r->err, sizeof(r->err), "%.80s: https:// is not supported by this HTTP client (gnomon-agent's, "
-			    "without TLS): TLS to the server comes with the server's TLS support (issue 16)", opt->url);
-			r->fail_rc = -EINVAL;
-		} else {
-			r->key = xasprintf("%s:%u", r->url.host, r->url.port);
-			r->fail_rc = write_request(r, opt);
+		/* the system's CAs, unless net_client_set_tls() said otherwise */
+		if (r->url.https && c->tls == NULL)
+			r->fail_rc = tls_ctx_client_new(NULL, NULL, NULL, NULL, &c->tls, r->err, sizeof(r->err));
+		if (r->fail_rc == 0) {
+			r->key = xasprintf("%s://%s:%u", r->url.https ? "https" : "http", r->url.host, r->url.port);
+			r->fail_rc = request_wire(opt, &r->url, &r->wire, &r->wire_len, r->err, sizeof(r->err));
 		}
 	}
 	r->state = REQ_NEW;

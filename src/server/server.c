@@ -23,6 +23,7 @@
 #include "job/job.h"
 #include "job/job_json.h"
 #include "net/net.h"
+#include "net/tls.h"
 #include "notify/notify.h"
 #include "schedule/schedule.h"
 #include "scheduler/engine.h"
@@ -49,6 +50,7 @@ struct server {
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm;
 	uv_signal_t sigusr1, sigusr2; /* step down from the scheduling role, take it again */
+	uv_signal_t sighup;           /* read the TLS certificate and key again */
 	struct store *store;         /* the SQLite database under the state and the history, or NULL: */
 	struct server_pg *pg;        /* PostgreSQL's (--state postgres://...) */
 	struct state *state;
@@ -107,6 +109,52 @@ static void notify_settings(const struct server_config *c, struct notify_config 
 		.retry_delay_ms = c->notify_retry_delay,
 		.tail_bytes = (size_t)c->notify_log_tail,
 	};
+}
+
+/* A string option's value, NULL when unset or empty. */
+static const char *given(const char *s)
+{
+	return s && s[0] ? s : NULL;
+}
+
+/* The TLS flags go together and name files that load; 0, or -1 with err naming the flag at fault. */
+static int check_tls(const struct server_config *cfg, char *err, size_t errlen)
+{
+	static const struct tls_labels flags = {"--tls-cert", "--tls-key", "--tls-client-ca"};
+	struct tls_ctx *ctx;
+
+	if (given(cfg->tls_cert) == NULL && given(cfg->tls_key) == NULL) {
+		if (given(cfg->tls_client_ca) == NULL)
+			return 0;
+		snprintf(err, errlen, "--tls-client-ca: needs --tls-cert and --tls-key (the server's TLS)");
+		return -1;
+	}
+	if (given(cfg->tls_cert) == NULL || given(cfg->tls_key) == NULL) {
+		snprintf(err, errlen, "%s: needs %s as well", given(cfg->tls_cert) ? "--tls-cert" : "--tls-key",
+		    given(cfg->tls_cert) ? "--tls-key" : "--tls-cert");
+		return -1;
+	}
+	if (tls_ctx_server_new(cfg->tls_cert, cfg->tls_key, given(cfg->tls_client_ca), &flags, &ctx, err, errlen) < 0)
+		return -1;
+	tls_ctx_free(ctx);
+	return 0;
+}
+
+/* SIGHUP: the TLS certificate and key again; a pair that does not load is refused and the one in use kept. */
+static void on_reload_signal(uv_signal_t *h, int signum)
+{
+	struct server *srv = h->data;
+	char err[512];
+
+	(void)signum;
+	if (!http_server_tls(srv->http)) {
+		log_info("received SIGHUP: nothing to reload (no --tls-cert)");
+		return;
+	}
+	if (http_server_reload_tls(srv->http, err, sizeof(err)) < 0)
+		log_warnx("received SIGHUP: the TLS certificate in use is kept: %s", err);
+	else
+		log_info("received SIGHUP: TLS certificate %s and key %s read again", srv->cfg.tls_cert, srv->cfg.tls_key);
 }
 
 /* Parse environment then flags into srv's configuration (and its guard); returns -1 to continue, or an exit
@@ -178,6 +226,10 @@ static int configure(struct server *srv, int argc, char **argv)
 	}
 	if (server_cluster_check(cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "gnomon server: %s (see gnomon server --help)\n", err);
+		return 2;
+	}
+	if (check_tls(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gnomon server: %s\n", err);
 		return 2;
 	}
 	if (cfg->agent_token_file && cfg->agent_token_file[0] &&
@@ -276,6 +328,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 	uv_close((uv_handle_t *)&srv->sigusr1, NULL);
 	uv_close((uv_handle_t *)&srv->sigusr2, NULL);
+	uv_close((uv_handle_t *)&srv->sighup, NULL);
 }
 
 /* Tasks spawned at once when several start together: a spawn waits for its child's exec, mostly CPU work of the
@@ -441,6 +494,9 @@ static int start(struct server *srv)
 		.max_body = (size_t)srv->cfg.max_body_size,
 		.head = api_check,
 		.done = api_done,
+		.tls_cert = given(srv->cfg.tls_cert),
+		.tls_key = given(srv->cfg.tls_key),
+		.tls_client_ca = given(srv->cfg.tls_client_ca),
 	};
 
 	srv->defaults = (struct job_defaults){
@@ -518,6 +574,17 @@ static int start(struct server *srv)
 		log_warnx("cannot start the HTTP client that proxies to the leader");
 		return -1;
 	}
+	/* The leader proxy verifies the leader with --tls-ca; where the leader asks agents for client certificates,
+	 * the proxy presents this server's own, for the agent traffic it forwards. */
+	struct net_tls_options tls = {.ca = given(srv->cfg.tls_ca)};
+	if (given(srv->cfg.tls_client_ca)) {
+		tls.cert = srv->cfg.tls_cert;
+		tls.key = srv->cfg.tls_key;
+	}
+	if (net_client_set_tls(srv->net, &tls, err, sizeof(err)) < 0) {
+		log_warnx("the leader proxy's TLS: %s", err);
+		return -1;
+	}
 	srv->api = (struct api_env){
 		.reg = srv->reg,
 		.state = srv->state,
@@ -535,6 +602,8 @@ static int start(struct server *srv)
 		.prom = srv->prom,
 		.fleet = srv->fleet,
 		.agent_token = srv->agent_token,
+		.tls = http_server_tls(srv->http),
+		.agent_client_cert = given(srv->cfg.tls_client_ca) != NULL,
 		.cluster_view = cluster_view,
 		.cluster_ctx = srv,
 		.self = srv->leader,
@@ -569,8 +638,12 @@ static int start(struct server *srv)
 	srv->sigint.data = srv->sigterm.data = srv;
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
 	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+	uv_signal_init(&srv->loop, &srv->sighup);
+	srv->sighup.data = srv;
+	uv_signal_start(&srv->sighup, on_reload_signal, SIGHUP);
 	warn_if_root(&srv->cfg);
-	log_info("gnomon %s listening on http://%s:%d/ (data in %s)", GNOMON_VERSION, srv->cfg.http_address,
+	log_info("gnomon %s listening on %s://%s:%d/ (data in %s)", GNOMON_VERSION,
+	    http_server_tls(srv->http) ? "https" : "http", srv->cfg.http_address,
 	    http_server_port(srv->http), srv->cfg.data_dir);
 	return 0;
 }

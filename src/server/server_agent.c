@@ -155,7 +155,10 @@ static void command(struct server_agent *sa, const struct server_config *cfg, in
 		http = "::1";
 	sa->argv[n++] = xstrdup("gnomon-agent");
 	sa->argv[n++] = xstrdup("--server");
-	sa->argv[n++] = xasprintf(v6 ? "http://[%s]:%d" : "http://%s:%d", http, port);
+	if (cfg->tls_cert && cfg->tls_cert[0]) /* by the advertised name, which the certificate is for */
+		sa->argv[n++] = xasprintf("https://%s", address);
+	else
+		sa->argv[n++] = xasprintf(v6 ? "http://[%s]:%d" : "http://%s:%d", http, port);
 	sa->argv[n++] = xstrdup("--data-dir");
 	sa->argv[n++] = xstrdup(sa->dir);
 	sa->argv[n++] = xstrdup("--name");
@@ -169,6 +172,12 @@ static void command(struct server_agent *sa, const struct server_config *cfg, in
 	sa->argv[n++] = xasprintf("--stop-tasks-on-exit=%s", cfg->stop_tasks_on_exit ? "true" : "false");
 	if (cfg->agent_token_file && cfg->agent_token_file[0])
 		sa->argv[n++] = xasprintf("--agent-token-file=%s", cfg->agent_token_file);
+	if (cfg->tls_ca && cfg->tls_ca[0])
+		sa->argv[n++] = xasprintf("--tls-ca=%s", cfg->tls_ca);
+	if (cfg->tls_client_ca && cfg->tls_client_ca[0]) { /* the server's own certificate as the agent's */
+		sa->argv[n++] = xasprintf("--tls-cert=%s", cfg->tls_cert);
+		sa->argv[n++] = xasprintf("--tls-key=%s", cfg->tls_key);
+	}
 	sa->argv[n] = NULL;
 }
 

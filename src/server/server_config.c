@@ -32,6 +32,16 @@ const struct config_option server_options[] = {
 	{"cors-origins", CONFIG_STRING, NULL, 0, 0, OPT(cors_origins),
 	    "origins (scheme://host[:port], comma-separated) whose web pages may use the API from a browser, "
 	    "changes included; * lets any origin read (GET), never change (default: none)"},
+	/* TLS (README, "TLS"). */
+	{"tls-cert", CONFIG_STRING, NULL, 0, 0, OPT(tls_cert),
+	    "PEM certificate (its chain after it) of the API, the UI and the agent protocol: with it and --tls-key the "
+	    "port speaks HTTPS only (read again on SIGHUP)"},
+	{"tls-key", CONFIG_STRING, NULL, 0, 0, OPT(tls_key), "PEM private key of --tls-cert"},
+	{"tls-client-ca", CONFIG_STRING, NULL, 0, 0, OPT(tls_client_ca),
+	    "PEM CA certificates: the agent routes then require a client certificate signed by one of them"},
+	{"tls-ca", CONFIG_STRING, NULL, 0, 0, OPT(tls_ca),
+	    "PEM CA certificates the server's own requests (the leader proxy, notifications) verify servers with "
+	    "(default: the system's)"},
 	{"log-level", CONFIG_STRING, "info", 0, 0, OPT(log_level), "error, warn, info or debug"},
 	{"log-json", CONFIG_BOOL, "false", 0, 0, OPT(log_json), "log JSON lines instead of text"},
 	{"max-body-size", CONFIG_SIZE, "1M", 1024, 1LL << 30, OPT(max_body_size),

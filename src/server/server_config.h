@@ -50,6 +50,7 @@ struct server_config {
 	long long zk_timeout;
 	char *zk_auth;
 	char *advertise_address;
+	char *tls_cert, *tls_key, *tls_client_ca, *tls_ca;
 	/* Notifications (src/notify). */
 	char *mail_server;
 	char *mail_from;

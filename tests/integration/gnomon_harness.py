@@ -153,11 +153,15 @@ def sanitizer_lines(text):
     return [line for line in text.splitlines() if SANITIZER_RE.search(line)]
 
 
-def http_request(host, port, method, path, body=None, headers=None, timeout=REQUEST_TIMEOUT):
-    """One HTTP request on a fresh connection: (status, {lower-case header: value}, body bytes)."""
+def http_request(host, port, method, path, body=None, headers=None, timeout=REQUEST_TIMEOUT, context=None):
+    """One HTTP request on a fresh connection: (status, {lower-case header: value}, body bytes); HTTPS with an
+    ssl.SSLContext."""
     if isinstance(body, str):
         body = body.encode()
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    if context is not None:
+        conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=dict(headers or {}))
         resp = conn.getresponse()
@@ -175,9 +179,10 @@ class ServerError(Exception):
 class Server:
     """A gnomon server process. Use as a context manager, or call start()/close()."""
 
-    def __init__(self, args=(), env=None, port=None, start=True, hostname=None, host="127.0.0.1"):
+    def __init__(self, args=(), env=None, port=None, start=True, hostname=None, host="127.0.0.1", context=None):
         require_binary()
         self.host = host
+        self.context = context  # an ssl.SSLContext: the server speaks HTTPS (--tls-cert)
         self.root = tempfile.mkdtemp(prefix="gnomon-it-")
         self.data_dir = os.path.join(self.root, "data")
         self.extra_args = list(args)
@@ -241,7 +246,8 @@ class Server:
                     return False
                 raise ServerError("server exited with status %d during start-up\n%s" % (rc, text[-4000:]))
             try:
-                status, _, body = http_request(self.host, self.port, "GET", "/ping", timeout=2)
+                status, _, body = http_request(self.host, self.port, "GET", "/ping", timeout=2,
+                                               context=self.context)
                 if status == 200 and body.strip() == b"pong":
                     return True
             except (OSError, http.client.HTTPException):
@@ -356,7 +362,7 @@ class Server:
 
     @property
     def url(self):
-        return "http://%s:%d" % (self.host, self.port)
+        return "%s://%s:%d" % ("https" if self.context else "http", self.host, self.port)
 
     def request(self, method, path, body=None, headers=None, timeout=REQUEST_TIMEOUT):
         """(status, {lower-case header: value}, body bytes). A dict/list body is sent as JSON."""
@@ -366,7 +372,7 @@ class Server:
             headers.setdefault("Content-Type", "application/json")
         elif body is not None:
             headers.setdefault("Content-Type", "application/json")
-        return http_request(self.host, self.port, method, path, body, headers, timeout)
+        return http_request(self.host, self.port, method, path, body, headers, timeout, context=self.context)
 
     def json(self, method, path, body=None):
         """(status, parsed JSON body or None when the body is empty or not JSON)."""

@@ -231,10 +231,45 @@ static void test_opt_int(void **state)
 	}
 }
 
+/* --tls-ca FILE, a global option: before the command word or after it; an empty one is refused. */
+static void test_args_tls_ca(void **state)
+{
+	static const struct {
+		const char *argv[ARGV_MAX];
+		const char *tls_ca, *error;
+	} cases[] = {
+	    {{"job", "list", "--tls-ca", "/etc/ca.pem"}, "/etc/ca.pem", NULL},
+	    {{"job", "--tls-ca=/a", "list", "--tls-ca", "/b"}, "/b", NULL},
+	    {{"job", "list"}, NULL, NULL},
+	    {{"job", "list", "--tls-ca"}, NULL, "option '--tls-ca' needs a value"},
+	    {{"job", "list", "--tls-ca="}, NULL, "option '--tls-ca' needs a value"},
+	};
+	char err[128];
+	(void)state;
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char *argv[ARGV_MAX + 1] = {NULL};
+		struct cli_args a;
+		int rc;
+
+		memcpy(argv, cases[i].argv, sizeof(cases[i].argv));
+		rc = cli_args_parse(opts, N(opts), NULL, count_args(cases[i].argv), argv, &a, err, sizeof(err));
+		if (cases[i].error) {
+			assert_int_equal(rc, -EINVAL);
+			assert_string_equal(err, cases[i].error);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_str_or_null(a.g.tls_ca, cases[i].tls_ca);
+		}
+		cli_args_free(&a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_args_tls_ca),
 	    cmocka_unit_test(test_args_given),
 	    cmocka_unit_test(test_args_posixly_correct),
 	    cmocka_unit_test(test_globals),

@@ -3,8 +3,8 @@
  * the other), a connection the server closed while it was idle (noticed, or found when the next request is sent
  * on it: sent once more on a new connection, once only), chunked bodies, bodies up to the connection's end,
  * interim 1xx responses, repeated header fields, malformed responses, a request that times out or is cancelled
- * in the middle of writing its body; for net_uv.c (TEST_NET_UV) also https://
- * refused. Built twice, as the net tests are: test_net_conn (libcurl) and test_net_conn_uv. */
+ * in the middle of writing its body; for net_uv.c (TEST_NET_UV) also the URLs refused (and an https:// one that
+ * cannot connect). Built twice, as the net tests are: test_net_conn (libcurl) and test_net_conn_uv. */
 #include "http_fixture.h"
 
 #include <errno.h>
@@ -344,7 +344,7 @@ static void test_refused_here(void **state)
 		int rc;
 		const char *err;
 	} rows[] = {
-		{"https://127.0.0.1:1/", -EINVAL, "TLS to the server comes with the server's TLS support (issue 16)"},
+		{"https://127.0.0.1:1/", -ECONNREFUSED, "cannot connect to 127.0.0.1:1"},
 		{"http://user@127.0.0.1/", -EINVAL, "user information"},
 		{"http://127.0.0.1:0/", -EINVAL, "port"},
 		{"http:///x", -EINVAL, "no host"},

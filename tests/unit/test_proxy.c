@@ -132,6 +132,9 @@ static void test_url(void **state)
 	assert_int_equal(api_proxy_url("l:4400", "/a b", NULL, NULL, 0, out, 20), 19);
 	assert_int_equal(api_proxy_url("l:4400", "/a", (const char *[]){"k"}, (const char *[]){"v"}, 1, out, 18),
 	    -ENAMETOOLONG);
+	/* a leader with its scheme (a TLS cluster) */
+	assert_int_equal(api_proxy_url("https://l:4400", "/a b", NULL, NULL, 0, out, sizeof(out)), 20);
+	assert_string_equal(out, "https://l:4400/a%20b");
 }
 
 static void test_peer_ip(void **state)

@@ -37,12 +37,15 @@ static int parse_size(const char *s, long long *out)
 	long long v = strtoll(s, &end, 10);
 	if (errno || end == s)
 		return -EINVAL;
+	long long unit = 1;
 	switch (toupper((unsigned char)*end)) {
-	case 'K': v *= 1024LL; end++; break;
-	case 'M': v *= 1024LL * 1024; end++; break;
-	case 'G': v *= 1024LL * 1024 * 1024; end++; break;
+	case 'K': unit = 1024LL; end++; break;
+	case 'M': unit = 1024LL * 1024; end++; break;
+	case 'G': unit = 1024LL * 1024 * 1024; end++; break;
 	default: break;
 	}
+	if (__builtin_mul_overflow(v, unit, &v)) /* "9000000000G": not a size, whatever the bounds */
+		return -EINVAL;
 	if (*end == 'B' || *end == 'b')
 		end++;
 	if (*end != '\0')

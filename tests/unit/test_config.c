@@ -68,6 +68,11 @@ static const struct row rows[] = {
 	{{"--mail-ssl=maybe", NULL}, -1, "--mail-ssl: invalid value 'maybe' (expected true or false)", 0, NULL, false, 0},
 	{{"--max-body-size", "12Q", NULL}, -1,
 	    "--max-body-size: invalid value '12Q' (expected bytes, e.g. 1048576 or 1M)", 0, NULL, false, 0},
+	/* fuzz_config: the suffix's product overflowed (undefined behaviour) */
+	{{"--max-body-size", "64233720368547758G", NULL}, -1, "--max-body-size: invalid value '64233720368547758G' "
+	    "(expected bytes, e.g. 1048576 or 1M)", 0, NULL, false, 0},
+	{{"--max-body-size", "-9007199254740993K", NULL}, -1, "--max-body-size: invalid value '-9007199254740993K' "
+	    "(expected bytes, e.g. 1048576 or 1M)", 0, NULL, false, 0},
 	{{"stray", NULL}, -1, "unexpected argument 'stray'", 0, NULL, false, 0},
 };
 

@@ -198,6 +198,7 @@ static void test_well_formed(void **state)
 	info = json_object_get(doc, "info");
 	assert_true(json_is_string(json_object_get(info, "title")));
 	assert_true(json_is_string(json_object_get(info, "version")));
+	assert_string_equal(json_string_value(json_object_get(info, "version")), GNOMON_VERSION); /* the project's */
 	paths = json_object_get(doc, "paths");
 	assert_true(json_is_object(paths) && json_object_size(paths) > 0);
 	json_object_foreach(paths, path, item) {

@@ -74,7 +74,8 @@ static int list_logs(struct backup *b)
 	}
 	closedir(d);
 	free(path);
-	qsort(b->logs, b->nlogs, sizeof(*b->logs), by_name);
+	if (b->nlogs > 1) /* qsort of NULL is undefined, even for none */
+		qsort(b->logs, b->nlogs, sizeof(*b->logs), by_name);
 	return 0;
 }
 

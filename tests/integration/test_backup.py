@@ -18,6 +18,7 @@ API = "/api/v1"
 
 
 class Backup(GnomonTestCase):
+    server_args = ("--stop-tasks-on-exit",)  # the sleeping job's task ends with its server
 
     def gnomon(self, *args, srv=None):
         r = subprocess.run([BIN] + list(args) + ["--server", (srv or self.server).url], capture_output=True,
@@ -64,7 +65,7 @@ class Backup(GnomonTestCase):
         # the first server went on: its job still runs
         self.assertTrue(any(r["status"] == "running" for r in self.runs("sleeper")))
 
-        copy = self.new_server(start=False)
+        copy = self.new_server(["--stop-tasks-on-exit"], start=False)
         copy.data_dir = target
         copy.start()
         after_jobs = {j["name"]: j for j in self.list_jobs(srv=copy)}

@@ -90,7 +90,7 @@ sim: build
 # build/tests/fuzz/corpus, crashes go to build/tests/fuzz/artifacts.
 fuzz: test-deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build build -j $(JOBS) --target fuzz_schedule_bin fuzz_tzif_bin fuzz_http_bin fuzz_job_bin fuzz_executor_bin fuzz_agent_wire_bin fuzz_net_response_bin
+	@cmake --build build -j $(JOBS) --target fuzz_schedule_bin fuzz_tzif_bin fuzz_http_bin fuzz_job_bin fuzz_executor_bin fuzz_agent_wire_bin fuzz_net_response_bin fuzz_crontab_bin fuzz_config_bin
 	python3 tests/fuzz/run.py --bin-dir build/tests/fuzz --seconds $(FUZZ_SECONDS)
 
 bench: bench-deps build

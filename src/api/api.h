@@ -57,6 +57,8 @@ struct api_env {
 	/* GET /api/v1/cluster's body (a new reference): this server's role, the leader, ZooKeeper's health. */
 	struct json_t *(*cluster_view)(void *ctx);
 	void *cluster_ctx;
+	const char *sqlite_dir;      /* the data dir of the SQLite store; NULL with PostgreSQL (--state) */
+	unsigned backups;            /* POST /api/v1/backup answers under way (api/gnomon_backup.h) */
 };
 
 /* Who may use a route (DESIGN.md) and which server answers it, checked in one place before its handler

@@ -9,10 +9,12 @@
 #include "api/chronos_stats.h"
 #include "api/chronos_tasks.h"
 #include "api/gnomon_agents.h"
+#include "api/gnomon_backup.h"
 #include "api/gnomon_events.h"
 #include "api/gnomon_graph.h"
 #include "api/gnomon_jobs.h"
 #include "api/gnomon_jobs_bulk.h"
+#include "api/gnomon_openapi.h"
 #include "api/gnomon_runs.h"
 #include "api/gnomon_schedule.h"
 #include "api/gnomon_ui.h"
@@ -118,6 +120,8 @@ static const struct api_route routes[] = {
 	{"POST", "api/v1/agents/{}/undrain", gnomon_undrain_agent, "api.v1.agents.undrain", 0, API_LEADER},
 	{"GET", "api/v1/schedule/preview", gnomon_schedule_preview, "api.v1.schedule.preview", 0, API_ANY},
 	{"GET", "api/v1/graph.svg", gnomon_graph_svg, "api.v1.graph.svg", 0, API_ANY},
+	{"POST", "api/v1/backup", gnomon_backup, "api.v1.backup", 0, API_ANY},
+	{"GET", "api/v1/openapi.json", gnomon_openapi, "api.v1.openapi", 0, API_ANY},
 	{"GET", "", gnomon_ui_root, "ui.root", 0, API_ANY},
 	{"GET", "ui", gnomon_ui_file, "ui.file", 0, API_ANY},
 	{"GET", "ui/{**}", gnomon_ui_file, "ui.file", 0, API_ANY},

@@ -19,6 +19,7 @@ static const struct cli_cmd_family *const families[] = {
     &cli_schedule_family,
     &cli_agents_family,
     &cli_export_family,
+    &cli_backup_family,
     &cli_import_family,
 };
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))

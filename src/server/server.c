@@ -609,6 +609,7 @@ static int start(struct server *srv)
 		.self = srv->leader,
 		.net = srv->net,
 		.no_leader = no_leader,
+		.sqlite_dir = srv->store ? srv->cfg.data_dir : NULL,
 	};
 	srv->api.event_hub = event_stream_hub_new(&srv->loop, srv->events, &srv->api);
 	srv->role = server_role_new(&(struct server_role_config){.reg = srv->reg, .state = srv->state,

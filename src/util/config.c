@@ -37,12 +37,15 @@ static int parse_size(const char *s, long long *out)
 	long long v = strtoll(s, &end, 10);
 	if (errno || end == s)
 		return -EINVAL;
+	long long unit = 1;
 	switch (toupper((unsigned char)*end)) {
-	case 'K': v *= 1024LL; end++; break;
-	case 'M': v *= 1024LL * 1024; end++; break;
-	case 'G': v *= 1024LL * 1024 * 1024; end++; break;
+	case 'K': unit = 1024LL; end++; break;
+	case 'M': unit = 1024LL * 1024; end++; break;
+	case 'G': unit = 1024LL * 1024 * 1024; end++; break;
 	default: break;
 	}
+	if (__builtin_mul_overflow(v, unit, &v)) /* "9000000000G": not a size, whatever the bounds */
+		return -EINVAL;
 	if (*end == 'B' || *end == 'b')
 		end++;
 	if (*end != '\0')
@@ -305,11 +308,45 @@ static int file_line(const struct config_option *table, void *target, char *line
 
 #define CONFIG_FILE_MAX (1 << 20) /* bytes: a config file is a few dozen lines */
 
+int config_load_text(const struct config_option *table, void *target, const char *label, const char *text,
+    size_t len, char *err, size_t errlen)
+{
+	char msg[512], *copy = xmalloc(len + 1), *line, *next, *end = copy + len;
+	int lineno = 1, rc = 0;
+
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	for (line = copy; line < end; line = next, lineno++) {
+		char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = (size_t)((nl ? nl : end) - line);
+		char *l;
+
+		next = nl ? nl + 1 : end;
+		line[n] = '\0';
+		if (memchr(line, '\0', n) != NULL) {
+			snprintf(err, errlen, "%s:%d: NUL byte in the line", label, lineno);
+			rc = -EINVAL;
+			goto out;
+		}
+		l = trim(line, &n);
+		if (n == 0 || l[0] == '#')
+			continue;
+		if (file_line(table, target, l, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", label, lineno, msg);
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+out:
+	free(copy);
+	return rc;
+}
+
 int config_load_file(const struct config_option *table, void *target, const char *path, char *err, size_t errlen)
 {
-	char msg[512], *text = NULL, *line, *next;
+	char *text = NULL;
 	size_t len = 0;
-	int lineno = 1, rc = 0;
+	int rc = 0;
 	FILE *f = fopen(path, "rb");
 
 	if (f == NULL) {
@@ -322,32 +359,9 @@ int config_load_file(const struct config_option *table, void *target, const char
 		snprintf(err, errlen, "--config: cannot read '%s': %s", path,
 		    ferror(f) ? strerror(errno) : "larger than 1 MiB");
 		rc = -EINVAL;
-		goto out;
+	} else {
+		rc = config_load_text(table, target, path, text, len, err, errlen);
 	}
-	text[len] = '\0';
-	for (line = text; line != NULL && *line != '\0'; line = next, lineno++) {
-		size_t n;
-		char *l;
-
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		n = strlen(line);
-		l = trim(line, &n);
-		if (n == 0 || l[0] == '#')
-			continue;
-		if (strlen(l) != n) {
-			snprintf(err, errlen, "%s:%d: NUL byte in the line", path, lineno);
-			rc = -EINVAL;
-			goto out;
-		}
-		if (file_line(table, target, l, msg, sizeof(msg)) < 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
-			rc = -EINVAL;
-			goto out;
-		}
-	}
-out:
 	free(text);
 	fclose(f);
 	return rc;
@@ -397,6 +411,16 @@ bool config_take_flag(int *argc, char **argv, const char *name)
 	return found;
 }
 
+/* Write `name = value` as a file line that reads back as value: in double quotes when white space at either end
+ * (which a line loses) or a pair of quotes around it (which a line strips) would otherwise change it. */
+static void print_line(FILE *out, const char *prefix, const char *name, const char *value, int len)
+{
+	bool quote = len > 0 && (isspace((unsigned char)value[0]) || isspace((unsigned char)value[len - 1]) ||
+	    (len >= 2 && value[0] == '"' && value[len - 1] == '"'));
+
+	fprintf(out, "%s%s = %s%.*s%s\n", prefix, name, quote ? "\"" : "", len, value, quote ? "\"" : "");
+}
+
 void config_print(const struct config_option *table, const void *target, FILE *out)
 {
 	for (const struct config_option *o = table; o->name; o++) {
@@ -423,7 +447,7 @@ void config_print(const struct config_option *table, const void *target, FILE *o
 		case CONFIG_STRING:
 		case CONFIG_FILE:
 			memcpy(&s, field, sizeof(s));
-			fprintf(out, "%s%s = %s\n", o->type == CONFIG_FILE ? "# " : "", o->name, s ? s : "");
+			print_line(out, o->type == CONFIG_FILE ? "# " : "", o->name, s ? s : "", s ? (int)strlen(s) : 0);
 			break;
 		case CONFIG_SECRET:
 			memcpy(&s, field, sizeof(s));
@@ -431,9 +455,9 @@ void config_print(const struct config_option *table, const void *target, FILE *o
 			break;
 		case CONFIG_LIST: /* one line per item, as a file repeats it */
 			memcpy(&s, field, sizeof(s));
-			for (const char *p = s, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+			for (const char *p = s, *nl; p; p = nl ? nl + 1 : NULL) { /* an empty item too */
 				nl = strchr(p, '\n');
-				fprintf(out, "%s = %.*s\n", o->name, nl ? (int)(nl - p) : (int)strlen(p), p);
+				print_line(out, "", o->name, p, nl ? (int)(nl - p) : (int)strlen(p));
 			}
 			break;
 		case CONFIG_IGNORED:

@@ -47,6 +47,10 @@ int config_set(const struct config_option *table, void *target, const char *name
  * -EINVAL (-ENOENT when it cannot be read) with "FILE:LINE: message" naming the line. */
 int config_load_file(const struct config_option *table, void *target, const char *path, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* The same for a config file's text of len bytes (which may hold any byte: a NUL is refused), its messages
+ * naming label and the line. */
+int config_load_text(const struct config_option *table, void *target, const char *label, const char *text,
+    size_t len, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Defaults, then the file of the table's CONFIG_FILE option (--config FILE among the flags, else its GNOMON_
  * variable), then GNOMON_* variables, then the flags: each overrides what came before. Returns 0 or a negative
  * errno with a one-line message. */

@@ -13,6 +13,7 @@ Usage: tests/fuzz/run.py --bin-dir build/tests/fuzz [--seconds 25] [--target fuz
   (src/exec/executor_proto.h), made here.
 - fuzz_agent_wire: seeds are assignments and results of the agent protocol (src/runner/agent_wire.h), made here.
 - fuzz_crontab: seeds are the crontabs of crontab.seeds (\n for newlines), in both formats.
+- fuzz_config: seeds are the config files of config.seeds (\n for newlines); config.dict helps.
 - fuzz_net_response: seeds are responses to the HTTP client (src/net/response_reader.h) and URLs, made here.
 The corpus lives in <bin-dir>/corpus/<target>/ and is kept between runs (a long run makes later short ones
 better); a crashing input goes to <bin-dir>/artifacts/. Prints each target's executions and exits non-zero when
@@ -32,8 +33,8 @@ TZIF_SEEDS = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Afric
               "Pacific/Apia", "Antarctica/Troll", "Europe/Dublin", "Asia/Kolkata", "UTC", "EST5EDT",
               "America/Santiago", "Pacific/Chatham", "America/Nuuk", "America/Sao_Paulo", "Pacific/Kiritimati"]
 MAX_LEN = {"fuzz_schedule": 512, "fuzz_tzif": 8192, "fuzz_http": 4096, "fuzz_job": 4096, "fuzz_executor": 4096, "fuzz_agent_wire": 4096,
-           "fuzz_net_response": 4096, "fuzz_crontab": 4096}
-DICT = {"fuzz_crontab": "schedule.dict", "fuzz_schedule": "schedule.dict", "fuzz_http": "http.dict", "fuzz_job": "job.dict"}
+           "fuzz_net_response": 4096, "fuzz_crontab": 4096, "fuzz_config": 4096}
+DICT = {"fuzz_config": "config.dict", "fuzz_crontab": "schedule.dict", "fuzz_schedule": "schedule.dict", "fuzz_http": "http.dict", "fuzz_job": "job.dict"}
 
 
 def seed_schedule(corpus):
@@ -128,6 +129,11 @@ def seed_crontab(corpus):
             write_seed(corpus, "seed-%03d-%d" % (i, flags), bytes([flags]) + text)
 
 
+def seed_config(corpus):
+    for i, line in enumerate(seed_lines("config.seeds")):
+        write_seed(corpus, "seed-%03d" % i, line.replace("\\r", "\r").replace("\\n", "\n").encode())
+
+
 def seed_net_response(corpus):
     responses = [
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"epoch\": 3}\r\n",
@@ -150,7 +156,7 @@ def run(target, bin_dir, seconds):
     os.makedirs(artifacts, exist_ok=True)
     {"fuzz_schedule": seed_schedule, "fuzz_tzif": seed_tzif, "fuzz_http": seed_http, "fuzz_job": seed_job,
      "fuzz_executor": seed_executor, "fuzz_agent_wire": seed_agent_wire,
-     "fuzz_net_response": seed_net_response, "fuzz_crontab": seed_crontab}[target](corpus)
+     "fuzz_net_response": seed_net_response, "fuzz_crontab": seed_crontab, "fuzz_config": seed_config}[target](corpus)
     cmd = [os.path.join(bin_dir, target), "-max_total_time=%d" % seconds, "-timeout=10", "-rss_limit_mb=2048",
            "-max_len=%d" % MAX_LEN[target], "-artifact_prefix=" + artifacts, "-print_final_stats=1"]
     if target in DICT:

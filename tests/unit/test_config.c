@@ -68,6 +68,11 @@ static const struct row rows[] = {
 	{{"--mail-ssl=maybe", NULL}, -1, "--mail-ssl: invalid value 'maybe' (expected true or false)", 0, NULL, false, 0},
 	{{"--max-body-size", "12Q", NULL}, -1,
 	    "--max-body-size: invalid value '12Q' (expected bytes, e.g. 1048576 or 1M)", 0, NULL, false, 0},
+	/* fuzz_config: the suffix's product overflowed (undefined behaviour) */
+	{{"--max-body-size", "64233720368547758G", NULL}, -1, "--max-body-size: invalid value '64233720368547758G' "
+	    "(expected bytes, e.g. 1048576 or 1M)", 0, NULL, false, 0},
+	{{"--max-body-size", "-9007199254740993K", NULL}, -1, "--max-body-size: invalid value '-9007199254740993K' "
+	    "(expected bytes, e.g. 1048576 or 1M)", 0, NULL, false, 0},
 	{{"stray", NULL}, -1, "unexpected argument 'stray'", 0, NULL, false, 0},
 };
 
@@ -245,6 +250,51 @@ static void test_print_hides_secrets(void **state)
 	config_free(table, &o);
 }
 
+/* What fuzz_config found: a NUL inside a line (its bytes after it were dropped, or at a line's start the rest of
+ * the file), and values that config_print wrote so that they read back otherwise (white space at an end, quotes). */
+static void test_text_nul_and_print_round_trip(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *err;
+	} nul_rows[] = {
+		{"http-port = 80\0garbage\n", 23, "t:1: NUL byte in the line"},
+		{"http-port = 80\n\0http-port = x\n", 31, "t:2: NUL byte in the line"},
+		{"http-port = 80\n\0", 16, "t:2: NUL byte in the line"},
+	};
+	static const char *const values[] = {" lead", "trail ", "\"quoted\"", "\"", "in \"middle\" ok", "", "a"};
+	char err[256], *text = NULL;
+	size_t len = 0;
+	struct opts o, back;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(nul_rows) / sizeof(nul_rows[0]); i++) {
+		memset(&o, 0, sizeof(o));
+		config_defaults(table, &o);
+		assert_int_equal(config_load_text(table, &o, "t", nul_rows[i].text, nul_rows[i].len, err, sizeof(err)),
+		    -EINVAL);
+		assert_string_equal(err, nul_rows[i].err);
+		config_free(table, &o);
+	}
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		memset(&o, 0, sizeof(o));
+		config_defaults(table, &o);
+		assert_int_equal(config_set(table, &o, "http-address", values[i], err, sizeof(err)), 0);
+		FILE *f = open_memstream(&text, &len);
+		assert_non_null(f);
+		config_print(table, &o, f);
+		fclose(f);
+		memset(&back, 0, sizeof(back));
+		config_defaults(table, &back);
+		assert_int_equal(config_load_text(table, &back, "p", text, len, err, sizeof(err)), 0);
+		assert_string_equal(back.addr, values[i]);
+		free(text);
+		config_free(table, &o);
+		config_free(table, &back);
+	}
+}
+
 /* A repeatable option: every occurrence in the file, the environment (one item a line) and the flags adds one. */
 struct list_opts {
 	char *attrs;
@@ -296,6 +346,35 @@ static void test_list(void **state)
 	config_free(list_table, &o);
 }
 
+/* A list's empty item is printed too (fuzz_config: a trailing one was dropped). */
+static void test_list_print_round_trip(void **state)
+{
+	static const char *const items[][3] = {{"a", "", NULL}, {"", "b", NULL}, {" x ", "\"y\"", NULL}, {"", NULL}};
+	char err[256], *text = NULL;
+	size_t len = 0;
+	struct list_opts o, back;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		memset(&o, 0, sizeof(o));
+		config_defaults(list_table, &o);
+		for (size_t k = 0; items[i][k]; k++)
+			assert_int_equal(config_set(list_table, &o, "attribute", items[i][k], err, sizeof(err)), 0);
+		FILE *f = open_memstream(&text, &len);
+		assert_non_null(f);
+		config_print(list_table, &o, f);
+		fclose(f);
+		memset(&back, 0, sizeof(back));
+		config_defaults(list_table, &back);
+		assert_int_equal(config_load_text(list_table, &back, "p", text, len, err, sizeof(err)), 0);
+		assert_non_null(back.attrs);
+		assert_string_equal(back.attrs, o.attrs);
+		free(text);
+		config_free(list_table, &o);
+		config_free(list_table, &back);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +384,8 @@ int main(void)
 		cmocka_unit_test(test_load_precedence),
 		cmocka_unit_test(test_print_hides_secrets),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_text_nul_and_print_round_trip),
+		cmocka_unit_test(test_list_print_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

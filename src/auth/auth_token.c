@@ -124,3 +124,26 @@ enum auth_scheme auth_header_parse(const char *field, char *out, size_t len)
 		return basic(p, out, len);
 	return AUTH_SCHEME_BAD;
 }
+
+bool auth_cookie_value(const char *field, const char *name, char *out, size_t len)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = field; p && *p;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		size_t item = strcspn(p, ";");
+		if (item > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+			size_t v = item - n - 1;
+			if (v >= len)
+				return false;
+			memcpy(out, p + n + 1, v);
+			out[v] = '\0';
+			return true;
+		}
+		p += item;
+		if (*p == ';')
+			p++;
+	}
+	return false;
+}

@@ -36,4 +36,7 @@ enum auth_scheme { AUTH_SCHEME_NONE, AUTH_SCHEME_BEARER, AUTH_SCHEME_BASIC, AUTH
  * for another scheme, a malformed field or one that does not fit. */
 enum auth_scheme auth_header_parse(const char *field, char *out, size_t len);
 
+/* The value of cookie name in a Cookie field ("a=1; name=v") into out: true when there is one that fits. */
+bool auth_cookie_value(const char *field, const char *name, char *out, size_t len);
+
 #endif

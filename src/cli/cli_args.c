@@ -12,10 +12,11 @@
 
 /* getopt_long values: the global options, then one per family option (VAL_OPT + its index). Short options are
  * their letter. */
-enum { VAL_SERVER = 256, VAL_JSON, VAL_HELP, VAL_OPT = 512 };
+enum { VAL_SERVER = 256, VAL_JSON, VAL_HELP, VAL_TOKEN, VAL_OPT = 512 };
 
 const struct cli_opt cli_global_opts[] = {
     {"--server", NULL, "URL", "the gnomon server (default: $" CLI_SERVER_ENV ", else " CLI_URL_DEFAULT ")"},
+    {"--token", NULL, "TOKEN", "the API token to send (default: $" CLI_TOKEN_ENV "), when the server has access control"},
     {"--json", NULL, NULL, "print JSON instead of text; errors as {\"error\": \"...\"} on stderr"},
     {"--help", "-h", NULL, "print this help"},
 };
@@ -23,6 +24,7 @@ const size_t cli_n_global_opts = sizeof(cli_global_opts) / sizeof(cli_global_opt
 
 static const struct option global_longopts[] = {
     {"server", required_argument, NULL, VAL_SERVER},
+    {"token", required_argument, NULL, VAL_TOKEN},
     {"json", no_argument, NULL, VAL_JSON},
     {"help", no_argument, NULL, VAL_HELP},
 };
@@ -170,6 +172,9 @@ static int run_getopt(const struct parser *p, int argc, char **argv, struct cli_
 			if (check_value(p, c, optarg, err, errlen) < 0)
 				return -EINVAL;
 			a->g.server = optarg;
+			break;
+		case VAL_TOKEN:
+			a->g.token = optarg;
 			break;
 		case ':':
 			val_name(p, optopt, name, sizeof(name));

@@ -26,6 +26,8 @@ struct cli_http_response {
 struct cli_http *cli_http_new(const char *base);
 void cli_http_free(struct cli_http *h);
 const char *cli_http_base(const struct cli_http *h);
+/* Send Authorization: Bearer token with every request from now on (NULL or "": none). */
+void cli_http_set_token(struct cli_http *h, const char *token);
 
 /* Send METHOD base+path with an optional JSON body (NULL for none). Returns 0 when an answer arrived, whatever
  * its status, filling resp (free it with cli_http_response_free); on a transport failure returns a negative

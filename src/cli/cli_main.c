@@ -20,6 +20,7 @@ static const struct cli_cmd_family *const families[] = {
     &cli_agents_family,
     &cli_export_family,
     &cli_import_family,
+    &cli_token_family,
 };
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 

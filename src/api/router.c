@@ -81,6 +81,8 @@ static void handle_metrics(struct api_env *env, struct http_request *req, const 
  * (API_LEADER, API_AGENT: a follower proxies them); reads of the store are served by any server (API_ANY); the
  * reads that show the engine's live state, the event stream and a followed log are the leader's when one is
  * known (API_LIVE, API_EVENTS, API_LOG). api/proxy.h decides. */
+/* The roles (README, "Access"): reads viewer, run now, kill, mark success operator, everything else admin; a job's
+ * post that only enables or disables it operator (route_role). */
 static const struct api_route routes[] = {
 	{"POST", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1, API_LEADER, AUTH_ADMIN},
 	{"PUT", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1, API_LEADER, AUTH_ADMIN},
@@ -216,6 +218,17 @@ static bool follow_asked(const struct http_request *req)
 	return f && (strcmp(f, "1") == 0 || strcmp(f, "true") == 0);
 }
 
+/* The role req needs on route r: the route's, but a job's post (Chronos's iso8601, dependency) that only enables
+ * or disables the job is an operator's. */
+static enum auth_role route_role(struct api_env *env, struct http_request *req, const struct api_route *r)
+{
+	if (r->policy == API_ADMIN)
+		return AUTH_ADMIN;
+	if (r->fn == chronos_post_iso8601 || r->fn == chronos_post_dependency)
+		return chronos_job_change_role(env, req);
+	return r->role;
+}
+
 /* Does this server's handler answer the request? When it does not, the request has been answered (a refusal),
  * or handed to the proxy (the leader answers). */
 static bool policy_allows(struct api_env *env, struct http_request *req, const struct api_route *r)
@@ -230,7 +243,7 @@ static bool policy_allows(struct api_env *env, struct http_request *req, const s
 							"which this server cannot check yet");
 		return false;
 	}
-	if (!api_auth_allows(env, req, r->policy == API_ADMIN ? AUTH_ADMIN : r->role))
+	if (!api_auth_allows(env, req, route_role(env, req, r)))
 		return false; /* checked on every server a request passes: the leader checks a proxied one again */
 	if (r->policy == API_AGENT && !gnomon_agent_allowed(env, req))
 		return false; /* checked here too: the leader's check sees the proxy's address, not the agent's */

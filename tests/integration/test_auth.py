@@ -159,6 +159,23 @@ class Tokens(AuthCase):
         self.assertEqual(self.server.request("GET", "/ui/")[0], 200)
         self.assertEqual(self.server.request("GET", "/ui/js/api.js")[0], 200)
 
+    def test_operator_enables_and_disables(self):
+        """An operator may post a job back as it is but for `disabled` (how Chronos clients and the UI enable and
+        disable); any other change of it, or a new job, needs admin. A viewer may do neither."""
+        self.assertStatus(self.post(sched("t", command="echo 1"), self.root_token), 204)
+        status, _, job = self.send("GET", V1 + "/job/t", headers=bearer(self.operator))
+        self.assertEqual(status, 200)
+        job["disabled"] = True
+        self.assertStatus(self.post(job, self.viewer), 403, "needs the role operator")
+        self.assertStatus(self.post(job, self.operator), 204)
+        self.assertTrue(self.send("GET", V1 + "/job/t", headers=bearer(self.viewer))[2]["disabled"])
+        job["disabled"] = False
+        self.assertStatus(self.post(job, self.operator), 204)
+        self.assertFalse(self.send("GET", V1 + "/job/t", headers=bearer(self.viewer))[2]["disabled"])
+        job["command"] = "echo 2"
+        self.assertStatus(self.post(job, self.operator), 403, "needs the role admin: 'ops.1' has the role operator")
+        self.assertEqual(self.send("GET", V1 + "/job/t", headers=bearer(self.viewer))[2]["command"], "echo 1")
+
     def test_tokens_listed_without_secrets_and_revoked(self):
         """GET /api/v1/tokens lists names, roles, created and last used, never a secret or its hash; a name is
         taken once (409), a bad name or role is 400 naming the field; a revoked token is refused at once."""

@@ -167,7 +167,7 @@ static void test_route_roles(void **state)
 		{"PUT", "/v1/scheduler/job/x", AUTH_OPERATOR},
 		{"PUT", "/v1/scheduler/job/success/x", AUTH_OPERATOR},
 		{"DELETE", "/v1/scheduler/task/kill/x", AUTH_OPERATOR},
-		{"POST", "/v1/scheduler/iso8601", AUTH_ADMIN},
+		{"POST", "/v1/scheduler/iso8601", AUTH_ADMIN}, /* operator to enable or disable: test_auth.py */
 		{"PUT", "/scheduler/dependency", AUTH_ADMIN},
 		{"DELETE", "/v1/scheduler/job/x", AUTH_ADMIN},
 		{"POST", "/api/v1/jobs", AUTH_ADMIN},

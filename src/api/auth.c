@@ -148,15 +148,27 @@ int api_auth_identify(struct api_env *env, struct http_request *req, struct api_
 	const char *field = http_request_header(req, "Authorization");
 	int rc;
 
+	const char *credential = NULL;
+	struct api_identity again;
+
 	if (field)
 		return api_auth_credential(env, field, who, err, errlen);
 	memset(who, 0, sizeof(*who));
-	if ((rc = auth_sessions_find(env->auth->sessions, req, clock_now_ms(), who, NULL)) == -EACCES)
+	if ((rc = auth_sessions_find(env->auth->sessions, req, clock_now_ms(), who, &credential)) == -EACCES)
 		snprintf(err, errlen, "Cookie: %s: the session is unknown or expired: log in again", AUTH_COOKIE);
 	else if (rc == -ENOENT)
 		snprintf(err, errlen, "Authorization: missing: send Bearer TOKEN (gnomon token create) or Basic "
 		    "credentials");
-	return rc;
+	if (rc < 0)
+		return rc;
+	/* the credential the session was opened with still holds (a revoked token ends its sessions at once) */
+	if (api_auth_credential(env, credential, &again, err, errlen) < 0 || again.role != who->role) {
+		auth_sessions_close(env->auth->sessions, req);
+		snprintf(err, errlen, "Cookie: %s: the credential of this session was revoked: log in again",
+		    AUTH_COOKIE);
+		return -EACCES;
+	}
+	return 0;
 }
 
 int api_auth_credential(struct api_env *env, const char *field, struct api_identity *who, char *err, size_t errlen)

@@ -294,6 +294,10 @@ class Session(AuthCase):
                             "Sec-Fetch-Site": "same-origin"})
         self.assertStatus(self.send("POST", V1 + "/iso8601", sched("s"), ok), 204)
 
+        self.assertStatus(self.send("DELETE", "/api/v1/tokens/v", headers=basic("ui", "pw")), 204)
+        self.assertStatus(self.send("GET", V1 + "/jobs", headers=cookie), 401, "was revoked")
+        self.assertStatus(self.send("GET", V1 + "/jobs", headers=cookie), 401, "unknown or expired")
+
         self.assertStatus(self.send("DELETE", "/api/v1/session", headers=admin), 204)
         self.assertStatus(self.send("GET", V1 + "/jobs", headers=admin), 401, "session is unknown or expired")
         self.assertStatus(self.send("GET", V1 + "/jobs", headers={"Cookie": "gnomon_session=" + "0" * 64}), 401)

@@ -224,8 +224,9 @@ static enum auth_role route_role(struct api_env *env, struct http_request *req, 
 {
 	if (r->policy == API_ADMIN)
 		return AUTH_ADMIN;
-	if (r->fn == chronos_post_iso8601 || r->fn == chronos_post_dependency)
-		return chronos_job_change_role(env, req);
+	if ((r->fn == chronos_post_iso8601 || r->fn == chronos_post_dependency) && env->auth &&
+	    api_auth_on(env->auth, env->state))
+		return chronos_job_change_role(env, req); /* parses the body: only when it matters */
 	return r->role;
 }
 

@@ -145,11 +145,9 @@ static int match_token(void *ctx, const struct state_token *tok)
 int api_auth_identify(struct api_env *env, struct http_request *req, struct api_identity *who, char *err,
     size_t errlen)
 {
-	const char *field = http_request_header(req, "Authorization");
-	int rc;
-
-	const char *credential = NULL;
+	const char *field = http_request_header(req, "Authorization"), *credential = NULL;
 	struct api_identity again;
+	int rc;
 
 	if (field)
 		return api_auth_credential(env, field, who, err, errlen);

@@ -102,12 +102,19 @@ bool api_auth_on(const struct api_auth *a, struct state *s)
 
 void api_auth_token_used(struct api_auth *a, const char *name, int64_t now_ms)
 {
+	if (a == NULL)
+		return;
 	for (size_t i = 0; i < a->n_used; i++) {
 		if (strcmp(a->used[i].name, name) == 0) {
-			a->used[i].ms = now_ms;
+			if (now_ms)
+				a->used[i].ms = now_ms;
+			else
+				a->used[i] = a->used[--a->n_used];
 			return;
 		}
 	}
+	if (now_ms == 0)
+		return;
 	a->used = xrealloc(a->used, (a->n_used + 1) * sizeof(*a->used));
 	snprintf(a->used[a->n_used].name, sizeof(a->used[a->n_used].name), "%s", name);
 	a->used[a->n_used++].ms = now_ms;
@@ -115,7 +122,7 @@ void api_auth_token_used(struct api_auth *a, const char *name, int64_t now_ms)
 
 int64_t api_auth_token_last_used(const struct api_auth *a, const char *name)
 {
-	for (size_t i = 0; i < a->n_used; i++)
+	for (size_t i = 0; a && i < a->n_used; i++)
 		if (strcmp(a->used[i].name, name) == 0)
 			return a->used[i].ms;
 	return 0;

@@ -8,8 +8,9 @@
  *   another site can send it without a CORS preflight, which the guard refuses: api/guard.h).
  * No credential or a wrong one: 401 with WWW-Authenticate; too small a role: 403 naming the role needed. Failed
  * attempts (a wrong credential, not a missing one) are logged (who, from where) and answered later and later per
- * address (a deferred answer: the loop never sleeps; a success does not reset it), from the second on: AUTH_DELAY_FIRST_MS, doubled each time up to AUTH_DELAY_MAX_MS, forgotten
- * AUTH_DELAY_FORGET_MS after the last failure.
+ * address (a deferred answer: the loop never sleeps; a success does not reset it), from the second on:
+ * AUTH_DELAY_FIRST_MS, doubled each time up to AUTH_DELAY_MAX_MS, forgotten AUTH_DELAY_FORGET_MS after the last
+ * failure.
  *
  * Sessions live in this server's memory (a restart logs everyone out), each for AUTH_SESSION_TTL_MS, at most
  * AUTH_SESSIONS_MAX (the oldest goes). A follower that passes a session's request to the leader sends the
@@ -73,7 +74,8 @@ void api_auth_refuse(struct api_env *env, struct http_request *req, const char *
  * session (borrowed until the session ends); NULL otherwise. */
 const char *api_auth_forward_credential(const struct api_env *env, struct http_request *req);
 
-/* A token was used (GET /api/v1/tokens's "lastUsed", this server's memory since it started), or is gone. */
+/* A token was used (GET /api/v1/tokens's "lastUsed", this server's memory since it started); now_ms 0: it is
+ * gone (revoked), forget it. */
 void api_auth_token_used(struct api_auth *a, const char *name, int64_t now_ms);
 int64_t api_auth_token_last_used(const struct api_auth *a, const char *name);
 

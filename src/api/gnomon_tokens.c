@@ -41,6 +41,8 @@ static void committed(void *ctx, int status)
 
 	if (status == 0)
 		log_info("auth: token '%s' %s", tc->name, tc->revoke ? "revoked" : "created");
+	if (status == 0 && tc->revoke)
+		api_auth_token_used(tc->env->auth, tc->name, 0);
 	if (status < 0 || tc->revoke)
 		api_change_answered(tc->ch, status, NULL);
 	else

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+struct api_auth;
 struct api_guard;
 struct control;
 struct events;
@@ -42,6 +43,7 @@ struct api_env {
 	uv_loop_t *loop;
 	long long job_history_limit;
 	const struct api_guard *guard; /* Host, origin and content-type rules (api/guard.h) */
+	struct api_auth *auth;       /* who may do what (api/auth.h); NULL: everyone everything */
 	struct prometheus *prom;     /* GET /metrics/prometheus and the request timings (api/prometheus.h) */
 	bool follower;               /* this server does not lead (HA: another one does, or none is known; standalone:
 	                              * stepped down): the routes that need the leader go to it (api/proxy.h) */
@@ -69,7 +71,8 @@ enum api_policy {
 	             * to the leader, and answers 503 (Retry-After) when none is known */
 	API_AGENT,  /* the agents' protocol: needs the agents' token (401), or without one a loopback peer (403);
 	             * then as API_LEADER (an agent may register with any server) */
-	API_ADMIN,  /* operators' administration: needs an administrator's credentials (none can be given yet: 403) */
+	API_ADMIN,  /* administration answered by any server (the tokens' list); changes of it are API_LEADER's with
+	             * the admin role (api/router.h's role) */
 	API_LIVE,   /* a read that shows the engine's live state (running, queued, next fires): a follower answers
 	             * with the leader's answer when a leader is known, else with its own */
 	API_EVENTS, /* the event stream: as API_LIVE, the leader's stream passed on as it comes */

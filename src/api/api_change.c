@@ -25,6 +25,7 @@ struct api_change {
 	int status;
 	json_t *body;
 	bool pending;  /* the commit was made, its answer is to come */
+	bool created;  /* a body's answer is 201 */
 };
 
 static void change_free(uv_handle_t *h)
@@ -43,14 +44,19 @@ static void change_finish(struct api_change *ch)
 	uv_close((uv_handle_t *)&ch->retry, change_free);
 }
 
-static void change_respond(struct http_request *req, int status, json_t *body)
+static void change_respond(struct api_change *ch, struct http_request *req, int status, json_t *body)
 {
 	if (status < 0)
 		http_respond_error(req, api_control_status(status), "the change could not be stored (%s)", strerror(-status));
 	else if (body)
-		http_respond_json(req, 200, json_incref(body));
+		http_respond_json(req, ch->created ? 201 : 200, json_incref(body));
 	else
 		http_respond(req, 204, NULL, NULL, 0);
+}
+
+void api_change_created(struct api_change *ch)
+{
+	ch->created = true;
 }
 
 void api_change_answered(struct api_change *ch, int status, json_t *body)
@@ -63,7 +69,7 @@ void api_change_answered(struct api_change *ch, int status, json_t *body)
 		return;
 	}
 	if (ch->req)
-		change_respond(ch->req, status, body);
+		change_respond(ch, ch->req, status, body);
 	change_finish(ch);
 }
 
@@ -87,7 +93,7 @@ static bool change_attempt(struct api_change *ch)
 		if (rc < 0)
 			http_respond_error(ch->req, api_control_status(rc), "%s", err);
 		else
-			change_respond(ch->req, ch->status, ch->body);
+			change_respond(ch, ch->req, ch->status, ch->body);
 		change_finish(ch);
 		free(err);
 		return true;

@@ -28,5 +28,7 @@ void api_change_start(struct api_env *env, struct http_request *req, api_change_
 /* The command's answer: status < 0, the change could not be stored (an error answer); else 204 without a body
  * (body NULL), or 200 with body (taken). Once per change, from inside the command or later. */
 void api_change_answered(struct api_change *ch, int status, json_t *body);
+/* The answer with a body is 201 Created rather than 200. */
+void api_change_created(struct api_change *ch);
 
 #endif

@@ -193,6 +193,11 @@ int api_guard_new(const char *cors_origins, const char *address, const char *hos
 	return 0;
 }
 
+bool api_guard_loopback(const struct api_guard *g)
+{
+	return g->loopback;
+}
+
 void api_guard_free(struct api_guard *g)
 {
 	if (g == NULL)

@@ -11,6 +11,7 @@
 #ifndef GNOMON_API_GUARD_H
 #define GNOMON_API_GUARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct api_guard;
@@ -22,6 +23,8 @@ struct http_request;
 int api_guard_new(const char *cors_origins, const char *address, const char *hostname, struct api_guard **out,
     char *err, size_t errlen) __attribute__((warn_unused_result));
 void api_guard_free(struct api_guard *g);
+/* Does the server listen on a loopback address only? */
+bool api_guard_loopback(const struct api_guard *g);
 
 /* Check a request whose head is in: answer it (421, 403 or 415, naming the field at fault) when it is refused,
  * else add the CORS headers its origin gets, if any. */

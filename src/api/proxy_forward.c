@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/auth.h"
 #include "api/http.h"
 #include "api/http_parse.h"
 #include "net/net.h"
@@ -17,7 +18,7 @@
 #include "util/log.h"
 #include "util/xmalloc.h"
 
-#define MAX_FIELDS 12 /* forwarded request fields, the two of the proxy's own included */
+#define MAX_FIELDS 12 /* forwarded request fields, the proxy's own three included */
 #define MAX_ANSWER_FIELDS 8
 
 struct proxy_call {
@@ -217,7 +218,7 @@ static void on_defer_end(void *ctx, struct http_request *req, enum http_defer_en
 static int request_fields(struct api_env *env, struct http_request *req, char **lines)
 {
 	const char *const *names = api_proxy_request_fields;
-	const char *xff = http_request_header(req, "X-Forwarded-For");
+	const char *xff = http_request_header(req, "X-Forwarded-For"), *session;
 	char peer[HTTP_PEER_MAX], ip[HTTP_PEER_MAX];
 	int n = 0;
 
@@ -226,6 +227,8 @@ static int request_fields(struct api_env *env, struct http_request *req, char **
 		if (v)
 			lines[n++] = xasprintf("%s: %s", names[i], v);
 	}
+	if ((session = api_auth_forward_credential(env, req)) != NULL)
+		lines[n++] = xasprintf("Authorization: %s", session); /* the leader checks it again */
 	http_request_peer(req, peer, sizeof(peer));
 	api_proxy_peer_ip(peer, ip, sizeof(ip));
 	lines[n++] = xff ? xasprintf("X-Forwarded-For: %.1024s, %s", xff, ip) : xasprintf("X-Forwarded-For: %s", ip);

@@ -8,6 +8,7 @@
 #include "api/chronos_jobs.h"
 #include "api/chronos_stats.h"
 #include "api/chronos_tasks.h"
+#include "api/auth.h"
 #include "api/gnomon_agents.h"
 #include "api/gnomon_backup.h"
 #include "api/gnomon_events.h"
@@ -17,6 +18,8 @@
 #include "api/gnomon_openapi.h"
 #include "api/gnomon_runs.h"
 #include "api/gnomon_schedule.h"
+#include "api/gnomon_session.h"
+#include "api/gnomon_tokens.h"
 #include "api/gnomon_ui.h"
 #include "api/guard.h"
 #include "api/http.h"
@@ -80,54 +83,62 @@ static void handle_metrics(struct api_env *env, struct http_request *req, const 
  * (API_LEADER, API_AGENT: a follower proxies them); reads of the store are served by any server (API_ANY); the
  * reads that show the engine's live state, the event stream and a followed log are the leader's when one is
  * known (API_LIVE, API_EVENTS, API_LOG). api/proxy.h decides. */
+/* The roles (README, "Access"): reads viewer, run now, kill, mark success operator, everything else admin; a job's
+ * post that only enables or disables it operator (route_role). */
 static const struct api_route routes[] = {
-	{"POST", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1, API_LEADER},
-	{"PUT", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1, API_LEADER},
-	{"POST", "dependency", chronos_post_dependency, "api.dependency.post", 1, API_LEADER},
-	{"PUT", "dependency", chronos_post_dependency, "api.dependency.post", 1, API_LEADER},
-	{"GET", "jobs", chronos_get_jobs, "api.jobs.list", 1, API_ANY},
-	{"GET", "jobs/search", chronos_search_jobs, "api.jobs.search", 1, API_ANY},
-	{"GET", "jobs/summary", chronos_jobs_summary, "api.jobs.summary", 1, API_LIVE},
-	{"GET", "job/stat/{}", chronos_job_stat, "api.job.stat", 1, API_ANY},
-	{"GET", "job/{}", chronos_get_job, "api.job.get", 1, API_ANY},
-	{"DELETE", "job/{}", chronos_delete_job, "api.job.delete", 1, API_LEADER},
-	{"PUT", "job/{}", chronos_run_job, "api.job.run", 1, API_LEADER},
-	{"PUT", "job/success/{}", chronos_mark_success, "api.job.success", 1, API_LEADER},
-	{"DELETE", "task/kill/{}", chronos_kill_tasks, "api.task.kill", 1, API_LEADER},
-	{"PUT", "task/{**}", chronos_task_status, "api.task.status", 1, API_LEADER},
-	{"GET", "stats/{}", chronos_stats_percentile, "api.stats", 1, API_ANY},
-	{"GET", "graph/dot", chronos_graph_dot, "api.graph.dot", 1, API_ANY},
-	{"GET", "graph/csv", chronos_graph_csv, "api.graph.csv", 1, API_LIVE},
-	{"GET", "leader", handle_leader, "api.leader", 1, API_ANY},
-	{"GET", "leader", handle_leader, "api.leader", 0, API_ANY},
-	{"GET", "api/v1/jobs", gnomon_list_jobs, "api.v1.jobs.list", 0, API_ANY},
-	{"POST", "api/v1/jobs", gnomon_post_jobs, "api.v1.jobs.post", 0, API_LEADER},
-	{"GET", "api/v1/overview", gnomon_overview, "api.v1.overview", 0, API_LIVE},
-	{"GET", "api/v1/cluster", handle_cluster, "api.v1.cluster", 0, API_ANY},
-	{"GET", "api/v1/events", gnomon_events, "api.v1.events", 0, API_EVENTS},
-	{"GET", "api/v1/jobs/{}", gnomon_get_job_summary, "api.v1.jobs.get", 0, API_LIVE},
-	{"GET", "api/v1/jobs/{}/runs", gnomon_list_runs, "api.v1.runs.list", 0, API_ANY},
-	{"GET", "api/v1/jobs/{}/next", gnomon_job_next, "api.v1.jobs.next", 0, API_LIVE},
-	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0, API_LOG},
-	{"GET", "api/v1/runs/{**}", gnomon_get_run, "api.v1.runs.get", 0, API_ANY},
-	{"POST", "api/v1/agent/register", gnomon_agent_register, "api.v1.agent.register", 0, API_AGENT},
-	{"POST", "api/v1/agent/poll", gnomon_agent_poll, "api.v1.agent.poll", 0, API_AGENT},
-	{"POST", "api/v1/agent/events", gnomon_agent_events, "api.v1.agent.events", 0, API_AGENT},
-	{"POST", "api/v1/agent/output", gnomon_agent_output, "api.v1.agent.output", 0, API_AGENT},
-	{"GET", "api/v1/agents", gnomon_list_agents, "api.v1.agents.list", 0, API_LEADER},
-	{"GET", "api/v1/agents/{}", gnomon_get_agent, "api.v1.agents.get", 0, API_LEADER},
-	{"POST", "api/v1/agents/{}/drain", gnomon_drain_agent, "api.v1.agents.drain", 0, API_LEADER},
-	{"POST", "api/v1/agents/{}/undrain", gnomon_undrain_agent, "api.v1.agents.undrain", 0, API_LEADER},
-	{"GET", "api/v1/schedule/preview", gnomon_schedule_preview, "api.v1.schedule.preview", 0, API_ANY},
-	{"GET", "api/v1/graph.svg", gnomon_graph_svg, "api.v1.graph.svg", 0, API_ANY},
-	{"POST", "api/v1/backup", gnomon_backup, "api.v1.backup", 0, API_ANY},
-	{"GET", "api/v1/openapi.json", gnomon_openapi, "api.v1.openapi", 0, API_ANY},
-	{"GET", "", gnomon_ui_root, "ui.root", 0, API_ANY},
-	{"GET", "ui", gnomon_ui_file, "ui.file", 0, API_ANY},
-	{"GET", "ui/{**}", gnomon_ui_file, "ui.file", 0, API_ANY},
-	{"GET", "ping", handle_ping, "api.ping", 0, API_ANY},
-	{"GET", "metrics", handle_metrics, "api.metrics", 0, API_ANY},
-	{"GET", "metrics/prometheus", prometheus_handle, "api.metrics.prometheus", 0, API_ANY},
+	{"POST", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1, API_LEADER, AUTH_ADMIN},
+	{"PUT", "iso8601", chronos_post_iso8601, "api.iso8601.post", 1, API_LEADER, AUTH_ADMIN},
+	{"POST", "dependency", chronos_post_dependency, "api.dependency.post", 1, API_LEADER, AUTH_ADMIN},
+	{"PUT", "dependency", chronos_post_dependency, "api.dependency.post", 1, API_LEADER, AUTH_ADMIN},
+	{"GET", "jobs", chronos_get_jobs, "api.jobs.list", 1, API_ANY, AUTH_VIEWER},
+	{"GET", "jobs/search", chronos_search_jobs, "api.jobs.search", 1, API_ANY, AUTH_VIEWER},
+	{"GET", "jobs/summary", chronos_jobs_summary, "api.jobs.summary", 1, API_LIVE, AUTH_VIEWER},
+	{"GET", "job/stat/{}", chronos_job_stat, "api.job.stat", 1, API_ANY, AUTH_VIEWER},
+	{"GET", "job/{}", chronos_get_job, "api.job.get", 1, API_ANY, AUTH_VIEWER},
+	{"DELETE", "job/{}", chronos_delete_job, "api.job.delete", 1, API_LEADER, AUTH_ADMIN},
+	{"PUT", "job/{}", chronos_run_job, "api.job.run", 1, API_LEADER, AUTH_OPERATOR},
+	{"PUT", "job/success/{}", chronos_mark_success, "api.job.success", 1, API_LEADER, AUTH_OPERATOR},
+	{"DELETE", "task/kill/{}", chronos_kill_tasks, "api.task.kill", 1, API_LEADER, AUTH_OPERATOR},
+	{"PUT", "task/{**}", chronos_task_status, "api.task.status", 1, API_LEADER, AUTH_ADMIN},
+	{"GET", "stats/{}", chronos_stats_percentile, "api.stats", 1, API_ANY, AUTH_VIEWER},
+	{"GET", "graph/dot", chronos_graph_dot, "api.graph.dot", 1, API_ANY, AUTH_VIEWER},
+	{"GET", "graph/csv", chronos_graph_csv, "api.graph.csv", 1, API_LIVE, AUTH_VIEWER},
+	{"GET", "leader", handle_leader, "api.leader", 1, API_ANY, AUTH_VIEWER},
+	{"GET", "leader", handle_leader, "api.leader", 0, API_ANY, AUTH_VIEWER},
+	{"GET", "api/v1/jobs", gnomon_list_jobs, "api.v1.jobs.list", 0, API_ANY, AUTH_VIEWER},
+	{"POST", "api/v1/jobs", gnomon_post_jobs, "api.v1.jobs.post", 0, API_LEADER, AUTH_ADMIN},
+	{"GET", "api/v1/overview", gnomon_overview, "api.v1.overview", 0, API_LIVE, AUTH_VIEWER},
+	{"GET", "api/v1/cluster", handle_cluster, "api.v1.cluster", 0, API_ANY, AUTH_VIEWER},
+	{"GET", "api/v1/events", gnomon_events, "api.v1.events", 0, API_EVENTS, AUTH_VIEWER},
+	{"GET", "api/v1/jobs/{}", gnomon_get_job_summary, "api.v1.jobs.get", 0, API_LIVE, AUTH_VIEWER},
+	{"GET", "api/v1/jobs/{}/runs", gnomon_list_runs, "api.v1.runs.list", 0, API_ANY, AUTH_VIEWER},
+	{"GET", "api/v1/jobs/{}/next", gnomon_job_next, "api.v1.jobs.next", 0, API_LIVE, AUTH_VIEWER},
+	{"GET", "api/v1/runs/{**}/log", gnomon_run_log, "api.v1.runs.log", 0, API_LOG, AUTH_VIEWER},
+	{"GET", "api/v1/runs/{**}", gnomon_get_run, "api.v1.runs.get", 0, API_ANY, AUTH_VIEWER},
+	{"POST", "api/v1/agent/register", gnomon_agent_register, "api.v1.agent.register", 0, API_AGENT, AUTH_OPEN},
+	{"POST", "api/v1/agent/poll", gnomon_agent_poll, "api.v1.agent.poll", 0, API_AGENT, AUTH_OPEN},
+	{"POST", "api/v1/agent/events", gnomon_agent_events, "api.v1.agent.events", 0, API_AGENT, AUTH_OPEN},
+	{"POST", "api/v1/agent/output", gnomon_agent_output, "api.v1.agent.output", 0, API_AGENT, AUTH_OPEN},
+	{"GET", "api/v1/agents", gnomon_list_agents, "api.v1.agents.list", 0, API_LEADER, AUTH_VIEWER},
+	{"GET", "api/v1/agents/{}", gnomon_get_agent, "api.v1.agents.get", 0, API_LEADER, AUTH_VIEWER},
+	{"POST", "api/v1/agents/{}/drain", gnomon_drain_agent, "api.v1.agents.drain", 0, API_LEADER, AUTH_ADMIN},
+	{"POST", "api/v1/agents/{}/undrain", gnomon_undrain_agent, "api.v1.agents.undrain", 0, API_LEADER, AUTH_ADMIN},
+	{"GET", "api/v1/schedule/preview", gnomon_schedule_preview, "api.v1.schedule.preview", 0, API_ANY, AUTH_VIEWER},
+	{"GET", "api/v1/graph.svg", gnomon_graph_svg, "api.v1.graph.svg", 0, API_ANY, AUTH_VIEWER},
+	{"POST", "api/v1/backup", gnomon_backup, "api.v1.backup", 0, API_ANY, AUTH_ADMIN},
+	{"GET", "api/v1/openapi.json", gnomon_openapi, "api.v1.openapi", 0, API_ANY, AUTH_VIEWER},
+	{"GET", "", gnomon_ui_root, "ui.root", 0, API_ANY, AUTH_OPEN},
+	{"GET", "ui", gnomon_ui_file, "ui.file", 0, API_ANY, AUTH_OPEN},
+	{"GET", "ui/{**}", gnomon_ui_file, "ui.file", 0, API_ANY, AUTH_OPEN},
+	{"GET", "ping", handle_ping, "api.ping", 0, API_ANY, AUTH_OPEN},
+	{"GET", "metrics", handle_metrics, "api.metrics", 0, API_ANY, AUTH_VIEWER},
+	{"GET", "metrics/prometheus", prometheus_handle, "api.metrics.prometheus", 0, API_ANY, AUTH_VIEWER},
+	{"POST", "api/v1/tokens", gnomon_post_token, "api.v1.tokens.post", 0, API_LEADER, AUTH_ADMIN},
+	{"GET", "api/v1/tokens", gnomon_list_tokens, "api.v1.tokens.list", 0, API_ANY, AUTH_ADMIN},
+	{"DELETE", "api/v1/tokens/{}", gnomon_delete_token, "api.v1.tokens.delete", 0, API_LEADER, AUTH_ADMIN},
+	{"POST", "api/v1/session", gnomon_post_session, "api.v1.session.post", 0, API_ANY, AUTH_OPEN},
+	{"GET", "api/v1/session", gnomon_get_session, "api.v1.session.get", 0, API_ANY, AUTH_OPEN},
+	{"DELETE", "api/v1/session", gnomon_delete_session, "api.v1.session.delete", 0, API_ANY, AUTH_OPEN},
 };
 
 
@@ -211,6 +222,18 @@ static bool follow_asked(const struct http_request *req)
 	return f && (strcmp(f, "1") == 0 || strcmp(f, "true") == 0);
 }
 
+/* The role req needs on route r: the route's, but a job's post (Chronos's iso8601, dependency) that only enables
+ * or disables the job is an operator's. */
+static enum auth_role route_role(struct api_env *env, struct http_request *req, const struct api_route *r)
+{
+	if (r->policy == API_ADMIN)
+		return AUTH_ADMIN;
+	if ((r->fn == chronos_post_iso8601 || r->fn == chronos_post_dependency) && env->auth &&
+	    api_auth_on(env->auth, env->state))
+		return chronos_job_change_role(env, req); /* parses the body: only when it matters */
+	return r->role;
+}
+
 /* Does this server's handler answer the request? When it does not, the request has been answered (a refusal),
  * or handed to the proxy (the leader answers). */
 static bool policy_allows(struct api_env *env, struct http_request *req, const struct api_route *r)
@@ -219,11 +242,14 @@ static bool policy_allows(struct api_env *env, struct http_request *req, const s
 		.proxied = http_request_header(req, API_PROXY_HOP_FIELD) != NULL};
 	enum api_proxy_way way;
 
-	if (r->policy == API_ADMIN) {
-		http_respond_error(req, 403, "%s %s: needs administrator credentials, which this server cannot check yet",
-		    http_request_method(req), http_request_path(req));
+	if (r->policy == API_ADMIN && (env->auth == NULL || !api_auth_on(env->auth, env->state))) {
+		http_respond_error(req, 403, "%s %s: needs administrator credentials, %s", http_request_method(req),
+		    http_request_path(req), env->auth ? "and access control is off (no token, no --http-credentials)" :
+							"which this server cannot check yet");
 		return false;
 	}
+	if (!api_auth_allows(env, req, route_role(env, req, r)))
+		return false; /* checked on every server a request passes: the leader checks a proxied one again */
 	if (r->policy == API_AGENT && !gnomon_agent_allowed(env, req))
 		return false; /* checked here too: the leader's check sees the proxy's address, not the agent's */
 	view.follow = r->policy == API_LOG && follow_asked(req);
@@ -283,6 +309,23 @@ void api_route(struct api_env *env, struct http_request *req, const struct api_r
 	} else {
 		http_respond_error(req, 404, "no such endpoint: %s %s", method, http_request_path(req));
 	}
+}
+
+const struct api_route *api_route_find(const struct api_route *table, size_t n, const char *method,
+    const char *path)
+{
+	const char *rest, *args[MAX_ARGS];
+	char copy[4096], *seg[MAX_SEGMENTS];
+	int chronos, nseg;
+
+	rest = strip_prefix(path, &chronos);
+	snprintf(copy, sizeof(copy), "%s", rest);
+	nseg = split(copy, seg);
+	for (size_t i = 0; nseg >= 0 && i < n; i++)
+		if (table[i].chronos == chronos && strcmp(table[i].method, method) == 0 &&
+		    match(&table[i], seg, nseg, args, 0))
+			return &table[i];
+	return NULL;
 }
 
 const struct api_route *api_routes(size_t *n)

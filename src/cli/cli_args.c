@@ -12,12 +12,13 @@
 
 /* getopt_long values: the global options, then one per family option (VAL_OPT + its index). Short options are
  * their letter. */
-enum { VAL_SERVER = 256, VAL_JSON, VAL_HELP, VAL_TLS_CA, VAL_OPT = 512 };
+enum { VAL_SERVER = 256, VAL_JSON, VAL_HELP, VAL_TLS_CA, VAL_TOKEN, VAL_OPT = 512 };
 
 const struct cli_opt cli_global_opts[] = {
     {"--server", NULL, "URL", "the gnomon server (default: $" CLI_SERVER_ENV ", else " CLI_URL_DEFAULT ")"},
     {"--tls-ca", NULL, "FILE", "PEM CA certificates an https:// server is verified with (default: $" CLI_TLS_CA_ENV
      ", else the system's)"},
+    {"--token", NULL, "TOKEN", "the API token to send (default: $" CLI_TOKEN_ENV "), when the server has access control"},
     {"--json", NULL, NULL, "print JSON instead of text; errors as {\"error\": \"...\"} on stderr"},
     {"--help", "-h", NULL, "print this help"},
 };
@@ -26,6 +27,7 @@ const size_t cli_n_global_opts = sizeof(cli_global_opts) / sizeof(cli_global_opt
 static const struct option global_longopts[] = {
     {"server", required_argument, NULL, VAL_SERVER},
     {"tls-ca", required_argument, NULL, VAL_TLS_CA},
+    {"token", required_argument, NULL, VAL_TOKEN},
     {"json", no_argument, NULL, VAL_JSON},
     {"help", no_argument, NULL, VAL_HELP},
 };
@@ -178,6 +180,9 @@ static int run_getopt(const struct parser *p, int argc, char **argv, struct cli_
 			if (check_value(p, c, optarg, err, errlen) < 0)
 				return -EINVAL;
 			a->g.tls_ca = optarg;
+			break;
+		case VAL_TOKEN:
+			a->g.token = optarg;
 			break;
 		case ':':
 			val_name(p, optopt, name, sizeof(name));

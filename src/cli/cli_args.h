@@ -1,5 +1,5 @@
-/* Command-line options of the client commands, parsed with getopt_long. The global options (--server URL, --json,
- * --help) go before the command word (`gnomon --json runs x`) or anywhere after it (`gnomon runs x --json`), as do
+/* Command-line options of the client commands, parsed with getopt_long. The global options (--server URL, --token,
+ * --json, --help) go before the command word (`gnomon --json runs x`) or anywhere after it (`gnomon runs x --json`), as do
  * a command family's own options (`--limit N`, `-f`); "--" ends the options. */
 #ifndef GNOMON_CLI_CLI_ARGS_H
 #define GNOMON_CLI_CLI_ARGS_H
@@ -9,6 +9,7 @@
 
 #define CLI_SERVER_ENV "GNOMON_SERVER" /* the server when --server is not given */
 #define CLI_TLS_CA_ENV "GNOMON_TLS_CA" /* the CA file when --tls-ca is not given */
+#define CLI_TOKEN_ENV "GNOMON_TOKEN"   /* the API token when --token is not given */
 
 /* An option of a family's own (`--limit N`, `-n N`, `-f`), on top of the global ones. */
 struct cli_opt {
@@ -25,6 +26,7 @@ extern const size_t cli_n_global_opts;
 struct cli_globals {
 	const char *server; /* --server URL (borrowed), NULL if absent */
 	const char *tls_ca; /* --tls-ca FILE (borrowed), NULL if absent */
+	const char *token;  /* --token TOKEN (borrowed), NULL if absent */
 	bool json;          /* --json */
 	bool help;          /* -h, --help */
 };

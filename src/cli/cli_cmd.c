@@ -180,6 +180,7 @@ static int run_entry(const struct cli_cmd_entry *entry, const struct cli_args *a
 	}
 	ctx.http = cli_http_new(server);
 	cli_http_set_ca(ctx.http, a->g.tls_ca ? a->g.tls_ca : getenv(CLI_TLS_CA_ENV));
+	cli_http_set_token(ctx.http, a->g.token ? a->g.token : getenv(CLI_TOKEN_ENV));
 	rc = entry->exec(&ctx);
 	cli_http_free(ctx.http);
 	curl_global_cleanup();

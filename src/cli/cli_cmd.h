@@ -55,7 +55,7 @@ struct cli_cmd_family {
 
 /* The client command families, one per cli_<family>.c. */
 extern const struct cli_cmd_family cli_job_family, cli_runs_family, cli_logs_family, cli_schedule_family,
-    cli_agents_family, cli_export_family, cli_import_family, cli_backup_family;
+    cli_agents_family, cli_export_family, cli_import_family, cli_backup_family, cli_token_family;
 
 /* Run a family, with or without command words; argv[0] is the family name, given the global options that came
  * before it (NULL: none). Returns the process exit code. */

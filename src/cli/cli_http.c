@@ -24,6 +24,7 @@ struct cli_http {
 	CURL *curl; /* created on the first request, reused so the connection is kept */
 	char *base;
 	char *ca_file; /* --tls-ca, or NULL */
+	char *auth; /* "Authorization: Bearer ...", or NULL */
 };
 
 /* Where the write callbacks put the body: all of it into body, or, when streaming, a 2xx body to writer and any
@@ -54,7 +55,14 @@ void cli_http_free(struct cli_http *h)
 		curl_easy_cleanup(h->curl);
 	free(h->base);
 	free(h->ca_file);
+	free(h->auth);
 	free(h);
+}
+
+void cli_http_set_token(struct cli_http *h, const char *token)
+{
+	free(h->auth);
+	h->auth = token && *token ? xasprintf("Authorization: Bearer %s", token) : NULL;
 }
 
 const char *cli_http_base(const struct cli_http *h)
@@ -207,10 +215,17 @@ static void fill_response(CURL *c, struct sink *sink, struct cli_http_response *
 }
 
 /* The request headers; returns NULL when out of memory. */
-static struct curl_slist *build_headers(bool json_body)
+static struct curl_slist *build_headers(bool json_body, const char *auth)
 {
-	const char *lines[] = {"Accept: application/json", "Expect:", "Content-Type: application/json"};
-	size_t n = json_body ? 3 : 2;
+	const char *lines[] = {"Accept: application/json", "Expect:", auth, "Content-Type: application/json"};
+	size_t n = 2;
+
+	if (auth)
+		n++;
+	else
+		lines[2] = lines[3];
+	if (json_body)
+		n++;
 	struct curl_slist *headers = NULL, *tmp;
 
 	for (size_t i = 0; i < n; i++) {
@@ -242,7 +257,7 @@ static int perform(struct cli_http *h, const char *method, const char *path, con
 	}
 	curl_easy_reset(h->curl);
 	sink->curl = h->curl;
-	if (!(headers = build_headers(body != NULL))) {
+	if (!(headers = build_headers(body != NULL, h->auth))) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 		goto out;

@@ -28,6 +28,8 @@ void cli_http_free(struct cli_http *h);
 const char *cli_http_base(const struct cli_http *h);
 /* Verify https:// servers with the CAs of this PEM file (copied; NULL: the system's). */
 void cli_http_set_ca(struct cli_http *h, const char *ca_file);
+/* Send Authorization: Bearer token with every request from now on (NULL or "": none). */
+void cli_http_set_token(struct cli_http *h, const char *token);
 
 /* Send METHOD base+path with an optional JSON body (NULL for none). Returns 0 when an answer arrived, whatever
  * its status, filling resp (free it with cli_http_response_free); on a transport failure returns a negative

@@ -21,6 +21,7 @@ static const struct cli_cmd_family *const families[] = {
     &cli_export_family,
     &cli_backup_family,
     &cli_import_family,
+    &cli_token_family,
 };
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 

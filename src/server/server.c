@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "control/control.h"
 #include "api/gnomon_events.h"
+#include "api/auth.h"
 #include "api/guard.h"
 #include "api/http.h"
 #include "api/prometheus.h"
@@ -61,6 +62,7 @@ struct server {
 	struct http_server *http;
 	struct net_client *net;      /* the leader proxy's HTTP client (api/proxy.h) */
 	struct api_guard *guard;
+	struct api_auth *auth;
 	struct prometheus *prom;
 	struct server_role *role;    /* the scheduling role: the engine while this server leads */
 	struct server_cluster *ha;   /* ZooKeeper's election driving the role (--zk-hosts), NULL standalone */
@@ -157,6 +159,50 @@ static void on_reload_signal(uv_signal_t *h, int signum)
 		log_info("received SIGHUP: TLS certificate %s and key %s read again", srv->cfg.tls_cert, srv->cfg.tls_key);
 }
 
+/* srv's access rules from --http-credentials or --http-credentials-file: 0, or -1 after saying why. */
+static int configure_auth(struct server *srv)
+{
+	struct server_config *cfg = &srv->cfg;
+	char err[512], *from_file = NULL;
+	const char *credentials = cfg->http_credentials;
+	int rc;
+
+	if (cfg->http_credentials_file && cfg->http_credentials_file[0]) {
+		if (credentials && credentials[0]) {
+			fprintf(stderr, "gnomon server: --http-credentials-file: give it or --http-credentials, not both\n");
+			return -1;
+		}
+		if (config_read_token_file(cfg->http_credentials_file, 3, 4096, &from_file, err, sizeof(err)) < 0) {
+			fprintf(stderr, "gnomon server: --http-credentials-file: %s\n", err);
+			return -1;
+		}
+		credentials = from_file;
+	}
+	rc = api_auth_new(credentials, &srv->auth, err, sizeof(err));
+	if (from_file) {
+		explicit_bzero(from_file, strlen(from_file));
+		free(from_file);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "gnomon server: %s%s\n", cfg->http_credentials_file && cfg->http_credentials_file[0] ?
+		    "--http-credentials-file: " : "", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Refuse to listen beyond loopback with access control off, unless --insecure-open: 0, or -1 after saying why. */
+static int check_open(struct server *srv)
+{
+	if (srv->cfg.insecure_open || api_guard_loopback(srv->guard) || api_auth_on(srv->auth, srv->state))
+		return 0;
+	log_warnx("refusing to listen on %s without access control: anyone who reaches it could run any command. "
+		  "Set --http-credentials (or --http-credentials-file), create an API token (gnomon token create NAME "
+		  "--role admin --data-dir DIR), or pass --insecure-open to allow it on purpose",
+	    srv->cfg.http_address);
+	return -1;
+}
+
 /* Parse environment then flags into srv's configuration (and its guard); returns -1 to continue, or an exit
  * code. */
 static int configure(struct server *srv, int argc, char **argv)
@@ -237,6 +283,8 @@ static int configure(struct server *srv, int argc, char **argv)
 		fprintf(stderr, "gnomon server: --agent-token-file: %s\n", err);
 		return 2;
 	}
+	if (configure_auth(srv) < 0)
+		return 2;
 	if (check) {
 		config_print(server_options, cfg, stdout);
 		return 0;
@@ -522,7 +570,7 @@ static int start(struct server *srv)
 		log_warnx("events: too many subscribers for the Prometheus metrics");
 		return -1;
 	}
-	if (load_jobs(srv) < 0)
+	if (load_jobs(srv) < 0 || check_open(srv) < 0)
 		return -1;
 	srv->clock = clock_uv_new(&srv->loop);
 	/* A write to a client that went away must fail with EPIPE, and a write past a file size limit (ulimit -f)
@@ -599,6 +647,7 @@ static int start(struct server *srv)
 		.loop = &srv->loop,
 		.job_history_limit = srv->cfg.job_history_limit,
 		.guard = srv->guard,
+		.auth = srv->auth,
 		.prom = srv->prom,
 		.fleet = srv->fleet,
 		.agent_token = srv->agent_token,
@@ -688,6 +737,7 @@ static void stop(struct server *srv)
 	server_pg_free(srv->pg); /* after its backends, and after the loop closed its connection */
 	run_output_free(srv->output);
 	api_guard_free(srv->guard);
+	api_auth_free(srv->auth);
 	free(srv->leader);
 	config_free(server_options, &srv->cfg);
 	free(srv->agent_token);
@@ -701,6 +751,7 @@ int server_main(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	if ((rc = configure(&srv, argc, argv)) >= 0) {
 		api_guard_free(srv.guard);
+		api_auth_free(srv.auth);
 		config_free(server_options, &srv.cfg);
 		free(srv.agent_token);
 		return rc;

@@ -42,6 +42,14 @@ const struct config_option server_options[] = {
 	{"tls-ca", CONFIG_STRING, NULL, 0, 0, OPT(tls_ca),
 	    "PEM CA certificates the server's own requests (the leader proxy, notifications) verify servers with "
 	    "(default: the system's)"},
+	/* Access (README, "Access"; api/auth.h); Chronos's --http_credentials spelling works as well. */
+	{"http-credentials", CONFIG_SECRET, NULL, 0, 0, OPT(http_credentials),
+	    "user:password for HTTP Basic auth, as Chronos's; they act as admin, and turn access control on"},
+	{"http-credentials-file", CONFIG_STRING, NULL, 0, 0, OPT(http_credentials_file),
+	    "file whose first line is user:password, as --http-credentials (kept out of the process list)"},
+	{"insecure-open", CONFIG_BOOL, "false", 0, 0, OPT(insecure_open),
+	    "allow listening beyond loopback without access control (no --http-credentials, no API token): whoever "
+	    "reaches the port can run anything"},
 	{"log-level", CONFIG_STRING, "info", 0, 0, OPT(log_level), "error, warn, info or debug"},
 	{"log-json", CONFIG_BOOL, "false", 0, 0, OPT(log_json), "log JSON lines instead of text"},
 	{"max-body-size", CONFIG_SIZE, "1M", 1024, 1LL << 30, OPT(max_body_size),

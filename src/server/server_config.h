@@ -16,6 +16,9 @@ struct server_config {
 	long long state_load_timeout;
 	char *hostname;
 	char *cors_origins;
+	char *http_credentials;
+	char *http_credentials_file;
+	bool insecure_open;
 	char *log_level;
 	bool log_json;
 	long long max_body_size;

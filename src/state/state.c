@@ -163,6 +163,27 @@ int state_load_rounds(struct state *s, state_round_fn fn, void *ctx)
 	return s->ops->load_rounds(s, fn, ctx);
 }
 
+int state_put_token(struct state_txn *t, const struct state_token *tok)
+{
+	if (t->state->ops->put_token == NULL)
+		return -EOPNOTSUPP;
+	return t->state->ops->put_token(t, tok);
+}
+
+int state_delete_token(struct state_txn *t, const char *name)
+{
+	if (t->state->ops->delete_token == NULL)
+		return -EOPNOTSUPP;
+	return t->state->ops->delete_token(t, name);
+}
+
+int state_load_tokens(struct state *s, state_token_fn fn, void *ctx)
+{
+	if (s->ops->load_tokens == NULL)
+		return -EOPNOTSUPP;
+	return s->ops->load_tokens(s, fn, ctx);
+}
+
 const char *state_errmsg(const struct state *s)
 {
 	return s->ops->errmsg(s);

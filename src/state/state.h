@@ -73,6 +73,16 @@ typedef int (*state_progress_fn)(void *ctx, const char *name, const struct state
 typedef int (*state_run_fn)(void *ctx, const struct run_record *r);
 typedef int (*state_round_fn)(void *ctx, const char *child, const char *parent, const char *task_id);
 
+/* An API token (README, "Access"): its name, role ("viewer", "operator", "admin"), the SHA-256 of its secret (hex;
+ * the secret itself is never stored) and when it was made (UTC epoch ms). Borrowed for the call of a load. */
+struct state_token {
+	const char *name;
+	const char *role;
+	const char *hash;
+	int64_t created_ms;
+};
+typedef int (*state_token_fn)(void *ctx, const struct state_token *tok);
+
 /* What a backend implements; see the functions below. */
 struct state_ops {
 	int (*begin)(struct state *s, struct state_txn **out);
@@ -94,6 +104,9 @@ struct state_ops {
 	int (*list_open_runs)(struct state *s, const char *job, state_run_fn fn, void *ctx);
 	int (*get_open_run)(struct state *s, const char *task_id, struct run_record *out);
 	int (*load_rounds)(struct state *s, state_round_fn fn, void *ctx);
+	int (*put_token)(struct state_txn *t, const struct state_token *tok); /* NULL: no tokens (-EOPNOTSUPP) */
+	int (*delete_token)(struct state_txn *t, const char *name);
+	int (*load_tokens)(struct state *s, state_token_fn fn, void *ctx);
 	const char *(*errmsg)(const struct state *s);
 	void (*free)(struct state *s);
 };
@@ -173,6 +186,13 @@ int state_get_open_run(struct state *s, const char *task_id, struct run_record *
     __attribute__((warn_unused_result));
 /* Every round entry. */
 int state_load_rounds(struct state *s, state_round_fn fn, void *ctx) __attribute__((warn_unused_result));
+
+/* Insert or replace the token named tok->name. */
+int state_put_token(struct state_txn *t, const struct state_token *tok) __attribute__((warn_unused_result));
+/* Delete the token called name (nothing when there is none). */
+int state_delete_token(struct state_txn *t, const char *name) __attribute__((warn_unused_result));
+/* Every token, by name. */
+int state_load_tokens(struct state *s, state_token_fn fn, void *ctx) __attribute__((warn_unused_result));
 
 /* The last failure's message, for an answer or a log line. */
 const char *state_errmsg(const struct state *s);

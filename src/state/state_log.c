@@ -60,6 +60,11 @@ void state_log_run(struct state_log *l, enum state_write_kind kind, const struct
 	run_record_copy(&state_log_add(l, kind, NULL, NULL, NULL)->run, r);
 }
 
+void state_log_token(struct state_log *l, const struct state_token *tok)
+{
+	state_log_add(l, STATE_W_PUT_TOKEN, tok->name, tok->role, tok->hash)->created_ms = tok->created_ms;
+}
+
 bool state_log_makes_run(const struct state_log *l, const char *task_id)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -92,6 +97,10 @@ int state_log_replay(struct state_txn *t, struct state_write *w)
 		return state_round_clear(t, w->arg[0], w->arg[1]);
 	case STATE_W_EPOCH:
 		return state_raise_epoch(t, w->at_least, w->epoch_out);
+	case STATE_W_PUT_TOKEN:
+		return state_put_token(t, &(struct state_token){w->arg[0], w->arg[1], w->arg[2], w->created_ms});
+	case STATE_W_DELETE_TOKEN:
+		return state_delete_token(t, w->arg[0]);
 	}
 	return -EINVAL;
 }

@@ -12,7 +12,7 @@
 #include "state/state.h"
 
 enum state_write_kind { STATE_W_PUT_JOB, STATE_W_DELETE_JOB, STATE_W_PROGRESS, STATE_W_OUTCOME, STATE_W_CLAIM,
-	STATE_W_PUT_RUN, STATE_W_END_RUN, STATE_W_ROUND_PUT, STATE_W_ROUND_CLEAR, STATE_W_EPOCH };
+	STATE_W_PUT_RUN, STATE_W_END_RUN, STATE_W_ROUND_PUT, STATE_W_ROUND_CLEAR, STATE_W_EPOCH, STATE_W_PUT_TOKEN, STATE_W_DELETE_TOKEN };
 
 /* One write: its kind and copies of its arguments. */
 struct state_write {
@@ -23,6 +23,7 @@ struct state_write {
 	struct run_record run;          /* STATE_W_CLAIM, STATE_W_PUT_RUN, STATE_W_END_RUN */
 	uint64_t at_least;              /* STATE_W_EPOCH, whose epoch goes to *epoch_out when it is made */
 	uint64_t *epoch_out;
+	int64_t created_ms;             /* STATE_W_PUT_TOKEN: name, role, hash in arg */
 };
 
 struct state_log {
@@ -41,6 +42,9 @@ struct state_write *state_log_add(struct state_log *l, enum state_write_kind kin
 /* The same for progress p of name, and for a run write (claim, put, end) of a copy of r. */
 void state_log_progress(struct state_log *l, const char *name, const struct state_progress *p);
 void state_log_run(struct state_log *l, enum state_write_kind kind, const struct run_record *r);
+
+/* The same for a token. */
+void state_log_token(struct state_log *l, const struct state_token *tok);
 
 /* Whether a write of l makes a run with task_id (a claim, or the end of a run that was never open). */
 bool state_log_makes_run(const struct state_log *l, const char *task_id);

@@ -64,6 +64,11 @@ static const char sql_round_clear_all[] = "DELETE FROM rounds WHERE child = $1";
 static const char sql_raise_epoch[] = "INSERT INTO leader (id, epoch) VALUES (1, $1) ON CONFLICT (id) DO UPDATE "
 				      "SET epoch = greatest(leader.epoch + 1, excluded.epoch) RETURNING epoch";
 
+static const char sql_put_token[] = "INSERT INTO tokens (name, role, hash, created_ms) VALUES ($1, $2, $3, $4) "
+				    "ON CONFLICT (name) DO UPDATE SET role = excluded.role, hash = excluded.hash, "
+				    "created_ms = excluded.created_ms";
+static const char sql_delete_token[] = "DELETE FROM tokens WHERE name = $1";
+
 static struct state_pg *of(struct state *s)
 {
 	return container_of(s, struct state_pg, base);
@@ -171,6 +176,13 @@ static void add_write(struct pg_batch *b, const struct state_write *w)
 		snprintf(num[0], sizeof(num[0]), "%" PRIu64, w->at_least);
 		pg_batch_add(b, sql_raise_epoch, 1, (const char *const[]){num[0]});
 		break;
+	case STATE_W_PUT_TOKEN:
+		snprintf(num[0], sizeof(num[0]), "%" PRId64, w->created_ms);
+		pg_batch_add(b, sql_put_token, 4, (const char *const[]){w->arg[0], w->arg[1], w->arg[2], num[0]});
+		break;
+	case STATE_W_DELETE_TOKEN:
+		pg_batch_add(b, sql_delete_token, 1, (const char *const[]){w->arg[0]});
+		break;
 	}
 }
 
@@ -246,6 +258,10 @@ static void note_change(struct pg_changes *ch, const struct state_write *w)
 		break;
 	case STATE_W_EPOCH:
 		pg_changes_add(ch, 'e', "");
+		break;
+	case STATE_W_PUT_TOKEN:
+	case STATE_W_DELETE_TOKEN:
+		pg_changes_add(ch, 't', w->arg[0]); /* a kind the followers do not refresh by key: they load everything */
 		break;
 	}
 }
@@ -391,6 +407,23 @@ static int pg_load_rounds(struct state *s, state_round_fn fn, void *ctx)
 	return state_load_rounds(pg_store_mirror_state(of(s)->p), fn, ctx);
 }
 
+static int pg_put_token(struct state_txn *t, const struct state_token *tok)
+{
+	state_log_token(log_of(t), tok);
+	return 0;
+}
+
+static int pg_delete_token(struct state_txn *t, const char *name)
+{
+	state_log_add(log_of(t), STATE_W_DELETE_TOKEN, name, NULL, NULL);
+	return 0;
+}
+
+static int pg_load_tokens(struct state *s, state_token_fn fn, void *ctx)
+{
+	return state_load_tokens(pg_store_mirror_state(of(s)->p), fn, ctx);
+}
+
 static const char *pg_errmsg(const struct state *s)
 {
 	const struct state_pg *q = (const struct state_pg *)s; /* base is its first member */
@@ -429,6 +462,9 @@ static const struct state_ops pg_ops = {
 	.list_open_runs = pg_list_open_runs,
 	.get_open_run = pg_get_open_run,
 	.load_rounds = pg_load_rounds,
+	.put_token = pg_put_token,
+	.delete_token = pg_delete_token,
+	.load_tokens = pg_load_tokens,
 	.errmsg = pg_errmsg,
 	.free = pg_free,
 };

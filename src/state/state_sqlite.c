@@ -155,6 +155,21 @@ static int sq_load_rounds(struct state *s, state_round_fn fn, void *ctx)
 	return store_load_rounds(of(s)->store, fn, ctx);
 }
 
+static int sq_put_token(struct state_txn *t, const struct state_token *tok)
+{
+	return wrote(t, store_put_token(of_txn(t)->store, tok));
+}
+
+static int sq_delete_token(struct state_txn *t, const char *name)
+{
+	return wrote(t, store_delete_token(of_txn(t)->store, name));
+}
+
+static int sq_load_tokens(struct state *s, state_token_fn fn, void *ctx)
+{
+	return store_load_tokens(of(s)->store, fn, ctx);
+}
+
 static const char *sq_errmsg(const struct state *s)
 {
 	const struct state_sqlite *q = (const struct state_sqlite *)s; /* base is its first member */
@@ -186,6 +201,9 @@ static const struct state_ops sqlite_ops = {
 	.list_open_runs = sq_list_open_runs,
 	.get_open_run = sq_get_open_run,
 	.load_rounds = sq_load_rounds,
+	.put_token = sq_put_token,
+	.delete_token = sq_delete_token,
+	.load_tokens = sq_load_tokens,
 	.errmsg = sq_errmsg,
 	.free = sq_free,
 };

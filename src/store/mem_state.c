@@ -15,7 +15,7 @@
 #include "util/xmalloc.h"
 
 enum write_kind { W_PUT_JOB, W_DELETE_JOB, W_PROGRESS, W_OUTCOME, W_CLAIM, W_UPSERT, W_ROUND_PUT, W_ROUND_CLEAR,
-	W_EPOCH };
+	W_EPOCH, W_PUT_TOKEN, W_DELETE_TOKEN };
 
 /* One write of a transaction, with copies of what it was given. */
 struct write {
@@ -24,7 +24,7 @@ struct write {
 	struct state_progress p; /* its schedule in c */
 	struct state_outcome o;
 	struct run_record r;
-	int64_t id; /* the run's, given when the write was made */
+	int64_t id; /* the run's, given when the write was made; a token's creation time */
 	uint64_t epoch; /* W_EPOCH: the epoch it stores */
 };
 
@@ -219,6 +219,22 @@ static int ms_round_clear(struct state_txn *t, const char *child, const char *pa
 	return 0;
 }
 
+static int ms_put_token(struct state_txn *t, const struct state_token *tok)
+{
+	struct write *w = add(txn_of(t), W_PUT_TOKEN);
+	w->a = xstrdup(tok->name);
+	w->b = xstrdup(tok->role);
+	w->c = xstrdup(tok->hash);
+	w->id = tok->created_ms;
+	return 0;
+}
+
+static int ms_delete_token(struct state_txn *t, const char *name)
+{
+	add(txn_of(t), W_DELETE_TOKEN)->a = xstrdup(name);
+	return 0;
+}
+
 static int ms_raise_epoch(struct state_txn *t, uint64_t at_least, uint64_t *out)
 {
 	struct mem_txn *x = txn_of(t);
@@ -341,6 +357,23 @@ static void apply_round_clear(struct mem_store *m, const struct write *w)
 	free(key);
 }
 
+static void apply_token(struct mem_store *m, const struct write *w)
+{
+	struct mem_token *tok = mem_set_get(&m->tokens, w->a);
+
+	if (tok) {
+		mem_set_remove(&m->tokens, &tok->e);
+		mem_token_free(&tok->e);
+	}
+	if (w->kind == W_DELETE_TOKEN)
+		return;
+	tok = xcalloc(1, sizeof(*tok));
+	tok->role = xstrdup(w->b);
+	tok->hash = xstrdup(w->c);
+	tok->created_ms = w->id;
+	mem_set_add(&m->tokens, &tok->e, xstrdup(w->a));
+}
+
 static void apply(struct mem_store *m, const struct write *w)
 {
 	switch (w->kind) {
@@ -373,6 +406,10 @@ static void apply(struct mem_store *m, const struct write *w)
 		break;
 	case W_EPOCH:
 		m->epoch = w->epoch;
+		break;
+	case W_PUT_TOKEN:
+	case W_DELETE_TOKEN:
+		apply_token(m, w);
 		break;
 	}
 }
@@ -414,6 +451,9 @@ static const struct state_ops mem_ops = {
 	.list_open_runs = mem_state_list_open_runs,
 	.get_open_run = mem_state_get_open_run,
 	.load_rounds = mem_state_load_rounds,
+	.put_token = ms_put_token,
+	.delete_token = ms_delete_token,
+	.load_tokens = mem_state_load_tokens,
 	.errmsg = ms_errmsg,
 	.free = ms_free,
 };

@@ -135,3 +135,18 @@ int mem_state_load_rounds(struct state *s, state_round_fn fn, void *ctx)
 	free(rounds);
 	return out;
 }
+
+int mem_state_load_tokens(struct state *s, state_token_fn fn, void *ctx)
+{
+	struct mem_store *m = mem_state_store(s);
+	struct mem_entry **tokens = mem_set_sorted(&m->tokens, mem_entry_cmp_key);
+	size_t n = m->tokens.n;
+	int out = 0;
+
+	for (size_t i = 0; out == 0 && i < n; i++) {
+		const struct mem_token *t = (const struct mem_token *)tokens[i];
+		out = fn(ctx, &(struct state_token){t->e.key, t->role, t->hash, t->created_ms});
+	}
+	free(tokens);
+	return out;
+}

@@ -102,6 +102,15 @@ static void free_job_runs(struct mem_entry *e)
 	free(e);
 }
 
+void mem_token_free(struct mem_entry *e)
+{
+	struct mem_token *t = (struct mem_token *)e;
+	free(t->e.key);
+	free(t->role);
+	free(t->hash);
+	free(t);
+}
+
 struct mem_store *mem_store_new(void)
 {
 	struct mem_store *m = xcalloc(1, sizeof(*m));
@@ -112,6 +121,7 @@ struct mem_store *mem_store_new(void)
 	mem_set_init(&m->rounds);
 	mem_set_init(&m->runs);
 	mem_set_init(&m->job_runs);
+	mem_set_init(&m->tokens);
 	return m;
 }
 
@@ -124,6 +134,7 @@ void mem_store_unref(struct mem_store *m)
 	mem_set_free(&m->rounds, mem_round_free);
 	mem_set_free(&m->runs, free_run);
 	mem_set_free(&m->job_runs, free_job_runs);
+	mem_set_free(&m->tokens, mem_token_free);
 	free(m);
 }
 

@@ -81,9 +81,15 @@ struct mem_round {
 	char *child, *parent, *task_id;
 };
 
+struct mem_token {
+	struct mem_entry e; /* the name */
+	char *role, *hash;
+	int64_t created_ms;
+};
+
 struct mem_store {
 	int refs; /* the state and the history */
-	struct mem_set jobs, progress, rounds, runs, job_runs;
+	struct mem_set jobs, progress, rounds, runs, job_runs, tokens;
 	struct mem_list classes[MEM_CLASSES];
 	int64_t next_seq, next_id;
 	uint64_t epoch; /* the leader's, 0: none yet */
@@ -130,6 +136,7 @@ void mem_run_free(struct mem_run *run);
 void mem_job_free(struct mem_entry *e);
 void mem_progress_free(struct mem_entry *e);
 void mem_round_free(struct mem_entry *e);
+void mem_token_free(struct mem_entry *e);
 
 /* The state's transaction (mem_state.c): record r in it, as SQLite's history writes into the store's open
  * transaction. */

@@ -90,6 +90,12 @@ static const struct step {
 	    "  off bigint NOT NULL CHECK (off >= 0),"
 	    "  bytes bytea NOT NULL,"
 	    "  PRIMARY KEY (task_id, stream, off))"},
+	/* Version 3: API tokens (issue 16), as the SQLite store's migration 14: only the SHA-256 of each secret. */
+	{3, "CREATE TABLE tokens ("
+	    "  name text PRIMARY KEY,"
+	    "  role text NOT NULL,"
+	    "  hash text NOT NULL,"
+	    "  created_ms bigint NOT NULL)"},
 };
 
 #define N_STEPS (sizeof(steps) / sizeof(steps[0]))

@@ -105,6 +105,12 @@ static const char *const migrations[] = {
 	"  epoch INTEGER NOT NULL)",
 	/* the agent that ran a run (issue 12) */
 	"ALTER TABLE runs ADD COLUMN agent TEXT",
+	/* API tokens (issue 16): only the SHA-256 of each secret */
+	"CREATE TABLE tokens ("
+	"  name TEXT PRIMARY KEY,"
+	"  role TEXT NOT NULL,"
+	"  hash TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL)",
 };
 
 #define STMT_CACHE 32

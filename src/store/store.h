@@ -46,6 +46,11 @@ int store_load_progress(struct store *s, int (*fn)(void *ctx, const char *name, 
  * else -EINVAL; -EOVERFLOW when it is INT64_MAX already), in the transaction being made; *out: the new epoch. */
 int store_raise_epoch(struct store *s, uint64_t at_least, uint64_t *out) __attribute__((warn_unused_result));
 
+/* API tokens (state.h's state_put_token, state_delete_token, state_load_tokens; store_tokens.c). */
+int store_put_token(struct store *s, const struct state_token *tok) __attribute__((warn_unused_result));
+int store_delete_token(struct store *s, const char *name) __attribute__((warn_unused_result));
+int store_load_tokens(struct store *s, state_token_fn fn, void *ctx) __attribute__((warn_unused_result));
+
 /* The store's SQLite connection, for the history's SQLite backend (history/history_sqlite.h), which shares it:
  * what the history writes inside a store transaction commits or rolls back with it. */
 struct sqlite3 *store_connection(struct store *s);

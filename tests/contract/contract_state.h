@@ -50,6 +50,8 @@ void test_state_commit_failure(void **state);
 void test_state_abort(void **state);
 void test_state_completes_later(void **state);
 void test_state_commit_now(void **state);
+/* contract_state_tokens.c */
+void test_state_tokens(void **state);
 /* contract_state_readers.c */
 void test_state_concurrent_readers(void **state);
 

@@ -221,6 +221,23 @@ static int hs_load_rounds(struct state *s, state_round_fn fn, void *ctx)
 	return state_load_rounds(of(s)->inner, fn, ctx);
 }
 
+static int hs_put_token(struct state_txn *t, const struct state_token *tok)
+{
+	state_log_token(&txn_of(t)->log, tok);
+	return 0;
+}
+
+static int hs_delete_token(struct state_txn *t, const char *name)
+{
+	state_log_add(&txn_of(t)->log, STATE_W_DELETE_TOKEN, name, NULL, NULL);
+	return 0;
+}
+
+static int hs_load_tokens(struct state *s, state_token_fn fn, void *ctx)
+{
+	return state_load_tokens(of(s)->inner, fn, ctx);
+}
+
 static const char *hs_errmsg(const struct state *s)
 {
 	return state_errmsg(((const struct held_state *)s)->inner); /* base is its first member */
@@ -261,6 +278,9 @@ static const struct state_ops held_ops = {
 	.list_open_runs = hs_list_open_runs,
 	.get_open_run = hs_get_open_run,
 	.load_rounds = hs_load_rounds,
+	.put_token = hs_put_token,
+	.delete_token = hs_delete_token,
+	.load_tokens = hs_load_tokens,
 	.errmsg = hs_errmsg,
 	.free = hs_free,
 };

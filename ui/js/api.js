@@ -19,13 +19,16 @@ function withQuery(path, query) {
   return s ? `${path}?${s}` : path;
 }
 
-async function call(method, path, { query, body, signal } = {}) {
-  const init = { method, signal, headers: {} };
+// Every request says it comes from the UI: a change made with the session cookie must (README, "Access"), and a
+// 401 then offers no Basic challenge (the browser would pop up its own login box).
+async function call(method, path, { query, body, signal, headers } = {}) {
+  const init = { method, signal, headers: { 'X-Gnomon-CSRF': '1', ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     init.headers['Content-Type'] = 'application/json';
   }
   const res = await fetch(withQuery(path, query), init);
+  if (res.status === 401 && !path.startsWith('/api/v1/session')) dispatchEvent(new Event('gnomon:logged-out'));
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
     try {
@@ -36,6 +39,13 @@ async function call(method, path, { query, body, signal } = {}) {
   if (res.status === 204) return null;
   return (res.headers.get('content-type') || '').includes('json') ? res.json() : res.text();
 }
+
+// The session (README, "Access"): who the UI acts as ({auth, name, role}; auth false: access control is off).
+export const session = () => call('GET', '/api/v1/session');
+export const login = (token) => call('POST', '/api/v1/session', { body: { token } });
+export const loginBasic = (user, password) => call('POST', '/api/v1/session',
+  { headers: { Authorization: `Basic ${btoa(`${user}:${password}`)}` } });
+export const logout = () => call('DELETE', '/api/v1/session');
 
 export const listJobs = (query, signal) => call('GET', '/api/v1/jobs', { query, signal });
 export const jobSummary = (name, signal) => call('GET', `/api/v1/jobs/${enc(name)}`, { signal });

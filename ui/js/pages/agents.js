@@ -46,7 +46,7 @@ function stateBadge(state) {
 
 function agentRow(a, onToggle) {
   const draining = a.state === 'draining';
-  const button = h('button', { type: 'button', class: draining ? null : 'danger', text: draining ? 'Undrain' : 'Drain',
+  const button = h('button', { type: 'button', class: draining ? 'needs-admin' : 'danger needs-admin', text: draining ? 'Undrain' : 'Drain',
     disabled: a.state === 'lost', 'aria-label': `${draining ? 'Undrain' : 'Drain'} ${a.name}`,
     onclick: () => onToggle(a, !draining, button) });
   const attrs = Object.entries(a.attributes || {});

@@ -49,7 +49,7 @@ function actions(name, say, reloadAll) {
       say(err.message, true);
     }
   };
-  const run = h('form', { class: 'run-now', 'aria-label': 'Run now' },
+  const run = h('form', { class: 'run-now needs-operator', 'aria-label': 'Run now' },
     h('label', { for: 'run-args', text: 'Arguments' }), args, h('button', { type: 'submit', text: 'Run now' }));
   run.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -62,15 +62,16 @@ function actions(name, say, reloadAll) {
     navigate('/ui/jobs');
   }, `${name} deleted.`));
   let disabled = false;
-  const toggle = h('button', { type: 'button', onclick: act(async () => {
+  const toggle = h('button', { type: 'button', class: 'needs-operator', onclick: act(async () => {
     await api.setDisabled(name, !disabled);
     await reloadAll();
   }, () => `${name} ${disabled ? 'disabled' : 'enabled'}.`) });
   const el = h('div', { class: 'toolbar' }, run,
-    h('button', { type: 'button', text: 'Kill', onclick: act(() => api.killJob(name), 'Kill requested.') }),
-    toggle, h('a', { class: 'button', href: `${jobHref(name)}/edit`, text: 'Edit' }),
+    h('button', { type: 'button', class: 'needs-operator', text: 'Kill',
+      onclick: act(() => api.killJob(name), 'Kill requested.') }),
+    toggle, h('a', { class: 'button needs-admin', href: `${jobHref(name)}/edit`, text: 'Edit' }),
     h('a', { class: 'button', href: `/ui/graph?job=${encodeURIComponent(name)}`, text: 'Graph' }),
-    h('button', { type: 'button', class: 'danger', text: 'Delete…', onclick: () => dlg.showModal() }), dlg);
+    h('button', { type: 'button', class: 'danger needs-admin', text: 'Delete…', onclick: () => dlg.showModal() }), dlg);
   el.show = (s) => {
     disabled = s.disabled;
     toggle.textContent = disabled ? 'Enable' : 'Disable';

@@ -91,7 +91,7 @@ export async function jobsPage(main, _params, { signal, query }) {
     for (const k of [...FILTERS, 'limit']) state[k] = f[k];
     state.offset = 0;
     load();
-  }), h('div', { class: 'bar' }, status, h('a', { class: 'button', href: '/ui/new', text: 'New job' })), notice,
+  }), h('div', { class: 'bar' }, status, h('a', { class: 'button needs-admin', href: '/ui/new', text: 'New job' })), notice,
   h('div', { class: 'table-wrap' }, h('table', { id: 'jobs', class: 'jobs' },
     h('caption', { class: 'sr-only', text: 'Jobs' }), h('thead', {}, h('tr', {}, heads)), tbody)), pager);
 

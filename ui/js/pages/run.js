@@ -45,7 +45,7 @@ export async function runPage(main, [taskId], { signal }) {
   document.title = `Run ${taskId} · gnomon`;
   let run = await getRun(taskId, signal);
   const info = h('div');
-  const kill = h('button', { type: 'button', class: 'danger', text: 'Kill', onclick: () => killJob(run.job) });
+  const kill = h('button', { type: 'button', class: 'danger needs-operator', text: 'Kill', onclick: () => killJob(run.job) });
   const show = (r) => {
     run = r;
     kill.hidden = FINAL.includes(r.status);

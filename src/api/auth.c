@@ -148,6 +148,19 @@ static int match_token(void *ctx, const struct state_token *tok)
 	return 0;
 }
 
+bool api_auth_agent_token(struct api_env *env, const char *secret, struct api_identity *who)
+{
+	struct token_match m = {.who = who};
+
+	memset(who, 0, sizeof(*who));
+	auth_hash(secret, strlen(secret), m.hash);
+	if (state_load_tokens(env->state, match_token, &m) < 0 || !m.found || who->role != AUTH_AGENT)
+		return false;
+	who->via = API_AUTH_TOKEN;
+	api_auth_token_used(env->auth, who->name, clock_now_ms());
+	return true;
+}
+
 int api_auth_identify(struct api_env *env, struct http_request *req, struct api_identity *who, char *err,
     size_t errlen)
 {

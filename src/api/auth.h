@@ -58,6 +58,8 @@ struct api_identity {
 	char name[AUTH_NAME_MAX + 1]; /* the token's name, the Basic user's */
 };
 
+/* Is secret an API token of the role agent (gnomon_agent_allowed: an agent's own token)? Its name into *who. */
+bool api_auth_agent_token(struct api_env *env, const char *secret, struct api_identity *who);
 /* The router's check, before a route of role need runs: true when req may go on; else it was answered (401, 403,
  * maybe later: see above). With auth off, always true. */
 bool api_auth_allows(struct api_env *env, struct http_request *req, enum auth_role need);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/auth.h"
 #include "api/http.h"
 #include "runner/runner_remote.h"
 #include "util/xmalloc.h"
@@ -29,9 +30,11 @@ static bool loopback_peer(const struct http_request *req)
 	    strncmp(peer, "[::ffff:127.", 12) == 0;
 }
 
-bool gnomon_agent_allowed(const struct api_env *env, struct http_request *req)
+bool gnomon_agent_allowed(struct api_env *env, struct http_request *req)
 {
 	const char *auth = http_request_header(req, "Authorization");
+	const char *bearer = auth && strncmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
+	struct api_identity who;
 
 	if (env->fleet == NULL) {
 		http_respond_error(req, 503, "this server runs no fleet of agents");
@@ -42,20 +45,26 @@ bool gnomon_agent_allowed(const struct api_env *env, struct http_request *req)
 		    "--tls-client-ca (gnomon agent --tls-cert and --tls-key)");
 		return false;
 	}
-	if (env->agent_token == NULL) {
+	if (bearer && env->agent_token && same_secret(bearer, env->agent_token))
+		return true;
+	if (bearer && env->auth && api_auth_agent_token(env, bearer, &who))
+		return true; /* an agent's own token: revoked, and that agent is refused from its next request on */
+	if (env->agent_token == NULL && bearer == NULL) {
 		if (loopback_peer(req))
 			return true;
-		http_respond_error(req, 403, "agents may connect from elsewhere than this machine only when the server has "
-		    "--agent-token-file");
-		return false;
-	}
-	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || !same_secret(auth + 7, env->agent_token)) {
 		http_add_header(req, "WWW-Authenticate", "Bearer realm=\"gnomon agents\"");
-		http_respond_error(req, 401, "Authorization: %s: agents must send the token of --agent-token-file",
-		    auth ? "wrong token" : "missing");
+		http_respond_error(req, 401, "Authorization: missing: an agent from elsewhere than this machine must send "
+		    "an agent's token (gnomon token create NAME --role agent) or the server's --agent-token-file");
 		return false;
 	}
-	return true;
+	if (bearer && env->auth) {
+		api_auth_refuse(env, req, "Authorization: Bearer: not an agent's token nor the agents' shared token");
+		return false;
+	}
+	http_add_header(req, "WWW-Authenticate", "Bearer realm=\"gnomon agents\"");
+	http_respond_error(req, 401, "Authorization: %s: agents must send the token of --agent-token-file or one of "
+	    "the role agent", auth ? "wrong token" : "missing");
+	return false;
 }
 
 /* The request's JSON body, or NULL after answering 400. */

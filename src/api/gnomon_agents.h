@@ -7,9 +7,10 @@
 
 #include "api/api.h"
 
-/* The API_AGENT policy: the agents' token when the server has one (401 without it or with another), else a
- * loopback peer (403 for anyone else). Answers the refusal. */
-bool gnomon_agent_allowed(const struct api_env *env, struct http_request *req);
+/* The API_AGENT policy: an agent's own API token (role agent: gnomon token create NAME --role agent), or the
+ * agents' shared token when the server has one (--agent-token-file; 401 without either or with another); without
+ * a shared token, a loopback peer needs none (and anyone else one of role agent: 401). Answers the refusal. */
+bool gnomon_agent_allowed(struct api_env *env, struct http_request *req);
 
 void gnomon_agent_register(struct api_env *env, struct http_request *req, const char *const *args);
 void gnomon_agent_poll(struct api_env *env, struct http_request *req, const char *const *args);

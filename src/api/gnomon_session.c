@@ -52,6 +52,10 @@ void gnomon_post_session(struct api_env *env, struct http_request *req, const ch
 		api_auth_refuse(env, req, rc == -ENOENT ? "token: missing, and no Basic credentials either" : err);
 		goto out;
 	}
+	if (who.role == AUTH_AGENT) {
+		http_respond_error(req, 403, "token: '%s' is an agent's (role agent): it opens no session", who.name);
+		goto out;
+	}
 	if ((rc = auth_sessions_open(api_auth_sessions(env->auth), &who, field, clock_now_ms(), secret)) < 0) {
 		http_respond_error(req, 500, "no random bytes for the session (%s)", strerror(-rc));
 		goto out;

@@ -94,7 +94,7 @@ void gnomon_post_token(struct api_env *env, struct http_request *req, const char
 
 	(void)args;
 	if (j == NULL || json_unpack(j, "{s?s, s?s}", "name", &name, "role", &role) < 0 || !json_is_object(j)) {
-		http_respond_error(req, 400, "body: expected {\"name\": \"...\", \"role\": \"viewer|operator|admin\"}");
+		http_respond_error(req, 400, "body: expected {\"name\": \"...\", \"role\": \"viewer|operator|admin|agent\"}");
 		goto out;
 	}
 	if (name == NULL || !auth_name_valid(name)) {
@@ -103,7 +103,7 @@ void gnomon_post_token(struct api_env *env, struct http_request *req, const char
 		goto out;
 	}
 	if (auth_role_parse(role, &r) < 0) {
-		http_respond_error(req, 400, "role: '%s' is not a role (viewer, operator or admin)",
+		http_respond_error(req, 400, "role: '%s' is not a role (viewer, operator, admin or agent)",
 		    api_quoted(role ? role : "", q, sizeof(q)));
 		goto out;
 	}

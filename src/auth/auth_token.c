@@ -12,6 +12,8 @@ static const char *const names[] = {"viewer", "operator", "admin"};
 
 const char *auth_role_name(enum auth_role role)
 {
+	if (role == AUTH_AGENT)
+		return "agent";
 	if (role < AUTH_VIEWER || role > AUTH_ADMIN)
 		return "open";
 	return names[role];
@@ -19,6 +21,10 @@ const char *auth_role_name(enum auth_role role)
 
 int auth_role_parse(const char *name, enum auth_role *out)
 {
+	if (name && strcmp(name, "agent") == 0) {
+		*out = AUTH_AGENT;
+		return 0;
+	}
 	for (int i = AUTH_VIEWER; i <= AUTH_ADMIN; i++) {
 		if (name && strcmp(name, names[i]) == 0) {
 			*out = (enum auth_role)i;

@@ -7,13 +7,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* What a caller may do, each role everything of the one before: a route needs one (api/router.h). AUTH_OPEN: no
- * credential needed (/ping, the UI's files, the agents' protocol, which has its own token). */
-enum auth_role { AUTH_OPEN = -1, AUTH_VIEWER = 0, AUTH_OPERATOR, AUTH_ADMIN };
+/* What a caller may do, each role from viewer on everything of the one before: a route needs one (api/router.h).
+ * AUTH_OPEN: no credential needed (/ping, the UI's files, the agents' protocol, which has its own tokens).
+ * AUTH_AGENT: an agent's own token, which the agents' protocol takes and every other route refuses (below every
+ * role a route can need). */
+enum auth_role { AUTH_AGENT = -2, AUTH_OPEN = -1, AUTH_VIEWER = 0, AUTH_OPERATOR, AUTH_ADMIN };
 
-/* "viewer", "operator", "admin" ("open" for AUTH_OPEN). */
+/* "agent", "viewer", "operator", "admin" ("open" for AUTH_OPEN). */
 const char *auth_role_name(enum auth_role role);
-/* A role's name into *out: 0, or -EINVAL (AUTH_OPEN is not a role one can be given). */
+/* A role's name ("agent" too) into *out: 0, or -EINVAL (AUTH_OPEN is not a role one can be given). */
 int auth_role_parse(const char *name, enum auth_role *out) __attribute__((warn_unused_result));
 
 #define AUTH_TOKEN_BYTES 32

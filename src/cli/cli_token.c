@@ -22,7 +22,8 @@ enum { OPT_ROLE, OPT_DATA_DIR };
 
 static const struct cli_opt token_opts[] = {
     [OPT_ROLE] = {"--role", NULL, "ROLE", "create: viewer (reads), operator (reads, run now, kill, mark success) "
-	"or admin (everything)"},
+	"admin (everything), or agent (an agent's own, for gnomon agent --agent-token-file: the agents' protocol "
+	"only)"},
     [OPT_DATA_DIR] = {"--data-dir", NULL, "DIR", "create: write the token into the SQLite store in DIR (a standalone "
 	"server's, not running) instead of asking the server: how the first admin token is made"},
 };
@@ -44,7 +45,7 @@ static int token_set_opts(const char *const *values, char *err, size_t errlen)
 	enum auth_role role;
 
 	if (values[OPT_ROLE] && auth_role_parse(values[OPT_ROLE], &role) < 0) {
-		snprintf(err, errlen, "--role: '%s' is not a role (viewer, operator or admin)", values[OPT_ROLE]);
+		snprintf(err, errlen, "--role: '%s' is not a role (viewer, operator, admin or agent)", values[OPT_ROLE]);
 		return -EINVAL;
 	}
 	opt_role = values[OPT_ROLE];
@@ -139,7 +140,7 @@ static int token_create(const struct cli_ctx *ctx)
 	int rc;
 
 	if (opt_role == NULL) {
-		cli_errorx("token create: --role is required (viewer, operator or admin)");
+		cli_errorx("token create: --role is required (viewer, operator, admin or agent)");
 		return CLI_EXIT_USAGE;
 	}
 	if (!auth_name_valid(ctx->argv[0])) {

@@ -8,6 +8,7 @@ later and later (without blocking the loop)."""
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -302,6 +303,52 @@ class Session(AuthCase):
         self.assertStatus(self.send("GET", V1 + "/jobs", headers=admin), 401, "session is unknown or expired")
         self.assertStatus(self.send("GET", V1 + "/jobs", headers={"Cookie": "gnomon_session=" + "0" * 64}), 401)
         self.assertStatus(self.send("POST", "/api/v1/session", {"token": "0" * 64}), 401, "no such token")
+
+
+class AgentTokens(AuthCase):
+    def test_agents_with_tokens_of_their_own(self):
+        """An agent's own token (role agent) gets it in beside the shared --agent-token-file, runs its tasks, and
+        opens nothing else; revoked, the agent is refused from its next request on."""
+        from test_agents import Agent  # noqa: E402 - test_agents imports this module's harness, not the reverse
+        scratch = tempfile.mkdtemp(prefix="gnomon-agent-tokens-")
+        self.addCleanup(shutil.rmtree, scratch, True)
+        shared = os.path.join(scratch, "shared")
+        with open(shared, "w") as f:
+            f.write("s" * 40 + "\n")
+        self.admin_server(["--local-agent=false", "--agent-token-file", shared])
+        own = os.path.join(scratch, "own")
+        token = self.make_token("a1", "agent")
+        with open(own, "w") as f:
+            f.write(token + "\n")
+        agent = Agent(self.server, "a1", token_file=own).start()
+        self.addCleanup(agent.close)
+
+        def agents():
+            status, _, body = self.send("GET", "/api/v1/agents", headers=bearer(self.root_token))
+            self.assertEqual(status, 200, body)
+            return {a["name"]: a["state"] for a in body}
+        wait_until(lambda: agents().get("a1") == "up", 20, what="the agent with its own token up")
+        self.assertEqual(self.send("POST", V1 + "/iso8601", sched("on-a1", "echo ran",
+                                                                     "R1/2000-01-01T00:00:00Z/PT1S"),
+                                   bearer(self.root_token))[0], 204)
+        self.assertEqual(self.send("PUT", V1 + "/job/on-a1", headers=bearer(self.root_token))[0], 204)
+
+        def ended():
+            status, _, body = self.send("GET", "/api/v1/jobs/on-a1/runs", headers=bearer(self.root_token))
+            return [r for r in body["runs"] if r["status"] == "succeeded"] if status == 200 else []
+        wait_until(ended, 20, what="the job run by the agent")
+
+        # an agent's token opens nothing but the agents' protocol, and no session
+        self.assertStatus(self.send("GET", V1 + "/jobs", headers=bearer(token)), 403, "has the role agent")
+        self.assertStatus(self.send("POST", "/api/v1/session", {"token": token}), 403, "opens no session")
+        # a viewer's token is not an agent's
+        viewer = self.make_token("v1", "viewer")
+        self.assertStatus(self.send("POST", "/api/v1/agent/register", {"version": 1}, bearer(viewer)), 401,
+                          "not an agent's token")
+        # revoked: refused from the agent's next request on
+        self.assertEqual(self.send("DELETE", "/api/v1/tokens/a1", headers=bearer(self.root_token))[0], 204)
+        self.assertStatus(self.send("POST", "/api/v1/agent/register", {"version": 1}, bearer(token)), 401)
+        wait_until(lambda: "401" in agent.log(), 20, what="the revoked agent refused")
 
 
 class Cli(AuthCase):

@@ -22,7 +22,7 @@ static void test_roles(void **state)
 		enum auth_role role;
 	} rows[] = {
 		{"viewer", 0, AUTH_VIEWER}, {"operator", 0, AUTH_OPERATOR}, {"admin", 0, AUTH_ADMIN},
-		{"open", -1, AUTH_OPEN}, {"Admin", -1, AUTH_OPEN}, {"", -1, AUTH_OPEN}, {NULL, -1, AUTH_OPEN},
+		{"agent", 0, AUTH_AGENT}, {"Agent", -1, AUTH_OPEN}, {"open", -1, AUTH_OPEN}, {"Admin", -1, AUTH_OPEN}, {"", -1, AUTH_OPEN}, {NULL, -1, AUTH_OPEN},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -33,6 +33,7 @@ static void test_roles(void **state)
 			assert_string_equal(auth_role_name(got), rows[i].name);
 	}
 	assert_true(AUTH_VIEWER < AUTH_OPERATOR && AUTH_OPERATOR < AUTH_ADMIN);
+	assert_true(AUTH_AGENT < AUTH_OPEN && AUTH_OPEN < AUTH_VIEWER); /* an agent's token meets no route's need */
 	assert_string_equal(auth_role_name(AUTH_OPEN), "open");
 }
 

@@ -124,9 +124,10 @@ static void test_policies(void **state)
 		{false, "POST", "/leader", 200, "ok", NULL, NULL},
 		{false, "GET", "/agent/a1", 200, "ok", NULL, NULL}, /* no token: loopback agents only, and this is one */
 		{false, "GET", "/agent/a1", 401, "{\"status\":\"Unauthorized\",\"message\":\"Authorization: missing: agents "
-		    "must send the token of --agent-token-file\"}", "0123456789abcdef", NULL},
+		    "must send the token of --agent-token-file or one of the role agent\"}", "0123456789abcdef", NULL},
 		{false, "GET", "/agent/a1", 401, "{\"status\":\"Unauthorized\",\"message\":\"Authorization: wrong token: "
-		    "agents must send the token of --agent-token-file\"}", "0123456789abcdef", "Authorization: Bearer 0123456789abcdeF"},
+		    "agents must send the token of --agent-token-file or one of the role agent\"}", "0123456789abcdef",
+		    "Authorization: Bearer 0123456789abcdeF"},
 		{false, "GET", "/agent/a1", 401, NULL, "0123456789abcdef", "Authorization: Bearer 0123456789abcde"},
 		{false, "GET", "/agent/a1", 200, "ok", "0123456789abcdef", "Authorization: Bearer 0123456789abcdef"},
 		{false, "GET", "/v1/scheduler/admin", 403, "{\"status\":\"Forbidden\",\"message\":\"GET /v1/scheduler/admin: "

@@ -341,8 +341,27 @@ static void remote_attach(struct runner *r, const struct runner_listener *l)
 	f->attached = false;
 	memset(&f->listener, 0, sizeof(f->listener));
 	remote_reconcile_free(f); /* its engine is gone */
-	for (struct rtask *t = f->all; t; t = t->next)
+	/* What this fleet knew of the remote agents and their tasks is no longer its to keep: they go to whoever leads
+	 * next, and finish or fail there. Kept, it would be taken for their state at this server's next election: a
+	 * task still "running" that ended meanwhile, an agent still "up" that polls another server (so its tasks,
+	 * which it does not report here, would be called unknown at once), a task ended "lost" by this server's sweep
+	 * while it only followed (run again by the retry, while the agent ran it to its end). The next reconciliation
+	 * hears it all again from the agents, which register anew (the chaos suite found all three: tests/chaos). */
+	for (struct rtask *t = f->all, *next; t; t = next) {
+		next = t->next;
 		t->ctx = NULL;
+		if (t->agent && !t->agent->local && t->st != T_WAITING)
+			remote_task_free(f, t);
+	}
+	for (struct ragent *a = f->agents; a; a = a->next) {
+		if (a->local || !a->up)
+			continue;
+		a->up = false;
+		a->session[0] = '\0';
+		remote_poll_close(a);
+		json_decref(a->outbox);
+		a->outbox = json_array();
+	}
 }
 
 static bool epoch_ok(struct remote *f, uint64_t epoch)

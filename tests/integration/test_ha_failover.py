@@ -418,6 +418,41 @@ class Failover(GnomonTestCase, RunChecks):
         self.assertEqual(late, [], "tasks due after the takeover started with an older epoch")
         self.check_history("a leader paused past its session timeout")
 
+    def test_leader_again_after_following_waits_for_the_agents(self):
+        """A leader paused past its session timeout follows once woken, longer than the agent timeout, while its
+        agents serve the new leader; elected again, it must hear their runs from them, not take its own stale view
+        for their state. It used to record the run it had placed "lost" at once (its sweep had called the silent
+        agent lost while it only followed), and the retry ran the slot a second time (found by tests/chaos)."""
+        servers, old = self.start_cluster(leader_first=True)
+        self.add_job(sched("long", "sleep 40", "R1/%s/PT1S" % iso_ms(now_ms()),
+                           constraints=[["pool", "EQUALS", "agents"]]), srv=old)
+        run = wait_until(lambda: [r for r in self.runs(old, "long") if r["status"] == "running"], 20, interval=0.05,
+                         what="the long run on an agent")[0]
+        others = [s for s in servers if s is not old]
+        old.proc.send_signal(signal.SIGSTOP)
+        try:
+            new = self.wait_leader(others, ZK_TIMEOUT_MS / 1000 + 15)
+            self.wait_agents(new)
+        finally:
+            old.proc.send_signal(signal.SIGCONT)
+        wait_until(lambda: (lambda v: not v["leading"] and v["lastRoleChange"]["what"] == "stepped down")(
+            self.cluster(old)), 10, interval=0.05, what="the old leader stepped down")
+        # the scenario's condition, not a hope: the old leader follows for longer than the agent timeout (10 s),
+        # its agents silent to it all the while (they poll the new leader)
+        time.sleep(12)
+        for s in others:
+            s.kill9()
+        wait_until(lambda: self.leader_of([old]) is old, ZK_TIMEOUT_MS / 1000 + 15, interval=0.05,
+                   what="the old leader elected again")
+        [rec] = [r for r in self.pg_runs("long") if r["taskId"] == run["taskId"]]
+        self.assertIn(rec["status"], OPEN + ("succeeded",), "the run was given up at the election: %r" % rec)
+        wait_until(lambda: [r for r in self.pg_runs("long") if r["status"] not in OPEN], 45, interval=0.2,
+                   what="the long run ended")
+        runs = self.pg_runs("long")
+        self.assertEqual([(r["taskId"], r["status"]) for r in runs], [(run["taskId"], "succeeded")],
+                         "the one slot: one run, succeeded on its agent")
+        self.check_agents_started_once()
+
     def test_stopped_while_its_epoch_is_recorded(self):
         """A server elected while PostgreSQL is out of reach and stopped before the commit of its epoch completed
         exits 0, cleanly (the commit's end, as the stop closed the connection, came to the freed role: SIGSEGV)."""

@@ -41,10 +41,11 @@ def namespaces():
 
 
 def kill_all_in(ns):
-    """SIGKILL every process in namespace ns, until none is left (or 5 s)."""
+    """SIGKILL every process in namespace ns but this one (which may have entered it), until none is left (or
+    5 s)."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        pids = [int(p) for p in sh("ip", "netns", "pids", ns, check=False).split()]
+        pids = [int(p) for p in sh("ip", "netns", "pids", ns, check=False).split() if int(p) != os.getpid()]
         if not pids:
             return
         for pid in pids:

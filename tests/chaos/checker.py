@@ -41,17 +41,18 @@ def history_rows(cluster):
 
 
 def skip_justified(faults, samples, lo, hi):
-    """(True, why) when no leader could exist at any look in [lo, hi]; else (False, the first look at which one
-    led and could have run the slot)."""
+    """(True, why) when no leader could run the slot at any look in [lo, hi]: nobody led, or whoever said it led
+    was cut off (from a ZooKeeper majority, PostgreSQL or every agent) by the faults then active; else (False, the
+    first look at which a server led and could have run it)."""
     looks = [(t, leading) for t, leading in samples if lo <= t <= hi]
     if not looks:
         return False, "no look at the leader in the window"
     whys = collections.Counter()
     for t, leading in looks:
-        possible, why = leader_possible(faults, t)
+        possible, why = leader_possible(faults, t, leading)
         if leading and possible:
             return False, "%s led at %d with a ZooKeeper majority, PostgreSQL and an agent in reach" % (leading[0], t)
-        whys["no server leading" if not leading else "faults: " + why] += 1
+        whys["no server leading" if not leading else "leader cut off: " + why] += 1
     return True, "; ".join("%s (%d looks)" % (w, n) for w, n in whys.most_common())
 
 

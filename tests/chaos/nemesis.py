@@ -100,8 +100,8 @@ class Nemesis:
                 time.sleep(quiet_s)
 
 
-def leader_possible(faults, t):
-    """(True, "") when at time t some server could lead and run tasks: up, reaching a majority of the ZooKeeper
+def leader_possible(faults, t, servers=SERVERS):
+    """(True, "") when at time t one of servers could lead and run tasks: up, reaching a majority of the ZooKeeper
     nodes, PostgreSQL and an agent under the faults then active; else (False, why)."""
     active = [f for f in faults if f["start"] <= t and (f["end"] is None or t < f["end"])]
     down = {n for f in active for n in f["down"]}
@@ -114,7 +114,7 @@ def leader_possible(faults, t):
     def linked(a, b):
         return a not in side or b not in side or side[a] == side[b]
     why = []
-    for s in SERVERS:
+    for s in servers:
         if s in down:
             why.append("%s down" % s)
             continue

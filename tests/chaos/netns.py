@@ -14,6 +14,7 @@ cleanup_leftovers() does the same for a run that crashed before (whatever carrie
 
 import atexit
 import ctypes
+import fcntl
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ import time
 
 PREFIX = "gch-"
 HUB = PREFIX + "hub"
+LOCK = "/run/lock/gnomon-chaos.lock"  # one suite at a time: the names are fixed
 SUBNET = "10.77.0."
 CLONE_NEWNET = 0x40000000
 
@@ -90,7 +92,10 @@ def _die_with_parent():
 
 class Net:
     def __init__(self, names):
-        """names: the nodes, each given the next address from 10.77.0.10 on."""
+        """names: the nodes, each given the next address from 10.77.0.10 on. Waits for any other suite on this
+        machine to end first (LOCK), then removes what a crashed one left."""
+        self.lock = open(LOCK, "w")
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
         cleanup_leftovers()
         self.closed = False
         self.addr = {}
@@ -179,6 +184,10 @@ def _reach(net, frm, to, port=7000):
 if __name__ == "__main__":
     # A self-check: a connects to b, a partition stops it, heal restores it, nothing is left behind.
     import tempfile
+    why = available()
+    if why:
+        print("netns: skipped: " + why)
+        sys.exit(77)
     net = Net(["a", "b"])
     log = tempfile.NamedTemporaryFile(prefix="gch-selfcheck-")
     listener = net.spawn("b", ["python3", "-c", "import socket,time\ns=socket.create_server(('0.0.0.0',7000))\n"

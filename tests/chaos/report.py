@@ -31,6 +31,8 @@ def summary(result, faults, failovers, extra):
     s["faults"] = dict(collections.Counter(f["kind"] for f in faults))
     s["failover_ms"] = {"count": len(failovers), "no_new_leader": len(failovers) - len(ms),
                         "p50": percentile(ms, 50), "p99": percentile(ms, 99), "max": max(ms) if ms else None}
+    two = [t for t, leading in extra.pop("samples") if len(leading) > 1]
+    s["two_leaders_looks"] = {"count": len(two), "first_ms": two[0] if two else None}
     s["ok"] = not result["failures"]
     s["failures"] = result["failures"]
     s.update(extra)
@@ -47,6 +49,8 @@ def table(s):
             ("failovers", "%d (p50 %s ms, p99 %s ms, max %s ms; no new leader %d)" % (
                 s["failover_ms"]["count"], s["failover_ms"]["p50"], s["failover_ms"]["p99"], s["failover_ms"]["max"],
                 s["failover_ms"]["no_new_leader"])),
+            ("looks with two leaders", "%d (each server's own word; fencing is by epoch)"
+             % s["two_leaders_looks"]["count"]),
             ("verdict", "PASS" if s["ok"] else "FAIL (%d failures)" % len(s["failures"]))]
     return "\n".join("%-26s %s" % (k, v) for k, v in rows)
 
@@ -54,7 +58,7 @@ def table(s):
 def svg(result, faults, samples, t0, t1):
     jobs = sorted({v["job"] for v in result["slot_verdicts"]}, key=lambda n: int(n[1:]))
     width, left, row = 1200, 60, 14
-    top = 20 + 18 * 2 + 24
+    top = 20 + 12 * 2 + 24
     height = top + row * len(jobs) + 30
     span = max(1, t1 - t0)
 
@@ -82,6 +86,14 @@ def svg(result, faults, samples, t0, t1):
         out.append('<circle cx="%.1f" cy="%d" r="4" fill="%s"><title>%s %d %s %s</title></circle>'
                    % (x(v["due"]), top + row * i + 6, VERDICT_COLOURS[v["verdict"]], escape(v["job"]), v["due"],
                       v["verdict"], escape(v["why"])))
+    legend = [("satisfied", VERDICT_COLOURS["satisfied"]), ("skipped (no leader possible)", VERDICT_COLOURS["skipped"]),
+              ("lost / duplicated / skipped wrongly", VERDICT_COLOURS["lost"])]
+    legend += [("leader " + n, c) for n, c in LEADER_COLOURS.items()] + [("no leader", "#bbb"), ("two", "#000")]
+    lx = left
+    for label, colour in legend:
+        out.append('<rect x="%d" y="4" width="8" height="8" fill="%s"/><text x="%d" y="12">%s</text>'
+                   % (lx, colour, lx + 11, escape(label)))
+        lx += 20 + 6 * len(label)
     for s in range(0, span // 1000 + 1, 30):
         out.append('<text x="%.1f" y="%d">%d s</text>' % (x(t0 + s * 1000), height - 8, s))
     out.append("</svg>")

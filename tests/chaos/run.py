@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""The fault suite (issue 15), as root: tests/chaos/run.py [--duration S] [--out DIR] [--seed N] [--bin GNOMON].
+"""The fault suite (issue 15), as root: tests/chaos/run.py [--duration S] [--out DIR] [--seed N] [--bin GNOMON];
+tests/chaos/run.py --check DIR checks and reports again what the run in DIR gathered.
 
 Makes a namespace a node (netns.py), starts the cluster in them (cluster.py), enters its own node `ctl`, then for
 --duration seconds adds jobs (workload.py) while the nemesis (nemesis.py) starts and heals faults of every kind in
 turn; heals everything, lets the last runs end, reads the history from PostgreSQL and the side-effect files from
 the agents, checks them (checker.py) and reports (report.py): the summary table on stdout, and in DIR (default
-./chaos/UTC-TIME): chaos.log (what the suite did, when), summary.json, timeline.svg and every node's log
-(nodes/NODE.log). Exit 0 when the checker passes, 1 when it does not (DIR and the nodes' data are kept and
-printed), 77 when this machine cannot run it (not root, no namespaces, no iptables, no ZooKeeper).
+./chaos/UTC-TIME): chaos.log (what the suite did, when), summary.json, timeline.svg, data.json (what the checker
+read) and every node's log (nodes/NODE.log). Exit 0 when the checker passes, 1 when it does not (DIR and the
+nodes' data are kept and printed), 77 when this machine cannot run it (not root, no namespaces, no iptables, no
+ZooKeeper).
 """
 
 import argparse
 import glob
+import json
 import os
 import random
 import shutil
@@ -39,7 +42,12 @@ def main():
     ap.add_argument("--out", default=os.path.join("chaos", time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())))
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--bin", default=os.environ.get("GNOMON_BIN", "build/gnomon"))
+    ap.add_argument("--check", metavar="DIR", help="only check and report again what the run in DIR gathered")
     args = ap.parse_args()
+    if args.check:
+        with open(os.path.join(args.check, "data.json")) as f:
+            data = json.load(f)
+        return 0 if check_and_report(data, args.check, print) else 1
     why = netns.available()
     if not why and not (os.path.exists(ZK_JAR) and os.access(JAVA, os.X_OK)):
         why = "no ZooKeeper (scripts/install-deps.sh test installs it)"
@@ -117,16 +125,27 @@ def run(cluster, rng, duration, log, out):
     history = history_rows(cluster)
     watch.stop.set()
     watch.join()
-    result = check(jobs.jobs, history, jobs.effects(), nemesis.faults, watch.samples, read_ms)
-    failovers = failover_times(nemesis.faults, watch.samples)
-    s = summary(result, nemesis.faults, failovers, {"duration_s": duration, "failed_adds": jobs.failed_adds,
-                                                     "failovers": failovers})
-    write(out, s, result, nemesis.faults, watch.samples, t0, now_ms())
+    data = {"jobs": jobs.jobs, "history": history, "effects": jobs.effects(), "faults": nemesis.faults,
+            "samples": watch.samples, "read_ms": read_ms, "t0": t0, "t1": now_ms(), "duration_s": duration,
+            "failed_adds": jobs.failed_adds}
+    with open(os.path.join(out, "data.json"), "w") as f:
+        json.dump(data, f)
+    return check_and_report(data, out, log)
+
+
+def check_and_report(data, out, log):
+    """The checker and the report on what a run gathered (DIR/data.json: `run.py --check DIR` does it again)."""
+    samples = [(t, leading) for t, leading in data["samples"]]
+    result = check(data["jobs"], data["history"], data["effects"], data["faults"], samples, data["read_ms"])
+    failovers = failover_times(data["faults"], samples)
+    s = summary(result, data["faults"], failovers, {"duration_s": data["duration_s"],
+                                                    "failed_adds": data["failed_adds"], "failovers": failovers,
+                                                    "samples": samples})
+    write(out, s, result, data["faults"], samples, data["t0"], data["t1"])
     log("summary\n" + table(s))
     for line in result["failures"]:
         log("FAILED: " + line)
     return s["ok"]
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -102,6 +102,7 @@ def check(jobs, history, effects, faults, samples, read_ms):
                 verdict = "duplicated"
             if [r for r in mine if r["status"] not in FINAL]:
                 failures.append("%s: left open: %s" % (where, [(r["task"], r["status"]) for r in mine]))
+                verdict, why = "open", "its run is still %s in the history" % mine[-1]["status"]
             if skips[due]:
                 if skips[due] > 1 or mine:
                     failures.append("%s: skipped %d times and run %d times" % (where, skips[due], len(mine)))
@@ -140,7 +141,7 @@ def check(jobs, history, effects, faults, samples, read_ms):
     failures += ["history: task id %s recorded %d times" % (t, n) for t, n in tasks.items() if n > 1]
     return {"slots": len(slots), "satisfied": counts["satisfied"], "skipped": counts["skipped"],
             "skipped_reasons": dict(skip_reasons), "skipped_unjustified": counts["skipped-unjustified"],
-            "lost": counts["lost"], "duplicated": counts["duplicated"], "broken_lines": len(broken),
+            "lost": counts["lost"], "duplicated": counts["duplicated"], "open": counts["open"], "broken_lines": len(broken),
             "runs_in_history": len(checked), "side_effect_lines": len(effects) - len(broken),
             "failures": failures, "slot_verdicts": slots}
 

@@ -53,6 +53,11 @@ class Checker(unittest.TestCase):
         self.assertEqual(v, ["satisfied", "duplicated", "satisfied"])
         self.assertTrue([f for f in failures if "succeeded twice" in f], failures)
 
+    def test_left_open(self):
+        v, failures = self.verdicts([run(0), run(1, status="running"), run(2)], [line(0), line(1), line(2)])
+        self.assertEqual(v, ["satisfied", "open", "satisfied"])
+        self.assertIn("w0 slot %d: left open" % (T0 + 20000), failures[0])
+
     def test_side_effect_without_history(self):
         _, failures = self.verdicts([run(0), run(1)], [line(0), line(1), line(2)])
         self.assertIn("side effects: ct:%d:0:w0: (w0 on a1) is not a succeeded run in the history" % (T0 + 40000),

@@ -141,8 +141,8 @@ def check(jobs, history, effects, faults, samples, read_ms):
     failures += ["history: task id %s recorded %d times" % (t, n) for t, n in tasks.items() if n > 1]
     return {"slots": len(slots), "satisfied": counts["satisfied"], "skipped": counts["skipped"],
             "skipped_reasons": dict(skip_reasons), "skipped_unjustified": counts["skipped-unjustified"],
-            "lost": counts["lost"], "duplicated": counts["duplicated"], "open": counts["open"], "broken_lines": len(broken),
-            "runs_in_history": len(checked), "side_effect_lines": len(effects) - len(broken),
+            "lost": counts["lost"], "duplicated": counts["duplicated"], "open": counts["open"],
+            "broken_lines": len(broken), "runs_in_history": len(checked), "side_effect_lines": len(effects) - len(broken),
             "failures": failures, "slot_verdicts": slots}
 
 

@@ -109,8 +109,8 @@ class Net:
             self.add(name, SUBNET + str(10 + i))
 
     def _on_signal(self, signum, frame):
-        self.close()
-        sys.exit(128 + signum)
+        # unwinds the suite (its finally blocks stop the cluster and call close()); atexit closes if they did not
+        raise SystemExit(128 + signum)
 
     def ns(self, name):
         return PREFIX + name

@@ -105,7 +105,10 @@ def run(cluster, rng, duration, log, out):
         stop.set()
         for f in nemesis.faults:
             if f["end"] is None:
-                nemesis.heal(f)
+                try:
+                    nemesis.heal(f)
+                except (OSError, RuntimeError) as e:  # stopped by a signal, say: the fault goes with the namespaces
+                    log("could not heal %s: %s" % (f["kind"], e))
     adder.join()
     settle = max([j["epsilon"] + j["duration"] for j in jobs.jobs.values()] or [0]) + 8000
     log("faults over; %d jobs added (%d adds failed); %.0f s for the last runs" % (len(jobs.jobs),

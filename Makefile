@@ -5,7 +5,7 @@ PORT ?= 4400
 DATA ?= ./gnomon-data
 FUZZ_SECONDS ?= 600
 
-.PHONY: all build deps test-deps bench-deps cluster-deps deb-deps run cluster deb test test-normal test-asan test-tsan screenshots fuzz sim bench clean
+.PHONY: all build deps test-deps bench-deps cluster-deps deb-deps run cluster deb chaos test test-normal test-asan test-tsan screenshots fuzz sim bench clean
 
 all: build
 
@@ -92,6 +92,13 @@ fuzz: test-deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build -j $(JOBS) --target fuzz_schedule_bin fuzz_tzif_bin fuzz_http_bin fuzz_job_bin fuzz_executor_bin fuzz_agent_wire_bin fuzz_net_response_bin fuzz_crontab_bin fuzz_config_bin
 	python3 tests/fuzz/run.py --bin-dir build/tests/fuzz --seconds $(FUZZ_SECONDS)
+
+# The fault suite (tests/chaos/run.py, as root): DURATION seconds of faults against a cluster in network
+# namespaces, then the checker; its report, picture and logs go to build/chaos/UTC-TIME (a failure keeps the
+# nodes' data too and prints where). `make test` runs a 150 s schedule of it (ctest chaos/short).
+DURATION ?= 1800
+chaos: test-deps build
+	python3 tests/chaos/run.py --duration $(DURATION) --bin build/gnomon --out build/chaos/$$(date -u +%Y%m%dT%H%M%SZ)
 
 bench: bench-deps build
 	bench/run-all

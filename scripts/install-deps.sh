@@ -6,7 +6,8 @@
 #          integration tests, clang and its libFuzzer runtime for the fuzz targets, Chromium, Node.js and the npm
 #          packages of tests/browser for the browser tests, ZooKeeper (a real ensemble on loopback for the HA
 #          tests: Debian's zookeeper package, whose default-jre dependency brings Java) and the PostgreSQL server
-#          (a throwaway cluster per test run, tests/support/pg_cluster.py)
+#          (a throwaway cluster per test run, tests/support/pg_cluster.py), iproute2 and iptables (tests/chaos:
+#          network namespaces, partitions)
 #   bench  build + what bench/* runs: wrk (bench/jobs-api), Python (every script; sqlite3 is in its standard
 #          library), ZooKeeper and the PostgreSQL server (bench/failover); bench/spawnref.c and
 #          bench/execbench.c are compiled with the build's gcc and pkg-config
@@ -17,7 +18,7 @@ what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libsqlite3-dev
   libcurl4-openssl-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev libhttp-parser-dev nettle-dev libssl-dev tzdata)
 test_pkgs=(libcmocka-dev python3 curl openssl python3-aiosmtpd python3-prometheus-client clang libclang-rt-dev chromium
-  zookeeper postgresql help2man dpkg-dev)
+  zookeeper postgresql help2man dpkg-dev iproute2 iptables)
 bench_pkgs=(wrk python3 zookeeper postgresql)
 pkgs=("${build_pkgs[@]}")
 case "$what" in

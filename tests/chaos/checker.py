@@ -1,0 +1,162 @@
+"""The checker: Jepsen's rule, and stricter.
+
+For every job whose add was acknowledged, its due slots (start + k * interval, k < count) up to the read time less
+epsilon, duration and 5 s:
+- Jepsen's rule: each slot is satisfied by a distinct complete run (a line in an agent's side-effect file) that
+  started within [due, due + epsilon + 5 s]; or the history has a `skipped` record covering it and no leader could
+  exist for the window [due, due + epsilon - 1 s] (the second: a new leader's load and recovery, and the 0.25 s
+  between two looks): at every look in it either no server said it led, or the faults then active left no server
+  with a ZooKeeper majority, PostgreSQL and an agent (nemesis.leader_possible). The report says which, and when.
+- stricter: no slot succeeded twice and no two complete runs in one slot's window; every slot has exactly one
+  final record in the history (a `skipped` record covering it and no run, or its attempts, all but the last
+  `failed` or `lost`, the last final) and none left open; the history matches the side-effect files: each
+  succeeded run of a checked job wrote exactly one line with its task id, and each line is a run the history
+  has as succeeded.
+
+check() returns a result dict (figures, the failures as sentences, each slot's verdict for the picture).
+"""
+
+import collections
+
+from nemesis import leader_possible
+
+FINAL = ("succeeded", "failed", "killed", "lost", "skipped")
+FORGIVENESS_MS = 5000
+
+
+def history_rows(cluster):
+    rows = cluster.psql("SELECT task_id, job, due_ms, attempt, trigger, status, reason, skipped_from_ms, "
+                        "skipped_to_ms, skipped_slots, start_ms, end_ms, agent FROM runs ORDER BY id")
+    if rows is None:
+        raise RuntimeError("the history cannot be read from PostgreSQL")
+    keys = ("task", "job", "due", "attempt", "trigger", "status", "reason", "from", "to", "slots", "start", "end",
+            "agent")
+    out = []
+    for row in rows:
+        r = dict(zip(keys, row))
+        for k in ("due", "attempt", "from", "to", "slots", "start", "end"):
+            r[k] = int(r[k]) if r[k] not in (None, "") else None
+        out.append(r)
+    return out
+
+
+def skip_justified(faults, samples, lo, hi):
+    """(True, why) when no leader could run the slot at any look in [lo, hi]: nobody led, or whoever said it led
+    was cut off (from a ZooKeeper majority, PostgreSQL or every agent) by the faults then active; else (False, the
+    first look at which a server led and could have run it)."""
+    looks = [(t, leading) for t, leading in samples if lo <= t <= hi]
+    if not looks:
+        return False, "no look at the leader in the window"
+    whys = collections.Counter()
+    for t, leading in looks:
+        possible, why = leader_possible(faults, t, leading)
+        if leading and possible:
+            return False, "%s led at %d with a ZooKeeper majority, PostgreSQL and an agent in reach" % (leading[0], t)
+        whys["no server leading" if not leading else "leader cut off: " + why] += 1
+    return True, "; ".join("%s (%d looks)" % (w, n) for w, n in whys.most_common())
+
+
+def check(jobs, history, effects, faults, samples, read_ms):
+    failures, slots = [], []
+    by_job = collections.defaultdict(list)
+    for r in history:
+        by_job[r["job"]].append(r)
+    lines_by_job = collections.defaultdict(list)
+    lines_by_task = collections.defaultdict(list)
+    broken = [e for e in effects if "broken" in e]
+    for e in effects:
+        if "broken" not in e:
+            lines_by_job[e["job"]].append(e)
+            lines_by_task[e["task"]].append(e)
+    counts = collections.Counter()
+    skip_reasons = collections.Counter()
+    for name, j in sorted(jobs.items()):
+        runs = by_job.get(name, [])
+        attempts = collections.defaultdict(list)
+        skips = collections.Counter()
+        for r in runs:
+            if r["status"] == "skipped" and r["from"] is not None:
+                for due in range(r["from"], r["to"] + 1, j["interval"]):
+                    skips[due] += 1
+            else:
+                attempts[r["due"]].append(r)
+        used = set()
+        for k in range(j["count"]):
+            due = j["start"] + k * j["interval"]
+            if due >= read_ms - j["epsilon"] - j["duration"] - FORGIVENESS_MS:
+                break
+            hi = due + j["epsilon"] + FORGIVENESS_MS
+            fits = [e for e in lines_by_job[name] if due <= e["start"] <= hi and e["task"] not in used]
+            mine = sorted(attempts.pop(due, []), key=lambda r: r["attempt"])
+            where = "%s slot %d" % (name, due)
+            verdict, why = "lost", ""
+            if len(fits) > 1:
+                failures.append("%s: %d complete runs started in its window: %s" % (where, len(fits),
+                                                                                    [e["task"] for e in fits]))
+                verdict = "duplicated"
+            elif fits:
+                used.add(fits[0]["task"])
+                verdict = "satisfied"
+            if len([r for r in mine if r["status"] == "succeeded"]) > 1:
+                failures.append("%s: succeeded twice: %s" % (where, [r["task"] for r in mine]))
+                verdict = "duplicated"
+            if [r for r in mine if r["status"] not in FINAL]:
+                failures.append("%s: left open: %s" % (where, [(r["task"], r["status"]) for r in mine]))
+                verdict, why = "open", "its run is still %s in the history" % mine[-1]["status"]
+            if skips[due]:
+                if skips[due] > 1 or mine:
+                    failures.append("%s: skipped %d times and run %d times" % (where, skips[due], len(mine)))
+                if verdict == "lost":
+                    ok, why = skip_justified(faults, samples, due, due + j["epsilon"] - 1000)
+                    verdict = "skipped" if ok else "skipped-unjustified"
+                    if ok:
+                        skip_reasons[why.split(" (")[0]] += 1
+                    else:
+                        failures.append("%s: skipped although a leader could run it: %s" % (where, why))
+            elif not mine:
+                failures.append("%s: no record at all in the history" % where)
+            else:
+                for r in mine[:-1]:
+                    if r["status"] not in ("failed", "lost"):
+                        failures.append("%s: retried after a final outcome: %s" % (where, r))
+                if verdict == "lost":
+                    why = "; ".join("%s %s %s" % (r["task"], r["status"], r["reason"]) for r in mine)
+            if verdict == "lost":
+                failures.append("%s: not satisfied (no complete run started in [due, due + %d s]); history: %s"
+                                % (where, hi // 1000 - due // 1000, why or "none"))
+            counts[verdict] += 1
+            slots.append({"job": name, "due": due, "verdict": verdict, "why": why})
+    # the history against the side-effect files
+    checked = [r for r in history if r["job"] in jobs]
+    succeeded = {r["task"] for r in checked if r["status"] == "succeeded"}
+    for task in sorted(succeeded):
+        n = len(lines_by_task.get(task, []))
+        if n != 1:
+            failures.append("history: %s succeeded but wrote %d side-effect lines" % (task, n))
+    for task, lines in sorted(lines_by_task.items()):
+        if task not in succeeded:
+            failures.append("side effects: %s (%s on %s) is not a succeeded run in the history"
+                            % (task, lines[0]["job"], lines[0]["agent"]))
+    tasks = collections.Counter(r["task"] for r in history)
+    failures += ["history: task id %s recorded %d times" % (t, n) for t, n in tasks.items() if n > 1]
+    return {"slots": len(slots), "satisfied": counts["satisfied"], "skipped": counts["skipped"],
+            "skipped_reasons": dict(skip_reasons), "skipped_unjustified": counts["skipped-unjustified"],
+            "lost": counts["lost"], "duplicated": counts["duplicated"], "open": counts["open"],
+            "broken_lines": len(broken), "runs_in_history": len(checked), "side_effect_lines": len(effects) - len(broken),
+            "failures": failures, "slot_verdicts": slots}
+
+
+def failover_times(faults, samples):
+    """For each fault that hit the leader (killed, paused or cut off): ms from its start to the first look at
+    which another server (or, after the heal, any server) led alone; None when none did."""
+    out = []
+    for f in faults:
+        if not f["leader"] or f["target"] != f["leader"]:
+            continue
+        for t, leading in samples:
+            if t > f["start"] and len(leading) == 1 and (leading[0] != f["leader"] or t >= f["end"]):
+                out.append({"kind": f["kind"], "leader": f["leader"], "ms": t - f["start"]})
+                break
+        else:
+            out.append({"kind": f["kind"], "leader": f["leader"], "ms": None})
+    return out

@@ -1,0 +1,130 @@
+"""The faults, each started and healed by the nemesis and logged with its times (ms since the epoch).
+
+Kinds of this slice:
+- partition-halves: the nodes (the suite's own `ctl` aside) split at random into two halves, each dropping what
+  comes from the other (iptables DROP inside their namespaces, as Jepsen does);
+- partition-leader: the leading server cut off from every other node;
+- kill-server, kill-agent, kill-zk: kill -9 of one such node (a server: the leader one time in two), started
+  again at the heal;
+- pause-leader: SIGSTOP of the leading server for longer than the ZooKeeper session timeout, then SIGCONT.
+Clocks, disks and slow or lossy links (tc netem) are later slices.
+
+A fault is a dict: kind, target, start, end (ms), groups (a partition's sides) and down (the nodes it stopped),
+which the checker reads to say whether a leader could exist at a given time (leader_possible()).
+"""
+
+import random
+import time
+
+from cluster import AGENTS, CONTROL, NODES, PG, SERVERS, ZK, ZK_TIMEOUT_MS
+
+KINDS = ("partition-halves", "partition-leader", "kill-server", "kill-agent", "kill-zk", "pause-leader")
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+class Nemesis:
+    def __init__(self, cluster, log, rng):
+        self.c, self.log, self.rng = cluster, log, rng
+        self.faults = []
+
+    def start(self, kind):
+        """Start a fault of kind; returns it (None when it cannot be made now: no leader to hit)."""
+        c, net = self.c, self.c.net
+        f = {"kind": kind, "target": "", "groups": [], "down": [], "start": None, "end": None, "leader": c.leader()}
+        if kind == "partition-halves":
+            nodes = [n for n in NODES if n != CONTROL]
+            self.rng.shuffle(nodes)
+            half = len(nodes) // 2
+            f["groups"] = [sorted(nodes[:half]), sorted(nodes[half:])]
+            f["target"] = " | ".join(",".join(g) for g in f["groups"])
+            f["start"] = now_ms()
+            net.partition(f["groups"])
+        elif kind in ("partition-leader", "pause-leader"):
+            leader = f["leader"]
+            if not leader:
+                return None
+            f["target"] = leader
+            f["start"] = now_ms()
+            if kind == "partition-leader":
+                f["groups"] = [[leader], [n for n in NODES if n not in (leader, CONTROL)]]
+                net.partition(f["groups"])
+            else:
+                f["down"] = [leader]
+                c.pause(leader)
+        else:
+            pool = {"kill-server": SERVERS, "kill-agent": AGENTS, "kill-zk": ZK}[kind]
+            live = [n for n in pool if c.running(n)]
+            target = self.rng.choice(live)
+            if kind == "kill-server" and self.rng.random() < 0.5:
+                target = f["leader"] or target
+            f["target"], f["down"] = target, [target]
+            f["start"] = now_ms()
+            c.kill(target)
+        self.log("fault %s start: %s" % (kind, f["target"]))
+        self.faults.append(f)
+        return f
+
+    def heal(self, f):
+        c = self.c
+        if f["kind"].startswith("partition"):
+            c.net.heal()
+        elif f["kind"] == "pause-leader":
+            c.resume(f["target"])
+        else:
+            c.start(f["target"])
+        f["end"] = now_ms()
+        self.log("fault %s healed after %.1f s: %s" % (f["kind"], (f["end"] - f["start"]) / 1000, f["target"]))
+
+    def hold(self, kind):
+        """How long a fault of kind lasts (s): a pause outlasts the session timeout."""
+        if kind == "pause-leader":
+            return 2 * ZK_TIMEOUT_MS / 1000
+        return self.rng.uniform(5, 9)
+
+    def run(self, until_ms, quiet_s=6):
+        """Faults of every kind in turn (the order shuffled each round), each held, healed, then quiet_s of
+        calm, until until_ms."""
+        while True:
+            kinds = list(KINDS)
+            self.rng.shuffle(kinds)
+            for kind in kinds:
+                if now_ms() + (self.hold(kind) + quiet_s) * 1000 > until_ms:
+                    return
+                f = self.start(kind)
+                if f:
+                    time.sleep(self.hold(kind))
+                    self.heal(f)
+                time.sleep(quiet_s)
+
+
+def leader_possible(faults, t, servers=SERVERS):
+    """(True, "") when at time t one of servers could lead and run tasks: up, reaching a majority of the ZooKeeper
+    nodes, PostgreSQL and an agent under the faults then active; else (False, why)."""
+    active = [f for f in faults if f["start"] <= t and (f["end"] is None or t < f["end"])]
+    down = {n for f in active for n in f["down"]}
+    side = {}
+    for f in active:
+        for i, g in enumerate(f["groups"]):
+            for n in g:
+                side[n] = i
+
+    def linked(a, b):
+        return a not in side or b not in side or side[a] == side[b]
+    why = []
+    for s in servers:
+        if s in down:
+            why.append("%s down" % s)
+            continue
+        zk = [z for z in ZK if z not in down and linked(s, z)]
+        if len(zk) * 2 <= len(ZK) or not all(linked(a, b) for a in zk for b in zk):
+            why.append("%s without a ZooKeeper majority" % s)
+        elif PG in down or not linked(s, PG):
+            why.append("%s cut off from PostgreSQL" % s)
+        elif not [a for a in AGENTS if a not in down and linked(s, a)]:
+            why.append("%s cut off from every agent" % s)
+        else:
+            return True, ""
+    return False, "; ".join(why)

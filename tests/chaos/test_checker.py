@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""The fault suite's checker on made-up histories (no cluster, no root): each rule it enforces is broken once."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checker import check, failover_times  # noqa: E402
+
+T0 = 1_000_000_000_000
+JOB = {"start": T0, "interval": 20000, "count": 3, "epsilon": 8000, "duration": 1000, "server": "s1"}
+READ = T0 + 3 * 20000 + 20000  # every slot due
+EVERYONE = [(T0 + i * 250, ["s1"]) for i in range(400)]
+NOBODY = [(T0 + i * 250, []) for i in range(400)]
+
+
+def run(k, attempt=0, status="succeeded", task=None):
+    return {"task": task or "ct:%d:%d:w0:" % (T0 + k * 20000, attempt), "job": "w0", "due": T0 + k * 20000,
+            "attempt": attempt, "trigger": "schedule", "status": status, "reason": "", "from": None, "to": None,
+            "slots": None, "start": None, "end": None, "agent": "a1"}
+
+
+def line(k, delay=500, task=None):
+    return {"job": "w0", "task": task or "ct:%d:0:w0:" % (T0 + k * 20000), "start": T0 + k * 20000 + delay,
+            "end": T0 + k * 20000 + delay + 1000, "agent": "a1"}
+
+
+def skipped(k):
+    r = run(k, status="skipped", task="ct:skip%d" % k)
+    r.update({"from": T0 + k * 20000, "to": T0 + k * 20000, "slots": 1})
+    return r
+
+
+class Checker(unittest.TestCase):
+    def verdicts(self, history, effects, samples=EVERYONE, faults=()):
+        res = check({"w0": JOB}, history, effects, list(faults), samples, READ)
+        return [s["verdict"] for s in res["slot_verdicts"]], res["failures"]
+
+    def test_every_slot_once(self):
+        self.assertEqual(self.verdicts([run(k) for k in range(3)], [line(k) for k in range(3)]),
+                         (["satisfied"] * 3, []))
+
+    def test_started_after_the_window_is_lost(self):
+        v, failures = self.verdicts([run(k) for k in range(3)], [line(0), line(1, delay=13001), line(2)])
+        self.assertEqual(v, ["satisfied", "lost", "satisfied"])
+        self.assertIn("w0 slot %d: not satisfied" % (T0 + 20000), failures[0])
+
+    def test_succeeded_twice(self):
+        history = [run(0), run(1), run(1, attempt=1), run(2)]
+        effects = [line(0), line(1), line(1, delay=700, task=history[2]["task"]), line(2)]
+        v, failures = self.verdicts(history, effects)
+        self.assertEqual(v, ["satisfied", "duplicated", "satisfied"])
+        self.assertTrue([f for f in failures if "succeeded twice" in f], failures)
+
+    def test_left_open(self):
+        v, failures = self.verdicts([run(0), run(1, status="running"), run(2)], [line(0), line(1), line(2)])
+        self.assertEqual(v, ["satisfied", "open", "satisfied"])
+        self.assertIn("w0 slot %d: left open" % (T0 + 20000), failures[0])
+
+    def test_side_effect_without_history(self):
+        _, failures = self.verdicts([run(0), run(1)], [line(0), line(1), line(2)])
+        self.assertIn("side effects: ct:%d:0:w0: (w0 on a1) is not a succeeded run in the history" % (T0 + 40000),
+                      failures)
+        self.assertIn("w0 slot %d: no record at all in the history" % (T0 + 40000), failures)
+
+    def test_skip_with_a_leader_in_reach_is_a_failure(self):
+        v, failures = self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)])
+        self.assertEqual(v, ["satisfied", "skipped-unjustified", "satisfied"])
+        self.assertIn("skipped although a leader could run it", failures[0])
+
+    def test_skip_without_a_leader_is_allowed(self):
+        self.assertEqual(self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)], samples=NOBODY),
+                         (["satisfied", "skipped", "satisfied"], []))
+
+    def test_skip_while_the_faults_leave_no_quorum(self):
+        fault = {"kind": "partition-halves", "target": "", "start": T0, "end": T0 + 60000, "leader": "s1",
+                 "groups": [["zk1", "s1", "a1", "pg"], ["zk2", "zk3", "s2", "s3", "a2", "a3"]], "down": ["s2", "s3"]}
+        v, failures = self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)], faults=[fault])
+        self.assertEqual((v[1], failures), ("skipped", []))
+
+    def test_skip_while_the_leader_is_cut_off(self):
+        fault = {"kind": "partition-leader", "target": "s1", "start": T0, "end": T0 + 60000, "leader": "s1",
+                 "groups": [["s1"], ["zk1", "zk2", "zk3", "s2", "s3", "a1", "a2", "a3", "pg"]], "down": []}
+        v, failures = self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)], faults=[fault])
+        self.assertEqual((v[1], failures), ("skipped", []))
+        later = [(t, ["s2"] if t >= T0 + 20000 + 3000 else leading) for t, leading in EVERYONE]
+        v, failures = self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)], samples=later, faults=[fault])
+        self.assertEqual(v[1], "skipped-unjustified")
+        self.assertIn("s2 led at %d" % (T0 + 23000), failures[0])
+
+    def test_failover_time(self):
+        fault = {"kind": "pause-leader", "target": "s1", "leader": "s1", "start": T0, "end": T0 + 8000}
+        samples = [(T0 + 100, []), (T0 + 4100, ["s2"])]
+        self.assertEqual(failover_times([fault], samples), [{"kind": "pause-leader", "leader": "s1", "ms": 4100}])
+
+
+if __name__ == "__main__":
+    unittest.main()

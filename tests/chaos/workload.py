@@ -1,0 +1,96 @@
+"""Jepsen's Chronos workload and the suite's eyes on the leader.
+
+Jobs `R<n>/<start>/PT<i>S` with an epsilon, each added through the Chronos API (`POST /scheduler/iso8601`) of a
+random server, one every few seconds while the faults go on, starting 5 s after they are added. As in Jepsen, a
+run's command sleeps 0 to 2 s and appends one line to a file on its agent (DATA_DIR/chaos-effects, two levels above
+the run's working directory DATA_DIR/work/NAME): job name, task id, start and end (ms); the interval is
+1 + duration + epsilon + 5 + 0..4 s, so that the windows of one job's slots never overlap. Only jobs whose add was
+answered 2xx are checked (an add that failed or timed out may or may not have made its job).
+
+Watch polls every server's `GET /api/v1/cluster` every 0.25 s and keeps (time, [servers saying they lead]).
+"""
+
+import os
+import threading
+import time
+
+from cluster import AGENTS, SERVERS, http
+from nemesis import now_ms
+
+EFFECTS = "chaos-effects"
+
+
+class Jobs:
+    def __init__(self, cluster, log, rng):
+        self.c, self.log, self.rng = cluster, log, rng
+        self.jobs = {}  # name -> {start, interval, count, epsilon, duration, server}
+        self.failed_adds = []
+
+    def add(self, k, until_ms):
+        duration = self.rng.randint(0, 2)
+        epsilon = self.rng.randint(6, 12)
+        interval = 1 + duration + epsilon + 5 + self.rng.randint(0, 4)
+        start = (now_ms() // 1000 + 5) * 1000
+        count = max(1, (until_ms - start) // (interval * 1000))
+        name = "w%d" % k
+        command = ('s=$(date +%%s%%3N); sleep %d; echo "$CHRONOS_JOB_NAME $GNOMON_TASK_ID $s $(date +%%s%%3N)" '
+                   '>> ../../%s' % (duration, EFFECTS))
+        job = {"name": name, "command": command, "shell": True, "epsilon": "PT%dS" % epsilon,
+               "schedule": "R%d/%s/PT%dS" % (count, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start / 1000)),
+                                               interval),
+               "cpus": 0.1, "mem": 16, "disk": 1}
+        server = self.rng.choice(SERVERS)
+        status, body = http(self.c.url(server) + "/scheduler/iso8601", "POST", job, timeout=20)
+        if status is not None and 200 <= status < 300:
+            self.jobs[name] = {"start": start, "interval": interval * 1000, "count": count,
+                               "epsilon": epsilon * 1000, "duration": duration * 1000, "server": server}
+            self.log("job %s added through %s: %s, epsilon %d s" % (name, server, job["schedule"], epsilon))
+        else:
+            self.failed_adds.append({"job": name, "server": server, "status": status, "answer": str(body)[:200]})
+            self.log("job %s not added through %s: %s %s" % (name, server, status, str(body)[:200]))
+
+    def run(self, until_ms, stop, every_s=4):
+        k = len(self.jobs) + len(self.failed_adds)
+        while now_ms() < until_ms - 30000 and not stop.is_set():
+            self.add(k, until_ms)
+            k += 1
+            stop.wait(self.rng.uniform(every_s / 2, every_s * 1.5))
+
+    def effects(self):
+        """Every line the runs appended on every agent: [{job, task, start, end, agent}] (a line cut short by a
+        kill is kept as {"broken": line})."""
+        out = []
+        for a in AGENTS:
+            path = os.path.join(self.c.top, a + "-data", EFFECTS)
+            if not os.path.exists(path):
+                continue
+            with open(path) as f:
+                for line in f:
+                    w = line.split()
+                    if len(w) == 4 and w[2].isdigit() and w[3].isdigit():
+                        out.append({"job": w[0], "task": w[1], "start": int(w[2]), "end": int(w[3]), "agent": a})
+                    else:
+                        out.append({"broken": line.rstrip("\n"), "agent": a})
+        return out
+
+
+class Watch(threading.Thread):
+    def __init__(self, cluster):
+        super().__init__(daemon=True)
+        self.c = cluster
+        self.samples = []  # (ms, [leading servers])
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            t = now_ms()
+            views = {}
+            threads = [threading.Thread(target=lambda s=s: views.__setitem__(s, self.c.cluster_view(s, 0.5)))
+                       for s in SERVERS]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            self.samples.append((t, sorted(s for s, v in views.items() if v and v.get("leading"))))
+            self.stop.wait(max(0.0, 0.25 - (now_ms() - t) / 1000))
+

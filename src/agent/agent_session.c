@@ -293,6 +293,15 @@ static void on_register(struct agent *a, void *ctx, int rc, long status, json_t 
 	    a->poll_ms, strmap_count(a->by_id), strmap_count(a->by_id) == 1 ? "" : "s");
 	poll_start(a);
 	agent_events_flush(a);
+	/* A result held is sent again after every registration, final output and then its ended event (the protocol):
+	 * the server that took them before may have lost them with its leadership (one cut off from its database),
+	 * and the one registered with now records a held result only when its ended event comes. */
+	for (struct agent_task *t = a->tasks; t; t = t->next) {
+		if (t->ended && !t->release_pending && t->ended_queued) {
+			t->ended_queued = false;
+			t->final_stream = 0;
+		}
+	}
 	agent_output_kick_all(a);
 }
 

@@ -346,7 +346,9 @@ static void remote_attach(struct runner *r, const struct runner_listener *l)
 	 * task still "running" that ended meanwhile, an agent still "up" that polls another server (so its tasks,
 	 * which it does not report here, would be called unknown at once), a task ended "lost" by this server's sweep
 	 * while it only followed (run again by the retry, while the agent ran it to its end). The next reconciliation
-	 * hears it all again from the agents, which register anew (the chaos suite found all three: tests/chaos). */
+	 * hears it all again from the agents, which register anew (the chaos suite found all three: tests/chaos); as
+	 * at a start, a task an agent reports meanwhile is kept for it (not killed as nobody's). */
+	f->reconciled = false;
 	for (struct rtask *t = f->all, *next; t; t = next) {
 		next = t->next;
 		t->ctx = NULL;
@@ -674,12 +676,24 @@ static void lose_agent(struct remote *f, struct ragent *a)
 	remote_poll_close(a);
 	json_decref(a->outbox);
 	a->outbox = json_array();
-	for (struct rtask *t = f->all; t; t = t->next) {
+	for (struct rtask *t = f->all, *next; t; t = next) {
+		next = t->next;
 		if (t->agent != a || t->st == T_ENDED || t->st == T_WAITING)
 			continue;
+		if (!f->attached) {
+			/* this server does not lead: an agent silent to it serves the leader; its tasks are the leader's
+			 * to settle, and this server forgets them rather than call them lost (remote_attach) */
+			remote_task_free(f, t);
+			continue;
+		}
 		remote_end_lost(f, t, RUNNER_END_LOST, "its agent %s (%s) stopped answering (silent for %" PRIu64 " s)",
 		    a->name, a->hostname, silent);
 		n++;
+	}
+	if (!f->attached) {
+		log_info("agent %s (%s): silent to this server for %" PRIu64 " s while it does not lead: forgotten (it "
+		    "serves the leader)", a->name, a->hostname, silent);
+		return;
 	}
 	log_warnx_kv(LOG_FIELDS(.event = "agent.lost"), "agent %s (%s) is lost: silent for %" PRIu64 " s; %zu of its "
 	    "runs are recorded lost", a->name, a->hostname, silent, n);

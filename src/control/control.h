@@ -55,10 +55,12 @@ struct control_who {
 /* Record in t (the change's own transaction: durable with it or not at all) that who made the change action
  * ("job.create", "job.update", "job.enable", "job.disable", "job.delete", "job.run", "job.kill", "job.success",
  * "token.create", "token.revoke", "agent.drain", "agent.undrain") to job (NULL: none), with before and after (JSON
- * text, NULL: none), at the control's clock's now. */
+ * text, NULL: none), at the control's clock's now. A backend without an audit trail (state.h) records nothing. */
 int control_audit(const struct control *c, struct state_txn *t, const struct control_who *who, const char *action,
     const char *job, const char *before, const char *after) __attribute__((warn_unused_result));
-/* The same in a transaction of its own through the engine (-EAGAIN: none leads here, or it is busy). */
+/* The same in a transaction of its own, committed beside the engine's (as its quiet writes: a kill request), for a
+ * change that is not the state's (an agent drained) or spans several of the engine's (a kill): 0 once the commit
+ * was made (its failure is logged), -EAGAIN when no engine leads here, or the state's error. */
 int control_audit_alone(struct control *c, const struct control_who *who, const char *action, const char *job,
     const char *before, const char *after) __attribute__((warn_unused_result));
 

@@ -58,9 +58,10 @@ static int job_change_try(struct api_change *ch, void *ctx, const char *body, si
 	struct job_change *jc = ctx;
 
 	if (jc->name)
-		return control_delete_job_then(jc->env->control, jc->name, api_who_control(&jc->who), err, errlen, job_change_answered, ch);
-	return control_put_job_then(jc->env->control, body, len, jc->kind, api_who_control(&jc->who), err, errlen, job_change_answered,
-	    ch);
+		return control_delete_job_then(jc->env->control, jc->name, api_who_control(&jc->who), err, errlen,
+		    job_change_answered, ch);
+	return control_put_job_then(jc->env->control, body, len, jc->kind, api_who_control(&jc->who), err, errlen,
+	    job_change_answered, ch);
 }
 
 /* Make a change (name: a deletion) for req: answered now or later. */

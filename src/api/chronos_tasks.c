@@ -19,7 +19,8 @@ void chronos_run_job(struct api_env *env, struct http_request *req, const char *
 	int rc;
 
 	api_who_of(env, req, &who);
-	rc = control_run_now(env->control, args[0], arguments && *arguments ? arguments : NULL, api_who_control(&who), err, sizeof(err));
+	rc = control_run_now(env->control, args[0], arguments && *arguments ? arguments : NULL, api_who_control(&who),
+	    err, sizeof(err));
 	if (rc < 0) {
 		http_respond_error(req, api_control_status(rc), "%s", err); /* 400: bad arguments */
 		return;

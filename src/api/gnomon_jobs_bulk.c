@@ -38,7 +38,8 @@ static int bulk_try(struct api_change *ch, void *ctx, const char *body, size_t l
 	struct bulk_change *bc = ctx;
 
 	bc->ch = ch;
-	return control_put_jobs_then(bc->env->control, body, len, bc->dry_run, api_who_control(&bc->who), err, errlen, bulk_answered, bc);
+	return control_put_jobs_then(bc->env->control, body, len, bc->dry_run, api_who_control(&bc->who), err, errlen,
+	    bulk_answered, bc);
 }
 
 void gnomon_post_jobs(struct api_env *env, struct http_request *req, const char *const *args)

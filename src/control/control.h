@@ -75,8 +75,8 @@ enum control_put_kind {
 /* Create or replace the job in the JSON body (Chronos's semantics): parsed with the defaults, validated (a
  * dependent job needs known parents and no cycle, a scheduled one a schedule that parses), stored (committed),
  * then scheduled. */
-int control_put_job(struct control *c, const char *body, size_t len, enum control_put_kind kind, const struct control_who *by,
-    char *err, size_t errlen) __attribute__((warn_unused_result));
+int control_put_job(struct control *c, const char *body, size_t len, enum control_put_kind kind,
+    const struct control_who *by, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Delete a job, re-parenting its children in the same transaction (Chronos's rule: a child of a dependent job
  * inherits its parents; a child of a scheduled job takes over its schedule), and kill its runs. */
 int control_delete_job(struct control *c, const char *name, const struct control_who *by, char *err, size_t errlen)
@@ -89,10 +89,11 @@ typedef void (*control_answer_fn)(void *ctx, int status);
  * commit was made: from inside the call (SQLite; the call then returns the same error) or later (PostgreSQL);
  * not at all when the call failed before (its error returned). -EBUSY (not -EAGAIN) while the engine's earlier
  * commit is in flight: call again shortly. */
-int control_put_job_then(struct control *c, const char *body, size_t len, enum control_put_kind kind, const struct control_who *by,
-    char *err, size_t errlen, control_answer_fn answer, void *actx) __attribute__((warn_unused_result));
-int control_delete_job_then(struct control *c, const char *name, const struct control_who *by, char *err, size_t errlen,
-    control_answer_fn answer, void *actx) __attribute__((warn_unused_result));
+int control_put_job_then(struct control *c, const char *body, size_t len, enum control_put_kind kind,
+    const struct control_who *by, char *err, size_t errlen, control_answer_fn answer, void *actx)
+    __attribute__((warn_unused_result));
+int control_delete_job_then(struct control *c, const char *name, const struct control_who *by, char *err,
+    size_t errlen, control_answer_fn answer, void *actx) __attribute__((warn_unused_result));
 /* Many jobs at once (a restore, an import; POST /api/v1/jobs): jobs is a JSON array of Chronos jobs, checked
  * together (a dependent job's parents may be in the array, before or after it; no name twice; no dependency cycle
  * with the jobs there are), then written in one transaction, parents first, and scheduled once durable. Nothing
@@ -106,21 +107,22 @@ struct control_bulk_result {
 };
 typedef void (*control_bulk_answer_fn)(void *ctx, int status, const struct control_bulk_result *results, size_t n);
 #define CONTROL_BULK_MAX 100000 /* jobs in one call */
-int control_put_jobs_then(struct control *c, const char *body, size_t len, bool dry_run, const struct control_who *by, char *err,
-    size_t errlen, control_bulk_answer_fn answer, void *actx) __attribute__((warn_unused_result));
-/* Run a job now with arguments (NULL: its own), leaving its schedule alone. */
-int control_run_now(struct control *c, const char *name, const char *arguments, const struct control_who *by, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
-/* Kill a job's running tasks and cancel its queued runs and retries; *killed: how many runs were ended. */
-int control_kill(struct control *c, const char *name, const struct control_who *by, int *killed, char *err, size_t errlen)
+int control_put_jobs_then(struct control *c, const char *body, size_t len, bool dry_run,
+    const struct control_who *by, char *err, size_t errlen, control_bulk_answer_fn answer, void *actx)
     __attribute__((warn_unused_result));
+/* Run a job now with arguments (NULL: its own), leaving its schedule alone. */
+int control_run_now(struct control *c, const char *name, const char *arguments, const struct control_who *by,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Kill a job's running tasks and cancel its queued runs and retries; *killed: how many runs were ended. */
+int control_kill(struct control *c, const char *name, const struct control_who *by, int *killed, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
 /* Count a success for the job as if a run had succeeded (its children's rounds included). -EIO when it could not
  * be recorded (Chronos answers "false"), -ENOSPC when the disk is full. */
-int control_mark_success(struct control *c, const char *name, const struct control_who *by, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
-/* An async task reports its end with status_code (0: success). -ENOENT: no such task awaiting its status. */
-int control_task_status(struct control *c, const char *task_id, int status_code, const struct control_who *by, char *err,
+int control_mark_success(struct control *c, const char *name, const struct control_who *by, char *err,
     size_t errlen) __attribute__((warn_unused_result));
+/* An async task reports its end with status_code (0: success). -ENOENT: no such task awaiting its status. */
+int control_task_status(struct control *c, const char *task_id, int status_code, const struct control_who *by,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* The reads: what the engine holds, read-only. */
 

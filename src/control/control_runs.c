@@ -7,11 +7,11 @@
 #include <jansson.h>
 
 #include "control/control_internal.h"
+#include "history/run_record.h"
 #include "job/job.h"
 #include "job/task_id.h"
 #include "scheduler/engine.h"
 #include "scheduler/registry.h"
-#include "history/run_record.h"
 #include "util/log.h"
 
 /* A command's audit entry, written by the engine in the command's transaction once it knows the task id. */

@@ -194,8 +194,8 @@ void run_stop_all(struct engine *e);
 /* Apply the history retention to every job's runs and remove what the pruned runs left (output, kept working
  * directory). */
 void run_prune_history(struct engine *e);
-/* Apply the audit trail's retention (audit_max_age_ms), in a transaction of its own; when the engine's is busy,
- * the next round does. */
+/* Apply the audit trail's retention (audit_max_age_ms), in a transaction of its own beside the engine's; when the
+ * state cannot take one now, the next round does. */
 void run_prune_audit(struct engine *e);
 /* Apply --history-max-runs to a job whose run just ended: within PRUNE_SOON_MS, after the transaction that
  * recorded the end, in one prune with the other jobs whose runs ended meanwhile. */

@@ -43,21 +43,20 @@ void run_prune_history(struct engine *e)
 		log_warnx("history retention failed (%s); it is tried again in an hour", history_errmsg(e->cfg.history));
 }
 
-static void audit_pruned(struct engine *e, struct engine_commit *c, int status)
+static void audit_pruned(void *ctx, int status)
 {
-	(void)e;
-	if (status < 0 && status != -ECANCELED)
+	(void)ctx;
+	if (status < 0)
 		log_warnx("audit retention failed (%s); it is tried again at the next round", strerror(-status));
-	free(c);
 }
 
 void run_prune_audit(struct engine *e)
 {
-	struct engine_commit *c;
 	struct state_txn *t;
 	int rc;
 
-	if (e->cfg.audit_max_age_ms <= 0 || engine_begin(e, &t) < 0)
+	/* beside the engine's commits, as its quiet writes: the engine's gate stays open for its own work */
+	if (e->cfg.audit_max_age_ms <= 0 || (rc = state_begin(e->state, &t)) < 0)
 		return;
 	if ((rc = state_prune_audit(t, clock_now(e->clock) - e->cfg.audit_max_age_ms)) < 0) {
 		state_abort(t);
@@ -65,9 +64,7 @@ void run_prune_audit(struct engine *e)
 			log_warnx("audit retention failed (%s)", strerror(-rc));
 		return;
 	}
-	c = xcalloc(1, sizeof(*c));
-	c->finish = audit_pruned;
-	engine_commit(e, t, c);
+	state_commit(t, audit_pruned, NULL);
 }
 
 void run_prune_soon(void *ctx)

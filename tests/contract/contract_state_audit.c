@@ -59,8 +59,8 @@ void test_state_audit(void **state)
 	assert_string_equal(entries(f, NULL, INT64_MIN, 0, 10, &out, &last),
 	    "40 ops/token 10.0.0.1 token.create - - {}|30 ops/token 10.0.0.1 job.put a {\"n\":1} {\"n\":2}|"
 	    "20 ops/token 10.0.0.1 job.put b - {}|10 ops/token 10.0.0.1 job.put a - {\"n\":1}|");
-	assert_string_equal(entries(f, "a", INT64_MIN, 0, 10, &out, &last), "30 ops/token 10.0.0.1 job.put a {\"n\":1} {\"n\":2}|"
-									"10 ops/token 10.0.0.1 job.put a - {\"n\":1}|");
+	assert_string_equal(entries(f, "a", INT64_MIN, 0, 10, &out, &last),
+	    "30 ops/token 10.0.0.1 job.put a {\"n\":1} {\"n\":2}|10 ops/token 10.0.0.1 job.put a - {\"n\":1}|");
 	assert_string_equal(entries(f, NULL, 20, 0, 10, &out, &last), "40 ops/token 10.0.0.1 token.create - - {}|"
 							       "30 ops/token 10.0.0.1 job.put a {\"n\":1} {\"n\":2}|"
 							       "20 ops/token 10.0.0.1 job.put b - {}|");

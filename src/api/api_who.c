@@ -38,14 +38,14 @@ static void last_forwarded(const char *xff, char *out, size_t len)
 void api_who_of(struct api_env *env, struct http_request *req, struct api_who *out)
 {
 	struct api_identity id;
-	char err[256], peer[HTTP_PEER_MAX];
+	char err[256];
 	const char *xff;
 
 	memset(out, 0, sizeof(*out));
 	out->kind = "anonymous";
 	snprintf(out->actor, sizeof(out->actor), "anonymous");
-	http_request_peer(req, peer, sizeof(peer));
-	api_proxy_peer_ip(peer, out->address, sizeof(out->address));
+	http_request_peer(req, out->peer, sizeof(out->peer));
+	api_proxy_peer_ip(out->peer, out->address, sizeof(out->address));
 	if (env->auth == NULL || !api_auth_on(env->auth, env->state) ||
 	    api_auth_identify(env, req, &id, err, sizeof(err)) < 0)
 		return;
@@ -58,6 +58,6 @@ void api_who_of(struct api_env *env, struct http_request *req, struct api_who *o
 
 const struct control_who *api_who_control(struct api_who *w)
 {
-	w->who = (struct control_who){w->actor, w->kind, w->address};
+	w->who = (struct control_who){w->actor, w->kind, w->address, w->peer};
 	return &w->who;
 }

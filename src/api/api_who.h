@@ -18,6 +18,7 @@ struct api_who {
 	char actor[AUTH_NAME_MAX + 1];
 	const char *kind;
 	char address[HTTP_PEER_MAX];
+	char peer[HTTP_PEER_MAX]; /* the connection's, for the logs */
 	struct control_who who;
 };
 

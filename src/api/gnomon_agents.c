@@ -11,6 +11,7 @@
 #include "api/http.h"
 #include "control/control.h"
 #include "runner/runner_remote.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -269,7 +270,7 @@ static void drain(struct api_env *env, struct http_request *req, const char *id,
 	}
 	/* its audit entry in a transaction of its own: draining is the fleet's, in memory */
 	api_who_of(env, req, &who);
-	o = json_pack("{s:s, s:b}", "agent", id, "drained", on);
+	o = json_pack("{s:o, s:b}", "agent", json_text(id), "drained", on);
 	after = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if ((rc = after ? control_audit_alone(env->control, api_who_control(&who), on ? "agent.drain" : "agent.undrain",

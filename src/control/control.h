@@ -49,7 +49,8 @@ void control_set_engine(struct control *c, struct engine *e);
 struct control_who {
 	const char *actor;   /* a token's name, the Basic user's, an agent's; NULL: "anonymous" */
 	const char *kind;    /* "token", "basic", "session", "agent"; NULL: "anonymous" */
-	const char *address; /* the client's */
+	const char *address; /* the client's IP address, the audit's */
+	const char *remote;  /* the connection's peer (address:port), the logs' */
 };
 
 /* Record in t (the change's own transaction: durable with it or not at all) that who made the change action

@@ -187,7 +187,7 @@ int control_put_job_then(struct control *c, const char *body, size_t len, enum c
 	p = xcalloc(1, sizeof(*p));
 	p->c = c;
 	p->job = job;
-	p->by = xstrdup(by->address);
+	p->by = xstrdup(by->remote);
 	p->now = now;
 	p->answer = answer;
 	p->actx = actx;
@@ -310,7 +310,7 @@ int control_delete_job_then(struct control *c, const char *name, const struct co
 	d = xcalloc(1, sizeof(*d));
 	d->c = c;
 	d->name = xstrdup(name);
-	d->by = xstrdup(by->address);
+	d->by = xstrdup(by->remote);
 	d->now = clock_now(c->cfg.clock);
 	d->children = rec->node.nchildren ? xcalloc(rec->node.nchildren, sizeof(*d->children)) : NULL;
 	for (; d->n < rec->node.nchildren && rc == 0; d->n++) {

@@ -266,7 +266,7 @@ int control_put_jobs_then(struct control *c, const char *body, size_t len, bool 
 		return -EINVAL;
 	}
 	b = xcalloc(1, sizeof(*b));
-	*b = (struct bulk){.c = c, .index = strmap_new(), .by = xstrdup(by->address), .now = clock_now(c->cfg.clock),
+	*b = (struct bulk){.c = c, .index = strmap_new(), .by = xstrdup(by->remote), .now = clock_now(c->cfg.clock),
 		.answer = answer, .actx = actx};
 	(void)parse_all(b, root, &r);
 	rc = order_all(b, &r); /* the refused too: every message at once */

@@ -12,6 +12,7 @@
 #include "job/task_id.h"
 #include "scheduler/engine.h"
 #include "scheduler/registry.h"
+#include "util/json_text.h"
 #include "util/log.h"
 
 /* A command's audit entry, written by the engine in the command's transaction once it knows the task id. */
@@ -24,12 +25,12 @@ struct run_audit {
 static int write_run_audit(void *ctx, struct state_txn *t, const char *task_id)
 {
 	struct run_audit *a = ctx;
-	json_t *o = json_pack("{s:s}", "taskId", task_id);
+	json_t *o = json_pack("{s:o}", "taskId", json_text(task_id));
 	char *after;
 	int rc;
 
 	if (a->arguments)
-		json_object_set_new(o, "arguments", json_string(a->arguments));
+		json_object_set_new(o, "arguments", json_text(a->arguments));
 	after = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	rc = after ? control_audit(a->c, t, a->who, a->action, a->job, NULL, after) : -ENOMEM;
@@ -47,7 +48,7 @@ int control_run_now(struct control *c, const char *name, const char *arguments, 
 		return -ENOENT;
 	if (control_need_engine(c, err, errlen) < 0)
 		return -EAGAIN;
-	return engine_run_now(c->cfg.engine, rec, arguments, by->address, &(struct engine_extra){write_run_audit, &a},
+	return engine_run_now(c->cfg.engine, rec, arguments, by->remote, &(struct engine_extra){write_run_audit, &a},
 	    err, errlen);
 }
 
@@ -61,7 +62,7 @@ static void add_held_run(void *ctx, const struct run_record *r)
 {
 	struct held_runs *h = ctx;
 	if (strcmp(r->job, h->job) == 0)
-		json_array_append_new(h->ids, json_string(r->task_id));
+		json_array_append_new(h->ids, json_text(r->task_id));
 }
 
 int control_kill(struct control *c, const char *name, const struct control_who *by, int *killed, char *err,
@@ -91,8 +92,8 @@ int control_kill(struct control *c, const char *name, const struct control_who *
 		return rc;
 	}
 	*killed = engine_kill_job(c->cfg.engine, rec);
-	log_info_kv(LOG_FIELDS(.event = "job.killed", .job = rec->job->name, .remote = by->address),
-	    "job '%s': %d run(s) killed on request of %s", rec->job->name, *killed, by->address);
+	log_info_kv(LOG_FIELDS(.event = "job.killed", .job = rec->job->name, .remote = by->remote),
+	    "job '%s': %d run(s) killed on request of %s", rec->job->name, *killed, by->remote);
 	return 0;
 }
 
@@ -111,8 +112,8 @@ int control_mark_success(struct control *c, const char *name, const struct contr
 		control_state_error(c, rc, "record the success", err, errlen);
 		return rc;
 	}
-	log_info_kv(LOG_FIELDS(.event = "job.marked_success", .job = rec->job->name, .remote = by->address),
-	    "job '%s' marked successful by %s", rec->job->name, by->address);
+	log_info_kv(LOG_FIELDS(.event = "job.marked_success", .job = rec->job->name, .remote = by->remote),
+	    "job '%s' marked successful by %s", rec->job->name, by->remote);
 	control_tell_job(c, EVENT_JOB_STATE, rec->job);
 	return 0;
 }
@@ -128,7 +129,7 @@ int control_task_status(struct control *c, const char *task_id, int status_code,
 	rc = engine_task_status(c->cfg.engine, task_id, status_code, err, errlen);
 	if (rc == 0)
 		log_info_kv(LOG_FIELDS(.event = "run.status_reported", .job = task_id_parse(task_id, &id) == 0 ?
-				id.job_name : NULL, .task_id = task_id, .remote = by->address),
-		    "run %s reported status %d from %s", task_id, status_code, by->address);
+				id.job_name : NULL, .task_id = task_id, .remote = by->remote),
+		    "run %s reported status %d from %s", task_id, status_code, by->remote);
 	return rc;
 }

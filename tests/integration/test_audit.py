@@ -162,6 +162,12 @@ class AuthOff(GnomonTestCase):
         self.assertEqual([(e["actor"], e["actorKind"], e["address"], e["action"], e["job"]) for e in body["entries"]],
                          [("anonymous", "anonymous", "127.0.0.1", "job.create", "x")])
         self.assertIsNone(body["next"])
+        # a run's arguments that are not UTF-8 are recorded all the same (U+FFFD for the bad bytes)
+        status, body = self.server.json("PUT", V1 + "/job/x?arguments=a%FF")
+        self.assertEqual(status, 204, body)
+        status, body = self.server.json("GET", AUDIT + "?limit=1")
+        self.assertEqual((body["entries"][0]["action"], body["entries"][0]["after"]["arguments"]),
+                         ("job.run", "a\ufffd"))
 
 
 if __name__ == "__main__":

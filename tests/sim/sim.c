@@ -55,7 +55,7 @@
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
-static const struct control_who sim_who = {"sim", "anonymous", "sim"};
+static const struct control_who sim_who = {"sim", "anonymous", "sim", "sim"};
 
 #define DAY_MS INT64_C(86400000)
 #define HOUR_MS INT64_C(3600000)

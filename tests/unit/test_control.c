@@ -31,7 +31,7 @@
 #include "util/rmtree.h"
 #include "util/xmalloc.h"
 
-static const struct control_who test_who = {"test", "anonymous", "test"};
+static const struct control_who test_who = {"test", "anonymous", "test", "test"};
 
 /* A runner whose tasks run until killed; kills are delivered by deliver_kills(), from the loop's side. */
 struct fake_task {

@@ -9,6 +9,7 @@
 #include "api/http.h"
 #include "job/job.h"
 #include "util/buf.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -55,40 +56,9 @@ static json_t *duration_or_null(const struct run_record *r, int64_t now_ms)
 	return json_integer(now_ms > r->start_ms ? now_ms - r->start_ms : 0);
 }
 
-/* The length of the UTF-8 sequence that starts with byte c (0 for a byte no sequence starts with). */
-static size_t utf8_len(unsigned char c)
-{
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0)
-		return 2;
-	if ((c & 0xf0) == 0xe0)
-		return 3;
-	return (c & 0xf8) == 0xf0 ? 4 : 0;
-}
-
-/* A JSON string of s; bytes that are not valid UTF-8 (say, in manual-run arguments) become U+FFFD. */
 json_t *api_text(const char *s)
 {
-	json_t *v = json_string(s ? s : "");
-	struct buf fixed;
-
-	if (v != NULL)
-		return v;
-	buf_init(&fixed, 0);
-	for (const char *p = s; *p;) {
-		size_t n = utf8_len((unsigned char)*p);
-		json_t *valid = n ? json_stringn(p, n) : NULL;
-		int rc = valid ? buf_append(&fixed, p, n) : buf_puts(&fixed, "\xef\xbf\xbd");
-
-		p += valid ? n : 1;
-		json_decref(valid);
-		if (rc < 0)
-			fatalx("unbounded buffer refused data");
-	}
-	v = json_stringn(fixed.data ? fixed.data : "", fixed.len);
-	buf_free(&fixed);
-	return v;
+	return json_text(s);
 }
 
 /* A copy of s fit to quote in an error message, into buf: valid UTF-8 (see api_text()), cut on a character boundary

@@ -10,6 +10,7 @@
 
 #include "api/api_change.h"
 #include "api/api_json.h"
+#include "api/api_who.h"
 #include "api/http.h"
 #include "control/control.h"
 #include "job/job.h"
@@ -37,7 +38,7 @@ struct job_change {
 	struct api_env *env;
 	char *name;
 	enum control_put_kind kind;
-	char peer[HTTP_PEER_MAX];
+	struct api_who who;
 };
 
 static void job_change_free(void *ctx)
@@ -57,9 +58,10 @@ static int job_change_try(struct api_change *ch, void *ctx, const char *body, si
 	struct job_change *jc = ctx;
 
 	if (jc->name)
-		return control_delete_job_then(jc->env->control, jc->name, jc->peer, err, errlen, job_change_answered, ch);
-	return control_put_job_then(jc->env->control, body, len, jc->kind, jc->peer, err, errlen, job_change_answered,
-	    ch);
+		return control_delete_job_then(jc->env->control, jc->name, api_who_control(&jc->who), err, errlen,
+		    job_change_answered, ch);
+	return control_put_job_then(jc->env->control, body, len, jc->kind, api_who_control(&jc->who), err, errlen,
+	    job_change_answered, ch);
 }
 
 /* Make a change (name: a deletion) for req: answered now or later. */
@@ -70,7 +72,7 @@ static void change_start(struct api_env *env, struct http_request *req, const ch
 	jc->env = env;
 	jc->name = name ? xstrdup(name) : NULL;
 	jc->kind = kind;
-	http_request_peer(req, jc->peer, sizeof(jc->peer));
+	api_who_of(env, req, &jc->who);
 	api_change_start(env, req, job_change_try, jc, job_change_free);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api_json.h"
+#include "api/api_who.h"
 #include "api/http.h"
 #include "control/control.h"
 #include "util/xmalloc.h"
@@ -13,11 +14,13 @@
 void chronos_run_job(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	const char *arguments = http_request_query(req, "arguments");
-	char err[512], peer[HTTP_PEER_MAX];
+	char err[512];
+	struct api_who who;
 	int rc;
 
-	http_request_peer(req, peer, sizeof(peer));
-	rc = control_run_now(env->control, args[0], arguments && *arguments ? arguments : NULL, peer, err, sizeof(err));
+	api_who_of(env, req, &who);
+	rc = control_run_now(env->control, args[0], arguments && *arguments ? arguments : NULL, api_who_control(&who),
+	    err, sizeof(err));
 	if (rc < 0) {
 		http_respond_error(req, api_control_status(rc), "%s", err); /* 400: bad arguments */
 		return;
@@ -27,11 +30,12 @@ void chronos_run_job(struct api_env *env, struct http_request *req, const char *
 
 void chronos_mark_success(struct api_env *env, struct http_request *req, const char *const *args)
 {
-	char err[512], peer[HTTP_PEER_MAX];
+	char err[512];
+	struct api_who who;
 	int rc;
 
-	http_request_peer(req, peer, sizeof(peer));
-	rc = control_mark_success(env->control, args[0], peer, err, sizeof(err));
+	api_who_of(env, req, &who);
+	rc = control_mark_success(env->control, args[0], api_who_control(&who), err, sizeof(err));
 	if (rc == -ENOENT || rc == -ENOSPC) {
 		http_respond_error(req, api_control_status(rc), "%s", err);
 		return;
@@ -43,11 +47,12 @@ void chronos_mark_success(struct api_env *env, struct http_request *req, const c
 
 void chronos_kill_tasks(struct api_env *env, struct http_request *req, const char *const *args)
 {
-	char err[512], peer[HTTP_PEER_MAX];
+	char err[512];
+	struct api_who who;
 	int killed;
 
-	http_request_peer(req, peer, sizeof(peer));
-	if (control_kill(env->control, args[0], peer, &killed, err, sizeof(err)) < 0)
+	api_who_of(env, req, &who);
+	if (control_kill(env->control, args[0], api_who_control(&who), &killed, err, sizeof(err)) < 0)
 		http_respond_error(req, 404, "%s", err);
 	else
 		http_respond(req, 204, NULL, NULL, 0);
@@ -59,7 +64,8 @@ void chronos_task_status(struct api_env *env, struct http_request *req, const ch
 	const char *body = http_request_body(req, &len);
 	json_error_t jerr;
 	json_t *root = json_loadb(body, len, 0, &jerr), *code;
-	char err[512], peer[HTTP_PEER_MAX];
+	char err[512];
+	struct api_who who;
 	int status, rc;
 
 	if (root == NULL || !json_is_object(root) || !json_is_integer(code = json_object_get(root, "statusCode"))) {
@@ -69,8 +75,8 @@ void chronos_task_status(struct api_env *env, struct http_request *req, const ch
 	}
 	status = (int)json_integer_value(code);
 	json_decref(root);
-	http_request_peer(req, peer, sizeof(peer));
-	rc = control_task_status(env->control, args[0], status, peer, err, sizeof(err));
+	api_who_of(env, req, &who);
+	rc = control_task_status(env->control, args[0], status, api_who_control(&who), err, sizeof(err));
 	if (rc == -ENOENT)
 		http_respond_error(req, 404, "%s", err);
 	else if (rc < 0)

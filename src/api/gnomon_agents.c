@@ -6,9 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_who.h"
 #include "api/auth.h"
 #include "api/http.h"
+#include "control/control.h"
 #include "runner/runner_remote.h"
+#include "util/json_text.h"
+#include "util/log.h"
 #include "util/xmalloc.h"
 
 static bool same_secret(const char *a, const char *b)
@@ -255,10 +259,25 @@ void gnomon_get_agent(struct api_env *env, struct http_request *req, const char 
 
 static void drain(struct api_env *env, struct http_request *req, const char *id, bool on)
 {
+	struct api_who who;
+	json_t *o;
+	char *after;
+	int rc;
+
 	if (env->fleet == NULL || remote_drain(env->fleet, id, on) < 0) {
 		http_respond_error(req, 404, "agent '%s' not found", id);
 		return;
 	}
+	/* its audit entry in a transaction of its own: draining is the fleet's, in memory */
+	api_who_of(env, req, &who);
+	o = json_pack("{s:o, s:b}", "agent", json_text(id), "drained", on);
+	after = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if ((rc = after ? control_audit_alone(env->control, api_who_control(&who), on ? "agent.drain" : "agent.undrain",
+		 NULL, NULL, after) : -ENOMEM) < 0)
+		log_warnx("audit: agent '%s' %s by %s: not recorded (%s)", id, on ? "drained" : "undrained", who.actor,
+		    strerror(-rc));
+	free(after);
 	http_respond_json(req, 200, remote_agent_json(env->fleet, id));
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api_change.h"
+#include "api/api_who.h"
 #include "api/http.h"
 #include "control/control.h"
 #include "util/xmalloc.h"
@@ -13,7 +14,7 @@ struct bulk_change {
 	struct api_env *env;
 	struct api_change *ch;
 	bool dry_run;
-	char peer[HTTP_PEER_MAX];
+	struct api_who who;
 };
 
 static void bulk_answered(void *ctx, int status, const struct control_bulk_result *results, size_t n)
@@ -37,7 +38,8 @@ static int bulk_try(struct api_change *ch, void *ctx, const char *body, size_t l
 	struct bulk_change *bc = ctx;
 
 	bc->ch = ch;
-	return control_put_jobs_then(bc->env->control, body, len, bc->dry_run, bc->peer, err, errlen, bulk_answered, bc);
+	return control_put_jobs_then(bc->env->control, body, len, bc->dry_run, api_who_control(&bc->who), err, errlen,
+	    bulk_answered, bc);
 }
 
 void gnomon_post_jobs(struct api_env *env, struct http_request *req, const char *const *args)
@@ -54,6 +56,6 @@ void gnomon_post_jobs(struct api_env *env, struct http_request *req, const char 
 	}
 	bc->env = env;
 	bc->dry_run = dry && (strcmp(dry, "1") == 0 || strcmp(dry, "true") == 0);
-	http_request_peer(req, bc->peer, sizeof(bc->peer));
+	api_who_of(env, req, &bc->who);
 	api_change_start(env, req, bulk_try, bc, free);
 }

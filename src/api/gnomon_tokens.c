@@ -7,8 +7,10 @@
 
 #include "api/api_change.h"
 #include "api/api_json.h"
+#include "api/api_who.h"
 #include "api/auth.h"
 #include "api/http.h"
+#include "control/control.h"
 #include "state/state.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -23,16 +25,48 @@ struct token_change {
 	enum auth_role role;
 	char secret[AUTH_TOKEN_LEN + 1];
 	int64_t created_ms;
+	struct api_who who; /* for the audit trail */
+};
+
+/* A token's name, and its role once found. */
+struct token_find {
+	const char *name;
+	enum auth_role role;
 };
 
 static int find_name(void *ctx, const struct state_token *tok)
 {
-	return strcmp(tok->name, *(const char **)ctx) == 0;
+	struct token_find *f = ctx;
+
+	if (strcmp(tok->name, f->name) != 0)
+		return 0;
+	return auth_role_parse(tok->role, &f->role) == 0 ? 1 : 2;
 }
 
-static bool token_exists(struct api_env *env, const char *name)
+static bool token_exists(struct api_env *env, const char *name, enum auth_role *role)
 {
-	return state_load_tokens(env->state, find_name, &name) == 1;
+	struct token_find f = {name, AUTH_VIEWER};
+	bool found = state_load_tokens(env->state, find_name, &f) > 0;
+
+	if (role)
+		*role = f.role;
+	return found;
+}
+
+/* The audit entry of the change tc (a token's name and role: never its secret nor its hash), in t. */
+static int token_audit(struct token_change *tc, struct state_txn *t)
+{
+	json_t *o = json_pack("{s:s, s:s}", "name", tc->name, "role", auth_role_name(tc->role));
+	char *text = json_dumps(o, JSON_COMPACT);
+	int rc;
+
+	json_decref(o);
+	if (text == NULL)
+		return -ENOMEM;
+	rc = control_audit(tc->env->control, t, api_who_control(&tc->who), tc->revoke ? "token.revoke" : "token.create",
+	    NULL, tc->revoke ? text : NULL, tc->revoke ? NULL : text);
+	free(text);
+	return rc;
 }
 
 static void committed(void *ctx, int status)
@@ -70,6 +104,8 @@ static int token_try(struct api_change *ch, void *ctx, const char *body, size_t 
 		auth_hash(tc->secret, strlen(tc->secret), hash);
 		rc = state_put_token(t, &(struct state_token){tc->name, auth_role_name(tc->role), hash, tc->created_ms});
 	}
+	if (rc == 0)
+		rc = token_audit(tc, t);
 	if (rc < 0) {
 		snprintf(err, errlen, "the token could not be stored (%s)", state_errmsg(tc->env->state));
 		state_abort(t);
@@ -107,13 +143,14 @@ void gnomon_post_token(struct api_env *env, struct http_request *req, const char
 		    api_quoted(role ? role : "", q, sizeof(q)));
 		goto out;
 	}
-	if (token_exists(env, name)) {
+	if (token_exists(env, name, NULL)) {
 		http_respond_error(req, 409, "name: a token called '%s' exists (revoke it first)", name);
 		goto out;
 	}
 	tc = xcalloc(1, sizeof(*tc));
 	*tc = (struct token_change){.env = env, .role = r, .created_ms = clock_now_ms()};
 	snprintf(tc->name, sizeof(tc->name), "%s", name);
+	api_who_of(env, req, &tc->who);
 	if ((rc = auth_token_new(tc->secret)) < 0) {
 		http_respond_error(req, 500, "no random bytes for the token (%s)", strerror(-rc));
 		free(tc);
@@ -153,13 +190,15 @@ void gnomon_delete_token(struct api_env *env, struct http_request *req, const ch
 {
 	struct token_change *tc;
 	char q[API_QUOTE_MAX];
+	enum auth_role role;
 
-	if (!token_exists(env, args[0])) {
+	if (!token_exists(env, args[0], &role)) {
 		http_respond_error(req, 404, "no such token: '%s'", api_quoted(args[0], q, sizeof(q)));
 		return;
 	}
 	tc = xcalloc(1, sizeof(*tc));
-	*tc = (struct token_change){.env = env, .revoke = true};
+	*tc = (struct token_change){.env = env, .revoke = true, .role = role};
 	snprintf(tc->name, sizeof(tc->name), "%s", args[0]);
+	api_who_of(env, req, &tc->who);
 	api_change_start(env, req, token_try, tc, free);
 }

@@ -10,6 +10,7 @@
 #include "api/chronos_tasks.h"
 #include "api/auth.h"
 #include "api/gnomon_agents.h"
+#include "api/gnomon_audit.h"
 #include "api/gnomon_backup.h"
 #include "api/gnomon_events.h"
 #include "api/gnomon_graph.h"
@@ -136,6 +137,7 @@ static const struct api_route routes[] = {
 	{"POST", "api/v1/tokens", gnomon_post_token, "api.v1.tokens.post", 0, API_LEADER, AUTH_ADMIN},
 	{"GET", "api/v1/tokens", gnomon_list_tokens, "api.v1.tokens.list", 0, API_ANY, AUTH_ADMIN},
 	{"DELETE", "api/v1/tokens/{}", gnomon_delete_token, "api.v1.tokens.delete", 0, API_LEADER, AUTH_ADMIN},
+	{"GET", "api/v1/audit", gnomon_list_audit, "api.v1.audit.list", 0, API_LIVE, AUTH_ADMIN},
 	{"POST", "api/v1/session", gnomon_post_session, "api.v1.session.post", 0, API_ANY, AUTH_OPEN},
 	{"GET", "api/v1/session", gnomon_get_session, "api.v1.session.get", 0, API_ANY, AUTH_OPEN},
 	{"DELETE", "api/v1/session", gnomon_delete_session, "api.v1.session.delete", 0, API_ANY, AUTH_OPEN},

@@ -26,6 +26,7 @@ struct run_record;
 struct schedule;
 struct schedule_zones;
 struct state;
+struct state_txn;
 
 /* What a control applies changes to; all borrowed, and must outlive it. */
 struct control_config {
@@ -44,7 +45,27 @@ void control_free(struct control *c);
  * the commands then fail with -EAGAIN, and the reads see no runs, no next fires and every job idle. */
 void control_set_engine(struct control *c, struct engine *e);
 
-/* The commands. `by` names who asks (the client's address), for the log. */
+/* Who asks for a change: the audit trail's actor (README, "Audit") and the client's address (also the logs'). */
+struct control_who {
+	const char *actor;   /* a token's name, the Basic user's, an agent's; NULL: "anonymous" */
+	const char *kind;    /* "token", "basic", "session", "agent"; NULL: "anonymous" */
+	const char *address; /* the client's IP address, the audit's */
+	const char *remote;  /* the connection's peer (address:port), the logs' */
+};
+
+/* Record in t (the change's own transaction: durable with it or not at all) that who made the change action
+ * ("job.create", "job.update", "job.enable", "job.disable", "job.delete", "job.run", "job.kill", "job.success",
+ * "token.create", "token.revoke", "agent.drain", "agent.undrain") to job (NULL: none), with before and after (JSON
+ * text, NULL: none), at the control's clock's now. A backend without an audit trail (state.h) records nothing. */
+int control_audit(const struct control *c, struct state_txn *t, const struct control_who *who, const char *action,
+    const char *job, const char *before, const char *after) __attribute__((warn_unused_result));
+/* The same in a transaction of its own, committed beside the engine's (as its quiet writes: a kill request), for a
+ * change that is not the state's (an agent drained) or spans several of the engine's (a kill): 0 once the commit
+ * was made (its failure is logged), -EAGAIN when no engine leads here, or the state's error. */
+int control_audit_alone(struct control *c, const struct control_who *who, const char *action, const char *job,
+    const char *before, const char *after) __attribute__((warn_unused_result));
+
+/* The commands. `by` names who asks, for the log and the audit trail. */
 
 /* Where a job is posted: Chronos's POST/PUT /iso8601 (either kind of job) or /dependency (a dependent job). */
 enum control_put_kind {
@@ -55,11 +76,11 @@ enum control_put_kind {
 /* Create or replace the job in the JSON body (Chronos's semantics): parsed with the defaults, validated (a
  * dependent job needs known parents and no cycle, a scheduled one a schedule that parses), stored (committed),
  * then scheduled. */
-int control_put_job(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
-    char *err, size_t errlen) __attribute__((warn_unused_result));
+int control_put_job(struct control *c, const char *body, size_t len, enum control_put_kind kind,
+    const struct control_who *by, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Delete a job, re-parenting its children in the same transaction (Chronos's rule: a child of a dependent job
  * inherits its parents; a child of a scheduled job takes over its schedule), and kill its runs. */
-int control_delete_job(struct control *c, const char *name, const char *by, char *err, size_t errlen)
+int control_delete_job(struct control *c, const char *name, const struct control_who *by, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 /* The end of a change once its commit completed: 0 (durable, and the registry and the engine changed), or the
  * commit's error (-ECANCELED: the engine stopped first). */
@@ -69,10 +90,11 @@ typedef void (*control_answer_fn)(void *ctx, int status);
  * commit was made: from inside the call (SQLite; the call then returns the same error) or later (PostgreSQL);
  * not at all when the call failed before (its error returned). -EBUSY (not -EAGAIN) while the engine's earlier
  * commit is in flight: call again shortly. */
-int control_put_job_then(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
-    char *err, size_t errlen, control_answer_fn answer, void *actx) __attribute__((warn_unused_result));
-int control_delete_job_then(struct control *c, const char *name, const char *by, char *err, size_t errlen,
-    control_answer_fn answer, void *actx) __attribute__((warn_unused_result));
+int control_put_job_then(struct control *c, const char *body, size_t len, enum control_put_kind kind,
+    const struct control_who *by, char *err, size_t errlen, control_answer_fn answer, void *actx)
+    __attribute__((warn_unused_result));
+int control_delete_job_then(struct control *c, const char *name, const struct control_who *by, char *err,
+    size_t errlen, control_answer_fn answer, void *actx) __attribute__((warn_unused_result));
 /* Many jobs at once (a restore, an import; POST /api/v1/jobs): jobs is a JSON array of Chronos jobs, checked
  * together (a dependent job's parents may be in the array, before or after it; no name twice; no dependency cycle
  * with the jobs there are), then written in one transaction, parents first, and scheduled once durable. Nothing
@@ -86,21 +108,22 @@ struct control_bulk_result {
 };
 typedef void (*control_bulk_answer_fn)(void *ctx, int status, const struct control_bulk_result *results, size_t n);
 #define CONTROL_BULK_MAX 100000 /* jobs in one call */
-int control_put_jobs_then(struct control *c, const char *body, size_t len, bool dry_run, const char *by, char *err,
-    size_t errlen, control_bulk_answer_fn answer, void *actx) __attribute__((warn_unused_result));
-/* Run a job now with arguments (NULL: its own), leaving its schedule alone. */
-int control_run_now(struct control *c, const char *name, const char *arguments, const char *by, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
-/* Kill a job's running tasks and cancel its queued runs and retries; *killed: how many runs were ended. */
-int control_kill(struct control *c, const char *name, const char *by, int *killed, char *err, size_t errlen)
+int control_put_jobs_then(struct control *c, const char *body, size_t len, bool dry_run,
+    const struct control_who *by, char *err, size_t errlen, control_bulk_answer_fn answer, void *actx)
     __attribute__((warn_unused_result));
+/* Run a job now with arguments (NULL: its own), leaving its schedule alone. */
+int control_run_now(struct control *c, const char *name, const char *arguments, const struct control_who *by,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Kill a job's running tasks and cancel its queued runs and retries; *killed: how many runs were ended. */
+int control_kill(struct control *c, const char *name, const struct control_who *by, int *killed, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
 /* Count a success for the job as if a run had succeeded (its children's rounds included). -EIO when it could not
  * be recorded (Chronos answers "false"), -ENOSPC when the disk is full. */
-int control_mark_success(struct control *c, const char *name, const char *by, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
-/* An async task reports its end with status_code (0: success). -ENOENT: no such task awaiting its status. */
-int control_task_status(struct control *c, const char *task_id, int status_code, const char *by, char *err,
+int control_mark_success(struct control *c, const char *name, const struct control_who *by, char *err,
     size_t errlen) __attribute__((warn_unused_result));
+/* An async task reports its end with status_code (0: success). -ENOENT: no such task awaiting its status. */
+int control_task_status(struct control *c, const char *task_id, int status_code, const struct control_who *by,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* The reads: what the engine holds, read-only. */
 

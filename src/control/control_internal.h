@@ -28,6 +28,10 @@ struct job *control_parse_job_value(struct control *c, json_t *root, char *err, 
 /* Write a job (its definition, a new cron job's progress, its posted counters) in t. */
 int control_write_job(struct control *c, struct state_txn *t, const struct job *job, int64_t now)
     __attribute__((warn_unused_result));
+/* The audit entry of job's put by who (job.create, job.update, job.enable or job.disable, before and after as
+ * stored), in t; before the job goes into the registry. */
+int control_audit_job_put(const struct control *c, struct state_txn *t, const struct control_who *who,
+    const struct job *job) __attribute__((warn_unused_result));
 /* A job's write is durable: it goes into the registry (taking job) and the engine, and is logged and told. */
 void control_job_saved(struct control *c, struct job *job, int64_t now, const char *by);
 /* The first part of that: logged and put into the registry (taking job); *type: created or updated. */

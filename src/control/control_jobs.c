@@ -95,6 +95,21 @@ int control_write_job(struct control *c, struct state_txn *t, const struct job *
 	return rc < 0 || fresh ? rc : state_put_outcome(t, job->name, &o);
 }
 
+int control_audit_job_put(const struct control *c, struct state_txn *t, const struct control_who *who,
+    const struct job *job)
+{
+	const struct jobrec *prev = registry_get(c->cfg.reg, job->name);
+	char *before = prev ? job_to_json_string_sparse(prev->job) : NULL, *after = job_to_json_string_sparse(job);
+	const char *action = prev == NULL ? "job.create" :
+	    prev->job->disabled != job->disabled ? (job->disabled ? "job.disable" : "job.enable") :
+						   "job.update";
+	int rc = control_audit(c, t, who, action, job->name, before, after);
+
+	free(before);
+	free(after);
+	return rc;
+}
+
 /* A job put, being committed: scheduled once it is durable. */
 struct put {
 	struct control *c;
@@ -140,17 +155,17 @@ static void put_done(void *ctx, int status)
 	free(p);
 }
 
-int control_put_job(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
-    char *err, size_t errlen)
+int control_put_job(struct control *c, const char *body, size_t len, enum control_put_kind kind,
+    const struct control_who *by, char *err, size_t errlen)
 {
 	int rc = control_put_job_then(c, body, len, kind, by, err, errlen, NULL, NULL);
 	return rc == -EBUSY ? -EAGAIN : rc;
 }
 
-int control_put_job_then(struct control *c, const char *body, size_t len, enum control_put_kind kind, const char *by,
-    char *err, size_t errlen, control_answer_fn answer, void *actx)
+int control_put_job_then(struct control *c, const char *body, size_t len, enum control_put_kind kind,
+    const struct control_who *by, char *err, size_t errlen, control_answer_fn answer, void *actx)
 {
-	struct state_txn *t;
+	struct state_txn *t = NULL;
 	struct job *job;
 	struct put *p;
 	int64_t now;
@@ -161,8 +176,10 @@ int control_put_job_then(struct control *c, const char *body, size_t len, enum c
 	if ((job = parse_posted(c, body, len, kind, err, errlen)) == NULL)
 		return -EINVAL;
 	now = clock_now(c->cfg.clock);
-	if ((rc = engine_change_begin(c->cfg.engine, &t)) < 0 || (rc = control_write_job(c, t, job, now)) < 0) {
-		state_abort(t);
+	if ((rc = engine_change_begin(c->cfg.engine, &t)) < 0 || (rc = control_write_job(c, t, job, now)) < 0 ||
+	    (rc = control_audit_job_put(c, t, by, job)) < 0) {
+		if (t)
+			state_abort(t);
 		control_state_error(c, rc, "save the job", err, errlen);
 		job_free(job);
 		return rc == -EAGAIN ? -EBUSY : rc; /* (the engine's earlier commit in flight) */
@@ -170,7 +187,7 @@ int control_put_job_then(struct control *c, const char *body, size_t len, enum c
 	p = xcalloc(1, sizeof(*p));
 	p->c = c;
 	p->job = job;
-	p->by = xstrdup(by);
+	p->by = xstrdup(by->remote);
 	p->now = now;
 	p->answer = answer;
 	p->actx = actx;
@@ -267,14 +284,14 @@ static void deletion_done(void *ctx, int status)
 	deletion_free(d, 0);
 }
 
-int control_delete_job(struct control *c, const char *name, const char *by, char *err, size_t errlen)
+int control_delete_job(struct control *c, const char *name, const struct control_who *by, char *err, size_t errlen)
 {
 	int rc = control_delete_job_then(c, name, by, err, errlen, NULL, NULL);
 	return rc == -EBUSY ? -EAGAIN : rc;
 }
 
-int control_delete_job_then(struct control *c, const char *name, const char *by, char *err, size_t errlen,
-    control_answer_fn answer, void *actx)
+int control_delete_job_then(struct control *c, const char *name, const struct control_who *by, char *err,
+    size_t errlen, control_answer_fn answer, void *actx)
 {
 	struct jobrec *rec = control_find(c, name, err, errlen);
 	struct deletion *d;
@@ -293,7 +310,7 @@ int control_delete_job_then(struct control *c, const char *name, const char *by,
 	d = xcalloc(1, sizeof(*d));
 	d->c = c;
 	d->name = xstrdup(name);
-	d->by = xstrdup(by);
+	d->by = xstrdup(by->remote);
 	d->now = clock_now(c->cfg.clock);
 	d->children = rec->node.nchildren ? xcalloc(rec->node.nchildren, sizeof(*d->children)) : NULL;
 	for (; d->n < rec->node.nchildren && rc == 0; d->n++) {
@@ -303,6 +320,11 @@ int control_delete_job_then(struct control *c, const char *name, const char *by,
 	}
 	if (rc == 0)
 		rc = state_delete_job(t, name);
+	if (rc == 0) {
+		char *before = job_to_json_string_sparse(rec->job);
+		rc = control_audit(c, t, by, "job.delete", name, before, NULL);
+		free(before);
+	}
 	if (rc < 0) {
 		state_abort(t);
 		deletion_free(d, 0); /* (no answer yet: none is told) */

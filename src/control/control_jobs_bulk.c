@@ -244,8 +244,8 @@ static void bulk_done(void *ctx, int status)
 	bulk_free(b);
 }
 
-int control_put_jobs_then(struct control *c, const char *body, size_t len, bool dry_run, const char *by, char *err,
-    size_t errlen, control_bulk_answer_fn answer, void *actx)
+int control_put_jobs_then(struct control *c, const char *body, size_t len, bool dry_run,
+    const struct control_who *by, char *err, size_t errlen, control_bulk_answer_fn answer, void *actx)
 {
 	struct refusals r = {.err = err, .errlen = errlen};
 	struct state_txn *t;
@@ -266,7 +266,7 @@ int control_put_jobs_then(struct control *c, const char *body, size_t len, bool 
 		return -EINVAL;
 	}
 	b = xcalloc(1, sizeof(*b));
-	*b = (struct bulk){.c = c, .index = strmap_new(), .by = xstrdup(by), .now = clock_now(c->cfg.clock),
+	*b = (struct bulk){.c = c, .index = strmap_new(), .by = xstrdup(by->remote), .now = clock_now(c->cfg.clock),
 		.answer = answer, .actx = actx};
 	(void)parse_all(b, root, &r);
 	rc = order_all(b, &r); /* the refused too: every message at once */
@@ -291,8 +291,11 @@ int control_put_jobs_then(struct control *c, const char *body, size_t len, bool 
 		bulk_free(b);
 		return rc == -EAGAIN ? -EBUSY : rc; /* (the engine's earlier commit in flight) */
 	}
-	for (size_t k = 0; k < b->ordered && rc == 0; k++)
+	for (size_t k = 0; k < b->ordered && rc == 0; k++) {
 		rc = control_write_job(c, t, b->jobs[b->order[k]], b->now);
+		if (rc == 0)
+			rc = control_audit_job_put(c, t, by, b->jobs[b->order[k]]);
+	}
 	if (rc < 0) {
 		state_abort(t);
 		control_state_error(c, rc, "save the jobs", err, errlen);

@@ -541,7 +541,9 @@ static void on_prune_timer(void *ctx)
 {
 	struct engine *e = ctx;
 	run_prune_history(e);
-	clock_timer_start(e->prune_timer, PRUNE_INTERVAL_MS);
+	run_prune_audit(e);
+	clock_timer_start(e->prune_timer, e->cfg.prune_interval_ms > 0 ? (uint64_t)e->cfg.prune_interval_ms :
+									  PRUNE_INTERVAL_MS);
 }
 
 /* A job's stored progress: its cron slot, and its anchor when that still leads to the stored schedule's start
@@ -564,9 +566,11 @@ static int load_state(void *ctx, const char *name, const struct state_progress *
 /* The rest of the start, once the runner has said what became of the tasks of the open runs. */
 static void resumed(struct engine *e)
 {
-	/* Retention applies to old records too: now, then every hour. */
+	/* Retention applies to old records too: now, then every hour (--prune-interval). */
 	run_prune_history(e);
-	clock_timer_start(e->prune_timer, PRUNE_INTERVAL_MS);
+	run_prune_audit(e);
+	clock_timer_start(e->prune_timer, e->cfg.prune_interval_ms > 0 ? (uint64_t)e->cfg.prune_interval_ms :
+									  PRUNE_INTERVAL_MS);
 	run_dispatch(e);
 	engine_arm(e);
 }

@@ -37,6 +37,8 @@ struct engine_config {
 	int disable_after_failures;  /* 0: never */
 	int history_max_runs;        /* per job; 0: no count limit */
 	int64_t history_max_age_ms;  /* 0: no age limit */
+	int64_t audit_max_age_ms;    /* the audit trail's retention (state_prune_audit); 0: kept for ever */
+	int64_t prune_interval_ms;   /* how often retention runs (history and audit); 0: hourly */
 	int64_t kill_grace_ms;       /* SIGTERM to SIGKILL */
 	size_t log_cap;              /* bytes kept at the head and at the tail of each output stream */
 	struct clock *clock;         /* the time it decides by, and its timers (borrowed; clock_uv, or simulated) */
@@ -92,13 +94,20 @@ void engine_job_removed(struct engine *e, struct jobrec *rec);
 /* Run a job now with optional arguments (NULL: the job's own); does not move its schedule. The run is logged
  * as requested by `by` (the caller's address), before it starts. Returns 0, -EINVAL (arguments that do not split
  * into words) or the store's error (-ENOSPC: the disk is full), with err. */
-int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, const char *by, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
+/* What a command writes with its own writes, in its transaction (the audit trail's entry: control.h): fn(ctx, t,
+ * task_id) with the task id the command made. NULL: nothing. */
+struct engine_extra {
+	int (*fn)(void *ctx, struct state_txn *t, const char *task_id);
+	void *ctx;
+};
+int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, const char *by,
+    const struct engine_extra *extra, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Kill the job's running tasks and cancel its queued runs and retries; returns how many runs were ended. */
 int engine_kill_job(struct engine *e, struct jobrec *rec);
 /* Count a success for the job as if a run had succeeded (PUT /job/success/{name}). Returns 0, or the store's
  * error (-ENOSPC: the disk is full). */
-int engine_mark_success(struct engine *e, struct jobrec *rec) __attribute__((warn_unused_result));
+int engine_mark_success(struct engine *e, struct jobrec *rec, const struct engine_extra *extra)
+    __attribute__((warn_unused_result));
 /* An async task reports its end (PUT /v1/scheduler/task/{taskId} {"statusCode": n}). -ENOENT: no such
  * running task. */
 int engine_task_status(struct engine *e, const char *task_id, int status_code, char *err, size_t errlen)

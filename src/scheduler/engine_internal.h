@@ -194,6 +194,9 @@ void run_stop_all(struct engine *e);
 /* Apply the history retention to every job's runs and remove what the pruned runs left (output, kept working
  * directory). */
 void run_prune_history(struct engine *e);
+/* Apply the audit trail's retention (audit_max_age_ms), in a transaction of its own beside the engine's; when the
+ * state cannot take one now, the next round does. */
+void run_prune_audit(struct engine *e);
 /* Apply --history-max-runs to a job whose run just ended: within PRUNE_SOON_MS, after the transaction that
  * recorded the end, in one prune with the other jobs whose runs ended meanwhile. */
 void run_prune_job_soon(struct engine *e, const char *job);

@@ -72,8 +72,8 @@ static int busy(char *err, size_t errlen)
 	return -EAGAIN;
 }
 
-int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, const char *by, char *err,
-    size_t errlen)
+int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, const char *by,
+    const struct engine_extra *extra, char *err, size_t errlen)
 {
 	struct run_now_commit *c;
 	struct state_txn *t;
@@ -92,6 +92,12 @@ int engine_run_now(struct engine *e, struct jobrec *rec, const char *arguments, 
 	if ((rc = engine_begin(e, &t)) == -EBUSY)
 		return busy(err, errlen);
 	r = rc < 0 ? NULL : run_claim_now(e, t, rec, TRIGGER_MANUAL, arguments, NULL, &rc);
+	if (r && extra && (rc = extra->fn(extra->ctx, t, r->rec.task_id)) < 0) {
+		state_abort(t);
+		run_free(r);
+		snprintf(err, errlen, "store: could not record the run: %s", state_errmsg(e->state));
+		return rc;
+	}
 	if (r == NULL) {
 		state_abort(t);
 		if (rc == -EEXIST)
@@ -172,7 +178,7 @@ static void marked_committed(struct engine *e, struct engine_commit *c, int stat
 	}
 }
 
-int engine_mark_success(struct engine *e, struct jobrec *rec)
+int engine_mark_success(struct engine *e, struct jobrec *rec, const struct engine_extra *extra)
 {
 	struct marked_commit *mc;
 	int64_t now = clock_now(e->clock);
@@ -194,6 +200,8 @@ int engine_mark_success(struct engine *e, struct jobrec *rec)
 	rc = engine_save_outcome(e, t, rec);
 	if (rc == 0)
 		rc = deps_parent_done(e, t, rec, marked, &mc->children);
+	if (rc == 0 && extra)
+		rc = extra->fn(extra->ctx, t, marked);
 	free(marked);
 	if (rc < 0) {
 		state_abort(t);

@@ -1,12 +1,16 @@
-/* History retention (--history-max-runs, --history-max-age): at start-up and hourly over the whole history, and
+/* History retention (--history-max-runs, --history-max-age) and the audit trail's (--audit-retention-days): at
+ * start-up and hourly (--prune-interval) over the whole history, and
  * for the jobs whose runs just ended, batched, after the transaction that recorded their ends. What a pruned run
  * left (its output, a kept working directory) goes once its record's removal has committed. */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "history/history.h"
 #include "history/run_output.h"
 #include "runner/runner.h"
 #include "scheduler/engine_internal.h"
+#include "state/state.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/strmap.h"
@@ -37,6 +41,30 @@ void run_prune_history(struct engine *e)
 	};
 	if (history_prune(e->cfg.history, &keep, on_pruned, on_retention_done, e) < 0)
 		log_warnx("history retention failed (%s); it is tried again in an hour", history_errmsg(e->cfg.history));
+}
+
+static void audit_pruned(void *ctx, int status)
+{
+	(void)ctx;
+	if (status < 0)
+		log_warnx("audit retention failed (%s); it is tried again at the next round", strerror(-status));
+}
+
+void run_prune_audit(struct engine *e)
+{
+	struct state_txn *t;
+	int rc;
+
+	/* beside the engine's commits, as its quiet writes: the engine's gate stays open for its own work */
+	if (e->cfg.audit_max_age_ms <= 0 || (rc = state_begin(e->state, &t)) < 0)
+		return;
+	if ((rc = state_prune_audit(t, clock_now(e->clock) - e->cfg.audit_max_age_ms)) < 0) {
+		state_abort(t);
+		if (rc != -EOPNOTSUPP)
+			log_warnx("audit retention failed (%s)", strerror(-rc));
+		return;
+	}
+	state_commit(t, audit_pruned, NULL);
 }
 
 void run_prune_soon(void *ctx)

@@ -594,6 +594,8 @@ static int start(struct server *srv)
 		.disable_after_failures = (int)srv->cfg.disable_after_failures,
 		.history_max_runs = (int)srv->cfg.history_max_runs,
 		.history_max_age_ms = srv->cfg.history_max_age * 1000,
+		.audit_max_age_ms = srv->cfg.audit_retention_days * 86400000LL,
+		.prune_interval_ms = srv->cfg.prune_interval,
 		.kill_grace_ms = srv->cfg.kill_grace,
 		.log_cap = (size_t)srv->cfg.log_cap,
 		.clock = srv->clock,

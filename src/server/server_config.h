@@ -34,6 +34,8 @@ struct server_config {
 	long long disable_after_failures;
 	long long history_max_runs;
 	long long history_max_age;
+	long long audit_retention_days;
+	long long prune_interval;
 	long long kill_grace;
 	long long log_cap;
 	long long spawn_threads;

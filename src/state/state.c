@@ -184,6 +184,27 @@ int state_load_tokens(struct state *s, state_token_fn fn, void *ctx)
 	return s->ops->load_tokens(s, fn, ctx);
 }
 
+int state_put_audit(struct state_txn *t, const struct state_audit *a)
+{
+	if (t->state->ops->put_audit == NULL)
+		return -EOPNOTSUPP;
+	return t->state->ops->put_audit(t, a);
+}
+
+int state_prune_audit(struct state_txn *t, int64_t older_than_ms)
+{
+	if (t->state->ops->prune_audit == NULL)
+		return -EOPNOTSUPP;
+	return t->state->ops->prune_audit(t, older_than_ms);
+}
+
+int state_list_audit(struct state *s, const struct state_audit_query *q, state_audit_fn fn, void *ctx)
+{
+	if (s->ops->list_audit == NULL)
+		return -EOPNOTSUPP;
+	return s->ops->list_audit(s, q, fn, ctx);
+}
+
 const char *state_errmsg(const struct state *s)
 {
 	return s->ops->errmsg(s);

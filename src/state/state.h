@@ -83,6 +83,26 @@ struct state_token {
 };
 typedef int (*state_token_fn)(void *ctx, const struct state_token *tok);
 
+/* An audit entry (README, "Audit"): a change, who made it, from where, when, and what it changed. actor_kind is
+ * "token", "basic", "session", "agent" or "anonymous"; job NULL when the change is not a job's (tokens, agents);
+ * before and after are JSON text (NULL: none). id orders the entries (newest highest) and pages them; a put
+ * ignores it (the backend gives one). Borrowed for the call of a read. */
+struct state_audit {
+	int64_t id;
+	int64_t time_ms; /* UTC epoch ms */
+	const char *actor, *actor_kind, *address, *action, *job, *before, *after;
+};
+typedef int (*state_audit_fn)(void *ctx, const struct state_audit *a);
+
+/* Which entries a listing walks: those of job (NULL: every one), made at since_ms or later (INT64_MIN: any), with
+ * an id below before_id (0: any), newest first, at most limit (> 0). */
+struct state_audit_query {
+	const char *job;
+	int64_t since_ms;
+	int64_t before_id;
+	int limit;
+};
+
 /* What a backend implements; see the functions below. */
 struct state_ops {
 	int (*begin)(struct state *s, struct state_txn **out);
@@ -107,6 +127,9 @@ struct state_ops {
 	int (*put_token)(struct state_txn *t, const struct state_token *tok); /* NULL: no tokens (-EOPNOTSUPP) */
 	int (*delete_token)(struct state_txn *t, const char *name);
 	int (*load_tokens)(struct state *s, state_token_fn fn, void *ctx);
+	int (*put_audit)(struct state_txn *t, const struct state_audit *a); /* NULL: no audit (-EOPNOTSUPP) */
+	int (*prune_audit)(struct state_txn *t, int64_t older_than_ms);
+	int (*list_audit)(struct state *s, const struct state_audit_query *q, state_audit_fn fn, void *ctx);
 	const char *(*errmsg)(const struct state *s);
 	void (*free)(struct state *s);
 };
@@ -193,6 +216,14 @@ int state_put_token(struct state_txn *t, const struct state_token *tok) __attrib
 int state_delete_token(struct state_txn *t, const char *name) __attribute__((warn_unused_result));
 /* Every token, by name. */
 int state_load_tokens(struct state *s, state_token_fn fn, void *ctx) __attribute__((warn_unused_result));
+
+/* Record an audit entry in t: it is durable with the change it records, or gone with it. */
+int state_put_audit(struct state_txn *t, const struct state_audit *a) __attribute__((warn_unused_result));
+/* Remove the audit entries made before older_than_ms (retention). */
+int state_prune_audit(struct state_txn *t, int64_t older_than_ms) __attribute__((warn_unused_result));
+/* The audit entries q asks for, newest first. */
+int state_list_audit(struct state *s, const struct state_audit_query *q, state_audit_fn fn, void *ctx)
+    __attribute__((warn_unused_result));
 
 /* The last failure's message, for an answer or a log line. */
 const char *state_errmsg(const struct state *s);

@@ -18,6 +18,7 @@ void state_log_clear(struct state_log *l)
 		for (int k = 0; k < 3; k++)
 			free(l->w[i].arg[k]);
 		run_record_clear(&l->w[i].run);
+		state_audit_free(l->w[i].audit);
 	}
 	free(l->w);
 	state_log_init(l);
@@ -65,6 +66,47 @@ void state_log_token(struct state_log *l, const struct state_token *tok)
 	state_log_add(l, STATE_W_PUT_TOKEN, tok->name, tok->role, tok->hash)->created_ms = tok->created_ms;
 }
 
+/* Copy src (NULL: none) to *at, moving it on; where it went, or NULL. */
+static const char *place(char **at, const char *src)
+{
+	char *out = *at;
+	size_t n;
+
+	if (src == NULL)
+		return NULL;
+	n = strlen(src) + 1;
+	memcpy(out, src, n);
+	*at += n;
+	return out;
+}
+
+struct state_audit *state_audit_dup(const struct state_audit *a)
+{
+	const char *text[] = {a->actor, a->actor_kind, a->address, a->action, a->job, a->before, a->after};
+	size_t room = sizeof(struct state_audit);
+	struct state_audit *c;
+	char *at;
+
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		room += text[i] ? strlen(text[i]) + 1 : 0;
+	c = xmalloc(room); /* one block: the entry, then its strings */
+	at = (char *)(c + 1);
+	*c = (struct state_audit){a->id, a->time_ms, place(&at, a->actor), place(&at, a->actor_kind),
+		place(&at, a->address), place(&at, a->action), place(&at, a->job), place(&at, a->before),
+		place(&at, a->after)};
+	return c;
+}
+
+void state_audit_free(struct state_audit *a)
+{
+	free(a);
+}
+
+void state_log_audit(struct state_log *l, const struct state_audit *a)
+{
+	state_log_add(l, STATE_W_AUDIT, NULL, NULL, NULL)->audit = state_audit_dup(a);
+}
+
 bool state_log_makes_run(const struct state_log *l, const char *task_id)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -101,6 +143,10 @@ int state_log_replay(struct state_txn *t, struct state_write *w)
 		return state_put_token(t, &(struct state_token){w->arg[0], w->arg[1], w->arg[2], w->created_ms});
 	case STATE_W_DELETE_TOKEN:
 		return state_delete_token(t, w->arg[0]);
+	case STATE_W_AUDIT:
+		return state_put_audit(t, w->audit);
+	case STATE_W_PRUNE_AUDIT:
+		return state_prune_audit(t, w->created_ms);
 	}
 	return -EINVAL;
 }

@@ -12,7 +12,8 @@
 #include "state/state.h"
 
 enum state_write_kind { STATE_W_PUT_JOB, STATE_W_DELETE_JOB, STATE_W_PROGRESS, STATE_W_OUTCOME, STATE_W_CLAIM,
-	STATE_W_PUT_RUN, STATE_W_END_RUN, STATE_W_ROUND_PUT, STATE_W_ROUND_CLEAR, STATE_W_EPOCH, STATE_W_PUT_TOKEN, STATE_W_DELETE_TOKEN };
+	STATE_W_PUT_RUN, STATE_W_END_RUN, STATE_W_ROUND_PUT, STATE_W_ROUND_CLEAR, STATE_W_EPOCH, STATE_W_PUT_TOKEN,
+	STATE_W_DELETE_TOKEN, STATE_W_AUDIT, STATE_W_PRUNE_AUDIT };
 
 /* One write: its kind and copies of its arguments. */
 struct state_write {
@@ -23,7 +24,8 @@ struct state_write {
 	struct run_record run;          /* STATE_W_CLAIM, STATE_W_PUT_RUN, STATE_W_END_RUN */
 	uint64_t at_least;              /* STATE_W_EPOCH, whose epoch goes to *epoch_out when it is made */
 	uint64_t *epoch_out;
-	int64_t created_ms;             /* STATE_W_PUT_TOKEN: name, role, hash in arg */
+	int64_t created_ms;             /* STATE_W_PUT_TOKEN: name, role, hash in arg; STATE_W_PRUNE_AUDIT: the cut */
+	struct state_audit *audit;      /* STATE_W_AUDIT: a copy (state_audit_dup) */
 };
 
 struct state_log {
@@ -45,6 +47,12 @@ void state_log_run(struct state_log *l, enum state_write_kind kind, const struct
 
 /* The same for a token. */
 void state_log_token(struct state_log *l, const struct state_token *tok);
+
+/* The same for an audit entry. */
+void state_log_audit(struct state_log *l, const struct state_audit *a);
+/* A deep copy of a (freed with state_audit_free, which takes NULL). */
+struct state_audit *state_audit_dup(const struct state_audit *a);
+void state_audit_free(struct state_audit *a);
 
 /* Whether a write of l makes a run with task_id (a claim, or the end of a run that was never open). */
 bool state_log_makes_run(const struct state_log *l, const char *task_id);

@@ -68,6 +68,9 @@ static const char sql_put_token[] = "INSERT INTO tokens (name, role, hash, creat
 				    "ON CONFLICT (name) DO UPDATE SET role = excluded.role, hash = excluded.hash, "
 				    "created_ms = excluded.created_ms";
 static const char sql_delete_token[] = "DELETE FROM tokens WHERE name = $1";
+static const char sql_put_audit[] = "INSERT INTO audit (time_ms, actor, actor_kind, address, action, job, before, "
+				    "after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+static const char sql_prune_audit[] = "DELETE FROM audit WHERE time_ms < $1";
 
 static struct state_pg *of(struct state *s)
 {
@@ -183,6 +186,15 @@ static void add_write(struct pg_batch *b, const struct state_write *w)
 	case STATE_W_DELETE_TOKEN:
 		pg_batch_add(b, sql_delete_token, 1, (const char *const[]){w->arg[0]});
 		break;
+	case STATE_W_AUDIT:
+		snprintf(num[0], sizeof(num[0]), "%" PRId64, w->audit->time_ms);
+		pg_batch_add(b, sql_put_audit, 8, (const char *const[]){num[0], w->audit->actor, w->audit->actor_kind,
+		    w->audit->address, w->audit->action, w->audit->job, w->audit->before, w->audit->after});
+		break;
+	case STATE_W_PRUNE_AUDIT:
+		snprintf(num[0], sizeof(num[0]), "%" PRId64, w->created_ms);
+		pg_batch_add(b, sql_prune_audit, 1, (const char *const[]){num[0]});
+		break;
 	}
 }
 
@@ -263,6 +275,9 @@ static void note_change(struct pg_changes *ch, const struct state_write *w)
 	case STATE_W_DELETE_TOKEN:
 		pg_changes_add(ch, 't', w->arg[0]); /* a kind the followers do not refresh by key: they load everything */
 		break;
+	case STATE_W_AUDIT:
+	case STATE_W_PRUNE_AUDIT:
+		break; /* the audit is read from the leader (its copy): the followers' copies need not follow it */
 	}
 }
 
@@ -424,6 +439,23 @@ static int pg_load_tokens(struct state *s, state_token_fn fn, void *ctx)
 	return state_load_tokens(pg_store_mirror_state(of(s)->p), fn, ctx);
 }
 
+static int pg_put_audit(struct state_txn *t, const struct state_audit *a)
+{
+	state_log_audit(log_of(t), a);
+	return 0;
+}
+
+static int pg_prune_audit(struct state_txn *t, int64_t older_than_ms)
+{
+	state_log_add(log_of(t), STATE_W_PRUNE_AUDIT, NULL, NULL, NULL)->created_ms = older_than_ms;
+	return 0;
+}
+
+static int pg_list_audit(struct state *s, const struct state_audit_query *q, state_audit_fn fn, void *ctx)
+{
+	return state_list_audit(pg_store_mirror_state(of(s)->p), q, fn, ctx);
+}
+
 static const char *pg_errmsg(const struct state *s)
 {
 	const struct state_pg *q = (const struct state_pg *)s; /* base is its first member */
@@ -465,6 +497,9 @@ static const struct state_ops pg_ops = {
 	.put_token = pg_put_token,
 	.delete_token = pg_delete_token,
 	.load_tokens = pg_load_tokens,
+	.put_audit = pg_put_audit,
+	.prune_audit = pg_prune_audit,
+	.list_audit = pg_list_audit,
 	.errmsg = pg_errmsg,
 	.free = pg_free,
 };

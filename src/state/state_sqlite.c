@@ -170,6 +170,21 @@ static int sq_load_tokens(struct state *s, state_token_fn fn, void *ctx)
 	return store_load_tokens(of(s)->store, fn, ctx);
 }
 
+static int sq_put_audit(struct state_txn *t, const struct state_audit *a)
+{
+	return wrote(t, store_put_audit(of_txn(t)->store, a));
+}
+
+static int sq_prune_audit(struct state_txn *t, int64_t older_than_ms)
+{
+	return wrote(t, store_prune_audit(of_txn(t)->store, older_than_ms));
+}
+
+static int sq_list_audit(struct state *s, const struct state_audit_query *q, state_audit_fn fn, void *ctx)
+{
+	return store_list_audit(of(s)->store, q, fn, ctx);
+}
+
 static const char *sq_errmsg(const struct state *s)
 {
 	const struct state_sqlite *q = (const struct state_sqlite *)s; /* base is its first member */
@@ -204,6 +219,9 @@ static const struct state_ops sqlite_ops = {
 	.put_token = sq_put_token,
 	.delete_token = sq_delete_token,
 	.load_tokens = sq_load_tokens,
+	.put_audit = sq_put_audit,
+	.prune_audit = sq_prune_audit,
+	.list_audit = sq_list_audit,
 	.errmsg = sq_errmsg,
 	.free = sq_free,
 };

@@ -10,12 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "state/state_log.h"
 #include "util/container.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
 enum write_kind { W_PUT_JOB, W_DELETE_JOB, W_PROGRESS, W_OUTCOME, W_CLAIM, W_UPSERT, W_ROUND_PUT, W_ROUND_CLEAR,
-	W_EPOCH, W_PUT_TOKEN, W_DELETE_TOKEN };
+	W_EPOCH, W_PUT_TOKEN, W_DELETE_TOKEN, W_AUDIT, W_PRUNE_AUDIT };
 
 /* One write of a transaction, with copies of what it was given. */
 struct write {
@@ -26,6 +27,7 @@ struct write {
 	struct run_record r;
 	int64_t id; /* the run's, given when the write was made; a token's creation time */
 	uint64_t epoch; /* W_EPOCH: the epoch it stores */
+	struct state_audit *audit; /* W_AUDIT: a copy; W_PRUNE_AUDIT: the cut in id */
 };
 
 struct mem_txn {
@@ -84,6 +86,7 @@ static void txn_clear(struct mem_txn *t)
 		free(t->w[i].b);
 		free(t->w[i].c);
 		run_record_clear(&t->w[i].r);
+		state_audit_free(t->w[i].audit);
 	}
 	t->n = 0;
 	t->epoch = 0;
@@ -232,6 +235,18 @@ static int ms_put_token(struct state_txn *t, const struct state_token *tok)
 static int ms_delete_token(struct state_txn *t, const char *name)
 {
 	add(txn_of(t), W_DELETE_TOKEN)->a = xstrdup(name);
+	return 0;
+}
+
+static int ms_put_audit(struct state_txn *t, const struct state_audit *a)
+{
+	add(txn_of(t), W_AUDIT)->audit = state_audit_dup(a);
+	return 0;
+}
+
+static int ms_prune_audit(struct state_txn *t, int64_t older_than_ms)
+{
+	add(txn_of(t), W_PRUNE_AUDIT)->id = older_than_ms;
 	return 0;
 }
 
@@ -411,6 +426,12 @@ static void apply(struct mem_store *m, const struct write *w)
 	case W_DELETE_TOKEN:
 		apply_token(m, w);
 		break;
+	case W_AUDIT:
+		mem_store_add_audit(m, w->audit);
+		break;
+	case W_PRUNE_AUDIT:
+		mem_store_prune_audit(m, w->id);
+		break;
 	}
 }
 
@@ -454,6 +475,9 @@ static const struct state_ops mem_ops = {
 	.put_token = ms_put_token,
 	.delete_token = ms_delete_token,
 	.load_tokens = mem_state_load_tokens,
+	.put_audit = ms_put_audit,
+	.prune_audit = ms_prune_audit,
+	.list_audit = mem_state_list_audit,
 	.errmsg = ms_errmsg,
 	.free = ms_free,
 };

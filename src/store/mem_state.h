@@ -19,6 +19,7 @@ int mem_state_load_open_runs(struct state *s, state_run_fn fn, void *ctx);
 int mem_state_list_open_runs(struct state *s, const char *job, state_run_fn fn, void *ctx);
 int mem_state_get_open_run(struct state *s, const char *task_id, struct run_record *out);
 int mem_state_load_rounds(struct state *s, state_round_fn fn, void *ctx);
+int mem_state_list_audit(struct state *s, const struct state_audit_query *q, state_audit_fn fn, void *ctx);
 int mem_state_load_tokens(struct state *s, state_token_fn fn, void *ctx);
 
 #endif

@@ -150,3 +150,19 @@ int mem_state_load_tokens(struct state *s, state_token_fn fn, void *ctx)
 	free(tokens);
 	return out;
 }
+
+int mem_state_list_audit(struct state *s, const struct state_audit_query *q, state_audit_fn fn, void *ctx)
+{
+	struct mem_store *m = mem_state_store(s);
+	int out = 0, n = 0;
+
+	for (size_t i = m->n_audit; out == 0 && n < q->limit && i-- > 0;) {
+		const struct state_audit *a = m->audit[i];
+		if ((q->before_id && a->id >= q->before_id) || a->time_ms < q->since_ms ||
+		    (q->job && (a->job == NULL || strcmp(a->job, q->job) != 0)))
+			continue;
+		n++;
+		out = fn(ctx, a);
+	}
+	return out;
+}

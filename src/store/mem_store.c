@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "state/state_log.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
@@ -111,6 +112,32 @@ void mem_token_free(struct mem_entry *e)
 	free(t);
 }
 
+void mem_store_add_audit(struct mem_store *m, const struct state_audit *a)
+{
+	struct state_audit *c = state_audit_dup(a);
+
+	c->id = a->id > m->next_audit_id ? a->id : m->next_audit_id + 1;
+	m->next_audit_id = c->id;
+	if (m->n_audit == m->cap_audit) {
+		m->cap_audit = m->cap_audit ? 2 * m->cap_audit : 16;
+		m->audit = xrealloc(m->audit, m->cap_audit * sizeof(*m->audit));
+	}
+	m->audit[m->n_audit++] = c;
+}
+
+void mem_store_prune_audit(struct mem_store *m, int64_t older_than_ms)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->n_audit; i++) {
+		if (m->audit[i]->time_ms < older_than_ms)
+			state_audit_free(m->audit[i]);
+		else
+			m->audit[k++] = m->audit[i];
+	}
+	m->n_audit = k;
+}
+
 struct mem_store *mem_store_new(void)
 {
 	struct mem_store *m = xcalloc(1, sizeof(*m));
@@ -135,6 +162,8 @@ void mem_store_unref(struct mem_store *m)
 	mem_set_free(&m->runs, free_run);
 	mem_set_free(&m->job_runs, free_job_runs);
 	mem_set_free(&m->tokens, mem_token_free);
+	mem_store_prune_audit(m, INT64_MAX);
+	free(m->audit);
 	free(m);
 }
 

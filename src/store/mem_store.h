@@ -93,6 +93,9 @@ struct mem_store {
 	struct mem_list classes[MEM_CLASSES];
 	int64_t next_seq, next_id;
 	uint64_t epoch; /* the leader's, 0: none yet */
+	struct state_audit **audit; /* the audit entries (state_audit_dup's copies), in id order */
+	size_t n_audit, cap_audit;
+	int64_t next_audit_id;
 	bool fail_next;
 	struct mem_txn *txn; /* the state's open transaction: a history record joins it */
 	char error[128];
@@ -137,6 +140,10 @@ void mem_job_free(struct mem_entry *e);
 void mem_progress_free(struct mem_entry *e);
 void mem_round_free(struct mem_entry *e);
 void mem_token_free(struct mem_entry *e);
+/* Append a copy of a with the next id (a->id when it has one, as a load from the database gives), and drop the
+ * entries made before older_than_ms. */
+void mem_store_add_audit(struct mem_store *m, const struct state_audit *a);
+void mem_store_prune_audit(struct mem_store *m, int64_t older_than_ms);
 
 /* The state's transaction (mem_state.c): record r in it, as SQLite's history writes into the store's open
  * transaction. */

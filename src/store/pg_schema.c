@@ -96,6 +96,19 @@ static const struct step {
 	    "  role text NOT NULL,"
 	    "  hash text NOT NULL,"
 	    "  created_ms bigint NOT NULL)"},
+	/* Version 4: the audit trail (issue 16), as the SQLite store's migration 15. */
+	{4, "CREATE TABLE audit ("
+	    "  id bigserial PRIMARY KEY,"
+	    "  time_ms bigint NOT NULL,"
+	    "  actor text NOT NULL,"
+	    "  actor_kind text NOT NULL,"
+	    "  address text NOT NULL,"
+	    "  action text NOT NULL,"
+	    "  job text,"
+	    "  before text,"
+	    "  after text)"},
+	{4, "CREATE INDEX audit_job ON audit (job, id)"},
+	{4, "CREATE INDEX audit_time ON audit (time_ms)"},
 };
 
 #define N_STEPS (sizeof(steps) / sizeof(steps[0]))

@@ -312,12 +312,12 @@ void pg_run_params(const struct run_record *r, struct pg_run_buf *buf, const cha
 	"name, last_due_ms, anchor_ms, anchor_index, schedule, success_count, error_count, errors_since_last_success, " \
 	"last_success_ms, last_error_ms, disabled"
 
-enum load_stmt { L_BEGIN, L_JOBS, L_JOB_STATE, L_RUNS, L_ROUNDS, L_EPOCH, L_TOKENS, L_COMMIT, L_COUNT };
+enum load_stmt { L_BEGIN, L_JOBS, L_JOB_STATE, L_RUNS, L_ROUNDS, L_EPOCH, L_TOKENS, L_AUDIT, L_COMMIT, L_COUNT };
 
 /* The reads of a load, each row of its table, or of a refresh (pg_store_refresh), the rows of some keys (where_*:
  * a WHERE clause, or ""). One snapshot for them all: a transaction of their own (SET TRANSACTION is refused in
  * the pipeline's implicit one, which gave each read a snapshot of its own: a follower's copy could mix moments). */
-#define READ_SQL(where_jobs, where_runs, where_rounds, where_tokens)                                              \
+#define READ_SQL(where_jobs, where_runs, where_rounds, where_tokens)                                             \
 	{                                                                                                          \
 		[L_BEGIN] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",                                    \
 		[L_JOBS] = "SELECT name, json FROM jobs" where_jobs " ORDER BY seq",                               \
@@ -325,7 +325,10 @@ enum load_stmt { L_BEGIN, L_JOBS, L_JOB_STATE, L_RUNS, L_ROUNDS, L_EPOCH, L_TOKE
 		[L_RUNS] = "SELECT id, " RUN_COLUMNS " FROM runs" where_runs " ORDER BY id",                       \
 		[L_ROUNDS] = "SELECT child, parent, task_id FROM rounds" where_rounds,                             \
 		[L_EPOCH] = "SELECT epoch FROM leader WHERE id = 1",                                               \
-		[L_TOKENS] = "SELECT name, role, hash, created_ms FROM tokens" where_tokens, [L_COMMIT] = "COMMIT", \
+		[L_TOKENS] = "SELECT name, role, hash, created_ms FROM tokens" where_tokens,                      \
+		[L_AUDIT] = "SELECT id, time_ms, actor, actor_kind, address, action, job, before, after "         \
+			    "FROM audit" where_tokens " ORDER BY id",                                              \
+		[L_COMMIT] = "COMMIT",                                                                             \
 	}
 
 static const char *const load_sql[L_COUNT] = READ_SQL("", "", "", "");
@@ -338,6 +341,11 @@ struct load {
 static int64_t int_at(const PGresult *res, int row, int col)
 {
 	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static const char *text_or_null(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
 static int64_t time_at(const PGresult *res, int row, int col)
@@ -408,7 +416,8 @@ static int put_state_rows(struct state_txn *t, const PGresult *js)
 /* The jobs, their job_state rows and the rounds, in one transaction of the new copy. */
 static int load_rows(struct state *ms, PGresult *const *res)
 {
-	const PGresult *jobs = res[L_JOBS], *js = res[L_JOB_STATE], *rounds = res[L_ROUNDS], *tokens = res[L_TOKENS];
+	const PGresult *jobs = res[L_JOBS], *js = res[L_JOB_STATE], *rounds = res[L_ROUNDS], *tokens = res[L_TOKENS],
+		       *audit = res[L_AUDIT];
 	struct state_txn *t;
 	int rc = state_begin(ms, &t);
 
@@ -421,6 +430,11 @@ static int load_rows(struct state *ms, PGresult *const *res)
 	for (int i = 0; rc == 0 && i < PQntuples(tokens); i++)
 		rc = state_put_token(t, &(struct state_token){PQgetvalue(tokens, i, 0), PQgetvalue(tokens, i, 1),
 		    PQgetvalue(tokens, i, 2), int_at(tokens, i, 3)});
+	for (int i = 0; rc == 0 && i < PQntuples(audit); i++)
+		rc = state_put_audit(t, &(struct state_audit){int_at(audit, i, 0), int_at(audit, i, 1),
+		    text_or_null(audit, i, 2), text_or_null(audit, i, 3), text_or_null(audit, i, 4),
+		    text_or_null(audit, i, 5), text_or_null(audit, i, 6), text_or_null(audit, i, 7),
+		    text_or_null(audit, i, 8)});
 	if (rc < 0) {
 		state_abort(t);
 		return rc;
@@ -648,7 +662,7 @@ int pg_store_refresh(struct pg_store *p, const struct pg_refresh_keys *k, state_
 	    " WHERE task_id = ANY ($1::text[])", " WHERE child = ANY ($1::text[])", " WHERE false");
 	/* the array each statement reads by ($1): -1 none */
 	static const int uses[L_COUNT] = {[L_BEGIN] = -1, [L_JOBS] = 0, [L_JOB_STATE] = 0, [L_RUNS] = 1,
-	    [L_ROUNDS] = 2, [L_EPOCH] = -1, [L_TOKENS] = -1, [L_COMMIT] = -1};
+	    [L_ROUNDS] = 2, [L_EPOCH] = -1, [L_TOKENS] = -1, [L_AUDIT] = -1, [L_COMMIT] = -1};
 	char *arrays[3] = {text_array(k->jobs, k->n_jobs), text_array(k->runs, k->n_runs),
 	    text_array(k->children, k->n_children)};
 	struct pg_stmt st[L_COUNT];

@@ -111,9 +111,22 @@ static const char *const migrations[] = {
 	"  role TEXT NOT NULL,"
 	"  hash TEXT NOT NULL,"
 	"  created_ms INTEGER NOT NULL)",
+	/* the audit trail (issue 16): every change, who made it, from where, before and after */
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  time_ms INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  actor_kind TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  job TEXT,"
+	"  before TEXT,"
+	"  after TEXT);"
+	"CREATE INDEX audit_job ON audit(job, id);"
+	"CREATE INDEX audit_time ON audit(time_ms)",
 };
 
-#define STMT_CACHE 32
+#define STMT_CACHE 40
 #define ROOM_MIN ((uint64_t)1 << 20) /* less room than this, and a failed write is taken as one for want of room */
 #define CHECKPOINT_INTERVAL_MS 500
 

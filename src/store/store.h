@@ -51,6 +51,12 @@ int store_put_token(struct store *s, const struct state_token *tok) __attribute_
 int store_delete_token(struct store *s, const char *name) __attribute__((warn_unused_result));
 int store_load_tokens(struct store *s, state_token_fn fn, void *ctx) __attribute__((warn_unused_result));
 
+/* The audit trail (state.h's state_put_audit, state_prune_audit, state_list_audit; store_audit.c). */
+int store_put_audit(struct store *s, const struct state_audit *a) __attribute__((warn_unused_result));
+int store_prune_audit(struct store *s, int64_t older_than_ms) __attribute__((warn_unused_result));
+int store_list_audit(struct store *s, const struct state_audit_query *q, state_audit_fn fn, void *ctx)
+    __attribute__((warn_unused_result));
+
 /* The store's SQLite connection, for the history's SQLite backend (history/history_sqlite.h), which shares it:
  * what the history writes inside a store transaction commits or rolls back with it. */
 struct sqlite3 *store_connection(struct store *s);

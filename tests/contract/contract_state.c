@@ -300,6 +300,7 @@ int contract_state_run(const struct contract_backend *b)
 		CT_TEST(test_state_open_run_order),
 		CT_TEST(test_state_rounds),
 		CT_TEST(test_state_tokens),
+		CT_TEST(test_state_audit),
 		CT_TEST(test_state_commit_failure),
 		CT_TEST(test_state_abort),
 		CT_TEST(test_state_completes_later),

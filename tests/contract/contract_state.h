@@ -52,6 +52,7 @@ void test_state_completes_later(void **state);
 void test_state_commit_now(void **state);
 /* contract_state_tokens.c */
 void test_state_tokens(void **state);
+void test_state_audit(void **state);
 /* contract_state_readers.c */
 void test_state_concurrent_readers(void **state);
 

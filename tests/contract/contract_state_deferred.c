@@ -238,6 +238,23 @@ static int hs_load_tokens(struct state *s, state_token_fn fn, void *ctx)
 	return state_load_tokens(of(s)->inner, fn, ctx);
 }
 
+static int hs_put_audit(struct state_txn *t, const struct state_audit *a)
+{
+	state_log_audit(&txn_of(t)->log, a);
+	return 0;
+}
+
+static int hs_prune_audit(struct state_txn *t, int64_t older_than_ms)
+{
+	state_log_add(&txn_of(t)->log, STATE_W_PRUNE_AUDIT, NULL, NULL, NULL)->created_ms = older_than_ms;
+	return 0;
+}
+
+static int hs_list_audit(struct state *s, const struct state_audit_query *q, state_audit_fn fn, void *ctx)
+{
+	return state_list_audit(of(s)->inner, q, fn, ctx);
+}
+
 static const char *hs_errmsg(const struct state *s)
 {
 	return state_errmsg(((const struct held_state *)s)->inner); /* base is its first member */
@@ -281,6 +298,9 @@ static const struct state_ops held_ops = {
 	.put_token = hs_put_token,
 	.delete_token = hs_delete_token,
 	.load_tokens = hs_load_tokens,
+	.put_audit = hs_put_audit,
+	.prune_audit = hs_prune_audit,
+	.list_audit = hs_list_audit,
 	.errmsg = hs_errmsg,
 	.free = hs_free,
 };

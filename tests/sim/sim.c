@@ -55,6 +55,8 @@
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
+static const struct control_who sim_who = {"sim", "anonymous", "sim", "sim"};
+
 #define DAY_MS INT64_C(86400000)
 #define HOUR_MS INT64_C(3600000)
 #define MIN_MS INT64_C(60000)
@@ -167,7 +169,7 @@ static void add_job(struct sim *s, struct sim_job *sj, const char *json)
 	for (int tries = 0; tries < 10000 && !sj->exists; tries++) {
 		int rc;
 		sj->put_ms = sim_clock_now(s->clock);
-		rc = control_put_job(s->control, json, strlen(json), CONTROL_PUT_ANY, "sim", err, sizeof(err));
+		rc = control_put_job(s->control, json, strlen(json), CONTROL_PUT_ANY, &sim_who, err, sizeof(err));
 		if (rc < 0 && rc != -EAGAIN && rc != -EIO && rc != -ENOSPC) {
 			fprintf(stderr, "sim: job %s refused: %s\n%s\n", sj->name, err, json);
 			exit(2);
@@ -285,7 +287,7 @@ static void edit_job(struct sim *s, struct sim_job *sj)
 		memcpy(json, edited, sizeof(json));
 		resched = true;
 	}
-	rc = control_put_job(s->control, json, strlen(json), CONTROL_PUT_ANY, "sim", err, sizeof(err));
+	rc = control_put_job(s->control, json, strlen(json), CONTROL_PUT_ANY, &sim_who, err, sizeof(err));
 	if (rc < 0 && rc != -ENOSPC && rc != -EIO && rc != -EAGAIN) {
 		sim_violation(&s->check, "the edit of %s was refused: %s", sj->name, err);
 		return;
@@ -309,7 +311,7 @@ static void edit_job(struct sim *s, struct sim_job *sj)
 static void delete_job(struct sim *s, struct sim_job *sj)
 {
 	char err[512], needle[40];
-	int rc = control_delete_job(s->control, sj->name, "sim", err, sizeof(err));
+	int rc = control_delete_job(s->control, sj->name, &sim_who, err, sizeof(err));
 
 	if (rc < 0 && rc != -ENOSPC && rc != -EIO && rc != -EAGAIN) {
 		sim_violation(&s->check, "the deletion of %s was refused: %s", sj->name, err);
@@ -335,18 +337,18 @@ static void on_action(void *ctx)
 
 	if (!s->down && sj->deleted) {
 		/* commands on a deleted job are refused as unknown */
-		if (control_run_now(s->control, sj->name, NULL, "sim", err, sizeof(err)) != -ENOENT)
+		if (control_run_now(s->control, sj->name, NULL, &sim_who, err, sizeof(err)) != -ENOENT)
 			sim_violation(&s->check, "a manual run of the deleted job %s was not refused as unknown", sj->name);
 	} else if (!s->down) {
 		if (what < 50) {
 			s->manual++;
-			int rc = control_run_now(s->control, sj->name, NULL, "sim", err, sizeof(err));
+			int rc = control_run_now(s->control, sj->name, NULL, &sim_who, err, sizeof(err));
 			/* refused only when the store fails (the API's 507), or while a commit is in flight (503) */
 			if (rc < 0 && rc != -ENOSPC && rc != -EIO && rc != -EAGAIN)
 				sim_violation(&s->check, "manual run of %s refused: %s", sj->name, err);
 		} else if (what < 80) {
 			s->kills++;
-			if (control_kill(s->control, sj->name, "sim", &killed, err, sizeof(err)) < 0)
+			if (control_kill(s->control, sj->name, &sim_who, &killed, err, sizeof(err)) < 0)
 				sim_violation(&s->check, "kill of %s refused: %s", sj->name, err);
 		} else if (what < 82) {
 			edit_job(s, sj);

@@ -31,6 +31,8 @@
 #include "util/rmtree.h"
 #include "util/xmalloc.h"
 
+static const struct control_who test_who = {"test", "anonymous", "test", "test"};
+
 /* A runner whose tasks run until killed; kills are delivered by deliver_kills(), from the loop's side. */
 struct fake_task {
 	void *ctx;
@@ -203,7 +205,7 @@ static int teardown(void **state)
 static int put(struct fixture *f, const char *json, enum control_put_kind kind, char *err, size_t errlen)
 {
 	err[0] = '\0';
-	return control_put_job(f->control, json, strlen(json), kind, "test", err, errlen);
+	return control_put_job(f->control, json, strlen(json), kind, &test_who, err, errlen);
 }
 
 #define SCHEDULED(name) "{\"name\":\"" name "\",\"command\":\"true\",\"schedule\":\"R/2030-01-01T00:00:00Z/P1D\"}"
@@ -296,7 +298,7 @@ static void test_delete_reparents(void **state)
 	assert_int_equal(put(f, DEPENDENT("c", "\"b\",\"x\""), CONTROL_PUT_ANY, err, sizeof(err)), 0);
 	assert_int_equal(put(f, DEPENDENT("d", "\"c\""), CONTROL_PUT_ANY, err, sizeof(err)), 0);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		int rc = control_delete_job(f->control, rows[i].name, "test", err, sizeof(err));
+		int rc = control_delete_job(f->control, rows[i].name, &test_who, err, sizeof(err));
 		assert_int_equal(rc, rows[i].rc);
 		if (rc == -ENOENT) {
 			assert_string_equal(err, "Job 'zz' not found");
@@ -327,11 +329,11 @@ static void test_runs(void **state)
 	assert_int_equal(put(f, DEPENDENT("b", "\"a\""), CONTROL_PUT_ANY, err, sizeof(err)), 0);
 	const struct jobrec *a = registry_get(f->reg, "a"), *b = registry_get(f->reg, "b");
 
-	assert_int_equal(control_run_now(f->control, "nope", NULL, "test", err, sizeof(err)), -ENOENT);
+	assert_int_equal(control_run_now(f->control, "nope", NULL, &test_who, err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "Job 'nope' not found");
 	assert_int_equal(put(f, "{\"name\":\"v\",\"command\":\"/bin/true\",\"shell\":false,"
 	    "\"schedule\":\"R/2030-01-01T00:00:00Z/P1D\"}", CONTROL_PUT_ANY, err, sizeof(err)), 0);
-	assert_int_equal(control_run_now(f->control, "v", "'unclosed", "test", err, sizeof(err)), -EINVAL);
+	assert_int_equal(control_run_now(f->control, "v", "'unclosed", &test_who, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "arguments: unterminated single quote");
 	assert_string_equal(control_job_state(f->control, a, state_buf, sizeof(state_buf)), "idle");
 	control_job_view(f->control, a, &view);
@@ -339,31 +341,31 @@ static void test_runs(void **state)
 	assert_int_equal(view.next_fire, 1893456000000);
 	assert_non_null(view.sched);
 
-	assert_int_equal(control_run_now(f->control, "a", "x y", "test", err, sizeof(err)), 0);
+	assert_int_equal(control_run_now(f->control, "a", "x y", &test_who, err, sizeof(err)), 0);
 	assert_string_equal(control_job_state(f->control, a, state_buf, sizeof(state_buf)), "1 running");
 	assert_int_equal(control_running(f->control), 1);
 	assert_int_equal(control_queue_size(f->control, false), 0);
 	control_foreach_run(f->control, collect_task, task);
 	assert_true(control_run_active(f->control, task));
 
-	assert_int_equal(control_kill(f->control, "nope", "test", &killed, err, sizeof(err)), -ENOENT);
-	assert_int_equal(control_kill(f->control, "a", "test", &killed, err, sizeof(err)), 0);
+	assert_int_equal(control_kill(f->control, "nope", &test_who, &killed, err, sizeof(err)), -ENOENT);
+	assert_int_equal(control_kill(f->control, "a", &test_who, &killed, err, sizeof(err)), 0);
 	assert_int_equal(killed, 1);
 	deliver_kills(f->runner);
 	assert_false(control_run_active(f->control, task));
 	assert_string_equal(control_job_state(f->control, a, state_buf, sizeof(state_buf)), "idle");
 
 	/* A marked success counts, and triggers the dependent job. */
-	assert_int_equal(control_mark_success(f->control, "nope", "test", err, sizeof(err)), -ENOENT);
-	assert_int_equal(control_mark_success(f->control, "a", "test", err, sizeof(err)), 0);
+	assert_int_equal(control_mark_success(f->control, "nope", &test_who, err, sizeof(err)), -ENOENT);
+	assert_int_equal(control_mark_success(f->control, "a", &test_who, err, sizeof(err)), 0);
 	assert_int_equal(a->job->success_count, 1);
 	assert_string_equal(control_job_state(f->control, b, state_buf, sizeof(state_buf)), "1 running");
 	control_job_view(f->control, b, &view);
 	assert_null(view.sched);
 	assert_int_equal(view.next_fire, INT64_MAX);
 
-	assert_int_equal(control_task_status(f->control, "ct:1:0:nope:", 0, "test", err, sizeof(err)), -ENOENT);
-	assert_int_equal(control_kill(f->control, "b", "test", &killed, err, sizeof(err)), 0);
+	assert_int_equal(control_task_status(f->control, "ct:1:0:nope:", 0, &test_who, err, sizeof(err)), -ENOENT);
+	assert_int_equal(control_kill(f->control, "b", &test_who, &killed, err, sizeof(err)), 0);
 	deliver_kills(f->runner);
 }
 

@@ -60,6 +60,7 @@ export const graphSvg = (job, signal) => call('GET', '/api/v1/graph.svg', { quer
 export const clusterView = (signal) => call('GET', '/api/v1/cluster', { signal });
 export const listAgents = (signal) => call('GET', '/api/v1/agents', { signal });
 export const drainAgent = (id, drain) => call('POST', `/api/v1/agents/${enc(id)}/${drain ? 'drain' : 'undrain'}`);
+export const auditEntries = (query, signal) => call('GET', '/api/v1/audit', { query, signal });
 export const preview = (schedule, tz, count, signal) =>
   call('GET', '/api/v1/schedule/preview', { query: { schedule, tz, count }, signal });
 

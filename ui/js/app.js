@@ -6,6 +6,7 @@ import { startEvents } from './events.js';
 import { loginPage } from './pages/login.js';
 import { startRouter } from './router.js';
 import { agentsPage } from './pages/agents.js';
+import { auditPage } from './pages/audit.js';
 import { clusterPage } from './pages/cluster.js';
 import { graphPage } from './pages/graph.js';
 import { jobPage } from './pages/job.js';
@@ -57,5 +58,6 @@ function startApp() {
     [/^graph$/, graphPage],
     [/^agents$/, agentsPage],
     [/^cluster$/, clusterPage],
+    [/^audit$/, auditPage],
   ], main);
 }

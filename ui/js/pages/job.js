@@ -5,6 +5,7 @@ import { onEvent, onReload } from '../events.js';
 import { badge, errorBox, fill, h, jobHref, throttle, timeEl } from '../dom.js';
 import { navigate } from '../router.js';
 import { durationChart } from './chart.js';
+import { jobAudit } from './audit.js';
 import { runHistory } from './history.js';
 
 const NEXT_COUNT = 10;
@@ -104,6 +105,7 @@ export async function jobPage(main, [name], { signal }) {
   const chart = h('div', { class: 'chart-box' });
   const definition = h('pre', { class: 'definition', tabindex: 0, 'aria-label': 'Job definition' });
   const history = runHistory(name, signal);
+  const changes = jobAudit(name, signal);
   let summary = null;
 
   const say = (text, bad) => { note.textContent = text; note.classList.toggle('error', Boolean(bad)); };
@@ -125,20 +127,21 @@ export async function jobPage(main, [name], { signal }) {
   async function reloadAll() {
     summary = await api.jobSummary(name, signal);
     renderHead();
-    await Promise.all([loadDefinition(), loadChart(), history.reload()]);
+    await Promise.all([loadDefinition(), loadChart(), history.reload(), changes && changes.reload()]);
   }
 
   summary = await api.jobSummary(name, signal);
   renderHead();
   fill(main, h('p', { class: 'crumbs' }, h('a', { href: '/ui/jobs', text: 'Jobs' })), h('h1', { text: name }),
     toolbar, note, live, h('div', { class: 'grid' }, section('Next fire times', next), section('Run durations', chart)),
-    section('Run history', history), section('Definition', definition));
-  await Promise.all([loadDefinition(), loadChart(), history.ready]);
+    section('Run history', history), changes && section('Changes', changes), section('Definition', definition));
+  await Promise.all([loadDefinition(), loadChart(), history.ready, changes && changes.ready]);
 
   const later = (fn) => throttle(() => fn().catch((err) => { if (err.name !== 'AbortError') say(err.message, true); }), 500);
   const refreshHead = later(async () => renderHead());
   const refreshDefinition = later(loadDefinition);
   const refreshChart = later(loadChart);
+  const refreshChanges = later(async () => changes && changes.reload());
   onEvent((ev) => {
     if (!ev.job || ev.job.name !== name) return;
     if (ev.type === 'job.deleted') {
@@ -147,12 +150,15 @@ export async function jobPage(main, [name], { signal }) {
     }
     summary = ev.job;
     refreshHead();
-    if (ev.type === 'job.updated' || ev.type === 'job.disabled') refreshDefinition();
+    if (ev.type === 'job.updated' || ev.type === 'job.disabled') {
+      refreshDefinition();
+      if (changes) refreshChanges();
+    }
     if (ev.run) {
       history.update(ev.run);
       if (ev.run.end) refreshChart();
     }
   }, signal);
   onReload(() => reloadAll().catch(() => {}), signal);
-  for (const t of [refreshHead, refreshDefinition, refreshChart]) signal.addEventListener('abort', t.cancel);
+  for (const t of [refreshHead, refreshDefinition, refreshChart, refreshChanges]) signal.addEventListener('abort', t.cancel);
 }

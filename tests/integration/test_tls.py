@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_agents import API, V1, Agent, AgentsBase  # noqa: E402
+from test_agents import API, TOKEN, V1, Agent, AgentsBase  # noqa: E402
 from gnomon_harness import BIN, GnomonTestCase, main, sanitizer_lines, sched, wait_until  # noqa: E402
 
 PKI = None  # the directory of the certificates, made once
@@ -262,6 +262,33 @@ class AgentOverTls(TlsAgents):
         self.wait_agents(["a1"])
         self.run_on("a1", "tls-job")
         self.assertNotIn("untrusting", self.fleet())
+        self.stop_agents()
+
+
+class AgentOverTlsWithToken(TlsAgents):
+    def setUp(self):
+        self.token_dir = tempfile.mkdtemp(prefix="gnomon-tls-token-")
+        self.addCleanup(shutil.rmtree, self.token_dir, True)
+        self.good, self.bad = os.path.join(self.token_dir, "good"), os.path.join(self.token_dir, "bad")
+        for path, secret in ((self.good, TOKEN), (self.bad, "not-" + TOKEN)):
+            with open(path, "w") as f:
+                f.write(secret + "\n")
+        self.extra = ["--agent-token-file", self.good]
+        super().setUp()
+
+    def test_agent_with_the_token_over_tls(self):
+        """Over https://, an agent with the agents' token registers and runs a job; one with another token is
+        refused (401) and runs nothing."""
+        wrong = TlsAgent(self.server, "wrong", tls=["--tls-ca", pki("ca.pem")], token_file=self.bad).start()
+        self.agents.append(wrong)
+        self.addCleanup(wrong.close)
+        right = TlsAgent(self.server, "right", tls=["--tls-ca", pki("ca.pem")], token_file=self.good).start()
+        self.agents.append(right)
+        self.addCleanup(right.close)
+        self.wait_agents(["right"])
+        wait_until(lambda: "401" in wrong.log(), 20, what="the wrong token refused over TLS")
+        self.run_on("right", "tls-token-job")
+        self.assertNotIn("wrong", self.fleet())
         self.stop_agents()
 
 

@@ -374,6 +374,12 @@ class Server:
             headers.setdefault("Content-Type", "application/json")
         return http_request(self.host, self.port, method, path, body, headers, timeout, context=self.context)
 
+    def call(self, method, path, body=None, headers=None):
+        """(status, {lower-case header: value}, the body parsed as JSON, or as it came when it is empty or not JSON),
+        with headers of the caller's (credentials); a dict/list body is sent as JSON."""
+        status, hdrs, data = self.request(method, path, body, headers)
+        return status, hdrs, parse_json(data) if data else data
+
     def json(self, method, path, body=None):
         """(status, parsed JSON body or None when the body is empty or not JSON)."""
         status, _, data = self.request(method, path, body)

@@ -6,12 +6,11 @@ without reaching the leader, and a session opened on the follower (its cookie is
 the credential it was opened with, so the leader checks that one."""
 
 import base64
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import GnomonTestCase, main, parse_json, sched, wait_until  # noqa: E402
+from gnomon_harness import GnomonTestCase, main, sched, wait_until  # noqa: E402
 from zk_harness import (addr, close_module_ensemble as tearDownModule, module_ensemble as ensemble,  # noqa: E402, F401
                        zk_args)
 
@@ -24,12 +23,7 @@ class ProxiedAuth(GnomonTestCase):
     server_args = None
 
     def send(self, srv, method, path, body=None, headers=None):
-        headers = dict(headers or {})
-        if body is not None:
-            body = json.dumps(body)
-            headers["Content-Type"] = "application/json"
-        status, hdrs, data = srv.request(method, path, body, headers)
-        return status, hdrs, parse_json(data) if data else data
+        return srv.call(method, path, body, headers)
 
     def roles(self, servers):
         views = [self.send(s, "GET", "/api/v1/cluster", headers=BASIC)[2] for s in servers]

@@ -5,12 +5,11 @@ A token made through the follower (proxied to the leader, which writes it) is so
 (its write announces the change, and the follower reads the state again); a revoked one is soon refused there."""
 
 import base64
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import GnomonTestCase, main, parse_json, wait_until  # noqa: E402
+from gnomon_harness import GnomonTestCase, main, wait_until  # noqa: E402
 from pg_harness import new_database, require_pg  # noqa: E402
 from zk_harness import addr, close_module_ensemble as tearDownModule, module_ensemble, zk_args  # noqa: E402, F401
 
@@ -28,12 +27,8 @@ class PgTokens(GnomonTestCase):
     server_args = None
 
     def send(self, srv, method, path, body=None, headers=None):
-        headers = dict(headers or {})
-        if body is not None:
-            body = json.dumps(body)
-            headers["Content-Type"] = "application/json"
-        status, _, data = srv.request(method, path, body, headers)
-        return status, parse_json(data) if data else data
+        status, _, body = srv.call(method, path, body, headers)
+        return status, body
 
     def test_tokens_shared_by_the_cluster(self):
         db = new_database(self._testMethodName.lower())

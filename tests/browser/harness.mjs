@@ -25,15 +25,30 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 const children = new Set();
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 
-export function freePort() {
+function tryPort(port) {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+    s.once('error', (e) => (port ? resolve(0) : reject(e)));
+    s.listen(port, '127.0.0.1', () => {
+      const got = s.address().port;
+      s.close(() => resolve(got));
     });
   });
+}
+
+// A loopback port that was free a moment ago, below the kernel's ephemeral range (as tests/support/free_port.py:
+// a server started again on its port must not find it taken by some outgoing connection's local end).
+export async function freePort() {
+  let high = 32768;
+  try {
+    high = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0]) || high;
+  } catch { /* not Linux: the default */ }
+  const low = 10000;
+  for (let i = 0; high - low >= 1000 && i < 100; i++) {
+    const got = await tryPort(low + Math.floor(Math.random() * (high - low)));
+    if (got) return got;
+  }
+  return tryPort(0);
 }
 
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));

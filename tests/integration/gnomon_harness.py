@@ -14,12 +14,14 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from free_port import free_port  # noqa: E402,F401 - the tests import it from here
 
 BIN = os.environ.get("GNOMON_BIN", "")
 START_TIMEOUT = float(os.environ.get("GNOMON_TEST_START_TIMEOUT", "20"))
@@ -42,13 +44,6 @@ def _die_with_parent():
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except Exception:  # noqa: BLE001 - best effort (not Linux, no libc)
         pass
-
-
-def free_port():
-    """A loopback port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate, timeout, interval=0.02, what="condition"):

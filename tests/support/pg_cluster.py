@@ -24,10 +24,12 @@ import pwd
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from free_port import free_port  # noqa: E402
 
 SUPERUSER = "gnomon"
 DATABASE = "gnomon"
@@ -47,12 +49,6 @@ def as_server_user(argv):
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--"] + argv
     return argv
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pg_ctl(action, top, check=True):

@@ -17,6 +17,9 @@
 
 #define REGISTER_TIMEOUT_MS 10000
 #define EVENTS_TIMEOUT_MS 30000
+/* A server silent this long (its kernel acknowledges nothing: a partition, a paused or dead machine) is given up
+ * for the next one, long before a poll's own timeout (net/tcp_dead.h). */
+#define SERVER_DEAD_AFTER_MS 3000
 #define POLL_MARGIN_MS 10000       /* a poll may take the server's pollMs and this much more */
 #define POLL_MS_DEFAULT 10000
 
@@ -110,7 +113,7 @@ struct agent_call *agent_post(struct agent *a, const char *path_query, const cha
 	char *url = xasprintf("%s%s", a->servers[a->server], path_query);
 	struct net_request_options opt = {
 		.method = "POST", .url = url, .headers = headers, .body = body ? body : "", .body_len = len,
-		.timeout_ms = timeout_ms, .max_response = AGENT_BODY_MAX,
+		.timeout_ms = timeout_ms, .max_response = AGENT_BODY_MAX, .dead_after_ms = SERVER_DEAD_AFTER_MS,
 	};
 	int rc;
 

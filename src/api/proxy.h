@@ -29,6 +29,7 @@ struct http_request;
 #define API_PROXY_HOP_FIELD "X-Gnomon-Proxied-By"
 #define API_PROXY_TIMEOUT_MS 30000          /* a whole answer (agents' polls are held at most 10 s) */
 #define API_PROXY_CONNECT_MS 5000           /* connecting to the leader */
+#define API_PROXY_DEAD_AFTER_MS 3000        /* a leader silent this long (a partition) is given up (net/tcp_dead.h) */
 #define API_PROXY_HEAD_TIMEOUT_MS 10000     /* a streamed answer's head */
 #define API_PROXY_BODY_MAX ((size_t)64 << 20) /* a whole answer's body */
 #define API_PROXY_STREAM_BUFFER ((size_t)1 << 20) /* a stream's bytes waiting for a slow client, at most */

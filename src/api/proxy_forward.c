@@ -281,7 +281,8 @@ void api_proxy_forward(struct api_env *env, struct http_request *req, bool strea
 	n = request_fields(env, req, lines);
 	rc = net_request_stream(env->net, &(struct net_request_options){.method = method, .url = url,
 		.headers = (const char *const *)lines, .body = send_body ? body : NULL,
-		.body_len = body_len, .timeout_ms = API_PROXY_CONNECT_MS}, &upstream, c, &c->up);
+		.body_len = body_len, .timeout_ms = API_PROXY_CONNECT_MS,
+		.dead_after_ms = API_PROXY_DEAD_AFTER_MS}, &upstream, c, &c->up);
 	for (int i = 0; i < n; i++)
 		free(lines[i]);
 	if (rc < 0) {

@@ -45,6 +45,10 @@ struct net_request_options {
 	size_t body_len;
 	uint64_t timeout_ms;         /* the whole request, connecting included; 0: NET_TIMEOUT_DEFAULT_MS */
 	size_t max_response;         /* bytes of response body; 0: NET_RESPONSE_MAX_DEFAULT */
+	uint32_t dead_after_ms;      /* a new connection for it is given up once the peer has been silent this long
+	                              * (net/tcp_dead.h: a partitioned server), the request ending with -ETIMEDOUT
+	                              * long before timeout_ms; 0: only timeout_ms. An idle connection made without
+	                              * it may still carry the request */
 };
 
 /* A client on loop; returns 0 or a negative errno (libcurl or libuv could not start). */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/tcp_dead.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -42,6 +43,7 @@ struct net_request {
 	char err[CURL_ERROR_SIZE];
 	struct net_request *prev, *next;
 	bool linked;               /* on the client's list: not yet told how it ended */
+	uint32_t dead_after_ms;    /* the options' (net/tcp_dead.h), for on_new_socket */
 };
 
 /* One socket curl asked to watch. */
@@ -402,6 +404,17 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* CURLOPT_SOCKOPTFUNCTION of a request with dead_after_ms: its new connection's socket, before the connect. */
+static int on_new_socket(void *ctx, curl_socket_t fd, curlsocktype purpose)
+{
+	struct net_request *r = ctx;
+	int rc;
+
+	if (purpose == CURLSOCKTYPE_IPCXN && (rc = tcp_dead_after(fd, r->dead_after_ms)) < 0)
+		log_warnx("net: cannot set TCP keepalive and user timeout (%s)", strerror(-rc));
+	return CURL_SOCKOPT_OK;
+}
+
 #define SETOPT(opt, val) ok = ok && curl_easy_setopt(r->easy, (opt), (val)) == CURLE_OK
 
 /* Set the options of r's easy handle; false when curl refuses one. */
@@ -433,6 +446,11 @@ static bool setup(struct net_request *r, const struct net_request_options *opt)
 		SETOPT(CURLOPT_HEADERDATA, r);
 	} else {
 		SETOPT(CURLOPT_TIMEOUT_MS, (long)timeout);
+	}
+	if (opt->dead_after_ms) {
+		r->dead_after_ms = opt->dead_after_ms;
+		SETOPT(CURLOPT_SOCKOPTFUNCTION, on_new_socket);
+		SETOPT(CURLOPT_SOCKOPTDATA, r);
 	}
 	SETOPT(CURLOPT_USERAGENT, "gnomon/" GNOMON_VERSION);
 	SETOPT(CURLOPT_HTTPHEADER, r->headers);

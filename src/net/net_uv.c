@@ -23,6 +23,7 @@
 #include "net/net_url.h"
 #include "net/request_wire.h"
 #include "net/response_reader.h"
+#include "net/tcp_dead.h"
 #include "net/tls.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -60,6 +61,7 @@ struct net_request {
 	size_t max_response;
 	bool head;                 /* a HEAD request: no body in the answer */
 	uint64_t timeout_ms;
+	uint32_t dead_after_ms;
 	uint64_t deadline;         /* uv_hrtime() */
 	struct conn *conn;
 	struct lookup *lookup;
@@ -145,16 +147,22 @@ static void conn_close(struct conn *k)
 	uv_close((uv_handle_t *)&k->tcp, on_conn_closed);
 }
 
-/* A new connection for r (not yet connected); NULL when libuv refuses a handle. */
-static struct conn *conn_new(struct net_request *r)
+/* A new connection for r (not yet connected) to an address of family; NULL when libuv refuses a handle. Its
+ * socket is made now, so that r's dead_after_ms applies to the connect too. */
+static struct conn *conn_new(struct net_request *r, int family)
 {
 	struct net_client *c = r->client;
 	struct conn *k = xcalloc(1, sizeof(*k));
+	uv_os_fd_t fd;
+	int rc;
 
-	if (uv_tcp_init(c->loop, &k->tcp) < 0) {
+	if (uv_tcp_init_ex(c->loop, &k->tcp, (unsigned int)family) < 0) {
 		free(k);
 		return NULL;
 	}
+	if (r->dead_after_ms && ((rc = uv_fileno((uv_handle_t *)&k->tcp, &fd)) < 0 ||
+	    (rc = tcp_dead_after(fd, r->dead_after_ms)) < 0))
+		log_warnx("net: %s: cannot set TCP keepalive and user timeout (%s)", r->key, strerror(-rc));
 	k->client = c;
 	k->key = xstrdup(r->key);
 	k->tcp.data = k->connect.data = k->write.data = k;
@@ -277,12 +285,14 @@ static void request_done(struct net_request *r, bool keep)
 }
 
 /* The connection broke before the response was complete. A connection that had carried a request before and
- * gave no byte of this one's answer was closed by the server while idle: r is sent once more, on a new one. */
+ * gave no byte of this one's answer was closed by the server while idle: r is sent once more, on a new one. Not
+ * when it timed out (uverr UV_ETIMEDOUT: the peer went silent, net/tcp_dead.h): a new connection would wait for
+ * the same silence. */
 static void request_broken(struct net_request *r, int uverr, const char *why)
 {
 	bool reused = r->conn && r->conn->reused;
 
-	if (reused && !r->retried && !response_reader_started(r->reader)) {
+	if (reused && !r->retried && uverr != UV_ETIMEDOUT && !response_reader_started(r->reader)) {
 		conn_leave(r, false);
 		response_reader_free(r->reader);
 		r->reader = response_reader_new(r->max_response, r->head);
@@ -509,7 +519,7 @@ static void connect_next(struct net_request *r)
 {
 	while (r->next_addr < r->naddrs) {
 		const struct sockaddr *sa = (const struct sockaddr *)&r->addrs[r->next_addr++];
-		struct conn *k = conn_new(r);
+		struct conn *k = conn_new(r, sa->sa_family);
 		int rc;
 
 		if (k == NULL) {
@@ -741,6 +751,7 @@ int net_request(struct net_client *c, const struct net_request_options *opt, net
 	r->fn = fn;
 	r->ctx = ctx;
 	r->timeout_ms = opt->timeout_ms ? opt->timeout_ms : NET_TIMEOUT_DEFAULT_MS;
+	r->dead_after_ms = opt->dead_after_ms;
 	r->deadline = uv_hrtime() + r->timeout_ms * MS;
 	r->max_response = opt->max_response ? opt->max_response : NET_RESPONSE_MAX_DEFAULT;
 	r->head = opt->method && strcmp(opt->method, "HEAD") == 0;

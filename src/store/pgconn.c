@@ -10,9 +10,21 @@
 #include "util/log.h"
 #include "util/xmalloc.h"
 
-#define CONNECT_TIMEOUT_MS 5000 /* one attempt, from PQconnectStart to the connection being up */
+/* One attempt, from PQconnectStart to the connection being up. Short, and attempts close together (at most
+ * BACKOFF_MAX_MS apart): an attempt made while the network drops its packets waits for the kernel's next SYN (1 s,
+ * then 3 s later), so once a partition heals the next SYN to get through leaves within about 1.5 s. */
+#define CONNECT_TIMEOUT_MS 2000
 #define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
+#define BACKOFF_MAX_MS 500
+
+/* TCP settings given to libpq before the connection string, which overrides them (pgconn.h). A request sent on a
+ * connection whose packets are dropped (a partition) would wait for the request's own deadline (--state-timeout,
+ * 10 s): TCP_USER_TIMEOUT ends the connection once data has gone unacknowledged that long, which a slow query
+ * never causes (the server's kernel acknowledges what it receives), and keepalives do the same for an idle one. */
+static const char *const TCP_KEYS[] = {"tcp_user_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+	"keepalives_count"};
+static const char *const TCP_VALUES[] = {"3000", "1", "5", "1", "3"};
+#define N_TCP (sizeof(TCP_KEYS) / sizeof(TCP_KEYS[0]))
 
 /* A statement of a request: copies of its SQL and parameters. */
 struct stmt {
@@ -216,7 +228,16 @@ static void connect_start(struct pgconn *c)
 {
 	int rc;
 
-	c->pg = PQconnectStart(c->conninfo);
+	const char *keys[N_TCP + 2], *values[N_TCP + 2];
+
+	for (size_t i = 0; i < N_TCP; i++) {
+		keys[i] = TCP_KEYS[i];
+		values[i] = TCP_VALUES[i];
+	}
+	keys[N_TCP] = "dbname"; /* expanded: the connection string's own settings override those above */
+	values[N_TCP] = c->conninfo;
+	keys[N_TCP + 1] = values[N_TCP + 1] = NULL;
+	c->pg = PQconnectStartParams(keys, values, 1);
 	if (c->pg == NULL)
 		fatalx("pg: out of memory");
 	if (PQstatus(c->pg) == CONNECTION_BAD) {

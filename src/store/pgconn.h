@@ -48,7 +48,9 @@ struct pg_stmt {
 typedef void (*pgconn_done_fn)(void *ctx, int status, PGresult *const *res, int n, const char *err);
 
 /* A connection to conninfo (a libpq connection string or postgresql:// URL, copied) on loop, made in the
- * background: requests may be sent at once. Returns 0, or -EINVAL with a message in err when libpq refuses the
+ * background: requests may be sent at once. Unless conninfo sets them, TCP keepalives and tcp_user_timeout=3000
+ * are on: a connection whose packets are dropped ends within about 3 s (a request in flight then ends with
+ * -ECONNRESET), not at the request's deadline. Returns 0, or -EINVAL with a message in err when libpq refuses the
  * connection string. */
 int pgconn_new(uv_loop_t *loop, const char *conninfo, struct pgconn **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));

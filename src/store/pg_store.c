@@ -201,7 +201,7 @@ static int send_request(struct pg_store *p, const struct pg_stmt *st, int n, boo
 						     "the state must be loaded again");
 		free(all);
 		free(s);
-		return -EIO;
+		return -ENOTCONN;
 	}
 	if (fence && p->epoch) {
 		snprintf(epoch, sizeof(epoch), "%" PRIu64, p->epoch);

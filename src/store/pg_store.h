@@ -12,9 +12,9 @@
  * answers in order).
  *
  * When the connection breaks with a write in flight, that write fails (-ECONNRESET, or -ETIMEDOUT) and whether
- * the database committed it is unknown: from then on the backends refuse writes (-EIO, "load again") until
- * pg_store_load read the database again. Writes not sent yet wait for the connection (pgconn.h) until their
- * deadline (pg_store_set_timeout), then fail with -ENOTCONN, unsent (the backends go on). Nothing a done
+ * the database committed it is unknown: from then on the backends refuse writes (-ENOTCONN, "load again": an API
+ * answers 503) until pg_store_load read the database again. Writes not sent yet wait for the connection
+ * (pgconn.h) until their deadline (pg_store_set_timeout), then fail with -ENOTCONN, unsent (the backends go on). Nothing a done
  * acknowledged is lost: it was committed first.
  *
  * Costs of the copy: the ended runs are in memory too (bounded by the retention limits, --history-max-runs), and
@@ -90,8 +90,8 @@ int pg_store_in_flight(const struct pg_store *p);
 typedef void (*pg_store_done_fn)(struct pg_store *p, void *ctx, int status, PGresult *const *res, int n);
 
 /* Send the n statements as one write, fenced with the epoch when fence (and one is set); done (p, ...) gets its
- * end, with errmsg set on a failure. Returns 0, -EIO when writes are refused (a write's outcome is unknown), or
- * pgconn_send's error; done is not called then. */
+ * end, with errmsg set on a failure. Returns 0, -ENOTCONN when writes are refused (a write's outcome is
+ * unknown), or pgconn_send's error; done is not called then. */
 int pg_store_send(struct pg_store *p, const struct pg_stmt *st, int n, bool fence, pg_store_done_fn done,
     void *ctx) __attribute__((warn_unused_result));
 /* Statements being gathered into one write, with copies of their parameters. */

@@ -190,8 +190,8 @@ static void commit_behind_lock(struct fx *f, const char *name, struct pg_answer 
 }
 
 /* The database server is stopped under a writer and started again: a commit in flight then fails with its outcome
- * unknown (-ECONNRESET), and the backend refuses commits (-EIO) until it is loaded again; nothing acknowledged is
- * lost; the connection comes back on its own. The commit is kept in flight by a lock that another connection
+ * unknown (-ECONNRESET), and the backend refuses commits (-ENOTCONN: an API answers 503) until it is loaded
+ * again; nothing acknowledged is lost; the connection comes back on its own. The commit is kept in flight by a lock that another connection
  * holds on the jobs table. */
 static void test_restart(void **state)
 {
@@ -207,7 +207,7 @@ static void test_restart(void **state)
 	f->stopped = true;
 	assert_true(pg_test_run_until(&f->a.loop, &r.calls, 1, 15000));
 	assert_int_equal(r.status, -ECONNRESET);
-	assert_int_equal(put_job(&f->a, "c"), -EIO);
+	assert_int_equal(put_job(&f->a, "c"), -ENOTCONN);
 	assert_non_null(strstr(state_errmsg(f->a.s), "loaded again"));
 	assert_true(pg_test_run_until(&f->a.loop, &locked.calls, 1, 5000));
 	pgconn_close(f->other);

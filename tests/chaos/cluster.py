@@ -5,8 +5,8 @@ Every node has its own address and listens on it (ZooKeeper on 2181/2888/3888, P
 4400); the servers are given `--http-address` their address, which is also what they advertise as the leader
 (`--advertise-address` defaults to it with `--zk-hosts`), and `--insecure-open` (the suite's network has nobody
 else on it); the agents, reaching the servers from other namespaces, present the shared `--agent-token-file`.
-Each process's log is DIR/NODE.log. start(node) and kill(node) (SIGKILL) work on any node but PostgreSQL;
-pause(node)/resume(node) send SIGSTOP/SIGCONT.
+Each process's log is DIR/NODE.log. start(node) and kill(node) (SIGKILL; PostgreSQL's an immediate shutdown, as
+a crash) work on any node; pause(node)/resume(node) send SIGSTOP/SIGCONT.
 """
 
 import json
@@ -152,7 +152,13 @@ class Cluster:
 
     def kill(self, node):
         p = self.procs.pop(node)
-        os.kill(p.pid, signal.SIGKILL)  # `ip netns exec` execs: the pid is the node's process
+        if node == PG:
+            # the postmaster (runuser's child): an immediate shutdown, which ends its backends too and leaves a
+            # crash recovery for the next start (a SIGKILL would leave the backends holding its shared memory)
+            with open(os.path.join(self.top, "pg", "data", "postmaster.pid")) as f:
+                os.kill(int(f.readline()), signal.SIGQUIT)
+        else:
+            os.kill(p.pid, signal.SIGKILL)  # `ip netns exec` execs: the pid is the node's process
         p.wait()
 
     def pause(self, node):

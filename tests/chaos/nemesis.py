@@ -4,10 +4,16 @@ Kinds of this slice:
 - partition-halves: the nodes (the suite's own `ctl` aside) split at random into two halves, each dropping what
   comes from the other (iptables DROP inside their namespaces, as Jepsen does);
 - partition-leader: the leading server cut off from every other node;
+- partition-agent: one agent cut off from every other node;
+- partition-bridge: Jepsen's bridge: two halves that do not reach each other and one node that reaches both, so
+  that two majorities overlap in it;
+- lossy-links: half the nodes drop a tenth of what comes to them, at random (iptables' statistic match), and
+  where the kernel has tc netem, everything they send waits 100 ms +- 50 ms more;
 - kill-server, kill-agent, kill-zk: kill -9 of one such node (a server: the leader one time in two), started
+  again at the heal; kill-pg: PostgreSQL's immediate shutdown (a crash: recovery at the next start), started
   again at the heal;
 - pause-leader: SIGSTOP of the leading server for longer than the ZooKeeper session timeout, then SIGCONT.
-Clocks, disks and slow or lossy links (tc netem) are later slices.
+Clocks and disks are later slices.
 
 A fault is a dict: kind, target, start, end (ms), groups (a partition's sides) and down (the nodes it stopped),
 which the checker reads to say whether a leader could exist at a given time (leader_possible()).
@@ -18,7 +24,9 @@ import time
 
 from cluster import AGENTS, CONTROL, NODES, PG, SERVERS, ZK, ZK_TIMEOUT_MS
 
-KINDS = ("partition-halves", "partition-leader", "kill-server", "kill-agent", "kill-zk", "pause-leader")
+KINDS = ("partition-halves", "partition-leader", "partition-agent", "partition-bridge", "lossy-links", "kill-server",
+         "kill-agent", "kill-zk", "kill-pg", "pause-leader")
+LOSS = 0.1
 
 
 def now_ms():
@@ -42,6 +50,30 @@ class Nemesis:
             f["target"] = " | ".join(",".join(g) for g in f["groups"])
             f["start"] = now_ms()
             net.partition(f["groups"])
+        elif kind == "partition-agent":
+            agent = self.rng.choice(AGENTS)
+            f["target"] = agent
+            f["groups"] = [[agent], [n for n in NODES if n not in (agent, CONTROL)]]
+            f["start"] = now_ms()
+            net.partition(f["groups"])
+        elif kind == "partition-bridge":
+            nodes = [n for n in NODES if n != CONTROL]
+            self.rng.shuffle(nodes)
+            bridge, rest = nodes[0], nodes[1:]
+            half = len(rest) // 2
+            f["groups"] = [sorted(rest[:half]), sorted(rest[half:])]
+            f["target"] = "%s | %s | %s" % (",".join(f["groups"][0]), bridge, ",".join(f["groups"][1]))
+            f["start"] = now_ms()
+            net.partition(f["groups"])  # the bridge is in neither group: it keeps talking to both
+        elif kind == "lossy-links":
+            nodes = [n for n in NODES if n != CONTROL]
+            self.rng.shuffle(nodes)
+            lossy = sorted(nodes[:len(nodes) // 2])
+            f["target"] = ",".join(lossy)
+            f["start"] = now_ms()
+            net.lossy(lossy, LOSS)
+            if net.can_delay():
+                net.delay(lossy, 100, 50)
         elif kind in ("partition-leader", "pause-leader"):
             leader = f["leader"]
             if not leader:
@@ -55,7 +87,7 @@ class Nemesis:
                 f["down"] = [leader]
                 c.pause(leader)
         else:
-            pool = {"kill-server": SERVERS, "kill-agent": AGENTS, "kill-zk": ZK}[kind]
+            pool = {"kill-server": SERVERS, "kill-agent": AGENTS, "kill-zk": ZK, "kill-pg": (PG,)}[kind]
             live = [n for n in pool if c.running(n)]
             target = self.rng.choice(live)
             if kind == "kill-server" and self.rng.random() < 0.5:
@@ -69,7 +101,7 @@ class Nemesis:
 
     def heal(self, f):
         c = self.c
-        if f["kind"].startswith("partition"):
+        if f["kind"].startswith("partition") or f["kind"] == "lossy-links":
             c.net.heal()
         elif f["kind"] == "pause-leader":
             c.resume(f["target"])

@@ -158,9 +158,32 @@ class Net:
             for name in g:
                 self.drop_from(name, others)
 
+    def lossy(self, names, probability):
+        """Each of names drops what comes to it at random, with probability (iptables' statistic match: this
+        machine's kernel has no netem; where it has, delay() adds latency too)."""
+        for name in names:
+            sh("iptables", "-A", "INPUT", "-m", "statistic", "--mode", "random", "--probability", str(probability),
+               "-j", "DROP", ns=self.ns(name))
+
+    def can_delay(self):
+        """Whether tc netem works here (a probe on the hub's loopback)."""
+        if not hasattr(self, "_netem"):
+            ok = subprocess.run(["ip", "netns", "exec", HUB, "tc", "qdisc", "add", "dev", "lo", "root", "netem",
+                                 "delay", "1ms"], capture_output=True).returncode == 0
+            sh("tc", "qdisc", "del", "dev", "lo", "root", check=False, ns=HUB)
+            self._netem = ok
+        return self._netem
+
+    def delay(self, names, ms, jitter_ms):
+        for name in names:
+            sh("tc", "qdisc", "add", "dev", "eth0", "root", "netem", "delay", "%dms" % ms, "%dms" % jitter_ms,
+               ns=self.ns(name))
+
     def heal(self):
         for name in self.addr:
             sh("iptables", "-F", "INPUT", ns=self.ns(name))
+            if getattr(self, "_netem", False):
+                sh("tc", "qdisc", "del", "dev", "eth0", "root", check=False, ns=self.ns(name))
 
     def close(self):
         if self.closed:

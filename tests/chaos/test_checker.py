@@ -7,6 +7,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checker import check, failover_times  # noqa: E402
+from nemesis import leader_possible  # noqa: E402
 
 T0 = 1_000_000_000_000
 JOB = {"start": T0, "interval": 20000, "count": 3, "epsilon": 8000, "duration": 1000, "server": "s1"}
@@ -88,6 +89,21 @@ class Checker(unittest.TestCase):
         v, failures = self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)], samples=later, faults=[fault])
         self.assertEqual(v[1], "skipped-unjustified")
         self.assertIn("s2 led at %d" % (T0 + 23000), failures[0])
+
+    def test_skip_while_postgres_is_down(self):
+        fault = {"kind": "kill-pg", "target": "pg", "start": T0, "end": T0 + 60000, "leader": "s1", "groups": [],
+                 "down": ["pg"]}
+        v, failures = self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)], faults=[fault])
+        self.assertEqual((v[1], failures), ("skipped", []))
+
+    def test_a_bridge_leaves_a_majority_through_the_node_both_halves_reach(self):
+        fault = {"kind": "partition-bridge", "target": "", "start": T0, "end": T0 + 60000, "leader": "s1",
+                 "groups": [["s1", "zk1", "a1", "pg", "s3"], ["s2", "zk3", "a2", "a3"]], "down": []}
+        v, failures = self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)], faults=[fault])
+        self.assertEqual(v[1], "skipped-unjustified")
+        self.assertIn("skipped although a leader could run it", failures[0])
+        self.assertEqual(leader_possible([fault], T0 + 1000, ["s2"]),
+                         (False, "s2 cut off from PostgreSQL"))
 
     def test_failover_time(self):
         fault = {"kind": "pause-leader", "target": "s1", "leader": "s1", "start": T0, "end": T0 + 8000}

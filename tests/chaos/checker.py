@@ -13,6 +13,12 @@ epsilon, duration and 5 s:
   succeeded run of a checked job wrote exactly one line with its task id, and each line is a run the history
   has as succeeded.
 
+- retries: a flaky job's slot (its first attempt always fails) is met by a later attempt, never the first.
+- fan-in: a child's runs follow its parents' completions: going through the parents' complete runs in the order
+  they ended, each time both have completed since the last time, the child is due once; its complete runs must be
+  those, one each, in order, each started after the completion that made it due and within FAN_IN_MS of it (the
+  last one may still be missing when it became due less than FAN_IN_MS before the read).
+
 check() returns a result dict (figures, the failures as sentences, each slot's verdict for the picture).
 """
 
@@ -22,6 +28,35 @@ from nemesis import leader_possible
 
 FINAL = ("succeeded", "failed", "killed", "lost", "skipped")
 FORGIVENESS_MS = 5000
+FAN_IN_MS = 20000
+
+
+def attempt_of(task):
+    """The attempt in a task id (ct:DUE:ATTEMPT:JOB:...), -1 when it has none."""
+    parts = task.split(":")
+    return int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else -1
+
+
+def check_fan_in(child, parents, lines_by_job, read_ms):
+    """(rounds due, child runs matched, failures) of one fan-in (see the module's doc)."""
+    failures, due = [], []
+    done = set()
+    for e in sorted((e for p in parents for e in lines_by_job.get(p, [])), key=lambda e: e["end"]):
+        done.add(e["job"])
+        if done == set(parents):
+            due.append(e["end"])
+            done = set()
+    runs = sorted(lines_by_job.get(child, []), key=lambda e: e["start"])
+    settled = [t for t in due if t < read_ms - FAN_IN_MS]
+    if not len(settled) <= len(runs) <= len(due):
+        failures.append("fan-in %s: %d complete runs for %d rounds of %s completed (%d of them more than %d s before "
+                        "the read)" % (child, len(runs), len(due), " and ".join(parents), len(settled),
+                                       FAN_IN_MS // 1000))
+    for t, e in zip(due, runs):
+        if not t <= e["start"] <= t + FAN_IN_MS:
+            failures.append("fan-in %s: run %s started at %d, not within %d s after its parents completed at %d"
+                            % (child, e["task"], e["start"], FAN_IN_MS // 1000, t))
+    return len(due), min(len(runs), len(due)), failures
 
 
 def history_rows(cluster):
@@ -56,8 +91,10 @@ def skip_justified(faults, samples, lo, hi):
     return True, "; ".join("%s (%d looks)" % (w, n) for w, n in whys.most_common())
 
 
-def check(jobs, history, effects, faults, samples, read_ms):
+def check(jobs, history, effects, faults, samples, read_ms, dags=None):
+    """dags: {child: {parents: [a, b]}}, fan-ins whose parents are in jobs."""
     failures, slots = [], []
+    dags = dags or {}
     by_job = collections.defaultdict(list)
     for r in history:
         by_job[r["job"]].append(r)
@@ -97,6 +134,9 @@ def check(jobs, history, effects, faults, samples, read_ms):
             elif fits:
                 used.add(fits[0]["task"])
                 verdict = "satisfied"
+                if j.get("flaky") and attempt_of(fits[0]["task"]) == 0:
+                    failures.append("%s: met by the first attempt of a flaky job, which exits 3: %s"
+                                    % (where, fits[0]["task"]))
             if len([r for r in mine if r["status"] == "succeeded"]) > 1:
                 failures.append("%s: succeeded twice: %s" % (where, [r["task"] for r in mine]))
                 verdict = "duplicated"
@@ -126,8 +166,15 @@ def check(jobs, history, effects, faults, samples, read_ms):
                                 % (where, hi // 1000 - due // 1000, why or "none"))
             counts[verdict] += 1
             slots.append({"job": name, "due": due, "verdict": verdict, "why": why})
+    fan_in = {"rounds": 0, "children": 0}
+    for child, d in sorted(dags.items()):
+        rounds, matched, fails = check_fan_in(child, d["parents"], lines_by_job, read_ms)
+        fan_in["rounds"] += rounds
+        fan_in["children"] += matched
+        failures += fails
     # the history against the side-effect files
-    checked = [r for r in history if r["job"] in jobs]
+    names = set(jobs) | set(dags) | {p for d in dags.values() for p in d["parents"]}
+    checked = [r for r in history if r["job"] in names]
     succeeded = {r["task"] for r in checked if r["status"] == "succeeded"}
     for task in sorted(succeeded):
         n = len(lines_by_task.get(task, []))
@@ -142,6 +189,7 @@ def check(jobs, history, effects, faults, samples, read_ms):
     return {"slots": len(slots), "satisfied": counts["satisfied"], "skipped": counts["skipped"],
             "skipped_reasons": dict(skip_reasons), "skipped_unjustified": counts["skipped-unjustified"],
             "lost": counts["lost"], "duplicated": counts["duplicated"], "open": counts["open"],
+            "fan_in_rounds": fan_in["rounds"], "fan_in_children": fan_in["children"],
             "broken_lines": len(broken), "runs_in_history": len(checked), "side_effect_lines": len(effects) - len(broken),
             "failures": failures, "slot_verdicts": slots}
 

@@ -28,7 +28,8 @@ def percentile(values, p):
 def summary(result, faults, failovers, extra):
     ms = [f["ms"] for f in failovers if f["ms"] is not None]
     s = {k: result[k] for k in ("slots", "satisfied", "skipped", "skipped_reasons", "skipped_unjustified", "lost",
-                                "duplicated", "open", "runs_in_history", "side_effect_lines", "broken_lines")}
+                                "duplicated", "open", "runs_in_history", "side_effect_lines", "broken_lines",
+                                "fan_in_rounds", "fan_in_children")}
     s["faults"] = dict(collections.Counter(f["kind"] for f in faults))
     s["failover_ms"] = {"count": len(failovers), "no_new_leader": len(failovers) - len(ms),
                         "p50": percentile(ms, 50), "p99": percentile(ms, 99), "max": max(ms) if ms else None}
@@ -47,6 +48,7 @@ def table(s):
                                                            s["skipped_reasons"].items()))),
             ("skipped unjustified", s["skipped_unjustified"]), ("lost", s["lost"]), ("duplicated", s["duplicated"]),
             ("left open", s["open"]),
+            ("fan-in rounds / children", "%d / %d" % (s.get("fan_in_rounds", 0), s.get("fan_in_children", 0))),
             ("runs / side-effect lines", "%d / %d" % (s["runs_in_history"], s["side_effect_lines"])),
             ("failovers", "%d (p50 %s ms, p99 %s ms, max %s ms; no new leader %d)" % (
                 s["failover_ms"]["count"], s["failover_ms"]["p50"], s["failover_ms"]["p99"], s["failover_ms"]["max"],

@@ -128,7 +128,7 @@ def run(cluster, rng, duration, log, out):
     history = history_rows(cluster)
     watch.stop.set()
     watch.join()
-    data = {"jobs": jobs.jobs, "history": history, "effects": jobs.effects(), "faults": nemesis.faults,
+    data = {"jobs": jobs.jobs, "dags": jobs.dags, "history": history, "effects": jobs.effects(), "faults": nemesis.faults,
             "samples": watch.samples, "read_ms": read_ms, "t0": t0, "t1": now_ms(), "duration_s": duration,
             "failed_adds": jobs.failed_adds}
     with open(os.path.join(out, "data.json"), "w") as f:
@@ -139,7 +139,8 @@ def run(cluster, rng, duration, log, out):
 def check_and_report(data, out, log):
     """The checker and the report on what a run gathered (DIR/data.json: `run.py --check DIR` does it again)."""
     samples = [(t, leading) for t, leading in data["samples"]]
-    result = check(data["jobs"], data["history"], data["effects"], data["faults"], samples, data["read_ms"])
+    result = check(data["jobs"], data["history"], data["effects"], data["faults"], samples, data["read_ms"],
+                   data.get("dags"))
     failovers = failover_times(data["faults"], samples)
     s = summary(result, data["faults"], failovers, {"duration_s": data["duration_s"],
                                                     "failed_adds": data["failed_adds"], "failovers": failovers,

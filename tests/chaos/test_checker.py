@@ -105,6 +105,47 @@ class Checker(unittest.TestCase):
         self.assertEqual(leader_possible([fault], T0 + 1000, ["s2"]),
                          (False, "s2 cut off from PostgreSQL"))
 
+    def test_a_flaky_job_is_met_by_its_retry(self):
+        flaky = dict(JOB, flaky=True)
+        history = [run(0), run(0, 1, task="ct:%d:1:w0:" % T0), run(1, 0, "failed"), run(1, 1), run(2, 0, "failed"),
+                   run(2, 1)]
+        history[0]["status"] = "failed"
+        effects = [line(0, task="ct:%d:1:w0:" % T0), line(1, task="ct:%d:1:w0:" % (T0 + 20000)),
+                   line(2, task="ct:%d:1:w0:" % (T0 + 40000))]
+        res = check({"w0": flaky}, history, effects, [], EVERYONE, READ)
+        self.assertEqual(res["failures"], [])
+        res = check({"w0": flaky}, [run(0), run(1), run(2)], [line(k) for k in range(3)], [], EVERYONE, READ)
+        self.assertIn("met by the first attempt of a flaky job", res["failures"][0])
+
+    def fan_in(self, child_starts, parent_ends=((1000, 1500), (21000, 20500))):
+        """Two parents' complete runs (their ends per round) and the child's runs (their starts)."""
+        effects = []
+        for k, ends in enumerate(parent_ends):
+            for job, end in zip(("pa", "pb"), ends):
+                if end is not None:
+                    effects.append({"job": job, "task": "ct:%d:0:%s:" % (T0 + k * 20000, job), "start": T0 + end - 500,
+                                    "end": T0 + end, "agent": "a1"})
+        for i, start in enumerate(child_starts):
+            effects.append({"job": "pc", "task": "ct:dep%d:0:pc:" % i, "start": T0 + start, "end": T0 + start + 10,
+                            "agent": "a2"})
+        history = [{"task": e["task"], "job": e["job"], "due": 0, "attempt": 0, "trigger": "", "status": "succeeded",
+                    "reason": "", "from": None, "to": None, "slots": None, "start": None, "end": None, "agent": "a1"}
+                   for e in effects]
+        res = check({}, history, effects, [], EVERYONE, READ, {"pc": {"parents": ["pa", "pb"]}})
+        return res["fan_in_rounds"], res["fan_in_children"], res["failures"]
+
+    def test_fan_in_once_per_round_after_both_parents(self):
+        self.assertEqual(self.fan_in([1600, 21100]), (2, 2, []))
+
+    def test_fan_in_missing_extra_or_early_children(self):
+        self.assertIn("1 complete runs for 2 rounds", self.fan_in([1600])[2][0])
+        self.assertIn("3 complete runs for 2 rounds", self.fan_in([1600, 21100, 21200])[2][0])
+        self.assertIn("not within 20 s after its parents completed", self.fan_in([1200, 21100])[2][0])
+
+    def test_fan_in_waits_for_both_parents_across_rounds(self):
+        # round 0: pb did not complete; round 1: both did: one child, after pb's run of round 1
+        self.assertEqual(self.fan_in([20600], parent_ends=((1000, None), (21000, 20500))), (1, 1, []))
+
     def test_failover_time(self):
         fault = {"kind": "pause-leader", "target": "s1", "leader": "s1", "start": T0, "end": T0 + 8000}
         samples = [(T0 + 100, []), (T0 + 4100, ["s2"])]

@@ -7,6 +7,11 @@ the run's working directory DATA_DIR/work/NAME): job name, task id, start and en
 1 + duration + epsilon + 5 + 0..4 s, so that the windows of one job's slots never overlap. Only jobs whose add was
 answered 2xx are checked (an add that failed or timed out may or may not have made its job).
 
+A quarter of the jobs are flaky: their first attempt exits 3 (CHRONOS_JOB_RUN_ATTEMPT 0) and they have 2
+retries, so each slot is met by its retry. Every fifth add is a fan-in instead: two parents `d<n>a`, `d<n>b` (jobs
+as above, checked as above, on one schedule) and a child `d<n>c` added through `POST /scheduler/dependency`, whose
+command appends its line too; the checker wants one child run per round in which both parents completed.
+
 Watch polls every server's `GET /api/v1/cluster` every 0.25 s and keeps (time, [servers saying they lead]).
 """
 
@@ -23,36 +28,74 @@ EFFECTS = "chaos-effects"
 class Jobs:
     def __init__(self, cluster, log, rng):
         self.c, self.log, self.rng = cluster, log, rng
-        self.jobs = {}  # name -> {start, interval, count, epsilon, duration, server}
+        self.jobs = {}  # name -> {start, interval, count, epsilon, duration, server, flaky}
+        self.dags = {}  # child -> {parents: [a, b], server}
         self.failed_adds = []
 
-    def add(self, k, until_ms):
-        duration = self.rng.randint(0, 2)
-        epsilon = self.rng.randint(6, 12)
-        interval = 1 + duration + epsilon + 5 + self.rng.randint(0, 4)
-        start = (now_ms() // 1000 + 5) * 1000
-        count = max(1, (until_ms - start) // (interval * 1000))
-        name = "w%d" % k
-        command = ('s=$(date +%%s%%3N); sleep %d; echo "$CHRONOS_JOB_NAME $GNOMON_TASK_ID $s $(date +%%s%%3N)" '
-                   '>> ../../%s' % (duration, EFFECTS))
-        job = {"name": name, "command": command, "shell": True, "epsilon": "PT%dS" % epsilon,
-               "schedule": "R%d/%s/PT%dS" % (count, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start / 1000)),
-                                               interval),
-               "cpus": 0.1, "mem": 16, "disk": 1}
+    def post(self, name, path, job, what):
+        """Add job through a random server; True when the add was acknowledged."""
         server = self.rng.choice(SERVERS)
-        status, body = http(self.c.url(server) + "/scheduler/iso8601", "POST", job, timeout=20)
+        status, body = http(self.c.url(server) + path, "POST", job, timeout=20)
         if status is not None and 200 <= status < 300:
-            self.jobs[name] = {"start": start, "interval": interval * 1000, "count": count,
-                               "epsilon": epsilon * 1000, "duration": duration * 1000, "server": server}
-            self.log("job %s added through %s: %s, epsilon %d s" % (name, server, job["schedule"], epsilon))
-        else:
-            self.failed_adds.append({"job": name, "server": server, "status": status, "answer": str(body)[:200]})
-            self.log("job %s not added through %s: %s %s" % (name, server, status, str(body)[:200]))
+            self.log("job %s added through %s: %s" % (name, server, what))
+            return server
+        self.failed_adds.append({"job": name, "server": server, "status": status, "answer": str(body)[:200]})
+        self.log("job %s not added through %s: %s %s" % (name, server, status, str(body)[:200]))
+        return None
+
+    @staticmethod
+    def command(duration, flaky=False):
+        line = ('s=$(date +%%s%%3N); sleep %d; echo "$CHRONOS_JOB_NAME $GNOMON_TASK_ID $s $(date +%%s%%3N)" '
+                '>> ../../%s' % (duration, EFFECTS))
+        return ('[ "$CHRONOS_JOB_RUN_ATTEMPT" -ge 1 ] || exit 3; ' + line) if flaky else line
+
+    def add(self, k, until_ms, names=None, timing=None):
+        """A scheduled job w<k> (or each of names, on one schedule); returns the timing used and the names added."""
+        if timing is None:
+            duration = self.rng.randint(0, 2)
+            epsilon = self.rng.randint(6, 12)
+            interval = 1 + duration + epsilon + 5 + self.rng.randint(0, 4)
+            start = (now_ms() // 1000 + 5) * 1000
+            count = max(1, (until_ms - start) // (interval * 1000))
+            timing = (duration, epsilon, interval, start, count)
+        duration, epsilon, interval, start, count = timing
+        added = []
+        for name in names or ["w%d" % k]:
+            flaky = names is None and self.rng.random() < 0.25
+            job = {"name": name, "command": self.command(duration, flaky), "shell": True,
+                   "epsilon": "PT%dS" % epsilon,
+                   "schedule": "R%d/%s/PT%dS" % (count, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start / 1000)),
+                                                   interval),
+                   "cpus": 0.1, "mem": 16, "disk": 1, "retries": 2 if flaky else 0}
+            server = self.post(name, "/scheduler/iso8601", job, "%s, epsilon %d s%s" % (
+                job["schedule"], epsilon, ", flaky (2 retries)" if flaky else ""))
+            if server:
+                self.jobs[name] = {"start": start, "interval": interval * 1000, "count": count,
+                                   "epsilon": epsilon * 1000, "duration": duration * 1000, "server": server,
+                                   "flaky": flaky}
+                added.append(name)
+        return timing, added
+
+    def add_dag(self, k, until_ms):
+        """Two parents on one schedule, then their child."""
+        parents = ["d%da" % k, "d%db" % k]
+        _, added = self.add(k, until_ms, names=parents)
+        if added != parents:
+            return
+        child = "d%dc" % k
+        job = {"name": child, "command": self.command(0), "shell": True, "parents": parents, "cpus": 0.1, "mem": 16,
+               "disk": 1}
+        server = self.post(child, "/scheduler/dependency", job, "after %s and %s" % tuple(parents))
+        if server:
+            self.dags[child] = {"parents": parents, "server": server}
 
     def run(self, until_ms, stop, every_s=4):
         k = len(self.jobs) + len(self.failed_adds)
         while now_ms() < until_ms - 30000 and not stop.is_set():
-            self.add(k, until_ms)
+            if k % 5 == 2:
+                self.add_dag(k, until_ms)
+            else:
+                self.add(k, until_ms)
             k += 1
             stop.wait(self.rng.uniform(every_s / 2, every_s * 1.5))
 

@@ -190,7 +190,8 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None):
             "skipped_reasons": dict(skip_reasons), "skipped_unjustified": counts["skipped-unjustified"],
             "lost": counts["lost"], "duplicated": counts["duplicated"], "open": counts["open"],
             "fan_in_rounds": fan_in["rounds"], "fan_in_children": fan_in["children"],
-            "broken_lines": len(broken), "runs_in_history": len(checked), "side_effect_lines": len(effects) - len(broken),
+            "broken_lines": len(broken), "runs_in_history": len(checked),
+            "side_effect_lines": len(effects) - len(broken),
             "failures": failures, "slot_verdicts": slots}
 
 

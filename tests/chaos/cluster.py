@@ -33,6 +33,8 @@ PG = "pg"
 CONTROL = "ctl"  # the suite's own node: it adds jobs, watches the leader, reads the history
 NODES = ZK + (PG,) + SERVERS + AGENTS + (CONTROL,)
 ZK_TIMEOUT_MS = 4000
+AGENT_TIMEOUT_S = 10  # the servers' --agent-timeout
+AGENT_LEASE_S = 6
 HTTP_PORT = 4400
 TOKEN = "chaos-suite-agent-token-0123456789"
 
@@ -135,11 +137,11 @@ class Cluster:
                     "--insecure-open", "--data-dir", d, "--zk-hosts",
                     ",".join("%s:2181" % self.net.addr[z] for z in ZK), "--zk-path", "/gnomon-chaos",
                     "--zk-timeout", str(ZK_TIMEOUT_MS), "--state", self.db, "--local-agent=false",
-                    "--agent-token-file", self.token_file, "--agent-timeout", "10", "--failure-retry", "1000",
-                    "--log-level", "debug"]
+                    "--agent-token-file", self.token_file, "--agent-timeout", str(AGENT_TIMEOUT_S),
+                    "--failure-retry", "1000", "--log-level", "debug"]
         return [self.bin, "agent", "--server", ",".join(self.url(s) for s in SERVERS), "--data-dir", d,
                 "--name", node, "--agent-token-file", self.token_file, "--cpus", "4", "--mem", "4096",
-                "--disk", "10240", "--lease", "6", "--log-level", "debug"]
+                "--disk", "10240", "--lease", str(AGENT_LEASE_S), "--log-level", "debug"]
 
     def start(self, node):
         assert not self.running(node), node

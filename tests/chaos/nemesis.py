@@ -12,7 +12,9 @@ Kinds of this slice:
 - kill-server, kill-agent, kill-zk: kill -9 of one such node (a server: the leader one time in two), started
   again at the heal; kill-pg: PostgreSQL's immediate shutdown (a crash: recovery at the next start), started
   again at the heal;
-- pause-leader: SIGSTOP of the leading server for longer than the ZooKeeper session timeout, then SIGCONT.
+- pause-leader: SIGSTOP of the leading server for longer than the ZooKeeper session timeout, then SIGCONT;
+  pause-agent: the same of an agent (its tasks' executors go on) for longer than its lease and the servers'
+  --agent-timeout.
 Clocks and disks are later slices.
 
 A fault is a dict: kind, target, start, end (ms), groups (a partition's sides) and down (the nodes it stopped),
@@ -22,10 +24,10 @@ which the checker reads to say whether a leader could exist at a given time (lea
 import random
 import time
 
-from cluster import AGENTS, CONTROL, NODES, PG, SERVERS, ZK, ZK_TIMEOUT_MS
+from cluster import AGENT_TIMEOUT_S, AGENTS, CONTROL, NODES, PG, SERVERS, ZK, ZK_TIMEOUT_MS
 
 KINDS = ("partition-halves", "partition-leader", "partition-agent", "partition-bridge", "lossy-links", "kill-server",
-         "kill-agent", "kill-zk", "kill-pg", "pause-leader")
+         "kill-agent", "kill-zk", "kill-pg", "pause-leader", "pause-agent")
 LOSS = 0.1
 
 
@@ -74,6 +76,11 @@ class Nemesis:
             net.lossy(lossy, LOSS)
             if net.can_delay():
                 net.delay(lossy, 100, 50)
+        elif kind == "pause-agent":
+            agent = self.rng.choice([a for a in AGENTS if c.running(a)])
+            f["target"], f["down"] = agent, [agent]
+            f["start"] = now_ms()
+            c.pause(agent)
         elif kind in ("partition-leader", "pause-leader"):
             leader = f["leader"]
             if not leader:
@@ -103,7 +110,7 @@ class Nemesis:
         c = self.c
         if f["kind"].startswith("partition") or f["kind"] == "lossy-links":
             c.net.heal()
-        elif f["kind"] == "pause-leader":
+        elif f["kind"] in ("pause-leader", "pause-agent"):
             c.resume(f["target"])
         else:
             c.start(f["target"])
@@ -114,6 +121,8 @@ class Nemesis:
         """How long a fault of kind lasts (s): a pause outlasts the session timeout."""
         if kind == "pause-leader":
             return 2 * ZK_TIMEOUT_MS / 1000
+        if kind == "pause-agent":
+            return AGENT_TIMEOUT_S + 2
         return self.rng.uniform(5, 9)
 
     def run(self, until_ms, quiet_s=6):

@@ -8,11 +8,13 @@ satisfied, amber skipped with a reason, red lost, duplicated or skipped without 
 import collections
 import json
 import os
+import re
 from xml.sax.saxutils import escape
 
 FAULT_COLOURS = {"partition-halves": "#c6dbef", "partition-leader": "#9ecae1", "partition-agent": "#deebf7",
                  "partition-bridge": "#6baed6", "lossy-links": "#c7e9c0", "kill-server": "#fdd0a2",
-                 "kill-agent": "#fdae6b", "kill-zk": "#fd8d3c", "kill-pg": "#e6550d", "pause-leader": "#dadaeb"}
+                 "kill-agent": "#fdae6b", "kill-zk": "#fd8d3c", "kill-pg": "#e6550d", "pause-leader": "#dadaeb",
+                 "pause-agent": "#bcbddc"}
 LEADER_COLOURS = {"s1": "#1b9e77", "s2": "#7570b3", "s3": "#e7298a"}
 VERDICT_COLOURS = {"satisfied": "#2ca02c", "skipped": "#ffbf00", "lost": "#d62728", "duplicated": "#d62728",
                    "skipped-unjustified": "#d62728", "open": "#8c564b"}
@@ -60,7 +62,8 @@ def table(s):
 
 
 def svg(result, faults, samples, t0, t1):
-    jobs = sorted({v["job"] for v in result["slot_verdicts"]}, key=lambda n: int(n[1:]))
+    # w7, d8a, d8b, w9...: in the order they were added
+    jobs = sorted({v["job"] for v in result["slot_verdicts"]}, key=lambda n: (int(re.sub(r"\D", "", n) or 0), n))
     width, left, row = 1200, 60, 14
     top = 20 + 12 * 2 + 24
     height = top + row * len(jobs) + 30

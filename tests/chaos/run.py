@@ -128,7 +128,8 @@ def run(cluster, rng, duration, log, out):
     history = history_rows(cluster)
     watch.stop.set()
     watch.join()
-    data = {"jobs": jobs.jobs, "dags": jobs.dags, "history": history, "effects": jobs.effects(), "faults": nemesis.faults,
+    data = {"jobs": jobs.jobs, "dags": jobs.dags, "history": history, "effects": jobs.effects(),
+            "faults": nemesis.faults,
             "samples": watch.samples, "read_ms": read_ms, "t0": t0, "t1": now_ms(), "duration_s": duration,
             "failed_adds": jobs.failed_adds}
     with open(os.path.join(out, "data.json"), "w") as f:

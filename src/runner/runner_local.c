@@ -36,7 +36,8 @@ bool local_epoch_ok(struct local *l, uint64_t epoch)
 /* What one task's exec spec points to, kept until its spawn. */
 struct launch {
 	struct exec_account account;
-	struct exec_env_var extra[3];
+	struct exec_env_var extra[4];
+	char epoch[24]; /* GNOMON_EPOCH */
 	char out_path[PATH_MAX], err_path[PATH_MAX], cwd[PATH_MAX], journal[PATH_MAX];
 	char **argv, **envp;
 };
@@ -107,13 +108,15 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
 	}
 	run_output_files_path(l->data_dir, &key, RUN_STDOUT, ln->out_path, sizeof(ln->out_path));
 	run_output_files_path(l->data_dir, &key, RUN_STDERR, ln->err_path, sizeof(ln->err_path));
+	snprintf(ln->epoch, sizeof(ln->epoch), "%" PRIu64, s->epoch);
 	ln->extra[0] = (struct exec_env_var){"GNOMON_PARENT_TASK_IDS", s->parents};
 	ln->extra[1] = (struct exec_env_var){"GNOMON_DATA_DIR", l->data_dir_abs};
-	ln->extra[2] = (struct exec_env_var){"GNOMON_AGENT", l->agent_id};
+	ln->extra[2] = (struct exec_env_var){"GNOMON_EPOCH", ln->epoch};
+	ln->extra[3] = (struct exec_env_var){"GNOMON_AGENT", l->agent_id};
 	struct exec_env_input in = {
 		.task_id = s->task_id, .job_name = s->job, .job_owner = s->owner, .hostname = l->hostname,
 		.mem = s->mem, .cpus = s->cpus, .disk = s->disk, .run_time_ms = s->due_ms, .attempt = (uint32_t)s->attempt,
-		.user = run_as, .home = ln->account.user.home, .extra = ln->extra, .n_extra = l->agent_id[0] ? 3 : 2,
+		.user = run_as, .home = ln->account.user.home, .extra = ln->extra, .n_extra = l->agent_id[0] ? 4 : 3,
 		.job_env = (const struct exec_env_var *)s->env, .n_job_env = s->n_env,
 	};
 	ln->envp = exec_env_build(&in);

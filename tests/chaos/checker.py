@@ -13,6 +13,9 @@ epsilon, duration and 5 s:
   succeeded run of a checked job wrote exactly one line with its task id, and each line is a run the history
   has as succeeded.
 
+- no run started on a stale epoch: a run's line carries the epoch of the leader that started it
+  (GNOMON_EPOCH); its agent must not have said it had seen a higher one (its log) more than STALE_MARGIN_MS before
+  the run started (the margin: the spawn between the agent's decision and the run's first command).
 - retries: a flaky job's slot (its first attempt always fails) is met by a later attempt, never the first.
 - fan-in: a child's runs follow its parents' completions: going through the parents' complete runs in the order
   they ended, each time both have completed since the last time, the child is due once; its complete runs must be
@@ -29,6 +32,21 @@ from nemesis import leader_possible
 FINAL = ("succeeded", "failed", "killed", "lost", "skipped")
 FORGIVENESS_MS = 5000
 FAN_IN_MS = 20000
+STALE_MARGIN_MS = 1000
+
+
+def check_epochs(effects, agent_epochs):
+    """Failures: runs started on an epoch lower than one their agent had seen before."""
+    failures = []
+    for e in effects:
+        if "broken" in e or "epoch" not in e:
+            continue
+        seen = [(t, n) for t, n in agent_epochs.get(e["agent"], []) if t < e["start"] - STALE_MARGIN_MS]
+        if seen and max(n for _, n in seen) > e["epoch"]:
+            t, n = max(seen, key=lambda x: x[1])
+            failures.append("stale epoch: %s started on %s at %d on epoch %d, which had seen epoch %d at %d"
+                            % (e["task"], e["agent"], e["start"], e["epoch"], n, t))
+    return failures
 
 
 def attempt_of(task):
@@ -91,10 +109,12 @@ def skip_justified(faults, samples, lo, hi):
     return True, "; ".join("%s (%d looks)" % (w, n) for w, n in whys.most_common())
 
 
-def check(jobs, history, effects, faults, samples, read_ms, dags=None):
-    """dags: {child: {parents: [a, b]}}, fan-ins whose parents are in jobs."""
+def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epochs=None):
+    """dags: {child: {parents: [a, b]}}, fan-ins whose parents are in jobs; agent_epochs: {agent: [[ms, epoch]]},
+    when each agent saw a higher epoch."""
     failures, slots = [], []
     dags = dags or {}
+    failures += check_epochs(effects, agent_epochs or {})
     by_job = collections.defaultdict(list)
     for r in history:
         by_job[r["job"]].append(r)

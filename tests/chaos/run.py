@@ -129,6 +129,7 @@ def run(cluster, rng, duration, log, out):
     watch.stop.set()
     watch.join()
     data = {"jobs": jobs.jobs, "dags": jobs.dags, "history": history, "effects": jobs.effects(),
+            "agent_epochs": jobs.agent_epochs(),
             "faults": nemesis.faults,
             "samples": watch.samples, "read_ms": read_ms, "t0": t0, "t1": now_ms(), "duration_s": duration,
             "failed_adds": jobs.failed_adds}
@@ -141,7 +142,7 @@ def check_and_report(data, out, log):
     """The checker and the report on what a run gathered (DIR/data.json: `run.py --check DIR` does it again)."""
     samples = [(t, leading) for t, leading in data["samples"]]
     result = check(data["jobs"], data["history"], data["effects"], data["faults"], samples, data["read_ms"],
-                   data.get("dags"))
+                   data.get("dags"), data.get("agent_epochs"))
     failovers = failover_times(data["faults"], samples)
     s = summary(result, data["faults"], failovers, {"duration_s": data["duration_s"],
                                                     "failed_adds": data["failed_adds"], "failovers": failovers,

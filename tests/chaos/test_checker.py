@@ -146,6 +146,19 @@ class Checker(unittest.TestCase):
         # round 0: pb did not complete; round 1: both did: one child, after pb's run of round 1
         self.assertEqual(self.fan_in([20600], parent_ends=((1000, None), (21000, 20500))), (1, 1, []))
 
+    def test_a_run_on_an_epoch_its_agent_had_seen_pass_is_stale(self):
+        effects = [dict(line(k), epoch=3) for k in range(3)]
+        seen = {"a1": [[T0 - 5000, 2], [T0 + 20000, 3]]}
+        res = check({"w0": JOB}, [run(k) for k in range(3)], effects, [], EVERYONE, READ, None, seen)
+        self.assertEqual(res["failures"], [])
+        seen["a1"].append([T0 + 30000, 4])  # epoch 4 seen 10.5 s before slot 2's run started on epoch 3
+        res = check({"w0": JOB}, [run(k) for k in range(3)], effects, [], EVERYONE, READ, None, seen)
+        self.assertEqual(len(res["failures"]), 1, res["failures"])
+        self.assertIn("stale epoch: ct:%d:0:w0: started on a1" % (T0 + 40000), res["failures"][0])
+        seen["a1"][-1][0] = T0 + 40000  # seen as the run started: within the margin
+        self.assertEqual(check({"w0": JOB}, [run(k) for k in range(3)], effects, [], EVERYONE, READ, None,
+                               seen)["failures"], [])
+
     def test_failover_time(self):
         fault = {"kind": "pause-leader", "target": "s1", "leader": "s1", "start": T0, "end": T0 + 8000}
         samples = [(T0 + 100, []), (T0 + 4100, ["s2"])]

@@ -3,7 +3,8 @@
 Jobs `R<n>/<start>/PT<i>S` with an epsilon, each added through the Chronos API (`POST /scheduler/iso8601`) of a
 random server, one every few seconds while the faults go on, starting 5 s after they are added. As in Jepsen, a
 run's command sleeps 0 to 2 s and appends one line to a file on its agent (DATA_DIR/chaos-effects, two levels above
-the run's working directory DATA_DIR/work/NAME): job name, task id, start and end (ms); the interval is
+the run's working directory DATA_DIR/work/NAME): job name, task id, start and end (ms) and GNOMON_EPOCH (the
+epoch of the leader that started it); the interval is
 1 + duration + epsilon + 5 + 0..4 s, so that the windows of one job's slots never overlap. Only jobs whose add was
 answered 2xx are checked (an add that failed or timed out may or may not have made its job).
 
@@ -15,7 +16,9 @@ command appends its line too; the checker wants one child run per round in which
 Watch polls every server's `GET /api/v1/cluster` every 0.25 s and keeps (time, [servers saying they lead]).
 """
 
+import calendar
 import os
+import re
 import threading
 import time
 
@@ -23,6 +26,8 @@ from cluster import AGENTS, SERVERS, http
 from nemesis import now_ms
 
 EFFECTS = "chaos-effects"
+EPOCH_SEEN = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z \w+ +(?:gnomon agent .*\(id \w+, epoch "
+                        r"(\d+),|epoch (\d+) seen)")
 
 
 class Jobs:
@@ -45,8 +50,8 @@ class Jobs:
 
     @staticmethod
     def command(duration, flaky=False):
-        line = ('s=$(date +%%s%%3N); sleep %d; echo "$CHRONOS_JOB_NAME $GNOMON_TASK_ID $s $(date +%%s%%3N)" '
-                '>> ../../%s' % (duration, EFFECTS))
+        line = ('s=$(date +%%s%%3N); sleep %d; echo "$CHRONOS_JOB_NAME $GNOMON_TASK_ID $s $(date +%%s%%3N) '
+                '$GNOMON_EPOCH" >> ../../%s' % (duration, EFFECTS))
         return ('[ "$CHRONOS_JOB_RUN_ATTEMPT" -ge 1 ] || exit 3; ' + line) if flaky else line
 
     def add(self, k, until_ms, names=None, timing=None):
@@ -99,9 +104,26 @@ class Jobs:
             k += 1
             stop.wait(self.rng.uniform(every_s / 2, every_s * 1.5))
 
+    def agent_epochs(self):
+        """{agent: [[ms, epoch], ...]}: when each agent said it had seen a higher epoch (its log: at its start,
+        the one its data dir kept; then each "epoch N seen")."""
+        out = {}
+        for a in AGENTS:
+            seen = out.setdefault(a, [])
+            try:
+                with open(self.c.log(a)) as f:
+                    for line in f:
+                        m = EPOCH_SEEN.match(line)
+                        if m:
+                            t = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+                            seen.append([t * 1000 + int(m.group(2)), int(m.group(3) or m.group(4))])
+            except FileNotFoundError:
+                pass
+        return out
+
     def effects(self):
-        """Every line the runs appended on every agent: [{job, task, start, end, agent}] (a line cut short by a
-        kill is kept as {"broken": line})."""
+        """Every line the runs appended on every agent: [{job, task, start, end, epoch, agent}] (a line cut short by
+        a kill is kept as {"broken": line})."""
         out = []
         for a in AGENTS:
             path = os.path.join(self.c.top, a + "-data", EFFECTS)
@@ -110,8 +132,9 @@ class Jobs:
             with open(path) as f:
                 for line in f:
                     w = line.split()
-                    if len(w) == 4 and w[2].isdigit() and w[3].isdigit():
-                        out.append({"job": w[0], "task": w[1], "start": int(w[2]), "end": int(w[3]), "agent": a})
+                    if len(w) == 5 and all(x.isdigit() for x in w[2:]):
+                        out.append({"job": w[0], "task": w[1], "start": int(w[2]), "end": int(w[3]),
+                                    "epoch": int(w[4]), "agent": a})
                     else:
                         out.append({"broken": line.rstrip("\n"), "agent": a})
         return out

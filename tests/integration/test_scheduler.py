@@ -183,13 +183,16 @@ class Outcomes(SchedulerTestCase):
         # The schedule did not move.
         self.assertEqual(self.get_job("show")["schedule"], "R/2030-01-01T00:00:00Z/P1D")
         self.add_job(sched("envjob", 'echo "$CHRONOS_JOB_NAME $CHRONOS_JOB_OWNER $COLOR $GNOMON_TASK_ID '
-                           '$CHRONOS_RESOURCE_MEM $CHRONOS_JOB_RUN_ATTEMPT $GNOMON_AGENT"',
+                           '$CHRONOS_RESOURCE_MEM $CHRONOS_JOB_RUN_ATTEMPT $GNOMON_AGENT $GNOMON_EPOCH"',
                            schedule="R/2030-01-01T00:00:00Z/P1D", owner="ops@example.com",
                            environmentVariables=[{"name": "COLOR", "value": "blue"},
                                                  {"name": "CHRONOS_JOB_NAME", "value": "spoofed"}]))
         self.server.request("PUT", V1 + "/job/envjob")
         run = self.wait_runs("envjob", lambda r: self.finished(r, 1))[0]
-        self.assertEqual(self.log(run["taskId"]), "envjob ops@example.com blue %s 128.0 0 embedded\n" % run["taskId"])
+        _, cluster = self.server.json("GET", "/api/v1/cluster")
+        self.assertGreater(cluster["epoch"], 0)
+        self.assertEqual(self.log(run["taskId"]), "envjob ops@example.com blue %s 128.0 0 embedded %d\n"
+                         % (run["taskId"], cluster["epoch"]))
 
     def test_run_as_user(self):
         if os.geteuid() != 0:

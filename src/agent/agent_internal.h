@@ -96,6 +96,7 @@ struct agent {
 	size_t n_configured;         /* --server's, first in servers */
 	size_t tried;                /* servers that did not answer in this round */
 	bool answered;               /* one of them answered (5xx) in this round: an election, not an outage */
+	int busy;                    /* 5xx answers in a row from the current server (agent_session_failed) */
 	uint64_t epoch;              /* the highest seen */
 	char *session;               /* NULL: not registered */
 	uint64_t sessions;           /* registrations so far */

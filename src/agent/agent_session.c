@@ -20,6 +20,7 @@
 /* A server silent this long (its kernel acknowledges nothing: a partition, a paused or dead machine) is given up
  * for the next one, long before a poll's own timeout (net/tcp_dead.h). */
 #define SERVER_DEAD_AFTER_MS 3000
+#define BUSY_TRIES 3 /* 5xx answers from one server before the next is tried (session_failed) */
 #define POLL_MARGIN_MS 10000       /* a poll may take the server's pollMs and this much more */
 #define POLL_MS_DEFAULT 10000
 
@@ -185,6 +186,23 @@ void agent_session_lost(struct agent *a, bool next_server)
 	register_in(a, ms);
 }
 
+/* A request to the current server failed: rc < 0 (no answer) or a 5xx answer. A server that answers is up, and
+ * what it answers in an election (no leader yet, or "the leader changed while it was forwarded") passes within a
+ * second: the agent asks it again BUSY_TRIES times before the next server, which may be the old leader, paused or
+ * cut off, that answers nothing for seconds. (The chaos suite: agents sent from a new leader's follower to the
+ * paused old one, the slots due meanwhile passing their epsilon.) */
+static void session_failed(struct agent *a, int rc)
+{
+	if (rc == 0 && ++a->busy < BUSY_TRIES) {
+		a->answered = true;
+		agent_session_lost(a, false);
+		return;
+	}
+	a->busy = 0;
+	a->answered |= rc == 0;
+	agent_session_lost(a, true);
+}
+
 void agent_session_unknown(struct agent *a)
 {
 	agent_session_lost(a, false);
@@ -212,9 +230,8 @@ static void on_poll(struct agent *a, void *ctx, int rc, long status, json_t *bod
 	}
 	if (rc < 0 || status >= 500) {
 		log_warnx("%s: poll: %s: trying %s", a->servers[a->server], rc < 0 ? err : "server error",
-		    a->n_servers > 1 ? "the next server" : "again");
-		a->answered |= rc == 0;
-		agent_session_lost(a, true);
+		    a->n_servers > 1 && (rc < 0 || a->busy + 1 >= BUSY_TRIES) ? "the next server" : "again");
+		session_failed(a, rc);
 		return;
 	}
 	if (status != 409 && status != 401)
@@ -277,8 +294,7 @@ static void on_register(struct agent *a, void *ctx, int rc, long status, json_t 
 	a->reg_call = NULL;
 	if (rc < 0 || status >= 500) {
 		log_warnx("%s: registration: %s", a->servers[a->server], rc < 0 ? err : message ? message : "server error");
-		a->answered |= rc == 0;
-		agent_session_lost(a, true);
+		session_failed(a, rc);
 		return;
 	}
 	if (status != 200 || registered(a, body, why, sizeof(why)) < 0) {
@@ -290,6 +306,7 @@ static void on_register(struct agent *a, void *ctx, int rc, long status, json_t 
 	}
 	a->tried = 0;
 	a->answered = false;
+	a->busy = 0;
 	a->session_backoff = 0;
 	log_info_kv(LOG_FIELDS(.event = "agent.registered"), "registered with %s as %s (session %s, epoch %" PRIu64
 	    ", heartbeat %" PRId64 " ms, %zu task%s held)", a->servers[a->server], a->cfg.name, a->session, a->epoch,

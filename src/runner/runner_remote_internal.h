@@ -26,6 +26,7 @@ struct ragent {
 	bool drained;
 	uint64_t last_heard;          /* uv_now() of its last request */
 	int64_t last_heard_wall, registered_wall;
+	uint64_t epoch_told;          /* the epoch its last registration was answered with */
 	json_t *outbox;               /* commands not yet sent (an array) */
 	struct remote_poll *poll;     /* its poll held, or NULL */
 };

@@ -322,6 +322,7 @@ void remote_register(struct remote *f, json_t *body, struct remote_answer *out)
 	log_info_kv(LOG_FIELDS(.event = "agent.registered"), "agent %s (%s, id %s, %s) registered: %.15g cpus, %.15g "
 	    "MiB of memory, %.15g MiB of disk, %zu tasks", a->name, a->hostname, a->id, a->version, total.cpus, total.mem,
 	    total.disk, tasks ? json_array_size(tasks) : 0);
+	a->epoch_told = f->epoch;
 	remote_reconcile_agent_came(f, a);
 	remote_place_waiting(f);
 	out->status = 200;

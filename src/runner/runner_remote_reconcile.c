@@ -19,6 +19,7 @@ struct remote_reconcile {
 	char **agents;         /* the remote agent each waits for; NULL once settled or when none */
 	struct rtask **found;  /* settled: its task, or NULL (unknown) */
 	bool *settled;
+	bool *absent;          /* settled as unknown by its agent's own answer (runner_report.absent) */
 	size_t unsettled;
 	uint64_t deadline;     /* uv_now() */
 	struct strmap *by_id;  /* task id -> index + 1 */
@@ -43,6 +44,14 @@ static void settle(struct remote_reconcile *rc, size_t i, struct rtask *t)
 	rc->unsettled--;
 }
 
+/* Settled as unknown by the word of the agent it was given to: it never started there. */
+static void settle_absent(struct remote_reconcile *rc, size_t i)
+{
+	if (!rc->settled[i])
+		rc->absent[i] = true;
+	settle(rc, i, NULL);
+}
+
 static void free_rec(struct remote_reconcile *rc)
 {
 	for (size_t i = 0; i < rc->n; i++) {
@@ -53,6 +62,7 @@ static void free_rec(struct remote_reconcile *rc)
 	free(rc->agents);
 	free(rc->found);
 	free(rc->settled);
+	free(rc->absent);
 	strmap_free(rc->by_id);
 	free(rc);
 }
@@ -84,10 +94,12 @@ static void finish(struct remote *f)
 	f->rec = NULL;
 	for (size_t i = 0; i < rc->n; i++) {
 		reps[k].task_id = rc->ids[i];
-		if (rc->found[i])
+		if (rc->found[i]) {
 			report_of(&reps[k], rc->found[i]);
-		else
+		} else {
 			reps[k].state = RUNNER_TASK_UNKNOWN;
+			reps[k].absent = rc->absent[i];
+		}
 		k++;
 	}
 	for (struct rtask *t = f->all; t && k < cap; t = t->next) {
@@ -152,9 +164,17 @@ static void on_local_reports(void *ctx, const struct runner_report *reports, siz
 			settle(rc, i, t); /* an agent reported it already */
 			continue;
 		}
-		if (rc->agents[i] == NULL || (local_name && strcmp(rc->agents[i], local_name) == 0) ||
-		    ((a = remote_agent_find(f, rc->agents[i])) != NULL && a->up)) {
-			settle(rc, i, NULL); /* where it ran, nobody has it */
+		if (rc->agents[i] == NULL) {
+			settle(rc, i, NULL); /* given to no agent the store knows of: it may be anywhere, or nowhere */
+			continue;
+		}
+		if ((local_name && strcmp(rc->agents[i], local_name) == 0) ||
+		    ((a = remote_agent_find(f, rc->agents[i])) != NULL && a->up && a->epoch_told >= f->epoch)) {
+			settle_absent(rc, i); /* where it was given, nobody has it, nor can it be given it any more */
+			continue;
+		}
+		if (a && a->up) {
+			settle(rc, i, NULL); /* its agent has not got it, though it registered under an older epoch */
 			continue;
 		}
 		log_info_kv(LOG_FIELDS(.task_id = rc->ids[i]), "task %s: waiting for its agent %s to come back (up to %"
@@ -183,6 +203,7 @@ void remote_reconcile(struct runner *r, uint64_t epoch, const char *const *task_
 	rc->agents = xcalloc(n + 1, sizeof(*rc->agents));
 	rc->found = xcalloc(n + 1, sizeof(*rc->found));
 	rc->settled = xcalloc(n + 1, sizeof(*rc->settled));
+	rc->absent = xcalloc(n + 1, sizeof(*rc->absent));
 	rc->unsettled = n;
 	rc->by_id = strmap_new();
 	/* Counted from now, not from this runner's start: a server elected long after it started (HA) knows none of
@@ -217,7 +238,7 @@ void remote_reconcile_agent_came(struct remote *f, struct ragent *a)
 		if ((t = strmap_get(f->tasks, rc->ids[i])) != NULL)
 			settle(rc, i, t);
 		else if (rc->agents[i] && (strcmp(rc->agents[i], a->name) == 0 || strcmp(rc->agents[i], a->id) == 0))
-			settle(rc, i, NULL); /* its agent is back without it */
+			settle_absent(rc, i); /* its agent is back without it */
 	}
 	if (rc->unsettled == 0)
 		finish(f);

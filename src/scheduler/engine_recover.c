@@ -1,7 +1,8 @@
 /* Resuming after a restart: the open runs the store holds go back where they were (queued, waiting for their
  * retry, awaiting an async status); for the runs that were starting or running when the server stopped, the
  * runner says what became of their tasks (runner_reconcile): a task still running is adopted, one that ended is
- * recorded as it ended, and one that is gone is recorded as lost (or killed, when a kill had been requested). */
+ * recorded as it ended, one that certainly never started (it was starting) is queued again, and one that is gone
+ * is recorded as lost (or killed, when a kill had been requested). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "scheduler/engine_internal.h"
 #include "scheduler/registry.h"
 #include "state/state.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
@@ -94,13 +96,36 @@ static void recover_gone(struct engine *e, struct run *r, const char *suffix)
 	run_finish(e, r, kill_requested ? RUN_KILLED : RUN_LOST, reason);
 }
 
+/* A run that was starting when the server stopped, whose task certainly never started (runner_report.absent):
+ * queued again, to start now, unless a kill was asked for it or its slot is past its epsilon. Before, such a run
+ * was recorded lost: a leader cut off or killed between recording a start and its agent taking it lost the slot
+ * (the fault suite). True when it was queued. */
+static bool recover_unstarted(struct engine *e, struct run *r)
+{
+	struct jobrec *rec = run_jobrec(e, r);
+	int64_t late = clock_now(e->clock) - r->rec.due_ms;
+
+	if (rec == NULL || r->rec.status != RUN_STARTING || strcmp(r->rec.reason, RUN_KILL_REQUESTED) == 0 ||
+	    (r->rec.trigger == TRIGGER_SCHEDULE && late > job_epsilon_ms(rec->job)))
+		return false;
+	log_info_kv(LOG_FIELDS(.event = "run.requeued", .job = r->rec.job, .task_id = r->rec.task_id,
+			.status = "queued"), "run %s: never started (its agent %s answered without it): queued again",
+	    r->rec.task_id, r->rec.agent ? r->rec.agent : "?");
+	r->rec.status = RUN_QUEUED;
+	run_record_set(&r->rec.agent, NULL);
+	run_record_set(&r->rec.reason, NULL);
+	run_enqueue(e, r);
+	return true;
+}
+
 /* A run that was starting or running, as its runner reports it (NULL: not at all). */
 static void recover_interrupted(struct engine *e, struct run *r, const struct runner_report *rep)
 {
 	struct jobrec *rec = run_jobrec(e, r);
 
 	if (rep == NULL || rep->state == RUNNER_TASK_UNKNOWN) {
-		recover_gone(e, r, "");
+		if (!(rep && rep->absent && recover_unstarted(e, r)))
+			recover_gone(e, r, "");
 		return;
 	}
 	if (rep->state == RUNNER_TASK_ENDED && rep->result->end == RUNNER_END_LOST) {

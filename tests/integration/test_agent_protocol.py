@@ -6,7 +6,10 @@ a real cluster does only by chance of timing.
   event, even when a server took them before: that server may have lost them with its leadership (one cut off
   from its database when the event came), and the server registered with next records a held result only when
   its `ended` event comes. Before, the agent sent the event once, and the run stayed `running` on the new leader
-  for good (found by the fault suite, tests/chaos)."""
+  for good (found by the fault suite, tests/chaos).
+- A server that answers 5xx (an election: no leader yet, or "the leader changed while it was forwarded") is asked
+  again before the next server: the next one may be the old leader, paused or cut off, that answers nothing for
+  seconds (found by the fault suite too)."""
 
 import json
 import os
@@ -146,6 +149,57 @@ class AgentProtocol(unittest.TestCase):
         second = self.events(2)
         self.assertLess(second.index("final stdout"), second.index("ended"), second)
         self.assertIn("final stderr", second[:second.index("ended")], second)
+
+
+class Electing:
+    """A server in an election: busy (503) to the first `busy` registrations, then it registers the agent."""
+
+    def __init__(self, busy):
+        self.lock = threading.Lock()
+        self.busy = busy
+        self.calls = []
+
+    def handle(self, path, query, body):
+        with self.lock:
+            self.calls.append(path)
+            if path != "/api/v1/agent/register":
+                return 200, {"version": 1, "epoch": 1, "commands": []}
+            if self.busy > 0:
+                self.busy -= 1
+                return 503, {"status": "Service Unavailable",
+                             "message": "POST /api/v1/agent/register: the leader changed from a to b while it was "
+                                        "forwarded: retry"}
+            return 200, {"version": 1, "session": "s1", "epoch": 1, "pollMs": 300}
+
+
+class BusyServer(unittest.TestCase):
+    def serve(self, script):
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(script))
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        self.addCleanup(httpd.server_close)
+        self.addCleanup(httpd.shutdown)
+        return "http://127.0.0.1:%d" % httpd.server_port
+
+    def test_a_busy_server_is_asked_again_before_the_next(self):
+        first, second = Electing(busy=2), Electing(busy=0)
+        urls = [self.serve(first), self.serve(second)]
+        root = tempfile.mkdtemp(prefix="gnomon-agent-proto-")
+        self.addCleanup(shutil.rmtree, root, True)
+        log_path = os.path.join(root, "agent.log")
+        with open(log_path, "wb") as logf:
+            agent = subprocess.Popen([BIN, "agent", "--server", ",".join(urls), "--data-dir",
+                                      os.path.join(root, "data"), "--name", "p1", "--log-level", "debug"],
+                                     stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
+        self.addCleanup(lambda: agent.poll() is None and (agent.terminate(), agent.wait(10)))
+
+        def log():
+            with open(log_path, errors="replace") as f:
+                return f.read()
+        wait_until(lambda: "registered with %s" % urls[0] in log(), 20, interval=0.05,
+                   what="the agent registered with the server that was busy\n" + log())
+        with first.lock, second.lock:
+            self.assertEqual(first.calls[:3], ["/api/v1/agent/register"] * 3, log())
+            self.assertEqual(second.calls, [], "the next server was tried while the first answered:\n" + log())
 
 
 if __name__ == "__main__":

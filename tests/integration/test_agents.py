@@ -311,6 +311,28 @@ class Failures(AgentsBase):
         self.check_agent_logs()
 
 
+    def test_a_run_its_agent_never_took_runs_after_a_server_restart(self):
+        # both agents frozen: the run is given to one that cannot take it, then the server dies
+        for a in self.agents:
+            os.kill(a.proc.pid, signal.SIGSTOP)
+        self.addCleanup(lambda: [os.kill(a.proc.pid, signal.SIGCONT) for a in self.agents if a.proc])
+        self.run_now(sched("job", "echo ran"))
+        given = self.wait_run("job", lambda r: r["status"] == "starting" and r.get("agent"), "the run given to an agent")
+        self.server.kill9()
+        time.sleep(3)  # the fault lasts past the agents' 2 s lease: thawed, they refuse the start they were sent
+        self.server.start()
+        for a in self.agents:
+            os.kill(a.proc.pid, signal.SIGCONT)
+        done = self.wait_final("job", timeout=40)
+        # its agent came back to the restarted server without it, under the new epoch: it never started and cannot
+        # start any more, so the run is started again rather than recorded lost
+        self.assertEqual((done["status"], done["taskId"]), ("succeeded", given["taskId"]), done)
+        self.assertEqual(len(self.runs("job")), 1)
+        self.assertIn("never started (its agent %s answered without it): queued again" % given["agent"],
+                      self.server.log())
+        self.check_agent_logs()
+
+
 class Security(AgentsBase):
     def test_a_wrong_token_is_refused(self):
         root = tempfile.mkdtemp(prefix="gnomon-tokens-")

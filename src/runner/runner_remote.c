@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "runner/agent_wire.h"
+#include "exec/container.h"
 #include "runner/runner_remote_internal.h"
 #include "util/log.h"
 #include "util/strmap.h"
@@ -380,7 +381,14 @@ static struct rtask *task_of_spec(struct remote *f, const struct runner_spec *s)
 
 	t->ctx = s->ctx;
 	t->need = (struct placement_resources){s->cpus, s->mem, s->disk};
-	if (s->n_constraints > 0)
+	if (s->container) {
+		/* only where a runtime is (an agent says which: container.runtime, agent_container_attributes()) */
+		struct placement_constraint *c = xcalloc(s->n_constraints + 1, sizeof(*c));
+		memcpy(c, s->constraints, s->n_constraints * sizeof(*c));
+		c[s->n_constraints] = (struct placement_constraint){CONTAINER_ATTRIBUTE, "LIKE", ".+"};
+		t->cons = placement_constraints_new(c, s->n_constraints + 1);
+		free(c);
+	} else if (s->n_constraints > 0)
 		t->cons = placement_constraints_new((const struct placement_constraint *)s->constraints, s->n_constraints);
 	t->due_ms = s->due_ms;
 	t->start_by_ms = s->start_by_ms;
@@ -785,6 +793,8 @@ int runner_remote_new(uv_loop_t *loop, const struct runner_remote_config *cfg, s
 		a->up = true;
 		a->outbox = json_array();
 		a->pa = (struct placement_agent){.name = a->name, .hostname = a->hostname, .total = cfg->local_total};
+		if (cfg->local_attributes)
+			remote_agent_set_attributes(a, json_incref(cfg->local_attributes));
 		a->registered_wall = a->last_heard_wall = remote_wall_ms();
 		f->agents = a;
 		f->n_agents = 1;

@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "runner/agent_wire.h"
+#include "exec/container.h"
 #include "runner/runner_remote_internal.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
 /* ---- placement ---- */
+
+#define NO_RUNTIME "no agent matches " CONTAINER_ATTRIBUTE " "
 
 /* Placement's view of every agent, in list order (index i is the i-th agent). */
 static struct placement_agent *view(struct remote *f, struct ragent **by_index)
@@ -33,6 +36,11 @@ struct ragent *remote_choose(struct remote *f, struct rtask *t, char *reason, si
 
 	if (placement_choose(v, f->n_agents, &t->need, t->cons, &k, reason, len) == 0)
 		a = by[k];
+	else if (strncmp(reason, NO_RUNTIME, strlen(NO_RUNTIME)) == 0) { /* the implicit constraint, in words */
+		char rest[PLACEMENT_REASON_MAX];
+		snprintf(rest, sizeof(rest), "%s", strstr(reason, " (") ? strstr(reason, " (") : "");
+		snprintf(reason, len, "no agent can run containers (podman or docker)%s", rest);
+	}
 	free(v);
 	free(by);
 	return a;

@@ -61,6 +61,14 @@ def setUpModule():
     SKIP = build_image()
 
 
+def read_bytes(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 def containers(task_id):
     """The names of the containers labelled with task_id, running or not."""
     out = podman("ps", "-a", "--filter", "label=gnomon.task=" + task_id, "--format", "{{.Names}}").stdout
@@ -183,6 +191,25 @@ class Embedded(Helpers, GnomonTestCase):
         run = self.final("slow")
         self.assertEqual((run["status"], run["reason"]), ("failed", "maxCompletionTime of 1 s exceeded"), run)
         self.assertEqual(containers(run["taskId"]), [])
+
+    def test_the_container_stays_in_the_cgroups_of_its_task(self):
+        """With --cgroups=disabled (hybrid hosts) conmon and the container's processes stay in the cgroups of the
+        runtime's process, the task the executor started: whatever limits that task's cgroup sets holds them."""
+        self.start(docker_job("held", "echo up; sleep 60"))
+        run = self.running("held")
+        wait_until(lambda: self.log(run) == "up\n", 20, what="the container's first line")
+        name = containers(run["taskId"])[0]
+        inside = int(podman("inspect", "--format", "{{.State.Pid}}", name).stdout.strip())
+        runtime = [int(p) for p in os.listdir("/proc") if p.isdigit() and
+                   ("--name=" + name).encode() in read_bytes("/proc/%s/cmdline" % p) and
+                   read_bytes("/proc/%s/cmdline" % p).split(b"\0")[0].endswith(b"podman")]
+        self.assertEqual(len(runtime), 1, runtime)
+        conmon = int(read_bytes("/proc/%d/stat" % inside).split(b")")[-1].split()[1])  # its parent
+        for pid in (inside, conmon):
+            self.assertEqual(read_bytes("/proc/%d/cgroup" % pid), read_bytes("/proc/%d/cgroup" % runtime[0]), pid)
+        status, _, body = self.server.request("DELETE", V1 + "/task/kill/held")
+        self.assertEqual(status, 204, body)
+        self.assertEqual(self.final("held")["status"], "killed")
 
     def test_unknown_image_fails_with_the_runtimes_message(self):
         self.start(docker_job("noimage", "true", image="localhost/gnomon-no-such-image:1"))

@@ -382,9 +382,10 @@ static struct rtask *task_of_spec(struct remote *f, const struct runner_spec *s)
 	t->ctx = s->ctx;
 	t->need = (struct placement_resources){s->cpus, s->mem, s->disk};
 	if (s->container) {
-		/* only where a runtime is (an agent says which: container.runtime, agent_container_attributes()) */
+		/* only where a runtime is (an agent says which: container_runtime_attributes()) */
 		struct placement_constraint *c = xcalloc(s->n_constraints + 1, sizeof(*c));
-		memcpy(c, s->constraints, s->n_constraints * sizeof(*c));
+		if (s->n_constraints > 0)
+			memcpy(c, s->constraints, s->n_constraints * sizeof(*c));
 		c[s->n_constraints] = (struct placement_constraint){CONTAINER_ATTRIBUTE, "LIKE", ".+"};
 		t->cons = placement_constraints_new(c, s->n_constraints + 1);
 		free(c);

@@ -260,6 +260,7 @@ class Agents(Helpers, AgentsBase):
         for i in range(3):
             run = self.final("c%d" % i)
             self.assertEqual((run["status"], run["agent"], self.log(run)), ("succeeded", "boxy", "hi\n"), run)
+        self.check_agent_logs()
 
     def test_an_agent_restarted_mid_run_reconciles_its_container(self):
         a = self.agent("boxy")
@@ -281,6 +282,7 @@ class Agents(Helpers, AgentsBase):
         self.assertEqual((done["status"], done["taskId"]), ("succeeded", run["taskId"]), done)
         self.assertEqual(self.log(done), "started\ndone\n")
         self.wait_gone(run["taskId"])
+        self.check_agent_logs()
 
     def test_a_container_whose_executor_is_gone_is_removed(self):
         a = self.agent("boxy")
@@ -296,6 +298,7 @@ class Agents(Helpers, AgentsBase):
         done = self.final("orphan")
         self.assertEqual(done["status"], "lost", done)
         self.wait_gone(run["taskId"])
+        self.check_agent_logs()
 
 
 if __name__ == "__main__":

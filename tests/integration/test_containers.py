@@ -2,8 +2,9 @@
 busybox-static (`podman import`, no registry): output, exit code and environment; Chronos's shell and argument
 semantics; volumes RO and RW; network NONE; the parameters' allow-list (a 400 at submission); kill and timeout
 remove the container; an unknown image fails the run with podman's own message; placement only on agents that
-have a runtime; a `gnomon agent` killed and restarted mid-run reconciles its container; a container whose
-executor is gone is removed. Skipped, saying why, where podman cannot be installed."""
+have a runtime; a server and a `gnomon agent` killed and restarted mid-run reconcile their container; a container
+whose executor is gone is removed, and so is one of the agent's data directory that no task holds; the container
+stays in its task's cgroups. Skipped, saying why, where podman cannot be installed."""
 
 import json
 import os
@@ -211,6 +212,26 @@ class Embedded(Helpers, GnomonTestCase):
         self.assertEqual(status, 204, body)
         self.assertEqual(self.final("held")["status"], "killed")
 
+    def test_a_server_killed_mid_run_adopts_its_container(self):
+        go = tempfile.mkdtemp(prefix="gnomon-go-")
+        self.addCleanup(shutil.rmtree, go, True)
+        job = docker_job("adopted", "echo started; while ! test -e /go/now; do sleep 0.1; done; echo done",
+                         volumes=[{"containerPath": "/go", "hostPath": go, "mode": "RO"}])
+        job["container"]["type"] = "MESOS"  # with an image, the same as DOCKER
+        self.start(job)
+        run = self.running("adopted")
+        wait_until(lambda: self.log(run) == "started\n", 20, what="the container's first line")
+        self.server.kill9()
+        self.server.start()
+        wait_until(lambda: self.runs("adopted")[0]["status"] == "running", 20, what="the run adopted")
+        time.sleep(0.5)  # the reconciliation's sweep of containers nobody holds: this one must survive it
+        self.assertEqual(len(containers(run["taskId"])), 1)
+        with open(os.path.join(go, "now"), "w"):
+            pass
+        done = self.final("adopted")
+        self.assertEqual((done["status"], done["taskId"]), ("succeeded", run["taskId"]), done)
+        self.assertEqual(containers(run["taskId"]), [])
+
     def test_unknown_image_fails_with_the_runtimes_message(self):
         self.start(docker_job("noimage", "true", image="localhost/gnomon-no-such-image:1"))
         run = self.final("noimage")
@@ -284,7 +305,26 @@ class Agents(Helpers, AgentsBase):
         self.wait_gone(run["taskId"])
         self.check_agent_logs()
 
+    def test_containers_of_its_data_dir_that_no_task_holds_are_removed(self):
+        """What a crash left (a container whose run the servers have forgotten): the agent's reconciliation removes
+        the containers labelled with its data directory that none of its tasks holds, and only those."""
+        root = tempfile.mkdtemp(prefix="gnomon-agent-")
+        data = os.path.join(root, "data")
+        os.makedirs(data)
+        mine, other = "gnomon-ct_1_0_left_", "gnomon-ct_1_0_elsewhere_"
+        for name, d in ((mine, os.path.realpath(data)), (other, "/elsewhere")):
+            podman("create", "--name", name, "--label", "gnomon.data-dir=" + d, IMAGE, "true")
+            self.addCleanup(podman, "rm", "-f", name, check=False)
+        self.agent("boxy", root=root)
+        self.wait_agents(["boxy"])
+        wait_until(lambda: mine not in podman("ps", "-a", "--format", "{{.Names}}").stdout.split(), 20,
+                   what="the leftover container removed")
+        self.assertIn(other, podman("ps", "-a", "--format", "{{.Names}}").stdout.split())
+        self.check_agent_logs()
+
     def test_a_container_whose_executor_is_gone_is_removed(self):
+        """Its run is lost; its processes carry its task id in their environment, so the reconciliation kills them
+        as any lost run's, and the container goes with them."""
         a = self.agent("boxy")
         self.wait_agents(["boxy"])
         self.start(docker_job("orphan", "sleep 60"))

@@ -21,6 +21,8 @@
 /* The attribute of an agent that can run containers: its runtime, "podman" or "docker" (beside it
  * container.<runtime> holds the runtime's version). A task with a container is placed only where it is. */
 #define CONTAINER_ATTRIBUTE "container.runtime"
+/* The attribute of an agent that cannot run containers: why (a waiting container run's reason quotes it). */
+#define CONTAINER_UNAVAILABLE "container.unavailable"
 
 enum container_kind { CONTAINER_NONE, CONTAINER_PODMAN, CONTAINER_DOCKER };
 
@@ -62,7 +64,8 @@ bool container_runtime_name_ok(const char *want);
 const char *container_kind_name(enum container_kind kind);
 
 /* Add the runtime's attributes to attrs (a JSON object): container.runtime and container.<runtime>=<version>,
- * unless attrs has them (an operator's --attribute wins). Nothing when rt cannot run containers. */
+ * or container.unavailable=<why> when rt cannot run containers; unless attrs has them (an operator's
+ * --attribute wins). */
 void container_runtime_attributes(const struct container_runtime *rt, json_t *attrs);
 
 /* The container's name: "gnomon-" and the task id, every character but [A-Za-z0-9_.-] replaced by '_'; a long

@@ -91,8 +91,11 @@ void container_runtime_attributes(const struct container_runtime *rt, json_t *at
 {
 	char key[64];
 
-	if (rt->kind == CONTAINER_NONE)
+	if (rt->kind == CONTAINER_NONE) {
+		if (json_object_get(attrs, CONTAINER_UNAVAILABLE) == NULL)
+			json_object_set_new(attrs, CONTAINER_UNAVAILABLE, json_string(rt->why));
 		return;
+	}
 	if (json_object_get(attrs, CONTAINER_ATTRIBUTE) == NULL)
 		json_object_set_new(attrs, CONTAINER_ATTRIBUTE, json_string(container_kind_name(rt->kind)));
 	snprintf(key, sizeof(key), "container.%s", container_kind_name(rt->kind));

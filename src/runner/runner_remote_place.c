@@ -28,6 +28,25 @@ static struct placement_agent *view(struct remote *f, struct ragent **by_index)
 	return v;
 }
 
+/* The implicit constraint of container tasks in words, with why the first agent up that cannot run them says
+ * it cannot. */
+static void no_runtime(const struct remote *f, char *reason, size_t len)
+{
+	char rest[PLACEMENT_REASON_MAX];
+	size_t n;
+
+	snprintf(rest, sizeof(rest), "%s", strstr(reason, " (") ? strstr(reason, " (") : "");
+	n = (size_t)snprintf(reason, len, "no agent can run containers (podman or docker)%s", rest);
+	for (const struct ragent *a = f->agents; a && n < len; a = a->next) {
+		for (size_t i = 0; a->up && i < a->pa.n_attrs; i++) {
+			if (strcmp(a->attrs[i].key, CONTAINER_UNAVAILABLE) == 0) {
+				snprintf(reason + n, len - n, "; %.64s: %s", a->name, a->attrs[i].value);
+				return;
+			}
+		}
+	}
+}
+
 struct ragent *remote_choose(struct remote *f, struct rtask *t, char *reason, size_t len)
 {
 	struct ragent **by = xcalloc(f->n_agents + 1, sizeof(*by)), *a = NULL;
@@ -36,11 +55,8 @@ struct ragent *remote_choose(struct remote *f, struct rtask *t, char *reason, si
 
 	if (placement_choose(v, f->n_agents, &t->need, t->cons, &k, reason, len) == 0)
 		a = by[k];
-	else if (strncmp(reason, NO_RUNTIME, strlen(NO_RUNTIME)) == 0) { /* the implicit constraint, in words */
-		char rest[PLACEMENT_REASON_MAX];
-		snprintf(rest, sizeof(rest), "%s", strstr(reason, " (") ? strstr(reason, " (") : "");
-		snprintf(reason, len, "no agent can run containers (podman or docker)%s", rest);
-	}
+	else if (strncmp(reason, NO_RUNTIME, strlen(NO_RUNTIME)) == 0)
+		no_runtime(f, reason, len);
 	free(v);
 	free(by);
 	return a;

@@ -251,12 +251,20 @@ class Embedded(Helpers, GnomonTestCase):
 class NoRuntime(Helpers, GnomonTestCase):
     server_args = ("--container-runtime", "none")
 
+    def embedded_name(self):
+        status, agents = self.server.json("GET", API + "/agents")
+        self.assertEqual(status, 200)
+        self.assertEqual(agents[0]["attributes"]["container.unavailable"],
+                         "containers are turned off on this agent (--container-runtime=none)")
+        return agents[0]["name"]
+
     def test_a_container_job_waits_for_an_agent_that_can_run_it(self):
         marker = os.path.join(self.server.root, "ran")
         self.start(docker_job("boxed", "touch %s" % marker))
         run = wait_until(lambda: [r for r in self.runs("boxed") if r["status"] == "waiting"], 20,
                          what="the run waiting")[0]
-        self.assertEqual(run["reason"], "no agent can run containers (podman or docker)", run)
+        self.assertEqual(run["reason"], "no agent can run containers (podman or docker); %s: containers are turned "
+                         "off on this agent (--container-runtime=none)" % self.embedded_name(), run)
         self.assertFalse(os.path.exists(marker))
         self.add_job({"name": "plain", "command": "touch %s" % marker, "schedule": "R1//PT1M", "owner": ""})
         wait_until(lambda: os.path.exists(marker), 20, what="a job without a container to run")
@@ -275,6 +283,7 @@ class Agents(Helpers, AgentsBase):
         self.agent("boxy")
         fleet = self.wait_agents(["bare", "boxy"])
         self.assertNotIn("container.runtime", fleet["bare"]["attributes"])
+        self.assertIn("container.unavailable", fleet["bare"]["attributes"])
         self.assertEqual(fleet["boxy"]["attributes"]["container.runtime"], "podman")
         for i in range(3):
             self.start(docker_job("c%d" % i, "echo \"$GNOMON_AGENT\" >/dev/null; echo hi"))

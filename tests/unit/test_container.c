@@ -167,15 +167,18 @@ static void test_attributes(void **state)
 	assert_string_equal(json_string_value(json_object_get(attrs, "container.runtime")), "podman");
 	assert_string_equal(json_string_value(json_object_get(attrs, "container.podman")), "4.3.1");
 	json_decref(attrs);
-	/* an operator's own value wins; a host without a runtime adds nothing */
+	/* an operator's own value wins; a host without a runtime says why */
 	attrs = json_pack("{s:s}", "container.runtime", "none-here");
 	container_runtime_attributes(&rt, attrs);
 	assert_string_equal(json_string_value(json_object_get(attrs, "container.runtime")), "none-here");
 	json_decref(attrs);
 	rt.kind = CONTAINER_NONE;
+	snprintf(rt.why, sizeof(rt.why), "no podman or docker in PATH");
 	attrs = json_object();
 	container_runtime_attributes(&rt, attrs);
-	assert_int_equal(json_object_size(attrs), 0);
+	assert_int_equal(json_object_size(attrs), 1);
+	assert_string_equal(json_string_value(json_object_get(attrs, "container.unavailable")),
+	    "no podman or docker in PATH");
 	json_decref(attrs);
 	assert_true(container_runtime_name_ok("auto") && container_runtime_name_ok("none"));
 	assert_false(container_runtime_name_ok("rkt") || container_runtime_name_ok(NULL));

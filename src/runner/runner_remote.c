@@ -14,7 +14,6 @@
 #include <time.h>
 
 #include "runner/agent_wire.h"
-#include "exec/container.h"
 #include "runner/runner_remote_internal.h"
 #include "util/log.h"
 #include "util/strmap.h"
@@ -381,16 +380,7 @@ static struct rtask *task_of_spec(struct remote *f, const struct runner_spec *s)
 
 	t->ctx = s->ctx;
 	t->need = (struct placement_resources){s->cpus, s->mem, s->disk};
-	if (s->container) {
-		/* only where a runtime is (an agent says which: container_runtime_attributes()) */
-		struct placement_constraint *c = xcalloc(s->n_constraints + 1, sizeof(*c));
-		if (s->n_constraints > 0)
-			memcpy(c, s->constraints, s->n_constraints * sizeof(*c));
-		c[s->n_constraints] = (struct placement_constraint){CONTAINER_ATTRIBUTE, "LIKE", ".+"};
-		t->cons = placement_constraints_new(c, s->n_constraints + 1);
-		free(c);
-	} else if (s->n_constraints > 0)
-		t->cons = placement_constraints_new((const struct placement_constraint *)s->constraints, s->n_constraints);
+	t->cons = remote_constraints(s);
 	t->due_ms = s->due_ms;
 	t->start_by_ms = s->start_by_ms;
 	t->cap = s->output_cap;

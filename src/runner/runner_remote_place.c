@@ -28,6 +28,24 @@ static struct placement_agent *view(struct remote *f, struct ragent **by_index)
 	return v;
 }
 
+struct placement_constraints *remote_constraints(const struct runner_spec *s)
+{
+	struct placement_constraint *c;
+	struct placement_constraints *out;
+
+	if (s->container == NULL)
+		return s->n_constraints > 0 ? placement_constraints_new((const struct placement_constraint *)s->constraints,
+		    s->n_constraints) : NULL;
+	/* only where a runtime is (an agent says which: container_runtime_attributes()) */
+	c = xcalloc(s->n_constraints + 1, sizeof(*c));
+	if (s->n_constraints > 0)
+		memcpy(c, s->constraints, s->n_constraints * sizeof(*c));
+	c[s->n_constraints] = (struct placement_constraint){CONTAINER_ATTRIBUTE, "LIKE", ".+"};
+	out = placement_constraints_new(c, s->n_constraints + 1);
+	free(c);
+	return out;
+}
+
 /* The implicit constraint of container tasks in words, with why the first agent up that cannot run them says
  * it cannot. */
 static void no_runtime(const struct remote *f, char *reason, size_t len)

@@ -237,10 +237,6 @@ char **container_run_argv(const struct container_runtime *rt, const struct conta
 		addf(&w, "--ulimit=nofile=%lld:%lld", rt->nofile, rt->nofile);
 	if (rt->nproc >= 0)
 		addf(&w, "--ulimit=nproc=%lld:%lld", rt->nproc, rt->nproc);
-	if (rt->limits && t->cpus > 0)
-		addf(&w, "--cpus=%g", t->cpus);
-	if (rt->limits && t->mem > 0)
-		addf(&w, "--memory=%lldm", (long long)(t->mem + 0.5));
 	network(&w, c);
 	volumes(&w, c);
 	for (size_t i = 0; i < t->n_env; i++) {
@@ -248,6 +244,10 @@ char **container_run_argv(const struct container_runtime *rt, const struct conta
 		add(&w, t->env_names[i]);
 	}
 	parameters(&w, c);
+	if (rt->limits && t->cpus > 0) /* after the parameters: the job's own limits win (the last flag counts) */
+		addf(&w, "--cpus=%g", t->cpus);
+	if (rt->limits && t->mem > 0)
+		addf(&w, "--memory=%lldm", (long long)(t->mem + 0.5));
 	command(&w, t, image);
 	json_decref(c);
 	return pack(&w);

@@ -218,12 +218,13 @@ static int check_enum(json_t *obj, const char *key, const char *const *allowed, 
 }
 
 /* The `parameters` keys a container job may give, as --KEY=VALUE to the runtime: what changes the command's own
- * view (environment, labels, user, directory, names, temporary mounts, shared memory, swap, entrypoint, stop
- * signal), never what widens its privileges (privileged, cap-add, device, security-opt), escapes its isolation
- * (pid, ipc, uts, userns, cgroup options, volume and mount beside `volumes`, network beside `network`) or takes
- * the run out of gnomon's hands (name, rm, detach, pull, cpus, memory, ulimit: gnomon sets them). */
+ * view (environment, labels, user, directory, names, temporary mounts, shared memory, entrypoint, stop signal)
+ * or narrows what it may use (memory, memory-swap: Chronos's jobs set them before Mesos enforced `mem`), never
+ * what widens its privileges (privileged, cap-add, device, security-opt), escapes its isolation (pid, ipc, uts,
+ * userns, cgroup options, volume and mount beside `volumes`, network beside `network`) or takes the run out of
+ * gnomon's hands (name, rm, detach, pull, cpus, ulimit: gnomon sets them). */
 static const char *const job_container_parameters[] = {"env", "label", "user", "workdir", "hostname", "add-host", "dns",
-	"tmpfs", "read-only", "shm-size", "memory-swap", "entrypoint", "stop-signal", NULL};
+	"tmpfs", "read-only", "shm-size", "memory", "memory-swap", "entrypoint", "stop-signal", NULL};
 
 /* Check each parameter's key against the allow-list, and that no label takes gnomon's own names. */
 static int check_parameters(json_t *c, char *err, size_t errlen)

@@ -109,7 +109,8 @@ static void on_rm_exit(uv_process_t *proc, int64_t status, int sig)
 {
 	struct ctr_proc *p = proc->data;
 
-	if (status != 0 || sig != 0)
+	/* docker has no --ignore: its rm of a container --rm removed already exits 1 */
+	if ((status != 0 && (p->l == NULL || p->l->ctr.kind == CONTAINER_PODMAN || status != 1)) || sig != 0)
 		log_warnx("task %s: removing its container failed (status %d, signal %d)", p->t ? p->t->task_id : "?",
 		    (int)status, sig);
 	close_all(p);

@@ -83,7 +83,8 @@ static void test_run_argv(void **state)
 		{"{\"image\":\"img\",\"parameters\":[{\"key\":\"env\",\"value\":\"A=1\"},{\"key\":\"user\",\"value\":\"7\"}]}",
 		 "true", false, false, 0, 2, 0, 0, "|--network=host|-e|FOO|-e|CHRONOS_JOB_NAME|--env=A=1|--user=7|img|true"},
 		/* limits where the runtime enforces them */
-		{"{\"image\":\"img\"}", "true", false, true, 0, 0, 0.5, 128, "|--cpus=0.5|--memory=128m|--network=host|img|true"},
+		{"{\"image\":\"img\",\"parameters\":[{\"key\":\"memory\",\"value\":\"1g\"}]}", "true", false, true, 0, 0,
+		 0.5, 128, "|--network=host|--memory=1g|--cpus=0.5|--memory=128m|img|true"},
 		{"{\"image\":\"img\"}", "true", false, false, 0, 0, 0.5, 128, "|--network=host|img|true"},
 	};
 	char got[2048], want[2048], err[256];

@@ -295,11 +295,11 @@ static void test_validate(void **state)
 		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
 		 "{\"key\":\"env\",\"value\":\"A=1\"},{\"key\":\"privileged\",\"value\":\"true\"}]}}",
 		 "container.parameters[1].key: 'privileged' is not allowed (allowed: env, label, user, workdir, hostname, "
-		 "add-host, dns, tmpfs, read-only, shm-size, memory-swap, entrypoint, stop-signal)"},
+		 "add-host, dns, tmpfs, read-only, shm-size, memory, memory-swap, entrypoint, stop-signal)"},
 		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
 		 "{\"key\":\"cap-add\",\"value\":\"ALL\"}]}}",
 		 "container.parameters[0].key: 'cap-add' is not allowed (allowed: env, label, user, workdir, hostname, "
-		 "add-host, dns, tmpfs, read-only, shm-size, memory-swap, entrypoint, stop-signal)"},
+		 "add-host, dns, tmpfs, read-only, shm-size, memory, memory-swap, entrypoint, stop-signal)"},
 		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
 		 "{\"key\":\"label\",\"value\":\"gnomon.task=t\"}]}}",
 		 "container.parameters[0].value: labels gnomon.* are gnomon's own"},

@@ -270,6 +270,18 @@ class NoRuntime(Helpers, GnomonTestCase):
         wait_until(lambda: os.path.exists(marker), 20, what="a job without a container to run")
 
 
+class Options(unittest.TestCase):
+    def test_an_unknown_runtime_is_refused(self):
+        root = tempfile.mkdtemp(prefix="gnomon-opt-")
+        self.addCleanup(shutil.rmtree, root, True)
+        for cmd in ([BIN, "server", "--data-dir", os.path.join(root, "s"), "--http-port", "0"],
+                    [BIN, "agent", "--server", "http://127.0.0.1:1", "--data-dir", os.path.join(root, "a")]):
+            out = subprocess.run(cmd + ["--container-runtime", "rkt"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(out.returncode, 2, out)
+            self.assertIn("--container-runtime: invalid value 'rkt' (auto, podman, docker, none)", out.stderr)
+            self.assertEqual(len(out.stderr.strip().splitlines()), 1, out.stderr)
+
+
 class Agents(Helpers, AgentsBase):
     server_args = ("--local-agent=false", "--failure-retry", "100", "--agent-timeout", "10")
 

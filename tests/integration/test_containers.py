@@ -6,10 +6,8 @@ have a runtime; a server and a `gnomon agent` killed and restarted mid-run recon
 whose executor is gone is removed, and so is one of the agent's data directory that no task holds; the container
 stays in its task's cgroups. Skipped, saying why, where podman cannot be installed."""
 
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile

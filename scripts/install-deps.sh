@@ -7,9 +7,11 @@
 #          packages of tests/browser for the browser tests, ZooKeeper (a real ensemble on loopback for the HA
 #          tests: Debian's zookeeper package, whose default-jre dependency brings Java) and the PostgreSQL server
 #          (a throwaway cluster per test run, tests/support/pg_cluster.py), iproute2 and iptables (tests/chaos:
-#          network namespaces, partitions)
+#          network namespaces, partitions), podman with crun, uidmap, catatonit (its --init) and netavark, and
+#          busybox-static (tests/integration/test_containers.py imports its image from it; bench/containers too)
 #   bench  build + what bench/* runs: wrk (bench/jobs-api), Python (every script; sqlite3 is in its standard
-#          library), ZooKeeper and the PostgreSQL server (bench/failover); bench/spawnref.c and
+#          library), ZooKeeper and the PostgreSQL server (bench/failover), podman and busybox-static
+#          (bench/containers); bench/spawnref.c and
 #          bench/execbench.c are compiled with the build's gcc and pkg-config
 #   cluster build + ZooKeeper, the PostgreSQL server and Python (make cluster: scripts/cluster.py)
 #   deb    build + help2man (the manual pages, from --help) and dpkg-dev (dpkg-shlibdeps): make deb
@@ -18,8 +20,8 @@ what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libsqlite3-dev
   libcurl4-openssl-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev libhttp-parser-dev nettle-dev libssl-dev tzdata)
 test_pkgs=(libcmocka-dev python3 curl openssl python3-aiosmtpd python3-prometheus-client clang libclang-rt-dev chromium
-  zookeeper postgresql help2man dpkg-dev iproute2 iptables)
-bench_pkgs=(wrk python3 zookeeper postgresql)
+  zookeeper postgresql help2man dpkg-dev iproute2 iptables podman crun uidmap catatonit netavark busybox-static)
+bench_pkgs=(wrk python3 zookeeper postgresql podman crun uidmap catatonit busybox-static)
 pkgs=("${build_pkgs[@]}")
 case "$what" in
   build) ;;

@@ -95,6 +95,10 @@ static int start_runner(struct agent *a, char *err, size_t errlen)
 
 	if (workdirs_keep_parse(a->cfg.keep_work_dirs, &rcfg.keep_work_dirs) < 0)
 		rcfg.keep_work_dirs = WORKDIRS_KEEP_NEVER; /* agent_configure() checked it */
+	container_runtime_detect(a->cfg.container_runtime, &a->ctr);
+	container_log(&a->ctr);
+	container_runtime_attributes(&a->ctr, a->attributes);
+	rcfg.containers = &a->ctr;
 	if ((rc = runner_local_new(a->loop, &rcfg, &a->runner, err, errlen)) < 0)
 		return rc;
 	agent_listener(a, &l);

@@ -49,6 +49,8 @@ const struct config_option agent_options[] = {
 	{"stop-tasks-on-exit", CONFIG_BOOL, "false", 0, 0, OPT(stop_tasks_on_exit),
 	    "kill the running tasks when the agent stops (default: they go on under their executors, for the next "
 	    "start to adopt)"},
+	{"container-runtime", CONFIG_STRING, "auto", 0, 0, OPT(container_runtime),
+	    "what runs container jobs: auto (podman, else docker), podman, docker or none"},
 	{"log-level", CONFIG_STRING, "info", 0, 0, OPT(log_level), "error, warn, info or debug"},
 	{"log-json", CONFIG_BOOL, "false", 0, 0, OPT(log_json), "log JSON lines instead of text"},
 	{"config", CONFIG_FILE, NULL, 0, 0, OPT(config_file),
@@ -128,6 +130,11 @@ static int derive(struct agent *a, char *err, size_t errlen)
 
 	if (workdirs_keep_parse(a->cfg.keep_work_dirs, &keep) < 0) {
 		snprintf(err, errlen, "--keep-work-dirs: invalid value '%s' (never, failed, always)", a->cfg.keep_work_dirs);
+		return -EINVAL;
+	}
+	if (!container_runtime_name_ok(a->cfg.container_runtime)) {
+		snprintf(err, errlen, "--container-runtime: invalid value '%.100s' (auto, podman, docker, none)",
+		    a->cfg.container_runtime);
 		return -EINVAL;
 	}
 	if (agent_servers_parse(a, err, errlen) < 0)

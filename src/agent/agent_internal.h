@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "agent/agent.h"
+#include "exec/container.h"
 #include "history/run_output.h"
 #include "runner/runner.h"
 #include "util/buf.h"
@@ -38,6 +39,7 @@ struct agent_config {
 	long long keep_work_dirs_max_size;
 	long long spawn_threads;
 	bool stop_tasks_on_exit;
+	char *container_runtime;   /* auto, podman, docker or none */
 	char *log_level;
 	bool log_json;
 	char *config_file;
@@ -89,6 +91,7 @@ struct agent {
 	char hostname[256];
 	char *auth_header;           /* "Authorization: Bearer ..." or NULL */
 	json_t *attributes;
+	struct container_runtime ctr; /* what runs its container tasks (detected at start) */
 	double cpus;
 	int64_t mem, disk;
 	char **servers;              /* base URLs without a trailing '/': --server's, then the learned ones */

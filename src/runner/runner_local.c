@@ -40,6 +40,8 @@ struct launch {
 	char epoch[24]; /* GNOMON_EPOCH */
 	char out_path[PATH_MAX], err_path[PATH_MAX], cwd[PATH_MAX], journal[PATH_MAX];
 	char **argv, **envp;
+	char **env_names;          /* a container's: the variables passed into it, each allocated */
+	size_t n_env_names;
 };
 
 /* The tasks of one exec_start_many() call: specs[idx[k]] is spawned as task k. */
@@ -82,6 +84,47 @@ static int make_work_dir(const struct local *l, const char *task_id, char *cwd, 
 	return rc;
 }
 
+/* Whether a variable of the task's environment goes into its container: all but the defaults that describe the
+ * agent's account (PATH, HOME, USER, LOGNAME, LANG), unless the job sets them. */
+static bool into_container(const struct runner_spec *s, const char *name, size_t len)
+{
+	static const char *const host[] = {"PATH", "HOME", "USER", "LOGNAME", "LANG"};
+
+	for (size_t i = 0; i < s->n_env; i++)
+		if (strlen(s->env[i].name) == len && strncmp(s->env[i].name, name, len) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++)
+		if (strlen(host[i]) == len && strncmp(host[i], name, len) == 0)
+			return false;
+	return true;
+}
+
+/* A container task's argv: the runtime's run, marked beside its journal. 0, or -errno with err. */
+static int container_argv(const struct local *l, const struct runner_spec *s, struct launch *ln, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if ((rc = local_container_mark(l, s->task_id, err, errlen)) < 0)
+		return rc;
+	for (char **e = ln->envp; e && *e; e++) {
+		size_t len = strcspn(*e, "=");
+		if (into_container(s, *e, len)) {
+			ln->env_names = xrealloc(ln->env_names, (ln->n_env_names + 1) * sizeof(*ln->env_names));
+			ln->env_names[ln->n_env_names++] = xstrndup(*e, len);
+		}
+	}
+	struct container_task ct = {
+		.container = s->container, .task_id = s->task_id, .job = s->job, .agent = l->agent_id[0] ? l->agent_id
+		: l->hostname, .data_dir = l->data_dir_abs, .command = s->command, .args = s->args, .n_args = s->n_args,
+		.shell = s->shell, .cpus = s->cpus, .mem = s->mem, .env_names = (const char *const *)ln->env_names,
+		.n_env = ln->n_env_names,
+	};
+	if ((ln->argv = container_run_argv(&l->ctr, &ct, err, errlen)) == NULL)
+		return -EINVAL;
+	return 0;
+}
+
 /* Everything before a task's spawn: its account, argv, working directory, output files and environment. It runs
  * on a spawn thread while the loop thread waits in exec_start_many(), so it only reads the runner's settings
  * (fixed since its creation) and the spec, and writes its own launch. 0, or -errno with err. */
@@ -97,7 +140,6 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
 
 	if ((rc = exec_account_check(&l->self, run_as, &ln->account, err, errlen)) < 0)
 		return rc;
-	ln->argv = exec_argv_build(s->command, s->args, s->n_args, s->shell);
 	if ((rc = make_work_dir(l, s->task_id, ln->cwd, sizeof(ln->cwd), err, errlen)) < 0)
 		return rc;
 	if (ln->account.launcher && chown(ln->cwd, ln->account.user.uid, ln->account.user.gid) < 0) {
@@ -120,6 +162,10 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
 		.job_env = (const struct exec_env_var *)s->env, .n_job_env = s->n_env,
 	};
 	ln->envp = exec_env_build(&in);
+	if (s->container == NULL)
+		ln->argv = exec_argv_build(s->command, s->args, s->n_args, s->shell);
+	else if ((rc = container_argv(l, s, ln, err, errlen)) < 0)
+		return rc;
 	exec_spec_init(es);
 	es->executor = l->executor;
 	local_journal(l, s->task_id, ln->journal, sizeof(ln->journal));
@@ -158,6 +204,8 @@ static void remove_leftovers(const struct local *l, const struct runner_spec *s)
 		log_warnx("could not remove all of %s", err);
 	snprintf(path, sizeof(path), "%s/work/%s%s", l->data_dir, name, WORKDIRS_TASK_SUFFIX);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/work/%s%s", l->data_dir, name, WORKDIRS_CONTAINER_SUFFIX);
+	unlink(path);
 }
 
 /* The tasks refused before anything is made for them; true when s is. */
@@ -169,10 +217,10 @@ static bool refuse(struct local *l, const struct runner_spec *s, struct runner_s
 		    "has seen", s->epoch, l->epoch);
 		return true;
 	}
-	if (s->container) {
+	if (s->container && l->ctr.kind == CONTAINER_NONE) {
 		out->rc = -ENOTSUP;
 		out->permanent = true;
-		snprintf(out->err, sizeof(out->err), "%s", RUNNER_LOCAL_NO_CONTAINERS);
+		snprintf(out->err, sizeof(out->err), "%s", l->ctr.why);
 		return true;
 	}
 	return false;
@@ -275,6 +323,9 @@ static void local_start_many(struct runner *r, const struct runner_spec *specs, 
 		}
 		free(b.launch[k].argv);
 		free(b.launch[k].envp);
+		for (size_t i = 0; i < b.launch[k].n_env_names; i++)
+			free(b.launch[k].env_names[i]);
+		free(b.launch[k].env_names);
 	}
 	free(errs);
 	free(rc);
@@ -321,14 +372,11 @@ void local_result_of(const struct exec_result *res, struct runner_result *out)
 	out->max_rss_kib = res->max_rss_kib;
 }
 
-void local_on_exit(void *ctx, struct exec_task *task, const struct exec_result *res)
+/* Report a task's end (its container, if any, is gone). */
+static void report_end(struct local_task *t)
 {
-	struct local_task *t = ctx;
 	struct local *l = t->l;
 
-	local_result_of(res, &t->result); /* res lives in the task */
-	exec_task_free(task);
-	t->exec = NULL;
 	if (!l->listening) {
 		t->ended = true; /* for the next reconciliation */
 		return;
@@ -340,6 +388,17 @@ void local_on_exit(void *ctx, struct exec_task *task, const struct exec_result *
 	};
 	l->listener.on_event(l->listener.ctx, &ev);
 	task_free(t);
+}
+
+void local_on_exit(void *ctx, struct exec_task *task, const struct exec_result *res)
+{
+	struct local_task *t = ctx;
+
+	local_result_of(res, &t->result); /* res lives in the task */
+	exec_task_free(task);
+	t->exec = NULL;
+	if (!local_container_ended(t->l, t, report_end))
+		report_end(t);
 }
 
 static int local_kill(struct runner *r, struct runner_task *h, uint64_t grace_ms)
@@ -404,6 +463,7 @@ static void local_free(struct runner *r)
 	struct local *l = (struct local *)r;
 	struct local_task *t, *next;
 
+	local_container_forget(l);
 	for (t = l->tasks; t; t = next) {
 		next = t->next;
 		if (l->stop_tasks_on_exit && t->exec) {
@@ -480,6 +540,10 @@ int runner_local_new(uv_loop_t *loop, const struct runner_local_config *cfg, str
 	l->hostname = xstrdup(cfg->hostname ? cfg->hostname : "");
 	l->agent_id = xstrdup(cfg->agent_id ? cfg->agent_id : "");
 	l->stop_tasks_on_exit = cfg->stop_tasks_on_exit;
+	if (cfg->containers)
+		l->ctr = *cfg->containers;
+	else
+		snprintf(l->ctr.why, sizeof(l->ctr.why), "this agent cannot run containers");
 	if ((rc = find_executor(cfg->executor, &l->executor, err, errlen)) < 0) {
 		local_free(&l->base);
 		return rc;

@@ -6,8 +6,8 @@
  * and after a restart the processes an earlier server left behind (found in /proc by the GNOMON_TASK_ID and
  * GNOMON_DATA_DIR of their environment; they cannot be watched any more, so reconciling kills them). It keeps the
  * ends that come while no listener is attached in memory, for the next reconciliation; it has no journal on disk
- * yet, so after a crash of the server what it can say of a task is what /proc still shows. Container jobs are
- * refused at once: it has no container engine yet. */
+ * yet, so after a crash of the server what it can say of a task is what /proc still shows. Container jobs run
+ * through the runtime given (runner_local_container.c); without one they are refused at once, as permanent. */
 #ifndef GNOMON_RUNNER_RUNNER_LOCAL_H
 #define GNOMON_RUNNER_RUNNER_LOCAL_H
 
@@ -16,12 +16,10 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "exec/container.h"
 #include "history/run_name.h"
 #include "runner/runner.h"
 #include "runner/workdirs.h"
-
-/* The reason a container job's run fails with, until containers are supported. */
-#define RUNNER_LOCAL_NO_CONTAINERS "container jobs need an agent with podman or docker"
 
 /* What became of a run whose working directory a crash or a stop left in work/, as the history says. */
 struct runner_past {
@@ -49,6 +47,7 @@ struct runner_local_config {
 	run_legacy_fn legacy;       /* the task ids of earlier releases' work/<row id> directories, which the sweep
 	                             * renames (NULL: they are left alone) */
 	void *past_ctx;             /* of past and legacy */
+	const struct container_runtime *containers; /* what runs container tasks (copied); NULL: nothing */
 };
 
 /* Create the runner: work/ (0711: each task's account reaches its own directory), the server's account, the

@@ -6,10 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exec/container.h"
 #include "exec/exec.h"
 #include "runner/runner.h"
 #include "runner/runner_local.h"
 
+struct ctr_proc;
 struct spawn_pool;
 struct workdirs;
 
@@ -40,6 +42,8 @@ struct local {
 	struct local_task *tasks;    /* running or ended unheard, newest first */
 	bool stop_tasks_on_exit;
 	uint64_t epoch;              /* the highest seen */
+	struct container_runtime ctr; /* how it runs container tasks (kind NONE: it cannot, ctr.why says why) */
+	struct ctr_proc *ctr_procs;  /* the runtime's rm and ps it waits for (runner_local_container.c) */
 };
 
 /* A local_task as the interface's handle, and back. */
@@ -61,6 +65,19 @@ void local_result_of(const struct exec_result *res, struct runner_result *out);
 #define LOCAL_STOPPED_SUFFIX WORKDIRS_STOPPED_SUFFIX
 /* A task's journal prefix (exec.h): DATA_DIR/work/<name>, its .pid and .result beside its .task. */
 void local_journal(const struct local *l, const char *task_id, char *out, size_t len);
+
+/* runner_local_container.c */
+/* What follows a task's end once its container is removed. */
+typedef void (*local_then_fn)(struct local_task *t);
+/* Mark a task as a container's (beside its journal), for its end and for a restarted agent. 0, or -errno. */
+int local_container_mark(const struct local *l, const char *task_id, char *err, size_t errlen);
+/* A container task ended: the runtime's own message goes into its result's reason when the runtime failed, its
+ * container is removed, then then(t) runs (on the loop, later). false: not a container task (nothing done). */
+bool local_container_ended(struct local *l, struct local_task *t, local_then_fn then);
+/* Remove the containers of this data directory that no task here holds (their executor is gone). */
+void local_container_sweep(struct local *l);
+/* The runner goes: the removals still running finish without calling anything. */
+void local_container_forget(struct local *l);
 
 /* runner_local_recover.c */
 void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_ids,

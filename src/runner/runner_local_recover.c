@@ -229,6 +229,7 @@ void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_i
 		if (strmap_get(asked, t->task_id) == NULL)
 			report_task(&rep[k++], t);
 	done(ctx, rep, k);
+	local_container_sweep(l); /* the containers of tasks that are not held any more */
 	for (size_t i = 0; i < sc.n; i++)
 		free(sc.procs[i].task_id);
 	free(sc.procs);

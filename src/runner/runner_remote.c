@@ -380,8 +380,7 @@ static struct rtask *task_of_spec(struct remote *f, const struct runner_spec *s)
 
 	t->ctx = s->ctx;
 	t->need = (struct placement_resources){s->cpus, s->mem, s->disk};
-	if (s->n_constraints > 0)
-		t->cons = placement_constraints_new((const struct placement_constraint *)s->constraints, s->n_constraints);
+	t->cons = remote_constraints(s);
 	t->due_ms = s->due_ms;
 	t->start_by_ms = s->start_by_ms;
 	t->cap = s->output_cap;
@@ -785,6 +784,8 @@ int runner_remote_new(uv_loop_t *loop, const struct runner_remote_config *cfg, s
 		a->up = true;
 		a->outbox = json_array();
 		a->pa = (struct placement_agent){.name = a->name, .hostname = a->hostname, .total = cfg->local_total};
+		if (cfg->local_attributes)
+			remote_agent_set_attributes(a, json_incref(cfg->local_attributes));
 		a->registered_wall = a->last_heard_wall = remote_wall_ms();
 		f->agents = a;
 		f->n_agents = 1;

@@ -126,6 +126,11 @@ void remote_command(struct remote *f, struct ragent *a, json_t *cmd);
 /* runner_remote_place.c */
 /* The agent that takes t now, or NULL with the reason why none can. */
 struct ragent *remote_choose(struct remote *f, struct rtask *t, char *reason, size_t len);
+/* A task's constraints, compiled: its job's, and for a container task the runtime an agent must have (NULL:
+ * none). */
+struct placement_constraints *remote_constraints(const struct runner_spec *s);
+/* Take attrs (a JSON object of strings, its reference taken over) as the agent's attributes. */
+void remote_agent_set_attributes(struct ragent *a, json_t *attrs);
 /* Send t to its remote agent a with a's next poll. */
 void remote_assign(struct remote *f, struct rtask *t, struct ragent *a);
 /* Start n tasks (already reserved) on the embedded agent as one batch; out as runner_start_many()'s. */

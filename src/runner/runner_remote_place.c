@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "runner/agent_wire.h"
+#include "exec/container.h"
 #include "runner/runner_remote_internal.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
 /* ---- placement ---- */
+
+#define NO_RUNTIME "no agent matches " CONTAINER_ATTRIBUTE " "
 
 /* Placement's view of every agent, in list order (index i is the i-th agent). */
 static struct placement_agent *view(struct remote *f, struct ragent **by_index)
@@ -25,6 +28,43 @@ static struct placement_agent *view(struct remote *f, struct ragent **by_index)
 	return v;
 }
 
+struct placement_constraints *remote_constraints(const struct runner_spec *s)
+{
+	struct placement_constraint *c;
+	struct placement_constraints *out;
+
+	if (s->container == NULL)
+		return s->n_constraints > 0 ? placement_constraints_new((const struct placement_constraint *)s->constraints,
+		    s->n_constraints) : NULL;
+	/* only where a runtime is (an agent says which: container_runtime_attributes()) */
+	c = xcalloc(s->n_constraints + 1, sizeof(*c));
+	if (s->n_constraints > 0)
+		memcpy(c, s->constraints, s->n_constraints * sizeof(*c));
+	c[s->n_constraints] = (struct placement_constraint){CONTAINER_ATTRIBUTE, "LIKE", ".+"};
+	out = placement_constraints_new(c, s->n_constraints + 1);
+	free(c);
+	return out;
+}
+
+/* The implicit constraint of container tasks in words, with why the first agent up that cannot run them says
+ * it cannot. */
+static void no_runtime(const struct remote *f, char *reason, size_t len)
+{
+	char rest[PLACEMENT_REASON_MAX];
+	size_t n;
+
+	snprintf(rest, sizeof(rest), "%s", strstr(reason, " (") ? strstr(reason, " (") : "");
+	n = (size_t)snprintf(reason, len, "no agent can run containers (podman or docker)%s", rest);
+	for (const struct ragent *a = f->agents; a && n < len; a = a->next) {
+		for (size_t i = 0; a->up && i < a->pa.n_attrs; i++) {
+			if (strcmp(a->attrs[i].key, CONTAINER_UNAVAILABLE) == 0) {
+				snprintf(reason + n, len - n, "; %.64s: %s", a->name, a->attrs[i].value);
+				return;
+			}
+		}
+	}
+}
+
 struct ragent *remote_choose(struct remote *f, struct rtask *t, char *reason, size_t len)
 {
 	struct ragent **by = xcalloc(f->n_agents + 1, sizeof(*by)), *a = NULL;
@@ -33,6 +73,8 @@ struct ragent *remote_choose(struct remote *f, struct rtask *t, char *reason, si
 
 	if (placement_choose(v, f->n_agents, &t->need, t->cons, &k, reason, len) == 0)
 		a = by[k];
+	else if (strncmp(reason, NO_RUNTIME, strlen(NO_RUNTIME)) == 0)
+		no_runtime(f, reason, len);
 	free(v);
 	free(by);
 	return a;

@@ -117,7 +117,6 @@ static int read_attributes(json_t *attrs, struct ragent *a, struct remote_answer
 {
 	const char *key;
 	json_t *value;
-	size_t i = 0;
 
 	if (attrs == NULL || json_is_null(attrs))
 		attrs = json_object();
@@ -135,6 +134,16 @@ static int read_attributes(json_t *attrs, struct ragent *a, struct remote_answer
 			return -EINVAL;
 		}
 	}
+	remote_agent_set_attributes(a, attrs);
+	return 0;
+}
+
+void remote_agent_set_attributes(struct ragent *a, json_t *attrs)
+{
+	const char *key;
+	json_t *value;
+	size_t i = 0;
+
 	json_decref(a->attrs_json);
 	free(a->attrs);
 	a->attrs_json = attrs;
@@ -143,7 +152,6 @@ static int read_attributes(json_t *attrs, struct ragent *a, struct remote_answer
 		a->attrs[i++] = (struct placement_attr){key, json_string_value(value)};
 	a->pa.attrs = a->attrs;
 	a->pa.n_attrs = i;
-	return 0;
 }
 
 static void new_session(char *out, size_t len)

@@ -73,7 +73,7 @@ static bool keeps(const struct workdirs *w, bool failed)
 static void remove_beside(struct workdirs *w, const char *name, bool task_file)
 {
 	static const char *const beside[] = {WORKDIRS_PID_SUFFIX, WORKDIRS_RESULT_SUFFIX, WORKDIRS_STOPPED_SUFFIX,
-		WORKDIRS_TASK_SUFFIX};
+		WORKDIRS_CONTAINER_SUFFIX, WORKDIRS_TASK_SUFFIX};
 	char file[WORKDIRS_NAME_MAX + 16];
 
 	for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]) - !task_file; i++) {

@@ -16,6 +16,7 @@
 #define WORKDIRS_PID_SUFFIX ".pid"
 #define WORKDIRS_RESULT_SUFFIX ".result"
 #define WORKDIRS_STOPPED_SUFFIX ".stopped" /* the server killed the task when it stopped (--stop-tasks-on-exit) */
+#define WORKDIRS_CONTAINER_SUFFIX ".container" /* the task runs a container, named in it (runner_local_container.c) */
 
 enum workdirs_keep {
 	WORKDIRS_KEEP_NEVER,  /* remove every run's directory when it ends (the default) */

@@ -19,6 +19,7 @@
 #include "api/prometheus.h"
 #include "history/history_sqlite.h"
 #include "history/run_output_files.h"
+#include "exec/container.h"
 #include "runner/runner_local.h"
 #include "runner/runner_remote.h"
 #include "job/job.h"
@@ -242,6 +243,11 @@ static int configure(struct server *srv, int argc, char **argv)
 		    cfg->log_level);
 		return 2;
 	}
+	if (!container_runtime_name_ok(cfg->container_runtime)) {
+		fprintf(stderr, "gnomon server: --container-runtime: invalid value '%s' (auto, podman, docker, none)\n",
+		    cfg->container_runtime);
+		return 2;
+	}
 	if (workdirs_keep_parse(cfg->keep_work_dirs, &keep) < 0) {
 		fprintf(stderr, "gnomon server: --keep-work-dirs: invalid value '%s' (never, failed, always)\n",
 		    cfg->keep_work_dirs);
@@ -432,8 +438,9 @@ static int past_run(void *ctx, const char *task_id, struct runner_past *out)
 	return rc;
 }
 
-/* The embedded agent, which runs jobs on this machine. */
-static int start_local_agent(struct server *srv, struct runner **out, char *err, size_t errlen)
+/* The embedded agent, which runs jobs on this machine (container jobs through ctr). */
+static int start_local_agent(struct server *srv, const struct container_runtime *ctr, struct runner **out,
+    char *err, size_t errlen)
 {
 	struct runner_local_config rcfg = {
 		.data_dir = srv->cfg.data_dir,
@@ -445,6 +452,7 @@ static int start_local_agent(struct server *srv, struct runner **out, char *err,
 		.past = past_run,
 		.legacy = legacy_task_id,
 		.past_ctx = srv,
+		.containers = ctr,
 	};
 
 	if (workdirs_keep_parse(srv->cfg.keep_work_dirs, &rcfg.keep_work_dirs) < 0)
@@ -471,8 +479,18 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 	/* a poll is answered well within the timeout, so that an agent that polls is never taken for lost */
 	fcfg.poll_ms = fcfg.agent_timeout_ms / 3 < 10000 ? fcfg.agent_timeout_ms / 3 : 10000;
 	remote_machine_resources(srv->cfg.data_dir, &fcfg.local_total);
-	if (srv->cfg.local_agent && !ha && start_local_agent(srv, &fcfg.local, err, errlen) < 0)
-		return -1;
+	if (srv->cfg.local_agent && !ha) {
+		struct container_runtime ctr;
+		int rc;
+		container_runtime_detect(srv->cfg.container_runtime, &ctr);
+		container_log(&ctr);
+		fcfg.local_attributes = json_object();
+		container_runtime_attributes(&ctr, fcfg.local_attributes);
+		if ((rc = start_local_agent(srv, &ctr, &fcfg.local, err, errlen)) == 0)
+			rc = runner_remote_new(&srv->loop, &fcfg, &srv->runner, &srv->fleet, err, errlen);
+		json_decref(fcfg.local_attributes);
+		return rc < 0 ? -1 : 0;
+	}
 	if (runner_remote_new(&srv->loop, &fcfg, &srv->runner, &srv->fleet, err, errlen) < 0)
 		return -1;
 	if (srv->cfg.local_agent && ha)

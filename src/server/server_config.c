@@ -88,6 +88,8 @@ const struct config_option server_options[] = {
 	/* Agents (docs/agent-protocol.md). */
 	{"local-agent", CONFIG_BOOL, "true", 0, 0, OPT(local_agent),
 	    "run tasks on this machine too, through the embedded agent (false: only on gnomon agents)"},
+	{"container-runtime", CONFIG_STRING, "auto", 0, 0, OPT(container_runtime),
+	    "what runs container jobs on the embedded agent: auto (podman, else docker), podman, docker or none"},
 	{"agent-timeout", CONFIG_INT, "30", 2, 86400, OPT(agent_timeout),
 	    "seconds an agent may stay silent before it is lost and its runs are retried elsewhere (more than any "
 	    "agent's --lease)"},

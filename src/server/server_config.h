@@ -42,6 +42,7 @@ struct server_config {
 	bool stop_tasks_on_exit;
 	/* Agents. */
 	bool local_agent;
+	char *container_runtime;   /* auto, podman, docker or none */
 	long long agent_timeout;
 	char *agent_token_file;
 	/* Runs' working directories. */

@@ -282,12 +282,27 @@ static void test_validate(void **state)
 		 "\"volumes\":[{\"containerPath\":\"/c\",\"mode\":\"ro\"}]}}",
 		 NULL},
 		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"network\":\"foo\"}}",
-		 "container.network: 'FOO' is invalid (HOST, BRIDGE, USER)"},
+		 "container.network: 'FOO' is invalid (HOST, BRIDGE, USER, NONE)"},
 		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"type\":\"rkt\"}}",
 		 "container.type: 'RKT' is invalid (DOCKER, MESOS)"},
 		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"volumes\":[{\"containerPath\":\"/a\"},"
 		 "{\"containerPath\":\"/b\",\"mode\":\"rx\"}]}}",
 		 "container.volumes[1].mode: 'RX' is invalid (RW, RO)"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"network\":\"none\",\"parameters\":["
+		 "{\"key\":\"env\",\"value\":\"A=1\"},{\"key\":\"label\",\"value\":\"team=ops\"},"
+		 "{\"key\":\"user\",\"value\":\"1000\"},{\"key\":\"workdir\",\"value\":\"/w\"}]}}",
+		 NULL},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
+		 "{\"key\":\"env\",\"value\":\"A=1\"},{\"key\":\"privileged\",\"value\":\"true\"}]}}",
+		 "container.parameters[1].key: 'privileged' is not allowed (allowed: env, label, user, workdir, hostname, "
+		 "add-host, dns, tmpfs, read-only, shm-size, memory, memory-swap, entrypoint, stop-signal)"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
+		 "{\"key\":\"cap-add\",\"value\":\"ALL\"}]}}",
+		 "container.parameters[0].key: 'cap-add' is not allowed (allowed: env, label, user, workdir, hostname, "
+		 "add-host, dns, tmpfs, read-only, shm-size, memory, memory-swap, entrypoint, stop-signal)"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
+		 "{\"key\":\"label\",\"value\":\"gnomon.task=t\"}]}}",
+		 "container.parameters[0].value: labels gnomon.* are gnomon's own"},
 		{"{\"name\":\"x\",\"epsilon\":\"P1DT2H\"}", NULL},
 		{"{\"name\":\"x\",\"epsilon\":\"5 minutes\"}",
 		 "epsilon: '5 minutes' is not an ISO 8601 duration such as PT60S"},

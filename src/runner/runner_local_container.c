@@ -1,0 +1,267 @@
+/* The embedded agent's container tasks (exec/container.h): the runtime's `run` is the task's process, run by its
+ * executor like any command (attached, so its output is captured and capped and its exit code is the
+ * container's). Beside the task's journal a .container file marks it, so that an agent restarted while it ran
+ * knows it too. When such a task ends (exit, kill, timeout) its container is removed (`rm -f`) before its end is
+ * reported: no container outlives its run. A reconciliation also removes the containers of this data directory
+ * whose task this agent no longer holds (their executor is gone). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec/container.h"
+#include "history/run_output_files.h"
+#include "runner/runner_local_internal.h"
+#include "runner/workdirs.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#define PS_MAX ((size_t)1 << 20) /* bytes of `ps` output read, at most */
+
+/* One `rm -f` or `ps` the loop waits for. */
+struct ctr_proc {
+	uv_process_t proc;
+	uv_pipe_t out;               /* ps: its stdout */
+	int open;                    /* handles not closed yet */
+	struct local *l;             /* NULL once the runner is gone */
+	struct local_task *t;        /* rm: the task whose end waits for it; NULL once the runner is gone */
+	local_then_fn then;
+	char *buf;                   /* ps: what it printed */
+	size_t len;
+	struct ctr_proc *prev, *next; /* in l->ctr_procs */
+};
+
+static void marker_path(const struct local *l, const char *task_id, char *out, size_t len)
+{
+	char journal[PATH_MAX];
+
+	local_journal(l, task_id, journal, sizeof(journal));
+	snprintf(out, len, "%s" WORKDIRS_CONTAINER_SUFFIX, journal);
+}
+
+int local_container_mark(const struct local *l, const char *task_id, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 16];
+	int fd, rc = 0;
+
+	marker_path(l, task_id, path, sizeof(path));
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno));
+		return rc;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Whether the task runs a container (its marker is there). */
+static bool is_container(const struct local *l, const char *task_id)
+{
+	char path[PATH_MAX + 16];
+
+	marker_path(l, task_id, path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+static void link_proc(struct local *l, struct ctr_proc *p)
+{
+	p->l = l;
+	p->next = l->ctr_procs;
+	if (l->ctr_procs)
+		l->ctr_procs->prev = p;
+	l->ctr_procs = p;
+}
+
+static void unlink_proc(struct ctr_proc *p)
+{
+	if (p->l == NULL)
+		return;
+	*(p->prev ? &p->prev->next : &p->l->ctr_procs) = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->l = NULL;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct ctr_proc *p = h->data;
+
+	if (--p->open > 0)
+		return;
+	unlink_proc(p);
+	if (p->t && p->then)
+		p->then(p->t);
+	free(p->buf);
+	free(p);
+}
+
+static void close_all(struct ctr_proc *p)
+{
+	uv_close((uv_handle_t *)&p->proc, on_closed);
+	if (p->out.data && !uv_is_closing((uv_handle_t *)&p->out))
+		uv_close((uv_handle_t *)&p->out, on_closed);
+}
+
+static void on_rm_exit(uv_process_t *proc, int64_t status, int sig)
+{
+	struct ctr_proc *p = proc->data;
+
+	/* docker has no --ignore: its rm of a container --rm removed already exits 1 */
+	if ((status != 0 && (p->l == NULL || p->l->ctr.kind == CONTAINER_PODMAN || status != 1)) || sig != 0)
+		log_warnx("task %s: removing its container failed (status %d, signal %d)", p->t ? p->t->task_id : "?",
+		    (int)status, sig);
+	close_all(p);
+}
+
+/* Spawn argv; 0, or a negative errno (p's handles then closed: then still follows). */
+static int spawn(struct local *l, struct ctr_proc *p, char **argv, uv_exit_cb on_exit, bool read_out)
+{
+	uv_stdio_container_t io[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE}};
+	uv_process_options_t o = {.exit_cb = on_exit, .file = argv[0], .args = argv, .stdio = io, .stdio_count = 3};
+	int rc;
+
+	p->proc.data = p;
+	if (read_out) {
+		uv_pipe_init(l->loop, &p->out, 0);
+		p->out.data = p;
+		p->open++;
+		io[1] = (uv_stdio_container_t){.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->out};
+	}
+	p->open++;
+	link_proc(l, p);
+	if ((rc = uv_spawn(l->loop, &p->proc, &o)) < 0) {
+		log_warnx("cannot run %s: %s", argv[0], uv_strerror(rc));
+		close_all(p);
+	}
+	return rc;
+}
+
+/* The runtime's own message, from the end of the task's stderr, when the runtime failed (not the command). */
+static void runtime_reason(const struct local *l, struct local_task *t)
+{
+	struct run_output_key key = {t->task_id};
+	char path[PATH_MAX], tail[1024];
+	ssize_t n = 0;
+	off_t size;
+	int fd;
+
+	if (t->result.end != RUNNER_END_EXITED || t->result.exit_code < 125)
+		return;
+	run_output_files_path(l->data_dir, &key, RUN_STDERR, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if ((size = lseek(fd, 0, SEEK_END)) >= 0) {
+		off_t from = size > (off_t)sizeof(tail) ? size - (off_t)sizeof(tail) : 0;
+		n = pread(fd, tail, sizeof(tail), from);
+	}
+	close(fd);
+	if (n > 0)
+		container_failure_reason(&l->ctr, t->result.exit_code, tail, (size_t)n, t->result.reason,
+		    sizeof(t->result.reason));
+}
+
+bool local_container_ended(struct local *l, struct local_task *t, local_then_fn then)
+{
+	char name[CONTAINER_NAME_MAX], **argv;
+	struct ctr_proc *p;
+
+	if (l->ctr.kind == CONTAINER_NONE || !is_container(l, t->task_id))
+		return false;
+	runtime_reason(l, t);
+	container_name(t->task_id, name);
+	argv = container_rm_argv(&l->ctr, name);
+	p = xcalloc(1, sizeof(*p));
+	p->t = t;
+	p->then = then;
+	(void)spawn(l, p, argv, on_rm_exit, false); /* a failure is logged; then follows either way */
+	free(argv);
+	return true;
+}
+
+/* Remove one container nobody holds, without waiting. */
+static void remove_orphan(struct local *l, const char *name)
+{
+	char **argv = container_rm_argv(&l->ctr, name);
+	struct ctr_proc *p = xcalloc(1, sizeof(*p));
+
+	log_info("container %s: its task is not running here any more: removed", name);
+	(void)spawn(l, p, argv, on_rm_exit, false);
+	free(argv);
+}
+
+/* The names ps printed, each removed unless one of the agent's tasks owns it. */
+static void sweep_names(struct local *l, char *buf)
+{
+	char name[CONTAINER_NAME_MAX];
+
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		bool held = false;
+		for (struct local_task *t = l->tasks; t && !held; t = t->next) {
+			container_name(t->task_id, name);
+			held = strcmp(name, line) == 0;
+		}
+		if (!held && strncmp(line, "gnomon-", 7) == 0)
+			remove_orphan(l, line);
+	}
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	(void)h;
+	b->base = xmalloc(suggested);
+	b->len = suggested;
+}
+
+static void on_ps_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct ctr_proc *p = s->data;
+
+	if (n > 0 && p->len + (size_t)n < PS_MAX) {
+		p->buf = xrealloc(p->buf, p->len + (size_t)n + 1);
+		memcpy(p->buf + p->len, b->base, (size_t)n);
+		p->len += (size_t)n;
+		p->buf[p->len] = '\0';
+	}
+	free(b->base);
+	if (n < 0) {
+		if (p->l && p->buf)
+			sweep_names(p->l, p->buf);
+		uv_close((uv_handle_t *)&p->out, on_closed);
+	}
+}
+
+static void on_ps_exit(uv_process_t *proc, int64_t status, int sig)
+{
+	struct ctr_proc *p = proc->data;
+
+	(void)status;
+	(void)sig;
+	uv_close((uv_handle_t *)&p->proc, on_closed);
+}
+
+void local_container_sweep(struct local *l)
+{
+	char **argv;
+	struct ctr_proc *p;
+
+	if (l->ctr.kind == CONTAINER_NONE)
+		return;
+	argv = container_ps_argv(&l->ctr, l->data_dir_abs);
+	p = xcalloc(1, sizeof(*p));
+	if (spawn(l, p, argv, on_ps_exit, true) == 0 && uv_read_start((uv_stream_t *)&p->out, on_alloc, on_ps_read) < 0)
+		uv_close((uv_handle_t *)&p->out, on_closed);
+	free(argv);
+}
+
+void local_container_forget(struct local *l)
+{
+	for (struct ctr_proc *p = l->ctr_procs, *next; p; p = next) {
+		next = p->next;
+		p->t = NULL;
+		p->l = NULL;
+	}
+	l->ctr_procs = NULL;
+}

@@ -291,7 +291,8 @@ bool gnomon_jobs_match(struct api_env *env, struct http_request *req, const stru
 	return matches(env->control, rec, &f);
 }
 
-/* The job's summary, with its last strip runs as "recent" when strip > 0; NULL after answering 500. */
+/* The job's summary, with its last strip runs as "recent" and how many tries a slot gets ("tries") when strip > 0;
+ * NULL after answering 500. */
 static json_t *listed_job(struct api_env *env, struct http_request *req, const struct jobrec *rec, long long strip)
 {
 	json_t *o = gnomon_job_summary(env, rec), *recent;
@@ -305,6 +306,7 @@ static json_t *listed_job(struct api_env *env, struct http_request *req, const s
 		return NULL;
 	}
 	json_object_set_new(o, "recent", recent);
+	json_object_set_new(o, "tries", json_integer((json_int_t)rec->job->retries + 1));
 	return o;
 }
 
@@ -397,10 +399,12 @@ static json_t *recent(struct api_env *env, struct http_request *req, enum histor
 	return l.runs;
 }
 
-/* The failures (newest first) as one entry per job, in the order of its newest: {job, count, last}. */
-static json_t *failures_by_job(json_t *failures)
+/* The failures (newest first) as one entry per job, in the order of its newest: {job, count, last, tries} (tries:
+ * the job's retries + 1, when it still exists). */
+static json_t *failures_by_job(struct api_env *env, json_t *failures)
 {
 	json_t *out = json_array(), *index = json_object(), *run, *entry;
+	struct jobrec *rec;
 	size_t i;
 
 	json_array_foreach(failures, i, run) {
@@ -413,6 +417,8 @@ static json_t *failures_by_job(json_t *failures)
 			continue;
 		}
 		entry = json_pack("{s:s, s:i, s:O}", "job", job, "count", 1, "last", run);
+		if ((rec = registry_get(env->reg, job)) != NULL)
+			json_object_set_new(entry, "tries", json_integer((json_int_t)rec->job->retries + 1));
 		json_object_set(index, job, entry);
 		json_array_append_new(out, entry);
 	}
@@ -446,7 +452,7 @@ void gnomon_overview(struct api_env *env, struct http_request *req, const char *
 		json_decref(failures);
 		goto out;
 	}
-	by_job = failures_by_job(failures);
+	by_job = failures_by_job(env, failures);
 	while (json_array_size(failures) > RECENT)
 		json_array_remove(failures, json_array_size(failures) - 1);
 	control_foreach_run(env->control, add_active, &active);

@@ -11,7 +11,7 @@
 struct jobrec;
 
 /* GET /api/v1/jobs?q=&name=&command=&owner=&state=&result=&sort=&order=&limit=&offset=&strip= (strip=N: each job
- * with its last N runs, brief, as "recent") */
+ * with its last N runs, brief, as "recent", and its retries + 1 as "tries") */
 void gnomon_list_jobs(struct api_env *env, struct http_request *req, const char *const *args);
 /* GET /api/v1/jobs/{name}: one job as the listing shows it; 404 if unknown */
 void gnomon_get_job_summary(struct api_env *env, struct http_request *req, const char *const *args);

@@ -176,7 +176,7 @@ void gnomon_timeline(struct api_env *env, struct http_request *req, const char *
 	(void)args;
 
 	if (query_time(req, "to", now, &c.to) < 0 || query_time(req, "from", c.to - WINDOW_DEFAULT_MS, &c.from) < 0 ||
-	    api_query_int(req, "limit", RUNS_DEFAULT, 1, RUNS_MAX, "an integer from 1 to 200000", &limit) < 0 ||
+	    api_query_int(req, "limit", RUNS_DEFAULT, 0, RUNS_MAX, "an integer from 0 to 200000", &limit) < 0 ||
 	    api_query_int(req, "fires", FIRES_DEFAULT, 0, FIRES_MAX, "an integer from 0 to 5000", &fires_max) < 0 ||
 	    gnomon_jobs_check_filter(req) < 0)
 		return;
@@ -187,11 +187,12 @@ void gnomon_timeline(struct api_env *env, struct http_request *req, const char *
 	c.max = (size_t)limit;
 	c.runs = json_array();
 	fires = json_array();
-	for (size_t i = 0; i < registry_slots(env->reg) && rc == 0 && !c.full; i++) {
+	for (size_t i = 0; i < registry_slots(env->reg) && rc == 0; i++) {
 		struct jobrec *rec = registry_slot(env->reg, i);
 		if (rec == NULL || !gnomon_jobs_match(env, req, rec))
 			continue;
-		rc = collect_job(&c, rec->job->name);
+		if (c.max > 0 && !c.full)
+			rc = collect_job(&c, rec->job->name);
 		if (fires_max > 0 && c.to > now)
 			add_fires(env, rec, now > c.from ? now : c.from, c.to, (int)fires_max, fires);
 	}

@@ -11,8 +11,8 @@
 struct jobrec;
 struct run_record;
 
-/* GET /api/v1/timeline?from=&to=&fires=&limit= plus the job listing's filters (q, name, command, owner, state,
- * result): {from, to, now, runs: [brief run], fires: [{job, at}], truncated} */
+/* GET /api/v1/timeline?from=&to=&fires=&limit= (limit=0: the fires only) plus the job listing's filters (q, name,
+ * command, owner, state, result): {from, to, now, runs: [brief run], fires: [{job, at}], truncated} */
 void gnomon_timeline(struct api_env *env, struct http_request *req, const char *const *args);
 /* The newest n runs of a job (open ones first), brief, newest first (new reference); NULL on a read error. */
 json_t *gnomon_job_strip(struct api_env *env, const struct jobrec *rec, int n);

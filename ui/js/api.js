@@ -122,3 +122,6 @@ export async function followLog(taskId, stream, onText, signal) {
     onText(value);
   }
 }
+
+// Runs of the filtered jobs over a window, with the coming fires (GET /api/v1/timeline).
+export const timeline = (query, signal) => call('GET', '/api/v1/timeline', { query, signal });

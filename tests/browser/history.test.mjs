@@ -95,7 +95,7 @@ test('the overview lists recent failures one row per job, with the count and why
   assert.equal(await row.locator('.fail-count').textContent(), '4×');
   assert.match(await row.locator('.run-name > a').textContent(), RUN_NAME);
   assert.equal(await row.locator('code.stderr-last').textContent(), 'disk full on /data');
-  await screenshot(page, 'overview');
+  await screenshot(page, 'failures');
 });
 
 test('outcome strips in the jobs list and on the job page link to runs and say when, how long and why', async () => {
@@ -108,7 +108,7 @@ test('outcome strips in the jobs list and on the job page link to runs and say w
   assert.match(title, /took \d+ ms/);
   assert.match(title, /stderr: disk full on \/data/);
   assert.equal(await page.locator('tr[data-job="chatty"] .strip a.cell.c-ok').count(), 1);
-  await screenshot(page, 'jobs');
+  await screenshot(page, 'strips');
   await strip.locator('a.cell').last().click();
   await page.getByRole('heading', { level: 1 }).filter({ hasText: 'try 2 of 2' }).waitFor();
   await page.goto(`${server.url}/ui/jobs/flaky`);
@@ -137,7 +137,7 @@ test('the job page leads with state, fires, strip and chart, then actions (Kill 
   await page.getByRole('button', { name: 'Start run' }).click();
   await kill.waitFor();
   await page.getByRole('region', { name: 'Last runs' }).locator('a.cell.c-run').waitFor();
-  await screenshot(page, 'job');
+  await screenshot(page, 'job-glance');
   // a running run's log counts its bytes as they come
   await page.getByRole('table', { name: 'Runs of slow' }).locator('.run-name > a').first().click();
   await page.locator('.log-counts').filter({ hasText: /stdout: 6 bytes \(following\)/ }).waitFor();
@@ -210,7 +210,7 @@ test('the log viewer: both streams or one, line numbers, wrap, search, downloads
   assert.equal(text, [1, 2, 3, 4, 5].map((i) => `err line ${i}\n`).join(''));
   await page.getByRole('searchbox', { name: 'Search the output' }).fill('');
   await page.getByLabel('Wrap lines').check();
-  await screenshot(page, 'run');
+  await screenshot(page, 'log-viewer');
 });
 
 test('the timeline draws runs, their overlap and waits, and the coming fires, with hovers that lead to runs', async () => {
@@ -248,6 +248,9 @@ test('the calendar shows the next week of fires, a busy hour standing out', asyn
   const busy = cal.locator('td.busy');
   assert.ok(await busy.count() >= 6, 'a busy hour every day');
   assert.match(await busy.first().getAttribute('title'), /backup at \d\d:00\nhourly at \d\d:00\nnightly/);
+  // 24 hourly fires a day, none counted twice: the last day ends at midnight
+  const last = await cal.locator('tbody tr').first().locator('td').last().getAttribute('data-fires');
+  assert.equal(last, '1');
   await page.getByRole('status').filter({ hasText: /fires of 4 jobs in the next 7 days; \d+ busy hours/ }).waitFor();
   await screenshot(page, 'calendar');
   await page.goto(`${server.url}/ui/calendar?name=nightly`);
@@ -276,7 +279,7 @@ test('every page is usable at phone width without sideways scrolling', async () 
     assert.ok(b.x + b.width <= 390, `${cls} ends at ${b.x + b.width}`);
   }
   assert.equal(await page.getByRole('search', { name: 'Filter jobs' }).isVisible(), false, 'filters folded');
-  await screenshot(page, 'jobs-phone');
+  await screenshot(page, 'strips-phone');
   await page.goto(`${server.url}/ui/jobs/flaky`);
   await page.getByRole('region', { name: 'Last runs' }).locator('a.cell').first().waitFor();
   await screenshot(page, 'job-phone');

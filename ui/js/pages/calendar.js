@@ -28,23 +28,23 @@ function clockChange(day) {
 
 export function grid(fires, now) {
   const first = startOfDay(now);
-  const days = [];
-  for (let i = 0; i < DAYS; i++) {
+  const days = []; // the starts of DAYS + 1 days: the last one ends the grid
+  for (let i = 0; i <= DAYS; i++) {
     const d = new Date(first);
     d.setDate(d.getDate() + i);
     days.push(d.getTime());
   }
-  const cells = days.map(() => Array.from({ length: 24 }, () => new Map()));
+  const cells = days.slice(0, DAYS).map(() => Array.from({ length: 24 }, () => new Map()));
   for (const f of fires) {
     const t = Date.parse(f.at);
-    const day = days.findIndex((d, i) => t >= d && (i + 1 === days.length || t < days[i + 1]));
-    if (day < 0) continue;
+    const day = days.findIndex((d, i) => t >= d && t < days[i + 1]);
+    if (day < 0 || day >= DAYS) continue;
     const hour = new Date(t).getHours();
     const m = cells[day][hour];
     if (!m.has(f.job)) m.set(f.job, []);
     m.get(f.job).push(t);
   }
-  return { days, cells };
+  return { days: days.slice(0, DAYS), end: days[DAYS], cells };
 }
 
 function cellEl(m) {
@@ -77,12 +77,10 @@ export async function calendarPage(main, _params, { signal, query }) {
     if (asked) asked.abort();
     asked = new AbortController();
     const now = Date.now();
-    const { days: d0 } = grid([], now);
-    const end = new Date(d0[DAYS - 1]);
-    end.setDate(end.getDate() + 1);
+    const { end } = grid([], now);
     let data;
     try {
-      data = await timeline({ from: new Date(now).toISOString(), to: end.toISOString(), limit: 0,
+      data = await timeline({ from: new Date(now).toISOString(), to: new Date(end).toISOString(), limit: 0,
         fires: FIRES_PER_JOB, name: state.name, q: state.q }, AbortSignal.any([signal, asked.signal]));
     } catch (err) {
       if (err.name !== 'AbortError') fill(body, errorBox(err));

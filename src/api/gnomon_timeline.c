@@ -24,6 +24,7 @@
 #define RUNS_MAX 200000
 #define FIRES_DEFAULT 200 /* per job */
 #define FIRES_MAX 5000
+#define FIRES_SCAN 50000 /* fires from now looked through for a window ahead, per job */
 #define HISTORY_PAGE 500
 #define TAIL_BYTES 4096
 #define LINE_MAX_CHARS 300
@@ -153,16 +154,27 @@ static int query_time(struct http_request *req, const char *key, int64_t def, in
 	return -EINVAL;
 }
 
-/* The fires of a job in (now, to], at most max, appended to fires as {job, at}. */
+/* The fires of a job in [from, to], at most max, appended to fires as {job, at}. The engine lists fires from now
+ * on: for a window ahead, up to FIRES_SCAN of them are looked through. */
 static void add_fires(struct api_env *env, const struct jobrec *rec, int64_t from, int64_t to, int max, json_t *fires)
 {
-	int64_t *at = xcalloc((size_t)max, sizeof(*at));
-	int n = control_job_next_fires(env->control, rec, at, max);
+	int64_t *at = NULL;
+	int n = max, got = 0, added = 0;
 
-	for (int i = 0; i < n && at[i] <= to; i++)
-		if (at[i] >= from)
+	for (;;) {
+		at = xcalloc((size_t)n, sizeof(*at));
+		got = control_job_next_fires(env->control, rec, at, n);
+		if (got < n || at[got - 1] >= from || n >= FIRES_SCAN)
+			break;
+		free(at);
+		n = n > FIRES_SCAN / 4 ? FIRES_SCAN : n * 4;
+	}
+	for (int i = 0; i < got && at[i] <= to && added < max; i++)
+		if (at[i] >= from) {
 			json_array_append_new(fires, json_pack("{s:o, s:o}", "job", api_text(rec->job->name), "at",
 			    api_time_or_null(at[i])));
+			added++;
+		}
 	free(at);
 }
 

@@ -34,6 +34,8 @@ before(async () => {
     schedule: 'R/2030-01-01T00:00:00Z/P1D' });
   for (const name of ['nightly', 'backup', 'vacuum']) await add({ name, command: 'true', schedule: '0 2 * * *' });
   await add({ name: 'hourly', command: 'true', schedule: '@hourly' });
+  const r = await server.api('POST', '/v1/scheduler/dependency', { name: 'report', command: 'true', parents: ['nightly', 'backup'] });
+  assert.equal(r.status, 204, JSON.stringify(r.body));
   for (const name of ['flaky', 'flaky', 'chatty']) {
     assert.equal((await server.api('PUT', `/v1/scheduler/job/${name}`)).status, 204);
     await waitFor(async () => (await runsOf(name)).every((r) => ['succeeded', 'failed'].includes(r.status)) &&
@@ -238,7 +240,7 @@ test('the timeline draws runs, their overlap and waits, and the coming fires, wi
   await screenshot(page, 'timeline');
 });
 
-test('the calendar shows the next week of fires, a busy hour standing out', async () => {
+test('the calendar shows the next week of fires, a busy hour and a clock change standing out; the graph as a list', async () => {
   await page.goto(`${server.url}/ui/calendar`);
   const cal = page.getByRole('table', { name: 'Fires by day and hour' });
   await cal.waitFor();
@@ -251,11 +253,30 @@ test('the calendar shows the next week of fires, a busy hour standing out', asyn
   // 24 hourly fires a day, none counted twice: the last day ends at midnight
   const last = await cal.locator('tbody tr').first().locator('td').last().getAttribute('data-fires');
   assert.equal(last, '1');
-  await page.getByRole('status').filter({ hasText: /fires of 4 jobs in the next 7 days; \d+ busy hours/ }).waitFor();
+  await page.getByRole('status').filter({ hasText: /fires of 4 jobs in these 7 days; \d+ busy hours/ }).waitFor();
   await screenshot(page, 'calendar');
   await page.goto(`${server.url}/ui/calendar?name=nightly`);
-  await page.getByRole('status').filter({ hasText: /^[67] fires of 1 jobs in the next 7 days\.$/ }).waitFor();
+  await page.getByRole('status').filter({ hasText: /^[67] fires of 1 jobs in these 7 days\.$/ }).waitFor();
   assert.equal(await cal.locator('td.busy').count(), 0);
+  // a week ahead: the spring's clock change in the viewer's zone (Europe/Paris: Sunday 28 March 2027) is marked,
+  // and that day's 02:00 does not exist: the hourly job fires 23 times
+  await page.goto(`${server.url}/ui/calendar?start=2027-03-25&name=hourly`);
+  await page.getByRole('heading', { name: '7 days from Thu 25 Mar', level: 1 }).waitFor();
+  await page.getByRole('status').filter({ hasText: /clocks go forward 1 h this week\.$/ }).waitFor();
+  const dst = cal.locator('thead th.dst');
+  assert.equal(await dst.count(), 1);
+  assert.match(await dst.textContent(), /^Sun 28 Mar · clocks go forward 1 h$/);
+  const sunday = await cal.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.children[4].dataset.fires || '0'));
+  assert.equal(sunday.filter((n) => n === '1').length, 23);
+  assert.equal(sunday[2], '0');
+  // the graph's list view: each job with its parents and children
+  await page.goto(`${server.url}/ui/graph?view=list`);
+  const deps = page.getByRole('list', { name: 'Dependencies' });
+  await deps.waitFor();
+  assert.deepEqual(await deps.locator('li').evaluateAll((items) => items.map((li) => li.textContent)),
+    ['backupthen report', 'nightlythen report', 'reportafter nightly, backup']);
+  await deps.locator('li[data-job="report"]').getByRole('link', { name: 'nightly' }).click();
+  await page.getByRole('heading', { name: 'nightly', level: 1 }).waitFor();
 });
 
 test('every page is usable at phone width without sideways scrolling', async () => {

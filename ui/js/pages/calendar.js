@@ -1,5 +1,6 @@
-// Calendar (/ui/calendar): the fires of the next seven days, for all jobs or the ones named, as a grid of days by
-// hours in the viewer's zone; a busy hour stands out, and a day whose clocks change (DST) says so, before it comes.
+// Calendar (/ui/calendar): the fires of the next seven days (or of the week from start=YYYY-MM-DD), for all jobs or
+// the ones named, as a grid of days by hours in the viewer's zone; a busy hour stands out, and a day whose clocks
+// change (DST) says so, before it comes.
 import { timeline } from '../api.js';
 import { debounce, errorBox, fill, h, jobHref } from '../dom.js';
 import { setQuery } from '../router.js';
@@ -62,21 +63,25 @@ function cellEl(m) {
 
 export async function calendarPage(main, _params, { signal, query }) {
   document.title = 'Calendar · gnomon';
-  const state = { name: query.get('name') || '', q: query.get('q') || '' };
+  const state = { name: query.get('name') || '', q: query.get('q') || '', start: query.get('start') || '' };
   const summary = h('p', { class: 'summary', role: 'status' });
   const body = h('div');
   const input = (key, label) => h('div', { class: 'field' }, h('label', { for: `c-${key}`, text: label }),
     h('input', { id: `c-${key}`, name: key, type: 'search', value: state[key], autocomplete: 'off' }));
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the calendar' },
-    input('name', 'Job name'), input('q', 'Search jobs'));
-  fill(main, h('h1', { text: 'Next 7 days' }), form, summary, body);
+    input('name', 'Job name'), input('q', 'Search jobs'), h('div', { class: 'field' },
+      h('label', { for: 'c-start', text: 'From' }), h('input', { id: 'c-start', name: 'start', type: 'date', value: state.start })));
+  const title = h('h1');
+  fill(main, title, form, summary, body);
 
   let asked = null;
   async function load() {
     setQuery(state);
     if (asked) asked.abort();
     asked = new AbortController();
-    const now = Date.now();
+    const start = /^\d{4}-\d\d-\d\d$/.test(state.start) ? new Date(`${state.start}T00:00:00`).getTime() : NaN;
+    const now = isNaN(start) ? Date.now() : Math.max(Date.now(), start);
+    title.textContent = isNaN(start) ? 'Next 7 days' : `7 days from ${dayFmt.format(new Date(start))}`;
     const { end } = grid([], now);
     let data;
     try {
@@ -91,7 +96,7 @@ export async function calendarPage(main, _params, { signal, query }) {
     let busy = 0;
     for (const day of cells) for (const m of day) if (m.size >= BUSY) busy++;
     const changes = days.map(clockChange);
-    summary.textContent = `${data.fires.length.toLocaleString()} fires of ${jobs.size} jobs in the next 7 days` +
+    summary.textContent = `${data.fires.length.toLocaleString()} fires of ${jobs.size} jobs in these 7 days` +
       `${busy ? `; ${busy} busy hours (${BUSY} or more jobs)` : ''}` +
       `${changes.some(Boolean) ? `; ${changes.filter(Boolean).join(', ')} this week` : ''}.`;
     const head = h('tr', {}, h('th', { scope: 'col', class: 'cal-hour', text: '' }), days.map((d, i) =>
@@ -108,6 +113,7 @@ export async function calendarPage(main, _params, { signal, query }) {
   const changed = debounce(() => {
     state.name = form.elements.name.value.trim();
     state.q = form.elements.q.value.trim();
+    state.start = form.elements.start.value;
     load();
   }, 250);
   form.addEventListener('input', changed);

@@ -143,8 +143,10 @@ test('the job page leads with state, fires, strip and chart, then actions (Kill 
   // a running run's log counts its bytes as they come
   await page.getByRole('table', { name: 'Runs of slow' }).locator('.run-name > a').first().click();
   await page.locator('.log-counts').filter({ hasText: /stdout: 6 bytes \(following\)/ }).waitFor();
+  await page.locator('.facts .run-output').filter({ hasText: /^6 bytes on stdout, 0 on stderr so far$/ }).waitFor();
   fs.writeFileSync(gate, '');
   await page.locator('.log-counts').filter({ hasText: /stdout: 22 bytes · stderr: 0 bytes$/ }).waitFor();
+  await page.locator('.facts .run-output').filter({ hasText: /^22 bytes on stdout, 0 on stderr$/ }).waitFor();
   await page.goto(`${server.url}/ui/jobs/slow`);
   await page.getByRole('region', { name: 'Last runs' }).locator('a.cell.c-ok').waitFor();
   assert.equal(await kill.isVisible(), false);

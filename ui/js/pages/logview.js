@@ -18,7 +18,8 @@ function logHref(taskId, stream) {
   return `/api/v1/runs/${encodeURIComponent(taskId)}/log?stream=${stream}`;
 }
 
-export function logViewer(taskId, signal, onEnd) {
+// onEnd(): both streams ended; onBytes({stdout, stderr}): the bytes received so far, as they grow.
+export function logViewer(taskId, signal, onEnd, onBytes = () => {}) {
   const text = { stdout: '', stderr: '' };
   const bytes = { stdout: 0, stderr: 0 };
   const ended = { stdout: false, stderr: false };
@@ -104,6 +105,7 @@ export function logViewer(taskId, signal, onEnd) {
     followLog(taskId, s, (chunk) => {
       text[s] += chunk;
       bytes[s] += enc.encode(chunk).length;
+      onBytes({ ...bytes });
       later();
     }, signal).then(() => {
       ended[s] = true;

@@ -8,7 +8,13 @@ import { errorInPlace, exitText, runName, skippedSlots, taskIdButton } from './r
 
 const FINAL = ['succeeded', 'failed', 'killed', 'lost', 'skipped'];
 
-function details(r) {
+// What the record says it wrote once it ended; while it runs, what the log viewer has received so far.
+function outputText(r, live) {
+  if (FINAL.includes(r.status) || !live) return `${r.stdoutBytes} bytes on stdout, ${r.stderrBytes} on stderr`;
+  return `${live.stdout} bytes on stdout, ${live.stderr} on stderr so far`;
+}
+
+function details(r, live) {
   const row = (term, ...dd) => [h('dt', { text: term }), h('dd', {}, dd)];
   return h('dl', { class: 'facts' },
     row('Job', h('a', { href: jobHref(r.job), text: r.job })),
@@ -23,7 +29,7 @@ function details(r) {
     r.parentTaskIds.length ? row('After', r.parentTaskIds.map((id, i) =>
       [i ? ', ' : '', h('a', { href: runHref(id), text: id, class: 'mono' })])) : null,
     r.reason ? row('Reason', r.reason, skippedSlots(r)) : null,
-    row('Output', `${r.stdoutBytes} bytes on stdout, ${r.stderrBytes} on stderr`));
+    row('Output', h('span', { class: 'run-output', text: outputText(r, live) })));
 }
 
 export async function runPage(main, [taskId], { signal }) {
@@ -38,17 +44,23 @@ export async function runPage(main, [taskId], { signal }) {
   const info = h('div');
   const title = h('span');
   const kill = h('button', { type: 'button', class: 'danger needs-operator', text: 'Kill', onclick: () => killJob(run.job) });
+  let live = null;
   const show = (r) => {
     run = r;
     kill.hidden = FINAL.includes(r.status);
     title.textContent = runName(r, tries);
-    fill(info, details(r));
+    fill(info, details(r, live));
+  };
+  const onBytes = (b) => {
+    live = b;
+    const el = info.querySelector('.run-output');
+    if (el) el.textContent = outputText(run, live);
   };
   const refetch = () => getRun(taskId, signal).then(show, () => {});
   show(run);
   fill(main, h('p', { class: 'crumbs' }, h('a', { href: '/ui/jobs', text: 'Jobs' }), ' / ',
     h('a', { href: jobHref(run.job), text: run.job })),
   h('h1', { class: 'run-title' }, `${run.job} `, title, ' ', taskIdButton(taskId)), h('div', { class: 'toolbar' }, kill), info,
-  logViewer(taskId, signal, refetch));
+  logViewer(taskId, signal, refetch, onBytes));
   onEvent((ev) => { if (ev.run && ev.run.taskId === taskId) show(ev.run); }, signal);
 }

@@ -232,6 +232,11 @@ test('the timeline draws runs, their overlap and waits, and the coming fires, wi
   const tip = page.locator('.tip');
   await tip.waitFor();
   assert.match(await tip.textContent(), /^flaky · \d{1,2} [A-Z][a-z]{2}, \d\d:\d\d:\d\d · try \d\n(failed)\ntook \d+ ms/);
+  // the same window as a table, a row per job
+  await page.getByText('The jobs in view as a table').click();
+  const flaky = page.getByRole('table', { name: 'Jobs in the timeline' }).locator('tr[data-job="flaky"] td');
+  assert.deepEqual((await flaky.allTextContents()).slice(0, 5), ['4', '4', '0', '0', '0']);
+  await page.mouse.move(box.x + at.x, box.y + at.y);
   await page.mouse.down();
   await page.mouse.up();
   await page.getByRole('heading', { level: 1 }).filter({ hasText: /^flaky / }).waitFor();

@@ -3,7 +3,7 @@
 // before it the time it waited after its slot (queueing), a red mark a start later than a minute after its slot;
 // runs of one job that overlap stack in lanes; the coming fires are ghosts to the right of now.
 import { timeline } from '../api.js';
-import { debounce, durationText, errorBox, fill, h, runHref } from '../dom.js';
+import { debounce, durationText, errorBox, fill, h, jobHref, runHref } from '../dom.js';
 import { navigate, setQuery } from '../router.js';
 import { runName } from './runs.js';
 
@@ -195,6 +195,26 @@ function tip(found) {
   return lines.join('\n');
 }
 
+const TABLE_MAX = 500;
+
+// The same window in words, a row per job (for a screen reader, and to sort out a busy chart): its runs, how many
+// failed, overlapped another of its runs, started late, and its coming fires.
+function jobTable(lay) {
+  const rows = lay.jobs.slice(0, TABLE_MAX).map((j) => {
+    const failed = j.runs.filter((x) => ['failed', 'lost'].includes(x.r.status)).length;
+    const overlapping = j.runs.filter((x) => x.lane > 0).length;
+    const late = j.runs.filter((x) => !isNaN(x.start) && !isNaN(x.due) && x.start - x.due > LATE_MS).length;
+    return h('tr', { 'data-job': j.name }, h('th', { scope: 'row' }, h('a', { href: jobHref(j.name), text: j.name })),
+      [j.runs.length, failed, overlapping, late, j.fires.length].map((n) => h('td', { class: 'num', text: String(n) })),
+      h('td', { text: j.typical ? durationText(j.typical) : '—' }));
+  });
+  return h('details', { class: 'fold timeline-jobs' },
+    h('summary', { text: `The jobs in view as a table${lay.jobs.length > TABLE_MAX ? ` (the first ${TABLE_MAX})` : ''}` }),
+    h('div', { class: 'table-wrap' }, h('table', { 'aria-label': 'Jobs in the timeline' },
+      h('thead', {}, h('tr', {}, ['Job', 'Runs', 'Failed', 'Overlapping', 'Late', 'Coming', 'Typical run'].map((t) =>
+        h('th', { scope: 'col', text: t })))), h('tbody', {}, rows))));
+}
+
 export async function timelinePage(main, _params, { signal, query }) {
   document.title = 'Timeline · gnomon';
   const state = { span: WINDOWS[query.get('window')] ? query.get('window') : 'day', q: query.get('q') || '',
@@ -215,7 +235,8 @@ export async function timelinePage(main, _params, { signal, query }) {
       h('select', { id: 't-window', name: 'window' }, Object.keys(WINDOWS).map((w) =>
         h('option', { value: w, text: `last ${w}`, selected: w === state.span })))),
     input('q', 'Search jobs'), input('owner', 'Owner'));
-  fill(main, h('h1', { text: 'Timeline' }), form, summary, legend, h('div', { class: 'timeline-wrap' }, box, tipEl));
+  const table = h('div');
+  fill(main, h('h1', { text: 'Timeline' }), form, summary, legend, h('div', { class: 'timeline-wrap' }, box, tipEl), table);
 
   let current = null;
   let asked = null;
@@ -255,6 +276,7 @@ export async function timelinePage(main, _params, { signal, query }) {
       `${data.truncated ? ' (the first shown: narrow the window or the filter)' : ''}; ${n.format(lay.overlapping)} ` +
       `overlapping, ${n.format(lay.late)} started late, ${n.format(data.fires.length)} coming fires.`;
     canvas.setAttribute('aria-label', summary.textContent);
+    fill(table, jobTable(lay));
   }
   const redraw = debounce(() => { if (current) draw(canvas, current.lay, current.from, current.to, state.span, labelW()); }, 100);
   const changed = debounce(() => {

@@ -242,6 +242,10 @@ test('the timeline draws runs, their overlap and waits, and the coming fires, wi
   await page.getByRole('heading', { level: 1 }).filter({ hasText: /^flaky / }).waitFor();
   await page.goto(`${server.url}/ui/timeline?window=day&q=chatty`);
   await page.getByRole('status').filter({ hasText: /^1 runs of 1 jobs/ }).waitFor();
+  await page.goto(`${server.url}/ui/timeline?window=week`);
+  await page.getByLabel('Last result').selectOption('failure');
+  await page.getByRole('status').filter({ hasText: /^4 runs of 1 jobs/ }).waitFor();
+  assert.equal(new URL(page.url()).search, '?window=week&result=failure');
   await page.goto(`${server.url}/ui/timeline`);
   await page.getByRole('status').filter({ hasText: /runs of/ }).waitFor();
   await screenshot(page, 'timeline');

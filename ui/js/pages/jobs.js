@@ -15,6 +15,10 @@ const COLUMNS = [
   ['Owner', 'owner', 'owner'],
 ];
 const STRIP = 20;
+// The state and last-result filters' choices ([value, text]), shared with the timeline.
+export const STATES = [['', 'any'], ['idle', 'idle'], ['queued', 'queued'], ['running', 'running'],
+  ['enabled', 'enabled'], ['disabled', 'disabled']];
+export const RESULTS = [['', 'any'], ['success', 'success'], ['failure', 'failure'], ['fresh', 'never ran']];
 const FILTERS = ['q', 'name', 'command', 'owner', 'state', 'result'];
 const PAGE_SIZES = [25, 50, 100, 200];
 const APPLY_MS = 250;
@@ -75,10 +79,7 @@ function filterForm(state, onChange) {
     options.map(([v, t]) => h('option', { value: v, text: t, selected: String(state[key] || '') === v }))));
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter jobs', id: 'job-filters' },
     input('q', 'Search', 'search'), input('name', 'Name'), input('command', 'Command'), input('owner', 'Owner'),
-    select('state', 'State', [['', 'any'], ['idle', 'idle'], ['queued', 'queued'], ['running', 'running'],
-      ['enabled', 'enabled'], ['disabled', 'disabled']]),
-    select('result', 'Last result', [['', 'any'], ['success', 'success'], ['failure', 'failure'],
-      ['fresh', 'never ran']]),
+    select('state', 'State', STATES), select('result', 'Last result', RESULTS),
     select('limit', 'Per page', PAGE_SIZES.map((n) => [String(n), String(n)])));
   const changed = debounce(() => onChange(Object.fromEntries(new FormData(form))), 250);
   form.addEventListener('input', changed);

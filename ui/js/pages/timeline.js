@@ -5,6 +5,7 @@
 import { timeline } from '../api.js';
 import { debounce, durationText, errorBox, fill, h, jobHref, runHref } from '../dom.js';
 import { navigate, setQuery } from '../router.js';
+import { RESULTS, STATES } from './jobs.js';
 import { runName } from './runs.js';
 
 const WINDOWS = { hour: 3600e3, day: 86400e3, week: 7 * 86400e3 };
@@ -218,7 +219,7 @@ function jobTable(lay) {
 export async function timelinePage(main, _params, { signal, query }) {
   document.title = 'Timeline · gnomon';
   const state = { span: WINDOWS[query.get('window')] ? query.get('window') : 'day', q: query.get('q') || '',
-    owner: query.get('owner') || '' };
+    owner: query.get('owner') || '', state: query.get('state') || '', result: query.get('result') || '' };
   const canvas = h('canvas', { id: 'timeline', role: 'img', 'aria-label': 'Timeline of runs' });
   const box = h('div', { class: 'timeline-box' }, canvas);
   const tipEl = h('div', { class: 'tip', role: 'tooltip', hidden: true });
@@ -230,11 +231,14 @@ export async function timelinePage(main, _params, { signal, query }) {
   h('span', { class: 'key' }, h('i', { class: 'k-ghost' }), 'coming fire'));
   const input = (key, label) => h('div', { class: 'field' }, h('label', { for: `t-${key}`, text: label }),
     h('input', { id: `t-${key}`, name: key, type: 'search', value: state[key], autocomplete: 'off' }));
+  const choice = (key, label, options) => h('div', { class: 'field' }, h('label', { for: `t-${key}`, text: label }),
+    h('select', { id: `t-${key}`, name: key }, options.map(([v, t]) => h('option', { value: v, text: t, selected: state[key] === v }))));
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the timeline' },
     h('div', { class: 'field' }, h('label', { for: 't-window', text: 'Window' }),
       h('select', { id: 't-window', name: 'window' }, Object.keys(WINDOWS).map((w) =>
         h('option', { value: w, text: `last ${w}`, selected: w === state.span })))),
-    input('q', 'Search jobs'), input('owner', 'Owner'));
+    input('q', 'Search jobs'), input('owner', 'Owner'), choice('state', 'State', STATES),
+    choice('result', 'Last result', RESULTS));
   const table = h('div');
   fill(main, h('h1', { text: 'Timeline' }), form, summary, legend, h('div', { class: 'timeline-wrap' }, box, tipEl), table);
 
@@ -242,7 +246,8 @@ export async function timelinePage(main, _params, { signal, query }) {
   let asked = null;
   const labelW = () => (matchMedia('(max-width: 640px)').matches ? 90 : 170);
   async function load() {
-    setQuery({ window: state.span === 'day' ? null : state.span, q: state.q, owner: state.owner });
+    setQuery({ window: state.span === 'day' ? null : state.span, q: state.q, owner: state.owner, state: state.state,
+      result: state.result });
     if (asked) asked.abort();
     asked = new AbortController();
     const started = performance.now();
@@ -251,7 +256,7 @@ export async function timelinePage(main, _params, { signal, query }) {
     let data;
     try {
       data = await timeline({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), q: state.q,
-        owner: state.owner }, AbortSignal.any([signal, asked.signal]));
+        owner: state.owner, state: state.state, result: state.result }, AbortSignal.any([signal, asked.signal]));
     } catch (err) {
       if (err.name !== 'AbortError') fill(summary, errorBox(err));
       return;
@@ -281,7 +286,7 @@ export async function timelinePage(main, _params, { signal, query }) {
   const redraw = debounce(() => { if (current) draw(canvas, current.lay, current.from, current.to, state.span, labelW()); }, 100);
   const changed = debounce(() => {
     Object.assign(state, { span: form.elements.window.value, q: form.elements.q.value.trim(),
-      owner: form.elements.owner.value.trim() });
+      owner: form.elements.owner.value.trim(), state: form.elements.state.value, result: form.elements.result.value });
     load();
   }, 250);
   form.addEventListener('input', changed);

@@ -154,9 +154,9 @@ static int query_time(struct http_request *req, const char *key, int64_t def, in
 	return -EINVAL;
 }
 
-/* The fires of a job in [from, to], at most max, appended to fires as {job, at}. The engine lists fires from now
- * on: for a window ahead, up to FIRES_SCAN of them are looked through. */
-static void add_fires(struct api_env *env, const struct jobrec *rec, int64_t from, int64_t to, int max, json_t *fires)
+/* The fires of a job in [from, to], at most max, appended to fires as {job, at}: 0, or < 0 when the engine could
+ * not compute them. The engine lists fires from now on: for a window ahead, up to FIRES_SCAN are looked through. */
+static int add_fires(struct api_env *env, const struct jobrec *rec, int64_t from, int64_t to, int max, json_t *fires)
 {
 	int64_t *at = NULL;
 	int n = max, got = 0, added = 0;
@@ -164,6 +164,10 @@ static void add_fires(struct api_env *env, const struct jobrec *rec, int64_t fro
 	for (;;) {
 		at = xcalloc((size_t)n, sizeof(*at));
 		got = control_job_next_fires(env->control, rec, at, n);
+		if (got < 0) {
+			free(at);
+			return got;
+		}
 		if (got < n || at[got - 1] >= from || n >= FIRES_SCAN)
 			break;
 		free(at);
@@ -176,6 +180,7 @@ static void add_fires(struct api_env *env, const struct jobrec *rec, int64_t fro
 			added++;
 		}
 	free(at);
+	return 0;
 }
 
 void gnomon_timeline(struct api_env *env, struct http_request *req, const char *const *args)
@@ -184,7 +189,7 @@ void gnomon_timeline(struct api_env *env, struct http_request *req, const char *
 	struct collect c = {.env = env, .now = now};
 	long long limit, fires_max;
 	json_t *fires;
-	int rc = 0;
+	int rc = 0, fires_rc = 0;
 	(void)args;
 
 	if (query_time(req, "to", now, &c.to) < 0 || query_time(req, "from", c.to - WINDOW_DEFAULT_MS, &c.from) < 0 ||
@@ -205,13 +210,18 @@ void gnomon_timeline(struct api_env *env, struct http_request *req, const char *
 			continue;
 		if (c.max > 0 && !c.full)
 			rc = collect_job(&c, rec->job->name);
-		if (fires_max > 0 && c.to > now)
-			add_fires(env, rec, now > c.from ? now : c.from, c.to, (int)fires_max, fires);
+		if (rc >= 0 && fires_max > 0 && c.to > now)
+			fires_rc = add_fires(env, rec, now > c.from ? now : c.from, c.to, (int)fires_max, fires);
+		if (fires_rc < 0)
+			break;
 	}
-	if (rc < 0) {
+	if (rc < 0 || fires_rc < 0) {
 		json_decref(c.runs);
 		json_decref(fires);
-		http_respond_error(req, 500, "history: could not read the runs: %s", history_errmsg(env->history));
+		if (rc < 0)
+			http_respond_error(req, 500, "history: could not read the runs: %s", history_errmsg(env->history));
+		else
+			http_respond_error(req, 500, "schedule: cannot compute the fire times of the jobs");
 		return;
 	}
 	http_respond_json(req, 200, json_pack("{s:o, s:o, s:o, s:o, s:o, s:b}", "from", api_time_or_null(c.from),

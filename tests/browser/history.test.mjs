@@ -242,6 +242,9 @@ test('the timeline draws runs, their overlap and waits, and the coming fires, wi
   await page.getByRole('heading', { level: 1 }).filter({ hasText: /^flaky / }).waitFor();
   await page.goto(`${server.url}/ui/timeline?window=day&q=chatty`);
   await page.getByRole('status').filter({ hasText: /^1 runs of 1 jobs/ }).waitFor();
+  // a run that happens while the page is open appears on it
+  assert.equal((await server.api('PUT', '/v1/scheduler/job/chatty')).status, 204);
+  await page.getByRole('status').filter({ hasText: /^2 runs of 1 jobs/ }).waitFor();
   await page.goto(`${server.url}/ui/timeline?window=week`);
   await page.getByLabel('Last result').selectOption('failure');
   await page.getByRole('status').filter({ hasText: /^4 runs of 1 jobs/ }).waitFor();

@@ -3,7 +3,8 @@
 // before it the time it waited after its slot (queueing), a red mark a start later than a minute after its slot;
 // runs of one job that overlap stack in lanes; the coming fires are ghosts to the right of now.
 import { timeline } from '../api.js';
-import { debounce, durationText, errorBox, fill, h, jobHref, runHref } from '../dom.js';
+import { onEvent, onReload } from '../events.js';
+import { debounce, durationText, errorBox, fill, h, jobHref, runHref, throttle } from '../dom.js';
 import { navigate, setQuery } from '../router.js';
 import { RESULTS, STATES } from './jobs.js';
 import { runName } from './runs.js';
@@ -11,6 +12,7 @@ import { runName } from './runs.js';
 const WINDOWS = { hour: 3600e3, day: 86400e3, week: 7 * 86400e3 };
 const AHEAD = 0.15; // of the window, after now, for the coming fires
 const LANE = 12, GAP = 5, AXIS = 22, LATE_MS = 60e3;
+const REFRESH_MS = 3000;
 const COLOURS = { succeeded: '#1e7b34', failed: '#b3261e', lost: '#7a1610', killed: '#c77d00', skipped: '#b9a26b',
   running: '#0b5cad', starting: '#0b5cad', queued: '#8c96a6', waiting: '#8c96a6' };
 
@@ -313,6 +315,10 @@ export async function timelinePage(main, _params, { signal, query }) {
     if (found && found.run) navigate(runHref(found.run.r.taskId));
   });
   addEventListener('resize', redraw, { signal });
-  signal.addEventListener('abort', () => { changed.cancel(); redraw.cancel(); });
+  // Runs that start and end move the picture on: drawn again (window and now too) a few seconds after them.
+  const refresh = throttle(load, REFRESH_MS);
+  onEvent((ev) => { if (ev.run) refresh(); }, signal);
+  onReload(load, signal);
+  signal.addEventListener('abort', () => { changed.cancel(); redraw.cancel(); refresh.cancel(); });
   await load();
 }

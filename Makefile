@@ -73,7 +73,7 @@ test-tsan:
 # build/tests/screenshots and leaves these alone.
 screenshots: test-deps build
 	cd tests/browser && GNOMON_BIN=$(CURDIR)/build/gnomon GNOMON_SCREENSHOTS=$(CURDIR)/docs/screenshots \
-		node --test --test-reporter=spec ui.test.mjs cluster.test.mjs
+		node --test --test-reporter=spec ui.test.mjs history.test.mjs cluster.test.mjs
 
 # The engine's deterministic simulation over more seeds than make test runs (40 of 300 jobs for a week on the
 # in-memory backend, 2 on SQLite): make sim SEEDS=200 [FIRST=1] [DAYS=7] [SIM_JOBS=1000] [SIM_ARGS=--sqlite]. A

@@ -1,5 +1,6 @@
 #include "api/gnomon_jobs.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "api/api_json.h"
 #include "api/chronos_jobs.h"
+#include "api/gnomon_timeline.h"
 #include "api/http.h"
 #include "control/control.h"
 #include "job/job.h"
@@ -24,6 +26,8 @@
 #define PAGE_MAX 1000
 #define RECENT 10   /* failures and skips in the overview */
 #define UPCOMING 20 /* next fires in the overview */
+#define STRIP_MAX 50
+#define GROUPED 200 /* failures read for the overview's one row per job */
 
 /* The schedule of a job in words: "every day at 13:00 Europe/Paris", "after a, b", or the text as written. */
 static json_t *schedule_words(struct api_env *env, const struct jobrec *rec)
@@ -258,11 +262,9 @@ static int check_word(struct http_request *req, const char *key, const char *con
 	return -1;
 }
 
-void gnomon_list_jobs(struct api_env *env, struct http_request *req, const char *const *args)
+static struct filter request_filter(struct http_request *req)
 {
-	static const char *const states[] = {"idle", "queued", "running", "disabled", "enabled", NULL};
-	static const char *const results[] = {"success", "failure", "fresh", NULL};
-	struct filter f = {
+	return (struct filter){
 		.q = http_request_query(req, "q"),
 		.name = http_request_query(req, "name"),
 		.command = http_request_query(req, "command"),
@@ -270,17 +272,58 @@ void gnomon_list_jobs(struct api_env *env, struct http_request *req, const char 
 		.state = http_request_query(req, "state"),
 		.result = http_request_query(req, "result"),
 	};
+}
+
+int gnomon_jobs_check_filter(struct http_request *req)
+{
+	static const char *const states[] = {"idle", "queued", "running", "disabled", "enabled", NULL};
+	static const char *const results[] = {"success", "failure", "fresh", NULL};
+
+	if (check_word(req, "state", states, "idle, queued, running, disabled or enabled") < 0 ||
+	    check_word(req, "result", results, "success, failure or fresh") < 0)
+		return -EINVAL;
+	return 0;
+}
+
+bool gnomon_jobs_match(struct api_env *env, struct http_request *req, const struct jobrec *rec)
+{
+	struct filter f = request_filter(req);
+	return matches(env->control, rec, &f);
+}
+
+/* The job's summary, with its last strip runs as "recent" and how many tries a slot gets ("tries") when strip > 0;
+ * NULL after answering 500. */
+static json_t *listed_job(struct api_env *env, struct http_request *req, const struct jobrec *rec, long long strip)
+{
+	json_t *o = gnomon_job_summary(env, rec), *recent;
+
+	if (strip == 0)
+		return o;
+	if ((recent = gnomon_job_strip(env, rec, (int)strip)) == NULL) {
+		json_decref(o);
+		http_respond_error(req, 500, "history: could not read the runs of '%s': %s", rec->job->name,
+		    history_errmsg(env->history));
+		return NULL;
+	}
+	json_object_set_new(o, "recent", recent);
+	json_object_set_new(o, "tries", json_integer((json_int_t)rec->job->retries + 1));
+	return o;
+}
+
+void gnomon_list_jobs(struct api_env *env, struct http_request *req, const char *const *args)
+{
+	struct filter f = request_filter(req);
 	struct sort_spec spec;
 	struct sorted *all;
-	long long limit, offset;
+	long long limit, offset, strip;
 	size_t n = 0;
-	json_t *jobs;
+	json_t *jobs, *job;
 	(void)args;
 
 	if (api_query_int(req, "limit", PAGE_DEFAULT, 1, PAGE_MAX, "an integer from 1 to 1000", &limit) < 0 ||
 	    api_query_int(req, "offset", 0, 0, INT32_MAX, "a non-negative integer", &offset) < 0 ||
-	    check_word(req, "state", states, "idle, queued, running, disabled or enabled") < 0 ||
-	    check_word(req, "result", results, "success, failure or fresh") < 0 || parse_sort(req, &spec) < 0)
+	    api_query_int(req, "strip", 0, 0, STRIP_MAX, "an integer from 0 to 50", &strip) < 0 ||
+	    gnomon_jobs_check_filter(req) < 0 || parse_sort(req, &spec) < 0)
 		return;
 	spec.control = env->control;
 	all = xcalloc(registry_count(env->reg) + 1, sizeof(*all));
@@ -295,8 +338,14 @@ void gnomon_list_jobs(struct api_env *env, struct http_request *req, const char 
 	if (spec.key != SORT_CREATED || spec.dir < 0)
 		qsort_r(all, n, sizeof(*all), cmp_sorted, &spec);
 	jobs = json_array();
-	for (size_t i = (size_t)offset; i < n && json_array_size(jobs) < (size_t)limit; i++)
-		json_array_append_new(jobs, gnomon_job_summary(env, all[i].rec));
+	for (size_t i = (size_t)offset; i < n && json_array_size(jobs) < (size_t)limit; i++) {
+		if ((job = listed_job(env, req, all[i].rec, strip)) == NULL) {
+			free(all);
+			json_decref(jobs);
+			return;
+		}
+		json_array_append_new(jobs, job);
+	}
 	free(all);
 	http_respond_json(req, 200, json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)n, "offset",
 	    (json_int_t)offset, "limit", (json_int_t)limit, "jobs", jobs));
@@ -315,6 +364,7 @@ void gnomon_get_job_summary(struct api_env *env, struct http_request *req, const
 }
 
 struct run_list_json {
+	struct api_env *env;
 	json_t *runs;
 	int64_t now;
 	bool active_only; /* starting or running */
@@ -323,7 +373,10 @@ struct run_list_json {
 static int add_run(void *ctx, const struct run_record *r)
 {
 	struct run_list_json *l = ctx;
-	json_array_append_new(l->runs, api_run_json(r, l->now));
+	json_t *o = api_run_json(r, l->now);
+
+	gnomon_add_stderr_last(l->env, o, r);
+	json_array_append_new(l->runs, o);
 	return 0;
 }
 
@@ -334,16 +387,43 @@ static void add_active(void *ctx, const struct run_record *r)
 		json_array_append_new(l->runs, api_run_json(r, l->now));
 }
 
-/* The newest failures or skips, or NULL after answering 500. */
-static json_t *recent(struct api_env *env, struct http_request *req, enum history_recent kind)
+/* The newest failures or skips (at most n), or NULL after answering 500. */
+static json_t *recent(struct api_env *env, struct http_request *req, enum history_recent kind, int n)
 {
-	struct run_list_json l = {.runs = json_array(), .now = clock_now_ms()};
-	if (history_recent(env->history, kind, RECENT, add_run, &l) < 0) {
+	struct run_list_json l = {.env = env, .runs = json_array(), .now = clock_now_ms()};
+	if (history_recent(env->history, kind, n, add_run, &l) < 0) {
 		json_decref(l.runs);
 		http_respond_error(req, 500, "history: could not read the recent runs: %s", history_errmsg(env->history));
 		return NULL;
 	}
 	return l.runs;
+}
+
+/* The failures (newest first) as one entry per job, in the order of its newest: {job, count, last, tries} (tries:
+ * the job's retries + 1, when it still exists). */
+static json_t *failures_by_job(struct api_env *env, json_t *failures)
+{
+	json_t *out = json_array(), *index = json_object(), *run, *entry;
+	struct jobrec *rec;
+	size_t i;
+
+	json_array_foreach(failures, i, run) {
+		const char *job = json_string_value(json_object_get(run, "job"));
+		if (job == NULL)
+			continue;
+		if ((entry = json_object_get(index, job)) != NULL) {
+			json_object_set_new(entry, "count",
+			    json_integer(json_integer_value(json_object_get(entry, "count")) + 1));
+			continue;
+		}
+		entry = json_pack("{s:s, s:i, s:O}", "job", job, "count", 1, "last", run);
+		if ((rec = registry_get(env->reg, job)) != NULL)
+			json_object_set_new(entry, "tries", json_integer((json_int_t)rec->job->retries + 1));
+		json_object_set(index, job, entry);
+		json_array_append_new(out, entry);
+	}
+	json_decref(index);
+	return out;
 }
 
 void gnomon_overview(struct api_env *env, struct http_request *req, const char *const *args)
@@ -352,7 +432,7 @@ void gnomon_overview(struct api_env *env, struct http_request *req, const char *
 	long long counts[3] = {0}, results[3] = {0}, disabled = 0;
 	struct jobrec *recs[UPCOMING];
 	int64_t at[UPCOMING];
-	json_t *failures, *skips, *upcoming;
+	json_t *failures, *skips, *upcoming, *by_job;
 	size_t n;
 	(void)args;
 
@@ -366,24 +446,27 @@ void gnomon_overview(struct api_env *env, struct http_request *req, const char *
 		last = chronos_last_state(rec->job);
 		results[strcmp(last, "success") == 0 ? 0 : strcmp(last, "failure") == 0 ? 1 : 2]++;
 	}
-	if ((failures = recent(env, req, HISTORY_RECENT_FAILURES)) == NULL)
+	if ((failures = recent(env, req, HISTORY_RECENT_FAILURES, GROUPED)) == NULL)
 		goto out;
-	if ((skips = recent(env, req, HISTORY_RECENT_SKIPS)) == NULL) {
+	if ((skips = recent(env, req, HISTORY_RECENT_SKIPS, RECENT)) == NULL) {
 		json_decref(failures);
 		goto out;
 	}
+	by_job = failures_by_job(env, failures);
+	while (json_array_size(failures) > RECENT)
+		json_array_remove(failures, json_array_size(failures) - 1);
 	control_foreach_run(env->control, add_active, &active);
 	n = control_upcoming(env->control, UPCOMING, recs, at);
 	upcoming = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(upcoming, json_pack("{s:o, s:o, s:o}", "job", api_text(recs[i]->job->name),
 		    "at", api_time_or_null(at[i]), "scheduleText", schedule_words(env, recs[i])));
-	http_respond_json(req, 200, json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o}",
+	http_respond_json(req, 200, json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o}",
 	    "counts", "jobs", (json_int_t)registry_count(env->reg), "running", (json_int_t)counts[0], "queued",
 	    (json_int_t)counts[1], "idle", (json_int_t)counts[2], "disabled", (json_int_t)disabled, "success",
 	    (json_int_t)results[0], "failure", (json_int_t)results[1], "fresh", (json_int_t)results[2],
 	    "running", json_incref(active.runs), "recentFailures", failures, "recentSkips", skips, "upcoming",
-	    upcoming));
+	    upcoming, "failuresByJob", by_job));
 out:
 	json_decref(active.runs);
 }

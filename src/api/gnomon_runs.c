@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api_json.h"
+#include "api/gnomon_timeline.h"
 #include "api/http.h"
 #include "history/history.h"
 #include "history/run_output.h"
@@ -25,6 +26,7 @@
 
 /* Collects one page of runs. */
 struct page {
+	struct api_env *env;
 	json_t *runs;
 	int64_t now_ms;
 };
@@ -33,7 +35,10 @@ static int page_add(void *arg, const struct run_record *r)
 {
 	struct page *p = arg;
 
-	json_array_append_new(p->runs, api_run_json(r, p->now_ms));
+	json_t *o = api_run_json(r, p->now_ms);
+
+	gnomon_add_stderr_last(p->env, o, r);
+	json_array_append_new(p->runs, o);
 	return 0;
 }
 
@@ -42,7 +47,7 @@ static int page_add(void *arg, const struct run_record *r)
  * taken until the next release). */
 void gnomon_list_runs(struct api_env *env, struct http_request *req, const char *const *args)
 {
-	struct page page = {.now_ms = clock_now_ms()};
+	struct page page = {.env = env, .now_ms = clock_now_ms()};
 	const char *before = http_request_query(req, "before");
 	char quoted[API_QUOTE_MAX], next[HISTORY_CURSOR_MAX];
 	long long limit;
@@ -100,8 +105,11 @@ void gnomon_get_run(struct api_env *env, struct http_request *req, const char *c
 	struct run_record r;
 
 	run_record_init(&r);
-	if (find_run(env, req, args[0], &r) == 0)
-		http_respond_json(req, 200, api_run_json(&r, clock_now_ms()));
+	if (find_run(env, req, args[0], &r) == 0) {
+		json_t *o = api_run_json(&r, clock_now_ms());
+		gnomon_add_stderr_last(env, o, &r);
+		http_respond_json(req, 200, o);
+	}
 	run_record_clear(&r);
 }
 

@@ -21,6 +21,7 @@
 #include "api/gnomon_schedule.h"
 #include "api/gnomon_session.h"
 #include "api/gnomon_tokens.h"
+#include "api/gnomon_timeline.h"
 #include "api/gnomon_ui.h"
 #include "api/guard.h"
 #include "api/http.h"
@@ -124,6 +125,7 @@ static const struct api_route routes[] = {
 	{"GET", "api/v1/agents/{}", gnomon_get_agent, "api.v1.agents.get", 0, API_LEADER, AUTH_VIEWER},
 	{"POST", "api/v1/agents/{}/drain", gnomon_drain_agent, "api.v1.agents.drain", 0, API_LEADER, AUTH_ADMIN},
 	{"POST", "api/v1/agents/{}/undrain", gnomon_undrain_agent, "api.v1.agents.undrain", 0, API_LEADER, AUTH_ADMIN},
+	{"GET", "api/v1/timeline", gnomon_timeline, "api.v1.timeline", 0, API_LIVE, AUTH_VIEWER},
 	{"GET", "api/v1/schedule/preview", gnomon_schedule_preview, "api.v1.schedule.preview", 0, API_ANY, AUTH_VIEWER},
 	{"GET", "api/v1/graph.svg", gnomon_graph_svg, "api.v1.graph.svg", 0, API_ANY, AUTH_VIEWER},
 	{"POST", "api/v1/backup", gnomon_backup, "api.v1.backup", 0, API_ANY, AUTH_ADMIN},

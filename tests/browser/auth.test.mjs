@@ -61,8 +61,14 @@ async function shown() {
   const toolbar = page.locator('.toolbar');
   const visible = async (loc) => loc.isVisible();
   return {
-    run: await visible(page.getByRole('form', { name: 'Run now' })),
-    kill: await visible(toolbar.getByRole('button', { name: 'Kill' })),
+    run: await visible(toolbar.getByRole('button', { name: 'Run now…' })),
+    // Kill shows only while a run goes on (nothing runs here): whether the role would see it then
+    kill: await toolbar.getByRole('button', { name: 'Kill', includeHidden: true }).evaluate((el) => {
+      el.hidden = false;
+      const seen = el.checkVisibility();
+      el.hidden = true;
+      return seen;
+    }),
     toggle: await visible(toolbar.getByRole('button', { name: /^(Disable|Enable)$/ })),
     edit: await visible(toolbar.getByRole('link', { name: 'Edit' })),
     del: await visible(toolbar.getByRole('button', { name: 'Delete…' })),

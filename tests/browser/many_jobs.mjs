@@ -25,8 +25,9 @@ with db:
 print(db.execute("SELECT count(*) FROM jobs").fetchone()[0])
 `;
 
-// A gnomon server whose store holds n jobs, job-000000 ... job-<n-1>.
-export async function startWithJobs(n) {
+// A gnomon server whose store holds n jobs, job-000000 ... job-<n-1>; more(dataDir), if given, seeds more before
+// it starts.
+export async function startWithJobs(n, more) {
   async function seed(dataDir) {
     const first = await startGnomon({ dataDir });
     const r = await first.api('POST', '/v1/scheduler/iso8601', { name: 'job-000000', command: 'echo report 0',
@@ -34,6 +35,7 @@ export async function startWithJobs(n) {
     await first.stop();
     assert.equal(r.status, 204);
     assert.equal(python(SEED, dataDir, String(n)).trim(), String(n));
+    if (more) await more(dataDir);
   }
   return startGnomon({ prepare: seed });
 }

@@ -83,25 +83,28 @@ test('a job from the form to its deletion, watched live', async () => {
   // The job's page; a run started from it shows up and ends there, told by the event stream.
   await page.getByRole('heading', { name: 'report', level: 1 }).waitFor();
   assert.equal(new URL(page.url()).pathname, '/ui/jobs/report');
+  await page.getByRole('button', { name: 'Run now…' }).click();
   await page.getByLabel('Arguments').fill('Monday');
-  await page.getByRole('button', { name: 'Run now' }).click();
+  await page.getByRole('button', { name: 'Start run' }).click();
   const history = page.getByRole('table', { name: 'Runs of report' });
   await text(history.getByRole('row'), /running.*manual/);
   await text(page.getByLabel('Status'), /running/);
   fs.writeFileSync(gate, '');
   await text(history.getByRole('row'), /succeeded/);
   await text(page.getByLabel('Status'), /idle.*success/);
-  await page.getByRole('button', { name: 'Run now' }).click();
+  await page.getByRole('button', { name: 'Run now…' }).click();
+  await page.getByRole('button', { name: 'Start run' }).click();
   await history.getByRole('row').filter({ hasText: /succeeded/ }).nth(1).waitFor();
   await page.locator('svg.chart circle').nth(1).waitFor();
   await screenshot(page, 'job');
 
   // Its history leads to a run and its log.
-  await history.getByRole('link').last().click();
-  await page.getByRole('heading', { name: /^Run ct:/ }).waitFor();
+  await history.locator('.run-name > a').last().click();
+  await page.getByRole('heading', { name: /^report \d{1,2} [A-Z][a-z]{2}, \d\d:\d\d:\d\d · try 1 of 3/ }).waitFor();
   // The arguments are appended to the command: the last echo prints them.
-  await text(page.getByRole('region', { name: 'stdout' }).locator('pre'), 'report for');
-  await text(page.getByRole('region', { name: 'stderr' }).locator('pre'), 'done Monday');
+  const log = page.getByRole('log', { name: 'Output' });
+  await text(log.locator('.line.l-stdout'), 'report for');
+  await text(log.locator('.line.l-stderr'), 'done Monday');
   await text(page.locator('.facts'), /succeeded/);
   await page.goBack();
   await page.getByRole('heading', { name: 'report', level: 1 }).waitFor();
@@ -152,18 +155,20 @@ test("a run's log follows live while it runs", async () => {
   await addJob({ name: 'slow', command: `echo first line; while [ ! -e ${gate} ]; do sleep 0.05; done; echo second line`,
     schedule: 'R/2030-01-01T00:00:00Z/P1D' });
   await page.goto(`${server.url}/ui/jobs/slow`);
-  await page.getByRole('button', { name: 'Run now' }).click();
+  await page.getByRole('button', { name: 'Run now…' }).click();
+  await page.getByRole('button', { name: 'Start run' }).click();
   const history = page.getByRole('table', { name: 'Runs of slow' });
   await text(history.getByRole('row'), /running/);
-  await history.getByRole('link').first().click();
-  const stdout = page.getByRole('region', { name: 'stdout' });
-  await text(stdout.locator('pre'), 'first line');
+  await history.locator('.run-name > a').first().click();
+  const log = page.getByRole('log', { name: 'Output' });
+  await text(log.locator('.line'), 'first line');
   await text(page.locator('.facts'), /running/);
-  await stdout.getByText('following…').waitFor();
+  await text(page.locator('.log-counts'), 'stdout: 11 bytes (following)');
   await screenshot(page, 'run');
   fs.writeFileSync(gate, '');
-  await text(stdout.locator('pre'), /first line\nsecond line/);
-  await stdout.getByText('end of output').waitFor();
+  await log.locator('.line').filter({ hasText: 'second line' }).waitFor();
+  assert.deepEqual(await log.locator('.line').allTextContents(), ['first line', 'second line']);
+  await text(page.locator('.log-counts'), /^stdout: 23 bytes · stderr: 0 bytes$/);
   await text(page.locator('.facts'), /succeeded/);
   assert.deepEqual(browser.errors, []);
 });
@@ -177,7 +182,7 @@ test('the jobs table follows runs without fetching the list again', async () => 
   await text(row, /fresh/);
   for (let i = 1; i <= 3; i++) {
     assert.equal((await server.api('PUT', '/v1/scheduler/job/backup')).status, 204);
-    await text(row.locator('td').nth(5), String(i)); // successes
+    await text(row.locator('td.col-success'), String(i));
   }
   await text(row, /success/);
   page.off('request', count);

@@ -56,6 +56,7 @@ export const runJob = (name, args) => call('PUT', `/v1/scheduler/job/${enc(name)
 export const killJob = (name) => call('DELETE', `/v1/scheduler/task/kill/${enc(name)}`);
 export const jobRuns = (name, query, signal) => call('GET', `/api/v1/jobs/${enc(name)}/runs`, { query, signal });
 export const getRun = (taskId, signal) => call('GET', `/api/v1/runs/${enc(taskId)}`, { signal });
+export const graphCsv = (signal) => call('GET', '/v1/scheduler/graph/csv', { signal });
 export const graphSvg = (job, signal) => call('GET', '/api/v1/graph.svg', { query: { job }, signal });
 export const clusterView = (signal) => call('GET', '/api/v1/cluster', { signal });
 export const listAgents = (signal) => call('GET', '/api/v1/agents', { signal });
@@ -122,3 +123,6 @@ export async function followLog(taskId, stream, onText, signal) {
     onText(value);
   }
 }
+
+// Runs of the filtered jobs over a window, with the coming fires (GET /api/v1/timeline).
+export const timeline = (query, signal) => call('GET', '/api/v1/timeline', { query, signal });

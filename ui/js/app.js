@@ -7,6 +7,7 @@ import { loginPage } from './pages/login.js';
 import { startRouter } from './router.js';
 import { agentsPage } from './pages/agents.js';
 import { auditPage } from './pages/audit.js';
+import { calendarPage } from './pages/calendar.js';
 import { clusterPage } from './pages/cluster.js';
 import { graphPage } from './pages/graph.js';
 import { jobPage } from './pages/job.js';
@@ -14,6 +15,7 @@ import { editPage, newPage } from './pages/edit.js';
 import { jobsPage } from './pages/jobs.js';
 import { overviewPage } from './pages/overview.js';
 import { runPage } from './pages/run.js';
+import { timelinePage } from './pages/timeline.js';
 
 const main = document.getElementById('main');
 
@@ -55,6 +57,8 @@ function startApp() {
     [/^jobs\/([^/]+)$/, jobPage],
     [/^jobs\/([^/]+)\/edit$/, editPage],
     [/^runs\/(.+)$/, runPage],
+    [/^timeline$/, timelinePage],
+    [/^calendar$/, calendarPage],
     [/^graph$/, graphPage],
     [/^agents$/, agentsPage],
     [/^cluster$/, clusterPage],

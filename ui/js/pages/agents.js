@@ -4,6 +4,7 @@
 import { drainAgent, listAgents } from '../api.js';
 import { onEvent, onReload } from '../events.js';
 import { badge, errorBox, fill, h, runHref, throttle } from '../dom.js';
+import { parseTaskId, runName, taskIdButton } from './runs.js';
 
 const REFRESH_MS = 5000;
 
@@ -16,6 +17,13 @@ export function agoText(ms) {
   if (s < 7200) return `${Math.floor(s / 60)} min ago`;
   if (s < 172800) return `${Math.floor(s / 3600)} h ago`;
   return `${Math.floor(s / 86400)} d ago`;
+}
+
+// A task as people name it (its job, slot time and try), its task id one click away.
+function taskLink(id) {
+  const t = parseTaskId(id);
+  return [h('a', { href: runHref(id), text: t ? `${t.job} · ${runName(t)}` : id, class: t ? null : 'mono' }), ' ',
+    taskIdButton(id)];
 }
 
 function amount(used, total, resource) {
@@ -58,7 +66,7 @@ function agentRow(a, onToggle) {
     h('td', {}, resourceCell(a, 'cpus')), h('td', {}, resourceCell(a, 'mem')), h('td', {}, resourceCell(a, 'disk')),
     h('td', { class: 'agent-running' }, String(a.running),
       a.tasks && a.tasks.length ? h('details', { class: 'small' }, h('summary', { text: 'tasks' }),
-        h('ul', { class: 'tasks' }, a.tasks.map((id) => h('li', {}, h('a', { href: runHref(id), class: 'mono', text: id })))))
+        h('ul', { class: 'tasks' }, a.tasks.map((id) => h('li', {}, taskLink(id)))))
         : null),
     h('td', { text: agoText(a.silentMs), title: a.lastHeardMs ? new Date(a.lastHeardMs).toISOString() : null }),
     h('td', {}, attrs.length ? attrs.map(([k, v]) => h('code', { class: 'attr', text: `${k}=${v}` })) : '—'),

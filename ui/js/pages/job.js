@@ -1,15 +1,19 @@
-// A job: what it is and does now, its actions (run now, kill, enable/disable, delete), next fire times, a
-// chart of run durations, its run history and its definition; kept current by the event stream.
+// A job, leading with what matters: its state, next fires, outcome strip and charts; then its actions (run now
+// with arguments behind its button, kill only while something runs, enable/disable, edit, delete); then its
+// history, changes and definition. Kept current by the event stream.
 import * as api from '../api.js';
 import { onEvent, onReload } from '../events.js';
 import { badge, errorBox, fill, h, jobHref, throttle, timeEl } from '../dom.js';
 import { navigate } from '../router.js';
-import { durationChart } from './chart.js';
+import { durationChart, memoryChart } from './chart.js';
 import { jobAudit } from './audit.js';
+import { definitionView } from './definition.js';
 import { runHistory } from './history.js';
+import { outcomeStrip } from './strip.js';
 
-const NEXT_COUNT = 10;
+const NEXT_COUNT = 5;
 const CHART_RUNS = 100;
+const STRIP_RUNS = 30;
 
 function summaryList(s) {
   const row = (term, ...dd) => [h('dt', { text: term }), h('dd', {}, dd)];
@@ -18,7 +22,6 @@ function summaryList(s) {
       [i ? ', ' : '', h('a', { href: jobHref(p), text: p })])] : s.scheduleText),
     row('Command', h('code', { text: s.command })),
     row('Owner', s.owner || '—'),
-    row('Next run', timeEl(s.nextRun)),
     row('Last success', timeEl(s.lastSuccess)),
     row('Last error', timeEl(s.lastError)),
     row('Successes', String(s.successCount)),
@@ -28,6 +31,8 @@ function summaryList(s) {
 function statusLine(s) {
   return [badge(s.state), ' ', badge(s.lastResult, 'last result'), s.disabled ? [' ', badge('disabled')] : null];
 }
+
+const busy = (s) => s.running > 0 || /running/.test(s.state);
 
 function deleteDialog(name) {
   const dlg = h('dialog', { 'aria-labelledby': 'delete-title' },
@@ -39,7 +44,7 @@ function deleteDialog(name) {
   return dlg;
 }
 
-// The toolbar; its Enable/Disable button follows the job (toolbar.show(summary)).
+// The toolbar; it follows the job (toolbar.show(summary)): Enable or Disable, Kill only while a run goes on.
 function actions(name, say, reloadAll) {
   const args = h('input', { id: 'run-args', name: 'arguments', autocomplete: 'off', placeholder: 'optional' });
   const act = (fn, done) => async () => {
@@ -50,11 +55,21 @@ function actions(name, say, reloadAll) {
       say(err.message, true);
     }
   };
-  const run = h('form', { class: 'run-now needs-operator', 'aria-label': 'Run now' },
-    h('label', { for: 'run-args', text: 'Arguments' }), args, h('button', { type: 'submit', text: 'Run now' }));
+  const run = h('form', { class: 'run-now', 'aria-label': 'Run now', hidden: true },
+    h('label', { for: 'run-args', text: 'Arguments' }), args, h('button', { type: 'submit', class: 'primary', text: 'Start run' }),
+    h('button', { type: 'button', text: 'Cancel', onclick: () => open(false) }));
+  const opener = h('button', { type: 'button', class: 'needs-operator', text: 'Run now…', 'aria-expanded': 'false',
+    'aria-controls': 'run-form', onclick: () => open(run.hidden) });
+  run.id = 'run-form';
+  function open(yes) {
+    run.hidden = !yes;
+    opener.setAttribute('aria-expanded', String(yes));
+    if (yes) args.focus();
+  }
   run.addEventListener('submit', (e) => {
     e.preventDefault();
     act(() => api.runJob(name, args.value.trim()), `Run of ${name} requested.`)();
+    open(false);
   });
   const dlg = deleteDialog(name);
   dlg.addEventListener('close', act(async () => {
@@ -67,15 +82,18 @@ function actions(name, say, reloadAll) {
     await api.setDisabled(name, !disabled);
     await reloadAll();
   }, () => `${name} ${disabled ? 'disabled' : 'enabled'}.`) });
-  const el = h('div', { class: 'toolbar' }, run,
-    h('button', { type: 'button', class: 'needs-operator', text: 'Kill',
-      onclick: act(() => api.killJob(name), 'Kill requested.') }),
-    toggle, h('a', { class: 'button needs-admin', href: `${jobHref(name)}/edit`, text: 'Edit' }),
+  const kill = h('button', { type: 'button', class: 'danger needs-operator', text: 'Kill', hidden: true,
+    onclick: act(() => api.killJob(name), 'Kill requested.') });
+  const el = h('div', { class: 'actions-box' }, h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Actions' },
+    opener, kill, toggle, h('a', { class: 'button needs-admin', href: `${jobHref(name)}/edit`, text: 'Edit' }),
     h('a', { class: 'button', href: `/ui/graph?job=${encodeURIComponent(name)}`, text: 'Graph' }),
-    h('button', { type: 'button', class: 'danger needs-admin', text: 'Delete…', onclick: () => dlg.showModal() }), dlg);
+    h('a', { class: 'button', href: `/ui/calendar?name=${encodeURIComponent(name)}`, text: 'Calendar' }),
+    h('button', { type: 'button', class: 'danger needs-admin', text: 'Delete…', onclick: () => dlg.showModal() }), dlg),
+  h('div', { class: 'needs-operator' }, run));
   el.show = (s) => {
     disabled = s.disabled;
     toggle.textContent = disabled ? 'Enable' : 'Disable';
+    kill.hidden = !busy(s);
   };
   return el;
 }
@@ -99,12 +117,17 @@ function section(title, ...body) {
 
 export async function jobPage(main, [name], { signal }) {
   document.title = `${name} · gnomon`;
-  const live = h('div');
+  const head = h('div');
+  const facts = h('div');
   const note = h('p', { class: 'note', role: 'status' });
   const next = h('div');
+  const strip = h('div', { class: 'strip-box' });
   const chart = h('div', { class: 'chart-box' });
-  const definition = h('pre', { class: 'definition', tabindex: 0, 'aria-label': 'Job definition' });
-  const history = runHistory(name, signal);
+  const memory = h('div', { class: 'chart-box' });
+  const memorySection = section('Peak memory', memory);
+  const definition = h('div');
+  let tries = null;
+  const history = runHistory(name, signal, () => tries);
   const changes = jobAudit(name, signal);
   let summary = null;
 
@@ -112,35 +135,45 @@ export async function jobPage(main, [name], { signal }) {
   const toolbar = actions(name, say, () => reloadAll());
   const renderHead = () => {
     toolbar.show(summary);
-    fill(live, summary.description ? h('p', { text: summary.description }) : null,
-      h('p', { class: 'status-line', 'aria-label': 'Status' }, statusLine(summary)), summaryList(summary));
+    fill(head, summary.description ? h('p', { text: summary.description }) : null,
+      h('p', { class: 'status-line', 'aria-label': 'Status' }, statusLine(summary)));
+    fill(facts, summaryList(summary));
   };
   async function loadDefinition() {
     const job = await api.getJob(name, signal);
-    definition.textContent = JSON.stringify(job, null, 2);
+    tries = (job.retries ?? 0) + 1;
+    fill(definition, definitionView(job));
     fill(next, await nextList(job, signal));
   }
-  async function loadChart() {
+  async function loadRuns() {
     const page = await api.jobRuns(name, { limit: CHART_RUNS }, signal);
+    fill(strip, outcomeStrip(page.runs, { n: STRIP_RUNS, tries, label: `Last runs of ${name}` }));
     fill(chart, durationChart(page.runs));
+    const mem = memoryChart(page.runs);
+    memorySection.hidden = !mem;
+    fill(memory, mem);
   }
   async function reloadAll() {
     summary = await api.jobSummary(name, signal);
     renderHead();
-    await Promise.all([loadDefinition(), loadChart(), history.reload(), changes && changes.reload()]);
+    await loadDefinition();
+    await Promise.all([loadRuns(), history.reload(), changes && changes.reload()]);
   }
 
   summary = await api.jobSummary(name, signal);
   renderHead();
   fill(main, h('p', { class: 'crumbs' }, h('a', { href: '/ui/jobs', text: 'Jobs' })), h('h1', { text: name }),
-    toolbar, note, live, h('div', { class: 'grid' }, section('Next fire times', next), section('Run durations', chart)),
-    section('Run history', history), changes && section('Changes', changes), section('Definition', definition));
-  await Promise.all([loadDefinition(), loadChart(), history.ready, changes && changes.ready]);
+    head, section('Next fire times', next), section('Last runs', strip),
+    h('div', { class: 'grid charts' }, section('Run durations', chart), memorySection),
+    toolbar, note, facts, section('Run history', history), changes && section('Changes', changes),
+    section('Definition', definition));
+  await loadDefinition();
+  await Promise.all([loadRuns(), history.reload(), changes && changes.ready]);
 
   const later = (fn) => throttle(() => fn().catch((err) => { if (err.name !== 'AbortError') say(err.message, true); }), 500);
   const refreshHead = later(async () => renderHead());
   const refreshDefinition = later(loadDefinition);
-  const refreshChart = later(loadChart);
+  const refreshRuns = later(loadRuns);
   const refreshChanges = later(async () => changes && changes.reload());
   onEvent((ev) => {
     if (!ev.job || ev.job.name !== name) return;
@@ -156,9 +189,9 @@ export async function jobPage(main, [name], { signal }) {
     }
     if (ev.run) {
       history.update(ev.run);
-      if (ev.run.end) refreshChart();
+      refreshRuns();
     }
   }, signal);
   onReload(() => reloadAll().catch(() => {}), signal);
-  for (const t of [refreshHead, refreshDefinition, refreshChart, refreshChanges]) signal.addEventListener('abort', t.cancel);
+  for (const t of [refreshHead, refreshDefinition, refreshRuns, refreshChanges]) signal.addEventListener('abort', t.cancel);
 }

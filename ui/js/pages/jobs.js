@@ -1,14 +1,24 @@
-// Jobs: the server's paged, filtered, sorted listing (GET /api/v1/jobs), with rows kept up to date by the
-// event stream. Only the rows on screen are touched: events are batched and applied a few times a second.
+// Jobs: the server's paged, filtered, sorted listing (GET /api/v1/jobs?strip=N: each job with its last runs, drawn
+// as an outcome strip), with rows kept up to date by the event stream. Only the rows on screen are touched: events
+// are batched and applied a few times a second. On a phone the filters fold away and the name, last result, strip
+// and state stay.
 import { listJobs } from '../api.js';
 import { onEvent, onReload } from '../events.js';
 import { setQuery } from '../router.js';
 import { badge, debounce, errorBox, fill, h, jobHref, throttle, timeEl } from '../dom.js';
+import { outcomeStrip } from './strip.js';
 
 const COLUMNS = [
-  ['Name', 'name'], ['Schedule', null], ['Next run', 'next'], ['Last result', 'result'], ['Last run', 'last'],
-  ['State', 'state'], ['Successes', 'success'], ['Errors', 'errors'], ['Owner', 'owner'],
+  ['Name', 'name', 'name'], ['Schedule', null, 'schedule'], ['Next run', 'next', 'next'],
+  ['Last result', 'result', 'result'], ['Recent runs', null, 'strip'], ['Last run', 'last', 'last'],
+  ['State', 'state', 'state'], ['Successes', 'success', 'success'], ['Errors', 'errors', 'errors'],
+  ['Owner', 'owner', 'owner'],
 ];
+const STRIP = 20;
+// The state and last-result filters' choices ([value, text]), shared with the timeline.
+export const STATES = [['', 'any'], ['idle', 'idle'], ['queued', 'queued'], ['running', 'running'],
+  ['enabled', 'enabled'], ['disabled', 'disabled']];
+export const RESULTS = [['', 'any'], ['success', 'success'], ['failure', 'failure'], ['fresh', 'never ran']];
 const FILTERS = ['q', 'name', 'command', 'owner', 'state', 'result'];
 const PAGE_SIZES = [25, 50, 100, 200];
 const APPLY_MS = 250;
@@ -31,6 +41,7 @@ function cells(job) {
     scheduleCell(job),
     timeEl(job.nextRun),
     badge(job.lastResult),
+    outcomeStrip(job.recent || [], { n: STRIP, tries: job.tries, label: `Last runs of ${job.name}` }),
     timeEl(lastRun(job)),
     [badge(job.state), job.disabled ? [' ', badge('disabled')] : null],
     String(job.successCount),
@@ -41,13 +52,22 @@ function cells(job) {
 
 function row(job) {
   const tr = h('tr', { 'data-job': job.name });
-  cells(job).forEach((c, i) => tr.append(h(i ? 'td' : 'th', { scope: i ? null : 'row' }, c)));
+  cells(job).forEach((c, i) => tr.append(h(i ? 'td' : 'th', { scope: i ? null : 'row', class: `col-${COLUMNS[i][2]}` }, c)));
   return tr;
 }
 
 // Update a row in place (cells after the name, so focus on the name's link survives).
 function updateRow(tr, job) {
   cells(job).forEach((c, i) => { if (i) fill(tr.children[i], c); });
+}
+
+// A job's last runs (newest first) with a run changed or added.
+function withRun(recent, run) {
+  const out = recent.filter((r) => r.taskId !== run.taskId);
+  const at = recent.findIndex((r) => r.taskId === run.taskId);
+  if (at >= 0) out.splice(at, 0, run);
+  else out.unshift(run);
+  return out.slice(0, STRIP);
 }
 
 function filterForm(state, onChange) {
@@ -57,17 +77,17 @@ function filterForm(state, onChange) {
     h('input', { id: `f-${key}`, name: key, type, value: state[key] || '', autocomplete: 'off' }));
   const select = (key, label, options) => field(key, label, h('select', { id: `f-${key}`, name: key },
     options.map(([v, t]) => h('option', { value: v, text: t, selected: String(state[key] || '') === v }))));
-  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter jobs' },
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter jobs', id: 'job-filters' },
     input('q', 'Search', 'search'), input('name', 'Name'), input('command', 'Command'), input('owner', 'Owner'),
-    select('state', 'State', [['', 'any'], ['idle', 'idle'], ['queued', 'queued'], ['running', 'running'],
-      ['enabled', 'enabled'], ['disabled', 'disabled']]),
-    select('result', 'Last result', [['', 'any'], ['success', 'success'], ['failure', 'failure'],
-      ['fresh', 'never ran']]),
+    select('state', 'State', STATES), select('result', 'Last result', RESULTS),
     select('limit', 'Per page', PAGE_SIZES.map((n) => [String(n), String(n)])));
   const changed = debounce(() => onChange(Object.fromEntries(new FormData(form))), 250);
   form.addEventListener('input', changed);
   form.addEventListener('submit', (e) => { e.preventDefault(); changed(); });
-  return form;
+  // Folded on a phone (open when a filter is set), open on wider screens.
+  const set = FILTERS.some((k) => state[k]);
+  return h('details', { class: 'filters-fold', open: set || !matchMedia('(max-width: 640px)').matches },
+    h('summary', { text: 'Filters' }), form);
 }
 
 export async function jobsPage(main, _params, { signal, query }) {
@@ -77,11 +97,13 @@ export async function jobsPage(main, _params, { signal, query }) {
   const status = h('p', { class: 'summary', role: 'status' });
   const notice = h('div', { class: 'notice', hidden: true });
   const tbody = h('tbody');
-  const heads = COLUMNS.map(([title, key]) => h('th', { scope: 'col' }, key ? h('button', {
+  const heads = COLUMNS.map(([title, key, cls]) => h('th', { scope: 'col', class: `col-${cls}` }, key ? h('button', {
     type: 'button', class: 'sort', text: title, onclick: () => sortBy(key),
   }) : title));
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of jobs' });
   const rows = new Map();
+  const recents = new Map(); // a job's last runs, for its strip
+  const tries = new Map(); // a job's retries + 1
   const pending = new Map();
   let loading = null;
   let total = 0;
@@ -118,6 +140,7 @@ export async function jobsPage(main, _params, { signal, query }) {
   async function load() {
     const params = { ...state };
     setQuery(params);
+    params.strip = STRIP;
     heads.forEach((th, i) => {
       const key = COLUMNS[i][1];
       if (key && key === state.sort) th.setAttribute('aria-sort', state.order === 'desc' ? 'descending' : 'ascending');
@@ -136,7 +159,11 @@ export async function jobsPage(main, _params, { signal, query }) {
     total = page.total;
     rows.clear();
     pending.clear();
+    recents.clear();
+    tries.clear();
     tbody.replaceChildren(...page.jobs.map((job) => {
+      recents.set(job.name, job.recent || []);
+      tries.set(job.name, job.tries);
       const tr = row(job);
       rows.set(job.name, tr);
       return tr;
@@ -170,7 +197,8 @@ export async function jobsPage(main, _params, { signal, query }) {
       return;
     }
     if (!rows.has(name)) return;
-    pending.set(name, ev.type === 'job.deleted' ? null : ev.job);
+    if (ev.run) recents.set(name, withRun(recents.get(name) || [], ev.run));
+    pending.set(name, ev.type === 'job.deleted' ? null : { ...ev.job, recent: recents.get(name), tries: tries.get(name) });
     apply();
   }, signal);
   onReload(load, signal);

@@ -1,9 +1,10 @@
-// Overview: jobs counted by state and last result, runs in progress, recent failures and skips, upcoming runs.
+// Overview: jobs counted by state and last result, runs in progress, recent failures (one row per job, with how
+// many and why the last one failed) and skips, upcoming runs.
 // Refetched (one small request) a moment after changes arrive, never per event.
 import { overview } from '../api.js';
 import { onEvent, onReload } from '../events.js';
-import { errorBox, fill, h, jobHref, throttle, timeEl } from '../dom.js';
-import { runTable } from './runs.js';
+import { badge, errorBox, fill, h, jobHref, throttle, timeEl } from '../dom.js';
+import { errorInPlace, runLink, runTable } from './runs.js';
 
 const CARDS = [
   ['jobs', 'Jobs', ''], ['running', 'Running', 'state=running'], ['queued', 'Queued', 'state=queued'],
@@ -29,6 +30,19 @@ function upcoming(list) {
     h('thead', {}, h('tr', {}, ['Job', 'At', 'Schedule'].map((t) => h('th', { scope: 'col', text: t })))), tbody));
 }
 
+// failuresByJob: [{job, count, last, tries}] (count: among the server's newest failures).
+function failures(list) {
+  const tbody = h('tbody', {}, list.map((f) => h('tr', { 'data-job': f.job },
+    h('th', { scope: 'row' }, h('a', { href: jobHref(f.job), text: f.job })),
+    h('td', { class: 'count-cell' }, h('span', { class: 'fail-count', text: `${f.count}×`,
+      title: `${f.count} of the newest failures` })),
+    h('td', {}, runLink(f.last, f.tries)), h('td', {}, badge(f.last.status), errorInPlace(f.last)))));
+  if (!list.length) tbody.append(h('tr', {}, h('td', { colspan: 4, class: 'muted', text: 'No failures.' })));
+  return h('div', { class: 'table-wrap' }, h('table', { 'aria-label': 'Recent failures', class: 'runs' },
+    h('thead', {}, h('tr', {}, ['Job', 'Failures', 'Last failed run', 'Why'].map((t) => h('th', { scope: 'col', text: t })))),
+    tbody));
+}
+
 function section(title, body) {
   return h('section', { 'aria-label': title }, h('h2', { text: title }), body);
 }
@@ -50,8 +64,7 @@ export async function overviewPage(main, _params, { signal }) {
       section('Runs in progress', runTable('Runs in progress', o.running,
         ['job', 'run', 'status', 'start', 'duration'], 'Nothing is running.').el),
       section('Upcoming runs', upcoming(o.upcoming)),
-      section('Recent failures', runTable('Recent failures', o.recentFailures,
-        ['job', 'run', 'status', 'start', 'exit'], 'No failures.').el),
+      section('Recent failures', failures(o.failuresByJob || [])),
       section('Recent skips', runTable('Recent skips', o.recentSkips, ['job', 'due', 'reason'],
         'No skipped runs.').el)));
   }

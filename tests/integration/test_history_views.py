@@ -1,0 +1,95 @@
+"""The API behind the web UI's history views (issue 17): GET /api/v1/timeline (runs of the filtered jobs over a
+window, the coming fires), the job listing's strip=N, a failed run's stderrLast, the overview's failuresByJob."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gnomon_harness import GnomonTestCase, iso_ms, main, now_ms, sched, wait_until  # noqa: E402
+
+V1 = "/v1/scheduler"
+NEVER = "R/2030-01-01T00:00:00Z/PT1H"
+HOUR = 3600 * 1000
+
+
+class HistoryViews(GnomonTestCase):
+    def run_and_wait(self, name, runs):
+        self.assertEqual(self.server.call("PUT", V1 + "/job/" + name)[0], 204)
+        wait_until(lambda: len(self.ended(name)) >= runs, 30, what="%d runs of %s" % (runs, name))
+
+    def ended(self, name):
+        status, body = self.server.json("GET", "/api/v1/jobs/%s/runs?limit=100" % name)
+        self.assertEqual(status, 200, body)
+        return [r for r in body["runs"] if r["end"]]
+
+    def test_failed_runs_say_why_everywhere(self):
+        self.add_job(sched("bad", "echo fine; printf 'first\\nsecond line  \\n\\n' >&2; exit 4", schedule=NEVER,
+                           retries=1, retryDelay="PT0S"))
+        self.add_job(sched("good", "echo hi >&2", schedule=NEVER))
+        self.run_and_wait("bad", 2)
+        self.run_and_wait("good", 1)
+        runs = self.ended("bad")
+        self.assertEqual([r["stderrLast"] for r in runs], ["second line", "second line"])
+        self.assertNotIn("stderrLast", self.ended("good")[0], "only a failed, lost or killed run says it")
+        status, one = self.server.json("GET", "/api/v1/runs/" + runs[0]["taskId"])
+        self.assertEqual(one["stderrLast"], "second line")
+        status, body = self.server.json("GET", "/api/v1/jobs?strip=5&sort=name")
+        self.assertEqual(status, 200, body)
+        jobs = {j["name"]: j for j in body["jobs"]}
+        self.assertEqual([r["status"] for r in jobs["bad"]["recent"]], ["failed", "failed"])
+        self.assertEqual([r["attempt"] for r in jobs["bad"]["recent"]], [1, 0])
+        self.assertEqual(jobs["bad"]["recent"][0]["stderrLast"], "second line")
+        self.assertEqual(jobs["bad"]["recent"][0]["reason"], "exited with status 4")
+        self.assertEqual((jobs["bad"]["tries"], jobs["good"]["tries"]), (2, 3))
+        self.assertEqual(set(jobs["good"]["recent"][0]), {"taskId", "job", "status", "attempt", "due", "start", "end",
+                                                          "durationMs", "exitCode"})
+        self.assertNotIn("recent", self.server.json("GET", "/api/v1/jobs")[1]["jobs"][0], "strip=0: no runs")
+        # the overview: one entry per job with its count (two tries of one slot), its last failure and its tries
+        self.run_and_wait("bad", 4)
+        status, body = self.server.json("GET", "/api/v1/overview")
+        self.assertEqual([(f["job"], f["count"], f["tries"]) for f in body["failuresByJob"]], [("bad", 4, 2)])
+        self.assertEqual(body["failuresByJob"][0]["last"]["taskId"], body["recentFailures"][0]["taskId"])
+        self.assertEqual(body["failuresByJob"][0]["last"]["stderrLast"], "second line")
+
+    def test_timeline_window_filters_and_fires(self):
+        self.add_job(sched("etl-a", "true", schedule=NEVER, owner="data@example.com"))
+        self.add_job(sched("etl-b", "exit 1", schedule=NEVER, retries=0, owner="data@example.com"))
+        self.add_job(sched("web", "true", schedule="0 * * * *", owner="web@example.com"))
+        self.run_and_wait("etl-a", 1)
+        self.run_and_wait("etl-b", 1)
+        status, body = self.server.json("GET", "/api/v1/timeline")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(sorted(r["job"] for r in body["runs"]), ["etl-a", "etl-b"])
+        self.assertEqual(body["fires"], [], "the default window ends now")
+        self.assertFalse(body["truncated"])
+        status, body = self.server.json("GET", "/api/v1/timeline?owner=data&q=etl-b")
+        self.assertEqual([r["status"] for r in body["runs"]], ["failed"])
+        # a window before the runs holds none of them; one ahead holds the coming fires of the jobs matched
+        past = "/api/v1/timeline?from=%s&to=%s" % (iso_ms(now_ms() - 3 * HOUR), iso_ms(now_ms() - 2 * HOUR))
+        self.assertEqual(self.server.json("GET", past)[1]["runs"], [])
+        ahead = "/api/v1/timeline?from=%s&to=%s&owner=web" % (iso_ms(now_ms()), iso_ms(now_ms() + 3 * HOUR + 1000))
+        status, body = self.server.json("GET", ahead)
+        self.assertEqual(status, 200, body)
+        self.assertEqual([f["job"] for f in body["fires"]], ["web"] * 3)
+        self.assertEqual(body["runs"], [])
+        status, body = self.server.json("GET", ahead + "&fires=2")
+        self.assertEqual(len(body["fires"]), 2)
+        # limit: the first runs only, said so
+        status, body = self.server.json("GET", "/api/v1/timeline?limit=1")
+        self.assertEqual((len(body["runs"]), body["truncated"]), (1, True))
+        status, body = self.server.json("GET", "/api/v1/timeline?limit=0&to=" + iso_ms(now_ms() + HOUR + 1000))
+        self.assertEqual((body["runs"], [f["job"] for f in body["fires"]]), ([], ["web"]))
+
+    def test_timeline_bad_parameters_name_the_parameter(self):
+        for query, word in [("from=yesterday", "from"), ("to=2026-13-01", "to"), ("limit=-1", "limit"),
+                            ("fires=9999", "fires"), ("state=asleep", "state"), ("result=maybe", "result"),
+                            ("from=2026-01-01T00:00:00Z&to=2025-01-01T00:00:00Z", "to"),
+                            ("from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z", "to")]:
+            status, body = self.server.json("GET", "/api/v1/timeline?" + query)
+            self.assertError(status, body, 400, prefix=word + ":")
+        status, body = self.server.json("GET", "/api/v1/jobs?strip=51")
+        self.assertError(status, body, 400, prefix="strip:")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,10 @@ epsilon, duration and 5 s:
   exist for the window [due, due + epsilon - 1 s] (the second: a new leader's load and recovery, and the 0.25 s
   between two looks): at every look in it either no server said it led, or the faults then active left no server
   with a ZooKeeper majority, PostgreSQL and an agent (nemesis.leader_possible). The report says which, and when.
+- one allowance: a slot whose run is recorded `lost`, with no side effect, because the agent it was given to was
+  stopped (paused, killed) or cut off from every server by the nemesis between its due time and its epsilon, is
+  counted apart ("lost with its agent") and not failed: that agent may have started it or not, nobody can tell
+  until it is back, and running it elsewhere could run it twice; a job that must not miss such slots has retries.
 - stricter: no slot succeeded twice and no two complete runs in one slot's window; every slot has exactly one
   final record in the history (a `skipped` record covering it and no run, or its attempts, all but the last
   `failed` or `lost`, the last final) and none left open; the history matches the side-effect files: each
@@ -53,6 +57,19 @@ def attempt_of(task):
     """The attempt in a task id (ct:DUE:ATTEMPT:JOB:...), -1 when it has none."""
     parts = task.split(":")
     return int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else -1
+
+
+def agent_faulted(faults, agent, lo, hi):
+    """The first fault active in [lo, hi] that stopped agent or cut it off from every server, or None."""
+    for f in faults:
+        if f["start"] > hi or (f["end"] is not None and f["end"] < lo):
+            continue
+        if agent in f["down"]:
+            return f
+        for g in f["groups"]:
+            if agent in g and not [n for n in g if n.startswith("s")]:
+                return f
+    return None
 
 
 def check_fan_in(child, parents, lines_by_job, read_ms):
@@ -181,6 +198,11 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
                         failures.append("%s: retried after a final outcome: %s" % (where, r))
                 if verdict == "lost":
                     why = "; ".join("%s %s %s" % (r["task"], r["status"], r["reason"]) for r in mine)
+            if verdict == "lost" and mine and mine[-1]["status"] == "lost" and mine[-1]["agent"]:
+                f = agent_faulted(faults, mine[-1]["agent"], due - 1000, due + j["epsilon"])
+                if f:
+                    verdict = "lost-agent"
+                    why = "%s (%s %s)" % (why, f["kind"], f["target"])
             if verdict == "lost":
                 failures.append("%s: not satisfied (no complete run started in [due, due + %d s]); history: %s"
                                 % (where, hi // 1000 - due // 1000, why or "none"))
@@ -208,7 +230,8 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
     failures += ["history: task id %s recorded %d times" % (t, n) for t, n in tasks.items() if n > 1]
     return {"slots": len(slots), "satisfied": counts["satisfied"], "skipped": counts["skipped"],
             "skipped_reasons": dict(skip_reasons), "skipped_unjustified": counts["skipped-unjustified"],
-            "lost": counts["lost"], "duplicated": counts["duplicated"], "open": counts["open"],
+            "lost": counts["lost"], "lost_agent": counts["lost-agent"], "duplicated": counts["duplicated"],
+            "open": counts["open"],
             "fan_in_rounds": fan_in["rounds"], "fan_in_children": fan_in["children"],
             "broken_lines": len(broken), "runs_in_history": len(checked),
             "side_effect_lines": len(effects) - len(broken),

@@ -16,8 +16,8 @@ FAULT_COLOURS = {"partition-halves": "#c6dbef", "partition-leader": "#9ecae1", "
                  "kill-agent": "#fdae6b", "kill-zk": "#fd8d3c", "kill-pg": "#e6550d", "pause-leader": "#dadaeb",
                  "pause-agent": "#bcbddc"}
 LEADER_COLOURS = {"s1": "#1b9e77", "s2": "#7570b3", "s3": "#e7298a"}
-VERDICT_COLOURS = {"satisfied": "#2ca02c", "skipped": "#ffbf00", "lost": "#d62728", "duplicated": "#d62728",
-                   "skipped-unjustified": "#d62728", "open": "#8c564b"}
+VERDICT_COLOURS = {"satisfied": "#2ca02c", "skipped": "#ffbf00", "lost-agent": "#ff7f0e", "lost": "#d62728",
+                   "duplicated": "#d62728", "skipped-unjustified": "#d62728", "open": "#8c564b"}
 
 
 def percentile(values, p):
@@ -30,8 +30,8 @@ def percentile(values, p):
 def summary(result, faults, failovers, extra):
     ms = [f["ms"] for f in failovers if f["ms"] is not None]
     s = {k: result[k] for k in ("slots", "satisfied", "skipped", "skipped_reasons", "skipped_unjustified", "lost",
-                                "duplicated", "open", "runs_in_history", "side_effect_lines", "broken_lines",
-                                "fan_in_rounds", "fan_in_children")}
+                                "duplicated", "open", "lost_agent", "runs_in_history", "side_effect_lines",
+                                "broken_lines", "fan_in_rounds", "fan_in_children")}
     s["faults"] = dict(collections.Counter(f["kind"] for f in faults))
     s["failover_ms"] = {"count": len(failovers), "no_new_leader": len(failovers) - len(ms),
                         "p50": percentile(ms, 50), "p99": percentile(ms, 99), "max": max(ms) if ms else None}
@@ -48,7 +48,9 @@ def table(s):
             ("slots", s["slots"]), ("satisfied", s["satisfied"]),
             ("skipped", "%d%s" % (s["skipped"], "".join("\n    %d: %s" % (n, w) for w, n in
                                                            s["skipped_reasons"].items()))),
-            ("skipped unjustified", s["skipped_unjustified"]), ("lost", s["lost"]), ("duplicated", s["duplicated"]),
+            ("skipped unjustified", s["skipped_unjustified"]), ("lost", s["lost"]),
+            ("lost with its agent", "%d (its agent stopped or cut off before it could start it; no retries)"
+             % s.get("lost_agent", 0)), ("duplicated", s["duplicated"]),
             ("left open", s["open"]),
             ("fan-in rounds / children", "%d / %d" % (s.get("fan_in_rounds", 0), s.get("fan_in_children", 0))),
             ("runs / side-effect lines", "%d / %d" % (s["runs_in_history"], s["side_effect_lines"])),
@@ -94,6 +96,7 @@ def svg(result, faults, samples, t0, t1):
                    % (x(v["due"]), top + row * i + 6, VERDICT_COLOURS[v["verdict"]], escape(v["job"]), v["due"],
                       v["verdict"], escape(v["why"])))
     legend = [("satisfied", VERDICT_COLOURS["satisfied"]), ("skipped (no leader possible)", VERDICT_COLOURS["skipped"]),
+              ("lost with its agent", VERDICT_COLOURS["lost-agent"]),
               ("lost / duplicated / skipped wrongly", VERDICT_COLOURS["lost"]), ("left open", VERDICT_COLOURS["open"])]
     legend += [("leader " + n, c) for n, c in LEADER_COLOURS.items()] + [("no leader", "#bbb"), ("two", "#000")]
     lx = left

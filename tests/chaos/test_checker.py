@@ -159,6 +159,20 @@ class Checker(unittest.TestCase):
         self.assertEqual(check({"w0": JOB}, [run(k) for k in range(3)], effects, [], EVERYONE, READ, None,
                                seen)["failures"], [])
 
+    def test_a_run_lost_with_its_paused_agent_is_counted_apart(self):
+        lost = run(1, status="lost")
+        lost["reason"] = "its agent a1 (vm) stopped answering (silent for 10 s)"
+        pause = {"kind": "pause-agent", "target": "a1", "start": T0 + 19000, "end": T0 + 31000, "leader": "s1",
+                 "groups": [], "down": ["a1"]}
+        v, failures = self.verdicts([run(0), lost, run(2)], [line(0), line(2)], faults=[pause])
+        self.assertEqual((v, failures), (["satisfied", "lost-agent", "satisfied"], []))
+        elsewhere = dict(pause, target="a2", down=["a2"])
+        v, failures = self.verdicts([run(0), lost, run(2)], [line(0), line(2)], faults=[elsewhere])
+        self.assertEqual(v[1], "lost")
+        self.assertIn("not satisfied", failures[0])
+        cut = dict(pause, kind="partition-agent", down=[], groups=[["a1"], ["s1", "s2", "s3", "pg", "zk1"]])
+        self.assertEqual(self.verdicts([run(0), lost, run(2)], [line(0), line(2)], faults=[cut])[0][1], "lost-agent")
+
     def test_failover_time(self):
         fault = {"kind": "pause-leader", "target": "s1", "leader": "s1", "start": T0, "end": T0 + 8000}
         samples = [(T0 + 100, []), (T0 + 4100, ["s2"])]

@@ -8,9 +8,14 @@ epsilon, duration and 5 s:
   between two looks): at every look in it either no server said it led, or the faults then active left no server
   with a ZooKeeper majority, PostgreSQL and an agent (nemesis.leader_possible). The report says which, and when.
 - one allowance: a slot whose run is recorded `lost`, with no side effect, because the agent it was given to was
-  stopped (paused, killed) or cut off from every server by the nemesis between its due time and its epsilon, is
-  counted apart ("lost with its agent") and not failed: that agent may have started it or not, nobody can tell
+  stopped (paused, killed) or cut off from every server by the nemesis between its due time and its epsilon, or
+  while no leader could exist in [due, due + epsilon - 1 s] (as for a skip), is counted apart ("lost, justified")
+  and not failed: that agent may have started it or not, nobody can tell
   until it is back, and running it elsewhere could run it twice; a job that must not miss such slots has retries.
+- a run recorded `lost` (its agent silent past --agent-timeout) whose agent reported later that it exited 0, as
+  the history's reason says ("reported later that it exited with status 0 (recorded, not counted)"), is a run the
+  history has: its side effect is no mismatch, and its slot is satisfied when the line fits; it counts for no
+  fan-in, as gnomon triggers no child on a lost parent.
 - stricter: no slot succeeded twice and no two complete runs in one slot's window; every slot has exactly one
   final record in the history (a `skipped` record covering it and no run, or its attempts, all but the last
   `failed` or `lost`, the last final) and none left open; the history matches the side-effect files: each
@@ -72,11 +77,16 @@ def agent_faulted(faults, agent, lo, hi):
     return None
 
 
-def check_fan_in(child, parents, lines_by_job, read_ms):
-    """(rounds due, child runs matched, failures) of one fan-in (see the module's doc)."""
+LATE_SUCCESS = "reported later that it exited with status 0"
+
+
+def check_fan_in(child, parents, lines_by_job, read_ms, succeeded):
+    """(rounds due, child runs matched, failures) of one fan-in (see the module's doc); succeeded: the task ids
+    the history has as succeeded (a parent's run recorded lost triggers nothing, whatever it did)."""
     failures, due = [], []
     done = set()
-    for e in sorted((e for p in parents for e in lines_by_job.get(p, [])), key=lambda e: e["end"]):
+    for e in sorted((e for p in parents for e in lines_by_job.get(p, []) if e["task"] in succeeded),
+                    key=lambda e: e["end"]):
         done.add(e["job"])
         if done == set(parents):
             due.append(e["end"])
@@ -203,14 +213,21 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
                 if f:
                     verdict = "lost-agent"
                     why = "%s (%s %s)" % (why, f["kind"], f["target"])
+            if verdict == "lost" and mine and mine[-1]["status"] == "lost":
+                # recorded lost and never run: as a skip, justified when no leader could have run it in its window
+                ok, no_leader = skip_justified(faults, samples, due, due + j["epsilon"] - 1000)
+                if ok:
+                    verdict = "lost-agent"
+                    why = "%s (%s)" % (why, no_leader)
             if verdict == "lost":
                 failures.append("%s: not satisfied (no complete run started in [due, due + %d s]); history: %s"
                                 % (where, hi // 1000 - due // 1000, why or "none"))
             counts[verdict] += 1
             slots.append({"job": name, "due": due, "verdict": verdict, "why": why})
     fan_in = {"rounds": 0, "children": 0}
+    succeeded_all = {r["task"] for r in history if r["status"] == "succeeded"}
     for child, d in sorted(dags.items()):
-        rounds, matched, fails = check_fan_in(child, d["parents"], lines_by_job, read_ms)
+        rounds, matched, fails = check_fan_in(child, d["parents"], lines_by_job, read_ms, succeeded_all)
         fan_in["rounds"] += rounds
         fan_in["children"] += matched
         failures += fails
@@ -218,12 +235,13 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
     names = set(jobs) | set(dags) | {p for d in dags.values() for p in d["parents"]}
     checked = [r for r in history if r["job"] in names]
     succeeded = {r["task"] for r in checked if r["status"] == "succeeded"}
-    for task in sorted(succeeded):
+    late = {r["task"] for r in checked if r["status"] == "lost" and LATE_SUCCESS in r["reason"]}
+    for task in sorted(succeeded | late):
         n = len(lines_by_task.get(task, []))
         if n != 1:
             failures.append("history: %s succeeded but wrote %d side-effect lines" % (task, n))
     for task, lines in sorted(lines_by_task.items()):
-        if task not in succeeded:
+        if task not in succeeded and task not in late:
             failures.append("side effects: %s (%s on %s) is not a succeeded run in the history"
                             % (task, lines[0]["job"], lines[0]["agent"]))
     tasks = collections.Counter(r["task"] for r in history)

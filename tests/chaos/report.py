@@ -49,8 +49,8 @@ def table(s):
             ("skipped", "%d%s" % (s["skipped"], "".join("\n    %d: %s" % (n, w) for w, n in
                                                            s["skipped_reasons"].items()))),
             ("skipped unjustified", s["skipped_unjustified"]), ("lost", s["lost"]),
-            ("lost with its agent", "%d (its agent stopped or cut off before it could start it; no retries)"
-             % s.get("lost_agent", 0)), ("duplicated", s["duplicated"]),
+            ("lost, justified", "%d (no side effect; its agent stopped or cut off, or no leader possible, in its "
+             "window)" % s.get("lost_agent", 0)), ("duplicated", s["duplicated"]),
             ("left open", s["open"]),
             ("fan-in rounds / children", "%d / %d" % (s.get("fan_in_rounds", 0), s.get("fan_in_children", 0))),
             ("runs / side-effect lines", "%d / %d" % (s["runs_in_history"], s["side_effect_lines"])),
@@ -96,7 +96,7 @@ def svg(result, faults, samples, t0, t1):
                    % (x(v["due"]), top + row * i + 6, VERDICT_COLOURS[v["verdict"]], escape(v["job"]), v["due"],
                       v["verdict"], escape(v["why"])))
     legend = [("satisfied", VERDICT_COLOURS["satisfied"]), ("skipped (no leader possible)", VERDICT_COLOURS["skipped"]),
-              ("lost with its agent", VERDICT_COLOURS["lost-agent"]),
+              ("lost, justified", VERDICT_COLOURS["lost-agent"]),
               ("lost / duplicated / skipped wrongly", VERDICT_COLOURS["lost"]), ("left open", VERDICT_COLOURS["open"])]
     legend += [("leader " + n, c) for n, c in LEADER_COLOURS.items()] + [("no leader", "#bbb"), ("two", "#000")]
     lx = left

@@ -172,6 +172,19 @@ class Checker(unittest.TestCase):
         self.assertIn("not satisfied", failures[0])
         cut = dict(pause, kind="partition-agent", down=[], groups=[["a1"], ["s1", "s2", "s3", "pg", "zk1"]])
         self.assertEqual(self.verdicts([run(0), lost, run(2)], [line(0), line(2)], faults=[cut])[0][1], "lost-agent")
+        # recorded lost while no leader could have run it
+        self.assertEqual(self.verdicts([run(0), lost, run(2)], [line(0), line(2)], samples=NOBODY),
+                         (["satisfied", "lost-agent", "satisfied"], []))
+
+    def test_a_late_success_of_a_lost_run_is_in_the_history(self):
+        lost = run(1, status="lost")
+        lost["reason"] = ("its agent a1 (vm) stopped answering (silent for 10 s); its agent a1 reported later that it "
+                          "exited with status 0 (recorded, not counted)")
+        self.assertEqual(self.verdicts([run(0), lost, run(2)], [line(k) for k in range(3)]),
+                         (["satisfied"] * 3, []))
+        lost["reason"] = "its agent a1 (vm) stopped answering (silent for 10 s)"
+        self.assertIn("is not a succeeded run in the history",
+                      self.verdicts([run(0), lost, run(2)], [line(k) for k in range(3)])[1][0])
 
     def test_failover_time(self):
         fault = {"kind": "pause-leader", "target": "s1", "leader": "s1", "start": T0, "end": T0 + 8000}

@@ -153,9 +153,9 @@ struct runner_report {
 	struct runner_task *task;            /* RUNNING */
 	const struct runner_result *result;  /* ENDED */
 	const char *agent, *host;            /* RUNNING, ENDED: where it ran (NULL: not known) */
-	bool absent; /* UNKNOWN, and certainly never started: the agent it was given to answered this epoch's
-	              * reconciliation without it (it refuses an older epoch's start from then on), or the embedded
-	              * agent has no journal of it. A run that was only starting may run again */
+	bool absent; /* UNKNOWN, and certainly never started: the remote agent it was given to answered this epoch's
+	              * reconciliation without it (it refuses an older epoch's start from then on). A run that was
+	              * only starting may run again */
 };
 
 /* The reports of one reconciliation, valid during the call. */

@@ -168,13 +168,17 @@ static void on_local_reports(void *ctx, const struct runner_report *reports, siz
 			settle(rc, i, NULL); /* given to no agent the store knows of: it may be anywhere, or nowhere */
 			continue;
 		}
-		if ((local_name && strcmp(rc->agents[i], local_name) == 0) ||
-		    ((a = remote_agent_find(f, rc->agents[i])) != NULL && a->up && a->epoch_told >= f->epoch)) {
-			settle_absent(rc, i); /* where it was given, nobody has it, nor can it be given it any more */
+		if (local_name && strcmp(rc->agents[i], local_name) == 0) {
+			/* the embedded agent has no trace of it; not called absent: a crash in the middle of its spawn
+			 * may leave an executor that starts it yet */
+			settle(rc, i, NULL);
 			continue;
 		}
-		if (a && a->up) {
-			settle(rc, i, NULL); /* its agent has not got it, though it registered under an older epoch */
+		if ((a = remote_agent_find(f, rc->agents[i])) != NULL && a->up) {
+			if (a->epoch_told >= f->epoch)
+				settle_absent(rc, i); /* where it was given, nobody has it, nor can it be given it any more */
+			else
+				settle(rc, i, NULL); /* its agent has not got it, though it registered under an older epoch */
 			continue;
 		}
 		log_info_kv(LOG_FIELDS(.task_id = rc->ids[i]), "task %s: waiting for its agent %s to come back (up to %"

@@ -38,6 +38,8 @@ struct agent_config {
 	long long keep_work_dirs_max_size;
 	long long spawn_threads;
 	bool stop_tasks_on_exit;
+	bool enforce_resources;     /* --enforce-resources */
+	long long task_pids_max;    /* --task-pids-max */
 	char *log_level;
 	bool log_json;
 	char *config_file;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exec/cgroup.h"
 #include "exec/exec.h"
 #include "runner/runner.h"
 #include "runner/runner_local.h"
@@ -40,6 +41,8 @@ struct local {
 	struct local_task *tasks;    /* running or ended unheard, newest first */
 	bool stop_tasks_on_exit;
 	uint64_t epoch;              /* the highest seen */
+	struct cgroup_host cg;       /* the tasks' cgroups (version NONE: none), fixed since the start */
+	uint64_t pids_max;           /* of each task's cgroup */
 };
 
 /* A local_task as the interface's handle, and back. */

@@ -576,6 +576,7 @@ static void agent_free(struct ragent *a)
 	remote_poll_close(a);
 	json_decref(a->outbox);
 	json_decref(a->attrs_json);
+	json_decref(a->cgroups);
 	free(a->attrs);
 	free(a->hostname);
 	free(a->version);
@@ -786,6 +787,8 @@ int runner_remote_new(uv_loop_t *loop, const struct runner_remote_config *cfg, s
 		a->outbox = json_array();
 		a->pa = (struct placement_agent){.name = a->name, .hostname = a->hostname, .total = cfg->local_total};
 		a->registered_wall = a->last_heard_wall = remote_wall_ms();
+		if (cfg->local_cgroups)
+			a->cgroups = json_incref(cfg->local_cgroups);
 		f->agents = a;
 		f->n_agents = 1;
 		runner_attach(f->local, &ll);

@@ -19,6 +19,8 @@
 #include "api/prometheus.h"
 #include "history/history_sqlite.h"
 #include "history/run_output_files.h"
+#include "exec/cgroup.h"
+#include "runner/agent_wire.h"
 #include "runner/runner_local.h"
 #include "runner/runner_remote.h"
 #include "job/job.h"
@@ -442,6 +444,8 @@ static int start_local_agent(struct server *srv, struct runner **out, char *err,
 		.spawn_threads = srv->cfg.spawn_threads > 0 ? (unsigned)srv->cfg.spawn_threads : spawn_threads_default(),
 		.keep_work_dirs_max = srv->cfg.keep_work_dirs_max_size,
 		.stop_tasks_on_exit = srv->cfg.stop_tasks_on_exit,
+		.enforce_resources = srv->cfg.enforce_resources,
+		.task_pids_max = (uint64_t)srv->cfg.task_pids_max,
 		.past = past_run,
 		.legacy = legacy_task_id,
 		.past_ctx = srv,
@@ -457,6 +461,7 @@ static int start_local_agent(struct server *srv, struct runner **out, char *err,
 static int start_runner(struct server *srv, char *err, size_t errlen)
 {
 	bool ha = srv->cfg.zk_hosts && srv->cfg.zk_hosts[0];
+	int rc;
 	struct runner_remote_config fcfg = {
 		.local_name = srv->cfg.hostname,
 		.local_hostname = srv->cfg.hostname,
@@ -473,7 +478,14 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 	remote_machine_resources(srv->cfg.data_dir, &fcfg.local_total);
 	if (srv->cfg.local_agent && !ha && start_local_agent(srv, &fcfg.local, err, errlen) < 0)
 		return -1;
-	if (runner_remote_new(&srv->loop, &fcfg, &srv->runner, &srv->fleet, err, errlen) < 0)
+	if (fcfg.local) {
+		struct cgroup_host cg;
+		runner_local_cgroups(fcfg.local, &cg);
+		fcfg.local_cgroups = agent_wire_cgroups_json(&cg);
+	}
+	rc = runner_remote_new(&srv->loop, &fcfg, &srv->runner, &srv->fleet, err, errlen);
+	json_decref(fcfg.local_cgroups);
+	if (rc < 0)
 		return -1;
 	if (srv->cfg.local_agent && ha)
 		return server_agent_start(&srv->loop, &srv->cfg, http_server_port(srv->http), srv->leader, &srv->local, err,

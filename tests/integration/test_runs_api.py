@@ -19,7 +19,8 @@ from gnomon_harness import BIN, REQUEST_TIMEOUT, GnomonTestCase, main, sanitizer
 
 API = "/api/v1"
 RUN_KEYS = ["id", "taskId", "job", "due", "attempt", "trigger", "status", "start", "end", "durationMs", "exitCode",
-            "signal", "signalName", "host", "agent", "arguments", "parentTaskIds", "reason", "stdoutBytes", "stderrBytes"]
+            "signal", "signalName", "host", "agent", "arguments", "parentTaskIds", "reason", "stdoutBytes", "stderrBytes",
+            "cpuUserSeconds", "cpuSystemSeconds", "peakMemoryBytes"]
 RUN_COLUMNS = ("task_id", "job", "due_ms", "attempt", "trigger", "status", "not_before_ms", "start_ms", "end_ms",
                "exit_code", "signal", "pid", "stdout_bytes", "stderr_bytes", "host", "arguments", "parents",
                "reason")

@@ -220,7 +220,8 @@ class RunsWithoutHistory(RunsTestCase):
         rc, out, err = self.gnomon("runs", "fresh")
         self.assertEqual(rc, 0, err)
         self.assertEqual(out.decode().splitlines()[0].split(), ["TASK", "ID", "TRIGGER", "ATTEMPT", "STATUS",
-                                                                "START", "DURATION", "EXIT", "AGENT"])
+                                                                "START", "DURATION", "EXIT", "CPU", "MEM",
+                                                                "AGENT"])
         self.assertEqual(len(out.decode().splitlines()), 1)
         rc, out, err = self.gnomon("runs", "fresh", "--json")
         self.assertEqual(rc, 0, err)
@@ -456,10 +457,12 @@ class RunsWithHistory(RunsTestCase):
                 self.assertEqual(len(lines), 4, lines)
                 self.assertTrue(lines[0].startswith("TASK ID"), lines)
                 self.assertEqual(lines[1].split()[1:4], ["schedule", "0", "skipped"])
-                self.assertEqual(lines[1].split()[4:], ["-", "-", "-", "-"])  # start, duration, exit, agent
+                # start, duration, exit, CPU, memory, agent
+                self.assertEqual(lines[1].split()[4:], ["-", "-", "-", "-", "-", "-"])
                 start = datetime.datetime.fromtimestamp((self.now - 900) // 1000, zoneinfo.ZoneInfo(tz))
-                self.assertEqual(lines[2].split()[-9:], ["retry", "1", "killed"] +
-                                 start.strftime("%Y-%m-%d %H:%M:%S %Z").split() + ["500ms", "SIGKILL", "-"])
+                self.assertEqual(lines[2].split()[-11:], ["retry", "1", "killed"] +
+                                 start.strftime("%Y-%m-%d %H:%M:%S %Z").split() +
+                                 ["500ms", "SIGKILL", "1.7s", "50.0MiB", "-"])
         self.assertTrue(lines[2].startswith(self.killed_id + " "), lines[2])
         cursor = self.runs("?limit=2")["next"]
         self.assertEqual(lines[3], "(more: gnomon runs %s --before %s)" % (self.JOB, cursor))

@@ -33,6 +33,15 @@ void cgroup_name(const char *task_id, char out[CGROUP_NAME_MAX + 1])
 		snprintf(out, CGROUP_NAME_MAX + 1, "task-%016" PRIx64, h);
 }
 
+void cgroup_agent_name(const char *key, char *out, size_t outlen)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	snprintf(out, outlen, "agent-%016" PRIx64, h);
+}
+
 void cgroup_limits_of(double cpus, double mem_mib, uint64_t pids_max, struct cgroup_limits *out)
 {
 	out->mem_bytes = mem_mib > 0 ? (uint64_t)(mem_mib * 1048576.0) : 0;

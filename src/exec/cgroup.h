@@ -11,9 +11,10 @@
  * removes it. An executor outlives its agent, so a recovered task's cgroup is cleaned by its own executor.
  *
  * v1 (or hybrid: v1 controllers beside a v2 tree without them): memory, cpu, cpuacct and pids hierarchies, each
- * DIR = <its mount><the agent's cgroup in it>/gnomon. v2: DIR = <the mount><the agent's cgroup>/gnomon, memory,
- * cpu and pids enabled in its subtree; the agent, which cannot stay in a cgroup that hands controllers to
- * children, moves into <its cgroup>/gnomon-agent first when it must; executors step back into DIR/executors.
+ * DIR = <its mount><the agent's cgroup in it>/gnomon/agent-<hash of its data dir>. v2: the same under the one
+ * mount, memory, cpu and pids enabled down to DIR; the agent, which cannot stay in a cgroup that hands
+ * controllers to children, moves into <its cgroup>/gnomon-agent first when it must; executors step back into
+ * DIR/executors.
  *
  * The pure functions (names, limits, paths, parsers) do no I/O. */
 #ifndef GNOMON_EXEC_CGROUP_H
@@ -113,9 +114,19 @@ void cgroup_host_describe(const struct cgroup_host *h, char *out, size_t outlen)
 
 /* ---- the agent's side (cgroup_host.c) ---- */
 
-/* Detect the host's cgroups and make the gnomon directories (and, on v2, the subtree controllers): 0 with h
- * usable, or a negative errno with h->version NONE and h->why saying why (not root, read-only, no controllers). */
-int cgroup_host_detect(struct cgroup_host *h) __attribute__((warn_unused_result));
+/* Detect the host's cgroups and make the agent's directories, DIR = <the gnomon directory>/<sub> (sub: one name
+ * per agent, stable across its restarts: agents that share a cgroup share the gnomon directory, never a DIR), and
+ * on v2 the subtree controllers: 0 with h usable, or a negative errno with h->version NONE and h->why saying why
+ * (not root, read-only, no controllers). */
+int cgroup_host_detect(const char *sub, struct cgroup_host *h) __attribute__((warn_unused_result));
+/* Remove the task cgroups of DIR that no process is in any more (their executor died before it could): at the
+ * agent's start, before it starts anything (a live executor's cgroup holds its task and stays). Returns how many
+ * were removed. */
+int cgroup_host_sweep(const struct cgroup_host *h);
+/* At the agent's stop: remove DIR when no task cgroup is left in it (tasks that go on keep it). */
+void cgroup_host_release(const struct cgroup_host *h);
+/* A name for cgroup_host_detect()'s sub: "agent-" and a hash of key (an agent's data directory). */
+void cgroup_agent_name(const char *key, char *out, size_t outlen);
 
 /* ---- the executor's side (cgroup_task.c) ---- */
 

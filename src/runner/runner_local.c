@@ -435,6 +435,7 @@ static void local_free(struct runner *r)
 			exec_task_detach(t->exec); /* it goes on: the next runner here adopts it */
 		task_free(t);
 	}
+	cgroup_host_release(&l->cg);
 	workdirs_free(l->workdirs); /* once the directory it is on is done; the rest waits for the next start */
 	spawn_pool_free(l->pool);
 	free(l->data_dir);
@@ -477,7 +478,8 @@ static const struct runner_ops local_ops = {
 /* Find the host's cgroups once, and say once how resources are enforced. */
 static void detect_cgroups(struct local *l, const struct runner_local_config *cfg)
 {
-	char what[PATH_MAX + 128];
+	char what[PATH_MAX + 128], sub[64];
+	int swept;
 
 	l->pids_max = cfg->task_pids_max;
 	if (!cfg->enforce_resources) {
@@ -487,12 +489,15 @@ static void detect_cgroups(struct local *l, const struct runner_local_config *cf
 		log_info("resources: not enforced (--enforce-resources=false): jobs' mem and cpus are not limits");
 		return;
 	}
-	if (cgroup_host_detect(&l->cg) < 0) {
+	cgroup_agent_name(l->data_dir_abs, sub, sizeof(sub));
+	if (cgroup_host_detect(sub, &l->cg) < 0) {
 		log_warnx("resources: NOT enforced, tasks run without cgroups: %s", l->cg.why);
 		return;
 	}
 	cgroup_host_describe(&l->cg, what, sizeof(what));
 	log_info("resources: enforced through cgroups %s (mem, cpus, %" PRIu64 " pids per task)", what, l->pids_max);
+	if ((swept = cgroup_host_sweep(&l->cg)) > 0)
+		log_info("resources: removed %d cgroups of runs whose executor had died", swept);
 }
 
 int runner_local_new(uv_loop_t *loop, const struct runner_local_config *cfg, struct runner **out, char *err,

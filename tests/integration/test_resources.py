@@ -29,6 +29,13 @@ def session_of(pid):
         return None
 
 
+def fnv1a(text):
+    h = 1469598103934665603
+    for b in text.encode():
+        h = ((h ^ b) * 1099511628211) & (2**64 - 1)
+    return h
+
+
 def gnomon_cgroup_dir(pid, controller="memory"):
     """The gnomon directory of process pid's cgroups in a v1 controller (what cgroup.c computes)."""
     with open("/proc/%d/cgroup" % pid) as f:
@@ -101,10 +108,15 @@ class ResourcesBase(GnomonTestCase):
     def agent_pid(self):
         return self.agent.proc.pid if self.agent is not None else self.server.proc.pid
 
+    def agent_cgroup(self):
+        """The agent's cgroup directory in the memory hierarchy: gnomon/agent-<FNV-1a of its data dir>."""
+        data_dir = self.agent.data_dir if self.agent is not None else self.server.data_dir
+        return os.path.join(gnomon_cgroup_dir(self.agent_pid()), "agent-%016x" % fnv1a(os.path.realpath(data_dir)))
+
     def task_cgroup(self, run):
         """The run's cgroup directory in the memory hierarchy (the task id sanitised as cgroup.c does)."""
         name = "".join(c if c.isalnum() or c in "._-" else "_" for c in run["taskId"])
-        return os.path.join(gnomon_cgroup_dir(self.agent_pid()), name)
+        return os.path.join(self.agent_cgroup(), name)
 
 
 class ResourceAgent(Agent):
@@ -184,6 +196,33 @@ class Enforced:
         for key in ("cpuUserSeconds", "cpuSystemSeconds", "peakMemoryBytes"):
             self.assertEqual(listed[key], run[key], key)
         self.assertFalse(os.path.exists(cgdir), "the cgroup outlived its run")
+
+
+class RemoteAgentRestart(ResourcesBase):
+    server_args = ("--local-agent=false", "--failure-retry", "100")
+    agent_args = ()
+
+    def test_a_restarted_agent_finds_its_task_whose_executor_cleans_the_cgroup(self):
+        """The executor outlives the agent: the task goes on in its cgroup, its end (with what it used) reaches the
+        restarted agent, and its cgroup is removed; an empty cgroup left by an executor that died is swept at
+        the agent's start."""
+        ready = os.path.join(self.server.root, "ready")
+        self.run_now(sched("long", "%s; touch %s; sleep 2" % (HOG % 30, ready), mem=128, cpus=1))
+        run = self.wait_run("long", lambda r: r["status"] == "running", "long running")
+        wait_until(lambda: os.path.exists(ready), 20, what="the task to allocate")
+        cgdir = self.task_cgroup(run)
+        stale = os.path.join(self.agent_cgroup(), "ct_1_0_stale_")
+        os.mkdir(stale)
+        self.agent.kill9()
+        self.assertTrue(os.path.isdir(cgdir), "the task's cgroup went with its agent")
+        self.agent.start()
+        run = self.wait_final("long")
+        self.assertEqual(run["status"], "succeeded", run)
+        self.assertGreaterEqual(run["peakMemoryBytes"], 30 * MIB, run)
+        self.assertGreater(run["cpuUserSeconds"], 0, run)
+        wait_until(lambda: not os.path.exists(cgdir), 10, what="the task's cgroup to go")
+        self.assertFalse(os.path.exists(stale), "the stale cgroup was not swept")
+        self.assertIn("removed 1 cgroups of runs whose executor had died", self.agent.log())
 
 
 class EmbeddedAgent(Enforced, ResourcesBase):

@@ -270,9 +270,12 @@ void cgroup_spec_of(const struct cgroup_host *h, const char *name, const struct 
 	out->version = h->version;
 	out->lim = *lim;
 	for (int c = 0; c < CGROUP_NCTL; c++) {
-		if (!h->dir[c][0])
-			continue;
-		snprintf(bufs[c], PATH_MAX, "%s/%s", h->dir[c], name);
+		size_t d = strlen(h->dir[c]), n = strlen(name);
+		if (!h->dir[c][0] || d + 1 + n >= PATH_MAX)
+			continue; /* a path too long to make: that controller is left out */
+		memcpy(bufs[c], h->dir[c], d);
+		bufs[c][d] = '/';
+		memcpy(bufs[c] + d + 1, name, n + 1);
 		out->dir[c] = bufs[c];
 	}
 }

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exec/cgroup.h"
 #include "exec/executor_proto.h"
 #include "exec/fdpass.h"
 #include "util/buf.h"
@@ -1239,6 +1240,78 @@ static int teardown(void **state)
 	return rmdir(dir);
 }
 
+/* Whether pid runs: not gone, and not a zombie (this test is a subreaper: its orphans' zombies wait for it). */
+static bool alive(pid_t pid)
+{
+	char path[64], *text, *paren;
+	bool zombie;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((text = slurp(path, NULL)) == NULL)
+		return false;
+	paren = strrchr(text, ')');
+	zombie = paren && paren[1] == ' ' && paren[2] == 'Z';
+	free(text);
+	if (zombie)
+		(void)waitpid(pid, NULL, WNOHANG);
+	return !zombie;
+}
+
+/* The task in a cgroup of its own (cgroup.h), where the host lets this test make one (root, cgroups writable;
+ * else skipped): a memory hog is killed at the limit and the result says so, with the cgroup's peak and CPU
+ * times; a process that left the task's group with setsid dies with the task; the cgroup is gone after. */
+static void test_cgroup(void **state)
+{
+	char sub[64], bufs[CGROUP_NCTL][PATH_MAX], cmd[PATH_MAX + 256], pidfile[PATH_MAX + 16], *text;
+	struct cgroup_host h;
+	struct cgroup_limits lim;
+	struct executor_spec spec;
+	struct executor_result res;
+	struct cgroup_spec cg;
+	struct ex x;
+	pid_t escaped;
+	(void)state;
+
+	snprintf(sub, sizeof(sub), "test-executor-%d", (int)getpid());
+	if (cgroup_host_detect(sub, &h) < 0) {
+		fprintf(stderr, "no writable cgroups here (%s): skipped\n", h.why);
+		skip();
+	}
+	cgroup_limits_of(1, 32, 20, &lim);
+	cgroup_spec_of(&h, "task", &lim, bufs, &cg);
+	snprintf(pidfile, sizeof(pidfile), "%s/escaped.pid", dir);
+	snprintf(cmd, sizeof(cmd), "setsid sleep 100 & echo $! > %s; "
+	    "python3 -c 'b = bytearray(b\"x\") * (100 << 20)'", pidfile);
+	spec_shell(&spec, cmd);
+	spec.cg_version = cg.version;
+	for (int c = 0; c < CGROUP_NCTL; c++)
+		spec.cg_dir[c] = cg.dir[c];
+	spec.mem_limit = lim.mem_bytes;
+	spec.cpu_quota_us = lim.cpu_quota_us;
+	spec.pids_max = lim.pids_max;
+	run_spec(&x, &spec, &res);
+	ex_free(&x);
+	assert_true(res.cgroup);
+	assert_true(res.oom_killed);
+	assert_int_equal(res.mem_limit, 32 << 20);
+	assert_true(res.exit_code != 0 || res.term_signal == SIGKILL);
+	assert_true(res.peak_mem_bytes > 0 && res.peak_mem_bytes <= 32 << 20);
+	assert_true(res.user_cpu_us >= 0 && res.system_cpu_us >= 0);
+	text = slurp(pidfile, NULL);
+	assert_non_null(text);
+	escaped = (pid_t)atoi(text);
+	free(text);
+	assert_true(escaped > 0);
+	for (int i = 0; i < 200 && alive(escaped); i++)
+		usleep(10000);
+	assert_false(alive(escaped));
+	for (int c = 0; c < CGROUP_NCTL; c++)
+		if (cg.dir[c])
+			assert_int_equal(access(cg.dir[c], F_OK), -1);
+	cgroup_host_release(&h);
+	assert_int_equal(access(h.dir[CGROUP_MEMORY], F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1262,6 +1335,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bad_spec, clean),
 		cmocka_unit_test_teardown(test_spawn_failure, clean),
 		cmocka_unit_test_teardown(test_task_state, clean),
+		cmocka_unit_test_teardown(test_cgroup, clean),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -240,7 +240,8 @@ class NotEnforced(ResourcesBase):
     def test_no_cgroup_and_no_limit(self):
         cg = self.me["cgroups"]
         self.assertEqual((cg["enforced"], cg["version"], cg["reason"]), (False, None, "--enforce-resources=false"))
-        self.assertIn("not enforced (--enforce-resources=false)", self.server.log())
+        agent_log = self.agent.log() if self.agent is not None else self.server.log()
+        self.assertIn("not enforced (--enforce-resources=false)", agent_log)
         self.run_now(sched("free", "sleep 1; " + HOG % 100, mem=32))
         run = self.wait_run("free", lambda r: r["status"] == "running", "free running")
         self.assertFalse(os.path.exists(self.task_cgroup(run)))
@@ -252,11 +253,6 @@ class NotEnforced(ResourcesBase):
 class NotEnforcedOnAnAgent(NotEnforced):
     server_args = ("--local-agent=false", "--failure-retry", "100")
     agent_args = ("--enforce-resources=false",)
-
-    def test_no_cgroup_and_no_limit(self):
-        cg = self.me["cgroups"]
-        self.assertEqual((cg["enforced"], cg["reason"]), (False, "--enforce-resources=false"))
-        self.assertIn("not enforced (--enforce-resources=false)", self.agent.log())
 
 
 if __name__ == "__main__":

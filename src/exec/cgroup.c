@@ -19,15 +19,19 @@ void cgroup_name(const char *task_id, char out[CGROUP_NAME_MAX + 1])
 {
 	size_t n = strlen(task_id), keep = n, i;
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	bool changed = false;
 
 	for (i = 0; i < n; i++)
 		h = (h ^ (unsigned char)task_id[i]) * 1099511628211ull;
-	if (keep > CGROUP_NAME_MAX)
+	if (keep > CGROUP_NAME_MAX - 17)
 		keep = CGROUP_NAME_MAX - 17;
-	for (i = 0; i < keep; i++)
+	for (i = 0; i < keep; i++) {
 		out[i] = name_byte(task_id[i]) ? task_id[i] : '_';
+		changed = changed || out[i] != task_id[i];
+	}
 	out[i] = '\0';
-	if (keep < n)
+	/* two ids that read the same once sanitised or cut ("a b" and "a_b") must not share a cgroup */
+	if (keep < n || changed)
 		snprintf(out + i, CGROUP_NAME_MAX + 1 - i, "-%016" PRIx64, h);
 	if (out[0] == '\0' || strcmp(out, ".") == 0 || strcmp(out, "..") == 0 || strcmp(out, CGROUP_EXECUTORS) == 0)
 		snprintf(out, CGROUP_NAME_MAX + 1, "task-%016" PRIx64, h);

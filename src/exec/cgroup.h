@@ -85,8 +85,9 @@ struct cgroup_host {
 
 /* ---- pure ---- */
 
-/* A cgroup's name for a task id: run_name-like, the bytes other than [A-Za-z0-9._-] as '_', cut to fit
- * CGROUP_NAME_MAX with a hash of the whole id when cut; never "", ".", ".." or CGROUP_EXECUTORS. */
+/* A cgroup's name for a task id: the id, its bytes other than [A-Za-z0-9._-] as '_' and cut to fit
+ * CGROUP_NAME_MAX, then, when it had to be changed, '-' and 16 hex digits of a hash (FNV-1a, 64 bits) of the whole
+ * id, so that no two ids share one; never "", ".", ".." or CGROUP_EXECUTORS. */
 void cgroup_name(const char *task_id, char out[CGROUP_NAME_MAX + 1]);
 /* A job's cpus and mem (MiB) as limits: mem_bytes mem MiB (0 when mem <= 0), the quota cpus * period (at least
  * 1000 us; 0 when cpus <= 0), pids_max as given. */

@@ -114,8 +114,12 @@ class ResourcesBase(GnomonTestCase):
         return os.path.join(gnomon_cgroup_dir(self.agent_pid()), "agent-%016x" % fnv1a(os.path.realpath(data_dir)))
 
     def task_cgroup(self, run):
-        """The run's cgroup directory in the memory hierarchy (the task id sanitised as cgroup.c does)."""
-        name = "".join(c if c.isalnum() or c in "._-" else "_" for c in run["taskId"])
+        """The run's cgroup directory in the memory hierarchy (the task id sanitised as cgroup.c does, with its
+        hash when that changed it)."""
+        task_id = run["taskId"]
+        name = "".join(c if c.isalnum() or c in "._-" else "_" for c in task_id)
+        if name != task_id:
+            name += "-%016x" % fnv1a(task_id)
         return os.path.join(self.agent_cgroup(), name)
 
 

@@ -22,9 +22,10 @@ static void test_names(void **state)
 	static const struct {
 		const char *task_id, *name; /* name NULL: "task-" and a hash */
 	} rows[] = {
-		{"ct:1700000000000:0:backup:", "ct_1700000000000_0_backup_"},
-		{"ct:1:0:a/b:../../etc", "ct_1_0_a_b_.._.._etc"},
-		{"a b;c\n", "a_b_c_"},
+		{"ct:1700000000000:0:backup:", "ct_1700000000000_0_backup_-b92ac91f109169b2"},
+		{"ct:1:0:a/b:../../etc", "ct_1_0_a_b_.._.._etc-cd56579c7c42528d"},
+		{"a b;c\n", "a_b_c_-7ac16aa1e67f9734"},
+		{"ct_1_0_j_", "ct_1_0_j_"}, /* nothing to change: no hash */
 		{"-rf", "-rf"},
 		{"..", NULL},
 		{".", NULL},
@@ -54,7 +55,7 @@ static void test_long_names(void **state)
 	cgroup_name(id, a);
 	id[sizeof(id) - 2] = 'y';
 	cgroup_name(id, b);
-	assert_true(strlen(a) <= CGROUP_NAME_MAX && strlen(b) <= CGROUP_NAME_MAX);
+	assert_true(strlen(a) == CGROUP_NAME_MAX && strlen(b) == CGROUP_NAME_MAX);
 	assert_string_not_equal(a, b);
 	assert_memory_equal(a, b, CGROUP_NAME_MAX - 17);
 }

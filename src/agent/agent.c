@@ -87,6 +87,8 @@ static int start_runner(struct agent *a, char *err, size_t errlen)
 		.keep_work_dirs_max = a->cfg.keep_work_dirs_max_size,
 		/* by default they go on under their executors: the next start adopts them */
 		.stop_tasks_on_exit = a->cfg.stop_tasks_on_exit,
+		.enforce_resources = a->cfg.enforce_resources,
+		.task_pids_max = (uint64_t)a->cfg.task_pids_max,
 		.past = past_task,
 		.past_ctx = a,
 	};

@@ -46,6 +46,11 @@ const struct config_option agent_options[] = {
 	    "disk space the kept working directories may use together; past it the oldest go first (0: no limit)"},
 	{"spawn-threads", CONFIG_INT, "0", 0, 64, OPT(spawn_threads),
 	    "tasks that start together are spawned this many at a time (0: 2 per core, at most 8; 1: one by one)"},
+	{"enforce-resources", CONFIG_BOOL, "true", 0, 0, OPT(enforce_resources),
+	    "run each shell or argv task in a cgroup of its own, its job's mem a hard memory limit and cpus a CPU quota, "
+	    "where the host allows (false: no cgroups)"},
+	{"task-pids-max", CONFIG_INT, "4096", 0, 4194304, OPT(task_pids_max),
+	    "processes and threads a task's cgroup may hold at once (0: no limit)"},
 	{"stop-tasks-on-exit", CONFIG_BOOL, "false", 0, 0, OPT(stop_tasks_on_exit),
 	    "kill the running tasks when the agent stops (default: they go on under their executors, for the next "
 	    "start to adopt)"},

@@ -40,6 +40,8 @@ struct agent_config {
 	long long spawn_threads;
 	bool stop_tasks_on_exit;
 	char *container_runtime;   /* auto, podman, docker or none */
+	bool enforce_resources;     /* --enforce-resources */
+	long long task_pids_max;    /* --task-pids-max */
 	char *log_level;
 	bool log_json;
 	char *config_file;

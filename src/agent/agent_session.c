@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "agent/agent_internal.h"
+#include "exec/cgroup.h"
 #include "net/net.h"
 #include "runner/agent_wire.h"
+#include "runner/runner_local.h"
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/xmalloc.h"
@@ -327,6 +329,7 @@ static void on_register(struct agent *a, void *ctx, int rc, long status, json_t 
 
 void agent_register(struct agent *a)
 {
+	struct cgroup_host cg;
 	json_t *j;
 	size_t len;
 	char *body;
@@ -340,6 +343,8 @@ void agent_register(struct agent *a)
 	    (json_int_t)a->epoch, "tasks", agent_tasks_json(a));
 	if (j == NULL)
 		abort();
+	runner_local_cgroups(a->runner, &cg);
+	json_object_set_new(j, "cgroups", agent_wire_cgroups_json(&cg));
 	body = dump(j, &len);
 	a->reg_call = agent_post(a, "/api/v1/agent/register", body, len, false, REGISTER_TIMEOUT_MS, on_register, NULL);
 	free(body);

@@ -129,6 +129,12 @@ json_t *api_run_json(const struct run_record *r, int64_t now_ms)
 	json_object_set_new(o, "reason", api_text(r->reason));
 	json_object_set_new(o, "stdoutBytes", json_integer(r->stdout_bytes));
 	json_object_set_new(o, "stderrBytes", json_integer(r->stderr_bytes));
+	json_object_set_new(o, "cpuUserSeconds", r->cpu_user_us >= 0 ? json_real((double)r->cpu_user_us / 1e6) :
+	    json_null());
+	json_object_set_new(o, "cpuSystemSeconds", r->cpu_system_us >= 0 ? json_real((double)r->cpu_system_us / 1e6) :
+	    json_null());
+	json_object_set_new(o, "peakMemoryBytes", r->peak_memory_bytes >= 0 ? json_integer(r->peak_memory_bytes) :
+	    json_null());
 	if (r->status == RUN_SKIPPED && r->skipped_slots > 0) {
 		json_object_set_new(o, "skippedFrom", api_time_or_null(r->skipped_from_ms));
 		json_object_set_new(o, "skippedTo", api_time_or_null(r->skipped_to_ms));

@@ -24,6 +24,11 @@ static const double lateness_buckets[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.0
 /* Jobs take from milliseconds to a day. */
 static const double duration_buckets[] = {0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200,
 	21600, 86400};
+/* CPU time of a run: from a millisecond to a CPU-day. */
+static const double cpu_buckets[] = {0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400};
+/* Peak memory of a run: 1 MiB to 64 GiB, in powers of 4. */
+static const double memory_buckets[] = {1048576, 4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296.0,
+	17179869184.0, 68719476736.0};
 
 /* The final statuses, in the order they are written. */
 static const enum run_status final_statuses[] = {RUN_SUCCEEDED, RUN_FAILED, RUN_KILLED, RUN_LOST, RUN_SKIPPED};
@@ -39,6 +44,7 @@ struct prometheus {
 	struct events *events;
 	bool per_job;
 	struct prom_histogram lateness, duration;
+	struct prom_histogram cpu, memory; /* runs' CPU time (user and system) and peak memory, where known */
 	uint64_t runs[RUN_STATUS_COUNT];
 	struct strmap *http_by_key;
 	struct http_series **http;
@@ -61,6 +67,10 @@ static void on_event(void *ctx, const struct event *ev)
 		p->runs[r->status]++;
 		if (r->start_ms != RUN_TIME_NONE && r->end_ms != RUN_TIME_NONE && r->end_ms >= r->start_ms)
 			prom_histogram_observe(&p->duration, (double)(r->end_ms - r->start_ms) / 1000.0);
+		if (r->cpu_user_us >= 0 && r->cpu_system_us >= 0)
+			prom_histogram_observe(&p->cpu, (double)(r->cpu_user_us + r->cpu_system_us) / 1e6);
+		if (r->peak_memory_bytes >= 0)
+			prom_histogram_observe(&p->memory, (double)r->peak_memory_bytes);
 	}
 }
 
@@ -73,6 +83,8 @@ int prometheus_new(struct events *events, bool per_job, struct prometheus **out)
 	p->per_job = per_job;
 	prom_histogram_init(&p->lateness, lateness_buckets, sizeof(lateness_buckets) / sizeof(lateness_buckets[0]));
 	prom_histogram_init(&p->duration, duration_buckets, sizeof(duration_buckets) / sizeof(duration_buckets[0]));
+	prom_histogram_init(&p->cpu, cpu_buckets, sizeof(cpu_buckets) / sizeof(cpu_buckets[0]));
+	prom_histogram_init(&p->memory, memory_buckets, sizeof(memory_buckets) / sizeof(memory_buckets[0]));
 	p->http_by_key = strmap_new();
 	if (events && (rc = events_subscribe(events, on_event, p)) < 0) {
 		p->events = NULL;
@@ -99,6 +111,8 @@ void prometheus_free(struct prometheus *p)
 	strmap_free(p->http_by_key);
 	prom_histogram_clear(&p->lateness);
 	prom_histogram_clear(&p->duration);
+	prom_histogram_clear(&p->cpu);
+	prom_histogram_clear(&p->memory);
 	free(p);
 }
 
@@ -217,6 +231,14 @@ static int write_runs(struct scrape *s, struct buf *out)
 	CHECK(prom_write_family(out, "gnomon_run_duration_seconds", "histogram",
 	    "Time from a run's start to its end, for every run that started, whatever its outcome."));
 	CHECK(prom_write_histogram(out, "gnomon_run_duration_seconds", NULL, &p->duration));
+	CHECK(prom_write_family(out, "gnomon_run_cpu_seconds", "histogram",
+	    "CPU time a run used, user and system (its cgroup's, else its leader's and the children it waited for), "
+	    "for every run that ended where it was measured."));
+	CHECK(prom_write_histogram(out, "gnomon_run_cpu_seconds", NULL, &p->cpu));
+	CHECK(prom_write_family(out, "gnomon_run_peak_memory_bytes", "histogram",
+	    "Peak memory of a run (its cgroup's, else its leader's max RSS), for every run that ended where it was "
+	    "measured."));
+	CHECK(prom_write_histogram(out, "gnomon_run_peak_memory_bytes", NULL, &p->memory));
 	CHECK(prom_write_family(out, "gnomon_runs_total", "counter",
 	    "Runs recorded as ended since the server started, by status (a skipped record may cover several slots)."));
 	for (size_t i = 0; i < NFINAL; i++) {

@@ -24,7 +24,7 @@ static int runs_set_opts(const char *const *values, char *err, size_t errlen);
 static int runs_exec(const struct cli_ctx *ctx);
 
 static const struct cli_cmd_entry runs_entry[] = {
-    {NULL, "NAME", "List the runs of a job, newest first: task id, trigger, attempt, status, start, duration, exit, agent",
+    {NULL, "NAME", "List the runs of a job, newest first: task id, trigger, attempt, status, start, duration, exit, CPU time, peak memory, agent",
 	1, 1, runs_exec},
 };
 

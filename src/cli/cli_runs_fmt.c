@@ -54,11 +54,29 @@ static const char *str_of(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
+void cli_runs_usage_text(const json_t *run, char *cpu, size_t cpulen, char *mem, size_t memlen)
+{
+	const json_t *u = json_object_get(run, "cpuUserSeconds"), *s = json_object_get(run, "cpuSystemSeconds");
+	const json_t *m = json_object_get(run, "peakMemoryBytes");
+	double bytes = json_is_integer(m) ? (double)json_integer_value(m) : -1;
+
+	snprintf(cpu, cpulen, "-");
+	snprintf(mem, memlen, "-");
+	if (json_is_number(u) && json_is_number(s))
+		cli_runs_duration((int64_t)((json_number_value(u) + json_number_value(s)) * 1000 + 0.5), cpu, cpulen);
+	if (bytes >= 1024.0 * 1048576)
+		snprintf(mem, memlen, "%.1fGiB", bytes / (1024.0 * 1048576));
+	else if (bytes >= 1048576)
+		snprintf(mem, memlen, "%.1fMiB", bytes / 1048576);
+	else if (bytes >= 0)
+		snprintf(mem, memlen, "%.0fKiB", bytes / 1024);
+}
+
 static void add_run_row(struct cli_table *t, const json_t *run)
 {
-	char attempt[24] = "-", start[CLI_TIME_MAX], duration[32] = "-", exit_text[48];
+	char attempt[24] = "-", start[CLI_TIME_MAX], duration[32] = "-", exit_text[48], cpu[32], mem[32];
 	const json_t *a = json_object_get(run, "attempt"), *d = json_object_get(run, "durationMs");
-	const char *cells[8];
+	const char *cells[10];
 
 	if (json_is_integer(a))
 		snprintf(attempt, sizeof(attempt), "%" JSON_INTEGER_FORMAT, json_integer_value(a));
@@ -73,14 +91,17 @@ static void add_run_row(struct cli_table *t, const json_t *run)
 	cells[4] = start;
 	cells[5] = duration;
 	cells[6] = exit_text;
-	cells[7] = *str_of(run, "agent") ? str_of(run, "agent") : "-";
+	cli_runs_usage_text(run, cpu, sizeof(cpu), mem, sizeof(mem));
+	cells[7] = cpu;
+	cells[8] = mem;
+	cells[9] = *str_of(run, "agent") ? str_of(run, "agent") : "-";
 	cli_table_add_row(t, cells);
 }
 
 struct cli_table *cli_runs_table(const json_t *answer, char *err, size_t errlen)
 {
 	static const char *const headers[] = {"TASK ID", "TRIGGER", "ATTEMPT", "STATUS", "START", "DURATION", "EXIT",
-		"AGENT"};
+		"CPU", "MEM", "AGENT"};
 	const json_t *runs = json_object_get(answer, "runs");
 	struct cli_table *t;
 

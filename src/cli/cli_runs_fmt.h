@@ -17,8 +17,11 @@
 void cli_runs_duration(int64_t ms, char *out, size_t len);
 /* The EXIT cell of a run: its exit code, else its signal's name ("SIGKILL") or number, else "-". */
 void cli_runs_exit_text(const json_t *run, char *out, size_t len);
+/* The CPU and MEM cells of a run: its CPU time, user and system, as a duration ("1.5s"), and its peak memory
+ * ("50.0MiB", "1.2GiB", "640KiB"); "-" when not known. */
+void cli_runs_usage_text(const json_t *run, char *cpu, size_t cpulen, char *mem, size_t memlen);
 /* The `runs` table from the answer of GET /api/v1/jobs/NAME/runs ({"runs":[...], "next"}): TASK ID, TRIGGER,
- * ATTEMPT, STATUS, START (local, with its zone), DURATION, EXIT, AGENT (its name, "-" for none), newest first as answered. Returns a table the caller frees, or NULL with
+ * ATTEMPT, STATUS, START (local, with its zone), DURATION, EXIT, CPU, MEM, AGENT (its name, "-" for none), newest first as answered. Returns a table the caller frees, or NULL with
  * a message in err when the answer has the wrong shape. */
 struct cli_table *cli_runs_table(const json_t *answer, char *err, size_t errlen);
 /* The task id of the newest run in a page of GET /api/v1/jobs/NAME/runs (newest first) that has or will have

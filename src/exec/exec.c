@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec/cgroup.h"
 #include "exec/exec_spawn.h"
 #include "exec/exec_zygote.h"
 #include "exec/executor_proto.h"
@@ -150,7 +151,7 @@ static void result_without_frame(struct exec_task *t)
 		    (int)t->task_pid, (int)t->executor_pid, (unsigned)t->wait_status);
 	t->res.exit_code = -1;
 	t->res.status_lost = true;
-	t->res.user_cpu_us = t->res.system_cpu_us = t->res.max_rss_kib = -1;
+	t->res.user_cpu_us = t->res.system_cpu_us = t->res.max_rss_kib = t->res.peak_mem_bytes = -1;
 	t->res.end_ms = clock_now_ms(); /* when this process learned of the end: the best known */
 }
 
@@ -521,6 +522,14 @@ static int encode_spec(const struct exec_spec *spec, const struct spawn_plan *pl
 	es.grace_ms = spec->grace_ms;
 	es.drain_ms = spec->drain_ms;
 	es.journal = spec->journal;
+	if (spec->cgroup && spec->cgroup->version != CGROUP_NONE) {
+		es.cg_version = spec->cgroup->version;
+		for (int c = 0; c < CGROUP_NCTL; c++)
+			es.cg_dir[c] = spec->cgroup->dir[c];
+		es.mem_limit = spec->cgroup->lim.mem_bytes;
+		es.cpu_quota_us = spec->cgroup->lim.cpu_quota_us;
+		es.pids_max = spec->cgroup->lim.pids_max;
+	}
 	return executor_spec_encode(&es, out, err, errlen);
 }
 

@@ -40,6 +40,7 @@ enum exec_stream { EXEC_STDOUT = 0, EXEC_STDERR = 1 };
 
 struct exec_task;
 struct exec_result;
+struct cgroup_spec;
 
 /* A chunk the task just wrote; data is only valid during the call. */
 typedef void (*exec_output_cb)(void *ctx, enum exec_stream stream, const char *data, size_t len);
@@ -66,6 +67,7 @@ struct exec_spec {
 	uint64_t grace_ms;         /* SIGTERM to SIGKILL delay when the deadline passes */
 	uint64_t drain_ms;         /* how long the executor reads the output pipes after the leader's exit, for
 	                            * processes that escaped the group and hold them */
+	const struct cgroup_spec *cgroup; /* its cgroup (cgroup.h), NULL or version NONE: none */
 	exec_output_cb on_output;  /* optional: every chunk read, as it arrives (live followers) */
 	exec_exit_cb on_exit;      /* required */
 	void *ctx;
@@ -93,6 +95,13 @@ struct exec_result {
 	 * -1 when the status was lost. */
 	int64_t user_cpu_us, system_cpu_us;
 	int64_t max_rss_kib;
+	/* With a cgroup (cgroup set), the CPU times above are the cgroup's (every process of the run, also those
+	 * that left its group) and peak_mem_bytes its peak memory; else peak_mem_bytes is max_rss_kib in bytes.
+	 * -1 when unknown. */
+	int64_t peak_mem_bytes;
+	bool oom_killed;     /* the cgroup's memory limit killed a process of the run */
+	int64_t mem_limit;   /* that limit in bytes, 0: none */
+	bool cgroup;         /* it ran in a cgroup of its own */
 };
 
 /* The account a task runs as. */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exec/cgroup.h"
 #include "exec/exec.h"
 #include "exec/exec_capture.h"
 #include "exec/exec_spawn.h"
@@ -39,6 +40,8 @@ struct executor {
 	uint64_t deadline_at, grace_at, drain_at; /* CLOCK_MONOTONIC ns; 0: not armed */
 	size_t out_len, out_off;                  /* the frame in out, and how much of it is written */
 	struct executor_result res;
+	struct cgroup_spec cg; /* the task's cgroup, version NONE: none */
+	bool cg_made;          /* created: removed at the end */
 	char out[EXECUTOR_FRAME_HEADER + EXECUTOR_FRAME_MAX];
 	char readbuf[EXECUTOR_FRAME_MAX];
 };
@@ -150,10 +153,15 @@ static int fail(struct executor *x, int status, int errnum, const char *msg)
 	return status;
 }
 
+/* Signal the task's process group, and with a cgroup every process in it (those that left the group too). */
 static void signal_group(const struct executor *x, int sig)
 {
 	if (kill(-x->pid, sig) < 0 && errno != ESRCH)
 		log_warn("executor: kill(-%d, %d)", (int)x->pid, sig);
+	if (x->cg_made && sig == SIGKILL)
+		cgroup_task_kill(&x->cg);
+	else if (x->cg_made)
+		cgroup_task_signal(&x->cg, sig);
 }
 
 /* Write P.<name> through P.<name>.tmp and a rename. 0 or a negative errno. */
@@ -492,6 +500,25 @@ static int open_outputs(struct executor *x, char *err, size_t errlen)
 	return 0;
 }
 
+/* Create the task's cgroup, if it has one, and move this process into it for the spawn (the task inherits it;
+ * the caller steps back out after). 0 or -errno with a message. */
+static int enter_cgroup(struct executor *x, char *err, size_t errlen)
+{
+	const struct executor_spec *s = &x->spec;
+	int rc;
+
+	if (s->cg_version == CGROUP_NONE)
+		return 0;
+	x->cg.version = (unsigned)s->cg_version;
+	for (int c = 0; c < CGROUP_NCTL; c++)
+		x->cg.dir[c] = s->cg_dir[c];
+	x->cg.lim = (struct cgroup_limits){s->mem_limit, s->cpu_quota_us, s->pids_max};
+	x->cg_made = true;
+	if ((rc = cgroup_task_create(&x->cg, err, errlen)) < 0 || (rc = cgroup_task_enter(&x->cg, err, errlen)) < 0)
+		return rc;
+	return 0;
+}
+
 /* Create the pipes and spawn the task (exec_spawn.c, as the server does, without its PATH lookup). 0 or -errno
  * with a message; the pipes' write ends are closed either way. */
 static int spawn(struct executor *x, char *err, size_t errlen)
@@ -515,7 +542,13 @@ static int spawn(struct executor *x, char *err, size_t errlen)
 	x->pipe_fd[1] = errp[0];
 	x->res.start_ms = real_ms();
 	x->start_ns = mono_ns();
-	rc = spawn_run(&req, &plan, &x->pid, err, errlen);
+	rc = enter_cgroup(x, err, errlen);
+	if (rc == 0)
+		rc = spawn_run(&req, &plan, &x->pid, err, errlen);
+	else
+		spawn_plan_free(&plan);
+	if (x->cg_made)
+		cgroup_task_leave(&x->cg);
 	close(out[1]);
 	close(errp[1]);
 	return rc;
@@ -566,12 +599,41 @@ static int start(struct executor *x)
 	return 0;
 }
 
+/* What the run used: its cgroup's counters when it had one (every process of the run), else the leader's
+ * rusage. The cgroup is removed then (everything left in it killed first). */
+static void record_usage(struct executor *x)
+{
+	struct executor_result *r = &x->res;
+	struct cgroup_usage u;
+
+	r->peak_mem_bytes = r->max_rss_kib >= 0 ? r->max_rss_kib * 1024 : -1;
+	r->mem_limit = (int64_t)x->spec.mem_limit;
+	if (!x->cg_made)
+		return;
+	cgroup_task_kill(&x->cg);
+	cgroup_task_usage(&x->cg, &u);
+	r->cgroup = true;
+	r->oom_killed = u.oom_killed;
+	if (u.user_us >= 0 && u.system_us >= 0) {
+		r->user_cpu_us = u.user_us;
+		r->system_cpu_us = u.system_us;
+	}
+	if (u.peak_bytes >= 0)
+		r->peak_mem_bytes = u.peak_bytes;
+	cgroup_task_remove(&x->cg);
+	x->cg_made = false;
+}
+
 /* The task ended and its output is in: journal the result and report it. */
 static int finish(struct executor *x)
 {
 	char text[EXECUTOR_RESULT_MAX];
-	size_t n = executor_result_format(&x->res, text, sizeof(text));
-	int rc = write_journal(x->spec.journal, "result", text, n);
+	size_t n;
+	int rc;
+
+	record_usage(x);
+	n = executor_result_format(&x->res, text, sizeof(text));
+	rc = write_journal(x->spec.journal, "result", text, n);
 
 	send_frame(x, EXECUTOR_FRAME_ENDED, text, n);
 	return rc < 0 ? EXECUTOR_EXIT_NO_RESULT : EXECUTOR_EXIT_ENDED;
@@ -618,6 +680,8 @@ int executor_run(void)
 			close(x->pipe_fd[s]);
 		capture_finish(&x->cap[s]);
 	}
+	if (x->cg_made)
+		cgroup_task_remove(&x->cg); /* a start that failed */
 	if (x->sigfd >= 0)
 		close(x->sigfd);
 	executor_spec_free(&x->spec);

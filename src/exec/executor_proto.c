@@ -42,6 +42,14 @@ static const struct spec_key spec_keys[] = {
 	NUM_KEY("grace_ms", grace_ms, UINT64_MAX),
 	NUM_KEY("drain_ms", drain_ms, UINT64_MAX),
 	STR_KEY("journal", journal, true),
+	NUM_KEY("cg_version", cg_version, 2),
+	STR_KEY("cg_memory", cg_dir[0], false),
+	STR_KEY("cg_cpu", cg_dir[1], false),
+	STR_KEY("cg_cpuacct", cg_dir[2], false),
+	STR_KEY("cg_pids", cg_dir[3], false),
+	NUM_KEY("mem_limit", mem_limit, UINT64_MAX),
+	NUM_KEY("cpu_quota_us", cpu_quota_us, UINT64_MAX),
+	NUM_KEY("pids_max", pids_max, UINT64_MAX),
 };
 #define KEY_ARG 1
 #define KEY_ENV 2
@@ -178,6 +186,16 @@ int executor_spec_encode(const struct executor_spec *s, struct buf *out, char *e
 	put_number(out, "grace_ms", s->grace_ms, &rc);
 	put_number(out, "drain_ms", s->drain_ms, &rc);
 	put_record(out, "journal", s->journal, &rc);
+	if (s->cg_version) {
+		static const char *const cg_keys[] = {"cg_memory", "cg_cpu", "cg_cpuacct", "cg_pids"};
+		put_number(out, "cg_version", s->cg_version, &rc);
+		for (size_t i = 0; i < COUNT(cg_keys); i++)
+			if (s->cg_dir[i] && *s->cg_dir[i])
+				put_record(out, cg_keys[i], s->cg_dir[i], &rc);
+		put_number(out, "mem_limit", s->mem_limit, &rc);
+		put_number(out, "cpu_quota_us", s->cpu_quota_us, &rc);
+		put_number(out, "pids_max", s->pids_max, &rc);
+	}
 	if (rc == 0 && out->len - start > EXECUTOR_SPEC_MAX)
 		rc = -E2BIG;
 	if (rc < 0) {
@@ -481,9 +499,11 @@ struct result_key {
 	enum result_type type;
 	int64_t min, max;
 	size_t offset;
+	bool optional;
 };
 
-#define RES(name, type, min, max) {#name, type, min, max, offsetof(struct executor_result, name)}
+#define RES(name, type, min, max) {#name, type, min, max, offsetof(struct executor_result, name), false}
+#define RES_OPT(name, type, min, max) {#name, type, min, max, offsetof(struct executor_result, name), true}
 
 static const struct result_key result_keys[] = {
 	RES(exit_code, RES_INT, -1, 255),
@@ -503,6 +523,10 @@ static const struct result_key result_keys[] = {
 	RES(system_cpu_us, RES_I64, -1, INT64_MAX),
 	RES(max_rss_kib, RES_I64, -1, INT64_MAX),
 	RES(task_pid, RES_PID, 1, INT32_MAX),
+	RES_OPT(peak_mem_bytes, RES_I64, -1, INT64_MAX),
+	RES_OPT(oom_killed, RES_BOOL, 0, 1),
+	RES_OPT(mem_limit, RES_I64, 0, INT64_MAX),
+	RES_OPT(cgroup, RES_BOOL, 0, 1),
 };
 
 size_t executor_result_format(const struct executor_result *r, char *out, size_t outlen)
@@ -575,6 +599,7 @@ int executor_result_parse(const char *p, size_t len, struct executor_result *out
 	char shown[48];
 
 	memset(out, 0, sizeof(*out));
+	out->peak_mem_bytes = -1;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *sp;
@@ -610,7 +635,7 @@ int executor_result_parse(const char *p, size_t len, struct executor_result *out
 		p = nl + 1;
 	}
 	for (size_t i = 0; i < COUNT(result_keys); i++) {
-		if (!seen[i]) {
+		if (!seen[i] && !result_keys[i].optional) {
 			snprintf(err, errlen, "result: missing '%s'", result_keys[i].name);
 			return -EINVAL;
 		}
@@ -640,6 +665,11 @@ void executor_result_to_exec(const struct executor_result *r, struct exec_result
 	out->user_cpu_us = r->user_cpu_us;
 	out->system_cpu_us = r->system_cpu_us;
 	out->max_rss_kib = r->max_rss_kib;
+	out->peak_mem_bytes = r->peak_mem_bytes >= 0 ? r->peak_mem_bytes
+	    : r->max_rss_kib >= 0 ? r->max_rss_kib * 1024 : -1;
+	out->oom_killed = r->oom_killed;
+	out->mem_limit = r->mem_limit;
+	out->cgroup = r->cgroup;
 }
 
 size_t executor_pidfile_format(const struct executor_pidfile *p, char *out, size_t outlen)

@@ -22,6 +22,11 @@
  *   grace_ms     0 or 1, decimal, default 5000: SIGTERM to SIGKILL (0: SIGKILL at once)
  *   drain_ms     0 or 1, decimal, default 2000: how long the pipes are read after the leader's exit
  *   journal      exactly one, not empty: the path prefix P of the journal files (below)
+ *   cg_version   0 or 1, 0 (default: no cgroup), 1 or 2: the task runs in a cgroup of its own (cgroup.h), made
+ *                from cg_memory, cg_cpu, cg_cpuacct and cg_pids (0 or 1 each: that controller's directory of the
+ *                task, the same one on v2) with the limits mem_limit (bytes), cpu_quota_us (per 100 ms) and
+ *                pids_max (0 or 1 each, default 0: none); it is killed whole when the leader exits or is killed,
+ *                its counters go into the result, and it is removed before the result is written
  * Decimal numbers: ASCII digits only (no sign, no space), 1 to 20 of them, at most UINT64_MAX.
  *
  * Events (fd 1): frames of an 8-byte header, u8 type, u8 stream (0 stdout, 1 stderr; 0 for every type but 'O'),
@@ -47,8 +52,10 @@
  * or its status was lost), term_signal, core_dumped (0/1), timed_out (0/1), killed (0/1), start_ms, end_ms
  * (CLOCK_REALTIME ms), duration_us (CLOCK_MONOTONIC, spawn to reap), stdout_bytes, stdout_omitted, stderr_bytes,
  * stderr_omitted, io_error (0 or the negative errno of the first output-file write error), user_cpu_us,
- * system_cpu_us, max_rss_kib (-1 when the status was lost), task_pid. A reader ignores keys it does not know and
- * refuses a missing, repeated or malformed one.
+ * system_cpu_us, max_rss_kib (-1 when the status was lost), task_pid; then, optional (an older executor's result
+ * lacks them): peak_mem_bytes (-1 when unknown), oom_killed (0/1), mem_limit (bytes, 0 none), cgroup (0/1: the
+ * CPU times and peak_mem_bytes are the cgroup's, else getrusage's). A reader ignores keys it does not know and
+ * refuses a missing (but optional), repeated or malformed one.
  *
  * Executor exit status: 0 the task ended (P.result written, 'E' sent); 2 bad spec; 3 the task could not be
  * started (or watched, or P.pid written: it was killed then); 4 the task ended but P.result could not be
@@ -133,6 +140,9 @@ struct executor_spec {
 	uint64_t cap_head, cap_tail;
 	uint64_t deadline_ms, grace_ms, drain_ms;
 	const char *journal;
+	uint64_t cg_version;       /* 0: no cgroup; 1 or 2 (cgroup.h) */
+	const char *cg_dir[4];     /* the task's cgroup per controller (enum cgroup_ctl), NULL: none */
+	uint64_t mem_limit, cpu_quota_us, pids_max; /* the cgroup's limits, 0: none */
 	char *mem_;                /* decoded: the strings (private) */
 	char **vec_;               /* decoded: argv then envp (private) */
 };
@@ -210,6 +220,10 @@ struct executor_result {
 	int io_error;
 	int64_t user_cpu_us, system_cpu_us, max_rss_kib;
 	pid_t task_pid;
+	int64_t peak_mem_bytes;
+	bool oom_killed;
+	int64_t mem_limit;
+	bool cgroup;
 };
 
 /* The result text into out (at least EXECUTOR_RESULT_MAX bytes, NUL-terminated); returns its length. */

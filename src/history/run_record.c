@@ -62,6 +62,7 @@ void run_record_init(struct run_record *r)
 	r->exit_code = -1;
 	r->skipped_from_ms = RUN_TIME_NONE;
 	r->skipped_to_ms = RUN_TIME_NONE;
+	r->cpu_user_us = r->cpu_system_us = r->peak_memory_bytes = -1;
 }
 
 void run_record_clear(struct run_record *r)

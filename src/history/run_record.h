@@ -51,6 +51,9 @@ struct run_record {
 	 * records written before these fields existed (their reason text says it) */
 	int64_t skipped_from_ms, skipped_to_ms;
 	int64_t skipped_slots;
+	/* what it used (issue 14): CPU time in user and system mode, peak memory; -1 when not known (a run that has
+	 * not ended, or ran where nobody could tell) */
+	int64_t cpu_user_us, cpu_system_us, peak_memory_bytes;
 };
 
 const char *run_status_name(enum run_status s);

@@ -5,8 +5,8 @@
 #define INSERT                                                                                                     \
 	"INSERT INTO runs(task_id, job, due_ms, attempt, trigger, status, not_before_ms, start_ms, end_ms, exit_code," \
 	" signal, pid, stdout_bytes, stderr_bytes, host, arguments, parents, reason, skipped_from_ms, skipped_to_ms," \
-	" skipped_slots, agent) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18," \
-	" ?19, ?20, ?21, ?22)"
+	" skipped_slots, agent, cpu_user_us, cpu_system_us, peak_memory_bytes) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8," \
+	" ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
 
 const char run_row_upsert_sql[] = INSERT
 	" ON CONFLICT(task_id) DO UPDATE SET status = excluded.status, not_before_ms = excluded.not_before_ms,"
@@ -14,7 +14,8 @@ const char run_row_upsert_sql[] = INSERT
 	" signal = excluded.signal, pid = excluded.pid, stdout_bytes = excluded.stdout_bytes,"
 	" stderr_bytes = excluded.stderr_bytes, host = excluded.host, reason = excluded.reason,"
 	" skipped_from_ms = excluded.skipped_from_ms, skipped_to_ms = excluded.skipped_to_ms,"
-	" skipped_slots = excluded.skipped_slots, agent = excluded.agent";
+	" skipped_slots = excluded.skipped_slots, agent = excluded.agent, cpu_user_us = excluded.cpu_user_us,"
+	" cpu_system_us = excluded.cpu_system_us, peak_memory_bytes = excluded.peak_memory_bytes";
 const char run_row_claim_sql[] = INSERT " ON CONFLICT(task_id) DO NOTHING";
 
 void run_row_bind_time(sqlite3_stmt *st, int col, int64_t v)
@@ -28,6 +29,20 @@ void run_row_bind_time(sqlite3_stmt *st, int col, int64_t v)
 static const char *str(const char *s)
 {
 	return s ? s : "";
+}
+
+/* A count that may be unknown (-1): NULL then. */
+static void bind_known(sqlite3_stmt *st, int col, int64_t v)
+{
+	if (v < 0)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_int64(st, col, v);
+}
+
+static int64_t column_known(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
 }
 
 void run_row_bind(sqlite3_stmt *st, const struct run_record *r)
@@ -57,6 +72,9 @@ void run_row_bind(sqlite3_stmt *st, const struct run_record *r)
 	else
 		sqlite3_bind_null(st, 21);
 	sqlite3_bind_text(st, 22, str(r->agent), -1, SQLITE_STATIC);
+	bind_known(st, 23, r->cpu_user_us);
+	bind_known(st, 24, r->cpu_system_us);
+	bind_known(st, 25, r->peak_memory_bytes);
 }
 
 int64_t run_row_column_time(sqlite3_stmt *st, int col)
@@ -97,4 +115,7 @@ void run_row_read(sqlite3_stmt *st, struct run_record *r)
 	r->skipped_to_ms = run_row_column_time(st, 20);
 	r->skipped_slots = sqlite3_column_int64(st, 21);
 	r->agent = column_str(st, 22);
+	r->cpu_user_us = column_known(st, 23);
+	r->cpu_system_us = column_known(st, 24);
+	r->peak_memory_bytes = column_known(st, 25);
 }

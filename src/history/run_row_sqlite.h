@@ -14,7 +14,7 @@
 #define RUN_ROW_COLUMNS                                                                                            \
 	"id, task_id, job, due_ms, attempt, trigger, status, not_before_ms, start_ms, end_ms, exit_code, signal, "  \
 	"pid, stdout_bytes, stderr_bytes, host, arguments, parents, reason, skipped_from_ms, skipped_to_ms, "       \
-	"skipped_slots, agent"
+	"skipped_slots, agent, cpu_user_us, cpu_system_us, peak_memory_bytes"
 /* The SQL condition of a row of an ended run. */
 #define RUN_ROW_ENDED "status NOT IN ('queued', 'waiting', 'starting', 'running')"
 /* A run that has not ended, and one that failed or was lost: the conditions of the partial indexes runs_open and

@@ -168,6 +168,9 @@ static struct notice *notice_from(enum notice_kind kind, const struct job *j, co
 	notice_set(&n->run_reason, r->reason);
 	n->exit_code = r->exit_code;
 	n->signal = r->signal;
+	n->cpu_user_us = r->cpu_user_us;
+	n->cpu_system_us = r->cpu_system_us;
+	n->peak_memory_bytes = r->peak_memory_bytes;
 	n->out.total = r->stdout_bytes;
 	n->err.total = r->stderr_bytes;
 	return n;

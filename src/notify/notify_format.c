@@ -164,6 +164,10 @@ static void put_run(struct buf *b, const struct notice *n)
 		put(b, "Reason: %s\n", n->run_reason);
 	if (n->host[0] != '\0')
 		put(b, "Host: %s\n", n->host);
+	if (n->peak_memory_bytes > 0 && n->cpu_user_us >= 0 && n->cpu_system_us >= 0)
+		put(b, "Used: %.2f s CPU (%.2f s user, %.2f s system), %.1f MiB peak memory\n",
+		    (double)(n->cpu_user_us + n->cpu_system_us) / 1e6, (double)n->cpu_user_us / 1e6,
+		    (double)n->cpu_system_us / 1e6, (double)n->peak_memory_bytes / 1048576.0);
 	if (strcmp(n->status, "skipped") == 0)
 		return;
 	put_tail(b, "stdout", &n->out);

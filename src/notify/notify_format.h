@@ -40,6 +40,7 @@ struct notice {
 	char *agent, *agent_host;     /* NOTICE_AGENT_LOST: the agent's name and hostname */
 	int32_t exit_code;            /* -1: none */
 	int32_t signal;               /* 0: none */
+	int64_t cpu_user_us, cpu_system_us, peak_memory_bytes; /* what the run used; <= 0 for the peak: not known */
 	struct notice_tail out, err;  /* filled by the sender, which reads the output's tails */
 };
 

@@ -121,6 +121,11 @@ static void put_run_fields(json_t *o, const struct notice *n)
 	set_str(o, "host", n->host);
 	if (n->run_reason[0] != '\0' && strcmp(n->run_reason, n->reason) != 0)
 		set_str(o, "runReason", n->run_reason);
+	if (n->peak_memory_bytes > 0 && n->cpu_user_us >= 0 && n->cpu_system_us >= 0) {
+		set_double(o, "cpuUserSeconds", (double)n->cpu_user_us / 1e6);
+		set_double(o, "cpuSystemSeconds", (double)n->cpu_system_us / 1e6);
+		set_int(o, "peakMemoryBytes", n->peak_memory_bytes);
+	}
 	set_str(o, "stdoutTail", n->out.text);
 	set_str(o, "stderrTail", n->err.text);
 }

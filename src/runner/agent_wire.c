@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/cgroup.h"
 #include "util/xmalloc.h"
 
 static const char *const end_names[] = {
@@ -94,16 +95,41 @@ json_t *agent_wire_spec_to_json(const struct runner_spec *s)
 
 json_t *agent_wire_result_to_json(const struct runner_result *r)
 {
-	json_t *j = json_pack("{s:s, s:i, s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+	json_t *j = json_pack("{s:s, s:i, s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
 	    "end", agent_wire_end_name(r->end), "exitCode", r->exit_code, "signal", r->term_signal,
 	    "coreDumped", r->core_dumped, "startMs", (json_int_t)r->start_ms, "endMs", (json_int_t)r->end_ms,
 	    "durationUs", (json_int_t)r->duration_us, "stdoutBytes", (json_int_t)r->bytes[0],
 	    "stderrBytes", (json_int_t)r->bytes[1], "userCpuUs", (json_int_t)r->user_cpu_us,
 	    "systemCpuUs", (json_int_t)r->system_cpu_us, "maxRssKib", (json_int_t)r->max_rss_kib,
-	    "reason", r->reason);
+	    "peakMemoryBytes", (json_int_t)(r->peak_mem_bytes > 0 ? r->peak_mem_bytes : -1), "reason", r->reason);
 	if (j == NULL)
 		abort();
 	return j;
+}
+
+json_t *agent_wire_cgroups_json(const struct cgroup_host *h)
+{
+	bool on = h->version != CGROUP_NONE;
+	json_t *j = json_pack("{s:b, s:o, s:s, s:o}", "enforced", on, "version",
+	    on ? json_string(h->version == CGROUP_V1 ? "v1" : "v2") : json_null(), "layout", h->layout, "reason",
+	    on ? json_null() : json_string(h->why));
+
+	if (j == NULL)
+		abort();
+	return j;
+}
+
+json_t *agent_wire_cgroups_check(json_t *j)
+{
+	json_t *v = json_object_get(j, "version"), *r = json_object_get(j, "reason");
+	json_t *layout = json_object_get(j, "layout");
+
+	if (!json_is_object(j) || !json_is_boolean(json_object_get(j, "enforced")) || !json_is_string(layout) ||
+	    json_string_length(layout) > 16 || !(json_is_null(v) || (json_is_string(v) && json_string_length(v) <= 4)) ||
+	    !(json_is_null(r) || (json_is_string(r) && json_string_length(r) <= 512)))
+		return NULL;
+	return json_pack("{s:O, s:O, s:O, s:O}", "enforced", json_object_get(j, "enforced"), "version", v, "layout",
+	    layout, "reason", r);
 }
 
 /* ---- decoding ---- */
@@ -329,6 +355,7 @@ int agent_wire_result_from_json(const json_t *j, const char *prefix, struct runn
 	out->user_cpu_us = integer(&rd, "userCpuUs", -1, INT64_MAX / 2, true, -1);
 	out->system_cpu_us = integer(&rd, "systemCpuUs", -1, INT64_MAX / 2, true, -1);
 	out->max_rss_kib = integer(&rd, "maxRssKib", -1, INT64_MAX / 2, true, -1);
+	out->peak_mem_bytes = integer(&rd, "peakMemoryBytes", -1, INT64_MAX / 2, true, -1); /* optional: older agents */
 	reason = str(&rd, "reason", 1u << 20, "");
 	snprintf(out->reason, sizeof(out->reason), "%s", reason ? reason : "");
 	return rd.rc;

@@ -47,4 +47,12 @@ bool agent_wire_name_ok(const char *s);
 /* Is s a plausible task id: 1 to 4,096 bytes, no control characters? */
 bool agent_wire_task_id_ok(const char *s);
 
+struct cgroup_host;
+/* How an agent enforces resources, for its registration and /api/v1/agents: {"enforced": bool, "version": "v1",
+ * "v2" or null, "layout": "v1", "v2", "hybrid" or "none", "reason": why not enforced, or null}. */
+json_t *agent_wire_cgroups_json(const struct cgroup_host *h);
+/* Check an agent's "cgroups" as agent_wire_cgroups_json() writes it; NULL when it is not (an older agent sends
+ * none). Returns a new reference. */
+json_t *agent_wire_cgroups_check(json_t *j);
+
 #endif

@@ -117,6 +117,8 @@ struct runner_result {
 	int64_t duration_us;       /* monotonic, spawn to reap; -1 when not known */
 	int64_t bytes[2];          /* bytes written to stdout and stderr (all of them, also what the cap dropped) */
 	int64_t user_cpu_us, system_cpu_us, max_rss_kib; /* resource use; -1 when not known */
+	int64_t peak_mem_bytes;    /* the run's peak memory (its cgroup's, else the leader's max RSS); 0 or -1: not
+	                            * known. With a cgroup the CPU times are the cgroup's too */
 	char reason[256];          /* why, for LOST, START_FAILED and a lost exit status; else "" */
 };
 

@@ -42,6 +42,8 @@ struct launch {
 	char **argv, **envp;
 	char **env_names;          /* a container's: the variables passed into it, each allocated */
 	size_t n_env_names;
+	struct cgroup_spec cg;
+	char cg_dirs[CGROUP_NCTL][PATH_MAX];
 };
 
 /* The tasks of one exec_start_many() call: specs[idx[k]] is spawned as task k. */
@@ -180,6 +182,14 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
 	es->cap_head = es->cap_tail = s->output_cap;
 	es->deadline_ms = s->deadline_ms;
 	es->grace_ms = s->grace_ms;
+	if (l->cg.version != CGROUP_NONE) {
+		char name[CGROUP_NAME_MAX + 1];
+		struct cgroup_limits lim;
+		cgroup_name(s->task_id, name);
+		cgroup_limits_of(s->cpus, s->mem, l->pids_max, &lim);
+		cgroup_spec_of(&l->cg, name, &lim, ln->cg_dirs, &ln->cg);
+		es->cgroup = &ln->cg;
+	}
 	es->on_output = on_output;
 	es->on_exit = local_on_exit;
 	es->ctx = b->tasks[k];
@@ -370,6 +380,16 @@ void local_result_of(const struct exec_result *res, struct runner_result *out)
 	out->user_cpu_us = res->user_cpu_us;
 	out->system_cpu_us = res->system_cpu_us;
 	out->max_rss_kib = res->max_rss_kib;
+	out->peak_mem_bytes = res->peak_mem_bytes;
+	if (res->oom_killed && !res->timed_out && !res->killed && (res->term_signal || res->exit_code != 0)) {
+		char how[64];
+		if (res->term_signal)
+			snprintf(how, sizeof(how), "ended by signal %d", res->term_signal);
+		else
+			snprintf(how, sizeof(how), "exited with status %d", res->exit_code);
+		snprintf(out->reason, sizeof(out->reason), "out of memory: limit %" PRId64 " MiB (%s)",
+		    res->mem_limit / 1048576, how);
+	}
 }
 
 /* Report a task's end (its container, if any, is gone). */
@@ -478,6 +498,7 @@ static void local_free(struct runner *r)
 			exec_task_detach(t->exec); /* it goes on: the next runner here adopts it */
 		task_free(t);
 	}
+	cgroup_host_release(&l->cg);
 	workdirs_free(l->workdirs); /* once the directory it is on is done; the rest waits for the next start */
 	spawn_pool_free(l->pool);
 	free(l->data_dir);
@@ -516,6 +537,31 @@ static const struct runner_ops local_ops = {
 	.purge = local_purge,
 	.free = local_free,
 };
+
+/* Find the host's cgroups once, and say once how resources are enforced. */
+static void detect_cgroups(struct local *l, const struct runner_local_config *cfg)
+{
+	char what[PATH_MAX + 128], sub[64];
+	int swept;
+
+	l->pids_max = cfg->task_pids_max;
+	if (!cfg->enforce_resources) {
+		memset(&l->cg, 0, sizeof(l->cg));
+		snprintf(l->cg.layout, sizeof(l->cg.layout), "none");
+		snprintf(l->cg.why, sizeof(l->cg.why), "--enforce-resources=false");
+		log_info("resources: not enforced (--enforce-resources=false): jobs' mem and cpus are not limits");
+		return;
+	}
+	cgroup_agent_name(l->data_dir_abs, sub, sizeof(sub));
+	if (cgroup_host_detect(sub, &l->cg) < 0) {
+		log_warnx("resources: NOT enforced, tasks run without cgroups: %s", l->cg.why);
+		return;
+	}
+	cgroup_host_describe(&l->cg, what, sizeof(what));
+	log_info("resources: enforced through cgroups %s (mem, cpus, %" PRIu64 " pids per task)", what, l->pids_max);
+	if ((swept = cgroup_host_sweep(&l->cg)) > 0)
+		log_info("resources: removed %d cgroups of runs whose executor had died", swept);
+}
 
 int runner_local_new(uv_loop_t *loop, const struct runner_local_config *cfg, struct runner **out, char *err,
     size_t errlen)
@@ -557,6 +603,12 @@ int runner_local_new(uv_loop_t *loop, const struct runner_local_config *cfg, str
 	}
 	if (cfg->past)
 		local_sweep_work_dirs(l, cfg->past, cfg->legacy, cfg->past_ctx);
+	detect_cgroups(l, cfg);
 	*out = &l->base;
 	return 0;
+}
+
+void runner_local_cgroups(const struct runner *r, struct cgroup_host *out)
+{
+	*out = ((const struct local *)(const void *)r)->cg;
 }

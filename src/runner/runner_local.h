@@ -48,6 +48,9 @@ struct runner_local_config {
 	                             * renames (NULL: they are left alone) */
 	void *past_ctx;             /* of past and legacy */
 	const struct container_runtime *containers; /* what runs container tasks (copied); NULL: nothing */
+	bool enforce_resources;     /* each task in a cgroup of its own with its job's mem and cpus as limits
+	                             * (exec/cgroup.h), where the host allows (--enforce-resources) */
+	uint64_t task_pids_max;     /* the pids limit of each task's cgroup (--task-pids-max; 0: none) */
 };
 
 /* Create the runner: work/ (0711: each task's account reaches its own directory), the server's account, the
@@ -58,5 +61,10 @@ struct runner_local_config {
  * negative errno with a message in err. */
 int runner_local_new(uv_loop_t *loop, const struct runner_local_config *cfg, struct runner **out, char *err,
     size_t errlen) __attribute__((warn_unused_result));
+
+struct cgroup_host;
+/* How r (of runner_local_new()) enforces resources: the cgroups it found at start-up (version CGROUP_NONE when
+ * its tasks get none: why says why, "--enforce-resources=false" when turned off). */
+void runner_local_cgroups(const struct runner *r, struct cgroup_host *out);
 
 #endif

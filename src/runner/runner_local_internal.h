@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "exec/container.h"
+#include "exec/cgroup.h"
 #include "exec/exec.h"
 #include "runner/runner.h"
 #include "runner/runner_local.h"
@@ -44,6 +45,8 @@ struct local {
 	uint64_t epoch;              /* the highest seen */
 	struct container_runtime ctr; /* how it runs container tasks (kind NONE: it cannot, ctr.why says why) */
 	struct ctr_proc *ctr_procs;  /* the runtime's rm and ps it waits for (runner_local_container.c) */
+	struct cgroup_host cg;       /* the tasks' cgroups (version NONE: none), fixed since the start */
+	uint64_t pids_max;           /* of each task's cgroup */
 };
 
 /* A local_task as the interface's handle, and back. */

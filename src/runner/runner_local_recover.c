@@ -114,6 +114,20 @@ static int kill_survivors(const struct local *l, struct scan *sc, const char *ta
 	return n;
 }
 
+/* Kill what is left in a task's cgroup and remove it (its executor, which would have, is dead). */
+static void remove_cgroup(const struct local *l, const char *task_id)
+{
+	char name[CGROUP_NAME_MAX + 1], bufs[CGROUP_NCTL][PATH_MAX];
+	struct cgroup_limits none = {0, 0, 0};
+	struct cgroup_spec cg;
+
+	if (l->cg.version == CGROUP_NONE)
+		return;
+	cgroup_name(task_id, name);
+	cgroup_spec_of(&l->cg, name, &none, bufs, &cg);
+	cgroup_task_remove(&cg);
+}
+
 /* What the journal of a task that no runner of this process started says (runner_local.c's local_journal). */
 enum journal_says {
 	JOURNAL_NONE,     /* no journal: a task of an earlier release, or one that never started */
@@ -214,8 +228,10 @@ void local_reconcile(struct runner *r, uint64_t epoch, const char *const *task_i
 			rep[k++].result = &found[i];
 			continue;
 		}
-		/* nobody can tell how it would end: what is left of it is killed */
-		if ((killed = kill_survivors(l, &sc, task_ids[i])) > 0 || says == JOURNAL_DEAD) {
+		/* nobody can tell how it would end: what is left of it is killed, its cgroup too */
+		killed = kill_survivors(l, &sc, task_ids[i]);
+		remove_cgroup(l, task_ids[i]);
+		if (killed > 0 || says == JOURNAL_DEAD) {
 			size_t used = strlen(found[i].reason);
 			if (killed > 0)
 				snprintf(found[i].reason + used, sizeof(found[i].reason) - used, "%sits %d surviving process%s "

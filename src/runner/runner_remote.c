@@ -575,6 +575,7 @@ static void agent_free(struct ragent *a)
 	remote_poll_close(a);
 	json_decref(a->outbox);
 	json_decref(a->attrs_json);
+	json_decref(a->cgroups);
 	free(a->attrs);
 	free(a->hostname);
 	free(a->version);
@@ -787,6 +788,8 @@ int runner_remote_new(uv_loop_t *loop, const struct runner_remote_config *cfg, s
 		if (cfg->local_attributes)
 			remote_agent_set_attributes(a, json_incref(cfg->local_attributes));
 		a->registered_wall = a->last_heard_wall = remote_wall_ms();
+		if (cfg->local_cgroups)
+			a->cgroups = json_incref(cfg->local_cgroups);
 		f->agents = a;
 		f->n_agents = 1;
 		runner_attach(f->local, &ll);

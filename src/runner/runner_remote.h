@@ -31,6 +31,7 @@ struct runner_remote_config {
 	const char *local_hostname;  /* its `hostname` attribute */
 	struct placement_resources local_total; /* what it offers */
 	json_t *local_attributes;    /* its attributes (a JSON object of strings, borrowed); NULL: none */
+	json_t *local_cgroups;       /* how it enforces resources (agent_wire_cgroups_json()), borrowed; NULL: not said */
 	const char *data_dir;        /* remote tasks' output goes to DATA_DIR/logs (history/run_output_files.h) */
 	struct run_output *output;   /* borrowed; with a durable copy (run_output_pg.h) a run's output is shipped
 	                              * there when its end is released, and a remote agent is sent its `release`

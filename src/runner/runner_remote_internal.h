@@ -20,6 +20,7 @@ struct ragent {
 	char *hostname, *version;
 	struct placement_attr *attrs; /* point into attrs_json */
 	json_t *attrs_json;
+	json_t *cgroups;              /* how it enforces resources (agent_wire_cgroups_json), NULL: not said */
 	struct placement_agent pa;    /* placement's view: name, hostname, attrs, total, used, running, state */
 	bool local;                   /* the embedded agent */
 	bool up;                      /* heard from within the agent timeout (the embedded one always) */

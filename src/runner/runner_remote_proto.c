@@ -295,6 +295,8 @@ void remote_register(struct remote *f, json_t *body, struct remote_answer *out)
 	a->hostname = xstrdup(host);
 	free(a->version);
 	a->version = xstrdup(version ? version : "");
+	json_decref(a->cgroups);
+	a->cgroups = agent_wire_cgroups_check(json_object_get(body, "cgroups"));
 	a->pa.name = a->name;
 	a->pa.hostname = a->hostname;
 	a->pa.total = total;

@@ -28,12 +28,13 @@ static json_t *agent_json(const struct remote *f, const struct ragent *a)
 	for (const struct rtask *t = f->all; t; t = t->next)
 		if (t->agent == a && (t->st == T_ASSIGNED || t->st == T_RUNNING))
 			json_array_append_new(tasks, json_string(t->task_id));
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:i, s:o, s:I, s:I, s:I}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:i, s:o, s:I, s:I, s:I, s:o}",
 	    "id", a->id, "name", a->name, "hostname", a->hostname, "state", state_of(a), "embedded", a->local,
 	    "version", a->version, "attributes", attrs, "resources", resources(&a->pa.total),
 	    "used", resources(&a->pa.used), "running", (int)a->pa.running, "tasks", tasks,
 	    "lastHeardMs", (json_int_t)a->last_heard_wall,
-	    "silentMs", (json_int_t)(a->local ? 0 : now - a->last_heard), "registeredMs", (json_int_t)a->registered_wall);
+	    "silentMs", (json_int_t)(a->local ? 0 : now - a->last_heard), "registeredMs", (json_int_t)a->registered_wall,
+	    "cgroups", a->cgroups ? json_incref(a->cgroups) : json_null());
 }
 
 json_t *remote_agents_json(const struct remote *f)

@@ -469,6 +469,9 @@ void run_ended(struct engine *e, struct run *r, const struct runner_result *res)
 		r->rec.signal = res->term_signal;
 		r->rec.stdout_bytes = res->bytes[RUN_STDOUT];
 		r->rec.stderr_bytes = res->bytes[RUN_STDERR];
+		r->rec.cpu_user_us = res->user_cpu_us >= 0 ? res->user_cpu_us : -1;
+		r->rec.cpu_system_us = res->system_cpu_us >= 0 ? res->system_cpu_us : -1;
+		r->rec.peak_memory_bytes = res->peak_mem_bytes > 0 ? res->peak_mem_bytes : -1;
 	}
 	run_record_set(&r->rec.reason, NULL); /* a kill request that came too late */
 	if (rec && rec->job->async && res->end == RUNNER_END_EXITED && res->exit_code == 0 && !r->async_reported) {
@@ -502,11 +505,11 @@ void run_ended(struct engine *e, struct run *r, const struct runner_result *res)
 	} else if (res->end == RUNNER_END_EXITED && res->exit_code == 0) {
 		run_finish(e, r, RUN_SUCCEEDED, NULL);
 	} else {
-		if (res->end == RUNNER_END_SIGNALLED)
+		if (res->reason[0]) /* out of memory, a lost status */
+			snprintf(reason, sizeof(reason), "%s", res->reason);
+		else if (res->end == RUNNER_END_SIGNALLED)
 			snprintf(reason, sizeof(reason), "ended by signal %d (%s)", res->term_signal,
 			    strsignal(res->term_signal));
-		else if (res->reason[0])
-			snprintf(reason, sizeof(reason), "%s", res->reason);
 		else
 			snprintf(reason, sizeof(reason), "exited with status %d", res->exit_code);
 		run_finish(e, r, RUN_FAILED, reason);

@@ -19,7 +19,9 @@
 #include "api/prometheus.h"
 #include "history/history_sqlite.h"
 #include "history/run_output_files.h"
+#include "exec/cgroup.h"
 #include "exec/container.h"
+#include "runner/agent_wire.h"
 #include "runner/runner_local.h"
 #include "runner/runner_remote.h"
 #include "job/job.h"
@@ -449,6 +451,8 @@ static int start_local_agent(struct server *srv, const struct container_runtime 
 		.spawn_threads = srv->cfg.spawn_threads > 0 ? (unsigned)srv->cfg.spawn_threads : spawn_threads_default(),
 		.keep_work_dirs_max = srv->cfg.keep_work_dirs_max_size,
 		.stop_tasks_on_exit = srv->cfg.stop_tasks_on_exit,
+		.enforce_resources = srv->cfg.enforce_resources,
+		.task_pids_max = (uint64_t)srv->cfg.task_pids_max,
 		.past = past_run,
 		.legacy = legacy_task_id,
 		.past_ctx = srv,
@@ -465,6 +469,7 @@ static int start_local_agent(struct server *srv, const struct container_runtime 
 static int start_runner(struct server *srv, char *err, size_t errlen)
 {
 	bool ha = srv->cfg.zk_hosts && srv->cfg.zk_hosts[0];
+	int rc;
 	struct runner_remote_config fcfg = {
 		.local_name = srv->cfg.hostname,
 		.local_hostname = srv->cfg.hostname,
@@ -481,17 +486,20 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 	remote_machine_resources(srv->cfg.data_dir, &fcfg.local_total);
 	if (srv->cfg.local_agent && !ha) {
 		struct container_runtime ctr;
-		int rc;
 		container_runtime_detect(srv->cfg.container_runtime, &ctr);
 		container_log(&ctr);
+		if (start_local_agent(srv, &ctr, &fcfg.local, err, errlen) < 0)
+			return -1;
+		struct cgroup_host cg;
+		runner_local_cgroups(fcfg.local, &cg);
+		fcfg.local_cgroups = agent_wire_cgroups_json(&cg);
 		fcfg.local_attributes = json_object();
 		container_runtime_attributes(&ctr, fcfg.local_attributes);
-		if ((rc = start_local_agent(srv, &ctr, &fcfg.local, err, errlen)) == 0)
-			rc = runner_remote_new(&srv->loop, &fcfg, &srv->runner, &srv->fleet, err, errlen);
-		json_decref(fcfg.local_attributes);
-		return rc < 0 ? -1 : 0;
 	}
-	if (runner_remote_new(&srv->loop, &fcfg, &srv->runner, &srv->fleet, err, errlen) < 0)
+	rc = runner_remote_new(&srv->loop, &fcfg, &srv->runner, &srv->fleet, err, errlen);
+	json_decref(fcfg.local_cgroups);
+	json_decref(fcfg.local_attributes);
+	if (rc < 0)
 		return -1;
 	if (srv->cfg.local_agent && ha)
 		return server_agent_start(&srv->loop, &srv->cfg, http_server_port(srv->http), srv->leader, &srv->local, err,

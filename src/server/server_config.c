@@ -82,6 +82,11 @@ const struct config_option server_options[] = {
 	    "ms between SIGTERM and SIGKILL when a run is killed or times out"},
 	{"log-cap", CONFIG_SIZE, "64K", 0, 1LL << 30, OPT(log_cap),
 	    "bytes of each output stream kept from its start, and as many from its end"},
+	{"enforce-resources", CONFIG_BOOL, "true", 0, 0, OPT(enforce_resources),
+	    "run each shell or argv task in a cgroup of its own, its job's mem a hard memory limit and cpus a CPU quota, "
+	    "where the host allows (false: no cgroups)"},
+	{"task-pids-max", CONFIG_INT, "4096", 0, 4194304, OPT(task_pids_max),
+	    "processes and threads a task's cgroup may hold at once (0: no limit)"},
 	{"stop-tasks-on-exit", CONFIG_BOOL, "false", 0, 0, OPT(stop_tasks_on_exit),
 	    "kill the running tasks when the server stops (false: they go on under their executors, and the next start "
 	    "adopts them and records how they ended)"},

@@ -40,6 +40,8 @@ struct server_config {
 	long long log_cap;
 	long long spawn_threads;
 	bool stop_tasks_on_exit;
+	bool enforce_resources;     /* --enforce-resources */
+	long long task_pids_max;    /* --task-pids-max */
 	/* Agents. */
 	bool local_agent;
 	char *container_runtime;   /* auto, podman, docker or none */

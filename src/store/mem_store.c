@@ -247,6 +247,12 @@ static void normalize(struct run_record *r)
 		r->status = RUN_LOST;
 	if (r->skipped_slots < 0)
 		r->skipped_slots = 0;
+	if (r->cpu_user_us < 0)
+		r->cpu_user_us = -1;
+	if (r->cpu_system_us < 0)
+		r->cpu_system_us = -1;
+	if (r->peak_memory_bytes < 0)
+		r->peak_memory_bytes = -1;
 }
 
 static void insert_run(struct mem_store *m, const struct run_record *r, int64_t id)
@@ -301,6 +307,9 @@ void mem_store_upsert_run(struct mem_store *m, const struct run_record *r, int64
 	s->skipped_from_ms = r->skipped_from_ms;
 	s->skipped_to_ms = r->skipped_to_ms;
 	s->skipped_slots = r->skipped_slots;
+	s->cpu_user_us = r->cpu_user_us;
+	s->cpu_system_us = r->cpu_system_us;
+	s->peak_memory_bytes = r->peak_memory_bytes;
 	normalize(s);
 	if ((cls = class_of(s->status)) != run->cls) {
 		list_remove(&m->classes[run->cls], run, false);

@@ -109,6 +109,9 @@ static const struct step {
 	    "  after text)"},
 	{4, "CREATE INDEX audit_job ON audit (job, id)"},
 	{4, "CREATE INDEX audit_time ON audit (time_ms)"},
+	/* what each run used (issue 14): NULL where not known */
+	{5, "ALTER TABLE runs ADD COLUMN cpu_user_us bigint, ADD COLUMN cpu_system_us bigint, "
+	    "ADD COLUMN peak_memory_bytes bigint"},
 };
 
 #define N_STEPS (sizeof(steps) / sizeof(steps[0]))

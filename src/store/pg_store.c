@@ -47,10 +47,10 @@ struct sent {
 #define RUN_COLUMNS                                                                                                \
 	"task_id, job, due_ms, attempt, trigger, status, not_before_ms, start_ms, end_ms, exit_code, signal, pid, "  \
 	"stdout_bytes, stderr_bytes, host, arguments, parents, reason, skipped_from_ms, skipped_to_ms, skipped_slots, " \
-	"agent"
+	"agent, cpu_user_us, cpu_system_us, peak_memory_bytes"
 #define RUN_INSERT                                                                                                 \
 	"INSERT INTO runs (" RUN_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, " \
-	"$16, $17, $18, $19, $20, $21, $22)"
+	"$16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
 
 const char pg_run_claim_sql[] = RUN_INSERT " ON CONFLICT (task_id) DO NOTHING";
 const char pg_run_upsert_sql[] = RUN_INSERT
@@ -59,7 +59,8 @@ const char pg_run_upsert_sql[] = RUN_INSERT
 	" signal = excluded.signal, pid = excluded.pid, stdout_bytes = excluded.stdout_bytes,"
 	" stderr_bytes = excluded.stderr_bytes, host = excluded.host, reason = excluded.reason,"
 	" skipped_from_ms = excluded.skipped_from_ms, skipped_to_ms = excluded.skipped_to_ms,"
-	" skipped_slots = excluded.skipped_slots, agent = excluded.agent";
+	" skipped_slots = excluded.skipped_slots, agent = excluded.agent, cpu_user_us = excluded.cpu_user_us,"
+	" cpu_system_us = excluded.cpu_system_us, peak_memory_bytes = excluded.peak_memory_bytes";
 
 /* The statement that fails a write on demand (pg_store_fail_next): SQLSTATE 53100 is disk_full. */
 static const char sql_fail[] = "DO $$BEGIN RAISE EXCEPTION 'injected failure: no room left on the device' "
@@ -304,6 +305,9 @@ void pg_run_params(const struct run_record *r, struct pg_run_buf *buf, const cha
 	params[19] = pg_time_param(r->skipped_to_ms, b[19]);
 	params[20] = r->skipped_slots > 0 ? num(r->skipped_slots, b[20]) : NULL;
 	params[21] = r->agent ? r->agent : "";
+	params[22] = r->cpu_user_us >= 0 ? num(r->cpu_user_us, b[22]) : NULL;
+	params[23] = r->cpu_system_us >= 0 ? num(r->cpu_system_us, b[23]) : NULL;
+	params[24] = r->peak_memory_bytes >= 0 ? num(r->peak_memory_bytes, b[24]) : NULL;
 }
 
 /* --- Loading --- */
@@ -381,6 +385,9 @@ static void run_at(const PGresult *res, int row, struct run_record *r)
 	r->skipped_to_ms = time_at(res, row, 20);
 	r->skipped_slots = PQgetisnull(res, row, 21) ? 0 : int_at(res, row, 21);
 	r->agent = xstrdup(PQgetvalue(res, row, 22));
+	r->cpu_user_us = PQgetisnull(res, row, 23) ? -1 : int_at(res, row, 23);
+	r->cpu_system_us = PQgetisnull(res, row, 24) ? -1 : int_at(res, row, 24);
+	r->peak_memory_bytes = PQgetisnull(res, row, 25) ? -1 : int_at(res, row, 25);
 }
 
 /* The job_state rows of js (name, JOB_STATE_COLUMNS) into t. */

@@ -132,7 +132,7 @@ const char *pg_store_errmsg(const struct pg_store *p);
 /* The runs table's INSERT (claim: DO NOTHING on a taken task id; else an upsert of what a run learns as it goes,
  * as run_row_sqlite.h's), its parameters being r's fields as text in params (PG_RUN_PARAMS of them, pointing into
  * buf or r). */
-#define PG_RUN_PARAMS 22
+#define PG_RUN_PARAMS 25
 extern const char pg_run_claim_sql[];
 extern const char pg_run_upsert_sql[];
 struct pg_run_buf {

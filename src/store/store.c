@@ -124,6 +124,10 @@ static const char *const migrations[] = {
 	"  after TEXT);"
 	"CREATE INDEX audit_job ON audit(job, id);"
 	"CREATE INDEX audit_time ON audit(time_ms)",
+	/* what each run used (issue 14): NULL where not known */
+	"ALTER TABLE runs ADD COLUMN cpu_user_us INTEGER;"
+	"ALTER TABLE runs ADD COLUMN cpu_system_us INTEGER;"
+	"ALTER TABLE runs ADD COLUMN peak_memory_bytes INTEGER",
 };
 
 #define STMT_CACHE 40

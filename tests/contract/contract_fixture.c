@@ -158,6 +158,9 @@ void ct_assert_same(const struct run_record *got, const struct run_record *want)
 	assert_int_equal(got->skipped_from_ms, want->skipped_from_ms);
 	assert_int_equal(got->skipped_to_ms, want->skipped_to_ms);
 	assert_int_equal(got->skipped_slots, want->skipped_slots);
+	assert_int_equal(got->cpu_user_us, want->cpu_user_us);
+	assert_int_equal(got->cpu_system_us, want->cpu_system_us);
+	assert_int_equal(got->peak_memory_bytes, want->peak_memory_bytes);
 }
 
 struct text *ct_clear(struct text *t)

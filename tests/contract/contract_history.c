@@ -66,6 +66,9 @@ static void test_record_then_get(void **state)
 	r.pid = 4242;
 	r.stdout_bytes = 123;
 	r.stderr_bytes = 45;
+	r.cpu_user_us = 1500000; /* what it used (issue 14); the other runs' are unknown (-1) */
+	r.cpu_system_us = 0;
+	r.peak_memory_bytes = (int64_t)5 << 30;
 	run_record_set(&r.host, "worker-7");
 	run_record_set(&r.arguments, "--fast 'a b'");
 	run_record_set(&r.parents, "up:1,up2:1");

@@ -33,7 +33,8 @@ except ImportError:  # a Python of its own (pyenv) does not see Debian's python3
 CHRONOS_FIELDS = ["subject", "message", "to", "job", "command", "cpus", "softError", "errorCount",
                   "errorsSinceLastSuccess", "executor", "executorFlags", "lastError", "lastSuccess", "mem",
                   "retries", "successCount", "uris"]
-RUN_FIELDS = ["event", "reason", "taskId", "status", "exitCode", "signal", "host", "stdoutTail", "stderrTail"]
+RUN_FIELDS = ["event", "reason", "taskId", "status", "exitCode", "signal", "host", "cpuUserSeconds", "cpuSystemSeconds",
+              "peakMemoryBytes", "stdoutTail", "stderrTail"]
 
 
 class QuietHTTPServer(ThreadingHTTPServer):
@@ -268,6 +269,11 @@ class Channels(NotifyTestCase):
         self.assertEqual({k: payload[k] for k in expect}, expect)
         run = self.runs("nightly")[0]
         self.assertEqual(payload["taskId"], run["taskId"])
+        # what the run used (issue 14), as the run API has it, and a line of the message
+        self.assertEqual(int(payload["peakMemoryBytes"]), run["peakMemoryBytes"])
+        self.assertGreater(run["peakMemoryBytes"], 0)
+        self.assertEqual(float(payload["cpuUserSeconds"]), run["cpuUserSeconds"])
+        self.assertRegex(text, r"\nUsed: [0-9.]+ s CPU \([0-9.]+ s user, [0-9.]+ s system\), [0-9.]+ MiB peak memory\n")
         self.assertEqual(payload["lastError"], self.get_job("nightly")["lastError"])
 
         req = sentry.wait(1)[0]

@@ -220,6 +220,11 @@ class Prometheus(GnomonTestCase):
                                   "gnomon_run_start_lateness_seconds_count"), 2)
         self.assertEqual(value_of(fams, "gnomon_run_duration_seconds", "gnomon_run_duration_seconds_count"), 3)
         self.assertGreater(value_of(fams, "gnomon_run_duration_seconds", "gnomon_run_duration_seconds_sum"), 0)
+        # what the three runs used (issue 14): each measured, with or without a cgroup
+        for fam in ("gnomon_run_cpu_seconds", "gnomon_run_peak_memory_bytes"):
+            self.assertEqual(fams[fam]["type"], "histogram")
+            self.assertEqual(value_of(fams, fam, fam + "_count"), 3, fam)
+        self.assertGreater(value_of(fams, "gnomon_run_peak_memory_bytes", "gnomon_run_peak_memory_bytes_sum"), 3 << 10)
 
         # requests are labelled with their route's pattern, whichever prefix or job name they used
         http = fams["gnomon_http_request_duration_seconds"]["samples"]

@@ -23,6 +23,7 @@ VARYING = [
     (re.compile(r"ct:\d+:"), "ct:<due>:"),
     (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d([.,]\d+)?)?"), "<time>"),
     (re.compile(r"(?<![\w.:])(\d+(\.\d+)?(ms|s)|\d+m\d\ds|\d+h\d\dm\d\ds)(?![\w])"), "<duration>"),
+    (re.compile(r"(?<![\w.:])\d+(\.\d+)?[KMG]iB(?![\w])"), "<memory>"),  # a run's peak memory (`gnomon runs`)
 ]
 
 

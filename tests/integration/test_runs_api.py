@@ -19,10 +19,11 @@ from gnomon_harness import BIN, REQUEST_TIMEOUT, GnomonTestCase, main, sanitizer
 
 API = "/api/v1"
 RUN_KEYS = ["id", "taskId", "job", "due", "attempt", "trigger", "status", "start", "end", "durationMs", "exitCode",
-            "signal", "signalName", "host", "agent", "arguments", "parentTaskIds", "reason", "stdoutBytes", "stderrBytes"]
+            "signal", "signalName", "host", "agent", "arguments", "parentTaskIds", "reason", "stdoutBytes", "stderrBytes",
+            "cpuUserSeconds", "cpuSystemSeconds", "peakMemoryBytes"]
 RUN_COLUMNS = ("task_id", "job", "due_ms", "attempt", "trigger", "status", "not_before_ms", "start_ms", "end_ms",
                "exit_code", "signal", "pid", "stdout_bytes", "stderr_bytes", "host", "arguments", "parents",
-               "reason")
+               "reason", "cpu_user_us", "cpu_system_us", "peak_memory_bytes")
 
 
 def q(value):
@@ -219,7 +220,8 @@ class RunsWithoutHistory(RunsTestCase):
         rc, out, err = self.gnomon("runs", "fresh")
         self.assertEqual(rc, 0, err)
         self.assertEqual(out.decode().splitlines()[0].split(), ["TASK", "ID", "TRIGGER", "ATTEMPT", "STATUS",
-                                                                "START", "DURATION", "EXIT", "AGENT"])
+                                                                "START", "DURATION", "EXIT", "CPU", "MEM",
+                                                                "AGENT"])
         self.assertEqual(len(out.decode().splitlines()), 1)
         rc, out, err = self.gnomon("runs", "fresh", "--json")
         self.assertEqual(rc, 0, err)
@@ -314,7 +316,8 @@ class RunsWithHistory(RunsTestCase):
                              exit_code=2 if i == 3 else 0, stdout_bytes=11))
         runs.append(dict(task_id="ct:%d:1:%s:a/b, c" % (now - 1000, self.JOB), due_ms=now - 1000, attempt=1,
                          trigger="retry", status="killed", start_ms=now - 900, end_ms=now - 400, signal=9,
-                         arguments="a/b, c", parents="ct:1:0:p:x,y,ct:2:0:q:", reason="killed on request"))
+                         arguments="a/b, c", parents="ct:1:0:p:x,y,ct:2:0:q:", reason="killed on request",
+                         cpu_user_us=1500000, cpu_system_us=250000, peak_memory_bytes=52428800))
         runs.append(dict(task_id="ct:%d:0:%s:" % (now, self.JOB), due_ms=now, status="skipped",
                          reason="missed by 2 h (epsilon 60 s)"))
         runs.append(dict(job="skippy", task_id="ct:%d:0:skippy:" % (now - 10**6), due_ms=now - 10**6,
@@ -330,7 +333,8 @@ class RunsWithHistory(RunsTestCase):
             for r in runs:
                 row = dict(job=self.JOB, attempt=0, trigger="schedule", not_before_ms=None, start_ms=None,
                            end_ms=None, exit_code=-1, signal=0, pid=0, stdout_bytes=0, stderr_bytes=0, host="h1",
-                           arguments="", parents="", reason="")
+                           arguments="", parents="", reason="", cpu_user_us=None, cpu_system_us=None,
+                           peak_memory_bytes=None)
                 row.update(r)
                 cur = db.execute("INSERT INTO runs(%s) VALUES(%s)" % (", ".join(RUN_COLUMNS),
                                                                      ", ".join("?" * len(RUN_COLUMNS))),
@@ -364,7 +368,8 @@ class RunsWithHistory(RunsTestCase):
             "attempt": 1, "trigger": "retry", "status": "killed", "start": iso(self.now - 900),
             "end": iso(self.now - 400), "durationMs": 500, "exitCode": None, "signal": 9, "signalName": "SIGKILL",
             "host": "h1", "agent": "", "arguments": "a/b, c", "parentTaskIds": ["ct:1:0:p:x,y", "ct:2:0:q:"],
-            "reason": "killed on request", "stdoutBytes": 0, "stderrBytes": 0})
+            "reason": "killed on request", "stdoutBytes": 0, "stderrBytes": 0, "cpuUserSeconds": 1.5,
+            "cpuSystemSeconds": 0.25, "peakMemoryBytes": 52428800})
         status, one = self.server.json("GET", API + "/runs/" + q(self.killed_id))
         self.assertEqual(status, 200, one)
         self.assertSameJson(one, killed)
@@ -378,6 +383,8 @@ class RunsWithHistory(RunsTestCase):
         self.assertEqual((skipped["status"], skipped["start"], skipped["end"], skipped["durationMs"],
                           skipped["exitCode"], skipped["signal"], skipped["signalName"]),
                          ("skipped", None, None, None, None, None, None))
+        self.assertEqual((skipped["cpuUserSeconds"], skipped["cpuSystemSeconds"], skipped["peakMemoryBytes"]),
+                         (None, None, None))  # not known
         self.assertEqual(skipped["reason"], "missed by 2 h (epsilon 60 s)")
         failed = [r for r in runs if r["status"] == "failed"]
         self.assertEqual(len(failed), 1)
@@ -450,10 +457,12 @@ class RunsWithHistory(RunsTestCase):
                 self.assertEqual(len(lines), 4, lines)
                 self.assertTrue(lines[0].startswith("TASK ID"), lines)
                 self.assertEqual(lines[1].split()[1:4], ["schedule", "0", "skipped"])
-                self.assertEqual(lines[1].split()[4:], ["-", "-", "-", "-"])  # start, duration, exit, agent
+                # start, duration, exit, CPU, memory, agent
+                self.assertEqual(lines[1].split()[4:], ["-", "-", "-", "-", "-", "-"])
                 start = datetime.datetime.fromtimestamp((self.now - 900) // 1000, zoneinfo.ZoneInfo(tz))
-                self.assertEqual(lines[2].split()[-9:], ["retry", "1", "killed"] +
-                                 start.strftime("%Y-%m-%d %H:%M:%S %Z").split() + ["500ms", "SIGKILL", "-"])
+                self.assertEqual(lines[2].split()[-11:], ["retry", "1", "killed"] +
+                                 start.strftime("%Y-%m-%d %H:%M:%S %Z").split() +
+                                 ["500ms", "SIGKILL", "1.7s", "50.0MiB", "-"])
         self.assertTrue(lines[2].startswith(self.killed_id + " "), lines[2])
         cursor = self.runs("?limit=2")["next"]
         self.assertEqual(lines[3], "(more: gnomon runs %s --before %s)" % (self.JOB, cursor))

@@ -6,10 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "exec/cgroup.h"
 #include "runner/agent_wire.h"
 
 static void test_spec_round_trip(void **state)
@@ -157,6 +159,54 @@ static void test_names(void **state)
 	assert_string_equal(agent_wire_end_name(RUNNER_END_SKIPPED), "lost");
 }
 
+/* An agent's cgroups in its registration: written, then checked as the server reads them (a bad shape is
+ * dropped). */
+static void test_cgroups(void **state)
+{
+	static const struct {
+		const char *in, *want; /* want NULL: dropped */
+	} rows[] = {
+		{"{\"enforced\":true,\"version\":\"v1\",\"layout\":\"hybrid\",\"reason\":null}",
+		    "{\"enforced\":true,\"version\":\"v1\",\"layout\":\"hybrid\",\"reason\":null}"},
+		{"{\"enforced\":false,\"version\":null,\"layout\":\"none\",\"reason\":\"not root\",\"extra\":1}",
+		    "{\"enforced\":false,\"version\":null,\"layout\":\"none\",\"reason\":\"not root\"}"},
+		{"{\"enforced\":\"yes\",\"version\":null,\"layout\":\"none\",\"reason\":null}", NULL},
+		{"{\"enforced\":true,\"version\":\"v1\",\"reason\":null}", NULL},
+		{"{\"enforced\":true,\"version\":\"version-9\",\"layout\":\"v1\",\"reason\":null}", NULL},
+		{"{\"enforced\":true,\"version\":1,\"layout\":\"v1\",\"reason\":null}", NULL},
+		{"[]", NULL},
+	};
+	struct cgroup_host h = {.version = CGROUP_V2, .layout = "v2"};
+	json_t *j = agent_wire_cgroups_json(&h);
+	char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	(void)state;
+
+	assert_string_equal(text, "{\"enforced\":true,\"version\":\"v2\",\"layout\":\"v2\",\"reason\":null}");
+	free(text);
+	json_decref(j);
+	h.version = CGROUP_NONE;
+	snprintf(h.why, sizeof(h.why), "--enforce-resources=false");
+	j = agent_wire_cgroups_json(&h);
+	text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_string_equal(text, "{\"enforced\":false,\"version\":null,\"layout\":\"v2\",\"reason\":\"--enforce-resources=false\"}");
+	free(text);
+	json_decref(j);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		json_t *in = json_loads(rows[i].in, 0, NULL), *got = agent_wire_cgroups_check(in);
+		assert_non_null(in);
+		if (!rows[i].want) {
+			assert_null(got);
+		} else {
+			text = json_dumps(got, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			assert_string_equal(text, rows[i].want);
+			free(text);
+		}
+		json_decref(got);
+		json_decref(in);
+	}
+	assert_null(agent_wire_cgroups_check(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_spec_errors),
 		cmocka_unit_test(test_result_round_trip_and_errors),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_cgroups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

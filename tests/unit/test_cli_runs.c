@@ -184,7 +184,8 @@ static void test_runs_table(void **state)
 	    "{\"runs\":["
 	    "{\"taskId\":\"ct:1767258000000:0:hello:\",\"trigger\":\"schedule\",\"attempt\":0,\"status\":\"succeeded\","
 	    "\"start\":\"2026-01-01T09:00:00.010Z\",\"durationMs\":65000,\"exitCode\":0,\"signal\":null,"
-	    "\"signalName\":null,\"agent\":\"build-1\"},"
+	    "\"signalName\":null,\"agent\":\"build-1\",\"cpuUserSeconds\":1.2,\"cpuSystemSeconds\":0.3,"
+	    "\"peakMemoryBytes\":52428800},"
 	    "{\"taskId\":\"ct:1767258000000:1:hello:" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
 	    "\"trigger\":\"retry\",\"attempt\":1,\"status\":\"killed\",\"start\":\"2026-01-01T09:01:00.000Z\","
 	    "\"durationMs\":1500,\"exitCode\":null,\"signal\":15,\"signalName\":\"SIGTERM\"},"
@@ -193,13 +194,13 @@ static void test_runs_table(void **state)
 	    "42],\"next\":null}";
 	static const char want[] =
 	    "TASK ID                                                       TRIGGER   ATTEMPT  STATUS     START        "
-	    "            DURATION  EXIT     AGENT\n"
+	    "            DURATION  EXIT     CPU   MEM      AGENT\n"
 	    "ct:1767258000000:0:hello:                                     schedule  0        succeeded  2026-01-01 "
-	    "10:00:00 CET  1m05s     0        build-1\n"
+	    "10:00:00 CET  1m05s     0        1.5s  50.0MiB  build-1\n"
 	    "ct:1767258000000:1:hello:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...  retry     1        killed     2026-01-01 "
-	    "10:01:00 CET  1.5s      SIGTERM  -\n"
+	    "10:01:00 CET  1.5s      SIGTERM  -     -        -\n"
 	    "ct:1767258000000:0:hello:x                                    manual    0        queued     -            "
-	    "            -         -        -\n";
+	    "            -         -        -     -        -\n";
 	json_t *root = parse(answer), *bad = parse("{\"jobs\":[]}");
 	struct cli_table *t;
 	char err[128], *got;

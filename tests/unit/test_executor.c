@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exec/cgroup.h"
 #include "exec/executor_proto.h"
 #include "exec/fdpass.h"
 #include "util/buf.h"
@@ -1239,6 +1240,129 @@ static int teardown(void **state)
 	return rmdir(dir);
 }
 
+/* Whether pid runs: not gone, and not a zombie (this test is a subreaper: its orphans' zombies wait for it). */
+static bool alive(pid_t pid)
+{
+	char path[64], *text, *paren;
+	bool zombie;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((text = slurp(path, NULL)) == NULL)
+		return false;
+	paren = strrchr(text, ')');
+	zombie = paren && paren[1] == ' ' && paren[2] == 'Z';
+	free(text);
+	if (zombie)
+		(void)waitpid(pid, NULL, WNOHANG);
+	return !zombie;
+}
+
+/* The task in a cgroup of its own (cgroup.h), where the host lets this test make one (root, cgroups writable;
+ * else skipped): a memory hog is killed at the limit and the result says so, with the cgroup's peak and CPU
+ * times; a process that left the task's group with setsid dies with the task; the cgroup is gone after. */
+static void test_cgroup(void **state)
+{
+	char sub[64], bufs[CGROUP_NCTL][PATH_MAX], cmd[PATH_MAX + 256], pidfile[PATH_MAX + 16], *text;
+	struct cgroup_host h;
+	struct cgroup_limits lim;
+	struct executor_spec spec;
+	struct executor_result res;
+	struct cgroup_spec cg;
+	struct ex x;
+	pid_t escaped;
+	(void)state;
+
+	snprintf(sub, sizeof(sub), "test-executor-%d", (int)getpid());
+	if (cgroup_host_detect(sub, &h) < 0) {
+		fprintf(stderr, "no writable cgroups here (%s): skipped\n", h.why);
+		skip();
+	}
+	cgroup_limits_of(1, 32, 20, &lim);
+	cgroup_spec_of(&h, "task", &lim, bufs, &cg);
+	snprintf(pidfile, sizeof(pidfile), "%s/escaped.pid", dir);
+	snprintf(cmd, sizeof(cmd), "setsid sleep 100 & echo $! > %s; "
+	    "python3 -c 'b = bytearray(b\"x\") * (100 << 20)'", pidfile);
+	spec_shell(&spec, cmd);
+	spec.cg_version = cg.version;
+	for (int c = 0; c < CGROUP_NCTL; c++)
+		spec.cg_dir[c] = cg.dir[c];
+	spec.mem_limit = lim.mem_bytes;
+	spec.cpu_quota_us = lim.cpu_quota_us;
+	spec.pids_max = lim.pids_max;
+	run_spec(&x, &spec, &res);
+	ex_free(&x);
+	assert_true(res.cgroup);
+	assert_true(res.oom_killed);
+	assert_int_equal(res.mem_limit, 32 << 20);
+	assert_true(res.exit_code != 0 || res.term_signal == SIGKILL);
+	assert_true(res.peak_mem_bytes > 0 && res.peak_mem_bytes <= 32 << 20);
+	assert_true(res.user_cpu_us >= 0 && res.system_cpu_us >= 0);
+	text = slurp(pidfile, NULL);
+	assert_non_null(text);
+	escaped = (pid_t)atoi(text);
+	free(text);
+	assert_int_equal(unlink(pidfile), 0);
+	assert_true(escaped > 0);
+	for (int i = 0; i < 200 && alive(escaped); i++)
+		usleep(10000);
+	assert_false(alive(escaped));
+	for (int c = 0; c < CGROUP_NCTL; c++)
+		if (cg.dir[c])
+			assert_int_equal(access(cg.dir[c], F_OK), -1);
+	cgroup_host_release(&h);
+	assert_int_equal(access(h.dir[CGROUP_MEMORY], F_OK), -1);
+}
+
+/* cgroup v2's paths of the executor, on this hybrid host's v2 tree (no controllers in it, so no limits): the task
+ * enters its cgroup before its exec, the executor steps back into DIR/executors, cgroup.kill ends a process that
+ * left the task's group with setsid, cpu.stat gives the CPU times, and the cgroup is removed. Skipped where that
+ * tree is not there or not writable. */
+static void test_cgroup_v2(void **state)
+{
+	char base[PATH_MAX], task[PATH_MAX + 16], leaf[PATH_MAX + 16], cmd[PATH_MAX + 256], pidfile[PATH_MAX + 16];
+	char *text;
+	struct executor_spec spec;
+	struct executor_result res;
+	struct ex x;
+	pid_t escaped;
+	(void)state;
+
+	snprintf(base, sizeof(base), "/sys/fs/cgroup/unified/test-executor-%d", (int)getpid());
+	snprintf(leaf, sizeof(leaf), "%s/%s", base, CGROUP_EXECUTORS);
+	snprintf(task, sizeof(task), "%s/task", base);
+	if (access("/sys/fs/cgroup/unified", W_OK) != 0 ||
+	    mkdir(base, 0755) != 0) {
+		fprintf(stderr, "no writable cgroup v2 tree at /sys/fs/cgroup/unified: skipped\n");
+		skip();
+	}
+	assert_int_equal(mkdir(leaf, 0755), 0);
+	snprintf(pidfile, sizeof(pidfile), "%s/escaped.pid", dir);
+	snprintf(cmd, sizeof(cmd), "setsid sleep 100 & echo $! > %s; timeout 0.3 sh -c 'while :; do :; done'; true",
+	    pidfile);
+	spec_shell(&spec, cmd);
+	spec.cg_version = CGROUP_V2;
+	for (int c = 0; c < CGROUP_NCTL; c++)
+		spec.cg_dir[c] = task;
+	run_spec(&x, &spec, &res);
+	ex_free(&x);
+	assert_true(res.cgroup);
+	assert_false(res.oom_killed);
+	assert_int_equal(res.exit_code, 0);
+	assert_true(res.user_cpu_us > 100000); /* cpu.stat's user_usec: the busy loop's 0.3 s, most of it */
+	assert_true(res.peak_mem_bytes != 0);  /* memory.peak needs the memory controller: max RSS stands in */
+	text = slurp(pidfile, NULL);
+	assert_non_null(text);
+	escaped = (pid_t)atoi(text);
+	free(text);
+	assert_int_equal(unlink(pidfile), 0);
+	for (int i = 0; i < 200 && alive(escaped); i++)
+		usleep(10000);
+	assert_false(alive(escaped));
+	assert_int_equal(access(task, F_OK), -1);
+	assert_int_equal(rmdir(leaf), 0); /* the executor stepped out: nothing in it any more */
+	assert_int_equal(rmdir(base), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1262,6 +1386,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_bad_spec, clean),
 		cmocka_unit_test_teardown(test_spawn_failure, clean),
 		cmocka_unit_test_teardown(test_task_state, clean),
+		cmocka_unit_test_teardown(test_cgroup, clean),
+		cmocka_unit_test_teardown(test_cgroup_v2, clean),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -478,15 +478,19 @@ static void test_start_payloads(void **state)
 }
 
 static const struct executor_result result_rows[] = {
-	{0, 0, false, false, false, 1700000000000, 1700000000010, 10000, 0, 0, 0, 0, 0, 5, 6, 1400, 123},
-	{-1, 9, true, true, true, 1, 2, 3, UINT64_MAX, UINT64_MAX - 1, 65536, 1, -28, -1, -1, -1, 2147483647},
-	{255, 0, false, false, true, INT64_MAX, INT64_MAX, INT64_MAX, 7, 0, 8, 0, -4095, INT64_MAX, 0, 0, 1},
+	{0, 0, false, false, false, 1700000000000, 1700000000010, 10000, 0, 0, 0, 0, 0, 5, 6, 1400, 123, 1433600, false,
+	 0, false},
+	{-1, 9, true, true, true, 1, 2, 3, UINT64_MAX, UINT64_MAX - 1, 65536, 1, -28, -1, -1, -1, 2147483647, -1, true,
+	 134217728, true},
+	{255, 0, false, false, true, INT64_MAX, INT64_MAX, INT64_MAX, 7, 0, 8, 0, -4095, INT64_MAX, 0, 0, 1, INT64_MAX,
+	 false, INT64_MAX, true},
 };
 
 static const char result_text0[] = "exit_code 0\nterm_signal 0\ncore_dumped 0\ntimed_out 0\nkilled 0\n"
 				   "start_ms 1700000000000\nend_ms 1700000000010\nduration_us 10000\n"
 				   "stdout_bytes 0\nstdout_omitted 0\nstderr_bytes 0\nstderr_omitted 0\nio_error 0\n"
-				   "user_cpu_us 5\nsystem_cpu_us 6\nmax_rss_kib 1400\ntask_pid 123\n";
+				   "user_cpu_us 5\nsystem_cpu_us 6\nmax_rss_kib 1400\ntask_pid 123\n"
+				   "peak_mem_bytes 1433600\noom_killed 0\nmem_limit 0\ncgroup 0\n";
 
 static void test_result_round_trip(void **state)
 {
@@ -538,7 +542,9 @@ static void test_result_refusals(void **state)
 		{"task_pid", "task_pid 0\n", "result: bad value for 'task_pid': '0'"},
 		{"task_pid", "task_pid\n", "result: line 'task_pid' is not 'key value'"},
 		{"task_pid", " 1\n", "result: line ' 1' is not 'key value'"},
-		{"task_pid", "task_pid 1", "result: the last line 'task_pid 1' has no end"},
+		{"cgroup", "cgroup 1", "result: the last line 'cgroup 1' has no end"},
+		{"oom_killed", "oom_killed 2\n", "result: bad value for 'oom_killed': '2'"},
+		{"peak_mem_bytes", "peak_mem_bytes -2\n", "result: bad value for 'peak_mem_bytes': '-2'"},
 	};
 	(void)state;
 
@@ -550,6 +556,26 @@ static void test_result_refusals(void **state)
 		if (rc != -EINVAL || strcmp(err, rows[i].err) != 0)
 			fail_msg("row %zu: rc %d, err '%s', want '%s'", i, rc, err, rows[i].err);
 	}
+}
+
+/* An older executor's result has none of the optional keys: unknown resource use, no cgroup. */
+static void test_result_old_executor(void **state)
+{
+	char text[2048], err[128] = "";
+	struct executor_result got;
+	struct exec_result e;
+	const char *opt = strstr(result_text0, "peak_mem_bytes");
+	size_t n = (size_t)snprintf(text, sizeof(text), "%.*s", (int)(opt - result_text0), result_text0);
+	(void)state;
+
+	assert_int_equal(executor_result_parse(text, n, &got, err, sizeof(err)), 0);
+	assert_int_equal(got.peak_mem_bytes, -1);
+	assert_false(got.oom_killed || got.cgroup);
+	executor_result_to_exec(&got, &e);
+	assert_int_equal(e.peak_mem_bytes, 1400 * 1024); /* the leader's max RSS stands in */
+	got.max_rss_kib = -1;
+	executor_result_to_exec(&got, &e);
+	assert_int_equal(e.peak_mem_bytes, -1);
 }
 
 /* Keys a later version may add are skipped, wherever they are, whatever they hold. */
@@ -571,7 +597,8 @@ static void test_result_unknown_keys(void **state)
 /* What the server reads from the result: exec.c's struct, field by field. */
 static void test_result_to_exec(void **state)
 {
-	static const struct executor_result lost = {-1, 0, false, false, false, 5, 6, 7, 0, 0, 0, 0, 0, -1, -1, -1, 9};
+	static const struct executor_result lost = {-1, 0, false, false, false, 5, 6, 7, 0, 0, 0, 0, 0, -1, -1, -1, 9, -1,
+		false, 0, false};
 	struct exec_result e;
 	(void)state;
 
@@ -674,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_result_round_trip),
 		cmocka_unit_test(test_result_refusals),
 		cmocka_unit_test(test_result_unknown_keys),
+		cmocka_unit_test(test_result_old_executor),
 		cmocka_unit_test(test_result_to_exec),
 		cmocka_unit_test(test_pidfile),
 		cmocka_unit_test(test_stat_start_time),

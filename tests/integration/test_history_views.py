@@ -88,6 +88,15 @@ class HistoryViews(GnomonTestCase):
         self.assertEqual((len(body["fires"]), body["truncated"]), (12, False), "12 fires when 12 are asked for")
         status, body = self.server.json("GET", "/api/v1/timeline?from=2028-02-28T12:00:00Z&to=2028-03-01T12:00:00Z")
         self.assertEqual(body["fires"], [{"job": "leap", "at": "2028-02-29T00:00:00.000Z"}])
+        # a window from now: the engine's next slots, merged (starts an hour ahead: none fires during the test)
+        soon = (now_ms() // HOUR + 1) * HOUR
+        self.add_job(sched("soon", "true", schedule="R/%s/PT1H" % iso_ms(soon), owner="soon@example.com"))
+        self.add_job(sched("soon-half", "true", schedule="R/%s/PT1H" % iso_ms(soon + HOUR // 2),
+                           owner="soon@example.com"))
+        status, body = self.server.json("GET", "/api/v1/timeline?owner=soon&to=" + iso_ms(soon + 2 * HOUR))
+        self.assertEqual([(f["job"], f["at"]) for f in body["fires"]], [
+            ("soon", iso_ms(soon)), ("soon-half", iso_ms(soon + HOUR // 2)), ("soon", iso_ms(soon + HOUR)),
+            ("soon-half", iso_ms(soon + 3 * HOUR // 2)), ("soon", iso_ms(soon + 2 * HOUR))])
         # limit: the first runs only, said so
         status, body = self.server.json("GET", "/api/v1/timeline?limit=1")
         self.assertEqual((len(body["runs"]), body["truncated"]), (1, True))

@@ -20,11 +20,9 @@
 
 #define WINDOW_DEFAULT_MS ((int64_t)24 * 3600 * 1000)
 #define WINDOW_MAX_MS ((int64_t)35 * 24 * 3600 * 1000)
-#define RUNS_DEFAULT 20000
-#define RUNS_MAX 200000
-#define FIRES_DEFAULT 200 /* per job */
+#define RUNS_MAX 20000
 #define FIRES_MAX 5000
-#define FIRES_SCAN 50000 /* fires from now looked through for a window ahead, per job */
+#define HISTORY_FIRST_PAGE 8 /* most jobs have no run or one in a window: their newest few tell */
 #define HISTORY_PAGE 500
 #define TAIL_BYTES 4096
 #define LINE_MAX_CHARS 300
@@ -110,13 +108,13 @@ static int collect_run(void *arg, const struct run_record *r)
 static int collect_job(struct collect *c, const char *job)
 {
 	char cursor[HISTORY_CURSOR_MAX] = "", next[HISTORY_CURSOR_MAX];
-	int rc;
+	int rc, page = HISTORY_FIRST_PAGE;
 
 	c->older = false;
 	if ((rc = state_list_open_runs(c->env->state, job, collect_run, c)) < 0)
 		return rc;
-	while (!c->full && !c->older) {
-		rc = history_list(c->env->history, job, cursor, HISTORY_PAGE, collect_run, c, next);
+	for (; !c->full && !c->older; page = HISTORY_PAGE) {
+		rc = history_list(c->env->history, job, cursor, page, collect_run, c, next);
 		if (rc < 0)
 			return rc;
 		if (next[0] == '\0')
@@ -154,32 +152,24 @@ static int query_time(struct http_request *req, const char *key, int64_t def, in
 	return -EINVAL;
 }
 
-/* The fires of a job in [from, to], at most max, appended to fires as {job, at}: 0, or < 0 when the engine could
- * not compute them. The engine lists fires from now on: for a window ahead, up to FIRES_SCAN are looked through. */
-static int add_fires(struct api_env *env, const struct jobrec *rec, int64_t from, int64_t to, int max, json_t *fires)
-{
-	int64_t *at = NULL;
-	int n = max, got = 0, added = 0;
+/* The coming fires: of the jobs the request's filters match, appended as {job, at}. */
+struct fires {
+	struct api_env *env;
+	struct http_request *req;
+	json_t *list;
+};
 
-	for (;;) {
-		at = xcalloc((size_t)n, sizeof(*at));
-		got = control_job_next_fires(env->control, rec, at, n);
-		if (got < 0) {
-			free(at);
-			return got;
-		}
-		if (got < n || at[got - 1] >= from || n >= FIRES_SCAN)
-			break;
-		free(at);
-		n = n > FIRES_SCAN / 4 ? FIRES_SCAN : n * 4;
-	}
-	for (int i = 0; i < got && at[i] <= to && added < max; i++)
-		if (at[i] >= from) {
-			json_array_append_new(fires, json_pack("{s:o, s:o}", "job", api_text(rec->job->name), "at",
-			    api_time_or_null(at[i])));
-			added++;
-		}
-	free(at);
+static bool fires_want(void *ctx, const struct jobrec *rec)
+{
+	struct fires *f = ctx;
+	return gnomon_jobs_match(f->env, f->req, rec);
+}
+
+static int fires_add(void *ctx, const struct jobrec *rec, int64_t at)
+{
+	struct fires *f = ctx;
+	json_array_append_new(f->list, json_pack("{s:o, s:o}", "job", api_text(rec->job->name), "at",
+	    api_time_or_null(at)));
 	return 0;
 }
 
@@ -187,14 +177,14 @@ void gnomon_timeline(struct api_env *env, struct http_request *req, const char *
 {
 	int64_t now = clock_now_ms();
 	struct collect c = {.env = env, .now = now};
+	struct fires f = {.env = env, .req = req};
 	long long limit, fires_max;
-	json_t *fires;
 	int rc = 0, fires_rc = 0;
 	(void)args;
 
 	if (query_time(req, "to", now, &c.to) < 0 || query_time(req, "from", c.to - WINDOW_DEFAULT_MS, &c.from) < 0 ||
-	    api_query_int(req, "limit", RUNS_DEFAULT, 0, RUNS_MAX, "an integer from 0 to 200000", &limit) < 0 ||
-	    api_query_int(req, "fires", FIRES_DEFAULT, 0, FIRES_MAX, "an integer from 0 to 5000", &fires_max) < 0 ||
+	    api_query_int(req, "limit", RUNS_MAX, 0, RUNS_MAX, "an integer from 0 to 20000", &limit) < 0 ||
+	    api_query_int(req, "fires", FIRES_MAX, 0, FIRES_MAX, "an integer from 0 to 5000", &fires_max) < 0 ||
 	    gnomon_jobs_check_filter(req) < 0)
 		return;
 	if (c.to <= c.from || c.to - c.from > WINDOW_MAX_MS) {
@@ -203,21 +193,18 @@ void gnomon_timeline(struct api_env *env, struct http_request *req, const char *
 	}
 	c.max = (size_t)limit;
 	c.runs = json_array();
-	fires = json_array();
-	for (size_t i = 0; i < registry_slots(env->reg) && rc == 0; i++) {
+	f.list = json_array();
+	for (size_t i = 0; i < registry_slots(env->reg) && rc == 0 && c.max > 0 && !c.full; i++) {
 		struct jobrec *rec = registry_slot(env->reg, i);
-		if (rec == NULL || !gnomon_jobs_match(env, req, rec))
-			continue;
-		if (c.max > 0 && !c.full)
+		if (rec != NULL && gnomon_jobs_match(env, req, rec))
 			rc = collect_job(&c, rec->job->name);
-		if (rc >= 0 && fires_max > 0 && c.to > now)
-			fires_rc = add_fires(env, rec, now > c.from ? now : c.from, c.to, (int)fires_max, fires);
-		if (fires_rc < 0)
-			break;
 	}
+	if (rc == 0 && fires_max > 0 && c.to > now)
+		fires_rc = control_fires(env->control, &(struct control_fires_query){.from = now > c.from ? now : c.from,
+			.to = c.to, .max = (size_t)fires_max, .want = fires_want, .fire = fires_add, .ctx = &f});
 	if (rc < 0 || fires_rc < 0) {
 		json_decref(c.runs);
-		json_decref(fires);
+		json_decref(f.list);
 		if (rc < 0)
 			http_respond_error(req, 500, "history: could not read the runs: %s", history_errmsg(env->history));
 		else
@@ -225,6 +212,6 @@ void gnomon_timeline(struct api_env *env, struct http_request *req, const char *
 		return;
 	}
 	http_respond_json(req, 200, json_pack("{s:o, s:o, s:o, s:o, s:o, s:b}", "from", api_time_or_null(c.from),
-	    "to", api_time_or_null(c.to), "now", api_time_or_null(now), "runs", c.runs, "fires", fires, "truncated",
-	    c.full));
+	    "to", api_time_or_null(c.to), "now", api_time_or_null(now), "runs", c.runs, "fires", f.list, "truncated",
+	    c.full || fires_rc > 0));
 }

@@ -72,6 +72,14 @@ size_t control_upcoming(const struct control *c, size_t n, struct jobrec **recs,
 	return engine_upcoming(c->cfg.engine, n, recs, at);
 }
 
+int control_fires(const struct control *c, const struct control_fires_query *q)
+{
+	if (c->cfg.engine == NULL)
+		return 0;
+	return engine_fires(c->cfg.engine, &(struct engine_fires_query){.from = q->from, .to = q->to, .max = q->max,
+		.want = q->want, .fire = q->fire, .ctx = q->ctx});
+}
+
 void control_foreach_run(const struct control *c, void (*fn)(void *ctx, const struct run_record *r), void *ctx)
 {
 	if (c->cfg.engine)

@@ -142,6 +142,17 @@ int control_job_next_fires(const struct control *c, const struct jobrec *rec, in
     __attribute__((warn_unused_result));
 /* The next fires of all jobs, soonest first: up to n (at most 1000) jobs into recs, their times into at. */
 size_t control_upcoming(const struct control *c, size_t n, struct jobrec **recs, int64_t *at);
+/* The coming fires in [from, to] of the jobs want() takes, soonest first: fire() for each, at most max. Jobs that
+ * do not fire before to cost nothing (the engine's heap of next fires). 0 when all were given, 1 when it stopped
+ * short (max, or a bound on the fire times computed), fire()'s non-zero return, or < 0. */
+struct control_fires_query {
+	int64_t from, to;
+	size_t max;
+	bool (*want)(void *ctx, const struct jobrec *rec);
+	int (*fire)(void *ctx, const struct jobrec *rec, int64_t at);
+	void *ctx;
+};
+int control_fires(const struct control *c, const struct control_fires_query *q) __attribute__((warn_unused_result));
 /* Call fn for every run the engine holds: queued, waiting for a retry or its slot, running. */
 void control_foreach_run(const struct control *c, void (*fn)(void *ctx, const struct run_record *r), void *ctx);
 /* True while the engine holds the run (queued, waiting, running or awaiting its async status). */

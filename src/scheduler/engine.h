@@ -137,6 +137,18 @@ int64_t engine_job_next_fire(const struct jobrec *rec);
 /* The next fires of all jobs, soonest first: up to n (at most 1000) jobs into recs and their times into at;
  * returns how many. */
 size_t engine_upcoming(const struct engine *e, size_t n, struct jobrec **recs, int64_t *at);
+/* The fires of the scheduled jobs in [from, to] as the engine will run them, soonest first: fire() for each of
+ * those of the jobs want() takes, at most max. Walks the engine's heap of next fires, so jobs that do not fire
+ * before to cost nothing. Returns 0 when all were given, 1 when it stopped short (max reached, or the bound on
+ * the fire times it computes), fire()'s non-zero return, or < 0 when a schedule could not be computed. */
+struct engine_fires_query {
+	int64_t from, to;
+	size_t max;
+	bool (*want)(void *ctx, const struct jobrec *rec);
+	int (*fire)(void *ctx, const struct jobrec *rec, int64_t at);
+	void *ctx;
+};
+int engine_fires(struct engine *e, const struct engine_fires_query *q) __attribute__((warn_unused_result));
 /* Call fn for every run the engine holds: queued, waiting for a retry or its slot, running. */
 void engine_foreach_run(const struct engine *e, void (*fn)(void *ctx, const struct run_record *r), void *ctx);
 /* Runs waiting in the queue (Chronos's TaskManager queue sizes). */

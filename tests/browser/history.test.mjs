@@ -242,9 +242,38 @@ test('the timeline draws runs, their overlap and waits, and the coming fires, wi
   await page.getByRole('heading', { level: 1 }).filter({ hasText: /^flaky / }).waitFor();
   await page.goto(`${server.url}/ui/timeline?window=day&q=chatty`);
   await page.getByRole('status').filter({ hasText: /^1 runs of 1 jobs/ }).waitFor();
-  // a run that happens while the page is open appears on it
-  assert.equal((await server.api('PUT', '/v1/scheduler/job/chatty')).status, 204);
-  await page.getByRole('status').filter({ hasText: /^2 runs of 1 jobs/ }).waitFor();
+  // a run that happens while the page is open appears on it: fetched again 5 s after its events, never while a
+  // fetch is in flight (held here while another run goes by), then once more
+  const asked = [];
+  let open = 0, most = 0, release;
+  const held = new Promise((r) => { release = r; });
+  const ours = (req) => req.url().includes('/api/v1/timeline');
+  const done = (req) => { if (ours(req)) open--; };
+  const start = (req) => { if (ours(req)) { asked.push(Date.now()); most = Math.max(most, ++open); } };
+  page.on('request', start);
+  page.on('requestfinished', done);
+  page.on('requestfailed', done);
+  await page.route('**/api/v1/timeline*', async (route) => { await held; await route.continue(); });
+  try {
+    const ran = Date.now();
+    assert.equal((await server.api('PUT', '/v1/scheduler/job/chatty')).status, 204);
+    await waitFor(async () => asked.length === 1);
+    assert.ok(asked[0] - ran >= 4900, `fetched ${asked[0] - ran} ms after the run`);
+    assert.equal((await server.api('PUT', '/v1/scheduler/job/chatty')).status, 204);
+    await waitFor(async () => (await runsOf('chatty')).filter((r) => r.status === 'succeeded').length === 3);
+    await new Promise((r) => { setTimeout(r, 5500); }); // its events' refresh comes due while the first is held
+    assert.equal(asked.length, 1, 'no second fetch while one is in flight');
+    release();
+    await page.getByRole('status').filter({ hasText: /^3 runs of 1 jobs/ }).waitFor();
+    const answered = Date.now();
+    await waitFor(async () => asked.length === 2 && open === 0); // the runs that went by while it was held
+    assert.equal(most, 1);
+    assert.ok(asked[1] - answered >= 4900, `fetched again ${asked[1] - answered} ms after the held answer`);
+  } finally {
+    release();
+    await page.unroute('**/api/v1/timeline*');
+    page.off('request', start).off('requestfinished', done).off('requestfailed', done);
+  }
   await page.goto(`${server.url}/ui/timeline?window=week`);
   await page.getByLabel('Last result').selectOption('failure');
   await page.getByRole('status').filter({ hasText: /^4 runs of 1 jobs/ }).waitFor();

@@ -10,6 +10,7 @@ const JOBS = 100000;
 const TIMELINE_JOBS = 100;
 const RUNS = 10000;
 const BUDGET_MS = 5000;
+const API_BUDGET_MS = 3000; // an unfiltered /api/v1/timeline over every job: it holds the scheduler's loop
 
 // RUNS runs of job-000000 ... job-<TIMELINE_JOBS - 1> over the last 23 hours, written straight into the history
 // (the store's runs table): durations of 1 to 40 minutes (so runs of one job overlap), one in 7 failed, one in
@@ -92,4 +93,36 @@ test(`the jobs list with outcome strips over ${JOBS.toLocaleString('en')} jobs`,
   await page.getByRole('status').filter({ hasText: '1–50 of 100,000 jobs' }).waitFor();
   assert.equal(await page.locator('#jobs tbody tr[data-job] .strip').count(), 50);
   assert.deepEqual(browser.errors, []);
+});
+
+test(`an unfiltered timeline over ${JOBS.toLocaleString('en')} jobs answers quickly and says what it left out`, async (t) => {
+  const DAY = 24 * 3600 * 1000;
+  const figures = [];
+  // the web UI's day and week windows (a little ahead of now for the coming fires), and one a month ahead
+  for (const [name, from, to] of [['day', -DAY, 0.15 * DAY], ['week', -7 * DAY, 1.05 * DAY], ['month ahead', 0, 30 * DAY]]) {
+    const now = Date.now();
+    const q = `/api/v1/timeline?from=${new Date(now + from).toISOString()}&to=${new Date(now + to).toISOString()}`;
+    const started = performance.now();
+    const [timeline, search] = await Promise.all([server.api('GET', q),
+      (async () => {
+        const s = performance.now();
+        const r = await server.api('GET', '/v1/scheduler/jobs/search?name=job-000042');
+        return { ...r, ms: performance.now() - s };
+      })()]);
+    const ms = performance.now() - started;
+    assert.equal(timeline.status, 200, JSON.stringify(timeline.body).slice(0, 300));
+    assert.equal(search.status, 200);
+    const { runs, fires, truncated } = timeline.body;
+    figures.push(`${name}: ${ms.toFixed(0)} ms (${runs.length} runs, ${fires.length} fires, truncated ${truncated}; ` +
+      `a search meanwhile ${search.ms.toFixed(0)} ms)`);
+    assert.ok(ms < API_BUDGET_MS, `${name}: ${ms} ms`);
+    assert.ok(runs.length <= 20000 && fires.length <= 5000);
+    if (name === 'month ahead') {
+      // a fire a day for each job from 2030 on: none in a month from now
+      assert.equal(fires.length, 0);
+    } else {
+      assert.equal(runs.length, RUNS, 'the seeded runs are all in the day window');
+    }
+  }
+  t.diagnostic(`unfiltered timeline: ${figures.join('; ')}`);
 });

@@ -52,9 +52,13 @@ class HistoryViews(GnomonTestCase):
         self.assertEqual(body["failuresByJob"][0]["last"]["stderrLast"], "second line")
 
     def test_timeline_window_filters_and_fires(self):
+        # schedules that cannot fire during the test (from 2030, or on 29 February), windows at fixed times
         self.add_job(sched("etl-a", "true", schedule=NEVER, owner="data@example.com"))
         self.add_job(sched("etl-b", "exit 1", schedule=NEVER, retries=0, owner="data@example.com"))
-        self.add_job(sched("web", "true", schedule="0 * * * *", owner="web@example.com"))
+        self.add_job(sched("web", "true", schedule="R/2030-01-01T00:00:00Z/PT1H", owner="web@example.com"))
+        self.add_job(sched("web-half", "true", schedule="R/2030-01-01T00:20:00Z/PT30M", owner="web@example.com"))
+        self.add_job(sched("web-three", "true", schedule="R3/2030-01-01T01:10:00Z/PT1H", owner="web@example.com"))
+        self.add_job(sched("leap", "true", schedule="0 0 29 2 *", owner="ops@example.com"))
         self.run_and_wait("etl-a", 1)
         self.run_and_wait("etl-b", 1)
         status, body = self.server.json("GET", "/api/v1/timeline")
@@ -64,25 +68,46 @@ class HistoryViews(GnomonTestCase):
         self.assertFalse(body["truncated"])
         status, body = self.server.json("GET", "/api/v1/timeline?owner=data&q=etl-b")
         self.assertEqual([r["status"] for r in body["runs"]], ["failed"])
-        # a window before the runs holds none of them; one ahead holds the coming fires of the jobs matched
+        # a window before the runs holds none of them; one ahead holds the coming fires of the jobs matched,
+        # soonest first across the jobs
         past = "/api/v1/timeline?from=%s&to=%s" % (iso_ms(now_ms() - 3 * HOUR), iso_ms(now_ms() - 2 * HOUR))
         self.assertEqual(self.server.json("GET", past)[1]["runs"], [])
-        ahead = "/api/v1/timeline?from=%s&to=%s&owner=web" % (iso_ms(now_ms()), iso_ms(now_ms() + 3 * HOUR + 1000))
+        ahead = "/api/v1/timeline?from=2030-01-01T00:30:00Z&to=2030-01-01T03:30:00Z&owner=web"
         status, body = self.server.json("GET", ahead)
         self.assertEqual(status, 200, body)
-        self.assertEqual([f["job"] for f in body["fires"]], ["web"] * 3)
-        self.assertEqual(body["runs"], [])
-        status, body = self.server.json("GET", ahead + "&fires=2")
-        self.assertEqual(len(body["fires"]), 2)
+        self.assertEqual([(f["at"][11:16], f["job"]) for f in body["fires"]], [
+            ("00:50", "web-half"), ("01:00", "web"), ("01:10", "web-three"), ("01:20", "web-half"),
+            ("01:50", "web-half"), ("02:00", "web"), ("02:10", "web-three"), ("02:20", "web-half"),
+            ("02:50", "web-half"), ("03:00", "web"), ("03:10", "web-three"), ("03:20", "web-half")])
+        self.assertEqual((body["runs"], body["truncated"]), ([], False))
+        # fires: the first in time, in all, said so
+        status, body = self.server.json("GET", ahead + "&fires=4")
+        self.assertEqual([f["at"][11:16] for f in body["fires"]], ["00:50", "01:00", "01:10", "01:20"])
+        self.assertTrue(body["truncated"])
+        status, body = self.server.json("GET", ahead.replace("03:30", "03:20") + "&fires=12")
+        self.assertEqual((len(body["fires"]), body["truncated"]), (12, False), "12 fires when 12 are asked for")
+        status, body = self.server.json("GET", "/api/v1/timeline?from=2028-02-28T12:00:00Z&to=2028-03-01T12:00:00Z")
+        self.assertEqual(body["fires"], [{"job": "leap", "at": "2028-02-29T00:00:00.000Z"}])
+        # a window from now: the engine's next slots, merged (starts an hour ahead: none fires during the test)
+        soon = (now_ms() // HOUR + 1) * HOUR
+        self.add_job(sched("soon", "true", schedule="R/%s/PT1H" % iso_ms(soon), owner="soon@example.com"))
+        self.add_job(sched("soon-half", "true", schedule="R/%s/PT1H" % iso_ms(soon + HOUR // 2),
+                           owner="soon@example.com"))
+        status, body = self.server.json("GET", "/api/v1/timeline?owner=soon&to=" + iso_ms(soon + 2 * HOUR))
+        self.assertEqual([(f["job"], f["at"]) for f in body["fires"]], [
+            ("soon", iso_ms(soon)), ("soon-half", iso_ms(soon + HOUR // 2)), ("soon", iso_ms(soon + HOUR)),
+            ("soon-half", iso_ms(soon + 3 * HOUR // 2)), ("soon", iso_ms(soon + 2 * HOUR))])
         # limit: the first runs only, said so
         status, body = self.server.json("GET", "/api/v1/timeline?limit=1")
         self.assertEqual((len(body["runs"]), body["truncated"]), (1, True))
-        status, body = self.server.json("GET", "/api/v1/timeline?limit=0&to=" + iso_ms(now_ms() + HOUR + 1000))
-        self.assertEqual((body["runs"], [f["job"] for f in body["fires"]]), ([], ["web"]))
+        status, body = self.server.json("GET", "/api/v1/timeline?limit=0&q=web&from=2030-01-01T00:30:00Z&"
+                                        "to=2030-01-01T01:30:00Z")
+        self.assertEqual((body["runs"], [f["job"] for f in body["fires"]]), ([], ["web-half", "web", "web-three",
+                                                                                 "web-half"]))
 
     def test_timeline_bad_parameters_name_the_parameter(self):
         for query, word in [("from=yesterday", "from"), ("to=2026-13-01", "to"), ("limit=-1", "limit"),
-                            ("fires=9999", "fires"), ("state=asleep", "state"), ("result=maybe", "result"),
+                            ("fires=9999", "fires"), ("limit=20001", "limit"), ("state=asleep", "state"), ("result=maybe", "result"),
                             ("from=2026-01-01T00:00:00Z&to=2025-01-01T00:00:00Z", "to"),
                             ("from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z", "to")]:
             status, body = self.server.json("GET", "/api/v1/timeline?" + query)

@@ -12,7 +12,7 @@ import { runName } from './runs.js';
 const WINDOWS = { hour: 3600e3, day: 86400e3, week: 7 * 86400e3 };
 const AHEAD = 0.15; // of the window, after now, for the coming fires
 const LANE = 12, GAP = 5, AXIS = 22, LATE_MS = 60e3;
-const REFRESH_MS = 3000;
+const REFRESH_MS = 5000; // at least this long between two fetches that runs' events ask for
 const COLOURS = { succeeded: '#1e7b34', failed: '#b3261e', lost: '#7a1610', killed: '#c77d00', skipped: '#b9a26b',
   running: '#0b5cad', starting: '#0b5cad', queued: '#8c96a6', waiting: '#8c96a6' };
 
@@ -246,6 +246,8 @@ export async function timelinePage(main, _params, { signal, query }) {
 
   let current = null;
   let asked = null;
+  let inFlight = 0; // fetches not yet answered
+  let again = false; // runs changed while one was in flight: fetch once more after it
   const labelW = () => (matchMedia('(max-width: 640px)').matches ? 90 : 170);
   async function load() {
     setQuery({ window: state.span === 'day' ? null : state.span, q: state.q, owner: state.owner, state: state.state,
@@ -256,12 +258,18 @@ export async function timelinePage(main, _params, { signal, query }) {
     const now = Date.now(), span = WINDOWS[state.span];
     const from = now - span, to = now + span * AHEAD;
     let data;
+    inFlight++;
     try {
       data = await timeline({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), q: state.q,
         owner: state.owner, state: state.state, result: state.result }, AbortSignal.any([signal, asked.signal]));
     } catch (err) {
       if (err.name !== 'AbortError') fill(summary, errorBox(err));
       return;
+    } finally {
+      if (--inFlight === 0 && again && !signal.aborted) {
+        again = false;
+        refresh();
+      }
     }
     const lay = layout(data);
     current = { lay, from, to };
@@ -315,8 +323,12 @@ export async function timelinePage(main, _params, { signal, query }) {
     if (found && found.run) navigate(runHref(found.run.r.taskId));
   });
   addEventListener('resize', redraw, { signal });
-  // Runs that start and end move the picture on: drawn again (window and now too) a few seconds after them.
-  const refresh = throttle(load, REFRESH_MS);
+  // Runs that start and end move the picture on: drawn again (window and now too) a few seconds after them, never
+  // while a fetch is in flight (once more after it) nor more often than every REFRESH_MS.
+  const refresh = throttle(() => {
+    if (inFlight > 0) again = true;
+    else load();
+  }, REFRESH_MS);
   onEvent((ev) => { if (ev.run) refresh(); }, signal);
   onReload(load, signal);
   signal.addEventListener('abort', () => { changed.cancel(); redraw.cancel(); refresh.cancel(); });

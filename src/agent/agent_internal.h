@@ -40,6 +40,7 @@ struct agent_config {
 	long long spawn_threads;
 	bool stop_tasks_on_exit;
 	char *container_runtime;   /* auto, podman, docker or none */
+	char *container_host_paths; /* what container volumes may mount: prefixes, comma-separated ("": default) */
 	char *log_level;
 	bool log_json;
 	char *config_file;

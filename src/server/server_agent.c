@@ -171,6 +171,8 @@ static void command(struct server_agent *sa, const struct server_config *cfg, in
 	sa->argv[n++] = xasprintf("--spawn-threads=%lld", cfg->spawn_threads);
 	sa->argv[n++] = xasprintf("--stop-tasks-on-exit=%s", cfg->stop_tasks_on_exit ? "true" : "false");
 	sa->argv[n++] = xasprintf("--container-runtime=%s", cfg->container_runtime);
+	if (cfg->container_host_paths && cfg->container_host_paths[0])
+		sa->argv[n++] = xasprintf("--container-host-paths=%s", cfg->container_host_paths);
 	if (cfg->agent_token_file && cfg->agent_token_file[0])
 		sa->argv[n++] = xasprintf("--agent-token-file=%s", cfg->agent_token_file);
 	if (cfg->tls_ca && cfg->tls_ca[0])

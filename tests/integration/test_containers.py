@@ -6,8 +6,10 @@ have a runtime; a server and a `gnomon agent` killed and restarted mid-run recon
 whose executor is gone is removed, and so is one of the agent's data directory that no task holds; the container
 stays in its task's cgroups. Skipped, saying why, where podman cannot be installed."""
 
+import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -193,6 +195,25 @@ class Embedded(Helpers, GnomonTestCase):
         self.assertEqual((run["status"], run["reason"]),
                          ("failed", "environment variable MULTI: a value with a newline cannot be given to a "
                           "container"), run)
+
+    def test_a_job_stored_before_the_rules_does_not_run(self):
+        """A job stored with what the rules now refuse (an older release's) is not run: its run fails, naming the
+        field, and no container is made."""
+        self.add_job(docker_job("old", "true"))
+        self.server.stop()
+        db = sqlite3.connect(os.path.join(self.server.data_dir, "gnomon.db"))
+        with db:
+            job = json.loads(db.execute("SELECT json FROM jobs WHERE name = 'old'").fetchone()[0])
+            job["container"]["parameters"] = [{"key": "privileged", "value": "true"}]
+            db.execute("UPDATE jobs SET json = ? WHERE name = 'old'", (json.dumps(job),))
+        db.close()
+        self.server.start()
+        status, _, body = self.server.request("PUT", V1 + "/job/old")
+        self.assertEqual(status, 204, body)
+        run = self.final("old")
+        self.assertEqual(run["status"], "failed", run)
+        self.assertTrue(run["reason"].startswith("container.parameters[0].key: 'privileged' is not allowed"), run)
+        self.assertEqual(containers(run["taskId"]), [])
 
     def test_host_paths_the_agent_does_not_allow(self):
         """By default any absolute host path but /, the runtimes' sockets and their directories; the run of a

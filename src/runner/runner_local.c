@@ -92,7 +92,8 @@ static int container_argv(const struct local *l, const struct runner_spec *s, st
 	char **clean;
 	int rc;
 
-	if ((rc = local_container_mark(l, s->task_id, err, errlen)) < 0)
+	if ((rc = local_container_mark(l, s->task_id, err, errlen)) < 0 ||
+	    (rc = local_container_host_paths(l, s->container, err, errlen)) < 0)
 		return rc;
 	if ((size_t)snprintf(ln->env_file, sizeof(ln->env_file), "%s/" LOCAL_CONTAINER_ENV_FILE, ln->cwd) >=
 	    sizeof(ln->env_file)) {

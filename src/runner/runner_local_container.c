@@ -6,6 +6,7 @@
  * whose task this agent no longer holds (their executor is gone). */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "history/run_output_files.h"
 #include "runner/runner_local_internal.h"
 #include "runner/workdirs.h"
+#include "util/container_rules.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -137,6 +139,28 @@ static int spawn(struct local *l, struct ctr_proc *p, char **argv, uv_exit_cb on
 		log_warnx("cannot run %s: %s", argv[0], uv_strerror(rc));
 		close_all(p);
 	}
+	return rc;
+}
+
+int local_container_host_paths(const struct local *l, const char *container, char *err, size_t errlen)
+{
+	json_t *c = json_loads(container ? container : "", 0, NULL), *v;
+	char real[PATH_MAX];
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(json_object_get(c, "volumes"), i, v) {
+		const char *host = json_string_value(json_object_get(v, "hostPath"));
+		if (host == NULL || host[0] == '\0' || realpath(host, real) == NULL || strcmp(real, host) == 0 ||
+		    container_rules_host_path_ok(real, l->ctr.host_paths))
+			continue;
+		snprintf(err, errlen, "container.volumes[%zu].hostPath: '%.200s' is '%.200s', which may not be mounted on "
+		    "this agent (--container-host-paths %.200s)", i, host, real, l->ctr.host_paths && l->ctr.host_paths[0] ?
+		    l->ctr.host_paths : "not given: any path but /, the runtimes' sockets and their directories");
+		rc = -EACCES;
+		break;
+	}
+	json_decref(c);
 	return rc;
 }
 

@@ -68,6 +68,10 @@ void local_journal(const struct local *l, const char *task_id, char *out, size_t
 
 /* runner_local_container.c */
 #define LOCAL_CONTAINER_ENV_FILE ".container-env" /* in a container task's working directory */
+/* Each volume's hostPath as it resolves on this host (symbolic links followed), against the host paths the agent
+ * lets containers mount (container_run_argv() checks the path as given). 0, or -EACCES with err. */
+int local_container_host_paths(const struct local *l, const char *container, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 /* Write the variables of envp that go into the task's container (all but PATH, HOME, USER, LOGNAME and LANG,
  * unless the job sets them) to path (0600, the task's account's), one NAME=VALUE a line as --env-file reads
  * them, and make *clean the runtime's own environment (one allocation): PATH, LANG and XDG_RUNTIME_DIR of the

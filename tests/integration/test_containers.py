@@ -225,6 +225,13 @@ class Embedded(Helpers, GnomonTestCase):
             self.assertEqual(run["status"], "failed", run)
             self.assertTrue(run["reason"].startswith("container.volumes[0].hostPath: '%s' may not be mounted on "
                                                      "this agent (--container-host-paths not given" % host), run)
+        link = os.path.join(self.server.root, "link")  # a symbolic link counts as where it leads
+        os.symlink("/run", link)
+        self.start(docker_job("linked", "true", volumes=[{"containerPath": "/h", "hostPath": link}]))
+        run = self.final("linked")
+        self.assertEqual(run["status"], "failed", run)
+        self.assertTrue(run["reason"].startswith("container.volumes[0].hostPath: '%s' is '/run', which may not be "
+                                                 "mounted on this agent" % link), run)
 
     def test_volumes_and_network_none(self):
         rw = tempfile.mkdtemp(prefix="gnomon-rw-")

@@ -166,7 +166,7 @@ static int volumes(struct words *w, const struct container_runtime *rt, json_t *
 		if (host && host[0] && !container_rules_host_path_ok(host, rt->host_paths)) {
 			snprintf(err, errlen, "container.volumes[%zu].hostPath: '%.200s' may not be mounted on this agent "
 			    "(--container-host-paths %.200s)", i, host, rt->host_paths && rt->host_paths[0] ?
-			    rt->host_paths : "not given: any path but /, the runtimes' sockets and their directories");
+			    rt->host_paths : "not given: " CONTAINER_RULES_DEFAULT);
 			return -EINVAL;
 		}
 		add(w, "-v");

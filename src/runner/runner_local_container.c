@@ -156,7 +156,7 @@ int local_container_host_paths(const struct local *l, const char *container, cha
 			continue;
 		snprintf(err, errlen, "container.volumes[%zu].hostPath: '%.200s' is '%.200s', which may not be mounted on "
 		    "this agent (--container-host-paths %.200s)", i, host, real, l->ctr.host_paths && l->ctr.host_paths[0] ?
-		    l->ctr.host_paths : "not given: any path but /, the runtimes' sockets and their directories");
+		    l->ctr.host_paths : "not given: " CONTAINER_RULES_DEFAULT);
 		rc = -EACCES;
 		break;
 	}

@@ -17,6 +17,9 @@ bool container_rules_image_ok(const char *s);
  * 0, or -EINVAL with a message naming the field ("container.image: ...") in err. */
 int container_rules_check(json_t *c, char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* What a volume's hostPath may be without --container-host-paths, as messages say it. */
+#define CONTAINER_RULES_DEFAULT "any path but /, the runtimes' sockets and their directories"
+
 /* Whether a volume's hostPath may be mounted: within one of prefixes (comma-separated absolute paths, as
  * --container-host-paths gives them); with none, any path but "/", the runtimes' sockets and the directories
  * that hold them. */

@@ -98,6 +98,7 @@ static int start_runner(struct agent *a, char *err, size_t errlen)
 	if (workdirs_keep_parse(a->cfg.keep_work_dirs, &rcfg.keep_work_dirs) < 0)
 		rcfg.keep_work_dirs = WORKDIRS_KEEP_NEVER; /* agent_configure() checked it */
 	container_runtime_detect(a->cfg.container_runtime, &a->ctr);
+	a->ctr.host_paths = a->cfg.container_host_paths;
 	container_log(&a->ctr);
 	container_runtime_attributes(&a->ctr, a->attributes);
 	rcfg.containers = &a->ctr;

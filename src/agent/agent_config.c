@@ -13,6 +13,7 @@
 #include "agent/agent_internal.h"
 #include "runner/agent_wire.h"
 #include "runner/workdirs.h"
+#include "util/container_rules.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -56,6 +57,9 @@ const struct config_option agent_options[] = {
 	    "start to adopt)"},
 	{"container-runtime", CONFIG_STRING, "auto", 0, 0, OPT(container_runtime),
 	    "what runs container jobs: auto (podman, else docker), podman, docker or none"},
+	{"container-host-paths", CONFIG_STRING, "", 0, 0, OPT(container_host_paths),
+	    "the host paths container volumes may mount, comma-separated prefixes (default: any absolute path but /, "
+	    "the runtimes' sockets and the directories that hold them)"},
 	{"log-level", CONFIG_STRING, "info", 0, 0, OPT(log_level), "error, warn, info or debug"},
 	{"log-json", CONFIG_BOOL, "false", 0, 0, OPT(log_json), "log JSON lines instead of text"},
 	{"config", CONFIG_FILE, NULL, 0, 0, OPT(config_file),
@@ -140,6 +144,11 @@ static int derive(struct agent *a, char *err, size_t errlen)
 	if (!container_runtime_name_ok(a->cfg.container_runtime)) {
 		snprintf(err, errlen, "--container-runtime: invalid value '%.100s' (auto, podman, docker, none)",
 		    a->cfg.container_runtime);
+		return -EINVAL;
+	}
+	if (!container_rules_host_paths_valid(a->cfg.container_host_paths)) {
+		snprintf(err, errlen, "--container-host-paths: invalid value '%.200s' (absolute paths, comma-separated, "
+		    "without ':')", a->cfg.container_host_paths);
 		return -EINVAL;
 	}
 	if (agent_servers_parse(a, err, errlen) < 0)

@@ -42,6 +42,7 @@ struct agent_config {
 	char *container_runtime;   /* auto, podman, docker or none */
 	bool enforce_resources;     /* --enforce-resources */
 	long long task_pids_max;    /* --task-pids-max */
+	char *container_host_paths; /* what container volumes may mount: prefixes, comma-separated ("": default) */
 	char *log_level;
 	bool log_json;
 	char *config_file;

@@ -2,6 +2,8 @@
 #include "exec/container.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include <linux/magic.h>
+
 
 #include "util/log.h"
 
@@ -36,23 +39,48 @@ static bool in_path(const char *name, char *out, size_t len)
 	return false;
 }
 
-/* The first line `path args` prints (stdout and stderr) into out; its exit status, or -1. */
-static int first_line(const char *path, const char *args, char *out, size_t len)
+/* The first line `path arg1 [arg2]` prints (stdout and stderr) into out, run without a shell; its exit status,
+ * or -1. */
+static int first_line(const char *path, const char *arg1, const char *arg2, char *out, size_t len)
 {
-	char cmd[PATH_MAX + 256];
+	char a0[PATH_MAX], a1[64], a2[64];
+	char *argv[] = {a0, a1, arg2 ? a2 : NULL, NULL};
+	posix_spawn_file_actions_t fa;
+	int fds[2], st = -1, rc;
+	pid_t pid;
 	FILE *p;
-	int st;
 
 	out[0] = '\0';
-	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1 </dev/null", path, args);
-	if ((p = popen(cmd, "r")) == NULL)
+	snprintf(a0, sizeof(a0), "%s", path);
+	snprintf(a1, sizeof(a1), "%s", arg1);
+	snprintf(a2, sizeof(a2), "%s", arg2 ? arg2 : "");
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
+	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	rc = rc ? rc : posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	rc = rc ? rc : posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+	rc = rc ? rc : posix_spawn(&pid, a0, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (rc != 0 || (p = fdopen(fds[0], "r")) == NULL) {
+		close(fds[0]);
+		if (rc == 0)
+			(void)waitpid(pid, NULL, 0);
+		return -1;
+	}
 	if (fgets(out, (int)len, p) != NULL)
 		out[strcspn(out, "\r\n")] = '\0';
 	while (fgetc(p) != EOF)
 		;
-	st = pclose(p);
-	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	fclose(p);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* The version in "podman version 4.3.1" or "Docker version 24.0.5, build ced0996". */
@@ -138,12 +166,12 @@ static bool try_runtime(enum container_kind kind, struct container_runtime *rt, 
 		snprintf(why, whylen, "no %s in PATH", name);
 		return false;
 	}
-	if (first_line(rt->path, "--version", line, sizeof(line)) != 0) {
+	if (first_line(rt->path, "--version", NULL, line, sizeof(line)) != 0) {
 		snprintf(why, whylen, "%.30s --version failed: %.200s", name, line);
 		return false;
 	}
 	version_of(line, rt->version, sizeof(rt->version));
-	if (kind == CONTAINER_DOCKER && first_line(rt->path, "version --format '{{.Server.Version}}'", line,
+	if (kind == CONTAINER_DOCKER && first_line(rt->path, "version", "--format={{.Server.Version}}", line,
 	    sizeof(line)) != 0) {
 		snprintf(why, whylen, "docker cannot reach its daemon: %.200s", line);
 		return false;

@@ -37,6 +37,7 @@ struct container_runtime {
 	bool init;               /* --init: a small init as PID 1 passes SIGTERM on to the command */
 	long long nofile, nproc; /* --ulimit for both soft and hard; -1: not given */
 	char why[512];           /* kind NONE: why this agent cannot run containers (a run's reason) */
+	const char *host_paths;  /* --container-host-paths (borrowed): the host paths volumes may mount; NULL: default */
 };
 
 /* What one task's container is made of; strings borrowed. */
@@ -48,8 +49,7 @@ struct container_task {
 	size_t n_args;
 	bool shell;
 	double cpus, mem;          /* mem in MiB; 0: none */
-	const char *const *env_names; /* the variables passed on from the runtime's environment (-e NAME) */
-	size_t n_env;
+	const char *env_file;      /* the task's variables for the container (--env-file); NULL: none */
 };
 
 /* Which runtime `want` (auto, podman, docker or none) gives on this host. Never fails: a host that cannot run
@@ -68,12 +68,14 @@ const char *container_kind_name(enum container_kind kind);
  * --attribute wins). */
 void container_runtime_attributes(const struct container_runtime *rt, json_t *attrs);
 
-/* The container's name: "gnomon-" and the task id, every character but [A-Za-z0-9_.-] replaced by '_'; a long
- * one is cut and ends with a hash of the whole id. out: CONTAINER_NAME_MAX bytes. */
+/* The container's name: "gnomon-" and the task id, every character but [A-Za-z0-9_.-] replaced by '_'; one
+ * with a character replaced, or cut for length, ends with '-' and a hash of the whole id (two ids never share a
+ * name by their replaced characters). out: CONTAINER_NAME_MAX bytes. */
 void container_name(const char *task_id, char *out);
 
 /* The argv of `run` for a task, in ONE allocation the caller frees with free(); NULL with err when the
- * container cannot be read (not a JSON object, no image). */
+ * container cannot be read (not a JSON object, no image), breaks a rule of util/container_rules.h (a job stored
+ * before the rule) or mounts a host path rt->host_paths does not allow. The image always follows `--`. */
 char **container_run_argv(const struct container_runtime *rt, const struct container_task *t, char *err,
     size_t errlen);
 /* The argv of `rm -f` of one container (in ONE allocation). */
@@ -82,8 +84,9 @@ char **container_rm_argv(const struct container_runtime *rt, const char *name);
 char **container_ps_argv(const struct container_runtime *rt, const char *data_dir);
 
 /* The runtime's own message for a run it could not start: the last line of its stderr (tail, len bytes), when
- * the exit code is the runtime's own (125, 126, 127) and the line reads as its error. Writes "" otherwise. */
-void container_failure_reason(const struct container_runtime *rt, int exit_code, const char *tail, size_t len,
-    char *out, size_t outlen);
+ * the exit code is the runtime's own (125, 126, 127), the run printed nothing on stdout (printed false: the
+ * container never ran) and the line reads as its error. Writes "" otherwise. */
+void container_failure_reason(const struct container_runtime *rt, int exit_code, bool printed, const char *tail,
+    size_t len, char *out, size_t outlen);
 
 #endif

@@ -1,4 +1,5 @@
 /* The pure half of container.h: container names and the runtime's argv (run, rm -f, ps). */
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "exec/container.h"
+#include "util/container_rules.h"
 #include "util/xmalloc.h"
 
 /* Private mount namespace, pure cgroup2 on /sys/fs/cgroup, then the runtime ($0) with its arguments. */
@@ -103,26 +105,30 @@ void container_runtime_attributes(const struct container_runtime *rt, json_t *at
 		json_object_set_new(attrs, key, json_string(rt->version));
 }
 
+static bool name_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+	    c == '-';
+}
+
 void container_name(const char *task_id, char *out)
 {
 	static const char prefix[] = "gnomon-";
 	size_t n = strlen(task_id), keep = CONTAINER_NAME_MAX - sizeof(prefix);
-	uint32_t h = 2166136261u; /* FNV-1a of the whole id, when it is cut */
+	uint32_t h = 2166136261u; /* FNV-1a of the whole id, when it is cut or a character was replaced */
 	size_t o = sizeof(prefix) - 1;
+	bool hash = n > keep;
 
 	memcpy(out, prefix, o);
-	if (n > keep) {
-		for (size_t i = 0; i < n; i++)
-			h = (h ^ (unsigned char)task_id[i]) * 16777619u;
+	for (size_t i = 0; i < n; i++) {
+		h = (h ^ (unsigned char)task_id[i]) * 16777619u;
+		hash = hash || !name_char_ok(task_id[i]);
+	}
+	if (hash && n > keep - 9)
 		keep -= 9;
-	}
-	for (size_t i = 0; i < n && i < keep; i++) {
-		char c = task_id[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-		    c == '.' || c == '-';
-		out[o++] = ok ? c : '_';
-	}
-	if (n > keep)
+	for (size_t i = 0; i < n && i < keep; i++)
+		out[o++] = name_char_ok(task_id[i]) ? task_id[i] : '_';
+	if (hash)
 		o += (size_t)snprintf(out + o, 10, "-%08x", h);
 	out[o] = '\0';
 }
@@ -143,8 +149,9 @@ static void network(struct words *w, json_t *c)
 		add(w, "--network=bridge");
 }
 
-/* -v hostPath:containerPath:ro|rw for each volume with a host path; one without is an anonymous volume. */
-static void volumes(struct words *w, json_t *c)
+/* -v hostPath:containerPath:ro|rw for each volume with a host path; one without is an anonymous volume. A host
+ * path the agent does not let containers mount (rt->host_paths) is an error. */
+static int volumes(struct words *w, const struct container_runtime *rt, json_t *c, char *err, size_t errlen)
 {
 	json_t *v;
 	size_t i;
@@ -156,15 +163,22 @@ static void volumes(struct words *w, json_t *c)
 		const char *m = mode && strcmp(mode, "RO") == 0 ? "ro" : "rw";
 		if (path == NULL)
 			continue;
+		if (host && host[0] && !container_rules_host_path_ok(host, rt->host_paths)) {
+			snprintf(err, errlen, "container.volumes[%zu].hostPath: '%.200s' may not be mounted on this agent "
+			    "(--container-host-paths %.200s)", i, host, rt->host_paths && rt->host_paths[0] ?
+			    rt->host_paths : "not given: " CONTAINER_RULES_DEFAULT);
+			return -EINVAL;
+		}
 		add(w, "-v");
 		if (host && host[0])
 			addf(w, "%s:%s:%s", host, path, m);
 		else
 			addf(w, "%s:%s", path, m);
 	}
+	return 0;
 }
 
-/* --KEY=VALUE for each parameter (the job's validation allowed the keys). */
+/* --KEY=VALUE for each parameter (container_rules_check() allowed the keys). */
 static void parameters(struct words *w, json_t *c)
 {
 	json_t *p;
@@ -192,12 +206,14 @@ static void command(struct words *w, const struct container_task *t, const char 
 		for (size_t i = 0; i < t->n_args; i++)
 			p += sprintf(p, " %s", t->args[i]);
 		add(w, "--entrypoint=/bin/sh");
+		add(w, "--");
 		add(w, image);
 		add(w, "-c");
 		add(w, line);
 		free(line);
 		return;
 	}
+	add(w, "--");
 	add(w, image);
 	if (t->command && t->command[0])
 		add(w, t->command);
@@ -215,6 +231,10 @@ char **container_run_argv(const struct container_runtime *rt, const struct conta
 
 	if (!json_is_object(c) || image == NULL || image[0] == '\0') {
 		snprintf(err, errlen, "container: no image");
+		json_decref(c);
+		return NULL;
+	}
+	if (container_rules_check(c, err, errlen) < 0) { /* a job stored before a rule existed */
 		json_decref(c);
 		return NULL;
 	}
@@ -238,11 +258,15 @@ char **container_run_argv(const struct container_runtime *rt, const struct conta
 	if (rt->nproc >= 0)
 		addf(&w, "--ulimit=nproc=%lld:%lld", rt->nproc, rt->nproc);
 	network(&w, c);
-	volumes(&w, c);
-	for (size_t i = 0; i < t->n_env; i++) {
-		add(&w, "-e");
-		add(&w, t->env_names[i]);
+	if (volumes(&w, rt, c, err, errlen) < 0) {
+		json_decref(c);
+		for (size_t i = 0; i < w.n; i++)
+			free(w.v[i]);
+		free(w.v);
+		return NULL;
 	}
+	if (t->env_file != NULL)
+		addf(&w, "--env-file=%s", t->env_file);
 	parameters(&w, c);
 	if (rt->limits && t->cpus > 0) /* after the parameters: the job's own limits win (the last flag counts) */
 		addf(&w, "--cpus=%g", t->cpus);
@@ -280,13 +304,13 @@ char **container_ps_argv(const struct container_runtime *rt, const char *data_di
 	return pack(&w);
 }
 
-void container_failure_reason(const struct container_runtime *rt, int exit_code, const char *tail, size_t len,
-    char *out, size_t outlen)
+void container_failure_reason(const struct container_runtime *rt, int exit_code, bool printed, const char *tail,
+    size_t len, char *out, size_t outlen)
 {
 	const char *line, *end = tail + len;
 
 	out[0] = '\0';
-	if (exit_code < 125 || exit_code > 127)
+	if (exit_code < 125 || exit_code > 127 || printed) /* output: the container ran, the code is its own */
 		return;
 	while (end > tail && (end[-1] == '\n' || end[-1] == '\r'))
 		end--;

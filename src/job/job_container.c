@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "job/job_internal.h"
+#include "util/container_rules.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -217,44 +218,6 @@ static int check_enum(json_t *obj, const char *key, const char *const *allowed, 
 	return -EINVAL;
 }
 
-/* The `parameters` keys a container job may give, as --KEY=VALUE to the runtime: what changes the command's own
- * view (environment, labels, user, directory, names, temporary mounts, shared memory, entrypoint, stop signal)
- * or narrows what it may use (memory, memory-swap: Chronos's jobs set them before Mesos enforced `mem`), never
- * what widens its privileges (privileged, cap-add, device, security-opt), escapes its isolation (pid, ipc, uts,
- * userns, cgroup options, volume and mount beside `volumes`, network beside `network`) or takes the run out of
- * gnomon's hands (name, rm, detach, pull, cpus, ulimit: gnomon sets them). */
-static const char *const job_container_parameters[] = {"env", "label", "user", "workdir", "hostname", "add-host", "dns",
-	"tmpfs", "read-only", "shm-size", "memory", "memory-swap", "entrypoint", "stop-signal", NULL};
-
-/* Check each parameter's key against the allow-list, and that no label takes gnomon's own names. */
-static int check_parameters(json_t *c, char *err, size_t errlen)
-{
-	json_t *p;
-	size_t i;
-
-	json_array_foreach(json_object_get(c, "parameters"), i, p) {
-		const char *key = json_string_value(json_object_get(p, "key"));
-		const char *value = json_string_value(json_object_get(p, "value"));
-		char clip[96], list[256] = "";
-		bool ok = false;
-		for (size_t k = 0; job_container_parameters[k] != NULL; k++) {
-			ok = ok || (key && strcmp(key, job_container_parameters[k]) == 0);
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", k ? ", " : "",
-			    job_container_parameters[k]);
-		}
-		if (!ok) {
-			snprintf(err, errlen, "container.parameters[%zu].key: '%s' is not allowed (allowed: %s)", i,
-			    job_clip(key ? key : "", clip, sizeof(clip)), list);
-			return -EINVAL;
-		}
-		if (strcmp(key, "label") == 0 && value && strncmp(value, "gnomon.", 7) == 0) {
-			snprintf(err, errlen, "container.parameters[%zu].value: labels gnomon.* are gnomon's own", i);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 int job_container_validate(const char *text, char *err, size_t errlen)
 {
 	static const char *const types[] = {"DOCKER", "MESOS", NULL};
@@ -277,7 +240,7 @@ int job_container_validate(const char *text, char *err, size_t errlen)
 		if (check_enum(vol, "mode", modes, path, err, errlen) < 0)
 			goto out;
 	}
-	if (check_parameters(c, err, errlen) < 0)
+	if (container_rules_check(c, err, errlen) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -40,10 +40,9 @@ struct launch {
 	char epoch[24]; /* GNOMON_EPOCH */
 	char out_path[PATH_MAX], err_path[PATH_MAX], cwd[PATH_MAX], journal[PATH_MAX];
 	char **argv, **envp;
-	char **env_names;          /* a container's: the variables passed into it, each allocated */
-	size_t n_env_names;
 	struct cgroup_spec cg;
 	char cg_dirs[CGROUP_NCTL][PATH_MAX];
+	char env_file[PATH_MAX];   /* a container's: its variables (--env-file), in its working directory */
 };
 
 /* The tasks of one exec_start_many() call: specs[idx[k]] is spawned as task k. */
@@ -86,41 +85,31 @@ static int make_work_dir(const struct local *l, const char *task_id, char *cwd, 
 	return rc;
 }
 
-/* Whether a variable of the task's environment goes into its container: all but the defaults that describe the
- * agent's account (PATH, HOME, USER, LOGNAME, LANG), unless the job sets them. */
-static bool into_container(const struct runner_spec *s, const char *name, size_t len)
-{
-	static const char *const host[] = {"PATH", "HOME", "USER", "LOGNAME", "LANG"};
-
-	for (size_t i = 0; i < s->n_env; i++)
-		if (strlen(s->env[i].name) == len && strncmp(s->env[i].name, name, len) == 0)
-			return true;
-	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++)
-		if (strlen(host[i]) == len && strncmp(host[i], name, len) == 0)
-			return false;
-	return true;
-}
-
-/* A container task's argv: the runtime's run, marked beside its journal. 0, or -errno with err. */
+/* A container task's argv: the runtime's run, marked beside its journal. The task's variables go into a file
+ * for the container (--env-file) and the runtime itself gets a clean environment of its own, so that no job
+ * variable configures it (CONTAINERS_CONF, LD_PRELOAD, DOCKER_HOST...). 0, or -errno with err. */
 static int container_argv(const struct local *l, const struct runner_spec *s, struct launch *ln, char *err,
     size_t errlen)
 {
+	char **clean;
 	int rc;
 
-	if ((rc = local_container_mark(l, s->task_id, err, errlen)) < 0)
+	if ((rc = local_container_mark(l, s->task_id, err, errlen)) < 0 ||
+	    (rc = local_container_host_paths(l, s->container, err, errlen)) < 0)
 		return rc;
-	for (char **e = ln->envp; e && *e; e++) {
-		size_t len = strcspn(*e, "=");
-		if (into_container(s, *e, len)) {
-			ln->env_names = xrealloc(ln->env_names, (ln->n_env_names + 1) * sizeof(*ln->env_names));
-			ln->env_names[ln->n_env_names++] = xstrndup(*e, len);
-		}
+	if ((size_t)snprintf(ln->env_file, sizeof(ln->env_file), "%s/" LOCAL_CONTAINER_ENV_FILE, ln->cwd) >=
+	    sizeof(ln->env_file)) {
+		snprintf(err, errlen, "the working directory's path is too long");
+		return -ENAMETOOLONG;
 	}
+	if ((rc = local_container_env(s, &ln->account, ln->envp, ln->env_file, &clean, err, errlen)) < 0)
+		return rc;
+	free(ln->envp);
+	ln->envp = clean;
 	struct container_task ct = {
 		.container = s->container, .task_id = s->task_id, .job = s->job, .agent = l->agent_id[0] ? l->agent_id
 		: l->hostname, .data_dir = l->data_dir_abs, .command = s->command, .args = s->args, .n_args = s->n_args,
-		.shell = s->shell, .cpus = s->cpus, .mem = s->mem, .env_names = (const char *const *)ln->env_names,
-		.n_env = ln->n_env_names,
+		.shell = s->shell, .cpus = s->cpus, .mem = s->mem, .env_file = ln->env_file,
 	};
 	if ((ln->argv = container_run_argv(&l->ctr, &ct, err, errlen)) == NULL)
 		return -EINVAL;
@@ -333,9 +322,6 @@ static void local_start_many(struct runner *r, const struct runner_spec *specs, 
 		}
 		free(b.launch[k].argv);
 		free(b.launch[k].envp);
-		for (size_t i = 0; i < b.launch[k].n_env_names; i++)
-			free(b.launch[k].env_names[i]);
-		free(b.launch[k].env_names);
 	}
 	free(errs);
 	free(rc);

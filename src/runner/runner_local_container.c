@@ -6,16 +6,19 @@
  * whose task this agent no longer holds (their executor is gone). */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exec/container.h"
 #include "history/run_output_files.h"
 #include "runner/runner_local_internal.h"
 #include "runner/workdirs.h"
+#include "util/container_rules.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -139,6 +142,117 @@ static int spawn(struct local *l, struct ctr_proc *p, char **argv, uv_exit_cb on
 	return rc;
 }
 
+int local_container_host_paths(const struct local *l, const char *container, char *err, size_t errlen)
+{
+	json_t *c = json_loads(container ? container : "", 0, NULL), *v;
+	char real[PATH_MAX];
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(json_object_get(c, "volumes"), i, v) {
+		const char *host = json_string_value(json_object_get(v, "hostPath"));
+		if (host == NULL || host[0] == '\0' || realpath(host, real) == NULL || strcmp(real, host) == 0 ||
+		    container_rules_host_path_ok(real, l->ctr.host_paths))
+			continue;
+		snprintf(err, errlen, "container.volumes[%zu].hostPath: '%.200s' is '%.200s', which may not be mounted on "
+		    "this agent (--container-host-paths %.200s)", i, host, real, l->ctr.host_paths && l->ctr.host_paths[0] ?
+		    l->ctr.host_paths : "not given: " CONTAINER_RULES_DEFAULT);
+		rc = -EACCES;
+		break;
+	}
+	json_decref(c);
+	return rc;
+}
+
+/* Whether a variable of the task's environment goes into its container: all but the defaults that describe the
+ * agent's account (PATH, HOME, USER, LOGNAME, LANG), unless the job sets them. */
+static bool into_container(const struct runner_spec *s, const char *name, size_t len)
+{
+	static const char *const host[] = {"PATH", "HOME", "USER", "LOGNAME", "LANG"};
+
+	for (size_t i = 0; i < s->n_env; i++)
+		if (strlen(s->env[i].name) == len && strncmp(s->env[i].name, name, len) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++)
+		if (strlen(host[i]) == len && strncmp(host[i], name, len) == 0)
+			return false;
+	return true;
+}
+
+/* The variable name= of envp, or NULL. */
+static const char *env_of(char *const *envp, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (char *const *e = envp; e && *e; e++)
+		if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+			return *e;
+	return NULL;
+}
+
+/* The runtime's environment, in one allocation: the entries of v (n of them, NULLs skipped). */
+static char **pack_env(const char *const *v, size_t n)
+{
+	size_t bytes = (n + 1) * sizeof(char *), k = 0;
+	char **out, *p;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += v[i] ? strlen(v[i]) + 1 : 0;
+	out = xmalloc(bytes);
+	p = (char *)(out + n + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == NULL)
+			continue;
+		out[k++] = memcpy(p, v[i], strlen(v[i]) + 1);
+		p += strlen(v[i]) + 1;
+	}
+	out[k] = NULL;
+	return out;
+}
+
+int local_container_env(const struct runner_spec *s, const struct exec_account *account, char *const *envp,
+    const char *path, char ***clean, char *err, size_t errlen)
+{
+	const char *path_var = getenv("PATH"), *lang = getenv("LANG"), *xdg = getenv("XDG_RUNTIME_DIR");
+	char path_e[4096], home_e[PATH_MAX + 8], lang_e[256], xdg_e[PATH_MAX + 32];
+	FILE *f = NULL;
+	int fd, rc = 0;
+
+	*clean = NULL;
+	for (char *const *e = envp; e && *e; e++) {
+		if (strchr(*e, '\n') != NULL && into_container(s, *e, strcspn(*e, "="))) {
+			snprintf(err, errlen, "environment variable %.*s: a value with a newline cannot be given to a "
+			    "container", (int)strcspn(*e, "="), *e);
+			return -EINVAL;
+		}
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    (account->launcher && fchown(fd, account->user.uid, account->user.gid) < 0) ||
+	    (f = fdopen(fd, "w")) == NULL)
+		rc = -errno;
+	for (char *const *e = envp; rc == 0 && e && *e; e++)
+		if (into_container(s, *e, strcspn(*e, "=")) && fprintf(f, "%s\n", *e) < 0)
+			rc = -errno;
+	if (f != NULL) {
+		if (fclose(f) != 0 && rc == 0)
+			rc = -errno;
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(-rc));
+		return rc;
+	}
+	snprintf(path_e, sizeof(path_e), "PATH=%s", path_var && path_var[0] ? path_var : "/usr/local/bin:/usr/bin:/bin");
+	snprintf(home_e, sizeof(home_e), "HOME=%s", account->user.home);
+	snprintf(lang_e, sizeof(lang_e), "LANG=%s", lang ? lang : "");
+	snprintf(xdg_e, sizeof(xdg_e), "XDG_RUNTIME_DIR=%s", xdg ? xdg : "");
+	const char *v[] = {path_e, home_e, lang ? lang_e : NULL, xdg ? xdg_e : NULL, env_of(envp, "GNOMON_TASK_ID"),
+		env_of(envp, "GNOMON_DATA_DIR")};
+	*clean = pack_env(v, sizeof(v) / sizeof(v[0]));
+	return 0;
+}
+
 /* The runtime's own message, from the end of the task's stderr, when the runtime failed (not the command). */
 static void runtime_reason(const struct local *l, struct local_task *t)
 {
@@ -146,10 +260,14 @@ static void runtime_reason(const struct local *l, struct local_task *t)
 	char path[PATH_MAX], tail[1024];
 	ssize_t n = 0;
 	off_t size;
+	struct stat st;
+	bool printed;
 	int fd;
 
 	if (t->result.end != RUNNER_END_EXITED || t->result.exit_code < 125)
 		return;
+	run_output_files_path(l->data_dir, &key, RUN_STDOUT, path, sizeof(path));
+	printed = stat(path, &st) == 0 && st.st_size > 0;
 	run_output_files_path(l->data_dir, &key, RUN_STDERR, path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
@@ -159,7 +277,7 @@ static void runtime_reason(const struct local *l, struct local_task *t)
 	}
 	close(fd);
 	if (n > 0)
-		container_failure_reason(&l->ctr, t->result.exit_code, tail, (size_t)n, t->result.reason,
+		container_failure_reason(&l->ctr, t->result.exit_code, printed, tail, (size_t)n, t->result.reason,
 		    sizeof(t->result.reason));
 }
 
@@ -196,6 +314,7 @@ static void remove_orphan(struct local *l, const char *name)
 static void sweep_names(struct local *l, char *buf)
 {
 	char name[CONTAINER_NAME_MAX];
+	size_t listed = 0, removed = 0;
 
 	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		bool held = false;
@@ -203,9 +322,13 @@ static void sweep_names(struct local *l, char *buf)
 			container_name(t->task_id, name);
 			held = strcmp(name, line) == 0;
 		}
-		if (!held && strncmp(line, "gnomon-", 7) == 0)
+		listed++;
+		if (!held && strncmp(line, "gnomon-", 7) == 0) {
 			remove_orphan(l, line);
+			removed++;
+		}
 	}
+	log_debug("container sweep: %zu containers of this data directory, %zu removed", listed, removed);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
@@ -219,7 +342,13 @@ static void on_ps_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct ctr_proc *p = s->data;
 
-	if (n > 0 && p->len + (size_t)n < PS_MAX) {
+	if (n > 0 && p->len + (size_t)n >= PS_MAX) { /* a list cut short could miss names: no sweep this time */
+		log_warnx("container ps printed more than %zu bytes: containers not swept", PS_MAX);
+		free(b->base);
+		uv_close((uv_handle_t *)&p->out, on_closed);
+		return;
+	}
+	if (n > 0) {
 		p->buf = xrealloc(p->buf, p->len + (size_t)n + 1);
 		memcpy(p->buf + p->len, b->base, (size_t)n);
 		p->len += (size_t)n;
@@ -227,8 +356,8 @@ static void on_ps_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	}
 	free(b->base);
 	if (n < 0) {
-		if (p->l && p->buf)
-			sweep_names(p->l, p->buf);
+		if (p->l)
+			sweep_names(p->l, p->buf ? p->buf : (char[]){""});
 		uv_close((uv_handle_t *)&p->out, on_closed);
 	}
 }

@@ -70,6 +70,18 @@ void local_result_of(const struct exec_result *res, struct runner_result *out);
 void local_journal(const struct local *l, const char *task_id, char *out, size_t len);
 
 /* runner_local_container.c */
+#define LOCAL_CONTAINER_ENV_FILE ".container-env" /* in a container task's working directory */
+/* Each volume's hostPath as it resolves on this host (symbolic links followed), against the host paths the agent
+ * lets containers mount (container_run_argv() checks the path as given). 0, or -EACCES with err. */
+int local_container_host_paths(const struct local *l, const char *container, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Write the variables of envp that go into the task's container (all but PATH, HOME, USER, LOGNAME and LANG,
+ * unless the job sets them) to path (0600, the task's account's), one NAME=VALUE a line as --env-file reads
+ * them, and make *clean the runtime's own environment (one allocation): PATH, LANG and XDG_RUNTIME_DIR of the
+ * agent, the account's HOME, and GNOMON_TASK_ID and GNOMON_DATA_DIR (a restart finds its processes by them).
+ * 0, or -errno with err (a value with a newline, which the file cannot hold: -EINVAL). */
+int local_container_env(const struct runner_spec *s, const struct exec_account *account, char *const *envp,
+    const char *path, char ***clean, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* What follows a task's end once its container is removed. */
 typedef void (*local_then_fn)(struct local_task *t);
 /* Mark a task as a container's (beside its journal), for its end and for a restarted agent. 0, or -errno. */

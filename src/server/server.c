@@ -44,6 +44,7 @@
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/clock_uv.h"
+#include "util/container_rules.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/mkdirs.h"
@@ -248,6 +249,11 @@ static int configure(struct server *srv, int argc, char **argv)
 	if (!container_runtime_name_ok(cfg->container_runtime)) {
 		fprintf(stderr, "gnomon server: --container-runtime: invalid value '%s' (auto, podman, docker, none)\n",
 		    cfg->container_runtime);
+		return 2;
+	}
+	if (!container_rules_host_paths_valid(cfg->container_host_paths)) {
+		fprintf(stderr, "gnomon server: --container-host-paths: invalid value '%s' (absolute paths, "
+		    "comma-separated, without ':')\n", cfg->container_host_paths);
 		return 2;
 	}
 	if (workdirs_keep_parse(cfg->keep_work_dirs, &keep) < 0) {
@@ -487,6 +493,7 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 	if (srv->cfg.local_agent && !ha) {
 		struct container_runtime ctr;
 		container_runtime_detect(srv->cfg.container_runtime, &ctr);
+		ctr.host_paths = srv->cfg.container_host_paths;
 		container_log(&ctr);
 		if (start_local_agent(srv, &ctr, &fcfg.local, err, errlen) < 0)
 			return -1;

@@ -173,6 +173,8 @@ static void command(struct server_agent *sa, const struct server_config *cfg, in
 	sa->argv[n++] = xasprintf("--container-runtime=%s", cfg->container_runtime);
 	sa->argv[n++] = xasprintf("--enforce-resources=%s", cfg->enforce_resources ? "true" : "false");
 	sa->argv[n++] = xasprintf("--task-pids-max=%lld", cfg->task_pids_max);
+	if (cfg->container_host_paths && cfg->container_host_paths[0])
+		sa->argv[n++] = xasprintf("--container-host-paths=%s", cfg->container_host_paths);
 	if (cfg->agent_token_file && cfg->agent_token_file[0])
 		sa->argv[n++] = xasprintf("--agent-token-file=%s", cfg->agent_token_file);
 	if (cfg->tls_ca && cfg->tls_ca[0])

@@ -95,6 +95,9 @@ const struct config_option server_options[] = {
 	    "run tasks on this machine too, through the embedded agent (false: only on gnomon agents)"},
 	{"container-runtime", CONFIG_STRING, "auto", 0, 0, OPT(container_runtime),
 	    "what runs container jobs on the embedded agent: auto (podman, else docker), podman, docker or none"},
+	{"container-host-paths", CONFIG_STRING, "", 0, 0, OPT(container_host_paths),
+	    "the host paths container volumes may mount on the embedded agent, comma-separated prefixes (default: any "
+	    "absolute path but /, the runtimes' sockets and the directories that hold them)"},
 	{"agent-timeout", CONFIG_INT, "30", 2, 86400, OPT(agent_timeout),
 	    "seconds an agent may stay silent before it is lost and its runs are retried elsewhere (more than any "
 	    "agent's --lease)"},

@@ -45,6 +45,7 @@ struct server_config {
 	/* Agents. */
 	bool local_agent;
 	char *container_runtime;   /* auto, podman, docker or none */
+	char *container_host_paths; /* what container volumes may mount: prefixes, comma-separated ("": default) */
 	long long agent_timeout;
 	char *agent_token_file;
 	/* Runs' working directories. */

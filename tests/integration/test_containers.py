@@ -6,17 +6,18 @@ have a runtime; a server and a `gnomon agent` killed and restarted mid-run recon
 whose executor is gone is removed, and so is one of the agent's data directory that no task holds; the container
 stays in its task's cgroups. Skipped, saying why, where podman cannot be installed."""
 
+import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import BIN, GnomonTestCase, kill_executor, main, process_gone, wait_until  # noqa: E402
+from gnomon_harness import BIN, GnomonTestCase, kill_executor, main, process_gone, read_text, wait_until  # noqa: E402
 from test_agents import AgentsBase  # noqa: E402
 
 IMAGE = "localhost/gnomon-test-busybox:1"
@@ -150,10 +151,87 @@ class Embedded(Helpers, GnomonTestCase):
         for params, field in (([{"key": "privileged", "value": "true"}], "container.parameters[0].key"),
                               ([{"key": "env", "value": "A=1"}, {"key": "cap-add", "value": "ALL"}],
                                "container.parameters[1].key"),
-                              ([{"key": "label", "value": "gnomon.task=x"}], "container.parameters[0].value")):
+                              ([{"key": "label", "value": "gnomon.task=x"}], "container.parameters[0].value"),
+                              ([{"key": "env", "value": "GNOMON_TASK_ID=x"}], "container.parameters[0].value"),
+                              ([{"key": "memory-swap", "value": "-1"}], "container.parameters[0].key"),
+                              ([{"key": "log-driver", "value": "none"}], "container.parameters[0].key")):
             status, body = self.post_job(docker_job("bad", "true", parameters=params))
             self.assertBadRequest(status, body, contains=(field,))
         self.assertNotIn("bad", self.job_names())
+
+    def test_what_would_reach_the_runtime_as_flags_is_refused(self):
+        """An image is a reference, never a flag; networkName a network, never a namespace; volume paths are
+        absolute and hold no ':' or ',' (which would change the mount)."""
+        for container, field in (({"image": "--privileged"}, "container.image"),
+                                 ({"image": "--volume=/:/h"}, "container.image"),
+                                 ({"image": "busybox --privileged"}, "container.image"),
+                                 ({"network": "USER", "networkName": "container:other"}, "container.networkName"),
+                                 ({"network": "USER", "networkName": "ns:/proc/1/ns/net"}, "container.networkName"),
+                                 ({"volumes": [{"containerPath": "/:/host"}]}, "container.volumes[0].containerPath"),
+                                 ({"volumes": [{"containerPath": "/c", "hostPath": "/h,ro"}]},
+                                  "container.volumes[0].hostPath"),
+                                 ({"volumes": [{"containerPath": "c"}]}, "container.volumes[0].containerPath")):
+            status, body = self.post_job(docker_job("bad", "true", **container))
+            self.assertBadRequest(status, body, prefix=field + ": ")
+        self.assertNotIn("bad", self.job_names())
+
+    def test_the_jobs_variables_never_configure_the_runtime(self):
+        """The job's variables go into the container through a file (--env-file), never into the runtime's own
+        environment: CONTAINERS_CONF there would have podman read the job's configuration."""
+        conf = os.path.join(self.server.root, "containers.conf")
+        with open(conf, "w") as f:
+            f.write('[containers]\nenv = ["INJECTED=from-the-job"]\n')
+        job = docker_job("conf", "echo \"[$INJECTED][$FOO][$CONTAINERS_CONF][$GNOMON_TASK_ID]\"")
+        job["environmentVariables"] = [{"name": "CONTAINERS_CONF", "value": conf},
+                                       {"name": "FOO", "value": "a b=c 'd' $e"}]
+        self.start(job)
+        run = self.final("conf")
+        self.assertEqual((run["status"], self.log(run)),
+                         ("succeeded", "[][a b=c 'd' $e][%s][%s]\n" % (conf, run["taskId"])), run)
+        job = docker_job("newline", "true")
+        job["environmentVariables"] = [{"name": "MULTI", "value": "one\ntwo"}]
+        self.start(job)
+        run = self.final("newline")
+        self.assertEqual((run["status"], run["reason"]),
+                         ("failed", "environment variable MULTI: a value with a newline cannot be given to a "
+                          "container"), run)
+
+    def test_a_job_stored_before_the_rules_does_not_run(self):
+        """A job stored with what the rules now refuse (an older release's) is not run: its run fails, naming the
+        field, and no container is made."""
+        self.add_job(docker_job("old", "true"))
+        self.server.stop()
+        db = sqlite3.connect(os.path.join(self.server.data_dir, "gnomon.db"))
+        with db:
+            job = json.loads(db.execute("SELECT json FROM jobs WHERE name = 'old'").fetchone()[0])
+            job["container"]["parameters"] = [{"key": "privileged", "value": "true"}]
+            db.execute("UPDATE jobs SET json = ? WHERE name = 'old'", (json.dumps(job),))
+        db.close()
+        self.server.start()
+        status, _, body = self.server.request("PUT", V1 + "/job/old")
+        self.assertEqual(status, 204, body)
+        run = self.final("old")
+        self.assertEqual(run["status"], "failed", run)
+        self.assertTrue(run["reason"].startswith("container.parameters[0].key: 'privileged' is not allowed"), run)
+        self.assertEqual(containers(run["taskId"]), [])
+
+    def test_host_paths_the_agent_does_not_allow(self):
+        """By default any absolute host path but /, the runtimes' sockets and their directories; the run of a
+        job that asks for one fails, naming the field."""
+        for host in ("/", "/run", "/var/run/docker.sock"):
+            name = "host" + str(len(host))
+            self.start(docker_job(name, "true", volumes=[{"containerPath": "/h", "hostPath": host}]))
+            run = self.final(name)
+            self.assertEqual(run["status"], "failed", run)
+            self.assertTrue(run["reason"].startswith("container.volumes[0].hostPath: '%s' may not be mounted on "
+                                                     "this agent (--container-host-paths not given" % host), run)
+        link = os.path.join(self.server.root, "link")  # a symbolic link counts as where it leads
+        os.symlink("/run", link)
+        self.start(docker_job("linked", "true", volumes=[{"containerPath": "/h", "hostPath": link}]))
+        run = self.final("linked")
+        self.assertEqual(run["status"], "failed", run)
+        self.assertTrue(run["reason"].startswith("container.volumes[0].hostPath: '%s' is '/run', which may not be "
+                                                 "mounted on this agent" % link), run)
 
     def test_volumes_and_network_none(self):
         rw = tempfile.mkdtemp(prefix="gnomon-rw-")
@@ -222,7 +300,9 @@ class Embedded(Helpers, GnomonTestCase):
         self.server.kill9()
         self.server.start()
         wait_until(lambda: self.runs("adopted")[0]["status"] == "running", 20, what="the run adopted")
-        time.sleep(0.5)  # the reconciliation's sweep of containers nobody holds: this one must survive it
+        # the reconciliation's sweep of containers nobody holds: this one must survive it
+        wait_until(lambda: "container sweep:" in self.server.current_log(), 20, what="the sweep")
+        self.assertNotIn(containers(run["taskId"])[0] + ": its task is not running", self.server.current_log())
         self.assertEqual(len(containers(run["taskId"])), 1)
         with open(os.path.join(go, "now"), "w"):
             pass
@@ -278,6 +358,36 @@ class Options(unittest.TestCase):
             self.assertEqual(out.returncode, 2, out)
             self.assertIn("--container-runtime: invalid value 'rkt' (auto, podman, docker, none)", out.stderr)
             self.assertEqual(len(out.stderr.strip().splitlines()), 1, out.stderr)
+            out = subprocess.run(cmd + ["--container-host-paths", "/data,rel"], capture_output=True, text=True,
+                                 timeout=30)
+            self.assertEqual(out.returncode, 2, out)
+            self.assertIn("--container-host-paths: invalid value '/data,rel' (absolute paths, comma-separated, "
+                          "without ':')", out.stderr)
+            self.assertEqual(len(out.stderr.strip().splitlines()), 1, out.stderr)
+
+
+class HostPaths(Helpers, GnomonTestCase):
+    server_args = None
+
+    def setUp(self):
+        if SKIP:
+            self.skipTest(SKIP)
+        super().setUp()
+        root = tempfile.mkdtemp(prefix="gnomon-hp-")
+        self.addCleanup(shutil.rmtree, root, True)
+        self.allowed, self.other = os.path.join(root, "allowed"), os.path.join(root, "other")
+        os.makedirs(self.allowed)
+        os.makedirs(self.other)
+        self.server = self.new_server(("--container-host-paths", "%s,/nonexistent" % self.allowed))
+
+    def test_only_the_prefixes_given(self):
+        self.start(docker_job("in", "ls /h", volumes=[{"containerPath": "/h", "hostPath": self.allowed + "/"}]))
+        self.assertEqual(self.final("in")["status"], "succeeded")
+        self.start(docker_job("out", "true", volumes=[{"containerPath": "/h", "hostPath": self.other}]))
+        run = self.final("out")
+        self.assertEqual((run["status"], run["reason"]),
+                         ("failed", "container.volumes[0].hostPath: '%s' may not be mounted on this agent "
+                          "(--container-host-paths %s,/nonexistent)" % (self.other, self.allowed)), run)
 
 
 class Agents(Helpers, AgentsBase):
@@ -314,7 +424,9 @@ class Agents(Helpers, AgentsBase):
         a.kill9()
         a.start()
         self.wait_agents(["boxy"])
-        time.sleep(0.5)  # the restarted agent's reconciliation: the container must survive it
+        # the restarted agent's reconciliation: the container must survive its sweep
+        wait_until(lambda: "container sweep:" in read_text(a.logs[-1]), 20, what="the sweep")
+        self.assertNotIn(containers(run["taskId"])[0] + ": its task is not running", read_text(a.logs[-1]))
         self.assertEqual(len(containers(run["taskId"])), 1)
         with open(go, "w"):
             pass

@@ -36,7 +36,7 @@ static const char full_scheduled[] =
 	"\"volumes\":[{\"hostPath\":\"/data\",\"containerPath\":\"/mnt/data\",\"mode\":\"RW\"},"
 	"{\"containerPath\":\"/scratch\"},{\"containerPath\":\"/ext\",\"mode\":\"RO\",\"external\":{\"name\":\"vol1\","
 	"\"provider\":\"dvdi\",\"options\":[{\"key\":\"dvdi/driver\",\"value\":\"rexray\"}]}}],"
-	"\"forcePullImage\":true,\"parameters\":[{\"key\":\"memory-swap\",\"value\":\"1g\"}]},"
+	"\"forcePullImage\":true,\"parameters\":[{\"key\":\"memory\",\"value\":\"1g\"}]},"
 	"\"constraints\":[[\"rack\",\"EQUALS\",\"a\"],[\"hostname\",\"LIKE\",\"web-[0-9]+\"],"
 	"[\"zone\",\"UNLIKE\",\"us-east-.*\"]],"
 	"\"schedule\":\"R/2024-01-01T00:00:00.000Z/PT1H\",\"scheduleTimeZone\":\"Europe/Berlin\","

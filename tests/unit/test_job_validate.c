@@ -295,14 +295,69 @@ static void test_validate(void **state)
 		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
 		 "{\"key\":\"env\",\"value\":\"A=1\"},{\"key\":\"privileged\",\"value\":\"true\"}]}}",
 		 "container.parameters[1].key: 'privileged' is not allowed (allowed: env, label, user, workdir, hostname, "
-		 "add-host, dns, tmpfs, read-only, shm-size, memory, memory-swap, entrypoint, stop-signal)"},
+		 "add-host, dns, tmpfs, read-only, shm-size, memory, entrypoint, stop-signal)"},
 		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
 		 "{\"key\":\"cap-add\",\"value\":\"ALL\"}]}}",
 		 "container.parameters[0].key: 'cap-add' is not allowed (allowed: env, label, user, workdir, hostname, "
-		 "add-host, dns, tmpfs, read-only, shm-size, memory, memory-swap, entrypoint, stop-signal)"},
+		 "add-host, dns, tmpfs, read-only, shm-size, memory, entrypoint, stop-signal)"},
 		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
 		 "{\"key\":\"label\",\"value\":\"gnomon.task=t\"}]}}",
 		 "container.parameters[0].value: labels gnomon.* are gnomon's own"},
+		/* the image is a reference, never a flag for the runtime */
+		{"{\"name\":\"x\",\"container\":{\"image\":\"--privileged\"}}",
+		 "container.image: '--privileged' is not an image reference ([registry/]name[:tag][@digest])"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"--volume=/:/h\"}}",
+		 "container.image: '--volume=/:/h' is not an image reference ([registry/]name[:tag][@digest])"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"busybox -v\"}}",
+		 "container.image: 'busybox -v' is not an image reference ([registry/]name[:tag][@digest])"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"busybox\\n\"}}",
+		 "container.image: 'busybox?' is not an image reference ([registry/]name[:tag][@digest])"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"\"}}",
+		 "container.image: '' is not an image reference ([registry/]name[:tag][@digest])"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"Busybox\"}}",
+		 "container.image: 'Busybox' is not an image reference ([registry/]name[:tag][@digest])"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"busybox\"}}", NULL},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"localhost/gnomon-test-busybox:1\"}}", NULL},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"registry.example.com:5000/team/app__x-y:v1.2_3\"}}", NULL},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"docker.io/library/busybox@sha256:"
+		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}",
+		 NULL},
+		/* networkName: a network's name, never another namespace */
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"network\":\"USER\",\"networkName\":\"container:other\"}}",
+		 "container.networkName: 'container:other' is not a network name ([A-Za-z0-9][A-Za-z0-9_.-]*)"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"network\":\"USER\",\"networkName\":\"ns:/proc/1/ns/net\"}}",
+		 "container.networkName: 'ns:/proc/1/ns/net' is not a network name ([A-Za-z0-9][A-Za-z0-9_.-]*)"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"network\":\"USER\",\"networkName\":\"-x\"}}",
+		 "container.networkName: '-x' is not a network name ([A-Za-z0-9][A-Za-z0-9_.-]*)"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"network\":\"USER\",\"networkName\":\"back_1.net-2\"}}", NULL},
+		/* volume paths: absolute, and no ':' or ',' that would change the mount */
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"volumes\":[{\"containerPath\":\"/:/host\"}]}}",
+		 "container.volumes[0].containerPath: '/:/host' may not hold ':' or ','"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"volumes\":[{\"containerPath\":\"/c\",\"hostPath\":\"/h,ro\"}]}}",
+		 "container.volumes[0].hostPath: '/h,ro' may not hold ':' or ','"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"volumes\":[{\"containerPath\":\"c\"}]}}",
+		 "container.volumes[0].containerPath: 'c' must be an absolute path"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"volumes\":[{\"containerPath\":\"/c\",\"hostPath\":\"h\"}]}}",
+		 "container.volumes[0].hostPath: 'h' must be an absolute path"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"volumes\":[{\"containerPath\":\"/c\","
+		 "\"hostPath\":\"/tmp/../run\"}]}}",
+		 "container.volumes[0].hostPath: '/tmp/../run' must be a plain absolute path (no '.', '..' or '//')"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"volumes\":[{\"containerPath\":\"/c\",\"hostPath\":\"/\"}]}}",
+		 NULL}, /* which host paths an agent lets containers mount is its own (--container-host-paths) */
+		/* env parameters may not take gnomon's variables; memory-swap is gone (-1 lifts the limit) */
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
+		 "{\"key\":\"env\",\"value\":\"GNOMON_TASK_ID=x\"}]}}",
+		 "container.parameters[0].value: variables GNOMON_* are gnomon's own"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
+		 "{\"key\":\"env\",\"value\":\"MESOS_TASK_ID=x\"}]}}",
+		 "container.parameters[0].value: variables MESOS_* are gnomon's own"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
+		 "{\"key\":\"env\",\"value\":\"CHRONOS_JOB_NAME=x\"}]}}",
+		 "container.parameters[0].value: variables CHRONOS_* are gnomon's own"},
+		{"{\"name\":\"x\",\"container\":{\"image\":\"i\",\"parameters\":["
+		 "{\"key\":\"memory-swap\",\"value\":\"-1\"}]}}",
+		 "container.parameters[0].key: 'memory-swap' is not allowed (allowed: env, label, user, workdir, hostname, "
+		 "add-host, dns, tmpfs, read-only, shm-size, memory, entrypoint, stop-signal)"},
 		{"{\"name\":\"x\",\"epsilon\":\"P1DT2H\"}", NULL},
 		{"{\"name\":\"x\",\"epsilon\":\"5 minutes\"}",
 		 "epsilon: '5 minutes' is not an ISO 8601 duration such as PT60S"},

@@ -456,6 +456,13 @@ void gnomon_overview(struct api_env *env, struct http_request *req, const char *
 	while (json_array_size(failures) > RECENT)
 		json_array_remove(failures, json_array_size(failures) - 1);
 	control_foreach_run(env->control, add_active, &active);
+	for (size_t i = 0; i < json_array_size(active.runs); i++) {
+		/* "try 2 of 3": how many tries its slot gets (its job's retries + 1) */
+		json_t *run = json_array_get(active.runs, i);
+		const struct jobrec *rec = registry_get(env->reg, json_string_value(json_object_get(run, "job")));
+		if (rec)
+			json_object_set_new(run, "tries", json_integer((json_int_t)rec->job->retries + 1));
+	}
 	n = control_upcoming(env->control, UPCOMING, recs, at);
 	upcoming = json_array();
 	for (size_t i = 0; i < n; i++)

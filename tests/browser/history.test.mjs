@@ -140,6 +140,12 @@ test('the job page leads with state, fires, strip and chart, then actions (Kill 
   await kill.waitFor();
   await page.getByRole('region', { name: 'Last runs' }).locator('a.cell.c-run').waitFor();
   await screenshot(page, 'job-glance');
+  // the overview's runs in progress say how many tries their slot gets too
+  await page.goto(`${server.url}/ui/`);
+  const progress = page.getByRole('table', { name: 'Runs in progress' });
+  await progress.locator('.run-name > a').first().waitFor();
+  assert.match(await progress.locator('.run-name > a').first().textContent(), /· try 1 of 3$/);
+  await page.goto(`${server.url}/ui/jobs/slow`);
   // a running run's log counts its bytes as they come
   await page.getByRole('table', { name: 'Runs of slow' }).locator('.run-name > a').first().click();
   await page.locator('.log-counts').filter({ hasText: /stdout: 6 bytes \(following\)/ }).waitFor();

@@ -11,9 +11,11 @@ export function slotText(r) {
   return t ? slotFmt.format(new Date(t)) : 'unscheduled';
 }
 
-// "try 2 of 3": attempt counts from 0; tries is the job's retries + 1 when known.
+// "try 2 of 3": attempt counts from 0; tries is the job's retries + 1 when known (given, or the run's own "tries",
+// as the overview's runs in progress carry it).
 export function tryText(r, tries) {
   const n = (r.attempt || 0) + 1;
+  tries = tries || r.tries;
   return tries ? `try ${n} of ${Math.max(tries, n)}` : `try ${n}`;
 }
 

@@ -72,6 +72,9 @@ class SilentPostgres(GnomonTestCase):
         super().setUp()
 
     def test_a_write_to_a_silent_database_fails_within_seconds(self):
+        # it leads once the state is loaded from PostgreSQL: a write before that is refused (503)
+        wait_until(lambda: self.server.json("GET", "/api/v1/cluster")[1].get("leading"), 20, interval=0.02,
+                   what="the server leading")
         self.add_job({"name": "before", "command": "true", "schedule": "R/2030-01-01T00:00:00Z/PT1H"})
         port = int(os.environ["GNOMON_TEST_PG"].rsplit(":", 1)[1].split("/")[0])
         drop(self, port)

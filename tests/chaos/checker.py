@@ -2,11 +2,12 @@
 
 For every job whose add was acknowledged, its due slots (start + k * interval, k < count) up to the read time less
 epsilon, duration and 5 s:
-- Jepsen's rule: each slot is satisfied by a distinct complete run (a line in an agent's side-effect file) that
-  started within [due, due + epsilon + 5 s]; or the history has a `skipped` record covering it and no leader could
-  exist for the window [due, due + epsilon - 1 s] (the second: a new leader's load and recovery, and the 0.25 s
-  between two looks): at every look in it either no server said it led, or the faults then active left no server
-  with a ZooKeeper majority, PostgreSQL and an agent (nemesis.leader_possible). The report says which, and when.
+- Jepsen's rule: each slot is satisfied by a distinct complete run (a line in an agent's side-effect file, the
+  slot's by the due time in its task id) that started within [due, due + epsilon + 5 s]; or the history has a
+  `skipped` record covering it and no leader could exist for the window [due, due + epsilon - 1 s] (the second: a
+  new leader's load and recovery, and the 0.25 s between two looks): at every look in it either no server said it
+  led, or the faults then active left no server with a ZooKeeper majority, PostgreSQL and an agent
+  (nemesis.leader_possible). The report says which, and when.
 - one allowance: a slot whose run is recorded `lost`, with no side effect, because the agent it was given to was
   stopped (paused, killed) or cut off from every server by the nemesis between its due time and its epsilon, or
   while no leader could exist in [due, due + epsilon - 1 s] (as for a skip), is counted apart ("lost, justified")
@@ -56,6 +57,12 @@ def check_epochs(effects, agent_epochs):
             failures.append("stale epoch: %s started on %s at %d on epoch %d, which had seen epoch %d at %d"
                             % (e["task"], e["agent"], e["start"], e["epoch"], n, t))
     return failures
+
+
+def due_of(task):
+    """The due time in a task id (ct:DUE:ATTEMPT:JOB:...), -1 when it has none."""
+    parts = task.split(":")
+    return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else -1
 
 
 def attempt_of(task):
@@ -164,22 +171,24 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
                     skips[due] += 1
             else:
                 attempts[r["due"]].append(r)
-        used = set()
         for k in range(j["count"]):
             due = j["start"] + k * j["interval"]
             if due >= read_ms - j["epsilon"] - j["duration"] - FORGIVENESS_MS:
                 break
             hi = due + j["epsilon"] + FORGIVENESS_MS
-            fits = [e for e in lines_by_job[name] if due <= e["start"] <= hi and e["task"] not in used]
+            # a line is its slot's by the due time in its task id (a late retry of an earlier slot may start in
+            # this one's window); its slot's lines that started out of the window count as late
+            ran = [e for e in lines_by_job[name] if due_of(e["task"]) == due]
+            fits = [e for e in ran if due <= e["start"] <= hi]
             mine = sorted(attempts.pop(due, []), key=lambda r: r["attempt"])
             where = "%s slot %d" % (name, due)
             verdict, why = "lost", ""
-            if len(fits) > 1:
-                failures.append("%s: %d complete runs started in its window: %s" % (where, len(fits),
-                                                                                    [e["task"] for e in fits]))
+            if len(ran) > 1:
+                failures.append("%s: %d complete runs: %s" % (where, len(ran), [e["task"] for e in ran]))
                 verdict = "duplicated"
+            elif ran and not fits:
+                why = "%s started %.1f s after its due time" % (ran[0]["task"], (ran[0]["start"] - due) / 1000)
             elif fits:
-                used.add(fits[0]["task"])
                 verdict = "satisfied"
                 if j.get("flaky") and attempt_of(fits[0]["task"]) == 0:
                     failures.append("%s: met by the first attempt of a flaky job, which exits 3: %s"
@@ -207,7 +216,8 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
                     if r["status"] not in ("failed", "lost"):
                         failures.append("%s: retried after a final outcome: %s" % (where, r))
                 if verdict == "lost":
-                    why = "; ".join("%s %s %s" % (r["task"], r["status"], r["reason"]) for r in mine)
+                    why = "; ".join(([why] if why else []) +
+                                    ["%s %s %s" % (r["task"], r["status"], r["reason"]) for r in mine])
             if verdict == "lost" and mine and mine[-1]["status"] == "lost" and mine[-1]["agent"]:
                 f = agent_faulted(faults, mine[-1]["agent"], due - 1000, due + j["epsilon"])
                 if f:

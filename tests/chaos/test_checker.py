@@ -54,6 +54,23 @@ class Checker(unittest.TestCase):
         self.assertEqual(v, ["satisfied", "duplicated", "satisfied"])
         self.assertTrue([f for f in failures if "succeeded twice" in f], failures)
 
+    def test_a_late_retry_is_its_own_slots_not_the_next(self):
+        late = run(0, attempt=1)
+        history = [run(0, status="failed"), late, run(1), run(2)]
+        effects = [line(0, delay=21000, task=late["task"]), line(1), line(2)]  # in slot 1's window
+        v, failures = self.verdicts(history, effects)
+        self.assertEqual(v, ["lost", "satisfied", "satisfied"])
+        self.assertIn("started 21.0 s after its due time", failures[0])
+
+    def test_two_complete_runs_of_one_slot(self):
+        history = [run(0), run(1, status="lost"), run(1, attempt=1), run(2)]
+        history[1]["reason"] = "its agent a1 (vm) stopped answering; its agent a1 reported later that it exited " \
+                               "with status 0 (recorded, not counted)"
+        effects = [line(0), line(1), line(1, delay=3000, task=history[2]["task"]), line(2)]
+        v, failures = self.verdicts(history, effects)
+        self.assertEqual(v, ["satisfied", "duplicated", "satisfied"])
+        self.assertIn("2 complete runs", failures[0])
+
     def test_left_open(self):
         v, failures = self.verdicts([run(0), run(1, status="running"), run(2)], [line(0), line(1), line(2)])
         self.assertEqual(v, ["satisfied", "open", "satisfied"])

@@ -1,7 +1,8 @@
 """Jepsen's Chronos workload and the suite's eyes on the leader.
 
 Jobs `R<n>/<start>/PT<i>S` with an epsilon, each added through the Chronos API (`POST /scheduler/iso8601`) of a
-random server, one every few seconds while the faults go on, starting 5 s after they are added. As in Jepsen, a
+random server, one every few seconds while the faults go on, starting 5 s after they are added and living at most
+JOB_LIFE_S (150 s: the load of a long run stays that of a short one). As in Jepsen, a
 run's command sleeps 0 to 2 s and appends one line to a file on its agent (DATA_DIR/chaos-effects, two levels above
 the run's working directory DATA_DIR/work/NAME): job name, task id, start and end (ms) and GNOMON_EPOCH (the
 epoch of the leader that started it); the interval is
@@ -26,6 +27,7 @@ from cluster import AGENTS, SERVERS, http
 from nemesis import now_ms
 
 EFFECTS = "chaos-effects"
+JOB_LIFE_S = 150
 EPOCH_SEEN = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z \w+ +(?:gnomon agent .*\(id \w+, epoch "
                         r"(\d+),|epoch (\d+) seen)")
 
@@ -61,7 +63,9 @@ class Jobs:
             epsilon = self.rng.randint(6, 12)
             interval = 1 + duration + epsilon + 5 + self.rng.randint(0, 4)
             start = (now_ms() // 1000 + 5) * 1000
-            count = max(1, (until_ms - start) // (interval * 1000))
+            # each job lives at most JOB_LIFE_S, so that a long run's load stays what a short one's is (jobs are
+            # added all along; a 30-minute run with jobs living to its end piled up hundreds of them on 2 cores)
+            count = max(1, min(until_ms - start, JOB_LIFE_S * 1000) // (interval * 1000))
             timing = (duration, epsilon, interval, start, count)
         duration, epsilon, interval, start, count = timing
         added = []

@@ -17,13 +17,16 @@
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
-#define REGISTER_TIMEOUT_MS 10000
+/* A paused server's kernel still acknowledges what it is sent (no TCP timeout fires): only these end a request
+ * to it. A live server registers at once and answers a poll within its pollMs; a paused one held the agent from the
+ * new leader past the --agent-timeout of its reconciliation with 10 s (test_ha_failover). */
+#define REGISTER_TIMEOUT_MS 5000
 #define EVENTS_TIMEOUT_MS 30000
 /* A server silent this long (its kernel acknowledges nothing: a partition, a paused or dead machine) is given up
  * for the next one, long before a poll's own timeout (net/tcp_dead.h). */
 #define SERVER_DEAD_AFTER_MS 3000
 #define BUSY_TRIES 3 /* 5xx answers from one server before the next is tried (session_failed) */
-#define POLL_MARGIN_MS 10000       /* a poll may take the server's pollMs and this much more */
+#define POLL_MARGIN_MS 4000        /* a poll may take the server's pollMs and this much more */
 #define POLL_MS_DEFAULT 10000
 
 struct agent_call {

@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import GnomonTestCase, main, wait_until  # noqa: E402
+from gnomon_harness import GnomonTestCase, main, sched, wait_until  # noqa: E402
 from test_agents import AgentsBase  # noqa: E402
 
 INNER = "GNOMON_TEST_IN_NETNS"
@@ -41,20 +41,24 @@ def enter_namespace():
 
 
 class SilentServer(AgentsBase):
-    # polls held 10 s (a third of the agent timeout, at most 10 s): an agent without the fix would wait 20 s
+    # polls held 10 s (a third of the agent timeout, at most 10 s): an agent without the fix would wait 14 s
     server_args = ("--local-agent=false", "--agent-timeout", "60")
 
     def test_an_agent_gives_a_silent_server_up_within_seconds(self):
         a = self.agent("a1")
         self.wait_agents(["a1"])
+        # cut just as a poll begins: a poll answered with a start, the next is sent at once, and the run is
+        # reported running right after; so the poll in flight has its whole timeout ahead
+        self.run_now(sched("hold", "sleep 60"))
+        self.wait_run("hold", lambda r: r["status"] == "running", "the run on the agent")
         before = a.log().count("poll:")
         drop(self, self.server.port)
         cut = time.monotonic()
         wait_until(lambda: a.log().count("poll:") > before, 30, interval=0.05,
                    what="the agent to give its poll to the silent server up")
         took = time.monotonic() - cut
-        print("a silent server given up after %.1f s (the poll's own timeout: 20 s)" % took)
-        # a poll had at least 10 s left: it ended through the dead connection, not at its timeout
+        print("a silent server given up after %.1f s (the poll's own timeout: 14 s)" % took)
+        # the poll had about 14 s left: it ended through the dead connection, not at its timeout
         self.assertLess(took, 9.0, a.log()[-2000:])
         self.check_agent_logs()
 

@@ -77,8 +77,25 @@ static int open_data_dir(struct agent *a, int *fd, char *err, size_t errlen)
 	return 0;
 }
 
+/* The lease its tasks' executors check (exec_lease.h), in the data directory, by its absolute path. */
+static int open_lease(struct agent *a, char *path, size_t len, char *err, size_t errlen)
+{
+	char *dir = realpath(a->cfg.data_dir, NULL);
+	int rc;
+
+	if (dir == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot resolve the data directory %.300s: %s", a->cfg.data_dir, strerror(errno));
+		return rc;
+	}
+	snprintf(path, len, "%s/%s", dir, LEASE_FILE);
+	free(dir);
+	return lease_open_writer(&a->lease, path, err, errlen);
+}
+
 static int start_runner(struct agent *a, char *err, size_t errlen)
 {
+	char lease_path[PATH_MAX];
 	struct runner_local_config rcfg = {
 		.data_dir = a->cfg.data_dir,
 		.hostname = a->hostname,
@@ -95,6 +112,9 @@ static int start_runner(struct agent *a, char *err, size_t errlen)
 	struct runner_listener l;
 	int rc;
 
+	if ((rc = open_lease(a, lease_path, sizeof(lease_path), err, errlen)) < 0)
+		return rc;
+	rcfg.lease_file = lease_path;
 	if (workdirs_keep_parse(a->cfg.keep_work_dirs, &rcfg.keep_work_dirs) < 0)
 		rcfg.keep_work_dirs = WORKDIRS_KEEP_NEVER; /* agent_configure() checked it */
 	container_runtime_detect(a->cfg.container_runtime, &a->ctr);
@@ -206,6 +226,7 @@ int agent_main(int argc, char **argv)
 	int rc, lock_fd = -1;
 
 	memset(&a, 0, sizeof(a));
+	a.lease.fd = -1;
 	if ((rc = agent_configure(&a, argc, argv)) < 0) {
 		if (uv_loop_init(&loop) < 0)
 			fatalx("cannot initialise the event loop");
@@ -229,6 +250,7 @@ int agent_main(int argc, char **argv)
 	json_decref(a.sending);
 	if (a.by_id)
 		strmap_free(a.by_id);
+	lease_close(&a.lease);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	config_free(agent_options, &a.cfg);

@@ -12,6 +12,7 @@
 
 #include "agent/agent.h"
 #include "exec/container.h"
+#include "exec/exec_lease.h"
 #include "history/run_output.h"
 #include "runner/runner.h"
 #include "util/buf.h"
@@ -110,6 +111,8 @@ struct agent {
 	char *leader;
 	uint64_t heard_ms;           /* monotonic: when the newest request that got a 2xx answer was sent */
 	bool heard;
+	struct exec_lease lease;     /* heard_ms shared with the tasks' executors (exec/exec_lease.h) */
+	uint64_t exec_lease_ms;      /* the lease they enforce (0: none yet) */
 	uint64_t session_backoff, retry_backoff;
 	struct agent_call *reg_call, *poll_call, *events_call;
 	json_t *events;              /* queued */

@@ -91,11 +91,22 @@ static void on_answer(void *ctx, int rc, const struct net_response *resp, const 
 	}
 	if (rc == 0 && resp->body_len > 0)
 		body = json_loadb(resp->body, resp->body_len, 0, NULL);
-	if (json_is_integer(json_object_get(body, "epoch")) && json_integer_value(json_object_get(body, "epoch")) > 0)
-		agent_epoch_seen(a, (uint64_t)json_integer_value(json_object_get(body, "epoch")));
-	if (rc == 0 && status >= 200 && status < 300 && (!a->heard || c->sent_ms > a->heard_ms)) {
+	json_t *epoch = json_object_get(body, "epoch");
+	if (json_is_integer(epoch) && json_integer_value(epoch) > 0)
+		agent_epoch_seen(a, (uint64_t)json_integer_value(epoch));
+	/* the lease: a success, not from a leader older than one already seen (a deposed one that does not know it),
+	 * from when the request left, or as much later as the server says it held it (a poll's heldMs: the server
+	 * counts this agent heard from its answer, which is no earlier) */
+	json_t *held = json_object_get(body, "heldMs");
+	uint64_t heard = c->sent_ms, now = mono_ms();
+	if (json_is_integer(held) && json_integer_value(held) > 0)
+		heard += (uint64_t)json_integer_value(held) < now - c->sent_ms ? (uint64_t)json_integer_value(held)
+										: now - c->sent_ms;
+	if (rc == 0 && status >= 200 && status < 300 && (!a->heard || heard > a->heard_ms) &&
+	    !(json_is_integer(epoch) && (uint64_t)json_integer_value(epoch) < a->epoch)) {
 		a->heard = true;
-		a->heard_ms = c->sent_ms;
+		a->heard_ms = heard;
+		lease_renew(&a->lease, heard);
 	}
 	if (rc == 0 && status == 409 && c->session != a->sessions) {
 		/* a request of an earlier session, answered after the agent registered again: not this one's end */
@@ -267,7 +278,7 @@ static int registered(struct agent *a, json_t *body, char *err, size_t errlen)
 {
 	const char *session = json_string_value(json_object_get(body, "session"));
 	const char *leader = json_string_value(json_object_get(body, "leader"));
-	json_t *poll = json_object_get(body, "pollMs");
+	json_t *poll = json_object_get(body, "pollMs"), *timeout = json_object_get(body, "agentTimeoutMs");
 
 	if (!agent_wire_name_ok(session)) {
 		snprintf(err, errlen, "session: missing or not a name");
@@ -276,6 +287,21 @@ static int registered(struct agent *a, json_t *body, char *err, size_t errlen)
 	if (poll && (!json_is_integer(poll) || json_integer_value(poll) < 0 || json_integer_value(poll) > 3600000)) {
 		snprintf(err, errlen, "pollMs: must be an integer from 0 to 3600000");
 		return -EINVAL;
+	}
+	if (timeout && (!json_is_integer(timeout) || json_integer_value(timeout) < 1000 ||
+	    json_integer_value(timeout) > 86400000)) {
+		snprintf(err, errlen, "agentTimeoutMs: must be an integer from 1000 to 86400000");
+		return -EINVAL;
+	}
+	if (timeout) {
+		/* the executors kill the tasks once the agent was silent this long, before a server calls them lost */
+		uint64_t lease = lease_for_timeout((uint64_t)json_integer_value(timeout));
+		if (lease != a->exec_lease_ms)
+			log_info_kv(LOG_FIELDS(.event = "agent.lease"), "tasks are killed once no server was heard for %.1f "
+			    "s (the servers' --agent-timeout %.1f s less a margin)", (double)lease / 1000,
+			    (double)json_integer_value(timeout) / 1000);
+		a->exec_lease_ms = lease;
+		lease_set(&a->lease, lease);
 	}
 	free(a->session);
 	a->session = xstrdup(session);
@@ -340,10 +366,10 @@ void agent_register(struct agent *a)
 	if (a->reg_call || a->stopping)
 		return;
 	uv_timer_stop(&a->session_timer);
-	j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:O, s:{s:f, s:I, s:I}, s:I, s:o}", "version", AGENT_PROTOCOL_VERSION,
-	    "id", a->id, "name", a->cfg.name, "hostname", a->hostname, "agentVersion", GNOMON_VERSION, "attributes",
-	    a->attributes, "resources", "cpus", a->cpus, "mem", (json_int_t)a->mem, "disk", (json_int_t)a->disk, "epoch",
-	    (json_int_t)a->epoch, "tasks", agent_tasks_json(a));
+	j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:O, s:{s:f, s:I, s:I}, s:I, s:o}", "version",
+	    AGENT_PROTOCOL_VERSION, "id", a->id, "name", a->cfg.name, "hostname", a->hostname, "agentVersion",
+	    GNOMON_VERSION, "attributes", a->attributes, "resources", "cpus", a->cpus, "mem", (json_int_t)a->mem, "disk",
+	    (json_int_t)a->disk, "epoch", (json_int_t)a->epoch, "tasks", agent_tasks_json(a));
 	if (j == NULL)
 		abort();
 	runner_local_cgroups(a->runner, &cg);

@@ -530,6 +530,7 @@ static int encode_spec(const struct exec_spec *spec, const struct spawn_plan *pl
 		es.cpu_quota_us = spec->cgroup->lim.cpu_quota_us;
 		es.pids_max = spec->cgroup->lim.pids_max;
 	}
+	es.lease = spec->lease;
 	return executor_spec_encode(&es, out, err, errlen);
 }
 

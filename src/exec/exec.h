@@ -68,6 +68,7 @@ struct exec_spec {
 	uint64_t drain_ms;         /* how long the executor reads the output pipes after the leader's exit, for
 	                            * processes that escaped the group and hold them */
 	const struct cgroup_spec *cgroup; /* its cgroup (cgroup.h), NULL or version NONE: none */
+	const char *lease;         /* its agent's lease file (exec_lease.h): killed when the lease lapses; NULL: none */
 	exec_output_cb on_output;  /* optional: every chunk read, as it arrives (live followers) */
 	exec_exit_cb on_exit;      /* required */
 	void *ctx;
@@ -102,6 +103,8 @@ struct exec_result {
 	bool oom_killed;     /* the cgroup's memory limit killed a process of the run */
 	int64_t mem_limit;   /* that limit in bytes, 0: none */
 	bool cgroup;         /* it ran in a cgroup of its own */
+	bool lease_lapsed;   /* killed (killed is set too) because its agent's lease lapsed */
+	int64_t lease_silent_ms; /* how long its agent had not heard from a server then */
 };
 
 /* The account a task runs as. */

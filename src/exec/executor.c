@@ -18,6 +18,7 @@
 #include "exec/cgroup.h"
 #include "exec/exec.h"
 #include "exec/exec_capture.h"
+#include "exec/exec_lease.h"
 #include "exec/exec_spawn.h"
 #include "exec/executor_proto.h"
 #include "util/buf.h"
@@ -38,6 +39,8 @@ struct executor {
 	pid_t pid;
 	uint64_t start_ns;    /* CLOCK_MONOTONIC at the spawn */
 	uint64_t deadline_at, grace_at, drain_at; /* CLOCK_MONOTONIC ns; 0: not armed */
+	uint64_t lease_at;    /* CLOCK_MONOTONIC ns of the next look at the lease; 0: none (or the task is reaped) */
+	struct exec_lease lease; /* its agent's (spec key lease), page NULL: none */
 	size_t out_len, out_off;                  /* the frame in out, and how much of it is written */
 	struct executor_result res;
 	struct cgroup_spec cg; /* the task's cgroup, version NONE: none */
@@ -304,7 +307,7 @@ static void reap(struct executor *x)
 	record_status(x, status, rc < 0 ? NULL : &ru);
 	close(x->pidfd);
 	x->pidfd = -1;
-	x->deadline_at = x->grace_at = 0;
+	x->deadline_at = x->grace_at = x->lease_at = 0;
 	if (x->pipe_fd[0] >= 0 || x->pipe_fd[1] >= 0)
 		x->drain_at = after_ms(x->spec.drain_ms);
 }
@@ -325,6 +328,24 @@ static void read_signals(struct executor *x)
 	}
 }
 
+/* The agent's lease: once it has lapsed the task is killed at once, before a server calls it lost and runs it
+ * elsewhere (exec_lease.h); else the next look. */
+static void check_lease(struct executor *x, uint64_t now)
+{
+	uint64_t silent;
+
+	x->lease_at = 0;
+	if (x->pidfd < 0)
+		return;
+	if (!lease_check(&x->lease, now / NS_PER_MS, &silent)) {
+		x->lease_at = at_ms(now, LEASE_CHECK_MS);
+		return;
+	}
+	x->res.killed = x->res.lease_lapsed = true;
+	x->res.lease_silent_ms = (int64_t)silent;
+	terminate(x, 0);
+}
+
 /* Fire the timers that are due. */
 static void run_timers(struct executor *x)
 {
@@ -334,6 +355,8 @@ static void run_timers(struct executor *x)
 		x->res.timed_out = true;
 		terminate(x, x->spec.grace_ms);
 	}
+	if (x->lease_at && now >= x->lease_at)
+		check_lease(x, now);
 	if (x->grace_at && now >= x->grace_at) {
 		x->grace_at = 0;
 		if (x->pidfd >= 0)
@@ -354,9 +377,9 @@ static void run_timers(struct executor *x)
 /* poll()'s timeout: until the next timer, -1 for none. */
 static int next_timeout(const struct executor *x)
 {
-	uint64_t at[3] = {x->deadline_at, x->grace_at, x->drain_at}, next = 0, now = mono_ns(), ms;
+	uint64_t at[4] = {x->deadline_at, x->grace_at, x->drain_at, x->lease_at}, next = 0, now = mono_ns(), ms;
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (at[i] && (!next || at[i] < next))
 			next = at[i];
 	if (!next)
@@ -571,6 +594,16 @@ static int start(struct executor *x)
 	snprintf(err, sizeof(err), "%s.result", x->spec.journal);
 	if (unlink(err) < 0 && errno != ENOENT)
 		log_warn("executor: cannot remove '%s'", err);
+	if (x->spec.lease) {
+		uint64_t silent;
+		if ((rc = lease_open_reader(&x->lease, x->spec.lease, err, sizeof(err))) < 0)
+			return fail(x, EXECUTOR_EXIT_START_FAILED, -rc, err);
+		if (lease_check(&x->lease, mono_ns() / NS_PER_MS, &silent)) {
+			snprintf(err, sizeof(err), "its agent's lease has lapsed (no server heard for %.1f s): not started",
+			    (double)silent / 1000);
+			return fail(x, EXECUTOR_EXIT_START_FAILED, ESTALE, err);
+		}
+	}
 	if ((rc = open_outputs(x, err, sizeof(err))) < 0 || (rc = spawn(x, err, sizeof(err))) < 0)
 		return fail(x, EXECUTOR_EXIT_START_FAILED, -rc, err);
 	x->res.task_pid = pf.task_pid = x->pid;
@@ -594,6 +627,8 @@ static int start(struct executor *x)
 	}
 	if (x->spec.deadline_ms)
 		x->deadline_at = at_ms(x->start_ns, x->spec.deadline_ms);
+	if (x->lease.page)
+		x->lease_at = after_ms(LEASE_CHECK_MS);
 	rc = (int)executor_started_format(pidtext, sizeof(pidtext), x->pid, x->res.start_ms);
 	send_frame(x, EXECUTOR_FRAME_STARTED, pidtext, (size_t)rc);
 	return 0;
@@ -658,7 +693,7 @@ int executor_run(void)
 	int status;
 
 	x = &the_executor;
-	x->pipe_fd[0] = x->pipe_fd[1] = x->pidfd = -1;
+	x->pipe_fd[0] = x->pipe_fd[1] = x->pidfd = x->lease.fd = -1;
 	x->events = EVENTS_FD;
 	executor_spec_init(&x->spec);
 	capture_init(&x->cap[0], -1, 0, 0);
@@ -684,6 +719,7 @@ int executor_run(void)
 		cgroup_task_remove(&x->cg); /* a start that failed */
 	if (x->sigfd >= 0)
 		close(x->sigfd);
+	lease_close(&x->lease);
 	executor_spec_free(&x->spec);
 	return status;
 }

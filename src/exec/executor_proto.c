@@ -50,6 +50,7 @@ static const struct spec_key spec_keys[] = {
 	NUM_KEY("mem_limit", mem_limit, UINT64_MAX),
 	NUM_KEY("cpu_quota_us", cpu_quota_us, UINT64_MAX),
 	NUM_KEY("pids_max", pids_max, UINT64_MAX),
+	STR_KEY("lease", lease, false),
 };
 #define KEY_ARG 1
 #define KEY_ENV 2
@@ -137,8 +138,8 @@ static void put_number(struct buf *b, const char *key, uint64_t v, int *rc)
 /* Refuse what the decoder would refuse. */
 static int check_spec(const struct executor_spec *s, char *err, size_t errlen)
 {
-	static const char *const names[] = {"prog", "arg", "journal", "cwd", "out", "err"};
-	const char *const values[] = {s->prog, NULL, s->journal, s->cwd, s->out_path[0], s->out_path[1]};
+	static const char *const names[] = {"prog", "arg", "journal", "cwd", "out", "err", "lease"};
+	const char *const values[] = {s->prog, NULL, s->journal, s->cwd, s->out_path[0], s->out_path[1], s->lease};
 
 	for (size_t i = 0; i < COUNT(names); i++) {
 		bool absent = i == 1 ? !s->argv || !s->argv[0] : !values[i];
@@ -196,6 +197,8 @@ int executor_spec_encode(const struct executor_spec *s, struct buf *out, char *e
 		put_number(out, "cpu_quota_us", s->cpu_quota_us, &rc);
 		put_number(out, "pids_max", s->pids_max, &rc);
 	}
+	if (s->lease)
+		put_record(out, "lease", s->lease, &rc);
 	if (rc == 0 && out->len - start > EXECUTOR_SPEC_MAX)
 		rc = -E2BIG;
 	if (rc < 0) {
@@ -527,6 +530,8 @@ static const struct result_key result_keys[] = {
 	RES_OPT(oom_killed, RES_BOOL, 0, 1),
 	RES_OPT(mem_limit, RES_I64, 0, INT64_MAX),
 	RES_OPT(cgroup, RES_BOOL, 0, 1),
+	RES_OPT(lease_lapsed, RES_BOOL, 0, 1),
+	RES_OPT(lease_silent_ms, RES_I64, 0, INT64_MAX),
 };
 
 size_t executor_result_format(const struct executor_result *r, char *out, size_t outlen)
@@ -670,6 +675,8 @@ void executor_result_to_exec(const struct executor_result *r, struct exec_result
 	out->oom_killed = r->oom_killed;
 	out->mem_limit = r->mem_limit;
 	out->cgroup = r->cgroup;
+	out->lease_lapsed = r->lease_lapsed;
+	out->lease_silent_ms = r->lease_silent_ms;
 }
 
 size_t executor_pidfile_format(const struct executor_pidfile *p, char *out, size_t outlen)

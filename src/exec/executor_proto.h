@@ -27,6 +27,9 @@
  *                task, the same one on v2) with the limits mem_limit (bytes), cpu_quota_us (per 100 ms) and
  *                pids_max (0 or 1 each, default 0: none); it is killed whole when the leader exits or is killed,
  *                its counters go into the result, and it is removed before the result is written
+ *   lease        0 or 1: the path of its agent's lease file (exec_lease.h); the task is not started when the
+ *                lease has lapsed (a start failure, ESTALE) and is killed at once (SIGKILL to its group) when it
+ *                lapses while it runs, checked every LEASE_CHECK_MS; the result says so (lease_lapsed)
  * Decimal numbers: ASCII digits only (no sign, no space), 1 to 20 of them, at most UINT64_MAX.
  *
  * Events (fd 1): frames of an 8-byte header, u8 type, u8 stream (0 stdout, 1 stderr; 0 for every type but 'O'),
@@ -54,7 +57,8 @@
  * stderr_omitted, io_error (0 or the negative errno of the first output-file write error), user_cpu_us,
  * system_cpu_us, max_rss_kib (-1 when the status was lost), task_pid; then, optional (an older executor's result
  * lacks them): peak_mem_bytes (-1 when unknown), oom_killed (0/1), mem_limit (bytes, 0 none), cgroup (0/1: the
- * CPU times and peak_mem_bytes are the cgroup's, else getrusage's). A reader ignores keys it does not know and
+ * CPU times and peak_mem_bytes are the cgroup's, else getrusage's), lease_lapsed (0/1: killed because its agent's
+ * lease lapsed; killed is 1 too), lease_silent_ms (how long its agent had not heard from a server then, else 0). A reader ignores keys it does not know and
  * refuses a missing (but optional), repeated or malformed one.
  *
  * Executor exit status: 0 the task ended (P.result written, 'E' sent); 2 bad spec; 3 the task could not be
@@ -143,6 +147,7 @@ struct executor_spec {
 	uint64_t cg_version;       /* 0: no cgroup; 1 or 2 (cgroup.h) */
 	const char *cg_dir[4];     /* the task's cgroup per controller (enum cgroup_ctl), NULL: none */
 	uint64_t mem_limit, cpu_quota_us, pids_max; /* the cgroup's limits, 0: none */
+	const char *lease;         /* its agent's lease file, NULL: none */
 	char *mem_;                /* decoded: the strings (private) */
 	char **vec_;               /* decoded: argv then envp (private) */
 };
@@ -224,6 +229,8 @@ struct executor_result {
 	bool oom_killed;
 	int64_t mem_limit;
 	bool cgroup;
+	bool lease_lapsed;
+	int64_t lease_silent_ms;
 };
 
 /* The result text into out (at least EXECUTOR_RESULT_MAX bytes, NUL-terminated); returns its length. */

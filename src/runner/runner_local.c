@@ -171,6 +171,7 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
 	es->cap_head = es->cap_tail = s->output_cap;
 	es->deadline_ms = s->deadline_ms;
 	es->grace_ms = s->grace_ms;
+	es->lease = l->lease_file;
 	if (l->cg.version != CGROUP_NONE) {
 		char name[CGROUP_NAME_MAX + 1];
 		struct cgroup_limits lim;
@@ -345,7 +346,9 @@ static void on_output(void *ctx, enum exec_stream s, const char *data, size_t le
 void local_result_of(const struct exec_result *res, struct runner_result *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (res->timed_out)
+	if (res->lease_lapsed)
+		out->end = RUNNER_END_LOST;
+	else if (res->timed_out)
 		out->end = RUNNER_END_TIMED_OUT;
 	else if (res->killed)
 		out->end = RUNNER_END_KILLED;
@@ -355,6 +358,9 @@ void local_result_of(const struct exec_result *res, struct runner_result *out)
 		out->end = RUNNER_END_EXITED;
 	if (res->status_lost)
 		snprintf(out->reason, sizeof(out->reason), "its exit status was lost");
+	if (res->lease_lapsed)
+		snprintf(out->reason, sizeof(out->reason), "killed by its executor: its agent's lease lapsed (the agent had "
+		    "heard from no server for %.1f s), so a server may run it elsewhere", (double)res->lease_silent_ms / 1000);
 	out->exit_code = res->exit_code;
 	out->term_signal = res->term_signal;
 	out->core_dumped = res->core_dumped;
@@ -489,6 +495,7 @@ static void local_free(struct runner *r)
 	spawn_pool_free(l->pool);
 	free(l->data_dir);
 	free(l->data_dir_abs);
+	free(l->lease_file);
 	free(l->executor);
 	free(l->hostname);
 	free(l->agent_id);
@@ -571,6 +578,7 @@ int runner_local_new(uv_loop_t *loop, const struct runner_local_config *cfg, str
 		l->data_dir_abs = xstrdup(cfg->data_dir);
 	l->hostname = xstrdup(cfg->hostname ? cfg->hostname : "");
 	l->agent_id = xstrdup(cfg->agent_id ? cfg->agent_id : "");
+	l->lease_file = cfg->lease_file ? xstrdup(cfg->lease_file) : NULL;
 	l->stop_tasks_on_exit = cfg->stop_tasks_on_exit;
 	if (cfg->containers)
 		l->ctr = *cfg->containers;

@@ -51,6 +51,8 @@ struct runner_local_config {
 	bool enforce_resources;     /* each task in a cgroup of its own with its job's mem and cpus as limits
 	                             * (exec/cgroup.h), where the host allows (--enforce-resources) */
 	uint64_t task_pids_max;     /* the pids limit of each task's cgroup (--task-pids-max; 0: none) */
+	const char *lease_file;     /* a gnomon agent's lease (exec_lease.h): each task is killed when it lapses, and
+	                             * ends lost; NULL: none (the embedded agent) */
 };
 
 /* Create the runner: work/ (0711: each task's account reaches its own directory), the server's account, the

@@ -38,6 +38,7 @@ struct local {
 	char *executor;              /* the gnomon-executor binary every task runs under */
 	char *hostname;
 	char *agent_id;             /* GNOMON_AGENT, "" for none */
+	char *lease_file;            /* every task's executor checks this lease (exec_lease.h); NULL: none */
 	struct spawn_pool *pool;     /* NULL: one by one */
 	struct workdirs *workdirs;
 	struct local_task *tasks;    /* running or ended unheard, newest first */

@@ -319,8 +319,8 @@ static void answer_polls(struct remote *f)
 		if (p == NULL || json_array_size(a->outbox) == 0)
 			continue;
 		a->poll = NULL;
-		answer = json_pack("{s:i, s:I, s:o}", "version", AGENT_PROTOCOL_VERSION, "epoch", (json_int_t)f->epoch,
-		    "commands", a->outbox);
+		answer = remote_poll_answer(p, json_pack("{s:i, s:I, s:o}", "version", AGENT_PROTOCOL_VERSION, "epoch",
+		    (json_int_t)f->epoch, "commands", a->outbox));
 		a->outbox = json_array();
 		p->fn(p->ctx, answer);
 		free(p);

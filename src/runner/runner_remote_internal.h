@@ -71,6 +71,8 @@ struct remote_poll {
 	struct ragent *agent;
 	remote_poll_fn fn;
 	void *ctx;
+	uv_loop_t *loop;
+	uint64_t arrived;             /* uv_now() when it came */
 };
 
 struct remote_reconcile;
@@ -148,6 +150,8 @@ void remote_place_waiting(struct remote *f);
 void remote_kick(struct remote *f);
 /* Answer an agent's held poll with nothing (it is replaced, or the agent is gone). */
 void remote_poll_close(struct ragent *a);
+/* answer (returned) is a held poll's: it gets heldMs, and the agent counts as heard now. */
+json_t *remote_poll_answer(struct remote_poll *p, json_t *answer);
 struct ragent *remote_agent_find(const struct remote *f, const char *id_or_name);
 int64_t remote_wall_ms(void);
 

@@ -336,8 +336,9 @@ void remote_register(struct remote *f, json_t *body, struct remote_answer *out)
 	remote_reconcile_agent_came(f, a);
 	remote_place_waiting(f);
 	out->status = 200;
-	out->body = json_pack("{s:i, s:s, s:I, s:I, s:s}", "version", AGENT_PROTOCOL_VERSION, "session", a->session,
-	    "epoch", (json_int_t)f->epoch, "pollMs", (json_int_t)f->poll_ms, "leader", f->leader);
+	out->body = json_pack("{s:i, s:s, s:I, s:I, s:I, s:s}", "version", AGENT_PROTOCOL_VERSION, "session",
+	    a->session, "epoch", (json_int_t)f->epoch, "pollMs", (json_int_t)f->poll_ms, "agentTimeoutMs",
+	    (json_int_t)f->agent_timeout_ms, "leader", f->leader);
 }
 
 /* ---- polls ---- */
@@ -370,8 +371,22 @@ void remote_poll(struct remote *f, json_t *body, remote_poll_fn fn, void *ctx, s
 	p->agent = a;
 	p->fn = fn;
 	p->ctx = ctx;
+	p->loop = f->loop;
+	p->arrived = uv_now(f->loop);
 	a->poll = p;
 	*held = p;
+}
+
+json_t *remote_poll_answer(struct remote_poll *p, json_t *answer)
+{
+	uint64_t now = uv_now(p->loop);
+
+	/* the agent was there when it sent the poll, which it did at most heldMs before this answer: it may count
+	 * its lease from then (exec/exec_lease.h), and so does this server, never later than the agent */
+	json_object_set_new(answer, "heldMs", json_integer((json_int_t)(now - p->arrived)));
+	p->agent->last_heard = now;
+	p->agent->last_heard_wall = remote_wall_ms();
+	return answer;
 }
 
 void remote_poll_close(struct ragent *a)
@@ -389,7 +404,7 @@ void remote_poll_close(struct ragent *a)
 
 json_t *remote_poll_abandon(struct remote_poll *p)
 {
-	json_t *answer = json_pack("{s:i, s:[]}", "version", AGENT_PROTOCOL_VERSION, "commands");
+	json_t *answer = remote_poll_answer(p, json_pack("{s:i, s:[]}", "version", AGENT_PROTOCOL_VERSION, "commands"));
 
 	p->agent->poll = NULL;
 	free(p);

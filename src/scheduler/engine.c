@@ -605,6 +605,8 @@ int engine_start(struct engine *e)
 		runner_attach(e->cfg.runner, NULL);
 		return rc;
 	}
+	if (e->recovery)
+		engine_arm(e); /* the runner waits for its agents: the jobs without open runs fire meanwhile */
 	return 0;
 }
 

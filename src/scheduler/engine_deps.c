@@ -65,7 +65,7 @@ static int trigger(struct engine *e, struct state_txn *t, struct jobrec *child, 
 		return rc;
 	}
 	/* Nothing in its way: recorded as starting in this transaction, spawned right after its commit. */
-	if (run_can_start_now(e, child) && e->running + (int)out->starting < e->cfg.max_running) {
+	if (run_can_start_now(e, child) && e->running + e->recovering + (int)out->starting < e->cfg.max_running) {
 		r->rec.status = RUN_STARTING;
 		r->rec.start_ms = r->rec.due_ms;
 		if ((rc = state_put_run(t, &r->rec)) < 0) {

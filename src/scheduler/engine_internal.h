@@ -65,7 +65,9 @@ struct job_rt {
 	int64_t last_fired;         /* when it last fired (ISO with a zero period: each firing is its own slot); while
 	                             * fresh, when it was written instead */
 	struct run *pending;        /* a non-concurrent job's slot waiting for the previous run */
-	uint32_t running : 30;      /* runs started and not ended */
+	uint32_t running : 29;      /* runs started and not ended */
+	uint32_t recovering : 1;    /* it has open runs the start's reconciliation has not given back yet: a
+	                             * non-concurrent job is busy until then, other jobs run meanwhile */
 	uint32_t has_sched : 1;
 	uint32_t fresh : 1;         /* created or changed since it last fired: slots due before last_fired were never
 	                             * missed */
@@ -103,6 +105,7 @@ struct engine {
 	int64_t armed_ms;           /* when the timer fires next, INT64_MAX when idle */
 	bool stopping;
 	struct recovery *recovery;  /* the start's reconciliation, while the runner has not answered (engine_recover.c) */
+	int recovering;             /* the open runs it asked the runner about: counted as running until it answers */
 	bool dispatching;
 };
 

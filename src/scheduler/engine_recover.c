@@ -219,6 +219,7 @@ static int collect(void *ctx, const struct run_record *stored)
 struct recovery {
 	struct engine *e;
 	struct open_runs open;
+	size_t asked;               /* those of them the runner was asked about */
 	void (*resumed)(struct engine *e);
 };
 
@@ -241,11 +242,26 @@ static void stray_task(struct engine *e, const struct runner_report *rep)
 	runner_release(e->cfg.runner, &ref, RUNNER_OUTCOME_LOST);
 }
 
+/* The jobs of the open runs are busy while the reconciliation goes on (job_busy()), and its asked runs count as
+ * running (on); or no more (off). */
+static void mark_recovering(struct recovery *rc, bool on)
+{
+	struct engine *e = rc->e;
+
+	for (size_t i = 0; i < rc->open.n; i++) {
+		struct jobrec *rec = run_jobrec(e, rc->open.v[i]);
+		if (rec)
+			rec->rt->recovering = on;
+	}
+	e->recovering = on ? (int)rc->asked : 0;
+}
+
 static void on_reconciled(void *ctx, const struct runner_report *reports, size_t n)
 {
 	struct recovery *rc = ctx;
 	struct engine *e = rc->e;
 	struct strmap *by_id = strmap_new(), *open = strmap_new();
+	char **jobs = xcalloc(rc->open.n + 1, sizeof(*jobs));
 
 	for (size_t i = 0; i < rc->open.n; i++)
 		strmap_put(open, rc->open.v[i]->rec.task_id, rc->open.v[i]);
@@ -255,8 +271,19 @@ static void on_reconciled(void *ctx, const struct runner_report *reports, size_t
 		else if (reports[i].state != RUNNER_TASK_UNKNOWN)
 			stray_task(e, &reports[i]);
 	}
+	mark_recovering(rc, false);
+	for (size_t i = 0; i < rc->open.n; i++)
+		jobs[i] = xstrdup(rc->open.v[i]->rec.job);
 	for (size_t i = 0; i < rc->open.n; i++)
 		recover_one(e, rc->open.v[i], by_id);
+	/* a slot that fired meanwhile waits for its job's recovered runs as for any previous run */
+	for (size_t i = 0; i < rc->open.n; i++) {
+		struct jobrec *rec = registry_get(e->reg, jobs[i]);
+		if (rec)
+			run_job_next(e, rec);
+		free(jobs[i]);
+	}
+	free(jobs);
 	strmap_free(open);
 	strmap_free(by_id);
 	free(rc->open.v);
@@ -271,6 +298,7 @@ void run_recover_cancel(struct engine *e)
 
 	if (rc == NULL)
 		return;
+	mark_recovering(rc, false);
 	for (size_t i = 0; i < rc->open.n; i++)
 		run_free(rc->open.v[i]);
 	free(rc->open.v);
@@ -307,6 +335,8 @@ int run_recover_all(struct engine *e, void (*resumed)(struct engine *e))
 		}
 	}
 	e->recovery = rc;
+	rc->asked = n;
+	mark_recovering(rc, true);
 	runner_reconcile(e->cfg.runner, e->cfg.epoch, ids, agents, n, on_reconciled, rc);
 	free(agents);
 	free(ids);

@@ -131,10 +131,10 @@ static void queue_unlink(struct engine *e, struct run *r)
 	}
 }
 
-/* A non-concurrent job with a run in a process, awaiting its status or in the queue. */
+/* A non-concurrent job with a run in a process, awaiting its status, in the queue or still being reconciled. */
 static bool job_busy(const struct jobrec *rec)
 {
-	return !rec->job->concurrent && (rec->rt->running > 0 || rec->rt->queued > 0);
+	return !rec->job->concurrent && (rec->rt->running > 0 || rec->rt->queued > 0 || rec->rt->recovering > 0);
 }
 
 /* Park a due retry of a busy non-concurrent job until the job is free. */
@@ -387,7 +387,7 @@ static void launch_batch(struct engine *e, struct run **batch, size_t n)
 
 bool run_can_start_now(const struct engine *e, const struct jobrec *rec)
 {
-	return !e->stopping && !e->dispatching && !e->recovery && e->running < e->cfg.max_running &&
+	return !e->stopping && !e->dispatching && e->running + e->recovering < e->cfg.max_running &&
 	    e->queue_len[0] == 0 &&
 	    e->queue_len[1] == 0 && !job_busy(rec) && rec->rt->pending == NULL;
 }
@@ -417,8 +417,10 @@ void run_dispatch(struct engine *e)
 	char why[256];
 	size_t n;
 
-	if (e->dispatching || e->recovery)
-		return; /* finish() inside the loop below: the loop goes on; a recovery dispatches once it resumed */
+	/* While the start's reconciliation waits for agents (up to --agent-timeout), the jobs without an open run
+	 * run: only those with one wait for it (job_busy), so a failover costs other jobs no slot. */
+	if (e->dispatching)
+		return; /* finish() inside the loop below: the loop goes on */
 	if (e->inflight) {
 		e->deferred = true; /* a start is recorded before its spawn: once the commit in flight completes */
 		return;
@@ -426,7 +428,7 @@ void run_dispatch(struct engine *e)
 	e->dispatching = true;
 	do {
 		n = 0;
-		while (!e->stopping && !e->inflight && e->running < e->cfg.max_running && n < START_BATCH &&
+		while (!e->stopping && !e->inflight && e->running + e->recovering < e->cfg.max_running && n < START_BATCH &&
 		    (r = queue_pop(e)) != NULL) {
 			struct jobrec *rec = run_jobrec(e, r);
 			if (rec == NULL) {

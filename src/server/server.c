@@ -487,8 +487,9 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 		.ctx = srv->events,
 	};
 
-	/* a poll is answered well within the timeout, so that an agent that polls is never taken for lost */
-	fcfg.poll_ms = fcfg.agent_timeout_ms / 3 < 10000 ? fcfg.agent_timeout_ms / 3 : 10000;
+	/* a poll is answered well within the timeout, so that an agent that polls is never taken for lost, and two
+	 * (the renewals' gap at worst) within its tasks' lease (exec/exec_lease.h) */
+	fcfg.poll_ms = fcfg.agent_timeout_ms / 4 < 10000 ? fcfg.agent_timeout_ms / 4 : 10000;
 	remote_machine_resources(srv->cfg.data_dir, &fcfg.local_total);
 	if (srv->cfg.local_agent && !ha) {
 		struct container_runtime ctr;

@@ -58,6 +58,9 @@ static void assert_spec_equal(const struct executor_spec *a, const struct execut
 	assert_int_equal(a->grace_ms, b->grace_ms);
 	assert_int_equal(a->drain_ms, b->drain_ms);
 	assert_string_equal(a->journal, b->journal);
+	assert_true((a->lease == NULL) == (b->lease == NULL));
+	if (a->lease)
+		assert_string_equal(a->lease, b->lease);
 }
 
 /* Specs survive encoding and decoding; the decoded one owns its copies. */
@@ -85,6 +88,7 @@ static void test_spec_round_trip(void **state)
 	rows[3].deadline_ms = UINT64_MAX;
 	rows[3].grace_ms = 0;
 	rows[3].drain_ms = 123456789012345ull;
+	rows[3].lease = "/var/lib/gnomon-agent/lease";
 	rows[4].prog = "/weird path/\x01\xff";
 	rows[4].journal = "j";
 
@@ -479,18 +483,19 @@ static void test_start_payloads(void **state)
 
 static const struct executor_result result_rows[] = {
 	{0, 0, false, false, false, 1700000000000, 1700000000010, 10000, 0, 0, 0, 0, 0, 5, 6, 1400, 123, 1433600, false,
-	 0, false},
+	 0, false, false, 0},
 	{-1, 9, true, true, true, 1, 2, 3, UINT64_MAX, UINT64_MAX - 1, 65536, 1, -28, -1, -1, -1, 2147483647, -1, true,
-	 134217728, true},
+	 134217728, true, true, 6250},
 	{255, 0, false, false, true, INT64_MAX, INT64_MAX, INT64_MAX, 7, 0, 8, 0, -4095, INT64_MAX, 0, 0, 1, INT64_MAX,
-	 false, INT64_MAX, true},
+	 false, INT64_MAX, true, false, INT64_MAX},
 };
 
 static const char result_text0[] = "exit_code 0\nterm_signal 0\ncore_dumped 0\ntimed_out 0\nkilled 0\n"
 				   "start_ms 1700000000000\nend_ms 1700000000010\nduration_us 10000\n"
 				   "stdout_bytes 0\nstdout_omitted 0\nstderr_bytes 0\nstderr_omitted 0\nio_error 0\n"
 				   "user_cpu_us 5\nsystem_cpu_us 6\nmax_rss_kib 1400\ntask_pid 123\n"
-				   "peak_mem_bytes 1433600\noom_killed 0\nmem_limit 0\ncgroup 0\n";
+				   "peak_mem_bytes 1433600\noom_killed 0\nmem_limit 0\ncgroup 0\nlease_lapsed 0\n"
+				   "lease_silent_ms 0\n";
 
 static void test_result_round_trip(void **state)
 {
@@ -542,7 +547,7 @@ static void test_result_refusals(void **state)
 		{"task_pid", "task_pid 0\n", "result: bad value for 'task_pid': '0'"},
 		{"task_pid", "task_pid\n", "result: line 'task_pid' is not 'key value'"},
 		{"task_pid", " 1\n", "result: line ' 1' is not 'key value'"},
-		{"cgroup", "cgroup 1", "result: the last line 'cgroup 1' has no end"},
+		{"lease_silent_ms", "lease_silent_ms 1", "result: the last line 'lease_silent_ms 1' has no end"},
 		{"oom_killed", "oom_killed 2\n", "result: bad value for 'oom_killed': '2'"},
 		{"peak_mem_bytes", "peak_mem_bytes -2\n", "result: bad value for 'peak_mem_bytes': '-2'"},
 	};
@@ -570,7 +575,7 @@ static void test_result_old_executor(void **state)
 
 	assert_int_equal(executor_result_parse(text, n, &got, err, sizeof(err)), 0);
 	assert_int_equal(got.peak_mem_bytes, -1);
-	assert_false(got.oom_killed || got.cgroup);
+	assert_false(got.oom_killed || got.cgroup || got.lease_lapsed);
 	executor_result_to_exec(&got, &e);
 	assert_int_equal(e.peak_mem_bytes, 1400 * 1024); /* the leader's max RSS stands in */
 	got.max_rss_kib = -1;
@@ -598,7 +603,7 @@ static void test_result_unknown_keys(void **state)
 static void test_result_to_exec(void **state)
 {
 	static const struct executor_result lost = {-1, 0, false, false, false, 5, 6, 7, 0, 0, 0, 0, 0, -1, -1, -1, 9, -1,
-		false, 0, false};
+		false, 0, false, false, 0};
 	struct exec_result e;
 	(void)state;
 
@@ -619,6 +624,8 @@ static void test_result_to_exec(void **state)
 	assert_int_equal(e.io_error, -28);
 	assert_int_equal(e.user_cpu_us, -1);
 	assert_int_equal(e.max_rss_kib, -1);
+	assert_true(e.lease_lapsed);
+	assert_int_equal(e.lease_silent_ms, 6250);
 
 	executor_result_to_exec(&result_rows[0], &e);
 	assert_int_equal(e.exit_code, 0);

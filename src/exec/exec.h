@@ -68,6 +68,7 @@ struct exec_spec {
 	uint64_t drain_ms;         /* how long the executor reads the output pipes after the leader's exit, for
 	                            * processes that escaped the group and hold them */
 	const struct cgroup_spec *cgroup; /* its cgroup (cgroup.h), NULL or version NONE: none */
+	const char *order_path;    /* the streams' arrival order record (exec_order.h), NULL: none */
 	exec_output_cb on_output;  /* optional: every chunk read, as it arrives (live followers) */
 	exec_exit_cb on_exit;      /* required */
 	void *ctx;

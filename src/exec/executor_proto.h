@@ -27,6 +27,9 @@
  *                task, the same one on v2) with the limits mem_limit (bytes), cpu_quota_us (per 100 ms) and
  *                pids_max (0 or 1 each, default 0: none); it is killed whole when the leader exits or is killed,
  *                its counters go into the result, and it is removed before the result is written
+ *   order        0 or 1, not empty: the order record's file (exec_order.h: the arrival order of the bytes of the
+ *                streams that have a file; created at its first entry, a stale one removed at start, complete
+ *                before P.result is written); absent: none (an older server's spec, read as stdout then stderr)
  * Decimal numbers: ASCII digits only (no sign, no space), 1 to 20 of them, at most UINT64_MAX.
  *
  * Events (fd 1): frames of an 8-byte header, u8 type, u8 stream (0 stdout, 1 stderr; 0 for every type but 'O'),
@@ -143,6 +146,7 @@ struct executor_spec {
 	uint64_t cg_version;       /* 0: no cgroup; 1 or 2 (cgroup.h) */
 	const char *cg_dir[4];     /* the task's cgroup per controller (enum cgroup_ctl), NULL: none */
 	uint64_t mem_limit, cpu_quota_us, pids_max; /* the cgroup's limits, 0: none */
+	const char *order_path;    /* the order record (exec_order.h), NULL: none */
 	char *mem_;                /* decoded: the strings (private) */
 	char **vec_;               /* decoded: argv then envp (private) */
 };

@@ -234,7 +234,7 @@ static void report_held(struct agent_task *t)
 {
 	if (t->handle)
 		agent_event(t->a, event_running(t));
-	else if (t->ended && t->final_stream >= 2)
+	else if (t->ended && t->final_stream >= RUN_NSTREAMS)
 		agent_task_report_end(t);
 	/* else its end's final output is going up, and its ended event follows */
 }

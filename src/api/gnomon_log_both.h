@@ -1,7 +1,9 @@
 /* GET /api/v1/runs/{taskId}/log?stream=both: a run's stdout and stderr as one text, each line tagged "1 " (stdout)
  * or "2 " (stderr), in the order the lines came when the run's order record says it (history/run_merge.h), with
  * the header Gnomon-Log-Order: arrival; else (a run of an older agent or executor) stdout's lines then stderr's,
- * with Gnomon-Log-Order: streams. Not streamed: a follower asks again (the web UI does, as the counts grow). */
+ * with Gnomon-Log-Order: streams. Not streamed: a follower asks again (the web UI does, as the counts grow), with
+ * follow=1 while the run goes on, which in a cluster takes the request to the leader (api/proxy.h), whose files
+ * hold a running run's output; here follow changes nothing. */
 #ifndef GNOMON_API_GNOMON_LOG_BOTH_H
 #define GNOMON_API_GNOMON_LOG_BOTH_H
 

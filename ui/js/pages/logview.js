@@ -54,7 +54,8 @@ export function logViewer(taskId, signal, onEnd, onBytes = () => {}) {
 
   function lineEl(n, stream, line, q) {
     const el = h('div', { class: `line l-${stream}`, 'data-n': n });
-    if (view === 'both') el.append(h('span', { class: 'tag', title: stream, text: stream === 'stderr' ? 'err' : 'out' }));
+    // the marker is drawn from its attribute (CSS): not part of the line's text, nor of a copy of it
+    if (view === 'both') el.append(h('span', { class: 'tag', title: stream, 'data-tag': stream === 'stderr' ? 'err' : 'out' }));
     const m = MARKER.exec(line);
     if (m) {
       el.classList.add('omitted');
@@ -108,7 +109,7 @@ export function logViewer(taskId, signal, onEnd, onBytes = () => {}) {
     asking = true;
     stale = false;
     try {
-      merged = await logBoth(taskId, signal);
+      merged = await logBoth(taskId, !(ended.stdout && ended.stderr), signal);
     } catch (err) {
       if (err.name === 'AbortError') return;
       merged = null; // the streams as followed, stdout then stderr

@@ -1,4 +1,5 @@
-/* The arrival order of a task's two captured streams (private to exec, with exec_capture.h): the order record.
+/* The arrival order of a task's two captured streams: the order record (written by exec with exec_capture.h, read
+ * by history/run_merge.c).
  *
  * The record is a file of 4-byte little-endian entries, each a run of one stream's bytes as they lie in that
  * stream's capture file: bit 31 the stream (0 stdout, 1 stderr), bits 0-30 the byte count (at least 1). Taking each
@@ -40,8 +41,8 @@ struct order_rec {
 
 void order_rec_init(struct order_rec *r, uint64_t head_cap, uint64_t tail_cap);
 void order_rec_free(struct order_rec *r);
-/* A chunk of len bytes (at most ORDER_RUN_MAX) of stream s (0 or 1) arrived. Returns the index of the head entry written or rewritten by
- * it (its value: r->last), or -1 when the head record did not change. */
+/* A chunk of len bytes (at most ORDER_RUN_MAX) of stream s (0 or 1) arrived. Returns the index of the head entry
+ * written or rewritten by it (its value: r->last), or -1 when the head record did not change. */
 long order_rec_feed(struct order_rec *r, int s, uint64_t len) __attribute__((warn_unused_result));
 /* The entries that end the record (after the head's), given each stream's marker length (0: none): into a new
  * array (*out, free() it; NULL when none) of *n entries. */

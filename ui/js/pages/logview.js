@@ -55,7 +55,9 @@ export function logViewer(taskId, signal, onEnd, onBytes = () => {}) {
   function lineEl(n, stream, line, q) {
     const el = h('div', { class: `line l-${stream}`, 'data-n': n });
     // the marker is drawn from its attribute (CSS): not part of the line's text, nor of a copy of it
-    if (view === 'both') el.append(h('span', { class: 'tag', title: stream, 'data-tag': stream === 'stderr' ? 'err' : 'out' }));
+    if (view === 'both') {
+      el.append(h('span', { class: 'tag', title: stream, 'data-tag': stream === 'stderr' ? 'err' : 'out' }));
+    }
     const m = MARKER.exec(line);
     if (m) {
       el.classList.add('omitted');

@@ -195,7 +195,7 @@ static void remove_leftovers(const struct local *l, const struct runner_spec *s)
 	char path[PATH_MAX], name[RUN_NAME_MAX], err[512];
 	int rc;
 
-	for (int st = 0; st < 2; st++) {
+	for (int st = 0; st < RUN_NSTREAMS; st++) {
 		run_output_files_path(l->data_dir, &key, (enum run_stream)st, path, sizeof(path));
 		unlink(path);
 	}

@@ -4,10 +4,11 @@ omitted middle in place) and on a `gnomon agent` (the order record goes up with 
 order record (an older executor's) shown as before, stdout's lines then stderr's; a bad stream refused."""
 
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gnomon_harness import GnomonTestCase, main, sched, wait_until  # noqa: E402
+from gnomon_harness import BIN, GnomonTestCase, main, sched, wait_until  # noqa: E402
 from test_agents import AgentsBase  # noqa: E402
 
 V1 = "/v1/scheduler"
@@ -81,6 +82,17 @@ class EmbeddedAgent(OrderMixin, GnomonTestCase):
         os.unlink(os.path.join(logs, orders[0]))  # as an executor before the record left it
         self.assertEqual(self.both(run["taskId"]), ("streams", ["1 out1", "1 out2", "1 out3",
                                                                 "2 err1", "2 err2", "2 err3"]))
+
+    def test_cli_both(self):
+        self.start_job(sched("alt", ALTERNATE))
+        self.the_run("alt", lambda r: r["status"] in FINAL, "alt ended")
+        env = {k: v for k, v in os.environ.items() if k != "GNOMON_SERVER"}
+        argv = [BIN, "logs", "--server", self.server.url, "alt", "--stream", "both"]
+        r = subprocess.run(argv, capture_output=True, env=env, timeout=30)
+        self.assertEqual((r.returncode, r.stdout.decode().splitlines(), r.stderr), (0, ALTERNATED, b""))
+        r = subprocess.run(argv + ["-f"], capture_output=True, env=env, timeout=30)
+        self.assertEqual((r.returncode, r.stdout), (2, b""))
+        self.assertRegex(r.stderr.decode(), r"^gnomon: option '--stream both' cannot be followed \(-f\)[^\n]*\n$")
 
     def test_bad_stream(self):
         self.start_job(sched("quiet", "true"))

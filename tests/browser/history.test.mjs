@@ -230,6 +230,7 @@ test('the log viewer: both streams in arrival order or one, line numbers, wrap, 
   assert.equal(text, [1, 2, 3, 4, 5].map((i) => `err line ${i}\n`).join(''));
   await page.getByRole('searchbox', { name: 'Search the output' }).fill('');
   await page.getByLabel('Wrap lines').check();
+  await log.evaluate((el) => { el.scrollTop = 0; }); // the streams in turn, for the README
   await screenshot(page, 'log-viewer');
   // a run whose output was stored without its order (before the order record): the notice says what Both shows
   await page.route('**/log?stream=both', async (route) => {

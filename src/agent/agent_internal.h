@@ -71,7 +71,8 @@ struct agent_task {
 	struct agent_call *out_call; /* at most one output request in flight */
 	int out_stream;              /* its stream */
 	bool out_live;               /* it is a live chunk (not a final copy) */
-	int final_stream;            /* ended: the stream whose final output goes up next (2: both went) */
+	int final_stream;            /* ended: the stream whose final output goes up next (enum run_stream: stdout,
+	                              * stderr, the order record; RUN_NSTREAMS: all went) */
 	bool ended_queued;           /* its ended event is queued or sent */
 	struct agent_task *prev, *next;
 };

@@ -1,7 +1,8 @@
 /* A task's output on its way to the server (POST /api/v1/agent/output): while it runs, the chunks it writes
  * (best effort: coalesced while a request is in flight, one request per task at a time, only the head the server
  * keeps, and given up for a stream that falls behind); once it ended, each stream as runner_local kept it in
- * DATA_DIR/logs (final=1), and then its ended event. */
+ * DATA_DIR/logs (final=1), then the streams' order record (stream=order, when there is one: a server older than it
+ * refuses it with a 400, and the agent goes on), and then its ended event. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -16,7 +17,7 @@
 
 #define OUTPUT_TIMEOUT_MS 30000
 
-static const char *const stream_names[] = {"stdout", "stderr"};
+static const char *const stream_names[] = {"stdout", "stderr", "order"};
 
 /* Append s percent-escaped as a query value (RFC 3986's unreserved characters stay). */
 static void escape(struct buf *b, const char *s)
@@ -127,6 +128,11 @@ static void send_final(struct agent_task *t)
 		fclose(f);
 	} else if (errno != ENOENT) { /* ENOENT: the stream had no byte */
 		log_warn("task %s: cannot read %s", t->task_id, path);
+	} else if (t->final_stream == RUN_ORDER) { /* none: an older executor, or no output at all */
+		free(data);
+		t->final_stream++;
+		agent_output_kick(t);
+		return;
 	}
 	pq = output_path(t, t->final_stream, 0, true);
 	t->out_live = false;
@@ -170,7 +176,7 @@ void agent_output_kick(struct agent_task *t)
 	 * which is cut to a request's size */
 	if (send_live(t) || !t->ended)
 		return;
-	if (t->final_stream >= 2) {
+	if (t->final_stream >= RUN_NSTREAMS) {
 		if (!t->ended_queued)
 			agent_task_report_end(t);
 	} else if (!uv_is_active((uv_handle_t *)&a->retry_timer)) {

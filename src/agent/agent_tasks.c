@@ -89,7 +89,7 @@ static void release(struct agent *a, struct agent_task *t, const char *task_id, 
 	int rc;
 
 	runner_release(a->runner, &(struct runner_ref){task_id, job}, outcome);
-	for (int s = 0; s < 2; s++) {
+	for (int s = 0; s < RUN_NSTREAMS; s++) {
 		run_output_files_path(a->cfg.data_dir, &key, (enum run_stream)s, path, sizeof(path));
 		unlink(path);
 	}
@@ -234,7 +234,7 @@ static void report_held(struct agent_task *t)
 {
 	if (t->handle)
 		agent_event(t->a, event_running(t));
-	else if (t->ended && t->final_stream >= 2)
+	else if (t->ended && t->final_stream >= RUN_NSTREAMS)
 		agent_task_report_end(t);
 	/* else its end's final output is going up, and its ended event follows */
 }

@@ -220,18 +220,20 @@ void gnomon_agent_output(struct api_env *env, struct http_request *req, const ch
 	int status;
 
 	(void)args;
-	if (stream == NULL || (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0)) {
-		http_respond_error(req, 400, "stream: stdout or stderr");
+	o.final = final && strcmp(final, "1") == 0;
+	/* order: the streams' order record (history/run_output.h), final only */
+	if (stream == NULL || (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0 &&
+	    (strcmp(stream, "order") != 0 || !o.final))) {
+		http_respond_error(req, 400, "stream: stdout or stderr (order with final=1)");
 		return;
 	}
-	o.stream = strcmp(stream, "stderr") == 0;
+	o.stream = strcmp(stream, "order") == 0 ? RUN_ORDER : strcmp(stream, "stderr") == 0 ? RUN_STDERR : RUN_STDOUT;
 	errno = 0;
 	o.offset = offset ? strtoll(offset, &end, 10) : -1;
 	if (offset == NULL || errno || end == offset || *end || o.offset < 0) {
 		http_respond_error(req, 400, "offset: a byte offset, 0 or more");
 		return;
 	}
-	o.final = final && strcmp(final, "1") == 0;
 	o.data = http_request_body(req, &o.len);
 	status = remote_output(env->fleet, &o, err, sizeof(err));
 	if (status == 204)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api_json.h"
+#include "api/gnomon_log_both.h"
 #include "api/gnomon_timeline.h"
 #include "api/http.h"
 #include "history/history.h"
@@ -298,13 +299,17 @@ void gnomon_run_log(struct api_env *env, struct http_request *req, const char *c
 		stream = "stdout";
 	if (find_run(env, req, args[0], &r) < 0)
 		goto out;
-	if (run_stream_parse(stream, &s) < 0) {
-		http_respond_error(req, 400, "stream: expected stdout or stderr, got '%s'",
+	if (strcmp(stream, "both") != 0 && run_stream_parse(stream, &s) < 0) {
+		http_respond_error(req, 400, "stream: expected stdout, stderr or both, got '%s'",
 		    api_quoted(stream, quoted, sizeof(quoted)));
 		goto out;
 	}
 	if (query_follow(req, &follow) < 0)
 		goto out;
+	if (strcmp(stream, "both") == 0) {
+		gnomon_log_both(env, req, r.task_id, run_status_is_final(r.status));
+		goto out;
+	}
 	if (!run_status_is_final(r.status)) {
 		log_answer_local(env, req, r.task_id, s, follow);
 		goto out;

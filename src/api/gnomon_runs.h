@@ -8,7 +8,7 @@
 void gnomon_list_runs(struct api_env *env, struct http_request *req, const char *const *args);
 /* GET /api/v1/runs/{taskId} */
 void gnomon_get_run(struct api_env *env, struct http_request *req, const char *const *args);
-/* GET /api/v1/runs/{taskId}/log?stream=stdout|stderr[&follow=1] */
+/* GET /api/v1/runs/{taskId}/log?stream=stdout|stderr|both[&follow=1] (both: api/gnomon_log_both.h, not followed) */
 void gnomon_run_log(struct api_env *env, struct http_request *req, const char *const *args);
 
 #endif

@@ -22,8 +22,7 @@
 #define WINDOW_MAX_MS ((int64_t)35 * 24 * 3600 * 1000)
 #define RUNS_MAX 20000
 #define FIRES_MAX 5000
-#define HISTORY_FIRST_PAGE 8 /* most jobs have no run or one in a window: their newest few tell */
-#define HISTORY_PAGE 500
+#define WINDOW_SCAN_MAX 1000000 /* ended runs read from the history's window at most (filtered ones included) */
 #define TAIL_BYTES 4096
 #define LINE_MAX_CHARS 300
 
@@ -72,14 +71,16 @@ static json_t *run_brief(struct api_env *env, const struct run_record *r, int64_
 	return o;
 }
 
-/* A walk over one job's runs, newest first, into a JSON array. */
+/* A walk over runs into a JSON array: one job's, newest first (a strip), or the window's of the jobs a request's
+ * filters match (the timeline). */
 struct collect {
 	struct api_env *env;
+	struct http_request *req; /* the timeline's filters; NULL: every run given */
 	json_t *runs;
 	int64_t now, from, to; /* the window; from INT64_MIN: every run */
 	size_t max;            /* stop at this many runs in runs */
-	bool older;            /* the walk passed the window's start */
-	bool full;             /* stopped at max */
+	size_t seen;           /* runs the history's window gave */
+	bool full;             /* stopped at max (or WINDOW_SCAN_MAX) */
 	bool tails;            /* stderrLast of failed runs */
 };
 
@@ -93,35 +94,43 @@ static int collect_run(void *arg, const struct run_record *r)
 		c->full = true;
 		return 1;
 	}
-	if (end < c->from) {
-		if (run_status_is_final(r->status))
-			c->older = true;
+	if (end < c->from || begin == RUN_TIME_NONE || begin > c->to)
 		return 0;
+	if (c->req) {
+		struct jobrec *rec = registry_get(c->env->reg, r->job);
+		if (rec == NULL || !gnomon_jobs_match(c->env, c->req, rec))
+			return 0;
 	}
-	if (begin == RUN_TIME_NONE || begin > c->to)
-		return 0;
 	json_array_append_new(c->runs, run_brief(c->tails ? c->env : NULL, r, c->now));
 	return 0;
 }
 
-/* A job's runs in the collect's window: the open ones, then the history's pages until one passes from. */
-static int collect_job(struct collect *c, const char *job)
+/* A run of the history's window: collected as the others, and counted (the walk stops at WINDOW_SCAN_MAX). */
+static int window_run(void *arg, const struct run_record *r)
 {
-	char cursor[HISTORY_CURSOR_MAX] = "", next[HISTORY_CURSOR_MAX];
-	int rc, page = HISTORY_FIRST_PAGE;
+	struct collect *c = arg;
 
-	c->older = false;
-	if ((rc = state_list_open_runs(c->env->state, job, collect_run, c)) < 0)
-		return rc;
-	for (; !c->full && !c->older; page = HISTORY_PAGE) {
-		rc = history_list(c->env->history, job, cursor, page, collect_run, c, next);
-		if (rc < 0)
-			return rc;
-		if (next[0] == '\0')
-			break;
-		memcpy(cursor, next, sizeof(cursor));
+	if (++c->seen > WINDOW_SCAN_MAX) {
+		c->full = true;
+		return 1;
 	}
-	return 0;
+	return collect_run(c, r);
+}
+
+/* The runs in the collect's window of the jobs its request matches: the open ones, then the ended ones the
+ * history's window query gives (latest ended first), whatever the number of jobs. */
+static int collect_window(struct collect *c)
+{
+	int rc;
+
+	if (c->max == 0)
+		return 0;
+	if ((rc = state_load_open_runs(c->env->state, collect_run, c)) < 0)
+		return rc;
+	if (c->full)
+		return 0;
+	rc = history_window(c->env->history, c->from, c->to, -1, window_run, c);
+	return rc < 0 ? rc : 0;
 }
 
 json_t *gnomon_job_strip(struct api_env *env, const struct jobrec *rec, int n)
@@ -176,7 +185,7 @@ static int fires_add(void *ctx, const struct jobrec *rec, int64_t at)
 void gnomon_timeline(struct api_env *env, struct http_request *req, const char *const *args)
 {
 	int64_t now = clock_now_ms();
-	struct collect c = {.env = env, .now = now};
+	struct collect c = {.env = env, .req = req, .now = now};
 	struct fires f = {.env = env, .req = req};
 	long long limit, fires_max;
 	int rc = 0, fires_rc = 0;
@@ -194,11 +203,7 @@ void gnomon_timeline(struct api_env *env, struct http_request *req, const char *
 	c.max = (size_t)limit;
 	c.runs = json_array();
 	f.list = json_array();
-	for (size_t i = 0; i < registry_slots(env->reg) && rc == 0 && c.max > 0 && !c.full; i++) {
-		struct jobrec *rec = registry_slot(env->reg, i);
-		if (rec != NULL && gnomon_jobs_match(env, req, rec))
-			rc = collect_job(&c, rec->job->name);
-	}
+	rc = collect_window(&c);
 	if (rc == 0 && fires_max > 0 && c.to > now)
 		fires_rc = control_fires(env->control, &(struct control_fires_query){.from = now > c.from ? now : c.from,
 			.to = c.to, .max = (size_t)fires_max, .want = fires_want, .fire = fires_add, .ctx = &f});

@@ -41,7 +41,7 @@ static bool in_list(const char *name, const char *const *list)
 const char *const api_proxy_request_fields[] = {"Content-Type", "Accept", "Authorization", "Last-Event-ID",
     "Cache-Control", NULL};
 const char *const api_proxy_answer_fields[] = {"Retry-After", "Location", "WWW-Authenticate", "Allow",
-    "Cache-Control", "X-Accel-Buffering", NULL};
+    "Cache-Control", "X-Accel-Buffering", "Gnomon-Log-Order", NULL};
 
 bool api_proxy_request_field(const char *name)
 {

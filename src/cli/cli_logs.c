@@ -1,6 +1,7 @@
-/* `gnomon logs TASKID|JOB [--stream stdout|stderr] [-f]`: the captured output of a run, or of a job's latest run,
- * written to stdout byte for byte as it arrives. The body is streamed rather than read whole, so a followed run's
- * output shows while it is produced. */
+/* `gnomon logs TASKID|JOB [--stream stdout|stderr|both] [-f]`: the captured output of a run, or of a job's latest
+ * run, written to stdout byte for byte as it arrives (both: the server's merged lines, "1 " or "2 " and the line, in
+ * the order they came; not followed). The body is streamed rather than read whole, so a followed run's output shows
+ * while it is produced. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 enum { OPT_STREAM, OPT_FOLLOW, OPT_COUNT };
 
 static const struct cli_opt logs_opts[OPT_COUNT] = {
-    [OPT_STREAM] = {"--stream", NULL, "STREAM", "stdout (the default) or stderr"},
+    [OPT_STREAM] = {"--stream", NULL, "STREAM", "stdout (the default), stderr, or both (lines in their order)"},
     [OPT_FOLLOW] = {"--follow", "-f", NULL, "keep printing while the run goes on"},
 };
 
@@ -48,13 +49,19 @@ static bool opt_follow;
 static int logs_set_opts(const char *const *values, char *err, size_t errlen)
 {
 	if (values[OPT_STREAM]) {
-		if (strcmp(values[OPT_STREAM], "stdout") != 0 && strcmp(values[OPT_STREAM], "stderr") != 0) {
-			snprintf(err, errlen, "option '--stream' expects stdout or stderr, got '%s'", values[OPT_STREAM]);
+		if (strcmp(values[OPT_STREAM], "stdout") != 0 && strcmp(values[OPT_STREAM], "stderr") != 0 &&
+		    strcmp(values[OPT_STREAM], "both") != 0) {
+			snprintf(err, errlen, "option '--stream' expects stdout, stderr or both, got '%s'",
+			    values[OPT_STREAM]);
 			return -EINVAL;
 		}
 		opt_stream = values[OPT_STREAM];
 	}
 	opt_follow = values[OPT_FOLLOW] != NULL;
+	if (opt_follow && strcmp(opt_stream, "both") == 0) {
+		snprintf(err, errlen, "option '--stream both' cannot be followed (-f): the server answers it as it is now");
+		return -EINVAL;
+	}
 	return 0;
 }
 

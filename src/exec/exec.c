@@ -522,6 +522,7 @@ static int encode_spec(const struct exec_spec *spec, const struct spawn_plan *pl
 	es.grace_ms = spec->grace_ms;
 	es.drain_ms = spec->drain_ms;
 	es.journal = spec->journal;
+	es.order_path = spec->order_path;
 	if (spec->cgroup && spec->cgroup->version != CGROUP_NONE) {
 		es.cg_version = spec->cgroup->version;
 		for (int c = 0; c < CGROUP_NCTL; c++)

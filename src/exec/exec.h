@@ -69,6 +69,7 @@ struct exec_spec {
 	                            * processes that escaped the group and hold them */
 	const struct cgroup_spec *cgroup; /* its cgroup (cgroup.h), NULL or version NONE: none */
 	const char *lease;         /* its agent's lease file (exec_lease.h): killed when the lease lapses; NULL: none */
+	const char *order_path;    /* the streams' arrival order record (exec_order.h), NULL: none */
 	exec_output_cb on_output;  /* optional: every chunk read, as it arrives (live followers) */
 	exec_exit_cb on_exit;      /* required */
 	void *ctx;

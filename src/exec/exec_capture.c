@@ -102,19 +102,29 @@ uint64_t capture_omitted(const struct exec_capture *c)
 	return c->total > kept ? c->total - kept : 0;
 }
 
+size_t capture_marker(const struct exec_capture *c, char *out, size_t outlen)
+{
+	uint64_t omitted = capture_omitted(c);
+	int len;
+
+	if (!omitted || (c->fd < 0 && !c->done))
+		return 0;
+	len = snprintf(out, outlen, "\n[gnomon: %" PRIu64 " bytes omitted]\n", omitted);
+	return len < 0 ? 0 : (size_t)len;
+}
+
 void capture_finish(struct exec_capture *c)
 {
 	char marker[64];
 	struct iovec iov[3];
 	int n = 0;
-	uint64_t omitted = capture_omitted(c);
+	size_t mlen = capture_marker(c, marker, sizeof(marker));
 
 	if (c->fd < 0)
 		goto out;
-	if (omitted) {
-		int len = snprintf(marker, sizeof(marker), "\n[gnomon: %" PRIu64 " bytes omitted]\n", omitted);
-		iov[n++] = (struct iovec){marker, (size_t)len};
-	}
+	c->done = true;
+	if (mlen)
+		iov[n++] = (struct iovec){marker, mlen};
 	/* once the ring has wrapped, the oldest byte is at ring_pos */
 	if (!c->ring) {
 		/* nothing past the head */

@@ -4,6 +4,7 @@
 #ifndef GNOMON_EXEC_EXEC_CAPTURE_H
 #define GNOMON_EXEC_EXEC_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@ struct exec_capture {
 	size_t ring_len;    /* valid bytes in ring */
 	size_t ring_pos;    /* where the next byte goes */
 	int error;          /* first write error (negative errno), else 0 */
+	bool done;          /* capture_finish() completed the file */
 };
 
 /* Take ownership of fd (-1 for none). */
@@ -27,6 +29,9 @@ int capture_open(const char *path) __attribute__((warn_unused_result));
 void capture_feed(struct exec_capture *c, const char *data, size_t len);
 /* Write the marker and the tail, close the file, free the ring. Safe to call twice. */
 void capture_finish(struct exec_capture *c);
+/* The marker line capture_finish() writes (or wrote) into out (at least 64 bytes); returns its length, 0 when
+ * nothing was dropped or the stream has no file. */
+size_t capture_marker(const struct exec_capture *c, char *out, size_t outlen);
 /* Bytes dropped between the head and the tail. */
 uint64_t capture_omitted(const struct exec_capture *c);
 

@@ -19,6 +19,7 @@
 #include "exec/exec.h"
 #include "exec/exec_capture.h"
 #include "exec/exec_lease.h"
+#include "exec/exec_order.h"
 #include "exec/exec_spawn.h"
 #include "exec/executor_proto.h"
 #include "util/buf.h"
@@ -36,6 +37,7 @@ struct executor {
 	int pidfd;            /* -1 once the leader is reaped */
 	int pipe_fd[2];       /* read ends of the task's stdout and stderr; -1 once closed */
 	struct exec_capture cap[2];
+	struct exec_order order; /* the streams' arrival order (spec key order) */
 	pid_t pid;
 	uint64_t start_ns;    /* CLOCK_MONOTONIC at the spawn */
 	uint64_t deadline_at, grace_at, drain_at; /* CLOCK_MONOTONIC ns; 0: not armed */
@@ -214,6 +216,19 @@ static void terminate(struct executor *x, uint64_t grace_ms)
 	x->grace_at = after_ms(grace_ms);
 }
 
+/* Both streams ended: complete the order record with their markers. */
+static void finish_order(struct executor *x)
+{
+	char marker[64];
+	size_t len[2];
+
+	for (int s = 0; s < 2; s++)
+		len[s] = x->spec.out_path[s] ? capture_marker(&x->cap[s], marker, sizeof(marker)) : 0;
+	exec_order_finish(&x->order, len);
+	if (x->order.error && !x->res.io_error)
+		x->res.io_error = x->order.error;
+}
+
 /* A stream ended (EOF, error or the drain's end): complete its file and count it. */
 static void close_stream(struct executor *x, int s)
 {
@@ -231,6 +246,8 @@ static void close_stream(struct executor *x, int s)
 	}
 	if (c->error && !x->res.io_error)
 		x->res.io_error = c->error;
+	if (x->pipe_fd[0] < 0 && x->pipe_fd[1] < 0)
+		finish_order(x);
 }
 
 /* Read what a stream has (a few chunks at most), into its file and to the server; close it at its end. While
@@ -245,6 +262,8 @@ static void read_stream(struct executor *x, int s, bool last)
 		n = read(x->pipe_fd[s], x->readbuf, sizeof(x->readbuf));
 		if (n > 0) {
 			capture_feed(&x->cap[s], x->readbuf, (size_t)n);
+			if (x->spec.out_path[s])
+				exec_order_feed(&x->order, s, (size_t)n);
 			if (x->out_len == 0)
 				send_output(x, s, x->readbuf, (size_t)n);
 			continue;
@@ -520,6 +539,7 @@ static int open_outputs(struct executor *x, char *err, size_t errlen)
 		}
 		capture_init(&x->cap[s], fd, x->spec.cap_head, x->spec.cap_tail);
 	}
+	exec_order_init(&x->order, x->spec.order_path, x->spec.cap_head, x->spec.cap_tail);
 	return 0;
 }
 
@@ -698,6 +718,7 @@ int executor_run(void)
 	executor_spec_init(&x->spec);
 	capture_init(&x->cap[0], -1, 0, 0);
 	capture_init(&x->cap[1], -1, 0, 0);
+	exec_order_init(&x->order, NULL, 0, 0);
 	if (fcntl(EVENTS_FD, F_SETFL, fcntl(EVENTS_FD, F_GETFL) | O_NONBLOCK) < 0)
 		x->events = -1;
 	x->sigfd = setup_signals();
@@ -715,6 +736,7 @@ int executor_run(void)
 			close(x->pipe_fd[s]);
 		capture_finish(&x->cap[s]);
 	}
+	exec_order_free(&x->order);
 	if (x->cg_made)
 		cgroup_task_remove(&x->cg); /* a start that failed */
 	if (x->sigfd >= 0)

@@ -51,6 +51,7 @@ static const struct spec_key spec_keys[] = {
 	NUM_KEY("cpu_quota_us", cpu_quota_us, UINT64_MAX),
 	NUM_KEY("pids_max", pids_max, UINT64_MAX),
 	STR_KEY("lease", lease, false),
+	STR_KEY("order", order_path, false),
 };
 #define KEY_ARG 1
 #define KEY_ENV 2
@@ -153,6 +154,10 @@ static int check_spec(const struct executor_spec *s, char *err, size_t errlen)
 		snprintf(err, errlen, "spec: '%s' over %" PRIu64, key, EXECUTOR_CAP_MAX);
 		return -EINVAL;
 	}
+	if (s->order_path && !*s->order_path) {
+		snprintf(err, errlen, "spec: empty 'order'");
+		return -EINVAL;
+	}
 	for (char *const *e = s->envp; e && *e; e++) {
 		if (!strchr(*e, '=') || **e == '=') {
 			snprintf(err, errlen, "spec: 'env' is not NAME=value: '%s'", *e);
@@ -199,6 +204,8 @@ int executor_spec_encode(const struct executor_spec *s, struct buf *out, char *e
 	}
 	if (s->lease)
 		put_record(out, "lease", s->lease, &rc);
+	if (s->order_path)
+		put_record(out, "order", s->order_path, &rc);
 	if (rc == 0 && out->len - start > EXECUTOR_SPEC_MAX)
 		rc = -E2BIG;
 	if (rc < 0) {

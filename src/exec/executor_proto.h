@@ -30,6 +30,9 @@
  *   lease        0 or 1: the path of its agent's lease file (exec_lease.h); the task is not started when the
  *                lease has lapsed (a start failure, ESTALE) and is killed at once (SIGKILL to its group) when it
  *                lapses while it runs, checked every LEASE_CHECK_MS; the result says so (lease_lapsed)
+ *   order        0 or 1, not empty: the order record's file (exec_order.h: the arrival order of the bytes of the
+ *                streams that have a file; created at its first entry, a stale one removed at start, complete
+ *                before P.result is written); absent: none (an older server's spec, read as stdout then stderr)
  * Decimal numbers: ASCII digits only (no sign, no space), 1 to 20 of them, at most UINT64_MAX.
  *
  * Events (fd 1): frames of an 8-byte header, u8 type, u8 stream (0 stdout, 1 stderr; 0 for every type but 'O'),
@@ -148,6 +151,7 @@ struct executor_spec {
 	const char *cg_dir[4];     /* the task's cgroup per controller (enum cgroup_ctl), NULL: none */
 	uint64_t mem_limit, cpu_quota_us, pids_max; /* the cgroup's limits, 0: none */
 	const char *lease;         /* its agent's lease file, NULL: none */
+	const char *order_path;    /* the order record (exec_order.h), NULL: none */
 	char *mem_;                /* decoded: the strings (private) */
 	char **vec_;               /* decoded: argv then envp (private) */
 };

@@ -25,6 +25,11 @@ int history_recent(struct history *h, enum history_recent kind, int limit, histo
 	return h->ops->recent(h, kind, limit, fn, ctx);
 }
 
+int history_window(struct history *h, int64_t from_ms, int64_t to_ms, int limit, history_run_fn fn, void *ctx)
+{
+	return h->ops->window(h, from_ms, to_ms, limit, fn, ctx);
+}
+
 int history_durations(struct history *h, const char *job, int max,
     void (*fn)(void *ctx, const char *job, const int64_t *ms, int n), void *ctx)
 {

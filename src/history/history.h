@@ -54,6 +54,7 @@ struct history_ops {
 	int (*list)(struct history *h, const char *job, const char *cursor, int limit, history_run_fn fn, void *ctx,
 	    char next[HISTORY_CURSOR_MAX]);
 	int (*recent)(struct history *h, enum history_recent kind, int limit, history_run_fn fn, void *ctx);
+	int (*window)(struct history *h, int64_t from_ms, int64_t to_ms, int limit, history_run_fn fn, void *ctx);
 	int (*durations)(struct history *h, const char *job, int max,
 	    void (*fn)(void *ctx, const char *job, const int64_t *ms, int n), void *ctx);
 	int (*prune)(struct history *h, const struct history_retention *keep, history_removed_fn removed,
@@ -86,6 +87,13 @@ int history_list(struct history *h, const char *job, const char *cursor, int lim
     char next[HISTORY_CURSOR_MAX]) __attribute__((warn_unused_result));
 /* Call fn for the newest failed or lost (or skipped) runs of any job, newest first, at most limit. */
 int history_recent(struct history *h, enum history_recent kind, int limit, history_run_fn fn, void *ctx)
+    __attribute__((warn_unused_result));
+/* Call fn for the ended runs of every job that overlap [from_ms, to_ms]: ended at or after from_ms (a run without
+ * an end is in no window), begun (started, or due when it never started) at or before to_ms; the latest ended
+ * first (of one end, the newest run first), at most limit (fn's non-zero return stops the walk, and is returned).
+ * The cost is that of the runs that ended since from_ms, not of the jobs (SQLite reads its index runs_by_end; the
+ * copy in memory that PostgreSQL's backend reads walks its ended runs). 0 or a negative errno. */
+int history_window(struct history *h, int64_t from_ms, int64_t to_ms, int limit, history_run_fn fn, void *ctx)
     __attribute__((warn_unused_result));
 /* Durations (end - due, in ms: Chronos's run-time histogram) of the newest succeeded runs of job, newest first,
  * at most max; job NULL: every job's, one call of fn per job. 0 or a negative errno. */

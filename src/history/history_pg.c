@@ -210,6 +210,11 @@ static int hp_recent(struct history *h, enum history_recent kind, int limit, his
 	return history_recent(pg_store_mirror_history(of(h)->p), kind, limit, fn, ctx);
 }
 
+static int hp_window(struct history *h, int64_t from_ms, int64_t to_ms, int limit, history_run_fn fn, void *ctx)
+{
+	return history_window(pg_store_mirror_history(of(h)->p), from_ms, to_ms, limit, fn, ctx);
+}
+
 static int hp_durations(struct history *h, const char *job, int max,
     void (*fn)(void *ctx, const char *job, const int64_t *ms, int n), void *ctx)
 {
@@ -236,6 +241,7 @@ static const struct history_ops pg_ops = {
 	.get = hp_get,
 	.list = hp_list,
 	.recent = hp_recent,
+	.window = hp_window,
 	.durations = hp_durations,
 	.prune = hp_prune,
 	.delete_job = hp_delete_job,

@@ -12,7 +12,7 @@
 #include "util/xmalloc.h"
 
 enum stmt {
-	ST_RECORD, ST_GET, ST_LIST, ST_RECENT_FAILURES, ST_RECENT_SKIPS, ST_DURATIONS_JOB, ST_DURATIONS_ALL,
+	ST_RECORD, ST_GET, ST_LIST, ST_RECENT_FAILURES, ST_RECENT_SKIPS, ST_WINDOW, ST_DURATIONS_JOB, ST_DURATIONS_ALL,
 	ST_PRUNE_JOB, ST_PRUNE_ALL, ST_DELETE_JOB, ST_LEGACY, ST_EACH, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_COUNT
 };
 
@@ -26,6 +26,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RECENT_FAILURES] = "SELECT " RUN_ROW_COLUMNS " FROM runs WHERE " RUN_ROW_FAILED
 			       " ORDER BY id DESC LIMIT ?1",
 	[ST_RECENT_SKIPS] = "SELECT " RUN_ROW_COLUMNS " FROM runs WHERE status = 'skipped' ORDER BY id DESC LIMIT ?1",
+	/* read from the index runs_by_end, down to the window's start */
+	[ST_WINDOW] = "SELECT " RUN_ROW_COLUMNS " FROM runs WHERE end_ms >= ?1 AND coalesce(start_ms, due_ms) <= ?2 AND "
+		      ENDED " ORDER BY end_ms DESC, id DESC LIMIT ?3",
 	[ST_DURATIONS_JOB] = "SELECT job, end_ms - due_ms FROM runs WHERE job = ?1 AND status = 'succeeded'"
 			     " ORDER BY id DESC LIMIT ?2",
 	[ST_DURATIONS_ALL] = "SELECT job, end_ms - due_ms FROM runs WHERE status = 'succeeded' ORDER BY job, id DESC",
@@ -210,6 +213,17 @@ static int sq_recent(struct history *h, enum history_recent kind, int limit, his
 	return each_row(s, st, fn, ctx);
 }
 
+static int sq_window(struct history *h, int64_t from_ms, int64_t to_ms, int limit, history_run_fn fn, void *ctx)
+{
+	struct hsqlite *s = (struct hsqlite *)h;
+	sqlite3_stmt *st = stmt(s, ST_WINDOW);
+
+	sqlite3_bind_int64(st, 1, from_ms);
+	sqlite3_bind_int64(st, 2, to_ms);
+	sqlite3_bind_int(st, 3, limit);
+	return each_row(s, st, fn, ctx);
+}
+
 static int sq_durations(struct history *h, const char *job, int max,
     void (*fn)(void *ctx, const char *job, const int64_t *ms, int n), void *ctx)
 {
@@ -365,6 +379,7 @@ static const struct history_ops sqlite_ops = {
 	.get = sq_get,
 	.list = sq_list,
 	.recent = sq_recent,
+	.window = sq_window,
 	.durations = sq_durations,
 	.prune = sq_prune,
 	.delete_job = sq_delete_job,

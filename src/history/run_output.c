@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <string.h>
 
-static const char *const stream_names[] = {"stdout", "stderr"};
+static const char *const stream_names[] = {"stdout", "stderr", "order"};
 
 const char *run_stream_name(enum run_stream s)
 {
-	return s == RUN_STDERR ? stream_names[1] : stream_names[0];
+	return s == RUN_STDERR || s == RUN_ORDER ? stream_names[s] : stream_names[0];
 }
 
 int run_stream_parse(const char *name, enum run_stream *out)

@@ -18,7 +18,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum run_stream { RUN_STDOUT = 0, RUN_STDERR = 1 };
+/* RUN_ORDER is the order record of the two (src/exec/exec_order.h), which every backend keeps as it keeps them:
+ * absent for a run of an older agent or executor. */
+enum run_stream { RUN_STDOUT = 0, RUN_STDERR = 1, RUN_ORDER = 2 };
+#define RUN_NSTREAMS 3
 
 /* Names one run's output: its task id. */
 struct run_output_key {
@@ -62,9 +65,9 @@ struct run_output {
 	const struct run_output_ops *ops;
 };
 
-/* "stdout" or "stderr". */
+/* "stdout", "stderr" or "order". */
 const char *run_stream_name(enum run_stream s);
-/* Parse "stdout" or "stderr"; 0 or -EINVAL. */
+/* Parse "stdout" or "stderr" (not "order": the API's names); 0 or -EINVAL. */
 int run_stream_parse(const char *name, enum run_stream *out) __attribute__((warn_unused_result));
 
 /* Open a stream of a run for reading from its start, also when nothing is stored yet (a run that has not

@@ -113,7 +113,7 @@ static void files_remove(struct run_output *o, const struct run_output_key *key)
 	struct files *f = (struct files *)o;
 	char path[PATH_MAX];
 
-	for (int s = 0; s < 2; s++) {
+	for (int s = 0; s < RUN_NSTREAMS; s++) {
 		run_output_files_path(f->data_dir, key, (enum run_stream)s, path, sizeof(path));
 		unlink(path);
 	}

@@ -45,8 +45,8 @@ struct item {
 	char *task_id;
 	int stream;               /* a chunk batch's */
 	int64_t offset;           /* a chunk batch's first byte */
-	char *data[2];            /* final: stdout, stderr (NULL: no such stream here); chunks: data[0] */
-	size_t len[2];
+	char *data[RUN_NSTREAMS]; /* final: stdout, stderr, order (NULL: no such stream here); chunks: data[0] */
+	size_t len[RUN_NSTREAMS];
 	size_t cap;               /* chunks: data[0]'s */
 	uint64_t since;           /* chunks: loop time of the first */
 	char key[8 + 512];        /* chunks: the open batch's key in op->open */
@@ -79,7 +79,7 @@ static struct opg *of(struct run_output *o)
 
 static size_t item_bytes(const struct item *it)
 {
-	return it->len[0] + it->len[1];
+	return it->len[0] + it->len[1] + it->len[2];
 }
 
 static void unlink_item(struct opg *op, struct item *it)
@@ -116,6 +116,7 @@ static void item_free(struct item *it)
 	free(it->task_id);
 	free(it->data[0]);
 	free(it->data[1]);
+	free(it->data[2]);
 	free(it);
 }
 
@@ -214,7 +215,7 @@ static void add_item(struct pg_batch *pb, const struct item *it)
 
 	if (it->final) {
 		pg_batch_add(pb, sql_clear, 1, (const char *const[]){it->task_id});
-		for (int s = 0; s < 2; s++) {
+		for (int s = 0; s < RUN_NSTREAMS; s++) {
 			if (it->data[s] == NULL || it->len[s] == 0)
 				continue;
 			snprintf(stream, sizeof(stream), "%d", s);
@@ -390,7 +391,7 @@ static int opg_ship(struct run_output *o, const struct run_output_key *key, run_
 	it->task_id = xstrdup(key->task_id);
 	it->done = done;
 	it->ctx = ctx;
-	for (int s = 0; s < 2; s++) {
+	for (int s = 0; s < RUN_NSTREAMS; s++) {
 		if ((rc = read_local(op, key, (enum run_stream)s, &it->data[s], &it->len[s])) < 0) {
 			log_warnx("run %s: its %s cannot be read to be stored in PostgreSQL: %s", key->task_id,
 			    run_stream_name((enum run_stream)s), strerror(-rc));
@@ -398,7 +399,7 @@ static int opg_ship(struct run_output *o, const struct run_output_key *key, run_
 			return rc;
 		}
 	}
-	(void)make_room(op, item_bytes(it)); /* a final fits once the others went: it is at most 2 FINAL_MAX */
+	(void)make_room(op, item_bytes(it)); /* a final fits once the others went: it is at most 3 FINAL_MAX */
 	append_item(op, it);
 	pump(op);
 	return 0;

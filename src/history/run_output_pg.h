@@ -8,8 +8,8 @@
  * - run_output_chunk(): live chunks of a running run, coalesced per stream in memory and sent when 64 KiB
  *   gathered or 2 s passed; appended only while the run's row is open (a chunk late after its run's end is
  *   dropped by the database). Best effort: a chunk that fails is dropped.
- * - run_output_ship(): the run ended and its local output is final; both streams are read from the local backend
- *   (at most RUN_OUTPUT_PG_FINAL_MAX bytes each) and replace what the table holds of the run, in one request,
+ * - run_output_ship(): the run ended and its local output is final; both streams and their order record (stream
+ *   2, schema version 6) are read from the local backend (at most RUN_OUTPUT_PG_FINAL_MAX bytes each) and replace what the table holds of the run, in one request,
  *   idempotent; its done comes once that committed. The fleet sends a remote agent's `release` (the
  *   acknowledgement that lets the agent forget the result) only then: see runner_remote.c.
  *

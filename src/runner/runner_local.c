@@ -38,7 +38,7 @@ struct launch {
 	struct exec_account account;
 	struct exec_env_var extra[4];
 	char epoch[24]; /* GNOMON_EPOCH */
-	char out_path[PATH_MAX], err_path[PATH_MAX], cwd[PATH_MAX], journal[PATH_MAX];
+	char out_path[PATH_MAX], err_path[PATH_MAX], order_path[PATH_MAX], cwd[PATH_MAX], journal[PATH_MAX];
 	char **argv, **envp;
 	struct cgroup_spec cg;
 	char cg_dirs[CGROUP_NCTL][PATH_MAX];
@@ -141,6 +141,7 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
 	}
 	run_output_files_path(l->data_dir, &key, RUN_STDOUT, ln->out_path, sizeof(ln->out_path));
 	run_output_files_path(l->data_dir, &key, RUN_STDERR, ln->err_path, sizeof(ln->err_path));
+	run_output_files_path(l->data_dir, &key, RUN_ORDER, ln->order_path, sizeof(ln->order_path));
 	snprintf(ln->epoch, sizeof(ln->epoch), "%" PRIu64, s->epoch);
 	ln->extra[0] = (struct exec_env_var){"GNOMON_PARENT_TASK_IDS", s->parents};
 	ln->extra[1] = (struct exec_env_var){"GNOMON_DATA_DIR", l->data_dir_abs};
@@ -168,6 +169,7 @@ static int prepare(void *ctx, size_t k, struct exec_spec *es, char *err, size_t 
 	es->account = &ln->account;
 	es->out_path[EXEC_STDOUT] = ln->out_path;
 	es->out_path[EXEC_STDERR] = ln->err_path;
+	es->order_path = ln->order_path;
 	es->cap_head = es->cap_tail = s->output_cap;
 	es->deadline_ms = s->deadline_ms;
 	es->grace_ms = s->grace_ms;
@@ -194,7 +196,7 @@ static void remove_leftovers(const struct local *l, const struct runner_spec *s)
 	char path[PATH_MAX], name[RUN_NAME_MAX], err[512];
 	int rc;
 
-	for (int st = 0; st < 2; st++) {
+	for (int st = 0; st < RUN_NSTREAMS; st++) {
 		run_output_files_path(l->data_dir, &key, (enum run_stream)st, path, sizeof(path));
 		unlink(path);
 	}

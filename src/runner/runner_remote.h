@@ -82,7 +82,7 @@ uint64_t remote_poll_ms(const struct remote *f);
  * the HTTP status (204, or 400/404/409 with err). */
 struct remote_output {
 	const char *id, *session, *task_id;
-	int stream;        /* 0 stdout, 1 stderr */
+	int stream;        /* 0 stdout, 1 stderr, 2 the order record (final only) */
 	int64_t offset;
 	bool final;
 	const char *data;

@@ -534,12 +534,15 @@ int remote_output(struct remote *f, const struct remote_output *o, char *err, si
 		snprintf(err, errlen, "taskId: agent %s holds no such task here", a->name);
 		return 404;
 	}
-	if (o->stream < 0 || o->stream > 1 || o->offset < 0) {
-		snprintf(err, errlen, "stream and offset: stdout or stderr, from 0");
+	if (o->stream < 0 || o->stream > RUN_ORDER || (o->stream == RUN_ORDER && !o->final) || o->offset < 0) {
+		snprintf(err, errlen, "stream and offset: stdout or stderr, from 0 (order: final)");
 		return 400;
 	}
 	run_output_files_path(f->data_dir, &key, (enum run_stream)o->stream, path, sizeof(path));
-	if (!o->final) {
+	if (o->stream == RUN_ORDER) {
+		snprintf(tmp, sizeof(tmp), "%s.part", path);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	} else if (!o->final) {
 		if (o->offset != t->out_len[o->stream] || (uint64_t)o->offset + o->len > t->cap)
 			return 204; /* out of order, or past the head: live followers miss it, the final copy has it */
 		flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
@@ -579,7 +582,8 @@ int remote_output(struct remote *f, const struct remote_output *o, char *err, si
 			snprintf(err, errlen, "cannot write the output of %s: %s", o->task_id, strerror(errno));
 			return 507;
 		}
-		t->out_len[o->stream] = INT64_MAX; /* no live chunk after the final copy */
+		if (o->stream != RUN_ORDER)
+			t->out_len[o->stream] = INT64_MAX; /* no live chunk after the final copy */
 	} else {
 		if (f->output) /* a follower elsewhere reads it from the durable copy */
 			run_output_chunk(f->output, &key, (enum run_stream)o->stream, o->offset, o->data, o->len);

@@ -112,6 +112,38 @@ static int mh_recent(struct history *h, enum history_recent kind, int limit, his
 	return out;
 }
 
+/* Latest end first; of one end, the newest run (SQLite's ORDER BY end_ms DESC, id DESC). */
+static int cmp_end_desc(const void *a, const void *b)
+{
+	const struct run_record *x = &(*(struct mem_run *const *)a)->r, *y = &(*(struct mem_run *const *)b)->r;
+
+	if (x->end_ms != y->end_ms)
+		return x->end_ms < y->end_ms ? 1 : -1;
+	return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
+}
+
+/* The ended runs in the window, found by a walk over every run (no index by end time here), then sorted. */
+static int mh_window(struct history *h, int64_t from_ms, int64_t to_ms, int limit, history_run_fn fn, void *ctx)
+{
+	struct mem_store *m = store_of(h);
+	struct mem_run **in = xmalloc((m->runs.n ? m->runs.n : 1) * sizeof(*in));
+	size_t n = 0;
+	int out = 0;
+
+	for (size_t i = 0; i < m->runs.n; i++) {
+		struct mem_run *run = (struct mem_run *)m->runs.items[i];
+		int64_t begin = run->r.start_ms != RUN_TIME_NONE ? run->r.start_ms : run->r.due_ms;
+		if (run->cls != MEM_OPEN && run->r.end_ms != RUN_TIME_NONE && run->r.end_ms >= from_ms &&
+		    begin != RUN_TIME_NONE && begin <= to_ms)
+			in[n++] = run;
+	}
+	qsort(in, n, sizeof(*in), cmp_end_desc);
+	for (size_t i = 0; i < n && out == 0 && (limit < 0 || i < (size_t)limit); i++)
+		out = fn(ctx, &in[i]->r);
+	free(in);
+	return out;
+}
+
 /* Call fn with the durations of jr's newest succeeded runs, at most max, when there are any. */
 static void job_durations(const struct mem_job_runs *jr, int max, int64_t *ms,
     void (*fn)(void *ctx, const char *job, const int64_t *ms, int n), void *ctx)
@@ -272,6 +304,7 @@ static const struct history_ops mem_ops = {
 	.get = mh_get,
 	.list = mh_list,
 	.recent = mh_recent,
+	.window = mh_window,
 	.durations = mh_durations,
 	.prune = mh_prune,
 	.delete_job = mh_delete_job,

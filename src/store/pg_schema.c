@@ -112,6 +112,9 @@ static const struct step {
 	/* what each run used (issue 14): NULL where not known */
 	{5, "ALTER TABLE runs ADD COLUMN cpu_user_us bigint, ADD COLUMN cpu_system_us bigint, "
 	    "ADD COLUMN peak_memory_bytes bigint"},
+	/* the streams' order record (src/exec/exec_order.h) beside them in run_output: stream 2 */
+	{6, "ALTER TABLE run_output DROP CONSTRAINT run_output_stream_check, "
+	    "ADD CONSTRAINT run_output_stream_check CHECK (stream IN (0, 1, 2))"},
 };
 
 #define N_STEPS (sizeof(steps) / sizeof(steps[0]))

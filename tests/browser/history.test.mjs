@@ -28,8 +28,9 @@ before(async () => {
   };
   await add({ name: 'flaky', command: 'echo starting; echo "disk full on /data" >&2; exit 3', retries: 1,
     retryDelay: 'PT0S', schedule: 'R/2030-01-01T00:00:00Z/P1D', taskInfoData: 'x' });
-  await add({ name: 'chatty', command: 'for i in $(seq 1 5); do echo "out line $i"; echo "err line $i" >&2; done; ' +
-    'seq 1 400 | sed "s/^/filler /"', schedule: 'R/2030-01-01T00:00:00Z/P1D' });
+  // the streams in turn, a pause after each write: the executor reads each before the next comes
+  await add({ name: 'chatty', command: 'for i in $(seq 1 5); do echo "out line $i"; sleep 0.05; echo "err line $i" >&2; ' +
+    'sleep 0.05; done; seq 1 400 | sed "s/^/filler /"', schedule: 'R/2030-01-01T00:00:00Z/P1D' });
   await add({ name: 'slow', command: `echo begun; while [ ! -e ${gate} ]; do sleep 0.05; done; echo finished`,
     schedule: 'R/2030-01-01T00:00:00Z/P1D' });
   for (const name of ['nightly', 'backup', 'vacuum']) await add({ name, command: 'true', schedule: '0 2 * * *' });
@@ -186,20 +187,28 @@ test('a peak-memory chart beside the durations when runs report peakMemoryBytes'
   await page.unroute('**/api/v1/jobs/chatty/runs?*');
 });
 
-test('the log viewer: both streams or one, line numbers, wrap, search, downloads, the cap explained', async () => {
+test('the log viewer: both streams in arrival order or one, line numbers, wrap, search, downloads, the cap explained', async () => {
   const [run] = await runsOf('chatty');
   await page.goto(`${server.url}/ui/runs/${encodeURIComponent(run.taskId)}`);
   const log = page.getByRole('log', { name: 'Output' });
   await log.locator('.line.l-stderr').first().waitFor();
   await page.locator('.log-counts').filter({ hasText: /^stdout: \d[\d,]* bytes · stderr: 55 bytes$/ }).waitFor();
-  const first = log.locator('.line').first();
-  assert.equal(await first.getAttribute('data-n'), '1');
-  assert.equal(await first.textContent(), 'out line 1');
-  // stdout was longer than --log-cap: its marker is there and explained
+  // Both: the lines in the order they came, each marked out or err, numbered in that order
+  const lines = log.locator('.line');
+  await log.locator('.line:nth-child(2).l-stderr').waitFor();
+  const head = [];
+  for (let i = 0; i < 11; i++) {
+    const line = lines.nth(i);
+    head.push([await line.getAttribute('data-n'), await line.locator('.tag').getAttribute('data-tag'),
+      await line.textContent()]);
+  }
+  assert.deepEqual(head, [1, 2, 3, 4, 5].flatMap((i) => [[`${2 * i - 1}`, 'out', `out line ${i}`],
+    [`${2 * i}`, 'err', `err line ${i}`]]).concat([['11', 'out', 'filler 1']]));
+  // stdout was longer than --log-cap: its marker is there and explained; the order is known, no notice of it
   const marker = log.locator('.line.omitted');
   assert.match(await marker.textContent(), /^\[gnomon: \d+ bytes omitted\]$/);
-  assert.match(await marker.locator('span').getAttribute('title'), /--log-cap/);
-  assert.match(await page.locator('.log-note').textContent(), /not known.*--log-cap bytes are kept/);
+  assert.match(await marker.locator('span:not(.tag)').getAttribute('title'), /--log-cap/);
+  assert.match(await page.locator('.log-note').textContent(), /^\[gnomon: … bytes omitted\]: .*--log-cap bytes are kept/);
   // one stream
   await page.getByRole('radio', { name: 'stderr' }).check();
   assert.deepEqual(await log.locator('.line').allTextContents(), [1, 2, 3, 4, 5].map((i) => `err line ${i}`));
@@ -208,6 +217,7 @@ test('the log viewer: both streams or one, line numbers, wrap, search, downloads
   await page.getByRole('searchbox', { name: 'Search the output' }).fill('LINE 3');
   assert.equal(await log.locator('mark').count(), 2);
   assert.equal(await page.locator('#log-found').textContent(), '2 lines match');
+  assert.deepEqual(await log.locator('.line:has(mark)').evaluateAll((els) => els.map((e) => e.dataset.n)), ['5', '6']);
   // wrap toggle
   assert.equal(await log.evaluate((el) => el.classList.contains('nowrap')), false);
   await page.getByLabel('Wrap lines').uncheck();
@@ -220,7 +230,16 @@ test('the log viewer: both streams or one, line numbers, wrap, search, downloads
   assert.equal(text, [1, 2, 3, 4, 5].map((i) => `err line ${i}\n`).join(''));
   await page.getByRole('searchbox', { name: 'Search the output' }).fill('');
   await page.getByLabel('Wrap lines').check();
+  await log.evaluate((el) => { el.scrollTop = 0; }); // the streams in turn, for the README
   await screenshot(page, 'log-viewer');
+  // a run whose output was stored without its order (before the order record): the notice says what Both shows
+  await page.route('**/log?stream=both', async (route) => {
+    const res = await route.fetch();
+    await route.fulfill({ response: res, headers: { ...res.headers(), 'gnomon-log-order': 'streams' } });
+  });
+  await page.reload();
+  await page.locator('.log-note').filter({ hasText: /^Both: stdout, then stderr \(red\)\. .*without the order/ }).waitFor();
+  await page.unroute('**/log?stream=both');
 });
 
 test('the timeline draws runs, their overlap and waits, and the coming fires, with hovers that lead to runs', async () => {

@@ -130,6 +130,11 @@ static int d_recent(struct history *h, enum history_recent kind, int limit, hist
 	return history_recent(((struct deferred *)h)->inner_h, kind, limit, fn, ctx);
 }
 
+static int d_window(struct history *h, int64_t from_ms, int64_t to_ms, int limit, history_run_fn fn, void *ctx)
+{
+	return history_window(((struct deferred *)h)->inner_h, from_ms, to_ms, limit, fn, ctx);
+}
+
 static int d_durations(struct history *h, const char *job, int max,
     void (*fn)(void *ctx, const char *job, const int64_t *ms, int n), void *ctx)
 {
@@ -152,6 +157,7 @@ static const struct history_ops deferred_ops = {
 	.get = d_get,
 	.list = d_list,
 	.recent = d_recent,
+	.window = d_window,
 	.durations = d_durations,
 	.prune = d_prune,
 	.delete_job = d_delete_job,

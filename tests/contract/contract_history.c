@@ -350,6 +350,52 @@ static void test_skipped_fields(void **state)
 	run_record_clear(&listed);
 }
 
+/* The runs of every job that overlap a window, the latest ended first (of one end, the newest run), at most limit:
+ * not those that ended before it, began (started, or were due) after it, or are open; a skipped run by its due
+ * time. */
+static void test_window(void **state)
+{
+	static const struct run_row runs[] = {
+		{"a", 100, RUN_SUCCEEDED, 150}, {"a", 180, RUN_FAILED, 220}, {"b", 250, RUN_SUCCEEDED, 300},
+		{"c", 390, RUN_KILLED, 500}, {"c", 450, RUN_SUCCEEDED, 460}, {"a", 290, RUN_LOST, 300},
+		{"d", 260, RUN_RUNNING, 0},
+	};
+	static const struct {
+		int64_t from, to;
+		int limit;
+		const char *want;
+	} rows[] = {
+		{200, 400, 10, "c:390,a:290,b:250,s:210,a:180,"},
+		{200, 400, -1, "c:390,a:290,b:250,s:210,a:180,"},
+		{200, 400, 2, "c:390,a:290,"},
+		{300, 400, 10, "c:390,a:290,b:250,"},
+		{200, 250, 10, "b:250,s:210,a:180,"},
+		{501, 1000, 10, ""},
+		{0, 99, 10, ""},
+		{0, 100, 10, "a:100,"},
+		{0, 1000, 10, "c:390,c:450,a:290,b:250,s:210,a:180,a:100,"},
+	};
+	struct fixture *f = *state;
+	struct run_record r = ct_skipped("s", 210, 230, 3, "missed"), got;
+	struct text out = {""};
+
+	ch_add_rows(f, runs, sizeof(runs) / sizeof(runs[0]));
+	ch_record(f, &r);
+	run_record_clear(&r);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(history_window(f->h, rows[i].from, rows[i].to, rows[i].limit, ct_collect, ct_clear(&out)),
+		    0);
+		if (strcmp(out.s, rows[i].want) != 0)
+			fail_msg("window [%lld, %lld] limit %d: '%s', expected '%s'", (long long)rows[i].from,
+			    (long long)rows[i].to, rows[i].limit, out.s, rows[i].want);
+	}
+	/* fn's non-zero return stops the walk, and is what the walk returns */
+	run_record_init(&got);
+	assert_int_equal(history_window(f->h, 200, 400, 10, ch_copy_one, &got), 1);
+	assert_string_equal(got.task_id, "c:390");
+	run_record_clear(&got);
+}
+
 int contract_history_run(const struct contract_backend *b)
 {
 	struct CMUnitTest tests[] = {
@@ -360,6 +406,7 @@ int contract_history_run(const struct contract_backend *b)
 		CT_TEST(test_cursor_after_prune),
 		CT_TEST(test_invalid_cursor),
 		CT_TEST(test_recent),
+		CT_TEST(test_window),
 		CT_TEST(test_durations),
 		CT_TEST(test_prune_by_count),
 		CT_TEST(test_prune_by_age),

@@ -24,11 +24,12 @@ class Adopt(GnomonTestCase):
         return body["runs"]
 
     def start_waiting_job(self, name, code, retries=0, srv=None):
-        """A job that writes its pid, says 'started', waits for the file go-NAME and exits with code; started now.
-        Returns (its pid, the go file)."""
+        """A job that writes its pid, says 'started' (and 'waiting' on stderr), waits for the file go-NAME and exits
+        with code; started now. Returns (its pid, the go file)."""
         srv = srv or self.server
         pidfile, go = (os.path.join(srv.root, "%s-%s" % (what, name)) for what in ("pid", "go"))
-        cmd = "echo $$ > %s; echo started; while [ ! -e %s ]; do sleep 0.02; done; echo ending; exit %d" % (
+        cmd = ("echo $$ > %s; echo started; echo waiting >&2; while [ ! -e %s ]; do sleep 0.02; done; echo ending; "
+               "exit %d") % (
             pidfile, go, code)
         self.add_job(sched(name, cmd, retries=retries), srv=srv)
         status, _, body = srv.request("PUT", V1 + "/job/" + name)
@@ -38,6 +39,12 @@ class Adopt(GnomonTestCase):
         pid = int(read(pidfile))
         self.addCleanup(lambda: process_gone(pid) or os.kill(pid, 9))
         return pid, go
+
+    def assertBothInOrder(self, task_id):
+        """The executor that outlived its server completed the order record of the two streams as it did them."""
+        status, headers, body = self.server.request("GET", API + "/runs/%s/log?stream=both" % task_id)
+        self.assertEqual((status, headers.get("gnomon-log-order"), body),
+                         (200, "arrival", b"1 started\n2 waiting\n1 ending\n"))
 
     def let_go(self, go, pid):
         with open(go, "w"):
@@ -55,6 +62,7 @@ class Adopt(GnomonTestCase):
         self.assertEqual([(r["status"], r["exitCode"], r["attempt"]) for r in run], [("failed", 3, 0)], run)
         status, _, body = self.server.request("GET", API + "/runs/%s/log?stream=stdout" % run[0]["taskId"])
         self.assertEqual((status, body), (200, b"started\nending\n"))
+        self.assertBothInOrder(run[0]["taskId"])
         self.assertEqual(self.get_job("deploy")["errorCount"], 1)
 
     def test_a_task_running_across_a_kill_9_is_adopted_and_followed(self):
@@ -69,6 +77,7 @@ class Adopt(GnomonTestCase):
         runs = wait_until(lambda: self.runs("survivor")[0]["status"] in FINAL and self.runs("survivor"), 20,
                           what="the run recorded")
         self.assertEqual([(r["status"], r["exitCode"], r["attempt"]) for r in runs], [("succeeded", 0, 0)], runs)
+        self.assertBothInOrder(runs[0]["taskId"])
         job = self.get_job("survivor")
         self.assertEqual((job["successCount"], job["errorCount"]), (1, 0))
         # a kill reaches an adopted task as any other

@@ -2,7 +2,8 @@
 PostgreSQL (pg_harness.py; ctest runs this under tests/support/pg_cluster.py). A run on the embedded agent and
 one on a remote `gnomon agent`, both with stdout and stderr; the agent's journal forgets the task (its release,
 sent once the output committed); then the server is killed -9 and its data dir deleted (the disk lost): a second
-server started on the same database and a new data dir answers both runs' logs. History retention takes the
+server started on the same database and a new data dir answers both runs' logs, each stream alone and both in
+their order (stream=both: the order record is stored with them). History retention takes the
 output rows with the runs. PostgreSQL stopped while a run writes its output and ends: once it is back, the run's
 end is recorded and its output stored, and another server reads it."""
 
@@ -59,9 +60,10 @@ class PgOutput(GnomonTestCase, RunChecks):
         wait_until(lambda: any(x["name"] == "remote-1" and x["state"] == "up" for x in a.json("GET", API + "/agents")[1]),
                    20, what="the agent up")
         now = iso_ms(now_ms())
-        self.add_job(sched("on-server", "echo from the embedded agent; echo its stderr >&2", "R1/%s/PT1M" % now,
+        # stderr first: the order of the two (stream=both) comes from the order record stored beside them
+        self.add_job(sched("on-server", "echo its stderr >&2; sleep 0.1; echo from the embedded agent", "R1/%s/PT1M" % now,
                            constraints=[["hostname", "EQUALS", "embedded-host"]]), srv=a)
-        self.add_job(sched("on-agent", "echo from a remote agent; seq 1 40000 >&2", "R1/%s/PT1M" % now,
+        self.add_job(sched("on-agent", "seq 1 40000 >&2; sleep 0.1; echo from a remote agent", "R1/%s/PT1M" % now,
                            constraints=[["pool", "EQUALS", "remote"]]), srv=a)
         local = self.one_run(a, "on-server")
         remote = self.one_run(a, "on-agent")
@@ -83,6 +85,10 @@ class PgOutput(GnomonTestCase, RunChecks):
         self.assertTrue(err.startswith("1\n2\n3\n"), err[:100])
         self.assertIn("bytes omitted]", err)  # the agent's cap (64 KiB head and tail) as it kept it
         self.assertTrue(err.endswith("39999\n40000\n"), err[-100:])
+        self.assertEqual(self.log(b, local["taskId"], "both"), "2 its stderr\n1 from the embedded agent\n")
+        both = self.log(b, remote["taskId"], "both").splitlines()
+        self.assertEqual(both[:2] + both[-2:], ["2 1", "2 2", "2 40000", "1 from a remote agent"])
+        self.assertEqual(len([line for line in both if line.startswith("2 [gnomon: ")]), 1)
         status, _, _ = b.request("GET", API + "/runs/%s/log?stream=stdout" % "ct:1:0:nobody:")
         self.assertEqual(status, 404)
 
@@ -122,8 +128,9 @@ class PgOutput(GnomonTestCase, RunChecks):
             start_server()
         self.leading(a, timeout=30)
         self.one_run(a, "writer")  # its end recorded once PostgreSQL answered
-        wait_until(lambda: sql(self.db, "SELECT count(*) FROM run_output WHERE task_id = '%s'" % run["taskId"])
-                   == "1", 20, what="the output stored")
+        # one row for stdout's final content (its live chunks replaced), one for the order record
+        wait_until(lambda: sql(self.db, "SELECT string_agg(stream::text, ',' ORDER BY stream) FROM run_output "
+                               "WHERE task_id = '%s'" % run["taskId"]) == "0,2", 20, what="the output stored")
         a.kill9()
         shutil.rmtree(a.data_dir)
         b = self.new_server(["--state", self.db])

@@ -308,7 +308,8 @@ class HistoryAndStats(SchedulerTestCase):
                           what="two runs kept")
         names = sorted(run_file_name(r["taskId"]) for r in runs)
         logs = sorted(os.listdir(os.path.join(srv.data_dir, "logs")))
-        self.assertEqual(logs, [n + ".stdout" for n in names])
+        # each kept run's stdout and the order record of its streams (stdout alone here)
+        self.assertEqual(logs, sorted(n + ext for n in names for ext in (".order", ".stdout")))
         work = os.path.join(srv.data_dir, "work")
         wait_until(lambda: sorted(os.listdir(work)) == sorted(names + [n + ".task" for n in names]), 10,
                    what="the working directories of the pruned runs removed")

@@ -28,8 +28,10 @@
 #include <unistd.h>
 
 #include "exec/cgroup.h"
+#include "exec/exec_order.h"
 #include "exec/executor_proto.h"
 #include "exec/fdpass.h"
+#include "history/run_merge.h"
 #include "util/buf.h"
 #include "util/xmalloc.h"
 #include "sys_assert.h"
@@ -68,7 +70,7 @@ struct zy {
 };
 
 static char dir[PATH_MAX];
-static char out_path[2][PATH_MAX + 16], journal[PATH_MAX + 16];
+static char out_path[2][PATH_MAX + 16], order_path[PATH_MAX + 16], journal[PATH_MAX + 16];
 static struct ex *current; /* killed by the teardown if a test fails midway */
 static bool start_ignoring; /* start the executor with SIGCHLD, SIGTERM, SIGUSR1 and SIGINT ignored */
 static bool gone_first;     /* close the events pipe's read end before the spec is sent: the server died */
@@ -538,6 +540,77 @@ static void test_output_capture(void **state)
 		ex_free(&x);
 	}
 	buf_free(&all);
+}
+
+/* The order record (spec key order) of a task that writes to its streams in turn (a pause after each write, so
+ * that the executor reads each before the next comes), under caps that keep all of it or cut each stream's
+ * middle: its runs add up to each file, and with the files they give the lines in the order they came, the
+ * markers where the dropped bytes were. A quiet task leaves no record; a discarded stream is not in it. */
+static void test_order_record(void **state)
+{
+	static const struct {
+		size_t head, tail;
+		bool discard_err;
+		const char *cmd, *merged;
+	} rows[] = {
+		{100, 100, false, "for i in 1 2 3; do echo o$i; sleep 0.02; echo e$i >&2; sleep 0.02; done",
+		    "1 o1\n2 e1\n1 o2\n2 e2\n1 o3\n2 e3\n"},
+		{3, 3, false, "for i in 1 2 3; do echo o$i; sleep 0.02; echo e$i >&2; sleep 0.02; done",
+		    "1 o1\n2 e1\n1 \n1 [gnomon: 3 bytes omitted]\n1 o3\n2 \n2 [gnomon: 3 bytes omitted]\n2 e3\n"},
+		{100, 100, false, "echo e1 >&2; sleep 0.02; echo o1; sleep 0.02; echo e2 >&2", "2 e1\n1 o1\n2 e2\n"},
+		{100, 100, true, "echo e1 >&2; sleep 0.02; echo o1; sleep 0.02; echo e2 >&2", "1 o1\n"},
+		{100, 100, false, "true", NULL},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < COUNT(rows); i++) {
+		struct executor_spec spec;
+		struct executor_result res;
+		char *data[2], *order;
+		size_t len[2], order_len;
+		uint64_t sum[2] = {0, 0};
+		struct buf merged;
+		struct ex x;
+
+		spec_shell(&spec, rows[i].cmd);
+		spec.cap_head = rows[i].head;
+		spec.cap_tail = rows[i].tail;
+		spec.order_path = order_path;
+		if (rows[i].discard_err)
+			spec.out_path[1] = NULL;
+		run_spec(&x, &spec, &res);
+		assert_int_equal(res.exit_code, 0);
+		order = slurp(order_path, &order_len);
+		if (!rows[i].merged) {
+			assert_null(order);
+			ex_free(&x);
+			continue;
+		}
+		assert_non_null(order);
+		assert_int_equal(order_len % ORDER_ENTRY_SIZE, 0);
+		for (int s = 0; s < 2; s++) {
+			data[s] = slurp(out_path[s], &len[s]);
+			if (!data[s]) {
+				data[s] = xstrdup("");
+				len[s] = 0;
+			}
+		}
+		for (size_t k = 0; k < order_len; k += ORDER_ENTRY_SIZE) {
+			uint32_t e = order_entry_get((const uint8_t *)order + k);
+			sum[(e & ORDER_STREAM_BIT) ? 1 : 0] += e & ~ORDER_STREAM_BIT;
+		}
+		assert_int_equal(sum[0], len[0]);
+		assert_int_equal(sum[1], len[1]);
+		buf_init(&merged, 0);
+		assert_int_equal(run_merge(order, order_len, (const char *const *)data, len, &merged), 0);
+		assert_string_equal(merged.data, rows[i].merged);
+		buf_free(&merged);
+		free(order);
+		free(data[0]);
+		free(data[1]);
+		unlink(out_path[1]);
+		ex_free(&x);
+	}
 }
 
 /* A megabyte through the default caps, and a discarded stream still counted and forwarded. */
@@ -1198,6 +1271,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(out_path[0], sizeof(out_path[0]), "%s/stdout", dir);
 	snprintf(out_path[1], sizeof(out_path[1]), "%s/stderr", dir);
+	snprintf(order_path, sizeof(order_path), "%s/order", dir);
 	snprintf(journal, sizeof(journal), "%s/task", dir);
 	return 0;
 }
@@ -1224,6 +1298,7 @@ static int clean(void **state)
 		;
 	unlink(out_path[0]);
 	unlink(out_path[1]);
+	unlink(order_path);
 	for (size_t i = 0; i < COUNT(files); i++) {
 		char p[PATH_MAX + 16];
 		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
@@ -1368,6 +1443,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_exit_status, clean),
 		cmocka_unit_test_teardown(test_output_capture, clean),
+		cmocka_unit_test_teardown(test_order_record, clean),
 		cmocka_unit_test_teardown(test_output_large, clean),
 		cmocka_unit_test_teardown(test_events_backpressure, clean),
 		cmocka_unit_test_teardown(test_lazy_files, clean),

@@ -61,6 +61,9 @@ static void assert_spec_equal(const struct executor_spec *a, const struct execut
 	assert_true((a->lease == NULL) == (b->lease == NULL));
 	if (a->lease)
 		assert_string_equal(a->lease, b->lease);
+	assert_true((a->order_path == NULL) == (b->order_path == NULL));
+	if (a->order_path)
+		assert_string_equal(a->order_path, b->order_path);
 }
 
 /* Specs survive encoding and decoding; the decoded one owns its copies. */
@@ -80,6 +83,7 @@ static void test_spec_round_trip(void **state)
 	rows[1].cwd = "/tmp";
 	rows[1].out_path[0] = "/tmp/out";
 	rows[1].out_path[1] = "/tmp/err";
+	rows[1].order_path = "/tmp/order";
 	rows[2].lazy = false;
 	rows[2].cap_head = 0;
 	rows[2].cap_tail = EXECUTOR_CAP_MAX;
@@ -134,6 +138,7 @@ static void test_spec_defaults(void **state)
 	assert_int_equal(s.grace_ms, 5000);
 	assert_int_equal(s.drain_ms, 2000);
 	assert_string_equal(s.journal, "/j");
+	assert_null(s.order_path);
 	executor_spec_free(&s);
 }
 
@@ -188,6 +193,8 @@ static void test_spec_refusals(void **state)
 		{BYTES("prog\0\0arg\0true\0journal\0/j\0"), "spec: empty 'prog'"},
 		{BYTES(OK_SPEC "cwd\0\0"), "spec: empty 'cwd'"},
 		{BYTES(OK_SPEC "out\0\0"), "spec: empty 'out'"},
+		{BYTES(OK_SPEC "order\0\0"), "spec: empty 'order'"},
+		{BYTES(OK_SPEC "order\0/a\0order\0/b\0"), "spec: duplicate 'order'"},
 		{BYTES("prog\0/p\0arg\0true\0journal\0\0"), "spec: empty 'journal'"},
 		{BYTES(OK_SPEC "env\0NOEQUALS\0"), "spec: 'env' is not NAME=value"},
 		{BYTES(OK_SPEC "env\0=x\0"), "spec: 'env' is not NAME=value"},

@@ -89,6 +89,7 @@ static void test_fields(void **state)
 		{"Location", false, true},
 		{"WWW-Authenticate", false, true},
 		{"Allow", false, true},
+		{"Gnomon-Log-Order", false, true},    /* how a merged log was ordered: the UI says so */
 		{"X-Gnomon-Leader", false, false},     /* this server's own says it */
 		{"Access-Control-Allow-Origin", false, false}, /* the guard's, for the client's origin */
 		{"Set-Cookie", false, false},

@@ -124,5 +124,20 @@ export async function followLog(taskId, stream, onText, signal) {
   }
 }
 
+// Both streams of a run as they are now, merged (GET .../log?stream=both): { order: 'arrival' (the order the lines
+// came) or 'streams' (stdout's, then stderr's: a run before the order record), lines: [[stream, text], ...] }.
+// live: the run goes on (follow=1: in a cluster, the leader's files hold its output).
+export async function logBoth(taskId, live, signal) {
+  const res = await fetch(withQuery(`/api/v1/runs/${enc(taskId)}/log`, { stream: 'both', follow: live ? 1 : null }),
+    { signal });
+  if (!res.ok) throw new ApiError(res.status, messageOf(await res.text()) || res.statusText);
+  const lines = (await res.text()).split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return {
+    order: res.headers.get('Gnomon-Log-Order') || 'streams',
+    lines: lines.map((l) => [l[0] === '2' ? 'stderr' : 'stdout', l.slice(2)]),
+  };
+}
+
 // Runs of the filtered jobs over a window, with the coming fires (GET /api/v1/timeline).
 export const timeline = (query, signal) => call('GET', '/api/v1/timeline', { query, signal });

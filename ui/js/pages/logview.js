@@ -1,13 +1,15 @@
 // A run's output: stdout and stderr followed live, shown one at a time or both, with line numbers, a wrap toggle,
 // search with highlighting, a download of each stream, the raw text, byte counts as they grow, and the marker a
-// capped stream carries explained. gnomon stores the two streams apart, without the order their lines came in:
-// "Both" shows stdout, then stderr, and says so.
-import { followLog } from '../api.js';
+// capped stream carries explained. "Both" shows the lines in the order they came (GET .../log?stream=both, asked
+// again as the streams grow), each marked out or err; a run from before gnomon recorded that order shows stdout,
+// then stderr, and says so.
+import { followLog, logBoth } from '../api.js';
 import { h } from '../dom.js';
 
 const STREAMS = ['stdout', 'stderr'];
 const MARKER = /^\[gnomon: (\d+) bytes omitted\]$/;
 const enc = new TextEncoder();
+const BOTH_EVERY_MS = 250; // the merged view is asked again at most this often while the streams grow
 
 function omittedText(n) {
   return `This stream was longer than the server keeps: the first and the last --log-cap bytes are kept, and the ` +
@@ -25,6 +27,9 @@ export function logViewer(taskId, signal, onEnd, onBytes = () => {}) {
   const ended = { stdout: false, stderr: false };
   let view = 'both';
   let omitted = null; // the bytes a shown marker says were dropped
+  let merged = null; // the last merged view: { order, lines }
+  let asking = false; // a merged view is being fetched
+  let stale = true; // the streams grew since it was asked
   const body = h('div', { class: 'log', id: 'log', tabindex: 0, role: 'log', 'aria-label': 'Output' });
   const counts = h('p', { class: 'muted small log-counts', role: 'status', 'aria-live': 'off' });
   const note = h('p', { class: 'muted small log-note' });
@@ -49,6 +54,10 @@ export function logViewer(taskId, signal, onEnd, onBytes = () => {}) {
 
   function lineEl(n, stream, line, q) {
     const el = h('div', { class: `line l-${stream}`, 'data-n': n });
+    // the marker is drawn from its attribute (CSS): not part of the line's text, nor of a copy of it
+    if (view === 'both') {
+      el.append(h('span', { class: 'tag', title: stream, 'data-tag': stream === 'stderr' ? 'err' : 'out' }));
+    }
     const m = MARKER.exec(line);
     if (m) {
       el.classList.add('omitted');
@@ -57,7 +66,7 @@ export function logViewer(taskId, signal, onEnd, onBytes = () => {}) {
       return el;
     }
     if (!q) {
-      el.textContent = line || '\u200b';
+      el.append(line || '\u200b');
       return el;
     }
     const low = line.toLowerCase();
@@ -73,7 +82,8 @@ export function logViewer(taskId, signal, onEnd, onBytes = () => {}) {
   function render() {
     const atEnd = body.scrollTop + body.clientHeight >= body.scrollHeight - 4;
     const q = search.value.trim().toLowerCase();
-    const all = view === 'both' ? [...lines('stdout'), ...lines('stderr')] : lines(view);
+    const arrival = merged && merged.order === 'arrival';
+    const all = view !== 'both' ? lines(view) : merged ? merged.lines : [...lines('stdout'), ...lines('stderr')];
     omitted = null;
     let hits = 0;
     const frag = document.createDocumentFragment();
@@ -88,12 +98,33 @@ export function logViewer(taskId, signal, onEnd, onBytes = () => {}) {
     const state = (s) => (ended[s] ? '' : ' (following)');
     counts.textContent = `stdout: ${bytes.stdout.toLocaleString()} bytes${state('stdout')} · ` +
       `stderr: ${bytes.stderr.toLocaleString()} bytes${state('stderr')}`;
-    note.textContent = [view === 'both' ? 'Both: stdout, then stderr (red). gnomon stores the two streams apart, ' +
-      'so the order in which their lines were written is not known.' : '', omitted ? `[gnomon: … bytes omitted]: ` +
+    note.textContent = [view === 'both' && !arrival ? 'Both: stdout, then stderr (red). This run\'s output was ' +
+      'stored without the order in which its lines were written.' : '', omitted ? `[gnomon: … bytes omitted]: ` +
       `${omittedText(omitted)}` : ''].filter(Boolean).join(' ');
     if (!all.length) body.replaceChildren(h('div', { class: 'muted empty', text: ended.stdout && ended.stderr ? 'No output.' : 'Waiting for output…' }));
     if (atEnd) body.scrollTop = body.scrollHeight;
   }
+
+  // Ask for the merged view; again (no more often than BOTH_EVERY_MS) while the streams grew meanwhile.
+  async function askBoth() {
+    if (asking || !stale || view !== 'both') return;
+    asking = true;
+    stale = false;
+    try {
+      merged = await logBoth(taskId, !(ended.stdout && ended.stderr), signal);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      merged = null; // the streams as followed, stdout then stderr
+    } finally {
+      asking = false;
+    }
+    later();
+    if (stale) setTimeout(askBoth, BOTH_EVERY_MS);
+  }
+  const grew = () => {
+    stale = true;
+    askBoth();
+  };
 
   let queued = false;
   const later = () => {
@@ -106,9 +137,11 @@ export function logViewer(taskId, signal, onEnd, onBytes = () => {}) {
       text[s] += chunk;
       bytes[s] += enc.encode(chunk).length;
       onBytes({ ...bytes });
+      grew();
       later();
     }, signal).then(() => {
       ended[s] = true;
+      grew(); // its last bytes (a capped stream's tail) and the order record are complete at the end
       later();
       if (ended.stdout && ended.stderr) onEnd();
     }, (err) => {
@@ -119,7 +152,7 @@ export function logViewer(taskId, signal, onEnd, onBytes = () => {}) {
       }
     });
   }
-  views.addEventListener('change', (e) => { view = e.target.value; render(); });
+  views.addEventListener('change', (e) => { view = e.target.value; askBoth(); render(); });
   search.addEventListener('input', render);
   wrap.addEventListener('change', render);
   render();

@@ -13,6 +13,7 @@
 #include "agent/agent.h"
 #include "exec/container.h"
 #include "exec/exec_lease.h"
+#include "exec/exec_order.h"
 #include "history/run_output.h"
 #include "runner/runner.h"
 #include "util/buf.h"
@@ -68,6 +69,9 @@ struct agent_task {
 	bool live_off[2];            /* live chunks of that stream no longer go up */
 	struct buf chunk[2];         /* what came and has not gone up yet, from chunk_off */
 	int64_t chunk_off[2];
+	struct order_rec order;      /* the streams' arrival order as the chunks came (exec/exec_order.h) */
+	struct buf order_live;       /* its head entries, encoded: the live order record, sent whole when dirty */
+	bool order_dirty, order_off; /* changed since it last went up; no longer sent (the server refused it) */
 	struct agent_call *out_call; /* at most one output request in flight */
 	int out_stream;              /* its stream */
 	bool out_live;               /* it is a live chunk (not a final copy) */

@@ -1,6 +1,8 @@
 /* A task's output on its way to the server (POST /api/v1/agent/output): while it runs, the chunks it writes
  * (best effort: coalesced while a request is in flight, one request per task at a time, only the head the server
- * keeps, and given up for a stream that falls behind); once it ended, each stream as runner_local kept it in
+ * keeps, and given up for a stream that falls behind) and the order they came in (the head entries of an order
+ * record made here from the chunks as the executor makes its own, sent whole as stream=order without final, so
+ * that the merged view of a running run is in order; a server that refuses it is not sent it again); once it ended, each stream as runner_local kept it in
  * DATA_DIR/logs (final=1), then the streams' order record (stream=order, when there is one: a server older than it
  * refuses it with a 400, and the agent goes on), and then its ended event. */
 #include <errno.h>
@@ -53,10 +55,32 @@ static char *output_path(const struct agent_task *t, int s, int64_t offset, bool
 	return buf_steal(&b, NULL);
 }
 
+/* The live order record's head entries as the chunks come (an entry rewritten while its stream goes on). */
+static void order_chunk(struct agent_task *t, enum run_stream s, size_t len)
+{
+	uint8_t enc[ORDER_ENTRY_SIZE];
+	long idx;
+
+	if (t->order_off || t->ended || len == 0 || len > ORDER_RUN_MAX || (idx = order_rec_feed(&t->order, (int)s,
+	    len)) < 0)
+		return;
+	order_entry_put(enc, t->order.last);
+	if ((size_t)idx * ORDER_ENTRY_SIZE == t->order_live.len) {
+		if (buf_append(&t->order_live, enc, sizeof(enc)) < 0) {
+			t->order_off = true; /* past a request's size: the final record has it */
+			return;
+		}
+	} else if ((size_t)idx * ORDER_ENTRY_SIZE + sizeof(enc) <= t->order_live.len) {
+		memcpy(t->order_live.data + (size_t)idx * ORDER_ENTRY_SIZE, enc, sizeof(enc));
+	}
+	t->order_dirty = true;
+}
+
 void agent_output_chunk(struct agent_task *t, enum run_stream s, const char *data, size_t len)
 {
 	int64_t off = t->seen[s];
 
+	order_chunk(t, s, len);
 	t->seen[s] += (int64_t)len;
 	if (t->ended || t->live_off[s] || (t->output_cap > 0 && off >= t->output_cap))
 		return; /* past the head the server keeps, it drops chunks */
@@ -86,7 +110,9 @@ static void on_output_answer(struct agent *a, void *ctx, int rc, long status, js
 		return;
 	}
 	if (t->out_live) { /* a live chunk: a failure ends the live output of its stream */
-		if (!ok) {
+		if (!ok && t->out_stream == RUN_ORDER) {
+			t->order_off = true;
+		} else if (!ok) {
 			t->live_off[t->out_stream] = true;
 			buf_reset(&t->chunk[t->out_stream]);
 		}
@@ -160,6 +186,18 @@ static bool send_live(struct agent_task *t)
 		if (t->out_call == NULL)
 			t->live_off[s] = true;
 		free(data);
+		free(pq);
+		return t->out_call != NULL;
+	}
+	if (t->order_dirty && !t->order_off && !t->ended) {
+		char *pq = output_path(t, RUN_ORDER, 0, false);
+		t->order_dirty = false;
+		t->out_stream = RUN_ORDER;
+		t->out_live = true;
+		t->out_call = agent_post(t->a, pq, t->order_live.data, t->order_live.len, true, OUTPUT_TIMEOUT_MS,
+		    on_output_answer, t);
+		if (t->out_call == NULL)
+			t->order_off = true;
 		free(pq);
 		return t->out_call != NULL;
 	}

@@ -30,6 +30,11 @@ struct agent_task *agent_task_add(struct agent *a, const char *task_id, const ch
 	t->output_cap = json_is_integer(cap) ? json_integer_value(cap) : 0;
 	for (int s = 0; s < 2; s++)
 		buf_init(&t->chunk[s], AGENT_CHUNK_MAX);
+	/* no cap: no live order (the executor's record has none either way until the end) */
+	t->order_off = t->output_cap <= 0;
+	order_rec_init(&t->order, t->output_cap > 0 ? (uint64_t)t->output_cap : 0,
+	    t->output_cap > 0 ? (uint64_t)t->output_cap : 0);
+	buf_init(&t->order_live, AGENT_CHUNK_MAX);
 	t->next = a->tasks;
 	if (a->tasks)
 		a->tasks->prev = t;
@@ -49,6 +54,8 @@ void agent_task_free(struct agent_task *t)
 		t->next->prev = t->prev;
 	for (int s = 0; s < 2; s++)
 		buf_free(&t->chunk[s]);
+	order_rec_free(&t->order);
+	buf_free(&t->order_live);
 	json_decref(t->assignment);
 	free(t->task_id);
 	free(t->job);

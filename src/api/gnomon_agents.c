@@ -221,10 +221,10 @@ void gnomon_agent_output(struct api_env *env, struct http_request *req, const ch
 
 	(void)args;
 	o.final = final && strcmp(final, "1") == 0;
-	/* order: the streams' order record (history/run_output.h), final only */
+	/* order: the streams' order record (history/run_output.h), whole: the final one, or the live one so far */
 	if (stream == NULL || (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0 &&
-	    (strcmp(stream, "order") != 0 || !o.final))) {
-		http_respond_error(req, 400, "stream: stdout or stderr (order with final=1)");
+	    strcmp(stream, "order") != 0)) {
+		http_respond_error(req, 400, "stream: stdout, stderr or order");
 		return;
 	}
 	o.stream = strcmp(stream, "order") == 0 ? RUN_ORDER : strcmp(stream, "stderr") == 0 ? RUN_STDERR : RUN_STDOUT;

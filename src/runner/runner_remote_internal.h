@@ -52,6 +52,7 @@ struct rtask {
 	bool reserved;                /* counted in its agent's used/running */
 	bool heard;                   /* its ENDED event was delivered */
 	int64_t out_len[2];           /* bytes of each stream written to the output files (live chunks) */
+	bool order_final;             /* its final order record came (a live one no longer replaces it) */
 	size_t cap;                   /* live chunks are kept up to this many bytes of each stream */
 	char reason[PLACEMENT_REASON_MAX]; /* why it waits */
 };

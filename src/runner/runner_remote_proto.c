@@ -534,10 +534,12 @@ int remote_output(struct remote *f, const struct remote_output *o, char *err, si
 		snprintf(err, errlen, "taskId: agent %s holds no such task here", a->name);
 		return 404;
 	}
-	if (o->stream < 0 || o->stream > RUN_ORDER || (o->stream == RUN_ORDER && !o->final) || o->offset < 0) {
-		snprintf(err, errlen, "stream and offset: stdout or stderr, from 0 (order: final)");
+	if (o->stream < 0 || o->stream > RUN_ORDER || o->offset < 0 || (o->stream == RUN_ORDER && o->offset != 0)) {
+		snprintf(err, errlen, "stream and offset: stdout or stderr, from 0 (order: whole, offset 0)");
 		return 400;
 	}
+	if (o->stream == RUN_ORDER && !o->final && t->order_final)
+		return 204; /* a live record after the final one: the final one stays */
 	run_output_files_path(f->data_dir, &key, (enum run_stream)o->stream, path, sizeof(path));
 	if (o->stream == RUN_ORDER) {
 		snprintf(tmp, sizeof(tmp), "%s.part", path);
@@ -574,7 +576,7 @@ int remote_output(struct remote *f, const struct remote_output *o, char *err, si
 		snprintf(err, errlen, "cannot write the output of %s: %s", o->task_id, strerror(errno));
 		return 507;
 	}
-	if (o->final) {
+	if (o->final || o->stream == RUN_ORDER) { /* a whole file: the final copy, or the live order record so far */
 		if (o->len == 0) {
 			unlink(tmp); /* a quiet stream has no file, as on the embedded agent */
 			unlink(path);
@@ -584,6 +586,8 @@ int remote_output(struct remote *f, const struct remote_output *o, char *err, si
 		}
 		if (o->stream != RUN_ORDER)
 			t->out_len[o->stream] = INT64_MAX; /* no live chunk after the final copy */
+		else if (o->final)
+			t->order_final = true;
 	} else {
 		if (f->output) /* a follower elsewhere reads it from the durable copy */
 			run_output_chunk(f->output, &key, (enum run_stream)o->stream, o->offset, o->data, o->len);

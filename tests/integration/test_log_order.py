@@ -113,6 +113,20 @@ class RemoteAgent(OrderMixin, AgentsBase):
         self.assertEqual(self.stream(run["taskId"], "stderr"), b"err1\nerr2\nerr3\n")
         self.check_agent_logs()
 
+    def test_alternating_streams_live_on_an_agent(self):
+        # while it runs, the agent sends the order it saw the chunks in (the executor's record goes up at the end)
+        self.agent("a1")
+        self.wait_agents(["a1"])
+        go = os.path.join(self.server.root, "go")
+        self.start_job(sched("alt", "%s; while [ ! -e %s ]; do sleep 0.05; done; echo last" % (ALTERNATE, go)))
+        run = self.the_run("alt", lambda r: r["status"] == "running", "alt running")
+        wait_until(lambda: self.both(run["taskId"]) == ("arrival", ALTERNATED), 20, what="the lines, live, in order")
+        with open(go, "w"):
+            pass
+        run = self.the_run("alt", lambda r: r["status"] in FINAL, "alt ended")
+        self.assertEqual(self.both(run["taskId"]), ("arrival", ALTERNATED + ["1 last"]))
+        self.check_agent_logs()
+
 
 if __name__ == "__main__":
     main()

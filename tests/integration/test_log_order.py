@@ -40,6 +40,20 @@ class OrderMixin:
         self.assertTrue(headers["content-type"].startswith("text/plain"), headers)
         return headers.get("gnomon-log-order"), body.decode().splitlines()
 
+    def live_then_ended(self):
+        """A job writing to both streams in turn, then waiting: its lines in order while it runs and once it ended;
+        returns the ended run."""
+        go = os.path.join(self.server.root, "go")
+        self.start_job(sched("alt", "%s; while [ ! -e %s ]; do sleep 0.05; done; echo last" % (ALTERNATE, go)))
+        run = self.the_run("alt", lambda r: r["status"] == "running", "alt running")
+        # live: what came so far, in order
+        wait_until(lambda: self.both(run["taskId"]) == ("arrival", ALTERNATED), 20, what="the lines, live, in order")
+        with open(go, "w"):
+            pass
+        run = self.the_run("alt", lambda r: r["status"] in FINAL, "alt ended")
+        self.assertEqual(self.both(run["taskId"]), ("arrival", ALTERNATED + ["1 last"]))
+        return run
+
     def stream(self, task_id, s):
         status, _, body = self.server.request("GET", API + "/runs/%s/log?stream=%s" % (task_id, s))
         self.assertEqual(status, 200, body)
@@ -50,16 +64,8 @@ class EmbeddedAgent(OrderMixin, GnomonTestCase):
     server_args = ("--log-cap", "16")
 
     def test_alternating_streams_live_then_ended(self):
-        go = os.path.join(self.server.root, "go")
-        self.start_job(sched("alt", "%s; while [ ! -e %s ]; do sleep 0.05; done; echo last" % (ALTERNATE, go)))
-        run = self.the_run("alt", lambda r: r["status"] == "running", "alt running")
-        # live: what came so far, in order
-        wait_until(lambda: self.both(run["taskId"]) == ("arrival", ALTERNATED), 20, what="the lines, live, in order")
-        with open(go, "w"):
-            pass
-        run = self.the_run("alt", lambda r: r["status"] in FINAL, "alt ended")
+        run = self.live_then_ended()
         self.assertEqual(run["status"], "succeeded", run)
-        self.assertEqual(self.both(run["taskId"]), ("arrival", ALTERNATED + ["1 last"]))
         # the streams alone are as they were
         self.assertEqual(self.stream(run["taskId"], "stdout"), b"out1\nout2\nout3\nlast\n")
         self.assertEqual(self.stream(run["taskId"], "stderr"), b"err1\nerr2\nerr3\n")
@@ -117,14 +123,8 @@ class RemoteAgent(OrderMixin, AgentsBase):
         # while it runs, the agent sends the order it saw the chunks in (the executor's record goes up at the end)
         self.agent("a1")
         self.wait_agents(["a1"])
-        go = os.path.join(self.server.root, "go")
-        self.start_job(sched("alt", "%s; while [ ! -e %s ]; do sleep 0.05; done; echo last" % (ALTERNATE, go)))
-        run = self.the_run("alt", lambda r: r["status"] == "running", "alt running")
-        wait_until(lambda: self.both(run["taskId"]) == ("arrival", ALTERNATED), 20, what="the lines, live, in order")
-        with open(go, "w"):
-            pass
-        run = self.the_run("alt", lambda r: r["status"] in FINAL, "alt ended")
-        self.assertEqual(self.both(run["taskId"]), ("arrival", ALTERNATED + ["1 last"]))
+        run = self.live_then_ended()
+        self.assertEqual((run["status"], run["agent"]), ("succeeded", "a1"), run)
         self.check_agent_logs()
 
 

@@ -125,11 +125,11 @@ class Nemesis:
             return AGENT_TIMEOUT_S + 2
         return self.rng.uniform(5, 9)
 
-    def run(self, until_ms, quiet_s=6):
-        """Faults of every kind in turn (the order shuffled each round), each held, healed, then quiet_s of
+    def run(self, until_ms, kinds=KINDS, quiet_s=6):
+        """Faults of each of kinds in turn (the order shuffled each round), each held, healed, then quiet_s of
         calm, until until_ms."""
         while True:
-            kinds = list(KINDS)
+            kinds = list(kinds)
             self.rng.shuffle(kinds)
             for kind in kinds:
                 if now_ms() + (self.hold(kind) + quiet_s) * 1000 > until_ms:

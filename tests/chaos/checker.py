@@ -9,10 +9,11 @@ epsilon, duration and 5 s:
   led, or the faults then active left no server with a ZooKeeper majority, PostgreSQL and an agent
   (nemesis.leader_possible). The report says which, and when.
 - one allowance: a slot whose run is recorded `lost`, with no side effect, because the agent it was given to was
-  stopped (paused, killed) or cut off from every server by the nemesis between its due time and its epsilon, or
-  while no leader could exist in [due, due + epsilon - 1 s] (as for a skip), is counted apart ("lost, justified")
-  and not failed: that agent may have started it or not, nobody can tell
-  until it is back, and running it elsewhere could run it twice; a job that must not miss such slots has retries.
+  stopped (paused, killed) or cut off from every server, or from the server that led then (the samples say
+  which; a partition that leaves it a follower is the same case: the leader cannot reach it), by the nemesis
+  between its due time and its epsilon, or while no leader could exist in [due, due + epsilon - 1 s] (as for a
+  skip), is counted apart ("lost, justified") and not failed: that agent may have started it or not, nobody can
+  tell until it is back, and running it elsewhere could run it twice; a job that must not miss such slots has retries.
 - a run recorded `lost` (its agent silent past --agent-timeout) whose agent reported later that it exited 0, as
   the history's reason says ("reported later that it exited with status 0 (recorded, not counted)"), is a run the
   history has: its side effect is no mismatch, and its slot is satisfied when the line fits; it counts for no
@@ -71,16 +72,24 @@ def attempt_of(task):
     return int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else -1
 
 
-def agent_faulted(faults, agent, lo, hi):
-    """The first fault active in [lo, hi] that stopped agent or cut it off from every server, or None."""
+def agent_faulted(faults, agent, lo, hi, samples=()):
+    """The first fault active in [lo, hi] that stopped agent, cut it off from every server, or cut it off from the
+    server leading then (by the samples in the fault's part of [lo, hi]; its `leader` when none is there), or
+    None."""
     for f in faults:
         if f["start"] > hi or (f["end"] is not None and f["end"] < lo):
             continue
         if agent in f["down"]:
             return f
-        for g in f["groups"]:
-            if agent in g and not [n for n in g if n.startswith("s")]:
-                return f
+        side = {n: i for i, g in enumerate(f["groups"]) for n in g}
+        if agent not in side:
+            continue
+        if not [n for n in f["groups"][side[agent]] if n.startswith("s")]:
+            return f
+        a, b = max(lo, f["start"]), hi if f["end"] is None else min(hi, f["end"])
+        leaders = {s for t, leading in samples if a <= t <= b for s in leading} or {f.get("leader")}
+        if [s for s in leaders if s in side and side[s] != side[agent]]:
+            return f
     return None
 
 
@@ -219,7 +228,7 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
                     why = "; ".join(([why] if why else []) +
                                     ["%s %s %s" % (r["task"], r["status"], r["reason"]) for r in mine])
             if verdict == "lost" and mine and mine[-1]["status"] == "lost" and mine[-1]["agent"]:
-                f = agent_faulted(faults, mine[-1]["agent"], due - 1000, due + j["epsilon"])
+                f = agent_faulted(faults, mine[-1]["agent"], due - 1000, due + j["epsilon"], samples)
                 if f:
                     verdict = "lost-agent"
                     why = "%s (%s %s)" % (why, f["kind"], f["target"])

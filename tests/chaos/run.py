@@ -6,10 +6,10 @@ tests/chaos/run.py --check DIR checks and reports again what the run in DIR gath
 Makes a namespace a node (netns.py), starts the cluster in them (cluster.py), enters its own node `ctl`, then for
 --duration seconds adds jobs (workload.py) while the nemesis (nemesis.py) starts and heals faults of every kind
 (--faults: of those kinds only) in turn; heals everything, lets the last runs end, reads the history from
-PostgreSQL and the side-effect files from the agents, checks them (checker.py) and reports (report.py): the summary table on stdout, and in DIR (default
-./chaos/UTC-TIME): chaos.log (what the suite did, when), summary.json, timeline.svg, data.json (what the checker
-read) and every node's log (nodes/NODE.log). Exit 0 when the checker passes, 1 when it does not (DIR and the
-nodes' data are kept and printed), 77 when this machine cannot run it (not root, no namespaces, no iptables, no
+PostgreSQL and the side-effect files from the agents, checks them (checker.py) and reports (report.py): the
+summary table on stdout, and in DIR (default ./chaos/UTC-TIME): chaos.log (what the suite did, when),
+summary.json, timeline.svg, data.json (what the checker read) and every node's log (nodes/NODE.log). Exit 0 when
+the checker passes, 1 when it does not (DIR and the nodes' data are kept and printed), 77 when this machine cannot run it (not root, no namespaces, no iptables, no
 ZooKeeper).
 """
 

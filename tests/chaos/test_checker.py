@@ -193,6 +193,28 @@ class Checker(unittest.TestCase):
         self.assertEqual(self.verdicts([run(0), lost, run(2)], [line(0), line(2)], samples=NOBODY),
                          (["satisfied", "lost-agent", "satisfied"], []))
 
+    def test_a_run_lost_with_its_agent_cut_off_from_the_leader_is_counted_apart(self):
+        lost = run(1, status="lost")
+        lost["reason"] = "its agent a1 (vm) stopped answering (silent for 10 s)"
+        halves = {"kind": "partition-halves", "target": "", "start": T0 + 19000, "end": T0 + 27000, "leader": "s1",
+                  "groups": [["s1", "zk1", "a2"], ["a1", "s2", "s3", "zk2", "zk3", "pg"]], "down": []}
+        s2_leads = [(t, ["s2"]) for t, _ in EVERYONE]
+        s2_later = [(t, ["s1"] if t < T0 + 19000 else ["s2"]) for t, _ in EVERYONE]
+        s1_then_s2 = [(t, ["s1"] if t < T0 + 22000 else ["s2"]) for t, _ in EVERYONE]
+        bridge = dict(halves, kind="partition-bridge", groups=[["s1", "zk1"], ["s2", "s3", "zk2", "zk3", "pg"]])
+        outside = dict(halves, start=T0 + 30000, end=T0 + 35000)
+        for name, fault, samples, verdict in (
+                ("a1 with a follower, the leader s1 on the other side", halves, EVERYONE, "lost-agent"),
+                ("a1 with the leader s2", halves, s2_leads, "lost"),
+                ("s1 led before the fault, s2 (a1's side) throughout it", halves, s2_later, "lost"),
+                ("s1 led for part of the fault", halves, s1_then_s2, "lost-agent"),
+                ("no look in the fault: the leader it hit", halves, [], "lost-agent"),
+                ("a1 the bridge, reaching both sides", bridge, EVERYONE, "lost"),
+                ("the partition after the window", outside, EVERYONE, "lost")):
+            v, failures = self.verdicts([run(0), lost, run(2)], [line(0), line(2)], samples=samples, faults=[fault])
+            self.assertEqual(v[1], verdict, name)
+            self.assertEqual(bool(failures), verdict == "lost", (name, failures))
+
     def test_a_late_success_of_a_lost_run_is_in_the_history(self):
         lost = run(1, status="lost")
         lost["reason"] = ("its agent a1 (vm) stopped answering (silent for 10 s); its agent a1 reported later that it "

@@ -14,8 +14,10 @@ Kinds of this slice:
   again at the heal;
 - pause-leader: SIGSTOP of the leading server for longer than the ZooKeeper session timeout, then SIGCONT;
   pause-agent: the same of an agent (its tasks' executors go on) for longer than its lease and the servers'
-  --agent-timeout.
-Clocks and disks are later slices.
+  --agent-timeout;
+- disk-full: one agent's data directory (a tmpfs of its own, cluster.py) filled to its last block by one file
+  (fallocate), removed at the heal: the agent cannot journal a start and refuses it, and the leader passes it
+  over for a while (README, "Agents"), so its runs go to the others.
 
 A fault is a dict: kind, target, start, end (ms), groups (a partition's sides) and down (the nodes it stopped),
 which the checker reads to say whether a leader could exist at a given time (leader_possible()).
@@ -27,7 +29,7 @@ import time
 from cluster import AGENT_TIMEOUT_S, AGENTS, CONTROL, NODES, PG, SERVERS, ZK, ZK_TIMEOUT_MS
 
 KINDS = ("partition-halves", "partition-leader", "partition-agent", "partition-bridge", "lossy-links", "kill-server",
-         "kill-agent", "kill-zk", "kill-pg", "pause-leader", "pause-agent")
+         "kill-agent", "kill-zk", "kill-pg", "pause-leader", "pause-agent", "disk-full")
 LOSS = 0.1
 
 
@@ -81,6 +83,11 @@ class Nemesis:
             f["target"], f["down"] = agent, [agent]
             f["start"] = now_ms()
             c.pause(agent)
+        elif kind == "disk-full":
+            agent = self.rng.choice(AGENTS)
+            f["target"] = agent
+            f["start"] = now_ms()
+            c.fill(agent)
         elif kind in ("partition-leader", "pause-leader"):
             leader = f["leader"]
             if not leader:
@@ -112,6 +119,8 @@ class Nemesis:
             c.net.heal()
         elif f["kind"] in ("pause-leader", "pause-agent"):
             c.resume(f["target"])
+        elif f["kind"] == "disk-full":
+            c.empty(f["target"])
         else:
             c.start(f["target"])
         f["end"] = now_ms()

@@ -14,7 +14,8 @@ from xml.sax.saxutils import escape
 FAULT_COLOURS = {"partition-halves": "#c6dbef", "partition-leader": "#9ecae1", "partition-agent": "#deebf7",
                  "partition-bridge": "#6baed6", "lossy-links": "#c7e9c0", "kill-server": "#fdd0a2",
                  "kill-agent": "#fdae6b", "kill-zk": "#fd8d3c", "kill-pg": "#e6550d", "pause-leader": "#dadaeb",
-                 "pause-agent": "#bcbddc"}
+                 "pause-agent": "#bcbddc", "disk-full": "#d9d9d9", "clock-skew-server": "#fcbba1",
+                 "clock-skew-agent": "#fee0d2"}
 LEADER_COLOURS = {"s1": "#1b9e77", "s2": "#7570b3", "s3": "#e7298a"}
 VERDICT_COLOURS = {"satisfied": "#2ca02c", "skipped": "#ffbf00", "lost-agent": "#ff7f0e", "lost": "#d62728",
                    "duplicated": "#d62728", "skipped-unjustified": "#d62728", "open": "#8c564b"}

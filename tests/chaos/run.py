@@ -9,8 +9,8 @@ Makes a namespace a node (netns.py), starts the cluster in them (cluster.py), en
 PostgreSQL and the side-effect files from the agents, checks them (checker.py) and reports (report.py): the
 summary table on stdout, and in DIR (default ./chaos/UTC-TIME): chaos.log (what the suite did, when),
 summary.json, timeline.svg, data.json (what the checker read) and every node's log (nodes/NODE.log). Exit 0 when
-the checker passes, 1 when it does not (DIR and the nodes' data are kept and printed), 77 when this machine cannot run it (not root, no namespaces, no iptables, no
-ZooKeeper).
+the checker passes, 1 when it does not (DIR and the nodes' data are kept and printed), 77 when this machine
+cannot run it (not root, no namespaces, no iptables, no ZooKeeper).
 """
 
 import argparse

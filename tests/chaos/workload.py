@@ -6,7 +6,8 @@ JOB_LIFE_S (150 s: the load of a long run stays that of a short one). As in Jeps
 2 s and appends one line to a file on its agent (DATA_DIR/chaos-effects, two levels above the run's working
 directory DATA_DIR/work/NAME, a link to a file outside the agent's small data disk): job name, task id, start and
 end (ms) and GNOMON_EPOCH (the epoch of the leader that started it); the interval is 1 + duration + epsilon + 5
-+ 0..4 s, so that the windows of one job's slots never overlap. Only jobs whose add was answered 2xx are checked (an add that failed or timed out may or may not have made its job).
++ 0..4 s, so that the windows of one job's slots never overlap. Only jobs whose add was answered 2xx are checked
+(an add that failed or timed out may or may not have made its job).
 
 A quarter of the jobs are flaky: their first attempt exits 3 (CHRONOS_JOB_RUN_ATTEMPT 0) and they have 2
 retries, so each slot is met by its retry. Every fifth add is a fan-in instead: two parents `d<n>a`, `d<n>b` (jobs

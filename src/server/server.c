@@ -644,6 +644,8 @@ static int start(struct server *srv)
 		.output = srv->output,
 		.metrics = srv->metrics,
 		.events = srv->events,
+		.clock_trusted = srv->pg ? server_pg_clock_trusted : NULL,
+		.clock_ctx = srv->pg,
 	};
 	notify_settings(&srv->cfg, &ncfg);
 	ncfg.output = srv->output;

@@ -36,6 +36,7 @@ struct server_clock {
 	uint64_t last_mono;
 	uint64_t stepped_mono;     /* monotonic ms of the last step seen, 0: none */
 	bool measured, off, suspect;
+	bool notify;               /* a step was found outside on_tick: off() is told on its next run */
 	struct clock_reading last;
 	int64_t checked_ms, off_ms; /* wall clock of the last reading, of the last time it was found off */
 };
@@ -119,28 +120,50 @@ static void read_now(struct server_clock *sc, uint64_t mono)
 		sc->in_flight = true;
 }
 
-static void on_tick(uv_timer_t *h)
+/* Compare how far the wall clock moved since the last look with how far the monotonic clock did; a step makes the
+ * clock suspect (and a reading due at once). True when the clock went from ok to suspect here. */
+static bool look(struct server_clock *sc)
 {
-	struct server_clock *sc = h->data;
 	int64_t wall = clock_now_ms();
 	uint64_t mono = mono_ms();
+	bool stepped = server_clock_stepped(sc->last_wall, sc->last_mono, wall, mono, sc->max_ms), was_ok;
 
-	if (server_clock_stepped(sc->last_wall, sc->last_mono, wall, mono, sc->max_ms)) {
-		bool was_ok = server_clock_ok(sc);
+	if (stepped) {
+		was_ok = server_clock_ok(sc);
 		log_warnx_kv(LOG_FIELDS(.event = "clock.stepped"), "clock: this server's wall clock stepped by %+" PRId64
 		    " ms: it does not lead until PostgreSQL's clock says it is right", (wall - sc->last_wall) -
 		    (int64_t)(mono - sc->last_mono));
 		sc->suspect = true;
 		sc->stepped_mono = mono;
-		if (was_ok)
-			went_off(sc, WHY_STEPPED);
 		sc->next_read = mono; /* read again at once */
+		sc->notify = sc->notify || was_ok;
 	}
 	sc->last_wall = wall;
 	sc->last_mono = mono;
-	if (mono >= sc->next_read)
-		read_now(sc, mono);
+	return stepped;
+}
+
+static void on_tick(uv_timer_t *h)
+{
+	struct server_clock *sc = h->data;
+
+	look(sc);
+	if (sc->notify) {
+		sc->notify = false;
+		went_off(sc, WHY_STEPPED);
+	}
+	if (mono_ms() >= sc->next_read)
+		read_now(sc, mono_ms());
 	uv_timer_start(&sc->tick, on_tick, CLOCK_TICK_MS, 0);
+}
+
+bool server_clock_trusted(struct server_clock *sc)
+{
+	if (sc == NULL)
+		return true;
+	if (look(sc) && sc->notify && !sc->closing)
+		uv_timer_start(&sc->tick, on_tick, 0, 0); /* off() from the loop's next turn */
+	return server_clock_ok(sc);
 }
 
 struct server_clock *server_clock_new(uv_loop_t *loop, struct pgconn *c, int64_t max_ms,

@@ -45,6 +45,10 @@ struct server_clock *server_clock_new(uv_loop_t *loop, struct pgconn *c, int64_t
 /* Whether the clock may lead: measured within the bound and not stepped since (true before the first reading:
  * the first election does not wait for it). NULL: true. */
 bool server_clock_ok(const struct server_clock *sc);
+/* Whether the wall clock may be trusted at this instant: looks for a step now (a step found is told through off()
+ * from the loop's next turn, never from inside this call), then server_clock_ok(). What fires by the clock asks
+ * it first, so that nothing fires on a step made since the last look. NULL: true. */
+bool server_clock_trusted(struct server_clock *sc);
 /* /api/v1/cluster's "postgres"."clock": offsetMs, errorMs, ok, maxOffsetMs, checkedAt, lastOff (a new
  * reference); json null for NULL. */
 json_t *server_clock_json(const struct server_clock *sc);

@@ -85,6 +85,13 @@ bool server_pg_clock_ok(const struct server_pg *sp, const char **why)
 	return false;
 }
 
+bool server_pg_clock_trusted(void *ctx)
+{
+	struct server_pg *sp = ctx;
+
+	return server_clock_trusted(sp->clock);
+}
+
 bool server_pg_wanted(const char *opt)
 {
 	return opt && (strncmp(opt, "postgres://", 11) == 0 || strncmp(opt, "postgresql://", 13) == 0 ||

@@ -78,6 +78,8 @@ void server_pg_watch(struct server_pg *sp, struct server_role *role, void (*lost
 void server_pg_hold(struct server_pg *sp, bool lead);
 /* Whether this server's clock lets it lead (server_clock.h); *why (static) when not. */
 bool server_pg_clock_ok(const struct server_pg *sp, const char **why);
+/* The engine's cfg.clock_trusted (ctx: the server_pg): server_clock_trusted(). */
+bool server_pg_clock_trusted(void *ctx);
 /* The role's cfg.load (ctx: the server_pg): read the database again, rebuild the registry, then done. */
 int server_pg_load(void *ctx, void (*done)(void *dctx, int status), void *dctx) __attribute__((warn_unused_result));
 /* /api/v1/cluster's "postgres": connected, last error, schema version, writes refused, last load, this server's

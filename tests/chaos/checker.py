@@ -27,6 +27,15 @@ epsilon, duration and 5 s:
 - no run started on a stale epoch: a run's line carries the epoch of the leader that started it
   (GNOMON_EPOCH); its agent must not have said it had seen a higher one (its log) more than STALE_MARGIN_MS before
   the run started (the margin: the spawn between the agent's decision and the run's first command).
+
+Under clock faults (nemesis.py's clock-skew-server and clock-skew-agent; gnomon's --max-clock-offset):
+- a server whose clock is skewed cannot lead (it steps down and resigns its elections): it counts as down for
+  leader_possible() while skewed, so a skip is justified only if the others could not lead either;
+- a slot whose run started before its due time, within CLOCK_GRACE_MS after a forward skew of the server that led
+  then began (what the skewed leader fired before it saw its clock was off: libfaketime's cache of the file, the
+  step looked for every 0.1 s), is counted apart ("off-clock, justified"); any other early or late run fails;
+- a skewed agent's log is written in its skewed time: the epochs it says it saw within the skew (and the skew's
+  size either side) are left out of the stale-epoch check (the side-effect lines are the executors' true time).
 - retries: a flaky job's slot (its first attempt always fails) is met by a later attempt, never the first.
 - fan-in: a child's runs follow its parents' completions: going through the parents' complete runs in the order
   they ended, each time both have completed since the last time, the child is due once; its complete runs must be
@@ -44,15 +53,24 @@ FINAL = ("succeeded", "failed", "killed", "lost", "skipped")
 FORGIVENESS_MS = 5000
 FAN_IN_MS = 20000
 STALE_MARGIN_MS = 1000
+CLOCK_GRACE_MS = 2500
 
 
-def check_epochs(effects, agent_epochs):
+def skewed_log(faults, agent, t):
+    """Whether agent's log line at t (its own clock) may be off the true time by a clock-skew fault."""
+    return any(f["kind"] == "clock-skew-agent" and f["target"] == agent and
+               f["start"] - abs(f["offset_ms"]) - 2000 <= t <= (f["end"] or t) + abs(f["offset_ms"]) + 2000
+               for f in faults)
+
+
+def check_epochs(effects, agent_epochs, faults=()):
     """Failures: runs started on an epoch lower than one their agent had seen before."""
     failures = []
     for e in effects:
         if "broken" in e or "epoch" not in e:
             continue
-        seen = [(t, n) for t, n in agent_epochs.get(e["agent"], []) if t < e["start"] - STALE_MARGIN_MS]
+        seen = [(t, n) for t, n in agent_epochs.get(e["agent"], [])
+                if t < e["start"] - STALE_MARGIN_MS and not skewed_log(faults, e["agent"], t)]
         if seen and max(n for _, n in seen) > e["epoch"]:
             t, n = max(seen, key=lambda x: x[1])
             failures.append("stale epoch: %s started on %s at %d on epoch %d, which had seen epoch %d at %d"
@@ -89,6 +107,18 @@ def agent_faulted(faults, agent, lo, hi, samples=()):
         a, b = max(lo, f["start"]), hi if f["end"] is None else min(hi, f["end"])
         leaders = {s for t, leading in samples if a <= t <= b for s in leading} or {f.get("leader")}
         if [s for s in leaders if s in side and side[s] != side[agent]]:
+            return f
+    return None
+
+
+def early_by_skew(faults, samples, start):
+    """The forward clock-skew fault of the server leading at start that began at most CLOCK_GRACE_MS before it,
+    or None."""
+    for f in faults:
+        if f["kind"] != "clock-skew-server" or f["offset_ms"] <= 0 or not 0 <= start - f["start"] <= CLOCK_GRACE_MS:
+            continue
+        led = [leading for t, leading in samples if f["start"] - 500 <= t <= start]
+        if any(f["target"] in leading for leading in led):
             return f
     return None
 
@@ -157,7 +187,7 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
     when each agent saw a higher epoch."""
     failures, slots = [], []
     dags = dags or {}
-    failures += check_epochs(effects, agent_epochs or {})
+    failures += check_epochs(effects, agent_epochs or {}, faults)
     by_job = collections.defaultdict(list)
     for r in history:
         by_job[r["job"]].append(r)
@@ -197,6 +227,10 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
                 verdict = "duplicated"
             elif ran and not fits:
                 why = "%s started %.1f s after its due time" % (ran[0]["task"], (ran[0]["start"] - due) / 1000)
+                f = early_by_skew(faults, samples, ran[0]["start"]) if ran[0]["start"] < due else None
+                if f:
+                    verdict, why = "off-clock", "%s (%s %s %+d s)" % (why, f["kind"], f["target"],
+                                                                      f["offset_ms"] // 1000)
             elif fits:
                 verdict = "satisfied"
                 if j.get("flaky") and attempt_of(fits[0]["task"]) == 0:
@@ -267,7 +301,8 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
     failures += ["history: task id %s recorded %d times" % (t, n) for t, n in tasks.items() if n > 1]
     return {"slots": len(slots), "satisfied": counts["satisfied"], "skipped": counts["skipped"],
             "skipped_reasons": dict(skip_reasons), "skipped_unjustified": counts["skipped-unjustified"],
-            "lost": counts["lost"], "lost_agent": counts["lost-agent"], "duplicated": counts["duplicated"],
+            "lost": counts["lost"], "lost_agent": counts["lost-agent"], "off_clock": counts["off-clock"],
+            "duplicated": counts["duplicated"],
             "open": counts["open"],
             "fan_in_rounds": fan_in["rounds"], "fan_in_children": fan_in["children"],
             "broken_lines": len(broken), "runs_in_history": len(checked),

@@ -13,6 +13,11 @@ it (fill(agent), empty(agent)); the runs' side-effect file in it (DATA_DIR/chaos
 DIR/AGENT.effects, on the real disk, which a full data directory does not stop. close() copies each agent's data
 directory to DIR/AGENT-data.kept (the fill left out) and unmounts it; netns.cleanup_leftovers() unmounts what a
 crashed run left.
+
+Servers and agents run under libfaketime (LD_PRELOAD; where it is installed) with a FAKETIME_TIMESTAMP_FILE of
+their own, DIR/NODE.faketime, "+0" until skew(node, seconds) rewrites it (read again every FAKETIME_CACHE_S; the
+monotonic clock is left alone, FAKETIME_DONT_FAKE_MONOTONIC). Runs' commands do not see it: gnomon builds their
+environment from scratch, and its executors start with an empty one, so the side-effect lines keep the true time.
 """
 
 import json
@@ -44,6 +49,8 @@ AGENT_LEASE_S = 6
 HTTP_PORT = 4400
 AGENT_DISK = 64 << 20
 FILL = "chaos-fill"
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+FAKETIME_CACHE_S = 1
 EFFECTS = "chaos-effects"
 TOKEN = "chaos-suite-agent-token-0123456789"
 
@@ -181,8 +188,31 @@ class Cluster:
 
     def start(self, node):
         assert not self.running(node), node
-        self.procs[node] = self.net.spawn(node, self.command(node), self.log(node),
+        self.procs[node] = self.net.spawn(node, self.command(node), self.log(node), env=self.env(node),
                                           user="postgres" if node == PG else None)
+
+    def can_skew(self):
+        return os.path.exists(FAKETIME)
+
+    def faketime(self, node):
+        return os.path.join(self.top, node + ".faketime")
+
+    def env(self, node):
+        """A server's or an agent's environment: libfaketime on its own file (None: inherit, for the others)."""
+        if node not in SERVERS + AGENTS or not self.can_skew():
+            return None
+        if not os.path.exists(self.faketime(node)):
+            self.skew(node, 0)
+        return dict(os.environ, LD_PRELOAD=FAKETIME, FAKETIME_TIMESTAMP_FILE=self.faketime(node),
+                    FAKETIME_CACHE_DURATION=str(FAKETIME_CACHE_S), FAKETIME_DONT_FAKE_MONOTONIC="1",
+                    FAKETIME_DISABLE_SHM="1")
+
+    def skew(self, node, seconds):
+        """node's wall clock seconds off the true one from now on (within FAKETIME_CACHE_S)."""
+        path = self.faketime(node)
+        with open(path + ".new", "w") as f:
+            f.write("%+d\n" % seconds)
+        os.replace(path + ".new", path)
 
     def running(self, node):
         p = self.procs.get(node)

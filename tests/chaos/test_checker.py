@@ -215,6 +215,42 @@ class Checker(unittest.TestCase):
             self.assertEqual(v[1], verdict, name)
             self.assertEqual(bool(failures), verdict == "lost", (name, failures))
 
+    def test_a_run_fired_early_by_a_leader_whose_clock_jumped(self):
+        skew = {"kind": "clock-skew-server", "target": "s1", "start": T0 + 19000, "end": T0 + 27000, "leader": "s1",
+                "groups": [], "down": ["s1"], "offset_ms": 30000}
+        early = line(2, delay=-20000)  # slot 2 (due T0 + 40 s) fired at T0 + 20 s, 1 s after the jump
+        s2_led = [(t, ["s2"]) for t, _ in EVERYONE]
+        for name, fault, samples, verdict in (
+                ("forward, the leader, within the grace", skew, EVERYONE, "off-clock"),
+                ("backwards", dict(skew, offset_ms=-30000), EVERYONE, "lost"),
+                ("another server skewed", dict(skew, target="s2", down=["s2"]), EVERYONE, "lost"),
+                ("s1 skewed while s2 led", skew, s2_led, "lost"),
+                ("past the grace", dict(skew, start=T0 + 17000), EVERYONE, "lost")):
+            v, failures = self.verdicts([run(0), run(1), run(2)], [line(0), line(1), early], samples=samples,
+                                        faults=[fault])
+            self.assertEqual(v[2], verdict, name)
+            self.assertEqual(bool(failures), verdict == "lost", (name, failures))
+
+    def test_a_skewed_server_cannot_lead_for_a_skip(self):
+        skew = {"kind": "clock-skew-server", "target": "s1", "start": T0, "end": T0 + 60000, "leader": "s1",
+                "groups": [], "down": ["s1"], "offset_ms": -30000}
+        others_down = {"kind": "kill-server", "target": "s2", "start": T0, "end": T0 + 60000, "leader": "s1",
+                       "groups": [], "down": ["s2", "s3"]}
+        v, failures = self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)], faults=[skew, others_down])
+        self.assertEqual((v[1], failures), ("skipped", []))
+        v, failures = self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)], faults=[others_down])
+        self.assertEqual(v[1], "skipped-unjustified")
+
+    def test_a_skewed_agents_log_times_are_not_held_against_it(self):
+        effects = [dict(line(k), epoch=3) for k in range(3)]
+        seen = {"a1": [[T0 - 5000, 2], [T0 + 20000, 3], [T0 + 10000, 4]]}  # epoch 4 "seen" 30 s early: skewed
+        skew = {"kind": "clock-skew-agent", "target": "a1", "start": T0 + 35000, "end": T0 + 42000, "leader": "s1",
+                "groups": [], "down": [], "offset_ms": -30000}
+        res = check({"w0": JOB}, [run(k) for k in range(3)], effects, [skew], EVERYONE, READ, None, seen)
+        self.assertEqual(res["failures"], [])
+        res = check({"w0": JOB}, [run(k) for k in range(3)], effects, [], EVERYONE, READ, None, seen)
+        self.assertIn("stale epoch", res["failures"][0])
+
     def test_a_late_success_of_a_lost_run_is_in_the_history(self):
         lost = run(1, status="lost")
         lost["reason"] = ("its agent a1 (vm) stopped answering (silent for 10 s); its agent a1 reported later that it "

@@ -72,7 +72,7 @@ static void on_read(void *ctx, int status, PGresult *const *res, int n, const ch
 {
 	struct server_clock *sc = ctx;
 	int64_t got = clock_now_ms();
-	bool was_ok = server_clock_ok(sc);
+	bool was_ok = server_clock_ok(sc), was_off;
 	char *end;
 	long long db;
 
@@ -90,16 +90,18 @@ static void on_read(void *ctx, int status, PGresult *const *res, int n, const ch
 		return;
 	}
 	server_clock_judge(sc->sent_ms, db, got, sc->max_ms, &sc->last);
+	was_off = sc->off;
 	sc->measured = true;
 	sc->checked_ms = got;
 	sc->off = sc->last.off;
 	if (sc->sent_mono > sc->stepped_mono)
 		sc->suspect = false; /* read after the step: this reading decides */
-	if (sc->off && was_ok) {
+	if (sc->off && !was_off) {
 		log_warnx_kv(LOG_FIELDS(.event = "clock.off"), "clock: this server's wall clock is %+" PRId64 " ms (+- %"
 		    PRId64 ") off PostgreSQL's, more than --max-clock-offset (%" PRId64 " ms): it does not lead until it "
 		    "is right again", -sc->last.offset_ms, sc->last.error_ms, sc->max_ms);
-		went_off(sc, WHY_OFF);
+		if (was_ok)
+			went_off(sc, WHY_OFF);
 	} else if (server_clock_ok(sc) && !was_ok) {
 		log_info_kv(LOG_FIELDS(.event = "clock.ok"), "clock: this server's wall clock is within %" PRId64 " ms of "
 		    "PostgreSQL's (%+" PRId64 " ms +- %" PRId64 "): it may lead", sc->max_ms, -sc->last.offset_ms,

@@ -20,7 +20,24 @@ struct server_cluster {
 	struct server_role *role;
 	bool (*may_lead)(void *ctx, const char **why);
 	void *may_lead_ctx;
+	uv_timer_t *gate;        /* an election may_lead refused: resigned once the election's own requests ended */
 };
+
+#define GATE_RESIGN_MS 250 /* an election refused is resigned this long after: resigning at once closed the session
+                            * under the election's requests in flight, which the ZooKeeper client then leaks */
+
+static void gate_resign(uv_timer_t *t)
+{
+	struct server_cluster *sc = t->data;
+
+	if (cluster_leading(sc->cluster))
+		cluster_resign(sc->cluster);
+}
+
+static void gate_closed(uv_handle_t *h)
+{
+	free(h);
+}
 
 /* The ensemble and the path: --zk-path, else a zk:// path, else /gnomon. Allocates both. */
 static int ensemble(const struct server_config *cfg, char **hosts, char **path, char *err, size_t errlen)
@@ -103,7 +120,7 @@ static void on_cluster(void *ctx, enum cluster_event ev, uint64_t epoch)
 	case CLUSTER_ELECTED:
 		if (sc->may_lead && !sc->may_lead(sc->may_lead_ctx, &why)) {
 			log_warnx("elected by ZooKeeper (epoch %" PRIu64 ") but %s: letting another server lead", epoch, why);
-			cluster_resign(sc->cluster);
+			uv_timer_start(sc->gate, gate_resign, GATE_RESIGN_MS, 0);
 		} else if ((rc = server_role_elect(sc->role, epoch)) < 0 && rc != -EALREADY) {
 			log_warnx("elected by ZooKeeper (epoch %" PRIu64 ") but cannot take the scheduling role (%s): "
 			    "letting another server lead", epoch, strerror(-rc));
@@ -150,8 +167,12 @@ int server_cluster_new(uv_loop_t *loop, const struct server_config *cfg, const c
 		rc = cluster_new(loop, &(struct cluster_config){.hosts = hosts, .path = path,
 			.timeout_ms = (int)cfg->zk_timeout, .auth = cfg->zk_auth, .self = self, .on_event = on_cluster,
 			.ctx = sc}, &sc->cluster, err, errlen);
-	if (rc == 0)
+	if (rc == 0) {
 		server_role_on_failed(role, role_failed, sc);
+		sc->gate = xcalloc(1, sizeof(*sc->gate));
+		uv_timer_init(loop, sc->gate);
+		sc->gate->data = sc;
+	}
 	if (rc == 0)
 		log_info("joining the election of ZooKeeper %s under %s as %s", hosts, path, self);
 	free(hosts);
@@ -174,6 +195,7 @@ void server_cluster_free(struct server_cluster *sc)
 {
 	if (sc == NULL)
 		return;
+	uv_close((uv_handle_t *)sc->gate, gate_closed);
 	cluster_free(sc->cluster);
 	free(sc);
 }

@@ -205,7 +205,8 @@ class Cluster:
             self.skew(node, 0)
         return dict(os.environ, LD_PRELOAD=FAKETIME, FAKETIME_TIMESTAMP_FILE=self.faketime(node),
                     FAKETIME_CACHE_DURATION=str(FAKETIME_CACHE_S), FAKETIME_DONT_FAKE_MONOTONIC="1",
-                    FAKETIME_DISABLE_SHM="1")
+                    FAKETIME_DISABLE_SHM="1",
+                    ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
 
     def skew(self, node, seconds):
         """node's wall clock seconds off the true one from now on (within FAKETIME_CACHE_S)."""

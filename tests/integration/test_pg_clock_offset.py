@@ -37,7 +37,9 @@ class ClockOffset(GnomonTestCase, RunChecks):
         with open(rc, "w") as f:
             f.write("+0\n")
         env = {"LD_PRELOAD": FAKETIME, "FAKETIME_TIMESTAMP_FILE": rc, "FAKETIME_NO_CACHE": "1",
-               "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_DISABLE_SHM": "1"}
+               "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_DISABLE_SHM": "1",
+               # a sanitized build: libfaketime comes before ASan's runtime in the preload list
+               "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
         srv = self.new_server(zk_args(module_ensemble().hosts, path, ZK_TIMEOUT_MS) + ["--state", db, "--max-clock-offset",
                                                                                "2000"], env=env)
         srv.faketime = rc

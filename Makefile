@@ -95,11 +95,12 @@ fuzz: test-deps
 
 # The fault suite (tests/chaos/run.py, as root): DURATION seconds of faults against a cluster in network
 # namespaces, then the checker; its report, picture and logs go to build/chaos/UTC-TIME (a failure keeps the
-# nodes' data too and prints where). Its 150 s schedule is the ctest test chaos/short when configured with
-# -DGNOMON_CHAOS_SHORT=ON (off in `make test` until gnomon passes it: README, "Fault suite").
+# nodes' data too and prints where); FAULTS=KIND,KIND makes only those kinds of fault. Its 150 s schedule is the
+# ctest test chaos/short when configured with -DGNOMON_CHAOS_SHORT=ON (off in `make test` until gnomon passes it: README, "Fault suite").
 DURATION ?= 1800
 chaos: test-deps build
-	python3 tests/chaos/run.py --duration $(DURATION) --bin build/gnomon --out build/chaos/$$(date -u +%Y%m%dT%H%M%SZ)
+	python3 tests/chaos/run.py --duration $(DURATION) --bin build/gnomon --out build/chaos/$$(date -u +%Y%m%dT%H%M%SZ) \
+		$(if $(FAULTS),--faults $(FAULTS))
 
 bench: bench-deps build
 	bench/run-all

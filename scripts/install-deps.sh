@@ -7,7 +7,8 @@
 #          packages of tests/browser for the browser tests, ZooKeeper (a real ensemble on loopback for the HA
 #          tests: Debian's zookeeper package, whose default-jre dependency brings Java) and the PostgreSQL server
 #          (a throwaway cluster per test run, tests/support/pg_cluster.py), iproute2 and iptables (tests/chaos:
-#          network namespaces, partitions), podman with crun, uidmap, catatonit (its --init) and netavark, and
+#          network namespaces, partitions), libfaketime (a server's or an agent's wall clock moved: tests/chaos,
+#          tests/integration/test_pg_clock_offset.py), podman with crun, uidmap, catatonit (its --init) and netavark, and
 #          busybox-static (tests/integration/test_containers.py imports its image from it; bench/containers too)
 #   bench  build + what bench/* runs: wrk (bench/jobs-api), Python (every script; sqlite3 is in its standard
 #          library), ZooKeeper and the PostgreSQL server (bench/failover), podman and busybox-static
@@ -20,7 +21,7 @@ what=${1:-build}
 build_pkgs=(gcc make cmake pkg-config libuv1-dev libjansson-dev libsqlite3-dev
   libcurl4-openssl-dev libgraphviz-dev libzookeeper-mt-dev libpq-dev libhttp-parser-dev nettle-dev libssl-dev tzdata)
 test_pkgs=(libcmocka-dev python3 curl openssl python3-aiosmtpd python3-prometheus-client clang libclang-rt-dev chromium
-  zookeeper postgresql help2man dpkg-dev iproute2 iptables podman crun uidmap catatonit netavark busybox-static)
+  zookeeper postgresql help2man dpkg-dev iproute2 iptables libfaketime podman crun uidmap catatonit netavark busybox-static)
 bench_pkgs=(wrk python3 zookeeper postgresql podman crun uidmap catatonit busybox-static)
 pkgs=("${build_pkgs[@]}")
 case "$what" in

@@ -14,6 +14,10 @@
 
 #define AGENT_ID_BUF (AGENT_WIRE_ID_MAX + 1)
 
+#define REMOTE_REFUSAL_MAX 240         /* bytes of an agent's last refusal kept for the fleet view */
+#define REMOTE_REFUSAL_PAUSE_MS 1000   /* an agent that refuses a task is sent none for this long, */
+#define REMOTE_REFUSAL_PAUSE_MAX 8000  /* doubled at each refusal up to this, until it starts one */
+
 struct ragent {
 	struct ragent *next;
 	char id[AGENT_ID_BUF], name[AGENT_ID_BUF], session[AGENT_ID_BUF];
@@ -30,6 +34,9 @@ struct ragent {
 	uint64_t epoch_told;          /* the epoch its last registration was answered with */
 	json_t *outbox;               /* commands not yet sent (an array) */
 	struct remote_poll *poll;     /* its poll held, or NULL */
+	uint64_t refusing_until;      /* uv_now() until which it is sent no task: it refused one (a full disk) */
+	uint64_t refusal_backoff;     /* ms of its last such pause, doubled at each refusal, 0 once it starts one */
+	char refusal[REMOTE_REFUSAL_MAX]; /* what it said when it last refused a task */
 };
 
 enum rtask_state { T_WAITING, T_ASSIGNED, T_RUNNING, T_ENDED };
@@ -146,6 +153,9 @@ void remote_reserve(struct rtask *t, struct ragent *a);
 void remote_wait_unlink(struct remote *f, struct rtask *t);
 /* Queue a task to wait for an agent (it is on none). */
 void remote_wait_push(struct remote *f, struct rtask *t);
+/* Agent a refused a task (not permanently: its disk is full, say): it is sent none for a while, so that the
+ * tasks go to the agents that have room; the pause doubles while it keeps refusing. */
+void remote_agent_refused(struct remote *f, struct ragent *a, const char *reason);
 /* Place what waits, where it fits now. */
 void remote_place_waiting(struct remote *f);
 void remote_kick(struct remote *f);

@@ -20,8 +20,11 @@ static struct placement_agent *view(struct remote *f, struct ragent **by_index)
 	struct placement_agent *v = xcalloc(f->n_agents + 1, sizeof(*v));
 	size_t i = 0;
 
+	uint64_t now = uv_now(f->loop);
+
 	for (struct ragent *a = f->agents; a; a = a->next, i++) {
-		a->pa.state = !a->up ? PLACEMENT_GONE : a->drained ? PLACEMENT_DRAINING : PLACEMENT_USABLE;
+		a->pa.state = !a->up || a->refusing_until > now ? PLACEMENT_GONE : a->drained ? PLACEMENT_DRAINING :
+		    PLACEMENT_USABLE;
 		v[i] = a->pa;
 		by_index[i] = a;
 	}
@@ -65,6 +68,33 @@ static void no_runtime(const struct remote *f, char *reason, size_t len)
 	}
 }
 
+void remote_agent_refused(struct remote *f, struct ragent *a, const char *reason)
+{
+	a->refusal_backoff = a->refusal_backoff == 0 ? REMOTE_REFUSAL_PAUSE_MS :
+	    a->refusal_backoff * 2 > REMOTE_REFUSAL_PAUSE_MAX ? REMOTE_REFUSAL_PAUSE_MAX : a->refusal_backoff * 2;
+	a->refusing_until = uv_now(f->loop) + a->refusal_backoff;
+	snprintf(a->refusal, sizeof(a->refusal), "%s", reason);
+	log_warnx_kv(LOG_FIELDS(.event = "agent.refusing"), "agent %s refused a task: it is sent none for %.1f s",
+	    a->name, (double)a->refusal_backoff / 1000);
+}
+
+/* When none fits, the first agent passed over because it refused a task, in the reason: instead of placement's
+ * "no agents connected" when it is the only one up, else after placement's reason. */
+static void refusing(const struct remote *f, char *reason, size_t len)
+{
+	uint64_t now = uv_now(f->loop);
+	size_t n = strcmp(reason, "no agents connected") == 0 ? 0 : strlen(reason);
+
+	for (const struct ragent *a = f->agents; a && n < len; a = a->next) {
+		if (a->up && a->refusing_until > now) {
+			snprintf(reason + n, len - n, "%sagent %.64s refused a task %.1f s ago, passed over for %.1f s: %.120s",
+			    n ? "; " : "", a->name, (double)(now + a->refusal_backoff - a->refusing_until) / 1000,
+			    (double)(a->refusing_until - now) / 1000, a->refusal);
+			return;
+		}
+	}
+}
+
 struct ragent *remote_choose(struct remote *f, struct rtask *t, char *reason, size_t len)
 {
 	struct ragent **by = xcalloc(f->n_agents + 1, sizeof(*by)), *a = NULL;
@@ -75,6 +105,8 @@ struct ragent *remote_choose(struct remote *f, struct rtask *t, char *reason, si
 		a = by[k];
 	else if (strncmp(reason, NO_RUNTIME, strlen(NO_RUNTIME)) == 0)
 		no_runtime(f, reason, len);
+	if (a == NULL)
+		refusing(f, reason, len);
 	free(v);
 	free(by);
 	return a;

@@ -450,6 +450,7 @@ static int one_event(struct remote *f, struct ragent *a, json_t *ev, size_t i, s
 		if ((t = event_task(f, a, id, false)) == NULL || t->st != T_ASSIGNED)
 			return 0;
 		t->st = T_RUNNING;
+		a->refusing_until = a->refusal_backoff = 0; /* it starts tasks again */
 		t->pid = json_integer_value(pid);
 		t->start_ms = json_integer_value(start);
 		json_decref(t->assignment);
@@ -483,11 +484,14 @@ static int one_event(struct remote *f, struct ragent *a, json_t *ev, size_t i, s
 			    reason ? reason : "no reason given");
 			return 0;
 		}
-		/* placed again with the next sweep: another agent, or this one once it can */
+		/* placed again at once, on another agent: this one is sent nothing for a while */
+		remote_agent_refused(f, a, reason ? reason : "no reason given");
 		remote_unreserve(f, t);
 		remote_wait_push(f, t);
 		snprintf(t->reason, sizeof(t->reason), "agent %.64s refused it: %.200s", a->name, reason ? reason : "?");
 		remote_emit(f, RUNNER_EVENT_WAITING, t, t->reason);
+		f->place_soon = true;
+		remote_kick(f);
 		return 0;
 	}
 	fail(out, 400, "events[%zu].type: running, ended or refused", i);

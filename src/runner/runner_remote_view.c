@@ -20,7 +20,7 @@ static const char *state_of(const struct ragent *a)
 
 static json_t *agent_json(const struct remote *f, const struct ragent *a)
 {
-	json_t *attrs = json_object(), *tasks = json_array();
+	json_t *attrs = json_object(), *tasks = json_array(), *refusal;
 	uint64_t now = uv_now(f->loop);
 
 	for (size_t i = 0; i < a->pa.n_attrs; i++)
@@ -28,13 +28,20 @@ static json_t *agent_json(const struct remote *f, const struct ragent *a)
 	for (const struct rtask *t = f->all; t; t = t->next)
 		if (t->agent == a && (t->st == T_ASSIGNED || t->st == T_RUNNING))
 			json_array_append_new(tasks, json_string(t->task_id));
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:i, s:o, s:I, s:I, s:I, s:o}",
+	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:i, s:o, s:I, s:I, s:I, s:o}",
 	    "id", a->id, "name", a->name, "hostname", a->hostname, "state", state_of(a), "embedded", a->local,
 	    "version", a->version, "attributes", attrs, "resources", resources(&a->pa.total),
 	    "used", resources(&a->pa.used), "running", (int)a->pa.running, "tasks", tasks,
 	    "lastHeardMs", (json_int_t)a->last_heard_wall,
 	    "silentMs", (json_int_t)(a->local ? 0 : now - a->last_heard), "registeredMs", (json_int_t)a->registered_wall,
 	    "cgroups", a->cgroups ? json_incref(a->cgroups) : json_null());
+
+	/* sent no task for a while: it refused one (a full disk, say) */
+	json_object_set_new(out, "refusingMs", json_integer(a->refusing_until > now ? (json_int_t)(a->refusing_until -
+	    now) : 0));
+	refusal = a->refusal[0] ? json_string(a->refusal) : NULL; /* NULL too when its cut split a character */
+	json_object_set_new(out, "refusal", refusal ? refusal : json_null());
+	return out;
 }
 
 json_t *remote_agents_json(const struct remote *f)

@@ -507,6 +507,11 @@ static void fire_due(struct engine *e)
 	struct heap_node *n;
 	unsigned fired = 0;
 
+	if (e->cfg.clock_trusted && !e->cfg.clock_trusted(e->cfg.clock_ctx)) {
+		e->armed_ms = INT64_MAX;
+		clock_timer_start(e->timer, ENGINE_CLOCK_RETRY_MS);
+		return;
+	}
 	run_release_retries(e, now);
 	while ((n = heap_min(&e->jobs)) != NULL && n->key <= now) {
 		struct jobrec *rec = registry_rt_rec(container_of(n, struct job_rt, fire));

@@ -50,7 +50,14 @@ struct engine_config {
 	struct run_output *output;   /* the runs' captured output: removed with their records (borrowed) */
 	struct metrics *metrics;     /* counters and histograms of runs (borrowed) */
 	struct events *events;       /* told about runs and job outcomes (borrowed; NULL: nobody) */
+	/* Whether the wall clock may be trusted now (NULL: always). Asked before each firing: false and nothing is
+	 * fired, retried or skipped (the due slots wait, looked at again every ENGINE_CLOCK_RETRY_MS), so that a
+	 * leader whose clock just stepped fires nothing early and skips nothing before it steps down. */
+	bool (*clock_trusted)(void *ctx);
+	void *clock_ctx;
 };
+
+#define ENGINE_CLOCK_RETRY_MS 100
 
 /* An engine over the state (borrowed): it writes the open runs, the jobs' progress and outcomes, the rounds
  * and the ended runs there. */

@@ -515,6 +515,12 @@ static int start_runner(struct server *srv, char *err, size_t errlen)
 	return 0;
 }
 
+/* HA: an election leads only while this server's clock is right (server_clock.h). */
+static bool clock_lets_lead(void *ctx, const char **why)
+{
+	return server_pg_clock_ok(ctx, why);
+}
+
 /* PostgreSQL stepped the role down (server_pg.h): in HA, let another server lead. */
 static void pg_lost(void *ctx, const char *why)
 {
@@ -543,6 +549,7 @@ static int open_stores(struct server *srv, char *err, size_t errlen)
 			.reg = srv->reg,
 			.defaults = &srv->defaults,
 			.follow = srv->cfg.zk_hosts && srv->cfg.zk_hosts[0],
+			.max_clock_offset_ms = srv->cfg.max_clock_offset,
 		};
 		if (server_pg_open(&srv->loop, &pcfg, &srv->pg, err, errlen) < 0)
 			return -1;
@@ -638,6 +645,8 @@ static int start(struct server *srv)
 		.output = srv->output,
 		.metrics = srv->metrics,
 		.events = srv->events,
+		.clock_trusted = srv->pg ? server_pg_clock_trusted : NULL,
+		.clock_ctx = srv->pg,
 	};
 	notify_settings(&srv->cfg, &ncfg);
 	ncfg.output = srv->output;
@@ -711,6 +720,8 @@ static int start(struct server *srv)
 			log_warnx("%s", err);
 			return -1;
 		}
+		if (srv->pg)
+			server_cluster_gate(srv->ha, clock_lets_lead, srv->pg);
 	} else if (server_role_elect(srv->role, 1) < 0) { /* standalone: the one server there is leads from the start */
 		return -1;
 	}

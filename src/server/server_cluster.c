@@ -18,7 +18,26 @@
 struct server_cluster {
 	struct cluster *cluster;
 	struct server_role *role;
+	bool (*may_lead)(void *ctx, const char **why);
+	void *may_lead_ctx;
+	uv_timer_t *gate;        /* an election may_lead refused: resigned once the election's own requests ended */
 };
+
+#define GATE_RESIGN_MS 250 /* an election refused is resigned this long after: resigning at once closed the session
+                            * under the election's requests in flight, which the ZooKeeper client then leaks */
+
+static void gate_resign(uv_timer_t *t)
+{
+	struct server_cluster *sc = t->data;
+
+	if (cluster_leading(sc->cluster))
+		cluster_resign(sc->cluster);
+}
+
+static void gate_closed(uv_handle_t *h)
+{
+	free(h);
+}
 
 /* The ensemble and the path: --zk-path, else a zk:// path, else /gnomon. Allocates both. */
 static int ensemble(const struct server_config *cfg, char **hosts, char **path, char *err, size_t errlen)
@@ -94,11 +113,15 @@ static void on_cluster(void *ctx, enum cluster_event ev, uint64_t epoch)
 {
 	struct server_cluster *sc = ctx;
 	struct cluster_health h;
+	const char *why = NULL;
 	int rc;
 
 	switch (ev) {
 	case CLUSTER_ELECTED:
-		if ((rc = server_role_elect(sc->role, epoch)) < 0 && rc != -EALREADY) {
+		if (sc->may_lead && !sc->may_lead(sc->may_lead_ctx, &why)) {
+			log_warnx("elected by ZooKeeper (epoch %" PRIu64 ") but %s: letting another server lead", epoch, why);
+			uv_timer_start(sc->gate, gate_resign, GATE_RESIGN_MS, 0);
+		} else if ((rc = server_role_elect(sc->role, epoch)) < 0 && rc != -EALREADY) {
 			log_warnx("elected by ZooKeeper (epoch %" PRIu64 ") but cannot take the scheduling role (%s): "
 			    "letting another server lead", epoch, strerror(-rc));
 			cluster_resign(sc->cluster);
@@ -144,8 +167,12 @@ int server_cluster_new(uv_loop_t *loop, const struct server_config *cfg, const c
 		rc = cluster_new(loop, &(struct cluster_config){.hosts = hosts, .path = path,
 			.timeout_ms = (int)cfg->zk_timeout, .auth = cfg->zk_auth, .self = self, .on_event = on_cluster,
 			.ctx = sc}, &sc->cluster, err, errlen);
-	if (rc == 0)
+	if (rc == 0) {
 		server_role_on_failed(role, role_failed, sc);
+		sc->gate = xcalloc(1, sizeof(*sc->gate));
+		uv_timer_init(loop, sc->gate);
+		sc->gate->data = sc;
+	}
 	if (rc == 0)
 		log_info("joining the election of ZooKeeper %s under %s as %s", hosts, path, self);
 	free(hosts);
@@ -158,15 +185,22 @@ int server_cluster_new(uv_loop_t *loop, const struct server_config *cfg, const c
 	return 0;
 }
 
+void server_cluster_gate(struct server_cluster *sc, bool (*may_lead)(void *ctx, const char **why), void *ctx)
+{
+	sc->may_lead = may_lead;
+	sc->may_lead_ctx = ctx;
+}
+
 void server_cluster_free(struct server_cluster *sc)
 {
 	if (sc == NULL)
 		return;
+	uv_close((uv_handle_t *)sc->gate, gate_closed);
 	cluster_free(sc->cluster);
 	free(sc);
 }
 
-static json_t *time_or_null(int64_t ms)
+json_t *server_time_or_null(int64_t ms)
 {
 	char buf[JOB_TIME_BUFSZ];
 
@@ -187,7 +221,7 @@ static json_t *zookeeper_json(const struct server_cluster *sc)
 	snprintf(id, sizeof(id), "0x%" PRIx64, (uint64_t)h.session_id);
 	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:i, s:i, s:o, s:I, s:I, s:o}", "hosts", h.hosts, "path", h.path,
 	    "state", h.state, "connected", h.connected, "sessionId", h.session_id ? json_string(id) : json_null(),
-	    "sessionTimeoutMs", h.timeout_ms, "sessions", h.sessions, "lastChange", time_or_null(h.changed_ms),
+	    "sessionTimeoutMs", h.timeout_ms, "sessions", h.sessions, "lastChange", server_time_or_null(h.changed_ms),
 	    "epoch", (json_int_t)h.epoch, "epochCounter", (json_int_t)in.epoch, "lastDemotion",
 	    h.why ? json_string(h.why) : json_null());
 }
@@ -232,7 +266,7 @@ static void instances_json(json_t *view, const struct server_cluster *sc, const 
 	}
 	json_object_set_new(view, "instances", list);
 	json_object_set_new(view, "instancesCurrent", json_boolean(in.current));
-	json_object_set_new(view, "instancesReadAt", time_or_null(in.read_ms));
+	json_object_set_new(view, "instancesReadAt", server_time_or_null(in.read_ms));
 }
 
 json_t *server_cluster_json(const struct server_cluster *sc, const struct server_role *role, const char *self,
@@ -254,7 +288,7 @@ json_t *server_cluster_json(const struct server_cluster *sc, const struct server
 	    "self", self,
 	    "leader", leader[0] ? json_string(leader) : json_null(),
 	    "lastRoleChange", "what", what ? json_string(what) : json_null(), "why", why ? json_string(why) : json_null(),
-	    "at", time_or_null(at),
+	    "at", server_time_or_null(at),
 	    "zookeeper", sc ? zookeeper_json(sc) : json_null(),
 	    "postgres", postgres);
 	instances_json(view, sc, role, self);

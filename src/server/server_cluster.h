@@ -5,7 +5,9 @@
 #define GNOMON_SERVER_SERVER_CLUSTER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 struct server_cluster;
@@ -24,6 +26,11 @@ char *server_advertise_address(const struct server_config *cfg, int port);
  * it. 0, or a negative errno with err. */
 int server_cluster_new(uv_loop_t *loop, const struct server_config *cfg, const char *self, struct server_role *role,
     struct server_cluster **out, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* may_lead(ctx, &why) is asked at each election: false (why static) and this server resigns at once, without
+ * taking the role (its clock is off: server_clock.h). */
+void server_cluster_gate(struct server_cluster *sc, bool (*may_lead)(void *ctx, const char **why), void *ctx);
+/* Wall-clock ms as the API's ISO 8601 UTC string, json null for 0 or less (a new reference). */
+json_t *server_time_or_null(int64_t ms);
 /* Leave the election (the session is closed: another server takes over at once). NULL is fine. */
 void server_cluster_free(struct server_cluster *sc);
 /* Why no leader is known, for the API's 503 (a static string): standalone (sc NULL), this server stepped down;

@@ -27,6 +27,10 @@ const struct config_option server_options[] = {
 	    "until the database answers again)"},
 	{"state-load-timeout", CONFIG_INT, "120000", 1000, 3600000, OPT(state_load_timeout),
 	    "PostgreSQL: ms a load of the whole state may take (at start-up, at each election, a follower's refresh)"},
+	{"max-clock-offset", CONFIG_INT, "2000", 0, 3600000, OPT(max_clock_offset),
+	    "PostgreSQL: ms this server's wall clock may be off the database's (read every second) or step at once; "
+	    "past it the server does not lead, and steps down if it does, until its clock is right (0: not "
+	    "checked)"},
 	{"hostname", CONFIG_STRING, NULL, 0, 0, OPT(hostname),
 	    "advertised host name (default: this machine's); on loopback, also a Host name the API answers to"},
 	{"cors-origins", CONFIG_STRING, NULL, 0, 0, OPT(cors_origins),

@@ -14,6 +14,7 @@ struct server_config {
 	char *state;                 /* "" or "sqlite": the SQLite store in data_dir; else PostgreSQL (server_pg.h) */
 	long long state_timeout;
 	long long state_load_timeout;
+	long long max_clock_offset;
 	char *hostname;
 	char *cors_origins;
 	char *http_credentials;

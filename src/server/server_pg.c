@@ -9,6 +9,7 @@
 #include "history/run_output_pg.h"
 #include "job/job.h"
 #include "scheduler/registry.h"
+#include "server/server_clock.h"
 #include "server/server_follow.h"
 #include "server/server_load.h"
 #include "server/server_role.h"
@@ -36,6 +37,7 @@ struct server_pg {
 	struct pgconn *c;
 	struct pg_store *p;
 	struct run_output *output; /* the runs' output's durable copy (borrowed), stopped at the close */
+	struct server_clock *clock; /* NULL: not watched (--max-clock-offset 0) */
 	uv_timer_t tick;
 	bool ticking;
 	struct server_role *role;
@@ -63,6 +65,32 @@ struct server_pg {
 	char error[512];           /* the last failure, "" before one */
 	int startup_rc;            /* start-up: a step's end, 1 while in flight */
 };
+
+static void give_up(struct server_pg *sp, const char *why);
+
+/* The clock went off or stepped: a leader steps down (HA: resigns). */
+static void clock_off(void *ctx, const char *why)
+{
+	struct server_pg *sp = ctx;
+
+	if (sp->role && server_role_leading(sp->role))
+		give_up(sp, why);
+}
+
+bool server_pg_clock_ok(const struct server_pg *sp, const char **why)
+{
+	if (sp == NULL || server_clock_ok(sp->clock))
+		return true;
+	*why = "this server's wall clock is off against PostgreSQL's (--max-clock-offset)";
+	return false;
+}
+
+bool server_pg_clock_trusted(void *ctx)
+{
+	struct server_pg *sp = ctx;
+
+	return server_clock_trusted(sp->clock);
+}
 
 bool server_pg_wanted(const char *opt)
 {
@@ -129,6 +157,8 @@ int server_pg_open(uv_loop_t *loop, const struct server_pg_config *cfg, struct s
 	if (cfg->follow && pgconn_listen(sp->c, PG_CHANGES_CHANNEL, on_heard, sp) < 0)
 		log_warnx("PostgreSQL: cannot listen for the leader's changes: a follower reads them every %d s",
 		    FOLLOW_REFRESH_MS / 1000);
+	if (cfg->max_clock_offset_ms > 0)
+		sp->clock = server_clock_new(loop, sp->c, cfg->max_clock_offset_ms, clock_off, sp);
 	pg_store_set_timeout(sp->p, cfg->timeout_ms);
 	pg_store_set_load_timeout(sp->p, cfg->load_timeout_ms);
 	if ((rc = run_until_done(sp, pg_schema_migrate(sp->c, migrated, sp))) == 0)
@@ -292,6 +322,10 @@ int server_pg_load(void *ctx, void (*done)(void *dctx, int status), void *dctx)
 
 	if (sp->waiter)
 		return -EBUSY;
+	if (!server_clock_ok(sp->clock)) {
+		log_warnx("clock: elected, but this server's wall clock is off against PostgreSQL's: it does not lead");
+		return -ERANGE;
+	}
 	sp->waiter = done;
 	sp->waiter_ctx = dctx;
 	if (sp->loading)
@@ -319,7 +353,7 @@ static void retry_lead(struct server_pg *sp, uint64_t now)
 {
 	int rc;
 
-	if (now < sp->next_try || sp->loading || !pgconn_is_up(sp->c))
+	if (now < sp->next_try || sp->loading || !pgconn_is_up(sp->c) || !server_clock_ok(sp->clock))
 		return;
 	sp->next_try = now + RETRY_MS;
 	if (pg_store_unsure(sp->p)) {
@@ -437,12 +471,14 @@ json_t *server_pg_json(const struct server_pg *sp)
 	if (sp == NULL)
 		return json_null();
 	job_time_format(sp->loaded_ms, at);
-	return json_pack("{s:b, s:o, s:i, s:b, s:b, s:o, s:I, s:i, s:I, s:I, s:I, s:I}", "connected", pgconn_is_up(sp->c),
+	return json_pack("{s:b, s:o, s:i, s:b, s:b, s:o, s:I, s:i, s:I, s:I, s:I, s:I, s:o}", "connected",
+	    pgconn_is_up(sp->c),
 	    "lastError", sp->error[0] ? json_string(sp->error) : json_null(), "schemaVersion", pg_schema_version(),
 	    "writesRefused", pg_store_unsure(sp->p), "fenced", sp->stale_epoch != 0, "lastLoad",
 	    sp->loaded_ms ? json_string(at) : json_null(), "connections", (json_int_t)pgconn_connections(sp->c),
 	    "inFlight", pg_store_in_flight(sp->p), "changesHeard", (json_int_t)sp->heard, "loads",
-	    (json_int_t)sp->loads, "loadsOnChange", (json_int_t)sp->loads_heard, "changesRead", (json_int_t)sp->refreshes);
+	    (json_int_t)sp->loads, "loadsOnChange", (json_int_t)sp->loads_heard, "changesRead", (json_int_t)sp->refreshes,
+	    "clock", server_clock_json(sp->clock));
 }
 
 void server_pg_close(struct server_pg *sp)
@@ -457,6 +493,7 @@ void server_pg_close(struct server_pg *sp)
 	pg_store_on_failure(sp->p, NULL, NULL);
 	if (sp->output)
 		run_output_pg_stop(sp->output); /* what waits is given up; what is in flight ends with the connection */
+	server_clock_close(sp->clock);
 	pgconn_close(sp->c);
 	sp->c = NULL;
 }
@@ -466,6 +503,7 @@ void server_pg_free(struct server_pg *sp)
 	if (sp == NULL)
 		return;
 	pg_store_unref(sp->p);
+	server_clock_free(sp->clock);
 	follow_keys_free(sp->keys);
 	follow_keys_free(sp->reading);
 	free(sp);

@@ -52,6 +52,7 @@ struct server_pg_config {
 	struct registry *reg;        /* rebuilt by each load after start-up; borrowed */
 	const struct job_defaults *defaults;
 	bool follow;                 /* HA: refresh the copy while following */
+	int64_t max_clock_offset_ms; /* this server's clock against the database's (server_clock.h); 0: not watched */
 };
 
 /* Whether --state names PostgreSQL (postgres:// or postgresql://, or a conninfo with '='). */
@@ -75,10 +76,14 @@ void server_pg_watch(struct server_pg *sp, struct server_role *role, void (*lost
     void *ctx);
 /* Standalone: whether this server should lead (false after SIGUSR1, true after SIGUSR2 and at start-up). */
 void server_pg_hold(struct server_pg *sp, bool lead);
+/* Whether this server's clock lets it lead (server_clock.h); *why (static) when not. */
+bool server_pg_clock_ok(const struct server_pg *sp, const char **why);
+/* The engine's cfg.clock_trusted (ctx: the server_pg): server_clock_trusted(). */
+bool server_pg_clock_trusted(void *ctx);
 /* The role's cfg.load (ctx: the server_pg): read the database again, rebuild the registry, then done. */
 int server_pg_load(void *ctx, void (*done)(void *dctx, int status), void *dctx) __attribute__((warn_unused_result));
-/* /api/v1/cluster's "postgres": connected, last error, schema version, writes refused, last load (a new
- * reference); json null for NULL. */
+/* /api/v1/cluster's "postgres": connected, last error, schema version, writes refused, last load, this server's
+ * clock against the database's ("clock", server_clock_json) (a new reference); json null for NULL. */
 json_t *server_pg_json(const struct server_pg *sp);
 /* Why nobody here can lead for PostgreSQL's sake (a static string for the API's 503s), or NULL: its connection is
  * down (every server needs it to lead). */

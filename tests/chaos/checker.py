@@ -9,10 +9,11 @@ epsilon, duration and 5 s:
   led, or the faults then active left no server with a ZooKeeper majority, PostgreSQL and an agent
   (nemesis.leader_possible). The report says which, and when.
 - one allowance: a slot whose run is recorded `lost`, with no side effect, because the agent it was given to was
-  stopped (paused, killed) or cut off from every server by the nemesis between its due time and its epsilon, or
-  while no leader could exist in [due, due + epsilon - 1 s] (as for a skip), is counted apart ("lost, justified")
-  and not failed: that agent may have started it or not, nobody can tell
-  until it is back, and running it elsewhere could run it twice; a job that must not miss such slots has retries.
+  stopped (paused, killed) or cut off from every server, or from the server that led then (the samples say
+  which; a partition that leaves it a follower is the same case: the leader cannot reach it), by the nemesis
+  between its due time and its epsilon, or while no leader could exist in [due, due + epsilon - 1 s] (as for a
+  skip), is counted apart ("lost, justified") and not failed: that agent may have started it or not, nobody can
+  tell until it is back, and running it elsewhere could run it twice; a job that must not miss such slots has retries.
 - a run recorded `lost` (its agent silent past --agent-timeout) whose agent reported later that it exited 0, as
   the history's reason says ("reported later that it exited with status 0 (recorded, not counted)"), is a run the
   history has: its side effect is no mismatch, and its slot is satisfied when the line fits; it counts for no
@@ -26,7 +27,19 @@ epsilon, duration and 5 s:
 - no run started on a stale epoch: a run's line carries the epoch of the leader that started it
   (GNOMON_EPOCH); its agent must not have said it had seen a higher one (its log) more than STALE_MARGIN_MS before
   the run started (the margin: the spawn between the agent's decision and the run's first command).
-- retries: a flaky job's slot (its first attempt always fails) is met by a later attempt, never the first.
+
+Under clock faults (nemesis.py's clock-skew-server and clock-skew-agent; gnomon's --max-clock-offset):
+- a server whose clock is skewed cannot lead (it steps down and resigns its elections): it counts as down for
+  leader_possible() while skewed, so a skip is justified only if the others could not lead either;
+- a slot whose run started before its due time, within CLOCK_GRACE_MS after a forward skew of the server that led
+  then began (what the skewed leader fired before it saw its clock was off: libfaketime's cache of the file, the
+  step looked for every 0.1 s), is counted apart ("off-clock, justified"); any other early or late run fails;
+- a skewed agent's log is written in its skewed time: the epochs it says it saw within the skew (and the skew's
+  size either side) are left out of the stale-epoch check (the side-effect lines are the executors' true time).
+- retries: a flaky job's slot (its first attempt always fails) is met by a later attempt, never the first. A retry
+  has no epsilon of its own: one that started past the window, but by no more than the time no leader could exist
+  since the due time (the looks, as for a skip: a failover between the first attempt and its retry), is counted
+  apart ("late retry, justified").
 - fan-in: a child's runs follow its parents' completions: going through the parents' complete runs in the order
   they ended, each time both have completed since the last time, the child is due once; its complete runs must be
   those, one each, in order, each started after the completion that made it due and within FAN_IN_MS of it (the
@@ -42,16 +55,26 @@ from nemesis import leader_possible
 FINAL = ("succeeded", "failed", "killed", "lost", "skipped")
 FORGIVENESS_MS = 5000
 FAN_IN_MS = 20000
+LOOK_MS = 250  # the watch's looks at the servers (workload.Watch)
 STALE_MARGIN_MS = 1000
+CLOCK_GRACE_MS = 2500
 
 
-def check_epochs(effects, agent_epochs):
+def skewed_log(faults, agent, t):
+    """Whether agent's log line at t (its own clock) may be off the true time by a clock-skew fault."""
+    return any(f["kind"] == "clock-skew-agent" and f["target"] == agent and
+               f["start"] - abs(f["offset_ms"]) - 2000 <= t <= (f["end"] or t) + abs(f["offset_ms"]) + 2000
+               for f in faults)
+
+
+def check_epochs(effects, agent_epochs, faults=()):
     """Failures: runs started on an epoch lower than one their agent had seen before."""
     failures = []
     for e in effects:
         if "broken" in e or "epoch" not in e:
             continue
-        seen = [(t, n) for t, n in agent_epochs.get(e["agent"], []) if t < e["start"] - STALE_MARGIN_MS]
+        seen = [(t, n) for t, n in agent_epochs.get(e["agent"], [])
+                if t < e["start"] - STALE_MARGIN_MS and not skewed_log(faults, e["agent"], t)]
         if seen and max(n for _, n in seen) > e["epoch"]:
             t, n = max(seen, key=lambda x: x[1])
             failures.append("stale epoch: %s started on %s at %d on epoch %d, which had seen epoch %d at %d"
@@ -71,16 +94,36 @@ def attempt_of(task):
     return int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else -1
 
 
-def agent_faulted(faults, agent, lo, hi):
-    """The first fault active in [lo, hi] that stopped agent or cut it off from every server, or None."""
+def agent_faulted(faults, agent, lo, hi, samples=()):
+    """The first fault active in [lo, hi] that stopped agent, cut it off from every server, or cut it off from the
+    server leading then (by the samples in the fault's part of [lo, hi]; its `leader` when none is there), or
+    None."""
     for f in faults:
         if f["start"] > hi or (f["end"] is not None and f["end"] < lo):
             continue
         if agent in f["down"]:
             return f
-        for g in f["groups"]:
-            if agent in g and not [n for n in g if n.startswith("s")]:
-                return f
+        side = {n: i for i, g in enumerate(f["groups"]) for n in g}
+        if agent not in side:
+            continue
+        if not [n for n in f["groups"][side[agent]] if n.startswith("s")]:
+            return f
+        a, b = max(lo, f["start"]), hi if f["end"] is None else min(hi, f["end"])
+        leaders = {s for t, leading in samples if a <= t <= b for s in leading} or {f.get("leader")}
+        if [s for s in leaders if s in side and side[s] != side[agent]]:
+            return f
+    return None
+
+
+def early_by_skew(faults, samples, start):
+    """The forward clock-skew fault of the server leading at start that began at most CLOCK_GRACE_MS before it,
+    or None."""
+    for f in faults:
+        if f["kind"] != "clock-skew-server" or f["offset_ms"] <= 0 or not 0 <= start - f["start"] <= CLOCK_GRACE_MS:
+            continue
+        led = [leading for t, leading in samples if f["start"] - 500 <= t <= start]
+        if any(f["target"] in leading for leading in led):
+            return f
     return None
 
 
@@ -127,6 +170,16 @@ def history_rows(cluster):
     return out
 
 
+def leaderless_ms(faults, samples, lo, hi):
+    """How long in [lo, hi] no leader could run anything, by the looks (LOOK_MS apart): nobody led, or whoever led
+    was cut off as skip_justified() says."""
+    n = 0
+    for t, leading in samples:
+        if lo <= t <= hi and not (leading and leader_possible(faults, t, leading)[0]):
+            n += 1
+    return n * LOOK_MS
+
+
 def skip_justified(faults, samples, lo, hi):
     """(True, why) when no leader could run the slot at any look in [lo, hi]: nobody led, or whoever said it led
     was cut off (from a ZooKeeper majority, PostgreSQL or every agent) by the faults then active; else (False, the
@@ -148,7 +201,7 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
     when each agent saw a higher epoch."""
     failures, slots = [], []
     dags = dags or {}
-    failures += check_epochs(effects, agent_epochs or {})
+    failures += check_epochs(effects, agent_epochs or {}, faults)
     by_job = collections.defaultdict(list)
     for r in history:
         by_job[r["job"]].append(r)
@@ -188,6 +241,14 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
                 verdict = "duplicated"
             elif ran and not fits:
                 why = "%s started %.1f s after its due time" % (ran[0]["task"], (ran[0]["start"] - due) / 1000)
+                f = early_by_skew(faults, samples, ran[0]["start"]) if ran[0]["start"] < due else None
+                gap = leaderless_ms(faults, samples, due, ran[0]["start"]) if ran[0]["start"] > hi else 0
+                if f:
+                    verdict, why = "off-clock", "%s (%s %s %+d s)" % (why, f["kind"], f["target"],
+                                                                      f["offset_ms"] // 1000)
+                elif attempt_of(ran[0]["task"]) > 0 and ran[0]["start"] - gap <= hi:
+                    # a retry (no epsilon of its own) late by no more than the time no leader could exist
+                    verdict, why = "late-retry", "%s, %.1f s of it with no leader possible" % (why, gap / 1000)
             elif fits:
                 verdict = "satisfied"
                 if j.get("flaky") and attempt_of(fits[0]["task"]) == 0:
@@ -219,7 +280,7 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
                     why = "; ".join(([why] if why else []) +
                                     ["%s %s %s" % (r["task"], r["status"], r["reason"]) for r in mine])
             if verdict == "lost" and mine and mine[-1]["status"] == "lost" and mine[-1]["agent"]:
-                f = agent_faulted(faults, mine[-1]["agent"], due - 1000, due + j["epsilon"])
+                f = agent_faulted(faults, mine[-1]["agent"], due - 1000, due + j["epsilon"], samples)
                 if f:
                     verdict = "lost-agent"
                     why = "%s (%s %s)" % (why, f["kind"], f["target"])
@@ -258,7 +319,9 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
     failures += ["history: task id %s recorded %d times" % (t, n) for t, n in tasks.items() if n > 1]
     return {"slots": len(slots), "satisfied": counts["satisfied"], "skipped": counts["skipped"],
             "skipped_reasons": dict(skip_reasons), "skipped_unjustified": counts["skipped-unjustified"],
-            "lost": counts["lost"], "lost_agent": counts["lost-agent"], "duplicated": counts["duplicated"],
+            "lost": counts["lost"], "lost_agent": counts["lost-agent"], "off_clock": counts["off-clock"],
+            "late_retry": counts["late-retry"],
+            "duplicated": counts["duplicated"],
             "open": counts["open"],
             "fan_in_rounds": fan_in["rounds"], "fan_in_children": fan_in["children"],
             "broken_lines": len(broken), "runs_in_history": len(checked),

@@ -7,6 +7,17 @@ Every node has its own address and listens on it (ZooKeeper on 2181/2888/3888, P
 else on it); the agents, reaching the servers from other namespaces, present the shared `--agent-token-file`.
 Each process's log is DIR/NODE.log. start(node) and kill(node) (SIGKILL; PostgreSQL's an immediate shutdown, as
 a crash) work on any node; pause(node)/resume(node) send SIGSTOP/SIGCONT.
+
+Each agent's data directory DIR/AGENT-data is a tmpfs of its own (AGENT_DISK bytes), so that the nemesis can fill
+it (fill(agent), empty(agent)); the runs' side-effect file in it (DATA_DIR/chaos-effects) is a link to
+DIR/AGENT.effects, on the real disk, which a full data directory does not stop. close() copies each agent's data
+directory to DIR/AGENT-data.kept (the fill left out) and unmounts it; netns.cleanup_leftovers() unmounts what a
+crashed run left.
+
+Servers and agents run under libfaketime (LD_PRELOAD; where it is installed) with a FAKETIME_TIMESTAMP_FILE of
+their own, DIR/NODE.faketime, "+0" until skew(node, seconds) rewrites it (read again every FAKETIME_CACHE_S; the
+monotonic clock is left alone, FAKETIME_DONT_FAKE_MONOTONIC). Runs' commands do not see it: gnomon builds their
+environment from scratch, and its executors start with an empty one, so the side-effect lines keep the true time.
 """
 
 import json
@@ -36,6 +47,11 @@ ZK_TIMEOUT_MS = 4000
 AGENT_TIMEOUT_S = 10  # the servers' --agent-timeout
 AGENT_LEASE_S = 6
 HTTP_PORT = 4400
+AGENT_DISK = 64 << 20
+FILL = "chaos-fill"
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+FAKETIME_CACHE_S = 1
+EFFECTS = "chaos-effects"
 TOKEN = "chaos-suite-agent-token-0123456789"
 
 
@@ -60,6 +76,7 @@ class Cluster:
     def __init__(self, net, top, binary):
         self.net, self.top, self.bin = net, top, binary
         self.procs = {}
+        self.mounts = []  # the agents' data directories
         self.db = "postgresql://gnomon@%s:5432/gnomon" % net.addr[PG]
         os.chmod(top, 0o755)
         self.token_file = os.path.join(top, "agent-token")
@@ -90,8 +107,34 @@ class Cluster:
             self.start(s)
         wait(self.leader, 60, "one gnomon server leading")
         for a in AGENTS:
+            self.setup_disk(a)
             self.start(a)
         wait(lambda: len(self.agents_up()) == len(AGENTS), 60, "every agent up")
+
+    def setup_disk(self, agent):
+        d = os.path.join(self.top, agent + "-data")
+        os.makedirs(d)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d,mode=0755" % AGENT_DISK, "gch-" + agent, d],
+                       check=True, capture_output=True)
+        self.mounts.append(d)
+        os.symlink(self.effects_path(agent), os.path.join(d, EFFECTS))
+
+    def effects_path(self, agent):
+        return os.path.join(self.top, agent + ".effects")
+
+    def fill(self, agent):
+        """Every free block of agent's data directory taken by one file; the bytes it took."""
+        d = os.path.join(self.top, agent + "-data")
+        st = os.statvfs(d)
+        fd = os.open(os.path.join(d, FILL), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, st.f_bavail * st.f_frsize)
+        finally:
+            os.close(fd)
+        return st.f_bavail * st.f_frsize
+
+    def empty(self, agent):
+        os.unlink(os.path.join(self.top, agent + "-data", FILL))
 
     def setup_zk(self, z):
         d = os.path.join(self.top, z)
@@ -145,8 +188,32 @@ class Cluster:
 
     def start(self, node):
         assert not self.running(node), node
-        self.procs[node] = self.net.spawn(node, self.command(node), self.log(node),
+        self.procs[node] = self.net.spawn(node, self.command(node), self.log(node), env=self.env(node),
                                           user="postgres" if node == PG else None)
+
+    def can_skew(self):
+        return os.path.exists(FAKETIME)
+
+    def faketime(self, node):
+        return os.path.join(self.top, node + ".faketime")
+
+    def env(self, node):
+        """A server's or an agent's environment: libfaketime on its own file (None: inherit, for the others)."""
+        if node not in SERVERS + AGENTS or not self.can_skew():
+            return None
+        if not os.path.exists(self.faketime(node)):
+            self.skew(node, 0)
+        return dict(os.environ, LD_PRELOAD=FAKETIME, FAKETIME_TIMESTAMP_FILE=self.faketime(node),
+                    FAKETIME_CACHE_DURATION=str(FAKETIME_CACHE_S), FAKETIME_DONT_FAKE_MONOTONIC="1",
+                    FAKETIME_DISABLE_SHM="1",
+                    ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
+
+    def skew(self, node, seconds):
+        """node's wall clock seconds off the true one from now on (within FAKETIME_CACHE_S)."""
+        path = self.faketime(node)
+        with open(path + ".new", "w") as f:
+            f.write("%+d\n" % seconds)
+        os.replace(path + ".new", path)
 
     def running(self, node):
         p = self.procs.get(node)
@@ -224,6 +291,14 @@ class Cluster:
                 except ProcessLookupError:
                     pass
                 p.wait()
+        for d in self.mounts:
+            subprocess.run(["cp", "-a", d, d + ".kept"], capture_output=True)
+            try:
+                os.unlink(os.path.join(d + ".kept", FILL))
+            except FileNotFoundError:
+                pass
+            subprocess.run(["umount", "-l", d], check=False, capture_output=True)
+        self.mounts = []
 
 
 def wait(cond, timeout, what, interval=0.2):

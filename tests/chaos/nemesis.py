@@ -14,8 +14,15 @@ Kinds of this slice:
   again at the heal;
 - pause-leader: SIGSTOP of the leading server for longer than the ZooKeeper session timeout, then SIGCONT;
   pause-agent: the same of an agent (its tasks' executors go on) for longer than its lease and the servers'
-  --agent-timeout.
-Clocks and disks are later slices.
+  --agent-timeout;
+- disk-full: one agent's data directory (a tmpfs of its own, cluster.py) filled to its last block by one file
+  (fallocate), removed at the heal: the agent cannot journal a start and refuses it, and the leader passes it
+  over for a while (README, "Agents"), so its runs go to the others;
+- clock-skew-server: a server's wall clock (the leader one time in two) moved SKEW_S seconds forwards or
+  backwards (libfaketime, cluster.py), and back at the heal: it steps down (--max-clock-offset) and another
+  leads; listed in `down` while skewed, as a server that cannot lead;
+- clock-skew-agent: the same of an agent's wall clock (its lease and timers are monotonic; its log's times
+  move, which the checker allows for).
 
 A fault is a dict: kind, target, start, end (ms), groups (a partition's sides) and down (the nodes it stopped),
 which the checker reads to say whether a leader could exist at a given time (leader_possible()).
@@ -27,8 +34,10 @@ import time
 from cluster import AGENT_TIMEOUT_S, AGENTS, CONTROL, NODES, PG, SERVERS, ZK, ZK_TIMEOUT_MS
 
 KINDS = ("partition-halves", "partition-leader", "partition-agent", "partition-bridge", "lossy-links", "kill-server",
-         "kill-agent", "kill-zk", "kill-pg", "pause-leader", "pause-agent")
+         "kill-agent", "kill-zk", "kill-pg", "pause-leader", "pause-agent", "disk-full", "clock-skew-server",
+         "clock-skew-agent")
 LOSS = 0.1
+SKEW_S = 30
 
 
 def now_ms():
@@ -81,6 +90,24 @@ class Nemesis:
             f["target"], f["down"] = agent, [agent]
             f["start"] = now_ms()
             c.pause(agent)
+        elif kind == "disk-full":
+            agent = self.rng.choice(AGENTS)
+            f["target"] = agent
+            f["start"] = now_ms()
+            c.fill(agent)
+        elif kind in ("clock-skew-server", "clock-skew-agent"):
+            if not c.can_skew():
+                return None
+            pool = SERVERS if kind == "clock-skew-server" else AGENTS
+            target = self.rng.choice(pool)
+            if kind == "clock-skew-server" and self.rng.random() < 0.5:
+                target = f["leader"] or target
+            f["target"] = target
+            f["offset_ms"] = self.rng.choice((1, -1)) * SKEW_S * 1000
+            if kind == "clock-skew-server":
+                f["down"] = [target]
+            f["start"] = now_ms()
+            c.skew(target, f["offset_ms"] // 1000)
         elif kind in ("partition-leader", "pause-leader"):
             leader = f["leader"]
             if not leader:
@@ -102,7 +129,8 @@ class Nemesis:
             f["target"], f["down"] = target, [target]
             f["start"] = now_ms()
             c.kill(target)
-        self.log("fault %s start: %s" % (kind, f["target"]))
+        self.log("fault %s start: %s%s" % (kind, f["target"],
+                                          " %+d s" % (f["offset_ms"] // 1000) if "offset_ms" in f else ""))
         self.faults.append(f)
         return f
 
@@ -112,6 +140,10 @@ class Nemesis:
             c.net.heal()
         elif f["kind"] in ("pause-leader", "pause-agent"):
             c.resume(f["target"])
+        elif f["kind"] == "disk-full":
+            c.empty(f["target"])
+        elif f["kind"].startswith("clock-skew"):
+            c.skew(f["target"], 0)
         else:
             c.start(f["target"])
         f["end"] = now_ms()
@@ -125,11 +157,11 @@ class Nemesis:
             return AGENT_TIMEOUT_S + 2
         return self.rng.uniform(5, 9)
 
-    def run(self, until_ms, quiet_s=6):
-        """Faults of every kind in turn (the order shuffled each round), each held, healed, then quiet_s of
+    def run(self, until_ms, kinds=KINDS, quiet_s=6):
+        """Faults of each of kinds in turn (the order shuffled each round), each held, healed, then quiet_s of
         calm, until until_ms."""
         while True:
-            kinds = list(KINDS)
+            kinds = list(kinds)
             self.rng.shuffle(kinds)
             for kind in kinds:
                 if now_ms() + (self.hold(kind) + quiet_s) * 1000 > until_ms:

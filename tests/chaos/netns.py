@@ -60,11 +60,17 @@ def kill_all_in(ns):
 
 
 def cleanup_leftovers():
-    """Remove every namespace named with PREFIX (and its processes): what a crashed run left."""
+    """Remove every namespace named with PREFIX (and its processes) and unmount the agents' data disks (tmpfs
+    named PREFIX + agent): what a crashed run left."""
     for ns in namespaces():
         if ns.startswith(PREFIX):
             kill_all_in(ns)
             sh("ip", "netns", "del", ns, check=False)
+    with open("/proc/self/mounts") as f:
+        mounts = [line.split() for line in f]
+    for m in mounts:
+        if m[0].startswith(PREFIX) and m[2] == "tmpfs":
+            sh("umount", "-l", m[1].replace("\\040", " "), check=False)
 
 
 def available():

@@ -14,10 +14,12 @@ from xml.sax.saxutils import escape
 FAULT_COLOURS = {"partition-halves": "#c6dbef", "partition-leader": "#9ecae1", "partition-agent": "#deebf7",
                  "partition-bridge": "#6baed6", "lossy-links": "#c7e9c0", "kill-server": "#fdd0a2",
                  "kill-agent": "#fdae6b", "kill-zk": "#fd8d3c", "kill-pg": "#e6550d", "pause-leader": "#dadaeb",
-                 "pause-agent": "#bcbddc"}
+                 "pause-agent": "#bcbddc", "disk-full": "#d9d9d9", "clock-skew-server": "#fcbba1",
+                 "clock-skew-agent": "#fee0d2"}
 LEADER_COLOURS = {"s1": "#1b9e77", "s2": "#7570b3", "s3": "#e7298a"}
 VERDICT_COLOURS = {"satisfied": "#2ca02c", "skipped": "#ffbf00", "lost-agent": "#ff7f0e", "lost": "#d62728",
-                   "duplicated": "#d62728", "skipped-unjustified": "#d62728", "open": "#8c564b"}
+                   "duplicated": "#d62728", "skipped-unjustified": "#d62728", "open": "#8c564b",
+                   "off-clock": "#fdd0a2", "late-retry": "#bcbd22"}
 
 
 def percentile(values, p):
@@ -29,9 +31,10 @@ def percentile(values, p):
 
 def summary(result, faults, failovers, extra):
     ms = [f["ms"] for f in failovers if f["ms"] is not None]
-    s = {k: result[k] for k in ("slots", "satisfied", "skipped", "skipped_reasons", "skipped_unjustified", "lost",
-                                "duplicated", "open", "lost_agent", "runs_in_history", "side_effect_lines",
-                                "broken_lines", "fan_in_rounds", "fan_in_children")}
+    s = {k: result.get(k, 0) for k in ("slots", "satisfied", "skipped", "skipped_reasons", "skipped_unjustified",
+                                       "lost", "duplicated", "open", "lost_agent", "off_clock", "late_retry",
+                                       "runs_in_history",
+                                       "side_effect_lines", "broken_lines", "fan_in_rounds", "fan_in_children")}
     s["faults"] = dict(collections.Counter(f["kind"] for f in faults))
     s["failover_ms"] = {"count": len(failovers), "no_new_leader": len(failovers) - len(ms),
                         "p50": percentile(ms, 50), "p99": percentile(ms, 99), "max": max(ms) if ms else None}
@@ -50,7 +53,11 @@ def table(s):
                                                            s["skipped_reasons"].items()))),
             ("skipped unjustified", s["skipped_unjustified"]), ("lost", s["lost"]),
             ("lost, justified", "%d (no side effect; its agent stopped or cut off, or no leader possible, in its "
-             "window)" % s.get("lost_agent", 0)), ("duplicated", s["duplicated"]),
+             "window)" % s.get("lost_agent", 0)),
+            ("off-clock, justified", "%d (started early by a leader just after its clock jumped forwards, before "
+             "it stepped down)" % s.get("off_clock", 0)),
+            ("late retry, justified", "%d (a retry late by no more than the time no leader could exist)"
+             % s.get("late_retry", 0)), ("duplicated", s["duplicated"]),
             ("left open", s["open"]),
             ("fan-in rounds / children", "%d / %d" % (s.get("fan_in_rounds", 0), s.get("fan_in_children", 0))),
             ("runs / side-effect lines", "%d / %d" % (s["runs_in_history"], s["side_effect_lines"])),

@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""The fault suite (issue 15), as root: tests/chaos/run.py [--duration S] [--out DIR] [--seed N] [--bin GNOMON];
+"""The fault suite (issue 15), as root: tests/chaos/run.py [--duration S] [--out DIR] [--seed N] [--bin GNOMON]
+[--faults KIND,KIND];
 tests/chaos/run.py --check DIR checks and reports again what the run in DIR gathered.
 
 Makes a namespace a node (netns.py), starts the cluster in them (cluster.py), enters its own node `ctl`, then for
---duration seconds adds jobs (workload.py) while the nemesis (nemesis.py) starts and heals faults of every kind in
-turn; heals everything, lets the last runs end, reads the history from PostgreSQL and the side-effect files from
-the agents, checks them (checker.py) and reports (report.py): the summary table on stdout, and in DIR (default
-./chaos/UTC-TIME): chaos.log (what the suite did, when), summary.json, timeline.svg, data.json (what the checker
-read) and every node's log (nodes/NODE.log). Exit 0 when the checker passes, 1 when it does not (DIR and the
-nodes' data are kept and printed), 77 when this machine cannot run it (not root, no namespaces, no iptables, no
-ZooKeeper).
+--duration seconds adds jobs (workload.py) while the nemesis (nemesis.py) starts and heals faults of every kind
+(--faults: of those kinds only) in turn; heals everything, lets the last runs end, reads the history from
+PostgreSQL and the side-effect files from the agents, checks them (checker.py) and reports (report.py): the
+summary table on stdout, and in DIR (default ./chaos/UTC-TIME): chaos.log (what the suite did, when),
+summary.json, timeline.svg, data.json (what the checker read) and every node's log (nodes/NODE.log). Exit 0 when
+the checker passes, 1 when it does not (DIR and the nodes' data are kept and printed), 77 when this machine
+cannot run it (not root, no namespaces, no iptables, no ZooKeeper).
 """
 
 import argparse
@@ -27,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netns  # noqa: E402
 from checker import check, failover_times, history_rows  # noqa: E402
 from cluster import CONTROL, NODES, Cluster, wait  # noqa: E402
-from nemesis import Nemesis, now_ms  # noqa: E402
+from nemesis import KINDS, Nemesis, now_ms  # noqa: E402
 from report import summary, table, write  # noqa: E402
 from workload import Jobs, Watch  # noqa: E402
 from zk_harness import JAVA, ZK_JAR  # noqa: E402
@@ -43,7 +44,13 @@ def main():
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--bin", default=os.environ.get("GNOMON_BIN", "build/gnomon"))
     ap.add_argument("--check", metavar="DIR", help="only check and report again what the run in DIR gathered")
+    ap.add_argument("--faults", default=",".join(KINDS), metavar="KIND,KIND",
+                    help="the kinds of fault the nemesis makes, in turn (default: all: %s)" % ",".join(KINDS))
     args = ap.parse_args()
+    kinds = [k for k in args.faults.split(",") if k]
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        ap.error("--faults: unknown kind %s (kinds: %s)" % (",".join(unknown) or "(none)", ",".join(KINDS)))
     if args.check:
         with open(os.path.join(args.check, "data.json")) as f:
             data = json.load(f)
@@ -65,7 +72,8 @@ def main():
         logf.write(line + "\n")
         logf.flush()
     rng = random.Random(args.seed)
-    log("chaos: seed %d, %d s of faults, gnomon %s, out %s" % (args.seed, args.duration, binary, out))
+    log("chaos: seed %d, %d s of faults (%s), gnomon %s, out %s" % (args.seed, args.duration, ",".join(kinds), binary,
+                                                                     out))
     top = tempfile.mkdtemp(prefix="gch-nodes-")  # PostgreSQL's user must reach it
     net = netns.Net(NODES)
     net.enter(CONTROL)
@@ -74,7 +82,7 @@ def main():
     try:
         cluster.setup()
         log("cluster up: leader %s, agents %s" % (cluster.leader(), ", ".join(cluster.agents_up())))
-        ok = run(cluster, rng, args.duration, log, out)
+        ok = run(cluster, rng, args.duration, log, out, kinds)
     finally:
         cluster.close()
         net.close()
@@ -89,7 +97,7 @@ def main():
     return 0 if ok else 1
 
 
-def run(cluster, rng, duration, log, out):
+def run(cluster, rng, duration, log, out, kinds):
     t0 = now_ms()
     until = t0 + duration * 1000
     watch = Watch(cluster)
@@ -100,7 +108,7 @@ def run(cluster, rng, duration, log, out):
     adder.start()
     nemesis = Nemesis(cluster, log, rng)
     try:
-        nemesis.run(until)
+        nemesis.run(until, kinds)
     finally:
         stop.set()
         for f in nemesis.faults:

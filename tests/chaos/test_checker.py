@@ -134,6 +134,21 @@ class Checker(unittest.TestCase):
         res = check({"w0": flaky}, [run(0), run(1), run(2)], [line(k) for k in range(3)], [], EVERYONE, READ)
         self.assertIn("met by the first attempt of a flaky job", res["failures"][0])
 
+    def test_a_retry_late_by_a_leaderless_time_is_counted_apart(self):
+        retry = "ct:%d:1:w0:" % T0  # the retry of a first attempt that failed
+        history = [dict(run(0), status="failed"), run(0, 1, task=retry), run(1), run(2)]
+        effects = [line(0, 15000, task=retry), line(1), line(2)]  # 15 s late: the window is epsilon 8 + 5 s
+        gap = [(t, [] if T0 + 1000 <= t < T0 + 4000 else ["s1"]) for t, _ in EVERYONE]  # 3 s without a leader
+        for what, samples, task, verdict in (
+                ("no leaderless time", EVERYONE, retry, "lost"),
+                ("3 s without a leader: 12 s late", gap, retry, "late-retry"),
+                ("a first attempt gets no allowance", gap, "ct:%d:0:w0:" % T0, "lost")):
+            with self.subTest(what):
+                h = [dict(r, task=task) if r["task"] == retry else r for r in history]
+                res = check({"w0": JOB}, h, [dict(effects[0], task=task)] + effects[1:], [], samples, READ)
+                self.assertEqual(res["slot_verdicts"][0]["verdict"], verdict, res["failures"])
+                self.assertEqual(bool(res["failures"]), verdict == "lost", res["failures"])
+
     def fan_in(self, child_starts, parent_ends=((1000, 1500), (21000, 20500))):
         """Two parents' complete runs (their ends per round) and the child's runs (their starts)."""
         effects = []
@@ -192,6 +207,64 @@ class Checker(unittest.TestCase):
         # recorded lost while no leader could have run it
         self.assertEqual(self.verdicts([run(0), lost, run(2)], [line(0), line(2)], samples=NOBODY),
                          (["satisfied", "lost-agent", "satisfied"], []))
+
+    def test_a_run_lost_with_its_agent_cut_off_from_the_leader_is_counted_apart(self):
+        lost = run(1, status="lost")
+        lost["reason"] = "its agent a1 (vm) stopped answering (silent for 10 s)"
+        halves = {"kind": "partition-halves", "target": "", "start": T0 + 19000, "end": T0 + 27000, "leader": "s1",
+                  "groups": [["s1", "zk1", "a2"], ["a1", "s2", "s3", "zk2", "zk3", "pg"]], "down": []}
+        s2_leads = [(t, ["s2"]) for t, _ in EVERYONE]
+        s2_later = [(t, ["s1"] if t < T0 + 19000 else ["s2"]) for t, _ in EVERYONE]
+        s1_then_s2 = [(t, ["s1"] if t < T0 + 22000 else ["s2"]) for t, _ in EVERYONE]
+        bridge = dict(halves, kind="partition-bridge", groups=[["s1", "zk1"], ["s2", "s3", "zk2", "zk3", "pg"]])
+        outside = dict(halves, start=T0 + 30000, end=T0 + 35000)
+        for name, fault, samples, verdict in (
+                ("a1 with a follower, the leader s1 on the other side", halves, EVERYONE, "lost-agent"),
+                ("a1 with the leader s2", halves, s2_leads, "lost"),
+                ("s1 led before the fault, s2 (a1's side) throughout it", halves, s2_later, "lost"),
+                ("s1 led for part of the fault", halves, s1_then_s2, "lost-agent"),
+                ("no look in the fault: the leader it hit", halves, [], "lost-agent"),
+                ("a1 the bridge, reaching both sides", bridge, EVERYONE, "lost"),
+                ("the partition after the window", outside, EVERYONE, "lost")):
+            v, failures = self.verdicts([run(0), lost, run(2)], [line(0), line(2)], samples=samples, faults=[fault])
+            self.assertEqual(v[1], verdict, name)
+            self.assertEqual(bool(failures), verdict == "lost", (name, failures))
+
+    def test_a_run_fired_early_by_a_leader_whose_clock_jumped(self):
+        skew = {"kind": "clock-skew-server", "target": "s1", "start": T0 + 19000, "end": T0 + 27000, "leader": "s1",
+                "groups": [], "down": ["s1"], "offset_ms": 30000}
+        early = line(2, delay=-20000)  # slot 2 (due T0 + 40 s) fired at T0 + 20 s, 1 s after the jump
+        s2_led = [(t, ["s2"]) for t, _ in EVERYONE]
+        for name, fault, samples, verdict in (
+                ("forward, the leader, within the grace", skew, EVERYONE, "off-clock"),
+                ("backwards", dict(skew, offset_ms=-30000), EVERYONE, "lost"),
+                ("another server skewed", dict(skew, target="s2", down=["s2"]), EVERYONE, "lost"),
+                ("s1 skewed while s2 led", skew, s2_led, "lost"),
+                ("past the grace", dict(skew, start=T0 + 17000), EVERYONE, "lost")):
+            v, failures = self.verdicts([run(0), run(1), run(2)], [line(0), line(1), early], samples=samples,
+                                        faults=[fault])
+            self.assertEqual(v[2], verdict, name)
+            self.assertEqual(bool(failures), verdict == "lost", (name, failures))
+
+    def test_a_skewed_server_cannot_lead_for_a_skip(self):
+        skew = {"kind": "clock-skew-server", "target": "s1", "start": T0, "end": T0 + 60000, "leader": "s1",
+                "groups": [], "down": ["s1"], "offset_ms": -30000}
+        others_down = {"kind": "kill-server", "target": "s2", "start": T0, "end": T0 + 60000, "leader": "s1",
+                       "groups": [], "down": ["s2", "s3"]}
+        v, failures = self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)], faults=[skew, others_down])
+        self.assertEqual((v[1], failures), ("skipped", []))
+        v, failures = self.verdicts([run(0), skipped(1), run(2)], [line(0), line(2)], faults=[others_down])
+        self.assertEqual(v[1], "skipped-unjustified")
+
+    def test_a_skewed_agents_log_times_are_not_held_against_it(self):
+        effects = [dict(line(k), epoch=3) for k in range(3)]
+        seen = {"a1": [[T0 - 5000, 2], [T0 + 20000, 3], [T0 + 10000, 4]]}  # epoch 4 "seen" 30 s early: skewed
+        skew = {"kind": "clock-skew-agent", "target": "a1", "start": T0 + 35000, "end": T0 + 42000, "leader": "s1",
+                "groups": [], "down": [], "offset_ms": -30000}
+        res = check({"w0": JOB}, [run(k) for k in range(3)], effects, [skew], EVERYONE, READ, None, seen)
+        self.assertEqual(res["failures"], [])
+        res = check({"w0": JOB}, [run(k) for k in range(3)], effects, [], EVERYONE, READ, None, seen)
+        self.assertIn("stale epoch", res["failures"][0])
 
     def test_a_late_success_of_a_lost_run_is_in_the_history(self):
         lost = run(1, status="lost")

@@ -2,12 +2,12 @@
 
 Jobs `R<n>/<start>/PT<i>S` with an epsilon, each added through the Chronos API (`POST /scheduler/iso8601`) of a
 random server, one every few seconds while the faults go on, starting 5 s after they are added and living at most
-JOB_LIFE_S (150 s: the load of a long run stays that of a short one). As in Jepsen, a
-run's command sleeps 0 to 2 s and appends one line to a file on its agent (DATA_DIR/chaos-effects, two levels above
-the run's working directory DATA_DIR/work/NAME): job name, task id, start and end (ms) and GNOMON_EPOCH (the
-epoch of the leader that started it); the interval is
-1 + duration + epsilon + 5 + 0..4 s, so that the windows of one job's slots never overlap. Only jobs whose add was
-answered 2xx are checked (an add that failed or timed out may or may not have made its job).
+JOB_LIFE_S (150 s: the load of a long run stays that of a short one). As in Jepsen, a run's command sleeps 0 to
+2 s and appends one line to a file on its agent (DATA_DIR/chaos-effects, two levels above the run's working
+directory DATA_DIR/work/NAME, a link to a file outside the agent's small data disk): job name, task id, start and
+end (ms) and GNOMON_EPOCH (the epoch of the leader that started it); the interval is 1 + duration + epsilon + 5
++ 0..4 s, so that the windows of one job's slots never overlap. Only jobs whose add was answered 2xx are checked
+(an add that failed or timed out may or may not have made its job).
 
 A quarter of the jobs are flaky: their first attempt exits 3 (CHRONOS_JOB_RUN_ATTEMPT 0) and they have 2
 retries, so each slot is met by its retry. Every fifth add is a fan-in instead: two parents `d<n>a`, `d<n>b` (jobs
@@ -23,10 +23,9 @@ import re
 import threading
 import time
 
-from cluster import AGENTS, SERVERS, http
+from cluster import AGENTS, EFFECTS, SERVERS, http
 from nemesis import now_ms
 
-EFFECTS = "chaos-effects"
 JOB_LIFE_S = 150
 EPOCH_SEEN = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z \w+ +(?:gnomon agent .*\(id \w+, epoch "
                         r"(\d+),|epoch (\d+) seen)")
@@ -130,7 +129,7 @@ class Jobs:
         a kill is kept as {"broken": line})."""
         out = []
         for a in AGENTS:
-            path = os.path.join(self.c.top, a + "-data", EFFECTS)
+            path = self.c.effects_path(a)
             if not os.path.exists(path):
                 continue
             with open(path) as f:

@@ -4,20 +4,23 @@ For every job whose add was acknowledged, its due slots (start + k * interval, k
 epsilon, duration and 5 s:
 - Jepsen's rule: each slot is satisfied by a distinct complete run (a line in an agent's side-effect file, the
   slot's by the due time in its task id) that started within [due, due + epsilon + 5 s]; or the history has a
-  `skipped` record covering it and no leader could exist for the window [due, due + epsilon - 1 s] (the second: a
-  new leader's load and recovery, and the 0.25 s between two looks): at every look in it either no server said it
+  `skipped` record covering it and no leader could exist for the window [due, due + epsilon - 3 s] (the 3 s,
+  RECOVERY_MS: a new leader's load, its reconciliation and its agents' return before it dispatches): at every look in it either no server said it
   led, or the faults then active left no server with a ZooKeeper majority, PostgreSQL and an agent
   (nemesis.leader_possible). The report says which, and when.
 - one allowance: a slot whose run is recorded `lost`, with no side effect, because the agent it was given to was
   stopped (paused, killed) or cut off from every server, or from the server that led then (the samples say
   which; a partition that leaves it a follower is the same case: the leader cannot reach it), by the nemesis
-  between its due time and its epsilon, or while no leader could exist in [due, due + epsilon - 1 s] (as for a
+  between its due time and its epsilon, or while no leader could exist in [due, due + epsilon - 3 s] (as for a
   skip), is counted apart ("lost, justified") and not failed: that agent may have started it or not, nobody can
   tell until it is back, and running it elsewhere could run it twice; a job that must not miss such slots has retries.
 - a run recorded `lost` (its agent silent past --agent-timeout) whose agent reported later that it exited 0, as
   the history's reason says ("reported later that it exited with status 0 (recorded, not counted)"), is a run the
   history has: its side effect is no mismatch, and its slot is satisfied when the line fits; it counts for no
-  fan-in, as gnomon triggers no child on a lost parent.
+  fan-in, as gnomon triggers no child on a lost parent. When its retry completed too, the slot has two complete
+  runs: that is counted apart ("at least once, justified") when the lost one's agent was stopped or cut off as
+  above: it completed while it could tell nobody, and a run whose agent is silent is retried (DESIGN.md's rule 5:
+  at least once for a lost run's side effects; the kill lease makes sure a lost run is not still running then).
 - stricter: no slot succeeded twice and no two complete runs in one slot's window; every slot has exactly one
   final record in the history (a `skipped` record covering it and no run, or its attempts, all but the last
   `failed` or `lost`, the last final) and none left open; the history matches the side-effect files: each
@@ -56,6 +59,9 @@ FINAL = ("succeeded", "failed", "killed", "lost", "skipped")
 FORGIVENESS_MS = 5000
 FAN_IN_MS = 20000
 LOOK_MS = 250  # the watch's looks at the servers (workload.Watch)
+# a new leader's load, its reconciliation and its agents' return before it dispatches: a leader that became
+# possible less than this before a slot's epsilon ran out could not have run it
+RECOVERY_MS = 3000
 STALE_MARGIN_MS = 1000
 CLOCK_GRACE_MS = 2500
 
@@ -236,7 +242,15 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
             mine = sorted(attempts.pop(due, []), key=lambda r: r["attempt"])
             where = "%s slot %d" % (name, due)
             verdict, why = "lost", ""
-            if len(ran) > 1:
+            lost_late = {r["task"]: r for r in mine if r["status"] == "lost" and LATE_SUCCESS in (r["reason"] or "")
+                         and r["agent"] and agent_faulted(faults, r["agent"], due - 1000, r["end"] or read_ms, samples)}
+            if len(ran) == 2 and len([e for e in ran if e["task"] in lost_late]) == 1:
+                # one completed while its agent was stopped or cut off, which could not tell anyone: recorded lost,
+                # retried (at least once, DESIGN.md's rule 5), and its late result recorded on it, counted nowhere
+                e = [e for e in ran if e["task"] in lost_late][0]
+                verdict, why = "at-least-once", "%s completed while its agent %s could not report it" % (
+                    e["task"], lost_late[e["task"]]["agent"])
+            elif len(ran) > 1:
                 failures.append("%s: %d complete runs: %s" % (where, len(ran), [e["task"] for e in ran]))
                 verdict = "duplicated"
             elif ran and not fits:
@@ -249,6 +263,12 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
                 elif attempt_of(ran[0]["task"]) > 0 and ran[0]["start"] - gap <= hi:
                     # a retry (no epsilon of its own) late by no more than the time no leader could exist
                     verdict, why = "late-retry", "%s, %.1f s of it with no leader possible" % (why, gap / 1000)
+                elif attempt_of(ran[0]["task"]) > 0 and [r for r in mine if r["attempt"] < attempt_of(ran[0]["task"])
+                                                       and r["status"] == "lost" and r["agent"] and agent_faulted(
+                                                           faults, r["agent"], due - 1000, r["end"] or read_ms,
+                                                           samples)]:
+                    # the retry of a run lost with its agent: --agent-timeout passed before it could be retried
+                    verdict, why = "late-retry", "%s, after an attempt lost with its agent" % why
             elif fits:
                 verdict = "satisfied"
                 if j.get("flaky") and attempt_of(fits[0]["task"]) == 0:
@@ -264,7 +284,7 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
                 if skips[due] > 1 or mine:
                     failures.append("%s: skipped %d times and run %d times" % (where, skips[due], len(mine)))
                 if verdict == "lost":
-                    ok, why = skip_justified(faults, samples, due, due + j["epsilon"] - 1000)
+                    ok, why = skip_justified(faults, samples, due, due + j["epsilon"] - RECOVERY_MS)
                     verdict = "skipped" if ok else "skipped-unjustified"
                     if ok:
                         skip_reasons[why.split(" (")[0]] += 1
@@ -286,7 +306,7 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
                     why = "%s (%s %s)" % (why, f["kind"], f["target"])
             if verdict == "lost" and mine and mine[-1]["status"] == "lost":
                 # recorded lost and never run: as a skip, justified when no leader could have run it in its window
-                ok, no_leader = skip_justified(faults, samples, due, due + j["epsilon"] - 1000)
+                ok, no_leader = skip_justified(faults, samples, due, due + j["epsilon"] - RECOVERY_MS)
                 if ok:
                     verdict = "lost-agent"
                     why = "%s (%s)" % (why, no_leader)
@@ -320,7 +340,7 @@ def check(jobs, history, effects, faults, samples, read_ms, dags=None, agent_epo
     return {"slots": len(slots), "satisfied": counts["satisfied"], "skipped": counts["skipped"],
             "skipped_reasons": dict(skip_reasons), "skipped_unjustified": counts["skipped-unjustified"],
             "lost": counts["lost"], "lost_agent": counts["lost-agent"], "off_clock": counts["off-clock"],
-            "late_retry": counts["late-retry"],
+            "late_retry": counts["late-retry"], "at_least_once": counts["at-least-once"],
             "duplicated": counts["duplicated"],
             "open": counts["open"],
             "fan_in_rounds": fan_in["rounds"], "fan_in_children": fan_in["children"],

@@ -19,7 +19,7 @@ FAULT_COLOURS = {"partition-halves": "#c6dbef", "partition-leader": "#9ecae1", "
 LEADER_COLOURS = {"s1": "#1b9e77", "s2": "#7570b3", "s3": "#e7298a"}
 VERDICT_COLOURS = {"satisfied": "#2ca02c", "skipped": "#ffbf00", "lost-agent": "#ff7f0e", "lost": "#d62728",
                    "duplicated": "#d62728", "skipped-unjustified": "#d62728", "open": "#8c564b",
-                   "off-clock": "#fdd0a2", "late-retry": "#bcbd22"}
+                   "off-clock": "#fdd0a2", "late-retry": "#bcbd22", "at-least-once": "#e377c2"}
 
 
 def percentile(values, p):
@@ -32,7 +32,7 @@ def percentile(values, p):
 def summary(result, faults, failovers, extra):
     ms = [f["ms"] for f in failovers if f["ms"] is not None]
     s = {k: result.get(k, 0) for k in ("slots", "satisfied", "skipped", "skipped_reasons", "skipped_unjustified",
-                                       "lost", "duplicated", "open", "lost_agent", "off_clock", "late_retry",
+                                       "lost", "duplicated", "open", "lost_agent", "off_clock", "late_retry", "at_least_once",
                                        "runs_in_history",
                                        "side_effect_lines", "broken_lines", "fan_in_rounds", "fan_in_children")}
     s["faults"] = dict(collections.Counter(f["kind"] for f in faults))
@@ -56,8 +56,10 @@ def table(s):
              "window)" % s.get("lost_agent", 0)),
             ("off-clock, justified", "%d (started early by a leader just after its clock jumped forwards, before "
              "it stepped down)" % s.get("off_clock", 0)),
-            ("late retry, justified", "%d (a retry late by no more than the time no leader could exist)"
-             % s.get("late_retry", 0)), ("duplicated", s["duplicated"]),
+            ("late retry, justified", "%d (a retry late by no more than the time no leader could exist, or after "
+             "an attempt lost with its agent)" % s.get("late_retry", 0)),
+            ("at least once, justified", "%d (a run lost while its agent could not report that it completed, and "
+             "its retry)" % s.get("at_least_once", 0)), ("duplicated", s["duplicated"]),
             ("left open", s["open"]),
             ("fan-in rounds / children", "%d / %d" % (s.get("fan_in_rounds", 0), s.get("fan_in_children", 0))),
             ("runs / side-effect lines", "%d / %d" % (s["runs_in_history"], s["side_effect_lines"])),

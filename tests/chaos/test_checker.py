@@ -149,6 +149,27 @@ class Checker(unittest.TestCase):
                 self.assertEqual(res["slot_verdicts"][0]["verdict"], verdict, res["failures"])
                 self.assertEqual(bool(res["failures"]), verdict == "lost", res["failures"])
 
+    def test_a_lost_run_that_completed_and_its_retry(self):
+        lost = dict(run(1, status="lost"), reason="its agent a1 (vm) stopped answering (silent for 10 s); its agent a1 "
+                    "reported later that it exited with status 0 (recorded, not counted)", end=T0 + 31000)
+        retry = run(1, 1, task="ct:%d:1:w0:" % (T0 + 20000))
+        effects = [line(0), line(1), line(1, 12000, task=retry["task"]), line(2)]
+        pause = {"kind": "pause-agent", "target": "a1", "start": T0 + 20600, "end": T0 + 33000, "leader": "s1",
+                 "groups": [], "down": ["a1"]}
+        v, failures = self.verdicts([run(0), lost, retry, run(2)], effects, faults=[pause])
+        self.assertEqual((v, failures), (["satisfied", "at-least-once", "satisfied"], []))
+        # its agent was not stopped or cut off: two complete runs
+        v, failures = self.verdicts([run(0), lost, retry, run(2)], effects)
+        self.assertEqual(v[1], "duplicated")
+        self.assertIn("2 complete runs", failures[0])
+        # the retry of a run lost with its paused agent may start after the window
+        late = [line(0), line(1, 15000, task=retry["task"]), line(2)]
+        lost_quiet = dict(lost, reason="its agent a1 (vm) stopped answering (silent for 10 s)")
+        v, failures = self.verdicts([run(0), lost_quiet, retry, run(2)], late, faults=[pause])
+        self.assertEqual((v, failures), (["satisfied", "late-retry", "satisfied"], []))
+        v, failures = self.verdicts([run(0), lost_quiet, retry, run(2)], late)
+        self.assertEqual(v[1], "lost")
+
     def fan_in(self, child_starts, parent_ends=((1000, 1500), (21000, 20500))):
         """Two parents' complete runs (their ends per round) and the child's runs (their starts)."""
         effects = []
@@ -216,7 +237,9 @@ class Checker(unittest.TestCase):
         s2_leads = [(t, ["s2"]) for t, _ in EVERYONE]
         s2_later = [(t, ["s1"] if t < T0 + 19000 else ["s2"]) for t, _ in EVERYONE]
         s1_then_s2 = [(t, ["s1"] if t < T0 + 22000 else ["s2"]) for t, _ in EVERYONE]
-        bridge = dict(halves, kind="partition-bridge", groups=[["s1", "zk1"], ["s2", "s3", "zk2", "zk3", "pg"]])
+        # (it ends inside the window's part where a leader must be possible: the last RECOVERY_MS are not)
+        bridge = dict(halves, kind="partition-bridge", groups=[["s1", "zk1"], ["s2", "s3", "zk2", "zk3", "pg"]],
+                      end=T0 + 24000)
         outside = dict(halves, start=T0 + 30000, end=T0 + 35000)
         for name, fault, samples, verdict in (
                 ("a1 with a follower, the leader s1 on the other side", halves, EVERYONE, "lost-agent"),

@@ -2,9 +2,10 @@
  * (best effort: coalesced while a request is in flight, one request per task at a time, only the head the server
  * keeps, and given up for a stream that falls behind) and the order they came in (the head entries of an order
  * record made here from the chunks as the executor makes its own, sent whole as stream=order without final, so
- * that the merged view of a running run is in order; a server that refuses it is not sent it again); once it ended, each stream as runner_local kept it in
- * DATA_DIR/logs (final=1), then the streams' order record (stream=order, when there is one: a server older than it
- * refuses it with a 400, and the agent goes on), and then its ended event. */
+ * that the merged view of a running run is in order; a server that refuses it is not sent it again); once it
+ * ended, each stream as runner_local kept it in DATA_DIR/logs (final=1), then the streams' order record
+ * (stream=order, when there is one: a server older than it refuses it with a 400, and the agent goes on), and then
+ * its ended event. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>

@@ -61,8 +61,8 @@
  * system_cpu_us, max_rss_kib (-1 when the status was lost), task_pid; then, optional (an older executor's result
  * lacks them): peak_mem_bytes (-1 when unknown), oom_killed (0/1), mem_limit (bytes, 0 none), cgroup (0/1: the
  * CPU times and peak_mem_bytes are the cgroup's, else getrusage's), lease_lapsed (0/1: killed because its agent's
- * lease lapsed; killed is 1 too), lease_silent_ms (how long its agent had not heard from a server then, else 0). A reader ignores keys it does not know and
- * refuses a missing (but optional), repeated or malformed one.
+ * lease lapsed; killed is 1 too), lease_silent_ms (how long its agent had not heard from a server then, else 0).
+ * A reader ignores keys it does not know and refuses a missing (but optional), repeated or malformed one.
  *
  * Executor exit status: 0 the task ended (P.result written, 'E' sent); 2 bad spec; 3 the task could not be
  * started (or watched, or P.pid written: it was killed then); 4 the task ended but P.result could not be
